@@ -1,0 +1,12 @@
+/* crc: CRC-32 (zlib's polynomial and implementation), for checkpoints and manifest checksums */
+#ifndef NUDGE_BASE_CRC_H
+#define NUDGE_BASE_CRC_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// continues a CRC-32 over buf; start with crc = 0
+uint32_t crc32_update(uint32_t crc, const void* buf, size_t len);
+/// CRC-32 of a whole file; false (and a message) when it cannot be read
+_Bool    crc32_file(const char* path, uint32_t* out, char* err, size_t err_size);
+
+#endif

@@ -1,0 +1,144 @@
+#include "base/npy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/report.h"
+
+size_t npy_header(char* out, size_t cap, const char* descr, const int64_t* shape, int ndim) {
+    char dict[1024];
+    int n = snprintf(dict, sizeof dict, "{'descr': %s, 'fortran_order': False, 'shape': (", descr);
+    for (int i = 0; i < ndim && n < (int)sizeof dict; i++)
+        n += snprintf(dict + n, sizeof dict - (size_t)n, "%lld,%s", (long long)shape[i],
+                      i + 1 < ndim ? " " : "");
+    if (n < (int)sizeof dict) n += snprintf(dict + n, sizeof dict - (size_t)n, "), }");
+    if (n >= (int)sizeof dict) return 0;
+    /* magic(6) + version(2) + len(2) + dict + padding + '\n' is a multiple of 64 */
+    size_t total = 10 + (size_t)n + 1;
+    total = (total + 63) / 64 * 64;
+    if (total > cap || total - 10 > 65535) return 0;
+    memcpy(out, "\x93NUMPY\x01\x00", 8);
+    uint16_t hlen = (uint16_t)(total - 10);
+    out[8] = (char)(hlen & 0xff);
+    out[9] = (char)(hlen >> 8);
+    memcpy(out + 10, dict, (size_t)n);
+    memset(out + 10 + n, ' ', total - 10 - (size_t)n - 1);
+    out[total - 1] = '\n';
+    return total;
+}
+
+bool npy_write(AtomicFile* af, const char* descr, const int64_t* shape, int ndim, const void* data,
+               size_t n) {
+    char head[2048];
+    size_t h = npy_header(head, sizeof head, descr, shape, ndim);
+    if (h == 0) {
+        af->failed = true;
+        snprintf(af->why, sizeof af->why, "npy header too long");
+        return false;
+    }
+    return atomic_file_write(af, head, h) && atomic_file_write(af, data, n);
+}
+
+bool npy_save(const char* path, const char* descr, const int64_t* shape, int ndim, const void* data,
+              size_t n, char* err, size_t err_size) {
+    AtomicFile af;
+    if (!atomic_file_open(&af, path, err, err_size)) return false;
+    npy_write(&af, descr, shape, ndim, data, n);
+    return atomic_file_commit(&af, err, err_size);
+}
+
+int64_t npy_count(const NpyArray* a) {
+    int64_t c = 1;
+    for (int i = 0; i < a->ndim; i++) c *= a->shape[i];
+    return c;
+}
+
+void npy_free(NpyArray* a) {
+    if (!a) return;
+    free(a->data);
+    free(a);
+}
+
+/* the item size of a descr we wrote: a simple '<f4'-style type or a list of them */
+static size_t descr_itemsize(const char* d) {
+    size_t size = 0;
+    for (const char* p = d; *p; p++) {
+        if ((*p == '<' || *p == '|' || *p == '>') && p[1] && p[2] >= '0' && p[2] <= '9')
+            size += (size_t)strtoul(p + 2, NULL, 10);
+    }
+    return size;
+}
+
+NpyArray* npy_load(const char* path, char* err, size_t err_size) {
+    FILE* f = fopen(path, "rb");
+    if (!f) {
+        report_set(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    NpyArray* a = calloc(1, sizeof *a);
+    unsigned char pre[10];
+    char* head = NULL;
+    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0 || pre[6] != 1) {
+        report_set(err, err_size, "%s: not a .npy file (format 1.0)", path);
+        goto fail;
+    }
+    size_t hlen = (size_t)pre[8] | ((size_t)pre[9] << 8);
+    head = calloc(1, hlen + 1);
+    if (fread(head, 1, hlen, f) != hlen) {
+        report_set(err, err_size, "%s: truncated header", path);
+        goto fail;
+    }
+    char* d = strstr(head, "'descr': ");
+    char* fo = strstr(head, "'fortran_order': ");
+    char* sh = strstr(head, "'shape': (");
+    if (!d || !fo || !sh) {
+        report_set(err, err_size, "%s: malformed header", path);
+        goto fail;
+    }
+    if (strncmp(fo + 17, "False", 5) != 0) {
+        report_set(err, err_size, "%s: fortran order is not supported", path);
+        goto fail;
+    }
+    /* descr runs to the ", 'fortran_order'" that follows it */
+    d += 9;
+    char* dend = strstr(d, ", 'fortran_order'");
+    if (!dend || dend <= d || (size_t)(dend - d) >= sizeof a->descr) {
+        report_set(err, err_size, "%s: malformed descr", path);
+        goto fail;
+    }
+    memcpy(a->descr, d, (size_t)(dend - d));
+    char* p = sh + 10;
+    while (*p && *p != ')') {
+        while (*p == ' ' || *p == ',') p++;
+        if (*p == ')') break;
+        char* end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v < 0 || a->ndim >= NPY_MAX_DIMS) {
+            report_set(err, err_size, "%s: malformed shape", path);
+            goto fail;
+        }
+        a->shape[a->ndim++] = v;
+        p = end;
+    }
+    size_t item = descr_itemsize(a->descr);
+    if (item == 0) {
+        report_set(err, err_size, "%s: unsupported dtype %s", path, a->descr);
+        goto fail;
+    }
+    a->nbytes = (size_t)npy_count(a) * item;
+    a->data = malloc(a->nbytes ? a->nbytes : 1);
+    if (!a->data || fread(a->data, 1, a->nbytes, f) != a->nbytes) {
+        report_set(err, err_size, "%s: truncated data (expected %zu bytes)", path, a->nbytes);
+        goto fail;
+    }
+    free(head);
+    fclose(f);
+    return a;
+fail:
+    free(head);
+    fclose(f);
+    npy_free(a);
+    return NULL;
+}

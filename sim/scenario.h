@@ -1,0 +1,95 @@
+/* scenario: the .scn language (see scenarios/README.md for the grammar).
+ *
+ * A Scenario is a parsed file: its settings, parameters, bodies, timed actions, agent and
+ * expectations, with numbers kept as expressions over the parameters. scn_instantiate resolves
+ * the parameters from a seed and gives a ScnInstance: plain data from which a world is built.
+ * A scenario file reads no other file and runs no code. */
+#ifndef NUDGE_SIM_SCENARIO_H
+#define NUDGE_SIM_SCENARIO_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/world.h"
+
+#define SCN_MAX_LINE 1024      /* longer lines are an error */
+#define SCN_MAX_BYTES (1 << 20)
+
+typedef struct Scenario Scenario;
+
+/// NULL + "path:line:col: message" on any bad input; never half-loads
+Scenario*   scn_load(const char* path, char* err, size_t err_size);
+/// parses text (not NUL-terminated necessarily); name is used in messages
+Scenario*   scn_parse(const char* text, size_t len, const char* name, char* err, size_t err_size);
+void        scn_free(Scenario* s);                 /* NULL-safe */
+const char* scn_name(const Scenario* s);           /* the path or name given */
+/// FNV-1a 64 of the file's bytes (for manifests)
+uint64_t    scn_text_hash(const Scenario* s);
+int         scn_param_count(const Scenario* s);
+const char* scn_param_name(const Scenario* s, int i);
+/// the scenario's default seed ('world seed N', else 0) and run length ('world seconds S', else 5)
+uint64_t    scn_default_seed(const Scenario* s);
+double      scn_default_seconds(const Scenario* s);
+
+typedef struct ScnAction {
+    double  t;              /* s */
+    int32_t body;           /* id in the built world */
+    double  jx, jy;         /* N*s */
+    double  px, py;         /* m, offset from the centre of mass, world axes */
+} ScnAction;
+
+typedef enum ScnAgentKind { SCN_AGENT_NONE, SCN_AGENT_SCRIPTED, SCN_AGENT_RANDOM } ScnAgentKind;
+
+/// how an exploring agent pushes (see agent/agent.h)
+typedef struct ScnAgentDef {
+    ScnAgentKind kind;      /* NONE if the file declares none and has no 'at' actions */
+    double every_lo, every_hi;  /* s between pushes, uniform (default 0.5 1.5) */
+    double dv_lo, dv_hi;        /* velocity change |J|/m of a push, m/s (default 0.3 2.0) */
+    double angle_deg;           /* push direction: within +-angle_deg of horizontal (default 20) */
+    double start;               /* no random pushes before this time, s (default 0.25) */
+    double height_frac;         /* push point: up to +-height_frac*h/2 above/below centre (0.5) */
+} ScnAgentDef;
+
+ScnAgentDef scn_agent_def_default(void);
+
+typedef struct ScnInstance {
+    SimWorldDef world;
+    double      seconds;
+    int         nbodies;
+    SimBodyDef* bodies;     /* added in this order, body i gets id i */
+    int         nactions;
+    ScnAction*  actions;    /* sorted by time (stable) */
+    ScnAgentDef agent;
+    int         nparams;
+    double*     params;     /* resolved values, in scn_param_name order */
+} ScnInstance;
+
+/// resolves parameters from seed (rng stream rng_derive(seed, 0x706172616d)), evaluates every
+/// expression and checks the result (sizes > 0, finite numbers, ...); false + file:line:col message
+bool      scn_instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, char* err,
+                          size_t err_size);
+void      scn_instance_free(ScnInstance* inst);
+/// a world with the instance's settings (seed = seed) and bodies; NULL + message on failure
+SimWorld* scn_instance_build(const ScnInstance* inst, uint64_t seed, char* err, size_t err_size);
+
+/* Expectations: a checker watches a run tick by tick and judges each expectation at the end. */
+typedef struct ScnChecker ScnChecker;
+
+typedef struct ScnVerdict {
+    bool pass;
+    int  line;              /* the expectation's line in the file */
+    char text[160];         /* the expectation as written */
+    char detail[256];       /* what was observed, e.g. "glass.x = 1.31 at 2.00 s, wanted 1.20 +- 0.05" */
+} ScnVerdict;
+
+/// inst and world must outlive the checker; call after building the world, before the first tick
+ScnChecker* scn_checker_create(const Scenario* s, const ScnInstance* inst, const SimWorld* w);
+void        scn_checker_free(ScnChecker* c);
+/// call after every control tick (reads the world's state and that tick's events)
+void        scn_checker_observe(ScnChecker* c, const SimWorld* w);
+/// the time by which every expectation can be judged (>= the latest time any of them names)
+double      scn_checker_horizon(const ScnChecker* c);
+/// judges every expectation; writes up to cap verdicts, returns the number of expectations
+int         scn_checker_finish(ScnChecker* c, ScnVerdict* out, int cap);
+
+#endif

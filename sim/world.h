@@ -1,0 +1,166 @@
+/* world: the simulated world on Chipmunk2D.
+ *
+ * A world holds bodies (box, ball, cup, plank, ramp, shard; static or dynamic) made of materials,
+ * steps at a fixed dt (default 1/120 s) and is driven one control tick (default 1/60 s = 2 steps)
+ * at a time. A push (impulse at a point on a body) is the action, applied at a control tick.
+ * Breakable bodies shatter into shards (new bodies, created after the step, never inside Chipmunk's
+ * callbacks) when one contact impulse exceeds their material's break impulse.
+ *
+ * Ids: every body gets the next id at creation (0, 1, 2, ...), never reused. Shards get new ids.
+ * Nothing in sim/ reads a wall clock; the world's rng is its only source of randomness. */
+#ifndef NUDGE_SIM_WORLD_H
+#define NUDGE_SIM_WORLD_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/events.h"
+
+struct cpSpace;
+struct cpBody;
+
+typedef enum SimKind {
+    SIM_KIND_BOX,
+    SIM_KIND_BALL,
+    SIM_KIND_CUP,     /* a glass: an open-topped U (bottom + two walls) */
+    SIM_KIND_PLANK,   /* a long thin box; a separate kind so models and datasets can tell */
+    SIM_KIND_RAMP,    /* a right triangle: right angle at bottom-right, slope rising to the right */
+    SIM_KIND_SHARD,   /* a piece of a broken body (convex polygon) */
+    SIM_KIND_COUNT
+} SimKind;
+
+const char* sim_kind_name(SimKind kind);
+/// -1 if unknown; shards cannot be declared
+int         sim_kind_find(const char* name);
+
+#define SIM_NAME_MAX 32
+#define SIM_MAX_VERTS 8
+
+typedef struct SimBodyDef {
+    char    name[SIM_NAME_MAX];  /* "" for anonymous (shards get "<parent>#k") */
+    SimKind kind;
+    int     material;            /* index into the materials table */
+    double  x, y;                /* centre of the bounding box at angle 0 (m); cups: of the U */
+    double  angle;               /* rad, counter-clockwise */
+    double  w, h;                /* m; ball: w = h = diameter */
+    double  vx, vy, omega;       /* initial velocity, m/s and rad/s */
+    bool    is_static;
+    int     nverts;              /* shards only: convex polygon in body coordinates */
+    double  verts[2 * SIM_MAX_VERTS];
+} SimBodyDef;
+
+/// a 0.1 m wooden dynamic box at the origin
+SimBodyDef sim_body_def_default(void);
+
+typedef struct SimWorldDef {
+    double   dt;            /* physics step, s (default 1/120) */
+    int      steps_per_tick;/* physics steps per control tick (default 2: a 1/60 s tick) */
+    double   gx, gy;        /* gravity, m/s^2 (default 0, -9.81) */
+    int      iterations;    /* Chipmunk solver iterations (default 20) */
+    uint64_t seed;          /* the world's only randomness (shard velocities) */
+    double   bounds[4];     /* xmin, ymin, xmax, ymax (m): bodies whose centre leaves are removed */
+    int      shards;        /* pieces a broken body shatters into (default 6, 2..8) */
+} SimWorldDef;
+
+SimWorldDef sim_world_def_default(void);
+
+/// the action: an impulse (jx, jy) in N*s at a point (px, py) given relative to the body's centre
+/// of mass, in world axes (m)
+typedef struct SimPush {
+    int32_t body;
+    double  jx, jy;
+    double  px, py;
+} SimPush;
+
+/// a body's current state; pose fields keep their last value after the body is gone
+typedef struct SimBodyState {
+    int32_t id;
+    char    name[SIM_NAME_MAX];
+    SimKind kind;
+    int     material;
+    bool    is_static;
+    bool    alive;          /* in the world now */
+    bool    broken;         /* shattered (then not alive) */
+    bool    out_of_bounds;  /* removed for leaving the bounds (then not alive) */
+    bool    resting;        /* at rest now (see events.h) */
+    bool    fell;           /* has fallen at least once */
+    bool    breakable;
+    int32_t parent;         /* shards: the id of the body they came from; else -1 */
+    double  x, y, angle;    /* m, rad */
+    double  vx, vy, omega;  /* m/s, rad/s */
+    double  w, h;           /* m */
+    double  mass;           /* kg; 0 for static */
+    double  x0, y0;         /* where it was created */
+    int     nverts;         /* outline polygon in body coordinates (box, plank, ramp, shard) */
+    double  verts[2 * SIM_MAX_VERTS];
+} SimBodyState;
+
+typedef struct SimWorld SimWorld;
+
+SimWorld* sim_world_create(const SimWorldDef* def);   /* def is copied, not kept */
+void      sim_world_destroy(SimWorld* w);              /* NULL-safe */
+/// adds a body; returns its id, or -1 (and a message) for a bad def (size, material, too many)
+int       sim_world_add_body(SimWorld* w, const SimBodyDef* def, char* err, size_t err_size);
+/// removes a body (not an event); false if it is not alive
+bool      sim_world_remove_body(SimWorld* w, int32_t id);
+
+/// applies a push now (recorded as a push event); false if the body is not a live dynamic body
+bool      sim_world_push(SimWorld* w, const SimPush* push);
+/// one physics step of dt; events are appended to the current list
+void      sim_world_step(SimWorld* w);
+/// one control tick: clears the event list, applies push (may be NULL), runs steps_per_tick steps
+void      sim_world_tick(SimWorld* w, const SimPush* push);
+
+/// the events since the last tick began (or since the last clear)
+const SimEvent* sim_world_events(const SimWorld* w, int* count);
+void      sim_world_clear_events(SimWorld* w);
+
+double    sim_world_time(const SimWorld* w);        /* s: steps * dt */
+int64_t   sim_world_steps(const SimWorld* w);
+int64_t   sim_world_ticks(const SimWorld* w);
+const SimWorldDef* sim_world_def(const SimWorld* w);
+
+/// ids handed out so far (live or not): valid ids are 0 .. count-1
+int       sim_world_id_count(const SimWorld* w);
+/// false for an id never handed out
+bool      sim_world_body(const SimWorld* w, int32_t id, SimBodyState* out);
+/// id of the first body with this name, -1 if none
+int32_t   sim_world_find(const SimWorld* w, const char* name);
+/// live dynamic bodies, ascending id; returns how many (at most cap) were written
+int       sim_world_dynamic_ids(const SimWorld* w, int32_t* out, int cap);
+
+/// writes K = cap slots (see observation.h): states[cap * SIM_OBS_DIM], mask[cap], ids[cap];
+/// returns the number of live bodies written
+int       sim_world_observe(const SimWorld* w, float* states, uint8_t* mask, int32_t* ids, int cap);
+
+/// FNV-1a over every live body's id, transform and velocity bits, in id order
+uint64_t  sim_world_hash(const SimWorld* w);
+
+/// moves a live body (the view's teleport); velocities are set too
+bool      sim_world_set_pose(SimWorld* w, int32_t id, double x, double y, double angle, double vx,
+                             double vy, double omega);
+
+/// numerical trouble seen and recovered from (a NaN or exploding body reset or removed)
+int       sim_world_nan_count(const SimWorld* w);
+
+/// for the view's mouse joint and drawing: the Chipmunk space and a live body's cpBody (or NULL)
+struct cpSpace* sim_world_space(SimWorld* w);
+struct cpBody*  sim_world_cpbody(SimWorld* w, int32_t id);
+
+/* Snapshot and restore: the full state (bodies, velocities, broken state, trackers, rng, time).
+ * Restore rebuilds the Chipmunk space from the snapshot, so it drops Chipmunk's contact cache
+ * (warm-starting impulses) and rebuilds the broad phase: two restores of one snapshot continue
+ * bit-identically, a restored world and the original agree bit-for-bit only until contacts act.
+ * The measured difference is in the README ("Snapshot and restore"). */
+typedef struct SimSnapshot SimSnapshot;
+SimSnapshot* sim_world_snapshot(const SimWorld* w);
+void         sim_snapshot_free(SimSnapshot* s);                 /* NULL-safe */
+void         sim_world_restore(SimWorld* w, const SimSnapshot* s);
+/// a new world in the snapshot's state
+SimWorld*    sim_world_from_snapshot(const SimSnapshot* s);
+
+/// Debian's libchipmunk prints a banner to stdout at the first cpSpace: this swallows it once.
+/// sim_world_create calls it; call it early if other threads may write to stdout meanwhile.
+void      sim_quiet_chipmunk(void);
+
+#endif
