@@ -1,0 +1,130 @@
+#include "app/args.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int args_fail(const char* cmd, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "nudge %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 2;
+}
+
+const ArgSpec* args_spec(const ArgParse* p, const char* name) {
+    for (int i = 0; i < p->nspecs; i++)
+        if (strcmp(p->specs[i].name, name) == 0) return &p->specs[i];
+    return NULL;
+}
+
+void args_help(const ArgParse* p) {
+    printf("usage: %s\n\n", p->usage);
+    if (p->about) printf("%s\n\n", p->about);
+    printf("options:\n");
+    for (int i = 0; i < p->nspecs; i++) {
+        const ArgSpec* s = &p->specs[i];
+        char left[64];
+        const char* help = s->help ? s->help : "";
+        const char* colon = strchr(help, ':');
+        if (s->kind != ARG_BOOL && colon && colon - help < 24) {
+            snprintf(left, sizeof left, "--%s %.*s", s->name, (int)(colon - help), help);
+            help = colon + 1;
+            while (*help == ' ') help++;
+        } else {
+            snprintf(left, sizeof left, "--%s", s->name);
+        }
+        printf("  %-28s %s\n", left, help);
+    }
+    printf("  %-28s %s\n", "--help", "show this help");
+}
+
+static int set_value(ArgParse* p, ArgSpec* s, const char* v) {
+    char* end = NULL;
+    bool ranged = s->lo <= s->hi;
+    errno = 0;
+    switch (s->kind) {
+    case ARG_STRING:
+        *(const char**)s->out = v;
+        return 0;
+    case ARG_INT: {
+        long long x = strtoll(v, &end, 10);
+        if (end == v || *end || errno || (ranged && (x < s->lo || x > s->hi))) {
+            if (ranged)
+                return args_fail(p->cmd, "--%s: expected an integer in [%.17g, %.17g], got '%s'",
+                                 s->name, s->lo, s->hi, v);
+            return args_fail(p->cmd, "--%s: expected an integer, got '%s'", s->name, v);
+        }
+        *(int64_t*)s->out = x;
+        return 0;
+    }
+    case ARG_U64: {
+        if (v[0] == '-') return args_fail(p->cmd, "--%s: expected a non-negative integer, got '%s'", s->name, v);
+        unsigned long long x = strtoull(v, &end, 10);
+        if (end == v || *end || errno)
+            return args_fail(p->cmd, "--%s: expected a non-negative integer, got '%s'", s->name, v);
+        *(uint64_t*)s->out = x;
+        return 0;
+    }
+    case ARG_DOUBLE: {
+        double x = strtod(v, &end);
+        if (end == v || *end || errno || !isfinite(x) || (ranged && (x < s->lo || x > s->hi))) {
+            if (ranged)
+                return args_fail(p->cmd, "--%s: expected a number in [%g, %g], got '%s'", s->name,
+                                 s->lo, s->hi, v);
+            return args_fail(p->cmd, "--%s: expected a finite number, got '%s'", s->name, v);
+        }
+        *(double*)s->out = x;
+        return 0;
+    }
+    case ARG_BOOL:
+        break;
+    }
+    return 0;
+}
+
+int args_parse(ArgParse* p, int argc, char** argv) {
+    p->npositional = 0;
+    for (int i = 1; i < argc; i++) {
+        const char* a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            args_help(p);
+            return 1;
+        }
+        if (strncmp(a, "--", 2) != 0 || a[2] == 0) {
+            if (p->npositional >= p->max_positional || p->npositional >= 64)
+                return args_fail(p->cmd, "unexpected argument '%s' (see nudge %s --help)", a, p->cmd);
+            p->positional[p->npositional++] = a;
+            continue;
+        }
+        char name[64];
+        const char* eq = strchr(a + 2, '=');
+        size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+        if (len >= sizeof name) len = sizeof name - 1;
+        memcpy(name, a + 2, len);
+        name[len] = 0;
+        ArgSpec* s = NULL;
+        for (int k = 0; k < p->nspecs; k++)
+            if (strcmp(p->specs[k].name, name) == 0) s = &p->specs[k];
+        if (!s) return args_fail(p->cmd, "unknown flag '--%s' (see nudge %s --help)", name, p->cmd);
+        s->seen = true;
+        if (s->kind == ARG_BOOL) {
+            if (eq) return args_fail(p->cmd, "--%s takes no value", name);
+            *(bool*)s->out = true;
+            continue;
+        }
+        const char* v = eq ? eq + 1 : NULL;
+        if (!v) {
+            if (i + 1 >= argc) return args_fail(p->cmd, "--%s needs a value", name);
+            v = argv[++i];
+        }
+        int rc = set_value(p, s, v);
+        if (rc) return rc;
+    }
+    return 0;
+}

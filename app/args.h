@@ -1,0 +1,42 @@
+/* args: the flag parser every subcommand uses.
+ * Flags are "--name value" or "--name=value"; booleans are "--name". Unknown flags, missing values
+ * and bad numbers get one line on stderr ("nudge gen: --episodes: expected an integer >= 1, got
+ * 'x'") and the command exits 2. */
+#ifndef NUDGE_APP_ARGS_H
+#define NUDGE_APP_ARGS_H
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum ArgKind { ARG_BOOL, ARG_STRING, ARG_INT, ARG_U64, ARG_DOUBLE } ArgKind;
+
+typedef struct ArgSpec {
+    const char* name;     /* without the dashes: "episodes" */
+    ArgKind     kind;
+    void*       out;      /* bool*, const char**, int64_t*, uint64_t*, double* */
+    double      lo, hi;   /* inclusive range for numbers (ignored when lo > hi) */
+    const char* help;     /* one line for --help; "VALUE: text" names the value */
+    bool        seen;     /* set by the parser */
+} ArgSpec;
+
+typedef struct ArgParse {
+    const char* cmd;          /* "gen" */
+    const char* usage;        /* "nudge gen --scenario FILE|DIR --episodes N ..." */
+    const char* about;        /* one paragraph */
+    ArgSpec*    specs;
+    int         nspecs;
+    const char* positional[64];
+    int         npositional;
+    int         max_positional;
+} ArgParse;
+
+/// parses argv[1..argc) (argv[0] is the subcommand); returns 0 to go on, 1 when --help was printed
+/// (exit 0), 2 on bad input (the line is printed; exit 2)
+int  args_parse(ArgParse* p, int argc, char** argv);
+/// prints the usage and flag table to stdout
+void args_help(const ArgParse* p);
+/// the spec called name (for .seen checks)
+const ArgSpec* args_spec(const ArgParse* p, const char* name);
+/// one line "nudge CMD: message" on stderr; returns 2 for `return args_fail(...)`
+int  args_fail(const char* cmd, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,10 @@
+/* commands: one function per subcommand, each in app/cmd_NAME.c.
+ * argv[0] is the subcommand's name; the return value is the exit status
+ * (0 ok, 1 failed expectations or tests, 2 bad input). */
+#ifndef NUDGE_APP_COMMANDS_H
+#define NUDGE_APP_COMMANDS_H
+
+int cmd_run(int argc, char** argv);
+int cmd_check(int argc, char** argv);
+
+#endif

@@ -1,0 +1,41 @@
+/* nudge: a 2D physics sandbox where a world model learns, while it watches, what pushes do. */
+#include <stdio.h>
+#include <string.h>
+
+#include "app/commands.h"
+#include "sim/world.h"
+
+typedef struct Command {
+    const char* name;
+    int (*run)(int argc, char** argv);
+    const char* about;
+} Command;
+
+static const Command commands[] = {
+    {"run", cmd_run, "run a scenario headless; print its event timeline (--trace writes states)"},
+    {"check", cmd_check, "run scenario files' expectations; PASS/FAIL per scenario (CI)"},
+};
+
+static void usage(FILE* f) {
+    fprintf(f, "usage: nudge COMMAND [OPTIONS]   (nudge COMMAND --help for its options)\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].about);
+}
+
+int main(int argc, char** argv) {
+    /* stdout carries machine-readable output: swallow Chipmunk's debug banner before anything */
+    sim_quiet_chipmunk();
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "nudge: unknown command '%s' (see nudge --help)\n", argv[1]);
+    return 2;
+}
