@@ -1,0 +1,241 @@
+#include "view/canvas.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+
+ViewColor view_rgba(int r, int g, int b, int a) {
+    ViewColor c = {(uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r), (uint8_t)(g < 0 ? 0 : g > 255 ? 255 : g),
+                   (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b), (uint8_t)(a < 0 ? 0 : a > 255 ? 255 : a)};
+    return c;
+}
+
+ViewColor view_color_scale(ViewColor c, double f) {
+    return view_rgba((int)lround(c.r * f), (int)lround(c.g * f), (int)lround(c.b * f), c.a);
+}
+
+ViewColor view_color_ramp(double t) {
+    if (!(t > 0)) t = 0;
+    if (t > 1) t = 1;
+    /* green -> yellow -> red */
+    if (t < 0.5) return view_rgba((int)lround(40 + 2 * t * 190), 200, 40, 255);
+    return view_rgba(230, (int)lround(200 - (t - 0.5) * 2 * 170), 40, 255);
+}
+
+ViewCanvas view_canvas_wrap(uint8_t* px, int w, int h, int channels) {
+    assert(channels == 1 || channels == 3);
+    ViewCanvas c = {px, w, h, channels, 0, 0, w, h};
+    return c;
+}
+
+void view_canvas_clip(ViewCanvas* c, int x0, int y0, int x1, int y1) {
+    c->cx0 = x0 < 0 ? 0 : x0 > c->w ? c->w : x0;
+    c->cy0 = y0 < 0 ? 0 : y0 > c->h ? c->h : y0;
+    c->cx1 = x1 < c->cx0 ? c->cx0 : x1 > c->w ? c->w : x1;
+    c->cy1 = y1 < c->cy0 ? c->cy0 : y1 > c->h ? c->h : y1;
+}
+
+void view_canvas_unclip(ViewCanvas* c) { view_canvas_clip(c, 0, 0, c->w, c->h); }
+
+static uint8_t luma(ViewColor col) { return (uint8_t)((77 * col.r + 150 * col.g + 29 * col.b) >> 8); }
+
+static uint8_t mix(uint8_t dst, uint8_t src, unsigned a) {
+    return (uint8_t)((src * a + dst * (255u - a) + 127u) / 255u);
+}
+
+/* fills pixels [x0, x1) of row y, already clipped */
+static void span(ViewCanvas* c, int y, int x0, int x1, ViewColor col) {
+    if (x0 < c->cx0) x0 = c->cx0;
+    if (x1 > c->cx1) x1 = c->cx1;
+    if (y < c->cy0 || y >= c->cy1 || x0 >= x1) return;
+    if (c->channels == 1) {
+        uint8_t* p = c->px + (size_t)y * c->w + x0;
+        uint8_t  v = luma(col);
+        if (col.a == 255)
+            for (int x = x0; x < x1; x++) *p++ = v;
+        else
+            for (int x = x0; x < x1; x++, p++) *p = mix(*p, v, col.a);
+        return;
+    }
+    uint8_t* p = c->px + ((size_t)y * c->w + x0) * 3;
+    if (col.a == 255) {
+        for (int x = x0; x < x1; x++, p += 3) {
+            p[0] = col.r;
+            p[1] = col.g;
+            p[2] = col.b;
+        }
+    } else {
+        for (int x = x0; x < x1; x++, p += 3) {
+            p[0] = mix(p[0], col.r, col.a);
+            p[1] = mix(p[1], col.g, col.a);
+            p[2] = mix(p[2], col.b, col.a);
+        }
+    }
+}
+
+void view_canvas_clear(ViewCanvas* c, ViewColor col) {
+    col.a = 255;
+    for (int y = 0; y < c->h; y++) {
+        int keep0 = c->cx0, keep1 = c->cx1, k0 = c->cy0, k1 = c->cy1;
+        c->cx0 = 0, c->cx1 = c->w, c->cy0 = 0, c->cy1 = c->h;
+        span(c, y, 0, c->w, col);
+        c->cx0 = keep0, c->cx1 = keep1, c->cy0 = k0, c->cy1 = k1;
+    }
+}
+
+void view_canvas_pixel(ViewCanvas* c, int x, int y, ViewColor col) { span(c, y, x, x + 1, col); }
+
+bool view_canvas_get(const ViewCanvas* c, int x, int y, uint8_t rgb[3]) {
+    if (x < 0 || y < 0 || x >= c->w || y >= c->h) return false;
+    if (c->channels == 1) {
+        rgb[0] = rgb[1] = rgb[2] = c->px[(size_t)y * c->w + x];
+    } else {
+        const uint8_t* p = c->px + ((size_t)y * c->w + x) * 3;
+        rgb[0] = p[0], rgb[1] = p[1], rgb[2] = p[2];
+    }
+    return true;
+}
+
+void view_canvas_rect(ViewCanvas* c, int x0, int y0, int x1, int y1, ViewColor col) {
+    if (y0 < c->cy0) y0 = c->cy0;
+    if (y1 > c->cy1) y1 = c->cy1;
+    for (int y = y0; y < y1; y++) span(c, y, x0, x1, col);
+}
+
+/* first pixel whose centre is at or right of x */
+static int first_center_at(double x) { return (int)ceil(x - 0.5); }
+
+void view_canvas_fill_poly(ViewCanvas* c, const double* xy, int n, ViewColor col) {
+    if (n < 3) return;
+    double ymin = xy[1], ymax = xy[1];
+    for (int i = 1; i < n; i++) {
+        if (!isfinite(xy[2 * i]) || !isfinite(xy[2 * i + 1])) return;
+        if (xy[2 * i + 1] < ymin) ymin = xy[2 * i + 1];
+        if (xy[2 * i + 1] > ymax) ymax = xy[2 * i + 1];
+    }
+    if (!isfinite(xy[0]) || !isfinite(xy[1])) return;
+    int y0 = first_center_at(ymin), y1 = first_center_at(ymax);
+    if (y0 < c->cy0) y0 = c->cy0;
+    if (y1 > c->cy1) y1 = c->cy1;
+    double  stack_x[64];
+    double* xs = n <= 64 ? stack_x : malloc(sizeof(double) * (size_t)n);
+    if (!xs) return;
+    for (int y = y0; y < y1; y++) {
+        double sy = y + 0.5;
+        int    k  = 0;
+        /* crossings of the scanline with each edge (half-open in y so vertices count once) */
+        for (int i = 0, j = n - 1; i < n; j = i++) {
+            double ya = xy[2 * j + 1], yb = xy[2 * i + 1];
+            if ((ya <= sy && sy < yb) || (yb <= sy && sy < ya)) {
+                double xa = xy[2 * j], xb = xy[2 * i];
+                xs[k++] = xa + (sy - ya) * (xb - xa) / (yb - ya);
+            }
+        }
+        /* sort the few crossings */
+        for (int i = 1; i < k; i++) {
+            double v = xs[i];
+            int    m = i - 1;
+            while (m >= 0 && xs[m] > v) xs[m + 1] = xs[m], m--;
+            xs[m + 1] = v;
+        }
+        for (int i = 0; i + 1 < k; i += 2) {
+            double xl = xs[i], xr = xs[i + 1];
+            if (xr < c->cx0 - 1.0 || xl > c->cx1 + 1.0) continue;
+            if (xl < c->cx0 - 1.0) xl = c->cx0 - 1.0;
+            if (xr > c->cx1 + 1.0) xr = c->cx1 + 1.0;
+            span(c, y, first_center_at(xl), first_center_at(xr), col);
+        }
+    }
+    if (xs != stack_x) free(xs);
+}
+
+void view_canvas_fill_circle(ViewCanvas* c, double cx, double cy, double r, ViewColor col) {
+    if (!(r > 0) || !isfinite(cx) || !isfinite(cy)) return;
+    int y0 = first_center_at(cy - r), y1 = first_center_at(cy + r);
+    if (y0 < c->cy0) y0 = c->cy0;
+    if (y1 > c->cy1) y1 = c->cy1;
+    for (int y = y0; y < y1; y++) {
+        double dy = y + 0.5 - cy, d2 = r * r - dy * dy;
+        if (d2 <= 0) continue;
+        double dx = sqrt(d2), xl = cx - dx, xr = cx + dx;
+        if (xl < c->cx0 - 1.0) xl = c->cx0 - 1.0;
+        if (xr > c->cx1 + 1.0) xr = c->cx1 + 1.0;
+        span(c, y, first_center_at(xl), first_center_at(xr), col);
+    }
+}
+
+void view_canvas_line(ViewCanvas* c, double x0, double y0, double x1, double y1, double thick,
+                      ViewColor col) {
+    double dx = x1 - x0, dy = y1 - y0, len = sqrt(dx * dx + dy * dy);
+    double h = 0.5 * (thick < 1.0 ? 1.0 : thick);
+    if (!isfinite(len)) return;
+    if (len < 1e-9) {
+        view_canvas_fill_circle(c, x0, y0, h, col);
+        return;
+    }
+    /* a quad around the segment, extended by half the width at each end */
+    double ux = dx / len * h, uy = dy / len * h, nx = -uy, ny = ux;
+    double q[8] = {x0 - ux + nx, y0 - uy + ny, x1 + ux + nx, y1 + uy + ny,
+                   x1 + ux - nx, y1 + uy - ny, x0 - ux - nx, y0 - uy - ny};
+    view_canvas_fill_poly(c, q, 4, col);
+}
+
+/* draws the polyline xy[n] (closed when closed) dashed with period 2 * dash */
+static void dashed_path(ViewCanvas* c, const double* xy, int n, bool closed, double thick,
+                        double dash, ViewColor col) {
+    int    segs  = closed ? n : n - 1;
+    double phase = 0; /* distance into the current dash period */
+    for (int s = 0; s < segs; s++) {
+        double ax = xy[2 * s], ay = xy[2 * s + 1];
+        double bx = xy[2 * ((s + 1) % n)], by = xy[2 * ((s + 1) % n) + 1];
+        double dx = bx - ax, dy = by - ay, len = sqrt(dx * dx + dy * dy);
+        if (!(len > 1e-9) || !isfinite(len)) continue;
+        if (dash <= 0) {
+            view_canvas_line(c, ax, ay, bx, by, thick, col);
+            continue;
+        }
+        double t = 0;
+        while (t < len) {
+            double period = 2 * dash, left = (phase < dash ? dash : period) - phase;
+            double step   = left < len - t ? left : len - t;
+            if (phase < dash)
+                view_canvas_line(c, ax + dx * t / len, ay + dy * t / len, ax + dx * (t + step) / len,
+                                 ay + dy * (t + step) / len, thick, col);
+            t += step;
+            phase += step;
+            if (phase >= period - 1e-9) phase = 0;
+        }
+    }
+}
+
+void view_canvas_outline(ViewCanvas* c, const double* xy, int n, double thick, double dash,
+                         ViewColor col) {
+    if (n < 2) return;
+    dashed_path(c, xy, n, true, thick, dash, col);
+}
+
+void view_canvas_circle(ViewCanvas* c, double cx, double cy, double r, double thick, double dash,
+                        ViewColor col) {
+    if (!(r > 0)) return;
+    int n = (int)(r * 0.8);
+    n     = n < 12 ? 12 : n > 96 ? 96 : n;
+    double xy[2 * 96];
+    for (int i = 0; i < n; i++) {
+        double a = 2 * M_PI * i / n;
+        xy[2 * i] = cx + r * cos(a), xy[2 * i + 1] = cy + r * sin(a);
+    }
+    dashed_path(c, xy, n, true, thick, dash, col);
+}
+
+void view_canvas_arrow(ViewCanvas* c, double x0, double y0, double x1, double y1, double thick,
+                       double head, ViewColor col) {
+    double dx = x1 - x0, dy = y1 - y0, len = sqrt(dx * dx + dy * dy);
+    if (!(len > 1e-9)) return;
+    double ux = dx / len, uy = dy / len;
+    if (head > len) head = len;
+    double bx = x1 - ux * head, by = y1 - uy * head;
+    view_canvas_line(c, x0, y0, bx, by, thick, col);
+    double w    = head * 0.5;
+    double t[6] = {x1, y1, bx - uy * w, by + ux * w, bx + uy * w, by - ux * w};
+    view_canvas_fill_poly(c, t, 3, col);
+}

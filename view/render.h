@@ -1,0 +1,21 @@
+/* render: the offscreen renderer shared by dataset frames (`nudge gen --frames`) and the live view.
+ *
+ * Pure C drawing into a caller's pixel buffer: no display, no SDL, no fonts. The same bytes come out
+ * for the same world on every run (deterministic scanline fill in double precision, no threads).
+ * The window uploads the same kind of buffer into a texture each frame, so what the model sees is
+ * what a person sees. */
+#ifndef NUDGE_VIEW_RENDER_H
+#define NUDGE_VIEW_RENDER_H
+#include <stdint.h>
+
+#include "sim/world.h"
+
+/// draws the world into pixels (height rows of width pixels, channels 1 = gray or 3 = RGB,
+/// row-major, no padding), with a camera fitting the world rectangle rect = {xmin, ymin, xmax,
+/// ymax} (m; y up) centred in the frame with its aspect kept. Bodies are filled with their
+/// material's colour (static bodies darker), on a light background. Gray is the luminance
+/// (77 r + 150 g + 29 b) >> 8 of the RGB picture.
+void view_render_world(const SimWorld* w, const double rect[4], uint8_t* pixels, int width,
+                       int height, int channels);
+
+#endif
