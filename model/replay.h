@@ -1,0 +1,50 @@
+/* replay: a bounded buffer of observed ticks, organised in episodes, that serves transitions
+ * (tick t -> tick t+1) with delayed event labels. Capacity is counted in ticks (= transitions);
+ * the oldest ticks are dropped first. Filled from a dataset (offline) or a running world (live).
+ * Not thread-safe by itself: the trainer locks around it. */
+#ifndef NUDGE_MODEL_REPLAY_H
+#define NUDGE_MODEL_REPLAY_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/rng.h"
+
+/// event bits of a tick, per slot: the body broke / fell during the tick that led to it
+enum { WM_BIT_BREAK = 1, WM_BIT_FALL = 2 };
+
+/// a batch of transitions (arrays sized for cap transitions)
+typedef struct WmTransitions {
+    int      n, cap, slots, dim;
+    float*   s0;      /* [cap*K*D] state at t */
+    uint8_t* m0;      /* [cap*K] mask at t */
+    float*   push;    /* [cap*K*4] push applied right after t */
+    float*   s1;      /* [cap*K*D] state at t+1 */
+    uint8_t* m1;      /* [cap*K] mask at t+1 */
+    float*   labels;  /* [cap*K*WM_EVENTS] 0/1: breaks within 30 ticks, contact at t+1, falls within 30 */
+} WmTransitions;
+
+bool wm_transitions_init(WmTransitions* t, int cap, int slots, int dim);
+void wm_transitions_free(WmTransitions* t);
+
+typedef struct WmReplay WmReplay;
+
+WmReplay* wm_replay_create(int slots, int dim, int64_t capacity);
+void      wm_replay_free(WmReplay* r);                        /* NULL-safe */
+void      wm_replay_clear(WmReplay* r);
+/// ends the current episode; the next tick starts a new one
+void      wm_replay_begin_episode(WmReplay* r);
+/// appends one tick: states[K*D], mask[K], contacts[K] (may be NULL), push[K*4] applied right
+/// after it (may be NULL), bits[K] = WM_BIT_* of the tick that led to it (may be NULL)
+void      wm_replay_add(WmReplay* r, const float* states, const uint8_t* mask,
+                        const uint8_t* contacts, const float* push, const uint8_t* bits);
+/// ticks held
+int64_t   wm_replay_size(const WmReplay* r);
+/// transitions whose labels are complete (trainable)
+int64_t   wm_replay_ready(const WmReplay* r);
+/// samples n trainable transitions uniformly into out (n <= out->cap); false if there are none
+bool      wm_replay_sample(const WmReplay* r, Rng* rng, int n, WmTransitions* out);
+/// the trainable transitions in order, from *cursor on (start at 0): fills up to n, returns how
+/// many were written (0 at the end)
+int       wm_replay_sweep(const WmReplay* r, int64_t* cursor, int n, WmTransitions* out);
+
+#endif

@@ -1,0 +1,92 @@
+/* trainer: trains a WmModel from a replay buffer; usable from a background thread.
+ *
+ * Threads: the feeding calls (wm_trainer_begin_episode, wm_trainer_add_tick, wm_trainer_add_world),
+ * wm_trainer_snapshot and wm_trainer_stats may be called from any thread (e.g. the view's render
+ * thread). wm_trainer_step and wm_trainer_publish belong to ONE training thread. The render thread
+ * never waits for training: it reads a published copy of the weights (double buffer + version
+ * counter) with wm_trainer_snapshot, which gives up at once if a publish is in progress.
+ *
+ * Feeding, per control tick of a running world:
+ *     wm_trainer_begin_episode(tr);               // at a reset / new scenario / teleport
+ *     loop:
+ *         decide the push for the next tick (or none)
+ *         wm_trainer_add_world(tr, world, &push);  // this tick's observation + the push after it
+ *         sim_world_tick(world, &push);
+ * The trainer builds the delayed labels (breaks / falls within 0.5 s, contact next tick) itself:
+ * a transition becomes trainable once WM_EVENT_HORIZON later ticks of its episode were seen (or
+ * the episode ended). Every val_every-th episode goes to a validation buffer instead. */
+#ifndef NUDGE_MODEL_TRAINER_H
+#define NUDGE_MODEL_TRAINER_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model/replay.h"
+#include "model/wm.h"
+#include "sim/events.h"
+#include "sim/world.h"
+
+typedef struct WmTrainerDef {
+    WmArch   arch;           /* used when no starting model is given */
+    uint64_t seed;           /* init, batch sampling and input noise */
+    int      batch;          /* transitions per step (default 64) */
+    float    lr;             /* AdamW learning rate (default 1e-3) */
+    float    weight_decay;   /* AdamW decoupled weight decay (default 1e-5) */
+    float    clip;           /* gradient-norm clip (default 1.0) */
+    float    noise_pos;      /* m: GNS input noise on positions (default 0.0005) */
+    float    noise_vel;      /* m/s and rad/s: input noise on velocities (default 0.01) */
+    float    event_weight;   /* weight of the event BCE against the dynamics loss (default 0.5) */
+    int64_t  capacity;       /* transitions kept in the replay buffer (default 200000) */
+    int64_t  val_capacity;   /* transitions kept for validation (default 20000) */
+    int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */
+} WmTrainerDef;
+
+typedef struct WmTrainerStats {
+    int64_t  steps;          /* optimizer steps done */
+    uint64_t version;        /* published version (0 = never published) */
+    float    train_loss;     /* exponential average of the last steps' losses */
+    float    last_loss;      /* the last step's loss */
+    float    val_loss;       /* last wm_trainer_validate result (NaN before) */
+    int64_t  transitions;    /* trainable transitions in the replay buffer */
+    int64_t  val_transitions;
+    int64_t  skipped;        /* steps skipped for a non-finite loss or gradient */
+} WmTrainerStats;
+
+typedef struct WmTrainer WmTrainer;
+
+WmTrainerDef wm_trainer_def_default(int slots);
+/// a trainer; start (copied) is the starting model, NULL = a fresh one from def->arch and seed
+WmTrainer*   wm_trainer_create(const WmTrainerDef* def, const WmModel* start);
+void         wm_trainer_free(WmTrainer* tr);                 /* NULL-safe */
+
+/// the next tick starts a new episode (no transition links it to the previous tick)
+void         wm_trainer_begin_episode(WmTrainer* tr);
+/// one observed tick: states[K*D], mask[K], contacts[K] (1 = touching another body; may be NULL),
+/// push[K*4] = the push applied right after this tick (NULL = none), events = the events of the tick
+/// that led to this observation (break and fall events feed the labels)
+void         wm_trainer_add_tick(WmTrainer* tr, const float* states, const uint8_t* mask,
+                                 const uint8_t* contacts, const float* push,
+                                 const SimEvent* events, int nevents);
+/// the same, read from a world right after sim_world_tick (observation, contacts, that tick's
+/// events); next_push = the push about to be applied (NULL = none)
+void         wm_trainer_add_world(WmTrainer* tr, const SimWorld* world, const SimPush* next_push);
+
+/// one optimizer step on a sampled batch; false when there is not enough data yet (fewer than
+/// batch trainable transitions) or the step was skipped for non-finite numbers
+bool         wm_trainer_step(WmTrainer* tr);
+/// mean loss over up to max_batches batches of the validation buffer (NaN when empty)
+float        wm_trainer_validate(WmTrainer* tr, int max_batches);
+/// copies the working weights into the published buffer and bumps the version
+void         wm_trainer_publish(WmTrainer* tr);
+/// if a version newer than have_version is published, copies it into dst (same arch) and returns
+/// its version; otherwise (or when a publish is in progress) returns have_version without waiting
+uint64_t     wm_trainer_snapshot(WmTrainer* tr, WmModel* dst, uint64_t have_version);
+void         wm_trainer_stats(WmTrainer* tr, WmTrainerStats* out);
+
+/// the working model (training thread only) and the buffers (for offline filling)
+WmModel*     wm_trainer_model(WmTrainer* tr);
+WmReplay*    wm_trainer_replay(WmTrainer* tr);
+WmReplay*    wm_trainer_val_replay(WmTrainer* tr);
+/// saves the working model and the optimizer state (resumable) atomically
+bool         wm_trainer_save(WmTrainer* tr, const char* path, char* err, size_t err_size);
+
+#endif
