@@ -12,7 +12,10 @@
  * rest           a dynamic body comes to rest: speed < 0.02 m/s and |omega| < 0.1 rad/s for
  *                0.25 s in a row. Fires once; re-arms when speed > 0.05 m/s or |omega| > 0.25.
  *                a = the body, magnitude = 0
- * out_of_bounds  a body's centre left the world bounds; the body is removed. a = the body */
+ * out_of_bounds  a body's centre left the world bounds; the body is removed. a = the body
+ * topple         a dynamic body turned more than 45 degrees away from its angle at creation or at
+ *                its last rest event (a tower toppling, a domino going over). Fires once; re-arms
+ *                at the next rest. a = the body, magnitude = the turn (rad) */
 #ifndef NUDGE_SIM_EVENTS_H
 #define NUDGE_SIM_EVENTS_H
 #include <stdint.h>
@@ -23,7 +26,8 @@
     X(PUSH, push)          \
     X(FALL, fall)          \
     X(REST, rest)          \
-    X(OUT_OF_BOUNDS, out_of_bounds)
+    X(OUT_OF_BOUNDS, out_of_bounds) \
+    X(TOPPLE, topple)
 
 typedef enum SimEventType {
 #define SIM_EV_ENUM(up, low) SIM_EV_##up,

@@ -40,12 +40,14 @@ typedef struct SimBodyDef {
     char    name[SIM_NAME_MAX];  /* "" for anonymous (shards get "<parent>#k") */
     SimKind kind;
     int     material;            /* index into the materials table */
-    double  x, y;                /* centre of the bounding box at angle 0 (m); cups: of the U */
+    double  x, y;                /* centre of the bounding box at angle 0 (m); cups: of the U.
+                                    (observations report the centre of mass, which differs for
+                                    cups and ramps) */
     double  angle;               /* rad, counter-clockwise */
     double  w, h;                /* m; ball: w = h = diameter */
     double  vx, vy, omega;       /* initial velocity, m/s and rad/s */
     bool    is_static;
-    int     nverts;              /* shards only: convex polygon in body coordinates */
+    int     nverts;              /* shards only: convex polygon around (x, y), body axes */
     double  verts[2 * SIM_MAX_VERTS];
 } SimBodyDef;
 
@@ -72,6 +74,13 @@ typedef struct SimPush {
     double  px, py;
 } SimPush;
 
+#define SIM_MAX_PARTS 3
+/// a convex polygon in body coordinates: origin at the centre of mass, x along the body's angle
+typedef struct SimPart {
+    int    n;
+    double v[2 * SIM_MAX_VERTS];   /* x0 y0 x1 y1 ..., counter-clockwise */
+} SimPart;
+
 /// a body's current state; pose fields keep their last value after the body is gone
 typedef struct SimBodyState {
     int32_t id;
@@ -86,13 +95,14 @@ typedef struct SimBodyState {
     bool    fell;           /* has fallen at least once */
     bool    breakable;
     int32_t parent;         /* shards: the id of the body they came from; else -1 */
-    double  x, y, angle;    /* m, rad */
-    double  vx, vy, omega;  /* m/s, rad/s */
+    double  x, y, angle;    /* centre of mass (m), angle (rad) */
+    double  vx, vy, omega;  /* velocity of the centre of mass (m/s), rad/s */
     double  w, h;           /* m */
     double  mass;           /* kg; 0 for static */
-    double  x0, y0;         /* where it was created */
-    int     nverts;         /* outline polygon in body coordinates (box, plank, ramp, shard) */
-    double  verts[2 * SIM_MAX_VERTS];
+    double  x0, y0;         /* centre of mass where it was created */
+    double  radius;         /* balls: > 0 (parts is empty) */
+    int     nparts;         /* convex polygons (box 1, cup 3, ramp 1, shard 1) */
+    SimPart parts[SIM_MAX_PARTS];
 } SimBodyState;
 
 typedef struct SimWorld SimWorld;
@@ -108,8 +118,9 @@ bool      sim_world_remove_body(SimWorld* w, int32_t id);
 bool      sim_world_push(SimWorld* w, const SimPush* push);
 /// one physics step of dt; events are appended to the current list
 void      sim_world_step(SimWorld* w);
-/// one control tick: clears the event list, applies push (may be NULL), runs steps_per_tick steps
-void      sim_world_tick(SimWorld* w, const SimPush* push);
+/// one control tick: clears the event list, applies push (may be NULL), runs steps_per_tick steps;
+/// returns whether the push was applied (false for NULL or a body that is not live and dynamic)
+bool      sim_world_tick(SimWorld* w, const SimPush* push);
 
 /// the events since the last tick began (or since the last clear)
 const SimEvent* sim_world_events(const SimWorld* w, int* count);
@@ -132,6 +143,9 @@ int       sim_world_dynamic_ids(const SimWorld* w, int32_t* out, int cap);
 /// writes K = cap slots (see observation.h): states[cap * SIM_OBS_DIM], mask[cap], ids[cap];
 /// returns the number of live bodies written
 int       sim_world_observe(const SimWorld* w, float* states, uint8_t* mask, int32_t* ids, int cap);
+
+/// true if a live body touches another body now (has a Chipmunk arbiter with contacts)
+bool      sim_world_in_contact(const SimWorld* w, int32_t id);
 
 /// FNV-1a over every live body's id, transform and velocity bits, in id order
 uint64_t  sim_world_hash(const SimWorld* w);

@@ -1,0 +1,633 @@
+/* world: bodies, stepping, pushes, trackers (fall, rest, topple, bounds) and queries.
+ * Breaking lives in sim/breaking.c, snapshots in sim/snapshot.c, observation in sim/observe.c. */
+#include "sim/world.h"
+
+#include <chipmunk/chipmunk.h>
+#include <chipmunk/chipmunk_structs.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/report.h"
+#include "sim/materials.h"
+#include "sim/world_internal.h"
+
+/* rest and bounds thresholds (documented in events.h) */
+#define REST_SPEED 0.02
+#define REST_OMEGA 0.1
+#define REST_TIME 0.25
+#define WAKE_SPEED 0.05
+#define WAKE_OMEGA 0.25
+#define TOPPLE_ANGLE 0.7853981633974483
+#define MAX_SPEED 1000.0
+
+static const char* const kind_names[SIM_KIND_COUNT] = {"box", "ball", "cup", "plank", "ramp", "shard"};
+
+const char* sim_kind_name(SimKind kind) {
+    return (kind >= 0 && kind < SIM_KIND_COUNT) ? kind_names[kind] : "?";
+}
+
+int sim_kind_find(const char* name) {
+    for (int i = 0; i < SIM_KIND_SHARD; i++)
+        if (strcmp(kind_names[i], name) == 0) return i;
+    return -1;
+}
+
+static const char* const event_names[SIM_EV_COUNT] = {
+#define SIM_EV_NAME(up, low) #low,
+    SIM_EVENT_TYPES(SIM_EV_NAME)
+#undef SIM_EV_NAME
+};
+
+const char* sim_event_name(SimEventType type) {
+    return (type >= 0 && type < SIM_EV_COUNT) ? event_names[type] : "?";
+}
+
+int sim_event_find(const char* name) {
+    for (int i = 0; i < SIM_EV_COUNT; i++)
+        if (strcmp(event_names[i], name) == 0) return i;
+    return -1;
+}
+
+/* ---- Chipmunk's banner ---- */
+
+static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
+
+static void quiet_now(void) {
+    /* the debug build prints two lines to stdout at its first cpSpace: send them to /dev/null */
+    fflush(stdout);
+    int saved = dup(1);
+    int devnull = open("/dev/null", O_WRONLY);
+    if (saved >= 0 && devnull >= 0) dup2(devnull, 1);
+    cpSpace* s = cpSpaceNew();
+    cpSpaceFree(s);
+    fflush(stdout);
+    if (saved >= 0) {
+        dup2(saved, 1);
+        close(saved);
+    }
+    if (devnull >= 0) close(devnull);
+}
+
+void sim_quiet_chipmunk(void) { pthread_once(&quiet_once, quiet_now); }
+
+/* ---- defaults ---- */
+
+SimBodyDef sim_body_def_default(void) {
+    SimBodyDef d;
+    memset(&d, 0, sizeof d);
+    d.kind = SIM_KIND_BOX;
+    d.material = sim_material_find("wood");
+    d.w = d.h = 0.1;
+    return d;
+}
+
+SimWorldDef sim_world_def_default(void) {
+    SimWorldDef d;
+    memset(&d, 0, sizeof d);
+    d.dt = 1.0 / 120.0;
+    d.steps_per_tick = 2;
+    d.gx = 0.0;
+    d.gy = -9.81;
+    d.iterations = 20;
+    d.seed = 0;
+    d.bounds[0] = -5.0;
+    d.bounds[1] = -2.0;
+    d.bounds[2] = 5.0;
+    d.bounds[3] = 8.0;
+    d.shards = 6;
+    return d;
+}
+
+/* ---- geometry of a def: convex parts in the body's origin frame ---- */
+
+static void rect_part(SimPart* p, double cx, double cy, double w, double h) {
+    double x0 = cx - w / 2, x1 = cx + w / 2, y0 = cy - h / 2, y1 = cy + h / 2;
+    p->n = 4;
+    double v[8] = {x0, y0, x1, y0, x1, y1, x0, y1};
+    memcpy(p->v, v, sizeof v);
+}
+
+double sim_cup_wall(double w, double h) {
+    double t = 0.1 * fmin(w, h);
+    return t < 0.002 ? 0.002 : t;
+}
+
+int sim_def_parts(const SimBodyDef* d, SimPart* parts) {
+    switch (d->kind) {
+    case SIM_KIND_BOX:
+    case SIM_KIND_PLANK:
+        rect_part(&parts[0], 0, 0, d->w, d->h);
+        return 1;
+    case SIM_KIND_CUP: {
+        double t = sim_cup_wall(d->w, d->h);
+        rect_part(&parts[0], 0, -d->h / 2 + t / 2, d->w, t);                 /* bottom */
+        rect_part(&parts[1], -d->w / 2 + t / 2, t / 2, t, d->h - t);          /* left wall */
+        rect_part(&parts[2], d->w / 2 - t / 2, t / 2, t, d->h - t);           /* right wall */
+        return 3;
+    }
+    case SIM_KIND_RAMP: {
+        parts[0].n = 3;
+        double v[6] = {-d->w / 2, -d->h / 2, d->w / 2, -d->h / 2, d->w / 2, d->h / 2};
+        memcpy(parts[0].v, v, sizeof v);
+        return 1;
+    }
+    case SIM_KIND_SHARD:
+        parts[0].n = d->nverts;
+        memcpy(parts[0].v, d->verts, sizeof(double) * 2 * (size_t)d->nverts);
+        return 1;
+    case SIM_KIND_BALL:
+    case SIM_KIND_COUNT:
+        break;
+    }
+    return 0;
+}
+
+/* ---- bodies ---- */
+
+static SimBodyRec* rec_new(SimWorld* w) {
+    if (w->nrecs == w->caprecs) {
+        int cap = w->caprecs ? 2 * w->caprecs : 64;
+        SimBodyRec* r = realloc(w->recs, sizeof *r * (size_t)cap);
+        if (!r) return NULL;
+        w->recs = r;
+        w->caprecs = cap;
+    }
+    SimBodyRec* r = &w->recs[w->nrecs];
+    memset(r, 0, sizeof *r);
+    r->id = w->nrecs++;
+    r->parent = -1;
+    return r;
+}
+
+static bool def_check(const SimBodyDef* d, char* err, size_t n) {
+    const SimMaterial* m = sim_material_get(d->material);
+    if (!m) {
+        report_set(err, n, "body '%s': unknown material %d", d->name, d->material);
+        return false;
+    }
+    if (d->kind < 0 || d->kind >= SIM_KIND_COUNT) {
+        report_set(err, n, "body '%s': unknown kind", d->name);
+        return false;
+    }
+    double vals[8] = {d->x, d->y, d->angle, d->w, d->h, d->vx, d->vy, d->omega};
+    for (int i = 0; i < 8; i++)
+        if (!isfinite(vals[i])) {
+            report_set(err, n, "body '%s': a number is not finite", d->name);
+            return false;
+        }
+    if (d->kind != SIM_KIND_SHARD && (d->w <= 0 || d->h <= 0 || d->w > 1e3 || d->h > 1e3)) {
+        report_set(err, n, "body '%s': size must be in (0, 1000] m, got %g x %g", d->name, d->w, d->h);
+        return false;
+    }
+    if (d->kind == SIM_KIND_SHARD && (d->nverts < 3 || d->nverts > SIM_MAX_VERTS)) {
+        report_set(err, n, "body '%s': a shard needs 3..%d vertices", d->name, SIM_MAX_VERTS);
+        return false;
+    }
+    return true;
+}
+
+/* makes the Chipmunk body and shapes of rec from its def, at the def's pose */
+void sim_rec_materialize(SimWorld* w, SimBodyRec* r) {
+    const SimBodyDef* d = &r->def;
+    const SimMaterial* m = sim_material_get(d->material);
+    cpBody* b = d->is_static ? cpBodyNewStatic() : cpBodyNew(0, 0);
+    cpBodySetPosition(b, cpv(d->x, d->y));
+    cpBodySetAngle(b, d->angle);
+    cpBodySetUserData(b, (cpDataPointer)(intptr_t)(r->id + 1));
+    cpSpaceAddBody(w->space, b);
+    r->body = b;
+    r->nshapes = 0;
+    if (d->kind == SIM_KIND_BALL) {
+        r->shapes[r->nshapes++] = cpCircleShapeNew(b, d->w / 2, cpvzero);
+    } else {
+        SimPart parts[SIM_MAX_PARTS];
+        int np = sim_def_parts(d, parts);
+        for (int i = 0; i < np; i++) {
+            cpVect v[SIM_MAX_VERTS];
+            for (int k = 0; k < parts[i].n; k++) v[k] = cpv(parts[i].v[2 * k], parts[i].v[2 * k + 1]);
+            r->shapes[r->nshapes++] = cpPolyShapeNewRaw(b, parts[i].n, v, 0.0);
+        }
+    }
+    for (int i = 0; i < r->nshapes; i++) {
+        cpShape* s = r->shapes[i];
+        cpShapeSetFriction(s, m->friction);
+        cpShapeSetElasticity(s, m->elasticity);
+        if (!d->is_static) cpShapeSetDensity(s, m->density);
+        cpSpaceAddShape(w->space, s);
+    }
+    if (!d->is_static) {
+        cpBodySetVelocity(b, cpv(d->vx, d->vy));
+        cpBodySetAngularVelocity(b, d->omega);
+        r->mass = cpBodyGetMass(b);
+        r->cog[0] = b->cog.x;
+        r->cog[1] = b->cog.y;
+    } else {
+        r->mass = 0;
+    }
+    r->alive = true;
+}
+
+void sim_rec_dematerialize(SimWorld* w, SimBodyRec* r) {
+    if (!r->body) return;
+    for (int i = 0; i < r->nshapes; i++) {
+        cpSpaceRemoveShape(w->space, r->shapes[i]);
+        cpShapeFree(r->shapes[i]);
+    }
+    r->nshapes = 0;
+    cpSpaceRemoveBody(w->space, r->body);
+    cpBodyFree(r->body);
+    r->body = NULL;
+    r->alive = false;
+}
+
+/* copies the live pose into rec->last (kept after the body is gone) */
+void sim_rec_save_pose(SimBodyRec* r) {
+    if (!r->body) return;
+    cpVect p = r->body->p;
+    cpVect v = r->body->v;
+    r->last[0] = p.x;
+    r->last[1] = p.y;
+    r->last[2] = r->body->a;
+    r->last[3] = v.x;
+    r->last[4] = v.y;
+    r->last[5] = r->body->w;
+}
+
+int sim_world_add_body(SimWorld* w, const SimBodyDef* def, char* err, size_t err_size) {
+    if (!def_check(def, err, err_size)) return -1;
+    SimBodyRec* r = rec_new(w);
+    if (!r) {
+        report_set(err, err_size, "out of memory");
+        return -1;
+    }
+    r->def = *def;
+    const SimMaterial* m = sim_material_get(def->material);
+    r->breakable = !def->is_static && m->break_impulse > 0 && def->kind != SIM_KIND_SHARD;
+    sim_rec_materialize(w, r);
+    sim_rec_save_pose(r);
+    r->x0 = r->last[0];
+    r->y0 = r->last[1];
+    r->support_y = r->last[1];
+    r->fall_armed = true;
+    r->topple_ref = def->angle;
+    r->topple_armed = true;
+    return r->id;
+}
+
+bool sim_world_remove_body(SimWorld* w, int32_t id) {
+    if (id < 0 || id >= w->nrecs || !w->recs[id].alive) return false;
+    sim_rec_save_pose(&w->recs[id]);
+    sim_rec_dematerialize(w, &w->recs[id]);
+    return true;
+}
+
+/* ---- events ---- */
+
+static SimEvent* event_new(SimWorld* w, SimEventType type, int32_t a, int32_t b, double magnitude) {
+    if (w->nevents == w->capevents) {
+        int cap = w->capevents ? 2 * w->capevents : 64;
+        SimEvent* e = realloc(w->events, sizeof *e * (size_t)cap);
+        if (!e) return NULL;
+        w->events = e;
+        w->capevents = cap;
+    }
+    SimEvent* e = &w->events[w->nevents++];
+    e->type = type;
+    e->a = a;
+    e->b = b;
+    e->magnitude = magnitude;
+    return e;
+}
+
+void sim_world_emit(SimWorld* w, SimEventType type, int32_t a, int32_t b, double magnitude) {
+    /* during or right after step number `steps`: stamped with the time at that step's end */
+    SimEvent* e = event_new(w, type, a, b, magnitude);
+    if (!e) return;
+    e->step = w->steps;
+    e->t = (double)(w->steps + 1) * w->def.dt;
+}
+
+const SimEvent* sim_world_events(const SimWorld* w, int* count) {
+    *count = w->nevents;
+    return w->events;
+}
+
+void sim_world_clear_events(SimWorld* w) { w->nevents = 0; }
+
+/* ---- collisions: contact events, support for falls, impulses for breaking ---- */
+
+static int32_t body_id(const cpBody* b) { return (int32_t)(intptr_t)cpBodyGetUserData(b) - 1; }
+
+static void post_solve(cpArbiter* arb, cpSpace* space, cpDataPointer data) {
+    (void)space;
+    SimWorld* w = data;
+    CP_ARBITER_GET_BODIES(arb, ba, bb);
+    int32_t ia = body_id(ba), ib = body_id(bb);
+    if (ia < 0 || ib < 0) return; /* the view's mouse body */
+    double j = cpvlength(cpArbiterTotalImpulse(arb));
+    if (cpArbiterIsFirstContact(arb))
+        sim_world_emit(w, SIM_EV_CONTACT, ia < ib ? ia : ib, ia < ib ? ib : ia, j);
+    /* the normal points from a into b: b rests on a when it points up */
+    cpVect n = cpArbiterGetNormal(arb);
+    if (n.y > 0.5) w->recs[ib].supported_now = true;
+    if (-n.y > 0.5) w->recs[ia].supported_now = true;
+    /* breaking is decided after the step (sim/breaking.c), never inside this callback */
+    if (w->recs[ia].breakable && j > w->recs[ia].impulse_now) w->recs[ia].impulse_now = j;
+    if (w->recs[ib].breakable && j > w->recs[ib].impulse_now) w->recs[ib].impulse_now = j;
+}
+
+/* ---- create / destroy ---- */
+
+void sim_world_make_space(SimWorld* w) {
+    w->space = cpSpaceNew();
+    cpSpaceSetGravity(w->space, cpv(w->def.gx, w->def.gy));
+    cpSpaceSetIterations(w->space, w->def.iterations);
+    /* metres: Chipmunk's default slop (0.1) is for pixels */
+    cpSpaceSetCollisionSlop(w->space, 0.0005);
+    cpCollisionHandler* h = cpSpaceAddDefaultCollisionHandler(w->space);
+    h->postSolveFunc = post_solve;
+    h->userData = w;
+}
+
+SimWorld* sim_world_create(const SimWorldDef* def) {
+    sim_quiet_chipmunk();
+    SimWorld* w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->def = *def;
+    if (!(w->def.dt > 0)) w->def.dt = 1.0 / 120.0;
+    if (w->def.steps_per_tick < 1) w->def.steps_per_tick = 1;
+    if (w->def.iterations < 1) w->def.iterations = 1;
+    if (w->def.shards < 2) w->def.shards = 2;
+    if (w->def.shards > 8) w->def.shards = 8;
+    rng_seed(&w->rng, rng_derive(def->seed, 0x776f726c64));
+    sim_world_make_space(w);
+    return w;
+}
+
+void sim_world_free_space(SimWorld* w) {
+    for (int i = 0; i < w->nrecs; i++) sim_rec_dematerialize(w, &w->recs[i]);
+    cpSpaceFree(w->space);
+    w->space = NULL;
+}
+
+void sim_world_destroy(SimWorld* w) {
+    if (!w) return;
+    sim_world_free_space(w);
+    free(w->recs);
+    free(w->events);
+    free(w);
+}
+
+/* ---- pushes and stepping ---- */
+
+double sim_world_time(const SimWorld* w) { return (double)w->steps * w->def.dt; }
+
+
+bool sim_world_push(SimWorld* w, const SimPush* p) {
+    if (p->body < 0 || p->body >= w->nrecs) return false;
+    SimBodyRec* r = &w->recs[p->body];
+    if (!r->alive || r->def.is_static) return false;
+    if (!isfinite(p->jx) || !isfinite(p->jy) || !isfinite(p->px) || !isfinite(p->py)) return false;
+    cpVect at = cpvadd(r->body->p, cpv(p->px, p->py));
+    cpBodyApplyImpulseAtWorldPoint(r->body, cpv(p->jx, p->jy), at);
+    /* a push happens before the next step: stamped with the time now */
+    SimEvent* e = event_new(w, SIM_EV_PUSH, p->body, -1, hypot(p->jx, p->jy));
+    if (e) {
+        e->step = w->steps;
+        e->t = sim_world_time(w);
+    }
+    return true;
+}
+
+static bool body_sane(const cpBody* b) {
+    return isfinite(b->p.x) && isfinite(b->p.y) && isfinite(b->a) && isfinite(b->v.x) &&
+           isfinite(b->v.y) && isfinite(b->w) && fabs(b->v.x) < MAX_SPEED && fabs(b->v.y) < MAX_SPEED &&
+           fabs(b->w) < 10 * MAX_SPEED;
+}
+
+/* after a step: numerical trouble, bounds, falls, rests, topples, in id order */
+static void track(SimWorld* w) {
+    const double* bd = w->def.bounds;
+    for (int i = 0; i < w->nrecs; i++) {
+        SimBodyRec* r = &w->recs[i];
+        if (!r->alive || r->def.is_static) continue;
+        cpBody* b = r->body;
+        if (!body_sane(b)) {
+            /* reset to the last good pose, at rest; warn once per world */
+            w->nan_count++;
+            if (w->nan_count == 1) report_warn("body %d (%s) blew up; reset to its last pose", r->id, r->def.name);
+            b->p = cpv(r->last[0], r->last[1]);
+            cpBodySetAngle(b, r->last[2]);
+            cpBodySetVelocity(b, cpvzero);
+            cpBodySetAngularVelocity(b, 0);
+        }
+        cpVect p = b->p;
+        if (p.x < bd[0] || p.x > bd[2] || p.y < bd[1] || p.y > bd[3]) {
+            sim_world_emit(w, SIM_EV_OUT_OF_BOUNDS, r->id, -1, 0);
+            sim_rec_save_pose(r);
+            r->out_of_bounds = true;
+            sim_rec_dematerialize(w, r);
+            continue;
+        }
+        /* fall: unsupported and more than its own height below its last support */
+        double height = r->def.kind == SIM_KIND_BALL ? r->def.w : r->def.h;
+        if (r->def.kind == SIM_KIND_SHARD) height = r->def.h > 0 ? r->def.h : 0.01;
+        if (r->supported_now) {
+            r->support_y = p.y;
+            r->fall_armed = true;
+        } else if (r->fall_armed && r->support_y - p.y > height) {
+            sim_world_emit(w, SIM_EV_FALL, r->id, -1, r->support_y - p.y);
+            r->fall_armed = false;
+            r->fell = true;
+        }
+        /* rest: slow for REST_TIME in a row */
+        double speed = cpvlength(b->v), om = fabs(b->w);
+        if (r->resting) {
+            if (speed > WAKE_SPEED || om > WAKE_OMEGA) {
+                r->resting = false;
+                r->rest_time = 0;
+            }
+        } else if (speed < REST_SPEED && om < REST_OMEGA) {
+            r->rest_time += w->def.dt;
+            if (r->rest_time >= REST_TIME - 1e-12) {
+                r->resting = true;
+                sim_world_emit(w, SIM_EV_REST, r->id, -1, 0);
+                r->topple_ref = b->a;
+                r->topple_armed = true;
+            }
+        } else {
+            r->rest_time = 0;
+        }
+        /* topple: turned more than 45 degrees from the reference angle */
+        double turn = fabs(b->a - r->topple_ref);
+        if (r->topple_armed && turn > TOPPLE_ANGLE) {
+            sim_world_emit(w, SIM_EV_TOPPLE, r->id, -1, turn);
+            r->topple_armed = false;
+        }
+        sim_rec_save_pose(r);
+    }
+}
+
+void sim_world_step(SimWorld* w) {
+    for (int i = 0; i < w->nrecs; i++) {
+        w->recs[i].supported_now = false;
+        w->recs[i].impulse_now = 0;
+    }
+    cpSpaceStep(w->space, w->def.dt);
+    sim_world_break_pending(w);
+    track(w);
+    w->steps++;
+}
+
+bool sim_world_tick(SimWorld* w, const SimPush* push) {
+    sim_world_clear_events(w);
+    bool applied = push && sim_world_push(w, push);
+    for (int i = 0; i < w->def.steps_per_tick; i++) sim_world_step(w);
+    w->ticks++;
+    return applied;
+}
+
+/* ---- queries ---- */
+
+int64_t sim_world_steps(const SimWorld* w) { return w->steps; }
+int64_t sim_world_ticks(const SimWorld* w) { return w->ticks; }
+const SimWorldDef* sim_world_def(const SimWorld* w) { return &w->def; }
+int sim_world_id_count(const SimWorld* w) { return w->nrecs; }
+int sim_world_nan_count(const SimWorld* w) { return w->nan_count; }
+struct cpSpace* sim_world_space(SimWorld* w) { return w->space; }
+
+struct cpBody* sim_world_cpbody(SimWorld* w, int32_t id) {
+    if (id < 0 || id >= w->nrecs) return NULL;
+    return w->recs[id].body;
+}
+
+int32_t sim_world_find(const SimWorld* w, const char* name) {
+    for (int i = 0; i < w->nrecs; i++)
+        if (strcmp(w->recs[i].def.name, name) == 0) return i;
+    return -1;
+}
+
+int sim_world_dynamic_ids(const SimWorld* w, int32_t* out, int cap) {
+    int n = 0;
+    for (int i = 0; i < w->nrecs && n < cap; i++)
+        if (w->recs[i].alive && !w->recs[i].def.is_static) out[n++] = i;
+    return n;
+}
+
+bool sim_world_body(const SimWorld* w, int32_t id, SimBodyState* out) {
+    if (id < 0 || id >= w->nrecs) return false;
+    const SimBodyRec* r = &w->recs[id];
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    snprintf(out->name, sizeof out->name, "%s", r->def.name);
+    out->kind = r->def.kind;
+    out->material = r->def.material;
+    out->is_static = r->def.is_static;
+    out->alive = r->alive;
+    out->broken = r->broken;
+    out->out_of_bounds = r->out_of_bounds;
+    out->resting = r->resting;
+    out->fell = r->fell;
+    out->breakable = r->breakable;
+    out->parent = r->parent;
+    out->w = r->def.w;
+    out->h = r->def.h;
+    out->mass = r->mass;
+    out->x0 = r->x0;
+    out->y0 = r->y0;
+    if (r->body) {
+        const cpBody* b = r->body;
+        out->x = b->p.x;
+        out->y = b->p.y;
+        out->angle = b->a;
+        out->vx = b->v.x;
+        out->vy = b->v.y;
+        out->omega = b->w;
+    } else {
+        out->x = r->last[0];
+        out->y = r->last[1];
+        out->angle = r->last[2];
+        out->vx = r->last[3];
+        out->vy = r->last[4];
+        out->omega = r->last[5];
+    }
+    /* outline around the centre of mass (static bodies: their origin) */
+    double cx = 0, cy = 0;
+    if (r->body && !r->def.is_static) {
+        cx = r->body->cog.x;
+        cy = r->body->cog.y;
+    } else if (!r->def.is_static) {
+        cx = r->cog[0];
+        cy = r->cog[1];
+    }
+    if (r->def.kind == SIM_KIND_BALL) {
+        out->radius = r->def.w / 2;
+    } else {
+        out->nparts = sim_def_parts(&r->def, out->parts);
+        for (int i = 0; i < out->nparts; i++)
+            for (int k = 0; k < out->parts[i].n; k++) {
+                out->parts[i].v[2 * k] -= cx;
+                out->parts[i].v[2 * k + 1] -= cy;
+            }
+    }
+    return true;
+}
+
+static void count_contacts(cpBody* body, cpArbiter* arb, void* data) {
+    (void)body;
+    if (cpArbiterGetCount(arb) > 0) *(int*)data += 1;
+}
+
+bool sim_world_in_contact(const SimWorld* w, int32_t id) {
+    if (id < 0 || id >= w->nrecs || !w->recs[id].body) return false;
+    int n = 0;
+    cpBodyEachArbiter(w->recs[id].body, count_contacts, &n);
+    return n > 0;
+}
+
+bool sim_world_set_pose(SimWorld* w, int32_t id, double x, double y, double angle, double vx,
+                        double vy, double omega) {
+    if (id < 0 || id >= w->nrecs || !w->recs[id].alive) return false;
+    double v[6] = {x, y, angle, vx, vy, omega};
+    for (int i = 0; i < 6; i++)
+        if (!isfinite(v[i])) return false;
+    cpBody* b = w->recs[id].body;
+    b->p = cpv(x, y);
+    cpBodySetAngle(b, angle);
+    if (!w->recs[id].def.is_static) {
+        cpBodySetVelocity(b, cpv(vx, vy));
+        cpBodySetAngularVelocity(b, omega);
+    }
+    cpSpaceReindexShapesForBody(w->space, b);
+    sim_rec_save_pose(&w->recs[id]);
+    return true;
+}
+
+/* ---- hash ---- */
+
+static uint64_t fnv(uint64_t h, const void* p, size_t n) {
+    const unsigned char* c = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+uint64_t sim_world_hash(const SimWorld* w) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; i < w->nrecs; i++) {
+        const SimBodyRec* r = &w->recs[i];
+        if (!r->alive) continue;
+        const cpBody* b = r->body;
+        double v[6] = {b->p.x, b->p.y, b->a, b->v.x, b->v.y, b->w};
+        h = fnv(h, &r->id, sizeof r->id);
+        h = fnv(h, v, sizeof v);
+    }
+    return h;
+}
