@@ -1,0 +1,244 @@
+/* nudge check: runs scenario files' expectations headless; one line per scenario; JUnit XML */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent/episode.h"
+#include "app/args.h"
+#include "app/commands.h"
+#include "app/run_options.h"
+#include "base/atomic_file.h"
+#include "base/clock.h"
+
+typedef struct CheckResult {
+    char   path[1024];
+    int    status;        /* 0 pass, 1 fail, 2 bad input */
+    int    nexpect, nfail;
+    double seconds;       /* simulated */
+    double wall;
+    char   message[1024]; /* the first failure, or the error */
+} CheckResult;
+
+typedef struct PathList {
+    char** items;
+    int    n, cap;
+} PathList;
+
+static void list_push(PathList* l, const char* path) {
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->items = realloc(l->items, sizeof *l->items * (size_t)l->cap);
+    }
+    l->items[l->n++] = strdup(path);
+}
+
+static int cmp_str(const void* a, const void* b) { return strcmp(*(char* const*)a, *(char* const*)b); }
+
+static bool ends_with(const char* s, const char* suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* every *.scn below dir, sorted */
+static void collect(const char* dir, PathList* out, int depth) {
+    DIR* d = opendir(dir);
+    if (!d || depth > 16) {
+        if (d) closedir(d);
+        return;
+    }
+    PathList here = {0};
+    struct dirent* e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode) || ends_with(e->d_name, ".scn")) list_push(&here, path);
+    }
+    closedir(d);
+    qsort(here.items, (size_t)here.n, sizeof *here.items, cmp_str);
+    for (int i = 0; i < here.n; i++) {
+        struct stat st;
+        if (stat(here.items[i], &st) == 0 && S_ISDIR(st.st_mode)) collect(here.items[i], out, depth + 1);
+        else list_push(out, here.items[i]);
+        free(here.items[i]);
+    }
+    free(here.items);
+}
+
+static void check_one(const char* path, const RunOptions* o, const ArgParse* p, bool verbose, CheckResult* r) {
+    memset(r, 0, sizeof *r);
+    snprintf(r->path, sizeof r->path, "%s", path);
+    double t0 = clock_now();
+    char err[512];
+    Scenario* scn = scn_load(path, err, sizeof err);
+    if (!scn) {
+        r->status = 2;
+        snprintf(r->message, sizeof r->message, "%s", err);
+        return;
+    }
+    Episode ep;
+    if (!run_options_begin(o, p, scn, &ep, err, sizeof err)) {
+        r->status = 2;
+        snprintf(r->message, sizeof r->message, "%s", err);
+        scn_free(scn);
+        return;
+    }
+    ScnChecker* c = scn_checker_create(scn, &ep.inst, ep.world);
+    int64_t ticks = run_options_ticks(o, &ep);
+    double tick = ep.inst.world.dt * ep.inst.world.steps_per_tick;
+    int64_t need = (int64_t)(scn_checker_horizon(c) / tick + 1.5);
+    if (need > ticks) ticks = need;
+    for (int64_t t = 0; t < ticks; t++) {
+        episode_tick(&ep);
+        scn_checker_observe(c, ep.world);
+    }
+    r->seconds = sim_world_time(ep.world);
+    ScnVerdict v[256];
+    r->nexpect = scn_checker_finish(c, v, 256);
+    int shown = r->nexpect < 256 ? r->nexpect : 256;
+    for (int i = 0; i < shown; i++) {
+        if (verbose)
+            printf("  %s %s:%d: %s -- %s\n", v[i].pass ? "ok  " : "FAIL", path, v[i].line, v[i].text, v[i].detail);
+        if (v[i].pass) continue;
+        if (r->nfail++ == 0)
+            snprintf(r->message, sizeof r->message, "%s:%d: %s -- %s", path, v[i].line, v[i].text, v[i].detail);
+    }
+    r->status = r->nfail ? 1 : 0;
+    scn_checker_free(c);
+    episode_end(&ep);
+    scn_free(scn);
+    r->wall = clock_now() - t0;
+}
+
+static void xml_escape(FILE* f, const char* s) {
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default:
+            if ((unsigned char)*s >= 0x20 || *s == '\t') fputc(*s, f);
+        }
+    }
+}
+
+static bool write_junit(const char* path, const CheckResult* r, int n, char* err, size_t err_size) {
+    char* buf = NULL;
+    size_t len = 0;
+    FILE* f = open_memstream(&buf, &len);
+    if (!f) return false;
+    int fails = 0, errors = 0;
+    double wall = 0;
+    for (int i = 0; i < n; i++) {
+        fails += r[i].status == 1;
+        errors += r[i].status == 2;
+        wall += r[i].wall;
+    }
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f, "<testsuites>\n<testsuite name=\"nudge check\" tests=\"%d\" failures=\"%d\" errors=\"%d\" time=\"%.3f\">\n",
+            n, fails, errors, wall);
+    for (int i = 0; i < n; i++) {
+        /* classname: the folder with dots; name: the file without .scn */
+        char cls[1024], name[1024];
+        snprintf(cls, sizeof cls, "%s", r[i].path);
+        char* slash = strrchr(cls, '/');
+        snprintf(name, sizeof name, "%s", slash ? slash + 1 : cls);
+        if (ends_with(name, ".scn")) name[strlen(name) - 4] = 0;
+        if (slash) *slash = 0;
+        else snprintf(cls, sizeof cls, "scenarios");
+        for (char* c = cls; *c; c++)
+            if (*c == '/') *c = '.';
+        fprintf(f, "  <testcase classname=\"");
+        xml_escape(f, cls);
+        fprintf(f, "\" name=\"");
+        xml_escape(f, name);
+        fprintf(f, "\" time=\"%.3f\">", r[i].wall);
+        if (r[i].status) {
+            fprintf(f, "\n    <%s message=\"", r[i].status == 1 ? "failure" : "error");
+            xml_escape(f, r[i].message);
+            fprintf(f, "\">%d of %d expectations failed</%s>\n  ", r[i].nfail, r[i].nexpect,
+                    r[i].status == 1 ? "failure" : "error");
+        }
+        fprintf(f, "</testcase>\n");
+    }
+    fprintf(f, "</testsuite>\n</testsuites>\n");
+    fclose(f);
+    bool ok = atomic_file_put(path, buf, len, err, err_size);
+    free(buf);
+    return ok;
+}
+
+int cmd_check(int argc, char** argv) {
+    RunOptions o;
+    run_options_init(&o);
+    const char* junit = NULL;
+    bool verbose = false;
+    ArgSpec specs[] = {
+        RUN_OPTION_SPECS(o),
+        {"junit", ARG_STRING, &junit, 1, 0, "FILE.xml: also write the results as JUnit XML", false},
+        {"verbose", ARG_BOOL, &verbose, 1, 0, "print every expectation's verdict", false},
+    };
+    ArgParse p = {"check", "nudge check [PATH...] [--junit FILE.xml] [--seed N] [--verbose]",
+                  "Runs the expectations of scenario files (PATHs are files or folders; default scenarios/) "
+                  "headless and prints one line per scenario. Exit status: 0 all passed, 1 a failure, "
+                  "2 bad input.",
+                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 64};
+    int rc = args_parse(&p, argc, argv);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (p.npositional == 0) p.positional[p.npositional++] = "scenarios";
+
+    PathList files = {0};
+    for (int i = 0; i < p.npositional; i++) {
+        struct stat st;
+        if (stat(p.positional[i], &st) != 0) {
+            for (int k = 0; k < files.n; k++) free(files.items[k]);
+            free(files.items);
+            return args_fail("check", "%s: %s", p.positional[i], strerror(errno));
+        }
+        if (S_ISDIR(st.st_mode)) collect(p.positional[i], &files, 0);
+        else list_push(&files, p.positional[i]);
+    }
+    if (files.n == 0) {
+        free(files.items);
+        return args_fail("check", "no .scn files found");
+    }
+    CheckResult* results = calloc((size_t)files.n, sizeof *results);
+    int passed = 0, failed = 0, bad = 0;
+    for (int i = 0; i < files.n; i++) {
+        CheckResult* r = &results[i];
+        check_one(files.items[i], &o, &p, verbose, r);
+        if (r->status == 0) {
+            passed++;
+            printf("PASS %s (%d expectations, %.2f s)\n", r->path, r->nexpect, r->seconds);
+        } else if (r->status == 1) {
+            failed++;
+            printf("FAIL %s", r->message);
+            if (r->nfail > 1) printf(" (+%d more failed)", r->nfail - 1);
+            printf("\n");
+        } else {
+            bad++;
+            failed++;
+            printf("ERROR %s\n", r->message);
+        }
+        fflush(stdout);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    int status = bad ? 2 : failed ? 1 : 0;
+    if (junit) {
+        char err[512];
+        if (!write_junit(junit, results, files.n, err, sizeof err)) {
+            fprintf(stderr, "nudge check: %s\n", err);
+            status = 2;
+        }
+    }
+    for (int i = 0; i < files.n; i++) free(files.items[i]);
+    free(files.items);
+    free(results);
+    return status;
+}

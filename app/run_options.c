@@ -1,0 +1,50 @@
+#include "app/run_options.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/report.h"
+
+void run_options_init(RunOptions* o) {
+    memset(o, 0, sizeof *o);
+    o->slots = 32;
+}
+
+bool run_options_begin(const RunOptions* o, const ArgParse* p, const Scenario* scn, Episode* e,
+                       char* err, size_t err_size) {
+    int agent = -1;
+    if (o->agent) {
+        agent = agent_kind_find(o->agent);
+        if (agent < 0) {
+            report_set(err, err_size, "nudge %s: --agent: expected scripted, random or none, got '%s'", p->cmd, o->agent);
+            return false;
+        }
+    }
+    const ArgSpec* seed = args_spec(p, "seed");
+    uint64_t s = (seed && seed->seen) ? o->seed : scn_default_seed(scn);
+    return episode_begin(e, scn, s, agent, (int)o->slots, err, err_size);
+}
+
+int64_t run_options_ticks(const RunOptions* o, const Episode* e) {
+    double seconds = o->seconds > 0 ? o->seconds : e->inst.seconds;
+    double tick = e->inst.world.dt * e->inst.world.steps_per_tick;
+    return (int64_t)llround(seconds / tick);
+}
+
+bool run_options_event_filter(const char* list, bool* show) {
+    bool all = strcmp(list, "all") == 0, none = strcmp(list, "none") == 0;
+    for (int i = 0; i < SIM_EV_COUNT; i++) show[i] = all;
+    if (all || none) return true;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char* tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        int t = sim_event_find(tok);
+        if (t < 0) {
+            fprintf(stderr, "nudge: --events: unknown event type '%s' (known: contact, break, push, fall, rest, out_of_bounds, topple)\n", tok);
+            return false;
+        }
+        show[t] = true;
+    }
+    return true;
+}
