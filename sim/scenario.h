@@ -62,6 +62,8 @@ typedef struct ScnInstance {
     ScnAgentDef agent;
     int         nparams;
     double*     params;     /* resolved values, in scn_param_name order */
+    int32_t*    body_lines; /* [nbodies]: the line declaring each body, for messages */
+    char        source[256];/* the scenario's name, for messages */
 } ScnInstance;
 
 /// resolves parameters from seed (rng stream rng_derive(seed, 0x706172616d)), evaluates every

@@ -1,0 +1,509 @@
+/* scenario: loading a .scn file, resolving its parameters from a seed, building its world.
+ * The statement parser is sim/scn_parse.c, expressions sim/scn_expr.c, expectations sim/expect.c. */
+#include "sim/scenario.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/report.h"
+#include "base/rng.h"
+#include "sim/scn_ast.h"
+#include "sim/scn_parse.h"
+
+#define PARAM_STREAM 0x706172616dull /* "param" */
+#define DEG (3.14159265358979323846 / 180.0)
+
+void scn_err_format(const char* name, const ScnErr* e, char* err, size_t err_size) {
+    report_set(err, err_size, "%s:%d:%d: %s", name, e->line, e->col, e->msg);
+}
+
+bool scn_num_eval(const Scenario* s, const ScnNum* n, const double* params, double def, double* out,
+                  ScnErr* e) {
+    if (n->e < 0) {
+        *out = def;
+        return true;
+    }
+    return scn_expr_eval(&s->pool, n->e, params, out, e);
+}
+
+ScnAgentDef scn_agent_def_default(void) {
+    ScnAgentDef d;
+    d.kind = SCN_AGENT_NONE;
+    d.every_lo = 0.5;
+    d.every_hi = 1.5;
+    d.dv_lo = 0.3;
+    d.dv_hi = 2.0;
+    d.angle_deg = 20;
+    d.start = 0.25;
+    d.height_frac = 0.5;
+    return d;
+}
+
+void scn_free(Scenario* s) {
+    if (!s) return;
+    scn_expr_pool_free(&s->pool);
+    free(s->params);
+    free(s->bodies);
+    free(s->actions);
+    free(s->expects);
+    free(s->nums);
+    free(s->refs);
+    free(s->pnames);
+    free(s);
+}
+
+static uint64_t fnv1a(const char* text, size_t len) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)text[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+Scenario* scn_parse(const char* text, size_t len, const char* name, char* err, size_t err_size) {
+    if (!name) name = "<scenario>";
+    if (len > SCN_MAX_BYTES) {
+        report_set(err, err_size, "%s: expected a scenario of at most %d bytes, got %zu bytes", name,
+                   SCN_MAX_BYTES, len);
+        return NULL;
+    }
+    Scenario* s = calloc(1, sizeof *s);
+    ScnTok* toks = malloc(SCN_MAX_TOKS * sizeof *toks);
+    if (!s || !toks) {
+        free(s);
+        free(toks);
+        report_set(err, err_size, "%s: out of memory", name);
+        return NULL;
+    }
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->hash = fnv1a(text, len);
+    s->seconds = 5.0;
+    ScnErr e;
+    memset(&e, 0, sizeof e);
+    bool ok = scn_text_check(text, len, &e);
+    /* a UTF-8 byte order mark is not part of the first line */
+    size_t pos = 0;
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) pos = 3;
+    int line = 1;
+    while (ok && pos < len) {
+        const char* nl = memchr(text + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        int n = scn_tokenize(text + pos, (int)(end - pos), line, toks, SCN_MAX_TOKS, &e);
+        ok = n >= 0 && scn_parse_line(s, toks, n, line, &e);
+        pos = end + 1;
+        line++;
+    }
+    free(toks);
+    if (ok) ok = scn_parse_resolve(s, &e);
+    if (ok && s->nbodies == 0) {
+        scn_err_set(&e, 1, 1, "empty scenario: no bodies (expected at least one 'body' line)");
+        ok = false;
+    }
+    if (!ok) {
+        scn_err_format(name, &e, err, err_size);
+        scn_free(s);
+        return NULL;
+    }
+    /* every value that does not depend on the seed is checked now: instantiate once */
+    ScnInstance inst;
+    if (!scn_instantiate(s, s->seed, &inst, err, err_size)) {
+        scn_free(s);
+        return NULL;
+    }
+    scn_instance_free(&inst);
+    return s;
+}
+
+Scenario* scn_load(const char* path, char* err, size_t err_size) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        report_set(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        report_set(err, err_size, "%s: expected a scenario file, got a directory", path);
+        return NULL;
+    }
+    FILE* f = fopen(path, "rb");
+    if (!f) {
+        report_set(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    /* read at most one byte more than allowed: enough to tell a file is too large */
+    size_t cap = SCN_MAX_BYTES + 1;
+    char* buf = malloc(cap);
+    if (!buf) {
+        fclose(f);
+        report_set(err, err_size, "%s: out of memory", path);
+        return NULL;
+    }
+    size_t len = fread(buf, 1, cap, f);
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    if (bad) {
+        free(buf);
+        report_set(err, err_size, "%s: cannot read: %s", path, strerror(EIO));
+        return NULL;
+    }
+    if (len > SCN_MAX_BYTES) {
+        free(buf);
+        report_set(err, err_size, "%s: expected a scenario of at most %d bytes, got a larger file",
+                   path, SCN_MAX_BYTES);
+        return NULL;
+    }
+    Scenario* s = scn_parse(buf, len, path, err, err_size);
+    free(buf);
+    return s;
+}
+
+const char* scn_name(const Scenario* s) { return s->name; }
+uint64_t    scn_text_hash(const Scenario* s) { return s->hash; }
+int         scn_param_count(const Scenario* s) { return s->nparams; }
+const char* scn_param_name(const Scenario* s, int i) {
+    return i >= 0 && i < s->nparams ? s->params[i].name : NULL;
+}
+uint64_t scn_default_seed(const Scenario* s) { return s->seed; }
+double   scn_default_seconds(const Scenario* s) { return s->seconds; }
+
+/* ---- instantiation ---- */
+
+typedef struct Inst {
+    const Scenario* s;
+    const double*   params;
+    ScnErr*         e;
+} Inst;
+
+/* evaluates n (def if absent) */
+static bool ev(Inst* in, const ScnNum* n, double def, double* out) {
+    return scn_num_eval(in->s, n, in->params, def, out, in->e);
+}
+
+/* false + "expected ..." at n's place unless ok */
+static bool need(Inst* in, bool ok, const ScnNum* n, int line, const char* fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static bool need(Inst* in, bool ok, const ScnNum* n, int line, const char* fmt, ...) {
+    if (ok) return true;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n && n->e >= 0) scn_err_set(in->e, n->line, n->col, "%s", msg);
+    else scn_err_set(in->e, line, 1, "%s", msg);
+    return false;
+}
+
+static bool is_int(double v, double lo, double hi) { return v >= lo && v <= hi && v == floor(v); }
+
+static bool draw_params(Inst* in, uint64_t seed, double* values) {
+    const Scenario* s = in->s;
+    Rng r;
+    rng_seed(&r, rng_derive(seed, PARAM_STREAM));
+    for (int k = 0; k < s->nparams; k++) {
+        const ScnParamDecl* d = &s->params[k];
+        double a = 0, b = 0, v = 0;
+        /* arguments see the parameters drawn so far */
+        in->params = values;
+        if (d->dist != SCN_DIST_CHOICE && (!ev(in, &d->a, 0, &a) || !ev(in, &d->b, 0, &b)))
+            return false;
+        switch (d->dist) {
+        case SCN_DIST_UNIFORM:
+            if (!need(in, b >= a, &d->b, d->line, "expected HI >= LO (%g), got %g", a, b)) return false;
+            v = rng_uniform(&r, a, b);
+            break;
+        case SCN_DIST_INT:
+            if (!need(in, is_int(a, -1e9, 1e9), &d->a, d->line, "expected an integer LO, got %g", a) ||
+                !need(in, is_int(b, -1e9, 1e9), &d->b, d->line, "expected an integer HI, got %g", b) ||
+                !need(in, b >= a, &d->b, d->line, "expected HI >= LO (%g), got %g", a, b))
+                return false;
+            v = (double)rng_int(&r, (int64_t)a, (int64_t)b);
+            break;
+        case SCN_DIST_NORMAL: {
+            if (!need(in, b >= 0, &d->b, d->line, "expected a standard deviation >= 0, got %g", b))
+                return false;
+            v = a + b * rng_normal(&r);
+            if (d->clamp_lo.e >= 0) {
+                double lo, hi;
+                if (!ev(in, &d->clamp_lo, 0, &lo) || !ev(in, &d->clamp_hi, 0, &hi)) return false;
+                if (!need(in, hi >= lo, &d->clamp_hi, d->line, "expected HI >= LO (%g), got %g", lo, hi))
+                    return false;
+                v = v < lo ? lo : v > hi ? hi : v;
+            }
+            break;
+        }
+        case SCN_DIST_CHOICE: {
+            int pick = (int)rng_int(&r, 0, d->count - 1);
+            for (int j = 0; j < d->count; j++) {
+                double c;
+                if (!ev(in, &s->nums[d->first + j], 0, &c)) return false;
+                if (j == pick) v = c;
+            }
+            break;
+        }
+        }
+        values[k] = v;
+    }
+    return true;
+}
+
+static bool make_world(Inst* in, uint64_t seed, SimWorldDef* w) {
+    const ScnWorldDecl* d = &in->s->world;
+    double v;
+    *w = sim_world_def_default();
+    w->seed = seed;
+    if (!ev(in, &d->gx, w->gx, &w->gx) || !ev(in, &d->gy, w->gy, &w->gy)) return false;
+    if (!ev(in, &d->dt, w->dt, &w->dt)) return false;
+    if (!need(in, w->dt > 0 && w->dt <= 0.1, &d->dt, 1, "expected a physics step dt in (0, 0.1] s, got %g", w->dt))
+        return false;
+    if (!ev(in, &d->ticks, w->steps_per_tick, &v)) return false;
+    if (!need(in, is_int(v, 1, 100), &d->ticks, 1, "expected an integer 1..100 of steps per tick, got %g", v))
+        return false;
+    w->steps_per_tick = (int)v;
+    if (!ev(in, &d->iterations, w->iterations, &v)) return false;
+    if (!need(in, is_int(v, 1, 1000), &d->iterations, 1, "expected an integer 1..1000 of iterations, got %g", v))
+        return false;
+    w->iterations = (int)v;
+    for (int k = 0; k < 4; k++)
+        if (!ev(in, &d->bounds[k], w->bounds[k], &w->bounds[k])) return false;
+    if (!need(in, w->bounds[2] > w->bounds[0], &d->bounds[2], 1,
+              "expected bounds XMAX > XMIN (%g), got %g", w->bounds[0], w->bounds[2]) ||
+        !need(in, w->bounds[3] > w->bounds[1], &d->bounds[3], 1,
+              "expected bounds YMAX > YMIN (%g), got %g", w->bounds[1], w->bounds[3]))
+        return false;
+    if (!ev(in, &d->shards, w->shards, &v)) return false;
+    if (!need(in, is_int(v, 2, 8), &d->shards, 1, "expected an integer 2..8 of shards, got %g", v))
+        return false;
+    w->shards = (int)v;
+    return true;
+}
+
+/* a body from its declaration; *skip when its 'if' is zero */
+static bool make_body(Inst* in, const ScnBodyDecl* d, const SimWorldDef* w, SimBodyDef* b, bool* skip) {
+    double c = 1, x, y, angle, r;
+    if (!ev(in, &d->cond, 1, &c)) return false;
+    *skip = c == 0;
+    if (*skip) return true;
+    *b = sim_body_def_default();
+    snprintf(b->name, sizeof b->name, "%s", d->name);
+    b->kind = (SimKind)d->kind;
+    b->material = d->material;
+    b->is_static = d->is_static;
+    if (!ev(in, &d->x, 0, &x) || !ev(in, &d->y, 0, &y) || !ev(in, &d->angle, 0, &angle)) return false;
+    if (!need(in, x >= w->bounds[0] && x <= w->bounds[2] && y >= w->bounds[1] && y <= w->bounds[3],
+              &d->x, d->line, "expected a position inside the world bounds [%g, %g] x [%g, %g], got (%g, %g)",
+              w->bounds[0], w->bounds[2], w->bounds[1], w->bounds[3], x, y))
+        return false;
+    b->x = x;
+    b->y = y;
+    b->angle = angle * DEG;
+    if (d->radius.e >= 0) {
+        if (!ev(in, &d->radius, 0, &r)) return false;
+        if (!need(in, r > 0 && r <= 100, &d->radius, d->line, "expected a radius in (0, 100] m, got %g", r))
+            return false;
+        b->w = b->h = 2 * r;
+    } else {
+        if (!ev(in, &d->w, 0, &b->w) || !ev(in, &d->h, 0, &b->h)) return false;
+        if (!need(in, b->w > 0 && b->w <= 1000, &d->w, d->line, "expected a width in (0, 1000] m, got %g", b->w) ||
+            !need(in, b->h > 0 && b->h <= 1000, &d->h, d->line, "expected a height in (0, 1000] m, got %g", b->h))
+            return false;
+        if (d->kind == SIM_KIND_BALL &&
+            !need(in, b->w == b->h, &d->h, d->line, "expected a ball's size D D (equal), got %g %g", b->w, b->h))
+            return false;
+    }
+    if (!ev(in, &d->vx, 0, &b->vx) || !ev(in, &d->vy, 0, &b->vy) || !ev(in, &d->spin, 0, &b->omega))
+        return false;
+    return true;
+}
+
+static bool make_agent(Inst* in, ScnAgentDef* a, int nactions) {
+    const ScnAgentDecl* d = &in->s->agent;
+    *a = scn_agent_def_default();
+    a->kind = d->declared ? d->kind : nactions > 0 ? SCN_AGENT_SCRIPTED : SCN_AGENT_NONE;
+    if (!d->declared) return true;
+    if (!ev(in, &d->every_lo, a->every_lo, &a->every_lo) || !ev(in, &d->every_hi, a->every_hi, &a->every_hi) ||
+        !ev(in, &d->dv_lo, a->dv_lo, &a->dv_lo) || !ev(in, &d->dv_hi, a->dv_hi, &a->dv_hi) ||
+        !ev(in, &d->angle, a->angle_deg, &a->angle_deg) || !ev(in, &d->start, a->start, &a->start) ||
+        !ev(in, &d->height, a->height_frac, &a->height_frac))
+        return false;
+    return need(in, a->every_lo > 0, &d->every_lo, d->line, "expected every LO > 0 s, got %g", a->every_lo) &&
+           need(in, a->every_hi >= a->every_lo, &d->every_hi, d->line, "expected every HI >= LO (%g), got %g",
+                a->every_lo, a->every_hi) &&
+           need(in, a->dv_lo >= 0, &d->dv_lo, d->line, "expected dv LO >= 0 m/s, got %g", a->dv_lo) &&
+           need(in, a->dv_hi >= a->dv_lo, &d->dv_hi, d->line, "expected dv HI >= LO (%g), got %g", a->dv_lo,
+                a->dv_hi) &&
+           need(in, a->angle_deg >= 0 && a->angle_deg <= 90, &d->angle, d->line,
+                "expected an angle in [0, 90] degrees, got %g", a->angle_deg) &&
+           need(in, a->start >= 0, &d->start, d->line, "expected a start time >= 0 s, got %g", a->start) &&
+           need(in, a->height_frac >= 0 && a->height_frac <= 1, &d->height, d->line,
+                "expected a height fraction in [0, 1], got %g", a->height_frac);
+}
+
+/* a body reference must name a body this instance has */
+static bool ref_present(Inst* in, const ScnRef* r, const int* map) {
+    if (map[r->decl] >= 0) return true;
+    scn_err_set(in->e, r->line, r->col,
+                "expected a body present in this instance, got '%s' (its 'if' is false for this seed)",
+                r->name);
+    return false;
+}
+
+static bool check_time(Inst* in, const ScnNum* n, int line, double* t) {
+    if (!ev(in, n, 0, t)) return false;
+    return need(in, *t >= 0, n, line, "expected a time >= 0 s, got %g", *t);
+}
+
+static bool check_test(Inst* in, const ScnTest* test, int line) {
+    double v, tol;
+    if (!ev(in, &test->v, 0, &v) || !ev(in, &test->tol, 0, &tol)) return false;
+    return need(in, tol >= 0, &test->tol, line, "expected a tolerance >= 0, got %g", tol);
+}
+
+static bool check_expect(Inst* in, const ScnExpect* x, const int* map) {
+    double t1 = 0, t2 = 0, tol = 0;
+    const ScnCond* c = &x->cond;
+    switch (x->kind) {
+    case SCN_EXPECT_AT:
+    case SCN_EXPECT_BY:
+        if (!check_time(in, &x->t1, x->line, &t1)) return false;
+        /* fall through */
+    case SCN_EXPECT_NEVER:
+    case SCN_EXPECT_ALWAYS:
+        return ref_present(in, &c->body, map) && (!c->is_field || check_test(in, &c->test, x->line));
+    case SCN_EXPECT_WHEN:
+        return ref_present(in, &c->body, map) && (!c->is_field || check_test(in, &c->test, x->line)) &&
+               (x->then_time || ref_present(in, &x->then_body, map)) && check_test(in, &x->test, x->line);
+    case SCN_EXPECT_EVENT:
+        if (!ref_present(in, &x->body, map) || (x->other.decl >= 0 && !ref_present(in, &x->other, map)))
+            return false;
+        if (!check_time(in, &x->t1, x->line, &t1)) return false;
+        if (x->when == SCN_WHEN_NEAR) {
+            if (!ev(in, &x->tol, 0, &tol)) return false;
+            return need(in, tol >= 0, &x->tol, x->line, "expected a tolerance >= 0, got %g", tol);
+        }
+        if (x->when == SCN_WHEN_BETWEEN) {
+            if (!check_time(in, &x->t2, x->line, &t2)) return false;
+            return need(in, t2 >= t1, &x->t2, x->line, "expected T2 >= T1 (%g), got %g", t1, t2);
+        }
+        return true;
+    case SCN_EXPECT_NO_EVENT:
+        return ref_present(in, &x->body, map) && (x->other.decl < 0 || ref_present(in, &x->other, map));
+    case SCN_EXPECT_ORDER:
+        for (int j = 0; j < x->count; j++)
+            if (!ref_present(in, &in->s->refs[x->first + j], map)) return false;
+        return true;
+    case SCN_EXPECT_MAX:
+    case SCN_EXPECT_MIN:
+        if (!ref_present(in, &x->body, map)) return false;
+        if (x->t1.e >= 0 && !check_time(in, &x->t1, x->line, &t1)) return false;
+        if (x->t2.e >= 0) {
+            if (!check_time(in, &x->t2, x->line, &t2)) return false;
+            if (!need(in, t2 >= t1, &x->t2, x->line, "expected T2 >= T1 (%g), got %g", t1, t2)) return false;
+        }
+        return check_test(in, &x->test, x->line);
+    }
+    return true;
+}
+
+static bool instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, ScnErr* e) {
+    Inst in = {s, NULL, e};
+    out->nparams = s->nparams;
+    out->params = calloc((size_t)s->nparams + 1, sizeof *out->params);
+    out->bodies = calloc((size_t)s->nbodies + 1, sizeof *out->bodies);
+    out->body_lines = calloc((size_t)s->nbodies + 1, sizeof *out->body_lines);
+    out->actions = calloc((size_t)s->nactions + 1, sizeof *out->actions);
+    int* map = calloc((size_t)s->nbodies + 1, sizeof *map);
+    bool ok = out->params && out->bodies && out->body_lines && out->actions && map;
+    if (!ok) scn_err_set(e, 1, 1, "out of memory");
+    ok = ok && draw_params(&in, seed, out->params);
+    in.params = out->params;
+    ok = ok && make_world(&in, seed, &out->world);
+    out->seconds = s->seconds;
+    /* bodies: those whose 'if' holds, in file order; body i gets id i */
+    for (int k = 0; ok && k < s->nbodies; k++) {
+        bool skip = false;
+        SimBodyDef b;
+        ok = make_body(&in, &s->bodies[k], &out->world, &b, &skip);
+        map[k] = -1;
+        if (ok && !skip) {
+            map[k] = out->nbodies;
+            out->body_lines[out->nbodies] = s->bodies[k].line;
+            out->bodies[out->nbodies++] = b;
+        }
+    }
+    /* actions, sorted by time (stable) */
+    for (int k = 0; ok && k < s->nactions; k++) {
+        const ScnActionDecl* d = &s->actions[k];
+        ScnAction a;
+        double t;
+        ok = ref_present(&in, &d->body, map) && check_time(&in, &d->t, d->line, &t) &&
+             ev(&in, &d->jx, 0, &a.jx) && ev(&in, &d->jy, 0, &a.jy) && ev(&in, &d->px, 0, &a.px) &&
+             ev(&in, &d->py, 0, &a.py);
+        if (!ok) break;
+        a.t = t;
+        a.body = map[d->body.decl];
+        int j = out->nactions++;
+        while (j > 0 && out->actions[j - 1].t > a.t) {
+            out->actions[j] = out->actions[j - 1];
+            j--;
+        }
+        out->actions[j] = a;
+    }
+    ok = ok && make_agent(&in, &out->agent, s->nactions);
+    for (int k = 0; ok && k < s->nexpects; k++) ok = check_expect(&in, &s->expects[k], map);
+    free(map);
+    return ok;
+}
+
+bool scn_instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, char* err, size_t err_size) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->source, sizeof out->source, "%s", s->name);
+    ScnErr e;
+    memset(&e, 0, sizeof e);
+    if (!instantiate(s, seed, out, &e)) {
+        scn_err_format(s->name, &e, err, err_size);
+        scn_instance_free(out);
+        return false;
+    }
+    return true;
+}
+
+void scn_instance_free(ScnInstance* inst) {
+    if (!inst) return;
+    free(inst->bodies);
+    free(inst->actions);
+    free(inst->params);
+    free(inst->body_lines);
+    inst->bodies = NULL;
+    inst->actions = NULL;
+    inst->params = NULL;
+    inst->body_lines = NULL;
+    inst->nbodies = inst->nactions = inst->nparams = 0;
+}
+
+SimWorld* scn_instance_build(const ScnInstance* inst, uint64_t seed, char* err, size_t err_size) {
+    SimWorldDef def = inst->world;
+    def.seed = seed;
+    SimWorld* w = sim_world_create(&def);
+    if (!w) {
+        report_set(err, err_size, "%s: cannot create the world", inst->source);
+        return NULL;
+    }
+    for (int i = 0; i < inst->nbodies; i++) {
+        char msg[256] = "";
+        int id = sim_world_add_body(w, &inst->bodies[i], msg, sizeof msg);
+        if (id != i) {
+            int line = inst->body_lines ? inst->body_lines[i] : 0;
+            report_set(err, err_size, "%s:%d:1: body '%s': %s", inst->source, line,
+                       inst->bodies[i].name, id < 0 ? msg : "unexpected id");
+            sim_world_destroy(w);
+            return NULL;
+        }
+    }
+    return w;
+}

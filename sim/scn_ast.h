@@ -1,0 +1,170 @@
+/* scn_ast: a parsed scenario, as sim/scenario.c builds it and sim/expect.c reads it (private).
+ * Every number is an expression (a root in the pool, -1 when absent) with the place it was
+ * written, so errors found while instantiating still name file:line:col. */
+#ifndef NUDGE_SIM_SCN_AST_H
+#define NUDGE_SIM_SCN_AST_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim/scenario.h"
+#include "sim/scn_expr.h"
+
+#define SCN_NAME_LEN 32 /* names are at most 31 characters */
+
+/* an expression as written: root node (-1 = absent) and its place */
+typedef struct ScnNum {
+    int32_t e;
+    int32_t line, col;
+} ScnNum;
+
+/* a reference to a body by name; decl = index among the declared bodies (after resolving) */
+typedef struct ScnRef {
+    char    name[SCN_NAME_LEN];
+    int32_t line, col;
+    int32_t decl;
+} ScnRef;
+
+typedef enum ScnDist { SCN_DIST_UNIFORM, SCN_DIST_INT, SCN_DIST_CHOICE, SCN_DIST_NORMAL } ScnDist;
+
+typedef struct ScnParamDecl {
+    char    name[SCN_NAME_LEN];
+    ScnDist dist;
+    ScnNum  a, b;             /* uniform/int: lo hi; normal: mean sd */
+    ScnNum  clamp_lo, clamp_hi; /* normal only, optional */
+    int32_t first, count;     /* choice: values in Scenario.nums[first .. first+count) */
+    int32_t line, col;
+} ScnParamDecl;
+
+typedef struct ScnBodyDecl {
+    char    name[SCN_NAME_LEN];
+    int     kind, material;
+    bool    is_static;
+    ScnNum  x, y, w, h, radius, angle, vx, vy, spin, cond;
+    int32_t line, col;
+} ScnBodyDecl;
+
+typedef struct ScnActionDecl {
+    ScnNum  t, jx, jy, px, py;
+    ScnRef  body;
+    int32_t line, col;
+} ScnActionDecl;
+
+/* a comparison against a value: near V TOL, < V, <= V, > V, >= V */
+typedef enum ScnTestOp { SCN_TEST_NEAR, SCN_TEST_LT, SCN_TEST_LE, SCN_TEST_GT, SCN_TEST_GE } ScnTestOp;
+
+typedef struct ScnTest {
+    ScnTestOp op;
+    ScnNum    v, tol;  /* tol only for near */
+    bool      pct;     /* tol is a percentage of |v| */
+} ScnTest;
+
+typedef enum ScnField {
+    SCN_FIELD_X,
+    SCN_FIELD_Y,
+    SCN_FIELD_ANGLE, /* degrees */
+    SCN_FIELD_VX,
+    SCN_FIELD_VY,
+    SCN_FIELD_OMEGA,
+    SCN_FIELD_SPEED,
+    SCN_FIELD_MOVED,
+    SCN_FIELD_COUNT
+} ScnField;
+
+typedef enum ScnState {
+    SCN_STATE_BROKEN,
+    SCN_STATE_OUT_OF_BOUNDS,
+    SCN_STATE_RESTING,
+    SCN_STATE_FELL,
+    SCN_STATE_ALIVE,
+    SCN_STATE_COUNT
+} ScnState;
+
+/* COND: [not] BODY.FIELD TEST | [not] BODY STATE */
+typedef struct ScnCond {
+    bool     negate;
+    bool     is_field;
+    ScnRef   body;
+    ScnField field;
+    ScnTest  test;
+    ScnState state;
+} ScnCond;
+
+typedef enum ScnExpectKind {
+    SCN_EXPECT_AT,       /* at T COND */
+    SCN_EXPECT_BY,       /* by T COND */
+    SCN_EXPECT_NEVER,    /* never COND */
+    SCN_EXPECT_ALWAYS,   /* always COND */
+    SCN_EXPECT_EVENT,    /* event TYPE BODY [OTHER] before T | after T | near T TOL | between T1 T2 */
+    SCN_EXPECT_NO_EVENT, /* no event TYPE BODY [OTHER] */
+    SCN_EXPECT_ORDER,    /* order TYPE B1 B2 ... */
+    SCN_EXPECT_WHEN,     /* when COND then time TEST | then BODY.FIELD TEST */
+    SCN_EXPECT_MAX,      /* max BODY.FIELD [from T1] [to T2] TEST */
+    SCN_EXPECT_MIN
+} ScnExpectKind;
+
+typedef enum ScnWhen { SCN_WHEN_BEFORE, SCN_WHEN_AFTER, SCN_WHEN_NEAR, SCN_WHEN_BETWEEN } ScnWhen;
+
+typedef struct ScnExpect {
+    ScnExpectKind kind;
+    int32_t       line;
+    char          text[160];
+    ScnCond       cond;      /* at, by, never, always, when */
+    ScnNum        t1, t2;    /* at/by: t1; event: t1 (and t2 for between); max/min: from t1 to t2 */
+    /* event, no event, order */
+    int           event;     /* SimEventType */
+    ScnRef        body, other; /* other.decl = -1 when absent; body is also max/min's body */
+    ScnWhen       when;
+    ScnNum        tol;       /* event near T TOL */
+    bool          tol_pct;
+    int32_t       first, count; /* order: bodies in Scenario.refs[first .. first+count) */
+    /* when ... then */
+    bool          then_time;
+    ScnRef        then_body;
+    ScnField      field;     /* when's then-field; max/min's field */
+    ScnTest       test;      /* when's then-test; max/min's test */
+} ScnExpect;
+
+typedef struct ScnWorldDecl {
+    ScnNum gx, gy, dt, ticks, iterations, bounds[4], shards, seconds, seed;
+    int    line[9];         /* where each setting was made (0 = not set): for duplicates */
+} ScnWorldDecl;
+
+typedef struct ScnAgentDecl {
+    bool         declared;
+    ScnAgentKind kind;
+    ScnNum       every_lo, every_hi, dv_lo, dv_hi, angle, start, height;
+    int32_t      line, col;
+} ScnAgentDecl;
+
+struct Scenario {
+    char          name[256];
+    uint64_t      hash;
+    uint64_t      seed;     /* world seed, or 0 */
+    double        seconds;  /* world seconds, or 5 */
+    ScnExprPool   pool;
+    ScnWorldDecl  world;
+    ScnAgentDecl  agent;
+    ScnParamDecl* params;
+    int           nparams, cap_params;
+    ScnBodyDecl*  bodies;
+    int           nbodies, cap_bodies;
+    ScnActionDecl* actions;
+    int           nactions, cap_actions;
+    ScnExpect*    expects;
+    int           nexpects, cap_expects;
+    ScnNum*       nums;     /* choice values */
+    int           nnums, cap_nums;
+    ScnRef*       refs;     /* order lists */
+    int           nrefs, cap_refs;
+    char        (*pnames)[32]; /* parameter names, for expressions */
+};
+
+/// formats "name:line:col: msg" into err
+void scn_err_format(const char* name, const ScnErr* e, char* err, size_t err_size);
+/// evaluates an optional number (absent: def); false + error
+bool scn_num_eval(const Scenario* s, const ScnNum* n, const double* params, double def, double* out,
+                  ScnErr* e);
+const char* scn_field_name(ScnField f);
+const char* scn_state_name(ScnState st);
+
+#endif

@@ -1,0 +1,800 @@
+/* scn_parse: the .scn statement parser (world, param, body, at, agent, expect), one line at a time.
+ * The grammar is in scenarios/README.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/materials.h"
+#include "sim/scn_ast.h"
+#include "sim/scn_parse.h"
+
+typedef struct Parser {
+    Scenario*     s;
+    ScnErr*       e;
+    int           line;
+    const ScnTok* t;
+    int           n, i;
+    int           eol_col; /* the column just after the last token */
+} Parser;
+
+static const char* field_names[SCN_FIELD_COUNT] = {"x",  "y",     "angle", "vx",
+                                                   "vy", "omega", "speed", "moved"};
+static const char* state_names[SCN_STATE_COUNT] = {"broken", "out_of_bounds", "resting", "fell",
+                                                   "alive"};
+
+const char* scn_field_name(ScnField f) { return (unsigned)f < SCN_FIELD_COUNT ? field_names[f] : "?"; }
+const char* scn_state_name(ScnState st) {
+    return (unsigned)st < SCN_STATE_COUNT ? state_names[st] : "?";
+}
+
+/* growing arrays: returns a zeroed new element or NULL (out of memory) */
+static void* grow(void** arr, int* n, int* cap, size_t size) {
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 8;
+        void* p = realloc(*arr, (size_t)c * size);
+        if (!p) return NULL;
+        *arr = p;
+        *cap = c;
+    }
+    char* el = (char*)*arr + (size_t)(*n) * size;
+    memset(el, 0, size);
+    (*n)++;
+    return el;
+}
+#define GROW(s, arr, n, cap) grow((void**)&(s)->arr, &(s)->n, &(s)->cap, sizeof *(s)->arr)
+
+static bool oom(Parser* p) {
+    scn_err_set(p->e, p->line, 1, "out of memory");
+    return false;
+}
+
+static bool at_end(const Parser* p) { return p->i >= p->n; }
+static const ScnTok* cur(const Parser* p) { return p->i < p->n ? &p->t[p->i] : NULL; }
+static int cur_col(const Parser* p) { return p->i < p->n ? p->t[p->i].col : p->eol_col; }
+static bool cur_is(const Parser* p, const char* w) { return p->i < p->n && scn_tok_is(&p->t[p->i], w); }
+
+/* "expected WHAT, got 'TOKEN'" (or "got end of line") at the current token */
+static bool fail_expected(Parser* p, const char* what) {
+    if (at_end(p)) {
+        scn_err_set(p->e, p->line, p->eol_col, "expected %s, got end of line", what);
+    } else {
+        char buf[48];
+        scn_err_set(p->e, p->line, cur_col(p), "expected %s, got '%s'", what,
+                    scn_tok_str(cur(p), buf, sizeof buf));
+    }
+    return false;
+}
+
+static bool expect_eol(Parser* p) {
+    if (at_end(p)) return true;
+    return fail_expected(p, "end of line");
+}
+
+static ScnNames param_names(const Parser* p) {
+    ScnNames names = {(const char(*)[32])p->s->pnames, p->s->nparams};
+    return names;
+}
+
+static bool is_const_name(const ScnTok* t) {
+    return scn_tok_is(t, "pi") || scn_tok_is(t, "g") || scn_tok_is(t, "nan") ||
+           scn_tok_is(t, "inf") || scn_tok_is(t, "NaN") || scn_tok_is(t, "Inf") ||
+           scn_tok_is(t, "NAN") || scn_tok_is(t, "INF") || scn_tok_is(t, "infinity");
+}
+
+/* one number (an expression in one token); what names it for messages */
+static bool parse_num_span(Parser* p, const char* text, int len, int col, ScnNum* out) {
+    ScnNames names = param_names(p);
+    int root = scn_expr_parse(&p->s->pool, text, len, p->line, col, &names, p->e);
+    if (root < 0) return false;
+    out->e = root;
+    out->line = p->line;
+    out->col = col;
+    return true;
+}
+
+static bool parse_num(Parser* p, ScnNum* out, const char* what) {
+    const ScnTok* t = cur(p);
+    if (!t) return fail_expected(p, what);
+    /* a bare word where a number belongs is most likely a missing value: say what was wanted */
+    if (scn_is_name(t->s, t->len) && !is_const_name(t)) return fail_expected(p, what);
+    if (!parse_num_span(p, t->s, t->len, t->col, out)) return false;
+    p->i++;
+    return true;
+}
+
+/* TOL: a number, or a percentage of the value ("2%") */
+static bool parse_tol(Parser* p, ScnNum* out, bool* pct, const char* what) {
+    const ScnTok* t = cur(p);
+    if (!t) return fail_expected(p, what);
+    if (scn_is_name(t->s, t->len) && !is_const_name(t)) return fail_expected(p, what);
+    int len = t->len;
+    *pct = false;
+    if (len > 1 && t->s[len - 1] == '%') {
+        *pct = true;
+        len--;
+    }
+    if (!parse_num_span(p, t->s, len, t->col, out)) return false;
+    p->i++;
+    return true;
+}
+
+/* a name: [A-Za-z_][A-Za-z0-9_]*, at most 31 characters */
+static bool parse_name(Parser* p, char out[SCN_NAME_LEN], const char* what) {
+    const ScnTok* t = cur(p);
+    if (!t || !scn_is_name(t->s, t->len)) return fail_expected(p, what);
+    if (t->len >= SCN_NAME_LEN) {
+        char buf[48];
+        scn_err_set(p->e, p->line, t->col, "expected a name of at most %d characters, got '%s'",
+                    SCN_NAME_LEN - 1, scn_tok_str(t, buf, sizeof buf));
+        return false;
+    }
+    memcpy(out, t->s, (size_t)t->len);
+    out[t->len] = 0;
+    p->i++;
+    return true;
+}
+
+static bool parse_ref(Parser* p, ScnRef* r) {
+    r->line = p->line;
+    r->col = cur_col(p);
+    r->decl = -1;
+    return parse_name(p, r->name, "a body name");
+}
+
+/* ---- world ---- */
+
+enum { W_GRAVITY, W_DT, W_TICKS, W_ITERATIONS, W_BOUNDS, W_SHARDS, W_SECONDS, W_SEED, W_COUNT };
+static const char* world_keys[W_COUNT] = {"gravity", "dt",      "ticks",   "iterations",
+                                          "bounds",  "shards", "seconds", "seed"};
+
+/* an expression that must not read parameters (world seed, world seconds) */
+static bool parse_const(Parser* p, ScnNum* n, const char* what, double* v) {
+    int col = cur_col(p);
+    if (!parse_num(p, n, what)) return false;
+    if (scn_expr_uses_params(&p->s->pool, n->e)) {
+        scn_err_set(p->e, p->line, col, "expected a constant for %s, got an expression with $parameters", what);
+        return false;
+    }
+    return scn_expr_eval(&p->s->pool, n->e, NULL, v, p->e);
+}
+
+static bool parse_world(Parser* p) {
+    Scenario* s = p->s;
+    ScnWorldDecl* w = &s->world;
+    int key = -1, col = cur_col(p);
+    for (int k = 0; k < W_COUNT && !at_end(p); k++)
+        if (cur_is(p, world_keys[k])) key = k;
+    if (key < 0)
+        return fail_expected(p, "a world setting (gravity, dt, ticks, iterations, bounds, shards, "
+                                "seconds, seed)");
+    if (w->line[key]) {
+        scn_err_set(p->e, p->line, col, "expected each world setting once, got a second 'world %s' (first at line %d)",
+                    world_keys[key], w->line[key]);
+        return false;
+    }
+    w->line[key] = p->line;
+    p->i++;
+    switch (key) {
+    case W_GRAVITY:
+        if (!parse_num(p, &w->gx, "gravity GX (m/s^2)") || !parse_num(p, &w->gy, "gravity GY (m/s^2)"))
+            return false;
+        break;
+    case W_DT:
+        if (!parse_num(p, &w->dt, "a physics step dt (s)")) return false;
+        break;
+    case W_TICKS:
+        if (!parse_num(p, &w->ticks, "physics steps per control tick")) return false;
+        break;
+    case W_ITERATIONS:
+        if (!parse_num(p, &w->iterations, "solver iterations")) return false;
+        break;
+    case W_BOUNDS: {
+        static const char* what[4] = {"bounds XMIN (m)", "bounds YMIN (m)", "bounds XMAX (m)",
+                                      "bounds YMAX (m)"};
+        for (int k = 0; k < 4; k++)
+            if (!parse_num(p, &w->bounds[k], what[k])) return false;
+        break;
+    }
+    case W_SHARDS:
+        if (!parse_num(p, &w->shards, "a shard count (2..8)")) return false;
+        break;
+    case W_SECONDS: {
+        int vcol = cur_col(p);
+        double v;
+        if (!parse_const(p, &w->seconds, "a run length in seconds", &v)) return false;
+        if (!(v > 0 && v <= 1e5)) {
+            scn_err_set(p->e, p->line, vcol, "expected a run length in (0, 100000] s, got %g", v);
+            return false;
+        }
+        s->seconds = v;
+        break;
+    }
+    case W_SEED: {
+        int vcol = cur_col(p);
+        double v;
+        if (!parse_const(p, &w->seed, "a seed (an integer >= 0)", &v)) return false;
+        if (!(v >= 0 && v <= 9007199254740992.0 && v == (double)(uint64_t)v)) {
+            scn_err_set(p->e, p->line, vcol, "expected a seed (an integer in 0..2^53), got %g", v);
+            return false;
+        }
+        s->seed = (uint64_t)v;
+        break;
+    }
+    default: break;
+    }
+    return expect_eol(p);
+}
+
+/* ---- param ---- */
+
+static bool parse_param(Parser* p) {
+    Scenario* s = p->s;
+    char name[SCN_NAME_LEN];
+    int col = cur_col(p);
+    if (!parse_name(p, name, "a parameter name")) return false;
+    for (int k = 0; k < s->nparams; k++) {
+        if (!strcmp(s->params[k].name, name)) {
+            scn_err_set(p->e, p->line, col,
+                        "expected a new parameter name, got duplicate param '%s' (first at line %d)",
+                        name, s->params[k].line);
+            return false;
+        }
+    }
+    ScnParamDecl d;
+    memset(&d, 0, sizeof d);
+    memcpy(d.name, name, sizeof d.name);
+    d.line = p->line;
+    d.col = col;
+    d.clamp_lo.e = d.clamp_hi.e = -1;
+    /* arguments may use the parameters declared above, not this one */
+    if (cur_is(p, "uniform") || cur_is(p, "int")) {
+        d.dist = cur_is(p, "uniform") ? SCN_DIST_UNIFORM : SCN_DIST_INT;
+        p->i++;
+        if (!parse_num(p, &d.a, "a low bound LO") || !parse_num(p, &d.b, "a high bound HI"))
+            return false;
+    } else if (cur_is(p, "normal")) {
+        d.dist = SCN_DIST_NORMAL;
+        p->i++;
+        if (!parse_num(p, &d.a, "a mean") || !parse_num(p, &d.b, "a standard deviation"))
+            return false;
+        if (cur_is(p, "clamp")) {
+            p->i++;
+            if (!parse_num(p, &d.clamp_lo, "a clamp low bound LO") ||
+                !parse_num(p, &d.clamp_hi, "a clamp high bound HI"))
+                return false;
+        }
+    } else if (cur_is(p, "choice")) {
+        d.dist = SCN_DIST_CHOICE;
+        p->i++;
+        d.first = s->nnums;
+        if (at_end(p)) return fail_expected(p, "at least one value to choose from");
+        while (!at_end(p)) {
+            ScnNum* v = GROW(s, nums, nnums, cap_nums);
+            if (!v) return oom(p);
+            if (!parse_num(p, v, "a value to choose from")) return false;
+            d.count++;
+        }
+    } else {
+        return fail_expected(p, "a distribution (uniform, int, choice, normal)");
+    }
+    if (!expect_eol(p)) return false;
+    /* the names array grows with the declarations */
+    char(*pn)[32] = realloc(s->pnames, (size_t)(s->nparams + 1) * sizeof *pn);
+    if (!pn) return oom(p);
+    s->pnames = pn;
+    memcpy(s->pnames[s->nparams], name, SCN_NAME_LEN);
+    ScnParamDecl* slot = GROW(s, params, nparams, cap_params);
+    if (!slot) return oom(p);
+    *slot = d;
+    return true;
+}
+
+/* ---- body ---- */
+
+static void kinds_list(char* buf, size_t size) {
+    buf[0] = 0;
+    for (int k = 0; k < SIM_KIND_COUNT; k++) {
+        if (k == SIM_KIND_SHARD) continue;
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, "%s%s", used ? ", " : "", sim_kind_name((SimKind)k));
+    }
+}
+
+static void materials_list(char* buf, size_t size) {
+    buf[0] = 0;
+    for (int k = 0; k < sim_material_count(); k++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, "%s%s", used ? ", " : "", sim_material_get(k)->name);
+    }
+}
+
+static bool parse_body(Parser* p) {
+    Scenario* s = p->s;
+    ScnBodyDecl b;
+    memset(&b, 0, sizeof b);
+    b.line = p->line;
+    b.col = cur_col(p);
+    b.x.e = b.y.e = b.w.e = b.h.e = b.radius.e = b.angle.e = -1;
+    b.vx.e = b.vy.e = b.spin.e = b.cond.e = -1;
+    if (!parse_name(p, b.name, "a body name")) return false;
+    for (int k = 0; k < s->nbodies; k++) {
+        if (!strcmp(s->bodies[k].name, b.name)) {
+            scn_err_set(p->e, p->line, b.col,
+                        "expected a new body name, got duplicate body '%s' (first at line %d)",
+                        b.name, s->bodies[k].line);
+            return false;
+        }
+    }
+    char list[160], word[SCN_NAME_LEN];
+    /* kind and material */
+    kinds_list(list, sizeof list);
+    char what[200];
+    snprintf(what, sizeof what, "a body kind (%s)", list);
+    int col = cur_col(p);
+    if (at_end(p) || cur(p)->len >= SCN_NAME_LEN) return fail_expected(p, what);
+    scn_tok_str(cur(p), word, sizeof word);
+    b.kind = sim_kind_find(word);
+    if (b.kind < 0 || b.kind == SIM_KIND_SHARD) {
+        if (!strcmp(word, "shard"))
+            scn_err_set(p->e, p->line, col, "expected %s, got 'shard' (shards come only from breaking)", what);
+        else
+            fail_expected(p, what);
+        return false;
+    }
+    p->i++;
+    materials_list(list, sizeof list);
+    snprintf(what, sizeof what, "a material (%s)", list);
+    if (at_end(p) || cur(p)->len >= SCN_NAME_LEN) return fail_expected(p, what);
+    scn_tok_str(cur(p), word, sizeof word);
+    b.material = sim_material_find(word);
+    if (b.material < 0) return fail_expected(p, what);
+    p->i++;
+    /* fields, in any order */
+    bool is_ball = b.kind == SIM_KIND_BALL;
+    while (!at_end(p)) {
+        const ScnTok* t = cur(p);
+        int fcol = t->col;
+        char fname[16];
+        scn_tok_str(t, fname, sizeof fname);
+        ScnNum* dup = NULL;
+        bool is_static_dup = false;
+        if (scn_tok_is(t, "pos")) dup = &b.x;
+        else if (scn_tok_is(t, "size")) dup = &b.w;
+        else if (scn_tok_is(t, "radius")) dup = &b.radius;
+        else if (scn_tok_is(t, "angle")) dup = &b.angle;
+        else if (scn_tok_is(t, "vel")) dup = &b.vx;
+        else if (scn_tok_is(t, "spin")) dup = &b.spin;
+        else if (scn_tok_is(t, "static")) is_static_dup = b.is_static;
+        else if (!scn_tok_is(t, "if"))
+            return fail_expected(p, "a body field (pos, size, radius, angle, vel, spin, static, if)");
+        if ((dup && dup->e >= 0) || is_static_dup) {
+            scn_err_set(p->e, p->line, fcol, "expected each field once, got a second '%s'", fname);
+            return false;
+        }
+        p->i++;
+        if (scn_tok_is(t, "pos")) {
+            if (!parse_num(p, &b.x, "pos X (m)") || !parse_num(p, &b.y, "pos Y (m)")) return false;
+        } else if (scn_tok_is(t, "size")) {
+            if (b.radius.e >= 0) {
+                scn_err_set(p->e, p->line, fcol, "expected either radius or size for a ball, got both");
+                return false;
+            }
+            if (!parse_num(p, &b.w, "size W (m)") || !parse_num(p, &b.h, "size H (m)")) return false;
+        } else if (scn_tok_is(t, "radius")) {
+            if (!is_ball) {
+                scn_err_set(p->e, p->line, fcol,
+                            "expected 'size W H' for a %s, got 'radius' (radius is for balls)",
+                            sim_kind_name((SimKind)b.kind));
+                return false;
+            }
+            if (b.w.e >= 0) {
+                scn_err_set(p->e, p->line, fcol, "expected either radius or size for a ball, got both");
+                return false;
+            }
+            if (!parse_num(p, &b.radius, "a radius R (m)")) return false;
+        } else if (scn_tok_is(t, "angle")) {
+            if (!parse_num(p, &b.angle, "an angle (degrees)")) return false;
+        } else if (scn_tok_is(t, "vel")) {
+            if (!parse_num(p, &b.vx, "vel VX (m/s)") || !parse_num(p, &b.vy, "vel VY (m/s)"))
+                return false;
+        } else if (scn_tok_is(t, "spin")) {
+            if (!parse_num(p, &b.spin, "a spin OMEGA (rad/s)")) return false;
+        } else if (scn_tok_is(t, "static")) {
+            b.is_static = true;
+        } else {
+            /* if EXPR: the rest of the line is the expression */
+            if (at_end(p)) return fail_expected(p, "an expression after 'if'");
+            const ScnTok* first = cur(p);
+            const ScnTok* last = &p->t[p->n - 1];
+            int len = (int)(last->s + last->len - first->s);
+            if (!parse_num_span(p, first->s, len, first->col, &b.cond)) return false;
+            p->i = p->n;
+        }
+    }
+    if (b.x.e < 0) {
+        scn_err_set(p->e, p->line, p->eol_col, "expected 'pos X Y' for body '%s', got end of line", b.name);
+        return false;
+    }
+    if (b.w.e < 0 && b.radius.e < 0) {
+        scn_err_set(p->e, p->line, p->eol_col, "expected '%s' for body '%s', got end of line",
+                    is_ball ? "radius R' or 'size D D" : "size W H", b.name);
+        return false;
+    }
+    ScnBodyDecl* slot = GROW(s, bodies, nbodies, cap_bodies);
+    if (!slot) return oom(p);
+    *slot = b;
+    return true;
+}
+
+/* ---- at T push BODY JX JY [offset PX PY] ---- */
+
+static bool parse_at(Parser* p) {
+    Scenario* s = p->s;
+    ScnActionDecl a;
+    memset(&a, 0, sizeof a);
+    a.line = p->line;
+    a.col = p->t[0].col;
+    a.px.e = a.py.e = -1;
+    if (!parse_num(p, &a.t, "a time T (s)")) return false;
+    if (!cur_is(p, "push")) return fail_expected(p, "an action (push)");
+    p->i++;
+    if (!parse_ref(p, &a.body)) return false;
+    if (!parse_num(p, &a.jx, "an impulse JX (N*s)") || !parse_num(p, &a.jy, "an impulse JY (N*s)"))
+        return false;
+    if (cur_is(p, "offset")) {
+        p->i++;
+        if (!parse_num(p, &a.px, "an offset PX (m)") || !parse_num(p, &a.py, "an offset PY (m)"))
+            return false;
+    }
+    if (!expect_eol(p)) return false;
+    ScnActionDecl* slot = GROW(s, actions, nactions, cap_actions);
+    if (!slot) return oom(p);
+    *slot = a;
+    return true;
+}
+
+/* ---- agent ---- */
+
+static bool parse_agent(Parser* p) {
+    ScnAgentDecl* a = &p->s->agent;
+    if (a->declared) {
+        scn_err_set(p->e, p->line, p->t[0].col, "expected one agent line, got a second (first at line %d)",
+                    a->line);
+        return false;
+    }
+    ScnAgentDecl d;
+    memset(&d, 0, sizeof d);
+    d.declared = true;
+    d.line = p->line;
+    d.col = p->t[0].col;
+    d.every_lo.e = d.every_hi.e = d.dv_lo.e = d.dv_hi.e = d.angle.e = d.start.e = d.height.e = -1;
+    if (cur_is(p, "none")) {
+        d.kind = SCN_AGENT_NONE;
+        p->i++;
+    } else if (cur_is(p, "scripted")) {
+        d.kind = SCN_AGENT_SCRIPTED;
+        p->i++;
+    } else if (cur_is(p, "random")) {
+        d.kind = SCN_AGENT_RANDOM;
+        p->i++;
+        while (!at_end(p)) {
+            const ScnTok* t = cur(p);
+            ScnNum* slot;
+            if (scn_tok_is(t, "every")) slot = &d.every_lo;
+            else if (scn_tok_is(t, "dv")) slot = &d.dv_lo;
+            else if (scn_tok_is(t, "angle")) slot = &d.angle;
+            else if (scn_tok_is(t, "start")) slot = &d.start;
+            else if (scn_tok_is(t, "height")) slot = &d.height;
+            else return fail_expected(p, "an agent field (every, dv, angle, start, height)");
+            if (slot->e >= 0) {
+                char buf[16];
+                scn_err_set(p->e, p->line, t->col, "expected each field once, got a second '%s'",
+                            scn_tok_str(t, buf, sizeof buf));
+                return false;
+            }
+            p->i++;
+            if (slot == &d.every_lo) {
+                if (!parse_num(p, &d.every_lo, "every LO (s)") || !parse_num(p, &d.every_hi, "every HI (s)"))
+                    return false;
+            } else if (slot == &d.dv_lo) {
+                if (!parse_num(p, &d.dv_lo, "dv LO (m/s)") || !parse_num(p, &d.dv_hi, "dv HI (m/s)"))
+                    return false;
+            } else if (!parse_num(p, slot, slot == &d.angle    ? "an angle (degrees)"
+                                           : slot == &d.start ? "a start time (s)"
+                                                              : "a height fraction (0..1)")) {
+                return false;
+            }
+        }
+    } else {
+        return fail_expected(p, "an agent (random, scripted, none)");
+    }
+    if (!expect_eol(p)) return false;
+    *a = d;
+    return true;
+}
+
+/* ---- expect ---- */
+
+static bool parse_field_name(Parser* p, const char* s, int len, int col, ScnField* out) {
+    for (int f = 0; f < SCN_FIELD_COUNT; f++) {
+        if ((int)strlen(field_names[f]) == len && !memcmp(field_names[f], s, (size_t)len)) {
+            *out = (ScnField)f;
+            return true;
+        }
+    }
+    scn_err_set(p->e, p->line, col,
+                "expected a field (x, y, angle, vx, vy, omega, speed, moved), got '%.*s'",
+                len > 32 ? 32 : len, s);
+    return false;
+}
+
+/* BODY.FIELD in one token */
+static bool parse_body_field(Parser* p, ScnRef* r, ScnField* f) {
+    const ScnTok* t = cur(p);
+    if (!t) return fail_expected(p, "BODY.FIELD");
+    const char* dot = memchr(t->s, '.', (size_t)t->len);
+    if (!dot) return fail_expected(p, "BODY.FIELD (e.g. box.x)");
+    int nlen = (int)(dot - t->s);
+    if (!scn_is_name(t->s, nlen)) return fail_expected(p, "BODY.FIELD (e.g. box.x)");
+    if (nlen >= SCN_NAME_LEN) {
+        scn_err_set(p->e, p->line, t->col, "expected a name of at most %d characters", SCN_NAME_LEN - 1);
+        return false;
+    }
+    memcpy(r->name, t->s, (size_t)nlen);
+    r->name[nlen] = 0;
+    r->line = p->line;
+    r->col = t->col;
+    r->decl = -1;
+    if (!parse_field_name(p, dot + 1, t->len - nlen - 1, t->col + nlen + 1, f)) return false;
+    p->i++;
+    return true;
+}
+
+/* TEST: near V TOL | < V | <= V | > V | >= V (the operator may touch the value: "<0.05") */
+static bool parse_test(Parser* p, ScnTest* test) {
+    test->tol.e = -1;
+    test->pct = false;
+    const ScnTok* t = cur(p);
+    if (!t) return fail_expected(p, "a test (near V TOL, < V, <= V, > V, >= V)");
+    if (scn_tok_is(t, "near")) {
+        test->op = SCN_TEST_NEAR;
+        p->i++;
+        return parse_num(p, &test->v, "a value V") && parse_tol(p, &test->tol, &test->pct, "a tolerance TOL (a number or N%)");
+    }
+    int oplen = 0;
+    if (t->len >= 2 && t->s[0] == '<' && t->s[1] == '=') test->op = SCN_TEST_LE, oplen = 2;
+    else if (t->len >= 2 && t->s[0] == '>' && t->s[1] == '=') test->op = SCN_TEST_GE, oplen = 2;
+    else if (t->len >= 1 && t->s[0] == '<') test->op = SCN_TEST_LT, oplen = 1;
+    else if (t->len >= 1 && t->s[0] == '>') test->op = SCN_TEST_GT, oplen = 1;
+    else return fail_expected(p, "a test (near V TOL, < V, <= V, > V, >= V)");
+    if (t->len > oplen) {
+        if (!parse_num_span(p, t->s + oplen, t->len - oplen, t->col + oplen, &test->v)) return false;
+        p->i++;
+        return true;
+    }
+    p->i++;
+    return parse_num(p, &test->v, "a value V");
+}
+
+/* COND: [not] BODY.FIELD TEST | [not] BODY STATE */
+static bool parse_cond(Parser* p, ScnCond* c) {
+    memset(c, 0, sizeof *c);
+    if (cur_is(p, "not")) {
+        c->negate = true;
+        p->i++;
+    }
+    const ScnTok* t = cur(p);
+    if (!t) return fail_expected(p, "a condition (BODY.FIELD near V TOL, BODY broken, ...)");
+    if (memchr(t->s, '.', (size_t)t->len)) {
+        c->is_field = true;
+        return parse_body_field(p, &c->body, &c->field) && parse_test(p, &c->test);
+    }
+    if (!parse_ref(p, &c->body)) return false;
+    for (int k = 0; k < SCN_STATE_COUNT; k++) {
+        if (cur_is(p, state_names[k])) {
+            c->state = (ScnState)k;
+            p->i++;
+            return true;
+        }
+    }
+    return fail_expected(p, "a state (broken, out_of_bounds, resting, fell, alive) or BODY.FIELD");
+}
+
+static bool parse_event_type(Parser* p, int* type) {
+    char list[128] = "", word[SCN_NAME_LEN] = "";
+    for (int k = 0; k < SIM_EV_COUNT; k++) {
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "", sim_event_name((SimEventType)k));
+    }
+    char what[160];
+    snprintf(what, sizeof what, "an event type (%s)", list);
+    if (at_end(p) || cur(p)->len >= SCN_NAME_LEN) return fail_expected(p, what);
+    scn_tok_str(cur(p), word, sizeof word);
+    *type = sim_event_find(word);
+    if (*type < 0) return fail_expected(p, what);
+    p->i++;
+    return true;
+}
+
+static bool is_when_word(const Parser* p) {
+    return cur_is(p, "before") || cur_is(p, "after") || cur_is(p, "near") || cur_is(p, "between");
+}
+
+static bool parse_expect(Parser* p) {
+    Scenario* s = p->s;
+    ScnExpect x;
+    memset(&x, 0, sizeof x);
+    x.line = p->line;
+    x.t1.e = x.t2.e = x.tol.e = -1;
+    x.other.decl = -1;
+    x.test.v.e = x.test.tol.e = -1;
+    /* the text as written, for verdicts */
+    const ScnTok* last = &p->t[p->n - 1];
+    int tlen = (int)(last->s + last->len - p->t[0].s);
+    if (tlen >= (int)sizeof x.text) {
+        memcpy(x.text, p->t[0].s, sizeof x.text - 4);
+        memcpy(x.text + sizeof x.text - 4, "...", 4);
+    } else {
+        memcpy(x.text, p->t[0].s, (size_t)tlen);
+        x.text[tlen] = 0;
+    }
+    if (cur_is(p, "at") || cur_is(p, "by")) {
+        x.kind = cur_is(p, "at") ? SCN_EXPECT_AT : SCN_EXPECT_BY;
+        p->i++;
+        if (!parse_num(p, &x.t1, "a time T (s)") || !parse_cond(p, &x.cond)) return false;
+    } else if (cur_is(p, "never") || cur_is(p, "always")) {
+        x.kind = cur_is(p, "never") ? SCN_EXPECT_NEVER : SCN_EXPECT_ALWAYS;
+        p->i++;
+        if (!parse_cond(p, &x.cond)) return false;
+    } else if (cur_is(p, "event")) {
+        x.kind = SCN_EXPECT_EVENT;
+        p->i++;
+        if (!parse_event_type(p, &x.event) || !parse_ref(p, &x.body)) return false;
+        if (!at_end(p) && !is_when_word(p) && x.event == SIM_EV_CONTACT) {
+            if (!parse_ref(p, &x.other)) return false;
+        }
+        if (cur_is(p, "before") || cur_is(p, "after")) {
+            x.when = cur_is(p, "before") ? SCN_WHEN_BEFORE : SCN_WHEN_AFTER;
+            p->i++;
+            if (!parse_num(p, &x.t1, "a time T (s)")) return false;
+        } else if (cur_is(p, "near")) {
+            x.when = SCN_WHEN_NEAR;
+            p->i++;
+            if (!parse_num(p, &x.t1, "a time T (s)") ||
+                !parse_tol(p, &x.tol, &x.tol_pct, "a tolerance TOL (s or N%)"))
+                return false;
+        } else if (cur_is(p, "between")) {
+            x.when = SCN_WHEN_BETWEEN;
+            p->i++;
+            if (!parse_num(p, &x.t1, "a time T1 (s)") || !parse_num(p, &x.t2, "a time T2 (s)"))
+                return false;
+        } else {
+            return fail_expected(p, x.event == SIM_EV_CONTACT && x.other.name[0] == 0
+                                        ? "another body, before, after, near or between"
+                                        : "before, after, near or between");
+        }
+    } else if (cur_is(p, "no")) {
+        x.kind = SCN_EXPECT_NO_EVENT;
+        p->i++;
+        if (!cur_is(p, "event")) return fail_expected(p, "'event' after 'no'");
+        p->i++;
+        if (!parse_event_type(p, &x.event) || !parse_ref(p, &x.body)) return false;
+        if (!at_end(p) && x.event == SIM_EV_CONTACT && !parse_ref(p, &x.other)) return false;
+    } else if (cur_is(p, "order")) {
+        x.kind = SCN_EXPECT_ORDER;
+        p->i++;
+        if (!parse_event_type(p, &x.event)) return false;
+        x.first = s->nrefs;
+        while (!at_end(p)) {
+            ScnRef* r = GROW(s, refs, nrefs, cap_refs);
+            if (!r) return oom(p);
+            if (!parse_ref(p, r)) return false;
+            x.count++;
+        }
+        if (x.count < 2) return fail_expected(p, "at least two bodies to order");
+    } else if (cur_is(p, "when")) {
+        x.kind = SCN_EXPECT_WHEN;
+        p->i++;
+        if (!parse_cond(p, &x.cond)) return false;
+        if (!cur_is(p, "then")) return fail_expected(p, "'then'");
+        p->i++;
+        if (cur_is(p, "time")) {
+            x.then_time = true;
+            p->i++;
+        } else if (!parse_body_field(p, &x.then_body, &x.field)) {
+            return false;
+        }
+        if (!parse_test(p, &x.test)) return false;
+    } else if (cur_is(p, "max") || cur_is(p, "min")) {
+        x.kind = cur_is(p, "max") ? SCN_EXPECT_MAX : SCN_EXPECT_MIN;
+        p->i++;
+        if (!parse_body_field(p, &x.body, &x.field)) return false;
+        if (cur_is(p, "from")) {
+            p->i++;
+            if (!parse_num(p, &x.t1, "a time T1 (s)")) return false;
+        }
+        if (cur_is(p, "to")) {
+            p->i++;
+            if (!parse_num(p, &x.t2, "a time T2 (s)")) return false;
+        }
+        if (!parse_test(p, &x.test)) return false;
+    } else {
+        return fail_expected(p, "an expectation (at, by, never, always, event, no event, order, "
+                                "when, max, min)");
+    }
+    if (!expect_eol(p)) return false;
+    ScnExpect* slot = GROW(s, expects, nexpects, cap_expects);
+    if (!slot) return oom(p);
+    *slot = x;
+    return true;
+}
+
+/* ---- statements, lines ---- */
+
+bool scn_parse_line(Scenario* s, const ScnTok* toks, int n, int line, ScnErr* e) {
+    if (n == 0) return true;
+    Parser p = {s, e, line, toks, n, 1, toks[n - 1].col + toks[n - 1].len};
+    const ScnTok* kw = &toks[0];
+    if (scn_tok_is(kw, "world")) return parse_world(&p);
+    if (scn_tok_is(kw, "param")) return parse_param(&p);
+    if (scn_tok_is(kw, "body")) return parse_body(&p);
+    if (scn_tok_is(kw, "at")) return parse_at(&p);
+    if (scn_tok_is(kw, "agent")) return parse_agent(&p);
+    if (scn_tok_is(kw, "expect")) return parse_expect(&p);
+    p.i = 0;
+    return fail_expected(&p, "a statement (world, param, body, at, agent, expect)");
+}
+
+/* ---- names: every body reference must name a declared body ---- */
+
+static bool resolve(Scenario* s, ScnRef* r, ScnErr* e) {
+    for (int k = 0; k < s->nbodies; k++) {
+        if (!strcmp(s->bodies[k].name, r->name)) {
+            r->decl = k;
+            return true;
+        }
+    }
+    scn_err_set(e, r->line, r->col, "expected a declared body name, got unknown body '%s'", r->name);
+    return false;
+}
+
+bool scn_parse_resolve(Scenario* s, ScnErr* e) {
+    for (int k = 0; k < s->nactions; k++) {
+        ScnActionDecl* a = &s->actions[k];
+        if (!resolve(s, &a->body, e)) return false;
+        if (s->bodies[a->body.decl].is_static) {
+            scn_err_set(e, a->body.line, a->body.col,
+                        "expected a dynamic body to push, got static body '%s'", a->body.name);
+            return false;
+        }
+    }
+    for (int k = 0; k < s->nexpects; k++) {
+        ScnExpect* x = &s->expects[k];
+        switch (x->kind) {
+        case SCN_EXPECT_AT:
+        case SCN_EXPECT_BY:
+        case SCN_EXPECT_NEVER:
+        case SCN_EXPECT_ALWAYS:
+            if (!resolve(s, &x->cond.body, e)) return false;
+            break;
+        case SCN_EXPECT_WHEN:
+            if (!resolve(s, &x->cond.body, e)) return false;
+            if (!x->then_time && !resolve(s, &x->then_body, e)) return false;
+            break;
+        case SCN_EXPECT_EVENT:
+        case SCN_EXPECT_NO_EVENT:
+            if (!resolve(s, &x->body, e)) return false;
+            if (x->other.name[0] && !resolve(s, &x->other, e)) return false;
+            break;
+        case SCN_EXPECT_ORDER:
+            for (int j = 0; j < x->count; j++)
+                if (!resolve(s, &s->refs[x->first + j], e)) return false;
+            break;
+        case SCN_EXPECT_MAX:
+        case SCN_EXPECT_MIN:
+            if (!resolve(s, &x->body, e)) return false;
+            break;
+        }
+    }
+    return true;
+}
