@@ -88,5 +88,8 @@ WmReplay*    wm_trainer_replay(WmTrainer* tr);
 WmReplay*    wm_trainer_val_replay(WmTrainer* tr);
 /// saves the working model and the optimizer state (resumable) atomically
 bool         wm_trainer_save(WmTrainer* tr, const char* path, char* err, size_t err_size);
+/// restores the optimizer state that wm_trainer_save wrote (for --resume; the weights come from
+/// the start model given to wm_trainer_create); false + one line on a bad file
+bool         wm_trainer_load_optimizer(WmTrainer* tr, const char* path, char* err, size_t err_size);
 
 #endif

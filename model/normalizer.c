@@ -1,0 +1,73 @@
+/* normalizer: running mean and standard deviation of feature columns */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/wm_impl.h"
+
+/* a column that barely varies is scaled as if its std were this */
+#define WM_NORM_MIN_STD 1e-2
+
+bool wm_norm_init(WmNorm* n, int dim) {
+    memset(n, 0, sizeof *n);
+    n->dim = dim;
+    n->mean = calloc((size_t)dim, sizeof(double));
+    n->m2 = calloc((size_t)dim, sizeof(double));
+    n->fmean = calloc((size_t)dim, sizeof(float));
+    n->fstd = calloc((size_t)dim, sizeof(float));
+    if (!n->mean || !n->m2 || !n->fmean || !n->fstd) {
+        wm_norm_free(n);
+        return false;
+    }
+    wm_norm_refresh(n);
+    return true;
+}
+
+void wm_norm_free(WmNorm* n) {
+    free(n->mean);
+    free(n->m2);
+    free(n->fmean);
+    free(n->fstd);
+    memset(n, 0, sizeof *n);
+}
+
+void wm_norm_copy(WmNorm* dst, const WmNorm* src) {
+    dst->count = src->count;
+    memcpy(dst->mean, src->mean, sizeof(double) * (size_t)src->dim);
+    memcpy(dst->m2, src->m2, sizeof(double) * (size_t)src->dim);
+    memcpy(dst->fmean, src->fmean, sizeof(float) * (size_t)src->dim);
+    memcpy(dst->fstd, src->fstd, sizeof(float) * (size_t)src->dim);
+}
+
+void wm_norm_refresh(WmNorm* n) {
+    for (int j = 0; j < n->dim; j++) {
+        if (n->count < 2) {
+            n->fmean[j] = 0.0f;
+            n->fstd[j] = 1.0f;
+            continue;
+        }
+        double sd = sqrt(n->m2[j] / n->count);
+        n->fmean[j] = (float)n->mean[j];
+        n->fstd[j] = (float)(sd > WM_NORM_MIN_STD ? sd : WM_NORM_MIN_STD);
+    }
+}
+
+void wm_norm_update(WmNorm* n, int rows, const float* x) {
+    if (rows <= 0 || n->count >= WM_NORM_MAX_COUNT) return;
+    for (int j = 0; j < n->dim; j++) {
+        /* the batch's own mean and m2, then Chan's merge */
+        double bm = 0, bm2 = 0;
+        for (int i = 0; i < rows; i++) bm += x[(size_t)i * n->dim + j];
+        bm /= rows;
+        for (int i = 0; i < rows; i++) {
+            double d = x[(size_t)i * n->dim + j] - bm;
+            bm2 += d * d;
+        }
+        double na = n->count, nb = rows, nt = na + nb;
+        double delta = bm - n->mean[j];
+        n->mean[j] += delta * nb / nt;
+        n->m2[j] += bm2 + delta * delta * na * nb / nt;
+    }
+    n->count += rows;
+    wm_norm_refresh(n);
+}

@@ -1,0 +1,210 @@
+/* replay: a ring of observed ticks in episodes; transitions with delayed event labels */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/replay.h"
+#include "model/wm.h"
+
+struct WmReplay {
+    int      slots, dim;
+    int64_t  cap;        /* ticks */
+    int64_t  total;      /* ticks ever added; tick g lives at g % cap while g >= total - cap */
+    int64_t  episode;    /* current episode serial */
+    bool     closed;     /* the current episode has ended */
+    int64_t  ep_len;     /* ticks of the current episode */
+    int64_t  links;      /* held ticks whose next tick is held and in the same episode */
+    float*   states;     /* [cap*K*D] */
+    uint8_t* mask;       /* [cap*K] */
+    uint8_t* contacts;   /* [cap*K] */
+    float*   push;       /* [cap*K*4] */
+    uint8_t* bits;       /* [cap*K] */
+    int64_t* ep;         /* [cap] episode serial of each tick */
+};
+
+bool wm_transitions_init(WmTransitions* t, int cap, int slots, int dim) {
+    memset(t, 0, sizeof *t);
+    t->cap = cap;
+    t->slots = slots;
+    t->dim = dim;
+    size_t ks = (size_t)cap * slots;
+    t->s0 = malloc(sizeof(float) * ks * dim);
+    t->s1 = malloc(sizeof(float) * ks * dim);
+    t->m0 = malloc(ks);
+    t->m1 = malloc(ks);
+    t->push = malloc(sizeof(float) * ks * WM_PUSH_DIM);
+    t->labels = malloc(sizeof(float) * ks * WM_EVENTS);
+    if (!t->s0 || !t->s1 || !t->m0 || !t->m1 || !t->push || !t->labels) {
+        wm_transitions_free(t);
+        return false;
+    }
+    return true;
+}
+
+void wm_transitions_free(WmTransitions* t) {
+    free(t->s0);
+    free(t->s1);
+    free(t->m0);
+    free(t->m1);
+    free(t->push);
+    free(t->labels);
+    memset(t, 0, sizeof *t);
+}
+
+WmReplay* wm_replay_create(int slots, int dim, int64_t capacity) {
+    if (slots < 1 || dim < 1 || capacity < 2) return NULL;
+    WmReplay* r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->slots = slots;
+    r->dim = dim;
+    r->cap = capacity;
+    size_t ks = (size_t)capacity * slots;
+    r->states = malloc(sizeof(float) * ks * dim);
+    r->mask = malloc(ks);
+    r->contacts = malloc(ks);
+    r->push = malloc(sizeof(float) * ks * WM_PUSH_DIM);
+    r->bits = malloc(ks);
+    r->ep = malloc(sizeof(int64_t) * (size_t)capacity);
+    if (!r->states || !r->mask || !r->contacts || !r->push || !r->bits || !r->ep) {
+        wm_replay_free(r);
+        return NULL;
+    }
+    wm_replay_clear(r);
+    return r;
+}
+
+void wm_replay_free(WmReplay* r) {
+    if (!r) return;
+    free(r->states);
+    free(r->mask);
+    free(r->contacts);
+    free(r->push);
+    free(r->bits);
+    free(r->ep);
+    free(r);
+}
+
+void wm_replay_clear(WmReplay* r) {
+    r->total = 0;
+    r->episode = 0;
+    r->closed = true;
+    r->ep_len = 0;
+    r->links = 0;
+}
+
+void wm_replay_begin_episode(WmReplay* r) {
+    r->closed = true;
+}
+
+static int64_t oldest(const WmReplay* r) {
+    return r->total > r->cap ? r->total - r->cap : 0;
+}
+
+void wm_replay_add(WmReplay* r, const float* states, const uint8_t* mask, const uint8_t* contacts,
+                   const float* push, const uint8_t* bits) {
+    int K = r->slots;
+    if (r->closed) {
+        r->episode++;
+        r->closed = false;
+        r->ep_len = 0;
+    }
+    int64_t g = r->total;
+    /* the tick about to be overwritten loses its link to its successor */
+    if (g >= r->cap) {
+        int64_t old = g - r->cap;
+        if (old + 1 < g && r->ep[old % r->cap] == r->ep[(old + 1) % r->cap]) r->links--;
+    }
+    size_t at = (size_t)(g % r->cap);
+    memcpy(r->states + at * K * r->dim, states, sizeof(float) * (size_t)K * r->dim);
+    memcpy(r->mask + at * K, mask, (size_t)K);
+    if (contacts) memcpy(r->contacts + at * K, contacts, (size_t)K);
+    else memset(r->contacts + at * K, 0, (size_t)K);
+    if (push) memcpy(r->push + at * K * WM_PUSH_DIM, push, sizeof(float) * K * WM_PUSH_DIM);
+    else memset(r->push + at * K * WM_PUSH_DIM, 0, sizeof(float) * K * WM_PUSH_DIM);
+    if (bits) memcpy(r->bits + at * K, bits, (size_t)K);
+    else memset(r->bits + at * K, 0, (size_t)K);
+    r->ep[at] = r->episode;
+    if (r->ep_len > 0 && g - 1 >= oldest(r) + 0 && g >= 1) r->links++;
+    r->ep_len++;
+    r->total++;
+}
+
+int64_t wm_replay_size(const WmReplay* r) {
+    return r->total - oldest(r);
+}
+
+int64_t wm_replay_ready(const WmReplay* r) {
+    /* the newest WM_EVENT_HORIZON links of an open episode still wait for their labels */
+    int64_t pending = 0;
+    if (!r->closed && r->ep_len > 1) {
+        pending = r->ep_len - 1;
+        if (pending > WM_EVENT_HORIZON) pending = WM_EVENT_HORIZON;
+    }
+    int64_t n = r->links - pending;
+    return n > 0 ? n : 0;
+}
+
+/* tick g (held) starts a trainable transition */
+static bool is_ready(const WmReplay* r, int64_t g) {
+    if (g < oldest(r) || g + 1 >= r->total) return false;
+    int64_t e = r->ep[g % r->cap];
+    if (r->ep[(g + 1) % r->cap] != e) return false;
+    if (e != r->episode || r->closed) return true;
+    return g + WM_EVENT_HORIZON < r->total;
+}
+
+static void fill(const WmReplay* r, int64_t g, WmTransitions* out, int slot) {
+    int K = r->slots, Dm = r->dim;
+    size_t a = (size_t)(g % r->cap), b = (size_t)((g + 1) % r->cap);
+    size_t o = (size_t)slot * K;
+    memcpy(out->s0 + o * Dm, r->states + a * K * Dm, sizeof(float) * (size_t)K * Dm);
+    memcpy(out->s1 + o * Dm, r->states + b * K * Dm, sizeof(float) * (size_t)K * Dm);
+    memcpy(out->m0 + o, r->mask + a * K, (size_t)K);
+    memcpy(out->m1 + o, r->mask + b * K, (size_t)K);
+    memcpy(out->push + o * WM_PUSH_DIM, r->push + a * K * WM_PUSH_DIM,
+           sizeof(float) * (size_t)K * WM_PUSH_DIM);
+    float* lab = out->labels + o * WM_EVENTS;
+    memset(lab, 0, sizeof(float) * (size_t)K * WM_EVENTS);
+    int64_t e = r->ep[a];
+    for (int k = 0; k < K; k++) lab[k * WM_EVENTS + WM_EVENT_CONTACT] = r->contacts[b * K + k] ? 1.0f : 0.0f;
+    /* breaks and falls in the next WM_EVENT_HORIZON ticks of the same episode */
+    for (int64_t h = g + 1; h <= g + WM_EVENT_HORIZON && h < r->total; h++) {
+        size_t c = (size_t)(h % r->cap);
+        if (r->ep[c] != e) break;
+        const uint8_t* bits = r->bits + c * K;
+        for (int k = 0; k < K; k++) {
+            if (bits[k] & WM_BIT_BREAK) lab[k * WM_EVENTS + WM_EVENT_BREAK] = 1.0f;
+            if (bits[k] & WM_BIT_FALL) lab[k * WM_EVENTS + WM_EVENT_FALL] = 1.0f;
+        }
+    }
+}
+
+bool wm_replay_sample(const WmReplay* r, Rng* rng, int n, WmTransitions* out) {
+    out->n = 0;
+    if (wm_replay_ready(r) <= 0 || n > out->cap) return false;
+    int64_t lo = oldest(r), hi = r->total - 2;
+    if (hi < lo) return false;
+    for (int i = 0; i < n; i++) {
+        int64_t g;
+        int tries = 0;
+        do {
+            g = rng_int(rng, lo, hi);
+        } while (!is_ready(r, g) && ++tries < 10000);
+        if (!is_ready(r, g)) return false;
+        fill(r, g, out, i);
+    }
+    out->n = n;
+    return true;
+}
+
+int wm_replay_sweep(const WmReplay* r, int64_t* cursor, int n, WmTransitions* out) {
+    if (n > out->cap) n = out->cap;
+    int64_t g = oldest(r) + *cursor;
+    int got = 0;
+    while (got < n && g < r->total) {
+        if (is_ready(r, g)) fill(r, g, out, got++);
+        g++;
+    }
+    *cursor = g - oldest(r);
+    out->n = got;
+    return got;
+}
