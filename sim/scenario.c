@@ -84,6 +84,11 @@ Scenario* scn_parse(const char* text, size_t len, const char* name, char* err, s
     snprintf(s->name, sizeof s->name, "%s", name);
     s->hash = fnv1a(text, len);
     s->seconds = 5.0;
+    /* no world setting made yet */
+    ScnNum* wn[] = {&s->world.gx, &s->world.gy, &s->world.dt, &s->world.ticks, &s->world.iterations,
+                    &s->world.bounds[0], &s->world.bounds[1], &s->world.bounds[2], &s->world.bounds[3],
+                    &s->world.shards, &s->world.seconds, &s->world.seed};
+    for (size_t k = 0; k < sizeof wn / sizeof wn[0]; k++) wn[k]->e = -1;
     ScnErr e;
     memset(&e, 0, sizeof e);
     bool ok = scn_text_check(text, len, &e);
