@@ -348,7 +348,7 @@ void sim_world_make_space(SimWorld* w) {
     cpSpaceSetGravity(w->space, cpv(w->def.gx, w->def.gy));
     cpSpaceSetIterations(w->space, w->def.iterations);
     /* metres: Chipmunk's default slop (0.1) is for pixels */
-    cpSpaceSetCollisionSlop(w->space, 0.0005);
+    cpSpaceSetCollisionSlop(w->space, 0.0002);
     cpCollisionHandler* h = cpSpaceAddDefaultCollisionHandler(w->space);
     h->postSolveFunc = post_solve;
     h->userData = w;
@@ -463,9 +463,9 @@ static void track(SimWorld* w) {
         } else {
             r->rest_time = 0;
         }
-        /* topple: turned more than 45 degrees from the reference angle */
+        /* topple: turned more than 45 degrees from the reference angle (balls roll instead) */
         double turn = fabs(b->a - r->topple_ref);
-        if (r->topple_armed && turn > TOPPLE_ANGLE) {
+        if (r->topple_armed && turn > TOPPLE_ANGLE && r->def.kind != SIM_KIND_BALL) {
             sim_world_emit(w, SIM_EV_TOPPLE, r->id, -1, turn);
             r->topple_armed = false;
         }

@@ -9,7 +9,7 @@
 #include "sim/observation.h"
 #include "sim/world.h"
 
-#define GOLDEN_HASH 0x3e4dc3a68dbc6a97ull
+#define GOLDEN_HASH 0x8ab9c2b49e822216ull
 
 static SimWorld* world_new(uint64_t seed) {
     SimWorldDef d = sim_world_def_default();
