@@ -1,0 +1,691 @@
+/* tests for model/: gradient checks, AdamW, checkpoints, replay buffer, rollouts, determinism */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/rng.h"
+#include "model/nn.h"
+#include "model/replay.h"
+#include "model/trainer.h"
+#include "model/wm.h"
+#include "model/wm_impl.h"
+#include "sim/observation.h"
+
+static int failures = 0;
+#define ENSURE(c)                                                                  \
+    do {                                                                           \
+        if (!(c)) {                                                                \
+            fprintf(stderr, "%s:%d: ENSURE(%s) failed\n", __FILE__, __LINE__, #c); \
+            failures++;                                                            \
+        }                                                                          \
+    } while (0)
+
+static void fill_normal(Rng* r, float* x, int n, float sd) {
+    for (int i = 0; i < n; i++) x[i] = sd * (float)rng_normal(r);
+}
+
+/* relative agreement of an analytic and a numeric derivative */
+static bool close_grad(double a, double n) {
+    return fabs(a - n) <= 2e-2 * fmax(fabs(a), fabs(n)) + 2e-3;
+}
+
+/* ---- layer gradient checks: loss = sum(y * r) ---- */
+
+typedef struct LinCase {
+    NnLinear lin;
+    float *params, *x, *r, *y;
+    int n;
+} LinCase;
+
+static double lin_loss(LinCase* c) {
+    nn_linear_forward(&c->lin, c->params, c->n, c->x, c->y);
+    double s = 0;
+    for (int i = 0; i < c->n * c->lin.out; i++) s += (double)c->y[i] * c->r[i];
+    return s;
+}
+
+static void test_linear_grad(void) {
+    Rng rng;
+    rng_seed(&rng, 1);
+    NnLayout l = {0};
+    LinCase c;
+    c.n = 5;
+    nn_linear_layout(&c.lin, &l, 4, 3);
+    c.params = calloc((size_t)l.count, sizeof(float));
+    float* g = calloc((size_t)l.count, sizeof(float));
+    fill_normal(&rng, c.params, l.count, 1.0f);
+    c.x = malloc(sizeof(float) * 20);
+    c.r = malloc(sizeof(float) * 15);
+    c.y = malloc(sizeof(float) * 15);
+    float dx[20];
+    fill_normal(&rng, c.x, 20, 1.0f);
+    fill_normal(&rng, c.r, 15, 1.0f);
+    lin_loss(&c);
+    nn_linear_backward(&c.lin, c.params, g, c.n, c.x, c.r, dx);
+    float eps = 1e-2f;
+    for (int i = 0; i < l.count; i++) {
+        float keep = c.params[i];
+        c.params[i] = keep + eps;
+        double lp = lin_loss(&c);
+        c.params[i] = keep - eps;
+        double lm = lin_loss(&c);
+        c.params[i] = keep;
+        ENSURE(close_grad(g[i], (lp - lm) / (2 * eps)));
+    }
+    for (int i = 0; i < 20; i++) {
+        float keep = c.x[i];
+        c.x[i] = keep + eps;
+        double lp = lin_loss(&c);
+        c.x[i] = keep - eps;
+        double lm = lin_loss(&c);
+        c.x[i] = keep;
+        ENSURE(close_grad(dx[i], (lp - lm) / (2 * eps)));
+    }
+    free(c.params);
+    free(g);
+    free(c.x);
+    free(c.r);
+    free(c.y);
+    nn_layout_free(&l);
+}
+
+static void test_activation_grad(NnAct act) {
+    Rng rng;
+    rng_seed(&rng, 2);
+    float x[32], y[32], r[32], d[32];
+    fill_normal(&rng, x, 32, 2.0f);
+    /* stay away from the ReLU kink */
+    for (int i = 0; i < 32; i++)
+        if (fabsf(x[i]) < 0.05f) x[i] = 0.3f;
+    fill_normal(&rng, r, 32, 1.0f);
+    nn_act_forward(act, 32, x, y);
+    nn_act_backward(act, 32, x, r, d);
+    float eps = 1e-3f;
+    for (int i = 0; i < 32; i++) {
+        float xp = x[i] + eps, xm = x[i] - eps, yp, ym;
+        nn_act_forward(act, 1, &xp, &yp);
+        nn_act_forward(act, 1, &xm, &ym);
+        ENSURE(close_grad(d[i], r[i] * (yp - ym) / (2 * eps)));
+    }
+    if (act == NN_ACT_RELU) ENSURE(y[0] == (x[0] > 0 ? x[0] : 0));
+}
+
+static double ln_loss(const NnLayerNorm* ln, const float* p, int n, const float* x, float* y,
+                      float* st, const float* r) {
+    nn_layernorm_forward(ln, p, n, x, y, st);
+    double s = 0;
+    for (int i = 0; i < n * ln->dim; i++) s += (double)y[i] * r[i];
+    return s;
+}
+
+static void test_layernorm_grad(void) {
+    Rng rng;
+    rng_seed(&rng, 3);
+    NnLayout l = {0};
+    NnLayerNorm ln;
+    nn_layernorm_layout(&ln, &l, 6);
+    float p[12], g[12] = {0}, x[18], y[18], r[18], dx[18], st[6];
+    nn_layernorm_init(&ln, p);
+    fill_normal(&rng, p, 12, 0.5f);
+    for (int i = 0; i < 6; i++) p[i] += 1.0f;
+    fill_normal(&rng, x, 18, 1.5f);
+    fill_normal(&rng, r, 18, 1.0f);
+    ln_loss(&ln, p, 3, x, y, st, r);
+    /* normalized rows have mean 0 before the affine part */
+    nn_layernorm_backward(&ln, p, g, 3, x, st, r, dx);
+    float eps = 1e-2f;
+    for (int i = 0; i < 12; i++) {
+        float keep = p[i];
+        p[i] = keep + eps;
+        double lp = ln_loss(&ln, p, 3, x, y, st, r);
+        p[i] = keep - eps;
+        double lm = ln_loss(&ln, p, 3, x, y, st, r);
+        p[i] = keep;
+        ENSURE(close_grad(g[i], (lp - lm) / (2 * eps)));
+    }
+    for (int i = 0; i < 18; i++) {
+        float keep = x[i];
+        x[i] = keep + eps;
+        double lp = ln_loss(&ln, p, 3, x, y, st, r);
+        x[i] = keep - eps;
+        double lm = ln_loss(&ln, p, 3, x, y, st, r);
+        x[i] = keep;
+        ENSURE(close_grad(dx[i], (lp - lm) / (2 * eps)));
+    }
+    nn_layout_free(&l);
+}
+
+static double mlp_loss(const NnMlp* mlp, const float* p, NnMlpCache* c, int n, const float* x,
+                       const float* r) {
+    const float* y = nn_mlp_forward(mlp, p, c, n, x);
+    double s = 0;
+    for (int i = 0; i < n * nn_mlp_out(mlp); i++) s += (double)y[i] * r[i];
+    return s;
+}
+
+static void test_mlp_grad(NnAct act) {
+    Rng rng;
+    rng_seed(&rng, 4);
+    NnLayout l = {0};
+    NnMlp mlp;
+    int sizes[] = {5, 7, 6, 3};
+    nn_mlp_layout(&mlp, &l, sizes, 4, act, false);
+    float* p = calloc((size_t)l.count, sizeof(float));
+    float* g = calloc((size_t)l.count, sizeof(float));
+    nn_mlp_init(&mlp, p, &rng, 1.0f);
+    for (int i = 0; i < l.count; i++) p[i] += 0.05f * (float)rng_normal(&rng);
+    NnMlpCache c = {0};
+    ENSURE(nn_mlp_cache_reserve(&c, &mlp, 4));
+    float x[20], r[12], dy[12], dx[20];
+    fill_normal(&rng, x, 20, 1.0f);
+    fill_normal(&rng, r, 12, 1.0f);
+    mlp_loss(&mlp, p, &c, 4, x, r);
+    memcpy(dy, r, sizeof dy);
+    nn_mlp_backward(&mlp, p, g, &c, 4, x, dy, dx);
+    float eps = 1e-3f;
+    int bad = 0;
+    for (int i = 0; i < l.count; i++) {
+        float keep = p[i];
+        p[i] = keep + eps;
+        double lp = mlp_loss(&mlp, p, &c, 4, x, r);
+        p[i] = keep - eps;
+        double lm = mlp_loss(&mlp, p, &c, 4, x, r);
+        p[i] = keep;
+        bad += !close_grad(g[i], (lp - lm) / (2 * eps));
+    }
+    for (int i = 0; i < 20; i++) {
+        float keep = x[i];
+        x[i] = keep + eps;
+        double lp = mlp_loss(&mlp, p, &c, 4, x, r);
+        x[i] = keep - eps;
+        double lm = mlp_loss(&mlp, p, &c, 4, x, r);
+        x[i] = keep;
+        bad += !close_grad(dx[i], (lp - lm) / (2 * eps));
+    }
+    /* a ReLU unit crossing its kink may spoil one or two numeric derivatives */
+    ENSURE(bad <= (act == NN_ACT_RELU ? 2 : 0));
+    nn_mlp_cache_free(&c);
+    free(p);
+    free(g);
+    nn_layout_free(&l);
+}
+
+typedef double (*LossFn)(int, const float*, const float*, const float*, float, float*);
+
+static double huber_1(int n, const float* p, const float* t, const float* w, float s, float* g) {
+    return nn_loss_huber(n, p, t, w, 1.0f, s, g);
+}
+
+static void test_loss_grad(LossFn f, bool binary) {
+    Rng rng;
+    rng_seed(&rng, 5);
+    float p[16], t[16], w[16], g[16];
+    fill_normal(&rng, p, 16, 2.0f);
+    for (int i = 0; i < 16; i++) {
+        t[i] = binary ? (float)(rng_unit(&rng) < 0.5) : (float)rng_normal(&rng);
+        w[i] = (float)rng_uniform(&rng, 0.2, 1.5);
+        /* huber: not exactly at the corner */
+        if (fabsf(fabsf(p[i] - t[i]) - 1.0f) < 0.05f) p[i] += 0.2f;
+    }
+    double l = f(16, p, t, w, 0.5f, g);
+    ENSURE(isfinite(l) && l >= 0);
+    float eps = 1e-3f;
+    for (int i = 0; i < 16; i++) {
+        float keep = p[i];
+        p[i] = keep + eps;
+        double lp = f(16, p, t, w, 0.5f, NULL);
+        p[i] = keep - eps;
+        double lm = f(16, p, t, w, 0.5f, NULL);
+        p[i] = keep;
+        ENSURE(close_grad(g[i], (lp - lm) / (2 * eps)));
+    }
+    /* perfect predictions cost nothing (regression losses) */
+    if (!binary) ENSURE(f(16, t, t, w, 1.0f, NULL) == 0.0);
+    /* BCE stays finite for huge logits */
+    if (binary) {
+        float big[2] = {1000.0f, -1000.0f}, tt[2] = {1.0f, 0.0f};
+        ENSURE(f(2, big, tt, NULL, 1.0f, NULL) < 1e-6);
+    }
+}
+
+/* ---- AdamW ---- */
+
+static void test_adamw(void) {
+    NnAdamW o;
+    ENSURE(nn_adamw_init(&o, 3, 0.1f, 0.0f));
+    float w[3] = {1.0f, -2.0f, 3.0f}, g[3];
+    /* first Adam step moves every coordinate by lr against the gradient's sign */
+    g[0] = 5.0f, g[1] = -0.01f, g[2] = 0.0f;
+    nn_adamw_step(&o, w, g, NULL, 0.0f);
+    ENSURE(fabsf(w[0] - 0.9f) < 1e-5f && fabsf(w[1] - (-1.9f)) < 1e-4f && w[2] == 3.0f);
+    /* minimizes a quadratic */
+    for (int it = 0; it < 500; it++) {
+        for (int i = 0; i < 3; i++) g[i] = 2.0f * (w[i] - (float)i);
+        nn_adamw_step(&o, w, g, NULL, 1.0f);
+    }
+    for (int i = 0; i < 3; i++) ENSURE(fabsf(w[i] - (float)i) < 0.05f);
+    /* a NaN gradient leaves the weights untouched */
+    float before[3];
+    memcpy(before, w, sizeof w);
+    g[0] = NAN;
+    double norm = nn_adamw_step(&o, w, g, NULL, 1.0f);
+    ENSURE(!isfinite(norm) && memcmp(before, w, sizeof w) == 0);
+    nn_adamw_free(&o);
+    /* clipping: the returned norm is the unclipped one, and decay only hits marked entries */
+    ENSURE(nn_adamw_init(&o, 2, 0.01f, 0.5f));
+    float w2[2] = {1.0f, 1.0f}, g2[2] = {0.0f, 0.0f};
+    uint8_t decay[2] = {1, 0};
+    nn_adamw_step(&o, w2, g2, decay, 1.0f);
+    ENSURE(w2[0] < 1.0f && w2[1] == 1.0f);
+    g2[0] = 30.0f, g2[1] = 40.0f;
+    ENSURE(fabs(nn_adamw_step(&o, w2, g2, decay, 1.0f) - 50.0) < 1e-9);
+    nn_adamw_free(&o);
+}
+
+/* ---- synthetic worlds: a static floor and free-flying boxes ---- */
+
+#define TK 8
+
+static void body_row(float* st, float x, float y, float ang, float vx, float vy, float om, float w,
+                     float h, float mass, bool is_static) {
+    memset(st, 0, sizeof(float) * SIM_OBS_DIM);
+    st[SIM_OBS_x] = x;
+    st[SIM_OBS_y] = y;
+    st[SIM_OBS_cos] = cosf(ang);
+    st[SIM_OBS_sin] = sinf(ang);
+    st[SIM_OBS_vx] = vx;
+    st[SIM_OBS_vy] = vy;
+    st[SIM_OBS_omega] = om;
+    st[SIM_OBS_kind_box] = 1;
+    st[SIM_OBS_size_w] = w;
+    st[SIM_OBS_size_h] = h;
+    st[SIM_OBS_mass] = mass;
+    st[SIM_OBS_friction] = 0.6f;
+    st[SIM_OBS_elasticity] = 0.2f;
+    st[SIM_OBS_is_static] = is_static;
+}
+
+/* a random world: slot 0 floor, slots 1..3 boxes in the air (slot 2 sometimes empty) */
+static void random_world(Rng* r, float* st, uint8_t* mask) {
+    memset(st, 0, sizeof(float) * TK * SIM_OBS_DIM);
+    memset(mask, 0, TK);
+    body_row(st, 0, -0.1f, 0, 0, 0, 0, 20.0f, 0.2f, 0, true);
+    mask[0] = 1;
+    for (int k = 1; k <= 3; k++) {
+        if (k == 2 && rng_unit(r) < 0.3) continue;
+        body_row(st + k * SIM_OBS_DIM, (float)rng_uniform(r, -2, 2), (float)rng_uniform(r, 2, 4),
+                 (float)rng_uniform(r, -3, 3), (float)rng_uniform(r, -1, 1),
+                 (float)rng_uniform(r, -1, 1), (float)rng_uniform(r, -2, 2), 0.1f, 0.1f, 0.5f,
+                 false);
+        mask[k] = 1;
+    }
+}
+
+/* the truth for a free body: two semi-implicit steps of 1/120 s under gravity */
+static void free_fall(const float* st, const uint8_t* mask, float* next) {
+    memcpy(next, st, sizeof(float) * TK * SIM_OBS_DIM);
+    for (int k = 0; k < TK; k++) {
+        float* s = next + k * SIM_OBS_DIM;
+        if (!mask[k] || s[SIM_OBS_is_static] > 0.5f) continue;
+        float ang = atan2f(s[SIM_OBS_sin], s[SIM_OBS_cos]);
+        for (int i = 0; i < 2; i++) {
+            s[SIM_OBS_vy] += -9.81f / 120.0f;
+            s[SIM_OBS_x] += s[SIM_OBS_vx] / 120.0f;
+            s[SIM_OBS_y] += s[SIM_OBS_vy] / 120.0f;
+            ang += s[SIM_OBS_omega] / 120.0f;
+        }
+        s[SIM_OBS_cos] = cosf(ang);
+        s[SIM_OBS_sin] = sinf(ang);
+    }
+}
+
+static WmArch small_arch(void) {
+    WmArch a = wm_arch_default(TK);
+    a.latent = 16;
+    a.edge = 16;
+    a.hidden = 32;
+    a.radius = 0;
+    return a;
+}
+
+/* ---- the whole model's gradient against finite differences ---- */
+
+static double wm_batch_loss(WmModel* m, WmScratch* s, const WmTransitions* t, float* raw,
+                            bool grad, float* grads) {
+    wm_pack(m, s, t->n, t->s0, t->m0, t->push, NULL, 0, 0);
+    wm_targets(m, s, t, raw);
+    wm_features_normalize(m, s);
+    wm_forward(m, s);
+    double l = wm_loss(m, s, 0.7f, grad, NULL, NULL);
+    if (grad) wm_backward(m, s, grads);
+    return l;
+}
+
+static void test_wm_grad(void) {
+    Rng rng;
+    rng_seed(&rng, 6);
+    WmArch a = small_arch();
+    a.latent = 6;
+    a.edge = 5;
+    a.hidden = 7;
+    WmModel* m = wm_create(&a, 7);
+    WmScratch* s = wm_scratch_create(m);
+    WmTransitions t;
+    ENSURE(wm_transitions_init(&t, 2, TK, SIM_OBS_DIM));
+    t.n = 2;
+    for (int b = 0; b < 2; b++) {
+        random_world(&rng, t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK);
+        free_fall(t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK, t.s1 + b * TK * SIM_OBS_DIM);
+        memcpy(t.m1 + b * TK, t.m0 + b * TK, TK);
+    }
+    memset(t.push, 0, sizeof(float) * 2 * TK * 4);
+    t.push[(1 * TK + 1) * 4 + 0] = 0.3f;
+    for (int i = 0; i < 2 * TK * WM_EVENTS; i++) t.labels[i] = (float)(rng_unit(&rng) < 0.3);
+    /* perturb the weights so no unit sits at zero */
+    for (int i = 0; i < m->nparams; i++) m->params[i] += 0.1f * (float)rng_normal(&rng);
+    float* raw = malloc(sizeof(float) * 2 * TK * 3);
+    float* g = calloc((size_t)m->nparams, sizeof(float));
+    wm_batch_loss(m, s, &t, raw, true, g);
+    int bad = 0, checked = 0;
+    float eps = 1e-3f;
+    for (int i = 0; i < m->nparams; i += 3) {
+        float keep = m->params[i];
+        m->params[i] = keep + eps;
+        double lp = wm_batch_loss(m, s, &t, raw, false, NULL);
+        m->params[i] = keep - eps;
+        double lm = wm_batch_loss(m, s, &t, raw, false, NULL);
+        m->params[i] = keep;
+        double num = (lp - lm) / (2 * eps);
+        if (!close_grad(g[i], num)) bad++;
+        checked++;
+    }
+    ENSURE(checked > 100);
+    /* ReLU kinks may spoil a handful */
+    ENSURE(bad * 50 <= checked);
+    if (bad * 50 > checked) fprintf(stderr, "wm grad: %d of %d disagree\n", bad, checked);
+    free(raw);
+    free(g);
+    wm_transitions_free(&t);
+    wm_scratch_free(s);
+    wm_free(m);
+}
+
+/* ---- replay buffer ---- */
+
+static void test_replay(void) {
+    WmReplay* r = wm_replay_create(TK, SIM_OBS_DIM, 100);
+    float st[TK * SIM_OBS_DIM] = {0};
+    uint8_t mask[TK] = {1, 1, 1}, bits[TK] = {0}, contacts[TK] = {0};
+    wm_replay_begin_episode(r);
+    for (int t = 0; t < 50; t++) {
+        st[SIM_OBS_x] = (float)t;
+        memset(bits, 0, TK);
+        memset(contacts, 0, TK);
+        if (t == 40) bits[2] = WM_BIT_BREAK;
+        if (t == 20) contacts[1] = 1;
+        wm_replay_add(r, st, mask, contacts, NULL, bits);
+    }
+    /* 49 links, the newest 30 still wait for their labels */
+    ENSURE(wm_replay_size(r) == 50);
+    ENSURE(wm_replay_ready(r) == 19);
+    wm_replay_begin_episode(r);
+    ENSURE(wm_replay_ready(r) == 49);
+    WmTransitions t;
+    ENSURE(wm_transitions_init(&t, 64, TK, SIM_OBS_DIM));
+    int64_t cursor = 0;
+    ENSURE(wm_replay_sweep(r, &cursor, 64, &t) == 49);
+    for (int i = 0; i < t.n; i++) {
+        int tick = (int)t.s0[(size_t)i * TK * SIM_OBS_DIM + SIM_OBS_x];
+        ENSURE(t.s1[(size_t)i * TK * SIM_OBS_DIM + SIM_OBS_x] == (float)(tick + 1));
+        /* breaks within the next 30 ticks: ticks 10..39 see the break at 40 */
+        float lb = t.labels[((size_t)i * TK + 2) * WM_EVENTS + WM_EVENT_BREAK];
+        ENSURE(lb == ((tick >= 10 && tick < 40) ? 1.0f : 0.0f));
+        float lc = t.labels[((size_t)i * TK + 1) * WM_EVENTS + WM_EVENT_CONTACT];
+        ENSURE(lc == (tick == 19 ? 1.0f : 0.0f));
+    }
+    /* bounded: capacity 100 ticks, old ones dropped; links never cross episodes */
+    for (int e = 0; e < 10; e++) {
+        wm_replay_begin_episode(r);
+        for (int k = 0; k < 20; k++) {
+            st[SIM_OBS_x] = (float)(1000 * e + k);
+            wm_replay_add(r, st, mask, NULL, NULL, NULL);
+        }
+    }
+    wm_replay_begin_episode(r);
+    ENSURE(wm_replay_size(r) == 100);
+    ENSURE(wm_replay_ready(r) == 5 * 19);
+    Rng rng;
+    rng_seed(&rng, 9);
+    ENSURE(wm_replay_sample(r, &rng, 64, &t));
+    for (int i = 0; i < t.n; i++) {
+        float x0 = t.s0[(size_t)i * TK * SIM_OBS_DIM], x1 = t.s1[(size_t)i * TK * SIM_OBS_DIM];
+        ENSURE(x1 == x0 + 1 && x0 >= 5000);
+    }
+    wm_transitions_free(&t);
+    wm_replay_free(r);
+}
+
+/* ---- checkpoints ---- */
+
+static char* slurp(const char* path, size_t* n) {
+    FILE* f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char* p = malloc(*n);
+    if (fread(p, 1, *n, f) != *n) *n = 0;
+    fclose(f);
+    return p;
+}
+
+static void spit(const char* path, const char* p, size_t n) {
+    FILE* f = fopen(path, "wb");
+    fwrite(p, 1, n, f);
+    fclose(f);
+}
+
+static void test_checkpoint(void) {
+    char dir[] = "/tmp/nudge-test-model-XXXXXX";
+    ENSURE(mkdtemp(dir) != NULL);
+    char path[256], bad[256], err[512];
+    snprintf(path, sizeof path, "%s/m.bin", dir);
+    snprintf(bad, sizeof bad, "%s/bad.bin", dir);
+    WmArch a = small_arch();
+    WmModel* m = wm_create(&a, 11);
+    float rows[5] = {1, 2, 3, 4, 5};
+    wm_norm_update(&m->nin, 1, rows);
+    ENSURE(wm_save(m, path, err, sizeof err));
+    WmModel* l = wm_load(path, err, sizeof err);
+    ENSURE(l != NULL);
+    if (l) {
+        ENSURE(wm_param_count(l) == wm_param_count(m));
+        ENSURE(memcmp(l->params, m->params, sizeof(float) * (size_t)m->nparams) == 0);
+        ENSURE(memcmp(l->nin.fmean, m->nin.fmean, sizeof(float) * WM_NODE_NORM) == 0);
+        ENSURE(memcmp(wm_arch(l), wm_arch(m), sizeof(WmArch)) == 0);
+        wm_free(l);
+    }
+    size_t n = 0;
+    char* bytes = slurp(path, &n);
+    ENSURE(n > 100);
+    /* truncated */
+    spit(bad, bytes, n / 2);
+    ENSURE(wm_load(bad, err, sizeof err) == NULL && strstr(err, "truncated"));
+    spit(bad, bytes, 20);
+    ENSURE(wm_load(bad, err, sizeof err) == NULL && strstr(err, "truncated"));
+    /* corrupted */
+    bytes[n / 2] ^= 0x40;
+    spit(bad, bytes, n);
+    ENSURE(wm_load(bad, err, sizeof err) == NULL && strstr(err, "corrupted"));
+    bytes[n / 2] ^= 0x40;
+    /* foreign file */
+    spit(bad, "hello world, not a model at all......................................................", 80);
+    ENSURE(wm_load(bad, err, sizeof err) == NULL && strstr(err, "not a nudge model"));
+    /* another format version */
+    bytes[8] = 7;
+    spit(bad, bytes, n);
+    ENSURE(wm_load(bad, err, sizeof err) == NULL && strstr(err, "version 7"));
+    bytes[8] = 1;
+    /* missing */
+    ENSURE(wm_load("/nonexistent/m.bin", err, sizeof err) == NULL && strstr(err, "cannot open"));
+    /* intact again */
+    spit(bad, bytes, n);
+    WmModel* again = wm_load(bad, err, sizeof err);
+    ENSURE(again != NULL);
+    wm_free(again);
+    free(bytes);
+    wm_free(m);
+    unlink(path);
+    unlink(bad);
+    rmdir(dir);
+}
+
+/* ---- training on free fall: determinism, learning, rollouts ---- */
+
+static WmTrainer* fall_trainer(uint64_t seed) {
+    WmTrainerDef d = wm_trainer_def_default(TK);
+    d.arch = small_arch();
+    d.seed = seed;
+    d.batch = 32;
+    d.capacity = 5000;
+    d.val_every = 5;
+    d.lr = 3e-3f;
+    WmTrainer* tr = wm_trainer_create(&d, NULL);
+    Rng r;
+    rng_seed(&r, 42);
+    float st[TK * SIM_OBS_DIM], nx[TK * SIM_OBS_DIM];
+    uint8_t mask[TK];
+    for (int e = 0; e < 60; e++) {
+        wm_trainer_begin_episode(tr);
+        random_world(&r, st, mask);
+        for (int t = 0; t < 40; t++) {
+            wm_trainer_add_tick(tr, st, mask, NULL, NULL, NULL, 0);
+            free_fall(st, mask, nx);
+            memcpy(st, nx, sizeof st);
+        }
+    }
+    wm_trainer_begin_episode(tr);
+    return tr;
+}
+
+static void test_training(void) {
+    nn_set_threads(1);
+    WmTrainer* a = fall_trainer(3);
+    WmTrainer* b = fall_trainer(3);
+    WmTrainerStats sa;
+    wm_trainer_stats(a, &sa);
+    ENSURE(sa.transitions > 1000 && sa.val_transitions > 100);
+    float v0 = wm_trainer_validate(a, 8);
+    for (int i = 0; i < 300; i++) {
+        ENSURE(wm_trainer_step(a));
+        if (i < 40) wm_trainer_step(b);
+    }
+    float v1 = wm_trainer_validate(a, 8);
+    ENSURE(isfinite(v0) && isfinite(v1) && v1 < 0.3f * v0);
+    fprintf(stderr, "val loss %g -> %g\n", v0, v1);
+    /* bit-reproducible: a second trainer with the same seed, same steps, same weights */
+    WmTrainer* c = fall_trainer(3);
+    for (int i = 0; i < 40; i++) wm_trainer_step(c);
+    WmModel* mb = wm_trainer_model(b);
+    WmModel* mc = wm_trainer_model(c);
+    ENSURE(memcmp(mb->params, mc->params, sizeof(float) * (size_t)mb->nparams) == 0);
+    ENSURE(wm_train_steps(mc) == 40);
+
+    /* the published copy: nothing until publish, then the working weights */
+    WmModel* view = wm_create(&mb->arch, 99);
+    ENSURE(wm_trainer_snapshot(a, view, 0) == 0);
+    wm_trainer_publish(a);
+    uint64_t v = wm_trainer_snapshot(a, view, 0);
+    ENSURE(v == 1);
+    ENSURE(memcmp(view->params, wm_trainer_model(a)->params, sizeof(float) * (size_t)view->nparams) == 0);
+    ENSURE(wm_trainer_snapshot(a, view, v) == v);
+
+    /* rollouts: shapes, static and empty slots untouched, free fall learned */
+    WmScratch* s = wm_scratch_create(view);
+    enum { B = 3, H = 10 };
+    float st[B * TK * SIM_OBS_DIM], truth[TK * SIM_OBS_DIM], tmp[TK * SIM_OBS_DIM];
+    uint8_t mask[B * TK];
+    Rng r;
+    rng_seed(&r, 77);
+    for (int b = 0; b < B; b++) random_world(&r, st + b * TK * SIM_OBS_DIM, mask + b * TK);
+    float* out = malloc(sizeof(float) * B * H * TK * SIM_OBS_DIM);
+    float* ev = malloc(sizeof(float) * B * H * TK * WM_EVENTS);
+    wm_rollout(view, s, B, st, mask, NULL, H, out, ev);
+    double err_model = 0, err_cv = 0;
+    for (int b = 0; b < B; b++) {
+        memcpy(truth, st + b * TK * SIM_OBS_DIM, sizeof truth);
+        for (int h = 0; h < H; h++) {
+            free_fall(truth, mask + b * TK, tmp);
+            memcpy(truth, tmp, sizeof truth);
+            const float* o = out + ((size_t)b * H + h) * TK * SIM_OBS_DIM;
+            for (int k = 0; k < TK; k++) {
+                const float* p = o + k * SIM_OBS_DIM;
+                for (int c = 0; c < SIM_OBS_DIM; c++) ENSURE(isfinite(p[c]));
+                for (int e = 0; e < WM_EVENTS; e++) {
+                    float pe = ev[(((size_t)b * H + h) * TK + k) * WM_EVENTS + e];
+                    ENSURE(pe >= 0 && pe <= 1);
+                }
+                if (!mask[b * TK + k] || k == 0) {
+                    /* static floor and empty slots: copied */
+                    ENSURE(memcmp(p, st + (b * TK + k) * SIM_OBS_DIM, sizeof(float) * SIM_OBS_DIM) == 0);
+                    continue;
+                }
+                if (h == H - 1) {
+                    const float* s0 = st + (b * TK + k) * SIM_OBS_DIM;
+                    float cvx = s0[SIM_OBS_x] + H * s0[SIM_OBS_vx] / 60.0f;
+                    float cvy = s0[SIM_OBS_y] + H * s0[SIM_OBS_vy] / 60.0f;
+                    err_model += hypot(p[SIM_OBS_x] - truth[k * SIM_OBS_DIM + SIM_OBS_x],
+                                       p[SIM_OBS_y] - truth[k * SIM_OBS_DIM + SIM_OBS_y]);
+                    err_cv += hypot(cvx - truth[k * SIM_OBS_DIM + SIM_OBS_x],
+                                    cvy - truth[k * SIM_OBS_DIM + SIM_OBS_y]);
+                }
+            }
+        }
+    }
+    ENSURE(err_model < 0.25 * err_cv);
+    fprintf(stderr, "rollout error %g vs cv %g\n", err_model, err_cv);
+    /* one-step predict agrees with the first rollout step */
+    float nx[B * TK * SIM_OBS_DIM];
+    wm_predict(view, s, B, st, mask, NULL, nx, NULL);
+    ENSURE(memcmp(nx, out, sizeof(float) * TK * SIM_OBS_DIM) == 0);
+    ENSURE(wm_nan_count(s) == 0);
+    /* a push changes the pushed body's prediction in its direction */
+    float push[TK * WM_PUSH_DIM] = {0};
+    push[1 * WM_PUSH_DIM + 0] = 0.5f;
+    float np[TK * SIM_OBS_DIM];
+    wm_predict(view, s, 1, st, mask, push, np, NULL);
+    ENSURE(np[SIM_OBS_DIM + SIM_OBS_vx] > nx[SIM_OBS_DIM + SIM_OBS_vx] + 0.5f);
+    free(out);
+    free(ev);
+    wm_scratch_free(s);
+    wm_free(view);
+    wm_trainer_free(a);
+    wm_trainer_free(b);
+    wm_trainer_free(c);
+}
+
+int main(void) {
+    nn_set_threads(1);
+    test_linear_grad();
+    test_activation_grad(NN_ACT_RELU);
+    test_activation_grad(NN_ACT_SILU);
+    test_layernorm_grad();
+    test_mlp_grad(NN_ACT_RELU);
+    test_mlp_grad(NN_ACT_SILU);
+    test_loss_grad(nn_loss_mse, false);
+    test_loss_grad(huber_1, false);
+    test_loss_grad(nn_loss_bce_logits, true);
+    test_adamw();
+    test_wm_grad();
+    test_replay();
+    test_checkpoint();
+    test_training();
+    if (failures) {
+        fprintf(stderr, "test_model: %d failures\n", failures);
+        return 1;
+    }
+    printf("test_model: all passed\n");
+    return 0;
+}
