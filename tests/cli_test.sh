@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The nudge command line as a user meets it: exit codes, one-line errors, clean stdout, traces,
+# JUnit XML. Usage: cli_test.sh NUDGE ROOT
+set -u
+nudge=$1
+root=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+py=/usr/bin/python3
+
+ok()   { echo "ok   $*"; }
+bad()  { echo "FAIL $*"; fails=$((fails + 1)); }
+# expect_status WANT DESCRIPTION -- CMD...: runs CMD, checks its exit status, keeps stdout/stderr
+expect_status() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else bad "$what: exit $got, wanted $want; stderr: $(head -c 300 "$tmp/err")"; fi
+}
+one_line_err() {
+  local n; n=$(wc -l <"$tmp/err")
+  if [ "$n" -eq 1 ] && grep -q "$1" "$tmp/err"; then ok "one-line error matching '$1'"; else bad "wanted one stderr line matching '$1', got $n: $(cat "$tmp/err")"; fi
+}
+
+expect_status 2 "no command" -- "$nudge"
+expect_status 2 "unknown command" -- "$nudge" frobnicate
+one_line_err "unknown command 'frobnicate'"
+expect_status 0 "nudge --help" -- "$nudge" --help
+grep -q "check" "$tmp/out" && ok "help lists commands" || bad "help does not list commands"
+expect_status 0 "nudge run --help" -- "$nudge" run --help
+grep -q -- "--trace" "$tmp/out" && ok "run help lists --trace" || bad "run help lacks --trace"
+expect_status 2 "unknown flag" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --bogus
+one_line_err "unknown flag '--bogus'"
+expect_status 2 "bad number" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seconds abc
+one_line_err "seconds"
+expect_status 2 "negative seconds" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seconds -1
+expect_status 2 "bad agent" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --agent sleepy
+one_line_err "agent"
+expect_status 2 "missing scenario" -- "$nudge" run "$tmp/nope.scn"
+one_line_err "nope.scn"
+
+# a malformed scenario: one line naming file:line:col, exit 2
+printf 'world seconds 2\nbody floor box stone static pos 0 -0.05 size 6 0.1\nbody b box wood pos 0 1 size 0.1 heavy\n' >"$tmp/bad.scn"
+expect_status 2 "malformed scenario (run)" -- "$nudge" run "$tmp/bad.scn"
+one_line_err "bad.scn:3:[0-9]*:"
+mkdir -p "$tmp/suite"
+cp "$tmp/bad.scn" "$tmp/suite/a_bad.scn"
+expect_status 2 "malformed scenario (check)" -- "$nudge" check "$tmp/suite"
+grep -q "bad.scn:3:" "$tmp/out" && ok "check names file:line" || bad "check output: $(cat "$tmp/out")"
+
+# a failing expectation: exit 1, the FAIL line names the expectation and the observed value
+printf 'world seconds 1\nbody floor box stone static pos 0 -0.05 size 6 0.1\nbody ball ball steel pos 0 1 radius 0.05\nexpect at 0.5 ball.y near 2.0 0.01\n' >"$tmp/suite2.scn"
+expect_status 1 "failing expectation" -- "$nudge" check "$tmp/suite2.scn" --junit "$tmp/j.xml"
+grep -q "^FAIL .*suite2.scn:4: .*ball.y = 0\.[0-9]*" "$tmp/out" && ok "FAIL line names value" || bad "FAIL line: $(cat "$tmp/out")"
+tail -n 1 "$tmp/out" | grep -qx "0 passed, 1 failed" && ok "summary line" || bad "summary: $(tail -n 1 "$tmp/out")"
+$py -c "import sys, xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); s=r.find('testsuite'); assert s.get('failures')=='1', s.attrib; assert s.find('testcase/failure') is not None" "$tmp/j.xml" \
+  && ok "JUnit XML parses, one failure" || bad "JUnit XML"
+
+# stdout is clean: no Chipmunk banner; JSON lines parse
+expect_status 0 "run --jsonl" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --jsonl
+grep -q "Chipmunk" "$tmp/out" && bad "Chipmunk banner on stdout" || ok "no banner on stdout"
+$py -c "
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+types = [e['type'] for e in ev]
+assert 'push' in types and 'break' in types and 'fall' in types, types
+assert types.index('push') < types.index('fall') < types.index('break')
+" "$tmp/out" && ok "timeline: push, fall, break in order" || bad "jsonl timeline"
+
+# the trace: header row, one row per live object per tick, 0..ticks
+expect_status 0 "run --trace" -- "$nudge" run "$root/scenarios/regression/rest_events.scn" --seconds 1 --trace "$tmp/trace.csv" --events none
+$py -c "
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert rows[0].keys() >= {'tick', 't', 'id', 'name', 'x', 'y', 'cos', 'sin', 'vx', 'vy', 'omega', 'mass', 'is_static'}
+ticks = sorted({int(r['tick']) for r in rows})
+assert ticks == list(range(61)), ticks[-3:]
+box = [r for r in rows if r['name'] == 'box']
+assert abs(float(box[0]['y']) - 0.5) < 1e-6 and float(box[-1]['y']) < 0.06
+" "$tmp/trace.csv" && ok "trace CSV" || bad "trace CSV"
+expect_status 2 "unwritable trace" -- "$nudge" run "$root/scenarios/regression/rest_events.scn" --trace /dev/null/x.csv
+one_line_err "x.csv"
+
+# determinism: the same scenario and seed print the same bytes
+"$nudge" run "$root/scenarios/templates/push_off_table.scn" --seed 5 --jsonl >"$tmp/a" 2>/dev/null
+"$nudge" run "$root/scenarios/templates/push_off_table.scn" --seed 5 --jsonl >"$tmp/b" 2>/dev/null
+"$nudge" run "$root/scenarios/templates/push_off_table.scn" --seed 6 --jsonl >"$tmp/c" 2>/dev/null
+cmp -s "$tmp/a" "$tmp/b" && ok "same seed, same timeline" || bad "same seed gave different timelines"
+cmp -s "$tmp/a" "$tmp/c" && bad "different seeds gave the same timeline" || ok "different seed, different timeline"
+
+if [ "$fails" -ne 0 ]; then echo "cli_test: $fails failed"; exit 1; fi
+echo "cli_test: all passed"
