@@ -1,0 +1,730 @@
+/* tests for the scenario language: the parser's error table (exact line:col and message), parsing
+ * and instantiation (expressions, parameters from the seed, 'if' bodies, actions, agent), loading
+ * files, robustness against mangled input, and the expectation checker on tiny worlds. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/rng.h"
+#include "sim/scenario.h"
+#include "sim/world.h"
+
+static int failures;
+#define ENSURE(c)                                                                  \
+    do {                                                                           \
+        if (!(c)) {                                                                \
+            fprintf(stderr, "%s:%d: ENSURE(%s) failed\n", __FILE__, __LINE__, #c); \
+            failures++;                                                            \
+        }                                                                          \
+    } while (0)
+
+/* ---- the error table ---- */
+
+typedef struct BadCase {
+    const char* what;
+    const char* text;
+    size_t      len;    /* 0: strlen(text) */
+    int         line, col;
+    const char* phrase; /* must appear in the message */
+} BadCase;
+
+#define BODY "body b box wood pos 0 1 size 0.2 0.2\n"
+
+static const BadCase bad_cases[] = {
+    {"unknown keyword", "bogus 1 2\n" BODY, 0, 1, 1, "expected a statement"},
+    {"keyword in upper case", BODY "Body c box wood pos 0 1 size 1 1\n", 0, 2, 1, "got 'Body'"},
+    {"unknown body in an action", BODY "at 0.5 push zz 1 0\n", 0, 2, 13, "unknown body 'zz'"},
+    {"unknown body in an expectation", BODY "expect by 1 zz broken\n", 0, 2, 13, "unknown body 'zz'"},
+    {"unknown body in a field condition", BODY "expect at 1 q.x < 1\n", 0, 2, 13, "unknown body 'q'"},
+    {"unknown body in an order", BODY "expect order fall b zz\n", 0, 2, 21, "unknown body 'zz'"},
+    {"unknown body in a then", BODY "expect when b.y < 0.5 then c.x near 0 1\n", 0, 2, 28, "unknown body 'c'"},
+    {"duplicate body", BODY "body b ball rubber pos 0 2 radius 0.1\n", 0, 2, 6, "duplicate body 'b'"},
+    {"duplicate param", "param a uniform 0 1\nparam a int 1 2\n" BODY, 0, 2, 7, "duplicate param 'a'"},
+    {"duplicate world setting", "world dt 0.01\nworld dt 0.02\n" BODY, 0, 2, 7, "first at line 1"},
+    {"second agent line", BODY "agent none\nagent random\n", 0, 3, 1, "one agent line"},
+    {"unknown material", "body b box cheese pos 0 1 size 1 1\n", 0, 1, 12, "expected a material"},
+    {"unknown kind", "body b blob wood pos 0 1 size 1 1\n", 0, 1, 8, "expected a body kind"},
+    {"shard is not declarable", "body b shard glass pos 0 1 size 1 1\n", 0, 1, 8, "shards come only"},
+    {"zero size", "body b box wood pos 0 1 size 0 1\n", 0, 1, 30, "expected a width in (0"},
+    {"negative size", "body b box wood pos 0 1 size 1 -2\n", 0, 1, 32, "got -2"},
+    {"negative radius", "body b ball rubber pos 0 1 radius -0.05\n", 0, 1, 35, "expected a radius"},
+    {"radius on a box", "body b box wood pos 0 1 radius 1\n", 0, 1, 25, "radius is for balls"},
+    {"unequal ball size", "body b ball rubber pos 0 1 size 1 2\n", 0, 1, 35, "equal"},
+    {"nan literal", "world gravity nan -9.81\n" BODY, 0, 1, 15, "nan and inf"},
+    {"inf literal", "world dt inf\n" BODY, 0, 1, 10, "got 'inf'"},
+    {"huge literal", "world dt 1e999\n" BODY, 0, 1, 10, "expected a finite number, got '1e999'"},
+    {"division by zero", "world dt 1/0\n" BODY, 0, 1, 11, "division by zero"},
+    {"division by zero over params", "param a uniform 0 1\nbody b box wood pos 0 (1/($a-$a)) size 1 1\n",
+     0, 2, 25, "division by zero"},
+    {"sqrt of a negative", "world dt sqrt(-1)\n" BODY, 0, 1, 10, "sqrt of a number >= 0"},
+    {"body without pos", "body b box wood size 1 1\n", 0, 1, 25, "expected 'pos X Y'"},
+    {"body without size", "body b box wood pos 0 1\n", 0, 1, 24, "expected 'size W H'"},
+    {"ball without radius", "body b ball rubber pos 0 1\n", 0, 1, 27, "radius R"},
+    {"pos with one number", "body b box wood pos 0\n", 0, 1, 22, "expected pos Y (m), got end of line"},
+    {"push without impulse", BODY "at 1 push b\n", 0, 2, 12, "expected an impulse JX"},
+    {"push with half an impulse", BODY "at 1 push b 1\n", 0, 2, 14, "expected an impulse JY"},
+    {"at without push", BODY "at 1 shove b 1 0\n", 0, 2, 6, "expected an action (push)"},
+    {"push on a static body", "body f box stone static pos 0 0 size 1 1\nat 1 push f 1 0\n", 0, 2, 11,
+     "static body 'f'"},
+    {"trailing junk on world", "world dt 0.01 junk\n" BODY, 0, 1, 15, "expected end of line, got 'junk'"},
+    {"trailing junk on expect", BODY "expect by 1 b broken soon\n", 0, 2, 22, "got 'soon'"},
+    {"unknown body field", "body b box wood pos 0 1 size 1 1 mass 2\n", 0, 1, 34, "expected a body field"},
+    {"field given twice", "body b box wood pos 0 1 pos 0 2 size 1 1\n", 0, 1, 25, "second 'pos'"},
+    {"word where a number belongs", "body b box wood pos zero 1 size 1 1\n", 0, 1, 21, "expected pos X (m), got 'zero'"},
+    {"empty file", "", 0, 1, 1, "empty scenario: no bodies"},
+    {"only comments", "# nothing here\n\n   \n", 0, 1, 1, "empty scenario: no bodies"},
+    {"only settings", "world dt 0.01\nparam a uniform 0 1\n", 0, 1, 1, "empty scenario: no bodies"},
+    {"NUL byte", "body b\0 box wood pos 0 1 size 1 1\n", 35, 1, 7, "binary data"},
+    {"control byte", BODY "# \x01\x02\n", 0, 2, 3, "binary data"},
+    {"invalid UTF-8", BODY "# caf\xff\n", 0, 2, 6, "binary data"},
+    {"truncated UTF-8", BODY "# caf\xc3", 0, 2, 6, "binary data"},
+    {"unterminated parenthesis", "world dt (1/120\n" BODY, 0, 1, 10, "expected ')'"},
+    {"unterminated inner parenthesis", BODY "at (1+(2 push b 1 0\n", 0, 2, 4, "expected ')'"},
+    {"unknown function", "world dt foo(1)\n" BODY, 0, 1, 10, "unknown function 'foo'"},
+    {"wrong argument count", "world dt sqrt(1, 2)\n" BODY, 0, 1, 10, "expected 1 argument"},
+    {"unknown param", "world dt $zz\n" BODY, 0, 1, 10, "unknown parameter '$zz'"},
+    {"param used before its declaration", "param a uniform 0 $b\nparam b uniform 0 1\n" BODY, 0, 1, 19,
+     "unknown parameter '$b'"},
+    {"dangling operator", "world dt 1+\n" BODY, 0, 1, 12, "got end of expression"},
+    {"number glued to a name", "world dt 2x\n" BODY, 0, 1, 10, "expected a number, got '2x'"},
+    {"dt out of range", "world dt 0.5\n" BODY, 0, 1, 10, "dt in (0, 0.1]"},
+    {"shards out of range", "world shards 9\n" BODY, 0, 1, 14, "2..8"},
+    {"iterations not an integer", "world iterations 2.5\n" BODY, 0, 1, 18, "1..1000"},
+    {"bounds out of order", "world bounds 3 0 -3 4\n" BODY, 0, 1, 18, "XMAX > XMIN"},
+    {"body outside the bounds", "body b box wood pos 100 1 size 1 1\n", 0, 1, 21, "inside the world bounds"},
+    {"seed from a parameter", "param a uniform 0 1\nworld seed $a\n" BODY, 0, 2, 12, "constant"},
+    {"negative seed", "world seed -1\n" BODY, 0, 1, 12, "seed"},
+    {"negative time", BODY "at -1 push b 1 0\n", 0, 2, 4, "time >= 0"},
+    {"uniform with HI < LO", "param a uniform 2 1\n" BODY, 0, 1, 19, "HI >= LO"},
+    {"int with a fraction", "param a int 1 2.5\n" BODY, 0, 1, 15, "integer HI"},
+    {"unknown distribution", "param a gaussian 0 1\n" BODY, 0, 1, 9, "expected a distribution"},
+    {"choice without values", "param a choice\n" BODY, 0, 1, 15, "at least one value"},
+    {"overlong name", "body abcdefghijklmnopqrstuvwxyz0123456789 box wood pos 0 1 size 1 1\n", 0, 1, 6,
+     "at most 31 characters"},
+    {"unknown expectation", BODY "expect sometimes b broken\n", 0, 2, 8, "expected an expectation"},
+    {"unknown event type", BODY "expect event explode b before 1\n", 0, 2, 14, "expected an event type"},
+    {"unknown field", BODY "expect at 1 b.mass < 2\n", 0, 2, 15, "expected a field"},
+    {"unknown state", BODY "expect at 1 b happy\n", 0, 2, 15, "expected a state"},
+    {"negative tolerance", BODY "expect at 1 b.x near 0 -1\n", 0, 2, 24, "tolerance >= 0"},
+    {"event without a time", BODY "expect event fall b\n", 0, 2, 20, "before, after, near or between"},
+    {"when without then", BODY "expect when b.y < 0 time near 1 1\n", 0, 2, 21, "expected 'then'"},
+    {"order of one body", BODY "expect order fall b\n", 0, 2, 20, "at least two bodies"},
+    {"between out of order", BODY "expect event fall b between 2 1\n", 0, 2, 31, "T2 >= T1"},
+    {"random agent field", BODY "agent random speed 3\n", 0, 2, 14, "expected an agent field"},
+    {"random agent range", BODY "agent random every 2 1\n", 0, 2, 22, "every HI >= LO"},
+};
+
+static void check_bad(const BadCase* c) {
+    char err[512] = "";
+    size_t len = c->len ? c->len : strlen(c->text);
+    Scenario* s = scn_parse(c->text, len, "t.scn", err, sizeof err);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "t.scn:%d:%d: ", c->line, c->col);
+    bool ok = !s && strncmp(err, prefix, strlen(prefix)) == 0 && strstr(err, c->phrase) &&
+              strstr(err, "expected") && !strchr(err, '\n');
+    if (!ok) {
+        fprintf(stderr, "bad case '%s': wanted %s...%s..., got %s\n", c->what, prefix, c->phrase,
+                s ? "a scenario" : err);
+        failures++;
+    }
+    scn_free(s);
+}
+
+/* ---- successful parses ---- */
+
+static Scenario* parse_ok(const char* text) {
+    char err[512] = "";
+    Scenario* s = scn_parse(text, strlen(text), "ok.scn", err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "unexpected parse error: %s\n", err);
+        failures++;
+    }
+    return s;
+}
+
+/* the value of one expression, through 'param p choice EXPR' */
+static double expr_value(const char* expr) {
+    char text[512];
+    snprintf(text, sizeof text, "param p choice %s\n" BODY, expr);
+    Scenario* s = parse_ok(text);
+    if (!s) return NAN;
+    ScnInstance inst;
+    char err[512];
+    double v = NAN;
+    if (scn_instantiate(s, 1, &inst, err, sizeof err)) {
+        v = inst.params[0];
+        scn_instance_free(&inst);
+    }
+    scn_free(s);
+    return v;
+}
+
+static void test_expressions(void) {
+    ENSURE(expr_value("1/120") == 1.0 / 120);
+    ENSURE(expr_value("-2.5") == -2.5);
+    ENSURE(expr_value("1e-3") == 1e-3);
+    ENSURE(expr_value("(2 * 3 + 1)") == 7);
+    ENSURE(expr_value("2^3^2") == 512);        /* right-associative */
+    ENSURE(expr_value("-2^2") == -4);          /* power binds tighter than minus */
+    ENSURE(expr_value("2*3-4/2") == 4);
+    ENSURE(expr_value("(1 - 2 - 3)") == -4);   /* left-associative */
+    ENSURE(expr_value("sqrt(16)") == 4);
+    ENSURE(expr_value("abs(-3)") == 3);
+    ENSURE(expr_value("min(3, 1, 2)") == 1);
+    ENSURE(expr_value("max(3,1,2)") == 3);
+    ENSURE(fabs(expr_value("sin(pi/2)") - 1) < 1e-15);
+    ENSURE(fabs(expr_value("cos(pi)") + 1) < 1e-15);
+    ENSURE(expr_value("g") == 9.81);
+    ENSURE(expr_value("(3 > 2)") == 1);
+    ENSURE(expr_value("(3 <= 2)") == 0);
+    ENSURE(expr_value("(2 == 2)") == 1);
+    ENSURE(expr_value("(2 != 2)") == 0);
+    ENSURE(expr_value("(1 + 2 >= 3)") == 1);
+    ENSURE(expr_value(".5") == 0.5);
+    ENSURE(expr_value("floor(2.7)") == 2);
+}
+
+/* FNV-1a 64, as scn_text_hash promises */
+static uint64_t fnv(const char* s, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static const char* full_text =
+    "# every statement once\n"
+    "world gravity 0 -g            # numbers are expressions\n"
+    "world dt 1/240\n"
+    "world ticks 4\n"
+    "world iterations 30\n"
+    "world bounds -5 -2 5 6\n"
+    "world shards 4\n"
+    "world seconds 3.5\n"
+    "world seed 42\n"
+    "\n"
+    "param gx uniform 0.2 0.8\n"
+    "param n int 1 3\n"
+    "param m choice 0.5 1 2\n"
+    "param v normal 1.0 0.1 clamp 0.9 1.1\n"
+    "param w uniform 0 $gx          # earlier parameters may be used\n"
+    "\n"
+    "body floor box   stone static pos 0 -0.05 size 6 0.1\n"
+    "body glass cup   glass pos $gx 0.81 size 0.08 0.12\n"
+    "body ball  ball  rubber pos 0 1 radius 0.05 vel 1 0 spin -2\n"
+    "body r1    ramp  wood static pos -0.5 0.2 size 0.6 0.3 angle 30\n"
+    "body g2    cup   glass pos 0.3 0.81 size 0.08 0.12 if $n >= 2\n"
+    "body g3\tcup\tglass\tpos 0.4 0.81 size (0.04 * 2) 0.12 if ($n == 3) * 1\n"
+    "\n"
+    "at 0.5 push glass 0.6 0\n"
+    "at 0.25 push ball 0 1 offset 0 0.04\n"
+    "at 0.5 push ball -1 0\n"
+    "agent random every 0.4 1.2 dv 0.3 2.5 angle 15 start 0.5 height 0.25\n"
+    "\n"
+    "expect by 3.0 glass broken\n"
+    "expect at 2.0 ball.x near 1.20 5%\n"
+    "expect never ball out_of_bounds\n"
+    "expect always not floor broken\n"
+    "expect event fall glass before 1.5\n"
+    "expect event contact ball floor near 0.4 0.1\n"
+    "expect event rest ball between 1 2\n"
+    "expect event push glass after 0.1\n"
+    "expect no event break ball\n"
+    "expect order fall glass ball\n"
+    "expect when ball.y < 0.05 then time near sqrt(2*0.95/9.81) 2%\n"
+    "expect when glass fell then glass.x > 0.6\n"
+    "expect max ball.y from 0 to 1 < 1.5\n"
+    "expect min ball.vy >= -10\n"
+    "expect at 1 ball.angle <=0\r\n";
+
+static void test_full_parse(void) {
+    Scenario* s = parse_ok(full_text);
+    if (!s) return;
+    ENSURE(!strcmp(scn_name(s), "ok.scn"));
+    ENSURE(scn_text_hash(s) == fnv(full_text, strlen(full_text)));
+    ENSURE(scn_param_count(s) == 5);
+    ENSURE(!strcmp(scn_param_name(s, 0), "gx") && !strcmp(scn_param_name(s, 4), "w"));
+    ENSURE(scn_param_name(s, 5) == NULL);
+    ENSURE(scn_default_seed(s) == 42);
+    ENSURE(scn_default_seconds(s) == 3.5);
+
+    char err[512];
+    ScnInstance inst;
+    ENSURE(scn_instantiate(s, 7, &inst, err, sizeof err));
+    ENSURE(inst.world.gx == 0 && inst.world.gy == -9.81);
+    ENSURE(inst.world.dt == 1.0 / 240 && inst.world.steps_per_tick == 4 && inst.world.iterations == 30);
+    ENSURE(inst.world.bounds[0] == -5 && inst.world.bounds[3] == 6 && inst.world.shards == 4);
+    ENSURE(inst.world.seed == 7);
+    ENSURE(inst.seconds == 3.5);
+    ENSURE(inst.nparams == 5);
+    double gx = inst.params[0], n = inst.params[1];
+    ENSURE(gx >= 0.2 && gx < 0.8);
+    ENSURE(n == 1 || n == 2 || n == 3);
+    ENSURE(inst.params[2] == 0.5 || inst.params[2] == 1 || inst.params[2] == 2);
+    ENSURE(inst.params[3] >= 0.9 && inst.params[3] <= 1.1);
+    ENSURE(inst.params[4] >= 0 && inst.params[4] < gx);
+    /* bodies: file order, 'if' bodies only when their condition holds */
+    ENSURE(inst.nbodies == 4 + (n >= 2) + (n == 3));
+    ENSURE(!strcmp(inst.bodies[0].name, "floor") && inst.bodies[0].is_static);
+    ENSURE(inst.bodies[1].x == gx && inst.bodies[1].kind == SIM_KIND_CUP && !inst.bodies[1].is_static);
+    ENSURE(inst.bodies[2].kind == SIM_KIND_BALL && inst.bodies[2].w == 0.1 && inst.bodies[2].h == 0.1);
+    ENSURE(inst.bodies[2].vx == 1 && inst.bodies[2].vy == 0 && inst.bodies[2].omega == -2);
+    ENSURE(fabs(inst.bodies[3].angle - 3.14159265358979323846 / 6) < 1e-15); /* degrees in, rad out */
+    if (n == 3) ENSURE(!strcmp(inst.bodies[5].name, "g3") && inst.bodies[5].w == 0.08);
+    /* actions sorted by time, stable; ids are instance indices */
+    ENSURE(inst.nactions == 3);
+    ENSURE(inst.actions[0].t == 0.25 && inst.actions[0].body == 2 && inst.actions[0].py == 0.04);
+    ENSURE(inst.actions[1].t == 0.5 && inst.actions[1].body == 1 && inst.actions[1].jx == 0.6);
+    ENSURE(inst.actions[2].t == 0.5 && inst.actions[2].body == 2 && inst.actions[2].jx == -1);
+    ENSURE(inst.agent.kind == SCN_AGENT_RANDOM && inst.agent.every_lo == 0.4 && inst.agent.every_hi == 1.2);
+    ENSURE(inst.agent.dv_hi == 2.5 && inst.agent.angle_deg == 15 && inst.agent.start == 0.5);
+    ENSURE(inst.agent.height_frac == 0.25);
+    scn_instance_free(&inst);
+    scn_instance_free(&inst); /* twice is harmless */
+    scn_free(s);
+    scn_free(NULL);
+}
+
+static void test_defaults(void) {
+    /* no world lines: the world's defaults; 'at' lines without an agent line: scripted */
+    Scenario* s = parse_ok(BODY "at 1 push b 1 0\n");
+    if (!s) return;
+    ENSURE(scn_default_seed(s) == 0 && scn_default_seconds(s) == 5);
+    ScnInstance inst;
+    char err[256];
+    ENSURE(scn_instantiate(s, 3, &inst, err, sizeof err));
+    SimWorldDef d = sim_world_def_default();
+    ENSURE(inst.world.dt == d.dt && inst.world.steps_per_tick == d.steps_per_tick);
+    ENSURE(inst.world.gy == d.gy && inst.world.iterations == d.iterations && inst.world.shards == d.shards);
+    ENSURE(inst.agent.kind == SCN_AGENT_SCRIPTED);
+    ScnAgentDef a = scn_agent_def_default();
+    ENSURE(inst.agent.every_lo == a.every_lo && inst.agent.dv_hi == a.dv_hi);
+    scn_instance_free(&inst);
+    scn_free(s);
+    s = parse_ok(BODY);
+    if (s && scn_instantiate(s, 3, &inst, err, sizeof err)) {
+        ENSURE(inst.agent.kind == SCN_AGENT_NONE && inst.nactions == 0);
+        scn_instance_free(&inst);
+    }
+    scn_free(s);
+}
+
+static void test_params_deterministic(void) {
+    const char* text = "param a uniform -1 1\n"
+                       "param n int 1 3\n"
+                       "param c choice 5 7 11\n"
+                       "param z normal 0 1 clamp -0.5 0.5\n" BODY;
+    Scenario* s = parse_ok(text);
+    if (!s) return;
+    char err[256];
+    ScnInstance x, y;
+    bool seen_n[4] = {false}, seen_c[12] = {false};
+    int differ = 0;
+    for (uint64_t seed = 0; seed < 200; seed++) {
+        if (!scn_instantiate(s, seed, &x, err, sizeof err)) {
+            failures++;
+            break;
+        }
+        ENSURE(scn_instantiate(s, seed, &y, err, sizeof err));
+        /* same seed, same values (bit for bit) */
+        ENSURE(memcmp(x.params, y.params, 4 * sizeof(double)) == 0);
+        ENSURE(x.params[0] >= -1 && x.params[0] < 1);
+        ENSURE(x.params[1] == 1 || x.params[1] == 2 || x.params[1] == 3);
+        ENSURE(x.params[2] == 5 || x.params[2] == 7 || x.params[2] == 11);
+        ENSURE(x.params[3] >= -0.5 && x.params[3] <= 0.5);
+        seen_n[(int)x.params[1]] = true;
+        seen_c[(int)x.params[2]] = true;
+        ScnInstance z;
+        ENSURE(scn_instantiate(s, seed + 1000, &z, err, sizeof err));
+        differ += z.params[0] != x.params[0];
+        scn_instance_free(&z);
+        scn_instance_free(&x);
+        scn_instance_free(&y);
+    }
+    /* different seeds, different values; every integer and choice reachable (inclusive) */
+    ENSURE(differ == 200);
+    ENSURE(seen_n[1] && seen_n[2] && seen_n[3]);
+    ENSURE(seen_c[5] && seen_c[7] && seen_c[11]);
+    /* the stream is rng_derive(seed, "param"): the first uniform is reproducible by hand */
+    Rng r;
+    rng_seed(&r, rng_derive(99, 0x706172616d));
+    double want = rng_uniform(&r, -1, 1);
+    ENSURE(scn_instantiate(s, 99, &x, err, sizeof err));
+    ENSURE(x.params[0] == want);
+    scn_instance_free(&x);
+    scn_free(s);
+}
+
+/* an error that depends on the seed is reported by scn_instantiate with file:line:col */
+static void test_instantiate_errors(void) {
+    char text[512], err[512];
+    Scenario* s = NULL;
+    /* find a default seed with which the file loads (n = 1) */
+    for (int seed = 0; seed < 64 && !s; seed++) {
+        snprintf(text, sizeof text,
+                 "world seed %d\nparam n int 0 1\n" BODY "body c box wood pos 0 3 size 1 1 if $n\n"
+                 "expect by 1 c broken\n",
+                 seed);
+        s = scn_parse(text, strlen(text), "i.scn", err, sizeof err);
+        if (!s) ENSURE(strstr(err, "i.scn:5:13: ") && strstr(err, "its 'if' is false"));
+    }
+    ENSURE(s != NULL);
+    if (!s) return;
+    int fails = 0, oks = 0;
+    for (uint64_t seed = 0; seed < 64; seed++) {
+        ScnInstance inst;
+        if (scn_instantiate(s, seed, &inst, err, sizeof err)) {
+            ENSURE(inst.nbodies == 2);
+            oks++;
+            scn_instance_free(&inst);
+        } else {
+            ENSURE(strstr(err, "i.scn:5:13: ") && strstr(err, "'c'"));
+            ENSURE(inst.bodies == NULL && inst.params == NULL); /* nothing half-made */
+            fails++;
+        }
+    }
+    ENSURE(fails > 0 && oks > 0);
+    scn_free(s);
+
+    /* division by zero for some seeds only */
+    s = NULL;
+    for (int seed = 0; seed < 64 && !s; seed++) {
+        snprintf(text, sizeof text, "world seed %d\nparam n int 0 1\nbody b box wood pos 0 (1 + 1/$n) size 1 1\n",
+                 seed);
+        s = scn_parse(text, strlen(text), "d.scn", err, sizeof err);
+    }
+    ENSURE(s != NULL);
+    if (!s) return;
+    fails = 0;
+    for (uint64_t seed = 0; seed < 64; seed++) {
+        ScnInstance inst;
+        if (!scn_instantiate(s, seed, &inst, err, sizeof err)) {
+            ENSURE(strstr(err, "d.scn:3:29: ") && strstr(err, "division by zero"));
+            fails++;
+        } else {
+            scn_instance_free(&inst);
+        }
+    }
+    ENSURE(fails > 0);
+    scn_free(s);
+}
+
+static void test_text_forms(void) {
+    /* a line of exactly SCN_MAX_LINE bytes is fine; one more is not */
+    char* text = malloc(SCN_MAX_LINE + 200);
+    char err[512];
+    memset(text, ' ', SCN_MAX_LINE + 200);
+    memcpy(text, BODY, strlen(BODY));
+    size_t at = strlen(BODY);
+    text[at] = '#';
+    text[at + SCN_MAX_LINE] = '\n';
+    Scenario* s = scn_parse(text, at + SCN_MAX_LINE + 1, "long.scn", err, sizeof err);
+    ENSURE(s != NULL);
+    scn_free(s);
+    text[at + SCN_MAX_LINE] = 'x';
+    text[at + SCN_MAX_LINE + 1] = '\n';
+    s = scn_parse(text, at + SCN_MAX_LINE + 2, "long.scn", err, sizeof err);
+    ENSURE(!s && strstr(err, "long.scn:2:1025: ") && strstr(err, "at most 1024 bytes"));
+    free(text);
+    /* CRLF line ends, a byte order mark, tabs, UTF-8 in comments, no final newline */
+    const char* forms = "\xEF\xBB\xBF# caf\xC3\xA9 \xE2\x9C\x93\r\nbody\tb  box wood pos 0 1 size 1 1\r\n"
+                        "expect by 1 b.x near 0 1";
+    s = parse_ok(forms);
+    scn_free(s);
+    /* the text need not be NUL-terminated: only len bytes are read */
+    char buf[64];
+    memcpy(buf, BODY, strlen(BODY));
+    memset(buf + strlen(BODY), 'Z', sizeof buf - strlen(BODY));
+    s = scn_parse(buf, strlen(BODY), "n.scn", err, sizeof err);
+    ENSURE(s != NULL);
+    scn_free(s);
+    /* too large */
+    size_t big = (size_t)SCN_MAX_BYTES + 1;
+    char* huge = malloc(big);
+    memset(huge, '\n', big);
+    s = scn_parse(huge, big, "big.scn", err, sizeof err);
+    ENSURE(!s && strstr(err, "big.scn: ") && strstr(err, "at most 1048576 bytes"));
+    free(huge);
+    /* a tiny error buffer is fine */
+    char tiny[8];
+    ENSURE(scn_parse("bogus", 5, "t.scn", tiny, sizeof tiny) == NULL && strlen(tiny) == 7);
+    ENSURE(scn_parse("bogus", 5, "t.scn", NULL, 0) == NULL);
+}
+
+static void test_load(void) {
+    char err[1024];
+    char dir[] = "/tmp/nudge_scn_XXXXXX";
+    ENSURE(mkdtemp(dir) != NULL);
+    char path[256];
+    /* a missing file, a directory */
+    snprintf(path, sizeof path, "%s/missing.scn", dir);
+    ENSURE(scn_load(path, err, sizeof err) == NULL && strstr(err, path) && strstr(err, "No such file"));
+    ENSURE(scn_load(dir, err, sizeof err) == NULL && strstr(err, "got a directory"));
+    /* a good file, then a bad one (the error names the path) */
+    snprintf(path, sizeof path, "%s/good.scn", dir);
+    FILE* f = fopen(path, "wb");
+    fputs(BODY "expect by 1 b.x near 0 1\n", f);
+    fclose(f);
+    Scenario* s = scn_load(path, err, sizeof err);
+    ENSURE(s && !strcmp(scn_name(s), path));
+    scn_free(s);
+    snprintf(path, sizeof path, "%s/bad.scn", dir);
+    f = fopen(path, "wb");
+    fputs(BODY "body b box wood pos 0 1 size 1 1\n", f);
+    fclose(f);
+    char want[300];
+    snprintf(want, sizeof want, "%s:2:6: ", path);
+    ENSURE(scn_load(path, err, sizeof err) == NULL && strncmp(err, want, strlen(want)) == 0);
+    remove(path);
+    /* larger than SCN_MAX_BYTES */
+    snprintf(path, sizeof path, "%s/big.scn", dir);
+    f = fopen(path, "wb");
+    for (int i = 0; i <= SCN_MAX_BYTES / 1024; i++) {
+        char line[1024];
+        memset(line, ' ', sizeof line);
+        line[0] = '#';
+        line[1023] = '\n';
+        fwrite(line, 1, sizeof line, f);
+    }
+    fclose(f);
+    ENSURE(scn_load(path, err, sizeof err) == NULL && strstr(err, "at most 1048576 bytes"));
+    remove(path);
+    snprintf(path, sizeof path, "%s/good.scn", dir);
+    remove(path);
+    rmdir(dir);
+    /* the shipped dataset template loads */
+    snprintf(path, sizeof path, "%s/scenarios/templates/push_off_table.scn", NUDGE_SOURCE_DIR);
+    s = scn_load(path, err, sizeof err);
+    if (!s) fprintf(stderr, "%s\n", err);
+    ENSURE(s != NULL);
+    scn_free(s);
+}
+
+/* mangled input never crashes and never half-loads: every result is a scenario or one error line */
+static void test_mangled(void) {
+    size_t len = strlen(full_text);
+    char* buf = malloc(len + 1);
+    char err[512];
+    int parsed = 0, rejected = 0;
+    /* every prefix */
+    for (size_t n = 0; n <= len; n++) {
+        Scenario* s = scn_parse(full_text, n, "m.scn", err, sizeof err);
+        if (s) parsed++;
+        else {
+            rejected++;
+            ENSURE(!strncmp(err, "m.scn:", 6) && !strchr(err, '\n'));
+        }
+        scn_free(s);
+    }
+    /* random byte edits */
+    Rng r;
+    rng_seed(&r, 12345);
+    static const char alphabet[] = " \t\n#()$.%+-*/^<>=!,0123456789abexyz_\x01\xff";
+    for (int k = 0; k < 3000; k++) {
+        memcpy(buf, full_text, len);
+        int edits = 1 + (int)rng_int(&r, 0, 3);
+        for (int e = 0; e < edits; e++)
+            buf[rng_int(&r, 0, (int64_t)len - 1)] = alphabet[rng_int(&r, 0, (int64_t)sizeof alphabet - 2)];
+        Scenario* s = scn_parse(buf, len, "m.scn", err, sizeof err);
+        if (s) {
+            parsed++;
+            ScnInstance inst;
+            if (scn_instantiate(s, (uint64_t)k, &inst, err, sizeof err)) scn_instance_free(&inst);
+            else ENSURE(!strncmp(err, "m.scn:", 6));
+        } else {
+            rejected++;
+            ENSURE(!strncmp(err, "m.scn:", 6) && !strchr(err, '\n'));
+        }
+        scn_free(s);
+    }
+    ENSURE(parsed > 100 && rejected > 100);
+    free(buf);
+}
+
+/* ---- the checker on tiny worlds ---- */
+
+typedef struct Judged {
+    int        n;
+    ScnVerdict v[32];
+    double     horizon;
+} Judged;
+
+/* runs text (with the pushes of its 'at' lines) for ticks control ticks and judges it */
+static bool run_checked(const char* text, int ticks, Judged* out) {
+    char err[512];
+    Scenario* s = scn_parse(text, strlen(text), "c.scn", err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "checker scenario: %s\n", err);
+        failures++;
+        return false;
+    }
+    ScnInstance inst;
+    SimWorld* w = NULL;
+    ENSURE(scn_instantiate(s, 1, &inst, err, sizeof err));
+    w = scn_instance_build(&inst, 1, err, sizeof err);
+    ENSURE(w != NULL);
+    if (!w) {
+        fprintf(stderr, "%s\n", err);
+        scn_instance_free(&inst);
+        scn_free(s);
+        return false;
+    }
+    ENSURE(sim_world_id_count(w) == inst.nbodies);
+    ScnChecker* c = scn_checker_create(s, &inst, w);
+    out->horizon = scn_checker_horizon(c);
+    double tick = inst.world.dt * inst.world.steps_per_tick;
+    int next = 0;
+    for (int t = 0; t < ticks; t++) {
+        SimPush push, *pp = NULL;
+        if (next < inst.nactions && inst.actions[next].t <= sim_world_time(w) + 0.5 * tick) {
+            const ScnAction* a = &inst.actions[next++];
+            push = (SimPush){a->body, a->jx, a->jy, a->px, a->py};
+            pp = &push;
+        }
+        sim_world_tick(w, pp);
+        scn_checker_observe(c, w);
+    }
+    out->n = scn_checker_finish(c, out->v, 32);
+    scn_checker_free(c);
+    sim_world_destroy(w);
+    scn_instance_free(&inst);
+    scn_free(s);
+    return true;
+}
+
+static bool verdict_is(const Judged* j, int i, bool pass, const char* phrase) {
+    if (i >= j->n) return false;
+    bool ok = j->v[i].pass == pass && strstr(j->v[i].detail, phrase) != NULL;
+    if (!ok)
+        fprintf(stderr, "verdict %d (line %d '%s'): %s -- %s (wanted %s with '%s')\n", i, j->v[i].line,
+                j->v[i].text, j->v[i].pass ? "pass" : "FAIL", j->v[i].detail, pass ? "pass" : "FAIL", phrase);
+    return ok;
+}
+
+static void test_checker_fall(void) {
+    /* a ball dropped from 1 m, no floor: free fall, then out of bounds at y < -1 (t = 0.639 s) */
+    const char* text = "world bounds -2 -1 2 2\n"
+                       "world seconds 1.5\n"
+                       "body ball ball steel pos 0 1 radius 0.05\n"
+                       "body low  ball steel pos 1 0.5 radius 0.05\n"
+                       "expect when ball.y < 0.5 then time near sqrt(2*0.5/9.81) 2%\n"  /* 0 pass */
+                       "expect when ball.y < 0.5 then time near 0.2 1%\n"               /* 1 fail */
+                       "expect when ball.y < 0.5 then ball.vy near -sqrt(2*9.81*0.5) 2%\n" /* 2 */
+                       "expect at 0.5 ball.y near (1 - 9.81*0.5^2/2) 0.03\n"            /* 3 pass */
+                       "expect at 0.5 ball.y near 1.5 0.01\n"                          /* 4 fail */
+                       "expect by 1 ball out_of_bounds\n"                              /* 5 pass */
+                       "expect never ball out_of_bounds\n"                             /* 6 fail */
+                       "expect event out_of_bounds ball between 0.6 0.7\n"             /* 7 pass */
+                       "expect event out_of_bounds ball before 0.3\n"                  /* 8 fail */
+                       "expect no event break ball\n"                                  /* 9 pass */
+                       "expect event break ball before 1\n"                            /* 10 fail */
+                       "expect order out_of_bounds low ball\n"                         /* 11 pass */
+                       "expect order out_of_bounds ball low\n"                         /* 12 fail */
+                       "expect min ball.vy from 0 to 0.5 near -9.81*0.5 2%\n"          /* 13 pass */
+                       "expect max ball.y < 0.5\n"                                     /* 14 fail */
+                       "expect always ball alive\n"                                    /* 15 fail */
+                       "expect at 0.3 ball alive\n"                                    /* 16 pass */
+                       "expect at 0.3 not ball alive\n"                                /* 17 fail */
+                       "expect always ball.x near 0 0.001\n"                           /* 18 pass */
+                       "expect at 3 ball.x near 0 1\n"                                 /* 19 fail: run ends */
+                       "expect by 0.2 ball.y < 0.5\n"                                  /* 20 fail: closest */
+                       "expect event out_of_bounds ball near 0.645 2%\n"                /* 21 pass */
+                       "expect event out_of_bounds ball after 0.5\n"                   /* 22 pass */
+                       "expect when ball.y < -5 then time < 1\n"                       /* 23 fail: never */
+                       "expect by 1 ball.moved > 1.5\n";                               /* 24 pass */
+    Judged j;
+    if (!run_checked(text, 90, &j)) return;
+    ENSURE(j.n == 25);
+    ENSURE(j.horizon == 3.0);
+    ENSURE(verdict_is(&j, 0, true, "time = 0.3"));
+    ENSURE(verdict_is(&j, 1, false, "time = 0.3"));
+    ENSURE(verdict_is(&j, 1, false, "wanted 0.2000 +- 0.0020"));
+    ENSURE(verdict_is(&j, 2, true, "ball.vy = -3."));
+    ENSURE(verdict_is(&j, 3, true, "ball.y = -0.2"));
+    ENSURE(verdict_is(&j, 4, false, "at 0.500 s, wanted 1.5000 +- 0.0100"));
+    ENSURE(verdict_is(&j, 5, true, "ball out_of_bounds at 0.6"));
+    ENSURE(verdict_is(&j, 6, false, "ball out_of_bounds at 0.6"));
+    ENSURE(verdict_is(&j, 7, true, "first out_of_bounds of ball at 0.6"));
+    ENSURE(verdict_is(&j, 8, false, "wanted before 0.300 s"));
+    ENSURE(verdict_is(&j, 9, true, "no break event for ball"));
+    ENSURE(verdict_is(&j, 10, false, "no break event for ball by the end (1.500 s)"));
+    ENSURE(verdict_is(&j, 11, true, "low 0.55"));
+    ENSURE(verdict_is(&j, 12, false, "came before"));
+    ENSURE(verdict_is(&j, 13, true, "min ball.vy = -4.9"));
+    ENSURE(verdict_is(&j, 14, false, "max ball.y = 1.0000 at 0.000 s, wanted < 0.5000"));
+    ENSURE(verdict_is(&j, 15, false, "ball not alive at 0.6"));
+    ENSURE(verdict_is(&j, 16, true, "ball alive at 0.300 s"));
+    ENSURE(verdict_is(&j, 17, false, "ball alive at 0.300 s"));
+    ENSURE(verdict_is(&j, 18, true, "held at every tick"));
+    ENSURE(verdict_is(&j, 19, false, "the run ended at 1.500 s, before 3.000 s"));
+    ENSURE(verdict_is(&j, 20, false, "closest 0.81"));
+    ENSURE(verdict_is(&j, 21, true, "at 0.6"));
+    ENSURE(verdict_is(&j, 22, true, "after 0.500 s"));
+    ENSURE(verdict_is(&j, 23, false, "never held"));
+    ENSURE(verdict_is(&j, 24, true, "ball.moved > 1.5000 at"));
+    ENSURE(j.v[0].line == 5 && !strncmp(j.v[0].text, "expect when ball.y < 0.5", 24));
+
+    /* the interpolated crossing time against the closed form. Chipmunk moves a body with its old
+     * velocity before adding gravity, so after n steps y = y0 - g dt^2 n (n - 1) / 2: the discrete
+     * fall lags the continuous one by dt/2. The crossing interpolated between two ticks (2 steps)
+     * must match the discrete solution to far better than a tick. */
+    double t_when = atof(strstr(j.v[0].detail, "time = ") + 7);
+    double t_exact = sqrt(2 * 0.5 / 9.81);
+    double dt = 1.0 / 120, n = 0.5 + sqrt(0.25 + 2 * 0.5 / (9.81 * dt * dt));
+    double t_discrete = n * dt;
+    printf("free fall to 0.5 m: interpolated crossing %.5f s, discrete solution %.5f s, sqrt(2h/g) "
+           "%.5f s (%.2f%% off, dt/2 = %.5f s)\n",
+           t_when, t_discrete, t_exact, 100 * fabs(t_when - t_exact) / t_exact, dt / 2);
+    ENSURE(fabs(t_when - t_discrete) < 2e-4);
+    ENSURE(fabs(t_when - t_exact) < 0.02 * t_exact);
+}
+
+static void test_checker_floor(void) {
+    /* the brief's example: a ball dropped from 1 m onto a floor; a push moves a box */
+    const char* text = "world seconds 2\n"
+                       "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+                       "body ball ball steel pos -1 1 radius 0.05\n"
+                       "body box box wood pos 1 0.05 size 0.1 0.1\n"
+                       "at 0.5 push box 0.3 0\n"
+                       "expect when ball.y < 0.05 then time near sqrt(2*0.95/9.81) 2%\n"
+                       "expect when ball.y < 0.06 then time near 0.3 2%\n"
+                       "expect event contact ball floor near sqrt(2*0.95/9.81) 0.05\n"
+                       "expect event push box near 0.5 0.02\n"
+                       "expect at 0.45 box.moved < 0.001\n"
+                       "expect by 2 box.moved > 0.01\n"
+                       "expect no event contact ball box\n"
+                       "expect always floor.moved < 0.000001\n";
+    Judged j;
+    if (!run_checked(text, 120, &j)) return;
+    ENSURE(j.n == 8);
+    ENSURE(verdict_is(&j, 0, true, "time = 0.4"));
+    ENSURE(verdict_is(&j, 1, false, "time = 0.4"));
+    ENSURE(verdict_is(&j, 2, true, "first contact of ball with floor at 0.4"));
+    ENSURE(verdict_is(&j, 3, true, "first push of box at 0.5"));
+    ENSURE(verdict_is(&j, 4, true, "box.moved = 0.0"));
+    ENSURE(verdict_is(&j, 5, true, "box.moved > 0.0100 at"));
+    ENSURE(verdict_is(&j, 6, true, "no contact event for ball with box"));
+    ENSURE(verdict_is(&j, 7, true, "held at every tick"));
+}
+
+int main(void) {
+    sim_quiet_chipmunk();
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) check_bad(&bad_cases[i]);
+    test_expressions();
+    test_full_parse();
+    test_defaults();
+    test_params_deterministic();
+    test_instantiate_errors();
+    test_text_forms();
+    test_load();
+    test_mangled();
+    test_checker_fall();
+    test_checker_floor();
+    if (failures) {
+        fprintf(stderr, "test_scenario: %d failure(s)\n", failures);
+        return 1;
+    }
+    printf("test_scenario: ok (%zu error cases)\n", sizeof bad_cases / sizeof bad_cases[0]);
+    return 0;
+}
