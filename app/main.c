@@ -14,6 +14,7 @@ typedef struct Command {
 static const Command commands[] = {
     {"run", cmd_run, "run a scenario headless; print its event timeline (--trace writes states)"},
     {"check", cmd_check, "run scenario files' expectations; PASS/FAIL per scenario (CI)"},
+    {"view", cmd_view, "open the live window: the world model trains while it watches (--headless: no window)"},
 };
 
 static void usage(FILE* f) {

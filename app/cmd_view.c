@@ -1,0 +1,64 @@
+/* nudge view: the live window where the world model trains while it watches (view/app.h) */
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "app/args.h"
+#include "app/commands.h"
+#include "view/app.h"
+
+/* "1280x720" -> w, h; false when malformed or out of range */
+static bool parse_size(const char* s, int* w, int* h) {
+    int  a, b;
+    char tail;
+    if (sscanf(s, "%dx%d%c", &a, &b, &tail) != 2) return false;
+    if (a < 64 || b < 64 || a > 8192 || b > 8192) return false;
+    *w = a, *h = b;
+    return true;
+}
+
+int cmd_view(int argc, char** argv) {
+    ViewOptions o          = view_options_default();
+    const char* agent      = NULL;
+    const char* size       = NULL;
+    uint64_t    seed       = 0;
+    int64_t     frames     = 0;
+    bool        no_train   = false;
+    ArgSpec     specs[]    = {
+        {"model", ARG_STRING, &o.model_path, 1, 0, "FILE: start from this checkpoint", false},
+        {"save", ARG_STRING, &o.save_path, 1, 0, "FILE: save the trained model here at exit", false},
+        {"agent", ARG_STRING, &agent, 1, 0, "KIND: random, scripted or none (default: the scenario's)", false},
+        {"seed", ARG_U64, &seed, 1, 0, "N: first episode's seed (default: the scenario's); episode i uses N+i", false},
+        {"size", ARG_STRING, &size, 1, 0, "WxH: window (or screenshot) size in pixels (default 1280x720)", false},
+        {"frames", ARG_INT, &frames, 1, 1e9, "N: run N frames (headless: control ticks), then exit", false},
+        {"screenshot", ARG_STRING, &o.screenshot, 1, 0, "FILE.png: save the last frame here (with --frames or --headless)", false},
+        {"headless", ARG_BOOL, &o.headless, 1, 0, "no window: run as fast as possible, print metrics once per simulated second", false},
+        {"seconds", ARG_DOUBLE, &o.seconds, 0.0167, 1e6, "S: headless: simulated seconds to run (default 60)", false},
+        {"no-train", ARG_BOOL, &no_train, 1, 0, "start with training off (T toggles it)", false},
+        {"train-ratio", ARG_DOUBLE, &o.train_ratio, 0, 64, "R: headless: optimizer steps per control tick (default 1)", false},
+        {"quiet", ARG_BOOL, &o.quiet, 1, 0, "headless: no metric lines", false},
+    };
+    ArgParse p = {"view",
+                  "nudge view [SCENARIO] [--model FILE] [--save FILE] [--agent random|scripted|none] [--seed N] "
+                  "[--size WxH] [--frames N --screenshot FILE.png] [--headless]",
+                  "Opens a window on a scene (default: scenarios/demo/glass_off_table.scn) where an agent or the mouse "
+                  "pushes things while a world model trains live and draws its predictions over what happens. "
+                  "Without a display, run it under xvfb-run or use --headless. Press H in the window for the keys.",
+                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
+    int rc = args_parse(&p, argc, argv);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (p.npositional == 1) o.scenario = p.positional[0];
+    if (agent) {
+        int k = agent_kind_find(agent);
+        if (k < 0) return args_fail("view", "--agent: expected random, scripted or none, got '%s'", agent);
+        o.agent = k;
+    }
+    if (size && !parse_size(size, &o.width, &o.height))
+        return args_fail("view", "--size: expected WxH between 64x64 and 8192x8192, got '%s'", size);
+    if (args_spec(&p, "seed")->seen) o.seed = seed, o.seed_set = true;
+    o.frames = frames;
+    o.train  = !no_train;
+    if (o.screenshot && !o.headless && o.frames <= 0)
+        return args_fail("view", "--screenshot needs --frames N (or --headless)");
+    return view_app_run(&o);
+}

@@ -1,0 +1,291 @@
+#include "view/app.h"
+
+#include <SDL.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "view/png.h"
+#include "view/session.h"
+
+/* at most this many control ticks per frame (a slow frame does not snowball) */
+#define MAX_TICKS_PER_FRAME 8
+/* headless: publish the weights every this many optimizer steps */
+#define PUBLISH_EVERY_HEADLESS 5
+
+ViewOptions view_options_default(void) {
+    ViewOptions o;
+    memset(&o, 0, sizeof o);
+    o.agent       = -1;
+    o.width       = 1280;
+    o.height      = 720;
+    o.train       = true;
+    o.train_ratio = 1.0;
+    return o;
+}
+
+static bool save_canvas(ViewSession* s, const ViewCanvas* c, const char* path) {
+    char err[512];
+    if (!view_png_write(path, c->px, c->w, c->h, c->channels, err, sizeof err)) {
+        fprintf(stderr, "nudge view: %s\n", err);
+        return false;
+    }
+    (void)s;
+    return true;
+}
+
+/* ---- headless: the same tick, as fast as possible, training in the loop ---- */
+
+static int run_headless(ViewSession* s) {
+    const ViewOptions* o       = &s->o;
+    double             seconds = o->seconds > 0 ? o->seconds : (o->frames > 0 ? 0 : 60.0);
+    int64_t            ticks   = seconds > 0 ? (int64_t)llround(seconds * 60.0) : 0;
+    if (o->frames > 0 && (ticks == 0 || o->frames < ticks)) ticks = o->frames;
+    double  acc = 0, t0 = clock_now(), last_t = t0;
+    int64_t last_steps = 0, since_pub = 0;
+    for (int64_t t = 1; t <= ticks; t++) {
+        view_session_tick(s);
+        /* a fixed number of optimizer steps per tick keeps runs reproducible */
+        if (atomic_load(&s->train_on)) {
+            acc += o->train_ratio;
+            while (acc >= 1.0) {
+                acc -= 1.0;
+                if (wm_trainer_step(s->tr) && ++since_pub >= PUBLISH_EVERY_HEADLESS) {
+                    wm_trainer_publish(s->tr);
+                    since_pub = 0;
+                }
+            }
+        }
+        view_session_sync_weights(s);
+        if (t % 60 == 0) {
+            if (t % 180 == 0) wm_trainer_validate(s->tr, 2);
+            WmTrainerStats st;
+            wm_trainer_stats(s->tr, &st);
+            double now = clock_now(), rate = now > last_t ? (st.steps - last_steps) / (now - last_t) : 0;
+            last_t = now, last_steps = st.steps;
+            s->updates_per_s = rate;
+            if (st.steps > 0 && isfinite(st.train_loss)) view_loss_log_add(&s->loss, st.train_loss, st.val_loss);
+            double e, cv;
+            bool   have = view_live_take_second(&s->live, &e, &cv);
+            if (!o->quiet) {
+                printf("t=%lld updates=%lld samples_per_s=%.0f loss=%.5g val=%.5g err05=", (long long)(t / 60),
+                       (long long)st.steps, rate * s->batch, st.train_loss, st.val_loss);
+                if (have) printf("%.5f cv_err05=%.5f", e, cv);
+                else printf("nan cv_err05=nan");
+                printf(" transitions=%lld episodes=%lld\n", (long long)st.transitions, (long long)s->episodes);
+                fflush(stdout);
+            }
+        }
+    }
+    s->fps = ticks / (clock_now() - t0 + 1e-9);
+    if (o->screenshot) {
+        size_t   n  = (size_t)o->width * o->height * 3;
+        uint8_t* px = malloc(n);
+        if (!px) return 2;
+        ViewCanvas c = view_canvas_wrap(px, o->width, o->height, 3);
+        view_session_draw(s, &c);
+        bool ok = save_canvas(s, &c, o->screenshot);
+        free(px);
+        if (!ok) return 2;
+        fprintf(stderr, "nudge view: screenshot saved to %s\n", o->screenshot);
+    }
+    return 0;
+}
+
+/* ---- the window ---- */
+
+static int sdl_key(SDL_Keycode k) {
+    if (k == SDLK_F1) return VIEW_KEY_F1;
+    if (k == SDLK_F12) return VIEW_KEY_F12;
+    if (k >= 0 && k < 128) return (int)k;
+    return -1;
+}
+
+static void default_screenshot_name(char* out, size_t n) {
+    time_t    now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(out, n, "nudge-%Y%m%d-%H%M%S.png", &tm);
+}
+
+static int run_window(ViewSession* s) {
+    ViewOptions* o = &s->o;
+    if (SDL_Init(SDL_INIT_VIDEO) != 0) {
+        fprintf(stderr, "nudge view: cannot open a window (%s): run it under xvfb-run, or use --headless\n",
+                SDL_GetError());
+        return 2;
+    }
+    SDL_Window* win = SDL_CreateWindow("nudge view", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+                                       o->width, o->height, SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    SDL_Renderer* ren = win ? SDL_CreateRenderer(win, -1, SDL_RENDERER_PRESENTVSYNC) : NULL;
+    if (win && !ren) ren = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
+    if (!win || !ren) {
+        fprintf(stderr, "nudge view: cannot open a window (%s): run it under xvfb-run, or use --headless\n",
+                SDL_GetError());
+        if (win) SDL_DestroyWindow(win);
+        SDL_Quit();
+        return 2;
+    }
+    SDL_EventState(SDL_DROPFILE, SDL_ENABLE);
+    SDL_Texture* tex = NULL;
+    uint8_t*     px  = NULL;
+    int          tw = 0, th = 0, status = 0;
+    bool         fixed_clock = o->frames > 0;  /* --frames: every frame advances 1/60 s */
+    double       acc = 0, prev = clock_now(), fps_t = prev, stats_t = prev;
+    int64_t      frames = 0, fps_frames = 0;
+    bool         quit   = false, shot = false;
+    while (!quit) {
+        /* events */
+        SDL_Event ev;
+        while (SDL_PollEvent(&ev)) {
+            switch (ev.type) {
+            case SDL_QUIT: quit = true; break;
+            case SDL_KEYDOWN: {
+                const ViewKeyBinding* b = view_key_lookup(sdl_key(ev.key.keysym.sym));
+                if (!b) break;
+                if (b->action == VIEW_ACT_QUIT) quit = true;
+                else if (b->action == VIEW_ACT_SCREENSHOT) shot = true;
+                else view_session_action(s, b->action, b->arg);
+                break;
+            }
+            case SDL_MOUSEBUTTONDOWN:
+                view_session_mouse_down(s, ev.button.button == SDL_BUTTON_LEFT ? 1 : ev.button.button == SDL_BUTTON_MIDDLE ? 2 : 3,
+                                        ev.button.x, ev.button.y);
+                break;
+            case SDL_MOUSEBUTTONUP:
+                view_session_mouse_up(s, ev.button.button == SDL_BUTTON_LEFT ? 1 : ev.button.button == SDL_BUTTON_MIDDLE ? 2 : 3,
+                                      ev.button.x, ev.button.y);
+                break;
+            case SDL_MOUSEMOTION: view_session_mouse_move(s, ev.motion.x, ev.motion.y); break;
+            case SDL_MOUSEWHEEL: view_session_wheel(s, ev.wheel.y); break;
+            case SDL_DROPFILE: {
+                char err[512];
+                if (!view_session_load(s, ev.drop.file, err, sizeof err)) {
+                    fprintf(stderr, "nudge view: %s\n", err);
+                    view_session_say(s, "%s", err);
+                } else {
+                    view_session_say(s, "loaded %s", ev.drop.file);
+                }
+                SDL_free(ev.drop.file);
+                break;
+            }
+            default: break;
+            }
+        }
+        /* fixed control ticks from the accumulator; never inside drawing */
+        double now = clock_now(), dt = now - prev;
+        prev       = now;
+        if (fixed_clock) dt = VIEW_TICK_DT;
+        if (dt > 0.25) dt = 0.25;
+        if (!s->paused) acc += dt * s->slow;
+        int n = 0;
+        while (acc >= VIEW_TICK_DT - 1e-9 && n < MAX_TICKS_PER_FRAME) {
+            view_session_tick(s);
+            acc -= VIEW_TICK_DT;
+            n++;
+        }
+        if (n == MAX_TICKS_PER_FRAME) acc = 0;
+        view_session_sync_weights(s);
+        if (now - stats_t >= 0.25) {
+            view_session_sample_stats(s, now);
+            stats_t = now;
+        }
+        /* draw into the canvas, upload it, present */
+        int w, h;
+        SDL_GetRendererOutputSize(ren, &w, &h);
+        if (w < 64) w = 64;
+        if (h < 64) h = 64;
+        if (w != tw || h != th) {
+            if (tex) SDL_DestroyTexture(tex);
+            free(px);
+            px  = malloc((size_t)w * h * 3);
+            tex = SDL_CreateTexture(ren, SDL_PIXELFORMAT_RGB24, SDL_TEXTUREACCESS_STREAMING, w, h);
+            if (!px || !tex) {
+                fprintf(stderr, "nudge view: out of memory for a %dx%d frame\n", w, h);
+                status = 2;
+                break;
+            }
+            tw = w, th = h;
+        }
+        ViewCanvas c = view_canvas_wrap(px, w, h, 3);
+        view_session_draw(s, &c);
+        SDL_UpdateTexture(tex, NULL, px, w * 3);
+        SDL_RenderClear(ren);
+        SDL_RenderCopy(ren, tex, NULL, NULL);
+        SDL_RenderPresent(ren);
+        frames++, fps_frames++;
+        if (now - fps_t >= 0.5) {
+            s->fps     = fps_frames / (now - fps_t);
+            fps_t      = now;
+            fps_frames = 0;
+        }
+        if (shot) {
+            char name[64];
+            default_screenshot_name(name, sizeof name);
+            if (save_canvas(s, &c, name)) {
+                printf("screenshot: %s\n", name);
+                fflush(stdout);
+                view_session_say(s, "screenshot saved to %s", name);
+            }
+            shot = false;
+        }
+        if (o->frames > 0 && frames >= o->frames) {
+            if (o->screenshot) {
+                if (!save_canvas(s, &c, o->screenshot)) status = 2;
+                else fprintf(stderr, "nudge view: screenshot saved to %s\n", o->screenshot);
+            }
+            quit = true;
+        }
+        /* without vsync, do not spin faster than ~120 frames per second */
+        if (!fixed_clock) {
+            double spent = clock_now() - now;
+            if (spent < 1.0 / 120) SDL_Delay((Uint32)((1.0 / 120 - spent) * 1000));
+        }
+    }
+    if (tex) SDL_DestroyTexture(tex);
+    free(px);
+    SDL_DestroyRenderer(ren);
+    SDL_DestroyWindow(win);
+    SDL_Quit();
+    return status;
+}
+
+int view_app_run(const ViewOptions* opts) {
+    ViewOptions o = *opts;
+    if (!o.headless && !getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY")) {
+        fprintf(stderr, "nudge view: no display; run it under Xvfb (xvfb-run -a nudge view ...) or use --headless\n");
+        return 2;
+    }
+    ViewSession* s = calloc(1, sizeof *s);
+    if (!s) return 2;
+    char err[1024];
+    if (!view_session_init(s, &o, !o.headless, err, sizeof err)) {
+        fprintf(stderr, "nudge view: %s\n", err);
+        view_session_free(s);
+        free(s);
+        return 2;
+    }
+    char fe[512];
+    s->font = view_font_open(o.height >= 900 ? 17 : 14, fe, sizeof fe);
+    if (!s->font) fprintf(stderr, "nudge: warning: %s; drawing without text\n", fe);
+    int status = o.headless ? run_headless(s) : run_window(s);
+    if (s->thread_started) {
+        atomic_store(&s->quit, true);
+        pthread_join(s->thread, NULL);
+        s->thread_started = false;
+    }
+    if (status == 0 && o.save_path) {
+        if (!wm_trainer_save(s->tr, o.save_path, err, sizeof err)) {
+            fprintf(stderr, "nudge view: %s\n", err);
+            status = 2;
+        } else {
+            fprintf(stderr, "nudge view: model saved to %s\n", o.save_path);
+        }
+    }
+    view_session_free(s);
+    free(s);
+    return status;
+}

@@ -1,0 +1,36 @@
+/* app: `nudge view` -- the live window (SDL2) and its headless twin.
+ *
+ * One loop: a fixed 60 Hz control tick driven by an accumulator (never stepping inside drawing),
+ * drawing at the display rate. Each tick: observe, pick the push (mouse, else the agent), predict
+ * with the published weights (view/live.h), stream the transition to the trainer, tick the world.
+ * A trainer thread updates the model continuously and publishes its weights; the loop never
+ * waits for it. Headless, the same tick runs as fast as possible with training done in the loop
+ * (a fixed number of optimizer steps per tick, so runs are reproducible), and metrics are printed
+ * once per simulated second. */
+#ifndef NUDGE_VIEW_APP_H
+#define NUDGE_VIEW_APP_H
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct ViewOptions {
+    const char* scenario;     /* a .scn file or a folder; NULL = scenarios/demo/ */
+    const char* model_path;   /* start from this checkpoint (NULL = a fresh model) */
+    const char* save_path;    /* save the trained model here at exit (NULL = don't) */
+    int         agent;        /* -1 = the scenario's; else an ScnAgentKind */
+    uint64_t    seed;
+    bool        seed_set;     /* else the scenario's default seed */
+    int         width, height;/* window or screenshot size, pixels */
+    int64_t     frames;       /* > 0: stop after this many frames (headless: control ticks) */
+    const char* screenshot;   /* PNG written at the end of a --frames run (or headless run) */
+    bool        headless;
+    double      seconds;      /* headless: simulated seconds to run (0 = 60, or until frames) */
+    bool        train;        /* training on at the start */
+    double      train_ratio;  /* headless: optimizer steps per control tick */
+    bool        quiet;        /* headless: no metric lines */
+} ViewOptions;
+
+ViewOptions view_options_default(void);
+/// runs the view; returns the exit status (0 ok, 2 bad input or no display)
+int view_app_run(const ViewOptions* o);
+
+#endif

@@ -1,0 +1,219 @@
+#include "view/live.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/observation.h"
+
+const int view_horizons[VIEW_HZ_COUNT] = {1, 2, 5, 10, 20, 30, 45, 60};
+
+/* the control tick the model steps in (s) */
+#define TICK_DT (1.0 / 60.0)
+/* exponential average weight per tick (~5 s) */
+#define EMA_ALPHA (1.0 / 300.0)
+
+bool view_live_init(ViewLive* L, int K, int D) {
+    memset(L, 0, sizeof *L);
+    L->K = K, L->D = D;
+    L->horizon  = VIEW_ERR_TICKS;
+    L->roll_len = view_horizons[VIEW_HZ_COUNT - 1];
+    size_t kd   = (size_t)K * D;
+    L->states      = calloc(kd, sizeof(float));
+    L->mask        = calloc((size_t)K, 1);
+    L->roll        = calloc(kd * VIEW_HORIZON_MAX, sizeof(float));
+    L->roll_events = calloc((size_t)K * WM_EVENTS * VIEW_HORIZON_MAX, sizeof(float));
+    L->pushes      = calloc((size_t)K * 4 * VIEW_HORIZON_MAX, sizeof(float));
+    L->past_valid  = calloc((size_t)K, 1);
+    L->past_pose   = calloc((size_t)K * 3, sizeof(float));
+    L->past_err    = calloc((size_t)K, sizeof(float));
+    L->imag        = calloc(kd, sizeof(float));
+    L->imag_next   = calloc(kd, sizeof(float));
+    L->imag_mask   = calloc((size_t)K, 1);
+    bool ok = L->states && L->mask && L->roll && L->roll_events && L->pushes && L->past_valid &&
+              L->past_pose && L->past_err && L->imag && L->imag_next && L->imag_mask;
+    for (int i = 0; i < VIEW_HISTORY && ok; i++) {
+        ViewRecord* r = &L->rec[i];
+        r->state      = calloc(kd, sizeof(float));
+        r->mask       = calloc((size_t)K, 1);
+        r->pred       = calloc((size_t)(VIEW_HZ_COUNT + 1) * K * 2, sizeof(float));
+        r->pred_angle = calloc((size_t)K, sizeof(float));
+        ok            = r->state && r->mask && r->pred && r->pred_angle;
+    }
+    if (!ok) view_live_free(L);
+    return ok;
+}
+
+void view_live_free(ViewLive* L) {
+    free(L->states), free(L->mask), free(L->roll), free(L->roll_events), free(L->pushes);
+    free(L->past_valid), free(L->past_pose), free(L->past_err);
+    free(L->imag), free(L->imag_next), free(L->imag_mask);
+    for (int i = 0; i < VIEW_HISTORY; i++) {
+        free(L->rec[i].state), free(L->rec[i].mask), free(L->rec[i].pred), free(L->rec[i].pred_angle);
+    }
+    memset(L, 0, sizeof *L);
+}
+
+void view_live_begin_episode(ViewLive* L) {
+    L->episode++;
+    L->has_roll = false;
+    memset(L->past_valid, 0, (size_t)L->K);
+    L->imag_on = false;
+}
+
+void view_live_set_horizon(ViewLive* L, int ticks) {
+    L->horizon  = ticks < 1 ? 1 : ticks > VIEW_HORIZON_MAX ? VIEW_HORIZON_MAX : ticks;
+    int longest = view_horizons[VIEW_HZ_COUNT - 1];
+    L->roll_len = L->horizon > longest ? L->horizon : longest;
+}
+
+static bool dynamic_slot(const float* s, const uint8_t* mask, int k, int D) {
+    return mask[k] && s[(size_t)k * D + SIM_OBS_is_static] < 0.5f;
+}
+
+/* the record made h ticks ago in this episode, or NULL */
+static ViewRecord* record_ago(ViewLive* L, int h) {
+    if (h <= 0 || h >= VIEW_HISTORY || L->tick - h < 0) return NULL;
+    ViewRecord* r = &L->rec[(L->tick - h) % VIEW_HISTORY];
+    if (!r->valid || r->tick != L->tick - h || r->episode != L->episode) return NULL;
+    return r;
+}
+
+/* mean position error over bodies live then and now (m) for the prediction at slot `which` of a
+ * record, and for constant velocity over h ticks; false when no body can be compared */
+static bool compare(const ViewLive* L, const ViewRecord* r, int which, int h, const float* now,
+                    const uint8_t* mask, double* err, double* cv) {
+    int    K = L->K, D = L->D, n = 0;
+    double se = 0, sc = 0;
+    for (int k = 0; k < K; k++) {
+        if (!dynamic_slot(r->state, r->mask, k, D) || !mask[k]) continue;
+        const float* s0 = r->state + (size_t)k * D;
+        const float* s1 = now + (size_t)k * D;
+        const float* p  = r->pred + ((size_t)which * K + k) * 2;
+        double       ex = p[0] - s1[SIM_OBS_x], ey = p[1] - s1[SIM_OBS_y];
+        double       t  = h * TICK_DT;
+        double       cx = s0[SIM_OBS_x] + s0[SIM_OBS_vx] * t - s1[SIM_OBS_x];
+        double       cy = s0[SIM_OBS_y] + s0[SIM_OBS_vy] * t - s1[SIM_OBS_y];
+        double       e = sqrt(ex * ex + ey * ey), c = sqrt(cx * cx + cy * cy);
+        if (!isfinite(e) || !isfinite(c)) continue;
+        se += e, sc += c, n++;
+    }
+    if (!n) return false;
+    *err = se / n;
+    *cv  = sc / n;
+    return true;
+}
+
+void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const float* states,
+                    const uint8_t* mask, const SimPush* push) {
+    int    K = L->K, D = L->D;
+    size_t kd = (size_t)K * D;
+    memcpy(L->states, states, kd * sizeof(float));
+    memcpy(L->mask, mask, (size_t)K);
+
+    /* compare the predictions made h ticks ago with now */
+    L->err05_valid = false;
+    for (int i = 0; i < VIEW_HZ_COUNT; i++) {
+        int         h = view_horizons[i];
+        ViewRecord* r = record_ago(L, h);
+        double      e, c;
+        if (!r || !compare(L, r, i, h, states, mask, &e, &c)) continue;
+        if (!L->err_seen[i]) {
+            L->err_ema[i] = e, L->cv_ema[i] = c, L->err_seen[i] = true;
+        } else {
+            L->err_ema[i] += EMA_ALPHA * (e - L->err_ema[i]);
+            L->cv_ema[i] += EMA_ALPHA * (c - L->cv_ema[i]);
+        }
+        if (h == VIEW_ERR_TICKS) {
+            L->err05_valid = true, L->err05 = e, L->cv_err05 = c;
+            L->sum_err05 += e, L->sum_cv05 += c, L->n_err05++;
+        }
+        if (h == VIEW_SURPRISE_TICKS) L->trace[L->ntrace++ % VIEW_TRACE] = (float)e;
+    }
+
+    /* the prediction made one ghost horizon ago, per body */
+    memset(L->past_valid, 0, (size_t)K);
+    ViewRecord* past = record_ago(L, L->horizon);
+    if (past && past->horizon == L->horizon) {
+        for (int k = 0; k < K; k++) {
+            if (!dynamic_slot(past->state, past->mask, k, D) || !mask[k]) continue;
+            const float* p  = past->pred + ((size_t)VIEW_HZ_COUNT * K + k) * 2;
+            double       ex = p[0] - states[(size_t)k * D + SIM_OBS_x];
+            double       ey = p[1] - states[(size_t)k * D + SIM_OBS_y];
+            L->past_valid[k]       = 1;
+            L->past_pose[3 * k]     = p[0];
+            L->past_pose[3 * k + 1] = p[1];
+            L->past_pose[3 * k + 2] = past->pred_angle[k];
+            L->past_err[k]          = (float)sqrt(ex * ex + ey * ey);
+        }
+    }
+
+    /* roll out from now, with the push about to be applied at the first step */
+    ViewRecord* r = &L->rec[L->tick % VIEW_HISTORY];
+    r->valid      = false;
+    L->has_roll   = false;
+    if (model) {
+        int H = L->roll_len;
+        memset(L->pushes, 0, sizeof(float) * (size_t)H * K * 4);
+        if (push && push->body >= 0 && push->body < K) wm_push_row(L->pushes + (size_t)push->body * 4, push);
+        wm_rollout(model, scratch, 1, states, mask, L->pushes, H, L->roll, L->roll_events);
+        L->has_roll = true;
+        r->valid    = true;
+        r->tick     = L->tick;
+        r->episode  = L->episode;
+        r->horizon  = L->horizon;
+        memcpy(r->state, states, kd * sizeof(float));
+        memcpy(r->mask, mask, (size_t)K);
+        for (int i = 0; i <= VIEW_HZ_COUNT; i++) {
+            int          h    = i < VIEW_HZ_COUNT ? view_horizons[i] : L->horizon;
+            const float* step = L->roll + (size_t)(h - 1) * kd;
+            for (int k = 0; k < K; k++) {
+                r->pred[((size_t)i * K + k) * 2]     = step[(size_t)k * D + SIM_OBS_x];
+                r->pred[((size_t)i * K + k) * 2 + 1] = step[(size_t)k * D + SIM_OBS_y];
+                if (i == VIEW_HZ_COUNT)
+                    r->pred_angle[k] = (float)atan2(step[(size_t)k * D + SIM_OBS_sin],
+                                                    step[(size_t)k * D + SIM_OBS_cos]);
+            }
+        }
+    }
+
+    /* the imagination takes the same push and steps on its own */
+    if (L->imag_on && model) {
+        float row[4 * 64];
+        float* pr = K <= 64 ? row : NULL;
+        if (pr) {
+            memset(pr, 0, sizeof(float) * 4 * (size_t)K);
+            if (push && push->body >= 0 && push->body < K && L->imag_mask[push->body])
+                wm_push_row(pr + (size_t)push->body * 4, push);
+        }
+        wm_predict(model, scratch, 1, L->imag, L->imag_mask, pr, L->imag_next, NULL);
+        memcpy(L->imag, L->imag_next, kd * sizeof(float));
+    }
+    L->tick++;
+}
+
+void view_live_imagine_from_now(ViewLive* L) {
+    memcpy(L->imag, L->states, sizeof(float) * (size_t)L->K * L->D);
+    memcpy(L->imag_mask, L->mask, (size_t)L->K);
+    L->imag_on = true;
+}
+
+bool view_live_take_second(ViewLive* L, double* err05, double* cv_err05) {
+    bool ok = L->n_err05 > 0;
+    if (ok) {
+        *err05    = L->sum_err05 / L->n_err05;
+        *cv_err05 = L->sum_cv05 / L->n_err05;
+    }
+    L->sum_err05 = L->sum_cv05 = 0;
+    L->n_err05   = 0;
+    return ok;
+}
+
+bool view_live_predicted(const ViewLive* L, int k, int step, double* x, double* y, double* angle) {
+    if (!L->has_roll || k < 0 || k >= L->K || step < 1 || step > L->roll_len || !L->mask[k]) return false;
+    const float* s = L->roll + ((size_t)(step - 1) * L->K + k) * L->D;
+    *x     = s[SIM_OBS_x];
+    *y     = s[SIM_OBS_y];
+    *angle = atan2(s[SIM_OBS_sin], s[SIM_OBS_cos]);
+    return isfinite(*x) && isfinite(*y) && isfinite(*angle);
+}

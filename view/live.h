@@ -1,0 +1,91 @@
+/* live: what the view measures while the model watches. Every control tick it rolls the model
+ * out from the current observation, keeps the predictions, and when time catches up compares
+ * them with what happened: error against horizon for the model and for the constant-velocity
+ * baseline, the live 0.5 s error, a surprise trace, and the split view's imagination (the model
+ * stepped on its own predictions with the real pushes). No SDL: the headless loop uses it too. */
+#ifndef NUDGE_VIEW_LIVE_H
+#define NUDGE_VIEW_LIVE_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model/wm.h"
+
+/// horizons (control ticks) of the error-vs-horizon panel
+#define VIEW_HZ_COUNT 8
+extern const int view_horizons[VIEW_HZ_COUNT];
+/// the horizon of the live "0.5 s" error and of the surprise trace (ticks)
+#define VIEW_ERR_TICKS 30
+#define VIEW_SURPRISE_TICKS 10
+/// longest ghost horizon (ticks) and the history kept (ticks, > every horizon)
+#define VIEW_HORIZON_MAX 120
+#define VIEW_HISTORY 128
+/// surprise trace length (ticks)
+#define VIEW_TRACE 600
+
+typedef struct ViewRecord {
+    bool     valid;
+    int64_t  tick, episode;
+    int      horizon;        /* the ghost horizon when it was made */
+    float*   state;          /* [K*D] the observation at that tick */
+    uint8_t* mask;           /* [K] */
+    float*   pred;           /* [(VIEW_HZ_COUNT + 1) * K * 2]: x, y at each horizon, then at horizon */
+    float*   pred_angle;     /* [K]: angle at horizon */
+} ViewRecord;
+
+typedef struct ViewLive {
+    int     K, D;
+    int     horizon;         /* ticks; ghosts and the "one horizon ago" comparison */
+    int     roll_len;        /* ticks rolled out each tick: max(horizon, last view_horizons) */
+    int64_t tick;            /* control ticks seen (across episodes) */
+    int64_t episode;
+    /* the current observation and rollout */
+    float*   states;         /* [K*D] */
+    uint8_t* mask;           /* [K] */
+    bool     has_roll;
+    float*   roll;           /* [VIEW_HORIZON_MAX*K*D] */
+    float*   roll_events;    /* [VIEW_HORIZON_MAX*K*WM_EVENTS] */
+    float*   pushes;         /* [VIEW_HORIZON_MAX*K*4] scratch */
+    ViewRecord rec[VIEW_HISTORY];
+    /* errors (m, mean over bodies): exponential averages over ~5 s, per horizon */
+    double  err_ema[VIEW_HZ_COUNT], cv_ema[VIEW_HZ_COUNT];
+    bool    err_seen[VIEW_HZ_COUNT];
+    /* this tick's 0.5 s errors (valid when err05_valid) */
+    bool    err05_valid;
+    double  err05, cv_err05;
+    /* sums since view_live_take_second (for once-a-second lines) */
+    double  sum_err05, sum_cv05;
+    int     n_err05;
+    /* "one horizon ago": per slot, the pose predicted then for now and its error (m); valid[k] */
+    uint8_t* past_valid;     /* [K] */
+    float*   past_pose;      /* [K*3] x, y, angle */
+    float*   past_err;       /* [K] */
+    /* surprise trace: the VIEW_SURPRISE_TICKS error per tick, ring of VIEW_TRACE */
+    float   trace[VIEW_TRACE];
+    int64_t ntrace;
+    /* imagination: the model stepped on its own output with the real pushes */
+    bool     imag_on;
+    float*   imag;           /* [K*D] */
+    uint8_t* imag_mask;      /* [K] */
+    float*   imag_next;      /* [K*D] */
+} ViewLive;
+
+/// allocates for K slots of D floats; false when out of memory
+bool view_live_init(ViewLive* L, int K, int D);
+void view_live_free(ViewLive* L);
+/// a new episode: nothing before it is compared with what comes after
+void view_live_begin_episode(ViewLive* L);
+/// sets the ghost horizon (ticks, clamped to 1..VIEW_HORIZON_MAX)
+void view_live_set_horizon(ViewLive* L, int ticks);
+/// one control tick: states/mask = the observation now, push = the push about to be applied
+/// (may be NULL). Compares old predictions with it, then (when model is not NULL) rolls out
+/// roll_len ticks and keeps the predictions; steps the imagination when it is on.
+void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const float* states,
+                    const uint8_t* mask, const SimPush* push);
+/// starts the imagination from the current observation
+void view_live_imagine_from_now(ViewLive* L);
+/// the mean live 0.5 s errors since the last call (model, constant velocity); false when none
+bool view_live_take_second(ViewLive* L, double* err05, double* cv_err05);
+/// the predicted pose of slot k after step ticks of the current rollout (1..roll_len)
+bool view_live_predicted(const ViewLive* L, int k, int step, double* x, double* y, double* angle);
+
+#endif

@@ -1,0 +1,183 @@
+#include "view/panels.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define GRID view_rgba(220, 220, 214, 255)
+#define INK view_rgba(40, 40, 48, 255)
+#define FAINT view_rgba(110, 110, 120, 255)
+#define MODEL_COLOR view_rgba(180, 50, 230, 255)
+#define CV_COLOR view_rgba(90, 140, 200, 255)
+#define VAL_COLOR view_rgba(230, 120, 30, 255)
+
+void view_loss_log_add(ViewLossLog* log, float train, float val) {
+    if (log->every < 1) log->every = 1;
+    /* the newest point averages `every` samples */
+    if (log->pending == 0) {
+        if (log->n == VIEW_LOSS_POINTS) {
+            /* full: merge neighbours, halving the resolution */
+            for (int i = 0; i < VIEW_LOSS_POINTS / 2; i++) {
+                log->train[i] = 0.5f * (log->train[2 * i] + log->train[2 * i + 1]);
+                float a = log->val[2 * i], b = log->val[2 * i + 1];
+                log->val[i] = isnan(a) ? b : isnan(b) ? a : 0.5f * (a + b);
+            }
+            log->n = VIEW_LOSS_POINTS / 2;
+            log->every *= 2;
+        }
+        log->train[log->n] = train;
+        log->val[log->n]   = val;
+        log->n++;
+        log->pending = 1;
+    } else {
+        int   k = log->pending;
+        float* t = &log->train[log->n - 1], *v = &log->val[log->n - 1];
+        *t = (*t * k + train) / (k + 1);
+        if (!isnan(val)) *v = isnan(*v) ? val : (*v * k + val) / (k + 1);
+        log->pending++;
+    }
+    if (log->pending >= log->every) log->pending = 0;
+}
+
+static double axis(double v, bool log_y) { return log_y ? log10(v) : v; }
+
+static void fmt_value(char* buf, size_t n, double v, const char* unit) {
+    double a = fabs(v);
+    if (a >= 100 || a == 0) snprintf(buf, n, "%.0f%s", v, unit ? unit : "");
+    else if (a >= 1) snprintf(buf, n, "%.2f%s", v, unit ? unit : "");
+    else if (a >= 0.01) snprintf(buf, n, "%.3f%s", v, unit ? unit : "");
+    else snprintf(buf, n, "%.1e%s", v, unit ? unit : "");
+}
+
+void view_plot_draw(ViewCanvas* c, ViewFont* font, const ViewPlot* p, const ViewSeries* s, int ns) {
+    view_canvas_rect(c, p->x, p->y, p->x + p->w, p->y + p->h, VIEW_PANEL_BG);
+    double frame[8] = {p->x + 0.5, p->y + 0.5, p->x + p->w - 0.5, p->y + 0.5,
+                       p->x + p->w - 0.5, p->y + p->h - 0.5, p->x + 0.5, p->y + p->h - 0.5};
+    view_canvas_outline(c, frame, 4, 1, 0, GRID);
+    int fh = font ? view_font_height(font) : 12;
+    if (font && p->title) view_font_draw(font, c, p->x + 6, p->y + 3, p->title, INK);
+    /* legend at the top right */
+    int lx = p->x + p->w - 6;
+    for (int i = ns - 1; i >= 0; i--) {
+        if (!s[i].label || !font) continue;
+        int tw = view_font_width(font, s[i].label);
+        lx -= tw;
+        view_font_draw(font, c, lx, p->y + 3, s[i].label, s[i].color);
+        view_canvas_rect(c, lx - 14, p->y + 3 + fh / 2 - 1, lx - 4, p->y + 3 + fh / 2 + 2, s[i].color);
+        lx -= 22;
+    }
+    /* the plot area */
+    int ax0 = p->x + 58, ax1 = p->x + p->w - 10, ay0 = p->y + fh + 8, ay1 = p->y + p->h - fh - 6;
+    if (ax1 - ax0 < 20 || ay1 - ay0 < 16) return;
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < ns; i++)
+        for (int j = 0; j < s[i].n; j++) {
+            double v = s[i].y[j];
+            if (!isfinite(v) || (p->log_y && v <= 0)) continue;
+            v = axis(v, p->log_y);
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+        }
+    if (!(lo <= hi)) {
+        if (font) view_font_draw(font, c, ax0, (ay0 + ay1) / 2 - fh / 2, "waiting for data", FAINT);
+        return;
+    }
+    if (!p->log_y && lo > 0 && lo < 0.5 * hi) lo = 0;
+    if (hi - lo < 1e-9) hi = lo + (p->log_y ? 0.5 : fabs(lo) * 0.1 + 1e-6);
+    /* grid lines and the y labels */
+    for (int g = 0; g <= 2; g++) {
+        double t  = g / 2.0, v = hi - t * (hi - lo);
+        int    gy = (int)lround(ay0 + t * (ay1 - ay0));
+        view_canvas_rect(c, ax0, gy, ax1, gy + 1, GRID);
+        char buf[32];
+        fmt_value(buf, sizeof buf, p->log_y ? pow(10, v) : v, p->unit);
+        if (font) view_font_draw(font, c, p->x + 4, gy - fh / 2, buf, FAINT);
+    }
+    if (font && p->x_left) view_font_draw(font, c, ax0, ay1 + 2, p->x_left, FAINT);
+    if (font && p->x_right)
+        view_font_draw(font, c, ax1 - view_font_width(font, p->x_right), ay1 + 2, p->x_right, FAINT);
+    /* the series: polylines with gaps at NaN */
+    for (int i = 0; i < ns; i++) {
+        double px = 0, py = 0;
+        bool   have = false;
+        for (int j = 0; j < s[i].n; j++) {
+            double v = s[i].y[j];
+            if (!isfinite(v) || (p->log_y && v <= 0)) {
+                have = false;
+                continue;
+            }
+            double x = s[i].n > 1 ? ax0 + (double)j / (s[i].n - 1) * (ax1 - ax0) : 0.5 * (ax0 + ax1);
+            double y = ay1 - (axis(v, p->log_y) - lo) / (hi - lo) * (ay1 - ay0);
+            if (have) view_canvas_line(c, px, py, x, y, 2, s[i].color);
+            if (s[i].n <= 16) view_canvas_fill_circle(c, x, y, 3, s[i].color);
+            px = x, py = y, have = true;
+        }
+    }
+}
+
+static void stats_panel(ViewCanvas* c, ViewFont* font, int x, int y, int w, int h, const ViewStats* st) {
+    view_canvas_rect(c, x, y, x + w, y + h, VIEW_PANEL_BG);
+    double frame[8] = {x + 0.5, y + 0.5, x + w - 0.5, y + 0.5, x + w - 0.5, y + h - 0.5, x + 0.5, y + h - 0.5};
+    view_canvas_outline(c, frame, 4, 1, 0, GRID);
+    if (!font) return;
+    int  fh = view_font_height(font), ly = y + 4, col2 = x + w / 2;
+    char a[96], b[96];
+    snprintf(a, sizeof a, "FPS %.0f", st->fps);
+    snprintf(b, sizeof b, "sim time %.1f s", st->sim_time);
+    view_font_draw(font, c, x + 6, ly, a, INK);
+    view_font_draw(font, c, col2, ly, b, INK);
+    ly += fh;
+    snprintf(a, sizeof a, "updates %lld", (long long)st->updates);
+    snprintf(b, sizeof b, "transitions %lld", (long long)st->ticks_seen);
+    view_font_draw(font, c, x + 6, ly, a, INK);
+    view_font_draw(font, c, col2, ly, b, INK);
+    ly += fh;
+    snprintf(a, sizeof a, "%.0f updates/s", st->updates_per_s);
+    snprintf(b, sizeof b, "%.0f samples/s", st->samples_per_s);
+    view_font_draw(font, c, x + 6, ly, a, INK);
+    view_font_draw(font, c, col2, ly, b, INK);
+    ly += fh;
+    snprintf(a, sizeof a, "training %s (T)", st->training ? "on" : "off");
+    snprintf(b, sizeof b, "weights v%llu", (unsigned long long)st->version);
+    view_font_draw(font, c, x + 6, ly, a, st->training ? view_rgba(30, 140, 60, 255) : VAL_COLOR);
+    view_font_draw(font, c, col2, ly, b, INK);
+}
+
+void view_panels_draw(ViewCanvas* c, ViewFont* font, int x, int y, int w, int h,
+                      const ViewLossLog* loss, const ViewLive* live, const ViewStats* st) {
+    int fh = font ? view_font_height(font) : 12, gap = 6;
+    int stats_h = 4 * fh + 10;
+    int plot_h = (h - stats_h - 4 * gap) / 3;
+    if (plot_h < 40) plot_h = 40;
+    int cy = y;
+
+    /* training loss */
+    ViewSeries ls[2] = {{loss->train, loss->n, MODEL_COLOR, "train"}, {loss->val, loss->n, VAL_COLOR, "val"}};
+    ViewPlot   lp = {x, cy, w, plot_h, "training loss", true, "start", "now", NULL};
+    view_plot_draw(c, font, &lp, ls, 2);
+    cy += plot_h + gap;
+
+    /* live error against horizon */
+    float em[VIEW_HZ_COUNT], ec[VIEW_HZ_COUNT];
+    for (int i = 0; i < VIEW_HZ_COUNT; i++) {
+        em[i] = live->err_seen[i] ? (float)live->err_ema[i] : NAN;
+        ec[i] = live->err_seen[i] ? (float)live->cv_ema[i] : NAN;
+    }
+    char right[32];
+    snprintf(right, sizeof right, "%.2f s", view_horizons[VIEW_HZ_COUNT - 1] / 60.0);
+    ViewSeries es[2] = {{em, VIEW_HZ_COUNT, MODEL_COLOR, "model"}, {ec, VIEW_HZ_COUNT, CV_COLOR, "const. vel."}};
+    ViewPlot   ep = {x, cy, w, plot_h, "live error vs horizon", true, "1 tick", right, " m"};
+    view_plot_draw(c, font, &ep, es, 2);
+    cy += plot_h + gap;
+
+    /* surprise: the short-horizon error over the last seconds */
+    float tr[VIEW_TRACE];
+    int   n = live->ntrace < VIEW_TRACE ? (int)live->ntrace : VIEW_TRACE;
+    for (int i = 0; i < n; i++) tr[i] = live->trace[(live->ntrace - n + i) % VIEW_TRACE];
+    ViewSeries ss = {tr, n, view_rgba(200, 40, 40, 255), NULL};
+    ViewPlot   sp = {x, cy, w, plot_h, "surprise (error of 1/6 s predictions)", false, "-10 s", "now", " m"};
+    view_plot_draw(c, font, &sp, &ss, 1);
+    cy += plot_h + gap;
+
+    stats_panel(c, font, x, cy, w, y + h - cy, st);
+}

@@ -1,0 +1,65 @@
+/* panels: the view's plots and numbers, drawn into the canvas beside the world:
+ * training loss (train and validation), live error against horizon (model and constant-velocity
+ * baseline), the surprise trace, and the stats (FPS, simulated time, updates, transitions). */
+#ifndef NUDGE_VIEW_PANELS_H
+#define NUDGE_VIEW_PANELS_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "view/canvas.h"
+#include "view/font.h"
+#include "view/live.h"
+
+/// every panel's background (the Xvfb test looks for it)
+#define VIEW_PANEL_BG view_rgba(250, 250, 246, 255)
+/// loss points kept for the loss plot
+#define VIEW_LOSS_POINTS 512
+
+typedef struct ViewSeries {
+    const float* y;       /* n values (NaN = gap) */
+    int          n;
+    ViewColor    color;
+    const char*  label;
+} ViewSeries;
+
+typedef struct ViewPlot {
+    int         x, y, w, h;   /* pixels */
+    const char* title;
+    bool        log_y;        /* log10 axis (values <= 0 skipped) */
+    const char* x_left;       /* axis labels under the left and right ends (may be NULL) */
+    const char* x_right;
+    const char* unit;         /* after the y labels, e.g. "m" */
+} ViewPlot;
+
+/// a framed line chart of ns series sharing a y range (from the data); series with x spread
+/// evenly over the width
+void view_plot_draw(ViewCanvas* c, ViewFont* font, const ViewPlot* p, const ViewSeries* s, int ns);
+
+typedef struct ViewStats {
+    double   fps;
+    double   sim_time;         /* s */
+    int64_t  updates;          /* optimizer steps */
+    double   updates_per_s;
+    double   samples_per_s;
+    int64_t  transitions;      /* trainable transitions in the replay buffer */
+    int64_t  ticks_seen;       /* transitions streamed in */
+    uint64_t version;          /* published weights */
+    bool     training;
+    float    train_loss, val_loss;
+} ViewStats;
+
+typedef struct ViewLossLog {
+    float train[VIEW_LOSS_POINTS], val[VIEW_LOSS_POINTS];
+    int   n;                   /* points held (the oldest are dropped by halving) */
+    int   every;               /* samples per point now */
+    int   pending;
+} ViewLossLog;
+
+/// adds a loss sample; the log keeps its whole history by averaging neighbours when it fills
+void view_loss_log_add(ViewLossLog* log, float train, float val);
+
+/// draws the four panels stacked in the rectangle (x, y, w, h)
+void view_panels_draw(ViewCanvas* c, ViewFont* font, int x, int y, int w, int h,
+                      const ViewLossLog* loss, const ViewLive* live, const ViewStats* st);
+
+#endif

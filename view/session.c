@@ -1,0 +1,698 @@
+#include "view/session.h"
+
+#include <chipmunk/chipmunk.h>
+#include <chipmunk/chipmunk_private.h>
+#include <dirent.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/report.h"
+#include "view/draw_world.h"
+#include "view/overlay.h"
+#include "view/png.h"
+
+/* an episode ends after everything has been settled or fallen this long (s), or at this age (s) */
+#define DONE_AFTER 1.5
+#define EPISODE_MAX 30.0
+/* mouse push: velocity change per metre of drag (1/s), and at most (m/s) */
+#define DRAG_GAIN 4.0
+#define DRAG_MAX_DV 4.0
+/* trainer thread: publish every this many steps; validate every this many seconds */
+#define PUBLISH_EVERY 5
+#define VALIDATE_EVERY 3.0
+
+void view_session_say(ViewSession* s, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->message, sizeof s->message, fmt, ap);
+    va_end(ap);
+    s->message_until = clock_now() + 5.0;
+}
+
+/* ---- scenario lists ---- */
+
+static bool is_dir(const char* p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int cmp_str(const void* a, const void* b) { return strcmp(*(char* const*)a, *(char* const*)b); }
+
+/* the sorted .scn files of a folder into out (at most cap); returns how many */
+static int list_scenes(const char* dir, char** out, int cap) {
+    DIR* d = opendir(dir);
+    if (!d) return 0;
+    int            n = 0;
+    struct dirent* e;
+    while ((e = readdir(d)) && n < cap) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".scn") != 0) continue;
+        size_t need = strlen(dir) + len + 2;
+        out[n]      = malloc(need);
+        if (!out[n]) break;
+        snprintf(out[n], need, "%s/%s", dir, e->d_name);
+        n++;
+    }
+    closedir(d);
+    qsort(out, (size_t)n, sizeof *out, cmp_str);
+    return n;
+}
+
+static void free_list(char** list, int* n) {
+    for (int i = 0; i < *n; i++) free(list[i]);
+    *n = 0;
+}
+
+/* scenarios/demo relative to the working folder, else next to the executable's build folder */
+static bool find_demo_dir(char* out, size_t n) {
+    if (is_dir("scenarios/demo")) {
+        snprintf(out, n, "scenarios/demo");
+        return true;
+    }
+    char    exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) return false;
+    exe[len]  = 0;
+    char* dir = dirname(exe);
+    static const char* const rel[] = {"/../scenarios/demo", "/scenarios/demo", "/../../scenarios/demo"};
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        snprintf(out, n, "%s%s", dir, rel[i]);
+        if (is_dir(out)) return true;
+    }
+    return false;
+}
+
+/* ---- the mouse joint ---- */
+
+/* drops the pivot joint; the held body may be gone already (then only the space's list is fixed) */
+static void release_grab(ViewSession* s) {
+    if (s->joint) {
+        cpSpace* space = s->have_ep ? sim_world_space(s->ep.world) : NULL;
+        bool     alive = s->have_ep && s->grab_id >= 0 && sim_world_cpbody(s->ep.world, s->grab_id);
+        if (space && cpSpaceContainsConstraint(space, s->joint)) {
+            if (alive) {
+                cpSpaceRemoveConstraint(space, s->joint);
+            } else {
+                /* the body was freed by the world: unlink without touching it */
+                cpArrayDeleteObj(space->constraints, s->joint);
+                s->joint->space = NULL;
+            }
+        }
+        cpConstraintFree(s->joint);
+        s->joint = NULL;
+    }
+    if (s->grab_id >= 0 && s->tr) wm_trainer_begin_episode(s->tr);
+    s->grab_id = -1;
+}
+
+/* ---- episodes ---- */
+
+static void fit_camera_rect(ViewSession* s) {
+    const ScnInstance* in = &s->ep.inst;
+    double lo[2] = {1e300, 1e300}, hi[2] = {-1e300, -1e300};
+    for (int i = 0; i < in->nbodies; i++) {
+        const SimBodyDef* b = &in->bodies[i];
+        double r = 0.5 * sqrt(b->w * b->w + b->h * b->h);
+        /* a very long static floor should not shrink everything: clip it later to the dynamic span */
+        double x0 = b->x - r, x1 = b->x + r, y0 = b->y - r, y1 = b->y + r;
+        if (x0 < lo[0]) lo[0] = x0;
+        if (x1 > hi[0]) hi[0] = x1;
+        if (y0 < lo[1]) lo[1] = y0;
+        if (y1 > hi[1]) hi[1] = y1;
+    }
+    if (in->nbodies == 0) lo[0] = lo[1] = -1, hi[0] = hi[1] = 1;
+    /* clip very wide statics to the dynamic bodies' span plus room to fall */
+    double dlo = 1e300, dhi = -1e300;
+    for (int i = 0; i < in->nbodies; i++) {
+        const SimBodyDef* b = &in->bodies[i];
+        if (b->is_static) continue;
+        if (b->x - b->w < dlo) dlo = b->x - b->w;
+        if (b->x + b->w > dhi) dhi = b->x + b->w;
+    }
+    if (dlo < dhi) {
+        double span = dhi - dlo, pad = span < 1.0 ? 1.0 : span;
+        if (lo[0] < dlo - pad) lo[0] = dlo - pad;
+        if (hi[0] > dhi + pad) hi[0] = dhi + pad;
+    }
+    double w = hi[0] - lo[0], h = hi[1] - lo[1];
+    if (w < 1.0) lo[0] -= (1.0 - w) / 2, hi[0] += (1.0 - w) / 2, w = 1.0;
+    if (h < 0.6) hi[1] += 0.6 - h, h = 0.6;
+    s->fit_rect[0] = lo[0] - 0.08 * w;
+    s->fit_rect[2] = hi[0] + 0.08 * w;
+    s->fit_rect[1] = lo[1] - 0.05 * h;
+    s->fit_rect[3] = hi[1] + 0.25 * h;
+}
+
+static bool begin_episode(ViewSession* s, char* err, size_t err_size) {
+    release_grab(s);
+    s->drag_id     = -1;
+    s->has_pending = false;
+    Episode next;
+    memset(&next, 0, sizeof next);
+    uint64_t seed = s->base_seed + (uint64_t)s->episodes;
+    if (!episode_begin(&next, s->scn, seed, s->o.agent, VIEW_SLOTS, err, err_size)) return false;
+    if (s->have_ep) episode_end(&s->ep);
+    s->ep      = next;
+    s->have_ep = true;
+    s->episodes++;
+    s->done_time = 0;
+    memset(s->known, 0, sizeof s->known);
+    view_live_begin_episode(&s->live);
+    if (s->tr) wm_trainer_begin_episode(s->tr);
+    fit_camera_rect(s);
+    if (s->split) view_live_imagine_from_now(&s->live);
+    return true;
+}
+
+void view_session_reset(ViewSession* s) {
+    char err[512];
+    if (!begin_episode(s, err, sizeof err)) view_session_say(s, "%s", err);
+}
+
+bool view_session_load(ViewSession* s, const char* path, char* err, size_t err_size) {
+    Scenario* scn = scn_load(path, err, err_size);
+    if (!scn) return false;
+    Scenario* old = s->scn;
+    s->scn        = scn;
+    if (!s->o.seed_set) s->base_seed = scn_default_seed(scn);
+    uint64_t keep_eps = s->episodes;
+    s->episodes       = 0;
+    if (!begin_episode(s, err, err_size)) {
+        s->scn      = old;
+        s->episodes = keep_eps;
+        scn_free(scn);
+        return false;
+    }
+    scn_free(old);
+    s->cam_user = false;
+    /* the label: the file's name */
+    const char* slash = strrchr(path, '/');
+    snprintf(s->scn_label, sizeof s->scn_label, "%s", slash ? slash + 1 : path);
+    /* browse its folder with N/P */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char* d = dirname(dir);
+    free_list(s->scenes, &s->nscenes);
+    s->nscenes = list_scenes(d, s->scenes, VIEW_MAX_SCENES);
+    s->cur     = 0;
+    for (int i = 0; i < s->nscenes; i++) {
+        const char* a = strrchr(s->scenes[i], '/');
+        if (a && !strcmp(a + 1, s->scn_label)) s->cur = i;
+    }
+    return true;
+}
+
+/* ---- the trainer thread ---- */
+
+static void nap(double seconds) {
+    struct timespec ts = {0, (long)(seconds * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+static void* trainer_main(void* arg) {
+    ViewSession* s        = arg;
+    double       last_val = clock_now();
+    int          since    = 0;
+    while (!atomic_load(&s->quit)) {
+        if (!atomic_load(&s->train_on)) {
+            nap(0.005);
+            continue;
+        }
+        if (wm_trainer_step(s->tr)) {
+            if (++since >= PUBLISH_EVERY) {
+                wm_trainer_publish(s->tr);
+                since = 0;
+            }
+        } else {
+            nap(0.002);
+        }
+        double now = clock_now();
+        if (now - last_val > VALIDATE_EVERY) {
+            wm_trainer_validate(s->tr, 4);
+            last_val = now;
+        }
+    }
+    if (since) wm_trainer_publish(s->tr);
+    return NULL;
+}
+
+/* ---- init ---- */
+
+bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char* err,
+                       size_t err_size) {
+    memset(s, 0, sizeof *s);
+    s->o       = *o;
+    s->drag_id = s->grab_id = -1;
+    s->ghosts  = true;
+    s->slow    = 1.0;
+    atomic_init(&s->quit, false);
+    atomic_init(&s->train_on, o->train);
+    if (!view_live_init(&s->live, VIEW_SLOTS, SIM_OBS_DIM)) {
+        report_set(err, err_size, "out of memory");
+        return false;
+    }
+    /* the demo folder (1-9) and the first scenario */
+    char demo[4096];
+    bool have_demo = find_demo_dir(demo, sizeof demo);
+    if (have_demo) s->ndemos = list_scenes(demo, s->demos, 9);
+    const char* first = o->scenario;
+    char        pick[4096];
+    if (!first || is_dir(first)) {
+        char* list[VIEW_MAX_SCENES];
+        int   n = 0;
+        if (first) n = list_scenes(first, list, VIEW_MAX_SCENES);
+        else if (have_demo) n = list_scenes(demo, list, VIEW_MAX_SCENES);
+        if (n == 0) {
+            report_set(err, err_size, "%s: no .scn scenarios found%s", first ? first : "scenarios/demo/",
+                       first ? "" : " (give a scenario file: nudge view FILE.scn)");
+            return false;
+        }
+        int at = 0;
+        for (int i = 0; i < n; i++)
+            if (strstr(list[i], "/glass_off_table.scn")) at = i;
+        snprintf(pick, sizeof pick, "%s", list[at]);
+        free_list(list, &n);
+        first = pick;
+    }
+    s->base_seed = o->seed;
+    if (!view_session_load(s, first, err, err_size)) return false;
+
+    /* the model: a checkpoint or a fresh one; the render copy starts as the trainer's weights */
+    WmModel* start = NULL;
+    if (o->model_path) {
+        start = wm_load(o->model_path, err, err_size);
+        if (!start) return false;
+    }
+    WmTrainerDef def = wm_trainer_def_default(VIEW_SLOTS);
+    def.seed         = s->base_seed;
+    s->batch         = def.batch;
+    s->tr            = wm_trainer_create(&def, start);
+    s->rm            = start ? wm_clone(start) : wm_create(&def.arch, def.seed);
+    wm_free(start);
+    if (!s->tr || !s->rm) {
+        report_set(err, err_size, "cannot create the world model");
+        return false;
+    }
+    s->rs = wm_scratch_create(s->rm);
+    wm_trainer_publish(s->tr);
+    s->version = wm_trainer_snapshot(s->tr, s->rm, 0);
+    wm_trainer_begin_episode(s->tr);
+    s->rate_t = clock_now();
+    if (threaded) {
+        if (pthread_create(&s->thread, NULL, trainer_main, s) != 0) {
+            report_set(err, err_size, "cannot start the trainer thread");
+            return false;
+        }
+        s->thread_started = true;
+    }
+    return true;
+}
+
+void view_session_free(ViewSession* s) {
+    if (s->thread_started) {
+        atomic_store(&s->quit, true);
+        pthread_join(s->thread, NULL);
+        s->thread_started = false;
+    }
+    release_grab(s);
+    if (s->mouse_body) cpBodyFree(s->mouse_body);
+    if (s->have_ep) episode_end(&s->ep);
+    scn_free(s->scn);
+    wm_trainer_free(s->tr);
+    wm_scratch_free(s->rs);
+    wm_free(s->rm);
+    view_live_free(&s->live);
+    view_font_close(s->font);
+    free_list(s->scenes, &s->nscenes);
+    free_list(s->demos, &s->ndemos);
+}
+
+/* ---- ticking ---- */
+
+/* true when the world point is inside the world's bounds shrunk by margin */
+static void clamp_to_bounds(const SimWorld* w, double p[2], double margin) {
+    const double* b = sim_world_def(w)->bounds;
+    for (int a = 0; a < 2; a++) {
+        double lo = b[a] + margin, hi = b[a + 2] - margin;
+        if (lo > hi) lo = hi = 0.5 * (b[a] + b[a + 2]);
+        if (p[a] < lo) p[a] = lo;
+        if (p[a] > hi) p[a] = hi;
+    }
+}
+
+/* a control tick while a body is held: the same as sim_world_tick, step by step, with the pivot
+ * joint attached only while the body exists (the world frees broken or lost bodies in a step) */
+static void grab_tick(ViewSession* s, const SimPush* push) {
+    SimWorld* w = s->ep.world;
+    sim_world_clear_events(w);
+    if (push) sim_world_push(w, push);
+    ViewCamera cam = view_session_camera(s, 0);
+    double     target[2];
+    view_camera_to_world(&cam, s->mx, s->my, &target[0], &target[1]);
+    clamp_to_bounds(w, target, 0.05);
+    int    steps = sim_world_def(w)->steps_per_tick;
+    double dt    = sim_world_def(w)->dt;
+    for (int i = 0; i < steps; i++) {
+        cpBody* b = s->grab_id >= 0 ? sim_world_cpbody(w, s->grab_id) : NULL;
+        if (b && !s->joint) {
+            if (!s->mouse_body) s->mouse_body = cpBodyNewKinematic();
+            cpBodySetPosition(s->mouse_body, cpv(s->mouse_world[0], s->mouse_world[1]));
+            cpVect anchor = cpBodyWorldToLocal(b, cpv(s->mouse_world[0], s->mouse_world[1]));
+            SimBodyState st;
+            double       mass = sim_world_body(w, s->grab_id, &st) ? st.mass : 1.0;
+            s->joint          = cpPivotJointNew2(s->mouse_body, b, cpvzero, anchor);
+            cpConstraintSetMaxForce(s->joint, mass * 300.0);
+            cpConstraintSetErrorBias(s->joint, pow(1.0 - 0.3, 60.0));
+            cpSpaceAddConstraint(sim_world_space(w), s->joint);
+        }
+        /* the mouse body moves toward the mouse over the tick */
+        double f  = (i + 1.0) / steps;
+        double nx = s->mouse_world[0] + (target[0] - s->mouse_world[0]) * f;
+        double ny = s->mouse_world[1] + (target[1] - s->mouse_world[1]) * f;
+        if (s->mouse_body) {
+            cpVect p = cpBodyGetPosition(s->mouse_body);
+            cpBodySetVelocity(s->mouse_body, cpv((nx - p.x) / dt, (ny - p.y) / dt));
+            cpBodySetPosition(s->mouse_body, cpv(nx, ny));
+        }
+        sim_world_step(w);
+        if (s->grab_id >= 0 && !sim_world_cpbody(w, s->grab_id)) release_grab(s);
+    }
+    s->mouse_world[0] = target[0], s->mouse_world[1] = target[1];
+}
+
+static void check_episode_end(ViewSession* s) {
+    SimWorld* w = s->ep.world;
+    int       n = sim_world_id_count(w), dynamic = 0, done = 0;
+    for (int id = 0; id < n; id++) {
+        SimBodyState b;
+        if (!sim_world_body(w, id, &b) || !b.alive || b.is_static) continue;
+        dynamic++;
+        if (b.resting || b.fell) done++;
+    }
+    if (done == dynamic) s->done_time += VIEW_TICK_DT;
+    else s->done_time = 0;
+    if (s->grab_id >= 0 || s->drag_id >= 0) s->done_time = 0;
+    if (s->done_time >= DONE_AFTER || sim_world_time(w) >= EPISODE_MAX) view_session_reset(s);
+}
+
+void view_session_tick(ViewSession* s) {
+    if (!s->have_ep) return;
+    SimWorld* w = s->ep.world;
+    /* observe; remember each slot's body for drawing predictions */
+    sim_world_observe(w, s->obs, s->mask, s->ids, VIEW_SLOTS);
+    for (int k = 0; k < VIEW_SLOTS; k++)
+        if (s->mask[k] && sim_world_body(w, s->ids[k] >= 0 ? s->ids[k] : k, &s->bodies[k])) s->known[k] = 1;
+    /* the push: the mouse's, else the agent's */
+    SimPush push;
+    bool    has = false;
+    if (s->has_pending) {
+        push            = s->pending;
+        has             = sim_world_cpbody(w, push.body) != NULL;
+        s->has_pending  = false;
+    } else if (s->ep.agent && s->grab_id < 0) {
+        has = agent_act(s->ep.agent, sim_world_time(w), s->obs, s->mask, s->ids, VIEW_SLOTS, &push);
+    }
+    /* predict from now, and compare older predictions with now */
+    view_live_tick(&s->live, s->version ? s->rm : NULL, s->rs, s->obs, s->mask, has ? &push : NULL);
+    /* stream the transition (not while a hand moves a body: no push explains that) */
+    if (s->tr && s->grab_id < 0) wm_trainer_add_world(s->tr, w, has ? &push : NULL);
+    s->ticks_seen++;
+    if (s->grab_id >= 0) grab_tick(s, has ? &push : NULL);
+    else sim_world_tick(w, has ? &push : NULL);
+    check_episode_end(s);
+}
+
+void view_session_sync_weights(ViewSession* s) {
+    if (s->tr) s->version = wm_trainer_snapshot(s->tr, s->rm, s->version);
+}
+
+void view_session_sample_stats(ViewSession* s, double now) {
+    if (!s->tr) return;
+    WmTrainerStats st;
+    wm_trainer_stats(s->tr, &st);
+    if (st.steps > 0 && isfinite(st.train_loss)) view_loss_log_add(&s->loss, st.train_loss, st.val_loss);
+    if (now - s->rate_t >= 1.0) {
+        s->updates_per_s = (double)(st.steps - s->rate_steps) / (now - s->rate_t);
+        s->rate_steps    = st.steps;
+        s->rate_t        = now;
+    }
+}
+
+/* ---- input ---- */
+
+ViewCamera view_session_camera(const ViewSession* s, int which) {
+    int ww = s->world_w > 0 ? s->world_w : 640;
+    int wh = s->o.height > 0 ? s->o.height : 480;
+    if (s->split) return view_camera_fit(s->fit_rect, which ? ww / 2 : 0, 0, ww / 2, wh);
+    return s->cam;
+}
+
+static void spawn_at(ViewSession* s, double x, double y) {
+    if (!s->have_ep) return;
+    ViewCamera cam = view_session_camera(s, s->split && x >= s->world_w / 2 ? 1 : 0);
+    double     wx, wy;
+    view_camera_to_world(&cam, x, y, &wx, &wy);
+    SimBodyDef d = view_palette_def(s->palette, wx, wy);
+    char       err[256];
+    if (sim_world_add_body(s->ep.world, &d, err, sizeof err) < 0) view_session_say(s, "spawn: %s", err);
+    else if (s->tr) wm_trainer_begin_episode(s->tr);
+}
+
+void view_session_mouse_down(ViewSession* s, int button, double x, double y) {
+    s->mx = x, s->my = y;
+    if (!s->have_ep || x >= s->world_w || (s->split && x >= s->world_w / 2)) return;
+    ViewCamera cam = view_session_camera(s, 0);
+    double     wx, wy;
+    view_camera_to_world(&cam, x, y, &wx, &wy);
+    if (button == 2) {
+        spawn_at(s, x, y);
+        return;
+    }
+    int id = view_pick_world(s->ep.world, wx, wy, true);
+    if (id < 0) return;
+    SimBodyState b;
+    if (!sim_world_body(s->ep.world, id, &b)) return;
+    if (button == 1) {
+        s->drag_id = id;
+        view_to_body(&b, wx, wy, s->drag_local);
+    } else if (button == 3) {
+        release_grab(s);
+        s->grab_id        = id;
+        s->mouse_world[0] = wx, s->mouse_world[1] = wy;
+        if (s->tr) wm_trainer_begin_episode(s->tr);
+    }
+}
+
+void view_session_mouse_up(ViewSession* s, int button, double x, double y) {
+    s->mx = x, s->my = y;
+    if (button == 1 && s->drag_id >= 0 && s->have_ep) {
+        SimBodyState b;
+        if (sim_world_body(s->ep.world, s->drag_id, &b) && b.alive) {
+            ViewCamera cam = view_session_camera(s, 0);
+            double     wx, wy, start[2];
+            view_camera_to_world(&cam, x, y, &wx, &wy);
+            s->pending     = view_drag_push(&b, s->drag_local, wx, wy, DRAG_GAIN, DRAG_MAX_DV, start);
+            s->has_pending = true;
+        }
+        s->drag_id = -1;
+    } else if (button == 3) {
+        release_grab(s);
+    }
+}
+
+void view_session_mouse_move(ViewSession* s, double x, double y) {
+    s->mx = x, s->my = y;
+    s->mouse_in = true;
+}
+
+void view_session_wheel(ViewSession* s, double steps) {
+    if (s->split || s->mx >= s->world_w) return;
+    view_camera_zoom(&s->cam, pow(1.15, steps), s->mx, s->my);
+    s->cam_user = true;
+}
+
+void view_session_action(ViewSession* s, ViewAction act, int arg) {
+    char err[512];
+    switch (act) {
+    case VIEW_ACT_PAUSE: s->paused = !s->paused; break;
+    case VIEW_ACT_STEP:
+        s->paused = true;
+        view_session_tick(s);
+        break;
+    case VIEW_ACT_SLOW: s->slow = view_slow_next(s->slow); break;
+    case VIEW_ACT_RESET: view_session_reset(s); break;
+    case VIEW_ACT_NEXT:
+    case VIEW_ACT_PREV:
+        if (s->nscenes > 0) {
+            int   k    = (s->cur + (act == VIEW_ACT_NEXT ? 1 : s->nscenes - 1)) % s->nscenes;
+            char* path = strdup(s->scenes[k]);
+            if (path && !view_session_load(s, path, err, sizeof err)) view_session_say(s, "%s", err);
+            free(path);
+        }
+        break;
+    case VIEW_ACT_DEMO:
+        if (arg >= 1 && arg <= s->ndemos) {
+            if (!view_session_load(s, s->demos[arg - 1], err, sizeof err)) view_session_say(s, "%s", err);
+        } else {
+            view_session_say(s, "no demo scenario %d (%d in scenarios/demo/)", arg, s->ndemos);
+        }
+        break;
+    case VIEW_ACT_TRAIN: atomic_store(&s->train_on, !atomic_load(&s->train_on)); break;
+    case VIEW_ACT_GHOSTS: s->ghosts = !s->ghosts; break;
+    case VIEW_ACT_SPLIT:
+        s->split = !s->split;
+        if (s->split) view_live_imagine_from_now(&s->live);
+        else s->live.imag_on = false;
+        break;
+    case VIEW_ACT_CONTACTS: s->contacts = !s->contacts; break;
+    case VIEW_ACT_HELP: s->help = !s->help; break;
+    case VIEW_ACT_HORIZON_DOWN:
+    case VIEW_ACT_HORIZON_UP: {
+        /* steps of 1/6 s below 1 s, 1/2 s above */
+        int h = s->live.horizon, up = act == VIEW_ACT_HORIZON_UP;
+        if (up) h = h < 60 ? h + 10 : h + 30;
+        else h = h > 60 ? h - 30 : h - 10;
+        if (h < 10) h = 10;
+        view_live_set_horizon(&s->live, h);
+        break;
+    }
+    case VIEW_ACT_SPAWN: spawn_at(s, s->mx, s->my); break;
+    case VIEW_ACT_PALETTE: s->palette = (ViewPaletteItem)((s->palette + 1) % VIEW_PAL_COUNT); break;
+    case VIEW_ACT_FIT: s->cam_user = false; break;
+    default: break;
+    }
+}
+
+/* ---- drawing ---- */
+
+static void draw_world_area(ViewSession* s, ViewCanvas* c, const ViewCamera* cam, bool imagination) {
+    if (imagination) {
+        view_draw_imagination(c, cam, &s->live, s->bodies, s->known);
+        return;
+    }
+    view_draw_world(c, cam, s->ep.world);
+    if (s->contacts) view_draw_contacts(c, cam, s->ep.world, 200.0);
+    view_draw_predictions(c, cam, &s->live, s->bodies, s->known, s->font, s->ghosts);
+}
+
+static void draw_mouse(ViewSession* s, ViewCanvas* c, const ViewCamera* cam) {
+    SimBodyState b;
+    if (s->drag_id >= 0 && sim_world_body(s->ep.world, s->drag_id, &b) && b.alive) {
+        double wx, wy, start[2], sx, sy;
+        view_camera_to_world(cam, s->mx, s->my, &wx, &wy);
+        SimPush p = view_drag_push(&b, s->drag_local, wx, wy, DRAG_GAIN, DRAG_MAX_DV, start);
+        view_camera_to_screen(cam, start[0], start[1], &sx, &sy);
+        /* the arrow shows the impulse: its length is the velocity change it gives (1 m/s = 0.25 m) */
+        double dv = b.mass > 0 ? sqrt(p.jx * p.jx + p.jy * p.jy) / b.mass : 0;
+        double len = dv * 0.25 * cam->scale, dx = s->mx - sx, dy = s->my - sy, d = sqrt(dx * dx + dy * dy);
+        if (d > 1e-6) {
+            view_canvas_arrow(c, sx, sy, sx + dx / d * len, sy + dy / d * len, 3, 14, view_rgba(220, 60, 30, 255));
+            char text[64];
+            snprintf(text, sizeof text, "J = %.3f N*s", sqrt(p.jx * p.jx + p.jy * p.jy));
+            if (s->font) view_font_draw(s->font, c, (int)s->mx + 12, (int)s->my + 8, text, view_rgba(150, 40, 20, 255));
+        }
+    }
+    if (s->grab_id >= 0 && s->joint && sim_world_body(s->ep.world, s->grab_id, &b) && b.alive) {
+        cpBody* cb = sim_world_cpbody(s->ep.world, s->grab_id);
+        if (cb) {
+            cpVect a = cpBodyLocalToWorld(cb, cpPivotJointGetAnchorB(s->joint));
+            double ax, ay;
+            view_camera_to_screen(cam, a.x, a.y, &ax, &ay);
+            view_canvas_line(c, ax, ay, s->mx, s->my, 2, view_rgba(40, 120, 220, 255));
+            view_canvas_fill_circle(c, s->mx, s->my, 4, view_rgba(40, 120, 220, 255));
+        }
+    }
+}
+
+static void draw_status(ViewSession* s, ViewCanvas* c) {
+    if (!s->font) return;
+    ViewColor ink = view_rgba(30, 30, 40, 255);
+    int       fh  = view_font_height(s->font);
+    char      line[512];
+    double    t   = s->have_ep ? sim_world_time(s->ep.world) : 0;
+    snprintf(line, sizeof line, "%s   seed %llu   episode %lld   t %.2f s   horizon %.2f s   agent %s%s%s",
+             s->scn_label, (unsigned long long)(s->base_seed + (uint64_t)s->episodes - 1),
+             (long long)s->episodes, t, s->live.horizon / 60.0,
+             s->have_ep && s->ep.agent ? agent_kind_name(s->o.agent >= 0 ? (ScnAgentKind)s->o.agent : s->ep.inst.agent.kind) : "none",
+             s->paused ? "   PAUSED" : "", s->slow < 1 ? (s->slow < 0.2 ? "   slow 1/8" : "   slow 1/4") : "");
+    view_font_draw(s->font, c, 8, 6, line, ink);
+    snprintf(line, sizeof line, "H: help   palette: %s (V)   %s%s", view_palette_name(s->palette),
+             s->split ? "real | imagination (Tab)" : "", s->ghosts ? "" : "   ghosts off (G)");
+    view_font_draw(s->font, c, 8, 6 + fh, line, view_rgba(90, 90, 100, 255));
+    if (s->message[0] && clock_now() < s->message_until)
+        view_font_draw(s->font, c, 8, c->h - fh - 6, s->message, view_rgba(200, 40, 40, 255));
+    /* a legend for the prediction colours */
+    if (s->ghosts && !s->split) {
+        int y = 6 + 2 * fh + 4, x = 8;
+        view_canvas_rect(c, x, y + fh / 2 - 1, x + 16, y + fh / 2 + 2, view_rgba(180, 50, 230, 255));
+        x += 22 + view_font_draw(s->font, c, x + 22, y, "ghost at horizon, predicted path", ink);
+        view_canvas_rect(c, x + 14, y + fh / 2 - 1, x + 30, y + fh / 2 + 2, view_rgba(40, 60, 90, 255));
+        x += 36 + view_font_draw(s->font, c, x + 36, y, "actual path", ink);
+        view_canvas_rect(c, x + 14, y + fh / 2 - 1, x + 22, y + fh / 2 + 2, view_color_ramp(0));
+        view_canvas_rect(c, x + 22, y + fh / 2 - 1, x + 30, y + fh / 2 + 2, view_color_ramp(1));
+        view_font_draw(s->font, c, x + 36, y, "one horizon ago: error", ink);
+    }
+}
+
+void view_session_draw(ViewSession* s, ViewCanvas* c) {
+    int panel_w = c->w >= 900 ? (int)(c->w * 0.3) : c->w >= 640 ? 260 : 0;
+    if (panel_w > 460) panel_w = 460;
+    s->world_w  = c->w - panel_w;
+    s->o.height = c->h;
+    if (!s->cam_user) {
+        s->cam = view_camera_fit(s->fit_rect, 0, 0, s->world_w, c->h);
+    }
+    view_canvas_clear(c, VIEW_BACKGROUND);
+    if (s->have_ep) {
+        if (s->split) {
+            int half = s->world_w / 2;
+            for (int side = 0; side < 2; side++) {
+                ViewCamera cam = view_session_camera(s, side);
+                view_canvas_clip(c, side ? half : 0, 0, side ? s->world_w : half, c->h);
+                if (side) view_canvas_rect(c, half, 0, s->world_w, c->h, view_rgba(240, 236, 246, 255));
+                draw_world_area(s, c, &cam, side == 1);
+                if (side == 0) draw_mouse(s, c, &cam);
+                if (s->font) {
+                    const char* t = side ? "imagination (the model, same pushes)" : "real";
+                    view_font_draw(s->font, c, (side ? half : 0) + 8, c->h - 2 * view_font_height(s->font),
+                                   t, view_rgba(90, 60, 120, 255));
+                }
+            }
+            view_canvas_unclip(c);
+            view_canvas_rect(c, half - 1, 0, half + 1, c->h, view_rgba(120, 120, 130, 255));
+        } else {
+            view_canvas_clip(c, 0, 0, s->world_w, c->h);
+            draw_world_area(s, c, &s->cam, false);
+            draw_mouse(s, c, &s->cam);
+            view_canvas_unclip(c);
+        }
+    }
+    draw_status(s, c);
+    if (panel_w > 0) {
+        WmTrainerStats st;
+        memset(&st, 0, sizeof st);
+        if (s->tr) wm_trainer_stats(s->tr, &st);
+        ViewStats vs = {s->fps,
+                        s->have_ep ? sim_world_time(s->ep.world) : 0,
+                        st.steps,
+                        s->updates_per_s,
+                        s->updates_per_s * s->batch,
+                        st.transitions,
+                        s->ticks_seen,
+                        s->version,
+                        atomic_load(&s->train_on),
+                        st.train_loss,
+                        st.val_loss};
+        view_canvas_rect(c, s->world_w, 0, c->w, c->h, view_rgba(228, 230, 226, 255));
+        view_panels_draw(c, s->font, s->world_w + 6, 6, panel_w - 12, c->h - 12, &s->loss, &s->live, &vs);
+    }
+    if (s->help) view_draw_help(c, s->font);
+}

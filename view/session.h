@@ -1,0 +1,122 @@
+/* session: the state of a `nudge view` run without the window: the scenario and its episodes,
+ * the trainer and the published weights, the live predictions, the mouse's push and grab, the
+ * camera, and the frame drawing (world, predictions, panels) into a canvas. The SDL loop
+ * (view/app.c) and the headless loop drive it. */
+#ifndef NUDGE_VIEW_SESSION_H
+#define NUDGE_VIEW_SESSION_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/episode.h"
+#include "model/trainer.h"
+#include "sim/observation.h"
+#include "view/app.h"
+#include "view/camera.h"
+#include "view/canvas.h"
+#include "view/font.h"
+#include "view/input.h"
+#include "view/live.h"
+#include "view/panels.h"
+
+struct cpBody;
+struct cpConstraint;
+
+#define VIEW_SLOTS SIM_OBS_SLOTS
+#define VIEW_TICK_DT (1.0 / 60.0)
+#define VIEW_MAX_SCENES 256
+
+typedef struct ViewSession {
+    ViewOptions o;
+    /* scenarios: the folder being browsed (N/P) and the demo folder (1-9) */
+    char*     scenes[VIEW_MAX_SCENES];
+    int       nscenes, cur;
+    char*     demos[9];
+    int       ndemos;
+    Scenario* scn;
+    char      scn_label[128];
+    Episode   ep;
+    bool      have_ep;
+    uint64_t  base_seed;
+    int64_t   episodes;           /* episodes begun (the next one uses base_seed + episodes) */
+    double    done_time;          /* s everything has been settled or fallen */
+    /* model */
+    WmTrainer* tr;
+    WmModel*   rm;                /* the render thread's copy of the published weights */
+    WmScratch* rs;
+    uint64_t   version;
+    int        batch;
+    pthread_t  thread;
+    bool       thread_started;
+    atomic_bool quit, train_on;
+    /* live predictions and the last known body of each slot */
+    ViewLive     live;
+    SimBodyState bodies[VIEW_SLOTS];
+    uint8_t      known[VIEW_SLOTS];
+    float        obs[VIEW_SLOTS * SIM_OBS_DIM];
+    uint8_t      mask[VIEW_SLOTS];
+    int32_t      ids[VIEW_SLOTS];
+    int64_t      ticks_seen;
+    /* toggles */
+    bool   paused, ghosts, split, contacts, help;
+    double slow;
+    ViewPaletteItem palette;
+    /* camera: fitted to the scene unless the user zoomed */
+    ViewCamera cam;
+    bool       cam_user;
+    double     fit_rect[4];
+    int        world_w;           /* pixels of the world area (left of the panels) */
+    /* mouse (screen pixels) */
+    double  mx, my;
+    bool    mouse_in;
+    int     drag_id;              /* left drag: body being pushed, -1 = none */
+    double  drag_local[2];
+    int     grab_id;              /* right drag: body held by the pivot joint, -1 = none */
+    double  grab_local[2];
+    double  mouse_world[2];       /* where the mouse body was at the last tick */
+    struct cpBody*       mouse_body;
+    struct cpConstraint* joint;
+    bool    has_pending;
+    SimPush pending;
+    /* drawing */
+    ViewFont*   font;
+    ViewLossLog loss;
+    double      fps;
+    double      rate_t;           /* wall time of the last rate sample */
+    int64_t     rate_steps;
+    double      updates_per_s;
+    char        message[256];     /* a line shown in the status bar (e.g. a bad dropped file) */
+    double      message_until;
+} ViewSession;
+
+/// loads the scenario list and the first scenario, creates the trainer (thread when threaded);
+/// false + one line in err on bad input
+bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char* err,
+                       size_t err_size);
+void view_session_free(ViewSession* s);
+/// loads a scenario file (starting a new episode); false + one line on bad input (kept as is)
+bool view_session_load(ViewSession* s, const char* path, char* err, size_t err_size);
+/// the next episode of the current scenario (re-randomized with the next seed)
+void view_session_reset(ViewSession* s);
+/// one control tick (observe, push, predict, stream, tick, episode check)
+void view_session_tick(ViewSession* s);
+/// takes the newest published weights if any (never waits)
+void view_session_sync_weights(ViewSession* s);
+/// samples the trainer's stats for the panels (call a few times a second)
+void view_session_sample_stats(ViewSession* s, double now);
+/// an action from the key map (arg: the demo number)
+void view_session_action(ViewSession* s, ViewAction act, int arg);
+/// mouse: button 1 left, 2 middle, 3 right; down/up at screen (x, y)
+void view_session_mouse_down(ViewSession* s, int button, double x, double y);
+void view_session_mouse_up(ViewSession* s, int button, double x, double y);
+void view_session_mouse_move(ViewSession* s, double x, double y);
+void view_session_wheel(ViewSession* s, double steps);
+/// the camera for the screen point (the left or right half in split mode)
+ViewCamera view_session_camera(const ViewSession* s, int which);
+/// draws the whole frame into c (world, predictions, panels, help)
+void view_session_draw(ViewSession* s, ViewCanvas* c);
+/// a one-line status message for a few seconds
+void view_session_say(ViewSession* s, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
