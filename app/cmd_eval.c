@@ -1,0 +1,181 @@
+/* nudge eval: the model against constant-velocity and ballistic baselines on a dataset */
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/args.h"
+#include "app/commands.h"
+#include "base/atomic_file.h"
+#include "model/dataset.h"
+#include "model/eval.h"
+#include "model/nn.h"
+
+static const char* event_names[WM_EVENTS] = {"breaks_within_0.5s", "contact_next_tick", "falls_within_0.5s"};
+
+static bool write_csv(const char* path, const WmEvalResult* r, char* err, size_t n) {
+    AtomicFile af;
+    if (!atomic_file_open(&af, path, err, n)) return false;
+    char line[512];
+    int len = snprintf(line, sizeof line, "method,horizon,n,pos_mean_m,pos_median_m,pos_p90_m,pos_mean_sizes,angle_mean_rad\n");
+    atomic_file_write(&af, line, (size_t)len);
+    for (int q = 0; q < WM_METHODS; q++)
+        for (int h = 0; h < r->horizon; h++) {
+            const WmErrStats* e = &r->err[q][h];
+            len = snprintf(line, sizeof line, "%s,%d,%lld,%.6g,%.6g,%.6g,%.6g,%.6g\n", wm_method_name(q), h + 1,
+                           (long long)e->n, e->mean, e->median, e->p90, e->mean_sizes, e->angle_mean);
+            atomic_file_write(&af, line, (size_t)len);
+        }
+    return atomic_file_commit(&af, err, n);
+}
+
+static bool write_events_csv(const char* path, const WmEvalResult* r, char* err, size_t n) {
+    AtomicFile af;
+    if (!atomic_file_open(&af, path, err, n)) return false;
+    char line[256];
+    int len = snprintf(line, sizeof line, "event,n,positives,auroc,accuracy_at_0.5\n");
+    atomic_file_write(&af, line, (size_t)len);
+    for (int q = 0; q < WM_EVENTS; q++) {
+        const WmEventStats* e = &r->events[q];
+        len = snprintf(line, sizeof line, "%s,%lld,%lld,%.6g,%.6g\n", event_names[q], (long long)e->n,
+                       (long long)e->positives, e->auroc, e->accuracy);
+        atomic_file_write(&af, line, (size_t)len);
+    }
+    return atomic_file_commit(&af, err, n);
+}
+
+/* a hand-written SVG line plot: mean position error against horizon, one line per method */
+static bool write_svg(const char* path, const WmEvalResult* r, char* err, size_t n) {
+    const char* colors[WM_METHODS] = {"#d62728", "#1f77b4", "#7f7f7f"};
+    double W = 640, Hh = 400, l = 70, rt = 20, t = 30, b = 50;
+    double ymax = 0;
+    for (int q = 0; q < WM_METHODS; q++)
+        for (int h = 0; h < r->horizon; h++)
+            if (isfinite(r->err[q][h].mean) && r->err[q][h].mean > ymax) ymax = r->err[q][h].mean;
+    if (ymax <= 0) ymax = 1;
+    AtomicFile af;
+    if (!atomic_file_open(&af, path, err, n)) return false;
+    char buf[1024];
+    int len;
+#define OUT(...) (len = snprintf(buf, sizeof buf, __VA_ARGS__), atomic_file_write(&af, buf, (size_t)len))
+    OUT("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" font-family=\"sans-serif\" font-size=\"12\">\n", W, Hh);
+    OUT("<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+    OUT("<text x=\"%g\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">position error against horizon (%lld rollouts)</text>\n",
+        W / 2, (long long)r->rollouts);
+    OUT("<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\"/>\n", l, Hh - b, W - rt, Hh - b);
+    OUT("<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\"/>\n", l, t, l, Hh - b);
+    for (int i = 0; i <= 5; i++) {
+        double v = ymax * i / 5, y = Hh - b - (Hh - b - t) * i / 5;
+        OUT("<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>\n", l, y, W - rt, y);
+        OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"end\">%.3g</text>\n", l - 6, y + 4, v);
+        double x = l + (W - l - rt) * i / 5;
+        OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">%d</text>\n", x, Hh - b + 16, (int)lround(r->horizon * i / 5.0));
+    }
+    OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">horizon (ticks of 1/60 s)</text>\n", (l + W - rt) / 2, Hh - 12);
+    OUT("<text x=\"16\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 16 %g)\">mean position error (m)</text>\n",
+        (t + Hh - b) / 2, (t + Hh - b) / 2);
+    for (int q = 0; q < WM_METHODS; q++) {
+        OUT("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", colors[q]);
+        for (int h = 0; h < r->horizon; h++) {
+            double v = r->err[q][h].mean;
+            if (!isfinite(v)) continue;
+            double x = l + (W - l - rt) * (h + 1) / r->horizon;
+            double y = Hh - b - (Hh - b - t) * fmin(v, ymax) / ymax;
+            OUT("%.1f,%.1f ", x, y);
+        }
+        OUT("\"/>\n");
+        OUT("<rect x=\"%g\" y=\"%g\" width=\"14\" height=\"3\" fill=\"%s\"/>\n", l + 12, t + 8 + 16 * q, colors[q]);
+        OUT("<text x=\"%g\" y=\"%g\">%s</text>\n", l + 32, t + 13 + 16 * q, wm_method_name(q));
+    }
+    OUT("</svg>\n");
+#undef OUT
+    return atomic_file_commit(&af, err, n);
+}
+
+int cmd_eval(int argc, char** argv) {
+    const char* model_path = NULL;
+    const char* data = NULL;
+    const char* report = NULL;
+    int64_t horizon = 60, stride = 10, episodes = 0, threads = 1;
+    ArgSpec specs[] = {
+        {"model", ARG_STRING, &model_path, 1, 0, "MODEL: checkpoint written by nudge train (required)", false},
+        {"data", ARG_STRING, &data, 1, 0, "DIR: dataset folder (required); every episode is scored", false},
+        {"report", ARG_STRING, &report, 1, 0, "DIR: where eval.csv, eval_events.csv and eval.svg go (default: the model's folder)", false},
+        {"horizon", ARG_INT, &horizon, 1, 1000, "H: ticks ahead (default 60)", false},
+        {"stride", ARG_INT, &stride, 1, 100000, "N: ticks between rollout starts (default 10)", false},
+        {"episodes", ARG_INT, &episodes, 0, 1e9, "N: score only the first N episodes (default all)", false},
+        {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1)", false},
+    };
+    ArgParse p = {"eval", "nudge eval --model MODEL --data DIR [--report DIR]",
+                  "Scores the model's rollouts and event predictions on a dataset, against constant-velocity "
+                  "and ballistic baselines; prints a table and writes eval.csv, eval_events.csv and eval.svg.",
+                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+    int rc = args_parse(&p, argc, argv);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (!model_path) return args_fail("eval", "--model MODEL is required");
+    if (!data) return args_fail("eval", "--data DIR is required");
+    nn_set_threads((int)threads);
+    char err[1024];
+    WmModel* m = wm_load(model_path, err, sizeof err);
+    if (!m) {
+        fprintf(stderr, "nudge eval: %s\n", err);
+        return 2;
+    }
+    WmDataset* d = wm_dataset_load(data, err, sizeof err);
+    if (!d || !wm_dataset_check_model(d, m, model_path, err, sizeof err)) {
+        fprintf(stderr, "nudge eval: %s\n", err);
+        wm_free(m);
+        wm_dataset_free(d);
+        return 2;
+    }
+    char dirbuf[4096];
+    if (!report) {
+        snprintf(dirbuf, sizeof dirbuf, "%s", model_path);
+        report = dirname(dirbuf);
+    }
+    if (!make_dirs(report, err, sizeof err)) {
+        fprintf(stderr, "nudge eval: %s\n", err);
+        return 2;
+    }
+    WmEvalDef def = wm_eval_def_default();
+    def.horizon = (int)horizon;
+    def.stride = (int)stride;
+    if (episodes > 0 && episodes < d->episodes) def.count = (int)episodes;
+    WmEvalResult r;
+    if (!wm_evaluate(m, d, &def, &r)) {
+        fprintf(stderr, "nudge eval: %s: no dynamic body to score\n", data);
+        wm_free(m);
+        wm_dataset_free(d);
+        return 2;
+    }
+    /* the table */
+    printf("position error (m; sizes = error / body size), %lld rollouts\n", (long long)r.rollouts);
+    printf("%-8s %-10s %10s %10s %10s %10s %10s\n", "horizon", "method", "mean", "median", "p90", "sizes", "angle_rad");
+    int hs[] = {1, 10, 30, 60};
+    for (int i = 0; i < 4; i++) {
+        if (hs[i] > r.horizon) continue;
+        for (int q = 0; q < WM_METHODS; q++) {
+            const WmErrStats* e = &r.err[q][hs[i] - 1];
+            printf("%-8d %-10s %10.4f %10.4f %10.4f %10.3f %10.4f\n", hs[i], wm_method_name(q), e->mean, e->median,
+                   e->p90, e->mean_sizes, e->angle_mean);
+        }
+    }
+    printf("\n%-20s %10s %10s %8s %8s\n", "event", "n", "positives", "auroc", "acc@0.5");
+    for (int q = 0; q < WM_EVENTS; q++)
+        printf("%-20s %10lld %10lld %8.4f %8.4f\n", event_names[q], (long long)r.events[q].n,
+               (long long)r.events[q].positives, r.events[q].auroc, r.events[q].accuracy);
+    char path[4200];
+    bool ok = true;
+    snprintf(path, sizeof path, "%s/eval.csv", report);
+    ok = ok && write_csv(path, &r, err, sizeof err);
+    snprintf(path, sizeof path, "%s/eval_events.csv", report);
+    ok = ok && write_events_csv(path, &r, err, sizeof err);
+    snprintf(path, sizeof path, "%s/eval.svg", report);
+    ok = ok && write_svg(path, &r, err, sizeof err);
+    if (!ok) fprintf(stderr, "nudge eval: %s\n", err);
+    wm_eval_free(&r);
+    wm_free(m);
+    wm_dataset_free(d);
+    return ok ? 0 : 2;
+}

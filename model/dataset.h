@@ -1,0 +1,43 @@
+/* dataset: reads a nudge dataset folder (manifest.json + shard-NNNNN/NAME.npy, written by nudge gen)
+ * into memory, checks it against this nudge's observation contract, and fills replay buffers. */
+#ifndef NUDGE_MODEL_DATASET_H
+#define NUDGE_MODEL_DATASET_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/replay.h"
+#include "model/wm.h"
+
+#define WM_DATASET_VERSION 1
+
+typedef struct WmDataset {
+    int      episodes, ticks, slots, dim;   /* E, T, K, D */
+    double   tick;                          /* s per record */
+    uint64_t seed;
+    float*   states;    /* [E*T*K*D] */
+    uint8_t* mask;      /* [E*T*K] */
+    float*   actions;   /* [E*T*K*4] push applied right after record t */
+    uint8_t* contacts;  /* [E*T*K] */
+    uint8_t* bits;      /* [E*T*K] WM_BIT_BREAK / WM_BIT_FALL: the event happened at record t */
+} WmDataset;
+
+/// loads every shard; NULL + one line ("DIR/manifest.json: ...") for a missing folder, a wrong
+/// format or version, columns that differ from this nudge's observation, or a bad shard file
+WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size);
+void       wm_dataset_free(WmDataset* d);                  /* NULL-safe */
+/// false + one line when the model cannot read this dataset (slots, dimensions)
+bool       wm_dataset_check_model(const WmDataset* d, const WmModel* m, const char* model_path,
+                                  char* err, size_t err_size);
+/// appends episodes [first, first+count) to a replay buffer, one replay episode each
+void       wm_dataset_fill(const WmDataset* d, WmReplay* r, int first, int count);
+
+/// record (episode e, tick t): pointers into the arrays
+static inline const float* wm_dataset_states(const WmDataset* d, int e, int t) {
+    return d->states + (((size_t)e * d->ticks + t) * d->slots) * d->dim;
+}
+static inline size_t wm_dataset_index(const WmDataset* d, int e, int t) {
+    return ((size_t)e * d->ticks + t) * d->slots;
+}
+
+#endif

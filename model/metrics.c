@@ -1,0 +1,58 @@
+/* metrics: AUROC and quantiles */
+#include <math.h>
+#include <stdlib.h>
+
+#include "model/eval.h"
+
+typedef struct Scored {
+    float   s;
+    uint8_t y;
+} Scored;
+
+static int by_score(const void* a, const void* b) {
+    float x = ((const Scored*)a)->s, y = ((const Scored*)b)->s;
+    return (x > y) - (x < y);
+}
+
+double wm_auroc(const float* score, const uint8_t* label, int64_t n) {
+    Scored* v = malloc(sizeof(Scored) * (size_t)(n > 0 ? n : 1));
+    int64_t pos = 0;
+    for (int64_t i = 0; i < n; i++) {
+        v[i].s = score[i];
+        v[i].y = label[i] != 0;
+        pos += v[i].y;
+    }
+    int64_t neg = n - pos;
+    if (pos == 0 || neg == 0) {
+        free(v);
+        return NAN;
+    }
+    qsort(v, (size_t)n, sizeof(Scored), by_score);
+    /* Mann-Whitney: sum of the positives' ranks, ties sharing the average rank */
+    double rank_sum = 0;
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i;
+        while (j < n && v[j].s == v[i].s) j++;
+        double avg = 0.5 * (double)(i + 1 + j);
+        for (int64_t k = i; k < j; k++)
+            if (v[k].y) rank_sum += avg;
+        i = j;
+    }
+    free(v);
+    return (rank_sum - (double)pos * (pos + 1) / 2.0) / ((double)pos * neg);
+}
+
+static int by_float(const void* a, const void* b) {
+    float x = *(const float*)a, y = *(const float*)b;
+    return (x > y) - (x < y);
+}
+
+double wm_quantile(float* v, int64_t n, double q) {
+    if (n <= 0) return NAN;
+    qsort(v, (size_t)n, sizeof(float), by_float);
+    double pos = q * (double)(n - 1);
+    int64_t i = (int64_t)floor(pos);
+    if (i >= n - 1) return v[n - 1];
+    double f = pos - (double)i;
+    return v[i] * (1 - f) + v[i + 1] * f;
+}
