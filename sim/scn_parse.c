@@ -325,16 +325,14 @@ static bool parse_body(Parser* p) {
             return false;
         }
     }
-    char list[160], word[SCN_NAME_LEN];
-    /* kind and material */
-    kinds_list(list, sizeof list);
-    char what[200];
-    snprintf(what, sizeof what, "a body kind (%s)", list);
+    char list[160], word[SCN_NAME_LEN] = "", what[200];
+    /* kind and material (the lists of names are only built for a message) */
     int col = cur_col(p);
-    if (at_end(p) || cur(p)->len >= SCN_NAME_LEN) return fail_expected(p, what);
-    scn_tok_str(cur(p), word, sizeof word);
-    b.kind = sim_kind_find(word);
+    if (!at_end(p) && cur(p)->len < SCN_NAME_LEN) scn_tok_str(cur(p), word, sizeof word);
+    b.kind = word[0] ? sim_kind_find(word) : -1;
     if (b.kind < 0 || b.kind == SIM_KIND_SHARD) {
+        kinds_list(list, sizeof list);
+        snprintf(what, sizeof what, "a body kind (%s)", list);
         if (!strcmp(word, "shard"))
             scn_err_set(p->e, p->line, col, "expected %s, got 'shard' (shards come only from breaking)", what);
         else
@@ -342,12 +340,14 @@ static bool parse_body(Parser* p) {
         return false;
     }
     p->i++;
-    materials_list(list, sizeof list);
-    snprintf(what, sizeof what, "a material (%s)", list);
-    if (at_end(p) || cur(p)->len >= SCN_NAME_LEN) return fail_expected(p, what);
-    scn_tok_str(cur(p), word, sizeof word);
-    b.material = sim_material_find(word);
-    if (b.material < 0) return fail_expected(p, what);
+    word[0] = 0;
+    if (!at_end(p) && cur(p)->len < SCN_NAME_LEN) scn_tok_str(cur(p), word, sizeof word);
+    b.material = word[0] ? sim_material_find(word) : -1;
+    if (b.material < 0) {
+        materials_list(list, sizeof list);
+        snprintf(what, sizeof what, "a material (%s)", list);
+        return fail_expected(p, what);
+    }
     p->i++;
     /* fields, in any order */
     bool is_ball = b.kind == SIM_KIND_BALL;
@@ -602,18 +602,19 @@ static bool parse_cond(Parser* p, ScnCond* c) {
 
 static bool parse_event_type(Parser* p, int* type) {
     char list[128] = "", word[SCN_NAME_LEN] = "";
+    if (!at_end(p) && cur(p)->len < SCN_NAME_LEN) scn_tok_str(cur(p), word, sizeof word);
+    *type = word[0] ? sim_event_find(word) : -1;
+    if (*type >= 0) {
+        p->i++;
+        return true;
+    }
     for (int k = 0; k < SIM_EV_COUNT; k++) {
         size_t used = strlen(list);
         snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "", sim_event_name((SimEventType)k));
     }
     char what[160];
     snprintf(what, sizeof what, "an event type (%s)", list);
-    if (at_end(p) || cur(p)->len >= SCN_NAME_LEN) return fail_expected(p, what);
-    scn_tok_str(cur(p), word, sizeof word);
-    *type = sim_event_find(word);
-    if (*type < 0) return fail_expected(p, what);
-    p->i++;
-    return true;
+    return fail_expected(p, what);
 }
 
 static bool is_when_word(const Parser* p) {
