@@ -317,6 +317,14 @@ static bool parse_body(Parser* p) {
     b.x.e = b.y.e = b.w.e = b.h.e = b.radius.e = b.angle.e = -1;
     b.vx.e = b.vy.e = b.spin.e = b.cond.e = -1;
     if (!parse_name(p, b.name, "a body name")) return false;
+    /* words that expectations read as keywords where a body name may stand */
+    static const char* reserved[] = {"not", "before", "after", "near", "between"};
+    for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++) {
+        if (!strcmp(b.name, reserved[k])) {
+            scn_err_set(p->e, p->line, b.col, "expected a body name, got the reserved word '%s'", b.name);
+            return false;
+        }
+    }
     for (int k = 0; k < s->nbodies; k++) {
         if (!strcmp(s->bodies[k].name, b.name)) {
             scn_err_set(p->e, p->line, b.col,

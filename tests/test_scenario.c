@@ -101,6 +101,7 @@ static const BadCase bad_cases[] = {
     {"int with a fraction", "param a int 1 2.5\n" BODY, 0, 1, 15, "integer HI"},
     {"unknown distribution", "param a gaussian 0 1\n" BODY, 0, 1, 9, "expected a distribution"},
     {"choice without values", "param a choice\n" BODY, 0, 1, 15, "at least one value"},
+    {"reserved body name", "body near box wood pos 0 1 size 1 1\n", 0, 1, 6, "reserved word 'near'"},
     {"overlong name", "body abcdefghijklmnopqrstuvwxyz0123456789 box wood pos 0 1 size 1 1\n", 0, 1, 6,
      "at most 31 characters"},
     {"unknown expectation", BODY "expect sometimes b broken\n", 0, 2, 8, "expected an expectation"},
