@@ -8,6 +8,7 @@
 
 #include "app/args.h"
 #include "app/commands.h"
+#include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/progress.h"
 #include "model/dataset.h"
@@ -118,8 +119,16 @@ int cmd_train(int argc, char** argv) {
     wm_dataset_fill(d, wm_trainer_replay(tr), 0, ntrain);
     if (nval) wm_dataset_fill(d, wm_trainer_val_replay(tr), ntrain, nval);
 
-    /* the CSV log beside the model unless told otherwise */
+    /* the model's folder, and the CSV log beside the model unless told otherwise */
     char logbuf[4096];
+    {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s", out);
+        if (!make_dirs(dirname(tmp), err, sizeof err)) {
+            fprintf(stderr, "nudge train: %s\n", err);
+            return 2;
+        }
+    }
     if (!log_path) {
         char tmp[4096];
         snprintf(tmp, sizeof tmp, "%s", out);

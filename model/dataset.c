@@ -201,6 +201,53 @@ static NpyArray* load_npy(const char* dir, const char* shard, const char* name, 
     return a;
 }
 
+/* events.npy: a structured array of packed 21-byte records, read here byte by byte */
+#define EVENT_BYTES 21
+
+static unsigned char* load_events(const char* path, size_t* nrec, char* err, size_t err_size) {
+    FILE* f = fopen(path, "rb");
+    if (!f) {
+        report_set(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    unsigned char pre[10];
+    char head[8192];
+    unsigned char* data = NULL;
+    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0 || pre[6] != 1) {
+        report_set(err, err_size, "%s: not a .npy file (version 1)", path);
+        goto fail;
+    }
+    size_t hl = (size_t)pre[8] | ((size_t)pre[9] << 8);
+    if (hl >= sizeof head || fread(head, 1, hl, f) != hl) {
+        report_set(err, err_size, "%s: truncated header", path);
+        goto fail;
+    }
+    head[hl] = 0;
+    const char* sh = strstr(head, "'shape': (");
+    if (!strstr(head, "('episode', '<i4'), ('tick', '<i4'), ('type', '") || !strstr(head, "('magnitude', '<f4')") || !sh) {
+        report_set(err, err_size, "%s: expected packed event records (episode, tick, type, a, b, magnitude)", path);
+        goto fail;
+    }
+    char* end = NULL;
+    long long n = strtoll(sh + 10, &end, 10);
+    if (end == sh + 10 || n < 0 || n > 100000000) {
+        report_set(err, err_size, "%s: bad shape", path);
+        goto fail;
+    }
+    data = malloc((size_t)n * EVENT_BYTES + 1);
+    if (!data || fread(data, EVENT_BYTES, (size_t)n, f) != (size_t)n) {
+        report_set(err, err_size, "%s: truncated: fewer than %lld event records", path, n);
+        goto fail;
+    }
+    fclose(f);
+    *nrec = (size_t)n;
+    return data;
+fail:
+    free(data);
+    fclose(f);
+    return NULL;
+}
+
 void wm_dataset_free(WmDataset* d) {
     if (!d) return;
     free(d->states);
@@ -232,7 +279,7 @@ WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size) {
     JsParser ps = {text, text, text + len, "", 0};
     Js root;
     WmDataset* d = NULL;
-    NpyArray *st = NULL, *mk = NULL, *ac = NULL, *ct = NULL, *ev = NULL;
+    NpyArray *st = NULL, *mk = NULL, *ac = NULL, *ct = NULL;
     bool parsed = js_value(&ps, &root);
     if (!parsed) {
         report_set(err, err_size, "%s:%s", mpath, ps.why);
@@ -320,14 +367,11 @@ WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size) {
         /* events: packed records of 21 bytes (episode, tick, type, a, b, magnitude) */
         char epath[4096];
         snprintf(epath, sizeof epath, "%s/%s/events.npy", dir, sdir->str);
-        ev = npy_load(epath, err, err_size);
-        if (!ev) goto fail;
-        if (ev->ndim != 1 || ev->nbytes != (size_t)ev->shape[0] * 21 || !strstr(ev->descr, "'episode'")) {
-            report_set(err, err_size, "%s: expected packed event records (episode, tick, type, a, b, magnitude)", epath);
-            goto fail;
-        }
-        const unsigned char* p = ev->data;
-        for (int64_t i = 0; i < ev->shape[0]; i++, p += 21) {
+        size_t nrec = 0;
+        unsigned char* evd = load_events(epath, &nrec, err, err_size);
+        if (!evd) goto fail;
+        const unsigned char* p = evd;
+        for (size_t i = 0; i < nrec; i++, p += EVENT_BYTES) {
             int32_t ep, tk, a;
             memcpy(&ep, p, 4);
             memcpy(&tk, p + 4, 4);
@@ -339,8 +383,7 @@ WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size) {
             uint8_t bit = type == SIM_EV_BREAK ? WM_BIT_BREAK : type == SIM_EV_FALL ? WM_BIT_FALL : 0;
             d->bits[((size_t)ge * T + tk) * K + a] |= bit;
         }
-        npy_free(ev);
-        ev = NULL;
+        free(evd);
     }
     if (covered != E) {
         report_set(err, err_size, "%s: shards cover %lld of %lld episodes (an unfinished dataset?)", mpath, covered, E);
@@ -350,7 +393,7 @@ WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size) {
     free(text);
     return d;
 fail:
-    npy_free(st), npy_free(mk), npy_free(ac), npy_free(ct), npy_free(ev);
+    npy_free(st), npy_free(mk), npy_free(ac), npy_free(ct);
     wm_dataset_free(d);
     js_free(&root);
     free(text);
