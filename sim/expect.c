@@ -96,18 +96,29 @@ static double test_miss(const Test* t, double f) {
     return 0;
 }
 
+/* a value for a message: 4 decimals, or 4 significant digits when that would hide it */
+static const char* num_str(double v, char* buf, size_t size) {
+    double a = fabs(v);
+    if (a == 0 || (a >= 1e-3 && a < 1e6)) snprintf(buf, size, "%.4f", v);
+    else snprintf(buf, size, "%.4g", v);
+    return buf;
+}
+
 /* "1.2000 +- 0.0500" or "< 1.2000" */
 static const char* test_str(const Test* t, char* buf, size_t size) {
     static const char* ops[] = {"near", "<", "<=", ">", ">="};
-    if (t->op == SCN_TEST_NEAR) snprintf(buf, size, "%.4f +- %.4f", t->v, t->tol);
-    else snprintf(buf, size, "%s %.4f", ops[t->op], t->v);
+    char a[32], b[32];
+    if (t->op == SCN_TEST_NEAR)
+        snprintf(buf, size, "%s +- %s", num_str(t->v, a, sizeof a), num_str(t->tol, b, sizeof b));
+    else
+        snprintf(buf, size, "%s %s", ops[t->op], num_str(t->v, a, sizeof a));
     return buf;
 }
 
 /* "ball.y < 0.0500" / "not glass broken" */
 static const char* cond_str(const Run* r, char* buf, size_t size) {
     const ScnCond* c = &r->x->cond;
-    char tb[64];
+    char tb[96];
     if (c->is_field)
         snprintf(buf, size, "%s%s.%s %s", c->negate ? "not " : "", c->body.name,
                  scn_field_name(c->field), test_str(&r->cond, tb, sizeof tb));
@@ -286,7 +297,7 @@ static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, cons
     SimBodyState st;
     double f = 0;
     bool h = false;
-    char cs[128], tb[64];
+    char cs[192], tb[96], vb[32];
     if (x->kind == SCN_EXPECT_AT || x->kind == SCN_EXPECT_BY || x->kind == SCN_EXPECT_NEVER ||
         x->kind == SCN_EXPECT_ALWAYS || x->kind == SCN_EXPECT_WHEN) {
         if (!sim_world_body(w, r->id, &st)) return;
@@ -297,8 +308,8 @@ static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, cons
         if (t < r->t1 - EPS_T) break;
         judge(r, h);
         if (x->cond.is_field)
-            set_detail(r, "%s.%s = %.4f at %.3f s, wanted %s%s", x->cond.body.name,
-                       scn_field_name(x->cond.field), f, t, x->cond.negate ? "not " : "",
+            set_detail(r, "%s.%s = %s at %.3f s, wanted %s%s", x->cond.body.name,
+                       scn_field_name(x->cond.field), num_str(f, vb, sizeof vb), t, x->cond.negate ? "not " : "",
                        test_str(&r->cond, tb, sizeof tb));
         else
             set_detail(r, "%s %s%s at %.3f s", x->cond.body.name,
@@ -326,8 +337,8 @@ static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, cons
         if (h) {
             judge(r, false);
             if (x->cond.is_field)
-                set_detail(r, "%s.%s = %.4f at %.3f s, wanted never %s%s", x->cond.body.name,
-                           scn_field_name(x->cond.field), f, t, x->cond.negate ? "not " : "",
+                set_detail(r, "%s.%s = %s at %.3f s, wanted never %s%s", x->cond.body.name,
+                           scn_field_name(x->cond.field), num_str(f, vb, sizeof vb), t, x->cond.negate ? "not " : "",
                            test_str(&r->cond, tb, sizeof tb));
             else
                 set_detail(r, "%s at %.3f s", cond_str(r, cs, sizeof cs), t);
@@ -337,8 +348,8 @@ static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, cons
         if (!h) {
             judge(r, false);
             if (x->cond.is_field)
-                set_detail(r, "%s.%s = %.4f at %.3f s, wanted %s%s", x->cond.body.name,
-                           scn_field_name(x->cond.field), f, t, x->cond.negate ? "not " : "",
+                set_detail(r, "%s.%s = %s at %.3f s, wanted %s%s", x->cond.body.name,
+                           scn_field_name(x->cond.field), num_str(f, vb, sizeof vb), t, x->cond.negate ? "not " : "",
                            test_str(&r->cond, tb, sizeof tb));
             else
                 set_detail(r, "%s %s%s at %.3f s", x->cond.body.name,
@@ -361,8 +372,8 @@ static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, cons
                 set_detail(r, "time = %.4f s when %s, wanted %s", v, cond_str(r, cs, sizeof cs),
                            test_str(&r->then, tb, sizeof tb));
             else
-                set_detail(r, "%s.%s = %.4f when %s (at %.4f s), wanted %s", x->then_body.name,
-                           scn_field_name(x->field), v, cond_str(r, cs, sizeof cs), r->found_t,
+                set_detail(r, "%s.%s = %s when %s (at %.4f s), wanted %s", x->then_body.name,
+                           scn_field_name(x->field), num_str(v, vb, sizeof vb), cond_str(r, cs, sizeof cs), r->found_t,
                            test_str(&r->then, tb, sizeof tb));
         }
         r->have_prev = true;
@@ -465,7 +476,7 @@ static const char* with_str(const ScnExpect* x, char* buf, size_t size) {
 static void finish_run(const ScnChecker* c, Run* r) {
     const ScnExpect* x = r->x;
     const char* ev = sim_event_name((SimEventType)x->event);
-    char cs[128], tb[64], ws[48];
+    char cs[192], tb[96], ws[48], vb[32];
     double te = c->t_end;
     switch (x->kind) {
     case SCN_EXPECT_AT:
@@ -477,9 +488,9 @@ static void finish_run(const ScnChecker* c, Run* r) {
         if (r->done && r->pass) return;
         judge(r, false);
         if (r->have_best)
-            set_detail(r, "%s.%s never %s by %.3f s (closest %.4f at %.3f s)", x->cond.body.name,
+            set_detail(r, "%s.%s never %s by %.3f s (closest %s at %.3f s)", x->cond.body.name,
                        scn_field_name(x->cond.field), test_str(&r->cond, tb, sizeof tb), r->t1,
-                       r->best_f, r->best_t);
+                       num_str(r->best_f, vb, sizeof vb), r->best_t);
         else
             set_detail(r, "%s never held by %.3f s%s", cond_str(r, cs, sizeof cs), r->t1,
                        te < r->t1 - EPS_T ? " (the run ended first)" : "");
@@ -565,8 +576,8 @@ static void finish_run(const ScnChecker* c, Run* r) {
             return;
         }
         judge(r, test_holds(&r->then, r->best_f));
-        set_detail(r, "%s %s.%s = %.4f at %.3f s, wanted %s", which, x->body.name,
-                   scn_field_name(x->field), r->best_f, r->best_t, test_str(&r->then, tb, sizeof tb));
+        set_detail(r, "%s %s.%s = %s at %.3f s, wanted %s", which, x->body.name,
+                   scn_field_name(x->field), num_str(r->best_f, vb, sizeof vb), r->best_t, test_str(&r->then, tb, sizeof tb));
         return;
     }
     }
