@@ -6,6 +6,7 @@
 
 int cmd_run(int argc, char** argv);
 int cmd_check(int argc, char** argv);
+int cmd_gen(int argc, char** argv);
 int cmd_view(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);

@@ -14,6 +14,7 @@ typedef struct Command {
 static const Command commands[] = {
     {"run", cmd_run, "run a scenario headless; print its event timeline (--trace writes states)"},
     {"check", cmd_check, "run scenario files' expectations; PASS/FAIL per scenario (CI)"},
+    {"gen", cmd_gen, "generate a dataset: seeded episodes as .npy shards; resumable, byte-reproducible"},
     {"view", cmd_view, "open the live window: the world model trains while it watches (--headless: no window)"},
     {"train", cmd_train, "train the world model on a dataset (progress, CSV log, atomic checkpoints)"},
     {"eval", cmd_eval, "score a model against baselines on a dataset (table, eval.csv, eval.svg)"},

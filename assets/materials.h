@@ -9,7 +9,7 @@
  *   r, g, b        fill colour in the view and in rendered dataset frames
  */
 MATERIAL(wood,   60.0,  0.60, 0.30, 0.00, 181, 134,  84)
-MATERIAL(glass,  250.0, 0.40, 0.40, 1.00, 150, 205, 230)
+MATERIAL(glass,  250.0, 0.40, 0.40, 1.00,  70, 150, 210)
 MATERIAL(rubber, 110.0, 0.90, 0.80, 0.00, 200,  70,  70)
 MATERIAL(steel,  780.0, 0.40, 0.50, 0.00, 150, 155, 165)
 MATERIAL(stone,  250.0, 0.80, 0.20, 0.00, 110, 110, 105)

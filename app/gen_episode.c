@@ -1,0 +1,100 @@
+#include "app/gen_episode.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/episode.h"
+#include "sim/observation.h"
+#include "view/render.h"
+
+void gen_frame_rect(const ScnInstance* inst, double rect[4]) {
+    double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
+    for (int i = 0; i < inst->nbodies; i++) {
+        const SimBodyDef* b = &inst->bodies[i];
+        if (b->is_static && b->w > 3.0) continue;
+        /* half-extents of the box at its angle */
+        double c = fabs(cos(b->angle)), s = fabs(sin(b->angle));
+        double hx = 0.5 * (c * b->w + s * b->h), hy = 0.5 * (s * b->w + c * b->h);
+        x0 = fmin(x0, b->x - hx);
+        x1 = fmax(x1, b->x + hx);
+        y0 = fmin(y0, b->y - hy);
+        y1 = fmax(y1, b->y + hy);
+    }
+    if (x0 > x1) { /* nothing small: show the bounds */
+        memcpy(rect, inst->world.bounds, sizeof(double) * 4);
+        return;
+    }
+    /* room to fall off the sides and onto the floor */
+    double m = 0.3;
+    rect[0] = fmax(x0 - m, inst->world.bounds[0]);
+    rect[1] = fmax(fmin(y0, 0.0) - 0.1, inst->world.bounds[1]);
+    rect[2] = fmin(x1 + m, inst->world.bounds[2]);
+    rect[3] = fmin(y1 + m, inst->world.bounds[3]);
+}
+
+static void add_event(GenSlot* o, int32_t episode, int32_t record, const SimEvent* e) {
+    if (o->nevents == o->capevents) {
+        int cap = o->capevents ? 2 * o->capevents : 256;
+        GenEvent* p = realloc(o->events, sizeof *p * (size_t)cap);
+        if (!p) return;
+        o->events = p;
+        o->capevents = cap;
+    }
+    GenEvent* g = &o->events[o->nevents++];
+    g->episode = episode;
+    g->tick = record;
+    g->type = (uint8_t)e->type;
+    g->a = e->a;
+    g->b = e->b;
+    g->magnitude = (float)e->magnitude;
+}
+
+/* observation of record r, with contacts and (optionally) a frame */
+static void record(const GenSpec* spec, Episode* ep, const double rect[4], GenSlot* o, int r) {
+    size_t K = (size_t)spec->slots;
+    episode_observe(ep);
+    memcpy(o->states + (size_t)r * K * SIM_OBS_DIM, ep->states, sizeof(float) * K * SIM_OBS_DIM);
+    memcpy(o->mask + (size_t)r * K, ep->mask, K);
+    memcpy(o->ids + (size_t)r * K, ep->ids, sizeof(int32_t) * K);
+    for (size_t k = 0; k < K; k++)
+        o->contacts[(size_t)r * K + k] = ep->mask[k] && sim_world_in_contact(ep->world, ep->ids[k]);
+    if (o->frames) {
+        size_t fsz = (size_t)spec->frame_w * (size_t)spec->frame_h * (size_t)spec->channels;
+        view_render_world(ep->world, rect, o->frames + (size_t)r * fsz, spec->frame_w, spec->frame_h,
+                          spec->channels);
+    }
+}
+
+bool gen_episode_run(const Scenario* s, const int* param_col, uint64_t seed, int32_t index,
+                     const GenSpec* spec, GenSlot* o, char* err, size_t err_size) {
+    Episode ep;
+    if (!episode_begin(&ep, s, seed, spec->agent, spec->slots, err, err_size)) return false;
+    for (int p = 0; p < spec->nparams; p++) o->params[p] = NAN;
+    for (int p = 0; p < ep.inst.nparams; p++) o->params[param_col[p]] = ep.inst.params[p];
+    double rect[4];
+    gen_frame_rect(&ep.inst, rect);
+    size_t K = (size_t)spec->slots;
+    memset(o->actions, 0, sizeof(float) * (size_t)spec->records * K * 4);
+    int64_t tick = 0;
+    for (int r = 0; r < spec->records; r++) {
+        record(spec, &ep, rect, o, r);
+        if (r == spec->records - 1) break;
+        for (int s2 = 0; s2 < spec->stride; s2++, tick++) {
+            episode_tick(&ep);
+            if (ep.pushed && ep.push.body >= 0 && (size_t)ep.push.body < K) {
+                /* pushes between two records add up; the point is the last one's */
+                float* a = o->actions + ((size_t)r * K + (size_t)ep.push.body) * 4;
+                a[0] += (float)ep.push.jx;
+                a[1] += (float)ep.push.jy;
+                a[2] = (float)ep.push.px;
+                a[3] = (float)ep.push.py;
+            }
+            int n;
+            const SimEvent* ev = sim_world_events(ep.world, &n);
+            for (int i = 0; i < n; i++) add_event(o, index, r, &ev[i]);
+        }
+    }
+    episode_end(&ep);
+    return true;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""A real client of a nudge dataset: loads every array with numpy (also memory-mapped), checks
+shapes, dtypes, masks, ids and the manifest's checksums, and that one episode's states equal
+`nudge run --trace` of the same scenario and seed.   usage: numpy_client.py NUDGE DATASET"""
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zlib
+
+import numpy as np
+
+nudge, root = sys.argv[1], sys.argv[2]
+m = json.load(open(os.path.join(root, "manifest.json")))
+assert m["format"] == "nudge-dataset" and m["version"] == 1, m["format"]
+assert m["complete"] is True and m["shards_done"] == m["shard_count"] == len(m["shards"])
+T, K, D, P = m["ticks"], m["slots"], m["dim"], len(m["params"])
+assert D == len(m["columns"]) and m["columns"][0]["name"] == "x" and m["columns"][0]["unit"] == "m"
+names = [c["name"] for c in m["columns"]]
+event_dtype = np.dtype(eval(m["arrays"]["events"]["dtype"]))  # a list of (name, type) pairs
+assert event_dtype.itemsize == 21, event_dtype
+
+seen = 0
+for sh in m["shards"]:
+    d = os.path.join(root, sh["dir"])
+    E = sh["count"]
+    assert sh["first"] == seen, (sh["first"], seen)
+    seen += E
+    # checksums: every file's crc32 and size match the manifest
+    for fname, info in sh["files"].items():
+        data = open(os.path.join(d, fname), "rb").read()
+        assert len(data) == info["bytes"], fname
+        assert "%08x" % (zlib.crc32(data) & 0xFFFFFFFF) == info["crc32"], fname
+    expect = {
+        "states": ((E, T, K, D), np.float32), "mask": ((E, T, K), np.uint8), "ids": ((E, T, K), np.int32),
+        "actions": ((E, T, K, 4), np.float32), "contacts": ((E, T, K), np.uint8),
+        "params": ((E, P), np.float64), "scenario": ((E,), np.int32), "seed": ((E,), np.uint64),
+    }
+    if m["frames"]:
+        fr = m["frames"]
+        shape = (E, T, fr["height"], fr["width"]) + ((3,) if fr["channels"] == 3 else ())
+        expect["frames"] = (shape, np.uint8)
+    a = {}
+    for name, (shape, dtype) in expect.items():
+        a[name] = np.load(os.path.join(d, name + ".npy"))
+        mm = np.load(os.path.join(d, name + ".npy"), mmap_mode="r")
+        assert a[name].shape == shape and a[name].dtype == dtype, (name, a[name].shape, a[name].dtype)
+        assert mm.shape == shape and np.array_equal(np.asarray(mm), a[name])
+    ev = np.load(os.path.join(d, "events.npy"))
+    assert ev.dtype == event_dtype and ev.ndim == 1
+    if len(ev):
+        assert ev["episode"].min() >= sh["first"] and ev["episode"].max() < sh["first"] + E
+        assert ev["tick"].min() >= 0 and ev["tick"].max() < T - 1
+        assert ev["type"].max() < len(m["event_types"])
+        assert np.all(np.diff(ev["episode"]) >= 0), "events are in episode order"
+    # masks and ids: a live slot holds its own id; an empty one -1 and zeros
+    mask, ids, st = a["mask"].astype(bool), a["ids"], a["states"]
+    slot = np.broadcast_to(np.arange(K, dtype=np.int32), ids.shape)
+    assert np.array_equal(ids[mask], slot[mask]) and np.all(ids[~mask] == -1)
+    assert np.all(st[~mask] == 0) and np.all(np.isfinite(st))
+    c, s = st[..., names.index("cos")], st[..., names.index("sin")]
+    assert np.allclose((c * c + s * s)[mask], 1, atol=1e-5)
+    static = st[..., names.index("is_static")] > 0.5
+    assert np.all(st[..., names.index("vx")][static & mask] == 0)
+    # actions only on live dynamic bodies; contacts only on live ones
+    pushed = np.abs(a["actions"][..., :2]).sum(-1) > 0
+    assert np.all(mask[pushed] & ~static[pushed]) and np.all(mask[a["contacts"] > 0])
+    assert np.all(np.isfinite(a["params"]))
+    if m["frames"]:
+        assert a["frames"].std() > 1, "frames are not blank"
+
+assert seen == m["episodes"]
+
+# one episode equals `nudge run --trace` of its scenario and seed
+d = os.path.join(root, m["shards"][0]["dir"])
+states = np.load(os.path.join(d, "states.npy"))
+seed = int(np.load(os.path.join(d, "seed.npy"))[0])
+scn = m["scenarios"][int(np.load(os.path.join(d, "scenario.npy"))[0])]["path"]
+with tempfile.TemporaryDirectory() as tmp:
+    trace = os.path.join(tmp, "trace.csv")
+    cmd = [nudge, "run", scn, "--seed", str(seed), "--seconds", repr(m["seconds"]), "--trace", trace, "--events", "none"]
+    agent = m["inputs"]["agent"]
+    if agent != "scenario":
+        cmd += ["--agent", agent]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows = list(csv.DictReader(open(trace)))
+assert m["stride"] == 1, "the trace comparison needs stride 1"
+ticks = sorted({int(r["tick"]) for r in rows})
+assert ticks == list(range(T)), (ticks[-1], T)
+n = 0
+for r in rows:
+    t, i = int(r["tick"]), int(r["id"])
+    if i >= K:
+        continue
+    row = np.array([np.float32(r[c]) for c in names], dtype=np.float32)
+    assert np.array_equal(row, states[0, t, i]), (t, i, row, states[0, t, i])
+    n += 1
+live = int(np.load(os.path.join(d, "mask.npy"))[0].sum())
+assert n == live, (n, live)
+print("numpy client: %d episodes, %d shards, trace of episode 0 matches (%d object-ticks)" % (seen, len(m["shards"]), n))
