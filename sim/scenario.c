@@ -360,7 +360,7 @@ static bool ref_present(Inst* in, const ScnRef* r, const int* map) {
 
 static bool check_time(Inst* in, const ScnNum* n, int line, double* t) {
     if (!ev(in, n, 0, t)) return false;
-    return need(in, *t >= 0, n, line, "expected a time >= 0 s, got %g", *t);
+    return need(in, *t >= 0 && *t <= 1e5, n, line, "expected a time in [0, 100000] s, got %g", *t);
 }
 
 static bool check_test(Inst* in, const ScnTest* test, int line) {
