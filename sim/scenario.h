@@ -67,7 +67,9 @@ typedef struct ScnInstance {
 } ScnInstance;
 
 /// resolves parameters from seed (rng stream rng_derive(seed, 0x706172616d)), evaluates every
-/// expression and checks the result (sizes > 0, finite numbers, ...); false + file:line:col message
+/// expression and checks the result (sizes > 0, finite numbers, ...); false + file:line:col message.
+/// scn_parse/scn_load already did this once with the default seed, so only values that depend on
+/// the parameters can fail here. On failure *out is left empty (nothing to free).
 bool      scn_instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, char* err,
                           size_t err_size);
 void      scn_instance_free(ScnInstance* inst);
@@ -85,6 +87,7 @@ typedef struct ScnVerdict {
 } ScnVerdict;
 
 /// inst and world must outlive the checker; call after building the world, before the first tick
+/// (the world's state then is the sample at t = 0). NULL only when out of memory.
 ScnChecker* scn_checker_create(const Scenario* s, const ScnInstance* inst, const SimWorld* w);
 void        scn_checker_free(ScnChecker* c);
 /// call after every control tick (reads the world's state and that tick's events)
