@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# nudge gen as users lean on it: byte-identical across --jobs and --shard, resumable after kill -9
+# and Ctrl-C, refusing foreign folders and bad input without leaving partial shards, readable by
+# numpy.   usage: gen_test.sh NUDGE ROOT
+set -u
+nudge=$1
+root=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+ok()  { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+scn=$root/scenarios/templates/push_off_table.scn
+base=(--scenario "$scn" --seconds 2 --seed 11)
+gen() { "$nudge" gen "${base[@]}" --episodes-per-shard 3 "$@"; }
+same() { if diff -r "$1" "$2" >/dev/null; then ok "$3"; else bad "$3: $(diff -rq "$1" "$2" | head -3)"; fi; }
+no_partial() {  # no shard folder beyond those complete, no temporaries
+  if ls -A "$1" 2>/dev/null | grep -q "tmp"; then bad "$2: temporaries left: $(ls -A "$1")"; else ok "$2: nothing half-written"; fi
+}
+
+# determinism: --jobs 1 and --jobs 2 write the same bytes
+gen --episodes 10 --out "$tmp/j1" --jobs 1 2>/dev/null || bad "gen --jobs 1 failed"
+gen --episodes 10 --out "$tmp/j2" --jobs 2 2>/dev/null || bad "gen --jobs 2 failed"
+same "$tmp/j1" "$tmp/j2" "--jobs 1 and --jobs 2 are byte-identical"
+ls "$tmp/j1" | grep -c "^shard-" | grep -qx 4 && ok "10 episodes in 4 shards of 3" || bad "shard count: $(ls "$tmp/j1")"
+
+# shards run separately (one folder, as an array job on a shared disk), then gathered with --resume
+gen --episodes 10 --out "$tmp/sh" --shard 1/2 2>/dev/null || bad "--shard 1/2 failed"
+gen --episodes 10 --out "$tmp/sh" --shard 0/2 2>/dev/null || bad "--shard 0/2 failed"
+gen --episodes 10 --out "$tmp/sh" --resume 2>/dev/null || bad "gather failed"
+same "$tmp/j1" "$tmp/sh" "separate shards gathered equal one whole run"
+# ... and in separate folders, copied together, then gathered
+gen --episodes 10 --out "$tmp/pa" --shard 0/2 2>/dev/null && gen --episodes 10 --out "$tmp/pb" --shard 1/2 2>/dev/null || bad "separate folders"
+cp -r "$tmp/pb"/shard-* "$tmp/pa"/ && gen --episodes 10 --out "$tmp/pa" --resume 2>/dev/null || bad "gather copies"
+same "$tmp/j1" "$tmp/pa" "shards from separate folders gathered equal one whole run"
+
+# kill -9 at random points, then --resume: byte-identical, nothing lost or duplicated
+gen --episodes 24 --episodes-per-shard 2 --out "$tmp/whole" 2>/dev/null || bad "whole run"
+for round in 1 2 3; do
+  rm -rf "$tmp/k"
+  "$nudge" gen "${base[@]}" --episodes 24 --episodes-per-shard 2 --out "$tmp/k" 2>/dev/null &
+  pid=$!
+  sleep "0.$(( (RANDOM % 40) + 2 ))"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  before=$(ls "$tmp/k" 2>/dev/null | grep -c "^shard-")
+  if [ -d "$tmp/k" ]; then gen --episodes 24 --episodes-per-shard 2 --out "$tmp/k" --resume 2>/dev/null || bad "resume $round failed"
+  else gen --episodes 24 --episodes-per-shard 2 --out "$tmp/k" 2>/dev/null || bad "rerun $round failed"; fi
+  same "$tmp/whole" "$tmp/k" "kill -9 after $before of 12 shards, resumed: byte-identical"
+done
+# Ctrl-C: exits 130 with a line saying how to resume; resuming completes it
+rm -rf "$tmp/c"
+"$nudge" gen "${base[@]}" --episodes 24 --episodes-per-shard 2 --out "$tmp/c" 2>"$tmp/err" &
+pid=$!
+sleep 0.1
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" -eq 130 ] && grep -q -- "--resume" "$tmp/err"; then ok "Ctrl-C: exit 130, says --resume"
+elif [ "$rc" -eq 0 ]; then ok "Ctrl-C came after the run finished (exit 0)"
+else bad "Ctrl-C: exit $rc: $(cat "$tmp/err")"; fi
+gen --episodes 24 --episodes-per-shard 2 --out "$tmp/c" --resume 2>/dev/null
+same "$tmp/whole" "$tmp/c" "interrupted with Ctrl-C, resumed: byte-identical"
+
+# refusals: exit 2, one line, the folder untouched
+expect2() {  # expect2 WHAT PATTERN -- CMD...
+  local what=$1 pat=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "$pat" "$tmp/err"; then ok "$what"
+  else bad "$what: exit $rc, stderr: $(cat "$tmp/err")"; fi
+}
+cp -r "$tmp/j1" "$tmp/j1.copy"
+expect2 "a different dataset is refused" "different dataset" -- "$nudge" gen --scenario "$scn" --seconds 2 --seed 12 --episodes-per-shard 3 --episodes 10 --out "$tmp/j1"
+expect2 "a different dataset is refused even with --resume" "different dataset" -- "$nudge" gen --scenario "$scn" --seconds 3 --seed 11 --episodes-per-shard 3 --episodes 10 --out "$tmp/j1" --resume
+expect2 "the same dataset needs --resume" "--resume" -- gen --episodes 10 --out "$tmp/j1"
+same "$tmp/j1" "$tmp/j1.copy" "refused folders are untouched"
+mkdir -p "$tmp/other" && echo hi >"$tmp/other/notes.txt"
+expect2 "a folder with other files is refused" "not empty" -- gen --episodes 2 --out "$tmp/other"
+expect2 "missing scenario" "nope.scn" -- "$nudge" gen --scenario "$tmp/nope.scn" --episodes 2 --seconds 1 --out "$tmp/x1"
+printf 'body b box wood pos 0 1 size 0.1 heavy\n' >"$tmp/bad.scn"
+expect2 "malformed scenario: file:line:col" "bad.scn:1:" -- "$nudge" gen --scenario "$tmp/bad.scn" --episodes 2 --seconds 1 --out "$tmp/x2"
+[ -e "$tmp/x1" ] || [ -e "$tmp/x2" ] && bad "a folder was made for bad input" || ok "no folder for bad input"
+expect2 "unwritable folder" "x" -- gen --episodes 2 --out /dev/null/x
+expect2 "N out of range" "--episodes" -- gen --episodes 0 --out "$tmp/x3"
+expect2 "S out of range" "--seconds" -- "$nudge" gen --scenario "$scn" --episodes 2 --seconds -1 --out "$tmp/x3"
+expect2 "S not a number" "--seconds" -- "$nudge" gen --scenario "$scn" --episodes 2 --seconds nan --out "$tmp/x3"
+expect2 "K out of range" "--stride" -- gen --episodes 2 --stride 0 --out "$tmp/x3"
+expect2 "frame size too large" "unreasonable" -- gen --episodes 2 --frames 5000x5000 --out "$tmp/x3"
+expect2 "frame size too small" "unreasonable" -- gen --episodes 2 --frames 4x4 --out "$tmp/x3"
+expect2 "frame size garbage" "--frames" -- gen --episodes 2 --frames big --out "$tmp/x3"
+expect2 "bad --shard" "--shard" -- gen --episodes 2 --shard 3/2 --out "$tmp/x3"
+# a full disk (a file-size limit makes writes fail the same way): one line, no partial shard
+( ulimit -f 64; exec "$nudge" gen --scenario "$scn" --seconds 2 --seed 11 --episodes 6 --out "$tmp/full" ) >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "write failed" "$tmp/err"; then ok "full disk: one line, exit 2"; else bad "full disk: exit $rc: $(cat "$tmp/err")"; fi
+ls "$tmp/full" | grep -q "^shard-" && bad "full disk left a shard" || ok "full disk left no shard"
+no_partial "$tmp/full" "full disk"
+
+# a real client: numpy reads everything (with frames), checksums match, episode 0 equals nudge run --trace
+gen --episodes 5 --out "$tmp/np" --frames 48x32 2>/dev/null || bad "gen with frames"
+/usr/bin/python3 "$root/tests/numpy_client.py" "$nudge" "$tmp/np" && ok "numpy client" || bad "numpy client"
+# frames: not blank, and a moving body's pixels move
+/usr/bin/python3 - "$tmp/np" <<'PY' && ok "frames follow the bodies" || bad "frames"
+import sys, numpy as np
+d = sys.argv[1] + "/shard-00000/"
+f, s, m = np.load(d + "frames.npy"), np.load(d + "states.npy"), np.load(d + "mask.npy")
+assert f.std() > 5
+moved = 0
+for e in range(f.shape[0]):
+    for t in range(1, f.shape[1]):
+        live = (m[e, t] & m[e, t - 1]).astype(bool) & (s[e, t, :, -1] < 0.5)
+        d_pos = np.abs(s[e, t, live, :2] - s[e, t - 1, live, :2]).max(initial=0)
+        if d_pos > 0.03:   # something moved over a pixel: the picture changed
+            assert not np.array_equal(f[e, t], f[e, t - 1]), (e, t)
+            moved += 1
+        if d_pos == 0 and live.sum() == (m[e, t] & (s[e, t, :, -1] < 0.5)).sum() and (m[e, t] == m[e, t - 1]).all():
+            assert np.array_equal(f[e, t], f[e, t - 1]), ("still world, changed frame", e, t)
+assert moved > 0
+PY
+
+if [ "$fails" -ne 0 ]; then echo "gen_test: $fails failed"; exit 1; fi
+echo "gen_test: all passed"
