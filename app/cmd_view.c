@@ -6,6 +6,7 @@
 #include "app/args.h"
 #include "app/commands.h"
 #include "view/app.h"
+#include "view/input.h"
 
 /* "1280x720" -> w, h; false when malformed or out of range */
 static bool parse_size(const char* s, int* w, int* h) {
@@ -37,6 +38,7 @@ int cmd_view(int argc, char** argv) {
         {"no-train", ARG_BOOL, &no_train, 1, 0, "start with training off (T toggles it)", false},
         {"train-ratio", ARG_DOUBLE, &o.train_ratio, 0, 64, "R: headless: optimizer steps per control tick (default 1)", false},
         {"quiet", ARG_BOOL, &o.quiet, 1, 0, "headless: no metric lines", false},
+        {"keys", ARG_STRING, &o.keys, 1, 0, "LIST: keys pressed at the start, e.g. tab,c or h (for scripted screenshots)", false},
     };
     ArgParse p = {"view",
                   "nudge view [SCENARIO] [--model FILE] [--save FILE] [--agent random|scripted|none] [--seed N] "
@@ -56,6 +58,13 @@ int cmd_view(int argc, char** argv) {
     if (size && !parse_size(size, &o.width, &o.height))
         return args_fail("view", "--size: expected WxH between 64x64 and 8192x8192, got '%s'", size);
     if (args_spec(&p, "seed")->seen) o.seed = seed, o.seed_set = true;
+    if (o.keys) {
+        char list[256];
+        snprintf(list, sizeof list, "%s", o.keys);
+        for (char* save = NULL, *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save))
+            if (!view_key_lookup(view_key_from_name(k)))
+                return args_fail("view", "--keys: unknown key '%s' (one character, or tab, space, f1, f12, esc)", k);
+    }
     o.frames = frames;
     o.train  = !no_train;
     if (o.screenshot && !o.headless && o.frames <= 0)

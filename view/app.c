@@ -268,6 +268,15 @@ int view_app_run(const ViewOptions* opts) {
         free(s);
         return 2;
     }
+    /* keys pressed at the start (for scripted screenshots: --keys tab,c) */
+    if (o.keys) {
+        char list[256];
+        snprintf(list, sizeof list, "%s", o.keys);
+        for (char* save = NULL, *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+            const ViewKeyBinding* b = view_key_lookup(view_key_from_name(k));
+            if (b && b->action != VIEW_ACT_QUIT && b->action != VIEW_ACT_SCREENSHOT) view_session_action(s, b->action, b->arg);
+        }
+    }
     char fe[512];
     s->font = view_font_open(o.height >= 900 ? 17 : 14, fe, sizeof fe);
     if (!s->font) fprintf(stderr, "nudge: warning: %s; drawing without text\n", fe);

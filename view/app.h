@@ -27,6 +27,7 @@ typedef struct ViewOptions {
     bool        train;        /* training on at the start */
     double      train_ratio;  /* headless: optimizer steps per control tick */
     bool        quiet;        /* headless: no metric lines */
+    const char* keys;         /* keys pressed at the start, comma-separated names (view_key_from_name) */
 } ViewOptions;
 
 ViewOptions view_options_default(void);

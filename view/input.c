@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "sim/materials.h"
 #include "view/shape.h"
@@ -49,6 +51,19 @@ const ViewKeyBinding* view_key_lookup(int key) {
     for (size_t i = 0; i < sizeof keymap / sizeof keymap[0]; i++)
         if (keymap[i].key == key) return &keymap[i];
     return NULL;
+}
+
+int view_key_from_name(const char* name) {
+    static const struct {
+        const char* name;
+        int         key;
+    } named[] = {{"tab", VIEW_KEY_TAB}, {"space", VIEW_KEY_SPACE}, {"f1", VIEW_KEY_F1},
+                 {"f12", VIEW_KEY_F12}, {"esc", VIEW_KEY_ESC}};
+    if (!name || !*name) return -1;
+    if (!name[1]) return tolower((unsigned char)name[0]);
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        if (!strcasecmp(name, named[i].name)) return named[i].key;
+    return -1;
 }
 
 double view_slow_next(double rate) {

@@ -52,6 +52,10 @@ const ViewKeyBinding* view_keymap(int* count);
 /// the binding of a key (ASCII letters in either case), or NULL
 const ViewKeyBinding* view_key_lookup(int key);
 
+/// a key from its name: one character ("h", "[", "."), or "tab", "space", "f1", "f12", "esc"
+/// (any case); -1 if unknown
+int view_key_from_name(const char* name);
+
 /* slow motion: 1 -> 1/4 -> 1/8 -> 1 */
 double view_slow_next(double rate);
 

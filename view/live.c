@@ -58,7 +58,8 @@ void view_live_begin_episode(ViewLive* L) {
     L->episode++;
     L->has_roll = false;
     memset(L->past_valid, 0, (size_t)L->K);
-    L->imag_on = false;
+    L->imag_on      = false;
+    L->imag_pending = false;
 }
 
 void view_live_set_horizon(ViewLive* L, int ticks) {
@@ -178,6 +179,12 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
     }
 
     /* the imagination takes the same push and steps on its own */
+    if (L->imag_pending) {
+        memcpy(L->imag, states, kd * sizeof(float));
+        memcpy(L->imag_mask, mask, (size_t)K);
+        L->imag_pending = false;
+        L->imag_on      = true;
+    }
     if (L->imag_on && model) {
         float row[4 * 64];
         float* pr = K <= 64 ? row : NULL;
@@ -193,9 +200,7 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
 }
 
 void view_live_imagine_from_now(ViewLive* L) {
-    memcpy(L->imag, L->states, sizeof(float) * (size_t)L->K * L->D);
-    memcpy(L->imag_mask, L->mask, (size_t)L->K);
-    L->imag_on = true;
+    L->imag_pending = true;
 }
 
 bool view_live_take_second(ViewLive* L, double* err05, double* cv_err05) {

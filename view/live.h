@@ -64,6 +64,7 @@ typedef struct ViewLive {
     int64_t ntrace;
     /* imagination: the model stepped on its own output with the real pushes */
     bool     imag_on;
+    bool     imag_pending;   /* start from the next observation */
     float*   imag;           /* [K*D] */
     uint8_t* imag_mask;      /* [K] */
     float*   imag_next;      /* [K*D] */
@@ -81,7 +82,7 @@ void view_live_set_horizon(ViewLive* L, int ticks);
 /// roll_len ticks and keeps the predictions; steps the imagination when it is on.
 void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const float* states,
                     const uint8_t* mask, const SimPush* push);
-/// starts the imagination from the current observation
+/// starts the imagination from the next observation (the one the next view_live_tick gets)
 void view_live_imagine_from_now(ViewLive* L);
 /// the mean live 0.5 s errors since the last call (model, constant velocity); false when none
 bool view_live_take_second(ViewLive* L, double* err05, double* cv_err05);

@@ -59,12 +59,13 @@ void view_draw_predictions(ViewCanvas* c, const ViewCamera* cam, const ViewLive*
     }
     /* event labels: "breaks 0.87", "falls 0.55" */
     if (!font || !live->has_roll) return;
+    int placed[64][4], nplaced = 0;
     for (int k = 0; k < K; k++) {
         if (!known[k] || !live->mask[k] || bodies[k].is_static) continue;
         const float* ev   = live->roll_events + (size_t)k * WM_EVENTS;
         char         text[64];
         int          n    = 0;
-        if (ev[WM_EVENT_BREAK] >= VIEW_LABEL_MIN)
+        if (ev[WM_EVENT_BREAK] >= VIEW_LABEL_MIN && bodies[k].breakable)
             n += snprintf(text + n, sizeof text - n, "breaks %.2f", ev[WM_EVENT_BREAK]);
         if (ev[WM_EVENT_FALL] >= VIEW_LABEL_MIN)
             n += snprintf(text + n, sizeof text - n, "%sfalls %.2f", n ? "  " : "", ev[WM_EVENT_FALL]);
@@ -75,6 +76,21 @@ void view_draw_predictions(ViewCanvas* c, const ViewCamera* cam, const ViewLive*
                               live->states[(size_t)k * D + SIM_OBS_y] + 0.5 * top, &sx, &sy);
         int tw = view_font_width(font, text), fh = view_font_height(font);
         int x0 = (int)sx - tw / 2, y0 = (int)sy - fh - 8;
+        /* move up past labels already placed */
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (int i = 0; i < nplaced; i++)
+                if (x0 - 4 < placed[i][2] && x0 + tw + 4 > placed[i][0] && y0 - 1 < placed[i][3] &&
+                    y0 + fh + 1 > placed[i][1]) {
+                    y0     = placed[i][1] - fh - 2;
+                    moved  = true;
+                }
+        }
+        if (nplaced < 64) {
+            placed[nplaced][0] = x0 - 4, placed[nplaced][1] = y0 - 1;
+            placed[nplaced][2] = x0 + tw + 4, placed[nplaced][3] = y0 + fh + 1;
+            nplaced++;
+        }
         view_canvas_rect(c, x0 - 4, y0 - 1, x0 + tw + 4, y0 + fh + 1, view_rgba(255, 255, 255, 200));
         float p = ev[WM_EVENT_BREAK] > ev[WM_EVENT_FALL] ? ev[WM_EVENT_BREAK] : ev[WM_EVENT_FALL];
         view_font_draw(font, c, x0, y0, text, view_color_scale(view_color_ramp(p), 0.8));

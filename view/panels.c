@@ -171,10 +171,12 @@ void view_panels_draw(ViewCanvas* c, ViewFont* font, int x, int y, int w, int h,
     cy += plot_h + gap;
 
     /* surprise: the short-horizon error over the last seconds */
+    /* the last VIEW_TRACE ticks, older ones not seen yet left empty */
     float tr[VIEW_TRACE];
     int   n = live->ntrace < VIEW_TRACE ? (int)live->ntrace : VIEW_TRACE;
-    for (int i = 0; i < n; i++) tr[i] = live->trace[(live->ntrace - n + i) % VIEW_TRACE];
-    ViewSeries ss = {tr, n, view_rgba(200, 40, 40, 255), NULL};
+    for (int i = 0; i < VIEW_TRACE - n; i++) tr[i] = NAN;
+    for (int i = 0; i < n; i++) tr[VIEW_TRACE - n + i] = live->trace[(live->ntrace - n + i) % VIEW_TRACE];
+    ViewSeries ss = {tr, VIEW_TRACE, view_rgba(200, 40, 40, 255), NULL};
     ViewPlot   sp = {x, cy, w, plot_h, "surprise (error of 1/6 s predictions)", false, "-10 s", "now", " m"};
     view_plot_draw(c, font, &sp, &ss, 1);
     cy += plot_h + gap;

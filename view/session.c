@@ -115,40 +115,48 @@ static void release_grab(ViewSession* s) {
 
 /* ---- episodes ---- */
 
+/* the camera's rectangle: the dynamic bodies with room around them, down to the surface below
+ * them (where falling things land); the whole scene when nothing is dynamic */
 static void fit_camera_rect(ViewSession* s) {
     const ScnInstance* in = &s->ep.inst;
     double lo[2] = {1e300, 1e300}, hi[2] = {-1e300, -1e300};
+    double all_lo[2] = {1e300, 1e300}, all_hi[2] = {-1e300, -1e300};
     for (int i = 0; i < in->nbodies; i++) {
         const SimBodyDef* b = &in->bodies[i];
-        double r = 0.5 * sqrt(b->w * b->w + b->h * b->h);
-        /* a very long static floor should not shrink everything: clip it later to the dynamic span */
-        double x0 = b->x - r, x1 = b->x + r, y0 = b->y - r, y1 = b->y + r;
-        if (x0 < lo[0]) lo[0] = x0;
-        if (x1 > hi[0]) hi[0] = x1;
-        if (y0 < lo[1]) lo[1] = y0;
-        if (y1 > hi[1]) hi[1] = y1;
+        /* the rotated box's axis-aligned extents */
+        double c = fabs(cos(b->angle)), sn = fabs(sin(b->angle));
+        double ex = 0.5 * (c * b->w + sn * b->h), ey = 0.5 * (sn * b->w + c * b->h);
+        double box[4] = {b->x - ex, b->y - ey, b->x + ex, b->y + ey};
+        for (int a = 0; a < 2; a++) {
+            if (box[a] < all_lo[a]) all_lo[a] = box[a];
+            if (box[a + 2] > all_hi[a]) all_hi[a] = box[a + 2];
+            if (b->is_static) continue;
+            if (box[a] < lo[a]) lo[a] = box[a];
+            if (box[a + 2] > hi[a]) hi[a] = box[a + 2];
+        }
     }
-    if (in->nbodies == 0) lo[0] = lo[1] = -1, hi[0] = hi[1] = 1;
-    /* clip very wide statics to the dynamic bodies' span plus room to fall */
-    double dlo = 1e300, dhi = -1e300;
-    for (int i = 0; i < in->nbodies; i++) {
-        const SimBodyDef* b = &in->bodies[i];
-        if (b->is_static) continue;
-        if (b->x - b->w < dlo) dlo = b->x - b->w;
-        if (b->x + b->w > dhi) dhi = b->x + b->w;
-    }
-    if (dlo < dhi) {
-        double span = dhi - dlo, pad = span < 1.0 ? 1.0 : span;
-        if (lo[0] < dlo - pad) lo[0] = dlo - pad;
-        if (hi[0] > dhi + pad) hi[0] = dhi + pad;
+    if (in->nbodies == 0) all_lo[0] = all_lo[1] = -1, all_hi[0] = all_hi[1] = 1;
+    if (!(lo[0] <= hi[0])) {
+        for (int a = 0; a < 2; a++) lo[a] = all_lo[a], hi[a] = all_hi[a];
+    } else {
+        /* down to the lowest surface under the dynamic bodies (the floor), at most 1.5 m below */
+        double floor_y = lo[1];
+        for (int i = 0; i < in->nbodies; i++) {
+            const SimBodyDef* b = &in->bodies[i];
+            double top = b->y + 0.5 * b->h;
+            if (b->is_static && top <= lo[1] + 1e-6 && top < floor_y && top > lo[1] - 1.5) floor_y = top;
+        }
+        lo[1] = floor_y - 0.05;
+        double span = hi[0] - lo[0], pad = span < 0.8 ? 0.4 : 0.5 * span;
+        lo[0] -= pad, hi[0] += pad;
     }
     double w = hi[0] - lo[0], h = hi[1] - lo[1];
-    if (w < 1.0) lo[0] -= (1.0 - w) / 2, hi[0] += (1.0 - w) / 2, w = 1.0;
-    if (h < 0.6) hi[1] += 0.6 - h, h = 0.6;
-    s->fit_rect[0] = lo[0] - 0.08 * w;
-    s->fit_rect[2] = hi[0] + 0.08 * w;
+    if (w < 0.8) lo[0] -= (0.8 - w) / 2, hi[0] += (0.8 - w) / 2, w = 0.8;
+    if (h < 0.5) hi[1] += 0.5 - h, h = 0.5;
+    s->fit_rect[0] = lo[0] - 0.05 * w;
+    s->fit_rect[2] = hi[0] + 0.05 * w;
     s->fit_rect[1] = lo[1] - 0.05 * h;
-    s->fit_rect[3] = hi[1] + 0.25 * h;
+    s->fit_rect[3] = hi[1] + 0.3 * h;
 }
 
 static bool begin_episode(ViewSession* s, char* err, size_t err_size) {
@@ -550,7 +558,7 @@ void view_session_action(ViewSession* s, ViewAction act, int arg) {
     case VIEW_ACT_SPLIT:
         s->split = !s->split;
         if (s->split) view_live_imagine_from_now(&s->live);
-        else s->live.imag_on = false;
+        else s->live.imag_on = s->live.imag_pending = false;
         break;
     case VIEW_ACT_CONTACTS: s->contacts = !s->contacts; break;
     case VIEW_ACT_HELP: s->help = !s->help; break;

@@ -1,0 +1,16 @@
+# nudge view: the window under Xvfb (screenshot not blank, ghosts and panels drawn) and the
+# headless loop (the live 0.5 s error drops while the model watches). Checks: tests/view_check.py
+find_program(XVFB_RUN xvfb-run)
+set(VIEW_CHECK "/usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/view_check.py")
+if(XVFB_RUN)
+  add_test(NAME view_xvfb
+           COMMAND sh -c "rm -f view_xvfb.png && ${XVFB_RUN} -a -s '-screen 0 1280x720x24' $<TARGET_FILE:nudge> view --frames 300 --screenshot view_xvfb.png --agent random --seed 1 && ${VIEW_CHECK} screenshot view_xvfb.png"
+           WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  set_tests_properties(view_xvfb PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+endif()
+add_test(NAME view_headless_learns
+         COMMAND sh -c "$<TARGET_FILE:nudge> view --headless --seconds 60 --agent random > view_headless.log && ${VIEW_CHECK} learning view_headless.log"
+         WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(view_headless_learns PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# no display and no --headless: one line, exit 2
+add_test(NAME view_no_display COMMAND sh -c "out=$(env -u DISPLAY -u WAYLAND_DISPLAY $<TARGET_FILE:nudge> view 2>&1 >/dev/null); test $? -eq 2 && test $(printf '%s\\n' \"$out\" | wc -l) -eq 1 && printf '%s' \"$out\" | grep -q -- --headless")

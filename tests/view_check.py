@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""Checks for `nudge view` (tests/view.cmake).
+
+  view_check.py screenshot FILE.png   the screenshot is not blank and holds ghost and panel pixels
+  view_check.py learning LOG          the live 0.5 s error printed by --headless is lower over the
+                                      last 10 s than over the first 10 s
+
+Uses only the standard library (zlib) so any python3 works."""
+import math
+import struct
+import sys
+import zlib
+
+GHOST = (180, 50, 230)       # view/overlay.h VIEW_GHOST_COLOR
+PANEL = (250, 250, 246)      # view/panels.h VIEW_PANEL_BG
+BACKGROUND = (236, 240, 244)  # view/draw_world.h VIEW_BACKGROUND
+
+
+def fail(msg):
+    print("view_check: " + msg)
+    sys.exit(1)
+
+
+def read_png(path):
+    data = open(path, "rb").read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        fail(path + ": not a PNG")
+    at, idat, w = 8, b"", 0
+    while at < len(data):
+        (n,) = struct.unpack(">I", data[at:at + 4])
+        kind, body = data[at + 4:at + 8], data[at + 8:at + 8 + n]
+        (crc,) = struct.unpack(">I", data[at + 8 + n:at + 12 + n])
+        if zlib.crc32(kind + body) & 0xffffffff != crc:
+            fail(path + ": bad CRC in " + kind.decode())
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            if depth != 8 or ctype != 2:
+                fail(path + ": expected 8-bit RGB")
+        elif kind == b"IDAT":
+            idat += body
+        at += 12 + n
+    raw = zlib.decompress(idat)
+    stride = 3 * w
+    prev = bytearray(stride)
+    pixels = []
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - 3] if i >= 3 else 0
+            b = prev[i]
+            c = prev[i - 3] if i >= 3 else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        pixels.append(bytes(line))
+        prev = line
+    return w, h, pixels
+
+
+def screenshot(path):
+    w, h, rows = read_png(path)
+    counts = {}
+    for row in rows:
+        for i in range(0, len(row), 3):
+            px = (row[i], row[i + 1], row[i + 2])
+            counts[px] = counts.get(px, 0) + 1
+    total = w * h
+    top = max(counts.values())
+    if len(counts) < 20 or top > 0.97 * total:
+        fail("%s: blank-looking screenshot (%d colours, the commonest covers %.1f%%)" % (path, len(counts), 100.0 * top / total))
+    if counts.get(BACKGROUND, 0) < 0.05 * total:
+        fail("%s: the world's background is missing" % path)
+    if counts.get(GHOST, 0) < 20:
+        fail("%s: no ghost pixels (%d of colour %s)" % (path, counts.get(GHOST, 0), GHOST))
+    if counts.get(PANEL, 0) < 0.02 * total:
+        fail("%s: no panel pixels (%d of colour %s)" % (path, counts.get(PANEL, 0), PANEL))
+    print("view_check: %s ok: %d colours, %d ghost pixels, %d panel pixels" % (path, len(counts), counts[GHOST], counts[PANEL]))
+
+
+def learning(path):
+    errs = {}
+    for line in open(path):
+        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        if "t" in fields and "err05" in fields:
+            errs[int(fields["t"])] = float(fields["err05"])
+    if not errs:
+        fail(path + ": no metric lines")
+    last_t = max(errs)
+    if last_t < 30:
+        fail("%s: only %d s of metrics" % (path, last_t))
+    first = [errs[t] for t in range(1, 11) if t in errs and math.isfinite(errs[t])]
+    last = [errs[t] for t in range(last_t - 9, last_t + 1) if t in errs and math.isfinite(errs[t])]
+    if len(first) < 5 or len(last) < 5:
+        fail("%s: too few finite err05 values (%d first, %d last)" % (path, len(first), len(last)))
+    a, b = sum(first) / len(first), sum(last) / len(last)
+    if not b < a:
+        fail("%s: the live 0.5 s error did not drop: first 10 s %.4f m, last 10 s %.4f m" % (path, a, b))
+    print("view_check: live 0.5 s error %.4f m over the first 10 s -> %.4f m over the last 10 s" % (a, b))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("screenshot", "learning"):
+        fail("usage: view_check.py screenshot FILE.png | learning LOG")
+    {"screenshot": screenshot, "learning": learning}[sys.argv[1]](sys.argv[2])
