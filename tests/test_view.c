@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "sim/materials.h"
@@ -12,6 +13,7 @@
 #include "view/input.h"
 #include "view/png.h"
 #include "view/render.h"
+#include "view/session.h"
 #include "view/shape.h"
 
 static int failures;
@@ -345,6 +347,122 @@ static void test_render(void) {
     sim_world_destroy(w);
 }
 
+/* the session without a window: mouse push, grab (incl. a held glass that breaks), spawn, keys */
+static const char* scene_text =
+    "world bounds -3 -1 3 4\n"
+    "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+    "body crate box wood pos -0.5 0.05 size 0.1 0.1\n"
+    "body glass cup glass pos 0.5 0.06 size 0.08 0.12\n";
+
+static void screen_of(ViewSession* s, double wx, double wy, double* sx, double* sy) {
+    ViewCamera cam = view_session_camera(s, 0);
+    view_camera_to_screen(&cam, wx, wy, sx, sy);
+}
+
+static void test_session(void) {
+    char path[] = "/tmp/nudge-test-view-XXXXXX.scn";
+    int  fd     = mkstemps(path, 4);
+    ENSURE(fd >= 0);
+    if (fd < 0) return;
+    ENSURE(write(fd, scene_text, strlen(scene_text)) == (ssize_t)strlen(scene_text));
+    close(fd);
+    ViewOptions o = view_options_default();
+    o.scenario    = path;
+    o.agent       = SCN_AGENT_NONE;
+    o.headless    = true;
+    o.train       = false;
+    ViewSession* s = calloc(1, sizeof *s);
+    char         err[512];
+    bool         ok = view_session_init(s, &o, false, err, sizeof err);
+    if (!ok) fprintf(stderr, "%s\n", err);
+    ENSURE(ok);
+    unlink(path);
+    if (!ok) {
+        view_session_free(s);
+        free(s);
+        return;
+    }
+    enum { W = 800, H = 500 };
+    static uint8_t px[W * H * 3];
+    ViewCanvas     c = view_canvas_wrap(px, W, H, 3);
+    view_session_draw(s, &c);
+    ENSURE(s->world_w > 0 && s->world_w < W);
+    for (int i = 0; i < 30; i++) view_session_tick(s);
+    SimWorld*    w     = s->ep.world;
+    int32_t      crate = sim_world_find(w, "crate"), glass = sim_world_find(w, "glass");
+    SimBodyState b0, b1;
+    ENSURE(sim_world_body(w, crate, &b0));
+
+    /* left drag to the right from the crate: a push to the right on release */
+    double sx, sy;
+    screen_of(s, b0.x, b0.y, &sx, &sy);
+    view_session_mouse_down(s, 1, sx, sy);
+    ENSURE(s->drag_id == crate);
+    view_session_mouse_move(s, sx + 60, sy);
+    view_session_draw(s, &c); /* draws the arrow */
+    view_session_mouse_up(s, 1, sx + 60, sy);
+    ENSURE(s->has_pending && s->pending.body == crate && s->pending.jx > 0 && fabs(s->pending.jy) < 1e-9);
+    view_session_tick(s);
+    ENSURE(sim_world_body(w, crate, &b1) && b1.vx > 0.2);
+    for (int i = 0; i < 90; i++) view_session_tick(s);
+
+    /* right drag: the crate follows the mouse up */
+    ENSURE(sim_world_body(w, crate, &b0));
+    screen_of(s, b0.x, b0.y, &sx, &sy);
+    view_session_mouse_down(s, 3, sx, sy);
+    ENSURE(s->grab_id == crate);
+    double tx, ty;
+    screen_of(s, b0.x, b0.y + 0.4, &tx, &ty);
+    view_session_mouse_move(s, tx, ty);
+    for (int i = 0; i < 60; i++) view_session_tick(s);
+    ENSURE(sim_world_body(w, crate, &b1) && fabs(b1.y - (b0.y + 0.4)) < 0.05 && fabs(b1.x - b0.x) < 0.05);
+    view_session_draw(s, &c);
+    view_session_mouse_up(s, 3, tx, ty);
+    ENSURE(s->grab_id < 0 && s->joint == NULL);
+
+    /* hold the glass, lift it and slam it into the floor: it breaks while held, and the joint goes */
+    SimBodyState g;
+    ENSURE(sim_world_body(w, glass, &g) && g.alive);
+    screen_of(s, g.x, g.y, &sx, &sy);
+    view_session_mouse_down(s, 3, sx, sy);
+    ENSURE(s->grab_id == glass);
+    screen_of(s, g.x, g.y + 1.0, &tx, &ty);
+    view_session_mouse_move(s, tx, ty);
+    for (int i = 0; i < 60; i++) view_session_tick(s);
+    screen_of(s, g.x, -0.9, &tx, &ty);
+    view_session_mouse_move(s, tx, ty);
+    for (int i = 0; i < 120 && s->grab_id >= 0; i++) view_session_tick(s);
+    ENSURE(sim_world_body(w, glass, &g) && g.broken && !g.alive);
+    ENSURE(s->grab_id < 0 && s->joint == NULL);
+    for (int i = 0; i < 10; i++) view_session_tick(s);
+    view_session_mouse_up(s, 3, tx, ty);
+
+    /* spawn at the mouse, keys */
+    int before = sim_world_id_count(w);
+    screen_of(s, 0, 1.0, &sx, &sy);
+    view_session_mouse_move(s, sx, sy);
+    view_session_action(s, VIEW_ACT_SPAWN, 0);
+    ENSURE(sim_world_id_count(w) == before + 1);
+    SimBodyState sp;
+    ENSURE(sim_world_body(w, before, &sp) && sp.kind == SIM_KIND_BOX && fabs(sp.x) < 0.02 && fabs(sp.y - 1.0) < 0.02);
+    view_session_action(s, VIEW_ACT_PALETTE, 0);
+    ENSURE(s->palette == VIEW_PAL_BALL);
+    view_session_action(s, VIEW_ACT_HORIZON_UP, 0);
+    ENSURE(s->live.horizon == VIEW_ERR_TICKS + 10 && s->live.roll_len >= s->live.horizon);
+    view_session_action(s, VIEW_ACT_PAUSE, 0);
+    ENSURE(s->paused);
+    int64_t eps = s->episodes;
+    view_session_action(s, VIEW_ACT_RESET, 0);
+    ENSURE(s->episodes == eps + 1 && s->ep.world != w && sim_world_time(s->ep.world) == 0);
+    /* split: the imagination starts at the next tick from the real state */
+    view_session_action(s, VIEW_ACT_SPLIT, 0);
+    view_session_tick(s);
+    ENSURE(s->live.imag_on && s->live.imag_mask[crate]);
+    view_session_draw(s, &c);
+    view_session_free(s);
+    free(s);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     test_camera();
@@ -353,6 +471,7 @@ int main(void) {
     test_canvas();
     test_png();
     test_render();
+    test_session();
     if (failures) {
         fprintf(stderr, "test_view: %d failures\n", failures);
         return 1;

@@ -129,7 +129,20 @@ void view_draw_help(ViewCanvas* c, ViewFont* font) {
         {"drop a .scn", "load that scenario"},
     };
     int nm = (int)(sizeof mouse / sizeof mouse[0]);
-    int w = 620, h = (rows + nm + 3) * fh + 20;
+    /* as wide as the longest line */
+    int kw = 0, hw = view_font_width(font, "nudge view: keys (H or F1 closes this)");
+    for (int i = 0; i < n; i++) {
+        if (!km[i].key_name) continue;
+        int a = view_font_width(font, km[i].key_name), b = view_font_width(font, km[i].help);
+        if (a > kw) kw = a;
+        if (b > hw) hw = b;
+    }
+    for (int i = 0; i < nm; i++) {
+        int a = view_font_width(font, mouse[i][0]), b = view_font_width(font, mouse[i][1]);
+        if (a > kw) kw = a;
+        if (b > hw) hw = b;
+    }
+    int col = kw + 40, w = col + hw + 28, h = (rows + nm + 3) * fh + 20;
     int x0 = (c->w - w) / 2, y0 = (c->h - h) / 2;
     if (x0 < 0) x0 = 0;
     if (y0 < 0) y0 = 0;
@@ -141,13 +154,13 @@ void view_draw_help(ViewCanvas* c, ViewFont* font) {
     for (int i = 0; i < n; i++) {
         if (!km[i].key_name) continue;
         view_font_draw(font, c, x0 + 14, y, km[i].key_name, key);
-        view_font_draw(font, c, x0 + 170, y, km[i].help, txt);
+        view_font_draw(font, c, x0 + 14 + col, y, km[i].help, txt);
         y += fh;
     }
     y += fh / 2;
     for (int i = 0; i < nm; i++) {
         view_font_draw(font, c, x0 + 14, y, mouse[i][0], key);
-        view_font_draw(font, c, x0 + 170, y, mouse[i][1], txt);
+        view_font_draw(font, c, x0 + 14 + col, y, mouse[i][1], txt);
         y += fh;
     }
 }

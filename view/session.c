@@ -25,6 +25,8 @@
 /* mouse push: velocity change per metre of drag (1/s), and at most (m/s) */
 #define DRAG_GAIN 4.0
 #define DRAG_MAX_DV 4.0
+/* the held body moves toward the mouse at most this fast (m/s) */
+#define GRAB_SPEED 6.0
 /* trainer thread: publish every this many steps; validate every this many seconds */
 #define PUBLISH_EVERY 5
 #define VALIDATE_EVERY 3.0
@@ -379,6 +381,8 @@ static void grab_tick(ViewSession* s, const SimPush* push) {
             s->joint          = cpPivotJointNew2(s->mouse_body, b, cpvzero, anchor);
             cpConstraintSetMaxForce(s->joint, mass * 300.0);
             cpConstraintSetErrorBias(s->joint, pow(1.0 - 0.3, 60.0));
+            /* at most GRAB_SPEED toward the mouse, so a slammed body does not tunnel through floors */
+            cpConstraintSetMaxBias(s->joint, GRAB_SPEED);
             cpSpaceAddConstraint(sim_world_space(w), s->joint);
         }
         /* the mouse body moves toward the mouse over the tick */
