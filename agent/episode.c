@@ -34,13 +34,15 @@ bool episode_begin(Episode* e, const Scenario* s, uint64_t seed, int agent, int 
 
 void episode_observe(Episode* e) {
     sim_world_observe(e->world, e->states, e->mask, e->ids, e->slots);
+    e->fresh = true;
 }
 
 void episode_tick(Episode* e) {
-    episode_observe(e);
+    if (!e->fresh) episode_observe(e);
     bool wants = agent_act(e->agent, sim_world_time(e->world), e->states, e->mask, e->ids, e->slots,
                            &e->push);
     e->pushed = sim_world_tick(e->world, wants ? &e->push : NULL);
+    e->fresh = false;
 }
 
 void episode_end(Episode* e) {

@@ -19,6 +19,7 @@ typedef struct Episode {
     float*      states;      /* [K * SIM_OBS_DIM], the observation before the last tick's push */
     uint8_t*    mask;        /* [K] */
     int32_t*    ids;         /* [K] */
+    bool        fresh;       /* states/mask/ids show the world as it is now */
     bool        pushed;      /* the last tick had a push ... */
     SimPush     push;        /* ... this one */
 } Episode;
@@ -27,7 +28,7 @@ typedef struct Episode {
 /// when agent >= 0). false + message on bad input
 bool episode_begin(Episode* e, const Scenario* s, uint64_t seed, int agent, int slots, char* err,
                    size_t err_size);
-/// observes (into states/mask/ids), asks the agent, ticks the world once
+/// observes (into states/mask/ids, unless already fresh), asks the agent, ticks the world once
 void episode_tick(Episode* e);
 /// observes the current state into states/mask/ids without ticking
 void episode_observe(Episode* e);

@@ -65,8 +65,7 @@ static void* worker(void* arg) {
                          (unsigned long long)seed, err);
             pthread_mutex_unlock(&job->lock);
         }
-        job->arrays->events[i] = slot.events;
-        job->arrays->nevents[i] = slot.nevents;
+        gen_shard_episode_done(job->arrays, i, &slot);
     }
     return NULL;
 }
@@ -102,7 +101,7 @@ static bool simulate_shard(const GenDataset* ds, int shard, int jobs, GenShardAr
 /* the writer thread: saves one shard (and the manifest after it) while the next is simulated */
 typedef struct GenWrite {
     const GenDataset*     ds;
-    const GenShardArrays* arrays;
+    GenShardArrays*       arrays;
     int                   shard;
     bool                  manifest;
     bool                  ok;
@@ -112,7 +111,7 @@ typedef struct GenWrite {
 
 static void* write_shard(void* arg) {
     GenWrite* w = arg;
-    w->ok = gen_store_write_shard(w->ds, w->shard, w->arrays, w->err, sizeof w->err) &&
+    w->ok = gen_shard_finish(w->ds, w->arrays, w->err, sizeof w->err) &&
             (!w->manifest || gen_store_write_manifest(w->ds, w->err, sizeof w->err));
     return NULL;
 }
@@ -230,26 +229,17 @@ int cmd_gen(int argc, char** argv) {
     double t0 = clock_now(), write_blocked = 0;
     int64_t episodes_done = 0;
     int status = 0;
-    /* two shard buffers: the writer thread saves one while the workers fill the other */
-    GenShardArrays* arrays[2] = {gen_shard_arrays_new(&ds), gen_shard_arrays_new(&ds)};
-    if (!arrays[0] || !arrays[1]) {
-        fprintf(stderr, "nudge gen: out of memory for two shards (%.1f GB)\n", 2 * shard_bytes / 1e9);
-        gen_shard_arrays_free(arrays[0], &ds);
-        gen_shard_arrays_free(arrays[1], &ds);
-        gen_dataset_close(&ds);
-        return 2;
-    }
+    /* the writer thread finishes one shard while the workers fill the next */
     GenWrite wr;
     memset(&wr, 0, sizeof wr);
     wr.ds = &ds;
     wr.manifest = shard_arg == NULL;
     bool writing = false;
-    int which = 0;
     for (int s = 0; s < ds.nshards && status == 0; s++) {
         if (s % shard_count != shard_index || gen_store_shard_done(&ds, s)) continue;
-        GenShardArrays* a = arrays[which];
-        gen_shard_arrays_reset(a, &ds);
-        bool simulated = simulate_shard(&ds, s, (int)jobs, a, err, sizeof err);
+        GenShardArrays* a = gen_shard_begin(&ds, s, err, sizeof err);
+        bool simulated = a && simulate_shard(&ds, s, (int)jobs, a, err, sizeof err);
+        if (!simulated) gen_shard_abort(a);
         /* the previous shard's write must be done before the next starts (and before we stop) */
         if (writing) {
             double tw = clock_now();
@@ -278,7 +268,6 @@ int cmd_gen(int argc, char** argv) {
         wr.arrays = a;
         pthread_create(&wr.thread, NULL, write_shard, &wr);
         writing = true;
-        which ^= 1;
         char extra[64];
         snprintf(extra, sizeof extra, " shard %d/%d", s + 1, ds.nshards);
         progress_update(&prog, episodes_done, extra);
@@ -299,8 +288,6 @@ int cmd_gen(int argc, char** argv) {
         status = 130;
     }
     progress_finish(&prog);
-    gen_shard_arrays_free(arrays[0], &ds);
-    gen_shard_arrays_free(arrays[1], &ds);
     if (status == 0) {
         /* a gather (or a shard task that finds every shard present) writes the final manifest */
         bool all = true;

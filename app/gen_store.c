@@ -2,13 +2,16 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "agent/agent.h"
 #include "base/atomic_file.h"
@@ -197,65 +200,6 @@ double gen_shard_bytes(const GenDataset* ds) {
     return (double)ds->per_shard * ((double)s->records * per_record + 8.0 * s->nparams);
 }
 
-/* ---- shard arrays ---- */
-
-GenShardArrays* gen_shard_arrays_new(const GenDataset* ds) {
-    const GenSpec* s = &ds->spec;
-    size_t E = (size_t)ds->per_shard, T = (size_t)s->records, K = (size_t)s->slots;
-    GenShardArrays* a = calloc(1, sizeof *a);
-    if (!a) return NULL;
-    a->states = malloc(sizeof(float) * E * T * K * SIM_OBS_DIM);
-    a->mask = malloc(E * T * K);
-    a->ids = malloc(sizeof(int32_t) * E * T * K);
-    a->actions = malloc(sizeof(float) * E * T * K * 4);
-    a->contacts = malloc(E * T * K);
-    a->params = malloc(sizeof(double) * E * (size_t)(s->nparams ? s->nparams : 1));
-    a->frames = s->channels ? malloc(E * T * frame_bytes(s)) : NULL;
-    a->events = calloc(E, sizeof *a->events);
-    a->nevents = calloc(E, sizeof *a->nevents);
-    if (!a->states || !a->mask || !a->ids || !a->actions || !a->contacts || !a->params ||
-        (s->channels && !a->frames) || !a->events || !a->nevents) {
-        gen_shard_arrays_free(a, ds);
-        return NULL;
-    }
-    return a;
-}
-
-void gen_shard_arrays_reset(GenShardArrays* a, const GenDataset* ds) {
-    for (int i = 0; i < ds->per_shard; i++) {
-        free(a->events[i]);
-        a->events[i] = NULL;
-        a->nevents[i] = 0;
-    }
-}
-
-void gen_shard_arrays_free(GenShardArrays* a, const GenDataset* ds) {
-    if (!a) return;
-    if (a->events) gen_shard_arrays_reset(a, ds);
-    free(a->states);
-    free(a->mask);
-    free(a->ids);
-    free(a->actions);
-    free(a->contacts);
-    free(a->params);
-    free(a->frames);
-    free(a->events);
-    free(a->nevents);
-    free(a);
-}
-
-void gen_shard_slot(GenShardArrays* a, const GenSpec* s, int i, GenSlot* out) {
-    size_t T = (size_t)s->records, K = (size_t)s->slots, e = (size_t)i;
-    memset(out, 0, sizeof *out);
-    out->states = a->states + e * T * K * SIM_OBS_DIM;
-    out->mask = a->mask + e * T * K;
-    out->ids = a->ids + e * T * K;
-    out->actions = a->actions + e * T * K * 4;
-    out->contacts = a->contacts + e * T * K;
-    out->params = a->params + e * (size_t)s->nparams;
-    out->frames = a->frames ? a->frames + e * T * frame_bytes(s) : NULL;
-}
-
 /* ---- the folder ---- */
 
 static void shard_dir(const GenDataset* ds, int shard, char* out, size_t n) {
@@ -442,112 +386,6 @@ bool gen_store_prepare(GenDataset* ds, const char* out, bool resume, bool sharde
     return gen_store_write_manifest(ds, err, err_size);
 }
 
-/* writes one .npy into dir and appends its entry to the snippet */
-static bool put_array(const char* dir, const char* name, const char* descr, const int64_t* shape, int ndim,
-                      const void* data, size_t n, FILE* snippet, bool* first, char* err, size_t err_size) {
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    char head[2048];
-    size_t h = npy_header(head, sizeof head, descr, shape, ndim);
-    AtomicFile af;
-    if (!atomic_file_open(&af, path, err, err_size)) return false;
-    atomic_file_write(&af, head, h);
-    atomic_file_write(&af, data, n);
-    if (!atomic_file_commit(&af, err, err_size)) return false;
-    uint32_t crc = crc32_update(crc32_update(0, head, h), data, n);
-    fprintf(snippet, "%s\"%s\": {\"bytes\": %lld, \"crc32\": \"%08x\"}", *first ? "" : ", ", name,
-            (long long)(h + n), crc);
-    *first = false;
-    return true;
-}
-
-bool gen_store_write_shard(const GenDataset* ds, int shard, const GenShardArrays* a, char* err, size_t err_size) {
-    const GenSpec* s = &ds->spec;
-    int64_t E = gen_shard_count(ds, shard), T = s->records, K = s->slots, D = SIM_OBS_DIM;
-    int64_t first_ep = (int64_t)shard * ds->per_shard;
-    char tmp[4300], dir[4200];
-    snprintf(tmp, sizeof tmp, "%s/.tmp-shard-%05d-%ld", ds->out, shard, (long)getpid());
-    shard_dir(ds, shard, dir, sizeof dir);
-    remove_tree(tmp);
-    if (!make_dirs(tmp, err, err_size)) return false;
-
-    /* events: concatenated in episode order, packed rows */
-    size_t nev = 0;
-    for (int64_t i = 0; i < E; i++) nev += (size_t)a->nevents[i];
-    unsigned char* ev = malloc(nev * GEN_EVENT_BYTES + 1);
-    int32_t* scen = malloc(sizeof(int32_t) * (size_t)E);
-    uint64_t* seeds = malloc(sizeof(uint64_t) * (size_t)E);
-    if (!ev || !scen || !seeds) {
-        free(ev);
-        free(scen);
-        free(seeds);
-        remove_tree(tmp);
-        report_set(err, err_size, "out of memory");
-        return false;
-    }
-    size_t at = 0;
-    for (int64_t i = 0; i < E; i++)
-        for (int k = 0; k < a->nevents[i]; k++) {
-            const GenEvent* g = &a->events[i][k];
-            unsigned char* row = ev + at;
-            memcpy(row, &g->episode, 4);
-            memcpy(row + 4, &g->tick, 4);
-            row[8] = g->type;
-            memcpy(row + 9, &g->a, 4);
-            memcpy(row + 13, &g->b, 4);
-            memcpy(row + 17, &g->magnitude, 4);
-            at += GEN_EVENT_BYTES;
-        }
-    for (int64_t i = 0; i < E; i++) {
-        scen[i] = (int32_t)((first_ep + i) % ds->nscenarios);
-        seeds[i] = rng_derive(ds->seed, (uint64_t)(first_ep + i));
-    }
-
-    char* snip = NULL;
-    size_t snip_len = 0;
-    FILE* sn = open_memstream(&snip, &snip_len);
-    fprintf(sn, "{\"dir\": \"shard-%05d\", \"first\": %lld, \"count\": %lld, \"files\": {", shard, (long long)first_ep,
-            (long long)E);
-    bool first = true, ok = true;
-    int64_t sh_states[4] = {E, T, K, D}, sh_tk[3] = {E, T, K}, sh_act[4] = {E, T, K, 4};
-    int64_t sh_ev[1] = {(int64_t)nev}, sh_par[2] = {E, s->nparams}, sh_sc[1] = {E};
-    ok = ok && put_array(tmp, "states.npy", "'<f4'", sh_states, 4, a->states, sizeof(float) * (size_t)(E * T * K * D), sn, &first, err, err_size);
-    ok = ok && put_array(tmp, "mask.npy", "'|u1'", sh_tk, 3, a->mask, (size_t)(E * T * K), sn, &first, err, err_size);
-    ok = ok && put_array(tmp, "ids.npy", "'<i4'", sh_tk, 3, a->ids, sizeof(int32_t) * (size_t)(E * T * K), sn, &first, err, err_size);
-    ok = ok && put_array(tmp, "actions.npy", "'<f4'", sh_act, 4, a->actions, sizeof(float) * (size_t)(E * T * K * 4), sn, &first, err, err_size);
-    ok = ok && put_array(tmp, "contacts.npy", "'|u1'", sh_tk, 3, a->contacts, (size_t)(E * T * K), sn, &first, err, err_size);
-    ok = ok && put_array(tmp, "events.npy", GEN_EVENT_DESCR, sh_ev, 1, ev, nev * GEN_EVENT_BYTES, sn, &first, err, err_size);
-    ok = ok && put_array(tmp, "params.npy", "'<f8'", sh_par, 2, a->params, sizeof(double) * (size_t)(E * s->nparams), sn, &first, err, err_size);
-    ok = ok && put_array(tmp, "scenario.npy", "'<i4'", sh_sc, 1, scen, sizeof(int32_t) * (size_t)E, sn, &first, err, err_size);
-    ok = ok && put_array(tmp, "seed.npy", "'<u8'", sh_sc, 1, seeds, sizeof(uint64_t) * (size_t)E, sn, &first, err, err_size);
-    if (ok && s->channels) {
-        int64_t sh_fr[5] = {E, T, s->frame_h, s->frame_w, s->channels};
-        ok = put_array(tmp, "frames.npy", "'|u1'", sh_fr, s->channels == 3 ? 5 : 4, a->frames,
-                       (size_t)(E * T) * frame_bytes(s), sn, &first, err, err_size);
-    }
-    fprintf(sn, "}}");
-    fclose(sn);
-    free(ev);
-    free(scen);
-    free(seeds);
-    if (ok) {
-        /* shard.json last: the folder is renamed into place only once everything is on disk */
-        char json[4400];
-        snprintf(json, sizeof json, "%s/shard.json", tmp);
-        size_t n = strlen(snip);
-        char* line = malloc(n + 2);
-        memcpy(line, snip, n);
-        line[n] = '\n';
-        ok = atomic_file_put(json, line, n + 1, err, err_size);
-        free(line);
-    }
-    free(snip);
-    ok = ok && fsync_dir(tmp);
-    ok = ok && rename_durable(tmp, dir, err, err_size);
-    if (!ok) remove_tree(tmp);
-    return ok;
-}
-
 /* ---- manifest ---- */
 
 static void manifest_arrays(FILE* f, const GenDataset* ds) {
@@ -630,5 +468,233 @@ bool gen_store_write_manifest(const GenDataset* ds, char* err, size_t err_size) 
     snprintf(path, sizeof path, "%s/manifest.json", ds->out);
     bool ok = atomic_file_put(path, buf, len, err, err_size);
     free(buf);
+    return ok;
+}
+
+/* ---- shards: arrays mapped straight onto their files ---- */
+
+/* the files of a shard, in manifest order; events.npy is written at the end, the others are
+   mapped from the start so the workers fill the page cache directly (no copy, no second pass) */
+enum { GF_STATES, GF_MASK, GF_IDS, GF_ACTIONS, GF_CONTACTS, GF_EVENTS, GF_PARAMS, GF_SCENARIO, GF_SEED, GF_FRAMES };
+
+typedef struct GenMapped {
+    int      fd;
+    uint8_t* map;
+    size_t   size;       /* header + data */
+    size_t   head;       /* header bytes */
+    size_t   slice;      /* bytes per episode */
+    uint32_t crc_head;
+} GenMapped;
+
+struct GenShardArrays {
+    int        shard;
+    int64_t    count;
+    char       tmp[4300];
+    GenMapped  file[SHARD_FILES];
+    GenEvent** events;      /* per episode */
+    int*       nevents;
+    uint32_t*  crc;         /* [count][SHARD_FILES]: each episode's slice of each mapped file */
+};
+
+static void shard_unmap(GenShardArrays* a) {
+    for (int f = 0; f < SHARD_FILES; f++) {
+        GenMapped* m = &a->file[f];
+        if (m->map) munmap(m->map, m->size);
+        if (m->fd > 0) close(m->fd);
+        m->map = NULL;
+        m->fd = -1;
+    }
+}
+
+void gen_shard_abort(GenShardArrays* a) {
+    if (!a) return;
+    shard_unmap(a);
+    remove_tree(a->tmp);
+    for (int64_t i = 0; i < a->count; i++) free(a->events[i]);
+    free(a->events);
+    free(a->nevents);
+    free(a->crc);
+    free(a);
+}
+
+GenShardArrays* gen_shard_begin(const GenDataset* ds, int shard, char* err, size_t err_size) {
+    const GenSpec* s = &ds->spec;
+    int64_t E = gen_shard_count(ds, shard), T = s->records, K = s->slots, D = SIM_OBS_DIM;
+    int64_t first = (int64_t)shard * ds->per_shard;
+    GenShardArrays* a = calloc(1, sizeof *a);
+    if (!a) {
+        report_set(err, err_size, "out of memory");
+        return NULL;
+    }
+    a->shard = shard;
+    a->count = E;
+    for (int f = 0; f < SHARD_FILES; f++) a->file[f].fd = -1;
+    a->events = calloc((size_t)E, sizeof *a->events);
+    a->nevents = calloc((size_t)E, sizeof *a->nevents);
+    a->crc = calloc((size_t)E * SHARD_FILES, sizeof *a->crc);
+    snprintf(a->tmp, sizeof a->tmp, "%s/.tmp-shard-%05d-%ld", ds->out, shard, (long)getpid());
+    remove_tree(a->tmp);
+    if (!a->events || !a->nevents || !a->crc || !make_dirs(a->tmp, err, err_size)) {
+        if (!err || !*err) report_set(err, err_size, "out of memory");
+        gen_shard_abort(a);
+        return NULL;
+    }
+    /* descr, shape and bytes per episode of each mapped file */
+    struct { const char* descr; int ndim; int64_t shape[5]; size_t slice; } spec[SHARD_FILES] = {
+        [GF_STATES] = {"'<f4'", 4, {E, T, K, D}, sizeof(float) * (size_t)(T * K * D)},
+        [GF_MASK] = {"'|u1'", 3, {E, T, K}, (size_t)(T * K)},
+        [GF_IDS] = {"'<i4'", 3, {E, T, K}, sizeof(int32_t) * (size_t)(T * K)},
+        [GF_ACTIONS] = {"'<f4'", 4, {E, T, K, 4}, sizeof(float) * (size_t)(T * K * 4)},
+        [GF_CONTACTS] = {"'|u1'", 3, {E, T, K}, (size_t)(T * K)},
+        [GF_PARAMS] = {"'<f8'", 2, {E, s->nparams}, sizeof(double) * (size_t)s->nparams},
+        [GF_SCENARIO] = {"'<i4'", 1, {E}, sizeof(int32_t)},
+        [GF_SEED] = {"'<u8'", 1, {E}, sizeof(uint64_t)},
+        [GF_FRAMES] = {"'|u1'", s->channels == 3 ? 5 : 4, {E, T, s->frame_h, s->frame_w, s->channels},
+                       (size_t)T * frame_bytes(s)},
+    };
+    for (int f = 0; f < SHARD_FILES; f++) {
+        if (f == GF_EVENTS || (f == GF_FRAMES && !s->channels)) continue;
+        GenMapped* m = &a->file[f];
+        char head[2048], path[4400];
+        m->head = npy_header(head, sizeof head, spec[f].descr, spec[f].shape, spec[f].ndim);
+        m->slice = spec[f].slice;
+        m->size = m->head + m->slice * (size_t)E;
+        m->crc_head = crc32_update(0, head, m->head);
+        snprintf(path, sizeof path, "%s/%s", a->tmp, shard_files[f]);
+        /* reserve the space now: a full disk is one clear error here, never a SIGBUS later */
+        m->fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0666);
+        int rc = m->fd < 0 ? errno : posix_fallocate(m->fd, 0, (off_t)m->size);
+        if (rc != 0) {
+            report_set(err, err_size, "%s: write failed: %s", path, strerror(rc));
+            gen_shard_abort(a);
+            return NULL;
+        }
+        m->map = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, m->fd, 0);
+        if (m->map == MAP_FAILED) {
+            m->map = NULL;
+            report_set(err, err_size, "%s: cannot map: %s", path, strerror(errno));
+            gen_shard_abort(a);
+            return NULL;
+        }
+        memcpy(m->map, head, m->head);
+    }
+    /* the per-episode constants */
+    int32_t* scen = (int32_t*)(a->file[GF_SCENARIO].map + a->file[GF_SCENARIO].head);
+    uint64_t* seeds = (uint64_t*)(a->file[GF_SEED].map + a->file[GF_SEED].head);
+    for (int64_t i = 0; i < E; i++) {
+        scen[i] = (int32_t)((first + i) % ds->nscenarios);
+        seeds[i] = rng_derive(ds->seed, (uint64_t)(first + i));
+    }
+    return a;
+}
+
+void gen_shard_slot(GenShardArrays* a, const GenSpec* spec, int i, GenSlot* out) {
+    (void)spec;
+    memset(out, 0, sizeof *out);
+#define AT(f) (a->file[f].map ? a->file[f].map + a->file[f].head + a->file[f].slice * (size_t)i : NULL)
+    out->states = (float*)AT(GF_STATES);
+    out->mask = AT(GF_MASK);
+    out->ids = (int32_t*)AT(GF_IDS);
+    out->actions = (float*)AT(GF_ACTIONS);
+    out->contacts = AT(GF_CONTACTS);
+    out->params = (double*)AT(GF_PARAMS);
+    out->frames = AT(GF_FRAMES);
+#undef AT
+}
+
+void gen_shard_episode_done(GenShardArrays* a, int i, GenSlot* slot) {
+    a->events[i] = slot->events;
+    a->nevents[i] = slot->nevents;
+    slot->events = NULL;
+    /* checksums of this episode's slices, on the worker's thread; combined in order at the end */
+    for (int f = 0; f < SHARD_FILES; f++) {
+        GenMapped* m = &a->file[f];
+        if (!m->map || f == GF_SCENARIO || f == GF_SEED) continue;
+        a->crc[(size_t)i * SHARD_FILES + f] = crc32_update(0, m->map + m->head + m->slice * (size_t)i, m->slice);
+    }
+}
+
+static void snippet_entry(FILE* sn, bool* first, const char* name, size_t bytes, uint32_t crc) {
+    fprintf(sn, "%s\"%s\": {\"bytes\": %lld, \"crc32\": \"%08x\"}", *first ? "" : ", ", name, (long long)bytes, crc);
+    *first = false;
+}
+
+bool gen_shard_finish(const GenDataset* ds, GenShardArrays* a, char* err, size_t err_size) {
+    int64_t E = a->count;
+    int64_t first_ep = (int64_t)a->shard * ds->per_shard;
+    char dir[4200];
+    shard_dir(ds, a->shard, dir, sizeof dir);
+    char* snip = NULL;
+    size_t snip_len = 0;
+    FILE* sn = open_memstream(&snip, &snip_len);
+    fprintf(sn, "{\"dir\": \"shard-%05d\", \"first\": %lld, \"count\": %lld, \"files\": {", a->shard,
+            (long long)first_ep, (long long)E);
+    bool first = true, ok = true;
+    for (int f = 0; f < SHARD_FILES && ok; f++) {
+        if (f == GF_EVENTS) {
+            /* events: concatenated in episode order, packed rows, written now */
+            size_t nev = 0, at = 0;
+            for (int64_t i = 0; i < E; i++) nev += (size_t)a->nevents[i];
+            unsigned char* ev = malloc(nev * GEN_EVENT_BYTES + 1);
+            if (!ev) {
+                report_set(err, err_size, "out of memory");
+                ok = false;
+                break;
+            }
+            for (int64_t i = 0; i < E; i++)
+                for (int k = 0; k < a->nevents[i]; k++) {
+                    const GenEvent* g = &a->events[i][k];
+                    unsigned char* row = ev + at;
+                    memcpy(row, &g->episode, 4);
+                    memcpy(row + 4, &g->tick, 4);
+                    row[8] = g->type;
+                    memcpy(row + 9, &g->a, 4);
+                    memcpy(row + 13, &g->b, 4);
+                    memcpy(row + 17, &g->magnitude, 4);
+                    at += GEN_EVENT_BYTES;
+                }
+            char path[4400], head[2048];
+            int64_t shape[1] = {(int64_t)nev};
+            size_t h = npy_header(head, sizeof head, GEN_EVENT_DESCR, shape, 1);
+            snprintf(path, sizeof path, "%s/events.npy", a->tmp);
+            ok = npy_save(path, GEN_EVENT_DESCR, shape, 1, ev, at, err, err_size);
+            snippet_entry(sn, &first, "events.npy", h + at, crc32_update(crc32_update(0, head, h), ev, at));
+            free(ev);
+            continue;
+        }
+        GenMapped* m = &a->file[f];
+        if (!m->map) continue;
+        uint32_t crc = m->crc_head;
+        if (f == GF_SCENARIO || f == GF_SEED) {
+            crc = crc32_update(crc, m->map + m->head, m->size - m->head);
+        } else {
+            for (int64_t i = 0; i < E; i++)
+                crc = (uint32_t)crc32_combine(crc, a->crc[(size_t)i * SHARD_FILES + f], (z_off_t)m->slice);
+        }
+        snippet_entry(sn, &first, shard_files[f], m->size, crc);
+        /* the mapped pages reach the disk */
+        if (msync(m->map, m->size, MS_SYNC) != 0 || fsync(m->fd) != 0) {
+            report_set(err, err_size, "%s/%s: write failed: %s", a->tmp, shard_files[f], strerror(errno));
+            ok = false;
+        }
+    }
+    fprintf(sn, "}}");
+    fclose(sn);
+    shard_unmap(a);
+    if (ok) {
+        /* shard.json last: the folder is renamed into place only once everything is on disk */
+        char json[4400];
+        snprintf(json, sizeof json, "%s/shard.json", a->tmp);
+        size_t n = strlen(snip);
+        char* line = malloc(n + 2);
+        memcpy(line, snip, n);
+        line[n] = '\n';
+        ok = atomic_file_put(json, line, n + 1, err, err_size);
+        free(line);
+    }
+    free(snip);
+    ok = ok && fsync_dir(a->tmp);
+    ok = ok && rename_durable(a->tmp, dir, err, err_size);
+    gen_shard_abort(a); /* frees; the temporary folder is gone (renamed, or removed on failure) */
     return ok;
 }

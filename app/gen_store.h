@@ -37,24 +37,20 @@ void    gen_dataset_close(GenDataset* ds);
 int64_t gen_shard_count(const GenDataset* ds, int shard);   /* episodes in shard */
 double  gen_shard_bytes(const GenDataset* ds);               /* memory for one shard's arrays */
 
-/// one shard's arrays in memory (sized for per_shard episodes)
-typedef struct GenShardArrays {
-    float*     states;
-    uint8_t*   mask;
-    int32_t*   ids;
-    float*     actions;
-    uint8_t*   contacts;
-    double*    params;
-    uint8_t*   frames;
-    GenEvent** events;        /* per episode */
-    int*       nevents;
-} GenShardArrays;
+/// one shard being written: its arrays are mapped onto files in a temporary folder
+typedef struct GenShardArrays GenShardArrays;
 
-GenShardArrays* gen_shard_arrays_new(const GenDataset* ds);
-void            gen_shard_arrays_reset(GenShardArrays* a, const GenDataset* ds);
-void            gen_shard_arrays_free(GenShardArrays* a, const GenDataset* ds);
-/// the slot of episode i (0-based within the shard)
+/// creates the shard's temporary folder and maps its fixed-size arrays (NULL + message on failure)
+GenShardArrays* gen_shard_begin(const GenDataset* ds, int shard, char* err, size_t err_size);
+/// where episode i (0-based within the shard) writes
 void            gen_shard_slot(GenShardArrays* a, const GenSpec* spec, int i, GenSlot* out);
+/// takes episode i's events and checksums its slices (call on the worker that ran it)
+void            gen_shard_episode_done(GenShardArrays* a, int i, GenSlot* slot);
+/// writes events.npy and shard.json, syncs, renames into place; frees a (also on failure, when
+/// nothing is left behind)
+bool            gen_shard_finish(const GenDataset* ds, GenShardArrays* a, char* err, size_t err_size);
+/// drops an unfinished shard: unmaps, removes its temporary folder, frees (NULL-safe)
+void            gen_shard_abort(GenShardArrays* a);
 
 /// creates or checks the folder: refuses a folder holding a different dataset (or anything else),
 /// and one holding this dataset unless resuming (or writing one shard range); clears dead
@@ -63,9 +59,6 @@ bool gen_store_prepare(GenDataset* ds, const char* out, bool resume, bool sharde
                        size_t err_size);
 /// true if shard-NNNNN is complete on disk
 bool gen_store_shard_done(const GenDataset* ds, int shard);
-/// writes shard s (temporary folder, fsync, rename); nothing is left behind on failure
-bool gen_store_write_shard(const GenDataset* ds, int shard, const GenShardArrays* a, char* err,
-                           size_t err_size);
 /// replaces manifest.json atomically, listing the complete shards in order
 bool gen_store_write_manifest(const GenDataset* ds, char* err, size_t err_size);
 

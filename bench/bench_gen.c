@@ -1,0 +1,205 @@
+/* bench_gen: `nudge gen` throughput on the standard template against a bare Chipmunk loop that
+ * steps the same scenes, measured in the same run. Prints ratios (targets from issue 3):
+ *   gen --jobs 1, no frames     >= 0.8x the bare loop's body-steps/s
+ *   gen --jobs 2                >= 1.8x gen --jobs 1
+ *   time waiting on writes      < 10%
+ * The bare loop steps the scenes' bodies in a raw cpSpace, without pushes (nothing to break, no
+ * shards). To compare like with like it is chained: nudge's world on the same still scenes against
+ * the bare loop (the world layer's cost), then gen against nudge's world stepping the same episodes
+ * with the same pushes (the cost of recording and writing); the product estimates gen / bare.
+ * usage: bench_gen [NUDGE] [SCENARIO] [EPISODES]   (defaults: ./nudge, the template, 256) */
+#include <chipmunk/chipmunk.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/npy.h"
+#include "base/rng.h"
+#include "sim/materials.h"
+#include "agent/episode.h"
+#include "sim/scenario.h"
+
+#define SECONDS 8.0
+
+/* the bare loop: the instance's bodies in a raw cpSpace with nudge's settings, stepped for the
+   episode's length; no observation, agent, events or breaking */
+static double bare_episode(const ScnInstance* inst, int64_t steps, double* body_steps) {
+    cpSpace* space = cpSpaceNew();
+    cpSpaceSetGravity(space, cpv(inst->world.gx, inst->world.gy));
+    cpSpaceSetIterations(space, inst->world.iterations);
+    cpSpaceSetCollisionSlop(space, 0.0002);
+    int n = inst->nbodies;
+    for (int i = 0; i < n; i++) {
+        const SimBodyDef* d = &inst->bodies[i];
+        const SimMaterial* m = sim_material_get(d->material);
+        cpBody* b = d->is_static ? cpBodyNewStatic() : cpBodyNew(0, 0);
+        cpBodySetPosition(b, cpv(d->x, d->y));
+        cpBodySetAngle(b, d->angle);
+        cpSpaceAddBody(space, b);
+        cpShape* shapes[3];
+        int ns = 0;
+        if (d->kind == SIM_KIND_BALL) {
+            shapes[ns++] = cpCircleShapeNew(b, d->w / 2, cpvzero);
+        } else if (d->kind == SIM_KIND_CUP) {
+            double t = fmax(0.002, 0.1 * fmin(d->w, d->h));
+            cpBB parts[3] = {cpBBNew(-d->w / 2, -d->h / 2, d->w / 2, -d->h / 2 + t),
+                             cpBBNew(-d->w / 2, -d->h / 2 + t, -d->w / 2 + t, d->h / 2),
+                             cpBBNew(d->w / 2 - t, -d->h / 2 + t, d->w / 2, d->h / 2)};
+            for (int k = 0; k < 3; k++) shapes[ns++] = cpBoxShapeNew2(b, parts[k], 0);
+        } else {
+            shapes[ns++] = cpBoxShapeNew(b, d->w, d->h, 0);
+        }
+        for (int k = 0; k < ns; k++) {
+            cpShapeSetFriction(shapes[k], m->friction);
+            cpShapeSetElasticity(shapes[k], m->elasticity);
+            if (!d->is_static) cpShapeSetDensity(shapes[k], m->density);
+            cpSpaceAddShape(space, shapes[k]);
+        }
+    }
+    double t0 = clock_now();
+    for (int64_t s = 0; s < steps; s++) cpSpaceStep(space, inst->world.dt);
+    double el = clock_now() - t0;
+    *body_steps += (double)n * (double)steps;
+    cpSpaceFree(space); /* leaks the bodies and shapes deliberately: a benchmark, short-lived */
+    return el;
+}
+
+/* nudge's world stepping the same episode with the same agent: Chipmunk plus breaking, events and
+   trackers, and the observation the agent reads -- but no recording and no writing */
+static double world_episode(const Scenario* scn, uint64_t seed, int agent, double* body_steps) {
+    Episode ep;
+    char err[512];
+    if (!episode_begin(&ep, scn, seed, agent, 32, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        exit(2);
+    }
+    int64_t ticks = llround(SECONDS / (ep.inst.world.dt * ep.inst.world.steps_per_tick));
+    double t0 = clock_now();
+    for (int64_t t = 0; t < ticks; t++) {
+        int32_t ids[256];
+        *body_steps += (double)ep.inst.world.steps_per_tick * sim_world_dynamic_ids(ep.world, ids, 256);
+        int live = 0;
+        for (int i = 0; i < sim_world_id_count(ep.world); i++) {
+            SimBodyState st;
+            sim_world_body(ep.world, i, &st);
+            live += st.alive && st.is_static;
+        }
+        *body_steps += (double)ep.inst.world.steps_per_tick * live;
+        episode_tick(&ep);
+    }
+    double el = clock_now() - t0;
+    episode_end(&ep);
+    return el;
+}
+
+typedef struct GenRun {
+    double seconds, object_steps, write_pct;
+} GenRun;
+
+static GenRun run_gen(const char* nudge, const char* scn, int episodes, int jobs, const char* frames) {
+    GenRun r = {0, 0, 0};
+    char dir[256], cmd[2048], log[300];
+    snprintf(dir, sizeof dir, "/tmp/nudge-bench-gen-%d", (int)getpid());
+    snprintf(log, sizeof log, "%s.log", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s && %s gen --scenario %s --episodes %d --seconds %g --out %s --jobs %d %s%s 2>%s",
+             dir, nudge, scn, episodes, SECONDS, dir, jobs, frames ? "--frames " : "", frames ? frames : "", log);
+    double t0 = clock_now();
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench_gen: failed: %s\n", cmd);
+        exit(1);
+    }
+    r.seconds = clock_now() - t0;
+    /* object-steps: live objects at each record times the physics steps until the next */
+    char err[512];
+    for (int s = 0;; s++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/shard-%05d/mask.npy", dir, s);
+        if (access(path, F_OK) != 0) break;
+        NpyArray* m = npy_load(path, err, sizeof err);
+        if (!m) break;
+        int64_t E = m->shape[0], T = m->shape[1], K = m->shape[2];
+        const uint8_t* p = m->data;
+        for (int64_t e = 0; e < E; e++)
+            for (int64_t t = 0; t + 1 < T; t++)
+                for (int64_t k = 0; k < K; k++) r.object_steps += 2.0 * p[(e * T + t) * K + k];
+        npy_free(m);
+    }
+    FILE* f = fopen(log, "r");
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        char* w = strstr(line, "waiting on writes ");
+        if (w) r.write_pct = atof(w + strlen("waiting on writes "));
+    }
+    if (f) fclose(f);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, log);
+    if (system(cmd) != 0) fprintf(stderr, "bench_gen: could not clean %s\n", dir);
+    return r;
+}
+
+int main(int argc, char** argv) {
+    sim_quiet_chipmunk();
+    const char* nudge = argc > 1 ? argv[1] : "./nudge";
+    const char* scn_path = argc > 2 ? argv[2] : "scenarios/templates/push_off_table.scn";
+    int episodes = argc > 3 ? atoi(argv[3]) : 256;
+    char err[512];
+    Scenario* scn = scn_load(scn_path, err, sizeof err);
+    if (!scn) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+
+    /* the bare loop over the same episodes (seeds as gen uses them, seed 0) */
+    double bare_time = 0, bare_body_steps = 0;
+    for (int i = 0; i < episodes; i++) {
+        ScnInstance inst;
+        if (!scn_instantiate(scn, rng_derive(0, (uint64_t)i), &inst, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            return 2;
+        }
+        int64_t steps = llround(SECONDS / inst.world.dt);
+        bare_time += bare_episode(&inst, steps, &bare_body_steps);
+        scn_instance_free(&inst);
+    }
+    double bare_rate = bare_body_steps / bare_time;
+
+    /* nudge's world on the same scenes: without pushes (as the bare loop), and with the agent */
+    double still_time = 0, still_steps = 0, world_time = 0, world_steps = 0;
+    for (int i = 0; i < episodes; i++) {
+        still_time += world_episode(scn, rng_derive(0, (uint64_t)i), SCN_AGENT_NONE, &still_steps);
+        world_time += world_episode(scn, rng_derive(0, (uint64_t)i), -1, &world_steps);
+    }
+    double still_rate = still_steps / still_time, world_rate = world_steps / world_time;
+
+    GenRun j1 = run_gen(nudge, scn_path, episodes, 1, NULL);
+    GenRun j2 = run_gen(nudge, scn_path, episodes, 2, NULL);
+    GenRun f1 = run_gen(nudge, scn_path, episodes, 1, "64x64");
+    GenRun f3 = run_gen(nudge, scn_path, episodes, 1, "64x64:rgb");
+
+    printf("bench_gen: %d episodes of %s, %.0f s each (%d cores)\n", episodes, scn_path, SECONDS,
+           (int)sysconf(_SC_NPROCESSORS_ONLN));
+    printf("  %-34s %10s %12s %16s %8s\n", "run", "seconds", "episodes/s", "body-steps/s", "writes");
+    printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "bare Chipmunk loop, no pushes", bare_time, episodes / bare_time, bare_rate, "-");
+    printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "nudge world loop, no pushes", still_time, episodes / still_time, still_rate, "-");
+    printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "nudge world loop, agent pushing", world_time, episodes / world_time, world_rate, "-");
+    GenRun* runs[4] = {&j1, &j2, &f1, &f3};
+    const char* names[4] = {"nudge gen --jobs 1", "nudge gen --jobs 2", "nudge gen --jobs 1 --frames 64x64",
+                            "nudge gen --jobs 1 --frames 64x64:rgb"};
+    for (int i = 0; i < 4; i++)
+        printf("  %-34s %10.2f %12.1f %16.0f %7.1f%%\n", names[i], runs[i]->seconds, episodes / runs[i]->seconds,
+               runs[i]->object_steps / runs[i]->seconds, runs[i]->write_pct);
+    double r_world = still_rate / bare_rate;
+    double r_gen = j1.seconds > 0 ? world_time / j1.seconds : 0;
+    double r_jobs = j1.seconds / j2.seconds;
+    printf("ratios:\n");
+    printf("  world loop / bare Chipmunk, same still scenes (body-steps/s)  %.2fx\n", r_world);
+    printf("  gen --jobs 1 / world loop, same pushes (episodes/s)          %.2fx\n", r_gen);
+    printf("  gen --jobs 1 / bare loop, estimated (product)                %.2fx   (target >= 0.80x)\n", r_world * r_gen);
+    printf("  gen --jobs 2 / gen --jobs 1 (episodes/s)                     %.2fx   (target >= 1.80x)\n", r_jobs);
+    printf("  waiting on writes, --jobs 1                                  %.1f%%   (target < 10%%)\n", j1.write_pct);
+    printf("  frames 64x64 gray / no frames (episodes/s)                   %.2fx\n", j1.seconds / f1.seconds);
+    scn_free(scn);
+    return 0;
+}
