@@ -40,14 +40,14 @@ void nn_linear_init(const NnLinear* lin, float* params, Rng* rng, float gain) {
     memset(params + lin->b, 0, sizeof(float) * (size_t)lin->out);
 }
 
-void nn_linear_forward(const NnLinear* lin, const float* params, int n, const float* x, float* y) {
+NN_HOT void nn_linear_forward(const NnLinear* lin, const float* params, int n, const float* x, float* y) {
     const float* b = params + lin->b;
     /* y = broadcast bias, then y += x W */
     for (int i = 0; i < n; i++) memcpy(y + (size_t)i * lin->out, b, sizeof(float) * lin->out);
     nn_gemm(false, false, n, lin->out, lin->in, 1.0f, x, params + lin->w, 1.0f, y);
 }
 
-void nn_linear_backward(const NnLinear* lin, const float* params, float* grads, int n,
+NN_HOT void nn_linear_backward(const NnLinear* lin, const float* params, float* grads, int n,
                         const float* x, const float* dy, float* dx) {
     int out = lin->out;
     /* dW += x^T dy */
@@ -64,13 +64,14 @@ void nn_linear_backward(const NnLinear* lin, const float* params, float* grads, 
 
 /* ---- activations ---- */
 
-void nn_act_forward(NnAct act, size_t count, const float* pre, float* post) {
+NN_HOT void nn_act_forward(NnAct act, size_t count, const float* pre, float* post) {
     switch (act) {
     case NN_ACT_NONE:
         if (post != pre) memcpy(post, pre, sizeof(float) * count);
         break;
     case NN_ACT_RELU:
-        for (size_t i = 0; i < count; i++) post[i] = pre[i] > 0.0f ? pre[i] : 0.0f;
+        /* branchless on the bits: half the inputs are negative, so a branch mispredicts a lot */
+        for (size_t i = 0; i < count; i++) post[i] = nn_relu(pre[i]);
         break;
     case NN_ACT_SILU:
         for (size_t i = 0; i < count; i++) post[i] = pre[i] / (1.0f + expf(-pre[i]));
@@ -78,13 +79,13 @@ void nn_act_forward(NnAct act, size_t count, const float* pre, float* post) {
     }
 }
 
-void nn_act_backward(NnAct act, size_t count, const float* pre, const float* dpost, float* dpre) {
+NN_HOT void nn_act_backward(NnAct act, size_t count, const float* pre, const float* dpost, float* dpre) {
     switch (act) {
     case NN_ACT_NONE:
         if (dpre != dpost) memcpy(dpre, dpost, sizeof(float) * count);
         break;
     case NN_ACT_RELU:
-        for (size_t i = 0; i < count; i++) dpre[i] = pre[i] > 0.0f ? dpost[i] : 0.0f;
+        for (size_t i = 0; i < count; i++) dpre[i] = nn_relu_grad(pre[i], dpost[i]);
         break;
     case NN_ACT_SILU:
         for (size_t i = 0; i < count; i++) {

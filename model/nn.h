@@ -10,6 +10,14 @@
 
 #include "base/rng.h"
 
+/// hot elementwise loops: vectorized (GCC ignores -O2's cheap-only vectorizer here and drops
+/// errno for sqrtf); elementwise only, so results stay bit-identical to the scalar code
+#if defined(__GNUC__) && !defined(__clang__)
+#define NN_HOT __attribute__((optimize("O3", "no-math-errno")))
+#else
+#define NN_HOT
+#endif
+
 /* ---- BLAS (nn_blas.c) ---- */
 
 /// BLAS threads (OpenBLAS pools are global); 1 = deterministic
@@ -50,6 +58,19 @@ void nn_linear_forward(const NnLinear* lin, const float* params, int n, const fl
 /// accumulates dW, db into grads; writes dx[n,in] unless dx is NULL
 void nn_linear_backward(const NnLinear* lin, const float* params, float* grads, int n,
                         const float* x, const float* dy, float* dx);
+
+/// max(v, 0) without a branch (on the float's bits; +0 for -0 and negative NaN)
+static inline float nn_relu(float v) {
+    union { float f; int32_t i; } u = {v};
+    u.i &= ~(u.i >> 31);
+    return u.f;
+}
+/// g where v > 0, else 0, without a branch
+static inline float nn_relu_grad(float v, float g) {
+    union { float f; int32_t i; } u = {v}, d = {g};
+    d.i &= -(int32_t)(u.i > 0);
+    return d.f;
+}
 
 /// post = act(pre) over count floats (in place allowed for RELU and NONE)
 void nn_act_forward(NnAct act, size_t count, const float* pre, float* post);

@@ -349,7 +349,7 @@ void wm_features_normalize(const WmModel* m, WmScratch* s) {
 
 /* ---- forward / backward ---- */
 
-void wm_forward(const WmModel* m, WmScratch* s) {
+NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
     int n = s->n, ne = s->ne, L = m->arch.latent, E = m->arch.edge, F = WM_NODE_FEATS;
     int UW = L + E + F;
     const float* p = m->params;
@@ -363,8 +363,7 @@ void wm_forward(const WmModel* m, WmScratch* s) {
         const float* pr = s->P + (size_t)s->recv[e] * 2 * E;
         const float* ps = s->P + (size_t)s->send[e] * 2 * E + E;
         for (int c = 0; c < E; c++) {
-            float v = h[c] + pr[c] + ps[c];
-            h[c] = v > 0.0f ? v : 0.0f;
+            h[c] = nn_relu(h[c] + pr[c] + ps[c]);
         }
     }
     /* sum the messages per receiver */
@@ -384,7 +383,7 @@ void wm_forward(const WmModel* m, WmScratch* s) {
     s->out = nn_mlp_forward(&m->node, p, &s->node_c, n, s->U);
 }
 
-void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
+NN_HOT void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
     int n = s->n, ne = s->ne, L = m->arch.latent, E = m->arch.edge, F = WM_NODE_FEATS;
     int UW = L + E + F;
     const float* p = m->params;
@@ -399,7 +398,7 @@ void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
         float* dr = s->dP + (size_t)s->recv[e] * 2 * E;
         float* ds = s->dP + (size_t)s->send[e] * 2 * E + E;
         for (int c = 0; c < E; c++) {
-            float g = h[c] > 0.0f ? dm[c] : 0.0f;
+            float g = nn_relu_grad(h[c], dm[c]);
             h[c] = g;
             dr[c] += g;
             ds[c] += g;

@@ -1,0 +1,330 @@
+/* bench_train: training throughput of the NN core and the relational world model against PyTorch
+ * (bench/torch_train.py, Debian's python3-torch, one thread) and against the raw GEMMs of the same
+ * step (the limit), measured in the same run; GFLOP/s; and the rollout latency the view needs
+ * (60 ticks, 16 objects, batch 1). Ratios are what count: absolute rates drift on shared machines.
+ * usage: bench_train [SECONDS per measurement, default 2] */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/rng.h"
+#include "model/nn.h"
+#include "model/replay.h"
+#include "model/wm.h"
+#include "model/wm_impl.h"
+#include "sim/observation.h"
+
+static double seconds = 2.0;
+
+/* best rate (calls/s) over three blocks of seconds/3 */
+typedef void (*StepFn)(void* ctx);
+static double rate(StepFn f, void* ctx) {
+    for (int i = 0; i < 3; i++) f(ctx);
+    double best = 0;
+    for (int r = 0; r < 3; r++) {
+        double t0 = clock_now(), t;
+        long n = 0;
+        do {
+            f(ctx);
+            n++;
+            t = clock_now() - t0;
+        } while (t < seconds / 3);
+        if (n / t > best) best = n / t;
+    }
+    return best;
+}
+
+/* ---- GEMM-only limits: a list of (m, n, k) with buffers ---- */
+
+typedef struct Gemm {
+    int m, n, k;
+    bool ta, tb;
+    float *a, *b, *c;
+} Gemm;
+
+typedef struct GemmSet {
+    int   count;
+    Gemm  g[32];
+    double flops;
+} GemmSet;
+
+static void gemm_add(GemmSet* s, bool ta, bool tb, int m, int n, int k) {
+    Gemm* g = &s->g[s->count++];
+    g->m = m, g->n = n, g->k = k, g->ta = ta, g->tb = tb;
+    g->a = calloc((size_t)m * k, sizeof(float));
+    g->b = calloc((size_t)k * n, sizeof(float));
+    g->c = calloc((size_t)m * n, sizeof(float));
+    for (long i = 0; i < (long)m * k; i++) g->a[i] = 0.01f * (float)(i % 7);
+    for (long i = 0; i < (long)k * n; i++) g->b[i] = 0.01f * (float)(i % 5);
+    s->flops += 2.0 * m * n * k;
+}
+
+/* a linear layer's GEMMs in one training step: forward, dW, and dx unless it is the input layer */
+static void gemm_linear(GemmSet* s, int rows, int in, int out, bool need_dx) {
+    gemm_add(s, false, false, rows, out, in);
+    gemm_add(s, true, false, in, out, rows);
+    if (need_dx) gemm_add(s, false, true, rows, in, out);
+}
+
+static void gemm_run(void* ctx) {
+    GemmSet* s = ctx;
+    for (int i = 0; i < s->count; i++) {
+        Gemm* g = &s->g[i];
+        nn_gemm(g->ta, g->tb, g->m, g->n, g->k, 1.0f, g->a, g->b, 0.0f, g->c);
+    }
+}
+
+static void gemm_free(GemmSet* s) {
+    for (int i = 0; i < s->count; i++) free(s->g[i].a), free(s->g[i].b), free(s->g[i].c);
+}
+
+/* ---- PyTorch reference ---- */
+
+static double torch_rate(const char* args) {
+    char cmd[1024];
+    /* the script sits beside this file */
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", __FILE__);
+    char* slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/torch_train.py %s %.2f 2>&1", dir, args, seconds * 1.5);
+    FILE* p = popen(cmd, "r");
+    if (!p) return NAN;
+    char line[512];
+    double r = NAN;
+    while (fgets(line, sizeof line, p)) {
+        if (!strncmp(line, "samples_per_s=", 14)) r = atof(line + 14);
+        else if (!strncmp(line, "skip:", 5)) printf("  pytorch: %s", line);
+    }
+    pclose(p);
+    return r;
+}
+
+/* ---- the MLP 48-256-256-24 ---- */
+
+typedef struct MlpCtx {
+    NnMlp      mlp;
+    NnLayout   layout;
+    float *    p, *g, *x, *y, *dy;
+    NnMlpCache c;
+    NnAdamW    opt;
+    int        batch;
+} MlpCtx;
+
+static void mlp_step(void* ctx) {
+    MlpCtx* m = ctx;
+    int out = nn_mlp_out(&m->mlp);
+    float* pred = nn_mlp_forward(&m->mlp, m->p, &m->c, m->batch, m->x);
+    nn_loss_mse(m->batch * out, pred, m->y, NULL, 1.0f / (float)(m->batch * out), m->dy);
+    memset(m->g, 0, sizeof(float) * (size_t)m->layout.count);
+    nn_mlp_backward(&m->mlp, m->p, m->g, &m->c, m->batch, m->x, m->dy, NULL);
+    nn_adamw_step(&m->opt, m->p, m->g, m->layout.decay, 0.0f);
+}
+
+static void bench_mlp(void) {
+    int sizes[] = {48, 256, 256, 24}, B = 256;
+    MlpCtx m;
+    memset(&m, 0, sizeof m);
+    m.batch = B;
+    nn_mlp_layout(&m.mlp, &m.layout, sizes, 4, NN_ACT_RELU, false);
+    m.p = calloc((size_t)m.layout.count, sizeof(float));
+    m.g = calloc((size_t)m.layout.count, sizeof(float));
+    Rng r;
+    rng_seed(&r, 1);
+    nn_mlp_init(&m.mlp, m.p, &r, 1.0f);
+    nn_mlp_cache_reserve(&m.c, &m.mlp, B);
+    nn_adamw_init(&m.opt, m.layout.count, 1e-3f, 0.0f);
+    m.x = malloc(sizeof(float) * B * 48);
+    m.y = malloc(sizeof(float) * B * 24);
+    m.dy = malloc(sizeof(float) * B * 24);
+    for (int i = 0; i < B * 48; i++) m.x[i] = (float)rng_normal(&r);
+    for (int i = 0; i < B * 24; i++) m.y[i] = (float)rng_normal(&r);
+    GemmSet gs = {0};
+    gemm_linear(&gs, B, 48, 256, false);
+    gemm_linear(&gs, B, 256, 256, true);
+    gemm_linear(&gs, B, 256, 24, true);
+    double ours = rate(mlp_step, &m) * B;
+    double lim = rate(gemm_run, &gs) * B;
+    double torch = torch_rate("mlp 256 48 256 256 24");
+    double gf = gs.flops / B;
+    printf("MLP 48-256-256-24, batch 256, 1 thread (train step: forward, MSE, backward, AdamW)\n");
+    printf("  nudge      %9.0f samples/s  %6.1f GFLOP/s\n", ours, ours * gf / 1e9);
+    printf("  GEMMs only %9.0f samples/s  %6.1f GFLOP/s   nudge/GEMM = %.2f (target >= 0.85)\n", lim,
+           lim * gf / 1e9, ours / lim);
+    if (isfinite(torch))
+        printf("  PyTorch    %9.0f samples/s  %6.1f GFLOP/s   nudge/PyTorch = %.2f (target >= 1.3)\n", torch,
+               torch * gf / 1e9, ours / torch);
+    gemm_free(&gs);
+    nn_mlp_cache_free(&m.c);
+    nn_adamw_free(&m.opt);
+    nn_layout_free(&m.layout);
+    free(m.p), free(m.g), free(m.x), free(m.y), free(m.dy);
+}
+
+/* ---- the relational model ---- */
+
+#define BK 32
+
+static void body(float* st, float x, float y, float w, float h, float mass, bool is_static, Rng* r) {
+    memset(st, 0, sizeof(float) * SIM_OBS_DIM);
+    st[SIM_OBS_x] = x;
+    st[SIM_OBS_y] = y;
+    st[SIM_OBS_cos] = 1;
+    st[SIM_OBS_vx] = r ? 0.3f * (float)rng_normal(r) : 0;
+    st[SIM_OBS_vy] = r ? 0.3f * (float)rng_normal(r) : 0;
+    st[SIM_OBS_kind_box] = 1;
+    st[SIM_OBS_size_w] = w;
+    st[SIM_OBS_size_h] = h;
+    st[SIM_OBS_mass] = mass;
+    st[SIM_OBS_friction] = 0.5f;
+    st[SIM_OBS_is_static] = is_static;
+}
+
+/* a table scene: floor, table, n-2 small boxes in a row on the table */
+static void scene(float* st, uint8_t* mask, int n, Rng* r) {
+    memset(st, 0, sizeof(float) * BK * SIM_OBS_DIM);
+    memset(mask, 0, BK);
+    body(st, 0, -0.05f, 6, 0.1f, 0, true, NULL);
+    body(st + SIM_OBS_DIM, 0, 0.375f, 1.2f, 0.75f, 0, true, NULL);
+    for (int k = 2; k < n; k++)
+        body(st + k * SIM_OBS_DIM, -0.55f + 0.075f * (k - 2), 0.8f, 0.06f, 0.06f, 0.2f, false, r);
+    memset(mask, 1, (size_t)n);
+}
+
+typedef struct RelCtx {
+    WmModel*      m;
+    WmScratch*    s;
+    WmTransitions t;
+    float*        raw;
+    float*        g;
+    NnAdamW       opt;
+} RelCtx;
+
+/* the network part of a step on an already packed batch: forward, loss, backward, AdamW */
+static void rel_nn_step(void* ctx) {
+    RelCtx* c = ctx;
+    wm_forward(c->m, c->s);
+    wm_loss(c->m, c->s, 0.5f, true, NULL, NULL);
+    memset(c->g, 0, sizeof(float) * (size_t)c->m->nparams);
+    wm_backward(c->m, c->s, c->g);
+    nn_adamw_step(&c->opt, c->m->params, c->g, c->m->layout.decay, 1.0f);
+}
+
+/* the whole step, packing and features included */
+static void rel_full_step(void* ctx) {
+    RelCtx* c = ctx;
+    Rng noise;
+    rng_seed(&noise, 5);
+    wm_pack(c->m, c->s, c->t.n, c->t.s0, c->t.m0, c->t.push, &noise, 0.0005f, 0.01f);
+    wm_targets(c->m, c->s, &c->t, c->raw);
+    wm_features_normalize(c->m, c->s);
+    rel_nn_step(ctx);
+}
+
+static void bench_rel(void) {
+    enum { B = 64, NOBJ = 8 };
+    WmArch a = wm_arch_default(BK);
+    a.radius = 0;  /* all pairs: the heaviest graph */
+    RelCtx c;
+    memset(&c, 0, sizeof c);
+    c.m = wm_create(&a, 1);
+    c.s = wm_scratch_create(c.m);
+    wm_transitions_init(&c.t, B, BK, SIM_OBS_DIM);
+    c.t.n = B;
+    Rng r;
+    rng_seed(&r, 2);
+    for (int b = 0; b < B; b++) {
+        scene(c.t.s0 + (size_t)b * BK * SIM_OBS_DIM, c.t.m0 + b * BK, NOBJ, &r);
+        memcpy(c.t.s1 + (size_t)b * BK * SIM_OBS_DIM, c.t.s0 + (size_t)b * BK * SIM_OBS_DIM, sizeof(float) * BK * SIM_OBS_DIM);
+        memcpy(c.t.m1 + b * BK, c.t.m0 + b * BK, BK);
+    }
+    memset(c.t.push, 0, sizeof(float) * B * BK * WM_PUSH_DIM);
+    memset(c.t.labels, 0, sizeof(float) * B * BK * WM_EVENTS);
+    c.raw = malloc(sizeof(float) * B * BK * WM_TARGETS);
+    c.g = calloc((size_t)c.m->nparams, sizeof(float));
+    nn_adamw_init(&c.opt, c.m->nparams, 1e-3f, 0.0f);
+    rel_full_step(&c);
+    int n = c.s->n, ne = c.s->ne, L = a.latent, E = a.edge, H = a.hidden, F = WM_NODE_FEATS, G = WM_EDGE_FEATS;
+    GemmSet gs = {0};
+    gemm_linear(&gs, n, F, L, false);
+    gemm_linear(&gs, n, L, L, true);
+    gemm_linear(&gs, n, L, 2 * E, true);
+    gemm_linear(&gs, ne, G, E, false);
+    gemm_linear(&gs, n, L + E + F, H, true);
+    gemm_linear(&gs, n, H, H, true);
+    gemm_linear(&gs, n, H, WM_OUTPUTS, true);
+    double nn = rate(rel_nn_step, &c) * B;
+    double full = rate(rel_full_step, &c) * B;
+    double lim = rate(gemm_run, &gs) * B;
+    char args[256];
+    snprintf(args, sizeof args, "rel %d %d %d %d %d %d %d %d %d", B, n, ne, F, G, L, E, H, WM_OUTPUTS);
+    double torch = torch_rate(args);
+    double gf = gs.flops / B;
+    printf("relational model (latent %d, edge %d, hidden %d), batch %d worlds of %d bodies: %d nodes, %d edges, 1 thread\n",
+           L, E, H, B, NOBJ, n, ne);
+    printf("  nudge      %9.0f worlds/s   %6.1f GFLOP/s   (forward, loss, backward, AdamW on a packed batch)\n", nn,
+           nn * gf / 1e9);
+    printf("  nudge full %9.0f worlds/s                   (plus packing, features, noise, targets)\n", full);
+    printf("  GEMMs only %9.0f worlds/s   %6.1f GFLOP/s   nudge/GEMM = %.2f (target >= 0.85)\n", lim, lim * gf / 1e9,
+           nn / lim);
+    if (isfinite(torch))
+        printf("  PyTorch    %9.0f worlds/s   %6.1f GFLOP/s   nudge/PyTorch = %.2f (target >= 1.3)\n", torch,
+               torch * gf / 1e9, nn / torch);
+    gemm_free(&gs);
+    nn_adamw_free(&c.opt);
+    wm_transitions_free(&c.t);
+    free(c.raw);
+    free(c.g);
+    wm_scratch_free(c.s);
+    wm_free(c.m);
+}
+
+/* ---- rollout latency ---- */
+
+typedef struct RollCtx {
+    WmModel*   m;
+    WmScratch* s;
+    float      st[BK * SIM_OBS_DIM];
+    uint8_t    mask[BK];
+    float*     out;
+    float*     ev;
+} RollCtx;
+
+static void roll(void* ctx) {
+    RollCtx* c = ctx;
+    wm_rollout(c->m, c->s, 1, c->st, c->mask, NULL, 60, c->out, c->ev);
+}
+
+static void bench_rollout(float radius) {
+    RollCtx c;
+    WmArch a = wm_arch_default(BK);
+    a.radius = radius;
+    c.m = wm_create(&a, 3);
+    c.s = wm_scratch_create(c.m);
+    Rng r;
+    rng_seed(&r, 4);
+    scene(c.st, c.mask, 16, &r);
+    c.out = malloc(sizeof(float) * 60 * BK * SIM_OBS_DIM);
+    c.ev = malloc(sizeof(float) * 60 * BK * WM_EVENTS);
+    double per = 1.0 / rate(roll, &c);
+    wm_pack(c.m, c.s, 1, c.st, c.mask, NULL, NULL, 0, 0);
+    printf("rollout 60 ticks, 16 bodies (14 dynamic), batch 1, radius %.2f m (%d edges at the start): %.3f ms "
+           "(target < 2 ms)\n", radius, c.s->ne, per * 1e3);
+    free(c.out);
+    free(c.ev);
+    wm_scratch_free(c.s);
+    wm_free(c.m);
+}
+
+int main(int argc, char** argv) {
+    if (argc > 1) seconds = atof(argv[1]) > 0 ? atof(argv[1]) : 2.0;
+    nn_set_threads(1);
+    bench_mlp();
+    bench_rel();
+    bench_rollout(wm_arch_default(BK).radius);
+    bench_rollout(0);
+    return 0;
+}

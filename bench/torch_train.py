@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""PyTorch reference for bench_train: the same training steps (forward, MSE, backward, AdamW) on
+one thread, on tensors of the same shapes. Prints one line: samples_per_s=<float>.
+usage: torch_train.py mlp BATCH IN H1 H2 OUT
+       torch_train.py rel WORLDS NODES EDGES F G L E H OUT SECONDS"""
+import sys
+import time
+
+try:
+    import torch
+except ImportError:
+    print("skip: python3-torch is not installed (apt-get install python3-torch)")
+    sys.exit(3)
+
+torch.set_num_threads(1)
+torch.manual_seed(0)
+
+
+def timed(step, samples, seconds):
+    for _ in range(5):
+        step()
+    best = 0.0
+    for _ in range(3):
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds / 3:
+            step()
+            n += 1
+        best = max(best, n * samples / (time.perf_counter() - t0))
+    return best
+
+
+def mlp(batch, i, h1, h2, o, seconds):
+    net = torch.nn.Sequential(torch.nn.Linear(i, h1), torch.nn.ReLU(), torch.nn.Linear(h1, h2),
+                              torch.nn.ReLU(), torch.nn.Linear(h2, o))
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    x, y = torch.randn(batch, i), torch.randn(batch, o)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.mse_loss(net(x), y)
+        loss.backward()
+        opt.step()
+    return timed(step, batch, seconds)
+
+
+class Rel(torch.nn.Module):
+    def __init__(self, F, G, L, E, H, O):
+        super().__init__()
+        self.enc = torch.nn.Sequential(torch.nn.Linear(F, L), torch.nn.ReLU(), torch.nn.Linear(L, L), torch.nn.ReLU())
+        self.e_node = torch.nn.Linear(L, 2 * E)
+        self.e_geom = torch.nn.Linear(G, E)
+        self.node = torch.nn.Sequential(torch.nn.Linear(L + E + F, H), torch.nn.ReLU(), torch.nn.Linear(H, H),
+                                        torch.nn.ReLU(), torch.nn.Linear(H, O))
+        self.E = E
+
+    def forward(self, xn, xe, recv, send):
+        z = self.enc(xn)
+        p = self.e_node(z)
+        h = torch.relu(self.e_geom(xe) + p[recv, :self.E] + p[send, self.E:])
+        msg = torch.zeros(xn.shape[0], self.E).index_add_(0, recv, h)
+        return self.node(torch.cat([z, msg, xn], 1))
+
+
+def rel(worlds, n, ne, F, G, L, E, H, O, seconds):
+    net = Rel(F, G, L, E, H, O)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    xn, xe, y = torch.randn(n, F), torch.randn(ne, G), torch.randn(n, O)
+    recv, send = torch.randint(0, n, (ne,)), torch.randint(0, n, (ne,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.mse_loss(net(xn, xe, recv, send), y)
+        loss.backward()
+        opt.step()
+    return timed(step, worlds, seconds)
+
+
+if __name__ == "__main__":
+    a = sys.argv[1:]
+    if a and a[0] == "mlp":
+        b, i, h1, h2, o = map(int, a[1:6])
+        print("samples_per_s=%.1f" % mlp(b, i, h1, h2, o, float(a[6]) if len(a) > 6 else 3.0))
+    elif a and a[0] == "rel":
+        v = list(map(int, a[1:10]))
+        print("samples_per_s=%.1f" % rel(*v, float(a[10]) if len(a) > 10 else 3.0))
+    else:
+        print(__doc__)
+        sys.exit(2)
