@@ -28,6 +28,37 @@ int agent_kind_find(const char* name) {
     return -1;
 }
 
+AgentOverride agent_override_none(void) {
+    AgentOverride o = {-1, {-1, -1}, {-1, -1}};
+    return o;
+}
+
+void agent_override_apply(const AgentOverride* o, ScnAgentDef* def) {
+    if (!o) return;
+    if (o->kind >= 0) def->kind = (ScnAgentKind)o->kind;
+    if (o->every[0] >= 0) {
+        def->every_lo = o->every[0];
+        def->every_hi = o->every[1];
+    }
+    if (o->dv[0] >= 0) {
+        def->dv_lo = o->dv[0];
+        def->dv_hi = o->dv[1];
+    }
+}
+
+bool agent_parse_range(const char* text, double max, double* range) {
+    char* end;
+    double lo = strtod(text, &end);
+    if (end == text || *end != ',') return false;
+    const char* second = end + 1;
+    double hi = strtod(second, &end);
+    if (end == second || *end) return false;
+    if (!isfinite(lo) || !isfinite(hi) || lo < 0 || hi < lo || hi > max) return false;
+    range[0] = lo;
+    range[1] = hi;
+    return true;
+}
+
 Agent* agent_create(const ScnAgentDef* def, const ScnAction* actions, int nactions, uint64_t seed) {
     Agent* a = calloc(1, sizeof *a);
     if (!a) return NULL;

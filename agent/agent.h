@@ -24,6 +24,18 @@ const char* agent_kind_name(ScnAgentKind kind);
 /// -1 if unknown ("scripted", "random", "none")
 int         agent_kind_find(const char* name);
 
+/// command-line changes to a scenario's agent: kind < 0, and ranges with lo < 0, keep the scenario's
+typedef struct AgentOverride {
+    int    kind;        /* ScnAgentKind, or -1 */
+    double every[2];    /* s between random pushes, or {-1, -1} */
+    double dv[2];       /* velocity change of a random push, m/s, or {-1, -1} */
+} AgentOverride;
+
+AgentOverride agent_override_none(void);
+void          agent_override_apply(const AgentOverride* o, ScnAgentDef* def);
+/// parses "LO,HI" with 0 <= LO <= HI <= max, both finite; false on anything else
+bool          agent_parse_range(const char* text, double max, double* range);
+
 /// t = simulated time now (s); states/mask/ids = the observation (k slots, sim/observation.h).
 /// true and *out filled when the agent pushes this tick
 bool        agent_act(Agent* a, double t, const float* states, const uint8_t* mask,

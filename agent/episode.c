@@ -8,6 +8,13 @@
 
 bool episode_begin(Episode* e, const Scenario* s, uint64_t seed, int agent, int slots, char* err,
                    size_t err_size) {
+    AgentOverride o = agent_override_none();
+    o.kind = agent;
+    return episode_begin_with(e, s, seed, &o, slots, err, err_size);
+}
+
+bool episode_begin_with(Episode* e, const Scenario* s, uint64_t seed, const AgentOverride* o,
+                        int slots, char* err, size_t err_size) {
     memset(e, 0, sizeof *e);
     e->seed = seed;
     e->slots = slots;
@@ -18,7 +25,7 @@ bool episode_begin(Episode* e, const Scenario* s, uint64_t seed, int agent, int 
         return false;
     }
     ScnAgentDef def = e->inst.agent;
-    if (agent >= 0) def.kind = (ScnAgentKind)agent;
+    agent_override_apply(o, &def);
     e->agent = agent_create(&def, e->inst.actions, e->inst.nactions, seed);
     e->states = calloc((size_t)slots * SIM_OBS_DIM, sizeof *e->states);
     e->mask = calloc((size_t)slots, 1);

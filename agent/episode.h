@@ -28,6 +28,9 @@ typedef struct Episode {
 /// when agent >= 0). false + message on bad input
 bool episode_begin(Episode* e, const Scenario* s, uint64_t seed, int agent, int slots, char* err,
                    size_t err_size);
+/// the same, with the agent changed as the command line asks (o may be NULL)
+bool episode_begin_with(Episode* e, const Scenario* s, uint64_t seed, const AgentOverride* o,
+                        int slots, char* err, size_t err_size);
 /// observes (into states/mask/ids, unless already fresh), asks the agent, ticks the world once
 void episode_tick(Episode* e);
 /// observes the current state into states/mask/ids without ticking

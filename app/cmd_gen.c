@@ -140,6 +140,8 @@ int cmd_gen(int argc, char** argv) {
     const char* agent = NULL;
     const char* frames = NULL;
     const char* shard_arg = NULL;
+    const char* every = NULL;
+    const char* dv = NULL;
     int64_t episodes = 0, stride = 1, jobs = 1, per_shard = 64, slots = SIM_OBS_SLOTS;
     double seconds = 0;
     uint64_t seed = 0;
@@ -151,6 +153,8 @@ int cmd_gen(int argc, char** argv) {
         {"out", ARG_STRING, &out, 1, 0, "DIR: the dataset folder", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: dataset seed (default 0); episode i uses rng_derive(seed, i)", false},
         {"agent", ARG_STRING, &agent, 1, 0, "KIND: scripted, random or none (default: each scenario's)", false},
+        {"push-every", ARG_STRING, &every, 1, 0, "LO,HI: seconds between random pushes (default: the scenario's)", false},
+        {"push-dv", ARG_STRING, &dv, 1, 0, "LO,HI: velocity change of a random push, m/s (default: the scenario's)", false},
         {"stride", ARG_INT, &stride, 1, 1000, "K: record every K control ticks (default 1)", false},
         {"frames", ARG_STRING, &frames, 1, 0, "WxH[:gray|:rgb]: also render each record (default gray)", false},
         {"jobs", ARG_INT, &jobs, 1, 64, "J: worker threads, one simulation each (default 1)", false},
@@ -160,7 +164,7 @@ int cmd_gen(int argc, char** argv) {
         {"resume", ARG_BOOL, &resume, 1, 0, "continue (or gather) a dataset with the same inputs", false},
     };
     ArgParse p = {"gen",
-                  "nudge gen --scenario FILE|DIR --episodes N --seconds S --out DIR [--seed N] [--agent KIND] "
+                  "nudge gen --scenario FILE|DIR --episodes N --seconds S --out DIR [--seed N] [--agent KIND] [--push-every LO,HI] [--push-dv LO,HI] "
                   "[--stride K] [--frames WxH[:gray|:rgb]] [--jobs J] [--shard I/N] [--episodes-per-shard M] [--resume]",
                   "Writes seeded episodes as NumPy .npy shards plus manifest.json (README.md, 'Dataset format'). "
                   "Interrupted runs continue with --resume; the result is byte-identical to an uninterrupted run.",
@@ -176,9 +180,13 @@ int cmd_gen(int argc, char** argv) {
     memset(&spec, 0, sizeof spec);
     spec.stride = (int)stride;
     spec.slots = (int)slots;
-    spec.agent = -1;
-    if (agent && (spec.agent = agent_kind_find(agent)) < 0)
+    spec.agent = agent_override_none();
+    if (agent && (spec.agent.kind = agent_kind_find(agent)) < 0)
         return args_fail("gen", "--agent: expected scripted, random or none, got '%s'", agent);
+    if (every && (!agent_parse_range(every, 3600, spec.agent.every) || spec.agent.every[1] <= 0))
+        return args_fail("gen", "--push-every: expected LO,HI seconds with 0 <= LO <= HI and HI > 0, got '%s'", every);
+    if (dv && !agent_parse_range(dv, 1000, spec.agent.dv))
+        return args_fail("gen", "--push-dv: expected LO,HI in m/s with 0 <= LO <= HI <= 1000, got '%s'", dv);
     if (frames) {
         if (!parse_frames(frames, &spec))
             return args_fail("gen", "--frames: expected WxH, WxH:gray or WxH:rgb, got '%s'", frames);

@@ -69,7 +69,7 @@ static void record(const GenSpec* spec, Episode* ep, const double rect[4], GenSl
 bool gen_episode_run(const Scenario* s, const int* param_col, uint64_t seed, int32_t index,
                      const GenSpec* spec, GenSlot* o, char* err, size_t err_size) {
     Episode ep;
-    if (!episode_begin(&ep, s, seed, spec->agent, spec->slots, err, err_size)) return false;
+    if (!episode_begin_with(&ep, s, seed, &spec->agent, spec->slots, err, err_size)) return false;
     for (int p = 0; p < spec->nparams; p++) o->params[p] = NAN;
     for (int p = 0; p < ep.inst.nparams; p++) o->params[param_col[p]] = ep.inst.params[p];
     double rect[4];

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/agent.h"
 #include "sim/scenario.h"
 
 /// one row of events.npy (packed: 21 bytes on disk)
@@ -27,7 +28,7 @@ typedef struct GenSpec {
     int     records;     /* T = ticks / stride + 1 */
     int     slots;       /* K */
     int     frame_w, frame_h, channels;  /* channels 0 = no frames */
-    int     agent;       /* -1 = the scenario's, else ScnAgentKind */
+    AgentOverride agent; /* changes to each scenario's agent */
     int     nparams;     /* P: columns of params.npy (union over scenarios) */
 } GenSpec;
 

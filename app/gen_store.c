@@ -155,6 +155,9 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
         }
         fprintf(f, "], \"episodes\": %lld, \"seconds\": %.17g, \"seed\": %llu, \"agent\": \"%s\", \"stride\": %d, ",
                 (long long)episodes, seconds, (unsigned long long)seed, agent ? agent : "scenario", ds->spec.stride);
+        const AgentOverride* ao = &ds->spec.agent;
+        if (ao->every[0] >= 0) fprintf(f, "\"push_every\": [%.17g, %.17g], ", ao->every[0], ao->every[1]);
+        if (ao->dv[0] >= 0) fprintf(f, "\"push_dv\": [%.17g, %.17g], ", ao->dv[0], ao->dv[1]);
         if (frames)
             fprintf(f, "\"frames\": \"%dx%d:%s\", ", ds->spec.frame_w, ds->spec.frame_h,
                     ds->spec.channels == 3 ? "rgb" : "gray");

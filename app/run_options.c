@@ -11,19 +11,34 @@ void run_options_init(RunOptions* o) {
     o->slots = 32;
 }
 
+bool run_options_agent(const RunOptions* o, const char* cmd, AgentOverride* out, char* err, size_t err_size) {
+    *out = agent_override_none();
+    if (o->agent && (out->kind = agent_kind_find(o->agent)) < 0) {
+        report_set(err, err_size, "nudge %s: --agent: expected scripted, random or none, got '%s'", cmd, o->agent);
+        return false;
+    }
+    if (o->every && !agent_parse_range(o->every, 3600, out->every)) {
+        report_set(err, err_size, "nudge %s: --push-every: expected LO,HI seconds with 0 <= LO <= HI, got '%s'", cmd, o->every);
+        return false;
+    }
+    if (o->dv && !agent_parse_range(o->dv, 1000, out->dv)) {
+        report_set(err, err_size, "nudge %s: --push-dv: expected LO,HI in m/s with 0 <= LO <= HI <= 1000, got '%s'", cmd, o->dv);
+        return false;
+    }
+    if (out->every[0] >= 0 && out->every[1] <= 0) {
+        report_set(err, err_size, "nudge %s: --push-every: HI must be above 0, got '%s'", cmd, o->every);
+        return false;
+    }
+    return true;
+}
+
 bool run_options_begin(const RunOptions* o, const ArgParse* p, const Scenario* scn, Episode* e,
                        char* err, size_t err_size) {
-    int agent = -1;
-    if (o->agent) {
-        agent = agent_kind_find(o->agent);
-        if (agent < 0) {
-            report_set(err, err_size, "nudge %s: --agent: expected scripted, random or none, got '%s'", p->cmd, o->agent);
-            return false;
-        }
-    }
+    AgentOverride agent;
+    if (!run_options_agent(o, p->cmd, &agent, err, err_size)) return false;
     const ArgSpec* seed = args_spec(p, "seed");
     uint64_t s = (seed && seed->seen) ? o->seed : scn_default_seed(scn);
-    return episode_begin(e, scn, s, agent, (int)o->slots, err, err_size);
+    return episode_begin_with(e, scn, s, &agent, (int)o->slots, err, err_size);
 }
 
 int64_t run_options_ticks(const RunOptions* o, const Episode* e) {

@@ -37,6 +37,15 @@ one_line_err "seconds"
 expect_status 2 "negative seconds" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seconds -1
 expect_status 2 "bad agent" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --agent sleepy
 one_line_err "agent"
+expect_status 2 "bad --push-every" -- "$nudge" run "$root/scenarios/templates/push_off_table.scn" --push-every 2,1
+one_line_err "push-every"
+expect_status 2 "bad --push-dv" -- "$nudge" run "$root/scenarios/templates/push_off_table.scn" --push-dv -1,2
+one_line_err "push-dv"
+# the flags configure the random agent: pushes every 0.1-0.2 s instead of the template's 0.4-1.2 s
+"$nudge" run "$root/scenarios/templates/push_off_table.scn" --seconds 3 --events push --jsonl >"$tmp/slow" 2>/dev/null
+"$nudge" run "$root/scenarios/templates/push_off_table.scn" --seconds 3 --events push --jsonl --push-every 0.1,0.2 --push-dv 0.5,0.6 >"$tmp/fast" 2>/dev/null
+nslow=$(wc -l <"$tmp/slow"); nfast=$(wc -l <"$tmp/fast")
+[ "$nfast" -ge 12 ] && [ "$nfast" -gt $((2 * nslow)) ] && ok "--push-every: $nfast pushes against $nslow" || bad "--push-every: $nfast pushes against $nslow"
 expect_status 2 "missing scenario" -- "$nudge" run "$tmp/nope.scn"
 one_line_err "nope.scn"
 
