@@ -236,12 +236,51 @@ void nn_mlp_cache_free(NnMlpCache* c) {
     memset(c, 0, sizeof *c);
 }
 
+/* y = act(y + b) per row, in one pass (post may alias y for RELU and NONE) */
+NN_HOT static void bias_act(NnAct act, int n, int out, const float* b, float* y, float* post) {
+    for (int i = 0; i < n; i++) {
+        float* r = y + (size_t)i * out;
+        float* p = post + (size_t)i * out;
+        switch (act) {
+        case NN_ACT_RELU:
+            for (int j = 0; j < out; j++) p[j] = nn_relu(r[j] + b[j]);
+            break;
+        case NN_ACT_NONE:
+            for (int j = 0; j < out; j++) p[j] = r[j] + b[j];
+            break;
+        case NN_ACT_SILU:
+            for (int j = 0; j < out; j++) r[j] += b[j];
+            nn_act_forward(act, (size_t)out, r, p);
+            break;
+        }
+    }
+}
+
+/* d = d * act'(pre) and db += column sums of d, in one pass */
+NN_HOT static void act_back_bias(NnAct act, int n, int out, const float* pre, float* d, float* db) {
+    for (int i = 0; i < n; i++) {
+        const float* pr = pre + (size_t)i * out;
+        float* r = d + (size_t)i * out;
+        if (act == NN_ACT_RELU) {
+            for (int j = 0; j < out; j++) {
+                r[j] = nn_relu_grad(pr[j], r[j]);
+                db[j] += r[j];
+            }
+        } else {
+            nn_act_backward(act, (size_t)out, pr, r, r);
+            for (int j = 0; j < out; j++) db[j] += r[j];
+        }
+    }
+}
+
 float* nn_mlp_forward(const NnMlp* mlp, const float* params, NnMlpCache* c, int n, const float* x) {
     const float* in = x;
     for (int i = 0; i < mlp->nlayers; i++) {
-        nn_linear_forward(&mlp->lin[i], params, n, in, c->pre[i]);
-        if (layer_has_act(mlp, i))
-            nn_act_forward(mlp->act, (size_t)n * mlp->lin[i].out, c->pre[i], c->post[i]);
+        const NnLinear* lin = &mlp->lin[i];
+        /* y = x W, then bias and activation fused in one pass */
+        nn_gemm(false, false, n, lin->out, lin->in, 1.0f, in, params + lin->w, 0.0f, c->pre[i]);
+        bias_act(layer_has_act(mlp, i) ? mlp->act : NN_ACT_NONE, n, lin->out, params + lin->b, c->pre[i],
+                 c->post[i]);
         in = c->post[i];
     }
     return c->post[mlp->nlayers - 1];
@@ -253,11 +292,14 @@ void nn_mlp_backward(const NnMlp* mlp, const float* params, float* grads, NnMlpC
     int ping = 0;
     for (int i = mlp->nlayers - 1; i >= 0; i--) {
         const NnLinear* lin = &mlp->lin[i];
-        /* through the activation, in place */
-        if (layer_has_act(mlp, i)) nn_act_backward(mlp->act, (size_t)n * lin->out, c->pre[i], d, d);
+        /* through the activation and into the bias gradient, in one pass */
+        act_back_bias(layer_has_act(mlp, i) ? mlp->act : NN_ACT_NONE, n, lin->out, c->pre[i], d,
+                      grads + lin->b);
         const float* in = i > 0 ? c->post[i - 1] : x;
         float* dnext = i > 0 ? c->d[ping] : dx;
-        nn_linear_backward(lin, params, grads, n, in, d, dnext);
+        /* dW += in^T d; din = d W^T */
+        nn_gemm(true, false, lin->in, lin->out, n, 1.0f, in, d, 1.0f, grads + lin->w);
+        if (dnext) nn_gemm(false, true, n, lin->in, lin->out, 1.0f, d, params + lin->w, 0.0f, dnext);
         d = dnext;
         ping ^= 1;
     }

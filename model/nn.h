@@ -14,8 +14,10 @@
 /// errno for sqrtf); elementwise only, so results stay bit-identical to the scalar code
 #if defined(__GNUC__) && !defined(__clang__)
 #define NN_HOT __attribute__((optimize("O3", "no-math-errno")))
+#define NN_INLINE static inline __attribute__((always_inline))
 #else
 #define NN_HOT
+#define NN_INLINE static inline
 #endif
 
 /* ---- BLAS (nn_blas.c) ---- */
@@ -60,13 +62,13 @@ void nn_linear_backward(const NnLinear* lin, const float* params, float* grads, 
                         const float* x, const float* dy, float* dx);
 
 /// max(v, 0) without a branch (on the float's bits; +0 for -0 and negative NaN)
-static inline float nn_relu(float v) {
+NN_INLINE float nn_relu(float v) {
     union { float f; int32_t i; } u = {v};
     u.i &= ~(u.i >> 31);
     return u.f;
 }
 /// g where v > 0, else 0, without a branch
-static inline float nn_relu_grad(float v, float g) {
+NN_INLINE float nn_relu_grad(float v, float g) {
     union { float f; int32_t i; } u = {v}, d = {g};
     d.i &= -(int32_t)(u.i > 0);
     return d.f;

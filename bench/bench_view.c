@@ -1,0 +1,148 @@
+/* bench_view: the live view's frame time and the trainer's throughput while the view runs.
+ *
+ * A 1280x720 frame of a scene with 20 dynamic bodies, training on (trainer thread), predictions
+ * (a rollout) every frame: one control tick + weight sync + drawing (world, predictions, panels,
+ * text) + upload to an SDL texture and present when a display exists (run it under xvfb-run; without
+ * one only the drawing is timed). Prints p50/p99 frame time, then the trainer's steps/s while the
+ * view ran against steps/s of the same trainer alone on this thread (offline). Frames are paced
+ * at 60 per second, as a vsynced window is. */
+#include <SDL.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "view/session.h"
+
+#define FRAMES 900
+#define OFFLINE_SECONDS 4.0
+
+static int cmp_double(const void* a, const void* b) {
+    double x = *(const double*)a, y = *(const double*)b;
+    return (x > y) - (x < y);
+}
+
+/* a floor, two shelves and 20 dynamic bodies: boxes, balls, glasses, planks */
+static bool write_scene(char* path) {
+    int fd = mkstemps(path, 4);
+    if (fd < 0) return false;
+    FILE* f = fdopen(fd, "w");
+    if (!f) return false;
+    fprintf(f, "world bounds -4 -1 4 5\n");
+    fprintf(f, "body floor box stone static pos 0 -0.05 size 8 0.1\n");
+    fprintf(f, "body shelf1 box wood static pos -0.9 0.6 size 1.0 0.06\n");
+    fprintf(f, "body shelf2 box wood static pos 0.9 0.6 size 1.0 0.06\n");
+    static const char* kinds[4] = {"box wood", "ball rubber", "cup glass", "plank wood"};
+    static const char* sizes[4] = {"0.1 0.1", "0.08 0.08", "0.08 0.12", "0.3 0.03"};
+    for (int i = 0; i < 20; i++) {
+        int    k = i % 4;
+        double x = -1.3 + (i % 10) * 0.29, y = i < 10 ? 0.75 : 0.2;
+        fprintf(f, "body b%d %s pos %.2f %.2f size %s\n", i, kinds[k], x, y, sizes[k]);
+    }
+    fprintf(f, "agent random\n");
+    return fclose(f) == 0;
+}
+
+int main(void) {
+    sim_quiet_chipmunk();
+    char path[] = "/tmp/nudge-bench-view-XXXXXX.scn";
+    if (!write_scene(path)) {
+        fprintf(stderr, "bench_view: cannot write a scene\n");
+        return 1;
+    }
+    ViewOptions o = view_options_default();
+    o.scenario    = path;
+    o.agent       = SCN_AGENT_RANDOM;
+    o.train       = getenv("BENCH_VIEW_NO_TRAIN") == NULL;
+    ViewSession* s = calloc(1, sizeof *s);
+    char         err[512];
+    if (!view_session_init(s, &o, true, err, sizeof err)) {
+        fprintf(stderr, "bench_view: %s\n", err);
+        unlink(path);
+        return 1;
+    }
+    unlink(path);
+    s->font = view_font_open(14, err, sizeof err);
+
+    /* a window when there is a display */
+    SDL_SetHintWithPriority(SDL_HINT_RENDER_DRIVER, "software", SDL_HINT_DEFAULT); /* as the view */
+    bool          window = getenv("DISPLAY") && SDL_Init(SDL_INIT_VIDEO) == 0;
+    SDL_Window*   win    = NULL;
+    SDL_Renderer* ren    = NULL;
+    SDL_Texture*  tex    = NULL;
+    int           W = 1280, H = 720;
+    if (window) {
+        win = SDL_CreateWindow("bench_view", 0, 0, W, H, 0);
+        ren = win ? SDL_CreateRenderer(win, -1, 0) : NULL;
+        tex = ren ? SDL_CreateTexture(ren, SDL_PIXELFORMAT_RGB24, SDL_TEXTUREACCESS_STREAMING, W, H) : NULL;
+        window = tex != NULL;
+    }
+    uint8_t*   px = malloc((size_t)W * H * 3);
+    ViewCanvas c  = view_canvas_wrap(px, W, H, 3);
+    double*    ft = malloc(sizeof(double) * FRAMES);
+    double     t_tick = 0, t_draw = 0, t_upload = 0;
+
+    /* warm up: fill the replay buffer so the trainer is busy from the first timed frame */
+    for (int i = 0; i < 240; i++) view_session_tick(s);
+    WmTrainerStats st0, st1;
+    wm_trainer_stats(s->tr, &st0);
+    double t_start = clock_now();
+    for (int f = 0; f < FRAMES; f++) {
+        double t0 = clock_now();
+        view_session_tick(s);
+        view_session_sync_weights(s);
+        if (f % 15 == 0) view_session_sample_stats(s, t0);
+        double t1 = clock_now();
+        view_session_draw(s, &c);
+        double t2 = clock_now();
+        t_tick += t1 - t0, t_draw += t2 - t1;
+        if (window) {
+            SDL_Event ev;
+            while (SDL_PollEvent(&ev)) {}
+            SDL_UpdateTexture(tex, NULL, px, W * 3);
+            SDL_RenderClear(ren);
+            SDL_RenderCopy(ren, tex, NULL, NULL);
+            SDL_RenderPresent(ren);
+        }
+        ft[f] = clock_now() - t0;
+        t_upload += clock_now() - t2;
+        /* the display's pace: 60 frames per second, as with vsync */
+        double next = t_start + (f + 1) / 60.0, left = next - clock_now();
+        if (left > 0) SDL_Delay((Uint32)(left * 1000));
+    }
+    double view_time = clock_now() - t_start;
+    wm_trainer_stats(s->tr, &st1);
+    double steps_viewing = (double)(st1.steps - st0.steps) / view_time;
+    int    live = 0;
+    for (int k = 0; k < VIEW_SLOTS; k++) live += s->mask[k];
+
+    /* offline: the same trainer alone, on this thread */
+    atomic_store(&s->quit, true);
+    pthread_join(s->thread, NULL);
+    s->thread_started = false;
+    double  t0 = clock_now();
+    int64_t n  = 0;
+    while (clock_now() - t0 < OFFLINE_SECONDS) n += wm_trainer_step(s->tr);
+    double steps_offline = n / (clock_now() - t0);
+
+    qsort(ft, FRAMES, sizeof *ft, cmp_double);
+    double p50 = ft[FRAMES / 2] * 1e3, p99 = ft[(int)(FRAMES * 0.99)] * 1e3;
+    printf("bench_view: %dx%d, %d live bodies (20 dynamic at the start), training on, a %d-tick rollout every frame, %s\n",
+           W, H, live, s->live.roll_len, window ? "SDL texture upload + present" : "drawing only (no display)");
+    printf("frame time: p50 %.2f ms, p99 %.2f ms (target p99 < 16.7 ms: %s)\n", p50, p99, p99 < 16.7 ? "met" : "NOT met");
+    printf("mean per frame: tick + rollout %.2f ms, drawing %.2f ms, upload + present %.2f ms\n",
+           t_tick / FRAMES * 1e3, t_draw / FRAMES * 1e3, t_upload / FRAMES * 1e3);
+    printf("trainer: %.0f steps/s while viewing, %.0f steps/s offline on one thread: %.2fx (target >= 0.7x: %s)\n",
+           steps_viewing, steps_offline, steps_viewing / steps_offline,
+           steps_viewing / steps_offline >= 0.7 ? "met" : "NOT met");
+    free(ft);
+    free(px);
+    if (tex) SDL_DestroyTexture(tex);
+    if (ren) SDL_DestroyRenderer(ren);
+    if (win) SDL_DestroyWindow(win);
+    if (getenv("DISPLAY")) SDL_Quit();
+    view_session_free(s);
+    free(s);
+    return 0;
+}
