@@ -144,13 +144,11 @@ void wm_scratch_free(WmScratch* s) {
     nn_mlp_cache_free(&s->enc_c);
     nn_mlp_cache_free(&s->node_c);
     free(s->P);
-    free(s->msg);
     free(s->U);
     free(s->dout);
     free(s->dU);
     free(s->dP);
     free(s->dz);
-    free(s->dz2);
     free(s->target);
     free(s->weight);
     free(s->cur);
@@ -178,11 +176,9 @@ static void reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->xn = grow(s->xn, c * WM_NODE_FEATS * sizeof(float));
     s->P = grow(s->P, c * 2 * E * sizeof(float));
     s->dP = grow(s->dP, c * 2 * E * sizeof(float));
-    s->msg = grow(s->msg, c * E * sizeof(float));
     s->U = grow(s->U, c * U * sizeof(float));
     s->dU = grow(s->dU, c * U * sizeof(float));
     s->dz = grow(s->dz, c * L * sizeof(float));
-    s->dz2 = grow(s->dz2, c * L * sizeof(float));
     s->dout = grow(s->dout, c * WM_OUTPUTS * sizeof(float));
     s->target = grow(s->target, c * WM_OUTPUTS * sizeof(float));
     s->weight = grow(s->weight, c * WM_OUTPUTS * sizeof(float));
@@ -355,30 +351,29 @@ NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
     const float* p = m->params;
     /* encode every node */
     const float* z = nn_mlp_forward(&m->enc, p, &s->enc_c, n, s->xn);
-    /* edge layer: receiver and sender parts per node, geometry per edge */
-    nn_linear_forward(&m->e_node, p, n, z, s->P);
-    nn_linear_forward(&m->e_geom, p, ne, s->xe, s->h);
+    /* the node MLP's input rows [latent | messages (summed below) | features] */
+    for (int i = 0; i < n; i++) {
+        float* u = s->U + (size_t)i * UW;
+        memcpy(u, z + (size_t)i * L, sizeof(float) * L);
+        memset(u + L, 0, sizeof(float) * E);
+        memcpy(u + L + E, s->xn + (size_t)i * F, sizeof(float) * F);
+    }
+    /* edge layer: receiver and sender parts per node (e_node's bias is unused: e_geom's bias is
+     * the edge bias), geometry per edge */
+    nn_gemm(false, false, n, 2 * E, L, 1.0f, z, p + m->e_node.w, 0.0f, s->P);
+    nn_gemm(false, false, ne, E, WM_EDGE_FEATS, 1.0f, s->xe, p + m->e_geom.w, 0.0f, s->h);
+    const float* bias = p + m->e_geom.b;
+    /* per edge: ReLU of the sum, added straight into the receiver's message */
     for (int e = 0; e < ne; e++) {
         float* h = s->h + (size_t)e * E;
         const float* pr = s->P + (size_t)s->recv[e] * 2 * E;
         const float* ps = s->P + (size_t)s->send[e] * 2 * E + E;
+        float* mr = s->U + (size_t)s->recv[e] * UW + L;
         for (int c = 0; c < E; c++) {
-            h[c] = nn_relu(h[c] + pr[c] + ps[c]);
+            float v = nn_relu(h[c] + bias[c] + pr[c] + ps[c]);
+            h[c] = v;
+            mr[c] += v;
         }
-    }
-    /* sum the messages per receiver */
-    memset(s->msg, 0, sizeof(float) * (size_t)n * E);
-    for (int e = 0; e < ne; e++) {
-        float* mr = s->msg + (size_t)s->recv[e] * E;
-        const float* h = s->h + (size_t)e * E;
-        for (int c = 0; c < E; c++) mr[c] += h[c];
-    }
-    /* node MLP over [latent | messages | features] */
-    for (int i = 0; i < n; i++) {
-        float* u = s->U + (size_t)i * UW;
-        memcpy(u, z + (size_t)i * L, sizeof(float) * L);
-        memcpy(u + L, s->msg + (size_t)i * E, sizeof(float) * E);
-        memcpy(u + L + E, s->xn + (size_t)i * F, sizeof(float) * F);
     }
     s->out = nn_mlp_forward(&m->node, p, &s->node_c, n, s->U);
 }
@@ -389,9 +384,9 @@ NN_HOT void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
     const float* p = m->params;
     const float* z = s->enc_c.post[m->enc.nlayers - 1];
     nn_mlp_backward(&m->node, p, grads, &s->node_c, n, s->U, s->dout, s->dU);
-    for (int i = 0; i < n; i++) memcpy(s->dz + (size_t)i * L, s->dU + (size_t)i * UW, sizeof(float) * L);
     /* through the message sum and the edge ReLU (h is overwritten by its gradient) */
     memset(s->dP, 0, sizeof(float) * (size_t)n * 2 * E);
+    float* db = grads + m->e_geom.b;
     for (int e = 0; e < ne; e++) {
         float* h = s->h + (size_t)e * E;
         const float* dm = s->dU + (size_t)s->recv[e] * UW + L;
@@ -402,11 +397,18 @@ NN_HOT void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
             h[c] = g;
             dr[c] += g;
             ds[c] += g;
+            db[c] += g;
         }
     }
-    nn_linear_backward(&m->e_geom, p, grads, ne, s->xe, s->h, NULL);
-    nn_linear_backward(&m->e_node, p, grads, n, z, s->dP, s->dz2);
-    for (size_t i = 0; i < (size_t)n * L; i++) s->dz[i] += s->dz2[i];
+    nn_gemm(true, false, WM_EDGE_FEATS, E, ne, 1.0f, s->xe, s->h, 1.0f, grads + m->e_geom.w);
+    nn_gemm(true, false, L, 2 * E, n, 1.0f, z, s->dP, 1.0f, grads + m->e_node.w);
+    nn_gemm(false, true, n, L, 2 * E, 1.0f, s->dP, p + m->e_node.w, 0.0f, s->dz);
+    /* the latent's gradient: through the edge layer and straight from the node MLP */
+    for (int i = 0; i < n; i++) {
+        float* d = s->dz + (size_t)i * L;
+        const float* du = s->dU + (size_t)i * UW;
+        for (int c = 0; c < L; c++) d[c] += du[c];
+    }
     nn_mlp_backward(&m->enc, p, grads, &s->enc_c, n, s->xn, s->dz, NULL);
 }
 

@@ -41,7 +41,7 @@ struct WmModel {
     WmArch   arch;
     NnLayout layout;
     NnMlp    enc;      /* node features -> latent */
-    NnLinear e_node;   /* latent -> [receiver part | sender part] of the edge layer */
+    NnLinear e_node;   /* latent -> [receiver part | sender part] of the edge layer (bias unused) */
     NnLinear e_geom;   /* edge features -> edge layer (its bias is the edge bias) */
     NnMlp    node;     /* [latent | summed messages | node features] -> outputs */
     int      nparams;
@@ -70,7 +70,6 @@ struct WmScratch {
     NnMlpCache enc_c, node_c;
     float*   P;            /* [n*2E] */
     float*   h;            /* [ne*E] */
-    float*   msg;          /* [n*E] */
     float*   U;            /* [n*(L+E+F)] */
     float*   out;          /* [n*WM_OUTPUTS] (inside node_c) */
     /* gradients */
@@ -78,7 +77,6 @@ struct WmScratch {
     float*   dU;           /* [n*(L+E+F)] */
     float*   dP;           /* [n*2E] */
     float*   dz;           /* [n*L] */
-    float*   dz2;          /* [n*L] */
     /* loss inputs */
     float*   target;       /* [n*WM_OUTPUTS] */
     float*   weight;       /* [n*WM_OUTPUTS] */
