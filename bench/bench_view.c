@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "view/render.h"
 #include "view/session.h"
 
 #define FRAMES 900
@@ -126,6 +127,21 @@ int main(void) {
     while (clock_now() - t0 < OFFLINE_SECONDS) n += wm_trainer_step(s->tr);
     double steps_offline = n / (clock_now() - t0);
 
+    /* dataset frames: a 64x64 gray frame of this world against one control tick of its physics */
+    SimSnapshot* snap = sim_world_snapshot(s->ep.world);
+    SimWorld*    copy = sim_world_from_snapshot(snap);
+    double       rect[4] = {-2, -0.2, 2, 1.4};
+    uint8_t      frame[64 * 64];
+    int          reps    = 2000;
+    double       r0      = clock_now();
+    for (int i = 0; i < reps; i++) view_render_world(copy, rect, frame, 64, 64, 1);
+    double render_us = (clock_now() - r0) / reps * 1e6;
+    r0               = clock_now();
+    for (int i = 0; i < 600; i++) sim_world_tick(copy, NULL);
+    double tick_us = (clock_now() - r0) / 600 * 1e6;
+    sim_world_destroy(copy);
+    sim_snapshot_free(snap);
+
     qsort(ft, FRAMES, sizeof *ft, cmp_double);
     double p50 = ft[FRAMES / 2] * 1e3, p99 = ft[(int)(FRAMES * 0.99)] * 1e3;
     printf("bench_view: %dx%d, %d live bodies (20 dynamic at the start), training on, a %d-tick rollout every frame, %s\n",
@@ -136,6 +152,8 @@ int main(void) {
     printf("trainer: %.0f steps/s while viewing, %.0f steps/s offline on one thread: %.2fx (target >= 0.7x: %s)\n",
            steps_viewing, steps_offline, steps_viewing / steps_offline,
            steps_viewing / steps_offline >= 0.7 ? "met" : "NOT met");
+    printf("dataset frames: 64x64 gray %.1f us per frame, physics %.1f us per control tick (%.2fx)\n", render_us,
+           tick_us, render_us / tick_us);
     free(ft);
     free(px);
     if (tex) SDL_DestroyTexture(tex);

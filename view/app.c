@@ -113,6 +113,10 @@ static void default_screenshot_name(char* out, size_t n) {
 
 static int run_window(ViewSession* s) {
     ViewOptions* o = &s->o;
+    /* the frame is drawn on the CPU, so SDL's software renderer is enough: a GL renderer on a
+     * software rasterizer (Mesa's llvmpipe under Xvfb) would take threads from the trainer.
+     * SDL_RENDER_DRIVER in the environment still wins. */
+    SDL_SetHintWithPriority(SDL_HINT_RENDER_DRIVER, "software", SDL_HINT_DEFAULT);
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
         fprintf(stderr, "nudge view: cannot open a window (%s): run it under xvfb-run, or use --headless\n",
                 SDL_GetError());
@@ -239,10 +243,10 @@ static int run_window(ViewSession* s) {
             }
             quit = true;
         }
-        /* without vsync, do not spin faster than ~120 frames per second */
+        /* the display's pace without vsync: about 60 frames per second */
         if (!fixed_clock) {
             double spent = clock_now() - now;
-            if (spent < 1.0 / 120) SDL_Delay((Uint32)((1.0 / 120 - spent) * 1000));
+            if (spent < 1.0 / 60) SDL_Delay((Uint32)((1.0 / 60 - spent) * 1000));
         }
     }
     if (tex) SDL_DestroyTexture(tex);
