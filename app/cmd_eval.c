@@ -161,6 +161,8 @@ int cmd_eval(int argc, char** argv) {
                    e->p90, e->mean_sizes, e->angle_mean);
         }
     }
+    printf("\nresting, unpushed bodies that stay (%lld): drift after %d ticks mean %.4f m, median %.4f m, p90 %.4f m\n",
+           (long long)r.rest.n, r.horizon, r.rest.mean, r.rest.median, r.rest.p90);
     printf("\n%-20s %10s %10s %8s %8s\n", "event", "n", "positives", "auroc", "acc@0.5");
     for (int q = 0; q < WM_EVENTS; q++)
         printf("%-20s %10lld %10lld %8.4f %8.4f\n", event_names[q], (long long)r.events[q].n,

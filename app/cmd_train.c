@@ -46,7 +46,7 @@ int cmd_train(int argc, char** argv) {
     const char* log_path = NULL;
     int64_t steps = 3000, batch = 64, threads = 1, val_every = 250, save_every = 1000;
     uint64_t seed = 1;
-    double lr = 1e-3, max_seconds = 0;
+    double lr = 1e-3, max_seconds = 0, noise_vel = -1, noise_pos = -1;
     ArgSpec specs[] = {
         {"data", ARG_STRING, &data, 1, 0, "DIR: dataset folder written by nudge gen (required)", false},
         {"out", ARG_STRING, &out, 1, 0, "MODEL: checkpoint to write (required)", false},
@@ -60,6 +60,8 @@ int cmd_train(int argc, char** argv) {
         {"save-every", ARG_INT, &save_every, 1, 1e9, "N: checkpoint every N steps (default 1000)", false},
         {"log", ARG_STRING, &log_path, 1, 0, "FILE: CSV log (default: train.csv beside the model)", false},
         {"time", ARG_DOUBLE, &max_seconds, 0, 1e7, "S: stop after S seconds of training (0 = no limit)", false},
+        {"noise-vel", ARG_DOUBLE, &noise_vel, 0, 10, "V: input noise on velocities, m/s (default 0.01)", false},
+        {"noise-pos", ARG_DOUBLE, &noise_pos, 0, 1, "P: input noise on positions, m (default 0.0005)", false},
     };
     ArgParse p = {"train",
                   "nudge train --data DIR --out MODEL [--steps N] [--batch B] [--threads T] [--seed N] [--resume MODEL]",
@@ -104,6 +106,8 @@ int cmd_train(int argc, char** argv) {
     def.capacity = (int64_t)ntrain * d->ticks + 2;
     def.val_capacity = (int64_t)(nval > 0 ? nval : 1) * d->ticks + 2;
     def.val_every = 0;
+    if (noise_vel >= 0) def.noise_vel = (float)noise_vel;
+    if (noise_pos >= 0) def.noise_pos = (float)noise_pos;
     WmTrainer* tr = wm_trainer_create(&def, start);
     if (!tr) {
         fprintf(stderr, "nudge train: out of memory\n");

@@ -48,6 +48,31 @@ static float wrap(float a) {
     return a;
 }
 
+/* resting bodies that stay: the rollout's drift at the end of the horizon */
+static void score_rest(const WmDataset* d, int e, int t0, int H, const float* pred, Acc* rest) {
+    int K = d->slots;
+    if (t0 + H >= d->ticks) return;
+    size_t i0 = wm_dataset_index(d, e, t0);
+    const float* s0 = wm_dataset_states(d, e, t0);
+    for (int k = 0; k < K; k++) {
+        const float* b = s0 + (size_t)k * D;
+        if (!d->mask[i0 + k] || b[SIM_OBS_is_static] > 0.5f || b[SIM_OBS_mass] <= 0) continue;
+        if (hypotf(b[SIM_OBS_vx], b[SIM_OBS_vy]) >= 0.02f || fabsf(b[SIM_OBS_omega]) >= 0.1f) continue;
+        bool stays = true;
+        for (int h = 0; h <= H && stays; h++) {
+            size_t it = wm_dataset_index(d, e, t0 + h) + k;
+            const float* tr = d->states + it * D;
+            const float* a = d->actions + it * WM_PUSH_DIM;
+            stays = d->mask[it] && hypotf(tr[SIM_OBS_x] - b[SIM_OBS_x], tr[SIM_OBS_y] - b[SIM_OBS_y]) < 0.005f &&
+                    (h == H || (a[0] == 0 && a[1] == 0));
+        }
+        if (!stays) continue;
+        const float* p = pred + ((size_t)(H - 1) * K + k) * D;
+        float drift = hypotf(p[SIM_OBS_x] - b[SIM_OBS_x], p[SIM_OBS_y] - b[SIM_OBS_y]);
+        vec_push(&rest->pos, isfinite(drift) ? drift : 1e6f);
+    }
+}
+
 /* scores one predicted rollout pred[H*K*D] from record (e, t0) */
 static void score(const WmDataset* d, int e, int t0, int H, const float* pred, Acc* acc) {
     int K = d->slots;
@@ -181,6 +206,7 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     int be[EVAL_BATCH], bt[EVAL_BATCH], nb = 0;
     int stride = def->stride > 0 ? def->stride : 1;
     int64_t starts = 0;
+    Acc rest = {0};
     for (int e = first; e < first + count; e++) {
         for (int t0 = 0; t0 + 1 < T; t0 += stride) {
             if (def->max_starts > 0 && starts >= def->max_starts) break;
@@ -201,14 +227,21 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
             score(d, e, t0, H, base, acc[WM_METHOD_BALLISTIC]);
             if (nb < EVAL_BATCH) continue;
             wm_rollout(m, s, nb, st, mk, pu, H, pred, NULL);
-            for (int b = 0; b < nb; b++) score(d, be[b], bt[b], H, pred + (size_t)b * H * world, acc[WM_METHOD_MODEL]);
+            for (int b = 0; b < nb; b++) {
+                score(d, be[b], bt[b], H, pred + (size_t)b * H * world, acc[WM_METHOD_MODEL]);
+                score_rest(d, be[b], bt[b], H, pred + (size_t)b * H * world, &rest);
+            }
             nb = 0;
         }
     }
     if (nb > 0) {
         wm_rollout(m, s, nb, st, mk, pu, H, pred, NULL);
-        for (int b = 0; b < nb; b++) score(d, be[b], bt[b], H, pred + (size_t)b * H * world, acc[WM_METHOD_MODEL]);
+        for (int b = 0; b < nb; b++) {
+            score(d, be[b], bt[b], H, pred + (size_t)b * H * world, acc[WM_METHOD_MODEL]);
+            score_rest(d, be[b], bt[b], H, pred + (size_t)b * H * world, &rest);
+        }
     }
+    finish(&rest, 1, &res->rest);
     res->rollouts = starts;
     for (int q = 0; q < WM_METHODS; q++) {
         res->err[q] = calloc((size_t)H, sizeof(WmErrStats));

@@ -44,6 +44,9 @@ typedef struct WmEvalResult {
     int          horizon;            /* H */
     WmErrStats*  err[WM_METHODS];    /* [H]: entry h = h+1 ticks ahead */
     WmEventStats events[WM_EVENTS];
+    /// model only: how far bodies that rest (speed < 0.02 m/s, |omega| < 0.1 rad/s), are not
+    /// pushed and truly stay (< 5 mm) over the whole horizon drift in the rollout, at its end (m)
+    WmErrStats   rest;
     int64_t      rollouts;           /* start points scored */
 } WmEvalResult;
 

@@ -29,6 +29,11 @@ static void rollout_step(const WmModel* m, WmScratch* s, int B, float* cur, cons
         if (events)
             for (int e = 0; e < WM_EVENTS; e++)
                 events[idx * WM_EVENTS + e] = nn_sigmoid(o[WM_TARGETS + e]);
+        /* an unpushed body the model sees at rest next tick stays where it is */
+        if (pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && o[WM_REST] > 0.0f) {
+            out[SIM_OBS_vx] = out[SIM_OBS_vy] = out[SIM_OBS_omega] = 0.0f;
+            continue;
+        }
         /* velocities after the push, and after the tick */
         float va[3], vn[3];
         for (int c = 0; c < 3; c++) {

@@ -239,6 +239,10 @@ static float edge_features(const float* si, const float* sj, float* f) {
     f[6] = sj[SIM_OBS_vx] - si[SIM_OBS_vx];
     f[7] = sj[SIM_OBS_vy] - si[SIM_OBS_vy];
     f[8] = sj[SIM_OBS_omega] - si[SIM_OBS_omega];
+    /* contact scale: the normalizer's scale (tenths of a metre) would blur millimetres */
+    f[9] = expf(-(surf > 0 ? surf : 0) / 0.005f);
+    f[10] = fminf(fmaxf(gx / 0.01f, -1.0f), 1.0f);
+    f[11] = fminf(fmaxf(gy / 0.01f, -1.0f), 1.0f);
     return surf;
 }
 
@@ -435,6 +439,9 @@ int wm_targets(const WmModel* m, WmScratch* s, const WmTransitions* t, float* ra
                 w[c] = 1.0f;
             }
             rows++;
+            tg[WM_REST] = hypotf(s1[SIM_OBS_vx], s1[SIM_OBS_vy]) < WM_REST_SPEED &&
+                          fabsf(s1[SIM_OBS_omega]) < WM_REST_OMEGA;
+            w[WM_REST] = 1.0f;
         }
         for (int e = 0; e < WM_EVENTS; e++) {
             tg[WM_TARGETS + e] = t->labels[idx * WM_EVENTS + e];
@@ -452,7 +459,7 @@ double wm_loss(const WmModel* m, WmScratch* s, float event_weight, bool grad, do
         ev_rows += s->weight[(size_t)i * WM_OUTPUTS + WM_TARGETS] > 0;
     }
     float sd = dyn_rows ? 1.0f / (float)(WM_TARGETS * dyn_rows) : 0.0f;
-    float se = ev_rows ? event_weight / (float)(WM_EVENTS * ev_rows) : 0.0f;
+    float se = ev_rows ? event_weight / (float)((WM_OUTPUTS - WM_TARGETS) * ev_rows) : 0.0f;
     double ld = 0, le = 0;
     const float* tm = m->tgt.fmean;
     const float* ts = m->tgt.fstd;
@@ -464,7 +471,7 @@ double wm_loss(const WmModel* m, WmScratch* s, float event_weight, bool grad, do
         for (int c = 0; c < WM_TARGETS; c++)
             tn[c] = (s->target[(size_t)i * WM_OUTPUTS + c] - tm[c]) / ts[c];
         ld += nn_loss_mse(WM_TARGETS, o, tn, w, sd, d);
-        le += nn_loss_bce_logits(WM_EVENTS, o + WM_TARGETS, s->target + (size_t)i * WM_OUTPUTS + WM_TARGETS,
+        le += nn_loss_bce_logits(WM_OUTPUTS - WM_TARGETS, o + WM_TARGETS, s->target + (size_t)i * WM_OUTPUTS + WM_TARGETS,
                                  w + WM_TARGETS, se, d ? d + WM_TARGETS : NULL);
     }
     if (dyn_loss) *dyn_loss = ld;

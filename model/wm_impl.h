@@ -12,11 +12,18 @@
 /// then, not normalized: push dv (m/s, 2), push domega (rad/s), pushed flag
 #define WM_NODE_PUSH 4
 #define WM_NODE_FEATS (WM_NODE_NORM + WM_NODE_PUSH)
-/// edge features: dx, dy, dist, gap_x, gap_y, surface distance, dvx, dvy, domega
-#define WM_EDGE_FEATS 9
+/// edge features: dx, dy, dist, gap_x, gap_y, surface distance, dvx, dvy, domega, and at the
+/// millimetre scale of contacts: touch = exp(-max(surface, 0) / 5 mm), gap_x and gap_y / 1 cm
+/// clamped to [-1, 1]
+#define WM_EDGE_FEATS 12
 /// dynamics targets: dvx, dvy, domega per tick
 #define WM_TARGETS 3
-#define WM_OUTPUTS (WM_TARGETS + WM_EVENTS)
+/// then one more logit: "at rest at t+1" (speed < WM_REST_SPEED, |omega| < WM_REST_OMEGA); a
+/// rollout holds an unpushed body still when it is more likely than not (learned sleeping)
+#define WM_REST (WM_TARGETS + WM_EVENTS)
+#define WM_OUTPUTS (WM_REST + 1)
+#define WM_REST_SPEED 0.02f
+#define WM_REST_OMEGA 0.1f
 
 /// running mean / std of feature columns (Chan's parallel Welford), saved in checkpoints
 typedef struct WmNorm {

@@ -307,12 +307,15 @@ static void body_row(float* st, float x, float y, float ang, float vx, float vy,
     st[SIM_OBS_is_static] = is_static;
 }
 
-/* a random world: slot 0 floor, slots 1..3 boxes in the air (slot 2 sometimes empty) */
+/* a random world: slot 0 floor, slots 1..3 boxes in the air (slot 2 sometimes empty), slot 4 a
+ * box resting on the floor */
 static void random_world(Rng* r, float* st, uint8_t* mask) {
     memset(st, 0, sizeof(float) * TK * SIM_OBS_DIM);
     memset(mask, 0, TK);
     body_row(st, 0, -0.1f, 0, 0, 0, 0, 20.0f, 0.2f, 0, true);
     mask[0] = 1;
+    body_row(st + 4 * SIM_OBS_DIM, (float)rng_uniform(r, -2, 2), 0.05f, 0, 0, 0, 0, 0.1f, 0.1f, 0.5f, false);
+    mask[4] = 1;
     for (int k = 1; k <= 3; k++) {
         if (k == 2 && rng_unit(r) < 0.3) continue;
         body_row(st + k * SIM_OBS_DIM, (float)rng_uniform(r, -2, 2), (float)rng_uniform(r, 2, 4),
@@ -328,7 +331,8 @@ static void free_fall(const float* st, const uint8_t* mask, float* next) {
     memcpy(next, st, sizeof(float) * TK * SIM_OBS_DIM);
     for (int k = 0; k < TK; k++) {
         float* s = next + k * SIM_OBS_DIM;
-        if (!mask[k] || s[SIM_OBS_is_static] > 0.5f) continue;
+        /* static bodies and the box resting on the floor stay */
+        if (!mask[k] || s[SIM_OBS_is_static] > 0.5f || s[SIM_OBS_y] < 0.2f) continue;
         float ang = atan2f(s[SIM_OBS_sin], s[SIM_OBS_cos]);
         for (int i = 0; i < 2; i++) {
             s[SIM_OBS_vy] += -9.81f / 120.0f;
@@ -584,7 +588,7 @@ static void test_training(void) {
     }
     float v1 = wm_trainer_validate(a, 8);
     ENSURE(isfinite(v0) && isfinite(v1) && v1 < 0.3f * v0);
-    fprintf(stderr, "val loss %g -> %g\n", v0, v1);
+    if (!(v1 < 0.3f * v0)) fprintf(stderr, "val loss %g -> %g\n", v0, v1);
     /* bit-reproducible: a second trainer with the same seed, same steps, same weights */
     WmTrainer* c = fall_trainer(3);
     for (int i = 0; i < 40; i++) wm_trainer_step(c);
@@ -632,6 +636,12 @@ static void test_training(void) {
                     ENSURE(memcmp(p, st + (b * TK + k) * SIM_OBS_DIM, sizeof(float) * SIM_OBS_DIM) == 0);
                     continue;
                 }
+                if (k == 4) {
+                    /* resting on the floor: held still (the learned rest head) */
+                    ENSURE(p[SIM_OBS_x] == st[(b * TK + k) * SIM_OBS_DIM + SIM_OBS_x]);
+                    ENSURE(p[SIM_OBS_y] == st[(b * TK + k) * SIM_OBS_DIM + SIM_OBS_y]);
+                    continue;
+                }
                 if (h == H - 1) {
                     const float* s0 = st + (b * TK + k) * SIM_OBS_DIM;
                     float cvx = s0[SIM_OBS_x] + H * s0[SIM_OBS_vx] / 60.0f;
@@ -645,7 +655,7 @@ static void test_training(void) {
         }
     }
     ENSURE(err_model < 0.25 * err_cv);
-    fprintf(stderr, "rollout error %g vs cv %g\n", err_model, err_cv);
+    if (!(err_model < 0.25 * err_cv)) fprintf(stderr, "rollout error %g vs cv %g\n", err_model, err_cv);
     /* one-step predict agrees with the first rollout step */
     float nx[B * TK * SIM_OBS_DIM];
     wm_predict(view, s, B, st, mask, NULL, nx, NULL);
