@@ -60,7 +60,7 @@ int cmd_train(int argc, char** argv) {
         {"save-every", ARG_INT, &save_every, 1, 1e9, "N: checkpoint every N steps (default 1000)", false},
         {"log", ARG_STRING, &log_path, 1, 0, "FILE: CSV log (default: train.csv beside the model)", false},
         {"time", ARG_DOUBLE, &max_seconds, 0, 1e7, "S: stop after S seconds of training (0 = no limit)", false},
-        {"noise-vel", ARG_DOUBLE, &noise_vel, 0, 10, "V: input noise on velocities, m/s (default 0.01)", false},
+        {"noise-vel", ARG_DOUBLE, &noise_vel, 0, 10, "V: input noise on velocities, m/s (default 0.005)", false},
         {"noise-pos", ARG_DOUBLE, &noise_pos, 0, 1, "P: input noise on positions, m (default 0.0005)", false},
     };
     ArgParse p = {"train",

@@ -49,7 +49,7 @@ WmTrainerDef wm_trainer_def_default(int slots) {
     d.weight_decay = 1e-5f;
     d.clip = 1.0f;
     d.noise_pos = 0.0005f;
-    d.noise_vel = 0.01f;
+    d.noise_vel = 0.005f;
     d.event_weight = 0.5f;
     d.capacity = 200000;
     d.val_capacity = 20000;

@@ -33,7 +33,7 @@ typedef struct WmTrainerDef {
     float    weight_decay;   /* AdamW decoupled weight decay (default 1e-5) */
     float    clip;           /* gradient-norm clip (default 1.0) */
     float    noise_pos;      /* m: GNS input noise on positions (default 0.0005) */
-    float    noise_vel;      /* m/s and rad/s: input noise on velocities (default 0.01) */
+    float    noise_vel;      /* m/s (and 4x in rad/s): input noise on velocities (default 0.005) */
     float    event_weight;   /* weight of the event BCE against the dynamics loss (default 0.5) */
     int64_t  capacity;       /* transitions kept in the replay buffer (default 200000) */
     int64_t  val_capacity;   /* transitions kept for validation (default 20000) */
