@@ -2,7 +2,8 @@
  *
  * Threads: the feeding calls (wm_trainer_begin_episode, wm_trainer_add_tick, wm_trainer_add_world),
  * wm_trainer_snapshot and wm_trainer_stats may be called from any thread (e.g. the view's render
- * thread). wm_trainer_step and wm_trainer_publish belong to ONE training thread. The render thread
+ * thread). wm_trainer_step, wm_trainer_validate, wm_trainer_publish, wm_trainer_save and
+ * wm_trainer_model belong to ONE training thread (or to any thread once training has stopped). The render thread
  * never waits for training: it reads a published copy of the weights (double buffer + version
  * counter) with wm_trainer_snapshot, which gives up at once if a publish is in progress.
  *
