@@ -117,9 +117,19 @@ static int run_window(ViewSession* s) {
      * software rasterizer (Mesa's llvmpipe under Xvfb) would take threads from the trainer.
      * SDL_RENDER_DRIVER in the environment still wins. */
     SDL_SetHintWithPriority(SDL_HINT_RENDER_DRIVER, "software", SDL_HINT_DEFAULT);
+    /* a window needs a real display: no silent fallback to SDL's offscreen or framebuffer drivers */
+    bool chosen = getenv("SDL_VIDEODRIVER") != NULL;
+    if (!chosen && getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY")) setenv("SDL_VIDEODRIVER", "x11", 1);
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
         fprintf(stderr, "nudge view: cannot open a window (%s): run it under xvfb-run, or use --headless\n",
                 SDL_GetError());
+        return 2;
+    }
+    const char* driver = SDL_GetCurrentVideoDriver();
+    if (!chosen && (!driver || (strcmp(driver, "x11") && strcmp(driver, "wayland")))) {
+        fprintf(stderr, "nudge view: no usable display (SDL video driver '%s'): run it under xvfb-run, or use --headless\n",
+                driver ? driver : "none");
+        SDL_Quit();
         return 2;
     }
     SDL_Window* win = SDL_CreateWindow("nudge view", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
