@@ -17,7 +17,7 @@ bool view_live_init(ViewLive* L, int K, int D) {
     memset(L, 0, sizeof *L);
     L->K = K, L->D = D;
     L->horizon  = VIEW_ERR_TICKS;
-    L->roll_len = view_horizons[VIEW_HZ_COUNT - 1];
+    L->roll_len = VIEW_ERR_TICKS;
     size_t kd   = (size_t)K * D;
     L->states      = calloc(kd, sizeof(float));
     L->mask        = calloc((size_t)K, 1);
@@ -63,9 +63,7 @@ void view_live_begin_episode(ViewLive* L) {
 }
 
 void view_live_set_horizon(ViewLive* L, int ticks) {
-    L->horizon  = ticks < 1 ? 1 : ticks > VIEW_HORIZON_MAX ? VIEW_HORIZON_MAX : ticks;
-    int longest = view_horizons[VIEW_HZ_COUNT - 1];
-    L->roll_len = L->horizon > longest ? L->horizon : longest;
+    L->horizon = ticks < 1 ? 1 : ticks > VIEW_HORIZON_MAX ? VIEW_HORIZON_MAX : ticks;
 }
 
 static bool dynamic_slot(const float* s, const uint8_t* mask, int k, int D) {
@@ -118,7 +116,7 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
         int         h = view_horizons[i];
         ViewRecord* r = record_ago(L, h);
         double      e, c;
-        if (!r || !compare(L, r, i, h, states, mask, &e, &c)) continue;
+        if (!r || r->depth < h || !compare(L, r, i, h, states, mask, &e, &c)) continue;
         if (!L->err_seen[i]) {
             L->err_ema[i] = e, L->cv_ema[i] = c, L->err_seen[i] = true;
         } else {
@@ -135,7 +133,7 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
     /* the prediction made one ghost horizon ago, per body */
     memset(L->past_valid, 0, (size_t)K);
     ViewRecord* past = record_ago(L, L->horizon);
-    if (past && past->horizon == L->horizon) {
+    if (past && past->horizon == L->horizon && past->depth >= L->horizon) {
         for (int k = 0; k < K; k++) {
             if (!dynamic_slot(past->state, past->mask, k, D) || !mask[k]) continue;
             const float* p  = past->pred + ((size_t)VIEW_HZ_COUNT * K + k) * 2;
@@ -154,7 +152,11 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
     r->valid      = false;
     L->has_roll   = false;
     if (model) {
-        int H = L->roll_len;
+        /* every tick as far as the ghosts and the 0.5 s error need; now and then to the panel's end */
+        int H = L->horizon > VIEW_ERR_TICKS ? L->horizon : VIEW_ERR_TICKS;
+        int longest = view_horizons[VIEW_HZ_COUNT - 1];
+        if (L->tick % VIEW_LONG_EVERY == 0 && H < longest) H = longest;
+        L->roll_len = H;
         memset(L->pushes, 0, sizeof(float) * (size_t)H * K * 4);
         if (push && push->body >= 0 && push->body < K) wm_push_row(L->pushes + (size_t)push->body * 4, push);
         wm_rollout(model, scratch, 1, states, mask, L->pushes, H, L->roll, L->roll_events);
@@ -163,10 +165,12 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
         r->tick     = L->tick;
         r->episode  = L->episode;
         r->horizon  = L->horizon;
+        r->depth    = H;
         memcpy(r->state, states, kd * sizeof(float));
         memcpy(r->mask, mask, (size_t)K);
         for (int i = 0; i <= VIEW_HZ_COUNT; i++) {
-            int          h    = i < VIEW_HZ_COUNT ? view_horizons[i] : L->horizon;
+            int h = i < VIEW_HZ_COUNT ? view_horizons[i] : L->horizon;
+            if (h > H) continue;
             const float* step = L->roll + (size_t)(h - 1) * kd;
             for (int k = 0; k < K; k++) {
                 r->pred[((size_t)i * K + k) * 2]     = step[(size_t)k * D + SIM_OBS_x];

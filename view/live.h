@@ -19,6 +19,8 @@ extern const int view_horizons[VIEW_HZ_COUNT];
 /// longest ghost horizon (ticks) and the history kept (ticks, > every horizon)
 #define VIEW_HORIZON_MAX 120
 #define VIEW_HISTORY 128
+/// the long rollouts (for the error panel's longest horizons) are made every this many ticks
+#define VIEW_LONG_EVERY 4
 /// surprise trace length (ticks)
 #define VIEW_TRACE 600
 
@@ -26,6 +28,7 @@ typedef struct ViewRecord {
     bool     valid;
     int64_t  tick, episode;
     int      horizon;        /* the ghost horizon when it was made */
+    int      depth;          /* ticks rolled out: predictions at horizons > depth are missing */
     float*   state;          /* [K*D] the observation at that tick */
     uint8_t* mask;           /* [K] */
     float*   pred;           /* [(VIEW_HZ_COUNT + 1) * K * 2]: x, y at each horizon, then at horizon */
@@ -35,7 +38,8 @@ typedef struct ViewRecord {
 typedef struct ViewLive {
     int     K, D;
     int     horizon;         /* ticks; ghosts and the "one horizon ago" comparison */
-    int     roll_len;        /* ticks rolled out each tick: max(horizon, last view_horizons) */
+    int     roll_len;        /* ticks of the current rollout: max(horizon, VIEW_ERR_TICKS), and every
+                                VIEW_LONG_EVERY-th tick max(horizon, the last view_horizons) */
     int64_t tick;            /* control ticks seen (across episodes) */
     int64_t episode;
     /* the current observation and rollout */

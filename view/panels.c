@@ -56,18 +56,24 @@ void view_plot_draw(ViewCanvas* c, ViewFont* font, const ViewPlot* p, const View
     view_canvas_outline(c, frame, 4, 1, 0, GRID);
     int fh = font ? view_font_height(font) : 12;
     if (font && p->title) view_font_draw(font, c, p->x + 6, p->y + 3, p->title, INK);
-    /* legend at the top right */
+    /* legend at the top right, or on its own line when the title leaves no room */
+    int title_end = p->x + 6 + (font && p->title ? view_font_width(font, p->title) : 0);
+    int legend_w  = 0;
+    for (int i = 0; i < ns; i++)
+        if (s[i].label && font) legend_w += view_font_width(font, s[i].label) + 22;
+    int ly = p->y + 3, extra = 0;
+    if (p->x + p->w - 6 - legend_w < title_end + 10) ly += fh, extra = fh;
     int lx = p->x + p->w - 6;
     for (int i = ns - 1; i >= 0; i--) {
         if (!s[i].label || !font) continue;
         int tw = view_font_width(font, s[i].label);
         lx -= tw;
-        view_font_draw(font, c, lx, p->y + 3, s[i].label, s[i].color);
-        view_canvas_rect(c, lx - 14, p->y + 3 + fh / 2 - 1, lx - 4, p->y + 3 + fh / 2 + 2, s[i].color);
+        view_font_draw(font, c, lx, ly, s[i].label, s[i].color);
+        view_canvas_rect(c, lx - 14, ly + fh / 2 - 1, lx - 4, ly + fh / 2 + 2, s[i].color);
         lx -= 22;
     }
     /* the plot area */
-    int ax0 = p->x + 58, ax1 = p->x + p->w - 10, ay0 = p->y + fh + 8, ay1 = p->y + p->h - fh - 6;
+    int ax0 = p->x + 58, ax1 = p->x + p->w - 10, ay0 = p->y + fh + 8 + extra, ay1 = p->y + p->h - fh - 6;
     if (ax1 - ax0 < 20 || ay1 - ay0 < 16) return;
     double lo = INFINITY, hi = -INFINITY;
     for (int i = 0; i < ns; i++)

@@ -149,7 +149,7 @@ static void fit_camera_rect(ViewSession* s) {
             if (b->is_static && top <= lo[1] + 1e-6 && top < floor_y && top > lo[1] - 1.5) floor_y = top;
         }
         lo[1] = floor_y - 0.05;
-        double span = hi[0] - lo[0], pad = span < 0.8 ? 0.4 : 0.5 * span;
+        double span = hi[0] - lo[0], pad = span < 1.1 ? 0.55 : 0.5 * span;
         lo[0] -= pad, hi[0] += pad;
     }
     double w = hi[0] - lo[0], h = hi[1] - lo[1];
