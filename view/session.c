@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/report.h"
+#include "model/nn.h"
 #include "view/draw_world.h"
 #include "view/overlay.h"
 #include "view/png.h"
@@ -264,6 +265,8 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
     s->ghosts  = true;
     s->slow    = 1.0;
     atomic_init(&s->quit, false);
+    /* two threads use BLAS (predictions here, training there): one BLAS thread each (DESIGN.md) */
+    nn_set_threads(1);
     atomic_init(&s->train_on, o->train);
     if (!view_live_init(&s->live, VIEW_SLOTS, SIM_OBS_DIM)) {
         report_set(err, err_size, "out of memory");
