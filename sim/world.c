@@ -167,25 +167,33 @@ static SimBodyRec* rec_new(SimWorld* w) {
 static bool def_check(const SimBodyDef* d, char* err, size_t n) {
     const SimMaterial* m = sim_material_get(d->material);
     if (!m) {
-        report_set(err, n, "body '%s': unknown material %d", d->name, d->material);
+        report_set(err, n, "unknown material %d", d->material);
         return false;
     }
     if (d->kind < 0 || d->kind >= SIM_KIND_COUNT) {
-        report_set(err, n, "body '%s': unknown kind", d->name);
+        report_set(err, n, "unknown kind %d", (int)d->kind);
         return false;
     }
     double vals[8] = {d->x, d->y, d->angle, d->w, d->h, d->vx, d->vy, d->omega};
     for (int i = 0; i < 8; i++)
         if (!isfinite(vals[i])) {
-            report_set(err, n, "body '%s': a number is not finite", d->name);
+            report_set(err, n, "a number is not finite");
             return false;
         }
-    if (d->kind != SIM_KIND_SHARD && (d->w <= 0 || d->h <= 0 || d->w > 1e3 || d->h > 1e3)) {
-        report_set(err, n, "body '%s': size must be in (0, 1000] m, got %g x %g", d->name, d->w, d->h);
+    if (d->kind != SIM_KIND_SHARD && (d->w < 1e-3 || d->h < 1e-3 || d->w > 1e3 || d->h > 1e3)) {
+        report_set(err, n, "size must be in [0.001, 1000] m, got %g x %g", d->w, d->h);
+        return false;
+    }
+    if (fabs(d->x) > 1e4 || fabs(d->y) > 1e4) {
+        report_set(err, n, "position must be within 10 km of the origin");
+        return false;
+    }
+    if (hypot(d->vx, d->vy) > MAX_SPEED || fabs(d->omega) > MAX_SPEED) {
+        report_set(err, n, "speed must be at most %g m/s and spin at most %g rad/s", MAX_SPEED, MAX_SPEED);
         return false;
     }
     if (d->kind == SIM_KIND_SHARD && (d->nverts < 3 || d->nverts > SIM_MAX_VERTS)) {
-        report_set(err, n, "body '%s': a shard needs 3..%d vertices", d->name, SIM_MAX_VERTS);
+        report_set(err, n, "a shard needs 3..%d vertices", SIM_MAX_VERTS);
         return false;
     }
     return true;
@@ -393,6 +401,13 @@ bool sim_world_push(SimWorld* w, const SimPush* p) {
     SimBodyRec* r = &w->recs[p->body];
     if (!r->alive || r->def.is_static) return false;
     if (!isfinite(p->jx) || !isfinite(p->jy) || !isfinite(p->px) || !isfinite(p->py)) return false;
+    /* a push that would fling the body faster than anything in the world is refused, once loudly */
+    if (hypot(p->jx, p->jy) > MAX_SPEED * r->mass || hypot(p->px, p->py) > 10.0 * (r->def.w + r->def.h)) {
+        if (!w->warned_push) report_warn("push on body %d (%s) refused: impulse %g N*s at %g m from its centre is out of range",
+                                         r->id, r->def.name, hypot(p->jx, p->jy), hypot(p->px, p->py));
+        w->warned_push = true;
+        return false;
+    }
     cpVect at = cpvadd(r->body->p, cpv(p->px, p->py));
     cpBodyApplyImpulseAtWorldPoint(r->body, cpv(p->jx, p->jy), at);
     /* a push happens before the next step: stamped with the time now */

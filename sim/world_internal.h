@@ -42,6 +42,7 @@ struct SimWorld {
     SimEvent*   events;
     int         nevents, capevents;
     int         nan_count;
+    bool        warned_push;   /* a refused push was reported */
 };
 
 /* world.c */

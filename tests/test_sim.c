@@ -317,8 +317,24 @@ static void test_bad_bodies(void) {
     b = sim_body_def_default();
     b.material = 999;
     ENSURE(sim_world_add_body(w, &b, err, sizeof err) == -1 && strstr(err, "material"));
+    b = sim_body_def_default();
+    b.w = 1e-6;
+    ENSURE(sim_world_add_body(w, &b, err, sizeof err) == -1 && strstr(err, "size"));
+    b = sim_body_def_default();
+    b.vx = 1e6;
+    ENSURE(sim_world_add_body(w, &b, err, sizeof err) == -1 && strstr(err, "speed"));
+    b = sim_body_def_default();
+    b.y = 1e9;
+    ENSURE(sim_world_add_body(w, &b, err, sizeof err) == -1 && strstr(err, "position"));
     ENSURE(sim_world_id_count(w) == 0);
     ENSURE(!sim_world_set_pose(w, 0, 0, 0, 0, 0, 0, 0));
+    /* a push that would fling a body beyond 1000 m/s is refused, and the world stays sane */
+    b = sim_body_def_default();
+    int id = sim_world_add_body(w, &b, err, sizeof err);
+    SimPush huge = {id, 1e12, 0, 0, 0}, far = {id, 0.1, 0, 1e6, 0}, fine = {id, 0.1, 0, 0, 0};
+    ENSURE(!sim_world_push(w, &huge) && !sim_world_push(w, &far) && sim_world_push(w, &fine));
+    for (int t = 0; t < 10; t++) sim_world_tick(w, &huge);
+    ENSURE(sim_world_nan_count(w) == 0);
     sim_world_destroy(w);
     sim_world_destroy(NULL);
 }
