@@ -263,6 +263,9 @@ static bool make_world(Inst* in, uint64_t seed, SimWorldDef* w) {
     *w = sim_world_def_default();
     w->seed = seed;
     if (!ev(in, &d->gx, w->gx, &w->gx) || !ev(in, &d->gy, w->gy, &w->gy)) return false;
+    if (!need(in, fabs(w->gx) <= 1000, &d->gx, 1, "expected gravity GX within +-1000 m/s^2, got %g", w->gx) ||
+        !need(in, fabs(w->gy) <= 1000, &d->gy, 1, "expected gravity GY within +-1000 m/s^2, got %g", w->gy))
+        return false;
     if (!ev(in, &d->dt, w->dt, &w->dt)) return false;
     if (!need(in, w->dt > 0 && w->dt <= 0.1, &d->dt, 1, "expected a physics step dt in (0, 0.1] s, got %g", w->dt))
         return false;

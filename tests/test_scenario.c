@@ -92,6 +92,7 @@ static const BadCase bad_cases[] = {
     {"dt out of range", "world dt 0.5\n" BODY, 0, 1, 10, "dt in (0, 0.1]"},
     {"shards out of range", "world shards 9\n" BODY, 0, 1, 14, "2..8"},
     {"iterations not an integer", "world iterations 2.5\n" BODY, 0, 1, 18, "1..1000"},
+    {"gravity out of range", "world gravity 0 -1e300\n" BODY, 0, 1, 17, "within +-1000"},
     {"bounds out of order", "world bounds 3 0 -3 4\n" BODY, 0, 1, 18, "XMAX > XMIN"},
     {"body outside the bounds", "body b box wood pos 100 1 size 1 1\n", 0, 1, 21, "inside the world bounds"},
     {"seed from a parameter", "param a uniform 0 1\nworld seed $a\n" BODY, 0, 2, 12, "constant"},
