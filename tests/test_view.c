@@ -180,6 +180,29 @@ static void test_canvas(void) {
         }
     /* area ~ 300 px */
     ENSURE(inside > 270 && inside < 310);
+    /* antialiased: the same area as summed coverage, full inside, partial only at the edges */
+    view_canvas_clear(&c, view_rgba(0, 0, 0, 255));
+    c.aa = true;
+    view_canvas_fill_poly(&c, tri, 3, view_rgba(255, 0, 0, 255));
+    double cover = 0;
+    int    partial = 0;
+    for (int i = 0; i < W * H; i++) {
+        cover += px[3 * i] / 255.0;
+        partial += px[3 * i] > 0 && px[3 * i] < 255;
+    }
+    ENSURE(fabs(cover - 300.0) < 2.0);
+    ENSURE(partial > 20 && partial < 120);
+    uint8_t mid[3];
+    view_canvas_get(&c, 10, 10, mid);
+    ENSURE(mid[0] == 255);
+    view_canvas_get(&c, 30, 20, mid);
+    ENSURE(mid[0] == 0);
+    view_canvas_clear(&c, view_rgba(0, 0, 0, 255));
+    view_canvas_fill_circle(&c, 20, 15, 10, view_rgba(255, 0, 0, 255));
+    cover = 0;
+    for (int i = 0; i < W * H; i++) cover += px[3 * i] / 255.0;
+    ENSURE(fabs(cover - M_PI * 100) < 4.0);
+    c.aa = false;
     /* circles: area close to pi r^2 */
     view_canvas_clear(&c, view_rgba(0, 0, 0, 255));
     view_canvas_fill_circle(&c, 20, 15, 10, view_rgba(0, 255, 0, 255));
@@ -448,7 +471,11 @@ static void test_session(void) {
     view_session_action(s, VIEW_ACT_PALETTE, 0);
     ENSURE(s->palette == VIEW_PAL_BALL);
     view_session_action(s, VIEW_ACT_HORIZON_UP, 0);
-    ENSURE(s->live.horizon == VIEW_ERR_TICKS + 10 && s->live.roll_len >= s->live.horizon);
+    ENSURE(s->live.horizon == VIEW_ERR_TICKS + 10);
+    view_session_tick(s);
+    ENSURE(s->live.roll_len >= s->live.horizon && s->live.has_roll);
+    double gx, gy, ga;
+    ENSURE(view_live_predicted(&s->live, crate, s->live.horizon, &gx, &gy, &ga));
     view_session_action(s, VIEW_ACT_PAUSE, 0);
     ENSURE(s->paused);
     int64_t eps = s->episodes;

@@ -24,7 +24,7 @@ ViewColor view_color_ramp(double t) {
 
 ViewCanvas view_canvas_wrap(uint8_t* px, int w, int h, int channels) {
     assert(channels == 1 || channels == 3);
-    ViewCanvas c = {px, w, h, channels, 0, 0, w, h};
+    ViewCanvas c = {px, w, h, channels, 0, 0, w, h, false};
     return c;
 }
 
@@ -105,6 +105,87 @@ void view_canvas_rect(ViewCanvas* c, int x0, int y0, int x1, int y1, ViewColor c
 /* first pixel whose centre is at or right of x */
 static int first_center_at(double x) { return (int)ceil(x - 0.5); }
 
+/* widest canvas antialiased (the coverage row lives on the stack) */
+#define AA_MAX_W 4096
+#define AA_SUB 4
+
+/* blends pixel x of row y with col at coverage a (0..1) */
+static void cover_pixel(ViewCanvas* c, int y, int x, ViewColor col, float a) {
+    int alpha = (int)lroundf(a * col.a);
+    if (alpha <= 0) return;
+    ViewColor p = col;
+    p.a         = (uint8_t)(alpha > 255 ? 255 : alpha);
+    span(c, y, x, x + 1, p);
+}
+
+/* adds weight * the length of [xl, xr) inside each pixel of the coverage row */
+static void cover_add(float* cover, int* lo, int* hi, double xl, double xr, float weight) {
+    int il = (int)floor(xl), ir = (int)floor(xr);
+    /* keep [lo, hi) zeroed as it grows */
+    int need_lo = il, need_hi = ir + 1;
+    if (*lo > *hi) {
+        for (int i = need_lo; i < need_hi; i++) cover[i] = 0;
+        *lo = need_lo, *hi = need_hi;
+    } else {
+        for (int i = need_lo; i < *lo; i++) cover[i] = 0;
+        for (int i = *hi; i < need_hi; i++) cover[i] = 0;
+        if (need_lo < *lo) *lo = need_lo;
+        if (need_hi > *hi) *hi = need_hi;
+    }
+    if (il == ir) {
+        cover[il] += weight * (float)(xr - xl);
+        return;
+    }
+    cover[il] += weight * (float)(il + 1 - xl);
+    for (int i = il + 1; i < ir; i++) cover[i] += weight;
+    cover[ir] += weight * (float)(xr - ir);
+}
+
+static void fill_poly_aa(ViewCanvas* c, const double* xy, int n, ViewColor col, double ymin,
+                         double ymax, double* xs) {
+    float cover[AA_MAX_W + 2];
+    int   y0 = (int)floor(ymin), y1 = (int)ceil(ymax);
+    if (y0 < c->cy0) y0 = c->cy0;
+    if (y1 > c->cy1) y1 = c->cy1;
+    for (int y = y0; y < y1; y++) {
+        int lo = 1, hi = 0;
+        for (int sub = 0; sub < AA_SUB; sub++) {
+            double sy = y + (sub + 0.5) / AA_SUB;
+            int    k  = 0;
+            for (int i = 0, j = n - 1; i < n; j = i++) {
+                double ya = xy[2 * j + 1], yb = xy[2 * i + 1];
+                if ((ya <= sy && sy < yb) || (yb <= sy && sy < ya)) {
+                    double xa = xy[2 * j], xb = xy[2 * i];
+                    xs[k++] = xa + (sy - ya) * (xb - xa) / (yb - ya);
+                }
+            }
+            for (int i = 1; i < k; i++) {
+                double v = xs[i];
+                int    m = i - 1;
+                while (m >= 0 && xs[m] > v) xs[m + 1] = xs[m], m--;
+                xs[m + 1] = v;
+            }
+            for (int i = 0; i + 1 < k; i += 2) {
+                double xl = xs[i] < c->cx0 ? c->cx0 : xs[i];
+                double xr = xs[i + 1] > c->cx1 ? c->cx1 : xs[i + 1];
+                if (xr > xl) cover_add(cover, &lo, &hi, xl, xr, 1.0f / AA_SUB);
+            }
+        }
+        for (int x = lo; x < hi && x < c->cx1; x++) {
+            float a = cover[x];
+            if (a >= 0.999f) {
+                /* runs of full coverage in one span */
+                int e = x;
+                while (e + 1 < hi && e + 1 < c->cx1 && cover[e + 1] >= 0.999f) e++;
+                span(c, y, x, e + 1, col);
+                x = e;
+            } else if (a > 0.001f) {
+                cover_pixel(c, y, x, col, a);
+            }
+        }
+    }
+}
+
 void view_canvas_fill_poly(ViewCanvas* c, const double* xy, int n, ViewColor col) {
     if (n < 3) return;
     double ymin = xy[1], ymax = xy[1];
@@ -120,6 +201,11 @@ void view_canvas_fill_poly(ViewCanvas* c, const double* xy, int n, ViewColor col
     double  stack_x[64];
     double* xs = n <= 64 ? stack_x : malloc(sizeof(double) * (size_t)n);
     if (!xs) return;
+    if (c->aa && c->cx1 <= AA_MAX_W) {
+        fill_poly_aa(c, xy, n, col, ymin, ymax, xs);
+        if (xs != stack_x) free(xs);
+        return;
+    }
     for (int y = y0; y < y1; y++) {
         double sy = y + 0.5;
         int    k  = 0;
@@ -151,6 +237,20 @@ void view_canvas_fill_poly(ViewCanvas* c, const double* xy, int n, ViewColor col
 
 void view_canvas_fill_circle(ViewCanvas* c, double cx, double cy, double r, ViewColor col) {
     if (!(r > 0) || !isfinite(cx) || !isfinite(cy)) return;
+    if (c->aa) {
+        /* a fine polygon through the antialiased fill */
+        int n = (int)(r * 2);
+        n     = n < 16 ? 16 : n > 64 ? 64 : n;
+        /* the polygon's radius gives it the circle's area */
+        double rr = r * sqrt(2 * M_PI / (n * sin(2 * M_PI / n)));
+        double xy[2 * 64];
+        for (int i = 0; i < n; i++) {
+            double a = 2 * M_PI * i / n;
+            xy[2 * i] = cx + rr * cos(a), xy[2 * i + 1] = cy + rr * sin(a);
+        }
+        view_canvas_fill_poly(c, xy, n, col);
+        return;
+    }
     int y0 = first_center_at(cy - r), y1 = first_center_at(cy + r);
     if (y0 < c->cy0) y0 = c->cy0;
     if (y1 > c->cy1) y1 = c->cy1;

@@ -27,9 +27,12 @@ typedef struct ViewCanvas {
     int      channels;  /* 1 = gray8, 3 = RGB8 */
     /* clip rectangle in pixels: [cx0, cx1) x [cy0, cy1) */
     int      cx0, cy0, cx1, cy1;
+    /* antialiasing: polygons, circles and lines blend their edges by coverage (4 sub-rows per
+     * pixel, exact along x); off by default (dataset frames keep hard edges) */
+    bool     aa;
 } ViewCanvas;
 
-/// wraps a caller's buffer (not copied, not freed); clip = the whole canvas
+/// wraps a caller's buffer (not copied, not freed); clip = the whole canvas; no antialiasing
 ViewCanvas view_canvas_wrap(uint8_t* px, int w, int h, int channels);
 /// restricts drawing to a rectangle (clamped to the canvas); view_canvas_unclip restores it
 void view_canvas_clip(ViewCanvas* c, int x0, int y0, int x1, int y1);

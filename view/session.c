@@ -658,6 +658,7 @@ static void draw_status(ViewSession* s, ViewCanvas* c) {
 }
 
 void view_session_draw(ViewSession* s, ViewCanvas* c) {
+    c->aa = true;
     int panel_w = c->w >= 900 ? (int)(c->w * 0.3) : c->w >= 640 ? 260 : 0;
     if (panel_w > 460) panel_w = 460;
     s->world_w  = c->w - panel_w;
