@@ -45,50 +45,59 @@ static bool write_events_csv(const char* path, const WmEvalResult* r, char* err,
     return atomic_file_commit(&af, err, n);
 }
 
-/* a hand-written SVG line plot: mean position error against horizon, one line per method */
+/* a hand-written SVG line plot: mean position error against horizon, one line per method, on a
+ * log scale (the baselines' errors span four decades) */
 static bool write_svg(const char* path, const WmEvalResult* r, char* err, size_t n) {
     const char* colors[WM_METHODS] = {"#d62728", "#1f77b4", "#7f7f7f"};
     double W = 640, Hh = 400, l = 70, rt = 20, t = 30, b = 50;
-    double ymax = 0;
+    double lo = INFINITY, hi = 0;
     for (int q = 0; q < WM_METHODS; q++)
-        for (int h = 0; h < r->horizon; h++)
-            if (isfinite(r->err[q][h].mean) && r->err[q][h].mean > ymax) ymax = r->err[q][h].mean;
-    if (ymax <= 0) ymax = 1;
+        for (int h = 0; h < r->horizon; h++) {
+            double v = r->err[q][h].mean;
+            if (isfinite(v) && v > 0) lo = fmin(lo, v), hi = fmax(hi, v);
+        }
+    if (!(hi > 0)) lo = 1e-4, hi = 1;
+    int d0 = (int)floor(log10(lo)), d1 = (int)ceil(log10(hi));
+    if (d1 <= d0) d1 = d0 + 1;
+    double ph = Hh - b - t;
     AtomicFile af;
     if (!atomic_file_open(&af, path, err, n)) return false;
     char buf[1024];
     int len;
 #define OUT(...) (len = snprintf(buf, sizeof buf, __VA_ARGS__), atomic_file_write(&af, buf, (size_t)len))
+#define YOF(v) (Hh - b - ph * (log10(v) - d0) / (d1 - d0))
     OUT("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" font-family=\"sans-serif\" font-size=\"12\">\n", W, Hh);
     OUT("<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-    OUT("<text x=\"%g\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">position error against horizon (%lld rollouts)</text>\n",
+    OUT("<text x=\"%g\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">mean position error against horizon (%lld rollouts)</text>\n",
         W / 2, (long long)r->rollouts);
+    for (int dec = d0; dec <= d1; dec++) {
+        double y = YOF(pow(10, dec));
+        OUT("<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", l, y, W - rt, y);
+        OUT("<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\">%g m</text>\n", l - 6, y + 4, pow(10, dec));
+    }
+    for (int i = 0; i <= 6; i++) {
+        double x = l + (W - l - rt) * i / 6;
+        OUT("<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%d</text>\n", x, Hh - b + 16, (int)lround(r->horizon * i / 6.0));
+    }
     OUT("<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\"/>\n", l, Hh - b, W - rt, Hh - b);
     OUT("<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\"/>\n", l, t, l, Hh - b);
-    for (int i = 0; i <= 5; i++) {
-        double v = ymax * i / 5, y = Hh - b - (Hh - b - t) * i / 5;
-        OUT("<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>\n", l, y, W - rt, y);
-        OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"end\">%.3g</text>\n", l - 6, y + 4, v);
-        double x = l + (W - l - rt) * i / 5;
-        OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">%d</text>\n", x, Hh - b + 16, (int)lround(r->horizon * i / 5.0));
-    }
     OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">horizon (ticks of 1/60 s)</text>\n", (l + W - rt) / 2, Hh - 12);
-    OUT("<text x=\"16\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 16 %g)\">mean position error (m)</text>\n",
+    OUT("<text x=\"14\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 14 %g)\">mean position error (log scale)</text>\n",
         (t + Hh - b) / 2, (t + Hh - b) / 2);
     for (int q = 0; q < WM_METHODS; q++) {
         OUT("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", colors[q]);
         for (int h = 0; h < r->horizon; h++) {
             double v = r->err[q][h].mean;
-            if (!isfinite(v)) continue;
+            if (!isfinite(v) || v <= 0) continue;
             double x = l + (W - l - rt) * (h + 1) / r->horizon;
-            double y = Hh - b - (Hh - b - t) * fmin(v, ymax) / ymax;
-            OUT("%.1f,%.1f ", x, y);
+            OUT("%.1f,%.1f ", x, YOF(v));
         }
         OUT("\"/>\n");
-        OUT("<rect x=\"%g\" y=\"%g\" width=\"14\" height=\"3\" fill=\"%s\"/>\n", l + 12, t + 8 + 16 * q, colors[q]);
-        OUT("<text x=\"%g\" y=\"%g\">%s</text>\n", l + 32, t + 13 + 16 * q, wm_method_name(q));
+        OUT("<rect x=\"%g\" y=\"%g\" width=\"14\" height=\"3\" fill=\"%s\"/>\n", W - rt - 110, Hh - b - 60 + 16 * q, colors[q]);
+        OUT("<text x=\"%g\" y=\"%g\">%s</text>\n", W - rt - 90, Hh - b - 55 + 16 * q, wm_method_name(q));
     }
     OUT("</svg>\n");
+#undef YOF
 #undef OUT
     return atomic_file_commit(&af, err, n);
 }
