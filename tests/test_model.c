@@ -499,8 +499,9 @@ static void test_checkpoint(void) {
     snprintf(bad, sizeof bad, "%s/bad.bin", dir);
     WmArch a = small_arch();
     WmModel* m = wm_create(&a, 11);
-    float rows[5] = {1, 2, 3, 4, 5};
-    wm_norm_update(&m->nin, 1, rows);
+    float rows[2 * WM_NODE_NORM];
+    for (int i = 0; i < 2 * WM_NODE_NORM; i++) rows[i] = (float)i;
+    wm_norm_update(&m->nin, 2, rows);
     ENSURE(wm_save(m, path, err, sizeof err));
     WmModel* l = wm_load(path, err, sizeof err);
     ENSURE(l != NULL);
