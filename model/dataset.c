@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
+#include "base/crc.h"
 #include "base/npy.h"
 #include "base/report.h"
 #include "sim/observation.h"
@@ -350,6 +353,34 @@ WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size) {
             goto fail;
         }
         covered += count;
+        /* the files' sizes and checksums, when the manifest lists them */
+        const Js* files = js_get(sh, "files");
+        for (int fi = 0; files && files->type == JS_OBJ && fi < files->n; fi++) {
+            const Js* fe = &files->kids[fi];
+            const Js* crc = js_get(fe, "crc32");
+            long long bytes = -1;
+            js_int(fe, "bytes", &bytes);
+            char fpath[4096];
+            snprintf(fpath, sizeof fpath, "%s/%s/%s", dir, sdir->str, files->keys[fi]);
+            struct stat fs;
+            if (strchr(files->keys[fi], '/') || stat(fpath, &fs) != 0) {
+                report_set(err, err_size, "%s: missing (listed in the manifest)", fpath);
+                goto fail;
+            }
+            if (bytes >= 0 && (long long)fs.st_size != bytes) {
+                report_set(err, err_size, "%s: %lld bytes, the manifest says %lld (truncated or corrupted)", fpath,
+                           (long long)fs.st_size, bytes);
+                goto fail;
+            }
+            uint32_t got = 0;
+            if (crc && crc->type == JS_STR) {
+                if (!crc32_file(fpath, &got, err, err_size)) goto fail;
+                if (strtoul(crc->str, NULL, 16) != got) {
+                    report_set(err, err_size, "%s: CRC-32 %08x, the manifest says %s (corrupted)", fpath, got, crc->str);
+                    goto fail;
+                }
+            }
+        }
         int64_t s4[4] = {count, T, K, D}, s3[3] = {count, T, K}, sa[4] = {count, T, K, 4};
         if (!(st = load_npy(dir, sdir->str, "states.npy", "'<f4'", s4, 4, err, err_size)) ||
             !(mk = load_npy(dir, sdir->str, "mask.npy", "'|u1'", s3, 3, err, err_size)) ||

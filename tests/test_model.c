@@ -5,7 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/atomic_file.h"
+#include "base/crc.h"
+#include "base/npy.h"
 #include "base/rng.h"
+#include "model/dataset.h"
 #include "model/nn.h"
 #include "model/replay.h"
 #include "model/trainer.h"
@@ -547,6 +551,123 @@ static void test_checkpoint(void) {
     rmdir(dir);
 }
 
+/* ---- dataset reader: a tiny dataset in nudge gen's layout ---- */
+
+static void write_manifest(const char* dir, int version, int E, int T, const char* shard) {
+    char path[512], fp[512], err[256];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    FILE* f = fopen(path, "w");
+    fprintf(f, "{\"format\": \"nudge-dataset\", \"version\": %d, \"columns\": [", version);
+    for (int c = 0; c < SIM_OBS_DIM; c++)
+        fprintf(f, "%s{\"name\": \"%s\", \"unit\": \"%s\"}", c ? ", " : "", sim_obs_columns[c].name,
+                sim_obs_columns[c].unit);
+    fprintf(f, "], \"slots\": %d, \"dim\": %d, \"tick\": 0.0166667, \"ticks\": %d, \"episodes\": %d, "
+               "\"shards\": [{\"dir\": \"%s\", \"first\": 0, \"count\": %d, \"files\": {",
+            TK, SIM_OBS_DIM, T, E, shard, E);
+    const char* names[] = {"states.npy", "mask.npy", "actions.npy", "contacts.npy", "events.npy"};
+    for (int i = 0; i < 5; i++) {
+        uint32_t crc = 0;
+        snprintf(fp, sizeof fp, "%s/%s/%s", dir, shard, names[i]);
+        crc32_file(fp, &crc, err, sizeof err);
+        fprintf(f, "%s\"%s\": {\"crc32\": \"%08x\"}", i ? ", " : "", names[i], crc);
+    }
+    fprintf(f, "}}]}\n");
+    fclose(f);
+}
+
+static void test_dataset(void) {
+    char dir[] = "/tmp/nudge-test-data-XXXXXX";
+    ENSURE(mkdtemp(dir) != NULL);
+    char sh[512], path[600], err[512];
+    snprintf(sh, sizeof sh, "%s/shard-00000", dir);
+    ENSURE(make_dirs(sh, err, sizeof err));
+    enum { E = 2, T = 40 };
+    size_t rec = (size_t)E * T * TK;
+    float* st = calloc(rec * SIM_OBS_DIM, sizeof(float));
+    uint8_t* mk = calloc(rec, 1);
+    float* ac = calloc(rec * 4, sizeof(float));
+    uint8_t* ct = calloc(rec, 1);
+    Rng r;
+    rng_seed(&r, 5);
+    for (int e = 0; e < E; e++) {
+        random_world(&r, st + (size_t)e * T * TK * SIM_OBS_DIM, mk + (size_t)e * T * TK);
+        for (int t = 1; t < T; t++) {
+            size_t i = ((size_t)e * T + t) * TK;
+            free_fall(st + (i - TK) * SIM_OBS_DIM, mk + i - TK, st + i * SIM_OBS_DIM);
+            memcpy(mk + i, mk + i - TK, TK);
+        }
+    }
+    /* one break event: episode 1, record 20, body 1 (packed 21-byte records) */
+    unsigned char ev[21] = {0};
+    int32_t v = 1;
+    memcpy(ev, &v, 4);
+    v = 20;
+    memcpy(ev + 4, &v, 4);
+    ev[8] = SIM_EV_BREAK;
+    v = 1;
+    memcpy(ev + 9, &v, 4);
+    int64_t s4[4] = {E, T, TK, SIM_OBS_DIM}, s3[3] = {E, T, TK}, sa[4] = {E, T, TK, 4}, se[1] = {1};
+    snprintf(path, sizeof path, "%s/states.npy", sh);
+    ENSURE(npy_save(path, "'<f4'", s4, 4, st, rec * SIM_OBS_DIM * 4, err, sizeof err));
+    snprintf(path, sizeof path, "%s/mask.npy", sh);
+    ENSURE(npy_save(path, "'|u1'", s3, 3, mk, rec, err, sizeof err));
+    snprintf(path, sizeof path, "%s/actions.npy", sh);
+    ENSURE(npy_save(path, "'<f4'", sa, 4, ac, rec * 16, err, sizeof err));
+    snprintf(path, sizeof path, "%s/contacts.npy", sh);
+    ENSURE(npy_save(path, "'|u1'", s3, 3, ct, rec, err, sizeof err));
+    snprintf(path, sizeof path, "%s/events.npy", sh);
+    ENSURE(npy_save(path, "[('episode', '<i4'), ('tick', '<i4'), ('type', 'u1'), ('a', '<i4'), ('b', '<i4'), ('magnitude', '<f4')]",
+                    se, 1, ev, 21, err, sizeof err));
+    write_manifest(dir, 1, E, T, "shard-00000");
+    WmDataset* d = wm_dataset_load(dir, err, sizeof err);
+    ENSURE(d != NULL);
+    if (d) {
+        ENSURE(d->episodes == E && d->ticks == T && d->slots == TK);
+        ENSURE(memcmp(d->states, st, rec * SIM_OBS_DIM * 4) == 0);
+        ENSURE(d->bits[((size_t)1 * T + 20) * TK + 1] == WM_BIT_BREAK);
+        /* replay labels: the break at record 20 is within 30 ticks of records 0..19 */
+        WmReplay* rp = wm_replay_create(TK, SIM_OBS_DIM, 1000);
+        wm_dataset_fill(d, rp, 1, 1);
+        ENSURE(wm_replay_ready(rp) == T - 1);
+        WmTransitions t;
+        wm_transitions_init(&t, 64, TK, SIM_OBS_DIM);
+        int64_t cur = 0;
+        ENSURE(wm_replay_sweep(rp, &cur, 64, &t) == T - 1);
+        for (int i = 0; i < t.n; i++)
+            ENSURE(t.labels[((size_t)i * TK + 1) * WM_EVENTS + WM_EVENT_BREAK] == (i < 20 ? 1.0f : 0.0f));
+        wm_transitions_free(&t);
+        wm_replay_free(rp);
+        /* a model with another slot count does not fit */
+        WmArch a = wm_arch_default(TK + 1);
+        WmModel* m = wm_create(&a, 1);
+        ENSURE(!wm_dataset_check_model(d, m, "m.bin", err, sizeof err) && strstr(err, "slots"));
+        wm_free(m);
+        wm_dataset_free(d);
+    }
+    /* another format version */
+    write_manifest(dir, 2, E, T, "shard-00000");
+    ENSURE(wm_dataset_load(dir, err, sizeof err) == NULL && strstr(err, "version 2"));
+    /* a corrupted shard file */
+    write_manifest(dir, 1, E, T, "shard-00000");
+    snprintf(path, sizeof path, "%s/mask.npy", sh);
+    mk[7] ^= 1;
+    ENSURE(npy_save(path, "'|u1'", s3, 3, mk, rec, err, sizeof err));
+    ENSURE(wm_dataset_load(dir, err, sizeof err) == NULL && strstr(err, "corrupted") && strstr(err, "mask.npy"));
+    /* missing folder */
+    ENSURE(wm_dataset_load("/nonexistent-dataset", err, sizeof err) == NULL && strstr(err, "manifest.json"));
+    /* malformed manifest: file:line:col */
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    FILE* f = fopen(path, "w");
+    fprintf(f, "{\"format\": \"nudge-dataset\",\n  \"version\": ]}\n");
+    fclose(f);
+    ENSURE(wm_dataset_load(dir, err, sizeof err) == NULL && strstr(err, "manifest.json:2:"));
+    remove_tree(dir);
+    free(st);
+    free(mk);
+    free(ac);
+    free(ct);
+}
+
 /* ---- training on free fall: determinism, learning, rollouts ---- */
 
 static WmTrainer* fall_trainer(uint64_t seed) {
@@ -692,6 +813,7 @@ int main(void) {
     test_wm_grad();
     test_replay();
     test_checkpoint();
+    test_dataset();
     test_training();
     if (failures) {
         fprintf(stderr, "test_model: %d failures\n", failures);
