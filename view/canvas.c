@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 ViewColor view_rgba(int r, int g, int b, int a) {
     ViewColor c = {(uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r), (uint8_t)(g < 0 ? 0 : g > 255 ? 255 : g),
@@ -59,10 +60,13 @@ static void span(ViewCanvas* c, int y, int x0, int x1, ViewColor col) {
     }
     uint8_t* p = c->px + ((size_t)y * c->w + x0) * 3;
     if (col.a == 255) {
-        for (int x = x0; x < x1; x++, p += 3) {
-            p[0] = col.r;
-            p[1] = col.g;
-            p[2] = col.b;
+        /* one pixel, then copies of what is done, doubling */
+        size_t n = (size_t)(x1 - x0) * 3, done = 3;
+        p[0] = col.r, p[1] = col.g, p[2] = col.b;
+        while (done < n) {
+            size_t k = done < n - done ? done : n - done;
+            memcpy(p + done, p, k);
+            done += k;
         }
     } else {
         for (int x = x0; x < x1; x++, p += 3) {
@@ -74,13 +78,14 @@ static void span(ViewCanvas* c, int y, int x0, int x1, ViewColor col) {
 }
 
 void view_canvas_clear(ViewCanvas* c, ViewColor col) {
+    /* the first row, then copies of it */
+    ViewCanvas whole = *c;
+    view_canvas_unclip(&whole);
     col.a = 255;
-    for (int y = 0; y < c->h; y++) {
-        int keep0 = c->cx0, keep1 = c->cx1, k0 = c->cy0, k1 = c->cy1;
-        c->cx0 = 0, c->cx1 = c->w, c->cy0 = 0, c->cy1 = c->h;
-        span(c, y, 0, c->w, col);
-        c->cx0 = keep0, c->cx1 = keep1, c->cy0 = k0, c->cy1 = k1;
-    }
+    if (c->h <= 0 || c->w <= 0) return;
+    span(&whole, 0, 0, c->w, col);
+    size_t row = (size_t)c->w * c->channels;
+    for (int y = 1; y < c->h; y++) memcpy(c->px + row * y, c->px, row);
 }
 
 void view_canvas_pixel(ViewCanvas* c, int x, int y, ViewColor col) { span(c, y, x, x + 1, col); }
@@ -148,7 +153,12 @@ static void fill_poly_aa(ViewCanvas* c, const double* xy, int n, ViewColor col, 
     if (y0 < c->cy0) y0 = c->cy0;
     if (y1 > c->cy1) y1 = c->cy1;
     for (int y = y0; y < y1; y++) {
-        int lo = 1, hi = 0;
+        int    lo = 1, hi = 0;
+        /* each sub-row's crossings; a row where every sub-row has one span (convex shapes) fills
+         * the part covered by all of them directly and accumulates coverage only at the ends */
+        double spans[AA_SUB][2];
+        bool   simple = true;
+        int    nsub   = 0;
         for (int sub = 0; sub < AA_SUB; sub++) {
             double sy = y + (sub + 0.5) / AA_SUB;
             int    k  = 0;
@@ -165,13 +175,58 @@ static void fill_poly_aa(ViewCanvas* c, const double* xy, int n, ViewColor col, 
                 while (m >= 0 && xs[m] > v) xs[m + 1] = xs[m], m--;
                 xs[m + 1] = v;
             }
+            if (k == 2 && simple) {
+                spans[nsub][0] = xs[0] < c->cx0 ? c->cx0 : xs[0];
+                spans[nsub][1] = xs[1] > c->cx1 ? c->cx1 : xs[1];
+                nsub++;
+                continue;
+            }
+            if (k == 0) {
+                simple = false;
+                continue;
+            }
+            simple = false;
             for (int i = 0; i + 1 < k; i += 2) {
                 double xl = xs[i] < c->cx0 ? c->cx0 : xs[i];
                 double xr = xs[i + 1] > c->cx1 ? c->cx1 : xs[i + 1];
                 if (xr > xl) cover_add(cover, &lo, &hi, xl, xr, 1.0f / AA_SUB);
             }
         }
+        int in0 = 0, in1 = 0; /* pixels covered by every sub-row: [in0, in1) */
+        if (simple && nsub == AA_SUB) {
+            double a = spans[0][0], b = spans[0][1];
+            for (int i = 1; i < AA_SUB; i++) {
+                if (spans[i][0] > a) a = spans[i][0];
+                if (spans[i][1] < b) b = spans[i][1];
+            }
+            in0 = (int)ceil(a), in1 = (int)floor(b);
+            if (in1 < in0) in1 = in0;
+        }
+        if (in1 > in0) {
+            /* the interior at once; each end pixel by its overlap with the sub-row spans */
+            span(c, y, in0, in1, col);
+            double left = spans[0][0], right = spans[0][1];
+            for (int i = 1; i < nsub; i++) {
+                if (spans[i][0] < left) left = spans[i][0];
+                if (spans[i][1] > right) right = spans[i][1];
+            }
+            int zones[2][2] = {{(int)floor(left), in0}, {in1, (int)ceil(right)}};
+            for (int z = 0; z < 2; z++)
+                for (int x = zones[z][0]; x < zones[z][1] && x < c->cx1; x++) {
+                    double a = 0;
+                    for (int i = 0; i < nsub; i++) {
+                        double l = spans[i][0] > x ? spans[i][0] : x;
+                        double r = spans[i][1] < x + 1 ? spans[i][1] : x + 1;
+                        if (r > l) a += r - l;
+                    }
+                    if (a > 0.001 * AA_SUB) cover_pixel(c, y, x, col, (float)(a / AA_SUB));
+                }
+        } else {
+            for (int i = 0; i < nsub; i++)
+                if (spans[i][1] > spans[i][0]) cover_add(cover, &lo, &hi, spans[i][0], spans[i][1], 1.0f / AA_SUB);
+        }
         for (int x = lo; x < hi && x < c->cx1; x++) {
+            if (x >= in0 && x < in1) continue;
             float a = cover[x];
             if (a >= 0.999f) {
                 /* runs of full coverage in one span */

@@ -102,20 +102,34 @@ void view_plot_draw(ViewCanvas* c, ViewFont* font, const ViewPlot* p, const View
     if (font && p->x_left) view_font_draw(font, c, ax0, ay1 + 2, p->x_left, FAINT);
     if (font && p->x_right)
         view_font_draw(font, c, ax1 - view_font_width(font, p->x_right), ay1 + 2, p->x_right, FAINT);
-    /* the series: polylines with gaps at NaN */
+    /* the series: polylines with gaps at NaN; long series binned (the largest value of each bin,
+     * so spikes stay) to about one point per two pixels */
     for (int i = 0; i < ns; i++) {
         double px = 0, py = 0;
         bool   have = false;
-        for (int j = 0; j < s[i].n; j++) {
-            double v = s[i].y[j];
+        int    n    = s[i].n, bins = (ax1 - ax0) / 2;
+        float  binned[2048];
+        const float* ys = s[i].y;
+        if (bins > 8 && n > bins && bins <= 2048) {
+            for (int b = 0; b < bins; b++) {
+                int   j0 = (int)((long)b * n / bins), j1 = (int)((long)(b + 1) * n / bins);
+                float m  = NAN;
+                for (int j = j0; j < j1; j++)
+                    if (isfinite(ys[j]) && !(m >= ys[j])) m = ys[j];
+                binned[b] = m;
+            }
+            ys = binned, n = bins;
+        }
+        for (int j = 0; j < n; j++) {
+            double v = ys[j];
             if (!isfinite(v) || (p->log_y && v <= 0)) {
                 have = false;
                 continue;
             }
-            double x = s[i].n > 1 ? ax0 + (double)j / (s[i].n - 1) * (ax1 - ax0) : 0.5 * (ax0 + ax1);
+            double x = n > 1 ? ax0 + (double)j / (n - 1) * (ax1 - ax0) : 0.5 * (ax0 + ax1);
             double y = ay1 - (axis(v, p->log_y) - lo) / (hi - lo) * (ay1 - ay0);
             if (have) view_canvas_line(c, px, py, x, y, 2, s[i].color);
-            if (s[i].n <= 16) view_canvas_fill_circle(c, x, y, 3, s[i].color);
+            if (n <= 16) view_canvas_fill_circle(c, x, y, 3, s[i].color);
             px = x, py = y, have = true;
         }
     }
