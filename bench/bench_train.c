@@ -255,24 +255,24 @@ static void bench_rel(void) {
     c.g = calloc((size_t)c.m->nparams, sizeof(float));
     nn_adamw_init(&c.opt, c.m->nparams, 1e-3f, 0.0f);
     rel_full_step(&c);
-    int n = c.s->n, ne = c.s->ne, L = a.latent, E = a.edge, H = a.hidden, F = WM_NODE_FEATS, G = WM_EDGE_FEATS;
+    int n = c.s->n, nd = c.s->nd, ne = c.s->ne, L = a.latent, E = a.edge, H = a.hidden, F = WM_NODE_FEATS, G = WM_EDGE_FEATS;
     GemmSet gs = {0};
     gemm_linear(&gs, n, F, L, false);
     gemm_linear(&gs, n, L, L, true);
     gemm_linear(&gs, n, L, 2 * E, true);
     gemm_linear(&gs, ne, G, E, false);
-    gemm_linear(&gs, n, L + E + F, H, true);
-    gemm_linear(&gs, n, H, H, true);
-    gemm_linear(&gs, n, H, WM_OUTPUTS, true);
+    gemm_linear(&gs, nd, L + E + F, H, true);
+    gemm_linear(&gs, nd, H, H, true);
+    gemm_linear(&gs, nd, H, WM_OUTPUTS, true);
     double nn = rate(rel_nn_step, &c) * B;
     double full = rate(rel_full_step, &c) * B;
     double lim = rate(gemm_run, &gs) * B;
     char args[256];
-    snprintf(args, sizeof args, "rel %d %d %d %d %d %d %d %d %d", B, n, ne, F, G, L, E, H, WM_OUTPUTS);
+    snprintf(args, sizeof args, "rel %d %d %d %d %d %d %d %d %d %d", B, n, nd, ne, F, G, L, E, H, WM_OUTPUTS);
     double torch = torch_rate(args);
     double gf = gs.flops / B;
-    printf("relational model (latent %d, edge %d, hidden %d), batch %d worlds of %d bodies: %d nodes, %d edges, 1 thread\n",
-           L, E, H, B, NOBJ, n, ne);
+    printf("relational model (latent %d, edge %d, hidden %d), batch %d worlds of %d bodies: %d nodes (%d dynamic), "
+           "%d edges, 1 thread\n", L, E, H, B, NOBJ, n, nd, ne);
     printf("  nudge      %9.0f worlds/s   %6.1f GFLOP/s   (forward, loss, backward, AdamW on a packed batch)\n", nn,
            nn * gf / 1e9);
     printf("  nudge full %9.0f worlds/s                   (plus packing, features, noise, targets)\n", full);

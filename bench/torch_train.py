@@ -2,7 +2,8 @@
 """PyTorch reference for bench_train: the same training steps (forward, MSE, backward, AdamW) on
 one thread, on tensors of the same shapes. Prints one line: samples_per_s=<float>.
 usage: torch_train.py mlp BATCH IN H1 H2 OUT
-       torch_train.py rel WORLDS NODES EDGES F G L E H OUT SECONDS"""
+       torch_train.py rel WORLDS NODES DYNAMIC EDGES F G L E H OUT SECONDS
+(rel: the node MLP runs over the DYNAMIC first nodes, which receive every edge)"""
 import sys
 import time
 
@@ -54,23 +55,23 @@ class Rel(torch.nn.Module):
                                         torch.nn.ReLU(), torch.nn.Linear(H, O))
         self.E = E
 
-    def forward(self, xn, xe, recv, send):
+    def forward(self, xn, xe, recv, send, nd):
         z = self.enc(xn)
         p = self.e_node(z)
         h = torch.relu(self.e_geom(xe) + p[recv, :self.E] + p[send, self.E:])
-        msg = torch.zeros(xn.shape[0], self.E).index_add_(0, recv, h)
-        return self.node(torch.cat([z, msg, xn], 1))
+        msg = torch.zeros(nd, self.E).index_add_(0, recv, h)
+        return self.node(torch.cat([z[:nd], msg, xn[:nd]], 1))
 
 
-def rel(worlds, n, ne, F, G, L, E, H, O, seconds):
+def rel(worlds, n, nd, ne, F, G, L, E, H, O, seconds):
     net = Rel(F, G, L, E, H, O)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
-    xn, xe, y = torch.randn(n, F), torch.randn(ne, G), torch.randn(n, O)
-    recv, send = torch.randint(0, n, (ne,)), torch.randint(0, n, (ne,))
+    xn, xe, y = torch.randn(n, F), torch.randn(ne, G), torch.randn(nd, O)
+    recv, send = torch.randint(0, nd, (ne,)), torch.randint(0, n, (ne,))
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = torch.nn.functional.mse_loss(net(xn, xe, recv, send), y)
+        loss = torch.nn.functional.mse_loss(net(xn, xe, recv, send, nd), y)
         loss.backward()
         opt.step()
     return timed(step, worlds, seconds)
@@ -82,8 +83,8 @@ if __name__ == "__main__":
         b, i, h1, h2, o = map(int, a[1:6])
         print("samples_per_s=%.1f" % mlp(b, i, h1, h2, o, float(a[6]) if len(a) > 6 else 3.0))
     elif a and a[0] == "rel":
-        v = list(map(int, a[1:10]))
-        print("samples_per_s=%.1f" % rel(*v, float(a[10]) if len(a) > 10 else 3.0))
+        v = list(map(int, a[1:11]))
+        print("samples_per_s=%.1f" % rel(*v, float(a[11]) if len(a) > 11 else 3.0))
     else:
         print(__doc__)
         sys.exit(2)

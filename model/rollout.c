@@ -19,10 +19,10 @@ static void rollout_step(const WmModel* m, WmScratch* s, int B, float* cur, cons
     wm_forward(m, s);
     const float* tm = m->tgt.fmean;
     const float* ts = m->tgt.fstd;
-    for (int i = 0; i < s->n; i++) {
-        if (!s->node_dyn[i]) continue;
+    for (int r = 0; r < s->nd; r++) {
+        int i = s->row_node[r];
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
-        const float* o = s->out + (size_t)i * WM_OUTPUTS;
+        const float* o = s->out + (size_t)r * WM_OUTPUTS;
         const float* st = s->state + (size_t)i * D;
         const float* pd = s->pdv + (size_t)i * 3;
         float* out = cur + idx * D;

@@ -132,6 +132,8 @@ void wm_scratch_free(WmScratch* s) {
     free(s->node_world);
     free(s->node_slot);
     free(s->node_dyn);
+    free(s->node_row);
+    free(s->row_node);
     free(s->state);
     free(s->pdv);
     free(s->xraw);
@@ -170,6 +172,8 @@ static void reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->node_world = grow(s->node_world, c * sizeof(int));
     s->node_slot = grow(s->node_slot, c * sizeof(int));
     s->node_dyn = grow(s->node_dyn, c);
+    s->node_row = grow(s->node_row, c * sizeof(int));
+    s->row_node = grow(s->row_node, c * sizeof(int));
     s->state = grow(s->state, c * D * sizeof(float));
     s->pdv = grow(s->pdv, c * 3 * sizeof(float));
     s->xraw = grow(s->xraw, c * WM_NODE_NORM * sizeof(float));
@@ -286,6 +290,13 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
         }
     }
     s->n = n;
+    /* the node MLP's rows: dynamic nodes only (static ones are never predicted) */
+    int nd = 0;
+    for (int i = 0; i < n; i++) {
+        s->node_row[i] = s->node_dyn[i] ? nd : -1;
+        if (s->node_dyn[i]) s->row_node[nd++] = i;
+    }
+    s->nd = nd;
     /* edges: dynamic receivers, any sender of the same world within the radius */
     int ne = 0;
     float radius = m->arch.radius;
@@ -355,9 +366,10 @@ NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
     const float* p = m->params;
     /* encode every node */
     const float* z = nn_mlp_forward(&m->enc, p, &s->enc_c, n, s->xn);
-    /* the node MLP's input rows [latent | messages (summed below) | features] */
-    for (int i = 0; i < n; i++) {
-        float* u = s->U + (size_t)i * UW;
+    /* the node MLP's input rows [latent | messages (summed below) | features], dynamic nodes */
+    for (int r = 0; r < s->nd; r++) {
+        int i = s->row_node[r];
+        float* u = s->U + (size_t)r * UW;
         memcpy(u, z + (size_t)i * L, sizeof(float) * L);
         memset(u + L, 0, sizeof(float) * E);
         memcpy(u + L + E, s->xn + (size_t)i * F, sizeof(float) * F);
@@ -372,14 +384,14 @@ NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
         float* h = s->h + (size_t)e * E;
         const float* pr = s->P + (size_t)s->recv[e] * 2 * E;
         const float* ps = s->P + (size_t)s->send[e] * 2 * E + E;
-        float* mr = s->U + (size_t)s->recv[e] * UW + L;
+        float* mr = s->U + (size_t)s->node_row[s->recv[e]] * UW + L;
         for (int c = 0; c < E; c++) {
             float v = nn_relu(h[c] + bias[c] + pr[c] + ps[c]);
             h[c] = v;
             mr[c] += v;
         }
     }
-    s->out = nn_mlp_forward(&m->node, p, &s->node_c, n, s->U);
+    s->out = nn_mlp_forward(&m->node, p, &s->node_c, s->nd, s->U);
 }
 
 NN_HOT void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
@@ -387,13 +399,13 @@ NN_HOT void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
     int UW = L + E + F;
     const float* p = m->params;
     const float* z = s->enc_c.post[m->enc.nlayers - 1];
-    nn_mlp_backward(&m->node, p, grads, &s->node_c, n, s->U, s->dout, s->dU);
+    nn_mlp_backward(&m->node, p, grads, &s->node_c, s->nd, s->U, s->dout, s->dU);
     /* through the message sum and the edge ReLU (h is overwritten by its gradient) */
     memset(s->dP, 0, sizeof(float) * (size_t)n * 2 * E);
     float* db = grads + m->e_geom.b;
     for (int e = 0; e < ne; e++) {
         float* h = s->h + (size_t)e * E;
-        const float* dm = s->dU + (size_t)s->recv[e] * UW + L;
+        const float* dm = s->dU + (size_t)s->node_row[s->recv[e]] * UW + L;
         float* dr = s->dP + (size_t)s->recv[e] * 2 * E;
         float* ds = s->dP + (size_t)s->send[e] * 2 * E + E;
         for (int c = 0; c < E; c++) {
@@ -408,9 +420,9 @@ NN_HOT void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
     nn_gemm(true, false, L, 2 * E, n, 1.0f, z, s->dP, 1.0f, grads + m->e_node.w);
     nn_gemm(false, true, n, L, 2 * E, 1.0f, s->dP, p + m->e_node.w, 0.0f, s->dz);
     /* the latent's gradient: through the edge layer and straight from the node MLP */
-    for (int i = 0; i < n; i++) {
-        float* d = s->dz + (size_t)i * L;
-        const float* du = s->dU + (size_t)i * UW;
+    for (int r = 0; r < s->nd; r++) {
+        float* d = s->dz + (size_t)s->row_node[r] * L;
+        const float* du = s->dU + (size_t)r * UW;
         for (int c = 0; c < L; c++) d[c] += du[c];
     }
     nn_mlp_backward(&m->enc, p, grads, &s->enc_c, n, s->xn, s->dz, NULL);
@@ -420,13 +432,13 @@ NN_HOT void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
 
 int wm_targets(const WmModel* m, WmScratch* s, const WmTransitions* t, float* raw_targets) {
     int K = m->arch.slots, rows = 0;
-    for (int i = 0; i < s->n; i++) {
+    for (int r = 0; r < s->nd; r++) {
+        int i = s->row_node[r];
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
-        float* tg = s->target + (size_t)i * WM_OUTPUTS;
-        float* w = s->weight + (size_t)i * WM_OUTPUTS;
+        float* tg = s->target + (size_t)r * WM_OUTPUTS;
+        float* w = s->weight + (size_t)r * WM_OUTPUTS;
         memset(tg, 0, sizeof(float) * WM_OUTPUTS);
         memset(w, 0, sizeof(float) * WM_OUTPUTS);
-        if (!s->node_dyn[i]) continue;
         /* dynamics: v(t+1) - v(t, noisy) - push, for bodies alive at both ticks */
         if (t->m1[idx]) {
             const float* st = s->state + (size_t)i * D;
@@ -454,7 +466,7 @@ int wm_targets(const WmModel* m, WmScratch* s, const WmTransitions* t, float* ra
 double wm_loss(const WmModel* m, WmScratch* s, float event_weight, bool grad, double* dyn_loss,
                double* event_loss) {
     int dyn_rows = 0, ev_rows = 0;
-    for (int i = 0; i < s->n; i++) {
+    for (int i = 0; i < s->nd; i++) {
         dyn_rows += s->weight[(size_t)i * WM_OUTPUTS] > 0;
         ev_rows += s->weight[(size_t)i * WM_OUTPUTS + WM_TARGETS] > 0;
     }
@@ -463,7 +475,7 @@ double wm_loss(const WmModel* m, WmScratch* s, float event_weight, bool grad, do
     double ld = 0, le = 0;
     const float* tm = m->tgt.fmean;
     const float* ts = m->tgt.fstd;
-    for (int i = 0; i < s->n; i++) {
+    for (int i = 0; i < s->nd; i++) {
         const float* o = s->out + (size_t)i * WM_OUTPUTS;
         const float* w = s->weight + (size_t)i * WM_OUTPUTS;
         float* d = grad ? s->dout + (size_t)i * WM_OUTPUTS : NULL;

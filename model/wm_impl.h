@@ -65,6 +65,9 @@ struct WmScratch {
     int*     node_world;   /* [n] */
     int*     node_slot;    /* [n] */
     uint8_t* node_dyn;     /* [n] 1 = dynamic (predicted) */
+    int      nd;           /* dynamic nodes: the rows of the node MLP */
+    int*     node_row;     /* [n] a node's row in U / out, -1 for static nodes */
+    int*     row_node;     /* [nd] a row's node */
     int*     recv;         /* [ne] */
     int*     send;         /* [ne] */
     float*   state;        /* [n*D] the (possibly noisy) state of each node */
@@ -77,16 +80,16 @@ struct WmScratch {
     NnMlpCache enc_c, node_c;
     float*   P;            /* [n*2E] */
     float*   h;            /* [ne*E] */
-    float*   U;            /* [n*(L+E+F)] */
-    float*   out;          /* [n*WM_OUTPUTS] (inside node_c) */
+    float*   U;            /* [nd*(L+E+F)] */
+    float*   out;          /* [nd*WM_OUTPUTS] (inside node_c), row r = node row_node[r] */
     /* gradients */
-    float*   dout;         /* [n*WM_OUTPUTS] */
-    float*   dU;           /* [n*(L+E+F)] */
+    float*   dout;         /* [nd*WM_OUTPUTS] */
+    float*   dU;           /* [nd*(L+E+F)] */
     float*   dP;           /* [n*2E] */
     float*   dz;           /* [n*L] */
     /* loss inputs */
-    float*   target;       /* [n*WM_OUTPUTS] */
-    float*   weight;       /* [n*WM_OUTPUTS] */
+    float*   target;       /* [nd*WM_OUTPUTS] */
+    float*   weight;       /* [nd*WM_OUTPUTS] */
     /* rollout state */
     float*   cur;          /* [B*K*D] */
     int64_t  nans;
@@ -106,7 +109,7 @@ bool     wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, con
 void     wm_features_raw(const WmModel* m, WmScratch* s);
 /// normalizes the raw features with the model's statistics
 void     wm_features_normalize(const WmModel* m, WmScratch* s);
-/// forward pass over the packed batch; outputs in s->out [n, WM_OUTPUTS]
+/// forward pass over the packed batch; outputs in s->out [nd, WM_OUTPUTS] (dynamic nodes only)
 void     wm_forward(const WmModel* m, WmScratch* s);
 /// backward pass from s->dout; accumulates into grads[nparams]
 void     wm_backward(const WmModel* m, WmScratch* s, float* grads);
