@@ -100,6 +100,14 @@ if(NOT um_model LESS um_cv OR NOT um_model LESS um_ball)
                       "const_vel ${err_const_vel} m, ballistic ${err_ballistic} m")
 endif()
 
+# bit-reproducible with one BLAS thread: the same seed gives the same checkpoint bytes
+run(train-a 0 ${NUDGE} train --data ${WORK}/test --out ${WORK}/det/a.bin --steps 200 --val-every 100 --seed 5)
+run(train-b 0 ${NUDGE} train --data ${WORK}/test --out ${WORK}/det/b.bin --steps 200 --val-every 100 --seed 5)
+execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/det/a.bin ${WORK}/det/b.bin RESULT_VARIABLE same)
+if(NOT same EQUAL 0)
+  message(FATAL_ERROR "two trainings with the same seed wrote different checkpoints")
+endif()
+
 # bad input: one line, exit 2, nothing written
 run(missing-data 2 ${NUDGE} train --data ${WORK}/nope --out ${WORK}/bad/model.bin)
 one_line(missing-data "nope/manifest.json")
