@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "view/png.h"
+#include "view/present.h"
 #include "view/session.h"
 
 /* at most this many control ticks per frame (a slow frame does not snowball) */
@@ -113,10 +114,8 @@ static void default_screenshot_name(char* out, size_t n) {
 
 static int run_window(ViewSession* s) {
     ViewOptions* o = &s->o;
-    /* the frame is drawn on the CPU, so SDL's software renderer is enough: a GL renderer on a
-     * software rasterizer (Mesa's llvmpipe under Xvfb) would take threads from the trainer.
-     * SDL_RENDER_DRIVER in the environment still wins. */
-    SDL_SetHintWithPriority(SDL_HINT_RENDER_DRIVER, "software", SDL_HINT_DEFAULT);
+    /* the frame is drawn on the CPU and shown through the window surface (view/present.h): no GL
+     * renderer, whose software rasterizer (Mesa's llvmpipe under Xvfb) would take the trainer's core */
     /* a window needs a real display: no silent fallback to SDL's offscreen or framebuffer drivers */
     bool chosen = getenv("SDL_VIDEODRIVER") != NULL;
     if (!chosen && getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY")) setenv("SDL_VIDEODRIVER", "x11", 1);
@@ -133,18 +132,17 @@ static int run_window(ViewSession* s) {
         return 2;
     }
     SDL_Window* win = SDL_CreateWindow("nudge view", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
-                                       o->width, o->height, SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
-    SDL_Renderer* ren = win ? SDL_CreateRenderer(win, -1, SDL_RENDERER_PRESENTVSYNC) : NULL;
-    if (win && !ren) ren = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
-    if (!win || !ren) {
+                                       o->width, o->height, SDL_WINDOW_RESIZABLE);
+    ViewPresenter* pres = win ? view_presenter_create(win) : NULL;
+    if (!win || !pres || !SDL_GetWindowSurface(win)) {
         fprintf(stderr, "nudge view: cannot open a window (%s): run it under xvfb-run, or use --headless\n",
                 SDL_GetError());
+        view_presenter_free(pres);
         if (win) SDL_DestroyWindow(win);
         SDL_Quit();
         return 2;
     }
     SDL_EventState(SDL_DROPFILE, SDL_ENABLE);
-    SDL_Texture* tex = NULL;
     uint8_t*     px  = NULL;
     int          tw = 0, th = 0, status = 0;
     bool         fixed_clock = o->frames > 0;  /* --frames: every frame advances 1/60 s */
@@ -157,6 +155,7 @@ static int run_window(ViewSession* s) {
         while (SDL_PollEvent(&ev)) {
             switch (ev.type) {
             case SDL_QUIT: quit = true; break;
+            case SDL_WINDOWEVENT: view_presenter_invalidate(pres); break;
             case SDL_KEYDOWN: {
                 const ViewKeyBinding* b = view_key_lookup(sdl_key(ev.key.keysym.sym));
                 if (!b) break;
@@ -207,17 +206,15 @@ static int run_window(ViewSession* s) {
             view_session_sample_stats(s, now);
             stats_t = now;
         }
-        /* draw into the canvas, upload it, present */
+        /* draw into the canvas and show what changed */
         int w, h;
-        SDL_GetRendererOutputSize(ren, &w, &h);
+        view_presenter_size(pres, &w, &h);
         if (w < 64) w = 64;
         if (h < 64) h = 64;
         if (w != tw || h != th) {
-            if (tex) SDL_DestroyTexture(tex);
             free(px);
-            px  = malloc((size_t)w * h * 3);
-            tex = SDL_CreateTexture(ren, SDL_PIXELFORMAT_RGB24, SDL_TEXTUREACCESS_STREAMING, w, h);
-            if (!px || !tex) {
+            px = malloc((size_t)w * h * 3);
+            if (!px) {
                 fprintf(stderr, "nudge view: out of memory for a %dx%d frame\n", w, h);
                 status = 2;
                 break;
@@ -226,10 +223,7 @@ static int run_window(ViewSession* s) {
         }
         ViewCanvas c = view_canvas_wrap(px, w, h, 3);
         view_session_draw(s, &c);
-        SDL_UpdateTexture(tex, NULL, px, w * 3);
-        SDL_RenderClear(ren);
-        SDL_RenderCopy(ren, tex, NULL, NULL);
-        SDL_RenderPresent(ren);
+        if (!view_presenter_show(pres, px, w, h)) view_presenter_invalidate(pres);
         frames++, fps_frames++;
         if (now - fps_t >= 0.5) {
             s->fps     = fps_frames / (now - fps_t);
@@ -259,9 +253,8 @@ static int run_window(ViewSession* s) {
             if (spent < 1.0 / 60) SDL_Delay((Uint32)((1.0 / 60 - spent) * 1000));
         }
     }
-    if (tex) SDL_DestroyTexture(tex);
     free(px);
-    SDL_DestroyRenderer(ren);
+    view_presenter_free(pres);
     SDL_DestroyWindow(win);
     SDL_Quit();
     return status;
