@@ -142,7 +142,7 @@ static void stats_panel(ViewCanvas* c, ViewFont* font, int x, int y, int w, int 
     if (!font) return;
     int  fh = view_font_height(font), ly = y + 4, col2 = x + w / 2;
     char a[96], b[96];
-    snprintf(a, sizeof a, "FPS %.0f", st->fps);
+    snprintf(a, sizeof a, st->headless ? "%.0f ticks/s" : "FPS %.0f", st->fps);
     snprintf(b, sizeof b, "sim time %.1f s", st->sim_time);
     view_font_draw(font, c, x + 6, ly, a, INK);
     view_font_draw(font, c, col2, ly, b, INK);

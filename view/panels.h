@@ -36,7 +36,8 @@ typedef struct ViewPlot {
 void view_plot_draw(ViewCanvas* c, ViewFont* font, const ViewPlot* p, const ViewSeries* s, int ns);
 
 typedef struct ViewStats {
-    double   fps;
+    double   fps;              /* frames per second (headless: control ticks per second) */
+    bool     headless;
     double   sim_time;         /* s */
     int64_t  updates;          /* optimizer steps */
     double   updates_per_s;

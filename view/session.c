@@ -697,6 +697,7 @@ void view_session_draw(ViewSession* s, ViewCanvas* c) {
         memset(&st, 0, sizeof st);
         if (s->tr) wm_trainer_stats(s->tr, &st);
         ViewStats vs = {s->fps,
+                        s->o.headless,
                         s->have_ep ? sim_world_time(s->ep.world) : 0,
                         st.steps,
                         s->updates_per_s,
