@@ -490,6 +490,36 @@ static void test_session(void) {
     free(s);
 }
 
+/* a scripted push late in the episode happens: settled bodies do not end the episode before it */
+static void test_late_push(void) {
+    static const char* text = "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+                              "body crate box wood pos 0 0.05 size 0.1 0.1\n"
+                              "at 3.0 push crate 1.0 0\n";
+    char path[] = "/tmp/nudge-test-view-late-XXXXXX.scn";
+    int  fd     = mkstemps(path, 4);
+    ENSURE(fd >= 0);
+    if (fd < 0) return;
+    ENSURE(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    ViewOptions o = view_options_default();
+    o.scenario    = path;
+    o.headless    = true;
+    o.train       = false;
+    ViewSession* s = calloc(1, sizeof *s);
+    char         err[512];
+    bool         ok = view_session_init(s, &o, false, err, sizeof err);
+    unlink(path);
+    ENSURE(ok);
+    if (ok) {
+        for (int i = 0; i < 200; i++) view_session_tick(s);
+        SimBodyState b;
+        ENSURE(s->episodes == 1);
+        ENSURE(sim_world_body(s->ep.world, sim_world_find(s->ep.world, "crate"), &b) && b.x > 0.1);
+    }
+    view_session_free(s);
+    free(s);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     test_camera();
@@ -499,6 +529,7 @@ int main(void) {
     test_png();
     test_render();
     test_session();
+    test_late_push();
     if (failures) {
         fprintf(stderr, "test_view: %d failures\n", failures);
         return 1;

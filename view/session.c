@@ -412,7 +412,11 @@ static void check_episode_end(ViewSession* s) {
         dynamic++;
         if (b.resting || b.fell) done++;
     }
-    if (done == dynamic) s->done_time += VIEW_TICK_DT;
+    /* a scripted push still to come keeps the episode going */
+    ScnAgentKind kind    = s->o.agent >= 0 ? (ScnAgentKind)s->o.agent : s->ep.inst.agent.kind;
+    bool         pending = kind == SCN_AGENT_SCRIPTED && s->ep.inst.nactions > 0 &&
+                   s->ep.inst.actions[s->ep.inst.nactions - 1].t >= sim_world_time(w);
+    if (done == dynamic && !pending) s->done_time += VIEW_TICK_DT;
     else s->done_time = 0;
     if (s->grab_id >= 0 || s->drag_id >= 0) s->done_time = 0;
     if (s->done_time >= DONE_AFTER || sim_world_time(w) >= EPISODE_MAX) view_session_reset(s);
