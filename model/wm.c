@@ -14,8 +14,8 @@ WmArch wm_arch_default(int slots) {
     a.slots = slots;
     a.dim = SIM_OBS_DIM;
     a.latent = 64;
-    a.edge = 128;
-    a.hidden = 128;
+    a.edge = 96;
+    a.hidden = 96;
     a.radius = 0.3f;
     a.dt = 1.0f / 60.0f;
     return a;

@@ -35,8 +35,8 @@ typedef struct WmArch {
     int   slots;   /* K: slots per observation (SIM_OBS_SLOTS = 32 by default) */
     int   dim;     /* D: floats per slot; must be SIM_OBS_DIM */
     int   latent;  /* encoder output width (default 64) */
-    int   edge;    /* edge layer width = message width (default 128) */
-    int   hidden;  /* node MLP hidden width (default 128) */
+    int   edge;    /* edge layer width = message width (default 96) */
+    int   hidden;  /* node MLP hidden width (default 96) */
     float radius;  /* m: edges between bodies whose surfaces are within this; <= 0 = all pairs */
     float dt;      /* s: the control tick (1/60) */
 } WmArch;
