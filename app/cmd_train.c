@@ -122,6 +122,8 @@ int cmd_train(int argc, char** argv) {
     wm_free(start);
     wm_dataset_fill(d, wm_trainer_replay(tr), 0, ntrain);
     if (nval) wm_dataset_fill(d, wm_trainer_val_replay(tr), ntrain, nval);
+    /* the training episodes live on in the replay buffer: keep only the validation ones */
+    wm_dataset_keep(d, ntrain, nval);
 
     /* the model's folder, and the CSV log beside the model unless told otherwise */
     char logbuf[4096];
@@ -171,7 +173,7 @@ int cmd_train(int argc, char** argv) {
         if (done % val_every == 0 || done == steps) {
             wm_trainer_stats(tr, &st);
             float vl = nval ? wm_trainer_validate(tr, 20) : NAN;
-            double ve = nval ? val_rollout_error(m, d, ntrain, nval) : NAN;
+            double ve = nval ? val_rollout_error(m, d, 0, nval) : NAN;
             fprintf(log, "%lld,%.6g,%.6g,%.6g,%.2f\n", (long long)(first + done), st.train_loss, vl, ve,
                     clock_now() - t0);
             fflush(log);

@@ -453,3 +453,27 @@ void wm_dataset_fill(const WmDataset* d, WmReplay* r, int first, int count) {
     }
     wm_replay_begin_episode(r);
 }
+
+void wm_dataset_keep(WmDataset* d, int first, int count) {
+    if (first < 0 || count < 0 || first + count > d->episodes) return;
+    size_t per = (size_t)d->ticks * d->slots;
+    size_t off = (size_t)first * per, n = (size_t)count * per;
+    memmove(d->states, d->states + off * d->dim, sizeof(float) * n * d->dim);
+    memmove(d->mask, d->mask + off, n);
+    memmove(d->actions, d->actions + off * 4, sizeof(float) * n * 4);
+    memmove(d->contacts, d->contacts + off, n);
+    memmove(d->bits, d->bits + off, n);
+    d->episodes = count;
+    /* shrink (a failed shrink keeps the bigger block, which is fine) */
+    size_t keep = n ? n : 1;
+    float* f = realloc(d->states, sizeof(float) * keep * d->dim);
+    if (f) d->states = f;
+    f = realloc(d->actions, sizeof(float) * keep * 4);
+    if (f) d->actions = f;
+    uint8_t* u = realloc(d->mask, keep);
+    if (u) d->mask = u;
+    u = realloc(d->contacts, keep);
+    if (u) d->contacts = u;
+    u = realloc(d->bits, keep);
+    if (u) d->bits = u;
+}

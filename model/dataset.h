@@ -32,6 +32,9 @@ bool       wm_dataset_check_model(const WmDataset* d, const WmModel* m, const ch
 /// appends episodes [first, first+count) to a replay buffer, one replay episode each
 void       wm_dataset_fill(const WmDataset* d, WmReplay* r, int first, int count);
 
+/// keeps only episodes [first, first+count) (renumbered from 0) and frees the rest of the memory
+void       wm_dataset_keep(WmDataset* d, int first, int count);
+
 /// record (episode e, tick t): pointers into the arrays
 static inline const float* wm_dataset_states(const WmDataset* d, int e, int t) {
     return d->states + (((size_t)e * d->ticks + t) * d->slots) * d->dim;

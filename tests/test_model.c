@@ -642,6 +642,11 @@ static void test_dataset(void) {
         WmModel* m = wm_create(&a, 1);
         ENSURE(!wm_dataset_check_model(d, m, "m.bin", err, sizeof err) && strstr(err, "slots"));
         wm_free(m);
+        /* keeping the second episode only */
+        wm_dataset_keep(d, 1, 1);
+        ENSURE(d->episodes == 1);
+        ENSURE(memcmp(d->states, st + (size_t)T * TK * SIM_OBS_DIM, sizeof(float) * T * TK * SIM_OBS_DIM) == 0);
+        ENSURE(d->bits[(size_t)20 * TK + 1] == WM_BIT_BREAK);
         wm_dataset_free(d);
     }
     /* another format version */
