@@ -38,6 +38,8 @@ int cmd_view(int argc, char** argv) {
         {"no-train", ARG_BOOL, &no_train, 1, 0, "start with training off (T toggles it)", false},
         {"train-ratio", ARG_DOUBLE, &o.train_ratio, 0, 64, "R: headless: optimizer steps per control tick (default 1)", false},
         {"quiet", ARG_BOOL, &o.quiet, 1, 0, "headless: no metric lines", false},
+        {"episode-seconds", ARG_DOUBLE, &o.episode_seconds, 0.1, 1e6, "S: every episode lasts exactly S simulated seconds (default: until everything settled or fell)", false},
+        {"repeat", ARG_BOOL, &o.repeat, 1, 0, "every episode uses the first seed: the same episode again (watch the model learn it)", false},
         {"keys", ARG_STRING, &o.keys, 1, 0, "LIST: keys pressed at the start, e.g. tab,c or h (for scripted screenshots)", false},
     };
     ArgParse p = {"view",

@@ -2,8 +2,11 @@
 """Checks for `nudge view` (tests/view.cmake).
 
   view_check.py screenshot FILE.png   the screenshot is not blank and holds ghost and panel pixels
-  view_check.py learning LOG          the live 0.5 s error printed by --headless is lower over the
-                                      last 10 s than over the first 10 s
+  view_check.py learning LOG [--same-episodes]
+                                      the live 0.5 s error printed by --headless is lower over the
+                                      last 10 s than over the first 10 s; with --same-episodes (a run
+                                      with --repeat --episode-seconds 10) the two windows must show
+                                      the same physics: equal constant-velocity baseline errors
 
 Uses only the standard library (zlib) so any python3 works."""
 import math
@@ -88,12 +91,13 @@ def screenshot(path):
     print("view_check: %s ok: %d colours, %d ghost pixels over the world, %d panel pixels" % (path, len(counts), world_ghost, counts[PANEL]))
 
 
-def learning(path):
-    errs = {}
+def learning(path, same_episodes=False):
+    errs, cvs = {}, {}
     for line in open(path):
         fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
         if "t" in fields and "err05" in fields:
             errs[int(fields["t"])] = float(fields["err05"])
+            cvs[int(fields["t"])] = float(fields.get("cv_err05", "nan"))
     if not errs:
         fail(path + ": no metric lines")
     last_t = max(errs)
@@ -104,12 +108,21 @@ def learning(path):
     if len(first) < 5 or len(last) < 5:
         fail("%s: too few finite err05 values (%d first, %d last)" % (path, len(first), len(last)))
     a, b = sum(first) / len(first), sum(last) / len(last)
+    if same_episodes:
+        cf = [cvs[t] for t in range(1, 11) if t in cvs and math.isfinite(cvs[t])]
+        cl = [cvs[t] for t in range(last_t - 9, last_t + 1) if t in cvs and math.isfinite(cvs[t])]
+        ca, cb = sum(cf) / max(len(cf), 1), sum(cl) / max(len(cl), 1)
+        if not (len(cf) == len(cl) and abs(ca - cb) <= 0.02 * max(ca, cb)):
+            fail("%s: the two windows do not show the same episodes (constant-velocity error %.4f m vs %.4f m)" % (path, ca, cb))
     if not b < a:
         fail("%s: the live 0.5 s error did not drop: first 10 s %.4f m, last 10 s %.4f m" % (path, a, b))
     print("view_check: live 0.5 s error %.4f m over the first 10 s -> %.4f m over the last 10 s" % (a, b))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("screenshot", "learning"):
-        fail("usage: view_check.py screenshot FILE.png | learning LOG")
-    {"screenshot": screenshot, "learning": learning}[sys.argv[1]](sys.argv[2])
+    if len(sys.argv) < 3 or sys.argv[1] not in ("screenshot", "learning"):
+        fail("usage: view_check.py screenshot FILE.png | learning LOG [--same-episodes]")
+    if sys.argv[1] == "screenshot":
+        screenshot(sys.argv[2])
+    else:
+        learning(sys.argv[2], "--same-episodes" in sys.argv[3:])

@@ -27,6 +27,8 @@ typedef struct ViewOptions {
     bool        train;        /* training on at the start */
     double      train_ratio;  /* headless: optimizer steps per control tick */
     bool        quiet;        /* headless: no metric lines */
+    double      episode_seconds; /* > 0: every episode lasts exactly this long (s) */
+    bool        repeat;       /* every episode uses the first seed (the same episode again) */
     const char* keys;         /* keys pressed at the start, comma-separated names (view_key_from_name) */
 } ViewOptions;
 

@@ -168,7 +168,7 @@ static bool begin_episode(ViewSession* s, char* err, size_t err_size) {
     s->has_pending = false;
     Episode next;
     memset(&next, 0, sizeof next);
-    uint64_t seed = s->base_seed + (uint64_t)s->episodes;
+    uint64_t seed = s->base_seed + (s->o.repeat ? 0 : (uint64_t)s->episodes);
     if (!episode_begin(&next, s->scn, seed, s->o.agent, VIEW_SLOTS, err, err_size)) return false;
     if (s->have_ep) episode_end(&s->ep);
     s->ep      = next;
@@ -419,6 +419,11 @@ static void check_episode_end(ViewSession* s) {
     if (done == dynamic && !pending) s->done_time += VIEW_TICK_DT;
     else s->done_time = 0;
     if (s->grab_id >= 0 || s->drag_id >= 0) s->done_time = 0;
+    if (s->o.episode_seconds > 0) {
+        /* fixed-length episodes (the tick count avoids rounding drift in the time) */
+        if (sim_world_time(w) >= s->o.episode_seconds - 0.5 * VIEW_TICK_DT) view_session_reset(s);
+        return;
+    }
     if (s->done_time >= DONE_AFTER || sim_world_time(w) >= EPISODE_MAX) view_session_reset(s);
 }
 
@@ -638,7 +643,7 @@ static void draw_status(ViewSession* s, ViewCanvas* c) {
     char      line[512];
     double    t   = s->have_ep ? sim_world_time(s->ep.world) : 0;
     snprintf(line, sizeof line, "%s   seed %llu   episode %lld   t %.2f s   horizon %.2f s   agent %s%s%s",
-             s->scn_label, (unsigned long long)(s->base_seed + (uint64_t)s->episodes - 1),
+             s->scn_label, (unsigned long long)(s->base_seed + (s->o.repeat ? 0 : (uint64_t)s->episodes - 1)),
              (long long)s->episodes, t, s->live.horizon / 60.0,
              s->have_ep && s->ep.agent ? agent_kind_name(s->o.agent >= 0 ? (ScnAgentKind)s->o.agent : s->ep.inst.agent.kind) : "none",
              s->paused ? "   PAUSED" : "", s->slow < 1 ? (s->slow < 0.2 ? "   slow 1/8" : "   slow 1/4") : "");
