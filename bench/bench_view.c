@@ -68,6 +68,7 @@ int main(void) {
     s->font = view_font_open(14, err, sizeof err);
 
     /* a window when there is a display */
+    view_presenter_hints();
     bool           window = getenv("DISPLAY") && SDL_Init(SDL_INIT_VIDEO) == 0;
     SDL_Window*    win    = NULL;
     ViewPresenter* pres   = NULL;

@@ -116,6 +116,7 @@ static int run_window(ViewSession* s) {
     ViewOptions* o = &s->o;
     /* the frame is drawn on the CPU and shown through the window surface (view/present.h): no GL
      * renderer, whose software rasterizer (Mesa's llvmpipe under Xvfb) would take the trainer's core */
+    view_presenter_hints();
     /* a window needs a real display: no silent fallback to SDL's offscreen or framebuffer drivers */
     bool chosen = getenv("SDL_VIDEODRIVER") != NULL;
     if (!chosen && getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY")) setenv("SDL_VIDEODRIVER", "x11", 1);

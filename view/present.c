@@ -17,6 +17,13 @@ struct ViewPresenter {
     int         sent, total;
 };
 
+void view_presenter_hints(void) {
+    /* SDL would back the window surface with an OpenGL renderer; on a software GL (Mesa's llvmpipe
+     * under Xvfb) that costs milliseconds and threads. The native X11 framebuffer (MIT-SHM) is
+     * what a CPU-drawn frame wants. SDL_FRAMEBUFFER_ACCELERATION in the environment still wins. */
+    SDL_SetHintWithPriority(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0", SDL_HINT_DEFAULT);
+}
+
 ViewPresenter* view_presenter_create(SDL_Window* win) {
     ViewPresenter* p = calloc(1, sizeof *p);
     if (!p) return NULL;

@@ -9,6 +9,8 @@
 struct SDL_Window;
 typedef struct ViewPresenter ViewPresenter;
 
+/// call before SDL_Init: asks for the native framebuffer instead of a GL-backed window surface
+void           view_presenter_hints(void);
 ViewPresenter* view_presenter_create(struct SDL_Window* win);
 void           view_presenter_free(ViewPresenter* p);  /* NULL-safe */
 /// the window's size in pixels now (the canvas to draw)
