@@ -8,31 +8,6 @@
 #include "sim/observation.h"
 #include "view/render.h"
 
-void gen_frame_rect(const ScnInstance* inst, double rect[4]) {
-    double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
-    for (int i = 0; i < inst->nbodies; i++) {
-        const SimBodyDef* b = &inst->bodies[i];
-        if (b->is_static && b->w > 3.0) continue;
-        /* half-extents of the box at its angle */
-        double c = fabs(cos(b->angle)), s = fabs(sin(b->angle));
-        double hx = 0.5 * (c * b->w + s * b->h), hy = 0.5 * (s * b->w + c * b->h);
-        x0 = fmin(x0, b->x - hx);
-        x1 = fmax(x1, b->x + hx);
-        y0 = fmin(y0, b->y - hy);
-        y1 = fmax(y1, b->y + hy);
-    }
-    if (x0 > x1) { /* nothing small: show the bounds */
-        memcpy(rect, inst->world.bounds, sizeof(double) * 4);
-        return;
-    }
-    /* room to fall off the sides and onto the floor */
-    double m = 0.3;
-    rect[0] = fmax(x0 - m, inst->world.bounds[0]);
-    rect[1] = fmax(fmin(y0, 0.0) - 0.1, inst->world.bounds[1]);
-    rect[2] = fmin(x1 + m, inst->world.bounds[2]);
-    rect[3] = fmin(y1 + m, inst->world.bounds[3]);
-}
-
 static void add_event(GenSlot* o, int32_t episode, int32_t record, const SimEvent* e) {
     if (o->nevents == o->capevents) {
         int cap = o->capevents ? 2 * o->capevents : 256;
@@ -73,7 +48,7 @@ bool gen_episode_run(const Scenario* s, const int* param_col, uint64_t seed, int
     for (int p = 0; p < spec->nparams; p++) o->params[p] = NAN;
     for (int p = 0; p < ep.inst.nparams; p++) o->params[param_col[p]] = ep.inst.params[p];
     double rect[4];
-    gen_frame_rect(&ep.inst, rect);
+    view_scene_rect(&ep.inst, rect);
     size_t K = (size_t)spec->slots;
     memset(o->actions, 0, sizeof(float) * (size_t)spec->records * K * 4);
     int64_t tick = 0;

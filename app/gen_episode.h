@@ -50,9 +50,4 @@ typedef struct GenSlot {
 bool gen_episode_run(const Scenario* s, const int* param_col, uint64_t seed, int32_t index,
                      const GenSpec* spec, GenSlot* out, char* err, size_t err_size);
 
-/// the world rectangle the frames show: the bodies' starting extent (floors wider than 3 m
-/// excluded) with 0.3 m of room at the sides and top, down to the floor (y = 0) and 0.1 m below,
-/// clamped to the world's bounds
-void gen_frame_rect(const ScnInstance* inst, double rect[4]);
-
 #endif

@@ -2,6 +2,7 @@
 
 #include <chipmunk/chipmunk.h>
 #include <math.h>
+#include <string.h>
 
 #include "sim/materials.h"
 #include "view/render.h"
@@ -107,4 +108,29 @@ void view_render_world(const SimWorld* w, const double rect[4], uint8_t* pixels,
     view_canvas_clear(&c, VIEW_BACKGROUND);
     ViewCamera cam = view_camera_fit(rect, 0, 0, width, height);
     view_draw_world(&c, &cam, w);
+}
+
+void view_scene_rect(const ScnInstance* inst, double rect[4]) {
+    double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+    for (int i = 0; i < inst->nbodies; i++) {
+        const SimBodyDef* b = &inst->bodies[i];
+        if (b->is_static && b->w > 3.0) continue;
+        /* the rotated box's axis-aligned extents */
+        double c = fabs(cos(b->angle)), s = fabs(sin(b->angle));
+        double hx = 0.5 * (c * b->w + s * b->h), hy = 0.5 * (s * b->w + c * b->h);
+        x0 = fmin(x0, b->x - hx);
+        x1 = fmax(x1, b->x + hx);
+        y0 = fmin(y0, b->y - hy);
+        y1 = fmax(y1, b->y + hy);
+    }
+    if (x0 > x1) { /* nothing small: show the bounds */
+        memcpy(rect, inst->world.bounds, sizeof(double) * 4);
+        return;
+    }
+    /* room to fall off the sides and onto the floor */
+    double m = 0.3;
+    rect[0] = fmax(x0 - m, inst->world.bounds[0]);
+    rect[1] = fmax(fmin(y0, 0.0) - 0.1, inst->world.bounds[1]);
+    rect[2] = fmin(x1 + m, inst->world.bounds[2]);
+    rect[3] = fmin(y1 + m, inst->world.bounds[3]);
 }

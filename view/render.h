@@ -8,6 +8,7 @@
 #define NUDGE_VIEW_RENDER_H
 #include <stdint.h>
 
+#include "sim/scenario.h"
 #include "sim/world.h"
 
 /// draws the world into pixels (height rows of width pixels, channels 1 = gray or 3 = RGB,
@@ -17,5 +18,10 @@
 /// (77 r + 150 g + 29 b) >> 8 of the RGB picture.
 void view_render_world(const SimWorld* w, const double rect[4], uint8_t* pixels, int width,
                        int height, int channels);
+
+/// the world rectangle that shows a scene: its bodies' starting extent (floors wider than 3 m
+/// excluded) with 0.3 m of room at the sides and top, down to the floor (y = 0) and 0.1 m below,
+/// clamped to the world's bounds. Dataset frames and the view's camera both use it.
+void view_scene_rect(const ScnInstance* inst, double rect[4]);
 
 #endif

@@ -1,4 +1,5 @@
 #include "view/session.h"
+#include "view/render.h"
 
 #include <chipmunk/chipmunk.h>
 #include <chipmunk/chipmunk_private.h>
@@ -118,48 +119,10 @@ static void release_grab(ViewSession* s) {
 
 /* ---- episodes ---- */
 
-/* the camera's rectangle: the dynamic bodies with room around them, down to the surface below
- * them (where falling things land); the whole scene when nothing is dynamic */
+/* the camera's rectangle: the scene as dataset frames show it, with room above for the labels */
 static void fit_camera_rect(ViewSession* s) {
-    const ScnInstance* in = &s->ep.inst;
-    double lo[2] = {1e300, 1e300}, hi[2] = {-1e300, -1e300};
-    double all_lo[2] = {1e300, 1e300}, all_hi[2] = {-1e300, -1e300};
-    for (int i = 0; i < in->nbodies; i++) {
-        const SimBodyDef* b = &in->bodies[i];
-        /* the rotated box's axis-aligned extents */
-        double c = fabs(cos(b->angle)), sn = fabs(sin(b->angle));
-        double ex = 0.5 * (c * b->w + sn * b->h), ey = 0.5 * (sn * b->w + c * b->h);
-        double box[4] = {b->x - ex, b->y - ey, b->x + ex, b->y + ey};
-        for (int a = 0; a < 2; a++) {
-            if (box[a] < all_lo[a]) all_lo[a] = box[a];
-            if (box[a + 2] > all_hi[a]) all_hi[a] = box[a + 2];
-            if (b->is_static) continue;
-            if (box[a] < lo[a]) lo[a] = box[a];
-            if (box[a + 2] > hi[a]) hi[a] = box[a + 2];
-        }
-    }
-    if (in->nbodies == 0) all_lo[0] = all_lo[1] = -1, all_hi[0] = all_hi[1] = 1;
-    if (!(lo[0] <= hi[0])) {
-        for (int a = 0; a < 2; a++) lo[a] = all_lo[a], hi[a] = all_hi[a];
-    } else {
-        /* down to the lowest surface under the dynamic bodies (the floor), at most 1.5 m below */
-        double floor_y = lo[1];
-        for (int i = 0; i < in->nbodies; i++) {
-            const SimBodyDef* b = &in->bodies[i];
-            double top = b->y + 0.5 * b->h;
-            if (b->is_static && top <= lo[1] + 1e-6 && top < floor_y && top > lo[1] - 1.5) floor_y = top;
-        }
-        lo[1] = floor_y - 0.05;
-        double span = hi[0] - lo[0], pad = span < 1.1 ? 0.55 : 0.5 * span;
-        lo[0] -= pad, hi[0] += pad;
-    }
-    double w = hi[0] - lo[0], h = hi[1] - lo[1];
-    if (w < 0.8) lo[0] -= (0.8 - w) / 2, hi[0] += (0.8 - w) / 2, w = 0.8;
-    if (h < 0.5) hi[1] += 0.5 - h, h = 0.5;
-    s->fit_rect[0] = lo[0] - 0.05 * w;
-    s->fit_rect[2] = hi[0] + 0.05 * w;
-    s->fit_rect[1] = lo[1] - 0.05 * h;
-    s->fit_rect[3] = hi[1] + 0.3 * h;
+    view_scene_rect(&s->ep.inst, s->fit_rect);
+    s->fit_rect[3] += 0.1 * (s->fit_rect[3] - s->fit_rect[1]);
 }
 
 static bool begin_episode(ViewSession* s, char* err, size_t err_size) {
