@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# make bench: every benchmark, each printing its ratios against references measured in the same run.
+# Installs python3-torch (Debian) for the PyTorch reference when it is missing.
+set -uo pipefail
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  echo "bench: installing python3-torch for the PyTorch reference" >&2
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo
+  $sudo_cmd apt-get install -y -qq --no-install-recommends python3-torch >&2 || echo "bench: python3-torch unavailable; the PyTorch column will be skipped" >&2
+fi
+cd "$build"
+echo "== bench_gen =="
+./bench/bench_gen ./nudge "$root/scenarios/templates/push_off_table.scn"
+echo
+echo "== bench_train =="
+./bench/bench_train
+echo
+echo "== bench_view (under Xvfb) =="
+xvfb-run -a -s '-screen 0 1280x720x24' ./bench/bench_view
