@@ -240,8 +240,25 @@ void sim_rec_materialize(SimWorld* w, SimBodyRec* r) {
     r->alive = true;
 }
 
+static void collect_constraint(cpBody* body, cpConstraint* c, void* data) {
+    (void)body;
+    cpConstraint** list = data;
+    for (int i = 0; i < 8; i++)
+        if (!list[i]) {
+            list[i] = c;
+            return;
+        }
+}
+
 void sim_rec_dematerialize(SimWorld* w, SimBodyRec* r) {
     if (!r->body) return;
+    /* joints someone attached (the view's mouse joint) leave the space with the body */
+    for (;;) {
+        cpConstraint* found[8] = {0};
+        cpBodyEachConstraint(r->body, collect_constraint, found);
+        if (!found[0]) break;
+        for (int i = 0; i < 8 && found[i]; i++) cpSpaceRemoveConstraint(w->space, found[i]);
+    }
     for (int i = 0; i < r->nshapes; i++) {
         cpSpaceRemoveShape(w->space, r->shapes[i]);
         cpShapeFree(r->shapes[i]);
@@ -499,13 +516,18 @@ void sim_world_step(SimWorld* w) {
     w->steps++;
 }
 
-bool sim_world_tick(SimWorld* w, const SimPush* push) {
+bool sim_world_tick_hooked(SimWorld* w, const SimPush* push, SimStepHook before_step, void* ctx) {
     sim_world_clear_events(w);
     bool applied = push && sim_world_push(w, push);
-    for (int i = 0; i < w->def.steps_per_tick; i++) sim_world_step(w);
+    for (int i = 0; i < w->def.steps_per_tick; i++) {
+        if (before_step) before_step(ctx, i);
+        sim_world_step(w);
+    }
     w->ticks++;
     return applied;
 }
+
+bool sim_world_tick(SimWorld* w, const SimPush* push) { return sim_world_tick_hooked(w, push, NULL, NULL); }
 
 /* ---- queries ---- */
 

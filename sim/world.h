@@ -111,7 +111,9 @@ SimWorld* sim_world_create(const SimWorldDef* def);   /* def is copied, not kept
 void      sim_world_destroy(SimWorld* w);              /* NULL-safe */
 /// adds a body; returns its id, or -1 (and a message) for a bad def (size, material, too many)
 int       sim_world_add_body(SimWorld* w, const SimBodyDef* def, char* err, size_t err_size);
-/// removes a body (not an event); false if it is not alive
+/// removes a body (not an event); false if it is not alive. Constraints attached to a body that
+/// leaves the world (removed, broken, out of bounds) are taken out of the space, not freed: their
+/// owner sees cpConstraintGetSpace() == NULL and frees them
 bool      sim_world_remove_body(SimWorld* w, int32_t id);
 
 /// applies a push now (recorded as a push event); false if the body is not a live dynamic body
@@ -121,6 +123,11 @@ void      sim_world_step(SimWorld* w);
 /// one control tick: clears the event list, applies push (may be NULL), runs steps_per_tick steps;
 /// returns whether the push was applied (false for NULL or a body that is not live and dynamic)
 bool      sim_world_tick(SimWorld* w, const SimPush* push);
+
+/// the same, calling before_step(ctx, i) before physics step i of the tick (the view moves its
+/// mouse body there); before_step may be NULL
+typedef void (*SimStepHook)(void* ctx, int step);
+bool      sim_world_tick_hooked(SimWorld* w, const SimPush* push, SimStepHook before_step, void* ctx);
 
 /// the events since the last tick began (or since the last clear)
 const SimEvent* sim_world_events(const SimWorld* w, int* count);

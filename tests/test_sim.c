@@ -305,6 +305,33 @@ static void test_snapshot_restore(void) {
     sim_world_destroy(g2);
 }
 
+static int hook_calls;
+static void count_hook(void* ctx, int step) {
+    (void)ctx;
+    ENSURE(step == hook_calls % 2);
+    hook_calls++;
+}
+
+static void test_joints_leave_with_their_body(void) {
+    /* a joint someone attached (the view's mouse joint) leaves the space when its body breaks */
+    SimWorld* w = world_new(8);
+    add(w, "floor", SIM_KIND_BOX, "stone", 0, -0.05, 4, 0.1, true);
+    int glass = add(w, "glass", SIM_KIND_CUP, "glass", 0, 1.5, 0.08, 0.12, false);
+    cpBody* mouse = cpBodyNewKinematic();
+    cpConstraint* j = cpPivotJointNew2(mouse, sim_world_cpbody(w, glass), cpvzero, cpvzero);
+    cpConstraintSetMaxForce(j, 0.0); /* attached, but pulling on nothing */
+    cpSpaceAddConstraint(sim_world_space(w), j);
+    hook_calls = 0;
+    for (int t = 0; t < 120 && sim_world_cpbody(w, glass); t++) sim_world_tick_hooked(w, NULL, count_hook, NULL);
+    ENSURE(!sim_world_cpbody(w, glass));
+    ENSURE(cpConstraintGetSpace(j) == NULL);
+    ENSURE(hook_calls == 2 * sim_world_ticks(w));
+    cpConstraintFree(j);
+    cpBodyFree(mouse);
+    for (int t = 0; t < 30; t++) sim_world_tick(w, NULL); /* the world steps on without it */
+    sim_world_destroy(w);
+}
+
 static void test_bad_bodies(void) {
     SimWorld* w = world_new(1);
     SimBodyDef b = sim_body_def_default();
@@ -349,6 +376,7 @@ int main(void) {
     RUN(test_events_rest_fall_bounds);
     RUN(test_determinism_golden_hash);
     RUN(test_snapshot_restore);
+    RUN(test_joints_leave_with_their_body);
     RUN(test_bad_bodies);
     fprintf(stderr, "test_sim: all passed\n");
     return 0;

@@ -2,7 +2,6 @@
 #include "view/render.h"
 
 #include <chipmunk/chipmunk.h>
-#include <chipmunk/chipmunk_private.h>
 #include <dirent.h>
 #include <libgen.h>
 #include <math.h>
@@ -96,20 +95,12 @@ static bool find_demo_dir(char* out, size_t n) {
 
 /* ---- the mouse joint ---- */
 
-/* drops the pivot joint; the held body may be gone already (then only the space's list is fixed) */
+/* drops the pivot joint; when the held body left the world, the world took the joint out of the
+ * space already (sim_world_remove_body's contract) */
 static void release_grab(ViewSession* s) {
     if (s->joint) {
-        cpSpace* space = s->have_ep ? sim_world_space(s->ep.world) : NULL;
-        bool     alive = s->have_ep && s->grab_id >= 0 && sim_world_cpbody(s->ep.world, s->grab_id);
-        if (space && cpSpaceContainsConstraint(space, s->joint)) {
-            if (alive) {
-                cpSpaceRemoveConstraint(space, s->joint);
-            } else {
-                /* the body was freed by the world: unlink without touching it */
-                cpArrayDeleteObj(space->constraints, s->joint);
-                s->joint->space = NULL;
-            }
-        }
+        cpSpace* space = cpConstraintGetSpace(s->joint);
+        if (space) cpSpaceRemoveConstraint(space, s->joint);
         cpConstraintFree(s->joint);
         s->joint = NULL;
     }
@@ -324,46 +315,54 @@ static void clamp_to_bounds(const SimWorld* w, double p[2], double margin) {
     }
 }
 
-/* a control tick while a body is held: the same as sim_world_tick, step by step, with the pivot
- * joint attached only while the body exists (the world frees broken or lost bodies in a step) */
+/* a control tick while a body is held: before each physics step the pivot joint is attached (while
+ * the body exists) and the mouse body moves toward the mouse */
+typedef struct GrabStep {
+    ViewSession* s;
+    double       target[2];
+} GrabStep;
+
+static void grab_step(void* ctx, int i) {
+    GrabStep*    g = ctx;
+    ViewSession* s = g->s;
+    SimWorld*    w = s->ep.world;
+    if (s->joint && !cpConstraintGetSpace(s->joint)) release_grab(s); /* the body broke or left */
+    int     steps = sim_world_def(w)->steps_per_tick;
+    double  dt    = sim_world_def(w)->dt;
+    cpBody* b     = s->grab_id >= 0 ? sim_world_cpbody(w, s->grab_id) : NULL;
+    if (b && !s->joint) {
+        if (!s->mouse_body) s->mouse_body = cpBodyNewKinematic();
+        cpBodySetPosition(s->mouse_body, cpv(s->mouse_world[0], s->mouse_world[1]));
+        cpVect anchor = cpBodyWorldToLocal(b, cpv(s->mouse_world[0], s->mouse_world[1]));
+        SimBodyState st;
+        double       mass = sim_world_body(w, s->grab_id, &st) ? st.mass : 1.0;
+        s->joint          = cpPivotJointNew2(s->mouse_body, b, cpvzero, anchor);
+        cpConstraintSetMaxForce(s->joint, mass * 300.0);
+        cpConstraintSetErrorBias(s->joint, pow(1.0 - 0.3, 60.0));
+        /* at most GRAB_SPEED toward the mouse, so a slammed body does not tunnel through floors */
+        cpConstraintSetMaxBias(s->joint, GRAB_SPEED);
+        cpSpaceAddConstraint(sim_world_space(w), s->joint);
+    }
+    /* the mouse body moves toward the mouse over the tick */
+    double f  = (i + 1.0) / steps;
+    double nx = s->mouse_world[0] + (g->target[0] - s->mouse_world[0]) * f;
+    double ny = s->mouse_world[1] + (g->target[1] - s->mouse_world[1]) * f;
+    if (s->mouse_body) {
+        cpVect p = cpBodyGetPosition(s->mouse_body);
+        cpBodySetVelocity(s->mouse_body, cpv((nx - p.x) / dt, (ny - p.y) / dt));
+        cpBodySetPosition(s->mouse_body, cpv(nx, ny));
+    }
+}
+
 static void grab_tick(ViewSession* s, const SimPush* push) {
     SimWorld* w = s->ep.world;
-    sim_world_clear_events(w);
-    if (push) sim_world_push(w, push);
     ViewCamera cam = view_session_camera(s, 0);
-    double     target[2];
-    view_camera_to_world(&cam, s->mx, s->my, &target[0], &target[1]);
-    clamp_to_bounds(w, target, 0.05);
-    int    steps = sim_world_def(w)->steps_per_tick;
-    double dt    = sim_world_def(w)->dt;
-    for (int i = 0; i < steps; i++) {
-        cpBody* b = s->grab_id >= 0 ? sim_world_cpbody(w, s->grab_id) : NULL;
-        if (b && !s->joint) {
-            if (!s->mouse_body) s->mouse_body = cpBodyNewKinematic();
-            cpBodySetPosition(s->mouse_body, cpv(s->mouse_world[0], s->mouse_world[1]));
-            cpVect anchor = cpBodyWorldToLocal(b, cpv(s->mouse_world[0], s->mouse_world[1]));
-            SimBodyState st;
-            double       mass = sim_world_body(w, s->grab_id, &st) ? st.mass : 1.0;
-            s->joint          = cpPivotJointNew2(s->mouse_body, b, cpvzero, anchor);
-            cpConstraintSetMaxForce(s->joint, mass * 300.0);
-            cpConstraintSetErrorBias(s->joint, pow(1.0 - 0.3, 60.0));
-            /* at most GRAB_SPEED toward the mouse, so a slammed body does not tunnel through floors */
-            cpConstraintSetMaxBias(s->joint, GRAB_SPEED);
-            cpSpaceAddConstraint(sim_world_space(w), s->joint);
-        }
-        /* the mouse body moves toward the mouse over the tick */
-        double f  = (i + 1.0) / steps;
-        double nx = s->mouse_world[0] + (target[0] - s->mouse_world[0]) * f;
-        double ny = s->mouse_world[1] + (target[1] - s->mouse_world[1]) * f;
-        if (s->mouse_body) {
-            cpVect p = cpBodyGetPosition(s->mouse_body);
-            cpBodySetVelocity(s->mouse_body, cpv((nx - p.x) / dt, (ny - p.y) / dt));
-            cpBodySetPosition(s->mouse_body, cpv(nx, ny));
-        }
-        sim_world_step(w);
-        if (s->grab_id >= 0 && !sim_world_cpbody(w, s->grab_id)) release_grab(s);
-    }
-    s->mouse_world[0] = target[0], s->mouse_world[1] = target[1];
+    GrabStep   g = {s, {0, 0}};
+    view_camera_to_world(&cam, s->mx, s->my, &g.target[0], &g.target[1]);
+    clamp_to_bounds(w, g.target, 0.05);
+    sim_world_tick_hooked(w, push, grab_step, &g);
+    if (s->joint && !cpConstraintGetSpace(s->joint)) release_grab(s);
+    s->mouse_world[0] = g.target[0], s->mouse_world[1] = g.target[1];
 }
 
 static void check_episode_end(ViewSession* s) {
