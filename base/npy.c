@@ -61,14 +61,36 @@ void npy_free(NpyArray* a) {
     free(a);
 }
 
-/* the item size of a descr we wrote: a simple '<f4'-style type or a list of them */
+/* the size of one type string such as <f4, |u1 or u1 (0 if it is not one) */
+static size_t type_size(const char* t, size_t n) {
+    size_t i = 0;
+    if (i < n && (t[i] == '<' || t[i] == '>' || t[i] == '|' || t[i] == '=')) i++;
+    if (i >= n || !((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z'))) return 0;
+    i++;
+    size_t size = 0, digits = 0;
+    for (; i < n && t[i] >= '0' && t[i] <= '9'; i++, digits++) size = size * 10 + (size_t)(t[i] - '0');
+    return (i == n && digits) ? size : 0;
+}
+
+/* the item size of a descr: one quoted type ('<f4'), or a list of ('name', 'type') fields */
 static size_t descr_itemsize(const char* d) {
-    size_t size = 0;
+    size_t total = 0;
+    int quoted = 0; /* which quoted string of the current field we are in */
     for (const char* p = d; *p; p++) {
-        if ((*p == '<' || *p == '|' || *p == '>') && p[1] && p[2] >= '0' && p[2] <= '9')
-            size += (size_t)strtoul(p + 2, NULL, 10);
+        if (*p == '(') quoted = 0;
+        if (*p != '\'') continue;
+        const char* end = strchr(p + 1, '\'');
+        if (!end) return 0;
+        quoted++;
+        /* outside a field list the only string is the type; inside, the second of each field */
+        if (d[0] != '[' || quoted == 2) {
+            size_t sz = type_size(p + 1, (size_t)(end - p - 1));
+            if (!sz) return 0;
+            total += sz;
+        }
+        p = end;
     }
-    return size;
+    return total;
 }
 
 NpyArray* npy_load(const char* path, char* err, size_t err_size) {
