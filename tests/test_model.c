@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ensure.h"
 #include "base/atomic_file.h"
 #include "base/crc.h"
 #include "base/npy.h"
@@ -17,14 +18,6 @@
 #include "model/wm_impl.h"
 #include "sim/observation.h"
 
-static int failures = 0;
-#define ENSURE(c)                                                                  \
-    do {                                                                           \
-        if (!(c)) {                                                                \
-            fprintf(stderr, "%s:%d: ENSURE(%s) failed\n", __FILE__, __LINE__, #c); \
-            failures++;                                                            \
-        }                                                                          \
-    } while (0)
 
 static void fill_normal(Rng* r, float* x, int n, float sd) {
     for (int i = 0; i < n; i++) x[i] = sd * (float)rng_normal(r);
@@ -76,7 +69,7 @@ static void test_linear_grad(void) {
         c.params[i] = keep - eps;
         double lm = lin_loss(&c);
         c.params[i] = keep;
-        ENSURE(close_grad(g[i], (lp - lm) / (2 * eps)));
+        CHECK(close_grad(g[i], (lp - lm) / (2 * eps)));
     }
     for (int i = 0; i < 20; i++) {
         float keep = c.x[i];
@@ -85,7 +78,7 @@ static void test_linear_grad(void) {
         c.x[i] = keep - eps;
         double lm = lin_loss(&c);
         c.x[i] = keep;
-        ENSURE(close_grad(dx[i], (lp - lm) / (2 * eps)));
+        CHECK(close_grad(dx[i], (lp - lm) / (2 * eps)));
     }
     free(c.params);
     free(g);
@@ -111,9 +104,9 @@ static void test_activation_grad(NnAct act) {
         float xp = x[i] + eps, xm = x[i] - eps, yp, ym;
         nn_act_forward(act, 1, &xp, &yp);
         nn_act_forward(act, 1, &xm, &ym);
-        ENSURE(close_grad(d[i], r[i] * (yp - ym) / (2 * eps)));
+        CHECK(close_grad(d[i], r[i] * (yp - ym) / (2 * eps)));
     }
-    if (act == NN_ACT_RELU) ENSURE(y[0] == (x[0] > 0 ? x[0] : 0));
+    if (act == NN_ACT_RELU) CHECK(y[0] == (x[0] > 0 ? x[0] : 0));
 }
 
 static double ln_loss(const NnLayerNorm* ln, const float* p, int n, const float* x, float* y,
@@ -147,7 +140,7 @@ static void test_layernorm_grad(void) {
         p[i] = keep - eps;
         double lm = ln_loss(&ln, p, 3, x, y, st, r);
         p[i] = keep;
-        ENSURE(close_grad(g[i], (lp - lm) / (2 * eps)));
+        CHECK(close_grad(g[i], (lp - lm) / (2 * eps)));
     }
     for (int i = 0; i < 18; i++) {
         float keep = x[i];
@@ -156,7 +149,7 @@ static void test_layernorm_grad(void) {
         x[i] = keep - eps;
         double lm = ln_loss(&ln, p, 3, x, y, st, r);
         x[i] = keep;
-        ENSURE(close_grad(dx[i], (lp - lm) / (2 * eps)));
+        CHECK(close_grad(dx[i], (lp - lm) / (2 * eps)));
     }
     nn_layout_free(&l);
 }
@@ -181,7 +174,7 @@ static void test_mlp_grad(NnAct act) {
     nn_mlp_init(&mlp, p, &rng, 1.0f);
     for (int i = 0; i < l.count; i++) p[i] += 0.05f * (float)rng_normal(&rng);
     NnMlpCache c = {0};
-    ENSURE(nn_mlp_cache_reserve(&c, &mlp, 4));
+    CHECK(nn_mlp_cache_reserve(&c, &mlp, 4));
     float x[20], r[12], dy[12], dx[20];
     fill_normal(&rng, x, 20, 1.0f);
     fill_normal(&rng, r, 12, 1.0f);
@@ -209,7 +202,7 @@ static void test_mlp_grad(NnAct act) {
         bad += !close_grad(dx[i], (lp - lm) / (2 * eps));
     }
     /* a ReLU unit crossing its kink may spoil one or two numeric derivatives */
-    ENSURE(bad <= (act == NN_ACT_RELU ? 2 : 0));
+    CHECK(bad <= (act == NN_ACT_RELU ? 2 : 0));
     nn_mlp_cache_free(&c);
     free(p);
     free(g);
@@ -234,7 +227,7 @@ static void test_loss_grad(LossFn f, bool binary) {
         if (fabsf(fabsf(p[i] - t[i]) - 1.0f) < 0.05f) p[i] += 0.2f;
     }
     double l = f(16, p, t, w, 0.5f, g);
-    ENSURE(isfinite(l) && l >= 0);
+    CHECK(isfinite(l) && l >= 0);
     float eps = 1e-3f;
     for (int i = 0; i < 16; i++) {
         float keep = p[i];
@@ -243,14 +236,14 @@ static void test_loss_grad(LossFn f, bool binary) {
         p[i] = keep - eps;
         double lm = f(16, p, t, w, 0.5f, NULL);
         p[i] = keep;
-        ENSURE(close_grad(g[i], (lp - lm) / (2 * eps)));
+        CHECK(close_grad(g[i], (lp - lm) / (2 * eps)));
     }
     /* perfect predictions cost nothing (regression losses) */
-    if (!binary) ENSURE(f(16, t, t, w, 1.0f, NULL) == 0.0);
+    if (!binary) CHECK(f(16, t, t, w, 1.0f, NULL) == 0.0);
     /* BCE stays finite for huge logits */
     if (binary) {
         float big[2] = {1000.0f, -1000.0f}, tt[2] = {1.0f, 0.0f};
-        ENSURE(f(2, big, tt, NULL, 1.0f, NULL) < 1e-6);
+        CHECK(f(2, big, tt, NULL, 1.0f, NULL) < 1e-6);
     }
 }
 
@@ -258,33 +251,33 @@ static void test_loss_grad(LossFn f, bool binary) {
 
 static void test_adamw(void) {
     NnAdamW o;
-    ENSURE(nn_adamw_init(&o, 3, 0.1f, 0.0f));
+    CHECK(nn_adamw_init(&o, 3, 0.1f, 0.0f));
     float w[3] = {1.0f, -2.0f, 3.0f}, g[3];
     /* first Adam step moves every coordinate by lr against the gradient's sign */
     g[0] = 5.0f, g[1] = -0.01f, g[2] = 0.0f;
     nn_adamw_step(&o, w, g, NULL, 0.0f);
-    ENSURE(fabsf(w[0] - 0.9f) < 1e-5f && fabsf(w[1] - (-1.9f)) < 1e-4f && w[2] == 3.0f);
+    CHECK(fabsf(w[0] - 0.9f) < 1e-5f && fabsf(w[1] - (-1.9f)) < 1e-4f && w[2] == 3.0f);
     /* minimizes a quadratic */
     for (int it = 0; it < 500; it++) {
         for (int i = 0; i < 3; i++) g[i] = 2.0f * (w[i] - (float)i);
         nn_adamw_step(&o, w, g, NULL, 1.0f);
     }
-    for (int i = 0; i < 3; i++) ENSURE(fabsf(w[i] - (float)i) < 0.05f);
+    for (int i = 0; i < 3; i++) CHECK(fabsf(w[i] - (float)i) < 0.05f);
     /* a NaN gradient leaves the weights untouched */
     float before[3];
     memcpy(before, w, sizeof w);
     g[0] = NAN;
     double norm = nn_adamw_step(&o, w, g, NULL, 1.0f);
-    ENSURE(!isfinite(norm) && memcmp(before, w, sizeof w) == 0);
+    CHECK(!isfinite(norm) && memcmp(before, w, sizeof w) == 0);
     nn_adamw_free(&o);
     /* clipping: the returned norm is the unclipped one, and decay only hits marked entries */
-    ENSURE(nn_adamw_init(&o, 2, 0.01f, 0.5f));
+    CHECK(nn_adamw_init(&o, 2, 0.01f, 0.5f));
     float w2[2] = {1.0f, 1.0f}, g2[2] = {0.0f, 0.0f};
     uint8_t decay[2] = {1, 0};
     nn_adamw_step(&o, w2, g2, decay, 1.0f);
-    ENSURE(w2[0] < 1.0f && w2[1] == 1.0f);
+    CHECK(w2[0] < 1.0f && w2[1] == 1.0f);
     g2[0] = 30.0f, g2[1] = 40.0f;
-    ENSURE(fabs(nn_adamw_step(&o, w2, g2, decay, 1.0f) - 50.0) < 1e-9);
+    CHECK(fabs(nn_adamw_step(&o, w2, g2, decay, 1.0f) - 50.0) < 1e-9);
     nn_adamw_free(&o);
 }
 
@@ -381,7 +374,7 @@ static void test_wm_grad(void) {
     WmModel* m = wm_create(&a, 7);
     WmScratch* s = wm_scratch_create(m);
     WmTransitions t;
-    ENSURE(wm_transitions_init(&t, 2, TK, SIM_OBS_DIM));
+    CHECK(wm_transitions_init(&t, 2, TK, SIM_OBS_DIM));
     t.n = 2;
     for (int b = 0; b < 2; b++) {
         random_world(&rng, t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK);
@@ -409,9 +402,9 @@ static void test_wm_grad(void) {
         if (!close_grad(g[i], num)) bad++;
         checked++;
     }
-    ENSURE(checked > 100);
+    CHECK(checked > 100);
     /* ReLU kinks may spoil a handful */
-    ENSURE(bad * 50 <= checked);
+    CHECK(bad * 50 <= checked);
     if (bad * 50 > checked) fprintf(stderr, "wm grad: %d of %d disagree\n", bad, checked);
     free(raw);
     free(g);
@@ -436,22 +429,22 @@ static void test_replay(void) {
         wm_replay_add(r, st, mask, contacts, NULL, bits);
     }
     /* 49 links, the newest 30 still wait for their labels */
-    ENSURE(wm_replay_size(r) == 50);
-    ENSURE(wm_replay_ready(r) == 19);
+    CHECK(wm_replay_size(r) == 50);
+    CHECK(wm_replay_ready(r) == 19);
     wm_replay_begin_episode(r);
-    ENSURE(wm_replay_ready(r) == 49);
+    CHECK(wm_replay_ready(r) == 49);
     WmTransitions t;
-    ENSURE(wm_transitions_init(&t, 64, TK, SIM_OBS_DIM));
+    CHECK(wm_transitions_init(&t, 64, TK, SIM_OBS_DIM));
     int64_t cursor = 0;
-    ENSURE(wm_replay_sweep(r, &cursor, 64, &t) == 49);
+    CHECK(wm_replay_sweep(r, &cursor, 64, &t) == 49);
     for (int i = 0; i < t.n; i++) {
         int tick = (int)t.s0[(size_t)i * TK * SIM_OBS_DIM + SIM_OBS_x];
-        ENSURE(t.s1[(size_t)i * TK * SIM_OBS_DIM + SIM_OBS_x] == (float)(tick + 1));
+        CHECK(t.s1[(size_t)i * TK * SIM_OBS_DIM + SIM_OBS_x] == (float)(tick + 1));
         /* breaks within the next 30 ticks: ticks 10..39 see the break at 40 */
         float lb = t.labels[((size_t)i * TK + 2) * WM_EVENTS + WM_EVENT_BREAK];
-        ENSURE(lb == ((tick >= 10 && tick < 40) ? 1.0f : 0.0f));
+        CHECK(lb == ((tick >= 10 && tick < 40) ? 1.0f : 0.0f));
         float lc = t.labels[((size_t)i * TK + 1) * WM_EVENTS + WM_EVENT_CONTACT];
-        ENSURE(lc == (tick == 19 ? 1.0f : 0.0f));
+        CHECK(lc == (tick == 19 ? 1.0f : 0.0f));
     }
     /* bounded: capacity 100 ticks, old ones dropped; links never cross episodes */
     for (int e = 0; e < 10; e++) {
@@ -462,14 +455,14 @@ static void test_replay(void) {
         }
     }
     wm_replay_begin_episode(r);
-    ENSURE(wm_replay_size(r) == 100);
-    ENSURE(wm_replay_ready(r) == 5 * 19);
+    CHECK(wm_replay_size(r) == 100);
+    CHECK(wm_replay_ready(r) == 5 * 19);
     Rng rng;
     rng_seed(&rng, 9);
-    ENSURE(wm_replay_sample(r, &rng, 64, &t));
+    CHECK(wm_replay_sample(r, &rng, 64, &t));
     for (int i = 0; i < t.n; i++) {
         float x0 = t.s0[(size_t)i * TK * SIM_OBS_DIM], x1 = t.s1[(size_t)i * TK * SIM_OBS_DIM];
-        ENSURE(x1 == x0 + 1 && x0 >= 5000);
+        CHECK(x1 == x0 + 1 && x0 >= 5000);
     }
     wm_transitions_free(&t);
     wm_replay_free(r);
@@ -497,7 +490,7 @@ static void spit(const char* path, const char* p, size_t n) {
 
 static void test_checkpoint(void) {
     char dir[] = "/tmp/nudge-test-model-XXXXXX";
-    ENSURE(mkdtemp(dir) != NULL);
+    CHECK(mkdtemp(dir) != NULL);
     char path[256], bad[256], err[512];
     snprintf(path, sizeof path, "%s/m.bin", dir);
     snprintf(bad, sizeof bad, "%s/bad.bin", dir);
@@ -506,43 +499,43 @@ static void test_checkpoint(void) {
     float rows[2 * WM_NODE_NORM];
     for (int i = 0; i < 2 * WM_NODE_NORM; i++) rows[i] = (float)i;
     wm_norm_update(&m->nin, 2, rows);
-    ENSURE(wm_save(m, path, err, sizeof err));
+    CHECK(wm_save(m, path, err, sizeof err));
     WmModel* l = wm_load(path, err, sizeof err);
-    ENSURE(l != NULL);
+    CHECK(l != NULL);
     if (l) {
-        ENSURE(wm_param_count(l) == wm_param_count(m));
-        ENSURE(memcmp(l->params, m->params, sizeof(float) * (size_t)m->nparams) == 0);
-        ENSURE(memcmp(l->nin.fmean, m->nin.fmean, sizeof(float) * WM_NODE_NORM) == 0);
-        ENSURE(memcmp(wm_arch(l), wm_arch(m), sizeof(WmArch)) == 0);
+        CHECK(wm_param_count(l) == wm_param_count(m));
+        CHECK(memcmp(l->params, m->params, sizeof(float) * (size_t)m->nparams) == 0);
+        CHECK(memcmp(l->nin.fmean, m->nin.fmean, sizeof(float) * WM_NODE_NORM) == 0);
+        CHECK(memcmp(wm_arch(l), wm_arch(m), sizeof(WmArch)) == 0);
         wm_free(l);
     }
     size_t n = 0;
     char* bytes = slurp(path, &n);
-    ENSURE(n > 100);
+    CHECK(n > 100);
     /* truncated */
     spit(bad, bytes, n / 2);
-    ENSURE(wm_load(bad, err, sizeof err) == NULL && strstr(err, "truncated"));
+    CHECK(wm_load(bad, err, sizeof err) == NULL && strstr(err, "truncated"));
     spit(bad, bytes, 20);
-    ENSURE(wm_load(bad, err, sizeof err) == NULL && strstr(err, "truncated"));
+    CHECK(wm_load(bad, err, sizeof err) == NULL && strstr(err, "truncated"));
     /* corrupted */
     bytes[n / 2] ^= 0x40;
     spit(bad, bytes, n);
-    ENSURE(wm_load(bad, err, sizeof err) == NULL && strstr(err, "corrupted"));
+    CHECK(wm_load(bad, err, sizeof err) == NULL && strstr(err, "corrupted"));
     bytes[n / 2] ^= 0x40;
     /* foreign file */
     spit(bad, "hello world, not a model at all......................................................", 80);
-    ENSURE(wm_load(bad, err, sizeof err) == NULL && strstr(err, "not a nudge model"));
+    CHECK(wm_load(bad, err, sizeof err) == NULL && strstr(err, "not a nudge model"));
     /* another format version */
     bytes[8] = 7;
     spit(bad, bytes, n);
-    ENSURE(wm_load(bad, err, sizeof err) == NULL && strstr(err, "version 7"));
+    CHECK(wm_load(bad, err, sizeof err) == NULL && strstr(err, "version 7"));
     bytes[8] = 1;
     /* missing */
-    ENSURE(wm_load("/nonexistent/m.bin", err, sizeof err) == NULL && strstr(err, "cannot open"));
+    CHECK(wm_load("/nonexistent/m.bin", err, sizeof err) == NULL && strstr(err, "cannot open"));
     /* intact again */
     spit(bad, bytes, n);
     WmModel* again = wm_load(bad, err, sizeof err);
-    ENSURE(again != NULL);
+    CHECK(again != NULL);
     wm_free(again);
     free(bytes);
     wm_free(m);
@@ -577,10 +570,10 @@ static void write_manifest(const char* dir, int version, int E, int T, const cha
 
 static void test_dataset(void) {
     char dir[] = "/tmp/nudge-test-data-XXXXXX";
-    ENSURE(mkdtemp(dir) != NULL);
+    CHECK(mkdtemp(dir) != NULL);
     char sh[512], path[600], err[512];
     snprintf(sh, sizeof sh, "%s/shard-00000", dir);
-    ENSURE(make_dirs(sh, err, sizeof err));
+    CHECK(make_dirs(sh, err, sizeof err));
     enum { E = 2, T = 40 };
     size_t rec = (size_t)E * T * TK;
     float* st = calloc(rec * SIM_OBS_DIM, sizeof(float));
@@ -608,64 +601,64 @@ static void test_dataset(void) {
     memcpy(ev + 9, &v, 4);
     int64_t s4[4] = {E, T, TK, SIM_OBS_DIM}, s3[3] = {E, T, TK}, sa[4] = {E, T, TK, 4}, se[1] = {1};
     snprintf(path, sizeof path, "%s/states.npy", sh);
-    ENSURE(npy_save(path, "'<f4'", s4, 4, st, rec * SIM_OBS_DIM * 4, err, sizeof err));
+    CHECK(npy_save(path, "'<f4'", s4, 4, st, rec * SIM_OBS_DIM * 4, err, sizeof err));
     snprintf(path, sizeof path, "%s/mask.npy", sh);
-    ENSURE(npy_save(path, "'|u1'", s3, 3, mk, rec, err, sizeof err));
+    CHECK(npy_save(path, "'|u1'", s3, 3, mk, rec, err, sizeof err));
     snprintf(path, sizeof path, "%s/actions.npy", sh);
-    ENSURE(npy_save(path, "'<f4'", sa, 4, ac, rec * 16, err, sizeof err));
+    CHECK(npy_save(path, "'<f4'", sa, 4, ac, rec * 16, err, sizeof err));
     snprintf(path, sizeof path, "%s/contacts.npy", sh);
-    ENSURE(npy_save(path, "'|u1'", s3, 3, ct, rec, err, sizeof err));
+    CHECK(npy_save(path, "'|u1'", s3, 3, ct, rec, err, sizeof err));
     snprintf(path, sizeof path, "%s/events.npy", sh);
-    ENSURE(npy_save(path, "[('episode', '<i4'), ('tick', '<i4'), ('type', 'u1'), ('a', '<i4'), ('b', '<i4'), ('magnitude', '<f4')]",
+    CHECK(npy_save(path, "[('episode', '<i4'), ('tick', '<i4'), ('type', 'u1'), ('a', '<i4'), ('b', '<i4'), ('magnitude', '<f4')]",
                     se, 1, ev, 21, err, sizeof err));
     write_manifest(dir, 1, E, T, "shard-00000");
     WmDataset* d = wm_dataset_load(dir, err, sizeof err);
-    ENSURE(d != NULL);
+    CHECK(d != NULL);
     if (d) {
-        ENSURE(d->episodes == E && d->ticks == T && d->slots == TK);
-        ENSURE(memcmp(d->states, st, rec * SIM_OBS_DIM * 4) == 0);
-        ENSURE(d->bits[((size_t)1 * T + 20) * TK + 1] == WM_BIT_BREAK);
+        CHECK(d->episodes == E && d->ticks == T && d->slots == TK);
+        CHECK(memcmp(d->states, st, rec * SIM_OBS_DIM * 4) == 0);
+        CHECK(d->bits[((size_t)1 * T + 20) * TK + 1] == WM_BIT_BREAK);
         /* replay labels: the break at record 20 is within 30 ticks of records 0..19 */
         WmReplay* rp = wm_replay_create(TK, SIM_OBS_DIM, 1000);
         wm_dataset_fill(d, rp, 1, 1);
-        ENSURE(wm_replay_ready(rp) == T - 1);
+        CHECK(wm_replay_ready(rp) == T - 1);
         WmTransitions t;
         wm_transitions_init(&t, 64, TK, SIM_OBS_DIM);
         int64_t cur = 0;
-        ENSURE(wm_replay_sweep(rp, &cur, 64, &t) == T - 1);
+        CHECK(wm_replay_sweep(rp, &cur, 64, &t) == T - 1);
         for (int i = 0; i < t.n; i++)
-            ENSURE(t.labels[((size_t)i * TK + 1) * WM_EVENTS + WM_EVENT_BREAK] == (i < 20 ? 1.0f : 0.0f));
+            CHECK(t.labels[((size_t)i * TK + 1) * WM_EVENTS + WM_EVENT_BREAK] == (i < 20 ? 1.0f : 0.0f));
         wm_transitions_free(&t);
         wm_replay_free(rp);
         /* a model with another slot count does not fit */
         WmArch a = wm_arch_default(TK + 1);
         WmModel* m = wm_create(&a, 1);
-        ENSURE(!wm_dataset_check_model(d, m, "m.bin", err, sizeof err) && strstr(err, "slots"));
+        CHECK(!wm_dataset_check_model(d, m, "m.bin", err, sizeof err) && strstr(err, "slots"));
         wm_free(m);
         /* keeping the second episode only */
         wm_dataset_keep(d, 1, 1);
-        ENSURE(d->episodes == 1);
-        ENSURE(memcmp(d->states, st + (size_t)T * TK * SIM_OBS_DIM, sizeof(float) * T * TK * SIM_OBS_DIM) == 0);
-        ENSURE(d->bits[(size_t)20 * TK + 1] == WM_BIT_BREAK);
+        CHECK(d->episodes == 1);
+        CHECK(memcmp(d->states, st + (size_t)T * TK * SIM_OBS_DIM, sizeof(float) * T * TK * SIM_OBS_DIM) == 0);
+        CHECK(d->bits[(size_t)20 * TK + 1] == WM_BIT_BREAK);
         wm_dataset_free(d);
     }
     /* another format version */
     write_manifest(dir, 2, E, T, "shard-00000");
-    ENSURE(wm_dataset_load(dir, err, sizeof err) == NULL && strstr(err, "version 2"));
+    CHECK(wm_dataset_load(dir, err, sizeof err) == NULL && strstr(err, "version 2"));
     /* a corrupted shard file */
     write_manifest(dir, 1, E, T, "shard-00000");
     snprintf(path, sizeof path, "%s/mask.npy", sh);
     mk[7] ^= 1;
-    ENSURE(npy_save(path, "'|u1'", s3, 3, mk, rec, err, sizeof err));
-    ENSURE(wm_dataset_load(dir, err, sizeof err) == NULL && strstr(err, "corrupted") && strstr(err, "mask.npy"));
+    CHECK(npy_save(path, "'|u1'", s3, 3, mk, rec, err, sizeof err));
+    CHECK(wm_dataset_load(dir, err, sizeof err) == NULL && strstr(err, "corrupted") && strstr(err, "mask.npy"));
     /* missing folder */
-    ENSURE(wm_dataset_load("/nonexistent-dataset", err, sizeof err) == NULL && strstr(err, "manifest.json"));
+    CHECK(wm_dataset_load("/nonexistent-dataset", err, sizeof err) == NULL && strstr(err, "manifest.json"));
     /* malformed manifest: file:line:col */
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     FILE* f = fopen(path, "w");
     fprintf(f, "{\"format\": \"nudge-dataset\",\n  \"version\": ]}\n");
     fclose(f);
-    ENSURE(wm_dataset_load(dir, err, sizeof err) == NULL && strstr(err, "manifest.json:2:"));
+    CHECK(wm_dataset_load(dir, err, sizeof err) == NULL && strstr(err, "manifest.json:2:"));
     remove_tree(dir);
     free(st);
     free(mk);
@@ -707,31 +700,31 @@ static void test_training(void) {
     WmTrainer* b = fall_trainer(3);
     WmTrainerStats sa;
     wm_trainer_stats(a, &sa);
-    ENSURE(sa.transitions > 1000 && sa.val_transitions > 100);
+    CHECK(sa.transitions > 1000 && sa.val_transitions > 100);
     float v0 = wm_trainer_validate(a, 8);
     for (int i = 0; i < 300; i++) {
-        ENSURE(wm_trainer_step(a));
+        CHECK(wm_trainer_step(a));
         if (i < 40) wm_trainer_step(b);
     }
     float v1 = wm_trainer_validate(a, 8);
-    ENSURE(isfinite(v0) && isfinite(v1) && v1 < 0.3f * v0);
+    CHECK(isfinite(v0) && isfinite(v1) && v1 < 0.3f * v0);
     if (!(v1 < 0.3f * v0)) fprintf(stderr, "val loss %g -> %g\n", v0, v1);
     /* bit-reproducible: a second trainer with the same seed, same steps, same weights */
     WmTrainer* c = fall_trainer(3);
     for (int i = 0; i < 40; i++) wm_trainer_step(c);
     WmModel* mb = wm_trainer_model(b);
     WmModel* mc = wm_trainer_model(c);
-    ENSURE(memcmp(mb->params, mc->params, sizeof(float) * (size_t)mb->nparams) == 0);
-    ENSURE(wm_train_steps(mc) == 40);
+    CHECK(memcmp(mb->params, mc->params, sizeof(float) * (size_t)mb->nparams) == 0);
+    CHECK(wm_train_steps(mc) == 40);
 
     /* the published copy: nothing until publish, then the working weights */
     WmModel* view = wm_create(&mb->arch, 99);
-    ENSURE(wm_trainer_snapshot(a, view, 0) == 0);
+    CHECK(wm_trainer_snapshot(a, view, 0) == 0);
     wm_trainer_publish(a);
     uint64_t v = wm_trainer_snapshot(a, view, 0);
-    ENSURE(v == 1);
-    ENSURE(memcmp(view->params, wm_trainer_model(a)->params, sizeof(float) * (size_t)view->nparams) == 0);
-    ENSURE(wm_trainer_snapshot(a, view, v) == v);
+    CHECK(v == 1);
+    CHECK(memcmp(view->params, wm_trainer_model(a)->params, sizeof(float) * (size_t)view->nparams) == 0);
+    CHECK(wm_trainer_snapshot(a, view, v) == v);
 
     /* rollouts: shapes, static and empty slots untouched, free fall learned */
     WmScratch* s = wm_scratch_create(view);
@@ -753,20 +746,20 @@ static void test_training(void) {
             const float* o = out + ((size_t)b * H + h) * TK * SIM_OBS_DIM;
             for (int k = 0; k < TK; k++) {
                 const float* p = o + k * SIM_OBS_DIM;
-                for (int c = 0; c < SIM_OBS_DIM; c++) ENSURE(isfinite(p[c]));
+                for (int c = 0; c < SIM_OBS_DIM; c++) CHECK(isfinite(p[c]));
                 for (int e = 0; e < WM_EVENTS; e++) {
                     float pe = ev[(((size_t)b * H + h) * TK + k) * WM_EVENTS + e];
-                    ENSURE(pe >= 0 && pe <= 1);
+                    CHECK(pe >= 0 && pe <= 1);
                 }
                 if (!mask[b * TK + k] || k == 0) {
                     /* static floor and empty slots: copied */
-                    ENSURE(memcmp(p, st + (b * TK + k) * SIM_OBS_DIM, sizeof(float) * SIM_OBS_DIM) == 0);
+                    CHECK(memcmp(p, st + (b * TK + k) * SIM_OBS_DIM, sizeof(float) * SIM_OBS_DIM) == 0);
                     continue;
                 }
                 if (k == 4) {
                     /* resting on the floor: held still (the learned rest head) */
-                    ENSURE(p[SIM_OBS_x] == st[(b * TK + k) * SIM_OBS_DIM + SIM_OBS_x]);
-                    ENSURE(p[SIM_OBS_y] == st[(b * TK + k) * SIM_OBS_DIM + SIM_OBS_y]);
+                    CHECK(p[SIM_OBS_x] == st[(b * TK + k) * SIM_OBS_DIM + SIM_OBS_x]);
+                    CHECK(p[SIM_OBS_y] == st[(b * TK + k) * SIM_OBS_DIM + SIM_OBS_y]);
                     continue;
                 }
                 if (h == H - 1) {
@@ -781,19 +774,19 @@ static void test_training(void) {
             }
         }
     }
-    ENSURE(err_model < 0.25 * err_cv);
+    CHECK(err_model < 0.25 * err_cv);
     if (!(err_model < 0.25 * err_cv)) fprintf(stderr, "rollout error %g vs cv %g\n", err_model, err_cv);
     /* one-step predict agrees with the first rollout step */
     float nx[B * TK * SIM_OBS_DIM];
     wm_predict(view, s, B, st, mask, NULL, nx, NULL);
-    ENSURE(memcmp(nx, out, sizeof(float) * TK * SIM_OBS_DIM) == 0);
-    ENSURE(wm_nan_count(s) == 0);
+    CHECK(memcmp(nx, out, sizeof(float) * TK * SIM_OBS_DIM) == 0);
+    CHECK(wm_nan_count(s) == 0);
     /* a push changes the pushed body's prediction in its direction */
     float push[TK * WM_PUSH_DIM] = {0};
     push[1 * WM_PUSH_DIM + 0] = 0.5f;
     float np[TK * SIM_OBS_DIM];
     wm_predict(view, s, 1, st, mask, push, np, NULL);
-    ENSURE(np[SIM_OBS_DIM + SIM_OBS_vx] > nx[SIM_OBS_DIM + SIM_OBS_vx] + 0.5f);
+    CHECK(np[SIM_OBS_DIM + SIM_OBS_vx] > nx[SIM_OBS_DIM + SIM_OBS_vx] + 0.5f);
     free(out);
     free(ev);
     wm_scratch_free(s);
@@ -820,10 +813,5 @@ int main(void) {
     test_checkpoint();
     test_dataset();
     test_training();
-    if (failures) {
-        fprintf(stderr, "test_model: %d failures\n", failures);
-        return 1;
-    }
-    printf("test_model: all passed\n");
-    return 0;
+    return ensure_finish("test_model");
 }

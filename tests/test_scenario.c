@@ -7,18 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ensure.h"
 #include "base/rng.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
 
-static int failures;
-#define ENSURE(c)                                                                  \
-    do {                                                                           \
-        if (!(c)) {                                                                \
-            fprintf(stderr, "%s:%d: ENSURE(%s) failed\n", __FILE__, __LINE__, #c); \
-            failures++;                                                            \
-        }                                                                          \
-    } while (0)
 
 /* ---- the error table ---- */
 
@@ -130,7 +123,7 @@ static void check_bad(const BadCase* c) {
     if (!ok) {
         fprintf(stderr, "bad case '%s': wanted %s...%s..., got %s\n", c->what, prefix, c->phrase,
                 s ? "a scenario" : err);
-        failures++;
+        ensure_failures++;
     }
     scn_free(s);
 }
@@ -142,7 +135,7 @@ static Scenario* parse_ok(const char* text) {
     Scenario* s = scn_parse(text, strlen(text), "ok.scn", err, sizeof err);
     if (!s) {
         fprintf(stderr, "unexpected parse error: %s\n", err);
-        failures++;
+        ensure_failures++;
     }
     return s;
 }
@@ -165,28 +158,28 @@ static double expr_value(const char* expr) {
 }
 
 static void test_expressions(void) {
-    ENSURE(expr_value("1/120") == 1.0 / 120);
-    ENSURE(expr_value("-2.5") == -2.5);
-    ENSURE(expr_value("1e-3") == 1e-3);
-    ENSURE(expr_value("(2 * 3 + 1)") == 7);
-    ENSURE(expr_value("2^3^2") == 512);        /* right-associative */
-    ENSURE(expr_value("-2^2") == -4);          /* power binds tighter than minus */
-    ENSURE(expr_value("2*3-4/2") == 4);
-    ENSURE(expr_value("(1 - 2 - 3)") == -4);   /* left-associative */
-    ENSURE(expr_value("sqrt(16)") == 4);
-    ENSURE(expr_value("abs(-3)") == 3);
-    ENSURE(expr_value("min(3, 1, 2)") == 1);
-    ENSURE(expr_value("max(3,1,2)") == 3);
-    ENSURE(fabs(expr_value("sin(pi/2)") - 1) < 1e-15);
-    ENSURE(fabs(expr_value("cos(pi)") + 1) < 1e-15);
-    ENSURE(expr_value("g") == 9.81);
-    ENSURE(expr_value("(3 > 2)") == 1);
-    ENSURE(expr_value("(3 <= 2)") == 0);
-    ENSURE(expr_value("(2 == 2)") == 1);
-    ENSURE(expr_value("(2 != 2)") == 0);
-    ENSURE(expr_value("(1 + 2 >= 3)") == 1);
-    ENSURE(expr_value(".5") == 0.5);
-    ENSURE(expr_value("floor(2.7)") == 2);
+    CHECK(expr_value("1/120") == 1.0 / 120);
+    CHECK(expr_value("-2.5") == -2.5);
+    CHECK(expr_value("1e-3") == 1e-3);
+    CHECK(expr_value("(2 * 3 + 1)") == 7);
+    CHECK(expr_value("2^3^2") == 512);        /* right-associative */
+    CHECK(expr_value("-2^2") == -4);          /* power binds tighter than minus */
+    CHECK(expr_value("2*3-4/2") == 4);
+    CHECK(expr_value("(1 - 2 - 3)") == -4);   /* left-associative */
+    CHECK(expr_value("sqrt(16)") == 4);
+    CHECK(expr_value("abs(-3)") == 3);
+    CHECK(expr_value("min(3, 1, 2)") == 1);
+    CHECK(expr_value("max(3,1,2)") == 3);
+    CHECK(fabs(expr_value("sin(pi/2)") - 1) < 1e-15);
+    CHECK(fabs(expr_value("cos(pi)") + 1) < 1e-15);
+    CHECK(expr_value("g") == 9.81);
+    CHECK(expr_value("(3 > 2)") == 1);
+    CHECK(expr_value("(3 <= 2)") == 0);
+    CHECK(expr_value("(2 == 2)") == 1);
+    CHECK(expr_value("(2 != 2)") == 0);
+    CHECK(expr_value("(1 + 2 >= 3)") == 1);
+    CHECK(expr_value(".5") == 0.5);
+    CHECK(expr_value("floor(2.7)") == 2);
 }
 
 /* FNV-1a 64, as scn_text_hash promises */
@@ -244,45 +237,45 @@ static const char* full_text =
 static void test_full_parse(void) {
     Scenario* s = parse_ok(full_text);
     if (!s) return;
-    ENSURE(!strcmp(scn_name(s), "ok.scn"));
-    ENSURE(scn_text_hash(s) == fnv(full_text, strlen(full_text)));
-    ENSURE(scn_param_count(s) == 5);
-    ENSURE(!strcmp(scn_param_name(s, 0), "gx") && !strcmp(scn_param_name(s, 4), "w"));
-    ENSURE(scn_param_name(s, 5) == NULL);
-    ENSURE(scn_default_seed(s) == 42);
-    ENSURE(scn_default_seconds(s) == 3.5);
+    CHECK(!strcmp(scn_name(s), "ok.scn"));
+    CHECK(scn_text_hash(s) == fnv(full_text, strlen(full_text)));
+    CHECK(scn_param_count(s) == 5);
+    CHECK(!strcmp(scn_param_name(s, 0), "gx") && !strcmp(scn_param_name(s, 4), "w"));
+    CHECK(scn_param_name(s, 5) == NULL);
+    CHECK(scn_default_seed(s) == 42);
+    CHECK(scn_default_seconds(s) == 3.5);
 
     char err[512];
     ScnInstance inst;
-    ENSURE(scn_instantiate(s, 7, &inst, err, sizeof err));
-    ENSURE(inst.world.gx == 0 && inst.world.gy == -9.81);
-    ENSURE(inst.world.dt == 1.0 / 240 && inst.world.steps_per_tick == 4 && inst.world.iterations == 30);
-    ENSURE(inst.world.bounds[0] == -5 && inst.world.bounds[3] == 6 && inst.world.shards == 4);
-    ENSURE(inst.world.seed == 7);
-    ENSURE(inst.seconds == 3.5);
-    ENSURE(inst.nparams == 5);
+    CHECK(scn_instantiate(s, 7, &inst, err, sizeof err));
+    CHECK(inst.world.gx == 0 && inst.world.gy == -9.81);
+    CHECK(inst.world.dt == 1.0 / 240 && inst.world.steps_per_tick == 4 && inst.world.iterations == 30);
+    CHECK(inst.world.bounds[0] == -5 && inst.world.bounds[3] == 6 && inst.world.shards == 4);
+    CHECK(inst.world.seed == 7);
+    CHECK(inst.seconds == 3.5);
+    CHECK(inst.nparams == 5);
     double gx = inst.params[0], n = inst.params[1];
-    ENSURE(gx >= 0.2 && gx < 0.8);
-    ENSURE(n == 1 || n == 2 || n == 3);
-    ENSURE(inst.params[2] == 0.5 || inst.params[2] == 1 || inst.params[2] == 2);
-    ENSURE(inst.params[3] >= 0.9 && inst.params[3] <= 1.1);
-    ENSURE(inst.params[4] >= 0 && inst.params[4] < gx);
+    CHECK(gx >= 0.2 && gx < 0.8);
+    CHECK(n == 1 || n == 2 || n == 3);
+    CHECK(inst.params[2] == 0.5 || inst.params[2] == 1 || inst.params[2] == 2);
+    CHECK(inst.params[3] >= 0.9 && inst.params[3] <= 1.1);
+    CHECK(inst.params[4] >= 0 && inst.params[4] < gx);
     /* bodies: file order, 'if' bodies only when their condition holds */
-    ENSURE(inst.nbodies == 4 + (n >= 2) + (n == 3));
-    ENSURE(!strcmp(inst.bodies[0].name, "floor") && inst.bodies[0].is_static);
-    ENSURE(inst.bodies[1].x == gx && inst.bodies[1].kind == SIM_KIND_CUP && !inst.bodies[1].is_static);
-    ENSURE(inst.bodies[2].kind == SIM_KIND_BALL && inst.bodies[2].w == 0.1 && inst.bodies[2].h == 0.1);
-    ENSURE(inst.bodies[2].vx == 1 && inst.bodies[2].vy == 0 && inst.bodies[2].omega == -2);
-    ENSURE(fabs(inst.bodies[3].angle - 3.14159265358979323846 / 6) < 1e-15); /* degrees in, rad out */
-    if (n == 3) ENSURE(!strcmp(inst.bodies[5].name, "g3") && inst.bodies[5].w == 0.08);
+    CHECK(inst.nbodies == 4 + (n >= 2) + (n == 3));
+    CHECK(!strcmp(inst.bodies[0].name, "floor") && inst.bodies[0].is_static);
+    CHECK(inst.bodies[1].x == gx && inst.bodies[1].kind == SIM_KIND_CUP && !inst.bodies[1].is_static);
+    CHECK(inst.bodies[2].kind == SIM_KIND_BALL && inst.bodies[2].w == 0.1 && inst.bodies[2].h == 0.1);
+    CHECK(inst.bodies[2].vx == 1 && inst.bodies[2].vy == 0 && inst.bodies[2].omega == -2);
+    CHECK(fabs(inst.bodies[3].angle - 3.14159265358979323846 / 6) < 1e-15); /* degrees in, rad out */
+    if (n == 3) CHECK(!strcmp(inst.bodies[5].name, "g3") && inst.bodies[5].w == 0.08);
     /* actions sorted by time, stable; ids are instance indices */
-    ENSURE(inst.nactions == 3);
-    ENSURE(inst.actions[0].t == 0.25 && inst.actions[0].body == 2 && inst.actions[0].py == 0.04);
-    ENSURE(inst.actions[1].t == 0.5 && inst.actions[1].body == 1 && inst.actions[1].jx == 0.6);
-    ENSURE(inst.actions[2].t == 0.5 && inst.actions[2].body == 2 && inst.actions[2].jx == -1);
-    ENSURE(inst.agent.kind == SCN_AGENT_RANDOM && inst.agent.every_lo == 0.4 && inst.agent.every_hi == 1.2);
-    ENSURE(inst.agent.dv_hi == 2.5 && inst.agent.angle_deg == 15 && inst.agent.start == 0.5);
-    ENSURE(inst.agent.height_frac == 0.25);
+    CHECK(inst.nactions == 3);
+    CHECK(inst.actions[0].t == 0.25 && inst.actions[0].body == 2 && inst.actions[0].py == 0.04);
+    CHECK(inst.actions[1].t == 0.5 && inst.actions[1].body == 1 && inst.actions[1].jx == 0.6);
+    CHECK(inst.actions[2].t == 0.5 && inst.actions[2].body == 2 && inst.actions[2].jx == -1);
+    CHECK(inst.agent.kind == SCN_AGENT_RANDOM && inst.agent.every_lo == 0.4 && inst.agent.every_hi == 1.2);
+    CHECK(inst.agent.dv_hi == 2.5 && inst.agent.angle_deg == 15 && inst.agent.start == 0.5);
+    CHECK(inst.agent.height_frac == 0.25);
     scn_instance_free(&inst);
     scn_instance_free(&inst); /* twice is harmless */
     scn_free(s);
@@ -293,21 +286,21 @@ static void test_defaults(void) {
     /* no world lines: the world's defaults; 'at' lines without an agent line: scripted */
     Scenario* s = parse_ok(BODY "at 1 push b 1 0\n");
     if (!s) return;
-    ENSURE(scn_default_seed(s) == 0 && scn_default_seconds(s) == 5);
+    CHECK(scn_default_seed(s) == 0 && scn_default_seconds(s) == 5);
     ScnInstance inst;
     char err[256];
-    ENSURE(scn_instantiate(s, 3, &inst, err, sizeof err));
+    CHECK(scn_instantiate(s, 3, &inst, err, sizeof err));
     SimWorldDef d = sim_world_def_default();
-    ENSURE(inst.world.dt == d.dt && inst.world.steps_per_tick == d.steps_per_tick);
-    ENSURE(inst.world.gy == d.gy && inst.world.iterations == d.iterations && inst.world.shards == d.shards);
-    ENSURE(inst.agent.kind == SCN_AGENT_SCRIPTED);
+    CHECK(inst.world.dt == d.dt && inst.world.steps_per_tick == d.steps_per_tick);
+    CHECK(inst.world.gy == d.gy && inst.world.iterations == d.iterations && inst.world.shards == d.shards);
+    CHECK(inst.agent.kind == SCN_AGENT_SCRIPTED);
     ScnAgentDef a = scn_agent_def_default();
-    ENSURE(inst.agent.every_lo == a.every_lo && inst.agent.dv_hi == a.dv_hi);
+    CHECK(inst.agent.every_lo == a.every_lo && inst.agent.dv_hi == a.dv_hi);
     scn_instance_free(&inst);
     scn_free(s);
     s = parse_ok(BODY);
     if (s && scn_instantiate(s, 3, &inst, err, sizeof err)) {
-        ENSURE(inst.agent.kind == SCN_AGENT_NONE && inst.nactions == 0);
+        CHECK(inst.agent.kind == SCN_AGENT_NONE && inst.nactions == 0);
         scn_instance_free(&inst);
     }
     scn_free(s);
@@ -326,35 +319,35 @@ static void test_params_deterministic(void) {
     int differ = 0;
     for (uint64_t seed = 0; seed < 200; seed++) {
         if (!scn_instantiate(s, seed, &x, err, sizeof err)) {
-            failures++;
+            ensure_failures++;
             break;
         }
-        ENSURE(scn_instantiate(s, seed, &y, err, sizeof err));
+        CHECK(scn_instantiate(s, seed, &y, err, sizeof err));
         /* same seed, same values (bit for bit) */
-        ENSURE(memcmp(x.params, y.params, 4 * sizeof(double)) == 0);
-        ENSURE(x.params[0] >= -1 && x.params[0] < 1);
-        ENSURE(x.params[1] == 1 || x.params[1] == 2 || x.params[1] == 3);
-        ENSURE(x.params[2] == 5 || x.params[2] == 7 || x.params[2] == 11);
-        ENSURE(x.params[3] >= -0.5 && x.params[3] <= 0.5);
+        CHECK(memcmp(x.params, y.params, 4 * sizeof(double)) == 0);
+        CHECK(x.params[0] >= -1 && x.params[0] < 1);
+        CHECK(x.params[1] == 1 || x.params[1] == 2 || x.params[1] == 3);
+        CHECK(x.params[2] == 5 || x.params[2] == 7 || x.params[2] == 11);
+        CHECK(x.params[3] >= -0.5 && x.params[3] <= 0.5);
         seen_n[(int)x.params[1]] = true;
         seen_c[(int)x.params[2]] = true;
         ScnInstance z;
-        ENSURE(scn_instantiate(s, seed + 1000, &z, err, sizeof err));
+        CHECK(scn_instantiate(s, seed + 1000, &z, err, sizeof err));
         differ += z.params[0] != x.params[0];
         scn_instance_free(&z);
         scn_instance_free(&x);
         scn_instance_free(&y);
     }
     /* different seeds, different values; every integer and choice reachable (inclusive) */
-    ENSURE(differ == 200);
-    ENSURE(seen_n[1] && seen_n[2] && seen_n[3]);
-    ENSURE(seen_c[5] && seen_c[7] && seen_c[11]);
+    CHECK(differ == 200);
+    CHECK(seen_n[1] && seen_n[2] && seen_n[3]);
+    CHECK(seen_c[5] && seen_c[7] && seen_c[11]);
     /* the stream is rng_derive(seed, "param"): the first uniform is reproducible by hand */
     Rng r;
     rng_seed(&r, rng_derive(99, 0x706172616d));
     double want = rng_uniform(&r, -1, 1);
-    ENSURE(scn_instantiate(s, 99, &x, err, sizeof err));
-    ENSURE(x.params[0] == want);
+    CHECK(scn_instantiate(s, 99, &x, err, sizeof err));
+    CHECK(x.params[0] == want);
     scn_instance_free(&x);
     scn_free(s);
 }
@@ -370,24 +363,24 @@ static void test_instantiate_errors(void) {
                  "expect by 1 c broken\n",
                  seed);
         s = scn_parse(text, strlen(text), "i.scn", err, sizeof err);
-        if (!s) ENSURE(strstr(err, "i.scn:5:13: ") && strstr(err, "its 'if' is false"));
+        if (!s) CHECK(strstr(err, "i.scn:5:13: ") && strstr(err, "its 'if' is false"));
     }
-    ENSURE(s != NULL);
+    CHECK(s != NULL);
     if (!s) return;
     int fails = 0, oks = 0;
     for (uint64_t seed = 0; seed < 64; seed++) {
         ScnInstance inst;
         if (scn_instantiate(s, seed, &inst, err, sizeof err)) {
-            ENSURE(inst.nbodies == 2);
+            CHECK(inst.nbodies == 2);
             oks++;
             scn_instance_free(&inst);
         } else {
-            ENSURE(strstr(err, "i.scn:5:13: ") && strstr(err, "'c'"));
-            ENSURE(inst.bodies == NULL && inst.params == NULL); /* nothing half-made */
+            CHECK(strstr(err, "i.scn:5:13: ") && strstr(err, "'c'"));
+            CHECK(inst.bodies == NULL && inst.params == NULL); /* nothing half-made */
             fails++;
         }
     }
-    ENSURE(fails > 0 && oks > 0);
+    CHECK(fails > 0 && oks > 0);
     scn_free(s);
 
     /* division by zero for some seeds only */
@@ -397,19 +390,19 @@ static void test_instantiate_errors(void) {
                  seed);
         s = scn_parse(text, strlen(text), "d.scn", err, sizeof err);
     }
-    ENSURE(s != NULL);
+    CHECK(s != NULL);
     if (!s) return;
     fails = 0;
     for (uint64_t seed = 0; seed < 64; seed++) {
         ScnInstance inst;
         if (!scn_instantiate(s, seed, &inst, err, sizeof err)) {
-            ENSURE(strstr(err, "d.scn:3:29: ") && strstr(err, "division by zero"));
+            CHECK(strstr(err, "d.scn:3:29: ") && strstr(err, "division by zero"));
             fails++;
         } else {
             scn_instance_free(&inst);
         }
     }
-    ENSURE(fails > 0);
+    CHECK(fails > 0);
     scn_free(s);
 }
 
@@ -423,12 +416,12 @@ static void test_text_forms(void) {
     text[at] = '#';
     text[at + SCN_MAX_LINE] = '\n';
     Scenario* s = scn_parse(text, at + SCN_MAX_LINE + 1, "long.scn", err, sizeof err);
-    ENSURE(s != NULL);
+    CHECK(s != NULL);
     scn_free(s);
     text[at + SCN_MAX_LINE] = 'x';
     text[at + SCN_MAX_LINE + 1] = '\n';
     s = scn_parse(text, at + SCN_MAX_LINE + 2, "long.scn", err, sizeof err);
-    ENSURE(!s && strstr(err, "long.scn:2:1025: ") && strstr(err, "at most 1024 bytes"));
+    CHECK(!s && strstr(err, "long.scn:2:1025: ") && strstr(err, "at most 1024 bytes"));
     free(text);
     /* CRLF line ends, a byte order mark, tabs, UTF-8 in comments, no final newline */
     const char* forms = "\xEF\xBB\xBF# caf\xC3\xA9 \xE2\x9C\x93\r\nbody\tb  box wood pos 0 1 size 1 1\r\n"
@@ -440,37 +433,37 @@ static void test_text_forms(void) {
     memcpy(buf, BODY, strlen(BODY));
     memset(buf + strlen(BODY), 'Z', sizeof buf - strlen(BODY));
     s = scn_parse(buf, strlen(BODY), "n.scn", err, sizeof err);
-    ENSURE(s != NULL);
+    CHECK(s != NULL);
     scn_free(s);
     /* too large */
     size_t big = (size_t)SCN_MAX_BYTES + 1;
     char* huge = malloc(big);
     memset(huge, '\n', big);
     s = scn_parse(huge, big, "big.scn", err, sizeof err);
-    ENSURE(!s && strstr(err, "big.scn: ") && strstr(err, "at most 1048576 bytes"));
+    CHECK(!s && strstr(err, "big.scn: ") && strstr(err, "at most 1048576 bytes"));
     free(huge);
     /* a tiny error buffer is fine */
     char tiny[8];
-    ENSURE(scn_parse("bogus", 5, "t.scn", tiny, sizeof tiny) == NULL && strlen(tiny) == 7);
-    ENSURE(scn_parse("bogus", 5, "t.scn", NULL, 0) == NULL);
+    CHECK(scn_parse("bogus", 5, "t.scn", tiny, sizeof tiny) == NULL && strlen(tiny) == 7);
+    CHECK(scn_parse("bogus", 5, "t.scn", NULL, 0) == NULL);
 }
 
 static void test_load(void) {
     char err[1024];
     char dir[] = "/tmp/nudge_scn_XXXXXX";
-    ENSURE(mkdtemp(dir) != NULL);
+    CHECK(mkdtemp(dir) != NULL);
     char path[256];
     /* a missing file, a directory */
     snprintf(path, sizeof path, "%s/missing.scn", dir);
-    ENSURE(scn_load(path, err, sizeof err) == NULL && strstr(err, path) && strstr(err, "No such file"));
-    ENSURE(scn_load(dir, err, sizeof err) == NULL && strstr(err, "got a directory"));
+    CHECK(scn_load(path, err, sizeof err) == NULL && strstr(err, path) && strstr(err, "No such file"));
+    CHECK(scn_load(dir, err, sizeof err) == NULL && strstr(err, "got a directory"));
     /* a good file, then a bad one (the error names the path) */
     snprintf(path, sizeof path, "%s/good.scn", dir);
     FILE* f = fopen(path, "wb");
     fputs(BODY "expect by 1 b.x near 0 1\n", f);
     fclose(f);
     Scenario* s = scn_load(path, err, sizeof err);
-    ENSURE(s && !strcmp(scn_name(s), path));
+    CHECK(s && !strcmp(scn_name(s), path));
     scn_free(s);
     snprintf(path, sizeof path, "%s/bad.scn", dir);
     f = fopen(path, "wb");
@@ -478,7 +471,7 @@ static void test_load(void) {
     fclose(f);
     char want[300];
     snprintf(want, sizeof want, "%s:2:6: ", path);
-    ENSURE(scn_load(path, err, sizeof err) == NULL && strncmp(err, want, strlen(want)) == 0);
+    CHECK(scn_load(path, err, sizeof err) == NULL && strncmp(err, want, strlen(want)) == 0);
     remove(path);
     /* larger than SCN_MAX_BYTES */
     snprintf(path, sizeof path, "%s/big.scn", dir);
@@ -491,7 +484,7 @@ static void test_load(void) {
         fwrite(line, 1, sizeof line, f);
     }
     fclose(f);
-    ENSURE(scn_load(path, err, sizeof err) == NULL && strstr(err, "at most 1048576 bytes"));
+    CHECK(scn_load(path, err, sizeof err) == NULL && strstr(err, "at most 1048576 bytes"));
     remove(path);
     snprintf(path, sizeof path, "%s/good.scn", dir);
     remove(path);
@@ -500,7 +493,7 @@ static void test_load(void) {
     snprintf(path, sizeof path, "%s/scenarios/templates/push_off_table.scn", NUDGE_SOURCE_DIR);
     s = scn_load(path, err, sizeof err);
     if (!s) fprintf(stderr, "%s\n", err);
-    ENSURE(s != NULL);
+    CHECK(s != NULL);
     scn_free(s);
 }
 
@@ -516,7 +509,7 @@ static void test_mangled(void) {
         if (s) parsed++;
         else {
             rejected++;
-            ENSURE(!strncmp(err, "m.scn:", 6) && !strchr(err, '\n'));
+            CHECK(!strncmp(err, "m.scn:", 6) && !strchr(err, '\n'));
         }
         scn_free(s);
     }
@@ -534,14 +527,14 @@ static void test_mangled(void) {
             parsed++;
             ScnInstance inst;
             if (scn_instantiate(s, (uint64_t)k, &inst, err, sizeof err)) scn_instance_free(&inst);
-            else ENSURE(!strncmp(err, "m.scn:", 6));
+            else CHECK(!strncmp(err, "m.scn:", 6));
         } else {
             rejected++;
-            ENSURE(!strncmp(err, "m.scn:", 6) && !strchr(err, '\n'));
+            CHECK(!strncmp(err, "m.scn:", 6) && !strchr(err, '\n'));
         }
         scn_free(s);
     }
-    ENSURE(parsed > 100 && rejected > 100);
+    CHECK(parsed > 100 && rejected > 100);
     free(buf);
 }
 
@@ -559,21 +552,21 @@ static bool run_checked(const char* text, int ticks, Judged* out) {
     Scenario* s = scn_parse(text, strlen(text), "c.scn", err, sizeof err);
     if (!s) {
         fprintf(stderr, "checker scenario: %s\n", err);
-        failures++;
+        ensure_failures++;
         return false;
     }
     ScnInstance inst;
     SimWorld* w = NULL;
-    ENSURE(scn_instantiate(s, 1, &inst, err, sizeof err));
+    CHECK(scn_instantiate(s, 1, &inst, err, sizeof err));
     w = scn_instance_build(&inst, 1, err, sizeof err);
-    ENSURE(w != NULL);
+    CHECK(w != NULL);
     if (!w) {
         fprintf(stderr, "%s\n", err);
         scn_instance_free(&inst);
         scn_free(s);
         return false;
     }
-    ENSURE(sim_world_id_count(w) == inst.nbodies);
+    CHECK(sim_world_id_count(w) == inst.nbodies);
     ScnChecker* c = scn_checker_create(s, &inst, w);
     out->horizon = scn_checker_horizon(c);
     double tick = inst.world.dt * inst.world.steps_per_tick;
@@ -638,35 +631,35 @@ static void test_checker_fall(void) {
                        "expect by 1 ball.moved > 1.5\n";                               /* 24 pass */
     Judged j;
     if (!run_checked(text, 90, &j)) return;
-    ENSURE(j.n == 25);
-    ENSURE(j.horizon == 3.0);
-    ENSURE(verdict_is(&j, 0, true, "time = 0.3"));
-    ENSURE(verdict_is(&j, 1, false, "time = 0.3"));
-    ENSURE(verdict_is(&j, 1, false, "wanted 0.2000 +- 0.0020"));
-    ENSURE(verdict_is(&j, 2, true, "ball.vy = -3."));
-    ENSURE(verdict_is(&j, 3, true, "ball.y = -0.2"));
-    ENSURE(verdict_is(&j, 4, false, "at 0.500 s, wanted 1.5000 +- 0.0100"));
-    ENSURE(verdict_is(&j, 5, true, "ball out_of_bounds at 0.6"));
-    ENSURE(verdict_is(&j, 6, false, "ball out_of_bounds at 0.6"));
-    ENSURE(verdict_is(&j, 7, true, "first out_of_bounds of ball at 0.6"));
-    ENSURE(verdict_is(&j, 8, false, "wanted before 0.300 s"));
-    ENSURE(verdict_is(&j, 9, true, "no break event for ball"));
-    ENSURE(verdict_is(&j, 10, false, "no break event for ball by the end (1.500 s)"));
-    ENSURE(verdict_is(&j, 11, true, "low 0.55"));
-    ENSURE(verdict_is(&j, 12, false, "came before"));
-    ENSURE(verdict_is(&j, 13, true, "min ball.vy = -4.9"));
-    ENSURE(verdict_is(&j, 14, false, "max ball.y = 1.0000 at 0.000 s, wanted < 0.5000"));
-    ENSURE(verdict_is(&j, 15, false, "ball not alive at 0.6"));
-    ENSURE(verdict_is(&j, 16, true, "ball alive at 0.300 s"));
-    ENSURE(verdict_is(&j, 17, false, "ball alive at 0.300 s"));
-    ENSURE(verdict_is(&j, 18, true, "held at every tick"));
-    ENSURE(verdict_is(&j, 19, false, "the run ended at 1.500 s, before 3.000 s"));
-    ENSURE(verdict_is(&j, 20, false, "closest 0.81"));
-    ENSURE(verdict_is(&j, 21, true, "at 0.6"));
-    ENSURE(verdict_is(&j, 22, true, "after 0.500 s"));
-    ENSURE(verdict_is(&j, 23, false, "never held"));
-    ENSURE(verdict_is(&j, 24, true, "ball.moved > 1.5000 at"));
-    ENSURE(j.v[0].line == 5 && !strncmp(j.v[0].text, "expect when ball.y < 0.5", 24));
+    CHECK(j.n == 25);
+    CHECK(j.horizon == 3.0);
+    CHECK(verdict_is(&j, 0, true, "time = 0.3"));
+    CHECK(verdict_is(&j, 1, false, "time = 0.3"));
+    CHECK(verdict_is(&j, 1, false, "wanted 0.2000 +- 0.0020"));
+    CHECK(verdict_is(&j, 2, true, "ball.vy = -3."));
+    CHECK(verdict_is(&j, 3, true, "ball.y = -0.2"));
+    CHECK(verdict_is(&j, 4, false, "at 0.500 s, wanted 1.5000 +- 0.0100"));
+    CHECK(verdict_is(&j, 5, true, "ball out_of_bounds at 0.6"));
+    CHECK(verdict_is(&j, 6, false, "ball out_of_bounds at 0.6"));
+    CHECK(verdict_is(&j, 7, true, "first out_of_bounds of ball at 0.6"));
+    CHECK(verdict_is(&j, 8, false, "wanted before 0.300 s"));
+    CHECK(verdict_is(&j, 9, true, "no break event for ball"));
+    CHECK(verdict_is(&j, 10, false, "no break event for ball by the end (1.500 s)"));
+    CHECK(verdict_is(&j, 11, true, "low 0.55"));
+    CHECK(verdict_is(&j, 12, false, "came before"));
+    CHECK(verdict_is(&j, 13, true, "min ball.vy = -4.9"));
+    CHECK(verdict_is(&j, 14, false, "max ball.y = 1.0000 at 0.000 s, wanted < 0.5000"));
+    CHECK(verdict_is(&j, 15, false, "ball not alive at 0.6"));
+    CHECK(verdict_is(&j, 16, true, "ball alive at 0.300 s"));
+    CHECK(verdict_is(&j, 17, false, "ball alive at 0.300 s"));
+    CHECK(verdict_is(&j, 18, true, "held at every tick"));
+    CHECK(verdict_is(&j, 19, false, "the run ended at 1.500 s, before 3.000 s"));
+    CHECK(verdict_is(&j, 20, false, "closest 0.81"));
+    CHECK(verdict_is(&j, 21, true, "at 0.6"));
+    CHECK(verdict_is(&j, 22, true, "after 0.500 s"));
+    CHECK(verdict_is(&j, 23, false, "never held"));
+    CHECK(verdict_is(&j, 24, true, "ball.moved > 1.5000 at"));
+    CHECK(j.v[0].line == 5 && !strncmp(j.v[0].text, "expect when ball.y < 0.5", 24));
 
     /* the interpolated crossing time against the closed form. Chipmunk moves a body with its old
      * velocity before adding gravity, so after n steps y = y0 - g dt^2 n (n - 1) / 2: the discrete
@@ -679,8 +672,8 @@ static void test_checker_fall(void) {
     printf("free fall to 0.5 m: interpolated crossing %.5f s, discrete solution %.5f s, sqrt(2h/g) "
            "%.5f s (%.2f%% off, dt/2 = %.5f s)\n",
            t_when, t_discrete, t_exact, 100 * fabs(t_when - t_exact) / t_exact, dt / 2);
-    ENSURE(fabs(t_when - t_discrete) < 2e-4);
-    ENSURE(fabs(t_when - t_exact) < 0.02 * t_exact);
+    CHECK(fabs(t_when - t_discrete) < 2e-4);
+    CHECK(fabs(t_when - t_exact) < 0.02 * t_exact);
 }
 
 static void test_checker_floor(void) {
@@ -700,15 +693,15 @@ static void test_checker_floor(void) {
                        "expect always floor.moved < 0.000001\n";
     Judged j;
     if (!run_checked(text, 120, &j)) return;
-    ENSURE(j.n == 8);
-    ENSURE(verdict_is(&j, 0, true, "time = 0.4"));
-    ENSURE(verdict_is(&j, 1, false, "time = 0.4"));
-    ENSURE(verdict_is(&j, 2, true, "first contact of ball with floor at 0.4"));
-    ENSURE(verdict_is(&j, 3, true, "first push of box at 0.5"));
-    ENSURE(verdict_is(&j, 4, true, "box.moved = 0.0"));
-    ENSURE(verdict_is(&j, 5, true, "box.moved > 0.0100 at"));
-    ENSURE(verdict_is(&j, 6, true, "no contact event for ball with box"));
-    ENSURE(verdict_is(&j, 7, true, "held at every tick"));
+    CHECK(j.n == 8);
+    CHECK(verdict_is(&j, 0, true, "time = 0.4"));
+    CHECK(verdict_is(&j, 1, false, "time = 0.4"));
+    CHECK(verdict_is(&j, 2, true, "first contact of ball with floor at 0.4"));
+    CHECK(verdict_is(&j, 3, true, "first push of box at 0.5"));
+    CHECK(verdict_is(&j, 4, true, "box.moved = 0.0"));
+    CHECK(verdict_is(&j, 5, true, "box.moved > 0.0100 at"));
+    CHECK(verdict_is(&j, 6, true, "no contact event for ball with box"));
+    CHECK(verdict_is(&j, 7, true, "held at every tick"));
 }
 
 int main(void) {
@@ -724,10 +717,6 @@ int main(void) {
     test_mangled();
     test_checker_fall();
     test_checker_floor();
-    if (failures) {
-        fprintf(stderr, "test_scenario: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_scenario: ok (%zu error cases)\n", sizeof bad_cases / sizeof bad_cases[0]);
-    return 0;
+    fprintf(stderr, "test_scenario: %zu error cases\n", sizeof bad_cases / sizeof bad_cases[0]);
+    return ensure_finish("test_scenario");
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "ensure.h"
 #include "sim/materials.h"
 #include "sim/world.h"
 #include "view/camera.h"
@@ -16,43 +17,35 @@
 #include "view/session.h"
 #include "view/shape.h"
 
-static int failures;
-#define ENSURE(cond)                                                                 \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: ENSURE(%s) failed\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                              \
-        }                                                                            \
-    } while (0)
 
 static void test_camera(void) {
     double     rect[4] = {-1, 0, 3, 2};
     ViewCamera cam     = view_camera_fit(rect, 10, 20, 400, 300);
     /* aspect kept: 4 m x 2 m into 400 x 300 -> 100 px/m, centred vertically */
-    ENSURE(fabs(cam.scale - 100) < 1e-12);
+    CHECK(fabs(cam.scale - 100) < 1e-12);
     double sx, sy;
     view_camera_to_screen(&cam, -1, 2, &sx, &sy);
-    ENSURE(fabs(sx - 10) < 1e-9 && fabs(sy - (20 + 50)) < 1e-9);
+    CHECK(fabs(sx - 10) < 1e-9 && fabs(sy - (20 + 50)) < 1e-9);
     view_camera_to_screen(&cam, 3, 0, &sx, &sy);
-    ENSURE(fabs(sx - 410) < 1e-9 && fabs(sy - (20 + 250)) < 1e-9);
+    CHECK(fabs(sx - 410) < 1e-9 && fabs(sy - (20 + 250)) < 1e-9);
     /* y up in the world is y down on screen */
     double sy2;
     view_camera_to_screen(&cam, 0, 1.5, &sx, &sy2);
-    ENSURE(sy2 < sy);
+    CHECK(sy2 < sy);
     /* round trip */
     for (int i = 0; i < 100; i++) {
         double wx = -3 + 0.07 * i, wy = 5 - 0.11 * i, bx, by;
         view_camera_to_screen(&cam, wx, wy, &sx, &sy);
         view_camera_to_world(&cam, sx, sy, &bx, &by);
-        ENSURE(fabs(bx - wx) < 1e-9 && fabs(by - wy) < 1e-9);
+        CHECK(fabs(bx - wx) < 1e-9 && fabs(by - wy) < 1e-9);
     }
     /* zoom keeps the point under the mouse */
     double wx, wy, ax, ay;
     view_camera_to_world(&cam, 123, 77, &wx, &wy);
     view_camera_zoom(&cam, 1.7, 123, 77);
     view_camera_to_world(&cam, 123, 77, &ax, &ay);
-    ENSURE(fabs(ax - wx) < 1e-9 && fabs(ay - wy) < 1e-9);
-    ENSURE(fabs(cam.scale - 170) < 1e-9);
+    CHECK(fabs(ax - wx) < 1e-9 && fabs(ay - wy) < 1e-9);
+    CHECK(fabs(cam.scale - 170) < 1e-9);
 }
 
 static SimBodyState box_state(int id, double x, double y, double angle, double w, double h) {
@@ -83,37 +76,37 @@ static void test_picking(void) {
     for (int k = 0; k < 3; k++) b[3].parts[k].n = 4, memcpy(b[3].parts[k].v, parts[k], sizeof parts[k]);
 
     /* rotated box: a corner of the unrotated square is outside, the diamond's tip is inside */
-    ENSURE(view_pick(b, 4, 0.09, 0.59, false) == -1);
-    ENSURE(view_pick(b, 4, 0.0, 0.5 + 0.13, false) == 1);
-    ENSURE(view_pick(b, 4, 0.0, 0.5 + 0.15, false) == -1);
+    CHECK(view_pick(b, 4, 0.09, 0.59, false) == -1);
+    CHECK(view_pick(b, 4, 0.0, 0.5 + 0.13, false) == 1);
+    CHECK(view_pick(b, 4, 0.0, 0.5 + 0.15, false) == -1);
     /* ball: inside the circle, not in the corner of its bounding square */
-    ENSURE(view_pick(b, 4, 1.05, 0.15, false) == 2);
-    ENSURE(view_pick(b, 4, 1.09, 0.19, false) == -1);
+    CHECK(view_pick(b, 4, 1.05, 0.15, false) == 2);
+    CHECK(view_pick(b, 4, 1.09, 0.19, false) == -1);
     /* cup: a wall, and its open inside, but not above its rim */
-    ENSURE(view_pick(b, 4, -1.045, 0.15, false) == 3);
-    ENSURE(view_pick(b, 4, -1.0, 0.12, false) == 3);
-    ENSURE(view_pick(b, 4, -1.0, 0.25, false) == -1);
+    CHECK(view_pick(b, 4, -1.045, 0.15, false) == 3);
+    CHECK(view_pick(b, 4, -1.0, 0.12, false) == 3);
+    CHECK(view_pick(b, 4, -1.0, 0.25, false) == -1);
     /* the floor only when static bodies may be picked */
-    ENSURE(view_pick(b, 4, 1.5, -0.05, false) == 0);
-    ENSURE(view_pick(b, 4, 1.5, -0.05, true) == -1);
+    CHECK(view_pick(b, 4, 1.5, -0.05, false) == 0);
+    CHECK(view_pick(b, 4, 1.5, -0.05, true) == -1);
     /* overlap: the dynamic body wins over the static one */
     b[2].y = -0.05;
-    ENSURE(view_pick(b, 4, 1.0, -0.05, false) == 2);
+    CHECK(view_pick(b, 4, 1.0, -0.05, false) == 2);
     /* dead bodies are not picked */
     b[1].alive = false;
-    ENSURE(view_pick(b, 4, 0.0, 0.5, false) == -1);
+    CHECK(view_pick(b, 4, 0.0, 0.5, false) == -1);
 
     /* drag push: along the drag, velocity change capped, point relative to the centre */
     SimBodyState bx = box_state(7, 1, 1, M_PI / 2, 0.2, 0.2);
     double       local[2], start[2];
     view_to_body(&bx, 1.05, 1.0, local);
-    ENSURE(fabs(local[0]) < 1e-12 && fabs(local[1] + 0.05) < 1e-12);
+    CHECK(fabs(local[0]) < 1e-12 && fabs(local[1] + 0.05) < 1e-12);
     SimPush p = view_drag_push(&bx, local, 1.05 + 0.1, 1.0, 5.0, 100.0, start);
-    ENSURE(p.body == 7 && fabs(start[0] - 1.05) < 1e-12 && fabs(start[1] - 1.0) < 1e-12);
-    ENSURE(fabs(p.jx - 2.0 * 5.0 * 0.1) < 1e-9 && fabs(p.jy) < 1e-9);
-    ENSURE(fabs(p.px - 0.05) < 1e-12 && fabs(p.py) < 1e-12);
+    CHECK(p.body == 7 && fabs(start[0] - 1.05) < 1e-12 && fabs(start[1] - 1.0) < 1e-12);
+    CHECK(fabs(p.jx - 2.0 * 5.0 * 0.1) < 1e-9 && fabs(p.jy) < 1e-9);
+    CHECK(fabs(p.px - 0.05) < 1e-12 && fabs(p.py) < 1e-12);
     p = view_drag_push(&bx, local, 1.05, 1.0 - 10, 5.0, 3.0, start);
-    ENSURE(fabs(p.jy + 2.0 * 3.0) < 1e-9 && fabs(p.jx) < 1e-9);
+    CHECK(fabs(p.jy + 2.0 * 3.0) < 1e-9 && fabs(p.jx) < 1e-9);
 }
 
 static void test_keymap(void) {
@@ -124,11 +117,11 @@ static void test_keymap(void) {
         bool named = false;
         for (int i = 0; i < n; i++)
             if ((int)km[i].action == a && km[i].help && km[i].key_name) named = true;
-        ENSURE(named);
+        CHECK(named);
     }
     /* no key bound twice */
     for (int i = 0; i < n; i++)
-        for (int j = i + 1; j < n; j++) ENSURE(km[i].key != km[j].key);
+        for (int j = i + 1; j < n; j++) CHECK(km[i].key != km[j].key);
     /* the keys the issue names */
     struct {
         int        key;
@@ -141,14 +134,14 @@ static void test_keymap(void) {
                 {'[', VIEW_ACT_HORIZON_DOWN}, {']', VIEW_ACT_HORIZON_UP}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const ViewKeyBinding* b = view_key_lookup(want[i].key);
-        ENSURE(b && b->action == want[i].act);
+        CHECK(b && b->action == want[i].act);
     }
     for (int d = 1; d <= 9; d++) {
         const ViewKeyBinding* b = view_key_lookup('0' + d);
-        ENSURE(b && b->action == VIEW_ACT_DEMO && b->arg == d);
+        CHECK(b && b->action == VIEW_ACT_DEMO && b->arg == d);
     }
-    ENSURE(view_key_lookup('q') == NULL);
-    ENSURE(view_slow_next(1.0) == 0.25 && view_slow_next(0.25) == 0.125 && view_slow_next(0.125) == 1.0);
+    CHECK(view_key_lookup('q') == NULL);
+    CHECK(view_slow_next(1.0) == 0.25 && view_slow_next(0.25) == 0.125 && view_slow_next(0.125) == 1.0);
 }
 
 static int count_color(const uint8_t* px, int n, const uint8_t rgb[3]) {
@@ -175,11 +168,11 @@ static void test_canvas(void) {
             uint8_t rgb[3];
             view_canvas_get(&c, x, y, rgb);
             if (edge) continue;
-            ENSURE((rgb[0] == 255) == in);
+            CHECK((rgb[0] == 255) == in);
             inside += in;
         }
     /* area ~ 300 px */
-    ENSURE(inside > 270 && inside < 310);
+    CHECK(inside > 270 && inside < 310);
     /* antialiased: the same area as summed coverage, full inside, partial only at the edges */
     view_canvas_clear(&c, view_rgba(0, 0, 0, 255));
     c.aa = true;
@@ -190,33 +183,33 @@ static void test_canvas(void) {
         cover += px[3 * i] / 255.0;
         partial += px[3 * i] > 0 && px[3 * i] < 255;
     }
-    ENSURE(fabs(cover - 300.0) < 2.0);
-    ENSURE(partial > 20 && partial < 120);
+    CHECK(fabs(cover - 300.0) < 2.0);
+    CHECK(partial > 20 && partial < 120);
     uint8_t mid[3];
     view_canvas_get(&c, 10, 10, mid);
-    ENSURE(mid[0] == 255);
+    CHECK(mid[0] == 255);
     view_canvas_get(&c, 30, 20, mid);
-    ENSURE(mid[0] == 0);
+    CHECK(mid[0] == 0);
     view_canvas_clear(&c, view_rgba(0, 0, 0, 255));
     view_canvas_fill_circle(&c, 20, 15, 10, view_rgba(255, 0, 0, 255));
     cover = 0;
     for (int i = 0; i < W * H; i++) cover += px[3 * i] / 255.0;
-    ENSURE(fabs(cover - M_PI * 100) < 4.0);
+    CHECK(fabs(cover - M_PI * 100) < 4.0);
     c.aa = false;
     /* circles: area close to pi r^2 */
     view_canvas_clear(&c, view_rgba(0, 0, 0, 255));
     view_canvas_fill_circle(&c, 20, 15, 10, view_rgba(0, 255, 0, 255));
     uint8_t green[3] = {0, 255, 0};
     int     area     = count_color(px, W * H, green);
-    ENSURE(abs(area - 314) < 12);
+    CHECK(abs(area - 314) < 12);
     /* blending: half alpha red over black is half red */
     view_canvas_clear(&c, view_rgba(0, 0, 0, 255));
     view_canvas_rect(&c, 0, 0, 10, 10, view_rgba(255, 0, 0, 128));
     uint8_t rgb[3];
     view_canvas_get(&c, 3, 3, rgb);
-    ENSURE(rgb[0] == 128 && rgb[1] == 0);
+    CHECK(rgb[0] == 128 && rgb[1] == 0);
     view_canvas_get(&c, 12, 3, rgb);
-    ENSURE(rgb[0] == 0);
+    CHECK(rgb[0] == 0);
     /* clipping: nothing outside the clip rectangle */
     view_canvas_clear(&c, view_rgba(0, 0, 0, 255));
     view_canvas_clip(&c, 10, 10, 20, 20);
@@ -224,14 +217,14 @@ static void test_canvas(void) {
     view_canvas_line(&c, 0, 0, 39, 29, 3, view_rgba(0, 0, 255, 255));
     view_canvas_unclip(&c);
     uint8_t blue[3] = {0, 0, 255};
-    ENSURE(count_color(px, W * H, blue) == 100);
+    CHECK(count_color(px, W * H, blue) == 100);
     /* a thick line covers its middle and not far beside it; a dashed outline has gaps */
     view_canvas_clear(&c, view_rgba(0, 0, 0, 255));
     view_canvas_line(&c, 2, 15, 38, 15, 3, view_rgba(255, 255, 255, 255));
     view_canvas_get(&c, 20, 15, rgb);
-    ENSURE(rgb[0] == 255);
+    CHECK(rgb[0] == 255);
     view_canvas_get(&c, 20, 19, rgb);
-    ENSURE(rgb[0] == 0);
+    CHECK(rgb[0] == 0);
     view_canvas_clear(&c, view_rgba(0, 0, 0, 255));
     double sq[8] = {5, 5, 35, 5, 35, 25, 5, 25};
     view_canvas_outline(&c, sq, 4, 1, 0, view_rgba(255, 255, 255, 255));
@@ -240,14 +233,14 @@ static void test_canvas(void) {
     view_canvas_clear(&c, view_rgba(0, 0, 0, 255));
     view_canvas_outline(&c, sq, 4, 1, 3, view_rgba(255, 255, 255, 255));
     int dashed = count_color(px, W * H, white);
-    ENSURE(dashed > solid / 4 && dashed < solid * 3 / 4);
+    CHECK(dashed > solid / 4 && dashed < solid * 3 / 4);
     /* gray canvases store luminance */
     uint8_t    g[4];
     ViewCanvas gc = view_canvas_wrap(g, 2, 2, 1);
     view_canvas_clear(&gc, view_rgba(255, 255, 255, 255));
-    ENSURE(g[0] == 254 || g[0] == 255);
+    CHECK(g[0] == 254 || g[0] == 255);
     view_canvas_pixel(&gc, 1, 1, view_rgba(255, 0, 0, 255));
-    ENSURE(g[3] == (77 * 255) >> 8 && g[0] > 250);
+    CHECK(g[3] == (77 * 255) >> 8 && g[0] > 250);
 }
 
 static uint32_t be32(const uint8_t* p) {
@@ -300,15 +293,15 @@ static void test_png(void) {
         for (int i = 0; i < W * H * ch; i++) px[i] = (uint8_t)(i * 7 + (i / 5) * 13);
         uint8_t* png;
         size_t   n;
-        ENSURE(view_png_encode(px, W, H, ch, &png, &n));
+        CHECK(view_png_encode(px, W, H, ch, &png, &n));
         memset(back, 0, sizeof back);
-        ENSURE(png_decode(png, n, back, W, H) == ch);
-        ENSURE(memcmp(px, back, (size_t)W * H * ch) == 0);
+        CHECK(png_decode(png, n, back, W, H) == ch);
+        CHECK(memcmp(px, back, (size_t)W * H * ch) == 0);
         free(png);
     }
     uint8_t* png;
     size_t   n;
-    ENSURE(!view_png_encode((const uint8_t*)"", 0, 5, 3, &png, &n));
+    CHECK(!view_png_encode((const uint8_t*)"", 0, 5, 3, &png, &n));
 }
 
 static SimWorld* small_world(int32_t* box_id) {
@@ -317,15 +310,15 @@ static SimWorld* small_world(int32_t* box_id) {
     char        err[256];
     SimBodyDef  floor = sim_body_def_default();
     floor.is_static = true, floor.w = 4, floor.h = 0.2, floor.x = 0, floor.y = -0.1;
-    ENSURE(sim_world_add_body(w, &floor, err, sizeof err) >= 0);
+    CHECK(sim_world_add_body(w, &floor, err, sizeof err) >= 0);
     SimBodyDef box = sim_body_def_default();
     box.w = box.h = 0.3, box.x = -1, box.y = 0.15, box.vx = 2.0;
     box.material = sim_material_find("rubber");
     *box_id = sim_world_add_body(w, &box, err, sizeof err);
-    ENSURE(*box_id >= 0);
+    CHECK(*box_id >= 0);
     SimBodyDef ball = sim_body_def_default();
     ball.kind = SIM_KIND_BALL, ball.w = ball.h = 0.2, ball.x = 1, ball.y = 0.6;
-    ENSURE(sim_world_add_body(w, &ball, err, sizeof err) >= 0);
+    CHECK(sim_world_add_body(w, &ball, err, sizeof err) >= 0);
     return w;
 }
 
@@ -347,26 +340,26 @@ static void test_render(void) {
     view_render_world(w, rect, a, W, H, 3);
     view_render_world(w, rect, b, W, H, 3);
     /* deterministic */
-    ENSURE(memcmp(a, b, sizeof a) == 0);
+    CHECK(memcmp(a, b, sizeof a) == 0);
     /* not blank: several colours, the rubber box's colour among them */
     int distinct = 0;
     for (int i = 1; i < W * H; i++)
         if (memcmp(a + 3 * i, a, 3)) distinct++;
-    ENSURE(distinct > 200);
+    CHECK(distinct > 200);
     const SimMaterial* rubber = sim_material_get(sim_material_find("rubber"));
     double             x0     = color_centroid(a, W, H, rubber->rgb);
-    ENSURE(x0 > 0);
+    CHECK(x0 > 0);
     /* the box slides right: its pixels move right */
     for (int i = 0; i < 30; i++) sim_world_tick(w, NULL);
     view_render_world(w, rect, b, W, H, 3);
     double x1 = color_centroid(b, W, H, rubber->rgb);
     SimBodyState st;
-    ENSURE(sim_world_body(w, box, &st));
-    ENSURE(x1 > x0 + 2);
-    ENSURE(fabs((x1 - x0) - (st.x + 1) * 16) < 3);
+    CHECK(sim_world_body(w, box, &st));
+    CHECK(x1 > x0 + 2);
+    CHECK(fabs((x1 - x0) - (st.x + 1) * 16) < 3);
     /* gray frames are the luminance of the colour frames */
     view_render_world(w, rect, g, W, H, 1);
-    for (int i = 0; i < W * H; i++) ENSURE(g[i] == ((77 * b[3 * i] + 150 * b[3 * i + 1] + 29 * b[3 * i + 2]) >> 8));
+    for (int i = 0; i < W * H; i++) CHECK(g[i] == ((77 * b[3 * i] + 150 * b[3 * i + 1] + 29 * b[3 * i + 2]) >> 8));
     sim_world_destroy(w);
 }
 
@@ -385,9 +378,9 @@ static void screen_of(ViewSession* s, double wx, double wy, double* sx, double* 
 static void test_session(void) {
     char path[] = "/tmp/nudge-test-view-XXXXXX.scn";
     int  fd     = mkstemps(path, 4);
-    ENSURE(fd >= 0);
+    CHECK(fd >= 0);
     if (fd < 0) return;
-    ENSURE(write(fd, scene_text, strlen(scene_text)) == (ssize_t)strlen(scene_text));
+    CHECK(write(fd, scene_text, strlen(scene_text)) == (ssize_t)strlen(scene_text));
     close(fd);
     ViewOptions o = view_options_default();
     o.scenario    = path;
@@ -398,7 +391,7 @@ static void test_session(void) {
     char         err[512];
     bool         ok = view_session_init(s, &o, false, err, sizeof err);
     if (!ok) fprintf(stderr, "%s\n", err);
-    ENSURE(ok);
+    CHECK(ok);
     unlink(path);
     if (!ok) {
         view_session_free(s);
@@ -409,54 +402,54 @@ static void test_session(void) {
     static uint8_t px[W * H * 3];
     ViewCanvas     c = view_canvas_wrap(px, W, H, 3);
     view_session_draw(s, &c);
-    ENSURE(s->world_w > 0 && s->world_w < W);
+    CHECK(s->world_w > 0 && s->world_w < W);
     for (int i = 0; i < 30; i++) view_session_tick(s);
     SimWorld*    w     = s->ep.world;
     int32_t      crate = sim_world_find(w, "crate"), glass = sim_world_find(w, "glass");
     SimBodyState b0, b1;
-    ENSURE(sim_world_body(w, crate, &b0));
+    CHECK(sim_world_body(w, crate, &b0));
 
     /* left drag to the right from the crate: a push to the right on release */
     double sx, sy;
     screen_of(s, b0.x, b0.y, &sx, &sy);
     view_session_mouse_down(s, 1, sx, sy);
-    ENSURE(s->drag_id == crate);
+    CHECK(s->drag_id == crate);
     view_session_mouse_move(s, sx + 60, sy);
     view_session_draw(s, &c); /* draws the arrow */
     view_session_mouse_up(s, 1, sx + 60, sy);
-    ENSURE(s->has_pending && s->pending.body == crate && s->pending.jx > 0 && fabs(s->pending.jy) < 1e-9);
+    CHECK(s->has_pending && s->pending.body == crate && s->pending.jx > 0 && fabs(s->pending.jy) < 1e-9);
     view_session_tick(s);
-    ENSURE(sim_world_body(w, crate, &b1) && b1.vx > 0.2);
+    CHECK(sim_world_body(w, crate, &b1) && b1.vx > 0.2);
     for (int i = 0; i < 90; i++) view_session_tick(s);
 
     /* right drag: the crate follows the mouse up */
-    ENSURE(sim_world_body(w, crate, &b0));
+    CHECK(sim_world_body(w, crate, &b0));
     screen_of(s, b0.x, b0.y, &sx, &sy);
     view_session_mouse_down(s, 3, sx, sy);
-    ENSURE(s->grab_id == crate);
+    CHECK(s->grab_id == crate);
     double tx, ty;
     screen_of(s, b0.x, b0.y + 0.4, &tx, &ty);
     view_session_mouse_move(s, tx, ty);
     for (int i = 0; i < 60; i++) view_session_tick(s);
-    ENSURE(sim_world_body(w, crate, &b1) && fabs(b1.y - (b0.y + 0.4)) < 0.05 && fabs(b1.x - b0.x) < 0.05);
+    CHECK(sim_world_body(w, crate, &b1) && fabs(b1.y - (b0.y + 0.4)) < 0.05 && fabs(b1.x - b0.x) < 0.05);
     view_session_draw(s, &c);
     view_session_mouse_up(s, 3, tx, ty);
-    ENSURE(s->grab_id < 0 && s->joint == NULL);
+    CHECK(s->grab_id < 0 && s->joint == NULL);
 
     /* hold the glass, lift it and slam it into the floor: it breaks while held, and the joint goes */
     SimBodyState g;
-    ENSURE(sim_world_body(w, glass, &g) && g.alive);
+    CHECK(sim_world_body(w, glass, &g) && g.alive);
     screen_of(s, g.x, g.y, &sx, &sy);
     view_session_mouse_down(s, 3, sx, sy);
-    ENSURE(s->grab_id == glass);
+    CHECK(s->grab_id == glass);
     screen_of(s, g.x, g.y + 1.0, &tx, &ty);
     view_session_mouse_move(s, tx, ty);
     for (int i = 0; i < 60; i++) view_session_tick(s);
     screen_of(s, g.x, -0.9, &tx, &ty);
     view_session_mouse_move(s, tx, ty);
     for (int i = 0; i < 120 && s->grab_id >= 0; i++) view_session_tick(s);
-    ENSURE(sim_world_body(w, glass, &g) && g.broken && !g.alive);
-    ENSURE(s->grab_id < 0 && s->joint == NULL);
+    CHECK(sim_world_body(w, glass, &g) && g.broken && !g.alive);
+    CHECK(s->grab_id < 0 && s->joint == NULL);
     for (int i = 0; i < 10; i++) view_session_tick(s);
     view_session_mouse_up(s, 3, tx, ty);
 
@@ -465,26 +458,26 @@ static void test_session(void) {
     screen_of(s, 0, 1.0, &sx, &sy);
     view_session_mouse_move(s, sx, sy);
     view_session_action(s, VIEW_ACT_SPAWN, 0);
-    ENSURE(sim_world_id_count(w) == before + 1);
+    CHECK(sim_world_id_count(w) == before + 1);
     SimBodyState sp;
-    ENSURE(sim_world_body(w, before, &sp) && sp.kind == SIM_KIND_BOX && fabs(sp.x) < 0.02 && fabs(sp.y - 1.0) < 0.02);
+    CHECK(sim_world_body(w, before, &sp) && sp.kind == SIM_KIND_BOX && fabs(sp.x) < 0.02 && fabs(sp.y - 1.0) < 0.02);
     view_session_action(s, VIEW_ACT_PALETTE, 0);
-    ENSURE(s->palette == VIEW_PAL_BALL);
+    CHECK(s->palette == VIEW_PAL_BALL);
     view_session_action(s, VIEW_ACT_HORIZON_UP, 0);
-    ENSURE(s->live.horizon == VIEW_ERR_TICKS + 10);
+    CHECK(s->live.horizon == VIEW_ERR_TICKS + 10);
     view_session_tick(s);
-    ENSURE(s->live.roll_len >= s->live.horizon && s->live.has_roll);
+    CHECK(s->live.roll_len >= s->live.horizon && s->live.has_roll);
     double gx, gy, ga;
-    ENSURE(view_live_predicted(&s->live, crate, s->live.horizon, &gx, &gy, &ga));
+    CHECK(view_live_predicted(&s->live, crate, s->live.horizon, &gx, &gy, &ga));
     view_session_action(s, VIEW_ACT_PAUSE, 0);
-    ENSURE(s->paused);
+    CHECK(s->paused);
     int64_t eps = s->episodes;
     view_session_action(s, VIEW_ACT_RESET, 0);
-    ENSURE(s->episodes == eps + 1 && s->ep.world != w && sim_world_time(s->ep.world) == 0);
+    CHECK(s->episodes == eps + 1 && s->ep.world != w && sim_world_time(s->ep.world) == 0);
     /* split: the imagination starts at the next tick from the real state */
     view_session_action(s, VIEW_ACT_SPLIT, 0);
     view_session_tick(s);
-    ENSURE(s->live.imag_on && s->live.imag_mask[crate]);
+    CHECK(s->live.imag_on && s->live.imag_mask[crate]);
     view_session_draw(s, &c);
     view_session_free(s);
     free(s);
@@ -497,9 +490,9 @@ static void test_late_push(void) {
                               "at 3.0 push crate 1.0 0\n";
     char path[] = "/tmp/nudge-test-view-late-XXXXXX.scn";
     int  fd     = mkstemps(path, 4);
-    ENSURE(fd >= 0);
+    CHECK(fd >= 0);
     if (fd < 0) return;
-    ENSURE(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
     close(fd);
     ViewOptions o = view_options_default();
     o.scenario    = path;
@@ -509,12 +502,12 @@ static void test_late_push(void) {
     char         err[512];
     bool         ok = view_session_init(s, &o, false, err, sizeof err);
     unlink(path);
-    ENSURE(ok);
+    CHECK(ok);
     if (ok) {
         for (int i = 0; i < 200; i++) view_session_tick(s);
         SimBodyState b;
-        ENSURE(s->episodes == 1);
-        ENSURE(sim_world_body(s->ep.world, sim_world_find(s->ep.world, "crate"), &b) && b.x > 0.1);
+        CHECK(s->episodes == 1);
+        CHECK(sim_world_body(s->ep.world, sim_world_find(s->ep.world, "crate"), &b) && b.x > 0.1);
     }
     view_session_free(s);
     free(s);
@@ -530,10 +523,5 @@ int main(void) {
     test_render();
     test_session();
     test_late_push();
-    if (failures) {
-        fprintf(stderr, "test_view: %d failures\n", failures);
-        return 1;
-    }
-    printf("test_view: ok\n");
-    return 0;
+    return ensure_finish("test_view");
 }
