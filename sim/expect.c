@@ -135,6 +135,18 @@ static void set_detail(Run* r, const char* fmt, ...) {
     va_end(ap);
 }
 
+/* what the condition's body showed at time t: its field's value, or its state */
+static void detail_observed(Run* r, const SimBodyState* st, double f, double t) {
+    const ScnExpect* x = r->x;
+    char tb[96], vb[32];
+    if (x->cond.is_field)
+        set_detail(r, "%s.%s = %s at %.3f s, wanted %s%s", x->cond.body.name, scn_field_name(x->cond.field),
+                   num_str(f, vb, sizeof vb), t, x->cond.negate ? "not " : "", test_str(&r->cond, tb, sizeof tb));
+    else
+        set_detail(r, "%s %s%s at %.3f s", x->cond.body.name, state_of(x->cond.state, st) ? "" : "not ",
+                   scn_state_name(x->cond.state), t);
+}
+
 static void judge(Run* r, bool pass) {
     r->done = true;
     r->pass = pass;
@@ -307,13 +319,7 @@ static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, cons
     case SCN_EXPECT_AT:
         if (t < r->t1 - EPS_T) break;
         judge(r, h);
-        if (x->cond.is_field)
-            set_detail(r, "%s.%s = %s at %.3f s, wanted %s%s", x->cond.body.name,
-                       scn_field_name(x->cond.field), num_str(f, vb, sizeof vb), t, x->cond.negate ? "not " : "",
-                       test_str(&r->cond, tb, sizeof tb));
-        else
-            set_detail(r, "%s %s%s at %.3f s", x->cond.body.name,
-                       state_of(x->cond.state, &st) ? "" : "not ", scn_state_name(x->cond.state), t);
+        detail_observed(r, &st, f, t);
         break;
     case SCN_EXPECT_BY:
         if (t > r->t1 + EPS_T) {
@@ -347,13 +353,7 @@ static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, cons
     case SCN_EXPECT_ALWAYS:
         if (!h) {
             judge(r, false);
-            if (x->cond.is_field)
-                set_detail(r, "%s.%s = %s at %.3f s, wanted %s%s", x->cond.body.name,
-                           scn_field_name(x->cond.field), num_str(f, vb, sizeof vb), t, x->cond.negate ? "not " : "",
-                           test_str(&r->cond, tb, sizeof tb));
-            else
-                set_detail(r, "%s %s%s at %.3f s", x->cond.body.name,
-                           state_of(x->cond.state, &st) ? "" : "not ", scn_state_name(x->cond.state), t);
+            detail_observed(r, &st, f, t);
         }
         break;
     case SCN_EXPECT_WHEN: {

@@ -146,6 +146,26 @@ static void cover_add(float* cover, int* lo, int* hi, double xl, double xr, floa
     cover[ir] += weight * (float)(xr - ir);
 }
 
+/* the x of a polygon's edges at scanline sy, sorted (edges half-open in y, so a vertex counts
+   once); returns how many */
+static int scanline_crossings(const double* xy, int n, double sy, double* xs) {
+    int k = 0;
+    for (int i = 0, j = n - 1; i < n; j = i++) {
+        double ya = xy[2 * j + 1], yb = xy[2 * i + 1];
+        if ((ya <= sy && sy < yb) || (yb <= sy && sy < ya)) {
+            double xa = xy[2 * j], xb = xy[2 * i];
+            xs[k++] = xa + (sy - ya) * (xb - xa) / (yb - ya);
+        }
+    }
+    for (int i = 1; i < k; i++) {
+        double v = xs[i];
+        int    m = i - 1;
+        while (m >= 0 && xs[m] > v) xs[m + 1] = xs[m], m--;
+        xs[m + 1] = v;
+    }
+    return k;
+}
+
 static void fill_poly_aa(ViewCanvas* c, const double* xy, int n, ViewColor col, double ymin,
                          double ymax, double* xs) {
     float cover[AA_MAX_W + 2];
@@ -161,20 +181,7 @@ static void fill_poly_aa(ViewCanvas* c, const double* xy, int n, ViewColor col, 
         int    nsub   = 0;
         for (int sub = 0; sub < AA_SUB; sub++) {
             double sy = y + (sub + 0.5) / AA_SUB;
-            int    k  = 0;
-            for (int i = 0, j = n - 1; i < n; j = i++) {
-                double ya = xy[2 * j + 1], yb = xy[2 * i + 1];
-                if ((ya <= sy && sy < yb) || (yb <= sy && sy < ya)) {
-                    double xa = xy[2 * j], xb = xy[2 * i];
-                    xs[k++] = xa + (sy - ya) * (xb - xa) / (yb - ya);
-                }
-            }
-            for (int i = 1; i < k; i++) {
-                double v = xs[i];
-                int    m = i - 1;
-                while (m >= 0 && xs[m] > v) xs[m + 1] = xs[m], m--;
-                xs[m + 1] = v;
-            }
+            int    k  = scanline_crossings(xy, n, sy, xs);
             if (k == 2 && simple) {
                 spans[nsub][0] = xs[0] < c->cx0 ? c->cx0 : xs[0];
                 spans[nsub][1] = xs[1] > c->cx1 ? c->cx1 : xs[1];
@@ -262,23 +269,7 @@ void view_canvas_fill_poly(ViewCanvas* c, const double* xy, int n, ViewColor col
         return;
     }
     for (int y = y0; y < y1; y++) {
-        double sy = y + 0.5;
-        int    k  = 0;
-        /* crossings of the scanline with each edge (half-open in y so vertices count once) */
-        for (int i = 0, j = n - 1; i < n; j = i++) {
-            double ya = xy[2 * j + 1], yb = xy[2 * i + 1];
-            if ((ya <= sy && sy < yb) || (yb <= sy && sy < ya)) {
-                double xa = xy[2 * j], xb = xy[2 * i];
-                xs[k++] = xa + (sy - ya) * (xb - xa) / (yb - ya);
-            }
-        }
-        /* sort the few crossings */
-        for (int i = 1; i < k; i++) {
-            double v = xs[i];
-            int    m = i - 1;
-            while (m >= 0 && xs[m] > v) xs[m + 1] = xs[m], m--;
-            xs[m + 1] = v;
-        }
+        int k = scanline_crossings(xy, n, y + 0.5, xs);
         for (int i = 0; i + 1 < k; i += 2) {
             double xl = xs[i], xr = xs[i + 1];
             if (xr < c->cx0 - 1.0 || xl > c->cx1 + 1.0) continue;
