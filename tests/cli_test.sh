@@ -1,16 +1,9 @@
 #!/usr/bin/env bash
 # The nudge command line as a user meets it: exit codes, one-line errors, clean stdout, traces,
 # JUnit XML. Usage: cli_test.sh NUDGE ROOT
-set -u
-nudge=$1
-root=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
+source "$(dirname "$0")/script_lib.sh" "$@"
 py=/usr/bin/python3
 
-ok()   { echo "ok   $*"; }
-bad()  { echo "FAIL $*"; fails=$((fails + 1)); }
 # expect_status WANT DESCRIPTION -- CMD...: runs CMD, checks its exit status, keeps stdout/stderr
 expect_status() {
   local want=$1 what=$2; shift 3
@@ -105,5 +98,4 @@ one_line_err "x.csv"
 cmp -s "$tmp/a" "$tmp/b" && ok "same seed, same timeline" || bad "same seed gave different timelines"
 cmp -s "$tmp/a" "$tmp/c" && bad "different seeds gave the same timeline" || ok "different seed, different timeline"
 
-if [ "$fails" -ne 0 ]; then echo "cli_test: $fails failed"; exit 1; fi
-echo "cli_test: all passed"
+finish cli_test

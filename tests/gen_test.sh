@@ -2,14 +2,7 @@
 # nudge gen as users lean on it: byte-identical across --jobs and --shard, resumable after kill -9
 # and Ctrl-C, refusing foreign folders and bad input without leaving partial shards, readable by
 # numpy.   usage: gen_test.sh NUDGE ROOT
-set -u
-nudge=$1
-root=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok()  { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+source "$(dirname "$0")/script_lib.sh" "$@"
 scn=$root/scenarios/templates/push_off_table.scn
 base=(--scenario "$scn" --seconds 2 --seed 11)
 gen() { "$nudge" gen "${base[@]}" --episodes-per-shard 3 "$@"; }
@@ -118,5 +111,4 @@ for e in range(f.shape[0]):
 assert moved > 0
 PY
 
-if [ "$fails" -ne 0 ]; then echo "gen_test: $fails failed"; exit 1; fi
-echo "gen_test: all passed"
+finish gen_test
