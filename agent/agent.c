@@ -83,6 +83,8 @@ void agent_free(Agent* a) {
     free(a);
 }
 
+bool agent_observes(const Agent* a) { return a->def.kind == SCN_AGENT_RANDOM; }
+
 static bool act_scripted(Agent* a, double t, SimPush* out) {
     if (a->next_action >= a->nactions) return false;
     const ScnAction* x = &a->actions[a->next_action];

@@ -36,6 +36,9 @@ void          agent_override_apply(const AgentOverride* o, ScnAgentDef* def);
 /// parses "LO,HI" with 0 <= LO <= HI <= max, both finite; false on anything else
 bool          agent_parse_range(const char* text, double max, double* range);
 
+/// true if agent_act reads the observation (the random agent); false lets loops skip observing
+bool        agent_observes(const Agent* a);
+
 /// t = simulated time now (s); states/mask/ids = the observation (k slots, sim/observation.h).
 /// true and *out filled when the agent pushes this tick
 bool        agent_act(Agent* a, double t, const float* states, const uint8_t* mask,

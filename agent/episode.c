@@ -45,7 +45,7 @@ void episode_observe(Episode* e) {
 }
 
 void episode_tick(Episode* e) {
-    if (!e->fresh) episode_observe(e);
+    if (!e->fresh && agent_observes(e->agent)) episode_observe(e);
     bool wants = agent_act(e->agent, sim_world_time(e->world), e->states, e->mask, e->ids, e->slots,
                            &e->push);
     e->pushed = sim_world_tick(e->world, wants ? &e->push : NULL);

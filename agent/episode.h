@@ -31,7 +31,8 @@ bool episode_begin(Episode* e, const Scenario* s, uint64_t seed, int agent, int 
 /// the same, with the agent changed as the command line asks (o may be NULL)
 bool episode_begin_with(Episode* e, const Scenario* s, uint64_t seed, const AgentOverride* o,
                         int slots, char* err, size_t err_size);
-/// observes (into states/mask/ids, unless already fresh), asks the agent, ticks the world once
+/// asks the agent (observing first into states/mask/ids if it reads them and they are not fresh),
+/// ticks the world once; states/mask/ids are stale afterwards until episode_observe
 void episode_tick(Episode* e);
 /// observes the current state into states/mask/ids without ticking
 void episode_observe(Episode* e);

@@ -142,7 +142,7 @@ int cmd_gen(int argc, char** argv) {
     const char* shard_arg = NULL;
     const char* every = NULL;
     const char* dv = NULL;
-    int64_t episodes = 0, stride = 1, jobs = 1, per_shard = 64, slots = SIM_OBS_SLOTS;
+    int64_t episodes = 0, stride = 1, jobs = 1, per_shard = 32, slots = SIM_OBS_SLOTS;
     double seconds = 0;
     uint64_t seed = 0;
     bool resume = false;
@@ -159,7 +159,7 @@ int cmd_gen(int argc, char** argv) {
         {"frames", ARG_STRING, &frames, 1, 0, "WxH[:gray|:rgb]: also render each record (default gray)", false},
         {"jobs", ARG_INT, &jobs, 1, 64, "J: worker threads, one simulation each (default 1)", false},
         {"shard", ARG_STRING, &shard_arg, 1, 0, "I/N: write only shards s with s % N == I (job arrays)", false},
-        {"episodes-per-shard", ARG_INT, &per_shard, 1, 1000000, "M: episodes per shard (default 64)", false},
+        {"episodes-per-shard", ARG_INT, &per_shard, 1, 1000000, "M: episodes per shard (default 32)", false},
         {"slots", ARG_INT, &slots, 1, 1024, "K: object slots per record (default 32)", false},
         {"resume", ARG_BOOL, &resume, 1, 0, "continue (or gather) a dataset with the same inputs", false},
     };
@@ -237,17 +237,26 @@ int cmd_gen(int argc, char** argv) {
     double t0 = clock_now(), write_blocked = 0;
     int64_t episodes_done = 0;
     int status = 0;
-    /* the writer thread finishes one shard while the workers fill the next */
+    /* two shard buffers: the writer thread saves one while the workers fill the other */
+    GenShardArrays* arrays[2] = {gen_shard_arrays_new(&ds), gen_shard_arrays_new(&ds)};
+    if (!arrays[0] || !arrays[1]) {
+        fprintf(stderr, "nudge gen: out of memory for two shards (%.1f GB)\n", 2 * shard_bytes / 1e9);
+        gen_shard_arrays_free(arrays[0], &ds);
+        gen_shard_arrays_free(arrays[1], &ds);
+        gen_dataset_close(&ds);
+        return 2;
+    }
     GenWrite wr;
     memset(&wr, 0, sizeof wr);
     wr.ds = &ds;
     wr.manifest = shard_arg == NULL;
     bool writing = false;
+    int which = 0;
     for (int s = 0; s < ds.nshards && status == 0; s++) {
         if (s % shard_count != shard_index || gen_store_shard_done(&ds, s)) continue;
-        GenShardArrays* a = gen_shard_begin(&ds, s, err, sizeof err);
-        bool simulated = a && simulate_shard(&ds, s, (int)jobs, a, err, sizeof err);
-        if (!simulated) gen_shard_abort(a);
+        GenShardArrays* a = arrays[which];
+        gen_shard_begin(a, &ds, s);
+        bool simulated = simulate_shard(&ds, s, (int)jobs, a, err, sizeof err);
         /* the previous shard's write must be done before the next starts (and before we stop) */
         if (writing) {
             double tw = clock_now();
@@ -276,6 +285,7 @@ int cmd_gen(int argc, char** argv) {
         wr.arrays = a;
         pthread_create(&wr.thread, NULL, write_shard, &wr);
         writing = true;
+        which ^= 1;
         char extra[64];
         snprintf(extra, sizeof extra, " shard %d/%d", s + 1, ds.nshards);
         progress_update(&prog, episodes_done, extra);
@@ -296,6 +306,8 @@ int cmd_gen(int argc, char** argv) {
         status = 130;
     }
     progress_finish(&prog);
+    gen_shard_arrays_free(arrays[0], &ds);
+    gen_shard_arrays_free(arrays[1], &ds);
     if (status == 0) {
         /* a gather (or a shard task that finds every shard present) writes the final manifest */
         bool all = true;

@@ -96,8 +96,11 @@ int cmd_run(int argc, char** argv) {
         printf("%8s  %-13s %-14s %-14s %s\n", "t (s)", "event", "body", "other", "magnitude");
     int64_t counts[SIM_EV_COUNT] = {0};
     for (int64_t t = 0; t < ticks; t++) {
+        if (tracing) {
+            episode_observe(&ep);
+            trace_row(&af, &ep, t);
+        }
         episode_tick(&ep);
-        if (tracing) trace_row(&af, &ep, t);
         int n;
         const SimEvent* ev = sim_world_events(ep.world, &n);
         for (int i = 0; i < n; i++) {

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -474,127 +473,90 @@ bool gen_store_write_manifest(const GenDataset* ds, char* err, size_t err_size) 
     return ok;
 }
 
-/* ---- shards: arrays mapped straight onto their files ---- */
+/* ---- shards: arrays in memory, reused from shard to shard, written by the writer thread ---- */
 
-/* the files of a shard, in manifest order; events.npy is written at the end, the others are
-   mapped from the start so the workers fill the page cache directly (no copy, no second pass) */
+/* the files of a shard, in manifest order; all but events.npy have a fixed size per episode */
 enum { GF_STATES, GF_MASK, GF_IDS, GF_ACTIONS, GF_CONTACTS, GF_EVENTS, GF_PARAMS, GF_SCENARIO, GF_SEED, GF_FRAMES };
 
-typedef struct GenMapped {
-    int      fd;
-    uint8_t* map;
-    size_t   size;       /* header + data */
-    size_t   head;       /* header bytes */
+typedef struct GenArray {
+    uint8_t* data;       /* per_shard episodes' worth; NULL for events (and frames when off) */
     size_t   slice;      /* bytes per episode */
-    uint32_t crc_head;
-} GenMapped;
+} GenArray;
 
 struct GenShardArrays {
     int        shard;
     int64_t    count;
-    char       tmp[4300];
-    GenMapped  file[SHARD_FILES];
+    GenArray   file[SHARD_FILES];
     GenEvent** events;      /* per episode */
     int*       nevents;
-    uint32_t*  crc;         /* [count][SHARD_FILES]: each episode's slice of each mapped file */
+    uint32_t*  crc;         /* [per_shard][SHARD_FILES]: each episode's slice of each array */
 };
 
-static void shard_unmap(GenShardArrays* a) {
-    for (int f = 0; f < SHARD_FILES; f++) {
-        GenMapped* m = &a->file[f];
-        if (m->map) munmap(m->map, m->size);
-        if (m->fd > 0) close(m->fd);
-        m->map = NULL;
-        m->fd = -1;
-    }
-}
-
-void gen_shard_abort(GenShardArrays* a) {
+void gen_shard_arrays_free(GenShardArrays* a, const GenDataset* ds) {
     if (!a) return;
-    shard_unmap(a);
-    remove_tree(a->tmp);
-    for (int64_t i = 0; i < a->count; i++) free(a->events[i]);
+    if (a->events)
+        for (int i = 0; i < ds->per_shard; i++) free(a->events[i]);
+    for (int f = 0; f < SHARD_FILES; f++) free(a->file[f].data);
     free(a->events);
     free(a->nevents);
     free(a->crc);
     free(a);
 }
 
-GenShardArrays* gen_shard_begin(const GenDataset* ds, int shard, char* err, size_t err_size) {
+GenShardArrays* gen_shard_arrays_new(const GenDataset* ds) {
     const GenSpec* s = &ds->spec;
-    int64_t E = gen_shard_count(ds, shard), T = s->records, K = s->slots, D = SIM_OBS_DIM;
-    int64_t first = (int64_t)shard * ds->per_shard;
+    size_t T = (size_t)s->records, K = (size_t)s->slots, E = (size_t)ds->per_shard;
     GenShardArrays* a = calloc(1, sizeof *a);
-    if (!a) {
-        report_set(err, err_size, "out of memory");
-        return NULL;
-    }
-    a->shard = shard;
-    a->count = E;
-    for (int f = 0; f < SHARD_FILES; f++) a->file[f].fd = -1;
-    a->events = calloc((size_t)E, sizeof *a->events);
-    a->nevents = calloc((size_t)E, sizeof *a->nevents);
-    a->crc = calloc((size_t)E * SHARD_FILES, sizeof *a->crc);
-    snprintf(a->tmp, sizeof a->tmp, "%s/.tmp-shard-%05d-%ld", ds->out, shard, (long)getpid());
-    remove_tree(a->tmp);
-    if (!a->events || !a->nevents || !a->crc || !make_dirs(a->tmp, err, err_size)) {
-        if (!err || !*err) report_set(err, err_size, "out of memory");
-        gen_shard_abort(a);
-        return NULL;
-    }
-    /* descr, shape and bytes per episode of each mapped file */
-    struct { const char* descr; int ndim; int64_t shape[5]; size_t slice; } spec[SHARD_FILES] = {
-        [GF_STATES] = {"'<f4'", 4, {E, T, K, D}, sizeof(float) * (size_t)(T * K * D)},
-        [GF_MASK] = {"'|u1'", 3, {E, T, K}, (size_t)(T * K)},
-        [GF_IDS] = {"'<i4'", 3, {E, T, K}, sizeof(int32_t) * (size_t)(T * K)},
-        [GF_ACTIONS] = {"'<f4'", 4, {E, T, K, 4}, sizeof(float) * (size_t)(T * K * 4)},
-        [GF_CONTACTS] = {"'|u1'", 3, {E, T, K}, (size_t)(T * K)},
-        [GF_PARAMS] = {"'<f8'", 2, {E, s->nparams}, sizeof(double) * (size_t)s->nparams},
-        [GF_SCENARIO] = {"'<i4'", 1, {E}, sizeof(int32_t)},
-        [GF_SEED] = {"'<u8'", 1, {E}, sizeof(uint64_t)},
-        [GF_FRAMES] = {"'|u1'", s->channels == 3 ? 5 : 4, {E, T, s->frame_h, s->frame_w, s->channels},
-                       (size_t)T * frame_bytes(s)},
+    if (!a) return NULL;
+    size_t slice[SHARD_FILES] = {
+        [GF_STATES] = sizeof(float) * T * K * SIM_OBS_DIM,
+        [GF_MASK] = T * K,
+        [GF_IDS] = sizeof(int32_t) * T * K,
+        [GF_ACTIONS] = sizeof(float) * T * K * 4,
+        [GF_CONTACTS] = T * K,
+        [GF_PARAMS] = sizeof(double) * (size_t)s->nparams,
+        [GF_SCENARIO] = sizeof(int32_t),
+        [GF_SEED] = sizeof(uint64_t),
+        [GF_FRAMES] = T * frame_bytes(s),
     };
+    bool ok = true;
     for (int f = 0; f < SHARD_FILES; f++) {
         if (f == GF_EVENTS || (f == GF_FRAMES && !s->channels)) continue;
-        GenMapped* m = &a->file[f];
-        char head[2048], path[4400];
-        m->head = npy_header(head, sizeof head, spec[f].descr, spec[f].shape, spec[f].ndim);
-        m->slice = spec[f].slice;
-        m->size = m->head + m->slice * (size_t)E;
-        m->crc_head = crc32_update(0, head, m->head);
-        snprintf(path, sizeof path, "%s/%s", a->tmp, shard_files[f]);
-        /* reserve the space now: a full disk is one clear error here, never a SIGBUS later */
-        m->fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0666);
-        int rc = m->fd < 0 ? errno : posix_fallocate(m->fd, 0, (off_t)m->size);
-        if (rc != 0) {
-            report_set(err, err_size, "%s: write failed: %s", path, strerror(rc));
-            gen_shard_abort(a);
-            return NULL;
-        }
-        m->map = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, m->fd, 0);
-        if (m->map == MAP_FAILED) {
-            m->map = NULL;
-            report_set(err, err_size, "%s: cannot map: %s", path, strerror(errno));
-            gen_shard_abort(a);
-            return NULL;
-        }
-        memcpy(m->map, head, m->head);
+        a->file[f].slice = slice[f];
+        a->file[f].data = malloc(slice[f] * E + 1);
+        ok = ok && a->file[f].data;
     }
-    /* the per-episode constants */
-    int32_t* scen = (int32_t*)(a->file[GF_SCENARIO].map + a->file[GF_SCENARIO].head);
-    uint64_t* seeds = (uint64_t*)(a->file[GF_SEED].map + a->file[GF_SEED].head);
-    for (int64_t i = 0; i < E; i++) {
+    a->events = calloc(E, sizeof *a->events);
+    a->nevents = calloc(E, sizeof *a->nevents);
+    a->crc = calloc(E * SHARD_FILES, sizeof *a->crc);
+    if (!ok || !a->events || !a->nevents || !a->crc) {
+        gen_shard_arrays_free(a, ds);
+        return NULL;
+    }
+    return a;
+}
+
+void gen_shard_begin(GenShardArrays* a, const GenDataset* ds, int shard) {
+    for (int i = 0; i < ds->per_shard; i++) {
+        free(a->events[i]);
+        a->events[i] = NULL;
+        a->nevents[i] = 0;
+    }
+    a->shard = shard;
+    a->count = gen_shard_count(ds, shard);
+    int64_t first = (int64_t)shard * ds->per_shard;
+    int32_t* scen = (int32_t*)a->file[GF_SCENARIO].data;
+    uint64_t* seeds = (uint64_t*)a->file[GF_SEED].data;
+    for (int64_t i = 0; i < a->count; i++) {
         scen[i] = (int32_t)((first + i) % ds->nscenarios);
         seeds[i] = rng_derive(ds->seed, (uint64_t)(first + i));
     }
-    return a;
 }
 
 void gen_shard_slot(GenShardArrays* a, const GenSpec* spec, int i, GenSlot* out) {
     (void)spec;
     memset(out, 0, sizeof *out);
-#define AT(f) (a->file[f].map ? a->file[f].map + a->file[f].head + a->file[f].slice * (size_t)i : NULL)
+#define AT(f) (a->file[f].data ? a->file[f].data + a->file[f].slice * (size_t)i : NULL)
     out->states = (float*)AT(GF_STATES);
     out->mask = AT(GF_MASK);
     out->ids = (int32_t*)AT(GF_IDS);
@@ -609,24 +571,96 @@ void gen_shard_episode_done(GenShardArrays* a, int i, GenSlot* slot) {
     a->events[i] = slot->events;
     a->nevents[i] = slot->nevents;
     slot->events = NULL;
-    /* checksums of this episode's slices, on the worker's thread; combined in order at the end */
+    /* checksums of this episode's slices, on the worker's thread; combined in order when written */
     for (int f = 0; f < SHARD_FILES; f++) {
-        GenMapped* m = &a->file[f];
-        if (!m->map || f == GF_SCENARIO || f == GF_SEED) continue;
-        a->crc[(size_t)i * SHARD_FILES + f] = crc32_update(0, m->map + m->head + m->slice * (size_t)i, m->slice);
+        const GenArray* g = &a->file[f];
+        if (g->data) a->crc[(size_t)i * SHARD_FILES + f] = crc32_update(0, g->data + g->slice * (size_t)i, g->slice);
     }
 }
 
-static void snippet_entry(FILE* sn, bool* first, const char* name, size_t bytes, uint32_t crc) {
-    fprintf(sn, "%s\"%s\": {\"bytes\": %lld, \"crc32\": \"%08x\"}", *first ? "" : ", ", name, (long long)bytes, crc);
+/* writes a whole buffer to fd; false with errno set on failure */
+static bool write_all(int fd, const void* buf, size_t n) {
+    const uint8_t* p = buf;
+    while (n > 0) {
+        size_t chunk = n > (1u << 30) ? (1u << 30) : n;
+        ssize_t w = write(fd, p, chunk);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* one .npy file in dir: header + data, written and fsynced; its manifest entry goes to sn */
+static bool put_file(const char* dir, const char* name, const char* descr, const int64_t* shape, int ndim,
+                     const void* data, size_t n, uint32_t crc_data, FILE* sn, bool* first, char* err, size_t err_size) {
+    char path[4400], head[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    size_t h = npy_header(head, sizeof head, descr, shape, ndim);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    bool ok = fd >= 0 && write_all(fd, head, h) && write_all(fd, data, n) && fsync(fd) == 0;
+    int e = errno;
+    if (fd >= 0 && close(fd) != 0 && ok) {
+        ok = false;
+        e = errno;
+    }
+    if (!ok) {
+        report_set(err, err_size, "%s: write failed: %s", path, strerror(e));
+        return false;
+    }
+    uint32_t crc = (uint32_t)crc32_combine(crc32_update(0, head, h), crc_data, (z_off_t)n);
+    fprintf(sn, "%s\"%s\": {\"bytes\": %lld, \"crc32\": \"%08x\"}", *first ? "" : ", ", name, (long long)(h + n), crc);
     *first = false;
+    return true;
 }
 
 bool gen_shard_finish(const GenDataset* ds, GenShardArrays* a, char* err, size_t err_size) {
-    int64_t E = a->count;
+    const GenSpec* s = &ds->spec;
+    int64_t E = a->count, T = s->records, K = s->slots, D = SIM_OBS_DIM;
     int64_t first_ep = (int64_t)a->shard * ds->per_shard;
-    char dir[4200];
+    char tmp[4300], dir[4200];
+    snprintf(tmp, sizeof tmp, "%s/.tmp-shard-%05d-%ld", ds->out, a->shard, (long)getpid());
     shard_dir(ds, a->shard, dir, sizeof dir);
+    remove_tree(tmp);
+    if (!make_dirs(tmp, err, err_size)) return false;
+
+    /* events: concatenated in episode order, packed rows */
+    size_t nev = 0, at = 0;
+    for (int64_t i = 0; i < E; i++) nev += (size_t)a->nevents[i];
+    unsigned char* ev = malloc(nev * GEN_EVENT_BYTES + 1);
+    if (!ev) {
+        report_set(err, err_size, "out of memory");
+        remove_tree(tmp);
+        return false;
+    }
+    for (int64_t i = 0; i < E; i++)
+        for (int k = 0; k < a->nevents[i]; k++) {
+            const GenEvent* g = &a->events[i][k];
+            unsigned char* row = ev + at;
+            memcpy(row, &g->episode, 4);
+            memcpy(row + 4, &g->tick, 4);
+            row[8] = g->type;
+            memcpy(row + 9, &g->a, 4);
+            memcpy(row + 13, &g->b, 4);
+            memcpy(row + 17, &g->magnitude, 4);
+            at += GEN_EVENT_BYTES;
+        }
+
+    struct { const char* descr; int ndim; int64_t shape[5]; } meta[SHARD_FILES] = {
+        [GF_STATES] = {"'<f4'", 4, {E, T, K, D}},
+        [GF_MASK] = {"'|u1'", 3, {E, T, K}},
+        [GF_IDS] = {"'<i4'", 3, {E, T, K}},
+        [GF_ACTIONS] = {"'<f4'", 4, {E, T, K, 4}},
+        [GF_CONTACTS] = {"'|u1'", 3, {E, T, K}},
+        [GF_EVENTS] = {GEN_EVENT_DESCR, 1, {(int64_t)nev}},
+        [GF_PARAMS] = {"'<f8'", 2, {E, s->nparams}},
+        [GF_SCENARIO] = {"'<i4'", 1, {E}},
+        [GF_SEED] = {"'<u8'", 1, {E}},
+        [GF_FRAMES] = {"'|u1'", s->channels == 3 ? 5 : 4, {E, T, s->frame_h, s->frame_w, s->channels}},
+    };
     char* snip = NULL;
     size_t snip_len = 0;
     FILE* sn = open_memstream(&snip, &snip_len);
@@ -634,60 +668,26 @@ bool gen_shard_finish(const GenDataset* ds, GenShardArrays* a, char* err, size_t
             (long long)first_ep, (long long)E);
     bool first = true, ok = true;
     for (int f = 0; f < SHARD_FILES && ok; f++) {
-        if (f == GF_EVENTS) {
-            /* events: concatenated in episode order, packed rows, written now */
-            size_t nev = 0, at = 0;
-            for (int64_t i = 0; i < E; i++) nev += (size_t)a->nevents[i];
-            unsigned char* ev = malloc(nev * GEN_EVENT_BYTES + 1);
-            if (!ev) {
-                report_set(err, err_size, "out of memory");
-                ok = false;
-                break;
-            }
-            for (int64_t i = 0; i < E; i++)
-                for (int k = 0; k < a->nevents[i]; k++) {
-                    const GenEvent* g = &a->events[i][k];
-                    unsigned char* row = ev + at;
-                    memcpy(row, &g->episode, 4);
-                    memcpy(row + 4, &g->tick, 4);
-                    row[8] = g->type;
-                    memcpy(row + 9, &g->a, 4);
-                    memcpy(row + 13, &g->b, 4);
-                    memcpy(row + 17, &g->magnitude, 4);
-                    at += GEN_EVENT_BYTES;
-                }
-            char path[4400], head[2048];
-            int64_t shape[1] = {(int64_t)nev};
-            size_t h = npy_header(head, sizeof head, GEN_EVENT_DESCR, shape, 1);
-            snprintf(path, sizeof path, "%s/events.npy", a->tmp);
-            ok = npy_save(path, GEN_EVENT_DESCR, shape, 1, ev, at, err, err_size);
-            snippet_entry(sn, &first, "events.npy", h + at, crc32_update(crc32_update(0, head, h), ev, at));
-            free(ev);
-            continue;
-        }
-        GenMapped* m = &a->file[f];
-        if (!m->map) continue;
-        uint32_t crc = m->crc_head;
-        if (f == GF_SCENARIO || f == GF_SEED) {
-            crc = crc32_update(crc, m->map + m->head, m->size - m->head);
+        if (f == GF_FRAMES && !s->channels) continue;
+        const void* data = f == GF_EVENTS ? (const void*)ev : (const void*)a->file[f].data;
+        size_t n = f == GF_EVENTS ? at : a->file[f].slice * (size_t)E;
+        uint32_t crc = 0;
+        if (f == GF_EVENTS || f == GF_SCENARIO || f == GF_SEED) {
+            crc = crc32_update(0, data, n);
         } else {
             for (int64_t i = 0; i < E; i++)
-                crc = (uint32_t)crc32_combine(crc, a->crc[(size_t)i * SHARD_FILES + f], (z_off_t)m->slice);
+                crc = (uint32_t)crc32_combine(crc, a->crc[(size_t)i * SHARD_FILES + f], (z_off_t)a->file[f].slice);
         }
-        snippet_entry(sn, &first, shard_files[f], m->size, crc);
-        /* the mapped pages reach the disk */
-        if (msync(m->map, m->size, MS_SYNC) != 0 || fsync(m->fd) != 0) {
-            report_set(err, err_size, "%s/%s: write failed: %s", a->tmp, shard_files[f], strerror(errno));
-            ok = false;
-        }
+        ok = put_file(tmp, shard_files[f], meta[f].descr, meta[f].shape, meta[f].ndim, data, n, crc, sn, &first,
+                      err, err_size);
     }
     fprintf(sn, "}}");
     fclose(sn);
-    shard_unmap(a);
+    free(ev);
     if (ok) {
         /* shard.json last: the folder is renamed into place only once everything is on disk */
         char json[4400];
-        snprintf(json, sizeof json, "%s/shard.json", a->tmp);
+        snprintf(json, sizeof json, "%s/shard.json", tmp);
         size_t n = strlen(snip);
         char* line = malloc(n + 2);
         memcpy(line, snip, n);
@@ -696,8 +696,8 @@ bool gen_shard_finish(const GenDataset* ds, GenShardArrays* a, char* err, size_t
         free(line);
     }
     free(snip);
-    ok = ok && fsync_dir(a->tmp);
-    ok = ok && rename_durable(a->tmp, dir, err, err_size);
-    gen_shard_abort(a); /* frees; the temporary folder is gone (renamed, or removed on failure) */
+    ok = ok && fsync_dir(tmp);
+    ok = ok && rename_durable(tmp, dir, err, err_size);
+    if (!ok) remove_tree(tmp);
     return ok;
 }

@@ -37,20 +37,20 @@ void    gen_dataset_close(GenDataset* ds);
 int64_t gen_shard_count(const GenDataset* ds, int shard);   /* episodes in shard */
 double  gen_shard_bytes(const GenDataset* ds);               /* memory for one shard's arrays */
 
-/// one shard being written: its arrays are mapped onto files in a temporary folder
+/// one shard's arrays in memory (sized for per_shard episodes, reused from shard to shard)
 typedef struct GenShardArrays GenShardArrays;
 
-/// creates the shard's temporary folder and maps its fixed-size arrays (NULL + message on failure)
-GenShardArrays* gen_shard_begin(const GenDataset* ds, int shard, char* err, size_t err_size);
+GenShardArrays* gen_shard_arrays_new(const GenDataset* ds);     /* NULL when out of memory */
+void            gen_shard_arrays_free(GenShardArrays* a, const GenDataset* ds);  /* NULL-safe */
+/// readies a for shard s (drops the previous shard's events, fills the per-episode constants)
+void            gen_shard_begin(GenShardArrays* a, const GenDataset* ds, int shard);
 /// where episode i (0-based within the shard) writes
 void            gen_shard_slot(GenShardArrays* a, const GenSpec* spec, int i, GenSlot* out);
 /// takes episode i's events and checksums its slices (call on the worker that ran it)
 void            gen_shard_episode_done(GenShardArrays* a, int i, GenSlot* slot);
-/// writes events.npy and shard.json, syncs, renames into place; frees a (also on failure, when
-/// nothing is left behind)
+/// writes the shard into a temporary folder (write, fsync), then renames it into place; nothing
+/// is left behind on failure
 bool            gen_shard_finish(const GenDataset* ds, GenShardArrays* a, char* err, size_t err_size);
-/// drops an unfinished shard: unmaps, removes its temporary folder, frees (NULL-safe)
-void            gen_shard_abort(GenShardArrays* a);
 
 /// creates or checks the folder: refuses a folder holding a different dataset (or anything else),
 /// and one holding this dataset unless resuming (or writing one shard range); clears dead

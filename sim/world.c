@@ -354,16 +354,18 @@ static void post_solve(cpArbiter* arb, cpSpace* space, cpDataPointer data) {
     CP_ARBITER_GET_BODIES(arb, ba, bb);
     int32_t ia = body_id(ba), ib = body_id(bb);
     if (ia < 0 || ib < 0) return; /* the view's mouse body */
-    double j = cpvlength(cpArbiterTotalImpulse(arb));
-    if (cpArbiterIsFirstContact(arb))
-        sim_world_emit(w, SIM_EV_CONTACT, ia < ib ? ia : ib, ia < ib ? ib : ia, j);
     /* the normal points from a into b: b rests on a when it points up */
     cpVect n = cpArbiterGetNormal(arb);
     if (n.y > 0.5) w->recs[ib].supported_now = true;
     if (-n.y > 0.5) w->recs[ia].supported_now = true;
+    bool first = cpArbiterIsFirstContact(arb);
+    SimBodyRec *ra = &w->recs[ia], *rb = &w->recs[ib];
+    if (!first && !ra->breakable && !rb->breakable) return; /* the impulse is not needed */
+    double j = cpvlength(cpArbiterTotalImpulse(arb));
+    if (first) sim_world_emit(w, SIM_EV_CONTACT, ia < ib ? ia : ib, ia < ib ? ib : ia, j);
     /* breaking is decided after the step (sim/breaking.c), never inside this callback */
-    if (w->recs[ia].breakable && j > w->recs[ia].impulse_now) w->recs[ia].impulse_now = j;
-    if (w->recs[ib].breakable && j > w->recs[ib].impulse_now) w->recs[ib].impulse_now = j;
+    if (ra->breakable && j > ra->impulse_now) ra->impulse_now = j;
+    if (rb->breakable && j > rb->impulse_now) rb->impulse_now = j;
 }
 
 /* ---- create / destroy ---- */

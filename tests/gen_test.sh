@@ -28,22 +28,23 @@ cp -r "$tmp/pb"/shard-* "$tmp/pa"/ && gen --episodes 10 --out "$tmp/pa" --resume
 same "$tmp/j1" "$tmp/pa" "shards from separate folders gathered equal one whole run"
 
 # kill -9 at random points, then --resume: byte-identical, nothing lost or duplicated
-gen --episodes 24 --episodes-per-shard 2 --out "$tmp/whole" 2>/dev/null || bad "whole run"
+long=(--episodes 48 --seconds 3 --episodes-per-shard 2)
+gen "${long[@]}" --out "$tmp/whole" 2>/dev/null || bad "whole run"
 for round in 1 2 3; do
   rm -rf "$tmp/k"
-  "$nudge" gen "${base[@]}" --episodes 24 --episodes-per-shard 2 --out "$tmp/k" 2>/dev/null &
+  "$nudge" gen "${base[@]}" "${long[@]}" --out "$tmp/k" 2>/dev/null &
   pid=$!
   sleep "0.$(( (RANDOM % 40) + 2 ))"
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   before=$(ls "$tmp/k" 2>/dev/null | grep -c "^shard-")
-  if [ -d "$tmp/k" ]; then gen --episodes 24 --episodes-per-shard 2 --out "$tmp/k" --resume 2>/dev/null || bad "resume $round failed"
-  else gen --episodes 24 --episodes-per-shard 2 --out "$tmp/k" 2>/dev/null || bad "rerun $round failed"; fi
-  same "$tmp/whole" "$tmp/k" "kill -9 after $before of 12 shards, resumed: byte-identical"
+  if [ -d "$tmp/k" ]; then gen "${long[@]}" --out "$tmp/k" --resume 2>/dev/null || bad "resume $round failed"
+  else gen "${long[@]}" --out "$tmp/k" 2>/dev/null || bad "rerun $round failed"; fi
+  same "$tmp/whole" "$tmp/k" "kill -9 after $before of 24 shards, resumed: byte-identical"
 done
 # Ctrl-C: exits 130 with a line saying how to resume; resuming completes it
 rm -rf "$tmp/c"
-"$nudge" gen "${base[@]}" --episodes 24 --episodes-per-shard 2 --out "$tmp/c" 2>"$tmp/err" &
+"$nudge" gen "${base[@]}" "${long[@]}" --out "$tmp/c" 2>"$tmp/err" &
 pid=$!
 sleep 0.1
 kill -INT "$pid"
@@ -52,7 +53,7 @@ rc=$?
 if [ "$rc" -eq 130 ] && grep -q -- "--resume" "$tmp/err"; then ok "Ctrl-C: exit 130, says --resume"
 elif [ "$rc" -eq 0 ]; then ok "Ctrl-C came after the run finished (exit 0)"
 else bad "Ctrl-C: exit $rc: $(cat "$tmp/err")"; fi
-gen --episodes 24 --episodes-per-shard 2 --out "$tmp/c" --resume 2>/dev/null
+gen "${long[@]}" --out "$tmp/c" --resume 2>/dev/null
 same "$tmp/whole" "$tmp/c" "interrupted with Ctrl-C, resumed: byte-identical"
 
 # refusals: exit 2, one line, the folder untouched
