@@ -28,19 +28,19 @@ cp -r "$tmp/pb"/shard-* "$tmp/pa"/ && gen --episodes 10 --out "$tmp/pa" --resume
 same "$tmp/j1" "$tmp/pa" "shards from separate folders gathered equal one whole run"
 
 # kill -9 at random points, then --resume: byte-identical, nothing lost or duplicated
-long=(--episodes 48 --seconds 3 --episodes-per-shard 2)
+long=(--episodes 96 --seconds 4 --episodes-per-shard 2)
 gen "${long[@]}" --out "$tmp/whole" 2>/dev/null || bad "whole run"
 for round in 1 2 3; do
   rm -rf "$tmp/k"
   "$nudge" gen "${base[@]}" "${long[@]}" --out "$tmp/k" 2>/dev/null &
   pid=$!
-  sleep "0.$(( (RANDOM % 40) + 2 ))"
+  sleep "0.$(( (RANDOM % 70) + 10 ))"
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   before=$(ls "$tmp/k" 2>/dev/null | grep -c "^shard-")
   if [ -d "$tmp/k" ]; then gen "${long[@]}" --out "$tmp/k" --resume 2>/dev/null || bad "resume $round failed"
   else gen "${long[@]}" --out "$tmp/k" 2>/dev/null || bad "rerun $round failed"; fi
-  same "$tmp/whole" "$tmp/k" "kill -9 after $before of 24 shards, resumed: byte-identical"
+  same "$tmp/whole" "$tmp/k" "kill -9 after $before of 48 shards, resumed: byte-identical"
 done
 # Ctrl-C: exits 130 with a line saying how to resume; resuming completes it
 rm -rf "$tmp/c"
