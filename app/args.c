@@ -31,10 +31,10 @@ void args_help(const ArgParse* p) {
         const ArgSpec* s = &p->specs[i];
         char left[64];
         const char* help = s->help ? s->help : "";
-        const char* colon = strchr(help, ':');
+        const char* colon = strstr(help, ": ");
         if (s->kind != ARG_BOOL && colon && colon - help < 24) {
             snprintf(left, sizeof left, "--%s %.*s", s->name, (int)(colon - help), help);
-            help = colon + 1;
+            help = colon + 2;
             while (*help == ' ') help++;
         } else {
             snprintf(left, sizeof left, "--%s", s->name);

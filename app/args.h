@@ -14,7 +14,7 @@ typedef struct ArgSpec {
     ArgKind     kind;
     void*       out;      /* bool*, const char**, int64_t*, uint64_t*, double* */
     double      lo, hi;   /* inclusive range for numbers (ignored when lo > hi) */
-    const char* help;     /* one line for --help; "VALUE: text" names the value */
+    const char* help;     /* one line for --help; "VALUE: text" (colon, space) names the value */
     bool        seen;     /* set by the parser */
 } ArgSpec;
 
