@@ -45,13 +45,7 @@ static void baseline(int K, float dt, float gy, const float* states, const uint8
                 y += v[1] * dt * 0.5f;
                 ang += v[2] * dt * 0.5f;
             }
-            o[SIM_OBS_x] = x;
-            o[SIM_OBS_y] = y;
-            o[SIM_OBS_cos] = cosf(ang);
-            o[SIM_OBS_sin] = sinf(ang);
-            o[SIM_OBS_vx] = v[0];
-            o[SIM_OBS_vy] = v[1];
-            o[SIM_OBS_omega] = v[2];
+            sim_obs_set_motion(o, x, y, ang, v[0], v[1], v[2]);
         }
     }
 }

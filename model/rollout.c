@@ -54,13 +54,7 @@ static void rollout_step(const WmModel* m, WmScratch* s, int B, float* cur, cons
                 for (int e = 0; e < WM_EVENTS; e++) events[idx * WM_EVENTS + e] = 0.0f;
             continue;
         }
-        out[SIM_OBS_x] = x;
-        out[SIM_OBS_y] = y;
-        out[SIM_OBS_cos] = cosf(ang);
-        out[SIM_OBS_sin] = sinf(ang);
-        out[SIM_OBS_vx] = vn[0];
-        out[SIM_OBS_vy] = vn[1];
-        out[SIM_OBS_omega] = vn[2];
+        sim_obs_set_motion(out, x, y, ang, vn[0], vn[1], vn[2]);
     }
 }
 

@@ -9,6 +9,7 @@
  * Frame: x right, y up, metres; angle counter-clockwise, radians. */
 #ifndef NUDGE_SIM_OBSERVATION_H
 #define NUDGE_SIM_OBSERVATION_H
+#include <math.h>
 
 /* X(name, unit, meaning) -- order is the column order */
 #define SIM_OBS_COLUMNS(X)                                                    \
@@ -52,5 +53,17 @@ typedef struct SimObsColumn {
 } SimObsColumn;
 
 extern const SimObsColumn sim_obs_columns[SIM_OBS_DIM];
+
+/// writes the dynamic columns of one state row (models and baselines that predict states)
+static inline void sim_obs_set_motion(float* row, float x, float y, float angle, float vx, float vy,
+                                      float omega) {
+    row[SIM_OBS_x] = x;
+    row[SIM_OBS_y] = y;
+    row[SIM_OBS_cos] = cosf(angle);
+    row[SIM_OBS_sin] = sinf(angle);
+    row[SIM_OBS_vx] = vx;
+    row[SIM_OBS_vy] = vy;
+    row[SIM_OBS_omega] = omega;
+}
 
 #endif
