@@ -142,7 +142,9 @@ static void stats_panel(ViewCanvas* c, ViewFont* font, int x, int y, int w, int 
     if (!font) return;
     int  fh = view_font_height(font), ly = y + 4, col2 = x + w / 2;
     char a[96], b[96];
-    snprintf(a, sizeof a, st->headless ? "%.0f ticks/s" : "FPS %.0f", st->fps);
+    /* rates read "-" until their first measurement window has passed */
+    if (st->fps > 0) snprintf(a, sizeof a, st->headless ? "%.0f ticks/s" : "FPS %.0f", st->fps);
+    else snprintf(a, sizeof a, st->headless ? "- ticks/s" : "FPS -");
     snprintf(b, sizeof b, "sim time %.1f s", st->sim_time);
     view_font_draw(font, c, x + 6, ly, a, INK);
     view_font_draw(font, c, col2, ly, b, INK);
@@ -152,8 +154,13 @@ static void stats_panel(ViewCanvas* c, ViewFont* font, int x, int y, int w, int 
     view_font_draw(font, c, x + 6, ly, a, INK);
     view_font_draw(font, c, col2, ly, b, INK);
     ly += fh;
-    snprintf(a, sizeof a, "%.0f updates/s", st->updates_per_s);
-    snprintf(b, sizeof b, "%.0f samples/s", st->samples_per_s);
+    if (st->updates_per_s > 0 || !st->training || st->updates == 0) {
+        snprintf(a, sizeof a, "%.0f updates/s", st->updates_per_s);
+        snprintf(b, sizeof b, "%.0f samples/s", st->samples_per_s);
+    } else {
+        snprintf(a, sizeof a, "- updates/s");
+        snprintf(b, sizeof b, "- samples/s");
+    }
     view_font_draw(font, c, x + 6, ly, a, INK);
     view_font_draw(font, c, col2, ly, b, INK);
     ly += fh;
