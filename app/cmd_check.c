@@ -89,6 +89,13 @@ static void check_one(const char* path, const RunOptions* o, const ArgParse* p, 
         return;
     }
     ScnChecker* c = scn_checker_create(scn, &ep.inst, ep.world);
+    if (!c) {
+        r->status = 2;
+        snprintf(r->message, sizeof r->message, "%s: out of memory", path);
+        episode_end(&ep);
+        scn_free(scn);
+        return;
+    }
     int64_t ticks = run_options_ticks(o, &ep);
     double tick = ep.inst.world.dt * ep.inst.world.steps_per_tick;
     int64_t need = (int64_t)(scn_checker_horizon(c) / tick + 1.5);
