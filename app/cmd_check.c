@@ -1,5 +1,4 @@
 /* nudge check: runs scenario files' expectations headless; one line per scenario; JUnit XML */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,52 +21,9 @@ typedef struct CheckResult {
     char   message[1024]; /* the first failure, or the error */
 } CheckResult;
 
-typedef struct PathList {
-    char** items;
-    int    n, cap;
-} PathList;
-
-static void list_push(PathList* l, const char* path) {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 64;
-        l->items = realloc(l->items, sizeof *l->items * (size_t)l->cap);
-    }
-    l->items[l->n++] = strdup(path);
-}
-
-static int cmp_str(const void* a, const void* b) { return strcmp(*(char* const*)a, *(char* const*)b); }
-
 static bool ends_with(const char* s, const char* suffix) {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* every *.scn below dir, sorted */
-static void collect(const char* dir, PathList* out, int depth) {
-    DIR* d = opendir(dir);
-    if (!d || depth > 16) {
-        if (d) closedir(d);
-        return;
-    }
-    PathList here = {0};
-    struct dirent* e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode) || ends_with(e->d_name, ".scn")) list_push(&here, path);
-    }
-    closedir(d);
-    qsort(here.items, (size_t)here.n, sizeof *here.items, cmp_str);
-    for (int i = 0; i < here.n; i++) {
-        struct stat st;
-        if (stat(here.items[i], &st) == 0 && S_ISDIR(st.st_mode)) collect(here.items[i], out, depth + 1);
-        else list_push(out, here.items[i]);
-        free(here.items[i]);
-    }
-    free(here.items);
 }
 
 static void check_one(const char* path, const RunOptions* o, const ArgParse* p, bool verbose, CheckResult* r) {
@@ -200,26 +156,39 @@ int cmd_check(int argc, char** argv) {
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional == 0) p.positional[p.npositional++] = "scenarios";
 
-    PathList files = {0};
+    char** files = NULL;
+    int nfiles = 0;
     for (int i = 0; i < p.npositional; i++) {
         struct stat st;
+        char** found = NULL;
+        int n = 0;
         if (stat(p.positional[i], &st) != 0) {
-            for (int k = 0; k < files.n; k++) free(files.items[k]);
-            free(files.items);
+            scn_free_list(files, nfiles);
             return args_fail("check", "%s: %s", p.positional[i], strerror(errno));
         }
-        if (S_ISDIR(st.st_mode)) collect(p.positional[i], &files, 0);
-        else list_push(&files, p.positional[i]);
+        if (S_ISDIR(st.st_mode) && (n = scn_list_files(p.positional[i], true, &found)) < 0) {
+            scn_free_list(files, nfiles);
+            return args_fail("check", "%s: cannot read this folder", p.positional[i]);
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            n = 1;
+            found = malloc(sizeof *found);
+            found[0] = strdup(p.positional[i]);
+        }
+        files = realloc(files, sizeof *files * (size_t)(nfiles + n + 1));
+        memcpy(files + nfiles, found, sizeof *found * (size_t)n);
+        nfiles += n;
+        free(found);
     }
-    if (files.n == 0) {
-        free(files.items);
+    if (nfiles == 0) {
+        free(files);
         return args_fail("check", "no .scn files found");
     }
-    CheckResult* results = calloc((size_t)files.n, sizeof *results);
+    CheckResult* results = calloc((size_t)nfiles, sizeof *results);
     int passed = 0, failed = 0, bad = 0;
-    for (int i = 0; i < files.n; i++) {
+    for (int i = 0; i < nfiles; i++) {
         CheckResult* r = &results[i];
-        check_one(files.items[i], &o, &p, verbose, r);
+        check_one(files[i], &o, &p, verbose, r);
         if (r->status == 0) {
             passed++;
             printf("PASS %s (%d expectations, %.2f s)\n", r->path, r->nexpect, r->seconds);
@@ -239,13 +208,12 @@ int cmd_check(int argc, char** argv) {
     int status = bad ? 2 : failed ? 1 : 0;
     if (junit) {
         char err[512];
-        if (!write_junit(junit, results, files.n, err, sizeof err)) {
+        if (!write_junit(junit, results, nfiles, err, sizeof err)) {
             fprintf(stderr, "nudge check: %s\n", err);
             status = 2;
         }
     }
-    for (int i = 0; i < files.n; i++) free(files.items[i]);
-    free(files.items);
+    scn_free_list(files, nfiles);
     free(results);
     return status;
 }

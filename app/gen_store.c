@@ -23,13 +23,6 @@
 
 /* ---- inputs ---- */
 
-static bool ends_with(const char* s, const char* suffix) {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int cmp_str(const void* a, const void* b) { return strcmp(*(char* const*)a, *(char* const*)b); }
-
 static void json_string(FILE* f, const char* s) {
     fputc('"', f);
     for (; *s; s++) {
@@ -56,30 +49,13 @@ static char** scenario_paths(const char* path, int* n, char* err, size_t err_siz
         *n = 1;
         return out;
     }
-    DIR* d = opendir(path);
-    if (!d) {
-        report_set(err, err_size, "--scenario %s: %s", path, strerror(errno));
+    *n = scn_list_files(path, false, &out);
+    if (*n <= 0) {
+        report_set(err, err_size, *n < 0 ? "--scenario %s: cannot read this folder" : "--scenario %s: no .scn files in this folder", path);
+        scn_free_list(out, *n < 0 ? 0 : *n);
+        *n = 0;
         return NULL;
     }
-    int cap = 0;
-    struct dirent* e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || !ends_with(e->d_name, ".scn")) continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            out = realloc(out, sizeof *out * (size_t)cap);
-        }
-        char full[4096];
-        snprintf(full, sizeof full, "%s%s%s", path, ends_with(path, "/") ? "" : "/", e->d_name);
-        out[(*n)++] = strdup(full);
-    }
-    closedir(d);
-    if (*n == 0) {
-        report_set(err, err_size, "--scenario %s: no .scn files in this folder", path);
-        free(out);
-        return NULL;
-    }
-    qsort(out, (size_t)*n, sizeof *out, cmp_str);
     return out;
 }
 
@@ -167,8 +143,7 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
         fclose(f);
         ds->inputs_json = buf;
     }
-    for (int i = 0; i < n; i++) free(paths[i]);
-    free(paths);
+    scn_free_list(paths, n);
     if (!ok) gen_dataset_close(ds);
     return ok;
 }

@@ -31,6 +31,11 @@ const char* scn_param_name(const Scenario* s, int i);
 uint64_t    scn_default_seed(const Scenario* s);
 double      scn_default_seconds(const Scenario* s);
 
+/// the .scn files in a folder (and its subfolders, when recursive), each folder's entries sorted
+/// by name, hidden ones skipped; returns how many (free with scn_free_list), -1 if dir cannot be read
+int         scn_list_files(const char* dir, bool recursive, char*** out);
+void        scn_free_list(char** list, int n);      /* NULL-safe */
+
 typedef struct ScnAction {
     double  t;              /* s */
     int32_t body;           /* id in the built world */

@@ -288,13 +288,7 @@ static void test_adamw(void) {
 static void body_row(float* st, float x, float y, float ang, float vx, float vy, float om, float w,
                      float h, float mass, bool is_static) {
     memset(st, 0, sizeof(float) * SIM_OBS_DIM);
-    st[SIM_OBS_x] = x;
-    st[SIM_OBS_y] = y;
-    st[SIM_OBS_cos] = cosf(ang);
-    st[SIM_OBS_sin] = sinf(ang);
-    st[SIM_OBS_vx] = vx;
-    st[SIM_OBS_vy] = vy;
-    st[SIM_OBS_omega] = om;
+    sim_obs_set_motion(st, x, y, ang, vx, vy, om);
     st[SIM_OBS_kind_box] = 1;
     st[SIM_OBS_size_w] = w;
     st[SIM_OBS_size_h] = h;

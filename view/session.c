@@ -47,26 +47,16 @@ static bool is_dir(const char* p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int cmp_str(const void* a, const void* b) { return strcmp(*(char* const*)a, *(char* const*)b); }
-
 /* the sorted .scn files of a folder into out (at most cap); returns how many */
 static int list_scenes(const char* dir, char** out, int cap) {
-    DIR* d = opendir(dir);
-    if (!d) return 0;
-    int            n = 0;
-    struct dirent* e;
-    while ((e = readdir(d)) && n < cap) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".scn") != 0) continue;
-        size_t need = strlen(dir) + len + 2;
-        out[n]      = malloc(need);
-        if (!out[n]) break;
-        snprintf(out[n], need, "%s/%s", dir, e->d_name);
-        n++;
-    }
-    closedir(d);
-    qsort(out, (size_t)n, sizeof *out, cmp_str);
-    return n;
+    char** all = NULL;
+    int    n   = scn_list_files(dir, false, &all);
+    if (n < 0) return 0;
+    int kept = n < cap ? n : cap;
+    memcpy(out, all, sizeof *out * (size_t)kept);
+    for (int i = kept; i < n; i++) free(all[i]);
+    free(all);
+    return kept;
 }
 
 static void free_list(char** list, int* n) {

@@ -1,0 +1,75 @@
+/* scenario_files: the .scn files of a folder, sorted, for check, gen and the view alike */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sim/scenario.h"
+
+typedef struct List {
+    char** items;
+    int    n, cap;
+} List;
+
+static bool push(List* l, const char* path) {
+    if (l->n == l->cap) {
+        int    cap = l->cap ? 2 * l->cap : 32;
+        char** p = realloc(l->items, sizeof *p * (size_t)cap);
+        if (!p) return false;
+        l->items = p;
+        l->cap = cap;
+    }
+    char* copy = strdup(path);
+    if (!copy) return false;
+    l->items[l->n++] = copy;
+    return true;
+}
+
+static int cmp_str(const void* a, const void* b) { return strcmp(*(char* const*)a, *(char* const*)b); }
+
+static bool is_scn(const char* name) {
+    size_t n = strlen(name);
+    return n > 4 && strcmp(name + n - 4, ".scn") == 0;
+}
+
+/* the folder's entries sorted by name; subfolders are walked in place when recursive */
+static bool collect(const char* dir, bool recursive, int depth, List* out) {
+    DIR* d = opendir(dir);
+    if (!d) return false;
+    List here = {0};
+    struct dirent* e;
+    size_t dl = strlen(dir);
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0) continue;
+        if ((S_ISDIR(st.st_mode) && recursive && depth < 16) || (!S_ISDIR(st.st_mode) && is_scn(e->d_name)))
+            push(&here, path);
+    }
+    closedir(d);
+    qsort(here.items, (size_t)here.n, sizeof *here.items, cmp_str);
+    for (int i = 0; i < here.n; i++) {
+        struct stat st;
+        if (stat(here.items[i], &st) == 0 && S_ISDIR(st.st_mode)) collect(here.items[i], recursive, depth + 1, out);
+        else push(out, here.items[i]);
+        free(here.items[i]);
+    }
+    free(here.items);
+    return true;
+}
+
+int scn_list_files(const char* dir, bool recursive, char*** out) {
+    List l = {0};
+    *out = NULL;
+    if (!collect(dir, recursive, 0, &l)) return -1;
+    *out = l.items;
+    return l.n;
+}
+
+void scn_free_list(char** list, int n) {
+    for (int i = 0; i < n; i++) free(list[i]);
+    free(list);
+}
