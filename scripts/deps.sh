@@ -12,7 +12,12 @@ pkgs=(
   libopenblas-dev      # all of the model's matrix math
   zlib1g-dev           # crc32 and PNG compression
   xvfb xauth           # window tests without a display
-  python3 python3-numpy  # the numpy client check
+  python3 python3-numpy  # the numpy client check and the Python binding's tests
+  libcjson-dev         # the dataset manifest (data/), read and written with cJSON
+  ffmpeg               # --video: frames piped to ffmpeg; ffprobe in the video test
+  slurm-wlm munge      # tests/slurm_test.sh: a real single-node Slurm cluster
+  xdotool              # the view's interaction tests drive the window under Xvfb
+  clang libclang-rt-14-dev  # libFuzzer harnesses (tests/fuzz, make fuzz)
 )
 
 missing=()
