@@ -6,7 +6,7 @@
 
 #include "agent/episode.h"
 #include "sim/observation.h"
-#include "view/render.h"
+#include "render/render.h"
 
 static void add_event(GenSlot* o, int32_t episode, int32_t record, const SimEvent* e) {
     if (o->nevents == o->capevents) {
@@ -36,8 +36,8 @@ static void record(const GenSpec* spec, Episode* ep, const double rect[4], GenSl
         o->contacts[(size_t)r * K + k] = ep->mask[k] && sim_world_in_contact(ep->world, ep->ids[k]);
     if (o->frames) {
         size_t fsz = (size_t)spec->frame_w * (size_t)spec->frame_h * (size_t)spec->channels;
-        view_render_world(ep->world, rect, o->frames + (size_t)r * fsz, spec->frame_w, spec->frame_h,
-                          spec->channels);
+        render_world(ep->world, rect, o->frames + (size_t)r * fsz, spec->frame_w, spec->frame_h,
+                     spec->channels);
     }
 }
 
@@ -48,7 +48,7 @@ bool gen_episode_run(const Scenario* s, const int* param_col, uint64_t seed, int
     for (int p = 0; p < spec->nparams; p++) o->params[p] = NAN;
     for (int p = 0; p < ep.inst.nparams; p++) o->params[param_col[p]] = ep.inst.params[p];
     double rect[4];
-    view_scene_rect(&ep.inst, rect);
+    render_scene_rect(&ep.inst, rect);
     size_t K = (size_t)spec->slots;
     memset(o->actions, 0, sizeof(float) * (size_t)spec->records * K * 4);
     int64_t tick = 0;

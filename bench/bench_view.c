@@ -14,7 +14,7 @@
 
 #include "base/clock.h"
 #include "view/present.h"
-#include "view/render.h"
+#include "render/render.h"
 #include "view/session.h"
 
 #define FRAMES 900
@@ -80,7 +80,7 @@ int main(void) {
     }
     int64_t tiles_sent = 0, tiles_total = 0;
     uint8_t*   px = malloc((size_t)W * H * 3);
-    ViewCanvas c  = view_canvas_wrap(px, W, H, 3);
+    RenderCanvas c  = render_canvas_wrap(px, W, H, 3);
     double*    ft = malloc(sizeof(double) * FRAMES);
     double     t_tick = 0, t_draw = 0, t_upload = 0;
 
@@ -134,7 +134,7 @@ int main(void) {
     uint8_t      frame[64 * 64];
     int          reps    = 2000;
     double       r0      = clock_now();
-    for (int i = 0; i < reps; i++) view_render_world(copy, rect, frame, 64, 64, 1);
+    for (int i = 0; i < reps; i++) render_world(copy, rect, frame, 64, 64, 1);
     double render_us = (clock_now() - r0) / reps * 1e6;
     r0               = clock_now();
     for (int i = 0; i < 600; i++) sim_world_tick(copy, NULL);

@@ -153,6 +153,21 @@ int       sim_world_observe(const SimWorld* w, float* states, uint8_t* mask, int
 
 /// true if a live body touches another body now (has a Chipmunk arbiter with contacts)
 bool      sim_world_in_contact(const SimWorld* w, int32_t id);
+/// per slot (slot = id, as in sim_world_observe): contacts[k] = 1 if body k is live and touches
+/// another body now, else 0; cap slots are written
+void      sim_world_observe_contacts(const SimWorld* w, uint8_t* contacts, int cap);
+
+#define SIM_CONTACT_POINTS 2
+/// two bodies touching after the last physics step
+typedef struct SimContact {
+    int32_t a, b;                            /* body ids, a < b */
+    int     count;                           /* contact points, 1..SIM_CONTACT_POINTS */
+    double  points[2 * SIM_CONTACT_POINTS];  /* m, world: x0 y0 x1 y1, on a's surface */
+    double  jx, jy;                          /* N*s: the impulse the step applied to b (-j on a) */
+} SimContact;
+/// the touching pairs, each once, in a deterministic order (by the lower id); writes at most cap and
+/// returns how many there are (which may exceed cap)
+int       sim_world_contacts(const SimWorld* w, SimContact* out, int cap);
 
 /// FNV-1a over every live body's id, transform and velocity bits, in id order
 uint64_t  sim_world_hash(const SimWorld* w);

@@ -332,6 +332,31 @@ static void test_joints_leave_with_their_body(void) {
     sim_world_destroy(w);
 }
 
+static void test_contacts_query(void) {
+    /* a box resting on a floor touches it (two points on the floor's top, the impulse holds the box
+     * up); a ball in the air touches nothing */
+    SimWorld* w = world_new(3);
+    int floor = add(w, "floor", SIM_KIND_BOX, "stone", 0, -0.05, 4, 0.1, true);
+    int box = add(w, "box", SIM_KIND_BOX, "wood", 0, 0.05, 0.1, 0.1, false);
+    int ball = add(w, "ball", SIM_KIND_BALL, "rubber", 1, 3, 0.1, 0.1, false);
+    for (int t = 0; t < 30; t++) sim_world_tick(w, NULL);
+    SimContact c[8];
+    int n = sim_world_contacts(w, c, 8);
+    ENSURE(n == 1);
+    ENSURE(c[0].a == floor && c[0].b == box && c[0].count == 2);
+    for (int i = 0; i < c[0].count; i++) ENSURE(fabs(c[0].points[2 * i + 1]) < 1e-3 && fabs(c[0].points[2 * i]) < 0.051);
+    SimBodyState st;
+    ENSURE(sim_world_body(w, box, &st));
+    double dt = sim_world_def(w)->dt;
+    ENSURE(fabs(c[0].jy - st.mass * 9.81 * dt) < 0.05 * st.mass * 9.81 * dt && fabs(c[0].jx) < 1e-6);
+    ENSURE(sim_world_contacts(w, c, 0) == 1);
+    uint8_t touch[4] = {9, 9, 9, 9};
+    sim_world_observe_contacts(w, touch, 4);
+    ENSURE(touch[floor] == 1 && touch[box] == 1 && touch[ball] == 0 && touch[3] == 0);
+    ENSURE(sim_world_in_contact(w, box) && !sim_world_in_contact(w, ball));
+    sim_world_destroy(w);
+}
+
 static void test_bad_bodies(void) {
     SimWorld* w = world_new(1);
     SimBodyDef b = sim_body_def_default();
@@ -377,6 +402,7 @@ int main(void) {
     RUN(test_determinism_golden_hash);
     RUN(test_snapshot_restore);
     RUN(test_joints_leave_with_their_body);
+    RUN(test_contacts_query);
     RUN(test_bad_bodies);
     fprintf(stderr, "test_sim: all passed\n");
     return 0;

@@ -16,7 +16,7 @@ import zlib
 
 GHOST = (180, 50, 230)       # view/overlay.h VIEW_GHOST_COLOR
 PANEL = (250, 250, 246)      # view/panels.h VIEW_PANEL_BG
-BACKGROUND = (236, 240, 244)  # view/draw_world.h VIEW_BACKGROUND
+BACKGROUND = (236, 240, 244)  # render/draw_world.h RENDER_BACKGROUND
 
 
 def fail(msg):

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "base/clock.h"
-#include "view/png.h"
+#include "render/png.h"
 #include "view/present.h"
 #include "view/session.h"
 
@@ -28,9 +28,9 @@ ViewOptions view_options_default(void) {
     return o;
 }
 
-static bool save_canvas(ViewSession* s, const ViewCanvas* c, const char* path) {
+static bool save_canvas(ViewSession* s, const RenderCanvas* c, const char* path) {
     char err[512];
-    if (!view_png_write(path, c->px, c->w, c->h, c->channels, err, sizeof err)) {
+    if (!render_png_write(path, c->px, c->w, c->h, c->channels, err, sizeof err)) {
         fprintf(stderr, "nudge view: %s\n", err);
         return false;
     }
@@ -86,7 +86,7 @@ static int run_headless(ViewSession* s) {
         size_t   n  = (size_t)o->width * o->height * 3;
         uint8_t* px = malloc(n);
         if (!px) return 2;
-        ViewCanvas c = view_canvas_wrap(px, o->width, o->height, 3);
+        RenderCanvas c = render_canvas_wrap(px, o->width, o->height, 3);
         view_session_draw(s, &c);
         bool ok = save_canvas(s, &c, o->screenshot);
         free(px);
@@ -222,7 +222,7 @@ static int run_window(ViewSession* s) {
             }
             tw = w, th = h;
         }
-        ViewCanvas c = view_canvas_wrap(px, w, h, 3);
+        RenderCanvas c = render_canvas_wrap(px, w, h, 3);
         view_session_draw(s, &c);
         if (!view_presenter_show(pres, px, w, h)) view_presenter_invalidate(pres);
         frames++, fps_frames++;

@@ -65,7 +65,7 @@ int view_font_width(ViewFont* f, const char* text) {
     return w;
 }
 
-int view_font_draw(ViewFont* f, ViewCanvas* c, int x, int y, const char* text, ViewColor col) {
+int view_font_draw(ViewFont* f, RenderCanvas* c, int x, int y, const char* text, RenderColor col) {
     if (!f || !text || !*text) return 0;
     SDL_Color    fg = {col.r, col.g, col.b, 255};
     SDL_Surface* s  = TTF_RenderUTF8_Blended(f->ttf, text, fg);
@@ -81,9 +81,9 @@ int view_font_draw(ViewFont* f, ViewCanvas* c, int x, int y, const char* text, V
             for (int i = 0; i < argb->w; i++) {
                 unsigned a = (row[i] >> 24) & 0xff;
                 if (!a) continue;
-                ViewColor p = col;
+                RenderColor p = col;
                 p.a         = (uint8_t)(a * col.a / 255);
-                view_canvas_pixel(c, x + i, y + j, p);
+                render_canvas_pixel(c, x + i, y + j, p);
             }
         }
         SDL_UnlockSurface(argb);

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "view/canvas.h"
+#include "render/canvas.h"
 
 typedef struct ViewFont ViewFont;
 
@@ -18,6 +18,6 @@ int       view_font_height(const ViewFont* f);
 /// width of a text in pixels
 int       view_font_width(ViewFont* f, const char* text);
 /// draws UTF-8 text with its top-left at (x, y) (pixels), blended; returns its width
-int       view_font_draw(ViewFont* f, ViewCanvas* c, int x, int y, const char* text, ViewColor col);
+int       view_font_draw(ViewFont* f, RenderCanvas* c, int x, int y, const char* text, RenderColor col);
 
 #endif

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "sim/materials.h"
-#include "view/shape.h"
+#include "render/shape.h"
 
 static const ViewKeyBinding keymap[] = {
     {VIEW_KEY_SPACE, VIEW_ACT_PAUSE, 0, "Space", "pause / resume"},
@@ -106,9 +106,9 @@ SimBodyDef view_palette_def(ViewPaletteItem item, double x, double y) {
 
 /* a cup's open inside counts as the cup: test against its bounding box in body coordinates */
 static bool body_hit(const SimBodyState* b, double px, double py) {
-    ViewShape s;
-    view_body_shape(b, &s);
-    if (view_shape_contains(&s, b->x, b->y, b->angle, px, py)) return true;
+    RenderShape s;
+    render_body_shape(b, &s);
+    if (render_shape_contains(&s, b->x, b->y, b->angle, px, py)) return true;
     if (b->kind != SIM_KIND_CUP || s.npolys == 0) return false;
     double lo[2] = {1e300, 1e300}, hi[2] = {-1e300, -1e300};
     for (int k = 0; k < s.npolys; k++)

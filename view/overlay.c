@@ -5,12 +5,12 @@
 
 #include "model/wm.h"
 #include "sim/observation.h"
-#include "view/draw_world.h"
+#include "render/draw_world.h"
 #include "view/input.h"
 
-static const ViewColor transparent = {0, 0, 0, 0};
+static const RenderColor transparent = {0, 0, 0, 0};
 
-void view_draw_predictions(ViewCanvas* c, const ViewCamera* cam, const ViewLive* live,
+void view_draw_predictions(RenderCanvas* c, const RenderCamera* cam, const ViewLive* live,
                            const SimBodyState* bodies, const uint8_t* known, ViewFont* font,
                            bool ghosts) {
     int K = live->K, D = live->D;
@@ -26,18 +26,18 @@ void view_draw_predictions(ViewCanvas* c, const ViewCamera* cam, const ViewLive*
                     break;
                 double x = r->state[(size_t)k * D + SIM_OBS_x], y = r->state[(size_t)k * D + SIM_OBS_y];
                 double a0, b0, a1, b1;
-                view_camera_to_screen(cam, px, py, &a0, &b0);
-                view_camera_to_screen(cam, x, y, &a1, &b1);
-                view_canvas_line(c, a0, b0, a1, b1, 2, VIEW_TRACE_COLOR);
+                render_camera_to_screen(cam, px, py, &a0, &b0);
+                render_camera_to_screen(cam, x, y, &a1, &b1);
+                render_canvas_line(c, a0, b0, a1, b1, 2, VIEW_TRACE_COLOR);
                 px = x, py = y;
             }
         }
         /* the prediction made one horizon ago, coloured by its error now */
         for (int k = 0; k < K; k++) {
             if (!known[k] || !live->past_valid[k]) continue;
-            ViewColor col = view_color_ramp(live->past_err[k] / VIEW_ERR_RED);
-            view_draw_body(c, cam, &bodies[k], live->past_pose[3 * k], live->past_pose[3 * k + 1],
-                           live->past_pose[3 * k + 2], transparent, col, 2, 0);
+            RenderColor col = render_color_ramp(live->past_err[k] / VIEW_ERR_RED);
+            render_draw_body(c, cam, &bodies[k], live->past_pose[3 * k], live->past_pose[3 * k + 1],
+                             live->past_pose[3 * k + 2], transparent, col, 2, 0);
         }
         /* predicted paths and ghosts at the horizon */
         for (int k = 0; k < K; k++) {
@@ -47,14 +47,14 @@ void view_draw_predictions(ViewCanvas* c, const ViewCamera* cam, const ViewLive*
             for (int h = 1; h <= live->horizon; h++) {
                 if (!view_live_predicted(live, k, h, &x, &y, &a)) break;
                 double a0, b0, a1, b1;
-                view_camera_to_screen(cam, px, py, &a0, &b0);
-                view_camera_to_screen(cam, x, y, &a1, &b1);
-                if (h % 2) view_canvas_line(c, a0, b0, a1, b1, 2, VIEW_GHOST_COLOR);
+                render_camera_to_screen(cam, px, py, &a0, &b0);
+                render_camera_to_screen(cam, x, y, &a1, &b1);
+                if (h % 2) render_canvas_line(c, a0, b0, a1, b1, 2, VIEW_GHOST_COLOR);
                 px = x, py = y;
             }
             if (view_live_predicted(live, k, live->horizon, &x, &y, &a))
-                view_draw_body(c, cam, &bodies[k], x, y, a, view_rgba(180, 50, 230, 40), VIEW_GHOST_COLOR,
-                               2, 6);
+                render_draw_body(c, cam, &bodies[k], x, y, a, render_rgba(180, 50, 230, 40), VIEW_GHOST_COLOR,
+                                 2, 6);
         }
     }
     /* event labels: "breaks 0.87", "falls 0.55" */
@@ -72,8 +72,8 @@ void view_draw_predictions(ViewCanvas* c, const ViewCamera* cam, const ViewLive*
         if (!n) continue;
         double sx, sy;
         double top = bodies[k].h > bodies[k].w ? bodies[k].h : bodies[k].w;
-        view_camera_to_screen(cam, live->states[(size_t)k * D + SIM_OBS_x],
-                              live->states[(size_t)k * D + SIM_OBS_y] + 0.5 * top, &sx, &sy);
+        render_camera_to_screen(cam, live->states[(size_t)k * D + SIM_OBS_x],
+                                live->states[(size_t)k * D + SIM_OBS_y] + 0.5 * top, &sx, &sy);
         int tw = view_font_width(font, text), fh = view_font_height(font);
         int x0 = (int)sx - tw / 2, y0 = (int)sy - fh - 8;
         /* move up past labels already placed */
@@ -91,13 +91,13 @@ void view_draw_predictions(ViewCanvas* c, const ViewCamera* cam, const ViewLive*
             placed[nplaced][2] = x0 + tw + 4, placed[nplaced][3] = y0 + fh + 1;
             nplaced++;
         }
-        view_canvas_rect(c, x0 - 4, y0 - 1, x0 + tw + 4, y0 + fh + 1, view_rgba(255, 255, 255, 200));
+        render_canvas_rect(c, x0 - 4, y0 - 1, x0 + tw + 4, y0 + fh + 1, render_rgba(255, 255, 255, 200));
         float p = ev[WM_EVENT_BREAK] > ev[WM_EVENT_FALL] ? ev[WM_EVENT_BREAK] : ev[WM_EVENT_FALL];
-        view_font_draw(font, c, x0, y0, text, view_color_scale(view_color_ramp(p), 0.8));
+        view_font_draw(font, c, x0, y0, text, render_color_scale(render_color_ramp(p), 0.8));
     }
 }
 
-void view_draw_imagination(ViewCanvas* c, const ViewCamera* cam, const ViewLive* live,
+void view_draw_imagination(RenderCanvas* c, const RenderCamera* cam, const ViewLive* live,
                            const SimBodyState* bodies, const uint8_t* known) {
     int K = live->K, D = live->D;
     for (int pass = 0; pass < 2; pass++)
@@ -108,14 +108,14 @@ void view_draw_imagination(ViewCanvas* c, const ViewCamera* cam, const ViewLive*
             if (st != (pass == 0)) continue;
             double x = s[SIM_OBS_x], y = s[SIM_OBS_y], a = atan2(s[SIM_OBS_sin], s[SIM_OBS_cos]);
             if (!isfinite(x) || !isfinite(y) || !isfinite(a)) continue;
-            ViewColor fill = view_body_color(&bodies[k]);
-            if (!st) fill = view_rgba((fill.r + 180) / 2, (fill.g + 50) / 2, (fill.b + 230) / 2, 255);
-            view_draw_body(c, cam, &bodies[k], x, y, a, fill, view_color_scale(fill, 0.6),
-                           cam->scale >= 120 ? 1.0 : 0.0, 0);
+            RenderColor fill = render_body_color(&bodies[k]);
+            if (!st) fill = render_rgba((fill.r + 180) / 2, (fill.g + 50) / 2, (fill.b + 230) / 2, 255);
+            render_draw_body(c, cam, &bodies[k], x, y, a, fill, render_color_scale(fill, 0.6),
+                             cam->scale >= 120 ? 1.0 : 0.0, 0);
         }
 }
 
-void view_draw_help(ViewCanvas* c, ViewFont* font) {
+void view_draw_help(RenderCanvas* c, ViewFont* font) {
     if (!font) return;
     int                   n;
     const ViewKeyBinding* km = view_keymap(&n);
@@ -146,8 +146,8 @@ void view_draw_help(ViewCanvas* c, ViewFont* font) {
     int x0 = (c->w - w) / 2, y0 = (c->h - h) / 2;
     if (x0 < 0) x0 = 0;
     if (y0 < 0) y0 = 0;
-    view_canvas_rect(c, x0, y0, x0 + w, y0 + h, view_rgba(20, 24, 32, 225));
-    ViewColor key = view_rgba(255, 220, 120, 255), txt = view_rgba(235, 235, 240, 255);
+    render_canvas_rect(c, x0, y0, x0 + w, y0 + h, render_rgba(20, 24, 32, 225));
+    RenderColor key = render_rgba(255, 220, 120, 255), txt = render_rgba(235, 235, 240, 255);
     int       y   = y0 + 10;
     view_font_draw(font, c, x0 + 14, y, "nudge view: keys (H or F1 closes this)", txt);
     y += fh + fh / 2;

@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#define GRID view_rgba(220, 220, 214, 255)
-#define INK view_rgba(40, 40, 48, 255)
-#define FAINT view_rgba(110, 110, 120, 255)
-#define MODEL_COLOR view_rgba(180, 50, 230, 255)
-#define CV_COLOR view_rgba(90, 140, 200, 255)
-#define VAL_COLOR view_rgba(230, 120, 30, 255)
+#define GRID render_rgba(220, 220, 214, 255)
+#define INK render_rgba(40, 40, 48, 255)
+#define FAINT render_rgba(110, 110, 120, 255)
+#define MODEL_COLOR render_rgba(180, 50, 230, 255)
+#define CV_COLOR render_rgba(90, 140, 200, 255)
+#define VAL_COLOR render_rgba(230, 120, 30, 255)
 
 void view_loss_log_add(ViewLossLog* log, float train, float val) {
     if (log->every < 1) log->every = 1;
@@ -49,11 +49,11 @@ static void fmt_value(char* buf, size_t n, double v, const char* unit) {
     else snprintf(buf, n, "%.1e%s", v, unit ? unit : "");
 }
 
-void view_plot_draw(ViewCanvas* c, ViewFont* font, const ViewPlot* p, const ViewSeries* s, int ns) {
-    view_canvas_rect(c, p->x, p->y, p->x + p->w, p->y + p->h, VIEW_PANEL_BG);
+void view_plot_draw(RenderCanvas* c, ViewFont* font, const ViewPlot* p, const ViewSeries* s, int ns) {
+    render_canvas_rect(c, p->x, p->y, p->x + p->w, p->y + p->h, VIEW_PANEL_BG);
     double frame[8] = {p->x + 0.5, p->y + 0.5, p->x + p->w - 0.5, p->y + 0.5,
                        p->x + p->w - 0.5, p->y + p->h - 0.5, p->x + 0.5, p->y + p->h - 0.5};
-    view_canvas_outline(c, frame, 4, 1, 0, GRID);
+    render_canvas_outline(c, frame, 4, 1, 0, GRID);
     int fh = font ? view_font_height(font) : 12;
     if (font && p->title) view_font_draw(font, c, p->x + 6, p->y + 3, p->title, INK);
     /* legend at the top right, or on its own line when the title leaves no room */
@@ -69,7 +69,7 @@ void view_plot_draw(ViewCanvas* c, ViewFont* font, const ViewPlot* p, const View
         int tw = view_font_width(font, s[i].label);
         lx -= tw;
         view_font_draw(font, c, lx, ly, s[i].label, s[i].color);
-        view_canvas_rect(c, lx - 14, ly + fh / 2 - 1, lx - 4, ly + fh / 2 + 2, s[i].color);
+        render_canvas_rect(c, lx - 14, ly + fh / 2 - 1, lx - 4, ly + fh / 2 + 2, s[i].color);
         lx -= 22;
     }
     /* the plot area */
@@ -94,7 +94,7 @@ void view_plot_draw(ViewCanvas* c, ViewFont* font, const ViewPlot* p, const View
     for (int g = 0; g <= 2; g++) {
         double t  = g / 2.0, v = hi - t * (hi - lo);
         int    gy = (int)lround(ay0 + t * (ay1 - ay0));
-        view_canvas_rect(c, ax0, gy, ax1, gy + 1, GRID);
+        render_canvas_rect(c, ax0, gy, ax1, gy + 1, GRID);
         char buf[32];
         fmt_value(buf, sizeof buf, p->log_y ? pow(10, v) : v, p->unit);
         if (font) view_font_draw(font, c, p->x + 4, gy - fh / 2, buf, FAINT);
@@ -128,17 +128,17 @@ void view_plot_draw(ViewCanvas* c, ViewFont* font, const ViewPlot* p, const View
             }
             double x = n > 1 ? ax0 + (double)j / (n - 1) * (ax1 - ax0) : 0.5 * (ax0 + ax1);
             double y = ay1 - (axis(v, p->log_y) - lo) / (hi - lo) * (ay1 - ay0);
-            if (have) view_canvas_line(c, px, py, x, y, 2, s[i].color);
-            if (n <= 16) view_canvas_fill_circle(c, x, y, 3, s[i].color);
+            if (have) render_canvas_line(c, px, py, x, y, 2, s[i].color);
+            if (n <= 16) render_canvas_fill_circle(c, x, y, 3, s[i].color);
             px = x, py = y, have = true;
         }
     }
 }
 
-static void stats_panel(ViewCanvas* c, ViewFont* font, int x, int y, int w, int h, const ViewStats* st) {
-    view_canvas_rect(c, x, y, x + w, y + h, VIEW_PANEL_BG);
+static void stats_panel(RenderCanvas* c, ViewFont* font, int x, int y, int w, int h, const ViewStats* st) {
+    render_canvas_rect(c, x, y, x + w, y + h, VIEW_PANEL_BG);
     double frame[8] = {x + 0.5, y + 0.5, x + w - 0.5, y + 0.5, x + w - 0.5, y + h - 0.5, x + 0.5, y + h - 0.5};
-    view_canvas_outline(c, frame, 4, 1, 0, GRID);
+    render_canvas_outline(c, frame, 4, 1, 0, GRID);
     if (!font) return;
     int  fh = view_font_height(font), ly = y + 4, col2 = x + w / 2;
     char a[96], b[96];
@@ -166,11 +166,11 @@ static void stats_panel(ViewCanvas* c, ViewFont* font, int x, int y, int w, int 
     ly += fh;
     snprintf(a, sizeof a, "training %s (T)", st->training ? "on" : "off");
     snprintf(b, sizeof b, "weights v%llu", (unsigned long long)st->version);
-    view_font_draw(font, c, x + 6, ly, a, st->training ? view_rgba(30, 140, 60, 255) : VAL_COLOR);
+    view_font_draw(font, c, x + 6, ly, a, st->training ? render_rgba(30, 140, 60, 255) : VAL_COLOR);
     view_font_draw(font, c, col2, ly, b, INK);
 }
 
-void view_panels_draw(ViewCanvas* c, ViewFont* font, int x, int y, int w, int h,
+void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int h,
                       const ViewLossLog* loss, const ViewLive* live, const ViewStats* st) {
     int fh = font ? view_font_height(font) : 12, gap = 6;
     int stats_h = 4 * fh + 10;
@@ -203,7 +203,7 @@ void view_panels_draw(ViewCanvas* c, ViewFont* font, int x, int y, int w, int h,
     int   n = live->ntrace < VIEW_TRACE ? (int)live->ntrace : VIEW_TRACE;
     for (int i = 0; i < VIEW_TRACE - n; i++) tr[i] = NAN;
     for (int i = 0; i < n; i++) tr[VIEW_TRACE - n + i] = live->trace[(live->ntrace - n + i) % VIEW_TRACE];
-    ViewSeries ss = {tr, VIEW_TRACE, view_rgba(200, 40, 40, 255), NULL};
+    ViewSeries ss = {tr, VIEW_TRACE, render_rgba(200, 40, 40, 255), NULL};
     ViewPlot   sp = {x, cy, w, plot_h, "surprise (error of 1/6 s predictions)", false, "-10 s", "now", " m"};
     view_plot_draw(c, font, &sp, &ss, 1);
     cy += plot_h + gap;

@@ -6,19 +6,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "view/canvas.h"
+#include "render/canvas.h"
 #include "view/font.h"
 #include "view/live.h"
 
 /// every panel's background (the Xvfb test looks for it)
-#define VIEW_PANEL_BG view_rgba(250, 250, 246, 255)
+#define VIEW_PANEL_BG render_rgba(250, 250, 246, 255)
 /// loss points kept for the loss plot
 #define VIEW_LOSS_POINTS 512
 
 typedef struct ViewSeries {
     const float* y;       /* n values (NaN = gap) */
     int          n;
-    ViewColor    color;
+    RenderColor    color;
     const char*  label;
 } ViewSeries;
 
@@ -33,7 +33,7 @@ typedef struct ViewPlot {
 
 /// a framed line chart of ns series sharing a y range (from the data); series with x spread
 /// evenly over the width
-void view_plot_draw(ViewCanvas* c, ViewFont* font, const ViewPlot* p, const ViewSeries* s, int ns);
+void view_plot_draw(RenderCanvas* c, ViewFont* font, const ViewPlot* p, const ViewSeries* s, int ns);
 
 typedef struct ViewStats {
     double   fps;              /* frames per second (headless: control ticks per second) */
@@ -60,7 +60,7 @@ typedef struct ViewLossLog {
 void view_loss_log_add(ViewLossLog* log, float train, float val);
 
 /// draws the four panels stacked in the rectangle (x, y, w, h)
-void view_panels_draw(ViewCanvas* c, ViewFont* font, int x, int y, int w, int h,
+void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int h,
                       const ViewLossLog* loss, const ViewLive* live, const ViewStats* st);
 
 #endif

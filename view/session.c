@@ -1,5 +1,5 @@
 #include "view/session.h"
-#include "view/render.h"
+#include "render/render.h"
 
 #include <chipmunk/chipmunk.h>
 #include <dirent.h>
@@ -16,9 +16,9 @@
 #include "base/clock.h"
 #include "base/report.h"
 #include "model/nn.h"
-#include "view/draw_world.h"
+#include "render/draw_world.h"
 #include "view/overlay.h"
-#include "view/png.h"
+#include "render/png.h"
 
 /* an episode ends after everything has been settled or fallen this long (s), or at this age (s) */
 #define DONE_AFTER 1.5
@@ -102,7 +102,7 @@ static void release_grab(ViewSession* s) {
 
 /* the camera's rectangle: the scene as dataset frames show it, with room above for the labels */
 static void fit_camera_rect(ViewSession* s) {
-    view_scene_rect(&s->ep.inst, s->fit_rect);
+    render_scene_rect(&s->ep.inst, s->fit_rect);
     s->fit_rect[3] += 0.1 * (s->fit_rect[3] - s->fit_rect[1]);
 }
 
@@ -346,9 +346,9 @@ static void grab_step(void* ctx, int i) {
 
 static void grab_tick(ViewSession* s, const SimPush* push) {
     SimWorld* w = s->ep.world;
-    ViewCamera cam = view_session_camera(s, 0);
+    RenderCamera cam = view_session_camera(s, 0);
     GrabStep   g = {s, {0, 0}};
-    view_camera_to_world(&cam, s->mx, s->my, &g.target[0], &g.target[1]);
+    render_camera_to_world(&cam, s->mx, s->my, &g.target[0], &g.target[1]);
     clamp_to_bounds(w, g.target, 0.05);
     sim_world_tick_hooked(w, push, grab_step, &g);
     if (s->joint && !cpConstraintGetSpace(s->joint)) release_grab(s);
@@ -424,18 +424,18 @@ void view_session_sample_stats(ViewSession* s, double now) {
 
 /* ---- input ---- */
 
-ViewCamera view_session_camera(const ViewSession* s, int which) {
+RenderCamera view_session_camera(const ViewSession* s, int which) {
     int ww = s->world_w > 0 ? s->world_w : 640;
     int wh = s->o.height > 0 ? s->o.height : 480;
-    if (s->split) return view_camera_fit(s->fit_rect, which ? ww / 2 : 0, 0, ww / 2, wh);
+    if (s->split) return render_camera_fit(s->fit_rect, which ? ww / 2 : 0, 0, ww / 2, wh);
     return s->cam;
 }
 
 static void spawn_at(ViewSession* s, double x, double y) {
     if (!s->have_ep) return;
-    ViewCamera cam = view_session_camera(s, s->split && x >= s->world_w / 2 ? 1 : 0);
+    RenderCamera cam = view_session_camera(s, s->split && x >= s->world_w / 2 ? 1 : 0);
     double     wx, wy;
-    view_camera_to_world(&cam, x, y, &wx, &wy);
+    render_camera_to_world(&cam, x, y, &wx, &wy);
     SimBodyDef d = view_palette_def(s->palette, wx, wy);
     char       err[256];
     if (sim_world_add_body(s->ep.world, &d, err, sizeof err) < 0) view_session_say(s, "spawn: %s", err);
@@ -445,9 +445,9 @@ static void spawn_at(ViewSession* s, double x, double y) {
 void view_session_mouse_down(ViewSession* s, int button, double x, double y) {
     s->mx = x, s->my = y;
     if (!s->have_ep || x >= s->world_w || (s->split && x >= s->world_w / 2)) return;
-    ViewCamera cam = view_session_camera(s, 0);
+    RenderCamera cam = view_session_camera(s, 0);
     double     wx, wy;
-    view_camera_to_world(&cam, x, y, &wx, &wy);
+    render_camera_to_world(&cam, x, y, &wx, &wy);
     if (button == 2) {
         spawn_at(s, x, y);
         return;
@@ -472,9 +472,9 @@ void view_session_mouse_up(ViewSession* s, int button, double x, double y) {
     if (button == 1 && s->drag_id >= 0 && s->have_ep) {
         SimBodyState b;
         if (sim_world_body(s->ep.world, s->drag_id, &b) && b.alive) {
-            ViewCamera cam = view_session_camera(s, 0);
+            RenderCamera cam = view_session_camera(s, 0);
             double     wx, wy, start[2];
-            view_camera_to_world(&cam, x, y, &wx, &wy);
+            render_camera_to_world(&cam, x, y, &wx, &wy);
             s->pending     = view_drag_push(&b, s->drag_local, wx, wy, DRAG_GAIN, DRAG_MAX_DV, start);
             s->has_pending = true;
         }
@@ -491,7 +491,7 @@ void view_session_mouse_move(ViewSession* s, double x, double y) {
 
 void view_session_wheel(ViewSession* s, double steps) {
     if (s->split || s->mx >= s->world_w) return;
-    view_camera_zoom(&s->cam, pow(1.15, steps), s->mx, s->my);
+    render_camera_zoom(&s->cam, pow(1.15, steps), s->mx, s->my);
     s->cam_user = true;
 }
 
@@ -549,31 +549,31 @@ void view_session_action(ViewSession* s, ViewAction act, int arg) {
 
 /* ---- drawing ---- */
 
-static void draw_world_area(ViewSession* s, ViewCanvas* c, const ViewCamera* cam, bool imagination) {
+static void draw_world_area(ViewSession* s, RenderCanvas* c, const RenderCamera* cam, bool imagination) {
     if (imagination) {
         view_draw_imagination(c, cam, &s->live, s->bodies, s->known);
         return;
     }
-    view_draw_world(c, cam, s->ep.world);
-    if (s->contacts) view_draw_contacts(c, cam, s->ep.world, 200.0);
+    render_draw_world(c, cam, s->ep.world);
+    if (s->contacts) render_draw_contacts(c, cam, s->ep.world, 200.0);
     view_draw_predictions(c, cam, &s->live, s->bodies, s->known, s->font, s->ghosts);
 }
 
-static void draw_mouse(ViewSession* s, ViewCanvas* c, const ViewCamera* cam) {
+static void draw_mouse(ViewSession* s, RenderCanvas* c, const RenderCamera* cam) {
     SimBodyState b;
     if (s->drag_id >= 0 && sim_world_body(s->ep.world, s->drag_id, &b) && b.alive) {
         double wx, wy, start[2], sx, sy;
-        view_camera_to_world(cam, s->mx, s->my, &wx, &wy);
+        render_camera_to_world(cam, s->mx, s->my, &wx, &wy);
         SimPush p = view_drag_push(&b, s->drag_local, wx, wy, DRAG_GAIN, DRAG_MAX_DV, start);
-        view_camera_to_screen(cam, start[0], start[1], &sx, &sy);
+        render_camera_to_screen(cam, start[0], start[1], &sx, &sy);
         /* the arrow shows the impulse: its length is the velocity change it gives (1 m/s = 0.25 m) */
         double dv = b.mass > 0 ? sqrt(p.jx * p.jx + p.jy * p.jy) / b.mass : 0;
         double len = dv * 0.25 * cam->scale, dx = s->mx - sx, dy = s->my - sy, d = sqrt(dx * dx + dy * dy);
         if (d > 1e-6) {
-            view_canvas_arrow(c, sx, sy, sx + dx / d * len, sy + dy / d * len, 3, 14, view_rgba(220, 60, 30, 255));
+            render_canvas_arrow(c, sx, sy, sx + dx / d * len, sy + dy / d * len, 3, 14, render_rgba(220, 60, 30, 255));
             char text[64];
             snprintf(text, sizeof text, "J = %.3f N*s", sqrt(p.jx * p.jx + p.jy * p.jy));
-            if (s->font) view_font_draw(s->font, c, (int)s->mx + 12, (int)s->my + 8, text, view_rgba(150, 40, 20, 255));
+            if (s->font) view_font_draw(s->font, c, (int)s->mx + 12, (int)s->my + 8, text, render_rgba(150, 40, 20, 255));
         }
     }
     if (s->grab_id >= 0 && s->joint && sim_world_body(s->ep.world, s->grab_id, &b) && b.alive) {
@@ -581,16 +581,16 @@ static void draw_mouse(ViewSession* s, ViewCanvas* c, const ViewCamera* cam) {
         if (cb) {
             cpVect a = cpBodyLocalToWorld(cb, cpPivotJointGetAnchorB(s->joint));
             double ax, ay;
-            view_camera_to_screen(cam, a.x, a.y, &ax, &ay);
-            view_canvas_line(c, ax, ay, s->mx, s->my, 2, view_rgba(40, 120, 220, 255));
-            view_canvas_fill_circle(c, s->mx, s->my, 4, view_rgba(40, 120, 220, 255));
+            render_camera_to_screen(cam, a.x, a.y, &ax, &ay);
+            render_canvas_line(c, ax, ay, s->mx, s->my, 2, render_rgba(40, 120, 220, 255));
+            render_canvas_fill_circle(c, s->mx, s->my, 4, render_rgba(40, 120, 220, 255));
         }
     }
 }
 
-static void draw_status(ViewSession* s, ViewCanvas* c) {
+static void draw_status(ViewSession* s, RenderCanvas* c) {
     if (!s->font) return;
-    ViewColor ink = view_rgba(30, 30, 40, 255);
+    RenderColor ink = render_rgba(30, 30, 40, 255);
     int       fh  = view_font_height(s->font);
     char      line[512];
     double    t   = s->have_ep ? sim_world_time(s->ep.world) : 0;
@@ -602,54 +602,54 @@ static void draw_status(ViewSession* s, ViewCanvas* c) {
     view_font_draw(s->font, c, 8, 6, line, ink);
     snprintf(line, sizeof line, "H: help   palette: %s (V)   %s%s", view_palette_name(s->palette),
              s->split ? "real | imagination (Tab)" : "", s->ghosts ? "" : "   ghosts off (G)");
-    view_font_draw(s->font, c, 8, 6 + fh, line, view_rgba(90, 90, 100, 255));
+    view_font_draw(s->font, c, 8, 6 + fh, line, render_rgba(90, 90, 100, 255));
     if (s->message[0] && clock_now() < s->message_until)
-        view_font_draw(s->font, c, 8, c->h - fh - 6, s->message, view_rgba(200, 40, 40, 255));
+        view_font_draw(s->font, c, 8, c->h - fh - 6, s->message, render_rgba(200, 40, 40, 255));
     /* a legend for the prediction colours */
     if (s->ghosts && !s->split) {
         int y = 6 + 2 * fh + 4, x = 8;
-        view_canvas_rect(c, x, y + fh / 2 - 1, x + 16, y + fh / 2 + 2, view_rgba(180, 50, 230, 255));
+        render_canvas_rect(c, x, y + fh / 2 - 1, x + 16, y + fh / 2 + 2, render_rgba(180, 50, 230, 255));
         x += 22 + view_font_draw(s->font, c, x + 22, y, "ghost at horizon, predicted path", ink);
-        view_canvas_rect(c, x + 14, y + fh / 2 - 1, x + 30, y + fh / 2 + 2, view_rgba(40, 60, 90, 255));
+        render_canvas_rect(c, x + 14, y + fh / 2 - 1, x + 30, y + fh / 2 + 2, render_rgba(40, 60, 90, 255));
         x += 36 + view_font_draw(s->font, c, x + 36, y, "actual path", ink);
-        view_canvas_rect(c, x + 14, y + fh / 2 - 1, x + 22, y + fh / 2 + 2, view_color_ramp(0));
-        view_canvas_rect(c, x + 22, y + fh / 2 - 1, x + 30, y + fh / 2 + 2, view_color_ramp(1));
+        render_canvas_rect(c, x + 14, y + fh / 2 - 1, x + 22, y + fh / 2 + 2, render_color_ramp(0));
+        render_canvas_rect(c, x + 22, y + fh / 2 - 1, x + 30, y + fh / 2 + 2, render_color_ramp(1));
         view_font_draw(s->font, c, x + 36, y, "one horizon ago: error", ink);
     }
 }
 
-void view_session_draw(ViewSession* s, ViewCanvas* c) {
+void view_session_draw(ViewSession* s, RenderCanvas* c) {
     c->aa = true;
     int panel_w = c->w >= 900 ? (int)(c->w * 0.3) : c->w >= 640 ? 260 : 0;
     if (panel_w > 460) panel_w = 460;
     s->world_w  = c->w - panel_w;
     s->o.height = c->h;
     if (!s->cam_user) {
-        s->cam = view_camera_fit(s->fit_rect, 0, 0, s->world_w, c->h);
+        s->cam = render_camera_fit(s->fit_rect, 0, 0, s->world_w, c->h);
     }
-    view_canvas_clear(c, VIEW_BACKGROUND);
+    render_canvas_clear(c, RENDER_BACKGROUND);
     if (s->have_ep) {
         if (s->split) {
             int half = s->world_w / 2;
             for (int side = 0; side < 2; side++) {
-                ViewCamera cam = view_session_camera(s, side);
-                view_canvas_clip(c, side ? half : 0, 0, side ? s->world_w : half, c->h);
-                if (side) view_canvas_rect(c, half, 0, s->world_w, c->h, view_rgba(240, 236, 246, 255));
+                RenderCamera cam = view_session_camera(s, side);
+                render_canvas_clip(c, side ? half : 0, 0, side ? s->world_w : half, c->h);
+                if (side) render_canvas_rect(c, half, 0, s->world_w, c->h, render_rgba(240, 236, 246, 255));
                 draw_world_area(s, c, &cam, side == 1);
                 if (side == 0) draw_mouse(s, c, &cam);
                 if (s->font) {
                     const char* t = side ? "imagination (the model, same pushes)" : "real";
                     view_font_draw(s->font, c, (side ? half : 0) + 8, c->h - 2 * view_font_height(s->font),
-                                   t, view_rgba(90, 60, 120, 255));
+                                   t, render_rgba(90, 60, 120, 255));
                 }
             }
-            view_canvas_unclip(c);
-            view_canvas_rect(c, half - 1, 0, half + 1, c->h, view_rgba(120, 120, 130, 255));
+            render_canvas_unclip(c);
+            render_canvas_rect(c, half - 1, 0, half + 1, c->h, render_rgba(120, 120, 130, 255));
         } else {
-            view_canvas_clip(c, 0, 0, s->world_w, c->h);
+            render_canvas_clip(c, 0, 0, s->world_w, c->h);
             draw_world_area(s, c, &s->cam, false);
             draw_mouse(s, c, &s->cam);
-            view_canvas_unclip(c);
+            render_canvas_unclip(c);
         }
     }
     draw_status(s, c);
@@ -669,7 +669,7 @@ void view_session_draw(ViewSession* s, ViewCanvas* c) {
                         atomic_load(&s->train_on),
                         st.train_loss,
                         st.val_loss};
-        view_canvas_rect(c, s->world_w, 0, c->w, c->h, view_rgba(228, 230, 226, 255));
+        render_canvas_rect(c, s->world_w, 0, c->w, c->h, render_rgba(228, 230, 226, 255));
         view_panels_draw(c, s->font, s->world_w + 6, 6, panel_w - 12, c->h - 12, &s->loss, &s->live, &vs);
     }
     if (s->help) view_draw_help(c, s->font);

@@ -13,8 +13,8 @@
 #include "model/trainer.h"
 #include "sim/observation.h"
 #include "view/app.h"
-#include "view/camera.h"
-#include "view/canvas.h"
+#include "render/camera.h"
+#include "render/canvas.h"
 #include "view/font.h"
 #include "view/input.h"
 #include "view/live.h"
@@ -63,7 +63,7 @@ typedef struct ViewSession {
     double slow;
     ViewPaletteItem palette;
     /* camera: fitted to the scene unless the user zoomed */
-    ViewCamera cam;
+    RenderCamera cam;
     bool       cam_user;
     double     fit_rect[4];
     int        world_w;           /* pixels of the world area (left of the panels) */
@@ -113,9 +113,9 @@ void view_session_mouse_up(ViewSession* s, int button, double x, double y);
 void view_session_mouse_move(ViewSession* s, double x, double y);
 void view_session_wheel(ViewSession* s, double steps);
 /// the camera for the screen point (the left or right half in split mode)
-ViewCamera view_session_camera(const ViewSession* s, int which);
+RenderCamera view_session_camera(const ViewSession* s, int which);
 /// draws the whole frame into c (world, predictions, panels, help)
-void view_session_draw(ViewSession* s, ViewCanvas* c);
+void view_session_draw(ViewSession* s, RenderCanvas* c);
 /// a one-line status message for a few seconds
 void view_session_say(ViewSession* s, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -4,8 +4,8 @@
  * for the same world on every run (deterministic scanline fill in double precision, no threads).
  * The window uploads the same kind of buffer into a texture each frame, so what the model sees is
  * what a person sees. */
-#ifndef NUDGE_VIEW_RENDER_H
-#define NUDGE_VIEW_RENDER_H
+#ifndef NUDGE_RENDER_RENDER_H
+#define NUDGE_RENDER_RENDER_H
 #include <stdint.h>
 
 #include "sim/scenario.h"
@@ -16,12 +16,12 @@
 /// ymax} (m; y up) centred in the frame with its aspect kept. Bodies are filled with their
 /// material's colour (static bodies darker), on a light background. Gray is the luminance
 /// (77 r + 150 g + 29 b) >> 8 of the RGB picture.
-void view_render_world(const SimWorld* w, const double rect[4], uint8_t* pixels, int width,
-                       int height, int channels);
+void render_world(const SimWorld* w, const double rect[4], uint8_t* pixels, int width,
+                  int height, int channels);
 
 /// the world rectangle that shows a scene: its bodies' starting extent (floors wider than 3 m
 /// excluded) with 0.3 m of room at the sides and top, down to the floor (y = 0) and 0.1 m below,
 /// clamped to the world's bounds. Dataset frames and the view's camera both use it.
-void view_scene_rect(const ScnInstance* inst, double rect[4]);
+void render_scene_rect(const ScnInstance* inst, double rect[4]);
 
 #endif

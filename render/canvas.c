@@ -1,51 +1,51 @@
-#include "view/canvas.h"
+#include "render/canvas.h"
 
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-ViewColor view_rgba(int r, int g, int b, int a) {
-    ViewColor c = {(uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r), (uint8_t)(g < 0 ? 0 : g > 255 ? 255 : g),
+RenderColor render_rgba(int r, int g, int b, int a) {
+    RenderColor c = {(uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r), (uint8_t)(g < 0 ? 0 : g > 255 ? 255 : g),
                    (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b), (uint8_t)(a < 0 ? 0 : a > 255 ? 255 : a)};
     return c;
 }
 
-ViewColor view_color_scale(ViewColor c, double f) {
-    return view_rgba((int)lround(c.r * f), (int)lround(c.g * f), (int)lround(c.b * f), c.a);
+RenderColor render_color_scale(RenderColor c, double f) {
+    return render_rgba((int)lround(c.r * f), (int)lround(c.g * f), (int)lround(c.b * f), c.a);
 }
 
-ViewColor view_color_ramp(double t) {
+RenderColor render_color_ramp(double t) {
     if (!(t > 0)) t = 0;
     if (t > 1) t = 1;
     /* green -> yellow -> red */
-    if (t < 0.5) return view_rgba((int)lround(40 + 2 * t * 190), 200, 40, 255);
-    return view_rgba(230, (int)lround(200 - (t - 0.5) * 2 * 170), 40, 255);
+    if (t < 0.5) return render_rgba((int)lround(40 + 2 * t * 190), 200, 40, 255);
+    return render_rgba(230, (int)lround(200 - (t - 0.5) * 2 * 170), 40, 255);
 }
 
-ViewCanvas view_canvas_wrap(uint8_t* px, int w, int h, int channels) {
+RenderCanvas render_canvas_wrap(uint8_t* px, int w, int h, int channels) {
     assert(channels == 1 || channels == 3);
-    ViewCanvas c = {px, w, h, channels, 0, 0, w, h, false};
+    RenderCanvas c = {px, w, h, channels, 0, 0, w, h, false};
     return c;
 }
 
-void view_canvas_clip(ViewCanvas* c, int x0, int y0, int x1, int y1) {
+void render_canvas_clip(RenderCanvas* c, int x0, int y0, int x1, int y1) {
     c->cx0 = x0 < 0 ? 0 : x0 > c->w ? c->w : x0;
     c->cy0 = y0 < 0 ? 0 : y0 > c->h ? c->h : y0;
     c->cx1 = x1 < c->cx0 ? c->cx0 : x1 > c->w ? c->w : x1;
     c->cy1 = y1 < c->cy0 ? c->cy0 : y1 > c->h ? c->h : y1;
 }
 
-void view_canvas_unclip(ViewCanvas* c) { view_canvas_clip(c, 0, 0, c->w, c->h); }
+void render_canvas_unclip(RenderCanvas* c) { render_canvas_clip(c, 0, 0, c->w, c->h); }
 
-static uint8_t luma(ViewColor col) { return (uint8_t)((77 * col.r + 150 * col.g + 29 * col.b) >> 8); }
+static uint8_t luma(RenderColor col) { return (uint8_t)((77 * col.r + 150 * col.g + 29 * col.b) >> 8); }
 
 static uint8_t mix(uint8_t dst, uint8_t src, unsigned a) {
     return (uint8_t)((src * a + dst * (255u - a) + 127u) / 255u);
 }
 
 /* fills pixels [x0, x1) of row y, already clipped */
-static void span(ViewCanvas* c, int y, int x0, int x1, ViewColor col) {
+static void span(RenderCanvas* c, int y, int x0, int x1, RenderColor col) {
     if (x0 < c->cx0) x0 = c->cx0;
     if (x1 > c->cx1) x1 = c->cx1;
     if (y < c->cy0 || y >= c->cy1 || x0 >= x1) return;
@@ -77,10 +77,10 @@ static void span(ViewCanvas* c, int y, int x0, int x1, ViewColor col) {
     }
 }
 
-void view_canvas_clear(ViewCanvas* c, ViewColor col) {
+void render_canvas_clear(RenderCanvas* c, RenderColor col) {
     /* the first row, then copies of it */
-    ViewCanvas whole = *c;
-    view_canvas_unclip(&whole);
+    RenderCanvas whole = *c;
+    render_canvas_unclip(&whole);
     col.a = 255;
     if (c->h <= 0 || c->w <= 0) return;
     span(&whole, 0, 0, c->w, col);
@@ -88,9 +88,9 @@ void view_canvas_clear(ViewCanvas* c, ViewColor col) {
     for (int y = 1; y < c->h; y++) memcpy(c->px + row * y, c->px, row);
 }
 
-void view_canvas_pixel(ViewCanvas* c, int x, int y, ViewColor col) { span(c, y, x, x + 1, col); }
+void render_canvas_pixel(RenderCanvas* c, int x, int y, RenderColor col) { span(c, y, x, x + 1, col); }
 
-bool view_canvas_get(const ViewCanvas* c, int x, int y, uint8_t rgb[3]) {
+bool render_canvas_get(const RenderCanvas* c, int x, int y, uint8_t rgb[3]) {
     if (x < 0 || y < 0 || x >= c->w || y >= c->h) return false;
     if (c->channels == 1) {
         rgb[0] = rgb[1] = rgb[2] = c->px[(size_t)y * c->w + x];
@@ -101,7 +101,7 @@ bool view_canvas_get(const ViewCanvas* c, int x, int y, uint8_t rgb[3]) {
     return true;
 }
 
-void view_canvas_rect(ViewCanvas* c, int x0, int y0, int x1, int y1, ViewColor col) {
+void render_canvas_rect(RenderCanvas* c, int x0, int y0, int x1, int y1, RenderColor col) {
     if (y0 < c->cy0) y0 = c->cy0;
     if (y1 > c->cy1) y1 = c->cy1;
     for (int y = y0; y < y1; y++) span(c, y, x0, x1, col);
@@ -115,10 +115,10 @@ static int first_center_at(double x) { return (int)ceil(x - 0.5); }
 #define AA_SUB 4
 
 /* blends pixel x of row y with col at coverage a (0..1) */
-static void cover_pixel(ViewCanvas* c, int y, int x, ViewColor col, float a) {
+static void cover_pixel(RenderCanvas* c, int y, int x, RenderColor col, float a) {
     int alpha = (int)lroundf(a * col.a);
     if (alpha <= 0) return;
-    ViewColor p = col;
+    RenderColor p = col;
     p.a         = (uint8_t)(alpha > 255 ? 255 : alpha);
     span(c, y, x, x + 1, p);
 }
@@ -166,7 +166,7 @@ static int scanline_crossings(const double* xy, int n, double sy, double* xs) {
     return k;
 }
 
-static void fill_poly_aa(ViewCanvas* c, const double* xy, int n, ViewColor col, double ymin,
+static void fill_poly_aa(RenderCanvas* c, const double* xy, int n, RenderColor col, double ymin,
                          double ymax, double* xs) {
     float cover[AA_MAX_W + 2];
     int   y0 = (int)floor(ymin), y1 = (int)ceil(ymax);
@@ -248,7 +248,7 @@ static void fill_poly_aa(ViewCanvas* c, const double* xy, int n, ViewColor col, 
     }
 }
 
-void view_canvas_fill_poly(ViewCanvas* c, const double* xy, int n, ViewColor col) {
+void render_canvas_fill_poly(RenderCanvas* c, const double* xy, int n, RenderColor col) {
     if (n < 3) return;
     double ymin = xy[1], ymax = xy[1];
     for (int i = 1; i < n; i++) {
@@ -281,7 +281,7 @@ void view_canvas_fill_poly(ViewCanvas* c, const double* xy, int n, ViewColor col
     if (xs != stack_x) free(xs);
 }
 
-void view_canvas_fill_circle(ViewCanvas* c, double cx, double cy, double r, ViewColor col) {
+void render_canvas_fill_circle(RenderCanvas* c, double cx, double cy, double r, RenderColor col) {
     if (!(r > 0) || !isfinite(cx) || !isfinite(cy)) return;
     if (c->aa) {
         /* a fine polygon through the antialiased fill */
@@ -294,7 +294,7 @@ void view_canvas_fill_circle(ViewCanvas* c, double cx, double cy, double r, View
             double a = 2 * M_PI * i / n;
             xy[2 * i] = cx + rr * cos(a), xy[2 * i + 1] = cy + rr * sin(a);
         }
-        view_canvas_fill_poly(c, xy, n, col);
+        render_canvas_fill_poly(c, xy, n, col);
         return;
     }
     int y0 = first_center_at(cy - r), y1 = first_center_at(cy + r);
@@ -310,25 +310,25 @@ void view_canvas_fill_circle(ViewCanvas* c, double cx, double cy, double r, View
     }
 }
 
-void view_canvas_line(ViewCanvas* c, double x0, double y0, double x1, double y1, double thick,
-                      ViewColor col) {
+void render_canvas_line(RenderCanvas* c, double x0, double y0, double x1, double y1, double thick,
+                        RenderColor col) {
     double dx = x1 - x0, dy = y1 - y0, len = sqrt(dx * dx + dy * dy);
     double h = 0.5 * (thick < 1.0 ? 1.0 : thick);
     if (!isfinite(len)) return;
     if (len < 1e-9) {
-        view_canvas_fill_circle(c, x0, y0, h, col);
+        render_canvas_fill_circle(c, x0, y0, h, col);
         return;
     }
     /* a quad around the segment, extended by half the width at each end */
     double ux = dx / len * h, uy = dy / len * h, nx = -uy, ny = ux;
     double q[8] = {x0 - ux + nx, y0 - uy + ny, x1 + ux + nx, y1 + uy + ny,
                    x1 + ux - nx, y1 + uy - ny, x0 - ux - nx, y0 - uy - ny};
-    view_canvas_fill_poly(c, q, 4, col);
+    render_canvas_fill_poly(c, q, 4, col);
 }
 
 /* draws the polyline xy[n] (closed when closed) dashed with period 2 * dash */
-static void dashed_path(ViewCanvas* c, const double* xy, int n, bool closed, double thick,
-                        double dash, ViewColor col) {
+static void dashed_path(RenderCanvas* c, const double* xy, int n, bool closed, double thick,
+                        double dash, RenderColor col) {
     int    segs  = closed ? n : n - 1;
     double phase = 0; /* distance into the current dash period */
     for (int s = 0; s < segs; s++) {
@@ -337,7 +337,7 @@ static void dashed_path(ViewCanvas* c, const double* xy, int n, bool closed, dou
         double dx = bx - ax, dy = by - ay, len = sqrt(dx * dx + dy * dy);
         if (!(len > 1e-9) || !isfinite(len)) continue;
         if (dash <= 0) {
-            view_canvas_line(c, ax, ay, bx, by, thick, col);
+            render_canvas_line(c, ax, ay, bx, by, thick, col);
             continue;
         }
         double t = 0;
@@ -345,8 +345,8 @@ static void dashed_path(ViewCanvas* c, const double* xy, int n, bool closed, dou
             double period = 2 * dash, left = (phase < dash ? dash : period) - phase;
             double step   = left < len - t ? left : len - t;
             if (phase < dash)
-                view_canvas_line(c, ax + dx * t / len, ay + dy * t / len, ax + dx * (t + step) / len,
-                                 ay + dy * (t + step) / len, thick, col);
+                render_canvas_line(c, ax + dx * t / len, ay + dy * t / len, ax + dx * (t + step) / len,
+                                   ay + dy * (t + step) / len, thick, col);
             t += step;
             phase += step;
             if (phase >= period - 1e-9) phase = 0;
@@ -354,14 +354,14 @@ static void dashed_path(ViewCanvas* c, const double* xy, int n, bool closed, dou
     }
 }
 
-void view_canvas_outline(ViewCanvas* c, const double* xy, int n, double thick, double dash,
-                         ViewColor col) {
+void render_canvas_outline(RenderCanvas* c, const double* xy, int n, double thick, double dash,
+                           RenderColor col) {
     if (n < 2) return;
     dashed_path(c, xy, n, true, thick, dash, col);
 }
 
-void view_canvas_circle(ViewCanvas* c, double cx, double cy, double r, double thick, double dash,
-                        ViewColor col) {
+void render_canvas_circle(RenderCanvas* c, double cx, double cy, double r, double thick, double dash,
+                          RenderColor col) {
     if (!(r > 0)) return;
     int n = (int)(r * 0.8);
     n     = n < 12 ? 12 : n > 96 ? 96 : n;
@@ -373,15 +373,15 @@ void view_canvas_circle(ViewCanvas* c, double cx, double cy, double r, double th
     dashed_path(c, xy, n, true, thick, dash, col);
 }
 
-void view_canvas_arrow(ViewCanvas* c, double x0, double y0, double x1, double y1, double thick,
-                       double head, ViewColor col) {
+void render_canvas_arrow(RenderCanvas* c, double x0, double y0, double x1, double y1, double thick,
+                         double head, RenderColor col) {
     double dx = x1 - x0, dy = y1 - y0, len = sqrt(dx * dx + dy * dy);
     if (!(len > 1e-9)) return;
     double ux = dx / len, uy = dy / len;
     if (head > len) head = len;
     double bx = x1 - ux * head, by = y1 - uy * head;
-    view_canvas_line(c, x0, y0, bx, by, thick, col);
+    render_canvas_line(c, x0, y0, bx, by, thick, col);
     double w    = head * 0.5;
     double t[6] = {x1, y1, bx - uy * w, by + ux * w, bx + uy * w, by - ux * w};
-    view_canvas_fill_poly(c, t, 3, col);
+    render_canvas_fill_poly(c, t, 3, col);
 }

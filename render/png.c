@@ -1,4 +1,4 @@
-#include "view/png.h"
+#include "render/png.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +22,8 @@ static uint8_t* put_chunk(uint8_t* at, const char type[4], const uint8_t* data, 
     return at + 12 + n;
 }
 
-bool view_png_encode(const uint8_t* pixels, int w, int h, int channels, uint8_t** out,
-                     size_t* out_len) {
+bool render_png_encode(const uint8_t* pixels, int w, int h, int channels, uint8_t** out,
+                       size_t* out_len) {
     *out     = NULL;
     *out_len = 0;
     if (w <= 0 || h <= 0 || (channels != 1 && channels != 3) || w > 32768 || h > 32768) return false;
@@ -69,11 +69,11 @@ bool view_png_encode(const uint8_t* pixels, int w, int h, int channels, uint8_t*
     return true;
 }
 
-bool view_png_write(const char* path, const uint8_t* pixels, int w, int h, int channels, char* err,
-                    size_t err_size) {
+bool render_png_write(const char* path, const uint8_t* pixels, int w, int h, int channels, char* err,
+                      size_t err_size) {
     uint8_t* png;
     size_t   n;
-    if (!view_png_encode(pixels, w, h, channels, &png, &n)) {
+    if (!render_png_encode(pixels, w, h, channels, &png, &n)) {
         report_set(err, err_size, "%s: cannot encode a %dx%d PNG", path, w, h);
         return false;
     }

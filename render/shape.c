@@ -1,4 +1,4 @@
-#include "view/shape.h"
+#include "render/shape.h"
 
 #include <math.h>
 #include <string.h>
@@ -7,7 +7,7 @@ static void rect_poly(double* v, double x0, double y0, double x1, double y1) {
     v[0] = x0, v[1] = y0, v[2] = x1, v[3] = y0, v[4] = x1, v[5] = y1, v[6] = x0, v[7] = y1;
 }
 
-void view_body_shape(const SimBodyState* b, ViewShape* out) {
+void render_body_shape(const SimBodyState* b, RenderShape* out) {
     memset(out, 0, sizeof *out);
     double hw = 0.5 * b->w, hh = 0.5 * b->h;
     if (b->kind == SIM_KIND_BALL || b->radius > 0) {
@@ -17,7 +17,7 @@ void view_body_shape(const SimBodyState* b, ViewShape* out) {
     }
     /* the world's own convex parts, origin at the centre of mass */
     if (b->nparts > 0) {
-        out->npolys = b->nparts < VIEW_SHAPE_POLYS ? b->nparts : VIEW_SHAPE_POLYS;
+        out->npolys = b->nparts < RENDER_SHAPE_POLYS ? b->nparts : RENDER_SHAPE_POLYS;
         for (int k = 0; k < out->npolys; k++) {
             int n = b->parts[k].n < SIM_MAX_VERTS ? b->parts[k].n : SIM_MAX_VERTS;
             out->nverts[k] = n;
@@ -31,7 +31,7 @@ void view_body_shape(const SimBodyState* b, ViewShape* out) {
     rect_poly(out->verts[0], -hw, -hh, hw, hh);
 }
 
-void view_shape_place(const ViewShape* s, int k, double x, double y, double angle, double* out) {
+void render_shape_place(const RenderShape* s, int k, double x, double y, double angle, double* out) {
     double c = cos(angle), sn = sin(angle);
     for (int i = 0; i < s->nverts[k]; i++) {
         double bx = s->verts[k][2 * i], by = s->verts[k][2 * i + 1];
@@ -53,8 +53,8 @@ static bool poly_contains(const double* v, int n, double px, double py) {
     return in;
 }
 
-bool view_shape_contains(const ViewShape* s, double x, double y, double angle, double px,
-                         double py) {
+bool render_shape_contains(const RenderShape* s, double x, double y, double angle, double px,
+                           double py) {
     /* into body coordinates */
     double c = cos(angle), sn = sin(angle), dx = px - x, dy = py - y;
     double bx = c * dx + sn * dy, by = -sn * dx + c * dy;
@@ -64,7 +64,7 @@ bool view_shape_contains(const ViewShape* s, double x, double y, double angle, d
     return false;
 }
 
-double view_shape_extent(const ViewShape* s) {
+double render_shape_extent(const RenderShape* s) {
     if (s->circle) return s->radius;
     double r2 = 0;
     for (int k = 0; k < s->npolys; k++)

@@ -1,11 +1,11 @@
-#include "view/camera.h"
+#include "render/camera.h"
 
-ViewCamera view_camera_fit(const double rect[4], double x0, double y0, double w, double h) {
+RenderCamera render_camera_fit(const double rect[4], double x0, double y0, double w, double h) {
     double rw = rect[2] - rect[0], rh = rect[3] - rect[1];
     if (!(rw > 1e-9)) rw = 1e-9;
     if (!(rh > 1e-9)) rh = 1e-9;
     double     sx = w / rw, sy = h / rh;
-    ViewCamera c;
+    RenderCamera c;
     c.scale = sx < sy ? sx : sy;
     c.cx    = 0.5 * (rect[0] + rect[2]);
     c.cy    = 0.5 * (rect[1] + rect[3]);
@@ -14,19 +14,19 @@ ViewCamera view_camera_fit(const double rect[4], double x0, double y0, double w,
     return c;
 }
 
-void view_camera_to_screen(const ViewCamera* c, double wx, double wy, double* sx, double* sy) {
+void render_camera_to_screen(const RenderCamera* c, double wx, double wy, double* sx, double* sy) {
     *sx = c->sx + (wx - c->cx) * c->scale;
     *sy = c->sy - (wy - c->cy) * c->scale;
 }
 
-void view_camera_to_world(const ViewCamera* c, double sx, double sy, double* wx, double* wy) {
+void render_camera_to_world(const RenderCamera* c, double sx, double sy, double* wx, double* wy) {
     *wx = c->cx + (sx - c->sx) / c->scale;
     *wy = c->cy - (sy - c->sy) / c->scale;
 }
 
-void view_camera_zoom(ViewCamera* c, double f, double px, double py) {
+void render_camera_zoom(RenderCamera* c, double f, double px, double py) {
     double wx, wy;
-    view_camera_to_world(c, px, py, &wx, &wy);
+    render_camera_to_world(c, px, py, &wx, &wy);
     c->scale *= f;
     /* keep (wx, wy) under (px, py): move the anchor to that point */
     c->cx = wx, c->cy = wy, c->sx = px, c->sy = py;

@@ -1,0 +1,31 @@
+/* draw_world: a SimWorld drawn into a canvas through a camera (used by the offscreen renderer
+ * and by the window, so both show the same picture). */
+#ifndef NUDGE_RENDER_DRAW_WORLD_H
+#define NUDGE_RENDER_DRAW_WORLD_H
+#include <stdbool.h>
+
+#include "sim/world.h"
+#include "render/camera.h"
+#include "render/canvas.h"
+
+/// the background every frame starts from
+#define RENDER_BACKGROUND render_rgba(236, 240, 244, 255)
+
+/// a body's fill: its material colour, darker for static bodies, lighter for shards
+RenderColor render_body_color(const SimBodyState* b);
+
+/// draws one body's outline shape at pose (x, y, angle) (m, rad): filled with fill (skipped when
+/// fill.a == 0), edged with edge at edge_px pixels (skipped when edge_px <= 0), dashed if dash > 0
+void render_draw_body(RenderCanvas* c, const RenderCamera* cam, const SimBodyState* b, double x,
+                      double y, double angle, RenderColor fill, RenderColor edge, double edge_px,
+                      double dash);
+
+/// every live body, static ones first, then dynamic ones in id order
+void render_draw_world(RenderCanvas* c, const RenderCamera* cam, const SimWorld* w);
+
+/// contact points (dots) and impulses (lines, length proportional to the impulse) of the pairs
+/// touching after the last step (sim_world_contacts); px_per_ns = pixels per N*s of impulse
+void render_draw_contacts(RenderCanvas* c, const RenderCamera* cam, const SimWorld* w,
+                          double px_per_ns);
+
+#endif

@@ -1,0 +1,42 @@
+/* render: a world drawn offscreen into a caller's pixels, and the rectangle that frames a scene */
+#include "render/render.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "render/camera.h"
+#include "render/canvas.h"
+#include "render/draw_world.h"
+
+void render_world(const SimWorld* w, const double rect[4], uint8_t* pixels, int width,
+                       int height, int channels) {
+    RenderCanvas c = render_canvas_wrap(pixels, width, height, channels);
+    render_canvas_clear(&c, RENDER_BACKGROUND);
+    RenderCamera cam = render_camera_fit(rect, 0, 0, width, height);
+    render_draw_world(&c, &cam, w);
+}
+
+void render_scene_rect(const ScnInstance* inst, double rect[4]) {
+    double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+    for (int i = 0; i < inst->nbodies; i++) {
+        const SimBodyDef* b = &inst->bodies[i];
+        if (b->is_static && b->w > 3.0) continue;
+        /* the rotated box's axis-aligned extents */
+        double c = fabs(cos(b->angle)), s = fabs(sin(b->angle));
+        double hx = 0.5 * (c * b->w + s * b->h), hy = 0.5 * (s * b->w + c * b->h);
+        x0 = fmin(x0, b->x - hx);
+        x1 = fmax(x1, b->x + hx);
+        y0 = fmin(y0, b->y - hy);
+        y1 = fmax(y1, b->y + hy);
+    }
+    if (x0 > x1) { /* nothing small: show the bounds */
+        memcpy(rect, inst->world.bounds, sizeof(double) * 4);
+        return;
+    }
+    /* room to fall off the sides and onto the floor */
+    double m = 0.3;
+    rect[0] = fmax(x0 - m, inst->world.bounds[0]);
+    rect[1] = fmax(fmin(y0, 0.0) - 0.1, inst->world.bounds[1]);
+    rect[2] = fmin(x1 + m, inst->world.bounds[2]);
+    rect[3] = fmin(y1 + m, inst->world.bounds[3]);
+}
