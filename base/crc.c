@@ -1,10 +1,11 @@
 #include "base/crc.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include "base/input_file.h"
 #include "base/report.h"
 
 uint32_t crc32_update(uint32_t crc, const void* buf, size_t len) {
@@ -20,21 +21,22 @@ uint32_t crc32_update(uint32_t crc, const void* buf, size_t len) {
 }
 
 _Bool crc32_file(const char* path, uint32_t* out, char* err, size_t err_size) {
-    FILE* f = fopen(path, "rb");
-    if (!f) {
-        report_set(err, err_size, "%s: cannot open: %s", path, strerror(errno));
-        return 0;
-    }
+    int64_t size = 0;
+    int fd = input_file_open(path, &size, err, err_size);
+    if (fd < 0) return 0;
     static _Thread_local unsigned char buf[1 << 16];
     uint32_t crc = 0;
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) crc = crc32_update(crc, buf, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        report_set(err, err_size, "%s: read error", path);
-        return 0;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            report_set(err, err_size, "%s: read error: %s", path, strerror(errno));
+            close(fd);
+            return 0;
+        }
+        crc = crc32_update(crc, buf, (size_t)n);
     }
+    close(fd);
     *out = crc;
     return 1;
 }

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/checked_size.h"
+#include "base/input_file.h"
 #include "base/report.h"
 
 size_t npy_header(char* out, size_t cap, const char* descr, const int64_t* shape, int ndim) {
@@ -51,7 +54,8 @@ bool npy_save(const char* path, const char* descr, const int64_t* shape, int ndi
 
 int64_t npy_count(const NpyArray* a) {
     int64_t c = 1;
-    for (int i = 0; i < a->ndim; i++) c *= a->shape[i];
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] < 0 || __builtin_mul_overflow(c, a->shape[i], &c)) return -1;
     return c;
 }
 
@@ -68,12 +72,12 @@ static size_t type_size(const char* t, size_t n) {
     if (i >= n || !((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z'))) return 0;
     i++;
     size_t size = 0, digits = 0;
-    for (; i < n && t[i] >= '0' && t[i] <= '9'; i++, digits++) size = size * 10 + (size_t)(t[i] - '0');
+    for (; i < n && t[i] >= '0' && t[i] <= '9' && size < (1u << 20); i++, digits++) size = size * 10 + (size_t)(t[i] - '0');
     return (i == n && digits) ? size : 0;
 }
 
 /* the item size of a descr: one quoted type ('<f4'), or a list of ('name', 'type') fields */
-static size_t descr_itemsize(const char* d) {
+size_t npy_descr_itemsize(const char* d) {
     size_t total = 0;
     int quoted = 0; /* which quoted string of the current field we are in */
     for (const char* p = d; *p; p++) {
@@ -85,7 +89,7 @@ static size_t descr_itemsize(const char* d) {
         /* outside a field list the only string is the type; inside, the second of each field */
         if (d[0] != '[' || quoted == 2) {
             size_t sz = type_size(p + 1, (size_t)(end - p - 1));
-            if (!sz) return 0;
+            if (!sz || total + sz > (1u << 24)) return 0;
             total += sz;
         }
         p = end;
@@ -93,23 +97,28 @@ static size_t descr_itemsize(const char* d) {
     return total;
 }
 
-NpyArray* npy_load(const char* path, char* err, size_t err_size) {
-    FILE* f = fopen(path, "rb");
-    if (!f) {
-        report_set(err, err_size, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    NpyArray* a = calloc(1, sizeof *a);
+bool npy_file_open(NpyFile* f, const char* path, char* err, size_t err_size) {
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    snprintf(f->path, sizeof f->path, "%s", path);
+    int64_t size = 0;
+    f->fd = input_file_open(path, &size, err, err_size);
+    if (f->fd < 0) return false;
+    NpyArray* a = &f->head;
     unsigned char pre[10];
-    char* head = NULL;
-    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0 || pre[6] != 1) {
+    char head[65536 + 1];
+    if (!input_file_read_exact(f->fd, pre, 10) || memcmp(pre, "\x93NUMPY", 6) != 0 || pre[6] != 1) {
         report_set(err, err_size, "%s: not a .npy file (format 1.0)", path);
         goto fail;
     }
     size_t hlen = (size_t)pre[8] | ((size_t)pre[9] << 8);
-    head = calloc(1, hlen + 1);
-    if (fread(head, 1, hlen, f) != hlen) {
+    if (!input_file_read_exact(f->fd, head, hlen)) {
         report_set(err, err_size, "%s: truncated header", path);
+        goto fail;
+    }
+    head[hlen] = 0;
+    if (memchr(head, 0, hlen)) {
+        report_set(err, err_size, "%s: malformed header (a NUL byte)", path);
         goto fail;
     }
     char* d = strstr(head, "'descr': ");
@@ -136,31 +145,73 @@ NpyArray* npy_load(const char* path, char* err, size_t err_size) {
         while (*p == ' ' || *p == ',') p++;
         if (*p == ')') break;
         char* end;
+        errno = 0;
         long long v = strtoll(p, &end, 10);
-        if (end == p || v < 0 || a->ndim >= NPY_MAX_DIMS) {
+        if (end == p || v < 0 || errno == ERANGE || a->ndim >= NPY_MAX_DIMS) {
             report_set(err, err_size, "%s: malformed shape", path);
             goto fail;
         }
         a->shape[a->ndim++] = v;
         p = end;
     }
-    size_t item = descr_itemsize(a->descr);
+    if (*p != ')') {
+        report_set(err, err_size, "%s: malformed shape", path);
+        goto fail;
+    }
+    size_t item = npy_descr_itemsize(a->descr);
     if (item == 0) {
         report_set(err, err_size, "%s: unsupported dtype %s", path, a->descr);
         goto fail;
     }
-    a->nbytes = (size_t)npy_count(a) * item;
-    a->data = malloc(a->nbytes ? a->nbytes : 1);
-    if (!a->data || fread(a->data, 1, a->nbytes, f) != a->nbytes) {
-        report_set(err, err_size, "%s: truncated data (expected %zu bytes)", path, a->nbytes);
+    /* the declared size, checked against what the file really holds before anyone allocates it */
+    size_t have = (size_t)size - 10 - hlen;
+    if (!size_product_ok(a->shape, a->ndim, item, &a->nbytes)) {
+        report_set(err, err_size, "%s: shape too large (its size overflows)", path);
         goto fail;
     }
-    free(head);
-    fclose(f);
-    return a;
+    if (a->nbytes != have) {
+        report_set(err, err_size, "%s: %s data: the header's shape needs %zu bytes, the file holds %zu", path,
+                   a->nbytes > have ? "truncated" : "unexpected", a->nbytes, have);
+        goto fail;
+    }
+    return true;
 fail:
-    free(head);
-    fclose(f);
-    npy_free(a);
-    return NULL;
+    npy_file_close(f);
+    return false;
+}
+
+bool npy_file_read(NpyFile* f, void* dst, char* err, size_t err_size) {
+    if (!input_file_read_exact(f->fd, dst, f->head.nbytes)) {
+        report_set(err, err_size, "%s: read failed: %s", f->path, errno ? strerror(errno) : "file shrank while read");
+        return false;
+    }
+    return true;
+}
+
+void npy_file_close(NpyFile* f) {
+    if (f->fd >= 0) close(f->fd);
+    f->fd = -1;
+}
+
+NpyArray* npy_load(const char* path, char* err, size_t err_size) {
+    NpyFile f;
+    if (!npy_file_open(&f, path, err, err_size)) return NULL;
+    NpyArray* a = malloc(sizeof *a);
+    if (a) {
+        *a = f.head;
+        a->data = malloc(a->nbytes ? a->nbytes : 1);
+    }
+    if (!a || !a->data) {
+        report_set(err, err_size, "%s: out of memory for %zu bytes", path, f.head.nbytes);
+        npy_free(a);
+        npy_file_close(&f);
+        return NULL;
+    }
+    bool ok = npy_file_read(&f, a->data, err, err_size);
+    npy_file_close(&f);
+    if (!ok) {
+        npy_free(a);
+        return NULL;
+    }
+    return a;
 }

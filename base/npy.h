@@ -29,10 +29,28 @@ typedef struct NpyArray {
     void*    data;                 /* malloc'd, nbytes long */
 } NpyArray;
 
+/// an open .npy file whose header has been read and checked against the file's size; the data
+/// follows (read it into memory of your own with npy_file_read)
+typedef struct NpyFile {
+    int      fd;
+    NpyArray head;                 /* descr, ndim, shape, nbytes; data stays NULL */
+    char     path[4096];
+} NpyFile;
+
+/// opens a regular file (never blocking on a FIFO or device), parses its header, and checks that
+/// the shape's size (computed without overflow) is exactly what the file holds after the header;
+/// false + "path: ..." otherwise
+bool      npy_file_open(NpyFile* f, const char* path, char* err, size_t err_size);
+/// reads the whole data (f->head.nbytes bytes) into dst
+bool      npy_file_read(NpyFile* f, void* dst, char* err, size_t err_size);
+void      npy_file_close(NpyFile* f);      /* safe on a failed open */
+
 /// reads a whole .npy file; NULL + "path: ..." on a missing, truncated or malformed file
 NpyArray* npy_load(const char* path, char* err, size_t err_size);
 void      npy_free(NpyArray* a);
-/// element count (product of the shape)
+/// element count (product of the shape); -1 when it does not fit in int64 (never for a loaded array)
 int64_t   npy_count(const NpyArray* a);
+/// the item size in bytes of a descr ("'<f4'" -> 4, a packed field list -> the sum); 0 if unknown
+size_t    npy_descr_itemsize(const char* descr);
 
 #endif

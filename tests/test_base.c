@@ -1,10 +1,14 @@
-/* base/: rng, .npy round trips (plain and structured dtypes), atomic files, CRC-32, reports */
+/* base/: rng, .npy round trips (plain and structured dtypes) and hostile headers, checked sizes,
+ * input files that are not regular, atomic files, CRC-32, reports */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/atomic_file.h"
+#include "base/checked_size.h"
+#include "base/input_file.h"
 #include "base/crc.h"
 #include "base/npy.h"
 #include "base/report.h"
@@ -108,6 +112,99 @@ static void test_crc_and_report(void) {
     ENSURE(strlen(err) == 7);
 }
 
+/* sizes from files never wrap */
+static void test_checked_size(void) {
+    size_t out = 7;
+    ENSURE(size_mul_ok(3, 5, &out) && out == 15);
+    ENSURE(!size_mul_ok(SIZE_MAX / 2 + 1, 2, &out) && out == 0);
+    ENSURE(size_add_ok(SIZE_MAX - 1, 1, &out) && out == SIZE_MAX);
+    ENSURE(!size_add_ok(SIZE_MAX, 1, &out));
+    /* issue 16's manifest: 3 slots x 6148914691236517888 ticks wraps to 2048 in size_t */
+    int64_t wrap[2] = {3, 6148914691236517888LL};
+    ENSURE(!size_product_ok(wrap, 2, 1, &out));
+    int64_t neg[2] = {3, -1};
+    ENSURE(!size_product_ok(neg, 2, 4, &out));
+    int64_t fine[3] = {2, 3, 4};
+    ENSURE(size_product_ok(fine, 3, 8, &out) && out == 192);
+    ENSURE(size_product_ok(fine, 0, 8, &out) && out == 8);
+}
+
+/* writes a .npy file whose header declares `shape` but holds `data_bytes` bytes of data */
+static void write_raw_npy(const char* path, const char* shape, size_t data_bytes) {
+    char dict[256];
+    int n = snprintf(dict, sizeof dict, "{'descr': '<f8', 'fortran_order': False, 'shape': %s, }", shape);
+    size_t total = (10 + (size_t)n + 1 + 63) / 64 * 64;
+    FILE* f = fopen(path, "wb");
+    ENSURE(f);
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)((total - 10) & 0xff),
+                             (unsigned char)((total - 10) >> 8)};
+    fwrite(pre, 1, 10, f);
+    fwrite(dict, 1, (size_t)n, f);
+    for (size_t i = 10 + (size_t)n; i + 1 < total; i++) fputc(' ', f);
+    fputc('\n', f);
+    for (size_t i = 0; i < data_bytes; i++) fputc(0, f);
+    fclose(f);
+}
+
+/* hostile headers: overflowing shapes, declared sizes beyond the file, trailing bytes */
+static void test_npy_hostile(void) {
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/hostile.npy", dir);
+    /* issue 16 defect 2: (2, 2^63-1) overflows the element count: refused, no allocation */
+    write_raw_npy(path, "(2, 9223372036854775807)", 16);
+    ENSURE(npy_load(path, err, sizeof err) == NULL && strstr(err, "overflow"));
+    NpyArray fake = {.ndim = 2, .shape = {2, 9223372036854775807LL}};
+    ENSURE(npy_count(&fake) == -1);
+    /* a declared terabyte in a 16-byte file: refused before allocating it */
+    write_raw_npy(path, "(137438953472,)", 16);
+    ENSURE(npy_load(path, err, sizeof err) == NULL && strstr(err, "truncated"));
+    /* more data than the shape says */
+    write_raw_npy(path, "(1,)", 16);
+    ENSURE(npy_load(path, err, sizeof err) == NULL && strstr(err, "unexpected"));
+    /* exactly right */
+    write_raw_npy(path, "(2,)", 16);
+    NpyArray* a = npy_load(path, err, sizeof err);
+    ENSURE(a && a->nbytes == 16 && npy_count(a) == 2);
+    npy_free(a);
+    /* a shape that is not closed, and a number too large for int64 */
+    write_raw_npy(path, "(2, 3", 48);
+    ENSURE(npy_load(path, err, sizeof err) == NULL && strstr(err, "shape"));
+    write_raw_npy(path, "(99999999999999999999,)", 16);
+    ENSURE(npy_load(path, err, sizeof err) == NULL && strstr(err, "shape"));
+}
+
+/* inputs that are not regular files are refused at once, never read (issue 16 defect 9) */
+static void test_input_file(void) {
+    char path[512], link[512], err[512];
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    ENSURE(mkfifo(path, 0600) == 0);
+    /* opening a FIFO without a writer would block forever without O_NONBLOCK */
+    ENSURE(input_file_open(path, NULL, err, sizeof err) < 0 && strstr(err, "FIFO"));
+    ENSURE(input_file_read(path, 100, NULL, err, sizeof err) == NULL && strstr(err, "FIFO"));
+    ENSURE(npy_load(path, err, sizeof err) == NULL && strstr(err, "not a regular file"));
+    uint32_t crc;
+    ENSURE(!crc32_file(path, &crc, err, sizeof err) && strstr(err, "FIFO"));
+    /* a symlink to /dev/zero: endless bytes if read */
+    snprintf(link, sizeof link, "%s/zero.npy", dir);
+    ENSURE(symlink("/dev/zero", link) == 0);
+    ENSURE(!crc32_file(link, &crc, err, sizeof err) && strstr(err, "character device"));
+    ENSURE(npy_load(link, err, sizeof err) == NULL && strstr(err, "character device"));
+    ENSURE(input_file_open(dir, NULL, err, sizeof err) < 0 && strstr(err, "folder"));
+    /* a regular file: its size, and reading it whole within a limit */
+    snprintf(path, sizeof path, "%s/text", dir);
+    char e2[256];
+    ENSURE(atomic_file_put(path, "hello", 5, e2, sizeof e2));
+    int64_t size = 0;
+    int fd = input_file_open(path, &size, err, sizeof err);
+    ENSURE(fd >= 0 && size == 5);
+    close(fd);
+    size_t len = 0;
+    char* text = input_file_read(path, 5, &len, err, sizeof err);
+    ENSURE(text && len == 5 && !strcmp(text, "hello"));
+    free(text);
+    ENSURE(input_file_read(path, 4, &len, err, sizeof err) == NULL && strstr(err, "5 bytes"));
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/nudge-test-base-%d", (int)getpid());
     char err[256];
@@ -116,6 +213,9 @@ int main(void) {
     RUN(test_npy_round_trip);
     RUN(test_atomic_file);
     RUN(test_crc_and_report);
+    RUN(test_checked_size);
+    RUN(test_npy_hostile);
+    RUN(test_input_file);
     remove_tree(dir);
     fprintf(stderr, "test_base: all passed\n");
     return 0;
