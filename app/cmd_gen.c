@@ -21,7 +21,7 @@
 #include "app/commands.h"
 #include "app/gen_episode.h"
 #include "agent/agent.h"
-#include "app/gen_store.h"
+#include "app/gen_dataset.h"
 #include "base/clock.h"
 #include "base/progress.h"
 #include "base/report.h"
@@ -37,7 +37,7 @@ static void on_signal(int sig) {
 
 typedef struct GenJob {
     const GenDataset* ds;
-    GenShardArrays*   arrays;
+    DataShardBuf*     arrays;
     int64_t           first, count;
     atomic_int        next;
     atomic_int        failed;
@@ -53,10 +53,12 @@ static void* worker(void* arg) {
         if (i >= job->count || interrupted || atomic_load(&job->failed)) break;
         int64_t e = job->first + i;
         int sc = (int)(e % ds->nscenarios);
-        GenSlot slot;
-        gen_shard_slot(job->arrays, &ds->spec, i, &slot);
+        DataSlot slot;
+        data_shard_buf_slot(job->arrays, i, &slot);
         char err[512];
-        uint64_t seed = rng_derive(ds->seed, (uint64_t)e);
+        uint64_t seed = rng_derive(ds->writer.meta.seed, (uint64_t)e);
+        *slot.scenario = sc;
+        *slot.seed = seed;
         if (!gen_episode_run(ds->scenarios[sc], ds->param_cols[sc], seed, (int32_t)e, &ds->spec, &slot, err,
                              sizeof err)) {
             pthread_mutex_lock(&job->lock);
@@ -65,20 +67,20 @@ static void* worker(void* arg) {
                          (unsigned long long)seed, err);
             pthread_mutex_unlock(&job->lock);
         }
-        gen_shard_episode_done(job->arrays, i, &slot);
+        data_shard_buf_episode_done(job->arrays, i, &slot);
     }
     return NULL;
 }
 
 /* simulates the shard's episodes on `jobs` threads; false on interruption or bad input */
-static bool simulate_shard(const GenDataset* ds, int shard, int jobs, GenShardArrays* arrays, char* err,
+static bool simulate_shard(const GenDataset* ds, int shard, int jobs, DataShardBuf* arrays, char* err,
                            size_t err_size) {
     GenJob job;
     memset(&job, 0, sizeof job);
     job.ds = ds;
     job.arrays = arrays;
-    job.first = (int64_t)shard * ds->per_shard;
-    job.count = gen_shard_count(ds, shard);
+    job.first = data_writer_shard_first(&ds->writer, shard);
+    job.count = data_writer_shard_count(&ds->writer, shard);
     atomic_init(&job.next, 0);
     atomic_init(&job.failed, 0);
     pthread_mutex_init(&job.lock, NULL);
@@ -101,7 +103,7 @@ static bool simulate_shard(const GenDataset* ds, int shard, int jobs, GenShardAr
 /* the writer thread: saves one shard (and the manifest after it) while the next is simulated */
 typedef struct GenWrite {
     const GenDataset*     ds;
-    GenShardArrays*       arrays;
+    DataShardBuf*         arrays;
     int                   shard;
     bool                  manifest;
     bool                  ok;
@@ -111,8 +113,8 @@ typedef struct GenWrite {
 
 static void* write_shard(void* arg) {
     GenWrite* w = arg;
-    w->ok = gen_shard_finish(w->ds, w->arrays, w->err, sizeof w->err) &&
-            (!w->manifest || gen_store_write_manifest(w->ds, w->err, sizeof w->err));
+    w->ok = data_shard_buf_write(&w->ds->writer, w->arrays, w->err, sizeof w->err) &&
+            (!w->manifest || data_writer_write_manifest(&w->ds->writer, w->err, sizeof w->err));
     return NULL;
 }
 
@@ -200,20 +202,21 @@ int cmd_gen(int argc, char** argv) {
 
     GenDataset ds;
     char err[1024];
-    if (!gen_dataset_open(&ds, scenario, (int)episodes, seconds, seed, agent, frames, (int)per_shard, &spec, err,
-                          sizeof err)) {
+    if (!gen_dataset_open(&ds, scenario, episodes, seconds, seed, agent, (int)per_shard, &spec, err, sizeof err)) {
         fprintf(stderr, "nudge gen: %s\n", err);
         return 2;
     }
     /* a shard's arrays must fit in memory comfortably */
-    double shard_bytes = gen_shard_bytes(&ds);
+    DataWriter* dw = &ds.writer;
+    int nshards = dw->meta.shard_count;
+    double shard_bytes = data_writer_shard_bytes(dw);
     if (shard_bytes > 8e9) {
         fprintf(stderr, "nudge gen: one shard would take %.1f GB in memory; lower --episodes-per-shard, --seconds "
                         "or the frame size\n", shard_bytes / 1e9);
         gen_dataset_close(&ds);
         return 2;
     }
-    if (!gen_store_prepare(&ds, out, resume, shard_arg != NULL, err, sizeof err)) {
+    if (!data_writer_prepare(dw, out, resume, shard_arg != NULL, err, sizeof err)) {
         fprintf(stderr, "nudge gen: %s\n", err);
         gen_dataset_close(&ds);
         return 2;
@@ -224,25 +227,25 @@ int cmd_gen(int argc, char** argv) {
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit shows up as a write error, like a full disk */
 
     int todo = 0, done_before = 0;
-    for (int s = 0; s < ds.nshards; s++) {
+    for (int s = 0; s < nshards; s++) {
         if (s % shard_count != shard_index) continue;
-        if (gen_store_shard_done(&ds, s)) done_before++;
+        if (data_writer_shard_done(dw, s)) done_before++;
         else todo++;
     }
     Progress prog;
     int64_t todo_episodes = 0;
-    for (int s = 0; s < ds.nshards; s++)
-        if (s % shard_count == shard_index && !gen_store_shard_done(&ds, s)) todo_episodes += gen_shard_count(&ds, s);
+    for (int s = 0; s < nshards; s++)
+        if (s % shard_count == shard_index && !data_writer_shard_done(dw, s)) todo_episodes += data_writer_shard_count(dw, s);
     progress_start(&prog, "episodes", todo_episodes);
     double t0 = clock_now(), write_blocked = 0;
     int64_t episodes_done = 0;
     int status = 0;
     /* two shard buffers: the writer thread saves one while the workers fill the other */
-    GenShardArrays* arrays[2] = {gen_shard_arrays_new(&ds), gen_shard_arrays_new(&ds)};
+    DataShardBuf* arrays[2] = {data_shard_buf_new(dw), data_shard_buf_new(dw)};
     if (!arrays[0] || !arrays[1]) {
         fprintf(stderr, "nudge gen: out of memory for two shards (%.1f GB)\n", 2 * shard_bytes / 1e9);
-        gen_shard_arrays_free(arrays[0], &ds);
-        gen_shard_arrays_free(arrays[1], &ds);
+        data_shard_buf_free(arrays[0]);
+        data_shard_buf_free(arrays[1]);
         gen_dataset_close(&ds);
         return 2;
     }
@@ -252,10 +255,10 @@ int cmd_gen(int argc, char** argv) {
     wr.manifest = shard_arg == NULL;
     bool writing = false;
     int which = 0;
-    for (int s = 0; s < ds.nshards && status == 0; s++) {
-        if (s % shard_count != shard_index || gen_store_shard_done(&ds, s)) continue;
-        GenShardArrays* a = arrays[which];
-        gen_shard_begin(a, &ds, s);
+    for (int s = 0; s < nshards && status == 0; s++) {
+        if (s % shard_count != shard_index || data_writer_shard_done(dw, s)) continue;
+        DataShardBuf* a = arrays[which];
+        data_shard_buf_begin(a, dw, s);
         bool simulated = simulate_shard(&ds, s, (int)jobs, a, err, sizeof err);
         /* the previous shard's write must be done before the next starts (and before we stop) */
         if (writing) {
@@ -268,7 +271,7 @@ int cmd_gen(int argc, char** argv) {
                 status = 2;
                 break;
             }
-            episodes_done += gen_shard_count(&ds, wr.shard);
+            episodes_done += data_writer_shard_count(dw, wr.shard);
         }
         if (!simulated) {
             if (interrupted) {
@@ -287,7 +290,7 @@ int cmd_gen(int argc, char** argv) {
         writing = true;
         which ^= 1;
         char extra[64];
-        snprintf(extra, sizeof extra, " shard %d/%d", s + 1, ds.nshards);
+        snprintf(extra, sizeof extra, " shard %d/%d", s + 1, nshards);
         progress_update(&prog, episodes_done, extra);
     }
     if (writing) {
@@ -298,7 +301,7 @@ int cmd_gen(int argc, char** argv) {
             fprintf(stderr, "nudge gen: %s\n", wr.err);
             status = 2;
         } else {
-            episodes_done += gen_shard_count(&ds, wr.shard);
+            episodes_done += data_writer_shard_count(dw, wr.shard);
         }
     }
     if (status == 0 && interrupted) {
@@ -306,13 +309,13 @@ int cmd_gen(int argc, char** argv) {
         status = 130;
     }
     progress_finish(&prog);
-    gen_shard_arrays_free(arrays[0], &ds);
-    gen_shard_arrays_free(arrays[1], &ds);
+    data_shard_buf_free(arrays[0]);
+    data_shard_buf_free(arrays[1]);
     if (status == 0) {
         /* a gather (or a shard task that finds every shard present) writes the final manifest */
         bool all = true;
-        for (int s = 0; s < ds.nshards; s++) all = all && gen_store_shard_done(&ds, s);
-        if (all && (shard_arg || todo == 0) && !gen_store_write_manifest(&ds, err, sizeof err)) {
+        for (int s = 0; s < nshards; s++) all = all && data_writer_shard_done(dw, s);
+        if (all && (shard_arg || todo == 0) && !data_writer_write_manifest(dw, err, sizeof err)) {
             fprintf(stderr, "nudge gen: %s\n", err);
             status = 2;
         }

@@ -115,15 +115,30 @@ int cmd_train(int argc, char** argv) {
         wm_dataset_free(d);
         return 2;
     }
+    wm_free(start);
     if (resume && !wm_trainer_load_optimizer(tr, resume, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
+        wm_trainer_free(tr);
+        wm_dataset_free(d);
         return 2;
     }
-    wm_free(start);
     wm_dataset_fill(d, wm_trainer_replay(tr), 0, ntrain);
     if (nval) wm_dataset_fill(d, wm_trainer_val_replay(tr), ntrain, nval);
     /* the training episodes live on in the replay buffer: keep only the validation ones */
     wm_dataset_keep(d, ntrain, nval);
+    /* enough to sample a batch from? (say which: too few transitions, or a batch too large) */
+    int64_t ready = wm_replay_ready(wm_trainer_replay(tr));
+    if (ready < batch) {
+        if (ready == 0)
+            fprintf(stderr, "nudge train: %s: no trainable transitions in its %d training episodes of %d records "
+                            "(episodes too short, or no live bodies?)\n", data, ntrain, d->ticks);
+        else
+            fprintf(stderr, "nudge train: --batch %lld is larger than the %lld trainable transitions in %s; lower "
+                            "--batch or generate more episodes\n", (long long)batch, (long long)ready, data);
+        wm_trainer_free(tr);
+        wm_dataset_free(d);
+        return 2;
+    }
 
     /* the model's folder, and the CSV log beside the model unless told otherwise */
     char logbuf[4096];
@@ -132,6 +147,8 @@ int cmd_train(int argc, char** argv) {
         snprintf(tmp, sizeof tmp, "%s", out);
         if (!make_dirs(dirname(tmp), err, sizeof err)) {
             fprintf(stderr, "nudge train: %s\n", err);
+            wm_trainer_free(tr);
+            wm_dataset_free(d);
             return 2;
         }
     }
@@ -162,12 +179,15 @@ int cmd_train(int argc, char** argv) {
         if (max_seconds > 0 && clock_now() - t0 > max_seconds) break;
         if (!wm_trainer_step(tr)) {
             if (++fails > 1000) {
-                fprintf(stderr, "nudge train: no trainable transitions in %s (episodes too short?)\n", data);
+                /* the data was checked above: batches that fail now have a non-finite loss */
+                fprintf(stderr, "nudge train: training diverged: the loss was not finite for 1000 batches in a row "
+                                "(lower --lr?)\n");
                 status = 2;
                 break;
             }
             continue;
         }
+        fails = 0;
         done++;
         WmTrainerStats st;
         if (done % val_every == 0 || done == steps) {

@@ -8,25 +8,13 @@
 #include "sim/observation.h"
 #include "render/render.h"
 
-static void add_event(GenSlot* o, int32_t episode, int32_t record, const SimEvent* e) {
-    if (o->nevents == o->capevents) {
-        int cap = o->capevents ? 2 * o->capevents : 256;
-        GenEvent* p = realloc(o->events, sizeof *p * (size_t)cap);
-        if (!p) return;
-        o->events = p;
-        o->capevents = cap;
-    }
-    GenEvent* g = &o->events[o->nevents++];
-    g->episode = episode;
-    g->tick = record;
-    g->type = (uint8_t)e->type;
-    g->a = e->a;
-    g->b = e->b;
-    g->magnitude = (float)e->magnitude;
+static void add_event(DataSlot* o, int32_t episode, int32_t record, const SimEvent* e) {
+    DataEvent g = {episode, record, (uint8_t)e->type, e->a, e->b, (float)e->magnitude};
+    data_slot_add_event(o, &g);
 }
 
 /* observation of record r, with contacts and (optionally) a frame */
-static void record(const GenSpec* spec, Episode* ep, const double rect[4], GenSlot* o, int r) {
+static void record(const GenSpec* spec, Episode* ep, const double rect[4], DataSlot* o, int r) {
     size_t K = (size_t)spec->slots;
     episode_observe(ep);
     memcpy(o->states + (size_t)r * K * SIM_OBS_DIM, ep->states, sizeof(float) * K * SIM_OBS_DIM);
@@ -42,7 +30,7 @@ static void record(const GenSpec* spec, Episode* ep, const double rect[4], GenSl
 }
 
 bool gen_episode_run(const Scenario* s, const int* param_col, uint64_t seed, int32_t index,
-                     const GenSpec* spec, GenSlot* o, char* err, size_t err_size) {
+                     const GenSpec* spec, DataSlot* o, char* err, size_t err_size) {
     Episode ep;
     if (!episode_begin_with(&ep, s, seed, &spec->agent, spec->slots, err, err_size)) return false;
     for (int p = 0; p < spec->nparams; p++) o->params[p] = NAN;

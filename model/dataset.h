@@ -1,5 +1,5 @@
-/* dataset: reads a nudge dataset folder (manifest.json + shard-NNNNN/NAME.npy, written by nudge gen)
- * into memory, checks it against this nudge's observation contract, and fills replay buffers. */
+/* dataset: a whole nudge dataset in memory (read through data/reader, which owns the format),
+ * checked against this nudge's observation contract, filling replay buffers. */
 #ifndef NUDGE_MODEL_DATASET_H
 #define NUDGE_MODEL_DATASET_H
 #include <stdbool.h>
@@ -8,8 +8,6 @@
 
 #include "model/replay.h"
 #include "model/wm.h"
-
-#define WM_DATASET_VERSION 1
 
 typedef struct WmDataset {
     int      episodes, ticks, slots, dim;   /* E, T, K, D */
@@ -23,7 +21,8 @@ typedef struct WmDataset {
 } WmDataset;
 
 /// loads every shard; NULL + one line ("DIR/manifest.json: ...") for a missing folder, a wrong
-/// format or version, columns that differ from this nudge's observation, or a bad shard file
+/// format or version, columns that differ from this nudge's observation, shards that overlap or
+/// leave episodes out, sizes that overflow, a bad shard file or non-finite states
 WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size);
 void       wm_dataset_free(WmDataset* d);                  /* NULL-safe */
 /// false + one line when the model cannot read this dataset (slots, dimensions)

@@ -67,6 +67,7 @@ cp -r "$tmp/j1" "$tmp/j1.copy"
 expect2 "a different dataset is refused" "different dataset" -- "$nudge" gen --scenario "$scn" --seconds 2 --seed 12 --episodes-per-shard 3 --episodes 10 --out "$tmp/j1"
 expect2 "a different dataset is refused even with --resume" "different dataset" -- "$nudge" gen --scenario "$scn" --seconds 3 --seed 11 --episodes-per-shard 3 --episodes 10 --out "$tmp/j1" --resume
 expect2 "the same dataset needs --resume" "--resume" -- gen --episodes 10 --out "$tmp/j1"
+expect2 "the refusal names the input that differs" "seed: 11 there, 12 here" -- "$nudge" gen --scenario "$scn" --seconds 2 --seed 12 --episodes-per-shard 3 --episodes 10 --out "$tmp/j1" --resume
 same "$tmp/j1" "$tmp/j1.copy" "refused folders are untouched"
 mkdir -p "$tmp/other" && echo hi >"$tmp/other/notes.txt"
 expect2 "a folder with other files is refused" "not empty" -- gen --episodes 2 --out "$tmp/other"
@@ -89,6 +90,24 @@ rc=$?
 if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "write failed" "$tmp/err"; then ok "full disk: one line, exit 2"; else bad "full disk: exit $rc: $(cat "$tmp/err")"; fi
 ls "$tmp/full" | grep -q "^shard-" && bad "full disk left a shard" || ok "full disk left no shard"
 no_partial "$tmp/full" "full disk"
+
+# the manifest is JSON, not text to match: pretty-printed (keys sorted, 4-space indents) by another
+# program, it still resumes (inputs compared parsed) and still loads for training
+rm -rf "$tmp/pp" && cp -r "$tmp/j1" "$tmp/pp" && rm -rf "$tmp/pp/shard-00003"
+/usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; m=json.load(open(p)); json.dump(m, open(p,"w"), indent=4, sort_keys=True)' "$tmp/pp/manifest.json"
+gen --episodes 10 --out "$tmp/pp" --resume 2>/dev/null && ok "a pretty-printed manifest resumes" || bad "a pretty-printed manifest does not resume"
+same "$tmp/j1" "$tmp/pp" "resumed from a pretty-printed manifest: byte-identical"
+/usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; m=json.load(open(p)); json.dump(m, open(p,"w"), indent=2, sort_keys=True)' "$tmp/pp/manifest.json"
+"$nudge" train --data "$tmp/pp" --out "$tmp/pp-model/m.bin" --steps 2 --batch 8 >/dev/null 2>"$tmp/err" && ok "a pretty-printed manifest loads for training" || bad "pretty-printed manifest: $(cat "$tmp/err")"
+# a shard file that is a device (the manifest with a CRC but no size): one line at once, no hang
+rm -rf "$tmp/dz" && cp -r "$tmp/j1" "$tmp/dz"
+/usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; m=json.load(open(p)); del m["shards"][0]["files"]["states.npy"]["bytes"]; json.dump(m, open(p,"w"))' "$tmp/dz/manifest.json"
+rm "$tmp/dz/shard-00000/states.npy" && ln -s /dev/zero "$tmp/dz/shard-00000/states.npy"
+timeout 20 "$nudge" train --data "$tmp/dz" --out "$tmp/dz-model/m.bin" --steps 2 >/dev/null 2>"$tmp/err"; rc=$?
+if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "character device" "$tmp/err"; then ok "a shard symlinked to /dev/zero: one line, exit 2"
+else bad "a shard symlinked to /dev/zero: exit $rc: $(cat "$tmp/err")"; fi
+# a version 1 dataset (written by nudge before the data/ module) loads unchanged
+"$nudge" train --data "$root/tests/data/dataset-v1" --out "$tmp/v1-model/m.bin" --steps 2 --batch 8 >/dev/null 2>"$tmp/err" && ok "a version 1 dataset loads for training" || bad "version 1 dataset: $(cat "$tmp/err")"
 
 # a real client: numpy reads everything (with frames), checksums match, episode 0 equals nudge run --trace
 gen --episodes 5 --out "$tmp/np" --frames 48x32 2>/dev/null || bad "gen with frames"

@@ -14,7 +14,8 @@ import numpy as np
 
 nudge, root = sys.argv[1], sys.argv[2]
 m = json.load(open(os.path.join(root, "manifest.json")))
-assert m["format"] == "nudge-dataset" and m["version"] == 1, m["format"]
+assert m["format"] == "nudge-dataset" and m["version"] == 2, (m["format"], m["version"])
+assert int(m["seed"]) == int(m["inputs"]["seed"]), "seeds are exact decimal strings"
 assert m["complete"] is True and m["shards_done"] == m["shard_count"] == len(m["shards"])
 T, K, D, P = m["ticks"], m["slots"], m["dim"], len(m["params"])
 assert D == len(m["columns"]) and m["columns"][0]["name"] == "x" and m["columns"][0]["unit"] == "m"

@@ -1,0 +1,165 @@
+#include "app/gen_dataset.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/report.h"
+#include "sim/observation.h"
+
+/* the scenario paths: the file, or every .scn directly in the folder, sorted */
+static char** scenario_paths(const char* path, int* n, char* err, size_t err_size) {
+    struct stat st;
+    *n = 0;
+    if (stat(path, &st) != 0) {
+        report_set(err, err_size, "--scenario %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char** out = NULL;
+    if (!S_ISDIR(st.st_mode)) {
+        out = malloc(sizeof *out);
+        out[0] = strdup(path);
+        *n = 1;
+        return out;
+    }
+    *n = scn_list_files(path, false, &out);
+    if (*n <= 0) {
+        report_set(err, err_size, *n < 0 ? "--scenario %s: cannot read this folder" : "--scenario %s: no .scn files in this folder", path);
+        scn_free_list(out, *n < 0 ? 0 : *n);
+        *n = 0;
+        return NULL;
+    }
+    return out;
+}
+
+/* params.npy's columns: the union of the scenarios' parameters, in order of first appearance */
+static bool param_columns(GenDataset* ds, int i, char*** names, int* nnames) {
+    int np = scn_param_count(ds->scenarios[i]);
+    ds->param_cols[i] = calloc((size_t)(np ? np : 1), sizeof(int));
+    if (!ds->param_cols[i]) return false;
+    for (int k = 0; k < np; k++) {
+        const char* name = scn_param_name(ds->scenarios[i], k);
+        int col = -1;
+        for (int c = 0; c < *nnames; c++)
+            if (!strcmp((*names)[c], name)) col = c;
+        if (col < 0) {
+            char** grown = realloc(*names, sizeof **names * (size_t)(*nnames + 1));
+            if (!grown) return false;
+            *names = grown;
+            if (!(grown[*nnames] = strdup(name))) return false;
+            col = (*nnames)++;
+        }
+        ds->param_cols[i][k] = col;
+    }
+    return true;
+}
+
+bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, double seconds, uint64_t seed,
+                      const char* agent, int per_shard, const GenSpec* spec, char* err, size_t err_size) {
+    memset(ds, 0, sizeof *ds);
+    ds->spec = *spec;
+    DataManifest m;
+    memset(&m, 0, sizeof m);
+    int n = 0;
+    char** paths = scenario_paths(scenario, &n, err, err_size);
+    if (!paths) return false;
+    ds->scenarios = calloc((size_t)n, sizeof *ds->scenarios);
+    ds->param_cols = calloc((size_t)n, sizeof *ds->param_cols);
+    m.scenarios = calloc((size_t)n, sizeof *m.scenarios);
+    m.inputs.scenarios = calloc((size_t)n, sizeof *m.inputs.scenarios);
+    bool ok = ds->scenarios && ds->param_cols && m.scenarios && m.inputs.scenarios;
+    if (!ok) report_set(err, err_size, "out of memory");
+    ds->nscenarios = n;
+    for (int i = 0; i < n && ok; i++) {
+        ds->scenarios[i] = scn_load(paths[i], err, err_size);
+        if (!ds->scenarios[i]) {
+            ok = false;
+            break;
+        }
+        /* every scenario must share the clock: dt and steps per tick */
+        ScnInstance inst;
+        if (!scn_instantiate(ds->scenarios[i], seed, &inst, err, err_size)) {
+            ok = false;
+            break;
+        }
+        if (i == 0) {
+            m.dt = inst.world.dt;
+            m.steps_per_tick = inst.world.steps_per_tick;
+        } else if (inst.world.dt != m.dt || inst.world.steps_per_tick != m.steps_per_tick) {
+            report_set(err, err_size, "%s: its dt/ticks differ from %s's; a dataset has one clock", paths[i], paths[0]);
+            ok = false;
+        }
+        scn_instance_free(&inst);
+        if (ok && !param_columns(ds, i, &m.params, &m.dims.nparams)) {
+            report_set(err, err_size, "out of memory");
+            ok = false;
+        }
+        uint64_t hash = scn_text_hash(ds->scenarios[i]);
+        m.scenarios[i].path = strdup(scn_name(ds->scenarios[i]));
+        m.scenarios[i].fnv1a64 = hash;
+        m.inputs.scenarios[i].path = strdup(paths[i]);
+        m.inputs.scenarios[i].fnv1a64 = hash;
+        m.nscenarios = m.inputs.nscenarios = i + 1;
+    }
+    if (ok) {
+        /* the episodes' shape */
+        double tick = m.dt * m.steps_per_tick;
+        ds->spec.ticks = llround(seconds / tick);
+        if (ds->spec.ticks < 1) ds->spec.ticks = 1;
+        ds->spec.records = (int)(ds->spec.ticks / ds->spec.stride) + 1;
+        ds->spec.nparams = m.dims.nparams;
+        /* the manifest's fields */
+        m.version = DATA_FORMAT_VERSION;
+        m.dims.records = ds->spec.records;
+        m.dims.slots = ds->spec.slots;
+        m.dims.dim = SIM_OBS_DIM;
+        m.dims.frame_w = ds->spec.frame_w;
+        m.dims.frame_h = ds->spec.frame_h;
+        m.dims.channels = ds->spec.channels;
+        m.episodes = episodes;
+        m.per_shard = per_shard;
+        m.shard_count = (int)((episodes + per_shard - 1) / per_shard);
+        m.seed = seed;
+        m.seconds = seconds;
+        m.tick = tick;
+        m.control_ticks = ds->spec.ticks;
+        m.stride = ds->spec.stride;
+        /* the inputs: what defines the content, and nothing else (not jobs, not shards) */
+        DataInputs* in = &m.inputs;
+        m.has_inputs = true;
+        in->episodes = episodes;
+        in->seconds = seconds;
+        in->seed = seed;
+        snprintf(in->agent, sizeof in->agent, "%s", agent ? agent : "scenario");
+        in->stride = ds->spec.stride;
+        const AgentOverride* ao = &ds->spec.agent;
+        in->push_every[0] = ao->every[0] >= 0 ? ao->every[0] : -1;
+        in->push_every[1] = ao->every[0] >= 0 ? ao->every[1] : -1;
+        in->push_dv[0] = ao->dv[0] >= 0 ? ao->dv[0] : -1;
+        in->push_dv[1] = ao->dv[0] >= 0 ? ao->dv[1] : -1;
+        in->frame_w = ds->spec.frame_w;
+        in->frame_h = ds->spec.frame_h;
+        in->channels = ds->spec.channels;
+        in->per_shard = per_shard;
+        in->slots = ds->spec.slots;
+        in->format_version = DATA_FORMAT_VERSION;
+    }
+    scn_free_list(paths, n);
+    data_writer_init(&ds->writer, &m);
+    if (!ok) gen_dataset_close(ds);
+    return ok;
+}
+
+void gen_dataset_close(GenDataset* ds) {
+    for (int i = 0; i < ds->nscenarios; i++) {
+        scn_free(ds->scenarios[i]);
+        if (ds->param_cols) free(ds->param_cols[i]);
+    }
+    free(ds->scenarios);
+    free(ds->param_cols);
+    data_writer_free(&ds->writer);
+    memset(ds, 0, sizeof *ds);
+}

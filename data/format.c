@@ -1,0 +1,87 @@
+#include "data/format.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/checked_size.h"
+
+const DataArrayInfo data_arrays[DATA_ARRAY_COUNT] = {
+    [DATA_STATES] = {"states", "'<f4'", 4, "per-object state vectors, columns as in 'columns'"},
+    [DATA_MASK] = {"mask", "'|u1'", 1, "1 = a live body in the slot"},
+    [DATA_IDS] = {"ids", "'<i4'", 4, "the body's stable id (= its slot), -1 for an empty slot"},
+    [DATA_ACTIONS] = {"actions", "'<f4'", 4,
+                      "(jx, jy, px, py): impulse (N*s) and point relative to the centre of mass (m) of the pushes "
+                      "applied between record t and t+1; zero when not pushed"},
+    [DATA_CONTACTS] = {"contacts", "'|u1'", 1, "1 = the body touches another body at record t"},
+    [DATA_EVENTS] = {"events", DATA_EVENT_DESCR, DATA_EVENT_BYTES,
+                     "one row per event; tick = the record after which it happened; type indexes 'event_types'"},
+    [DATA_PARAMS] = {"params", "'<f8'", 8,
+                     "resolved random parameters, columns as in 'params'; NaN where the episode's scenario has no "
+                     "such parameter"},
+    [DATA_SCENARIO] = {"scenario", "'<i4'", 4, "index into 'scenarios'"},
+    [DATA_SEED] = {"seed", "'<u8'", 8, "the episode's seed: nudge run SCENARIO --seed S replays it"},
+    [DATA_FRAMES] = {"frames", "'|u1'", 1, "rendered records, row 0 at the top"},
+};
+
+void data_event_pack(const DataEvent* e, unsigned char out[DATA_EVENT_BYTES]) {
+    memcpy(out, &e->episode, 4);
+    memcpy(out + 4, &e->tick, 4);
+    out[8] = e->type;
+    memcpy(out + 9, &e->a, 4);
+    memcpy(out + 13, &e->b, 4);
+    memcpy(out + 17, &e->magnitude, 4);
+}
+
+void data_event_unpack(const unsigned char in[DATA_EVENT_BYTES], DataEvent* e) {
+    memcpy(&e->episode, in, 4);
+    memcpy(&e->tick, in + 4, 4);
+    e->type = in[8];
+    memcpy(&e->a, in + 9, 4);
+    memcpy(&e->b, in + 13, 4);
+    memcpy(&e->magnitude, in + 17, 4);
+}
+
+bool data_array_present(DataArrayId a, const DataDims* d) {
+    return a != DATA_FRAMES || d->channels > 0;
+}
+
+int data_array_shape(DataArrayId a, const DataDims* d, int64_t E, int64_t nevents, int64_t s[5]) {
+    int64_t T = d->records, K = d->slots;
+    switch (a) {
+    case DATA_STATES: s[0] = E, s[1] = T, s[2] = K, s[3] = d->dim; return 4;
+    case DATA_ACTIONS: s[0] = E, s[1] = T, s[2] = K, s[3] = 4; return 4;
+    case DATA_MASK:
+    case DATA_IDS:
+    case DATA_CONTACTS: s[0] = E, s[1] = T, s[2] = K; return 3;
+    case DATA_EVENTS: s[0] = nevents; return 1;
+    case DATA_PARAMS: s[0] = E, s[1] = d->nparams; return 2;
+    case DATA_SCENARIO:
+    case DATA_SEED: s[0] = E; return 1;
+    case DATA_FRAMES:
+        s[0] = E, s[1] = T, s[2] = d->frame_h, s[3] = d->frame_w, s[4] = d->channels;
+        return d->channels == 3 ? 5 : 4;
+    default: return 0;
+    }
+}
+
+bool data_array_slice_bytes(DataArrayId a, const DataDims* d, size_t* out) {
+    int64_t s[5];
+    int n = data_array_shape(a, d, 1, 0, s);
+    if (a == DATA_EVENTS || n == 0) {
+        *out = 0;
+        return false;
+    }
+    return size_product_ok(s + 1, n - 1, data_arrays[a].item, out);
+}
+
+int data_array_find_file(const char* file) {
+    for (int a = 0; a < DATA_ARRAY_COUNT; a++) {
+        size_t n = strlen(data_arrays[a].name);
+        if (!strncmp(file, data_arrays[a].name, n) && !strcmp(file + n, ".npy")) return a;
+    }
+    return -1;
+}
+
+void data_array_file(DataArrayId a, char* out, size_t n) {
+    snprintf(out, n, "%s.npy", data_arrays[a].name);
+}

@@ -1,0 +1,80 @@
+/* format: the nudge dataset format in one table. A dataset is DIR/manifest.json plus folders
+ * DIR/shard-NNNNN/ of NumPy .npy files, one per array below (README.md, "Dataset format"). The
+ * writer (data/shard_writer, data/store) and the reader (data/reader) both take every name, dtype
+ * and shape from here. */
+#ifndef NUDGE_DATA_FORMAT_H
+#define NUDGE_DATA_FORMAT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DATA_FORMAT_NAME "nudge-dataset"
+/// the version this nudge writes. 2: seeds are decimal strings in the manifest (JSON numbers are
+/// doubles, exact only to 2^53), the manifest is written by cJSON. Arrays are as in version 1.
+#define DATA_FORMAT_VERSION 2
+/// the oldest version this nudge still reads (version 1 has the same arrays)
+#define DATA_FORMAT_OLDEST 1
+
+/// the arrays of a shard, in manifest order
+typedef enum DataArrayId {
+    DATA_STATES,
+    DATA_MASK,
+    DATA_IDS,
+    DATA_ACTIONS,
+    DATA_CONTACTS,
+    DATA_EVENTS,
+    DATA_PARAMS,
+    DATA_SCENARIO,
+    DATA_SEED,
+    DATA_FRAMES,
+    DATA_ARRAY_COUNT
+} DataArrayId;
+
+/// the dimensions every shard of a dataset shares (E, the episodes of a shard, varies)
+typedef struct DataDims {
+    int records;                    /* T: records per episode, t = 0 included */
+    int slots;                      /* K */
+    int dim;                        /* D: observation columns (SIM_OBS_DIM) */
+    int nparams;                    /* P: params.npy columns */
+    int frame_w, frame_h, channels; /* channels 0 = no frames.npy */
+} DataDims;
+
+typedef struct DataArrayInfo {
+    const char* name;    /* "states": the file is states.npy, the manifest's key "states" */
+    const char* descr;   /* the .npy header's descr, e.g. "'<f4'" */
+    size_t      item;    /* bytes per element */
+    const char* doc;     /* for the manifest */
+} DataArrayInfo;
+
+extern const DataArrayInfo data_arrays[DATA_ARRAY_COUNT];
+
+/// one row of events.npy: packed, DATA_EVENT_BYTES on disk, little-endian
+typedef struct DataEvent {
+    int32_t episode;     /* global episode index */
+    int32_t tick;        /* record index: the event happened between records tick and tick + 1 */
+    uint8_t type;        /* SimEventType */
+    int32_t a, b;        /* body ids */
+    float   magnitude;
+} DataEvent;
+
+#define DATA_EVENT_BYTES 21
+#define DATA_EVENT_DESCR \
+    "[('episode', '<i4'), ('tick', '<i4'), ('type', 'u1'), ('a', '<i4'), ('b', '<i4'), ('magnitude', '<f4')]"
+
+void data_event_pack(const DataEvent* e, unsigned char out[DATA_EVENT_BYTES]);
+void data_event_unpack(const unsigned char in[DATA_EVENT_BYTES], DataEvent* e);
+
+/// true if the dataset has this array (frames.npy only with frames)
+bool data_array_present(DataArrayId a, const DataDims* d);
+/// the array's shape in a shard of E episodes (events: nevents rows); returns the number of
+/// dimensions (at most 5)
+int  data_array_shape(DataArrayId a, const DataDims* d, int64_t E, int64_t nevents, int64_t shape[5]);
+/// bytes of one episode's slice of a per-episode array (every array but events); false when it
+/// overflows
+bool data_array_slice_bytes(DataArrayId a, const DataDims* d, size_t* out);
+/// the DataArrayId of a file name such as "states.npy"; -1 if none
+int  data_array_find_file(const char* file);
+/// "states.npy" for DATA_STATES
+void data_array_file(DataArrayId a, char* out, size_t n);
+
+#endif

@@ -1,0 +1,155 @@
+#include "data/reader.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/checked_size.h"
+#include "base/crc.h"
+#include "base/input_file.h"
+#include "base/npy.h"
+#include "base/report.h"
+
+bool data_reader_open(DataReader* r, const char* dir, char* err, size_t err_size) {
+    memset(r, 0, sizeof *r);
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
+    if (!data_manifest_load(dir, &r->m, err, err_size)) return false;
+    /* the shards (sorted, not overlapping) must cover every episode */
+    const DataManifest* m = &r->m;
+    int64_t next = 0;
+    for (int s = 0; s <= m->nshards; s++) {
+        int64_t first = s < m->nshards ? m->shards[s].first : m->episodes;
+        if (first != next) {
+            report_set(err, err_size,
+                       "%s/manifest.json: no shard holds episodes [%lld, %lld) of %lld (an unfinished dataset? "
+                       "finish it with nudge gen --resume)",
+                       dir, (long long)next, (long long)first, (long long)m->episodes);
+            data_reader_close(r);
+            return false;
+        }
+        if (s < m->nshards) next = first + m->shards[s].count;
+    }
+    return true;
+}
+
+void data_reader_close(DataReader* r) {
+    if (r) data_manifest_free(&r->m);
+}
+
+void data_reader_path(const DataReader* r, int s, DataArrayId a, char* out, size_t n) {
+    char file[64];
+    data_array_file(a, file, sizeof file);
+    snprintf(out, n, "%s/%s/%s", r->dir, r->m.shards[s].dir, file);
+}
+
+bool data_reader_verify(const DataReader* r, int s, char* err, size_t err_size) {
+    const DataShardEntry* e = &r->m.shards[s];
+    for (int a = 0; a < DATA_ARRAY_COUNT; a++) {
+        const DataFileSum* f = &e->files[a];
+        if (!f->listed) continue;
+        char path[4400];
+        data_reader_path(r, s, (DataArrayId)a, path, sizeof path);
+        int64_t size = 0;
+        int fd = input_file_open(path, &size, err, err_size);
+        if (fd < 0) {
+            if (errno == ENOENT) report_set(err, err_size, "%s: missing (listed in the manifest)", path);
+            return false;
+        }
+        close(fd);
+        if (f->has_bytes && size != f->bytes) {
+            report_set(err, err_size, "%s: %lld bytes, the manifest says %lld (truncated or corrupted)", path,
+                       (long long)size, (long long)f->bytes);
+            return false;
+        }
+        uint32_t got = 0;
+        if (f->has_crc) {
+            if (!crc32_file(path, &got, err, err_size)) return false;
+            if (got != f->crc32) {
+                report_set(err, err_size, "%s: CRC-32 %08x, the manifest says %08x (corrupted)", path, got, f->crc32);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+bool data_reader_array_bytes(const DataReader* r, int s, DataArrayId a, size_t* out) {
+    int64_t shape[5];
+    int n = data_array_shape(a, &r->m.dims, r->m.shards[s].count, 0, shape);
+    if (a == DATA_EVENTS) {
+        *out = 0;
+        return true;
+    }
+    return size_product_ok(shape, n, data_arrays[a].item, out);
+}
+
+/* the header must say what the manifest implies */
+static bool check_header(const NpyFile* f, DataArrayId a, const int64_t* shape, int ndim, char* err, size_t err_size) {
+    const NpyArray* h = &f->head;
+    bool ok = !strcmp(h->descr, data_arrays[a].descr) && h->ndim == ndim;
+    for (int i = 0; ok && i < ndim; i++) ok = shape[i] < 0 || h->shape[i] == shape[i];
+    if (ok) return true;
+    char want[160], got[160];
+    int n = snprintf(want, sizeof want, "(");
+    for (int i = 0; i < ndim && n < (int)sizeof want; i++)
+        n += shape[i] < 0 ? snprintf(want + n, sizeof want - (size_t)n, "n%s", i + 1 < ndim ? "," : "")
+                          : snprintf(want + n, sizeof want - (size_t)n, "%lld%s", (long long)shape[i], i + 1 < ndim ? "," : "");
+    n = snprintf(got, sizeof got, "(");
+    for (int i = 0; i < h->ndim && n < (int)sizeof got; i++)
+        n += snprintf(got + n, sizeof got - (size_t)n, "%lld%s", (long long)h->shape[i], i + 1 < h->ndim ? "," : "");
+    report_set(err, err_size, "%s: expected %s %s), got %.60s %s)", f->path, data_arrays[a].descr, want, h->descr, got);
+    return false;
+}
+
+bool data_reader_read(const DataReader* r, int s, DataArrayId a, void* dst, size_t dst_bytes, char* err,
+                      size_t err_size) {
+    char path[4400];
+    data_reader_path(r, s, a, path, sizeof path);
+    int64_t shape[5];
+    int ndim = data_array_shape(a, &r->m.dims, r->m.shards[s].count, -1, shape);
+    NpyFile f;
+    if (!npy_file_open(&f, path, err, err_size)) return false;
+    bool ok = check_header(&f, a, shape, ndim, err, err_size);
+    if (ok && f.head.nbytes != dst_bytes) {
+        report_set(err, err_size, "%s: %zu bytes of data, expected %zu", path, f.head.nbytes, dst_bytes);
+        ok = false;
+    }
+    ok = ok && npy_file_read(&f, dst, err, err_size);
+    npy_file_close(&f);
+    return ok;
+}
+
+DataEvent* data_reader_events(const DataReader* r, int s, size_t* n, char* err, size_t err_size) {
+    *n = 0;
+    char path[4400];
+    data_reader_path(r, s, DATA_EVENTS, path, sizeof path);
+    int64_t shape[1] = {-1};
+    NpyFile f;
+    if (!npy_file_open(&f, path, err, err_size)) return NULL;
+    if (!check_header(&f, DATA_EVENTS, shape, 1, err, err_size)) {
+        npy_file_close(&f);
+        return NULL;
+    }
+    size_t rows = (size_t)f.head.shape[0], bytes = f.head.nbytes;
+    unsigned char* raw = malloc(bytes ? bytes : 1);
+    DataEvent* ev = NULL;
+    size_t evb = 0;
+    if (!raw || !size_mul_ok(rows ? rows : 1, sizeof *ev, &evb) || !(ev = malloc(evb))) {
+        report_set(err, err_size, "%s: out of memory for %zu events", path, rows);
+        free(raw);
+        npy_file_close(&f);
+        return NULL;
+    }
+    bool ok = npy_file_read(&f, raw, err, err_size);
+    npy_file_close(&f);
+    for (size_t i = 0; ok && i < rows; i++) data_event_unpack(raw + i * DATA_EVENT_BYTES, &ev[i]);
+    free(raw);
+    if (!ok) {
+        free(ev);
+        return NULL;
+    }
+    *n = rows;
+    return ev;
+}

@@ -1,0 +1,252 @@
+/* shard_buffer: one shard's arrays in memory, reused from shard to shard. Episodes record into
+ * their slices; each episode's slices are checksummed on the thread that recorded it, and the
+ * checksums are combined in order when the shard is written, so writing reads each byte once. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "base/atomic_file.h"
+#include "base/crc.h"
+#include "base/npy.h"
+#include "base/report.h"
+#include "data/writer.h"
+
+typedef struct DataBufArray {
+    uint8_t* data;       /* per_shard episodes' worth; NULL for events (and frames when off) */
+    size_t   slice;      /* bytes per episode */
+    size_t   bytes;      /* allocated */
+} DataBufArray;
+
+struct DataShardBuf {
+    int          shard;
+    int64_t      first, count;
+    int          capacity;                  /* episodes */
+    DataBufArray array[DATA_ARRAY_COUNT];
+    DataEvent**  events;                    /* per episode */
+    int*         nevents;
+    uint32_t*    crc;                       /* [capacity][DATA_ARRAY_COUNT] */
+};
+
+bool data_slot_add_event(DataSlot* s, const DataEvent* e) {
+    if (s->nevents == s->capevents) {
+        int cap = s->capevents ? 2 * s->capevents : 256;
+        DataEvent* p = realloc(s->events, sizeof *p * (size_t)cap);
+        if (!p) return false;
+        s->events = p;
+        s->capevents = cap;
+    }
+    s->events[s->nevents++] = *e;
+    return true;
+}
+
+/* large buffers: page-aligned, in huge pages where the kernel allows (fewer page faults when the
+   workers first write them) */
+static void* buf_alloc(size_t n) {
+    size_t align = n >= (4u << 20) ? (2u << 20) : 4096;
+    size_t rounded = (n + align - 1) / align * align;
+    void* p = NULL;
+    if (posix_memalign(&p, align, rounded ? rounded : align) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    if (align > 4096) madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+void data_shard_buf_free(DataShardBuf* b) {
+    if (!b) return;
+    if (b->events)
+        for (int i = 0; i < b->capacity; i++) free(b->events[i]);
+    for (int a = 0; a < DATA_ARRAY_COUNT; a++) free(b->array[a].data);
+    free(b->events);
+    free(b->nevents);
+    free(b->crc);
+    free(b);
+}
+
+DataShardBuf* data_shard_buf_new(const DataWriter* w) {
+    const DataDims* d = &w->meta.dims;
+    DataShardBuf* b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->capacity = w->meta.per_shard;
+    bool ok = true;
+    for (int a = 0; a < DATA_ARRAY_COUNT && ok; a++) {
+        if (a == DATA_EVENTS || !data_array_present((DataArrayId)a, d)) continue;
+        DataBufArray* g = &b->array[a];
+        ok = data_array_slice_bytes((DataArrayId)a, d, &g->slice) &&
+             !__builtin_mul_overflow(g->slice, (size_t)b->capacity, &g->bytes) && (g->data = buf_alloc(g->bytes));
+    }
+    size_t E = (size_t)b->capacity;
+    b->events = calloc(E, sizeof *b->events);
+    b->nevents = calloc(E, sizeof *b->nevents);
+    b->crc = calloc(E * DATA_ARRAY_COUNT, sizeof *b->crc);
+    if (!ok || !b->events || !b->nevents || !b->crc) {
+        data_shard_buf_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void data_shard_buf_begin(DataShardBuf* b, const DataWriter* w, int shard) {
+    for (int i = 0; i < b->capacity; i++) {
+        free(b->events[i]);
+        b->events[i] = NULL;
+        b->nevents[i] = 0;
+    }
+    b->shard = shard;
+    b->first = data_writer_shard_first(w, shard);
+    b->count = data_writer_shard_count(w, shard);
+}
+
+int data_shard_buf_shard(const DataShardBuf* b) {
+    return b->shard;
+}
+
+void data_shard_buf_slot(DataShardBuf* b, int i, DataSlot* out) {
+    memset(out, 0, sizeof *out);
+#define AT(a) (b->array[a].data ? b->array[a].data + b->array[a].slice * (size_t)i : NULL)
+    out->states = (float*)AT(DATA_STATES);
+    out->mask = AT(DATA_MASK);
+    out->ids = (int32_t*)AT(DATA_IDS);
+    out->actions = (float*)AT(DATA_ACTIONS);
+    out->contacts = AT(DATA_CONTACTS);
+    out->params = (double*)AT(DATA_PARAMS);
+    out->scenario = (int32_t*)AT(DATA_SCENARIO);
+    out->seed = (uint64_t*)AT(DATA_SEED);
+    out->frames = AT(DATA_FRAMES);
+#undef AT
+}
+
+void data_shard_buf_episode_done(DataShardBuf* b, int i, DataSlot* slot) {
+    b->events[i] = slot->events;
+    b->nevents[i] = slot->nevents;
+    slot->events = NULL;
+    slot->nevents = slot->capevents = 0;
+    for (int a = 0; a < DATA_ARRAY_COUNT; a++) {
+        const DataBufArray* g = &b->array[a];
+        if (g->data) b->crc[(size_t)i * DATA_ARRAY_COUNT + a] = crc32_update(0, g->data + g->slice * (size_t)i, g->slice);
+    }
+}
+
+/* writes iov fully; false with errno set */
+static bool writev_all(int fd, struct iovec* iov, int n) {
+    while (n > 0) {
+        ssize_t w = writev(fd, iov, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        size_t left = (size_t)w;
+        while (n > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++, n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (uint8_t*)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
+    }
+    return true;
+}
+
+/* one .npy file: header and data in one writev; its size and CRC-32 go into the entry */
+static bool put_file(const char* dir, DataArrayId a, const DataDims* d, int64_t E, int64_t nevents, const void* data,
+                     size_t n, uint32_t crc_data, int* fd_out, DataFileSum* sum, char* err, size_t err_size) {
+    char path[4400], file[64], head[2048];
+    data_array_file(a, file, sizeof file);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    int64_t shape[5];
+    int ndim = data_array_shape(a, d, E, nevents, shape);
+    size_t h = npy_header(head, sizeof head, data_arrays[a].descr, shape, ndim);
+    int fd = h ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : -1;
+    struct iovec iov[2] = {{head, h}, {(void*)data, n}};
+    if (fd < 0 || !writev_all(fd, iov, n ? 2 : 1)) {
+        report_set(err, err_size, "%s: write failed: %s", path, h ? strerror(errno) : "npy header too long");
+        if (fd >= 0) close(fd);
+        return false;
+    }
+    *fd_out = fd;
+    sum->listed = sum->has_bytes = sum->has_crc = true;
+    sum->bytes = (int64_t)(h + n);
+    sum->crc32 = (uint32_t)crc32_combine(crc32_update(0, head, h), crc_data, (z_off_t)n);
+    return true;
+}
+
+bool data_shard_buf_write(const DataWriter* w, DataShardBuf* b, char* err, size_t err_size) {
+    const DataDims* d = &w->meta.dims;
+    int64_t E = b->count;
+    char tmp[4300], dir[4200];
+    snprintf(tmp, sizeof tmp, "%s/.tmp-shard-%05d-%ld", w->out, b->shard, (long)getpid());
+    snprintf(dir, sizeof dir, "%s/shard-%05d", w->out, b->shard);
+    remove_tree(tmp);
+    if (!make_dirs(tmp, err, err_size)) return false;
+
+    /* events: concatenated in episode order, packed rows */
+    size_t nev = 0;
+    for (int64_t i = 0; i < E; i++) nev += (size_t)b->nevents[i];
+    unsigned char* ev = malloc(nev * DATA_EVENT_BYTES + 1);
+    if (!ev) {
+        report_set(err, err_size, "out of memory for %zu events", nev);
+        remove_tree(tmp);
+        return false;
+    }
+    size_t at = 0;
+    for (int64_t i = 0; i < E; i++)
+        for (int k = 0; k < b->nevents[i]; k++, at += DATA_EVENT_BYTES) data_event_pack(&b->events[i][k], ev + at);
+
+    DataShardEntry entry;
+    memset(&entry, 0, sizeof entry);
+    snprintf(entry.dir, sizeof entry.dir, "shard-%05d", b->shard);
+    entry.first = b->first;
+    entry.count = E;
+    int fds[DATA_ARRAY_COUNT];
+    int nfd = 0;
+    bool ok = true;
+    for (int a = 0; a < DATA_ARRAY_COUNT && ok; a++) {
+        if (!data_array_present((DataArrayId)a, d)) continue;
+        const DataBufArray* g = &b->array[a];
+        const void* data = a == DATA_EVENTS ? (const void*)ev : (const void*)g->data;
+        size_t n = a == DATA_EVENTS ? at : g->slice * (size_t)E;
+        uint32_t crc = 0;
+        if (a == DATA_EVENTS) {
+            crc = crc32_update(0, data, n);
+        } else {
+            for (int64_t i = 0; i < E; i++)
+                crc = (uint32_t)crc32_combine(crc, b->crc[(size_t)i * DATA_ARRAY_COUNT + a], (z_off_t)g->slice);
+        }
+        ok = put_file(tmp, (DataArrayId)a, d, E, (int64_t)nev, data, n, crc, &fds[nfd], &entry.files[a], err, err_size);
+        if (ok) nfd++;
+    }
+    free(ev);
+    /* durable before the rename: every file's data, then shard.json, then the folder */
+    for (int i = 0; i < nfd; i++) {
+        if (ok && fsync(fds[i]) != 0) {
+            report_set(err, err_size, "%s: write failed: %s", tmp, strerror(errno));
+            ok = false;
+        }
+        if (close(fds[i]) != 0 && ok) {
+            report_set(err, err_size, "%s: write failed: %s", tmp, strerror(errno));
+            ok = false;
+        }
+    }
+    if (ok) {
+        char json[4400];
+        snprintf(json, sizeof json, "%s/shard.json", tmp);
+        char* line = data_shard_entry_print(&entry);
+        ok = line && atomic_file_put(json, line, strlen(line), err, err_size);
+        if (!line) report_set(err, err_size, "out of memory");
+        free(line);
+    }
+    if (ok && !fsync_dir(tmp)) {
+        report_set(err, err_size, "%s: cannot sync the folder: %s", tmp, strerror(errno));
+        ok = false;
+    }
+    ok = ok && rename_durable(tmp, dir, err, err_size);
+    if (!ok) remove_tree(tmp);
+    return ok;
+}

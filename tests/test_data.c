@@ -1,0 +1,387 @@
+/* data/: the dataset format written and read in one place: manifests round-trip through cJSON
+ * (exact 64-bit seeds), a shard written by the writer reads back byte for byte, --resume compares
+ * parsed inputs, version 1 datasets still load, and hostile manifests and shard files (issue 16:
+ * wrapping sizes, overlapping or missing ranges, devices, NaN states, stray events) are refused
+ * with one line instead of crashing or hanging. */
+#include <cJSON.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/atomic_file.h"
+#include "base/crc.h"
+#include "base/input_file.h"
+#include "base/npy.h"
+#include "data/manifest.h"
+#include "data/reader.h"
+#include "data/writer.h"
+#include "ensure.h"
+#include "model/dataset.h"
+#include "sim/observation.h"
+
+#define FIXTURE NUDGE_SOURCE_DIR "/tests/data/dataset-v1"
+
+static char dir[256];
+
+static DataManifest small_meta(uint64_t seed, int episodes, int per_shard) {
+    DataManifest m;
+    memset(&m, 0, sizeof m);
+    m.version = DATA_FORMAT_VERSION;
+    m.dims = (DataDims){.records = 5, .slots = 3, .dim = SIM_OBS_DIM, .nparams = 1};
+    m.episodes = episodes;
+    m.per_shard = per_shard;
+    m.shard_count = (episodes + per_shard - 1) / per_shard;
+    m.seed = seed;
+    m.seconds = 0.0666;
+    m.dt = 1.0 / 120;
+    m.steps_per_tick = 2;
+    m.tick = 1.0 / 60;
+    m.control_ticks = 4;
+    m.stride = 1;
+    m.params = calloc(1, sizeof *m.params);
+    m.params[0] = strdup("height");
+    m.nscenarios = 1;
+    m.scenarios = calloc(1, sizeof *m.scenarios);
+    m.scenarios[0] = (DataScenarioRef){strdup("a \"quoted\"\nname.scn"), 0xfedcba9876543210ull};
+    m.has_inputs = true;
+    DataInputs* in = &m.inputs;
+    in->nscenarios = 1;
+    in->scenarios = calloc(1, sizeof *in->scenarios);
+    in->scenarios[0] = (DataScenarioRef){strdup("x/a.scn"), 0xfedcba9876543210ull};
+    in->episodes = episodes;
+    in->seconds = 0.0666;
+    in->seed = seed;
+    snprintf(in->agent, sizeof in->agent, "random");
+    in->stride = 1;
+    in->push_every[0] = 0.5, in->push_every[1] = 1.25;
+    in->push_dv[0] = in->push_dv[1] = -1;
+    in->per_shard = per_shard;
+    in->slots = 3;
+    in->format_version = DATA_FORMAT_VERSION;
+    return m;
+}
+
+/* print -> parse gives the same manifest; seeds beyond 2^53 stay exact */
+static void test_manifest_round_trip(void) {
+    DataManifest m = small_meta(18446744073709551557ull, 5, 2);
+    m.nshards = 2;
+    m.shards = calloc(2, sizeof *m.shards);
+    m.shards[0] = (DataShardEntry){.dir = "shard-00002", .first = 4, .count = 1};
+    m.shards[1] = (DataShardEntry){.dir = "shard-00000", .first = 0, .count = 2};
+    m.shards[1].files[DATA_MASK] = (DataFileSum){true, true, true, 123, 0xdeadbeef};
+    char* text = data_manifest_print(&m);
+    ENSURE(text);
+    DataManifest back;
+    char err[512];
+    ENSURE(data_manifest_parse(text, strlen(text), "m.json", &back, err, sizeof err));
+    CHECK(back.version == DATA_FORMAT_VERSION && back.seed == 18446744073709551557ull);
+    CHECK(back.episodes == 5 && back.dims.records == 5 && back.dims.slots == 3 && back.dims.nparams == 1);
+    CHECK(!strcmp(back.params[0], "height") && !strcmp(back.scenarios[0].path, "a \"quoted\"\nname.scn"));
+    CHECK(back.scenarios[0].fnv1a64 == 0xfedcba9876543210ull && back.tick == m.tick && back.dt == m.dt);
+    /* shards come back sorted by their first episode */
+    CHECK(back.nshards == 2 && back.shards[0].first == 0 && back.shards[1].first == 4);
+    CHECK(data_shard_entry_same(&back.shards[0], &m.shards[1]));
+    char why[256];
+    CHECK(back.has_inputs && data_inputs_same(&back.inputs, &m.inputs, why, sizeof why));
+    /* one seed apart, beyond double precision: different datasets */
+    back.inputs.seed--;
+    CHECK(!data_inputs_same(&back.inputs, &m.inputs, why, sizeof why) && strstr(why, "seed"));
+    back.inputs.seed++;
+    back.inputs.push_every[1] = 2;
+    CHECK(!data_inputs_same(&back.inputs, &m.inputs, why, sizeof why) && strstr(why, "push-every"));
+    data_manifest_free(&back);
+    /* the same JSON re-laid out (one line, keys in another order) parses the same */
+    cJSON* root = cJSON_Parse(text);
+    ENSURE(root);
+    cJSON* shards = cJSON_DetachItemFromObject(root, "shards");
+    cJSON_AddItemToObject(root, "shards", shards); /* now last-but-moved: order changed */
+    cJSON* fmt = cJSON_DetachItemFromObject(root, "format");
+    cJSON_AddItemToObject(root, "format", fmt);
+    char* one_line = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    ENSURE(data_manifest_parse(one_line, strlen(one_line), "m.json", &back, err, sizeof err));
+    CHECK(back.seed == m.seed && back.nshards == 2 && data_inputs_same(&back.inputs, &m.inputs, why, sizeof why));
+    data_manifest_free(&back);
+    cJSON_free(one_line);
+    /* trailing garbage and broken JSON: file:line:col */
+    size_t n = strlen(text);
+    char* bad = malloc(n + 8);
+    memcpy(bad, text, n);
+    memcpy(bad + n, "\n  {", 5);
+    CHECK(!data_manifest_parse(bad, n + 4, "m.json", &back, err, sizeof err) && strstr(err, "m.json:") &&
+          strstr(err, "after the JSON"));
+    free(bad);
+    free(text);
+    data_manifest_free(&m);
+}
+
+/* the writer writes a shard; the reader reads it back byte for byte; --resume checks inputs */
+static void test_write_read(void) {
+    char out[300], err[1024];
+    snprintf(out, sizeof out, "%s/ds", dir);
+    DataManifest meta = small_meta(42, 5, 2);
+    DataWriter w;
+    data_writer_init(&w, &meta);
+    ENSURE(data_writer_prepare(&w, out, false, false, err, sizeof err));
+    DataShardBuf* b = data_shard_buf_new(&w);
+    ENSURE(b);
+    int T = 5, K = 3, D = SIM_OBS_DIM;
+    for (int s = 0; s < w.meta.shard_count; s++) {
+        data_shard_buf_begin(b, &w, s);
+        for (int i = 0; i < data_writer_shard_count(&w, s); i++) {
+            int e = s * 2 + i;
+            DataSlot slot;
+            data_shard_buf_slot(b, i, &slot);
+            for (int k = 0; k < T * K * D; k++) slot.states[k] = (float)(e * 1000 + k);
+            for (int k = 0; k < T * K; k++) {
+                slot.mask[k] = (uint8_t)(k % 2);
+                slot.ids[k] = k % 2 ? k % K : -1;
+                slot.contacts[k] = (uint8_t)(k % 3 == 0);
+            }
+            for (int k = 0; k < T * K * 4; k++) slot.actions[k] = (float)-k;
+            slot.params[0] = 0.5 * e;
+            *slot.scenario = 0;
+            *slot.seed = 100 + (uint64_t)e;
+            DataEvent ev = {e, 2, 1, 1, -1, 3.5f};
+            ENSURE(data_slot_add_event(&slot, &ev));
+            data_shard_buf_episode_done(b, i, &slot);
+        }
+        ENSURE(data_shard_buf_write(&w, b, err, sizeof err));
+        ENSURE(data_writer_write_manifest(&w, err, sizeof err));
+    }
+    data_shard_buf_free(b);
+    DataReader r;
+    ENSURE(data_reader_open(&r, out, err, sizeof err));
+    CHECK(r.m.complete && r.m.nshards == 3 && r.m.seed == 42 && r.m.version == DATA_FORMAT_VERSION);
+    for (int s = 0; s < r.m.nshards; s++) {
+        CHECK(data_reader_verify(&r, s, err, sizeof err));
+        size_t bytes = 0;
+        ENSURE(data_reader_array_bytes(&r, s, DATA_STATES, &bytes));
+        float* st = malloc(bytes);
+        CHECK(data_reader_read(&r, s, DATA_STATES, st, bytes, err, sizeof err));
+        for (int64_t i = 0; i < r.m.shards[s].count; i++)
+            CHECK(st[(size_t)i * T * K * D + 7] == (float)((r.m.shards[s].first + i) * 1000 + 7));
+        CHECK(!data_reader_read(&r, s, DATA_STATES, st, bytes - 4, err, sizeof err));
+        free(st);
+        size_t nev = 0;
+        DataEvent* ev = data_reader_events(&r, s, &nev, err, sizeof err);
+        CHECK(ev && (int64_t)nev == r.m.shards[s].count && ev[0].episode == r.m.shards[s].first && ev[0].tick == 2 &&
+              ev[0].magnitude == 3.5f);
+        free(ev);
+    }
+    data_reader_close(&r);
+    /* numpy's view of a file equals ours: every CRC in shard.json matches the file on disk */
+    char path[600];
+    snprintf(path, sizeof path, "%s/shard-00001/seed.npy", out);
+    NpyArray* seeds = npy_load(path, err, sizeof err);
+    CHECK(seeds && seeds->shape[0] == 2 && ((uint64_t*)seeds->data)[1] == 103);
+    npy_free(seeds);
+
+    /* again without --resume: refused; with it: accepted; with another seed: names the seed */
+    DataManifest again = small_meta(42, 5, 2);
+    DataWriter w2;
+    data_writer_init(&w2, &again);
+    CHECK(!data_writer_prepare(&w2, out, false, false, err, sizeof err) && strstr(err, "--resume"));
+    CHECK(data_writer_prepare(&w2, out, true, false, err, sizeof err));
+    data_writer_free(&w2);
+    DataManifest other = small_meta(43, 5, 2);
+    data_writer_init(&w2, &other);
+    CHECK(!data_writer_prepare(&w2, out, true, false, err, sizeof err) && strstr(err, "different dataset") &&
+          strstr(err, "seed: 42 there, 43 here"));
+    data_writer_free(&w2);
+    /* a corrupted finished shard stops --resume */
+    snprintf(path, sizeof path, "%s/shard-00000/mask.npy", out);
+    FILE* f = fopen(path, "r+b");
+    ENSURE(f);
+    fseek(f, -1, SEEK_END);
+    fputc(7, f);
+    fclose(f);
+    again = small_meta(42, 5, 2);
+    data_writer_init(&w2, &again);
+    CHECK(!data_writer_prepare(&w2, out, true, false, err, sizeof err) && strstr(err, "shard-00000") &&
+          strstr(err, "do not match"));
+    data_writer_free(&w2);
+    data_writer_free(&w);
+}
+
+/* a dataset written by version 1 (main before data/) loads unchanged */
+static void test_version1_loads(void) {
+    char err[1024];
+    WmDataset* d = wm_dataset_load(FIXTURE, err, sizeof err);
+    if (!d) fprintf(stderr, "%s\n", err);
+    ENSURE(d);
+    CHECK(d->episodes == 3 && d->ticks == 31 && d->slots == 4 && d->dim == SIM_OBS_DIM && d->seed == 7);
+    NpyArray* st = npy_load(FIXTURE "/shard-00001/states.npy", err, sizeof err);
+    ENSURE(st);
+    CHECK(memcmp(d->states + (size_t)2 * 31 * 4 * SIM_OBS_DIM, st->data, st->nbytes) == 0);
+    npy_free(st);
+    wm_dataset_free(d);
+}
+
+/* a hostile copy of the version 1 fixture: its shard folders linked in, the manifest edited */
+typedef void (*Edit)(cJSON* root);
+
+static void hostile(const char* name, Edit edit, char* out, size_t n) {
+    snprintf(out, n, "%s/%s", dir, name);
+    char err[512], path[700], target[700];
+    remove_tree(out);
+    ENSURE(make_dirs(out, err, sizeof err));
+    for (int s = 0; s < 2; s++) {
+        snprintf(path, sizeof path, "%s/shard-%05d", out, s);
+        snprintf(target, sizeof target, FIXTURE "/shard-%05d", s);
+        ENSURE(symlink(target, path) == 0);
+    }
+    char* text = input_file_read(FIXTURE "/manifest.json", 1 << 20, NULL, err, sizeof err);
+    ENSURE(text);
+    cJSON* root = cJSON_Parse(text);
+    free(text);
+    ENSURE(root);
+    edit(root);
+    char* printed = cJSON_Print(root);
+    cJSON_Delete(root);
+    snprintf(path, sizeof path, "%s/manifest.json", out);
+    ENSURE(atomic_file_put(path, printed, strlen(printed), err, sizeof err));
+    cJSON_free(printed);
+}
+
+static void set_number(cJSON* o, const char* key, double v) {
+    cJSON_ReplaceItemInObjectCaseSensitive(o, key, cJSON_CreateNumber(v));
+}
+
+static void edit_wrapping_ticks(cJSON* root) {
+    /* issue 16 defect 1: E x T x K wraps around 2^64 to 2048 */
+    set_number(root, "ticks", 6148914691236517888.0);
+}
+static void edit_huge_but_in_range(cJSON* root) {
+    set_number(root, "episodes", 100000000);
+    set_number(root, "ticks", 100000000);
+    set_number(root, "slots", 4096);
+    /* the shards cover them all, so only the size check stands between this and malloc */
+    set_number(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "shards"), 1), "count", 99999998);
+}
+static void edit_same_range_twice(cJSON* root) {
+    /* issue 16 defect 7: the second shard lists the first one's range */
+    cJSON* sh = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "shards"), 1);
+    set_number(sh, "first", 0);
+    set_number(sh, "count", 2);
+}
+static void edit_missing_range(cJSON* root) {
+    cJSON_DeleteItemFromArray(cJSON_GetObjectItem(root, "shards"), 0);
+}
+static void edit_dir_escape(cJSON* root) {
+    cJSON* sh = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "shards"), 0);
+    cJSON_ReplaceItemInObjectCaseSensitive(sh, "dir", cJSON_CreateString("../shard-00000"));
+}
+static void edit_fractional(cJSON* root) {
+    set_number(root, "slots", 4.5);
+}
+static void edit_nothing(cJSON* root) {
+    (void)root;
+}
+
+static void test_hostile_manifests(void) {
+    char out[600], err[1024];
+    hostile("wrap", edit_wrapping_ticks, out, sizeof out);
+    CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "\"ticks\""));
+    hostile("huge", edit_huge_but_in_range, out, sizeof out);
+    CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "too large"));
+    hostile("twice", edit_same_range_twice, out, sizeof out);
+    CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "overlap"));
+    hostile("missing", edit_missing_range, out, sizeof out);
+    CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "no shard holds episodes [0, 2)"));
+    hostile("escape", edit_dir_escape, out, sizeof out);
+    CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "plain folder name"));
+    hostile("fraction", edit_fractional, out, sizeof out);
+    CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "\"slots\""));
+    /* the manifest itself a FIFO: refused at once, not read forever */
+    hostile("fifo", edit_nothing, out, sizeof out);
+    char path[700];
+    snprintf(path, sizeof path, "%s/manifest.json", out);
+    unlink(path);
+    ENSURE(mkfifo(path, 0600) == 0);
+    CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "FIFO"));
+}
+
+/* a shard folder of real files copied from the fixture, one of them replaced */
+static void copy_shard(const char* out, int s) {
+    char err[512], src[700], dst[700];
+    snprintf(dst, sizeof dst, "%s/shard-%05d", out, s);
+    unlink(dst);
+    ENSURE(make_dirs(dst, err, sizeof err));
+    const char* files[] = {"states.npy", "mask.npy", "ids.npy", "actions.npy", "contacts.npy",
+                           "events.npy", "params.npy", "scenario.npy", "seed.npy", "shard.json"};
+    for (int i = 0; i < 10; i++) {
+        snprintf(src, sizeof src, FIXTURE "/shard-%05d/%s", s, files[i]);
+        size_t len = 0;
+        char* bytes = input_file_read(src, 1 << 24, &len, err, sizeof err);
+        ENSURE(bytes);
+        snprintf(dst, sizeof dst, "%s/shard-%05d/%s", out, s, files[i]);
+        ENSURE(atomic_file_put(dst, bytes, len, err, sizeof err));
+        free(bytes);
+    }
+}
+
+static void drop_bytes_of_states(cJSON* root) {
+    /* the manifest keeps the CRC of states.npy but not its size */
+    cJSON* files = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "shards"), 0), "files");
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(files, "states.npy"), "bytes");
+}
+static void drop_sums(cJSON* root) {
+    cJSON* sh;
+    cJSON_ArrayForEach(sh, cJSON_GetObjectItem(root, "shards")) cJSON_DeleteItemFromObject(sh, "files");
+}
+
+static void test_hostile_shards(void) {
+    char out[600], err[1024], path[700];
+    /* issue 16 defect 9: states.npy a symlink to /dev/zero, the manifest with a CRC and no size */
+    hostile("zero", drop_bytes_of_states, out, sizeof out);
+    copy_shard(out, 0);
+    snprintf(path, sizeof path, "%s/shard-00000/states.npy", out);
+    unlink(path);
+    ENSURE(symlink("/dev/zero", path) == 0);
+    CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "states.npy") && strstr(err, "character device"));
+    /* issue 16 defect 12: NaN in states.npy is named as such (no checksums to stop it first) */
+    hostile("nan", drop_sums, out, sizeof out);
+    copy_shard(out, 0);
+    snprintf(path, sizeof path, "%s/shard-00000/states.npy", out);
+    NpyArray* st = npy_load(path, err, sizeof err);
+    ENSURE(st);
+    ((float*)st->data)[(size_t)1 * 31 * 4 * SIM_OBS_DIM + 5 * 4 * SIM_OBS_DIM + 2 * SIM_OBS_DIM + 3] = NAN;
+    ENSURE(npy_save(path, st->descr, st->shape, st->ndim, st->data, st->nbytes, err, sizeof err));
+    npy_free(st);
+    CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "non-finite") &&
+          strstr(err, "episode 1, record 5, slot 2, column 3"));
+    /* an event outside its shard's records */
+    copy_shard(out, 0);
+    snprintf(path, sizeof path, "%s/shard-00000/events.npy", out);
+    unsigned char row[DATA_EVENT_BYTES];
+    DataEvent ev = {0, 31, 0, 0, -1, 1.0f};
+    data_event_pack(&ev, row);
+    int64_t one = 1;
+    ENSURE(npy_save(path, DATA_EVENT_DESCR, &one, 1, row, sizeof row, err, sizeof err));
+    CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "events.npy") && strstr(err, "outside"));
+    /* a states.npy of the wrong shape */
+    copy_shard(out, 0);
+    snprintf(path, sizeof path, "%s/shard-00000/states.npy", out);
+    float zeros[8] = {0};
+    int64_t shape[2] = {2, 4};
+    ENSURE(npy_save(path, "'<f4'", shape, 2, zeros, sizeof zeros, err, sizeof err));
+    CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "states.npy: expected"));
+}
+
+int main(void) {
+    snprintf(dir, sizeof dir, "/tmp/nudge-test-data-%d", (int)getpid());
+    char err[256];
+    remove_tree(dir);
+    ENSURE(make_dirs(dir, err, sizeof err));
+    RUN(test_manifest_round_trip);
+    RUN(test_write_read);
+    RUN(test_version1_loads);
+    RUN(test_hostile_manifests);
+    RUN(test_hostile_shards);
+    remove_tree(dir);
+    return ensure_finish("test_data");
+}
