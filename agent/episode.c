@@ -3,8 +3,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/report.h"
 #include "sim/observation.h"
+
+/* the scenario instance, its world and its agent for seed; on failure e keeps what it had */
+static bool instantiate(Episode* e, uint64_t seed, char* err, size_t err_size) {
+    ScnInstance inst;
+    if (!scn_instantiate(e->scn, seed, &inst, err, err_size)) return false;
+    SimWorld* world = scn_instance_build(&inst, seed, err, err_size);
+    if (!world) {
+        scn_instance_free(&inst);
+        return false;
+    }
+    ScnAgentDef def = inst.agent;
+    agent_override_apply(&e->override, &def);
+    Agent* agent = agent_create(&def, inst.actions, inst.nactions, seed);
+    agent_free(e->agent);
+    sim_world_destroy(e->world);
+    scn_instance_free(&e->inst);
+    e->inst = inst;
+    e->world = world;
+    e->agent = agent;
+    e->seed = seed;
+    e->fresh = false;
+    return true;
+}
 
 bool episode_begin(Episode* e, const Scenario* s, uint64_t seed, int agent, int slots, char* err,
                    size_t err_size) {
@@ -16,40 +40,79 @@ bool episode_begin(Episode* e, const Scenario* s, uint64_t seed, int agent, int 
 bool episode_begin_with(Episode* e, const Scenario* s, uint64_t seed, const AgentOverride* o,
                         int slots, char* err, size_t err_size) {
     memset(e, 0, sizeof *e);
-    e->seed = seed;
+    e->scn = s;
+    e->override = o ? *o : agent_override_none();
     e->slots = slots;
-    if (!scn_instantiate(s, seed, &e->inst, err, err_size)) return false;
-    e->world = scn_instance_build(&e->inst, seed, err, err_size);
-    if (!e->world) {
+    if (!instantiate(e, seed, err, err_size)) {
         episode_end(e);
         return false;
     }
-    ScnAgentDef def = e->inst.agent;
-    agent_override_apply(o, &def);
-    e->agent = agent_create(&def, e->inst.actions, e->inst.nactions, seed);
-    e->states = calloc((size_t)slots * SIM_OBS_DIM, sizeof *e->states);
-    e->mask = calloc((size_t)slots, 1);
-    e->ids = calloc((size_t)slots, sizeof *e->ids);
-    if (!e->agent || !e->states || !e->mask || !e->ids) {
-        report_set(err, err_size, "out of memory");
-        episode_end(e);
-        return false;
-    }
+    e->states = alloc_zeroed((size_t)slots * SIM_OBS_DIM, sizeof *e->states);
+    e->mask = alloc_zeroed((size_t)slots, 1);
+    e->ids = alloc_zeroed((size_t)slots, sizeof *e->ids);
+    e->contacts = alloc_zeroed((size_t)slots, 1);
     episode_observe(e);
+    return true;
+}
+
+bool episode_attach(Episode* e, EpisodeHook hook, void* ctx, unsigned reads) {
+    if (e->nhooks >= EPISODE_MAX_HOOKS) return false;
+    e->hooks[e->nhooks] = hook;
+    e->hook_ctx[e->nhooks] = ctx;
+    e->nhooks++;
+    e->reads |= reads;
+    if (reads & EPISODE_READS_CONTACTS) {
+        e->read_contacts = true;
+        e->fresh = false;   /* the next observation takes the contacts too */
+    }
     return true;
 }
 
 void episode_observe(Episode* e) {
     sim_world_observe(e->world, e->states, e->mask, e->ids, e->slots);
+    if (e->read_contacts) sim_world_observe_contacts(e->world, e->contacts, e->slots);
     e->fresh = true;
 }
 
-void episode_tick(Episode* e) {
-    if (!e->fresh && agent_observes(e->agent)) episode_observe(e);
-    bool wants = agent_act(e->agent, sim_world_time(e->world), e->states, e->mask, e->ids, e->slots,
-                           &e->push);
-    e->pushed = sim_world_tick(e->world, wants ? &e->push : NULL);
+SimAction episode_reset_action(uint64_t seed) {
+    SimAction a;
+    sim_action_clear(&a);
+    a.flags = SIM_ACT_RESET;
+    a.reset_seed = seed;
+    return a;
+}
+
+static void run_hooks(Episode* e) {
+    for (int i = 0; i < e->nhooks; i++) e->hooks[i](e->hook_ctx[i], e);
+}
+
+void episode_tick(Episode* e, const SimAction* external) {
+    e->refused[0] = 0;
+    /* a reset is the whole tick */
+    if (external && (external->flags & SIM_ACT_RESET)) {
+        sim_action_clear(&e->applied);
+        if (instantiate(e, external->reset_seed, e->refused, sizeof e->refused)) {
+            e->applied.flags = SIM_ACT_RESET;
+            e->applied.reset_seed = external->reset_seed;
+        }
+        if (e->reads) episode_observe(e);
+        run_hooks(e);
+        return;
+    }
+    bool reads = e->reads || agent_observes(e->agent);
+    if (reads && !e->fresh) episode_observe(e);
+    /* the merged action: the external one, and the agent's push unless a person pushes or holds */
+    SimAction act;
+    if (external) act = *external;
+    else sim_action_clear(&act);
+    bool hand = (act.flags & SIM_ACT_GRAB) || (sim_world_grabbed(e->world, NULL) && !(act.flags & SIM_ACT_RELEASE));
+    SimPush push;
+    if (act.npushes == 0 && !hand &&
+        agent_act(e->agent, sim_world_time(e->world), e->states, e->mask, e->ids, e->slots, &push))
+        sim_action_add_push(&act, &push);
+    sim_world_act(e->world, &act, &e->applied, e->refused, sizeof e->refused);
     e->fresh = false;
+    run_hooks(e);
 }
 
 void episode_end(Episode* e) {
@@ -59,5 +122,6 @@ void episode_end(Episode* e) {
     free(e->states);
     free(e->mask);
     free(e->ids);
+    free(e->contacts);
     memset(e, 0, sizeof *e);
 }

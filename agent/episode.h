@@ -1,5 +1,19 @@
-/* episode: one run of a scenario instance with its agent, tick by tick. The one loop that `nudge
- * run`, `check`, `gen` and the view share: observe -> agent -> push -> tick. */
+/* episode: one run of a scenario with its agent, one control tick at a time. The one loop that
+ * `nudge run`, `check`, `gen`, the view and the live trainer all go through.
+ *
+ * A tick (episode_tick):
+ *   1. a reset in the external action restarts the episode from its scenario with the action's
+ *      seed, and that is the whole tick (no physics step: the world is at t = 0 afterwards);
+ *   2. otherwise the observation is taken (when the agent or a hook reads it), the agent is asked
+ *      for its push unless the external action pushes or a hand holds a body (a person's push or
+ *      grab stands in for the agent's that tick), its push joins the external action, and the
+ *      world applies the merged action and steps (sim_world_act, sim/action.h);
+ *   3. `applied` holds what actually took effect (refused parts left out, reasons in `refused`),
+ *      and every hook is called. A recorder copies `applied`; replaying those copies with no agent
+ *      gives the same world, tick for tick.
+ *
+ * The external action is whoever acts besides the agent: the mouse in the view, a recording, a
+ * planner; NULL when there is none. */
 #ifndef NUDGE_AGENT_EPISODE_H
 #define NUDGE_AGENT_EPISODE_H
 #include <stdbool.h>
@@ -7,35 +21,64 @@
 #include <stdint.h>
 
 #include "agent/agent.h"
+#include "sim/action.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
 
-typedef struct Episode {
+typedef struct Episode Episode;
+
+/// called after every tick: e->applied is what the tick applied, sim_world_events(e->world) its
+/// events, the world is as the tick left it, and e->states/mask/ids/contacts hold the observation
+/// from the start of the tick (before its action) when the hook asked for it. On a reset tick
+/// (applied.flags & SIM_ACT_RESET) the world is the new one and the observation is its start.
+typedef void (*EpisodeHook)(void* ctx, const Episode* e);
+
+/// what a hook reads
+enum {
+    EPISODE_READS_OBS      = 1,   /* states, mask, ids at the start of each tick */
+    EPISODE_READS_CONTACTS = 2,   /* contacts too (implies the observation) */
+};
+
+#define EPISODE_MAX_HOOKS 4
+
+struct Episode {
+    const Scenario* scn;         /* not owned; kept for resets */
+    AgentOverride override;      /* the command line's changes to the scenario's agent */
     ScnInstance inst;
     SimWorld*   world;
     Agent*      agent;
-    uint64_t    seed;
-    int         slots;       /* K */
-    float*      states;      /* [K * SIM_OBS_DIM], the observation before the last tick's push */
-    uint8_t*    mask;        /* [K] */
-    int32_t*    ids;         /* [K] */
-    bool        fresh;       /* states/mask/ids show the world as it is now */
-    bool        pushed;      /* the last tick had a push ... */
-    SimPush     push;        /* ... this one */
-} Episode;
+    uint64_t    seed;            /* the seed of the current instance */
+    int         slots;           /* K */
+    float*      states;          /* [K * SIM_OBS_DIM] */
+    uint8_t*    mask;            /* [K] */
+    int32_t*    ids;             /* [K] */
+    uint8_t*    contacts;        /* [K] 1 = touching another body (when observed with contacts) */
+    bool        fresh;           /* the buffers show the world as it is now */
+    bool        read_contacts;   /* observations include contacts */
+    SimAction   applied;         /* what the last tick applied */
+    char        refused[256];    /* why part of the last tick's action was not applied ("" = none) */
+    int         nhooks;
+    EpisodeHook hooks[EPISODE_MAX_HOOKS];
+    void*       hook_ctx[EPISODE_MAX_HOOKS];
+    unsigned    reads;           /* union of the hooks' EPISODE_READS_* */
+};
 
 /// instantiates s with seed, builds the world and the agent (kind = the scenario's, or `agent`
-/// when agent >= 0). false + message on bad input
+/// when agent >= 0). s must outlive the episode. false + message on bad input
 bool episode_begin(Episode* e, const Scenario* s, uint64_t seed, int agent, int slots, char* err,
                    size_t err_size);
 /// the same, with the agent changed as the command line asks (o may be NULL)
 bool episode_begin_with(Episode* e, const Scenario* s, uint64_t seed, const AgentOverride* o,
                         int slots, char* err, size_t err_size);
-/// asks the agent (observing first into states/mask/ids if it reads them and they are not fresh),
-/// ticks the world once; states/mask/ids are stale afterwards until episode_observe
-void episode_tick(Episode* e);
-/// observes the current state into states/mask/ids without ticking
+/// one control tick with the external action merged in (external may be NULL); see above
+void episode_tick(Episode* e, const SimAction* external);
+/// the action that resets the episode with seed (for episode_tick)
+SimAction episode_reset_action(uint64_t seed);
+/// observes the current state into states/mask/ids (and contacts when read) without ticking
 void episode_observe(Episode* e);
+/// calls hook(ctx, e) after every tick from now on, reading what `reads` says; false when
+/// EPISODE_MAX_HOOKS are attached already
+bool episode_attach(Episode* e, EpisodeHook hook, void* ctx, unsigned reads);
 void episode_end(Episode* e);   /* frees everything; safe on a zeroed Episode */
 
 #endif

@@ -57,7 +57,7 @@ static void check_one(const char* path, const RunOptions* o, const ArgParse* p, 
     int64_t need = (int64_t)(scn_checker_horizon(c) / tick + 1.5);
     if (need > ticks) ticks = need;
     for (int64_t t = 0; t < ticks; t++) {
-        episode_tick(&ep);
+        episode_tick(&ep, NULL);
         scn_checker_observe(c, ep.world);
     }
     r->seconds = sim_world_time(ep.world);

@@ -100,7 +100,7 @@ int cmd_run(int argc, char** argv) {
             episode_observe(&ep);
             trace_row(&af, &ep, t);
         }
-        episode_tick(&ep);
+        episode_tick(&ep, NULL);
         int n;
         const SimEvent* ev = sim_world_events(ep.world, &n);
         for (int i = 0; i < n; i++) {

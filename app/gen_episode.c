@@ -44,15 +44,9 @@ bool gen_episode_run(const Scenario* s, const int* param_col, uint64_t seed, int
         record(spec, &ep, rect, o, r);
         if (r == spec->records - 1) break;
         for (int s2 = 0; s2 < spec->stride; s2++, tick++) {
-            episode_tick(&ep);
-            if (ep.pushed && ep.push.body >= 0 && (size_t)ep.push.body < K) {
-                /* pushes between two records add up; the point is the last one's */
-                float* a = o->actions + ((size_t)r * K + (size_t)ep.push.body) * 4;
-                a[0] += (float)ep.push.jx;
-                a[1] += (float)ep.push.jy;
-                a[2] = (float)ep.push.px;
-                a[3] = (float)ep.push.py;
-            }
+            episode_tick(&ep, NULL);
+            /* pushes between two records add up; the point is the last one's */
+            sim_action_add_rows(&ep.applied, o->actions + (size_t)r * K * 4, (int)K);
             int n;
             const SimEvent* ev = sim_world_events(ep.world, &n);
             for (int i = 0; i < n; i++) add_event(o, index, r, &ev[i]);

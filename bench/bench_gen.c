@@ -3,13 +3,13 @@
  *   gen --jobs 1, no frames     >= 0.8x the bare loop's body-steps/s
  *   gen --jobs 2                >= 1.8x gen --jobs 1
  *   time waiting on writes      < 10%
- * The bare loop steps the scenes' bodies in a raw cpSpace, without pushes (nothing to break, no
- * shards). To compare like with like it is chained: nudge's world on the same still scenes against
- * the bare loop (the world layer's cost), then gen against nudge's world stepping the same episodes
- * with the same pushes (the cost of recording and writing); the product estimates gen / bare.
+ * The bare loop (sim/bare_loop.h) steps the scenes' bodies in a raw Chipmunk space, without pushes
+ * (nothing to break, no shards). To compare like with like it is chained: nudge's world on the
+ * same still scenes against the bare loop (the world layer's cost), then gen against nudge's world
+ * stepping the same episodes with the same pushes (the cost of recording and writing); the
+ * product estimates gen / bare.
  * Every figure is the best of three runs.
  * usage: bench_gen [NUDGE] [SCENARIO] [EPISODES]   (defaults: ./nudge, the template, 256) */
-#include <chipmunk/chipmunk.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,52 +19,22 @@
 #include "base/clock.h"
 #include "base/npy.h"
 #include "base/rng.h"
-#include "sim/materials.h"
+#include "sim/bare_loop.h"
 #include "agent/episode.h"
 #include "sim/scenario.h"
 
 #define SECONDS 8.0
 
-/* the bare loop: the instance's bodies in a raw cpSpace with nudge's settings, stepped for the
-   episode's length; no observation, agent, events or breaking */
+/* the bare loop (sim/bare_loop.h): the instance's bodies in a raw Chipmunk space with nudge's
+   geometry and settings, stepped for the episode's length; no observation, agent, events or
+   breaking. Only the stepping is timed */
 static double bare_episode(const ScnInstance* inst, int64_t steps, double* body_steps) {
-    cpSpace* space = cpSpaceNew();
-    cpSpaceSetGravity(space, cpv(inst->world.gx, inst->world.gy));
-    cpSpaceSetIterations(space, inst->world.iterations);
-    cpSpaceSetCollisionSlop(space, 0.0002);
-    int n = inst->nbodies;
-    for (int i = 0; i < n; i++) {
-        const SimBodyDef* d = &inst->bodies[i];
-        const SimMaterial* m = sim_material_get(d->material);
-        cpBody* b = d->is_static ? cpBodyNewStatic() : cpBodyNew(0, 0);
-        cpBodySetPosition(b, cpv(d->x, d->y));
-        cpBodySetAngle(b, d->angle);
-        cpSpaceAddBody(space, b);
-        cpShape* shapes[3];
-        int ns = 0;
-        if (d->kind == SIM_KIND_BALL) {
-            shapes[ns++] = cpCircleShapeNew(b, d->w / 2, cpvzero);
-        } else if (d->kind == SIM_KIND_CUP) {
-            double t = fmax(0.002, 0.1 * fmin(d->w, d->h));
-            cpBB parts[3] = {cpBBNew(-d->w / 2, -d->h / 2, d->w / 2, -d->h / 2 + t),
-                             cpBBNew(-d->w / 2, -d->h / 2 + t, -d->w / 2 + t, d->h / 2),
-                             cpBBNew(d->w / 2 - t, -d->h / 2 + t, d->w / 2, d->h / 2)};
-            for (int k = 0; k < 3; k++) shapes[ns++] = cpBoxShapeNew2(b, parts[k], 0);
-        } else {
-            shapes[ns++] = cpBoxShapeNew(b, d->w, d->h, 0);
-        }
-        for (int k = 0; k < ns; k++) {
-            cpShapeSetFriction(shapes[k], m->friction);
-            cpShapeSetElasticity(shapes[k], m->elasticity);
-            if (!d->is_static) cpShapeSetDensity(shapes[k], m->density);
-            cpSpaceAddShape(space, shapes[k]);
-        }
-    }
+    SimBareLoop* bare = sim_bare_loop_create(inst);
     double t0 = clock_now();
-    for (int64_t s = 0; s < steps; s++) cpSpaceStep(space, inst->world.dt);
+    sim_bare_loop_step(bare, steps);
     double el = clock_now() - t0;
-    *body_steps += (double)n * (double)steps;
-    cpSpaceFree(space); /* leaks the bodies and shapes deliberately: a benchmark, short-lived */
+    *body_steps += (double)sim_bare_loop_bodies(bare) * (double)steps;
+    sim_bare_loop_free(bare);
     return el;
 }
 
@@ -91,7 +61,7 @@ static double world_episode(const Scenario* scn, uint64_t seed, int agent, doubl
         }
         *body_steps += (double)ep.inst.world.steps_per_tick * live;
         double t0 = clock_now();
-        episode_tick(&ep);
+        episode_tick(&ep, NULL);
         el += clock_now() - t0;
     }
     episode_end(&ep);

@@ -116,12 +116,10 @@ int main(void) {
     wm_trainer_stats(s->tr, &st1);
     double steps_viewing = (double)(st1.steps - st0.steps) / view_time;
     int    live = 0;
-    for (int k = 0; k < VIEW_SLOTS; k++) live += s->mask[k];
+    live = s->live_bodies;
 
     /* offline: the same trainer alone, on this thread */
-    atomic_store(&s->quit, true);
-    pthread_join(s->thread, NULL);
-    s->thread_started = false;
+    wm_driver_stop(&s->driver);
     double  t0 = clock_now();
     int64_t n  = 0;
     while (clock_now() - t0 < OFFLINE_SECONDS) n += wm_trainer_step(s->tr);
@@ -129,7 +127,7 @@ int main(void) {
 
     /* dataset frames: a 64x64 gray frame of this world against one control tick of its physics */
     SimSnapshot* snap = sim_world_snapshot(s->ep.world);
-    SimWorld*    copy = sim_world_from_snapshot(snap);
+    SimWorld*    copy = sim_world_from_snapshot(snap, err, sizeof err);
     double       rect[4] = {-2, -0.2, 2, 1.4};
     uint8_t      frame[64 * 64];
     int          reps    = 2000;

@@ -1,5 +1,4 @@
 /* trainer: replay buffers, AdamW steps on sampled batches, validation, and the published weights */
-#include <chipmunk/chipmunk.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -27,13 +26,7 @@ struct WmTrainer {
     pthread_mutex_t data_lock;
     int64_t         episodes;    /* live episodes begun */
     bool            to_val;      /* the current live episode goes to validation */
-    /* live observation buffers */
-    float*          obs;
-    uint8_t*        obs_mask;
-    int32_t*        obs_ids;
-    uint8_t*        obs_contacts;
-    uint8_t*        obs_bits;
-    float*          obs_push;
+    uint8_t*        obs_bits;    /* the labels of the tick being added */
     /* stats */
     float           ema, last, val_loss;
     int64_t         skipped;
@@ -78,14 +71,8 @@ WmTrainer* wm_trainer_create(const WmTrainerDef* def, const WmModel* start) {
     tr->raw_targets = malloc(sizeof(float) * (size_t)def->batch * K * WM_TARGETS);
     tr->replay = wm_replay_create(K, a->dim, def->capacity);
     tr->val = wm_replay_create(K, a->dim, def->val_capacity > 2 ? def->val_capacity : 2);
-    tr->obs = malloc(sizeof(float) * (size_t)K * a->dim);
-    tr->obs_mask = malloc((size_t)K);
-    tr->obs_ids = malloc(sizeof(int32_t) * (size_t)K);
-    tr->obs_contacts = malloc((size_t)K);
     tr->obs_bits = malloc((size_t)K);
-    tr->obs_push = malloc(sizeof(float) * (size_t)K * WM_PUSH_DIM);
-    ok = ok && tr->raw_targets && tr->replay && tr->val && tr->obs && tr->obs_mask && tr->obs_ids &&
-         tr->obs_contacts && tr->obs_bits && tr->obs_push;
+    ok = ok && tr->raw_targets && tr->replay && tr->val && tr->obs_bits;
     if (!ok) {
         wm_trainer_free(tr);
         return NULL;
@@ -109,12 +96,7 @@ void wm_trainer_free(WmTrainer* tr) {
     free(tr->raw_targets);
     wm_replay_free(tr->replay);
     wm_replay_free(tr->val);
-    free(tr->obs);
-    free(tr->obs_mask);
-    free(tr->obs_ids);
-    free(tr->obs_contacts);
     free(tr->obs_bits);
-    free(tr->obs_push);
     pthread_mutex_destroy(&tr->pub_lock);
     pthread_mutex_destroy(&tr->data_lock);
     free(tr);
@@ -147,29 +129,6 @@ void wm_trainer_add_tick(WmTrainer* tr, const float* states, const uint8_t* mask
     }
     wm_replay_add(tr->to_val ? tr->val : tr->replay, states, mask, contacts, push, bits);
     pthread_mutex_unlock(&tr->data_lock);
-}
-
-static void touching(cpBody* body, cpArbiter* arb, void* data) {
-    (void)body;
-    if (cpArbiterGetCount(arb) > 0) *(bool*)data = true;
-}
-
-void wm_trainer_add_world(WmTrainer* tr, const SimWorld* world, const SimPush* next_push) {
-    int K = tr->model->arch.slots;
-    sim_world_observe(world, tr->obs, tr->obs_mask, tr->obs_ids, K);
-    /* contacts: a live body with an arbiter that has contact points */
-    for (int k = 0; k < K; k++) {
-        bool t = false;
-        cpBody* b = tr->obs_mask[k] ? sim_world_cpbody((SimWorld*)world, tr->obs_ids[k]) : NULL;
-        if (b) cpBodyEachArbiter(b, touching, &t);
-        tr->obs_contacts[k] = t;
-    }
-    memset(tr->obs_push, 0, sizeof(float) * (size_t)K * WM_PUSH_DIM);
-    if (next_push && next_push->body >= 0 && next_push->body < K)
-        wm_push_row(tr->obs_push + (size_t)next_push->body * WM_PUSH_DIM, next_push);
-    int nev = 0;
-    const SimEvent* ev = sim_world_events(world, &nev);
-    wm_trainer_add_tick(tr, tr->obs, tr->obs_mask, tr->obs_contacts, tr->obs_push, ev, nev);
 }
 
 /* ---- training ---- */

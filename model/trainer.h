@@ -1,18 +1,17 @@
 /* trainer: trains a WmModel from a replay buffer; usable from a background thread.
  *
- * Threads: the feeding calls (wm_trainer_begin_episode, wm_trainer_add_tick, wm_trainer_add_world),
- * wm_trainer_snapshot and wm_trainer_stats may be called from any thread (e.g. the view's render
- * thread). wm_trainer_step, wm_trainer_validate, wm_trainer_publish, wm_trainer_save and
- * wm_trainer_model belong to ONE training thread (or to any thread once training has stopped). The render thread
- * never waits for training: it reads a published copy of the weights (double buffer + version
- * counter) with wm_trainer_snapshot, which gives up at once if a publish is in progress.
+ * Threads: the feeding calls (wm_trainer_begin_episode, wm_trainer_add_tick), wm_trainer_snapshot
+ * and wm_trainer_stats may be called from any thread (e.g. the view's render thread).
+ * wm_trainer_step, wm_trainer_validate, wm_trainer_publish, wm_trainer_save and wm_trainer_model
+ * belong to ONE training thread (model/driver.h runs it; any thread once training has stopped).
+ * The render thread never waits for training: it reads a published copy of the weights (double
+ * buffer + version counter) with wm_trainer_snapshot, which gives up at once if a publish is in
+ * progress.
  *
- * Feeding, per control tick of a running world:
- *     wm_trainer_begin_episode(tr);               // at a reset / new scenario / teleport
- *     loop:
- *         decide the push for the next tick (or none)
- *         wm_trainer_add_world(tr, world, &push);  // this tick's observation + the push after it
- *         sim_world_tick(world, &push);
+ * Feeding, per control tick of a running world (agent/episode_feed.h does this for an episode):
+ *     wm_trainer_begin_episode(tr);     // at a reset / new scenario / a hand moving bodies
+ *     every tick: wm_trainer_add_tick(tr, observation before the tick, its contacts,
+ *                                     the pushes the tick applied, the events that led to it)
  * The trainer builds the delayed labels (breaks / falls within 0.5 s, contact next tick) itself:
  * a transition becomes trainable once WM_EVENT_HORIZON later ticks of its episode were seen (or
  * the episode ended). Every val_every-th episode goes to a validation buffer instead. */
@@ -67,9 +66,6 @@ void         wm_trainer_begin_episode(WmTrainer* tr);
 void         wm_trainer_add_tick(WmTrainer* tr, const float* states, const uint8_t* mask,
                                  const uint8_t* contacts, const float* push,
                                  const SimEvent* events, int nevents);
-/// the same, read from a world right after sim_world_tick (observation, contacts, that tick's
-/// events); next_push = the push about to be applied (NULL = none)
-void         wm_trainer_add_world(WmTrainer* tr, const SimWorld* world, const SimPush* next_push);
 
 /// one optimizer step on a sampled batch; false when there is not enough data yet (fewer than
 /// batch trainable transitions) or the step was skipped for non-finite numbers

@@ -2,9 +2,12 @@
  * and restore, which rebuilds the Chipmunk space from it (see world.h for what that implies). */
 #include <chipmunk/chipmunk.h>
 #include <chipmunk/chipmunk_structs.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
+#include "base/report.h"
 #include "sim/world_internal.h"
 
 typedef struct BodyMotion {
@@ -19,24 +22,20 @@ struct SimSnapshot {
     int         nrecs;
     SimBodyRec* recs;       /* body and shape pointers cleared */
     BodyMotion* motion;     /* by id; meaningful for alive bodies */
+    int32_t     hand_body;  /* the held body, -1 = none */
+    double      hand_anchor[2], hand_at[2];
 };
 
 SimSnapshot* sim_world_snapshot(const SimWorld* w) {
-    SimSnapshot* s = calloc(1, sizeof *s);
-    if (!s) return NULL;
+    SimSnapshot* s = alloc_zeroed(1, sizeof *s);
     s->def = w->def;
     s->rng = w->rng;
     s->steps = w->steps;
     s->ticks = w->ticks;
     s->nan_count = w->nan_count;
     s->nrecs = w->nrecs;
-    size_t n = (size_t)(w->nrecs ? w->nrecs : 1);
-    s->recs = malloc(sizeof *s->recs * n);
-    s->motion = calloc(n, sizeof *s->motion);
-    if (!s->recs || !s->motion) {
-        sim_snapshot_free(s);
-        return NULL;
-    }
+    s->recs = alloc_array((size_t)w->nrecs, sizeof *s->recs);
+    s->motion = alloc_zeroed((size_t)w->nrecs, sizeof *s->motion);
     memcpy(s->recs, w->recs, sizeof *s->recs * (size_t)w->nrecs);
     for (int i = 0; i < w->nrecs; i++) {
         const cpBody* b = w->recs[i].body;
@@ -52,6 +51,12 @@ SimSnapshot* sim_world_snapshot(const SimWorld* w) {
         m->v[1] = b->v.y;
         m->w = b->w;
     }
+    SimGrab g;
+    s->hand_body = sim_world_grabbed(w, &g) ? g.body : -1;
+    if (s->hand_body >= 0) {
+        memcpy(s->hand_anchor, g.anchor, sizeof s->hand_anchor);
+        memcpy(s->hand_at, g.target, sizeof s->hand_at);
+    }
     return s;
 }
 
@@ -62,14 +67,40 @@ void sim_snapshot_free(SimSnapshot* s) {
     free(s);
 }
 
-void sim_world_restore(SimWorld* w, const SimSnapshot* s) {
-    sim_world_free_space(w);
+/* a snapshot that this world can take: counts in range, the live bodies' state finite */
+static bool snapshot_check(const SimSnapshot* s, char* err, size_t err_size) {
+    if (!s) {
+        report_set(err, err_size, "no snapshot to restore");
+        return false;
+    }
+    if (s->nrecs < 0 || s->nrecs > SIM_MAX_BODIES) {
+        report_set(err, err_size, "a snapshot of %d bodies (at most %d)", s->nrecs, SIM_MAX_BODIES);
+        return false;
+    }
+    for (int i = 0; i < s->nrecs; i++) {
+        const BodyMotion* m = &s->motion[i];
+        double v[6] = {m->p[0], m->p[1], m->a, m->v[0], m->v[1], m->w};
+        for (int k = 0; k < 6; k++)
+            if (s->recs[i].alive && !isfinite(v[k])) {
+                report_set(err, err_size, "body %d of the snapshot has a non-finite state", i);
+                return false;
+            }
+    }
+    if (s->hand_body >= s->nrecs) {
+        report_set(err, err_size, "the snapshot's hand holds body %d of %d", s->hand_body, s->nrecs);
+        return false;
+    }
+    return true;
+}
+
+bool sim_world_restore(SimWorld* w, const SimSnapshot* s, char* err, size_t err_size) {
+    if (!snapshot_check(s, err, err_size)) return false;
+    /* room first (growing keeps what is there), so nothing below can fail half-way */
     if (w->caprecs < s->nrecs) {
-        SimBodyRec* r = realloc(w->recs, sizeof *r * (size_t)s->nrecs);
-        if (!r) return;
-        w->recs = r;
+        w->recs = alloc_resize(w->recs, (size_t)s->nrecs, sizeof *w->recs);
         w->caprecs = s->nrecs;
     }
+    sim_world_free_space(w);
     w->def = s->def;
     w->rng = s->rng;
     w->steps = s->steps;
@@ -94,11 +125,18 @@ void sim_world_restore(SimWorld* w, const SimSnapshot* s) {
         }
         cpSpaceReindexShapesForBody(w->space, b);
     }
+    /* and the hand, where it was */
+    if (s->hand_body >= 0 && w->recs[s->hand_body].alive && !w->recs[s->hand_body].def.is_static)
+        sim_hand_attach(w, s->hand_body, s->hand_anchor, s->hand_at);
+    return true;
 }
 
-SimWorld* sim_world_from_snapshot(const SimSnapshot* s) {
+SimWorld* sim_world_from_snapshot(const SimSnapshot* s, char* err, size_t err_size) {
+    if (!snapshot_check(s, err, err_size)) return NULL;
     SimWorld* w = sim_world_create(&s->def);
-    if (!w) return NULL;
-    sim_world_restore(w, s);
+    if (!sim_world_restore(w, s, err, err_size)) {
+        sim_world_destroy(w);
+        return NULL;
+    }
     return w;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/report.h"
 #include "sim/materials.h"
 #include "sim/world_internal.h"
@@ -150,11 +151,10 @@ int sim_def_parts(const SimBodyDef* d, SimPart* parts) {
 /* ---- bodies ---- */
 
 static SimBodyRec* rec_new(SimWorld* w) {
+    if (w->nrecs >= SIM_MAX_BODIES) return NULL;
     if (w->nrecs == w->caprecs) {
         int cap = w->caprecs ? 2 * w->caprecs : 64;
-        SimBodyRec* r = realloc(w->recs, sizeof *r * (size_t)cap);
-        if (!r) return NULL;
-        w->recs = r;
+        w->recs = alloc_resize(w->recs, (size_t)cap, sizeof *w->recs);
         w->caprecs = cap;
     }
     SimBodyRec* r = &w->recs[w->nrecs];
@@ -199,38 +199,48 @@ static bool def_check(const SimBodyDef* d, char* err, size_t n) {
     return true;
 }
 
-/* makes the Chipmunk body and shapes of rec from its def, at the def's pose */
-void sim_rec_materialize(SimWorld* w, SimBodyRec* r) {
-    const SimBodyDef* d = &r->def;
+/* the Chipmunk body and shapes of a def, at the def's pose, added to space (also the bare
+ * reference loop's bodies: sim/bare_loop.c) */
+cpBody* sim_def_build(cpSpace* space, const SimBodyDef* d, int32_t id, cpShape** shapes, int* nshapes) {
     const SimMaterial* m = sim_material_get(d->material);
     cpBody* b = d->is_static ? cpBodyNewStatic() : cpBodyNew(0, 0);
     cpBodySetPosition(b, cpv(d->x, d->y));
     cpBodySetAngle(b, d->angle);
-    cpBodySetUserData(b, (cpDataPointer)(intptr_t)(r->id + 1));
-    cpSpaceAddBody(w->space, b);
-    r->body = b;
-    r->nshapes = 0;
+    cpBodySetUserData(b, (cpDataPointer)(intptr_t)(id + 1));
+    cpSpaceAddBody(space, b);
+    int n = 0;
     if (d->kind == SIM_KIND_BALL) {
-        r->shapes[r->nshapes++] = cpCircleShapeNew(b, d->w / 2, cpvzero);
+        shapes[n++] = cpCircleShapeNew(b, d->w / 2, cpvzero);
     } else {
         SimPart parts[SIM_MAX_PARTS];
         int np = sim_def_parts(d, parts);
         for (int i = 0; i < np; i++) {
             cpVect v[SIM_MAX_VERTS];
             for (int k = 0; k < parts[i].n; k++) v[k] = cpv(parts[i].v[2 * k], parts[i].v[2 * k + 1]);
-            r->shapes[r->nshapes++] = cpPolyShapeNewRaw(b, parts[i].n, v, 0.0);
+            shapes[n++] = cpPolyShapeNewRaw(b, parts[i].n, v, 0.0);
         }
     }
-    for (int i = 0; i < r->nshapes; i++) {
-        cpShape* s = r->shapes[i];
+    for (int i = 0; i < n; i++) {
+        cpShape* s = shapes[i];
         cpShapeSetFriction(s, m->friction);
         cpShapeSetElasticity(s, m->elasticity);
         if (!d->is_static) cpShapeSetDensity(s, m->density);
-        cpSpaceAddShape(w->space, s);
+        cpSpaceAddShape(space, s);
     }
     if (!d->is_static) {
         cpBodySetVelocity(b, cpv(d->vx, d->vy));
         cpBodySetAngularVelocity(b, d->omega);
+    }
+    *nshapes = n;
+    return b;
+}
+
+/* makes the Chipmunk body and shapes of rec from its def, at the def's pose */
+void sim_rec_materialize(SimWorld* w, SimBodyRec* r) {
+    const SimBodyDef* d = &r->def;
+    cpBody* b = sim_def_build(w->space, d, r->id, r->shapes, &r->nshapes);
+    r->body = b;
+    if (!d->is_static) {
         r->mass = cpBodyGetMass(b);
         r->cog[0] = b->cog.x;
         r->cog[1] = b->cog.y;
@@ -252,7 +262,8 @@ static void collect_constraint(cpBody* body, cpConstraint* c, void* data) {
 
 void sim_rec_dematerialize(SimWorld* w, SimBodyRec* r) {
     if (!r->body) return;
-    /* joints someone attached (the view's mouse joint) leave the space with the body */
+    /* the hand lets go of a body that leaves; any other joint leaves the space with it */
+    if (w->hand.body == r->id) sim_hand_release(w);
     for (;;) {
         cpConstraint* found[8] = {0};
         cpBodyEachConstraint(r->body, collect_constraint, found);
@@ -287,7 +298,7 @@ int sim_world_add_body(SimWorld* w, const SimBodyDef* def, char* err, size_t err
     if (!def_check(def, err, err_size)) return -1;
     SimBodyRec* r = rec_new(w);
     if (!r) {
-        report_set(err, err_size, "out of memory");
+        report_set(err, err_size, "too many bodies (a world holds at most %d)", SIM_MAX_BODIES);
         return -1;
     }
     r->def = *def;
@@ -316,9 +327,7 @@ bool sim_world_remove_body(SimWorld* w, int32_t id) {
 static SimEvent* event_new(SimWorld* w, SimEventType type, int32_t a, int32_t b, double magnitude) {
     if (w->nevents == w->capevents) {
         int cap = w->capevents ? 2 * w->capevents : 64;
-        SimEvent* e = realloc(w->events, sizeof *e * (size_t)cap);
-        if (!e) return NULL;
-        w->events = e;
+        w->events = alloc_resize(w->events, (size_t)cap, sizeof *w->events);
         w->capevents = cap;
     }
     SimEvent* e = &w->events[w->nevents++];
@@ -332,7 +341,6 @@ static SimEvent* event_new(SimWorld* w, SimEventType type, int32_t a, int32_t b,
 void sim_world_emit(SimWorld* w, SimEventType type, int32_t a, int32_t b, double magnitude) {
     /* during or right after step number `steps`: stamped with the time at that step's end */
     SimEvent* e = event_new(w, type, a, b, magnitude);
-    if (!e) return;
     e->step = w->steps;
     e->t = (double)(w->steps + 1) * w->def.dt;
 }
@@ -370,12 +378,17 @@ static void post_solve(cpArbiter* arb, cpSpace* space, cpDataPointer data) {
 
 /* ---- create / destroy ---- */
 
-void sim_world_make_space(SimWorld* w) {
-    w->space = cpSpaceNew();
-    cpSpaceSetGravity(w->space, cpv(w->def.gx, w->def.gy));
-    cpSpaceSetIterations(w->space, w->def.iterations);
+cpSpace* sim_space_new(const SimWorldDef* def) {
+    cpSpace* space = cpSpaceNew();
+    cpSpaceSetGravity(space, cpv(def->gx, def->gy));
+    cpSpaceSetIterations(space, def->iterations);
     /* metres: Chipmunk's default slop (0.1) is for pixels */
-    cpSpaceSetCollisionSlop(w->space, 0.0002);
+    cpSpaceSetCollisionSlop(space, 0.0002);
+    return space;
+}
+
+void sim_world_make_space(SimWorld* w) {
+    w->space = sim_space_new(&w->def);
     cpCollisionHandler* h = cpSpaceAddDefaultCollisionHandler(w->space);
     h->postSolveFunc = post_solve;
     h->userData = w;
@@ -383,8 +396,7 @@ void sim_world_make_space(SimWorld* w) {
 
 SimWorld* sim_world_create(const SimWorldDef* def) {
     sim_quiet_chipmunk();
-    SimWorld* w = calloc(1, sizeof *w);
-    if (!w) return NULL;
+    SimWorld* w = alloc_zeroed(1, sizeof *w);
     w->def = *def;
     if (!(w->def.dt > 0)) w->def.dt = 1.0 / 120.0;
     if (w->def.steps_per_tick < 1) w->def.steps_per_tick = 1;
@@ -392,11 +404,13 @@ SimWorld* sim_world_create(const SimWorldDef* def) {
     if (w->def.shards < 2) w->def.shards = 2;
     if (w->def.shards > 8) w->def.shards = 8;
     rng_seed(&w->rng, rng_derive(def->seed, 0x776f726c64));
+    sim_hand_init(w);
     sim_world_make_space(w);
     return w;
 }
 
 void sim_world_free_space(SimWorld* w) {
+    sim_hand_release(w);
     for (int i = 0; i < w->nrecs; i++) sim_rec_dematerialize(w, &w->recs[i]);
     cpSpaceFree(w->space);
     w->space = NULL;
@@ -405,6 +419,7 @@ void sim_world_free_space(SimWorld* w) {
 void sim_world_destroy(SimWorld* w) {
     if (!w) return;
     sim_world_free_space(w);
+    sim_hand_free(w);
     free(w->recs);
     free(w->events);
     free(w);
@@ -415,28 +430,28 @@ void sim_world_destroy(SimWorld* w) {
 double sim_world_time(const SimWorld* w) { return (double)w->steps * w->def.dt; }
 
 
-bool sim_world_push(SimWorld* w, const SimPush* p) {
-    if (p->body < 0 || p->body >= w->nrecs) return false;
+const char* sim_world_push_refusal(SimWorld* w, const SimPush* p) {
+    if (p->body < 0 || p->body >= w->nrecs) return "no such body";
     SimBodyRec* r = &w->recs[p->body];
-    if (!r->alive || r->def.is_static) return false;
-    if (!isfinite(p->jx) || !isfinite(p->jy) || !isfinite(p->px) || !isfinite(p->py)) return false;
+    if (!r->alive || r->def.is_static) return "not a live dynamic body";
+    if (!isfinite(p->jx) || !isfinite(p->jy) || !isfinite(p->px) || !isfinite(p->py)) return "a number is not finite";
     /* a push that would fling the body faster than anything in the world is refused, once loudly */
     if (hypot(p->jx, p->jy) > MAX_SPEED * r->mass || hypot(p->px, p->py) > 10.0 * (r->def.w + r->def.h)) {
         if (!w->warned_push) report_warn("push on body %d (%s) refused: impulse %g N*s at %g m from its centre is out of range",
                                          r->id, r->def.name, hypot(p->jx, p->jy), hypot(p->px, p->py));
         w->warned_push = true;
-        return false;
+        return "impulse or point out of range";
     }
     cpVect at = cpvadd(r->body->p, cpv(p->px, p->py));
     cpBodyApplyImpulseAtWorldPoint(r->body, cpv(p->jx, p->jy), at);
     /* a push happens before the next step: stamped with the time now */
     SimEvent* e = event_new(w, SIM_EV_PUSH, p->body, -1, hypot(p->jx, p->jy));
-    if (e) {
-        e->step = w->steps;
-        e->t = sim_world_time(w);
-    }
-    return true;
+    e->step = w->steps;
+    e->t = sim_world_time(w);
+    return NULL;
 }
+
+bool sim_world_push(SimWorld* w, const SimPush* p) { return sim_world_push_refusal(w, p) == NULL; }
 
 static bool body_sane(const cpBody* b) {
     return isfinite(b->p.x) && isfinite(b->p.y) && isfinite(b->a) && isfinite(b->v.x) &&
@@ -518,18 +533,13 @@ void sim_world_step(SimWorld* w) {
     w->steps++;
 }
 
-bool sim_world_tick_hooked(SimWorld* w, const SimPush* push, SimStepHook before_step, void* ctx) {
-    sim_world_clear_events(w);
-    bool applied = push && sim_world_push(w, push);
-    for (int i = 0; i < w->def.steps_per_tick; i++) {
-        if (before_step) before_step(ctx, i);
-        sim_world_step(w);
-    }
-    w->ticks++;
-    return applied;
+bool sim_world_tick(SimWorld* w, const SimPush* push) {
+    SimAction a, applied;
+    sim_action_clear(&a);
+    if (push) sim_action_add_push(&a, push);
+    sim_world_act(w, push ? &a : NULL, &applied, NULL, 0);
+    return applied.npushes == 1;
 }
-
-bool sim_world_tick(SimWorld* w, const SimPush* push) { return sim_world_tick_hooked(w, push, NULL, NULL); }
 
 /* ---- queries ---- */
 
@@ -538,12 +548,6 @@ int64_t sim_world_ticks(const SimWorld* w) { return w->ticks; }
 const SimWorldDef* sim_world_def(const SimWorld* w) { return &w->def; }
 int sim_world_id_count(const SimWorld* w) { return w->nrecs; }
 int sim_world_nan_count(const SimWorld* w) { return w->nan_count; }
-struct cpSpace* sim_world_space(SimWorld* w) { return w->space; }
-
-struct cpBody* sim_world_cpbody(SimWorld* w, int32_t id) {
-    if (id < 0 || id >= w->nrecs) return NULL;
-    return w->recs[id].body;
-}
 
 int32_t sim_world_find(const SimWorld* w, const char* name) {
     for (int i = 0; i < w->nrecs; i++)

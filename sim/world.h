@@ -16,9 +16,6 @@
 
 #include "sim/events.h"
 
-struct cpSpace;
-struct cpBody;
-
 typedef enum SimKind {
     SIM_KIND_BOX,
     SIM_KIND_BALL,
@@ -34,6 +31,8 @@ const char* sim_kind_name(SimKind kind);
 int         sim_kind_find(const char* name);
 
 #define SIM_NAME_MAX 32
+/// bodies a world holds at most, shards and spawned bodies included (ids 0 .. SIM_MAX_BODIES-1)
+#define SIM_MAX_BODIES 65536
 #define SIM_MAX_VERTS 8
 
 typedef struct SimBodyDef {
@@ -47,7 +46,8 @@ typedef struct SimBodyDef {
     double  w, h;                /* m; ball: w = h = diameter */
     double  vx, vy, omega;       /* initial velocity, m/s and rad/s */
     bool    is_static;
-    int     nverts;              /* shards only: convex polygon around (x, y), body axes */
+    uint8_t reserved[3];         /* 0: no padding, so actions holding a def are plain bytes */
+    int32_t nverts;              /* shards only: convex polygon around (x, y), body axes */
     double  verts[2 * SIM_MAX_VERTS];
 } SimBodyDef;
 
@@ -70,6 +70,7 @@ SimWorldDef sim_world_def_default(void);
 /// of mass, in world axes (m)
 typedef struct SimPush {
     int32_t body;
+    int32_t reserved;   /* 0: no padding, so actions holding pushes are plain bytes */
     double  jx, jy;
     double  px, py;
 } SimPush;
@@ -111,9 +112,8 @@ SimWorld* sim_world_create(const SimWorldDef* def);   /* def is copied, not kept
 void      sim_world_destroy(SimWorld* w);              /* NULL-safe */
 /// adds a body; returns its id, or -1 (and a message) for a bad def (size, material, too many)
 int       sim_world_add_body(SimWorld* w, const SimBodyDef* def, char* err, size_t err_size);
-/// removes a body (not an event); false if it is not alive. Constraints attached to a body that
-/// leaves the world (removed, broken, out of bounds) are taken out of the space, not freed: their
-/// owner sees cpConstraintGetSpace() == NULL and frees them
+/// removes a body (not an event); false if it is not alive. A hand holding a body that leaves the
+/// world (removed, broken, out of bounds) lets go of it
 bool      sim_world_remove_body(SimWorld* w, int32_t id);
 
 /// applies a push now (recorded as a push event); false if the body is not a live dynamic body
@@ -124,10 +124,7 @@ void      sim_world_step(SimWorld* w);
 /// returns whether the push was applied (false for NULL or a body that is not live and dynamic)
 bool      sim_world_tick(SimWorld* w, const SimPush* push);
 
-/// the same, calling before_step(ctx, i) before physics step i of the tick (the view moves its
-/// mouse body there); before_step may be NULL
-typedef void (*SimStepHook)(void* ctx, int step);
-bool      sim_world_tick_hooked(SimWorld* w, const SimPush* push, SimStepHook before_step, void* ctx);
+/// (sim/action.h: sim_world_act is the same with a whole action: pushes, the hand, a spawn)
 
 /// the events since the last tick began (or since the last clear)
 const SimEvent* sim_world_events(const SimWorld* w, int* count);
@@ -179,21 +176,21 @@ bool      sim_world_set_pose(SimWorld* w, int32_t id, double x, double y, double
 /// numerical trouble seen and recovered from (a NaN or exploding body reset or removed)
 int       sim_world_nan_count(const SimWorld* w);
 
-/// for the view's mouse joint and drawing: the Chipmunk space and a live body's cpBody (or NULL)
-struct cpSpace* sim_world_space(SimWorld* w);
-struct cpBody*  sim_world_cpbody(SimWorld* w, int32_t id);
-
 /* Snapshot and restore: the full state (bodies, velocities, broken state, trackers, rng, time).
  * Restore rebuilds the Chipmunk space from the snapshot, so it drops Chipmunk's contact cache
  * (warm-starting impulses) and rebuilds the broad phase: two restores of one snapshot continue
  * bit-identically, a restored world and the original agree bit-for-bit only until contacts act.
  * The measured difference is in the README ("Snapshot and restore"). */
 typedef struct SimSnapshot SimSnapshot;
+/// the world's state now, the hand and what it holds included
 SimSnapshot* sim_world_snapshot(const SimWorld* w);
 void         sim_snapshot_free(SimSnapshot* s);                 /* NULL-safe */
-void         sim_world_restore(SimWorld* w, const SimSnapshot* s);
-/// a new world in the snapshot's state
-SimWorld*    sim_world_from_snapshot(const SimSnapshot* s);
+/// puts w in the snapshot's state. A snapshot it cannot take (NULL, more than SIM_MAX_BODIES
+/// bodies, a non-finite state) is refused before anything changes: false + one line in err, w
+/// untouched
+bool         sim_world_restore(SimWorld* w, const SimSnapshot* s, char* err, size_t err_size);
+/// a new world in the snapshot's state; NULL + one line for a snapshot it cannot take
+SimWorld*    sim_world_from_snapshot(const SimSnapshot* s, char* err, size_t err_size);
 
 /// Debian's libchipmunk prints a banner to stdout at the first cpSpace: this swallows it once.
 /// sim_world_create calls it; call it early if other threads may write to stdout meanwhile.

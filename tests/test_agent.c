@@ -4,6 +4,8 @@
 
 #include "agent/agent.h"
 #include "agent/episode.h"
+#include "agent/episode_feed.h"
+#include "model/trainer.h"
 #include "ensure.h"
 #include "sim/observation.h"
 
@@ -130,11 +132,11 @@ static void test_episode_pushes_reach_the_world(void) {
     ENSURE(episode_begin(&e, s, 0, -1, 8, err, sizeof err));
     int pushes = 0;
     for (int t = 0; t < 60; t++) {
-        episode_tick(&e);
-        if (e.pushed) {
+        episode_tick(&e, NULL);
+        if (e.applied.npushes) {
             pushes++;
             ENSURE_NEAR(sim_world_time(e.world), 0.5 + 1 / 60.0, 1e-9);
-            ENSURE(e.push.body == 1);
+            ENSURE(e.applied.npushes == 1 && e.applied.pushes[0].body == 1);
         }
     }
     ENSURE(pushes == 1);
@@ -145,10 +147,182 @@ static void test_episode_pushes_reach_the_world(void) {
     /* --agent none silences the script */
     ENSURE(episode_begin(&e, s, 0, SCN_AGENT_NONE, 8, err, sizeof err));
     for (int t = 0; t < 60; t++) {
-        episode_tick(&e);
-        ENSURE(!e.pushed);
+        episode_tick(&e, NULL);
+        ENSURE(sim_action_is_empty(&e.applied));
     }
     episode_end(&e);
+    scn_free(s);
+}
+
+/* the hook sees the observation from the start of the tick, the applied action and the world after */
+typedef struct Watch {
+    int     calls, resets;
+    float   before[8 * SIM_OBS_DIM];
+    bool    obs_ok;
+    SimAction last;
+} Watch;
+
+static void watch_tick(void* ctx, const Episode* e) {
+    Watch* w = ctx;
+    w->calls++;
+    w->last = e->applied;
+    if (e->applied.flags & SIM_ACT_RESET) w->resets++;
+    else w->obs_ok = w->obs_ok && memcmp(w->before, e->states, sizeof w->before) == 0;
+}
+
+static const char* loop_text = "world seconds 4\n"
+                               "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+                               "body box box wood pos 0 0.0505 size 0.1 0.1\n"
+                               "body glass cup glass pos 0.5 0.06 size 0.08 0.12\n"
+                               "at 0.5 push box 0.6 0\n";
+
+static void test_episode_merge_and_hooks(void) {
+    char err[256];
+    Scenario* s = scn_parse(loop_text, strlen(loop_text), "mem.scn", err, sizeof err);
+    ENSURE(s);
+    Episode e;
+    ENSURE(episode_begin(&e, s, 0, -1, 8, err, sizeof err));
+    Watch w = {0};
+    w.obs_ok = true;
+    ENSURE(episode_attach(&e, watch_tick, &w, EPISODE_READS_OBS));
+    /* a person's push at the tick the script pushes stands in for it; the script's goes out next */
+    SimAction ext;
+    SimPush mine = {.body = 2, .jx = 0.01};
+    for (int t = 0; t < 40; t++) {
+        sim_world_observe(e.world, w.before, (uint8_t[8]){0}, (int32_t[8]){0}, 8);
+        sim_action_clear(&ext);
+        bool due = t == 30;   /* the tick starting at t = 0.5 s */
+        if (due) sim_action_add_push(&ext, &mine);
+        episode_tick(&e, &ext);
+        if (due) ENSURE(e.applied.npushes == 1 && e.applied.pushes[0].body == 2);
+        if (t == 31) ENSURE(e.applied.npushes == 1 && e.applied.pushes[0].body == 1);
+        if (t != 30 && t != 31) ENSURE(e.applied.npushes == 0);
+    }
+    ENSURE(w.calls == 40 && w.obs_ok && w.resets == 0);
+    /* a refused part is left out of what was applied, with the reason */
+    SimPush dead = {.body = 7, .jx = 0.1};
+    sim_action_clear(&ext);
+    sim_action_add_push(&ext, &dead);
+    episode_tick(&e, &ext);
+    ENSURE(e.applied.npushes == 0 && strstr(e.refused, "push on body 7"));
+    /* while a hand holds the box, the agent is not asked */
+    sim_action_clear(&ext);
+    ext.flags = SIM_ACT_GRAB;
+    ext.grab.body = 1;
+    ext.grab.target[1] = 0.3;
+    episode_tick(&e, &ext);
+    ENSURE(e.applied.flags == SIM_ACT_GRAB && e.refused[0] == 0);
+    for (int t = 0; t < 10; t++) {
+        episode_tick(&e, NULL);
+        ENSURE(e.applied.npushes == 0 && sim_world_grabbed(e.world, NULL));
+    }
+    /* a reset restarts the scenario with its seed and steps nothing; the script runs again */
+    SimAction r = episode_reset_action(42);
+    episode_tick(&e, &r);
+    ENSURE(w.resets == 1 && w.last.flags == SIM_ACT_RESET && w.last.reset_seed == 42);
+    ENSURE(e.seed == 42 && sim_world_time(e.world) == 0 && !sim_world_grabbed(e.world, NULL));
+    int pushes = 0;
+    for (int t = 0; t < 40; t++) {
+        episode_tick(&e, NULL);
+        pushes += e.applied.npushes;
+    }
+    ENSURE(pushes == 1);
+    episode_end(&e);
+    scn_free(s);
+}
+
+/* what a recorder copies from `applied` replays the run: same world, tick for tick */
+static void test_episode_record_replay(void) {
+    char err[256];
+    const char* text = "world seconds 4\n"
+                       "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+                       "body table box wood static pos 0 0.35 size 1.2 0.1\n"
+                       "body box box wood pos -0.3 0.45 size 0.1 0.1\n"
+                       "body glass cup glass pos 0.3 0.46 size 0.08 0.12\n"
+                       "agent random every 0.2 0.4\n";
+    Scenario* s = scn_parse(text, strlen(text), "mem.scn", err, sizeof err);
+    ENSURE(s);
+    enum { TICKS = 400 };
+    static SimAction tape[TICKS];
+    static uint64_t hashes[TICKS];
+    Episode e;
+    ENSURE(episode_begin(&e, s, 5, -1, 16, err, sizeof err));
+    int kinds = 0;
+    for (int t = 0; t < TICKS; t++) {
+        SimAction ext;
+        sim_action_clear(&ext);
+        if (t >= 50 && t < 90) {   /* a hand lifts the box and lets go */
+            ext.flags = SIM_ACT_GRAB;
+            ext.grab.body = 2;
+            ext.grab.target[0] = -0.3 + 0.01 * (t - 50);
+            ext.grab.target[1] = 0.8;
+        }
+        if (t == 90) ext.flags = SIM_ACT_RELEASE;
+        if (t == 120) {
+            ext.flags = SIM_ACT_SPAWN;
+            ext.spawn = sim_body_def_default();
+            ext.spawn.x = 0.1, ext.spawn.y = 1.0;
+        }
+        if (t == 250) ext = episode_reset_action(9);
+        episode_tick(&e, &ext);
+        tape[t] = e.applied;
+        hashes[t] = sim_world_hash(e.world);
+        kinds |= (int)e.applied.flags | (e.applied.npushes ? 0x100 : 0);
+    }
+    ENSURE(kinds == (SIM_ACT_GRAB | SIM_ACT_RELEASE | SIM_ACT_SPAWN | SIM_ACT_RESET | 0x100));
+    episode_end(&e);
+    /* replay: no agent, the tape as the external action */
+    ENSURE(episode_begin(&e, s, 5, SCN_AGENT_NONE, 16, err, sizeof err));
+    for (int t = 0; t < TICKS; t++) {
+        ENSURE(sim_action_check(&tape[t], err, sizeof err));
+        episode_tick(&e, &tape[t]);
+        ENSURE(memcmp(&e.applied, &tape[t], sizeof tape[t]) == 0);
+        ENSURE(sim_world_hash(e.world) == hashes[t]);
+    }
+    episode_end(&e);
+    scn_free(s);
+}
+
+/* the feed gives the trainer one transition per tick, none while a hand moves a body */
+static void test_episode_feed(void) {
+    char err[256];
+    Scenario* s = scn_parse(loop_text, strlen(loop_text), "mem.scn", err, sizeof err);
+    ENSURE(s);
+    WmTrainerDef def = wm_trainer_def_default(8);
+    def.val_every = 0;
+    WmTrainer* tr = wm_trainer_create(&def, NULL);
+    ENSURE(tr);
+    Episode e;
+    ENSURE(episode_begin(&e, s, 0, -1, 8, err, sizeof err));
+    EpisodeFeed f;
+    memset(&f, 0, sizeof f);
+    Episode wrong;
+    ENSURE(episode_begin(&wrong, s, 0, -1, 16, err, sizeof err));
+    ENSURE(!episode_feed_attach(&f, &wrong, tr));   /* 16 slots, the model has 8 */
+    episode_end(&wrong);
+    ENSURE(episode_feed_attach(&f, &e, tr));
+    for (int t = 0; t < 100; t++) episode_tick(&e, NULL);
+    ENSURE(f.fed == 100);
+    SimAction grab;
+    sim_action_clear(&grab);
+    grab.flags = SIM_ACT_GRAB;
+    grab.grab.body = 1;
+    grab.grab.target[1] = 0.4;
+    for (int t = 0; t < 20; t++) episode_tick(&e, &grab);
+    SimAction rel;
+    sim_action_clear(&rel);
+    rel.flags = SIM_ACT_RELEASE;
+    episode_tick(&e, &rel);
+    ENSURE(f.fed == 100);
+    for (int t = 0; t < 50; t++) episode_tick(&e, NULL);
+    ENSURE(f.fed == 150);
+    /* transitions become trainable once their labels' horizon has passed */
+    WmTrainerStats st;
+    wm_trainer_stats(tr, &st);
+    ENSURE(st.transitions > 50 && st.transitions < 150);
+    episode_end(&e);
+    episode_feed_free(&f);
+    wm_trainer_free(tr);
     scn_free(s);
 }
 
@@ -158,6 +332,9 @@ int main(void) {
     RUN(test_random_distribution_and_seed);
     RUN(test_override_and_ranges);
     RUN(test_episode_pushes_reach_the_world);
+    RUN(test_episode_merge_and_hooks);
+    RUN(test_episode_record_replay);
+    RUN(test_episode_feed);
     fprintf(stderr, "test_agent: all passed\n");
     return 0;
 }

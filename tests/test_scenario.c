@@ -575,7 +575,7 @@ static bool run_checked(const char* text, int ticks, Judged* out) {
         SimPush push, *pp = NULL;
         if (next < inst.nactions && inst.actions[next].t <= sim_world_time(w) + 0.5 * tick) {
             const ScnAction* a = &inst.actions[next++];
-            push = (SimPush){a->body, a->jx, a->jy, a->px, a->py};
+            push = (SimPush){.body = a->body, .jx = a->jx, .jy = a->jy, .px = a->px, .py = a->py};
             pp = &push;
         }
         sim_world_tick(w, pp);

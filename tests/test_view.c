@@ -163,7 +163,8 @@ static void test_session(void) {
     view_session_mouse_move(s, sx + 60, sy);
     view_session_draw(s, &c); /* draws the arrow */
     view_session_mouse_up(s, 1, sx + 60, sy);
-    CHECK(s->has_pending && s->pending.body == crate && s->pending.jx > 0 && fabs(s->pending.jy) < 1e-9);
+    CHECK(s->pending.npushes == 1 && s->pending.pushes[0].body == crate && s->pending.pushes[0].jx > 0 &&
+          fabs(s->pending.pushes[0].jy) < 1e-9);
     view_session_tick(s);
     CHECK(sim_world_body(w, crate, &b1) && b1.vx > 0.2);
     for (int i = 0; i < 90; i++) view_session_tick(s);
@@ -180,7 +181,9 @@ static void test_session(void) {
     CHECK(sim_world_body(w, crate, &b1) && fabs(b1.y - (b0.y + 0.4)) < 0.05 && fabs(b1.x - b0.x) < 0.05);
     view_session_draw(s, &c);
     view_session_mouse_up(s, 3, tx, ty);
-    CHECK(s->grab_id < 0 && s->joint == NULL);
+    view_session_tick(s);
+    CHECK(s->grab_id < 0 && !sim_world_grabbed(w, NULL));
+    CHECK(s->ep.applied.flags == SIM_ACT_RELEASE);
 
     /* hold the glass, lift it and slam it into the floor: it breaks while held, and the joint goes */
     SimBodyState g;
@@ -195,7 +198,7 @@ static void test_session(void) {
     view_session_mouse_move(s, tx, ty);
     for (int i = 0; i < 120 && s->grab_id >= 0; i++) view_session_tick(s);
     CHECK(sim_world_body(w, glass, &g) && g.broken && !g.alive);
-    CHECK(s->grab_id < 0 && s->joint == NULL);
+    CHECK(s->grab_id < 0 && !sim_world_grabbed(w, NULL));
     for (int i = 0; i < 10; i++) view_session_tick(s);
     view_session_mouse_up(s, 3, tx, ty);
 
@@ -204,7 +207,9 @@ static void test_session(void) {
     screen_of(s, 0, 1.0, &sx, &sy);
     view_session_mouse_move(s, sx, sy);
     view_session_action(s, VIEW_ACT_SPAWN, 0);
-    CHECK(sim_world_id_count(w) == before + 1);
+    CHECK(s->pending.flags & SIM_ACT_SPAWN);
+    view_session_tick(s);
+    CHECK(sim_world_id_count(w) == before + 1 && (s->ep.applied.flags & SIM_ACT_SPAWN));
     SimBodyState sp;
     CHECK(sim_world_body(w, before, &sp) && sp.kind == SIM_KIND_BOX && fabs(sp.x) < 0.02 && fabs(sp.y - 1.0) < 0.02);
     view_session_action(s, VIEW_ACT_PALETTE, 0);

@@ -14,8 +14,6 @@
 
 /* at most this many control ticks per frame (a slow frame does not snowball) */
 #define MAX_TICKS_PER_FRAME 8
-/* headless: publish the weights every this many optimizer steps */
-#define PUBLISH_EVERY_HEADLESS 5
 
 ViewOptions view_options_default(void) {
     ViewOptions o;
@@ -46,23 +44,20 @@ static int run_headless(ViewSession* s) {
     int64_t            ticks   = seconds > 0 ? (int64_t)llround(seconds * 60.0) : 0;
     if (o->frames > 0 && (ticks == 0 || o->frames < ticks)) ticks = o->frames;
     double  acc = 0, t0 = clock_now(), last_t = t0;
-    int64_t last_steps = 0, since_pub = 0;
+    int64_t last_steps = 0;
     for (int64_t t = 1; t <= ticks; t++) {
         view_session_tick(s);
-        /* a fixed number of optimizer steps per tick keeps runs reproducible */
-        if (atomic_load(&s->train_on)) {
+        /* the trainer's driver, inline: a fixed number of optimizer steps per tick keeps runs
+         * reproducible */
+        if (wm_driver_is_on(&s->driver)) {
             acc += o->train_ratio;
             while (acc >= 1.0) {
                 acc -= 1.0;
-                if (wm_trainer_step(s->tr) && ++since_pub >= PUBLISH_EVERY_HEADLESS) {
-                    wm_trainer_publish(s->tr);
-                    since_pub = 0;
-                }
+                wm_driver_step(&s->driver);
             }
         }
         view_session_sync_weights(s);
         if (t % 60 == 0) {
-            if (t % 180 == 0) wm_trainer_validate(s->tr, 2);
             WmTrainerStats st;
             wm_trainer_stats(s->tr, &st);
             double now = clock_now(), rate = now > last_t ? (st.steps - last_steps) / (now - last_t) : 0;
@@ -289,11 +284,7 @@ int view_app_run(const ViewOptions* opts) {
     s->font = view_font_open(o.height >= 900 ? 17 : 14, fe, sizeof fe);
     if (!s->font) fprintf(stderr, "nudge: warning: %s; drawing without text\n", fe);
     int status = o.headless ? run_headless(s) : run_window(s);
-    if (s->thread_started) {
-        atomic_store(&s->quit, true);
-        pthread_join(s->thread, NULL);
-        s->thread_started = false;
-    }
+    wm_driver_stop(&s->driver);
     if (status == 0 && o.save_path) {
         if (!wm_trainer_save(s->tr, o.save_path, err, sizeof err)) {
             fprintf(stderr, "nudge view: %s\n", err);

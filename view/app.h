@@ -1,12 +1,12 @@
 /* app: `nudge view` -- the live window (SDL2) and its headless twin.
  *
  * One loop: a fixed 60 Hz control tick driven by an accumulator (never stepping inside drawing),
- * drawing at the display rate. Each tick: observe, pick the push (mouse, else the agent), predict
- * with the published weights (view/live.h), stream the transition to the trainer, tick the world.
- * A trainer thread updates the model continuously and publishes its weights; the loop never
- * waits for it. Headless, the same tick runs as fast as possible with training done in the loop
- * (a fixed number of optimizer steps per tick, so runs are reproducible), and metrics are printed
- * once per simulated second. */
+ * drawing at the display rate. Each tick is one episode_tick (agent/episode.h) with the mouse's
+ * action; hooks on the episode predict with the published weights (view/live.h) and feed the
+ * trainer. The trainer's driver (model/driver.h) trains on its own thread and publishes the
+ * weights; the loop never waits for it. Headless, the same tick runs as fast as possible with the
+ * same driver stepped in the loop (a fixed number of optimizer steps per tick, so runs are
+ * reproducible), and metrics are printed once per simulated second. */
 #ifndef NUDGE_VIEW_APP_H
 #define NUDGE_VIEW_APP_H
 #include <stdbool.h>

@@ -168,7 +168,7 @@ SimPush view_drag_push(const SimBodyState* b, const double local[2], double ex, 
     double dx = ex - start[0], dy = ey - start[1], len = sqrt(dx * dx + dy * dy);
     double dv = gain * len;
     if (dv > max_dv) dv = max_dv;
-    SimPush p = {b->id, 0, 0, start[0] - b->x, start[1] - b->y};
+    SimPush p = {.body = b->id, .jx = 0, .jy = 0, .px = start[0] - b->x, .py = start[1] - b->y};
     if (len > 1e-12) {
         p.jx = b->mass * dv * dx / len;
         p.jy = b->mass * dv * dy / len;

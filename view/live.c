@@ -104,7 +104,7 @@ static bool compare(const ViewLive* L, const ViewRecord* r, int which, int h, co
 }
 
 void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const float* states,
-                    const uint8_t* mask, const SimPush* push) {
+                    const uint8_t* mask, const float* push_rows) {
     int    K = L->K, D = L->D;
     size_t kd = (size_t)K * D;
     memcpy(L->states, states, kd * sizeof(float));
@@ -158,7 +158,7 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
         if (L->tick % VIEW_LONG_EVERY == 0 && H < longest) H = longest;
         L->roll_len = H;
         memset(L->pushes, 0, sizeof(float) * (size_t)H * K * 4);
-        if (push && push->body >= 0 && push->body < K) wm_push_row(L->pushes + (size_t)push->body * 4, push);
+        if (push_rows) memcpy(L->pushes, push_rows, sizeof(float) * (size_t)K * 4);
         wm_rollout(model, scratch, 1, states, mask, L->pushes, H, L->roll, L->roll_events);
         L->has_roll = true;
         r->valid    = true;
@@ -190,12 +190,12 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
         L->imag_on      = true;
     }
     if (L->imag_on && model) {
-        float row[4 * 64];
-        float* pr = K <= 64 ? row : NULL;
-        if (pr) {
-            memset(pr, 0, sizeof(float) * 4 * (size_t)K);
-            if (push && push->body >= 0 && push->body < K && L->imag_mask[push->body])
-                wm_push_row(pr + (size_t)push->body * 4, push);
+        /* the imagined world feels the pushes on the bodies it still has */
+        float* pr = NULL;
+        if (push_rows) {
+            pr = L->pushes;
+            for (int k = 0; k < K; k++)
+                for (int c = 0; c < 4; c++) pr[(size_t)k * 4 + c] = L->imag_mask[k] ? push_rows[(size_t)k * 4 + c] : 0.0f;
         }
         wm_predict(model, scratch, 1, L->imag, L->imag_mask, pr, L->imag_next, NULL);
         memcpy(L->imag, L->imag_next, kd * sizeof(float));

@@ -81,11 +81,12 @@ void view_live_free(ViewLive* L);
 void view_live_begin_episode(ViewLive* L);
 /// sets the ghost horizon (ticks, clamped to 1..VIEW_HORIZON_MAX)
 void view_live_set_horizon(ViewLive* L, int ticks);
-/// one control tick: states/mask = the observation now, push = the push about to be applied
-/// (may be NULL). Compares old predictions with it, then (when model is not NULL) rolls out
-/// roll_len ticks and keeps the predictions; steps the imagination when it is on.
+/// one control tick: states/mask = the observation at its start, push_rows[K * 4] = the pushes
+/// applied at its start (sim_action_add_rows layout), or NULL for none. Compares old predictions
+/// with the observation, then (when model is not NULL) rolls out roll_len ticks and keeps the
+/// predictions; steps the imagination when it is on.
 void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const float* states,
-                    const uint8_t* mask, const SimPush* push);
+                    const uint8_t* mask, const float* push_rows);
 /// starts the imagination from the next observation (the one the next view_live_tick gets)
 void view_live_imagine_from_now(ViewLive* L);
 /// the mean live 0.5 s errors since the last call (model, constant velocity); false when none

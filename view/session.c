@@ -1,7 +1,6 @@
 #include "view/session.h"
 #include "render/render.h"
 
-#include <chipmunk/chipmunk.h>
 #include <dirent.h>
 #include <libgen.h>
 #include <math.h>
@@ -26,11 +25,6 @@
 /* mouse push: velocity change per metre of drag (1/s), and at most (m/s) */
 #define DRAG_GAIN 4.0
 #define DRAG_MAX_DV 4.0
-/* the held body moves toward the mouse at most this fast (m/s) */
-#define GRAB_SPEED 6.0
-/* trainer thread: publish every this many steps; validate every this many seconds */
-#define PUBLISH_EVERY 5
-#define VALIDATE_EVERY 3.0
 
 void view_session_say(ViewSession* s, const char* fmt, ...) {
     va_list ap;
@@ -83,21 +77,6 @@ static bool find_demo_dir(char* out, size_t n) {
     return false;
 }
 
-/* ---- the mouse joint ---- */
-
-/* drops the pivot joint; when the held body left the world, the world took the joint out of the
- * space already (sim_world_remove_body's contract) */
-static void release_grab(ViewSession* s) {
-    if (s->joint) {
-        cpSpace* space = cpConstraintGetSpace(s->joint);
-        if (space) cpSpaceRemoveConstraint(space, s->joint);
-        cpConstraintFree(s->joint);
-        s->joint = NULL;
-    }
-    if (s->grab_id >= 0 && s->tr) wm_trainer_begin_episode(s->tr);
-    s->grab_id = -1;
-}
-
 /* ---- episodes ---- */
 
 /* the camera's rectangle: the scene as dataset frames show it, with room above for the labels */
@@ -106,30 +85,68 @@ static void fit_camera_rect(ViewSession* s) {
     s->fit_rect[3] += 0.1 * (s->fit_rect[3] - s->fit_rect[1]);
 }
 
-static bool begin_episode(ViewSession* s, char* err, size_t err_size) {
-    release_grab(s);
-    s->drag_id     = -1;
-    s->has_pending = false;
-    Episode next;
-    memset(&next, 0, sizeof next);
-    uint64_t seed = s->base_seed + (s->o.repeat ? 0 : (uint64_t)s->episodes);
-    if (!episode_begin(&next, s->scn, seed, s->o.agent, VIEW_SLOTS, err, err_size)) return false;
-    if (s->have_ep) episode_end(&s->ep);
-    s->ep      = next;
-    s->have_ep = true;
+/* the bookkeeping of a fresh episode: a new scenario or a reset */
+static void episode_started(ViewSession* s) {
+    s->drag_id = s->grab_id = -1;
+    sim_action_clear(&s->pending);
     s->episodes++;
     s->done_time = 0;
     memset(s->known, 0, sizeof s->known);
     view_live_begin_episode(&s->live);
-    if (s->tr) wm_trainer_begin_episode(s->tr);
     fit_camera_rect(s);
     if (s->split) view_live_imagine_from_now(&s->live);
+}
+
+/* the hook on the episode: after every tick, the live predictions from the observation at the
+ * tick's start with the pushes it applied, and the last known body of each slot */
+static void on_tick(void* ctx, const Episode* e) {
+    ViewSession* s = ctx;
+    if (e->applied.flags & SIM_ACT_RESET) {
+        episode_started(s);
+        return;
+    }
+    s->live_bodies = 0;
+    for (int k = 0; k < VIEW_SLOTS; k++)
+        if (e->mask[k] && sim_world_body(e->world, e->ids[k], &s->bodies[k])) s->known[k] = 1, s->live_bodies++;
+    float rows[VIEW_SLOTS * 4];
+    memset(rows, 0, sizeof rows);
+    sim_action_add_rows(&e->applied, rows, VIEW_SLOTS);
+    view_live_tick(&s->live, s->version ? s->rm : NULL, s->rs, e->states, e->mask,
+                   e->applied.npushes ? rows : NULL);
+    s->ticks_seen++;
+}
+
+/* the session's episode watches through its hooks: the live predictions, and the trainer */
+static bool attach_hooks(ViewSession* s, Episode* e, char* err, size_t err_size) {
+    if (!episode_attach(e, on_tick, s, EPISODE_READS_OBS) || (s->tr && !episode_feed_attach(&s->feed, e, s->tr))) {
+        report_set(err, err_size, "cannot watch the episode (the model has %d slots)", VIEW_SLOTS);
+        return false;
+    }
+    return true;
+}
+
+/* a new episode of a newly loaded scenario (a reset of the same scenario is an action) */
+static bool begin_episode(ViewSession* s, char* err, size_t err_size) {
+    Episode next;
+    memset(&next, 0, sizeof next);
+    uint64_t seed = s->base_seed + (s->o.repeat ? 0 : (uint64_t)s->episodes);
+    if (!episode_begin(&next, s->scn, seed, s->o.agent, VIEW_SLOTS, err, err_size)) return false;
+    if (!attach_hooks(s, &next, err, err_size)) {
+        episode_end(&next);
+        return false;
+    }
+    if (s->have_ep) episode_end(&s->ep);
+    s->ep      = next;
+    s->have_ep = true;
+    episode_started(s);
     return true;
 }
 
 void view_session_reset(ViewSession* s) {
-    char err[512];
-    if (!begin_episode(s, err, sizeof err)) view_session_say(s, "%s", err);
+    if (!s->have_ep) return;
+    SimAction reset = episode_reset_action(s->base_seed + (s->o.repeat ? 0 : (uint64_t)s->episodes));
+    episode_tick(&s->ep, &reset);
+    if (s->ep.refused[0]) view_session_say(s, "%s", s->ep.refused);
 }
 
 bool view_session_load(ViewSession* s, const char* path, char* err, size_t err_size) {
@@ -165,40 +182,6 @@ bool view_session_load(ViewSession* s, const char* path, char* err, size_t err_s
     return true;
 }
 
-/* ---- the trainer thread ---- */
-
-static void nap(double seconds) {
-    struct timespec ts = {0, (long)(seconds * 1e9)};
-    nanosleep(&ts, NULL);
-}
-
-static void* trainer_main(void* arg) {
-    ViewSession* s        = arg;
-    double       last_val = clock_now();
-    int          since    = 0;
-    while (!atomic_load(&s->quit)) {
-        if (!atomic_load(&s->train_on)) {
-            nap(0.005);
-            continue;
-        }
-        if (wm_trainer_step(s->tr)) {
-            if (++since >= PUBLISH_EVERY) {
-                wm_trainer_publish(s->tr);
-                since = 0;
-            }
-        } else {
-            nap(0.002);
-        }
-        double now = clock_now();
-        if (now - last_val > VALIDATE_EVERY) {
-            wm_trainer_validate(s->tr, 4);
-            last_val = now;
-        }
-    }
-    if (since) wm_trainer_publish(s->tr);
-    return NULL;
-}
-
 /* ---- init ---- */
 
 bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char* err,
@@ -208,10 +191,8 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
     s->drag_id = s->grab_id = -1;
     s->ghosts  = true;
     s->slow    = 1.0;
-    atomic_init(&s->quit, false);
     /* two threads use BLAS (predictions here, training there): one BLAS thread each (DESIGN.md) */
     nn_set_threads(1);
-    atomic_init(&s->train_on, o->train);
     if (!view_live_init(&s->live, VIEW_SLOTS, SIM_OBS_DIM)) {
         report_set(err, err_size, "out of memory");
         return false;
@@ -261,27 +242,24 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
     s->rs = wm_scratch_create(s->rm);
     wm_trainer_publish(s->tr);
     s->version = wm_trainer_snapshot(s->tr, s->rm, 0);
-    wm_trainer_begin_episode(s->tr);
+    /* the episode feeds the trainer from now on; the driver trains it */
+    if (!episode_feed_attach(&s->feed, &s->ep, s->tr)) {
+        report_set(err, err_size, "cannot feed the trainer");
+        return false;
+    }
+    wm_driver_init(&s->driver, s->tr, NULL, o->train);
     s->rate_t = clock_now();
-    if (threaded) {
-        if (pthread_create(&s->thread, NULL, trainer_main, s) != 0) {
-            report_set(err, err_size, "cannot start the trainer thread");
-            return false;
-        }
-        s->thread_started = true;
+    if (threaded && !wm_driver_start(&s->driver)) {
+        report_set(err, err_size, "cannot start the trainer thread");
+        return false;
     }
     return true;
 }
 
 void view_session_free(ViewSession* s) {
-    if (s->thread_started) {
-        atomic_store(&s->quit, true);
-        pthread_join(s->thread, NULL);
-        s->thread_started = false;
-    }
-    release_grab(s);
-    if (s->mouse_body) cpBodyFree(s->mouse_body);
+    if (s->tr) wm_driver_stop(&s->driver);
     if (s->have_ep) episode_end(&s->ep);
+    episode_feed_free(&s->feed);
     scn_free(s->scn);
     wm_trainer_free(s->tr);
     wm_scratch_free(s->rs);
@@ -293,67 +271,6 @@ void view_session_free(ViewSession* s) {
 }
 
 /* ---- ticking ---- */
-
-/* true when the world point is inside the world's bounds shrunk by margin */
-static void clamp_to_bounds(const SimWorld* w, double p[2], double margin) {
-    const double* b = sim_world_def(w)->bounds;
-    for (int a = 0; a < 2; a++) {
-        double lo = b[a] + margin, hi = b[a + 2] - margin;
-        if (lo > hi) lo = hi = 0.5 * (b[a] + b[a + 2]);
-        if (p[a] < lo) p[a] = lo;
-        if (p[a] > hi) p[a] = hi;
-    }
-}
-
-/* a control tick while a body is held: before each physics step the pivot joint is attached (while
- * the body exists) and the mouse body moves toward the mouse */
-typedef struct GrabStep {
-    ViewSession* s;
-    double       target[2];
-} GrabStep;
-
-static void grab_step(void* ctx, int i) {
-    GrabStep*    g = ctx;
-    ViewSession* s = g->s;
-    SimWorld*    w = s->ep.world;
-    if (s->joint && !cpConstraintGetSpace(s->joint)) release_grab(s); /* the body broke or left */
-    int     steps = sim_world_def(w)->steps_per_tick;
-    double  dt    = sim_world_def(w)->dt;
-    cpBody* b     = s->grab_id >= 0 ? sim_world_cpbody(w, s->grab_id) : NULL;
-    if (b && !s->joint) {
-        if (!s->mouse_body) s->mouse_body = cpBodyNewKinematic();
-        cpBodySetPosition(s->mouse_body, cpv(s->mouse_world[0], s->mouse_world[1]));
-        cpVect anchor = cpBodyWorldToLocal(b, cpv(s->mouse_world[0], s->mouse_world[1]));
-        SimBodyState st;
-        double       mass = sim_world_body(w, s->grab_id, &st) ? st.mass : 1.0;
-        s->joint          = cpPivotJointNew2(s->mouse_body, b, cpvzero, anchor);
-        cpConstraintSetMaxForce(s->joint, mass * 300.0);
-        cpConstraintSetErrorBias(s->joint, pow(1.0 - 0.3, 60.0));
-        /* at most GRAB_SPEED toward the mouse, so a slammed body does not tunnel through floors */
-        cpConstraintSetMaxBias(s->joint, GRAB_SPEED);
-        cpSpaceAddConstraint(sim_world_space(w), s->joint);
-    }
-    /* the mouse body moves toward the mouse over the tick */
-    double f  = (i + 1.0) / steps;
-    double nx = s->mouse_world[0] + (g->target[0] - s->mouse_world[0]) * f;
-    double ny = s->mouse_world[1] + (g->target[1] - s->mouse_world[1]) * f;
-    if (s->mouse_body) {
-        cpVect p = cpBodyGetPosition(s->mouse_body);
-        cpBodySetVelocity(s->mouse_body, cpv((nx - p.x) / dt, (ny - p.y) / dt));
-        cpBodySetPosition(s->mouse_body, cpv(nx, ny));
-    }
-}
-
-static void grab_tick(ViewSession* s, const SimPush* push) {
-    SimWorld* w = s->ep.world;
-    RenderCamera cam = view_session_camera(s, 0);
-    GrabStep   g = {s, {0, 0}};
-    render_camera_to_world(&cam, s->mx, s->my, &g.target[0], &g.target[1]);
-    clamp_to_bounds(w, g.target, 0.05);
-    sim_world_tick_hooked(w, push, grab_step, &g);
-    if (s->joint && !cpConstraintGetSpace(s->joint)) release_grab(s);
-    s->mouse_world[0] = g.target[0], s->mouse_world[1] = g.target[1];
-}
 
 static void check_episode_end(ViewSession* s) {
     SimWorld* w = s->ep.world;
@@ -381,28 +298,20 @@ static void check_episode_end(ViewSession* s) {
 
 void view_session_tick(ViewSession* s) {
     if (!s->have_ep) return;
-    SimWorld* w = s->ep.world;
-    /* observe; remember each slot's body for drawing predictions */
-    sim_world_observe(w, s->obs, s->mask, s->ids, VIEW_SLOTS);
-    for (int k = 0; k < VIEW_SLOTS; k++)
-        if (s->mask[k] && sim_world_body(w, s->ids[k] >= 0 ? s->ids[k] : k, &s->bodies[k])) s->known[k] = 1;
-    /* the push: the mouse's, else the agent's */
-    SimPush push;
-    bool    has = false;
-    if (s->has_pending) {
-        push            = s->pending;
-        has             = sim_world_cpbody(w, push.body) != NULL;
-        s->has_pending  = false;
-    } else if (s->ep.agent && s->grab_id < 0) {
-        has = agent_act(s->ep.agent, sim_world_time(w), s->obs, s->mask, s->ids, VIEW_SLOTS, &push);
+    /* the mouse's action: what was clicked since the last tick, and the hand toward the mouse */
+    SimAction a = s->pending;
+    sim_action_clear(&s->pending);
+    if (s->grab_id >= 0) {
+        RenderCamera cam = view_session_camera(s, 0);
+        a.flags |= SIM_ACT_GRAB;
+        a.grab.body = s->grab_id;
+        a.grab.anchor[0] = s->grab_local[0], a.grab.anchor[1] = s->grab_local[1];
+        render_camera_to_world(&cam, s->mx, s->my, &a.grab.target[0], &a.grab.target[1]);
     }
-    /* predict from now, and compare older predictions with now */
-    view_live_tick(&s->live, s->version ? s->rm : NULL, s->rs, s->obs, s->mask, has ? &push : NULL);
-    /* stream the transition (not while a hand moves a body: no push explains that) */
-    if (s->tr && s->grab_id < 0) wm_trainer_add_world(s->tr, w, has ? &push : NULL);
-    s->ticks_seen++;
-    if (s->grab_id >= 0) grab_tick(s, has ? &push : NULL);
-    else sim_world_tick(w, has ? &push : NULL);
+    episode_tick(&s->ep, &a);
+    if ((a.flags & SIM_ACT_SPAWN) && !(s->ep.applied.flags & SIM_ACT_SPAWN)) view_session_say(s, "%s", s->ep.refused);
+    /* the held body broke or left the world: the hand is empty */
+    if (s->grab_id >= 0 && !sim_world_grabbed(s->ep.world, NULL)) s->grab_id = -1;
     check_episode_end(s);
 }
 
@@ -436,10 +345,9 @@ static void spawn_at(ViewSession* s, double x, double y) {
     RenderCamera cam = view_session_camera(s, s->split && x >= s->world_w / 2 ? 1 : 0);
     double     wx, wy;
     render_camera_to_world(&cam, x, y, &wx, &wy);
-    SimBodyDef d = view_palette_def(s->palette, wx, wy);
-    char       err[256];
-    if (sim_world_add_body(s->ep.world, &d, err, sizeof err) < 0) view_session_say(s, "spawn: %s", err);
-    else if (s->tr) wm_trainer_begin_episode(s->tr);
+    /* spawned at the next tick */
+    s->pending.flags |= SIM_ACT_SPAWN;
+    s->pending.spawn = view_palette_def(s->palette, wx, wy);
 }
 
 void view_session_mouse_down(ViewSession* s, int button, double x, double y) {
@@ -460,10 +368,9 @@ void view_session_mouse_down(ViewSession* s, int button, double x, double y) {
         s->drag_id = id;
         view_to_body(&b, wx, wy, s->drag_local);
     } else if (button == 3) {
-        release_grab(s);
-        s->grab_id        = id;
-        s->mouse_world[0] = wx, s->mouse_world[1] = wy;
-        if (s->tr) wm_trainer_begin_episode(s->tr);
+        /* the hand takes the body where it was clicked (from the next tick on) */
+        s->grab_id = id;
+        view_to_body(&b, wx, wy, s->grab_local);
     }
 }
 
@@ -475,12 +382,13 @@ void view_session_mouse_up(ViewSession* s, int button, double x, double y) {
             RenderCamera cam = view_session_camera(s, 0);
             double     wx, wy, start[2];
             render_camera_to_world(&cam, x, y, &wx, &wy);
-            s->pending     = view_drag_push(&b, s->drag_local, wx, wy, DRAG_GAIN, DRAG_MAX_DV, start);
-            s->has_pending = true;
+            SimPush p = view_drag_push(&b, s->drag_local, wx, wy, DRAG_GAIN, DRAG_MAX_DV, start);
+            sim_action_add_push(&s->pending, &p);
         }
         s->drag_id = -1;
-    } else if (button == 3) {
-        release_grab(s);
+    } else if (button == 3 && s->grab_id >= 0) {
+        s->grab_id = -1;
+        s->pending.flags |= SIM_ACT_RELEASE;
     }
 }
 
@@ -521,7 +429,9 @@ void view_session_action(ViewSession* s, ViewAction act, int arg) {
             view_session_say(s, "no demo scenario %d (%d in scenarios/demo/)", arg, s->ndemos);
         }
         break;
-    case VIEW_ACT_TRAIN: atomic_store(&s->train_on, !atomic_load(&s->train_on)); break;
+    case VIEW_ACT_TRAIN:
+        if (s->tr) wm_driver_set_on(&s->driver, !wm_driver_is_on(&s->driver));
+        break;
     case VIEW_ACT_GHOSTS: s->ghosts = !s->ghosts; break;
     case VIEW_ACT_SPLIT:
         s->split = !s->split;
@@ -576,15 +486,14 @@ static void draw_mouse(ViewSession* s, RenderCanvas* c, const RenderCamera* cam)
             if (s->font) view_font_draw(s->font, c, (int)s->mx + 12, (int)s->my + 8, text, render_rgba(150, 40, 20, 255));
         }
     }
-    if (s->grab_id >= 0 && s->joint && sim_world_body(s->ep.world, s->grab_id, &b) && b.alive) {
-        cpBody* cb = sim_world_cpbody(s->ep.world, s->grab_id);
-        if (cb) {
-            cpVect a = cpBodyLocalToWorld(cb, cpPivotJointGetAnchorB(s->joint));
-            double ax, ay;
-            render_camera_to_screen(cam, a.x, a.y, &ax, &ay);
-            render_canvas_line(c, ax, ay, s->mx, s->my, 2, render_rgba(40, 120, 220, 255));
-            render_canvas_fill_circle(c, s->mx, s->my, 4, render_rgba(40, 120, 220, 255));
-        }
+    SimGrab g;
+    if (s->grab_id >= 0 && sim_world_grabbed(s->ep.world, &g) && sim_world_body(s->ep.world, g.body, &b)) {
+        /* a line from the held point to the mouse */
+        double wx, wy, ax, ay;
+        view_to_world(&b, g.anchor, &wx, &wy);
+        render_camera_to_screen(cam, wx, wy, &ax, &ay);
+        render_canvas_line(c, ax, ay, s->mx, s->my, 2, render_rgba(40, 120, 220, 255));
+        render_canvas_fill_circle(c, s->mx, s->my, 4, render_rgba(40, 120, 220, 255));
     }
 }
 
@@ -666,7 +575,7 @@ void view_session_draw(ViewSession* s, RenderCanvas* c) {
                         st.transitions,
                         s->ticks_seen,
                         s->version,
-                        atomic_load(&s->train_on),
+                        s->tr && wm_driver_is_on(&s->driver),
                         st.train_loss,
                         st.val_loss};
         render_canvas_rect(c, s->world_w, 0, c->w, c->h, render_rgba(228, 230, 226, 255));

@@ -1,27 +1,30 @@
-/* session: the state of a `nudge view` run without the window: the scenario and its episodes,
- * the trainer and the published weights, the live predictions, the mouse's push and grab, the
- * camera, and the frame drawing (world, predictions, panels) into a canvas. The SDL loop
- * (view/app.c) and the headless loop drive it. */
+/* session: the state of a `nudge view` run without the window: the scenario and its episode, the
+ * trainer and its driver, the published weights, the live predictions, the mouse's push, grab and
+ * spawn, the camera, and the frame drawing (world, predictions, panels) into a canvas. The SDL loop
+ * (view/app.c) and the headless loop drive it.
+ *
+ * The session changes the world only through the episode's action stream: the mouse's pushes,
+ * grab, release and spawns, and resets (R, the end of an episode) become the external action of
+ * the next episode_tick (agent/episode.h); the live predictions and the trainer watch the ticks
+ * through hooks on the episode. */
 #ifndef NUDGE_VIEW_SESSION_H
 #define NUDGE_VIEW_SESSION_H
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "agent/episode.h"
+#include "agent/episode_feed.h"
+#include "model/driver.h"
 #include "model/trainer.h"
-#include "sim/observation.h"
-#include "view/app.h"
 #include "render/camera.h"
 #include "render/canvas.h"
+#include "sim/action.h"
+#include "sim/observation.h"
+#include "view/app.h"
 #include "view/font.h"
 #include "view/input.h"
 #include "view/live.h"
 #include "view/panels.h"
-
-struct cpBody;
-struct cpConstraint;
 
 #define VIEW_SLOTS SIM_OBS_SLOTS
 #define VIEW_TICK_DT (1.0 / 60.0)
@@ -42,21 +45,18 @@ typedef struct ViewSession {
     int64_t   episodes;           /* episodes begun (the next one uses base_seed + episodes) */
     double    done_time;          /* s everything has been settled or fallen */
     /* model */
-    WmTrainer* tr;
-    WmModel*   rm;                /* the render thread's copy of the published weights */
-    WmScratch* rs;
-    uint64_t   version;
-    int        batch;
-    pthread_t  thread;
-    bool       thread_started;
-    atomic_bool quit, train_on;
+    WmTrainer*  tr;
+    WmDriver    driver;           /* trains tr: on its own thread, or inline when headless */
+    EpisodeFeed feed;             /* the episode's ticks into tr */
+    WmModel*    rm;               /* the render thread's copy of the published weights */
+    WmScratch*  rs;
+    uint64_t    version;
+    int         batch;
     /* live predictions and the last known body of each slot */
     ViewLive     live;
     SimBodyState bodies[VIEW_SLOTS];
     uint8_t      known[VIEW_SLOTS];
-    float        obs[VIEW_SLOTS * SIM_OBS_DIM];
-    uint8_t      mask[VIEW_SLOTS];
-    int32_t      ids[VIEW_SLOTS];
+    int          live_bodies;     /* bodies in the last tick's observation */
     int64_t      ticks_seen;
     /* toggles */
     bool   paused, ghosts, split, contacts, help;
@@ -72,13 +72,9 @@ typedef struct ViewSession {
     bool    mouse_in;
     int     drag_id;              /* left drag: body being pushed, -1 = none */
     double  drag_local[2];
-    int     grab_id;              /* right drag: body held by the pivot joint, -1 = none */
-    double  grab_local[2];
-    double  mouse_world[2];       /* where the mouse body was at the last tick */
-    struct cpBody*       mouse_body;
-    struct cpConstraint* joint;
-    bool    has_pending;
-    SimPush pending;
+    int     grab_id;              /* right drag: the body the hand should hold, -1 = none */
+    double  grab_local[2];        /* where it was taken: body frame about its centre of mass */
+    SimAction pending;            /* the mouse's push, spawn, release for the next tick */
     /* drawing */
     ViewFont*   font;
     ViewLossLog loss;
@@ -97,9 +93,10 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
 void view_session_free(ViewSession* s);
 /// loads a scenario file (starting a new episode); false + one line on bad input (kept as is)
 bool view_session_load(ViewSession* s, const char* path, char* err, size_t err_size);
-/// the next episode of the current scenario (re-randomized with the next seed)
+/// the next episode of the current scenario (re-randomized with the next seed): a reset tick now
 void view_session_reset(ViewSession* s);
-/// one control tick (observe, push, predict, stream, tick, episode check)
+/// one control tick: the mouse's action through episode_tick (the hooks predict and feed the
+/// trainer), then the end-of-episode check
 void view_session_tick(ViewSession* s);
 /// takes the newest published weights if any (never waits)
 void view_session_sync_weights(ViewSession* s);

@@ -1,0 +1,46 @@
+#include "base/alloc.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void alloc_fail(size_t bytes) {
+    fprintf(stderr, "nudge: out of memory: %zu bytes\n", bytes);
+    fflush(stderr);
+    abort();
+}
+
+static size_t product(size_t count, size_t size) {
+    if (size && count > SIZE_MAX / size) alloc_fail(SIZE_MAX);
+    return count * size;
+}
+
+void* alloc_bytes(size_t n) {
+    void* p = malloc(n ? n : 1);
+    if (!p) alloc_fail(n);
+    return p;
+}
+
+void* alloc_array(size_t count, size_t size) { return alloc_bytes(product(count, size)); }
+
+void* alloc_zeroed(size_t count, size_t size) {
+    size_t n = product(count, size);
+    void*  p = calloc(n ? n : 1, 1);
+    if (!p) alloc_fail(n);
+    return p;
+}
+
+void* alloc_resize(void* p, size_t count, size_t size) {
+    size_t n = product(count, size);
+    void*  q = realloc(p, n ? n : 1);
+    if (!q) alloc_fail(n);
+    return q;
+}
+
+char* alloc_strdup(const char* s) {
+    size_t n = strlen(s) + 1;
+    char*  p = alloc_bytes(n);
+    memcpy(p, s, n);
+    return p;
+}

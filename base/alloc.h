@@ -1,0 +1,25 @@
+/* alloc: the one place where memory is asked for. The out-of-memory policy (DESIGN-NOTES.md):
+ *   - a size that comes from input (a file, a flag, a dataset header, a scenario) is checked against
+ *     a stated limit before anything is allocated, and refused as bad input (one line, exit 2);
+ *   - every other allocation goes through these functions, which never return NULL: when the
+ *     system is out of memory they print one line ("nudge: out of memory: N bytes") and abort.
+ * So no caller checks for NULL, and no function returns false because memory ran out. Chipmunk
+ * itself aborts when it runs out, so the world could not recover anyway. */
+#ifndef NUDGE_BASE_ALLOC_H
+#define NUDGE_BASE_ALLOC_H
+#include <stddef.h>
+
+/// n bytes, uninitialized (n = 0 gives a unique pointer that may be freed)
+void* alloc_bytes(size_t n);
+/// count * size bytes, uninitialized; the product is checked for overflow
+void* alloc_array(size_t count, size_t size);
+/// count * size bytes, zeroed
+void* alloc_zeroed(size_t count, size_t size);
+/// p (NULL or from these functions) resized to count * size bytes, contents kept
+void* alloc_resize(void* p, size_t count, size_t size);
+/// a copy of a NUL-terminated string
+char* alloc_strdup(const char* s);
+/// prints "nudge: out of memory: N bytes" and aborts (for allocators outside this file, e.g. zlib)
+void  alloc_fail(size_t bytes) __attribute__((noreturn));
+
+#endif
