@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/breaking.h"
 #include "sim/materials.h"
+#include "sim/shape.h"
 #include "sim/world_internal.h"
 
 typedef struct Piece {
@@ -60,8 +62,9 @@ static int cut_part(const SimPart* p, int k, Rng* rng, Piece* out) {
         c[i] = lo + step * i;
         d[i] = 0;
         if (i > 0 && i < k) {
-            c[i] += step * 0.3 * (rng_unit(rng) - 0.5);
-            d[i] = step * 0.3 * (rng_unit(rng) - 0.5);
+            /* skewed cuts from rng; straight ones (their mean) without */
+            c[i] += rng ? step * 0.3 * (rng_unit(rng) - 0.5) : 0;
+            d[i] = rng ? step * 0.3 * (rng_unit(rng) - 0.5) : 0;
         }
     }
     for (int i = 0; i < k; i++) {
@@ -87,67 +90,87 @@ static int cut_part(const SimPart* p, int k, Rng* rng, Piece* out) {
     return k;
 }
 
-static void shatter(SimWorld* w, int32_t id, double impulse) {
-    SimBodyRec* r = &w->recs[id];
-    SimBodyDef parent = r->def;
-    cpBody* b = r->body;
-    cpVect origin = cpBodyGetPosition(b), com = b->p, vel = b->v;
-    double angle = b->a, omega = b->w;
-    double ca = cos(angle), sa = sin(angle);
+int sim_shatter_pieces(const SimBodyDef* parent, double cx, double cy, int shards, Rng* rng, SimBodyDef* out) {
+    double ca = cos(parent->angle), sa = sin(parent->angle);
+    double omega = parent->omega;
+    if (shards < 2) shards = 2;
+    if (shards > SIM_SHATTER_MAX) shards = SIM_SHATTER_MAX;
 
     /* pieces per part, in proportion to area, at least one each */
     SimPart parts[SIM_MAX_PARTS];
-    int np = sim_def_parts(&parent, parts);
+    int np = sim_def_parts(parent, parts);
+    if (np == 0) return 0;
     double area[SIM_MAX_PARTS], total = 0;
     for (int i = 0; i < np; i++) total += (area[i] = part_area(&parts[i]));
-    int want = w->def.shards, given = 0, count[SIM_MAX_PARTS];
+    int given = 0, count[SIM_MAX_PARTS];
     for (int i = 0; i < np; i++) {
-        count[i] = (int)floor(want * area[i] / total);
+        count[i] = (int)floor(shards * area[i] / total);
         if (count[i] < 1) count[i] = 1;
         given += count[i];
     }
-    for (int i = 0; given < want; i = (i + 1) % np, given++) count[i]++;
+    for (int i = 0; given < shards; i = (i + 1) % np, given++) count[i]++;
+
+    int made = 0;
+    for (int i = 0; i < np; i++) {
+        Piece pieces[SIM_MAX_VERTS];
+        int n = cut_part(&parts[i], count[i] > SIM_MAX_VERTS ? SIM_MAX_VERTS : count[i], rng, pieces);
+        for (int k = 0; k < n && made < SIM_SHATTER_MAX; k++) {
+            double pcx, pcy;
+            centroid(pieces[k].v, pieces[k].n, &pcx, &pcy);
+            SimBodyDef* d = &out[made];
+            memset(d, 0, sizeof *d);
+            snprintf(d->name, sizeof d->name, "%.20s#%d", parent->name[0] ? parent->name : "body", made);
+            made++;
+            d->kind = SIM_KIND_SHARD;
+            d->material = parent->material;
+            d->nverts = pieces[k].n;
+            double minx = 1e9, maxx = -1e9, miny = 1e9, maxy = -1e9;
+            for (int m = 0; m < d->nverts; m++) {
+                double vx = pieces[k].v[2 * m] - pcx, vy = pieces[k].v[2 * m + 1] - pcy;
+                d->verts[2 * m] = vx;
+                d->verts[2 * m + 1] = vy;
+                minx = fmin(minx, vx), maxx = fmax(maxx, vx), miny = fmin(miny, vy), maxy = fmax(maxy, vy);
+            }
+            d->w = maxx - minx;
+            d->h = maxy - miny;
+            /* where the piece is, and how fast that point of the parent was moving */
+            d->x = parent->x + ca * pcx - sa * pcy;
+            d->y = parent->y + sa * pcx + ca * pcy;
+            d->angle = parent->angle;
+            double rx = d->x - cx, ry = d->y - cy, rl = hypot(rx, ry);
+            /* the outward kick and the jitter: drawn from rng, or their means without one */
+            double kick = 0.3 + 0.5 * (rng ? rng_unit(rng) : 0.5);
+            d->vx = parent->vx - omega * ry + (rl > 1e-9 ? kick * rx / rl : 0) + 0.1 * ((rng ? rng_unit(rng) : 0.5) - 0.5);
+            d->vy = parent->vy + omega * rx + (rl > 1e-9 ? kick * ry / rl : 0) + 0.3 * (rng ? rng_unit(rng) : 0.5);
+            d->omega = omega + 6.0 * ((rng ? rng_unit(rng) : 0.5) - 0.5);
+        }
+    }
+    return made;
+}
+
+static void shatter(SimWorld* w, int32_t id, double impulse) {
+    SimBodyRec* r = &w->recs[id];
+    cpBody* b = r->body;
+    /* the parent as it is now: origin, angle and the velocity of its centre of mass */
+    SimBodyDef now = r->def;
+    cpVect origin = cpBodyGetPosition(b);
+    now.x = origin.x;
+    now.y = origin.y;
+    now.angle = b->a;
+    now.vx = b->v.x;
+    now.vy = b->v.y;
+    now.omega = b->w;
+    SimBodyDef pieces[SIM_SHATTER_MAX];
+    int n = sim_shatter_pieces(&now, b->p.x, b->p.y, w->def.shards, &w->rng, pieces);
 
     /* the parent goes first: it is broken, not alive, and keeps its last pose */
     sim_rec_save_pose(r);
     r->broken = true;
     sim_rec_dematerialize(w, r);
     sim_world_emit(w, SIM_EV_BREAK, id, -1, impulse);
-
-    int made = 0;
-    for (int i = 0; i < np; i++) {
-        Piece pieces[SIM_MAX_VERTS];
-        int n = cut_part(&parts[i], count[i] > SIM_MAX_VERTS ? SIM_MAX_VERTS : count[i], &w->rng, pieces);
-        for (int k = 0; k < n; k++) {
-            double cx, cy;
-            centroid(pieces[k].v, pieces[k].n, &cx, &cy);
-            SimBodyDef d;
-            memset(&d, 0, sizeof d);
-            snprintf(d.name, sizeof d.name, "%.20s#%d", parent.name[0] ? parent.name : "body", made++);
-            d.kind = SIM_KIND_SHARD;
-            d.material = parent.material;
-            d.nverts = pieces[k].n;
-            double minx = 1e9, maxx = -1e9, miny = 1e9, maxy = -1e9;
-            for (int m = 0; m < d.nverts; m++) {
-                double vx = pieces[k].v[2 * m] - cx, vy = pieces[k].v[2 * m + 1] - cy;
-                d.verts[2 * m] = vx;
-                d.verts[2 * m + 1] = vy;
-                minx = fmin(minx, vx), maxx = fmax(maxx, vx), miny = fmin(miny, vy), maxy = fmax(maxy, vy);
-            }
-            d.w = maxx - minx;
-            d.h = maxy - miny;
-            /* where the piece is, and how fast that point of the parent was moving */
-            d.x = origin.x + ca * cx - sa * cy;
-            d.y = origin.y + sa * cx + ca * cy;
-            d.angle = angle;
-            double rx = d.x - com.x, ry = d.y - com.y, rl = hypot(rx, ry);
-            double kick = 0.3 + 0.5 * rng_unit(&w->rng);
-            d.vx = vel.x - omega * ry + (rl > 1e-9 ? kick * rx / rl : 0) + 0.1 * (rng_unit(&w->rng) - 0.5);
-            d.vy = vel.y + omega * rx + (rl > 1e-9 ? kick * ry / rl : 0) + 0.3 * rng_unit(&w->rng);
-            d.omega = omega + 6.0 * (rng_unit(&w->rng) - 0.5);
-            int sid = sim_world_add_body(w, &d, NULL, 0);
-            if (sid >= 0) w->recs[sid].parent = id;
-        }
+    for (int k = 0; k < n; k++) {
+        int sid = sim_world_add_body(w, &pieces[k], NULL, 0);
+        if (sid >= 0) w->recs[sid].parent = id;
     }
 }
 

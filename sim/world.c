@@ -15,6 +15,7 @@
 #include "base/alloc.h"
 #include "base/report.h"
 #include "sim/materials.h"
+#include "sim/shape.h"
 #include "sim/world_internal.h"
 
 /* rest and bounds thresholds (documented in events.h) */
@@ -102,50 +103,6 @@ SimWorldDef sim_world_def_default(void) {
     d.bounds[3] = 8.0;
     d.shards = 6;
     return d;
-}
-
-/* ---- geometry of a def: convex parts in the body's origin frame ---- */
-
-static void rect_part(SimPart* p, double cx, double cy, double w, double h) {
-    double x0 = cx - w / 2, x1 = cx + w / 2, y0 = cy - h / 2, y1 = cy + h / 2;
-    p->n = 4;
-    double v[8] = {x0, y0, x1, y0, x1, y1, x0, y1};
-    memcpy(p->v, v, sizeof v);
-}
-
-double sim_cup_wall(double w, double h) {
-    double t = 0.1 * fmin(w, h);
-    return t < 0.002 ? 0.002 : t;
-}
-
-int sim_def_parts(const SimBodyDef* d, SimPart* parts) {
-    switch (d->kind) {
-    case SIM_KIND_BOX:
-    case SIM_KIND_PLANK:
-        rect_part(&parts[0], 0, 0, d->w, d->h);
-        return 1;
-    case SIM_KIND_CUP: {
-        double t = sim_cup_wall(d->w, d->h);
-        rect_part(&parts[0], 0, -d->h / 2 + t / 2, d->w, t);                 /* bottom */
-        rect_part(&parts[1], -d->w / 2 + t / 2, t / 2, t, d->h - t);          /* left wall */
-        rect_part(&parts[2], d->w / 2 - t / 2, t / 2, t, d->h - t);           /* right wall */
-        return 3;
-    }
-    case SIM_KIND_RAMP: {
-        parts[0].n = 3;
-        double v[6] = {-d->w / 2, -d->h / 2, d->w / 2, -d->h / 2, d->w / 2, d->h / 2};
-        memcpy(parts[0].v, v, sizeof v);
-        return 1;
-    }
-    case SIM_KIND_SHARD:
-        parts[0].n = d->nverts;
-        memcpy(parts[0].v, d->verts, sizeof(double) * 2 * (size_t)d->nverts);
-        return 1;
-    case SIM_KIND_BALL:
-    case SIM_KIND_COUNT:
-        break;
-    }
-    return 0;
 }
 
 /* ---- bodies ---- */

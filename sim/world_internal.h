@@ -69,8 +69,6 @@ void   sim_rec_materialize(SimWorld* w, SimBodyRec* r);
 void   sim_rec_dematerialize(SimWorld* w, SimBodyRec* r);
 void   sim_rec_save_pose(SimBodyRec* r);
 void   sim_world_emit(SimWorld* w, SimEventType type, int32_t a, int32_t b, double magnitude);
-int    sim_def_parts(const SimBodyDef* d, SimPart* parts);
-double sim_cup_wall(double w, double h);
 
 /* world.c: applies a push; NULL when it took effect, else why it was refused */
 const char* sim_world_push_refusal(SimWorld* w, const SimPush* push);

@@ -6,9 +6,11 @@
 #include "ensure.h"
 #include "sim/action.h"
 #include "sim/bare_loop.h"
+#include "sim/breaking.h"
 #include "sim/materials.h"
 #include "sim/observation.h"
 #include "sim/scenario.h"
+#include "sim/shape.h"
 #include "sim/world.h"
 
 #define GOLDEN_HASH 0x8ab9c2b49e822216ull
@@ -579,6 +581,190 @@ static void test_bad_bodies(void) {
     sim_world_destroy(NULL);
 }
 
+/* the shape an observation row shows is the world's own: every kind, static and dynamic, turned */
+static void test_obs_shape_matches_world(void) {
+    SimWorld* w = world_new(1);
+    const SimKind kinds[] = {SIM_KIND_BOX, SIM_KIND_BALL, SIM_KIND_CUP, SIM_KIND_PLANK, SIM_KIND_RAMP};
+    int ids[10];
+    for (int i = 0; i < 10; i++) {
+        SimBodyDef b = sim_body_def_default();
+        b.kind = kinds[i % 5];
+        b.material = sim_material_find(i % 2 ? "glass" : "steel");
+        b.x = -2 + 0.4 * i;
+        b.y = 1 + 0.1 * i;
+        b.w = 0.08 + 0.02 * i;
+        b.h = b.kind == SIM_KIND_BALL ? b.w : 0.05 + 0.03 * i;
+        b.angle = 0.3 * i - 1.0;
+        b.is_static = i >= 5;
+        ids[i] = sim_world_add_body(w, &b, NULL, 0);
+        ENSURE(ids[i] >= 0);
+    }
+    float st[16 * SIM_OBS_DIM];
+    uint8_t mask[16];
+    int32_t oid[16];
+    sim_world_observe(w, st, mask, oid, 16);
+    for (int i = 0; i < 10; i++) {
+        SimBodyState b;
+        ENSURE(sim_world_body(w, ids[i], &b));
+        SimShape s;
+        const float* row = st + (size_t)ids[i] * SIM_OBS_DIM;
+        ENSURE(sim_obs_shape(row, &s));
+        SimBodyDef d;
+        ENSURE(sim_obs_def(row, &d) && d.kind == b.kind && d.material == b.material && d.is_static == b.is_static);
+        if (b.kind == SIM_KIND_BALL) {
+            ENSURE(s.nparts == 0);
+            ENSURE_NEAR(s.radius, b.w / 2, 1e-6);
+            ENSURE_NEAR(s.cx, b.x, 1e-6);
+            continue;
+        }
+        ENSURE(s.nparts == b.nparts);
+        double ca = cos(b.angle), sa = sin(b.angle);
+        for (int p = 0; p < b.nparts; p++)
+            for (int k = 0; k < b.parts[p].n; k++) {
+                /* the state's parts are in body axes about the centre of mass */
+                double bx = b.parts[p].v[2 * k], by = b.parts[p].v[2 * k + 1];
+                ENSURE_NEAR(s.parts[p].v[2 * k], b.x + ca * bx - sa * by, 1e-5);
+                ENSURE_NEAR(s.parts[p].v[2 * k + 1], b.y + sa * bx + ca * by, 1e-5);
+            }
+    }
+    /* a row with no kind or no size is refused */
+    float bad[SIM_OBS_DIM] = {0};
+    SimShape s;
+    ENSURE(!sim_obs_shape(bad, &s));
+    bad[SIM_OBS_kind_box] = 1;
+    ENSURE(!sim_obs_shape(bad, &s));
+    sim_world_destroy(w);
+}
+
+static void test_shape_queries(void) {
+    /* a 1 x 0.5 box at (0, 0), turned by 90 degrees: 0.5 wide, 1 tall */
+    float row[SIM_OBS_DIM] = {0};
+    row[SIM_OBS_cos] = 0;
+    row[SIM_OBS_sin] = 1;
+    row[SIM_OBS_kind_box] = 1;
+    row[SIM_OBS_size_w] = 1;
+    row[SIM_OBS_size_h] = 0.5f;
+    row[SIM_OBS_is_static] = 1;
+    SimShape s;
+    ENSURE(sim_obs_shape(row, &s));
+    double q[4];
+    /* above the top: distance 0.2, the closest point on the top, the normal up */
+    ENSURE_NEAR(sim_shape_closest(&s, 0.1, 0.7, q), 0.2, 1e-6);
+    ENSURE_NEAR(q[0], 0.1, 1e-6);
+    ENSURE_NEAR(q[1], 0.5, 1e-6);
+    ENSURE_NEAR(q[3], 1, 1e-6);
+    /* beyond a corner: the corner, and the normal points from it to p */
+    ENSURE_NEAR(sim_shape_closest(&s, 0.55, 0.54, q), hypot(0.3, 0.04), 1e-6);
+    ENSURE_NEAR(q[0], 0.25, 1e-6);
+    ENSURE_NEAR(q[2], 0.3 / hypot(0.3, 0.04), 1e-6);
+    /* inside, nearer the right side: negative, the right side's outward normal */
+    ENSURE_NEAR(sim_shape_closest(&s, 0.2, 0.1, q), -0.05, 1e-6);
+    ENSURE_NEAR(q[0], 0.25, 1e-6);
+    ENSURE_NEAR(q[2], 1, 1e-6);
+    /* extents from the centre */
+    ENSURE_NEAR(sim_shape_extent(&s, 0, 0, 0, 1), 0.5, 1e-6);
+    ENSURE_NEAR(sim_shape_extent(&s, 0, 0, -1, 0), 0.25, 1e-6);
+    ENSURE_NEAR(sim_shape_extent(&s, 0, 0, M_SQRT1_2, M_SQRT1_2), 0.75 * M_SQRT1_2, 1e-6);
+    /* a ball */
+    float ball[SIM_OBS_DIM] = {0};
+    ball[SIM_OBS_x] = 1;
+    ball[SIM_OBS_cos] = 1;
+    ball[SIM_OBS_kind_ball] = 1;
+    ball[SIM_OBS_size_w] = ball[SIM_OBS_size_h] = 0.2f;
+    ball[SIM_OBS_mass] = 1;
+    ENSURE(sim_obs_shape(ball, &s));
+    ENSURE_NEAR(sim_shape_closest(&s, 1, 0.5, q), 0.4, 1e-6);
+    ENSURE_NEAR(q[1], 0.1, 1e-6);
+    ENSURE_NEAR(sim_shape_extent(&s, 0, 0, 1, 0), 1.1, 1e-6);
+    /* a static cup: the inside of the U is outside the shape, its wall inside */
+    float cup[SIM_OBS_DIM] = {0};
+    cup[SIM_OBS_cos] = 1;
+    cup[SIM_OBS_kind_cup] = 1;
+    cup[SIM_OBS_size_w] = 0.2f;
+    cup[SIM_OBS_size_h] = 0.2f;
+    cup[SIM_OBS_is_static] = 1;
+    ENSURE(sim_obs_shape(cup, &s) && s.nparts == 3);
+    ENSURE_NEAR(sim_shape_closest(&s, 0, 0, q), 0.08, 1e-6);      /* to the floor of the U, 2 cm thick */
+    ENSURE(sim_shape_closest(&s, -0.09, 0.05, q) < 0);              /* inside the left wall */
+}
+
+/* the pure shatter: the world's shards are its pieces; without an rng the expected pieces; mass
+ * conserved either way */
+static void test_shatter_pieces(void) {
+    SimBodyDef g = sim_body_def_default();
+    snprintf(g.name, sizeof g.name, "glass");
+    g.kind = SIM_KIND_CUP;
+    g.material = sim_material_find("glass");
+    g.x = 0.3;
+    g.y = 1.0;
+    g.w = 0.08;
+    g.h = 0.12;
+    g.angle = 0.4;
+    g.vx = 1.0;
+    g.vy = -2.0;
+    g.omega = 3.0;
+    SimPart parts[SIM_MAX_PARTS];
+    double gx, gy;
+    double area = sim_parts_centroid(parts, sim_def_parts(&g, parts), &gx, &gy);
+    double cx = g.x + cos(g.angle) * gx - sin(g.angle) * gy, cy = g.y + sin(g.angle) * gx + cos(g.angle) * gy;
+    SimBodyDef pieces[SIM_SHATTER_MAX], again[SIM_SHATTER_MAX];
+    for (int shards = 2; shards <= 8; shards++) {
+        int n = sim_shatter_pieces(&g, cx, cy, shards, NULL, pieces);
+        ENSURE(n >= 3 && n <= SIM_SHATTER_MAX && n == (shards < 3 ? 3 : shards));
+        ENSURE(sim_shatter_pieces(&g, cx, cy, shards, NULL, again) == n);
+        ENSURE(memcmp(pieces, again, sizeof pieces[0] * (size_t)n) == 0);
+        double sum = 0, mx = 0, my = 0;
+        for (int k = 0; k < n; k++) {
+            SimPart pp[SIM_MAX_PARTS];
+            double ox, oy;
+            ENSURE(pieces[k].kind == SIM_KIND_SHARD && pieces[k].material == g.material);
+            double a = sim_parts_centroid(pp, sim_def_parts(&pieces[k], pp), &ox, &oy);
+            ENSURE(fabs(ox) < 1e-9 && fabs(oy) < 1e-9);   /* vertices about the piece's centroid */
+            sum += a;
+            mx += a * pieces[k].x;
+            my += a * pieces[k].y;
+        }
+        /* areas (so masses) add up, the pieces' centre of mass is the parent's */
+        ENSURE_NEAR(sum, area, 1e-12);
+        ENSURE_NEAR(mx / sum, cx, 1e-9);
+        ENSURE_NEAR(my / sum, cy, 1e-9);
+    }
+    /* a glass that breaks in a world (the world's rng) and one shattered in imagination (from its
+     * observation row, no rng) both keep the observed mass */
+    SimWorld* w = world_new(9);
+    add(w, "floor", SIM_KIND_BOX, "stone", 0, -0.05, 4, 0.1, true);
+    int glass = add(w, "glass", SIM_KIND_CUP, "glass", 0, 1.2, 0.08, 0.12, false);
+    for (int t = 0; t < 120 && sim_world_id_count(w) == glass + 1; t++) sim_world_tick(w, NULL);
+    ENSURE(sim_world_id_count(w) == glass + 1 + sim_world_def(w)->shards);
+    double mass = 0;
+    for (int i = glass + 1; i < sim_world_id_count(w); i++) {
+        SimBodyState s;
+        sim_world_body(w, i, &s);
+        mass += s.mass;
+    }
+    SimWorld* w2 = world_new(9);
+    int g2 = add(w2, "glass", SIM_KIND_CUP, "glass", 0, 1.2, 0.08, 0.12, false);
+    float st[4 * SIM_OBS_DIM];
+    uint8_t mask[4];
+    int32_t ids[4];
+    sim_world_observe(w2, st, mask, ids, 4);
+    const float* row = st + (size_t)g2 * SIM_OBS_DIM;
+    SimBodyDef od;
+    ENSURE(sim_obs_def(row, &od));
+    int n = sim_shatter_pieces(&od, row[SIM_OBS_x], row[SIM_OBS_y], 6, NULL, pieces);
+    double imagined = 0;
+    for (int k = 0; k < n; k++) {
+        SimPart pp[SIM_MAX_PARTS];
+        double ox, oy;
+        imagined += sim_parts_centroid(pp, sim_def_parts(&pieces[k], pp), &ox, &oy) *
+                    sim_material_get(pieces[k].material)->density;
+    }
+    ENSURE_NEAR(imagined, row[SIM_OBS_mass], 1e-5 * row[SIM_OBS_mass]);
+    ENSURE_NEAR(mass, row[SIM_OBS_mass], 1e-5 * row[SIM_OBS_mass]);
+    sim_world_destroy(w);
+    sim_world_destroy(w2);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     RUN(test_materials);
@@ -595,6 +781,9 @@ int main(void) {
     RUN(test_contacts_query);
     RUN(test_bare_loop_is_the_same_physics);
     RUN(test_bad_bodies);
+    RUN(test_obs_shape_matches_world);
+    RUN(test_shape_queries);
+    RUN(test_shatter_pieces);
     fprintf(stderr, "test_sim: all passed\n");
     return 0;
 }

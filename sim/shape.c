@@ -1,0 +1,226 @@
+/* shape: a body's convex parts from its def or its observation row, closest surface points and
+ * extents -- pure geometry, no world, no Chipmunk */
+#include "sim/shape.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "sim/materials.h"
+#include "sim/observation.h"
+
+/* ---- a def's parts, in its origin frame ---- */
+
+static void rect_part(SimPart* p, double cx, double cy, double w, double h) {
+    double x0 = cx - w / 2, x1 = cx + w / 2, y0 = cy - h / 2, y1 = cy + h / 2;
+    p->n = 4;
+    double v[8] = {x0, y0, x1, y0, x1, y1, x0, y1};
+    memcpy(p->v, v, sizeof v);
+}
+
+double sim_cup_wall(double w, double h) {
+    double t = 0.1 * fmin(w, h);
+    return t < 0.002 ? 0.002 : t;
+}
+
+int sim_def_parts(const SimBodyDef* d, SimPart* parts) {
+    switch (d->kind) {
+    case SIM_KIND_BOX:
+    case SIM_KIND_PLANK:
+        rect_part(&parts[0], 0, 0, d->w, d->h);
+        return 1;
+    case SIM_KIND_CUP: {
+        double t = sim_cup_wall(d->w, d->h);
+        rect_part(&parts[0], 0, -d->h / 2 + t / 2, d->w, t);                 /* bottom */
+        rect_part(&parts[1], -d->w / 2 + t / 2, t / 2, t, d->h - t);          /* left wall */
+        rect_part(&parts[2], d->w / 2 - t / 2, t / 2, t, d->h - t);           /* right wall */
+        return 3;
+    }
+    case SIM_KIND_RAMP: {
+        parts[0].n = 3;
+        double v[6] = {-d->w / 2, -d->h / 2, d->w / 2, -d->h / 2, d->w / 2, d->h / 2};
+        memcpy(parts[0].v, v, sizeof v);
+        return 1;
+    }
+    case SIM_KIND_SHARD:
+        parts[0].n = d->nverts;
+        memcpy(parts[0].v, d->verts, sizeof(double) * 2 * (size_t)d->nverts);
+        return 1;
+    case SIM_KIND_BALL:
+    case SIM_KIND_COUNT:
+        break;
+    }
+    return 0;
+}
+
+double sim_parts_centroid(const SimPart* parts, int n, double* cx, double* cy) {
+    double area = 0, x = 0, y = 0;
+    for (int p = 0; p < n; p++) {
+        const double* v = parts[p].v;
+        for (int i = 0; i < parts[p].n; i++) {
+            int j = (i + 1) % parts[p].n;
+            double c = v[2 * i] * v[2 * j + 1] - v[2 * j] * v[2 * i + 1];
+            area += c;
+            x += (v[2 * i] + v[2 * j]) * c;
+            y += (v[2 * i + 1] + v[2 * j + 1]) * c;
+        }
+    }
+    *cx = fabs(area) > 1e-18 ? x / (3 * area) : 0;
+    *cy = fabs(area) > 1e-18 ? y / (3 * area) : 0;
+    return fabs(area) / 2;
+}
+
+/* ---- an observed body ---- */
+
+static int obs_kind(const float* row) {
+    for (int k = 0; k < SIM_KIND_COUNT; k++)
+        if (row[SIM_OBS_kind_box + k] > 0.5f) return k;
+    return -1;
+}
+
+/* the def an observation row shows, and the rotation of its pose */
+static bool obs_def(const float* row, SimBodyDef* d, double* ca, double* sa) {
+    int kind = obs_kind(row);
+    double w = row[SIM_OBS_size_w], h = row[SIM_OBS_size_h];
+    if (kind < 0 || !(w > 0) || !(h > 0) || !isfinite(w) || !isfinite(h) || !isfinite(row[SIM_OBS_x]) ||
+        !isfinite(row[SIM_OBS_y]) || !isfinite(row[SIM_OBS_cos]) || !isfinite(row[SIM_OBS_sin]))
+        return false;
+    memset(d, 0, sizeof *d);
+    d->kind = (SimKind)kind;
+    d->w = w;
+    d->h = h;
+    d->is_static = row[SIM_OBS_is_static] > 0.5f;
+    d->angle = atan2(row[SIM_OBS_sin], row[SIM_OBS_cos]);
+    *ca = cos(d->angle);
+    *sa = sin(d->angle);
+    if (kind == SIM_KIND_SHARD) {
+        /* the shard's own polygon is not observed: its bounding box in body axes */
+        d->nverts = 4;
+        double v[8] = {-w / 2, -h / 2, w / 2, -h / 2, w / 2, h / 2, -w / 2, h / 2};
+        memcpy(d->verts, v, sizeof v);
+    }
+    /* dynamic bodies are observed at their centre of mass: step back to the origin */
+    d->x = row[SIM_OBS_x];
+    d->y = row[SIM_OBS_y];
+    if (!d->is_static && kind != SIM_KIND_BALL) {
+        SimPart parts[SIM_MAX_PARTS];
+        double gx, gy;
+        sim_parts_centroid(parts, sim_def_parts(d, parts), &gx, &gy);
+        d->x -= *ca * gx - *sa * gy;
+        d->y -= *sa * gx + *ca * gy;
+    }
+    return true;
+}
+
+bool sim_obs_def(const float* row, SimBodyDef* out) {
+    double ca, sa;
+    if (!obs_def(row, out, &ca, &sa)) return false;
+    /* the material whose friction and elasticity the row carries (the nearest entry) */
+    int best = 0;
+    double bd = INFINITY;
+    for (int i = 0; i < sim_material_count(); i++) {
+        const SimMaterial* m = sim_material_get(i);
+        double df = m->friction - row[SIM_OBS_friction], de = m->elasticity - row[SIM_OBS_elasticity];
+        if (df * df + de * de < bd) bd = df * df + de * de, best = i;
+    }
+    out->material = best;
+    out->vx = row[SIM_OBS_vx];
+    out->vy = row[SIM_OBS_vy];
+    out->omega = row[SIM_OBS_omega];
+    return true;
+}
+
+bool sim_obs_shape(const float* row, SimShape* out) {
+    SimBodyDef d;
+    double ca, sa;
+    if (!obs_def(row, &d, &ca, &sa)) return false;
+    out->cx = row[SIM_OBS_x];
+    out->cy = row[SIM_OBS_y];
+    out->radius = 0;
+    out->nparts = 0;
+    if (d.kind == SIM_KIND_BALL) {
+        out->radius = 0.5 * d.w;
+        return true;
+    }
+    out->nparts = sim_def_parts(&d, out->parts);
+    for (int p = 0; p < out->nparts; p++) {
+        double* v = out->parts[p].v;
+        for (int i = 0; i < out->parts[p].n; i++) {
+            double x = v[2 * i], y = v[2 * i + 1];
+            v[2 * i] = d.x + ca * x - sa * y;
+            v[2 * i + 1] = d.y + sa * x + ca * y;
+        }
+    }
+    return true;
+}
+
+/* ---- queries ---- */
+
+/* signed distance from p to one convex counter-clockwise polygon; q and the outward normal */
+static double part_closest(const SimPart* part, double px, double py, double out[4]) {
+    const double* v = part->v;
+    int n = part->n;
+    double best = INFINITY, edge_nx = 0, edge_ny = 1;
+    bool inside = true;
+    for (int i = 0; i < n; i++) {
+        int j = (i + 1) % n;
+        double ax = v[2 * i], ay = v[2 * i + 1], ex = v[2 * j] - ax, ey = v[2 * j + 1] - ay;
+        double len2 = ex * ex + ey * ey;
+        if (len2 <= 0) continue;
+        /* the outward normal of a counter-clockwise edge is (ey, -ex) */
+        if (ex * (py - ay) - ey * (px - ax) < 0) inside = false;
+        double t = ((px - ax) * ex + (py - ay) * ey) / len2;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        double qx = ax + t * ex, qy = ay + t * ey;
+        double d2 = (px - qx) * (px - qx) + (py - qy) * (py - qy);
+        if (d2 < best) {
+            best = d2;
+            out[0] = qx;
+            out[1] = qy;
+            double l = sqrt(len2);
+            edge_nx = ey / l;
+            edge_ny = -ex / l;
+        }
+    }
+    double dist = sqrt(best);
+    if (!inside && dist > 1e-12) {
+        out[2] = (px - out[0]) / dist;
+        out[3] = (py - out[1]) / dist;
+    } else {
+        out[2] = edge_nx;
+        out[3] = edge_ny;
+    }
+    return inside ? -dist : dist;
+}
+
+double sim_shape_closest(const SimShape* s, double px, double py, double out[4]) {
+    if (s->nparts == 0) {
+        double dx = px - s->cx, dy = py - s->cy, l = sqrt(dx * dx + dy * dy);
+        double nx = l > 1e-12 ? dx / l : 0, ny = l > 1e-12 ? dy / l : 1;
+        out[0] = s->cx + s->radius * nx;
+        out[1] = s->cy + s->radius * ny;
+        out[2] = nx;
+        out[3] = ny;
+        return l - s->radius;
+    }
+    double best = INFINITY;
+    for (int p = 0; p < s->nparts; p++) {
+        double o[4];
+        double d = part_closest(&s->parts[p], px, py, o);
+        if (d < best) {
+            best = d;
+            memcpy(out, o, sizeof o);
+        }
+    }
+    return best;
+}
+
+double sim_shape_extent(const SimShape* s, double ox, double oy, double dx, double dy) {
+    if (s->nparts == 0) return (s->cx - ox) * dx + (s->cy - oy) * dy + s->radius;
+    double best = -INFINITY;
+    for (int p = 0; p < s->nparts; p++)
+        for (int i = 0; i < s->parts[p].n; i++) {
+            double e = (s->parts[p].v[2 * i] - ox) * dx + (s->parts[p].v[2 * i + 1] - oy) * dy;
+            if (e > best) best = e;
+        }
+    return best;
+}

@@ -1,0 +1,47 @@
+/* shape: a body's geometry as plain data, with no world and no Chipmunk -- the convex parts of a
+ * def, the shape of an observed body (from its observation row alone), and the queries a learned
+ * model and an evaluation need: the closest surface point with its signed distance and normal, and
+ * how far a shape reaches in a direction.
+ *
+ * Frames: a def's parts are in its origin frame (the centre of its bounding box at angle 0; for
+ * cups the centre of the U). The observation reports dynamic bodies at their centre of mass and
+ * static bodies at their origin; sim_obs_shape undoes that difference. Lengths in metres. */
+#ifndef NUDGE_SIM_SHAPE_H
+#define NUDGE_SIM_SHAPE_H
+#include <stdbool.h>
+
+#include "sim/world.h"
+
+/// a body's shape in world coordinates
+typedef struct SimShape {
+    int     nparts;                 /* convex polygons, counter-clockwise; 0 for a ball */
+    SimPart parts[SIM_MAX_PARTS];   /* world coordinates (SimPart's v holds x0 y0 x1 y1 ...) */
+    double  cx, cy;                 /* a ball's centre; otherwise the observed point (m) */
+    double  radius;                 /* a ball's radius (m); 0 for polygons */
+} SimShape;
+
+/// the convex parts of a def in its origin frame (box, plank 1; cup 3; ramp 1; shard 1; ball 0)
+int    sim_def_parts(const SimBodyDef* d, SimPart* parts);
+/// wall thickness of a cup of w x h (m)
+double sim_cup_wall(double w, double h);
+/// area (m^2) and area-weighted centroid of n parts (uniform density: the centre of mass)
+double sim_parts_centroid(const SimPart* parts, int n, double* cx, double* cy);
+
+/// the shape of the body in one observation row (sim/observation.h): kind, size and pose. Shards
+/// are approximated by their w x h bounding box in body axes. False for a row with no kind or a
+/// non-finite or non-positive size
+bool   sim_obs_shape(const float* row, SimShape* out);
+/// the def (kind, material, size, angle, origin x/y, velocities) that an observation row shows:
+/// the material is the table's entry with the row's friction and elasticity (the nearest one).
+/// Shards get their bounding box as a 4-vertex polygon. False for a row sim_obs_shape refuses
+bool   sim_obs_def(const float* row, SimBodyDef* out);
+
+/// the point q of the shape's surface closest to p = (px, py): returns the signed distance from p to
+/// the surface (m, negative inside), and writes q (m) and the unit outward normal at q into out[4] =
+/// (qx, qy, nx, ny). For several parts the union is approximated by the part nearest to p
+double sim_shape_closest(const SimShape* s, double px, double py, double out[4]);
+/// how far the shape reaches from (ox, oy) along the unit direction (dx, dy): max of dot(q - o, d)
+/// over the shape's points q (m)
+double sim_shape_extent(const SimShape* s, double ox, double oy, double dx, double dy);
+
+#endif
