@@ -22,6 +22,7 @@
 #include "app/gen_episode.h"
 #include "agent/agent.h"
 #include "app/gen_dataset.h"
+#include "app/gen_run.h"
 #include "base/clock.h"
 #include "base/progress.h"
 #include "base/report.h"
@@ -33,89 +34,6 @@ static volatile sig_atomic_t interrupted = 0;
 static void on_signal(int sig) {
     (void)sig;
     interrupted = 1;
-}
-
-typedef struct GenJob {
-    const GenDataset* ds;
-    DataShardBuf*     arrays;
-    int64_t           first, count;
-    atomic_int        next;
-    atomic_int        failed;
-    char              err[1024];
-    pthread_mutex_t   lock;
-} GenJob;
-
-static void* worker(void* arg) {
-    GenJob* job = arg;
-    const GenDataset* ds = job->ds;
-    for (;;) {
-        int i = atomic_fetch_add(&job->next, 1);
-        if (i >= job->count || interrupted || atomic_load(&job->failed)) break;
-        int64_t e = job->first + i;
-        int sc = (int)(e % ds->nscenarios);
-        DataSlot slot;
-        data_shard_buf_slot(job->arrays, i, &slot);
-        char err[512];
-        uint64_t seed = rng_derive(ds->writer.meta.seed, (uint64_t)e);
-        *slot.scenario = sc;
-        *slot.seed = seed;
-        if (!gen_episode_run(ds->scenarios[sc], ds->param_cols[sc], seed, (int32_t)e, &ds->spec, &slot, err,
-                             sizeof err)) {
-            pthread_mutex_lock(&job->lock);
-            if (!atomic_exchange(&job->failed, 1))
-                snprintf(job->err, sizeof job->err, "episode %lld (seed %llu): %s", (long long)e,
-                         (unsigned long long)seed, err);
-            pthread_mutex_unlock(&job->lock);
-        }
-        data_shard_buf_episode_done(job->arrays, i, &slot);
-    }
-    return NULL;
-}
-
-/* simulates the shard's episodes on `jobs` threads; false on interruption or bad input */
-static bool simulate_shard(const GenDataset* ds, int shard, int jobs, DataShardBuf* arrays, char* err,
-                           size_t err_size) {
-    GenJob job;
-    memset(&job, 0, sizeof job);
-    job.ds = ds;
-    job.arrays = arrays;
-    job.first = data_writer_shard_first(&ds->writer, shard);
-    job.count = data_writer_shard_count(&ds->writer, shard);
-    atomic_init(&job.next, 0);
-    atomic_init(&job.failed, 0);
-    pthread_mutex_init(&job.lock, NULL);
-    pthread_t threads[64];
-    int n = jobs < job.count ? jobs : (int)job.count;
-    if (n <= 1) {
-        worker(&job);
-    } else {
-        for (int t = 0; t < n; t++) pthread_create(&threads[t], NULL, worker, &job);
-        for (int t = 0; t < n; t++) pthread_join(threads[t], NULL);
-    }
-    pthread_mutex_destroy(&job.lock);
-    if (atomic_load(&job.failed)) {
-        report_set(err, err_size, "%s", job.err);
-        return false;
-    }
-    return !interrupted;
-}
-
-/* the writer thread: saves one shard (and the manifest after it) while the next is simulated */
-typedef struct GenWrite {
-    const GenDataset*     ds;
-    DataShardBuf*         arrays;
-    int                   shard;
-    bool                  manifest;
-    bool                  ok;
-    char                  err[1024];
-    pthread_t             thread;
-} GenWrite;
-
-static void* write_shard(void* arg) {
-    GenWrite* w = arg;
-    w->ok = data_shard_buf_write(&w->ds->writer, w->arrays, w->err, sizeof w->err) &&
-            (!w->manifest || data_writer_write_manifest(&w->ds->writer, w->err, sizeof w->err));
-    return NULL;
 }
 
 static bool parse_frames(const char* s, GenSpec* spec) {
@@ -227,90 +145,36 @@ int cmd_gen(int argc, char** argv) {
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit shows up as a write error, like a full disk */
 
     int todo = 0, done_before = 0;
-    for (int s = 0; s < nshards; s++) {
+    int* shards = calloc((size_t)(nshards > 0 ? nshards : 1), sizeof *shards);
+    int64_t todo_episodes = 0;
+    for (int s = 0; shards && s < nshards; s++) {
         if (s % shard_count != shard_index) continue;
-        if (data_writer_shard_done(dw, s)) done_before++;
-        else todo++;
+        if (data_writer_shard_done(dw, s)) {
+            done_before++;
+        } else {
+            shards[todo++] = s;
+            todo_episodes += data_writer_shard_count(dw, s);
+        }
     }
     Progress prog;
-    int64_t todo_episodes = 0;
-    for (int s = 0; s < nshards; s++)
-        if (s % shard_count == shard_index && !data_writer_shard_done(dw, s)) todo_episodes += data_writer_shard_count(dw, s);
     progress_start(&prog, "episodes", todo_episodes);
-    double t0 = clock_now(), write_blocked = 0;
-    int64_t episodes_done = 0;
-    int status = 0;
-    /* two shard buffers: the writer thread saves one while the workers fill the other */
-    DataShardBuf* arrays[2] = {data_shard_buf_new(dw), data_shard_buf_new(dw)};
-    if (!arrays[0] || !arrays[1]) {
-        fprintf(stderr, "nudge gen: out of memory for two shards (%.1f GB)\n", 2 * shard_bytes / 1e9);
-        data_shard_buf_free(arrays[0]);
-        data_shard_buf_free(arrays[1]);
-        gen_dataset_close(&ds);
-        return 2;
-    }
-    GenWrite wr;
-    memset(&wr, 0, sizeof wr);
-    wr.ds = &ds;
-    wr.manifest = shard_arg == NULL;
-    bool writing = false;
-    int which = 0;
-    for (int s = 0; s < nshards && status == 0; s++) {
-        if (s % shard_count != shard_index || data_writer_shard_done(dw, s)) continue;
-        DataShardBuf* a = arrays[which];
-        data_shard_buf_begin(a, dw, s);
-        bool simulated = simulate_shard(&ds, s, (int)jobs, a, err, sizeof err);
-        /* the previous shard's write must be done before the next starts (and before we stop) */
-        if (writing) {
-            double tw = clock_now();
-            pthread_join(wr.thread, NULL);
-            write_blocked += clock_now() - tw;
-            writing = false;
-            if (!wr.ok) {
-                fprintf(stderr, "nudge gen: %s\n", wr.err);
-                status = 2;
-                break;
-            }
-            episodes_done += data_writer_shard_count(dw, wr.shard);
-        }
-        if (!simulated) {
-            if (interrupted) {
-                fprintf(stderr, "\nnudge gen: interrupted; %lld episodes of this run are saved; rerun with --resume to finish\n",
-                        (long long)episodes_done);
-                status = 130;
-            } else {
-                fprintf(stderr, "nudge gen: %s\n", err);
-                status = 2;
-            }
-            break;
-        }
-        wr.shard = s;
-        wr.arrays = a;
-        pthread_create(&wr.thread, NULL, write_shard, &wr);
-        writing = true;
-        which ^= 1;
-        char extra[64];
-        snprintf(extra, sizeof extra, " shard %d/%d", s + 1, nshards);
-        progress_update(&prog, episodes_done, extra);
-    }
-    if (writing) {
-        double tw = clock_now();
-        pthread_join(wr.thread, NULL);
-        write_blocked += clock_now() - tw;
-        if (!wr.ok) {
-            fprintf(stderr, "nudge gen: %s\n", wr.err);
-            status = 2;
-        } else {
-            episodes_done += data_writer_shard_count(dw, wr.shard);
-        }
-    }
-    if (status == 0 && interrupted) {
-        fprintf(stderr, "\nnudge gen: interrupted; rerun with --resume to finish\n");
-        status = 130;
+    double t0 = clock_now();
+    /* a writer thread only when a core would otherwise sit idle; else the worker that finishes a
+       shard writes it */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    GenRunDef def = {shards, todo, (int)jobs, jobs < cores, shard_arg == NULL, &prog, &interrupted};
+    GenRunStats stats = {0, 0, 0};
+    int status = shards ? gen_run(&ds, &def, &stats, err, sizeof err) : 2;
+    if (!shards) report_set(err, sizeof err, "out of memory");
+    free(shards);
+    int64_t episodes_done = stats.episodes;
+    if (status == 2) {
+        fprintf(stderr, "nudge gen: %s\n", err);
+    } else if (status == 130) {
+        fprintf(stderr, "\nnudge gen: interrupted; %lld episodes of this run are saved; rerun with --resume to finish\n",
+                (long long)episodes_done);
     }
     progress_finish(&prog);
-    data_shard_buf_free(arrays[0]);
-    data_shard_buf_free(arrays[1]);
     if (status == 0) {
         /* a gather (or a shard task that finds every shard present) writes the final manifest */
         bool all = true;
@@ -324,7 +188,7 @@ int cmd_gen(int argc, char** argv) {
                 "nudge gen: %s: %lld episodes in %d shards written (%d already there) in %.2f s, %.1f episodes/s, "
                 "waiting on writes %.1f%% of the time%s\n",
                 out, (long long)episodes_done, todo, done_before, el, el > 0 ? (double)episodes_done / el : 0,
-                el > 0 ? 100.0 * write_blocked / el : 0, all ? "; dataset complete" : "; dataset incomplete");
+                100.0 * stats.write_share, all ? "; dataset complete" : "; dataset incomplete");
     }
     gen_dataset_close(&ds);
     return status;

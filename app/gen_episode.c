@@ -20,8 +20,7 @@ static void record(const GenSpec* spec, Episode* ep, const double rect[4], DataS
     memcpy(o->states + (size_t)r * K * SIM_OBS_DIM, ep->states, sizeof(float) * K * SIM_OBS_DIM);
     memcpy(o->mask + (size_t)r * K, ep->mask, K);
     memcpy(o->ids + (size_t)r * K, ep->ids, sizeof(int32_t) * K);
-    for (size_t k = 0; k < K; k++)
-        o->contacts[(size_t)r * K + k] = ep->mask[k] && sim_world_in_contact(ep->world, ep->ids[k]);
+    sim_world_observe_contacts(ep->world, o->contacts + (size_t)r * K, (int)K);
     if (o->frames) {
         size_t fsz = (size_t)spec->frame_w * (size_t)spec->frame_h * (size_t)spec->channels;
         render_world(ep->world, rect, o->frames + (size_t)r * fsz, spec->frame_w, spec->frame_h,

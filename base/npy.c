@@ -11,6 +11,10 @@
 #include "base/report.h"
 
 size_t npy_header(char* out, size_t cap, const char* descr, const int64_t* shape, int ndim) {
+    return npy_header_padded(out, cap, descr, shape, ndim, 64);
+}
+
+size_t npy_header_padded(char* out, size_t cap, const char* descr, const int64_t* shape, int ndim, size_t align) {
     char dict[1024];
     int n = snprintf(dict, sizeof dict, "{'descr': %s, 'fortran_order': False, 'shape': (", descr);
     for (int i = 0; i < ndim && n < (int)sizeof dict; i++)
@@ -18,9 +22,10 @@ size_t npy_header(char* out, size_t cap, const char* descr, const int64_t* shape
                       i + 1 < ndim ? " " : "");
     if (n < (int)sizeof dict) n += snprintf(dict + n, sizeof dict - (size_t)n, "), }");
     if (n >= (int)sizeof dict) return 0;
-    /* magic(6) + version(2) + len(2) + dict + padding + '\n' is a multiple of 64 */
+    /* magic(6) + version(2) + len(2) + dict + padding + '\n' is a multiple of align (itself one of 64) */
+    if (align < 64 || align % 64) return 0;
     size_t total = 10 + (size_t)n + 1;
-    total = (total + 63) / 64 * 64;
+    total = (total + align - 1) / align * align;
     if (total > cap || total - 10 > 65535) return 0;
     memcpy(out, "\x93NUMPY\x01\x00", 8);
     uint16_t hlen = (uint16_t)(total - 10);

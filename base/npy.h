@@ -14,6 +14,9 @@
 /// the header text for descr (e.g. "'<f4'" or "[('a', '<i4'), ('b', '<f4')]") and shape, padded so
 /// the data starts at a multiple of 64 bytes; returns its length (0 if it does not fit in cap)
 size_t npy_header(char* out, size_t cap, const char* descr, const int64_t* shape, int ndim);
+/// the same, padded to a multiple of align bytes (a multiple of 64, e.g. 4096 so that the data
+/// starts on a page); 0 if it does not fit in cap or in the format's 65535-byte limit
+size_t npy_header_padded(char* out, size_t cap, const char* descr, const int64_t* shape, int ndim, size_t align);
 /// writes header then n bytes of data
 bool   npy_write(AtomicFile* af, const char* descr, const int64_t* shape, int ndim,
                  const void* data, size_t n);

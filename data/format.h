@@ -10,9 +10,14 @@
 
 #define DATA_FORMAT_NAME "nudge-dataset"
 /// the version this nudge writes. 2: seeds are decimal strings in the manifest (JSON numbers are
-/// doubles, exact only to 2^53), the manifest is written by cJSON. Arrays are as in version 1.
-#define DATA_FORMAT_VERSION 2
-/// the oldest version this nudge still reads (version 1 has the same arrays)
+/// doubles, exact only to 2^53), the manifest is written by cJSON. 3: every .npy header is padded
+/// to DATA_HEAD_BYTES. The arrays' contents are as in version 1.
+#define DATA_FORMAT_VERSION 3
+/// every .npy header in a shard is padded to this many bytes (numpy pads to 64; any multiple of 64
+/// is valid), so each array's data starts on a page and can be written without a copy
+#define DATA_HEAD_BYTES 4096
+/// the oldest version this nudge still reads (versions 1 and 2 differ only in header padding and
+/// in the manifest)
 #define DATA_FORMAT_OLDEST 1
 
 /// the arrays of a shard, in manifest order

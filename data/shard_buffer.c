@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* O_DIRECT */
 /* shard_buffer: one shard's arrays in memory, reused from shard to shard. Episodes record into
  * their slices; each episode's slices are checksummed on the thread that recorded it, and the
  * checksums are combined in order when the shard is written, so writing reads each byte once. */
@@ -7,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -17,10 +17,14 @@
 #include "base/report.h"
 #include "data/writer.h"
 
+/* every .npy header is padded to DATA_HEAD_BYTES, and each array is kept in memory right after
+   room for its header: header and data then leave as one page-aligned block, which O_DIRECT can
+   hand to the disk without copying it into the page cache */
 typedef struct DataBufArray {
-    uint8_t* data;       /* per_shard episodes' worth; NULL for events (and frames when off) */
+    uint8_t* block;      /* DATA_HEAD_BYTES of header room, then the data */
+    uint8_t* data;       /* block + DATA_HEAD_BYTES: per_shard episodes' worth; NULL for events (and frames when off) */
     size_t   slice;      /* bytes per episode */
-    size_t   bytes;      /* allocated */
+    size_t   bytes;      /* of data allocated */
 } DataBufArray;
 
 struct DataShardBuf {
@@ -48,12 +52,12 @@ bool data_slot_add_event(DataSlot* s, const DataEvent* e) {
 /* large buffers: page-aligned, in huge pages where the kernel allows (fewer page faults when the
    workers first write them) */
 static void* buf_alloc(size_t n) {
-    size_t align = n >= (4u << 20) ? (2u << 20) : 4096;
+    size_t align = n >= (4u << 20) ? (2u << 20) : DATA_HEAD_BYTES;
     size_t rounded = (n + align - 1) / align * align;
     void* p = NULL;
     if (posix_memalign(&p, align, rounded ? rounded : align) != 0) return NULL;
 #ifdef MADV_HUGEPAGE
-    if (align > 4096) madvise(p, rounded, MADV_HUGEPAGE);
+    if (align > DATA_HEAD_BYTES) madvise(p, rounded, MADV_HUGEPAGE);
 #endif
     return p;
 }
@@ -62,7 +66,7 @@ void data_shard_buf_free(DataShardBuf* b) {
     if (!b) return;
     if (b->events)
         for (int i = 0; i < b->capacity; i++) free(b->events[i]);
-    for (int a = 0; a < DATA_ARRAY_COUNT; a++) free(b->array[a].data);
+    for (int a = 0; a < DATA_ARRAY_COUNT; a++) free(b->array[a].block);
     free(b->events);
     free(b->nevents);
     free(b->crc);
@@ -78,8 +82,11 @@ DataShardBuf* data_shard_buf_new(const DataWriter* w) {
     for (int a = 0; a < DATA_ARRAY_COUNT && ok; a++) {
         if (a == DATA_EVENTS || !data_array_present((DataArrayId)a, d)) continue;
         DataBufArray* g = &b->array[a];
+        size_t total = 0;
         ok = data_array_slice_bytes((DataArrayId)a, d, &g->slice) &&
-             !__builtin_mul_overflow(g->slice, (size_t)b->capacity, &g->bytes) && (g->data = buf_alloc(g->bytes));
+             !__builtin_mul_overflow(g->slice, (size_t)b->capacity, &g->bytes) &&
+             !__builtin_add_overflow(g->bytes, (size_t)DATA_HEAD_BYTES, &total) && (g->block = buf_alloc(total));
+        if (ok) g->data = g->block + DATA_HEAD_BYTES;
     }
     size_t E = (size_t)b->capacity;
     b->events = calloc(E, sizeof *b->events);
@@ -133,47 +140,60 @@ void data_shard_buf_episode_done(DataShardBuf* b, int i, DataSlot* slot) {
     }
 }
 
-/* writes iov fully; false with errno set */
-static bool writev_all(int fd, struct iovec* iov, int n) {
+/* writes n bytes at the file's current offset; false with errno set */
+static bool write_all(int fd, const uint8_t* p, size_t n) {
     while (n > 0) {
-        ssize_t w = writev(fd, iov, n);
+        ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
         if (w < 0) {
             if (errno == EINTR) continue;
             return false;
         }
-        size_t left = (size_t)w;
-        while (n > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++, n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (uint8_t*)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
+        p += w;
+        n -= (size_t)w;
     }
     return true;
 }
 
-/* one .npy file: header and data in one writev; its size and CRC-32 go into the entry */
-static bool put_file(const char* dir, DataArrayId a, const DataDims* d, int64_t E, int64_t nevents, const void* data,
+/* one .npy file from block = [DATA_HEAD_BYTES of room for the header | n bytes of data]: the
+   header goes into the room, the page-aligned bulk leaves with O_DIRECT where the file system
+   allows it, the tail (under a page) through the page cache; its size and CRC-32 go into sum */
+static bool put_file(const char* dir, DataArrayId a, const DataDims* d, int64_t E, int64_t nevents, uint8_t* block,
                      size_t n, uint32_t crc_data, int* fd_out, DataFileSum* sum, char* err, size_t err_size) {
-    char path[4400], file[64], head[2048];
+    char path[4400], file[64];
     data_array_file(a, file, sizeof file);
     snprintf(path, sizeof path, "%s/%s", dir, file);
     int64_t shape[5];
     int ndim = data_array_shape(a, d, E, nevents, shape);
-    size_t h = npy_header(head, sizeof head, data_arrays[a].descr, shape, ndim);
-    int fd = h ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : -1;
-    struct iovec iov[2] = {{head, h}, {(void*)data, n}};
-    if (fd < 0 || !writev_all(fd, iov, n ? 2 : 1)) {
-        report_set(err, err_size, "%s: write failed: %s", path, h ? strerror(errno) : "npy header too long");
+    size_t h = npy_header_padded((char*)block, DATA_HEAD_BYTES, data_arrays[a].descr, shape, ndim, DATA_HEAD_BYTES);
+    if (h != DATA_HEAD_BYTES) {
+        report_set(err, err_size, "%s: npy header too long", path);
+        return false;
+    }
+    size_t total = h + n, bulk = total / DATA_HEAD_BYTES * DATA_HEAD_BYTES;
+    bool direct = bulk > 0;
+    int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+    int fd = direct ? open(path, flags | O_DIRECT, 0666) : -1;
+    if (fd < 0) {
+        direct = false;
+        fd = open(path, flags, 0666);
+    }
+    bool ok = fd >= 0;
+    if (ok && direct && !write_all(fd, block, bulk)) {
+        /* a file system that takes O_DIRECT at open but not these writes: start over through the cache */
+        ok = errno == EINVAL && lseek(fd, 0, SEEK_SET) == 0 && ftruncate(fd, 0) == 0;
+        direct = false;
+    }
+    if (ok && direct && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_DIRECT) != 0) ok = false;
+    if (ok) ok = direct ? write_all(fd, block + bulk, total - bulk) : write_all(fd, block, total);
+    if (!ok) {
+        report_set(err, err_size, "%s: write failed: %s", path, strerror(errno));
         if (fd >= 0) close(fd);
         return false;
     }
     *fd_out = fd;
     sum->listed = sum->has_bytes = sum->has_crc = true;
-    sum->bytes = (int64_t)(h + n);
-    sum->crc32 = (uint32_t)crc32_combine(crc32_update(0, head, h), crc_data, (z_off_t)n);
+    sum->bytes = (int64_t)total;
+    sum->crc32 = (uint32_t)crc32_combine(crc32_update(0, block, h), crc_data, (z_off_t)n);
     return true;
 }
 
@@ -189,7 +209,8 @@ bool data_shard_buf_write(const DataWriter* w, DataShardBuf* b, char* err, size_
     /* events: concatenated in episode order, packed rows */
     size_t nev = 0;
     for (int64_t i = 0; i < E; i++) nev += (size_t)b->nevents[i];
-    unsigned char* ev = malloc(nev * DATA_EVENT_BYTES + 1);
+    uint8_t* ev_block = buf_alloc(DATA_HEAD_BYTES + nev * DATA_EVENT_BYTES);
+    uint8_t* ev = ev_block ? ev_block + DATA_HEAD_BYTES : NULL;
     if (!ev) {
         report_set(err, err_size, "out of memory for %zu events", nev);
         remove_tree(tmp);
@@ -210,7 +231,8 @@ bool data_shard_buf_write(const DataWriter* w, DataShardBuf* b, char* err, size_
     for (int a = 0; a < DATA_ARRAY_COUNT && ok; a++) {
         if (!data_array_present((DataArrayId)a, d)) continue;
         const DataBufArray* g = &b->array[a];
-        const void* data = a == DATA_EVENTS ? (const void*)ev : (const void*)g->data;
+        uint8_t* block = a == DATA_EVENTS ? ev_block : g->block;
+        const uint8_t* data = block + DATA_HEAD_BYTES;
         size_t n = a == DATA_EVENTS ? at : g->slice * (size_t)E;
         uint32_t crc = 0;
         if (a == DATA_EVENTS) {
@@ -219,10 +241,10 @@ bool data_shard_buf_write(const DataWriter* w, DataShardBuf* b, char* err, size_
             for (int64_t i = 0; i < E; i++)
                 crc = (uint32_t)crc32_combine(crc, b->crc[(size_t)i * DATA_ARRAY_COUNT + a], (z_off_t)g->slice);
         }
-        ok = put_file(tmp, (DataArrayId)a, d, E, (int64_t)nev, data, n, crc, &fds[nfd], &entry.files[a], err, err_size);
+        ok = put_file(tmp, (DataArrayId)a, d, E, (int64_t)nev, block, n, crc, &fds[nfd], &entry.files[a], err, err_size);
         if (ok) nfd++;
     }
-    free(ev);
+    free(ev_block);
     /* durable before the rename: every file's data, then shard.json, then the folder */
     for (int i = 0; i < nfd; i++) {
         if (ok && fsync(fds[i]) != 0) {

@@ -14,7 +14,7 @@ import numpy as np
 
 nudge, root = sys.argv[1], sys.argv[2]
 m = json.load(open(os.path.join(root, "manifest.json")))
-assert m["format"] == "nudge-dataset" and m["version"] == 2, (m["format"], m["version"])
+assert m["format"] == "nudge-dataset" and m["version"] == 3, (m["format"], m["version"])
 assert int(m["seed"]) == int(m["inputs"]["seed"]), "seeds are exact decimal strings"
 assert m["complete"] is True and m["shards_done"] == m["shard_count"] == len(m["shards"])
 T, K, D, P = m["ticks"], m["slots"], m["dim"], len(m["params"])
@@ -47,6 +47,7 @@ for sh in m["shards"]:
     for name, (shape, dtype) in expect.items():
         a[name] = np.load(os.path.join(d, name + ".npy"))
         mm = np.load(os.path.join(d, name + ".npy"), mmap_mode="r")
+        assert mm.offset == 4096, (name, mm.offset)  # version 3: every header padded to one page
         assert a[name].shape == shape and a[name].dtype == dtype, (name, a[name].shape, a[name].dtype)
         assert mm.shape == shape and np.array_equal(np.asarray(mm), a[name])
     ev = np.load(os.path.join(d, "events.npy"))

@@ -1,0 +1,37 @@
+/* gen_run: simulating and writing a dataset's shards. Workers take episodes in order from one
+ * queue that runs across shards, each into its shard's buffer; the shard whose last episode
+ * finishes is written either by the worker that finished it (no extra thread competing with the
+ * workers for the cores) or by one writer thread (when a core would otherwise sit idle). An
+ * episode's bytes depend only on its index, so the result is the same either way and for any
+ * number of workers. */
+#ifndef NUDGE_APP_GEN_RUN_H
+#define NUDGE_APP_GEN_RUN_H
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/gen_dataset.h"
+#include "base/progress.h"
+
+typedef struct GenRunDef {
+    const int* shards;          /* the shards to write, in order */
+    int        nshards;
+    int        jobs;            /* worker threads */
+    bool       writer_thread;   /* a separate thread writes finished shards */
+    bool       manifest;        /* rewrite manifest.json after each shard */
+    Progress*  progress;        /* may be NULL */
+    volatile sig_atomic_t* interrupted;   /* set by a signal handler: stop after finished shards */
+} GenRunDef;
+
+typedef struct GenRunStats {
+    int64_t episodes;           /* written */
+    int     shards;             /* written */
+    double  write_share;        /* share of the workers' time spent writing or waiting for a buffer */
+} GenRunStats;
+
+/// runs the shards; 0 when all are written, 130 when interrupted (finished shards are kept), 2 on
+/// an error (err holds one line)
+int gen_run(GenDataset* ds, const GenRunDef* def, GenRunStats* stats, char* err, size_t err_size);
+
+#endif
