@@ -19,7 +19,7 @@
 
 #include "app/args.h"
 #include "app/commands.h"
-#include "app/gen_episode.h"
+#include "agent/episode_record.h"
 #include "agent/agent.h"
 #include "app/gen_dataset.h"
 #include "app/gen_run.h"
@@ -36,7 +36,7 @@ static void on_signal(int sig) {
     interrupted = 1;
 }
 
-static bool parse_frames(const char* s, GenSpec* spec) {
+static bool parse_frames(const char* s, EpisodeRecordSpec* spec) {
     int w = 0, h = 0, used = 0;
     if (sscanf(s, "%dx%d%n", &w, &h, &used) != 2) return false;
     const char* rest = s + used;
@@ -96,7 +96,7 @@ int cmd_gen(int argc, char** argv) {
     if (!(seconds > 0)) return args_fail("gen", "--seconds is required");
     if (!out) return args_fail("gen", "--out is required");
 
-    GenSpec spec;
+    EpisodeRecordSpec spec;
     memset(&spec, 0, sizeof spec);
     spec.stride = (int)stride;
     spec.slots = (int)slots;

@@ -58,7 +58,7 @@ static bool param_columns(GenDataset* ds, int i, char*** names, int* nnames) {
 }
 
 bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, double seconds, uint64_t seed,
-                      const char* agent, int per_shard, const GenSpec* spec, char* err, size_t err_size) {
+                      const char* agent, int per_shard, const EpisodeRecordSpec* spec, char* err, size_t err_size) {
     memset(ds, 0, sizeof *ds);
     ds->spec = *spec;
     DataManifest m;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/gen_episode.h"
+#include "agent/episode_record.h"
 #include "data/writer.h"
 #include "sim/scenario.h"
 
@@ -14,14 +14,14 @@ typedef struct GenDataset {
     Scenario** scenarios;     /* sorted by path */
     int        nscenarios;
     int**      param_cols;    /* per scenario: params.npy column of each of its parameters */
-    GenSpec    spec;
+    EpisodeRecordSpec spec;
     DataWriter writer;        /* the folder, the manifest's fields and inputs */
 } GenDataset;
 
 /// loads the scenarios (a file, or every .scn in a folder) and fixes the dataset's shape and
 /// inputs; agent NULL = each scenario's own; false + one line on bad input
 bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, double seconds, uint64_t seed,
-                      const char* agent, int per_shard, const GenSpec* spec, char* err, size_t err_size);
+                      const char* agent, int per_shard, const EpisodeRecordSpec* spec, char* err, size_t err_size);
 void gen_dataset_close(GenDataset* ds);
 
 #endif

@@ -82,7 +82,7 @@ WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size) {
             !data_reader_read(&r, s, DATA_CONTACTS, d->contacts + off, n, err, err_size) ||
             !states_finite(&r, s, d->states + off * D, n * D, (int)T, (int)K, (int)D, err, err_size))
             goto fail;
-        /* events become per-record bits: the event happened between records t and t + 1 */
+        /* events become per-record marks: one between records t and t + 1 marks record t + 1 */
         size_t nev = 0;
         DataEvent* ev = data_reader_events(&r, s, &nev, err, err_size);
         if (!ev) goto fail;
@@ -99,10 +99,11 @@ WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size) {
                 free(ev);
                 goto fail;
             }
-            /* bodies beyond the recorded slots have events but no states: nothing to label */
-            if (ev[i].a < 0 || ev[i].a >= K) continue;
-            uint8_t bit = ev[i].type == SIM_EV_BREAK ? WM_BIT_BREAK : ev[i].type == SIM_EV_FALL ? WM_BIT_FALL : 0;
-            d->bits[((size_t)ge * (size_t)T + (size_t)ev[i].tick) * (size_t)K + (size_t)ev[i].a] |= bit;
+            /* an event after the last record marks nothing; bodies beyond the recorded slots have
+               events but no states (wm_event_mark skips them) */
+            int64_t rec = wm_event_label_record(ev[i].tick);
+            if (rec >= T) continue;
+            wm_event_mark(d->bits + ((size_t)ge * (size_t)T + (size_t)rec) * (size_t)K, (int)K, ev[i].type, ev[i].a);
         }
         free(ev);
     }

@@ -17,7 +17,7 @@ typedef struct WmDataset {
     uint8_t* mask;      /* [E*T*K] */
     float*   actions;   /* [E*T*K*4] push applied right after record t */
     uint8_t* contacts;  /* [E*T*K] */
-    uint8_t* bits;      /* [E*T*K] WM_BIT_BREAK / WM_BIT_FALL: the event happened at record t */
+    uint8_t* bits;      /* [E*T*K] marks WM_BIT_BREAK / WM_BIT_FALL: the events since record t - 1 (replay.h) */
 } WmDataset;
 
 /// loads every shard; NULL + one line ("DIR/manifest.json: ...") for a missing folder, a wrong

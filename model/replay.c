@@ -4,6 +4,7 @@
 
 #include "model/replay.h"
 #include "model/wm.h"
+#include "sim/events.h"
 
 struct WmReplay {
     int      slots, dim;
@@ -20,6 +21,12 @@ struct WmReplay {
     uint8_t* bits;       /* [cap*K] */
     int64_t* ep;         /* [cap] episode serial of each tick */
 };
+
+void wm_event_mark(uint8_t* bits, int K, int type, int32_t body) {
+    if (body < 0 || body >= K) return;
+    if (type == SIM_EV_BREAK) bits[body] |= WM_BIT_BREAK;
+    if (type == SIM_EV_FALL) bits[body] |= WM_BIT_FALL;
+}
 
 bool wm_transitions_init(WmTransitions* t, int cap, int slots, int dim) {
     memset(t, 0, sizeof *t);

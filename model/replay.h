@@ -9,8 +9,21 @@
 
 #include "base/rng.h"
 
-/// event bits of a tick, per slot: the body broke / fell during the tick that led to it
+/* Event labels, one rule for datasets and the live trainer alike.
+ * A record's marks (WM_BIT_*, per slot) are the events that happened since the record before it:
+ * an event between records t and t + 1 marks record t + 1, the first observation that shows it.
+ * A dataset stores such an event with 'tick' = t (the record after which it happened), so it marks
+ * record wm_event_label_record(t) = t + 1; the live trainer is given, with each observation, the
+ * events of the tick that led to it, and marks that observation. The labels of transition
+ * t -> t + 1 are then: breaks / falls = any mark in records t + 1 .. t + WM_EVENT_HORIZON of the
+ * same episode; contact = the contact bit of record t + 1. */
 enum { WM_BIT_BREAK = 1, WM_BIT_FALL = 2 };
+
+/// the record an event stored with 'tick' = t (it happened between records t and t + 1) marks
+static inline int64_t wm_event_label_record(int64_t t) { return t + 1; }
+/// ORs an event's mark into a record's marks bits[K]: breaks and falls of a body in 0..K-1; other
+/// event types and bodies outside the slots mark nothing
+void wm_event_mark(uint8_t* bits, int K, int type, int32_t body);
 
 /// a batch of transitions (arrays sized for cap transitions)
 typedef struct WmTransitions {
@@ -34,7 +47,7 @@ void      wm_replay_clear(WmReplay* r);
 /// ends the current episode; the next tick starts a new one
 void      wm_replay_begin_episode(WmReplay* r);
 /// appends one tick: states[K*D], mask[K], contacts[K] (may be NULL), push[K*4] applied right
-/// after it (may be NULL), bits[K] = WM_BIT_* of the tick that led to it (may be NULL)
+/// after it (may be NULL), bits[K] = its marks, the events since the previous record (may be NULL)
 void      wm_replay_add(WmReplay* r, const float* states, const uint8_t* mask,
                         const uint8_t* contacts, const float* push, const uint8_t* bits);
 /// ticks held

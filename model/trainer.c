@@ -121,12 +121,8 @@ void wm_trainer_add_tick(WmTrainer* tr, const float* states, const uint8_t* mask
     uint8_t* bits = tr->obs_bits;
     pthread_mutex_lock(&tr->data_lock);
     memset(bits, 0, (size_t)K);
-    for (int i = 0; i < nevents; i++) {
-        int a = events[i].a;
-        if (a < 0 || a >= K) continue;
-        if (events[i].type == SIM_EV_BREAK) bits[a] |= WM_BIT_BREAK;
-        if (events[i].type == SIM_EV_FALL) bits[a] |= WM_BIT_FALL;
-    }
+    /* the events that led to this observation mark it (model/replay.h) */
+    for (int i = 0; i < nevents; i++) wm_event_mark(bits, K, events[i].type, events[i].a);
     wm_replay_add(tr->to_val ? tr->val : tr->replay, states, mask, contacts, push, bits);
     pthread_mutex_unlock(&tr->data_lock);
 }

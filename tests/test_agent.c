@@ -1,10 +1,15 @@
 /* agent/: scripted timing and order, the random agent's distribution and seeding, overrides */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent.h"
 #include "agent/episode.h"
 #include "agent/episode_feed.h"
+#include "agent/episode_record.h"
+#include "base/atomic_file.h"
+#include "data/writer.h"
+#include "model/dataset.h"
 #include "model/trainer.h"
 #include "ensure.h"
 #include "sim/observation.h"
@@ -326,6 +331,135 @@ static void test_episode_feed(void) {
     scn_free(s);
 }
 
+/* every trainable transition of a replay buffer, in order */
+static WmTransitions sweep_all(const WmReplay* r) {
+    WmTransitions t;
+    ENSURE(wm_transitions_init(&t, (int)wm_replay_size(r), 16, SIM_OBS_DIM));
+    int64_t cur = 0;
+    ENSURE(wm_replay_sweep(r, &cur, t.cap, &t) == (int)wm_replay_ready(r));
+    return t;
+}
+
+/* One labelling rule (model/replay.h): a dataset written by nudge gen's recorder and read back,
+ * and the live trainer fed by the episode loop, label the same transitions of the same seed alike */
+static void test_labels_dataset_vs_live(void) {
+    char err[512];
+    const char* text = "world seconds 3\n"
+                       "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+                       "body table box wood static pos 0 0.375 size 1.2 0.75\n"
+                       "body box box wood pos -0.3 0.8005 size 0.1 0.1\n"
+                       "body glass cup glass pos 0.5 0.8105 size 0.08 0.12\n"
+                       "agent random every 0.3 0.6\n";
+    Scenario* s = scn_parse(text, strlen(text), "mem.scn", err, sizeof err);
+    ENSURE(s);
+    enum { K = 16, TICKS = 180, T = TICKS + 1 };
+    const uint64_t seed = 1;    /* pushes the glass off the table: it falls and breaks at 1.19 s */
+
+    /* offline: the recorder nudge gen runs, a one-episode dataset written and loaded back */
+    char dir[] = "/tmp/nudge-test-labels-XXXXXX";
+    ENSURE(mkdtemp(dir));
+    ENSURE(remove_tree(dir));
+    DataManifest m;
+    memset(&m, 0, sizeof m);
+    m.version = DATA_FORMAT_VERSION;
+    m.has_inputs = true;
+    m.inputs.scenarios = calloc(1, sizeof *m.inputs.scenarios);
+    m.inputs.scenarios[0].path = strdup("mem.scn");
+    m.inputs.nscenarios = 1;
+    m.inputs.episodes = 1;
+    m.inputs.seconds = 3;
+    m.inputs.seed = seed;
+    snprintf(m.inputs.agent, sizeof m.inputs.agent, "scenario");
+    m.inputs.stride = 1;
+    m.inputs.push_every[0] = m.inputs.push_every[1] = m.inputs.push_dv[0] = m.inputs.push_dv[1] = -1;
+    m.inputs.per_shard = 1;
+    m.inputs.slots = K;
+    m.inputs.format_version = DATA_FORMAT_VERSION;
+    m.scenarios = calloc(1, sizeof *m.scenarios);
+    m.scenarios[0].path = strdup("mem.scn");
+    m.nscenarios = 1;
+    m.dims.records = T;
+    m.dims.slots = K;
+    m.dims.dim = SIM_OBS_DIM;
+    m.episodes = 1;
+    m.per_shard = 1;
+    m.shard_count = 1;
+    m.seed = seed;
+    m.seconds = 3;
+    m.dt = 1 / 120.0;
+    m.steps_per_tick = 2;
+    m.tick = 1 / 60.0;
+    m.control_ticks = TICKS;
+    m.stride = 1;
+    DataWriter w;
+    data_writer_init(&w, &m);
+    ENSURE(data_writer_prepare(&w, dir, false, false, err, sizeof err));
+    DataShardBuf* buf = data_shard_buf_new(&w);
+    ENSURE(buf);
+    data_shard_buf_begin(buf, &w, 0);
+    DataSlot slot;
+    data_shard_buf_slot(buf, 0, &slot);
+    EpisodeRecordSpec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.ticks = TICKS;
+    spec.stride = 1;
+    spec.records = T;
+    spec.slots = K;
+    spec.agent = agent_override_none();
+    *slot.scenario = 0;
+    *slot.seed = seed;
+    ENSURE(episode_record_run(s, NULL, seed, 0, &spec, &slot, err, sizeof err));
+    /* the scene does what the test needs: the glass falls and breaks, its shards fall too */
+    int breaks = 0, falls = 0, break_tick = -1;
+    for (int i = 0; i < slot.nevents; i++) {
+        if (slot.events[i].type == SIM_EV_BREAK) breaks++, break_tick = slot.events[i].tick;
+        falls += slot.events[i].type == SIM_EV_FALL;
+    }
+    ENSURE(breaks == 1 && falls >= 2 && break_tick > 40);
+    data_shard_buf_episode_done(buf, 0, &slot);
+    ENSURE(data_shard_buf_write(&w, buf, err, sizeof err) && data_writer_write_manifest(&w, err, sizeof err));
+    data_shard_buf_free(buf);
+    data_writer_free(&w);
+    WmDataset* d = wm_dataset_load(dir, err, sizeof err);
+    ENSURE(d && d->episodes == 1 && d->ticks == T);
+    WmReplay* offline = wm_replay_create(K, SIM_OBS_DIM, 4 * T);
+    wm_dataset_fill(d, offline, 0, 1);
+
+    /* live: the episode loop feeding a trainer, one tick more so that it sees the last record */
+    WmTrainerDef def = wm_trainer_def_default(K);
+    def.val_every = 0;
+    WmTrainer* tr = wm_trainer_create(&def, NULL);
+    Episode e;
+    ENSURE(episode_begin(&e, s, seed, -1, K, err, sizeof err));
+    EpisodeFeed f;
+    memset(&f, 0, sizeof f);
+    ENSURE(episode_feed_attach(&f, &e, tr));
+    for (int t = 0; t < T; t++) episode_tick(&e, NULL);
+    wm_trainer_begin_episode(tr);   /* the episode ends: every label is complete */
+    WmTransitions a = sweep_all(offline), b = sweep_all(wm_trainer_replay(tr));
+    ENSURE(a.n == T - 1 && b.n == T - 1);
+    size_t ks = (size_t)a.n * K;
+    ENSURE(memcmp(a.s0, b.s0, sizeof(float) * ks * SIM_OBS_DIM) == 0);
+    ENSURE(memcmp(a.s1, b.s1, sizeof(float) * ks * SIM_OBS_DIM) == 0);
+    ENSURE(memcmp(a.labels, b.labels, sizeof(float) * ks * WM_EVENTS) == 0);
+    /* and the rule itself: the break between records r and r + 1 is "within 30 ticks" of the
+       transitions r - 29 .. r, not of r - 30 */
+    int glass = 3;
+    ENSURE(a.labels[((size_t)break_tick * K + glass) * WM_EVENTS + WM_EVENT_BREAK] == 1.0f);
+    ENSURE(a.labels[((size_t)(break_tick - WM_EVENT_HORIZON + 1) * K + glass) * WM_EVENTS + WM_EVENT_BREAK] == 1.0f);
+    ENSURE(a.labels[((size_t)(break_tick - WM_EVENT_HORIZON) * K + glass) * WM_EVENTS + WM_EVENT_BREAK] == 0.0f);
+    ENSURE(break_tick + 1 >= T || a.labels[((size_t)(break_tick + 1) * K + glass) * WM_EVENTS + WM_EVENT_BREAK] == 0.0f);
+    wm_transitions_free(&a);
+    wm_transitions_free(&b);
+    episode_end(&e);
+    episode_feed_free(&f);
+    wm_trainer_free(tr);
+    wm_replay_free(offline);
+    wm_dataset_free(d);
+    ENSURE(remove_tree(dir));
+    scn_free(s);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     RUN(test_scripted_order_and_timing);
@@ -335,6 +469,7 @@ int main(void) {
     RUN(test_episode_merge_and_hooks);
     RUN(test_episode_record_replay);
     RUN(test_episode_feed);
+    RUN(test_labels_dataset_vs_live);
     fprintf(stderr, "test_agent: all passed\n");
     return 0;
 }

@@ -611,8 +611,10 @@ static void test_dataset(void) {
     if (d) {
         CHECK(d->episodes == E && d->ticks == T && d->slots == TK);
         CHECK(memcmp(d->states, st, rec * SIM_OBS_DIM * 4) == 0);
-        CHECK(d->bits[((size_t)1 * T + 20) * TK + 1] == WM_BIT_BREAK);
-        /* replay labels: the break at record 20 is within 30 ticks of records 0..19 */
+        /* the break between records 20 and 21 marks record 21 (model/replay.h) */
+        CHECK(d->bits[((size_t)1 * T + 21) * TK + 1] == WM_BIT_BREAK);
+        CHECK(d->bits[((size_t)1 * T + 20) * TK + 1] == 0);
+        /* replay labels: it is within 30 ticks of the transitions from records 0..20 */
         WmReplay* rp = wm_replay_create(TK, SIM_OBS_DIM, 1000);
         wm_dataset_fill(d, rp, 1, 1);
         CHECK(wm_replay_ready(rp) == T - 1);
@@ -621,7 +623,7 @@ static void test_dataset(void) {
         int64_t cur = 0;
         CHECK(wm_replay_sweep(rp, &cur, 64, &t) == T - 1);
         for (int i = 0; i < t.n; i++)
-            CHECK(t.labels[((size_t)i * TK + 1) * WM_EVENTS + WM_EVENT_BREAK] == (i < 20 ? 1.0f : 0.0f));
+            CHECK(t.labels[((size_t)i * TK + 1) * WM_EVENTS + WM_EVENT_BREAK] == (i <= 20 ? 1.0f : 0.0f));
         wm_transitions_free(&t);
         wm_replay_free(rp);
         /* a model with another slot count does not fit */
@@ -633,7 +635,7 @@ static void test_dataset(void) {
         wm_dataset_keep(d, 1, 1);
         CHECK(d->episodes == 1);
         CHECK(memcmp(d->states, st + (size_t)T * TK * SIM_OBS_DIM, sizeof(float) * T * TK * SIM_OBS_DIM) == 0);
-        CHECK(d->bits[(size_t)20 * TK + 1] == WM_BIT_BREAK);
+        CHECK(d->bits[(size_t)21 * TK + 1] == WM_BIT_BREAK);
         wm_dataset_free(d);
     }
     /* another format version */

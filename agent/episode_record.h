@@ -1,7 +1,11 @@
-/* gen_episode: records one dataset episode (states, mask, ids, actions, contacts, events, frames)
- * into a shard's arrays. Its content depends only on (scenario, seed, episode index, options). */
-#ifndef NUDGE_APP_GEN_EPISODE_H
-#define NUDGE_APP_GEN_EPISODE_H
+/* episode_record: records one dataset episode (states, mask, ids, actions, contacts, events,
+ * frames) into a shard's arrays, through the one episode loop: what `nudge gen` writes. Its content
+ * depends only on (scenario, seed, episode index, options).
+ *
+ * Events are recorded with the record after which they happened (events.npy 'tick' = r for an
+ * event between records r and r + 1); model/replay.h says how they become labels. */
+#ifndef NUDGE_AGENT_EPISODE_RECORD_H
+#define NUDGE_AGENT_EPISODE_RECORD_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,7 +14,7 @@
 #include "data/writer.h"
 #include "sim/scenario.h"
 
-typedef struct GenSpec {
+typedef struct EpisodeRecordSpec {
     int64_t ticks;       /* control ticks per episode */
     int     stride;      /* record every stride ticks */
     int     records;     /* T = ticks / stride + 1 */
@@ -18,11 +22,11 @@ typedef struct GenSpec {
     int     frame_w, frame_h, channels;  /* channels 0 = no frames */
     AgentOverride agent; /* changes to each scenario's agent */
     int     nparams;     /* P: columns of params.npy (union over scenarios) */
-} GenSpec;
+} EpisodeRecordSpec;
 
 /// runs episode `index` of scenario s with seed `seed`, recording into out; param_col[i] is the params.npy column of
 /// the scenario's parameter i. false + message on bad input (e.g. a parameter out of range)
-bool gen_episode_run(const Scenario* s, const int* param_col, uint64_t seed, int32_t index,
-                     const GenSpec* spec, DataSlot* out, char* err, size_t err_size);
+bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, int32_t index,
+                        const EpisodeRecordSpec* spec, DataSlot* out, char* err, size_t err_size);
 
 #endif

@@ -1,4 +1,5 @@
-#include "app/gen_episode.h"
+/* episode_record: one dataset episode through the episode loop (see episode_record.h) */
+#include "agent/episode_record.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@ static void add_event(DataSlot* o, int32_t episode, int32_t record, const SimEve
 }
 
 /* observation of record r, with contacts and (optionally) a frame */
-static void record(const GenSpec* spec, Episode* ep, const double rect[4], DataSlot* o, int r) {
+static void record(const EpisodeRecordSpec* spec, Episode* ep, const double rect[4], DataSlot* o, int r) {
     size_t K = (size_t)spec->slots;
     episode_observe(ep);
     memcpy(o->states + (size_t)r * K * SIM_OBS_DIM, ep->states, sizeof(float) * K * SIM_OBS_DIM);
@@ -28,8 +29,8 @@ static void record(const GenSpec* spec, Episode* ep, const double rect[4], DataS
     }
 }
 
-bool gen_episode_run(const Scenario* s, const int* param_col, uint64_t seed, int32_t index,
-                     const GenSpec* spec, DataSlot* o, char* err, size_t err_size) {
+bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, int32_t index,
+                        const EpisodeRecordSpec* spec, DataSlot* o, char* err, size_t err_size) {
     Episode ep;
     if (!episode_begin_with(&ep, s, seed, &spec->agent, spec->slots, err, err_size)) return false;
     for (int p = 0; p < spec->nparams; p++) o->params[p] = NAN;
@@ -46,6 +47,7 @@ bool gen_episode_run(const Scenario* s, const int* param_col, uint64_t seed, int
             episode_tick(&ep, NULL);
             /* pushes between two records add up; the point is the last one's */
             sim_action_add_rows(&ep.applied, o->actions + (size_t)r * K * 4, (int)K);
+            /* events between records r and r + 1 carry r (they label record r + 1: model/replay.h) */
             int n;
             const SimEvent* ev = sim_world_events(ep.world, &n);
             for (int i = 0; i < n; i++) add_event(o, index, r, &ev[i]);
