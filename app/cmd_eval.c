@@ -14,19 +14,23 @@
 
 static const char* event_names[WM_EVENTS] = {"breaks_within_0.5s", "contact_next_tick", "falls_within_0.5s"};
 
+/* a number for CSV: "nan" when there is none (numpy and pandas read it) */
 static bool write_csv(const char* path, const WmEvalResult* r, char* err, size_t n) {
     AtomicFile af;
     if (!atomic_file_open(&af, path, err, n)) return false;
     char line[512];
-    int len = snprintf(line, sizeof line, "method,horizon,n,pos_mean_m,pos_median_m,pos_p90_m,pos_mean_sizes,angle_mean_rad\n");
+    int len = snprintf(line, sizeof line,
+                       "subset,method,horizon,n,pos_mean_m,pos_median_m,pos_p90_m,pos_mean_sizes,angle_mean_rad\n");
     atomic_file_write(&af, line, (size_t)len);
-    for (int q = 0; q < WM_METHODS; q++)
-        for (int h = 0; h < r->horizon; h++) {
-            const WmErrStats* e = &r->err[q][h];
-            len = snprintf(line, sizeof line, "%s,%d,%lld,%.6g,%.6g,%.6g,%.6g,%.6g\n", wm_method_name(q), h + 1,
-                           (long long)e->n, e->mean, e->median, e->p90, e->mean_sizes, e->angle_mean);
-            atomic_file_write(&af, line, (size_t)len);
-        }
+    for (int s = 0; s < WM_SUBSETS; s++)
+        for (int q = 0; q < WM_METHODS; q++)
+            for (int h = 0; h < r->horizon; h++) {
+                const WmErrStats* e = &r->err[s][q][h];
+                len = snprintf(line, sizeof line, "%s,%s,%d,%lld,%.6g,%.6g,%.6g,%.6g,%.6g\n", wm_subset_name(s),
+                               wm_method_name(q), h + 1, (long long)e->n, e->mean, e->median, e->p90, e->mean_sizes,
+                               e->angle_mean);
+                atomic_file_write(&af, line, (size_t)len);
+            }
     return atomic_file_commit(&af, err, n);
 }
 
@@ -49,13 +53,15 @@ static bool write_events_csv(const char* path, const WmEvalResult* r, char* err,
  * log scale (the baselines' errors span four decades) */
 static bool write_svg(const char* path, const WmEvalResult* r, char* err, size_t n) {
     const char* colors[WM_METHODS] = {"#d62728", "#1f77b4", "#7f7f7f"};
-    double W = 640, Hh = 400, l = 70, rt = 20, t = 30, b = 50;
+    double W = 720, Hh = 420, l = 70, rt = 20, t = 30, b = 50;
     double lo = INFINITY, hi = 0;
-    for (int q = 0; q < WM_METHODS; q++)
-        for (int h = 0; h < r->horizon; h++) {
-            double v = r->err[q][h].mean;
-            if (isfinite(v) && v > 0) lo = fmin(lo, v), hi = fmax(hi, v);
-        }
+    static const WmSubset plotted[2] = {WM_SUBSET_ALL, WM_SUBSET_MOVING};
+    for (int p = 0; p < 2; p++)
+        for (int q = 0; q < WM_METHODS; q++)
+            for (int h = 0; h < r->horizon; h++) {
+                double v = r->err[plotted[p]][q][h].mean;
+                if (isfinite(v) && v > 0) lo = fmin(lo, v), hi = fmax(hi, v);
+            }
     if (!(hi > 0)) lo = 1e-4, hi = 1;
     int d0 = (int)floor(log10(lo)), d1 = (int)ceil(log10(hi));
     if (d1 <= d0) d1 = d0 + 1;
@@ -68,7 +74,7 @@ static bool write_svg(const char* path, const WmEvalResult* r, char* err, size_t
 #define YOF(v) (Hh - b - ph * (log10(v) - d0) / (d1 - d0))
     OUT("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" font-family=\"sans-serif\" font-size=\"12\">\n", W, Hh);
     OUT("<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-    OUT("<text x=\"%g\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">mean position error against horizon (%lld rollouts)</text>\n",
+    OUT("<text x=\"%g\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">mean position error against horizon, %lld rollouts (solid: all bodies, dashed: moving)</text>\n",
         W / 2, (long long)r->rollouts);
     for (int dec = d0; dec <= d1; dec++) {
         double y = YOF(pow(10, dec));
@@ -84,15 +90,19 @@ static bool write_svg(const char* path, const WmEvalResult* r, char* err, size_t
     OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">horizon (ticks of 1/60 s)</text>\n", (l + W - rt) / 2, Hh - 12);
     OUT("<text x=\"14\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 14 %g)\">mean position error (log scale)</text>\n",
         (t + Hh - b) / 2, (t + Hh - b) / 2);
-    for (int q = 0; q < WM_METHODS; q++) {
-        OUT("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", colors[q]);
-        for (int h = 0; h < r->horizon; h++) {
-            double v = r->err[q][h].mean;
-            if (!isfinite(v) || v <= 0) continue;
-            double x = l + (W - l - rt) * (h + 1) / r->horizon;
-            OUT("%.1f,%.1f ", x, YOF(v));
+    for (int p = 0; p < 2; p++)
+        for (int q = 0; q < WM_METHODS; q++) {
+            OUT("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", colors[q],
+                p ? " stroke-dasharray=\"6 4\"" : "");
+            for (int h = 0; h < r->horizon; h++) {
+                double v = r->err[plotted[p]][q][h].mean;
+                if (!isfinite(v) || v <= 0) continue;
+                double x = l + (W - l - rt) * (h + 1) / r->horizon;
+                OUT("%.1f,%.1f ", x, YOF(v));
+            }
+            OUT("\"/>\n");
         }
-        OUT("\"/>\n");
+    for (int q = 0; q < WM_METHODS; q++) {
         OUT("<rect x=\"%g\" y=\"%g\" width=\"14\" height=\"3\" fill=\"%s\"/>\n", W - rt - 110, Hh - b - 60 + 16 * q, colors[q]);
         OUT("<text x=\"%g\" y=\"%g\">%s</text>\n", W - rt - 90, Hh - b - 55 + 16 * q, wm_method_name(q));
     }
@@ -102,16 +112,70 @@ static bool write_svg(const char* path, const WmEvalResult* r, char* err, size_t
     return atomic_file_commit(&af, err, n);
 }
 
+/* a cell of the printed table: "-" where there is no number */
+static void print_num(const char* fmt, int width, double v) {
+    if (isfinite(v)) printf(fmt, width, v);
+    else printf("%*s", width, "-");
+}
+
+/* the human-readable table: per subset, a row per reported horizon; then the event heads */
+static void print_table(const WmEvalResult* r) {
+    printf("position error (m) over %lld rollouts from %d episodes, h ticks of 1/60 s ahead\n", (long long)r->rollouts,
+           r->episodes);
+    printf("%-8s %4s %8s | %-33s | %-17s | %9s\n", "", "", "", "model", "const_vel", "ballistic");
+    printf("%-8s %4s %8s | %8s %8s %8s %6s | %8s %8s | %9s\n", "subset", "h", "n", "mean", "median", "p90", "angle",
+           "mean", "model/cv", "mean");
+    int hs[8], nh = 0;
+    static const int wanted[] = {1, 10, 30, 60, 120, 240};
+    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
+        if (wanted[i] <= r->horizon) hs[nh++] = wanted[i];
+    if (hs[nh - 1] != r->horizon) hs[nh++] = r->horizon;
+    for (int s = 0; s < WM_SUBSETS; s++) {
+        for (int i = 0; i < nh; i++) {
+            const WmErrStats* m = &r->err[s][WM_METHOD_MODEL][hs[i] - 1];
+            const WmErrStats* c = &r->err[s][WM_METHOD_CONST_VEL][hs[i] - 1];
+            const WmErrStats* b = &r->err[s][WM_METHOD_BALLISTIC][hs[i] - 1];
+            printf("%-8s %4d %8lld |", i ? "" : wm_subset_name(s), hs[i], (long long)m->n);
+            print_num(" %*.4f", 8, m->mean);
+            print_num(" %*.4f", 8, m->median);
+            print_num(" %*.4f", 8, m->p90);
+            print_num(" %*.3f", 6, m->angle_mean);
+            printf(" |");
+            print_num(" %*.4f", 8, c->mean);
+            print_num(" %*.2f", 8, m->mean / c->mean);
+            printf(" |");
+            print_num(" %*.4f", 9, b->mean);
+            printf("\n");
+        }
+    }
+    printf("subsets: all = every dynamic body; moving = moved > %g cm by h; fall, break = fell, broke by h (a broken\n"
+           "body's truth is its shards' centre of mass); resting = at rest, unpushed and still (< %g mm) through h:\n"
+           "its error is the rollout's drift. angle in rad.\n",
+           WM_EVAL_MOVING_M * 100, WM_EVAL_STILL_M * 1000);
+    printf("\n%-20s %10s %10s %8s %8s\n", "event", "n", "positives", "auroc", "acc@0.5");
+    for (int q = 0; q < WM_EVENTS; q++) {
+        const WmEventStats* e = &r->events[q];
+        printf("%-20s %10lld %10lld", event_names[q], (long long)e->n, (long long)e->positives);
+        print_num(" %*.4f", 8, e->auroc);
+        print_num(" %*.4f", 8, e->accuracy);
+        if (!isfinite(e->auroc))
+            printf("   (auroc needs both classes: %s)", e->n == 0 ? "nothing scored"
+                                                        : e->positives == 0 ? "no positive in these episodes"
+                                                                            : "no negative in these episodes");
+        printf("\n");
+    }
+}
+
 int cmd_eval(int argc, char** argv) {
     const char* model_path = NULL;
     const char* data = NULL;
     const char* report = NULL;
-    int64_t horizon = 60, stride = 10, episodes = 0, threads = 1;
+    int64_t horizon = 240, stride = 10, episodes = 0, threads = 1;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model_path, 1, 0, "MODEL: checkpoint written by nudge train (required)", false},
         {"data", ARG_STRING, &data, 1, 0, "DIR: dataset folder (required); every episode is scored", false},
         {"report", ARG_STRING, &report, 1, 0, "DIR: where eval.csv, eval_events.csv and eval.svg go (default: the model's folder)", false},
-        {"horizon", ARG_INT, &horizon, 1, 1000, "H: ticks ahead (default 60)", false},
+        {"horizon", ARG_INT, &horizon, 1, 1000, "H: ticks ahead (default 240)", false},
         {"stride", ARG_INT, &stride, 1, 100000, "N: ticks between rollout starts (default 10)", false},
         {"episodes", ARG_INT, &episodes, 0, 1e9, "N: score only the first N episodes (default all)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1)", false},
@@ -158,24 +222,7 @@ int cmd_eval(int argc, char** argv) {
         wm_dataset_free(d);
         return 2;
     }
-    /* the table */
-    printf("position error (m; sizes = error / body size), %lld rollouts\n", (long long)r.rollouts);
-    printf("%-8s %-10s %10s %10s %10s %10s %10s\n", "horizon", "method", "mean", "median", "p90", "sizes", "angle_rad");
-    int hs[] = {1, 10, 30, 60};
-    for (int i = 0; i < 4; i++) {
-        if (hs[i] > r.horizon) continue;
-        for (int q = 0; q < WM_METHODS; q++) {
-            const WmErrStats* e = &r.err[q][hs[i] - 1];
-            printf("%-8d %-10s %10.4f %10.4f %10.4f %10.3f %10.4f\n", hs[i], wm_method_name(q), e->mean, e->median,
-                   e->p90, e->mean_sizes, e->angle_mean);
-        }
-    }
-    printf("\nresting, unpushed bodies that stay (%lld): drift after %d ticks mean %.4f m, median %.4f m, p90 %.4f m\n",
-           (long long)r.rest.n, r.horizon, r.rest.mean, r.rest.median, r.rest.p90);
-    printf("\n%-20s %10s %10s %8s %8s\n", "event", "n", "positives", "auroc", "acc@0.5");
-    for (int q = 0; q < WM_EVENTS; q++)
-        printf("%-20s %10lld %10lld %8.4f %8.4f\n", event_names[q], (long long)r.events[q].n,
-               (long long)r.events[q].positives, r.events[q].auroc, r.events[q].accuracy);
+    print_table(&r);
     char path[4200];
     bool ok = true;
     snprintf(path, sizeof path, "%s/eval.csv", report);

@@ -34,7 +34,7 @@ static double val_rollout_error(const WmModel* m, const WmDataset* d, int first,
     def.events = false;
     WmEvalResult r;
     if (!wm_evaluate(m, d, &def, &r)) return NAN;
-    double e = r.err[WM_METHOD_MODEL][29].mean;
+    double e = r.err[WM_SUBSET_ALL][WM_METHOD_MODEL][29].mean;
     wm_eval_free(&r);
     return e;
 }

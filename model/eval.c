@@ -15,12 +15,17 @@ WmEvalDef wm_eval_def_default(void) {
     WmEvalDef d;
     d.first = 0;
     d.count = 0;
-    d.horizon = 60;
+    d.horizon = 240;
     d.stride = 10;
     d.max_starts = 0;
     d.events = true;
     d.gravity = -9.81f;
     return d;
+}
+
+const char* wm_subset_name(WmSubset s) {
+    static const char* names[WM_SUBSETS] = {"all", "moving", "fall", "break", "resting"};
+    return s >= 0 && s < WM_SUBSETS ? names[s] : "?";
 }
 
 typedef struct Vec {
@@ -37,9 +42,11 @@ static void vec_push(Vec* a, float x) {
     a->v[a->n++] = x;
 }
 
+/* one (subset, method, horizon) cell being filled */
 typedef struct Acc {
-    Vec    pos;
-    double sizes, angle;
+    Vec     pos;
+    double  sizes, angle;
+    int64_t nangle;
 } Acc;
 
 static float wrap(float a) {
@@ -48,53 +55,131 @@ static float wrap(float a) {
     return a;
 }
 
-/* resting bodies that stay: the rollout's drift at the end of the horizon */
-static void score_rest(const WmDataset* d, int e, int t0, int H, const float* pred, Acc* rest) {
+/* ---- the truth ---- */
+
+/* parent[k] of every slot of episode e: the body a shard came from (-1 for the others). A break
+   marks record t; the shards are the slots that appear at t (each goes to the nearest body that
+   broke there, when two broke in the same interval) */
+static void episode_parents(const WmDataset* d, int e, int* parent) {
     int K = d->slots;
-    if (t0 + H >= d->ticks) return;
-    size_t i0 = wm_dataset_index(d, e, t0);
-    const float* s0 = wm_dataset_states(d, e, t0);
-    for (int k = 0; k < K; k++) {
-        const float* b = s0 + (size_t)k * D;
-        if (!d->mask[i0 + k] || b[SIM_OBS_is_static] > 0.5f || b[SIM_OBS_mass] <= 0) continue;
-        if (hypotf(b[SIM_OBS_vx], b[SIM_OBS_vy]) >= 0.02f || fabsf(b[SIM_OBS_omega]) >= 0.1f) continue;
-        bool stays = true;
-        for (int h = 0; h <= H && stays; h++) {
-            size_t it = wm_dataset_index(d, e, t0 + h) + k;
-            const float* tr = d->states + it * D;
-            const float* a = d->actions + it * WM_PUSH_DIM;
-            stays = d->mask[it] && hypotf(tr[SIM_OBS_x] - b[SIM_OBS_x], tr[SIM_OBS_y] - b[SIM_OBS_y]) < 0.005f &&
-                    (h == H || (a[0] == 0 && a[1] == 0));
+    for (int k = 0; k < K; k++) parent[k] = -1;
+    for (int t = 1; t < d->ticks; t++) {
+        size_t i = wm_dataset_index(d, e, t), ip = wm_dataset_index(d, e, t - 1);
+        bool any = false;
+        for (int a = 0; a < K && !any; a++) any = (d->bits[i + a] & WM_BIT_BREAK) != 0;
+        if (!any) continue;
+        for (int s = 0; s < K; s++) {
+            const float* row = d->states + (i + s) * D;
+            if (!d->mask[i + s] || d->mask[ip + s] || row[SIM_OBS_kind_shard] < 0.5f) continue;
+            float best = INFINITY;
+            for (int a = 0; a < K; a++) {
+                if (!(d->bits[i + a] & WM_BIT_BREAK)) continue;
+                const float* pa = d->states + (ip + a) * D;
+                float dist = hypotf(pa[SIM_OBS_x] - row[SIM_OBS_x], pa[SIM_OBS_y] - row[SIM_OBS_y]);
+                if (dist < best) best = dist, parent[s] = a;
+            }
         }
-        if (!stays) continue;
-        const float* p = pred + ((size_t)(H - 1) * K + k) * D;
-        float drift = hypotf(p[SIM_OBS_x] - b[SIM_OBS_x], p[SIM_OBS_y] - b[SIM_OBS_y]);
-        vec_push(&rest->pos, isfinite(drift) ? drift : 1e6f);
     }
 }
 
-/* scores one predicted rollout pred[H*K*D] from record (e, t0) */
-static void score(const WmDataset* d, int e, int t0, int H, const float* pred, Acc* acc) {
+static bool descends(const int* parent, int s, int k) {
+    for (int depth = 0; s >= 0 && depth < 64; depth++) {
+        if (s == k) return true;
+        s = parent[s];
+    }
+    return false;
+}
+
+/* body k's truth at record t: its own pose, or once broken the centre of mass of its shards
+   (angle NaN); false when it has none (gone out of bounds, or all its shards are) */
+static bool truth_at(const WmDataset* d, int e, int t, int k, const int* parent, float out[3]) {
     int K = d->slots;
+    size_t i = wm_dataset_index(d, e, t);
+    if (d->mask[i + k]) {
+        const float* row = d->states + (i + k) * D;
+        out[0] = row[SIM_OBS_x];
+        out[1] = row[SIM_OBS_y];
+        out[2] = atan2f(row[SIM_OBS_sin], row[SIM_OBS_cos]);
+        return true;
+    }
+    double m = 0, x = 0, y = 0;
+    for (int s = 0; s < K; s++) {
+        if (s == k || !d->mask[i + s] || parent[s] < 0 || !descends(parent, s, k)) continue;
+        const float* row = d->states + (i + s) * D;
+        m += row[SIM_OBS_mass];
+        x += (double)row[SIM_OBS_mass] * row[SIM_OBS_x];
+        y += (double)row[SIM_OBS_mass] * row[SIM_OBS_y];
+    }
+    if (!(m > 0)) return false;
+    out[0] = (float)(x / m);
+    out[1] = (float)(y / m);
+    out[2] = NAN;
+    return true;
+}
+
+/* the true track of one body over a rollout from t0: position and angle at t0 + h (h = 0..last)
+   and, per horizon, the subsets it belongs to (bit s = WmSubset s) */
+typedef struct Track {
+    int      slot, last;
+    float    size;
+    float*   truth;     /* [(H+1) * 3]: x, y, angle (NaN once broken) */
+    uint8_t* member;    /* [H+1] */
+} Track;
+
+static bool track_body(const WmDataset* d, int e, int t0, int H, int k, const int* parent, Track* tr) {
     size_t i0 = wm_dataset_index(d, e, t0);
-    const float* s0 = wm_dataset_states(d, e, t0);
-    for (int k = 0; k < K; k++) {
-        const float* b = s0 + (size_t)k * D;
-        if (!d->mask[i0 + k] || b[SIM_OBS_is_static] > 0.5f || b[SIM_OBS_mass] <= 0) continue;
-        float size = fmaxf(b[SIM_OBS_size_w], b[SIM_OBS_size_h]);
-        for (int h = 0; h < H && t0 + h + 1 < d->ticks; h++) {
-            int t = t0 + h + 1;
-            /* a body that broke or left has no truth to compare with */
-            if (!d->mask[wm_dataset_index(d, e, t) + k]) break;
-            const float* tr = wm_dataset_states(d, e, t) + (size_t)k * D;
-            const float* p = pred + ((size_t)h * K + k) * D;
-            float err = hypotf(p[SIM_OBS_x] - tr[SIM_OBS_x], p[SIM_OBS_y] - tr[SIM_OBS_y]);
-            float ang = fabsf(wrap(atan2f(p[SIM_OBS_sin], p[SIM_OBS_cos]) -
-                                   atan2f(tr[SIM_OBS_sin], tr[SIM_OBS_cos])));
+    const float* b = d->states + (i0 + k) * D;
+    if (!d->mask[i0 + k] || b[SIM_OBS_is_static] > 0.5f || b[SIM_OBS_mass] <= 0) return false;
+    tr->slot = k;
+    tr->last = 0;
+    tr->size = fmaxf(b[SIM_OBS_size_w], b[SIM_OBS_size_h]);
+    bool rest0 = hypotf(b[SIM_OBS_vx], b[SIM_OBS_vy]) < 0.02f && fabsf(b[SIM_OBS_omega]) < 0.1f;
+    bool fell = false, broke = false, pushed = false;
+    float moved = 0;
+    for (int h = 1; h <= H && t0 + h < d->ticks; h++) {
+        size_t it = wm_dataset_index(d, e, t0 + h), ip = wm_dataset_index(d, e, t0 + h - 1);
+        /* the events between records t0+h-1 and t0+h mark record t0+h; the push after t0+h-1 */
+        uint8_t bits = d->bits[it + k];
+        fell = fell || (bits & WM_BIT_FALL);
+        broke = broke || (bits & WM_BIT_BREAK);
+        const float* a = d->actions + (ip + k) * WM_PUSH_DIM;
+        pushed = pushed || a[0] != 0 || a[1] != 0;
+        float* tp = tr->truth + (size_t)h * 3;
+        if (!truth_at(d, e, t0 + h, k, parent, tp)) break;
+        moved = fmaxf(moved, hypotf(tp[0] - b[SIM_OBS_x], tp[1] - b[SIM_OBS_y]));
+        uint8_t m = 1u << WM_SUBSET_ALL;
+        if (moved > WM_EVAL_MOVING_M) m |= 1u << WM_SUBSET_MOVING;
+        if (fell) m |= 1u << WM_SUBSET_FALL;
+        if (broke) m |= 1u << WM_SUBSET_BREAK;
+        if (rest0 && !pushed && moved <= WM_EVAL_STILL_M) m |= 1u << WM_SUBSET_RESTING;
+        tr->member[h] = m;
+        tr->last = h;
+    }
+    return tr->last > 0;
+}
+
+/* scores one predicted rollout pred[H*K*D] against the tracks of its start */
+static void score(const Track* tracks, int n, int K, const float* pred, Acc* acc[WM_SUBSETS]) {
+    for (int j = 0; j < n; j++) {
+        const Track* tr = &tracks[j];
+        for (int h = 1; h <= tr->last; h++) {
+            const float* p = pred + ((size_t)(h - 1) * K + tr->slot) * D;
+            const float* tp = tr->truth + (size_t)h * 3;
+            float err = hypotf(p[SIM_OBS_x] - tp[0], p[SIM_OBS_y] - tp[1]);
             if (!isfinite(err)) err = 1e6f;
-            vec_push(&acc[h].pos, err);
-            acc[h].sizes += err / (size > 0 ? size : 1.0f);
-            acc[h].angle += isfinite(ang) ? ang : (float)M_PI;
+            bool whole = !isnan(tp[2]);
+            float ang = 0;
+            if (whole) {
+                ang = fabsf(wrap(atan2f(p[SIM_OBS_sin], p[SIM_OBS_cos]) - tp[2]));
+                if (!isfinite(ang)) ang = (float)M_PI;
+            }
+            for (int s = 0; s < WM_SUBSETS; s++) {
+                if (!(tr->member[h] & (1u << s))) continue;
+                Acc* a = &acc[s][h - 1];
+                vec_push(&a->pos, err);
+                a->sizes += err / (tr->size > 0 ? tr->size : 1.0f);
+                if (whole) a->angle += ang, a->nangle++;
+            }
         }
     }
 }
@@ -108,7 +193,7 @@ static void finish(Acc* acc, int H, WmErrStats* out) {
         for (int64_t i = 0; i < v->n; i++) sum += v->v[i];
         s->mean = v->n ? sum / v->n : NAN;
         s->mean_sizes = v->n ? acc[h].sizes / v->n : NAN;
-        s->angle_mean = v->n ? acc[h].angle / v->n : NAN;
+        s->angle_mean = acc[h].nangle ? acc[h].angle / acc[h].nangle : NAN;
         s->median = wm_quantile(v->v, v->n, 0.5);
         s->p90 = wm_quantile(v->v, v->n, 0.9);
         free(v->v);
@@ -193,8 +278,10 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     int first = def->first, count = def->count > 0 ? def->count : d->episodes - first;
     if (H < 1 || first < 0 || first + count > d->episodes || count < 1) return false;
     res->horizon = H;
-    Acc* acc[WM_METHODS];
-    for (int q = 0; q < WM_METHODS; q++) acc[q] = calloc((size_t)H, sizeof(Acc));
+    res->episodes = count;
+    Acc* acc[WM_METHODS][WM_SUBSETS];
+    for (int q = 0; q < WM_METHODS; q++)
+        for (int s = 0; s < WM_SUBSETS; s++) acc[q][s] = calloc((size_t)H, sizeof(Acc));
     float dt = wm_arch(m)->dt;
     WmScratch* s = wm_scratch_create(m);
     size_t world = (size_t)K * D;
@@ -203,11 +290,23 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     float* pu = calloc((size_t)EVAL_BATCH * H * K * WM_PUSH_DIM, sizeof(float));
     float* pred = malloc(sizeof(float) * EVAL_BATCH * H * world);
     float* base = malloc(sizeof(float) * H * world);
-    int be[EVAL_BATCH], bt[EVAL_BATCH], nb = 0;
+    int* parent = malloc(sizeof(int) * (size_t)K);
+    /* the tracks of the batch's starts: K per start */
+    Track* tracks = calloc((size_t)EVAL_BATCH * K, sizeof(Track));
+    float* truth = malloc(sizeof(float) * (size_t)EVAL_BATCH * K * (H + 1) * 3);
+    uint8_t* member = malloc((size_t)EVAL_BATCH * K * (H + 1));
+    if (!acc[WM_METHODS - 1][WM_SUBSETS - 1] || !st || !mk || !pu || !pred || !base || !parent || !tracks || !truth ||
+        !member)
+        abort();
+    for (size_t j = 0; j < (size_t)EVAL_BATCH * K; j++) {
+        tracks[j].truth = truth + j * (size_t)(H + 1) * 3;
+        tracks[j].member = member + j * (size_t)(H + 1);
+    }
+    int ntracks[EVAL_BATCH], nb = 0;
     int stride = def->stride > 0 ? def->stride : 1;
     int64_t starts = 0;
-    Acc rest = {0};
     for (int e = first; e < first + count; e++) {
+        episode_parents(d, e, parent);
         for (int t0 = 0; t0 + 1 < T; t0 += stride) {
             if (def->max_starts > 0 && starts >= def->max_starts) break;
             starts++;
@@ -219,48 +318,53 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
             for (int h = 0; h < H && t0 + h < T; h++)
                 memcpy(pb + (size_t)h * K * WM_PUSH_DIM, d->actions + wm_dataset_index(d, e, t0 + h) * WM_PUSH_DIM,
                        sizeof(float) * K * WM_PUSH_DIM);
-            be[nb] = e, bt[nb] = t0, nb++;
+            Track* tb = tracks + (size_t)nb * K;
+            int n = 0;
+            for (int k = 0; k < K; k++) n += track_body(d, e, t0, H, k, parent, &tb[n]);
+            ntracks[nb++] = n;
             /* baselines one start at a time (cheap) */
             wm_baseline_const_vel(K, dt, d->states + i * D, d->mask + i, pb, H, base);
-            score(d, e, t0, H, base, acc[WM_METHOD_CONST_VEL]);
+            score(tb, n, K, base, acc[WM_METHOD_CONST_VEL]);
             wm_baseline_ballistic(K, dt, def->gravity, d->states + i * D, d->mask + i, pb, H, base);
-            score(d, e, t0, H, base, acc[WM_METHOD_BALLISTIC]);
+            score(tb, n, K, base, acc[WM_METHOD_BALLISTIC]);
             if (nb < EVAL_BATCH) continue;
             wm_rollout(m, s, nb, st, mk, pu, H, pred, NULL);
-            for (int b = 0; b < nb; b++) {
-                score(d, be[b], bt[b], H, pred + (size_t)b * H * world, acc[WM_METHOD_MODEL]);
-                score_rest(d, be[b], bt[b], H, pred + (size_t)b * H * world, &rest);
-            }
+            for (int b = 0; b < nb; b++)
+                score(tracks + (size_t)b * K, ntracks[b], K, pred + (size_t)b * H * world, acc[WM_METHOD_MODEL]);
             nb = 0;
         }
     }
     if (nb > 0) {
         wm_rollout(m, s, nb, st, mk, pu, H, pred, NULL);
-        for (int b = 0; b < nb; b++) {
-            score(d, be[b], bt[b], H, pred + (size_t)b * H * world, acc[WM_METHOD_MODEL]);
-            score_rest(d, be[b], bt[b], H, pred + (size_t)b * H * world, &rest);
-        }
+        for (int b = 0; b < nb; b++)
+            score(tracks + (size_t)b * K, ntracks[b], K, pred + (size_t)b * H * world, acc[WM_METHOD_MODEL]);
     }
-    finish(&rest, 1, &res->rest);
     res->rollouts = starts;
-    for (int q = 0; q < WM_METHODS; q++) {
-        res->err[q] = calloc((size_t)H, sizeof(WmErrStats));
-        finish(acc[q], H, res->err[q]);
-        free(acc[q]);
-    }
+    for (int sub = 0; sub < WM_SUBSETS; sub++)
+        for (int q = 0; q < WM_METHODS; q++) {
+            res->err[sub][q] = calloc((size_t)H, sizeof(WmErrStats));
+            if (!res->err[sub][q]) abort();
+            finish(acc[q][sub], H, res->err[sub][q]);
+            free(acc[q][sub]);
+        }
     free(st);
     free(mk);
     free(pu);
     free(pred);
     free(base);
+    free(parent);
+    free(tracks);
+    free(truth);
+    free(member);
     wm_scratch_free(s);
     if (def->events) score_events(m, d, first, count, res->events);
     else
         for (int q = 0; q < WM_EVENTS; q++) res->events[q].auroc = res->events[q].accuracy = NAN;
-    return res->err[WM_METHOD_MODEL][0].n > 0;
+    return res->err[WM_SUBSET_ALL][WM_METHOD_MODEL][0].n > 0;
 }
 
 void wm_eval_free(WmEvalResult* res) {
-    for (int q = 0; q < WM_METHODS; q++) free(res->err[q]);
+    for (int sub = 0; sub < WM_SUBSETS; sub++)
+        for (int q = 0; q < WM_METHODS; q++) free(res->err[sub][q]);
     memset(res, 0, sizeof *res);
 }

@@ -1,5 +1,6 @@
-/* eval: the model against the baselines on a dataset's episodes -- rollout error against horizon
- * and event metrics (baselines.c: constant velocity and ballistic; metrics.c: AUROC, quantiles) */
+/* eval: the model against the baselines on a dataset's episodes -- rollout error against horizon,
+ * over all bodies and over the subsets that a mean over all bodies hides, and event metrics
+ * (baselines.c: constant velocity and ballistic; metrics.c: AUROC, quantiles) */
 #ifndef NUDGE_MODEL_EVAL_H
 #define NUDGE_MODEL_EVAL_H
 #include <stdbool.h>
@@ -11,6 +12,34 @@
 typedef enum WmMethod { WM_METHOD_MODEL, WM_METHOD_CONST_VEL, WM_METHOD_BALLISTIC, WM_METHODS } WmMethod;
 
 const char* wm_method_name(WmMethod m);
+
+/* Subsets of the scored predictions. A prediction is one dynamic body, live at the rollout's start
+ * t0, h ticks ahead; membership is decided per horizon h, from the recorded truth:
+ *   all      every such body that has a truth at t0 + h;
+ *   moving   its true position moved more than WM_EVAL_MOVING_M from where it was at t0, at some
+ *            record in [t0, t0 + h];
+ *   fall     it fell (a fall event) between t0 and t0 + h;
+ *   break    it broke between t0 and t0 + h; its truth after the break is the centre of mass of
+ *            its shards (those still observed), which the rollout's prediction of the body is
+ *            compared with;
+ *   resting  it was at rest at t0 (speed < 0.02 m/s, |omega| < 0.1 rad/s), nothing pushed it in
+ *            [t0, t0 + h), and its true position stayed within WM_EVAL_STILL_M: its error is the
+ *            rollout's drift.
+ * A body that left the world (out of bounds, or broke into shards that all left) has no truth from
+ * then on and is no longer scored. */
+typedef enum WmSubset {
+    WM_SUBSET_ALL,
+    WM_SUBSET_MOVING,
+    WM_SUBSET_FALL,
+    WM_SUBSET_BREAK,
+    WM_SUBSET_RESTING,
+    WM_SUBSETS
+} WmSubset;
+
+#define WM_EVAL_MOVING_M 0.01   /* m: "moving" means the true position moved more than this */
+#define WM_EVAL_STILL_M  0.005  /* m: "resting" bodies truly stay within this */
+
+const char* wm_subset_name(WmSubset s);
 
 /* baselines.c: H ticks ahead from states[K*D] (mask[K]) with pushes[H*K*4] (NULL = none) into
  * out[H*K*D]; static and empty slots are copied. Both apply the pushes' velocity changes. */
@@ -27,11 +56,12 @@ double wm_auroc(const float* score, const uint8_t* label, int64_t n);
 /// q-quantile (0..1) of v[n], sorting v in place; NaN for n = 0
 double wm_quantile(float* v, int64_t n, double q);
 
+/// one (subset, method, horizon) cell; every statistic is NaN when n = 0
 typedef struct WmErrStats {
-    int64_t n;
-    double  mean, median, p90;       /* m */
-    double  mean_sizes;              /* position error / body size (max of w, h) */
-    double  angle_mean;              /* rad */
+    int64_t n;                       /* predictions scored */
+    double  mean, median, p90;       /* position error, m */
+    double  mean_sizes;              /* position error / body size (max of w, h at t0) */
+    double  angle_mean;              /* rad, over the predictions whose body is still whole */
 } WmErrStats;
 
 typedef struct WmEventStats {
@@ -41,18 +71,16 @@ typedef struct WmEventStats {
 } WmEventStats;
 
 typedef struct WmEvalResult {
-    int          horizon;            /* H */
-    WmErrStats*  err[WM_METHODS];    /* [H]: entry h = h+1 ticks ahead */
+    int          horizon;                         /* H */
+    WmErrStats*  err[WM_SUBSETS][WM_METHODS];     /* [H]: entry h = h+1 ticks ahead */
     WmEventStats events[WM_EVENTS];
-    /// model only: how far bodies that rest (speed < 0.02 m/s, |omega| < 0.1 rad/s), are not
-    /// pushed and truly stay (< 5 mm) over the whole horizon drift in the rollout, at its end (m)
-    WmErrStats   rest;
-    int64_t      rollouts;           /* start points scored */
+    int64_t      rollouts;                        /* start points scored */
+    int          episodes;
 } WmEvalResult;
 
 typedef struct WmEvalDef {
     int   first, count;     /* episodes */
-    int   horizon;          /* ticks (60) */
+    int   horizon;          /* ticks (240) */
     int   stride;           /* ticks between rollout starts (10) */
     int   max_starts;       /* 0 = no limit */
     bool  events;           /* score the event heads too */

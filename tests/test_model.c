@@ -11,6 +11,7 @@
 #include "base/npy.h"
 #include "base/rng.h"
 #include "model/dataset.h"
+#include "model/eval.h"
 #include "model/nn.h"
 #include "model/replay.h"
 #include "model/trainer.h"
@@ -792,6 +793,94 @@ static void test_training(void) {
     wm_trainer_free(c);
 }
 
+/* ---- eval: subsets and the truth of a broken body ---- */
+
+/* one episode, every subset's case in it: slot 0 a floor; 1 a box at rest; 2 a box flying at 1 m/s
+ * that "falls" at record 10; 3 a glass flying at -0.5 m/s that breaks between records 20 and 21
+ * into shards 4 (0.1 kg) and 5 (0.3 kg) whose centre of mass goes on where the glass would be;
+ * 6 a box at rest pushed after record 30, then sliding at 1.2 m/s */
+static void test_eval_subsets(void) {
+    enum { T = 61 };
+    WmDataset d;
+    memset(&d, 0, sizeof d);
+    d.episodes = 1, d.ticks = T, d.slots = TK, d.dim = SIM_OBS_DIM, d.tick = 1 / 60.0;
+    size_t rec = (size_t)T * TK;
+    d.states = calloc(rec * SIM_OBS_DIM, sizeof(float));
+    d.mask = calloc(rec, 1);
+    d.actions = calloc(rec * 4, sizeof(float));
+    d.contacts = calloc(rec, 1);
+    d.bits = calloc(rec, 1);
+    for (int t = 0; t < T; t++) {
+        float* st = d.states + (size_t)t * TK * SIM_OBS_DIM;
+        uint8_t* mk = d.mask + (size_t)t * TK;
+        float tt = t / 60.0f;
+        body_row(st, 0, -0.1f, 0, 0, 0, 0, 20, 0.2f, 0, true);
+        body_row(st + 1 * SIM_OBS_DIM, -1, 0.05f, 0, 0, 0, 0, 0.1f, 0.1f, 0.5f, false);
+        body_row(st + 2 * SIM_OBS_DIM, tt, 1, 0, 1, 0, 0, 0.1f, 0.1f, 0.5f, false);
+        mk[0] = mk[1] = mk[2] = mk[6] = 1;
+        float xc = 2 - 0.5f * tt;
+        if (t <= 20) {
+            body_row(st + 3 * SIM_OBS_DIM, xc, 2, 0, -0.5f, 0, 0, 0.08f, 0.12f, 0.4f, false);
+            mk[3] = 1;
+        } else {
+            body_row(st + 4 * SIM_OBS_DIM, xc - 0.03f, 2, 0, -0.5f, 0, 0, 0.04f, 0.04f, 0.1f, false);
+            body_row(st + 5 * SIM_OBS_DIM, xc + 0.01f, 2, 0, -0.5f, 0, 0, 0.04f, 0.04f, 0.3f, false);
+            for (int k = 4; k <= 5; k++) {
+                st[k * SIM_OBS_DIM + SIM_OBS_kind_box] = 0;
+                st[k * SIM_OBS_DIM + SIM_OBS_kind_shard] = 1;
+            }
+            mk[4] = mk[5] = 1;
+        }
+        float vd = t > 30 ? 1.2f : 0;
+        body_row(st + 6 * SIM_OBS_DIM, -2 + (t > 30 ? 0.02f * (t - 30) : 0), 0.05f, 0, vd, 0, 0, 0.1f, 0.1f, 0.5f, false);
+    }
+    d.bits[10 * TK + 2] = WM_BIT_FALL;
+    d.bits[21 * TK + 3] = WM_BIT_BREAK;
+    d.actions[((size_t)30 * TK + 6) * 4] = 0.6f;   /* 0.6 N*s on 0.5 kg: +1.2 m/s */
+    WmArch a = small_arch();
+    WmModel* m = wm_create(&a, 3);
+    WmEvalDef def = wm_eval_def_default();
+    def.horizon = 30;
+    def.stride = 10;
+    WmEvalResult r;
+    CHECK(wm_evaluate(m, &d, &def, &r));
+    CHECK(r.rollouts == 6 && r.horizon == 30);
+    const WmErrStats* cv[WM_SUBSETS];
+    for (int s = 0; s < WM_SUBSETS; s++) cv[s] = r.err[s][WM_METHOD_CONST_VEL];
+    /* starts 0..50 by 10; h = 1: boxes 1, 2, 6 at each start, the glass at 0, 10, 20, shards at 30..50 */
+    CHECK(cv[WM_SUBSET_ALL][0].n == 6 * 3 + 3 + 3 * 2);
+    /* moving at h = 1: box 2 (1.7 cm a tick), box 6 from 30, 40, 50 (2 cm a tick once pushed); at
+       h = 2 the glass and the shards (0.8 cm a tick) join */
+    CHECK(cv[WM_SUBSET_MOVING][0].n == 6 + 3);
+    CHECK(cv[WM_SUBSET_MOVING][1].n == 6 + 3 + 3 + 3 * 2);
+    /* fall: box 2 fell at record 10, by h = 10 from start 0 only */
+    CHECK(cv[WM_SUBSET_FALL][8].n == 0 && cv[WM_SUBSET_FALL][9].n == 1 && cv[WM_SUBSET_FALL][29].n == 1);
+    /* break: the glass from start 20 at h = 1; from 0, 10 and 20 at h = 30; its truth is its shards'
+       centre of mass, which constant velocity predicts */
+    CHECK(cv[WM_SUBSET_BREAK][0].n == 1 && cv[WM_SUBSET_BREAK][29].n == 3 && cv[WM_SUBSET_BREAK][10].n == 2);
+    CHECK(cv[WM_SUBSET_BREAK][29].mean < 1e-4 && isnan(cv[WM_SUBSET_BREAK][29].angle_mean));
+    /* resting: box 1 from every start (while the episode lasts: start 50 reaches h = 10); box 6 from
+       0, 10, 20 until its push (h <= 30 - t0) */
+    CHECK(cv[WM_SUBSET_RESTING][0].n == 6 + 3);
+    CHECK(cv[WM_SUBSET_RESTING][9].n == 6 + 3 && cv[WM_SUBSET_RESTING][10].n == 5 + 2);
+    CHECK(cv[WM_SUBSET_RESTING][29].n == 4 + 1 && cv[WM_SUBSET_RESTING][29].mean == 0);
+    /* the ballistic baseline lets the flying bodies fall: large errors, never for resting ones */
+    CHECK(r.err[WM_SUBSET_MOVING][WM_METHOD_BALLISTIC][29].mean > 0.5);
+    /* empty cells are NaN, not zero */
+    CHECK(cv[WM_SUBSET_FALL][0].n == 0 && isnan(cv[WM_SUBSET_FALL][0].mean) && isnan(cv[WM_SUBSET_FALL][0].median));
+    /* every subset is within all */
+    for (int s = 1; s < WM_SUBSETS; s++)
+        for (int h = 0; h < 30; h++) CHECK(r.err[s][WM_METHOD_MODEL][h].n <= r.err[WM_SUBSET_ALL][WM_METHOD_MODEL][h].n);
+    CHECK(r.events[WM_EVENT_BREAK].positives > 0 && isfinite(r.events[WM_EVENT_BREAK].auroc));
+    wm_eval_free(&r);
+    wm_free(m);
+    free(d.states);
+    free(d.mask);
+    free(d.actions);
+    free(d.contacts);
+    free(d.bits);
+}
+
 int main(void) {
     nn_set_threads(1);
     test_linear_grad();
@@ -808,6 +897,7 @@ int main(void) {
     test_replay();
     test_checkpoint();
     test_dataset();
+    test_eval_subsets();
     test_training();
     return ensure_finish("test_model");
 }
