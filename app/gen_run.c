@@ -112,7 +112,7 @@ static void* worker_main(void* arg) {
         *slot.seed = seed;
         char why[512];
         bool ok = episode_record_run(ds->scenarios[sc], ds->param_cols[sc], seed, (int32_t)e, &ds->spec, &slot, why,
-                                  sizeof why);
+                                     sizeof why);
         data_shard_buf_episode_done(b, (int)i, &slot);
 
         pthread_mutex_lock(&r->lock);
