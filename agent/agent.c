@@ -7,13 +7,15 @@
 #include "base/rng.h"
 #include "sim/observation.h"
 
+enum { QUEUE_PUSH, QUEUE_SPAWN, QUEUE_HAND, QUEUES };
+
 struct Agent {
     ScnAgentDef def;
-    Rng         rng;
-    ScnAction*  actions;
+    ScnAction*  actions;       /* scripted: the scenario's timed actions, by time */
     int         nactions;
-    int         next_action;   /* scripted: first action not yet sent */
-    double      next_push;     /* random: time of the next push */
+    int*        queue[QUEUES]; /* scripted: indices into actions, per queue, in order */
+    int         nqueue[QUEUES];
+    AgentState  st;
 };
 
 static const char* const kind_names[] = {"none", "scripted", "random"};
@@ -63,71 +65,196 @@ Agent* agent_create(const ScnAgentDef* def, const ScnAction* actions, int nactio
     Agent* a = calloc(1, sizeof *a);
     if (!a) return NULL;
     a->def = *def;
-    rng_seed(&a->rng, rng_derive(seed, 0x6167656e74));
+    rng_seed(&a->st.rng, rng_derive(seed, 0x6167656e74));
     if (nactions > 0) {
         a->actions = malloc(sizeof *a->actions * (size_t)nactions);
-        if (!a->actions) {
-            free(a);
+        for (int q = 0; q < QUEUES; q++) a->queue[q] = malloc(sizeof(int) * (size_t)nactions);
+        if (!a->actions || !a->queue[0] || !a->queue[1] || !a->queue[2]) {
+            agent_free(a);
             return NULL;
         }
         memcpy(a->actions, actions, sizeof *a->actions * (size_t)nactions);
         a->nactions = nactions;
+        for (int i = 0; i < nactions; i++) {
+            int q = actions[i].kind == SCN_ACT_PUSH ? QUEUE_PUSH : actions[i].kind == SCN_ACT_SPAWN ? QUEUE_SPAWN : QUEUE_HAND;
+            a->queue[q][a->nqueue[q]++] = i;
+        }
     }
-    a->next_push = def->start + rng_uniform(&a->rng, def->every_lo, def->every_hi);
+    a->st.next_push = def->start + rng_uniform(&a->st.rng, def->every_lo, def->every_hi);
+    a->st.hold.item = a->st.hold.next = -1;
+    a->st.hold.body = -1;
+    a->st.spawn_item = -1;
     return a;
 }
 
 void agent_free(Agent* a) {
     if (!a) return;
     free(a->actions);
+    for (int q = 0; q < QUEUES; q++) free(a->queue[q]);
     free(a);
 }
 
 bool agent_observes(const Agent* a) { return a->def.kind == SCN_AGENT_RANDOM; }
+bool agent_scripted(const Agent* a) { return a->def.kind == SCN_AGENT_SCRIPTED; }
 
-static bool act_scripted(Agent* a, double t, SimPush* out) {
-    if (a->next_action >= a->nactions) return false;
-    const ScnAction* x = &a->actions[a->next_action];
-    if (x->t > t + 1e-9) return false;
-    a->next_action++;
-    out->body = x->body;
-    out->jx = x->jx;
-    out->jy = x->jy;
-    out->px = x->px;
-    out->py = x->py;
-    return true;
+void agent_state_save(const Agent* a, AgentState* out) { *out = a->st; }
+void agent_state_load(Agent* a, const AgentState* st) { a->st = *st; }
+
+/* ---- the script ---- */
+
+/* the queue's next item when it is due at t, else NULL */
+static const ScnAction* due(const Agent* a, int q, double t) {
+    int k = a->st.next[q];
+    if (k >= a->nqueue[q]) return NULL;
+    const ScnAction* x = &a->actions[a->queue[q][k]];
+    return agent_due(x->t, t) ? x : NULL;
+}
+
+/* the world id an action names now: its own id, the body spawned this very tick (it is added when
+ * the action is applied, so the world does not know it yet), or the body called so */
+static int32_t body_of(const Agent* a, const SimWorld* w, const ScnAction* x) {
+    if (x->body >= 0) return x->body;
+    if (a->st.spawn_item >= 0 && a->st.spawn_steps == sim_world_steps(w) &&
+        strcmp(a->actions[a->st.spawn_item].ref, x->ref) == 0)
+        return a->st.spawn_id;
+    return sim_world_find(w, x->ref);
+}
+
+/* a body the hand can hold this tick: live and dynamic, or spawned this very tick */
+static bool holdable(const Agent* a, const SimWorld* w, int32_t id) {
+    if (a->st.spawn_item >= 0 && a->st.spawn_steps == sim_world_steps(w) && id == a->st.spawn_id)
+        return !a->actions[a->st.spawn_item].spawn.is_static;
+    SimBodyState b;
+    return id >= 0 && sim_world_body(w, id, &b) && b.alive && !b.is_static;
+}
+
+/* ticks from a world at `steps` until an action at t_item is due */
+static int64_t ticks_until(const SimWorld* w, double t_item) {
+    const SimWorldDef* d = sim_world_def(w);
+    int64_t steps = sim_world_steps(w), spt = d->steps_per_tick;
+    double  k0 = ceil(((t_item - 1e-9) / d->dt - (double)steps) / (double)spt);
+    int64_t k = k0 > 1 ? (int64_t)k0 - 2 : 1;
+    if (k < 1) k = 1;
+    while (!agent_due(t_item, (double)(steps + k * spt) * d->dt)) k++;
+    return k;
+}
+
+/* the hold's next key frame: the hand queue's next item, when it is a grab of the same body */
+static void hold_look_ahead(Agent* a, const SimWorld* w, int from) {
+    AgentHold* h = &a->st.hold;
+    h->next = -1;
+    h->span = 0;
+    if (from >= a->nqueue[QUEUE_HAND]) return;
+    const ScnAction* x = &a->actions[a->queue[QUEUE_HAND][from]];
+    if (x->kind != SCN_ACT_GRAB || strcmp(x->ref, a->actions[a->queue[QUEUE_HAND][h->item]].ref) != 0) return;
+    h->next = from;
+    h->span = ticks_until(w, x->t);
+}
+
+static void script_hand(Agent* a, const SimWorld* w, SimAction* act) {
+    AgentHold* h = &a->st.hold;
+    double     t = sim_world_time(w);
+    bool       released = false, grabbed = false;
+    const ScnAction* x;
+    /* what is due: at most a release and then a grab key frame per tick */
+    while (!grabbed && (x = due(a, QUEUE_HAND, t)) != NULL) {
+        int32_t id = body_of(a, w, x);
+        if (x->kind == SCN_ACT_RELEASE) {
+            if (released) break;
+            if (h->item >= 0 && h->body == id) {
+                act->flags |= SIM_ACT_RELEASE;
+                h->item = -1;
+                released = true;
+            }
+            a->st.next[QUEUE_HAND]++;
+            continue;
+        }
+        int k = a->st.next[QUEUE_HAND]++;
+        if (!holdable(a, w, id)) continue;   /* nothing there to hold (not yet, or no more) */
+        if (h->item < 0 || h->body != id) {
+            h->body = id;
+            h->anchor[0] = x->has_anchor ? x->anchor[0] : 0.0;
+            h->anchor[1] = x->has_anchor ? x->anchor[1] : 0.0;
+        }
+        h->item = k;
+        h->from_steps = sim_world_steps(w);
+        hold_look_ahead(a, w, k + 1);
+        grabbed = true;
+    }
+    if (h->item < 0) return;
+    /* the world lets go of a body that left it: so does the script */
+    if (!holdable(a, w, h->body)) {
+        h->item = -1;
+        return;
+    }
+    const ScnAction* from = &a->actions[a->queue[QUEUE_HAND][h->item]];
+    const ScnAction* to = h->next >= 0 ? &a->actions[a->queue[QUEUE_HAND][h->next]] : from;
+    int64_t m = (sim_world_steps(w) - h->from_steps) / sim_world_def(w)->steps_per_tick;
+    act->flags |= SIM_ACT_GRAB;
+    memset(&act->grab, 0, sizeof act->grab);
+    act->grab.body = h->body;
+    act->grab.anchor[0] = h->anchor[0], act->grab.anchor[1] = h->anchor[1];
+    act->grab.target[0] = agent_hand_lerp(from->x, to->x, m, h->span);
+    act->grab.target[1] = agent_hand_lerp(from->y, to->y, m, h->span);
+}
+
+void agent_script(Agent* a, const SimWorld* w, SimAction* act) {
+    if (a->def.kind != SCN_AGENT_SCRIPTED) return;
+    double t = sim_world_time(w);
+    const ScnAction* x;
+    /* a spawn first, so that the pushes and the hand of this tick can name it */
+    if (!(act->flags & SIM_ACT_SPAWN) && (x = due(a, QUEUE_SPAWN, t)) != NULL) {
+        act->flags |= SIM_ACT_SPAWN;
+        act->spawn = x->spawn;
+        a->st.spawn_item = a->queue[QUEUE_SPAWN][a->st.next[QUEUE_SPAWN]++];
+        a->st.spawn_id = sim_world_id_count(w);
+        a->st.spawn_steps = sim_world_steps(w);
+    }
+    /* one push line: its pushes go together, when they fit */
+    if ((x = due(a, QUEUE_PUSH, t)) != NULL) {
+        int first = a->st.next[QUEUE_PUSH], n = 1;
+        while (x->group > 0 && first + n < a->nqueue[QUEUE_PUSH] &&
+               a->actions[a->queue[QUEUE_PUSH][first + n]].group == x->group)
+            n++;
+        if (act->npushes + n <= SIM_ACTION_PUSHES) {
+            for (int i = 0; i < n; i++) {
+                const ScnAction* y = &a->actions[a->queue[QUEUE_PUSH][first + i]];
+                SimPush p = {.body = body_of(a, w, y), .jx = y->jx, .jy = y->jy, .px = y->px, .py = y->py};
+                sim_action_add_push(act, &p);
+            }
+            a->st.next[QUEUE_PUSH] += n;
+        }
+    }
+    /* the hand, unless a person's hand acts this tick */
+    if (!(act->flags & (SIM_ACT_GRAB | SIM_ACT_RELEASE))) script_hand(a, w, act);
 }
 
 static bool act_random(Agent* a, double t, const float* states, const uint8_t* mask, int k,
                        SimPush* out) {
-    if (t + 1e-9 < a->next_push) return false;
-    a->next_push = t + rng_uniform(&a->rng, a->def.every_lo, a->def.every_hi);
+    if (t + 1e-9 < a->st.next_push) return false;
+    a->st.next_push = t + rng_uniform(&a->st.rng, a->def.every_lo, a->def.every_hi);
     /* a uniformly chosen live dynamic body */
     int candidates[256], n = 0;
     for (int i = 0; i < k && n < 256; i++)
         if (mask[i] && states[(size_t)i * SIM_OBS_DIM + SIM_OBS_is_static] < 0.5f) candidates[n++] = i;
     if (n == 0) return false;
-    int slot = candidates[rng_int(&a->rng, 0, n - 1)];
+    int slot = candidates[rng_int(&a->st.rng, 0, n - 1)];
     const float* s = states + (size_t)slot * SIM_OBS_DIM;
-    double dv = rng_uniform(&a->rng, a->def.dv_lo, a->def.dv_hi);
-    double ang = rng_uniform(&a->rng, -a->def.angle_deg, a->def.angle_deg) * (3.14159265358979323846 / 180.0);
-    double dir = rng_unit(&a->rng) < 0.5 ? -1.0 : 1.0;
+    double dv = rng_uniform(&a->st.rng, a->def.dv_lo, a->def.dv_hi);
+    double ang = rng_uniform(&a->st.rng, -a->def.angle_deg, a->def.angle_deg) * (3.14159265358979323846 / 180.0);
+    double dir = rng_unit(&a->st.rng) < 0.5 ? -1.0 : 1.0;
     double j = dv * s[SIM_OBS_mass];
     out->body = slot; /* slot = id (observation.h) */
     out->jx = dir * j * cos(ang);
     out->jy = j * sin(ang);
     out->px = 0.0;
-    out->py = rng_uniform(&a->rng, -1.0, 1.0) * a->def.height_frac * 0.5 * s[SIM_OBS_size_h];
+    out->py = rng_uniform(&a->st.rng, -1.0, 1.0) * a->def.height_frac * 0.5 * s[SIM_OBS_size_h];
     return true;
 }
 
 bool agent_act(Agent* a, double t, const float* states, const uint8_t* mask, const int32_t* ids,
                int k, SimPush* out) {
     (void)ids;
-    switch (a->def.kind) {
-    case SCN_AGENT_SCRIPTED: return act_scripted(a, t, out);
-    case SCN_AGENT_RANDOM: return act_random(a, t, states, mask, k, out);
-    case SCN_AGENT_NONE: break;
-    }
+    if (a->def.kind == SCN_AGENT_RANDOM) return act_random(a, t, states, mask, k, out);
     return false;
 }

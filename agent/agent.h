@@ -1,21 +1,48 @@
-/* agent: who pushes. One API serves every loop (run, check, gen, view): given the observation and
- * its own rng, an agent returns at most one push for this control tick.
- *   scripted  the scenario's timed actions ('at T push BODY JX JY [offset PX PY]'), in time order;
- *             actions due at the same tick go out one per tick, in file order
+/* agent: who acts. One API serves every loop (run, check, gen, view).
+ *   scripted  the scenario's timed actions ('at T push|grab|release|spawn ...', scenarios/README.md):
+ *             its script, run by agent_script. Each tick sends what is due of three queues, in
+ *             file order: one push line (all the pushes joined by 'and' on it), one spawn, and the
+ *             hand (a release, then a grab key frame). What is due but finds its part of the
+ *             action taken (a second push line, a person's grab) waits for the next tick. Between
+ *             two grab key frames of one hold the hand's target moves linearly, tick by tick;
+ *             after the last one it stays until a release (or until the body leaves the world)
  *   random    every U(every_lo, every_hi) seconds (from `start` on) pushes a uniformly chosen live
  *             dynamic body with |J| = mass * U(dv_lo, dv_hi), direction within +-angle_deg of
  *             horizontal (left or right with equal odds), at a point up to +-height_frac * h/2
- *             above or below the centre of mass
- *   none      never pushes */
+ *             above or below the centre of mass (agent_act)
+ *   none      never acts */
 #ifndef NUDGE_AGENT_AGENT_H
 #define NUDGE_AGENT_AGENT_H
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/rng.h"
+#include "sim/action.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
 
 typedef struct Agent Agent;
+
+/// the scripted agent's hand: the hold it keeps and where its target goes
+typedef struct AgentHold {
+    int32_t item;          /* index in the hand queue of the key frame reached last; -1 = no hold */
+    int32_t body;          /* the held body's id */
+    double  anchor[2];     /* the held point, body frame about the centre of mass (m) */
+    int64_t from_steps;    /* world steps when `item` was reached */
+    int32_t next;          /* the hand queue's next key frame of this hold, -1 = none */
+    int64_t span;          /* ticks from `item` to `next` being due */
+} AgentHold;
+
+/// everything of an agent that changes while it acts (plain data: the view's history keeps copies)
+typedef struct AgentState {
+    Rng       rng;
+    double    next_push;   /* random: time of the next push (s) */
+    int32_t   next[3];     /* scripted: the next push, spawn and hand item not yet sent */
+    AgentHold hold;
+    int32_t   spawn_item;  /* the spawn sent last (-1 = none), its id and the world's steps then */
+    int32_t   spawn_id;
+    int64_t   spawn_steps;
+} AgentState;
 
 /// kind from def->kind; actions are copied (scripted); seed drives the random agent
 Agent*      agent_create(const ScnAgentDef* def, const ScnAction* actions, int nactions, uint64_t seed);
@@ -38,10 +65,31 @@ bool          agent_parse_range(const char* text, double max, double* range);
 
 /// true if agent_act reads the observation (the random agent); false lets loops skip observing
 bool        agent_observes(const Agent* a);
+/// true for the scripted agent: its actions come from agent_script, not agent_act
+bool        agent_scripted(const Agent* a);
 
 /// t = simulated time now (s); states/mask/ids = the observation (k slots, sim/observation.h).
-/// true and *out filled when the agent pushes this tick
+/// true and *out filled when the agent pushes this tick (the random agent)
 bool        agent_act(Agent* a, double t, const float* states, const uint8_t* mask,
                       const int32_t* ids, int k, SimPush* out);
+/// the scripted agent's script for the tick that starts now on w: adds to *act what is due (see
+/// above), leaving what act holds already; does nothing for the other kinds
+void        agent_script(Agent* a, const SimWorld* w, SimAction* act);
+
+/// the agent's changing state, to put back later with agent_state_load (same agent, or one made
+/// from the same definition and actions)
+void        agent_state_save(const Agent* a, AgentState* out);
+void        agent_state_load(Agent* a, const AgentState* st);
+
+/// true when a timed action at t_item is due at a tick starting at t_now (s): the first tick at or
+/// after t_item, within 1e-9 s
+static inline bool agent_due(double t_item, double t_now) { return t_item <= t_now + 1e-9; }
+/// the hand's target m ticks after key frame a, span ticks before key frame b (one coordinate, m).
+/// The scripted agent and the recording's scenario writer both use it, so a written hold
+/// reproduces its targets bit for bit
+static inline double agent_hand_lerp(double a, double b, int64_t m, int64_t span) {
+    if (span <= 0 || m >= span) return m <= 0 ? a : b;
+    return a + (b - a) * ((double)m / (double)span);
+}
 
 #endif

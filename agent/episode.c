@@ -101,15 +101,20 @@ void episode_tick(Episode* e, const SimAction* external) {
     }
     bool reads = e->reads || agent_observes(e->agent);
     if (reads && !e->fresh) episode_observe(e);
-    /* the merged action: the external one, and the agent's push unless a person pushes or holds */
+    /* the merged action: the external one; the script's due actions where they fit; or the
+     * agent's push unless a person pushes or holds */
     SimAction act;
     if (external) act = *external;
     else sim_action_clear(&act);
-    bool hand = (act.flags & SIM_ACT_GRAB) || (sim_world_grabbed(e->world, NULL) && !(act.flags & SIM_ACT_RELEASE));
-    SimPush push;
-    if (act.npushes == 0 && !hand &&
-        agent_act(e->agent, sim_world_time(e->world), e->states, e->mask, e->ids, e->slots, &push))
-        sim_action_add_push(&act, &push);
+    if (agent_scripted(e->agent)) {
+        agent_script(e->agent, e->world, &act);
+    } else {
+        bool hand = (act.flags & SIM_ACT_GRAB) || (sim_world_grabbed(e->world, NULL) && !(act.flags & SIM_ACT_RELEASE));
+        SimPush push;
+        if (act.npushes == 0 && !hand &&
+            agent_act(e->agent, sim_world_time(e->world), e->states, e->mask, e->ids, e->slots, &push))
+            sim_action_add_push(&act, &push);
+    }
     sim_world_act(e->world, &act, &e->applied, e->refused, sizeof e->refused);
     e->fresh = false;
     run_hooks(e);

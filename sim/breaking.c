@@ -119,7 +119,7 @@ int sim_shatter_pieces(const SimBodyDef* parent, double cx, double cy, int shard
             centroid(pieces[k].v, pieces[k].n, &pcx, &pcy);
             SimBodyDef* d = &out[made];
             memset(d, 0, sizeof *d);
-            snprintf(d->name, sizeof d->name, "%.20s#%d", parent->name[0] ? parent->name : "body", made);
+            sim_shard_name(parent->name, made, d->name);
             made++;
             d->kind = SIM_KIND_SHARD;
             d->material = parent->material;
@@ -172,6 +172,10 @@ static void shatter(SimWorld* w, int32_t id, double impulse) {
         int sid = sim_world_add_body(w, &pieces[k], NULL, 0);
         if (sid >= 0) w->recs[sid].parent = id;
     }
+}
+
+void sim_shard_name(const char* parent, int k, char out[SIM_NAME_MAX]) {
+    snprintf(out, SIM_NAME_MAX, "%.20s#%d", parent[0] ? parent : "body", k);
 }
 
 void sim_world_break_pending(SimWorld* w) {

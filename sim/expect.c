@@ -29,6 +29,7 @@ typedef struct Run {
     double   t1, t2, tol;        /* times (t2 = INFINITY when open), event near tolerance */
     Test     cond, then;         /* the condition's test; when/max/min test */
     bool     done, pass;         /* judged before the end */
+    bool     pending;            /* a body it names is not in the world yet (spawned later, a piece) */
     char     detail[256];
     /* running state */
     bool     found;              /* by/when: held; event: seen */
@@ -163,6 +164,45 @@ static bool eval_test(const Scenario* s, const ScnTest* st, const double* params
     return true;
 }
 
+/* a body that may enter the world after the start: spawned by an action, or a piece of a body */
+static bool appears_later(const Scenario* s, const ScnRef* ref) {
+    return ref->piece || (ref->decl >= 0 && ref->decl < s->nbodies && s->bodies[ref->decl].spawned);
+}
+
+/* looks up the ids still unknown (-1) in w (NULL: only says which is missing); returns a reference
+ * still missing, or NULL when all are known */
+static const ScnRef* resolve_ids(const Scenario* s, Run* r, const SimWorld* w) {
+    const ScnExpect* x = r->x;
+    const ScnRef* missing = NULL;
+#define LOOKUP(id, ref)                                          \
+    do {                                                         \
+        if ((id) < 0 && w) (id) = sim_world_find(w, (ref).world); \
+        if ((id) < 0 && !missing) missing = &(ref);              \
+    } while (0)
+    switch (x->kind) {
+    case SCN_EXPECT_AT:
+    case SCN_EXPECT_BY:
+    case SCN_EXPECT_NEVER:
+    case SCN_EXPECT_ALWAYS:
+    case SCN_EXPECT_WHEN:
+        LOOKUP(r->id, x->cond.body);
+        if (x->kind == SCN_EXPECT_WHEN && !x->then_time) LOOKUP(r->then_id, x->then_body);
+        break;
+    case SCN_EXPECT_EVENT:
+    case SCN_EXPECT_NO_EVENT:
+    case SCN_EXPECT_MAX:
+    case SCN_EXPECT_MIN:
+        LOOKUP(r->id, x->body);
+        if (x->other.name[0]) LOOKUP(r->id2, x->other);
+        break;
+    case SCN_EXPECT_ORDER:
+        for (int j = 0; j < x->count; j++) LOOKUP(r->order_ids[j], s->refs[x->first + j]);
+        break;
+    }
+#undef LOOKUP
+    return missing;
+}
+
 /* resolves numbers and names; a failure here is judged as a failed expectation */
 static void setup_run(const Scenario* s, const ScnInstance* inst, const SimWorld* w, Run* r) {
     const ScnExpect* x = r->x;
@@ -184,33 +224,7 @@ static void setup_run(const Scenario* s, const ScnInstance* inst, const SimWorld
         set_detail(r, "cannot evaluate: %s", e.msg);
         return;
     }
-    /* names to world ids */
-    const char* missing = NULL;
-    switch (x->kind) {
-    case SCN_EXPECT_AT:
-    case SCN_EXPECT_BY:
-    case SCN_EXPECT_NEVER:
-    case SCN_EXPECT_ALWAYS:
-    case SCN_EXPECT_WHEN:
-        r->id = sim_world_find(w, x->cond.body.name);
-        if (r->id < 0) missing = x->cond.body.name;
-        if (x->kind == SCN_EXPECT_WHEN && !x->then_time) {
-            r->then_id = sim_world_find(w, x->then_body.name);
-            if (r->then_id < 0) missing = x->then_body.name;
-        }
-        break;
-    case SCN_EXPECT_EVENT:
-    case SCN_EXPECT_NO_EVENT:
-    case SCN_EXPECT_MAX:
-    case SCN_EXPECT_MIN:
-        r->id = sim_world_find(w, x->body.name);
-        if (r->id < 0) missing = x->body.name;
-        if (x->other.name[0]) {
-            r->id2 = sim_world_find(w, x->other.name);
-            if (r->id2 < 0) missing = x->other.name;
-        }
-        break;
-    case SCN_EXPECT_ORDER:
+    if (x->kind == SCN_EXPECT_ORDER) {
         r->order_ids = calloc((size_t)x->count, sizeof *r->order_ids);
         r->order_t = calloc((size_t)x->count, sizeof *r->order_t);
         r->order_step = calloc((size_t)x->count, sizeof *r->order_step);
@@ -219,18 +233,16 @@ static void setup_run(const Scenario* s, const ScnInstance* inst, const SimWorld
             set_detail(r, "out of memory");
             return;
         }
-        for (int j = 0; j < x->count; j++) {
-            const ScnRef* ref = &s->refs[x->first + j];
-            r->order_ids[j] = sim_world_find(w, ref->name);
-            r->order_t[j] = NAN;
-            if (r->order_ids[j] < 0) missing = ref->name;
-        }
-        break;
+        for (int j = 0; j < x->count; j++) r->order_ids[j] = -1, r->order_t[j] = NAN;
     }
-    if (missing) {
+    /* names to world ids; a body spawned later or a piece of a broken one is looked up until it
+     * appears */
+    const ScnRef* missing = resolve_ids(s, r, w);
+    if (missing && !appears_later(s, missing)) {
         judge(r, false);
-        set_detail(r, "no body '%s' in the world", missing);
+        set_detail(r, "no body '%s' in the world", missing->name);
     }
+    r->pending = missing != NULL;
 }
 
 ScnChecker* scn_checker_create(const Scenario* s, const ScnInstance* inst, const SimWorld* w) {
@@ -428,6 +440,15 @@ void scn_checker_observe(ScnChecker* c, const SimWorld* w) {
     for (int k = 0; k < c->n; k++) {
         Run* r = &c->runs[k];
         if (r->done) continue;
+        /* an expectation on a body that has not appeared yet starts watching once it has */
+        if (r->pending && (r->pending = resolve_ids(c->s, r, w) != NULL)) {
+            if (r->x->kind == SCN_EXPECT_AT && t >= r->t1 - EPS_T) {
+                const ScnRef* missing = resolve_ids(c->s, r, NULL);
+                judge(r, false);
+                set_detail(r, "%s not in the world yet at %.3f s", missing ? missing->name : "?", t);
+            }
+            continue;
+        }
         observe_run(c, r, w, t, evs, nev);
     }
     c->t_end = t;
@@ -583,10 +604,21 @@ static void finish_run(const ScnChecker* c, Run* r) {
     }
 }
 
+/* the verdict on an expectation naming a body that never appeared: vacuous for never and no event,
+ * a failure for the rest */
+static void finish_missing(const ScnChecker* c, Run* r) {
+    const ScnRef* missing = resolve_ids(c->s, r, NULL);
+    const char* name = missing ? missing->name : "?";
+    bool vacuous = r->x->kind == SCN_EXPECT_NEVER || r->x->kind == SCN_EXPECT_NO_EVENT;
+    judge(r, vacuous);
+    set_detail(r, "%s never appeared in 0..%.3f s", name, c->t_end);
+}
+
 int scn_checker_finish(ScnChecker* c, ScnVerdict* out, int cap) {
     for (int k = 0; k < c->n; k++) {
         Run* r = &c->runs[k];
-        finish_run(c, r);
+        if (r->pending && !r->done) finish_missing(c, r);
+        else finish_run(c, r);
         if (k < cap && out) {
             out[k].pass = r->pass;
             out[k].line = r->x->line;

@@ -352,9 +352,12 @@ static bool make_agent(Inst* in, ScnAgentDef* a, int nactions) {
                 "expected a height fraction in [0, 1], got %g", a->height_frac);
 }
 
-/* a body reference must name a body this instance has */
+/* map[k] for a spawned body whose 'if' holds: it is in this instance, without an id yet */
+#define SPAWNED_LATER (-2)
+
+/* a body reference must name a body this instance has (or will spawn) */
 static bool ref_present(Inst* in, const ScnRef* r, const int* map) {
-    if (map[r->decl] >= 0) return true;
+    if (map[r->decl] >= 0 || map[r->decl] == SPAWNED_LATER) return true;
     scn_err_set(in->e, r->line, r->col,
                 "expected a body present in this instance, got '%s' (its 'if' is false for this seed)",
                 r->name);
@@ -432,29 +435,72 @@ static bool instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, ScnE
     in.params = out->params;
     ok = ok && make_world(&in, seed, &out->world);
     out->seconds = s->seconds;
-    /* bodies: those whose 'if' holds, in file order; body i gets id i */
+    /* bodies: those whose 'if' holds, in file order; body i gets id i. Spawned bodies get theirs
+     * when they enter the world */
+    SimBodyDef* spawned = calloc((size_t)s->nbodies + 1, sizeof *spawned);
+    if (ok && !spawned) {
+        scn_err_set(e, 1, 1, "out of memory");
+        ok = false;
+    }
     for (int k = 0; ok && k < s->nbodies; k++) {
         bool skip = false;
         SimBodyDef b;
         ok = make_body(&in, &s->bodies[k], &out->world, &b, &skip);
         map[k] = -1;
-        if (ok && !skip) {
-            map[k] = out->nbodies;
-            out->body_lines[out->nbodies] = s->bodies[k].line;
-            out->bodies[out->nbodies++] = b;
+        if (!ok || skip) continue;
+        if (s->bodies[k].spawned) {
+            map[k] = SPAWNED_LATER;
+            spawned[k] = b;
+            continue;
         }
+        map[k] = out->nbodies;
+        out->body_lines[out->nbodies] = s->bodies[k].line;
+        out->bodies[out->nbodies++] = b;
     }
     /* actions, sorted by time (stable) */
     for (int k = 0; ok && k < s->nactions; k++) {
         const ScnActionDecl* d = &s->actions[k];
         ScnAction a;
+        memset(&a, 0, sizeof a);
         double t;
-        ok = ref_present(&in, &d->body, map) && check_time(&in, &d->t, d->line, &t) &&
-             ev(&in, &d->jx, 0, &a.jx) && ev(&in, &d->jy, 0, &a.jy) && ev(&in, &d->px, 0, &a.px) &&
-             ev(&in, &d->py, 0, &a.py);
+        a.kind = d->kind;
+        a.body = -1;
+        if (d->kind == SCN_ACT_SPAWN) {
+            if (map[d->spawn] < 0 && map[d->spawn] != SPAWNED_LATER) continue; /* its 'if' is false */
+            a.spawn = spawned[d->spawn];
+            snprintf(a.ref, sizeof a.ref, "%s", a.spawn.name);
+        } else {
+            ok = ref_present(&in, &d->body, map);
+            if (!ok) break;
+            /* a body of the start has its id; spawned bodies and pieces are looked up by name */
+            if (map[d->body.decl] >= 0 && !d->body.piece) a.body = map[d->body.decl];
+            snprintf(a.ref, sizeof a.ref, "%s", d->body.world);
+        }
+        ok = check_time(&in, &d->t, d->line, &t);
+        if (ok && d->kind == SCN_ACT_PUSH) {
+            ok = ev(&in, &d->jx, 0, &a.jx) && ev(&in, &d->jy, 0, &a.jy) && ev(&in, &d->px, 0, &a.px) &&
+                 ev(&in, &d->py, 0, &a.py);
+            a.group = d->line;
+        }
+        if (ok && d->kind == SCN_ACT_GRAB) {
+            ok = ev(&in, &d->x, 0, &a.x) && ev(&in, &d->y, 0, &a.y);
+            a.has_anchor = d->ax.e >= 0;
+            if (ok && a.has_anchor) {
+                ok = ev(&in, &d->ax, 0, &a.anchor[0]) && ev(&in, &d->ay, 0, &a.anchor[1]);
+                /* the world refuses a hold of a point far outside the body */
+                if (ok) {
+                    const ScnBodyDecl* bd = &s->bodies[d->body.decl];
+                    double w = 0, h = 0, r = 0;
+                    if (bd->radius.e >= 0) ok = ev(&in, &bd->radius, 0, &r), w = h = 2 * r;
+                    else ok = ev(&in, &bd->w, 0, &w) && ev(&in, &bd->h, 0, &h);
+                    ok = ok && need(&in, hypot(a.anchor[0], a.anchor[1]) <= 10.0 * (w + h), &d->ax, d->line,
+                                    "expected an anchor within 10 body sizes of the centre, got (%g, %g)",
+                                    a.anchor[0], a.anchor[1]);
+                }
+            }
+        }
         if (!ok) break;
         a.t = t;
-        a.body = map[d->body.decl];
         int j = out->nactions++;
         while (j > 0 && out->actions[j - 1].t > a.t) {
             out->actions[j] = out->actions[j - 1];
@@ -462,6 +508,7 @@ static bool instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, ScnE
         }
         out->actions[j] = a;
     }
+    free(spawned);
     ok = ok && make_agent(&in, &out->agent, s->nactions);
     for (int k = 0; ok && k < s->nexpects; k++) ok = check_expect(&in, &s->expects[k], map);
     free(map);

@@ -36,11 +36,30 @@ double      scn_default_seconds(const Scenario* s);
 int         scn_list_files(const char* dir, bool recursive, char*** out);
 void        scn_free_list(char** list, int n);      /* NULL-safe */
 
+/// what a timed action does ('at T push|grab|release|spawn', scenarios/README.md)
+typedef enum ScnActionKind {
+    SCN_ACT_PUSH,           /* an impulse on a body */
+    SCN_ACT_GRAB,           /* a key frame of the hand: it holds the body and goes to (x, y) */
+    SCN_ACT_RELEASE,        /* the hand lets go of the body */
+    SCN_ACT_SPAWN,          /* a new body enters the world */
+} ScnActionKind;
+
+/// one timed action of a scenario. The first six fields are a push's (positional initializers
+/// stay pushes); the rest say what else it is
 typedef struct ScnAction {
     double  t;              /* s */
-    int32_t body;           /* id in the built world */
-    double  jx, jy;         /* N*s */
-    double  px, py;         /* m, offset from the centre of mass, world axes */
+    int32_t body;           /* id in the built world, or -1: the body called `ref` when it is due (a
+                               spawned body, a piece of a broken one) */
+    double  jx, jy;         /* push: N*s */
+    double  px, py;         /* push: m, offset from the centre of mass, world axes */
+    int32_t kind;           /* ScnActionKind (0 = push) */
+    int32_t group;          /* pushes of one line ('at T push a ... and push b ...') share a group
+                               > 0 and go out in one tick; 0 = a push on its own */
+    char    ref[SIM_NAME_MAX]; /* the body's name in the world ("glass#3" for the piece glass/3) */
+    double  x, y;           /* grab: where the hand goes (m, world) */
+    double  anchor[2];      /* grab: the held point, body frame about the centre of mass (m) */
+    bool    has_anchor;     /* grab: else the centre of mass (a hold already under way keeps its own) */
+    SimBodyDef spawn;       /* spawn: the body (its name is `ref`) */
 } ScnAction;
 
 typedef enum ScnAgentKind { SCN_AGENT_NONE, SCN_AGENT_SCRIPTED, SCN_AGENT_RANDOM } ScnAgentKind;
@@ -63,7 +82,7 @@ typedef struct ScnInstance {
     int         nbodies;
     SimBodyDef* bodies;     /* added in this order, body i gets id i */
     int         nactions;
-    ScnAction*  actions;    /* sorted by time (stable) */
+    ScnAction*  actions;    /* sorted by time (stable: file order among equal times) */
     ScnAgentDef agent;
     int         nparams;
     double*     params;     /* resolved values, in scn_param_name order */

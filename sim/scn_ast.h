@@ -17,9 +17,14 @@ typedef struct ScnNum {
     int32_t line, col;
 } ScnNum;
 
-/* a reference to a body by name; decl = index among the declared bodies (after resolving) */
+/* a reference to a body as written: a declared (or spawned) body's name, or a piece of one after it
+ * broke, "glass/3" (piece 3 of glass), "glass/3/1" (piece 1 of that piece). decl = index of the
+ * root's declaration (after resolving); world = the name to look for in the world ("glass#3") */
 typedef struct ScnRef {
-    char    name[SCN_NAME_LEN];
+    char    name[SCN_NAME_LEN];   /* as written */
+    char    root[SCN_NAME_LEN];   /* the declared name */
+    char    world[SIM_NAME_MAX];  /* the body's name in the world */
+    bool    piece;                /* a shard: it exists only once its parent broke */
     int32_t line, col;
     int32_t decl;
 } ScnRef;
@@ -39,13 +44,18 @@ typedef struct ScnBodyDecl {
     char    name[SCN_NAME_LEN];
     int     kind, material;
     bool    is_static;
+    bool    spawned;          /* 'at T spawn ...': it enters the world at T, not at the start */
     ScnNum  x, y, w, h, radius, angle, vx, vy, spin, cond;
     int32_t line, col;
 } ScnBodyDecl;
 
+/* 'at T push|grab|release|spawn ...' (one per push of a line: pushes joined by 'and' share a line) */
 typedef struct ScnActionDecl {
-    ScnNum  t, jx, jy, px, py;
-    ScnRef  body;
+    int     kind;             /* ScnActionKind */
+    ScnNum  t, jx, jy, px, py;/* push: impulse, offset */
+    ScnNum  x, y, ax, ay;     /* grab: the hand's target, the held point (ax.e < 0: the centre) */
+    ScnRef  body;             /* push, grab, release */
+    int32_t spawn;            /* spawn: index of the body declaration */
     int32_t line, col;
 } ScnActionDecl;
 

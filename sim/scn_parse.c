@@ -134,11 +134,42 @@ static bool parse_name(Parser* p, char out[SCN_NAME_LEN], const char* what) {
     return true;
 }
 
+/* a body reference written as s[0..len): NAME, or NAME/K/K... for the pieces of a broken body;
+ * false (nothing reported) when it is not one */
+static bool ref_from_text(const char* s, int len, ScnRef* r) {
+    int n = 0;
+    while (n < len && s[n] != '/') n++;
+    if (!scn_is_name(s, n) || n >= SCN_NAME_LEN || len >= SCN_NAME_LEN) return false;
+    memcpy(r->root, s, (size_t)n);
+    r->root[n] = 0;
+    memcpy(r->name, s, (size_t)len);
+    r->name[len] = 0;
+    snprintf(r->world, sizeof r->world, "%s", r->root);
+    r->piece = n < len;
+    /* each /K: piece K of what came before */
+    for (int i = n; i < len;) {
+        int k = 0, digits = 0;
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9' && digits < 4; i++, digits++) k = 10 * k + (s[i] - '0');
+        if (digits == 0 || (i < len && s[i] != '/')) return false;
+        char piece[SIM_NAME_MAX];
+        sim_shard_name(r->world, k, piece);
+        memcpy(r->world, piece, sizeof piece);
+    }
+    r->decl = -1;
+    return true;
+}
+
 static bool parse_ref(Parser* p, ScnRef* r) {
     r->line = p->line;
     r->col = cur_col(p);
     r->decl = -1;
-    return parse_name(p, r->name, "a body name");
+    const ScnTok* t = cur(p);
+    if (t && t->len < SCN_NAME_LEN && memchr(t->s, '/', (size_t)t->len) && ref_from_text(t->s, t->len, r)) {
+        p->i++;
+        return true;
+    }
+    if (!parse_name(p, r->name, "a body name (or NAME/K for piece K of a broken body)")) return false;
+    return ref_from_text(r->name, (int)strlen(r->name), r);
 }
 
 /* ---- world ---- */
@@ -308,15 +339,17 @@ static void materials_list(char* buf, size_t size) {
     }
 }
 
-static bool parse_body(Parser* p) {
+/* 'body NAME ...', or the same after 'at T spawn' (spawned): appended to the declarations */
+static bool parse_body(Parser* p, bool spawned) {
     Scenario* s = p->s;
     ScnBodyDecl b;
     memset(&b, 0, sizeof b);
+    b.spawned = spawned;
     b.line = p->line;
     b.col = cur_col(p);
     b.x.e = b.y.e = b.w.e = b.h.e = b.radius.e = b.angle.e = -1;
     b.vx.e = b.vy.e = b.spin.e = b.cond.e = -1;
-    if (!parse_name(p, b.name, "a body name")) return false;
+    if (!parse_name(p, b.name, spawned ? "a name for the spawned body" : "a body name")) return false;
     /* words that expectations read as keywords where a body name may stand */
     static const char* reserved[] = {"not", "before", "after", "near", "between"};
     for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++) {
@@ -434,31 +467,76 @@ static bool parse_body(Parser* p) {
     return true;
 }
 
-/* ---- at T push BODY JX JY [offset PX PY] ---- */
+/* ---- at T push|grab|release|spawn ... ---- */
+
+static bool add_action(Parser* p, const ScnActionDecl* a) {
+    ScnActionDecl* slot = GROW(p->s, actions, nactions, cap_actions);
+    if (!slot) return oom(p);
+    *slot = *a;
+    return true;
+}
+
+/* push BODY JX JY [offset PX PY] (after 'push') */
+static bool parse_push(Parser* p, ScnActionDecl* a) {
+    a->kind = SCN_ACT_PUSH;
+    a->px.e = a->py.e = -1;
+    if (!parse_ref(p, &a->body)) return false;
+    if (!parse_num(p, &a->jx, "an impulse JX (N*s)") || !parse_num(p, &a->jy, "an impulse JY (N*s)"))
+        return false;
+    if (cur_is(p, "offset")) {
+        p->i++;
+        if (!parse_num(p, &a->px, "an offset PX (m)") || !parse_num(p, &a->py, "an offset PY (m)"))
+            return false;
+    }
+    return true;
+}
 
 static bool parse_at(Parser* p) {
-    Scenario* s = p->s;
     ScnActionDecl a;
     memset(&a, 0, sizeof a);
     a.line = p->line;
     a.col = p->t[0].col;
-    a.px.e = a.py.e = -1;
+    a.px.e = a.py.e = a.x.e = a.y.e = a.ax.e = a.ay.e = a.jx.e = a.jy.e = -1;
+    a.spawn = -1;
     if (!parse_num(p, &a.t, "a time T (s)")) return false;
-    if (!cur_is(p, "push")) return fail_expected(p, "an action (push)");
-    p->i++;
-    if (!parse_ref(p, &a.body)) return false;
-    if (!parse_num(p, &a.jx, "an impulse JX (N*s)") || !parse_num(p, &a.jy, "an impulse JY (N*s)"))
-        return false;
-    if (cur_is(p, "offset")) {
-        p->i++;
-        if (!parse_num(p, &a.px, "an offset PX (m)") || !parse_num(p, &a.py, "an offset PY (m)"))
-            return false;
+    if (cur_is(p, "push")) {
+        /* pushes joined by 'and' go out in the same tick */
+        for (;;) {
+            p->i++;
+            if (!parse_push(p, &a) || !add_action(p, &a)) return false;
+            if (!cur_is(p, "and")) break;
+            p->i++;
+            if (!cur_is(p, "push")) return fail_expected(p, "'push' after 'and'");
+        }
+        return expect_eol(p);
     }
-    if (!expect_eol(p)) return false;
-    ScnActionDecl* slot = GROW(s, actions, nactions, cap_actions);
-    if (!slot) return oom(p);
-    *slot = a;
-    return true;
+    if (cur_is(p, "grab")) {
+        p->i++;
+        a.kind = SCN_ACT_GRAB;
+        if (!parse_ref(p, &a.body) || !parse_num(p, &a.x, "the hand's X (m)") ||
+            !parse_num(p, &a.y, "the hand's Y (m)"))
+            return false;
+        if (cur_is(p, "anchor")) {
+            p->i++;
+            if (!parse_num(p, &a.ax, "an anchor AX (m, body frame)") ||
+                !parse_num(p, &a.ay, "an anchor AY (m, body frame)"))
+                return false;
+        }
+        return expect_eol(p) && add_action(p, &a);
+    }
+    if (cur_is(p, "release")) {
+        p->i++;
+        a.kind = SCN_ACT_RELEASE;
+        return parse_ref(p, &a.body) && expect_eol(p) && add_action(p, &a);
+    }
+    if (cur_is(p, "spawn")) {
+        p->i++;
+        a.kind = SCN_ACT_SPAWN;
+        a.spawn = p->s->nbodies;
+        /* the body's fields run to the end of the line */
+        return parse_body(p, true) && add_action(p, &a);
+    }
+    return fail_expected(p, "an action (push, grab, release, spawn)");
 }
 
 /* ---- agent ---- */
@@ -543,16 +621,13 @@ static bool parse_body_field(Parser* p, ScnRef* r, ScnField* f) {
     const char* dot = memchr(t->s, '.', (size_t)t->len);
     if (!dot) return fail_expected(p, "BODY.FIELD (e.g. box.x)");
     int nlen = (int)(dot - t->s);
-    if (!scn_is_name(t->s, nlen)) return fail_expected(p, "BODY.FIELD (e.g. box.x)");
     if (nlen >= SCN_NAME_LEN) {
         scn_err_set(p->e, p->line, t->col, "expected a name of at most %d characters", SCN_NAME_LEN - 1);
         return false;
     }
-    memcpy(r->name, t->s, (size_t)nlen);
-    r->name[nlen] = 0;
+    if (!ref_from_text(t->s, nlen, r)) return fail_expected(p, "BODY.FIELD (e.g. box.x)");
     r->line = p->line;
     r->col = t->col;
-    r->decl = -1;
     if (!parse_field_name(p, dot + 1, t->len - nlen - 1, t->col + nlen + 1, f)) return false;
     p->i++;
     return true;
@@ -746,7 +821,7 @@ bool scn_parse_line(Scenario* s, const ScnTok* toks, int n, int line, ScnErr* e)
     const ScnTok* kw = &toks[0];
     if (scn_tok_is(kw, "world")) return parse_world(&p);
     if (scn_tok_is(kw, "param")) return parse_param(&p);
-    if (scn_tok_is(kw, "body")) return parse_body(&p);
+    if (scn_tok_is(kw, "body")) return parse_body(&p, false);
     if (scn_tok_is(kw, "at")) return parse_at(&p);
     if (scn_tok_is(kw, "agent")) return parse_agent(&p);
     if (scn_tok_is(kw, "expect")) return parse_expect(&p);
@@ -758,22 +833,25 @@ bool scn_parse_line(Scenario* s, const ScnTok* toks, int n, int line, ScnErr* e)
 
 static bool resolve(Scenario* s, ScnRef* r, ScnErr* e) {
     for (int k = 0; k < s->nbodies; k++) {
-        if (!strcmp(s->bodies[k].name, r->name)) {
+        if (!strcmp(s->bodies[k].name, r->root)) {
             r->decl = k;
             return true;
         }
     }
-    scn_err_set(e, r->line, r->col, "expected a declared body name, got unknown body '%s'", r->name);
+    scn_err_set(e, r->line, r->col, "expected a declared body name, got unknown body '%s'", r->root);
     return false;
 }
 
 bool scn_parse_resolve(Scenario* s, ScnErr* e) {
+    static const char* verbs[] = {"push", "grab", "release"};
     for (int k = 0; k < s->nactions; k++) {
         ScnActionDecl* a = &s->actions[k];
+        if (a->kind == SCN_ACT_SPAWN) continue;
         if (!resolve(s, &a->body, e)) return false;
-        if (s->bodies[a->body.decl].is_static) {
-            scn_err_set(e, a->body.line, a->body.col,
-                        "expected a dynamic body to push, got static body '%s'", a->body.name);
+        /* a static body never moves; its pieces do (a static body does not break, though) */
+        if (s->bodies[a->body.decl].is_static && !a->body.piece) {
+            scn_err_set(e, a->body.line, a->body.col, "expected a dynamic body to %s, got static body '%s'",
+                        verbs[a->kind], a->body.name);
             return false;
         }
     }

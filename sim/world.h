@@ -141,6 +141,9 @@ int       sim_world_id_count(const SimWorld* w);
 bool      sim_world_body(const SimWorld* w, int32_t id, SimBodyState* out);
 /// id of the first body with this name, -1 if none
 int32_t   sim_world_find(const SimWorld* w, const char* name);
+/// the name breaking gives piece k of a body called parent ("" for an anonymous one):
+/// "<parent, at most 20 characters>#k", e.g. "glass#3", and "glass#3#1" for a piece of that piece
+void      sim_shard_name(const char* parent, int k, char out[SIM_NAME_MAX]);
 /// live dynamic bodies, ascending id; returns how many (at most cap) were written
 int       sim_world_dynamic_ids(const SimWorld* w, int32_t* out, int cap);
 

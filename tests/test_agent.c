@@ -14,32 +14,164 @@
 #include "ensure.h"
 #include "sim/observation.h"
 
+/* runs the script of s (seed 0) for ticks ticks; tape[t] = the action the script sent at tick t */
+static void script_run(const char* text, int ticks, SimAction* tape, SimWorld** out) {
+    char err[256];
+    Scenario* s = scn_parse(text, strlen(text), "mem.scn", err, sizeof err);
+    if (!s) fprintf(stderr, "%s\n", err);
+    ENSURE(s);
+    ScnInstance inst;
+    ENSURE(scn_instantiate(s, 0, &inst, err, sizeof err));
+    SimWorld* w = scn_instance_build(&inst, 0, err, sizeof err);
+    ENSURE(w);
+    Agent* a = agent_create(&inst.agent, inst.actions, inst.nactions, 0);
+    ENSURE(agent_scripted(a));
+    for (int t = 0; t < ticks; t++) {
+        sim_action_clear(&tape[t]);
+        agent_script(a, w, &tape[t]);
+        sim_world_act(w, &tape[t], NULL, NULL, 0);
+    }
+    agent_free(a);
+    scn_instance_free(&inst);
+    scn_free(s);
+    *out = w;
+}
+
+#define SCRIPT_BODIES "body floor box stone static pos 0 -0.05 size 6 0.1\n" \
+                      "body a box wood pos -1 0.05 size 0.1 0.1\n"             \
+                      "body b box wood pos 0 0.05 size 0.1 0.1\n"              \
+                      "body c box wood pos 1 0.05 size 0.1 0.1\n"
+
 static void test_scripted_order_and_timing(void) {
-    ScnAgentDef def = scn_agent_def_default();
-    def.kind = SCN_AGENT_SCRIPTED;
-    ScnAction acts[3] = {{0.5, 1, 0.6, 0, 0, 0}, {0.5, 2, -0.3, 0, 0, 0.01}, {1.0, 1, 0, 0.2, 0, 0}};
-    Agent* a = agent_create(&def, acts, 3, 1);
-    float s[4 * SIM_OBS_DIM] = {0};
-    uint8_t mask[4] = {1, 1, 1, 0};
-    int32_t ids[4] = {0, 1, 2, -1};
-    SimPush p;
+    /* two lines due at 0.5 go out on successive ticks; 'and' joins pushes into one tick */
+    const char* text = SCRIPT_BODIES "at 0.5 push a 0.6 0\n"
+                                     "at 0.5 push b -0.3 0 offset 0 0.01\n"
+                                     "at 1.0 push a 0 0.2 and push c 0.1 0 and push b 0 0.1\n";
+    SimAction tape[120];
+    SimWorld* w;
+    script_run(text, 120, tape, &w);
     int fired = 0;
-    double times[3];
-    int bodies[3];
     for (int t = 0; t < 120; t++) {
-        double now = t / 60.0;
-        if (agent_act(a, now, s, mask, ids, 4, &p)) {
-            ENSURE(fired < 3);
-            times[fired] = now;
-            bodies[fired++] = p.body;
-        }
+        if (!tape[t].npushes) continue;
+        fired++;
+        if (t == 30) ENSURE(tape[t].npushes == 1 && tape[t].pushes[0].body == 1 && tape[t].pushes[0].jx == 0.6);
+        else if (t == 31) ENSURE(tape[t].npushes == 1 && tape[t].pushes[0].body == 2 && tape[t].pushes[0].py == 0.01);
+        else if (t == 60) ENSURE(tape[t].npushes == 3 && tape[t].pushes[0].body == 1 && tape[t].pushes[1].body == 3 &&
+                                 tape[t].pushes[2].body == 2);
+        else ENSURE(!"a push at an unexpected tick");
     }
     ENSURE(fired == 3);
-    /* due at 0.5: the first at the first tick at or after 0.5, the second one tick later */
-    ENSURE_NEAR(times[0], 0.5, 1e-9);
-    ENSURE_NEAR(times[1], 0.5 + 1 / 60.0, 1e-9);
-    ENSURE_NEAR(times[2], 1.0, 1e-9);
-    ENSURE(bodies[0] == 1 && bodies[1] == 2 && bodies[2] == 1);
+    sim_world_destroy(w);
+}
+
+/* spawns, and pushes and grabs of a body spawned that very tick; grab key frames interpolate
+ * linearly tick by tick, then hold; a release ends the hold; a piece of a broken body is named */
+static void test_scripted_spawn_grab_release(void) {
+    const char* text = SCRIPT_BODIES "at 0.1 spawn s ball rubber pos 0 1 radius 0.05\n"
+                                     "at 0.1 push s 0.01 0\n"
+                                     "at 0.1 grab s 0 1 anchor 0.01 0\n"
+                                     "at 0.2 grab s 0.3 1.3\n"
+                                     "at 0.5 release s\n"
+                                     "at 0.6 grab a -1 0.5\n"
+                                     "at 0.7 release b\n"       /* not held: nothing */
+                                     "at 0.8 release a\n";
+    SimAction tape[60];
+    SimWorld* w;
+    script_run(text, 60, tape, &w);
+    int32_t s = sim_world_find(w, "s");
+    ENSURE(s == 4);
+    ENSURE(tape[6].flags & SIM_ACT_SPAWN && !strcmp(tape[6].spawn.name, "s"));
+    ENSURE(tape[6].npushes == 1 && tape[6].pushes[0].body == 4);
+    /* key frames at ticks 6 (0, 1) and 12 (0.3, 1.3): tick 9 is half way */
+    for (int t = 6; t < 30; t++) {
+        ENSURE(tape[t].flags & SIM_ACT_GRAB);
+        ENSURE(tape[t].grab.body == 4 && tape[t].grab.anchor[0] == 0.01);
+    }
+    ENSURE(tape[6].grab.target[0] == 0 && tape[6].grab.target[1] == 1);
+    ENSURE_NEAR(tape[9].grab.target[0], 0.15, 1e-12);
+    ENSURE_NEAR(tape[9].grab.target[1], 1.15, 1e-12);
+    ENSURE(tape[12].grab.target[0] == 0.3 && tape[20].grab.target[0] == 0.3 && tape[29].grab.target[1] == 1.3);
+    ENSURE((tape[30].flags & (SIM_ACT_GRAB | SIM_ACT_RELEASE)) == SIM_ACT_RELEASE);
+    ENSURE(!(tape[31].flags & SIM_ACT_GRAB));
+    ENSURE(tape[36].flags & SIM_ACT_GRAB && tape[36].grab.body == 1 && tape[36].grab.anchor[0] == 0);
+    ENSURE(tape[42].flags & SIM_ACT_GRAB && !(tape[42].flags & SIM_ACT_RELEASE));
+    ENSURE(tape[48].flags & SIM_ACT_RELEASE && !(tape[49].flags & SIM_ACT_GRAB));
+    ENSURE(!sim_world_grabbed(w, NULL));
+    sim_world_destroy(w);
+
+    /* a piece: the glass falls and breaks; then the script pushes its piece 0 by name */
+    const char* glass = "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+                        "body glass cup glass pos 0 1.5 size 0.08 0.12\n"
+                        "at 1.5 push glass/0 0.002 0\n";
+    SimAction tape2[100];
+    script_run(glass, 100, tape2, &w);
+    int32_t piece = sim_world_find(w, "glass#0");
+    ENSURE(piece > 1);
+    ENSURE(tape2[90].npushes == 1 && tape2[90].pushes[0].body == piece);
+    sim_world_destroy(w);
+}
+
+/* expectations on a spawned body and on the pieces of a broken one watch them once they appear */
+static void test_checker_spawned_and_pieces(void) {
+    const char* text = "world seconds 3\n"
+                       "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+                       "body box box wood pos 1 0.05 size 0.1 0.1\n"
+                       "at 0.2 spawn g cup glass pos 0 1.5 size 0.08 0.12\n"
+                       "expect event break g between 0.3 1.5\n"        /* 0 pass */
+                       "expect no event break box\n"                   /* 1 pass */
+                       "expect at 2.5 g/0.y < 0.2\n"                   /* 2 pass */
+                       "expect event fall g/9 before 3\n"              /* 3 fail: never appears */
+                       "expect never g/9 alive\n"                      /* 4 pass: vacuous */
+                       "expect at 0.1 g alive\n"                       /* 5 fail: not there yet */
+                       "expect by 0.5 g.y < 1.4\n";                   /* 6 pass */
+    char err[256];
+    Scenario* s = scn_parse(text, strlen(text), "mem.scn", err, sizeof err);
+    ENSURE(s);
+    Episode e;
+    ENSURE(episode_begin(&e, s, 0, -1, 16, err, sizeof err));
+    ScnChecker* c = scn_checker_create(s, &e.inst, e.world);
+    for (int t = 0; t < 180; t++) {
+        episode_tick(&e, NULL);
+        scn_checker_observe(c, e.world);
+    }
+    ScnVerdict v[8];
+    ENSURE(scn_checker_finish(c, v, 8) == 7);
+    bool want[7] = {true, true, true, false, true, false, true};
+    for (int i = 0; i < 7; i++) {
+        if (v[i].pass != want[i]) fprintf(stderr, "%s -- %s\n", v[i].text, v[i].detail);
+        ENSURE(v[i].pass == want[i]);
+    }
+    ENSURE(strstr(v[3].detail, "g/9 never appeared"));
+    ENSURE(strstr(v[5].detail, "g not in the world yet at 0.1"));
+    scn_checker_free(c);
+    episode_end(&e);
+    scn_free(s);
+}
+
+/* the agent's state can be saved and put back: the same pushes follow */
+static void test_agent_state(void) {
+    ScnAgentDef def = scn_agent_def_default();
+    def.kind = SCN_AGENT_RANDOM;
+    def.every_lo = 0.1, def.every_hi = 0.2;
+    Agent* a = agent_create(&def, NULL, 0, 3);
+    float s[2 * SIM_OBS_DIM] = {0};
+    uint8_t mask[2] = {1, 1};
+    int32_t ids[2] = {0, 1};
+    s[SIM_OBS_mass] = s[SIM_OBS_DIM + SIM_OBS_mass] = 1;
+    SimPush p, q;
+    for (int t = 0; t < 30; t++) agent_act(a, t / 60.0, s, mask, ids, 2, &p);
+    AgentState st;
+    agent_state_save(a, &st);
+    double first[2] = {0, 0};
+    int n = 0;
+    for (int t = 30; t < 200 && n < 2; t++)
+        if (agent_act(a, t / 60.0, s, mask, ids, 2, &p)) first[n++] = p.jx;
+    ENSURE(n == 2);
+    agent_state_load(a, &st);
+    n = 0;
+    for (int t = 30; t < 200 && n < 2; t++)
+        if (agent_act(a, t / 60.0, s, mask, ids, 2, &q)) ENSURE(q.jx == first[n++]);
+    ENSURE(n == 2);
     agent_free(a);
 }
 
@@ -190,7 +322,7 @@ static void test_episode_merge_and_hooks(void) {
     Watch w = {0};
     w.obs_ok = true;
     ENSURE(episode_attach(&e, watch_tick, &w, EPISODE_READS_OBS));
-    /* a person's push at the tick the script pushes stands in for it; the script's goes out next */
+    /* a person's push at the tick the script pushes goes with it, the person's first */
     SimAction ext;
     SimPush mine = {.body = 2, .jx = 0.01};
     for (int t = 0; t < 40; t++) {
@@ -199,11 +331,22 @@ static void test_episode_merge_and_hooks(void) {
         bool due = t == 30;   /* the tick starting at t = 0.5 s */
         if (due) sim_action_add_push(&ext, &mine);
         episode_tick(&e, &ext);
-        if (due) ENSURE(e.applied.npushes == 1 && e.applied.pushes[0].body == 2);
-        if (t == 31) ENSURE(e.applied.npushes == 1 && e.applied.pushes[0].body == 1);
-        if (t != 30 && t != 31) ENSURE(e.applied.npushes == 0);
+        if (due) ENSURE(e.applied.npushes == 2 && e.applied.pushes[0].body == 2 && e.applied.pushes[1].body == 1);
+        else ENSURE(e.applied.npushes == 0);
     }
     ENSURE(w.calls == 40 && w.obs_ok && w.resets == 0);
+    /* when the person's pushes fill the action, the script's push waits for the next tick */
+    episode_tick(&e, (SimAction[]){episode_reset_action(0)});
+    for (int t = 0; t < 32; t++) {
+        sim_action_clear(&ext);
+        if (t == 30)
+            for (int k = 0; k < SIM_ACTION_PUSHES; k++) sim_action_add_push(&ext, &mine);
+        episode_tick(&e, &ext);
+        if (t == 30) ENSURE(e.applied.npushes == SIM_ACTION_PUSHES && e.applied.pushes[7].body == 2);
+        if (t == 31) ENSURE(e.applied.npushes == 1 && e.applied.pushes[0].body == 1);
+    }
+    ENSURE(w.resets == 1);
+    w.calls = 40;
     /* a refused part is left out of what was applied, with the reason */
     SimPush dead = {.body = 7, .jx = 0.1};
     sim_action_clear(&ext);
@@ -224,7 +367,7 @@ static void test_episode_merge_and_hooks(void) {
     /* a reset restarts the scenario with its seed and steps nothing; the script runs again */
     SimAction r = episode_reset_action(42);
     episode_tick(&e, &r);
-    ENSURE(w.resets == 1 && w.last.flags == SIM_ACT_RESET && w.last.reset_seed == 42);
+    ENSURE(w.resets == 2 && w.last.flags == SIM_ACT_RESET && w.last.reset_seed == 42);
     ENSURE(e.seed == 42 && sim_world_time(e.world) == 0 && !sim_world_grabbed(e.world, NULL));
     int pushes = 0;
     for (int t = 0; t < 40; t++) {
@@ -463,6 +606,9 @@ static void test_labels_dataset_vs_live(void) {
 int main(void) {
     sim_quiet_chipmunk();
     RUN(test_scripted_order_and_timing);
+    RUN(test_scripted_spawn_grab_release);
+    RUN(test_agent_state);
+    RUN(test_checker_spawned_and_pieces);
     RUN(test_random_distribution_and_seed);
     RUN(test_override_and_ranges);
     RUN(test_episode_pushes_reach_the_world);

@@ -58,7 +58,24 @@ static const BadCase bad_cases[] = {
     {"pos with one number", "body b box wood pos 0\n", 0, 1, 22, "expected pos Y (m), got end of line"},
     {"push without impulse", BODY "at 1 push b\n", 0, 2, 12, "expected an impulse JX"},
     {"push with half an impulse", BODY "at 1 push b 1\n", 0, 2, 14, "expected an impulse JY"},
-    {"at without push", BODY "at 1 shove b 1 0\n", 0, 2, 6, "expected an action (push)"},
+    {"at without push", BODY "at 1 shove b 1 0\n", 0, 2, 6, "expected an action (push, grab, release, spawn)"},
+    {"and without push", BODY "at 1 push b 1 0 and b 1 0\n", 0, 2, 21, "expected 'push' after 'and'"},
+    {"second push of a line incomplete", BODY "at 1 push b 1 0 and push b 1\n", 0, 2, 29, "impulse JY"},
+    {"grab without a target", BODY "at 1 grab b 0\n", 0, 2, 14, "expected the hand's Y (m), got end of line"},
+    {"grab with half an anchor", BODY "at 1 grab b 0 1 anchor 0\n", 0, 2, 25, "anchor AY"},
+    {"grab of a static body", "body f box stone static pos 0 0 size 1 1\nat 1 grab f 0 1\n", 0, 2, 11,
+     "expected a dynamic body to grab, got static body 'f'"},
+    {"anchor far outside the body", BODY "at 1 grab b 0 1 anchor 100 0\n", 0, 2, 24, "within 10 body sizes"},
+    {"release of an unknown body", BODY "at 1 release zz\n", 0, 2, 14, "unknown body 'zz'"},
+    {"release with junk", BODY "at 1 release b now\n", 0, 2, 16, "expected end of line, got 'now'"},
+    {"spawn of a taken name", BODY "at 1 spawn b box wood pos 0 1 size 1 1\n", 0, 2, 12, "duplicate body 'b'"},
+    {"spawn without a size", BODY "at 1 spawn s box wood pos 0 1\n", 0, 2, 30, "expected 'size W H' for body 's'"},
+    {"spawn outside the bounds", BODY "at 1 spawn s box wood pos 0 100 size 1 1\n", 0, 2, 27, "inside the world bounds"},
+    {"spawn of a shard", BODY "at 1 spawn s shard glass pos 0 1 size 1 1\n", 0, 2, 14, "shards come only"},
+    {"a bad piece reference", BODY "at 1 push b/x 1 0\n", 0, 2, 11, "NAME/K for piece K"},
+    {"a piece of an unknown body", BODY "at 1 push zz/1 1 0\n", 0, 2, 11, "unknown body 'zz'"},
+    {"a body named before its spawn is fine, an unknown one is not", BODY "expect event fall q/0 before 1\n", 0, 2,
+     19, "unknown body 'q'"},
     {"push on a static body", "body f box stone static pos 0 0 size 1 1\nat 1 push f 1 0\n", 0, 2, 11,
      "static body 'f'"},
     {"trailing junk on world", "world dt 0.01 junk\n" BODY, 0, 1, 15, "expected end of line, got 'junk'"},
@@ -280,6 +297,53 @@ static void test_full_parse(void) {
     scn_instance_free(&inst); /* twice is harmless */
     scn_free(s);
     scn_free(NULL);
+}
+
+/* the timed actions: pushes joined by 'and', grab key frames, releases, spawns, pieces */
+static void test_actions_parse(void) {
+    const char* text = "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+                       "body glass cup glass pos 0 1 size 0.08 0.12\n"
+                       "body box box wood pos 1 0.05 size 0.1 0.1\n"
+                       "at 0.5 push glass 0.1 0 and push box -0.2 0 offset 0 0.01\n"
+                       "at 0.5 push box 0.3 0\n"
+                       "at 1 grab box 1 0.5 anchor 0.01 -0.02\n"
+                       "at 1.5 grab box 0.5 0.5\n"
+                       "at 2 release box\n"
+                       "at 0.25 spawn ball ball rubber pos 0 2 radius 0.04 vel 1 0\n"
+                       "at 3 push ball 0.01 0\n"
+                       "at 3.5 push glass/2/1 0.001 0\n"
+                       "expect event fall ball before 4\n"
+                       "expect no event break glass/2\n"
+                       "expect at 4 glass/2.y < 1\n";
+    Scenario* s = parse_ok(text);
+    if (!s) return;
+    char err[512];
+    ScnInstance inst;
+    CHECK(scn_instantiate(s, 0, &inst, err, sizeof err));
+    CHECK(inst.nbodies == 3); /* the spawned ball is not there at the start */
+    CHECK(inst.nactions == 9);
+    CHECK(inst.agent.kind == SCN_AGENT_SCRIPTED);
+    const ScnAction* a = inst.actions;
+    CHECK(a[0].kind == SCN_ACT_SPAWN && a[0].t == 0.25 && a[0].body == -1 && !strcmp(a[0].ref, "ball"));
+    CHECK(!strcmp(a[0].spawn.name, "ball") && a[0].spawn.kind == SIM_KIND_BALL && a[0].spawn.w == 0.08 &&
+          a[0].spawn.vx == 1 && a[0].spawn.y == 2);
+    CHECK(a[1].kind == SCN_ACT_PUSH && a[1].body == 1 && a[1].group > 0);
+    CHECK(a[2].kind == SCN_ACT_PUSH && a[2].body == 2 && a[2].group == a[1].group && a[2].py == 0.01);
+    CHECK(a[3].kind == SCN_ACT_PUSH && a[3].jx == 0.3 && a[3].group != a[1].group);
+    CHECK(a[4].kind == SCN_ACT_GRAB && a[4].body == 2 && a[4].x == 1 && a[4].y == 0.5 && a[4].has_anchor &&
+          a[4].anchor[0] == 0.01 && a[4].anchor[1] == -0.02);
+    CHECK(a[5].kind == SCN_ACT_GRAB && !a[5].has_anchor && a[5].x == 0.5);
+    CHECK(a[6].kind == SCN_ACT_RELEASE && a[6].body == 2 && a[6].t == 2);
+    CHECK(a[7].kind == SCN_ACT_PUSH && a[7].body == -1 && !strcmp(a[7].ref, "ball"));
+    CHECK(a[8].kind == SCN_ACT_PUSH && a[8].body == -1 && !strcmp(a[8].ref, "glass#2#1"));
+    scn_instance_free(&inst);
+    scn_free(s);
+    /* a piece's world name follows the world's naming, long names cut as the world cuts them */
+    char piece[SIM_NAME_MAX];
+    sim_shard_name("abcdefghijklmnopqrstuvwxyz", 3, piece);
+    CHECK(!strcmp(piece, "abcdefghijklmnopqrst#3"));
+    sim_shard_name("", 0, piece);
+    CHECK(!strcmp(piece, "body#0"));
 }
 
 static void test_defaults(void) {
@@ -709,6 +773,7 @@ int main(void) {
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) check_bad(&bad_cases[i]);
     test_expressions();
     test_full_parse();
+    test_actions_parse();
     test_defaults();
     test_params_deterministic();
     test_instantiate_errors();
