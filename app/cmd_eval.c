@@ -20,15 +20,16 @@ static bool write_csv(const char* path, const WmEvalResult* r, char* err, size_t
     if (!atomic_file_open(&af, path, err, n)) return false;
     char line[512];
     int len = snprintf(line, sizeof line,
-                       "subset,method,horizon,n,pos_mean_m,pos_median_m,pos_p90_m,pos_mean_sizes,angle_mean_rad\n");
+                       "subset,method,horizon,n,pos_mean_m,pos_median_m,pos_p90_m,pos_mean_sizes,angle_mean_rad,"
+                       "sink_share\n");
     atomic_file_write(&af, line, (size_t)len);
     for (int s = 0; s < WM_SUBSETS; s++)
         for (int q = 0; q < WM_METHODS; q++)
             for (int h = 0; h < r->horizon; h++) {
                 const WmErrStats* e = &r->err[s][q][h];
-                len = snprintf(line, sizeof line, "%s,%s,%d,%lld,%.6g,%.6g,%.6g,%.6g,%.6g\n", wm_subset_name(s),
-                               wm_method_name(q), h + 1, (long long)e->n, e->mean, e->median, e->p90, e->mean_sizes,
-                               e->angle_mean);
+                len = snprintf(line, sizeof line, "%s,%s,%d,%lld,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
+                               wm_subset_name(s), wm_method_name(q), h + 1, (long long)e->n, e->mean, e->median,
+                               e->p90, e->mean_sizes, e->angle_mean, e->sink);
                 atomic_file_write(&af, line, (size_t)len);
             }
     return atomic_file_commit(&af, err, n);
@@ -122,9 +123,9 @@ static void print_num(const char* fmt, int width, double v) {
 static void print_table(const WmEvalResult* r) {
     printf("position error (m) over %lld rollouts from %d episodes, h ticks of 1/60 s ahead\n", (long long)r->rollouts,
            r->episodes);
-    printf("%-8s %4s %8s | %-33s | %-17s | %9s\n", "", "", "", "model", "const_vel", "ballistic");
-    printf("%-8s %4s %8s | %8s %8s %8s %6s | %8s %8s | %9s\n", "subset", "h", "n", "mean", "median", "p90", "angle",
-           "mean", "model/cv", "mean");
+    printf("%-8s %4s %8s | %-40s | %-24s | %-16s\n", "", "", "", "model", "const_vel", "ballistic");
+    printf("%-8s %4s %8s | %8s %8s %8s %6s %6s | %8s %8s %6s | %9s %6s\n", "subset", "h", "n", "mean", "median", "p90",
+           "angle", "sink%", "mean", "model/cv", "sink%", "mean", "sink%");
     int hs[8], nh = 0;
     static const int wanted[] = {1, 10, 30, 60, 120, 240};
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
@@ -140,18 +141,21 @@ static void print_table(const WmEvalResult* r) {
             print_num(" %*.4f", 8, m->median);
             print_num(" %*.4f", 8, m->p90);
             print_num(" %*.3f", 6, m->angle_mean);
+            print_num(" %*.1f", 6, 100 * m->sink);
             printf(" |");
             print_num(" %*.4f", 8, c->mean);
             print_num(" %*.2f", 8, m->mean / c->mean);
+            print_num(" %*.1f", 6, 100 * c->sink);
             printf(" |");
             print_num(" %*.4f", 9, b->mean);
+            print_num(" %*.1f", 6, 100 * b->sink);
             printf("\n");
         }
     }
     printf("subsets: all = every dynamic body; moving = moved > %g cm by h; fall, break = fell, broke by h (a broken\n"
            "body's truth is its shards' centre of mass); resting = at rest, unpushed and still (< %g mm) through h:\n"
-           "its error is the rollout's drift. angle in rad.\n",
-           WM_EVAL_MOVING_M * 100, WM_EVAL_STILL_M * 1000);
+           "its error is the rollout's drift. angle in rad; sink%% = predictions > %g cm inside a static body.\n",
+           WM_EVAL_MOVING_M * 100, WM_EVAL_STILL_M * 1000, WM_EVAL_SINK_M * 100);
     printf("\n%-20s %10s %10s %8s %8s\n", "event", "n", "positives", "auroc", "acc@0.5");
     for (int q = 0; q < WM_EVENTS; q++) {
         const WmEventStats* e = &r->events[q];

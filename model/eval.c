@@ -7,6 +7,7 @@
 
 #include "model/nn.h"
 #include "sim/observation.h"
+#include "sim/shape.h"
 
 #define D SIM_OBS_DIM
 #define EVAL_BATCH 32
@@ -46,7 +47,7 @@ static void vec_push(Vec* a, float x) {
 typedef struct Acc {
     Vec     pos;
     double  sizes, angle;
-    int64_t nangle;
+    int64_t nangle, nsink;
 } Acc;
 
 static float wrap(float a) {
@@ -158,10 +159,45 @@ static bool track_body(const WmDataset* d, int e, int t0, int H, int k, const in
     return tr->last > 0;
 }
 
+/* the static bodies of a start, for the sink check */
+typedef struct Statics {
+    int       n;
+    SimShape* shape;        /* [K] */
+    double (*box)[4];       /* [K] */
+} Statics;
+
+static void statics_collect(const float* states, const uint8_t* mask, int K, Statics* out) {
+    out->n = 0;
+    for (int k = 0; k < K; k++) {
+        const float* row = states + (size_t)k * D;
+        if (!mask[k] || row[SIM_OBS_is_static] < 0.5f || !sim_obs_shape(row, &out->shape[out->n])) continue;
+        sim_shape_bounds(&out->shape[out->n], out->box[out->n]);
+        out->n++;
+    }
+}
+
+/* a predicted row sinks when its shape is more than WM_EVAL_SINK_M inside a static body's; a rollout
+   that sank once counts as sunk from then on (it passed into the body, even if it came out below) */
+static bool sinks(const float* row, const Statics* st) {
+    SimShape sh;
+    if (!sim_obs_shape(row, &sh)) return false;
+    double b[4];
+    sim_shape_bounds(&sh, b);
+    for (int i = 0; i < st->n; i++) {
+        const double* o = st->box[i];
+        if (b[0] > o[2] - WM_EVAL_SINK_M || o[0] > b[2] - WM_EVAL_SINK_M || b[1] > o[3] - WM_EVAL_SINK_M ||
+            o[1] > b[3] - WM_EVAL_SINK_M)
+            continue;
+        if (sim_shape_penetration(&sh, &st->shape[i]) > WM_EVAL_SINK_M) return true;
+    }
+    return false;
+}
+
 /* scores one predicted rollout pred[H*K*D] against the tracks of its start */
-static void score(const Track* tracks, int n, int K, const float* pred, Acc* acc[WM_SUBSETS]) {
+static void score(const Track* tracks, int n, int K, const Statics* st, const float* pred, Acc* acc[WM_SUBSETS]) {
     for (int j = 0; j < n; j++) {
         const Track* tr = &tracks[j];
+        bool sunk = false;   /* once sunk, the rollout has passed into a static body */
         for (int h = 1; h <= tr->last; h++) {
             const float* p = pred + ((size_t)(h - 1) * K + tr->slot) * D;
             const float* tp = tr->truth + (size_t)h * 3;
@@ -173,12 +209,14 @@ static void score(const Track* tracks, int n, int K, const float* pred, Acc* acc
                 ang = fabsf(wrap(atan2f(p[SIM_OBS_sin], p[SIM_OBS_cos]) - tp[2]));
                 if (!isfinite(ang)) ang = (float)M_PI;
             }
+            sunk = sunk || sinks(p, st);
             for (int s = 0; s < WM_SUBSETS; s++) {
                 if (!(tr->member[h] & (1u << s))) continue;
                 Acc* a = &acc[s][h - 1];
                 vec_push(&a->pos, err);
                 a->sizes += err / (tr->size > 0 ? tr->size : 1.0f);
                 if (whole) a->angle += ang, a->nangle++;
+                a->nsink += sunk;
             }
         }
     }
@@ -194,6 +232,7 @@ static void finish(Acc* acc, int H, WmErrStats* out) {
         s->mean = v->n ? sum / v->n : NAN;
         s->mean_sizes = v->n ? acc[h].sizes / v->n : NAN;
         s->angle_mean = acc[h].nangle ? acc[h].angle / acc[h].nangle : NAN;
+        s->sink = v->n ? (double)acc[h].nsink / v->n : NAN;
         s->median = wm_quantile(v->v, v->n, 0.5);
         s->p90 = wm_quantile(v->v, v->n, 0.9);
         free(v->v);
@@ -293,10 +332,17 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     int* parent = malloc(sizeof(int) * (size_t)K);
     /* the tracks of the batch's starts: K per start */
     Track* tracks = calloc((size_t)EVAL_BATCH * K, sizeof(Track));
+    Statics statics[EVAL_BATCH];
+    SimShape* shapes = malloc(sizeof(SimShape) * EVAL_BATCH * (size_t)K);
+    double(*boxes)[4] = malloc(sizeof(double[4]) * EVAL_BATCH * (size_t)K);
+    for (int b = 0; b < EVAL_BATCH; b++) {
+        statics[b].shape = shapes + (size_t)b * K;
+        statics[b].box = boxes + (size_t)b * K;
+    }
     float* truth = malloc(sizeof(float) * (size_t)EVAL_BATCH * K * (H + 1) * 3);
     uint8_t* member = malloc((size_t)EVAL_BATCH * K * (H + 1));
     if (!acc[WM_METHODS - 1][WM_SUBSETS - 1] || !st || !mk || !pu || !pred || !base || !parent || !tracks || !truth ||
-        !member)
+        !member || !shapes || !boxes)
         abort();
     for (size_t j = 0; j < (size_t)EVAL_BATCH * K; j++) {
         tracks[j].truth = truth + j * (size_t)(H + 1) * 3;
@@ -321,23 +367,26 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
             Track* tb = tracks + (size_t)nb * K;
             int n = 0;
             for (int k = 0; k < K; k++) n += track_body(d, e, t0, H, k, parent, &tb[n]);
-            ntracks[nb++] = n;
+            ntracks[nb] = n;
+            statics_collect(d->states + i * D, d->mask + i, K, &statics[nb]);
+            const Statics* sb = &statics[nb++];
             /* baselines one start at a time (cheap) */
             wm_baseline_const_vel(K, dt, d->states + i * D, d->mask + i, pb, H, base);
-            score(tb, n, K, base, acc[WM_METHOD_CONST_VEL]);
+            score(tb, n, K, sb, base, acc[WM_METHOD_CONST_VEL]);
             wm_baseline_ballistic(K, dt, def->gravity, d->states + i * D, d->mask + i, pb, H, base);
-            score(tb, n, K, base, acc[WM_METHOD_BALLISTIC]);
+            score(tb, n, K, sb, base, acc[WM_METHOD_BALLISTIC]);
             if (nb < EVAL_BATCH) continue;
             wm_rollout(m, s, nb, st, mk, pu, H, pred, NULL);
             for (int b = 0; b < nb; b++)
-                score(tracks + (size_t)b * K, ntracks[b], K, pred + (size_t)b * H * world, acc[WM_METHOD_MODEL]);
+                score(tracks + (size_t)b * K, ntracks[b], K, &statics[b], pred + (size_t)b * H * world,
+                      acc[WM_METHOD_MODEL]);
             nb = 0;
         }
     }
     if (nb > 0) {
         wm_rollout(m, s, nb, st, mk, pu, H, pred, NULL);
         for (int b = 0; b < nb; b++)
-            score(tracks + (size_t)b * K, ntracks[b], K, pred + (size_t)b * H * world, acc[WM_METHOD_MODEL]);
+            score(tracks + (size_t)b * K, ntracks[b], K, &statics[b], pred + (size_t)b * H * world, acc[WM_METHOD_MODEL]);
     }
     res->rollouts = starts;
     for (int sub = 0; sub < WM_SUBSETS; sub++)
@@ -354,6 +403,8 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     free(base);
     free(parent);
     free(tracks);
+    free(shapes);
+    free(boxes);
     free(truth);
     free(member);
     wm_scratch_free(s);

@@ -38,6 +38,7 @@ typedef enum WmSubset {
 
 #define WM_EVAL_MOVING_M 0.01   /* m: "moving" means the true position moved more than this */
 #define WM_EVAL_STILL_M  0.005  /* m: "resting" bodies truly stay within this */
+#define WM_EVAL_SINK_M   0.02   /* m: a prediction "sinks" more than this deep into a static body */
 
 const char* wm_subset_name(WmSubset s);
 
@@ -62,6 +63,10 @@ typedef struct WmErrStats {
     double  mean, median, p90;       /* position error, m */
     double  mean_sizes;              /* position error / body size (max of w, h at t0) */
     double  angle_mean;              /* rad, over the predictions whose body is still whole */
+    double  sink;                    /* share of the predictions whose rollout has, by this horizon,
+                                        been more than WM_EVAL_SINK_M inside a static body (the
+                                        shape sim_obs_shape gives the predicted row, against the
+                                        static bodies' at t0: sim_shape_penetration) */
 } WmErrStats;
 
 typedef struct WmEventStats {

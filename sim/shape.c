@@ -129,27 +129,34 @@ bool sim_obs_def(const float* row, SimBodyDef* out) {
     return true;
 }
 
-bool sim_obs_shape(const float* row, SimShape* out) {
-    SimBodyDef d;
-    double ca, sa;
-    if (!obs_def(row, &d, &ca, &sa)) return false;
-    out->cx = row[SIM_OBS_x];
-    out->cy = row[SIM_OBS_y];
+void sim_def_shape(const SimBodyDef* d, SimShape* out) {
+    double ca = cos(d->angle), sa = sin(d->angle);
+    out->cx = d->x;
+    out->cy = d->y;
     out->radius = 0;
     out->nparts = 0;
-    if (d.kind == SIM_KIND_BALL) {
-        out->radius = 0.5 * d.w;
-        return true;
+    if (d->kind == SIM_KIND_BALL) {
+        out->radius = 0.5 * d->w;
+        return;
     }
-    out->nparts = sim_def_parts(&d, out->parts);
+    out->nparts = sim_def_parts(d, out->parts);
     for (int p = 0; p < out->nparts; p++) {
         double* v = out->parts[p].v;
         for (int i = 0; i < out->parts[p].n; i++) {
             double x = v[2 * i], y = v[2 * i + 1];
-            v[2 * i] = d.x + ca * x - sa * y;
-            v[2 * i + 1] = d.y + sa * x + ca * y;
+            v[2 * i] = d->x + ca * x - sa * y;
+            v[2 * i + 1] = d->y + sa * x + ca * y;
         }
     }
+}
+
+bool sim_obs_shape(const float* row, SimShape* out) {
+    SimBodyDef d;
+    double ca, sa;
+    if (!obs_def(row, &d, &ca, &sa)) return false;
+    sim_def_shape(&d, out);
+    out->cx = row[SIM_OBS_x];
+    out->cy = row[SIM_OBS_y];
     return true;
 }
 
@@ -222,5 +229,65 @@ double sim_shape_extent(const SimShape* s, double ox, double oy, double dx, doub
             double e = (s->parts[p].v[2 * i] - ox) * dx + (s->parts[p].v[2 * i + 1] - oy) * dy;
             if (e > best) best = e;
         }
+    return best;
+}
+
+void sim_shape_bounds(const SimShape* s, double box[4]) {
+    if (s->nparts == 0) {
+        box[0] = s->cx - s->radius, box[1] = s->cy - s->radius;
+        box[2] = s->cx + s->radius, box[3] = s->cy + s->radius;
+        return;
+    }
+    box[0] = box[1] = INFINITY;
+    box[2] = box[3] = -INFINITY;
+    for (int p = 0; p < s->nparts; p++)
+        for (int i = 0; i < s->parts[p].n; i++) {
+            double x = s->parts[p].v[2 * i], y = s->parts[p].v[2 * i + 1];
+            box[0] = fmin(box[0], x), box[1] = fmin(box[1], y);
+            box[2] = fmax(box[2], x), box[3] = fmax(box[3], y);
+        }
+}
+
+/* two convex polygons (separating axes): the smallest overlap of their projections over both
+   polygons' edge normals, negative when an axis separates them */
+static double parts_overlap(const SimPart* a, const SimPart* b) {
+    double best = INFINITY;
+    for (int side = 0; side < 2; side++) {
+        const SimPart* p = side ? b : a;
+        for (int i = 0; i < p->n; i++) {
+            int j = (i + 1) % p->n;
+            double ex = p->v[2 * j] - p->v[2 * i], ey = p->v[2 * j + 1] - p->v[2 * i + 1];
+            double len = sqrt(ex * ex + ey * ey);
+            if (len <= 0) continue;
+            double nx = ey / len, ny = -ex / len;
+            double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+            for (int q = 0; q < 2; q++) {
+                const SimPart* r = q ? b : a;
+                for (int k = 0; k < r->n; k++) {
+                    double d = r->v[2 * k] * nx + r->v[2 * k + 1] * ny;
+                    lo[q] = fmin(lo[q], d), hi[q] = fmax(hi[q], d);
+                }
+            }
+            best = fmin(best, fmin(hi[0] - lo[1], hi[1] - lo[0]));
+        }
+    }
+    return best;
+}
+
+double sim_shape_penetration(const SimShape* a, const SimShape* b) {
+    if (a->nparts == 0 && b->nparts == 0)
+        return a->radius + b->radius - hypot(a->cx - b->cx, a->cy - b->cy);
+    if (a->nparts == 0 || b->nparts == 0) {
+        /* a ball against polygons: its radius less the signed distance from its centre */
+        const SimShape* ball = a->nparts == 0 ? a : b;
+        const SimShape* poly = a->nparts == 0 ? b : a;
+        double best = -INFINITY, q[4];
+        for (int p = 0; p < poly->nparts; p++)
+            best = fmax(best, ball->radius - part_closest(&poly->parts[p], ball->cx, ball->cy, q));
+        return best;
+    }
+    double best = -INFINITY;
+    for (int i = 0; i < a->nparts; i++)
+        for (int j = 0; j < b->nparts; j++) best = fmax(best, parts_overlap(&a->parts[i], &b->parts[j]));
     return best;
 }

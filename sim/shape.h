@@ -27,6 +27,8 @@ double sim_cup_wall(double w, double h);
 /// area (m^2) and area-weighted centroid of n parts (uniform density: the centre of mass)
 double sim_parts_centroid(const SimPart* parts, int n, double* cx, double* cy);
 
+/// the shape of a def at its pose (origin x, y and angle), in world coordinates; cx, cy = the origin
+void   sim_def_shape(const SimBodyDef* d, SimShape* out);
 /// the shape of the body in one observation row (sim/observation.h): kind, size and pose. Shards
 /// are approximated by their w x h bounding box in body axes. False for a row with no kind or a
 /// non-finite or non-positive size
@@ -43,5 +45,12 @@ double sim_shape_closest(const SimShape* s, double px, double py, double out[4])
 /// how far the shape reaches from (ox, oy) along the unit direction (dx, dy): max of dot(q - o, d)
 /// over the shape's points q (m)
 double sim_shape_extent(const SimShape* s, double ox, double oy, double dx, double dy);
+
+/// the shape's axis-aligned bounding box: xmin, ymin, xmax, ymax (m)
+void   sim_shape_bounds(const SimShape* s, double box[4]);
+/// how deeply two shapes overlap: the shortest distance one must move to come free of the other
+/// (m; for several parts, the deepest pair of parts). <= 0 when they do not overlap (then its
+/// magnitude is at most their gap)
+double sim_shape_penetration(const SimShape* a, const SimShape* b);
 
 #endif

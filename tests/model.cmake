@@ -58,7 +58,7 @@ endif()
 # eval.csv: every subset; the 10-tick mean position error of each method over all bodies
 file(STRINGS ${WORK}/report/eval.csv rows)
 list(GET rows 0 header)
-if(NOT header STREQUAL "subset,method,horizon,n,pos_mean_m,pos_median_m,pos_p90_m,pos_mean_sizes,angle_mean_rad")
+if(NOT header STREQUAL "subset,method,horizon,n,pos_mean_m,pos_median_m,pos_p90_m,pos_mean_sizes,angle_mean_rad,sink_share")
   message(FATAL_ERROR "eval.csv header: ${header}")
 endif()
 foreach(row IN LISTS rows)

@@ -864,8 +864,12 @@ static void test_eval_subsets(void) {
     CHECK(cv[WM_SUBSET_RESTING][0].n == 6 + 3);
     CHECK(cv[WM_SUBSET_RESTING][9].n == 6 + 3 && cv[WM_SUBSET_RESTING][10].n == 5 + 2);
     CHECK(cv[WM_SUBSET_RESTING][29].n == 4 + 1 && cv[WM_SUBSET_RESTING][29].mean == 0);
-    /* the ballistic baseline lets the flying bodies fall: large errors, never for resting ones */
+    /* the ballistic baseline lets the flying bodies fall: large errors; and the resting boxes sink
+       into the floor (2 cm deep after 4 ticks), which constant velocity never does */
     CHECK(r.err[WM_SUBSET_MOVING][WM_METHOD_BALLISTIC][29].mean > 0.5);
+    const WmErrStats* bal = r.err[WM_SUBSET_RESTING][WM_METHOD_BALLISTIC];
+    CHECK(bal[0].sink == 0 && bal[2].sink == 0 && bal[5].sink == 1 && bal[29].sink == 1);
+    for (int h = 0; h < 30; h++) CHECK(cv[WM_SUBSET_ALL][h].sink == 0);
     /* empty cells are NaN, not zero */
     CHECK(cv[WM_SUBSET_FALL][0].n == 0 && isnan(cv[WM_SUBSET_FALL][0].mean) && isnan(cv[WM_SUBSET_FALL][0].median));
     /* every subset is within all */

@@ -688,6 +688,60 @@ static void test_shape_queries(void) {
     ENSURE(sim_shape_closest(&s, -0.09, 0.05, q) < 0);              /* inside the left wall */
 }
 
+/* how deep shapes overlap: boxes, turned boxes, balls, a cup's U */
+static void test_shape_penetration(void) {
+    SimBodyDef a = sim_body_def_default(), b = sim_body_def_default();
+    SimShape sa, sb;
+    /* two 0.1 boxes, 8 cm apart: they overlap by 2 cm; 12 cm apart: a 2 cm gap */
+    a.w = a.h = b.w = b.h = 0.1;
+    b.x = 0.08;
+    sim_def_shape(&a, &sa);
+    sim_def_shape(&b, &sb);
+    ENSURE_NEAR(sim_shape_penetration(&sa, &sb), 0.02, 1e-9);
+    ENSURE_NEAR(sim_shape_penetration(&sb, &sa), 0.02, 1e-9);
+    b.x = 0.12;
+    sim_def_shape(&b, &sb);
+    ENSURE_NEAR(sim_shape_penetration(&sa, &sb), -0.02, 1e-9);
+    /* a box turned by 45 degrees resting on a corner 1 cm deep in a floor */
+    SimBodyDef floor = sim_body_def_default();
+    floor.w = 6, floor.h = 0.1, floor.y = -0.05;
+    b.x = 0, b.angle = M_PI / 4, b.y = 0.05 * M_SQRT2 - 0.01;
+    SimShape sf;
+    sim_def_shape(&floor, &sf);
+    sim_def_shape(&b, &sb);
+    ENSURE_NEAR(sim_shape_penetration(&sb, &sf), 0.01, 1e-9);
+    double box[4];
+    sim_shape_bounds(&sb, box);
+    ENSURE_NEAR(box[1], -0.01, 1e-9);
+    ENSURE_NEAR(box[2], 0.05 * M_SQRT2, 1e-9);
+    /* a ball of radius 5 cm 3 cm above the floor: 2 cm deep; two balls */
+    SimBodyDef ball = sim_body_def_default();
+    ball.kind = SIM_KIND_BALL;
+    ball.w = ball.h = 0.1;
+    ball.y = 0.03;
+    SimShape sball, sball2;
+    sim_def_shape(&ball, &sball);
+    ENSURE_NEAR(sim_shape_penetration(&sball, &sf), 0.02, 1e-9);
+    ENSURE_NEAR(sim_shape_penetration(&sf, &sball), 0.02, 1e-9);
+    ball.x = 0.07;
+    sim_def_shape(&ball, &sball2);
+    ENSURE_NEAR(sim_shape_penetration(&sball, &sball2), 0.03, 1e-9);
+    /* a ball inside a cup's U touches nothing; one through its wall does */
+    SimBodyDef cup = sim_body_def_default();
+    cup.kind = SIM_KIND_CUP;
+    cup.w = cup.h = 0.2;
+    cup.y = 1;
+    SimShape scup;
+    sim_def_shape(&cup, &scup);
+    ball.w = ball.h = 0.1;
+    ball.x = 0, ball.y = 1.03;
+    sim_def_shape(&ball, &sball);
+    ENSURE(sim_shape_penetration(&sball, &scup) < 0);
+    ball.x = -0.1;
+    sim_def_shape(&ball, &sball);
+    ENSURE_NEAR(sim_shape_penetration(&sball, &scup), 0.05, 1e-9);   /* the centre on the wall's outer face */
+}
+
 /* the pure shatter: the world's shards are its pieces; without an rng the expected pieces; mass
  * conserved either way */
 static void test_shatter_pieces(void) {
@@ -783,6 +837,7 @@ int main(void) {
     RUN(test_bad_bodies);
     RUN(test_obs_shape_matches_world);
     RUN(test_shape_queries);
+    RUN(test_shape_penetration);
     RUN(test_shatter_pieces);
     fprintf(stderr, "test_sim: all passed\n");
     return 0;
