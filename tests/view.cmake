@@ -4,7 +4,7 @@ find_program(XVFB_RUN xvfb-run)
 set(VIEW_CHECK "/usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/view_check.py")
 if(XVFB_RUN)
   add_test(NAME view_xvfb
-           COMMAND sh -c "rm -f view_xvfb.png && ${XVFB_RUN} -a -s '-screen 0 1280x720x24' $<TARGET_FILE:nudge> view --frames 300 --screenshot view_xvfb.png --agent random --seed 1 && ${VIEW_CHECK} screenshot view_xvfb.png"
+           COMMAND sh -c "rm -f view_xvfb.png && ${XVFB_RUN} -a -s '-screen 0 1280x720x24' $<TARGET_FILE:nudge> view ${NUDGE_ROOT}/scenarios/demo/glass_off_table.scn --frames 300 --screenshot view_xvfb.png --agent random --seed 1 && ${VIEW_CHECK} screenshot view_xvfb.png"
            WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
   # under `make sanitize`, LeakSanitizer reports small leaks inside libdbus and the X11 libraries SDL
   # loads; our own code is leak-checked by test_view and the headless test
@@ -13,7 +13,7 @@ endif()
 # the same 10 s episode (random agent, one seed) six times over: the last showing has the same
 # physics as the first, so a lower live 0.5 s error there is the model's doing
 add_test(NAME view_headless_learns
-         COMMAND sh -c "$<TARGET_FILE:nudge> view --headless --seconds 60 --agent random --episode-seconds 10 --repeat > view_headless.log && ${VIEW_CHECK} learning view_headless.log --same-episodes"
+         COMMAND sh -c "$<TARGET_FILE:nudge> view ${NUDGE_ROOT}/scenarios/demo/glass_off_table.scn --headless --seconds 60 --agent random --episode-seconds 10 --repeat > view_headless.log && ${VIEW_CHECK} learning view_headless.log --same-episodes"
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(view_headless_learns PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 # no display and no --headless: one line, exit 2
