@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/rng.h"
 #include "sim/observation.h"
 
@@ -62,17 +63,12 @@ bool agent_parse_range(const char* text, double max, double* range) {
 }
 
 Agent* agent_create(const ScnAgentDef* def, const ScnAction* actions, int nactions, uint64_t seed) {
-    Agent* a = calloc(1, sizeof *a);
-    if (!a) return NULL;
+    Agent* a = alloc_zeroed(1, sizeof *a);
     a->def = *def;
     rng_seed(&a->st.rng, rng_derive(seed, 0x6167656e74));
     if (nactions > 0) {
-        a->actions = malloc(sizeof *a->actions * (size_t)nactions);
-        for (int q = 0; q < QUEUES; q++) a->queue[q] = malloc(sizeof(int) * (size_t)nactions);
-        if (!a->actions || !a->queue[0] || !a->queue[1] || !a->queue[2]) {
-            agent_free(a);
-            return NULL;
-        }
+        a->actions = alloc_array((size_t)nactions, sizeof *a->actions);
+        for (int q = 0; q < QUEUES; q++) a->queue[q] = alloc_array((size_t)nactions, sizeof(int));
         memcpy(a->actions, actions, sizeof *a->actions * (size_t)nactions);
         a->nactions = nactions;
         for (int i = 0; i < nactions; i++) {

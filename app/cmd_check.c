@@ -9,6 +9,7 @@
 #include "app/args.h"
 #include "app/commands.h"
 #include "app/run_options.h"
+#include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/clock.h"
 
@@ -45,13 +46,6 @@ static void check_one(const char* path, const RunOptions* o, const ArgParse* p, 
         return;
     }
     ScnChecker* c = scn_checker_create(scn, &ep.inst, ep.world);
-    if (!c) {
-        r->status = 2;
-        snprintf(r->message, sizeof r->message, "%s: out of memory", path);
-        episode_end(&ep);
-        scn_free(scn);
-        return;
-    }
     int64_t ticks = run_options_ticks(o, &ep);
     double tick = ep.inst.world.dt * ep.inst.world.steps_per_tick;
     int64_t need = (int64_t)(scn_checker_horizon(c) / tick + 1.5);
@@ -172,10 +166,10 @@ int cmd_check(int argc, char** argv) {
         }
         if (!S_ISDIR(st.st_mode)) {
             n = 1;
-            found = malloc(sizeof *found);
-            found[0] = strdup(p.positional[i]);
+            found = alloc_bytes(sizeof *found);
+            found[0] = alloc_strdup(p.positional[i]);
         }
-        files = realloc(files, sizeof *files * (size_t)(nfiles + n + 1));
+        files = alloc_resize(files, sizeof *files * (size_t)(nfiles + n + 1), 1);
         memcpy(files + nfiles, found, sizeof *found * (size_t)n);
         nfiles += n;
         free(found);
@@ -184,7 +178,7 @@ int cmd_check(int argc, char** argv) {
         free(files);
         return args_fail("check", "no .scn files found");
     }
-    CheckResult* results = calloc((size_t)nfiles, sizeof *results);
+    CheckResult* results = alloc_zeroed((size_t)nfiles, sizeof *results);
     int passed = 0, failed = 0, bad = 0;
     for (int i = 0; i < nfiles; i++) {
         CheckResult* r = &results[i];

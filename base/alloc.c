@@ -38,6 +38,8 @@ void* alloc_resize(void* p, size_t count, size_t size) {
     return q;
 }
 
+void* alloc_try_bytes(size_t n) { return malloc(n ? n : 1); }
+
 char* alloc_strdup(const char* s) {
     size_t n = strlen(s) + 1;
     char*  p = alloc_bytes(n);

@@ -1,10 +1,12 @@
 /* alloc: the one place where memory is asked for. The out-of-memory policy (DESIGN-NOTES.md):
  *   - a size that comes from input (a file, a flag, a dataset header, a scenario) is checked against
- *     a stated limit before anything is allocated, and refused as bad input (one line, exit 2);
- *   - every other allocation goes through these functions, which never return NULL: when the
- *     system is out of memory they print one line ("nudge: out of memory: N bytes") and abort.
- * So no caller checks for NULL, and no function returns false because memory ran out. Chipmunk
- * itself aborts when it runs out, so the world could not recover anyway. */
+ *     a stated limit before anything is allocated, and refused as bad input (one line, exit 2). The
+ *     few buffers sized by an input file itself (a .npy array, a model file) are asked for with
+ *     alloc_try_bytes, and a refusal there is bad input too ("too large for memory");
+ *   - every other allocation goes through the functions that never return NULL: when the system is
+ *     out of memory they print one line ("nudge: out of memory: N bytes") and abort.
+ * So no caller checks those for NULL, and no function returns false because memory ran out.
+ * Chipmunk itself aborts when it runs out, so a world could not recover anyway. */
 #ifndef NUDGE_BASE_ALLOC_H
 #define NUDGE_BASE_ALLOC_H
 #include <stddef.h>
@@ -19,6 +21,9 @@ void* alloc_zeroed(size_t count, size_t size);
 void* alloc_resize(void* p, size_t count, size_t size);
 /// a copy of a NUL-terminated string
 char* alloc_strdup(const char* s);
+/// n bytes for a buffer whose size an input file declares (checked against its limits first);
+/// NULL when there is not enough memory, which the caller reports as bad input
+void* alloc_try_bytes(size_t n);
 /// prints "nudge: out of memory: N bytes" and aborts (for allocators outside this file, e.g. zlib)
 void  alloc_fail(size_t bytes) __attribute__((noreturn));
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/report.h"
 
 static const char* kind_name(mode_t m) {
@@ -70,9 +71,9 @@ char* input_file_read(const char* path, size_t max, size_t* len, char* err, size
         close(fd);
         return NULL;
     }
-    char* buf = malloc((size_t)size + 1);
+    char* buf = alloc_try_bytes((size_t)size + 1);
     if (!buf) {
-        report_set(err, err_size, "%s: out of memory for %lld bytes", path, (long long)size);
+        report_set(err, err_size, "%s: %lld bytes, too large for memory", path, (long long)size);
         close(fd);
         return NULL;
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/checked_size.h"
 #include "base/input_file.h"
 #include "base/report.h"
@@ -201,13 +202,11 @@ void npy_file_close(NpyFile* f) {
 NpyArray* npy_load(const char* path, char* err, size_t err_size) {
     NpyFile f;
     if (!npy_file_open(&f, path, err, err_size)) return NULL;
-    NpyArray* a = malloc(sizeof *a);
-    if (a) {
-        *a = f.head;
-        a->data = malloc(a->nbytes ? a->nbytes : 1);
-    }
-    if (!a || !a->data) {
-        report_set(err, err_size, "%s: out of memory for %zu bytes", path, f.head.nbytes);
+    NpyArray* a = alloc_zeroed(1, sizeof *a);
+    *a = f.head;
+    a->data = alloc_try_bytes(a->nbytes);
+    if (!a->data) {
+        report_set(err, err_size, "%s: %zu bytes of data, too large for memory", path, f.head.nbytes);
         npy_free(a);
         npy_file_close(&f);
         return NULL;

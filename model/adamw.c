@@ -3,27 +3,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "model/nn.h"
 
 #ifdef __SSE2__
 #include <immintrin.h>
 #endif
 
-bool nn_adamw_init(NnAdamW* o, int n, float lr, float weight_decay) {
+void nn_adamw_init(NnAdamW* o, int n, float lr, float weight_decay) {
     memset(o, 0, sizeof *o);
     o->n = n;
-    o->m = calloc((size_t)n, sizeof(float));
-    o->v = calloc((size_t)n, sizeof(float));
+    o->m = alloc_zeroed((size_t)n, sizeof(float));
+    o->v = alloc_zeroed((size_t)n, sizeof(float));
     o->lr = lr;
     o->beta1 = 0.9f;
     o->beta2 = 0.999f;
     o->eps = 1e-8f;
     o->weight_decay = weight_decay;
-    if (!o->m || !o->v) {
-        nn_adamw_free(o);
-        return false;
-    }
-    return true;
 }
 
 void nn_adamw_free(NnAdamW* o) {

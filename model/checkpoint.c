@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/crc.h"
 #include "base/report.h"
@@ -31,9 +32,7 @@ static void put(Buf* b, const void* v, size_t n) {
     if (b->n + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->n + n) cap *= 2;
-        unsigned char* q = realloc(b->p, cap);
-        if (!q) abort();
-        b->p = q;
+        b->p = alloc_resize(b->p, cap, 1);
         b->cap = cap;
     }
     memcpy(b->p + b->n, v, n);
@@ -141,8 +140,13 @@ static unsigned char* read_all(const char* path, size_t* len, char* err, size_t 
         return NULL;
     }
     size_t n = (size_t)st.st_size;
-    unsigned char* p = malloc(n ? n : 1);
-    if (!p || fread(p, 1, n, f) != n) {
+    unsigned char* p = alloc_try_bytes(n);
+    if (!p) {
+        report_set(err, err_size, "%s: %zu bytes, too large for memory", path, n);
+        fclose(f);
+        return NULL;
+    }
+    if (fread(p, 1, n, f) != n) {
         report_set(err, err_size, "%s: cannot read model", path);
         free(p);
         fclose(f);
@@ -230,7 +234,8 @@ WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char*
     get(&r, m->params, sizeof(float) * (size_t)nparams);
     if (flags & 1u) {
         int64_t t = get_i64(&r);
-        if (opt && nn_adamw_init(opt, nparams, opt->lr, opt->weight_decay)) {
+        if (opt) {
+            nn_adamw_init(opt, nparams, opt->lr, opt->weight_decay);
             opt->t = t;
             get(&r, opt->m, sizeof(float) * (size_t)nparams);
             get(&r, opt->v, sizeof(float) * (size_t)nparams);

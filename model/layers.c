@@ -3,15 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "model/nn.h"
 
 int nn_layout_add(NnLayout* l, int n, bool decay) {
     if (l->count + n > l->cap) {
         int cap = l->cap ? l->cap : 1024;
         while (cap < l->count + n) cap *= 2;
-        uint8_t* d = realloc(l->decay, (size_t)cap);
-        if (!d) abort();
-        l->decay = d;
+        l->decay = alloc_resize(l->decay, (size_t)cap, 1);
         l->cap = cap;
     }
     int off = l->count;
@@ -199,30 +198,24 @@ static int mlp_widest(const NnMlp* mlp) {
     return w;
 }
 
-bool nn_mlp_cache_reserve(NnMlpCache* c, const NnMlp* mlp, int rows) {
-    if (rows <= c->cap) return true;
+void nn_mlp_cache_reserve(NnMlpCache* c, const NnMlp* mlp, int rows) {
+    if (rows <= c->cap) return;
     int cap = c->cap ? c->cap : 16;
     while (cap < rows) cap *= 2;
     nn_mlp_cache_free(c);
-    bool ok = true;
     for (int i = 0; i < mlp->nlayers; i++) {
         size_t n = (size_t)cap * mlp->lin[i].out;
-        c->pre[i] = malloc(sizeof(float) * n);
-        ok = ok && c->pre[i];
+        c->pre[i] = alloc_array(n, sizeof(float));
         if (layer_has_act(mlp, i) && mlp->act == NN_ACT_SILU) {
-            c->post[i] = malloc(sizeof(float) * n);
-            ok = ok && c->post[i];
+            c->post[i] = alloc_array(n, sizeof(float));
         } else {
             c->post[i] = c->pre[i];
         }
     }
     size_t w = (size_t)cap * mlp_widest(mlp);
-    c->d[0] = malloc(sizeof(float) * w);
-    c->d[1] = malloc(sizeof(float) * w);
-    ok = ok && c->d[0] && c->d[1];
+    c->d[0] = alloc_array(w, sizeof(float));
+    c->d[1] = alloc_array(w, sizeof(float));
     c->cap = cap;
-    if (!ok) nn_mlp_cache_free(c);
-    return ok;
 }
 
 void nn_mlp_cache_free(NnMlpCache* c) {

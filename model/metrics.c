@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "base/alloc.h"
 #include "model/eval.h"
 
 typedef struct Scored {
@@ -15,7 +16,7 @@ static int by_score(const void* a, const void* b) {
 }
 
 double wm_auroc(const float* score, const uint8_t* label, int64_t n) {
-    Scored* v = malloc(sizeof(Scored) * (size_t)(n > 0 ? n : 1));
+    Scored* v = alloc_bytes(sizeof(Scored) * (size_t)(n > 0 ? n : 1));
     int64_t pos = 0;
     for (int64_t i = 0; i < n; i++) {
         v[i].s = score[i];

@@ -122,8 +122,8 @@ typedef struct NnMlpCache {
     float* stats;              /* unused by plain MLPs */
 } NnMlpCache;
 
-/// grows the cache to hold rows (keeps it when big enough); false on allocation failure
-bool   nn_mlp_cache_reserve(NnMlpCache* c, const NnMlp* mlp, int rows);
+/// grows the cache to hold rows (keeps it when big enough)
+void   nn_mlp_cache_reserve(NnMlpCache* c, const NnMlp* mlp, int rows);
 void   nn_mlp_cache_free(NnMlpCache* c);
 /// forward for n rows; returns the output [n, out] (inside the cache)
 float* nn_mlp_forward(const NnMlp* mlp, const float* params, NnMlpCache* c, int n, const float* x);
@@ -152,7 +152,7 @@ typedef struct NnAdamW {
     float   lr, beta1, beta2, eps, weight_decay;
 } NnAdamW;
 
-bool   nn_adamw_init(NnAdamW* o, int n, float lr, float weight_decay);
+void   nn_adamw_init(NnAdamW* o, int n, float lr, float weight_decay);
 void   nn_adamw_free(NnAdamW* o);
 /// sqrt(sum g^2), accumulated in double
 double nn_grad_norm(int n, const float* g);

@@ -3,24 +3,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "model/wm_impl.h"
 
 /* a column that barely varies is scaled as if its std were this */
 #define WM_NORM_MIN_STD 1e-2
 
-bool wm_norm_init(WmNorm* n, int dim) {
+void wm_norm_init(WmNorm* n, int dim) {
     memset(n, 0, sizeof *n);
     n->dim = dim;
-    n->mean = calloc((size_t)dim, sizeof(double));
-    n->m2 = calloc((size_t)dim, sizeof(double));
-    n->fmean = calloc((size_t)dim, sizeof(float));
-    n->fstd = calloc((size_t)dim, sizeof(float));
-    if (!n->mean || !n->m2 || !n->fmean || !n->fstd) {
-        wm_norm_free(n);
-        return false;
-    }
+    n->mean = alloc_zeroed((size_t)dim, sizeof(double));
+    n->m2 = alloc_zeroed((size_t)dim, sizeof(double));
+    n->fmean = alloc_zeroed((size_t)dim, sizeof(float));
+    n->fstd = alloc_zeroed((size_t)dim, sizeof(float));
     wm_norm_refresh(n);
-    return true;
 }
 
 void wm_norm_free(WmNorm* n) {

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "model/replay.h"
 #include "model/wm.h"
 #include "sim/events.h"
@@ -28,23 +29,18 @@ void wm_event_mark(uint8_t* bits, int K, int type, int32_t body) {
     if (type == SIM_EV_FALL) bits[body] |= WM_BIT_FALL;
 }
 
-bool wm_transitions_init(WmTransitions* t, int cap, int slots, int dim) {
+void wm_transitions_init(WmTransitions* t, int cap, int slots, int dim) {
     memset(t, 0, sizeof *t);
     t->cap = cap;
     t->slots = slots;
     t->dim = dim;
     size_t ks = (size_t)cap * slots;
-    t->s0 = malloc(sizeof(float) * ks * dim);
-    t->s1 = malloc(sizeof(float) * ks * dim);
-    t->m0 = malloc(ks);
-    t->m1 = malloc(ks);
-    t->push = malloc(sizeof(float) * ks * WM_PUSH_DIM);
-    t->labels = malloc(sizeof(float) * ks * WM_EVENTS);
-    if (!t->s0 || !t->s1 || !t->m0 || !t->m1 || !t->push || !t->labels) {
-        wm_transitions_free(t);
-        return false;
-    }
-    return true;
+    t->s0 = alloc_bytes(sizeof(float) * ks * dim);
+    t->s1 = alloc_bytes(sizeof(float) * ks * dim);
+    t->m0 = alloc_bytes(ks);
+    t->m1 = alloc_bytes(ks);
+    t->push = alloc_bytes(sizeof(float) * ks * WM_PUSH_DIM);
+    t->labels = alloc_bytes(sizeof(float) * ks * WM_EVENTS);
 }
 
 void wm_transitions_free(WmTransitions* t) {
@@ -59,22 +55,17 @@ void wm_transitions_free(WmTransitions* t) {
 
 WmReplay* wm_replay_create(int slots, int dim, int64_t capacity) {
     if (slots < 1 || dim < 1 || capacity < 2) return NULL;
-    WmReplay* r = calloc(1, sizeof *r);
-    if (!r) return NULL;
+    WmReplay* r = alloc_zeroed(1, sizeof *r);
     r->slots = slots;
     r->dim = dim;
     r->cap = capacity;
     size_t ks = (size_t)capacity * slots;
-    r->states = malloc(sizeof(float) * ks * dim);
-    r->mask = malloc(ks);
-    r->contacts = malloc(ks);
-    r->push = malloc(sizeof(float) * ks * WM_PUSH_DIM);
-    r->bits = malloc(ks);
-    r->ep = malloc(sizeof(int64_t) * (size_t)capacity);
-    if (!r->states || !r->mask || !r->contacts || !r->push || !r->bits || !r->ep) {
-        wm_replay_free(r);
-        return NULL;
-    }
+    r->states = alloc_bytes(sizeof(float) * ks * dim);
+    r->mask = alloc_bytes(ks);
+    r->contacts = alloc_bytes(ks);
+    r->push = alloc_bytes(sizeof(float) * ks * WM_PUSH_DIM);
+    r->bits = alloc_bytes(ks);
+    r->ep = alloc_bytes(sizeof(int64_t) * (size_t)capacity);
     wm_replay_clear(r);
     return r;
 }

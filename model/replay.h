@@ -36,7 +36,7 @@ typedef struct WmTransitions {
     float*   labels;  /* [cap*K*WM_EVENTS] 0/1: breaks within 30 ticks, contact at t+1, falls within 30 */
 } WmTransitions;
 
-bool wm_transitions_init(WmTransitions* t, int cap, int slots, int dim);
+void wm_transitions_init(WmTransitions* t, int cap, int slots, int dim);
 void wm_transitions_free(WmTransitions* t);
 
 typedef struct WmReplay WmReplay;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "model/wm_impl.h"
 #include "sim/observation.h"
 
@@ -70,9 +71,8 @@ void wm_rollout(const WmModel* m, WmScratch* s, int B, const float* states, cons
     int K = m->arch.slots;
     size_t world = (size_t)K * D;
     if (B > s->world_cap) {
-        s->cur = realloc(s->cur, sizeof(float) * (size_t)B * world * 2 +
-                                     sizeof(float) * (size_t)B * K * (WM_PUSH_DIM + WM_EVENTS));
-        if (!s->cur) abort();
+        s->cur = alloc_resize(s->cur, sizeof(float) * (size_t)B * world * 2 +
+                                     sizeof(float) * (size_t)B * K * (WM_PUSH_DIM + WM_EVENTS), 1);
         s->world_cap = B;
     }
     float* cur = s->cur;

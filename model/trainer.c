@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "model/trainer.h"
 #include "model/wm_impl.h"
 #include "sim/observation.h"
@@ -51,8 +52,7 @@ WmTrainerDef wm_trainer_def_default(int slots) {
 }
 
 WmTrainer* wm_trainer_create(const WmTrainerDef* def, const WmModel* start) {
-    WmTrainer* tr = calloc(1, sizeof *tr);
-    if (!tr) return NULL;
+    WmTrainer* tr = alloc_zeroed(1, sizeof *tr);
     tr->def = *def;
     tr->model = start ? wm_clone(start) : wm_create(&def->arch, def->seed);
     if (!tr->model) {
@@ -64,16 +64,15 @@ WmTrainer* wm_trainer_create(const WmTrainerDef* def, const WmModel* start) {
     tr->pub = wm_clone(tr->model);
     pthread_mutex_init(&tr->pub_lock, NULL);
     pthread_mutex_init(&tr->data_lock, NULL);
-    bool ok = tr->pub && nn_adamw_init(&tr->opt, tr->model->nparams, def->lr, def->weight_decay);
-    tr->grads = calloc((size_t)tr->model->nparams, sizeof(float));
+    nn_adamw_init(&tr->opt, tr->model->nparams, def->lr, def->weight_decay);
+    tr->grads = alloc_zeroed((size_t)tr->model->nparams, sizeof(float));
     tr->scratch = wm_scratch_create(tr->model);
-    ok = ok && tr->grads && tr->scratch && wm_transitions_init(&tr->batch, def->batch, K, a->dim);
-    tr->raw_targets = malloc(sizeof(float) * (size_t)def->batch * K * WM_TARGETS);
+    wm_transitions_init(&tr->batch, def->batch, K, a->dim);
+    tr->raw_targets = alloc_bytes(sizeof(float) * (size_t)def->batch * K * WM_TARGETS);
     tr->replay = wm_replay_create(K, a->dim, def->capacity);
     tr->val = wm_replay_create(K, a->dim, def->val_capacity > 2 ? def->val_capacity : 2);
-    tr->obs_bits = malloc((size_t)K);
-    ok = ok && tr->raw_targets && tr->replay && tr->val && tr->obs_bits;
-    if (!ok) {
+    tr->obs_bits = alloc_bytes((size_t)K);
+    if (!tr->replay || !tr->val) {   /* a capacity below 2 */
         wm_trainer_free(tr);
         return NULL;
     }

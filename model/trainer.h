@@ -54,7 +54,8 @@ typedef struct WmTrainerStats {
 typedef struct WmTrainer WmTrainer;
 
 WmTrainerDef wm_trainer_def_default(int slots);
-/// a trainer; start (copied) is the starting model, NULL = a fresh one from def->arch and seed
+/// a trainer; start (copied) is the starting model, NULL = a fresh one from def->arch and seed.
+/// NULL for an invalid architecture or a replay capacity below 2
 WmTrainer*   wm_trainer_create(const WmTrainerDef* def, const WmModel* start);
 void         wm_trainer_free(WmTrainer* tr);                 /* NULL-safe */
 

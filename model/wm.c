@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "model/wm_impl.h"
 #include "sim/observation.h"
 
@@ -39,8 +40,7 @@ uint32_t wm_schema_hash(void) {
 
 WmModel* wm_alloc(const WmArch* arch) {
     if (!wm_arch_valid(arch)) return NULL;
-    WmModel* m = calloc(1, sizeof *m);
-    if (!m) return NULL;
+    WmModel* m = alloc_zeroed(1, sizeof *m);
     m->arch = *arch;
     int L = arch->latent, E = arch->edge, H = arch->hidden, F = WM_NODE_FEATS;
     int enc[] = {F, L, L};
@@ -50,13 +50,10 @@ WmModel* wm_alloc(const WmArch* arch) {
     int node[] = {L + E + F, H, H, WM_OUTPUTS};
     nn_mlp_layout(&m->node, &m->layout, node, 4, NN_ACT_RELU, false);
     m->nparams = m->layout.count;
-    m->params = calloc((size_t)m->nparams, sizeof(float));
-    bool ok = m->params && wm_norm_init(&m->nin, WM_NODE_NORM) &&
-              wm_norm_init(&m->ein, WM_EDGE_FEATS) && wm_norm_init(&m->tgt, WM_TARGETS);
-    if (!ok) {
-        wm_free(m);
-        return NULL;
-    }
+    m->params = alloc_zeroed((size_t)m->nparams, sizeof(float));
+    wm_norm_init(&m->nin, WM_NODE_NORM);
+    wm_norm_init(&m->ein, WM_EDGE_FEATS);
+    wm_norm_init(&m->tgt, WM_TARGETS);
     return m;
 }
 
@@ -124,7 +121,7 @@ void wm_push_row(float* row, const SimPush* p) {
 
 WmScratch* wm_scratch_create(const WmModel* m) {
     (void)m;
-    return calloc(1, sizeof(WmScratch));
+    return alloc_zeroed(1, sizeof(WmScratch));
 }
 
 void wm_scratch_free(WmScratch* s) {
@@ -157,11 +154,7 @@ void wm_scratch_free(WmScratch* s) {
     free(s);
 }
 
-static void* grow(void* p, size_t bytes) {
-    void* q = realloc(p, bytes);
-    if (!q && bytes) abort();
-    return q;
-}
+static void* grow(void* p, size_t bytes) { return alloc_resize(p, bytes, 1); }
 
 static void reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     if (n <= s->node_cap) return;
@@ -186,9 +179,8 @@ static void reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->dout = grow(s->dout, c * WM_OUTPUTS * sizeof(float));
     s->target = grow(s->target, c * WM_OUTPUTS * sizeof(float));
     s->weight = grow(s->weight, c * WM_OUTPUTS * sizeof(float));
-    if (!nn_mlp_cache_reserve(&s->enc_c, &m->enc, cap) ||
-        !nn_mlp_cache_reserve(&s->node_c, &m->node, cap))
-        abort();
+    nn_mlp_cache_reserve(&s->enc_c, &m->enc, cap);
+    nn_mlp_cache_reserve(&s->node_c, &m->node, cap);
     s->node_cap = cap;
 }
 

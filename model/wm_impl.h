@@ -35,7 +35,7 @@ typedef struct WmNorm {
     float*  fstd;    /* [dim] */
 } WmNorm;
 
-bool wm_norm_init(WmNorm* n, int dim);
+void wm_norm_init(WmNorm* n, int dim);
 void wm_norm_free(WmNorm* n);
 void wm_norm_copy(WmNorm* dst, const WmNorm* src);
 /// adds rows x[rows, dim] (stops adding once count reaches WM_NORM_MAX_COUNT) and refreshes fmean/fstd

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
+
 RenderColor render_rgba(int r, int g, int b, int a) {
     RenderColor c = {(uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r), (uint8_t)(g < 0 ? 0 : g > 255 ? 255 : g),
                    (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b), (uint8_t)(a < 0 ? 0 : a > 255 ? 255 : a)};
@@ -261,8 +263,7 @@ void render_canvas_fill_poly(RenderCanvas* c, const double* xy, int n, RenderCol
     if (y0 < c->cy0) y0 = c->cy0;
     if (y1 > c->cy1) y1 = c->cy1;
     double  stack_x[64];
-    double* xs = n <= 64 ? stack_x : malloc(sizeof(double) * (size_t)n);
-    if (!xs) return;
+    double* xs = n <= 64 ? stack_x : alloc_array((size_t)n, sizeof(double));
     if (c->aa && c->cx1 <= AA_MAX_W) {
         fill_poly_aa(c, xy, n, col, ymin, ymax, xs);
         if (xs != stack_x) free(xs);

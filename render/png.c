@@ -4,6 +4,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/report.h"
 
@@ -29,8 +30,7 @@ bool render_png_encode(const uint8_t* pixels, int w, int h, int channels, uint8_
     if (w <= 0 || h <= 0 || (channels != 1 && channels != 3) || w > 32768 || h > 32768) return false;
     /* raw scanlines, each behind a filter byte: 1 = Sub (each byte minus the one to its left) */
     size_t   row = (size_t)w * channels, raw_len = (row + 1) * h;
-    uint8_t* raw = malloc(raw_len);
-    if (!raw) return false;
+    uint8_t* raw = alloc_bytes(raw_len);
     for (int y = 0; y < h; y++) {
         const uint8_t* src = pixels + row * y;
         uint8_t*       dst = raw + (row + 1) * y;
@@ -39,19 +39,12 @@ bool render_png_encode(const uint8_t* pixels, int w, int h, int channels, uint8_
             dst[1 + i] = (uint8_t)(src[i] - (i >= (size_t)channels ? src[i - channels] : 0));
     }
     uLongf   zlen = compressBound((uLong)raw_len);
-    uint8_t* z    = malloc(zlen);
-    if (!z || compress2(z, &zlen, raw, (uLong)raw_len, 6) != Z_OK) {
-        free(raw);
-        free(z);
-        return false;
-    }
+    uint8_t* z    = alloc_bytes(zlen);
+    /* with compressBound's room, zlib fails only when it runs out of memory */
+    if (compress2(z, &zlen, raw, (uLong)raw_len, 6) != Z_OK) alloc_fail(raw_len);
     free(raw);
     size_t   total = 8 + (12 + 13) + (12 + zlen) + 12;
-    uint8_t* png   = malloc(total);
-    if (!png) {
-        free(z);
-        return false;
-    }
+    uint8_t* png   = alloc_bytes(total);
     static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     memcpy(png, sig, 8);
     uint8_t ihdr[13];

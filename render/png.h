@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 /// encodes pixels (h rows of w pixels, channels 1 = gray, 3 = RGB, no padding) as a PNG in a new
-/// malloc'd buffer (*out, *out_len); false when out of memory or the size is bad
+/// malloc'd buffer (*out, *out_len); false when the size is bad (not 1..32768 a side, channels
+/// not 1 or 3)
 bool render_png_encode(const uint8_t* pixels, int w, int h, int channels, uint8_t** out,
                        size_t* out_len);
 /// writes a PNG atomically (temporary name, fsync, rename); false + one line in err

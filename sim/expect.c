@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "sim/scenario.h"
 #include "sim/scn_ast.h"
 
@@ -225,14 +226,9 @@ static void setup_run(const Scenario* s, const ScnInstance* inst, const SimWorld
         return;
     }
     if (x->kind == SCN_EXPECT_ORDER) {
-        r->order_ids = calloc((size_t)x->count, sizeof *r->order_ids);
-        r->order_t = calloc((size_t)x->count, sizeof *r->order_t);
-        r->order_step = calloc((size_t)x->count, sizeof *r->order_step);
-        if (!r->order_ids || !r->order_t || !r->order_step) {
-            judge(r, false);
-            set_detail(r, "out of memory");
-            return;
-        }
+        r->order_ids = alloc_zeroed((size_t)x->count, sizeof *r->order_ids);
+        r->order_t = alloc_zeroed((size_t)x->count, sizeof *r->order_t);
+        r->order_step = alloc_zeroed((size_t)x->count, sizeof *r->order_step);
         for (int j = 0; j < x->count; j++) r->order_ids[j] = -1, r->order_t[j] = NAN;
     }
     /* names to world ids; a body spawned later or a piece of a broken one is looked up until it
@@ -246,15 +242,10 @@ static void setup_run(const Scenario* s, const ScnInstance* inst, const SimWorld
 }
 
 ScnChecker* scn_checker_create(const Scenario* s, const ScnInstance* inst, const SimWorld* w) {
-    ScnChecker* c = calloc(1, sizeof *c);
-    if (!c) return NULL;
+    ScnChecker* c = alloc_zeroed(1, sizeof *c);
     c->s = s;
     c->n = s->nexpects;
-    c->runs = calloc((size_t)c->n + 1, sizeof *c->runs);
-    if (!c->runs) {
-        free(c);
-        return NULL;
-    }
+    c->runs = alloc_zeroed((size_t)c->n + 1, sizeof *c->runs);
     for (int k = 0; k < c->n; k++) {
         c->runs[k].x = &s->expects[k];
         setup_run(s, inst, w, &c->runs[k]);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/alloc.h"
 #include "base/report.h"
 #include "base/rng.h"
 #include "sim/scn_ast.h"
@@ -73,14 +74,8 @@ Scenario* scn_parse(const char* text, size_t len, const char* name, char* err, s
                    SCN_MAX_BYTES, len);
         return NULL;
     }
-    Scenario* s = calloc(1, sizeof *s);
-    ScnTok* toks = malloc(SCN_MAX_TOKS * sizeof *toks);
-    if (!s || !toks) {
-        free(s);
-        free(toks);
-        report_set(err, err_size, "%s: out of memory", name);
-        return NULL;
-    }
+    Scenario* s = alloc_zeroed(1, sizeof *s);
+    ScnTok* toks = alloc_array(SCN_MAX_TOKS, sizeof *toks);
     snprintf(s->name, sizeof s->name, "%s", name);
     s->hash = fnv1a(text, len);
     s->seconds = 5.0;
@@ -142,12 +137,7 @@ Scenario* scn_load(const char* path, char* err, size_t err_size) {
     }
     /* read at most one byte more than allowed: enough to tell a file is too large */
     size_t cap = SCN_MAX_BYTES + 1;
-    char* buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        report_set(err, err_size, "%s: out of memory", path);
-        return NULL;
-    }
+    char* buf = alloc_bytes(cap);
     size_t len = fread(buf, 1, cap, f);
     bool bad = ferror(f) != 0;
     fclose(f);
@@ -424,14 +414,12 @@ static bool check_expect(Inst* in, const ScnExpect* x, const int* map) {
 static bool instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, ScnErr* e) {
     Inst in = {s, NULL, e};
     out->nparams = s->nparams;
-    out->params = calloc((size_t)s->nparams + 1, sizeof *out->params);
-    out->bodies = calloc((size_t)s->nbodies + 1, sizeof *out->bodies);
-    out->body_lines = calloc((size_t)s->nbodies + 1, sizeof *out->body_lines);
-    out->actions = calloc((size_t)s->nactions + 1, sizeof *out->actions);
-    int* map = calloc((size_t)s->nbodies + 1, sizeof *map);
-    bool ok = out->params && out->bodies && out->body_lines && out->actions && map;
-    if (!ok) scn_err_set(e, 1, 1, "out of memory");
-    ok = ok && draw_params(&in, seed, out->params);
+    out->params = alloc_zeroed((size_t)s->nparams + 1, sizeof *out->params);
+    out->bodies = alloc_zeroed((size_t)s->nbodies + 1, sizeof *out->bodies);
+    out->body_lines = alloc_zeroed((size_t)s->nbodies + 1, sizeof *out->body_lines);
+    out->actions = alloc_zeroed((size_t)s->nactions + 1, sizeof *out->actions);
+    int* map = alloc_zeroed((size_t)s->nbodies + 1, sizeof *map);
+    bool ok = draw_params(&in, seed, out->params);
     in.params = out->params;
     ok = ok && make_world(&in, seed, &out->world);
     out->seconds = s->seconds;

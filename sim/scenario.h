@@ -111,7 +111,7 @@ typedef struct ScnVerdict {
 } ScnVerdict;
 
 /// inst and world must outlive the checker; call after building the world, before the first tick
-/// (the world's state then is the sample at t = 0). NULL only when out of memory.
+/// (the world's state then is the sample at t = 0).
 ScnChecker* scn_checker_create(const Scenario* s, const ScnInstance* inst, const SimWorld* w);
 void        scn_checker_free(ScnChecker* c);
 /// call after every control tick (reads the world's state and that tick's events)

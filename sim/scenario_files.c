@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/alloc.h"
 #include "sim/scenario.h"
 
 typedef struct List {
@@ -12,18 +13,13 @@ typedef struct List {
     int    n, cap;
 } List;
 
-static bool push(List* l, const char* path) {
+static void push(List* l, const char* path) {
     if (l->n == l->cap) {
         int    cap = l->cap ? 2 * l->cap : 32;
-        char** p = realloc(l->items, sizeof *p * (size_t)cap);
-        if (!p) return false;
-        l->items = p;
+        l->items = alloc_resize(l->items, (size_t)cap, sizeof *l->items);
         l->cap = cap;
     }
-    char* copy = strdup(path);
-    if (!copy) return false;
-    l->items[l->n++] = copy;
-    return true;
+    l->items[l->n++] = alloc_strdup(path);
 }
 
 static int cmp_str(const void* a, const void* b) { return strcmp(*(char* const*)a, *(char* const*)b); }

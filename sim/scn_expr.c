@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
+
 typedef enum ScnOp {
     OP_NUM,
     OP_PARAM,
@@ -70,12 +72,7 @@ static int new_node(ExprParser* p, ScnOp op, int at, int a, int b, double v) {
     ScnExprPool* pool = p->pool;
     if (pool->count == pool->cap) {
         int cap = pool->cap ? pool->cap * 2 : 64;
-        ScnNode* nodes = realloc(pool->nodes, (size_t)cap * sizeof *nodes);
-        if (!nodes) {
-            scn_err_set(p->e, p->line, p->col0 + at, "out of memory");
-            return -1;
-        }
-        pool->nodes = nodes;
+        pool->nodes = alloc_resize(pool->nodes, (size_t)cap, sizeof *pool->nodes);
         pool->cap = cap;
     }
     ScnNode* n = &pool->nodes[pool->count];

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "sim/materials.h"
 #include "sim/scn_ast.h"
 #include "sim/scn_parse.h"
@@ -27,13 +28,11 @@ const char* scn_state_name(ScnState st) {
     return (unsigned)st < SCN_STATE_COUNT ? state_names[st] : "?";
 }
 
-/* growing arrays: returns a zeroed new element or NULL (out of memory) */
+/* growing arrays: returns a zeroed new element */
 static void* grow(void** arr, int* n, int* cap, size_t size) {
     if (*n == *cap) {
         int c = *cap ? *cap * 2 : 8;
-        void* p = realloc(*arr, (size_t)c * size);
-        if (!p) return NULL;
-        *arr = p;
+        *arr = alloc_resize(*arr, (size_t)c, size);
         *cap = c;
     }
     char* el = (char*)*arr + (size_t)(*n) * size;
@@ -42,11 +41,6 @@ static void* grow(void** arr, int* n, int* cap, size_t size) {
     return el;
 }
 #define GROW(s, arr, n, cap) grow((void**)&(s)->arr, &(s)->n, &(s)->cap, sizeof *(s)->arr)
-
-static bool oom(Parser* p) {
-    scn_err_set(p->e, p->line, 1, "out of memory");
-    return false;
-}
 
 static bool at_end(const Parser* p) { return p->i >= p->n; }
 static const ScnTok* cur(const Parser* p) { return p->i < p->n ? &p->t[p->i] : NULL; }
@@ -301,7 +295,6 @@ static bool parse_param(Parser* p) {
         if (at_end(p)) return fail_expected(p, "at least one value to choose from");
         while (!at_end(p)) {
             ScnNum* v = GROW(s, nums, nnums, cap_nums);
-            if (!v) return oom(p);
             if (!parse_num(p, v, "a value to choose from")) return false;
             d.count++;
         }
@@ -310,12 +303,9 @@ static bool parse_param(Parser* p) {
     }
     if (!expect_eol(p)) return false;
     /* the names array grows with the declarations */
-    char(*pn)[32] = realloc(s->pnames, (size_t)(s->nparams + 1) * sizeof *pn);
-    if (!pn) return oom(p);
-    s->pnames = pn;
+    s->pnames = alloc_resize(s->pnames, (size_t)s->nparams + 1, sizeof *s->pnames);
     memcpy(s->pnames[s->nparams], name, SCN_NAME_LEN);
     ScnParamDecl* slot = GROW(s, params, nparams, cap_params);
-    if (!slot) return oom(p);
     *slot = d;
     return true;
 }
@@ -462,7 +452,6 @@ static bool parse_body(Parser* p, bool spawned) {
         return false;
     }
     ScnBodyDecl* slot = GROW(s, bodies, nbodies, cap_bodies);
-    if (!slot) return oom(p);
     *slot = b;
     return true;
 }
@@ -471,7 +460,6 @@ static bool parse_body(Parser* p, bool spawned) {
 
 static bool add_action(Parser* p, const ScnActionDecl* a) {
     ScnActionDecl* slot = GROW(p->s, actions, nactions, cap_actions);
-    if (!slot) return oom(p);
     *slot = *a;
     return true;
 }
@@ -771,7 +759,6 @@ static bool parse_expect(Parser* p) {
         x.first = s->nrefs;
         while (!at_end(p)) {
             ScnRef* r = GROW(s, refs, nrefs, cap_refs);
-            if (!r) return oom(p);
             if (!parse_ref(p, r)) return false;
             x.count++;
         }
@@ -808,7 +795,6 @@ static bool parse_expect(Parser* p) {
     }
     if (!expect_eol(p)) return false;
     ScnExpect* slot = GROW(s, expects, nexpects, cap_expects);
-    if (!slot) return oom(p);
     *slot = x;
     return true;
 }

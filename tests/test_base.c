@@ -1,11 +1,15 @@
 /* base/: rng, .npy round trips (plain and structured dtypes) and hostile headers, checked sizes,
  * input files that are not regular, atomic files, CRC-32, reports */
+#include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/checked_size.h"
 #include "base/input_file.h"
@@ -205,10 +209,55 @@ static void test_input_file(void) {
     ENSURE(input_file_read(path, 4, &len, err, sizeof err) == NULL && strstr(err, "5 bytes"));
 }
 
+/* the allocation policy: zeroed, kept on resize, and out of memory is one line and an abort */
+static void dies_out_of_memory(void (*fn)(void)) {
+    int fds[2];
+    ENSURE(pipe(fds) == 0);
+    fflush(stderr);
+    pid_t pid = fork();
+    ENSURE(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        fn();
+        _exit(0);
+    }
+    close(fds[1]);
+    char msg[256] = "";
+    ssize_t n = read(fds[0], msg, sizeof msg - 1);
+    close(fds[0]);
+    if (n > 0) msg[n] = 0;
+    int status = 0;
+    ENSURE(waitpid(pid, &status, 0) == pid);
+    ENSURE(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    ENSURE(strncmp(msg, "nudge: out of memory: ", 22) == 0 && strchr(msg, '\n') == msg + strlen(msg) - 1);
+}
+
+static void overflowing_array(void) { (void)alloc_array(SIZE_MAX / 2, 4); }
+static void overflowing_resize(void) { (void)alloc_resize(NULL, SIZE_MAX / 8 + 1, 16); }
+
+static void test_alloc(void) {
+    uint32_t* z = alloc_zeroed(1000, sizeof *z);
+    for (int i = 0; i < 1000; i++) ENSURE(z[i] == 0);
+    for (int i = 0; i < 1000; i++) z[i] = (uint32_t)i * 7;
+    z = alloc_resize(z, 100000, sizeof *z);
+    for (int i = 0; i < 1000; i++) ENSURE(z[i] == (uint32_t)i * 7);
+    free(z);
+    free(alloc_bytes(0));
+    char* c = alloc_strdup("glass");
+    ENSURE(strcmp(c, "glass") == 0);
+    free(c);
+    void* small = alloc_try_bytes(16);
+    ENSURE(small);
+    free(small);
+    dies_out_of_memory(overflowing_array);
+    dies_out_of_memory(overflowing_resize);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/nudge-test-base-%d", (int)getpid());
     char err[256];
     ENSURE(make_dirs(dir, err, sizeof err));
+    RUN(test_alloc);
     RUN(test_rng);
     RUN(test_npy_round_trip);
     RUN(test_atomic_file);

@@ -175,7 +175,7 @@ static void test_mlp_grad(NnAct act) {
     nn_mlp_init(&mlp, p, &rng, 1.0f);
     for (int i = 0; i < l.count; i++) p[i] += 0.05f * (float)rng_normal(&rng);
     NnMlpCache c = {0};
-    CHECK(nn_mlp_cache_reserve(&c, &mlp, 4));
+    nn_mlp_cache_reserve(&c, &mlp, 4);
     float x[20], r[12], dy[12], dx[20];
     fill_normal(&rng, x, 20, 1.0f);
     fill_normal(&rng, r, 12, 1.0f);
@@ -252,7 +252,7 @@ static void test_loss_grad(LossFn f, bool binary) {
 
 static void test_adamw(void) {
     NnAdamW o;
-    CHECK(nn_adamw_init(&o, 3, 0.1f, 0.0f));
+    nn_adamw_init(&o, 3, 0.1f, 0.0f);
     float w[3] = {1.0f, -2.0f, 3.0f}, g[3];
     /* first Adam step moves every coordinate by lr against the gradient's sign */
     g[0] = 5.0f, g[1] = -0.01f, g[2] = 0.0f;
@@ -272,7 +272,7 @@ static void test_adamw(void) {
     CHECK(!isfinite(norm) && memcmp(before, w, sizeof w) == 0);
     nn_adamw_free(&o);
     /* clipping: the returned norm is the unclipped one, and decay only hits marked entries */
-    CHECK(nn_adamw_init(&o, 2, 0.01f, 0.5f));
+    nn_adamw_init(&o, 2, 0.01f, 0.5f);
     float w2[2] = {1.0f, 1.0f}, g2[2] = {0.0f, 0.0f};
     uint8_t decay[2] = {1, 0};
     nn_adamw_step(&o, w2, g2, decay, 1.0f);
@@ -369,7 +369,7 @@ static void test_wm_grad(void) {
     WmModel* m = wm_create(&a, 7);
     WmScratch* s = wm_scratch_create(m);
     WmTransitions t;
-    CHECK(wm_transitions_init(&t, 2, TK, SIM_OBS_DIM));
+    wm_transitions_init(&t, 2, TK, SIM_OBS_DIM);
     t.n = 2;
     for (int b = 0; b < 2; b++) {
         random_world(&rng, t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK);
@@ -429,7 +429,7 @@ static void test_replay(void) {
     wm_replay_begin_episode(r);
     CHECK(wm_replay_ready(r) == 49);
     WmTransitions t;
-    CHECK(wm_transitions_init(&t, 64, TK, SIM_OBS_DIM));
+    wm_transitions_init(&t, 64, TK, SIM_OBS_DIM);
     int64_t cursor = 0;
     CHECK(wm_replay_sweep(r, &cursor, 64, &t) == 49);
     for (int i = 0; i < t.n; i++) {

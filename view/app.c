@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "render/png.h"
 #include "view/present.h"
@@ -79,8 +80,7 @@ static int run_headless(ViewSession* s) {
     s->fps = ticks / (clock_now() - t0 + 1e-9);
     if (o->screenshot) {
         size_t   n  = (size_t)o->width * o->height * 3;
-        uint8_t* px = malloc(n);
-        if (!px) return 2;
+        uint8_t* px = alloc_bytes(n);
         RenderCanvas c = render_canvas_wrap(px, o->width, o->height, 3);
         view_session_draw(s, &c);
         bool ok = save_canvas(s, &c, o->screenshot);
@@ -209,12 +209,7 @@ static int run_window(ViewSession* s) {
         if (h < 64) h = 64;
         if (w != tw || h != th) {
             free(px);
-            px = malloc((size_t)w * h * 3);
-            if (!px) {
-                fprintf(stderr, "nudge view: out of memory for a %dx%d frame\n", w, h);
-                status = 2;
-                break;
-            }
+            px = alloc_array((size_t)w * h, 3);
             tw = w, th = h;
         }
         RenderCanvas c = render_canvas_wrap(px, w, h, 3);
@@ -262,8 +257,7 @@ int view_app_run(const ViewOptions* opts) {
         fprintf(stderr, "nudge view: no display; run it under Xvfb (xvfb-run -a nudge view ...) or use --headless\n");
         return 2;
     }
-    ViewSession* s = calloc(1, sizeof *s);
-    if (!s) return 2;
+    ViewSession* s = alloc_zeroed(1, sizeof *s);
     char err[1024];
     if (!view_session_init(s, &o, !o.headless, err, sizeof err)) {
         fprintf(stderr, "nudge view: %s\n", err);

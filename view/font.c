@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/report.h"
 
 struct ViewFont {
@@ -40,11 +41,7 @@ ViewFont* view_font_open(int px, char* err, size_t err_size) {
         report_set(err, err_size, "%s: %s", path, TTF_GetError());
         return NULL;
     }
-    ViewFont* f = calloc(1, sizeof *f);
-    if (!f) {
-        TTF_CloseFont(ttf);
-        return NULL;
-    }
+    ViewFont* f = alloc_zeroed(1, sizeof *f);
     f->ttf    = ttf;
     f->height = TTF_FontLineSkip(ttf);
     return f;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/alloc.h"
+
 #include "sim/materials.h"
 #include "render/shape.h"
 
@@ -139,9 +141,8 @@ int view_pick(const SimBodyState* bodies, int n, double px, double py, bool dyna
 
 int view_pick_world(const SimWorld* w, double px, double py, bool dynamic_only) {
     int           n    = sim_world_id_count(w);
-    SimBodyState* all  = malloc(sizeof(SimBodyState) * (size_t)(n > 0 ? n : 1));
+    SimBodyState* all  = alloc_array((size_t)n, sizeof(SimBodyState));
     int           live = 0;
-    if (!all) return -1;
     for (int id = 0; id < n; id++)
         if (sim_world_body(w, id, &all[live]) && all[live].alive) live++;
     int k  = view_pick(all, live, px, py, dynamic_only);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
+
 #include "sim/observation.h"
 
 const int view_horizons[VIEW_HZ_COUNT] = {1, 2, 5, 10, 20, 30, 45, 60};
@@ -13,35 +15,30 @@ const int view_horizons[VIEW_HZ_COUNT] = {1, 2, 5, 10, 20, 30, 45, 60};
 /* exponential average weight per tick (~5 s) */
 #define EMA_ALPHA (1.0 / 300.0)
 
-bool view_live_init(ViewLive* L, int K, int D) {
+void view_live_init(ViewLive* L, int K, int D) {
     memset(L, 0, sizeof *L);
     L->K = K, L->D = D;
     L->horizon  = VIEW_ERR_TICKS;
     L->roll_len = VIEW_ERR_TICKS;
     size_t kd   = (size_t)K * D;
-    L->states      = calloc(kd, sizeof(float));
-    L->mask        = calloc((size_t)K, 1);
-    L->roll        = calloc(kd * VIEW_HORIZON_MAX, sizeof(float));
-    L->roll_events = calloc((size_t)K * WM_EVENTS * VIEW_HORIZON_MAX, sizeof(float));
-    L->pushes      = calloc((size_t)K * 4 * VIEW_HORIZON_MAX, sizeof(float));
-    L->past_valid  = calloc((size_t)K, 1);
-    L->past_pose   = calloc((size_t)K * 3, sizeof(float));
-    L->past_err    = calloc((size_t)K, sizeof(float));
-    L->imag        = calloc(kd, sizeof(float));
-    L->imag_next   = calloc(kd, sizeof(float));
-    L->imag_mask   = calloc((size_t)K, 1);
-    bool ok = L->states && L->mask && L->roll && L->roll_events && L->pushes && L->past_valid &&
-              L->past_pose && L->past_err && L->imag && L->imag_next && L->imag_mask;
-    for (int i = 0; i < VIEW_HISTORY && ok; i++) {
+    L->states      = alloc_zeroed(kd, sizeof(float));
+    L->mask        = alloc_zeroed((size_t)K, 1);
+    L->roll        = alloc_zeroed(kd * VIEW_HORIZON_MAX, sizeof(float));
+    L->roll_events = alloc_zeroed((size_t)K * WM_EVENTS * VIEW_HORIZON_MAX, sizeof(float));
+    L->pushes      = alloc_zeroed((size_t)K * 4 * VIEW_HORIZON_MAX, sizeof(float));
+    L->past_valid  = alloc_zeroed((size_t)K, 1);
+    L->past_pose   = alloc_zeroed((size_t)K * 3, sizeof(float));
+    L->past_err    = alloc_zeroed((size_t)K, sizeof(float));
+    L->imag        = alloc_zeroed(kd, sizeof(float));
+    L->imag_next   = alloc_zeroed(kd, sizeof(float));
+    L->imag_mask   = alloc_zeroed((size_t)K, 1);
+    for (int i = 0; i < VIEW_HISTORY; i++) {
         ViewRecord* r = &L->rec[i];
-        r->state      = calloc(kd, sizeof(float));
-        r->mask       = calloc((size_t)K, 1);
-        r->pred       = calloc((size_t)(VIEW_HZ_COUNT + 1) * K * 2, sizeof(float));
-        r->pred_angle = calloc((size_t)K, sizeof(float));
-        ok            = r->state && r->mask && r->pred && r->pred_angle;
+        r->state      = alloc_zeroed(kd, sizeof(float));
+        r->mask       = alloc_zeroed((size_t)K, 1);
+        r->pred       = alloc_zeroed((size_t)(VIEW_HZ_COUNT + 1) * K * 2, sizeof(float));
+        r->pred_angle = alloc_zeroed((size_t)K, sizeof(float));
     }
-    if (!ok) view_live_free(L);
-    return ok;
 }
 
 void view_live_free(ViewLive* L) {

@@ -74,8 +74,8 @@ typedef struct ViewLive {
     float*   imag_next;      /* [K*D] */
 } ViewLive;
 
-/// allocates for K slots of D floats; false when out of memory
-bool view_live_init(ViewLive* L, int K, int D);
+/// allocates for K slots of D floats
+void view_live_init(ViewLive* L, int K, int D);
 void view_live_free(ViewLive* L);
 /// a new episode: nothing before it is compared with what comes after
 void view_live_begin_episode(ViewLive* L);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
+
 #define TILE_W 64
 #define TILE_H 32
 
@@ -25,8 +27,7 @@ void view_presenter_hints(void) {
 }
 
 ViewPresenter* view_presenter_create(SDL_Window* win) {
-    ViewPresenter* p = calloc(1, sizeof *p);
-    if (!p) return NULL;
+    ViewPresenter* p = alloc_zeroed(1, sizeof *p);
     p->win   = win;
     p->whole = true;
     return p;
@@ -68,8 +69,7 @@ bool view_presenter_show(ViewPresenter* p, const uint8_t* rgb, int w, int h) {
     if (!s) return false;
     if (w != p->w || h != p->h || !p->prev) {
         free(p->prev);
-        p->prev = malloc((size_t)w * h * 3);
-        if (!p->prev) return false;
+        p->prev = alloc_array((size_t)w * h, 3);
         p->w = w, p->h = h, p->whole = true;
     }
     if (w > s->w) w = s->w;
@@ -77,9 +77,8 @@ bool view_presenter_show(ViewPresenter* p, const uint8_t* rgb, int w, int h) {
     int tx = (w + TILE_W - 1) / TILE_W, ty = (h + TILE_H - 1) / TILE_H;
     if (p->cap < tx * ty) {
         free(p->rects);
-        p->rects = malloc(sizeof(SDL_Rect) * (size_t)tx * ty);
-        p->cap   = p->rects ? tx * ty : 0;
-        if (!p->rects) return false;
+        p->rects = alloc_array((size_t)tx * ty, sizeof(SDL_Rect));
+        p->cap   = tx * ty;
     }
     /* changed tiles, merged along each band of rows */
     int n = 0, sent = 0;

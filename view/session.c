@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/report.h"
 #include "model/nn.h"
@@ -193,10 +194,7 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
     s->slow    = 1.0;
     /* two threads use BLAS (predictions here, training there): one BLAS thread each (DESIGN.md) */
     nn_set_threads(1);
-    if (!view_live_init(&s->live, VIEW_SLOTS, SIM_OBS_DIM)) {
-        report_set(err, err_size, "out of memory");
-        return false;
-    }
+    view_live_init(&s->live, VIEW_SLOTS, SIM_OBS_DIM);
     /* the demo folder (1-9) and the first scenario */
     char demo[4096];
     bool have_demo = find_demo_dir(demo, sizeof demo);
@@ -417,8 +415,8 @@ void view_session_action(ViewSession* s, ViewAction act, int arg) {
     case VIEW_ACT_PREV:
         if (s->nscenes > 0) {
             int   k    = (s->cur + (act == VIEW_ACT_NEXT ? 1 : s->nscenes - 1)) % s->nscenes;
-            char* path = strdup(s->scenes[k]);
-            if (path && !view_session_load(s, path, err, sizeof err)) view_session_say(s, "%s", err);
+            char* path = alloc_strdup(s->scenes[k]);
+            if (!view_session_load(s, path, err, sizeof err)) view_session_say(s, "%s", err);
             free(path);
         }
         break;
