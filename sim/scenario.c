@@ -425,11 +425,7 @@ static bool instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, ScnE
     out->seconds = s->seconds;
     /* bodies: those whose 'if' holds, in file order; body i gets id i. Spawned bodies get theirs
      * when they enter the world */
-    SimBodyDef* spawned = calloc((size_t)s->nbodies + 1, sizeof *spawned);
-    if (ok && !spawned) {
-        scn_err_set(e, 1, 1, "out of memory");
-        ok = false;
-    }
+    SimBodyDef* spawned = alloc_zeroed((size_t)s->nbodies + 1, sizeof *spawned);
     for (int k = 0; ok && k < s->nbodies; k++) {
         bool skip = false;
         SimBodyDef b;
