@@ -226,6 +226,12 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
     if (o->model_path) {
         start = wm_load(o->model_path, err, err_size);
         if (!start) return false;
+        if (wm_arch(start)->slots != VIEW_SLOTS) {
+            report_set(err, err_size, "%s: a model of %d object slots; the view observes %d", o->model_path,
+                       wm_arch(start)->slots, VIEW_SLOTS);
+            wm_free(start);
+            return false;
+        }
     }
     WmTrainerDef def = wm_trainer_def_default(VIEW_SLOTS);
     def.seed         = s->base_seed;
