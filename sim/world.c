@@ -318,7 +318,7 @@ static void post_solve(cpArbiter* arb, cpSpace* space, cpDataPointer data) {
     SimWorld* w = data;
     CP_ARBITER_GET_BODIES(arb, ba, bb);
     int32_t ia = body_id(ba), ib = body_id(bb);
-    if (ia < 0 || ib < 0) return; /* the view's mouse body */
+    if (ia < 0 || ib < 0) return; /* the hand (sim/grab.c): it has no shapes, so this does not happen */
     /* the normal points from a into b: b rests on a when it points up */
     cpVect n = cpArbiterGetNormal(arb);
     if (n.y > 0.5) w->recs[ib].supported_now = true;
