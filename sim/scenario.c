@@ -15,6 +15,7 @@
 #include "base/rng.h"
 #include "sim/scn_ast.h"
 #include "sim/scn_parse.h"
+#include "sim/scn_place.h"
 
 #define PARAM_STREAM 0x706172616dull /* "param" */
 #define DEG (3.14159265358979323846 / 180.0)
@@ -55,6 +56,7 @@ void scn_free(Scenario* s) {
     free(s->nums);
     free(s->refs);
     free(s->pnames);
+    free(s->ptypes);
     free(s);
 }
 
@@ -232,6 +234,9 @@ static bool draw_params(Inst* in, uint64_t seed, double* values) {
             }
             break;
         }
+        case SCN_DIST_LET:
+            v = a;   /* computed, not drawn */
+            break;
         case SCN_DIST_CHOICE: {
             int pick = (int)rng_int(&r, 0, d->count - 1);
             for (int j = 0; j < d->count; j++) {
@@ -289,11 +294,15 @@ static bool make_body(Inst* in, const ScnBodyDecl* d, const SimWorldDef* w, SimB
     if (*skip) return true;
     *b = sim_body_def_default();
     snprintf(b->name, sizeof b->name, "%s", d->name);
-    b->kind = (SimKind)d->kind;
-    b->material = d->material;
+    double kind, material;
+    if (!ev(in, &d->kind_e, 0, &kind) || !ev(in, &d->material_e, 0, &material)) return false;
+    b->kind = (SimKind)(int)kind;
+    b->material = (int)material;
     b->is_static = d->is_static;
     if (!ev(in, &d->x, 0, &x) || !ev(in, &d->y, 0, &y) || !ev(in, &d->angle, 0, &angle)) return false;
-    if (!need(in, x >= w->bounds[0] && x <= w->bounds[2] && y >= w->bounds[1] && y <= w->bounds[3],
+    /* a body placed 'on' a support gets its position later (sim/scn_place.c) */
+    if (d->on < 0 &&
+        !need(in, x >= w->bounds[0] && x <= w->bounds[2] && y >= w->bounds[1] && y <= w->bounds[3],
               &d->x, d->line, "expected a position inside the world bounds [%g, %g] x [%g, %g], got (%g, %g)",
               w->bounds[0], w->bounds[2], w->bounds[1], w->bounds[3], x, y))
         return false;
@@ -310,7 +319,7 @@ static bool make_body(Inst* in, const ScnBodyDecl* d, const SimWorldDef* w, SimB
         if (!need(in, b->w > 0 && b->w <= 1000, &d->w, d->line, "expected a width in (0, 1000] m, got %g", b->w) ||
             !need(in, b->h > 0 && b->h <= 1000, &d->h, d->line, "expected a height in (0, 1000] m, got %g", b->h))
             return false;
-        if (d->kind == SIM_KIND_BALL &&
+        if (b->kind == SIM_KIND_BALL &&
             !need(in, b->w == b->h, &d->h, d->line, "expected a ball's size D D (equal), got %g %g", b->w, b->h))
             return false;
     }
@@ -441,6 +450,9 @@ static bool instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, ScnE
         out->body_lines[out->nbodies] = s->bodies[k].line;
         out->bodies[out->nbodies++] = b;
     }
+    /* bodies 'on' a support find their places; then nothing may overlap */
+    ok = ok && scn_place_bodies(s, out->params, seed, map, out->bodies, out->nbodies, &out->world, e) &&
+         scn_check_overlaps(s, map, out->bodies, out->nbodies, e);
     /* actions, sorted by time (stable) */
     for (int k = 0; ok && k < s->nactions; k++) {
         const ScnActionDecl* d = &s->actions[k];

@@ -29,12 +29,15 @@ typedef struct ScnRef {
     int32_t decl;
 } ScnRef;
 
-typedef enum ScnDist { SCN_DIST_UNIFORM, SCN_DIST_INT, SCN_DIST_CHOICE, SCN_DIST_NORMAL } ScnDist;
+/* how a parameter gets its value: drawn from the parameter stream, or (let) computed from those
+   above it without a draw */
+typedef enum ScnDist { SCN_DIST_UNIFORM, SCN_DIST_INT, SCN_DIST_CHOICE, SCN_DIST_NORMAL, SCN_DIST_LET } ScnDist;
 
 typedef struct ScnParamDecl {
     char    name[SCN_NAME_LEN];
     ScnDist dist;
-    ScnNum  a, b;             /* uniform/int: lo hi; normal: mean sd */
+    ScnType type;             /* a number, or (choice, let) a kind or a material */
+    ScnNum  a, b;             /* uniform/int: lo hi; normal: mean sd; let: a = the expression */
     ScnNum  clamp_lo, clamp_hi; /* normal only, optional */
     int32_t first, count;     /* choice: values in Scenario.nums[first .. first+count) */
     int32_t line, col;
@@ -42,10 +45,14 @@ typedef struct ScnParamDecl {
 
 typedef struct ScnBodyDecl {
     char    name[SCN_NAME_LEN];
-    int     kind, material;
+    int     kind, material;   /* as written, when constant; -1 when a parameter chooses */
+    ScnNum  kind_e, material_e; /* the kind and material expressions (always present) */
     bool    is_static;
     bool    spawned;          /* 'at T spawn ...': it enters the world at T, not at the start */
     ScnNum  x, y, w, h, radius, angle, vx, vy, spin, cond;
+    int32_t on;               /* 'on SUPPORT': index of the support's declaration; -1 = 'pos' */
+    ScnNum  on_from, on_to;   /* 'on ... from X0 to X1': the span the body must stand in */
+    int32_t on_col;           /* where 'on' was written */
     int32_t line, col;
 } ScnBodyDecl;
 
@@ -167,6 +174,7 @@ struct Scenario {
     ScnRef*       refs;     /* order lists */
     int           nrefs, cap_refs;
     char        (*pnames)[32]; /* parameter names, for expressions */
+    uint8_t*      ptypes;   /* their ScnType */
 };
 
 /// formats "name:line:col: msg" into err

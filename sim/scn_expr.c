@@ -2,10 +2,13 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "sim/materials.h"
+#include "sim/world.h"
 
 typedef enum ScnOp {
     OP_NUM,
@@ -39,6 +42,7 @@ typedef enum ScnFn {
     FN_FLOOR,
     FN_CEIL,
     FN_ROUND,
+    FN_PICK,
     FN_COUNT
 } ScnFn;
 
@@ -49,11 +53,19 @@ static const struct {
 } functions[FN_COUNT] = {
     {"sqrt", 1, 1}, {"abs", 1, 1},   {"min", 2, 64},  {"max", 2, 64},   {"sin", 1, 1},
     {"cos", 1, 1},  {"tan", 1, 1},   {"atan2", 2, 2}, {"exp", 1, 1},    {"log", 1, 1},
-    {"floor", 1, 1}, {"ceil", 1, 1}, {"round", 1, 1},
+    {"floor", 1, 1}, {"ceil", 1, 1}, {"round", 1, 1}, {"pick", 3, 3},
 };
 
 const char* scn_expr_functions(void) {
-    return "sqrt, abs, min, max, sin, cos, tan, atan2, exp, log, floor, ceil, round";
+    return "sqrt, abs, min, max, sin, cos, tan, atan2, exp, log, floor, ceil, round, pick";
+}
+
+const char* scn_type_name(ScnType t) {
+    return t == SCN_TYPE_KIND ? "a kind" : t == SCN_TYPE_MATERIAL ? "a material" : "a number";
+}
+
+ScnType scn_expr_type(const ScnExprPool* pool, int root) {
+    return root >= 0 && root < pool->count ? (ScnType)pool->nodes[root].type : SCN_TYPE_NUMBER;
 }
 
 #define MAX_DEPTH 64
@@ -78,12 +90,51 @@ static int new_node(ExprParser* p, ScnOp op, int at, int a, int b, double v) {
     ScnNode* n = &pool->nodes[pool->count];
     n->op = (uint8_t)op;
     n->fn = 0;
+    n->type = SCN_TYPE_NUMBER;
     n->a = a;
     n->b = b;
+    n->c = -1;
     n->line = p->line;
     n->col = p->col0 + at;
     n->v = v;
     return pool->count++;
+}
+
+void scn_expr_describe(const ScnExprPool* pool, int root, const ScnNames* params, char* buf, size_t size) {
+    const ScnNode* n = &pool->nodes[root];
+    ScnType t = (ScnType)n->type;
+    if (n->op == OP_NUM && t == SCN_TYPE_KIND)
+        snprintf(buf, size, "the kind '%s'", sim_kind_name((SimKind)(int)n->v));
+    else if (n->op == OP_NUM && t == SCN_TYPE_MATERIAL)
+        snprintf(buf, size, "the material '%s'", sim_material_get((int)n->v)->name);
+    else if (n->op == OP_PARAM && params && (int)n->v < params->count)
+        snprintf(buf, size, "'$%s' (%s)", params->names[(int)n->v], scn_type_name(t));
+    else
+        snprintf(buf, size, "%s", scn_type_name(t));
+}
+
+static void describe(const ExprParser* p, int node, char* buf, size_t size) {
+    scn_expr_describe(p->pool, node, p->params, buf, size);
+}
+
+/* the operand must be a number (arithmetic, ordering, functions) */
+static bool need_number(ExprParser* p, int node, const char* why) {
+    const ScnNode* n = &p->pool->nodes[node];
+    if (n->type == SCN_TYPE_NUMBER) return true;
+    char what[96];
+    describe(p, node, what, sizeof what);
+    scn_err_set(p->e, p->line, n->col, "expected a number %s, got %s", why, what);
+    return false;
+}
+
+/* two operands of one type (==, !=, pick's choices) */
+static bool need_same(ExprParser* p, int a, int b, const char* why) {
+    const ScnNode *na = &p->pool->nodes[a], *nb = &p->pool->nodes[b];
+    if (na->type == nb->type) return true;
+    char what[96];
+    describe(p, b, what, sizeof what);
+    scn_err_set(p->e, p->line, nb->col, "expected %s %s, got %s", scn_type_name((ScnType)na->type), why, what);
+    return false;
 }
 
 static void skip_space(ExprParser* p) {
@@ -196,6 +247,22 @@ static int parse_call(ExprParser* p, int fn, int start) {
                         functions[fn].name, nargs);
         return -1;
     }
+    if (fn == FN_PICK) {
+        /* pick(c, a, b): a number to test, two choices of one type */
+        if (!need_number(p, args[0], "to pick by") || !need_same(p, args[1], args[2], "like the first choice"))
+            return -1;
+        int node = new_node(p, OP_CALL, start, args[0], args[1], 0);
+        if (node < 0) return -1;
+        ScnNode* n = &p->pool->nodes[node];
+        n->fn = FN_PICK;
+        n->c = args[2];
+        n->type = p->pool->nodes[args[1]].type;
+        return node;
+    }
+    char why[48];
+    snprintf(why, sizeof why, "as an argument of %s()", functions[fn].name);
+    for (int i = 0; i < nargs; i++)
+        if (!need_number(p, args[i], why)) return -1;
     /* min/max of many: a left fold of two-argument calls */
     int node = new_node(p, OP_CALL, start, args[0], nargs > 1 ? args[1] : -1, 0);
     if (node < 0) return -1;
@@ -249,7 +316,9 @@ static int parse_atom(ExprParser* p) {
             if ((int)strlen(p->params->names[k]) == n &&
                 memcmp(p->params->names[k], name, (size_t)n) == 0) {
                 p->pos = i;
-                return new_node(p, OP_PARAM, start, -1, -1, (double)k);
+                int node = new_node(p, OP_PARAM, start, -1, -1, (double)k);
+                if (node >= 0 && p->params->types) p->pool->nodes[node].type = p->params->types[k];
+                return node;
             }
         }
         scn_err_set(p->e, p->line, p->col0 + start,
@@ -283,6 +352,24 @@ static int parse_atom(ExprParser* p) {
             p->pos = i;
             return new_node(p, OP_NUM, start, -1, -1, 9.81);
         }
+        /* a kind or a material by name */
+        char word[32];
+        if (n < (int)sizeof word) {
+            memcpy(word, name, (size_t)n);
+            word[n] = 0;
+            int kind = sim_kind_find(word), mat = sim_material_find(word);
+            if (!strcmp(word, "shard")) {
+                scn_err_set(p->e, p->line, p->col0 + start,
+                            "expected a kind (box, ball, cup, plank, ramp), got 'shard' (shards come only from breaking)");
+                return -1;
+            }
+            if (kind >= 0 || mat >= 0) {
+                p->pos = i;
+                int node = new_node(p, OP_NUM, start, -1, -1, kind >= 0 ? kind : mat);
+                if (node >= 0) p->pool->nodes[node].type = kind >= 0 ? SCN_TYPE_KIND : SCN_TYPE_MATERIAL;
+                return node;
+            }
+        }
         bool nonfinite = (n == 3 && (!strncmp(name, "nan", 3) || !strncmp(name, "NaN", 3) ||
                                      !strncmp(name, "inf", 3) || !strncmp(name, "Inf", 3) ||
                                      !strncmp(name, "NAN", 3) || !strncmp(name, "INF", 3))) ||
@@ -293,8 +380,8 @@ static int parse_atom(ExprParser* p) {
                         name);
         else
             scn_err_set(p->e, p->line, p->col0 + start,
-                        "expected a number, $param, pi or g, got '%.*s' (parameters are written "
-                        "$name)",
+                        "expected a number, $param, pi, g, a kind or a material, got '%.*s' "
+                        "(parameters are written $name)",
                         n, name);
         return -1;
     }
@@ -314,7 +401,7 @@ static int parse_power(ExprParser* p) {
         }
         int b = parse_unary(p);
         p->depth--;
-        if (b < 0) return -1;
+        if (b < 0 || !need_number(p, a, "before '^'") || !need_number(p, b, "after '^'")) return -1;
         return new_node(p, OP_POW, at, a, b, 0);
     }
     return a;
@@ -332,7 +419,7 @@ static int parse_unary(ExprParser* p) {
         }
         int a = parse_unary(p);
         p->depth--;
-        if (a < 0) return -1;
+        if (a < 0 || !need_number(p, a, neg ? "after '-'" : "after '+'")) return -1;
         return neg ? new_node(p, OP_NEG, at, a, -1, 0) : a;
     }
     return parse_power(p);
@@ -345,9 +432,10 @@ static int parse_product(ExprParser* p) {
         if (p->pos >= p->len || (p->s[p->pos] != '*' && p->s[p->pos] != '/')) break;
         int at = p->pos;
         ScnOp op = p->s[p->pos] == '*' ? OP_MUL : OP_DIV;
+        const char* why = op == OP_MUL ? "to multiply" : "to divide";
         p->pos++;
         int b = parse_unary(p);
-        if (b < 0) return -1;
+        if (b < 0 || !need_number(p, a, why) || !need_number(p, b, why)) return -1;
         a = new_node(p, op, at, a, b, 0);
     }
     return a;
@@ -360,9 +448,10 @@ static int parse_sum(ExprParser* p) {
         if (p->pos >= p->len || (p->s[p->pos] != '+' && p->s[p->pos] != '-')) break;
         int at = p->pos;
         ScnOp op = p->s[p->pos] == '+' ? OP_ADD : OP_SUB;
+        const char* why = op == OP_ADD ? "to add" : "to subtract";
         p->pos++;
         int b = parse_product(p);
-        if (b < 0) return -1;
+        if (b < 0 || !need_number(p, a, why) || !need_number(p, b, why)) return -1;
         a = new_node(p, op, at, a, b, 0);
     }
     return a;
@@ -388,6 +477,11 @@ static int parse_expr(ExprParser* p) {
     p->pos += n;
     int b = parse_sum(p);
     if (b < 0) return -1;
+    if (op == OP_EQ || op == OP_NE) {
+        if (!need_same(p, a, b, "to compare with")) return -1;
+    } else if (!need_number(p, a, "to order") || !need_number(p, b, "to order")) {
+        return -1;
+    }
     return new_node(p, op, at, a, b, 0);
 }
 
@@ -407,6 +501,11 @@ int scn_expr_parse(ScnExprPool* pool, const char* text, int len, int line, int c
 static bool eval_node(const ScnExprPool* pool, int i, const double* params, double* out, ScnErr* e) {
     const ScnNode* n = &pool->nodes[i];
     double a = 0, b = 0, r;
+    /* pick evaluates only the choice it picks */
+    if (n->op == OP_CALL && n->fn == FN_PICK) {
+        if (!eval_node(pool, n->a, params, &a, e)) return false;
+        return eval_node(pool, a != 0 ? n->b : n->c, params, out, e);
+    }
     if (n->a >= 0 && !eval_node(pool, n->a, params, &a, e)) return false;
     if (n->b >= 0 && !eval_node(pool, n->b, params, &b, e)) return false;
     switch ((ScnOp)n->op) {
@@ -484,7 +583,8 @@ bool scn_expr_uses_params(const ScnExprPool* pool, int root) {
     if (root < 0) return false;
     const ScnNode* n = &pool->nodes[root];
     if (n->op == OP_PARAM) return true;
-    return scn_expr_uses_params(pool, n->a) || scn_expr_uses_params(pool, n->b);
+    return scn_expr_uses_params(pool, n->a) || scn_expr_uses_params(pool, n->b) ||
+           scn_expr_uses_params(pool, n->c);
 }
 
 void scn_expr_pool_free(ScnExprPool* pool) {

@@ -65,7 +65,7 @@ static bool expect_eol(Parser* p) {
 }
 
 static ScnNames param_names(const Parser* p) {
-    ScnNames names = {(const char(*)[32])p->s->pnames, p->s->nparams};
+    ScnNames names = {(const char(*)[32])p->s->pnames, p->s->ptypes, p->s->nparams};
     return names;
 }
 
@@ -75,15 +75,27 @@ static bool is_const_name(const ScnTok* t) {
            scn_tok_is(t, "NAN") || scn_tok_is(t, "INF") || scn_tok_is(t, "infinity");
 }
 
-/* one number (an expression in one token); what names it for messages */
-static bool parse_num_span(Parser* p, const char* text, int len, int col, ScnNum* out) {
+/* one expression of type want, in text[0..len) at col; what names it for messages */
+static bool parse_typed_span(Parser* p, const char* text, int len, int col, ScnNum* out, ScnType want,
+                             const char* what) {
     ScnNames names = param_names(p);
     int root = scn_expr_parse(&p->s->pool, text, len, p->line, col, &names, p->e);
     if (root < 0) return false;
+    if (scn_expr_type(&p->s->pool, root) != want) {
+        char desc[96];
+        scn_expr_describe(&p->s->pool, root, &names, desc, sizeof desc);
+        scn_err_set(p->e, p->line, col, "expected %s, got %s", what, desc);
+        return false;
+    }
     out->e = root;
     out->line = p->line;
     out->col = col;
     return true;
+}
+
+/* one number (an expression in one token); what names it for messages */
+static bool parse_num_span(Parser* p, const char* text, int len, int col, ScnNum* out, const char* what) {
+    return parse_typed_span(p, text, len, col, out, SCN_TYPE_NUMBER, what);
 }
 
 static bool parse_num(Parser* p, ScnNum* out, const char* what) {
@@ -91,7 +103,7 @@ static bool parse_num(Parser* p, ScnNum* out, const char* what) {
     if (!t) return fail_expected(p, what);
     /* a bare word where a number belongs is most likely a missing value: say what was wanted */
     if (scn_is_name(t->s, t->len) && !is_const_name(t)) return fail_expected(p, what);
-    if (!parse_num_span(p, t->s, t->len, t->col, out)) return false;
+    if (!parse_num_span(p, t->s, t->len, t->col, out, what)) return false;
     p->i++;
     return true;
 }
@@ -107,7 +119,7 @@ static bool parse_tol(Parser* p, ScnNum* out, bool* pct, const char* what) {
         *pct = true;
         len--;
     }
-    if (!parse_num_span(p, t->s, len, t->col, out)) return false;
+    if (!parse_num_span(p, t->s, len, t->col, out, what)) return false;
     p->i++;
     return true;
 }
@@ -250,26 +262,65 @@ static bool parse_world(Parser* p) {
     return expect_eol(p);
 }
 
-/* ---- param ---- */
+/* ---- param, let ---- */
 
-static bool parse_param(Parser* p) {
+/* a new parameter name (parameters and derived constants share one namespace) */
+static bool parse_new_param_name(Parser* p, char name[SCN_NAME_LEN], int* col) {
     Scenario* s = p->s;
-    char name[SCN_NAME_LEN];
-    int col = cur_col(p);
+    *col = cur_col(p);
     if (!parse_name(p, name, "a parameter name")) return false;
     for (int k = 0; k < s->nparams; k++) {
         if (!strcmp(s->params[k].name, name)) {
-            scn_err_set(p->e, p->line, col,
-                        "expected a new parameter name, got duplicate param '%s' (first at line %d)",
-                        name, s->params[k].line);
+            scn_err_set(p->e, p->line, *col,
+                        "expected a new parameter name, got duplicate %s '%s' (first at line %d)",
+                        s->params[k].dist == SCN_DIST_LET ? "let" : "param", name, s->params[k].line);
             return false;
         }
     }
+    return true;
+}
+
+/* adds a declaration and its name (visible to the expressions below it) */
+static void add_param(Parser* p, const ScnParamDecl* d) {
+    Scenario* s = p->s;
+    s->pnames = alloc_resize(s->pnames, (size_t)s->nparams + 1, sizeof *s->pnames);
+    memcpy(s->pnames[s->nparams], d->name, SCN_NAME_LEN);
+    s->ptypes = alloc_resize(s->ptypes, (size_t)s->nparams + 1, sizeof *s->ptypes);
+    s->ptypes[s->nparams] = (uint8_t)d->type;
+    ScnParamDecl* slot = GROW(s, params, nparams, cap_params);
+    *slot = *d;
+}
+
+/* one choice: a number, a kind or a material, of the same type as the first (*type < 0: any) */
+static bool parse_choice(Parser* p, ScnNum* out, int* type) {
+    const ScnTok* t = cur(p);
+    static const char* what[3] = {"a number to choose from, like the first choice",
+                                  "a kind to choose from, like the first choice",
+                                  "a material to choose from, like the first choice"};
+    if (*type >= 0) {
+        if (!parse_typed_span(p, t->s, t->len, t->col, out, (ScnType)*type, what[*type])) return false;
+    } else {
+        ScnNames names = param_names(p);
+        int root = scn_expr_parse(&p->s->pool, t->s, t->len, p->line, t->col, &names, p->e);
+        if (root < 0) return false;
+        out->e = root;
+        out->line = p->line;
+        out->col = t->col;
+        *type = (int)scn_expr_type(&p->s->pool, root);
+    }
+    p->i++;
+    return true;
+}
+
+static bool parse_param(Parser* p) {
+    Scenario* s = p->s;
     ScnParamDecl d;
     memset(&d, 0, sizeof d);
-    memcpy(d.name, name, sizeof d.name);
+    int col;
+    if (!parse_new_param_name(p, d.name, &col)) return false;
     d.line = p->line;
     d.col = col;
+    d.type = SCN_TYPE_NUMBER;
     d.clamp_lo.e = d.clamp_hi.e = -1;
     /* arguments may use the parameters declared above, not this one */
     if (cur_is(p, "uniform") || cur_is(p, "int")) {
@@ -293,20 +344,47 @@ static bool parse_param(Parser* p) {
         p->i++;
         d.first = s->nnums;
         if (at_end(p)) return fail_expected(p, "at least one value to choose from");
+        int type = -1;
         while (!at_end(p)) {
             ScnNum* v = GROW(s, nums, nnums, cap_nums);
-            if (!parse_num(p, v, "a value to choose from")) return false;
+            if (!parse_choice(p, v, &type)) return false;
             d.count++;
         }
+        d.type = (ScnType)type;
     } else {
         return fail_expected(p, "a distribution (uniform, int, choice, normal)");
     }
     if (!expect_eol(p)) return false;
-    /* the names array grows with the declarations */
-    s->pnames = alloc_resize(s->pnames, (size_t)s->nparams + 1, sizeof *s->pnames);
-    memcpy(s->pnames[s->nparams], name, SCN_NAME_LEN);
-    ScnParamDecl* slot = GROW(s, params, nparams, cap_params);
-    *slot = d;
+    add_param(p, &d);
+    return true;
+}
+
+/* let NAME = EXPR: a derived constant, computed from the parameters above it (no draw); the rest
+   of the line is the expression */
+static bool parse_let(Parser* p) {
+    ScnParamDecl d;
+    memset(&d, 0, sizeof d);
+    int col;
+    if (!parse_new_param_name(p, d.name, &col)) return false;
+    d.line = p->line;
+    d.col = col;
+    d.dist = SCN_DIST_LET;
+    d.b.e = d.clamp_lo.e = d.clamp_hi.e = -1;
+    if (!cur_is(p, "=")) return fail_expected(p, "'=' after the name");
+    p->i++;
+    if (at_end(p)) return fail_expected(p, "an expression after '='");
+    const ScnTok* first = cur(p);
+    const ScnTok* last = &p->t[p->n - 1];
+    int len = (int)(last->s + last->len - first->s);
+    ScnNames names = param_names(p);
+    int root = scn_expr_parse(&p->s->pool, first->s, len, p->line, first->col, &names, p->e);
+    if (root < 0) return false;
+    d.a.e = root;
+    d.a.line = p->line;
+    d.a.col = first->col;
+    d.type = scn_expr_type(&p->s->pool, root);
+    p->i = p->n;
+    add_param(p, &d);
     return true;
 }
 
@@ -329,6 +407,84 @@ static void materials_list(char* buf, size_t size) {
     }
 }
 
+/* the word at the current token (empty when it is not a plain name that fits) */
+static void cur_word(const Parser* p, char word[SCN_NAME_LEN]) {
+    word[0] = 0;
+    const ScnTok* t = cur(p);
+    if (t && t->len < SCN_NAME_LEN && scn_is_name(t->s, t->len)) scn_tok_str(t, word, SCN_NAME_LEN);
+}
+
+/* a constant kind or material expression's value, -1 when a parameter chooses it */
+static int slot_constant(Parser* p, const ScnNum* n) {
+    double v;
+    if (scn_expr_uses_params(&p->s->pool, n->e) || !scn_expr_eval(&p->s->pool, n->e, NULL, &v, p->e)) return -1;
+    return (int)v;
+}
+
+static bool parse_kind_slot(Parser* p, ScnBodyDecl* b) {
+    char list[160], word[SCN_NAME_LEN], what[200];
+    kinds_list(list, sizeof list);
+    snprintf(what, sizeof what, "a body kind (%s)", list);
+    cur_word(p, word);
+    const ScnTok* t = cur(p);
+    if (!t) return fail_expected(p, what);
+    if (!strcmp(word, "shard")) {
+        scn_err_set(p->e, p->line, t->col, "expected %s, got 'shard' (shards come only from breaking)", what);
+        return false;
+    }
+    /* a plain word must be a kind (a material there is most likely a missing kind) */
+    if (scn_is_name(t->s, t->len) && (!word[0] || sim_kind_find(word) < 0)) return fail_expected(p, what);
+    if (!parse_typed_span(p, t->s, t->len, t->col, &b->kind_e, SCN_TYPE_KIND, what)) return false;
+    p->i++;
+    b->kind = slot_constant(p, &b->kind_e);
+    return true;
+}
+
+static bool parse_material_slot(Parser* p, ScnBodyDecl* b) {
+    char list[160], word[SCN_NAME_LEN], what[200];
+    materials_list(list, sizeof list);
+    snprintf(what, sizeof what, "a material (%s)", list);
+    cur_word(p, word);
+    const ScnTok* t = cur(p);
+    if (!t) return fail_expected(p, what);
+    if (scn_is_name(t->s, t->len) && (!word[0] || sim_material_find(word) < 0)) return fail_expected(p, what);
+    if (!parse_typed_span(p, t->s, t->len, t->col, &b->material_e, SCN_TYPE_MATERIAL, what)) return false;
+    p->i++;
+    b->material = slot_constant(p, &b->material_e);
+    return true;
+}
+
+/* on SUPPORT [from X0 to X1]: the support is a body declared above that is there from the start */
+static bool parse_on(Parser* p, ScnBodyDecl* b, int fcol) {
+    Scenario* s = p->s;
+    if (b->spawned) {
+        scn_err_set(p->e, p->line, fcol, "expected 'pos X Y' for a spawned body, got 'on' (placement is for the start)");
+        return false;
+    }
+    char name[SCN_NAME_LEN];
+    int col = cur_col(p);
+    if (!parse_name(p, name, "a support: a body declared above")) return false;
+    b->on = -1;
+    for (int k = 0; k < s->nbodies; k++)
+        if (!strcmp(s->bodies[k].name, name)) b->on = k;
+    if (b->on < 0) {
+        scn_err_set(p->e, p->line, col, "expected a support declared above, got '%s'", name);
+        return false;
+    }
+    if (s->bodies[b->on].spawned) {
+        scn_err_set(p->e, p->line, col, "expected a support that is there from the start, got spawned body '%s'", name);
+        return false;
+    }
+    if (cur_is(p, "from")) {
+        p->i++;
+        if (!parse_num(p, &b->on_from, "from X0 (m)")) return false;
+        if (!cur_is(p, "to")) return fail_expected(p, "'to X1' after 'from X0'");
+        p->i++;
+        if (!parse_num(p, &b->on_to, "to X1 (m)")) return false;
+    }
+    return true;
+}
+
 /* 'body NAME ...', or the same after 'at T spawn' (spawned): appended to the declarations */
 static bool parse_body(Parser* p, bool spawned) {
     Scenario* s = p->s;
@@ -339,6 +495,8 @@ static bool parse_body(Parser* p, bool spawned) {
     b.col = cur_col(p);
     b.x.e = b.y.e = b.w.e = b.h.e = b.radius.e = b.angle.e = -1;
     b.vx.e = b.vy.e = b.spin.e = b.cond.e = -1;
+    b.on = -1;
+    b.on_from.e = b.on_to.e = -1;
     if (!parse_name(p, b.name, spawned ? "a name for the spawned body" : "a body name")) return false;
     /* words that expectations read as keywords where a body name may stand */
     static const char* reserved[] = {"not", "before", "after", "near", "between"};
@@ -356,30 +514,8 @@ static bool parse_body(Parser* p, bool spawned) {
             return false;
         }
     }
-    char list[160], word[SCN_NAME_LEN] = "", what[200];
-    /* kind and material (the lists of names are only built for a message) */
-    int col = cur_col(p);
-    if (!at_end(p) && cur(p)->len < SCN_NAME_LEN) scn_tok_str(cur(p), word, sizeof word);
-    b.kind = word[0] ? sim_kind_find(word) : -1;
-    if (b.kind < 0 || b.kind == SIM_KIND_SHARD) {
-        kinds_list(list, sizeof list);
-        snprintf(what, sizeof what, "a body kind (%s)", list);
-        if (!strcmp(word, "shard"))
-            scn_err_set(p->e, p->line, col, "expected %s, got 'shard' (shards come only from breaking)", what);
-        else
-            fail_expected(p, what);
-        return false;
-    }
-    p->i++;
-    word[0] = 0;
-    if (!at_end(p) && cur(p)->len < SCN_NAME_LEN) scn_tok_str(cur(p), word, sizeof word);
-    b.material = word[0] ? sim_material_find(word) : -1;
-    if (b.material < 0) {
-        materials_list(list, sizeof list);
-        snprintf(what, sizeof what, "a material (%s)", list);
-        return fail_expected(p, what);
-    }
-    p->i++;
+    /* kind and material: a name, or an expression of that type ($k, pick(...)) */
+    if (!parse_kind_slot(p, &b) || !parse_material_slot(p, &b)) return false;
     /* fields, in any order */
     bool is_ball = b.kind == SIM_KIND_BALL;
     while (!at_end(p)) {
@@ -389,22 +525,32 @@ static bool parse_body(Parser* p, bool spawned) {
         scn_tok_str(t, fname, sizeof fname);
         ScnNum* dup = NULL;
         bool is_static_dup = false;
-        if (scn_tok_is(t, "pos")) dup = &b.x;
-        else if (scn_tok_is(t, "size")) dup = &b.w;
+        bool on_dup = false;
+        if (scn_tok_is(t, "pos") || scn_tok_is(t, "on")) {
+            /* a position, or a place found on a support: one of the two */
+            on_dup = b.x.e >= 0 || b.on >= 0;
+            if (on_dup && ((b.x.e >= 0) != scn_tok_is(t, "pos"))) {
+                scn_err_set(p->e, p->line, fcol, "expected either 'pos X Y' or 'on SUPPORT', got both");
+                return false;
+            }
+        } else if (scn_tok_is(t, "size")) dup = &b.w;
         else if (scn_tok_is(t, "radius")) dup = &b.radius;
         else if (scn_tok_is(t, "angle")) dup = &b.angle;
         else if (scn_tok_is(t, "vel")) dup = &b.vx;
         else if (scn_tok_is(t, "spin")) dup = &b.spin;
         else if (scn_tok_is(t, "static")) is_static_dup = b.is_static;
         else if (!scn_tok_is(t, "if"))
-            return fail_expected(p, "a body field (pos, size, radius, angle, vel, spin, static, if)");
-        if ((dup && dup->e >= 0) || is_static_dup) {
+            return fail_expected(p, "a body field (pos, on, size, radius, angle, vel, spin, static, if)");
+        if ((dup && dup->e >= 0) || is_static_dup || on_dup) {
             scn_err_set(p->e, p->line, fcol, "expected each field once, got a second '%s'", fname);
             return false;
         }
         p->i++;
         if (scn_tok_is(t, "pos")) {
             if (!parse_num(p, &b.x, "pos X (m)") || !parse_num(p, &b.y, "pos Y (m)")) return false;
+        } else if (scn_tok_is(t, "on")) {
+            b.on_col = fcol;
+            if (!parse_on(p, &b, fcol)) return false;
         } else if (scn_tok_is(t, "size")) {
             if (b.radius.e >= 0) {
                 scn_err_set(p->e, p->line, fcol, "expected either radius or size for a ball, got both");
@@ -413,9 +559,14 @@ static bool parse_body(Parser* p, bool spawned) {
             if (!parse_num(p, &b.w, "size W (m)") || !parse_num(p, &b.h, "size H (m)")) return false;
         } else if (scn_tok_is(t, "radius")) {
             if (!is_ball) {
-                scn_err_set(p->e, p->line, fcol,
-                            "expected 'size W H' for a %s, got 'radius' (radius is for balls)",
-                            sim_kind_name((SimKind)b.kind));
+                if (b.kind < 0)
+                    scn_err_set(p->e, p->line, fcol,
+                                "expected 'size W H' for a body whose kind a parameter chooses, got 'radius' "
+                                "(radius is for balls; a ball takes 'size D D')");
+                else
+                    scn_err_set(p->e, p->line, fcol,
+                                "expected 'size W H' for a %s, got 'radius' (radius is for balls)",
+                                sim_kind_name((SimKind)b.kind));
                 return false;
             }
             if (b.w.e >= 0) {
@@ -438,12 +589,18 @@ static bool parse_body(Parser* p, bool spawned) {
             const ScnTok* first = cur(p);
             const ScnTok* last = &p->t[p->n - 1];
             int len = (int)(last->s + last->len - first->s);
-            if (!parse_num_span(p, first->s, len, first->col, &b.cond)) return false;
+            if (!parse_num_span(p, first->s, len, first->col, &b.cond, "a condition (a number: 0 is false)"))
+                return false;
             p->i = p->n;
         }
     }
-    if (b.x.e < 0) {
-        scn_err_set(p->e, p->line, p->eol_col, "expected 'pos X Y' for body '%s', got end of line", b.name);
+    if (b.x.e < 0 && b.on < 0) {
+        scn_err_set(p->e, p->line, p->eol_col, "expected 'pos X Y' or 'on SUPPORT' for body '%s', got end of line",
+                    b.name);
+        return false;
+    }
+    if (b.on >= 0 && b.angle.e >= 0) {
+        scn_err_set(p->e, p->line, b.angle.col, "expected no 'angle' for a body placed 'on' a support (it starts level)");
         return false;
     }
     if (b.w.e < 0 && b.radius.e < 0) {
@@ -639,7 +796,7 @@ static bool parse_test(Parser* p, ScnTest* test) {
     else if (t->len >= 1 && t->s[0] == '>') test->op = SCN_TEST_GT, oplen = 1;
     else return fail_expected(p, "a test (near V TOL, < V, <= V, > V, >= V)");
     if (t->len > oplen) {
-        if (!parse_num_span(p, t->s + oplen, t->len - oplen, t->col + oplen, &test->v)) return false;
+        if (!parse_num_span(p, t->s + oplen, t->len - oplen, t->col + oplen, &test->v, "a value V")) return false;
         p->i++;
         return true;
     }
@@ -807,12 +964,13 @@ bool scn_parse_line(Scenario* s, const ScnTok* toks, int n, int line, ScnErr* e)
     const ScnTok* kw = &toks[0];
     if (scn_tok_is(kw, "world")) return parse_world(&p);
     if (scn_tok_is(kw, "param")) return parse_param(&p);
+    if (scn_tok_is(kw, "let")) return parse_let(&p);
     if (scn_tok_is(kw, "body")) return parse_body(&p, false);
     if (scn_tok_is(kw, "at")) return parse_at(&p);
     if (scn_tok_is(kw, "agent")) return parse_agent(&p);
     if (scn_tok_is(kw, "expect")) return parse_expect(&p);
     p.i = 0;
-    return fail_expected(&p, "a statement (world, param, body, at, agent, expect)");
+    return fail_expected(&p, "a statement (world, param, let, body, at, agent, expect)");
 }
 
 /* ---- names: every body reference must name a declared body ---- */

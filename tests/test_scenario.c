@@ -9,6 +9,7 @@
 
 #include "ensure.h"
 #include "base/rng.h"
+#include "sim/materials.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
 
@@ -127,6 +128,76 @@ static const BadCase bad_cases[] = {
     {"between out of order", BODY "expect event fall b between 2 1\n", 0, 2, 31, "T2 >= T1"},
     {"random agent field", BODY "agent random speed 3\n", 0, 2, 14, "expected an agent field"},
     {"random agent range", BODY "agent random every 2 1\n", 0, 2, 22, "every HI >= LO"},
+    /* kinds and materials as values */
+    {"a kind where a material belongs", "param k choice box ball\nbody b box $k pos 0 1 size 1 1\n", 0, 2, 12,
+     "expected a material (wood, glass, rubber, steel, stone, felt, ice), got '$k' (a kind)"},
+    {"a number where a kind belongs", "param n uniform 0 1\nbody b $n wood pos 0 1 size 1 1\n", 0, 2, 8,
+     "expected a body kind (box, ball, cup, plank, ramp), got '$n' (a number)"},
+    {"a material word where a kind belongs", "body b wood wood pos 0 1 size 1 1\n", 0, 1, 8, "expected a body kind"},
+    {"a material where a number belongs", "param m choice wood steel\nbody b box wood pos $m 1 size 1 1\n", 0, 2, 21,
+     "expected pos X (m), got '$m' (a material)"},
+    {"a kind name where a number belongs", "body b box wood pos 0 1 size ball 1\n", 0, 1, 30,
+     "expected size W (m), got 'ball'"},
+    {"a kind expression where a number belongs", "body b box wood pos 0 1 size (ball) 1\n", 0, 1, 30,
+     "expected size W (m), got the kind 'ball'"},
+    {"choices of two types", "param m choice wood 1\n" BODY, 0, 1, 21, "expected a material to choose from, like the "
+                                                                     "first choice, got a number"},
+    {"a shard among the choices", "param k choice box shard\n" BODY, 0, 1, 20, "shards come only from breaking"},
+    {"arithmetic on a material", "param m choice wood steel\nlet x = $m + 1\n" BODY, 0, 2, 9,
+     "expected a number to add, got '$m' (a material)"},
+    {"a kind compared with a material", "param k choice box ball\nlet x = $k == wood\n" BODY, 0, 2, 15,
+     "expected a kind to compare with, got the material 'wood'"},
+    {"ordering kinds", "let x = ball < box\n" BODY, 0, 1, 9, "expected a number to order, got the kind 'ball'"},
+    {"a material in a function", "let x = sqrt(glass)\n" BODY, 0, 1, 14, "as an argument of sqrt(), got the material"},
+    {"pick between two types", "let x = pick(1, box, wood)\n" BODY, 0, 1, 22,
+     "expected a kind like the first choice, got the material 'wood'"},
+    {"pick by a kind", "let x = pick(box, 1, 2)\n" BODY, 0, 1, 14, "expected a number to pick by, got the kind 'box'"},
+    {"radius when a parameter chooses the kind", "param k choice box ball\nbody b $k wood pos 0 1 radius 0.1\n", 0, 2,
+     24, "radius is for balls; a ball takes 'size D D'"},
+    {"a ball chosen with unequal sides", "param k choice ball\nbody b $k rubber pos 0 1 size 1 2\n", 0, 2, 33,
+     "expected a ball's size D D (equal), got 1 2"},
+    {"a body's condition is a number", "body b box wood pos 0 1 size 1 1 if box\n", 0, 1, 37,
+     "expected a condition (a number: 0 is false), got the kind 'box'"},
+    /* derived constants */
+    {"let without =", "let a 1\n" BODY, 0, 1, 7, "expected '=' after the name, got '1'"},
+    {"let without an expression", "let a =\n" BODY, 0, 1, 8, "expected an expression after '='"},
+    {"let named like a param", "param a uniform 0 1\nlet a = 2\n" BODY, 0, 2, 5, "duplicate param 'a'"},
+    {"param named like a let", "let a = 2\nparam a uniform 0 1\n" BODY, 0, 2, 7, "duplicate let 'a'"},
+    {"let reading a later param", "let a = $b\nparam b uniform 0 1\n" BODY, 0, 1, 9, "unknown parameter '$b'"},
+    {"let of a bad expression", "let a = 1 +* 2\n" BODY, 0, 1, 12, "expected a number, got '*'"},
+    {"let dividing by zero", "param n int 0 0\nlet a = 1 / $n\n" BODY, 0, 2, 11, "division by zero"},
+    /* placement */
+    {"on an unknown support", "body b box wood on zz size 0.1 0.1\n", 0, 1, 20, "expected a support declared above, got 'zz'"},
+    {"on a support declared below", "body b box wood on t size 0.1 0.1\nbody t box wood static pos 0 0 size 1 1\n", 0,
+     1, 20, "expected a support declared above, got 't'"},
+    {"pos and on", "body t box wood static pos 0 0 size 1 0.1\nbody b box wood pos 0 1 on t size 0.1 0.1\n", 0, 2, 25,
+     "expected either 'pos X Y' or 'on SUPPORT', got both"},
+    {"on twice", "body t box wood static pos 0 0 size 1 0.1\nbody b box wood on t on t size 0.1 0.1\n", 0, 2, 22,
+     "second 'on'"},
+    {"on with an angle", "body t box wood static pos 0 0 size 1 0.1\nbody b box wood on t size 0.1 0.1 angle 5\n",
+     0, 2, 41, "expected no 'angle' for a body placed 'on' a support"},
+    {"on without a support", "body b box wood on\n", 0, 1, 19, "expected a support: a body declared above"},
+    {"from without to", "body t box wood static pos 0 0 size 1 0.1\nbody b box wood on t from 0 size 0.1 0.1\n", 0, 2,
+     29, "expected 'to X1' after 'from X0'"},
+    {"from after to", "body t box wood static pos 0 0 size 1 0.1\nbody b box wood on t from 0.2 to 0.1 size 0.1 0.1\n",
+     0, 2, 34, "expected to X1 > from X0 (0.2), got 0.1"},
+    {"a spawned body on a support", "body t box wood static pos 0 0 size 1 0.1\nat 1 spawn s box wood on t size 0.1 0.1\n",
+     0, 2, 23, "expected 'pos X Y' for a spawned body, got 'on'"},
+    {"on a ball", "body s ball rubber static pos 0 0 radius 0.5\nbody b box wood on s size 0.1 0.1\n", 0, 2, 17,
+     "expected a support with a level top (a box or a plank at angle 0), got 's' (a ball at 0 degrees)"},
+    {"on a tilted box", "body s box wood static pos 0 0 size 1 0.1 angle 10\nbody b box wood on s size 0.1 0.1\n", 0, 2, 17,
+     "(a box at 10 degrees)"},
+    {"on an absent support", "body t box wood static pos 0 0 size 1 0.1 if 0\nbody b box wood on t size 0.1 0.1\n", 0, 2,
+     17, "expected support 't' in this instance"},
+    {"no room on a support", "body t box wood static pos 0 0 size 0.3 0.1\nbody a box wood on t size 0.2 0.1\n"
+                             "body b box wood on t size 0.2 0.1\n", 0, 3, 17, "expected room for 'b' (0.200 m wide"},
+    {"too wide for its support", "body t box wood static pos 0 0 size 0.3 0.1\nbody a box wood on t size 0.4 0.1\n", 0,
+     2, 17, "got none for this seed"},
+    /* the start */
+    {"overlapping bodies", "body a box wood pos 0 1 size 0.2 0.2\nbody b box wood pos 0.1 1 size 0.2 0.2\n", 0, 2, 6,
+     "expected bodies apart at the start, got 'b' 0.1000 m deep in 'a' (line 1)"},
+    {"a body in the floor", "body f box stone static pos 0 -0.05 size 6 0.1\nbody b ball rubber pos 0 0.04 radius 0.05\n",
+     0, 2, 6, "'b' 0.0100 m deep in 'f'"},
 };
 
 static void check_bad(const BadCase* c) {
@@ -768,6 +839,160 @@ static void test_checker_floor(void) {
     CHECK(verdict_is(&j, 7, true, "held at every tick"));
 }
 
+/* kinds and materials as parameter values: each choice is reached, the body gets it, the value is
+ * the table's index; expressions compare them; pick chooses sizes by kind */
+static void test_kind_material_params(void) {
+    const char* text = "param k choice box ball cup plank\n"
+                       "param m choice wood steel rubber\n"
+                       "param s uniform 0.05 0.1\n"
+                       "let is_ball = $k == ball\n"
+                       "let heavy = ($m == steel) * 10 + ($m != steel)\n"
+                       "let h = pick($is_ball, $s, 2 * $s)\n"
+                       "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+                       "body b $k $m pos 0 1 size $s $h\n"
+                       "body c pick($is_ball, box, ramp) pick($m == wood, felt, $m) pos 1 1 size 0.1 0.1\n";
+    Scenario* s = parse_ok(text);
+    if (!s) return;
+    CHECK(scn_param_count(s) == 6 && !strcmp(scn_param_name(s, 3), "is_ball"));
+    bool seen_k[SIM_KIND_COUNT] = {false}, seen_m[16] = {false};
+    char err[256];
+    for (uint64_t seed = 0; seed < 200; seed++) {
+        ScnInstance in;
+        if (!scn_instantiate(s, seed, &in, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            ensure_failures++;
+            break;
+        }
+        const SimBodyDef* b = &in.bodies[1];
+        int k = (int)in.params[0], m = (int)in.params[1];
+        CHECK((int)b->kind == k && b->material == m);
+        CHECK(k == SIM_KIND_BOX || k == SIM_KIND_BALL || k == SIM_KIND_CUP || k == SIM_KIND_PLANK);
+        CHECK(m == sim_material_find("wood") || m == sim_material_find("steel") || m == sim_material_find("rubber"));
+        CHECK(in.params[3] == (k == SIM_KIND_BALL));
+        CHECK(in.params[4] == (m == sim_material_find("steel") ? 10 : 1));
+        CHECK(k == SIM_KIND_BALL ? b->h == b->w : b->h == 2 * b->w);
+        CHECK(in.bodies[2].kind == (k == SIM_KIND_BALL ? SIM_KIND_BOX : SIM_KIND_RAMP));
+        CHECK(in.bodies[2].material == (m == sim_material_find("wood") ? sim_material_find("felt") : m));
+        seen_k[k] = true;
+        seen_m[m] = true;
+        scn_instance_free(&in);
+    }
+    CHECK(seen_k[SIM_KIND_BOX] && seen_k[SIM_KIND_BALL] && seen_k[SIM_KIND_CUP] && seen_k[SIM_KIND_PLANK]);
+    CHECK(seen_m[sim_material_find("wood")] && seen_m[sim_material_find("steel")] && seen_m[sim_material_find("rubber")]);
+    scn_free(s);
+}
+
+/* derived constants are computed, not drawn: adding them leaves every parameter's value alone */
+static void test_let(void) {
+    Scenario* a = parse_ok("param x uniform 0 1\nparam y uniform 0 1\n" BODY);
+    Scenario* b = parse_ok("param x uniform 0 1\nlet top = $x + 0.0005\nlet twice = 2 * $top\n"
+                           "param y uniform 0 1\n" BODY);
+    if (!a || !b) return;
+    char err[256];
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        ScnInstance ia, ib;
+        CHECK(scn_instantiate(a, seed, &ia, err, sizeof err) && scn_instantiate(b, seed, &ib, err, sizeof err));
+        CHECK(ib.nparams == 4 && ia.params[0] == ib.params[0] && ia.params[1] == ib.params[3]);
+        CHECK(ib.params[1] == ib.params[0] + 0.0005 && ib.params[2] == 2 * ib.params[1]);
+        scn_instance_free(&ia);
+        scn_instance_free(&ib);
+    }
+    scn_free(a);
+    scn_free(b);
+}
+
+/* does any pair of the instance's bodies overlap (by their bounding boxes, for the test)? */
+static bool boxes_apart(const SimBodyDef* a, const SimBodyDef* b, double gap) {
+    return a->x + a->w / 2 + gap <= b->x - b->w / 2 + 1e-12 || b->x + b->w / 2 + gap <= a->x - a->w / 2 + 1e-12 ||
+           a->y + a->h / 2 <= b->y - b->h / 2 + 1e-12 || b->y + b->h / 2 <= a->y - a->h / 2 + 1e-12;
+}
+
+/* bodies 'on' a support: level on its top, inside its span (or from..to), 1 cm apart and clear of
+ * what stands there already, spread over the free room, the same for the same seed; a body added
+ * below moves nobody above it; the built world starts at rest */
+static void test_placement(void) {
+    const char* base = "param n int 1 6\n"
+                       "param w uniform 0.04 0.12\n"
+                       "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+                       "body table box wood static pos 0 0.4 size 1.2 0.8\n"
+                       "body block box stone static pos 0.2 0.85 size 0.1 0.1\n"
+                       "body b1 box wood on table size $w $w\n"
+                       "body b2 ball rubber on table size 0.08 0.08 if $n >= 2\n"
+                       "body b3 cup glass on table size 0.07 0.12 if $n >= 3\n"
+                       "body b4 box steel on table from -0.6 to 0 size 0.05 0.05 if $n >= 4\n"
+                       "body b5 plank wood on floor from -3 to -0.7 size 0.4 0.03 if $n >= 5\n"
+                       "body b6 box wood on b1 size 0.03 0.03 if $n >= 6\n";
+    char text[2048];
+    snprintf(text, sizeof text, "%sbody extra box felt on table size 0.05 0.05\n", base);
+    Scenario* s = parse_ok(base);
+    Scenario* more = parse_ok(text);
+    if (!s || !more) return;
+    char err[256];
+    double sum_x = 0;
+    int count_x = 0;
+    for (uint64_t seed = 0; seed < 300; seed++) {
+        ScnInstance in, again, in2;
+        if (!scn_instantiate(s, seed, &in, err, sizeof err)) {
+            fprintf(stderr, "seed %llu: %s\n", (unsigned long long)seed, err);
+            ensure_failures++;
+            break;
+        }
+        CHECK(scn_instantiate(s, seed, &again, err, sizeof err));
+        CHECK(in.nbodies == again.nbodies && memcmp(in.bodies, again.bodies, sizeof(SimBodyDef) * in.nbodies) == 0);
+        int n = (int)in.params[0];
+        CHECK(in.nbodies == 3 + n);
+        const SimBodyDef* table = &in.bodies[1];
+        for (int i = 3; i < in.nbodies; i++) {
+            const SimBodyDef* b = &in.bodies[i];
+            const SimBodyDef* sup = i == 7 ? &in.bodies[0] : i == 8 ? &in.bodies[3] : table;
+            /* level, 0.5 mm above its support's top, within its span */
+            CHECK(b->angle == 0 && fabs(b->y - b->h / 2 - (sup->y + sup->h / 2) - 0.0005) < 1e-12);
+            CHECK(b->x - b->w / 2 >= sup->x - sup->w / 2 - 1e-12 && b->x + b->w / 2 <= sup->x + sup->w / 2 + 1e-12);
+            if (i == 6) CHECK(b->x + b->w / 2 <= 1e-12);
+            if (i == 7) CHECK(b->x + b->w / 2 <= -0.7 + 1e-12);
+            /* 1 cm from every other body on the same level (the block included), touching none */
+            for (int j = 2; j < in.nbodies; j++)
+                if (j != i && i != 8 && j != 8) CHECK(boxes_apart(b, &in.bodies[j], j == 7 || i == 7 ? 0 : 0.01 - 1e-9));
+        }
+        sum_x += in.bodies[3].x;
+        count_x++;
+        /* one more body at the end moves nobody above it */
+        CHECK(scn_instantiate(more, seed, &in2, err, sizeof err));
+        CHECK(in2.nbodies == in.nbodies + 1 && memcmp(in.bodies, in2.bodies, sizeof(SimBodyDef) * in.nbodies) == 0);
+        /* the world starts without overlaps: nothing is pushed apart in the first tick */
+        if (seed < 20) {
+            SimWorld* w = scn_instance_build(&in, seed, err, sizeof err);
+            CHECK(w);
+            for (int t = 0; w && t < 2; t++) sim_world_tick(w, NULL);
+            for (int i = 3; w && i < in.nbodies; i++) {
+                SimBodyState st;
+                CHECK(sim_world_body(w, i, &st) && fabs(st.vx) < 0.05 && fabs(st.omega) < 0.5);
+            }
+            sim_world_destroy(w);
+        }
+        scn_instance_free(&in);
+        scn_instance_free(&again);
+        scn_instance_free(&in2);
+    }
+    /* b1 is spread over the table's top, not stuck at one end */
+    CHECK(fabs(sum_x / count_x) < 0.15);
+    scn_free(s);
+    scn_free(more);
+    /* the placement stream is its own: the parameters are those of the same file with 'pos' */
+    Scenario* p1 = parse_ok("param a uniform 0 1\nbody t box wood static pos 0 0 size 1 0.1\n"
+                            "body b box wood on t size 0.1 0.1\nparam c uniform 0 1\n");
+    Scenario* p2 = parse_ok("param a uniform 0 1\nbody t box wood static pos 0 0 size 1 0.1\n"
+                            "body b box wood pos 0 1 size 0.1 0.1\nparam c uniform 0 1\n");
+    ScnInstance i1, i2;
+    if (p1 && p2 && scn_instantiate(p1, 5, &i1, err, sizeof err) && scn_instantiate(p2, 5, &i2, err, sizeof err)) {
+        CHECK(i1.params[0] == i2.params[0] && i1.params[1] == i2.params[1] && i1.bodies[1].x != 0);
+        scn_instance_free(&i1);
+        scn_instance_free(&i2);
+    }
+    scn_free(p1);
+    scn_free(p2);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) check_bad(&bad_cases[i]);
@@ -776,6 +1001,9 @@ int main(void) {
     test_actions_parse();
     test_defaults();
     test_params_deterministic();
+    test_kind_material_params();
+    test_let();
+    test_placement();
     test_instantiate_errors();
     test_text_forms();
     test_load();
