@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "model/nn.h"
 #include "sim/observation.h"
 #include "sim/shape.h"
@@ -37,8 +38,7 @@ typedef struct Vec {
 static void vec_push(Vec* a, float x) {
     if (a->n == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 256;
-        a->v = realloc(a->v, sizeof(float) * (size_t)a->cap);
-        if (!a->v) abort();
+        a->v = alloc_resize(a->v, (size_t)a->cap, sizeof(float));
     }
     a->v[a->n++] = x;
 }
@@ -246,11 +246,11 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
     Vec sc[WM_EVENTS] = {{0}};
     uint8_t* lab[WM_EVENTS] = {NULL};
     int64_t nl = 0, capl = 0;
-    float* probs = malloc(sizeof(float) * EVAL_BATCH * K * WM_EVENTS);
-    float* next = malloc(sizeof(float) * EVAL_BATCH * K * D);
-    float* st = malloc(sizeof(float) * EVAL_BATCH * K * D);
-    uint8_t* mk = malloc((size_t)EVAL_BATCH * K);
-    float* pu = malloc(sizeof(float) * EVAL_BATCH * K * WM_PUSH_DIM);
+    float* probs = alloc_array((size_t)EVAL_BATCH * K * WM_EVENTS, sizeof(float));
+    float* next = alloc_array((size_t)EVAL_BATCH * K * D, sizeof(float));
+    float* st = alloc_array((size_t)EVAL_BATCH * K * D, sizeof(float));
+    uint8_t* mk = alloc_bytes((size_t)EVAL_BATCH * K);
+    float* pu = alloc_array((size_t)EVAL_BATCH * K * WM_PUSH_DIM, sizeof(float));
     int be[EVAL_BATCH], bt[EVAL_BATCH], nb = 0;
     for (int e = first; e < first + count; e++) {
         for (int t = 0; t + 1 < T; t++) {
@@ -277,7 +277,7 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
                     }
                     if (nl == capl) {
                         capl = capl ? capl * 2 : 4096;
-                        for (int q = 0; q < WM_EVENTS; q++) lab[q] = realloc(lab[q], (size_t)capl);
+                        for (int q = 0; q < WM_EVENTS; q++) lab[q] = alloc_resize(lab[q], (size_t)capl, 1);
                     }
                     for (int q = 0; q < WM_EVENTS; q++) {
                         vec_push(&sc[q], probs[((size_t)b * K + k) * WM_EVENTS + q]);
@@ -320,30 +320,27 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     res->episodes = count;
     Acc* acc[WM_METHODS][WM_SUBSETS];
     for (int q = 0; q < WM_METHODS; q++)
-        for (int s = 0; s < WM_SUBSETS; s++) acc[q][s] = calloc((size_t)H, sizeof(Acc));
+        for (int s = 0; s < WM_SUBSETS; s++) acc[q][s] = alloc_zeroed((size_t)H, sizeof(Acc));
     float dt = wm_arch(m)->dt;
     WmScratch* s = wm_scratch_create(m);
     size_t world = (size_t)K * D;
-    float* st = malloc(sizeof(float) * EVAL_BATCH * world);
-    uint8_t* mk = malloc((size_t)EVAL_BATCH * K);
-    float* pu = calloc((size_t)EVAL_BATCH * H * K * WM_PUSH_DIM, sizeof(float));
-    float* pred = malloc(sizeof(float) * EVAL_BATCH * H * world);
-    float* base = malloc(sizeof(float) * H * world);
-    int* parent = malloc(sizeof(int) * (size_t)K);
+    float* st = alloc_array(EVAL_BATCH * world, sizeof(float));
+    uint8_t* mk = alloc_bytes((size_t)EVAL_BATCH * K);
+    float* pu = alloc_zeroed((size_t)EVAL_BATCH * H * K * WM_PUSH_DIM, sizeof(float));
+    float* pred = alloc_array((size_t)EVAL_BATCH * H * world, sizeof(float));
+    float* base = alloc_array((size_t)H * world, sizeof(float));
+    int* parent = alloc_array((size_t)K, sizeof(int));
     /* the tracks of the batch's starts: K per start */
-    Track* tracks = calloc((size_t)EVAL_BATCH * K, sizeof(Track));
+    Track* tracks = alloc_zeroed((size_t)EVAL_BATCH * K, sizeof(Track));
     Statics statics[EVAL_BATCH];
-    SimShape* shapes = malloc(sizeof(SimShape) * EVAL_BATCH * (size_t)K);
-    double(*boxes)[4] = malloc(sizeof(double[4]) * EVAL_BATCH * (size_t)K);
+    SimShape* shapes = alloc_array(EVAL_BATCH * (size_t)K, sizeof(SimShape));
+    double(*boxes)[4] = alloc_array(EVAL_BATCH * (size_t)K, sizeof(double[4]));
     for (int b = 0; b < EVAL_BATCH; b++) {
         statics[b].shape = shapes + (size_t)b * K;
         statics[b].box = boxes + (size_t)b * K;
     }
-    float* truth = malloc(sizeof(float) * (size_t)EVAL_BATCH * K * (H + 1) * 3);
-    uint8_t* member = malloc((size_t)EVAL_BATCH * K * (H + 1));
-    if (!acc[WM_METHODS - 1][WM_SUBSETS - 1] || !st || !mk || !pu || !pred || !base || !parent || !tracks || !truth ||
-        !member || !shapes || !boxes)
-        abort();
+    float* truth = alloc_array((size_t)EVAL_BATCH * K * (H + 1) * 3, sizeof(float));
+    uint8_t* member = alloc_bytes((size_t)EVAL_BATCH * K * (H + 1));
     for (size_t j = 0; j < (size_t)EVAL_BATCH * K; j++) {
         tracks[j].truth = truth + j * (size_t)(H + 1) * 3;
         tracks[j].member = member + j * (size_t)(H + 1);
@@ -391,8 +388,7 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     res->rollouts = starts;
     for (int sub = 0; sub < WM_SUBSETS; sub++)
         for (int q = 0; q < WM_METHODS; q++) {
-            res->err[sub][q] = calloc((size_t)H, sizeof(WmErrStats));
-            if (!res->err[sub][q]) abort();
+            res->err[sub][q] = alloc_zeroed((size_t)H, sizeof(WmErrStats));
             finish(acc[q][sub], H, res->err[sub][q]);
             free(acc[q][sub]);
         }
