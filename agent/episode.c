@@ -120,6 +120,75 @@ void episode_tick(Episode* e, const SimAction* external) {
     run_hooks(e);
 }
 
+void episode_tick_applied(Episode* e, const SimAction* applied) {
+    e->refused[0] = 0;
+    if (applied->flags & SIM_ACT_RESET) {
+        sim_action_clear(&e->applied);
+        if (instantiate(e, applied->reset_seed, e->refused, sizeof e->refused)) {
+            e->applied.flags = SIM_ACT_RESET;
+            e->applied.reset_seed = applied->reset_seed;
+        }
+        return;
+    }
+    sim_world_act(e->world, applied, &e->applied, e->refused, sizeof e->refused);
+    e->fresh = false;
+}
+
+struct EpisodeSave {
+    uint64_t     seed;
+    SimSnapshot* world;
+    AgentState   agent;
+};
+
+EpisodeSave* episode_save(const Episode* e) {
+    EpisodeSave* s = alloc_zeroed(1, sizeof *s);
+    s->seed = e->seed;
+    s->world = sim_world_snapshot(e->world);
+    agent_state_save(e->agent, &s->agent);
+    return s;
+}
+
+void episode_save_free(EpisodeSave* s) {
+    if (!s) return;
+    sim_snapshot_free(s->world);
+    free(s);
+}
+
+size_t episode_save_bytes(const EpisodeSave* s) { return s ? sizeof *s + sim_snapshot_bytes(s->world) : 0; }
+
+bool episode_load(Episode* e, const EpisodeSave* s, char* err, size_t err_size) {
+    /* another instance first (a save from before a reset); then its world and its agent */
+    if (s->seed != e->seed) {
+        Episode tmp = *e;
+        tmp.world = NULL, tmp.agent = NULL;
+        memset(&tmp.inst, 0, sizeof tmp.inst);
+        if (!instantiate(&tmp, s->seed, err, err_size)) return false;
+        char why[256];
+        if (!sim_world_restore(tmp.world, s->world, why, sizeof why)) {
+            report_set(err, err_size, "cannot go back: %s", why);
+            agent_free(tmp.agent);
+            sim_world_destroy(tmp.world);
+            scn_instance_free(&tmp.inst);
+            return false;
+        }
+        agent_free(e->agent);
+        sim_world_destroy(e->world);
+        scn_instance_free(&e->inst);
+        e->inst = tmp.inst, e->world = tmp.world, e->agent = tmp.agent, e->seed = s->seed;
+    } else {
+        char why[256];
+        if (!sim_world_restore(e->world, s->world, why, sizeof why)) {
+            report_set(err, err_size, "cannot go back: %s", why);
+            return false;
+        }
+    }
+    agent_state_load(e->agent, &s->agent);
+    sim_action_clear(&e->applied);
+    e->refused[0] = 0;
+    e->fresh = false;
+    return true;
+}
+
 void episode_end(Episode* e) {
     agent_free(e->agent);
     sim_world_destroy(e->world);

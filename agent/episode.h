@@ -81,4 +81,18 @@ void episode_observe(Episode* e);
 bool episode_attach(Episode* e, EpisodeHook hook, void* ctx, unsigned reads);
 void episode_end(Episode* e);   /* frees everything; safe on a zeroed Episode */
 
+/// one tick of an action that was applied once already (a replay, a rewind re-simulating): the
+/// agent is not asked and no hook runs. A reset restarts the episode as episode_tick does
+void episode_tick_applied(Episode* e, const SimAction* applied);
+
+/// the whole changing state of an episode: the seed of its instance, its world, its agent
+typedef struct EpisodeSave EpisodeSave;
+EpisodeSave* episode_save(const Episode* e);
+void         episode_save_free(EpisodeSave* s);        /* NULL-safe */
+/// the memory a save holds (bytes)
+size_t       episode_save_bytes(const EpisodeSave* s);
+/// puts e back into the saved state (instantiating the scenario again when the seed differs; the
+/// hooks stay, none runs). false + one line, e unchanged, when the save cannot be taken
+bool         episode_load(Episode* e, const EpisodeSave* s, char* err, size_t err_size);
+
 #endif

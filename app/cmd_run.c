@@ -4,26 +4,12 @@
 #include <string.h>
 
 #include "agent/episode.h"
+#include "agent/recording.h"
 #include "app/args.h"
 #include "app/commands.h"
 #include "app/run_options.h"
 #include "base/atomic_file.h"
 #include "sim/observation.h"
-
-static void print_event(const SimWorld* w, const SimEvent* e, bool jsonl) {
-    SimBodyState a, b;
-    bool has_b = e->b >= 0 && sim_world_body(w, e->b, &b);
-    sim_world_body(w, e->a, &a);
-    if (jsonl) {
-        printf("{\"t\": %.6f, \"step\": %lld, \"type\": \"%s\", \"a\": %d, \"a_name\": \"%s\", \"b\": %d, "
-               "\"b_name\": \"%s\", \"magnitude\": %.6g}\n",
-               e->t, (long long)e->step, sim_event_name(e->type), e->a, a.name, e->b, has_b ? b.name : "",
-               e->magnitude);
-        return;
-    }
-    printf("%8.3f  %-13s %-14s %-14s %.4g\n", e->t, sim_event_name(e->type), a.name[0] ? a.name : "-",
-           has_b ? (b.name[0] ? b.name : "-") : "", e->magnitude);
-}
 
 static void trace_row(AtomicFile* af, const Episode* e, int64_t tick) {
     char line[2048];
@@ -47,13 +33,17 @@ int cmd_run(int argc, char** argv) {
     const char* trace = NULL;
     const char* events = "all";
     bool jsonl = false;
+    const char* record = NULL;
+    int64_t hash_every = 1;
     ArgSpec specs[] = {
         RUN_OPTION_SPECS(o),
         {"trace", ARG_STRING, &trace, 1, 0, "FILE.csv: write every tick's object states (header row, one row per object per tick)", false},
         {"events", ARG_STRING, &events, 1, 0, "LIST: event types to print, comma-separated, or 'all' (default) or 'none'", false},
         {"jsonl", ARG_BOOL, &jsonl, 1, 0, "print events as JSON lines instead of a table", false},
+        {"record", ARG_STRING, &record, 1, 0, "FILE.nrec: record the run (every tick's actions and world hashes) for nudge replay", false},
+        {"hash-every", ARG_INT, &hash_every, 1, 1e6, "N: with --record, a world hash every N ticks (default 1)", false},
     };
-    ArgParse p = {"run", "nudge run SCENARIO [--seconds S] [--seed N] [--agent KIND] [--trace FILE.csv]",
+    ArgParse p = {"run", "nudge run SCENARIO [--seconds S] [--seed N] [--agent KIND] [--trace FILE.csv] [--record FILE.nrec]",
                   "Runs one scenario headless and prints its event timeline on stdout.",
                   specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
     int rc = args_parse(&p, argc, argv);
@@ -89,11 +79,22 @@ int cmd_run(int argc, char** argv) {
         head[n++] = '\n';
         atomic_file_write(&af, head, (size_t)n);
     }
+    RecWriter* rec = NULL;
+    if (record) {
+        rec = rec_writer_open(record, &ep, (uint32_t)hash_every, 0, err, sizeof err);
+        if (!rec || !rec_writer_attach(rec, &ep)) {
+            fprintf(stderr, "nudge run: %s\n", rec ? "cannot record the run" : err);
+            rec_writer_close(rec, NULL, 0);
+            if (tracing) atomic_file_abort(&af);
+            episode_end(&ep);
+            scn_free(scn);
+            return 2;
+        }
+    }
     int64_t ticks = run_options_ticks(&o, &ep);
     int nshow = 0;
     for (int i = 0; i < SIM_EV_COUNT; i++) nshow += show[i];
-    if (!jsonl && nshow > 0)
-        printf("%8s  %-13s %-14s %-14s %s\n", "t (s)", "event", "body", "other", "magnitude");
+    if (nshow > 0) run_options_print_header(jsonl);
     int64_t counts[SIM_EV_COUNT] = {0};
     for (int64_t t = 0; t < ticks; t++) {
         if (tracing) {
@@ -105,8 +106,15 @@ int cmd_run(int argc, char** argv) {
         const SimEvent* ev = sim_world_events(ep.world, &n);
         for (int i = 0; i < n; i++) {
             counts[ev[i].type]++;
-            if (show[ev[i].type]) print_event(ep.world, &ev[i], jsonl);
+            if (show[ev[i].type]) run_options_print_event(ep.world, &ev[i], jsonl);
         }
+    }
+    if (rec && !rec_writer_close(rec, err, sizeof err)) {
+        fprintf(stderr, "nudge run: %s\n", err);
+        if (tracing) atomic_file_abort(&af);
+        episode_end(&ep);
+        scn_free(scn);
+        return 2;
     }
     if (tracing) {
         episode_observe(&ep);

@@ -15,6 +15,7 @@ static const Command commands[] = {
     {"run", cmd_run, "run a scenario headless; print its event timeline (--trace writes states)"},
     {"check", cmd_check, "run scenario files' expectations; PASS/FAIL per scenario (CI)"},
     {"gen", cmd_gen, "generate a dataset: seeded episodes as .npy shards; resumable, byte-reproducible"},
+    {"replay", cmd_replay, "re-simulate a recording (.nrec); --check its world hashes; --to-scn writes a regression test"},
     {"view", cmd_view, "open the live window: the world model trains while it watches (--headless: no window)"},
     {"train", cmd_train, "train the world model on a dataset (progress, CSV log, atomic checkpoints)"},
     {"eval", cmd_eval, "score a model against baselines on a dataset (table, eval.csv, eval.svg)"},

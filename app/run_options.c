@@ -63,3 +63,22 @@ bool run_options_event_filter(const char* list, bool* show) {
     }
     return true;
 }
+
+void run_options_print_header(bool jsonl) {
+    if (!jsonl) printf("%8s  %-13s %-14s %-14s %s\n", "t (s)", "event", "body", "other", "magnitude");
+}
+
+void run_options_print_event(const SimWorld* w, const SimEvent* e, bool jsonl) {
+    SimBodyState a, b;
+    bool has_b = e->b >= 0 && sim_world_body(w, e->b, &b);
+    sim_world_body(w, e->a, &a);
+    if (jsonl) {
+        printf("{\"t\": %.6f, \"step\": %lld, \"type\": \"%s\", \"a\": %d, \"a_name\": \"%s\", \"b\": %d, "
+               "\"b_name\": \"%s\", \"magnitude\": %.6g}\n",
+               e->t, (long long)e->step, sim_event_name(e->type), e->a, a.name, e->b, has_b ? b.name : "",
+               e->magnitude);
+        return;
+    }
+    printf("%8.3f  %-13s %-14s %-14s %.4g\n", e->t, sim_event_name(e->type), a.name[0] ? a.name : "-",
+           has_b ? (b.name[0] ? b.name : "-") : "", e->magnitude);
+}

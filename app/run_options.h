@@ -38,5 +38,9 @@ bool    run_options_begin(const RunOptions* o, const ArgParse* p, const Scenario
 int64_t run_options_ticks(const RunOptions* o, const Episode* e);
 /// parses "all", "none" or "break,fall,..." into show[SIM_EV_COUNT]; prints a line on error
 bool    run_options_event_filter(const char* list, bool* show);
+/// the timeline's table header (none for JSON lines)
+void    run_options_print_header(bool jsonl);
+/// one event as a table row or a JSON line, on stdout
+void    run_options_print_event(const SimWorld* w, const SimEvent* e, bool jsonl);
 
 #endif

@@ -31,6 +31,10 @@ const char* scn_param_name(const Scenario* s, int i);
 uint64_t    scn_default_seed(const Scenario* s);
 double      scn_default_seconds(const Scenario* s);
 
+/// true if name can name a body in a scenario: [A-Za-z_][A-Za-z0-9_]*, at most 31 characters, not
+/// a word expectations read as a keyword (not, before, after, near, between)
+bool        scn_body_name_ok(const char* name);
+
 /// the .scn files in a folder (and its subfolders, when recursive), each folder's entries sorted
 /// by name, hidden ones skipped; returns how many (free with scn_free_list), -1 if dir cannot be read
 int         scn_list_files(const char* dir, bool recursive, char*** out);

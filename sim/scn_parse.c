@@ -485,6 +485,16 @@ static bool parse_on(Parser* p, ScnBodyDecl* b, int fcol) {
     return true;
 }
 
+bool scn_body_name_ok(const char* name) {
+    /* words that expectations read as keywords where a body name may stand */
+    static const char* reserved[] = {"not", "before", "after", "near", "between"};
+    size_t n = strlen(name);
+    if (n >= SCN_NAME_LEN || !scn_is_name(name, (int)n)) return false;
+    for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
+        if (!strcmp(name, reserved[k])) return false;
+    return true;
+}
+
 /* 'body NAME ...', or the same after 'at T spawn' (spawned): appended to the declarations */
 static bool parse_body(Parser* p, bool spawned) {
     Scenario* s = p->s;
@@ -498,13 +508,9 @@ static bool parse_body(Parser* p, bool spawned) {
     b.on = -1;
     b.on_from.e = b.on_to.e = -1;
     if (!parse_name(p, b.name, spawned ? "a name for the spawned body" : "a body name")) return false;
-    /* words that expectations read as keywords where a body name may stand */
-    static const char* reserved[] = {"not", "before", "after", "near", "between"};
-    for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++) {
-        if (!strcmp(b.name, reserved[k])) {
-            scn_err_set(p->e, p->line, b.col, "expected a body name, got the reserved word '%s'", b.name);
-            return false;
-        }
+    if (!scn_body_name_ok(b.name)) {
+        scn_err_set(p->e, p->line, b.col, "expected a body name, got the reserved word '%s'", b.name);
+        return false;
     }
     for (int k = 0; k < s->nbodies; k++) {
         if (!strcmp(s->bodies[k].name, b.name)) {

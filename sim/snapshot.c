@@ -67,6 +67,11 @@ void sim_snapshot_free(SimSnapshot* s) {
     free(s);
 }
 
+size_t sim_snapshot_bytes(const SimSnapshot* s) {
+    if (!s) return 0;
+    return sizeof *s + (size_t)s->nrecs * (sizeof *s->recs + sizeof *s->motion);
+}
+
 /* a snapshot that this world can take: counts in range, the live bodies' state finite */
 static bool snapshot_check(const SimSnapshot* s, char* err, size_t err_size) {
     if (!s) {

@@ -188,6 +188,8 @@ typedef struct SimSnapshot SimSnapshot;
 /// the world's state now, the hand and what it holds included
 SimSnapshot* sim_world_snapshot(const SimWorld* w);
 void         sim_snapshot_free(SimSnapshot* s);                 /* NULL-safe */
+/// the memory a snapshot holds (bytes)
+size_t       sim_snapshot_bytes(const SimSnapshot* s);
 /// puts w in the snapshot's state. A snapshot it cannot take (NULL, more than SIM_MAX_BODIES
 /// bodies, a non-finite state) is refused before anything changes: false + one line in err, w
 /// untouched

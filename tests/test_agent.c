@@ -1,13 +1,19 @@
 /* agent/: scripted timing and order, the random agent's distribution and seeding, overrides */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "agent/agent.h"
 #include "agent/episode.h"
 #include "agent/episode_feed.h"
+#include "agent/episode_export.h"
 #include "agent/episode_record.h"
+#include "agent/history.h"
+#include "agent/recording.h"
 #include "base/atomic_file.h"
+#include "base/input_file.h"
 #include "data/writer.h"
 #include "model/dataset.h"
 #include "model/trainer.h"
@@ -603,12 +609,324 @@ static void test_labels_dataset_vs_live(void) {
     scn_free(s);
 }
 
+/* ---- history, recordings, scenarios written from episodes ---- */
+
+static const char* table_text = "world seconds 8\n"
+                                "world bounds -3 -1 3 4\n"
+                                "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+                                "body table box wood static pos 0 0.375 size 1.2 0.75\n"
+                                "body glass cup glass pos 0.35 0.811 size 0.08 0.12\n"
+                                "body glass2 cup glass pos -0.1 0.811 size 0.08 0.12\n"
+                                "body box box wood pos -0.3 0.80 size 0.1 0.1\n"
+                                "agent random every 0.3 0.8 dv 0.3 2.0\n";
+
+/* a person's hand at tick t of the scripted interventions below: grab the box, carry it along a
+ * wobbly path (resting still half of the time), let go; spawn a ball and push it in the same tick;
+ * push two bodies in one tick; push a piece of the broken glass */
+static SimAction person(const SimWorld* w, int t) {
+    SimAction a;
+    sim_action_clear(&a);
+    if (t >= 40 && t < 100) {
+        a.flags = SIM_ACT_GRAB;
+        a.grab.body = 4;
+        a.grab.anchor[0] = 0.01, a.grab.anchor[1] = 0.02;
+        double u = t < 70 ? (t - 40) : 30;   /* moves, then holds still */
+        a.grab.target[0] = -0.3 + 0.013 * u + (t < 70 ? 0.002 * sin(t) : 0);
+        a.grab.target[1] = 0.9 + 0.05 * sin(0.3 * u);
+    }
+    if (t == 100) a.flags = SIM_ACT_RELEASE;
+    if (t == 110) {
+        a.flags = SIM_ACT_SPAWN;
+        a.spawn = sim_body_def_default();
+        a.spawn.kind = SIM_KIND_BALL, a.spawn.w = a.spawn.h = 0.08;
+        snprintf(a.spawn.name, sizeof a.spawn.name, "ball1");
+        a.spawn.x = 0.1, a.spawn.y = 1.2;
+        SimPush p = {.body = sim_world_id_count(w), .jx = 0.01};
+        sim_action_add_push(&a, &p);
+    }
+    if (t == 130) {
+        SimPush p = {.body = 2, .jx = 0.03, .py = -0.02}, q = {.body = 4, .jx = -0.02};
+        sim_action_add_push(&a, &p);
+        sim_action_add_push(&a, &q);
+    }
+    if (t == 150) {
+        a.flags = SIM_ACT_SPAWN;   /* an anonymous spawn: the scenario names it */
+        a.spawn = sim_body_def_default();
+        a.spawn.x = -0.5, a.spawn.y = 1.3, a.spawn.angle = 0.3;
+    }
+    if (t == 160) {
+        SimPush p = {.body = 2, .jx = 1.2};   /* the glass off the table: it breaks */
+        sim_action_add_push(&a, &p);
+    }
+    int32_t piece = sim_world_find(w, "glass#1");
+    if (t >= 260 && t < 263 && piece >= 0) {
+        SimPush p = {.body = piece, .jx = 0.001};
+        sim_action_add_push(&a, &p);
+    }
+    return a;
+}
+
+/* going back: a snapshot restores exactly; ticks re-simulated from it agree with the first time to
+ * round-off; a second history doing the same goes through the same states bit for bit; ticking
+ * from the past drops the future (a branch) and the agent picks up its state of then */
+static void test_history_seek_and_branch(void) {
+    char err[256];
+    Scenario* s = scn_parse(table_text, strlen(table_text), "mem.scn", err, sizeof err);
+    ENSURE(s);
+    enum { TICKS = 300 };
+    static uint64_t hash[TICKS + 1];
+    static SimAction applied[TICKS + 1];
+    uint64_t after[2][60];
+    for (int run = 0; run < 2; run++) {
+        Episode e;
+        ENSURE(episode_begin(&e, s, 3, -1, 16, err, sizeof err));
+        History* h = history_create(HISTORY_SNAP_EVERY, HISTORY_SPAN);
+        history_begin(h, &e);
+        for (int t = 1; t <= TICKS; t++) {
+            SimAction a = person(e.world, t);
+            episode_tick(&e, &a);
+            history_tick(h, &e);
+            if (run == 0) hash[t] = sim_world_hash(e.world), applied[t] = e.applied;
+            else ENSURE(hash[t] == sim_world_hash(e.world));
+        }
+        ENSURE(history_head(h) == TICKS && history_pos(h) == TICKS && history_oldest(h) == 0);
+        /* a snapshot tick comes back exactly */
+        ENSURE(history_seek(h, &e, 150, err, sizeof err));
+        ENSURE(sim_world_hash(e.world) == hash[150] && history_pos(h) == 150 && history_head(h) == TICKS);
+        /* between snapshots: re-simulated from the one before */
+        ENSURE(history_seek(h, &e, 153, err, sizeof err));
+        SimBodyState b;
+        ENSURE(sim_world_body(e.world, 4, &b));
+        ENSURE(fabs(sim_world_time(e.world) - 153 / 60.0) < 1e-9);
+        /* the tail of the future is still there until we tick */
+        ENSURE(history_seek(h, &e, TICKS, err, sizeof err) && sim_world_hash(e.world) == hash[TICKS]);
+        ENSURE(history_seek(h, &e, 153, err, sizeof err));
+        ENSURE(!history_seek(h, &e, TICKS + 1, err, sizeof err) && strstr(err, "not in the history"));
+        /* branch: the agent goes on from its state at 153; the log loses what came after */
+        for (int t = 0; t < 60; t++) {
+            episode_tick(&e, NULL);
+            history_tick(h, &e);
+            after[run][t] = sim_world_hash(e.world);
+            if (run == 0 && 154 + t < 160 && applied[154 + t].npushes && !(applied[154 + t].flags))
+                ENSURE(e.applied.npushes == applied[154 + t].npushes &&
+                       e.applied.pushes[0].jx == applied[154 + t].pushes[0].jx);
+        }
+        ENSURE(history_head(h) == 213 && history_pos(h) == 213);
+        int n;
+        const HistoryEntry* log = history_log(h, &n);
+        for (int i = 0; i < n; i++) ENSURE(log[i].tick <= 153 || (!log[i].action.flags && log[i].action.npushes == 1));
+        history_free(h);
+        episode_end(&e);
+    }
+    ENSURE(memcmp(after[0], after[1], sizeof after[0]) == 0);
+    scn_free(s);
+}
+
+/* the history's memory with 30 bodies over a long run stays within its bound; measured here
+ * (README: "Rewind") */
+static void test_history_memory(void) {
+    char text[8192];
+    int n = snprintf(text, sizeof text, "world bounds -6 -1 6 6\nbody floor box stone static pos 0 -0.05 size 12 0.1\n");
+    for (int i = 0; i < 29; i++) {
+        const char* kind = i % 3 == 0 ? "cup glass" : i % 3 == 1 ? "box wood" : "ball rubber";
+        n += snprintf(text + n, sizeof text - (size_t)n, "body b%d %s pos %.2f %.2f %s\n", i, kind, -2.8 + 0.2 * i,
+                      0.1 + 0.3 * (i % 4), i % 3 == 2 ? "radius 0.04" : "size 0.08 0.1");
+    }
+    snprintf(text + n, sizeof text - (size_t)n, "agent random every 0.2 0.5 dv 0.5 3\n");
+    char err[256];
+    Scenario* s = scn_parse(text, strlen(text), "mem.scn", err, sizeof err);
+    if (!s) fprintf(stderr, "%s\n", err);
+    ENSURE(s);
+    Episode e;
+    ENSURE(episode_begin(&e, s, 1, -1, 64, err, sizeof err));
+    ENSURE(sim_world_id_count(e.world) == 30);
+    History* h = history_create(HISTORY_SNAP_EVERY, HISTORY_SPAN);
+    history_begin(h, &e);
+    size_t most = 0;
+    for (int t = 0; t < 45 * 60; t++) {
+        episode_tick(&e, NULL);
+        history_tick(h, &e);
+        size_t b = history_bytes(h);
+        if (b > most) most = b;
+    }
+    printf("history with %d bodies (30 at the start), 45 s: %.1f MB at most, %.1f MB at the end; goes back %.1f s\n",
+           sim_world_id_count(e.world), most / 1e6, history_bytes(h) / 1e6,
+           (history_head(h) - history_oldest(h)) / 60.0);
+    ENSURE(history_head(h) - history_oldest(h) >= HISTORY_SPAN - HISTORY_SNAP_EVERY);
+    ENSURE(most < (size_t)64 << 20);
+    ENSURE(history_seek(h, &e, history_oldest(h), err, sizeof err));
+    history_free(h);
+    episode_end(&e);
+    scn_free(s);
+}
+
+static void temp_path(char* out, size_t n, const char* name) {
+    snprintf(out, n, "/tmp/nudge-test-agent-%d-%s", (int)getpid(), name);
+}
+
+/* a recording reads back as written; every truncation and every flipped byte is refused with one
+ * line naming an offset, never read past */
+static void test_recording_roundtrip_and_damage(void) {
+    char err[512], path[256];
+    temp_path(path, sizeof path, "rec.nrec");
+    Scenario* s = scn_parse(table_text, strlen(table_text), "mem.scn", err, sizeof err);
+    ENSURE(s);
+    Episode e;
+    ENSURE(episode_begin(&e, s, 3, -1, 16, err, sizeof err));
+    History* h = history_create(HISTORY_SNAP_EVERY, HISTORY_SPAN);
+    history_begin(h, &e);
+    RecWriter* w = rec_writer_open(path, &e, 2, HISTORY_SNAP_EVERY, err, sizeof err);
+    ENSURE(w && rec_writer_attach(w, &e));
+    int actions = 0;
+    for (int t = 1; t <= 240; t++) {
+        if (t == 200) {
+            /* go back to tick 170 and go on from there */
+            ENSURE(history_seek(h, &e, 170, err, sizeof err));
+            rec_writer_branch(w, 170);
+        }
+        SimAction a = person(e.world, t);
+        episode_tick(&e, &a);
+        history_tick(h, &e);
+        actions += !sim_action_is_empty(&e.applied);
+    }
+    uint64_t last = sim_world_hash(e.world);
+    ENSURE(rec_writer_close(w, err, sizeof err));
+    Recording* r = rec_load(path, err, sizeof err);
+    if (!r) fprintf(stderr, "%s\n", err);
+    ENSURE(r && r->complete && r->ticks == 240 && r->nitems == 241 && r->nactions == actions);
+    ENSURE(r->h.seed == 3 && r->h.hash_every == 2 && r->h.snap_every == HISTORY_SNAP_EVERY && r->h.scn_hash == scn_text_hash(s));
+    ENSURE(r->items[199].type == REC_BRANCH && r->items[199].branch_to == 170);
+    /* replayed with the same history, it ends where the run ended */
+    Episode f;
+    ENSURE(episode_begin(&f, s, r->h.seed, SCN_AGENT_NONE, 16, err, sizeof err));
+    History* g = history_create((int)r->h.snap_every, HISTORY_SPAN);
+    history_begin(g, &f);
+    for (int64_t i = 0; i < r->nitems; i++) {
+        const RecItem* it = &r->items[i];
+        if (it->type == REC_BRANCH) {
+            ENSURE(history_seek(g, &f, it->branch_to, err, sizeof err));
+            continue;
+        }
+        episode_tick(&f, it->action >= 0 ? &r->actions[it->action] : NULL);
+        history_tick(g, &f);
+        if (it->has_hash) ENSURE(it->hash == sim_world_hash(f.world));
+    }
+    ENSURE(sim_world_hash(f.world) == last);
+    history_free(g);
+    episode_end(&f);
+    history_free(h);
+    episode_end(&e);
+    /* damage: every truncation inside a record, and flipped bytes anywhere */
+    FILE* in = fopen(path, "rb");
+    ENSURE(in);
+    fseek(in, 0, SEEK_END);
+    long size = ftell(in);
+    rewind(in);
+    unsigned char* bytes = malloc((size_t)size);
+    ENSURE(fread(bytes, 1, (size_t)size, in) == (size_t)size);
+    fclose(in);
+    char bad[256];
+    temp_path(bad, sizeof bad, "bad.nrec");
+    int refused = 0, tried = 0;
+    for (long cut = 0; cut < size; cut += 1 + cut / 7) {
+        FILE* o = fopen(bad, "wb");
+        fwrite(bytes, 1, (size_t)cut, o);
+        fclose(o);
+        Recording* x = rec_load(bad, err, sizeof err);
+        tried++;
+        if (x) {
+            /* a cut between records is a recording that stopped early */
+            ENSURE(!x->complete);
+            rec_free(x);
+        } else {
+            ENSURE(!strchr(err, '\n') && (strstr(err, "offset") || strstr(err, "header") || strstr(err, "magic")));
+            refused++;
+        }
+    }
+    ENSURE(refused > tried / 2);
+    uint64_t rng = 12345;
+    for (int k = 0; k < 400; k++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        long at = (long)((rng >> 33) % (uint64_t)size);
+        unsigned char keep = bytes[at];
+        bytes[at] ^= (unsigned char)(1u << ((rng >> 20) % 8));
+        FILE* o = fopen(bad, "wb");
+        fwrite(bytes, 1, (size_t)size, o);
+        fclose(o);
+        bytes[at] = keep;
+        Recording* x = rec_load(bad, err, sizeof err);
+        ENSURE(!x);   /* CRC-32 catches every single flipped bit */
+        ENSURE(!strchr(err, '\n') && strlen(err) > 10);
+    }
+    free(bytes);
+    unlink(bad);
+    unlink(path);
+    rec_free(r);
+    scn_free(s);
+}
+
+/* an episode with grabs, spawns, pieces and several pushes in a tick, written as a scenario:
+ * the scenario reproduces it tick for tick and passes its own expectations */
+static void test_export_roundtrip(void) {
+    char err[512], path[256];
+    temp_path(path, sizeof path, "episode.scn");
+    Scenario* s = scn_parse(table_text, strlen(table_text), "table.scn", err, sizeof err);
+    ENSURE(s);
+    Episode e;
+    ENSURE(episode_begin(&e, s, 3, -1, 16, err, sizeof err));
+    History* h = history_create(HISTORY_SNAP_EVERY, HISTORY_SPAN);
+    history_begin(h, &e);
+    enum { TICKS = 360 };
+    for (int t = 1; t <= TICKS; t++) {
+        SimAction a = person(e.world, t);
+        episode_tick(&e, &a);
+        history_tick(h, &e);
+    }
+    ENSURE(sim_world_find(e.world, "glass#1") >= 0);
+    HistoryEpisode ep[4];
+    ENSURE(history_episodes(h, ep, 4) == 1 && ep[0].start == 0 && ep[0].end == TICKS && ep[0].whole);
+    int n;
+    const HistoryEntry* log = history_log(h, &n);
+    EpisodeExport x = {s, table_text, strlen(table_text), 3, TICKS, log, n, 0.1, {0}, "test_agent"};
+    episode_export_default_types(x.types);
+    EpisodeExportStats st;
+    ENSURE(episode_export_write(&x, path, &st, err, sizeof err));
+    if (!st.exact || st.failed) fprintf(stderr, "export: %s (%d failed)\n", st.note, st.failed);
+    ENSURE(st.exact && st.failed == 0);
+    ENSURE(st.holds == 1 && st.releases == 1 && st.spawns == 2);
+    ENSURE(st.keyframes > 2 && st.keyframes < 60);   /* the still half of the hold needs none */
+    ENSURE(st.pushes >= 5 && st.expects > 5);
+    size_t len;
+    char* text = input_file_read(path, 1 << 20, &len, err, sizeof err);
+    ENSURE(text);
+    ENSURE(strstr(text, "# (replaced below) agent random") && strstr(text, "\nagent scripted\n"));
+    ENSURE(strstr(text, " push glass 0.03 0 offset 0 -0.02 and push box -0.02 0\n"));
+    ENSURE(strstr(text, " spawn ball1 ball wood pos 0.1 1.2 size 0.08 0.08\n"));
+    ENSURE(strstr(text, " spawn spawned1 box wood pos -0.5 1.3 size 0.1 0.1 angle "));
+    ENSURE(strstr(text, " push glass/1 0.001 0\n") && strstr(text, " grab box ") && strstr(text, " anchor 0.01 0.02\n"));
+    ENSURE(strstr(text, "expect event break glass near "));
+    printf("written scenario: %d pushes, %d key frames for a %d-tick hold, %d expectations, %zu bytes\n", st.pushes,
+           st.keyframes, 60, st.expects, len);
+    free(text);
+    /* a tolerance of 0 is refused, and nothing is written */
+    unlink(path);
+    x.tol = 0;
+    ENSURE(!episode_export_write(&x, path, &st, err, sizeof err) && access(path, F_OK) != 0);
+    history_free(h);
+    episode_end(&e);
+    scn_free(s);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     RUN(test_scripted_order_and_timing);
     RUN(test_scripted_spawn_grab_release);
     RUN(test_agent_state);
     RUN(test_checker_spawned_and_pieces);
+    RUN(test_history_seek_and_branch);
+    RUN(test_history_memory);
+    RUN(test_recording_roundtrip_and_damage);
+    RUN(test_export_roundtrip);
     RUN(test_random_distribution_and_seed);
     RUN(test_override_and_ranges);
     RUN(test_episode_pushes_reach_the_world);

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Recordings as a user meets them: nudge run --record, nudge replay --check (identical; an edited
+# action diverges at its tick; damaged, truncated and tampered files refused in one line with the
+# offset; a changed scenario refused with both hashes unless --force), --to-scn (nudge check passes
+# on what it writes). Usage: replay_test.sh NUDGE ROOT
+source "$(dirname "$0")/script_lib.sh" "$@"
+py=/usr/bin/python3
+tool="$py $(dirname "$0")/nrec_tool.py"
+
+# expect_status WANT DESCRIPTION -- CMD...: runs CMD, checks its exit status, keeps stdout/stderr
+expect_status() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else bad "$what: exit $got, wanted $want; stdout: $(head -c 300 "$tmp/out"); stderr: $(head -c 300 "$tmp/err")"; fi
+}
+one_line_err() {
+  local n; n=$(wc -l <"$tmp/err")
+  if [ "$n" -eq 1 ] && grep -q "$1" "$tmp/err"; then ok "one-line error matching '$1'"; else bad "wanted one stderr line matching '$1', got $n: $(cat "$tmp/err")"; fi
+}
+
+demo="$root/scenarios/demo/glass_off_table.scn"
+# record and replay: identical
+expect_status 0 "run --record" -- "$nudge" run "$demo" --record "$tmp/g.nrec" --events none
+expect_status 0 "replay --check" -- "$nudge" replay "$tmp/g.nrec" --check
+grep -q "^identical: 240 ticks, 240 world hashes checked$" "$tmp/out" && ok "240 hashes identical" || bad "check output: $(cat "$tmp/out")"
+$tool info "$tmp/g.nrec" >"$tmp/info"
+grep -qx "ticks 240" "$tmp/info" && grep -qx "end 1" "$tmp/info" && grep -qx "seed 0" "$tmp/info" && grep -q "^path /.*glass_off_table.scn$" "$tmp/info" \
+  && ok "a second reader (from the README) agrees: 240 ticks, end record, seed, absolute path" || bad "nrec_tool info: $(cat "$tmp/info")"
+# the replay prints the same timeline as the run
+"$nudge" run "$demo" --jsonl >"$tmp/run.jsonl" 2>/dev/null
+"$nudge" replay "$tmp/g.nrec" --jsonl >"$tmp/replay.jsonl" 2>/dev/null
+cmp -s "$tmp/run.jsonl" "$tmp/replay.jsonl" && ok "replay prints the run's timeline" || bad "timelines differ"
+
+# an edited action (the push at 0.5 s: tick 31), CRC written anew: diverges at that tick
+$tool flip "$tmp/g.nrec" "$tmp/edit.nrec" 31 >/dev/null
+expect_status 1 "an edited action" -- "$nudge" replay "$tmp/edit.nrec" --check
+grep -q "^diverged at tick 31 (t = 0.517 s): body glass differs by [0-9.e-]* m" "$tmp/out" && ok "diverged at tick 31, naming the glass" || bad "divergence line: $(cat "$tmp/out")"
+# the same flip without its CRC is damage: refused with the record's offset
+off=$($tool flip "$tmp/g.nrec" "$tmp/flip.nrec" 31 --keep-crc)
+expect_status 2 "a flipped byte" -- "$nudge" replay "$tmp/flip.nrec" --check
+one_line_err "corrupted record (CRC-32 mismatch) at offset $off"
+# a tampered header
+$tool header "$tmp/g.nrec" "$tmp/head.nrec"
+expect_status 2 "a tampered header" -- "$nudge" replay "$tmp/head.nrec"
+one_line_err "corrupted header (CRC-32 mismatch"
+# truncated inside a record: refused with the offset; at a record boundary: what is there replays
+off=$($tool cut "$tmp/g.nrec" "$tmp/cut.nrec" 100 --inside)
+expect_status 2 "truncated inside a record" -- "$nudge" replay "$tmp/cut.nrec" --check
+cutat=$($tool cut "$tmp/g.nrec" "$tmp/cut2.nrec" 100)
+one_line_err "truncated record at offset $cutat"
+expect_status 0 "truncated at a record boundary (a recorder killed)" -- "$nudge" replay "$tmp/cut2.nrec" --check
+grep -q "^identical: 100 ticks" "$tmp/out" && grep -q "no end record" "$tmp/err" && ok "100 ticks replay, the missing end said" || bad "cut replay: $(cat "$tmp/out" "$tmp/err")"
+head -c 5 "$tmp/g.nrec" >"$tmp/tiny.nrec"
+expect_status 2 "five bytes" -- "$nudge" replay "$tmp/tiny.nrec"
+one_line_err "not a nudge recording"
+printf 'just text\n' >"$tmp/text.nrec"
+expect_status 2 "not a recording" -- "$nudge" replay "$tmp/text.nrec"
+one_line_err "not a nudge recording"
+expect_status 2 "a missing recording" -- "$nudge" replay "$tmp/none.nrec"
+one_line_err "none.nrec"
+expect_status 2 "a folder" -- "$nudge" replay "$tmp"
+one_line_err "not a regular file"
+expect_status 2 "no recording given" -- "$nudge" replay
+one_line_err "expected one recording"
+
+# the scenario changed since: refused with both hashes, unless --force
+cp "$demo" "$tmp/scene.scn"
+"$nudge" run "$tmp/scene.scn" --record "$tmp/s.nrec" --events none 2>/dev/null
+sed -i 's/push glass 1.2 0/push glass 1.1 0/' "$tmp/scene.scn"
+expect_status 2 "a changed scenario" -- "$nudge" replay "$tmp/s.nrec" --check
+one_line_err "changed since it was recorded (text hash [0-9a-f]\{16\} recorded, [0-9a-f]\{16\} now); --force"
+expect_status 0 "--force" -- "$nudge" replay "$tmp/s.nrec" --check --force
+rm "$tmp/scene.scn"
+expect_status 2 "a scenario gone" -- "$nudge" replay "$tmp/s.nrec"
+one_line_err "scene.scn: cannot open"
+expect_status 0 "--scenario points elsewhere" -- "$nudge" replay "$tmp/s.nrec" --scenario "$demo" --check
+
+# --to-scn: a regression test that nudge check passes, for the demo and for random episodes
+expect_status 0 "--to-scn" -- "$nudge" replay "$tmp/g.nrec" --to-scn "$tmp/g.scn"
+grep -q "it replays the episode tick for tick" "$tmp/err" && ok "written scenario reproduces the episode" || bad "to-scn: $(cat "$tmp/err")"
+expect_status 0 "nudge check on the written scenario" -- "$nudge" check "$tmp/g.scn"
+grep -q "^expect event break glass near 1.0417 0.1$" "$tmp/g.scn" && ok "the break became an expectation" || bad "written: $(cat "$tmp/g.scn")"
+for seed in 1 2 3; do
+  "$nudge" run "$root/scenarios/templates/push_off_table.scn" --seed $seed --record "$tmp/r$seed.nrec" --events none 2>/dev/null
+  expect_status 0 "template seed $seed: --to-scn --tol 0.05" -- "$nudge" replay "$tmp/r$seed.nrec" --to-scn "$tmp/r$seed.scn" --tol 0.05 --expect all
+  expect_status 0 "template seed $seed: nudge check passes" -- "$nudge" check "$tmp/r$seed.scn"
+done
+grep -q "^at [0-9.]* push " "$tmp/r1.scn" && grep -q "near [0-9.]* 0.05$" "$tmp/r1.scn" && ok "random pushes became at lines, --tol" || bad "r1.scn"
+# a scenario that breaks when an expectation no longer holds: edit a push, check fails
+sed -i 's/^\(at [0-9.]* push glass \)1.2 0$/\10.2 0/' "$tmp/g.scn"
+expect_status 1 "the edited regression test fails" -- "$nudge" check "$tmp/g.scn"
+expect_status 2 "--episode beyond the recording" -- "$nudge" replay "$tmp/g.nrec" --to-scn "$tmp/x.scn" --episode 2
+one_line_err "holds 1 episode"
+expect_status 2 "--to-scn into a missing folder" -- "$nudge" replay "$tmp/g.nrec" --to-scn "$tmp/no/x.scn"
+one_line_err "x.scn"
+[ ! -e "$tmp/x.scn" ] && ok "nothing half-written" || bad "x.scn left behind"
+expect_status 2 "--tol 0" -- "$nudge" replay "$tmp/g.nrec" --to-scn "$tmp/x.scn" --tol 0
+expect_status 2 "--record into a missing folder" -- "$nudge" run "$demo" --record "$tmp/no/x.nrec"
+one_line_err "x.nrec"
+
+finish replay_test
