@@ -113,7 +113,8 @@ static void* worker_main(void* arg) {
         char why[512];
         bool ok = episode_record_run(ds->scenarios[sc], ds->param_cols[sc], seed, (int32_t)e, &ds->spec, &slot, why,
                                      sizeof why);
-        data_shard_buf_episode_done(b, (int)i, &slot);
+        /* checksums where the writing happens: on the writer thread if there is one */
+        data_shard_buf_episode_done(b, (int)i, &slot, !r->def->writer_thread);
 
         pthread_mutex_lock(&r->lock);
         if (!ok) {

@@ -35,6 +35,7 @@ struct DataShardBuf {
     DataEvent**  events;                    /* per episode */
     int*         nevents;
     uint32_t*    crc;                       /* [capacity][DATA_ARRAY_COUNT] */
+    bool*        summed;                    /* per episode: its slices' CRCs are in crc */
 };
 
 bool data_slot_add_event(DataSlot* s, const DataEvent* e) {
@@ -70,6 +71,7 @@ void data_shard_buf_free(DataShardBuf* b) {
     free(b->events);
     free(b->nevents);
     free(b->crc);
+    free(b->summed);
     free(b);
 }
 
@@ -92,7 +94,8 @@ DataShardBuf* data_shard_buf_new(const DataWriter* w) {
     b->events = calloc(E, sizeof *b->events);
     b->nevents = calloc(E, sizeof *b->nevents);
     b->crc = calloc(E * DATA_ARRAY_COUNT, sizeof *b->crc);
-    if (!ok || !b->events || !b->nevents || !b->crc) {
+    b->summed = calloc(E, sizeof *b->summed);
+    if (!ok || !b->events || !b->nevents || !b->crc || !b->summed) {
         data_shard_buf_free(b);
         return NULL;
     }
@@ -104,6 +107,7 @@ void data_shard_buf_begin(DataShardBuf* b, const DataWriter* w, int shard) {
         free(b->events[i]);
         b->events[i] = NULL;
         b->nevents[i] = 0;
+        b->summed[i] = false;
     }
     b->shard = shard;
     b->first = data_writer_shard_first(w, shard);
@@ -129,15 +133,21 @@ void data_shard_buf_slot(DataShardBuf* b, int i, DataSlot* out) {
 #undef AT
 }
 
-void data_shard_buf_episode_done(DataShardBuf* b, int i, DataSlot* slot) {
-    b->events[i] = slot->events;
-    b->nevents[i] = slot->nevents;
-    slot->events = NULL;
-    slot->nevents = slot->capevents = 0;
+/* the CRC-32 of each of episode i's slices */
+static void checksum_episode(DataShardBuf* b, int i) {
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) {
         const DataBufArray* g = &b->array[a];
         if (g->data) b->crc[(size_t)i * DATA_ARRAY_COUNT + a] = crc32_update(0, g->data + g->slice * (size_t)i, g->slice);
     }
+    b->summed[i] = true;
+}
+
+void data_shard_buf_episode_done(DataShardBuf* b, int i, DataSlot* slot, bool checksum) {
+    b->events[i] = slot->events;
+    b->nevents[i] = slot->nevents;
+    slot->events = NULL;
+    slot->nevents = slot->capevents = 0;
+    if (checksum) checksum_episode(b, i);
 }
 
 /* writes n bytes at the file's current offset; false with errno set */
@@ -206,6 +216,9 @@ bool data_shard_buf_write(const DataWriter* w, DataShardBuf* b, char* err, size_
     remove_tree(tmp);
     if (!make_dirs(tmp, err, err_size)) return false;
 
+    /* the checksums the recording threads left to the writer */
+    for (int64_t i = 0; i < E; i++)
+        if (!b->summed[i]) checksum_episode(b, (int)i);
     /* events: concatenated in episode order, packed rows */
     size_t nev = 0;
     for (int64_t i = 0; i < E; i++) nev += (size_t)b->nevents[i];

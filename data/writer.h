@@ -65,8 +65,10 @@ void          data_shard_buf_begin(DataShardBuf* b, const DataWriter* w, int sha
 int           data_shard_buf_shard(const DataShardBuf* b);
 /// where episode i (0-based within the shard) writes
 void          data_shard_buf_slot(DataShardBuf* b, int i, DataSlot* out);
-/// takes episode i's events and checksums its slices (call on the thread that recorded it)
-void          data_shard_buf_episode_done(DataShardBuf* b, int i, DataSlot* slot);
+/// takes episode i's events; with checksum, also computes its slices' CRC-32s now (on the thread
+/// that recorded it, while they are in its cache), else data_shard_buf_write computes them (on a
+/// writer thread, off the recording threads)
+void          data_shard_buf_episode_done(DataShardBuf* b, int i, DataSlot* slot, bool checksum);
 /// writes the shard into DIR/.tmp-shard-NNNNN-PID (write, fsync), then renames it to
 /// DIR/shard-NNNNN; nothing is left behind on failure
 bool          data_shard_buf_write(const DataWriter* w, DataShardBuf* b, char* err, size_t err_size);

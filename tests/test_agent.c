@@ -565,7 +565,7 @@ static void test_labels_dataset_vs_live(void) {
         falls += slot.events[i].type == SIM_EV_FALL;
     }
     ENSURE(breaks == 1 && falls >= 2 && break_tick > 40);
-    data_shard_buf_episode_done(buf, 0, &slot);
+    data_shard_buf_episode_done(buf, 0, &slot, true);
     ENSURE(data_shard_buf_write(&w, buf, err, sizeof err) && data_writer_write_manifest(&w, err, sizeof err));
     data_shard_buf_free(buf);
     data_writer_free(&w);
