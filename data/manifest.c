@@ -172,6 +172,22 @@ static cJSON* arrays_json(const DataDims* d) {
     return o;
 }
 
+/* o as text ending in a newline, in memory of our own (malloc); deletes o; NULL when out of memory */
+static char* print_and_delete(cJSON* o, bool pretty) {
+    char* text = o ? (pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o)) : NULL;
+    cJSON_Delete(o);
+    if (!text) return NULL;
+    size_t n = strlen(text);
+    char* out = malloc(n + 2);
+    if (out) {
+        memcpy(out, text, n);
+        out[n] = '\n';
+        out[n + 1] = 0;
+    }
+    cJSON_free(text);
+    return out;
+}
+
 char* data_manifest_print(const DataManifest* m) {
     cJSON* o = cJSON_CreateObject();
     if (!o) return NULL;
@@ -220,34 +236,11 @@ char* data_manifest_print(const DataManifest* m) {
     cJSON_AddItemToObject(o, "arrays", arrays_json(d));
     cJSON* shards = cJSON_AddArrayToObject(o, "shards");
     for (int s = 0; s < m->nshards; s++) cJSON_AddItemToArray(shards, shard_entry_json(&m->shards[s]));
-    char* text = cJSON_Print(o);
-    cJSON_Delete(o);
-    if (!text) return NULL;
-    size_t n = strlen(text);
-    char* out = realloc(text, n + 2);
-    if (!out) {
-        cJSON_free(text);
-        return NULL;
-    }
-    out[n] = '\n';
-    out[n + 1] = 0;
-    return out;
+    return print_and_delete(o, true);
 }
 
 char* data_shard_entry_print(const DataShardEntry* e) {
-    cJSON* o = shard_entry_json(e);
-    char* text = o ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    if (!text) return NULL;
-    size_t n = strlen(text);
-    char* out = realloc(text, n + 2);
-    if (!out) {
-        cJSON_free(text);
-        return NULL;
-    }
-    out[n] = '\n';
-    out[n + 1] = 0;
-    return out;
+    return print_and_delete(shard_entry_json(e), false);
 }
 
 /* ---- reading ---- */
