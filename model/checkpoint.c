@@ -8,15 +8,14 @@
  *   [i64 t, f32 m[nparams], f32 v[nparams]]        when flags & 1
  *   u32 CRC-32 (zlib) of every byte before it
  * Little-endian, as the machines that run nudge are. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/crc.h"
+#include "base/input_file.h"
 #include "base/report.h"
 #include "model/wm_impl.h"
 
@@ -127,33 +126,11 @@ static bool get_norm(Rd* r, WmNorm* n) {
     return true;
 }
 
+/* the whole file: a regular file (never blocking on a FIFO or device) of at most MAX_FILE bytes */
 static unsigned char* read_all(const char* path, size_t* len, char* err, size_t err_size) {
-    FILE* f = fopen(path, "rb");
-    if (!f) {
-        report_set(err, err_size, "%s: cannot open model: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (unsigned long long)st.st_size > MAX_FILE) {
-        report_set(err, err_size, "%s: not a regular model file", path);
-        fclose(f);
-        return NULL;
-    }
-    size_t n = (size_t)st.st_size;
-    unsigned char* p = alloc_try_bytes(n);
-    if (!p) {
-        report_set(err, err_size, "%s: %zu bytes, too large for memory", path, n);
-        fclose(f);
-        return NULL;
-    }
-    if (fread(p, 1, n, f) != n) {
-        report_set(err, err_size, "%s: cannot read model", path);
-        free(p);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    *len = n;
+    char why[512];
+    unsigned char* p = (unsigned char*)input_file_read(path, MAX_FILE, len, why, sizeof why);
+    if (!p) report_set(err, err_size, "cannot read model: %s", why);
     return p;
 }
 

@@ -306,6 +306,8 @@ static void test_hostile_manifests(void) {
     unlink(path);
     ENSURE(mkfifo(path, 0600) == 0);
     CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "FIFO"));
+    /* the checkpoint loader reads through the same door: a FIFO as a model is refused at once */
+    CHECK(wm_load(path, err, sizeof err) == NULL && strstr(err, "FIFO") && strstr(err, "model"));
 }
 
 /* a shard folder of real files copied from the fixture, one of them replaced */
