@@ -23,6 +23,7 @@
 #include "agent/agent.h"
 #include "app/gen_dataset.h"
 #include "app/gen_run.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/progress.h"
 #include "base/report.h"
@@ -124,13 +125,15 @@ int cmd_gen(int argc, char** argv) {
         fprintf(stderr, "nudge gen: %s\n", err);
         return 2;
     }
-    /* a shard's arrays must fit in memory comfortably */
+    /* the shard buffers (one per worker and one being written) must fit in memory comfortably */
     DataWriter* dw = &ds.writer;
     int nshards = dw->meta.shard_count;
     double shard_bytes = data_writer_shard_bytes(dw);
-    if (shard_bytes > 8e9) {
-        fprintf(stderr, "nudge gen: one shard would take %.1f GB in memory; lower --episodes-per-shard, --seconds "
-                        "or the frame size\n", shard_bytes / 1e9);
+    int buffers = (int)(jobs + 1 < nshards ? jobs + 1 : nshards);
+    if (shard_bytes * buffers > 8e9) {
+        fprintf(stderr, "nudge gen: %d shard buffers of %.2f GB would take %.1f GB in memory; lower "
+                        "--episodes-per-shard, --jobs, --seconds or the frame size\n",
+                buffers, shard_bytes / 1e9, shard_bytes * buffers / 1e9);
         gen_dataset_close(&ds);
         return 2;
     }
@@ -145,9 +148,9 @@ int cmd_gen(int argc, char** argv) {
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit shows up as a write error, like a full disk */
 
     int todo = 0, done_before = 0;
-    int* shards = calloc((size_t)(nshards > 0 ? nshards : 1), sizeof *shards);
+    int* shards = alloc_zeroed((size_t)(nshards > 0 ? nshards : 1), sizeof *shards);
     int64_t todo_episodes = 0;
-    for (int s = 0; shards && s < nshards; s++) {
+    for (int s = 0; s < nshards; s++) {
         if (s % shard_count != shard_index) continue;
         if (data_writer_shard_done(dw, s)) {
             done_before++;
@@ -164,8 +167,7 @@ int cmd_gen(int argc, char** argv) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     GenRunDef def = {shards, todo, (int)jobs, jobs < cores, shard_arg == NULL, &prog, &interrupted};
     GenRunStats stats = {0, 0, 0};
-    int status = shards ? gen_run(&ds, &def, &stats, err, sizeof err) : 2;
-    if (!shards) report_set(err, sizeof err, "out of memory");
+    int status = gen_run(&ds, &def, &stats, err, sizeof err);
     free(shards);
     int64_t episodes_done = stats.episodes;
     if (status == 2) {

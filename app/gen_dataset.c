@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/alloc.h"
 #include "base/report.h"
 #include "sim/observation.h"
 
@@ -20,8 +21,8 @@ static char** scenario_paths(const char* path, int* n, char* err, size_t err_siz
     }
     char** out = NULL;
     if (!S_ISDIR(st.st_mode)) {
-        out = malloc(sizeof *out);
-        out[0] = strdup(path);
+        out = alloc_array(1, sizeof *out);
+        out[0] = alloc_strdup(path);
         *n = 1;
         return out;
     }
@@ -36,25 +37,21 @@ static char** scenario_paths(const char* path, int* n, char* err, size_t err_siz
 }
 
 /* params.npy's columns: the union of the scenarios' parameters, in order of first appearance */
-static bool param_columns(GenDataset* ds, int i, char*** names, int* nnames) {
+static void param_columns(GenDataset* ds, int i, char*** names, int* nnames) {
     int np = scn_param_count(ds->scenarios[i]);
-    ds->param_cols[i] = calloc((size_t)(np ? np : 1), sizeof(int));
-    if (!ds->param_cols[i]) return false;
+    ds->param_cols[i] = alloc_zeroed((size_t)(np ? np : 1), sizeof(int));
     for (int k = 0; k < np; k++) {
         const char* name = scn_param_name(ds->scenarios[i], k);
         int col = -1;
         for (int c = 0; c < *nnames; c++)
             if (!strcmp((*names)[c], name)) col = c;
         if (col < 0) {
-            char** grown = realloc(*names, sizeof **names * (size_t)(*nnames + 1));
-            if (!grown) return false;
-            *names = grown;
-            if (!(grown[*nnames] = strdup(name))) return false;
+            *names = alloc_resize(*names, (size_t)(*nnames + 1), sizeof **names);
+            (*names)[*nnames] = alloc_strdup(name);
             col = (*nnames)++;
         }
         ds->param_cols[i][k] = col;
     }
-    return true;
 }
 
 bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, double seconds, uint64_t seed,
@@ -66,12 +63,11 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
     int n = 0;
     char** paths = scenario_paths(scenario, &n, err, err_size);
     if (!paths) return false;
-    ds->scenarios = calloc((size_t)n, sizeof *ds->scenarios);
-    ds->param_cols = calloc((size_t)n, sizeof *ds->param_cols);
-    m.scenarios = calloc((size_t)n, sizeof *m.scenarios);
-    m.inputs.scenarios = calloc((size_t)n, sizeof *m.inputs.scenarios);
-    bool ok = ds->scenarios && ds->param_cols && m.scenarios && m.inputs.scenarios;
-    if (!ok) report_set(err, err_size, "out of memory");
+    ds->scenarios = alloc_zeroed((size_t)n, sizeof *ds->scenarios);
+    ds->param_cols = alloc_zeroed((size_t)n, sizeof *ds->param_cols);
+    m.scenarios = alloc_zeroed((size_t)n, sizeof *m.scenarios);
+    m.inputs.scenarios = alloc_zeroed((size_t)n, sizeof *m.inputs.scenarios);
+    bool ok = true;
     ds->nscenarios = n;
     for (int i = 0; i < n && ok; i++) {
         ds->scenarios[i] = scn_load(paths[i], err, err_size);
@@ -93,14 +89,11 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
             ok = false;
         }
         scn_instance_free(&inst);
-        if (ok && !param_columns(ds, i, &m.params, &m.dims.nparams)) {
-            report_set(err, err_size, "out of memory");
-            ok = false;
-        }
+        if (ok) param_columns(ds, i, &m.params, &m.dims.nparams);
         uint64_t hash = scn_text_hash(ds->scenarios[i]);
-        m.scenarios[i].path = strdup(scn_name(ds->scenarios[i]));
+        m.scenarios[i].path = alloc_strdup(scn_name(ds->scenarios[i]));
         m.scenarios[i].fnv1a64 = hash;
-        m.inputs.scenarios[i].path = strdup(paths[i]);
+        m.inputs.scenarios[i].path = alloc_strdup(paths[i]);
         m.inputs.scenarios[i].fnv1a64 = hash;
         m.nscenarios = m.inputs.nscenarios = i + 1;
     }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/report.h"
 #include "base/rng.h"
@@ -150,21 +151,16 @@ int gen_run(GenDataset* ds, const GenRunDef* def, GenRunStats* stats, char* err,
     /* one buffer per worker and one being written: nobody waits unless writing is the bottleneck */
     r.nbufs = jobs + (jobs > 1 || def->writer_thread ? 1 : 0);
     if (r.nbufs > def->nshards) r.nbufs = def->nshards > 0 ? def->nshards : 1;
-    r.bufs = calloc((size_t)r.nbufs, sizeof *r.bufs);
-    r.owner = calloc((size_t)r.nbufs, sizeof *r.owner);
-    r.left = calloc((size_t)(def->nshards > 0 ? def->nshards : 1), sizeof *r.left);
-    r.finished = calloc((size_t)(def->nshards > 0 ? def->nshards : 1), sizeof *r.finished);
-    bool ok = r.bufs && r.owner && r.left && r.finished;
-    for (int i = 0; ok && i < r.nbufs; i++) {
+    r.bufs = alloc_zeroed((size_t)r.nbufs, sizeof *r.bufs);
+    r.owner = alloc_zeroed((size_t)r.nbufs, sizeof *r.owner);
+    r.left = alloc_zeroed((size_t)(def->nshards > 0 ? def->nshards : 1), sizeof *r.left);
+    r.finished = alloc_zeroed((size_t)(def->nshards > 0 ? def->nshards : 1), sizeof *r.finished);
+    for (int i = 0; i < r.nbufs; i++) {
         r.owner[i] = i;
-        ok = (r.bufs[i] = data_shard_buf_new(&ds->writer)) != NULL;
+        r.bufs[i] = data_shard_buf_new(&ds->writer);
     }
     int status = 0;
-    if (!ok) {
-        report_set(err, err_size, "out of memory for %d shard buffers (%.1f GB)", r.nbufs,
-                   r.nbufs * data_writer_shard_bytes(&ds->writer) / 1e9);
-        status = 2;
-    } else {
+    {
         for (int q = 0; q < def->nshards; q++) r.left[q] = (int)data_writer_shard_count(&ds->writer, def->shards[q]);
         pthread_mutex_init(&r.lock, NULL);
         pthread_mutex_init(&r.manifest_lock, NULL);

@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/input_file.h"
 #include "base/report.h"
 #include "sim/events.h"
@@ -29,27 +31,6 @@ void data_inputs_free(DataInputs* in) {
     if (!in) return;
     scenarios_free(in->scenarios, in->nscenarios);
     memset(in, 0, sizeof *in);
-}
-
-static bool scenarios_copy(DataScenarioRef** dst, const DataScenarioRef* src, int n) {
-    *dst = calloc((size_t)(n > 0 ? n : 1), sizeof **dst);
-    if (!*dst) return false;
-    for (int i = 0; i < n; i++) {
-        (*dst)[i].fnv1a64 = src[i].fnv1a64;
-        (*dst)[i].path = strdup(src[i].path ? src[i].path : "");
-        if (!(*dst)[i].path) return false;
-    }
-    return true;
-}
-
-bool data_inputs_copy(DataInputs* dst, const DataInputs* src) {
-    *dst = *src;
-    dst->scenarios = NULL;
-    if (!scenarios_copy(&dst->scenarios, src->scenarios, src->nscenarios)) {
-        data_inputs_free(dst);
-        return false;
-    }
-    return true;
 }
 
 void data_manifest_free(DataManifest* m) {
@@ -172,25 +153,34 @@ static cJSON* arrays_json(const DataDims* d) {
     return o;
 }
 
-/* o as text ending in a newline, in memory of our own (malloc); deletes o; NULL when out of memory */
+/* cJSON allocates through base/alloc.h, so running out of memory is the one policy (an abort with
+   one line) and a NULL from cJSON means bad JSON, never a full memory */
+static void hooks_install(void) {
+    cJSON_Hooks hooks = {alloc_bytes, free};
+    cJSON_InitHooks(&hooks);
+}
+
+static void hooks_once(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, hooks_install);
+}
+
+/* o as text ending in a newline (free it); deletes o */
 static char* print_and_delete(cJSON* o, bool pretty) {
-    char* text = o ? (pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o)) : NULL;
+    char* text = pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    if (!text) return NULL;
     size_t n = strlen(text);
-    char* out = malloc(n + 2);
-    if (out) {
-        memcpy(out, text, n);
-        out[n] = '\n';
-        out[n + 1] = 0;
-    }
+    char* out = alloc_bytes(n + 2);
+    memcpy(out, text, n);
+    out[n] = '\n';
+    out[n + 1] = 0;
     cJSON_free(text);
     return out;
 }
 
 char* data_manifest_print(const DataManifest* m) {
+    hooks_once();
     cJSON* o = cJSON_CreateObject();
-    if (!o) return NULL;
     const DataDims* d = &m->dims;
     cJSON_AddStringToObject(o, "format", DATA_FORMAT_NAME);
     cJSON_AddNumberToObject(o, "version", DATA_FORMAT_VERSION);
@@ -240,6 +230,7 @@ char* data_manifest_print(const DataManifest* m) {
 }
 
 char* data_shard_entry_print(const DataShardEntry* e) {
+    hooks_once();
     return print_and_delete(shard_entry_json(e), false);
 }
 
@@ -365,17 +356,15 @@ static bool rd_scenarios(Rd* r, const cJSON* arr, const char* where, DataScenari
     if (!arr) return true;
     if (!cJSON_IsArray(arr)) return rd_fail(r, "\"%s\": expected an array", where);
     int count = cJSON_GetArraySize(arr);
-    *out = calloc((size_t)(count > 0 ? count : 1), sizeof **out);
-    if (!*out) return rd_fail(r, "out of memory");
+    *out = alloc_zeroed((size_t)(count > 0 ? count : 1), sizeof **out);
     const cJSON* it;
     cJSON_ArrayForEach(it, arr) {
         const char* p = NULL;
         uint64_t h = 0;
         if (!rd_string(r, it, "path", true, &p) || !rd_hex(r, cJSON_GetObjectItemCaseSensitive(it, "fnv1a64"), "\"fnv1a64\"", 16, &h))
             return false;
-        (*out)[*n].path = strdup(p);
-        (*out)[*n].fnv1a64 = h;
-        if (!(*out)[(*n)++].path) return rd_fail(r, "out of memory");
+        (*out)[*n].path = alloc_strdup(p);
+        (*out)[(*n)++].fnv1a64 = h;
     }
     return true;
 }
@@ -475,6 +464,7 @@ static void position(const char* text, const char* at, int* line, int* col) {
 }
 
 static cJSON* parse_json(Rd* r, const char* text, size_t len) {
+    hooks_once();
     const char* end = NULL;
     cJSON* root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!root) {
@@ -566,22 +556,14 @@ bool data_manifest_parse(const char* text, size_t len, const char* path, DataMan
             goto done;
         }
         int np = cJSON_GetArraySize(params);
-        m->params = calloc((size_t)(np > 0 ? np : 1), sizeof *m->params);
-        if (!m->params) {
-            rd_fail(&r, "out of memory");
-            goto done;
-        }
+        m->params = alloc_zeroed((size_t)(np > 0 ? np : 1), sizeof *m->params);
         const cJSON* it;
         cJSON_ArrayForEach(it, params) {
             if (!cJSON_IsString(it)) {
                 rd_fail(&r, "\"params\": expected an array of names");
                 goto done;
             }
-            m->params[d->nparams] = strdup(it->valuestring);
-            if (!m->params[d->nparams++]) {
-                rd_fail(&r, "out of memory");
-                goto done;
-            }
+            m->params[d->nparams++] = alloc_strdup(it->valuestring);
         }
     }
     if (!rd_scenarios(&r, cJSON_GetObjectItemCaseSensitive(root, "scenarios"), "scenarios", &m->scenarios,
@@ -607,11 +589,7 @@ bool data_manifest_parse(const char* text, size_t len, const char* path, DataMan
         goto done;
     }
     int ns = cJSON_GetArraySize(shards);
-    m->shards = calloc((size_t)(ns > 0 ? ns : 1), sizeof *m->shards);
-    if (!m->shards) {
-        rd_fail(&r, "out of memory");
-        goto done;
-    }
+    m->shards = alloc_zeroed((size_t)(ns > 0 ? ns : 1), sizeof *m->shards);
     const cJSON* it;
     cJSON_ArrayForEach(it, shards) {
         if (!rd_shard(&r, it, m->nshards, &m->shards[m->nshards])) goto done;

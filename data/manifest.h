@@ -72,10 +72,8 @@ typedef struct DataManifest {
 /// frees what a manifest owns (inputs, params, scenarios, shards); NULL-safe, leaves it zeroed
 void  data_manifest_free(DataManifest* m);
 void  data_inputs_free(DataInputs* in);
-/// a deep copy (false when out of memory)
-bool  data_inputs_copy(DataInputs* dst, const DataInputs* src);
 
-/// the manifest as JSON text (malloc'd, pretty-printed, ends with a newline); NULL when out of memory
+/// the manifest as JSON text (pretty-printed, ends with a newline; free it)
 char* data_manifest_print(const DataManifest* m);
 /// parses manifest text; path names the file in messages ("path:line:col: ..."). Checks the
 /// format name and version, every field's type and range, and that the shards' episode ranges
@@ -89,7 +87,7 @@ bool  data_manifest_load(const char* dir, DataManifest* m, char* err, size_t err
 /// that differs, e.g. "seed: 11 there, 12 here"
 bool  data_inputs_same(const DataInputs* there, const DataInputs* here, char* why, size_t why_size);
 
-/// a shard's entry as one line of JSON (shard.json); NULL when out of memory
+/// a shard's entry as one line of JSON (shard.json; free it)
 char* data_shard_entry_print(const DataShardEntry* e);
 /// parses shard.json text
 bool  data_shard_entry_parse(const char* text, const char* path, DataShardEntry* e, char* err,

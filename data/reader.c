@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/checked_size.h"
 #include "base/crc.h"
 #include "base/input_file.h"
@@ -133,11 +134,12 @@ DataEvent* data_reader_events(const DataReader* r, int s, size_t* n, char* err, 
         return NULL;
     }
     size_t rows = (size_t)f.head.shape[0], bytes = f.head.nbytes;
-    unsigned char* raw = malloc(bytes ? bytes : 1);
+    /* sized by the file (checked against its real size): too large is bad input, not a crash */
     DataEvent* ev = NULL;
     size_t evb = 0;
-    if (!raw || !size_mul_ok(rows ? rows : 1, sizeof *ev, &evb) || !(ev = malloc(evb))) {
-        report_set(err, err_size, "%s: out of memory for %zu events", path, rows);
+    unsigned char* raw = alloc_try_bytes(bytes);
+    if (!raw || !size_mul_ok(rows ? rows : 1, sizeof *ev, &evb) || !(ev = alloc_try_bytes(evb))) {
+        report_set(err, err_size, "%s: %zu events, too large for memory", path, rows);
         free(raw);
         npy_file_close(&f);
         return NULL;

@@ -11,7 +11,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/alloc.h"
 #include "base/atomic_file.h"
+#include "base/checked_size.h"
 #include "base/crc.h"
 #include "base/npy.h"
 #include "base/report.h"
@@ -38,16 +40,12 @@ struct DataShardBuf {
     bool*        summed;                    /* per episode: its slices' CRCs are in crc */
 };
 
-bool data_slot_add_event(DataSlot* s, const DataEvent* e) {
+void data_slot_add_event(DataSlot* s, const DataEvent* e) {
     if (s->nevents == s->capevents) {
-        int cap = s->capevents ? 2 * s->capevents : 256;
-        DataEvent* p = realloc(s->events, sizeof *p * (size_t)cap);
-        if (!p) return false;
-        s->events = p;
-        s->capevents = cap;
+        s->capevents = s->capevents ? 2 * s->capevents : 256;
+        s->events = alloc_resize(s->events, (size_t)s->capevents, sizeof *s->events);
     }
     s->events[s->nevents++] = *e;
-    return true;
 }
 
 /* large buffers: page-aligned, in huge pages where the kernel allows (fewer page faults when the
@@ -56,7 +54,7 @@ static void* buf_alloc(size_t n) {
     size_t align = n >= (4u << 20) ? (2u << 20) : DATA_HEAD_BYTES;
     size_t rounded = (n + align - 1) / align * align;
     void* p = NULL;
-    if (posix_memalign(&p, align, rounded ? rounded : align) != 0) return NULL;
+    if (posix_memalign(&p, align, rounded ? rounded : align) != 0) alloc_fail(rounded);
 #ifdef MADV_HUGEPAGE
     if (align > DATA_HEAD_BYTES) madvise(p, rounded, MADV_HUGEPAGE);
 #endif
@@ -77,28 +75,23 @@ void data_shard_buf_free(DataShardBuf* b) {
 
 DataShardBuf* data_shard_buf_new(const DataWriter* w) {
     const DataDims* d = &w->meta.dims;
-    DataShardBuf* b = calloc(1, sizeof *b);
-    if (!b) return NULL;
+    DataShardBuf* b = alloc_zeroed(1, sizeof *b);
     b->capacity = w->meta.per_shard;
-    bool ok = true;
-    for (int a = 0; a < DATA_ARRAY_COUNT && ok; a++) {
+    for (int a = 0; a < DATA_ARRAY_COUNT; a++) {
         if (a == DATA_EVENTS || !data_array_present((DataArrayId)a, d)) continue;
+        /* the caller bounded the shard's size (gen: 8 GB), so these products fit */
         DataBufArray* g = &b->array[a];
-        size_t total = 0;
-        ok = data_array_slice_bytes((DataArrayId)a, d, &g->slice) &&
-             !__builtin_mul_overflow(g->slice, (size_t)b->capacity, &g->bytes) &&
-             !__builtin_add_overflow(g->bytes, (size_t)DATA_HEAD_BYTES, &total) && (g->block = buf_alloc(total));
-        if (ok) g->data = g->block + DATA_HEAD_BYTES;
+        bool sized = data_array_slice_bytes((DataArrayId)a, d, &g->slice) &&
+                     size_mul_ok(g->slice, (size_t)b->capacity, &g->bytes);
+        if (!sized) alloc_fail(SIZE_MAX);
+        g->block = buf_alloc(DATA_HEAD_BYTES + g->bytes);
+        g->data = g->block + DATA_HEAD_BYTES;
     }
     size_t E = (size_t)b->capacity;
-    b->events = calloc(E, sizeof *b->events);
-    b->nevents = calloc(E, sizeof *b->nevents);
-    b->crc = calloc(E * DATA_ARRAY_COUNT, sizeof *b->crc);
-    b->summed = calloc(E, sizeof *b->summed);
-    if (!ok || !b->events || !b->nevents || !b->crc || !b->summed) {
-        data_shard_buf_free(b);
-        return NULL;
-    }
+    b->events = alloc_zeroed(E, sizeof *b->events);
+    b->nevents = alloc_zeroed(E, sizeof *b->nevents);
+    b->crc = alloc_zeroed(E * DATA_ARRAY_COUNT, sizeof *b->crc);
+    b->summed = alloc_zeroed(E, sizeof *b->summed);
     return b;
 }
 
@@ -223,12 +216,7 @@ bool data_shard_buf_write(const DataWriter* w, DataShardBuf* b, char* err, size_
     size_t nev = 0;
     for (int64_t i = 0; i < E; i++) nev += (size_t)b->nevents[i];
     uint8_t* ev_block = buf_alloc(DATA_HEAD_BYTES + nev * DATA_EVENT_BYTES);
-    uint8_t* ev = ev_block ? ev_block + DATA_HEAD_BYTES : NULL;
-    if (!ev) {
-        report_set(err, err_size, "out of memory for %zu events", nev);
-        remove_tree(tmp);
-        return false;
-    }
+    uint8_t* ev = ev_block + DATA_HEAD_BYTES;
     size_t at = 0;
     for (int64_t i = 0; i < E; i++)
         for (int k = 0; k < b->nevents[i]; k++, at += DATA_EVENT_BYTES) data_event_pack(&b->events[i][k], ev + at);
@@ -273,8 +261,7 @@ bool data_shard_buf_write(const DataWriter* w, DataShardBuf* b, char* err, size_
         char json[4400];
         snprintf(json, sizeof json, "%s/shard.json", tmp);
         char* line = data_shard_entry_print(&entry);
-        ok = line && atomic_file_put(json, line, strlen(line), err, err_size);
-        if (!line) report_set(err, err_size, "out of memory");
+        ok = atomic_file_put(json, line, strlen(line), err, err_size);
         free(line);
     }
     if (ok && !fsync_dir(tmp)) {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/crc.h"
 #include "base/input_file.h"
@@ -213,11 +214,7 @@ bool data_writer_prepare(DataWriter* w, const char* out, bool resume, bool shard
 
 bool data_writer_write_manifest(const DataWriter* w, char* err, size_t err_size) {
     DataManifest m = w->meta;
-    m.shards = calloc((size_t)(m.shard_count > 0 ? m.shard_count : 1), sizeof *m.shards);
-    if (!m.shards) {
-        report_set(err, err_size, "out of memory");
-        return false;
-    }
+    m.shards = alloc_zeroed((size_t)(m.shard_count > 0 ? m.shard_count : 1), sizeof *m.shards);
     m.nshards = 0;
     for (int s = 0; s < m.shard_count; s++) {
         if (!data_writer_shard_done(w, s)) continue;
@@ -227,10 +224,6 @@ bool data_writer_write_manifest(const DataWriter* w, char* err, size_t err_size)
     m.complete = m.nshards == m.shard_count;
     char* text = data_manifest_print(&m);
     free(m.shards);
-    if (!text) {
-        report_set(err, err_size, "out of memory");
-        return false;
-    }
     char path[4200];
     snprintf(path, sizeof path, "%s/manifest.json", w->out);
     bool ok = atomic_file_put(path, text, strlen(text), err, err_size);

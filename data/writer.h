@@ -51,13 +51,13 @@ typedef struct DataSlot {
     int        nevents, capevents;
 } DataSlot;
 
-/// appends an event to a slot (false when out of memory)
-bool data_slot_add_event(DataSlot* s, const DataEvent* e);
+/// appends an event to a slot
+void data_slot_add_event(DataSlot* s, const DataEvent* e);
 
 typedef struct DataShardBuf DataShardBuf;
 
-/// one shard's arrays, sized for per_shard episodes and reused from shard to shard; NULL when out
-/// of memory
+/// one shard's arrays, sized for per_shard episodes and reused from shard to shard (the caller
+/// bounds that size; out of memory is an abort with one line, base/alloc.h)
 DataShardBuf* data_shard_buf_new(const DataWriter* w);
 void          data_shard_buf_free(DataShardBuf* b);    /* NULL-safe */
 /// readies b for shard s (drops the previous shard's events)

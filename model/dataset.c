@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/checked_size.h"
 #include "base/report.h"
 #include "data/reader.h"
@@ -43,14 +44,14 @@ WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size) {
     if (!data_reader_open(&r, dir, err, err_size)) return NULL;
     const DataManifest* m = &r.m;
     int64_t E = m->episodes, T = m->dims.records, K = m->dims.slots, D = m->dims.dim;
-    WmDataset* d = calloc(1, sizeof *d);
+    WmDataset* d = alloc_zeroed(1, sizeof *d);
     /* every size from the manifest is checked for overflow before it allocates anything */
     size_t rec = 0, nstates = 0, nactions = 0, sstates = 0, sactions = 0;
     int64_t dims3[3] = {E, T, K};
     bool sized = size_product_ok(dims3, 3, 1, &rec) && size_mul_ok(rec, (size_t)D, &nstates) &&
                  size_mul_ok(nstates, sizeof(float), &sstates) && size_mul_ok(rec, 4, &nactions) &&
                  size_mul_ok(nactions, sizeof(float), &sactions);
-    if (!d || !sized) {
+    if (!sized) {
         report_set(err, err_size, "%s/manifest.json: %lld episodes of %lld records of %lld slots is too large", dir,
                    (long long)E, (long long)T, (long long)K);
         goto fail;
@@ -61,16 +62,18 @@ WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size) {
     d->dim = (int)D;
     d->tick = m->tick;
     d->seed = m->seed;
-    d->states = malloc(sstates ? sstates : 1);
-    d->mask = malloc(rec ? rec : 1);
-    d->actions = malloc(sactions ? sactions : 1);
-    d->contacts = malloc(rec ? rec : 1);
-    d->bits = calloc(rec ? rec : 1, 1);
+    /* sized by the dataset: too large for this machine is bad input, not a crash */
+    d->states = alloc_try_bytes(sstates);
+    d->mask = alloc_try_bytes(rec);
+    d->actions = alloc_try_bytes(sactions);
+    d->contacts = alloc_try_bytes(rec);
+    d->bits = alloc_try_bytes(rec);
     if (!d->states || !d->mask || !d->actions || !d->contacts || !d->bits) {
-        report_set(err, err_size, "%s: out of memory for %lld episodes (%.1f GB)", dir, (long long)E,
+        report_set(err, err_size, "%s: %lld episodes (%.1f GB), too large for memory", dir, (long long)E,
                    (double)(sstates + sactions + 3 * rec) / 1e9);
         goto fail;
     }
+    memset(d->bits, 0, rec);
     for (int s = 0; s < m->nshards; s++) {
         const DataShardEntry* sh = &m->shards[s];
         if (!data_reader_verify(&r, s, err, err_size)) goto fail;
@@ -148,16 +151,10 @@ void wm_dataset_keep(WmDataset* d, int first, int count) {
     memmove(d->contacts, d->contacts + off, n);
     memmove(d->bits, d->bits + off, n);
     d->episodes = count;
-    /* shrink (a failed shrink keeps the bigger block, which is fine) */
-    size_t keep = n ? n : 1;
-    float* f = realloc(d->states, sizeof(float) * keep * d->dim);
-    if (f) d->states = f;
-    f = realloc(d->actions, sizeof(float) * keep * 4);
-    if (f) d->actions = f;
-    uint8_t* u = realloc(d->mask, keep);
-    if (u) d->mask = u;
-    u = realloc(d->contacts, keep);
-    if (u) d->contacts = u;
-    u = realloc(d->bits, keep);
-    if (u) d->bits = u;
+    /* shrink */
+    d->states = alloc_resize(d->states, n * (size_t)d->dim, sizeof(float));
+    d->actions = alloc_resize(d->actions, n * 4, sizeof(float));
+    d->mask = alloc_resize(d->mask, n, 1);
+    d->contacts = alloc_resize(d->contacts, n, 1);
+    d->bits = alloc_resize(d->bits, n, 1);
 }

@@ -84,6 +84,8 @@ expect2 "frame size too large" "unreasonable" -- gen --episodes 2 --frames 5000x
 expect2 "frame size too small" "unreasonable" -- gen --episodes 2 --frames 4x4 --out "$tmp/x3"
 expect2 "frame size garbage" "--frames" -- gen --episodes 2 --frames big --out "$tmp/x3"
 expect2 "bad --shard" "--shard" -- gen --episodes 2 --shard 3/2 --out "$tmp/x3"
+expect2 "shards too large for memory" "shard buffers" -- gen --episodes 100 --seconds 3600 --episodes-per-shard 100 --out "$tmp/x3"
+[ -e "$tmp/x3" ] && bad "a refused run made its folder" || ok "refused runs make no folder"
 # a full disk (a file-size limit makes writes fail the same way): one line, no partial shard
 ( ulimit -f 64; exec "$nudge" gen --scenario "$scn" --seconds 2 --seed 11 --episodes 6 --out "$tmp/full" ) >"$tmp/out" 2>"$tmp/err"
 rc=$?
