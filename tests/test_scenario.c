@@ -908,8 +908,9 @@ static bool boxes_apart(const SimBodyDef* a, const SimBodyDef* b, double gap) {
 }
 
 /* bodies 'on' a support: level on its top, inside its span (or from..to), 1 cm apart and clear of
- * what stands there already, spread over the free room, the same for the same seed; a body added
- * below moves nobody above it; the built world starts at rest */
+ * what stands there already, spread over the free room, the same for the same seed; a group added
+ * below moves nobody above it; whatever fits is placed (packing never jams); the built world
+ * starts at rest */
 static void test_placement(void) {
     const char* base = "param n int 1 6\n"
                        "param w uniform 0.04 0.12\n"
@@ -923,7 +924,7 @@ static void test_placement(void) {
                        "body b5 plank wood on floor from -3 to -0.7 size 0.4 0.03 if $n >= 5\n"
                        "body b6 box wood on b1 size 0.03 0.03 if $n >= 6\n";
     char text[2048];
-    snprintf(text, sizeof text, "%sbody extra box felt on table size 0.05 0.05\n", base);
+    snprintf(text, sizeof text, "%sbody extra box felt on floor from 1 to 3 size 0.05 0.05\n", base);
     Scenario* s = parse_ok(base);
     Scenario* more = parse_ok(text);
     if (!s || !more) return;
@@ -956,7 +957,7 @@ static void test_placement(void) {
         }
         sum_x += in.bodies[3].x;
         count_x++;
-        /* one more body at the end moves nobody above it */
+        /* one more body at the end, on a stretch of its own, moves nobody above it */
         CHECK(scn_instantiate(more, seed, &in2, err, sizeof err));
         CHECK(in2.nbodies == in.nbodies + 1 && memcmp(in.bodies, in2.bodies, sizeof(SimBodyDef) * in.nbodies) == 0);
         /* the world starts without overlaps: nothing is pushed apart in the first tick */
@@ -991,6 +992,37 @@ static void test_placement(void) {
     }
     scn_free(p1);
     scn_free(p2);
+    /* five 18 cm boxes fill a 95 cm top to 99% with their gaps: placed for every seed, in any order;
+       a sixth does not fit */
+    const char* tight = "body t box wood static pos 0 0 size 0.95 0.1\n"
+                        "body a box wood on t size 0.18 0.1\nbody b box wood on t size 0.18 0.1\n"
+                        "body c box wood on t size 0.18 0.1\nbody d box wood on t size 0.18 0.1\n"
+                        "body e box wood on t size 0.18 0.1\n";
+    Scenario* st = parse_ok(tight);
+    int first_a = 0, last_a = 0;
+    for (uint64_t seed = 0; st && seed < 200; seed++) {
+        ScnInstance in;
+        if (!scn_instantiate(st, seed, &in, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            ensure_failures++;
+            break;
+        }
+        for (int i = 1; i < 6; i++)
+            for (int j = 1; j < 6; j++)
+                if (i != j) CHECK(fabs(in.bodies[i].x - in.bodies[j].x) >= 0.19 - 1e-9);
+        double lo = 1, hi = -1;
+        for (int i = 1; i < 6; i++) lo = fmin(lo, in.bodies[i].x), hi = fmax(hi, in.bodies[i].x);
+        first_a += in.bodies[1].x == lo;
+        last_a += in.bodies[1].x == hi;
+        CHECK(lo - 0.09 >= -0.475 - 1e-9 && hi + 0.09 <= 0.475 + 1e-9);
+        scn_instance_free(&in);
+    }
+    CHECK(first_a > 20 && last_a > 20);   /* the order is shuffled */
+    scn_free(st);
+    char six[1024];
+    snprintf(six, sizeof six, "%sbody f box wood on t size 0.18 0.1\n", tight);
+    CHECK(!scn_parse(six, strlen(six), "six.scn", err, sizeof err) && strstr(err, "six.scn:7:17: expected room for") &&
+          strstr(err, "its group needs 1.130 m"));
 }
 
 int main(void) {
