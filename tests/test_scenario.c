@@ -1025,6 +1025,74 @@ static void test_placement(void) {
           strstr(err, "its group needs 1.130 m"));
 }
 
+/* the index of a parameter (or let) by name, -1 if none */
+static int param_index(const Scenario* s, const char* name) {
+    for (int i = 0; i < scn_param_count(s); i++)
+        if (!strcmp(scn_param_name(s, i), name)) return i;
+    return -1;
+}
+
+/* every template of the training family instantiates for every seed (placement always finds room,
+ * nothing starts overlapping), and its factors say what the instance holds: n_bodies dynamic
+ * bodies, n_steel of steel, n_ramps ramps, and surface_h is the top of a static body or plank that
+ * bodies start on */
+static void test_family_templates(void) {
+    char dir[600], err[512];
+    snprintf(dir, sizeof dir, "%s/scenarios/templates/family", NUDGE_SOURCE_DIR);
+    char** files = NULL;
+    int nf = scn_list_files(dir, false, &files);
+    CHECK(nf >= 6);
+    int steel = sim_material_find("steel");
+    const char* env = getenv("NUDGE_FAMILY_SEEDS");
+    int seeds = env ? atoi(env) : 300;
+    for (int f = 0; f < nf; f++) {
+        Scenario* s = scn_load(files[f], err, sizeof err);
+        if (!s) {
+            fprintf(stderr, "%s\n", err);
+            ensure_failures++;
+            continue;
+        }
+        int ib = param_index(s, "n_bodies"), is = param_index(s, "n_steel"), ir = param_index(s, "n_ramps"),
+            ih = param_index(s, "surface_h");
+        CHECK(ib >= 0 && is >= 0 && ir >= 0 && ih >= 0);
+        int max_bodies = 0, min_bodies = 99, with_steel = 0;
+        for (int seed = 0; seed < seeds && ib >= 0 && is >= 0 && ir >= 0 && ih >= 0; seed++) {
+            ScnInstance in;
+            if (!scn_instantiate(s, (uint64_t)seed, &in, err, sizeof err)) {
+                fprintf(stderr, "seed %d: %s\n", seed, err);
+                ensure_failures++;
+                break;
+            }
+            int dyn = 0, st = 0, ramps = 0;
+            for (int i = 0; i < in.nbodies; i++) {
+                const SimBodyDef* b = &in.bodies[i];
+                dyn += !b->is_static;
+                st += !b->is_static && b->material == steel;
+                ramps += b->kind == SIM_KIND_RAMP;
+            }
+            bool ok = in.params[ib] == dyn && in.params[is] == st && in.params[ir] == ramps && in.params[ih] >= 0 &&
+                      in.params[ih] < 2.5;
+            if (!ok) {
+                fprintf(stderr, "%s seed %d: factors n_bodies %g n_steel %g n_ramps %g, the instance %d %d %d\n",
+                        files[f], seed, in.params[ib], in.params[is], in.params[ir], dyn, st, ramps);
+                ensure_failures++;
+            }
+            max_bodies = dyn > max_bodies ? dyn : max_bodies;
+            min_bodies = dyn < min_bodies ? dyn : min_bodies;
+            with_steel += st > 0;
+            scn_instance_free(&in);
+        }
+        /* every template reaches the count split's ends and has steel now and then */
+        if (seeds >= 300) {
+            CHECK(min_bodies <= 4 && max_bodies == 8 && with_steel > 0);
+            if (!(min_bodies <= 4 && max_bodies == 8 && with_steel > 0))
+                fprintf(stderr, "%s: bodies %d..%d, steel in %d\n", files[f], min_bodies, max_bodies, with_steel);
+        }
+        scn_free(s);
+    }
+    scn_free_list(files, nf);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) check_bad(&bad_cases[i]);
@@ -1036,6 +1104,7 @@ int main(void) {
     test_kind_material_params();
     test_let();
     test_placement();
+    test_family_templates();
     test_instantiate_errors();
     test_text_forms();
     test_load();
