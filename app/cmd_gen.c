@@ -1,7 +1,8 @@
 /* nudge gen: seeded episodes as NumPy .npy shards and a manifest; sharded, resumable,
  * byte-reproducible (README.md, "Dataset format").
  *
- * Episode i uses scenario i % S (S files, sorted) with seed rng_derive(seed, i). Shard s holds
+ * Episode i uses scenario i % S (S files, sorted) with seed rng_derive(seed, i); with --where, the
+ * first candidate that satisfies it (gen_dataset_episode). Shard s holds
  * episodes [s*M, min((s+1)*M, N)). A shard is written into DIR/.tmp-shard-NNNNN-PID, fsynced and
  * renamed to DIR/shard-NNNNN: a shard folder exists only when it is complete. manifest.json is
  * replaced atomically after every shard. */
@@ -63,6 +64,7 @@ int cmd_gen(int argc, char** argv) {
     const char* shard_arg = NULL;
     const char* every = NULL;
     const char* dv = NULL;
+    const char* where = NULL;
     int64_t episodes = 0, stride = 1, jobs = 1, per_shard = 32, slots = SIM_OBS_SLOTS;
     double seconds = 0;
     uint64_t seed = 0;
@@ -74,6 +76,7 @@ int cmd_gen(int argc, char** argv) {
         {"out", ARG_STRING, &out, 1, 0, "DIR: the dataset folder", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: dataset seed (default 0); episode i uses rng_derive(seed, i)", false},
         {"agent", ARG_STRING, &agent, 1, 0, "KIND: scripted, random or none (default: each scenario's)", false},
+        {"where", ARG_STRING, &where, 1, 0, "EXPR: only episodes whose parameters satisfy it, e.g. '$surface_h <= 0.95'", false},
         {"push-every", ARG_STRING, &every, 1, 0, "LO,HI: seconds between random pushes (default: the scenario's)", false},
         {"push-dv", ARG_STRING, &dv, 1, 0, "LO,HI: velocity change of a random push, m/s (default: the scenario's)", false},
         {"stride", ARG_INT, &stride, 1, 1000, "K: record every K control ticks (default 1)", false},
@@ -85,7 +88,7 @@ int cmd_gen(int argc, char** argv) {
         {"resume", ARG_BOOL, &resume, 1, 0, "continue (or gather) a dataset with the same inputs", false},
     };
     ArgParse p = {"gen",
-                  "nudge gen --scenario FILE|DIR --episodes N --seconds S --out DIR [--seed N] [--agent KIND] [--push-every LO,HI] [--push-dv LO,HI] "
+                  "nudge gen --scenario FILE|DIR --episodes N --seconds S --out DIR [--seed N] [--agent KIND] [--where EXPR] [--push-every LO,HI] [--push-dv LO,HI] "
                   "[--stride K] [--frames WxH[:gray|:rgb]] [--jobs J] [--shard I/N] [--episodes-per-shard M] [--resume]",
                   "Writes seeded episodes as NumPy .npy shards plus manifest.json (README.md, 'Dataset format'). "
                   "Interrupted runs continue with --resume; the result is byte-identical to an uninterrupted run.",
@@ -121,8 +124,16 @@ int cmd_gen(int argc, char** argv) {
 
     GenDataset ds;
     char err[1024];
-    if (!gen_dataset_open(&ds, scenario, episodes, seconds, seed, agent, (int)per_shard, &spec, err, sizeof err)) {
+    if (!gen_dataset_open(&ds, scenario, episodes, seconds, seed, agent, where, (int)per_shard, &spec, err, sizeof err)) {
         fprintf(stderr, "nudge gen: %s\n", err);
+        return 2;
+    }
+    /* a --where no episode satisfies is bad input: say so before touching the folder */
+    int first_sc;
+    uint64_t first_seed;
+    if (where && !gen_dataset_episode(&ds, 0, &first_sc, &first_seed, err, sizeof err)) {
+        fprintf(stderr, "nudge gen: %s\n", err);
+        gen_dataset_close(&ds);
         return 2;
     }
     /* the shard buffers (one per worker and one being written) must fit in memory comfortably */

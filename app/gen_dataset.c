@@ -9,6 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/report.h"
+#include "base/rng.h"
 #include "sim/observation.h"
 
 /* the scenario paths: the file, or every .scn directly in the folder, sorted */
@@ -55,7 +56,8 @@ static void param_columns(GenDataset* ds, int i, char*** names, int* nnames) {
 }
 
 bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, double seconds, uint64_t seed,
-                      const char* agent, int per_shard, const EpisodeRecordSpec* spec, char* err, size_t err_size) {
+                      const char* agent, const char* where, int per_shard, const EpisodeRecordSpec* spec, char* err,
+                      size_t err_size) {
     memset(ds, 0, sizeof *ds);
     ds->spec = *spec;
     DataManifest m;
@@ -65,6 +67,7 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
     if (!paths) return false;
     ds->scenarios = alloc_zeroed((size_t)n, sizeof *ds->scenarios);
     ds->param_cols = alloc_zeroed((size_t)n, sizeof *ds->param_cols);
+    ds->where = alloc_zeroed((size_t)n, sizeof *ds->where);
     m.scenarios = alloc_zeroed((size_t)n, sizeof *m.scenarios);
     m.inputs.scenarios = alloc_zeroed((size_t)n, sizeof *m.inputs.scenarios);
     bool ok = true;
@@ -72,6 +75,11 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
     for (int i = 0; i < n && ok; i++) {
         ds->scenarios[i] = scn_load(paths[i], err, err_size);
         if (!ds->scenarios[i]) {
+            ok = false;
+            break;
+        }
+        /* --where names parameters every scenario has */
+        if (where && !(ds->where[i] = scn_predicate_compile(ds->scenarios[i], where, err, err_size))) {
             ok = false;
             break;
         }
@@ -127,6 +135,7 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
         in->seconds = seconds;
         in->seed = seed;
         snprintf(in->agent, sizeof in->agent, "%s", agent ? agent : "scenario");
+        snprintf(in->where, sizeof in->where, "%s", where ? where : "");
         in->stride = ds->spec.stride;
         const AgentOverride* ao = &ds->spec.agent;
         in->push_every[0] = ao->every[0] >= 0 ? ao->every[0] : -1;
@@ -146,11 +155,34 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
     return ok;
 }
 
+bool gen_dataset_episode(const GenDataset* ds, int64_t e, int* scenario, uint64_t* seed, char* err, size_t err_size) {
+    int S = ds->nscenarios;
+    uint64_t first = rng_derive(ds->writer.meta.seed, (uint64_t)e);
+    for (int64_t j = 0; j < GEN_WHERE_TRIES; j++) {
+        *scenario = (int)((e + j) % S);
+        *seed = j == 0 ? first : rng_derive(first, (uint64_t)j);
+        const ScnPredicate* p = ds->where[*scenario];
+        if (!p) return true;
+        ScnInstance inst;
+        bool holds = false;
+        if (!scn_instantiate(ds->scenarios[*scenario], *seed, &inst, err, err_size)) return false;
+        bool ok = scn_predicate_test(p, inst.params, &holds, err, err_size);
+        scn_instance_free(&inst);
+        if (!ok) return false;
+        if (holds) return true;
+    }
+    report_set(err, err_size, "--where '%.200s': none of %d candidates (seeds of the %d scenarios) satisfies it",
+               ds->writer.meta.inputs.where, GEN_WHERE_TRIES, S);
+    return false;
+}
+
 void gen_dataset_close(GenDataset* ds) {
     for (int i = 0; i < ds->nscenarios; i++) {
         scn_free(ds->scenarios[i]);
         if (ds->param_cols) free(ds->param_cols[i]);
+        if (ds->where) scn_predicate_free(ds->where[i]);
     }
+    free(ds->where);
     free(ds->scenarios);
     free(ds->param_cols);
     data_writer_free(&ds->writer);

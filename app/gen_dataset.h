@@ -10,18 +10,29 @@
 #include "data/writer.h"
 #include "sim/scenario.h"
 
+/// candidates an episode tries before --where gives up
+#define GEN_WHERE_TRIES 10000
+
 typedef struct GenDataset {
     Scenario** scenarios;     /* sorted by path */
     int        nscenarios;
     int**      param_cols;    /* per scenario: params.npy column of each of its parameters */
+    ScnPredicate** where;     /* per scenario: --where compiled against its parameters, or NULL */
     EpisodeRecordSpec spec;
     DataWriter writer;        /* the folder, the manifest's fields and inputs */
 } GenDataset;
 
 /// loads the scenarios (a file, or every .scn in a folder) and fixes the dataset's shape and
-/// inputs; agent NULL = each scenario's own; false + one line on bad input
+/// inputs; agent NULL = each scenario's own; where NULL = every episode (else a condition on the
+/// parameters, compiled against each scenario's); false + one line on bad input
 bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, double seconds, uint64_t seed,
-                      const char* agent, int per_shard, const EpisodeRecordSpec* spec, char* err, size_t err_size);
+                      const char* agent, const char* where, int per_shard, const EpisodeRecordSpec* spec, char* err,
+                      size_t err_size);
+/// the scenario and seed of episode e: scenario e mod S with seed rng_derive(seed, e); with --where,
+/// the first candidate j = 0, 1, ... (scenario (e + j) mod S, seed rng_derive(rng_derive(seed, e), j)
+/// for j > 0) whose parameters satisfy it. false + one line when none of GEN_WHERE_TRIES does, or a
+/// candidate cannot be made
+bool gen_dataset_episode(const GenDataset* ds, int64_t e, int* scenario, uint64_t* seed, char* err, size_t err_size);
 void gen_dataset_close(GenDataset* ds);
 
 #endif

@@ -105,15 +105,16 @@ static void* worker_main(void* arg) {
 
         /* record episode i of the shard */
         int64_t e = data_writer_shard_first(w, shard) + i;
-        int sc = (int)(e % ds->nscenarios);
-        uint64_t seed = rng_derive(w->meta.seed, (uint64_t)e);
+        int sc = 0;
+        uint64_t seed = 0;
         DataSlot slot;
         data_shard_buf_slot(b, (int)i, &slot);
+        char why[512];
+        bool ok = gen_dataset_episode(ds, e, &sc, &seed, why, sizeof why);
         *slot.scenario = sc;
         *slot.seed = seed;
-        char why[512];
-        bool ok = episode_record_run(ds->scenarios[sc], ds->param_cols[sc], seed, (int32_t)e, &ds->spec, &slot, why,
-                                     sizeof why);
+        ok = ok && episode_record_run(ds->scenarios[sc], ds->param_cols[sc], seed, (int32_t)e, &ds->spec, &slot, why,
+                                      sizeof why);
         /* checksums where the writing happens: on the writer thread if there is one */
         data_shard_buf_episode_done(b, (int)i, &slot, !r->def->writer_thread);
 

@@ -24,6 +24,7 @@ typedef struct DataInputs {
     double           seconds;          /* simulated per episode */
     uint64_t         seed;
     char             agent[32];        /* "scenario" = each scenario's own */
+    char             where[1025];      /* nudge gen --where: the condition episodes satisfy ("" = none) */
     int              stride;
     double           push_every[2];    /* s; [0] < 0: the scenario's */
     double           push_dv[2];       /* m/s; [0] < 0: the scenario's */

@@ -168,6 +168,53 @@ const char* scn_param_name(const Scenario* s, int i) {
 uint64_t scn_default_seed(const Scenario* s) { return s->seed; }
 double   scn_default_seconds(const Scenario* s) { return s->seconds; }
 
+/* ---- predicates over the parameters ---- */
+
+struct ScnPredicate {
+    ScnExprPool pool;
+    int         root;
+    char        where[512];   /* "SCENARIO: in 'TEXT'" for messages */
+};
+
+ScnPredicate* scn_predicate_compile(const Scenario* s, const char* text, char* err, size_t err_size) {
+    ScnPredicate* p = alloc_zeroed(1, sizeof *p);
+    snprintf(p->where, sizeof p->where, "%s: in '%.160s'", s->name, text);
+    size_t len = strlen(text);
+    ScnErr e;
+    memset(&e, 0, sizeof e);
+    ScnNames names = {(const char(*)[32])s->pnames, s->ptypes, s->nparams};
+    if (len > SCN_MAX_LINE) {
+        report_set(err, err_size, "%s: expected an expression of at most %d bytes", p->where, SCN_MAX_LINE);
+    } else if ((p->root = scn_expr_parse(&p->pool, text, (int)len, 1, 1, &names, &e)) < 0) {
+        report_set(err, err_size, "%s, column %d: %s", p->where, e.col, e.msg);
+    } else if (scn_expr_type(&p->pool, p->root) != SCN_TYPE_NUMBER) {
+        report_set(err, err_size, "%s: expected a condition (a number: 0 is false), got %s", p->where,
+                   scn_type_name(scn_expr_type(&p->pool, p->root)));
+    } else {
+        return p;
+    }
+    scn_predicate_free(p);
+    return NULL;
+}
+
+bool scn_predicate_test(const ScnPredicate* p, const double* params, bool* holds, char* err, size_t err_size) {
+    ScnErr e;
+    memset(&e, 0, sizeof e);
+    double v;
+    if (!scn_expr_eval(&p->pool, p->root, params, &v, &e)) {
+        report_set(err, err_size, "%s, column %d: %s", p->where, e.col, e.msg);
+        return false;
+    }
+    *holds = v != 0;
+    return true;
+}
+
+void scn_predicate_free(ScnPredicate* p) {
+    if (!p) return;
+    scn_expr_pool_free(&p->pool);
+    free(p);
+}
+
 /* ---- instantiation ---- */
 
 typedef struct Inst {

@@ -35,6 +35,18 @@ double      scn_default_seconds(const Scenario* s);
 /// a word expectations read as a keyword (not, before, after, near, between)
 bool        scn_body_name_ok(const char* name);
 
+/// a condition on a scenario's parameters and derived constants, such as "$surface_h <= 0.95" (the
+/// expression language of scenarios/README.md); nudge gen --where selects episodes with it
+typedef struct ScnPredicate ScnPredicate;
+/// compiles text against s's parameters; NULL + "SCENARIO: in 'TEXT', column C: expected ..." when it
+/// names a parameter s lacks, is malformed, or is not a number
+ScnPredicate* scn_predicate_compile(const Scenario* s, const char* text, char* err, size_t err_size);
+/// whether it holds (is non-zero) for resolved parameter values (ScnInstance.params); false +
+/// message when it cannot be evaluated (division by zero, ...)
+bool          scn_predicate_test(const ScnPredicate* p, const double* params, bool* holds, char* err,
+                                 size_t err_size);
+void          scn_predicate_free(ScnPredicate* p);   /* NULL-safe */
+
 /// the .scn files in a folder (and its subfolders, when recursive), each folder's entries sorted
 /// by name, hidden ones skipped; returns how many (free with scn_free_list), -1 if dir cannot be read
 int         scn_list_files(const char* dir, bool recursive, char*** out);

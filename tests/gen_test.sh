@@ -86,6 +86,40 @@ expect2 "frame size garbage" "--frames" -- gen --episodes 2 --frames big --out "
 expect2 "bad --shard" "--shard" -- gen --episodes 2 --shard 3/2 --out "$tmp/x3"
 expect2 "shards too large for memory" "shard buffers" -- gen --episodes 100 --seconds 3600 --episodes-per-shard 100 --out "$tmp/x3"
 [ -e "$tmp/x3" ] && bad "a refused run made its folder" || ok "refused runs make no folder"
+# --where: every episode satisfies it, the same bytes with --jobs 1 and 2, the files rotate, each
+# episode's seed and scenario replay it; the condition is an input (--resume compares it); bad ones
+fam=$root/scenarios/templates/family
+fgen() { "$nudge" gen --scenario "$fam" --seconds 0.5 --seed 4 --episodes 12 --episodes-per-shard 5 "$@"; }
+fgen --where '$surface_h > 0.95' --out "$tmp/w1" --jobs 1 2>/dev/null || bad "gen --where failed"
+fgen --where '$surface_h > 0.95' --out "$tmp/w2" --jobs 2 2>/dev/null || bad "gen --where --jobs 2 failed"
+same "$tmp/w1" "$tmp/w2" "--where: --jobs 1 and --jobs 2 are byte-identical"
+/usr/bin/python3 - "$tmp/w1" "$nudge" "$fam" <<'PY' && ok "--where: every episode satisfies it, and replays from its seed" || bad "--where: episodes"
+import glob, json, subprocess, sys, numpy as np
+d, nudge, fam = sys.argv[1:4]
+m = json.load(open(d + "/manifest.json"))
+assert m["inputs"]["where"] == "$surface_h > 0.95"
+col = m["params"].index("surface_h")
+p = np.concatenate([np.load(f + "/params.npy") for f in sorted(glob.glob(d + "/shard-*"))])
+sc = np.concatenate([np.load(f + "/scenario.npy") for f in sorted(glob.glob(d + "/shard-*"))])
+seed = np.concatenate([np.load(f + "/seed.npy") for f in sorted(glob.glob(d + "/shard-*"))])
+assert len(p) == 12 and (p[:, col] > 0.95).all(), p[:, col]
+assert len(set(sc.tolist())) >= 4, sc          # the files take turns
+# episode 0 is nudge run of its file with its seed (its trace's first record is the dataset's)
+path = m["scenarios"][int(sc[0])]["path"]
+tr = subprocess.run([nudge, "run", path, "--seed", str(int(seed[0])), "--seconds", "0.1", "--trace", d + "/t.csv"],
+                    capture_output=True, check=True)
+st = np.load(sorted(glob.glob(d + "/shard-*"))[0] + "/states.npy")
+rows = [l.split(",") for l in open(d + "/t.csv").read().splitlines()[1:] if l.startswith("0,")]
+assert len(rows) > 0 and all(abs(float(r[4]) - st[0, 0, int(r[2]), 0]) < 1e-6 for r in rows), rows[:2]
+PY
+expect2 "--resume with another --where names it" "where: '\$surface_h > 0.95' there, '\$surface_h > 1' here" -- fgen --where '$surface_h > 1' --out "$tmp/w1" --resume
+expect2 "--resume without the --where names it" "where:" -- fgen --out "$tmp/w1" --resume
+expect2 "--where naming a parameter a template lacks: the file and the column" "family/dominoes.scn: in '1 + \$nope', column 5: expected a parameter declared above" -- fgen --where '1 + $nope' --out "$tmp/x4"
+expect2 "--where that is a material, not a condition" "expected a condition" -- "$nudge" gen --scenario "$fam/tabletop.scn" --seconds 0.5 --episodes 2 --where '$table_m' --out "$tmp/x4"
+expect2 "--where malformed" "column 12: expected a number" -- fgen --where '$n_bodies >' --out "$tmp/x4"
+expect2 "--where no episode satisfies" "none of 10000 candidates" -- fgen --where '$n_bodies > 8' --out "$tmp/x4"
+[ -e "$tmp/x4" ] && bad "a refused --where made its folder" || ok "a refused --where makes no folder"
+
 # a full disk (a file-size limit makes writes fail the same way): one line, no partial shard
 ( ulimit -f 64; exec "$nudge" gen --scenario "$scn" --seconds 2 --seed 11 --episodes 6 --out "$tmp/full" ) >"$tmp/out" 2>"$tmp/err"
 rc=$?
