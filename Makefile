@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= 2
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build demo test bench sanitize clean
+.PHONY: all deps configure build demo test bench splits sanitize clean
 
 all: build
 
@@ -24,6 +24,11 @@ test: build
 
 bench: build
 	@bash bench/run.sh $(BUILD)
+
+# the leave-one-factor-out splits of the training family: data, one training per split, the
+# table of 60-tick errors against in distribution (bench/splits.sh; SPLIT_* variables tune it)
+splits: build
+	@bash bench/splits.sh $(BUILD)/nudge $(BUILD)/splits
 
 # the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
 sanitize:
