@@ -29,6 +29,7 @@ typedef struct Run {
     int64_t* order_step;
     double   t1, t2, tol;        /* times (t2 = INFINITY when open), event near tolerance */
     Test     cond, then;         /* the condition's test; when/max/min test */
+    double   region[4];          /* the condition's region (xmin ymin xmax ymax) */
     bool     done, pass;         /* judged before the end */
     bool     pending;            /* a body it names is not in the world yet (spawned later, a piece) */
     char     detail[256];
@@ -50,20 +51,6 @@ struct ScnChecker {
     bool            observed;
 };
 
-static double field_of(ScnField f, const SimBodyState* st) {
-    switch (f) {
-    case SCN_FIELD_X: return st->x;
-    case SCN_FIELD_Y: return st->y;
-    case SCN_FIELD_ANGLE: return st->angle * RAD2DEG;
-    case SCN_FIELD_VX: return st->vx;
-    case SCN_FIELD_VY: return st->vy;
-    case SCN_FIELD_OMEGA: return st->omega;
-    case SCN_FIELD_SPEED: return hypot(st->vx, st->vy);
-    case SCN_FIELD_MOVED: return hypot(st->x - st->x0, st->y - st->y0);
-    default: return NAN;
-    }
-}
-
 static bool state_of(ScnState s, const SimBodyState* st) {
     switch (s) {
     case SCN_STATE_BROKEN: return st->broken;
@@ -75,28 +62,10 @@ static bool state_of(ScnState s, const SimBodyState* st) {
     }
 }
 
-static bool test_holds(const Test* t, double f) {
-    switch (t->op) {
-    case SCN_TEST_NEAR: return fabs(f - t->v) <= t->tol;
-    case SCN_TEST_LT: return f < t->v;
-    case SCN_TEST_LE: return f <= t->v;
-    case SCN_TEST_GT: return f > t->v;
-    case SCN_TEST_GE: return f >= t->v;
-    }
-    return false;
-}
+static bool test_holds(const Test* t, double f) { return scn_test_holds(t->op, t->v, t->tol, f); }
 
 /* how far f is from passing (<= 0 when it passes): for the closest miss */
-static double test_miss(const Test* t, double f) {
-    switch (t->op) {
-    case SCN_TEST_NEAR: return fabs(f - t->v) - t->tol;
-    case SCN_TEST_LT:
-    case SCN_TEST_LE: return f - t->v;
-    case SCN_TEST_GT:
-    case SCN_TEST_GE: return t->v - f;
-    }
-    return 0;
-}
+static double test_miss(const Test* t, double f) { return scn_test_miss(t->op, t->v, t->tol, f); }
 
 /* a value for a message: 4 decimals, or 4 significant digits when that would hide it */
 static const char* num_str(double v, char* buf, size_t size) {
@@ -117,13 +86,24 @@ static const char* test_str(const Test* t, char* buf, size_t size) {
     return buf;
 }
 
-/* "ball.y < 0.0500" / "not glass broken" */
+/* "[0.2000, 0.5000] x [0.7000, 1.0000]" */
+static const char* region_str(const double* r, char* buf, size_t size) {
+    char a[24], b[24], c[24], d[24];
+    snprintf(buf, size, "[%s, %s] x [%s, %s]", num_str(r[0], a, sizeof a), num_str(r[2], b, sizeof b),
+             num_str(r[1], c, sizeof c), num_str(r[3], d, sizeof d));
+    return buf;
+}
+
+/* "ball.y < 0.0500" / "not glass broken" / "box in [..] x [..]" */
 static const char* cond_str(const Run* r, char* buf, size_t size) {
     const ScnCond* c = &r->x->cond;
-    char tb[96];
+    char tb[128];
     if (c->is_field)
         snprintf(buf, size, "%s%s.%s %s", c->negate ? "not " : "", c->body.name,
                  scn_field_name(c->field), test_str(&r->cond, tb, sizeof tb));
+    else if (c->is_region)
+        snprintf(buf, size, "%s%s in %s", c->negate ? "not " : "", c->body.name,
+                 region_str(r->region, tb, sizeof tb));
     else
         snprintf(buf, size, "%s%s %s", c->negate ? "not " : "", c->body.name, scn_state_name(c->state));
     return buf;
@@ -140,11 +120,16 @@ static void set_detail(Run* r, const char* fmt, ...) {
 /* what the condition's body showed at time t: its field's value, or its state */
 static void detail_observed(Run* r, const SimBodyState* st, double f, double t) {
     const ScnExpect* x = r->x;
-    char tb[96], vb[32];
+    char tb[128], vb[32];
     if (x->cond.is_field)
         set_detail(r, "%s.%s = %s at %.3f s, wanted %s%s", x->cond.body.name, scn_field_name(x->cond.field),
                    num_str(f, vb, sizeof vb), t, x->cond.negate ? "not " : "", test_str(&r->cond, tb, sizeof tb));
-    else
+    else if (x->cond.is_region) {
+        char xb[32];
+        set_detail(r, "%s at (%s, %s) at %.3f s, wanted %sin %s", x->cond.body.name, num_str(st->x, xb, sizeof xb),
+                   num_str(st->y, vb, sizeof vb), t, x->cond.negate ? "not " : "",
+                   region_str(r->region, tb, sizeof tb));
+    } else
         set_detail(r, "%s %s%s at %.3f s", x->cond.body.name, state_of(x->cond.state, st) ? "" : "not ",
                    scn_state_name(x->cond.state), t);
 }
@@ -218,6 +203,8 @@ static void setup_run(const Scenario* s, const ScnInstance* inst, const SimWorld
               scn_num_eval(s, &x->tol, params, 0, &r->tol, &e);
     if (ok && x->tol_pct) r->tol = fabs(r->t1) * r->tol / 100.0;
     if (ok && x->cond.is_field) ok = eval_test(s, &x->cond.test, params, &r->cond, &e);
+    for (int k = 0; ok && x->cond.is_region && k < 4; k++)
+        ok = scn_num_eval(s, &x->cond.region[k], params, 0, &r->region[k], &e);
     if (ok && (x->kind == SCN_EXPECT_WHEN || x->kind == SCN_EXPECT_MAX || x->kind == SCN_EXPECT_MIN))
         ok = eval_test(s, &x->test, params, &r->then, &e);
     if (!ok) {
@@ -271,8 +258,12 @@ static bool cond_holds(const Run* r, const SimBodyState* st, double* f) {
     const ScnCond* c = &r->x->cond;
     bool h;
     if (c->is_field) {
-        *f = field_of(c->field, st);
+        *f = scn_field_value(c->field, st);
         h = test_holds(&r->cond, *f);
+    } else if (c->is_region) {
+        /* f = the distance from the region (0 inside) */
+        *f = scn_region_distance(r->region, st->x, st->y);
+        h = *f <= 0;
     } else {
         *f = 0;
         h = state_of(c->state, st);
@@ -312,7 +303,7 @@ static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, cons
     SimBodyState st;
     double f = 0;
     bool h = false;
-    char cs[192], tb[96], vb[32];
+    char cs[192], tb[128], vb[32];
     if (x->kind == SCN_EXPECT_AT || x->kind == SCN_EXPECT_BY || x->kind == SCN_EXPECT_NEVER ||
         x->kind == SCN_EXPECT_ALWAYS || x->kind == SCN_EXPECT_WHEN) {
         if (!sim_world_body(w, r->id, &st)) return;
@@ -332,8 +323,8 @@ static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, cons
         if (h) {
             judge(r, true);
             set_detail(r, "%s at %.3f s", cond_str(r, cs, sizeof cs), t);
-        } else if (x->cond.is_field && !x->cond.negate) {
-            double miss = test_miss(&r->cond, f);
+        } else if ((x->cond.is_field || x->cond.is_region) && !x->cond.negate) {
+            double miss = x->cond.is_region ? f : test_miss(&r->cond, f);
             if (!r->have_best || miss < r->best_miss) {
                 r->have_best = true;
                 r->best_miss = miss;
@@ -362,7 +353,7 @@ static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, cons
     case SCN_EXPECT_WHEN: {
         double g = 0;
         SimBodyState gs;
-        if (!x->then_time && sim_world_body(w, r->then_id, &gs)) g = field_of(x->field, &gs);
+        if (!x->then_time && sim_world_body(w, r->then_id, &gs)) g = scn_field_value(x->field, &gs);
         if (h) {
             /* the first moment it holds, interpolated between this tick and the one before */
             double a = r->have_prev ? crossing(r, r->prev_f, f) : 1.0;
@@ -411,7 +402,7 @@ static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, cons
     case SCN_EXPECT_MIN:
         if (t < r->t1 - EPS_T || t > r->t2 + EPS_T) break;
         if (!sim_world_body(w, r->id, &st)) break;
-        f = field_of(x->field, &st);
+        f = scn_field_value(x->field, &st);
         if (!r->have_best || (x->kind == SCN_EXPECT_MAX ? f > r->best_f : f < r->best_f)) {
             r->have_best = true;
             r->best_f = f;
@@ -488,7 +479,7 @@ static const char* with_str(const ScnExpect* x, char* buf, size_t size) {
 static void finish_run(const ScnChecker* c, Run* r) {
     const ScnExpect* x = r->x;
     const char* ev = sim_event_name((SimEventType)x->event);
-    char cs[192], tb[96], ws[48], vb[32];
+    char cs[192], tb[128], ws[48], vb[32];
     double te = c->t_end;
     switch (x->kind) {
     case SCN_EXPECT_AT:
@@ -499,7 +490,11 @@ static void finish_run(const ScnChecker* c, Run* r) {
     case SCN_EXPECT_BY:
         if (r->done && r->pass) return;
         judge(r, false);
-        if (r->have_best)
+        if (r->have_best && x->cond.is_region)
+            set_detail(r, "%s never in %s by %.3f s (closest %s m away at %.3f s)", x->cond.body.name,
+                       region_str(r->region, tb, sizeof tb), r->t1, num_str(r->best_f, vb, sizeof vb),
+                       r->best_t);
+        else if (r->have_best)
             set_detail(r, "%s.%s never %s by %.3f s (closest %s at %.3f s)", x->cond.body.name,
                        scn_field_name(x->cond.field), test_str(&r->cond, tb, sizeof tb), r->t1,
                        num_str(r->best_f, vb, sizeof vb), r->best_t);
@@ -612,6 +607,7 @@ int scn_checker_finish(ScnChecker* c, ScnVerdict* out, int cap) {
         else finish_run(c, r);
         if (k < cap && out) {
             out[k].pass = r->pass;
+            out[k].goal = r->x->goal;
             out[k].line = r->x->line;
             snprintf(out[k].text, sizeof out[k].text, "%s", r->x->text);
             snprintf(out[k].detail, sizeof out[k].detail, "%s", r->detail);

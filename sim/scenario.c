@@ -35,6 +35,7 @@ bool scn_num_eval(const Scenario* s, const ScnNum* n, const double* params, doub
 
 ScnAgentDef scn_agent_def_default(void) {
     ScnAgentDef d;
+    memset(&d, 0, sizeof d);
     d.kind = SCN_AGENT_NONE;
     d.every_lo = 0.5;
     d.every_hi = 1.5;
@@ -43,6 +44,14 @@ ScnAgentDef scn_agent_def_default(void) {
     d.angle_deg = 20;
     d.start = 0.25;
     d.height_frac = 0.5;
+    d.pushes = 0;
+    d.impulse = 0;
+    d.samples = 256;
+    d.iters = 5;
+    d.horizon = 30;
+    d.replan = 6;
+    d.elites = 0;   /* samples / 10 */
+    d.push_cost = 0.02;
     return d;
 }
 
@@ -166,6 +175,9 @@ const char* scn_param_name(const Scenario* s, int i) {
     return i >= 0 && i < s->nparams ? s->params[i].name : NULL;
 }
 uint64_t scn_default_seed(const Scenario* s) { return s->seed; }
+ScnAgentKind scn_agent_kind(const Scenario* s) {
+    return s->agent.declared ? s->agent.kind : s->nactions > 0 ? SCN_AGENT_SCRIPTED : SCN_AGENT_NONE;
+}
 double   scn_default_seconds(const Scenario* s) { return s->seconds; }
 
 /* ---- predicates over the parameters ---- */
@@ -375,27 +387,51 @@ static bool make_body(Inst* in, const ScnBodyDecl* d, const SimWorldDef* w, SimB
     return true;
 }
 
+/* an integer agent setting in lo..hi (absent: keeps *out) */
+static bool agent_int(Inst* in, const ScnNum* n, int line, int lo, int hi, const char* what, int* out) {
+    double v;
+    if (!ev(in, n, *out, &v)) return false;
+    if (!need(in, is_int(v, lo, hi), n, line, "expected %s, an integer in %d..%d, got %g", what, lo, hi, v))
+        return false;
+    *out = (int)v;
+    return true;
+}
+
 static bool make_agent(Inst* in, ScnAgentDef* a, int nactions) {
     const ScnAgentDecl* d = &in->s->agent;
     *a = scn_agent_def_default();
     a->kind = d->declared ? d->kind : nactions > 0 ? SCN_AGENT_SCRIPTED : SCN_AGENT_NONE;
     if (!d->declared) return true;
+    int line = d->line;
     if (!ev(in, &d->every_lo, a->every_lo, &a->every_lo) || !ev(in, &d->every_hi, a->every_hi, &a->every_hi) ||
         !ev(in, &d->dv_lo, a->dv_lo, &a->dv_lo) || !ev(in, &d->dv_hi, a->dv_hi, &a->dv_hi) ||
         !ev(in, &d->angle, a->angle_deg, &a->angle_deg) || !ev(in, &d->start, a->start, &a->start) ||
-        !ev(in, &d->height, a->height_frac, &a->height_frac))
+        !ev(in, &d->height, a->height_frac, &a->height_frac) || !ev(in, &d->impulse, a->impulse, &a->impulse) ||
+        !ev(in, &d->cost, a->push_cost, &a->push_cost))
         return false;
-    return need(in, a->every_lo > 0, &d->every_lo, d->line, "expected every LO > 0 s, got %g", a->every_lo) &&
-           need(in, a->every_hi >= a->every_lo, &d->every_hi, d->line, "expected every HI >= LO (%g), got %g",
-                a->every_lo, a->every_hi) &&
-           need(in, a->dv_lo >= 0, &d->dv_lo, d->line, "expected dv LO >= 0 m/s, got %g", a->dv_lo) &&
-           need(in, a->dv_hi >= a->dv_lo, &d->dv_hi, d->line, "expected dv HI >= LO (%g), got %g", a->dv_lo,
-                a->dv_hi) &&
-           need(in, a->angle_deg >= 0 && a->angle_deg <= 90, &d->angle, d->line,
-                "expected an angle in [0, 90] degrees, got %g", a->angle_deg) &&
-           need(in, a->start >= 0, &d->start, d->line, "expected a start time >= 0 s, got %g", a->start) &&
-           need(in, a->height_frac >= 0 && a->height_frac <= 1, &d->height, d->line,
-                "expected a height fraction in [0, 1], got %g", a->height_frac);
+    bool ok = need(in, a->every_lo > 0, &d->every_lo, line, "expected every LO > 0 s, got %g", a->every_lo) &&
+              need(in, a->every_hi >= a->every_lo, &d->every_hi, line, "expected every HI >= LO (%g), got %g",
+                   a->every_lo, a->every_hi) &&
+              need(in, a->dv_lo >= 0, &d->dv_lo, line, "expected dv LO >= 0 m/s, got %g", a->dv_lo) &&
+              need(in, a->dv_hi >= a->dv_lo, &d->dv_hi, line, "expected dv HI >= LO (%g), got %g", a->dv_lo,
+                   a->dv_hi) &&
+              need(in, a->angle_deg >= 0 && a->angle_deg <= 90, &d->angle, line,
+                   "expected an angle in [0, 90] degrees, got %g", a->angle_deg) &&
+              need(in, a->start >= 0, &d->start, line, "expected a start time >= 0 s, got %g", a->start) &&
+              need(in, a->height_frac >= 0 && a->height_frac <= 1, &d->height, line,
+                   "expected a height fraction in [0, 1], got %g", a->height_frac) &&
+              /* absent, the impulse limit stays 0: the kind's default */
+              need(in, d->impulse.e < 0 || (a->impulse > 0 && a->impulse <= 1000), &d->impulse, line,
+                   "expected an impulse limit in (0, 1000] N*s, got %g", a->impulse) &&
+              need(in, a->push_cost >= 0 && a->push_cost <= 1000, &d->cost, line,
+                   "expected a cost per push in [0, 1000], got %g", a->push_cost);
+    ok = ok && agent_int(in, &d->pushes, line, 0, 1000000, "a push budget", &a->pushes) &&
+         agent_int(in, &d->samples, line, 1, 4096, "samples", &a->samples) &&
+         agent_int(in, &d->iters, line, 1, 100, "iters", &a->iters) &&
+         agent_int(in, &d->horizon, line, 1, 600, "a horizon in control ticks", &a->horizon) &&
+         agent_int(in, &d->replan, line, 1, 600, "control ticks between decisions ('every')", &a->replan) &&
+         agent_int(in, &d->elites, line, 0, a->samples, "elites (0 = samples / 10)", &a->elites);
+    return ok;
 }
 
 /* map[k] for a spawned body whose 'if' holds: it is in this instance, without an id yet */
@@ -421,6 +457,20 @@ static bool check_test(Inst* in, const ScnTest* test, int line) {
     return need(in, tol >= 0, &test->tol, line, "expected a tolerance >= 0, got %g", tol);
 }
 
+/* a region's numbers, in order: XMAX > XMIN, YMAX > YMIN */
+static bool check_region(Inst* in, const ScnCond* c, int line, double* r) {
+    for (int k = 0; k < 4; k++)
+        if (!ev(in, &c->region[k], 0, &r[k])) return false;
+    return need(in, r[2] > r[0], &c->region[2], line, "expected a region XMAX > XMIN (%g), got %g", r[0], r[2]) &&
+           need(in, r[3] > r[1], &c->region[3], line, "expected a region YMAX > YMIN (%g), got %g", r[1], r[3]);
+}
+
+static bool check_cond(Inst* in, const ScnCond* c, int line, const int* map) {
+    double r[4];
+    return ref_present(in, &c->body, map) && (!c->is_field || check_test(in, &c->test, line)) &&
+           (!c->is_region || check_region(in, c, line, r));
+}
+
 static bool check_expect(Inst* in, const ScnExpect* x, const int* map) {
     double t1 = 0, t2 = 0, tol = 0;
     const ScnCond* c = &x->cond;
@@ -431,9 +481,9 @@ static bool check_expect(Inst* in, const ScnExpect* x, const int* map) {
         /* fall through */
     case SCN_EXPECT_NEVER:
     case SCN_EXPECT_ALWAYS:
-        return ref_present(in, &c->body, map) && (!c->is_field || check_test(in, &c->test, x->line));
+        return check_cond(in, c, x->line, map);
     case SCN_EXPECT_WHEN:
-        return ref_present(in, &c->body, map) && (!c->is_field || check_test(in, &c->test, x->line)) &&
+        return check_cond(in, c, x->line, map) &&
                (x->then_time || ref_present(in, &x->then_body, map)) && check_test(in, &x->test, x->line);
     case SCN_EXPECT_EVENT:
         if (!ref_present(in, &x->body, map) || (x->other.decl >= 0 && !ref_present(in, &x->other, map)))
@@ -464,6 +514,32 @@ static bool check_expect(Inst* in, const ScnExpect* x, const int* map) {
         }
         return check_test(in, &x->test, x->line);
     }
+    return true;
+}
+
+/* a goal statement (checked as an expectation already) as the planner reads it */
+static bool make_goal(Inst* in, const ScnExpect* x, const int* map, ScnGoal* g) {
+    const ScnCond* c = &x->cond;
+    memset(g, 0, sizeof *g);
+    g->body = map[c->body.decl];
+    g->line = x->line;
+    snprintf(g->text, sizeof g->text, "%s", x->text);
+    g->t = INFINITY;
+    if (x->kind != SCN_EXPECT_NEVER && !ev(in, &x->t1, 0, &g->t)) return false;
+    if (c->is_region) {
+        g->kind = SCN_GOAL_IN;
+        return check_region(in, c, x->line, g->region);
+    }
+    if (c->is_field) {
+        g->kind = SCN_GOAL_FIELD;
+        g->field = c->field;
+        g->op = c->test.op;
+        if (!ev(in, &c->test.v, 0, &g->v) || !ev(in, &c->test.tol, 0, &g->tol)) return false;
+        if (c->test.pct) g->tol = fabs(g->v) * g->tol / 100.0;
+        return true;
+    }
+    g->kind = c->state == SCN_STATE_BROKEN ? SCN_GOAL_BROKEN : SCN_GOAL_FELL;
+    g->negate = x->kind == SCN_EXPECT_NEVER;
     return true;
 }
 
@@ -554,6 +630,13 @@ static bool instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, ScnE
     free(spawned);
     ok = ok && make_agent(&in, &out->agent, s->nactions);
     for (int k = 0; ok && k < s->nexpects; k++) ok = check_expect(&in, &s->expects[k], map);
+    /* goals, for planners */
+    for (int k = 0; ok && k < s->nexpects; k++) {
+        if (!s->expects[k].goal) continue;
+        out->goals = alloc_resize(out->goals, (size_t)out->ngoals + 1, sizeof *out->goals);
+        ok = make_goal(&in, &s->expects[k], map, &out->goals[out->ngoals]);
+        if (ok) out->ngoals++;
+    }
     free(map);
     return ok;
 }
@@ -577,6 +660,9 @@ void scn_instance_free(ScnInstance* inst) {
     free(inst->actions);
     free(inst->params);
     free(inst->body_lines);
+    free(inst->goals);
+    inst->goals = NULL;
+    inst->ngoals = 0;
     inst->bodies = NULL;
     inst->actions = NULL;
     inst->params = NULL;

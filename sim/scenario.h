@@ -52,6 +52,74 @@ void          scn_predicate_free(ScnPredicate* p);   /* NULL-safe */
 int         scn_list_files(const char* dir, bool recursive, char*** out);
 void        scn_free_list(char** list, int n);      /* NULL-safe */
 
+/// a body's field, as expectations and goals name it (BODY.FIELD)
+typedef enum ScnField {
+    SCN_FIELD_X,      /* centre of mass, m */
+    SCN_FIELD_Y,
+    SCN_FIELD_ANGLE,  /* degrees, counter-clockwise, not wrapped */
+    SCN_FIELD_VX,     /* m/s */
+    SCN_FIELD_VY,
+    SCN_FIELD_OMEGA,  /* rad/s */
+    SCN_FIELD_SPEED,  /* m/s */
+    SCN_FIELD_MOVED,  /* m from where the body was created */
+    SCN_FIELD_COUNT
+} ScnField;
+
+/// "x", "y", "angle", ... ("?" out of range)
+const char* scn_field_name(ScnField f);
+/// the field's value for a body's state
+double      scn_field_value(ScnField f, const SimBodyState* st);
+
+/// a comparison against a value: near V TOL, < V, <= V, > V, >= V
+typedef enum ScnTestOp { SCN_TEST_NEAR, SCN_TEST_LT, SCN_TEST_LE, SCN_TEST_GT, SCN_TEST_GE } ScnTestOp;
+
+/// m from (x, y) to the box region[4] = xmin, ymin, xmax, ymax; 0 inside or on its edge
+double      scn_region_distance(const double* region, double x, double y);
+/// whether value passes (op, v, tol): near is |value - v| <= tol
+bool        scn_test_holds(ScnTestOp op, double v, double tol, double value);
+/// how far value is from passing, in the value's unit: <= 0 when it passes
+double      scn_test_miss(ScnTestOp op, double v, double tol, double value);
+
+typedef enum ScnGoalKind {
+    SCN_GOAL_IN,      /* BODY in XMIN YMIN XMAX YMAX by T: the centre of mass in the box at T */
+    SCN_GOAL_FIELD,   /* BODY.FIELD TEST at T */
+    SCN_GOAL_BROKEN,  /* BODY broken by T; negated: never broken */
+    SCN_GOAL_FELL,    /* BODY fell by T; negated: never fell */
+    SCN_GOAL_KIND_COUNT
+} ScnGoalKind;
+
+/// a goal resolved for one instance: what a planner optimizes, and an expectation nudge check
+/// judges. All of a scenario's goals must hold.
+typedef struct ScnGoal {
+    ScnGoalKind kind;
+    bool      negate;      /* BROKEN, FELL: must never happen ("goal not BODY broken") */
+    int32_t   body;        /* id in the built world (a dynamic body) */
+    double    t;           /* s: IN and FIELD are judged at the first tick at or after t, BROKEN
+                              and FELL must happen by t; INFINITY for negated goals */
+    double    region[4];   /* IN: xmin, ymin, xmax, ymax, m */
+    ScnField  field;       /* FIELD */
+    ScnTestOp op;          /* FIELD */
+    double    v, tol;      /* FIELD: the value and the tolerance of near (a percentage resolved) */
+    int32_t   line;        /* where it was written */
+    char      text[160];   /* as written, for messages and panels */
+} ScnGoal;
+
+/// what a goal looks like in the world now
+typedef enum ScnGoalStatus {
+    SCN_GOAL_PENDING,   /* not decided yet (a negated goal stays pending while it holds) */
+    SCN_GOAL_MET,       /* decided and held: broken/fell happened, IN/FIELD holds at or after T */
+    SCN_GOAL_FAILED,    /* decided and failed: T passed without it, or a body broke that must not */
+} ScnGoalStatus;
+
+/// the goal's status as the world shows it now (at sim_world_time(w)); *now (may be NULL) tells
+/// whether its condition holds right now (IN: inside the region; FIELD: the test passes;
+/// BROKEN/FELL: it happened; negated: it has not happened). The world does not remember when a body
+/// broke, so a watcher that calls this every tick keeps the first decided status (that is what
+/// nudge check's verdicts are); IN and FIELD are decided at the first tick at or after T.
+ScnGoalStatus scn_goal_status(const ScnGoal* g, const SimWorld* w, bool* now);
+/// "broken", "in", ... for messages
+const char*   scn_goal_kind_name(ScnGoalKind k);
+
 /// what a timed action does ('at T push|grab|release|spawn', scenarios/README.md)
 typedef enum ScnActionKind {
     SCN_ACT_PUSH,           /* an impulse on a body */
@@ -78,16 +146,38 @@ typedef struct ScnAction {
     SimBodyDef spawn;       /* spawn: the body (its name is `ref`) */
 } ScnAction;
 
-typedef enum ScnAgentKind { SCN_AGENT_NONE, SCN_AGENT_SCRIPTED, SCN_AGENT_RANDOM } ScnAgentKind;
+typedef enum ScnAgentKind {
+    SCN_AGENT_NONE,
+    SCN_AGENT_SCRIPTED,
+    SCN_AGENT_RANDOM,
+    SCN_AGENT_PLANNER,   /* plans pushes toward the goals by imagining them with a world model */
+    SCN_AGENT_ORACLE,    /* the same search, imagining with the true simulator (snapshot/restore) */
+    SCN_AGENT_KIND_COUNT
+} ScnAgentKind;
 
-/// how an exploring agent pushes (see agent/agent.h)
+/// the kind of agent the file asks for (its 'agent' line; without one scripted when it has 'at'
+/// lines, else none)
+ScnAgentKind scn_agent_kind(const Scenario* s);
+
+/// how an agent pushes (see agent/agent.h and agent/planner.h)
 typedef struct ScnAgentDef {
     ScnAgentKind kind;      /* NONE if the file declares none and has no 'at' actions */
-    double every_lo, every_hi;  /* s between pushes, uniform (default 0.5 1.5) */
-    double dv_lo, dv_hi;        /* velocity change |J|/m of a push, m/s (default 0.3 2.0) */
-    double angle_deg;           /* push direction: within +-angle_deg of horizontal (default 20) */
-    double start;               /* no random pushes before this time, s (default 0.25) */
-    double height_frac;         /* push point: up to +-height_frac*h/2 above/below centre (0.5) */
+    double every_lo, every_hi;  /* random: s between pushes, uniform (default 0.5 1.5) */
+    double dv_lo, dv_hi;        /* random: velocity change |J|/m of a push, m/s (default 0.3 2.0) */
+    double angle_deg;           /* random: push direction within +-angle_deg of horizontal (20) */
+    double start;               /* random: no pushes before this time, s (default 0.25) */
+    double height_frac;         /* random: push point up to +-height_frac*h/2 off the centre (0.5) */
+    /* the push budget, shared by random, planner and oracle (so that one can stand in for another) */
+    int    pushes;              /* most pushes in an episode; 0 = no limit (default) */
+    double impulse;             /* largest |J| of a push, N*s; 0 = the kind's default (random: no
+                                   limit; planner: 1) */
+    /* planner and oracle: cross-entropy search over push plans (agent/planner.h) */
+    int    samples;             /* candidate plans per iteration (default 256) */
+    int    iters;               /* refinements per decision (default 5) */
+    int    horizon;             /* control ticks imagined ahead (default 30) */
+    int    replan;              /* control ticks between decisions ('every', default 6) */
+    int    elites;              /* best candidates each refinement keeps (default samples / 10) */
+    double push_cost;           /* cost of one push in the plan's cost ('cost', default 0.02) */
 } ScnAgentDef;
 
 ScnAgentDef scn_agent_def_default(void);
@@ -103,6 +193,8 @@ typedef struct ScnInstance {
     int         nparams;
     double*     params;     /* resolved values, in scn_param_name order */
     int32_t*    body_lines; /* [nbodies]: the line declaring each body, for messages */
+    int         ngoals;
+    ScnGoal*    goals;      /* the goal statements, in file order */
     char        source[256];/* the scenario's name, for messages */
 } ScnInstance;
 
@@ -121,6 +213,7 @@ typedef struct ScnChecker ScnChecker;
 
 typedef struct ScnVerdict {
     bool pass;
+    bool goal;              /* a goal statement (all goals must hold for a task to be solved) */
     int  line;              /* the expectation's line in the file */
     char text[160];         /* the expectation as written */
     char detail[256];       /* what was observed, e.g. "glass.x = 1.31 at 2.00 s, wanted 1.20 +- 0.05" */

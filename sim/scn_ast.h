@@ -66,26 +66,11 @@ typedef struct ScnActionDecl {
     int32_t line, col;
 } ScnActionDecl;
 
-/* a comparison against a value: near V TOL, < V, <= V, > V, >= V */
-typedef enum ScnTestOp { SCN_TEST_NEAR, SCN_TEST_LT, SCN_TEST_LE, SCN_TEST_GT, SCN_TEST_GE } ScnTestOp;
-
 typedef struct ScnTest {
     ScnTestOp op;
     ScnNum    v, tol;  /* tol only for near */
     bool      pct;     /* tol is a percentage of |v| */
 } ScnTest;
-
-typedef enum ScnField {
-    SCN_FIELD_X,
-    SCN_FIELD_Y,
-    SCN_FIELD_ANGLE, /* degrees */
-    SCN_FIELD_VX,
-    SCN_FIELD_VY,
-    SCN_FIELD_OMEGA,
-    SCN_FIELD_SPEED,
-    SCN_FIELD_MOVED,
-    SCN_FIELD_COUNT
-} ScnField;
 
 typedef enum ScnState {
     SCN_STATE_BROKEN,
@@ -96,14 +81,16 @@ typedef enum ScnState {
     SCN_STATE_COUNT
 } ScnState;
 
-/* COND: [not] BODY.FIELD TEST | [not] BODY STATE */
+/* COND: [not] BODY.FIELD TEST | [not] BODY STATE | [not] BODY in XMIN YMIN XMAX YMAX */
 typedef struct ScnCond {
     bool     negate;
     bool     is_field;
+    bool     is_region;
     ScnRef   body;
     ScnField field;
     ScnTest  test;
     ScnState state;
+    ScnNum   region[4];  /* is_region: xmin ymin xmax ymax (m) */
 } ScnCond;
 
 typedef enum ScnExpectKind {
@@ -123,7 +110,8 @@ typedef enum ScnWhen { SCN_WHEN_BEFORE, SCN_WHEN_AFTER, SCN_WHEN_NEAR, SCN_WHEN_
 
 typedef struct ScnExpect {
     ScnExpectKind kind;
-    int32_t       line;
+    bool          goal;      /* written as a goal (judged like an expectation, planned for) */
+    int32_t       line, col;
     char          text[160];
     ScnCond       cond;      /* at, by, never, always, when */
     ScnNum        t1, t2;    /* at/by: t1; event: t1 (and t2 for between); max/min: from t1 to t2 */
@@ -150,6 +138,8 @@ typedef struct ScnAgentDecl {
     bool         declared;
     ScnAgentKind kind;
     ScnNum       every_lo, every_hi, dv_lo, dv_hi, angle, start, height;
+    ScnNum       pushes, impulse;
+    ScnNum       samples, iters, horizon, replan, elites, cost;
     int32_t      line, col;
 } ScnAgentDecl;
 
@@ -182,7 +172,6 @@ void scn_err_format(const char* name, const ScnErr* e, char* err, size_t err_siz
 /// evaluates an optional number (absent: def); false + error
 bool scn_num_eval(const Scenario* s, const ScnNum* n, const double* params, double def, double* out,
                   ScnErr* e);
-const char* scn_field_name(ScnField f);
 const char* scn_state_name(ScnState st);
 
 #endif

@@ -1,5 +1,6 @@
 /* scn_parse: the .scn statement parser (world, param, body, at, agent, expect), one line at a time.
  * The grammar is in scenarios/README.md. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -692,6 +693,35 @@ static bool parse_at(Parser* p) {
 
 /* ---- agent ---- */
 
+/* an agent's field: keyword, the numbers it takes, and what they are called in messages */
+typedef struct AgentKey {
+    const char* word;
+    size_t      offset;      /* of the first ScnNum in ScnAgentDecl */
+    int         count;       /* 1 or 2 numbers */
+    const char* what[2];
+} AgentKey;
+
+#define AGENT_KEY(w, field, n, a, b) {w, offsetof(ScnAgentDecl, field), n, {a, b}}
+static const AgentKey random_keys[] = {
+    AGENT_KEY("every", every_lo, 2, "every LO (s)", "every HI (s)"),
+    AGENT_KEY("dv", dv_lo, 2, "dv LO (m/s)", "dv HI (m/s)"),
+    AGENT_KEY("angle", angle, 1, "an angle (degrees)", NULL),
+    AGENT_KEY("start", start, 1, "a start time (s)", NULL),
+    AGENT_KEY("height", height, 1, "a height fraction (0..1)", NULL),
+    AGENT_KEY("pushes", pushes, 1, "a push budget (pushes per episode)", NULL),
+    AGENT_KEY("impulse", impulse, 1, "an impulse limit (N*s)", NULL),
+};
+static const AgentKey planner_keys[] = {
+    AGENT_KEY("samples", samples, 1, "a number of samples", NULL),
+    AGENT_KEY("iters", iters, 1, "a number of iterations", NULL),
+    AGENT_KEY("horizon", horizon, 1, "a horizon (control ticks)", NULL),
+    AGENT_KEY("every", replan, 1, "control ticks between decisions", NULL),
+    AGENT_KEY("elites", elites, 1, "a number of elites", NULL),
+    AGENT_KEY("pushes", pushes, 1, "a push budget (pushes per episode)", NULL),
+    AGENT_KEY("impulse", impulse, 1, "an impulse limit (N*s)", NULL),
+    AGENT_KEY("cost", cost, 1, "a cost per push", NULL),
+};
+
 static bool parse_agent(Parser* p) {
     ScnAgentDecl* a = &p->s->agent;
     if (a->declared) {
@@ -704,48 +734,45 @@ static bool parse_agent(Parser* p) {
     d.declared = true;
     d.line = p->line;
     d.col = p->t[0].col;
-    d.every_lo.e = d.every_hi.e = d.dv_lo.e = d.dv_hi.e = d.angle.e = d.start.e = d.height.e = -1;
+    ScnNum* nums[] = {&d.every_lo, &d.every_hi, &d.dv_lo, &d.dv_hi, &d.angle, &d.start, &d.height,
+                      &d.pushes, &d.impulse, &d.samples, &d.iters, &d.horizon, &d.replan, &d.elites,
+                      &d.cost};
+    for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) nums[k]->e = -1;
+    const AgentKey* keys = NULL;
+    int nkeys = 0;
+    const char* list = "";
     if (cur_is(p, "none")) {
         d.kind = SCN_AGENT_NONE;
-        p->i++;
     } else if (cur_is(p, "scripted")) {
         d.kind = SCN_AGENT_SCRIPTED;
-        p->i++;
     } else if (cur_is(p, "random")) {
         d.kind = SCN_AGENT_RANDOM;
-        p->i++;
-        while (!at_end(p)) {
-            const ScnTok* t = cur(p);
-            ScnNum* slot;
-            if (scn_tok_is(t, "every")) slot = &d.every_lo;
-            else if (scn_tok_is(t, "dv")) slot = &d.dv_lo;
-            else if (scn_tok_is(t, "angle")) slot = &d.angle;
-            else if (scn_tok_is(t, "start")) slot = &d.start;
-            else if (scn_tok_is(t, "height")) slot = &d.height;
-            else return fail_expected(p, "an agent field (every, dv, angle, start, height)");
-            if (slot->e >= 0) {
-                char buf[16];
-                scn_err_set(p->e, p->line, t->col, "expected each field once, got a second '%s'",
-                            scn_tok_str(t, buf, sizeof buf));
-                return false;
-            }
-            p->i++;
-            if (slot == &d.every_lo) {
-                if (!parse_num(p, &d.every_lo, "every LO (s)") || !parse_num(p, &d.every_hi, "every HI (s)"))
-                    return false;
-            } else if (slot == &d.dv_lo) {
-                if (!parse_num(p, &d.dv_lo, "dv LO (m/s)") || !parse_num(p, &d.dv_hi, "dv HI (m/s)"))
-                    return false;
-            } else if (!parse_num(p, slot, slot == &d.angle    ? "an angle (degrees)"
-                                           : slot == &d.start ? "a start time (s)"
-                                                              : "a height fraction (0..1)")) {
-                return false;
-            }
-        }
+        keys = random_keys;
+        nkeys = (int)(sizeof random_keys / sizeof random_keys[0]);
+        list = "an agent field (every, dv, angle, start, height, pushes, impulse)";
+    } else if (cur_is(p, "planner") || cur_is(p, "oracle")) {
+        d.kind = cur_is(p, "planner") ? SCN_AGENT_PLANNER : SCN_AGENT_ORACLE;
+        keys = planner_keys;
+        nkeys = (int)(sizeof planner_keys / sizeof planner_keys[0]);
+        list = "a planner field (samples, iters, horizon, every, elites, pushes, impulse, cost)";
     } else {
-        return fail_expected(p, "an agent (random, scripted, none)");
+        return fail_expected(p, "an agent (random, planner, oracle, scripted, none)");
     }
-    if (!expect_eol(p)) return false;
+    p->i++;
+    while (!at_end(p)) {
+        const AgentKey* key = NULL;
+        for (int k = 0; k < nkeys; k++)
+            if (cur_is(p, keys[k].word)) key = &keys[k];
+        if (!key) return keys ? fail_expected(p, list) : fail_expected(p, "end of line");
+        ScnNum* slot = (ScnNum*)((char*)&d + key->offset);
+        if (slot->e >= 0) {
+            scn_err_set(p->e, p->line, cur_col(p), "expected each field once, got a second '%s'", key->word);
+            return false;
+        }
+        p->i++;
+        for (int j = 0; j < key->count; j++)
+            if (!parse_num(p, slot + j, key->what[j])) return false;
+    }
     *a = d;
     return true;
 }
@@ -810,7 +837,17 @@ static bool parse_test(Parser* p, ScnTest* test) {
     return parse_num(p, &test->v, "a value V");
 }
 
-/* COND: [not] BODY.FIELD TEST | [not] BODY STATE */
+/* in XMIN YMIN XMAX YMAX (after 'in') */
+static bool parse_region(Parser* p, ScnCond* c) {
+    static const char* what[4] = {"a region XMIN (m)", "a region YMIN (m)", "a region XMAX (m)",
+                                  "a region YMAX (m)"};
+    c->is_region = true;
+    for (int k = 0; k < 4; k++)
+        if (!parse_num(p, &c->region[k], what[k])) return false;
+    return true;
+}
+
+/* COND: [not] BODY.FIELD TEST | [not] BODY STATE | [not] BODY in XMIN YMIN XMAX YMAX */
 static bool parse_cond(Parser* p, ScnCond* c) {
     memset(c, 0, sizeof *c);
     if (cur_is(p, "not")) {
@@ -824,6 +861,10 @@ static bool parse_cond(Parser* p, ScnCond* c) {
         return parse_body_field(p, &c->body, &c->field) && parse_test(p, &c->test);
     }
     if (!parse_ref(p, &c->body)) return false;
+    if (cur_is(p, "in")) {
+        p->i++;
+        return parse_region(p, c);
+    }
     for (int k = 0; k < SCN_STATE_COUNT; k++) {
         if (cur_is(p, state_names[k])) {
             c->state = (ScnState)k;
@@ -831,7 +872,8 @@ static bool parse_cond(Parser* p, ScnCond* c) {
             return true;
         }
     }
-    return fail_expected(p, "a state (broken, out_of_bounds, resting, fell, alive) or BODY.FIELD");
+    return fail_expected(p, "a state (broken, out_of_bounds, resting, fell, alive), 'in XMIN YMIN "
+                            "XMAX YMAX' or BODY.FIELD");
 }
 
 static bool parse_event_type(Parser* p, int* type) {
@@ -855,24 +897,29 @@ static bool is_when_word(const Parser* p) {
     return cur_is(p, "before") || cur_is(p, "after") || cur_is(p, "near") || cur_is(p, "between");
 }
 
+/* the statement as written (for verdicts), "..." at the end when it does not fit */
+static void statement_text(const Parser* p, char* out, size_t size) {
+    const ScnTok* last = &p->t[p->n - 1];
+    size_t len = (size_t)(last->s + last->len - p->t[0].s);
+    if (len >= size) {
+        memcpy(out, p->t[0].s, size - 4);
+        memcpy(out + size - 4, "...", 4);
+    } else {
+        memcpy(out, p->t[0].s, len);
+        out[len] = 0;
+    }
+}
+
 static bool parse_expect(Parser* p) {
     Scenario* s = p->s;
     ScnExpect x;
     memset(&x, 0, sizeof x);
     x.line = p->line;
+    x.col = p->t[0].col;
     x.t1.e = x.t2.e = x.tol.e = -1;
     x.other.decl = -1;
     x.test.v.e = x.test.tol.e = -1;
-    /* the text as written, for verdicts */
-    const ScnTok* last = &p->t[p->n - 1];
-    int tlen = (int)(last->s + last->len - p->t[0].s);
-    if (tlen >= (int)sizeof x.text) {
-        memcpy(x.text, p->t[0].s, sizeof x.text - 4);
-        memcpy(x.text + sizeof x.text - 4, "...", 4);
-    } else {
-        memcpy(x.text, p->t[0].s, (size_t)tlen);
-        x.text[tlen] = 0;
-    }
+    statement_text(p, x.text, sizeof x.text);
     if (cur_is(p, "at") || cur_is(p, "by")) {
         x.kind = cur_is(p, "at") ? SCN_EXPECT_AT : SCN_EXPECT_BY;
         p->i++;
@@ -962,6 +1009,70 @@ static bool parse_expect(Parser* p) {
     return true;
 }
 
+/* ---- goal ----
+ * goal BODY in XMIN YMIN XMAX YMAX by T   -> expect at T BODY in ...
+ * goal BODY.FIELD TEST at T               -> expect at T BODY.FIELD TEST
+ * goal BODY broken by T | BODY fell by T  -> expect by T BODY broken | fell
+ * goal not BODY broken | not BODY fell    -> expect never BODY broken | fell */
+
+#define GOAL_FORMS "a goal (BODY in XMIN YMIN XMAX YMAX by T, BODY broken by T, BODY fell by T, " \
+                   "not BODY broken, not BODY fell, BODY.FIELD near V TOL at T)"
+
+static bool parse_goal(Parser* p) {
+    Scenario* s = p->s;
+    ScnExpect x;
+    memset(&x, 0, sizeof x);
+    x.goal = true;
+    x.line = p->line;
+    x.col = p->t[0].col;
+    x.t1.e = x.t2.e = x.tol.e = -1;
+    x.other.decl = -1;
+    x.test.v.e = x.test.tol.e = -1;
+    statement_text(p, x.text, sizeof x.text);
+    ScnCond* c = &x.cond;
+    if (at_end(p)) return fail_expected(p, GOAL_FORMS);
+    if (cur_is(p, "not")) {
+        /* not BODY broken | not BODY fell: for the whole run */
+        p->i++;
+        if (!parse_ref(p, &c->body)) return false;
+        if (cur_is(p, "broken")) c->state = SCN_STATE_BROKEN;
+        else if (cur_is(p, "fell")) c->state = SCN_STATE_FELL;
+        else return fail_expected(p, "'broken' or 'fell' after 'goal not BODY'");
+        p->i++;
+        x.kind = SCN_EXPECT_NEVER;
+        if (cur_is(p, "by"))
+            return fail_expected(p, "end of line ('goal not BODY ...' holds for the whole run)");
+    } else if (memchr(cur(p)->s, '.', (size_t)cur(p)->len)) {
+        /* BODY.FIELD TEST at T */
+        c->is_field = true;
+        if (!parse_body_field(p, &c->body, &c->field) || !parse_test(p, &c->test)) return false;
+        if (!cur_is(p, "at")) return fail_expected(p, "'at T' (the time the goal is judged)");
+        p->i++;
+        x.kind = SCN_EXPECT_AT;
+        if (!parse_num(p, &x.t1, "a time T (s)")) return false;
+    } else {
+        if (!parse_ref(p, &c->body)) return false;
+        if (cur_is(p, "in")) {
+            p->i++;
+            if (!parse_region(p, c)) return false;
+            x.kind = SCN_EXPECT_AT;
+        } else if (cur_is(p, "broken") || cur_is(p, "fell")) {
+            c->state = cur_is(p, "broken") ? SCN_STATE_BROKEN : SCN_STATE_FELL;
+            p->i++;
+            x.kind = SCN_EXPECT_BY;
+        } else {
+            return fail_expected(p, "'in XMIN YMIN XMAX YMAX', 'broken' or 'fell' after the goal's body");
+        }
+        if (!cur_is(p, "by")) return fail_expected(p, "'by T' (the goal's deadline)");
+        p->i++;
+        if (!parse_num(p, &x.t1, "a time T (s)")) return false;
+    }
+    if (!expect_eol(p)) return false;
+    ScnExpect* slot = GROW(s, expects, nexpects, cap_expects);
+    *slot = x;
+    return true;
+}
+
 /* ---- statements, lines ---- */
 
 bool scn_parse_line(Scenario* s, const ScnTok* toks, int n, int line, ScnErr* e) {
@@ -975,8 +1086,9 @@ bool scn_parse_line(Scenario* s, const ScnTok* toks, int n, int line, ScnErr* e)
     if (scn_tok_is(kw, "at")) return parse_at(&p);
     if (scn_tok_is(kw, "agent")) return parse_agent(&p);
     if (scn_tok_is(kw, "expect")) return parse_expect(&p);
+    if (scn_tok_is(kw, "goal")) return parse_goal(&p);
     p.i = 0;
-    return fail_expected(&p, "a statement (world, param, let, body, at, agent, expect)");
+    return fail_expected(&p, "a statement (world, param, let, body, at, agent, expect, goal)");
 }
 
 /* ---- names: every body reference must name a declared body ---- */
@@ -989,6 +1101,15 @@ static bool resolve(Scenario* s, ScnRef* r, ScnErr* e) {
         }
     }
     scn_err_set(e, r->line, r->col, "expected a declared body name, got unknown body '%s'", r->root);
+    return false;
+}
+
+/* a goal is about a dynamic body of the start (a planner knows it by its id from the start) */
+static bool goal_body_ok(const Scenario* s, const ScnRef* r, ScnErr* e) {
+    const ScnBodyDecl* b = &s->bodies[r->decl];
+    const char* why = r->piece ? "a piece of a body" : b->spawned ? "a spawned body" : b->is_static ? "static body" : NULL;
+    if (!why) return true;
+    scn_err_set(e, r->line, r->col, "expected a dynamic body of the start for a goal, got %s '%s'", why, r->name);
     return false;
 }
 
@@ -1013,6 +1134,7 @@ bool scn_parse_resolve(Scenario* s, ScnErr* e) {
         case SCN_EXPECT_NEVER:
         case SCN_EXPECT_ALWAYS:
             if (!resolve(s, &x->cond.body, e)) return false;
+            if (x->goal && !goal_body_ok(s, &x->cond.body, e)) return false;
             break;
         case SCN_EXPECT_WHEN:
             if (!resolve(s, &x->cond.body, e)) return false;

@@ -198,6 +198,29 @@ static const BadCase bad_cases[] = {
      "expected bodies apart at the start, got 'b' 0.1000 m deep in 'a' (line 1)"},
     {"a body in the floor", "body f box stone static pos 0 -0.05 size 6 0.1\nbody b ball rubber pos 0 0.04 radius 0.05\n",
      0, 2, 6, "'b' 0.0100 m deep in 'f'"},
+    {"random agent fractional budget", BODY "agent random pushes 1.5\n", 0, 2, 21, "push budget"},
+    {"goal without a form", BODY "goal\n", 0, 2, 5, "expected a goal (BODY in"},
+    {"goal on an unknown body", BODY "goal zz fell by 1\n", 0, 2, 6, "unknown body 'zz'"},
+    {"goal on a static body", "body f box stone static pos 0 0 size 1 1\ngoal f fell by 1\n", 0, 2, 6,
+     "dynamic body of the start for a goal, got static body 'f'"},
+    {"goal on a piece", BODY "goal b/2 fell by 1\n", 0, 2, 6, "got a piece of a body 'b/2'"},
+    {"goal without a deadline", BODY "goal b broken\n", 0, 2, 14, "'by T'"},
+    {"negated goal with a deadline", BODY "goal not b broken by 2\n", 0, 2, 19, "whole run"},
+    {"goal region out of order", BODY "goal b in 1 0 0 1 by 2\n", 0, 2, 15, "region XMAX > XMIN"},
+    {"goal region with three numbers", BODY "goal b in 0 0 1 by 2\n", 0, 2, 17, "region YMAX (m), got 'by'"},
+    {"field goal without a time", BODY "goal b.x < 1\n", 0, 2, 13, "'at T'"},
+    {"goal with an unknown state", BODY "goal b happy by 2\n", 0, 2, 8, "got 'happy'"},
+    {"negated region goal", BODY "goal not b in 0 0 1 1\n", 0, 2, 12, "'broken' or 'fell'"},
+    {"goal deadline before 0", BODY "goal b in 0 0 1 1 by -1\n", 0, 2, 22, "time in [0, 100000] s"},
+    {"region expectation out of order", BODY "expect at 1 b in 0 0 -1 1\n", 0, 2, 22, "region XMAX > XMIN"},
+    {"planner samples 0", BODY "agent planner samples 0\n", 0, 2, 23, "samples, an integer in 1..4096, got 0"},
+    {"planner negative horizon", BODY "agent planner horizon -5\n", 0, 2, 23, "horizon in control ticks"},
+    {"planner NaN", BODY "agent planner samples nan\n", 0, 2, 23, "nan and inf are not allowed"},
+    {"planner unknown field", BODY "agent planner speed 3\n", 0, 2, 15, "expected a planner field"},
+    {"planner impulse 0", BODY "agent planner impulse 0\n", 0, 2, 23, "impulse limit in (0, 1000]"},
+    {"planner elites above samples", BODY "agent planner samples 10 elites 20\n", 0, 2, 33, "elites"},
+    {"oracle replanning every 0 ticks", BODY "agent oracle every 0\n", 0, 2, 20, "between decisions"},
+    {"junk after agent none", BODY "agent none 3\n", 0, 2, 12, "expected end of line, got '3'"},
 };
 
 static void check_bad(const BadCase* c) {
@@ -1093,6 +1116,108 @@ static void test_family_templates(void) {
     scn_free_list(files, nf);
 }
 
+/* goals: parsed into the instance for planners, judged as expectations (with the goal flag) */
+static void test_goals(void) {
+    const char* text = "world seconds 3\n"
+                       "param gx uniform 0.45 0.5\n"
+                       "body floor box  stone static pos 0 -0.05 size 6 0.1\n"
+                       "body table box  wood  static pos 0 0.375 size 1.2 0.75\n"
+                       "body glass cup  glass pos $gx 0.811 size 0.08 0.12\n"
+                       "body box   box  wood  pos -0.3 0.8005 size 0.1 0.1\n"
+                       "at 0.5 push glass 0.6 0\n"
+                       "goal glass broken by 2.5\n"                           /* 0 pass */
+                       "goal glass fell by 2\n"                               /* 1 pass */
+                       "goal not box broken\n"                                /* 2 pass */
+                       "goal box in -0.4 0.75 -0.2 0.9 by 2\n"                /* 3 pass */
+                       "goal box.x near -0.3 1% at 2.5\n"                     /* 4 pass */
+                       "goal not glass fell\n"                                /* 5 fail */
+                       "goal box in 0.2 0.75 0.4 0.9 by 2\n"                  /* 6 fail */
+                       "goal box fell by 2.5\n"                               /* 7 fail */
+                       "expect at 2 box in -0.4 0.75 -0.2 0.9\n";             /* 8 pass, not a goal */
+    Scenario* s = parse_ok(text);
+    if (!s) return;
+    char err[256];
+    ScnInstance inst;
+    CHECK(scn_instantiate(s, 3, &inst, err, sizeof err));
+    CHECK(inst.ngoals == 8);
+    if (inst.ngoals == 8) {
+        const ScnGoal* g = inst.goals;
+        CHECK(g[0].kind == SCN_GOAL_BROKEN && !g[0].negate && g[0].body == 2 && g[0].t == 2.5 && g[0].line == 8);
+        CHECK(g[1].kind == SCN_GOAL_FELL && g[1].t == 2);
+        CHECK(g[2].kind == SCN_GOAL_BROKEN && g[2].negate && g[2].body == 3 && isinf(g[2].t));
+        CHECK(g[3].kind == SCN_GOAL_IN && g[3].region[0] == -0.4 && g[3].region[1] == 0.75 &&
+              g[3].region[2] == -0.2 && g[3].region[3] == 0.9 && g[3].t == 2);
+        CHECK(g[4].kind == SCN_GOAL_FIELD && g[4].field == SCN_FIELD_X && g[4].op == SCN_TEST_NEAR &&
+              g[4].v == -0.3 && fabs(g[4].tol - 0.003) < 1e-12 && g[4].t == 2.5);
+        CHECK(!strcmp(g[5].text, "goal not glass fell"));
+    }
+    /* the status a planner and the view read, as the world moves */
+    SimWorld* w = scn_instance_build(&inst, 3, err, sizeof err);
+    CHECK(w != NULL);
+    if (w && inst.ngoals == 8) {
+        bool now;
+        CHECK(scn_goal_status(&inst.goals[0], w, &now) == SCN_GOAL_PENDING && !now);
+        CHECK(scn_goal_status(&inst.goals[3], w, &now) == SCN_GOAL_PENDING && now);  /* inside, before T */
+        CHECK(scn_goal_status(&inst.goals[2], w, &now) == SCN_GOAL_PENDING && now);  /* safe so far */
+        SimPush push = {2, 0, 0.6, 0, 0, 0};
+        for (int t = 0; t < 150; t++) sim_world_tick(w, t == 30 ? &push : NULL);   /* to 2.5 s */
+        CHECK(scn_goal_status(&inst.goals[0], w, &now) == SCN_GOAL_MET && now);
+        CHECK(scn_goal_status(&inst.goals[1], w, NULL) == SCN_GOAL_MET);
+        CHECK(scn_goal_status(&inst.goals[5], w, &now) == SCN_GOAL_FAILED && !now);
+        CHECK(scn_goal_status(&inst.goals[3], w, NULL) == SCN_GOAL_MET);            /* past T, inside */
+        CHECK(scn_goal_status(&inst.goals[6], w, NULL) == SCN_GOAL_FAILED);
+        CHECK(scn_goal_status(&inst.goals[7], w, NULL) == SCN_GOAL_PENDING);         /* T not passed */
+        sim_world_tick(w, NULL);
+        CHECK(scn_goal_status(&inst.goals[7], w, NULL) == SCN_GOAL_FAILED);
+    }
+    sim_world_destroy(w);
+    scn_instance_free(&inst);
+    scn_free(s);
+    Judged j;
+    if (!run_checked(text, 180, &j)) return;
+    CHECK(j.n == 9);
+    CHECK(verdict_is(&j, 0, true, "glass broken at"));
+    CHECK(verdict_is(&j, 1, true, "glass fell at"));
+    CHECK(verdict_is(&j, 2, true, "never held"));
+    CHECK(verdict_is(&j, 3, true, "box at (-0.3"));
+    CHECK(verdict_is(&j, 4, true, "box.x = -0.3"));
+    CHECK(verdict_is(&j, 5, false, "glass fell at"));
+    CHECK(verdict_is(&j, 6, false, "wanted in [0.2000, 0.4000] x [0.7500, 0.9000]"));
+    CHECK(verdict_is(&j, 7, false, "box fell never held by 2.500 s"));
+    CHECK(verdict_is(&j, 8, true, "box at"));
+    for (int i = 0; i < 9; i++) CHECK(j.v[i].goal == (i < 8));
+    CHECK(!strcmp(j.v[6].text, "goal box in 0.2 0.75 0.4 0.9 by 2"));
+}
+
+static void test_planner_agent_line(void) {
+    Scenario* s = parse_ok(BODY "agent planner samples 64 iters 3 horizon 20 every 4 elites 8 pushes 2 impulse 0.8 cost 0.05\n"
+                                "goal b fell by 1\n");
+    char err[256];
+    ScnInstance inst;
+    if (s && scn_instantiate(s, 1, &inst, err, sizeof err)) {
+        const ScnAgentDef* a = &inst.agent;
+        CHECK(a->kind == SCN_AGENT_PLANNER && a->samples == 64 && a->iters == 3 && a->horizon == 20);
+        CHECK(a->replan == 4 && a->elites == 8 && a->pushes == 2 && a->impulse == 0.8 && a->push_cost == 0.05);
+        scn_instance_free(&inst);
+    }
+    scn_free(s);
+    /* defaults, the oracle, and the random agent's budget */
+    s = parse_ok(BODY "agent oracle\n");
+    if (s && scn_instantiate(s, 1, &inst, err, sizeof err)) {
+        ScnAgentDef d = scn_agent_def_default();
+        CHECK(inst.agent.kind == SCN_AGENT_ORACLE && inst.agent.samples == d.samples && d.samples == 256);
+        CHECK(d.iters == 5 && d.horizon == 30 && d.replan == 6 && inst.agent.impulse == 0 && inst.agent.pushes == 0);
+        scn_instance_free(&inst);
+    }
+    scn_free(s);
+    s = parse_ok(BODY "agent random pushes 3 impulse 0.5\n");
+    if (s && scn_instantiate(s, 1, &inst, err, sizeof err)) {
+        CHECK(inst.agent.kind == SCN_AGENT_RANDOM && inst.agent.pushes == 3 && inst.agent.impulse == 0.5);
+        scn_instance_free(&inst);
+    }
+    scn_free(s);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) check_bad(&bad_cases[i]);
@@ -1111,6 +1236,8 @@ int main(void) {
     test_mangled();
     test_checker_fall();
     test_checker_floor();
+    test_goals();
+    test_planner_agent_line();
     fprintf(stderr, "test_scenario: %zu error cases\n", sizeof bad_cases / sizeof bad_cases[0]);
     return ensure_finish("test_scenario");
 }
