@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/planner.h"
 #include "base/alloc.h"
+#include "base/clock.h"
+#include "base/report.h"
 #include "base/rng.h"
 #include "sim/observation.h"
 
@@ -17,27 +20,42 @@ struct Agent {
     int*        queue[QUEUES]; /* scripted: indices into actions, per queue, in order */
     int         nqueue[QUEUES];
     AgentState  st;
+    Planner*    planner;       /* planner, oracle */
+    int64_t     calls;         /* agent_act calls */
+    double      busy;          /* s spent in them */
 };
 
-static const char* const kind_names[] = {"none", "scripted", "random"};
+static const char* const kind_names[SCN_AGENT_KIND_COUNT] = {"none", "scripted", "random", "planner",
+                                                             "oracle"};
 
 const char* agent_kind_name(ScnAgentKind kind) {
-    return (kind >= 0 && kind <= SCN_AGENT_RANDOM) ? kind_names[kind] : "?";
+    return (kind >= 0 && kind < SCN_AGENT_KIND_COUNT) ? kind_names[kind] : "?";
 }
 
 int agent_kind_find(const char* name) {
-    for (int i = 0; i <= SCN_AGENT_RANDOM; i++)
+    for (int i = 0; i < SCN_AGENT_KIND_COUNT; i++)
         if (strcmp(kind_names[i], name) == 0) return i;
     return -1;
 }
 
+ScnAgentKind agent_kind(const Agent* a) { return a->def.kind; }
+
 AgentOverride agent_override_none(void) {
-    AgentOverride o = {-1, {-1, -1}, {-1, -1}};
+    AgentOverride o;
+    memset(&o, 0, sizeof o);
+    o.kind = -1;
+    o.every[0] = o.every[1] = o.dv[0] = o.dv[1] = -1;
+    o.samples = o.iters = o.horizon = o.replan = o.elites = o.pushes = -1;
+    o.impulse = o.push_cost = -1;
     return o;
 }
 
 void agent_override_apply(const AgentOverride* o, ScnAgentDef* def) {
     if (!o) return;
+    if (o->explore && (def->kind == SCN_AGENT_PLANNER || def->kind == SCN_AGENT_ORACLE)) {
+        def->kind = SCN_AGENT_RANDOM;
+        def->pushes = 0;
+    }
     if (o->kind >= 0) def->kind = (ScnAgentKind)o->kind;
     if (o->every[0] >= 0) {
         def->every_lo = o->every[0];
@@ -47,6 +65,16 @@ void agent_override_apply(const AgentOverride* o, ScnAgentDef* def) {
         def->dv_lo = o->dv[0];
         def->dv_hi = o->dv[1];
     }
+    if (o->samples >= 0) def->samples = o->samples;
+    if (o->iters >= 0) def->iters = o->iters;
+    if (o->horizon >= 0) def->horizon = o->horizon;
+    if (o->replan >= 0) def->replan = o->replan;
+    if (o->elites >= 0) def->elites = o->elites;
+    if (o->pushes >= 0) def->pushes = o->pushes;
+    if (o->impulse >= 0) def->impulse = o->impulse;
+    if (o->push_cost >= 0) def->push_cost = o->push_cost;
+    /* elites beyond a smaller sample count fall back to samples / 10 */
+    if (def->elites > def->samples) def->elites = 0;
 }
 
 bool agent_parse_range(const char* text, double max, double* range) {
@@ -62,10 +90,26 @@ bool agent_parse_range(const char* text, double max, double* range) {
     return true;
 }
 
-Agent* agent_create(const ScnAgentDef* def, const ScnAction* actions, int nactions, uint64_t seed) {
+Agent* agent_create(const AgentSetup* setup, char* err, size_t err_size) {
+    const ScnAgentDef* def = &setup->def;
+    if (def->kind == SCN_AGENT_PLANNER && !setup->model) {
+        report_set(err, err_size, "agent planner needs a world model: give --model FILE (or plan with "
+                                  "the true simulator: --agent oracle)");
+        return NULL;
+    }
+    Planner* planner = NULL;
+    if (def->kind == SCN_AGENT_PLANNER || def->kind == SCN_AGENT_ORACLE) {
+        planner = planner_create(def, def->kind == SCN_AGENT_PLANNER ? setup->model : NULL, setup->slots,
+                                 setup->seed, err, err_size);
+        if (!planner) return NULL;
+        planner_set_goals(planner, setup->goals, setup->ngoals);
+    }
     Agent* a = alloc_zeroed(1, sizeof *a);
     a->def = *def;
-    rng_seed(&a->st.rng, rng_derive(seed, 0x6167656e74));
+    a->planner = planner;
+    rng_seed(&a->st.rng, rng_derive(setup->seed, 0x6167656e74));
+    int nactions = setup->nactions;
+    const ScnAction* actions = setup->actions;
     if (nactions > 0) {
         a->actions = alloc_array((size_t)nactions, sizeof *a->actions);
         for (int q = 0; q < QUEUES; q++) a->queue[q] = alloc_array((size_t)nactions, sizeof(int));
@@ -85,16 +129,29 @@ Agent* agent_create(const ScnAgentDef* def, const ScnAction* actions, int nactio
 
 void agent_free(Agent* a) {
     if (!a) return;
+    planner_free(a->planner);
     free(a->actions);
     for (int q = 0; q < QUEUES; q++) free(a->queue[q]);
     free(a);
 }
 
-bool agent_observes(const Agent* a) { return a->def.kind == SCN_AGENT_RANDOM; }
+bool agent_observes(const Agent* a) {
+    return a->def.kind == SCN_AGENT_RANDOM || a->def.kind == SCN_AGENT_PLANNER;
+}
 bool agent_scripted(const Agent* a) { return a->def.kind == SCN_AGENT_SCRIPTED; }
 
-void agent_state_save(const Agent* a, AgentState* out) { *out = a->st; }
-void agent_state_load(Agent* a, const AgentState* st) { a->st = *st; }
+Planner* agent_planner(Agent* a) { return a ? a->planner : NULL; }
+const Planner* agent_planner_const(const Agent* a) { return a ? a->planner : NULL; }
+
+void agent_state_save(const Agent* a, AgentState* out) {
+    *out = a->st;
+    if (a->planner) out->pushes = planner_trace(a->planner)->pushes_used;
+}
+
+void agent_state_load(Agent* a, const AgentState* st) {
+    a->st = *st;
+    if (a->planner) planner_rearm(a->planner, st->pushes);
+}
 
 /* ---- the script ---- */
 
@@ -228,6 +285,7 @@ void agent_script(Agent* a, const SimWorld* w, SimAction* act) {
 static bool act_random(Agent* a, double t, const float* states, const uint8_t* mask, int k,
                        SimPush* out) {
     if (t + 1e-9 < a->st.next_push) return false;
+    if (a->def.pushes > 0 && a->st.pushes >= a->def.pushes) return false;
     a->st.next_push = t + rng_uniform(&a->st.rng, a->def.every_lo, a->def.every_hi);
     /* a uniformly chosen live dynamic body */
     int candidates[256], n = 0;
@@ -240,17 +298,29 @@ static bool act_random(Agent* a, double t, const float* states, const uint8_t* m
     double ang = rng_uniform(&a->st.rng, -a->def.angle_deg, a->def.angle_deg) * (3.14159265358979323846 / 180.0);
     double dir = rng_unit(&a->st.rng) < 0.5 ? -1.0 : 1.0;
     double j = dv * s[SIM_OBS_mass];
+    if (a->def.impulse > 0 && j > a->def.impulse) j = a->def.impulse;
     out->body = slot; /* slot = id (observation.h) */
     out->jx = dir * j * cos(ang);
     out->jy = j * sin(ang);
     out->px = 0.0;
     out->py = rng_uniform(&a->st.rng, -1.0, 1.0) * a->def.height_frac * 0.5 * s[SIM_OBS_size_h];
+    a->st.pushes++;
     return true;
 }
 
-bool agent_act(Agent* a, double t, const float* states, const uint8_t* mask, const int32_t* ids,
-               int k, SimPush* out) {
+bool agent_act(Agent* a, const SimWorld* w, double t, const float* states, const uint8_t* mask,
+               const int32_t* ids, int k, SimPush* out) {
     (void)ids;
-    if (a->def.kind == SCN_AGENT_RANDOM) return act_random(a, t, states, mask, k, out);
-    return false;
+    double t0 = clock_now();
+    bool pushed = false;
+    if (a->def.kind == SCN_AGENT_RANDOM) pushed = act_random(a, t, states, mask, k, out);
+    else if (a->planner && w) pushed = planner_act(a->planner, w, states, mask, out);
+    a->busy += clock_now() - t0;
+    a->calls++;
+    return pushed;
+}
+
+void agent_stats(const Agent* a, int64_t* decisions, double* seconds) {
+    *decisions = a->planner ? planner_trace(a->planner)->decisions : a->calls;
+    *seconds = a->busy;
 }

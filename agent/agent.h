@@ -7,21 +7,28 @@
  *             two grab key frames of one hold the hand's target moves linearly, tick by tick;
  *             after the last one it stays until a release (or until the body leaves the world)
  *   random    every U(every_lo, every_hi) seconds (from `start` on) pushes a uniformly chosen live
- *             dynamic body with |J| = mass * U(dv_lo, dv_hi), direction within +-angle_deg of
- *             horizontal (left or right with equal odds), at a point up to +-height_frac * h/2
- *             above or below the centre of mass (agent_act)
+ *             dynamic body with |J| = mass * U(dv_lo, dv_hi) (at most `impulse` N*s when set),
+ *             direction within +-angle_deg of horizontal (left or right with equal odds), at a point
+ *             up to +-height_frac * h/2 above or below the centre of mass; at most `pushes` pushes
+ *             an episode when set (agent_act)
+ *   planner   plans pushes toward the scenario's goals, imagining them with a world model
+ *             (agent/planner.h; agent_act)
+ *   oracle    the same planner imagining with the true simulator
  *   none      never acts */
 #ifndef NUDGE_AGENT_AGENT_H
 #define NUDGE_AGENT_AGENT_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/rng.h"
+#include "model/wm.h"
 #include "sim/action.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
 
 typedef struct Agent Agent;
+typedef struct Planner Planner;
 
 /// the scripted agent's hand: the hold it keeps and where its target goes
 typedef struct AgentHold {
@@ -33,7 +40,9 @@ typedef struct AgentHold {
     int64_t span;          /* ticks from `item` to `next` being due */
 } AgentHold;
 
-/// everything of an agent that changes while it acts (plain data: the view's history keeps copies)
+/// everything of an agent that changes while it acts (plain data: the view's history keeps copies).
+/// A planner's search state is not in it: a planner put back with agent_state_load keeps its push
+/// count and decides afresh (no warm start) at the next tick
 typedef struct AgentState {
     Rng       rng;
     double    next_push;   /* random: time of the next push (s) */
@@ -42,20 +51,42 @@ typedef struct AgentState {
     int32_t   spawn_item;  /* the spawn sent last (-1 = none), its id and the world's steps then */
     int32_t   spawn_id;
     int64_t   spawn_steps;
+    int32_t   pushes;      /* random, planner: pushes made this episode (the budget's count) */
 } AgentState;
 
-/// kind from def->kind; actions are copied (scripted); seed drives the random agent
-Agent*      agent_create(const ScnAgentDef* def, const ScnAction* actions, int nactions, uint64_t seed);
+/// what an agent is made from
+typedef struct AgentSetup {
+    ScnAgentDef      def;        /* the kind and its settings */
+    const ScnAction* actions;    /* scripted: the timed actions (copied) */
+    int              nactions;
+    const ScnGoal*   goals;      /* planner, oracle: the goals to reach (copied) */
+    int              ngoals;
+    const WmModel*   model;      /* planner: the world model it imagines with (not owned) */
+    int              slots;      /* K: observation slots */
+    uint64_t         seed;       /* the agent's own rng streams come from it */
+} AgentSetup;
+
+/// NULL + one line for what cannot be made (a planner without a model, a model whose slots differ
+/// from the observation's, a planner configuration it refuses)
+Agent*      agent_create(const AgentSetup* setup, char* err, size_t err_size);
 void        agent_free(Agent* a);                    /* NULL-safe */
 const char* agent_kind_name(ScnAgentKind kind);
-/// -1 if unknown ("scripted", "random", "none")
+/// -1 if unknown ("scripted", "random", "planner", "oracle", "none")
 int         agent_kind_find(const char* name);
+ScnAgentKind agent_kind(const Agent* a);
 
-/// command-line changes to a scenario's agent: kind < 0, and ranges with lo < 0, keep the scenario's
+/// command-line changes to a scenario's agent: kind < 0, ranges with lo < 0 and numbers < 0 keep
+/// the scenario's
 typedef struct AgentOverride {
     int    kind;        /* ScnAgentKind, or -1 */
     double every[2];    /* s between random pushes, or {-1, -1} */
     double dv[2];       /* velocity change of a random push, m/s, or {-1, -1} */
+    /* planner and oracle (pushes and impulse: random too) */
+    int    samples, iters, horizon, replan, elites, pushes;
+    double impulse, push_cost;
+    const WmModel* model;   /* the world model planners imagine with (not owned); NULL = none */
+    bool   explore;         /* a scenario's planner or oracle becomes a random agent without a push
+                               budget, its impulse limit kept (gen explores task scenes) */
 } AgentOverride;
 
 AgentOverride agent_override_none(void);
@@ -63,14 +94,15 @@ void          agent_override_apply(const AgentOverride* o, ScnAgentDef* def);
 /// parses "LO,HI" with 0 <= LO <= HI <= max, both finite; false on anything else
 bool          agent_parse_range(const char* text, double max, double* range);
 
-/// true if agent_act reads the observation (the random agent); false lets loops skip observing
+/// true if agent_act reads the observation (random, planner); false lets loops skip observing
 bool        agent_observes(const Agent* a);
 /// true for the scripted agent: its actions come from agent_script, not agent_act
 bool        agent_scripted(const Agent* a);
 
-/// t = simulated time now (s); states/mask/ids = the observation (k slots, sim/observation.h).
-/// true and *out filled when the agent pushes this tick (the random agent)
-bool        agent_act(Agent* a, double t, const float* states, const uint8_t* mask,
+/// w = the world now (planners read it; the others may get NULL), t = its time (s);
+/// states/mask/ids = the observation (k slots, sim/observation.h). true and *out filled when the
+/// agent pushes this tick (random, planner, oracle)
+bool        agent_act(Agent* a, const SimWorld* w, double t, const float* states, const uint8_t* mask,
                       const int32_t* ids, int k, SimPush* out);
 /// the scripted agent's script for the tick that starts now on w: adds to *act what is due (see
 /// above), leaving what act holds already; does nothing for the other kinds
@@ -91,5 +123,13 @@ static inline double agent_hand_lerp(double a, double b, int64_t m, int64_t span
     if (span <= 0 || m >= span) return m <= 0 ? a : b;
     return a + (b - a) * ((double)m / (double)span);
 }
+
+/// decisions made (a planner's searches; the other kinds: calls of agent_act) and the wall time
+/// agent_act took in all (s)
+void        agent_stats(const Agent* a, int64_t* decisions, double* seconds);
+
+/// the planner inside a planner or oracle agent, NULL for the other kinds
+Planner*    agent_planner(Agent* a);
+const Planner* agent_planner_const(const Agent* a);
 
 #endif

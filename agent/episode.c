@@ -7,6 +7,27 @@
 #include "base/report.h"
 #include "sim/observation.h"
 
+/* an agent for the instance, as the override asks; NULL + "source: why" */
+static Agent* make_agent(const Episode* e, const ScnInstance* inst, const AgentOverride* o, uint64_t seed,
+                         char* err, size_t err_size) {
+    AgentSetup setup = {inst->agent, inst->actions, inst->nactions, inst->goals, inst->ngoals,
+                        o->model, e->slots, seed};
+    agent_override_apply(o, &setup.def);
+    char why[256];
+    Agent* agent = agent_create(&setup, why, sizeof why);
+    if (!agent) report_set(err, err_size, "%s: %s", inst->source, why);
+    return agent;
+}
+
+bool episode_set_agent(Episode* e, const AgentOverride* o, char* err, size_t err_size) {
+    Agent* agent = make_agent(e, &e->inst, o, e->seed, err, err_size);
+    if (!agent) return false;
+    agent_free(e->agent);
+    e->agent = agent;
+    e->override = *o;
+    return true;
+}
+
 /* the scenario instance, its world and its agent for seed; on failure e keeps what it had */
 static bool instantiate(Episode* e, uint64_t seed, char* err, size_t err_size) {
     ScnInstance inst;
@@ -16,9 +37,12 @@ static bool instantiate(Episode* e, uint64_t seed, char* err, size_t err_size) {
         scn_instance_free(&inst);
         return false;
     }
-    ScnAgentDef def = inst.agent;
-    agent_override_apply(&e->override, &def);
-    Agent* agent = agent_create(&def, inst.actions, inst.nactions, seed);
+    Agent* agent = make_agent(e, &inst, &e->override, seed, err, err_size);
+    if (!agent) {
+        sim_world_destroy(world);
+        scn_instance_free(&inst);
+        return false;
+    }
     agent_free(e->agent);
     sim_world_destroy(e->world);
     scn_instance_free(&e->inst);
@@ -112,7 +136,7 @@ void episode_tick(Episode* e, const SimAction* external) {
         bool hand = (act.flags & SIM_ACT_GRAB) || (sim_world_grabbed(e->world, NULL) && !(act.flags & SIM_ACT_RELEASE));
         SimPush push;
         if (act.npushes == 0 && !hand &&
-            agent_act(e->agent, sim_world_time(e->world), e->states, e->mask, e->ids, e->slots, &push))
+            agent_act(e->agent, e->world, sim_world_time(e->world), e->states, e->mask, e->ids, e->slots, &push))
             sim_action_add_push(&act, &push);
     }
     sim_world_act(e->world, &act, &e->applied, e->refused, sizeof e->refused);

@@ -70,6 +70,9 @@ bool episode_begin(Episode* e, const Scenario* s, uint64_t seed, int agent, int 
 /// the same, with the agent changed as the command line asks (o may be NULL)
 bool episode_begin_with(Episode* e, const Scenario* s, uint64_t seed, const AgentOverride* o,
                         int slots, char* err, size_t err_size);
+/// replaces the agent, for this episode's instance and seed, by the one o asks for (o is kept for
+/// resets too); false + one line when it cannot be made (the old agent stays)
+bool episode_set_agent(Episode* e, const AgentOverride* o, char* err, size_t err_size);
 /// one control tick with the external action merged in (external may be NULL); see above
 void episode_tick(Episode* e, const SimAction* external);
 /// the action that resets the episode with seed (for episode_tick)

@@ -15,7 +15,7 @@
 
 typedef struct CheckResult {
     char   path[1024];
-    int    status;        /* 0 pass, 1 fail, 2 bad input */
+    int    status;        /* 0 pass, 1 fail, 2 bad input, 3 skipped */
     int    nexpect, nfail;
     double seconds;       /* simulated */
     double wall;
@@ -27,7 +27,7 @@ static bool ends_with(const char* s, const char* suffix) {
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static void check_one(const char* path, const RunOptions* o, const ArgParse* p, bool verbose, CheckResult* r) {
+static void check_one(const char* path, RunOptions* o, const ArgParse* p, bool verbose, CheckResult* r) {
     memset(r, 0, sizeof *r);
     snprintf(r->path, sizeof r->path, "%s", path);
     double t0 = clock_now();
@@ -36,6 +36,14 @@ static void check_one(const char* path, const RunOptions* o, const ArgParse* p, 
     if (!scn) {
         r->status = 2;
         snprintf(r->message, sizeof r->message, "%s", err);
+        return;
+    }
+    /* a task whose planner has no model to imagine with is skipped, not failed (an explicit
+     * --agent planner without --model is an error, below) */
+    if (!o->agent && !o->model_path && scn_agent_kind(scn) == SCN_AGENT_PLANNER) {
+        r->status = 3;
+        snprintf(r->message, sizeof r->message, "%s (agent planner: give --model FILE, or --agent oracle)", path);
+        scn_free(scn);
         return;
     }
     Episode ep;
@@ -90,16 +98,17 @@ static bool write_junit(const char* path, const CheckResult* r, int n, char* err
     size_t len = 0;
     FILE* f = open_memstream(&buf, &len);
     if (!f) return false;
-    int fails = 0, errors = 0;
+    int fails = 0, errors = 0, skipped = 0;
     double wall = 0;
     for (int i = 0; i < n; i++) {
         fails += r[i].status == 1;
         errors += r[i].status == 2;
+        skipped += r[i].status == 3;
         wall += r[i].wall;
     }
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuites>\n<testsuite name=\"nudge check\" tests=\"%d\" failures=\"%d\" errors=\"%d\" time=\"%.3f\">\n",
-            n, fails, errors, wall);
+    fprintf(f, "<testsuites>\n<testsuite name=\"nudge check\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
+            n, fails, errors, skipped, wall);
     for (int i = 0; i < n; i++) {
         /* classname: the folder with dots; name: the file without .scn */
         char cls[1024], name[1024];
@@ -116,7 +125,11 @@ static bool write_junit(const char* path, const CheckResult* r, int n, char* err
         fprintf(f, "\" name=\"");
         xml_escape(f, name);
         fprintf(f, "\" time=\"%.3f\">", r[i].wall);
-        if (r[i].status) {
+        if (r[i].status == 3) {
+            fprintf(f, "\n    <skipped message=\"");
+            xml_escape(f, r[i].message);
+            fprintf(f, "\"/>\n  ");
+        } else if (r[i].status) {
             fprintf(f, "\n    <%s message=\"", r[i].status == 1 ? "failure" : "error");
             xml_escape(f, r[i].message);
             fprintf(f, "\">%d of %d expectations failed</%s>\n  ", r[i].nfail, r[i].nexpect,
@@ -179,13 +192,16 @@ int cmd_check(int argc, char** argv) {
         return args_fail("check", "no .scn files found");
     }
     CheckResult* results = alloc_zeroed((size_t)nfiles, sizeof *results);
-    int passed = 0, failed = 0, bad = 0;
+    int passed = 0, failed = 0, bad = 0, skipped = 0;
     for (int i = 0; i < nfiles; i++) {
         CheckResult* r = &results[i];
         check_one(files[i], &o, &p, verbose, r);
         if (r->status == 0) {
             passed++;
             printf("PASS %s (%d expectations, %.2f s)\n", r->path, r->nexpect, r->seconds);
+        } else if (r->status == 3) {
+            skipped++;
+            printf("SKIP %s\n", r->message);
         } else if (r->status == 1) {
             failed++;
             printf("FAIL %s", r->message);
@@ -198,7 +214,8 @@ int cmd_check(int argc, char** argv) {
         }
         fflush(stdout);
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    if (skipped) printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    else printf("%d passed, %d failed\n", passed, failed);
     int status = bad ? 2 : failed ? 1 : 0;
     if (junit) {
         char err[512];
@@ -209,5 +226,6 @@ int cmd_check(int argc, char** argv) {
     }
     scn_free_list(files, nfiles);
     free(results);
+    run_options_free(&o);
     return status;
 }

@@ -105,7 +105,9 @@ int cmd_gen(int argc, char** argv) {
     spec.stride = (int)stride;
     spec.slots = (int)slots;
     spec.agent = agent_override_none();
-    if (agent && (spec.agent.kind = agent_kind_find(agent)) < 0)
+    spec.agent.explore = true;   /* task scenes' planners explore at random */
+    spec.agent.kind = agent ? agent_kind_find(agent) : -1;
+    if (agent && (spec.agent.kind < 0 || spec.agent.kind == SCN_AGENT_PLANNER || spec.agent.kind == SCN_AGENT_ORACLE))
         return args_fail("gen", "--agent: expected scripted, random or none, got '%s'", agent);
     if (every && (!agent_parse_range(every, 3600, spec.agent.every) || spec.agent.every[1] <= 0))
         return args_fail("gen", "--push-every: expected LO,HI seconds with 0 <= LO <= HI and HI > 0, got '%s'", every);

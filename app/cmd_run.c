@@ -62,6 +62,7 @@ int cmd_run(int argc, char** argv) {
     if (!run_options_begin(&o, &p, scn, &ep, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         scn_free(scn);
+        run_options_free(&o);
         return 2;
     }
     AtomicFile af;
@@ -71,6 +72,7 @@ int cmd_run(int argc, char** argv) {
             fprintf(stderr, "nudge run: %s\n", err);
             episode_end(&ep);
             scn_free(scn);
+            run_options_free(&o);
             return 2;
         }
         char head[2048];
@@ -123,6 +125,7 @@ int cmd_run(int argc, char** argv) {
             fprintf(stderr, "nudge run: %s\n", err);
             episode_end(&ep);
             scn_free(scn);
+            run_options_free(&o);
             return 2;
         }
     }
@@ -136,5 +139,6 @@ int cmd_run(int argc, char** argv) {
     if (nan) fprintf(stderr, "nudge run: warning: %d numerical resets\n", nan);
     episode_end(&ep);
     scn_free(scn);
+    run_options_free(&o);
     return 0;
 }

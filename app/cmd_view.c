@@ -25,10 +25,11 @@ int cmd_view(int argc, char** argv) {
     uint64_t    seed       = 0;
     int64_t     frames     = 0;
     bool        no_train   = false;
+    int64_t     samples    = 64, iters = 3;
     ArgSpec     specs[]    = {
         {"model", ARG_STRING, &o.model_path, 1, 0, "FILE: start from this checkpoint", false},
         {"save", ARG_STRING, &o.save_path, 1, 0, "FILE: save the trained model here at exit", false},
-        {"agent", ARG_STRING, &agent, 1, 0, "KIND: random, scripted or none (default: the scenario's)", false},
+        {"agent", ARG_STRING, &agent, 1, 0, "KIND: random, planner, oracle, scripted or none (default: the scenario's)", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: first episode's seed (default: the scenario's); episode i uses N+i", false},
         {"size", ARG_STRING, &size, 1, 0, "WxH: window (or screenshot) size in pixels (default 1280x720)", false},
         {"frames", ARG_INT, &frames, 1, 1e9, "N: run N frames (headless: control ticks), then exit", false},
@@ -41,6 +42,8 @@ int cmd_view(int argc, char** argv) {
         {"episode-seconds", ARG_DOUBLE, &o.episode_seconds, 0.1, 1e6, "S: every episode lasts exactly S simulated seconds (default: until everything settled or fell)", false},
         {"repeat", ARG_BOOL, &o.repeat, 1, 0, "every episode uses the first seed: the same episode again (watch the model learn it)", false},
         {"keys", ARG_STRING, &o.keys, 1, 0, "LIST: keys pressed at the start, e.g. tab,c or h (for scripted screenshots)", false},
+        {"samples", ARG_INT, &samples, 1, 4096, "N: the planner's candidates per refinement here (default 64)", false},
+        {"iters", ARG_INT, &iters, 1, 100, "N: the planner's refinements per decision here (default 3)", false},
     };
     ArgParse p = {"view",
                   "nudge view [SCENARIO] [--model FILE] [--save FILE] [--agent random|scripted|none] [--seed N] "
@@ -54,7 +57,7 @@ int cmd_view(int argc, char** argv) {
     if (p.npositional == 1) o.scenario = p.positional[0];
     if (agent) {
         int k = agent_kind_find(agent);
-        if (k < 0) return args_fail("view", "--agent: expected random, scripted or none, got '%s'", agent);
+        if (k < 0) return args_fail("view", "--agent: expected random, planner, oracle, scripted or none, got '%s'", agent);
         o.agent = k;
     }
     if (size && !parse_size(size, &o.width, &o.height))
@@ -68,6 +71,8 @@ int cmd_view(int argc, char** argv) {
                 return args_fail("view", "--keys: unknown key '%s' (one character, or tab, space, f1, f12, esc)", k);
     }
     o.frames = frames;
+    o.plan_samples = (int)samples;
+    o.plan_iters = (int)iters;
     o.train  = !no_train;
     if (o.screenshot && !o.headless && o.frames <= 0)
         return args_fail("view", "--screenshot needs --frames N (or --headless)");

@@ -11,5 +11,6 @@ int cmd_view(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_replay(int argc, char** argv);
+int cmd_plan(int argc, char** argv);
 
 #endif

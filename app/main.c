@@ -19,6 +19,7 @@ static const Command commands[] = {
     {"view", cmd_view, "open the live window: the world model trains while it watches (--headless: no window)"},
     {"train", cmd_train, "train the world model on a dataset (progress, CSV log, atomic checkpoints)"},
     {"eval", cmd_eval, "score a model against baselines on a dataset (table, eval.csv, eval.svg)"},
+    {"plan", cmd_plan, "plan toward task scenarios' goals: success of random, model and oracle agents"},
 };
 
 static void usage(FILE* f) {

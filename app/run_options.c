@@ -5,16 +5,25 @@
 #include <string.h>
 
 #include "base/report.h"
+#include "model/nn.h"
 
 void run_options_init(RunOptions* o) {
     memset(o, 0, sizeof *o);
     o->slots = 32;
+    o->samples = o->iters = o->horizon = o->replan = o->elites = o->pushes = -1;
+    o->impulse = o->push_cost = -1;
 }
 
-bool run_options_agent(const RunOptions* o, const char* cmd, AgentOverride* out, char* err, size_t err_size) {
+void run_options_free(RunOptions* o) {
+    wm_free(o->model);
+    o->model = NULL;
+}
+
+bool run_options_agent(RunOptions* o, const char* cmd, AgentOverride* out, char* err, size_t err_size) {
     *out = agent_override_none();
     if (o->agent && (out->kind = agent_kind_find(o->agent)) < 0) {
-        report_set(err, err_size, "nudge %s: --agent: expected scripted, random or none, got '%s'", cmd, o->agent);
+        report_set(err, err_size, "nudge %s: --agent: expected scripted, random, planner, oracle or none, got '%s'",
+                   cmd, o->agent);
         return false;
     }
     if (o->every && !agent_parse_range(o->every, 3600, out->every)) {
@@ -29,10 +38,29 @@ bool run_options_agent(const RunOptions* o, const char* cmd, AgentOverride* out,
         report_set(err, err_size, "nudge %s: --push-every: HI must be above 0, got '%s'", cmd, o->every);
         return false;
     }
+    out->samples = (int)o->samples;
+    out->iters = (int)o->iters;
+    out->horizon = (int)o->horizon;
+    out->replan = (int)o->replan;
+    out->elites = (int)o->elites;
+    out->pushes = (int)o->pushes;
+    out->impulse = o->impulse;
+    out->push_cost = o->push_cost;
+    if (o->model_path && !o->model) {
+        char why[512];
+        o->model = wm_load(o->model_path, why, sizeof why);
+        if (!o->model) {
+            report_set(err, err_size, "nudge %s: %s", cmd, why);
+            return false;
+        }
+        /* a planner's rollouts are deterministic only on one BLAS thread */
+        nn_set_threads(1);
+    }
+    out->model = o->model;
     return true;
 }
 
-bool run_options_begin(const RunOptions* o, const ArgParse* p, const Scenario* scn, Episode* e,
+bool run_options_begin(RunOptions* o, const ArgParse* p, const Scenario* scn, Episode* e,
                        char* err, size_t err_size) {
     AgentOverride agent;
     if (!run_options_agent(o, p->cmd, &agent, err, err_size)) return false;

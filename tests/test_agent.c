@@ -7,6 +7,8 @@
 
 #include "agent/agent.h"
 #include "agent/episode.h"
+#include "agent/plan_cost.h"
+#include "agent/planner.h"
 #include "agent/episode_feed.h"
 #include "agent/episode_export.h"
 #include "agent/episode_record.h"
@@ -16,6 +18,7 @@
 #include "base/input_file.h"
 #include "data/writer.h"
 #include "model/dataset.h"
+#include "model/nn.h"
 #include "model/trainer.h"
 #include "ensure.h"
 #include "sim/observation.h"
@@ -30,7 +33,9 @@ static void script_run(const char* text, int ticks, SimAction* tape, SimWorld** 
     ENSURE(scn_instantiate(s, 0, &inst, err, sizeof err));
     SimWorld* w = scn_instance_build(&inst, 0, err, sizeof err);
     ENSURE(w);
-    Agent* a = agent_create(&inst.agent, inst.actions, inst.nactions, 0);
+    AgentSetup setup = {inst.agent, inst.actions, inst.nactions, NULL, 0, NULL, SIM_OBS_SLOTS, 0};
+    Agent* a = agent_create(&setup, err, sizeof err);
+    ENSURE(a);
     ENSURE(agent_scripted(a));
     for (int t = 0; t < ticks; t++) {
         sim_action_clear(&tape[t]);
@@ -159,24 +164,27 @@ static void test_agent_state(void) {
     ScnAgentDef def = scn_agent_def_default();
     def.kind = SCN_AGENT_RANDOM;
     def.every_lo = 0.1, def.every_hi = 0.2;
-    Agent* a = agent_create(&def, NULL, 0, 3);
+    AgentSetup setup = {def, NULL, 0, NULL, 0, NULL, 2, 3};
+    char err[256];
+    Agent* a = agent_create(&setup, err, sizeof err);
+    ENSURE(a);
     float s[2 * SIM_OBS_DIM] = {0};
     uint8_t mask[2] = {1, 1};
     int32_t ids[2] = {0, 1};
     s[SIM_OBS_mass] = s[SIM_OBS_DIM + SIM_OBS_mass] = 1;
     SimPush p, q;
-    for (int t = 0; t < 30; t++) agent_act(a, t / 60.0, s, mask, ids, 2, &p);
+    for (int t = 0; t < 30; t++) agent_act(a, NULL, t / 60.0, s, mask, ids, 2, &p);
     AgentState st;
     agent_state_save(a, &st);
     double first[2] = {0, 0};
     int n = 0;
     for (int t = 30; t < 200 && n < 2; t++)
-        if (agent_act(a, t / 60.0, s, mask, ids, 2, &p)) first[n++] = p.jx;
+        if (agent_act(a, NULL, t / 60.0, s, mask, ids, 2, &p)) first[n++] = p.jx;
     ENSURE(n == 2);
     agent_state_load(a, &st);
     n = 0;
     for (int t = 30; t < 200 && n < 2; t++)
-        if (agent_act(a, t / 60.0, s, mask, ids, 2, &q)) ENSURE(q.jx == first[n++]);
+        if (agent_act(a, NULL, t / 60.0, s, mask, ids, 2, &q)) ENSURE(q.jx == first[n++]);
     ENSURE(n == 2);
     agent_free(a);
 }
@@ -189,7 +197,10 @@ static int random_run(uint64_t seed, SimPush* pushes, double* times, int cap) {
     def.dv_lo = 1.0;
     def.dv_hi = 2.0;
     def.start = 0.1;
-    Agent* a = agent_create(&def, NULL, 0, seed);
+    AgentSetup setup = {def, NULL, 0, NULL, 0, NULL, 4, seed};
+    char err[256];
+    Agent* a = agent_create(&setup, err, sizeof err);
+    ENSURE(a);
     /* slot 0 static (table), slots 1 and 3 dynamic with different masses, slot 2 empty */
     float s[4 * SIM_OBS_DIM] = {0};
     uint8_t mask[4] = {1, 1, 0, 1};
@@ -201,7 +212,7 @@ static int random_run(uint64_t seed, SimPush* pushes, double* times, int cap) {
     s[3 * SIM_OBS_DIM + SIM_OBS_size_h] = 0.2f;
     int n = 0;
     for (int t = 0; t < 600 && n < cap; t++) {
-        if (agent_act(a, t / 60.0, s, mask, ids, 4, &pushes[n])) times[n++] = t / 60.0;
+        if (agent_act(a, NULL, t / 60.0, s, mask, ids, 4, &pushes[n])) times[n++] = t / 60.0;
     }
     for (int i = 0; i < n; i++) {
         const SimPush* p = &pushes[i];
@@ -917,6 +928,185 @@ static void test_export_roundtrip(void) {
     scn_free(s);
 }
 
+/* ---- the planner ---- */
+
+static void test_plan_cost(void) {
+    /* one tracked body, 3 imagined ticks of 0.1 s from t = 1 */
+    PlanBody body = {7, 0.0f, 0.0f, 0.1f, 0.1f};
+    ScnGoal g[5];
+    memset(g, 0, sizeof g);
+    g[0].kind = SCN_GOAL_IN;          /* in [0,1]x[0,1] by 1.2: judged at the 2nd imagined tick */
+    g[0].t = 1.2;
+    g[0].region[2] = g[0].region[3] = 1;
+    g[1] = g[0];                      /* the same, by 2.0: past the horizon (1.3 s) */
+    g[1].t = 2.0;
+    g[2].kind = SCN_GOAL_FIELD;       /* angle near -90 +- 25 at 1.3 */
+    g[2].field = SCN_FIELD_ANGLE;
+    g[2].op = SCN_TEST_NEAR;
+    g[2].v = -90;
+    g[2].tol = 25;
+    g[2].t = 1.3;
+    g[3].kind = SCN_GOAL_BROKEN;      /* broken by 1.2 */
+    g[3].t = 1.2;
+    g[4] = g[3];                      /* never broken */
+    g[4].negate = true;
+    g[4].t = INFINITY;
+    int goal_body[5] = {0, 0, 0, 0, 0};
+    uint8_t active[5] = {1, 0, 0, 0, 0};
+    PlanCostSetup c = {1.0, 0.1, 3, 1, &body, 5, g, goal_body, active, 0.1, 1.0};
+    PlanRow rows[3];
+    memset(rows, 0, sizeof rows);
+    rows[0].x = 0.5f, rows[0].y = 0.5f, rows[0].p_break = 0.1f;
+    rows[1].x = 2.0f, rows[1].y = 0.5f, rows[1].p_break = 0.7f;
+    rows[2].x = 1.5f, rows[2].y = 0.5f, rows[2].vx = -10.0f, rows[2].p_break = 0.9f;
+    rows[2].angle = (float)(-45 * M_PI / 180);
+    ENSURE_NEAR(plan_goal_cost(&c, 0, rows), 1.0, 1e-6);             /* 1 m right of the box */
+    active[0] = 0, active[1] = 1;
+    /* past the horizon: the mean of 0.5 m and where 0.25 s at -10 m/s takes it (-1: 1 m left) */
+    ENSURE_NEAR(plan_goal_cost(&c, 1, rows), 0.75, 1e-6);
+    active[1] = 0, active[2] = 1;
+    ENSURE_NEAR(plan_goal_cost(&c, 2, rows), 20.0 / 90.0, 1e-5);    /* 20 degrees short of the band */
+    active[2] = 0, active[3] = 1;
+    ENSURE_NEAR(plan_goal_cost(&c, 3, rows), 1.0 - 0.7, 1e-6);      /* heads from states 0 and 1 */
+    active[3] = 0, active[4] = 1;
+    ENSURE_NEAR(plan_goal_cost(&c, 4, rows), 0.9, 1e-6);            /* the whole horizon */
+    ENSURE_NEAR(plan_goal_cost(&c, 0, rows), 0.0, 0);               /* decided goals cost nothing */
+    /* the whole cost: active goals plus pushes */
+    ENSURE_NEAR(plan_cost(&c, rows, 2, 1.0), 0.9 + 2 * 0.1 + 0.01, 1e-6);
+    goal_body[4] = -1;                                               /* a body no longer tracked */
+    ENSURE_NEAR(plan_cost(&c, rows, 0, 0), 0.0, 0);
+}
+
+/* a box on a floor, to be slid into a zone 0.3 m to the right by 1.5 s */
+static const char* zone_task =
+    "world seconds 1.5\n"
+    "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+    "body box   box wood pos 0 0.0505 size 0.1 0.1\n"
+    "body other box wood pos -0.5 0.0505 size 0.1 0.1\n"
+    "agent oracle samples 48 iters 3 horizon 30 every 6 pushes 2 impulse 1\n"
+    "goal box in 0.25 0 0.35 0.2 by 1.5\n"
+    "goal not other fell\n";
+
+typedef struct Pushes {
+    SimPush p[64];
+    int64_t tick[64];
+    int     n;
+} Pushes;
+
+static void record_pushes(void* ctx, const Episode* e) {
+    Pushes* r = ctx;
+    for (int i = 0; i < e->applied.npushes && r->n < 64; i++) {
+        r->tick[r->n] = sim_world_ticks(e->world);
+        r->p[r->n++] = e->applied.pushes[i];
+    }
+}
+
+/* runs the zone task with the agent o asks for; true when every goal held */
+static bool run_zone(const AgentOverride* o, uint64_t seed, Pushes* pushes, const PlannerTrace** trace,
+                     Episode* keep) {
+    char err[256];
+    Scenario* s = scn_parse(zone_task, strlen(zone_task), "zone.scn", err, sizeof err);
+    ENSURE(s);
+    Episode ep;
+    ENSURE(episode_begin_with(&ep, s, seed, o, SIM_OBS_SLOTS, err, sizeof err));
+    memset(pushes, 0, sizeof *pushes);
+    episode_attach(&ep, record_pushes, pushes, 0);
+    ScnChecker* c = scn_checker_create(s, &ep.inst, ep.world);
+    for (int t = 0; t < 90; t++) {
+        episode_tick(&ep, NULL);
+        scn_checker_observe(c, ep.world);
+    }
+    ScnVerdict v[4];
+    int n = scn_checker_finish(c, v, 4);
+    bool solved = n == 2 && v[0].pass && v[1].pass && v[0].goal && v[1].goal;
+    if (trace) *trace = agent_planner(ep.agent) ? planner_trace(agent_planner(ep.agent)) : NULL;
+    scn_checker_free(c);
+    if (keep) {
+        *keep = ep;   /* the caller ends it (and frees the scenario through keep->scn) */
+    } else {
+        episode_end(&ep);
+        scn_free(s);
+    }
+    return solved;
+}
+
+static void end_kept(Episode* e) {
+    Scenario* s = (Scenario*)e->scn;
+    episode_end(e);
+    scn_free(s);
+}
+
+static void test_oracle_reaches_the_goal(void) {
+    AgentOverride o = agent_override_none();
+    Pushes a, b, none;
+    const PlannerTrace* tr = NULL;
+    Episode keep;
+    ENSURE(run_zone(&o, 1, &a, &tr, &keep));
+    /* the budget and the impulse limit hold; pushes come on decision ticks */
+    ENSURE(a.n >= 1 && a.n <= 2);
+    for (int i = 0; i < a.n; i++) {
+        ENSURE(hypot(a.p[i].jx, a.p[i].jy) <= 1.0 + 1e-9);
+        ENSURE(a.tick[i] % 6 == 1);   /* the tick after the decision at a multiple of 6 */
+    }
+    /* the trace: refinements never lose the cheapest plan; candidates ranked */
+    ENSURE(tr && tr->decisions >= 1 && tr->samples == 48 && tr->ticks == 30 && tr->iters == 3);
+    for (int i = 1; i < tr->iters; i++) ENSURE(tr->iter_best[i] <= tr->iter_best[i - 1]);
+    for (int i = 0; i < tr->iters; i++) ENSURE(tr->iter_best[i] <= tr->iter_elite[i]);
+    for (int i = 1; i < tr->samples; i++) ENSURE(tr->costs[tr->order[i]] >= tr->costs[tr->order[i - 1]]);
+    ENSURE(tr->nbodies == 2 && tr->body[0] == 1 && tr->body[1] == 2);
+    end_kept(&keep);
+    /* the same seed gives the same pushes */
+    ENSURE(run_zone(&o, 1, &b, NULL, NULL));
+    ENSURE(a.n == b.n && same_pushes(a.p, b.p, a.n) && !memcmp(a.tick, b.tick, sizeof a.tick[0] * (size_t)a.n));
+    /* nobody pushing does not get there */
+    o.kind = SCN_AGENT_NONE;
+    ENSURE(!run_zone(&o, 1, &none, NULL, NULL) && none.n == 0);
+}
+
+static void test_model_planner(void) {
+    /* a fresh (untrained) model: what it imagines is wrong, but the planner must run, stay within
+     * its limits and be deterministic at one BLAS thread */
+    nn_set_threads(1);
+    WmArch arch = wm_arch_default(SIM_OBS_SLOTS);
+    WmModel* m = wm_create(&arch, 3);
+    AgentOverride o = agent_override_none();
+    o.kind = SCN_AGENT_PLANNER;
+    o.model = m;
+    o.samples = 32;
+    o.iters = 2;
+    Pushes a, b;
+    const PlannerTrace* tr = NULL;
+    Episode keep;
+    run_zone(&o, 2, &a, &tr, &keep);
+    ENSURE(tr && tr->decisions >= 1 && tr->samples == 32 && tr->iters == 2);
+    ENSURE(a.n <= 2);
+    for (int i = 0; i < a.n; i++) ENSURE(hypot(a.p[i].jx, a.p[i].jy) <= 1.0 + 1e-9);
+    end_kept(&keep);
+    run_zone(&o, 2, &b, NULL, NULL);
+    ENSURE(a.n == b.n && same_pushes(a.p, b.p, a.n));
+    /* a model for another number of slots: one line, like eval's */
+    char err[256];
+    Scenario* s = scn_parse(zone_task, strlen(zone_task), "zone.scn", err, sizeof err);
+    Episode ep;
+    ENSURE(!episode_begin_with(&ep, s, 1, &o, 16, err, sizeof err));
+    ENSURE(strstr(err, "zone.scn: model has 32 slots of 20 columns, the episode 16 slots") && !strchr(err, '\n'));
+    /* a planner without a model */
+    o.model = NULL;
+    ENSURE(!episode_begin_with(&ep, s, 1, &o, 32, err, sizeof err));
+    ENSURE(strstr(err, "needs a world model") && strstr(err, "--model") && !strchr(err, '\n'));
+    /* a configuration the planner refuses */
+    ScnAgentDef def = scn_agent_def_default();
+    def.kind = SCN_AGENT_PLANNER;
+    def.samples = 0;
+    ENSURE(!planner_create(&def, m, 32, 1, err, sizeof err) && strstr(err, "samples"));
+    def.samples = 8;
+    def.horizon = 600;
+    def.replan = 1;
+    ENSURE(!planner_create(&def, m, 32, 1, err, sizeof err) && strstr(err, "segments"));
+    scn_free(s);
+    wm_free(m);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     RUN(test_scripted_order_and_timing);
@@ -934,6 +1124,9 @@ int main(void) {
     RUN(test_episode_record_replay);
     RUN(test_episode_feed);
     RUN(test_labels_dataset_vs_live);
+    RUN(test_plan_cost);
+    RUN(test_oracle_reaches_the_goal);
+    RUN(test_model_planner);
     fprintf(stderr, "test_agent: all passed\n");
     return 0;
 }

@@ -1,0 +1,60 @@
+/* imagine: the futures of B candidate push plans, as rows a plan's cost reads (agent/plan_cost.h).
+ * Two imaginations with one output: the learned world model (imagine_model.c, batched wm_rollout
+ * from the observation) and the true simulator (imagine_sim.c, a snapshot restored for every
+ * candidate and ticked with the same pushes). Private to agent/planner*.c. */
+#ifndef NUDGE_AGENT_IMAGINE_H
+#define NUDGE_AGENT_IMAGINE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/plan_cost.h"
+#include "agent/planner.h"
+#include "model/wm.h"
+#include "sim/world.h"
+
+/// the candidates to imagine
+typedef struct ImaginePlans {
+    int            B;          /* candidates */
+    int            H;          /* ticks imagined */
+    int            S;          /* segments per plan */
+    int            seg;        /* ticks per segment: segment s pushes at tick s * seg */
+    const SimPush* steps;      /* [B * S]: candidate b's push at segment s; body -1 = none */
+    int            nbodies;    /* tracked bodies */
+    const int32_t* ids;        /* [nbodies] their ids */
+    const float*   angle0;     /* [nbodies] their angles now, rad (unwrapped, as the world has them) */
+    const float*   drop;       /* [nbodies] m: a body whose centre falls below this has fallen */
+    bool           events;     /* the cost reads p_break / p_fall (else they may be left 0) */
+} ImaginePlans;
+
+/// the learned model's imagination: buffers reused from decision to decision
+typedef struct ImagineModel {
+    const WmModel* model;
+    WmScratch*     scratch;
+    int            K;          /* slots */
+    size_t         cap;        /* candidates the buffers hold */
+    float*         states;     /* [cap * K * D] every candidate's state, advanced in place */
+    uint8_t*       mask;       /* [cap * K] */
+    float*         pushes;     /* [cap * K * 4] one tick's pushes */
+    float*         events;     /* [cap * K * WM_EVENTS] one tick's event probabilities */
+} ImagineModel;
+
+/// rows[B * H * nbodies] (candidate b's row (h, j) at (b * H + h) * nbodies + j) from the
+/// observation states[K * D], mask[K]. false when out of memory
+bool imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, const ImaginePlans* p,
+                   PlanRow* rows);
+void imagine_model_free(ImagineModel* im);
+
+/// the simulator's imagination: one scratch world restored for every candidate
+typedef struct ImagineSim {
+    SimWorld* scratch;
+} ImagineSim;
+
+/// the same rows from the world w itself (w is not changed). When p->events, every candidate runs
+/// WM_EVENT_HORIZON ticks past H without pushes, so that P(break) and P(fall) at tick h (0 or 1)
+/// mean what the model's heads mean. false + one line when the world cannot be copied
+bool imagine_sim(ImagineSim* is, const SimWorld* w, const ImaginePlans* p, PlanRow* rows, char* err,
+                 size_t err_size);
+void imagine_sim_free(ImagineSim* is);
+
+#endif

@@ -1,0 +1,89 @@
+/* imagine_model: candidates' futures from the learned world model: all of them at once, a tick at
+ * a time from the same observation (wm_predict in place: the steps of wm_rollout, without copying
+ * every tick's whole batch of K slots out and without a push array for ticks that push nothing) */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/imagine.h"
+#include "sim/observation.h"
+
+#define D SIM_OBS_DIM
+#define TWO_PI 6.28318530717958647692
+
+static bool grow(ImagineModel* im, size_t B) {
+    if (B <= im->cap && im->scratch) return true;
+    size_t K = (size_t)im->K;
+    float* states = realloc(im->states, sizeof(float) * B * K * D);
+    if (states) im->states = states;
+    uint8_t* mask = realloc(im->mask, B * K);
+    if (mask) im->mask = mask;
+    float* pushes = realloc(im->pushes, sizeof(float) * B * K * WM_PUSH_DIM);
+    if (pushes) im->pushes = pushes;
+    float* events = realloc(im->events, sizeof(float) * B * K * WM_EVENTS);
+    if (events) im->events = events;
+    if (!im->scratch) im->scratch = wm_scratch_create(im->model);
+    if (!states || !mask || !pushes || !events || !im->scratch) return false;
+    im->cap = B;
+    return true;
+}
+
+bool imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, const ImaginePlans* p,
+                   PlanRow* rows) {
+    int B = p->B, H = p->H, K = im->K, nb = p->nbodies;
+    if (!grow(im, (size_t)B)) return false;
+    size_t world = (size_t)K * D;
+    /* every candidate starts from the observation */
+    for (int b = 0; b < B; b++) {
+        memcpy(im->states + (size_t)b * world, states, sizeof(float) * world);
+        memcpy(im->mask + (size_t)b * K, mask, (size_t)K);
+    }
+    for (int h = 0; h < H; h++) {
+        /* the candidates' pushes at the first tick of their segments (none between) */
+        bool pushing = h % p->seg == 0 && h / p->seg < p->S;
+        if (pushing) {
+            memset(im->pushes, 0, sizeof(float) * (size_t)B * K * WM_PUSH_DIM);
+            int s = h / p->seg;
+            for (int b = 0; b < B; b++) {
+                const SimPush* sp = &p->steps[(size_t)b * p->S + s];
+                if (sp->body >= 0 && sp->body < K)
+                    wm_push_row(im->pushes + ((size_t)b * K + (size_t)sp->body) * WM_PUSH_DIM, sp);
+            }
+        }
+        /* one tick of every candidate, in place (the same steps as wm_rollout) */
+        wm_predict(im->model, im->scratch, B, im->states, im->mask, pushing ? im->pushes : NULL,
+                   im->states, im->events);
+        /* the tracked bodies' rows */
+        for (int b = 0; b < B; b++) {
+            for (int j = 0; j < nb; j++) {
+                int k = p->ids[j];
+                const float* st = im->states + (size_t)b * world + (size_t)k * D;
+                const float* ev = im->events + ((size_t)b * K + (size_t)k) * WM_EVENTS;
+                PlanRow* r = &rows[((size_t)b * H + h) * nb + j];
+                /* unwrap: an angle moves by less than half a turn per tick */
+                double prev = h == 0 ? p->angle0[j] : rows[((size_t)b * H + h - 1) * nb + j].angle;
+                double a = atan2(st[SIM_OBS_sin], st[SIM_OBS_cos]);
+                r->x = st[SIM_OBS_x];
+                r->y = st[SIM_OBS_y];
+                r->angle = (float)(prev + remainder(a - prev, TWO_PI));
+                r->vx = st[SIM_OBS_vx];
+                r->vy = st[SIM_OBS_vy];
+                r->omega = st[SIM_OBS_omega];
+                r->p_break = ev[WM_EVENT_BREAK];
+                /* a body imagined below its drop line has fallen, whatever the head says */
+                r->p_fall = r->y < p->drop[j] ? 1.0f : ev[WM_EVENT_FALL];
+            }
+        }
+    }
+    return true;
+}
+
+void imagine_model_free(ImagineModel* im) {
+    if (!im) return;
+    wm_scratch_free(im->scratch);
+    free(im->states);
+    free(im->mask);
+    free(im->pushes);
+    free(im->events);
+    memset(im, 0, sizeof *im);
+}

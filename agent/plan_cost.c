@@ -1,0 +1,82 @@
+#include "agent/plan_cost.h"
+
+#include <math.h>
+
+#define RAD2DEG (180.0 / 3.14159265358979323846)
+/* s: how far ahead a body still moving at the horizon's end is extrapolated (at most) */
+#define PLAN_EXTRAPOLATE 0.25
+
+/* a field of an imagined row, in the unit the scenario language uses */
+static double row_field(ScnField f, const PlanRow* r, const PlanBody* b) {
+    switch (f) {
+    case SCN_FIELD_X: return r->x;
+    case SCN_FIELD_Y: return r->y;
+    case SCN_FIELD_ANGLE: return r->angle * RAD2DEG;
+    case SCN_FIELD_VX: return r->vx;
+    case SCN_FIELD_VY: return r->vy;
+    case SCN_FIELD_OMEGA: return r->omega;
+    case SCN_FIELD_SPEED: return hypot(r->vx, r->vy);
+    case SCN_FIELD_MOVED: return hypot(r->x - b->x0, r->y - b->y0);
+    default: return 0;
+    }
+}
+
+/* what one unit of a field's miss is worth: 1 m, 1 m/s, 90 degrees, 10 rad/s */
+static double field_scale(ScnField f) {
+    switch (f) {
+    case SCN_FIELD_ANGLE: return 90.0;
+    case SCN_FIELD_OMEGA: return 10.0;
+    default: return 1.0;
+    }
+}
+
+/* imagined ticks up to the deadline t: 1..H */
+static int ticks_until(const PlanCostSetup* c, double t) {
+    if (!isfinite(t)) return c->ticks;
+    double n = ceil((t - c->t0) / c->tick - 1e-6);
+    if (n < 1) return 1;
+    if (n > c->ticks) return c->ticks;
+    return (int)n;
+}
+
+double plan_goal_cost(const PlanCostSetup* c, int gi, const PlanRow* rows) {
+    const ScnGoal* g = &c->goals[gi];
+    int j = c->goal_body[gi];
+    if (!c->active[gi] || j < 0) return 0.0;
+    int nb = c->nbodies, H = c->ticks;
+    int hT = ticks_until(c, g->t);
+    const PlanRow* at = &rows[(size_t)(hT - 1) * nb + j];
+    switch (g->kind) {
+    case SCN_GOAL_IN: {
+        double d = scn_region_distance(g->region, at->x, at->y);
+        double beyond = g->t - (c->t0 + H * c->tick);
+        if (hT < H || beyond <= 0) return d;
+        /* the deadline lies past the horizon: where a body still moving would get to counts too */
+        double tau = beyond < PLAN_EXTRAPOLATE ? beyond : PLAN_EXTRAPOLATE;
+        return 0.5 * d + 0.5 * scn_region_distance(g->region, at->x + at->vx * tau, at->y + at->vy * tau);
+    }
+    case SCN_GOAL_FIELD: {
+        double miss = scn_test_miss(g->op, g->v, g->tol, row_field(g->field, at, &c->bodies[j]));
+        return miss > 0 ? miss / field_scale(g->field) : 0.0;
+    }
+    case SCN_GOAL_BROKEN:
+    case SCN_GOAL_FELL: {
+        int n = g->negate ? H : hT;
+        double p = 0;
+        for (int h = 0; h < n; h++) {
+            const PlanRow* r = &rows[(size_t)h * nb + j];
+            double q = g->kind == SCN_GOAL_BROKEN ? r->p_break : r->p_fall;
+            if (q > p) p = q;
+        }
+        return g->negate ? p : 1.0 - p;
+    }
+    default: return 0.0;
+    }
+}
+
+double plan_cost(const PlanCostSetup* c, const PlanRow* rows, int npushes, double impulse_sum) {
+    double cost = 0;
+    for (int g = 0; g < c->ngoals; g++) cost += plan_goal_cost(c, g, rows);
+    double lim = c->impulse > 0 ? c->impulse : 1.0;
+    return cost + c->push_cost * npushes + 0.1 * c->push_cost * impulse_sum / lim;
+}

@@ -1,0 +1,98 @@
+/* planner: an agent that pushes toward a scenario's goals by imagining candidate pushes, in the
+ * manner of model-predictive control with the cross-entropy method (CEM).
+ *
+ * A plan covers the next `horizon` control ticks in segments of `replan` ticks; each segment starts
+ * with one push or none. A push is (body, jx, jy, offset): the body comes from a categorical
+ * distribution per segment (with "no push" as one more option), the impulse and the offset from a
+ * Gaussian per segment and body; impulses are kept inside a disc of radius `impulse` (N*s), offsets
+ * inside the body's half-size. Each decision draws `samples` plans, imagines them all, scores them
+ * with the goals' cost (agent/plan_cost.h), refits the distributions to the `elites` cheapest,
+ * `iters` times, and keeps the cheapest plan seen. The plan's first segment is carried out: its push
+ * now (or none), then the planner decides again `replan` ticks later, starting from the plan
+ * shifted by one segment (receding horizon, warm start). It never pushes more than `pushes` times in
+ * an episode (0 = no limit), and stops deciding once every goal is decided.
+ *
+ * Imagination, one of two:
+ *   model   the learned world model: wm_rollout over all samples at once, from the observation;
+ *           the model's break and fall heads give the probabilities of those events
+ *   oracle  the true simulator: every sample replays from a snapshot of the world (restore, the
+ *           same pushes, tick by tick). Slow; the ceiling the model planner is measured against
+ *
+ * Deterministic: the same world, goals, configuration and seed give the same pushes (the model's
+ * rollouts need one BLAS thread for that, as everywhere). */
+#ifndef NUDGE_AGENT_PLANNER_H
+#define NUDGE_AGENT_PLANNER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/wm.h"
+#include "sim/scenario.h"
+#include "sim/world.h"
+
+typedef struct Planner Planner;
+
+/// segments a plan has at most (horizon / replan, rounded up)
+#define PLANNER_MAX_SEGMENTS 64
+/// bodies a planner considers pushing (and draws) at most: the first dynamic bodies by id
+#define PLANNER_MAX_BODIES 32
+
+/// what the last decision did, for the view's overlay and panel. Arrays belong to the planner and
+/// change at its next decision.
+typedef struct PlannerTrace {
+    int64_t      decisions;     /* made so far this episode */
+    double       t;             /* s: the world's time at the last decision */
+    double       ms;            /* wall time the last decision took */
+    int          samples;       /* B */
+    int          ticks;         /* H: imagined ticks */
+    int          nbodies;       /* tracked bodies */
+    int32_t      body[PLANNER_MAX_BODIES];  /* their ids */
+    float        start[PLANNER_MAX_BODIES][2]; /* x, y (m) of each body at the decision */
+    const float* paths;         /* [B, H, nbodies, 2]: x, y (m) of each body in each candidate,
+                                   tick h+1 after the decision at h */
+    const float* costs;         /* [B]: the last iteration's candidates' costs */
+    const SimPush* candidates;  /* [B * nsteps]: their pushes, segment by segment (body -1: none) */
+    const int*   order;         /* [B]: candidates by cost, cheapest first */
+    int          elites;        /* the first `elites` of order are the elites */
+    int          iters;         /* refinements done */
+    const double* iter_best;    /* [iters]: the cheapest cost after each refinement */
+    const double* iter_elite;   /* [iters]: the elites' mean cost in each refinement */
+    double       best_cost;     /* of the chosen plan */
+    const float* best_path;     /* [H, nbodies, 2]: the chosen plan imagined */
+    int          nsteps;        /* segments of the chosen plan */
+    int          seg_ticks;     /* ticks per segment */
+    SimPush      steps[PLANNER_MAX_SEGMENTS]; /* the chosen plan: segment s pushes at tick
+                                   s * seg_ticks from the decision (body -1: no push) */
+    int          pushes_used;   /* pushes made so far this episode */
+    int          push_budget;   /* 0 = no limit */
+    double       impulse;       /* N*s: the impulse limit */
+} PlannerTrace;
+
+/// a planner with the configuration in def (samples, iters, horizon, replan, elites, pushes,
+/// impulse, push_cost; impulse 0 = 1 N*s, elites 0 = samples / 10). model: imagine with this world
+/// model (not owned, shared read-only; its slots must equal the observation's), or NULL to imagine
+/// with the true simulator (the oracle). NULL + one line in err on a bad configuration.
+Planner*  planner_create(const ScnAgentDef* def, const WmModel* model, int slots, uint64_t seed,
+                         char* err, size_t err_size);
+void      planner_free(Planner* p);    /* NULL-safe */
+/// the goals to reach (copied); they replace the previous ones and re-arm the planner
+void      planner_set_goals(Planner* p, const ScnGoal* goals, int n);
+int       planner_goal_count(const Planner* p);
+/// the goals and what each looks like now ([planner_goal_count]); NULL when there are none
+const ScnGoal*       planner_goals(const Planner* p);
+const ScnGoalStatus* planner_goal_status(const Planner* p);
+
+/// drops the warm start and the goals' latched statuses, and counts pushes_used pushes made: the next
+/// call decides afresh (an agent put back to a saved state, agent_state_load)
+void      planner_rearm(Planner* p, int pushes_used);
+/// one control tick: decides when a decision is due (every `replan` ticks of w) and returns true
+/// with *out set when the plan pushes now. states/mask = w observed (slots as at creation); the
+/// oracle reads only w. The world is not changed.
+bool      planner_act(Planner* p, const SimWorld* w, const float* states, const uint8_t* mask,
+                      SimPush* out);
+/// what the last decision did (decisions == 0 before the first)
+const PlannerTrace* planner_trace(const Planner* p);
+/// true for an oracle (imagines with the simulator)
+bool      planner_is_oracle(const Planner* p);
+
+#endif

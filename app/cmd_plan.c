@@ -1,0 +1,310 @@
+/* nudge plan: task scenarios x agents x seeds; success rates and time per decision */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "app/args.h"
+#include "app/commands.h"
+#include "app/plan_tasks.h"
+#include "app/run_options.h"
+#include "base/atomic_file.h"
+#include "base/progress.h"
+
+#define MAX_AGENTS 8
+
+/* one column of the comparison: a name and the agent it stands for */
+typedef struct PlanAgent {
+    char name[16];
+    int  kind;            /* ScnAgentKind */
+} PlanAgent;
+
+typedef struct PlanJobs {
+    Scenario**      tasks;
+    int             ntasks;
+    PlanAgent       agents[MAX_AGENTS];
+    int             nagents;
+    int64_t         episodes;
+    uint64_t        seed;
+    int             slots;
+    AgentOverride   base;         /* the planner flags, the model */
+    PlanOutcome*    out;          /* [task][agent][episode] */
+    int64_t         total, next, done;
+    pthread_mutex_t lock;
+    char            error[512];   /* the first episode that could not run */
+    Progress        progress;
+} PlanJobs;
+
+static void* plan_worker(void* arg) {
+    PlanJobs* J = arg;
+    for (;;) {
+        pthread_mutex_lock(&J->lock);
+        int64_t job = J->error[0] ? J->total : J->next++;
+        pthread_mutex_unlock(&J->lock);
+        if (job >= J->total) return NULL;
+        int64_t e = job % J->episodes;
+        int a = (int)(job / J->episodes % J->nagents);
+        int t = (int)(job / J->episodes / J->nagents);
+        AgentOverride o = J->base;
+        o.kind = J->agents[a].kind;
+        char err[512];
+        if (!plan_task_run(J->tasks[t], J->seed + (uint64_t)e, &o, J->slots, &J->out[job], err, sizeof err)) {
+            pthread_mutex_lock(&J->lock);
+            if (!J->error[0]) snprintf(J->error, sizeof J->error, "%s", err);
+            pthread_mutex_unlock(&J->lock);
+            return NULL;
+        }
+        pthread_mutex_lock(&J->lock);
+        J->done++;
+        progress_update(&J->progress, J->done, NULL);
+        pthread_mutex_unlock(&J->lock);
+    }
+}
+
+/* "random,model,oracle" -> agents; false + message */
+static bool parse_agents(const char* list, PlanJobs* J, char* err, size_t err_size) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    J->nagents = 0;
+    for (char* save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int kind = !strcmp(tok, "random") ? SCN_AGENT_RANDOM
+                   : !strcmp(tok, "model") || !strcmp(tok, "planner") ? SCN_AGENT_PLANNER
+                   : !strcmp(tok, "oracle") ? SCN_AGENT_ORACLE
+                   : !strcmp(tok, "none") ? SCN_AGENT_NONE : -1;
+        if (kind < 0 || J->nagents >= MAX_AGENTS) {
+            snprintf(err, err_size, "--agents: expected a list of random, model, oracle, none, got '%s'", tok);
+            return false;
+        }
+        PlanAgent* a = &J->agents[J->nagents++];
+        snprintf(a->name, sizeof a->name, "%s", kind == SCN_AGENT_PLANNER ? "model" : tok);
+        a->kind = kind;
+    }
+    if (J->nagents == 0) {
+        snprintf(err, err_size, "--agents: expected at least one agent");
+        return false;
+    }
+    return true;
+}
+
+/* the task's name: the file name without folder and .scn */
+static void task_name(const Scenario* s, char* out, size_t size) {
+    const char* path = scn_name(s);
+    const char* slash = strrchr(path, '/');
+    snprintf(out, size, "%s", slash ? slash + 1 : path);
+    size_t n = strlen(out);
+    if (n > 4 && !strcmp(out + n - 4, ".scn")) out[n - 4] = 0;
+}
+
+typedef struct Tally {
+    int64_t episodes, solved, decisions;
+    double  seconds;
+} Tally;
+
+static Tally tally(const PlanJobs* J, int t, int a) {
+    Tally y = {0, 0, 0, 0};
+    for (int64_t e = 0; e < J->episodes; e++) {
+        const PlanOutcome* o = &J->out[((int64_t)t * J->nagents + a) * J->episodes + e];
+        y.episodes++;
+        y.solved += o->solved;
+        y.decisions += o->decisions;
+        y.seconds += o->seconds;
+    }
+    return y;
+}
+
+static double rate(const Tally* y) { return y->episodes ? (double)y->solved / (double)y->episodes : 0.0; }
+static double ms_per(const Tally* y) { return y->decisions ? 1000.0 * y->seconds / (double)y->decisions : 0.0; }
+
+static void add(Tally* to, const Tally* y) {
+    to->episodes += y->episodes;
+    to->solved += y->solved;
+    to->decisions += y->decisions;
+    to->seconds += y->seconds;
+}
+
+static bool write_csv(const PlanJobs* J, const char* path, char* err, size_t err_size) {
+    char* buf = NULL;
+    size_t len = 0;
+    FILE* f = open_memstream(&buf, &len);
+    if (!f) {
+        snprintf(err, err_size, "%s: out of memory", path);
+        return false;
+    }
+    fprintf(f, "task,agent,episodes,successes,success_rate,ms_per_decision\n");
+    Tally all[MAX_AGENTS];
+    memset(all, 0, sizeof all);
+    for (int t = 0; t < J->ntasks; t++) {
+        char name[256];
+        task_name(J->tasks[t], name, sizeof name);
+        for (int a = 0; a < J->nagents; a++) {
+            Tally y = tally(J, t, a);
+            add(&all[a], &y);
+            fprintf(f, "%s,%s,%lld,%lld,%.4f,%.3f\n", name, J->agents[a].name, (long long)y.episodes,
+                    (long long)y.solved, rate(&y), ms_per(&y));
+        }
+    }
+    for (int a = 0; a < J->nagents; a++)
+        fprintf(f, "all,%s,%lld,%lld,%.4f,%.3f\n", J->agents[a].name, (long long)all[a].episodes,
+                (long long)all[a].solved, rate(&all[a]), ms_per(&all[a]));
+    fclose(f);
+    bool ok = atomic_file_put(path, buf, len, err, err_size);
+    free(buf);
+    return ok;
+}
+
+static void print_table(const PlanJobs* J, bool verbose) {
+    printf("%-28s %-8s %8s %8s %8s %12s\n", "task", "agent", "episodes", "solved", "success", "ms/decision");
+    Tally all[MAX_AGENTS];
+    memset(all, 0, sizeof all);
+    for (int t = 0; t < J->ntasks; t++) {
+        char name[256];
+        task_name(J->tasks[t], name, sizeof name);
+        for (int a = 0; a < J->nagents; a++) {
+            Tally y = tally(J, t, a);
+            add(&all[a], &y);
+            printf("%-28s %-8s %8lld %8lld %7.1f%% %12.3f\n", name, J->agents[a].name, (long long)y.episodes,
+                   (long long)y.solved, 100.0 * rate(&y), ms_per(&y));
+        }
+    }
+    for (int a = 0; a < J->nagents; a++)
+        printf("%-28s %-8s %8lld %8lld %7.1f%% %12.3f\n", "all", J->agents[a].name, (long long)all[a].episodes,
+               (long long)all[a].solved, 100.0 * rate(&all[a]), ms_per(&all[a]));
+    /* the learned planner against the oracle */
+    int im = -1, io = -1;
+    for (int a = 0; a < J->nagents; a++) {
+        if (J->agents[a].kind == SCN_AGENT_PLANNER) im = a;
+        if (J->agents[a].kind == SCN_AGENT_ORACLE) io = a;
+    }
+    if (im >= 0 && io >= 0 && all[io].solved > 0)
+        printf("model / oracle success: %.1f%% (%.1f%% vs %.1f%%)\n",
+               100.0 * rate(&all[im]) / rate(&all[io]), 100.0 * rate(&all[im]), 100.0 * rate(&all[io]));
+    if (!verbose) return;
+    for (int t = 0; t < J->ntasks; t++) {
+        for (int a = 0; a < J->nagents; a++) {
+            for (int64_t e = 0; e < J->episodes; e++) {
+                const PlanOutcome* o = &J->out[((int64_t)t * J->nagents + a) * J->episodes + e];
+                if (o->solved) continue;
+                printf("  failed %s --agent %s --seed %llu: %s:%s\n", scn_name(J->tasks[t]), J->agents[a].name,
+                       (unsigned long long)(J->seed + (uint64_t)e), scn_name(J->tasks[t]), o->failed);
+            }
+        }
+    }
+}
+
+int cmd_plan(int argc, char** argv) {
+    RunOptions o;
+    run_options_init(&o);
+    int64_t episodes = 10, jobs = 1;
+    uint64_t seed = 0;
+    const char* agents = "random,model,oracle";
+    const char* csv = NULL;
+    bool verbose = false;
+    ArgSpec specs[] = {
+        {"episodes", ARG_INT, &episodes, 1, 1000000, "N: seeds per task and agent (default 10)", false},
+        {"agents", ARG_STRING, &agents, 1, 0, "LIST: random, model, oracle, none (default random,model,oracle)", false},
+        {"seed", ARG_U64, &seed, 1, 0, "N: episode i uses seed N + i (default 0)", false},
+        {"csv", ARG_STRING, &csv, 1, 0, "FILE: also write task,agent,episodes,successes,success_rate,ms_per_decision", false},
+        {"jobs", ARG_INT, &jobs, 1, 64, "J: episodes run at once, one thread each (default 1)", false},
+        {"slots", ARG_INT, &o.slots, 1, 1024, "K: observation slots (default 32; the model's)", false},
+        {"verbose", ARG_BOOL, &verbose, 1, 0, "list every failed episode with its first failed goal", false},
+        PLANNER_OPTION_SPECS(o),
+    };
+    ArgParse p = {"plan",
+                  "nudge plan TASK|DIR --model FILE [--episodes N] [--agents random,model,oracle] [--csv FILE] [--jobs J]",
+                  "Runs every task scenario (a file, or the .scn files of a folder) for N seeds with each agent and "
+                  "prints each one's success rate (every goal held) and mean wall time per decision. 'model' is the "
+                  "planner imagining with --model, 'oracle' the same planner imagining with the true simulator, "
+                  "'random' the random agent with the task's push budget and impulse limit.",
+                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 64};
+    int rc = args_parse(&p, argc, argv);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (p.npositional == 0) return args_fail("plan", "expected a task scenario or a folder of them (see nudge plan --help)");
+
+    PlanJobs J;
+    memset(&J, 0, sizeof J);
+    char err[1024];
+    if (!parse_agents(agents, &J, err, sizeof err)) return args_fail("plan", "%s", err);
+    bool model = false;
+    for (int a = 0; a < J.nagents; a++) model |= J.agents[a].kind == SCN_AGENT_PLANNER;
+    if (model && !o.model_path)
+        return args_fail("plan", "the 'model' agent needs a world model: --model FILE (or --agents random,oracle)");
+    /* the tasks */
+    char** files = NULL;
+    int nfiles = 0;
+    for (int i = 0; i < p.npositional; i++) {
+        struct stat st;
+        if (stat(p.positional[i], &st) != 0) {
+            scn_free_list(files, nfiles);
+            return args_fail("plan", "%s: %s", p.positional[i], strerror(errno));
+        }
+        char** found = NULL;
+        int n = 1;
+        if (S_ISDIR(st.st_mode)) {
+            n = scn_list_files(p.positional[i], true, &found);
+            if (n < 0) {
+                scn_free_list(files, nfiles);
+                return args_fail("plan", "%s: cannot read this folder", p.positional[i]);
+            }
+        } else {
+            found = malloc(sizeof *found);
+            found[0] = strdup(p.positional[i]);
+        }
+        files = realloc(files, sizeof *files * (size_t)(nfiles + n + 1));
+        memcpy(files + nfiles, found, sizeof *found * (size_t)n);
+        nfiles += n;
+        free(found);
+    }
+    if (nfiles == 0) {
+        free(files);
+        return args_fail("plan", "no .scn files found");
+    }
+    J.tasks = calloc((size_t)nfiles, sizeof *J.tasks);
+    int status = 0;
+    for (int i = 0; i < nfiles && !status; i++) {
+        J.tasks[i] = scn_load(files[i], err, sizeof err);
+        if (!J.tasks[i]) {
+            fprintf(stderr, "%s\n", err);
+            status = 2;
+        }
+        J.ntasks = i + 1;
+    }
+    scn_free_list(files, nfiles);
+    AgentOverride base;
+    if (!status && !run_options_agent(&o, "plan", &base, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        status = 2;
+    }
+    if (!status) {
+        J.base = base;
+        J.episodes = episodes;
+        J.seed = seed;
+        J.slots = (int)o.slots;
+        J.total = (int64_t)J.ntasks * J.nagents * episodes;
+        J.out = calloc((size_t)J.total, sizeof *J.out);
+        pthread_mutex_init(&J.lock, NULL);
+        progress_start(&J.progress, "episodes", J.total);
+        int nthreads = (int)(jobs < J.total ? jobs : J.total);
+        pthread_t threads[64];
+        for (int i = 0; i < nthreads; i++) pthread_create(&threads[i], NULL, plan_worker, &J);
+        for (int i = 0; i < nthreads; i++) pthread_join(threads[i], NULL);
+        progress_finish(&J.progress);
+        pthread_mutex_destroy(&J.lock);
+        if (J.error[0]) {
+            fprintf(stderr, "nudge plan: %s\n", J.error);
+            status = 2;
+        } else {
+            print_table(&J, verbose);
+            if (csv && !write_csv(&J, csv, err, sizeof err)) {
+                fprintf(stderr, "nudge plan: %s\n", err);
+                status = 2;
+            }
+        }
+    }
+    for (int i = 0; i < J.ntasks; i++) scn_free(J.tasks[i]);
+    free(J.tasks);
+    free(J.out);
+    run_options_free(&o);
+    return status;
+}

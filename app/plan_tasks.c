@@ -1,0 +1,51 @@
+#include "app/plan_tasks.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/episode.h"
+#include "base/report.h"
+
+#define MAX_VERDICTS 256
+
+bool plan_task_run(const Scenario* s, uint64_t seed, const AgentOverride* o, int slots, PlanOutcome* out,
+                   char* err, size_t err_size) {
+    memset(out, 0, sizeof *out);
+    Episode ep;
+    if (!episode_begin_with(&ep, s, seed, o, slots, err, err_size)) return false;
+    if (ep.inst.ngoals == 0) {
+        report_set(err, err_size, "%s: a task needs at least one 'goal' line", scn_name(s));
+        episode_end(&ep);
+        return false;
+    }
+    ScnChecker* c = scn_checker_create(s, &ep.inst, ep.world);
+    if (!c) {
+        report_set(err, err_size, "%s: out of memory", scn_name(s));
+        episode_end(&ep);
+        return false;
+    }
+    double tick = ep.inst.world.dt * ep.inst.world.steps_per_tick;
+    double seconds = fmax(ep.inst.seconds, scn_checker_horizon(c));
+    int64_t ticks = (int64_t)llround(seconds / tick);
+    for (int64_t t = 0; t < ticks; t++) {
+        episode_tick(&ep, NULL);
+        out->pushes += ep.applied.npushes;
+        scn_checker_observe(c, ep.world);
+    }
+    ScnVerdict v[MAX_VERDICTS];
+    int n = scn_checker_finish(c, v, MAX_VERDICTS);
+    out->solved = true;
+    for (int i = 0; i < n && i < MAX_VERDICTS; i++) {
+        if (!v[i].goal) continue;
+        out->goals++;
+        if (v[i].pass) continue;
+        if (out->solved)
+            snprintf(out->failed, sizeof out->failed, "%d: %s -- %s", v[i].line, v[i].text, v[i].detail);
+        out->solved = false;
+    }
+    agent_stats(ep.agent, &out->decisions, &out->seconds);
+    scn_checker_free(c);
+    episode_end(&ep);
+    return true;
+}

@@ -1,0 +1,175 @@
+/* bench_plan: the planner's speed. One CEM decision (256 samples x 30 ticks x 5 iterations, one
+ * thread) against the bare batched rollouts it is made of (wm_rollout of the same 256 worlds for
+ * 30 ticks, 5 times), measured in the same run: the ratio is the search's own overhead (sampling,
+ * packing pushes, reading rows, the cost, sorting, refitting). Also the oracle's decision (the same
+ * search on the true simulator) for scale. Times are per CPU second of this process, best of three.
+ *
+ * usage: bench_plan [MODEL [TASK.scn]]   (default: a freshly initialized model, and a built-in
+ * table scene with a glass and three boxes; a trained model gives realistic contact edges) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/planner.h"
+#include "model/nn.h"
+#include "model/wm.h"
+#include "sim/observation.h"
+#include "sim/scenario.h"
+
+static const char* scene_text =
+    "body floor box  stone static pos 0 -0.05 size 6 0.1\n"
+    "body table box  wood  static pos 0 0.375 size 1.2 0.75\n"
+    "body glass cup  glass pos 0.2 0.8105 size 0.08 0.12\n"
+    "body box1  box  wood  pos -0.1 0.8005 size 0.1 0.1\n"
+    "body box2  box  wood  pos -0.35 0.8005 size 0.1 0.1\n"
+    "body ball  ball rubber pos 0.45 0.7905 radius 0.04\n"
+    "goal glass broken by 2.5\n"
+    "goal not box1 fell\n";
+
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct Bench {
+    const WmModel* model;
+    ScnInstance    inst;
+    SimWorld*      world;
+    ScnAgentDef    def;
+    float*         states;
+    uint8_t*       mask;
+    int32_t*       ids;
+    int            K;
+} Bench;
+
+/* CPU seconds of one decision (the best of `reps`, after a first one that allocates the buffers):
+ * re-arming the goals makes the planner decide again from the same world. The planner is kept in
+ * *keep (its trace describes the last decision) */
+static double time_decision(Bench* b, const WmModel* model, int reps, Planner** keep) {
+    char err[256];
+    Planner* p = planner_create(&b->def, model, b->K, 1, err, sizeof err);
+    if (!p) {
+        fprintf(stderr, "bench_plan: %s\n", err);
+        exit(1);
+    }
+    double best = 1e30;
+    for (int r = 0; r <= reps; r++) {
+        planner_set_goals(p, b->inst.goals, b->inst.ngoals);
+        SimPush push;
+        double t0 = cpu_now();
+        planner_act(p, b->world, b->states, b->mask, &push);
+        double t = cpu_now() - t0;
+        if (r > 0 && t < best) best = t;
+    }
+    *keep = p;
+    return best;
+}
+
+/* CPU seconds of the bare rollouts one decision makes: iters x wm_rollout(samples, horizon) of the
+ * candidates of the decision's last iteration, with their pushes (the best of three) */
+static double time_bare(Bench* b, const PlannerTrace* tr) {
+    int B = tr->samples, H = tr->ticks, K = b->K, D = SIM_OBS_DIM;
+    float* st = malloc(sizeof(float) * (size_t)B * K * D);
+    uint8_t* mask = malloc((size_t)B * K);
+    float* pushes = calloc((size_t)B * H * K * WM_PUSH_DIM, sizeof(float));
+    float* out = malloc(sizeof(float) * (size_t)B * H * K * D);
+    float* ev = malloc(sizeof(float) * (size_t)B * H * K * WM_EVENTS);
+    for (int i = 0; i < B; i++) {
+        memcpy(st + (size_t)i * K * D, b->states, sizeof(float) * (size_t)K * D);
+        memcpy(mask + (size_t)i * K, b->mask, (size_t)K);
+        for (int s = 0; s < tr->nsteps; s++) {
+            const SimPush* p = &tr->candidates[(size_t)i * tr->nsteps + s];
+            int h = s * tr->seg_ticks;
+            if (p->body >= 0 && h < H) wm_push_row(pushes + (((size_t)i * H + h) * K + (size_t)p->body) * WM_PUSH_DIM, p);
+        }
+    }
+    WmScratch* s = wm_scratch_create(b->model);
+    double best = 1e30;
+    for (int r = 0; r < 4; r++) {
+        double t0 = cpu_now();
+        for (int it = 0; it < b->def.iters; it++) wm_rollout(b->model, s, B, st, mask, pushes, H, out, ev);
+        double t = cpu_now() - t0;
+        if (r > 0 && t < best) best = t; /* the first warms the scratch */
+    }
+    wm_scratch_free(s);
+    free(st);
+    free(mask);
+    free(pushes);
+    free(out);
+    free(ev);
+    return best;
+}
+
+int main(int argc, char** argv) {
+    sim_quiet_chipmunk();
+    nn_set_threads(1);
+    char err[512];
+    WmModel* model = NULL;
+    if (argc > 1) {
+        model = wm_load(argv[1], err, sizeof err);
+        if (!model) {
+            fprintf(stderr, "bench_plan: %s\n", err);
+            return 1;
+        }
+    } else {
+        WmArch a = wm_arch_default(SIM_OBS_SLOTS);
+        model = wm_create(&a, 1);
+    }
+    Scenario* scn = argc > 2 ? scn_load(argv[2], err, sizeof err)
+                             : scn_parse(scene_text, strlen(scene_text), "bench-scene", err, sizeof err);
+    if (!scn) {
+        fprintf(stderr, "bench_plan: %s\n", err);
+        return 1;
+    }
+    Bench b;
+    memset(&b, 0, sizeof b);
+    b.model = model;
+    b.K = wm_arch(model)->slots;
+    if (!scn_instantiate(scn, 1, &b.inst, err, sizeof err) || !(b.world = scn_instance_build(&b.inst, 1, err, sizeof err))) {
+        fprintf(stderr, "bench_plan: %s\n", err);
+        return 1;
+    }
+    b.states = calloc((size_t)b.K * SIM_OBS_DIM, sizeof(float));
+    b.mask = calloc((size_t)b.K, 1);
+    b.ids = calloc((size_t)b.K, sizeof(int32_t));
+    int live = sim_world_observe(b.world, b.states, b.mask, b.ids, b.K);
+    b.def = scn_agent_def_default();
+    b.def.kind = SCN_AGENT_PLANNER;
+    b.def.samples = 256;
+    b.def.iters = 5;
+    b.def.horizon = 30;
+    b.def.replan = 6;
+    int dyn = 0;
+    for (int k = 0; k < b.K; k++) dyn += b.mask[k] && b.states[k * SIM_OBS_DIM + SIM_OBS_is_static] < 0.5f;
+    printf("scene: %s, %d bodies (%d dynamic), %d goals; model: %s\n", argc > 2 ? argv[2] : "built-in table scene",
+           live, dyn, b.inst.ngoals, argc > 1 ? argv[1] : "fresh (untrained)");
+    Planner* planner = NULL;
+    double plan = time_decision(&b, model, 3, &planner);
+    double bare = time_bare(&b, planner_trace(planner));
+    planner_free(planner);
+    printf("one CEM decision, 256 samples x 30 ticks x 5 iterations, 1 thread: %.1f ms (target < 100 ms)\n",
+           plan * 1e3);
+    printf("bare rollouts of the same decision (5 x wm_rollout 256 worlds x 30 ticks): %.1f ms\n", bare * 1e3);
+    printf("planner / bare rollout: %.3fx (the search's own overhead: %.1f%%)\n", plan / bare,
+           100.0 * (plan - bare) / plan);
+    printf("world-ticks imagined per second: %.0f\n", 256.0 * 30 * 5 / plan);
+    /* the oracle, for scale: the same search on the simulator */
+    ScnAgentDef od = b.def;
+    b.def.samples = 64;
+    b.def.iters = 3;
+    double oracle = time_decision(&b, NULL, 1, &planner);
+    planner_free(planner);
+    b.def = od;
+    printf("oracle decision, 64 samples x 30 ticks x 3 iterations (+30 ticks for event goals): %.1f ms\n",
+           oracle * 1e3);
+    free(b.states);
+    free(b.mask);
+    free(b.ids);
+    sim_world_destroy(b.world);
+    scn_instance_free(&b.inst);
+    scn_free(scn);
+    wm_free(model);
+    return 0;
+}
