@@ -264,11 +264,88 @@ static void test_late_push(void) {
     free(s);
 }
 
+/* the planner in the view: A cycles the agent; Shift-drag from a body sets its goal region, the
+ * planner takes over and pushes toward it; its overlay and panel draw */
+static void test_planner_mode(void) {
+    static const char* text = "world bounds -3 -1 3 4\n"
+                              "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+                              "body crate box wood pos 0 0.0505 size 0.1 0.1\n";
+    char path[] = "/tmp/nudge-test-view-plan-XXXXXX.scn";
+    int  fd     = mkstemps(path, 4);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    ViewOptions o = view_options_default();
+    o.scenario    = path;
+    o.headless    = true;
+    o.train       = false;
+    o.plan_samples = 16;
+    o.plan_iters   = 2;
+    ViewSession* s = calloc(1, sizeof *s);
+    char         err[512];
+    bool         ok = view_session_init(s, &o, false, err, sizeof err);
+    unlink(path);
+    CHECK(ok);
+    if (!ok) {
+        view_session_free(s);
+        free(s);
+        return;
+    }
+    enum { W = 800, H = 500 };
+    static uint8_t px[W * H * 3];
+    RenderCanvas c = render_canvas_wrap(px, W, H, 3);
+    view_session_draw(s, &c);
+    /* A: none -> random -> planner -> none */
+    CHECK(agent_kind(s->ep.agent) == SCN_AGENT_NONE);
+    view_session_action(s, VIEW_ACT_AGENT, 0);
+    CHECK(agent_kind(s->ep.agent) == SCN_AGENT_RANDOM);
+    view_session_action(s, VIEW_ACT_AGENT, 0);
+    CHECK(agent_kind(s->ep.agent) == SCN_AGENT_PLANNER && agent_planner(s->ep.agent));
+    CHECK(planner_goal_count(agent_planner(s->ep.agent)) == 0);
+    view_session_action(s, VIEW_ACT_AGENT, 0);
+    CHECK(agent_kind(s->ep.agent) == SCN_AGENT_NONE);
+    /* Shift-drag from the crate to 0.4 m to its right: a goal region there, and the planner */
+    SimWorld* w = s->ep.world;
+    int32_t crate = sim_world_find(w, "crate");
+    SimBodyState b;
+    CHECK(sim_world_body(w, crate, &b));
+    double sx, sy, tx, ty;
+    screen_of(s, b.x, b.y, &sx, &sy);
+    screen_of(s, b.x + 0.4, b.y, &tx, &ty);
+    view_session_mouse_down(s, VIEW_BUTTON_GOAL, sx, sy);
+    CHECK(s->goal_id == crate);
+    view_session_mouse_move(s, tx, ty);
+    view_session_draw(s, &c);   /* the region being dragged */
+    view_session_mouse_up(s, VIEW_BUTTON_GOAL, tx, ty);
+    CHECK(s->goal_id < 0 && s->have_user_goal);
+    Planner* p = agent_planner(s->ep.agent);
+    CHECK(p && agent_kind(s->ep.agent) == SCN_AGENT_PLANNER && planner_goal_count(p) == 1);
+    if (p && planner_goal_count(p) == 1) {
+        const ScnGoal* g = planner_goals(p);
+        CHECK(g->kind == SCN_GOAL_IN && g->body == crate);
+        CHECK(g->region[0] < b.x + 0.4 && g->region[2] > b.x + 0.4 && g->region[1] < b.y && g->region[3] > b.y);
+        CHECK(fabs(g->t - (sim_world_time(w) + VIEW_GOAL_SECONDS)) < 1e-9);
+    }
+    /* the planner decides at once and draws */
+    view_session_tick(s);
+    p = agent_planner(s->ep.agent);
+    CHECK(p && planner_trace(p)->decisions == 1 && planner_trace(p)->samples == 16 && planner_trace(p)->iters == 2);
+    view_session_draw(s, &c);
+    /* a reset keeps the mouse's goal for the new episode */
+    view_session_action(s, VIEW_ACT_RESET, 0);
+    p = agent_planner(s->ep.agent);
+    CHECK(p && planner_goal_count(p) == 1 && planner_goals(p)->body == crate);
+    view_session_free(s);
+    free(s);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     test_picking();
     test_keymap();
     test_session();
     test_late_push();
+    test_planner_mode();
     return ensure_finish("test_view");
 }

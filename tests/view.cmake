@@ -9,6 +9,12 @@ if(XVFB_RUN)
   # under `make sanitize`, LeakSanitizer reports small leaks inside libdbus and the X11 libraries SDL
   # loads; our own code is leak-checked by test_view and the headless test
   set_tests_properties(view_xvfb PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1;ASAN_OPTIONS=detect_leaks=0")
+  # the planner's overlay: a task with the oracle planning, a few frames in (candidates' paths,
+  # the chosen plan and its push arrows, the goal region, the planner panel)
+  add_test(NAME view_plan_xvfb
+           COMMAND sh -c "rm -f view_plan.png && ${XVFB_RUN} -a -s '-screen 0 1280x720x24' $<TARGET_FILE:nudge> view ${NUDGE_ROOT}/scenarios/tasks/box_into_zone.scn --agent oracle --seed 3 --frames 4 --screenshot view_plan.png && ${VIEW_CHECK} plan view_plan.png"
+           WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  set_tests_properties(view_plan_xvfb PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1;ASAN_OPTIONS=detect_leaks=0")
 endif()
 # the same 10 s episode (random agent, one seed) six times over: the last showing has the same
 # physics as the first, so a lower live 0.5 s error there is the model's doing

@@ -2,6 +2,8 @@
 """Checks for `nudge view` (tests/view.cmake).
 
   view_check.py screenshot FILE.png   the screenshot is not blank and holds ghost and panel pixels
+  view_check.py plan FILE.png         the screenshot shows a planner's overlay: the chosen plan's path
+                                      and push arrows, candidates' paths, a goal region, the panel
   view_check.py learning LOG [--same-episodes]
                                       the live 0.5 s error printed by --headless is lower over the
                                       last 10 s than over the first 10 s; with --same-episodes (a run
@@ -17,6 +19,9 @@ import zlib
 GHOST = (180, 50, 230)       # view/overlay.h VIEW_GHOST_COLOR
 PANEL = (250, 250, 246)      # view/panels.h VIEW_PANEL_BG
 BACKGROUND = (236, 240, 244)  # render/draw_world.h RENDER_BACKGROUND
+PLAN_BEST = (215, 50, 10)    # view/plan_view.h VIEW_PLAN_BEST
+PLAN_ARROW = (0, 140, 130)   # view/plan_view.h VIEW_PLAN_ARROW
+GOAL_COLORS = ((215, 160, 0), (40, 160, 60), (200, 40, 40))  # VIEW_GOAL_PENDING, _MET, _FAILED
 
 
 def fail(msg):
@@ -91,6 +96,38 @@ def screenshot(path):
     print("view_check: %s ok: %d colours, %d ghost pixels over the world, %d panel pixels" % (path, len(counts), world_ghost, counts[PANEL]))
 
 
+def plan(path):
+    w, h, rows = read_png(path)
+    world = {}     # colour counts over the world area (left of the panels, below the status lines)
+    panel = {}
+    faint = 0      # candidates' paths: orange blended over the background
+    for y, row in enumerate(rows):
+        for i in range(0, len(row), 3):
+            px = (row[i], row[i + 1], row[i + 2])
+            x = i // 3
+            if x < 0.65 * w and y >= 80:
+                world[px] = world.get(px, 0) + 1
+                r, g, b = px
+                if px not in (PLAN_BEST,) and r > g > b and r - b > 12 and r >= 200 and b >= 150:
+                    faint += 1
+            elif x >= 0.72 * w:
+                panel[px] = panel.get(px, 0) + 1
+    best, arrow = world.get(PLAN_BEST, 0), world.get(PLAN_ARROW, 0)
+    goal = sum(world.get(c, 0) for c in GOAL_COLORS)
+    if best < 20:
+        fail("%s: no chosen-plan path over the world (%d pixels of %s)" % (path, best, PLAN_BEST))
+    if arrow < 20:
+        fail("%s: no push arrows over the world (%d pixels of %s)" % (path, arrow, PLAN_ARROW))
+    if goal < 20:
+        fail("%s: no goal region over the world (%d pixels)" % (path, goal))
+    if faint < 50:
+        fail("%s: no candidates' faint paths over the world (%d pixels)" % (path, faint))
+    if panel.get(PLAN_BEST, 0) < 10:
+        fail("%s: no planner panel (its cost curve: %d pixels of %s)" % (path, panel.get(PLAN_BEST, 0), PLAN_BEST))
+    print("view_check: %s ok: plan path %d, arrows %d, goal %d, candidates %d, panel curve %d pixels"
+          % (path, best, arrow, goal, faint, panel.get(PLAN_BEST, 0)))
+
+
 def learning(path, same_episodes=False):
     errs, cvs = {}, {}
     for line in open(path):
@@ -120,9 +157,11 @@ def learning(path, same_episodes=False):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in ("screenshot", "learning"):
-        fail("usage: view_check.py screenshot FILE.png | learning LOG [--same-episodes]")
+    if len(sys.argv) < 3 or sys.argv[1] not in ("screenshot", "plan", "learning"):
+        fail("usage: view_check.py screenshot FILE.png | plan FILE.png | learning LOG [--same-episodes]")
     if sys.argv[1] == "screenshot":
         screenshot(sys.argv[2])
+    elif sys.argv[1] == "plan":
+        plan(sys.argv[2])
     else:
         learning(sys.argv[2], "--same-episodes" in sys.argv[3:])

@@ -24,6 +24,8 @@ ViewOptions view_options_default(void) {
     o.height      = 720;
     o.train       = true;
     o.train_ratio = 1.0;
+    o.plan_samples = 64;
+    o.plan_iters = 3;
     return o;
 }
 
@@ -161,13 +163,15 @@ static int run_window(ViewSession* s) {
                 break;
             }
             case SDL_MOUSEBUTTONDOWN:
-                view_session_mouse_down(s, ev.button.button == SDL_BUTTON_LEFT ? 1 : ev.button.button == SDL_BUTTON_MIDDLE ? 2 : 3,
-                                        ev.button.x, ev.button.y);
+            case SDL_MOUSEBUTTONUP: {
+                /* Shift with the left button sets a goal instead of pushing */
+                int button = ev.button.button == SDL_BUTTON_LEFT
+                                 ? ((SDL_GetModState() & KMOD_SHIFT) ? VIEW_BUTTON_GOAL : VIEW_BUTTON_LEFT)
+                                 : ev.button.button == SDL_BUTTON_MIDDLE ? VIEW_BUTTON_MIDDLE : VIEW_BUTTON_RIGHT;
+                if (ev.type == SDL_MOUSEBUTTONDOWN) view_session_mouse_down(s, button, ev.button.x, ev.button.y);
+                else view_session_mouse_up(s, button, ev.button.x, ev.button.y);
                 break;
-            case SDL_MOUSEBUTTONUP:
-                view_session_mouse_up(s, ev.button.button == SDL_BUTTON_LEFT ? 1 : ev.button.button == SDL_BUTTON_MIDDLE ? 2 : 3,
-                                      ev.button.x, ev.button.y);
-                break;
+            }
             case SDL_MOUSEMOTION: view_session_mouse_move(s, ev.motion.x, ev.motion.y); break;
             case SDL_MOUSEWHEEL: view_session_wheel(s, ev.wheel.y); break;
             case SDL_DROPFILE: {

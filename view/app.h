@@ -30,6 +30,8 @@ typedef struct ViewOptions {
     double      episode_seconds; /* > 0: every episode lasts exactly this long (s) */
     bool        repeat;       /* every episode uses the first seed (the same episode again) */
     const char* keys;         /* keys pressed at the start, comma-separated names (view_key_from_name) */
+    int         plan_samples; /* the planner's candidates per refinement in the view (default 64) */
+    int         plan_iters;   /* its refinements per decision (default 3) */
 } ViewOptions;
 
 ViewOptions view_options_default(void);

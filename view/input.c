@@ -37,6 +37,7 @@ static const ViewKeyBinding keymap[] = {
     {'b', VIEW_ACT_SPAWN, 0, "B / middle click", "spawn the palette body at the mouse"},
     {'v', VIEW_ACT_PALETTE, 0, "V", "next palette body (box, ball, glass, plank)"},
     {'f', VIEW_ACT_FIT, 0, "F", "fit the camera to the scene (wheel zooms)"},
+    {'a', VIEW_ACT_AGENT, 0, "A", "agent: none, random, planner (toward the goals)"},
     {'h', VIEW_ACT_HELP, 0, "H / F1", "this help"},
     {VIEW_KEY_F1, VIEW_ACT_HELP, 0, NULL, NULL},
     {VIEW_KEY_F12, VIEW_ACT_SCREENSHOT, 0, "F12", "screenshot to PNG"},

@@ -36,6 +36,7 @@ typedef enum ViewAction {
     VIEW_ACT_SPAWN,       /* spawn the palette's current body at the mouse */
     VIEW_ACT_PALETTE,     /* next palette body */
     VIEW_ACT_FIT,         /* fit the camera to the scene again */
+    VIEW_ACT_AGENT,       /* next agent: none, random, planner */
     VIEW_ACT_COUNT
 } ViewAction;
 

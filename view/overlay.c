@@ -124,6 +124,7 @@ void view_draw_help(RenderCanvas* c, ViewFont* font) {
     static const char* const mouse[][2] = {
         {"left drag", "push a body (the arrow is the impulse; release applies it)"},
         {"right drag", "grab and move a body (pivot joint)"},
+        {"Shift + left drag", "from a body to a place: a goal region for it (the planner goes)"},
         {"middle click", "spawn the palette body"},
         {"wheel", "zoom"},
         {"drop a .scn", "load that scenario"},

@@ -1,4 +1,5 @@
 #include "view/panels.h"
+#include "view/plan_view.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -171,12 +172,19 @@ static void stats_panel(RenderCanvas* c, ViewFont* font, int x, int y, int w, in
 }
 
 void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int h,
-                      const ViewLossLog* loss, const ViewLive* live, const ViewStats* st) {
+                      const ViewLossLog* loss, const ViewLive* live, const ViewStats* st,
+                      const Planner* planner, const SimWorld* world) {
     int fh = font ? view_font_height(font) : 12, gap = 6;
     int stats_h = 4 * fh + 10;
-    int plot_h = (h - stats_h - 4 * gap) / 3;
+    /* the planner's panel: a plot and a line per goal */
+    int plan_h = planner ? (h - stats_h) / 3 + (2 + planner_goal_count(planner)) * fh : 0;
+    int plot_h = (h - stats_h - plan_h - 4 * gap - (planner ? gap : 0)) / 3;
     if (plot_h < 40) plot_h = 40;
     int cy = y;
+    if (planner) {
+        view_plan_panel_draw(c, font, x, cy, w, plan_h, planner, world);
+        cy += plan_h + gap;
+    }
 
     /* training loss */
     ViewSeries ls[2] = {{loss->train, loss->n, MODEL_COLOR, "train"}, {loss->val, loss->n, VAL_COLOR, "val"}};

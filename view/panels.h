@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/planner.h"
 #include "render/canvas.h"
 #include "view/font.h"
 #include "view/live.h"
@@ -59,8 +60,10 @@ typedef struct ViewLossLog {
 /// adds a loss sample; the log keeps its whole history by averaging neighbours when it fills
 void view_loss_log_add(ViewLossLog* log, float train, float val);
 
-/// draws the four panels stacked in the rectangle (x, y, w, h)
+/// draws the panels stacked in the rectangle (x, y, w, h); with a planner (may be NULL) the
+/// planner's panel too (view/plan_view.h), for the world now
 void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int h,
-                      const ViewLossLog* loss, const ViewLive* live, const ViewStats* st);
+                      const ViewLossLog* loss, const ViewLive* live, const ViewStats* st,
+                      const Planner* planner, const SimWorld* world);
 
 #endif

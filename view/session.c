@@ -86,9 +86,29 @@ static void fit_camera_rect(ViewSession* s) {
     s->fit_rect[3] += 0.1 * (s->fit_rect[3] - s->fit_rect[1]);
 }
 
+/* the agent the view runs: the one picked with A (or the scenario's); a planner imagines with the
+ * live model's published weights, at the view's sample and refinement counts */
+static AgentOverride view_agent_override(const ViewSession* s) {
+    AgentOverride o = agent_override_none();
+    o.kind = s->o.agent;
+    o.model = s->rm;
+    o.samples = s->o.plan_samples;
+    o.iters = s->o.plan_iters;
+    return o;
+}
+
+/* the mouse's goal replaces the scenario's, with its deadline counted from now */
+static void plan_user_goal(ViewSession* s) {
+    Planner* p = s->have_ep ? agent_planner(s->ep.agent) : NULL;
+    if (!p || !s->have_user_goal) return;
+    s->user_goal.t = sim_world_time(s->ep.world) + VIEW_GOAL_SECONDS;
+    planner_set_goals(p, &s->user_goal, 1);
+}
+
 /* the bookkeeping of a fresh episode: a new scenario or a reset */
 static void episode_started(ViewSession* s) {
-    s->drag_id = s->grab_id = -1;
+    plan_user_goal(s);
+    s->drag_id = s->grab_id = s->goal_id = -1;
     sim_action_clear(&s->pending);
     s->episodes++;
     s->done_time = 0;
@@ -131,7 +151,8 @@ static bool begin_episode(ViewSession* s, char* err, size_t err_size) {
     Episode next;
     memset(&next, 0, sizeof next);
     uint64_t seed = s->base_seed + (s->o.repeat ? 0 : (uint64_t)s->episodes);
-    if (!episode_begin(&next, s->scn, seed, s->o.agent, VIEW_SLOTS, err, err_size)) return false;
+    AgentOverride agent = view_agent_override(s);
+    if (!episode_begin_with(&next, s->scn, seed, &agent, VIEW_SLOTS, err, err_size)) return false;
     if (!attach_hooks(s, &next, err, err_size)) {
         episode_end(&next);
         return false;
@@ -157,10 +178,13 @@ bool view_session_load(ViewSession* s, const char* path, char* err, size_t err_s
     s->scn        = scn;
     if (!s->o.seed_set) s->base_seed = scn_default_seed(scn);
     uint64_t keep_eps = s->episodes;
+    bool keep_goal = s->have_user_goal;
     s->episodes       = 0;
+    s->have_user_goal = false;   /* a goal set with the mouse belongs to its scenario */
     if (!begin_episode(s, err, err_size)) {
         s->scn      = old;
         s->episodes = keep_eps;
+        s->have_user_goal = keep_goal;
         scn_free(scn);
         return false;
     }
@@ -189,7 +213,7 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
                        size_t err_size) {
     memset(s, 0, sizeof *s);
     s->o       = *o;
-    s->drag_id = s->grab_id = -1;
+    s->drag_id = s->grab_id = s->goal_id = -1;
     s->ghosts  = true;
     s->slow    = 1.0;
     /* two threads use BLAS (predictions here, training there): one BLAS thread each (DESIGN.md) */
@@ -219,9 +243,14 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
         first = pick;
     }
     s->base_seed = o->seed;
-    if (!view_session_load(s, first, err, err_size)) return false;
-
-    /* the model: a checkpoint or a fresh one; the render copy starts as the trainer's weights */
+    /* the model first (a planner in the scenario imagines with it), seeded like the first episode */
+    uint64_t model_seed = o->seed;
+    if (!o->seed_set) {
+        Scenario* peek = scn_load(first, err, err_size);
+        if (!peek) return false;
+        model_seed = scn_default_seed(peek);
+        scn_free(peek);
+    }
     WmModel* start = NULL;
     if (o->model_path) {
         start = wm_load(o->model_path, err, err_size);
@@ -234,7 +263,7 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
         }
     }
     WmTrainerDef def = wm_trainer_def_default(VIEW_SLOTS);
-    def.seed         = s->base_seed;
+    def.seed         = model_seed;
     s->batch         = def.batch;
     s->tr            = wm_trainer_create(&def, start);
     s->rm            = start ? wm_clone(start) : wm_create(&def.arch, def.seed);
@@ -246,11 +275,8 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
     s->rs = wm_scratch_create(s->rm);
     wm_trainer_publish(s->tr);
     s->version = wm_trainer_snapshot(s->tr, s->rm, 0);
-    /* the episode feeds the trainer from now on; the driver trains it */
-    if (!episode_feed_attach(&s->feed, &s->ep, s->tr)) {
-        report_set(err, err_size, "cannot feed the trainer");
-        return false;
-    }
+    /* the first scenario; its episodes feed the trainer (attach_hooks), the driver trains it */
+    if (!view_session_load(s, first, err, err_size)) return false;
     wm_driver_init(&s->driver, s->tr, NULL, o->train);
     s->rate_t = clock_now();
     if (threaded && !wm_driver_start(&s->driver)) {
@@ -291,7 +317,7 @@ static void check_episode_end(ViewSession* s) {
                    s->ep.inst.actions[s->ep.inst.nactions - 1].t >= sim_world_time(w);
     if (done == dynamic && !pending) s->done_time += VIEW_TICK_DT;
     else s->done_time = 0;
-    if (s->grab_id >= 0 || s->drag_id >= 0) s->done_time = 0;
+    if (s->grab_id >= 0 || s->drag_id >= 0 || s->goal_id >= 0) s->done_time = 0;
     if (s->o.episode_seconds > 0) {
         /* fixed-length episodes (the tick count avoids rounding drift in the time) */
         if (sim_world_time(w) >= s->o.episode_seconds - 0.5 * VIEW_TICK_DT) view_session_reset(s);
@@ -368,7 +394,9 @@ void view_session_mouse_down(ViewSession* s, int button, double x, double y) {
     if (id < 0) return;
     SimBodyState b;
     if (!sim_world_body(s->ep.world, id, &b)) return;
-    if (button == 1) {
+    if (button == VIEW_BUTTON_GOAL) {
+        s->goal_id = id;
+    } else if (button == 1) {
         s->drag_id = id;
         view_to_body(&b, wx, wy, s->drag_local);
     } else if (button == 3) {
@@ -378,9 +406,66 @@ void view_session_mouse_down(ViewSession* s, int button, double x, double y) {
     }
 }
 
+/* the region a goal drag released at the world point (wx, wy) gives body b: a box around it a bit
+ * larger than the body */
+static void goal_region(const SimBodyState* b, double wx, double wy, double r[4]) {
+    double half = fmax(0.05, 0.75 * fmax(b->w, b->h));
+    r[0] = wx - half, r[1] = wy - half, r[2] = wx + half, r[3] = wy + half;
+}
+
+/* the planner's next agent when A is pressed: none -> random -> planner -> none */
+static void set_agent(ViewSession* s, int kind) {
+    int old = s->o.agent;
+    s->o.agent = kind;
+    AgentOverride o = view_agent_override(s);
+    char err[512];
+    if (!episode_set_agent(&s->ep, &o, err, sizeof err)) {
+        s->o.agent = old;
+        view_session_say(s, "%s", err);
+        return;
+    }
+    plan_user_goal(s);
+    Planner* p = agent_planner(s->ep.agent);
+    if (p && planner_goal_count(p) == 0)
+        view_session_say(s, "agent: planner -- no goals yet: Shift-drag from a body to a place");
+    else
+        view_session_say(s, "agent: %s", agent_kind_name((ScnAgentKind)kind));
+}
+
+static void cycle_agent(ViewSession* s) {
+    if (!s->have_ep) return;
+    ScnAgentKind now = agent_kind(s->ep.agent);
+    set_agent(s, now == SCN_AGENT_NONE ? SCN_AGENT_RANDOM : now == SCN_AGENT_RANDOM ? SCN_AGENT_PLANNER
+                                                                                 : SCN_AGENT_NONE);
+}
+
+/* a goal set with the mouse: body id in a region around the world point (wx, wy) within
+ * VIEW_GOAL_SECONDS; the planner takes over if it was not the agent */
+static void set_user_goal(ViewSession* s, int id, double wx, double wy) {
+    SimBodyState b;
+    if (!sim_world_body(s->ep.world, id, &b) || !b.alive) return;
+    ScnGoal g;
+    memset(&g, 0, sizeof g);
+    g.kind = SCN_GOAL_IN;
+    g.body = id;
+    goal_region(&b, wx, wy, g.region);
+    snprintf(g.text, sizeof g.text, "goal %s in %.2f %.2f %.2f %.2f within %.0f s", b.name[0] ? b.name : "body",
+             g.region[0], g.region[1], g.region[2], g.region[3], VIEW_GOAL_SECONDS);
+    s->user_goal = g;
+    s->have_user_goal = true;
+    if (agent_kind(s->ep.agent) != SCN_AGENT_PLANNER) set_agent(s, SCN_AGENT_PLANNER);
+    else plan_user_goal(s);
+}
+
 void view_session_mouse_up(ViewSession* s, int button, double x, double y) {
     s->mx = x, s->my = y;
-    if (button == 1 && s->drag_id >= 0 && s->have_ep) {
+    if ((button == VIEW_BUTTON_GOAL || button == 1) && s->goal_id >= 0 && s->have_ep) {
+        RenderCamera cam = view_session_camera(s, 0);
+        double wx, wy;
+        render_camera_to_world(&cam, x, y, &wx, &wy);
+        set_user_goal(s, s->goal_id, wx, wy);
+        s->goal_id = -1;
+    } else if (button == 1 && s->drag_id >= 0 && s->have_ep) {
         SimBodyState b;
         if (sim_world_body(s->ep.world, s->drag_id, &b) && b.alive) {
             RenderCamera cam = view_session_camera(s, 0);
@@ -457,6 +542,7 @@ void view_session_action(ViewSession* s, ViewAction act, int arg) {
     case VIEW_ACT_SPAWN: spawn_at(s, s->mx, s->my); break;
     case VIEW_ACT_PALETTE: s->palette = (ViewPaletteItem)((s->palette + 1) % VIEW_PAL_COUNT); break;
     case VIEW_ACT_FIT: s->cam_user = false; break;
+    case VIEW_ACT_AGENT: cycle_agent(s); break;
     default: break;
     }
 }
@@ -471,6 +557,7 @@ static void draw_world_area(ViewSession* s, RenderCanvas* c, const RenderCamera*
     render_draw_world(c, cam, s->ep.world);
     if (s->contacts) render_draw_contacts(c, cam, s->ep.world, 200.0);
     view_draw_predictions(c, cam, &s->live, s->bodies, s->known, s->font, s->ghosts);
+    view_draw_plan(c, cam, agent_planner_const(s->ep.agent), s->ep.world, s->font);
 }
 
 static void draw_mouse(ViewSession* s, RenderCanvas* c, const RenderCamera* cam) {
@@ -489,6 +576,18 @@ static void draw_mouse(ViewSession* s, RenderCanvas* c, const RenderCamera* cam)
             snprintf(text, sizeof text, "J = %.3f N*s", sqrt(p.jx * p.jx + p.jy * p.jy));
             if (s->font) view_font_draw(s->font, c, (int)s->mx + 12, (int)s->my + 8, text, render_rgba(150, 40, 20, 255));
         }
+    }
+    if (s->goal_id >= 0 && sim_world_body(s->ep.world, s->goal_id, &b) && b.alive) {
+        /* the goal region being dragged out, and a line from the body to it */
+        double wx, wy, r[4], bx, by, x0, y0, x1, y1;
+        render_camera_to_world(cam, s->mx, s->my, &wx, &wy);
+        goal_region(&b, wx, wy, r);
+        render_camera_to_screen(cam, b.x, b.y, &bx, &by);
+        render_camera_to_screen(cam, r[0], r[1], &x0, &y0);
+        render_camera_to_screen(cam, r[2], r[3], &x1, &y1);
+        double box[8] = {x0, y0, x1, y0, x1, y1, x0, y1};
+        render_canvas_line(c, bx, by, s->mx, s->my, 1.5, VIEW_GOAL_PENDING);
+        render_canvas_outline(c, box, 4, 2, 6, VIEW_GOAL_PENDING);
     }
     SimGrab g;
     if (s->grab_id >= 0 && sim_world_grabbed(s->ep.world, &g) && sim_world_body(s->ep.world, g.body, &b)) {
@@ -583,7 +682,8 @@ void view_session_draw(ViewSession* s, RenderCanvas* c) {
                         st.train_loss,
                         st.val_loss};
         render_canvas_rect(c, s->world_w, 0, c->w, c->h, render_rgba(228, 230, 226, 255));
-        view_panels_draw(c, s->font, s->world_w + 6, 6, panel_w - 12, c->h - 12, &s->loss, &s->live, &vs);
+        view_panels_draw(c, s->font, s->world_w + 6, 6, panel_w - 12, c->h - 12, &s->loss, &s->live, &vs,
+                         s->have_ep ? agent_planner_const(s->ep.agent) : NULL, s->have_ep ? s->ep.world : NULL);
     }
     if (s->help) view_draw_help(c, s->font);
 }

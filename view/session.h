@@ -25,10 +25,17 @@
 #include "view/input.h"
 #include "view/live.h"
 #include "view/panels.h"
+#include "view/plan_view.h"
 
 #define VIEW_SLOTS SIM_OBS_SLOTS
 #define VIEW_TICK_DT (1.0 / 60.0)
 #define VIEW_MAX_SCENES 256
+/// s a goal set with the mouse gives the planner (from the moment it is set, or the episode's start)
+#define VIEW_GOAL_SECONDS 3.0
+
+/// mouse buttons as the session reads them
+enum { VIEW_BUTTON_LEFT = 1, VIEW_BUTTON_MIDDLE = 2, VIEW_BUTTON_RIGHT = 3,
+       VIEW_BUTTON_GOAL = 4 /* Shift + left: drag from a body to a place sets its goal region */ };
 
 typedef struct ViewSession {
     ViewOptions o;
@@ -75,6 +82,10 @@ typedef struct ViewSession {
     int     grab_id;              /* right drag: the body the hand should hold, -1 = none */
     double  grab_local[2];        /* where it was taken: body frame about its centre of mass */
     SimAction pending;            /* the mouse's push, spawn, release for the next tick */
+    int     goal_id;              /* Shift-drag: the body a goal region is being set for, -1 = none */
+    /* the planner (A cycles the agent: none, random, planner; it imagines with the live model) */
+    ScnGoal user_goal;            /* the goal the mouse set, kept across resets of this scenario */
+    bool    have_user_goal;
     /* drawing */
     ViewFont*   font;
     ViewLossLog loss;
@@ -104,7 +115,7 @@ void view_session_sync_weights(ViewSession* s);
 void view_session_sample_stats(ViewSession* s, double now);
 /// an action from the key map (arg: the demo number)
 void view_session_action(ViewSession* s, ViewAction act, int arg);
-/// mouse: button 1 left, 2 middle, 3 right; down/up at screen (x, y)
+/// mouse: VIEW_BUTTON_*; down/up at screen (x, y)
 void view_session_mouse_down(ViewSession* s, int button, double x, double y);
 void view_session_mouse_up(ViewSession* s, int button, double x, double y);
 void view_session_mouse_move(ViewSession* s, double x, double y);
