@@ -40,8 +40,8 @@ typedef struct ImagineModel {
 } ImagineModel;
 
 /// rows[B * H * nbodies] (candidate b's row (h, j) at (b * H + h) * nbodies + j) from the
-/// observation states[K * D], mask[K]. false when out of memory
-bool imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, const ImaginePlans* p,
+/// observation states[K * D], mask[K]
+void imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, const ImaginePlans* p,
                    PlanRow* rows);
 void imagine_model_free(ImagineModel* im);
 

@@ -6,32 +6,27 @@
 #include <string.h>
 
 #include "agent/imagine.h"
+#include "base/alloc.h"
 #include "sim/observation.h"
 
 #define D SIM_OBS_DIM
 #define TWO_PI 6.28318530717958647692
 
-static bool grow(ImagineModel* im, size_t B) {
-    if (B <= im->cap && im->scratch) return true;
-    size_t K = (size_t)im->K;
-    float* states = realloc(im->states, sizeof(float) * B * K * D);
-    if (states) im->states = states;
-    uint8_t* mask = realloc(im->mask, B * K);
-    if (mask) im->mask = mask;
-    float* pushes = realloc(im->pushes, sizeof(float) * B * K * WM_PUSH_DIM);
-    if (pushes) im->pushes = pushes;
-    float* events = realloc(im->events, sizeof(float) * B * K * WM_EVENTS);
-    if (events) im->events = events;
+static void grow(ImagineModel* im, size_t B) {
     if (!im->scratch) im->scratch = wm_scratch_create(im->model);
-    if (!states || !mask || !pushes || !events || !im->scratch) return false;
+    if (B <= im->cap) return;
+    size_t K = (size_t)im->K;
+    im->states = alloc_resize(im->states, B * K * D, sizeof(float));
+    im->mask = alloc_resize(im->mask, B * K, 1);
+    im->pushes = alloc_resize(im->pushes, B * K * WM_PUSH_DIM, sizeof(float));
+    im->events = alloc_resize(im->events, B * K * WM_EVENTS, sizeof(float));
     im->cap = B;
-    return true;
 }
 
-bool imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, const ImaginePlans* p,
+void imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, const ImaginePlans* p,
                    PlanRow* rows) {
     int B = p->B, H = p->H, K = im->K, nb = p->nbodies;
-    if (!grow(im, (size_t)B)) return false;
+    grow(im, (size_t)B);
     size_t world = (size_t)K * D;
     /* every candidate starts from the observation */
     for (int b = 0; b < B; b++) {
@@ -75,7 +70,6 @@ bool imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, c
             }
         }
     }
-    return true;
 }
 
 void imagine_model_free(ImagineModel* im) {

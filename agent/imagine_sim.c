@@ -4,16 +4,11 @@
 #include <string.h>
 
 #include "agent/imagine.h"
-#include "base/report.h"
 
 bool imagine_sim(ImagineSim* is, const SimWorld* w, const ImaginePlans* p, PlanRow* rows, char* err,
                  size_t err_size) {
     int B = p->B, H = p->H, nb = p->nbodies;
     SimSnapshot* snap = sim_world_snapshot(w);
-    if (!snap) {
-        report_set(err, err_size, "oracle: cannot take a snapshot of the world (out of memory)");
-        return false;
-    }
     if (!is->scratch) is->scratch = sim_world_from_snapshot(snap, err, err_size);
     if (!is->scratch) {
         sim_snapshot_free(snap);

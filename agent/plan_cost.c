@@ -2,23 +2,12 @@
 
 #include <math.h>
 
-#define RAD2DEG (180.0 / 3.14159265358979323846)
 /* s: how far ahead a body still moving at the horizon's end is extrapolated (at most) */
 #define PLAN_EXTRAPOLATE 0.25
 
 /* a field of an imagined row, in the unit the scenario language uses */
 static double row_field(ScnField f, const PlanRow* r, const PlanBody* b) {
-    switch (f) {
-    case SCN_FIELD_X: return r->x;
-    case SCN_FIELD_Y: return r->y;
-    case SCN_FIELD_ANGLE: return r->angle * RAD2DEG;
-    case SCN_FIELD_VX: return r->vx;
-    case SCN_FIELD_VY: return r->vy;
-    case SCN_FIELD_OMEGA: return r->omega;
-    case SCN_FIELD_SPEED: return hypot(r->vx, r->vy);
-    case SCN_FIELD_MOVED: return hypot(r->x - b->x0, r->y - b->y0);
-    default: return 0;
-    }
+    return scn_field_of(f, r->x, r->y, r->angle, r->vx, r->vy, r->omega, b->x0, b->y0);
 }
 
 /* what one unit of a field's miss is worth: 1 m, 1 m/s, 90 degrees, 10 rad/s */

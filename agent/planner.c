@@ -8,6 +8,7 @@
 
 #include "agent/imagine.h"
 #include "agent/plan_cost.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/report.h"
 #include "base/rng.h"
@@ -119,11 +120,7 @@ Planner* planner_create(const ScnAgentDef* def, const WmModel* model, int slots,
             return NULL;
         }
     }
-    Planner* p = calloc(1, sizeof *p);
-    if (!p) {
-        report_set(err, err_size, "planner: out of memory");
-        return NULL;
-    }
+    Planner* p = alloc_zeroed(1, sizeof *p);
     p->def = *def;
     p->impulse = def->impulse > 0 ? def->impulse : DEFAULT_IMPULSE;
     p->B = def->samples;
@@ -136,16 +133,11 @@ Planner* planner_create(const ScnAgentDef* def, const WmModel* model, int slots,
     p->im.model = model;
     p->im.K = slots;
     rng_seed(&p->rng, rng_derive(seed, 0x706c616e6e6572ull)); /* "planner" */
-    p->cand = calloc((size_t)p->B * S, sizeof *p->cand);
-    p->pushes = calloc((size_t)p->B * S, sizeof *p->pushes);
-    p->ranked = calloc((size_t)p->B, sizeof *p->ranked);
-    p->costs = calloc((size_t)p->B, sizeof *p->costs);
-    p->order = calloc((size_t)p->B, sizeof *p->order);
-    if (!p->cand || !p->pushes || !p->ranked || !p->costs || !p->order) {
-        planner_free(p);
-        report_set(err, err_size, "planner: out of memory");
-        return NULL;
-    }
+    p->cand = alloc_zeroed((size_t)p->B * S, sizeof *p->cand);
+    p->pushes = alloc_zeroed((size_t)p->B * S, sizeof *p->pushes);
+    p->ranked = alloc_zeroed((size_t)p->B, sizeof *p->ranked);
+    p->costs = alloc_zeroed((size_t)p->B, sizeof *p->costs);
+    p->order = alloc_zeroed((size_t)p->B, sizeof *p->order);
     p->next_tick = -1;
     return p;
 }
@@ -187,11 +179,10 @@ void planner_set_goals(Planner* p, const ScnGoal* goals, int n) {
     p->goal_body = NULL;
     p->ngoals = 0;
     if (n > 0) {
-        p->goals = malloc(sizeof *p->goals * (size_t)n);
-        p->status = calloc((size_t)n, sizeof *p->status);
-        p->active = calloc((size_t)n, 1);
-        p->goal_body = calloc((size_t)n, sizeof *p->goal_body);
-        if (!p->goals || !p->status || !p->active || !p->goal_body) return; /* no goals: it idles */
+        p->goals = alloc_array((size_t)n, sizeof *p->goals);
+        p->status = alloc_zeroed((size_t)n, sizeof *p->status);
+        p->active = alloc_zeroed((size_t)n, 1);
+        p->goal_body = alloc_zeroed((size_t)n, sizeof *p->goal_body);
         memcpy(p->goals, goals, sizeof *p->goals * (size_t)n);
         p->ngoals = n;
     }
@@ -406,20 +397,14 @@ static int ranked_cmp(const void* a, const void* b) {
     return (x->index > y->index) - (x->index < y->index);
 }
 
-static bool ensure_buffers(Planner* p) {
+static void ensure_buffers(Planner* p) {
     size_t rows = (size_t)p->B * p->H * (p->nb ? p->nb : 1);
-    if (rows <= p->rows_cap) return true;
-    PlanRow* r = realloc(p->rows, sizeof *r * rows);
-    if (r) p->rows = r;
-    float* paths = realloc(p->paths, sizeof *paths * rows * 2);
-    if (paths) p->paths = paths;
-    PlanRow* br = realloc(p->best_rows, sizeof *br * (size_t)p->H * MAXB);
-    if (br) p->best_rows = br;
-    float* bp = realloc(p->best_path, sizeof *bp * (size_t)p->H * MAXB * 2);
-    if (bp) p->best_path = bp;
-    if (!r || !paths || !br || !bp) return false;
+    if (rows <= p->rows_cap) return;
+    p->rows = alloc_resize(p->rows, rows, sizeof *p->rows);
+    p->paths = alloc_resize(p->paths, rows * 2, sizeof *p->paths);
+    p->best_rows = alloc_resize(p->best_rows, (size_t)p->H * MAXB, sizeof *p->best_rows);
+    p->best_path = alloc_resize(p->best_path, (size_t)p->H * MAXB * 2, sizeof *p->best_path);
     p->rows_cap = rows;
-    return true;
 }
 
 /* ---- one decision ---- */
@@ -430,7 +415,8 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
     warm_start(p);
     p->best_cost = INFINITY;
     memset(p->best, 0, sizeof p->best);
-    if (p->nb == 0 || !ensure_buffers(p)) return;
+    if (p->nb == 0) return;
+    ensure_buffers(p);
     /* the cost's fixed part */
     bool events = false;
     for (int g = 0; g < p->ngoals; g++) {
@@ -456,9 +442,8 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
             for (int s = 0; s < S; s++) p->pushes[(size_t)b * S + s] = step_push(p, &c[s]);
         }
         /* imagine them all */
-        bool ok = p->model ? imagine_model(&p->im, states, mask, &ip, p->rows)
-                           : imagine_sim(&p->is, w, &ip, p->rows, NULL, 0);
-        if (!ok) break;
+        if (p->model) imagine_model(&p->im, states, mask, &ip, p->rows);
+        else if (!imagine_sim(&p->is, w, &ip, p->rows, NULL, 0)) break;
         /* score, rank, keep the cheapest, refit */
         for (int b = 0; b < B; b++) {
             int n = 0;

@@ -1,9 +1,7 @@
 /* nudge check: runs scenario files' expectations headless; one line per scenario; JUnit XML */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "agent/episode.h"
 #include "app/args.h"
@@ -164,29 +162,9 @@ int cmd_check(int argc, char** argv) {
     if (p.npositional == 0) p.positional[p.npositional++] = "scenarios";
 
     char** files = NULL;
-    int nfiles = 0;
-    for (int i = 0; i < p.npositional; i++) {
-        struct stat st;
-        char** found = NULL;
-        int n = 0;
-        if (stat(p.positional[i], &st) != 0) {
-            scn_free_list(files, nfiles);
-            return args_fail("check", "%s: %s", p.positional[i], strerror(errno));
-        }
-        if (S_ISDIR(st.st_mode) && (n = scn_list_files(p.positional[i], true, &found)) < 0) {
-            scn_free_list(files, nfiles);
-            return args_fail("check", "%s: cannot read this folder", p.positional[i]);
-        }
-        if (!S_ISDIR(st.st_mode)) {
-            n = 1;
-            found = alloc_bytes(sizeof *found);
-            found[0] = alloc_strdup(p.positional[i]);
-        }
-        files = alloc_resize(files, sizeof *files * (size_t)(nfiles + n + 1), 1);
-        memcpy(files + nfiles, found, sizeof *found * (size_t)n);
-        nfiles += n;
-        free(found);
-    }
+    char err[512];
+    int nfiles = scn_collect_files(p.positional, p.npositional, &files, err, sizeof err);
+    if (nfiles < 0) return args_fail("check", "%s", err);
     if (nfiles == 0) {
         free(files);
         return args_fail("check", "no .scn files found");

@@ -1,15 +1,14 @@
 /* nudge plan: task scenarios x agents x seeds; success rates and time per decision */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "app/args.h"
 #include "app/commands.h"
 #include "app/plan_tasks.h"
 #include "app/run_options.h"
+#include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/progress.h"
 
@@ -102,52 +101,43 @@ typedef struct Tally {
     double  seconds;
 } Tally;
 
-static Tally tally(const PlanJobs* J, int t, int a) {
-    Tally y = {0, 0, 0, 0};
-    for (int64_t e = 0; e < J->episodes; e++) {
-        const PlanOutcome* o = &J->out[((int64_t)t * J->nagents + a) * J->episodes + e];
-        y.episodes++;
-        y.solved += o->solved;
-        y.decisions += o->decisions;
-        y.seconds += o->seconds;
-    }
-    return y;
-}
-
 static double rate(const Tally* y) { return y->episodes ? (double)y->solved / (double)y->episodes : 0.0; }
 static double ms_per(const Tally* y) { return y->decisions ? 1000.0 * y->seconds / (double)y->decisions : 0.0; }
 
-static void add(Tally* to, const Tally* y) {
-    to->episodes += y->episodes;
-    to->solved += y->solved;
-    to->decisions += y->decisions;
-    to->seconds += y->seconds;
+/* the rows of the table and the CSV: one per task and agent, then one per agent over all tasks
+ * ("all"); name and tally of row r */
+static int row_count(const PlanJobs* J) { return (J->ntasks + 1) * J->nagents; }
+
+static Tally row_tally(const PlanJobs* J, int r, char* name, size_t name_size) {
+    int t = r / J->nagents, a = r % J->nagents;
+    Tally y = {0, 0, 0, 0};
+    int t0 = t < J->ntasks ? t : 0, t1 = t < J->ntasks ? t + 1 : J->ntasks;
+    if (t < J->ntasks) task_name(J->tasks[t], name, name_size);
+    else snprintf(name, name_size, "all");
+    for (int k = t0; k < t1; k++) {
+        for (int64_t e = 0; e < J->episodes; e++) {
+            const PlanOutcome* o = &J->out[((int64_t)k * J->nagents + a) * J->episodes + e];
+            y.episodes++;
+            y.solved += o->solved;
+            y.decisions += o->decisions;
+            y.seconds += o->seconds;
+        }
+    }
+    return y;
 }
 
 static bool write_csv(const PlanJobs* J, const char* path, char* err, size_t err_size) {
     char* buf = NULL;
     size_t len = 0;
     FILE* f = open_memstream(&buf, &len);
-    if (!f) {
-        snprintf(err, err_size, "%s: out of memory", path);
-        return false;
-    }
+    if (!f) alloc_fail(4096);
     fprintf(f, "task,agent,episodes,successes,success_rate,ms_per_decision\n");
-    Tally all[MAX_AGENTS];
-    memset(all, 0, sizeof all);
-    for (int t = 0; t < J->ntasks; t++) {
+    for (int r = 0; r < row_count(J); r++) {
         char name[256];
-        task_name(J->tasks[t], name, sizeof name);
-        for (int a = 0; a < J->nagents; a++) {
-            Tally y = tally(J, t, a);
-            add(&all[a], &y);
-            fprintf(f, "%s,%s,%lld,%lld,%.4f,%.3f\n", name, J->agents[a].name, (long long)y.episodes,
-                    (long long)y.solved, rate(&y), ms_per(&y));
-        }
+        Tally y = row_tally(J, r, name, sizeof name);
+        fprintf(f, "%s,%s,%lld,%lld,%.4f,%.3f\n", name, J->agents[r % J->nagents].name, (long long)y.episodes,
+                (long long)y.solved, rate(&y), ms_per(&y));
     }
-    for (int a = 0; a < J->nagents; a++)
-        fprintf(f, "all,%s,%lld,%lld,%.4f,%.3f\n", J->agents[a].name, (long long)all[a].episodes,
-                (long long)all[a].solved, rate(&all[a]), ms_per(&all[a]));
     fclose(f);
     bool ok = atomic_file_put(path, buf, len, err, err_size);
     free(buf);
@@ -157,20 +147,13 @@ static bool write_csv(const PlanJobs* J, const char* path, char* err, size_t err
 static void print_table(const PlanJobs* J, bool verbose) {
     printf("%-28s %-8s %8s %8s %8s %12s\n", "task", "agent", "episodes", "solved", "success", "ms/decision");
     Tally all[MAX_AGENTS];
-    memset(all, 0, sizeof all);
-    for (int t = 0; t < J->ntasks; t++) {
+    for (int r = 0; r < row_count(J); r++) {
         char name[256];
-        task_name(J->tasks[t], name, sizeof name);
-        for (int a = 0; a < J->nagents; a++) {
-            Tally y = tally(J, t, a);
-            add(&all[a], &y);
-            printf("%-28s %-8s %8lld %8lld %7.1f%% %12.3f\n", name, J->agents[a].name, (long long)y.episodes,
-                   (long long)y.solved, 100.0 * rate(&y), ms_per(&y));
-        }
+        Tally y = row_tally(J, r, name, sizeof name);
+        if (r >= J->ntasks * J->nagents) all[r % J->nagents] = y;
+        printf("%-28s %-8s %8lld %8lld %7.1f%% %12.3f\n", name, J->agents[r % J->nagents].name, (long long)y.episodes,
+               (long long)y.solved, 100.0 * rate(&y), ms_per(&y));
     }
-    for (int a = 0; a < J->nagents; a++)
-        printf("%-28s %-8s %8lld %8lld %7.1f%% %12.3f\n", "all", J->agents[a].name, (long long)all[a].episodes,
-               (long long)all[a].solved, 100.0 * rate(&all[a]), ms_per(&all[a]));
     /* the learned planner against the oracle */
     int im = -1, io = -1;
     for (int a = 0; a < J->nagents; a++) {
@@ -232,35 +215,13 @@ int cmd_plan(int argc, char** argv) {
         return args_fail("plan", "the 'model' agent needs a world model: --model FILE (or --agents random,oracle)");
     /* the tasks */
     char** files = NULL;
-    int nfiles = 0;
-    for (int i = 0; i < p.npositional; i++) {
-        struct stat st;
-        if (stat(p.positional[i], &st) != 0) {
-            scn_free_list(files, nfiles);
-            return args_fail("plan", "%s: %s", p.positional[i], strerror(errno));
-        }
-        char** found = NULL;
-        int n = 1;
-        if (S_ISDIR(st.st_mode)) {
-            n = scn_list_files(p.positional[i], true, &found);
-            if (n < 0) {
-                scn_free_list(files, nfiles);
-                return args_fail("plan", "%s: cannot read this folder", p.positional[i]);
-            }
-        } else {
-            found = malloc(sizeof *found);
-            found[0] = strdup(p.positional[i]);
-        }
-        files = realloc(files, sizeof *files * (size_t)(nfiles + n + 1));
-        memcpy(files + nfiles, found, sizeof *found * (size_t)n);
-        nfiles += n;
-        free(found);
-    }
+    int nfiles = scn_collect_files(p.positional, p.npositional, &files, err, sizeof err);
+    if (nfiles < 0) return args_fail("plan", "%s", err);
     if (nfiles == 0) {
         free(files);
         return args_fail("plan", "no .scn files found");
     }
-    J.tasks = calloc((size_t)nfiles, sizeof *J.tasks);
+    J.tasks = alloc_zeroed((size_t)nfiles, sizeof *J.tasks);
     int status = 0;
     for (int i = 0; i < nfiles && !status; i++) {
         J.tasks[i] = scn_load(files[i], err, sizeof err);
@@ -282,7 +243,7 @@ int cmd_plan(int argc, char** argv) {
         J.seed = seed;
         J.slots = (int)o.slots;
         J.total = (int64_t)J.ntasks * J.nagents * episodes;
-        J.out = calloc((size_t)J.total, sizeof *J.out);
+        J.out = alloc_zeroed((size_t)J.total, sizeof *J.out);
         pthread_mutex_init(&J.lock, NULL);
         progress_start(&J.progress, "episodes", J.total);
         int nthreads = (int)(jobs < J.total ? jobs : J.total);

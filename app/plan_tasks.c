@@ -20,11 +20,6 @@ bool plan_task_run(const Scenario* s, uint64_t seed, const AgentOverride* o, int
         return false;
     }
     ScnChecker* c = scn_checker_create(s, &ep.inst, ep.world);
-    if (!c) {
-        report_set(err, err_size, "%s: out of memory", scn_name(s));
-        episode_end(&ep);
-        return false;
-    }
     double tick = ep.inst.world.dt * ep.inst.world.steps_per_tick;
     double seconds = fmax(ep.inst.seconds, scn_checker_horizon(c));
     int64_t ticks = (int64_t)llround(seconds / tick);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "agent/planner.h"
+#include "base/alloc.h"
 #include "model/nn.h"
 #include "model/wm.h"
 #include "sim/observation.h"
@@ -71,11 +72,11 @@ static double time_decision(Bench* b, const WmModel* model, int reps, Planner** 
  * candidates of the decision's last iteration, with their pushes (the best of three) */
 static double time_bare(Bench* b, const PlannerTrace* tr) {
     int B = tr->samples, H = tr->ticks, K = b->K, D = SIM_OBS_DIM;
-    float* st = malloc(sizeof(float) * (size_t)B * K * D);
-    uint8_t* mask = malloc((size_t)B * K);
-    float* pushes = calloc((size_t)B * H * K * WM_PUSH_DIM, sizeof(float));
-    float* out = malloc(sizeof(float) * (size_t)B * H * K * D);
-    float* ev = malloc(sizeof(float) * (size_t)B * H * K * WM_EVENTS);
+    float* st = alloc_array((size_t)B * K * D, sizeof(float));
+    uint8_t* mask = alloc_bytes((size_t)B * K);
+    float* pushes = alloc_zeroed((size_t)B * H * K * WM_PUSH_DIM, sizeof(float));
+    float* out = alloc_array((size_t)B * H * K * D, sizeof(float));
+    float* ev = alloc_array((size_t)B * H * K * WM_EVENTS, sizeof(float));
     for (int i = 0; i < B; i++) {
         memcpy(st + (size_t)i * K * D, b->states, sizeof(float) * (size_t)K * D);
         memcpy(mask + (size_t)i * K, b->mask, (size_t)K);
@@ -131,9 +132,9 @@ int main(int argc, char** argv) {
         fprintf(stderr, "bench_plan: %s\n", err);
         return 1;
     }
-    b.states = calloc((size_t)b.K * SIM_OBS_DIM, sizeof(float));
-    b.mask = calloc((size_t)b.K, 1);
-    b.ids = calloc((size_t)b.K, sizeof(int32_t));
+    b.states = alloc_zeroed((size_t)b.K * SIM_OBS_DIM, sizeof(float));
+    b.mask = alloc_zeroed((size_t)b.K, 1);
+    b.ids = alloc_zeroed((size_t)b.K, sizeof(int32_t));
     int live = sim_world_observe(b.world, b.states, b.mask, b.ids, b.K);
     b.def = scn_agent_def_default();
     b.def.kind = SCN_AGENT_PLANNER;

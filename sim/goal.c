@@ -8,18 +8,23 @@
 #define RAD2DEG (180.0 / 3.14159265358979323846)
 #define EPS_T 1e-9
 
-double scn_field_value(ScnField f, const SimBodyState* st) {
+double scn_field_of(ScnField f, double x, double y, double angle, double vx, double vy, double omega,
+                    double x0, double y0) {
     switch (f) {
-    case SCN_FIELD_X: return st->x;
-    case SCN_FIELD_Y: return st->y;
-    case SCN_FIELD_ANGLE: return st->angle * RAD2DEG;
-    case SCN_FIELD_VX: return st->vx;
-    case SCN_FIELD_VY: return st->vy;
-    case SCN_FIELD_OMEGA: return st->omega;
-    case SCN_FIELD_SPEED: return hypot(st->vx, st->vy);
-    case SCN_FIELD_MOVED: return hypot(st->x - st->x0, st->y - st->y0);
+    case SCN_FIELD_X: return x;
+    case SCN_FIELD_Y: return y;
+    case SCN_FIELD_ANGLE: return angle * RAD2DEG;
+    case SCN_FIELD_VX: return vx;
+    case SCN_FIELD_VY: return vy;
+    case SCN_FIELD_OMEGA: return omega;
+    case SCN_FIELD_SPEED: return hypot(vx, vy);
+    case SCN_FIELD_MOVED: return hypot(x - x0, y - y0);
     default: return NAN;
     }
+}
+
+double scn_field_value(ScnField f, const SimBodyState* st) {
+    return scn_field_of(f, st->x, st->y, st->angle, st->vx, st->vy, st->omega, st->x0, st->y0);
 }
 
 bool scn_test_holds(ScnTestOp op, double v, double tol, double value) {

@@ -50,6 +50,10 @@ void          scn_predicate_free(ScnPredicate* p);   /* NULL-safe */
 /// the .scn files in a folder (and its subfolders, when recursive), each folder's entries sorted
 /// by name, hidden ones skipped; returns how many (free with scn_free_list), -1 if dir cannot be read
 int         scn_list_files(const char* dir, bool recursive, char*** out);
+/// the scenario files that command-line PATHs name: a file as it is, a folder's .scn files (its
+/// subfolders too) sorted; returns how many (free with scn_free_list), or -1 and one line
+/// ("PATH: No such file or directory", "PATH: cannot read this folder")
+int         scn_collect_files(const char* const* paths, int npaths, char*** out, char* err, size_t err_size);
 void        scn_free_list(char** list, int n);      /* NULL-safe */
 
 /// a body's field, as expectations and goals name it (BODY.FIELD)
@@ -69,6 +73,10 @@ typedef enum ScnField {
 const char* scn_field_name(ScnField f);
 /// the field's value for a body's state
 double      scn_field_value(ScnField f, const SimBodyState* st);
+/// the same from the numbers themselves: centre (x, y) m, angle rad, velocity (vx, vy) m/s, omega
+/// rad/s, and (x0, y0) where the body was created (for 'moved')
+double      scn_field_of(ScnField f, double x, double y, double angle, double vx, double vy, double omega,
+                         double x0, double y0);
 
 /// a comparison against a value: near V TOL, < V, <= V, > V, >= V
 typedef enum ScnTestOp { SCN_TEST_NEAR, SCN_TEST_LT, SCN_TEST_LE, SCN_TEST_GT, SCN_TEST_GE } ScnTestOp;

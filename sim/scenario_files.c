@@ -1,11 +1,13 @@
 /* scenario_files: the .scn files of a folder, sorted, for check, gen and the view alike */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "base/alloc.h"
+#include "base/report.h"
 #include "sim/scenario.h"
 
 typedef struct List {
@@ -68,4 +70,31 @@ int scn_list_files(const char* dir, bool recursive, char*** out) {
 void scn_free_list(char** list, int n) {
     for (int i = 0; i < n; i++) free(list[i]);
     free(list);
+}
+
+int scn_collect_files(const char* const* paths, int npaths, char*** out, char* err, size_t err_size) {
+    List all = {NULL, 0, 0};
+    for (int i = 0; i < npaths; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) != 0) {
+            report_set(err, err_size, "%s: %s", paths[i], strerror(errno));
+            scn_free_list(all.items, all.n);
+            return -1;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            push(&all, paths[i]);
+            continue;
+        }
+        char** found = NULL;
+        int n = scn_list_files(paths[i], true, &found);
+        if (n < 0) {
+            report_set(err, err_size, "%s: cannot read this folder", paths[i]);
+            scn_free_list(all.items, all.n);
+            return -1;
+        }
+        for (int k = 0; k < n; k++) push(&all, found[k]);
+        scn_free_list(found, n);
+    }
+    *out = all.items;
+    return all.n;
 }

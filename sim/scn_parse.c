@@ -910,16 +910,21 @@ static void statement_text(const Parser* p, char* out, size_t size) {
     }
 }
 
+/* an expectation (or a goal) of this line with nothing parsed yet */
+static void expect_start(const Parser* p, ScnExpect* x) {
+    memset(x, 0, sizeof *x);
+    x->line = p->line;
+    x->col = p->t[0].col;
+    x->t1.e = x->t2.e = x->tol.e = -1;
+    x->other.decl = -1;
+    x->test.v.e = x->test.tol.e = -1;
+    statement_text(p, x->text, sizeof x->text);
+}
+
 static bool parse_expect(Parser* p) {
     Scenario* s = p->s;
     ScnExpect x;
-    memset(&x, 0, sizeof x);
-    x.line = p->line;
-    x.col = p->t[0].col;
-    x.t1.e = x.t2.e = x.tol.e = -1;
-    x.other.decl = -1;
-    x.test.v.e = x.test.tol.e = -1;
-    statement_text(p, x.text, sizeof x.text);
+    expect_start(p, &x);
     if (cur_is(p, "at") || cur_is(p, "by")) {
         x.kind = cur_is(p, "at") ? SCN_EXPECT_AT : SCN_EXPECT_BY;
         p->i++;
@@ -1021,14 +1026,8 @@ static bool parse_expect(Parser* p) {
 static bool parse_goal(Parser* p) {
     Scenario* s = p->s;
     ScnExpect x;
-    memset(&x, 0, sizeof x);
+    expect_start(p, &x);
     x.goal = true;
-    x.line = p->line;
-    x.col = p->t[0].col;
-    x.t1.e = x.t2.e = x.tol.e = -1;
-    x.other.decl = -1;
-    x.test.v.e = x.test.tol.e = -1;
-    statement_text(p, x.text, sizeof x.text);
     ScnCond* c = &x.cond;
     if (at_end(p)) return fail_expected(p, GOAL_FORMS);
     if (cur_is(p, "not")) {

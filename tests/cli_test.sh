@@ -4,18 +4,6 @@
 source "$(dirname "$0")/script_lib.sh" "$@"
 py=/usr/bin/python3
 
-# expect_status WANT DESCRIPTION -- CMD...: runs CMD, checks its exit status, keeps stdout/stderr
-expect_status() {
-  local want=$1 what=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else bad "$what: exit $got, wanted $want; stderr: $(head -c 300 "$tmp/err")"; fi
-}
-one_line_err() {
-  local n; n=$(wc -l <"$tmp/err")
-  if [ "$n" -eq 1 ] && grep -q "$1" "$tmp/err"; then ok "one-line error matching '$1'"; else bad "wanted one stderr line matching '$1', got $n: $(cat "$tmp/err")"; fi
-}
-
 expect_status 2 "no command" -- "$nudge"
 expect_status 2 "unknown command" -- "$nudge" frobnicate
 one_line_err "unknown command 'frobnicate'"

@@ -6,17 +6,6 @@ source "$(dirname "$0")/script_lib.sh" "$@"
 py=/usr/bin/python3
 tasks=$root/scenarios/tasks
 
-expect_status() {
-  local want=$1 what=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else bad "$what: exit $got, wanted $want; stderr: $(head -c 300 "$tmp/err")"; fi
-}
-one_line_err() {
-  local n; n=$(wc -l <"$tmp/err")
-  if [ "$n" -eq 1 ] && grep -q -- "$1" "$tmp/err"; then ok "one-line error matching '$1'"; else bad "wanted one stderr line matching '$1', got $n: $(cat "$tmp/err")"; fi
-}
-
 # a small model to plan with (its quality does not matter here)
 "$nudge" gen --scenario "$tasks/box_up_ramp.scn" --episodes 4 --seconds 1 --seed 1 --out "$tmp/data" >/dev/null 2>&1
 OPENBLAS_NUM_THREADS=1 "$nudge" train --data "$tmp/data" --out "$tmp/m.wm" --steps 40 --val-every 20 >/dev/null 2>&1

@@ -1,5 +1,6 @@
 # script_lib: what the shell tests share. Source it with NUDGE and ROOT as $1 and $2; it sets nudge,
-# root, a temporary folder tmp (removed at exit), ok/bad reporters and finish NAME (the verdict).
+# root, a temporary folder tmp (removed at exit), ok/bad reporters, expect_status and one_line_err
+# (a command's exit status and its one-line error) and finish NAME (the verdict).
 set -u
 nudge=$1
 root=$2
@@ -11,4 +12,17 @@ bad() { echo "FAIL $*"; fails=$((fails + 1)); }
 finish() {
   if [ "$fails" -ne 0 ]; then echo "$1: $fails failed"; exit 1; fi
   echo "$1: all passed"
+}
+
+# expect_status WANT DESCRIPTION -- CMD...: runs CMD, checks its exit status, keeps stdout/stderr
+expect_status() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else bad "$what: exit $got, wanted $want; stderr: $(head -c 300 "$tmp/err")"; fi
+}
+# one_line_err PATTERN: the last command's stderr is one line matching PATTERN (grep)
+one_line_err() {
+  local n; n=$(wc -l <"$tmp/err")
+  if [ "$n" -eq 1 ] && grep -q -- "$1" "$tmp/err"; then ok "one-line error matching '$1'"; else bad "wanted one stderr line matching '$1', got $n: $(cat "$tmp/err")"; fi
 }

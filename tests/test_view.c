@@ -121,29 +121,34 @@ static void screen_of(ViewSession* s, double wx, double wy, double* sx, double* 
     render_camera_to_screen(&cam, wx, wy, sx, sy);
 }
 
-static void test_session(void) {
+/* a headless session without training on the scenario text (a temporary file), or NULL */
+static ViewSession* session_on(const char* text, ViewOptions o) {
     char path[] = "/tmp/nudge-test-view-XXXXXX.scn";
     int  fd     = mkstemps(path, 4);
     CHECK(fd >= 0);
-    if (fd < 0) return;
-    CHECK(write(fd, scene_text, strlen(scene_text)) == (ssize_t)strlen(scene_text));
+    if (fd < 0) return NULL;
+    CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
     close(fd);
-    ViewOptions o = view_options_default();
-    o.scenario    = path;
-    o.agent       = SCN_AGENT_NONE;
-    o.headless    = true;
-    o.train       = false;
+    o.scenario = path;
+    o.headless = true;
+    o.train    = false;
     ViewSession* s = calloc(1, sizeof *s);
     char         err[512];
     bool         ok = view_session_init(s, &o, false, err, sizeof err);
     if (!ok) fprintf(stderr, "%s\n", err);
     CHECK(ok);
     unlink(path);
-    if (!ok) {
-        view_session_free(s);
-        free(s);
-        return;
-    }
+    if (ok) return s;
+    view_session_free(s);
+    free(s);
+    return NULL;
+}
+
+static void test_session(void) {
+    ViewOptions o = view_options_default();
+    o.agent       = SCN_AGENT_NONE;
+    ViewSession* s = session_on(scene_text, o);
+    if (!s) return;
     enum { W = 800, H = 500 };
     static uint8_t px[W * H * 3];
     RenderCanvas     c = render_canvas_wrap(px, W, H, 3);
@@ -239,27 +244,12 @@ static void test_late_push(void) {
     static const char* text = "body floor box stone static pos 0 -0.05 size 6 0.1\n"
                               "body crate box wood pos 0 0.05 size 0.1 0.1\n"
                               "at 3.0 push crate 1.0 0\n";
-    char path[] = "/tmp/nudge-test-view-late-XXXXXX.scn";
-    int  fd     = mkstemps(path, 4);
-    CHECK(fd >= 0);
-    if (fd < 0) return;
-    CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-    close(fd);
-    ViewOptions o = view_options_default();
-    o.scenario    = path;
-    o.headless    = true;
-    o.train       = false;
-    ViewSession* s = calloc(1, sizeof *s);
-    char         err[512];
-    bool         ok = view_session_init(s, &o, false, err, sizeof err);
-    unlink(path);
-    CHECK(ok);
-    if (ok) {
-        for (int i = 0; i < 200; i++) view_session_tick(s);
-        SimBodyState b;
-        CHECK(s->episodes == 1);
-        CHECK(sim_world_body(s->ep.world, sim_world_find(s->ep.world, "crate"), &b) && b.x > 0.1);
-    }
+    ViewSession* s = session_on(text, view_options_default());
+    if (!s) return;
+    for (int i = 0; i < 200; i++) view_session_tick(s);
+    SimBodyState b;
+    CHECK(s->episodes == 1);
+    CHECK(sim_world_body(s->ep.world, sim_world_find(s->ep.world, "crate"), &b) && b.x > 0.1);
     view_session_free(s);
     free(s);
 }
@@ -270,28 +260,11 @@ static void test_planner_mode(void) {
     static const char* text = "world bounds -3 -1 3 4\n"
                               "body floor box stone static pos 0 -0.05 size 6 0.1\n"
                               "body crate box wood pos 0 0.0505 size 0.1 0.1\n";
-    char path[] = "/tmp/nudge-test-view-plan-XXXXXX.scn";
-    int  fd     = mkstemps(path, 4);
-    CHECK(fd >= 0);
-    if (fd < 0) return;
-    CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-    close(fd);
     ViewOptions o = view_options_default();
-    o.scenario    = path;
-    o.headless    = true;
-    o.train       = false;
     o.plan_samples = 16;
     o.plan_iters   = 2;
-    ViewSession* s = calloc(1, sizeof *s);
-    char         err[512];
-    bool         ok = view_session_init(s, &o, false, err, sizeof err);
-    unlink(path);
-    CHECK(ok);
-    if (!ok) {
-        view_session_free(s);
-        free(s);
-        return;
-    }
+    ViewSession* s = session_on(text, o);
+    if (!s) return;
     enum { W = 800, H = 500 };
     static uint8_t px[W * H * 3];
     RenderCanvas c = render_canvas_wrap(px, W, H, 3);
