@@ -180,14 +180,15 @@ static bool put_file(const char* dir, DataArrayId a, const DataDims* d, int64_t 
         direct = false;
         fd = open(path, flags, 0666);
     }
-    bool ok = fd >= 0;
+    bool ok = fd >= 0, restart = false;
     if (ok && direct && !write_all(fd, block, bulk)) {
         /* a file system that takes O_DIRECT at open but not these writes: start over through the cache */
         ok = errno == EINVAL && lseek(fd, 0, SEEK_SET) == 0 && ftruncate(fd, 0) == 0;
-        direct = false;
+        restart = true;
     }
+    /* the tail (or, after a refusal, everything) goes through the page cache */
     if (ok && direct && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_DIRECT) != 0) ok = false;
-    if (ok) ok = direct ? write_all(fd, block + bulk, total - bulk) : write_all(fd, block, total);
+    if (ok) ok = direct && !restart ? write_all(fd, block + bulk, total - bulk) : write_all(fd, block, total);
     if (!ok) {
         report_set(err, err_size, "%s: write failed: %s", path, strerror(errno));
         if (fd >= 0) close(fd);

@@ -17,6 +17,13 @@ gen --episodes 10 --out "$tmp/j2" --jobs 2 2>/dev/null || bad "gen --jobs 2 fail
 same "$tmp/j1" "$tmp/j2" "--jobs 1 and --jobs 2 are byte-identical"
 ls "$tmp/j1" | grep -c "^shard-" | grep -qx 4 && ok "10 episodes in 4 shards of 3" || bad "shard count: $(ls "$tmp/j1")"
 
+# another file system (tmpfs: O_DIRECT or not, whatever it allows) writes the same bytes
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  shm=$(mktemp -d /dev/shm/nudge-gen-XXXXXX)
+  gen --episodes 10 --out "$shm/j1" 2>/dev/null || bad "gen on tmpfs failed"
+  same "$tmp/j1" "$shm/j1" "a dataset on tmpfs is byte-identical to one on disk"
+  rm -rf "$shm"
+fi
 # shards run separately (one folder, as an array job on a shared disk), then gathered with --resume
 gen --episodes 10 --out "$tmp/sh" --shard 1/2 2>/dev/null || bad "--shard 1/2 failed"
 gen --episodes 10 --out "$tmp/sh" --shard 0/2 2>/dev/null || bad "--shard 0/2 failed"
