@@ -39,7 +39,7 @@ enum {
     EPISODE_READS_CONTACTS = 2,   /* contacts too (implies the observation) */
 };
 
-#define EPISODE_MAX_HOOKS 4
+#define EPISODE_MAX_HOOKS 8
 
 struct Episode {
     const Scenario* scn;         /* not owned; kept for resets */

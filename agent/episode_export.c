@@ -233,6 +233,22 @@ static void copy_original(const EpisodeExport* x, Text* t) {
 
 /* ---- the whole file ---- */
 
+void episode_export_summary(const EpisodeExportStats* st, char* out, size_t size) {
+    static const char* names[][2] = {{"push", "pushes"}, {"hold", "holds"}, {"release", "releases"},
+                                     {"spawn", "spawns"}, {"expectation", "expectations"}};
+    int counts[] = {st->pushes, st->holds, st->releases, st->spawns, st->expects};
+    int used = 0;
+    out[0] = 0;
+    for (int j = 0; j < 5; j++) {
+        if (!counts[j] && j < 4) continue;
+        if (j == 4 && used == 0) used += snprintf(out, size, "nothing applied");
+        if (used < 0 || (size_t)used >= size) return;
+        used += snprintf(out + used, size - (size_t)used, "%s%d %s", used ? ", " : "", counts[j], names[j][counts[j] != 1]);
+        if (j == 1 && used > 0 && (size_t)used < size)
+            used += snprintf(out + used, size - (size_t)used, " (%d grab key frames)", st->keyframes);
+    }
+}
+
 void episode_export_default_types(bool types[SIM_EV_COUNT]) {
     for (int i = 0; i < SIM_EV_COUNT; i++) types[i] = false;
     types[SIM_EV_FALL] = types[SIM_EV_BREAK] = types[SIM_EV_TOPPLE] = types[SIM_EV_OUT_OF_BOUNDS] = true;

@@ -46,6 +46,9 @@ typedef struct EpisodeExportStats {
     char note[256];    /* what kept it from being exact, or "" */
 } EpisodeExportStats;
 
+/// "3 pushes, 1 hold (4 grab key frames), 1 spawn, 9 expectations" (or "nothing applied, 9
+/// expectations")
+void episode_export_summary(const EpisodeExportStats* st, char* out, size_t size);
 /// the default expectation types: fall, break, topple, out_of_bounds
 void episode_export_default_types(bool types[SIM_EV_COUNT]);
 /// writes the scenario atomically to path; false + one line on bad input or when it cannot be

@@ -56,3 +56,10 @@ void episode_feed_free(EpisodeFeed* f) {
     free(f->events);
     memset(f, 0, sizeof *f);
 }
+
+void episode_feed_interrupt(EpisodeFeed* f) {
+    if (!f->tr) return;
+    wm_trainer_begin_episode(f->tr);
+    f->nevents = 0;
+    f->interrupted = false;
+}

@@ -26,5 +26,8 @@ typedef struct EpisodeFeed {
 /// model's
 bool episode_feed_attach(EpisodeFeed* f, Episode* e, WmTrainer* tr);
 void episode_feed_free(EpisodeFeed* f);   /* frees f's buffers; safe on a zeroed feed */
+/// the episode jumped (a rewind in the history): the trainer starts a new episode, and the next
+/// tick's observation is not joined to what came before
+void episode_feed_interrupt(EpisodeFeed* f);
 
 #endif

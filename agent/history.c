@@ -183,6 +183,11 @@ const HistoryEntry* history_log(const History* h, int* n) {
     return h->log;
 }
 
+const HistoryEntry* history_log_all(const History* h, int* n) {
+    *n = h->nlog;
+    return h->log;
+}
+
 int history_episodes(const History* h, HistoryEpisode* out, int cap) {
     int n = log_count(h), count = 0;
     HistoryEpisode cur = {h->seed0, h->start0, h->pos, 0, 0, h->start0 >= h->log_from};

@@ -29,7 +29,7 @@
 #define HISTORY_SNAP_EVERY 6
 #define HISTORY_SPAN (30 * 60)
 /// the snapshots together take at most this much; older ones go first (bytes)
-#define HISTORY_SNAP_BYTES ((size_t)512 << 20)
+#define HISTORY_SNAP_BYTES ((size_t)256 << 20)
 /// the log keeps at most this much of the timeline's actions; older ones go first (bytes)
 #define HISTORY_LOG_BYTES ((size_t)64 << 20)
 
@@ -71,6 +71,8 @@ size_t   history_bytes(const History* h);
 
 /// the log up to the current position: *n entries in tick order
 const HistoryEntry* history_log(const History* h, int* n);
+/// the whole log, up to the newest tick (the future too while back in the past)
+const HistoryEntry* history_log_all(const History* h, int* n);
 /// the episodes on the timeline up to the current position, oldest first; writes at most cap and
 /// returns how many there are
 int      history_episodes(const History* h, HistoryEpisode* out, int cap);

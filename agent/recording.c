@@ -224,6 +224,48 @@ Recording* rec_load(const char* path, char* err, size_t err_size) {
     return r;
 }
 
+/* ---- replaying ---- */
+
+void rec_replay_begin(RecReplay* rp, const Recording* r, Episode* e) {
+    memset(rp, 0, sizeof *rp);
+    rp->r = r;
+    rp->e = e;
+    rp->h = history_create(r->h.snap_every ? (int)r->h.snap_every : HISTORY_SNAP_EVERY, HISTORY_SPAN);
+    history_begin(rp->h, e);
+}
+
+bool rec_replay_next(RecReplay* rp, char* err, size_t err_size) {
+    if (err && err_size) err[0] = 0;
+    const Recording* r = rp->r;
+    while (rp->item < r->nitems) {
+        const RecItem* it = &r->items[rp->item++];
+        if (it->type == REC_BRANCH) {
+            char why[256];
+            if (!history_seek(rp->h, rp->e, it->branch_to, why, sizeof why)) {
+                report_set(err, err_size, "cannot replay the branch at offset %lld: %s", (long long)it->offset, why);
+                return false;
+            }
+            continue;
+        }
+        episode_tick(rp->e, it->action >= 0 ? &r->actions[it->action] : NULL);
+        history_tick(rp->h, rp->e);
+        rp->tick++;
+        rp->last = it;
+        rp->differs = false;
+        if (it->has_hash) {
+            rp->hashes++;
+            rp->differs = sim_world_hash(rp->e->world) != it->hash;
+        }
+        return true;
+    }
+    return false;
+}
+
+void rec_replay_end(RecReplay* rp) {
+    history_free(rp->h);
+    rp->h = NULL;
+}
+
 /* ---- writing ---- */
 
 struct RecWriter {

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "agent/episode.h"
+#include "agent/history.h"
 #include "sim/action.h"
 
 #define REC_MAGIC "NUDGEREC"
@@ -78,6 +79,28 @@ typedef struct Recording {
 /// crashes, never reads past the file, allocates only what the file's size allows
 Recording* rec_load(const char* path, char* err, size_t err_size);
 void       rec_free(Recording* r);   /* NULL-safe */
+
+/// a replay of a recording on an episode begun with its scenario and first seed and no agent
+/// (the recorded actions are the agent's too), through a history with its snapshot interval (for
+/// its branches)
+typedef struct RecReplay {
+    const Recording* r;
+    Episode*         e;
+    History*         h;
+    int64_t          item;     /* the next record */
+    int64_t          tick;     /* tick records replayed */
+    int64_t          hashes;   /* hashes compared */
+    const RecItem*   last;     /* the tick record just replayed */
+    bool             differs;  /* its hash was recorded and differs from the world's */
+} RecReplay;
+
+/// starts a replay of r on e (episode_begin with r's scenario, r->h.seed and SCN_AGENT_NONE)
+void rec_replay_begin(RecReplay* rp, const Recording* r, Episode* e);
+/// replays the next tick record (and the branch records before it): true when a tick was
+/// replayed (rp->differs says whether its world hash differs from the recorded one), false at the
+/// end or when a branch cannot be replayed (err says why; "" at the end)
+bool rec_replay_next(RecReplay* rp, char* err, size_t err_size);
+void rec_replay_end(RecReplay* rp);
 
 typedef struct RecWriter RecWriter;
 

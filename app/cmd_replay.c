@@ -134,47 +134,38 @@ int cmd_replay(int argc, char** argv) {
         status = 2;
         goto done;
     }
-    h = history_create(rec->h.snap_every ? (int)rec->h.snap_every : HISTORY_SNAP_EVERY, HISTORY_SPAN);
-    history_begin(h, &ep);
+    RecReplay rp;
+    rec_replay_begin(&rp, rec, &ep);
+    h = rp.h;
     if (print) {
         int nshow = 0;
         for (int i = 0; i < SIM_EV_COUNT; i++) nshow += show[i];
         if (nshow) run_options_print_header(jsonl);
     }
-    int64_t tick = 0, hashes = 0;
     bool diverged = false;
-    for (int64_t i = 0; i < rec->nitems; i++) {
-        const RecItem* it = &rec->items[i];
-        if (it->type == REC_BRANCH) {
-            if (!history_seek(h, &ep, it->branch_to, err, sizeof err)) {
-                fprintf(stderr, "nudge replay: %s: cannot replay the branch at offset %" PRId64 ": %s\n", path, it->offset, err);
-                status = 2;
-                goto done;
-            }
-            continue;
-        }
-        const SimAction* a = it->action >= 0 ? &rec->actions[it->action] : NULL;
-        episode_tick(&ep, a);
-        history_tick(h, &ep);
-        tick++;
+    while (rec_replay_next(&rp, err, sizeof err)) {
         int n;
         const SimEvent* ev = sim_world_events(ep.world, &n);
         for (int k = 0; k < n; k++)
             if (show[ev[k].type]) run_options_print_event(ep.world, &ev[k], jsonl);
-        if (!it->has_hash || diverged) continue;
-        hashes++;
-        if (sim_world_hash(ep.world) == it->hash) continue;
+        if (!rp.differs || diverged) continue;
         char what[300];
-        describe_divergence(rec, it, ep.world, what, sizeof what);
+        describe_divergence(rec, rp.last, ep.world, what, sizeof what);
         diverged = true;
         if (check) {
-            printf("diverged at tick %" PRId64 " (t = %.3f s): %s\n", tick, sim_world_time(ep.world), what);
+            printf("diverged at tick %" PRId64 " (t = %.3f s): %s\n", rp.tick, sim_world_time(ep.world), what);
             status = 1;
             goto done;
         }
-        fprintf(stderr, "nudge replay: warning: diverged at tick %" PRId64 " (t = %.3f s): %s\n", tick,
+        fprintf(stderr, "nudge replay: warning: diverged at tick %" PRId64 " (t = %.3f s): %s\n", rp.tick,
                 sim_world_time(ep.world), what);
     }
+    if (err[0]) {
+        fprintf(stderr, "nudge replay: %s: %s\n", path, err);
+        status = 2;
+        goto done;
+    }
+    int64_t tick = rp.tick, hashes = rp.hashes;
     if (check) printf("identical: %" PRId64 " ticks, %" PRId64 " world hashes checked\n", tick, hashes);
     if (to_scn) {
         HistoryEpisode eps[1];
@@ -218,19 +209,11 @@ int cmd_replay(int argc, char** argv) {
             status = 2;
             goto done;
         }
-        char what[256] = "";
-        int used = 0;
-        const char* names[][2] = {{"push", "pushes"}, {"hold", "holds"}, {"release", "releases"}, {"spawn", "spawns"},
-                                  {"expectation", "expectations"}};
-        int counts[] = {st.pushes, st.holds, st.releases, st.spawns, st.expects};
-        for (int j = 0; j < 5; j++)
-            if (counts[j] && used < (int)sizeof what - 40)
-                used += snprintf(what + used, sizeof what - (size_t)used, "%s%d %s", used ? ", " : "", counts[j],
-                                 names[j][counts[j] != 1]);
-        if (st.holds) snprintf(what + used, sizeof what - (size_t)used, " (%d grab key frames)", st.keyframes);
+        char what[256];
+        episode_export_summary(&st, what, sizeof what);
         fprintf(stderr, "nudge replay: wrote %s: episode %d of %d (seed %" PRIu64 ", %.3f s): %s; %s%s", to_scn, k, neps,
                 eps[0].seed, (double)(eps[0].end - eps[0].start) * ep.inst.world.dt * ep.inst.world.steps_per_tick,
-                what[0] ? what : "nothing applied",
+                what,
                 st.exact ? "it replays the episode tick for tick" : "it does not replay the episode exactly: ",
                 st.exact ? "" : st.note);
         if (st.failed) fprintf(stderr, "; %d of its expectations fail", st.failed);
@@ -240,7 +223,7 @@ int cmd_replay(int argc, char** argv) {
         fprintf(stderr, "nudge replay: %s: %" PRId64 " ticks replayed, %" PRId64 " world hashes %s\n", path, tick, hashes,
                 diverged ? "checked until it diverged" : "identical");
 done:
-    history_free(h);
+    if (h) rec_replay_end(&rp);
     episode_end(&ep);
     scn_free(scn);
     rec_free(rec);

@@ -26,6 +26,7 @@ int cmd_view(int argc, char** argv) {
     int64_t     frames     = 0;
     bool        no_train   = false;
     int64_t     samples    = 64, iters = 3;
+    int64_t     hash_every = 1;
     ArgSpec     specs[]    = {
         {"model", ARG_STRING, &o.model_path, 1, 0, "FILE: start from this checkpoint", false},
         {"save", ARG_STRING, &o.save_path, 1, 0, "FILE: save the trained model here at exit", false},
@@ -44,10 +45,12 @@ int cmd_view(int argc, char** argv) {
         {"keys", ARG_STRING, &o.keys, 1, 0, "LIST: keys pressed at the start, e.g. tab,c or h (for scripted screenshots)", false},
         {"samples", ARG_INT, &samples, 1, 4096, "N: the planner's candidates per refinement here (default 64)", false},
         {"iters", ARG_INT, &iters, 1, 100, "N: the planner's refinements per decision here (default 3)", false},
+        {"record", ARG_STRING, &o.record, 1, 0, "FILE.nrec: record the session (every tick's actions, world hashes, jumps back) for nudge replay", false},
+        {"hash-every", ARG_INT, &hash_every, 1, 1e6, "N: with --record, a world hash every N ticks (default 1)", false},
     };
     ArgParse p = {"view",
                   "nudge view [SCENARIO] [--model FILE] [--save FILE] [--agent random|scripted|none] [--seed N] "
-                  "[--size WxH] [--frames N --screenshot FILE.png] [--headless]",
+                  "[--size WxH] [--frames N --screenshot FILE.png] [--headless] [--record FILE.nrec]",
                   "Opens a window on a scene (default: scenarios/demo/glass_off_table.scn) where an agent or the mouse "
                   "pushes things while a world model trains live and draws its predictions over what happens. "
                   "Without a display, run it under xvfb-run or use --headless. Press H in the window for the keys.",
@@ -73,6 +76,7 @@ int cmd_view(int argc, char** argv) {
     o.frames = frames;
     o.plan_samples = (int)samples;
     o.plan_iters = (int)iters;
+    o.hash_every = (int)hash_every;
     o.train  = !no_train;
     if (o.screenshot && !o.headless && o.frames <= 0)
         return args_fail("view", "--screenshot needs --frames N (or --headless)");

@@ -64,6 +64,16 @@ one_line_err "not a regular file"
 expect_status 2 "no recording given" -- "$nudge" replay
 one_line_err "expected one recording"
 
+# a view killed with kill -9 while it records: what it wrote replays (without the end record)
+"$nudge" view --headless --seconds 3600 --agent random --no-train --quiet --record "$tmp/k.nrec" >/dev/null 2>&1 &
+pid=$!
+for i in $(seq 1 100); do [ -s "$tmp/k.nrec" ] && [ "$(stat -c %s "$tmp/k.nrec")" -gt 20000 ] && break; sleep 0.1; done
+sleep 0.5
+kill -9 "$pid"; wait "$pid" 2>/dev/null
+expect_status 0 "a recording of a view killed with kill -9" -- "$nudge" replay "$tmp/k.nrec" --check
+grep -q "^identical: [0-9]* ticks" "$tmp/out" && grep -q "no end record" "$tmp/err" \
+  && ok "killed view: $(cat "$tmp/out")" || bad "killed view: $(cat "$tmp/out" "$tmp/err")"
+
 # the scenario changed since: refused with both hashes, unless --force
 cp "$demo" "$tmp/scene.scn"
 "$nudge" run "$tmp/scene.scn" --record "$tmp/s.nrec" --events none 2>/dev/null

@@ -5,7 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/recording.h"
 #include "ensure.h"
+#include "render/draw_world.h"
+#include "render/png.h"
 #include "sim/materials.h"
 #include "sim/world.h"
 #include "render/camera.h"
@@ -122,6 +125,22 @@ static void screen_of(ViewSession* s, double wx, double wy, double* sx, double* 
 }
 
 /* a headless session without training on the scenario text (a temporary file), or NULL */
+/* a headless session without training, from the options */
+static ViewSession* session_open(ViewOptions o) {
+    o.headless = true;
+    o.train    = false;
+    ViewSession* s = calloc(1, sizeof *s);
+    char         err[512];
+    bool         ok = view_session_init(s, &o, false, err, sizeof err);
+    if (!ok) fprintf(stderr, "%s\n", err);
+    CHECK(ok);
+    if (ok) return s;
+    view_session_free(s);
+    free(s);
+    return NULL;
+}
+
+/* the same on a scenario given as text */
 static ViewSession* session_on(const char* text, ViewOptions o) {
     char path[] = "/tmp/nudge-test-view-XXXXXX.scn";
     int  fd     = mkstemps(path, 4);
@@ -130,18 +149,9 @@ static ViewSession* session_on(const char* text, ViewOptions o) {
     CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
     close(fd);
     o.scenario = path;
-    o.headless = true;
-    o.train    = false;
-    ViewSession* s = calloc(1, sizeof *s);
-    char         err[512];
-    bool         ok = view_session_init(s, &o, false, err, sizeof err);
-    if (!ok) fprintf(stderr, "%s\n", err);
-    CHECK(ok);
+    ViewSession* s = session_open(o);
     unlink(path);
-    if (ok) return s;
-    view_session_free(s);
-    free(s);
-    return NULL;
+    return s;
 }
 
 static void test_session(void) {
@@ -313,6 +323,215 @@ static void test_planner_mode(void) {
     free(s);
 }
 
+/* ---- the camera keeps the action in view ---- */
+
+static ViewSession* open_session(const char* scenario, int agent, uint64_t seed, double episode_seconds) {
+    ViewOptions o = view_options_default();
+    o.scenario = scenario;
+    o.agent = agent;
+    o.seed = seed, o.seed_set = true;
+    o.episode_seconds = episode_seconds;
+    ViewSession* s = session_open(o);
+    ENSURE(s);
+    return s;
+}
+
+/* every live body's centre (and a dynamic body's whole bounding circle) on screen, through the
+ * view's own transform, inside the visible scene area of every pane; returns the bodies checked */
+static int bodies_in_view(ViewSession* s, const char* what, int64_t frame) {
+    int panes = s->split ? 2 : 1, checked = 0;
+    for (int p = 0; p < panes; p++) {
+        double a[4];
+        view_session_scene_area(s, p, a);
+        RenderCamera cam = view_session_camera(s, p);
+        int n = sim_world_id_count(s->ep.world);
+        for (int id = 0; id < n; id++) {
+            SimBodyState b;
+            if (!sim_world_body(s->ep.world, id, &b) || !b.alive) continue;
+            double sx, sy, r = b.is_static ? 0 : 0.5 * hypot(b.w, b.h) * cam.scale;
+            render_camera_to_screen(&cam, b.x, b.y, &sx, &sy);
+            bool in = sx - r >= a[0] && sx + r <= a[2] && sy - r >= a[1] && sy + r <= a[3];
+            if (!in) {
+                fprintf(stderr, "%s frame %lld pane %d: body %s at (%.3f, %.3f) m is at (%.1f, %.1f) px, r %.1f, outside [%g, %g] x [%g, %g]\n",
+                        what, (long long)frame, p, b.name, b.x, b.y, sx, sy, r, a[0], a[2], a[1], a[3]);
+                ENSURE(in);
+            }
+            checked++;
+        }
+    }
+    return checked;
+}
+
+static void test_camera_keeps_bodies_in_view(void) {
+    enum { W = 1280, H = 720 };
+    static uint8_t px[W * H * 3];
+    RenderCanvas c = render_canvas_wrap(px, W, H, 3);
+    /* the default demo, as the issue saw it: the glass flies right and breaks; single view, then
+     * split view */
+    for (int split = 0; split < 2; split++) {
+        ViewSession* s = open_session(NUDGE_SOURCE_DIR "/scenarios/demo/glass_off_table.scn", -1, 0, 0);
+        if (split) view_session_action(s, VIEW_ACT_SPLIT, 0);
+        bool broke = false;
+        int checked = 0;
+        for (int64_t f = 0; f < 8 * 60; f++) {
+            view_session_tick(s);
+            view_session_layout(s, W, H, VIEW_TICK_DT);
+            checked += bodies_in_view(s, split ? "demo (split)" : "demo", f);
+            int nev;
+            const SimEvent* ev = sim_world_events(s->ep.world, &nev);
+            for (int i = 0; i < nev && !split; i++) {
+                if (ev[i].type != SIM_EV_BREAK || broke) continue;
+                /* the moment of the break, drawn: the pieces are on screen, in the scene area */
+                broke = true;
+                view_session_draw(s, &c);
+                char err[256];
+                CHECK(render_png_write("view_break.png", px, W, H, 3, err, sizeof err));
+                SimBodyState piece;
+                CHECK(sim_world_body(s->ep.world, sim_world_find(s->ep.world, "glass#0"), &piece));
+                RenderColor shard = render_body_color(&piece);
+                double a[4];
+                view_session_scene_area(s, 0, a);
+                int count = 0, outside = 0;
+                for (int y = 0; y < H; y++)
+                    for (int x = 0; x < W; x++) {
+                        const uint8_t* q = px + ((size_t)y * W + x) * 3;
+                        /* the pieces' fill, give or take their anti-aliased edges */
+                        if (abs(q[0] - shard.r) + abs(q[1] - shard.g) + abs(q[2] - shard.b) > 60) continue;
+                        if (x >= a[0] && x < a[2] && y >= a[1] && y < a[3]) count++;
+                        else outside++;
+                    }
+                printf("the break at %.3f s: %d pixels of the pieces' colour in the scene area, %d outside it\n",
+                       ev[i].t, count, outside);
+                CHECK(count > 40 && outside == 0);
+            }
+        }
+        if (!split) CHECK(broke);
+        CHECK(checked > 8 * 60 * 4);
+        view_session_free(s);
+        free(s);
+    }
+    /* 20 random episodes of the dataset template with the random agent, in one session (8 s each);
+     * every fifth in split view */
+    ViewSession* s = open_session(NUDGE_SOURCE_DIR "/scenarios/templates/push_off_table.scn", SCN_AGENT_RANDOM, 100, 8);
+    int64_t frames = 0, checked = 0;
+    while (s->episodes <= 20) {
+        bool split = s->episodes % 5 == 0;
+        if (split != s->split) view_session_action(s, VIEW_ACT_SPLIT, 0);
+        view_session_tick(s);
+        view_session_layout(s, W, H, VIEW_TICK_DT);
+        checked += bodies_in_view(s, "template", frames++);
+    }
+    printf("camera: %lld frames of 20 template episodes, %lld body positions all in view\n", (long long)frames,
+           (long long)checked);
+    CHECK(frames >= 20 * 480);
+    view_session_free(s);
+    free(s);
+}
+
+/* episodes: no reset on its own while the agent is none, or soon after a person acted; A toggles */
+static void test_episode_policy(void) {
+    ViewSession* s = open_session(NUDGE_SOURCE_DIR "/scenarios/demo/glass_off_table.scn", SCN_AGENT_NONE, 0, 0);
+    CHECK(!s->auto_reset);
+    for (int i = 0; i < 40 * 60; i++) view_session_tick(s);
+    CHECK(s->episodes == 1 && sim_world_time(s->ep.world) > 39.9);
+    view_session_action(s, VIEW_ACT_AUTO_RESET, 0);
+    CHECK(s->auto_reset);
+    /* everything settled long ago: it resets at once... unless a person just acted */
+    view_session_action(s, VIEW_ACT_SPAWN, 0);
+    for (int i = 0; i < 3 * 60; i++) view_session_tick(s);
+    CHECK(s->episodes == 1);
+    for (int i = 0; i < 6 * 60 && s->episodes == 1; i++) view_session_tick(s);
+    CHECK(s->episodes == 2);
+    view_session_free(s);
+    free(s);
+    /* the scripted demo resets on its own, a few seconds after everything settled */
+    s = open_session(NUDGE_SOURCE_DIR "/scenarios/demo/glass_off_table.scn", -1, 0, 0);
+    CHECK(s->auto_reset);
+    int at = -1;
+    for (int i = 0; i < 20 * 60 && at < 0; i++) {
+        view_session_tick(s);
+        if (s->episodes == 2) at = i;
+    }
+    printf("the demo resets on its own after %.2f s\n", at / 60.0);
+    CHECK(at > 4 * 60);
+    view_session_free(s);
+    free(s);
+}
+
+/* going back: `,` and `.` move along the history, going on from the past branches; the recording
+ * replays it exactly; the traces mark the jump and nothing is scored across it; W writes the episode */
+static void test_history_in_view(void) {
+    char rec[] = "/tmp/nudge-test-view-rec-XXXXXX";
+    int fd = mkstemp(rec);
+    CHECK(fd >= 0);
+    close(fd);
+    ViewOptions o = view_options_default();
+    o.scenario = NUDGE_SOURCE_DIR "/scenarios/demo/glass_off_table.scn";
+    o.record = rec;
+    ViewSession* s = session_open(o);
+    ENSURE(s);
+    char err[512];
+    enum { W = 1280, H = 720 };
+    static uint8_t px[W * H * 3];
+    RenderCanvas c = render_canvas_wrap(px, W, H, 3);
+    view_session_draw(s, &c);
+    for (int i = 0; i < 120; i++) view_session_tick(s);
+    uint64_t at120 = sim_world_hash(s->ep.world);
+    CHECK(history_pos(s->hist) == 120 && history_head(s->hist) == 120);
+    /* back 30 ticks and forward 2 */
+    for (int i = 0; i < 30; i++) view_session_action(s, VIEW_ACT_BACK, 0);
+    CHECK(s->paused && history_pos(s->hist) == 90 && fabs(sim_world_time(s->ep.world) - 1.5) < 1e-9);
+    view_session_action(s, VIEW_ACT_STEP, 0);
+    view_session_action(s, VIEW_ACT_STEP, 0);
+    CHECK(history_pos(s->hist) == 92 && history_head(s->hist) == 120);
+    CHECK(view_session_seek(s, 120) && sim_world_hash(s->ep.world) == at120);
+    /* the scrub bar: a click on its middle goes half way back */
+    view_session_draw(s, &c);
+    CHECK(view_session_seek(s, 60));
+    int64_t mark_at = s->live.ntrace;
+    /* go on from there: a branch, with a person's spawn */
+    s->paused = false;
+    view_session_action(s, VIEW_ACT_SPAWN, 0);
+    for (int i = 0; i < 90; i++) view_session_tick(s);
+    CHECK(history_head(s->hist) == 150 && history_pos(s->hist) == 150);
+    CHECK(s->live.trace_mark[mark_at % VIEW_TRACE]);
+    CHECK(sim_world_find(s->ep.world, "box1") >= 0);
+    /* W: the episode as a scenario that reproduces it */
+    char scn[] = "/tmp/nudge-test-view-scn-XXXXXX";
+    fd = mkstemp(scn);
+    close(fd);
+    char msg[600];
+    CHECK(view_session_write_scn(s, scn, msg, sizeof msg));
+    CHECK(strstr(msg, "1 push") && strstr(msg, "1 spawn") && !strstr(msg, "not exact"));
+    view_session_draw(s, &c);
+    CHECK(render_png_write("view_history.png", px, W, H, 3, err, sizeof err));
+    Scenario* scn_s = scn_load(scn, err, sizeof err);
+    CHECK(scn_s != NULL);
+    scn_free(scn_s);
+    unlink(scn);
+    uint64_t last = sim_world_hash(s->ep.world);
+    view_session_free(s);
+    free(s);
+    /* the recording replays the session, its branch included */
+    Recording* r = rec_load(rec, err, sizeof err);
+    ENSURE(r);
+    CHECK(r->complete && r->ticks == 120 + 90);   /* going back adds no tick; going on does */
+    Scenario* sc = scn_load(r->h.path, err, sizeof err);
+    ENSURE(sc);
+    Episode e;
+    ENSURE(episode_begin(&e, sc, r->h.seed, SCN_AGENT_NONE, 32, err, sizeof err));
+    RecReplay rp;
+    rec_replay_begin(&rp, r, &e);
+    int differs = 0;
+    while (rec_replay_next(&rp, err, sizeof err)) differs += rp.differs;
+    CHECK(!err[0] && differs == 0 && sim_world_hash(e.world) == last);
+    rec_replay_end(&rp);
+    episode_end(&e);
+    scn_free(sc);
+    rec_free(r);
+    unlink(rec);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     test_picking();
@@ -320,5 +539,8 @@ int main(void) {
     test_session();
     test_late_push();
     test_planner_mode();
+    test_camera_keeps_bodies_in_view();
+    test_episode_policy();
+    test_history_in_view();
     return ensure_finish("test_view");
 }

@@ -16,6 +16,14 @@ if(XVFB_RUN)
            WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
   set_tests_properties(view_plan_xvfb PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1;ASAN_OPTIONS=detect_leaks=0")
 endif()
+# the window driven with xdotool: grab, push, spawn, scrub back, branch, W, F12; the recording
+# replays and the written scenario passes (tests/view_interact.sh)
+find_program(XDOTOOL xdotool)
+if(XVFB_RUN AND XDOTOOL)
+  add_test(NAME view_interact
+           COMMAND ${XVFB_RUN} -a -s "-screen 0 1280x720x24" bash ${CMAKE_CURRENT_SOURCE_DIR}/view_interact.sh $<TARGET_FILE:nudge> ${NUDGE_ROOT})
+  set_tests_properties(view_interact PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1;ASAN_OPTIONS=detect_leaks=0")
+endif()
 # the same 10 s episode (random agent, one seed) six times over: the last showing has the same
 # physics as the first, so a lower live 0.5 s error there is the model's doing
 add_test(NAME view_headless_learns

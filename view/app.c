@@ -102,13 +102,6 @@ static int sdl_key(SDL_Keycode k) {
     return -1;
 }
 
-static void default_screenshot_name(char* out, size_t n) {
-    time_t    now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(out, n, "nudge-%Y%m%d-%H%M%S.png", &tm);
-}
-
 static int run_window(ViewSession* s) {
     ViewOptions* o = &s->o;
     /* the frame is drawn on the CPU and shown through the window surface (view/present.h): no GL
@@ -217,6 +210,7 @@ static int run_window(ViewSession* s) {
             tw = w, th = h;
         }
         RenderCanvas c = render_canvas_wrap(px, w, h, 3);
+        s->frame_dt = dt;
         view_session_draw(s, &c);
         if (!view_presenter_show(pres, px, w, h)) view_presenter_invalidate(pres);
         frames++, fps_frames++;
@@ -227,7 +221,7 @@ static int run_window(ViewSession* s) {
         }
         if (shot) {
             char name[64];
-            default_screenshot_name(name, sizeof name);
+            view_file_name(name, sizeof name, "png");
             if (save_canvas(s, &c, name)) {
                 printf("screenshot: %s\n", name);
                 fflush(stdout);

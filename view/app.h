@@ -32,6 +32,10 @@ typedef struct ViewOptions {
     const char* keys;         /* keys pressed at the start, comma-separated names (view_key_from_name) */
     int         plan_samples; /* the planner's candidates per refinement in the view (default 64) */
     int         plan_iters;   /* its refinements per decision (default 3) */
+    const char* record;       /* record the session's action stream here (.nrec), NULL = don't */
+    int         hash_every;   /* with record: a world hash every this many ticks (>= 1) */
+    const char* video;        /* film what the window shows (MP4, through ffmpeg), NULL = don't */
+    int         video_fps;    /* frames per second of the film */
 } ViewOptions;
 
 ViewOptions view_options_default(void);

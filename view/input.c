@@ -14,9 +14,11 @@
 
 static const ViewKeyBinding keymap[] = {
     {VIEW_KEY_SPACE, VIEW_ACT_PAUSE, 0, "Space", "pause / resume"},
-    {'.', VIEW_ACT_STEP, 0, ".", "single step (one control tick) while paused"},
+    {'.', VIEW_ACT_STEP, 0, ".", "single step (one control tick) while paused; forward in the history"},
+    {',', VIEW_ACT_BACK, 0, ",", "one tick back in the history (pauses; the scrub bar drags)"},
     {'s', VIEW_ACT_SLOW, 0, "S", "slow motion: 1, 1/4, 1/8"},
-    {'r', VIEW_ACT_RESET, 0, "R", "reset the episode (next seed)"},
+    {'r', VIEW_ACT_RESET, 0, "R", "reset the episode (next seed); the camera follows again"},
+    {'e', VIEW_ACT_AUTO_RESET, 0, "E", "auto-reset: episodes end on their own, on / off (off while the agent is none)"},
     {'n', VIEW_ACT_NEXT, 0, "N", "next scenario"},
     {'p', VIEW_ACT_PREV, 0, "P", "previous scenario"},
     {'1', VIEW_ACT_DEMO, 1, "1-9", "pick a demo scenario"},
@@ -36,8 +38,10 @@ static const ViewKeyBinding keymap[] = {
     {']', VIEW_ACT_HORIZON_UP, 0, "]", "longer prediction horizon"},
     {'b', VIEW_ACT_SPAWN, 0, "B / middle click", "spawn the palette body at the mouse"},
     {'v', VIEW_ACT_PALETTE, 0, "V", "next palette body (box, ball, glass, plank)"},
-    {'f', VIEW_ACT_FIT, 0, "F", "fit the camera to the scene (wheel zooms)"},
+    {'f', VIEW_ACT_FIT, 0, "F", "camera: fixed on the scene / following (the wheel zooms)"},
     {'a', VIEW_ACT_AGENT, 0, "A", "agent: none, random, planner (toward the goals)"},
+    {'i', VIEW_ACT_PANELS, 0, "I", "panels on / off (the scene takes the whole window)"},
+    {'w', VIEW_ACT_WRITE_SCN, 0, "W", "write the episode as a scenario file (a regression test)"},
     {'h', VIEW_ACT_HELP, 0, "H / F1", "this help"},
     {VIEW_KEY_F1, VIEW_ACT_HELP, 0, NULL, NULL},
     {VIEW_KEY_F12, VIEW_ACT_SCREENSHOT, 0, "F12", "screenshot to PNG"},
@@ -67,6 +71,12 @@ int view_key_from_name(const char* name) {
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
         if (!strcasecmp(name, named[i].name)) return named[i].key;
     return -1;
+}
+
+double view_round(double v, int digits) {
+    double scale = pow(10.0, digits);
+    double r = round(v * scale) / scale;
+    return isfinite(r) ? r : v;
 }
 
 double view_slow_next(double rate) {

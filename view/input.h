@@ -35,8 +35,12 @@ typedef enum ViewAction {
     VIEW_ACT_HORIZON_UP,
     VIEW_ACT_SPAWN,       /* spawn the palette's current body at the mouse */
     VIEW_ACT_PALETTE,     /* next palette body */
-    VIEW_ACT_FIT,         /* fit the camera to the scene again */
+    VIEW_ACT_FIT,         /* the camera: fixed on the scene / following again */
     VIEW_ACT_AGENT,       /* next agent: none, random, planner */
+    VIEW_ACT_BACK,        /* one tick back in the history (pauses) */
+    VIEW_ACT_AUTO_RESET,  /* episodes reset on their own: on / off */
+    VIEW_ACT_PANELS,      /* the panels: shown / hidden */
+    VIEW_ACT_WRITE_SCN,   /* write the episode as a scenario file (a regression test) */
     VIEW_ACT_COUNT
 } ViewAction;
 
@@ -59,6 +63,10 @@ int view_key_from_name(const char* name);
 
 /* slow motion: 1 -> 1/4 -> 1/8 -> 1 */
 double view_slow_next(double rate);
+
+/// v rounded to `digits` decimals: the mouse's numbers go into the action stream (and recordings,
+/// and the scenarios written from them) as short decimals that read back exactly
+double view_round(double v, int digits);
 
 /* the spawn palette */
 typedef enum ViewPaletteItem { VIEW_PAL_BOX, VIEW_PAL_BALL, VIEW_PAL_GLASS, VIEW_PAL_PLANK, VIEW_PAL_COUNT } ViewPaletteItem;

@@ -57,6 +57,13 @@ void view_live_begin_episode(ViewLive* L) {
     memset(L->past_valid, 0, (size_t)L->K);
     L->imag_on      = false;
     L->imag_pending = false;
+    view_live_intervene(L);
+}
+
+void view_live_intervene(ViewLive* L) {
+    L->segment++;
+    L->mark_next = true;
+    if (L->imag_on) L->imag_pending = true;
 }
 
 void view_live_set_horizon(ViewLive* L, int ticks) {
@@ -71,7 +78,7 @@ static bool dynamic_slot(const float* s, const uint8_t* mask, int k, int D) {
 static ViewRecord* record_ago(ViewLive* L, int h) {
     if (h <= 0 || h >= VIEW_HISTORY || L->tick - h < 0) return NULL;
     ViewRecord* r = &L->rec[(L->tick - h) % VIEW_HISTORY];
-    if (!r->valid || r->tick != L->tick - h || r->episode != L->episode) return NULL;
+    if (!r->valid || r->tick != L->tick - h || r->episode != L->episode || r->segment != L->segment) return NULL;
     return r;
 }
 
@@ -100,12 +107,66 @@ static bool compare(const ViewLive* L, const ViewRecord* r, int which, int h, co
     return true;
 }
 
+/* rolls the model out from the observation (with the tick's pushes at the first step) for the
+ * ghosts and, when keep, records the predictions to score them later */
+static void roll_out(ViewLive* L, const WmModel* model, WmScratch* scratch, const float* states, const uint8_t* mask,
+                     const float* push_rows, bool keep) {
+    int    K = L->K, D = L->D;
+    size_t kd = (size_t)K * D;
+    ViewRecord* r = &L->rec[L->tick % VIEW_HISTORY];
+    r->valid    = false;
+    L->has_roll = false;
+    if (!model) return;
+    /* every tick as far as the ghosts and the 0.5 s error need; now and then to the panel's end */
+    int H = L->horizon > VIEW_ERR_TICKS ? L->horizon : VIEW_ERR_TICKS;
+    int longest = view_horizons[VIEW_HZ_COUNT - 1];
+    if (L->tick % VIEW_LONG_EVERY == 0 && H < longest) H = longest;
+    L->roll_len = H;
+    memset(L->pushes, 0, sizeof(float) * (size_t)H * K * 4);
+    if (push_rows) memcpy(L->pushes, push_rows, sizeof(float) * (size_t)K * 4);
+    wm_rollout(model, scratch, 1, states, mask, L->pushes, H, L->roll, L->roll_events);
+    L->has_roll = true;
+    if (!keep) return;
+    r->valid   = true;
+    r->tick    = L->tick;
+    r->episode = L->episode;
+    r->segment = L->segment;
+    r->horizon = L->horizon;
+    r->depth   = H;
+    memcpy(r->state, states, kd * sizeof(float));
+    memcpy(r->mask, mask, (size_t)K);
+    for (int i = 0; i <= VIEW_HZ_COUNT; i++) {
+        int h = i < VIEW_HZ_COUNT ? view_horizons[i] : L->horizon;
+        if (h > H) continue;
+        const float* step = L->roll + (size_t)(h - 1) * kd;
+        for (int k = 0; k < K; k++) {
+            r->pred[((size_t)i * K + k) * 2]     = step[(size_t)k * D + SIM_OBS_x];
+            r->pred[((size_t)i * K + k) * 2 + 1] = step[(size_t)k * D + SIM_OBS_y];
+            if (i == VIEW_HZ_COUNT)
+                r->pred_angle[k] = (float)atan2(step[(size_t)k * D + SIM_OBS_sin], step[(size_t)k * D + SIM_OBS_cos]);
+        }
+    }
+}
+
+void view_live_predict_now(ViewLive* L, const WmModel* model, WmScratch* scratch, const float* states,
+                           const uint8_t* mask) {
+    memcpy(L->states, states, sizeof(float) * (size_t)L->K * L->D);
+    memcpy(L->mask, mask, (size_t)L->K);
+    memset(L->past_valid, 0, (size_t)L->K);
+    roll_out(L, model, scratch, states, mask, NULL, false);
+}
+
 void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const float* states,
-                    const uint8_t* mask, const float* push_rows) {
+                    const uint8_t* mask, const float* push_rows, bool intervened) {
     int    K = L->K, D = L->D;
     size_t kd = (size_t)K * D;
     memcpy(L->states, states, kd * sizeof(float));
     memcpy(L->mask, mask, (size_t)K);
+
+    /* the surprise trace gets a value (or a gap) every tick, and a mark at interventions */
+    float surprise = NAN;
+    bool  mark = L->mark_next || intervened;
+    L->mark_next = false;
 
     /* compare the predictions made h ticks ago with now */
     L->err05_valid = false;
@@ -124,8 +185,11 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
             L->err05_valid = true, L->err05 = e, L->cv_err05 = c;
             L->sum_err05 += e, L->sum_cv05 += c, L->n_err05++;
         }
-        if (h == VIEW_SURPRISE_TICKS) L->trace[L->ntrace++ % VIEW_TRACE] = (float)e;
+        if (h == VIEW_SURPRISE_TICKS) surprise = (float)e;
     }
+    L->trace[L->ntrace % VIEW_TRACE] = surprise;
+    L->trace_mark[L->ntrace % VIEW_TRACE] = mark;
+    L->ntrace++;
 
     /* the prediction made one ghost horizon ago, per body */
     memset(L->past_valid, 0, (size_t)K);
@@ -144,40 +208,13 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
         }
     }
 
-    /* roll out from now, with the push about to be applied at the first step */
-    ViewRecord* r = &L->rec[L->tick % VIEW_HISTORY];
-    r->valid      = false;
-    L->has_roll   = false;
-    if (model) {
-        /* every tick as far as the ghosts and the 0.5 s error need; now and then to the panel's end */
-        int H = L->horizon > VIEW_ERR_TICKS ? L->horizon : VIEW_ERR_TICKS;
-        int longest = view_horizons[VIEW_HZ_COUNT - 1];
-        if (L->tick % VIEW_LONG_EVERY == 0 && H < longest) H = longest;
-        L->roll_len = H;
-        memset(L->pushes, 0, sizeof(float) * (size_t)H * K * 4);
-        if (push_rows) memcpy(L->pushes, push_rows, sizeof(float) * (size_t)K * 4);
-        wm_rollout(model, scratch, 1, states, mask, L->pushes, H, L->roll, L->roll_events);
-        L->has_roll = true;
-        r->valid    = true;
-        r->tick     = L->tick;
-        r->episode  = L->episode;
-        r->horizon  = L->horizon;
-        r->depth    = H;
-        memcpy(r->state, states, kd * sizeof(float));
-        memcpy(r->mask, mask, (size_t)K);
-        for (int i = 0; i <= VIEW_HZ_COUNT; i++) {
-            int h = i < VIEW_HZ_COUNT ? view_horizons[i] : L->horizon;
-            if (h > H) continue;
-            const float* step = L->roll + (size_t)(h - 1) * kd;
-            for (int k = 0; k < K; k++) {
-                r->pred[((size_t)i * K + k) * 2]     = step[(size_t)k * D + SIM_OBS_x];
-                r->pred[((size_t)i * K + k) * 2 + 1] = step[(size_t)k * D + SIM_OBS_y];
-                if (i == VIEW_HZ_COUNT)
-                    r->pred_angle[k] = (float)atan2(step[(size_t)k * D + SIM_OBS_sin],
-                                                    step[(size_t)k * D + SIM_OBS_cos]);
-            }
-        }
+    /* what comes after an intervention is not compared with what was predicted before it; a
+     * prediction from the start of an intervening tick is not compared at all */
+    if (intervened) {
+        L->segment++;
+        if (L->imag_on) L->imag_pending = true;
     }
+    roll_out(L, model, scratch, states, mask, push_rows, !intervened);
 
     /* the imagination takes the same push and steps on its own */
     if (L->imag_pending) {

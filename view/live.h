@@ -27,6 +27,7 @@ extern const int view_horizons[VIEW_HZ_COUNT];
 typedef struct ViewRecord {
     bool     valid;
     int64_t  tick, episode;
+    int64_t  segment;        /* the stretch between interventions it was made in */
     int      horizon;        /* the ghost horizon when it was made */
     int      depth;          /* ticks rolled out: predictions at horizons > depth are missing */
     float*   state;          /* [K*D] the observation at that tick */
@@ -42,6 +43,8 @@ typedef struct ViewLive {
                                 VIEW_LONG_EVERY-th tick max(horizon, the last view_horizons) */
     int64_t tick;            /* control ticks seen (across episodes) */
     int64_t episode;
+    int64_t segment;         /* interventions so far: a prediction is never scored across one */
+    bool    mark_next;       /* the next tick's trace entry marks an intervention */
     /* the current observation and rollout */
     float*   states;         /* [K*D] */
     uint8_t* mask;           /* [K] */
@@ -63,8 +66,10 @@ typedef struct ViewLive {
     uint8_t* past_valid;     /* [K] */
     float*   past_pose;      /* [K*3] x, y, angle */
     float*   past_err;       /* [K] */
-    /* surprise trace: the VIEW_SURPRISE_TICKS error per tick, ring of VIEW_TRACE */
+    /* surprise trace: the VIEW_SURPRISE_TICKS error per tick (NaN when there was nothing to
+     * score), ring of VIEW_TRACE; trace_mark[i] = an intervention at that tick */
     float   trace[VIEW_TRACE];
+    uint8_t trace_mark[VIEW_TRACE];
     int64_t ntrace;
     /* imagination: the model stepped on its own output with the real pushes */
     bool     imag_on;
@@ -79,14 +84,24 @@ void view_live_init(ViewLive* L, int K, int D);
 void view_live_free(ViewLive* L);
 /// a new episode: nothing before it is compared with what comes after
 void view_live_begin_episode(ViewLive* L);
+/// an intervention (a reset, a jump in the history, a spawn, the hand moving a body) happens at
+/// the next tick or happened just now: no prediction made before it is scored after it, the
+/// imagination starts again, and the traces mark it
+void view_live_intervene(ViewLive* L);
 /// sets the ghost horizon (ticks, clamped to 1..VIEW_HORIZON_MAX)
 void view_live_set_horizon(ViewLive* L, int ticks);
 /// one control tick: states/mask = the observation at its start, push_rows[K * 4] = the pushes
-/// applied at its start (sim_action_add_rows layout), or NULL for none. Compares old predictions
-/// with the observation, then (when model is not NULL) rolls out roll_len ticks and keeps the
-/// predictions; steps the imagination when it is on.
+/// applied at its start (sim_action_add_rows layout), or NULL for none; intervened = the tick also
+/// applied something no push explains (a spawn, a grab or release, the hand holding a body), so
+/// predictions made from its start are not scored. Compares old predictions with the observation,
+/// then (when model is not NULL) rolls out roll_len ticks and keeps the predictions; steps the
+/// imagination when it is on.
 void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const float* states,
-                    const uint8_t* mask, const float* push_rows);
+                    const uint8_t* mask, const float* push_rows, bool intervened);
+/// the predictions from an observation without a tick (after a jump in the history): the ghosts
+/// and labels show them; nothing is scored
+void view_live_predict_now(ViewLive* L, const WmModel* model, WmScratch* scratch, const float* states,
+                           const uint8_t* mask);
 /// starts the imagination from the next observation (the one the next view_live_tick gets)
 void view_live_imagine_from_now(ViewLive* L);
 /// the mean live 0.5 s errors since the last call (model, constant velocity); false when none

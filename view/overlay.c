@@ -22,7 +22,7 @@ void view_draw_predictions(RenderCanvas* c, const RenderCamera* cam, const ViewL
             for (int h = 1; h <= live->horizon && h < VIEW_HISTORY; h++) {
                 const ViewRecord* r = &live->rec[(live->tick - h + VIEW_HISTORY * 4) % VIEW_HISTORY];
                 if (live->tick - h < 0 || !r->valid || r->tick != live->tick - h ||
-                    r->episode != live->episode || !r->mask[k])
+                    r->episode != live->episode || r->segment != live->segment || !r->mask[k])
                     break;
                 double x = r->state[(size_t)k * D + SIM_OBS_x], y = r->state[(size_t)k * D + SIM_OBS_y];
                 double a0, b0, a1, b1;
@@ -126,7 +126,8 @@ void view_draw_help(RenderCanvas* c, ViewFont* font) {
         {"right drag", "grab and move a body (pivot joint)"},
         {"Shift + left drag", "from a body to a place: a goal region for it (the planner goes)"},
         {"middle click", "spawn the palette body"},
-        {"wheel", "zoom"},
+        {"wheel", "zoom (the camera stops following until F or R)"},
+        {"drag the bottom bar", "go back and forth in the last 30 s (pauses)"},
         {"drop a .scn", "load that scenario"},
     };
     int nm = (int)(sizeof mouse / sizeof mouse[0]);

@@ -110,16 +110,29 @@ void view_plot_draw(RenderCanvas* c, ViewFont* font, const ViewPlot* p, const Vi
         bool   have = false;
         int    n    = s[i].n, bins = (ax1 - ax0) / 2;
         float  binned[2048];
+        uint8_t binned_marks[2048];
         const float* ys = s[i].y;
+        const uint8_t* marks = s[i].marks;
         if (bins > 8 && n > bins && bins <= 2048) {
             for (int b = 0; b < bins; b++) {
                 int   j0 = (int)((long)b * n / bins), j1 = (int)((long)(b + 1) * n / bins);
                 float m  = NAN;
-                for (int j = j0; j < j1; j++)
+                uint8_t k = 0;
+                for (int j = j0; j < j1; j++) {
                     if (isfinite(ys[j]) && !(m >= ys[j])) m = ys[j];
+                    if (marks) k |= marks[j];
+                }
                 binned[b] = m;
+                binned_marks[b] = k;
             }
             ys = binned, n = bins;
+            if (marks) marks = binned_marks;
+        }
+        /* interventions first, under the line: nothing is scored across them */
+        for (int j = 0; marks && j < n; j++) {
+            if (!marks[j]) continue;
+            double x = n > 1 ? ax0 + (double)j / (n - 1) * (ax1 - ax0) : 0.5 * (ax0 + ax1);
+            render_canvas_rect(c, (int)x, ay0, (int)x + 1, ay1, VIEW_MARK_COLOR);
         }
         for (int j = 0; j < n; j++) {
             double v = ys[j];
@@ -187,7 +200,7 @@ void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int 
     }
 
     /* training loss */
-    ViewSeries ls[2] = {{loss->train, loss->n, MODEL_COLOR, "train"}, {loss->val, loss->n, VAL_COLOR, "val"}};
+    ViewSeries ls[2] = {{loss->train, loss->n, MODEL_COLOR, "train", NULL}, {loss->val, loss->n, VAL_COLOR, "val", NULL}};
     ViewPlot   lp = {x, cy, w, plot_h, "training loss", true, "start", "now", NULL};
     view_plot_draw(c, font, &lp, ls, 2);
     cy += plot_h + gap;
@@ -200,19 +213,23 @@ void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int 
     }
     char right[32];
     snprintf(right, sizeof right, "%.2f s", view_horizons[VIEW_HZ_COUNT - 1] / 60.0);
-    ViewSeries es[2] = {{em, VIEW_HZ_COUNT, MODEL_COLOR, "model"}, {ec, VIEW_HZ_COUNT, CV_COLOR, "const. vel."}};
+    ViewSeries es[2] = {{em, VIEW_HZ_COUNT, MODEL_COLOR, "model", NULL}, {ec, VIEW_HZ_COUNT, CV_COLOR, "const. vel.", NULL}};
     ViewPlot   ep = {x, cy, w, plot_h, "live error vs horizon", true, "1 tick", right, " m"};
     view_plot_draw(c, font, &ep, es, 2);
     cy += plot_h + gap;
 
     /* surprise: the short-horizon error over the last seconds */
     /* the last VIEW_TRACE ticks, older ones not seen yet left empty */
-    float tr[VIEW_TRACE];
-    int   n = live->ntrace < VIEW_TRACE ? (int)live->ntrace : VIEW_TRACE;
-    for (int i = 0; i < VIEW_TRACE - n; i++) tr[i] = NAN;
-    for (int i = 0; i < n; i++) tr[VIEW_TRACE - n + i] = live->trace[(live->ntrace - n + i) % VIEW_TRACE];
-    ViewSeries ss = {tr, VIEW_TRACE, render_rgba(200, 40, 40, 255), NULL};
-    ViewPlot   sp = {x, cy, w, plot_h, "surprise (error of 1/6 s predictions)", false, "-10 s", "now", " m"};
+    float   tr[VIEW_TRACE];
+    uint8_t marks[VIEW_TRACE];
+    int     n = live->ntrace < VIEW_TRACE ? (int)live->ntrace : VIEW_TRACE;
+    for (int i = 0; i < VIEW_TRACE - n; i++) tr[i] = NAN, marks[i] = 0;
+    for (int i = 0; i < n; i++) {
+        tr[VIEW_TRACE - n + i]    = live->trace[(live->ntrace - n + i) % VIEW_TRACE];
+        marks[VIEW_TRACE - n + i] = live->trace_mark[(live->ntrace - n + i) % VIEW_TRACE];
+    }
+    ViewSeries ss = {tr, VIEW_TRACE, render_rgba(200, 40, 40, 255), NULL, marks};
+    ViewPlot   sp = {x, cy, w, plot_h, "surprise (error of 1/6 s predictions; | = intervention)", false, "-10 s", "now", " m"};
     view_plot_draw(c, font, &sp, &ss, 1);
     cy += plot_h + gap;
 

@@ -17,11 +17,15 @@
 #define VIEW_LOSS_POINTS 512
 
 typedef struct ViewSeries {
-    const float* y;       /* n values (NaN = gap) */
-    int          n;
+    const float*   y;       /* n values (NaN = gap) */
+    int            n;
     RenderColor    color;
-    const char*  label;
+    const char*    label;
+    const uint8_t* marks;   /* n flags or NULL: a vertical line where set (an intervention) */
 } ViewSeries;
+
+/// the vertical lines that mark interventions in the traces
+#define VIEW_MARK_COLOR render_rgba(175, 175, 190, 255)
 
 typedef struct ViewPlot {
     int         x, y, w, h;   /* pixels */

@@ -12,20 +12,30 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/episode_export.h"
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/input_file.h"
 #include "base/report.h"
 #include "model/nn.h"
 #include "render/draw_world.h"
-#include "view/overlay.h"
 #include "render/png.h"
+#include "view/history_bar.h"
+#include "view/overlay.h"
 
-/* an episode ends after everything has been settled or fallen this long (s), or at this age (s) */
-#define DONE_AFTER 1.5
-#define EPISODE_MAX 30.0
 /* mouse push: velocity change per metre of drag (1/s), and at most (m/s) */
 #define DRAG_GAIN 4.0
 #define DRAG_MAX_DV 4.0
+
+void view_file_name(char* out, size_t n, const char* ext) {
+    time_t    now = time(NULL);
+    struct tm tm;
+    char      stamp[32];
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(out, n, "nudge-%s.%s", stamp, ext);
+    for (int k = 2; access(out, F_OK) == 0 && k < 1000; k++) snprintf(out, n, "nudge-%s-%d.%s", stamp, k, ext);
+}
 
 void view_session_say(ViewSession* s, const char* fmt, ...) {
     va_list ap;
@@ -118,6 +128,19 @@ static void episode_started(ViewSession* s) {
     if (s->split) view_live_imagine_from_now(&s->live);
 }
 
+/* the last known body of each slot of an observation */
+static void remember_bodies(ViewSession* s, const Episode* e) {
+    s->live_bodies = 0;
+    for (int k = 0; k < VIEW_SLOTS; k++)
+        if (e->mask[k] && sim_world_body(e->world, e->ids[k], &s->bodies[k])) s->known[k] = 1, s->live_bodies++;
+}
+
+/* a tick that did something no push explains: the hand, a spawn (the trainer's feed agrees) */
+static bool intervened(const Episode* e) {
+    return (e->applied.flags & (SIM_ACT_GRAB | SIM_ACT_RELEASE | SIM_ACT_SPAWN)) || e->applied.nmagic > 0 ||
+           sim_world_grabbed(e->world, NULL);
+}
+
 /* the hook on the episode: after every tick, the live predictions from the observation at the
  * tick's start with the pushes it applied, and the last known body of each slot */
 static void on_tick(void* ctx, const Episode* e) {
@@ -126,15 +149,40 @@ static void on_tick(void* ctx, const Episode* e) {
         episode_started(s);
         return;
     }
-    s->live_bodies = 0;
-    for (int k = 0; k < VIEW_SLOTS; k++)
-        if (e->mask[k] && sim_world_body(e->world, e->ids[k], &s->bodies[k])) s->known[k] = 1, s->live_bodies++;
+    remember_bodies(s, e);
     float rows[VIEW_SLOTS * 4];
     memset(rows, 0, sizeof rows);
     sim_action_add_rows(&e->applied, rows, VIEW_SLOTS);
     view_live_tick(&s->live, s->version ? s->rm : NULL, s->rs, e->states, e->mask,
-                   e->applied.npushes ? rows : NULL);
+                   e->applied.npushes ? rows : NULL, intervened(e));
     s->ticks_seen++;
+}
+
+/* a person did something: no auto-reset for a while */
+static void note_human(ViewSession* s) { s->human_tick = s->ticks_seen; }
+
+/* the recording stops at a failed write (a full disk): said once */
+static void check_recording(ViewSession* s) {
+    char err[512];
+    if (!s->rec || rec_writer_ok(s->rec, err, sizeof err)) return;
+    fprintf(stderr, "nudge view: %s; the recording stops\n", err);
+    view_session_say(s, "%s; the recording stops", err);
+    rec_writer_close(s->rec, NULL, 0);
+    s->rec = NULL;
+}
+
+/* one tick of the episode through the history (and the recording). Going on from a point in the
+ * past branches: the recording says so, and a hand the past state held lets go unless the mouse
+ * holds on */
+static void step(ViewSession* s, SimAction* a) {
+    if (s->hist && history_pos(s->hist) < history_head(s->hist)) {
+        if (s->rec) rec_writer_branch(s->rec, history_pos(s->hist));
+        if (sim_world_grabbed(s->ep.world, NULL) && s->grab_id < 0 && !(a->flags & (SIM_ACT_GRAB | SIM_ACT_RESET)))
+            a->flags |= SIM_ACT_RELEASE;
+    }
+    episode_tick(&s->ep, a);
+    if (s->hist) history_tick(s->hist, &s->ep);
+    check_recording(s);
 }
 
 /* the session's episode watches through its hooks: the live predictions, and the trainer */
@@ -161,19 +209,32 @@ static bool begin_episode(ViewSession* s, char* err, size_t err_size) {
     s->ep      = next;
     s->have_ep = true;
     episode_started(s);
+    /* a new timeline: the history starts here */
+    if (!s->hist) s->hist = history_create(HISTORY_SNAP_EVERY, HISTORY_SPAN);
+    history_begin(s->hist, &s->ep);
     return true;
 }
 
 void view_session_reset(ViewSession* s) {
     if (!s->have_ep) return;
     SimAction reset = episode_reset_action(s->base_seed + (s->o.repeat ? 0 : (uint64_t)s->episodes));
-    episode_tick(&s->ep, &reset);
+    step(s, &reset);
     if (s->ep.refused[0]) view_session_say(s, "%s", s->ep.refused);
 }
 
 bool view_session_load(ViewSession* s, const char* path, char* err, size_t err_size) {
     Scenario* scn = scn_load(path, err, err_size);
     if (!scn) return false;
+    /* a recording holds one scenario: it ends here */
+    if (s->rec) {
+        char why[512];
+        int64_t n = rec_writer_ticks(s->rec);
+        if (rec_writer_close(s->rec, why, sizeof why))
+            view_session_say(s, "recording stopped after %lld ticks: a recording holds one scenario (%s)", (long long)n, s->o.record);
+        else
+            view_session_say(s, "%s", why);
+        s->rec = NULL;
+    }
     Scenario* old = s->scn;
     s->scn        = scn;
     if (!s->o.seed_set) s->base_seed = scn_default_seed(scn);
@@ -189,7 +250,13 @@ bool view_session_load(ViewSession* s, const char* path, char* err, size_t err_s
         return false;
     }
     scn_free(old);
-    s->cam_user = false;
+    s->cam_mode = VIEW_CAM_FOLLOW;
+    s->follow.init = s->follow_split.init = false;
+    /* auto-reset: off while nobody acts on its own, unless the person chose */
+    if (!s->auto_reset_set) {
+        ScnAgentKind kind = s->o.agent >= 0 ? (ScnAgentKind)s->o.agent : s->ep.inst.agent.kind;
+        s->auto_reset = kind != SCN_AGENT_NONE;
+    }
     /* the label: the file's name */
     const char* slash = strrchr(path, '/');
     snprintf(s->scn_label, sizeof s->scn_label, "%s", slash ? slash + 1 : path);
@@ -215,7 +282,10 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
     s->o       = *o;
     s->drag_id = s->grab_id = s->goal_id = -1;
     s->ghosts  = true;
+    s->panels  = true;
     s->slow    = 1.0;
+    s->human_tick = -1;
+    s->frame_dt = VIEW_TICK_DT;
     /* two threads use BLAS (predictions here, training there): one BLAS thread each (DESIGN.md) */
     nn_set_threads(1);
     view_live_init(&s->live, VIEW_SLOTS, SIM_OBS_DIM);
@@ -277,6 +347,16 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
     s->version = wm_trainer_snapshot(s->tr, s->rm, 0);
     /* the first scenario; its episodes feed the trainer (attach_hooks), the driver trains it */
     if (!view_session_load(s, first, err, err_size)) return false;
+    /* the recording starts with the first episode, as the history does */
+    if (o->record) {
+        s->rec = rec_writer_open(o->record, &s->ep, (uint32_t)(o->hash_every > 0 ? o->hash_every : 1),
+                                 HISTORY_SNAP_EVERY, err, err_size);
+        if (!s->rec) return false;
+        if (!rec_writer_attach(s->rec, &s->ep)) {
+            report_set(err, err_size, "cannot record the episode");
+            return false;
+        }
+    }
     wm_driver_init(&s->driver, s->tr, NULL, o->train);
     s->rate_t = clock_now();
     if (threaded && !wm_driver_start(&s->driver)) {
@@ -288,6 +368,15 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
 
 void view_session_free(ViewSession* s) {
     if (s->tr) wm_driver_stop(&s->driver);
+    if (s->rec) {
+        char err[512];
+        int64_t n = rec_writer_ticks(s->rec);
+        if (!rec_writer_close(s->rec, err, sizeof err)) fprintf(stderr, "nudge view: %s\n", err);
+        else fprintf(stderr, "nudge view: recorded %lld ticks to %s\n", (long long)n, s->o.record);
+        s->rec = NULL;
+    }
+    history_free(s->hist);
+    s->hist = NULL;
     if (s->have_ep) episode_end(&s->ep);
     episode_feed_free(&s->feed);
     scn_free(s->scn);
@@ -311,7 +400,7 @@ static void check_episode_end(ViewSession* s) {
         dynamic++;
         if (b.resting || b.fell) done++;
     }
-    /* a scripted push still to come keeps the episode going */
+    /* a scripted action still to come keeps the episode going */
     ScnAgentKind kind    = s->o.agent >= 0 ? (ScnAgentKind)s->o.agent : s->ep.inst.agent.kind;
     bool         pending = kind == SCN_AGENT_SCRIPTED && s->ep.inst.nactions > 0 &&
                    s->ep.inst.actions[s->ep.inst.nactions - 1].t >= sim_world_time(w);
@@ -323,7 +412,10 @@ static void check_episode_end(ViewSession* s) {
         if (sim_world_time(w) >= s->o.episode_seconds - 0.5 * VIEW_TICK_DT) view_session_reset(s);
         return;
     }
-    if (s->done_time >= DONE_AFTER || sim_world_time(w) >= EPISODE_MAX) view_session_reset(s);
+    /* never on its own while auto-reset is off (the agent none), nor soon after a person acted */
+    if (!s->auto_reset) return;
+    if (s->human_tick >= 0 && (double)(s->ticks_seen - s->human_tick) * VIEW_TICK_DT < VIEW_QUIET) return;
+    if (s->done_time >= VIEW_DONE_AFTER || sim_world_time(w) >= VIEW_EPISODE_MAX) view_session_reset(s);
 }
 
 void view_session_tick(ViewSession* s) {
@@ -336,13 +428,100 @@ void view_session_tick(ViewSession* s) {
         a.flags |= SIM_ACT_GRAB;
         a.grab.body = s->grab_id;
         a.grab.anchor[0] = s->grab_local[0], a.grab.anchor[1] = s->grab_local[1];
-        render_camera_to_world(&cam, s->mx, s->my, &a.grab.target[0], &a.grab.target[1]);
+        double x, y;
+        render_camera_to_world(&cam, s->mx, s->my, &x, &y);
+        a.grab.target[0] = view_round(x, 4), a.grab.target[1] = view_round(y, 4);
     }
-    episode_tick(&s->ep, &a);
+    if (!sim_action_is_empty(&a) || s->drag_id >= 0) note_human(s);
+    step(s, &a);
     if ((a.flags & SIM_ACT_SPAWN) && !(s->ep.applied.flags & SIM_ACT_SPAWN)) view_session_say(s, "%s", s->ep.refused);
     /* the held body broke or left the world: the hand is empty */
     if (s->grab_id >= 0 && !sim_world_grabbed(s->ep.world, NULL)) s->grab_id = -1;
     check_episode_end(s);
+}
+
+/* after a jump in the history: the view shows the state it landed on, predicts from it, and
+ * scores nothing across the jump */
+static void after_jump(ViewSession* s) {
+    s->drag_id = s->grab_id = -1;
+    sim_action_clear(&s->pending);
+    s->done_time = 0;
+    note_human(s);
+    episode_observe(&s->ep);
+    memset(s->known, 0, sizeof s->known);
+    remember_bodies(s, &s->ep);
+    view_live_intervene(&s->live);
+    view_live_predict_now(&s->live, s->version ? s->rm : NULL, s->rs, s->ep.states, s->ep.mask);
+    if (s->split) view_live_imagine_from_now(&s->live);
+    episode_feed_interrupt(&s->feed);
+    fit_camera_rect(s);
+}
+
+bool view_session_seek(ViewSession* s, int64_t tick) {
+    if (!s->have_ep || !s->hist) return false;
+    s->paused = true;
+    if (tick < history_oldest(s->hist)) tick = history_oldest(s->hist);
+    if (tick > history_head(s->hist)) tick = history_head(s->hist);
+    if (tick == history_pos(s->hist)) return true;
+    char err[512];
+    if (!history_seek(s->hist, &s->ep, tick, err, sizeof err)) {
+        view_session_say(s, "%s", err);
+        return false;
+    }
+    after_jump(s);
+    return true;
+}
+
+bool view_session_write_scn(ViewSession* s, const char* path, char* out, size_t out_size) {
+    char name[64], err[512];
+    if (!path) {
+        view_file_name(name, sizeof name, "scn");
+        path = name;
+    }
+    bool ok = false;
+    int n = history_episodes(s->hist, NULL, 0);
+    HistoryEpisode* eps = alloc_array((size_t)n, sizeof *eps);
+    history_episodes(s->hist, eps, n);
+    HistoryEpisode ep = eps[n - 1];
+    free(eps);
+    size_t len = 0;
+    char* text = NULL;
+    if (ep.end <= ep.start) {
+        report_set(err, sizeof err, "nothing to write yet: the episode has not begun");
+    } else if (!ep.whole) {
+        report_set(err, sizeof err, "this episode began before the oldest action the view keeps: it cannot be written");
+    } else if (!(text = input_file_read(scn_name(s->scn), SCN_MAX_BYTES, &len, err, sizeof err))) {
+        /* err says why */
+    } else {
+        Scenario* now = scn_parse(text, len, scn_name(s->scn), NULL, 0);
+        bool same = now && scn_text_hash(now) == scn_text_hash(s->scn);
+        scn_free(now);
+        if (!same) {
+            report_set(err, sizeof err, "%s changed since it was loaded: load it again (N or P) to write its episodes",
+                       scn_name(s->scn));
+        } else {
+            int nlog;
+            const HistoryEntry* log = history_log(s->hist, &nlog);
+            HistoryEntry* acts = alloc_array((size_t)ep.count + 1, sizeof *acts);
+            for (int i = 0; i < ep.count; i++) acts[i] = log[ep.first + i], acts[i].tick -= ep.start;
+            char from[300];
+            snprintf(from, sizeof from, "nudge view, %s, seed %llu", s->scn_label, (unsigned long long)ep.seed);
+            EpisodeExport x = {s->scn, text, len, ep.seed, ep.end - ep.start, acts, ep.count, 0.1, {0}, from};
+            episode_export_default_types(x.types);
+            EpisodeExportStats st;
+            ok = episode_export_write(&x, path, &st, err, sizeof err);
+            free(acts);
+            char what[256];
+            episode_export_summary(&st, what, sizeof what);
+            if (ok)
+                report_set(out, out_size, "wrote %s (%.1f s: %s%s); nudge check %s runs it", path,
+                           (double)(ep.end - ep.start) * VIEW_TICK_DT, what, st.exact ? "" : "; not exact", path);
+        }
+    }
+    free(text);
+    if (!ok) report_set(out, out_size, "cannot write the scenario: %s", err);
+    view_session_say(s, "%s", out);
+    return ok;
 }
 
 void view_session_sync_weights(ViewSession* s) {
@@ -361,28 +540,125 @@ void view_session_sample_stats(ViewSession* s, double now) {
     }
 }
 
-/* ---- input ---- */
+/* ---- camera and layout ---- */
+
+void view_session_scene_area(const ViewSession* s, int which, double out[4]) {
+    int ww = s->world_w > 0 ? s->world_w : 640;
+    int top = s->scene_bottom > s->scene_top ? s->scene_top : 0;
+    int bottom = s->scene_bottom > s->scene_top ? s->scene_bottom : (s->o.height > 0 ? s->o.height : 480);
+    out[0] = s->split && which ? ww / 2 : 0;
+    out[2] = s->split && !which ? ww / 2 : ww;
+    out[1] = top, out[3] = bottom;
+}
 
 RenderCamera view_session_camera(const ViewSession* s, int which) {
-    int ww = s->world_w > 0 ? s->world_w : 640;
-    int wh = s->o.height > 0 ? s->o.height : 480;
-    if (s->split) return render_camera_fit(s->fit_rect, which ? ww / 2 : 0, 0, ww / 2, wh);
+    double a[4];
+    view_session_scene_area(s, which, a);
+    if (s->cam_mode == VIEW_CAM_FIT) return render_camera_fit(s->fit_rect, a[0], a[1], a[2] - a[0], a[3] - a[1]);
+    if (s->split) {
+        if (!s->follow_split.init) return render_camera_fit(s->fit_rect, a[0], a[1], a[2] - a[0], a[3] - a[1]);
+        return render_follow_camera(&s->follow_split, a[0], a[1], a[2] - a[0], a[3] - a[1]);
+    }
     return s->cam;
 }
+
+/* grows r by the world's live dynamic bodies, the model's ghosts and (split) imagined bodies, as
+ * far as the world's bounds reach (a prediction gone wild does not take the camera away) */
+static void add_what_matters(const ViewSession* s, double r[4], bool imagined) {
+    const SimWorld* w = s->ep.world;
+    const double* bd = s->ep.inst.world.bounds;
+    int n = sim_world_id_count(w);
+    for (int id = 0; id < n; id++) {
+        SimBodyState b;
+        if (!sim_world_body(w, id, &b) || !b.alive || b.is_static) continue;
+        render_rect_add(r, b.x, b.y, 0.5 * hypot(b.w, b.h));
+    }
+    const ViewLive* L = &s->live;
+    for (int k = 0; k < VIEW_SLOTS; k++) {
+        if (!s->known[k] || s->bodies[k].is_static) continue;
+        double half = 0.5 * hypot(s->bodies[k].w, s->bodies[k].h), x, y, ang;
+        if (s->ghosts && view_live_predicted(L, k, L->horizon, &x, &y, &ang))
+            render_rect_add(r, fmin(fmax(x, bd[0]), bd[2]), fmin(fmax(y, bd[1]), bd[3]), half);
+        if (imagined && L->imag_on && L->imag_mask[k] && L->imag[(size_t)k * L->D + SIM_OBS_is_static] < 0.5f) {
+            x = L->imag[(size_t)k * L->D + SIM_OBS_x], y = L->imag[(size_t)k * L->D + SIM_OBS_y];
+            render_rect_add(r, fmin(fmax(x, bd[0]), bd[2]), fmin(fmax(y, bd[1]), bd[3]), half);
+        }
+    }
+}
+
+void view_session_layout(ViewSession* s, int w, int h, double dt) {
+    int panel_w = !s->panels ? 0 : w >= 900 ? (int)(w * 0.3) : w >= 640 ? 260 : 0;
+    if (panel_w > 460) panel_w = 460;
+    s->world_w  = w - panel_w;
+    s->o.height = h;
+    int fh = s->font ? view_font_height(s->font) : 14;
+    /* the status lines and the legend above, the scrub bar below */
+    s->scene_top = 3 * fh + 16;
+    s->scene_bottom = h - VIEW_BAR_H - 12;
+    if (s->scene_bottom < s->scene_top + 32) s->scene_top = 0, s->scene_bottom = h;
+    if (!s->have_ep) return;
+    /* the camera does not drift under the mouse while it pushes or holds */
+    if (s->drag_id >= 0 || s->grab_id >= 0 || s->paused) dt = 0;
+    double need[4], a[4];
+    render_rect_empty(need);
+    add_what_matters(s, need, false);
+    view_session_scene_area(s, 0, a);
+    if (!s->split) {
+        if (s->cam_mode == VIEW_CAM_FOLLOW) {
+            render_follow_step(&s->follow, need, s->fit_rect, (a[2] - a[0]) / (a[3] - a[1]), dt);
+            s->cam = render_follow_camera(&s->follow, a[0], a[1], a[2] - a[0], a[3] - a[1]);
+        } else if (s->cam_mode == VIEW_CAM_FIT) {
+            s->cam = render_camera_fit(s->fit_rect, a[0], a[1], a[2] - a[0], a[3] - a[1]);
+        }
+        return;
+    }
+    /* split: both panes frame the same region, the real bodies' and the imagined ones' */
+    add_what_matters(s, need, true);
+    render_follow_step(&s->follow_split, need, s->fit_rect, (a[2] - a[0]) / (a[3] - a[1]), dt);
+}
+
+/* the scrub bar's rectangle */
+static void bar_rect(const ViewSession* s, int r[4]) {
+    r[0] = 8, r[2] = s->world_w - 8;
+    r[1] = s->scene_bottom + 6, r[3] = r[1] + VIEW_BAR_H;
+}
+
+static ViewBarSpan bar_span(const ViewSession* s) {
+    ViewBarSpan span = {history_oldest(s->hist), history_head(s->hist), history_pos(s->hist), VIEW_TICK_DT};
+    return span;
+}
+
+/* ---- input ---- */
 
 static void spawn_at(ViewSession* s, double x, double y) {
     if (!s->have_ep) return;
     RenderCamera cam = view_session_camera(s, s->split && x >= s->world_w / 2 ? 1 : 0);
     double     wx, wy;
     render_camera_to_world(&cam, x, y, &wx, &wy);
-    /* spawned at the next tick */
+    /* spawned at the next tick, with a name of its own (box1, ball2, ...) */
+    SimBodyDef d = view_palette_def(s->palette, view_round(wx, 3), view_round(wy, 3));
+    do snprintf(d.name, sizeof d.name, "%s%lld", view_palette_name(s->palette), (long long)++s->spawned);
+    while (sim_world_find(s->ep.world, d.name) >= 0);
     s->pending.flags |= SIM_ACT_SPAWN;
-    s->pending.spawn = view_palette_def(s->palette, wx, wy);
+    s->pending.spawn = d;
+    note_human(s);
 }
 
 void view_session_mouse_down(ViewSession* s, int button, double x, double y) {
     s->mx = x, s->my = y;
-    if (!s->have_ep || x >= s->world_w || (s->split && x >= s->world_w / 2)) return;
+    if (!s->have_ep) return;
+    int bar[4];
+    bar_rect(s, bar);
+    if (button == 1 && s->hist && view_bar_hit(bar, x, y)) {
+        /* the scrub bar: pause and go where the mouse is */
+        s->scrubbing = true;
+        ViewBarSpan span = bar_span(s);
+        view_session_seek(s, view_bar_tick_at(bar, &span, x));
+        return;
+    }
+    double area[4];
+    view_session_scene_area(s, 0, area);
+    if (x < area[0] || x >= area[2] || y < 0 || y >= s->scene_bottom + 4) return;
     RenderCamera cam = view_session_camera(s, 0);
     double     wx, wy;
     render_camera_to_world(&cam, x, y, &wx, &wy);
@@ -394,15 +670,20 @@ void view_session_mouse_down(ViewSession* s, int button, double x, double y) {
     if (id < 0) return;
     SimBodyState b;
     if (!sim_world_body(s->ep.world, id, &b)) return;
+    note_human(s);
+    double local[2];
+    view_to_body(&b, wx, wy, local);
+    /* points on bodies as short decimals (0.1 mm): they go into recordings and scenarios */
+    local[0] = view_round(local[0], 4), local[1] = view_round(local[1], 4);
     if (button == VIEW_BUTTON_GOAL) {
         s->goal_id = id;
     } else if (button == 1) {
         s->drag_id = id;
-        view_to_body(&b, wx, wy, s->drag_local);
+        memcpy(s->drag_local, local, sizeof local);
     } else if (button == 3) {
         /* the hand takes the body where it was clicked (from the next tick on) */
         s->grab_id = id;
-        view_to_body(&b, wx, wy, s->grab_local);
+        memcpy(s->grab_local, local, sizeof local);
     }
 }
 
@@ -425,6 +706,8 @@ static void set_agent(ViewSession* s, int kind) {
         return;
     }
     plan_user_goal(s);
+    /* auto-reset follows the agent (off for none) unless the person chose */
+    if (!s->auto_reset_set) s->auto_reset = kind != SCN_AGENT_NONE;
     Planner* p = agent_planner(s->ep.agent);
     if (p && planner_goal_count(p) == 0)
         view_session_say(s, "agent: planner -- no goals yet: Shift-drag from a body to a place");
@@ -459,6 +742,10 @@ static void set_user_goal(ViewSession* s, int id, double wx, double wy) {
 
 void view_session_mouse_up(ViewSession* s, int button, double x, double y) {
     s->mx = x, s->my = y;
+    if (button == 1 && s->scrubbing) {
+        s->scrubbing = false;
+        return;
+    }
     if ((button == VIEW_BUTTON_GOAL || button == 1) && s->goal_id >= 0 && s->have_ep) {
         RenderCamera cam = view_session_camera(s, 0);
         double wx, wy;
@@ -472,24 +759,34 @@ void view_session_mouse_up(ViewSession* s, int button, double x, double y) {
             double     wx, wy, start[2];
             render_camera_to_world(&cam, x, y, &wx, &wy);
             SimPush p = view_drag_push(&b, s->drag_local, wx, wy, DRAG_GAIN, DRAG_MAX_DV, start);
+            p.jx = view_round(p.jx, 5), p.jy = view_round(p.jy, 5);
+            p.px = view_round(p.px, 4), p.py = view_round(p.py, 4);
             sim_action_add_push(&s->pending, &p);
+            note_human(s);
         }
         s->drag_id = -1;
     } else if (button == 3 && s->grab_id >= 0) {
         s->grab_id = -1;
         s->pending.flags |= SIM_ACT_RELEASE;
+        note_human(s);
     }
 }
 
 void view_session_mouse_move(ViewSession* s, double x, double y) {
     s->mx = x, s->my = y;
     s->mouse_in = true;
+    if (s->scrubbing && s->hist) {
+        int bar[4];
+        bar_rect(s, bar);
+        ViewBarSpan span = bar_span(s);
+        view_session_seek(s, view_bar_tick_at(bar, &span, x));
+    }
 }
 
 void view_session_wheel(ViewSession* s, double steps) {
     if (s->split || s->mx >= s->world_w) return;
     render_camera_zoom(&s->cam, pow(1.15, steps), s->mx, s->my);
-    s->cam_user = true;
+    s->cam_mode = VIEW_CAM_USER;
 }
 
 void view_session_action(ViewSession* s, ViewAction act, int arg) {
@@ -497,11 +794,24 @@ void view_session_action(ViewSession* s, ViewAction act, int arg) {
     switch (act) {
     case VIEW_ACT_PAUSE: s->paused = !s->paused; break;
     case VIEW_ACT_STEP:
+        /* in the past: forward along what happened; at the newest tick: a new tick */
         s->paused = true;
-        view_session_tick(s);
+        if (s->hist && history_pos(s->hist) < history_head(s->hist)) view_session_seek(s, history_pos(s->hist) + 1);
+        else view_session_tick(s);
+        break;
+    case VIEW_ACT_BACK:
+        if (!s->hist) break;
+        s->paused = true;
+        if (history_pos(s->hist) <= history_oldest(s->hist))
+            view_session_say(s, "the history goes back %.1f s, no further",
+                             (double)(history_head(s->hist) - history_oldest(s->hist)) * VIEW_TICK_DT);
+        else view_session_seek(s, history_pos(s->hist) - 1);
         break;
     case VIEW_ACT_SLOW: s->slow = view_slow_next(s->slow); break;
-    case VIEW_ACT_RESET: view_session_reset(s); break;
+    case VIEW_ACT_RESET:
+        view_session_reset(s);
+        s->cam_mode = VIEW_CAM_FOLLOW;
+        break;
     case VIEW_ACT_NEXT:
     case VIEW_ACT_PREV:
         if (s->nscenes > 0) {
@@ -524,6 +834,7 @@ void view_session_action(ViewSession* s, ViewAction act, int arg) {
     case VIEW_ACT_GHOSTS: s->ghosts = !s->ghosts; break;
     case VIEW_ACT_SPLIT:
         s->split = !s->split;
+        s->follow_split.init = false;
         if (s->split) view_live_imagine_from_now(&s->live);
         else s->live.imag_on = s->live.imag_pending = false;
         break;
@@ -541,8 +852,30 @@ void view_session_action(ViewSession* s, ViewAction act, int arg) {
     }
     case VIEW_ACT_SPAWN: spawn_at(s, s->mx, s->my); break;
     case VIEW_ACT_PALETTE: s->palette = (ViewPaletteItem)((s->palette + 1) % VIEW_PAL_COUNT); break;
-    case VIEW_ACT_FIT: s->cam_user = false; break;
     case VIEW_ACT_AGENT: cycle_agent(s); break;
+    case VIEW_ACT_FIT:
+        s->cam_mode = s->cam_mode == VIEW_CAM_FOLLOW ? VIEW_CAM_FIT : VIEW_CAM_FOLLOW;
+        s->follow.init = false;
+        break;
+    case VIEW_ACT_AUTO_RESET:
+        s->auto_reset = !s->auto_reset;
+        s->auto_reset_set = true;
+        view_session_say(s, "auto-reset %s", s->auto_reset ? "on: an episode ends 3 s after everything settled" : "off");
+        break;
+    case VIEW_ACT_PANELS:
+        s->panels = !s->panels;
+        s->follow.init = s->follow_split.init = false;
+        break;
+    case VIEW_ACT_WRITE_SCN: {
+        char msg[600];
+        if (view_session_write_scn(s, NULL, msg, sizeof msg)) {
+            printf("scenario: %s\n", msg);
+            fflush(stdout);
+        } else {
+            fprintf(stderr, "nudge view: %s\n", msg);
+        }
+        break;
+    }
     default: break;
     }
 }
@@ -604,19 +937,26 @@ static void draw_status(ViewSession* s, RenderCanvas* c) {
     if (!s->font) return;
     RenderColor ink = render_rgba(30, 30, 40, 255);
     int       fh  = view_font_height(s->font);
-    char      line[512];
+    char      line[640];
     double    t   = s->have_ep ? sim_world_time(s->ep.world) : 0;
-    snprintf(line, sizeof line, "%s   seed %llu   episode %lld   t %.2f s   horizon %.2f s   agent %s%s%s",
-             s->scn_label, (unsigned long long)(s->base_seed + (s->o.repeat ? 0 : (uint64_t)s->episodes - 1)),
-             (long long)s->episodes, t, s->live.horizon / 60.0,
+    snprintf(line, sizeof line, "%s   seed %llu   episode %lld   t %.2f s   horizon %.2f s   agent %s%s%s%s",
+             s->scn_label, (unsigned long long)(s->have_ep ? s->ep.seed : s->base_seed), (long long)s->episodes, t,
+             s->live.horizon / 60.0,
              s->have_ep && s->ep.agent ? agent_kind_name(s->o.agent >= 0 ? (ScnAgentKind)s->o.agent : s->ep.inst.agent.kind) : "none",
-             s->paused ? "   PAUSED" : "", s->slow < 1 ? (s->slow < 0.2 ? "   slow 1/8" : "   slow 1/4") : "");
+             s->paused ? "   PAUSED" : "", s->slow < 1 ? (s->slow < 0.2 ? "   slow 1/8" : "   slow 1/4") : "",
+             s->rec ? "   REC" : "");
     view_font_draw(s->font, c, 8, 6, line, ink);
-    snprintf(line, sizeof line, "H: help   palette: %s (V)   %s%s", view_palette_name(s->palette),
-             s->split ? "real | imagination (Tab)" : "", s->ghosts ? "" : "   ghosts off (G)");
+    static const char* const cams[] = {"follows", "fixed", "manual"};
+    int n = snprintf(line, sizeof line, "H: help   palette: %s (V)   auto-reset %s (E)   camera %s (F)%s%s%s",
+                     view_palette_name(s->palette), s->auto_reset ? "on" : "off", cams[s->cam_mode],
+                     s->split ? "   real | imagination (Tab)" : "", s->ghosts ? "" : "   ghosts off (G)",
+                     s->panels ? "" : "   panels off (I)");
+    if (s->hist && history_pos(s->hist) < history_head(s->hist) && n > 0 && n < (int)sizeof line)
+        snprintf(line + n, sizeof line - (size_t)n, "   back %.2f s: Space goes on from here, . and , step",
+                 (double)(history_head(s->hist) - history_pos(s->hist)) * VIEW_TICK_DT);
     view_font_draw(s->font, c, 8, 6 + fh, line, render_rgba(90, 90, 100, 255));
     if (s->message[0] && clock_now() < s->message_until)
-        view_font_draw(s->font, c, 8, c->h - fh - 6, s->message, render_rgba(200, 40, 40, 255));
+        view_font_draw(s->font, c, 8, s->scene_bottom - fh - 4, s->message, render_rgba(200, 40, 40, 255));
     /* a legend for the prediction colours */
     if (s->ghosts && !s->split) {
         int y = 6 + 2 * fh + 4, x = 8;
@@ -632,13 +972,7 @@ static void draw_status(ViewSession* s, RenderCanvas* c) {
 
 void view_session_draw(ViewSession* s, RenderCanvas* c) {
     c->aa = true;
-    int panel_w = c->w >= 900 ? (int)(c->w * 0.3) : c->w >= 640 ? 260 : 0;
-    if (panel_w > 460) panel_w = 460;
-    s->world_w  = c->w - panel_w;
-    s->o.height = c->h;
-    if (!s->cam_user) {
-        s->cam = render_camera_fit(s->fit_rect, 0, 0, s->world_w, c->h);
-    }
+    view_session_layout(s, c->w, c->h, s->frame_dt);
     render_canvas_clear(c, RENDER_BACKGROUND);
     if (s->have_ep) {
         if (s->split) {
@@ -651,20 +985,29 @@ void view_session_draw(ViewSession* s, RenderCanvas* c) {
                 if (side == 0) draw_mouse(s, c, &cam);
                 if (s->font) {
                     const char* t = side ? "imagination (the model, same pushes)" : "real";
-                    view_font_draw(s->font, c, (side ? half : 0) + 8, c->h - 2 * view_font_height(s->font),
+                    view_font_draw(s->font, c, (side ? half : 0) + 8, s->scene_bottom - 2 * view_font_height(s->font) - 4,
                                    t, render_rgba(90, 60, 120, 255));
                 }
             }
             render_canvas_unclip(c);
-            render_canvas_rect(c, half - 1, 0, half + 1, c->h, render_rgba(120, 120, 130, 255));
+            render_canvas_rect(c, half - 1, 0, half + 1, s->scene_bottom, render_rgba(120, 120, 130, 255));
         } else {
             render_canvas_clip(c, 0, 0, s->world_w, c->h);
             draw_world_area(s, c, &s->cam, false);
             draw_mouse(s, c, &s->cam);
             render_canvas_unclip(c);
         }
+        if (s->hist && s->scene_bottom < c->h) {
+            int bar[4], nlog;
+            bar_rect(s, bar);
+            ViewBarSpan span = bar_span(s);
+            /* the marks of the future too while the world is back in the past */
+            const HistoryEntry* log = history_log_all(s->hist, &nlog);
+            view_bar_draw(c, s->font, bar, &span, log, nlog);
+        }
     }
     draw_status(s, c);
+    int panel_w = c->w - s->world_w;
     if (panel_w > 0) {
         WmTrainerStats st;
         memset(&st, 0, sizeof st);

@@ -14,10 +14,13 @@
 
 #include "agent/episode.h"
 #include "agent/episode_feed.h"
+#include "agent/history.h"
+#include "agent/recording.h"
 #include "model/driver.h"
 #include "model/trainer.h"
 #include "render/camera.h"
 #include "render/canvas.h"
+#include "render/follow.h"
 #include "sim/action.h"
 #include "sim/observation.h"
 #include "view/app.h"
@@ -36,6 +39,16 @@
 /// mouse buttons as the session reads them
 enum { VIEW_BUTTON_LEFT = 1, VIEW_BUTTON_MIDDLE = 2, VIEW_BUTTON_RIGHT = 3,
        VIEW_BUTTON_GOAL = 4 /* Shift + left: drag from a body to a place sets its goal region */ };
+/// an episode resets on its own after everything has been settled or fallen this long (s)...
+#define VIEW_DONE_AFTER 3.0
+/// ...or at this age (s); never while the agent is none, auto-reset is off (E), or within
+/// VIEW_QUIET s of a person's push, grab, spawn or jump in the history
+#define VIEW_EPISODE_MAX 30.0
+#define VIEW_QUIET 5.0
+
+/// how the camera frames the scene: following what moves (and the ghosts), fixed on the scene's
+/// rectangle (F), or where the wheel put it
+typedef enum ViewCamMode { VIEW_CAM_FOLLOW, VIEW_CAM_FIT, VIEW_CAM_USER } ViewCamMode;
 
 typedef struct ViewSession {
     ViewOptions o;
@@ -67,13 +80,26 @@ typedef struct ViewSession {
     int64_t      ticks_seen;
     /* toggles */
     bool   paused, ghosts, split, contacts, help;
+    bool   panels;                /* the panels beside the scene (I) */
+    bool   auto_reset;            /* episodes reset on their own (A); off while the agent is none */
+    bool   auto_reset_set;        /* the person chose it: a new scenario keeps the choice */
     double slow;
     ViewPaletteItem palette;
-    /* camera: fitted to the scene unless the user zoomed */
-    RenderCamera cam;
-    bool       cam_user;
-    double     fit_rect[4];
+    int64_t spawned;              /* bodies spawned from the palette (they are named box1, ball2, ...) */
+    int64_t human_tick;           /* ticks_seen at a person's last push, grab, spawn or jump; -1 = never */
+    /* history (going back: `,`, the scrub bar) and the recording */
+    History*   hist;
+    RecWriter* rec;
+    bool       scrubbing;         /* the mouse drags the scrub bar */
+    /* camera: follows what moves, in the visible scene area (the window minus the panels, the
+     * status lines and the scrub bar); split view: each pane frames the same region */
+    ViewCamMode  cam_mode;
+    RenderCamera cam;             /* the single view's camera (VIEW_CAM_USER: the wheel's) */
+    RenderFollow follow, follow_split;
+    double     fit_rect[4];       /* the scene's rectangle (render_scene_rect) */
     int        world_w;           /* pixels of the world area (left of the panels) */
+    int        scene_top, scene_bottom; /* pixels: the visible scene area is [0, world_w) x [top, bottom) */
+    double     frame_dt;          /* s since the last frame: the camera's easing (the loop sets it) */
     /* mouse (screen pixels) */
     double  mx, my;
     bool    mouse_in;
@@ -120,10 +146,24 @@ void view_session_mouse_down(ViewSession* s, int button, double x, double y);
 void view_session_mouse_up(ViewSession* s, int button, double x, double y);
 void view_session_mouse_move(ViewSession* s, double x, double y);
 void view_session_wheel(ViewSession* s, double steps);
-/// the camera for the screen point (the left or right half in split mode)
+/// the camera of a pane (0: the single view or the left half of the split view, 1: the right half)
 RenderCamera view_session_camera(const ViewSession* s, int which);
+/// the visible scene area of a pane in pixels {x0, y0, x1, y1}: the window minus the panels, the
+/// status lines and the scrub bar (each half of it in split view)
+void view_session_scene_area(const ViewSession* s, int which, double out[4]);
+/// lays the frame out for a w x h canvas and moves the camera (dt = seconds since the last frame);
+/// view_session_draw calls it
+void view_session_layout(ViewSession* s, int w, int h, double dt);
+/// puts the world at tick `tick` of the history and pauses; false + a message when it is not kept
+bool view_session_seek(ViewSession* s, int64_t tick);
+/// writes the current episode as a scenario file (a regression test) to path (NULL: a name from
+/// the time in the working folder); false + a message in the status line
+bool view_session_write_scn(ViewSession* s, const char* path, char* out, size_t out_size);
 /// draws the whole frame into c (world, predictions, panels, help)
 void view_session_draw(ViewSession* s, RenderCanvas* c);
+/// a new file name in the working folder from the time: nudge-YYYYmmdd-HHMMSS.EXT (-2, -3, ...
+/// when taken)
+void view_file_name(char* out, size_t n, const char* ext);
 /// a one-line status message for a few seconds
 void view_session_say(ViewSession* s, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
