@@ -144,6 +144,11 @@ void episode_tick(Episode* e, const SimAction* external) {
     run_hooks(e);
 }
 
+bool episode_intervened(const Episode* e) {
+    const SimAction* a = &e->applied;
+    return (a->flags & (SIM_ACT_GRAB | SIM_ACT_RELEASE | SIM_ACT_SPAWN)) || a->nmagic > 0 || sim_world_grabbed(e->world, NULL);
+}
+
 void episode_tick_applied(Episode* e, const SimAction* applied) {
     e->refused[0] = 0;
     if (applied->flags & SIM_ACT_RESET) {

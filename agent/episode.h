@@ -84,6 +84,11 @@ void episode_observe(Episode* e);
 bool episode_attach(Episode* e, EpisodeHook hook, void* ctx, unsigned reads);
 void episode_end(Episode* e);   /* frees everything; safe on a zeroed Episode */
 
+/// true when the last tick did something no push explains: a spawn, a grab or release, the hand
+/// holding a body, magic. The trainer's feed does not learn across such a tick and the view does
+/// not score predictions across it
+bool episode_intervened(const Episode* e);
+
 /// one tick of an action that was applied once already (a replay, a rewind re-simulating): the
 /// agent is not asked and no hook runs. A reset restarts the episode as episode_tick does
 void episode_tick_applied(Episode* e, const SimAction* applied);

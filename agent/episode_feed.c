@@ -14,9 +14,7 @@ static void on_tick(void* ctx, const Episode* e) {
         f->interrupted = false;
         return;
     }
-    bool hand = (a->flags & (SIM_ACT_GRAB | SIM_ACT_RELEASE | SIM_ACT_SPAWN)) || a->nmagic > 0 ||
-                sim_world_grabbed(e->world, NULL);
-    if (hand) {
+    if (episode_intervened(e)) {
         if (!f->interrupted) wm_trainer_begin_episode(f->tr);
         f->interrupted = true;
     } else {

@@ -17,6 +17,15 @@ int args_fail(const char* cmd, const char* fmt, ...) {
     return 2;
 }
 
+bool args_parse_size(const char* s, int lo, int hi, int* w, int* h) {
+    int  a, b;
+    char tail;
+    if (sscanf(s, "%dx%d%c", &a, &b, &tail) != 2) return false;
+    if (a < lo || b < lo || a > hi || b > hi) return false;
+    *w = a, *h = b;
+    return true;
+}
+
 const ArgSpec* args_spec(const ArgParse* p, const char* name) {
     for (int i = 0; i < p->nspecs; i++)
         if (strcmp(p->specs[i].name, name) == 0) return &p->specs[i];

@@ -36,6 +36,8 @@ int  args_parse(ArgParse* p, int argc, char** argv);
 void args_help(const ArgParse* p);
 /// the spec called name (for .seen checks)
 const ArgSpec* args_spec(const ArgParse* p, const char* name);
+/// "1280x720" -> *w, *h within lo..hi each; false when malformed or out of range
+bool args_parse_size(const char* s, int lo, int hi, int* w, int* h);
 /// one line "nudge CMD: message" on stderr; returns 2 for `return args_fail(...)`
 int  args_fail(const char* cmd, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 

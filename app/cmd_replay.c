@@ -13,6 +13,7 @@
 #include "app/args.h"
 #include "app/commands.h"
 #include "app/run_options.h"
+#include "app/video_options.h"
 #include "base/input_file.h"
 
 /* what differs between the recorded poses of a tick and the world now: "body glass differs by
@@ -69,6 +70,9 @@ int cmd_replay(int argc, char** argv) {
     const char* expect = "fall,break,topple,out_of_bounds";
     int64_t episode = 0;
     double tol = 0.1;
+    const char* model_path = NULL;
+    VideoOptions video;
+    video_options_init(&video);
     ArgSpec specs[] = {
         {"check", ARG_BOOL, &check, 1, 0, "compare the world hashes: exit 0 when identical, 1 at the first difference", false},
         {"force", ARG_BOOL, &force, 1, 0, "replay even when the scenario's text changed since the recording", false},
@@ -79,8 +83,10 @@ int cmd_replay(int argc, char** argv) {
         {"expect", ARG_STRING, &expect, 1, 0, "LIST: with --to-scn, event types that become expectations (default fall,break,topple,out_of_bounds)", false},
         {"events", ARG_STRING, &events, 1, 0, "LIST: event types to print, comma-separated, or 'all' (default) or 'none'", false},
         {"jsonl", ARG_BOOL, &jsonl, 1, 0, "print events as JSON lines instead of a table", false},
+        VIDEO_OPTION_SPECS(video),
+        {"model", ARG_STRING, &model_path, 1, 0, "FILE: with --video, draw this world model's predictions over the film", false},
     };
-    ArgParse p = {"replay", "nudge replay FILE.nrec [--check] [--force] [--to-scn OUT.scn] [--scenario FILE]",
+    ArgParse p = {"replay", "nudge replay FILE.nrec [--check] [--force] [--to-scn OUT.scn] [--scenario FILE] [--video OUT.mp4 [--model FILE]]",
                   "Re-simulates a recording (nudge run --record, nudge view --record) headless and prints its event "
                   "timeline; --check compares it with the recorded world hashes, --to-scn writes an episode as a "
                   "regression test.",
@@ -94,6 +100,8 @@ int cmd_replay(int argc, char** argv) {
     bool print = !check && !to_scn;
     for (int i = 0; i < SIM_EV_COUNT; i++) show[i] = show[i] && print;
 
+    if (!video_options_check(&video, "replay")) return 2;
+    if (model_path && !video.path) return args_fail("replay", "--model draws predictions over a film: give --video OUT.mp4 too");
     const char* path = p.positional[0];
     char err[1024];
     Recording* rec = rec_load(path, err, sizeof err);
@@ -115,6 +123,9 @@ int cmd_replay(int argc, char** argv) {
     Episode ep;
     memset(&ep, 0, sizeof ep);
     History* h = NULL;
+    WmModel* model = NULL;
+    ViewFilm* film = NULL;
+    bool film_failed = false;
     if (scn_text_hash(scn) != rec->h.scn_hash && !force) {
         fprintf(stderr,
                 "nudge replay: %s: the scenario %s changed since it was recorded (text hash %016" PRIx64
@@ -131,6 +142,16 @@ int cmd_replay(int argc, char** argv) {
     if (ep.inst.world.dt != rec->h.dt || (uint32_t)ep.inst.world.steps_per_tick != rec->h.steps_per_tick) {
         fprintf(stderr, "nudge replay: %s: recorded with dt %g s and %u steps per tick, the scenario %s has %g s and %d\n",
                 path, rec->h.dt, rec->h.steps_per_tick, spath, ep.inst.world.dt, ep.inst.world.steps_per_tick);
+        status = 2;
+        goto done;
+    }
+    if (model_path && !(model = wm_load(model_path, err, sizeof err))) {
+        fprintf(stderr, "nudge replay: %s\n", err);
+        status = 2;
+        goto done;
+    }
+    film = video_options_start(&video, "replay", &ep, model, scn_label(spath), &film_failed);
+    if (film_failed) {
         status = 2;
         goto done;
     }
@@ -166,6 +187,14 @@ int cmd_replay(int argc, char** argv) {
         goto done;
     }
     int64_t tick = rp.tick, hashes = rp.hashes;
+    if (film) {
+        bool ok = video_options_finish(film, &video, "replay");
+        film = NULL;
+        if (!ok) {
+            status = 2;
+            goto done;
+        }
+    }
     if (check) printf("identical: %" PRId64 " ticks, %" PRId64 " world hashes checked\n", tick, hashes);
     if (to_scn) {
         HistoryEpisode eps[1];
@@ -223,6 +252,8 @@ int cmd_replay(int argc, char** argv) {
         fprintf(stderr, "nudge replay: %s: %" PRId64 " ticks replayed, %" PRId64 " world hashes %s\n", path, tick, hashes,
                 diverged ? "checked until it diverged" : "identical");
 done:
+    view_film_abort(film);
+    wm_free(model);
     if (h) rec_replay_end(&rp);
     episode_end(&ep);
     scn_free(scn);

@@ -8,6 +8,7 @@
 #include "app/args.h"
 #include "app/commands.h"
 #include "app/run_options.h"
+#include "app/video_options.h"
 #include "base/atomic_file.h"
 #include "sim/observation.h"
 
@@ -35,6 +36,8 @@ int cmd_run(int argc, char** argv) {
     bool jsonl = false;
     const char* record = NULL;
     int64_t hash_every = 1;
+    VideoOptions video;
+    video_options_init(&video);
     ArgSpec specs[] = {
         RUN_OPTION_SPECS(o),
         {"trace", ARG_STRING, &trace, 1, 0, "FILE.csv: write every tick's object states (header row, one row per object per tick)", false},
@@ -42,8 +45,9 @@ int cmd_run(int argc, char** argv) {
         {"jsonl", ARG_BOOL, &jsonl, 1, 0, "print events as JSON lines instead of a table", false},
         {"record", ARG_STRING, &record, 1, 0, "FILE.nrec: record the run (every tick's actions and world hashes) for nudge replay", false},
         {"hash-every", ARG_INT, &hash_every, 1, 1e6, "N: with --record, a world hash every N ticks (default 1)", false},
+        VIDEO_OPTION_SPECS(video),
     };
-    ArgParse p = {"run", "nudge run SCENARIO [--seconds S] [--seed N] [--agent KIND] [--trace FILE.csv] [--record FILE.nrec]",
+    ArgParse p = {"run", "nudge run SCENARIO [--seconds S] [--seed N] [--agent KIND] [--trace FILE.csv] [--record FILE.nrec] [--video OUT.mp4]",
                   "Runs one scenario headless and prints its event timeline on stdout.",
                   specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
     int rc = args_parse(&p, argc, argv);
@@ -52,46 +56,54 @@ int cmd_run(int argc, char** argv) {
     bool show[SIM_EV_COUNT];
     if (!run_options_event_filter(events, show)) return 2;
 
+    if (!video_options_check(&video, "run")) {
+        run_options_free(&o);
+        return 2;
+    }
     char err[512];
     Scenario* scn = scn_load(p.positional[0], err, sizeof err);
     if (!scn) {
         fprintf(stderr, "%s\n", err);
-        return 2;
-    }
-    Episode ep;
-    if (!run_options_begin(&o, &p, scn, &ep, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        scn_free(scn);
         run_options_free(&o);
         return 2;
     }
+    int status = 0;
+    Episode ep;
+    memset(&ep, 0, sizeof ep);
     AtomicFile af;
-    bool tracing = trace != NULL;
-    if (tracing) {
+    bool tracing = false, film_failed = false;
+    RecWriter* rec = NULL;
+    ViewFilm* film = NULL;
+    if (!run_options_begin(&o, &p, scn, &ep, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        status = 2;
+        goto done;
+    }
+    if (trace) {
         if (!atomic_file_open(&af, trace, err, sizeof err)) {
             fprintf(stderr, "nudge run: %s\n", err);
-            episode_end(&ep);
-            scn_free(scn);
-            run_options_free(&o);
-            return 2;
+            status = 2;
+            goto done;
         }
+        tracing = true;
         char head[2048];
         int n = snprintf(head, sizeof head, "tick,t,id,name");
         for (int c = 0; c < SIM_OBS_DIM; c++) n += snprintf(head + n, sizeof head - (size_t)n, ",%s", sim_obs_columns[c].name);
         head[n++] = '\n';
         atomic_file_write(&af, head, (size_t)n);
     }
-    RecWriter* rec = NULL;
     if (record) {
         rec = rec_writer_open(record, &ep, (uint32_t)hash_every, 0, err, sizeof err);
         if (!rec || !rec_writer_attach(rec, &ep)) {
             fprintf(stderr, "nudge run: %s\n", rec ? "cannot record the run" : err);
-            rec_writer_close(rec, NULL, 0);
-            if (tracing) atomic_file_abort(&af);
-            episode_end(&ep);
-            scn_free(scn);
-            return 2;
+            status = 2;
+            goto done;
         }
+    }
+    film = video_options_start(&video, "run", &ep, o.model, scn_label(p.positional[0]), &film_failed);
+    if (film_failed) {
+        status = 2;
+        goto done;
     }
     int64_t ticks = run_options_ticks(&o, &ep);
     int nshow = 0;
@@ -111,22 +123,32 @@ int cmd_run(int argc, char** argv) {
             if (show[ev[i].type]) run_options_print_event(ep.world, &ev[i], jsonl);
         }
     }
-    if (rec && !rec_writer_close(rec, err, sizeof err)) {
-        fprintf(stderr, "nudge run: %s\n", err);
-        if (tracing) atomic_file_abort(&af);
-        episode_end(&ep);
-        scn_free(scn);
-        return 2;
+    /* what was asked for is finished, or nothing is left of it */
+    if (rec) {
+        bool ok = rec_writer_close(rec, err, sizeof err);
+        rec = NULL;
+        if (!ok) {
+            fprintf(stderr, "nudge run: %s\n", err);
+            status = 2;
+            goto done;
+        }
+    }
+    if (film) {
+        bool ok = video_options_finish(film, &video, "run");
+        film = NULL;
+        if (!ok) {
+            status = 2;
+            goto done;
+        }
     }
     if (tracing) {
         episode_observe(&ep);
         trace_row(&af, &ep, ticks);
+        tracing = false;
         if (!atomic_file_commit(&af, err, sizeof err)) {
             fprintf(stderr, "nudge run: %s\n", err);
-            episode_end(&ep);
-            scn_free(scn);
-            run_options_free(&o);
-            return 2;
+            status = 2;
+            goto done;
         }
     }
     fflush(stdout);
@@ -137,8 +159,12 @@ int cmd_run(int argc, char** argv) {
     fprintf(stderr, "\n");
     int nan = sim_world_nan_count(ep.world);
     if (nan) fprintf(stderr, "nudge run: warning: %d numerical resets\n", nan);
+done:
+    view_film_abort(film);
+    rec_writer_close(rec, NULL, 0);
+    if (tracing) atomic_file_abort(&af);
     episode_end(&ep);
     scn_free(scn);
     run_options_free(&o);
-    return 0;
+    return status;
 }

@@ -8,16 +8,6 @@
 #include "view/app.h"
 #include "view/input.h"
 
-/* "1280x720" -> w, h; false when malformed or out of range */
-static bool parse_size(const char* s, int* w, int* h) {
-    int  a, b;
-    char tail;
-    if (sscanf(s, "%dx%d%c", &a, &b, &tail) != 2) return false;
-    if (a < 64 || b < 64 || a > 8192 || b > 8192) return false;
-    *w = a, *h = b;
-    return true;
-}
-
 int cmd_view(int argc, char** argv) {
     ViewOptions o          = view_options_default();
     const char* agent      = NULL;
@@ -27,6 +17,7 @@ int cmd_view(int argc, char** argv) {
     bool        no_train   = false;
     int64_t     samples    = 64, iters = 3;
     int64_t     hash_every = 1;
+    int64_t     fps        = 30;
     ArgSpec     specs[]    = {
         {"model", ARG_STRING, &o.model_path, 1, 0, "FILE: start from this checkpoint", false},
         {"save", ARG_STRING, &o.save_path, 1, 0, "FILE: save the trained model here at exit", false},
@@ -47,6 +38,8 @@ int cmd_view(int argc, char** argv) {
         {"iters", ARG_INT, &iters, 1, 100, "N: the planner's refinements per decision here (default 3)", false},
         {"record", ARG_STRING, &o.record, 1, 0, "FILE.nrec: record the session (every tick's actions, world hashes, jumps back) for nudge replay", false},
         {"hash-every", ARG_INT, &hash_every, 1, 1e6, "N: with --record, a world hash every N ticks (default 1)", false},
+        {"video", ARG_STRING, &o.video, 1, 0, "OUT.mp4: film what the window shows (through ffmpeg)", false},
+        {"fps", ARG_INT, &fps, 1, 240, "N: with --video, frames per second of the film (default 30)", false},
     };
     ArgParse p = {"view",
                   "nudge view [SCENARIO] [--model FILE] [--save FILE] [--agent random|scripted|none] [--seed N] "
@@ -63,7 +56,7 @@ int cmd_view(int argc, char** argv) {
         if (k < 0) return args_fail("view", "--agent: expected random, planner, oracle, scripted or none, got '%s'", agent);
         o.agent = k;
     }
-    if (size && !parse_size(size, &o.width, &o.height))
+    if (size && !args_parse_size(size, 64, 8192, &o.width, &o.height))
         return args_fail("view", "--size: expected WxH between 64x64 and 8192x8192, got '%s'", size);
     if (args_spec(&p, "seed")->seen) o.seed = seed, o.seed_set = true;
     if (o.keys) {
@@ -77,6 +70,8 @@ int cmd_view(int argc, char** argv) {
     o.plan_samples = (int)samples;
     o.plan_iters = (int)iters;
     o.hash_every = (int)hash_every;
+    o.video_fps = (int)fps;
+    if (o.video && o.headless) return args_fail("view", "--video films the window: run it under xvfb-run without --headless (nudge run and nudge replay film headless)");
     o.train  = !no_train;
     if (o.screenshot && !o.headless && o.frames <= 0)
         return args_fail("view", "--screenshot needs --frames N (or --headless)");

@@ -7,18 +7,6 @@ source "$(dirname "$0")/script_lib.sh" "$@"
 py=/usr/bin/python3
 tool="$py $(dirname "$0")/nrec_tool.py"
 
-# expect_status WANT DESCRIPTION -- CMD...: runs CMD, checks its exit status, keeps stdout/stderr
-expect_status() {
-  local want=$1 what=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else bad "$what: exit $got, wanted $want; stdout: $(head -c 300 "$tmp/out"); stderr: $(head -c 300 "$tmp/err")"; fi
-}
-one_line_err() {
-  local n; n=$(wc -l <"$tmp/err")
-  if [ "$n" -eq 1 ] && grep -q "$1" "$tmp/err"; then ok "one-line error matching '$1'"; else bad "wanted one stderr line matching '$1', got $n: $(cat "$tmp/err")"; fi
-}
-
 demo="$root/scenarios/demo/glass_off_table.scn"
 # record and replay: identical
 expect_status 0 "run --record" -- "$nudge" run "$demo" --record "$tmp/g.nrec" --events none

@@ -9,7 +9,9 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "render/draw_world.h"
 #include "render/png.h"
+#include "render/video.h"
 #include "view/present.h"
 #include "view/session.h"
 
@@ -102,6 +104,53 @@ static int sdl_key(SDL_Keycode k) {
     return -1;
 }
 
+/* ---- --video: the window filmed ---- */
+
+typedef struct ViewTape {
+    RenderVideo* video;
+    int          w, h, fps;
+    uint8_t*     px;         /* the frame at the film's size */
+    int64_t      next;       /* the next frame to write */
+    double       t0;         /* wall time of the start */
+    const char*  path;
+} ViewTape;
+
+static bool tape_open(ViewTape* t, const ViewOptions* o, char* err, size_t err_size) {
+    memset(t, 0, sizeof *t);
+    t->t0 = clock_now();
+    if (!o->video) return true;
+    t->w = o->width & ~1, t->h = o->height & ~1, t->fps = o->video_fps > 0 ? o->video_fps : 30;
+    t->path = o->video;
+    t->video = render_video_open(o->video, t->w, t->h, t->fps, err, err_size);
+    if (!t->video) return false;
+    t->px = alloc_array((size_t)t->w * t->h, 3);
+    return true;
+}
+
+/* the frames due by the film's time t (s): the canvas, cropped or padded to the film's size */
+static void tape_frame(ViewTape* t, const RenderCanvas* c, double time) {
+    if (!t->video) return;
+    while ((double)t->next / t->fps <= time + 1e-9) {
+        if (t->next == 0 || c->w != t->w || c->h != t->h) {
+            RenderCanvas f = render_canvas_wrap(t->px, t->w, t->h, 3);
+            render_canvas_clear(&f, RENDER_BACKGROUND);
+        }
+        int w = c->w < t->w ? c->w : t->w, h = c->h < t->h ? c->h : t->h;
+        for (int y = 0; y < h; y++) memcpy(t->px + (size_t)y * t->w * 3, c->px + (size_t)y * c->w * 3, (size_t)w * 3);
+        render_video_frame(t->video, t->px);
+        t->next++;
+    }
+}
+
+static bool tape_close(ViewTape* t, char* err, size_t err_size) {
+    if (!t->video) return true;
+    int64_t n = render_video_frames(t->video);
+    bool ok = render_video_close(t->video, err, err_size);
+    if (ok) fprintf(stderr, "nudge view: filmed %lld frames (%dx%d, %d fps) to %s\n", (long long)n, t->w, t->h, t->fps, t->path);
+    free(t->px);
+    return ok;
+}
+
 static int run_window(ViewSession* s) {
     ViewOptions* o = &s->o;
     /* the frame is drawn on the CPU and shown through the window surface (view/present.h): no GL
@@ -134,6 +183,17 @@ static int run_window(ViewSession* s) {
         return 2;
     }
     SDL_EventState(SDL_DROPFILE, SDL_ENABLE);
+    /* --video: what the window shows, at the size it opened with (even), in real time (or 1/60 s a
+     * frame with --frames) */
+    ViewTape tape;
+    char verr[600];
+    if (!tape_open(&tape, o, verr, sizeof verr)) {
+        fprintf(stderr, "nudge view: %s\n", verr);
+        view_presenter_free(pres);
+        SDL_DestroyWindow(win);
+        SDL_Quit();
+        return 2;
+    }
     uint8_t*     px  = NULL;
     int          tw = 0, th = 0, status = 0;
     bool         fixed_clock = o->frames > 0;  /* --frames: every frame advances 1/60 s */
@@ -214,6 +274,7 @@ static int run_window(ViewSession* s) {
         view_session_draw(s, &c);
         if (!view_presenter_show(pres, px, w, h)) view_presenter_invalidate(pres);
         frames++, fps_frames++;
+        tape_frame(&tape, &c, fixed_clock ? (double)frames * VIEW_TICK_DT : now - tape.t0);
         if (now - fps_t >= 0.5) {
             s->fps     = fps_frames / (now - fps_t);
             fps_t      = now;
@@ -241,6 +302,10 @@ static int run_window(ViewSession* s) {
             double spent = clock_now() - now;
             if (spent < 1.0 / 60) SDL_Delay((Uint32)((1.0 / 60 - spent) * 1000));
         }
+    }
+    if (!tape_close(&tape, verr, sizeof verr)) {
+        fprintf(stderr, "nudge view: %s\n", verr);
+        status = 2;
     }
     free(px);
     view_presenter_free(pres);

@@ -6,6 +6,7 @@
 
 #include "base/alloc.h"
 
+#include "render/follow.h"
 #include "sim/observation.h"
 
 const int view_horizons[VIEW_HZ_COUNT] = {1, 2, 5, 10, 20, 30, 45, 60};
@@ -259,4 +260,25 @@ bool view_live_predicted(const ViewLive* L, int k, int step, double* x, double* 
     *y     = s[SIM_OBS_y];
     *angle = atan2(s[SIM_OBS_sin], s[SIM_OBS_cos]);
     return isfinite(*x) && isfinite(*y) && isfinite(*angle);
+}
+
+void view_live_need_rect(const ViewLive* L, const SimWorld* w, const double bounds[4], const SimBodyState* bodies,
+                         const uint8_t* known, bool ghosts, bool imagined, double r[4]) {
+    int n = sim_world_id_count(w);
+    for (int id = 0; id < n; id++) {
+        SimBodyState b;
+        if (!sim_world_body(w, id, &b) || !b.alive || b.is_static) continue;
+        render_rect_add(r, b.x, b.y, 0.5 * hypot(b.w, b.h));
+    }
+    if (!L) return;
+    for (int k = 0; k < L->K; k++) {
+        if (!known[k] || bodies[k].is_static) continue;
+        double half = 0.5 * hypot(bodies[k].w, bodies[k].h), x, y, ang;
+        if (ghosts && view_live_predicted(L, k, L->horizon, &x, &y, &ang))
+            render_rect_add(r, fmin(fmax(x, bounds[0]), bounds[2]), fmin(fmax(y, bounds[1]), bounds[3]), half);
+        if (imagined && L->imag_on && L->imag_mask[k] && L->imag[(size_t)k * L->D + SIM_OBS_is_static] < 0.5f) {
+            x = L->imag[(size_t)k * L->D + SIM_OBS_x], y = L->imag[(size_t)k * L->D + SIM_OBS_y];
+            render_rect_add(r, fmin(fmax(x, bounds[0]), bounds[2]), fmin(fmax(y, bounds[1]), bounds[3]), half);
+        }
+    }
 }

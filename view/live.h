@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "model/wm.h"
+#include "sim/world.h"
 
 /// horizons (control ticks) of the error-vs-horizon panel
 #define VIEW_HZ_COUNT 8
@@ -108,5 +109,12 @@ void view_live_imagine_from_now(ViewLive* L);
 bool view_live_take_second(ViewLive* L, double* err05, double* cv_err05);
 /// the predicted pose of slot k after step ticks of the current rollout (1..roll_len)
 bool view_live_predicted(const ViewLive* L, int k, int step, double* x, double* y, double* angle);
+
+/// grows r (render/follow.h) by what a camera must keep in view: w's live dynamic bodies, and when
+/// L is given the ghosts at the horizon (ghosts) and the imagined bodies (imagined) of the slots
+/// whose last known body bodies[k] is known[k], each as far as bounds {xmin, ymin, xmax, ymax}
+/// reach (a prediction gone wild does not take the camera away)
+void view_live_need_rect(const ViewLive* L, const SimWorld* w, const double bounds[4], const SimBodyState* bodies,
+                         const uint8_t* known, bool ghosts, bool imagined, double r[4]);
 
 #endif

@@ -135,12 +135,6 @@ static void remember_bodies(ViewSession* s, const Episode* e) {
         if (e->mask[k] && sim_world_body(e->world, e->ids[k], &s->bodies[k])) s->known[k] = 1, s->live_bodies++;
 }
 
-/* a tick that did something no push explains: the hand, a spawn (the trainer's feed agrees) */
-static bool intervened(const Episode* e) {
-    return (e->applied.flags & (SIM_ACT_GRAB | SIM_ACT_RELEASE | SIM_ACT_SPAWN)) || e->applied.nmagic > 0 ||
-           sim_world_grabbed(e->world, NULL);
-}
-
 /* the hook on the episode: after every tick, the live predictions from the observation at the
  * tick's start with the pushes it applied, and the last known body of each slot */
 static void on_tick(void* ctx, const Episode* e) {
@@ -154,7 +148,7 @@ static void on_tick(void* ctx, const Episode* e) {
     memset(rows, 0, sizeof rows);
     sim_action_add_rows(&e->applied, rows, VIEW_SLOTS);
     view_live_tick(&s->live, s->version ? s->rm : NULL, s->rs, e->states, e->mask,
-                   e->applied.npushes ? rows : NULL, intervened(e));
+                   e->applied.npushes ? rows : NULL, episode_intervened(e));
     s->ticks_seen++;
 }
 
@@ -562,30 +556,6 @@ RenderCamera view_session_camera(const ViewSession* s, int which) {
     return s->cam;
 }
 
-/* grows r by the world's live dynamic bodies, the model's ghosts and (split) imagined bodies, as
- * far as the world's bounds reach (a prediction gone wild does not take the camera away) */
-static void add_what_matters(const ViewSession* s, double r[4], bool imagined) {
-    const SimWorld* w = s->ep.world;
-    const double* bd = s->ep.inst.world.bounds;
-    int n = sim_world_id_count(w);
-    for (int id = 0; id < n; id++) {
-        SimBodyState b;
-        if (!sim_world_body(w, id, &b) || !b.alive || b.is_static) continue;
-        render_rect_add(r, b.x, b.y, 0.5 * hypot(b.w, b.h));
-    }
-    const ViewLive* L = &s->live;
-    for (int k = 0; k < VIEW_SLOTS; k++) {
-        if (!s->known[k] || s->bodies[k].is_static) continue;
-        double half = 0.5 * hypot(s->bodies[k].w, s->bodies[k].h), x, y, ang;
-        if (s->ghosts && view_live_predicted(L, k, L->horizon, &x, &y, &ang))
-            render_rect_add(r, fmin(fmax(x, bd[0]), bd[2]), fmin(fmax(y, bd[1]), bd[3]), half);
-        if (imagined && L->imag_on && L->imag_mask[k] && L->imag[(size_t)k * L->D + SIM_OBS_is_static] < 0.5f) {
-            x = L->imag[(size_t)k * L->D + SIM_OBS_x], y = L->imag[(size_t)k * L->D + SIM_OBS_y];
-            render_rect_add(r, fmin(fmax(x, bd[0]), bd[2]), fmin(fmax(y, bd[1]), bd[3]), half);
-        }
-    }
-}
-
 void view_session_layout(ViewSession* s, int w, int h, double dt) {
     int panel_w = !s->panels ? 0 : w >= 900 ? (int)(w * 0.3) : w >= 640 ? 260 : 0;
     if (panel_w > 460) panel_w = 460;
@@ -601,7 +571,7 @@ void view_session_layout(ViewSession* s, int w, int h, double dt) {
     if (s->drag_id >= 0 || s->grab_id >= 0 || s->paused) dt = 0;
     double need[4], a[4];
     render_rect_empty(need);
-    add_what_matters(s, need, false);
+    view_live_need_rect(&s->live, s->ep.world, s->ep.inst.world.bounds, s->bodies, s->known, s->ghosts, false, need);
     view_session_scene_area(s, 0, a);
     if (!s->split) {
         if (s->cam_mode == VIEW_CAM_FOLLOW) {
@@ -613,7 +583,7 @@ void view_session_layout(ViewSession* s, int w, int h, double dt) {
         return;
     }
     /* split: both panes frame the same region, the real bodies' and the imagined ones' */
-    add_what_matters(s, need, true);
+    view_live_need_rect(&s->live, s->ep.world, s->ep.inst.world.bounds, s->bodies, s->known, s->ghosts, true, need);
     render_follow_step(&s->follow_split, need, s->fit_rect, (a[2] - a[0]) / (a[3] - a[1]), dt);
 }
 
