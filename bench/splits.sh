@@ -47,7 +47,7 @@ gen() {  # gen DIR EPISODES SEED WHERE
     --jobs "$jobs" --out "$1" --resume 2>"$out/gen.log" || { cat "$out/gen.log" >&2; exit 1; }
 }
 train() {  # train DATA MODEL
-  local budget=(--time "$train_time")
+  local budget=(--steps 1000000000 --time "$train_time")
   [[ "$train_steps" != 0 ]] && budget=(--steps "$train_steps")
   # shellcheck disable=SC2086
   "$nudge" train --data "$1" --out "$2" "${budget[@]}" --seed 1 ${SPLIT_TRAIN_ARGS:-} >/dev/null 2>"$out/train.log" \

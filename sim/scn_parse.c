@@ -313,16 +313,26 @@ static bool parse_choice(Parser* p, ScnNum* out, int* type) {
     return true;
 }
 
+/* a new declaration, named at the current token */
+static bool param_begin(Parser* p, ScnParamDecl* d) {
+    memset(d, 0, sizeof *d);
+    d->line = p->line;
+    d->type = SCN_TYPE_NUMBER;
+    d->b.e = d->clamp_lo.e = d->clamp_hi.e = -1;
+    return parse_new_param_name(p, d->name, &d->col);
+}
+
+/* the rest of the line from the current token, as one expression's text (if, let) */
+static int rest_of_line(const Parser* p, const ScnTok** first) {
+    const ScnTok* last = &p->t[p->n - 1];
+    *first = cur(p);
+    return (int)(last->s + last->len - (*first)->s);
+}
+
 static bool parse_param(Parser* p) {
     Scenario* s = p->s;
     ScnParamDecl d;
-    memset(&d, 0, sizeof d);
-    int col;
-    if (!parse_new_param_name(p, d.name, &col)) return false;
-    d.line = p->line;
-    d.col = col;
-    d.type = SCN_TYPE_NUMBER;
-    d.clamp_lo.e = d.clamp_hi.e = -1;
+    if (!param_begin(p, &d)) return false;
     /* arguments may use the parameters declared above, not this one */
     if (cur_is(p, "uniform") || cur_is(p, "int")) {
         d.dist = cur_is(p, "uniform") ? SCN_DIST_UNIFORM : SCN_DIST_INT;
@@ -364,19 +374,13 @@ static bool parse_param(Parser* p) {
    of the line is the expression */
 static bool parse_let(Parser* p) {
     ScnParamDecl d;
-    memset(&d, 0, sizeof d);
-    int col;
-    if (!parse_new_param_name(p, d.name, &col)) return false;
-    d.line = p->line;
-    d.col = col;
+    if (!param_begin(p, &d)) return false;
     d.dist = SCN_DIST_LET;
-    d.b.e = d.clamp_lo.e = d.clamp_hi.e = -1;
     if (!cur_is(p, "=")) return fail_expected(p, "'=' after the name");
     p->i++;
     if (at_end(p)) return fail_expected(p, "an expression after '='");
-    const ScnTok* first = cur(p);
-    const ScnTok* last = &p->t[p->n - 1];
-    int len = (int)(last->s + last->len - first->s);
+    const ScnTok* first;
+    int len = rest_of_line(p, &first);
     ScnNames names = param_names(p);
     int root = scn_expr_parse(&p->s->pool, first->s, len, p->line, first->col, &names, p->e);
     if (root < 0) return false;
@@ -593,9 +597,8 @@ static bool parse_body(Parser* p, bool spawned) {
         } else {
             /* if EXPR: the rest of the line is the expression */
             if (at_end(p)) return fail_expected(p, "an expression after 'if'");
-            const ScnTok* first = cur(p);
-            const ScnTok* last = &p->t[p->n - 1];
-            int len = (int)(last->s + last->len - first->s);
+            const ScnTok* first;
+            int len = rest_of_line(p, &first);
             if (!parse_num_span(p, first->s, len, first->col, &b.cond, "a condition (a number: 0 is false)"))
                 return false;
             p->i = p->n;
