@@ -50,7 +50,8 @@ train() {  # train DATA MODEL
   local budget=(--steps 1000000000 --time "$train_time")
   [[ "$train_steps" != 0 ]] && budget=(--steps "$train_steps")
   # shellcheck disable=SC2086
-  "$nudge" train --data "$1" --out "$2" "${budget[@]}" --seed 1 ${SPLIT_TRAIN_ARGS:-} >/dev/null 2>"$out/train.log" \
+  "$nudge" train --data "$1" --out "$2" --log "${2%.wm}.train.csv" "${budget[@]}" --seed 1 ${SPLIT_TRAIN_ARGS:-} \
+    >/dev/null 2>"$out/train.log" \
     || { cat "$out/train.log" >&2; exit 1; }
 }
 evaluate() {  # evaluate MODEL DATA REPORT
