@@ -1,5 +1,6 @@
-/* breaking: a breakable body whose largest contact impulse in a step exceeds its material's break
- * impulse shatters after that step into shards: each convex part is cut across its long axis into
+/* breaking: a breakable body whose break test impulse in a step (sim/contacts.c: the largest total
+ * contact impulse pressing it one way) exceeds its material's break impulse shatters after that
+ * step into shards: each convex part is cut across its long axis into
  * pieces (slightly skewed cuts from the world's rng), and each piece becomes a new dynamic body with
  * the parent's velocity at that point plus a small outward kick. */
 #include <chipmunk/chipmunk.h>

@@ -1,8 +1,11 @@
 /* events: what happens in a world, reported per physics step.
  *
- * contact        two bodies start touching (first step of a new Chipmunk arbiter);
- *                a, b = the ids (a < b), magnitude = the contact impulse of that step (N*s)
- * break          a breakable body shattered; a = its id, b = -1, magnitude = the impulse (N*s)
+ * contact        two bodies start touching: they touch in this step (a contact between them
+ *                pushed, or their outlines are within 0.01 mm at its end) and did not in the one
+ *                before. Once per pair of bodies, however many shapes they have.
+ *                a, b = the ids (a < b), magnitude = the pair's total contact impulse of that step
+ * break          a breakable body shattered; a = its id, b = -1, magnitude = the break test's
+ *                impulse (N*s): the largest total contact impulse pressing it one way in the step
  * push           a push was applied; a = the body, magnitude = |impulse| (N*s)
  * fall           a body falls: it has no supporting contact (a contact whose normal, pointing
  *                from the other body into it, has an upward component > 0.5), and its centre is

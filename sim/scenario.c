@@ -93,7 +93,8 @@ Scenario* scn_parse(const char* text, size_t len, const char* name, char* err, s
     /* no world setting made yet */
     ScnNum* wn[] = {&s->world.gx, &s->world.gy, &s->world.dt, &s->world.ticks, &s->world.iterations,
                     &s->world.bounds[0], &s->world.bounds[1], &s->world.bounds[2], &s->world.bounds[3],
-                    &s->world.shards, &s->world.seconds, &s->world.seed};
+                    &s->world.shards, &s->world.seconds, &s->world.seed, &s->world.substeps,
+                    &s->world.sleep};
     for (size_t k = 0; k < sizeof wn / sizeof wn[0]; k++) wn[k]->e = -1;
     ScnErr e;
     memset(&e, 0, sizeof e);
@@ -321,16 +322,26 @@ static bool make_world(Inst* in, uint64_t seed, SimWorldDef* w) {
         !need(in, fabs(w->gy) <= 1000, &d->gy, 1, "expected gravity GY within +-1000 m/s^2, got %g", w->gy))
         return false;
     if (!ev(in, &d->dt, w->dt, &w->dt)) return false;
-    if (!need(in, w->dt > 0 && w->dt <= 0.1, &d->dt, 1, "expected a physics step dt in (0, 0.1] s, got %g", w->dt))
+    if (!need(in, w->dt >= SIM_DT_MIN && w->dt <= SIM_DT_MAX, &d->dt, 1,
+              "expected a physics step dt in [%g, %g] s, got %g", SIM_DT_MIN, SIM_DT_MAX, w->dt))
         return false;
     if (!ev(in, &d->ticks, w->steps_per_tick, &v)) return false;
     if (!need(in, is_int(v, 1, 100), &d->ticks, 1, "expected an integer 1..100 of steps per tick, got %g", v))
         return false;
     w->steps_per_tick = (int)v;
     if (!ev(in, &d->iterations, w->iterations, &v)) return false;
-    if (!need(in, is_int(v, 1, 1000), &d->iterations, 1, "expected an integer 1..1000 of iterations, got %g", v))
+    if (!need(in, is_int(v, 1, 100), &d->iterations, 1, "expected an integer 1..100 of iterations per substep, got %g", v))
         return false;
     w->iterations = (int)v;
+    if (!ev(in, &d->substeps, w->substeps, &v)) return false;
+    if (!need(in, is_int(v, 1, SIM_MAX_SUBSTEPS), &d->substeps, 1, "expected an integer 1..%d of substeps, got %g",
+              SIM_MAX_SUBSTEPS, v))
+        return false;
+    w->substeps = (int)v;
+    if (!ev(in, &d->sleep, w->sleep_time, &w->sleep_time)) return false;
+    if (!need(in, w->sleep_time >= 0 && w->sleep_time <= 1000, &d->sleep, 1,
+              "expected a sleep time in [0, 1000] s (0 = never), got %g", w->sleep_time))
+        return false;
     for (int k = 0; k < 4; k++)
         if (!ev(in, &d->bounds[k], w->bounds[k], &w->bounds[k])) return false;
     if (!need(in, w->bounds[2] > w->bounds[0], &d->bounds[2], 1,
@@ -688,6 +699,11 @@ SimWorld* scn_instance_build(const ScnInstance* inst, uint64_t seed, char* err, 
             sim_world_destroy(w);
             return NULL;
         }
+    }
+    if (sim_world_error(w)) {
+        report_set(err, err_size, "%s: %s", inst->source, sim_world_error(w));
+        sim_world_destroy(w);
+        return NULL;
     }
     return w;
 }

@@ -14,6 +14,7 @@
 
 #define SCN_MAX_LINE 1024      /* longer lines are an error */
 #define SCN_MAX_BYTES (1 << 20)
+#define SCN_MAX_BODIES 2000    /* body lines in a file at most */
 
 typedef struct Scenario Scenario;
 
@@ -214,6 +215,7 @@ bool      scn_instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, ch
                           size_t err_size);
 void      scn_instance_free(ScnInstance* inst);
 /// a world with the instance's settings (seed = seed) and bodies; NULL + message on failure
+/// (a bad body, or more contacts than the world's budget)
 SimWorld* scn_instance_build(const ScnInstance* inst, uint64_t seed, char* err, size_t err_size);
 
 /* Expectations: a checker watches a run tick by tick and judges each expectation at the end. */

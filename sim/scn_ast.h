@@ -130,8 +130,8 @@ typedef struct ScnExpect {
 } ScnExpect;
 
 typedef struct ScnWorldDecl {
-    ScnNum gx, gy, dt, ticks, iterations, bounds[4], shards, seconds, seed;
-    int    line[9];         /* where each setting was made (0 = not set): for duplicates */
+    ScnNum gx, gy, dt, ticks, iterations, bounds[4], shards, seconds, seed, substeps, sleep;
+    int    line[11];        /* where each setting was made (0 = not set): for duplicates */
 } ScnWorldDecl;
 
 typedef struct ScnAgentDecl {

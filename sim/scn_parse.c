@@ -181,9 +181,9 @@ static bool parse_ref(Parser* p, ScnRef* r) {
 
 /* ---- world ---- */
 
-enum { W_GRAVITY, W_DT, W_TICKS, W_ITERATIONS, W_BOUNDS, W_SHARDS, W_SECONDS, W_SEED, W_COUNT };
-static const char* world_keys[W_COUNT] = {"gravity", "dt",      "ticks",   "iterations",
-                                          "bounds",  "shards", "seconds", "seed"};
+enum { W_GRAVITY, W_DT, W_TICKS, W_ITERATIONS, W_BOUNDS, W_SHARDS, W_SECONDS, W_SEED, W_SUBSTEPS, W_SLEEP, W_COUNT };
+static const char* world_keys[W_COUNT] = {"gravity", "dt",      "ticks",   "iterations", "bounds",
+                                          "shards",  "seconds", "seed",    "substeps",   "sleep"};
 
 /* an expression that must not read parameters (world seed, world seconds) */
 static bool parse_const(Parser* p, ScnNum* n, const char* what, double* v) {
@@ -203,8 +203,8 @@ static bool parse_world(Parser* p) {
     for (int k = 0; k < W_COUNT && !at_end(p); k++)
         if (cur_is(p, world_keys[k])) key = k;
     if (key < 0)
-        return fail_expected(p, "a world setting (gravity, dt, ticks, iterations, bounds, shards, "
-                                "seconds, seed)");
+        return fail_expected(p, "a world setting (gravity, dt, ticks, substeps, iterations, sleep, "
+                                "bounds, shards, seconds, seed)");
     if (w->line[key]) {
         scn_err_set(p->e, p->line, col, "expected each world setting once, got a second 'world %s' (first at line %d)",
                     world_keys[key], w->line[key]);
@@ -224,7 +224,13 @@ static bool parse_world(Parser* p) {
         if (!parse_num(p, &w->ticks, "physics steps per control tick")) return false;
         break;
     case W_ITERATIONS:
-        if (!parse_num(p, &w->iterations, "solver iterations")) return false;
+        if (!parse_num(p, &w->iterations, "solver iterations per substep")) return false;
+        break;
+    case W_SUBSTEPS:
+        if (!parse_num(p, &w->substeps, "solver substeps per physics step")) return false;
+        break;
+    case W_SLEEP:
+        if (!parse_num(p, &w->sleep, "a sleep time (s, 0 = never)")) return false;
         break;
     case W_BOUNDS: {
         static const char* what[4] = {"bounds XMIN (m)", "bounds YMIN (m)", "bounds XMAX (m)",
@@ -508,6 +514,10 @@ static bool parse_body(Parser* p, bool spawned) {
     b.spawned = spawned;
     b.line = p->line;
     b.col = cur_col(p);
+    if (s->nbodies >= SCN_MAX_BODIES) {
+        scn_err_set(p->e, p->line, 1, "expected at most %d bodies in a scenario, got more", SCN_MAX_BODIES);
+        return false;
+    }
     b.x.e = b.y.e = b.w.e = b.h.e = b.radius.e = b.angle.e = -1;
     b.vx.e = b.vy.e = b.spin.e = b.cond.e = -1;
     b.on = -1;

@@ -11,7 +11,9 @@
 #include "sim/world_internal.h"
 
 typedef struct BodyMotion {
-    double p[2], a, v[2], w;
+    double  p[2], a, v[2], w;
+    double  idle;           /* s idle (Chipmunk's sleep timer) */
+    int32_t sleep_group;    /* asleep: the lowest id of its sleeping group; awake: -1 */
 } BodyMotion;
 
 struct SimSnapshot {
@@ -24,6 +26,11 @@ struct SimSnapshot {
     BodyMotion* motion;     /* by id; meaningful for alive bodies */
     int32_t     hand_body;  /* the held body, -1 = none */
     double      hand_anchor[2], hand_at[2];
+    SimTouchNote* pairs;    /* the pairs touching after the last step (contact events, queries) */
+    int         npairs;
+    double      h_prev;     /* the solver's last substep (warm starts scale by it) */
+    SimOverlaps overlaps;
+    char        error[160];
 };
 
 SimSnapshot* sim_world_snapshot(const SimWorld* w) {
@@ -42,15 +49,32 @@ SimSnapshot* sim_world_snapshot(const SimWorld* w) {
         s->recs[i].body = NULL;
         memset(s->recs[i].shapes, 0, sizeof s->recs[i].shapes);
         s->recs[i].nshapes = 0;
-        if (!b) continue;
         BodyMotion* m = &s->motion[i];
+        m->sleep_group = -1;
+        if (!b) continue;
         m->p[0] = b->p.x;
         m->p[1] = b->p.y;
         m->a = b->a;
         m->v[0] = b->v.x;
         m->v[1] = b->v.y;
         m->w = b->w;
+        m->idle = b->sleeping.idleTime;
+        if (!w->recs[i].def.is_static && cpBodyIsSleeping((cpBody*)b)) {
+            /* the group: the lowest id of the bodies sleeping with the same component root */
+            const cpBody* root = b->sleeping.root;
+            for (int k = 0; k <= i; k++)
+                if (w->recs[k].body && !w->recs[k].def.is_static && w->recs[k].body->sleeping.root == root) {
+                    m->sleep_group = k;
+                    break;
+                }
+        }
     }
+    s->npairs = w->npairs;
+    s->pairs = alloc_array((size_t)w->npairs, sizeof *s->pairs);
+    if (w->npairs > 0) memcpy(s->pairs, w->pairs, sizeof *s->pairs * (size_t)w->npairs);
+    s->h_prev = w->solver.h_prev;
+    s->overlaps = w->overlaps;
+    memcpy(s->error, w->error, sizeof s->error);
     SimGrab g;
     s->hand_body = sim_world_grabbed(w, &g) ? g.body : -1;
     if (s->hand_body >= 0) {
@@ -64,6 +88,7 @@ void sim_snapshot_free(SimSnapshot* s) {
     if (!s) return;
     free(s->recs);
     free(s->motion);
+    free(s->pairs);
     free(s);
 }
 
@@ -90,6 +115,18 @@ static bool snapshot_check(const SimSnapshot* s, char* err, size_t err_size) {
                 report_set(err, err_size, "body %d of the snapshot has a non-finite state", i);
                 return false;
             }
+    }
+    for (int i = 0; i < s->npairs; i++)
+        if (s->pairs[i].lo < 0 || s->pairs[i].hi >= s->nrecs || s->pairs[i].lo >= s->pairs[i].hi) {
+            report_set(err, err_size, "the snapshot's touching pair %d is not a pair of its bodies", i);
+            return false;
+        }
+    for (int i = 0; i < s->nrecs; i++) {
+        int32_t g = s->motion[i].sleep_group;
+        if (g >= 0 && (g > i || !s->recs[i].alive || !s->recs[g].alive || s->recs[g].def.is_static || s->motion[g].sleep_group != g)) {
+            report_set(err, err_size, "body %d of the snapshot sleeps in a bad group (%d)", i, g);
+            return false;
+        }
     }
     if (s->hand_body >= s->nrecs) {
         report_set(err, err_size, "the snapshot's hand holds body %d of %d", s->hand_body, s->nrecs);
@@ -127,9 +164,24 @@ bool sim_world_restore(SimWorld* w, const SimSnapshot* s, char* err, size_t err_
         if (!r->def.is_static) {
             cpBodySetVelocity(b, cpv(m->v[0], m->v[1]));
             cpBodySetAngularVelocity(b, m->w);
+            b->sleeping.idleTime = m->idle;
         }
         cpSpaceReindexShapesForBody(w->space, b);
     }
+    /* the sleeping groups, each from its lowest id (Chipmunk keeps no contacts for them: when
+       woken they start without warm starting, as every restored contact does) */
+    for (int i = 0; i < w->nrecs; i++) {
+        int32_t g = s->motion[i].sleep_group;
+        if (g < 0 || !w->recs[i].alive || w->def.sleep_time <= 0) continue;
+        cpBodySleepWithGroup(w->recs[i].body, g == i ? NULL : w->recs[g].body);
+    }
+    w->pairs = alloc_resize(w->pairs, (size_t)(s->npairs ? s->npairs : 1), sizeof *w->pairs);
+    w->cappairs = s->npairs ? s->npairs : 1;
+    if (s->npairs > 0) memcpy(w->pairs, s->pairs, sizeof *w->pairs * (size_t)s->npairs);
+    w->npairs = s->npairs;
+    w->solver.h_prev = s->h_prev;
+    w->overlaps = s->overlaps;
+    memcpy(w->error, s->error, sizeof w->error);
     /* and the hand, where it was */
     if (s->hand_body >= 0 && w->recs[s->hand_body].alive && !w->recs[s->hand_body].def.is_static)
         sim_hand_attach(w, s->hand_body, s->hand_anchor, s->hand_at);

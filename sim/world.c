@@ -95,7 +95,9 @@ SimWorldDef sim_world_def_default(void) {
     d.steps_per_tick = 2;
     d.gx = 0.0;
     d.gy = -9.81;
-    d.iterations = 20;
+    d.iterations = 1;
+    d.substeps = 4;
+    d.sleep_time = 0.5;
     d.seed = 0;
     d.bounds[0] = -5.0;
     d.bounds[1] = -2.0;
@@ -106,6 +108,14 @@ SimWorldDef sim_world_def_default(void) {
 }
 
 /* ---- bodies ---- */
+
+void* sim_grow(void* p, int* cap, int need, size_t size) {
+    if (need <= *cap) return p;
+    int c = *cap ? *cap : 64;
+    while (c < need) c *= 2;
+    *cap = c;
+    return alloc_resize(p, (size_t)c, size);
+}
 
 static SimBodyRec* rec_new(SimWorld* w) {
     if (w->nrecs >= SIM_MAX_BODIES) return NULL;
@@ -156,8 +166,9 @@ static bool def_check(const SimBodyDef* d, char* err, size_t n) {
     return true;
 }
 
-/* the Chipmunk body and shapes of a def, at the def's pose, added to space (also the bare
- * reference loop's bodies: sim/bare_loop.c) */
+/* the Chipmunk body and shapes of a def as plain Chipmunk makes them (sharp polygons, mass from
+ * the shapes' density), at the def's pose, added to space: the bare reference loop's bodies
+ * (sim/bare_loop.c). The world's own bodies are made by sim_rec_materialize (sim/materialize.c) */
 cpBody* sim_def_build(cpSpace* space, const SimBodyDef* d, int32_t id, cpShape** shapes, int* nshapes) {
     const SimMaterial* m = sim_material_get(d->material);
     cpBody* b = d->is_static ? cpBodyNewStatic() : cpBodyNew(0, 0);
@@ -190,21 +201,6 @@ cpBody* sim_def_build(cpSpace* space, const SimBodyDef* d, int32_t id, cpShape**
     }
     *nshapes = n;
     return b;
-}
-
-/* makes the Chipmunk body and shapes of rec from its def, at the def's pose */
-void sim_rec_materialize(SimWorld* w, SimBodyRec* r) {
-    const SimBodyDef* d = &r->def;
-    cpBody* b = sim_def_build(w->space, d, r->id, r->shapes, &r->nshapes);
-    r->body = b;
-    if (!d->is_static) {
-        r->mass = cpBodyGetMass(b);
-        r->cog[0] = b->cog.x;
-        r->cog[1] = b->cog.y;
-    } else {
-        r->mass = 0;
-    }
-    r->alive = true;
 }
 
 static void collect_constraint(cpBody* body, cpConstraint* c, void* data) {
@@ -262,6 +258,7 @@ int sim_world_add_body(SimWorld* w, const SimBodyDef* def, char* err, size_t err
     const SimMaterial* m = sim_material_get(def->material);
     r->breakable = !def->is_static && m->break_impulse > 0 && def->kind != SIM_KIND_SHARD;
     sim_rec_materialize(w, r);
+    if (def->kind != SIM_KIND_SHARD) sim_contacts_check_overlaps(w, r);
     sim_rec_save_pose(r);
     r->x0 = r->last[0];
     r->y0 = r->last[1];
@@ -309,46 +306,27 @@ const SimEvent* sim_world_events(const SimWorld* w, int* count) {
 
 void sim_world_clear_events(SimWorld* w) { w->nevents = 0; }
 
-/* ---- collisions: contact events, support for falls, impulses for breaking ---- */
-
-static int32_t body_id(const cpBody* b) { return (int32_t)(intptr_t)cpBodyGetUserData(b) - 1; }
-
-static void post_solve(cpArbiter* arb, cpSpace* space, cpDataPointer data) {
-    (void)space;
-    SimWorld* w = data;
-    CP_ARBITER_GET_BODIES(arb, ba, bb);
-    int32_t ia = body_id(ba), ib = body_id(bb);
-    if (ia < 0 || ib < 0) return; /* the hand (sim/grab.c): it has no shapes, so this does not happen */
-    /* the normal points from a into b: b rests on a when it points up */
-    cpVect n = cpArbiterGetNormal(arb);
-    if (n.y > 0.5) w->recs[ib].supported_now = true;
-    if (-n.y > 0.5) w->recs[ia].supported_now = true;
-    bool first = cpArbiterIsFirstContact(arb);
-    SimBodyRec *ra = &w->recs[ia], *rb = &w->recs[ib];
-    if (!first && !ra->breakable && !rb->breakable) return; /* the impulse is not needed */
-    double j = cpvlength(cpArbiterTotalImpulse(arb));
-    if (first) sim_world_emit(w, SIM_EV_CONTACT, ia < ib ? ia : ib, ia < ib ? ib : ia, j);
-    /* breaking is decided after the step (sim/breaking.c), never inside this callback */
-    if (ra->breakable && j > ra->impulse_now) ra->impulse_now = j;
-    if (rb->breakable && j > rb->impulse_now) rb->impulse_now = j;
-}
-
 /* ---- create / destroy ---- */
 
 cpSpace* sim_space_new(const SimWorldDef* def) {
     cpSpace* space = cpSpaceNew();
     cpSpaceSetGravity(space, cpv(def->gx, def->gy));
-    cpSpaceSetIterations(space, def->iterations);
-    /* metres: Chipmunk's default slop (0.1) is for pixels */
+    /* Chipmunk's own solver as nudge used it before sim/solver.c: 20 iterations, and a slop in
+       metres (Chipmunk's default 0.1 is for pixels) */
+    cpSpaceSetIterations(space, SIM_BARE_ITERATIONS);
     cpSpaceSetCollisionSlop(space, 0.0002);
     return space;
 }
 
 void sim_world_make_space(SimWorld* w) {
-    w->space = sim_space_new(&w->def);
-    cpCollisionHandler* h = cpSpaceAddDefaultCollisionHandler(w->space);
-    h->postSolveFunc = post_solve;
-    h->userData = w;
+    /* Chipmunk finds the contacts and keeps the sleeping components; sim/solver.c solves them */
+    w->space = cpSpaceNew();
+    cpSpaceSetGravity(w->space, cpv(w->def.gx, w->def.gy));
+    if (w->def.sleep_time > 0) {
+        cpSpaceSetSleepTimeThreshold(w->space, w->def.sleep_time);
+        cpSpaceSetIdleSpeedThreshold(w->space, SIM_SLEEP_SPEED);
+    }
+    sim_contacts_install(w);
 }
 
 SimWorld* sim_world_create(const SimWorldDef* def) {
@@ -357,7 +335,12 @@ SimWorld* sim_world_create(const SimWorldDef* def) {
     w->def = *def;
     if (!(w->def.dt > 0)) w->def.dt = 1.0 / 120.0;
     if (w->def.steps_per_tick < 1) w->def.steps_per_tick = 1;
+    if (!(w->def.dt >= SIM_DT_MIN)) w->def.dt = SIM_DT_MIN;
+    if (w->def.dt > SIM_DT_MAX) w->def.dt = SIM_DT_MAX;
     if (w->def.iterations < 1) w->def.iterations = 1;
+    if (w->def.substeps < 1) w->def.substeps = 1;
+    if (w->def.substeps > SIM_MAX_SUBSTEPS) w->def.substeps = SIM_MAX_SUBSTEPS;
+    if (!(w->def.sleep_time >= 0)) w->def.sleep_time = 0;
     if (w->def.shards < 2) w->def.shards = 2;
     if (w->def.shards > 8) w->def.shards = 8;
     rng_seed(&w->rng, rng_derive(def->seed, 0x776f726c64));
@@ -368,15 +351,42 @@ SimWorld* sim_world_create(const SimWorldDef* def) {
 
 void sim_world_free_space(SimWorld* w) {
     sim_hand_release(w);
-    for (int i = 0; i < w->nrecs; i++) sim_rec_dematerialize(w, &w->recs[i]);
+    /* joints someone attached leave the space first (their owners free them) */
+    for (int i = 0; i < w->nrecs; i++) {
+        SimBodyRec* r = &w->recs[i];
+        if (!r->body) continue;
+        for (;;) {
+            cpConstraint* found[8] = {0};
+            cpBodyEachConstraint(r->body, collect_constraint, found);
+            if (!found[0]) break;
+            for (int k = 0; k < 8 && found[k]; k++) cpSpaceRemoveConstraint(w->space, found[k]);
+        }
+    }
+    /* sleeping bodies wake first, while the space is unlocked: Chipmunk 7.0.3's cpSpaceFree wakes
+       them itself, but from inside a loop over the sleeping groups that skips one group after
+       every group it wakes, and the skipped groups' saved contacts leak */
+    for (int i = 0; i < w->nrecs; i++)
+        if (w->recs[i].body && !w->recs[i].def.is_static) cpBodyActivate(w->recs[i].body);
+    /* then the whole space at once, and the bodies and shapes without removing them one by one:
+       each removal scans the space's contacts, quadratic with many overlapping bodies */
     cpSpaceFree(w->space);
     w->space = NULL;
+    for (int i = 0; i < w->nrecs; i++) {
+        SimBodyRec* r = &w->recs[i];
+        if (!r->body) continue;
+        for (int k = 0; k < r->nshapes; k++) cpShapeFree(r->shapes[k]);
+        r->nshapes = 0;
+        cpBodyFree(r->body);
+        r->body = NULL;
+    }
 }
 
 void sim_world_destroy(SimWorld* w) {
     if (!w) return;
     sim_world_free_space(w);
     sim_hand_free(w);
+    sim_solver_free(&w->solver);
+    sim_contacts_free(w);
     free(w->recs);
     free(w->events);
     free(w);
@@ -385,6 +395,19 @@ void sim_world_destroy(SimWorld* w) {
 /* ---- pushes and stepping ---- */
 
 double sim_world_time(const SimWorld* w) { return (double)w->steps * w->def.dt; }
+
+bool sim_world_run_ticks(const SimWorldDef* def, double seconds, int64_t* ticks, char* err, size_t err_size) {
+    int per_tick = def->steps_per_tick > 0 ? def->steps_per_tick : 1;
+    double tick = def->dt * per_tick, n = seconds / tick;
+    if (!(def->dt >= SIM_DT_MIN && seconds >= 0 && n * per_tick <= SIM_MAX_RUN_STEPS)) {
+        report_set(err, err_size, "a run of %g s at dt %g s is %.4g physics steps; at most %d are allowed",
+                   seconds, def->dt, n * per_tick, SIM_MAX_RUN_STEPS);
+        return false;
+    }
+    *ticks = llround(n);
+    if (*ticks < 1) *ticks = 1;
+    return true;
+}
 
 
 const char* sim_world_push_refusal(SimWorld* w, const SimPush* p) {
@@ -480,11 +503,9 @@ static void track(SimWorld* w) {
 }
 
 void sim_world_step(SimWorld* w) {
-    for (int i = 0; i < w->nrecs; i++) {
-        w->recs[i].supported_now = false;
-        w->recs[i].impulse_now = 0;
-    }
-    cpSpaceStep(w->space, w->def.dt);
+    sim_contacts_step_begin(w);
+    sim_solver_step(w, w->def.dt);
+    sim_contacts_step_end(w);
     sim_world_break_pending(w);
     track(w);
     w->steps++;
@@ -532,6 +553,7 @@ bool sim_world_body(const SimWorld* w, int32_t id, SimBodyState* out) {
     out->broken = r->broken;
     out->out_of_bounds = r->out_of_bounds;
     out->resting = r->resting;
+    out->sleeping = r->body && !r->def.is_static && cpBodyIsSleeping(r->body);
     out->fell = r->fell;
     out->breakable = r->breakable;
     out->parent = r->parent;
@@ -578,16 +600,18 @@ bool sim_world_body(const SimWorld* w, int32_t id, SimBodyState* out) {
     return true;
 }
 
-static void count_contacts(cpBody* body, cpArbiter* arb, void* data) {
-    (void)body;
-    if (cpArbiterGetCount(arb) > 0) *(int*)data += 1;
-}
-
 bool sim_world_in_contact(const SimWorld* w, int32_t id) {
     if (id < 0 || id >= w->nrecs || !w->recs[id].body) return false;
-    int n = 0;
-    cpBodyEachArbiter(w->recs[id].body, count_contacts, &n);
-    return n > 0;
+    return w->recs[id].touching;
+}
+
+const char* sim_world_error(const SimWorld* w) { return w->error[0] ? w->error : NULL; }
+
+int sim_world_overlaps(const SimWorld* w, double* depth, int32_t* a, int32_t* b) {
+    if (depth) *depth = w->overlaps.depth;
+    if (a) *a = w->overlaps.a;
+    if (b) *b = w->overlaps.b;
+    return w->overlaps.pairs;
 }
 
 bool sim_world_set_pose(SimWorld* w, int32_t id, double x, double y, double angle, double vx,
@@ -598,7 +622,7 @@ bool sim_world_set_pose(SimWorld* w, int32_t id, double x, double y, double angl
         if (!isfinite(v[i])) return false;
     cpBody* b = w->recs[id].body;
     b->p = cpv(x, y);
-    cpBodySetAngle(b, angle);
+    cpBodySetAngle(b, angle); /* wakes it, if it slept */
     if (!w->recs[id].def.is_static) {
         cpBodySetVelocity(b, cpv(vx, vy));
         cpBodySetAngularVelocity(b, omega);

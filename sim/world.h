@@ -3,8 +3,9 @@
  * A world holds bodies (box, ball, cup, plank, ramp, shard; static or dynamic) made of materials,
  * steps at a fixed dt (default 1/120 s) and is driven one control tick (default 1/60 s = 2 steps)
  * at a time. A push (impulse at a point on a body) is the action, applied at a control tick.
- * Breakable bodies shatter into shards (new bodies, created after the step, never inside Chipmunk's
- * callbacks) when one contact impulse exceeds their material's break impulse.
+ * Chipmunk finds the contacts; sim/solver.c solves them (speculative margins, substeps, sleeping).
+ * Breakable bodies shatter into shards (new bodies, created after the step) when the largest total
+ * contact impulse pressing them one way in a step exceeds their material's break impulse.
  *
  * Ids: every body gets the next id at creation (0, 1, 2, ...), never reused. Shards get new ids.
  * Nothing in sim/ reads a wall clock; the world's rng is its only source of randomness. */
@@ -54,11 +55,25 @@ typedef struct SimBodyDef {
 /// a 0.1 m wooden dynamic box at the origin
 SimBodyDef sim_body_def_default(void);
 
+/// the physics step's bounds, s: below SIM_DT_MIN a run's tick counts stop making sense, above
+/// SIM_DT_MAX the step is too coarse to watch (fast bodies split it into collision passes anyway)
+#define SIM_DT_MIN 1e-5
+#define SIM_DT_MAX 0.1
+/// solver substeps per physics step at most
+#define SIM_MAX_SUBSTEPS 64
+/// pairs of shapes within each other's margins in one collision pass at most: more is an error
+/// ("more than N contacts in one step: bodies overlap at start?"), see sim_world_error
+#define SIM_MAX_CONTACTS 20000
+/// bodies idle (below this speed, m/s, and the matching spin) for sleep_time fall asleep
+#define SIM_SLEEP_SPEED 0.01
+
 typedef struct SimWorldDef {
-    double   dt;            /* physics step, s (default 1/120) */
+    double   dt;            /* physics step, s (default 1/120; SIM_DT_MIN .. SIM_DT_MAX) */
     int      steps_per_tick;/* physics steps per control tick (default 2: a 1/60 s tick) */
     double   gx, gy;        /* gravity, m/s^2 (default 0, -9.81) */
-    int      iterations;    /* Chipmunk solver iterations (default 20) */
+    int      iterations;    /* contact solver iterations per substep (default 1) */
+    int      substeps;      /* solver substeps per physics step (default 4) */
+    double   sleep_time;    /* s idle before a group of touching bodies sleeps; 0 = never (0.5) */
     uint64_t seed;          /* the world's only randomness (shard velocities) */
     double   bounds[4];     /* xmin, ymin, xmax, ymax (m): bodies whose centre leaves are removed */
     int      shards;        /* pieces a broken body shatters into (default 6, 2..8) */
@@ -93,6 +108,7 @@ typedef struct SimBodyState {
     bool    broken;         /* shattered (then not alive) */
     bool    out_of_bounds;  /* removed for leaving the bounds (then not alive) */
     bool    resting;        /* at rest now (see events.h) */
+    bool    sleeping;       /* asleep: idle with everything it touches, not simulated until woken */
     bool    fell;           /* has fallen at least once */
     bool    breakable;
     int32_t parent;         /* shards: the id of the body they came from; else -1 */
@@ -130,6 +146,14 @@ bool      sim_world_tick(SimWorld* w, const SimPush* push);
 const SimEvent* sim_world_events(const SimWorld* w, int* count);
 void      sim_world_clear_events(SimWorld* w);
 
+/// physics steps one run may take at most (run, check, gen): a longer one is refused with its
+/// figure rather than left to run for days
+#define SIM_MAX_RUN_STEPS 100000000
+/// the control ticks that cover seconds (rounded, at least 1) with def's dt and steps per tick;
+/// false + one line with the figures when that is more than SIM_MAX_RUN_STEPS physics steps
+bool      sim_world_run_ticks(const SimWorldDef* def, double seconds, int64_t* ticks, char* err,
+                              size_t err_size);
+
 double    sim_world_time(const SimWorld* w);        /* s: steps * dt */
 int64_t   sim_world_steps(const SimWorld* w);
 int64_t   sim_world_ticks(const SimWorld* w);
@@ -151,7 +175,8 @@ int       sim_world_dynamic_ids(const SimWorld* w, int32_t* out, int cap);
 /// returns the number of live bodies written
 int       sim_world_observe(const SimWorld* w, float* states, uint8_t* mask, int32_t* ids, int cap);
 
-/// true if a live body touches another body now (has a Chipmunk arbiter with contacts)
+/// true if a live body touched another body in the last physics step (a contact pushed, or the
+/// two outlines are within 0.25 mm)
 bool      sim_world_in_contact(const SimWorld* w, int32_t id);
 /// per slot (slot = id, as in sim_world_observe): contacts[k] = 1 if body k is live and touches
 /// another body now, else 0; cap slots are written
@@ -168,6 +193,14 @@ typedef struct SimContact {
 /// the touching pairs, each once, in a deterministic order (by the lower id); writes at most cap and
 /// returns how many there are (which may exceed cap)
 int       sim_world_contacts(const SimWorld* w, SimContact* out, int cap);
+
+/// NULL, or why the world cannot go on: more than SIM_MAX_CONTACTS contacts in one step (bodies
+/// piled into each other at creation). The caller reports it and stops; stepping on is safe but
+/// the contacts beyond the budget are ignored
+const char* sim_world_error(const SimWorld* w);
+/// pairs of bodies that overlapped by more than 1 mm when they were created (they are pushed
+/// apart); *depth (m) and *a, *b (ids) name the deepest pair. Any pointer may be NULL
+int       sim_world_overlaps(const SimWorld* w, double* depth, int32_t* a, int32_t* b);
 
 /// FNV-1a over every live body's id, transform and velocity bits, in id order
 uint64_t  sim_world_hash(const SimWorld* w);

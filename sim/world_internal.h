@@ -21,9 +21,15 @@ typedef struct SimBodyRec {
     double     cog[2];         /* centre of mass in the def's frame */
     double     x0, y0;         /* centre of mass at creation */
     double     last[6];        /* x y angle vx vy omega after the last step (kept when gone) */
-    /* per-step scratch filled by the collision callback */
-    bool       supported_now;
-    double     impulse_now;    /* largest contact impulse this step (breakable bodies) */
+    /* contact geometry (sim/solver.c): shapes are the outline inflated by margin; polygons are
+       cores inset by skin with a rounded edge of radius skin + margin */
+    double     skin;           /* m, polygons' rounding (0 for balls) */
+    double     margin;         /* m, the speculative margin this pass */
+    double     reach;          /* m, farthest point of the outline from the centre of mass */
+    /* per-step results of the contacts (sim/contacts.c) */
+    bool       supported_now;  /* touched by a body below it (normal up, > 0.5) */
+    bool       touching;       /* touched another body in the last step */
+    double     impulse_now;    /* the break test's impulse this step (breakable bodies), N*s */
     /* trackers (see events.h) */
     double     support_y;
     bool       fall_armed, fell;
@@ -44,6 +50,32 @@ typedef struct SimHand {
     cpConstraint* joint;        /* NULL when holding nothing */
 } SimHand;
 
+/* the solver's scratch (sim/solver.c), reused from step to step */
+typedef struct SimSolver {
+    struct SolverBody* bodies;
+    int                nbodies, capbodies;
+    int*               index_by_id;
+    int                capindex;
+    struct Con*        cons;
+    int                ncons, capcons;
+    double             h_prev;       /* s, the last substep (warm starts scale by h / h_prev) */
+} SimSolver;
+
+/* a pair of bodies that touched in a pass, as the solver reports it (sim/contacts.c) */
+typedef struct SimTouchNote {
+    int32_t lo, hi;            /* body ids, lo < hi */
+    int32_t order;             /* in the order noted, for a deterministic merge */
+    double  j[2];              /* contact impulse on hi from lo, N*s */
+    bool    lo_supported, hi_supported;
+} SimTouchNote;
+
+/* bodies that overlapped when they were created (sim/contacts.c) */
+typedef struct SimOverlaps {
+    int     pairs;             /* pairs of bodies overlapping by more than SIM_OVERLAP_WARN */
+    double  depth;             /* m, the deepest */
+    int32_t a, b;              /* the deepest pair */
+} SimOverlaps;
+
 struct SimWorld {
     SimWorldDef def;
     cpSpace*    space;
@@ -56,15 +88,36 @@ struct SimWorld {
     int         nan_count;
     bool        warned_push;   /* a refused push was reported */
     SimHand     hand;
+    SimSolver   solver;
+    int         pass_contacts; /* shape pairs within the margins in the current pass */
+    SimTouchNote* notes;       /* this step's touching pairs as the solver noted them (scratch) */
+    int         nnotes, capnotes;
+    SimTouchNote* pairs;       /* the pairs touching after the last step, one each, by (lo, hi) */
+    int         npairs, cappairs;
+    SimTouchNote* pairs_next;  /* scratch for the next */
+    int         cappairs_next;
+    SimOverlaps overlaps;
+    char        error[160];    /* set when the world cannot go on (the contact budget) */
 };
 
+/* contact geometry: margins and rounding (m) */
+#define SIM_MARGIN_BASE 0.001  /* every shape is inflated by at least this */
+#define SIM_MARGIN_MAX 0.1     /* at most this: a faster body splits the step into passes */
+#define SIM_MAX_PASSES 64      /* collision passes per step at most */
+#define SIM_SKIN 0.0005        /* polygons' rounding, at most */
+#define SIM_OVERLAP_WARN 0.001 /* bodies overlapping more than this at creation are reported */
+
 /* world.c */
-/* a space with the world's solver settings (gravity, iterations, slop) and nothing else */
+/* the bare reference loop's Chipmunk settings: its own solver with these iterations */
+#define SIM_BARE_ITERATIONS 20
+/* a space for the bare reference loop: the world's gravity, Chipmunk's own solver settings */
 cpSpace* sim_space_new(const SimWorldDef* def);
-/* the body and shapes of a def at its pose, added to space; user data = id + 1 */
+/* the body and shapes of a def as plain Chipmunk makes them, at its pose, added to space; user
+   data = id + 1 (the bare reference loop's bodies; the world's are sim_rec_materialize's) */
 cpBody*  sim_def_build(cpSpace* space, const SimBodyDef* d, int32_t id, cpShape** shapes, int* nshapes);
 void   sim_world_make_space(SimWorld* w);
 void   sim_world_free_space(SimWorld* w);
+/* materialize.c: the body and the (inflated, rounded) shapes of rec from its def, at its pose */
 void   sim_rec_materialize(SimWorld* w, SimBodyRec* r);
 void   sim_rec_dematerialize(SimWorld* w, SimBodyRec* r);
 void   sim_rec_save_pose(SimBodyRec* r);
@@ -72,6 +125,28 @@ void   sim_world_emit(SimWorld* w, SimEventType type, int32_t a, int32_t b, doub
 
 /* world.c: applies a push; NULL when it took effect, else why it was refused */
 const char* sim_world_push_refusal(SimWorld* w, const SimPush* push);
+
+void   sim_rec_set_margin(SimBodyRec* r, double margin);
+/* p (NULL or from here) grown to hold need items of size bytes (*cap updated); aborts with one
+   line when memory runs out */
+void*  sim_grow(void* p, int* cap, int need, size_t size);
+
+/* solver.c: one physics step of dt (collision passes and substeps) */
+void   sim_solver_step(SimWorld* w, double dt);
+/* collision passes the next step of dt takes (1, or more when a body is fast) */
+int    sim_solver_passes(const SimWorld* w, double dt);
+void   sim_solver_free(SimSolver* s);
+/* the correction for a Chipmunk 7.0.3 contact point between shapes a and b with normal n (a to b),
+   added to the point on b */
+cpVect sim_contact_fix(const cpShape* a, const cpShape* b, cpVect n);
+
+/* contacts.c: the pairs the solver found touching, and what they mean */
+void   sim_contacts_install(SimWorld* w);                 /* collision callbacks on a new space */
+void   sim_contacts_step_begin(SimWorld* w);
+void   sim_contacts_note(SimWorld* w, int32_t a, int32_t b, double jx, double jy, double ny);
+void   sim_contacts_step_end(SimWorld* w);                /* events, support, break impulses */
+void   sim_contacts_check_overlaps(SimWorld* w, SimBodyRec* r);
+void   sim_contacts_free(SimWorld* w);
 
 /* breaking.c: shatters the breakable bodies whose impulse this step passed their threshold */
 void   sim_world_break_pending(SimWorld* w);
