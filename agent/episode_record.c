@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/episode.h"
+#include "base/report.h"
 #include "sim/observation.h"
 #include "render/render.h"
 
@@ -45,6 +46,12 @@ bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, 
         if (r == spec->records - 1) break;
         for (int s2 = 0; s2 < spec->stride; s2++, tick++) {
             episode_tick(&ep, NULL);
+            if (sim_world_error(ep.world)) {
+                report_set(err, err_size, "%s: episode %d (seed %llu): %s (at %.3f s)", scn_name(s), (int)index,
+                           (unsigned long long)seed, sim_world_error(ep.world), sim_world_time(ep.world));
+                episode_end(&ep);
+                return false;
+            }
             /* pushes between two records add up; the point is the last one's */
             sim_action_add_rows(&ep.applied, o->actions + (size_t)r * K * 4, (int)K);
             /* events between records r and r + 1 carry r (they label record r + 1: model/replay.h) */

@@ -52,12 +52,30 @@ static void check_one(const char* path, RunOptions* o, const ArgParse* p, bool v
         return;
     }
     ScnChecker* c = scn_checker_create(scn, &ep.inst, ep.world);
-    int64_t ticks = run_options_ticks(o, &ep);
+    int64_t ticks, need = 0;
     double tick = ep.inst.world.dt * ep.inst.world.steps_per_tick;
-    int64_t need = (int64_t)(scn_checker_horizon(c) / tick + 1.5);
+    if (!run_options_ticks(o, &ep, &ticks, err, sizeof err) ||
+        !sim_world_run_ticks(&ep.inst.world, scn_checker_horizon(c) + 0.5 * tick, &need, err, sizeof err)) {
+        r->status = 2;
+        snprintf(r->message, sizeof r->message, "%s", err);
+        scn_checker_free(c);
+        episode_end(&ep);
+        scn_free(scn);
+        return;
+    }
+    need = (int64_t)(scn_checker_horizon(c) / tick + 1.5);
     if (need > ticks) ticks = need;
     for (int64_t t = 0; t < ticks; t++) {
         episode_tick(&ep, NULL);
+        if (sim_world_error(ep.world)) {
+            r->status = 2;
+            snprintf(r->message, sizeof r->message, "%s: %s (at %.3f s)", path, sim_world_error(ep.world),
+                     sim_world_time(ep.world));
+            scn_checker_free(c);
+            episode_end(&ep);
+            scn_free(scn);
+            return;
+        }
         scn_checker_observe(c, ep.world);
     }
     r->seconds = sim_world_time(ep.world);

@@ -79,6 +79,12 @@ int cmd_run(int argc, char** argv) {
         status = 2;
         goto done;
     }
+    int64_t ticks;
+    if (!run_options_ticks(&o, &ep, &ticks, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        status = 2;
+        goto done;
+    }
     if (trace) {
         if (!atomic_file_open(&af, trace, err, sizeof err)) {
             fprintf(stderr, "nudge run: %s\n", err);
@@ -105,7 +111,6 @@ int cmd_run(int argc, char** argv) {
         status = 2;
         goto done;
     }
-    int64_t ticks = run_options_ticks(&o, &ep);
     int nshow = 0;
     for (int i = 0; i < SIM_EV_COUNT; i++) nshow += show[i];
     if (nshow > 0) run_options_print_header(jsonl);
@@ -116,6 +121,13 @@ int cmd_run(int argc, char** argv) {
             trace_row(&af, &ep, t);
         }
         episode_tick(&ep, NULL);
+        if (sim_world_error(ep.world)) {
+            /* bodies piled into each other past the contact budget: stop, keep no trace */
+            fprintf(stderr, "nudge run: %s: %s (at %.3f s)\n", p.positional[0], sim_world_error(ep.world),
+                    sim_world_time(ep.world));
+            status = 2;
+            goto done;
+        }
         int n;
         const SimEvent* ev = sim_world_events(ep.world, &n);
         for (int i = 0; i < n; i++) {

@@ -108,8 +108,15 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
     if (ok) {
         /* the episodes' shape */
         double tick = m.dt * m.steps_per_tick;
-        ds->spec.ticks = llround(seconds / tick);
-        if (ds->spec.ticks < 1) ds->spec.ticks = 1;
+        SimWorldDef clock = sim_world_def_default();
+        clock.dt = m.dt;
+        clock.steps_per_tick = m.steps_per_tick;
+        char why[256];
+        if (!sim_world_run_ticks(&clock, seconds, &ds->spec.ticks, why, sizeof why)) {
+            report_set(err, err_size, "%s: %s", paths[0], why);
+            ds->spec.ticks = 1;
+            ok = false;
+        }
         ds->spec.records = (int)(ds->spec.ticks / ds->spec.stride) + 1;
         ds->spec.nparams = m.dims.nparams;
         /* the manifest's fields */

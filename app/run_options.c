@@ -69,10 +69,12 @@ bool run_options_begin(RunOptions* o, const ArgParse* p, const Scenario* scn, Ep
     return episode_begin_with(e, scn, s, &agent, (int)o->slots, err, err_size);
 }
 
-int64_t run_options_ticks(const RunOptions* o, const Episode* e) {
+bool run_options_ticks(const RunOptions* o, const Episode* e, int64_t* ticks, char* err, size_t err_size) {
     double seconds = o->seconds > 0 ? o->seconds : e->inst.seconds;
-    double tick = e->inst.world.dt * e->inst.world.steps_per_tick;
-    return (int64_t)llround(seconds / tick);
+    char why[256];
+    if (sim_world_run_ticks(&e->inst.world, seconds, ticks, why, sizeof why)) return true;
+    report_set(err, err_size, "%s: %s", e->inst.source, why);
+    return false;
 }
 
 bool run_options_event_filter(const char* list, bool* show) {

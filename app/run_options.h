@@ -56,8 +56,10 @@ void    run_options_free(RunOptions* o);
 /// starts an episode of scn with the parsed options (the seed flag only if given)
 bool    run_options_begin(RunOptions* o, const ArgParse* p, const Scenario* scn, Episode* e,
                           char* err, size_t err_size);
-/// control ticks to run for the options' seconds (or the scenario's)
-int64_t run_options_ticks(const RunOptions* o, const Episode* e);
+/// control ticks to run for the options' seconds (or the scenario's); false + one line (with the
+/// figures) for a run longer than SIM_MAX_RUN_STEPS physics steps
+bool    run_options_ticks(const RunOptions* o, const Episode* e, int64_t* ticks, char* err,
+                          size_t err_size);
 /// parses "all", "none" or "break,fall,..." into show[SIM_EV_COUNT]; prints a line on error
 bool    run_options_event_filter(const char* list, bool* show);
 /// the timeline's table header (none for JSON lines)

@@ -41,6 +41,23 @@ one_line_err "fast.scn:1:1: .*speed"
 printf 'body b box wood pos 0 1 size 1e-9 1e-9\n' >"$tmp/tiny.scn"
 expect_status 2 "a body too small" -- "$nudge" run "$tmp/tiny.scn"
 one_line_err "tiny.scn:1:1: .*size"
+# a physics step too small to count in (issue 16, defect 11), and runs too long to start
+printf 'world dt 1e-300\nbody b box wood pos 0 1 size 0.1 0.1\n' >"$tmp/tinydt.scn"
+expect_status 2 "dt 1e-300" -- "$nudge" run "$tmp/tinydt.scn"
+one_line_err "tinydt.scn:1:10: expected a physics step dt in \[1e-05, 0.1\] s, got 1e-300"
+printf 'world dt 1e-5\nworld ticks 1\nbody b box wood pos 0 1 size 0.1 0.1\n' >"$tmp/slow.scn"
+expect_status 2 "a run of 8.64e9 physics steps" -- "$nudge" run "$tmp/slow.scn" --seconds 86400
+one_line_err "a run of 86400 s at dt 1e-05 s is 8.64e+09 physics steps; at most 100000000 are allowed"
+expect_status 2 "gen of 3.6e8 physics steps an episode" -- "$nudge" gen --scenario "$tmp/slow.scn" --episodes 1 --seconds 3600 --out "$tmp/slowdata"
+one_line_err "at most 100000000 are allowed"
+[ ! -e "$tmp/slowdata/manifest.json" ] && ok "nothing written for the refused dataset" || bad "a refused gen wrote a manifest"
+# 1000 boxes piled into one place (issue 16, defect 5): refused at once, not simulated for minutes
+$py -c "
+print('body floor box stone static pos 0 -0.05 size 6 0.1')
+for i in range(1000): print(f'body b{i} box wood pos {0.001 * (i % 10):.3f} 0.5 size 0.1 0.1')
+" >"$tmp/pile.scn"
+expect_status 2 "1000 overlapping boxes" -- "$nudge" run "$tmp/pile.scn"
+one_line_err "pile.scn:3:6: expected bodies apart at the start"
 mkdir -p "$tmp/suite"
 cp "$tmp/bad.scn" "$tmp/suite/a_bad.scn"
 expect_status 2 "malformed scenario (check)" -- "$nudge" check "$tmp/suite"

@@ -428,6 +428,14 @@ void view_session_tick(ViewSession* s) {
     }
     if (!sim_action_is_empty(&a) || s->drag_id >= 0) note_human(s);
     step(s, &a);
+    if (sim_world_error(s->ep.world)) {
+        /* bodies piled into each other past the contact budget (spawned into one place): say so
+           and start the next episode */
+        view_session_say(s, "%s", sim_world_error(s->ep.world));
+        view_session_reset(s);
+        s->grab_id = -1;
+        return;
+    }
     if ((a.flags & SIM_ACT_SPAWN) && !(s->ep.applied.flags & SIM_ACT_SPAWN)) view_session_say(s, "%s", s->ep.refused);
     /* the held body broke or left the world: the hand is empty */
     if (s->grab_id >= 0 && !sim_world_grabbed(s->ep.world, NULL)) s->grab_id = -1;
