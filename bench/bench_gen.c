@@ -11,7 +11,11 @@
  * product estimates gen / bare.
  * Every figure is the best of three rounds; each round runs every loop and every gen once, so a
  * busy spell on this shared machine hits all of them alike instead of one.
- * usage: bench_gen [NUDGE] [SCENARIO] [EPISODES]   (defaults: ./nudge, the template, 256) */
+ * The world sleeps resting bodies (README, "How a step is solved"), which the bare loop does not:
+ * on still scenes that makes it much faster than the bare loop, so the world's own cost is also
+ * measured with sleeping off.
+ * usage: bench_gen [NUDGE] [SCENARIO] [EPISODES] [world]   (defaults: ./nudge, the template, 256;
+ *        'world' measures the loops only, without gen: for other scenes, e.g. bench/scenes/) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,13 +45,23 @@ static double bare_episode(const ScnInstance* inst, int64_t steps, double* body_
 }
 
 /* nudge's world stepping the same episode with the same agent: Chipmunk plus breaking, events and
-   trackers, and the observation the agent reads -- but no recording and no writing */
-static double world_episode(const Scenario* scn, uint64_t seed, int agent, double* body_steps) {
+   trackers, and the observation the agent reads -- but no recording and no writing. sleep < 0
+   keeps the scenario's sleeping; 0 turns it off (every resting body simulated, as the bare loop) */
+static double world_episode(const Scenario* scn, uint64_t seed, int agent, double sleep, double* body_steps) {
     Episode ep;
     char err[512];
     if (!episode_begin(&ep, scn, seed, agent, 32, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         exit(2);
+    }
+    if (sleep >= 0) {
+        ep.inst.world.sleep_time = sleep;
+        sim_world_destroy(ep.world);
+        ep.world = scn_instance_build(&ep.inst, ep.seed, err, sizeof err);
+        if (!ep.world) {
+            fprintf(stderr, "%s\n", err);
+            exit(2);
+        }
     }
     int64_t ticks = llround(SECONDS / (ep.inst.world.dt * ep.inst.world.steps_per_tick));
     double el = 0;
@@ -126,6 +140,7 @@ int main(int argc, char** argv) {
     const char* nudge = argc > 1 ? argv[1] : "./nudge";
     const char* scn_path = argc > 2 ? argv[2] : "scenarios/templates/push_off_table.scn";
     int episodes = argc > 3 ? atoi(argv[3]) : 256;
+    bool gen = !(argc > 4 && !strcmp(argv[4], "world"));
     char err[512];
     Scenario* scn = scn_load(scn_path, err, sizeof err);
     if (!scn) {
@@ -136,6 +151,7 @@ int main(int argc, char** argv) {
     /* three rounds of everything, interleaved; the best of each */
     double bare_time = 1e300, bare_body_steps = 0;
     double still_time = 1e300, still_steps = 0, world_time = 1e300, world_steps = 0;
+    double awake_time = 1e300, awake_steps = 0, pawake_time = 1e300, pawake_steps = 0;
     GenRun j1 = {1e300, 0, 0}, j2 = j1, f1 = j1, f3 = j1;
     for (int rep = 0; rep < 3; rep++) {
         /* the bare loop over the same episodes (seeds as gen uses them, seed 0) */
@@ -152,13 +168,18 @@ int main(int argc, char** argv) {
         }
         if (t < bare_time) bare_time = t, bare_body_steps = steps;
         /* nudge's world on the same scenes: without pushes (as the bare loop), and with the agent */
-        double st = 0, ss = 0, wt = 0, ws = 0;
+        double st = 0, ss = 0, wt = 0, ws = 0, at = 0, as = 0, pt = 0, ps = 0;
         for (int i = 0; i < episodes; i++) {
-            st += world_episode(scn, rng_derive(0, (uint64_t)i), SCN_AGENT_NONE, &ss);
-            wt += world_episode(scn, rng_derive(0, (uint64_t)i), -1, &ws);
+            st += world_episode(scn, rng_derive(0, (uint64_t)i), SCN_AGENT_NONE, -1, &ss);
+            wt += world_episode(scn, rng_derive(0, (uint64_t)i), -1, -1, &ws);
+            at += world_episode(scn, rng_derive(0, (uint64_t)i), SCN_AGENT_NONE, 0, &as);
+            pt += world_episode(scn, rng_derive(0, (uint64_t)i), -1, 0, &ps);
         }
         if (st < still_time) still_time = st, still_steps = ss;
         if (wt < world_time) world_time = wt, world_steps = ws;
+        if (at < awake_time) awake_time = at, awake_steps = as;
+        if (pt < pawake_time) pawake_time = pt, pawake_steps = ps;
+        if (!gen) continue;
         best_of(&j1, run_gen_once(nudge, scn_path, episodes, 1, NULL));
         best_of(&j2, run_gen_once(nudge, scn_path, episodes, 2, NULL));
         best_of(&f1, run_gen_once(nudge, scn_path, episodes, 1, "64x64"));
@@ -166,6 +187,7 @@ int main(int argc, char** argv) {
     }
     double bare_rate = bare_body_steps / bare_time;
     double still_rate = still_steps / still_time, world_rate = world_steps / world_time;
+    double awake_rate = awake_steps / awake_time, pawake_rate = pawake_steps / pawake_time;
 
     printf("bench_gen: %d episodes of %s, %.0f s each (%d cores)\n", episodes, scn_path, SECONDS,
            (int)sysconf(_SC_NPROCESSORS_ONLN));
@@ -173,6 +195,17 @@ int main(int argc, char** argv) {
     printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "bare Chipmunk loop, no pushes", bare_time, episodes / bare_time, bare_rate, "-");
     printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "nudge world loop, no pushes", still_time, episodes / still_time, still_rate, "-");
     printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "nudge world loop, agent pushing", world_time, episodes / world_time, world_rate, "-");
+    printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "  the same, sleeping off, no pushes", awake_time, episodes / awake_time, awake_rate, "-");
+    printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "  the same, sleeping off, pushing", pawake_time, episodes / pawake_time, pawake_rate, "-");
+    if (!gen) {
+        printf("ratios (body-steps/s):\n");
+        printf("  world loop / bare Chipmunk, same still scenes                 %.2fx\n", still_rate / bare_rate);
+        printf("  world loop, sleeping off / bare Chipmunk, same still scenes    %.2fx\n", awake_rate / bare_rate);
+        printf("  world loop, agent pushing / bare Chipmunk, no pushes           %.2fx\n", world_rate / bare_rate);
+        printf("  world loop, pushing, sleeping off / bare Chipmunk, no pushes   %.2fx\n", pawake_rate / bare_rate);
+        scn_free(scn);
+        return 0;
+    }
     GenRun* runs[4] = {&j1, &j2, &f1, &f3};
     const char* names[4] = {"nudge gen --jobs 1", "nudge gen --jobs 2", "nudge gen --jobs 1 --frames 64x64",
                             "nudge gen --jobs 1 --frames 64x64:rgb"};
@@ -184,6 +217,8 @@ int main(int argc, char** argv) {
     double r_jobs = j1.seconds / j2.seconds;
     printf("ratios:\n");
     printf("  world loop / bare Chipmunk, same still scenes (body-steps/s)  %.2fx\n", r_world);
+    printf("  world loop, sleeping off / bare Chipmunk, same still scenes    %.2fx\n", awake_rate / bare_rate);
+    printf("  world loop, agent pushing / bare Chipmunk, no pushes           %.2fx\n", world_rate / bare_rate);
     printf("  gen --jobs 1 / world loop, same pushes (episodes/s)          %.2fx   (target >= 0.90x)\n", r_gen);
     printf("  gen --jobs 1 / bare loop, estimated (product)                %.2fx   (target >= 0.80x)\n", r_world * r_gen);
     printf("  gen --jobs 2 / gen --jobs 1 (episodes/s)                     %.2fx   (target >= 1.80x)\n", r_jobs);

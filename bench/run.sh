@@ -13,6 +13,9 @@ cd "$build"
 echo "== bench_gen =="
 ./bench/bench_gen ./nudge "$root/scenarios/templates/push_off_table.scn"
 echo
+echo "== bench_gen, the 100-body scene (the loops only) =="
+./bench/bench_gen ./nudge "$root/bench/scenes/pile_100.scn" 32 world
+echo
 echo "== bench_train =="
 ./bench/bench_train
 echo
