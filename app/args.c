@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/parse_int.h"
+
 int args_fail(const char* cmd, const char* fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -62,21 +64,24 @@ static int set_value(ArgParse* p, ArgSpec* s, const char* v) {
         *(const char**)s->out = v;
         return 0;
     case ARG_INT: {
-        long long x = strtoll(v, &end, 10);
-        if (end == v || *end || errno || (ranged && (x < s->lo || x > s->hi))) {
-            if (ranged)
-                return args_fail(p->cmd, "--%s: expected an integer in [%.17g, %.17g], got '%s'",
-                                 s->name, s->lo, s->hi, v);
-            return args_fail(p->cmd, "--%s: expected an integer, got '%s'", s->name, v);
+        /* the spec's range, or every int64 when it has none */
+        int64_t lo = INT64_MIN, hi = INT64_MAX, x = 0;
+        if (ranged) {
+            lo = s->lo <= -9.2e18 ? INT64_MIN : (int64_t)ceil(s->lo);
+            hi = s->hi >= 9.2e18 ? INT64_MAX : (int64_t)floor(s->hi);
         }
+        ParseIntStatus st = parse_int(v, lo, hi, &x);
+        if (st != PARSE_INT_OK)
+            return args_fail(p->cmd, "--%s: expected an integer in [%lld, %lld], got '%s'", s->name, (long long)lo,
+                             (long long)hi, v);
         *(int64_t*)s->out = x;
         return 0;
     }
     case ARG_U64: {
-        if (v[0] == '-') return args_fail(p->cmd, "--%s: expected a non-negative integer, got '%s'", s->name, v);
-        unsigned long long x = strtoull(v, &end, 10);
-        if (end == v || *end || errno)
-            return args_fail(p->cmd, "--%s: expected a non-negative integer, got '%s'", s->name, v);
+        uint64_t x = 0;
+        ParseIntStatus st = parse_u64(v, &x);
+        if (st != PARSE_INT_OK)
+            return args_fail(p->cmd, "--%s: expected an integer in [0, 18446744073709551615], got '%s'", s->name, v);
         *(uint64_t*)s->out = x;
         return 0;
     }

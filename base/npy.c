@@ -9,6 +9,7 @@
 #include "base/alloc.h"
 #include "base/checked_size.h"
 #include "base/input_file.h"
+#include "base/parse_int.h"
 #include "base/report.h"
 
 size_t npy_header(char* out, size_t cap, const char* descr, const int64_t* shape, int ndim) {
@@ -98,7 +99,7 @@ size_t npy_descr_itemsize(const char* d) {
             if (!sz || total + sz > (1u << 24)) return 0;
             total += sz;
         }
-        p = end;
+        p = (char*)end;
     }
     return total;
 }
@@ -150,15 +151,14 @@ bool npy_file_open(NpyFile* f, const char* path, char* err, size_t err_size) {
     while (*p && *p != ')') {
         while (*p == ' ' || *p == ',') p++;
         if (*p == ')') break;
-        char* end;
-        errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || v < 0 || errno == ERANGE || a->ndim >= NPY_MAX_DIMS) {
+        const char* end = p;
+        int64_t v = 0;
+        if (parse_int_prefix(p, 0, INT64_MAX, &v, &end) != PARSE_INT_OK || a->ndim >= NPY_MAX_DIMS) {
             report_set(err, err_size, "%s: malformed shape", path);
             goto fail;
         }
         a->shape[a->ndim++] = v;
-        p = end;
+        p = (char*)end;
     }
     if (*p != ')') {
         report_set(err, err_size, "%s: malformed shape", path);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/checked_size.h"
+#include "base/parse_int.h"
 
 const DataArrayInfo data_arrays[DATA_ARRAY_COUNT] = {
     [DATA_STATES] = {"states", "'<f4'", 4, "per-object state vectors, columns as in 'columns'"},
@@ -84,4 +85,20 @@ int data_array_find_file(const char* file) {
 
 void data_array_file(DataArrayId a, char* out, size_t n) {
     snprintf(out, n, "%s.npy", data_arrays[a].name);
+}
+
+void data_frames_text(int w, int h, int channels, char* out, size_t n) {
+    snprintf(out, n, "%dx%d:%s", w, h, channels == 3 ? "rgb" : "gray");
+}
+
+bool data_frames_parse(const char* s, int lo, int hi, int* w, int* h, int* channels) {
+    int64_t a, b;
+    const char* rest = NULL;
+    if (parse_int_pair(s, 'x', lo, hi, lo, hi, &a, &b, &rest) != PARSE_INT_OK) return false;
+    int c;
+    if (!strcmp(rest, ":rgb")) c = 3;
+    else if (!*rest || !strcmp(rest, ":gray")) c = 1;
+    else return false;
+    *w = (int)a, *h = (int)b, *channels = c;
+    return true;
 }

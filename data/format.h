@@ -82,4 +82,11 @@ int  data_array_find_file(const char* file);
 /// "states.npy" for DATA_STATES
 void data_array_file(DataArrayId a, char* out, size_t n);
 
+/// frames as text: "WxH:gray" (channels 1) or "WxH:rgb" (channels 3), as gen's --frames and the
+/// manifest's inputs write them
+void data_frames_text(int w, int h, int channels, char* out, size_t n);
+/// reads "WxH", "WxH:gray" or "WxH:rgb" with W and H integers in [lo, hi] (base/parse_int.h: a
+/// number too large is refused, never wrapped); false when it is anything else
+bool data_frames_parse(const char* s, int lo, int hi, int* w, int* h, int* channels);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include "base/alloc.h"
 #include "base/input_file.h"
+#include "base/parse_int.h"
 #include "base/report.h"
 #include "sim/events.h"
 #include "sim/observation.h"
@@ -72,10 +73,6 @@ static cJSON* pair_json(const double v[2]) {
     return cJSON_CreateDoubleArray(v, 2);
 }
 
-static void frames_text(int w, int h, int channels, char* out, size_t n) {
-    snprintf(out, n, "%dx%d:%s", w, h, channels == 3 ? "rgb" : "gray");
-}
-
 static cJSON* inputs_json(const DataInputs* in) {
     cJSON* o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "scenarios", scenarios_json(in->scenarios, in->nscenarios));
@@ -89,7 +86,7 @@ static cJSON* inputs_json(const DataInputs* in) {
     if (in->push_dv[0] >= 0) cJSON_AddItemToObject(o, "push_dv", pair_json(in->push_dv));
     if (in->channels) {
         char fr[64];
-        frames_text(in->frame_w, in->frame_h, in->channels, fr, sizeof fr);
+        data_frames_text(in->frame_w, in->frame_h, in->channels, fr, sizeof fr);
         cJSON_AddStringToObject(o, "frames", fr);
     } else {
         cJSON_AddNullToObject(o, "frames");
@@ -307,14 +304,7 @@ static bool rd_u64(Rd* r, const cJSON* o, const char* key, bool required, uint64
     const cJSON* v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!v && !required) return false;
     if (cJSON_IsString(v)) {
-        const char* s = v->valuestring;
-        char* end = NULL;
-        errno = 0;
-        unsigned long long x = strtoull(s, &end, 10);
-        if (*s >= '0' && *s <= '9' && end && *end == 0 && errno == 0) {
-            *out = x;
-            return true;
-        }
+        if (parse_u64(v->valuestring, out) == PARSE_INT_OK) return true;
     } else if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 9007199254740992.0 &&
                v->valuedouble == floor(v->valuedouble)) {
         *out = (uint64_t)v->valuedouble;
@@ -382,15 +372,6 @@ static bool rd_pair(Rd* r, const cJSON* o, const char* key, double out[2]) {
     return true;
 }
 
-static bool parse_frames_text(const char* s, int* w, int* h, int* c) {
-    int used = 0;
-    if (sscanf(s, "%dx%d%n", w, h, &used) != 2) return false;
-    if (!strcmp(s + used, ":rgb")) *c = 3;
-    else if (!strcmp(s + used, ":gray") || !s[used]) *c = 1;
-    else return false;
-    return *w > 0 && *h > 0;
-}
-
 static bool rd_inputs(Rd* r, const cJSON* o, DataInputs* in) {
     memset(in, 0, sizeof *in);
     if (!cJSON_IsObject(o)) return rd_fail(r, "\"inputs\": expected an object");
@@ -413,7 +394,7 @@ static bool rd_inputs(Rd* r, const cJSON* o, DataInputs* in) {
     if (strlen(where) >= sizeof in->where) return rd_fail(r, "\"inputs.where\": expected at most 1024 bytes");
     snprintf(in->where, sizeof in->where, "%s", where);
     if (fr && !cJSON_IsNull(fr) &&
-        (!cJSON_IsString(fr) || !parse_frames_text(fr->valuestring, &in->frame_w, &in->frame_h, &in->channels)))
+        (!cJSON_IsString(fr) || !data_frames_parse(fr->valuestring, 1, 65535, &in->frame_w, &in->frame_h, &in->channels)))
         return rd_fail(r, "\"inputs.frames\": expected null or \"WxH:gray|rgb\"");
     return true;
 }

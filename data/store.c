@@ -13,6 +13,7 @@
 #include "base/atomic_file.h"
 #include "base/crc.h"
 #include "base/input_file.h"
+#include "base/parse_int.h"
 #include "base/report.h"
 #include "data/writer.h"
 
@@ -107,8 +108,10 @@ static void sweep_temporaries(const char* out) {
     while ((e = readdir(d)) != NULL) {
         const char* dash = strrchr(e->d_name, '-');
         if (!strstr(e->d_name, ".tmp-") || !dash) continue;
-        long pid = strtol(dash + 1, NULL, 10);
-        if (pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) == 0) continue; /* alive */
+        int64_t pid = 0;
+        if (parse_int(dash + 1, 1, INT32_MAX, &pid) == PARSE_INT_OK && pid != (int64_t)getpid() &&
+            kill((pid_t)pid, 0) == 0)
+            continue; /* alive */
         char path[4400];
         snprintf(path, sizeof path, "%s/%s", out, e->d_name);
         remove_tree(path);
