@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
@@ -276,6 +277,8 @@ struct RecWriter {
     int64_t  ticks, head;
     int      since_flush;
     uint32_t hash_every;
+    bool     regular;     /* a regular file: a failed write is cut back to the last whole record */
+    int64_t  on_disk;     /* bytes written, whole records only */
     bool     failed;
     char     err[300];
 };
@@ -286,6 +289,9 @@ static void fail_errno(RecWriter* w, const char* what) {
     report_set(w->err, sizeof w->err, "%s: cannot %s: %s", w->path, what, strerror(errno));
 }
 
+/* writes the buffered records; a failed write (a full disk, the file-size limit) is cut back to
+ * the last whole record, so the file stays a recording that replays up to there, and a recording
+ * that never got a whole header is removed */
 static void flush(RecWriter* w) {
     size_t done = 0;
     while (!w->failed && done < w->len) {
@@ -294,10 +300,15 @@ static void flush(RecWriter* w) {
         if (n <= 0) {
             if (n == 0) errno = EIO;
             fail_errno(w, "write the recording");
+            if (w->regular && ftruncate(w->fd, (off_t)w->on_disk) == 0 && w->on_disk == 0) {
+                struct stat st;
+                if (lstat(w->path, &st) == 0 && S_ISREG(st.st_mode)) unlink(w->path);
+            }
             break;
         }
         done += (size_t)n;
     }
+    if (!w->failed) w->on_disk += (int64_t)w->len;
     w->len = 0;
     w->since_flush = 0;
 }
@@ -329,12 +340,15 @@ RecWriter* rec_writer_open(const char* path, const Episode* e, uint32_t hash_eve
     RecWriter* w = alloc_zeroed(1, sizeof *w);
     snprintf(w->path, sizeof w->path, "%s", path);
     w->hash_every = hash_every < 1 ? 1 : hash_every;
-    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (w->fd < 0) {
+    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+    struct stat st;
+    if (w->fd < 0 || fstat(w->fd, &st) != 0) {
         report_set(err, err_size, "%s: cannot create the recording: %s", path, strerror(errno));
+        if (w->fd >= 0) close(w->fd);
         free(w);
         return NULL;
     }
+    w->regular = S_ISREG(st.st_mode);
     /* the scenario as an absolute path, so that the recording replays from another folder */
     char scn[PATH_MAX];
     if (!realpath(scn_name(e->scn), scn)) snprintf(scn, sizeof scn, "%s", scn_name(e->scn));
@@ -434,7 +448,9 @@ bool rec_writer_close(RecWriter* w, char* err, size_t err_size) {
     uint64_t n = (uint64_t)w->ticks;
     if (!w->failed) record_write(w, REC_END, 0, &n, 8);
     flush(w);
-    if (!w->failed && fdatasync(w->fd) != 0) fail_errno(w, "sync the recording");
+    /* a device or a pipe (--record /dev/null) may not sync */
+    if (!w->failed && fdatasync(w->fd) != 0 && (w->regular || (errno != EINVAL && errno != EROFS && errno != ENOTSUP)))
+        fail_errno(w, "sync the recording");
     if (close(w->fd) != 0) fail_errno(w, "close the recording");
     bool ok = rec_writer_ok(w, err, err_size);
     free(w->buf);

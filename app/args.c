@@ -20,11 +20,10 @@ int args_fail(const char* cmd, const char* fmt, ...) {
 }
 
 bool args_parse_size(const char* s, int lo, int hi, int* w, int* h) {
-    int  a, b;
-    char tail;
-    if (sscanf(s, "%dx%d%c", &a, &b, &tail) != 2) return false;
-    if (a < lo || b < lo || a > hi || b > hi) return false;
-    *w = a, *h = b;
+    int64_t a, b;
+    const char* rest = NULL;
+    if (parse_int_pair(s, 'x', lo, hi, lo, hi, &a, &b, &rest) != PARSE_INT_OK || *rest) return false;
+    *w = (int)a, *h = (int)b;
     return true;
 }
 

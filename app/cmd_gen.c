@@ -10,8 +10,8 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,34 +26,21 @@
 #include "app/gen_run.h"
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/interrupt.h"
+#include "base/parse_int.h"
 #include "base/progress.h"
 #include "base/report.h"
 #include "base/rng.h"
 #include "sim/observation.h"
 
-static volatile sig_atomic_t interrupted = 0;
-
-static void on_signal(int sig) {
-    (void)sig;
-    interrupted = 1;
-}
-
-static bool parse_frames(const char* s, EpisodeRecordSpec* spec) {
-    int w = 0, h = 0, used = 0;
-    if (sscanf(s, "%dx%d%n", &w, &h, &used) != 2) return false;
-    const char* rest = s + used;
-    spec->channels = 1;
-    if (!strcmp(rest, ":rgb")) spec->channels = 3;
-    else if (*rest && strcmp(rest, ":gray")) return false;
-    spec->frame_w = w;
-    spec->frame_h = h;
-    return true;
-}
-
+/* "I/N" with 0 <= I < N */
 static bool parse_shard(const char* s, int* index, int* count) {
-    int used = 0;
-    return sscanf(s, "%d/%d%n", index, count, &used) == 2 && s[used] == 0 && *count >= 1 &&
-           *index >= 0 && *index < *count;
+    int64_t i, n;
+    const char* rest = NULL;
+    if (parse_int_pair(s, '/', 0, INT32_MAX - 1, 1, INT32_MAX, &i, &n, &rest) != PARSE_INT_OK || *rest || i >= n)
+        return false;
+    *index = (int)i, *count = (int)n;
+    return true;
 }
 
 int cmd_gen(int argc, char** argv) {
@@ -114,15 +101,16 @@ int cmd_gen(int argc, char** argv) {
     if (dv && !agent_parse_range(dv, 1000, spec.agent.dv))
         return args_fail("gen", "--push-dv: expected LO,HI in m/s with 0 <= LO <= HI <= 1000, got '%s'", dv);
     if (frames) {
-        if (!parse_frames(frames, &spec))
-            return args_fail("gen", "--frames: expected WxH, WxH:gray or WxH:rgb, got '%s'", frames);
+        if (!data_frames_parse(frames, 0, INT32_MAX, &spec.frame_w, &spec.frame_h, &spec.channels))
+            return args_fail("gen", "--frames: expected WxH, WxH:gray or WxH:rgb with W and H integers in [8, 1024], "
+                                    "got '%s'", frames);
         if (spec.frame_w < 8 || spec.frame_h < 8 || spec.frame_w > 1024 || spec.frame_h > 1024)
             return args_fail("gen", "--frames: %dx%d is unreasonable: width and height must be in [8, 1024]",
                              spec.frame_w, spec.frame_h);
     }
     int shard_index = 0, shard_count = 1;
     if (shard_arg && !parse_shard(shard_arg, &shard_index, &shard_count))
-        return args_fail("gen", "--shard: expected I/N with 0 <= I < N, got '%s'", shard_arg);
+        return args_fail("gen", "--shard: expected I/N with integers 0 <= I < N <= 2147483647, got '%s'", shard_arg);
 
     GenDataset ds;
     char err[1024];
@@ -156,9 +144,7 @@ int cmd_gen(int argc, char** argv) {
         return 2;
     }
 
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGXFSZ, SIG_IGN); /* a file-size limit shows up as a write error, like a full disk */
+    interrupt_catch();
 
     int todo = 0, done_before = 0;
     int* shards = alloc_zeroed((size_t)(nshards > 0 ? nshards : 1), sizeof *shards);
@@ -178,7 +164,7 @@ int cmd_gen(int argc, char** argv) {
     /* a writer thread only when a core would otherwise sit idle; else the worker that finishes a
        shard writes it */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    GenRunDef def = {shards, todo, (int)jobs, jobs < cores, shard_arg == NULL, &prog, &interrupted};
+    GenRunDef def = {shards, todo, (int)jobs, jobs < cores, shard_arg == NULL, &prog, interrupt_flag()};
     GenRunStats stats = {0, 0, 0};
     int status = gen_run(&ds, &def, &stats, err, sizeof err);
     free(shards);

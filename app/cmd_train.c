@@ -1,26 +1,95 @@
 /* nudge train: trains the world model offline from a dataset folder */
+#include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "app/args.h"
 #include "app/commands.h"
 #include "base/atomic_file.h"
 #include "base/clock.h"
+#include "base/interrupt.h"
 #include "base/progress.h"
+#include "base/report.h"
 #include "model/dataset.h"
 #include "model/eval.h"
 #include "model/nn.h"
 #include "model/trainer.h"
 
-static volatile sig_atomic_t interrupted = 0;
+/* the CSV log: appended line by line (tail -f shows progress) through a plain descriptor, so that
+ * what is on disk is exactly what was written, and cut back to what the saved checkpoint has seen
+ * when a run fails */
+typedef struct TrainLog {
+    const char* path;
+    int         fd;
+    bool        created;   /* the file did not exist before this run */
+    bool        regular;   /* a regular file (not /dev/stdout or a FIFO): it can be cut back */
+    int64_t     size;      /* bytes in the file now */
+    int64_t     saved;     /* bytes when the checkpoint on disk was last written */
+    char        target[4096]; /* path with symbolic links followed */
+    char        why[160];  /* the first write error */
+} TrainLog;
 
-static void on_sigint(int sig) {
-    (void)sig;
-    interrupted = 1;
+static void cut_back(int fd, int64_t size) {
+    if (ftruncate(fd, (off_t)size) != 0) {
+        /* cannot cut: the log keeps lines the checkpoint has not seen, which is harmless */
+    }
+}
+
+static bool train_log_open(TrainLog* l, const char* path, bool append, char* err, size_t err_size) {
+    memset(l, 0, sizeof *l);
+    l->path = path;
+    if (!atomic_file_target(path, l->target, sizeof l->target, err, err_size)) return false;
+    struct stat st;
+    bool existed = stat(l->target, &st) == 0;
+    if (existed && S_ISDIR(st.st_mode)) {
+        report_set(err, err_size, "%s: is a folder, expected a file name for the log", path);
+        return false;
+    }
+    l->created = !existed;
+    l->regular = !existed || S_ISREG(st.st_mode);
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | (append ? O_APPEND : O_TRUNC);
+    if (!l->regular) flags &= ~(O_TRUNC | O_CREAT);
+    l->fd = open(l->target, flags, 0666);
+    if (l->fd < 0) {
+        report_set(err, err_size, "%s: cannot write the log: %s", path, strerror(errno));
+        return false;
+    }
+    if (l->regular && fstat(l->fd, &st) == 0) l->size = l->saved = (int64_t)st.st_size;
+    return true;
+}
+
+static bool train_log_put(TrainLog* l, const char* text) {
+    if (l->why[0]) return false;
+    size_t n = strlen(text), done = 0;
+    while (done < n) {
+        ssize_t k = write(l->fd, text + done, n - done);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            snprintf(l->why, sizeof l->why, "%s", strerror(k < 0 ? errno : EIO));
+            /* a partial line is cut off again */
+            if (l->regular && done > 0) cut_back(l->fd, l->size);
+            return false;
+        }
+        done += (size_t)k;
+    }
+    l->size += (int64_t)n;
+    return true;
+}
+
+/* closes the log; after a failed run, cuts it back to what the checkpoint on disk has seen, and
+ * removes it when this run made it and no checkpoint was ever written */
+static void train_log_close(TrainLog* l, bool failed) {
+    if (failed && l->regular) {
+        if (l->created && l->saved == 0) unlink(l->target);
+        else if (l->size != l->saved) cut_back(l->fd, l->saved);
+    }
+    close(l->fd);
 }
 
 /* mean position error 30 ticks ahead on (up to 64 starts of) the validation episodes */
@@ -108,13 +177,13 @@ int cmd_train(int argc, char** argv) {
     def.val_every = 0;
     if (noise_vel >= 0) def.noise_vel = (float)noise_vel;
     if (noise_pos >= 0) def.noise_pos = (float)noise_pos;
-    WmTrainer* tr = wm_trainer_create(&def, start);
-    if (!tr) {
-        fprintf(stderr, "nudge train: out of memory\n");
+    if (!wm_trainer_def_check(&def, start, err, sizeof err)) {
+        fprintf(stderr, "nudge train: %s: %s\n", data, err);
         wm_free(start);
         wm_dataset_free(d);
         return 2;
     }
+    WmTrainer* tr = wm_trainer_create(&def, start);
     wm_free(start);
     if (resume && !wm_trainer_load_optimizer(tr, resume, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
@@ -140,48 +209,50 @@ int cmd_train(int argc, char** argv) {
         return 2;
     }
 
-    /* the model's folder, and the CSV log beside the model unless told otherwise */
-    char logbuf[4096];
-    {
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s", out);
-        if (!make_dirs(dirname(tmp), err, sizeof err)) {
-            fprintf(stderr, "nudge train: %s\n", err);
-            wm_trainer_free(tr);
-            wm_dataset_free(d);
-            return 2;
-        }
+    /* the model's folder, and the CSV log beside the model unless told otherwise (none beside a
+       device or FIFO such as /dev/null: its folder is not the user's) */
+    char target[4096];
+    if (!make_parent_dirs(out, err, sizeof err) || !atomic_file_target(out, target, sizeof target, err, sizeof err)) {
+        fprintf(stderr, "nudge train: %s\n", err);
+        wm_trainer_free(tr);
+        wm_dataset_free(d);
+        return 2;
     }
-    if (!log_path) {
+    struct stat ost;
+    bool out_special = stat(target, &ost) == 0 && !S_ISREG(ost.st_mode);
+    char logbuf[4096];
+    if (!log_path && !out_special) {
         char tmp[4096];
         snprintf(tmp, sizeof tmp, "%s", out);
         snprintf(logbuf, sizeof logbuf, "%s/train.csv", dirname(tmp));
         log_path = logbuf;
     }
-    FILE* log = fopen(log_path, resume ? "a" : "w");
-    if (!log) {
-        fprintf(stderr, "nudge train: %s: cannot write the log\n", log_path);
+    TrainLog log = {.fd = -1};
+    if (log_path && !train_log_open(&log, log_path, resume != NULL, err, sizeof err)) {
+        fprintf(stderr, "nudge train: %s\n", err);
         wm_trainer_free(tr);
         wm_dataset_free(d);
         return 2;
     }
-    if (!resume) fprintf(log, "step,train_loss,val_loss,val_rollout_err30_m,seconds\n");
+    if (log_path && !resume) train_log_put(&log, "step,train_loss,val_loss,val_rollout_err30_m,seconds\n");
 
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
+    /* Ctrl-C and SIGTERM: stop at the next step, save, exit 130 */
+    interrupt_catch();
     Progress prog;
     progress_start(&prog, "steps", steps);
     double t0 = clock_now();
     WmModel* m = wm_trainer_model(tr);
     int64_t first = wm_train_steps(m), done = 0, fails = 0;
     int status = 0;
-    while (done < steps && !interrupted) {
+    char failure[1200] = "";   /* the one line a failed run prints */
+    bool validated = false;
+    while (done < steps && !interrupt_requested()) {
         if (max_seconds > 0 && clock_now() - t0 > max_seconds) break;
         if (!wm_trainer_step(tr)) {
             if (++fails > 1000) {
                 /* the data was checked above: batches that fail now have a non-finite loss */
-                fprintf(stderr, "nudge train: training diverged: the loss was not finite for 1000 batches in a row "
-                                "(lower --lr?)\n");
+                snprintf(failure, sizeof failure, "training diverged: the loss was not finite for 1000 batches in "
+                                                  "a row (lower --lr?)");
                 status = 2;
                 break;
             }
@@ -193,31 +264,65 @@ int cmd_train(int argc, char** argv) {
         if (done % val_every == 0 || done == steps) {
             wm_trainer_stats(tr, &st);
             float vl = nval ? wm_trainer_validate(tr, 20) : NAN;
+            validated = true;
             double ve = nval ? val_rollout_error(m, d, 0, nval) : NAN;
-            fprintf(log, "%lld,%.6g,%.6g,%.6g,%.2f\n", (long long)(first + done), st.train_loss, vl, ve,
-                    clock_now() - t0);
-            fflush(log);
+            char line[256];
+            /* the CSV says nan where there is no number (numpy and pandas read it) */
+            snprintf(line, sizeof line, "%lld,%.6g,%.6g,%.6g,%.2f\n", (long long)(first + done), st.train_loss, vl, ve,
+                     clock_now() - t0);
+            if (log_path && !train_log_put(&log, line)) {
+                snprintf(failure, sizeof failure, "%s: write failed: %s", log_path, log.why);
+                status = 2;
+                break;
+            }
         }
-        if (done % save_every == 0 && !wm_trainer_save(tr, out, err, sizeof err))
-            fprintf(stderr, "nudge train: warning: %s\n", err);
+        if (done % save_every == 0) {
+            if (!wm_trainer_save(tr, out, err, sizeof err)) {
+                snprintf(failure, sizeof failure, "%s", err);
+                status = 2;
+                break;
+            }
+            log.saved = log.size;
+        }
         char extra[96];
         wm_trainer_stats(tr, &st);
-        snprintf(extra, sizeof extra, "loss %.4f", st.train_loss);
+        if (isfinite(st.train_loss)) snprintf(extra, sizeof extra, "loss %.4f", st.train_loss);
+        else snprintf(extra, sizeof extra, "loss -");
         progress_update(&prog, done, extra);
     }
     progress_finish(&prog);
-    fclose(log);
     WmTrainerStats st;
     wm_trainer_stats(tr, &st);
-    bool saved = status == 0 && wm_trainer_save(tr, out, err, sizeof err);
-    if (status == 0 && !saved) {
-        fprintf(stderr, "nudge train: %s\n", err);
-        status = 2;
+    /* the end: save (also after a failed log write, so the steps are not lost) */
+    bool saved = false;
+    if (!failure[0] || log.why[0]) {
+        saved = wm_trainer_save(tr, out, err, sizeof err);
+        if (saved) log.saved = log.size;
+        if (!saved && !failure[0]) snprintf(failure, sizeof failure, "%s", err);
+        else if (saved && failure[0]) snprintf(failure + strlen(failure), sizeof failure - strlen(failure),
+                                               " (the model is saved to %s)", out);
+        if (!saved) status = 2;
     }
-    if (saved)
-        printf("%s %lld steps in %.1f s, train loss %.4f, val loss %.4f%s -> %s\n",
-               interrupted ? "interrupted after" : "trained", (long long)done, clock_now() - t0,
-               st.train_loss, st.val_loss, st.skipped ? " (some steps skipped)" : "", out);
+    if (log_path) train_log_close(&log, status != 0);
+    interrupt_release();
+    if (failure[0]) {
+        fprintf(stderr, "nudge train: %s\n", failure);
+    } else {
+        /* a loss that does not exist is n/a, and why */
+        char train_l[32], val[128];
+        if (isfinite(st.train_loss)) snprintf(train_l, sizeof train_l, "%.4f", st.train_loss);
+        else snprintf(train_l, sizeof train_l, "n/a (no step done)");
+        if (nval > 0 && validated && isfinite(st.val_loss)) snprintf(val, sizeof val, "%.4f", st.val_loss);
+        else
+            snprintf(val, sizeof val, "n/a (%s)",
+                     nval == 0    ? "no validation episode: the dataset has only one"
+                     : !validated ? "stopped before the first validation"
+                                  : "no trainable transition in the validation episodes");
+        printf("%s %lld steps in %.1f s, train loss %s, val loss %s%s -> %s\n",
+               interrupt_requested() ? "interrupted after" : "trained", (long long)done, clock_now() - t0, train_l, val,
+               st.skipped ? " (some steps skipped)" : "", out);
+        if (interrupt_requested()) status = INTERRUPT_EXIT_STATUS;
+    }
     wm_trainer_free(tr);
     wm_dataset_free(d);
     return status;

@@ -40,6 +40,9 @@ int cmd_view(int argc, char** argv) {
         {"hash-every", ARG_INT, &hash_every, 1, 1e6, "N: with --record, a world hash every N ticks (default 1)", false},
         {"video", ARG_STRING, &o.video, 1, 0, "OUT.mp4: film what the window shows (through ffmpeg)", false},
         {"fps", ARG_INT, &fps, 1, 240, "N: with --video, frames per second of the film (default 30)", false},
+        {"replay", ARG_INT, &o.replay, 1000, 1e8,
+         "N: transitions the live replay buffer keeps, the oldest dropped first (default 200000: 0.70 GB with the "
+         "tenth more held out for validation, 3176 bytes each)", false},
     };
     ArgParse p = {"view",
                   "nudge view [SCENARIO] [--model FILE] [--save FILE] [--agent random|scripted|none] [--seed N] "

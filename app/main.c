@@ -1,8 +1,15 @@
 /* nudge: a 2D physics sandbox where a world model learns, while it watches, what pushes do. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "app/commands.h"
+#include "base/interrupt.h"
 #include "sim/world.h"
 
 typedef struct Command {
@@ -29,9 +36,35 @@ static void usage(FILE* f) {
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].about);
 }
 
+/* why an earlier write to stdout failed, when stdio no longer knows (errno is long gone): a
+ * file at the file-size limit, or a full file system */
+static const char* stdout_failure(int e) {
+    if (e) return strerror(e);
+    struct stat st;
+    struct rlimit rl;
+    if (fstat(fileno(stdout), &st) == 0 && S_ISREG(st.st_mode) && getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+        rl.rlim_cur != RLIM_INFINITY && (uint64_t)st.st_size >= (uint64_t)rl.rlim_cur)
+        return strerror(EFBIG);
+    struct statvfs vfs;
+    if (fstatvfs(fileno(stdout), &vfs) == 0 && vfs.f_bavail == 0) return strerror(ENOSPC);
+    return "a write failed";
+}
+
+/* what went to stdout must have arrived: a full disk or a file-size limit under `nudge eval >
+ * table.txt` is one line and exit 2, not a silently cut table */
+static int finish_stdout(const char* cmd, int status) {
+    errno = 0;
+    bool failed = fflush(stdout) != 0;
+    int e = failed ? errno : 0;
+    if (!failed && !ferror(stdout)) return status;
+    fprintf(stderr, "nudge %s: cannot write the standard output: %s\n", cmd, stdout_failure(e));
+    return status == 0 ? 2 : status;
+}
+
 int main(int argc, char** argv) {
     /* stdout carries machine-readable output: swallow Chipmunk's debug banner before anything */
     sim_quiet_chipmunk();
+    interrupt_setup_process();
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -41,7 +74,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return finish_stdout(commands[i].name, commands[i].run(argc - 1, argv + 1));
     fprintf(stderr, "nudge: unknown command '%s' (see nudge --help)\n", argv[1]);
     return 2;
 }

@@ -27,17 +27,92 @@ bool fsync_dir(const char* dir) {
     return rc == 0;
 }
 
+bool atomic_file_target(const char* path, char* out, size_t out_size, char* err, size_t err_size) {
+    char cur[4096];
+    if (strlen(path) >= sizeof cur) {
+        report_set(err, err_size, "%s: path too long", path);
+        return false;
+    }
+    snprintf(cur, sizeof cur, "%s", path);
+    /* follow the final name's links, as open() would (the folders on the way the kernel follows) */
+    for (int hops = 0;; hops++) {
+        struct stat st;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) break;
+        if (hops == 40) {
+            report_set(err, err_size, "%s: cannot write: too many levels of symbolic links", path);
+            return false;
+        }
+        char link[4096], next[8192];
+        ssize_t k = readlink(cur, link, sizeof link - 1);
+        if (k < 0) {
+            report_set(err, err_size, "%s: cannot read the symbolic link: %s", path, strerror(errno));
+            return false;
+        }
+        link[k] = 0;
+        if (link[0] == '/') {
+            snprintf(next, sizeof next, "%s", link);
+        } else {
+            char dir[4096];
+            dir_of(cur, dir, sizeof dir);
+            snprintf(next, sizeof next, "%s/%s", dir, link);
+        }
+        if (strlen(next) >= sizeof cur) {
+            report_set(err, err_size, "%s: path too long once its symbolic links are followed", path);
+            return false;
+        }
+        snprintf(cur, sizeof cur, "%s", next);
+    }
+    if (strlen(cur) >= out_size) {
+        report_set(err, err_size, "%s: path too long once its symbolic links are followed", path);
+        return false;
+    }
+    snprintf(out, out_size, "%s", cur);
+    return true;
+}
+
 bool atomic_file_open(AtomicFile* af, const char* path, char* err, size_t err_size) {
     memset(af, 0, sizeof *af);
-    if (strlen(path) + 32 >= sizeof af->path) {
+    if (strlen(path) >= sizeof af->path) {
         report_set(err, err_size, "%s: path too long", path);
         return false;
     }
     snprintf(af->path, sizeof af->path, "%s", path);
-    snprintf(af->tmp, sizeof af->tmp, "%s.tmp-%ld", path, (long)getpid());
-    af->f = fopen(af->tmp, "wb");
+    if (!atomic_file_target(path, af->target, sizeof af->target, err, err_size)) return false;
+    struct stat st;
+    bool exists = stat(af->target, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
+        report_set(err, err_size, "%s: is a folder, expected a file name", path);
+        return false;
+    }
+    int fd;
+    if (exists && !S_ISREG(st.st_mode)) {
+        /* a device, a FIFO, a terminal: write into it; a rename would replace it with a file */
+        fd = open(af->target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        af->direct = true;
+    } else if (exists && access(af->target, W_OK) != 0) {
+        /* a file the user may not write is not replaced behind their back either */
+        report_set(err, err_size, "%s: cannot write: %s", path, strerror(errno));
+        return false;
+    } else {
+        snprintf(af->tmp, sizeof af->tmp, "%s.tmp-%ld", af->target, (long)getpid());
+        fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno == EEXIST) {
+            /* left by an earlier process with our pid */
+            unlink(af->tmp);
+            fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        }
+        if (fd >= 0 && exists) (void)fchmod(fd, st.st_mode & 07777); /* keep the file's permissions */
+    }
+    if (fd < 0) {
+        report_set(err, err_size, "%s: cannot write: %s", path, strerror(errno));
+        af->tmp[0] = 0;
+        return false;
+    }
+    af->f = fdopen(fd, "wb");
     if (!af->f) {
         report_set(err, err_size, "%s: cannot write: %s", path, strerror(errno));
+        close(fd);
+        if (!af->direct) unlink(af->tmp);
         return false;
     }
     return true;
@@ -53,37 +128,38 @@ bool atomic_file_write(AtomicFile* af, const void* buf, size_t n) {
     return true;
 }
 
+static void note_failure(AtomicFile* af, int e) {
+    if (af->failed) return;
+    af->failed = true;
+    snprintf(af->why, sizeof af->why, "%s", strerror(e ? e : EIO));
+}
+
 bool atomic_file_commit(AtomicFile* af, char* err, size_t err_size) {
     if (!af->f) {
         report_set(err, err_size, "%s: not open", af->path);
         return false;
     }
-    if (!af->failed && fflush(af->f) != 0) {
-        af->failed = true;
-        snprintf(af->why, sizeof af->why, "%s", strerror(errno));
-    }
-    if (!af->failed && fsync(fileno(af->f)) != 0) {
-        af->failed = true;
-        snprintf(af->why, sizeof af->why, "%s", strerror(errno));
-    }
-    if (fclose(af->f) != 0 && !af->failed) {
-        af->failed = true;
-        snprintf(af->why, sizeof af->why, "%s", strerror(errno));
-    }
+    if (!af->failed && fflush(af->f) != 0) note_failure(af, errno);
+    /* a device or a pipe may not sync (EINVAL); what it was given is what it gets */
+    if (!af->failed && fsync(fileno(af->f)) != 0 &&
+        !(af->direct && (errno == EINVAL || errno == EROFS || errno == ENOTSUP)))
+        note_failure(af, errno);
+    if (fclose(af->f) != 0) note_failure(af, errno);
     af->f = NULL;
     if (af->failed) {
-        unlink(af->tmp);
+        if (!af->direct) unlink(af->tmp);
         report_set(err, err_size, "%s: write failed: %s", af->path, af->why);
         return false;
     }
-    if (rename(af->tmp, af->path) != 0) {
+    if (af->direct) return true;
+    if (rename(af->tmp, af->target) != 0) {
         int e = errno;
         unlink(af->tmp);
         report_set(err, err_size, "%s: cannot rename into place: %s", af->path, strerror(e));
         return false;
     }
     char dir[4096];
-    dir_of(af->path, dir, sizeof dir);
+    dir_of(af->target, dir, sizeof dir);
     fsync_dir(dir);
     return true;
 }
@@ -92,7 +168,7 @@ void atomic_file_abort(AtomicFile* af) {
     if (af->f) {
         fclose(af->f);
         af->f = NULL;
-        unlink(af->tmp);
+        if (!af->direct) unlink(af->tmp);
     }
 }
 
@@ -140,6 +216,16 @@ bool make_dirs(const char* path, char* err, size_t err_size) {
         return false;
     }
     return true;
+}
+
+bool make_parent_dirs(const char* path, char* err, size_t err_size) {
+    char dir[4096];
+    if (strlen(path) >= sizeof dir) {
+        report_set(err, err_size, "%s: path too long", path);
+        return false;
+    }
+    dir_of(path, dir, sizeof dir);
+    return make_dirs(dir, err, err_size);
 }
 
 bool remove_tree(const char* path) {

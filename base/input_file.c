@@ -34,6 +34,7 @@ int input_file_open(const char* path, int64_t* size, char* err, size_t err_size)
     if (!S_ISREG(st.st_mode)) {
         report_set(err, err_size, "%s: not a regular file (%s)", path, kind_name(st.st_mode));
         close(fd);
+        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL; /* callers tell this from a missing file */
         return -1;
     }
     /* a regular file never blocks, but reads should not see EAGAIN semantics either */

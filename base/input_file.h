@@ -9,7 +9,8 @@
 
 /// opens path read-only (O_NONBLOCK, so a FIFO cannot hang us, then back to blocking), checks with
 /// fstat that it is a regular file and stores its size in bytes; returns the descriptor, or -1 +
-/// one line ("path: cannot open: ..." or "path: not a regular file (a FIFO)")
+/// one line ("path: cannot open: ..." or "path: not a regular file (a FIFO)") and errno set (ENOENT
+/// for a missing file, EISDIR for a folder, EINVAL for any other file that is not regular)
 int   input_file_open(const char* path, int64_t* size, char* err, size_t err_size);
 /// reads a whole regular file of at most max bytes into a NUL-terminated malloc'd buffer (len
 /// excludes the NUL); NULL + one line when it cannot be opened, is not regular, or is larger

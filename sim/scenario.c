@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/input_file.h"
 #include "base/report.h"
 #include "base/rng.h"
 #include "sim/scn_ast.h"
@@ -134,37 +136,30 @@ Scenario* scn_parse(const char* text, size_t len, const char* name, char* err, s
 
 Scenario* scn_load(const char* path, char* err, size_t err_size) {
     struct stat st;
-    if (stat(path, &st) != 0) {
-        report_set(err, err_size, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (S_ISDIR(st.st_mode)) {
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         report_set(err, err_size, "%s: expected a scenario file, got a directory", path);
         return NULL;
     }
-    FILE* f = fopen(path, "rb");
-    if (!f) {
-        report_set(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+    /* a regular file only: a FIFO or a device is refused at once instead of read forever */
+    int64_t size = 0;
+    int fd = input_file_open(path, &size, err, err_size);
+    if (fd < 0) return NULL;
+    if (size > SCN_MAX_BYTES) {
+        close(fd);
+        report_set(err, err_size, "%s: expected a scenario of at most %d bytes, got %lld", path, SCN_MAX_BYTES,
+                   (long long)size);
         return NULL;
     }
-    /* read at most one byte more than allowed: enough to tell a file is too large */
-    size_t cap = SCN_MAX_BYTES + 1;
-    char* buf = alloc_bytes(cap);
-    size_t len = fread(buf, 1, cap, f);
-    bool bad = ferror(f) != 0;
-    fclose(f);
-    if (bad) {
+    char* buf = alloc_bytes((size_t)size + 1);
+    bool ok = input_file_read_exact(fd, buf, (size_t)size);
+    int e = errno;
+    close(fd);
+    if (!ok) {
         free(buf);
-        report_set(err, err_size, "%s: cannot read: %s", path, strerror(EIO));
+        report_set(err, err_size, "%s: cannot read: %s", path, e ? strerror(e) : "the file shrank while read");
         return NULL;
     }
-    if (len > SCN_MAX_BYTES) {
-        free(buf);
-        report_set(err, err_size, "%s: expected a scenario of at most %d bytes, got a larger file",
-                   path, SCN_MAX_BYTES);
-        return NULL;
-    }
-    Scenario* s = scn_parse(buf, len, path, err, err_size);
+    Scenario* s = scn_parse(buf, (size_t)size, path, err, err_size);
     free(buf);
     return s;
 }

@@ -1,10 +1,15 @@
 /* base/: rng, .npy round trips (plain and structured dtypes) and hostile headers, checked sizes,
  * input files that are not regular, atomic files, CRC-32, reports */
+#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,8 +18,10 @@
 #include "base/atomic_file.h"
 #include "base/checked_size.h"
 #include "base/input_file.h"
+#include "base/interrupt.h"
 #include "base/crc.h"
 #include "base/npy.h"
+#include "base/parse_int.h"
 #include "base/report.h"
 #include "base/rng.h"
 #include "ensure.h"
@@ -209,6 +216,169 @@ static void test_input_file(void) {
     ENSURE(input_file_read(path, 4, &len, err, sizeof err) == NULL && strstr(err, "5 bytes"));
 }
 
+/* the one integer parser: no wrap-around, no spaces or signs where none belong */
+static void test_parse_int(void) {
+    int64_t v = 0, a = 0, b = 0;
+    uint64_t u = 0;
+    const char* rest = NULL;
+    ENSURE(parse_int("0", 0, 10, &v) == PARSE_INT_OK && v == 0);
+    ENSURE(parse_int("-5", -10, 10, &v) == PARSE_INT_OK && v == -5);
+    ENSURE(parse_int("007", 0, 10, &v) == PARSE_INT_OK && v == 7);
+    ENSURE(parse_int("9223372036854775807", INT64_MIN, INT64_MAX, &v) == PARSE_INT_OK && v == INT64_MAX);
+    ENSURE(parse_int("-9223372036854775808", INT64_MIN, INT64_MAX, &v) == PARSE_INT_OK && v == INT64_MIN);
+    ENSURE(parse_int("9223372036854775808", INT64_MIN, INT64_MAX, &v) == PARSE_INT_OUT_OF_RANGE);
+    ENSURE(parse_int("-9223372036854775809", INT64_MIN, INT64_MAX, &v) == PARSE_INT_OUT_OF_RANGE);
+    ENSURE(parse_int("99999999999999999999999999", 0, 10, &v) == PARSE_INT_OUT_OF_RANGE);
+    /* 2^32 + 8 is not 8 */
+    v = 123;
+    ENSURE(parse_int("4294967304", 0, INT32_MAX, &v) == PARSE_INT_OUT_OF_RANGE && v == 123);
+    ENSURE(parse_int("11", 0, 10, &v) == PARSE_INT_OUT_OF_RANGE);
+    ENSURE(parse_int("-1", 0, 10, &v) == PARSE_INT_OUT_OF_RANGE);
+    const char* not_numbers[] = {"", "-", " 5", "+5", "5 ", "5x", "0x10", "1e3", "--5", "1.0", "five"};
+    for (size_t i = 0; i < sizeof not_numbers / sizeof not_numbers[0]; i++)
+        ENSURE(parse_int(not_numbers[i], INT64_MIN, INT64_MAX, &v) == PARSE_INT_NOT_A_NUMBER);
+    ENSURE(parse_u64("18446744073709551615", &u) == PARSE_INT_OK && u == UINT64_MAX);
+    ENSURE(parse_u64("18446744073709551616", &u) == PARSE_INT_OUT_OF_RANGE);
+    ENSURE(parse_u64("-1", &u) == PARSE_INT_NOT_A_NUMBER && parse_u64("", &u) == PARSE_INT_NOT_A_NUMBER);
+    /* a prefix, then what follows */
+    ENSURE(parse_int_prefix("12x34", 0, 100, &v, &rest) == PARSE_INT_OK && v == 12 && *rest == 'x');
+    ENSURE(parse_int_pair("640x480:rgb", 'x', 1, 1000, 1, 1000, &a, &b, &rest) == PARSE_INT_OK && a == 640 && b == 480 &&
+           !strcmp(rest, ":rgb"));
+    ENSURE(parse_int_pair("3/16", '/', 0, 100, 1, 100, &a, &b, &rest) == PARSE_INT_OK && a == 3 && b == 16 && !*rest);
+    ENSURE(parse_int_pair("4294967304x8", 'x', 0, INT32_MAX, 0, INT32_MAX, &a, &b, NULL) == PARSE_INT_OUT_OF_RANGE);
+    ENSURE(parse_int_pair("4294967296/4294967297", '/', 0, INT32_MAX, 1, INT32_MAX, &a, &b, NULL) ==
+           PARSE_INT_OUT_OF_RANGE);
+    ENSURE(parse_int_pair("8x", 'x', 0, 9, 0, 9, &a, &b, NULL) == PARSE_INT_NOT_A_NUMBER);
+    ENSURE(parse_int_pair("x8", 'x', 0, 9, 0, 9, &a, &b, NULL) == PARSE_INT_NOT_A_NUMBER);
+    ENSURE(parse_int_pair("8*8", 'x', 0, 9, 0, 9, &a, &b, NULL) == PARSE_INT_NOT_A_NUMBER);
+}
+
+/* bytes of a file, or -1 */
+static long file_size(const char* path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static bool file_is(const char* path, const char* text) {
+    char buf[256] = {0};
+    FILE* f = fopen(path, "rb");
+    if (!f) return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    return n == strlen(text) && memcmp(buf, text, n) == 0;
+}
+
+/* output paths that are not plain files: links are followed, devices and FIFOs written in place */
+static void test_atomic_targets(void) {
+    char path[512], link[512], link2[512], err[512];
+    struct stat st;
+    /* a symlink: the file it names is replaced, the link stays a link */
+    snprintf(path, sizeof path, "%s/real.txt", dir);
+    snprintf(link, sizeof link, "%s/link.txt", dir);
+    ENSURE(atomic_file_put(path, "old", 3, err, sizeof err));
+    ENSURE(symlink("real.txt", link) == 0);
+    ENSURE(atomic_file_put(link, "through", 7, err, sizeof err));
+    ENSURE(lstat(link, &st) == 0 && S_ISLNK(st.st_mode) && file_is(path, "through"));
+    /* a chain of links, one of them absolute */
+    snprintf(link2, sizeof link2, "%s/link2.txt", dir);
+    ENSURE(symlink(link, link2) == 0);
+    ENSURE(atomic_file_put(link2, "chain", 5, err, sizeof err));
+    ENSURE(lstat(link2, &st) == 0 && S_ISLNK(st.st_mode) && lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    ENSURE(file_is(path, "chain"));
+    /* a dangling link: its target is created */
+    snprintf(link, sizeof link, "%s/dangling.txt", dir);
+    snprintf(path, sizeof path, "%s/made.txt", dir);
+    ENSURE(symlink("made.txt", link) == 0);
+    ENSURE(atomic_file_put(link, "made", 4, err, sizeof err));
+    ENSURE(lstat(link, &st) == 0 && S_ISLNK(st.st_mode) && file_is(path, "made"));
+    /* a loop of links is one line */
+    snprintf(link, sizeof link, "%s/loop_a", dir);
+    snprintf(link2, sizeof link2, "%s/loop_b", dir);
+    ENSURE(symlink("loop_b", link) == 0 && symlink("loop_a", link2) == 0);
+    ENSURE(!atomic_file_put(link, "x", 1, err, sizeof err) && strstr(err, "symbolic links") && strstr(err, link));
+    /* a folder is refused */
+    ENSURE(!atomic_file_put(dir, "x", 1, err, sizeof err) && strstr(err, "is a folder"));
+    /* the file's permissions are kept */
+    snprintf(path, sizeof path, "%s/private.txt", dir);
+    ENSURE(atomic_file_put(path, "a", 1, err, sizeof err) && chmod(path, 0600) == 0);
+    ENSURE(atomic_file_put(path, "bb", 2, err, sizeof err));
+    ENSURE(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600 && st.st_size == 2);
+    /* a character device: written into, never replaced. mknod needs privileges; a link to
+       /dev/null reaches the same code */
+    snprintf(path, sizeof path, "%s/mynull", dir);
+    if (mknod(path, S_IFCHR | 0666, makedev(1, 3)) != 0) ENSURE(symlink("/dev/null", path) == 0);
+    for (int i = 0; i < 2; i++) {
+        AtomicFile af;
+        ENSURE(atomic_file_open(&af, path, err, sizeof err) && af.direct);
+        for (int k = 0; k < 1000; k++) atomic_file_write(&af, "0123456789abcdef", 16);
+        if (i == 0) ENSURE(atomic_file_commit(&af, err, sizeof err));
+        else atomic_file_abort(&af);
+        ENSURE(stat(path, &st) == 0 && S_ISCHR(st.st_mode) && stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+    }
+    ENSURE(npy_save(path, "'<f4'", (int64_t[]){1}, 1, "abcd", 4, err, sizeof err));
+    ENSURE(stat(path, &st) == 0 && S_ISCHR(st.st_mode));
+    /* a FIFO: the reader gets every byte, and the FIFO stays a FIFO */
+    snprintf(path, sizeof path, "%s/out.fifo", dir);
+    ENSURE(mkfifo(path, 0600) == 0);
+    int fds[2];
+    ENSURE(pipe(fds) == 0);
+    pid_t pid = fork();
+    ENSURE(pid >= 0);
+    if (pid == 0) {
+        /* the reader: counts the bytes and reports them through the pipe */
+        FILE* f = fopen(path, "rb");
+        long n = 0;
+        while (f && fgetc(f) != EOF) n++;
+        if (f) fclose(f);
+        ENSURE(write(fds[1], &n, sizeof n) == (ssize_t)sizeof n);
+        _exit(0);
+    }
+    close(fds[1]);
+    static char big[200000];
+    memset(big, 'q', sizeof big);
+    ENSURE(atomic_file_put(path, big, sizeof big, err, sizeof err));
+    long got = -1;
+    ENSURE(read(fds[0], &got, sizeof got) == (ssize_t)sizeof got && got == (long)sizeof big);
+    close(fds[0]);
+    int status;
+    ENSURE(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ENSURE(stat(path, &st) == 0 && S_ISFIFO(st.st_mode));
+    /* no temporary was left anywhere */
+    DIR* d = opendir(dir);
+    ENSURE(d);
+    for (struct dirent* e; (e = readdir(d)) != NULL;) ENSURE(!strstr(e->d_name, ".tmp-"));
+    closedir(d);
+}
+
+/* beyond the file-size limit (ulimit -f): one line, the old file intact, no temporary left */
+static void test_atomic_file_limit(void) {
+    char path[512], tmp[600];
+    snprintf(path, sizeof path, "%s/limited.txt", dir);
+    char err[512];
+    ENSURE(atomic_file_put(path, "old", 3, err, sizeof err));
+    fflush(stderr);
+    pid_t pid = fork();
+    ENSURE(pid >= 0);
+    if (pid == 0) {
+        interrupt_setup_process();
+        struct rlimit rl = {4096, 4096};
+        ENSURE(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+        static char big[10000];
+        memset(big, 'x', sizeof big);
+        bool ok = atomic_file_put(path, big, sizeof big, err, sizeof err);
+        ENSURE(!ok && strstr(err, path) && strstr(err, strerror(EFBIG)) && !strchr(err, '\n'));
+        snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+        ENSURE(file_size(tmp) < 0);
+        /* the .npy writer too */
+        ok = npy_save(path, "'<f4'", (int64_t[]){2500}, 1, big, 10000, err, sizeof err);
+        ENSURE(!ok && strstr(err, strerror(EFBIG)) && file_size(tmp) < 0);
+        _exit(0);
+    }
+    int status;
+    ENSURE(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ENSURE(file_is(path, "old"));
+}
+
 /* the allocation policy: zeroed, kept on resize, and out of memory is one line and an abort */
 static void dies_out_of_memory(void (*fn)(void)) {
     int fds[2];
@@ -261,6 +431,9 @@ int main(void) {
     RUN(test_rng);
     RUN(test_npy_round_trip);
     RUN(test_atomic_file);
+    RUN(test_atomic_targets);
+    RUN(test_atomic_file_limit);
+    RUN(test_parse_int);
     RUN(test_crc_and_report);
     RUN(test_checked_size);
     RUN(test_npy_hostile);

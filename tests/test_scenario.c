@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ensure.h"
@@ -619,6 +620,15 @@ static void test_load(void) {
     snprintf(path, sizeof path, "%s/missing.scn", dir);
     CHECK(scn_load(path, err, sizeof err) == NULL && strstr(err, path) && strstr(err, "No such file"));
     CHECK(scn_load(dir, err, sizeof err) == NULL && strstr(err, "got a directory"));
+    /* a FIFO would block a reader forever, a device never end: both refused at once */
+    snprintf(path, sizeof path, "%s/fifo.scn", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    CHECK(scn_load(path, err, sizeof err) == NULL && strstr(err, "fifo.scn") && strstr(err, "FIFO"));
+    remove(path);
+    snprintf(path, sizeof path, "%s/zero.scn", dir);
+    CHECK(symlink("/dev/zero", path) == 0);
+    CHECK(scn_load(path, err, sizeof err) == NULL && strstr(err, "zero.scn") && strstr(err, "character device"));
+    remove(path);
     /* a good file, then a bad one (the error names the path) */
     snprintf(path, sizeof path, "%s/good.scn", dir);
     FILE* f = fopen(path, "wb");

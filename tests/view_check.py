@@ -133,8 +133,10 @@ def learning(path, same_episodes=False):
     for line in open(path):
         fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
         if "t" in fields and "err05" in fields:
-            errs[int(fields["t"])] = float(fields["err05"])
-            cvs[int(fields["t"])] = float(fields.get("cv_err05", "nan"))
+            # '-': not measured yet
+            e, cv = fields["err05"], fields.get("cv_err05", "-")
+            errs[int(fields["t"])] = float("nan" if e == "-" else e)
+            cvs[int(fields["t"])] = float("nan" if cv == "-" else cv)
     if not errs:
         fail(path + ": no metric lines")
     last_t = max(errs)

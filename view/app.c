@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "base/alloc.h"
+#include "base/atomic_file.h"
 #include "base/clock.h"
+#include "base/interrupt.h"
 #include "render/draw_world.h"
 #include "render/png.h"
 #include "render/video.h"
@@ -28,12 +30,13 @@ ViewOptions view_options_default(void) {
     o.train_ratio = 1.0;
     o.plan_samples = 64;
     o.plan_iters = 3;
+    o.replay = VIEW_REPLAY_DEFAULT;
     return o;
 }
 
 static bool save_canvas(ViewSession* s, const RenderCanvas* c, const char* path) {
     char err[512];
-    if (!render_png_write(path, c->px, c->w, c->h, c->channels, err, sizeof err)) {
+    if (!make_parent_dirs(path, err, sizeof err) || !render_png_write(path, c->px, c->w, c->h, c->channels, err, sizeof err)) {
         fprintf(stderr, "nudge view: %s\n", err);
         return false;
     }
@@ -42,6 +45,12 @@ static bool save_canvas(ViewSession* s, const RenderCanvas* c, const char* path)
 }
 
 /* ---- headless: the same tick, as fast as possible, training in the loop ---- */
+
+/* v printed with fmt, or "-" when there is none yet */
+static void metric_text(char* out, size_t n, const char* fmt, bool have, double v) {
+    if (have && isfinite(v)) snprintf(out, n, fmt, v);
+    else snprintf(out, n, "-");
+}
 
 static int run_headless(ViewSession* s) {
     const ViewOptions* o       = &s->o;
@@ -72,14 +81,20 @@ static int run_headless(ViewSession* s) {
             double e, cv;
             bool   have = view_live_take_second(&s->live, &e, &cv);
             if (!o->quiet) {
-                printf("t=%lld updates=%lld samples_per_s=%.0f loss=%.5g val=%.5g err05=", (long long)(t / 60),
-                       (long long)st.steps, rate * s->batch, st.train_loss, st.val_loss);
-                if (have) printf("%.5f cv_err05=%.5f", e, cv);
-                else printf("nan cv_err05=nan");
-                printf(" transitions=%lld episodes=%lld\n", (long long)st.transitions, (long long)s->episodes);
+                /* a number not measured yet (no step, no validation, no prediction come due) is '-' */
+                char loss[32], val[32], err05[32], cv05[32];
+                metric_text(loss, sizeof loss, "%.5g", st.steps > 0, st.train_loss);
+                metric_text(val, sizeof val, "%.5g", true, st.val_loss);
+                metric_text(err05, sizeof err05, "%.5f", have, e);
+                metric_text(cv05, sizeof cv05, "%.5f", have, cv);
+                printf("t=%lld updates=%lld samples_per_s=%.0f loss=%s val=%s err05=%s cv_err05=%s transitions=%lld "
+                       "episodes=%lld\n",
+                       (long long)(t / 60), (long long)st.steps, rate * s->batch, loss, val, err05, cv05,
+                       (long long)st.transitions, (long long)s->episodes);
                 fflush(stdout);
             }
         }
+        if (interrupt_requested()) break;
     }
     s->fps = ticks / (clock_now() - t0 + 1e-9);
     if (o->screenshot) {
@@ -158,6 +173,8 @@ static int run_window(ViewSession* s) {
     view_presenter_hints();
     /* a window needs a real display: no silent fallback to SDL's offscreen or framebuffer drivers */
     bool chosen = getenv("SDL_VIDEODRIVER") != NULL;
+    /* SIGINT and SIGTERM are ours (save, exit 130), not SDL's (a quit event, exit 0) */
+    SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
     if (!chosen && getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY")) setenv("SDL_VIDEODRIVER", "x11", 1);
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
         fprintf(stderr, "nudge view: cannot open a window (%s): run it under xvfb-run, or use --headless\n",
@@ -201,6 +218,7 @@ static int run_window(ViewSession* s) {
     int64_t      frames = 0, fps_frames = 0;
     bool         quit   = false, shot = false;
     while (!quit) {
+        if (interrupt_requested()) break;
         /* events */
         SDL_Event ev;
         while (SDL_PollEvent(&ev)) {
@@ -320,12 +338,15 @@ int view_app_run(const ViewOptions* opts) {
         fprintf(stderr, "nudge view: no display; run it under Xvfb (xvfb-run -a nudge view ...) or use --headless\n");
         return 2;
     }
+    /* Ctrl-C or SIGTERM ends the session the way quitting does: the model is saved, then exit 130 */
+    interrupt_catch();
     ViewSession* s = alloc_zeroed(1, sizeof *s);
     char err[1024];
     if (!view_session_init(s, &o, !o.headless, err, sizeof err)) {
         fprintf(stderr, "nudge view: %s\n", err);
         view_session_free(s);
         free(s);
+        interrupt_release();
         return 2;
     }
     /* keys pressed at the start (for scripted screenshots: --keys tab,c) */
@@ -342,14 +363,19 @@ int view_app_run(const ViewOptions* opts) {
     if (!s->font) fprintf(stderr, "nudge: warning: %s; drawing without text\n", fe);
     int status = o.headless ? run_headless(s) : run_window(s);
     wm_driver_stop(&s->driver);
+    bool interrupted = interrupt_requested();
     if (status == 0 && o.save_path) {
-        if (!wm_trainer_save(s->tr, o.save_path, err, sizeof err)) {
+        if (!make_parent_dirs(o.save_path, err, sizeof err) || !wm_trainer_save(s->tr, o.save_path, err, sizeof err)) {
             fprintf(stderr, "nudge view: %s\n", err);
             status = 2;
         } else {
-            fprintf(stderr, "nudge view: model saved to %s\n", o.save_path);
+            fprintf(stderr, "nudge view: %smodel saved to %s\n", interrupted ? "interrupted; " : "", o.save_path);
         }
+    } else if (status == 0 && interrupted) {
+        fprintf(stderr, "nudge view: interrupted\n");
     }
+    interrupt_release();
+    if (status == 0 && interrupted) status = INTERRUPT_EXIT_STATUS;
     view_session_free(s);
     free(s);
     return status;

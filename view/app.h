@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/// the live replay buffer's default capacity, in transitions (3176 bytes each at 32 slots)
+#define VIEW_REPLAY_DEFAULT 200000
+
 typedef struct ViewOptions {
     const char* scenario;     /* a .scn file or a folder; NULL = scenarios/demo/ */
     const char* model_path;   /* start from this checkpoint (NULL = a fresh model) */
@@ -36,6 +39,8 @@ typedef struct ViewOptions {
     int         hash_every;   /* with record: a world hash every this many ticks (>= 1) */
     const char* video;        /* film what the window shows (MP4, through ffmpeg), NULL = don't */
     int         video_fps;    /* frames per second of the film */
+    int64_t     replay;       /* transitions the live replay buffer keeps (default 200000); a tenth
+                                 more is held out for validation */
 } ViewOptions;
 
 ViewOptions view_options_default(void);

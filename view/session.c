@@ -328,7 +328,16 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
     }
     WmTrainerDef def = wm_trainer_def_default(VIEW_SLOTS);
     def.seed         = model_seed;
+    if (o->replay > 0) {
+        /* the live buffer's bound (--replay), and a tenth of it held out for validation */
+        def.capacity     = o->replay;
+        def.val_capacity = o->replay / 10 > 2 ? o->replay / 10 : 2;
+    }
     s->batch         = def.batch;
+    if (!wm_trainer_def_check(&def, start, err, err_size)) {
+        wm_free(start);
+        return false;
+    }
     s->tr            = wm_trainer_create(&def, start);
     s->rm            = start ? wm_clone(start) : wm_create(&def.arch, def.seed);
     wm_free(start);
