@@ -8,6 +8,7 @@
  *   [i64 t, f32 m[nparams], f32 v[nparams]]        when flags & 1
  *   u32 CRC-32 (zlib) of every byte before it
  * Little-endian, as the machines that run nudge are. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,15 +116,40 @@ static float get_f32(Rd* r) { float v; get(r, &v, 4); return v; }
 static int64_t get_i64(Rd* r) { int64_t v; get(r, &v, 8); return v; }
 static uint64_t get_u64(Rd* r) { uint64_t v; get(r, &v, 8); return v; }
 
-static bool get_norm(Rd* r, WmNorm* n) {
+/* one set of statistics; false + why (into why) when its size does not match or a number is not
+ * finite (a NaN mean or a negative sum of squares would make every prediction NaN) */
+static bool get_norm(Rd* r, WmNorm* n, const char* what, char* why, size_t why_size) {
     int32_t dim = get_i32(r);
-    if (r->short_read || dim != n->dim) return false;
+    if (r->short_read || dim != n->dim) {
+        report_set(why, why_size, "%s statistics: %d columns, expected %d", what, dim, n->dim);
+        return false;
+    }
     get(r, &n->count, 8);
     get(r, n->mean, sizeof(double) * (size_t)dim);
     get(r, n->m2, sizeof(double) * (size_t)dim);
-    if (r->short_read || !(n->count >= 0)) return false;
+    if (r->short_read) {
+        report_set(why, why_size, "%s statistics: cut short", what);
+        return false;
+    }
+    if (!(n->count >= 0 && isfinite(n->count))) {
+        report_set(why, why_size, "%s statistics: sample count %g is not a finite number >= 0", what, n->count);
+        return false;
+    }
+    for (int j = 0; j < dim; j++)
+        if (!isfinite(n->mean[j]) || !(n->m2[j] >= 0 && isfinite(n->m2[j]))) {
+            report_set(why, why_size, "%s statistics: column %d has mean %g and sum of squares %g (not finite, or "
+                                      "negative)", what, j, n->mean[j], n->m2[j]);
+            return false;
+        }
     wm_norm_refresh(n);
     return true;
+}
+
+/* the index of the first non-finite value of x[n], or -1 */
+static int64_t first_non_finite(const float* x, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return i;
+    return -1;
 }
 
 /* the whole file: a regular file (never blocking on a FIFO or device) of at most MAX_FILE bytes */
@@ -141,6 +167,7 @@ WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char*
     unsigned char* data = read_all(path, &len, err, err_size);
     if (!data) return NULL;
     WmModel* m = NULL;
+    bool opt_made = false;
     Rd r = {data, len, 0, false};
     char magic[8];
     get(&r, magic, 8);
@@ -188,15 +215,23 @@ WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char*
                    "%s: model was trained on a different observation schema (columns differ)", path);
         goto fail;
     }
-    if (!wm_arch_valid(&a) || nf != WM_NODE_FEATS || ef != WM_EDGE_FEATS || of != WM_OUTPUTS) {
-        report_set(err, err_size, "%s: model architecture not supported by this nudge", path);
+    char why[256];
+    if (!wm_arch_check(&a, why, sizeof why)) {
+        report_set(err, err_size, "%s: %s", path, why);
+        goto fail;
+    }
+    if (nf != WM_NODE_FEATS || ef != WM_EDGE_FEATS || of != WM_OUTPUTS) {
+        report_set(err, err_size,
+                   "%s: the model's inputs and outputs (%d node, %d edge features, %d outputs) are not this nudge's "
+                   "(%d, %d, %d)",
+                   path, nf, ef, of, WM_NODE_FEATS, WM_EDGE_FEATS, WM_OUTPUTS);
+        goto fail;
+    }
+    if (steps < 0) {
+        report_set(err, err_size, "%s: negative step count %lld", path, (long long)steps);
         goto fail;
     }
     m = wm_alloc(&a);
-    if (!m) {
-        report_set(err, err_size, "%s: out of memory", path);
-        goto fail;
-    }
     if (nparams != m->nparams || (flags & ~1u)) {
         report_set(err, err_size, "%s: model parameter count %d does not match its architecture (%d)",
                    path, nparams, m->nparams);
@@ -204,8 +239,9 @@ WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char*
     }
     m->steps = steps;
     m->seed = seed;
-    if (!get_norm(&r, &m->nin) || !get_norm(&r, &m->ein) || !get_norm(&r, &m->tgt)) {
-        report_set(err, err_size, "%s: bad normalization statistics", path);
+    if (!get_norm(&r, &m->nin, "node input", why, sizeof why) || !get_norm(&r, &m->ein, "edge input", why, sizeof why) ||
+        !get_norm(&r, &m->tgt, "target", why, sizeof why)) {
+        report_set(err, err_size, "%s: bad normalization statistics: %s", path, why);
         goto fail;
     }
     get(&r, m->params, sizeof(float) * (size_t)nparams);
@@ -213,6 +249,7 @@ WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char*
         int64_t t = get_i64(&r);
         if (opt) {
             nn_adamw_init(opt, nparams, opt->lr, opt->weight_decay);
+            opt_made = true;
             opt->t = t;
             get(&r, opt->m, sizeof(float) * (size_t)nparams);
             get(&r, opt->v, sizeof(float) * (size_t)nparams);
@@ -225,9 +262,30 @@ WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char*
         report_set(err, err_size, "%s: model file size does not match its header", path);
         goto fail;
     }
+    /* a NaN weight (a diverged run saved, or an altered file with a fixed CRC) would evaluate to
+       NaN everywhere: refuse it rather than predict nothing */
+    int64_t bad = first_non_finite(m->params, nparams);
+    if (bad >= 0) {
+        report_set(err, err_size, "%s: parameter %lld of %d is %g: the model holds non-finite weights (a diverged "
+                                  "training?) and is refused", path, (long long)bad, nparams, (double)m->params[bad]);
+        goto fail;
+    }
+    if (opt && (flags & 1u)) {
+        int64_t bm = first_non_finite(opt->m, nparams), bv = first_non_finite(opt->v, nparams);
+        for (int64_t i = 0; bv < 0 && i < nparams; i++)
+            if (opt->v[i] < 0) bv = i;
+        if (opt->t < 0 || bm >= 0 || bv >= 0) {
+            report_set(err, err_size, "%s: the optimizer state is invalid (%s): the file is refused", path,
+                       opt->t < 0 ? "a negative step count" : bm >= 0 ? "a non-finite first moment"
+                                                                   : "a non-finite or negative second moment");
+            goto fail;
+        }
+    }
     free(data);
     return m;
 fail:
+    if (opt_made) nn_adamw_free(opt); /* the caller gets no optimizer state from a refused file */
+    if (has_opt) *has_opt = false;
     wm_free(m);
     free(data);
     return NULL;

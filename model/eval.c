@@ -407,7 +407,9 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     if (def->events) score_events(m, d, first, count, res->events);
     else
         for (int q = 0; q < WM_EVENTS; q++) res->events[q].auroc = res->events[q].accuracy = NAN;
-    return res->err[WM_SUBSET_ALL][WM_METHOD_MODEL][0].n > 0;
+    bool scored = res->err[WM_SUBSET_ALL][WM_METHOD_MODEL][0].n > 0;
+    if (!scored) wm_eval_free(res); /* nothing scored: nothing for the caller to free either */
+    return scored;
 }
 
 void wm_eval_free(WmEvalResult* res) {

@@ -93,7 +93,7 @@ typedef struct WmEvalDef {
 } WmEvalDef;
 
 WmEvalDef wm_eval_def_default(void);
-/// fills res (free with wm_eval_free); false if no rollout could be scored
+/// fills res (free with wm_eval_free); false, with nothing left to free, if no rollout could be scored
 bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmEvalResult* res);
 void wm_eval_free(WmEvalResult* res);
 

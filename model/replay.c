@@ -53,6 +53,11 @@ void wm_transitions_free(WmTransitions* t) {
     memset(t, 0, sizeof *t);
 }
 
+size_t wm_replay_bytes_per_transition(int slots, int dim) {
+    /* states, mask, contacts, push, label bits per slot; the episode index per transition */
+    return (size_t)slots * (sizeof(float) * (size_t)dim + 3 + sizeof(float) * WM_PUSH_DIM) + sizeof(int64_t);
+}
+
 WmReplay* wm_replay_create(int slots, int dim, int64_t capacity) {
     if (slots < 1 || dim < 1 || capacity < 2) return NULL;
     WmReplay* r = alloc_zeroed(1, sizeof *r);

@@ -42,6 +42,9 @@ void wm_transitions_free(WmTransitions* t);
 typedef struct WmReplay WmReplay;
 
 WmReplay* wm_replay_create(int slots, int dim, int64_t capacity);
+/// bytes a replay buffer of K slots and D columns holds per transition (its memory is capacity
+/// times this: 3176 bytes at 32 slots of 20 columns)
+size_t    wm_replay_bytes_per_transition(int slots, int dim);
 void      wm_replay_free(WmReplay* r);                        /* NULL-safe */
 void      wm_replay_clear(WmReplay* r);
 /// ends the current episode; the next tick starts a new one

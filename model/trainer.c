@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/report.h"
 #include "model/trainer.h"
 #include "model/wm_impl.h"
 #include "sim/observation.h"
@@ -51,7 +52,21 @@ WmTrainerDef wm_trainer_def_default(int slots) {
     return d;
 }
 
+bool wm_trainer_def_check(const WmTrainerDef* def, const WmModel* start, char* err, size_t err_size) {
+    if (!start && !wm_arch_check(&def->arch, err, err_size)) return false;
+    if (def->batch < 1) {
+        report_set(err, err_size, "batch of %d transitions: expected at least 1", def->batch);
+        return false;
+    }
+    if (def->capacity < 2 || def->val_capacity < 0) {
+        report_set(err, err_size, "replay buffer of %lld transitions: expected at least 2", (long long)def->capacity);
+        return false;
+    }
+    return true;
+}
+
 WmTrainer* wm_trainer_create(const WmTrainerDef* def, const WmModel* start) {
+    if (!wm_trainer_def_check(def, start, NULL, 0)) return NULL;
     WmTrainer* tr = alloc_zeroed(1, sizeof *tr);
     tr->def = *def;
     tr->model = start ? wm_clone(start) : wm_create(&def->arch, def->seed);

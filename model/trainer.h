@@ -54,8 +54,11 @@ typedef struct WmTrainerStats {
 typedef struct WmTrainer WmTrainer;
 
 WmTrainerDef wm_trainer_def_default(int slots);
+/// true when wm_trainer_create can make this trainer; false + one line saying what is wrong (the
+/// architecture, when no starting model is given; a replay capacity below 2; a batch below 1)
+bool         wm_trainer_def_check(const WmTrainerDef* def, const WmModel* start, char* err, size_t err_size);
 /// a trainer; start (copied) is the starting model, NULL = a fresh one from def->arch and seed.
-/// NULL for an invalid architecture or a replay capacity below 2
+/// NULL when wm_trainer_def_check refuses def
 WmTrainer*   wm_trainer_create(const WmTrainerDef* def, const WmModel* start);
 void         wm_trainer_free(WmTrainer* tr);                 /* NULL-safe */
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/report.h"
 #include "model/wm_impl.h"
 #include "sim/observation.h"
 
@@ -22,11 +23,31 @@ WmArch wm_arch_default(int slots) {
     return a;
 }
 
-bool wm_arch_valid(const WmArch* a) {
-    return a->slots >= 1 && a->slots <= 4096 && a->dim == SIM_OBS_DIM && a->latent >= 1 &&
-           a->latent <= 4096 && a->edge >= 1 && a->edge <= 4096 && a->hidden >= 1 &&
-           a->hidden <= 4096 && isfinite(a->radius) && a->dt > 0 && a->dt < 10;
+bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
+    const struct {
+        const char* what;
+        int         v, lo, hi;
+    } widths[] = {{"slots", a->slots, 1, 4096},        {"latent width", a->latent, 1, 4096},
+                  {"edge width", a->edge, 1, 4096},    {"hidden width", a->hidden, 1, 4096},
+                  {"columns per slot", a->dim, SIM_OBS_DIM, SIM_OBS_DIM}};
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++)
+        if (widths[i].v < widths[i].lo || widths[i].v > widths[i].hi) {
+            report_set(err, err_size, "model architecture: %s %d is outside [%d, %d]", widths[i].what, widths[i].v,
+                       widths[i].lo, widths[i].hi);
+            return false;
+        }
+    if (!isfinite(a->radius)) {
+        report_set(err, err_size, "model architecture: edge radius %g m is not a finite number", (double)a->radius);
+        return false;
+    }
+    if (!(a->dt > 0 && a->dt < 10)) {
+        report_set(err, err_size, "model architecture: control tick %g s is outside (0, 10)", (double)a->dt);
+        return false;
+    }
+    return true;
 }
+
+bool wm_arch_valid(const WmArch* a) { return wm_arch_check(a, NULL, 0); }
 
 uint32_t wm_schema_hash(void) {
     /* straight from the column table macro, so this needs no object file from sim/ */

@@ -46,7 +46,10 @@ typedef struct WmScratch WmScratch;
 
 /// the default architecture for K slots
 WmArch         wm_arch_default(int slots);
-/// a fresh model with seeded initialization; NULL for an invalid arch
+/// true when this nudge can build the architecture; false + one line naming what is not
+/// ("latent width 0 is outside [1, 4096]") otherwise
+bool           wm_arch_check(const WmArch* a, char* err, size_t err_size);
+/// a fresh model with seeded initialization; NULL for an invalid arch (wm_arch_check says why)
 WmModel*       wm_create(const WmArch* arch, uint64_t seed);
 void           wm_free(WmModel* m);                      /* NULL-safe */
 WmModel*       wm_clone(const WmModel* m);

@@ -411,6 +411,8 @@ static void test_wm_grad(void) {
 /* ---- replay buffer ---- */
 
 static void test_replay(void) {
+    /* the figure the README and nudge view --help state for the live buffer's memory */
+    CHECK(wm_replay_bytes_per_transition(32, SIM_OBS_DIM) == 3176);
     WmReplay* r = wm_replay_create(TK, SIM_OBS_DIM, 100);
     float st[TK * SIM_OBS_DIM] = {0};
     uint8_t mask[TK] = {1, 1, 1}, bits[TK] = {0}, contacts[TK] = {0};
@@ -532,6 +534,46 @@ static void test_checkpoint(void) {
     WmModel* again = wm_load(bad, err, sizeof err);
     CHECK(again != NULL);
     wm_free(again);
+    /* non-finite numbers behind a valid CRC (a diverged run, an altered file): refused with one line.
+       The parameters end the file before its CRC; the target statistics' sums of squares end just
+       before the parameters */
+    size_t params_at = n - 4 - sizeof(float) * (size_t)m->nparams;
+    const struct {
+        size_t      at;
+        double      value;
+        bool        f64;
+        const char* want;
+    } poisons[] = {
+        {params_at + 4 * 7, NAN, false, "non-finite weights"},
+        {n - 8, INFINITY, false, "non-finite weights"},
+        {params_at - 8, NAN, true, "target statistics"},
+        {params_at - 8, -1.0, true, "target statistics"},
+    };
+    for (size_t i = 0; i < sizeof poisons / sizeof poisons[0]; i++) {
+        char* copy = malloc(n);
+        memcpy(copy, bytes, n);
+        if (poisons[i].f64) memcpy(copy + poisons[i].at, &poisons[i].value, 8);
+        else memcpy(copy + poisons[i].at, &(float){(float)poisons[i].value}, 4);
+        uint32_t crc = crc32_update(0, copy, n - 4);
+        memcpy(copy + n - 4, &crc, 4);
+        spit(bad, copy, n);
+        CHECK(wm_load(bad, err, sizeof err) == NULL && strstr(err, poisons[i].want) && strstr(err, "bad.bin"));
+        free(copy);
+    }
+    /* an architecture this nudge cannot build says what is wrong, not "out of memory" */
+    WmArch wide = small_arch();
+    wide.latent = 0;
+    CHECK(!wm_arch_check(&wide, err, sizeof err) && strstr(err, "latent width 0"));
+    wide = small_arch();
+    wide.dt = 20;
+    CHECK(!wm_arch_check(&wide, err, sizeof err) && strstr(err, "control tick 20"));
+    WmTrainerDef td = wm_trainer_def_default(TK);
+    td.arch.slots = 5000;
+    CHECK(!wm_trainer_def_check(&td, NULL, err, sizeof err) && strstr(err, "slots 5000"));
+    CHECK(wm_trainer_create(&td, NULL) == NULL);
+    td = wm_trainer_def_default(TK);
+    td.capacity = 1;
+    CHECK(!wm_trainer_def_check(&td, NULL, err, sizeof err) && strstr(err, "replay buffer of 1"));
     free(bytes);
     wm_free(m);
     unlink(path);
@@ -877,6 +919,13 @@ static void test_eval_subsets(void) {
         for (int h = 0; h < 30; h++) CHECK(r.err[s][WM_METHOD_MODEL][h].n <= r.err[WM_SUBSET_ALL][WM_METHOD_MODEL][h].n);
     CHECK(r.events[WM_EVENT_BREAK].positives > 0 && isfinite(r.events[WM_EVENT_BREAK].auroc));
     wm_eval_free(&r);
+    /* no dynamic body (only the floor is live): nothing scored, and nothing left to free (the
+       sanitizers' leak check sees the rest) */
+    for (size_t i = 0; i < rec; i++)
+        if (i % TK != 0) d.mask[i] = 0;
+    CHECK(!wm_evaluate(m, &d, &def, &r));
+    for (int s = 0; s < WM_SUBSETS; s++)
+        for (int q = 0; q < WM_METHODS; q++) CHECK(r.err[s][q] == NULL);
     wm_free(m);
     free(d.states);
     free(d.mask);
