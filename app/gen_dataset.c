@@ -165,8 +165,13 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
 bool gen_dataset_episode(const GenDataset* ds, int64_t e, int* scenario, uint64_t* seed, char* err, size_t err_size) {
     int S = ds->nscenarios;
     uint64_t first = rng_derive(ds->writer.meta.seed, (uint64_t)e);
+    /* when its own scenario yields nothing, the episode goes on from scenario own + step, where
+       step depends on the episode, so that a scenario --where rejects shares its episodes out
+       evenly rather than to its neighbour */
+    int64_t step = S > 1 ? 1 + (e / S) % (S - 1) : 0;
     for (int64_t j = 0; j < GEN_WHERE_TRIES; j++) {
-        *scenario = (int)((e + j) % S);
+        int64_t k = j / GEN_WHERE_TRIES_PER_SCENARIO;
+        *scenario = (int)((k == 0 ? e : e + step + k - 1) % S);
         *seed = j == 0 ? first : rng_derive(first, (uint64_t)j);
         const ScnPredicate* p = ds->where[*scenario];
         if (!p) return true;

@@ -10,8 +10,9 @@
 #include "data/writer.h"
 #include "sim/scenario.h"
 
-/// candidates an episode tries before --where gives up
+/// candidates an episode tries before --where gives up, and seeds it tries in one scenario
 #define GEN_WHERE_TRIES 10000
+#define GEN_WHERE_TRIES_PER_SCENARIO 64
 
 typedef struct GenDataset {
     Scenario** scenarios;     /* sorted by path */
@@ -29,9 +30,10 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
                       const char* agent, const char* where, int per_shard, const EpisodeRecordSpec* spec, char* err,
                       size_t err_size);
 /// the scenario and seed of episode e: scenario e mod S with seed rng_derive(seed, e); with --where,
-/// the first candidate j = 0, 1, ... (scenario (e + j) mod S, seed rng_derive(rng_derive(seed, e), j)
-/// for j > 0) whose parameters satisfy it. false + one line when none of GEN_WHERE_TRIES does, or a
-/// candidate cannot be made
+/// the first candidate j = 0, 1, ... whose parameters satisfy it: seed rng_derive(rng_derive(seed,
+/// e), j) for j > 0, in scenario e mod S for the first GEN_WHERE_TRIES_PER_SCENARIO candidates, then
+/// in scenario (e + step + k - 1) mod S for the k-th next batch, step = 1 + (e / S) mod (S - 1).
+/// false + one line when none of GEN_WHERE_TRIES does, or a candidate cannot be made
 bool gen_dataset_episode(const GenDataset* ds, int64_t e, int* scenario, uint64_t* seed, char* err, size_t err_size);
 void gen_dataset_close(GenDataset* ds);
 
