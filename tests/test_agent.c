@@ -677,22 +677,30 @@ static SimAction person(const SimWorld* w, int t) {
     return a;
 }
 
+/* the table scene's episode (seed 3, random agent) with a history from its start */
+static Scenario* table_episode(const char* name, Episode* e, History** h) {
+    char err[256];
+    Scenario* s = scn_parse(table_text, strlen(table_text), name, err, sizeof err);
+    ENSURE(s);
+    ENSURE(episode_begin(e, s, 3, -1, 16, err, sizeof err));
+    *h = history_create(HISTORY_SNAP_EVERY, HISTORY_SPAN);
+    history_begin(*h, e);
+    return s;
+}
+
 /* going back: a snapshot restores exactly; ticks re-simulated from it agree with the first time to
  * round-off; a second history doing the same goes through the same states bit for bit; ticking
  * from the past drops the future (a branch) and the agent picks up its state of then */
 static void test_history_seek_and_branch(void) {
     char err[256];
-    Scenario* s = scn_parse(table_text, strlen(table_text), "mem.scn", err, sizeof err);
-    ENSURE(s);
     enum { TICKS = 300 };
     static uint64_t hash[TICKS + 1];
     static SimAction applied[TICKS + 1];
     uint64_t after[2][60];
     for (int run = 0; run < 2; run++) {
         Episode e;
-        ENSURE(episode_begin(&e, s, 3, -1, 16, err, sizeof err));
-        History* h = history_create(HISTORY_SNAP_EVERY, HISTORY_SPAN);
-        history_begin(h, &e);
+        History* h;
+        Scenario* s = table_episode("mem.scn", &e, &h);
         for (int t = 1; t <= TICKS; t++) {
             SimAction a = person(e.world, t);
             episode_tick(&e, &a);
@@ -728,9 +736,9 @@ static void test_history_seek_and_branch(void) {
         for (int i = 0; i < n; i++) ENSURE(log[i].tick <= 153 || (!log[i].action.flags && log[i].action.npushes == 1));
         history_free(h);
         episode_end(&e);
+        scn_free(s);
     }
     ENSURE(memcmp(after[0], after[1], sizeof after[0]) == 0);
-    scn_free(s);
 }
 
 /* the history's memory with 30 bodies over a long run stays within its bound; measured here
@@ -780,12 +788,9 @@ static void temp_path(char* out, size_t n, const char* name) {
 static void test_recording_roundtrip_and_damage(void) {
     char err[512], path[256];
     temp_path(path, sizeof path, "rec.nrec");
-    Scenario* s = scn_parse(table_text, strlen(table_text), "mem.scn", err, sizeof err);
-    ENSURE(s);
     Episode e;
-    ENSURE(episode_begin(&e, s, 3, -1, 16, err, sizeof err));
-    History* h = history_create(HISTORY_SNAP_EVERY, HISTORY_SPAN);
-    history_begin(h, &e);
+    History* h;
+    Scenario* s = table_episode("mem.scn", &e, &h);
     RecWriter* w = rec_writer_open(path, &e, 2, HISTORY_SNAP_EVERY, err, sizeof err);
     ENSURE(w && rec_writer_attach(w, &e));
     int actions = 0;
@@ -873,12 +878,9 @@ static void test_recording_roundtrip_and_damage(void) {
 static void test_export_roundtrip(void) {
     char err[512], path[256];
     temp_path(path, sizeof path, "episode.scn");
-    Scenario* s = scn_parse(table_text, strlen(table_text), "table.scn", err, sizeof err);
-    ENSURE(s);
     Episode e;
-    ENSURE(episode_begin(&e, s, 3, -1, 16, err, sizeof err));
-    History* h = history_create(HISTORY_SNAP_EVERY, HISTORY_SPAN);
-    history_begin(h, &e);
+    History* h;
+    Scenario* s = table_episode("table.scn", &e, &h);
     enum { TICKS = 360 };
     for (int t = 1; t <= TICKS; t++) {
         SimAction a = person(e.world, t);
