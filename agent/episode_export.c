@@ -401,6 +401,8 @@ static bool build(const EpisodeExport* x, Text* out, Run* run, EpisodeExportStat
             }
             if (written) line_add(&lines, k, 3, line);
         }
+        if (a && a->nmagic > 0 && !st->note[0])
+            snprintf(st->note, sizeof st->note, "tick %lld: magic (an impossible event) is not written as a line yet", (long long)k);
         episode_tick(e, a);
         run->hashes[k] = sim_world_hash(e->world);
         /* the first events of each body */
