@@ -453,7 +453,7 @@ static bool build(const EpisodeExport* x, Text* out, Run* run, EpisodeExportStat
         text_add(out, "\n# ---- the recorded episode: seed %llu, %lld ticks (%.3f s), then %.3f s more to settle ----\n",
                  (unsigned long long)x->seed, (long long)x->ticks, (double)x->ticks * tick_s, (double)(run->ticks - x->ticks) * tick_s);
         text_add(out, "world seed %llu\nworld seconds %s\nagent scripted\n", (unsigned long long)x->seed, sb);
-        qsort(lines.v, (size_t)lines.n, sizeof *lines.v, line_cmp);
+        if (lines.n > 1) qsort(lines.v, (size_t)lines.n, sizeof *lines.v, line_cmp);
         for (int i = 0; i < lines.n; i++) text_add(out, "%s\n", lines.v[i].text);
         text_add(out, "\n# ---- what happened: the first event of each kind per named body, +- %g s ----\n", x->tol);
         /* the events in the order they happened, then what never happened */
@@ -486,7 +486,7 @@ static bool build(const EpisodeExport* x, Text* out, Run* run, EpisodeExportStat
             snprintf(line, sizeof line, "expect event contact %s %s near %.4f %g", ref, other, pairs[i].t, x->tol);
             line_add(&exp, llround(pairs[i].t * 1e6), 0, line);
         }
-        qsort(exp.v, (size_t)exp.n, sizeof *exp.v, line_cmp);
+        if (exp.n > 1) qsort(exp.v, (size_t)exp.n, sizeof *exp.v, line_cmp);
         for (int i = 0; i < exp.n; i++) text_add(out, "%s\n", exp.v[i].text), free(exp.v[i].text);
         for (int i = 0; i < never.n; i++) text_add(out, "%s\n", never.v[i].text), free(never.v[i].text);
         st->expects = exp.n + never.n;
