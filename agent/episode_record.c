@@ -38,6 +38,7 @@ bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, 
     for (int p = 0; p < ep.inst.nparams; p++) o->params[param_col[p]] = ep.inst.params[p];
     double rect[4];
     render_scene_rect(&ep.inst, rect);
+    if (o->frame_rect) memcpy(o->frame_rect, rect, sizeof rect);
     size_t K = (size_t)spec->slots;
     memset(o->actions, 0, sizeof(float) * (size_t)spec->records * K * 4);
     int64_t tick = 0;

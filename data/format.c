@@ -22,6 +22,9 @@ const DataArrayInfo data_arrays[DATA_ARRAY_COUNT] = {
     [DATA_SCENARIO] = {"scenario", "'<i4'", 4, "index into 'scenarios'"},
     [DATA_SEED] = {"seed", "'<u8'", 8, "the episode's seed: nudge run SCENARIO --seed S replays it"},
     [DATA_FRAMES] = {"frames", "'|u1'", 1, "rendered records, row 0 at the top"},
+    [DATA_FRAME_RECT] = {"frame_rect", "'<f8'", 8,
+                         "the world rectangle (xmin, ymin, xmax, ymax; m, y up) each episode's frames show, fitted "
+                         "into the frame centred with its aspect kept"},
 };
 
 void data_event_pack(const DataEvent* e, unsigned char out[DATA_EVENT_BYTES]) {
@@ -43,7 +46,7 @@ void data_event_unpack(const unsigned char in[DATA_EVENT_BYTES], DataEvent* e) {
 }
 
 bool data_array_present(DataArrayId a, const DataDims* d) {
-    return a != DATA_FRAMES || d->channels > 0;
+    return (a != DATA_FRAMES && a != DATA_FRAME_RECT) || d->channels > 0;
 }
 
 int data_array_shape(DataArrayId a, const DataDims* d, int64_t E, int64_t nevents, int64_t s[5]) {
@@ -61,6 +64,7 @@ int data_array_shape(DataArrayId a, const DataDims* d, int64_t E, int64_t nevent
     case DATA_FRAMES:
         s[0] = E, s[1] = T, s[2] = d->frame_h, s[3] = d->frame_w, s[4] = d->channels;
         return d->channels == 3 ? 5 : 4;
+    case DATA_FRAME_RECT: s[0] = E, s[1] = 4; return 2;
     default: return 0;
     }
 }

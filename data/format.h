@@ -11,8 +11,9 @@
 #define DATA_FORMAT_NAME "nudge-dataset"
 /// the version this nudge writes. 2: seeds are decimal strings in the manifest (JSON numbers are
 /// doubles, exact only to 2^53), the manifest is written by cJSON. 3: every .npy header is padded
-/// to DATA_HEAD_BYTES. The arrays' contents are as in version 1.
-#define DATA_FORMAT_VERSION 3
+/// to DATA_HEAD_BYTES. 4: a dataset with frames also has frame_rect.npy (the world rectangle each
+/// episode's frames show). The other arrays' contents are as in version 1.
+#define DATA_FORMAT_VERSION 4
 /// every .npy header in a shard is padded to this many bytes (numpy pads to 64; any multiple of 64
 /// is valid), so each array's data starts on a page and can be written without a copy
 #define DATA_HEAD_BYTES 4096
@@ -32,6 +33,7 @@ typedef enum DataArrayId {
     DATA_SCENARIO,
     DATA_SEED,
     DATA_FRAMES,
+    DATA_FRAME_RECT,
     DATA_ARRAY_COUNT
 } DataArrayId;
 
@@ -69,7 +71,8 @@ typedef struct DataEvent {
 void data_event_pack(const DataEvent* e, unsigned char out[DATA_EVENT_BYTES]);
 void data_event_unpack(const unsigned char in[DATA_EVENT_BYTES], DataEvent* e);
 
-/// true if the dataset has this array (frames.npy only with frames)
+/// true if the dataset has this array (frames.npy and frame_rect.npy only with frames; datasets
+/// written before version 4 lack frame_rect.npy: their shard entries do not list it)
 bool data_array_present(DataArrayId a, const DataDims* d);
 /// the array's shape in a shard of E episodes (events: nevents rows); returns the number of
 /// dimensions (at most 5)

@@ -139,7 +139,7 @@ static cJSON* arrays_json(const DataDims* d) {
         for (int i = 0; i < n; i++) {
             const char* name = NULL;
             if (s[i] == -1) name = a == DATA_EVENTS ? "n" : "E";
-            else if (i == 1 && s[i] == d->records && a != DATA_PARAMS) name = sym[1];
+            else if (i == 1 && s[i] == d->records && a != DATA_PARAMS && a != DATA_FRAME_RECT) name = sym[1];
             else if (i == 2 && s[i] == d->slots && a != DATA_FRAMES) name = sym[2];
             else if (i == 3 && a == DATA_STATES) name = sym[3];
             else if (i == 1 && a == DATA_PARAMS) name = sym[4];

@@ -123,6 +123,7 @@ void data_shard_buf_slot(DataShardBuf* b, int i, DataSlot* out) {
     out->scenario = (int32_t*)AT(DATA_SCENARIO);
     out->seed = (uint64_t*)AT(DATA_SEED);
     out->frames = AT(DATA_FRAMES);
+    out->frame_rect = (double*)AT(DATA_FRAME_RECT);
 #undef AT
 }
 

@@ -47,6 +47,7 @@ typedef struct DataSlot {
     int32_t*   scenario;   /* [1] */
     uint64_t*  seed;       /* [1] */
     uint8_t*   frames;     /* [T, H, W, C] or NULL */
+    double*    frame_rect; /* [4] the world rectangle the frames show, or NULL */
     DataEvent* events;     /* grown with realloc by the recorder; the shard buffer takes it */
     int        nevents, capevents;
 } DataSlot;

@@ -14,7 +14,7 @@ import numpy as np
 
 nudge, root = sys.argv[1], sys.argv[2]
 m = json.load(open(os.path.join(root, "manifest.json")))
-assert m["format"] == "nudge-dataset" and m["version"] == 3, (m["format"], m["version"])
+assert m["format"] == "nudge-dataset" and m["version"] == 4, (m["format"], m["version"])
 assert int(m["seed"]) == int(m["inputs"]["seed"]), "seeds are exact decimal strings"
 assert m["complete"] is True and m["shards_done"] == m["shard_count"] == len(m["shards"])
 T, K, D, P = m["ticks"], m["slots"], m["dim"], len(m["params"])
@@ -43,6 +43,7 @@ for sh in m["shards"]:
         fr = m["frames"]
         shape = (E, T, fr["height"], fr["width"]) + ((3,) if fr["channels"] == 3 else ())
         expect["frames"] = (shape, np.uint8)
+        expect["frame_rect"] = ((E, 4), np.float64)
     a = {}
     for name, (shape, dtype) in expect.items():
         a[name] = np.load(os.path.join(d, name + ".npy"))
@@ -72,6 +73,27 @@ for sh in m["shards"]:
     assert np.all(np.isfinite(a["params"]))
     if m["frames"]:
         assert a["frames"].std() > 1, "frames are not blank"
+        # frame_rect: the world rectangle the frames show (aspect kept, centred): the pixel under a
+        # dynamic body's centre differs from the background at the start (boxes and balls are filled)
+        rect = a["frame_rect"]
+        assert np.all(rect[:, 2] > rect[:, 0]) and np.all(rect[:, 3] > rect[:, 1])
+        fr = m["frames"]
+        W, H = fr["width"], fr["height"]
+        hits = tries = 0
+        for e in range(E):
+            x0, y0, x1, y1 = rect[e]
+            scale = min(W / (x1 - x0), H / (y1 - y0))
+            for k in range(K):
+                row = st[e, 0, k]
+                if not mask[e, 0, k] or row[names.index("is_static")] > 0.5 or row[names.index("kind_cup")] > 0.5:
+                    continue
+                u = W / 2 + (row[0] - (x0 + x1) / 2) * scale
+                v = H / 2 - (row[1] - (y0 + y1) / 2) * scale
+                if 0 <= u < W and 0 <= v < H:
+                    tries += 1
+                    px = a["frames"][e, 0, int(v), int(u)]
+                    hits += int(np.any(px != a["frames"][e, 0, 0, 0]))
+        assert tries == 0 or hits >= 0.9 * tries, (hits, tries)
 
 assert seen == m["episodes"]
 
