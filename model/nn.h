@@ -31,6 +31,17 @@ void nn_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a,
 void nn_gemv(bool ta, int m, int n, float alpha, const float* a, const float* x, float beta,
              float* y);
 
+/// the same in double precision (for statistics and solves that float32 would blur)
+void nn_dgemm(bool ta, bool tb, int m, int n, int k, double alpha, const double* a, const double* b,
+              double beta, double* c);
+/// solves A X = B for a symmetric positive definite A[n, n] (LAPACK dpotrf, dpotrs): a is
+/// overwritten by its Cholesky factor, b[nrhs][n] (each right-hand side contiguous) by the
+/// solutions. false when A is not positive definite
+bool nn_cholesky_solve(int n, double* a, int nrhs, double* b);
+/// the eigenvalues w[n] (ascending) of a symmetric A[n, n] (LAPACK dsyev; a is destroyed);
+/// false when the iteration fails
+bool nn_sym_eigvals(int n, double* a, double* w);
+
 /* ---- parameter layout ---- */
 
 typedef struct NnLayout {
@@ -93,6 +104,55 @@ void nn_layernorm_forward(const NnLayerNorm* ln, const float* params, int n, con
 void nn_layernorm_backward(const NnLayerNorm* ln, const float* params, float* grads, int n,
                            const float* x, const float* stats, const float* dy, float* dx);
 
+/* ---- convolutions (conv.c): images are channels-last, x[n, h, w, c] (NHWC), so a pixel is a row
+ * and a 1x1 convolution is a linear layer. A convolution is im2col (each output pixel's receptive
+ * field unrolled into one row of kh*kw*cin floats, zeros where it hangs over the padding) and one
+ * sgemm through nn_gemm; the backward pass is two sgemms and col2im. ---- */
+
+/// y[n, ho, wo, cout] = conv(x[n, h, w, cin], W) + b with a k x k kernel, the same stride along both
+/// axes and pad zero pixels on every side; ho = (h + 2 pad - k) / stride + 1 (nn_conv2d_out).
+/// W is stored [k*k*cin, cout] (row = (ky, kx, ci)), the offsets index the flat parameter array.
+typedef struct NnConv2d {
+    int cin, cout, k, stride, pad;
+    int w, b;
+} NnConv2d;
+
+/// output size along one axis: (in + 2 pad - k) / stride + 1 (< 1 when the kernel does not fit)
+int    nn_conv2d_out(int in, int k, int stride, int pad);
+void   nn_conv2d_layout(NnConv2d* cv, NnLayout* l, int cin, int cout, int k, int stride, int pad);
+/// W ~ N(0, gain^2 * 2 / (k*k*cin)) (He), b = 0
+void   nn_conv2d_init(const NnConv2d* cv, float* params, Rng* rng, float gain);
+/// floats of the im2col scratch for n images of h x w: n * ho * wo * k * k * cin (0 for a 1x1
+/// convolution of stride 1 without padding, which needs none)
+size_t nn_conv2d_col_size(const NnConv2d* cv, int n, int h, int w);
+/// forward over n images of h x w; col is scratch of nn_conv2d_col_size floats (may be NULL when
+/// that is 0); y[n, ho, wo, cout]
+void   nn_conv2d_forward(const NnConv2d* cv, const float* params, int n, int h, int w,
+                         const float* x, float* col, float* y);
+/// backward from dy[n, ho, wo, cout]: accumulates dW, db into grads and writes dx[n, h, w, cin]
+/// unless dx is NULL; x is the forward's input; col is scratch as for the forward (its contents
+/// are rebuilt, not kept from the forward)
+void   nn_conv2d_backward(const NnConv2d* cv, const float* params, float* grads, int n, int h,
+                          int w, const float* x, const float* dy, float* col, float* dx);
+
+/// group norm over channels-last maps: per image and group of c / groups channels, the mean and
+/// variance over every pixel and channel of the group; y = xhat * gamma[c] + beta[c]
+typedef struct NnGroupNorm {
+    int c, groups;
+    int gamma, beta;
+} NnGroupNorm;
+
+/// groups must divide c
+void nn_groupnorm_layout(NnGroupNorm* gn, NnLayout* l, int c, int groups);
+void nn_groupnorm_init(const NnGroupNorm* gn, float* params);
+/// x, y [n, hw, c] (y may alias x); stats[n * groups * 2] receives (mean, rstd) for the backward
+void nn_groupnorm_forward(const NnGroupNorm* gn, const float* params, int n, int hw,
+                          const float* x, float* y, float* stats);
+/// accumulates dgamma, dbeta; writes dx[n, hw, c] (may alias dy) unless NULL; x is the forward's
+/// input
+void nn_groupnorm_backward(const NnGroupNorm* gn, const float* params, float* grads, int n,
+                           int hw, const float* x, const float* stats, const float* dy, float* dx);
+
 /* ---- MLP ---- */
 
 #define NN_MLP_MAX 6
@@ -130,6 +190,62 @@ float* nn_mlp_forward(const NnMlp* mlp, const float* params, NnMlpCache* c, int 
 /// backward from dy[n,out] (may be modified); accumulates grads; writes dx[n,in] unless NULL
 void   nn_mlp_backward(const NnMlp* mlp, const float* params, float* grads, NnMlpCache* c, int n,
                        const float* x, float* dy, float* dx);
+
+/* ---- conv nets (convnet.c): a stack of convolutions, each optionally followed by a group norm,
+ * then an activation; channels-last images throughout ---- */
+
+#define NN_CONVNET_MAX 8
+
+typedef struct NnConvLayer {
+    NnConv2d    conv;
+    bool        norm;        /* a group norm after the convolution */
+    NnGroupNorm gn;
+    NnAct       act;
+    int         h, w;        /* input size (pixels) */
+    int         ho, wo;      /* output size */
+} NnConvLayer;
+
+typedef struct NnConvNet {
+    int         nlayers;
+    int         h, w, c;     /* input: h x w pixels of c channels */
+    NnConvLayer layer[NN_CONVNET_MAX];
+} NnConvNet;
+
+/// starts a net over h x w images of c channels
+void nn_convnet_begin(NnConvNet* net, int h, int w, int c);
+/// appends conv(k, stride, pad) to cout channels, a group norm of `groups` groups unless groups is
+/// 0, and the activation; false (nothing added) when the kernel does not fit the current size,
+/// groups does not divide cout or the net is full
+bool nn_convnet_add(NnConvNet* net, NnLayout* l, int cout, int k, int stride, int pad, int groups,
+                    NnAct act);
+/// convolutions He-initialised (the last scaled by last_gain), norms to identity
+void nn_convnet_init(const NnConvNet* net, float* params, Rng* rng, float last_gain);
+/// the output's height, width and channels
+void nn_convnet_out(const NnConvNet* net, int* h, int* w, int* c);
+/// floats of one output image (h * w * c)
+size_t nn_convnet_out_size(const NnConvNet* net);
+
+/// activations of one conv net for up to cap images
+typedef struct NnConvCache {
+    int    cap;
+    float* pre[NN_CONVNET_MAX];    /* convolution outputs */
+    float* normed[NN_CONVNET_MAX]; /* after the norm (aliases pre without one) */
+    float* post[NN_CONVNET_MAX];   /* after the activation (aliases normed for NONE and RELU) */
+    float* stats[NN_CONVNET_MAX];  /* group norm statistics */
+    float* col;                    /* im2col scratch, shared by the layers */
+    float* d[2];                   /* backward ping-pong buffers */
+} NnConvCache;
+
+/// grows the cache to hold n images (keeps it when big enough)
+void   nn_convnet_cache_reserve(NnConvCache* c, const NnConvNet* net, int n);
+void   nn_convnet_cache_free(NnConvCache* c);
+/// forward for n images x[n, h, w, c]; returns the output [n, ho, wo, cout] (inside the cache)
+float* nn_convnet_forward(const NnConvNet* net, const float* params, NnConvCache* c, int n,
+                          const float* x);
+/// backward from dy[n, ho, wo, cout] (may be modified); accumulates grads; writes dx[n, h, w, c]
+/// unless NULL; x is the forward's input
+void   nn_convnet_backward(const NnConvNet* net, const float* params, float* grads,
+                           NnConvCache* c, int n, const float* x, float* dy, float* dx);
 
 /* ---- losses (losses.c): each returns scale * sum_i w_i * l_i and, if grad is given, writes
  * grad_i = scale * w_i * dl_i/dpred_i; weight may be NULL (all ones) ---- */

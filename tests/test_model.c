@@ -934,6 +934,226 @@ static void test_eval_subsets(void) {
     free(d.bits);
 }
 
+/* ---- convolutions, group norm, conv nets: finite differences (loss = sum(y * r)) ---- */
+
+typedef double (*FdLoss)(void* ctx);
+
+/* numeric derivative of loss(ctx) along each of v[n], against analytic[n]; returns the misses */
+static int fd_misses(FdLoss loss, void* ctx, float* v, const float* analytic, int n, float eps) {
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        float keep = v[i];
+        v[i] = keep + eps;
+        double lp = loss(ctx);
+        v[i] = keep - eps;
+        double lm = loss(ctx);
+        v[i] = keep;
+        if (!close_grad(analytic[i], (lp - lm) / (2 * eps))) {
+            if (bad < 3) fprintf(stderr, "    entry %d: analytic %g, numeric %g\n", i, analytic[i], (lp - lm) / (2 * eps));
+            bad++;
+        }
+    }
+    return bad;
+}
+
+typedef struct ConvCase {
+    NnConv2d cv;
+    int n, h, w, ho, wo;
+    float *p, *x, *r, *y, *col;
+} ConvCase;
+
+static double conv_loss(void* ctx) {
+    ConvCase* c = ctx;
+    nn_conv2d_forward(&c->cv, c->p, c->n, c->h, c->w, c->x, c->col, c->y);
+    double s = 0;
+    for (int i = 0; i < c->n * c->ho * c->wo * c->cv.cout; i++) s += (double)c->y[i] * c->r[i];
+    return s;
+}
+
+/* conv2d against finite differences for one shape; also against a direct (loop) convolution */
+static void check_conv2d(int n, int h, int w, int cin, int cout, int k, int stride, int pad) {
+    Rng rng;
+    rng_seed(&rng, (uint64_t)(h * 131 + w * 7 + k * 3 + stride));
+    NnLayout l = {0};
+    ConvCase c;
+    memset(&c, 0, sizeof c);
+    nn_conv2d_layout(&c.cv, &l, cin, cout, k, stride, pad);
+    c.n = n, c.h = h, c.w = w;
+    c.ho = nn_conv2d_out(h, k, stride, pad);
+    c.wo = nn_conv2d_out(w, k, stride, pad);
+    ENSURE(c.ho > 0 && c.wo > 0);
+    int nx = n * h * w * cin, ny = n * c.ho * c.wo * cout;
+    c.p = calloc((size_t)l.count, sizeof(float));
+    float* g = calloc((size_t)l.count, sizeof(float));
+    c.x = malloc(sizeof(float) * nx);
+    float* dx = malloc(sizeof(float) * nx);
+    c.r = malloc(sizeof(float) * ny);
+    c.y = malloc(sizeof(float) * ny);
+    size_t cs = nn_conv2d_col_size(&c.cv, n, h, w);
+    c.col = cs ? malloc(sizeof(float) * cs) : NULL;
+    nn_conv2d_init(&c.cv, c.p, &rng, 1.0f);
+    fill_normal(&rng, c.p + c.cv.b, cout, 0.5f);
+    fill_normal(&rng, c.x, nx, 1.0f);
+    fill_normal(&rng, c.r, ny, 1.0f);
+    conv_loss(&c);
+    /* the output against the definition, pixel by pixel */
+    double worst = 0;
+    for (int b = 0; b < n; b++)
+        for (int oy = 0; oy < c.ho; oy++)
+            for (int ox = 0; ox < c.wo; ox++)
+                for (int co = 0; co < cout; co++) {
+                    double v = c.p[c.cv.b + co];
+                    for (int ky = 0; ky < k; ky++)
+                        for (int kx = 0; kx < k; kx++) {
+                            int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+                            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                            for (int ci = 0; ci < cin; ci++)
+                                v += (double)c.x[((b * h + iy) * w + ix) * cin + ci] *
+                                     c.p[c.cv.w + ((ky * k + kx) * cin + ci) * cout + co];
+                        }
+                    worst = fmax(worst, fabs(v - c.y[((b * c.ho + oy) * c.wo + ox) * cout + co]));
+                }
+    CHECK(worst < 1e-4);
+    float* dy = malloc(sizeof(float) * ny);
+    memcpy(dy, c.r, sizeof(float) * ny);
+    nn_conv2d_backward(&c.cv, c.p, g, n, h, w, c.x, dy, c.col, dx);
+    int bad = fd_misses(conv_loss, &c, c.p, g, l.count, 1e-2f) + fd_misses(conv_loss, &c, c.x, dx, nx, 1e-2f);
+    if (bad) fprintf(stderr, "    conv %dx%d k%d s%d p%d: %d misses\n", h, w, k, stride, pad, bad);
+    CHECK(bad == 0);
+    free(c.p), free(g), free(c.x), free(dx), free(c.r), free(c.y), free(c.col), free(dy);
+    nn_layout_free(&l);
+}
+
+static void test_conv2d_grad(void) {
+    CHECK(nn_conv2d_out(8, 4, 2, 1) == 4 && nn_conv2d_out(7, 3, 2, 0) == 3 && nn_conv2d_out(2, 5, 1, 1) == 0);
+    check_conv2d(2, 6, 5, 3, 4, 3, 1, 1);   /* same size */
+    check_conv2d(2, 8, 6, 2, 3, 4, 2, 1);   /* halving, as the encoder does */
+    check_conv2d(1, 7, 9, 3, 2, 3, 2, 0);   /* odd sizes, no padding */
+    check_conv2d(3, 4, 5, 5, 3, 1, 1, 0);   /* pointwise: no im2col */
+    check_conv2d(1, 5, 5, 2, 2, 5, 1, 2);   /* a kernel as large as the image */
+}
+
+typedef struct GnCase {
+    NnGroupNorm gn;
+    int n, hw;
+    float *p, *x, *r, *y, *st;
+} GnCase;
+
+static double gn_loss(void* ctx) {
+    GnCase* c = ctx;
+    nn_groupnorm_forward(&c->gn, c->p, c->n, c->hw, c->x, c->y, c->st);
+    double s = 0;
+    for (int i = 0; i < c->n * c->hw * c->gn.c; i++) s += (double)c->y[i] * c->r[i];
+    return s;
+}
+
+static void check_groupnorm(int n, int hw, int ch, int groups) {
+    Rng rng;
+    rng_seed(&rng, (uint64_t)(ch * 10 + groups));
+    NnLayout l = {0};
+    GnCase c;
+    nn_groupnorm_layout(&c.gn, &l, ch, groups);
+    c.n = n, c.hw = hw;
+    int nx = n * hw * ch;
+    c.p = calloc((size_t)l.count, sizeof(float));
+    float* g = calloc((size_t)l.count, sizeof(float));
+    c.x = malloc(sizeof(float) * nx);
+    c.y = malloc(sizeof(float) * nx);
+    c.r = malloc(sizeof(float) * nx);
+    float* dx = malloc(sizeof(float) * nx);
+    c.st = malloc(sizeof(float) * n * groups * 2);
+    nn_groupnorm_init(&c.gn, c.p);
+    fill_normal(&rng, c.p, l.count, 0.5f);
+    for (int j = 0; j < ch; j++) c.p[c.gn.gamma + j] += 1.0f;
+    fill_normal(&rng, c.x, nx, 2.0f);
+    for (int i = 0; i < nx; i++) c.x[i] += 3.0f;   /* an offset the norm removes */
+    fill_normal(&rng, c.r, nx, 1.0f);
+    /* with gamma = 1, beta = 0 every (image, group) comes out with mean 0 and variance 1 */
+    float* pid = calloc((size_t)l.count, sizeof(float));
+    nn_groupnorm_init(&c.gn, pid);
+    nn_groupnorm_forward(&c.gn, pid, n, hw, c.x, c.y, c.st);
+    int cg = ch / groups;
+    for (int b = 0; b < n; b++)
+        for (int gi = 0; gi < groups; gi++) {
+            double m = 0, q = 0;
+            for (int p = 0; p < hw; p++)
+                for (int j = gi * cg; j < (gi + 1) * cg; j++) {
+                    double v = c.y[((size_t)b * hw + p) * ch + j];
+                    m += v, q += v * v;
+                }
+            m /= hw * cg, q /= hw * cg;
+            CHECK(fabs(m) < 1e-4 && fabs(q - 1) < 1e-3);
+        }
+    free(pid);
+    gn_loss(&c);
+    memcpy(dx, c.r, sizeof(float) * nx);
+    nn_groupnorm_backward(&c.gn, c.p, g, n, hw, c.x, c.st, dx, dx);   /* in place, as the conv net does */
+    int bad = fd_misses(gn_loss, &c, c.p, g, l.count, 1e-2f) + fd_misses(gn_loss, &c, c.x, dx, nx, 1e-2f);
+    if (bad) fprintf(stderr, "    group norm c%d g%d: %d misses\n", ch, groups, bad);
+    CHECK(bad == 0);
+    free(c.p), free(g), free(c.x), free(c.y), free(c.r), free(dx), free(c.st);
+    nn_layout_free(&l);
+}
+
+static void test_groupnorm_grad(void) {
+    check_groupnorm(2, 6, 4, 1);   /* layer norm over the whole image */
+    check_groupnorm(3, 5, 6, 2);
+    check_groupnorm(2, 4, 4, 4);   /* instance norm */
+}
+
+typedef struct NetCase {
+    NnConvNet net;
+    NnConvCache cache;
+    int n;
+    float *p, *x, *r;
+} NetCase;
+
+static double net_loss(void* ctx) {
+    NetCase* c = ctx;
+    const float* y = nn_convnet_forward(&c->net, c->p, &c->cache, c->n, c->x);
+    double s = 0;
+    for (size_t i = 0; i < (size_t)c->n * nn_convnet_out_size(&c->net); i++) s += (double)y[i] * c->r[i];
+    return s;
+}
+
+static void test_convnet_grad(void) {
+    Rng rng;
+    rng_seed(&rng, 11);
+    NnLayout l = {0};
+    NetCase c;
+    memset(&c, 0, sizeof c);
+    c.n = 2;
+    nn_convnet_begin(&c.net, 8, 10, 2);
+    ENSURE(nn_convnet_add(&c.net, &l, 4, 4, 2, 1, 2, NN_ACT_SILU));
+    ENSURE(nn_convnet_add(&c.net, &l, 4, 3, 1, 1, 1, NN_ACT_SILU));
+    ENSURE(nn_convnet_add(&c.net, &l, 3, 1, 1, 0, 0, NN_ACT_NONE));
+    CHECK(!nn_convnet_add(&c.net, &l, 3, 9, 1, 0, 0, NN_ACT_NONE));   /* does not fit a 4x5 map */
+    CHECK(!nn_convnet_add(&c.net, &l, 3, 1, 1, 0, 2, NN_ACT_NONE));   /* 2 groups of 3 channels */
+    int h, w, ch;
+    nn_convnet_out(&c.net, &h, &w, &ch);
+    CHECK(h == 4 && w == 5 && ch == 3);
+    int nx = c.n * 8 * 10 * 2, ny = c.n * h * w * ch;
+    c.p = calloc((size_t)l.count, sizeof(float));
+    float* g = calloc((size_t)l.count, sizeof(float));
+    c.x = malloc(sizeof(float) * nx);
+    float* dx = malloc(sizeof(float) * nx);
+    c.r = malloc(sizeof(float) * ny);
+    float* dy = malloc(sizeof(float) * ny);
+    nn_convnet_init(&c.net, c.p, &rng, 1.0f);
+    for (int i = 0; i < l.count; i++) c.p[i] += 0.1f * (float)rng_normal(&rng);
+    fill_normal(&rng, c.x, nx, 1.0f);
+    fill_normal(&rng, c.r, ny, 1.0f);
+    nn_convnet_cache_reserve(&c.cache, &c.net, c.n);
+    net_loss(&c);
+    memcpy(dy, c.r, sizeof(float) * ny);
+    nn_convnet_backward(&c.net, c.p, g, &c.cache, c.n, c.x, dy, dx);
+    int bad = fd_misses(net_loss, &c, c.p, g, l.count, 1e-2f) + fd_misses(net_loss, &c, c.x, dx, nx, 1e-2f);
+    CHECK(bad == 0);
+    nn_convnet_cache_free(&c.cache);
+    free(c.p), free(g), free(c.x), free(dx), free(c.r), free(dy);
+    nn_layout_free(&l);
+}
+
 int main(void) {
     nn_set_threads(1);
     test_linear_grad();
@@ -952,5 +1172,8 @@ int main(void) {
     test_dataset();
     test_eval_subsets();
     test_training();
+    test_conv2d_grad();
+    test_groupnorm_grad();
+    test_convnet_grad();
     return ensure_finish("test_model");
 }

@@ -1,0 +1,132 @@
+/* convnet: a stack of convolution, group norm and activation layers (nn.h) */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "model/nn.h"
+
+#define GN_MAX_CHANNELS 1024
+
+void nn_convnet_begin(NnConvNet* net, int h, int w, int c) {
+    memset(net, 0, sizeof *net);
+    net->h = h;
+    net->w = w;
+    net->c = c;
+}
+
+void nn_convnet_out(const NnConvNet* net, int* h, int* w, int* c) {
+    if (net->nlayers == 0) {
+        *h = net->h, *w = net->w, *c = net->c;
+        return;
+    }
+    const NnConvLayer* L = &net->layer[net->nlayers - 1];
+    *h = L->ho, *w = L->wo, *c = L->conv.cout;
+}
+
+size_t nn_convnet_out_size(const NnConvNet* net) {
+    int h, w, c;
+    nn_convnet_out(net, &h, &w, &c);
+    return (size_t)h * w * c;
+}
+
+bool nn_convnet_add(NnConvNet* net, NnLayout* l, int cout, int k, int stride, int pad, int groups,
+                    NnAct act) {
+    int h, w, c;
+    nn_convnet_out(net, &h, &w, &c);
+    int ho = nn_conv2d_out(h, k, stride, pad), wo = nn_conv2d_out(w, k, stride, pad);
+    if (net->nlayers >= NN_CONVNET_MAX || ho < 1 || wo < 1 || cout < 1 || cout > GN_MAX_CHANNELS ||
+        (groups > 0 && cout % groups != 0) || groups < 0)
+        return false;
+    NnConvLayer* L = &net->layer[net->nlayers++];
+    memset(L, 0, sizeof *L);
+    nn_conv2d_layout(&L->conv, l, c, cout, k, stride, pad);
+    L->norm = groups > 0;
+    if (L->norm) nn_groupnorm_layout(&L->gn, l, cout, groups);
+    L->act = act;
+    L->h = h, L->w = w, L->ho = ho, L->wo = wo;
+    return true;
+}
+
+void nn_convnet_init(const NnConvNet* net, float* params, Rng* rng, float last_gain) {
+    for (int i = 0; i < net->nlayers; i++) {
+        const NnConvLayer* L = &net->layer[i];
+        nn_conv2d_init(&L->conv, params, rng, i + 1 == net->nlayers ? last_gain : 1.0f);
+        if (L->norm) nn_groupnorm_init(&L->gn, params);
+    }
+}
+
+static bool own_post(const NnConvLayer* L) {
+    return L->act == NN_ACT_SILU;
+}
+
+void nn_convnet_cache_free(NnConvCache* c) {
+    for (int i = 0; i < NN_CONVNET_MAX; i++) {
+        if (c->post[i] && c->post[i] != c->normed[i]) free(c->post[i]);
+        if (c->normed[i] && c->normed[i] != c->pre[i]) free(c->normed[i]);
+        free(c->pre[i]);
+        free(c->stats[i]);
+    }
+    free(c->col);
+    free(c->d[0]);
+    free(c->d[1]);
+    memset(c, 0, sizeof *c);
+}
+
+void nn_convnet_cache_reserve(NnConvCache* c, const NnConvNet* net, int n) {
+    if (n <= c->cap) return;
+    int cap = c->cap ? c->cap : 1;
+    while (cap < n) cap *= 2;
+    nn_convnet_cache_free(c);
+    size_t widest = (size_t)net->h * net->w * net->c, col = 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        const NnConvLayer* L = &net->layer[i];
+        size_t out = (size_t)cap * L->ho * L->wo * L->conv.cout;
+        c->pre[i] = alloc_array(out, sizeof(float));
+        c->normed[i] = L->norm ? alloc_array(out, sizeof(float)) : c->pre[i];
+        c->post[i] = own_post(L) ? alloc_array(out, sizeof(float)) : c->normed[i];
+        if (L->norm) c->stats[i] = alloc_array((size_t)cap * L->gn.groups * 2, sizeof(float));
+        size_t o1 = (size_t)L->ho * L->wo * L->conv.cout;
+        if (o1 > widest) widest = o1;
+        size_t cs = nn_conv2d_col_size(&L->conv, cap, L->h, L->w);
+        if (cs > col) col = cs;
+    }
+    c->col = col ? alloc_array(col, sizeof(float)) : NULL;
+    c->d[0] = alloc_array((size_t)cap * widest, sizeof(float));
+    c->d[1] = alloc_array((size_t)cap * widest, sizeof(float));
+    c->cap = cap;
+}
+
+float* nn_convnet_forward(const NnConvNet* net, const float* params, NnConvCache* c, int n,
+                          const float* x) {
+    const float* in = x;
+    for (int i = 0; i < net->nlayers; i++) {
+        const NnConvLayer* L = &net->layer[i];
+        nn_conv2d_forward(&L->conv, params, n, L->h, L->w, in, c->col, c->pre[i]);
+        size_t count = (size_t)n * L->ho * L->wo * L->conv.cout;
+        if (L->norm)
+            nn_groupnorm_forward(&L->gn, params, n, L->ho * L->wo, c->pre[i], c->normed[i], c->stats[i]);
+        nn_act_forward(L->act, count, c->normed[i], c->post[i]);
+        in = c->post[i];
+    }
+    return c->post[net->nlayers - 1];
+}
+
+void nn_convnet_backward(const NnConvNet* net, const float* params, float* grads, NnConvCache* c,
+                         int n, const float* x, float* dy, float* dx) {
+    float* d = dy;
+    int ping = 0;
+    for (int i = net->nlayers - 1; i >= 0; i--) {
+        const NnConvLayer* L = &net->layer[i];
+        size_t count = (size_t)n * L->ho * L->wo * L->conv.cout;
+        /* through the activation (RELU reads its own output, which has the input's sign) */
+        nn_act_backward(L->act, count, c->normed[i], d, d);
+        if (L->norm)
+            nn_groupnorm_backward(&L->gn, params, grads, n, L->ho * L->wo, c->pre[i], c->stats[i], d, d);
+        const float* in = i > 0 ? c->post[i - 1] : x;
+        float* dnext = i > 0 ? c->d[ping] : dx;
+        if (dnext == d) dnext = c->d[ping ^ 1];
+        nn_conv2d_backward(&L->conv, params, grads, n, L->h, L->w, in, d, c->col, dnext);
+        d = dnext;
+        ping ^= 1;
+    }
+}
