@@ -1154,6 +1154,39 @@ static void test_convnet_grad(void) {
     nn_layout_free(&l);
 }
 
+/* the LAPACK pieces: a Cholesky solve and symmetric eigenvalues against known answers */
+static void test_lapack(void) {
+    /* A = L L^T with L = [[2,0,0],[1,3,0],[-1,0.5,1]]; x = (1, -2, 0.5) and (0, 1, 2) */
+    double L[3][3] = {{2, 0, 0}, {1, 3, 0}, {-1, 0.5, 1}};
+    double A[9], x[2][3] = {{1, -2, 0.5}, {0, 1, 2}}, b[2][3];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            A[i * 3 + j] = 0;
+            for (int k = 0; k < 3; k++) A[i * 3 + j] += L[i][k] * L[j][k];
+        }
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < 3; i++) {
+            b[r][i] = 0;
+            for (int j = 0; j < 3; j++) b[r][i] += A[i * 3 + j] * x[r][j];
+        }
+    double A2[9];
+    memcpy(A2, A, sizeof A);
+    CHECK(nn_cholesky_solve(3, A2, 2, &b[0][0]));
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < 3; i++) CHECK(fabs(b[r][i] - x[r][i]) < 1e-12);
+    /* not positive definite: refused */
+    double N[4] = {1, 2, 2, 1}, nb[2] = {1, 1};
+    CHECK(!nn_cholesky_solve(2, N, 1, nb));
+    /* eigenvalues of [[2,1,0],[1,2,0],[0,0,5]]: 1, 3, 5 */
+    double S[9] = {2, 1, 0, 1, 2, 0, 0, 0, 5}, w[3];
+    CHECK(nn_sym_eigvals(3, S, w));
+    CHECK(fabs(w[0] - 1) < 1e-12 && fabs(w[1] - 3) < 1e-12 && fabs(w[2] - 5) < 1e-12);
+    /* double GEMM: [1 2; 3 4] [5; 6] = [17; 39] */
+    double P[4] = {1, 2, 3, 4}, Q[2] = {5, 6}, R[2];
+    nn_dgemm(false, false, 2, 1, 2, 1.0, P, Q, 0.0, R);
+    CHECK(R[0] == 17 && R[1] == 39);
+}
+
 int main(void) {
     nn_set_threads(1);
     test_linear_grad();
@@ -1175,5 +1208,6 @@ int main(void) {
     test_conv2d_grad();
     test_groupnorm_grad();
     test_convnet_grad();
+    test_lapack();
     return ensure_finish("test_model");
 }
