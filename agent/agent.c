@@ -11,7 +11,8 @@
 #include "base/rng.h"
 #include "sim/observation.h"
 
-enum { QUEUE_PUSH, QUEUE_SPAWN, QUEUE_HAND, QUEUES };
+enum { QUEUE_PUSH, QUEUE_SPAWN, QUEUE_HAND, QUEUE_MAGIC, QUEUES };
+_Static_assert(QUEUES == sizeof ((AgentState*)0)->next / sizeof(int32_t), "one cursor per queue");
 
 struct Agent {
     ScnAgentDef def;
@@ -116,7 +117,10 @@ Agent* agent_create(const AgentSetup* setup, char* err, size_t err_size) {
         memcpy(a->actions, actions, sizeof *a->actions * (size_t)nactions);
         a->nactions = nactions;
         for (int i = 0; i < nactions; i++) {
-            int q = actions[i].kind == SCN_ACT_PUSH ? QUEUE_PUSH : actions[i].kind == SCN_ACT_SPAWN ? QUEUE_SPAWN : QUEUE_HAND;
+            int q = actions[i].kind == SCN_ACT_PUSH    ? QUEUE_PUSH
+                    : actions[i].kind == SCN_ACT_SPAWN ? QUEUE_SPAWN
+                    : actions[i].kind == SCN_ACT_MAGIC ? QUEUE_MAGIC
+                                                       : QUEUE_HAND;
             a->queue[q][a->nqueue[q]++] = i;
         }
     }
@@ -280,6 +284,29 @@ void agent_script(Agent* a, const SimWorld* w, SimAction* act) {
     }
     /* the hand, unless a person's hand acts this tick */
     if (!(act->flags & (SIM_ACT_GRAB | SIM_ACT_RELEASE))) script_hand(a, w, act);
+}
+
+void agent_magic(Agent* a, const SimWorld* w, SimAction* act) {
+    double t = sim_world_time(w);
+    const ScnAction* x;
+    while (act->nmagic < SIM_ACTION_MAGIC && (x = due(a, QUEUE_MAGIC, t)) != NULL) {
+        SimMagic m = x->magic;
+        if (m.kind == SIM_MAGIC_APPEAR) {
+            bool taken = act->flags & SIM_ACT_SPAWN;   /* the def's place */
+            for (int i = 0; i < act->nmagic; i++) taken |= act->magic[i].kind == SIM_MAGIC_APPEAR;
+            if (taken) break;
+            act->spawn = x->spawn;
+        } else if (m.kind != SIM_MAGIC_GRAVITY) {
+            m.body = body_of(a, w, x);
+            /* a body that is not there (not yet, or no more): the world would refuse it */
+            if (m.body < 0) {
+                a->st.next[QUEUE_MAGIC]++;
+                continue;
+            }
+        }
+        sim_action_add_magic(act, &m);
+        a->st.next[QUEUE_MAGIC]++;
+    }
 }
 
 static bool act_random(Agent* a, double t, const float* states, const uint8_t* mask, int k,

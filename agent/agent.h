@@ -46,7 +46,7 @@ typedef struct AgentHold {
 typedef struct AgentState {
     Rng       rng;
     double    next_push;   /* random: time of the next push (s) */
-    int32_t   next[3];     /* scripted: the next push, spawn and hand item not yet sent */
+    int32_t   next[4];     /* the next push, spawn, hand (scripted) and magic item not yet sent */
     AgentHold hold;
     int32_t   spawn_item;  /* the spawn sent last (-1 = none), its id and the world's steps then */
     int32_t   spawn_id;
@@ -107,6 +107,10 @@ bool        agent_act(Agent* a, const SimWorld* w, double t, const float* states
 /// the scripted agent's script for the tick that starts now on w: adds to *act what is due (see
 /// above), leaving what act holds already; does nothing for the other kinds
 void        agent_script(Agent* a, const SimWorld* w, SimAction* act);
+/// the scenario's magic lines ('at T teleport ...') due on w, for every kind of agent: they are not
+/// the agent's doing, so a random or planning agent's episode has them too. Adds what fits to *act
+/// (SIM_ACTION_MAGIC entries; an appear when act carries no spawn); the rest waits a tick
+void        agent_magic(Agent* a, const SimWorld* w, SimAction* act);
 
 /// the agent's changing state, to put back later with agent_state_load (same agent, or one made
 /// from the same definition and actions)

@@ -139,6 +139,7 @@ void episode_tick(Episode* e, const SimAction* external) {
             agent_act(e->agent, e->world, sim_world_time(e->world), e->states, e->mask, e->ids, e->slots, &push))
             sim_action_add_push(&act, &push);
     }
+    agent_magic(e->agent, e->world, &act);
     sim_world_act(e->world, &act, &e->applied, e->refused, sizeof e->refused);
     e->fresh = false;
     run_hooks(e);

@@ -55,7 +55,7 @@ int cmd_gen(int argc, char** argv) {
     int64_t episodes = 0, stride = 1, jobs = 1, per_shard = 32, slots = SIM_OBS_SLOTS;
     double seconds = 0;
     uint64_t seed = 0;
-    bool resume = false;
+    bool resume = false, allow_magic = false;
     ArgSpec specs[] = {
         {"scenario", ARG_STRING, &scenario, 1, 0, "FILE|DIR: a template, or a folder of them (episode i uses file i mod count)", false},
         {"episodes", ARG_INT, &episodes, 1, 100000000, "N: episodes in the dataset", false},
@@ -73,10 +73,12 @@ int cmd_gen(int argc, char** argv) {
         {"episodes-per-shard", ARG_INT, &per_shard, 1, 1000000, "M: episodes per shard (default 32)", false},
         {"slots", ARG_INT, &slots, 1, 1024, "K: object slots per record (default 32)", false},
         {"resume", ARG_BOOL, &resume, 1, 0, "continue (or gather) a dataset with the same inputs", false},
+        {"allow-magic", ARG_BOOL, &allow_magic, 1, 0, "accept templates with impossible events (magic): their "
+                                                       "events.npy rows are labelled 'magic', the manifest says so", false},
     };
     ArgParse p = {"gen",
                   "nudge gen --scenario FILE|DIR --episodes N --seconds S --out DIR [--seed N] [--agent KIND] [--where EXPR] [--push-every LO,HI] [--push-dv LO,HI] "
-                  "[--stride K] [--frames WxH[:gray|:rgb]] [--jobs J] [--shard I/N] [--episodes-per-shard M] [--resume]",
+                  "[--stride K] [--frames WxH[:gray|:rgb]] [--jobs J] [--shard I/N] [--episodes-per-shard M] [--resume] [--allow-magic]",
                   "Writes seeded episodes as NumPy .npy shards plus manifest.json (README.md, 'Dataset format'). "
                   "Interrupted runs continue with --resume; the result is byte-identical to an uninterrupted run.",
                   specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
@@ -114,7 +116,7 @@ int cmd_gen(int argc, char** argv) {
 
     GenDataset ds;
     char err[1024];
-    if (!gen_dataset_open(&ds, scenario, episodes, seconds, seed, agent, where, (int)per_shard, &spec, err, sizeof err)) {
+    if (!gen_dataset_open(&ds, scenario, episodes, seconds, seed, agent, where, allow_magic, (int)per_shard, &spec, err, sizeof err)) {
         fprintf(stderr, "nudge gen: %s\n", err);
         return 2;
     }

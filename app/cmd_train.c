@@ -149,6 +149,13 @@ int cmd_train(int argc, char** argv) {
         fprintf(stderr, "nudge train: %s\n", err);
         return 2;
     }
+    if (d->magic) {
+        /* impossible events teach impossible physics: such a dataset is for evaluation */
+        fprintf(stderr, "nudge train: %s/manifest.json: expected a dataset without magic, got one written with "
+                        "--allow-magic (impossible events are for evaluation, not training)\n", data);
+        wm_dataset_free(d);
+        return 2;
+    }
     WmModel* start = NULL;
     if (resume) {
         start = wm_load(resume, err, sizeof err);

@@ -56,8 +56,8 @@ static void param_columns(GenDataset* ds, int i, char*** names, int* nnames) {
 }
 
 bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, double seconds, uint64_t seed,
-                      const char* agent, const char* where, int per_shard, const EpisodeRecordSpec* spec, char* err,
-                      size_t err_size) {
+                      const char* agent, const char* where, bool allow_magic, int per_shard,
+                      const EpisodeRecordSpec* spec, char* err, size_t err_size) {
     memset(ds, 0, sizeof *ds);
     ds->spec = *spec;
     DataManifest m;
@@ -75,6 +75,14 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
     for (int i = 0; i < n && ok; i++) {
         ds->scenarios[i] = scn_load(paths[i], err, err_size);
         if (!ds->scenarios[i]) {
+            ok = false;
+            break;
+        }
+        /* impossible events only when asked for: a dataset of them is for evaluation, not training */
+        int magic = scn_magic_line(ds->scenarios[i]);
+        if (magic && !allow_magic) {
+            report_set(err, err_size, "%s:%d:1: expected no magic in a training template, got an impossible event "
+                                      "(give --allow-magic for a dataset that labels them)", paths[i], magic);
             ok = false;
             break;
         }
@@ -143,6 +151,7 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
         in->seed = seed;
         snprintf(in->agent, sizeof in->agent, "%s", agent ? agent : "scenario");
         snprintf(in->where, sizeof in->where, "%s", where ? where : "");
+        in->magic = allow_magic;
         in->stride = ds->spec.stride;
         const AgentOverride* ao = &ds->spec.agent;
         in->push_every[0] = ao->every[0] >= 0 ? ao->every[0] : -1;

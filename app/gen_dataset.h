@@ -25,10 +25,12 @@ typedef struct GenDataset {
 
 /// loads the scenarios (a file, or every .scn in a folder) and fixes the dataset's shape and
 /// inputs; agent NULL = each scenario's own; where NULL = every episode (else a condition on the
-/// parameters, compiled against each scenario's); false + one line on bad input
+/// parameters, compiled against each scenario's); a scenario with magic (impossible events) is
+/// refused unless allow_magic, which the manifest then records (inputs.magic); false + one line on
+/// bad input
 bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, double seconds, uint64_t seed,
-                      const char* agent, const char* where, int per_shard, const EpisodeRecordSpec* spec, char* err,
-                      size_t err_size);
+                      const char* agent, const char* where, bool allow_magic, int per_shard,
+                      const EpisodeRecordSpec* spec, char* err, size_t err_size);
 /// the scenario and seed of episode e: scenario e mod S with seed rng_derive(seed, e); with --where,
 /// the first candidate j = 0, 1, ... whose parameters satisfy it: seed rng_derive(rng_derive(seed,
 /// e), j) for j > 0, in scenario e mod S for the first GEN_WHERE_TRIES_PER_SCENARIO candidates, then

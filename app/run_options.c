@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/report.h"
+#include "sim/action.h"
 #include "model/nn.h"
 
 void run_options_init(RunOptions* o) {
@@ -100,8 +101,20 @@ void run_options_print_header(bool jsonl) {
 
 void run_options_print_event(const SimWorld* w, const SimEvent* e, bool jsonl) {
     SimBodyState a, b;
-    bool has_b = e->b >= 0 && sim_world_body(w, e->b, &b);
-    sim_world_body(w, e->a, &a);
+    memset(&a, 0, sizeof a);
+    bool magic = e->type == SIM_EV_MAGIC;   /* b is the magic's kind, not a body */
+    bool has_b = !magic && e->b >= 0 && sim_world_body(w, e->b, &b);
+    if (!sim_world_body(w, e->a, &a)) a.name[0] = 0;
+    if (magic) {
+        if (jsonl)
+            printf("{\"t\": %.6f, \"step\": %lld, \"type\": \"magic\", \"a\": %d, \"a_name\": \"%s\", "
+                   "\"magic\": \"%s\", \"magnitude\": %.6g}\n",
+                   e->t, (long long)e->step, e->a, a.name, sim_magic_name(e->b), e->magnitude);
+        else
+            printf("%8.3f  %-13s %-14s %-14s %.4g\n", e->t, "magic", e->a < 0 ? "(world)" : a.name[0] ? a.name : "-",
+                   sim_magic_name(e->b), e->magnitude);
+        return;
+    }
     if (jsonl) {
         printf("{\"t\": %.6f, \"step\": %lld, \"type\": \"%s\", \"a\": %d, \"a_name\": \"%s\", \"b\": %d, "
                "\"b_name\": \"%s\", \"magnitude\": %.6g}\n",

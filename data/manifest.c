@@ -81,6 +81,7 @@ static cJSON* inputs_json(const DataInputs* in) {
     cJSON_AddItemToObject(o, "seed", u64_string(in->seed));
     cJSON_AddStringToObject(o, "agent", in->agent);
     if (in->where[0]) cJSON_AddStringToObject(o, "where", in->where);
+    if (in->magic) cJSON_AddBoolToObject(o, "magic", true);
     cJSON_AddNumberToObject(o, "stride", in->stride);
     if (in->push_every[0] >= 0) cJSON_AddItemToObject(o, "push_every", pair_json(in->push_every));
     if (in->push_dv[0] >= 0) cJSON_AddItemToObject(o, "push_dv", pair_json(in->push_dv));
@@ -393,6 +394,9 @@ static bool rd_inputs(Rd* r, const cJSON* o, DataInputs* in) {
     if (cJSON_GetObjectItemCaseSensitive(o, "where") && !rd_string(r, o, "where", true, &where)) return false;
     if (strlen(where) >= sizeof in->where) return rd_fail(r, "\"inputs.where\": expected at most 1024 bytes");
     snprintf(in->where, sizeof in->where, "%s", where);
+    const cJSON* magic = cJSON_GetObjectItemCaseSensitive(o, "magic");
+    if (magic && !cJSON_IsBool(magic)) return rd_fail(r, "\"inputs.magic\": expected true or false");
+    in->magic = cJSON_IsTrue(magic);
     if (fr && !cJSON_IsNull(fr) &&
         (!cJSON_IsString(fr) || !data_frames_parse(fr->valuestring, 1, 65535, &in->frame_w, &in->frame_h, &in->channels)))
         return rd_fail(r, "\"inputs.frames\": expected null or \"WxH:gray|rgb\"");
@@ -664,6 +668,8 @@ bool data_inputs_same(const DataInputs* a, const DataInputs* b, char* why, size_
     if (strcmp(a->agent, b->agent)) DIFF("agent: %s there, %s here", a->agent, b->agent);
     if (strcmp(a->where, b->where))
         DIFF("where: '%.200s' there, '%.200s' here", a->where[0] ? a->where : "(none)", b->where[0] ? b->where : "(none)");
+    if (a->magic != b->magic)
+        DIFF("allow-magic: %s there, %s here", a->magic ? "given" : "not given", b->magic ? "given" : "not given");
     if (a->stride != b->stride) DIFF("stride: %d there, %d here", a->stride, b->stride);
     if (memcmp(a->push_every, b->push_every, sizeof a->push_every))
         DIFF("push-every: %g,%g there, %g,%g here", a->push_every[0], a->push_every[1], b->push_every[0], b->push_every[1]);

@@ -25,6 +25,8 @@ typedef struct DataInputs {
     uint64_t         seed;
     char             agent[32];        /* "scenario" = each scenario's own */
     char             where[1025];      /* nudge gen --where: the condition episodes satisfy ("" = none) */
+    bool             magic;            /* nudge gen --allow-magic: episodes may hold impossible events
+                                          (magic events in events.npy); not for training */
     int              stride;
     double           push_every[2];    /* s; [0] < 0: the scenario's */
     double           push_dv[2];       /* m/s; [0] < 0: the scenario's */

@@ -62,6 +62,7 @@ WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size) {
     d->dim = (int)D;
     d->tick = m->tick;
     d->seed = m->seed;
+    d->magic = m->has_inputs && m->inputs.magic;
     /* sized by the dataset: too large for this machine is bad input, not a crash */
     d->states = alloc_try_bytes(sstates);
     d->mask = alloc_try_bytes(rec);

@@ -18,6 +18,8 @@ typedef struct WmDataset {
     float*   actions;   /* [E*T*K*4] push applied right after record t */
     uint8_t* contacts;  /* [E*T*K] */
     uint8_t* bits;      /* [E*T*K] marks WM_BIT_BREAK / WM_BIT_FALL: the events since record t - 1 (replay.h) */
+    bool     magic;     /* written with gen --allow-magic: episodes may hold impossible events (train
+                           refuses such a dataset; eval and voe read it) */
 } WmDataset;
 
 /// loads every shard; NULL + one line ("DIR/manifest.json: ...") for a missing folder, a wrong

@@ -35,6 +35,12 @@ bool sim_action_add_push(SimAction* a, const SimPush* p) {
     return true;
 }
 
+bool sim_action_add_magic(SimAction* a, const SimMagic* m) {
+    if (a->nmagic < 0 || a->nmagic >= SIM_ACTION_MAGIC) return false;
+    a->magic[a->nmagic++] = *m;
+    return true;
+}
+
 void sim_action_add_rows(const SimAction* a, float* rows, int K) {
     for (int i = 0; i < a->npushes && i < SIM_ACTION_PUSHES; i++) {
         const SimPush* p = &a->pushes[i];
@@ -50,6 +56,19 @@ void sim_action_add_rows(const SimAction* a, float* rows, int K) {
 static bool all_finite(const double* v, int n) {
     for (int i = 0; i < n; i++)
         if (!isfinite(v[i])) return false;
+    return true;
+}
+
+/* a body def carried by an action (spawn, appear) */
+static bool check_def(const SimBodyDef* d, char* err, size_t err_size) {
+    if (!memchr(d->name, 0, sizeof d->name) || d->reserved[0] || d->reserved[1] || d->reserved[2]) {
+        report_set(err, err_size, "spawn: the name is not terminated or reserved bytes are set");
+        return false;
+    }
+    if (d->nverts < 0 || d->nverts > SIM_MAX_VERTS || !all_finite(d->verts, 2 * SIM_MAX_VERTS)) {
+        report_set(err, err_size, "spawn: bad vertices");
+        return false;
+    }
     return true;
 }
 
@@ -77,20 +96,32 @@ bool sim_action_check(const SimAction* a, char* err, size_t err_size) {
             return false;
         }
     }
-    if (a->flags & SIM_ACT_SPAWN) {
-        const SimBodyDef* d = &a->spawn;
-        if (!memchr(d->name, 0, sizeof d->name) || d->reserved[0] || d->reserved[1] || d->reserved[2]) {
-            report_set(err, err_size, "spawn: the name is not terminated or reserved bytes are set");
-            return false;
-        }
-        if (d->nverts < 0 || d->nverts > SIM_MAX_VERTS || !all_finite(d->verts, 2 * SIM_MAX_VERTS)) {
-            report_set(err, err_size, "spawn: bad vertices");
-            return false;
-        }
-    }
-    if (a->nmagic != 0 || a->reserved != 0) {
-        report_set(err, err_size, "magic actions are not implemented (%d in the action)", a->nmagic);
+    if ((a->flags & SIM_ACT_SPAWN) && !check_def(&a->spawn, err, err_size)) return false;
+    if (a->nmagic < 0 || a->nmagic > SIM_ACTION_MAGIC || a->reserved != 0) {
+        report_set(err, err_size, "%d magic entries in one action (at most %d), or reserved bytes set", a->nmagic,
+                   SIM_ACTION_MAGIC);
         return false;
+    }
+    int appear = 0;
+    for (int i = 0; i < a->nmagic; i++) {
+        char why[160];
+        if (!sim_magic_check(&a->magic[i], why, sizeof why)) {
+            report_set(err, err_size, "magic %d: %s", i, why);
+            return false;
+        }
+        appear += a->magic[i].kind == SIM_MAGIC_APPEAR;
+    }
+    if (appear > 1 || (appear && (a->flags & SIM_ACT_SPAWN))) {
+        report_set(err, err_size, "an appear shares the action's one body def: at most one, and not with a spawn");
+        return false;
+    }
+    if (appear && !check_def(&a->spawn, err, err_size)) return false;
+    for (int i = a->nmagic; i < SIM_ACTION_MAGIC; i++) {
+        static const SimMagic zero;
+        if (memcmp(&a->magic[i], &zero, sizeof zero) != 0) {
+            report_set(err, err_size, "magic %d: set beyond the count %d", i, a->nmagic);
+            return false;
+        }
     }
     return true;
 }
@@ -135,7 +166,21 @@ void sim_world_act(SimWorld* w, const SimAction* a, SimAction* applied, char* wh
                 refuse(why, why_size, msg);
             }
         }
-        if (a->nmagic > 0) refuse(why, why_size, "magic actions are not implemented");
+        for (int i = 0; i < a->nmagic && i < SIM_ACTION_MAGIC; i++) {
+            SimMagic m = a->magic[i];
+            if (!sim_magic_check(&m, msg, sizeof msg)) {
+                refuse(why, why_size, msg);
+                continue;
+            }
+            if (!sim_world_magic(w, &m, &a->spawn, &m.body, msg, sizeof msg)) {
+                refuse(why, why_size, msg);
+                continue;
+            }
+            if (!applied) continue;
+            /* an appear is recorded with the def it added and body -1, so a replay adds it again */
+            if (m.kind == SIM_MAGIC_APPEAR) m.body = -1, applied->spawn = a->spawn;
+            sim_action_add_magic(applied, &m);
+        }
     }
     for (int i = 0; i < w->def.steps_per_tick; i++) {
         sim_hand_before_step(w, i);

@@ -183,7 +183,7 @@ void sim_world_break_pending(SimWorld* w) {
     int n = w->nrecs; /* shards made now are not candidates */
     for (int i = 0; i < n; i++) {
         SimBodyRec* r = &w->recs[i];
-        if (!r->alive || !r->breakable) continue;
+        if (!r->alive || !r->breakable || r->unbreakable) continue;
         double limit = sim_material_get(r->def.material)->break_impulse;
         if (r->impulse_now > limit) shatter(w, i, r->impulse_now);
     }

@@ -30,7 +30,8 @@
     X(FALL, fall)          \
     X(REST, rest)          \
     X(OUT_OF_BOUNDS, out_of_bounds) \
-    X(TOPPLE, topple)
+    X(TOPPLE, topple)      \
+    X(MAGIC, magic)
 
 typedef enum SimEventType {
 #define SIM_EV_ENUM(up, low) SIM_EV_##up,

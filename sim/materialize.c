@@ -115,6 +115,8 @@ void sim_rec_materialize(SimWorld* w, SimBodyRec* r) {
         b = cpBodyNewStatic();
     } else {
         def_mass(d, m->density, &mass, &cog, &moment);
+        mass *= r->mass_scale;   /* magic: an invisible change of density */
+        moment *= r->mass_scale;
         b = cpBodyNew(mass, moment);
         cpBodySetCenterOfGravity(b, cog);
     }
@@ -150,6 +152,7 @@ void sim_rec_materialize(SimWorld* w, SimBodyRec* r) {
         cpShape* s = r->shapes[i];
         cpShapeSetFriction(s, m->friction);
         cpShapeSetElasticity(s, m->elasticity);
+        if (r->ghost) cpShapeSetFilter(s, CP_SHAPE_FILTER_NONE);   /* magic: collides with nothing */
         cpSpaceAddShape(w->space, s);
     }
     if (!d->is_static) {

@@ -35,7 +35,7 @@ int sim_world_observe(const SimWorld* w, float* states, uint8_t* mask, int32_t* 
         s[SIM_OBS_kind_box + r->def.kind] = 1.0f;
         s[SIM_OBS_size_w] = (float)r->def.w;
         s[SIM_OBS_size_h] = (float)r->def.h;
-        s[SIM_OBS_mass] = (float)r->mass;
+        s[SIM_OBS_mass] = (float)r->shown_mass;
         s[SIM_OBS_friction] = (float)m->friction;
         s[SIM_OBS_elasticity] = (float)m->elasticity;
         s[SIM_OBS_breakable] = r->breakable ? 1.0f : 0.0f;

@@ -15,6 +15,7 @@
 #include "base/input_file.h"
 #include "base/report.h"
 #include "base/rng.h"
+#include "sim/action.h"
 #include "sim/scn_ast.h"
 #include "sim/scn_parse.h"
 #include "sim/scn_place.h"
@@ -88,6 +89,7 @@ Scenario* scn_parse(const char* text, size_t len, const char* name, char* err, s
         return NULL;
     }
     Scenario* s = alloc_zeroed(1, sizeof *s);
+    s->fixed = -1;
     ScnTok* toks = alloc_array(SCN_MAX_TOKS, sizeof *toks);
     snprintf(s->name, sizeof s->name, "%s", name);
     s->hash = fnv1a(text, len);
@@ -171,6 +173,12 @@ const char* scn_param_name(const Scenario* s, int i) {
     return i >= 0 && i < s->nparams ? s->params[i].name : NULL;
 }
 uint64_t scn_default_seed(const Scenario* s) { return s->seed; }
+int scn_magic_line(const Scenario* s) {
+    for (int k = 0; k < s->nactions; k++)
+        if (s->actions[k].kind == SCN_ACT_MAGIC) return s->actions[k].line;
+    return 0;
+}
+
 ScnAgentKind scn_agent_kind(const Scenario* s) {
     return s->agent.declared ? s->agent.kind : s->nactions > 0 ? SCN_AGENT_SCRIPTED : SCN_AGENT_NONE;
 }
@@ -302,9 +310,22 @@ static bool draw_params(Inst* in, uint64_t seed, double* values) {
             break;
         }
         }
-        values[k] = v;
+        /* a fixed parameter is drawn as usual (the stream goes on the same), then replaced */
+        values[k] = k == s->fixed ? s->fixed_value : v;
     }
     return true;
+}
+
+bool scn_fix_param(Scenario* s, const char* name, double value, char* err, size_t err_size) {
+    for (int k = 0; k < s->nparams; k++)
+        if (!strcmp(s->pnames[k], name)) {
+            if (!isfinite(value)) break;
+            s->fixed = k;
+            s->fixed_value = value;
+            return true;
+        }
+    report_set(err, err_size, "%s: expected a parameter '%s' to fix at %g, got none", s->name, name, value);
+    return false;
 }
 
 static bool make_world(Inst* in, uint64_t seed, SimWorldDef* w) {
@@ -452,6 +473,33 @@ static bool ref_present(Inst* in, const ScnRef* r, const int* map) {
     return false;
 }
 
+/* a magic line's kind and numbers for this seed (its body is resolved when it is due) */
+static bool make_magic(Inst* in, const ScnActionDecl* d, SimMagic* m) {
+    memset(m, 0, sizeof *m);
+    m->kind = d->magic;
+    m->body = -1;
+    switch ((SimMagicKind)d->magic) {
+    case SIM_MAGIC_TELEPORT:
+    case SIM_MAGIC_DRIFT:
+    case SIM_MAGIC_GRAVITY:
+        if (!ev(in, &d->x, 0, &m->v[0]) || !ev(in, &d->y, 0, &m->v[1])) return false;
+        return need(in, fabs(m->v[0]) <= SIM_MAGIC_LIMIT, &d->x, d->line, "expected a number within +-%g, got %g",
+                    SIM_MAGIC_LIMIT, m->v[0]) &&
+               need(in, fabs(m->v[1]) <= SIM_MAGIC_LIMIT, &d->y, d->line, "expected a number within +-%g, got %g",
+                    SIM_MAGIC_LIMIT, m->v[1]);
+    case SIM_MAGIC_MASS:
+        m->v[1] = d->flag;
+        return ev(in, &d->jx, 1, &m->v[0]) &&
+               need(in, m->v[0] >= SIM_MAGIC_MASS_MIN && m->v[0] <= SIM_MAGIC_MASS_MAX, &d->jx, d->line,
+                    "expected a mass factor in [%g, %g], got %g", SIM_MAGIC_MASS_MIN, SIM_MAGIC_MASS_MAX, m->v[0]);
+    case SIM_MAGIC_GHOST:
+        m->v[0] = d->flag;
+        return true;
+    default:
+        return true;
+    }
+}
+
 static bool check_time(Inst* in, const ScnNum* n, int line, double* t) {
     if (!ev(in, n, 0, t)) return false;
     return need(in, *t >= 0 && *t <= 1e5, n, line, "expected a time in [0, 100000] s, got %g", *t);
@@ -590,11 +638,19 @@ static bool instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, ScnE
         double t;
         a.kind = d->kind;
         a.body = -1;
-        if (d->kind == SCN_ACT_SPAWN) {
+        bool bodiless = d->kind == SCN_ACT_MAGIC && d->magic == SIM_MAGIC_GRAVITY;
+        if (d->kind == SCN_ACT_MAGIC && d->cond.e >= 0) {
+            /* 'if EXPR': a magic line that happens for some instances only (a matched pair's clip) */
+            double c = 0;
+            ok = ev(&in, &d->cond, 1, &c);
+            if (!ok) break;
+            if (c == 0) continue;
+        }
+        if (d->kind == SCN_ACT_SPAWN || (d->kind == SCN_ACT_MAGIC && d->magic == SIM_MAGIC_APPEAR)) {
             if (map[d->spawn] < 0 && map[d->spawn] != SPAWNED_LATER) continue; /* its 'if' is false */
             a.spawn = spawned[d->spawn];
             snprintf(a.ref, sizeof a.ref, "%s", a.spawn.name);
-        } else {
+        } else if (!bodiless) {
             ok = ref_present(&in, &d->body, map);
             if (!ok) break;
             /* a body of the start has its id; spawned bodies and pieces are looked up by name */
@@ -624,6 +680,7 @@ static bool instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, ScnE
                 }
             }
         }
+        if (ok && d->kind == SCN_ACT_MAGIC) ok = make_magic(&in, d, &a.magic);
         if (!ok) break;
         a.t = t;
         int j = out->nactions++;

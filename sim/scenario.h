@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/action.h"
 #include "sim/world.h"
 
 #define SCN_MAX_LINE 1024      /* longer lines are an error */
@@ -129,12 +130,13 @@ ScnGoalStatus scn_goal_status(const ScnGoal* g, const SimWorld* w, bool* now);
 /// "broken", "in", ... for messages
 const char*   scn_goal_kind_name(ScnGoalKind k);
 
-/// what a timed action does ('at T push|grab|release|spawn', scenarios/README.md)
+/// what a timed action does ('at T push|grab|release|spawn|MAGIC', scenarios/README.md)
 typedef enum ScnActionKind {
     SCN_ACT_PUSH,           /* an impulse on a body */
     SCN_ACT_GRAB,           /* a key frame of the hand: it holds the body and goes to (x, y) */
     SCN_ACT_RELEASE,        /* the hand lets go of the body */
     SCN_ACT_SPAWN,          /* a new body enters the world */
+    SCN_ACT_MAGIC,          /* an impossible event (sim/action.h, SimMagicKind) */
 } ScnActionKind;
 
 /// one timed action of a scenario. The first six fields are a push's (positional initializers
@@ -152,8 +154,17 @@ typedef struct ScnAction {
     double  x, y;           /* grab: where the hand goes (m, world) */
     double  anchor[2];      /* grab: the held point, body frame about the centre of mass (m) */
     bool    has_anchor;     /* grab: else the centre of mass (a hold already under way keeps its own) */
-    SimBodyDef spawn;       /* spawn: the body (its name is `ref`) */
+    SimBodyDef spawn;       /* spawn, appear: the body (its name is `ref`) */
+    SimMagic magic;         /* magic: kind and numbers; its body is resolved when it is due */
 } ScnAction;
+
+/// from now on every instance of s takes value for parameter name: it is drawn as usual (so every
+/// other parameter keeps its value for the seed) and then replaced. nudge voe makes the two clips of
+/// a matched pair this way ($impossible = 0 and 1). false + one line when s has no such parameter
+bool      scn_fix_param(Scenario* s, const char* name, double value, char* err, size_t err_size);
+/// the line of the file's first magic ('at T teleport ...': an impossible event, which nudge gen
+/// refuses unless told --allow-magic), 0 when it has none
+int       scn_magic_line(const Scenario* s);
 
 typedef enum ScnAgentKind {
     SCN_AGENT_NONE,

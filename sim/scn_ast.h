@@ -56,13 +56,18 @@ typedef struct ScnBodyDecl {
     int32_t line, col;
 } ScnBodyDecl;
 
-/* 'at T push|grab|release|spawn ...' (one per push of a line: pushes joined by 'and' share a line) */
+/* 'at T push|grab|release|spawn|MAGIC ...' (one per push of a line: pushes joined by 'and' share a
+   line) */
 typedef struct ScnActionDecl {
     int     kind;             /* ScnActionKind */
-    ScnNum  t, jx, jy, px, py;/* push: impulse, offset */
-    ScnNum  x, y, ax, ay;     /* grab: the hand's target, the held point (ax.e < 0: the centre) */
-    ScnRef  body;             /* push, grab, release */
-    int32_t spawn;            /* spawn: index of the body declaration */
+    ScnNum  t, jx, jy, px, py;/* push: impulse, offset; magic mass: jx = the factor */
+    ScnNum  x, y, ax, ay;     /* grab: the hand's target, the held point (ax.e < 0: the centre);
+                                 magic teleport, drift, gravity: x, y = its two numbers */
+    ScnRef  body;             /* push, grab, release, magic on a body */
+    int32_t spawn;            /* spawn, appear: index of the body declaration */
+    int32_t magic;            /* magic: SimMagicKind */
+    bool    flag;             /* magic mass: 'shown'; ghost: 'on' */
+    ScnNum  cond;             /* magic: 'if EXPR' (cond.e < 0: none); appear: its body's 'if' */
     int32_t line, col;
 } ScnActionDecl;
 
@@ -148,6 +153,8 @@ struct Scenario {
     uint64_t      hash;
     uint64_t      seed;     /* world seed, or 0 */
     double        seconds;  /* world seconds, or 5 */
+    int           fixed;    /* scn_fix_param: the parameter every instance takes fixed_value for, or -1 */
+    double        fixed_value;
     ScnExprPool   pool;
     ScnWorldDecl  world;
     ScnAgentDecl  agent;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "sim/action.h"
 #include "sim/materials.h"
 #include "sim/scn_ast.h"
 #include "sim/scn_parse.h"
@@ -656,6 +657,51 @@ static bool parse_push(Parser* p, ScnActionDecl* a) {
     return true;
 }
 
+/* the end of a magic line: [ if EXPR ] (the rest of the line is the condition) */
+static bool parse_magic_end(Parser* p, ScnActionDecl* a) {
+    if (cur_is(p, "if")) {
+        p->i++;
+        if (at_end(p)) return fail_expected(p, "an expression after 'if'");
+        const ScnTok* first;
+        int len = rest_of_line(p, &first);
+        if (!parse_num_span(p, first->s, len, first->col, &a->cond, "a condition (a number: 0 is false)"))
+            return false;
+        p->i = p->n;
+    }
+    return expect_eol(p);
+}
+
+/* the rest of a magic line, after its keyword (scenarios/README.md, "Magic") */
+static bool parse_magic(Parser* p, ScnActionDecl* a) {
+    switch ((SimMagicKind)a->magic) {
+    case SIM_MAGIC_APPEAR:
+        /* a body from nothing: its fields run to the end of the line, as a spawn's */
+        a->spawn = p->s->nbodies;
+        return parse_body(p, true);
+    case SIM_MAGIC_GRAVITY:
+        return parse_num(p, &a->x, "a gravity GX (m/s^2)") && parse_num(p, &a->y, "a gravity GY (m/s^2)") &&
+               expect_eol(p);
+    case SIM_MAGIC_TELEPORT:
+        return parse_ref(p, &a->body) && parse_num(p, &a->x, "the place X (m)") &&
+               parse_num(p, &a->y, "the place Y (m)") && parse_magic_end(p, a);
+    case SIM_MAGIC_DRIFT:
+        return parse_ref(p, &a->body) && parse_num(p, &a->x, "a velocity change VX (m/s)") &&
+               parse_num(p, &a->y, "a velocity change VY (m/s)") && parse_magic_end(p, a);
+    case SIM_MAGIC_MASS:
+        if (!parse_ref(p, &a->body) || !parse_num(p, &a->jx, "a mass FACTOR")) return false;
+        if (cur_is(p, "shown") || cur_is(p, "hidden")) a->flag = cur_is(p, "shown"), p->i++;
+        return parse_magic_end(p, a);
+    case SIM_MAGIC_GHOST:
+        if (!parse_ref(p, &a->body)) return false;
+        if (!cur_is(p, "on") && !cur_is(p, "off")) return fail_expected(p, "'on' or 'off' after the ghost's body");
+        a->flag = cur_is(p, "on");
+        p->i++;
+        return parse_magic_end(p, a);
+    default: /* vanish, freeze, unbreakable: a body */
+        return parse_ref(p, &a->body) && parse_magic_end(p, a);
+    }
+}
+
 static bool parse_at(Parser* p) {
     ScnActionDecl a;
     memset(&a, 0, sizeof a);
@@ -663,6 +709,7 @@ static bool parse_at(Parser* p) {
     a.col = p->t[0].col;
     a.px.e = a.py.e = a.x.e = a.y.e = a.ax.e = a.ay.e = a.jx.e = a.jy.e = -1;
     a.spawn = -1;
+    a.cond.e = -1;
     if (!parse_num(p, &a.t, "a time T (s)")) return false;
     if (cur_is(p, "push")) {
         /* pushes joined by 'and' go out in the same tick */
@@ -701,7 +748,19 @@ static bool parse_at(Parser* p) {
         /* the body's fields run to the end of the line */
         return parse_body(p, true) && add_action(p, &a);
     }
-    return fail_expected(p, "an action (push, grab, release, spawn)");
+    if (p->i < p->n) {
+        char word[32];
+        snprintf(word, sizeof word, "%.*s", p->t[p->i].len < 31 ? p->t[p->i].len : 31, p->t[p->i].s);
+        int magic = sim_magic_find(word);
+        if (magic > 0) {
+            p->i++;
+            a.kind = SCN_ACT_MAGIC;
+            a.magic = magic;
+            return parse_magic(p, &a) && add_action(p, &a);
+        }
+    }
+    return fail_expected(p, "an action (push, grab, release, spawn, or magic: teleport, vanish, appear, freeze, "
+                            "mass, gravity, ghost, unbreakable, drift)");
 }
 
 /* ---- agent ---- */
@@ -1130,11 +1189,12 @@ bool scn_parse_resolve(Scenario* s, ScnErr* e) {
     for (int k = 0; k < s->nactions; k++) {
         ScnActionDecl* a = &s->actions[k];
         if (a->kind == SCN_ACT_SPAWN) continue;
+        if (a->kind == SCN_ACT_MAGIC && (a->magic == SIM_MAGIC_APPEAR || a->magic == SIM_MAGIC_GRAVITY)) continue;
         if (!resolve(s, &a->body, e)) return false;
         /* a static body never moves; its pieces do (a static body does not break, though) */
         if (s->bodies[a->body.decl].is_static && !a->body.piece) {
             scn_err_set(e, a->body.line, a->body.col, "expected a dynamic body to %s, got static body '%s'",
-                        verbs[a->kind], a->body.name);
+                        a->kind == SCN_ACT_MAGIC ? sim_magic_name(a->magic) : verbs[a->kind], a->body.name);
             return false;
         }
     }

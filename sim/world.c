@@ -128,6 +128,7 @@ static SimBodyRec* rec_new(SimWorld* w) {
     memset(r, 0, sizeof *r);
     r->id = w->nrecs++;
     r->parent = -1;
+    r->mass_scale = 1.0;
     return r;
 }
 
@@ -258,6 +259,7 @@ int sim_world_add_body(SimWorld* w, const SimBodyDef* def, char* err, size_t err
     const SimMaterial* m = sim_material_get(def->material);
     r->breakable = !def->is_static && m->break_impulse > 0 && def->kind != SIM_KIND_SHARD;
     sim_rec_materialize(w, r);
+    r->shown_mass = r->mass;
     if (def->kind != SIM_KIND_SHARD) sim_contacts_check_overlaps(w, r);
     sim_rec_save_pose(r);
     r->x0 = r->last[0];

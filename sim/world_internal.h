@@ -17,7 +17,11 @@ typedef struct SimBodyRec {
     bool       alive, broken, out_of_bounds;
     bool       breakable;
     int32_t    parent;         /* shards: the broken body */
-    double     mass;
+    double     mass;           /* kg, the true mass (mass_scale included) */
+    double     mass_scale;     /* magic `mass`: the nominal mass times this (1 by default) */
+    double     shown_mass;     /* kg, the mass the observation shows (a hidden change keeps the old) */
+    bool       ghost;          /* magic `ghost`: collides with nothing */
+    bool       unbreakable;    /* magic `unbreakable`: never breaks (still observed as breakable) */
     double     cog[2];         /* centre of mass in the def's frame */
     double     x0, y0;         /* centre of mass at creation */
     double     last[6];        /* x y angle vx vy omega after the last step (kept when gone) */
@@ -122,6 +126,11 @@ void   sim_rec_materialize(SimWorld* w, SimBodyRec* r);
 void   sim_rec_dematerialize(SimWorld* w, SimBodyRec* r);
 void   sim_rec_save_pose(SimBodyRec* r);
 void   sim_world_emit(SimWorld* w, SimEventType type, int32_t a, int32_t b, double magnitude);
+
+/* magic.c: applies one checked magic entry (spawn: the def an appear adds); *body = the body it
+   acted on (the new id for appear). false + why when it could not (a body not live and dynamic) */
+bool   sim_world_magic(SimWorld* w, const SimMagic* m, const SimBodyDef* spawn, int32_t* body, char* why,
+                       size_t why_size);
 
 /* world.c: applies a push; NULL when it took effect, else why it was refused */
 const char* sim_world_push_refusal(SimWorld* w, const SimPush* push);

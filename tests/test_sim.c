@@ -1186,8 +1186,174 @@ static void test_contact_budget(void) {
     sim_world_destroy(w);
 }
 
+/* one tick with one magic entry; returns whether it took effect */
+static bool magic_tick(SimWorld* w, int kind, int32_t body, double v0, double v1) {
+    SimAction a, applied;
+    sim_action_clear(&a);
+    SimMagic m = {.kind = kind, .body = body, .v = {v0, v1, 0, 0}};
+    ENSURE(sim_action_add_magic(&a, &m));
+    char why[256];
+    sim_world_act(w, &a, &applied, why, sizeof why);
+    return applied.nmagic == 1 && !why[0];
+}
+
+/* the magic event of the last tick: its body and kind, or false */
+static bool magic_event(const SimWorld* w, int32_t* body, int* kind, double* figure) {
+    int n;
+    const SimEvent* ev = sim_world_events(w, &n);
+    for (int i = 0; i < n; i++)
+        if (ev[i].type == SIM_EV_MAGIC) {
+            *body = ev[i].a, *kind = ev[i].b, *figure = ev[i].magnitude;
+            return true;
+        }
+    return false;
+}
+
+static void run_ticks(SimWorld* w, int n) {
+    for (int i = 0; i < n; i++) sim_world_tick(w, NULL);
+}
+
+/* every kind of magic does what sim/action.h says, is a magic event with its kind, and is refused
+ * on a body that is not there */
+static void test_magic(void) {
+    ENSURE(sim_magic_find("teleport") == SIM_MAGIC_TELEPORT && sim_magic_find("drift") == SIM_MAGIC_DRIFT &&
+           sim_magic_find("fly") < 0 && !strcmp(sim_magic_name(SIM_MAGIC_GHOST), "ghost"));
+    SimWorld* w = world_new(3);
+    add(w, "floor", SIM_KIND_BOX, "stone", 0, -0.05, 6, 0.1, true);
+    int box = add(w, "box", SIM_KIND_BOX, "wood", 0, 0.0505, 0.1, 0.1, false);
+    int glass = add(w, "glass", SIM_KIND_CUP, "glass", 1, 1.5, 0.08, 0.12, false);
+    /* unbreakable: the glass falls 1.4 m onto stone and stays whole (it breaks without the magic:
+       test_glass_breaks_when_dropped) */
+    ENSURE(magic_tick(w, SIM_MAGIC_UNBREAKABLE, glass, 0, 0));
+    run_ticks(w, 30);
+    int32_t body;
+    int kind;
+    double fig;
+    SimBodyState st;
+    /* teleport: the centre jumps, the event says how far */
+    ENSURE(magic_tick(w, SIM_MAGIC_TELEPORT, box, -1, 0.5));
+    CHECK(magic_event(w, &body, &kind, &fig) && body == box && kind == SIM_MAGIC_TELEPORT && fabs(fig - hypot(1, 0.45)) < 0.01);
+    sim_world_body(w, box, &st);
+    CHECK(fabs(st.x + 1) < 0.01 && st.y > 0.45);
+    run_ticks(w, 120);
+    /* drift: a velocity change with no push */
+    ENSURE(magic_tick(w, SIM_MAGIC_DRIFT, box, 1.0, 0));
+    CHECK(count_events(w, SIM_EV_PUSH, -1) == 0);
+    sim_world_body(w, box, &st);
+    CHECK(st.vx > 0.9);
+    /* freeze: stops dead */
+    ENSURE(magic_tick(w, SIM_MAGIC_FREEZE, box, 0, 0));
+    sim_world_body(w, box, &st);
+    CHECK(fabs(st.vx) < 0.05);
+    /* a hidden mass change: the world's mass changes, the observation's does not; shown: both */
+    float states[8 * SIM_OBS_DIM];
+    uint8_t mask[8];
+    int32_t ids[8];
+    sim_world_body(w, box, &st);
+    double m0 = st.mass;
+    ENSURE(magic_tick(w, SIM_MAGIC_MASS, box, 10, 0));
+    sim_world_body(w, box, &st);
+    sim_world_observe(w, states, mask, ids, 8);
+    CHECK(fabs(st.mass - 10 * m0) < 1e-9 && fabsf(states[box * SIM_OBS_DIM + SIM_OBS_mass] - (float)m0) < 1e-6f);
+    ENSURE(magic_tick(w, SIM_MAGIC_MASS, box, 0.5, 1));
+    sim_world_observe(w, states, mask, ids, 8);
+    CHECK(fabsf(states[box * SIM_OBS_DIM + SIM_OBS_mass] - (float)(5 * m0)) < 1e-5f);
+    sim_world_body(w, glass, &st);
+    CHECK(st.alive && !st.broken && st.y < 0.2);
+    sim_world_observe(w, states, mask, ids, 8);
+    CHECK(states[glass * SIM_OBS_DIM + SIM_OBS_breakable] == 1.0f);   /* it still looks breakable */
+    /* ghost: the box falls through the floor; off again, it collides */
+    ENSURE(magic_tick(w, SIM_MAGIC_GHOST, box, 1, 0));
+    run_ticks(w, 20);
+    sim_world_body(w, box, &st);
+    CHECK(st.y < -0.1);
+    ENSURE(magic_tick(w, SIM_MAGIC_TELEPORT, box, 0, 1.0));
+    ENSURE(magic_tick(w, SIM_MAGIC_GHOST, box, 0, 0));
+    run_ticks(w, 90);
+    sim_world_body(w, box, &st);
+    CHECK(fabs(st.y - 0.05) < 0.01);
+    /* gravity: the world's gravity and every body's motion follow it */
+    ENSURE(magic_tick(w, SIM_MAGIC_GRAVITY, -1, 0, 9.81));
+    CHECK(magic_event(w, &body, &kind, &fig) && body == -1 && kind == SIM_MAGIC_GRAVITY);
+    CHECK(sim_world_def(w)->gy == 9.81);
+    run_ticks(w, 30);
+    sim_world_body(w, box, &st);
+    CHECK(st.y > 0.5);
+    /* appear: the action's def enters; vanish: it leaves without an event that explains it */
+    SimAction a, applied;
+    sim_action_clear(&a);
+    a.spawn = sim_body_def_default();
+    snprintf(a.spawn.name, sizeof a.spawn.name, "new");
+    a.spawn.y = 3;
+    SimMagic m = {.kind = SIM_MAGIC_APPEAR, .body = -1};
+    ENSURE(sim_action_add_magic(&a, &m));
+    char err[256];
+    ENSURE(sim_action_check(&a, err, sizeof err));
+    sim_world_act(w, &a, &applied, err, sizeof err);
+    int32_t fresh = sim_world_find(w, "new");
+    CHECK(fresh >= 0 && magic_event(w, &body, &kind, &fig) && body == fresh && kind == SIM_MAGIC_APPEAR);
+    CHECK(applied.nmagic == 1 && applied.magic[0].body == -1 && !strcmp(applied.spawn.name, "new"));
+    ENSURE(magic_tick(w, SIM_MAGIC_VANISH, fresh, 0, 0));
+    sim_world_body(w, fresh, &st);
+    CHECK(!st.alive && !st.broken && !st.out_of_bounds);
+    /* refused: a body that is gone, a static one; every refusal is one line */
+    CHECK(!magic_tick(w, SIM_MAGIC_FREEZE, fresh, 0, 0));
+    CHECK(!magic_tick(w, SIM_MAGIC_DRIFT, 0, 1, 0));
+    /* untrusted: unknown kinds, bad numbers, two appears, an appear beside a spawn */
+    SimAction b = a;
+    b.magic[0].kind = 99;
+    CHECK(!sim_action_check(&b, err, sizeof err) && strstr(err, "unknown magic kind"));
+    b = a;
+    b.magic[0] = (SimMagic){.kind = SIM_MAGIC_MASS, .body = 1, .v = {0, 0}};
+    CHECK(!sim_action_check(&b, err, sizeof err) && strstr(err, "factor"));
+    b = a;
+    b.magic[0] = (SimMagic){.kind = SIM_MAGIC_TELEPORT, .body = 1, .v = {NAN, 0}};
+    CHECK(!sim_action_check(&b, err, sizeof err) && strstr(err, "finite"));
+    b = a;
+    b.flags = SIM_ACT_SPAWN;
+    CHECK(!sim_action_check(&b, err, sizeof err) && strstr(err, "appear"));
+    b = a;
+    sim_action_add_magic(&b, &m);
+    CHECK(!sim_action_check(&b, err, sizeof err) && strstr(err, "appear"));
+    b = a;
+    b.magic[2].kind = 1;
+    CHECK(!sim_action_check(&b, err, sizeof err) && strstr(err, "beyond the count"));
+    sim_world_destroy(w);
+}
+
+/* magic survives a snapshot: a ghost stays a ghost, a hidden mass stays hidden, and a restored
+ * world goes on as the original does */
+static void test_magic_snapshot(void) {
+    SimWorld* w = world_new(5);
+    add(w, "floor", SIM_KIND_BOX, "stone", 0, -0.05, 6, 0.1, true);
+    int box = add(w, "box", SIM_KIND_BOX, "wood", 0, 0.5, 0.1, 0.1, false);
+    ENSURE(magic_tick(w, SIM_MAGIC_MASS, box, 4, 0));
+    ENSURE(magic_tick(w, SIM_MAGIC_GHOST, box, 1, 0));
+    ENSURE(magic_tick(w, SIM_MAGIC_GRAVITY, -1, 0, -3));
+    SimSnapshot* s = sim_world_snapshot(w);
+    run_ticks(w, 60);
+    uint64_t h = sim_world_hash(w);
+    SimBodyState st;
+    sim_world_body(w, box, &st);
+    CHECK(st.y < -0.05);   /* through the floor */
+    char err[256];
+    ENSURE(sim_world_restore(w, s, err, sizeof err));
+    run_ticks(w, 60);
+    CHECK(sim_world_hash(w) == h);
+    float states[4 * SIM_OBS_DIM];
+    uint8_t mask[4];
+    int32_t ids[4];
+    sim_world_observe(w, states, mask, ids, 4);
+    sim_world_body(w, box, &st);
+    CHECK(fabsf(states[box * SIM_OBS_DIM + SIM_OBS_mass] * 4 - (float)st.mass) < 1e-5f);
+    sim_snapshot_free(s);
+    sim_world_destroy(w);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
+    RUN(test_magic);
+    RUN(test_magic_snapshot);
     RUN(test_materials);
     RUN(test_observation_layout);
     RUN(test_free_fall_matches_integrator);
