@@ -12,5 +12,6 @@ int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_replay(int argc, char** argv);
 int cmd_plan(int argc, char** argv);
+int cmd_voe(int argc, char** argv);
 
 #endif

@@ -27,6 +27,7 @@ static const Command commands[] = {
     {"train", cmd_train, "train the world model on a dataset (progress, CSV log, atomic checkpoints)"},
     {"eval", cmd_eval, "score a model against baselines on a dataset (table, eval.csv, eval.svg)"},
     {"plan", cmd_plan, "plan toward task scenarios' goals: success of random, model and oracle agents"},
+    {"voe", cmd_voe, "violation of expectation: a model's surprise on matched possible and impossible clips"},
 };
 
 static void usage(FILE* f) {

@@ -680,7 +680,7 @@ static bool parse_magic(Parser* p, ScnActionDecl* a) {
         return parse_body(p, true);
     case SIM_MAGIC_GRAVITY:
         return parse_num(p, &a->x, "a gravity GX (m/s^2)") && parse_num(p, &a->y, "a gravity GY (m/s^2)") &&
-               expect_eol(p);
+               parse_magic_end(p, a);
     case SIM_MAGIC_TELEPORT:
         return parse_ref(p, &a->body) && parse_num(p, &a->x, "the place X (m)") &&
                parse_num(p, &a->y, "the place Y (m)") && parse_magic_end(p, a);

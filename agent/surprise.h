@@ -1,0 +1,80 @@
+/* surprise: a world model's surprise at what it observes, per body and per control tick, through one
+ * small interface (SurpriseSource) that every model kind implements: the state model (model/wm.h)
+ * here, a pixel model by its own constructor. `nudge voe`, `nudge run --surprise`, `nudge check`'s
+ * surprise expectations and the view all read surprise through it.
+ *
+ * Definition (the state model): for a body live and dynamic before and after a tick, the negative
+ * log-likelihood of what was observed under the model's predicted Gaussian over the tick's six
+ * targets (model/wm.h: wm_surprise), in nats. A body that appears (a new live slot that is not a
+ * shard) or vanishes (a live slot emptied that neither broke, with shards appearing in that tick,
+ * nor left the world's bounds) has no prediction to compare with; it scores SURPRISE_UNEXPLAINED.
+ * A world's surprise is the largest over its bodies. Ticks in which a person or the script moves
+ * the world by hand (a grab, a release, a spawn, a reset) are not scored; magic ticks are. */
+#ifndef NUDGE_AGENT_SURPRISE_H
+#define NUDGE_AGENT_SURPRISE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/episode.h"
+#include "model/wm.h"
+
+/// nats: the surprise of a body that appears from nothing or vanishes without a cause
+#define SURPRISE_UNEXPLAINED 100.0
+/// nats: the view's threshold: a body glows from 0 at SURPRISE_GLOW_LO to full at this
+#define SURPRISE_THRESHOLD 25.0
+#define SURPRISE_GLOW_LO 10.0
+
+/// one scored tick as a model sees it
+typedef struct SurpriseTick {
+    int             slots;       /* K */
+    const float*    states;      /* [K * SIM_OBS_DIM] the observation at the tick's start */
+    const uint8_t*  mask;        /* [K] */
+    const float*    pushes;      /* [K * WM_PUSH_DIM] the pushes applied in the tick (sim_action_add_rows) */
+    const float*    next;        /* [K * SIM_OBS_DIM] the observation after it */
+    const uint8_t*  next_mask;   /* [K] */
+    const SimWorld* world;       /* the world after the tick (a pixel model renders it) */
+} SurpriseTick;
+
+/// a model kind's surprise
+typedef struct SurpriseSource {
+    const char* kind;            /* "state", "pixel", ... */
+    void*       self;
+    /// per_body[K]: the body's surprise, NaN where the model scores none; returns the world's
+    /// (the largest over bodies, or the model's own whole-scene figure), NaN when nothing is scored
+    double    (*tick)(void* self, const SurpriseTick* t, float* per_body);
+    /// a new episode, or a tick not scored: forget what the model carried between ticks
+    void      (*reset)(void* self);
+    void      (*destroy)(void* self);
+} SurpriseSource;
+
+/// the state model's surprise (m is not owned and must outlive the source)
+SurpriseSource* surprise_source_state(const WmModel* m);
+/// a model file of any kind nudge knows (today: a state model checkpoint); the source owns it.
+/// NULL + one line for a file that is no model. *model (may be NULL) gets the state model, if it is one
+SurpriseSource* surprise_source_load(const char* path, const WmModel** model, char* err, size_t err_size);
+void            surprise_source_free(SurpriseSource* s);   /* NULL-safe */
+
+/// watches an episode: after every tick the surprise of that tick (see above)
+typedef struct SurpriseWatch {
+    SurpriseSource* src;         /* not owned */
+    int             slots;
+    float*          next;        /* [K * D] scratch: the observation after the tick */
+    uint8_t*        next_mask;
+    int32_t*        next_ids;
+    float*          pushes;      /* [K * 4] */
+    float*          body;        /* [K] the last tick's surprise per slot (NaN: none) */
+    double          world;       /* the last tick's world surprise (NaN: none) */
+    bool            scored;      /* the last tick was scored */
+    int64_t         ticks;       /* ticks seen */
+} SurpriseWatch;
+
+/// attaches the watch to e (one of its hooks); false when e has no hook left. Free with
+/// surprise_watch_free after the episode ends
+bool surprise_watch_attach(SurpriseWatch* w, Episode* e, SurpriseSource* src);
+void surprise_watch_free(SurpriseWatch* w);
+
+/// the glow of a body in [0, 1] for its surprise (0 below SURPRISE_GLOW_LO, 1 from SURPRISE_THRESHOLD)
+double surprise_glow(double s);
+
+#endif

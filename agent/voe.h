@@ -1,0 +1,43 @@
+/* voe: violation of expectation. A matched pair is one template run twice with the same seed, its
+ * parameter `impossible` fixed to 0 (the possible clip) and to 1 (the impossible one: a magic line
+ * happens, sim/action.h). The pair is correct when the impossible clip's peak surprise (the largest
+ * world surprise over its scored ticks, agent/surprise.h) exceeds the possible clip's. */
+#ifndef NUDGE_AGENT_VOE_H
+#define NUDGE_AGENT_VOE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/surprise.h"
+#include "sim/scenario.h"
+
+/// one clip's surprise
+typedef struct VoeClip {
+    double  peak;          /* nats: the largest world surprise of the clip (-INFINITY when none scored) */
+    int64_t peak_tick;     /* the control tick (1 = the first) in which it was seen */
+    int64_t magic_tick;    /* the tick of the first magic event, -1 when there was none */
+    int64_t ticks;         /* ticks run */
+    double* surprise;      /* [ticks] the world surprise per tick (NaN: not scored); caller frees */
+} VoeClip;
+
+/// runs s (its agent, its seconds) with seed and $impossible fixed at impossible, scoring every tick
+/// with src; false + one line when the template cannot be run (no parameter 'impossible', a bad
+/// instance)
+bool voe_clip_run(Scenario* s, uint64_t seed, int impossible, SurpriseSource* src, int slots, VoeClip* out,
+                  char* err, size_t err_size);
+
+/// a category's result over its pairs
+typedef struct VoeResult {
+    char    category[64];  /* the template's file name without .scn */
+    int     pairs, correct;
+    double  median_latency;/* ticks from the magic event to the impossible clip's peak (NaN: none) */
+} VoeResult;
+
+/// the pairs i = 0..pairs-1 (seed rng_derive(seed, i)) of template s, into *r; possible[pairs] (may be
+/// NULL) gets the possible clips' peaks and ticks_out (may be NULL) every scored tick of the possible
+/// clips (*nticks_out of them, caller frees). false + one line
+bool voe_category_run(Scenario* s, const char* category, int pairs, uint64_t seed, SurpriseSource* src, int slots,
+                      VoeResult* r, double* possible, double** ticks_out, int64_t* nticks_out, char* err,
+                      size_t err_size);
+
+#endif

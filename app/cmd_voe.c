@@ -1,0 +1,189 @@
+/* nudge voe: the violation-of-expectation suite -- matched pairs of possible and impossible clips
+ * per category (one template each in a folder), scored by a model's surprise (agent/voe.h) */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/voe.h"
+#include "app/args.h"
+#include "app/commands.h"
+#include "base/alloc.h"
+#include "base/atomic_file.h"
+#include "model/nn.h"
+
+static int cmp_double(const void* a, const void* b) {
+    double x = *(const double*)a, y = *(const double*)b;
+    return x < y ? -1 : x > y;
+}
+
+/* the q-quantile of sorted v[n] (nearest rank) */
+static double quantile(const double* v, int64_t n, double q) {
+    if (n <= 0) return NAN;
+    int64_t i = (int64_t)ceil(q * (double)n) - 1;
+    return v[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
+/* "teleport" from "scenarios/voe/teleport.scn" */
+static void category_of(const char* path, char* out, size_t n) {
+    const char* base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(out, n, "%s", base);
+    char* dot = strrchr(out, '.');
+    if (dot && !strcmp(dot, ".scn")) *dot = 0;
+}
+
+static void fmt_latency(double v, char* out, size_t n) {
+    if (isnan(v)) snprintf(out, n, "-");
+    else snprintf(out, n, "%g", v);
+}
+
+int cmd_voe(int argc, char** argv) {
+    const char* model = NULL;
+    const char* csv = NULL;
+    int64_t pairs = 200;
+    uint64_t seed = 0;
+    ArgSpec specs[] = {
+        {"model", ARG_STRING, &model, 1, 0, "FILE: the world model whose surprise is scored", false},
+        {"pairs", ARG_INT, &pairs, 1, 100000, "N: matched pairs per category (default 200)", false},
+        {"csv", ARG_STRING, &csv, 1, 0, "FILE: write category,pairs,correct,accuracy,median_latency_ticks", false},
+        {"seed", ARG_U64, &seed, 1, 0, "N: pair i uses seed rng_derive(N, i) (default 0)", false},
+    };
+    ArgParse p = {"voe", "nudge voe DIR --model FILE [--pairs N] [--csv FILE] [--seed N]",
+                  "Violation of expectation: each template in DIR (one per category, with a parameter "
+                  "'impossible' that only decides its magic line) is run as N matched pairs of a possible and "
+                  "an impossible clip sharing a seed. A pair is correct when the impossible clip's peak surprise "
+                  "exceeds the possible one's. Prints per-category pairwise accuracy and the median latency "
+                  "(ticks from the magic event to the peak), and how surprise is distributed on possible clips.",
+                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
+    int rc = args_parse(&p, argc, argv);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (p.npositional != 1) return args_fail("voe", "expected one folder of templates (see nudge voe --help)");
+    if (!model) return args_fail("voe", "--model FILE is required");
+    nn_set_threads(1);
+
+    char err[1024];
+    char** files = NULL;
+    int nfiles = scn_collect_files(&p.positional[0], 1, &files, err, sizeof err);
+    if (nfiles < 0) {
+        fprintf(stderr, "nudge voe: %s\n", err);
+        return 2;
+    }
+    if (nfiles == 0) {
+        fprintf(stderr, "nudge voe: %s: expected templates (.scn), got none\n", p.positional[0]);
+        scn_free_list(files, nfiles);
+        return 2;
+    }
+    const WmModel* wm = NULL;
+    SurpriseSource* src = surprise_source_load(model, &wm, err, sizeof err);
+    if (!src) {
+        fprintf(stderr, "nudge voe: %s\n", err);
+        scn_free_list(files, nfiles);
+        return 2;
+    }
+    int slots = wm ? wm_arch(wm)->slots : 32;
+    /* every template is read and checked before anything runs */
+    Scenario** scns = alloc_zeroed((size_t)nfiles, sizeof *scns);
+    int status = 0;
+    for (int i = 0; i < nfiles && !status; i++) {
+        scns[i] = scn_load(files[i], err, sizeof err);
+        bool ok = scns[i] && scn_fix_param(scns[i], "impossible", 0, err, sizeof err);
+        if (ok && !scn_magic_line(scns[i])) {
+            snprintf(err, sizeof err, "%s: expected a magic line (the impossible clip's event), got none", files[i]);
+            ok = false;
+        }
+        if (!ok) {
+            fprintf(stderr, "nudge voe: %s\n", err);
+            status = 2;
+        }
+    }
+    VoeResult* res = alloc_zeroed((size_t)nfiles + 1, sizeof *res);
+    double* peaks = alloc_zeroed((size_t)nfiles * (size_t)pairs + 1, sizeof *peaks);
+    double* ticks = NULL;
+    int64_t nticks = 0;
+    if (!status) printf("%-22s %6s %8s %9s %15s\n", "category", "pairs", "correct", "accuracy", "median_latency");
+    for (int i = 0; i < nfiles && !status; i++) {
+        char cat[64];
+        category_of(files[i], cat, sizeof cat);
+        double* t = NULL;
+        int64_t nt = 0;
+        if (!voe_category_run(scns[i], cat, (int)pairs, seed, src, slots, &res[i], peaks + (size_t)i * (size_t)pairs, &t,
+                              &nt, err, sizeof err)) {
+            fprintf(stderr, "nudge voe: %s\n", err);
+            free(t);
+            status = 2;
+            break;
+        }
+        ticks = alloc_resize(ticks, (size_t)(nticks + nt + 1), sizeof *ticks);
+        if (nt) memcpy(ticks + nticks, t, sizeof *t * (size_t)nt);
+        nticks += nt;
+        free(t);
+        char lat[32];
+        fmt_latency(res[i].median_latency, lat, sizeof lat);
+        printf("%-22s %6d %8d %9.4f %15s\n", res[i].category, res[i].pairs, res[i].correct,
+               (double)res[i].correct / res[i].pairs, lat);
+        fflush(stdout);
+    }
+    if (!status) {
+        /* all categories together; the latency is the median of the categories' medians */
+        VoeResult* all = &res[nfiles];
+        snprintf(all->category, sizeof all->category, "all");
+        double* meds = alloc_zeroed((size_t)nfiles, sizeof *meds);
+        int nm = 0;
+        for (int i = 0; i < nfiles; i++) {
+            all->pairs += res[i].pairs;
+            all->correct += res[i].correct;
+            if (!isnan(res[i].median_latency)) meds[nm++] = res[i].median_latency;
+        }
+        qsort(meds, (size_t)nm, sizeof *meds, cmp_double);
+        all->median_latency = nm ? (nm % 2 ? meds[nm / 2] : 0.5 * (meds[nm / 2 - 1] + meds[nm / 2])) : NAN;
+        free(meds);
+        char lat[32];
+        fmt_latency(all->median_latency, lat, sizeof lat);
+        printf("%-22s %6d %8d %9.4f %15s\n", "all", all->pairs, all->correct, (double)all->correct / all->pairs, lat);
+        /* calibration: surprise on possible clips, and how often the view's threshold fires there */
+        int64_t np = (int64_t)nfiles * pairs, over_clips = 0, over_ticks = 0;
+        for (int64_t i = 0; i < np; i++) over_clips += peaks[i] > SURPRISE_THRESHOLD;
+        for (int64_t i = 0; i < nticks; i++) over_ticks += ticks[i] > SURPRISE_THRESHOLD;
+        qsort(ticks, (size_t)nticks, sizeof *ticks, cmp_double);
+        qsort(peaks, (size_t)np, sizeof *peaks, cmp_double);
+        printf("possible clips, world surprise per tick (nats, %lld ticks): p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
+               (long long)nticks, quantile(ticks, nticks, 0.5), quantile(ticks, nticks, 0.9), quantile(ticks, nticks, 0.99),
+               quantile(ticks, nticks, 0.999), nticks ? ticks[nticks - 1] : NAN);
+        printf("possible clips, peak per clip (nats, %lld clips): p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", (long long)np,
+               quantile(peaks, np, 0.5), quantile(peaks, np, 0.9), quantile(peaks, np, 0.99), np ? peaks[np - 1] : NAN);
+        printf("false alarms at the view's threshold (%.0f nats): %.4f of possible ticks, %.4f of possible clips\n",
+               SURPRISE_THRESHOLD, nticks ? (double)over_ticks / (double)nticks : NAN, np ? (double)over_clips / (double)np : NAN);
+    }
+    if (!status && csv) {
+        AtomicFile af;
+        if (!atomic_file_open(&af, csv, err, sizeof err)) {
+            fprintf(stderr, "nudge voe: %s\n", err);
+            status = 2;
+        } else {
+            char line[256];
+            int n = snprintf(line, sizeof line, "category,pairs,correct,accuracy,median_latency_ticks\n");
+            atomic_file_write(&af, line, (size_t)n);
+            for (int i = 0; i <= nfiles; i++) {
+                char lat[32];
+                if (isnan(res[i].median_latency)) lat[0] = 0;
+                else snprintf(lat, sizeof lat, "%g", res[i].median_latency);
+                n = snprintf(line, sizeof line, "%s,%d,%d,%.6f,%s\n", res[i].category, res[i].pairs, res[i].correct,
+                             res[i].pairs ? (double)res[i].correct / res[i].pairs : 0.0, lat);
+                atomic_file_write(&af, line, (size_t)n);
+            }
+            if (!atomic_file_commit(&af, err, sizeof err)) {
+                fprintf(stderr, "nudge voe: %s\n", err);
+                status = 2;
+            }
+        }
+    }
+    for (int i = 0; i < nfiles; i++) scn_free(scns[i]);
+    free(scns);
+    free(res);
+    free(peaks);
+    free(ticks);
+    surprise_source_free(src);
+    scn_free_list(files, nfiles);
+    return status;
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# nudge voe as a user meets it: the per-category table and its CSV (exact columns, counts that add
+# up), the same numbers twice, the calibration lines, magic that the possible clip does not have,
+# and every bad input as one line with exit 2. Usage: voe_test.sh NUDGE ROOT
+source "$(dirname "$0")/script_lib.sh" "$@"
+py=/usr/bin/python3
+voe=$root/scenarios/voe
+
+# a small model (its quality does not matter here, except where it says so)
+"$nudge" gen --scenario "$root/scenarios/templates/push_off_table.scn" --episodes 4 --seconds 1 --seed 1 --out "$tmp/data" >/dev/null 2>&1
+"$nudge" train --data "$tmp/data" --out "$tmp/m.wm" --steps 40 --val-every 20 >/dev/null 2>&1
+[ -f "$tmp/m.wm" ] && ok "a small model" || bad "could not train a small model"
+
+expect_status 0 "voe over the suite" -- "$nudge" voe "$voe" --model "$tmp/m.wm" --pairs 3 --csv "$tmp/voe.csv"
+cp "$tmp/out" "$tmp/table1"
+grep -q "^category .*median_latency" "$tmp/table1" && grep -q "^all " "$tmp/table1" && ok "the table" || bad "table: $(cat "$tmp/table1")"
+grep -q "false alarms at the view's threshold" "$tmp/table1" && grep -q "possible clips, world surprise per tick" "$tmp/table1" \
+  && ok "calibration lines" || bad "no calibration: $(cat "$tmp/table1")"
+$py - "$tmp/voe.csv" <<'PY' && ok "CSV: exact columns, nine categories and all, counts add up" || bad "CSV: $(cat "$tmp/voe.csv")"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+assert rows[0] == ["category", "pairs", "correct", "accuracy", "median_latency_ticks"], rows[0]
+cats = [r[0] for r in rows[1:]]
+assert cats == ["appear", "freeze", "glass_unbroken", "gravity", "mass_hidden", "pass_through", "self_slide",
+                "teleport", "vanish", "all"], cats
+for r in rows[1:]:
+    pairs, correct, acc = int(r[1]), int(r[2]), float(r[3])
+    assert 0 <= correct <= pairs and abs(acc - correct / pairs) < 1e-6, r
+    assert r[4] == "" or float(r[4]) >= 0, r
+assert int(rows[-1][1]) == 27 and int(rows[-1][2]) == sum(int(r[2]) for r in rows[1:-1])
+# a body that vanishes with no cause is surprising at once, whatever the model
+vanish = rows[cats.index("vanish") + 1]
+assert float(vanish[4]) == 0, vanish
+PY
+
+# the same numbers twice
+"$nudge" voe "$voe" --model "$tmp/m.wm" --pairs 3 >"$tmp/table2" 2>/dev/null
+cmp -s "$tmp/table1" "$tmp/table2" && ok "the same numbers twice" || bad "two runs differ"
+
+# a matched pair differs only in its magic: the possible clip has no magic event, the impossible one has
+"$nudge" run "$voe/teleport.scn" --seed 5 --events magic >"$tmp/p" 2>/dev/null
+for s in 1 2 3 4 5 6 7 8; do "$nudge" run "$voe/teleport.scn" --seed $s --events magic 2>/dev/null; done | grep -c " magic " >"$tmp/n"
+n=$(cat "$tmp/n"); { [ "$n" -gt 0 ] && [ "$n" -lt 8 ]; } && ok "\$impossible decides the magic ($n of 8 seeds)" || bad "magic in $n of 8 seeds"
+
+# bad inputs: one line, exit 2
+expect_status 2 "no model" -- "$nudge" voe "$voe"
+one_line_err "--model FILE is required"
+expect_status 2 "a missing folder" -- "$nudge" voe "$tmp/none" --model "$tmp/m.wm"
+one_line_err "none"
+mkdir -p "$tmp/empty"
+expect_status 2 "a folder without templates" -- "$nudge" voe "$tmp/empty" --model "$tmp/m.wm"
+one_line_err "expected templates"
+printf 'body b box wood pos 0 1 size 0.1 0.1\nat 1 freeze b\n' >"$tmp/noparam.scn"
+expect_status 2 "a template without 'impossible'" -- "$nudge" voe "$tmp/noparam.scn" --model "$tmp/m.wm"
+one_line_err "expected a parameter 'impossible'"
+printf 'param impossible choice 0 1\nbody b box wood pos 0 1 size 0.1 0.1\n' >"$tmp/nomagic.scn"
+expect_status 2 "a template without magic" -- "$nudge" voe "$tmp/nomagic.scn" --model "$tmp/m.wm"
+one_line_err "expected a magic line"
+expect_status 2 "zero pairs" -- "$nudge" voe "$voe" --model "$tmp/m.wm" --pairs 0
+one_line_err "--pairs"
+expect_status 2 "a model that is no model" -- "$nudge" voe "$voe" --model "$tmp/noparam.scn"
+one_line_err "noparam.scn"
+expect_status 2 "an unwritable CSV" -- "$nudge" voe "$voe/teleport.scn" --model "$tmp/m.wm" --pairs 1 --csv "$tmp/no/such/dir/x.csv"
+one_line_err "x.csv"
+
+# gen refuses magic unless asked, and train refuses what it then writes
+expect_status 2 "gen refuses a magic template" -- "$nudge" gen --scenario "$voe/teleport.scn" --episodes 2 --seconds 0.5 --out "$tmp/g"
+one_line_err "teleport.scn:.*expected no magic in a training template"
+[ ! -e "$tmp/g" ] && ok "nothing written" || bad "gen left $tmp/g"
+expect_status 0 "gen --allow-magic" -- "$nudge" gen --scenario "$voe/teleport.scn" --episodes 4 --seconds 2.5 --out "$tmp/g" --allow-magic
+$py - "$tmp/g" <<'PY' && ok "the dataset labels the magic" || bad "magic not labelled"
+import json, sys, numpy as np
+d = sys.argv[1]
+m = json.load(open(d + "/manifest.json"))
+assert m["inputs"]["magic"] is True
+ev = np.load(d + "/shard-00000/events.npy")
+magic = ev[ev["type"] == m["event_types"].index("magic")]
+assert len(magic) > 0 and set(magic["b"]) == {1}, magic   # kind 1 = teleport
+PY
+expect_status 2 "train refuses a magic dataset" -- "$nudge" train --data "$tmp/g" --out "$tmp/g.wm" --steps 5
+one_line_err "expected a dataset without magic"
+finish voe_test
