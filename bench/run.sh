@@ -21,3 +21,6 @@ echo "== bench_train =="
 echo
 echo "== bench_view (under Xvfb) =="
 xvfb-run -a -s '-screen 0 1280x720x24' ./bench/bench_view
+echo
+echo "== bench_replay =="
+./bench/bench_replay "$root/bench/scenes/row_30.scn"

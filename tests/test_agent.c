@@ -742,18 +742,10 @@ static void test_history_seek_and_branch(void) {
 }
 
 /* the history's memory with 30 bodies over a long run stays within its bound; measured here
- * (README: "Rewind") */
+ * (README: "Going back"); bench_replay times the same scene */
 static void test_history_memory(void) {
-    char text[8192];
-    int n = snprintf(text, sizeof text, "world bounds -6 -1 6 6\nbody floor box stone static pos 0 -0.05 size 12 0.1\n");
-    for (int i = 0; i < 29; i++) {
-        const char* kind = i % 3 == 0 ? "cup glass" : i % 3 == 1 ? "box wood" : "ball rubber";
-        n += snprintf(text + n, sizeof text - (size_t)n, "body b%d %s pos %.2f %.2f %s\n", i, kind, -2.8 + 0.2 * i,
-                      0.1 + 0.3 * (i % 4), i % 3 == 2 ? "radius 0.04" : "size 0.08 0.1");
-    }
-    snprintf(text + n, sizeof text - (size_t)n, "agent random every 0.2 0.5 dv 0.5 3\n");
     char err[256];
-    Scenario* s = scn_parse(text, strlen(text), "mem.scn", err, sizeof err);
+    Scenario* s = scn_load(NUDGE_SOURCE_DIR "/bench/scenes/row_30.scn", err, sizeof err);
     if (!s) fprintf(stderr, "%s\n", err);
     ENSURE(s);
     Episode e;
