@@ -164,6 +164,16 @@ void episode_tick_applied(Episode* e, const SimAction* applied) {
     e->fresh = false;
 }
 
+void episode_tick_recorded(Episode* e, const SimAction* applied) {
+    SimAction none;
+    if (!applied) sim_action_clear(&none), applied = &none;
+    bool reset = applied->flags & SIM_ACT_RESET;
+    if (!reset && e->reads && !e->fresh) episode_observe(e);
+    episode_tick_applied(e, applied);
+    if (reset && e->reads) episode_observe(e);
+    run_hooks(e);
+}
+
 struct EpisodeSave {
     uint64_t     seed;
     SimSnapshot* world;

@@ -9,8 +9,8 @@
  *      grab stands in for the agent's that tick), its push joins the external action, and the
  *      world applies the merged action and steps (sim_world_act, sim/action.h);
  *   3. `applied` holds what actually took effect (refused parts left out, reasons in `refused`),
- *      and every hook is called. A recorder copies `applied`; replaying those copies with no agent
- *      gives the same world, tick for tick.
+ *      and every hook is called. A recorder copies `applied`; replaying those copies with
+ *      episode_tick_recorded gives the same world, tick for tick.
  *
  * The external action is whoever acts besides the agent: the mouse in the view, a recording, a
  * planner; NULL when there is none. */
@@ -92,6 +92,11 @@ bool episode_intervened(const Episode* e);
 /// one tick of an action that was applied once already (a replay, a rewind re-simulating): the
 /// agent is not asked and no hook runs. A reset restarts the episode as episode_tick does
 void episode_tick_applied(Episode* e, const SimAction* applied);
+/// one tick of a recorded action (what an earlier episode_tick applied; NULL = nothing): the
+/// action is the whole tick, so neither the agent nor the scenario's magic adds to it (they did
+/// the first time, and it holds what they did), and the hooks run as after episode_tick. A replay
+/// goes through the same states as the recorded episode, whatever its agent
+void episode_tick_recorded(Episode* e, const SimAction* applied);
 
 /// the whole changing state of an episode: the seed of its instance, its world, its agent
 typedef struct EpisodeSave EpisodeSave;

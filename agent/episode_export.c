@@ -87,7 +87,7 @@ static double degrees(double rad, bool* exact) {
 
 typedef struct Line {
     int64_t tick;
-    int     order;     /* within a tick: spawn, release, grab, push */
+    int     order;     /* within a tick: spawn, release, grab, push, magic */
     int     seq;
     char*   text;
 } Line;
@@ -135,6 +135,75 @@ static bool ref_of(const SimWorld* w, const Names* nm, int32_t id, char* out, si
     if (!scn_body_name_ok(name)) return false;
     snprintf(out, size, "%s", name);
     return true;
+}
+
+/* ---- bodies that enter: spawns and appears ---- */
+
+/* gives a body entering at id the name the scenario's world will give it: its own when the
+ * scenario can use it, else a new spawnedN; remembered in nm for later references */
+static void entering_name(const SimWorld* w, Names* nm, int32_t id, SimBodyDef* sp, int* spawned) {
+    if (id >= nm->cap) {
+        int ncap = nm->cap;
+        while (id >= ncap) ncap *= 2;
+        nm->name = alloc_resize(nm->name, (size_t)ncap, sizeof *nm->name);
+        memset(nm->name + nm->cap, 0, sizeof *nm->name * (size_t)(ncap - nm->cap));
+        nm->cap = ncap;
+    }
+    bool taken = !scn_body_name_ok(sp->name) || sim_world_find(w, sp->name) >= 0;
+    while (taken) {
+        snprintf(sp->name, sizeof sp->name, "spawned%d", ++*spawned);
+        taken = sim_world_find(w, sp->name) >= 0;
+    }
+    snprintf(nm->name[id], SIM_NAME_MAX, "%s", sp->name);
+}
+
+/* "at T VERB NAME KIND MATERIAL pos X Y size W H [angle A] [vel VX VY] [spin W] [static]" for a
+ * spawn or an appear; false (note set) when the body cannot be written as a line */
+static bool entering_line(const SimBodyDef* sp, const char* T, const char* verb, int64_t k, char* line, size_t size,
+                          EpisodeExportStats* st) {
+    char b1[32], b2[32], b3[32], b4[32];
+    if (sp->kind == SIM_KIND_SHARD || (int)sp->kind < 0 || sp->kind >= SIM_KIND_COUNT || sp->material < 0 ||
+        sp->material >= sim_material_count()) {
+        snprintf(st->note, sizeof st->note, "tick %lld: a body that %ss (a %s) cannot be written as a scenario line",
+                 (long long)k, verb, sp->kind == SIM_KIND_SHARD ? "shard" : "body of an unknown kind");
+        return false;
+    }
+    bool exact = true;
+    int n = snprintf(line, size, "at %s %s %s %s %s pos %s %s size %s %s", T, verb, sp->name, sim_kind_name(sp->kind),
+                     sim_material_get(sp->material)->name, num(sp->x, b1, sizeof b1), num(sp->y, b2, sizeof b2),
+                     num(sp->w, b3, sizeof b3), num(sp->h, b4, sizeof b4));
+    if (sp->angle != 0) n += snprintf(line + n, size - (size_t)n, " angle %s", num(degrees(sp->angle, &exact), b1, sizeof b1));
+    if (sp->vx != 0 || sp->vy != 0)
+        n += snprintf(line + n, size - (size_t)n, " vel %s %s", num(sp->vx, b1, sizeof b1), num(sp->vy, b2, sizeof b2));
+    if (sp->omega != 0) n += snprintf(line + n, size - (size_t)n, " spin %s", num(sp->omega, b1, sizeof b1));
+    if (sp->is_static) snprintf(line + n, size - (size_t)n, " static");
+    if (!exact && !st->note[0])
+        snprintf(st->note, sizeof st->note, "tick %lld: the %s's angle does not read back exactly in degrees", (long long)k, verb);
+    return true;
+}
+
+/* "at T KIND [BODY] [numbers]" for a magic entry other than appear (scenarios/README.md, "Magic") */
+static void magic_line(const SimMagic* m, const char* T, const char* ref, char* line, size_t size) {
+    char b1[32], b2[32];
+    const char* name = sim_magic_name(m->kind);
+    switch ((SimMagicKind)m->kind) {
+    case SIM_MAGIC_GRAVITY:
+        snprintf(line, size, "at %s %s %s %s", T, name, num(m->v[0], b1, sizeof b1), num(m->v[1], b2, sizeof b2));
+        break;
+    case SIM_MAGIC_TELEPORT:
+    case SIM_MAGIC_DRIFT:
+        snprintf(line, size, "at %s %s %s %s %s", T, name, ref, num(m->v[0], b1, sizeof b1), num(m->v[1], b2, sizeof b2));
+        break;
+    case SIM_MAGIC_MASS:
+        snprintf(line, size, "at %s %s %s %s %s", T, name, ref, num(m->v[0], b1, sizeof b1), m->v[1] != 0 ? "shown" : "hidden");
+        break;
+    case SIM_MAGIC_GHOST:
+        snprintf(line, size, "at %s %s %s %s", T, name, ref, m->v[0] != 0 ? "on" : "off");
+        break;
+    default: /* vanish, freeze, unbreakable */
+        snprintf(line, size, "at %s %s %s", T, name, ref);
+        break;
+    }
 }
 
 /* ---- holds of the hand ---- */
@@ -235,13 +304,13 @@ static void copy_original(const EpisodeExport* x, Text* t) {
 
 void episode_export_summary(const EpisodeExportStats* st, char* out, size_t size) {
     static const char* names[][2] = {{"push", "pushes"}, {"hold", "holds"}, {"release", "releases"},
-                                     {"spawn", "spawns"}, {"expectation", "expectations"}};
-    int counts[] = {st->pushes, st->holds, st->releases, st->spawns, st->expects};
+                                     {"spawn", "spawns"}, {"magic line", "magic lines"}, {"expectation", "expectations"}};
+    int counts[] = {st->pushes, st->holds, st->releases, st->spawns, st->magic, st->expects};
     int used = 0;
     out[0] = 0;
-    for (int j = 0; j < 5; j++) {
-        if (!counts[j] && j < 4) continue;
-        if (j == 4 && used == 0) used += snprintf(out, size, "nothing applied");
+    for (int j = 0; j < 6; j++) {
+        if (!counts[j] && j < 5) continue;
+        if (j == 5 && used == 0) used += snprintf(out, size, "nothing applied");
         if (used < 0 || (size_t)used >= size) return;
         used += snprintf(out + used, size - (size_t)used, "%s%d %s", used ? ", " : "", counts[j], names[j][counts[j] != 1]);
         if (j == 1 && used > 0 && (size_t)used < size)
@@ -293,7 +362,7 @@ static bool build(const EpisodeExport* x, Text* out, Run* run, EpisodeExportStat
     Hold hold = {0};
     Pair* pairs = NULL;
     int npairs = 0, cappairs = 0;
-    char line[1024], tb[48], b1[32], b2[32], b3[32], b4[32], ref[64];
+    char line[1024], tb[48], b1[32], b2[32], ref[64];
     int next = 0, spawned = 0;
     bool ok = true;
     for (int64_t k = 1; k <= run->ticks; k++) {
@@ -311,39 +380,10 @@ static bool build(const EpisodeExport* x, Text* out, Run* run, EpisodeExportStat
         /* the world let go of the held body (it broke, it left): the hold is over */
         if (hold.on && !sim_world_grabbed(e->world, NULL)) hold_emit(&hold, d, &lines, st);
         if (a && (a->flags & SIM_ACT_SPAWN)) {
-            if (next_id >= nm.cap) {
-                int ncap = nm.cap;
-                while (next_id >= ncap) ncap *= 2;
-                nm.name = alloc_resize(nm.name, (size_t)ncap, sizeof *nm.name);
-                memset(nm.name + nm.cap, 0, sizeof *nm.name * (size_t)(ncap - nm.cap));
-                nm.cap = ncap;
-            }
             SimBodyDef* sp = &cur.spawn;
-            /* its own name when the scenario can use it, else a new one; this run's world takes
-             * the name the scenario's world will give it */
-            bool taken = !scn_body_name_ok(sp->name) || sim_world_find(e->world, sp->name) >= 0;
-            while (taken) {
-                snprintf(sp->name, sizeof sp->name, "spawned%d", ++spawned);
-                taken = sim_world_find(e->world, sp->name) >= 0;
-            }
-            snprintf(nm.name[next_id], SIM_NAME_MAX, "%s", sp->name);
-            if (sp->kind == SIM_KIND_SHARD || (int)sp->kind < 0 || sp->kind >= SIM_KIND_COUNT || sp->material < 0 ||
-                sp->material >= sim_material_count()) {
-                snprintf(st->note, sizeof st->note, "tick %lld: a spawned %s cannot be written as a scenario line",
-                         (long long)k, sp->kind == SIM_KIND_SHARD ? "shard" : "body of an unknown kind");
-            } else {
-                bool exact = true;
-                int n = snprintf(line, sizeof line, "at %s spawn %s %s %s pos %s %s size %s %s", T, sp->name,
-                                 sim_kind_name(sp->kind), sim_material_get(sp->material)->name, num(sp->x, b1, sizeof b1),
-                                 num(sp->y, b2, sizeof b2), num(sp->w, b3, sizeof b3), num(sp->h, b4, sizeof b4));
-                if (sp->angle != 0)
-                    n += snprintf(line + n, sizeof line - (size_t)n, " angle %s", num(degrees(sp->angle, &exact), b1, sizeof b1));
-                if (sp->vx != 0 || sp->vy != 0)
-                    n += snprintf(line + n, sizeof line - (size_t)n, " vel %s %s", num(sp->vx, b1, sizeof b1), num(sp->vy, b2, sizeof b2));
-                if (sp->omega != 0) n += snprintf(line + n, sizeof line - (size_t)n, " spin %s", num(sp->omega, b1, sizeof b1));
-                if (sp->is_static) snprintf(line + n, sizeof line - (size_t)n, " static");
-                if (!exact && !st->note[0])
-                    snprintf(st->note, sizeof st->note, "tick %lld: the spawn's angle does not read back exactly in degrees", (long long)k);
+            /* this run's world takes the name the scenario's world will give it */
+            entering_name(e->world, &nm, next_id, sp, &spawned);
+            if (entering_line(sp, T, "spawn", k, line, sizeof line, st)) {
                 line_add(&lines, k, 0, line);
                 st->spawns++;
             }
@@ -401,9 +441,26 @@ static bool build(const EpisodeExport* x, Text* out, Run* run, EpisodeExportStat
             }
             if (written) line_add(&lines, k, 3, line);
         }
-        if (a && a->nmagic > 0 && !st->note[0])
-            snprintf(st->note, sizeof st->note, "tick %lld: magic (an impossible event) is not written as a line yet", (long long)k);
-        episode_tick(e, a);
+        /* magic after the pushes, in its order; an appear's body is the action's spawn def */
+        for (int i = 0; a && i < a->nmagic; i++) {
+            const SimMagic* m = &a->magic[i];
+            bool written = true;
+            if (m->kind == SIM_MAGIC_APPEAR) {
+                entering_name(e->world, &nm, next_id, &cur.spawn, &spawned);
+                written = entering_line(&cur.spawn, T, "appear", k, line, sizeof line, st);
+            } else if (m->kind == SIM_MAGIC_GRAVITY) {
+                magic_line(m, T, NULL, line, sizeof line);
+            } else if (ref_of(e->world, &nm, m->body, ref, sizeof ref, 0)) {
+                magic_line(m, T, ref, line, sizeof line);
+            } else {
+                written = false;
+                snprintf(st->note, sizeof st->note, "tick %lld: the body of a %s has no name the scenario can use",
+                         (long long)k, sim_magic_name(m->kind));
+            }
+            if (written) line_add(&lines, k, 4, line), st->magic++;
+        }
+        /* the tick as it was: the agent (none here) and the scenario's own magic add nothing */
+        episode_tick_recorded(e, a);
         run->hashes[k] = sim_world_hash(e->world);
         /* the first events of each body */
         int nev;

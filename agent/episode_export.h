@@ -6,7 +6,8 @@
  * applied, tick by tick, as timed actions (scenarios/README.md): pushes as 'at T push' lines (the
  * pushes of one tick joined by 'and'), each hold of the hand as 'at T grab' key frames (the fewest
  * that give the hand's target at every tick bit for bit, through the script's interpolation) and an
- * 'at T release', spawns as 'at T spawn'. Times are the shortest decimals that fall on the right
+ * 'at T release', spawns as 'at T spawn', and magic (impossible events) as its own 'at T KIND'
+ * lines, an appear with its body's fields. Times are the shortest decimals that fall on the right
  * tick, numbers the shortest that read back bit for bit. Last come the expectations: the first event
  * of each chosen type of each named body (the scenario's and the spawned ones) as 'expect event
  * TYPE BODY near T TOL', and 'expect no event' for the types a dynamic body never showed.
@@ -40,14 +41,14 @@ typedef struct EpisodeExport {
 } EpisodeExport;
 
 typedef struct EpisodeExportStats {
-    int  pushes, holds, keyframes, releases, spawns, expects;
+    int  pushes, holds, keyframes, releases, spawns, magic, expects;
     bool exact;        /* the written scenario goes through the same states, tick for tick */
     int  failed;       /* its expectations that fail when it is run (0 when exact) */
     char note[256];    /* what kept it from being exact, or "" */
 } EpisodeExportStats;
 
-/// "3 pushes, 1 hold (4 grab key frames), 1 spawn, 9 expectations" (or "nothing applied, 9
-/// expectations")
+/// "3 pushes, 1 hold (4 grab key frames), 1 spawn, 2 magic lines, 9 expectations" (or "nothing
+/// applied, 9 expectations")
 void episode_export_summary(const EpisodeExportStats* st, char* out, size_t size);
 /// the default expectation types: fall, break, topple, out_of_bounds
 void episode_export_default_types(bool types[SIM_EV_COUNT]);

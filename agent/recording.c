@@ -248,7 +248,7 @@ bool rec_replay_next(RecReplay* rp, char* err, size_t err_size) {
             }
             continue;
         }
-        episode_tick(rp->e, it->action >= 0 ? &r->actions[it->action] : NULL);
+        episode_tick_recorded(rp->e, it->action >= 0 ? &r->actions[it->action] : NULL);
         history_tick(rp->h, rp->e);
         rp->tick++;
         rp->last = it;

@@ -245,7 +245,7 @@ int cmd_replay(int argc, char** argv) {
                 what,
                 st.exact ? "it replays the episode tick for tick" : "it does not replay the episode exactly: ",
                 st.exact ? "" : st.note);
-        if (st.failed) fprintf(stderr, "; %d of its expectations fail", st.failed);
+        if (st.failed > 0) fprintf(stderr, "; %d of its expectations fail", st.failed);
         fprintf(stderr, "\n");
     }
     if (!check && !to_scn)

@@ -18,7 +18,9 @@
  * out_of_bounds  a body's centre left the world bounds; the body is removed. a = the body
  * topple         a dynamic body turned more than 45 degrees away from its angle at creation or at
  *                its last rest event (a tower toppling, a domino going over). Fires once; re-arms
- *                at the next rest. a = the body, magnitude = the turn (rad) */
+ *                at the next rest. a = the body, magnitude = the turn (rad)
+ * magic          an impossible event (sim/action.h, SimMagicKind); a = the body (the new one for
+ *                an appear, -1 for gravity), b = the kind (not a body), magnitude = its size */
 #ifndef NUDGE_SIM_EVENTS_H
 #define NUDGE_SIM_EVENTS_H
 #include <stdint.h>

@@ -294,7 +294,8 @@ static bool event_matches(const Run* r, const SimEvent* ev, int32_t id) {
     if ((int)ev->type != r->x->event) return false;
     if (r->id2 >= 0 && id == r->id)
         return (ev->a == id && ev->b == r->id2) || (ev->b == id && ev->a == r->id2);
-    return ev->a == id || ev->b == id;
+    /* a magic event's b is its kind, not a body */
+    return ev->a == id || (ev->type != SIM_EV_MAGIC && ev->b == id);
 }
 
 static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, const SimEvent* evs,

@@ -85,6 +85,40 @@ for seed in 1 2 3; do
   expect_status 0 "template seed $seed: nudge check passes" -- "$nudge" check "$tmp/r$seed.scn"
 done
 grep -q "^at [0-9.]* push " "$tmp/r1.scn" && grep -q "near [0-9.]* 0.05$" "$tmp/r1.scn" && ok "random pushes became at lines, --tol" || bad "r1.scn"
+# magic (impossible events) with a random agent: the recording holds what the scenario's magic did,
+# so the replay adds none of its own (agent none still runs a scenario's magic); --to-scn writes
+# each as its 'at T KIND' line, and the file reproduces the episode and passes
+cat >"$tmp/magic.scn" <<'SCN'
+world bounds -3 -1 3 4
+world seconds 3
+body floor box stone static pos 0 -0.05 size 6 0.1
+body table box wood static pos 0 0.4 size 1.2 0.8
+body glass cup glass pos 0.3 0.86 size 0.08 0.12
+body box box wood pos -0.3 0.86 size 0.1 0.1
+body ball ball rubber pos -1 0.2 radius 0.05
+agent random every 0.3 0.6 dv 0.5 2
+at 0.5 teleport box 1.5 1.5
+at 0.9 freeze glass
+at 1.0 mass ball 3 hidden
+at 1.1 gravity 0 -5
+at 1.2 ghost ball on
+at 1.3 drift ball 0.5 1
+at 1.4 appear ghostbox box wood pos -1.5 1 size 0.1 0.1
+at 1.6 drift ghostbox 0 2
+at 2.0 vanish box
+SCN
+expect_status 0 "run --record with magic" -- "$nudge" run "$tmp/magic.scn" --seed 4 --record "$tmp/m.nrec" --events none
+expect_status 0 "replay --check with magic" -- "$nudge" replay "$tmp/m.nrec" --check
+grep -q "^identical: 180 ticks" "$tmp/out" && ok "magic replays identically" || bad "magic replay: $(cat "$tmp/out")"
+expect_status 0 "--to-scn with magic" -- "$nudge" replay "$tmp/m.nrec" --to-scn "$tmp/m.scn" --expect all --tol 0.05
+grep -q "9 magic lines.*it replays the episode tick for tick" "$tmp/err" && ok "9 magic lines, exact" || bad "magic to-scn: $(cat "$tmp/err")"
+for l in "at 0.5 teleport box 1.5 1.5" "at 1 mass ball 3 hidden" "at 1.1 gravity 0 -5" "at 1.2 ghost ball on" \
+         "at 1.4 appear ghostbox box wood pos -1.5 1 size 0.1 0.1" "at 1.6 drift ghostbox 0 2" "at 2 vanish box"; do
+  grep -qx "$l" "$tmp/m.scn" && ok "written: $l" || bad "missing line '$l' in the written scenario"
+done
+grep -q "^expect event magic ball near" "$tmp/m.scn" && ok "magic events became expectations" || bad "no magic expectation"
+expect_status 0 "nudge check on the written magic scenario" -- "$nudge" check "$tmp/m.scn"
+
 # a scenario that breaks when an expectation no longer holds: edit a push, check fails
 sed -i 's/^\(at [0-9.]* push glass \)1.2 0$/\10.2 0/' "$tmp/g.scn"
 expect_status 1 "the edited regression test fails" -- "$nudge" check "$tmp/g.scn"
