@@ -14,11 +14,14 @@
 #include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/interrupt.h"
+#include "base/memory_use.h"
+#include "base/parse_int.h"
 #include "base/progress.h"
 #include "base/report.h"
 #include "model/dataset.h"
 #include "model/eval.h"
 #include "model/nn.h"
+#include "model/train_data.h"
 #include "model/trainer.h"
 
 /* the CSV log: appended line by line (tail -f shows progress) through a plain descriptor, so that
@@ -108,16 +111,63 @@ static double val_rollout_error(const WmModel* m, const WmDataset* d, int first,
     return e;
 }
 
+/* "A,B,C" into at most cap pieces (in place); returns how many, 0 when empty or too many */
+static int split_list(char* text, char** out, int cap) {
+    int n = 0;
+    for (char* p = text; p;) {
+        char* comma = strchr(p, ',');
+        if (comma) *comma = 0;
+        if (!*p || n == cap) return 0;
+        out[n++] = p;
+        p = comma ? comma + 1 : NULL;
+    }
+    return n;
+}
+
+/* --data DIR1,DIR2 and --weights W1,W2: false + one line */
+static bool read_data_flags(const char* data, const char* weights, char* buf, size_t buf_size, const char** dirs,
+                            int* n, double* w, bool* weighted, char* err, size_t err_size) {
+    snprintf(buf, buf_size, "%s", data);
+    *n = split_list(buf, (char**)dirs, WM_TRAIN_MAX_SOURCES);
+    if (*n == 0) {
+        report_set(err, err_size, "--data: expected DIR or DIR1,DIR2,... (1 to %d folders, none empty), got '%s'",
+                   WM_TRAIN_MAX_SOURCES, data);
+        return false;
+    }
+    *weighted = weights != NULL;
+    if (!weights) return true;
+    char wbuf[4096], *ws[WM_TRAIN_MAX_SOURCES + 1];
+    snprintf(wbuf, sizeof wbuf, "%s", weights);
+    int nw = split_list(wbuf, ws, WM_TRAIN_MAX_SOURCES + 1);
+    if (nw != *n) {
+        report_set(err, err_size, "--weights: expected %d numbers (one per --data folder), got '%s'", *n, weights);
+        return false;
+    }
+    for (int i = 0; i < nw; i++) {
+        char* end = NULL;
+        w[i] = strtod(ws[i], &end);
+        if (end == ws[i] || *end || !(w[i] > 0) || !isfinite(w[i])) {
+            report_set(err, err_size, "--weights: '%s' is not a positive number", ws[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
 int cmd_train(int argc, char** argv) {
     const char* data = NULL;
     const char* out = NULL;
     const char* resume = NULL;
     const char* log_path = NULL;
+    const char* weights_arg = NULL;
+    const char* memory_arg = "2G";
     int64_t steps = 3000, batch = 64, threads = 1, val_every = 250, save_every = 1000;
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, noise_vel = -1, noise_pos = -1;
     ArgSpec specs[] = {
-        {"data", ARG_STRING, &data, 1, 0, "DIR: dataset folder written by nudge gen (required)", false},
+        {"data", ARG_STRING, &data, 1, 0, "DIR[,DIR2,...]: dataset folders written by nudge gen, same columns (required)", false},
+        {"weights", ARG_STRING, &weights_arg, 1, 0, "W1,W2,...: share of the transitions sampled from each --data folder (default: in proportion to their sizes)", false},
+        {"memory", ARG_STRING, &memory_arg, 1, 0, "SIZE: cap on the replay and read buffers (64M, 2G; default 2G); larger datasets stream from disk", false},
         {"out", ARG_STRING, &out, 1, 0, "MODEL: checkpoint to write (required)", false},
         {"steps", ARG_INT, &steps, 1, 1e9, "N: optimizer steps (default 3000)", false},
         {"batch", ARG_INT, &batch, 1, 65536, "B: transitions per step (default 64)", false},
@@ -133,8 +183,9 @@ int cmd_train(int argc, char** argv) {
         {"noise-pos", ARG_DOUBLE, &noise_pos, 0, 1, "P: input noise on positions, m (default 0.0005)", false},
     };
     ArgParse p = {"train",
-                  "nudge train --data DIR --out MODEL [--steps N] [--batch B] [--threads T] [--seed N] [--resume MODEL]",
-                  "Trains the world model on a dataset's episodes (the last tenth held out for validation). "
+                  "nudge train --data DIR[,DIR2...] --out MODEL [--memory SIZE] [--weights W1,W2...] [--steps N] [--batch B] [--threads T] [--seed N] [--resume MODEL]",
+                  "Trains the world model on datasets' episodes (the last tenth of each held out for validation), "
+                  "streaming them from disk when they do not fit in --memory. "
                   "Writes the checkpoint atomically every --save-every steps and at the end; Ctrl-C saves and exits.",
                   specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
     int rc = args_parse(&p, argc, argv);
@@ -144,50 +195,53 @@ int cmd_train(int argc, char** argv) {
     nn_set_threads((int)threads);
 
     char err[1024];
-    WmDataset* d = wm_dataset_load(data, err, sizeof err);
-    if (!d) {
+    int64_t memory = 0;
+    if (parse_size(memory_arg, 1 << 20, INT64_MAX, &memory) != PARSE_INT_OK)
+        return args_fail("train", "--memory: expected a size of at least 1M such as 64M or 2G, got '%s'", memory_arg);
+    char data_buf[8192];
+    const char* dirs[WM_TRAIN_MAX_SOURCES];
+    double weights[WM_TRAIN_MAX_SOURCES];
+    int ndirs = 0;
+    bool weighted = false;
+    if (!read_data_flags(data, weights_arg, data_buf, sizeof data_buf, dirs, &ndirs, weights, &weighted, err,
+                         sizeof err))
+        return args_fail("train", "%s", err);
+    WmTrainData td;
+    if (!wm_train_data_open(&td, dirs, ndirs, weighted ? weights : NULL, memory, seed, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
-        return 2;
-    }
-    if (d->magic) {
-        /* impossible events teach impossible physics: such a dataset is for evaluation */
-        fprintf(stderr, "nudge train: %s/manifest.json: expected a dataset without magic, got one written with "
-                        "--allow-magic (impossible events are for evaluation, not training)\n", data);
-        wm_dataset_free(d);
         return 2;
     }
     WmModel* start = NULL;
     if (resume) {
         start = wm_load(resume, err, sizeof err);
+        const WmArch* ra = start ? wm_arch(start) : NULL;
+        if (ra && (ra->slots != td.slots || ra->dim != td.dim)) {
+            snprintf(err, sizeof err, "%s: model has %d slots of %d columns, the dataset %d slots of %d columns", resume,
+                     ra->slots, ra->dim, td.slots, td.dim);
+            wm_free(start);
+            start = NULL;
+        }
         if (!start) {
             fprintf(stderr, "nudge train: %s\n", err);
-            wm_dataset_free(d);
-            return 2;
-        }
-        if (!wm_dataset_check_model(d, start, resume, err, sizeof err)) {
-            fprintf(stderr, "nudge train: %s\n", err);
-            wm_free(start);
-            wm_dataset_free(d);
+            wm_train_data_close(&td);
             return 2;
         }
     }
-    /* episodes: the last tenth (at least one) for validation */
-    int nval = d->episodes >= 2 ? (d->episodes + 9) / 10 : 0;
-    int ntrain = d->episodes - nval;
-    WmTrainerDef def = wm_trainer_def_default(d->slots);
-    def.arch.dt = (float)d->tick;
+    int64_t nval = td.plan.val_kept, ntrain = td.train_total;
+    WmTrainerDef def = wm_trainer_def_default(td.slots);
+    def.arch.dt = (float)td.tick;
     def.seed = seed;
     def.batch = (int)batch;
     def.lr = (float)lr;
-    def.capacity = (int64_t)ntrain * d->ticks + 2;
-    def.val_capacity = (int64_t)(nval > 0 ? nval : 1) * d->ticks + 2;
+    def.capacity = td.plan.capacity;
+    def.val_capacity = td.plan.val_capacity;
     def.val_every = 0;
     if (noise_vel >= 0) def.noise_vel = (float)noise_vel;
     if (noise_pos >= 0) def.noise_pos = (float)noise_pos;
     if (!wm_trainer_def_check(&def, start, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s: %s\n", data, err);
         wm_free(start);
-        wm_dataset_free(d);
+        wm_train_data_close(&td);
         return 2;
     }
     WmTrainer* tr = wm_trainer_create(&def, start);
@@ -195,24 +249,35 @@ int cmd_train(int argc, char** argv) {
     if (resume && !wm_trainer_load_optimizer(tr, resume, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
         wm_trainer_free(tr);
-        wm_dataset_free(d);
+        wm_train_data_close(&td);
         return 2;
     }
-    wm_dataset_fill(d, wm_trainer_replay(tr), 0, ntrain);
-    if (nval) wm_dataset_fill(d, wm_trainer_val_replay(tr), ntrain, nval);
-    /* the training episodes live on in the replay buffer: keep only the validation ones */
-    wm_dataset_keep(d, ntrain, nval);
+    if (!wm_train_data_fill(&td, wm_trainer_replay(tr), wm_trainer_val_replay(tr), err, sizeof err)) {
+        fprintf(stderr, "nudge train: %s\n", err);
+        wm_trainer_free(tr);
+        wm_train_data_close(&td);
+        return 2;
+    }
+    const WmDataset* d = td.val;
+    if (td.plan.streaming)
+        fprintf(stderr, "nudge train: streaming %lld training episodes (%.0f MiB) through a window of %lld ticks "
+                        "(--memory %.0f MiB: replay %.1f, validation %.1f for %lld of %lld held-out episodes, read "
+                        "buffer %.1f)\n",
+                (long long)ntrain, (double)ntrain * td.ticks * (double)wm_dataset_bytes_per_record(td.slots, td.dim) / 1048576,
+                (long long)td.plan.capacity, (double)memory / 1048576, (double)td.plan.replay_bytes / 1048576,
+                (double)td.plan.val_bytes / 1048576, (long long)nval, (long long)td.val_total,
+                (double)td.plan.read_bytes / 1048576);
     /* enough to sample a batch from? (say which: too few transitions, or a batch too large) */
     int64_t ready = wm_replay_ready(wm_trainer_replay(tr));
     if (ready < batch) {
         if (ready == 0)
             fprintf(stderr, "nudge train: %s: no trainable transitions in its %d training episodes of %d records "
-                            "(episodes too short, or no live bodies?)\n", data, ntrain, d->ticks);
+                            "(episodes too short, or no live bodies?)\n", data, (int)ntrain, td.ticks);
         else
             fprintf(stderr, "nudge train: --batch %lld is larger than the %lld trainable transitions in %s; lower "
                             "--batch or generate more episodes\n", (long long)batch, (long long)ready, data);
         wm_trainer_free(tr);
-        wm_dataset_free(d);
+        wm_train_data_close(&td);
         return 2;
     }
 
@@ -222,7 +287,7 @@ int cmd_train(int argc, char** argv) {
     if (!make_parent_dirs(out, err, sizeof err) || !atomic_file_target(out, target, sizeof target, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
         wm_trainer_free(tr);
-        wm_dataset_free(d);
+        wm_train_data_close(&td);
         return 2;
     }
     struct stat ost;
@@ -238,7 +303,7 @@ int cmd_train(int argc, char** argv) {
     if (log_path && !train_log_open(&log, log_path, resume != NULL, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
         wm_trainer_free(tr);
-        wm_dataset_free(d);
+        wm_train_data_close(&td);
         return 2;
     }
     if (log_path && !resume) train_log_put(&log, "step,train_loss,val_loss,val_rollout_err30_m,seconds\n");
@@ -255,6 +320,12 @@ int cmd_train(int argc, char** argv) {
     bool validated = false;
     while (done < steps && !interrupt_requested()) {
         if (max_seconds > 0 && clock_now() - t0 > max_seconds) break;
+        /* streaming: the window takes in one tick for every transition sampled */
+        if (!wm_train_data_advance(&td, wm_trainer_replay(tr), done * batch, err, sizeof err)) {
+            snprintf(failure, sizeof failure, "%s", err);
+            status = 2;
+            break;
+        }
         if (!wm_trainer_step(tr)) {
             if (++fails > 1000) {
                 /* the data was checked above: batches that fail now have a non-finite loss */
@@ -272,7 +343,7 @@ int cmd_train(int argc, char** argv) {
             wm_trainer_stats(tr, &st);
             float vl = nval ? wm_trainer_validate(tr, 20) : NAN;
             validated = true;
-            double ve = nval ? val_rollout_error(m, d, 0, nval) : NAN;
+            double ve = nval ? val_rollout_error(m, d, 0, (int)nval) : NAN;
             char line[256];
             /* the CSV says nan where there is no number (numpy and pandas read it) */
             snprintf(line, sizeof line, "%lld,%.6g,%.6g,%.6g,%.2f\n", (long long)(first + done), st.train_loss, vl, ve,
@@ -328,9 +399,16 @@ int cmd_train(int argc, char** argv) {
         printf("%s %lld steps in %.1f s, train loss %s, val loss %s%s -> %s\n",
                interrupt_requested() ? "interrupted after" : "trained", (long long)done, clock_now() - t0, train_l, val,
                st.skipped ? " (some steps skipped)" : "", out);
+        /* what memory it took: the capped part, and the peak the kernel saw */
+        printf("memory: peak RSS %.1f MiB; --memory %.0f MiB %s: replay %.1f MiB, validation %.1f MiB (%lld of %lld "
+               "held-out episodes), read buffer %.1f MiB\n",
+               (double)memory_peak_rss() / 1048576, (double)memory / 1048576,
+               td.plan.streaming ? "(streaming)" : "(in memory)", (double)td.plan.replay_bytes / 1048576,
+               (double)td.plan.val_bytes / 1048576, (long long)nval, (long long)td.val_total,
+               (double)td.plan.read_bytes / 1048576);
         if (interrupt_requested()) status = INTERRUPT_EXIT_STATUS;
     }
     wm_trainer_free(tr);
-    wm_dataset_free(d);
+    wm_train_data_close(&td);
     return status;
 }

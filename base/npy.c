@@ -180,6 +180,7 @@ bool npy_file_open(NpyFile* f, const char* path, char* err, size_t err_size) {
                    a->nbytes > have ? "truncated" : "unexpected", a->nbytes, have);
         goto fail;
     }
+    f->data_at = (int64_t)(10 + hlen);
     return true;
 fail:
     npy_file_close(f);
@@ -190,6 +191,28 @@ bool npy_file_read(NpyFile* f, void* dst, char* err, size_t err_size) {
     if (!input_file_read_exact(f->fd, dst, f->head.nbytes)) {
         report_set(err, err_size, "%s: read failed: %s", f->path, errno ? strerror(errno) : "file shrank while read");
         return false;
+    }
+    return true;
+}
+
+bool npy_file_read_at(const NpyFile* f, size_t offset, void* dst, size_t n, char* err, size_t err_size) {
+    if (offset > f->head.nbytes || n > f->head.nbytes - offset) {
+        report_set(err, err_size, "%s: bytes [%zu, +%zu) lie outside its %zu bytes of data", f->path, offset, n,
+                   f->head.nbytes);
+        return false;
+    }
+    unsigned char* p = dst;
+    off_t at = (off_t)(f->data_at + (int64_t)offset);
+    while (n > 0) {
+        ssize_t k = pread(f->fd, p, n, at);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            report_set(err, err_size, "%s: read failed: %s", f->path, k < 0 ? strerror(errno) : "file shrank while read");
+            return false;
+        }
+        p += k;
+        at += k;
+        n -= (size_t)k;
     }
     return true;
 }

@@ -36,6 +36,7 @@ typedef struct NpyArray {
 /// follows (read it into memory of your own with npy_file_read)
 typedef struct NpyFile {
     int      fd;
+    int64_t  data_at;              /* byte offset of the data in the file */
     NpyArray head;                 /* descr, ndim, shape, nbytes; data stays NULL */
     char     path[4096];
 } NpyFile;
@@ -46,6 +47,9 @@ typedef struct NpyFile {
 bool      npy_file_open(NpyFile* f, const char* path, char* err, size_t err_size);
 /// reads the whole data (f->head.nbytes bytes) into dst
 bool      npy_file_read(NpyFile* f, void* dst, char* err, size_t err_size);
+/// reads n bytes of the data from byte offset (within the data, after the header) into dst, with
+/// pread: the file position is not used or moved. offset + n must lie within f->head.nbytes
+bool      npy_file_read_at(const NpyFile* f, size_t offset, void* dst, size_t n, char* err, size_t err_size);
 void      npy_file_close(NpyFile* f);      /* safe on a failed open */
 
 /// reads a whole .npy file; NULL + "path: ..." on a missing, truncated or malformed file

@@ -71,3 +71,26 @@ ParseIntStatus parse_int_pair(const char* s, char sep, int64_t lo_a, int64_t hi_
     if (rest) *rest = p;
     return PARSE_INT_OK;
 }
+
+ParseIntStatus parse_size(const char* s, int64_t lo, int64_t hi, int64_t* out) {
+    const char* end = s;
+    int64_t v = 0;
+    ParseIntStatus st = parse_int_prefix(s, 0, INT64_MAX, &v, &end);
+    if (st == PARSE_INT_NOT_A_NUMBER || *s == '-') return PARSE_INT_NOT_A_NUMBER;
+    int shift = 0;
+    switch (*end) {
+    case 'K': case 'k': shift = 10; end++; break;
+    case 'M': case 'm': shift = 20; end++; break;
+    case 'G': case 'g': shift = 30; end++; break;
+    case 'T': case 't': shift = 40; end++; break;
+    default: break;
+    }
+    if (shift && *end == 'i') end++;
+    if (*end == 'B') end++;
+    if (*end) return PARSE_INT_NOT_A_NUMBER;
+    if (st != PARSE_INT_OK || v > (INT64_MAX >> shift)) return PARSE_INT_OUT_OF_RANGE;
+    v <<= shift;
+    if (v < lo || v > hi) return PARSE_INT_OUT_OF_RANGE;
+    *out = v;
+    return PARSE_INT_OK;
+}

@@ -25,5 +25,9 @@ ParseIntStatus parse_u64(const char* s, uint64_t* out);
 /// number is missing or out of its range, or the separator is not there
 ParseIntStatus parse_int_pair(const char* s, char sep, int64_t lo_a, int64_t hi_a, int64_t lo_b, int64_t hi_b,
                               int64_t* a, int64_t* b, const char** rest);
+/// a size in bytes: an integer with an optional binary suffix K, M, G or T (KiB, MiB, GiB, TiB;
+/// "64M" = 67108864), optionally followed by "B" or "iB" ("64MiB", "2GB"); the value must lie in
+/// [lo, hi] bytes (checked without wrapping)
+ParseIntStatus parse_size(const char* s, int64_t lo, int64_t hi, int64_t* out);
 
 #endif

@@ -122,6 +122,39 @@ bool data_reader_read(const DataReader* r, int s, DataArrayId a, void* dst, size
     return ok;
 }
 
+bool data_reader_read_episodes(const DataReader* r, int s, DataArrayId a, int64_t first, int64_t count, void* dst,
+                               size_t dst_bytes, char* err, size_t err_size) {
+    int64_t n = r->m.shards[s].count;
+    size_t per = 0, want = 0;
+    if (a == DATA_EVENTS || first < 0 || count < 0 || first > n || count > n - first ||
+        !data_array_slice_bytes(a, &r->m.dims, &per) || !size_mul_ok(per, (size_t)count, &want) || want != dst_bytes) {
+        report_set(err, err_size, "episodes [%lld, +%lld) of shard %d: not a range of its %lld episodes of %s",
+                   (long long)first, (long long)count, s, (long long)n, data_arrays[a].name);
+        return false;
+    }
+    char path[4400];
+    data_reader_path(r, s, a, path, sizeof path);
+    int64_t shape[5];
+    int ndim = data_array_shape(a, &r->m.dims, n, -1, shape);
+    NpyFile f;
+    if (!npy_file_open(&f, path, err, err_size)) return false;
+    bool ok = check_header(&f, a, shape, ndim, err, err_size) &&
+              npy_file_read_at(&f, (size_t)first * per, dst, want, err, err_size);
+    npy_file_close(&f);
+    return ok;
+}
+
+int data_reader_shard_of(const DataReader* r, int64_t e) {
+    /* the shards are sorted by first and cover [0, episodes) */
+    int lo = 0, hi = r->m.nshards - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (r->m.shards[mid].first <= e) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
 DataEvent* data_reader_events(const DataReader* r, int s, size_t* n, char* err, size_t err_size) {
     *n = 0;
     char path[4400];

@@ -29,6 +29,14 @@ bool       data_reader_array_bytes(const DataReader* r, int s, DataArrayId a, si
 /// dtype and shape against the manifest
 bool       data_reader_read(const DataReader* r, int s, DataArrayId a, void* dst, size_t dst_bytes, char* err,
                             size_t err_size);
+/// reads episodes [first, first + count) of shard s (indices within the shard) of a per-episode
+/// array a (every array but events) into dst (dst_bytes = count x data_array_slice_bytes), with
+/// positioned reads of just those bytes: the streaming reader's way in, with bounded memory. The
+/// header is checked against the manifest as data_reader_read does
+bool       data_reader_read_episodes(const DataReader* r, int s, DataArrayId a, int64_t first, int64_t count,
+                                     void* dst, size_t dst_bytes, char* err, size_t err_size);
+/// the shard that holds global episode e (0 <= e < m.episodes)
+int        data_reader_shard_of(const DataReader* r, int64_t e);
 /// shard s's events, unpacked (malloc'd, *n rows, possibly none); NULL + one line on failure
 DataEvent* data_reader_events(const DataReader* r, int s, size_t* n, char* err, size_t err_size);
 /// "DIR/shard-NNNNN/states.npy" for array a of shard s

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data/reader.h"
 #include "model/replay.h"
 #include "model/wm.h"
 
@@ -21,6 +22,33 @@ typedef struct WmDataset {
     bool     magic;     /* written with gen --allow-magic: episodes may hold impossible events (train
                            refuses such a dataset; eval and voe read it) */
 } WmDataset;
+
+/// bytes a dataset in memory takes per record (K slots of D columns): states, actions, mask,
+/// contacts and marks (3168 at 32 slots of 20 columns)
+size_t     wm_dataset_bytes_per_record(int slots, int dim);
+/// an empty dataset of E episodes of T records of K slots of D columns; NULL + one line ("too large
+/// for memory") when it cannot be allocated
+WmDataset* wm_dataset_alloc(int64_t episodes, int ticks, int slots, int dim, double tick, char* err, size_t err_size);
+
+/// one dataset opened for reading episode by episode (the streaming reader's model side): the
+/// reader, which shards have had their checksums verified (each once, when first read), and one
+/// shard's events at a time, turned into per-record marks as episodes are read
+typedef struct WmSource {
+    DataReader reader;
+    uint8_t*   verified;   /* [nshards] */
+    int        ev_shard;   /* the shard whose events are held (-1: none) */
+    DataEvent* ev;
+    size_t     nev;
+} WmSource;
+
+/// opens DIR (the manifest only: data_reader_open's checks); false + one line
+bool       wm_source_open(WmSource* src, const char* dir, char* err, size_t err_size);
+void       wm_source_close(WmSource* src);                 /* safe on a failed open */
+/// reads episodes [first, first + count) of src, all in one shard, into episodes [at, at + count)
+/// of d (same T, K, D): verifies the shard's checksums the first time, reads just those episodes'
+/// bytes (data_reader_read_episodes), checks that the states are finite and marks the events;
+/// false + one line ("DIR/shard-00003/states.npy: ...")
+bool       wm_source_read(WmSource* src, int64_t first, int count, WmDataset* d, int at, char* err, size_t err_size);
 
 /// loads every shard; NULL + one line ("DIR/manifest.json: ...") for a missing folder, a wrong
 /// format or version, columns that differ from this nudge's observation, shards that overlap or

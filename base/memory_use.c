@@ -1,0 +1,37 @@
+/* memory_use: VmHWM and VmRSS from /proc/self/status */
+#include "base/memory_use.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+/* the "Name:   N kB" line of /proc/self/status, in bytes; -1 when absent */
+static int64_t status_kb(const char* name) {
+    FILE* f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    int64_t v = -1;
+    size_t n = strlen(name);
+    while (fgets(line, sizeof line, f)) {
+        long long kb = 0;
+        if (!strncmp(line, name, n) && line[n] == ':' && sscanf(line + n + 1, "%lld", &kb) == 1) {
+            v = (int64_t)kb * 1024;
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+int64_t memory_peak_rss(void) {
+    int64_t v = status_kb("VmHWM");
+    if (v >= 0) return v;
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) return (int64_t)ru.ru_maxrss * 1024;
+    return 0;
+}
+
+int64_t memory_rss(void) {
+    int64_t v = status_kb("VmRSS");
+    return v > 0 ? v : 0;
+}

@@ -1,0 +1,12 @@
+/* memory_use: what this process holds in memory, as the kernel counts it */
+#ifndef NUDGE_BASE_MEMORY_USE_H
+#define NUDGE_BASE_MEMORY_USE_H
+#include <stdint.h>
+
+/// the peak resident set size of this process so far, bytes (VmHWM from /proc/self/status; where
+/// that is missing, getrusage's ru_maxrss)
+int64_t memory_peak_rss(void);
+/// the resident set size now, bytes (VmRSS; 0 where /proc is missing)
+int64_t memory_rss(void);
+
+#endif
