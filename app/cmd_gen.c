@@ -140,6 +140,10 @@ int cmd_gen(int argc, char** argv) {
         gen_dataset_close(&ds);
         return 2;
     }
+    if (shard_arg) {
+        dw->task = shard_index;
+        dw->tasks = shard_count;
+    }
     if (!data_writer_prepare(dw, out, resume, shard_arg != NULL, err, sizeof err)) {
         fprintf(stderr, "nudge gen: %s\n", err);
         gen_dataset_close(&ds);

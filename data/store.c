@@ -101,7 +101,7 @@ static bool entry_stored(const DataWriter* w, int shard, DataShardEntry* e, char
 }
 
 /* removes .tmp-* leftovers of processes that are gone */
-static void sweep_temporaries(const char* out) {
+static void sweep_temporaries(const DataWriter* w, const char* out) {
     DIR* d = opendir(out);
     if (!d) return;
     struct dirent* e;
@@ -109,9 +109,16 @@ static void sweep_temporaries(const char* out) {
         const char* dash = strrchr(e->d_name, '-');
         if (!strstr(e->d_name, ".tmp-") || !dash) continue;
         int64_t pid = 0;
-        if (parse_int(dash + 1, 1, INT32_MAX, &pid) == PARSE_INT_OK && pid != (int64_t)getpid() &&
-            kill((pid_t)pid, 0) == 0)
+        bool pid_ok = parse_int(dash + 1, 1, INT32_MAX, &pid) == PARSE_INT_OK;
+        if (w->tasks > 0) {
+            /* a job-array task: only the temporaries of its own shards (nobody else writes them) */
+            int64_t shard = -1;
+            const char* p = strncmp(e->d_name, ".tmp-shard-", 11) ? NULL : e->d_name + 11;
+            if (!p || parse_int_prefix(p, 0, INT32_MAX, &shard, NULL) != PARSE_INT_OK || shard % w->tasks != w->task)
+                continue;
+        } else if (pid_ok && pid != (int64_t)getpid() && kill((pid_t)pid, 0) == 0) {
             continue; /* alive */
+        }
         char path[4400];
         snprintf(path, sizeof path, "%s/%s", out, e->d_name);
         remove_tree(path);
@@ -191,7 +198,7 @@ bool data_writer_prepare(DataWriter* w, const char* out, bool resume, bool shard
         report_set(err, err_size, "--out %s: not writable: %s", out, strerror(errno));
         return false;
     }
-    sweep_temporaries(out);
+    sweep_temporaries(w, out);
     /* finished shards must be intact before we build on them */
     if (resume) {
         for (int s = 0; s < w->meta.shard_count; s++) {

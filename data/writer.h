@@ -14,6 +14,8 @@
 typedef struct DataWriter {
     char         out[4096];
     DataManifest meta;      /* everything but the shard list; inputs required */
+    int          task, tasks; /* a job-array task (gen --shard I/N) writes shards s with s % tasks == task;
+                                 tasks 0 = every shard (data_writer_init) */
 } DataWriter;
 
 /// takes over meta (the caller's copy is zeroed); meta must have inputs, dims, episodes,
@@ -28,7 +30,9 @@ double  data_writer_shard_bytes(const DataWriter* w);
 
 /// creates or checks the folder: refuses a folder holding a different dataset (naming the input
 /// that differs) or anything else, and one holding this dataset unless resuming (or writing one
-/// shard range); clears dead temporaries; with resume, verifies the finished shards' sizes and
+/// shard range); clears dead temporaries (a task of a job array, tasks > 0, only its own shards'
+/// temporaries, whatever process left them: on a shared file system another node's live writer
+/// has a process id that means nothing here); with resume, verifies the finished shards' sizes and
 /// checksums; writes the first manifest
 bool data_writer_prepare(DataWriter* w, const char* out, bool resume, bool sharded, char* err, size_t err_size);
 /// true if DIR/shard-NNNNN is complete on disk
