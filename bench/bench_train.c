@@ -3,7 +3,9 @@
  * step (the limit), measured in the same run; GFLOP/s; and the rollout latency the view needs
  * (60 ticks, 16 objects, batch 1). Ratios are what count: absolute rates drift on shared machines.
  * Rates are per CPU second of the process (PyTorch likewise), so other jobs on the machine
- * distort them less. usage: bench_train [SECONDS per measurement, default 2] */
+ * distort them less. With NUDGE and SCENARIO, also training streamed from disk through a small
+ * memory cap against in memory (bench/bench_train_stream.c).
+ * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <time.h>
 
 #include "base/rng.h"
+#include "bench/bench_train_stream.h"
 #include "model/nn.h"
 #include "model/replay.h"
 #include "model/wm.h"
@@ -334,5 +337,6 @@ int main(int argc, char** argv) {
     bench_rel();
     bench_rollout(wm_arch_default(BK).radius);
     bench_rollout(0);
+    if (argc > 3 && bench_train_stream(argv[2], argv[3], 3 * seconds) != 0) return 1;
     return 0;
 }

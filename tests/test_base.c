@@ -251,6 +251,18 @@ static void test_parse_int(void) {
     ENSURE(parse_int_pair("8x", 'x', 0, 9, 0, 9, &a, &b, NULL) == PARSE_INT_NOT_A_NUMBER);
     ENSURE(parse_int_pair("x8", 'x', 0, 9, 0, 9, &a, &b, NULL) == PARSE_INT_NOT_A_NUMBER);
     ENSURE(parse_int_pair("8*8", 'x', 0, 9, 0, 9, &a, &b, NULL) == PARSE_INT_NOT_A_NUMBER);
+    /* sizes: binary suffixes, checked against the range without wrapping */
+    ENSURE(parse_size("64M", 0, INT64_MAX, &v) == PARSE_INT_OK && v == 64LL << 20);
+    ENSURE(parse_size("2G", 0, INT64_MAX, &v) == PARSE_INT_OK && v == 2LL << 30);
+    ENSURE(parse_size("2GiB", 0, INT64_MAX, &v) == PARSE_INT_OK && v == 2LL << 30);
+    ENSURE(parse_size("512k", 0, INT64_MAX, &v) == PARSE_INT_OK && v == 512LL << 10);
+    ENSURE(parse_size("1048576", 0, INT64_MAX, &v) == PARSE_INT_OK && v == 1048576);
+    ENSURE(parse_size("3T", 0, INT64_MAX, &v) == PARSE_INT_OK && v == 3LL << 40);
+    ENSURE(parse_size("16777216T", 0, INT64_MAX, &v) == PARSE_INT_OUT_OF_RANGE);   /* 2^64 bytes */
+    ENSURE(parse_size("1M", 2 << 20, INT64_MAX, &v) == PARSE_INT_OUT_OF_RANGE);
+    const char* not_sizes[] = {"", "M", "-64M", "64X", "64 M", "64MB ", "6.4G", "64MiBB", "+1G"};
+    for (size_t i = 0; i < sizeof not_sizes / sizeof not_sizes[0]; i++)
+        ENSURE(parse_size(not_sizes[i], 0, INT64_MAX, &v) == PARSE_INT_NOT_A_NUMBER);
 }
 
 /* bytes of a file, or -1 */

@@ -18,6 +18,7 @@
 #include "base/npy.h"
 #include "data/manifest.h"
 #include "data/reader.h"
+#include "data/stream.h"
 #include "data/writer.h"
 #include "ensure.h"
 #include "model/dataset.h"
@@ -173,6 +174,39 @@ static void test_write_read(void) {
               ev[0].magnitude == 3.5f);
         free(ev);
     }
+    /* episode ranges: exactly the bytes of those episodes, by positioned reads */
+    for (int s = 0; s < r.m.nshards; s++) {
+        size_t per = 0;
+        ENSURE(data_array_slice_bytes(DATA_STATES, &r.m.dims, &per));
+        float* st = malloc(per * 2);
+        int64_t n = r.m.shards[s].count;
+        for (int64_t i = 0; i < n; i++) {
+            CHECK(data_reader_read_episodes(&r, s, DATA_STATES, i, 1, st, per, err, sizeof err));
+            CHECK(st[0] == (float)((r.m.shards[s].first + i) * 1000) && st[T * K * D - 1] ==
+                  (float)((r.m.shards[s].first + i) * 1000 + T * K * D - 1));
+            uint64_t seed = 0;
+            CHECK(data_reader_read_episodes(&r, s, DATA_SEED, i, 1, &seed, sizeof seed, err, sizeof err) &&
+                  seed == 100 + (uint64_t)(r.m.shards[s].first + i));
+        }
+        /* a range past the shard, a wrong size, the events array: refused with one line */
+        CHECK(!data_reader_read_episodes(&r, s, DATA_STATES, n, 1, st, per, err, sizeof err) && strstr(err, "range"));
+        CHECK(!data_reader_read_episodes(&r, s, DATA_STATES, 0, 1, st, per - 4, err, sizeof err));
+        CHECK(!data_reader_read_episodes(&r, s, DATA_EVENTS, 0, 1, st, per, err, sizeof err));
+        free(st);
+        CHECK(data_reader_shard_of(&r, r.m.shards[s].first) == s &&
+              data_reader_shard_of(&r, r.m.shards[s].first + n - 1) == s);
+    }
+    /* the model's episode reader: one episode where asked, its event marked on the next record */
+    WmSource src;
+    ENSURE(wm_source_open(&src, out, err, sizeof err));
+    WmDataset* one = wm_dataset_alloc(2, T, K, D, 1.0 / 60, err, sizeof err);
+    ENSURE(one);
+    CHECK(wm_source_read(&src, 3, 1, one, 1, err, sizeof err));
+    CHECK(wm_dataset_states(one, 1, 0)[5] == 3005.0f && one->bits[((size_t)1 * T + 3) * K + 1] != 0);
+    CHECK(!wm_source_read(&src, 1, 2, one, 0, err, sizeof err) && strstr(err, "two shards"));
+    CHECK(!wm_source_read(&src, 4, 1, one, 2, err, sizeof err));
+    wm_dataset_free(one);
+    wm_source_close(&src);
     data_reader_close(&r);
     /* numpy's view of a file equals ours: every CRC in shard.json matches the file on disk */
     char path[600];
@@ -377,6 +411,65 @@ static void test_hostile_shards(void) {
     CHECK(wm_dataset_load(out, err, sizeof err) == NULL && strstr(err, "states.npy: expected"));
 }
 
+/* the stream's order: each pass visits every episode once, a shard's episodes together, in an
+ * order that changes from pass to pass; sources share the transitions by weight; same seed, same
+ * sequence */
+static void test_stream_order(void) {
+    int64_t firsts[2][6] = {{0, 4, 8, 12, 16, 20}, {0, 10, 20, 30, 40, 50}};
+    DataStreamSource src[2] = {
+        {.lo = 0, .hi = 18, .ticks = 100, .weight = 1, .nshards = 5, .shard_first = firsts[0]},
+        {.lo = 0, .hi = 45, .ticks = 50, .weight = 3, .nshards = 5, .shard_first = firsts[1]},
+    };
+    DataStream* a = data_stream_create(src, 1, 7);
+    ENSURE(a);
+    int64_t prev[18], seen[18];
+    for (int pass = 0; pass < 3; pass++) {
+        memset(seen, 0, sizeof seen);
+        int64_t order[18];
+        for (int i = 0; i < 18; i++) {
+            int s = -1;
+            data_stream_next(a, &s, &order[i]);
+            CHECK(s == 0 && order[i] >= 0 && order[i] < 18);
+            if (order[i] >= 0 && order[i] < 18) seen[order[i]]++;
+        }
+        bool perm = true, grouped = true;
+        for (int i = 0; i < 18; i++) perm = perm && seen[i] == 1;
+        /* a shard's episodes come together: the shard changes at most once per shard */
+        int changes = 0;
+        for (int i = 1; i < 18; i++) changes += order[i] / 4 != order[i - 1] / 4;
+        grouped = changes == 4;
+        CHECK(perm && grouped);
+        if (pass > 0) CHECK(memcmp(prev, order, sizeof order) != 0);
+        memcpy(prev, order, sizeof order);
+    }
+    data_stream_free(a);
+    /* weights in transitions: source 1 (episodes half as long, weight 3) gets 3/4 of them */
+    DataStream* b = data_stream_create(src, 2, 7);
+    DataStream* c = data_stream_create(src, 2, 7);
+    ENSURE(b && c);
+    bool same = true;
+    for (int i = 0; i < 4000; i++) {
+        int sb, sc;
+        int64_t eb, ec;
+        data_stream_next(b, &sb, &eb);
+        data_stream_next(c, &sc, &ec);
+        same = same && sb == sc && eb == ec;
+        CHECK(eb >= 0 && eb < src[sb].hi);
+    }
+    CHECK(same);
+    double g0 = (double)data_stream_given(b, 0), g1 = (double)data_stream_given(b, 1);
+    CHECK(fabs(g1 / (g0 + g1) - 0.75) < 0.01);
+    data_stream_free(b);
+    data_stream_free(c);
+    /* an empty source or a weight that is not positive: no stream */
+    DataStreamSource bad = src[0];
+    bad.weight = 0;
+    CHECK(data_stream_create(&bad, 1, 1) == NULL);
+    bad = src[0];
+    bad.hi = 0;
+    CHECK(data_stream_create(&bad, 1, 1) == NULL);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/nudge-test-data-%d", (int)getpid());
     char err[256];
@@ -384,6 +477,7 @@ int main(void) {
     ENSURE(make_dirs(dir, err, sizeof err));
     RUN(test_manifest_round_trip);
     RUN(test_write_read);
+    RUN(test_stream_order);
     RUN(test_version1_loads);
     RUN(test_hostile_manifests);
     RUN(test_hostile_shards);

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# nudge train on a dataset larger than its memory cap: ~300 MB of episodes through --memory 64M.
+# It completes; its peak RSS (train's own report, VmHWM) stays under the cap plus a stated fixed
+# overhead while training in memory holds the whole dataset; the model scores on held-out test
+# episodes as well as one trained in memory for the same steps (within the spread two seeds give);
+# streaming is bit-reproducible; several datasets, weights and bad flags.
+#   usage: stream_test.sh NUDGE ROOT
+source "$(dirname "$0")/script_lib.sh" "$@"
+export OPENBLAS_NUM_THREADS=1
+scn=$root/scenarios/templates/push_off_table.scn
+steps=${STREAM_TEST_STEPS:-1200}
+# the fixed overhead beside the cap: the program and its libraries (~15 MiB), the model and AdamW's
+# two moments, the batch's scratch at batch 64, eval's rollouts on the validation episodes. Measured:
+# 20-30 MiB (train's summary line on a dataset of 20 short episodes); stated with room: 48 MiB
+overhead=48
+
+"$nudge" gen --scenario "$scn" --episodes 200 --seconds 8 --seed 21 --jobs 2 --out "$tmp/big" 2>/dev/null || bad "gen big"
+"$nudge" gen --scenario "$scn" --episodes 16 --seconds 8 --seed 22 --out "$tmp/test" 2>/dev/null || bad "gen test"
+mb=$(du -sm "$tmp/big" | cut -f1)
+[ "$mb" -ge 250 ] && ok "the dataset holds $mb MB, more than 4x the 64 MiB cap" || bad "dataset of $mb MB only"
+
+# train DIR OUT FLAGS...: trains, keeps stdout in OUT.log
+train() { local out=$1; shift; "$nudge" train --out "$out" "$@" >"$out.log" 2>"$out.err"; }
+rss() { sed -n 's/^memory: peak RSS \([0-9.]*\) MiB.*/\1/p' "$1.log"; }
+err30() {  # the model's mean position error at 30 ticks, all bodies, on the test episodes
+  "$nudge" eval --model "$1" --data "$tmp/test" --report "$1.report" --horizon 30 >/dev/null 2>&1 || { echo nan; return; }
+  awk -F, '$1 == "all" && $2 == "model" && $3 == 30 {print $5}' "$1.report/eval.csv"
+}
+mkdir -p "$tmp/m"
+train "$tmp/m/stream.bin" --data "$tmp/big" --memory 64M --steps "$steps" --seed 3 || bad "streaming training failed: $(cat "$tmp/m/stream.bin.err")"
+grep -q "^trained $steps steps" "$tmp/m/stream.bin.log" && ok "streaming training ran its $steps steps" || bad "streaming: $(cat "$tmp/m/stream.bin.log")"
+grep -q "(streaming)" "$tmp/m/stream.bin.log" && grep -q "of 20 held-out episodes" "$tmp/m/stream.bin.log" \
+  && ! grep -q "(20 of 20 held-out" "$tmp/m/stream.bin.log" && ok "it streamed, validating on some of the 20 held-out episodes" \
+  || bad "plan: $(cat "$tmp/m/stream.bin.log" "$tmp/m/stream.bin.err")"
+r=$(rss "$tmp/m/stream.bin")
+awk -v r="$r" -v o="$overhead" 'BEGIN { exit !(r > 0 && r < 64 + o) }' && ok "peak RSS $r MiB < 64 MiB cap + $overhead MiB overhead" \
+  || bad "peak RSS $r MiB, over 64 + $overhead MiB"
+
+train "$tmp/m/mem.bin" --data "$tmp/big" --steps "$steps" --seed 3 || bad "in-memory training failed"
+train "$tmp/m/mem4.bin" --data "$tmp/big" --steps "$steps" --seed 4 || bad "in-memory training (seed 4) failed"
+rm=$(rss "$tmp/m/mem.bin")
+grep -q "(in memory)" "$tmp/m/mem.bin.log" && awk -v r="$rm" 'BEGIN { exit !(r > 250) }' \
+  && ok "in memory (default --memory 2G) the same data takes $rm MiB" || bad "in memory: $(cat "$tmp/m/mem.bin.log")"
+
+es=$(err30 "$tmp/m/stream.bin") em=$(err30 "$tmp/m/mem.bin") e4=$(err30 "$tmp/m/mem4.bin")
+# as good as in memory: within the larger of 15% and twice the spread between two in-memory seeds
+awk -v s="$es" -v a="$em" -v b="$e4" 'BEGIN { d = a - b; if (d < 0) d = -d; tol = 2 * d; if (tol < 0.15 * a) tol = 0.15 * a;
+  exit !(s == s + 0 && s <= a + tol) }' \
+  && ok "30-tick error on test episodes: streaming $es m, in memory $em m (seed 4: $e4 m)" \
+  || bad "streaming $es m against in memory $em m (seed 4: $e4 m)"
+
+# bit-reproducible for a seed, data and cap (one BLAS thread)
+train "$tmp/m/r1.bin" --data "$tmp/big" --memory 64M --steps 120 --seed 9 --val-every 60 && \
+train "$tmp/m/r2.bin" --data "$tmp/big" --memory 64M --steps 120 --seed 9 --val-every 60 || bad "short streaming runs"
+cmp -s "$tmp/m/r1.bin" "$tmp/m/r2.bin" && ok "streaming: same seed, data and cap, same checkpoint bytes" || bad "streaming not reproducible"
+
+# several datasets (same columns): in proportion to their sizes, or by --weights
+"$nudge" gen --scenario "$scn" --episodes 6 --seconds 8 --seed 23 --out "$tmp/b2" 2>/dev/null || bad "gen b2"
+"$nudge" gen --scenario "$scn" --episodes 4 --seconds 4 --seed 24 --out "$tmp/short" 2>/dev/null || bad "gen short"
+train "$tmp/m/two.bin" --data "$tmp/test,$tmp/b2" --steps 40 --val-every 20 && grep -q "(in memory)" "$tmp/m/two.bin.log" \
+  && grep -q "of 3 held-out" "$tmp/m/two.bin.log" && ok "--data A,B: both datasets, each with its held-out tenth" \
+  || bad "--data A,B: $(cat "$tmp/m/two.bin.log" "$tmp/m/two.bin.err")"
+train "$tmp/m/w.bin" --data "$tmp/big,$tmp/b2" --weights 1,3 --memory 64M --steps 40 --val-every 20 \
+  && grep -q "(streaming)" "$tmp/m/w.bin.log" && ok "--weights 1,3 streams the mix" || bad "--weights: $(cat "$tmp/m/w.bin.err")"
+
+# bad flags and mismatched datasets: one line, exit 2, no model written
+expect_status 2 "--memory 64X" -- "$nudge" train --data "$tmp/b2" --out "$tmp/m/x.bin" --memory 64X
+one_line_err "--memory"
+expect_status 2 "--memory 2M is too small" -- "$nudge" train --data "$tmp/big" --out "$tmp/m/x.bin" --memory 2M
+one_line_err "too small"
+expect_status 2 "--weights of the wrong count" -- "$nudge" train --data "$tmp/b2,$tmp/test" --out "$tmp/m/x.bin" --weights 1
+one_line_err "expected 2 numbers"
+expect_status 2 "--weights 1,-1" -- "$nudge" train --data "$tmp/b2,$tmp/test" --out "$tmp/m/x.bin" --weights 1,-1
+one_line_err "not a positive number"
+expect_status 2 "--data with an empty name" -- "$nudge" train --data "$tmp/b2,,$tmp/test" --out "$tmp/m/x.bin"
+one_line_err "--data"
+expect_status 2 "datasets whose episodes differ" -- "$nudge" train --data "$tmp/b2,$tmp/short" --out "$tmp/m/x.bin"
+one_line_err "must agree"
+[ -e "$tmp/m/x.bin" ] && bad "a refused run wrote a model" || ok "no model written by a refused run"
+finish train_stream
