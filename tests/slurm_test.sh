@@ -85,6 +85,7 @@ JobCompType=jobcomp/none
 MpiDefault=none
 ReturnToService=2
 MinJobAge=600
+KillWait=2
 SlurmdParameters=config_overrides
 NodeName=$node NodeAddr=127.0.0.1 CPUs=8 RealMemory=4000 State=UNKNOWN
 PartitionName=test Nodes=$node Default=YES MaxTime=INFINITE State=UP
@@ -144,21 +145,29 @@ grep -q "0 episodes in 0 shards written (24 already there)" "$tmp/err" && ok "th
   || bad "the gather did more than gather: $(cat "$tmp/err")"
 same "$tmp/whole" "$tmp/array" "array of 4 tasks + gather (--resume) byte-identical to one nudge gen"
 
-# cancel task 2 once it has written its first shard, while its next ones are being made
+# cancel task 2 mid-run: once it has written its first shard it is frozen (SIGSTOP, so that the
+# cancellation cannot come too late on a fast machine), then scancel'ed
 job=$(submit 0-3 "$tmp/cut") || bad "sbatch refused the second array: $job"
 first=$(printf 'shard-%05d' 2)
-for _ in $(seq 1200); do
-  [ -d "$tmp/cut/$first" ] || [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break
-  sleep 0.05
+pid=""
+for _ in $(seq 3000); do   # task 2's gen process (its own --out and --shard), at most 60 s
+  pid=$(pgrep -f -- "--out $tmp/cut --jobs 2 --shard 2/4" | head -1)
+  [ -n "$pid" ] && break
+  sleep 0.02
 done
+for _ in $(seq 3000); do [ -d "$tmp/cut/$first" ] || ! kill -0 "$pid" 2>/dev/null && break; sleep 0.01; done
+[ -n "$pid" ] && kill -STOP "$pid" 2>/dev/null
+missing=0
+for s in 6 10 14 18 22; do [ -d "$tmp/cut/$(printf 'shard-%05d' $s)" ] || missing=$((missing + 1)); done
+[ -d "$tmp/cut/$first" ] && [ "$missing" -gt 0 ] && ok "task 2 stopped mid-run: its first shard written, $missing of its 6 shards still to do" \
+  || bad "task 2 was not caught mid-run (pid '$pid', $missing shards to do)"
 scancel "${job}_2"
 wait_job "$job" || bad "second array did not finish within 90 s"
 states=$(task_states "$job" | tr '\n' ' ')
 case $states in *"2=CANCELLED"*) ok "scancel stopped task 2 ($states)" ;; *) bad "task 2 not cancelled: $states" ;; esac
-missing=0
-for s in 6 10 14 18 22; do [ -d "$tmp/cut/$(printf 'shard-%05d' $s)" ] || missing=$((missing + 1)); done
-[ "$missing" -gt 0 ] && ok "task 2 was cut mid-run: $missing of its 6 shards missing" \
-  || bad "task 2 finished before scancel reached it: nothing was cut"
+left=0
+for s in 2 6 10 14 18 22; do [ -d "$tmp/cut/$(printf 'shard-%05d' $s)" ] && left=$((left + 1)); done
+[ "$left" -lt 6 ] && ok "the cancelled task left $left of its 6 shards" || bad "the cancelled task finished all its shards"
 again=$(submit 2 "$tmp/cut") || bad "resubmitting task 2 failed: $again"
 wait_job "$again" || bad "resubmitted task 2 did not finish"
 [ "$(task_states "$again" | tr '\n' ' ')" = "2=COMPLETED " ] && ok "task 2 resubmitted alone (--array=2) completed" \
