@@ -51,6 +51,9 @@ static bool plan(WmTrainData* td, bool weighted, int64_t memory, char* err, size
         }
         double window = (double)memory - (double)p->val_kept * val_episode - read;
         p->capacity = window > 0 ? (int64_t)(window / rb) : 0;
+        /* weighted data that would fit anyway: a window as large as the data, not the whole cap */
+        int64_t whole = (td->train_total + 1) * T > 2 * T ? (td->train_total + 1) * T : 2 * T;
+        if (p->capacity > whole) p->capacity = whole;
         if (p->capacity < 2 * T) {
             double need = 2 * (double)T * rb + read + (td->val_total > 0 ? 4 * val_episode : 0);
             report_set(err, err_size, "--memory %.1f MiB is too small: the replay window needs room for two episodes "
