@@ -12,7 +12,7 @@ steps=${STREAM_TEST_STEPS:-1200}
 # the fixed overhead beside the cap: the program and its libraries (~15 MiB), the model and AdamW's
 # two moments, the batch's scratch at batch 64, eval's rollouts on the validation episodes. Measured:
 # 20-30 MiB (train's summary line on a dataset of 20 short episodes); stated with room: 48 MiB
-overhead=48
+overhead=${STREAM_TEST_OVERHEAD:-48}
 
 "$nudge" gen --scenario "$scn" --episodes 200 --seconds 8 --seed 21 --jobs 2 --out "$tmp/big" 2>/dev/null || bad "gen big"
 "$nudge" gen --scenario "$scn" --episodes 16 --seconds 8 --seed 22 --out "$tmp/test" 2>/dev/null || bad "gen test"
