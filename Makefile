@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= 2
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build demo test bench splits sanitize clean
+.PHONY: all deps configure build demo test bench splits sanitize install clean
 
 all: build
 
@@ -29,6 +29,12 @@ bench: build
 # table of 60-tick errors against in distribution (bench/splits.sh; SPLIT_* variables tune it)
 splits: build
 	@bash bench/splits.sh $(BUILD)/nudge $(BUILD)/splits
+
+# the command, libnudge (.so and .a), its headers, nudge.pc, the scenarios and the Python binding
+# into PREFIX (bin/, lib/, include/nudge/, share/nudge/)
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 # the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
 sanitize:

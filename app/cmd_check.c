@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/clock.h"
+#include "base/share_dir.h"
 
 typedef struct CheckResult {
     char   path[1024];
@@ -171,16 +172,20 @@ int cmd_check(int argc, char** argv) {
         {"verbose", ARG_BOOL, &verbose, 1, 0, "print every expectation's verdict", false},
     };
     ArgParse p = {"check", "nudge check [PATH...] [--junit FILE.xml] [--seed N] [--verbose]",
-                  "Runs the expectations of scenario files (PATHs are files or folders; default scenarios/) "
+                  "Runs the expectations of scenario files (PATHs are files or folders; default: the scenarios nudge ships, share/nudge/scenarios) "
                   "headless and prints one line per scenario. Exit status: 0 all passed, 1 a failure, "
                   "2 bad input.",
                   specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 64};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
-    if (p.npositional == 0) p.positional[p.npositional++] = "scenarios";
-
     char** files = NULL;
     char err[512];
+    char shipped[4096];
+    if (p.npositional == 0) {
+        if (!share_dir_path("scenarios", shipped, sizeof shipped, err, sizeof err))
+            return args_fail("check", "%s", err);
+        p.positional[p.npositional++] = shipped;
+    }
     int nfiles = scn_collect_files(p.positional, p.npositional, &files, err, sizeof err);
     if (nfiles < 0) return args_fail("check", "%s", err);
     if (nfiles == 0) {

@@ -47,7 +47,8 @@ int cmd_view(int argc, char** argv) {
     ArgParse p = {"view",
                   "nudge view [SCENARIO] [--model FILE] [--save FILE] [--agent random|scripted|none] [--seed N] "
                   "[--size WxH] [--frames N --screenshot FILE.png] [--headless] [--record FILE.nrec]",
-                  "Opens a window on a scene (default: scenarios/demo/glass_off_table.scn) where an agent or the mouse "
+                  "Opens a window on a scene (default: glass_off_table.scn of the demo scenes nudge ships, "
+                  "share/nudge/scenarios/demo) where an agent or the mouse "
                   "pushes things while a world model trains live and draws its predictions over what happens. "
                   "Without a display, run it under xvfb-run or use --headless. Press H in the window for the keys.",
                   specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};

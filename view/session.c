@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/input_file.h"
 #include "base/report.h"
+#include "base/share_dir.h"
 #include "model/nn.h"
 #include "render/draw_world.h"
 #include "render/png.h"
@@ -67,25 +68,6 @@ static int list_scenes(const char* dir, char** out, int cap) {
 static void free_list(char** list, int* n) {
     for (int i = 0; i < *n; i++) free(list[i]);
     *n = 0;
-}
-
-/* scenarios/demo relative to the working folder, else next to the executable's build folder */
-static bool find_demo_dir(char* out, size_t n) {
-    if (is_dir("scenarios/demo")) {
-        snprintf(out, n, "scenarios/demo");
-        return true;
-    }
-    char    exe[4096];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) return false;
-    exe[len]  = 0;
-    char* dir = dirname(exe);
-    static const char* const rel[] = {"/../scenarios/demo", "/scenarios/demo", "/../../scenarios/demo"};
-    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        snprintf(out, n, "%s%s", dir, rel[i]);
-        if (is_dir(out)) return true;
-    }
-    return false;
 }
 
 /* ---- episodes ---- */
@@ -284,8 +266,8 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
     nn_set_threads(1);
     view_live_init(&s->live, VIEW_SLOTS, SIM_OBS_DIM);
     /* the demo folder (1-9) and the first scenario */
-    char demo[4096];
-    bool have_demo = find_demo_dir(demo, sizeof demo);
+    char demo[4096], where[512] = "";
+    bool have_demo = share_dir_path("scenarios/demo", demo, sizeof demo, where, sizeof where) && is_dir(demo);
     if (have_demo) s->ndemos = list_scenes(demo, s->demos, 9);
     const char* first = o->scenario;
     char        pick[4096];
@@ -295,8 +277,9 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
         if (first) n = list_scenes(first, list, VIEW_MAX_SCENES);
         else if (have_demo) n = list_scenes(demo, list, VIEW_MAX_SCENES);
         if (n == 0) {
-            report_set(err, err_size, "%s: no .scn scenarios found%s", first ? first : "scenarios/demo/",
-                       first ? "" : " (give a scenario file: nudge view FILE.scn)");
+            if (!first && where[0]) report_set(err, err_size, "%s", where);
+            else report_set(err, err_size, "%s: no .scn scenarios found%s", first ? first : demo,
+                            first ? "" : " (give a scenario file: nudge view FILE.scn)");
             return false;
         }
         int at = 0;
