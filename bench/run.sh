@@ -24,3 +24,6 @@ xvfb-run -a -s '-screen 0 1280x720x24' ./bench/bench_view
 echo
 echo "== bench_replay =="
 ./bench/bench_replay "$root/bench/scenes/row_30.scn"
+echo
+echo "== bench_env: Python nudge.Env.step against the C loop (libnudge), one thread =="
+OPENBLAS_NUM_THREADS=1 NUDGE_LIB="$PWD/libnudge.so.1" /usr/bin/python3 "$root/bench/bench_env.py" ./bench/bench_env "$root/scenarios/templates/push_off_table.scn"
