@@ -229,6 +229,11 @@ int64_t nudge_world_ticks(const NudgeWorld* w) { return sim_world_ticks(w->ep.wo
 uint64_t nudge_world_seed(const NudgeWorld* w) { return w->ep.seed; }
 double nudge_world_seconds(const NudgeWorld* w) { return w->ep.inst.seconds; }
 
+int nudge_world_params(const NudgeWorld* w, double* out, int cap) {
+    for (int i = 0; out && i < w->ep.inst.nparams && i < cap; i++) out[i] = w->ep.inst.params[i];
+    return w->ep.inst.nparams;
+}
+
 double nudge_world_tick_seconds(const NudgeWorld* w) {
     const SimWorldDef* d = sim_world_def(w->ep.world);
     return d->dt * d->steps_per_tick;

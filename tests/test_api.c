@@ -4,6 +4,7 @@
  * Also a helper for the Python binding's test: `test_api rollout SCENARIO SEED MODEL OUT` writes a
  * rollout made through the C API (raw float32, H x K x D) for the Python rollout to be compared to. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -433,6 +434,69 @@ static void test_trainer(void) {
     nudge_model_free(m);
 }
 
+/* threads: distinct worlds and models from one shared scenario, at once, give what they give alone */
+typedef struct ThreadRun {
+    NudgeScenario* s;
+    uint64_t       seed;
+    uint64_t       hash;
+    float          roll[10 * K * D];
+} ThreadRun;
+
+static void* thread_run(void* arg) {
+    ThreadRun*    r = arg;
+    char          e[NUDGE_ERR_SIZE];
+    NudgeWorldDef def = nudge_world_def_default();
+    def.use_seed = 1;
+    def.seed = r->seed;
+    def.agent = NUDGE_AGENT_SCENARIO;   /* the template's random agent pushes */
+    NudgeWorld* w = nudge_world_create(r->s, &def, e, sizeof e);
+    NudgeModel* m = nudge_model_create(K, 5, e, sizeof e);
+    if (!w || !m) return NULL;
+    for (int t = 0; t < 300; t++) nudge_world_step(w, NULL, 0, e, sizeof e);
+    r->hash = nudge_world_hash(w);
+    static __thread float states[K * D];
+    static __thread uint8_t mask[K];
+    nudge_world_observe(w, states, mask, NULL, NULL);
+    nudge_model_rollout(m, 1, states, mask, NULL, 10, r->roll, NULL, e, sizeof e);
+    nudge_model_free(m);
+    nudge_world_free(w);
+    return r;
+}
+
+static void test_threads(void) {
+    NudgeScenario* s = nudge_scenario_load(SCN("templates/push_off_table.scn"), err, sizeof err);
+    ENSURE(s);
+    enum { N = 4 };
+    static ThreadRun alone[N], together[N];
+    for (int i = 0; i < N; i++) {
+        alone[i] = (ThreadRun){.s = s, .seed = 100 + (uint64_t)i};
+        together[i] = alone[i];
+        ENSURE(thread_run(&alone[i]) == &alone[i]);
+    }
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) ENSURE(pthread_create(&th[i], NULL, thread_run, &together[i]) == 0);
+    for (int i = 0; i < N; i++) {
+        void* ret = NULL;
+        ENSURE(pthread_join(th[i], &ret) == 0 && ret == &together[i]);
+        CHECK(together[i].hash == alone[i].hash);
+        CHECK(!memcmp(together[i].roll, alone[i].roll, sizeof alone[i].roll));
+    }
+    CHECK(alone[0].hash != alone[1].hash);
+    /* the scenario's parameters as an instance resolved them */
+    NudgeWorld* w = world_of(SCN("templates/push_off_table.scn"), 100);
+    int         np = nudge_world_params(w, NULL, 0);
+    CHECK(np == nudge_scenario_param_count(s) && np > 0);
+    double p[64];
+    ENSURE(np <= 64 && nudge_world_params(w, p, 64) == np);
+    NudgeWorld* again = world_of(SCN("templates/push_off_table.scn"), 100);
+    double      q[64];
+    nudge_world_params(again, q, 64);
+    CHECK(!memcmp(p, q, sizeof(double) * (size_t)np));
+    nudge_world_free(again);
+    nudge_world_free(w);
+    nudge_scenario_free(s);
+}
+
 /* the helper mode: the C API's rollout of a world's observation after `ticks` ticks, to a file */
 static int write_rollout(int argc, char** argv) {
     if (argc != 7) {
@@ -475,5 +539,6 @@ int main(int argc, char** argv) {
     RUN(test_render);
     RUN(test_model);
     RUN(test_trainer);
+    RUN(test_threads);
     return ensure_finish("test_api");
 }

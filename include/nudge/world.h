@@ -174,6 +174,9 @@ double   nudge_world_tick_seconds(const NudgeWorld* w);
 uint64_t nudge_world_seed(const NudgeWorld* w);
 /// the run length the scenario asks for, s (its 'world seconds')
 double   nudge_world_seconds(const NudgeWorld* w);
+/// this instance's resolved parameters, in nudge_scenario_param_name order (a kind or material as
+/// its index): writes at most cap into out (may be NULL) and returns how many there are
+int      nudge_world_params(const NudgeWorld* w, double* out, int cap);
 /// the id of the first body with this name, -1 if none
 int32_t  nudge_world_find(const NudgeWorld* w, const char* name);
 /// the ids of the live dynamic bodies, ascending: writes at most cap, returns how many there are
