@@ -16,7 +16,7 @@ _Static_assert((int)NUDGE_EVENT_TYPES == (int)SIM_EV_COUNT, "public event types 
 _Static_assert((int)NUDGE_EVENT_BREAK == (int)SIM_EV_BREAK && (int)NUDGE_EVENT_TOPPLE == (int)SIM_EV_TOPPLE &&
                    (int)NUDGE_EVENT_OUT_OF_BOUNDS == (int)SIM_EV_OUT_OF_BOUNDS && (int)NUDGE_EVENT_CONTACT == (int)SIM_EV_CONTACT &&
                    (int)NUDGE_EVENT_PUSH == (int)SIM_EV_PUSH && (int)NUDGE_EVENT_FALL == (int)SIM_EV_FALL &&
-                   (int)NUDGE_EVENT_REST == (int)SIM_EV_REST,
+                   (int)NUDGE_EVENT_REST == (int)SIM_EV_REST && (int)NUDGE_EVENT_MAGIC == (int)SIM_EV_MAGIC,
                "public event numbers are the world's");
 _Static_assert((int)NUDGE_GOAL_PENDING == (int)SCN_GOAL_PENDING && (int)NUDGE_GOAL_MET == (int)SCN_GOAL_MET &&
                    (int)NUDGE_GOAL_FAILED == (int)SCN_GOAL_FAILED,

@@ -157,7 +157,10 @@ enum {
     NUDGE_EVENT_REST,           /* a came to rest */
     NUDGE_EVENT_OUT_OF_BOUNDS,  /* a left the world's bounds and was removed */
     NUDGE_EVENT_TOPPLE,         /* a turned more than 45 degrees */
-    NUDGE_EVENT_TYPES
+    NUDGE_EVENT_MAGIC,          /* an impossible event a scenario scripts ('at T teleport ...',
+                                   scenarios/README.md): a the body, b the kind */
+    NUDGE_EVENT_TYPES           /* types are only ever appended: a program built with fewer names
+                                   the new ones with nudge_event_name */
 };
 /// "contact", "break", ...; NULL out of range. Thread-safe, static strings
 const char* nudge_event_name(int type);

@@ -115,6 +115,7 @@ world_ticks = _fn("nudge_world_ticks", c_int64, P)
 world_tick_seconds = _fn("nudge_world_tick_seconds", c_double, P)
 world_seed = _fn("nudge_world_seed", c_uint64, P)
 world_seconds = _fn("nudge_world_seconds", c_double, P)
+world_params = _fn("nudge_world_params", c_int, P, P, c_int)
 world_find = _fn("nudge_world_find", c_int32, P, c_char_p)
 world_dynamic_ids = _fn("nudge_world_dynamic_ids", c_int, P, P, c_int)
 world_body_name = _fn("nudge_world_body_name", c_bool, P, c_int32, P, c_size_t)
@@ -180,5 +181,8 @@ PUSH_DIM = 4
 MAX_PUSHES = 8
 MODEL_EVENTS = 3
 COLUMNS = tuple(obs_column(i, None, None).decode() for i in range(OBS_DIM))
-EVENT_TYPES = tuple(event_name(i).decode() for i in range(7))
+EVENT_TYPES = []
+while event_name(len(EVENT_TYPES)):
+    EVENT_TYPES.append(event_name(len(EVENT_TYPES)).decode())
+EVENT_TYPES = tuple(EVENT_TYPES)
 GOAL_STATUS = ("pending", "met", "failed")

@@ -11,9 +11,9 @@ from ._lib import NudgeError
 AGENTS = {"none": 0, "scenario": 1, "random": 2}
 
 #: one event of the last tick: type is its name ("contact", "break", "push", "fall", "rest",
-#: "out_of_bounds", "topple"); a, b body ids (b = -1 without a second body); step the physics
+#: "out_of_bounds", "topple", "magic"); a, b body ids (b = -1 without a second body); step the physics
 #: step after which it happened; t its time, s; magnitude N*s (contact, break, push), m (fall),
-#: rad (topple), else 0
+#: rad (topple), else 0 (magic: b is its kind)
 Event = namedtuple("Event", "type a b step t magnitude")
 
 
@@ -253,6 +253,15 @@ class World:
     def seconds(self):
         """The run length the scenario asks for, s."""
         return _lib.world_seconds(self._live())
+
+    @property
+    def params(self):
+        """This instance's resolved parameters: a dict in the scenario's order."""
+        h = self._live()
+        n = _lib.world_params(h, None, 0)
+        vals = (ctypes.c_double * max(n, 1))()
+        _lib.world_params(h, ctypes.addressof(vals), n)
+        return dict(zip(self.scenario.params, vals[:n]))
 
     def find(self, name):
         """The id of the first body called name, or -1."""

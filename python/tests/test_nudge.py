@@ -103,6 +103,12 @@ class TestWorld(unittest.TestCase):
         w.reset(8)
         self.assertEqual((w.ticks, w.seed), (0, 8))
 
+    def test_params(self):
+        a, b, c = (nudge.World(TEMPLATE, seed=s) for s in (3, 3, 4))
+        self.assertEqual(list(a.params), nudge.Scenario(TEMPLATE).params)
+        self.assertEqual(a.params, b.params)
+        self.assertNotEqual(a.params, c.params)
+
     def test_goals(self):
         w = nudge.World(TASK, seed=1)
         self.assertGreaterEqual(len(w.goals()), 1)
