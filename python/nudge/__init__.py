@@ -6,7 +6,7 @@
     obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
 
 World (step, observe, events, snapshot/restore, render), Env (Gymnasium's reset/step contract),
-Model (predict, rollout), load_dataset (memmaps and the manifest). The library is found through
+Model (predict, rollout), Trainer (train steps from watched worlds), load_dataset (memmaps and the manifest). The library is found through
 NUDGE_LIB (a path to libnudge.so.1), else the prefix this package is installed in
 (PREFIX/share/nudge/python -> PREFIX/lib), else the source tree's build/, else the system's
 loader. Needs only numpy."""
@@ -14,7 +14,7 @@ from . import _lib
 from ._lib import NudgeError
 from .dataset import Dataset, load_dataset
 from .env import Env, PushSpace
-from .model import Model
+from .model import Model, Trainer
 from .spaces import Box, Dict, to_gymnasium
 from .world import Event, Scenario, Snapshot, World
 
@@ -30,5 +30,5 @@ def library_path():
     return _lib.path
 
 
-__all__ = ["World", "Scenario", "Snapshot", "Event", "Env", "PushSpace", "Model", "load_dataset", "Dataset",
+__all__ = ["World", "Scenario", "Snapshot", "Event", "Env", "PushSpace", "Model", "Trainer", "load_dataset", "Dataset",
            "NudgeError", "Box", "Dict", "to_gymnasium", "COLUMNS", "EVENT_TYPES", "library_path"]

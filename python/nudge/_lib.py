@@ -139,6 +139,20 @@ model_param_count = _fn("nudge_model_param_count", c_int64, P)
 model_predict = _fn("nudge_model_predict", c_bool, P, c_int, P, P, P, P, P, P, c_size_t)
 model_rollout = _fn("nudge_model_rollout", c_bool, P, c_int, P, P, P, c_int, P, P, P, c_size_t)
 
+class TrainerDef(ctypes.Structure):
+    _fields_ = [("size", c_uint32), ("batch", c_int32), ("lr", c_float), ("reserved", c_int32),
+                ("seed", c_uint64), ("capacity", c_int64)]
+
+
+trainer_def_default = _fn("nudge_trainer_def_default", TrainerDef)
+trainer_create = _fn("nudge_trainer_create", P, ctypes.POINTER(TrainerDef), P, c_int, P, c_size_t)
+trainer_free = _fn("nudge_trainer_free", None, P)
+trainer_watch = _fn("nudge_trainer_watch", c_bool, P, P, P, c_size_t)
+trainer_step = _fn("nudge_trainer_step", c_int, P)
+trainer_transitions = _fn("nudge_trainer_transitions", c_int64, P)
+trainer_loss = _fn("nudge_trainer_loss", c_float, P)
+trainer_model = _fn("nudge_trainer_model", c_bool, P, P, P, c_size_t)
+
 dataset_open = _fn("nudge_dataset_open", P, c_char_p, P, c_size_t)
 dataset_close = _fn("nudge_dataset_close", None, P)
 dataset_episodes = _fn("nudge_dataset_episodes", c_int64, P)

@@ -1,4 +1,5 @@
 """nudge.Model: the learned world model (nudge/model.h) in Python."""
+import ctypes
 import operator
 
 import numpy as np
@@ -133,3 +134,66 @@ class Model:
                                   self._err.ptr, _lib.ERR_SIZE):
             self._err.raise_()
         return (out, ev) if batched else (out[0], ev[0])
+
+
+class Trainer:
+    """Trains a world model from worlds it watches: Trainer(start=None, slots=32, batch=64, lr=1e-3,
+    seed=1, capacity=200000). watch(world) makes every tick of that world a transition; step() is
+    one optimizer step (True when taken, False while the buffer holds less than a batch); model()
+    returns a copy of the current weights as a Model. One thread at a time, with its worlds."""
+
+    def __init__(self, start=None, slots=32, batch=64, lr=1e-3, seed=1, capacity=200000):
+        self._h = None
+        self._err = _lib.Err()
+        d = _lib.trainer_def_default()
+        d.batch = max(min(operator.index(batch), 2**31 - 1), -2**31)
+        d.lr = float(lr)
+        d.seed = operator.index(seed) % 2**64
+        d.capacity = max(min(operator.index(capacity), 2**63 - 1), -2**63)
+        if start is not None and not isinstance(start, Model):
+            raise TypeError("start must be a Model or None, not %s" % type(start).__name__)
+        slots = max(min(operator.index(slots), 2**31 - 1), -2**31)
+        h = _lib.trainer_create(ctypes.byref(d), start._live() if start else None, slots, self._err.ptr,
+                                _lib.ERR_SIZE)
+        if not h:
+            self._err.raise_()
+        self._h = h
+        self.slots = start.slots if start else slots
+        self._worlds = []
+
+    def close(self):
+        if getattr(self, "_h", None):
+            _lib.trainer_free(self._h)   # the worlds it watches keep their own reference
+            self._h = None
+
+    __del__ = close
+
+    def _live(self):
+        if not self._h:
+            raise ValueError("the trainer is closed")
+        return self._h
+
+    def watch(self, world):
+        from .world import World
+        if not isinstance(world, World):
+            raise TypeError("watch takes a World, not %s" % type(world).__name__)
+        if not _lib.trainer_watch(self._live(), world._live(), self._err.ptr, _lib.ERR_SIZE):
+            self._err.raise_()
+
+    def step(self):
+        return _lib.trainer_step(self._live()) == 1
+
+    @property
+    def transitions(self):
+        return _lib.trainer_transitions(self._live())
+
+    @property
+    def loss(self):
+        """The last step's loss (NaN before the first)."""
+        return _lib.trainer_loss(self._live())
+
+    def model(self):
+        m = Model.create(self.slots, 0)
+        if not _lib.trainer_model(self._live(), m._live(), self._err.ptr, _lib.ERR_SIZE):
+            self._err.raise_()
+        return m

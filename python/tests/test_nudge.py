@@ -430,6 +430,30 @@ class TestModel(unittest.TestCase):
             np.testing.assert_array_equal(nudge.Model(os.path.join(d, "m.bin")).predict(obs, push)[0], nxt)
 
 
+class TestTrainer(unittest.TestCase):
+    def test_train_from_a_watched_world(self):
+        tr = nudge.Trainer(batch=16, capacity=4000, seed=2)
+        self.assertFalse(tr.step())              # nothing to learn from yet
+        w = nudge.World(TEMPLATE, seed=1, agent="random")
+        tr.watch(w)
+        for _ in range(150):
+            w.step()
+        self.assertGreater(tr.transitions, 60)
+        self.assertTrue(all(tr.step() for _ in range(20)))
+        self.assertTrue(np.isfinite(tr.loss))
+        m = tr.model()
+        self.assertEqual(m.train_steps, 20)
+        nxt, _ = m.predict(w.observe())
+        self.assertTrue(np.all(np.isfinite(nxt)))
+        with self.assertRaises(nudge.NudgeError) as e:
+            tr.watch(nudge.World(TEMPLATE, slots=8))
+        one_line(self, e, "slots")
+        with self.assertRaises(nudge.NudgeError):
+            nudge.Trainer(lr=-1)
+        tr.close()
+        w.step()                                 # the world still holds the trainer
+
+
 class TestDataset(unittest.TestCase):
     def test_load_dataset(self):
         exe = os.environ.get("NUDGE_BIN")
