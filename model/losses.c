@@ -52,3 +52,16 @@ double nn_loss_bce_logits(int n, const float* logits, const float* target, const
     }
     return sum * scale;
 }
+
+double nn_loss_l1(int n, const float* pred, const float* target, const float* weight, float scale,
+                  float* grad) {
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        float w = weight ? weight[i] : 1.0f;
+        float e = pred[i] - target[i];
+        sum += (double)w * fabsf(e);
+        /* the subgradient 0 at e = 0 */
+        if (grad) grad[i] = e > 0 ? scale * w : e < 0 ? -scale * w : 0.0f;
+    }
+    return sum * scale;
+}

@@ -254,6 +254,9 @@ double nn_loss_mse(int n, const float* pred, const float* target, const float* w
                    float* grad);
 double nn_loss_huber(int n, const float* pred, const float* target, const float* weight,
                      float delta, float scale, float* grad);
+/// mean absolute error's terms |pred - target| (subgradient 0 where they are equal)
+double nn_loss_l1(int n, const float* pred, const float* target, const float* weight, float scale,
+                  float* grad);
 double nn_loss_bce_logits(int n, const float* logits, const float* target, const float* weight,
                           float scale, float* grad);
 float  nn_sigmoid(float x);

@@ -12,6 +12,11 @@
 #include "base/rng.h"
 #include "model/dataset.h"
 #include "model/eval.h"
+#include "model/jepa.h"
+#include "model/jepa_impl.h"
+#include "model/jepa_trainer.h"
+#include "model/model_file.h"
+#include "model/probe.h"
 #include "model/nn.h"
 #include "model/replay.h"
 #include "model/trainer.h"
@@ -1187,6 +1192,301 @@ static void test_lapack(void) {
     CHECK(R[0] == 17 && R[1] == 39);
 }
 
+/* ---- the pixel model ---- */
+
+/* the ridge probe recovers a linear map per slot from the rows where the slot is live, leaves a
+   slot with too few rows unfitted (NaN), and round-trips through a model file's bytes */
+static void test_probe(void) {
+    enum { N = 200, F = 5, K = 3, O = 2 };
+    Rng rng;
+    rng_seed(&rng, 11);
+    float x[N * F], y[N * K * O];
+    uint8_t mask[N * K];
+    float A[K][O][F], b0[K][O];
+    for (int k = 0; k < K; k++)
+        for (int o = 0; o < O; o++) {
+            b0[k][o] = (float)rng_normal(&rng);
+            for (int j = 0; j < F; j++) A[k][o][j] = (float)rng_normal(&rng);
+        }
+    for (int n = 0; n < N; n++) {
+        for (int j = 0; j < F; j++) x[n * F + j] = (float)rng_normal(&rng) + 3.0f;
+        for (int k = 0; k < K; k++) {
+            /* slot 0 live in every row, slot 1 in a third, slot 2 in 3 rows only; dead rows hold junk */
+            mask[n * K + k] = k == 0 || (k == 1 && n % 3 == 0) || (k == 2 && n < 3);
+            for (int o = 0; o < O; o++) {
+                double v = b0[k][o];
+                for (int j = 0; j < F; j++) v += A[k][o][j] * x[n * F + j];
+                y[(n * K + k) * O + o] = mask[n * K + k] ? (float)v : 1e6f;
+            }
+        }
+    }
+    Probe p;
+    CHECK(probe_fit(&p, N, F, K, O, x, y, mask, 1e-7, 10));
+    CHECK(p.fitted[0] && p.fitted[1] && !p.fitted[2] && p.rows[1] == (N + 2) / 3);
+    float out[4 * K * O];
+    probe_apply(&p, 4, x, out);
+    for (int n = 0; n < 4; n++)
+        for (int k = 0; k < 2; k++)
+            for (int o = 0; o < O; o++)
+                if (mask[n * K + k]) CHECK(fabsf(out[(n * K + k) * O + o] - y[(n * K + k) * O + o]) < 1e-3f);
+    CHECK(isnan(out[2 * O]));
+    ModelBuf mb = {0};
+    probe_write(&p, &mb);
+    ModelRd rd = {mb.p, mb.n, 0, false};
+    Probe q;
+    char err[256];
+    CHECK(probe_read(&q, &rd, F, err, sizeof err) && rd.at == mb.n);
+    CHECK(memcmp(q.w, p.w, sizeof(float) * K * O * F) == 0 && q.fitted[1] == 1 && q.rows[2] == 3);
+    probe_free(&q);
+    rd.at = 0, rd.n = mb.n - 5;
+    CHECK(!probe_read(&q, &rd, F, err, sizeof err) && strstr(err, "cut short"));
+    rd.at = 0, rd.n = mb.n, rd.short_read = false;
+    CHECK(!probe_read(&q, &rd, F + 1, err, sizeof err));
+    free(mb.p);
+    probe_free(&p);
+}
+
+/* a tiny pixel model's trainer on random frames and pushes */
+static JepaTrainer* tiny_jepa(uint64_t seed, int episodes, int len) {
+    JepaTrainerDef def = jepa_trainer_def_default(16, 16, 1);
+    def.arch.width = 4;
+    def.arch.latent = 4;
+    def.arch.hidden = 4;
+    def.arch.pred_layers = 1;
+    def.arch.groups = 2;
+    def.batch = 3;
+    def.rollout = 2;
+    def.capacity = 200;
+    def.val_every = 0;
+    def.seed = seed;
+    char err[256];
+    JepaTrainer* tr = jepa_trainer_create(&def, NULL, err, sizeof err);
+    ENSURE(tr);
+    Rng rng;
+    rng_seed(&rng, 99);
+    uint8_t frame[256];
+    for (int e = 0; e < episodes; e++) {
+        jepa_trainer_begin_episode(tr);
+        for (int t = 0; t < len; t++) {
+            for (int i = 0; i < 256; i++) frame[i] = (uint8_t)rng_int(&rng, 0, 255);
+            JepaPush p = {(float)rng_uniform(&rng, 0, 16), (float)rng_uniform(&rng, 0, 16), (float)rng_normal(&rng),
+                          (float)rng_normal(&rng)};
+            jepa_trainer_add_frame(tr, frame, &p, t % 3 == 0);
+        }
+    }
+    return tr;
+}
+
+typedef struct JepaFd {
+    JepaTrainer* tr;
+    int64_t seq[3];
+} JepaFd;
+
+static double jepa_fd_loss(void* ctx) {
+    JepaFd* c = ctx;
+    return jepa_trainer_loss_at(c->tr, c->seq, false, NULL);
+}
+
+/* the whole loss (encoder, rollout of the predictor with push maps, L1, variance and covariance)
+   against finite differences; the target encoder gets no gradient */
+static void test_jepa_grad(void) {
+    JepaFd c;
+    c.tr = tiny_jepa(5, 2, 8);
+    JepaModel* m = jepa_trainer_model(c.tr);
+    c.seq[0] = 1, c.seq[1] = 3, c.seq[2] = 9;   /* windows of frames t-1 .. t+2, in one episode each */
+    const float* g0 = NULL;
+    jepa_trainer_loss_at(c.tr, c.seq, true, &g0);
+    int n = m->nparams;
+    float* g = malloc(sizeof(float) * n);
+    memcpy(g, g0, sizeof(float) * n);
+    /* L1's kinks may spoil a few numeric derivatives */
+    int bad = fd_misses(jepa_fd_loss, &c, m->params, g, n, 3e-3f);
+    if (bad) fprintf(stderr, "    jepa: %d of %d parameters miss\n", bad, n);
+    CHECK(bad <= n / 100);
+    /* the target encoder is not trained by gradient: a change there moves the loss, but only the
+       parameters get gradients (and the target has its own array) */
+    CHECK(m->target != m->params && m->enc_count < n);
+    free(g);
+    jepa_trainer_free(c.tr);
+}
+
+/* steps move the target encoder toward the encoder (EMA), the same seed gives the same bytes, and
+   the checkpoint round-trips exactly with every bad file refused */
+static void test_jepa_train_checkpoint(void) {
+    JepaTrainer* a = tiny_jepa(7, 4, 10);
+    JepaTrainer* b = tiny_jepa(7, 4, 10);
+    JepaModel* ma = jepa_trainer_model(a);
+    float* before = malloc(sizeof(float) * ma->enc_count);
+    memcpy(before, ma->target, sizeof(float) * ma->enc_count);
+    for (int i = 0; i < 5; i++) CHECK(jepa_trainer_step(a) && jepa_trainer_step(b));
+    JepaModel* mb = jepa_trainer_model(b);
+    CHECK(memcmp(ma->params, mb->params, sizeof(float) * ma->nparams) == 0);
+    CHECK(memcmp(ma->target, mb->target, sizeof(float) * ma->enc_count) == 0);
+    CHECK(memcmp(before, ma->target, sizeof(float) * ma->enc_count) != 0);
+    /* target = 0.99 target + 0.01 encoder each step: it trails the encoder */
+    double dt = 0, de = 0;
+    for (int i = 0; i < ma->enc_count; i++) dt += fabs(ma->target[i] - before[i]), de += fabs(ma->params[i] - before[i]);
+    CHECK(dt > 0 && dt < de);
+    JepaTrainerStats st;
+    jepa_trainer_stats(a, &st);
+    CHECK(st.steps == 5 && isfinite(st.pred_loss) && st.latent.erank >= 1 && st.latent.erank <= 4.0001);
+    char path[] = "/tmp/nudge_jepa_XXXXXX";
+    int fd = mkstemp(path);
+    ENSURE(fd >= 0);
+    close(fd);
+    char err[512];
+    CHECK(jepa_trainer_save(a, NULL, path, err, sizeof err));
+    char kerr[256];
+    CHECK(model_file_kind(path, kerr, sizeof kerr) == MODEL_KIND_JEPA);
+    JepaModel* back = jepa_load(path, err, sizeof err);
+    ENSURE(back);
+    CHECK(jepa_train_steps(back) == 5 && memcmp(back->params, ma->params, sizeof(float) * ma->nparams) == 0 &&
+          memcmp(back->target, ma->target, sizeof(float) * ma->enc_count) == 0);
+    jepa_free(back);
+    /* damaged files: one line each, never a model */
+    FILE* f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char* bytes = malloc((size_t)len);
+    CHECK(fread(bytes, 1, (size_t)len, f) == (size_t)len);
+    fclose(f);
+    struct { long cut; long flip; const char* want; } cases[] = {
+        {10, -1, "truncated"}, {len - 1, -1, "CRC"}, {len, 40, "CRC"}, {len, 2, "not a nudge model"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char* copy = malloc((size_t)len);
+        memcpy(copy, bytes, (size_t)len);
+        if (cases[i].flip >= 0) copy[cases[i].flip] ^= 0x10;
+        f = fopen(path, "wb");
+        fwrite(copy, 1, (size_t)cases[i].cut, f);
+        fclose(f);
+        err[0] = 0;
+        JepaModel* bad = jepa_load(path, err, sizeof err);
+        CHECK(!bad && strstr(err, cases[i].want) && !strchr(err, '\n'));
+        if (!strstr(err, cases[i].want)) fprintf(stderr, "    case %zu: %s\n", i, err);
+        free(copy);
+    }
+    free(bytes);
+    /* a NaN weight behind a valid CRC is refused; so is a state model's file, by kind */
+    ma->params[3] = NAN;
+    CHECK(jepa_save(ma, path, err, sizeof err));
+    CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "non-finite"));
+    f = fopen(path, "wb");
+    uint32_t head[6] = {0, 0, 1u, 0, 0, 0};
+    memcpy(head, MODEL_FILE_MAGIC, 8);
+    fwrite(head, 1, sizeof head, f);
+    fclose(f);
+    CHECK(model_file_kind(path, kerr, sizeof kerr) == MODEL_KIND_STATE);
+    CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "a state model"));
+    free(before);
+    unlink(path);
+    jepa_trainer_free(a);
+    jepa_trainer_free(b);
+}
+
+/* a square that moves at constant velocity on a plain background: the pixel model learns to
+   predict it (the prediction loss falls well below where it started) without collapsing, and a
+   linear probe from its frozen latents finds the square on held-out episodes */
+static void draw_square(uint8_t* f, int W, int H, float x, float y) {
+    memset(f, 220, (size_t)W * H);
+    for (int v = 0; v < H; v++)
+        for (int u = 0; u < W; u++)
+            if (u + 0.5f >= x - 3 && u + 0.5f < x + 3 && v + 0.5f >= y - 3 && v + 0.5f < y + 3) f[v * W + u] = 40;
+}
+
+static void test_jepa_learns(void) {
+    const int W = 32, H = W, T = 16, E = 60;
+    JepaTrainerDef def = jepa_trainer_def_default(W, H, 1);
+    def.arch.width = 8;
+    def.arch.latent = 8;
+    def.arch.hidden = 16;
+    def.arch.pred_layers = 2;
+    def.arch.levels = 2;   /* an 8 x 8 grid of 4-pixel cells */
+    def.batch = 16;
+    def.rollout = 2;
+    def.warmup = 20;
+    def.capacity = E * T;
+    def.val_every = 0;
+    char err[256];
+    JepaTrainer* tr = jepa_trainer_create(&def, NULL, err, sizeof err);
+    ENSURE(tr);
+    Rng rng;
+    rng_seed(&rng, 3);
+    uint8_t* frames = malloc((size_t)E * T * W * H);
+    float* pos = malloc(sizeof(float) * E * T * 2);
+    for (int e = 0; e < E; e++) {
+        /* whole pixels per frame: a sub-pixel speed would make the square jump a pixel on some
+           frames and not on others, by a phase that two frames do not show */
+        float x = (float)rng_int(&rng, 6, W - 6), y = (float)rng_int(&rng, 6, H - 6);
+        float vx = (float)rng_int(&rng, -2, 2), vy = (float)rng_int(&rng, -2, 2);
+        if (vx == 0 && vy == 0) vx = 1;
+        for (int t = 0; t < T; t++) {
+            if (x < 4 || x > W - 4) vx = -vx;
+            if (y < 4 || y > H - 4) vy = -vy;
+            x += vx, y += vy;
+            draw_square(frames + ((size_t)e * T + t) * W * H, W, H, x, y);
+            pos[(e * T + t) * 2] = x, pos[(e * T + t) * 2 + 1] = y;
+        }
+    }
+    int Etrain = E * 3 / 4;
+    for (int e = 0; e < Etrain; e++) {
+        jepa_trainer_begin_episode(tr);
+        for (int t = 0; t < T; t++) jepa_trainer_add_frame(tr, frames + ((size_t)e * T + t) * W * H, NULL, 0);
+    }
+    for (int i = 0; i < 1500; i++) ENSURE(jepa_trainer_step(tr));
+    JepaTrainerStats st;
+    jepa_trainer_stats(tr, &st);
+    CHECK(st.latent.erank > 2.0);
+    /* target latents of every window */
+    JepaModel* m = jepa_trainer_model(tr);
+    JepaScratch* s = jepa_scratch_create(m);
+    int L = jepa_latent_size(m), N = E * (T - 1);
+    float* z = malloc(sizeof(float) * (size_t)N * L);
+    float* y = malloc(sizeof(float) * (size_t)N * 2);
+    uint8_t* mask = malloc((size_t)N);
+    for (int e = 0, n = 0; e < E; e++)
+        for (int t = 1; t < T; t++, n++) {
+            const uint8_t* win[2] = {frames + ((size_t)e * T + t - 1) * W * H, frames + ((size_t)e * T + t) * W * H};
+            jepa_encode(m, s, 1, win, true, z + (size_t)n * L);
+            y[n * 2] = pos[(e * T + t) * 2], y[n * 2 + 1] = pos[(e * T + t) * 2 + 1];
+            mask[n] = 1;
+        }
+    /* on held-out episodes the predicted next latent is much closer to the next encoding than the
+       current encoding is (the model knows where the square goes) */
+    double pred_err = 0, still_err = 0;
+    int npred = 0;
+    float* next = malloc(sizeof(float) * L);
+    for (int e = Etrain; e < E; e++)
+        for (int t = 1; t + 1 < T; t++) {
+            const float* zt = z + ((size_t)e * (T - 1) + t - 1) * L;
+            const float* z1 = zt + L;
+            jepa_predict(m, s, 1, zt, NULL, NULL, next);
+            for (int i = 0; i < L; i++) pred_err += fabsf(next[i] - z1[i]), still_err += fabsf(zt[i] - z1[i]);
+            npred++;
+        }
+    fprintf(stderr, "    held-out: predicted next latent %.4f from the truth, the current one %.4f; latent std %.3f, "
+            "effective rank %.2f of 8\n", pred_err / ((double)npred * L), still_err / ((double)npred * L),
+            st.latent.std_mean, st.latent.erank);
+    CHECK(pred_err < 0.7 * still_err);
+    free(next);
+    int Ntrain = Etrain * (T - 1);
+    Probe p;
+    CHECK(probe_fit(&p, Ntrain, L, 1, 2, z, y, mask, 1e-3, 10));
+    float* out = malloc(sizeof(float) * (size_t)(N - Ntrain) * 2);
+    probe_apply(&p, N - Ntrain, z + (size_t)Ntrain * L, out);
+    double err_px = 0;
+    for (int n = 0; n < N - Ntrain; n++)
+        err_px += hypot(out[n * 2] - y[(Ntrain + n) * 2], out[n * 2 + 1] - y[(Ntrain + n) * 2 + 1]);
+    err_px /= N - Ntrain;
+    fprintf(stderr, "    held-out probe error %.2f px (square of 6 px in 32x32 frames)\n", err_px);
+    CHECK(err_px < 2.5);
+    probe_free(&p);
+    free(out), free(z), free(y), free(mask), free(frames), free(pos);
+    jepa_scratch_free(s);
+    jepa_trainer_free(tr);
+}
+
 int main(void) {
     nn_set_threads(1);
     test_linear_grad();
@@ -1209,5 +1509,9 @@ int main(void) {
     test_groupnorm_grad();
     test_convnet_grad();
     test_lapack();
+    test_probe();
+    test_jepa_grad();
+    test_jepa_train_checkpoint();
+    test_jepa_learns();
     return ensure_finish("test_model");
 }

@@ -1,0 +1,270 @@
+/* jepa: the pixel model -- architecture, creation, encoding, prediction, surprise (jepa.h) */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/report.h"
+#include "base/rng.h"
+#include "model/jepa_impl.h"
+
+JepaArch jepa_arch_default(int frame_w, int frame_h, int channels) {
+    JepaArch a;
+    memset(&a, 0, sizeof a);
+    a.frame_w = frame_w;
+    a.frame_h = frame_h;
+    a.channels = channels;
+    a.context = 2;
+    a.levels = 3;
+    a.width = 16;
+    a.latent = 32;
+    a.hidden = 64;
+    a.pred_layers = 3;
+    a.groups = 4;
+    a.dt = 1.0f / 60.0f;
+    return a;
+}
+
+bool jepa_arch_check(const JepaArch* a, char* err, size_t err_size) {
+    if (a->levels < 1 || a->levels > 4)
+        return report_set(err, err_size, "%d halvings of the frame: 1 to 4", a->levels), false;
+    int q = 1 << a->levels;
+    if (a->frame_w < 2 * q || a->frame_h < 2 * q || a->frame_w % q || a->frame_h % q || a->frame_w > 1024 ||
+        a->frame_h > 1024)
+        return report_set(err, err_size, "frames of %dx%d: the pixel model needs sides that are multiples of %d, "
+                          "from %d to 1024", a->frame_w, a->frame_h, q, 2 * q), false;
+    if (a->channels != 1 && a->channels != 3)
+        return report_set(err, err_size, "frames of %d channels: the pixel model reads gray (1) or RGB (3)",
+                          a->channels), false;
+    if (a->context < 2 || a->context > 8)
+        return report_set(err, err_size, "context of %d frames: 2 to 8 (two at least, so that velocity is visible)",
+                          a->context), false;
+    if (a->width < 1 || a->width > 256 || a->latent < 1 || a->latent > 256 || a->hidden < 1 || a->hidden > 512 ||
+        a->pred_layers < 1 || a->pred_layers > 6)
+        return report_set(err, err_size, "pixel model widths out of range (width %d, latent %d, hidden %d, "
+                          "predictor layers %d)", a->width, a->latent, a->hidden, a->pred_layers), false;
+    if (a->groups < 1 || a->width % a->groups || a->hidden % a->groups)
+        return report_set(err, err_size, "%d norm groups do not divide the widths %d and %d", a->groups, a->width,
+                          a->hidden), false;
+    if (!(a->dt > 0) || !isfinite(a->dt))
+        return report_set(err, err_size, "the time between frames must be positive"), false;
+    return true;
+}
+
+JepaModel* jepa_alloc(const JepaArch* a) {
+    if (!jepa_arch_check(a, NULL, 0)) return NULL;
+    JepaModel* m = alloc_zeroed(1, sizeof *m);
+    m->arch = *a;
+    int w = a->width, g = a->groups;
+    bool ok = true;
+    /* the encoder first: its parameters are the flat array's first enc_count floats */
+    nn_convnet_begin(&m->enc, a->frame_h, a->frame_w, a->context * a->channels);
+    int c = w;
+    for (int i = 0; ok && i < a->levels; i++, c *= 2)
+        ok = nn_convnet_add(&m->enc, &m->layout, c, 4, 2, 1, g, NN_ACT_SILU);
+    c /= 2;
+    ok = ok && nn_convnet_add(&m->enc, &m->layout, c, 3, 1, 1, g, NN_ACT_SILU);
+    ok = ok && nn_convnet_add(&m->enc, &m->layout, a->latent, 1, 1, 0, 0, NN_ACT_NONE);
+    m->enc_count = m->layout.count;
+    nn_convnet_out(&m->enc, &m->lh, &m->lw, &m->lc);
+    /* the predictor over [latent | push map] */
+    nn_convnet_begin(&m->pred, m->lh, m->lw, a->latent + JEPA_PUSH_CHANNELS);
+    for (int i = 0; ok && i < a->pred_layers; i++)
+        ok = nn_convnet_add(&m->pred, &m->layout, a->hidden, 3, 1, 1, g, NN_ACT_SILU);
+    ok = ok && nn_convnet_add(&m->pred, &m->layout, a->latent, 1, 1, 0, 0, NN_ACT_NONE);
+    if (!ok) {
+        nn_layout_free(&m->layout);
+        free(m);
+        return NULL;
+    }
+    m->nparams = m->layout.count;
+    m->params = alloc_zeroed((size_t)m->nparams, sizeof(float));
+    m->target = alloc_zeroed((size_t)m->enc_count, sizeof(float));
+    return m;
+}
+
+JepaModel* jepa_create(const JepaArch* arch, uint64_t seed) {
+    JepaModel* m = jepa_alloc(arch);
+    if (!m) return NULL;
+    m->seed = seed;
+    Rng rng;
+    rng_seed(&rng, rng_derive(seed, 0x6a657061ULL));
+    nn_convnet_init(&m->enc, m->params, &rng, 1.0f);
+    /* the predictor starts near the identity: a small last layer, and the residual */
+    nn_convnet_init(&m->pred, m->params, &rng, 0.1f);
+    memcpy(m->target, m->params, sizeof(float) * (size_t)m->enc_count);
+    return m;
+}
+
+void jepa_free(JepaModel* m) {
+    if (!m) return;
+    nn_layout_free(&m->layout);
+    free(m->params);
+    free(m->target);
+    free(m);
+}
+
+JepaModel* jepa_clone(const JepaModel* m) {
+    JepaModel* c = jepa_alloc(&m->arch);
+    if (c) jepa_copy(c, m);
+    return c;
+}
+
+bool jepa_copy(JepaModel* dst, const JepaModel* src) {
+    if (dst->nparams != src->nparams || dst->enc_count != src->enc_count ||
+        memcmp(&dst->arch, &src->arch, sizeof dst->arch) != 0)
+        return false;
+    memcpy(dst->params, src->params, sizeof(float) * (size_t)src->nparams);
+    memcpy(dst->target, src->target, sizeof(float) * (size_t)src->enc_count);
+    dst->steps = src->steps;
+    dst->seed = src->seed;
+    return true;
+}
+
+const JepaArch* jepa_arch(const JepaModel* m) {
+    return &m->arch;
+}
+
+int jepa_param_count(const JepaModel* m) {
+    return m->nparams;
+}
+
+int64_t jepa_train_steps(const JepaModel* m) {
+    return m->steps;
+}
+
+void jepa_latent_shape(const JepaModel* m, int* h, int* w, int* c) {
+    *h = m->lh, *w = m->lw, *c = m->lc;
+}
+
+int jepa_latent_size(const JepaModel* m) {
+    return m->lh * m->lw * m->lc;
+}
+
+/* ---- scratch ---- */
+
+JepaScratch* jepa_scratch_create(const JepaModel* m) {
+    (void)m;
+    return alloc_zeroed(1, sizeof(JepaScratch));
+}
+
+void jepa_scratch_free(JepaScratch* s) {
+    if (!s) return;
+    free(s->x);
+    free(s->pin);
+    nn_convnet_cache_free(&s->enc);
+    nn_convnet_cache_free(&s->pred);
+    free(s);
+}
+
+void jepa_scratch_reserve(const JepaModel* m, JepaScratch* s, int B) {
+    if (B <= s->cap) return;
+    int cap = s->cap ? s->cap : 1;
+    while (cap < B) cap *= 2;
+    const JepaArch* a = &m->arch;
+    size_t px = (size_t)a->frame_w * a->frame_h * a->context * a->channels;
+    size_t cells = (size_t)m->lh * m->lw;
+    s->x = alloc_resize(s->x, (size_t)cap * px, sizeof(float));
+    s->pin = alloc_resize(s->pin, (size_t)cap * cells * (m->lc + JEPA_PUSH_CHANNELS), sizeof(float));
+    nn_convnet_cache_reserve(&s->enc, &m->enc, cap);
+    nn_convnet_cache_reserve(&s->pred, &m->pred, cap);
+    s->cap = cap;
+}
+
+/* ---- inputs ---- */
+
+NN_HOT void jepa_frames_input(const JepaModel* m, int B, const uint8_t* const* frames, float* x) {
+    const JepaArch* a = &m->arch;
+    int F = a->context, ch = a->channels, xc = F * ch;
+    size_t npx = (size_t)a->frame_w * a->frame_h;
+    for (int b = 0; b < B; b++) {
+        float* xb = x + (size_t)b * npx * xc;
+        for (int f = 0; f < F; f++) {
+            const uint8_t* src = frames[b * F + f];
+            for (size_t p = 0; p < npx; p++)
+                for (int c = 0; c < ch; c++)
+                    xb[p * xc + f * ch + c] = (float)src[p * ch + c] * (1.0f / 127.5f) - 1.0f;
+        }
+    }
+}
+
+void jepa_push_map(const JepaModel* m, const JepaPush* pushes, int n, float* map) {
+    int h = m->lh, w = m->lw, P = JEPA_PUSH_CHANNELS;
+    memset(map, 0, sizeof(float) * (size_t)h * w * P);
+    if (n > JEPA_MAX_PUSHES) n = JEPA_MAX_PUSHES;
+    for (int i = 0; i < n; i++) {
+        const JepaPush* p = &pushes[i];
+        if (!isfinite(p->u) || !isfinite(p->v) || !isfinite(p->jx) || !isfinite(p->jy)) continue;
+        /* cell (i, j) covers frame pixels [j * W / w, (j + 1) * W / w): its centre is at j + 0.5 */
+        float gx = p->u * (float)w / (float)m->arch.frame_w - 0.5f;
+        float gy = p->v * (float)h / (float)m->arch.frame_h - 0.5f;
+        gx = fminf(fmaxf(gx, 0.0f), (float)(w - 1));
+        gy = fminf(fmaxf(gy, 0.0f), (float)(h - 1));
+        int x0 = (int)gx, y0 = (int)gy;
+        int x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
+        float fx = gx - (float)x0, fy = gy - (float)y0;
+        float v[3] = {p->jx / JEPA_PUSH_SCALE, p->jy / JEPA_PUSH_SCALE, 1.0f};
+        int cx[4] = {x0, x1, x0, x1}, cy[4] = {y0, y0, y1, y1};
+        float wt[4] = {(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy};
+        for (int q = 0; q < 4; q++) {
+            float* cell = map + ((size_t)cy[q] * w + cx[q]) * P;
+            for (int c = 0; c < P; c++) cell[c] += wt[q] * v[c];
+        }
+    }
+}
+
+void jepa_pred_input(const JepaModel* m, int B, const float* z, const JepaPush* pushes,
+                     const int* npushes, float* pin) {
+    int cells = m->lh * m->lw, C = m->lc, P = JEPA_PUSH_CHANNELS, W = C + P;
+    float map[64 * 64 * JEPA_PUSH_CHANNELS];
+    float* mp = cells <= 64 * 64 ? map : alloc_array((size_t)cells * P, sizeof(float));
+    for (int b = 0; b < B; b++) {
+        int n = npushes ? npushes[b] : 0;
+        jepa_push_map(m, pushes ? pushes + (size_t)b * JEPA_MAX_PUSHES : NULL, n, mp);
+        const float* zb = z + (size_t)b * cells * C;
+        float* pb = pin + (size_t)b * cells * W;
+        for (int i = 0; i < cells; i++) {
+            memcpy(pb + (size_t)i * W, zb + (size_t)i * C, sizeof(float) * C);
+            memcpy(pb + (size_t)i * W + C, mp + (size_t)i * P, sizeof(float) * P);
+        }
+    }
+    if (mp != map) free(mp);
+}
+
+/* ---- inference ---- */
+
+void jepa_encode(const JepaModel* m, JepaScratch* s, int B, const uint8_t* const* frames,
+                 bool target, float* z) {
+    jepa_scratch_reserve(m, s, B);
+    jepa_frames_input(m, B, frames, s->x);
+    const float* out = nn_convnet_forward(&m->enc, target ? m->target : m->params, &s->enc, B, s->x);
+    memcpy(z, out, sizeof(float) * (size_t)B * jepa_latent_size(m));
+}
+
+void jepa_predict(const JepaModel* m, JepaScratch* s, int B, const float* z,
+                  const JepaPush* pushes, const int* npushes, float* next) {
+    jepa_scratch_reserve(m, s, B);
+    jepa_pred_input(m, B, z, pushes, npushes, s->pin);
+    const float* d = nn_convnet_forward(&m->pred, m->params, &s->pred, B, s->pin);
+    size_t n = (size_t)B * jepa_latent_size(m);
+    for (size_t i = 0; i < n; i++) next[i] = z[i] + d[i];
+}
+
+void jepa_surprise(const JepaModel* m, int B, const float* pred, const float* observed,
+                   float* mean, float* peak) {
+    int cells = m->lh * m->lw, C = m->lc;
+    for (int b = 0; b < B; b++) {
+        const float* p = pred + (size_t)b * cells * C;
+        const float* o = observed + (size_t)b * cells * C;
+        double total = 0, best = 0;
+        for (int i = 0; i < cells; i++) {
+            double cell = 0;
+            for (int c = 0; c < C; c++) cell += fabsf(p[(size_t)i * C + c] - o[(size_t)i * C + c]);
+            total += cell;
+            if (cell > best) best = cell;
+        }
+        mean[b] = (float)(total / ((double)cells * C));
+        if (peak) peak[b] = (float)(best / C);
+    }
+}

@@ -1,0 +1,112 @@
+/* jepa: a world model that learns from rendered frames (a joint-embedding predictive
+ * architecture, as in V-JEPA 2-AC), beside the state model of model/wm.h.
+ *
+ * Input: a window of `context` consecutive frames (oldest first) of frame_w x frame_h pixels, gray
+ * or RGB, as render/ draws them (render_world with the scene's rectangle). Velocity is visible in
+ * the difference of the frames.
+ *
+ * Encoder: convolutions (channels-last, im2col + sgemm) halving the size three times, each with a
+ * group norm and SiLU, a 3x3 layer, and a 1x1 projection: a latent grid of (frame_h / 8) x
+ * (frame_w / 8) cells of `latent` channels. The target encoder is an exponential moving average of
+ * the encoder's parameters (a copy of the first enc_count floats of the flat array), never trained
+ * by gradient.
+ *
+ * Predictor: from a latent grid and the pushes applied right after its last frame, the next
+ * window's latent grid. A push enters in image space: its impulse (jx, jy) / JEPA_PUSH_SCALE and a
+ * presence 1 are splatted bilinearly into three map channels at the cell under the push point, so
+ * the model needs no object ids. 3x3 convolutions with group norm and SiLU, a 1x1 projection, and a
+ * residual: z' = z + f([z | push map]). Several steps ahead is the predictor rolled out on its own
+ * output.
+ *
+ * Surprise at a tick: the L1 distance between the latent predicted from the previous window (and
+ * the push that followed it) and the target encoder's latent of the window that ends at this tick.
+ *
+ * JepaModel holds the architecture, the flat parameters and the target copy. JepaScratch holds
+ * per-batch activations; it belongs to one thread and grows on demand. */
+#ifndef NUDGE_MODEL_JEPA_H
+#define NUDGE_MODEL_JEPA_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/// channels of the push map: jx, jy (N*s, over JEPA_PUSH_SCALE) and presence
+#define JEPA_PUSH_CHANNELS 3
+#define JEPA_PUSH_SCALE 1.0f
+/// pushes per world and step that the map takes (more are ignored)
+#define JEPA_MAX_PUSHES 8
+
+typedef struct JepaArch {
+    int   frame_w, frame_h;  /* pixels; multiples of 2^levels */
+    int   channels;          /* 1 = gray, 3 = RGB */
+    int   context;           /* frames per window (>= 2) */
+    int   levels;            /* the encoder halves the frame this many times (2 or 3): the latent
+                                grid is (frame_h >> levels) x (frame_w >> levels) */
+    int   width;             /* encoder channels after the first layer (doubling at each halving) */
+    int   latent;            /* C: channels of the latent grid */
+    int   hidden;            /* predictor channels */
+    int   pred_layers;       /* 3x3 layers of the predictor (>= 1) */
+    int   groups;            /* group norm groups (divides width, 2 width, 4 width, hidden) */
+    float dt;                /* s between frames */
+} JepaArch;
+
+/// a push in image space: the point in frame pixels (u right, v down, from the top-left corner)
+/// and the impulse (N*s, world axes: y up)
+typedef struct JepaPush {
+    float u, v, jx, jy;
+} JepaPush;
+
+typedef struct JepaModel JepaModel;
+typedef struct JepaScratch JepaScratch;
+
+/// the default architecture for frames of w x h pixels
+JepaArch   jepa_arch_default(int frame_w, int frame_h, int channels);
+/// false + one line when the architecture cannot be built
+bool       jepa_arch_check(const JepaArch* a, char* err, size_t err_size);
+/// a fresh model with seeded initialization (the target encoder a copy of the encoder); NULL for
+/// an invalid arch
+JepaModel* jepa_create(const JepaArch* arch, uint64_t seed);
+void       jepa_free(JepaModel* m);                     /* NULL-safe */
+JepaModel* jepa_clone(const JepaModel* m);
+/// copies parameters, target and counters; false if the architectures differ
+bool       jepa_copy(JepaModel* dst, const JepaModel* src);
+const JepaArch* jepa_arch(const JepaModel* m);
+int        jepa_param_count(const JepaModel* m);
+int64_t    jepa_train_steps(const JepaModel* m);
+/// the latent grid: h x w cells of c channels; jepa_latent_size = h * w * c floats per world
+void       jepa_latent_shape(const JepaModel* m, int* h, int* w, int* c);
+int        jepa_latent_size(const JepaModel* m);
+
+JepaScratch* jepa_scratch_create(const JepaModel* m);
+void         jepa_scratch_free(JepaScratch* s);          /* NULL-safe */
+
+/// latents z[B * latent_size] of B windows: frames[b * context + f] points at frame f (oldest
+/// first) of window b, frame_h rows of frame_w pixels of `channels` bytes. target: the target
+/// (EMA) encoder, else the trained one
+void jepa_encode(const JepaModel* m, JepaScratch* s, int B, const uint8_t* const* frames,
+                 bool target, float* z);
+/// one step ahead for B worlds: z[B * latent_size] and world b's npushes[b] pushes at
+/// pushes[b * JEPA_MAX_PUSHES ...] (npushes may be NULL: none) -> next[B * latent_size] (may
+/// alias z)
+void jepa_predict(const JepaModel* m, JepaScratch* s, int B, const float* z,
+                  const JepaPush* pushes, const int* npushes, float* next);
+/// the push map [h * w * JEPA_PUSH_CHANNELS] of one world's n pushes (zeroed first)
+void jepa_push_map(const JepaModel* m, const JepaPush* pushes, int n, float* map);
+
+/// surprise of B worlds at a tick: pred[B * latent_size] (predicted for this tick) against
+/// observed[B * latent_size] (the target encoding of the window ending at this tick). mean[b]: the
+/// mean absolute difference over the whole grid; peak[b] (may be NULL): the largest over cells of
+/// a cell's mean absolute difference over its channels (a small body's surprise is not averaged
+/// away by the still background)
+void jepa_surprise(const JepaModel* m, int B, const float* pred, const float* observed,
+                   float* mean, float* peak);
+
+/* Checkpoints: the model file (model/model_file.h: magic, version, kind) with kind
+ * MODEL_KIND_JEPA: architecture, counters, parameters, target encoder, optional AdamW state,
+ * CRC-32; saved atomically. */
+
+/// saves atomically; false + one line on failure
+bool       jepa_save(const JepaModel* m, const char* path, char* err, size_t err_size);
+/// NULL + one line for a missing, truncated, corrupted, foreign or mismatched file
+JepaModel* jepa_load(const char* path, char* err, size_t err_size);
+
+#endif

@@ -1,0 +1,209 @@
+/* jepa_checkpoint: the pixel model's file (model/model_file.h for the shared header).
+ *
+ *   "NUDGEWM\0"  u32 version (3)  u32 kind (MODEL_KIND_JEPA)  u32 layers (JEPA_LAYERS)
+ *   i32 frame_w frame_h channels context levels width latent hidden pred_layers groups  f32 dt
+ *   i64 steps  u64 seed  i32 nparams  i32 enc_count  u32 flags (1 = optimizer state follows;
+ *   2 = a probe follows)
+ *   f32 params[nparams]  f32 target[enc_count]
+ *   [i64 t, f32 m[nparams], f32 v[nparams]]        when flags & 1
+ *   [the probe (model/probe.h)]                    when flags & 2
+ *   u32 CRC-32 (zlib) of every byte before it
+ * Little-endian. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/report.h"
+#include "model/jepa_impl.h"
+#include "model/model_file.h"
+
+#define JEPA_FILE_VERSION MODEL_FILE_KIND_VERSION
+/// bumped whenever the layers a JepaArch builds change (older files are refused)
+#define JEPA_LAYERS 1u
+#define HEAD_BYTES (8 + 4 * 4 + 11 * 4 + 8 + 8 + 4 * 3)
+
+bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* probe,
+                          const char* path, char* err, size_t err_size) {
+    ModelBuf b = {0};
+    model_buf_put(&b, MODEL_FILE_MAGIC, 8);
+    model_buf_u32(&b, JEPA_FILE_VERSION);
+    model_buf_u32(&b, MODEL_KIND_JEPA);
+    model_buf_u32(&b, JEPA_LAYERS);
+    const JepaArch* a = &m->arch;
+    model_buf_i32(&b, a->frame_w);
+    model_buf_i32(&b, a->frame_h);
+    model_buf_i32(&b, a->channels);
+    model_buf_i32(&b, a->context);
+    model_buf_i32(&b, a->levels);
+    model_buf_i32(&b, a->width);
+    model_buf_i32(&b, a->latent);
+    model_buf_i32(&b, a->hidden);
+    model_buf_i32(&b, a->pred_layers);
+    model_buf_i32(&b, a->groups);
+    model_buf_f32(&b, a->dt);
+    model_buf_i64(&b, m->steps);
+    model_buf_u64(&b, m->seed);
+    model_buf_i32(&b, m->nparams);
+    model_buf_i32(&b, m->enc_count);
+    bool with_opt = opt && opt->m && opt->n == m->nparams;
+    bool with_probe = probe && probe->F == jepa_latent_size(m);
+    model_buf_u32(&b, (with_opt ? 1u : 0u) | (with_probe ? 2u : 0u));
+    model_buf_put(&b, m->params, sizeof(float) * (size_t)m->nparams);
+    model_buf_put(&b, m->target, sizeof(float) * (size_t)m->enc_count);
+    if (with_opt) {
+        model_buf_i64(&b, opt->t);
+        model_buf_put(&b, opt->m, sizeof(float) * (size_t)m->nparams);
+        model_buf_put(&b, opt->v, sizeof(float) * (size_t)m->nparams);
+    }
+    if (with_probe) probe_write(probe, &b);
+    return model_buf_commit(&b, path, err, err_size);
+}
+
+JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, Probe* probe,
+                                bool* has_probe, char* err, size_t err_size) {
+    if (has_opt) *has_opt = false;
+    if (has_probe) *has_probe = false;
+    size_t len = 0;
+    unsigned char* data = model_file_read(path, &len, err, err_size);
+    if (!data) return NULL;
+    JepaModel* m = NULL;
+    bool opt_made = false, probe_made = false;
+    ModelRd r = {data, len, 0, false};
+    if (len < 8 || memcmp(data, MODEL_FILE_MAGIC, 8) != 0) {
+        report_set(err, err_size, "%s: not a nudge model file (bad magic)", path);
+        goto fail;
+    }
+    if (len < 16) {
+        report_set(err, err_size, "%s: truncated model file (%zu bytes)", path, len);
+        goto fail;
+    }
+    r.at = 8;
+    uint32_t version = model_rd_u32(&r), kind = model_rd_u32(&r);
+    if (version < MODEL_FILE_KIND_VERSION || kind != MODEL_KIND_JEPA) {
+        report_set(err, err_size, "%s: a %s model, not a pixel (jepa) model", path,
+                   version < MODEL_FILE_KIND_VERSION ? "state" : model_kind_name((ModelKind)kind));
+        goto fail;
+    }
+    if (version != JEPA_FILE_VERSION) {
+        report_set(err, err_size, "%s: model format version %u, this nudge reads version %u", path, version,
+                   JEPA_FILE_VERSION);
+        goto fail;
+    }
+    if (len < HEAD_BYTES + 4) {
+        report_set(err, err_size, "%s: truncated model file (%zu bytes)", path, len);
+        goto fail;
+    }
+    /* the checksum first: anything after this point can trust the bytes */
+    if (!model_file_crc_ok(data, len)) {
+        report_set(err, err_size, "%s: model file is truncated or corrupted (CRC-32 mismatch)", path);
+        goto fail;
+    }
+    uint32_t layers = model_rd_u32(&r);
+    JepaArch a;
+    memset(&a, 0, sizeof a);
+    a.frame_w = model_rd_i32(&r);
+    a.frame_h = model_rd_i32(&r);
+    a.channels = model_rd_i32(&r);
+    a.context = model_rd_i32(&r);
+    a.levels = model_rd_i32(&r);
+    a.width = model_rd_i32(&r);
+    a.latent = model_rd_i32(&r);
+    a.hidden = model_rd_i32(&r);
+    a.pred_layers = model_rd_i32(&r);
+    a.groups = model_rd_i32(&r);
+    a.dt = model_rd_f32(&r);
+    int64_t steps = model_rd_i64(&r);
+    uint64_t seed = model_rd_u64(&r);
+    int32_t nparams = model_rd_i32(&r), enc_count = model_rd_i32(&r);
+    uint32_t flags = model_rd_u32(&r);
+    char why[256];
+    if (layers != JEPA_LAYERS) {
+        report_set(err, err_size, "%s: a pixel model of another layer layout (%u; this nudge builds %u): retrain it",
+                   path, layers, JEPA_LAYERS);
+        goto fail;
+    }
+    if (!jepa_arch_check(&a, why, sizeof why)) {
+        report_set(err, err_size, "%s: %s", path, why);
+        goto fail;
+    }
+    m = jepa_alloc(&a);
+    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~3u)) {
+        report_set(err, err_size, "%s: model parameter count %d does not match its architecture (%d)", path,
+                   nparams, m ? m->nparams : -1);
+        goto fail;
+    }
+    m->steps = steps;
+    m->seed = seed;
+    model_rd_get(&r, m->params, sizeof(float) * (size_t)nparams);
+    model_rd_get(&r, m->target, sizeof(float) * (size_t)enc_count);
+    if (flags & 1u) {
+        int64_t t = model_rd_i64(&r);
+        if (opt) {
+            nn_adamw_init(opt, nparams, opt->lr, opt->weight_decay);
+            opt->t = t;
+            opt_made = true;
+            model_rd_get(&r, opt->m, sizeof(float) * (size_t)nparams);
+            model_rd_get(&r, opt->v, sizeof(float) * (size_t)nparams);
+            if (has_opt) *has_opt = true;
+        } else {
+            r.at += 8 * (size_t)nparams;
+        }
+    }
+    if (flags & 2u) {
+        Probe tmp;
+        Probe* p = probe ? probe : &tmp;
+        if (!probe_read(p, &r, jepa_latent_size(m), why, sizeof why)) {
+            report_set(err, err_size, "%s: %s", path, why);
+            goto fail;
+        }
+        if (!probe) probe_free(&tmp);
+        else {
+            probe_made = true;
+            if (has_probe) *has_probe = true;
+        }
+    }
+    if (r.short_read || r.at != len - 4) {
+        report_set(err, err_size, "%s: model file size does not match its header", path);
+        goto fail;
+    }
+    /* non-finite numbers behind a valid CRC (a diverged run saved, or an altered file): refused */
+    int64_t bad = model_first_non_finite(m->params, nparams), bad_t = model_first_non_finite(m->target, enc_count);
+    if (bad >= 0 || bad_t >= 0) {
+        report_set(err, err_size, "%s: %s %lld is %g: the model holds non-finite weights (a diverged training?) and "
+                   "is refused", path, bad >= 0 ? "parameter" : "target encoder parameter",
+                   (long long)(bad >= 0 ? bad : bad_t), (double)(bad >= 0 ? m->params[bad] : m->target[bad_t]));
+        goto fail;
+    }
+    if (opt_made) {
+        int64_t bm = model_first_non_finite(opt->m, nparams), bv = model_first_non_finite(opt->v, nparams);
+        for (int64_t i = 0; bv < 0 && i < nparams; i++)
+            if (opt->v[i] < 0) bv = i;
+        if (opt->t < 0 || bm >= 0 || bv >= 0) {
+            report_set(err, err_size, "%s: the optimizer state is invalid (%s): the file is refused", path,
+                       opt->t < 0 ? "a negative step count" : bm >= 0 ? "a non-finite first moment"
+                                                                   : "a non-finite or negative second moment");
+            goto fail;
+        }
+    }
+    if (steps < 0) {
+        report_set(err, err_size, "%s: negative step count %lld", path, (long long)steps);
+        goto fail;
+    }
+    free(data);
+    return m;
+fail:
+    if (opt_made) nn_adamw_free(opt);
+    if (probe_made) probe_free(probe);
+    if (has_opt) *has_opt = false;
+    if (has_probe) *has_probe = false;
+    jepa_free(m);
+    free(data);
+    return NULL;
+}
+
+bool jepa_save(const JepaModel* m, const char* path, char* err, size_t err_size) {
+    return jepa_checkpoint_save(m, NULL, NULL, path, err, err_size);
+}
+
+JepaModel* jepa_load(const char* path, char* err, size_t err_size) {
+    return jepa_checkpoint_load(path, NULL, NULL, NULL, NULL, err, err_size);
+}

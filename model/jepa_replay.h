@@ -1,0 +1,44 @@
+/* jepa_replay: a bounded buffer of rendered frames in episodes, each with the pushes applied right
+ * after it, serving the pixel model's training windows: `context` frames up to a record t and the
+ * `ahead` frames after it, all of one episode. Capacity counts frames; the oldest go first. Filled
+ * from a dataset (offline) or from what the view renders (live). Not thread-safe by itself: the
+ * trainer locks around it. */
+#ifndef NUDGE_MODEL_JEPA_REPLAY_H
+#define NUDGE_MODEL_JEPA_REPLAY_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/rng.h"
+#include "model/jepa.h"
+
+typedef struct JepaReplay JepaReplay;
+
+/// frame_bytes per frame, up to capacity frames (>= 2); NULL for a capacity too large for memory
+JepaReplay*    jepa_replay_create(size_t frame_bytes, int64_t capacity);
+void           jepa_replay_free(JepaReplay* r);                 /* NULL-safe */
+/// the next frame starts a new episode
+void           jepa_replay_begin_episode(JepaReplay* r);
+/// appends a frame and the n pushes applied right after it (at most JEPA_MAX_PUSHES are kept)
+void           jepa_replay_add(JepaReplay* r, const uint8_t* frame, const JepaPush* pushes, int n);
+/// frames held
+int64_t        jepa_replay_size(const JepaReplay* r);
+/// true if record seq (a running number: the first frame ever added is 0) is held, and with it
+/// `back` frames before it and `ahead` after it, all of its episode
+bool           jepa_replay_window_ok(const JepaReplay* r, int64_t seq, int back, int ahead);
+/// the running numbers of the oldest and the newest frame held (newest < oldest when empty)
+int64_t        jepa_replay_first(const JepaReplay* r);
+int64_t        jepa_replay_last(const JepaReplay* r);
+/// n window ends drawn uniformly from those that have `back` frames before them and `ahead`
+/// after; false when there are none (or too few to find)
+bool           jepa_replay_sample(const JepaReplay* r, Rng* rng, int n, int back, int ahead,
+                                  int64_t* seq);
+/// the valid window ends in order from *cursor on, every `stride`-th record: up to n, returns how
+/// many (0 at the end)
+int            jepa_replay_sweep(const JepaReplay* r, int64_t* cursor, int n, int back, int ahead,
+                                 int stride, int64_t* seq);
+/// record seq's frame and pushes (seq must be held)
+const uint8_t* jepa_replay_frame(const JepaReplay* r, int64_t seq);
+const JepaPush* jepa_replay_pushes(const JepaReplay* r, int64_t seq, int* n);
+
+#endif

@@ -1,0 +1,439 @@
+/* jepa_trainer: the pixel model's training step, validation and published weights
+ * (jepa_trainer.h) */
+#include "model/jepa_trainer.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/report.h"
+#include "model/jepa_impl.h"
+
+struct JepaTrainer {
+    JepaTrainerDef  def;
+    JepaModel*      model;        /* working weights (training thread) */
+    JepaModel*      pub;          /* published copy */
+    uint64_t        version;
+    pthread_mutex_t pub_lock;
+    NnAdamW         opt;
+    float*          grads;
+    Rng             rng;
+    JepaReplay*     replay;
+    JepaReplay*     val;
+    pthread_mutex_t data_lock;
+    int64_t         episodes;     /* live episodes begun */
+    bool            to_val;
+    /* the batch: frames copied out of the replay, B windows of context + R frames */
+    int             B, R, F;      /* windows, steps ahead, frames per window */
+    size_t          fb;           /* bytes per frame */
+    uint8_t*        frames;       /* [B * (F + R) * fb] */
+    const uint8_t** ctx_ptr;      /* [B * F]: window b's context frames */
+    const uint8_t** tgt_ptr;      /* [R * B * F]: the target windows, step-major */
+    JepaPush*       pushes;       /* [R * B * JEPA_MAX_PUSHES]: after frame t + r, step-major */
+    int*            npush;        /* [R * B] */
+    int64_t*        seq;          /* [B] */
+    /* activations */
+    float*          x0;           /* [B, H, W, F * ch] */
+    float*          xt;           /* [R * B, H, W, F * ch] */
+    NnConvCache     enc, tgt;
+    NnConvCache*    pred;         /* [R] */
+    float*          pin;          /* [R][B * cells * (C + P)] */
+    float*          zhat;         /* [R][B * cells * C] */
+    /* gradients */
+    float*          dzhat;        /* [R][B * cells * C] */
+    float*          carry;        /* [B * cells * C] */
+    float*          dy;           /* [B * cells * C] */
+    float*          dpin;         /* [B * cells * (C + P)] */
+    JepaRegScratch  reg;
+    /* stats */
+    float           ema_loss, last, pred_loss, val_loss;
+    JepaLatentStats latent;
+    int64_t         skipped;
+};
+
+JepaTrainerDef jepa_trainer_def_default(int frame_w, int frame_h, int channels) {
+    JepaTrainerDef d;
+    memset(&d, 0, sizeof d);
+    d.arch = jepa_arch_default(frame_w, frame_h, channels);
+    d.seed = 1;
+    d.batch = 32;
+    d.rollout = 3;
+    d.lr = 1e-3f;
+    d.warmup = 200;
+    d.weight_decay = 1e-4f;
+    d.clip = 1.0f;
+    d.ema = 0.99f;
+    d.var_weight = 1.0f;
+    d.cov_weight = 0.1f;
+    d.var_target = 1.0f;
+    d.capacity = 20000;
+    d.val_capacity = 4000;
+    d.val_every = 10;
+    return d;
+}
+
+void jepa_trainer_free(JepaTrainer* tr) {
+    if (!tr) return;
+    jepa_free(tr->model);
+    jepa_free(tr->pub);
+    nn_adamw_free(&tr->opt);
+    free(tr->grads);
+    jepa_replay_free(tr->replay);
+    jepa_replay_free(tr->val);
+    free(tr->frames);
+    free(tr->ctx_ptr);
+    free(tr->tgt_ptr);
+    free(tr->pushes);
+    free(tr->npush);
+    free(tr->seq);
+    free(tr->x0);
+    free(tr->xt);
+    nn_convnet_cache_free(&tr->enc);
+    nn_convnet_cache_free(&tr->tgt);
+    for (int r = 0; tr->pred && r < tr->R; r++) nn_convnet_cache_free(&tr->pred[r]);
+    free(tr->pred);
+    free(tr->pin);
+    free(tr->zhat);
+    free(tr->dzhat);
+    free(tr->carry);
+    free(tr->dy);
+    free(tr->dpin);
+    jepa_reg_free(&tr->reg);
+    pthread_mutex_destroy(&tr->pub_lock);
+    pthread_mutex_destroy(&tr->data_lock);
+    free(tr);
+}
+
+JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* start, char* err,
+                                 size_t err_size) {
+    if (!start && !jepa_arch_check(&def->arch, err, err_size)) return NULL;
+    if (start && (start->arch.frame_w != def->arch.frame_w || start->arch.frame_h != def->arch.frame_h ||
+                  start->arch.channels != def->arch.channels)) {
+        report_set(err, err_size, "the model reads %dx%d frames of %d channels, the data has %dx%d of %d",
+                   start->arch.frame_w, start->arch.frame_h, start->arch.channels, def->arch.frame_w,
+                   def->arch.frame_h, def->arch.channels);
+        return NULL;
+    }
+    if (def->batch < 2 || def->rollout < 1 || def->rollout > 64) {
+        report_set(err, err_size, "a batch of %d windows and %d steps ahead: the batch needs 2 windows at least "
+                   "(its statistics), the rollout 1 to 64 steps", def->batch, def->rollout);
+        return NULL;
+    }
+    JepaTrainer* tr = alloc_zeroed(1, sizeof *tr);
+    tr->def = *def;
+    pthread_mutex_init(&tr->pub_lock, NULL);
+    pthread_mutex_init(&tr->data_lock, NULL);
+    tr->model = start ? jepa_clone(start) : jepa_create(&def->arch, def->seed);
+    if (!tr->model) {
+        report_set(err, err_size, "the pixel model's architecture cannot be built");
+        jepa_trainer_free(tr);
+        return NULL;
+    }
+    JepaModel* m = tr->model;
+    const JepaArch* a = &m->arch;
+    tr->pub = jepa_clone(m);
+    tr->fb = (size_t)a->frame_w * a->frame_h * a->channels;
+    tr->replay = jepa_replay_create(tr->fb, def->capacity);
+    tr->val = jepa_replay_create(tr->fb, def->val_capacity > 2 ? def->val_capacity : 2);
+    if (!tr->replay || !tr->val) {
+        report_set(err, err_size, "%lld frames of %dx%d are too many for memory (%.1f GB)",
+                   (long long)(def->capacity + def->val_capacity), a->frame_w, a->frame_h,
+                   (double)(def->capacity + def->val_capacity) * (double)tr->fb / 1e9);
+        jepa_trainer_free(tr);
+        return NULL;
+    }
+    nn_adamw_init(&tr->opt, m->nparams, def->lr, def->weight_decay);
+    tr->grads = alloc_zeroed((size_t)m->nparams, sizeof(float));
+    rng_seed(&tr->rng, rng_derive(def->seed, 0x77696e646f77ULL));
+    /* the batch's buffers */
+    int B = def->batch, R = def->rollout, F = a->context;
+    tr->B = B, tr->R = R, tr->F = F;
+    size_t cells = (size_t)m->lh * m->lw, C = (size_t)m->lc, P = JEPA_PUSH_CHANNELS;
+    size_t px = (size_t)a->frame_w * a->frame_h * F * a->channels;
+    tr->frames = alloc_array((size_t)B * (F + R), tr->fb);
+    tr->ctx_ptr = alloc_array((size_t)B * F, sizeof(uint8_t*));
+    tr->tgt_ptr = alloc_array((size_t)R * B * F, sizeof(uint8_t*));
+    tr->pushes = alloc_zeroed((size_t)R * B * JEPA_MAX_PUSHES, sizeof(JepaPush));
+    tr->npush = alloc_zeroed((size_t)R * B, sizeof(int));
+    tr->seq = alloc_array((size_t)B, sizeof(int64_t));
+    tr->x0 = alloc_array((size_t)B * px, sizeof(float));
+    tr->xt = alloc_array((size_t)R * B * px, sizeof(float));
+    nn_convnet_cache_reserve(&tr->enc, &m->enc, B);
+    nn_convnet_cache_reserve(&tr->tgt, &m->enc, R * B);
+    tr->pred = alloc_zeroed((size_t)R, sizeof(NnConvCache));
+    for (int r = 0; r < R; r++) nn_convnet_cache_reserve(&tr->pred[r], &m->pred, B);
+    tr->pin = alloc_array((size_t)R * B * cells * (C + P), sizeof(float));
+    tr->zhat = alloc_array((size_t)R * B * cells * C, sizeof(float));
+    tr->dzhat = alloc_array((size_t)R * B * cells * C, sizeof(float));
+    tr->carry = alloc_array((size_t)B * cells * C, sizeof(float));
+    tr->dy = alloc_array((size_t)B * cells * C, sizeof(float));
+    tr->dpin = alloc_array((size_t)B * cells * (C + P), sizeof(float));
+    tr->ema_loss = tr->last = tr->pred_loss = tr->val_loss = NAN;
+    tr->latent.std_mean = tr->latent.std_min = tr->latent.erank = NAN;
+    return tr;
+}
+
+/* ---- feeding ---- */
+
+void jepa_trainer_begin_episode(JepaTrainer* tr) {
+    pthread_mutex_lock(&tr->data_lock);
+    jepa_replay_begin_episode(tr->replay);
+    jepa_replay_begin_episode(tr->val);
+    int ve = tr->def.val_every;
+    tr->to_val = ve > 0 && tr->episodes % ve == ve - 1;
+    tr->episodes++;
+    pthread_mutex_unlock(&tr->data_lock);
+}
+
+void jepa_trainer_add_frame(JepaTrainer* tr, const uint8_t* frame, const JepaPush* pushes, int n) {
+    pthread_mutex_lock(&tr->data_lock);
+    jepa_replay_add(tr->to_val ? tr->val : tr->replay, frame, pushes, n);
+    pthread_mutex_unlock(&tr->data_lock);
+}
+
+/* ---- the batch ---- */
+
+/* copies the windows ending at seq[0..B) out of a replay: frames t - F + 1 .. t + R and the pushes
+   after frames t .. t + R - 1 (call with the data lock held) */
+static void batch_copy(JepaTrainer* tr, const JepaReplay* r, int B) {
+    int F = tr->F, R = tr->R;
+    for (int b = 0; b < B; b++) {
+        uint8_t* dst = tr->frames + (size_t)b * (F + R) * tr->fb;
+        for (int i = 0; i < F + R; i++)
+            memcpy(dst + (size_t)i * tr->fb, jepa_replay_frame(r, tr->seq[b] - (F - 1) + i), tr->fb);
+        for (int s = 0; s < R; s++) {
+            int n;
+            const JepaPush* p = jepa_replay_pushes(r, tr->seq[b] + s, &n);
+            tr->npush[s * B + b] = n;
+            memcpy(tr->pushes + ((size_t)s * B + b) * JEPA_MAX_PUSHES, p, sizeof(JepaPush) * (size_t)n);
+        }
+    }
+}
+
+/* the window pointers of the copied batch: context = frames 0 .. F-1 of each window, the target of
+   step r = frames r .. r + F - 1 */
+static void batch_pointers(JepaTrainer* tr, int B) {
+    int F = tr->F, R = tr->R;
+    for (int b = 0; b < B; b++) {
+        const uint8_t* w = tr->frames + (size_t)b * (F + R) * tr->fb;
+        for (int f = 0; f < F; f++) {
+            tr->ctx_ptr[b * F + f] = w + (size_t)f * tr->fb;
+            for (int r = 1; r <= R; r++) tr->tgt_ptr[((size_t)(r - 1) * B + b) * F + f] = w + (size_t)(r + f) * tr->fb;
+        }
+    }
+}
+
+/* forward over the copied batch: encodes, rolls out and returns the prediction loss (mean over the
+   R steps of the mean absolute error); with grad, the prediction loss's gradients go to dzhat */
+static double batch_forward(JepaTrainer* tr, int B, bool grad, const float** z0_out) {
+    JepaModel* m = tr->model;
+    int R = tr->R;
+    size_t cells = (size_t)m->lh * m->lw, C = (size_t)m->lc, P = JEPA_PUSH_CHANNELS, n = (size_t)B * cells * C;
+    batch_pointers(tr, B);
+    /* the context through the encoder, the R target windows through the target encoder */
+    jepa_frames_input(m, B, tr->ctx_ptr, tr->x0);
+    const float* z0 = nn_convnet_forward(&m->enc, m->params, &tr->enc, B, tr->x0);
+    jepa_frames_input(m, R * B, tr->tgt_ptr, tr->xt);
+    const float* zt = nn_convnet_forward(&m->enc, m->target, &tr->tgt, R * B, tr->xt);
+    /* the rollout: each step from the previous one's prediction */
+    double loss = 0;
+    const float* zin = z0;
+    for (int r = 0; r < R; r++) {
+        float* pin = tr->pin + (size_t)r * B * cells * (C + P);
+        float* zh = tr->zhat + (size_t)r * n;
+        jepa_pred_input(m, B, zin, tr->pushes + (size_t)r * B * JEPA_MAX_PUSHES, tr->npush + (size_t)r * B, pin);
+        const float* d = nn_convnet_forward(&m->pred, m->params, &tr->pred[r], B, pin);
+        for (size_t i = 0; i < n; i++) zh[i] = zin[i] + d[i];
+        float scale = 1.0f / (float)((double)n * R);
+        loss += nn_loss_l1((int)n, zh, zt + (size_t)r * n, NULL, scale, grad ? tr->dzhat + (size_t)r * n : NULL);
+        zin = zh;
+    }
+    if (z0_out) *z0_out = z0;
+    return loss;
+}
+
+/* backward through the rollout and the encoder into grads; dz0 (the regularizer's gradient) is in
+   tr->carry on entry */
+static void batch_backward(JepaTrainer* tr, int B) {
+    JepaModel* m = tr->model;
+    int R = tr->R;
+    size_t cells = (size_t)m->lh * m->lw, C = (size_t)m->lc, P = JEPA_PUSH_CHANNELS, n = (size_t)B * cells * C;
+    /* from the last step back: z^_r = z^_(r-1) + f(pin_r), so z^_(r-1) gets z^_r's gradient (the
+       residual) and f's gradient through the latent part of pin_r */
+    float* g = tr->dzhat + (size_t)(R - 1) * n;
+    for (int r = R - 1; r >= 0; r--) {
+        memcpy(tr->dy, g, sizeof(float) * n);
+        const float* pin = tr->pin + (size_t)r * B * cells * (C + P);
+        nn_convnet_backward(&m->pred, m->params, tr->grads, &tr->pred[r], B, pin, tr->dy, tr->dpin);
+        float* prev = r > 0 ? tr->dzhat + (size_t)(r - 1) * n : tr->carry;
+        for (size_t i = 0; i < (size_t)B * cells; i++) {
+            const float* dp = tr->dpin + i * (C + P);
+            float* o = prev + i * C;
+            const float* gi = g + i * C;
+            for (size_t c = 0; c < C; c++) o[c] += gi[c] + dp[c];
+        }
+        g = prev;
+    }
+    nn_convnet_backward(&m->enc, m->params, tr->grads, &tr->enc, B, tr->x0, tr->carry, NULL);
+}
+
+/* target = ema * target + (1 - ema) * encoder */
+NN_HOT static void ema_update(float* restrict target, const float* restrict online, int n, float ema) {
+    float keep = ema, take = 1.0f - ema;
+    for (int i = 0; i < n; i++) target[i] = keep * target[i] + take * online[i];
+}
+
+/* the whole loss of the copied batch (prediction + regularizer); with grad, its gradient in grads */
+static double batch_loss(JepaTrainer* tr, bool grad, double* pred_out, JepaLatentStats* st) {
+    JepaModel* m = tr->model;
+    const JepaTrainerDef* d = &tr->def;
+    int B = tr->B;
+    size_t cells = (size_t)m->lh * m->lw, C = (size_t)m->lc, n = (size_t)B * cells * C;
+    const float* z0 = NULL;
+    double pred = batch_forward(tr, B, grad, &z0);
+    memset(tr->carry, 0, sizeof(float) * n);
+    double reg = jepa_reg(&tr->reg, B, (int)cells, (int)C, z0, d->var_target, d->var_weight, d->cov_weight,
+                          grad ? tr->carry : NULL, st);
+    double loss = pred + reg;
+    if (grad && isfinite(loss)) {
+        memset(tr->grads, 0, sizeof(float) * (size_t)m->nparams);
+        batch_backward(tr, B);
+    }
+    if (pred_out) *pred_out = pred;
+    return loss;
+}
+
+double jepa_trainer_loss_at(JepaTrainer* tr, const int64_t* seq, bool grad, const float** grads) {
+    pthread_mutex_lock(&tr->data_lock);
+    memcpy(tr->seq, seq, sizeof(int64_t) * (size_t)tr->B);
+    batch_copy(tr, tr->replay, tr->B);
+    pthread_mutex_unlock(&tr->data_lock);
+    JepaLatentStats st;
+    double loss = batch_loss(tr, grad, NULL, &st);
+    if (grads) *grads = tr->grads;
+    return loss;
+}
+
+bool jepa_trainer_step(JepaTrainer* tr) {
+    JepaModel* m = tr->model;
+    const JepaTrainerDef* d = &tr->def;
+    int B = tr->B;
+    pthread_mutex_lock(&tr->data_lock);
+    bool have = jepa_replay_sample(tr->replay, &tr->rng, B, tr->F - 1, tr->R, tr->seq);
+    if (have) batch_copy(tr, tr->replay, B);
+    pthread_mutex_unlock(&tr->data_lock);
+    if (!have) return false;
+    JepaLatentStats st;
+    double pred = 0;
+    double loss = batch_loss(tr, true, &pred, &st);
+    if (!isfinite(loss)) {
+        tr->skipped++;
+        return false;
+    }
+    /* a linear warm-up of the learning rate */
+    float warm = d->warmup > 0 && m->steps < d->warmup ? (float)(m->steps + 1) / (float)d->warmup : 1.0f;
+    tr->opt.lr = d->lr * warm;
+    double norm = nn_adamw_step(&tr->opt, m->params, tr->grads, m->layout.decay, d->clip);
+    if (!isfinite(norm)) {
+        tr->skipped++;
+        return false;
+    }
+    ema_update(m->target, m->params, m->enc_count, d->ema);
+    m->steps++;
+    tr->last = (float)loss;
+    tr->pred_loss = (float)pred;
+    tr->latent = st;
+    tr->ema_loss = isnan(tr->ema_loss) ? (float)pred : 0.98f * tr->ema_loss + 0.02f * (float)pred;
+    return true;
+}
+
+float jepa_trainer_validate(JepaTrainer* tr, int max_batches) {
+    double sum = 0;
+    int count = 0;
+    int64_t cursor = 0;
+    for (int b = 0; b < max_batches; b++) {
+        pthread_mutex_lock(&tr->data_lock);
+        int got = jepa_replay_sweep(tr->val, &cursor, tr->B, tr->F - 1, tr->R, 7, tr->seq);
+        if (got > 0) batch_copy(tr, tr->val, got);
+        pthread_mutex_unlock(&tr->data_lock);
+        if (got == 0) break;
+        double l = batch_forward(tr, got, false, NULL);
+        if (!isfinite(l)) continue;
+        sum += l * got;
+        count += got;
+    }
+    tr->val_loss = count ? (float)(sum / count) : NAN;
+    return tr->val_loss;
+}
+
+/* ---- publishing ---- */
+
+void jepa_trainer_publish(JepaTrainer* tr) {
+    pthread_mutex_lock(&tr->pub_lock);
+    jepa_copy(tr->pub, tr->model);
+    tr->version++;
+    pthread_mutex_unlock(&tr->pub_lock);
+}
+
+uint64_t jepa_trainer_snapshot(JepaTrainer* tr, JepaModel* dst, uint64_t have_version) {
+    if (pthread_mutex_trylock(&tr->pub_lock) != 0) return have_version;
+    uint64_t v = have_version;
+    if (tr->version > have_version && jepa_copy(dst, tr->pub)) v = tr->version;
+    pthread_mutex_unlock(&tr->pub_lock);
+    return v;
+}
+
+void jepa_trainer_stats(JepaTrainer* tr, JepaTrainerStats* out) {
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&tr->data_lock);
+    out->frames = jepa_replay_size(tr->replay);
+    out->val_frames = jepa_replay_size(tr->val);
+    pthread_mutex_unlock(&tr->data_lock);
+    pthread_mutex_lock(&tr->pub_lock);
+    out->version = tr->version;
+    pthread_mutex_unlock(&tr->pub_lock);
+    /* plain reads of the training thread's counters: display only */
+    out->steps = tr->model->steps;
+    out->train_loss = tr->ema_loss;
+    out->last_loss = tr->last;
+    out->pred_loss = tr->pred_loss;
+    out->val_loss = tr->val_loss;
+    out->latent = tr->latent;
+    out->skipped = tr->skipped;
+}
+
+JepaModel* jepa_trainer_model(JepaTrainer* tr) {
+    return tr->model;
+}
+
+JepaReplay* jepa_trainer_replay(JepaTrainer* tr) {
+    return tr->replay;
+}
+
+JepaReplay* jepa_trainer_val_replay(JepaTrainer* tr) {
+    return tr->val;
+}
+
+bool jepa_trainer_save(JepaTrainer* tr, const Probe* probe, const char* path, char* err, size_t err_size) {
+    return jepa_checkpoint_save(tr->model, &tr->opt, probe, path, err, err_size);
+}
+
+bool jepa_trainer_load_optimizer(JepaTrainer* tr, const char* path, char* err, size_t err_size) {
+    NnAdamW opt;
+    memset(&opt, 0, sizeof opt);
+    opt.lr = tr->def.lr;
+    opt.weight_decay = tr->def.weight_decay;
+    bool has = false;
+    JepaModel* m = jepa_checkpoint_load(path, &opt, &has, NULL, NULL, err, err_size);
+    if (!m) return false;
+    jepa_free(m);
+    if (has && opt.n == tr->opt.n) {
+        nn_adamw_free(&tr->opt);
+        tr->opt = opt;
+    } else if (has) {
+        nn_adamw_free(&opt);
+    }
+    return true;
+}

@@ -1,0 +1,101 @@
+/* jepa_trainer: trains the pixel model (model/jepa.h) from a replay of frames; usable from a
+ * background thread, like the state model's trainer (model/trainer.h), with the same split: the
+ * feeding calls, jepa_trainer_snapshot and jepa_trainer_stats may be called from any thread; step,
+ * validate, publish, save and model belong to one training thread.
+ *
+ * One step, on B windows drawn from the replay (frames t - context + 1 .. t + R of one episode):
+ *   z_0 = encoder(frames up to t)                                  (trained)
+ *   z*_r = target encoder(frames up to t + r), r = 1 .. R          (the EMA; no gradient)
+ *   z^_r = predictor(z^_(r-1), pushes after t + r - 1), z^_0 = z_0  (rolled out on its own output)
+ *   loss = (1/R) sum_r mean |z^_r - z*_r|                          (L1, as in V-JEPA 2)
+ *          + var_weight * variance(z_0) + cov_weight * covariance(z_0)   (model/jepa_loss.h)
+ * then AdamW on the encoder and predictor, and the target encoder moves toward the encoder:
+ * target = ema * target + (1 - ema) * encoder. */
+#ifndef NUDGE_MODEL_JEPA_TRAINER_H
+#define NUDGE_MODEL_JEPA_TRAINER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/jepa.h"
+#include "model/jepa_loss.h"
+#include "model/jepa_replay.h"
+#include "model/probe.h"
+
+typedef struct JepaTrainerDef {
+    JepaArch arch;           /* used when no starting model is given */
+    uint64_t seed;           /* init and window sampling */
+    int      batch;          /* windows per step (default 32) */
+    int      rollout;        /* R: predicted steps per window (default 3) */
+    float    lr;             /* AdamW learning rate (default 1e-3), after a linear warm-up */
+    int      warmup;         /* steps of the warm-up (default 200) */
+    float    weight_decay;   /* AdamW decoupled weight decay (default 1e-4) */
+    float    clip;           /* gradient-norm clip (default 1.0) */
+    float    ema;            /* target encoder momentum (default 0.99) */
+    float    var_weight;     /* weight of the variance term (default 1.0) */
+    float    cov_weight;     /* weight of the covariance term (default 0.1) */
+    float    var_target;     /* gamma: each channel's standard deviation to keep (default 1.0) */
+    int64_t  capacity;       /* frames in the replay buffer (default 20000) */
+    int64_t  val_capacity;   /* frames kept for validation (default 4000) */
+    int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */
+} JepaTrainerDef;
+
+typedef struct JepaTrainerStats {
+    int64_t  steps;          /* optimizer steps done */
+    uint64_t version;        /* published version (0 = never published) */
+    float    train_loss;     /* exponential average of the steps' prediction losses */
+    float    last_loss;      /* the last step's whole loss */
+    float    pred_loss;      /* the last step's prediction loss (mean over the R steps) */
+    float    val_loss;       /* last validation prediction loss (NaN before) */
+    JepaLatentStats latent;  /* of the last step's z_0 */
+    int64_t  frames;         /* frames in the replay buffer */
+    int64_t  val_frames;
+    int64_t  skipped;        /* steps skipped for a non-finite loss or gradient */
+} JepaTrainerStats;
+
+typedef struct JepaTrainer JepaTrainer;
+
+JepaTrainerDef jepa_trainer_def_default(int frame_w, int frame_h, int channels);
+/// start (copied) is the starting model, NULL = a fresh one from def->arch and seed. NULL + one
+/// line for an invalid architecture, a start model whose frames differ from def->arch's, or
+/// buffers too large for memory
+JepaTrainer*   jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* start, char* err,
+                                   size_t err_size);
+void           jepa_trainer_free(JepaTrainer* tr);          /* NULL-safe */
+
+/// the next frame starts a new episode
+void           jepa_trainer_begin_episode(JepaTrainer* tr);
+/// one rendered frame (frame_h rows of frame_w pixels of `channels` bytes) and the n pushes
+/// applied right after it
+void           jepa_trainer_add_frame(JepaTrainer* tr, const uint8_t* frame, const JepaPush* pushes,
+                                      int n);
+
+/// one optimizer step; false when there are no windows yet or the step was skipped for
+/// non-finite numbers
+bool           jepa_trainer_step(JepaTrainer* tr);
+/// mean prediction loss over up to max_batches batches of validation windows (every 7th window
+/// end, in order; NaN when there are none)
+float          jepa_trainer_validate(JepaTrainer* tr, int max_batches);
+void           jepa_trainer_publish(JepaTrainer* tr);
+/// if a newer version is published, copies it into dst and returns its version; otherwise (or while
+/// a publish is in progress) returns have_version without waiting
+uint64_t       jepa_trainer_snapshot(JepaTrainer* tr, JepaModel* dst, uint64_t have_version);
+void           jepa_trainer_stats(JepaTrainer* tr, JepaTrainerStats* out);
+
+JepaModel*     jepa_trainer_model(JepaTrainer* tr);
+JepaReplay*    jepa_trainer_replay(JepaTrainer* tr);
+JepaReplay*    jepa_trainer_val_replay(JepaTrainer* tr);
+/// saves the working model, the optimizer state (resumable) and the probe (may be NULL) atomically
+bool           jepa_trainer_save(JepaTrainer* tr, const Probe* probe, const char* path, char* err,
+                                 size_t err_size);
+/// restores the optimizer state that jepa_trainer_save wrote (for --resume)
+bool           jepa_trainer_load_optimizer(JepaTrainer* tr, const char* path, char* err,
+                                           size_t err_size);
+
+/// the whole loss (prediction + regularizer) of the training windows ending at seq[batch] of the
+/// training replay, with the working weights; with grad, *grads (when given) points at its gradient
+/// [param count]. For tests: the gradient against finite differences
+double         jepa_trainer_loss_at(JepaTrainer* tr, const int64_t* seq, bool grad,
+                                    const float** grads);
+
+#endif

@@ -1,0 +1,42 @@
+/* probe: a linear readout (ridge regression through BLAS and LAPACK) from frozen latents to each
+ * body slot's quantities -- here its position in the frame and its break and fall labels. It is
+ * evaluation only: fitted on the latents of training episodes, scored on held-out ones, and no
+ * gradient ever reaches the model.
+ *
+ * Per slot k and output o: y = w_ko . (x - mean) + b_ko, fitted on the rows where the slot holds a
+ * body, minimising sum (y - target)^2 + lambda |w_ko|^2 with lambda = ridge * (trace of the centred
+ * features' Gram matrix) / F (so `ridge` does not depend on the features' scale or count). The
+ * intercept is not penalised. All outputs of a slot share one Cholesky factorisation. */
+#ifndef NUDGE_MODEL_PROBE_H
+#define NUDGE_MODEL_PROBE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/model_file.h"
+
+typedef struct Probe {
+    int      F, K, O;     /* features, slots, outputs per slot */
+    double   ridge;       /* the relative ridge it was fitted with */
+    float*   mean;        /* [F] */
+    float*   w;           /* [K * O * F] */
+    float*   b;           /* [K * O] */
+    uint8_t* fitted;      /* [K] 1 = the slot had enough rows */
+    int64_t* rows;        /* [K] rows it was fitted on */
+} Probe;
+
+void probe_free(Probe* p);   /* safe on a zeroed probe */
+/// fits from N rows of features x[N, F], targets y[N, K, O] and mask[N, K] (1 = slot k's targets
+/// exist in row n); a slot with fewer than min_rows rows stays unfitted. false only when N < 2
+bool probe_fit(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
+               const uint8_t* mask, double ridge, int min_rows);
+/// y[n, K, O] from x[n, F] (NaN for slots that are not fitted)
+void probe_apply(const Probe* p, int n, const float* x, float* y);
+
+/// appends the probe to a model file: i32 F K O, f64 ridge, f32 mean[F], then per slot u8 fitted,
+/// i64 rows, f32 w[O * F], f32 b[O]
+void probe_write(const Probe* p, ModelBuf* b);
+/// reads what probe_write wrote, for features of width F; false + one line when it does not fit
+bool probe_read(Probe* p, ModelRd* r, int F, char* err, size_t err_size);
+
+#endif
