@@ -11,6 +11,7 @@
 
 #include "app/args.h"
 #include "app/commands.h"
+#include "app/train_log.h"
 #include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/interrupt.h"
@@ -23,77 +24,6 @@
 #include "model/nn.h"
 #include "model/train_data.h"
 #include "model/trainer.h"
-
-/* the CSV log: appended line by line (tail -f shows progress) through a plain descriptor, so that
- * what is on disk is exactly what was written, and cut back to what the saved checkpoint has seen
- * when a run fails */
-typedef struct TrainLog {
-    const char* path;
-    int         fd;
-    bool        created;   /* the file did not exist before this run */
-    bool        regular;   /* a regular file (not /dev/stdout or a FIFO): it can be cut back */
-    int64_t     size;      /* bytes in the file now */
-    int64_t     saved;     /* bytes when the checkpoint on disk was last written */
-    char        target[4096]; /* path with symbolic links followed */
-    char        why[160];  /* the first write error */
-} TrainLog;
-
-static void cut_back(int fd, int64_t size) {
-    if (ftruncate(fd, (off_t)size) != 0) {
-        /* cannot cut: the log keeps lines the checkpoint has not seen, which is harmless */
-    }
-}
-
-static bool train_log_open(TrainLog* l, const char* path, bool append, char* err, size_t err_size) {
-    memset(l, 0, sizeof *l);
-    l->path = path;
-    if (!atomic_file_target(path, l->target, sizeof l->target, err, err_size)) return false;
-    struct stat st;
-    bool existed = stat(l->target, &st) == 0;
-    if (existed && S_ISDIR(st.st_mode)) {
-        report_set(err, err_size, "%s: is a folder, expected a file name for the log", path);
-        return false;
-    }
-    l->created = !existed;
-    l->regular = !existed || S_ISREG(st.st_mode);
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | (append ? O_APPEND : O_TRUNC);
-    if (!l->regular) flags &= ~(O_TRUNC | O_CREAT);
-    l->fd = open(l->target, flags, 0666);
-    if (l->fd < 0) {
-        report_set(err, err_size, "%s: cannot write the log: %s", path, strerror(errno));
-        return false;
-    }
-    if (l->regular && fstat(l->fd, &st) == 0) l->size = l->saved = (int64_t)st.st_size;
-    return true;
-}
-
-static bool train_log_put(TrainLog* l, const char* text) {
-    if (l->why[0]) return false;
-    size_t n = strlen(text), done = 0;
-    while (done < n) {
-        ssize_t k = write(l->fd, text + done, n - done);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) {
-            snprintf(l->why, sizeof l->why, "%s", strerror(k < 0 ? errno : EIO));
-            /* a partial line is cut off again */
-            if (l->regular && done > 0) cut_back(l->fd, l->size);
-            return false;
-        }
-        done += (size_t)k;
-    }
-    l->size += (int64_t)n;
-    return true;
-}
-
-/* closes the log; after a failed run, cuts it back to what the checkpoint on disk has seen, and
- * removes it when this run made it and no checkpoint was ever written */
-static void train_log_close(TrainLog* l, bool failed) {
-    if (failed && l->regular) {
-        if (l->created && l->saved == 0) unlink(l->target);
-        else if (l->size != l->saved) cut_back(l->fd, l->saved);
-    }
-    close(l->fd);
-}
 
 /* mean position error 30 ticks ahead on (up to 64 starts of) the validation episodes */
 static double val_rollout_error(const WmModel* m, const WmDataset* d, int first, int count) {
@@ -154,7 +84,18 @@ static bool read_data_flags(const char* data, const char* weights, char* buf, si
     return true;
 }
 
+/* the value of --kind (either spelling), NULL when absent */
+static const char* kind_flag(int argc, char** argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--kind") == 0) return i + 1 < argc ? argv[i + 1] : NULL;
+        if (strncmp(argv[i], "--kind=", 7) == 0) return argv[i] + 7;
+    }
+    return NULL;
+}
+
 int cmd_train(int argc, char** argv) {
+    const char* kind = kind_flag(argc, argv);
+    if (kind && strcmp(kind, "jepa") == 0) return cmd_train_jepa(argc, argv);
     const char* data = NULL;
     const char* out = NULL;
     const char* resume = NULL;
@@ -165,6 +106,8 @@ int cmd_train(int argc, char** argv) {
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, noise_vel = -1, noise_pos = -1;
     ArgSpec specs[] = {
+        {"kind", ARG_STRING, &kind, 1, 0, "KIND: state (default: the state model) or jepa (the pixel model, "
+                                          "from frames: nudge train --kind jepa --help)", false},
         {"data", ARG_STRING, &data, 1, 0, "DIR[,DIR2,...]: dataset folders written by nudge gen, same columns (required)", false},
         {"weights", ARG_STRING, &weights_arg, 1, 0, "W1,W2,...: share of the transitions sampled from each --data folder (default: in proportion to their sizes)", false},
         {"memory", ARG_STRING, &memory_arg, 1, 0, "SIZE: cap on the replay and read buffers (64M, 2G; default 2G); larger datasets stream from disk", false},
@@ -190,6 +133,7 @@ int cmd_train(int argc, char** argv) {
                   specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
+    if (kind && strcmp(kind, "state") != 0) return args_fail("train", "--kind: expected state or jepa, got '%s'", kind);
     if (!data) return args_fail("train", "--data DIR is required");
     if (!out) return args_fail("train", "--out MODEL is required");
     nn_set_threads((int)threads);
@@ -281,23 +225,12 @@ int cmd_train(int argc, char** argv) {
         return 2;
     }
 
-    /* the model's folder, and the CSV log beside the model unless told otherwise (none beside a
-       device or FIFO such as /dev/null: its folder is not the user's) */
-    char target[4096];
-    if (!make_parent_dirs(out, err, sizeof err) || !atomic_file_target(out, target, sizeof target, err, sizeof err)) {
+    char logbuf[4096];
+    if (!train_out_prepare(out, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
         wm_trainer_free(tr);
         wm_train_data_close(&td);
         return 2;
-    }
-    struct stat ost;
-    bool out_special = stat(target, &ost) == 0 && !S_ISREG(ost.st_mode);
-    char logbuf[4096];
-    if (!log_path && !out_special) {
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s", out);
-        snprintf(logbuf, sizeof logbuf, "%s/train.csv", dirname(tmp));
-        log_path = logbuf;
     }
     TrainLog log = {.fd = -1};
     if (log_path && !train_log_open(&log, log_path, resume != NULL, err, sizeof err)) {

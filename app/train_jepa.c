@@ -1,0 +1,234 @@
+/* nudge train --kind jepa: trains the pixel model (model/jepa.h) offline from a dataset's frames */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/args.h"
+#include "app/commands.h"
+#include "app/train_log.h"
+#include "base/clock.h"
+#include "base/interrupt.h"
+#include "base/progress.h"
+#include "model/jepa_data.h"
+#include "model/jepa_probe.h"
+#include "model/jepa_trainer.h"
+#include "model/nn.h"
+
+/* rows the probe is fitted on at the end of a run */
+#define PROBE_ROWS 6000
+
+int cmd_train_jepa(int argc, char** argv) {
+    const char* kind = NULL;
+    const char* data = NULL;
+    const char* out = NULL;
+    const char* resume = NULL;
+    const char* log_path = NULL;
+    int64_t steps = 2000, batch = 16, threads = 1, val_every = 200, save_every = 500, rollout = 3, context = 2;
+    int64_t width = 16, latent = 16;
+    uint64_t seed = 1;
+    double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1;
+    ArgSpec specs[] = {
+        {"kind", ARG_STRING, &kind, 1, 0, "jepa: the pixel model", false},
+        {"data", ARG_STRING, &data, 1, 0, "DIR: dataset folder written by nudge gen --frames (required)", false},
+        {"out", ARG_STRING, &out, 1, 0, "MODEL: checkpoint to write (required)", false},
+        {"steps", ARG_INT, &steps, 1, 1e9, "N: optimizer steps (default 2000)", false},
+        {"batch", ARG_INT, &batch, 2, 4096, "B: windows per step (default 16)", false},
+        {"rollout", ARG_INT, &rollout, 1, 64, "R: predicted steps per window, each from the last (default 3)", false},
+        {"context", ARG_INT, &context, 2, 8, "F: frames per window (default 2)", false},
+        {"width", ARG_INT, &width, 4, 256, "W: encoder channels of the first layer (default 16)", false},
+        {"latent", ARG_INT, &latent, 2, 256, "C: channels of the latent grid (default 16)", false},
+        {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
+        {"seed", ARG_U64, &seed, 1, 0, "N: initialization and sampling seed (default 1)", false},
+        {"resume", ARG_STRING, &resume, 1, 0, "MODEL: continue from this pixel model (weights, target, optimizer)", false},
+        {"lr", ARG_DOUBLE, &lr, 1e-7, 1.0, "RATE: AdamW learning rate (default 0.001)", false},
+        {"ema", ARG_DOUBLE, &ema, 0, 0.99999, "M: target encoder momentum (default 0.99)", false},
+        {"var-weight", ARG_DOUBLE, &var_w, 0, 100, "V: weight of the variance term (default 1)", false},
+        {"cov-weight", ARG_DOUBLE, &cov_w, 0, 100, "V: weight of the covariance term (default 0.1)", false},
+        {"val-every", ARG_INT, &val_every, 1, 1e9, "N: validate every N steps (default 200)", false},
+        {"save-every", ARG_INT, &save_every, 1, 1e9, "N: checkpoint every N steps (default 500)", false},
+        {"log", ARG_STRING, &log_path, 1, 0, "FILE: CSV log (default: train.csv beside the model)", false},
+        {"time", ARG_DOUBLE, &max_seconds, 0, 1e7, "S: stop after S seconds of training (0 = no limit)", false},
+    };
+    ArgParse p = {"train",
+                  "nudge train --kind jepa --data DIR --out MODEL [--steps N] [--batch B] [--rollout R] [--threads T] "
+                  "[--seed N] [--resume MODEL]",
+                  "Trains the pixel model (a JEPA) on a dataset's frames (the last tenth of the episodes held out for "
+                  "validation), then fits its linear probe (latent -> each body's pixel position, break and fall) on "
+                  "the training episodes. Writes the checkpoint atomically every --save-every steps and at the end "
+                  "(with the probe); Ctrl-C saves and exits.",
+                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+    int rc = args_parse(&p, argc, argv);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (!data) return args_fail("train", "--data DIR is required");
+    if (!out) return args_fail("train", "--out MODEL is required");
+    nn_set_threads((int)threads);
+
+    char err[1024];
+    JepaData* j = jepa_data_load(data, err, sizeof err);
+    if (!j) {
+        fprintf(stderr, "nudge train: %s\n", err);
+        return 2;
+    }
+    JepaModel* start = NULL;
+    if (resume) {
+        start = jepa_load(resume, err, sizeof err);
+        if (!start || !jepa_data_check_model(j, start, resume, err, sizeof err)) {
+            fprintf(stderr, "nudge train: %s\n", err);
+            jepa_free(start);
+            jepa_data_free(j);
+            return 2;
+        }
+    }
+    int E = j->d->episodes, T = j->d->ticks;
+    int nval = E >= 2 ? (E + 9) / 10 : 0, ntrain = E - nval;
+    JepaTrainerDef def = jepa_trainer_def_default(j->frame_w, j->frame_h, j->channels);
+    def.arch.dt = (float)j->d->tick;
+    def.arch.context = (int)context;
+    def.arch.width = (int)width;
+    def.arch.latent = (int)latent;
+    def.seed = seed;
+    def.batch = (int)batch;
+    def.rollout = (int)rollout;
+    def.lr = (float)lr;
+    def.ema = (float)ema;
+    def.var_weight = (float)var_w;
+    def.cov_weight = (float)cov_w;
+    def.capacity = (int64_t)ntrain * T + 2;
+    def.val_capacity = (int64_t)(nval > 0 ? nval : 1) * T + 2;
+    def.val_every = 0;
+    JepaTrainer* tr = jepa_trainer_create(&def, start, err, sizeof err);
+    jepa_free(start);
+    if (!tr) {
+        fprintf(stderr, "nudge train: %s: %s\n", data, err);
+        jepa_data_free(j);
+        return 2;
+    }
+    if (resume && !jepa_trainer_load_optimizer(tr, resume, err, sizeof err)) {
+        fprintf(stderr, "nudge train: %s\n", err);
+        jepa_trainer_free(tr);
+        jepa_data_free(j);
+        return 2;
+    }
+    JepaModel* m = jepa_trainer_model(tr);
+    const JepaArch* a = jepa_arch(m);
+    jepa_data_fill(j, jepa_trainer_replay(tr), 0, ntrain);
+    if (nval) jepa_data_fill(j, jepa_trainer_val_replay(tr), ntrain, nval);
+    if (T < a->context + def.rollout) {
+        fprintf(stderr, "nudge train: %s: episodes of %d records are too short for windows of %d frames and %d steps "
+                "ahead\n", data, T, a->context, def.rollout);
+        jepa_trainer_free(tr);
+        jepa_data_free(j);
+        return 2;
+    }
+    char logbuf[4096];
+    if (!train_out_prepare(out, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
+        fprintf(stderr, "nudge train: %s\n", err);
+        jepa_trainer_free(tr);
+        jepa_data_free(j);
+        return 2;
+    }
+    TrainLog log = {.fd = -1};
+    if (log_path && !train_log_open(&log, log_path, resume != NULL, err, sizeof err)) {
+        fprintf(stderr, "nudge train: %s\n", err);
+        jepa_trainer_free(tr);
+        jepa_data_free(j);
+        return 2;
+    }
+    if (log_path && !resume)
+        train_log_put(&log, "step,train_loss,val_loss,latent_std_mean,latent_std_min,effective_rank,seconds\n");
+
+    interrupt_catch();
+    Progress prog;
+    progress_start(&prog, "steps", steps);
+    double t0 = clock_now();
+    int64_t first = jepa_train_steps(m), done = 0, fails = 0;
+    int status = 0;
+    char failure[1200] = "";
+    bool validated = false;
+    while (done < steps && !interrupt_requested()) {
+        if (max_seconds > 0 && clock_now() - t0 > max_seconds) break;
+        if (!jepa_trainer_step(tr)) {
+            if (++fails > 1000) {
+                snprintf(failure, sizeof failure, "training diverged: the loss was not finite for 1000 batches in "
+                                                  "a row (lower --lr?)");
+                status = 2;
+                break;
+            }
+            continue;
+        }
+        fails = 0;
+        done++;
+        JepaTrainerStats st;
+        if (done % val_every == 0 || done == steps) {
+            float vl = nval ? jepa_trainer_validate(tr, 8) : NAN;
+            validated = true;
+            jepa_trainer_stats(tr, &st);
+            char line[256];
+            snprintf(line, sizeof line, "%lld,%.6g,%.6g,%.6g,%.6g,%.6g,%.2f\n", (long long)(first + done),
+                     st.train_loss, vl, st.latent.std_mean, st.latent.std_min, st.latent.erank, clock_now() - t0);
+            if (log_path && !train_log_put(&log, line)) {
+                snprintf(failure, sizeof failure, "%s: write failed: %s", log_path, log.why);
+                status = 2;
+                break;
+            }
+        }
+        if (done % save_every == 0) {
+            if (!jepa_trainer_save(tr, NULL, out, err, sizeof err)) {
+                snprintf(failure, sizeof failure, "%s", err);
+                status = 2;
+                break;
+            }
+            log.saved = log.size;
+        }
+        char extra[96];
+        jepa_trainer_stats(tr, &st);
+        if (isfinite(st.train_loss))
+            snprintf(extra, sizeof extra, "loss %.4f rank %.1f", st.train_loss, st.latent.erank);
+        else
+            snprintf(extra, sizeof extra, "loss -");
+        progress_update(&prog, done, extra);
+    }
+    progress_finish(&prog);
+    JepaTrainerStats st;
+    jepa_trainer_stats(tr, &st);
+    bool saved = false;
+    if (!failure[0] || log.why[0]) {
+        /* the probe on the training episodes, for nudge eval and the view's ghosts */
+        Probe probe;
+        memset(&probe, 0, sizeof probe);
+        char perr[256];
+        bool have_probe = ntrain > 0 && jepa_probe_fit(m, j, 0, ntrain, PROBE_ROWS, &probe, perr, sizeof perr);
+        saved = jepa_trainer_save(tr, have_probe ? &probe : NULL, out, err, sizeof err);
+        probe_free(&probe);
+        if (saved) log.saved = log.size;
+        if (!saved && !failure[0]) snprintf(failure, sizeof failure, "%s", err);
+        else if (saved && failure[0])
+            snprintf(failure + strlen(failure), sizeof failure - strlen(failure), " (the model is saved to %s)", out);
+        if (!saved) status = 2;
+    }
+    if (log_path) train_log_close(&log, status != 0);
+    interrupt_release();
+    if (failure[0]) {
+        fprintf(stderr, "nudge train: %s\n", failure);
+    } else {
+        char train_l[32], val[128];
+        if (isfinite(st.train_loss)) snprintf(train_l, sizeof train_l, "%.4f", st.train_loss);
+        else snprintf(train_l, sizeof train_l, "n/a (no step done)");
+        if (nval > 0 && validated && isfinite(st.val_loss)) snprintf(val, sizeof val, "%.4f", st.val_loss);
+        else
+            snprintf(val, sizeof val, "n/a (%s)", nval == 0 ? "no validation episode: the dataset has only one"
+                                                  : !validated ? "stopped before the first validation"
+                                                               : "no window in the validation episodes");
+        char rank[32];
+        if (isfinite(st.latent.erank)) snprintf(rank, sizeof rank, "%.2f of %d", st.latent.erank, a->latent);
+        else snprintf(rank, sizeof rank, "n/a");
+        printf("%s %lld steps in %.1f s, train loss %s, val loss %s, latent effective rank %s%s -> %s\n",
+               interrupt_requested() ? "interrupted after" : "trained", (long long)done, clock_now() - t0, train_l,
+               val, rank, st.skipped ? " (some steps skipped)" : "", out);
+        if (interrupt_requested()) status = INTERRUPT_EXIT_STATUS;
+    }
+    jepa_trainer_free(tr);
+    jepa_data_free(j);
+    return status;
+}

@@ -1,0 +1,63 @@
+/* jepa_probe: the probe's rows and fit over a dataset (jepa_probe.h) */
+#include "model/jepa_probe.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/report.h"
+
+void jepa_probe_rows_free(JepaProbeRows* r) {
+    free(r->x);
+    free(r->y);
+    free(r->mask);
+    memset(r, 0, sizeof *r);
+}
+
+void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                     JepaProbeRows* out) {
+    const JepaArch* a = jepa_arch(m);
+    int T = j->d->ticks, K = j->d->slots, F = jepa_latent_size(m), C = a->context;
+    if (first + count > j->d->episodes) count = j->d->episodes - first;
+    memset(out, 0, sizeof *out);
+    out->F = F, out->K = K;
+    int per = T - (C - 1);
+    if (count <= 0 || per <= 0 || max_rows < 1) return;
+    int stride = 1;
+    while ((int64_t)count * ((per + stride - 1) / stride) > max_rows) stride++;
+    int n_ep = (per + stride - 1) / stride;
+    int N = count * n_ep;
+    out->x = alloc_array((size_t)N, sizeof(float) * (size_t)F);
+    out->y = alloc_array((size_t)N * K, sizeof(float) * JEPA_PROBE_OUTPUTS);
+    out->mask = alloc_array((size_t)N, (size_t)K);
+    JepaScratch* s = jepa_scratch_create(m);
+    enum { BATCH = 32 };
+    const uint8_t* win[BATCH * 8];
+    int n = 0;
+    for (int e = first; e < first + count; e++) {
+        for (int i = 0; i < n_ep; i += BATCH) {
+            int b = n_ep - i < BATCH ? n_ep - i : BATCH;
+            for (int q = 0; q < b; q++) {
+                int t = C - 1 + (i + q) * stride;
+                for (int f = 0; f < C; f++) win[q * C + f] = jepa_data_frame(j, e, t - (C - 1) + f);
+                jepa_data_targets(j, e, t, out->y + (size_t)(n + q) * K * JEPA_PROBE_OUTPUTS,
+                                  out->mask + (size_t)(n + q) * K);
+            }
+            jepa_encode(m, s, b, win, true, out->x + (size_t)n * F);
+            n += b;
+        }
+    }
+    out->N = n;
+    jepa_scratch_free(s);
+}
+
+bool jepa_probe_fit(const JepaModel* m, const JepaData* j, int first, int count, int max_rows, Probe* p,
+                    char* err, size_t err_size) {
+    JepaProbeRows r;
+    jepa_probe_rows(m, j, first, count, max_rows, &r);
+    bool ok = r.N >= 2 && probe_fit(p, r.N, r.F, r.K, JEPA_PROBE_OUTPUTS, r.x, r.y, r.mask, JEPA_PROBE_RIDGE,
+                                    JEPA_PROBE_MIN_ROWS);
+    if (!ok) report_set(err, err_size, "%d windows are too few to fit the probe", r.N);
+    jepa_probe_rows_free(&r);
+    return ok;
+}

@@ -1,0 +1,35 @@
+/* jepa_probe: the pixel model's linear probe over a dataset with frames -- the rows (target
+ * encodings of windows and each slot's pixel position and event marks), the fit on training
+ * episodes, and the decoding of any latent (encoded or predicted) into positions. */
+#ifndef NUDGE_MODEL_JEPA_PROBE_H
+#define NUDGE_MODEL_JEPA_PROBE_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model/jepa.h"
+#include "model/jepa_data.h"
+#include "model/probe.h"
+
+/// the probe's relative ridge (model/probe.h) and the rows a slot needs to be fitted
+#define JEPA_PROBE_RIDGE 1e-3
+#define JEPA_PROBE_MIN_ROWS 50
+
+/// windows ending at records context - 1, context - 1 + stride, ... of episodes [first, first +
+/// count), at most max_rows (the stride grows to fit): x[N, latent size] (the target encoder's
+/// latents), y[N, K, JEPA_PROBE_OUTPUTS] and mask[N, K] (jepa_data_targets)
+typedef struct JepaProbeRows {
+    int      N, F, K;
+    float*   x;
+    float*   y;
+    uint8_t* mask;
+} JepaProbeRows;
+
+void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                     JepaProbeRows* out);
+void jepa_probe_rows_free(JepaProbeRows* r);
+/// fits the probe on the rows of episodes [first, first + count); false + one line when there are
+/// too few rows
+bool jepa_probe_fit(const JepaModel* m, const JepaData* j, int first, int count, int max_rows, Probe* p,
+                    char* err, size_t err_size);
+
+#endif
