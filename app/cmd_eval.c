@@ -10,6 +10,7 @@
 #include "base/atomic_file.h"
 #include "model/dataset.h"
 #include "model/eval.h"
+#include "model/model_file.h"
 #include "model/nn.h"
 
 static const char* event_names[WM_EVENTS] = {"breaks_within_0.5s", "contact_next_tick", "falls_within_0.5s"};
@@ -194,6 +195,9 @@ int cmd_eval(int argc, char** argv) {
     if (!data) return args_fail("eval", "--data DIR is required");
     nn_set_threads((int)threads);
     char err[1024];
+    /* a pixel model has its own evaluation (app/eval_jepa.c) */
+    ModelKind kind = model_file_kind(model_path, err, sizeof err);
+    if (kind == MODEL_KIND_JEPA) return cmd_eval_jepa(argc, argv);
     WmModel* m = wm_load(model_path, err, sizeof err);
     if (!m) {
         fprintf(stderr, "nudge eval: %s\n", err);

@@ -1,0 +1,350 @@
+/* nudge eval of a pixel model: its probe's position error at horizons 0 (the encoding) to 30
+ * (predicted latents through the probe) against constant velocity through the same probe, the event
+ * probes, and the latent's statistics on a dataset's frames; eval_jepa.csv and eval.svg (the errors
+ * against horizon and the effective rank over training from train.csv beside the model) */
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/args.h"
+#include "app/commands.h"
+#include "base/alloc.h"
+#include "base/atomic_file.h"
+#include "model/eval.h"
+#include "model/jepa_data.h"
+#include "model/jepa_impl.h"
+#include "model/jepa_loss.h"
+#include "model/jepa_probe.h"
+#include "model/nn.h"
+
+#define HMAX 30
+enum { SUB_ALL, SUB_MOVING, SUBS };
+enum { M_MODEL, M_CV, METHODS };
+static const char* sub_names[SUBS] = {"all", "moving"};
+static const char* method_names[METHODS] = {"jepa_probe", "const_vel_probe"};
+/* a body "moves" by h when its centre went more than this far (m) */
+#define MOVING_M 0.02
+
+typedef struct Acc {
+    double px[SUBS][METHODS][HMAX + 1], m[SUBS][METHODS][HMAX + 1];
+    int64_t n[SUBS][HMAX + 1];
+} Acc;
+
+static double mean_of(double sum, int64_t n) {
+    return n > 0 ? sum / (double)n : NAN;
+}
+
+/* the effective rank over training from the CSV log beside the model: steps[], rank[] (up to cap) */
+static int read_rank_curve(const char* model_path, double* steps, double* rank, int cap) {
+    char buf[4096], path[4200];
+    snprintf(buf, sizeof buf, "%s", model_path);
+    snprintf(path, sizeof path, "%s/train.csv", dirname(buf));
+    FILE* f = fopen(path, "r");
+    if (!f) return 0;
+    char line[512];
+    int col = -1, n = 0;
+    if (fgets(line, sizeof line, f)) {
+        int c = 0;
+        for (char* tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n"), c++)
+            if (strcmp(tok, "effective_rank") == 0) col = c;
+    }
+    while (col >= 0 && n < cap && fgets(line, sizeof line, f)) {
+        int c = 0;
+        double s = NAN, r = NAN;
+        for (char* tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n"), c++) {
+            if (c == 0) s = atof(tok);
+            if (c == col) r = atof(tok);
+        }
+        if (isfinite(s) && isfinite(r)) steps[n] = s, rank[n] = r, n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static bool write_svg(const char* path, const Acc* a, const double* steps, const double* rank, int nr, int C,
+                      char* err, size_t n) {
+    AtomicFile af;
+    if (!atomic_file_open(&af, path, err, n)) return false;
+    char buf[1024];
+    int len;
+#define OUT(...) (len = snprintf(buf, sizeof buf, __VA_ARGS__), atomic_file_write(&af, buf, (size_t)len))
+    double W = 960, H = 400, top = 40, bot = 50, ph = H - top - bot;
+    OUT("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" font-family=\"sans-serif\" "
+        "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
+    /* left: mean position error (px) against horizon; solid all, dashed moving */
+    double l = 60, r = 460, hi = 0;
+    for (int s = 0; s < SUBS; s++)
+        for (int q = 0; q < METHODS; q++)
+            for (int h = 0; h <= HMAX; h++) {
+                double v = mean_of(a->px[s][q][h], a->n[s][h]);
+                if (isfinite(v)) hi = fmax(hi, v);
+            }
+    if (!(hi > 0)) hi = 1;
+    OUT("<text x=\"%g\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">probe position error (px) against horizon "
+        "(solid: all, dashed: moving)</text>\n", (l + r) / 2);
+    OUT("<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\"/>\n", l, H - bot, r, H - bot);
+    OUT("<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\"/>\n", l, top, l, H - bot);
+    for (int i = 0; i <= 4; i++) {
+        double y = H - bot - ph * i / 4;
+        OUT("<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>\n", l - 4, y + 4, hi * i / 4);
+    }
+    for (int h = 0; h <= HMAX; h += 10)
+        OUT("<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%d</text>\n", l + (r - l) * h / HMAX, H - bot + 16, h);
+    OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">horizon (records)</text>\n", (l + r) / 2, H - 12);
+    const char* colors[METHODS] = {"#d62728", "#1f77b4"};
+    for (int s = 0; s < SUBS; s++)
+        for (int q = 0; q < METHODS; q++) {
+            OUT("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", colors[q],
+                s ? " stroke-dasharray=\"6 4\"" : "");
+            for (int h = 0; h <= HMAX; h++) {
+                double v = mean_of(a->px[s][q][h], a->n[s][h]);
+                if (isfinite(v)) OUT("%.1f,%.1f ", l + (r - l) * h / HMAX, H - bot - ph * v / hi);
+            }
+            OUT("\"/>\n");
+        }
+    for (int q = 0; q < METHODS; q++) {
+        OUT("<rect x=\"%g\" y=\"%g\" width=\"14\" height=\"3\" fill=\"%s\"/>\n", l + 10, top + 8 + 16 * q, colors[q]);
+        OUT("<text x=\"%g\" y=\"%g\">%s</text>\n", l + 30, top + 13 + 16 * q, method_names[q]);
+    }
+    /* right: effective rank of the latent over training */
+    double l2 = 540, r2 = W - 30;
+    OUT("<text x=\"%g\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">latent effective rank over training (of %d "
+        "channels)</text>\n", (l2 + r2) / 2, C);
+    OUT("<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\"/>\n", l2, H - bot, r2, H - bot);
+    OUT("<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\"/>\n", l2, top, l2, H - bot);
+    for (int i = 0; i <= 4; i++) {
+        double y = H - bot - ph * i / 4;
+        OUT("<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>\n", l2 - 4, y + 4, C * i / 4.0);
+    }
+    if (nr > 0) {
+        double s0 = steps[0], s1 = steps[nr - 1] > s0 ? steps[nr - 1] : s0 + 1;
+        OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"start\">%g</text>\n", l2, H - bot + 16, s0);
+        OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"end\">%g</text>\n", r2, H - bot + 16, s1);
+        OUT("<polyline fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"2\" points=\"");
+        for (int i = 0; i < nr; i++)
+            OUT("%.1f,%.1f ", l2 + (r2 - l2) * (steps[i] - s0) / (s1 - s0), H - bot - ph * rank[i] / C);
+        OUT("\"/>\n");
+    } else {
+        OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">no train.csv beside the model</text>\n", (l2 + r2) / 2,
+            H / 2);
+    }
+    OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">optimizer step</text>\n", (l2 + r2) / 2, H - 12);
+    OUT("</svg>\n");
+#undef OUT
+    return atomic_file_commit(&af, err, n);
+}
+
+int cmd_eval_jepa(int argc, char** argv) {
+    const char* model_path = NULL;
+    const char* data = NULL;
+    const char* report = NULL;
+    int64_t stride = 15, episodes = 0, threads = 1;
+    ArgSpec specs[] = {
+        {"model", ARG_STRING, &model_path, 1, 0, "MODEL: pixel model written by nudge train --kind jepa", false},
+        {"data", ARG_STRING, &data, 1, 0, "DIR: dataset with frames (required); every episode is scored", false},
+        {"report", ARG_STRING, &report, 1, 0, "DIR: where eval_jepa.csv and eval.svg go (default: the model's folder)", false},
+        {"horizon", ARG_INT, NULL, 1, 1000, "H: ignored for a pixel model (horizons 0 to 30)", false},
+        {"stride", ARG_INT, &stride, 1, 100000, "N: records between scored windows (default 15)", false},
+        {"episodes", ARG_INT, &episodes, 0, 1e9, "N: score only the first N episodes (default all)", false},
+        {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1)", false},
+    };
+    int64_t ignored = 0;
+    specs[3].out = &ignored;
+    ArgParse p = {"eval", "nudge eval --model JEPA.ckpt --data DIR [--report DIR]",
+                  "Scores a pixel model on a dataset's frames: its probe's position error at horizons 0 to 30 against "
+                  "constant velocity through the same probe, its event probes, and its latent's statistics.",
+                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+    int rc = args_parse(&p, argc, argv);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (!model_path) return args_fail("eval", "--model MODEL is required");
+    if (!data) return args_fail("eval", "--data DIR is required");
+    nn_set_threads((int)threads);
+    char err[1024];
+    Probe probe;
+    bool has_probe = false;
+    JepaModel* m = jepa_checkpoint_load(model_path, NULL, NULL, &probe, &has_probe, err, sizeof err);
+    if (!m) {
+        fprintf(stderr, "nudge eval: %s\n", err);
+        return 2;
+    }
+    if (!has_probe) {
+        fprintf(stderr, "nudge eval: %s: the pixel model has no probe (a checkpoint saved before its training ended, "
+                        "or a run with one episode): train on (or --resume)\n", model_path);
+        jepa_free(m);
+        return 2;
+    }
+    JepaData* j = jepa_data_load(data, err, sizeof err);
+    if (!j || !jepa_data_check_model(j, m, model_path, err, sizeof err)) {
+        fprintf(stderr, "nudge eval: %s\n", err);
+        jepa_free(m);
+        probe_free(&probe);
+        jepa_data_free(j);
+        return 2;
+    }
+    char dirbuf[4096];
+    if (!report) {
+        snprintf(dirbuf, sizeof dirbuf, "%s", model_path);
+        report = dirname(dirbuf);
+    }
+    if (!make_dirs(report, err, sizeof err)) {
+        fprintf(stderr, "nudge eval: %s\n", err);
+        jepa_free(m);
+        probe_free(&probe);
+        jepa_data_free(j);
+        return 2;
+    }
+    const JepaArch* a = jepa_arch(m);
+    int C = a->context, T = j->d->ticks, K = j->d->slots, L = jepa_latent_size(m), O = JEPA_PROBE_OUTPUTS;
+    int E = episodes > 0 && episodes < j->d->episodes ? (int)episodes : j->d->episodes;
+    int maxB = T / (int)stride + 1;
+    JepaScratch* s = jepa_scratch_create(m);
+    const uint8_t** win = alloc_array((size_t)maxB * C, sizeof(uint8_t*));
+    float* zprev = alloc_array((size_t)maxB * L, sizeof(float));
+    float* z0 = alloc_array((size_t)maxB * L, sizeof(float));
+    float* zr = alloc_array((size_t)maxB * L, sizeof(float));
+    float* pprev = alloc_array((size_t)maxB * K * O, sizeof(float));
+    float* p0 = alloc_array((size_t)maxB * K * O, sizeof(float));
+    float* ph = alloc_array((size_t)maxB * K * O, sizeof(float));
+    float* ytrue = alloc_array((size_t)K * O, sizeof(float));
+    float* y0 = alloc_array((size_t)K * O, sizeof(float));
+    uint8_t* mk = alloc_array((size_t)K, 1);
+    uint8_t* mk0 = alloc_array((size_t)K, 1);
+    JepaPush* push = alloc_zeroed((size_t)maxB * JEPA_MAX_PUSHES, sizeof(JepaPush));
+    int* npush = alloc_zeroed((size_t)maxB, sizeof(int));
+    int* t0s = alloc_array((size_t)maxB, sizeof(int));
+    /* every encoded window's latent (statistics) and event scores */
+    int64_t cap_z = (int64_t)E * maxB, nz = 0, nev = 0;
+    float* zall = alloc_array((size_t)cap_z * L, sizeof(float));
+    float* ev_score[2] = {alloc_array((size_t)cap_z * K, sizeof(float)), alloc_array((size_t)cap_z * K, sizeof(float))};
+    uint8_t* ev_label[2] = {alloc_array((size_t)cap_z * K, 1), alloc_array((size_t)cap_z * K, 1)};
+    Acc* acc = alloc_zeroed(1, sizeof *acc);
+    int64_t windows = 0;
+    for (int e = 0; e < E; e++) {
+        int B = 0;
+        for (int t0 = C; t0 + HMAX < T && B < maxB; t0 += (int)stride) t0s[B++] = t0;
+        if (B == 0) continue;
+        double scale = jepa_data_scale(j, e);
+        for (int pass = 0; pass < 2; pass++) {
+            for (int b = 0; b < B; b++)
+                for (int f = 0; f < C; f++) win[b * C + f] = jepa_data_frame(j, e, t0s[b] - pass - (C - 1) + f);
+            jepa_encode(m, s, B, win, true, pass ? zprev : z0);
+        }
+        probe_apply(&probe, B, z0, p0);
+        probe_apply(&probe, B, zprev, pprev);
+        memcpy(zall + (size_t)nz * L, z0, sizeof(float) * (size_t)B * L);
+        nz += B;
+        /* the rollout starts from the trained encoder's latent, as in training */
+        for (int b = 0; b < B; b++)
+            for (int f = 0; f < C; f++) win[b * C + f] = jepa_data_frame(j, e, t0s[b] - (C - 1) + f);
+        jepa_encode(m, s, B, win, false, zr);
+        for (int h = 0; h <= HMAX; h++) {
+            if (h > 0) {
+                for (int b = 0; b < B; b++) npush[b] = jepa_data_pushes(j, e, t0s[b] + h - 1, push + (size_t)b * JEPA_MAX_PUSHES);
+                jepa_predict(m, s, B, zr, push, npush, zr);
+                probe_apply(&probe, B, zr, ph);
+            }
+            for (int b = 0; b < B; b++) {
+                jepa_data_targets(j, e, t0s[b] + h, ytrue, mk);
+                jepa_data_targets(j, e, t0s[b], y0, mk0);
+                for (int k = 0; k < K; k++) {
+                    if (!mk[k] || !mk0[k] || !probe.fitted[k]) continue;
+                    const float* q0 = p0 + ((size_t)b * K + k) * O;
+                    const float* qp = pprev + ((size_t)b * K + k) * O;
+                    const float* qm = h ? ph + ((size_t)b * K + k) * O : q0;
+                    const float* yt = ytrue + k * O;
+                    if (h == 0) {
+                        for (int i = 0; i < 2; i++) {
+                            ev_score[i][nev] = q0[2 + i];
+                            ev_label[i][nev] = yt[2 + i] > 0.5f;
+                        }
+                        nev++;
+                    }
+                    double ex_m = hypot(qm[0] - yt[0], qm[1] - yt[1]);
+                    double cu = q0[0] + h * (q0[0] - qp[0]), cv = q0[1] + h * (q0[1] - qp[1]);
+                    double ex_c = hypot(cu - yt[0], cv - yt[1]);
+                    bool moving = hypot(yt[0] - y0[k * O], yt[1] - y0[k * O + 1]) / scale > MOVING_M;
+                    for (int sub = 0; sub < SUBS; sub++) {
+                        if (sub == SUB_MOVING && !moving) continue;
+                        acc->n[sub][h]++;
+                        acc->px[sub][M_MODEL][h] += ex_m, acc->m[sub][M_MODEL][h] += ex_m / scale;
+                        acc->px[sub][M_CV][h] += ex_c, acc->m[sub][M_CV][h] += ex_c / scale;
+                    }
+                }
+            }
+        }
+        windows += B;
+    }
+    if (acc->n[SUB_ALL][0] == 0) {
+        fprintf(stderr, "nudge eval: %s: no dynamic body the probe knows in windows of %d + %d records\n", data, C,
+                HMAX);
+    }
+    /* the latent's statistics over every scored window */
+    JepaLatentStats st = {0};
+    st.std_mean = st.std_min = st.erank = NAN;
+    if (nz >= 2) {
+        JepaRegScratch rs = {0};
+        jepa_reg(&rs, (int)nz, m->lh * m->lw, m->lc, zall, 1.0f, 0, 0, NULL, &st);
+        jepa_reg_free(&rs);
+    }
+    double auroc[2] = {wm_auroc(ev_score[0], ev_label[0], nev), wm_auroc(ev_score[1], ev_label[1], nev)};
+    int64_t pos[2] = {0, 0};
+    for (int64_t i = 0; i < nev; i++) pos[0] += ev_label[0][i], pos[1] += ev_label[1][i];
+    printf("pixel model %s on %s: %lld windows from %d episodes, frames %dx%d, about %.0f px/m\n", model_path, data,
+           (long long)windows, E, a->frame_w, a->frame_h, E > 0 ? jepa_data_scale(j, 0) : NAN);
+    printf("probe position error of dynamic bodies, h records ahead (h = 0: the encoding; then predicted latents)\n");
+    printf("%-7s %3s %8s | %9s %9s | %9s %9s | %8s\n", "subset", "h", "n", "jepa px", "jepa m", "cv px", "cv m",
+           "jepa/cv");
+    static const int hs[] = {0, 1, 10, 30};
+    for (int sub = 0; sub < SUBS; sub++)
+        for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
+            int h = hs[i];
+            int64_t n = acc->n[sub][h];
+            double mp = mean_of(acc->px[sub][M_MODEL][h], n), mm = mean_of(acc->m[sub][M_MODEL][h], n);
+            double cp = mean_of(acc->px[sub][M_CV][h], n), cm = mean_of(acc->m[sub][M_CV][h], n);
+            printf("%-7s %3d %8lld | %9.2f %9.4f | %9.2f %9.4f | %8.2f\n", i ? "" : sub_names[sub], h, (long long)n, mp,
+                   mm, cp, cm, h ? mp / cp : NAN);
+        }
+    printf("events (probe at h = 0): break AUROC %.3f (%lld positives), fall AUROC %.3f (%lld positives) of %lld\n",
+           auroc[0], (long long)pos[0], auroc[1], (long long)pos[1], (long long)nev);
+    printf("latent over %lld windows: channel std mean %.3f, min %.3f; effective rank %.2f of %d\n", (long long)nz,
+           st.std_mean, st.std_min, st.erank, m->lc);
+    /* the CSV and the plot */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/eval_jepa.csv", report);
+    AtomicFile af;
+    bool ok = atomic_file_open(&af, path, err, sizeof err);
+    if (ok) {
+        char line[256];
+        int len = snprintf(line, sizeof line, "subset,method,horizon,n,pos_mean_px,pos_mean_m\n");
+        atomic_file_write(&af, line, (size_t)len);
+        for (int sub = 0; sub < SUBS; sub++)
+            for (int q = 0; q < METHODS; q++)
+                for (int h = 0; h <= HMAX; h++) {
+                    int64_t n = acc->n[sub][h];
+                    len = snprintf(line, sizeof line, "%s,%s,%d,%lld,%.6g,%.6g\n", sub_names[sub], method_names[q], h,
+                                   (long long)n, mean_of(acc->px[sub][q][h], n), mean_of(acc->m[sub][q][h], n));
+                    atomic_file_write(&af, line, (size_t)len);
+                }
+        len = snprintf(line, sizeof line, "latent,std_mean,0,%lld,%.6g,nan\nlatent,std_min,0,%lld,%.6g,nan\n"
+                       "latent,effective_rank,0,%lld,%.6g,nan\nevent,break_auroc,0,%lld,%.6g,nan\n"
+                       "event,fall_auroc,0,%lld,%.6g,nan\n", (long long)nz, st.std_mean, (long long)nz, st.std_min,
+                       (long long)nz, st.erank, (long long)pos[0], auroc[0], (long long)pos[1], auroc[1]);
+        atomic_file_write(&af, line, (size_t)len);
+        ok = atomic_file_commit(&af, err, sizeof err);
+    }
+    double steps[4096], rank[4096];
+    int nr = read_rank_curve(model_path, steps, rank, 4096);
+    snprintf(path, sizeof path, "%s/eval.svg", report);
+    ok = ok && write_svg(path, acc, steps, rank, nr, m->lc, err, sizeof err);
+    if (!ok) fprintf(stderr, "nudge eval: %s\n", err);
+    free(acc), free(zall), free(ev_score[0]), free(ev_score[1]), free(ev_label[0]), free(ev_label[1]);
+    free(win), free(zprev), free(z0), free(zr), free(pprev), free(p0), free(ph), free(ytrue), free(y0), free(mk),
+        free(mk0), free(push), free(npush), free(t0s);
+    jepa_scratch_free(s);
+    jepa_data_free(j);
+    probe_free(&probe);
+    jepa_free(m);
+    return ok ? 0 : 2;
+}

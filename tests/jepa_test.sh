@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The pixel model from the command line: gen a small dataset with frames, train --kind jepa briefly
+# (twice: the same bytes), the checkpoint's kind, eval's table, CSV and plot; Ctrl-C saves; bad
+# inputs are one line and exit 2 and leave nothing behind.
+source "$(dirname "$0")/script_lib.sh" "$1" "$2"
+tpl=$root/scenarios/templates/push_off_table.scn
+
+expect_status 0 "gen with frames" -- "$nudge" gen --scenario "$tpl" --episodes 5 --seconds 1.2 --frames 64x48 --seed 3 --out "$tmp/d"
+expect_status 0 "gen without frames" -- "$nudge" gen --scenario "$tpl" --episodes 2 --seconds 1 --seed 3 --out "$tmp/nf"
+
+small=(--kind jepa --steps 12 --batch 4 --rollout 2 --width 4 --latent 4 --val-every 6 --save-every 6)
+expect_status 0 "train --kind jepa" -- "$nudge" train "${small[@]}" --data "$tmp/d" --out "$tmp/a/j.ckpt"
+grep -q "trained 12 steps" "$tmp/out" && grep -q "effective rank" "$tmp/out" && ok "train's last line" || bad "train's last line: $(cat "$tmp/out")"
+head -1 "$tmp/a/train.csv" | grep -q "effective_rank" && [ "$(wc -l <"$tmp/a/train.csv")" -eq 3 ] && ok "train.csv: header and two validations" || bad "train.csv: $(cat "$tmp/a/train.csv")"
+expect_status 0 "the same run again" -- "$nudge" train "${small[@]}" --data "$tmp/d" --out "$tmp/b/j.ckpt"
+cmp -s "$tmp/a/j.ckpt" "$tmp/b/j.ckpt" && ok "bit-reproducible at one thread" || bad "two runs with one seed differ"
+expect_status 0 "resume" -- "$nudge" train "${small[@]}" --steps 6 --data "$tmp/d" --out "$tmp/b/j.ckpt" --resume "$tmp/b/j.ckpt"
+[ "$(wc -l <"$tmp/b/train.csv")" -eq 4 ] && ok "resume appends to the log" || bad "resume's log: $(cat "$tmp/b/train.csv")"
+
+expect_status 0 "eval of a pixel model" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r"
+grep -q "effective rank" "$tmp/out" && grep -Eq "^all +0 +[1-9]" "$tmp/out" && ok "eval's table" || bad "eval's table: $(cat "$tmp/out")"
+[ -s "$tmp/r/eval_jepa.csv" ] && grep -q "^all,jepa_probe,30," "$tmp/r/eval_jepa.csv" && ok "eval_jepa.csv" || bad "eval_jepa.csv missing or short"
+grep -q "effective rank over training" "$tmp/r/eval.svg" && grep -q "polyline" "$tmp/r/eval.svg" && ok "eval.svg" || bad "eval.svg"
+/usr/bin/python3 - "$tmp/r/eval_jepa.csv" <<'PY' && ok "eval_jepa.csv reads in numpy, finite errors at h 0..30" || bad "eval_jepa.csv numbers"
+import sys, numpy as np
+rows = [l.strip().split(',') for l in open(sys.argv[1])][1:]
+err = [float(r[4]) for r in rows if r[0] == 'all' and r[1] == 'jepa_probe']
+assert len(err) == 31 and all(np.isfinite(err)), err
+PY
+
+# bad inputs: one line, exit 2, nothing written
+expect_status 2 "a dataset without frames" -- "$nudge" train --kind jepa --data "$tmp/nf" --out "$tmp/x/j.ckpt"
+one_line_err "no frames"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "no model left behind" || bad "a model was written"
+expect_status 2 "an unknown kind" -- "$nudge" train --kind pixels --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "expected state or jepa"
+"$nudge" train --data "$tmp/nf" --out "$tmp/s/wm.bin" --steps 5 --batch 8 >/dev/null 2>&1
+expect_status 2 "resume a pixel run from a state model" -- "$nudge" train --kind jepa --data "$tmp/d" --out "$tmp/x/j.ckpt" --resume "$tmp/s/wm.bin"
+one_line_err "a state model, not a pixel"
+expect_status 2 "eval of a pixel model on a dataset without frames" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/nf"
+one_line_err "no frames"
+"$nudge" gen --scenario "$tpl" --episodes 2 --seconds 1 --frames 32x32 --seed 3 --out "$tmp/small" >/dev/null 2>&1
+expect_status 2 "eval on frames of another size" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/small"
+one_line_err "64x48 frames"
+expect_status 2 "eval of a checkpoint without a probe" -- "$nudge" eval --model "$tmp/a/j.ckpt.noprobe" --data "$tmp/d"
+one_line_err "cannot read model"
+head -c 100 "$tmp/a/j.ckpt" >"$tmp/cut.ckpt"
+expect_status 2 "a cut pixel model" -- "$nudge" eval --model "$tmp/cut.ckpt" --data "$tmp/d"
+one_line_err "truncated or corrupted"
+
+# Ctrl-C: saves and exits 130
+"$nudge" train --kind jepa --steps 100000 --batch 4 --width 4 --latent 4 --data "$tmp/d" --out "$tmp/i/j.ckpt" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 1 100); do [ -s "$tmp/err" ] && break; sleep 0.2; done
+sleep 1
+kill -INT $pid
+wait $pid
+st=$?
+[ "$st" -eq 130 ] && [ -s "$tmp/i/j.ckpt" ] && grep -q "interrupted after" "$tmp/out" && ok "Ctrl-C saves and exits 130" || bad "Ctrl-C: exit $st, $(cat "$tmp/out" "$tmp/err" | tail -2)"
+finish jepa
