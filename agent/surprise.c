@@ -7,6 +7,7 @@
 
 #include "base/alloc.h"
 #include "base/report.h"
+#include "model/model_file.h"
 #include "sim/observation.h"
 
 /* ---- bodies that appear or vanish ---- */
@@ -102,6 +103,14 @@ SurpriseSource* surprise_source_state(const WmModel* m) {
 }
 
 SurpriseSource* surprise_source_load(const char* path, const WmModel** model, char* err, size_t err_size) {
+    if (model) *model = NULL;
+    ModelKind kind = model_file_kind(path, err, err_size);
+    if (kind == MODEL_KIND_NONE) return NULL;
+    if (kind == MODEL_KIND_JEPA) {
+        JepaModel* j = jepa_load(path, err, err_size);
+        if (!j) return NULL;
+        return surprise_source_jepa_owned(j);
+    }
     WmModel* m = wm_load(path, err, err_size);
     if (!m) return NULL;
     SurpriseSource* src = surprise_source_state(m);
@@ -133,7 +142,7 @@ static void watch_hook(void* ctx, const Episode* e) {
     sim_world_observe(e->world, w->next, w->next_mask, w->next_ids, K);
     memset(w->pushes, 0, sizeof(float) * (size_t)K * WM_PUSH_DIM);
     sim_action_add_rows(a, w->pushes, K);
-    SurpriseTick t = {K, e->states, e->mask, w->pushes, w->next, w->next_mask, e->world};
+    SurpriseTick t = {K, e->states, e->mask, w->pushes, w->next, w->next_mask, e->world, &e->inst};
     w->world = w->src->tick(w->src->self, &t, w->body);
     w->scored = true;
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "agent/episode.h"
+#include "model/jepa.h"
 #include "model/wm.h"
 
 /// nats: the surprise of a body that appears from nothing or vanishes without a cause
@@ -34,6 +35,7 @@ typedef struct SurpriseTick {
     const float*    next;        /* [K * SIM_OBS_DIM] the observation after it */
     const uint8_t*  next_mask;   /* [K] */
     const SimWorld* world;       /* the world after the tick (a pixel model renders it) */
+    const ScnInstance* inst;     /* the episode's instance (a pixel model frames it with render_scene_rect) */
 } SurpriseTick;
 
 /// a model kind's surprise
@@ -50,8 +52,18 @@ typedef struct SurpriseSource {
 
 /// the state model's surprise (m is not owned and must outlive the source)
 SurpriseSource* surprise_source_state(const WmModel* m);
-/// a model file of any kind nudge knows (today: a state model checkpoint); the source owns it.
-/// NULL + one line for a file that is no model. *model (may be NULL) gets the state model, if it is one
+/// the pixel model's surprise (model/jepa.h; m is not owned and must outlive the source): each tick
+/// renders the world after it as the model's frames (render_world, the scene's rectangle), predicts
+/// the window's latent from the one before and the tick's pushes, and compares it with the target
+/// encoding (L1). The world's surprise is the largest cell's mean absolute difference; a body's is
+/// that of the cell under its centre. Nothing is scored until `context` frames have been seen since
+/// the last reset
+SurpriseSource* surprise_source_jepa(const JepaModel* m);
+/// the same, owning m (freed with the source)
+SurpriseSource* surprise_source_jepa_owned(JepaModel* m);
+/// a model file of any kind nudge knows (a state or a pixel model, by its kind); the source owns
+/// it. NULL + one line for a file that is no model. *model (may be NULL) gets the state model, if
+/// it is one
 SurpriseSource* surprise_source_load(const char* path, const WmModel** model, char* err, size_t err_size);
 void            surprise_source_free(SurpriseSource* s);   /* NULL-safe */
 

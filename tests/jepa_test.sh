@@ -28,6 +28,11 @@ err = [float(r[4]) for r in rows if r[0] == 'all' and r[1] == 'jepa_probe']
 assert len(err) == 31 and all(np.isfinite(err)), err
 PY
 
+# nudge voe takes a pixel model: its surprise from frames it renders
+mkdir -p "$tmp/voe" && cp "$root/scenarios/voe/teleport.scn" "$tmp/voe/"
+expect_status 0 "voe with a pixel model" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1
+grep -Eq "^teleport +1 +[01] " "$tmp/out" && grep -q "world surprise per tick" "$tmp/out" && ok "voe's table" || bad "voe's table: $(cat "$tmp/out")"
+
 # bad inputs: one line, exit 2, nothing written
 expect_status 2 "a dataset without frames" -- "$nudge" train --kind jepa --data "$tmp/nf" --out "$tmp/x/j.ckpt"
 one_line_err "no frames"
