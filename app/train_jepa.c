@@ -70,6 +70,12 @@ int cmd_train_jepa(int argc, char** argv) {
         fprintf(stderr, "nudge train: %s\n", err);
         return 2;
     }
+    if (j->d->magic) {
+        fprintf(stderr, "nudge train: %s/manifest.json: expected a dataset without magic, got one written with "
+                        "--allow-magic (impossible events are for evaluation, not training)\n", data);
+        jepa_data_free(j);
+        return 2;
+    }
     JepaModel* start = NULL;
     if (resume) {
         start = jepa_load(resume, err, sizeof err);
