@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= 2
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build demo test bench splits sanitize install clean
+.PHONY: all deps configure build demo test bench splits task-model sanitize install clean
 
 all: build
 
@@ -35,6 +35,10 @@ splits: build
 PREFIX ?= /usr/local
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+# the planner's world model for scenarios/tasks/ (scripts/task_model.sh; TASK_MODEL_* variables)
+task-model: build
+	@bash scripts/task_model.sh $(BUILD)
 
 # the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
 sanitize:

@@ -431,7 +431,26 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
     ImaginePlans ip = {p->B, p->H, p->S, p->seg, p->pushes, p->nb, p->ids, p->angle0, p->drop, events};
     int B = p->B, S = p->S, nb = p->nb, H = p->H;
     int iters = 0;
-    for (int it = 0; it < p->def.iters; it++) {
+    /* doing nothing first: when it costs no more than one push, no plan that pushes can beat it
+     * (a goal never costs less than 0), so that is the decision, without a search */
+    memset(p->cand, 0, sizeof *p->cand * (size_t)S);
+    for (int s = 0; s < S; s++) p->pushes[s] = step_push(p, &p->cand[s]);
+    ImaginePlans idle = ip;
+    idle.B = 1;
+    bool imagined = true;
+    if (p->model) imagine_model(&p->im, states, mask, &idle, p->rows);
+    else imagined = imagine_sim(&p->is, w, &idle, p->rows, NULL, 0);
+    double idle_cost = imagined ? plan_cost(&cs, p->rows, 0, 0) : INFINITY;
+    if (idle_cost <= p->def.push_cost) {
+        B = 1;
+        p->best_cost = idle_cost;
+        memcpy(p->best_rows, p->rows, sizeof *p->best_rows * (size_t)H * nb);
+        p->ranked[0].cost = idle_cost;
+        p->ranked[0].index = 0;
+        p->iter_best[0] = p->iter_elite[0] = idle_cost;
+        iters = 1;
+    }
+    for (int it = 0; it < p->def.iters && B > 1; it++) {
         /* candidates: the best so far (or the previous plan, shifted), doing nothing, and draws */
         for (int b = 0; b < B; b++) {
             Step* c = &p->cand[(size_t)b * S];
@@ -487,8 +506,9 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
         p->best_path[2 * i + 1] = p->best_rows[i].y;
     }
     tr->decisions++;
+    tr->searches += B > 1;
     tr->t = sim_world_time(w);
-    tr->samples = B;
+    tr->samples = B;   /* 1 when doing nothing was decided without a search */
     tr->ticks = H;
     tr->nbodies = nb;
     memcpy(tr->body, p->ids, sizeof p->ids[0] * (size_t)nb);
@@ -497,7 +517,7 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
     tr->costs = p->costs;
     tr->candidates = p->pushes;
     tr->order = p->order;
-    tr->elites = p->E;
+    tr->elites = B > 1 ? p->E : 1;
     tr->iters = iters;
     tr->iter_best = p->iter_best;
     tr->iter_elite = p->iter_elite;

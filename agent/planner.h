@@ -41,6 +41,8 @@ typedef struct Planner Planner;
 /// change at its next decision.
 typedef struct PlannerTrace {
     int64_t      decisions;     /* made so far this episode */
+    int64_t      searches;      /* of them, those that searched (the others found that doing nothing
+                                   costs no more than a push: no pushing plan can be cheaper) */
     double       t;             /* s: the world's time at the last decision */
     double       ms;            /* wall time the last decision took */
     int          samples;       /* B */

@@ -1024,7 +1024,7 @@ static void end_kept(Episode* e) {
 
 static void test_oracle_reaches_the_goal(void) {
     AgentOverride o = agent_override_none();
-    Pushes a, b, none;
+    Pushes a, b, none, more;
     const PlannerTrace* tr = NULL;
     Episode keep;
     ENSURE(run_zone(&o, 1, &a, &tr, &keep));
@@ -1034,16 +1034,31 @@ static void test_oracle_reaches_the_goal(void) {
         ENSURE(hypot(a.p[i].jx, a.p[i].jy) <= 1.0 + 1e-9);
         ENSURE(a.tick[i] % 6 == 1);   /* the tick after the decision at a multiple of 6 */
     }
-    /* the trace: refinements never lose the cheapest plan; candidates ranked */
-    ENSURE(tr && tr->decisions >= 1 && tr->samples == 48 && tr->ticks == 30 && tr->iters == 3);
+    /* the first decision searched: refinements never lose the cheapest plan; candidates ranked */
+    ENSURE(tr && tr->decisions >= 1 && tr->searches >= 1 && tr->ticks == 30 && tr->nbodies == 2);
+    ENSURE(tr->body[0] == 1 && tr->body[1] == 2);
+    end_kept(&keep);
+    char err[256];
+    Scenario* s = scn_parse(zone_task, strlen(zone_task), "zone.scn", err, sizeof err);
+    ENSURE(s && episode_begin_with(&keep, s, 1, &o, SIM_OBS_SLOTS, err, sizeof err));
+    episode_tick(&keep, NULL);
+    tr = planner_trace(agent_planner(keep.agent));
+    ENSURE(tr->decisions == 1 && tr->searches == 1 && tr->samples == 48 && tr->iters == 3);
     for (int i = 1; i < tr->iters; i++) ENSURE(tr->iter_best[i] <= tr->iter_best[i - 1]);
     for (int i = 0; i < tr->iters; i++) ENSURE(tr->iter_best[i] <= tr->iter_elite[i]);
     for (int i = 1; i < tr->samples; i++) ENSURE(tr->costs[tr->order[i]] >= tr->costs[tr->order[i - 1]]);
-    ENSURE(tr->nbodies == 2 && tr->body[0] == 1 && tr->body[1] == 2);
     end_kept(&keep);
     /* the same seed gives the same pushes */
     ENSURE(run_zone(&o, 1, &b, NULL, NULL));
     ENSURE(a.n == b.n && same_pushes(a.p, b.p, a.n) && !memcmp(a.tick, b.tick, sizeof a.tick[0] * (size_t)a.n));
+    /* without a push budget it keeps deciding; once the box is in the zone, doing nothing costs
+     * less than a push and is decided without a search */
+    AgentOverride unlimited = o;
+    unlimited.pushes = 0;
+    ENSURE(run_zone(&unlimited, 1, &more, &tr, &keep));
+    ENSURE(tr->decisions == 15 && tr->searches < tr->decisions && tr->searches >= 1);
+    ENSURE(tr->samples == 1 && tr->iters == 1 && tr->steps[0].body == -1);
+    end_kept(&keep);
     /* nobody pushing does not get there */
     o.kind = SCN_AGENT_NONE;
     ENSURE(!run_zone(&o, 1, &none, NULL, NULL) && none.n == 0);
