@@ -54,8 +54,14 @@ AgentOverride agent_override_none(void) {
 void agent_override_apply(const AgentOverride* o, ScnAgentDef* def) {
     if (!o) return;
     if (o->explore && (def->kind == SCN_AGENT_PLANNER || def->kind == SCN_AGENT_ORACLE)) {
+        /* the planner's kind of pushes, at random: any impulse up to its limit, within 45 degrees
+         * of horizontal, anywhere along the body's height, without a budget */
         def->kind = SCN_AGENT_RANDOM;
         def->pushes = 0;
+        def->dv_given = false;
+        if (!(def->impulse > 0)) def->impulse = 1.0;
+        def->angle_deg = 45;
+        def->height_frac = 1.0;
     }
     if (o->kind >= 0) def->kind = (ScnAgentKind)o->kind;
     if (o->every[0] >= 0) {
@@ -65,6 +71,7 @@ void agent_override_apply(const AgentOverride* o, ScnAgentDef* def) {
     if (o->dv[0] >= 0) {
         def->dv_lo = o->dv[0];
         def->dv_hi = o->dv[1];
+        def->dv_given = true;
     }
     if (o->samples >= 0) def->samples = o->samples;
     if (o->iters >= 0) def->iters = o->iters;
@@ -321,10 +328,13 @@ static bool act_random(Agent* a, double t, const float* states, const uint8_t* m
     if (n == 0) return false;
     int slot = candidates[rng_int(&a->st.rng, 0, n - 1)];
     const float* s = states + (size_t)slot * SIM_OBS_DIM;
-    double dv = rng_uniform(&a->st.rng, a->def.dv_lo, a->def.dv_hi);
+    /* |J|: the velocity change asked for times the mass (at most the limit), or with only a limit,
+     * any impulse up to it */
+    bool by_impulse = a->def.impulse > 0 && !a->def.dv_given;
+    double dv = by_impulse ? rng_uniform(&a->st.rng, 0.05, 1.0) : rng_uniform(&a->st.rng, a->def.dv_lo, a->def.dv_hi);
     double ang = rng_uniform(&a->st.rng, -a->def.angle_deg, a->def.angle_deg) * (3.14159265358979323846 / 180.0);
     double dir = rng_unit(&a->st.rng) < 0.5 ? -1.0 : 1.0;
-    double j = dv * s[SIM_OBS_mass];
+    double j = by_impulse ? dv * a->def.impulse : dv * s[SIM_OBS_mass];
     if (a->def.impulse > 0 && j > a->def.impulse) j = a->def.impulse;
     out->body = slot; /* slot = id (observation.h) */
     out->jx = dir * j * cos(ang);

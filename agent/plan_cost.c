@@ -19,6 +19,24 @@ static double field_scale(ScnField f) {
     }
 }
 
+/* a place or a value short of its goal costs how far it is, plus PLAN_MISS for missing at all (the
+ * goal fails by a millimetre as by a metre, and that must outweigh a correcting push); inside, up
+ * to PLAN_CENTRE for how far from the middle it is (a plan that lands in the middle survives the
+ * model's errors better; less than a push, so it never asks for one) */
+static double region_cost(const double* r, double x, double y) {
+    double d = scn_region_distance(r, x, y);
+    double hx = 0.5 * (r[2] - r[0]), hy = 0.5 * (r[3] - r[1]);
+    double off = hypot((x - (r[0] + hx)) / hx, (y - (r[1] + hy)) / hy) / sqrt(2.0);
+    return d + (d > 0 ? PLAN_MISS : 0.0) + PLAN_CENTRE * (off < 1 ? off : 1);
+}
+
+static double field_cost(const ScnGoal* g, double value) {
+    double miss = scn_test_miss(g->op, g->v, g->tol, value);
+    if (miss > 0) return miss / field_scale(g->field) + PLAN_MISS + PLAN_CENTRE;
+    if (g->op != SCN_TEST_NEAR || !(g->tol > 0)) return 0.0;
+    return PLAN_CENTRE * fabs(value - g->v) / g->tol;
+}
+
 /* imagined ticks up to the deadline t: 1..H */
 static int ticks_until(const PlanCostSetup* c, double t) {
     if (!isfinite(t)) return c->ticks;
@@ -37,17 +55,15 @@ double plan_goal_cost(const PlanCostSetup* c, int gi, const PlanRow* rows) {
     const PlanRow* at = &rows[(size_t)(hT - 1) * nb + j];
     switch (g->kind) {
     case SCN_GOAL_IN: {
-        double d = scn_region_distance(g->region, at->x, at->y);
+        double d = region_cost(g->region, at->x, at->y);
         double beyond = g->t - (c->t0 + H * c->tick);
         if (hT < H || beyond <= 0) return d;
         /* the deadline lies past the horizon: where a body still moving would get to counts too */
         double tau = beyond < PLAN_EXTRAPOLATE ? beyond : PLAN_EXTRAPOLATE;
-        return 0.5 * d + 0.5 * scn_region_distance(g->region, at->x + at->vx * tau, at->y + at->vy * tau);
+        return 0.5 * d + 0.5 * region_cost(g->region, at->x + at->vx * tau, at->y + at->vy * tau);
     }
-    case SCN_GOAL_FIELD: {
-        double miss = scn_test_miss(g->op, g->v, g->tol, row_field(g->field, at, &c->bodies[j]));
-        return miss > 0 ? miss / field_scale(g->field) : 0.0;
-    }
+    case SCN_GOAL_FIELD:
+        return field_cost(g, row_field(g->field, at, &c->bodies[j]));
     case SCN_GOAL_BROKEN:
     case SCN_GOAL_FELL: {
         int n = g->negate ? H : hT;

@@ -7,10 +7,13 @@
  * state h (state 0 = now). The formula is in the README ("The planner's cost"); in short, with
  * h_T = the imagined ticks up to the goal's deadline (1..H):
  *
- *   in REGION by T      d(centre at h_T, REGION) in m; when T lies past the horizon, the mean of
- *                       that and d(centre + velocity * tau, REGION), tau = min(T - t_H, 0.25 s)
- *   FIELD TEST at T     the test's miss at h_T (0 when it passes) / the field's scale (1 m, 1 m/s,
- *                       90 degrees, 10 rad/s)
+ *   in REGION by T      d(centre at h_T, REGION) in m, + PLAN_MISS when outside, + up to
+ *                       PLAN_CENTRE for how far from the region's middle (relative); when T lies past
+ *                       the horizon, the mean of that and the same at centre + velocity * tau,
+ *                       tau = min(T - t_H, 0.25 s)
+ *   FIELD TEST at T     the test's miss at h_T / the field's scale (1 m, 1 m/s, 90 degrees, 10 rad/s)
+ *                       + PLAN_MISS + PLAN_CENTRE when it fails; passing a near test, PLAN_CENTRE *
+ *                       |value - V| / TOL
  *   BODY broken by T    1 - max over h < h_T of P(break)
  *   not BODY broken     max over h < H of P(break)
  *   BODY fell by T      1 - max over h < h_T of P(fall), not BODY fell: max over h < H of P(fall)
@@ -22,6 +25,11 @@
 #include <stdint.h>
 
 #include "sim/scenario.h"
+
+/// what missing a place or a value costs on top of how far it is (outweighs a push)
+#define PLAN_MISS 0.1
+/// what being inside, but away from the middle of the region or tolerance, costs at most
+#define PLAN_CENTRE 0.01
 
 /// one tracked body at one imagined tick
 typedef struct PlanRow {

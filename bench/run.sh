@@ -27,3 +27,10 @@ echo "== bench_replay =="
 echo
 echo "== bench_env: Python nudge.Env.step against the C loop (libnudge), one thread =="
 OPENBLAS_NUM_THREADS=1 NUDGE_LIB="$PWD/libnudge.so.1" /usr/bin/python3 "$root/bench/bench_env.py" ./bench/bench_env "$root/scenarios/templates/push_off_table.scn"
+echo
+echo "== bench_plan =="
+# a trained model gives the contact edges a planner really meets: make task-model's, else the
+# shipped default, else a fresh one
+model=""
+for m in models/tasks.wm "$root/assets/models/default.wm"; do [ -f "$m" ] && model=$m && break; done
+./bench/bench_plan $model ${model:+"$root/scenarios/tasks/glass_off_table.scn"}

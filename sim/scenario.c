@@ -430,6 +430,7 @@ static bool make_agent(Inst* in, ScnAgentDef* a, int nactions) {
     a->kind = d->declared ? d->kind : nactions > 0 ? SCN_AGENT_SCRIPTED : SCN_AGENT_NONE;
     if (!d->declared) return true;
     int line = d->line;
+    a->dv_given = d->dv_lo.e >= 0;
     if (!ev(in, &d->every_lo, a->every_lo, &a->every_lo) || !ev(in, &d->every_hi, a->every_hi, &a->every_hi) ||
         !ev(in, &d->dv_lo, a->dv_lo, &a->dv_lo) || !ev(in, &d->dv_hi, a->dv_hi, &a->dv_hi) ||
         !ev(in, &d->angle, a->angle_deg, &a->angle_deg) || !ev(in, &d->start, a->start, &a->start) ||

@@ -184,6 +184,8 @@ typedef struct ScnAgentDef {
     ScnAgentKind kind;      /* NONE if the file declares none and has no 'at' actions */
     double every_lo, every_hi;  /* random: s between pushes, uniform (default 0.5 1.5) */
     double dv_lo, dv_hi;        /* random: velocity change |J|/m of a push, m/s (default 0.3 2.0) */
+    bool   dv_given;            /* random: dv was asked for; without it an impulse limit J draws
+                                   |J| uniform in [0.05 J, J] whatever the mass (a planner's pushes) */
     double angle_deg;           /* random: push direction within +-angle_deg of horizontal (20) */
     double start;               /* random: no pushes before this time, s (default 0.25) */
     double height_frac;         /* random: push point up to +-height_frac*h/2 off the centre (0.5) */

@@ -946,12 +946,19 @@ static void test_plan_cost(void) {
     rows[1].x = 2.0f, rows[1].y = 0.5f, rows[1].p_break = 0.7f;
     rows[2].x = 1.5f, rows[2].y = 0.5f, rows[2].vx = -10.0f, rows[2].p_break = 0.9f;
     rows[2].angle = (float)(-45 * M_PI / 180);
-    ENSURE_NEAR(plan_goal_cost(&c, 0, rows), 1.0, 1e-6);             /* 1 m right of the box */
+    /* 1 m right of the box: the distance, the miss, and the most for being off the middle */
+    ENSURE_NEAR(plan_goal_cost(&c, 0, rows), 1.0 + PLAN_MISS + PLAN_CENTRE, 1e-6);
+    rows[1].x = 0.5f, rows[1].y = 0.75f;                             /* inside, 0.25 m above the middle */
+    ENSURE_NEAR(plan_goal_cost(&c, 0, rows), PLAN_CENTRE * 0.5 / sqrt(2.0), 1e-6);
+    rows[1].x = 2.0f, rows[1].y = 0.5f;
     active[0] = 0, active[1] = 1;
-    /* past the horizon: the mean of 0.5 m and where 0.25 s at -10 m/s takes it (-1: 1 m left) */
-    ENSURE_NEAR(plan_goal_cost(&c, 1, rows), 0.75, 1e-6);
+    /* past the horizon: the mean of 0.5 m out and of where 0.25 s at -10 m/s takes it (1 m out) */
+    ENSURE_NEAR(plan_goal_cost(&c, 1, rows), 0.5 * (0.5 + 1.0) + PLAN_MISS + PLAN_CENTRE, 1e-6);
     active[1] = 0, active[2] = 1;
-    ENSURE_NEAR(plan_goal_cost(&c, 2, rows), 20.0 / 90.0, 1e-5);    /* 20 degrees short of the band */
+    /* 20 degrees short of the band */
+    ENSURE_NEAR(plan_goal_cost(&c, 2, rows), 20.0 / 90.0 + PLAN_MISS + PLAN_CENTRE, 1e-5);
+    rows[2].angle = (float)(-80 * M_PI / 180);                       /* inside, 10 of 25 degrees off */
+    ENSURE_NEAR(plan_goal_cost(&c, 2, rows), PLAN_CENTRE * 10.0 / 25.0, 1e-5);
     active[2] = 0, active[3] = 1;
     ENSURE_NEAR(plan_goal_cost(&c, 3, rows), 1.0 - 0.7, 1e-6);      /* heads from states 0 and 1 */
     active[3] = 0, active[4] = 1;
