@@ -271,7 +271,59 @@ static void test_override_and_ranges(void) {
     o.dv[1] = 4;
     agent_override_apply(&o, &def);
     ENSURE(def.kind == SCN_AGENT_RANDOM && def.dv_lo == 3 && def.dv_hi == 4 && def.every_lo == kept.every_lo);
+    ENSURE(def.dv_given);
     ENSURE(agent_kind_find("random") == SCN_AGENT_RANDOM && agent_kind_find("sleepy") == -1);
+    ENSURE(agent_kind_find("planner") == SCN_AGENT_PLANNER && agent_kind_find("oracle") == SCN_AGENT_ORACLE);
+    /* planner knobs; a planner explored by gen becomes a random agent with its kind of pushes */
+    AgentOverride k = agent_override_none();
+    k.samples = 32, k.iters = 2, k.horizon = 12, k.replan = 3, k.pushes = 4, k.impulse = 0.7, k.push_cost = 0.5;
+    ScnAgentDef pd = scn_agent_def_default();
+    pd.kind = SCN_AGENT_PLANNER;
+    pd.elites = 100;
+    agent_override_apply(&k, &pd);
+    ENSURE(pd.samples == 32 && pd.iters == 2 && pd.horizon == 12 && pd.replan == 3 && pd.pushes == 4);
+    ENSURE(pd.impulse == 0.7 && pd.push_cost == 0.5 && pd.elites == 0);   /* elites beyond samples: default */
+    AgentOverride ex = agent_override_none();
+    ex.explore = true;
+    agent_override_apply(&ex, &pd);
+    ENSURE(pd.kind == SCN_AGENT_RANDOM && pd.pushes == 0 && pd.impulse == 0.7 && !pd.dv_given);
+    ENSURE(pd.angle_deg == 45 && pd.height_frac == 1.0);
+}
+
+/* a random agent with an impulse limit and a budget: at most `pushes` pushes; without dv, |J| is
+ * uniform up to the limit whatever the mass; with dv, mass * dv capped at the limit */
+static void test_random_budget_and_impulse(void) {
+    float s[2 * SIM_OBS_DIM] = {0};
+    uint8_t mask[2] = {1, 1};
+    int32_t ids[2] = {0, 1};
+    s[0 * SIM_OBS_DIM + SIM_OBS_mass] = 5.0f;    /* heavy: mass * dv would exceed the limit */
+    s[1 * SIM_OBS_DIM + SIM_OBS_mass] = 0.01f;   /* light: mass * dv far below it */
+    for (int with_dv = 0; with_dv < 2; with_dv++) {
+        ScnAgentDef def = scn_agent_def_default();
+        def.kind = SCN_AGENT_RANDOM;
+        def.every_lo = def.every_hi = 0.05;
+        def.impulse = 0.4;
+        def.pushes = with_dv ? 0 : 7;
+        def.dv_given = with_dv;
+        AgentSetup setup = {def, NULL, 0, NULL, 0, NULL, 2, 9};
+        char err[256];
+        Agent* a = agent_create(&setup, err, sizeof err);
+        ENSURE(a);
+        int n = 0, light_small = 0;
+        double lo = 1e9, hi = 0;
+        for (int t = 0; t < 600; t++) {
+            SimPush p;
+            if (!agent_act(a, NULL, t / 60.0, s, mask, ids, 2, &p)) continue;
+            double j = hypot(p.jx, p.jy);
+            ENSURE(j <= 0.4 + 1e-12);
+            if (with_dv && p.body == 1) light_small += j <= 0.01 * 2.0 + 1e-12;
+            lo = fmin(lo, j), hi = fmax(hi, j);
+            n++;
+        }
+        if (!with_dv) ENSURE(n == 7 && lo >= 0.05 * 0.4 - 1e-12 && hi > 0.2);
+        else ENSURE(n > 100 && light_small > 0 && fabs(hi - 0.4) < 1e-12);
+        agent_free(a);
+    }
 }
 
 static void test_episode_pushes_reach_the_world(void) {
@@ -1127,6 +1179,7 @@ int main(void) {
     RUN(test_export_roundtrip);
     RUN(test_random_distribution_and_seed);
     RUN(test_override_and_ranges);
+    RUN(test_random_budget_and_impulse);
     RUN(test_episode_pushes_reach_the_world);
     RUN(test_episode_merge_and_hooks);
     RUN(test_episode_record_replay);
