@@ -3,9 +3,10 @@
  * step (the limit), measured in the same run; GFLOP/s; and the rollout latency the view needs
  * (60 ticks, 16 objects, batch 1). Ratios are what count: absolute rates drift on shared machines.
  * Rates are per CPU second of the process (PyTorch likewise), so other jobs on the machine
- * distort them less. With NUDGE and SCENARIO, also training streamed from disk through a small
+ * distort them less. The pixel model's conv encoder: its train step against PyTorch and the GEMMs of
+ * the same shapes. With NUDGE and SCENARIO, also training streamed from disk through a small
  * memory cap against in memory (bench/bench_train_stream.c).
- * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO] */
+ * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO | conv (that one alone)] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 
 #include "base/rng.h"
 #include "bench/bench_train_stream.h"
+#include "model/jepa.h"
+#include "model/jepa_impl.h"
 #include "model/nn.h"
 #include "model/replay.h"
 #include "model/wm.h"
@@ -330,13 +333,92 @@ static void bench_rollout(float radius) {
     wm_free(c.m);
 }
 
+/* ---- the pixel model's conv encoder ---- */
+
+typedef struct ConvCtx {
+    JepaModel*  m;
+    NnConvCache c;
+    NnAdamW     opt;
+    float *     x, *y, *dy, *g;
+    int         batch;
+} ConvCtx;
+
+/* one training step of the encoder alone: forward, L1 loss, backward, AdamW */
+static void conv_step(void* ctx) {
+    ConvCtx* c = ctx;
+    JepaModel* m = c->m;
+    int n = c->batch * jepa_latent_size(m);
+    const float* z = nn_convnet_forward(&m->enc, m->params, &c->c, c->batch, c->x);
+    nn_loss_l1(n, z, c->y, NULL, 1.0f / (float)n, c->dy);
+    memset(c->g, 0, sizeof(float) * (size_t)m->enc_count);
+    nn_convnet_backward(&m->enc, m->params, c->g, &c->c, c->batch, c->x, c->dy, NULL);
+    nn_adamw_step(&c->opt, m->params, c->g, m->layout.decay, 1.0f);
+}
+
+static void bench_conv(int W, int H) {
+    enum { B = 16 };
+    JepaArch a = jepa_arch_default(W, H, 1);
+    ConvCtx c;
+    memset(&c, 0, sizeof c);
+    c.m = jepa_create(&a, 1);
+    c.batch = B;
+    JepaModel* m = c.m;
+    int cin = a.context * a.channels, L = jepa_latent_size(m);
+    nn_convnet_cache_keep_cols(&c.c);
+    nn_convnet_cache_reserve(&c.c, &m->enc, B);
+    c.x = malloc(sizeof(float) * (size_t)B * W * H * cin);
+    c.y = malloc(sizeof(float) * (size_t)B * L);
+    c.dy = malloc(sizeof(float) * (size_t)B * L);
+    /* the encoder's parameters come first in the flat array: AdamW over enc_count of them */
+    c.g = calloc((size_t)m->nparams, sizeof(float));
+    Rng r;
+    rng_seed(&r, 6);
+    for (long i = 0; i < (long)B * W * H * cin; i++) c.x[i] = (float)rng_normal(&r);
+    for (long i = 0; i < (long)B * L; i++) c.y[i] = (float)rng_normal(&r);
+    nn_adamw_init(&c.opt, m->enc_count, 1e-3f, 0.0f);
+    /* the GEMMs of the same step: per layer forward, dW and (but the first) dX */
+    GemmSet gs = {0};
+    for (int i = 0; i < m->enc.nlayers; i++) {
+        const NnConvLayer* l = &m->enc.layer[i];
+        int M = B * l->ho * l->wo, K = l->conv.k * l->conv.k * l->conv.cin, N = l->conv.cout;
+        gemm_add(&gs, false, false, M, N, K);
+        gemm_add(&gs, true, false, K, N, M);
+        if (i > 0) gemm_add(&gs, false, true, M, K, N);
+    }
+    double ours = rate(conv_step, &c) * B;
+    double lim = rate(gemm_run, &gs) * B;
+    char args[256];
+    snprintf(args, sizeof args, "conv %d %d %d %d %d %d %d %d", B, H, W, cin, a.width, a.latent, a.groups, a.levels);
+    double torch = torch_rate(args);
+    double gf = gs.flops / B;
+    printf("pixel model encoder (%dx%d gray, %d frames, width %d, %d halvings, latent %d), batch %d, 1 thread\n", W, H,
+           a.context, a.width, a.levels, a.latent, B);
+    printf("  nudge      %9.0f frames/s   %6.1f GFLOP/s   (forward, L1, backward, AdamW)\n", ours, ours * gf / 1e9);
+    printf("  GEMMs only %9.0f frames/s   %6.1f GFLOP/s   nudge/GEMM = %.2f (target >= 0.7)\n", lim, lim * gf / 1e9,
+           ours / lim);
+    if (isfinite(torch))
+        printf("  PyTorch    %9.0f frames/s   %6.1f GFLOP/s   nudge/PyTorch = %.2f (target >= 1.3)\n", torch,
+               torch * gf / 1e9, ours / torch);
+    gemm_free(&gs);
+    nn_convnet_cache_free(&c.c);
+    nn_adamw_free(&c.opt);
+    free(c.x), free(c.y), free(c.dy), free(c.g);
+    jepa_free(c.m);
+}
+
 int main(int argc, char** argv) {
     if (argc > 1) seconds = atof(argv[1]) > 0 ? atof(argv[1]) : 2.0;
     nn_set_threads(1);
+    /* bench_train SECONDS conv: the pixel model's encoder alone */
+    if (argc > 2 && strcmp(argv[2], "conv") == 0) {
+        bench_conv(128, 96);
+        return 0;
+    }
     bench_mlp();
     bench_rel();
     bench_rollout(wm_arch_default(BK).radius);
     bench_rollout(0);
+    bench_conv(128, 96);
     if (argc > 3 && bench_train_stream(argv[2], argv[3], 3 * seconds) != 0) return 1;
     return 0;
 }

@@ -3,6 +3,9 @@
 one thread, on tensors of the same shapes. Prints one line: samples_per_s=<float>.
 usage: torch_train.py mlp BATCH IN H1 H2 OUT
        torch_train.py rel WORLDS NODES DYNAMIC EDGES F G L E H OUT SECONDS
+       torch_train.py conv BATCH H W CIN WIDTH LATENT GROUPS LEVELS SECONDS
+(conv: the pixel model's encoder -- LEVELS x [conv 4x4 stride 2, group norm, SiLU] doubling from
+WIDTH, a 3x3 conv with group norm and SiLU, a 1x1 conv to LATENT -- with an L1 loss and AdamW)
 (rel: the node MLP runs over the DYNAMIC first nodes, which receive every edge)"""
 import sys
 import time
@@ -77,6 +80,26 @@ def rel(worlds, n, nd, ne, F, G, L, E, H, O, seconds):
     return timed(step, worlds, seconds)
 
 
+def conv(batch, h, w, cin, width, latent, groups, levels, seconds):
+    layers, c_in, c = [], cin, width
+    for _ in range(levels):
+        layers += [torch.nn.Conv2d(c_in, c, 4, 2, 1), torch.nn.GroupNorm(groups, c), torch.nn.SiLU()]
+        c_in, c = c, c * 2
+    layers += [torch.nn.Conv2d(c_in, c_in, 3, 1, 1), torch.nn.GroupNorm(groups, c_in), torch.nn.SiLU(),
+               torch.nn.Conv2d(c_in, latent, 1)]
+    net = torch.nn.Sequential(*layers)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    x = torch.randn(batch, cin, h, w)
+    y = torch.randn(batch, latent, h >> levels, w >> levels)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.l1_loss(net(x), y)
+        loss.backward()
+        opt.step()
+    return timed(step, batch, seconds)
+
+
 if __name__ == "__main__":
     a = sys.argv[1:]
     if a and a[0] == "mlp":
@@ -85,6 +108,9 @@ if __name__ == "__main__":
     elif a and a[0] == "rel":
         v = list(map(int, a[1:11]))
         print("samples_per_s=%.1f" % rel(*v, float(a[11]) if len(a) > 11 else 3.0))
+    elif a and a[0] == "conv":
+        v = list(map(int, a[1:9]))
+        print("samples_per_s=%.1f" % conv(*v, float(a[9]) if len(a) > 9 else 3.0))
     else:
         print(__doc__)
         sys.exit(2)

@@ -119,9 +119,22 @@ NN_HOT void nn_conv2d_forward(const NnConv2d* cv, const float* params, int n, in
     nn_gemm(false, false, M, N, K, 1.0f, a, params + cv->w, 1.0f, y);
 }
 
-NN_HOT void nn_conv2d_backward(const NnConv2d* cv, const float* params, float* grads, int n,
-                               int h, int w, const float* x, const float* dy, float* col,
-                               float* dx) {
+static void conv2d_backward(const NnConv2d* cv, const float* params, float* grads, int n, int h, int w,
+                            const float* x, const float* cols, const float* dy, float* col, float* dx);
+
+void nn_conv2d_backward(const NnConv2d* cv, const float* params, float* grads, int n, int h, int w,
+                        const float* x, const float* dy, float* col, float* dx) {
+    conv2d_backward(cv, params, grads, n, h, w, x, NULL, dy, col, dx);
+}
+
+void nn_conv2d_backward_cols(const NnConv2d* cv, const float* params, float* grads, int n, int h, int w,
+                             const float* x, const float* cols, const float* dy, float* scratch, float* dx) {
+    conv2d_backward(cv, params, grads, n, h, w, x, cols, dy, scratch, dx);
+}
+
+/* cols: the forward's columns, or NULL to rebuild them into col */
+NN_HOT static void conv2d_backward(const NnConv2d* cv, const float* params, float* grads, int n, int h, int w,
+                                   const float* x, const float* cols, const float* dy, float* col, float* dx) {
     int ho = nn_conv2d_out(h, cv->k, cv->stride, cv->pad);
     int wo = nn_conv2d_out(w, cv->k, cv->stride, cv->pad);
     int M = n * ho * wo, K = cv->k * cv->k * cv->cin, N = cv->cout;
@@ -134,7 +147,9 @@ NN_HOT void nn_conv2d_backward(const NnConv2d* cv, const float* params, float* g
     }
     /* dW += col^T dy (the columns rebuilt from x) */
     const float* a = x;
-    if (!pointwise) {
+    if (!pointwise && cols) {
+        a = cols;
+    } else if (!pointwise) {
         im2col(cv, n, h, w, ho, wo, x, col);
         a = col;
     }

@@ -65,11 +65,18 @@ void nn_convnet_cache_free(NnConvCache* c) {
         if (c->normed[i] && c->normed[i] != c->pre[i]) free(c->normed[i]);
         free(c->pre[i]);
         free(c->stats[i]);
+        free(c->cols[i]);
     }
     free(c->col);
     free(c->d[0]);
     free(c->d[1]);
+    bool keep = c->keep_cols;
     memset(c, 0, sizeof *c);
+    c->keep_cols = keep;
+}
+
+void nn_convnet_cache_keep_cols(NnConvCache* c) {
+    c->keep_cols = true;
 }
 
 void nn_convnet_cache_reserve(NnConvCache* c, const NnConvNet* net, int n) {
@@ -89,6 +96,7 @@ void nn_convnet_cache_reserve(NnConvCache* c, const NnConvNet* net, int n) {
         if (o1 > widest) widest = o1;
         size_t cs = nn_conv2d_col_size(&L->conv, cap, L->h, L->w);
         if (cs > col) col = cs;
+        if (c->keep_cols && cs) c->cols[i] = alloc_array(cs, sizeof(float));
     }
     c->col = col ? alloc_array(col, sizeof(float)) : NULL;
     c->d[0] = alloc_array((size_t)cap * widest, sizeof(float));
@@ -101,11 +109,12 @@ float* nn_convnet_forward(const NnConvNet* net, const float* params, NnConvCache
     const float* in = x;
     for (int i = 0; i < net->nlayers; i++) {
         const NnConvLayer* L = &net->layer[i];
-        nn_conv2d_forward(&L->conv, params, n, L->h, L->w, in, c->col, c->pre[i]);
+        nn_conv2d_forward(&L->conv, params, n, L->h, L->w, in, c->cols[i] ? c->cols[i] : c->col, c->pre[i]);
         size_t count = (size_t)n * L->ho * L->wo * L->conv.cout;
         if (L->norm)
             nn_groupnorm_forward(&L->gn, params, n, L->ho * L->wo, c->pre[i], c->normed[i], c->stats[i]);
-        nn_act_forward(L->act, count, c->normed[i], c->post[i]);
+        if (L->act == NN_ACT_SILU) nn_silu_fast_forward(count, c->normed[i], c->post[i]);
+        else nn_act_forward(L->act, count, c->normed[i], c->post[i]);
         in = c->post[i];
     }
     return c->post[net->nlayers - 1];
@@ -119,13 +128,17 @@ void nn_convnet_backward(const NnConvNet* net, const float* params, float* grads
         const NnConvLayer* L = &net->layer[i];
         size_t count = (size_t)n * L->ho * L->wo * L->conv.cout;
         /* through the activation (RELU reads its own output, which has the input's sign) */
-        nn_act_backward(L->act, count, c->normed[i], d, d);
+        if (L->act == NN_ACT_SILU) nn_silu_fast_backward(count, c->normed[i], d, d);
+        else nn_act_backward(L->act, count, c->normed[i], d, d);
         if (L->norm)
             nn_groupnorm_backward(&L->gn, params, grads, n, L->ho * L->wo, c->pre[i], c->stats[i], d, d);
         const float* in = i > 0 ? c->post[i - 1] : x;
         float* dnext = i > 0 ? c->d[ping] : dx;
         if (dnext == d) dnext = c->d[ping ^ 1];
-        nn_conv2d_backward(&L->conv, params, grads, n, L->h, L->w, in, d, c->col, dnext);
+        if (c->cols[i])
+            nn_conv2d_backward_cols(&L->conv, params, grads, n, L->h, L->w, in, c->cols[i], d, c->col, dnext);
+        else
+            nn_conv2d_backward(&L->conv, params, grads, n, L->h, L->w, in, d, c->col, dnext);
         d = dnext;
         ping ^= 1;
     }

@@ -18,7 +18,7 @@ JepaArch jepa_arch_default(int frame_w, int frame_h, int channels) {
     a.context = 2;
     a.levels = 3;
     a.width = 16;
-    a.latent = 32;
+    a.latent = 16;
     a.hidden = 64;
     a.pred_layers = 3;
     a.groups = 4;

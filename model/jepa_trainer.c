@@ -160,10 +160,15 @@ JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* sta
     tr->seq = alloc_array((size_t)B, sizeof(int64_t));
     tr->x0 = alloc_array((size_t)B * px, sizeof(float));
     tr->xt = alloc_array((size_t)R * B * px, sizeof(float));
+    /* the trained passes keep their columns for the backward; the target's forward does not need to */
+    nn_convnet_cache_keep_cols(&tr->enc);
     nn_convnet_cache_reserve(&tr->enc, &m->enc, B);
     nn_convnet_cache_reserve(&tr->tgt, &m->enc, R * B);
     tr->pred = alloc_zeroed((size_t)R, sizeof(NnConvCache));
-    for (int r = 0; r < R; r++) nn_convnet_cache_reserve(&tr->pred[r], &m->pred, B);
+    for (int r = 0; r < R; r++) {
+        nn_convnet_cache_keep_cols(&tr->pred[r]);
+        nn_convnet_cache_reserve(&tr->pred[r], &m->pred, B);
+    }
     tr->pin = alloc_array((size_t)R * B * cells * (C + P), sizeof(float));
     tr->zhat = alloc_array((size_t)R * B * cells * C, sizeof(float));
     tr->dzhat = alloc_array((size_t)R * B * cells * C, sizeof(float));

@@ -134,6 +134,11 @@ void   nn_conv2d_forward(const NnConv2d* cv, const float* params, int n, int h, 
 /// are rebuilt, not kept from the forward)
 void   nn_conv2d_backward(const NnConv2d* cv, const float* params, float* grads, int n, int h,
                           int w, const float* x, const float* dy, float* col, float* dx);
+/// the same with the forward's columns kept (cols: what nn_conv2d_forward left in its col, not
+/// rebuilt) and scratch (nn_conv2d_col_size floats) for dx's columns
+void   nn_conv2d_backward_cols(const NnConv2d* cv, const float* params, float* grads, int n, int h,
+                               int w, const float* x, const float* cols, const float* dy, float* scratch,
+                               float* dx);
 
 /// group norm over channels-last maps: per image and group of c / groups channels, the mean and
 /// variance over every pixel and channel of the group; y = xhat * gamma[c] + beta[c]
@@ -233,12 +238,22 @@ typedef struct NnConvCache {
     float* post[NN_CONVNET_MAX];   /* after the activation (aliases normed for NONE and RELU) */
     float* stats[NN_CONVNET_MAX];  /* group norm statistics */
     float* col;                    /* im2col scratch, shared by the layers */
+    bool   keep_cols;              /* each layer keeps its forward columns for the backward */
+    float* cols[NN_CONVNET_MAX];   /* with keep_cols: layer i's columns */
     float* d[2];                   /* backward ping-pong buffers */
 } NnConvCache;
 
+/// a cache for training: each layer keeps its im2col columns from the forward, so the backward
+/// does not rebuild them (more memory: a layer's columns are k * k times its input). Call before
+/// nn_convnet_cache_reserve; the results are the same bytes either way
+void   nn_convnet_cache_keep_cols(NnConvCache* c);
 /// grows the cache to hold n images (keeps it when big enough)
 void   nn_convnet_cache_reserve(NnConvCache* c, const NnConvNet* net, int n);
 void   nn_convnet_cache_free(NnConvCache* c);
+/// SiLU through a polynomial exp (relative error < 2e-7, vectorized; the conv nets' activation):
+/// post = pre * sigmoid(pre), and its backward dpre = dpost * d(post)/d(pre) (dpre may alias dpost)
+void   nn_silu_fast_forward(size_t count, const float* pre, float* post);
+void   nn_silu_fast_backward(size_t count, const float* pre, const float* dpost, float* dpre);
 /// forward for n images x[n, h, w, c]; returns the output [n, ho, wo, cout] (inside the cache)
 float* nn_convnet_forward(const NnConvNet* net, const float* params, NnConvCache* c, int n,
                           const float* x);
