@@ -5,5 +5,8 @@
 
 /// seconds since an arbitrary origin (CLOCK_MONOTONIC)
 double clock_now(void);
+/// CPU seconds this process has used, all its threads (CLOCK_PROCESS_CPUTIME_ID): a budget that
+/// other jobs on a shared machine do not eat
+double clock_cpu(void);
 
 #endif

@@ -90,8 +90,10 @@ static bool obs_def(const float* row, SimBodyDef* d, double* ca, double* sa) {
     d->h = h;
     d->is_static = row[SIM_OBS_is_static] > 0.5f;
     d->angle = atan2(row[SIM_OBS_sin], row[SIM_OBS_cos]);
-    *ca = cos(d->angle);
-    *sa = sin(d->angle);
+    /* the rotation straight from the row (normalized), not through the angle */
+    double c = row[SIM_OBS_cos], sn = row[SIM_OBS_sin], l = sqrt(c * c + sn * sn);
+    *ca = l > 0 ? c / l : 1;
+    *sa = l > 0 ? sn / l : 0;
     if (kind == SIM_KIND_SHARD) {
         /* the shard's own polygon is not observed: its bounding box in body axes */
         d->nverts = 4;
@@ -101,7 +103,8 @@ static bool obs_def(const float* row, SimBodyDef* d, double* ca, double* sa) {
     /* dynamic bodies are observed at their centre of mass: step back to the origin */
     d->x = row[SIM_OBS_x];
     d->y = row[SIM_OBS_y];
-    if (!d->is_static && kind != SIM_KIND_BALL) {
+    if (!d->is_static && (kind == SIM_KIND_CUP || kind == SIM_KIND_RAMP)) {
+        /* (boxes, planks and shards' boxes are centred on their centre of mass) */
         SimPart parts[SIM_MAX_PARTS];
         double gx, gy;
         sim_parts_centroid(parts, sim_def_parts(d, parts), &gx, &gy);
@@ -129,8 +132,44 @@ bool sim_obs_def(const float* row, SimBodyDef* out) {
     return true;
 }
 
-void sim_def_shape(const SimBodyDef* d, SimShape* out) {
-    double ca = cos(d->angle), sa = sin(d->angle);
+bool sim_obs_body(const float* row, SimBodyState* out) {
+    SimBodyDef d;
+    if (!sim_obs_def(row, &d)) return false;
+    memset(out, 0, sizeof *out);
+    out->id = -1;
+    out->parent = -1;
+    out->kind = d.kind;
+    out->material = d.material;
+    out->is_static = d.is_static;
+    out->alive = true;
+    out->breakable = row[SIM_OBS_breakable] > 0.5f;
+    out->x = out->x0 = row[SIM_OBS_x];
+    out->y = out->y0 = row[SIM_OBS_y];
+    out->angle = d.angle;
+    out->vx = d.vx;
+    out->vy = d.vy;
+    out->omega = d.omega;
+    out->w = d.w;
+    out->h = d.h;
+    out->mass = row[SIM_OBS_mass];
+    if (d.kind == SIM_KIND_BALL) {
+        out->radius = 0.5 * d.w;
+        return true;
+    }
+    /* parts about the observed point: the centre of mass of a dynamic body, a static one's origin */
+    out->nparts = sim_def_parts(&d, out->parts);
+    double gx = 0, gy = 0;
+    if (!d.is_static) sim_parts_centroid(out->parts, out->nparts, &gx, &gy);
+    for (int p = 0; p < out->nparts; p++)
+        for (int i = 0; i < out->parts[p].n; i++) {
+            out->parts[p].v[2 * i] -= gx;
+            out->parts[p].v[2 * i + 1] -= gy;
+        }
+    return true;
+}
+
+/* a def's shape with its rotation given */
+static void place_shape(const SimBodyDef* d, double ca, double sa, SimShape* out) {
     out->cx = d->x;
     out->cy = d->y;
     out->radius = 0;
@@ -150,11 +189,15 @@ void sim_def_shape(const SimBodyDef* d, SimShape* out) {
     }
 }
 
+void sim_def_shape(const SimBodyDef* d, SimShape* out) {
+    place_shape(d, cos(d->angle), sin(d->angle), out);
+}
+
 bool sim_obs_shape(const float* row, SimShape* out) {
     SimBodyDef d;
     double ca, sa;
     if (!obs_def(row, &d, &ca, &sa)) return false;
-    sim_def_shape(&d, out);
+    place_shape(&d, ca, sa, out);
     out->cx = row[SIM_OBS_x];
     out->cy = row[SIM_OBS_y];
     return true;

@@ -38,6 +38,12 @@ bool   sim_obs_shape(const float* row, SimShape* out);
 /// Shards get their bounding box as a 4-vertex polygon. False for a row sim_obs_shape refuses
 bool   sim_obs_def(const float* row, SimBodyDef* out);
 
+/// the body an observation row shows, as a state (for drawing bodies that exist only in a model's
+/// prediction, such as imagined shards): kind, material (as sim_obs_def), flags, pose, velocity,
+/// size, mass and parts in body axes about the observed point; id -1, no name, alive. False for a
+/// row sim_obs_shape refuses
+bool   sim_obs_body(const float* row, SimBodyState* out);
+
 /// the point q of the shape's surface closest to p = (px, py): returns the signed distance from p to
 /// the surface (m, negative inside), and writes q (m) and the unit outward normal at q into out[4] =
 /// (qx, qy, nx, ny). For several parts the union is approximated by the part nearest to p

@@ -632,6 +632,12 @@ static void test_obs_shape_matches_world(void) {
             continue;
         }
         ENSURE(s.nparts == b.nparts);
+        /* the state a row shows: parts in body axes about the observed point, as the world's */
+        SimBodyState ob;
+        ENSURE(sim_obs_body(row, &ob) && ob.kind == b.kind && ob.nparts == b.nparts && ob.is_static == b.is_static);
+        ENSURE_NEAR(ob.angle, b.angle, 1e-6);
+        for (int p = 0; p < b.nparts; p++)
+            for (int k = 0; k < 2 * b.parts[p].n; k++) ENSURE_NEAR(ob.parts[p].v[k], b.parts[p].v[k], 1e-5);
         double ca = cos(b.angle), sa = sin(b.angle);
         for (int p = 0; p < b.nparts; p++)
             for (int k = 0; k < b.parts[p].n; k++) {
