@@ -45,9 +45,11 @@ void imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, c
                     wm_push_row(im->pushes + ((size_t)b * K + (size_t)sp->body) * WM_PUSH_DIM, sp);
             }
         }
-        /* one tick of every candidate, in place (the same steps as wm_rollout) */
+        /* one tick of every candidate, in place (the same steps as wm_rollout, but nothing
+         * shatters: the tracked bodies keep their slots, and the break head's probability is
+         * what the cost reads for breaking) */
         wm_predict(im->model, im->scratch, B, im->states, im->mask, pushing ? im->pushes : NULL,
-                   im->states, im->events);
+                   im->states, NULL, im->events);
         /* the tracked bodies' rows */
         for (int b = 0; b < B; b++) {
             for (int j = 0; j < nb; j++) {

@@ -53,7 +53,7 @@ typedef struct StateSource {
    head lands (wm_surprise): a Gaussian of fixed spread around the model's one-tick prediction */
 static void model_surprise(StateSource* s, const SurpriseTick* t) {
     int K = t->slots;
-    wm_predict(s->model, s->scratch, 1, t->states, t->mask, t->pushes, s->pred, NULL);
+    wm_predict(s->model, s->scratch, 1, t->states, t->mask, t->pushes, s->pred, NULL, NULL);
     static const int cols[5] = {SIM_OBS_x, SIM_OBS_y, SIM_OBS_vx, SIM_OBS_vy, SIM_OBS_omega};
     static const double sigma[5] = {0.003, 0.003, 0.1, 0.1, 1.0};
     for (int k = 0; k < K; k++) {

@@ -104,7 +104,8 @@ int cmd_train(int argc, char** argv) {
     const char* memory_arg = "2G";
     int64_t steps = 3000, batch = 64, threads = 1, val_every = 250, save_every = 1000;
     uint64_t seed = 1;
-    double lr = 1e-3, max_seconds = 0, noise_vel = -1, noise_pos = -1;
+    double lr = 1e-3, max_seconds = 0, max_cpu = 0, noise_vel = -1, noise_pos = -1, roll_frac = -1;
+    int64_t rounds = 0, roll = -1, latent = 0, edge = 0, hidden = 0;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "KIND: state (default: the state model) or jepa (the pixel model, "
                                           "from frames: nudge train --kind jepa --help)", false},
@@ -114,7 +115,7 @@ int cmd_train(int argc, char** argv) {
         {"out", ARG_STRING, &out, 1, 0, "MODEL: checkpoint to write (required)", false},
         {"steps", ARG_INT, &steps, 1, 1e9, "N: optimizer steps (default 3000)", false},
         {"batch", ARG_INT, &batch, 1, 65536, "B: transitions per step (default 64)", false},
-        {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
+        {"threads", ARG_INT, &threads, 1, WM_TRAIN_MAX_THREADS, "T: training threads, one BLAS thread each; a batch is worked in T parts (default 1; the same T gives the same bytes)", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: initialization, sampling and noise seed (default 1)", false},
         {"resume", ARG_STRING, &resume, 1, 0, "MODEL: continue from this checkpoint (weights, statistics, optimizer)", false},
         {"lr", ARG_DOUBLE, &lr, 1e-7, 1.0, "RATE: AdamW learning rate (default 0.001)", false},
@@ -122,8 +123,15 @@ int cmd_train(int argc, char** argv) {
         {"save-every", ARG_INT, &save_every, 1, 1e9, "N: checkpoint every N steps (default 1000)", false},
         {"log", ARG_STRING, &log_path, 1, 0, "FILE: CSV log (default: train.csv beside the model)", false},
         {"time", ARG_DOUBLE, &max_seconds, 0, 1e7, "S: stop after S seconds of training (0 = no limit)", false},
+        {"cpu", ARG_DOUBLE, &max_cpu, 0, 1e7, "S: stop after S CPU seconds of training, all threads (0 = no limit): a budget other jobs on the machine do not eat", false},
         {"noise-vel", ARG_DOUBLE, &noise_vel, 0, 10, "V: input noise on velocities, m/s (default 0.005)", false},
         {"noise-pos", ARG_DOUBLE, &noise_pos, 0, 1, "P: input noise on positions, m (default 0.0005)", false},
+        {"rounds", ARG_INT, &rounds, 1, 4, "N: message-passing rounds of a new model (default 2)", false},
+        {"latent", ARG_INT, &latent, 4, 1024, "N: a new model's node latent width (default 64)", false},
+        {"edge", ARG_INT, &edge, 4, 1024, "N: a new model's edge (message) width (default 96)", false},
+        {"hidden", ARG_INT, &hidden, 4, 1024, "N: a new model's decoder hidden width (default 96)", false},
+        {"roll", ARG_INT, &roll, 0, 64, "K: pushforward: rolled steps learn from the model's own prediction up to K ticks ahead (default 4; 0 = off)", false},
+        {"roll-frac", ARG_DOUBLE, &roll_frac, 0, 1, "F: share of rolled steps (default 0.5)", false},
     };
     ArgParse p = {"train",
                   "nudge train --data DIR[,DIR2...] --out MODEL [--memory SIZE] [--weights W1,W2...] [--steps N] [--batch B] [--threads T] [--seed N] [--resume MODEL]",
@@ -136,7 +144,7 @@ int cmd_train(int argc, char** argv) {
     if (kind && strcmp(kind, "state") != 0) return args_fail("train", "--kind: expected state or jepa, got '%s'", kind);
     if (!data) return args_fail("train", "--data DIR is required");
     if (!out) return args_fail("train", "--out MODEL is required");
-    nn_set_threads((int)threads);
+    nn_set_threads(1);
 
     char err[1024];
     int64_t memory = 0;
@@ -182,6 +190,13 @@ int cmd_train(int argc, char** argv) {
     def.val_every = 0;
     if (noise_vel >= 0) def.noise_vel = (float)noise_vel;
     if (noise_pos >= 0) def.noise_pos = (float)noise_pos;
+    if (rounds > 0) def.arch.rounds = (int)rounds;
+    if (latent > 0) def.arch.latent = (int)latent;
+    if (edge > 0) def.arch.edge = (int)edge;
+    if (hidden > 0) def.arch.hidden = (int)hidden;
+    def.threads = (int)threads;
+    if (roll >= 0) def.roll_max = (int)roll;
+    if (roll_frac >= 0) def.roll_frac = (float)roll_frac;
     if (!wm_trainer_def_check(&def, start, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s: %s\n", data, err);
         wm_free(start);
@@ -245,7 +260,7 @@ int cmd_train(int argc, char** argv) {
     interrupt_catch();
     Progress prog;
     progress_start(&prog, "steps", steps);
-    double t0 = clock_now();
+    double t0 = clock_now(), c0 = clock_cpu();
     WmModel* m = wm_trainer_model(tr);
     int64_t first = wm_train_steps(m), done = 0, fails = 0;
     int status = 0;
@@ -253,6 +268,7 @@ int cmd_train(int argc, char** argv) {
     bool validated = false;
     while (done < steps && !interrupt_requested()) {
         if (max_seconds > 0 && clock_now() - t0 > max_seconds) break;
+        if (max_cpu > 0 && clock_cpu() - c0 > max_cpu) break;
         /* streaming: the window takes in one tick for every transition sampled */
         if (!wm_train_data_advance(&td, wm_trainer_replay(tr), done * batch, err, sizeof err)) {
             snprintf(failure, sizeof failure, "%s", err);
@@ -329,8 +345,9 @@ int cmd_train(int argc, char** argv) {
                      nval == 0    ? "no validation episode: the dataset has only one"
                      : !validated ? "stopped before the first validation"
                                   : "no trainable transition in the validation episodes");
-        printf("%s %lld steps in %.1f s, train loss %s, val loss %s%s -> %s\n",
-               interrupt_requested() ? "interrupted after" : "trained", (long long)done, clock_now() - t0, train_l, val,
+        printf("%s %lld steps in %.1f s (%.1f CPU s), train loss %s, val loss %s%s -> %s\n",
+               interrupt_requested() ? "interrupted after" : "trained", (long long)done, clock_now() - t0,
+               clock_cpu() - c0, train_l, val,
                st.skipped ? " (some steps skipped)" : "", out);
         /* what memory it took: the capped part, and the peak the kernel saw */
         printf("memory: peak RSS %.1f MiB; --memory %.0f MiB %s: replay %.1f MiB, validation %.1f MiB (%lld of %lld "

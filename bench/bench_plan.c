@@ -90,7 +90,7 @@ static double time_bare(Bench* b, const PlannerTrace* tr) {
     double best = 1e30;
     for (int r = 0; r < 4; r++) {
         double t0 = cpu_now();
-        for (int it = 0; it < b->def.iters; it++) wm_rollout(b->model, s, B, st, mask, pushes, H, out, ev);
+        for (int it = 0; it < b->def.iters; it++) wm_rollout(b->model, s, B, st, mask, pushes, H, out, NULL, ev);
         double t = cpu_now() - t0;
         if (r > 0 && t < best) best = t; /* the first warms the scratch */
     }

@@ -221,7 +221,8 @@ typedef struct RelCtx {
 static void rel_nn_step(void* ctx) {
     RelCtx* c = ctx;
     wm_forward(c->m, c->s);
-    wm_loss(c->m, c->s, 0.5f, true, NULL, NULL);
+    WmLossWeights lw = wm_loss_weights_default();
+    wm_loss(c->m, c->s, &lw, true, NULL);
     memset(c->g, 0, sizeof(float) * (size_t)c->m->nparams);
     wm_backward(c->m, c->s, c->g);
     nn_adamw_step(&c->opt, c->m->params, c->g, c->m->layout.decay, 1.0f);
@@ -246,7 +247,7 @@ static void bench_rel(void) {
     memset(&c, 0, sizeof c);
     c.m = wm_create(&a, 1);
     c.s = wm_scratch_create(c.m);
-    wm_transitions_init(&c.t, B, BK, SIM_OBS_DIM);
+    wm_transitions_init(&c.t, B, BK, SIM_OBS_DIM, 0);
     c.t.n = B;
     Rng r;
     rng_seed(&r, 2);
@@ -261,12 +262,20 @@ static void bench_rel(void) {
     c.g = calloc((size_t)c.m->nparams, sizeof(float));
     nn_adamw_init(&c.opt, c.m->nparams, 1e-3f, 0.0f);
     rel_full_step(&c);
-    int n = c.s->n, nd = c.s->nd, ne = c.s->ne, L = a.latent, E = a.edge, H = a.hidden, F = WM_NODE_FEATS, G = WM_EDGE_FEATS;
+    int n = c.s->n, nd = c.s->nd, ne = c.s->ne, L = a.latent, E = a.edge, H = a.hidden, R = a.rounds;
+    int F = WM_NODE_FEATS, G = WM_EDGE_FEATS;
+    int nstatic = 0;
+    for (int e = 0; e < ne; e++) nstatic += c.s->send_row[e] < 0;
     GemmSet gs = {0};
-    gemm_linear(&gs, n, F, L, false);
-    gemm_linear(&gs, n, L, L, true);
-    gemm_linear(&gs, n, L, 2 * E, true);
-    gemm_linear(&gs, ne, G, E, false);
+    /* the encoder over the dynamic bodies; per round the edge layer's node and geometry parts and
+     * (but the last) the residual update; the decoder */
+    gemm_linear(&gs, nd, F, L, false);
+    gemm_linear(&gs, nd, L, L, true);
+    for (int r = 0; r < R; r++) {
+        gemm_linear(&gs, nd, L, 2 * E, true);
+        gemm_linear(&gs, ne, G, E, false);
+        if (r + 1 < R) gemm_linear(&gs, nd, L + E, L, true);
+    }
     gemm_linear(&gs, nd, L + E + F, H, true);
     gemm_linear(&gs, nd, H, H, true);
     gemm_linear(&gs, nd, H, WM_OUTPUTS, true);
@@ -274,11 +283,11 @@ static void bench_rel(void) {
     double full = rate(rel_full_step, &c) * B;
     double lim = rate(gemm_run, &gs) * B;
     char args[256];
-    snprintf(args, sizeof args, "rel %d %d %d %d %d %d %d %d %d %d", B, n, nd, ne, F, G, L, E, H, WM_OUTPUTS);
+    snprintf(args, sizeof args, "rel %d %d %d %d %d %d %d %d %d %d %d", B, nd, nstatic, ne, F, G, L, E, H, WM_OUTPUTS, R);
     double torch = torch_rate(args);
     double gf = gs.flops / B;
-    printf("relational model (latent %d, edge %d, hidden %d), batch %d worlds of %d bodies: %d nodes (%d dynamic), "
-           "%d edges, 1 thread\n", L, E, H, B, NOBJ, n, nd, ne);
+    printf("relational model (latent %d, edge %d, hidden %d, %d rounds), batch %d worlds of %d bodies: %d nodes (%d "
+           "dynamic), %d edges (%d from static bodies), 1 thread\n", L, E, H, R, B, NOBJ, n, nd, ne, nstatic);
     printf("  nudge      %9.0f worlds/s   %6.1f GFLOP/s   (forward, loss, backward, AdamW on a packed batch)\n", nn,
            nn * gf / 1e9);
     printf("  nudge full %9.0f worlds/s                   (plus packing, features, noise, targets)\n", full);
@@ -309,13 +318,14 @@ typedef struct RollCtx {
 
 static void roll(void* ctx) {
     RollCtx* c = ctx;
-    wm_rollout(c->m, c->s, 1, c->st, c->mask, NULL, 60, c->out, c->ev);
+    wm_rollout(c->m, c->s, 1, c->st, c->mask, NULL, 60, c->out, NULL, c->ev);
 }
 
-static void bench_rollout(float radius) {
+static void bench_rollout(float radius, int rounds) {
     RollCtx c;
     WmArch a = wm_arch_default(BK);
     a.radius = radius;
+    a.rounds = rounds;
     c.m = wm_create(&a, 3);
     c.s = wm_scratch_create(c.m);
     Rng r;
@@ -325,8 +335,9 @@ static void bench_rollout(float radius) {
     c.ev = malloc(sizeof(float) * 60 * BK * WM_EVENTS);
     double per = 1.0 / rate(roll, &c);
     wm_pack(c.m, c.s, 1, c.st, c.mask, NULL, NULL, 0, 0);
-    printf("rollout 60 ticks, 16 bodies (14 dynamic), batch 1, radius %.2f m (%d edges at the start): %.3f ms "
-           "(target < 2 ms)\n", radius, c.s->ne, per * 1e3);
+    printf("rollout 60 ticks, 16 bodies (14 dynamic), batch 1, %d round%s, radius %.2f m (%d edges at the start): "
+           "%.3f ms%s\n", rounds, rounds > 1 ? "s" : "", radius, c.s->ne, per * 1e3,
+           rounds == wm_arch_default(BK).rounds ? " (target < 2 ms)" : "");
     free(c.out);
     free(c.ev);
     wm_scratch_free(c.s);
@@ -416,8 +427,10 @@ int main(int argc, char** argv) {
     }
     bench_mlp();
     bench_rel();
-    bench_rollout(wm_arch_default(BK).radius);
-    bench_rollout(0);
+    /* the default model, then the cost of each number of message-passing rounds, and all pairs */
+    float radius = wm_arch_default(BK).radius;
+    for (int rounds = 1; rounds <= 3; rounds++) bench_rollout(radius, rounds);
+    bench_rollout(0, wm_arch_default(BK).rounds);
     bench_conv(128, 96);
     if (argc > 3 && bench_train_stream(argv[2], argv[3], 3 * seconds) != 0) return 1;
     return 0;

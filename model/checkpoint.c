@@ -2,13 +2,14 @@
  * file shares; version 1 predates the kind field, so a file of this version is a state model).
  *
  *   "NUDGEWM\0"  u32 version  u32 schema hash (observation columns)
- *   i32 slots dim latent edge hidden  f32 radius dt  i32 node_feats edge_feats outputs
+ *   i32 slots dim latent edge hidden rounds  f32 radius dt  i32 node_feats edge_feats outputs
  *   i64 steps  u64 seed  i32 nparams  u32 flags (1 = optimizer state follows the parameters)
  *   3 x normalizer: i32 dim, f64 count, f64 mean[dim], f64 m2[dim]   (nodes, edges, targets)
  *   f32 params[nparams]
  *   [i64 t, f32 m[nparams], f32 v[nparams]]        when flags & 1
  *   u32 CRC-32 (zlib) of every byte before it
- * Little-endian, as the machines that run nudge are. */
+ * Little-endian, as the machines that run nudge are. Version 1 (before the invariant inputs and
+ * message-passing rounds) is refused with a line that says to retrain. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 #include "model/model_file.h"
 #include "model/wm_impl.h"
 
-#define HEAD_BYTES 80
+#define HEAD_BYTES 84
 
 static void put_norm(ModelBuf* b, const WmNorm* n) {
     model_buf_i32(b, n->dim);
@@ -40,6 +41,7 @@ bool wm_checkpoint_save(const WmModel* m, const NnAdamW* opt, const char* path, 
     model_buf_i32(&b, a->latent);
     model_buf_i32(&b, a->edge);
     model_buf_i32(&b, a->hidden);
+    model_buf_i32(&b, a->rounds);
     model_buf_f32(&b, a->radius);
     model_buf_f32(&b, a->dt);
     model_buf_i32(&b, WM_NODE_FEATS);
@@ -120,17 +122,19 @@ WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char*
     }
     uint32_t version = model_rd_u32(&r);
     if (version != WM_CKPT_VERSION) {
-        report_set(err, err_size, "%s: model format version %u, this nudge reads version %u", path,
-                   version, WM_CKPT_VERSION);
+        report_set(err, err_size, "%s: model format version %u, this nudge reads version %u%s", path, version,
+                   WM_CKPT_VERSION, version < WM_CKPT_VERSION ? " (the model's inputs changed since: retrain it)" : "");
         goto fail;
     }
     uint32_t schema = model_rd_u32(&r);
     WmArch a;
+    memset(&a, 0, sizeof a);
     a.slots = model_rd_i32(&r);
     a.dim = model_rd_i32(&r);
     a.latent = model_rd_i32(&r);
     a.edge = model_rd_i32(&r);
     a.hidden = model_rd_i32(&r);
+    a.rounds = model_rd_i32(&r);
     a.radius = model_rd_f32(&r);
     a.dt = model_rd_f32(&r);
     int32_t nf = model_rd_i32(&r), ef = model_rd_i32(&r), of = model_rd_i32(&r);
@@ -156,7 +160,7 @@ WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char*
     if (nf != WM_NODE_FEATS || ef != WM_EDGE_FEATS || of != WM_OUTPUTS) {
         report_set(err, err_size,
                    "%s: the model's inputs and outputs (%d node, %d edge features, %d outputs) are not this nudge's "
-                   "(%d, %d, %d)",
+                   "(%d, %d, %d): retrain it",
                    path, nf, ef, of, WM_NODE_FEATS, WM_EDGE_FEATS, WM_OUTPUTS);
         goto fail;
     }

@@ -193,23 +193,63 @@ static bool sinks(const float* row, const Statics* st) {
     return false;
 }
 
-/* scores one predicted rollout pred[H*K*D] against the tracks of its start */
-static void score(const Track* tracks, int n, int K, const Statics* st, const float* pred, Acc* acc[WM_SUBSETS]) {
+/* the prediction of body k, h+1 ticks ahead, into out[3] (x, y, angle; angle NaN once broken), and
+   whether it has sunk into a static body: its row while its slot is live; once the rollout shattered
+   it, the centre of mass of its imagined pieces (as the truth of a broken body is its shards' centre
+   of mass), sunk when a piece has. pmask NULL: the slot is always live (the baselines). False when
+   there is nothing to compare */
+static bool pred_at(const float* pred, const uint8_t* pmask, const int* parent, int K, int h, int k,
+                    const Statics* st, float out[3], bool* sunk) {
+    const float* step = pred + (size_t)h * K * D;
+    if (!pmask || pmask[(size_t)h * K + k]) {
+        const float* p = step + (size_t)k * D;
+        out[0] = p[SIM_OBS_x];
+        out[1] = p[SIM_OBS_y];
+        out[2] = atan2f(p[SIM_OBS_sin], p[SIM_OBS_cos]);
+        *sunk = sinks(p, st);
+        return true;
+    }
+    double m = 0, x = 0, y = 0;
+    *sunk = false;
+    for (int j = 0; j < K; j++) {
+        if (j == k || !pmask[(size_t)h * K + j] || !descends(parent, j, k)) continue;
+        const float* p = step + (size_t)j * D;
+        m += p[SIM_OBS_mass];
+        x += (double)p[SIM_OBS_mass] * p[SIM_OBS_x];
+        y += (double)p[SIM_OBS_mass] * p[SIM_OBS_y];
+        *sunk = *sunk || sinks(p, st);
+    }
+    if (!(m > 0)) return false;
+    out[0] = (float)(x / m);
+    out[1] = (float)(y / m);
+    out[2] = NAN;
+    return true;
+}
+
+/* scores one predicted rollout pred[H*K*D] (live slots pmask[H*K] and the pieces' parents parent[K];
+   both NULL for a baseline, whose slots never change) against the tracks of its start */
+static void score(const Track* tracks, int n, int K, const Statics* st, const float* pred, const uint8_t* pmask,
+                  const int* parent, Acc* acc[WM_SUBSETS]) {
     for (int j = 0; j < n; j++) {
         const Track* tr = &tracks[j];
         bool sunk = false;   /* once sunk, the rollout has passed into a static body */
+        float last[3] = {NAN, NAN, NAN};
         for (int h = 1; h <= tr->last; h++) {
-            const float* p = pred + ((size_t)(h - 1) * K + tr->slot) * D;
+            float pp[3];
+            bool in = false;
+            /* a body whose imagined pieces all left keeps its last predicted place */
+            if (pred_at(pred, pmask, parent, K, h - 1, tr->slot, st, pp, &in)) memcpy(last, pp, sizeof last);
+            else memcpy(pp, last, sizeof last);
             const float* tp = tr->truth + (size_t)h * 3;
-            float err = hypotf(p[SIM_OBS_x] - tp[0], p[SIM_OBS_y] - tp[1]);
+            float err = hypotf(pp[0] - tp[0], pp[1] - tp[1]);
             if (!isfinite(err)) err = 1e6f;
-            bool whole = !isnan(tp[2]);
+            bool whole = !isnan(tp[2]) && !isnan(pp[2]);
             float ang = 0;
             if (whole) {
-                ang = fabsf(wrap(atan2f(p[SIM_OBS_sin], p[SIM_OBS_cos]) - tp[2]));
+                ang = fabsf(wrap(pp[2] - tp[2]));
                 if (!isfinite(ang)) ang = (float)M_PI;
             }
-            sunk = sunk || sinks(p, st);
+            sunk = sunk || in;
             for (int s = 0; s < WM_SUBSETS; s++) {
                 if (!(tr->member[h] & (1u << s))) continue;
                 Acc* a = &acc[s][h - 1];
@@ -219,6 +259,20 @@ static void score(const Track* tracks, int n, int K, const Statics* st, const fl
                 a->nsink += sunk;
             }
         }
+    }
+}
+
+/* the model's rollouts of a batch of starts (bodies may shatter in them) scored against their tracks */
+static void score_model(const WmModel* m, WmScratch* s, int nb, const float* st, const uint8_t* mk, const float* pu,
+                        int H, float* pred, uint8_t* pmask, int* pparent, const Track* tracks, const int* ntracks,
+                        const Statics* statics, Acc* acc[WM_SUBSETS]) {
+    int K = wm_arch(m)->slots;
+    size_t world = (size_t)K * D;
+    wm_rollout(m, s, nb, st, mk, pu, H, pred, pmask, NULL);
+    for (int b = 0; b < nb; b++) {
+        for (int k = 0; k < K; k++) pparent[k] = wm_rollout_parent(s, b, k);
+        score(tracks + (size_t)b * K, ntracks[b], K, &statics[b], pred + (size_t)b * H * world,
+              pmask + (size_t)b * H * K, pparent, acc);
     }
 }
 
@@ -261,7 +315,7 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
             be[nb] = e, bt[nb] = t, nb++;
             bool last = e == first + count - 1 && t + 2 == T;
             if (nb < EVAL_BATCH && !last) continue;
-            wm_predict(m, s, nb, st, mk, pu, next, probs);
+            wm_predict(m, s, nb, st, mk, pu, next, NULL, probs);
             for (int b = 0; b < nb; b++) {
                 size_t ib = wm_dataset_index(d, be[b], bt[b]);
                 for (int k = 0; k < K; k++) {
@@ -328,6 +382,8 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     uint8_t* mk = alloc_bytes((size_t)EVAL_BATCH * K);
     float* pu = alloc_zeroed((size_t)EVAL_BATCH * H * K * WM_PUSH_DIM, sizeof(float));
     float* pred = alloc_array((size_t)EVAL_BATCH * H * world, sizeof(float));
+    uint8_t* pmask = alloc_bytes((size_t)EVAL_BATCH * H * K);
+    int* pparent = alloc_array((size_t)K, sizeof(int));
     float* base = alloc_array((size_t)H * world, sizeof(float));
     int* parent = alloc_array((size_t)K, sizeof(int));
     /* the tracks of the batch's starts: K per start */
@@ -369,22 +425,15 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
             const Statics* sb = &statics[nb++];
             /* baselines one start at a time (cheap) */
             wm_baseline_const_vel(K, dt, d->states + i * D, d->mask + i, pb, H, base);
-            score(tb, n, K, sb, base, acc[WM_METHOD_CONST_VEL]);
+            score(tb, n, K, sb, base, NULL, NULL, acc[WM_METHOD_CONST_VEL]);
             wm_baseline_ballistic(K, dt, def->gravity, d->states + i * D, d->mask + i, pb, H, base);
-            score(tb, n, K, sb, base, acc[WM_METHOD_BALLISTIC]);
+            score(tb, n, K, sb, base, NULL, NULL, acc[WM_METHOD_BALLISTIC]);
             if (nb < EVAL_BATCH) continue;
-            wm_rollout(m, s, nb, st, mk, pu, H, pred, NULL);
-            for (int b = 0; b < nb; b++)
-                score(tracks + (size_t)b * K, ntracks[b], K, &statics[b], pred + (size_t)b * H * world,
-                      acc[WM_METHOD_MODEL]);
+            score_model(m, s, nb, st, mk, pu, H, pred, pmask, pparent, tracks, ntracks, statics, acc[WM_METHOD_MODEL]);
             nb = 0;
         }
     }
-    if (nb > 0) {
-        wm_rollout(m, s, nb, st, mk, pu, H, pred, NULL);
-        for (int b = 0; b < nb; b++)
-            score(tracks + (size_t)b * K, ntracks[b], K, &statics[b], pred + (size_t)b * H * world, acc[WM_METHOD_MODEL]);
-    }
+    if (nb > 0) score_model(m, s, nb, st, mk, pu, H, pred, pmask, pparent, tracks, ntracks, statics, acc[WM_METHOD_MODEL]);
     res->rollouts = starts;
     for (int sub = 0; sub < WM_SUBSETS; sub++)
         for (int q = 0; q < WM_METHODS; q++) {
@@ -396,6 +445,8 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     free(mk);
     free(pu);
     free(pred);
+    free(pmask);
+    free(pparent);
     free(base);
     free(parent);
     free(tracks);

@@ -20,8 +20,9 @@ const char* wm_method_name(WmMethod m);
  *            record in [t0, t0 + h];
  *   fall     it fell (a fall event) between t0 and t0 + h;
  *   break    it broke between t0 and t0 + h; its truth after the break is the centre of mass of
- *            its shards (those still observed), which the rollout's prediction of the body is
- *            compared with;
+ *            its shards (those still observed). The prediction of a body is its row while the
+ *            rollout keeps it whole, and the centre of mass of its imagined pieces once the
+ *            rollout shattered it (wm_rollout), so shards are scored against shards;
  *   resting  it was at rest at t0 (speed < 0.02 m/s, |omega| < 0.1 rad/s), nothing pushed it in
  *            [t0, t0 + h), and its true position stayed within WM_EVAL_STILL_M: its error is the
  *            rollout's drift.

@@ -6,12 +6,11 @@
 #include "base/alloc.h"
 #include "model/wm_impl.h"
 
-/* a column that barely varies is scaled as if its std were this */
-#define WM_NORM_MIN_STD 1e-2
-
-void wm_norm_init(WmNorm* n, int dim) {
+void wm_norm_init(WmNorm* n, int dim, bool centered, float min_std) {
     memset(n, 0, sizeof *n);
     n->dim = dim;
+    n->centered = centered;
+    n->min_std = min_std;
     n->mean = alloc_zeroed((size_t)dim, sizeof(double));
     n->m2 = alloc_zeroed((size_t)dim, sizeof(double));
     n->fmean = alloc_zeroed((size_t)dim, sizeof(float));
@@ -42,9 +41,11 @@ void wm_norm_refresh(WmNorm* n) {
             n->fstd[j] = 1.0f;
             continue;
         }
-        double sd = sqrt(n->m2[j] / n->count);
-        n->fmean[j] = (float)n->mean[j];
-        n->fstd[j] = (float)(sd > WM_NORM_MIN_STD ? sd : WM_NORM_MIN_STD);
+        /* centred: (x - mean) / std; scale only: x / root mean square */
+        double var = n->m2[j] / n->count;
+        double sd = sqrt(n->centered ? var : var + n->mean[j] * n->mean[j]);
+        n->fmean[j] = n->centered ? (float)n->mean[j] : 0.0f;
+        n->fstd[j] = (float)(sd > n->min_std ? sd : n->min_std);
     }
 }
 

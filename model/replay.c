@@ -29,11 +29,12 @@ void wm_event_mark(uint8_t* bits, int K, int type, int32_t body) {
     if (type == SIM_EV_FALL) bits[body] |= WM_BIT_FALL;
 }
 
-void wm_transitions_init(WmTransitions* t, int cap, int slots, int dim) {
+void wm_transitions_init(WmTransitions* t, int cap, int slots, int dim, int max_roll) {
     memset(t, 0, sizeof *t);
     t->cap = cap;
     t->slots = slots;
     t->dim = dim;
+    t->max_roll = max_roll > 0 ? max_roll : 0;
     size_t ks = (size_t)cap * slots;
     t->s0 = alloc_bytes(sizeof(float) * ks * dim);
     t->s1 = alloc_bytes(sizeof(float) * ks * dim);
@@ -41,6 +42,7 @@ void wm_transitions_init(WmTransitions* t, int cap, int slots, int dim) {
     t->m1 = alloc_bytes(ks);
     t->push = alloc_bytes(sizeof(float) * ks * WM_PUSH_DIM);
     t->labels = alloc_bytes(sizeof(float) * ks * WM_EVENTS);
+    t->roll_push = alloc_bytes(sizeof(float) * ks * WM_PUSH_DIM * (size_t)(t->max_roll > 0 ? t->max_roll : 1));
 }
 
 void wm_transitions_free(WmTransitions* t) {
@@ -50,6 +52,7 @@ void wm_transitions_free(WmTransitions* t) {
     free(t->m1);
     free(t->push);
     free(t->labels);
+    free(t->roll_push);
     memset(t, 0, sizeof *t);
 }
 
@@ -181,8 +184,52 @@ static void fill(const WmReplay* r, int64_t g, WmTransitions* out, int slot) {
     }
 }
 
+/* tick g and the roll ticks after it are one episode with the same live bodies, and tick g + roll
+ * starts a trainable transition */
+static bool is_window(const WmReplay* r, int64_t g, int roll) {
+    if (!is_ready(r, g + roll) || g < oldest(r)) return false;
+    int K = r->slots;
+    int64_t e = r->ep[g % r->cap];
+    const uint8_t* m = r->mask + (size_t)(g % r->cap) * K;
+    for (int64_t h = g + 1; h <= g + roll; h++) {
+        size_t c = (size_t)(h % r->cap);
+        if (r->ep[c] != e || memcmp(r->mask + c * K, m, (size_t)K) != 0) return false;
+    }
+    return true;
+}
+
+bool wm_replay_sample_rolled(const WmReplay* r, Rng* rng, int n, int roll, WmTransitions* out) {
+    out->n = 0;
+    out->roll = 0;
+    if (roll < 1 || roll > out->max_roll || n > out->cap || wm_replay_ready(r) <= 0) return false;
+    int K = r->slots, Dm = r->dim;
+    int64_t lo = oldest(r), hi = r->total - 2 - roll;
+    if (hi < lo) return false;
+    for (int i = 0; i < n; i++) {
+        int64_t g;
+        int tries = 0;
+        do {
+            g = rng_int(rng, lo, hi);
+        } while (!is_window(r, g, roll) && ++tries < 10000);
+        if (!is_window(r, g, roll)) return false;
+        /* the transition at the window's end, then its start and the pushes on the way */
+        fill(r, g + roll, out, i);
+        size_t a = (size_t)(g % r->cap), o = (size_t)i * K;
+        memcpy(out->s0 + o * Dm, r->states + a * K * Dm, sizeof(float) * (size_t)K * Dm);
+        for (int j = 0; j < roll; j++) {
+            size_t c = (size_t)((g + j) % r->cap);
+            memcpy(out->roll_push + ((size_t)i * out->max_roll + j) * K * WM_PUSH_DIM, r->push + c * K * WM_PUSH_DIM,
+                   sizeof(float) * (size_t)K * WM_PUSH_DIM);
+        }
+    }
+    out->n = n;
+    out->roll = roll;
+    return true;
+}
+
 bool wm_replay_sample(const WmReplay* r, Rng* rng, int n, WmTransitions* out) {
     out->n = 0;
+    out->roll = 0;
     if (wm_replay_ready(r) <= 0 || n > out->cap) return false;
     int64_t lo = oldest(r), hi = r->total - 2;
     if (hi < lo) return false;
@@ -201,6 +248,7 @@ bool wm_replay_sample(const WmReplay* r, Rng* rng, int n, WmTransitions* out) {
 
 int wm_replay_sweep(const WmReplay* r, int64_t* cursor, int n, WmTransitions* out) {
     if (n > out->cap) n = out->cap;
+    out->roll = 0;
     int64_t g = oldest(r) + *cursor;
     int got = 0;
     while (got < n && g < r->total) {

@@ -25,18 +25,24 @@ static inline int64_t wm_event_label_record(int64_t t) { return t + 1; }
 /// event types and bodies outside the slots mark nothing
 void wm_event_mark(uint8_t* bits, int K, int type, int32_t body);
 
-/// a batch of transitions (arrays sized for cap transitions)
+/// a batch of transitions (arrays sized for cap transitions). A rolled batch (roll = r > 0) holds
+/// the transition t+r -> t+r+1 whose starting state the trainer predicts itself: s0 and m0 are the
+/// state r ticks earlier, roll_push the pushes of those r ticks, and the mask stays the same over
+/// them (pushforward training)
 typedef struct WmTransitions {
     int      n, cap, slots, dim;
-    float*   s0;      /* [cap*K*D] state at t */
-    uint8_t* m0;      /* [cap*K] mask at t */
+    int      roll, max_roll;
+    float*   s0;      /* [cap*K*D] state at t (rolled: at t - roll) */
+    uint8_t* m0;      /* [cap*K] mask at t (rolled: the same at t - roll .. t) */
     float*   push;    /* [cap*K*4] push applied right after t */
     float*   s1;      /* [cap*K*D] state at t+1 */
     uint8_t* m1;      /* [cap*K] mask at t+1 */
     float*   labels;  /* [cap*K*WM_EVENTS] 0/1: breaks within 30 ticks, contact at t+1, falls within 30 */
+    float*   roll_push; /* [cap*max_roll*K*4] rolled: push applied after tick t - roll + j (row j) */
 } WmTransitions;
 
-void wm_transitions_init(WmTransitions* t, int cap, int slots, int dim);
+/// max_roll: the longest roll a batch may hold (0 = plain transitions only)
+void wm_transitions_init(WmTransitions* t, int cap, int slots, int dim, int max_roll);
 void wm_transitions_free(WmTransitions* t);
 
 typedef struct WmReplay WmReplay;
@@ -59,6 +65,9 @@ int64_t   wm_replay_size(const WmReplay* r);
 int64_t   wm_replay_ready(const WmReplay* r);
 /// samples n trainable transitions uniformly into out (n <= out->cap); false if there are none
 bool      wm_replay_sample(const WmReplay* r, Rng* rng, int n, WmTransitions* out);
+/// samples n transitions each with the roll ticks before it (1 <= roll <= out->max_roll) in the
+/// same episode with the same live bodies; false if too few such windows were found
+bool      wm_replay_sample_rolled(const WmReplay* r, Rng* rng, int n, int roll, WmTransitions* out);
 /// the trainable transitions in order, from *cursor on (start at 0): fills up to n, returns how
 /// many were written (0 at the end)
 int       wm_replay_sweep(const WmReplay* r, int64_t* cursor, int n, WmTransitions* out);

@@ -1,53 +1,106 @@
-/* rollout: one-tick prediction and H-tick rollouts, batched over worlds */
+/* rollout: one-tick prediction, H-tick rollouts batched over worlds (with bodies shattering in
+ * imagination), and surprise */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "model/wm_impl.h"
+#include "sim/breaking.h"
+#include "sim/materials.h"
 #include "sim/observation.h"
 
 #define D SIM_OBS_DIM
 
-/* advances cur[B*K*D] one tick in place; events[B*K*WM_EVENTS] may be NULL */
-static void rollout_step(const WmModel* m, WmScratch* s, int B, float* cur, const uint8_t* mask,
-                         const float* pushes, float* events) {
+/* replaces the body in slot k of world b by the pieces sim's shatter gives at its state; the
+ * pieces take the slots after the highest live one. Returns the pieces placed */
+static int shatter_body(const WmModel* m, WmScratch* s, int b, int k, float* cur, uint8_t* cur_mask) {
     int K = m->arch.slots;
-    float dt = m->arch.dt;
+    float* world = cur + (size_t)b * K * D;
+    uint8_t* live = cur_mask + (size_t)b * K;
+    const float* row = world + (size_t)k * D;
+    SimBodyDef def;
+    if (!sim_obs_def(row, &def)) return 0;
+    SimBodyDef pieces[SIM_SHATTER_MAX];
+    int n = sim_shatter_pieces(&def, row[SIM_OBS_x], row[SIM_OBS_y], sim_world_def_default().shards, NULL, pieces);
+    if (n == 0) return 0;
+    float parent[D];
+    memcpy(parent, row, sizeof parent);
+    const SimMaterial* mat = sim_material_get(def.material);
+    int next = 0;
+    for (int j = 0; j < K; j++)
+        if (live[j]) next = j + 1;
+    /* the parent leaves its slot as a broken body leaves the observation */
+    memset(world + (size_t)k * D, 0, sizeof(float) * D);
+    live[k] = 0;
+    int placed = 0;
+    for (int p = 0; p < n && next < K; p++, next++) {
+        const SimBodyDef* pc = &pieces[p];
+        SimPart part[SIM_MAX_PARTS];
+        double cx, cy;
+        double area = sim_parts_centroid(part, sim_def_parts(pc, part), &cx, &cy);
+        float* r = world + (size_t)next * D;
+        memset(r, 0, sizeof(float) * D);
+        sim_obs_set_motion(r, (float)pc->x, (float)pc->y, (float)pc->angle, (float)pc->vx, (float)pc->vy,
+                           (float)pc->omega);
+        r[SIM_OBS_kind_shard] = 1.0f;
+        r[SIM_OBS_size_w] = (float)pc->w;
+        r[SIM_OBS_size_h] = (float)pc->h;
+        r[SIM_OBS_mass] = (float)(area * mat->density);
+        r[SIM_OBS_friction] = parent[SIM_OBS_friction];
+        r[SIM_OBS_elasticity] = parent[SIM_OBS_elasticity];
+        live[next] = 1;
+        if (s->parent) s->parent[(size_t)b * K + next] = (int16_t)k;
+        placed++;
+    }
+    s->breaks++;
+    return placed;
+}
+
+void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mask, const float* pushes,
+             float* events, bool shatter) {
+    int K = m->arch.slots;
+    float dt = m->arch.dt, A = WM_INT_A;
     if (events) memset(events, 0, sizeof(float) * (size_t)B * K * WM_EVENTS);
-    if (!wm_pack(m, s, B, cur, mask, pushes, NULL, 0, 0)) return;
+    if (!wm_pack(m, s, B, cur, cur_mask, pushes, NULL, 0, 0)) return;
     wm_features_normalize(m, s);
     wm_forward(m, s);
     const float* tm = m->tgt.fmean;
     const float* ts = m->tgt.fstd;
+    /* bodies to shatter after every body has moved: (world, slot) */
+    int nbreak = 0;
+    int* brk = NULL;
     for (int r = 0; r < s->nd; r++) {
         int i = s->row_node[r];
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
         const float* o = s->out + (size_t)r * WM_OUTPUTS;
         const float* st = s->state + (size_t)i * D;
-        const float* pd = s->pdv + (size_t)i * 3;
+        const float* pd = s->pdv + (size_t)r * 3;
         float* out = cur + idx * D;
         if (events)
-            for (int e = 0; e < WM_EVENTS; e++)
-                events[idx * WM_EVENTS + e] = nn_sigmoid(o[WM_TARGETS + e]);
+            for (int e = 0; e < WM_EVENTS; e++) events[idx * WM_EVENTS + e] = nn_sigmoid(o[WM_OUT_EVENTS + e]);
+        if (shatter && st[SIM_OBS_breakable] > 0.5f && o[WM_BREAK_NOW] > 0.0f) {
+            if (!brk) brk = alloc_array((size_t)s->nd, sizeof(int));
+            brk[nbreak++] = (int)idx;
+        }
         /* an unpushed body the model sees at rest next tick stays where it is */
         if (pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && o[WM_REST] > 0.0f) {
             out[SIM_OBS_vx] = out[SIM_OBS_vy] = out[SIM_OBS_omega] = 0.0f;
             continue;
         }
-        /* velocities after the push, and after the tick */
-        float va[3], vn[3];
+        /* velocities after the push, and after the tick; positions integrated as Chipmunk does,
+         * plus the predicted contact correction */
+        float va[3], vn[3], eps[3];
         for (int c = 0; c < 3; c++) {
             va[c] = st[SIM_OBS_vx + c] + pd[c];
-            vn[c] = va[c] + o[c] * ts[c] + tm[c];
+            vn[c] = va[c] + o[WM_DV + c] * ts[WM_DV + c] + tm[WM_DV + c];
+            eps[c] = o[WM_EPS + c] * ts[WM_EPS + c] + tm[WM_EPS + c];
         }
-        /* two semi-implicit physics steps per tick: x += dt (v_after_push / 4 + 3 v_next / 4) */
-        float x = st[SIM_OBS_x] + dt * (0.25f * va[0] + 0.75f * vn[0]);
-        float y = st[SIM_OBS_y] + dt * (0.25f * va[1] + 0.75f * vn[1]);
-        float ang = atan2f(st[SIM_OBS_sin], st[SIM_OBS_cos]) + dt * (0.25f * va[2] + 0.75f * vn[2]);
-        if (!isfinite(x) || !isfinite(y) || !isfinite(ang) || !isfinite(vn[0]) ||
-            !isfinite(vn[1]) || !isfinite(vn[2]) || fabsf(vn[0]) > 1e4f || fabsf(vn[1]) > 1e4f ||
-            fabsf(vn[2]) > 1e5f) {
+        float x = st[SIM_OBS_x] + dt * (A * va[0] + (1 - A) * vn[0]) + eps[0];
+        float y = st[SIM_OBS_y] + dt * (A * va[1] + (1 - A) * vn[1]) + eps[1];
+        float ang = atan2f(st[SIM_OBS_sin], st[SIM_OBS_cos]) + dt * (A * va[2] + (1 - A) * vn[2]) + eps[2];
+        if (!isfinite(x) || !isfinite(y) || !isfinite(ang) || !isfinite(vn[0]) || !isfinite(vn[1]) ||
+            !isfinite(vn[2]) || fabsf(vn[0]) > 1e4f || fabsf(vn[1]) > 1e4f || fabsf(vn[2]) > 1e5f) {
             /* numerical trouble: freeze the body */
             s->nans++;
             out[SIM_OBS_vx] = out[SIM_OBS_vy] = out[SIM_OBS_omega] = 0.0f;
@@ -57,39 +110,59 @@ static void rollout_step(const WmModel* m, WmScratch* s, int B, float* cur, cons
         }
         sim_obs_set_motion(out, x, y, ang, vn[0], vn[1], vn[2]);
     }
+    for (int q = 0; q < nbreak; q++)
+        shatter_body(m, s, brk[q] / K, brk[q] % K, cur, cur_mask);
+    free(brk);
 }
 
 void wm_predict(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
-                const float* pushes, float* next_states, float* event_probs) {
-    size_t n = (size_t)B * m->arch.slots * D;
+                const float* pushes, float* next_states, uint8_t* next_mask, float* event_probs) {
+    int K = m->arch.slots;
+    size_t n = (size_t)B * K * D;
     if (next_states != states) memcpy(next_states, states, sizeof(float) * n);
-    rollout_step(m, s, B, next_states, mask, pushes, event_probs);
+    if (next_mask) {
+        if (next_mask != mask) memcpy(next_mask, mask, (size_t)B * K);
+        /* parents are a rollout's record: a single step keeps none */
+        int16_t* keep = s->parent;
+        s->parent = NULL;
+        wm_step(m, s, B, next_states, next_mask, pushes, event_probs, true);
+        s->parent = keep;
+        return;
+    }
+    /* without a mask to update nothing shatters: step on a copy of the mask */
+    uint8_t* tmp = alloc_bytes((size_t)B * K);
+    memcpy(tmp, mask, (size_t)B * K);
+    wm_step(m, s, B, next_states, tmp, pushes, event_probs, false);
+    free(tmp);
 }
 
 void wm_rollout(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
-                const float* pushes, int H, float* out_states, float* out_events) {
+                const float* pushes, int H, float* out_states, uint8_t* out_mask, float* out_events) {
     int K = m->arch.slots;
     size_t world = (size_t)K * D;
     if (B > s->world_cap) {
         s->cur = alloc_resize(s->cur, sizeof(float) * (size_t)B * world * 2 +
                                      sizeof(float) * (size_t)B * K * (WM_PUSH_DIM + WM_EVENTS), 1);
+        s->cur_mask = alloc_resize(s->cur_mask, (size_t)B * K, 1);
+        s->parent = alloc_resize(s->parent, (size_t)B * K, sizeof(int16_t));
         s->world_cap = B;
     }
     float* cur = s->cur;
     float* ph = cur + (size_t)B * world;
     float* ev = ph + (size_t)B * K * WM_PUSH_DIM;
     memcpy(cur, states, sizeof(float) * (size_t)B * world);
+    memcpy(s->cur_mask, mask, (size_t)B * K);
+    for (size_t i = 0; i < (size_t)B * K; i++) s->parent[i] = -1;
     for (int h = 0; h < H; h++) {
         /* this tick's pushes, gathered world by world */
         if (pushes)
             for (int b = 0; b < B; b++)
-                memcpy(ph + (size_t)b * K * WM_PUSH_DIM,
-                       pushes + ((size_t)b * H + h) * K * WM_PUSH_DIM,
+                memcpy(ph + (size_t)b * K * WM_PUSH_DIM, pushes + ((size_t)b * H + h) * K * WM_PUSH_DIM,
                        sizeof(float) * (size_t)K * WM_PUSH_DIM);
-        rollout_step(m, s, B, cur, mask, pushes ? ph : NULL, out_events ? ev : NULL);
+        wm_step(m, s, B, cur, s->cur_mask, pushes ? ph : NULL, out_events ? ev : NULL, true);
         for (int b = 0; b < B; b++) {
-            memcpy(out_states + ((size_t)b * H + h) * world, cur + (size_t)b * world,
-                   sizeof(float) * world);
+            memcpy(out_states + ((size_t)b * H + h) * world, cur + (size_t)b * world, sizeof(float) * world);
+            if (out_mask) memcpy(out_mask + ((size_t)b * H + h) * K, s->cur_mask + (size_t)b * K, (size_t)K);
             if (out_events)
                 memcpy(out_events + ((size_t)b * H + h) * K * WM_EVENTS, ev + (size_t)b * K * WM_EVENTS,
                        sizeof(float) * (size_t)K * WM_EVENTS);
@@ -97,6 +170,42 @@ void wm_rollout(const WmModel* m, WmScratch* s, int B, const float* states, cons
     }
 }
 
+int wm_rollout_parent(const WmScratch* s, int b, int k) {
+    if (!s->parent || b < 0 || b >= s->world_cap || k < 0 || k >= s->sized.slots) return -1;
+    return s->parent[(size_t)b * s->sized.slots + k];
+}
+
 int64_t wm_nan_count(const WmScratch* s) {
     return s->nans;
+}
+
+int64_t wm_break_count(const WmScratch* s) {
+    return s->breaks;
+}
+
+void wm_surprise(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
+                 const float* pushes, const float* next, const uint8_t* next_mask, float* out) {
+    int K = m->arch.slots;
+    for (size_t i = 0; i < (size_t)B * K; i++) out[i] = NAN;
+    if (!wm_pack(m, s, B, states, mask, pushes, NULL, 0, 0)) return;
+    wm_features_normalize(m, s);
+    wm_forward(m, s);
+    const float* tm = m->tgt.fmean;
+    const float* ts = m->tgt.fstd;
+    for (int r = 0; r < s->nd; r++) {
+        int i = s->row_node[r];
+        size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
+        const float* s1 = next + idx * D;
+        if (!next_mask[idx] || s1[SIM_OBS_is_static] > 0.5f || !(s1[SIM_OBS_mass] > 0)) continue;
+        const float* o = s->out + (size_t)r * WM_OUTPUTS;
+        float raw[WM_TARGETS];
+        wm_target_row(s->state + (size_t)i * D, s->pdv + (size_t)r * 3, s1, m->arch.dt, raw);
+        double nll = 0;
+        for (int c = 0; c < WM_TARGETS; c++) {
+            float ls = fminf(fmaxf(o[WM_LOGSIG + c], WM_LOGSIG_MIN), WM_LOGSIG_MAX);
+            double z = ((raw[c] - tm[c]) / ts[c] - o[c]) * exp(-(double)ls);
+            nll += 0.5 * z * z + ls;
+        }
+        out[idx] = (float)nll;
+    }
 }

@@ -10,6 +10,21 @@
 #include "model/wm_impl.h"
 #include "sim/observation.h"
 
+/* one part of a batch: its samples are worked by one thread (parts > 1) */
+typedef struct Part {
+    struct WmTrainer* owner;
+    WmScratch*    scratch;
+    float*        grads;        /* [nparams] (part 0: the trainer's) */
+    float*        raw_targets;  /* [samples*K*WM_TARGETS] */
+    float*        roll_pushes;  /* [samples*K*4] one rolled tick's pushes */
+    Rng           noise;        /* input noise */
+    WmTransitions view;         /* a window into the batch's arrays */
+    int           rows;         /* dynamics targets in the packed part */
+    bool          packed;
+    double        loss;         /* the part's whole loss, and in it the variance head's NLL */
+    double        nll;
+} Part;
+
 struct WmTrainer {
     WmTrainerDef    def;
     WmModel*        model;       /* working weights (training thread) */
@@ -18,11 +33,13 @@ struct WmTrainer {
     pthread_mutex_t pub_lock;
     NnAdamW         opt;
     float*          grads;
-    WmScratch*      scratch;
     WmTransitions   batch;
-    float*          raw_targets;
     Rng             rng;         /* batch sampling */
-    Rng             noise;       /* input noise */
+    int             parts;       /* the batch is worked in this many parts, one thread each */
+    Part            part[WM_TRAIN_MAX_THREADS];
+    pthread_t       thread[WM_TRAIN_MAX_THREADS];
+    pthread_barrier_t bar;
+    bool            quit;        /* the workers end at the next start */
     WmReplay*       replay;
     WmReplay*       val;
     pthread_mutex_t data_lock;
@@ -45,12 +62,20 @@ WmTrainerDef wm_trainer_def_default(int slots) {
     d.clip = 1.0f;
     d.noise_pos = 0.0005f;
     d.noise_vel = 0.005f;
-    d.event_weight = 0.5f;
+    d.roll_max = 4;
+    d.roll_frac = 0.5f;
+    d.threads = 1;
+    WmLossWeights lw = wm_loss_weights_default();
+    d.event_weight = lw.events;
+    d.eps_weight = lw.eps;
+    d.nll_weight = lw.nll;
     d.capacity = 200000;
     d.val_capacity = 20000;
     d.val_every = 10;
     return d;
 }
+
+static void* part_worker(void* arg);
 
 bool wm_trainer_def_check(const WmTrainerDef* def, const WmModel* start, char* err, size_t err_size) {
     if (!start && !wm_arch_check(&def->arch, err, err_size)) return false;
@@ -81,9 +106,19 @@ WmTrainer* wm_trainer_create(const WmTrainerDef* def, const WmModel* start) {
     pthread_mutex_init(&tr->data_lock, NULL);
     nn_adamw_init(&tr->opt, tr->model->nparams, def->lr, def->weight_decay);
     tr->grads = alloc_zeroed((size_t)tr->model->nparams, sizeof(float));
-    tr->scratch = wm_scratch_create(tr->model);
-    wm_transitions_init(&tr->batch, def->batch, K, a->dim);
-    tr->raw_targets = alloc_bytes(sizeof(float) * (size_t)def->batch * K * WM_TARGETS);
+    wm_transitions_init(&tr->batch, def->batch, K, a->dim, def->roll_max);
+    /* the parts: part 0 is the trainer's own (its noise stream is the one a single part has) */
+    tr->parts = def->threads < 1 ? 1 : def->threads > WM_TRAIN_MAX_THREADS ? WM_TRAIN_MAX_THREADS : def->threads;
+    if (tr->parts > def->batch) tr->parts = def->batch;
+    for (int p = 0; p < tr->parts; p++) {
+        Part* pt = &tr->part[p];
+        pt->owner = tr;
+        pt->scratch = wm_scratch_create(tr->model);
+        pt->grads = p == 0 ? tr->grads : alloc_zeroed((size_t)tr->model->nparams, sizeof(float));
+        pt->raw_targets = alloc_bytes(sizeof(float) * (size_t)def->batch * K * WM_TARGETS);
+        pt->roll_pushes = alloc_bytes(sizeof(float) * (size_t)def->batch * K * WM_PUSH_DIM);
+        rng_seed(&pt->noise, rng_derive(def->seed, 0x6e6f697365ULL + (uint64_t)p));
+    }
     tr->replay = wm_replay_create(K, a->dim, def->capacity);
     tr->val = wm_replay_create(K, a->dim, def->val_capacity > 2 ? def->val_capacity : 2);
     tr->obs_bits = alloc_bytes((size_t)K);
@@ -92,7 +127,10 @@ WmTrainer* wm_trainer_create(const WmTrainerDef* def, const WmModel* start) {
         return NULL;
     }
     rng_seed(&tr->rng, rng_derive(def->seed, 0x6261746368ULL));
-    rng_seed(&tr->noise, rng_derive(def->seed, 0x6e6f697365ULL));
+    if (tr->parts > 1) {
+        pthread_barrier_init(&tr->bar, NULL, (unsigned)tr->parts);
+        for (int p = 1; p < tr->parts; p++) pthread_create(&tr->thread[p], NULL, part_worker, &tr->part[p]);
+    }
     tr->ema = NAN;
     tr->last = NAN;
     tr->val_loss = NAN;
@@ -101,13 +139,25 @@ WmTrainer* wm_trainer_create(const WmTrainerDef* def, const WmModel* start) {
 
 void wm_trainer_free(WmTrainer* tr) {
     if (!tr) return;
+    if (tr->parts > 1) {
+        /* the workers wait at the start of a step: tell them to end */
+        tr->quit = true;
+        pthread_barrier_wait(&tr->bar);
+        for (int p = 1; p < tr->parts; p++) pthread_join(tr->thread[p], NULL);
+        pthread_barrier_destroy(&tr->bar);
+    }
+    for (int p = 0; p < tr->parts; p++) {
+        Part* pt = &tr->part[p];
+        wm_scratch_free(pt->scratch);
+        if (p > 0) free(pt->grads);
+        free(pt->raw_targets);
+        free(pt->roll_pushes);
+    }
     wm_free(tr->model);
     wm_free(tr->pub);
     nn_adamw_free(&tr->opt);
     free(tr->grads);
-    wm_scratch_free(tr->scratch);
     wm_transitions_free(&tr->batch);
-    free(tr->raw_targets);
     wm_replay_free(tr->replay);
     wm_replay_free(tr->val);
     free(tr->obs_bits);
@@ -143,37 +193,147 @@ void wm_trainer_add_tick(WmTrainer* tr, const float* states, const uint8_t* mask
 
 /* ---- training ---- */
 
-/* packs, (optionally) updates statistics, runs forward + loss (+ backward into grads) */
-static double run_batch(WmTrainer* tr, const WmTransitions* t, bool train) {
-    WmModel* m = tr->model;
-    WmScratch* s = tr->scratch;
+/* ---- training: a step works its batch in parts (one thread each when there are several):
+ *   A, per part: pushforward (a rolled batch), packing with input noise, targets
+ *   B, in order: the normalization statistics take every part's rows, part 0 first
+ *   C, per part: features normalized, forward, loss, backward into the part's gradient
+ *   D: the gradient is the mean of the parts' (in order), one AdamW step
+ * The parts and their order do not depend on timing, so a given number of threads is
+ * bit-reproducible (each part's BLAS calls run on one thread). ---- */
+
+/* the window of the batch that part p works: samples [first, first + n) */
+static void part_view(const WmTrainer* tr, int p, WmTransitions* v) {
+    const WmTransitions* t = &tr->batch;
+    int per = t->n / tr->parts, extra = t->n % tr->parts;
+    int first = p * per + (p < extra ? p : extra), n = per + (p < extra);
+    size_t K = (size_t)t->slots, Dm = (size_t)t->dim, f = (size_t)first;
+    *v = *t;
+    v->n = v->cap = n;
+    v->s0 = t->s0 + f * K * Dm;
+    v->s1 = t->s1 + f * K * Dm;
+    v->m0 = t->m0 + f * K;
+    v->m1 = t->m1 + f * K;
+    v->push = t->push + f * K * WM_PUSH_DIM;
+    v->labels = t->labels + f * K * WM_EVENTS;
+    v->roll_push = t->roll_push + f * (size_t)t->max_roll * K * WM_PUSH_DIM;
+}
+
+/* pushforward: the part's starting states become the model's own prediction roll ticks on */
+static void part_roll(const WmModel* m, Part* pt) {
+    WmTransitions* t = &pt->view;
+    int K = m->arch.slots;
+    size_t kp = (size_t)K * WM_PUSH_DIM;
+    for (int j = 0; j < t->roll; j++) {
+        for (int i = 0; i < t->n; i++)
+            memcpy(pt->roll_pushes + (size_t)i * kp, t->roll_push + ((size_t)i * t->max_roll + j) * kp, sizeof(float) * kp);
+        wm_step(m, pt->scratch, t->n, t->s0, t->m0, pt->roll_pushes, NULL, false);
+    }
+}
+
+static void phase_a(const WmTrainer* tr, Part* pt) {
     const WmTrainerDef* d = &tr->def;
-    if (!wm_pack(m, s, t->n, t->s0, t->m0, t->push, train ? &tr->noise : NULL, d->noise_pos,
-                 d->noise_vel))
-        return NAN;
-    int rows = wm_targets(m, s, t, tr->raw_targets);
-    if (train) {
-        wm_norm_update(&m->nin, s->n, s->xraw);
-        wm_norm_update(&m->ein, s->ne, s->eraw);
-        wm_norm_update(&m->tgt, rows, tr->raw_targets);
+    if (pt->view.roll > 0) part_roll(tr->model, pt);
+    pt->packed = pt->view.n > 0 && wm_pack(tr->model, pt->scratch, pt->view.n, pt->view.s0, pt->view.m0, pt->view.push,
+                                           &pt->noise, d->noise_pos, d->noise_vel);
+    pt->rows = pt->packed ? wm_targets(tr->model, pt->scratch, &pt->view, pt->raw_targets) : 0;
+}
+
+static void phase_c(const WmTrainer* tr, Part* pt) {
+    const WmTrainerDef* d = &tr->def;
+    const WmModel* m = tr->model;
+    pt->loss = NAN;
+    if (!pt->packed) return;
+    wm_features_normalize(m, pt->scratch);
+    wm_forward(m, pt->scratch);
+    WmLossWeights lw = {d->eps_weight, d->nll_weight, d->event_weight};
+    pt->loss = wm_loss(m, pt->scratch, &lw, true, &pt->nll);
+    memset(pt->grads, 0, sizeof(float) * (size_t)m->nparams);
+    if (isfinite(pt->loss)) wm_backward(m, pt->scratch, pt->grads);
+}
+
+/* a worker: parts 1.. of every step, between the main thread's barriers */
+static void* part_worker(void* arg) {
+    Part* pt = arg;
+    WmTrainer* tr = pt->owner;
+    nn_set_threads(1);
+    for (;;) {
+        pthread_barrier_wait(&tr->bar);   /* start */
+        if (tr->quit) return NULL;
+        phase_a(tr, pt);
+        pthread_barrier_wait(&tr->bar);   /* A done */
+        pthread_barrier_wait(&tr->bar);   /* B done */
+        phase_c(tr, pt);
+        pthread_barrier_wait(&tr->bar);   /* C done */
     }
-    wm_features_normalize(m, s);
-    wm_forward(m, s);
-    double loss = wm_loss(m, s, d->event_weight, train, NULL, NULL);
-    if (train && isfinite(loss)) {
-        memset(tr->grads, 0, sizeof(float) * (size_t)m->nparams);
-        wm_backward(m, s, tr->grads);
+}
+
+/* A to C over every part; returns the mean loss without the variance head's NLL (which may be
+ * negative; NaN when a part's loss is not finite) and leaves the mean gradient in tr->grads */
+static double train_batch(WmTrainer* tr) {
+    WmModel* m = tr->model;
+    for (int p = 0; p < tr->parts; p++) part_view(tr, p, &tr->part[p].view);
+    if (tr->parts > 1) pthread_barrier_wait(&tr->bar);
+    phase_a(tr, &tr->part[0]);
+    if (tr->parts > 1) pthread_barrier_wait(&tr->bar);
+    for (int p = 0; p < tr->parts; p++) {
+        Part* pt = &tr->part[p];
+        if (!pt->packed) continue;
+        wm_norm_update(&m->nin, pt->scratch->nd, pt->scratch->xraw);
+        wm_norm_update(&m->ein, pt->scratch->ne, pt->scratch->eraw);
+        wm_norm_update(&m->tgt, pt->rows, pt->raw_targets);
     }
-    return loss;
+    if (tr->parts > 1) pthread_barrier_wait(&tr->bar);
+    phase_c(tr, &tr->part[0]);
+    if (tr->parts > 1) pthread_barrier_wait(&tr->bar);
+    if (tr->parts == 1) return tr->part[0].loss - tr->part[0].nll;
+    double loss = 0;
+    int used = 0;
+    for (int p = 0; p < tr->parts; p++) {
+        if (!tr->part[p].packed) continue;
+        if (!isfinite(tr->part[p].loss)) return NAN;
+        loss += tr->part[p].loss - tr->part[p].nll;
+        used++;
+    }
+    if (used == 0) return NAN;
+    /* the mean of the parts' gradients, in part order (part 0's is tr->grads itself) */
+    float inv = 1.0f / (float)used;
+    size_t n = (size_t)m->nparams;
+    for (int p = 1; p < tr->parts; p++)
+        if (tr->part[p].packed)
+            for (size_t i = 0; i < n; i++) tr->grads[i] += tr->part[p].grads[i];
+    if (!tr->part[0].packed) return NAN;
+    for (size_t i = 0; i < n; i++) tr->grads[i] *= inv;
+    return loss / used;
+}
+
+/* validation: forward and loss only, no noise, no statistics; the loss without the NLL */
+static double validate_batch(WmTrainer* tr, const WmTransitions* t) {
+    const WmModel* m = tr->model;
+    const WmTrainerDef* d = &tr->def;
+    Part* pt = &tr->part[0];
+    if (!wm_pack(m, pt->scratch, t->n, t->s0, t->m0, t->push, NULL, 0, 0)) return NAN;
+    wm_targets(m, pt->scratch, t, pt->raw_targets);
+    wm_features_normalize(m, pt->scratch);
+    wm_forward(m, pt->scratch);
+    WmLossWeights lw = {d->eps_weight, d->nll_weight, d->event_weight};
+    double nll = 0, loss = wm_loss(m, pt->scratch, &lw, false, &nll);
+    return loss - nll;
 }
 
 bool wm_trainer_step(WmTrainer* tr) {
+    const WmTrainerDef* d = &tr->def;
+    /* a plain or a rolled batch (decided first, so the stream of draws is the same either way) */
+    int roll = 0;
+    if (d->roll_max > 0 && rng_unit(&tr->rng) < d->roll_frac) roll = (int)rng_int(&tr->rng, 1, d->roll_max);
     pthread_mutex_lock(&tr->data_lock);
-    bool have = wm_replay_ready(tr->replay) >= tr->def.batch &&
-                wm_replay_sample(tr->replay, &tr->rng, tr->def.batch, &tr->batch);
+    bool enough = wm_replay_ready(tr->replay) >= d->batch, have = false;
+    if (enough && roll > 0) have = wm_replay_sample_rolled(tr->replay, &tr->rng, d->batch, roll, &tr->batch);
+    /* a plain batch, also when there are too few windows of that length (short or changing
+     * episodes); none before the buffer holds a batch's worth of transitions */
+    if (enough && !have) have = wm_replay_sample(tr->replay, &tr->rng, d->batch, &tr->batch);
     pthread_mutex_unlock(&tr->data_lock);
     if (!have) return false;
-    double loss = run_batch(tr, &tr->batch, true);
+    double loss = train_batch(tr);
     if (!isfinite(loss)) {
         tr->skipped++;
         return false;
@@ -199,7 +359,7 @@ float wm_trainer_validate(WmTrainer* tr, int max_batches) {
         int got = wm_replay_sweep(tr->val, &cursor, tr->def.batch, &tr->batch);
         pthread_mutex_unlock(&tr->data_lock);
         if (got == 0) break;
-        double l = run_batch(tr, &tr->batch, false);
+        double l = validate_batch(tr, &tr->batch);
         if (!isfinite(l)) continue;
         sum += l * got;
         count += got;

@@ -25,6 +25,8 @@
 #include "sim/events.h"
 #include "sim/world.h"
 
+#define WM_TRAIN_MAX_THREADS 8
+
 typedef struct WmTrainerDef {
     WmArch   arch;           /* used when no starting model is given */
     uint64_t seed;           /* init, batch sampling and input noise */
@@ -34,7 +36,16 @@ typedef struct WmTrainerDef {
     float    clip;           /* gradient-norm clip (default 1.0) */
     float    noise_pos;      /* m: GNS input noise on positions (default 0.0005) */
     float    noise_vel;      /* m/s (and 4x in rad/s): input noise on velocities (default 0.005) */
-    float    event_weight;   /* weight of the event BCE against the dynamics loss (default 0.5) */
+    int      roll_max;       /* pushforward: a rolled step predicts its own start up to this many
+                                ticks ahead, without gradient, then learns the next tick from there
+                                (default 4; 0 = off) */
+    float    roll_frac;      /* share of steps that are rolled (default 0.5) */
+    int      threads;        /* a step's batch is worked in this many parts, one thread each with
+                                one BLAS thread, its gradient the mean of theirs (default 1; at most
+                                WM_TRAIN_MAX_THREADS). Bit-reproducible for a given number */
+    float    event_weight;   /* weight of the event, rest and break-now BCE against the velocity MSE (0.5) */
+    float    eps_weight;     /* weight of the position-residual MSE (default 0.5) */
+    float    nll_weight;     /* weight of the variance head's Gaussian NLL (default 0.05) */
     int64_t  capacity;       /* transitions kept in the replay buffer (default 200000) */
     int64_t  val_capacity;   /* transitions kept for validation (default 20000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */

@@ -5,13 +5,23 @@
  * impulse (N*s) and its point relative to the centre of mass (m, world axes) applied right after
  * this observation; zero rows for slots that are not pushed.
  *
- * Per live body: an encoder MLP; for every ordered pair (receiver i, sender j) of live bodies whose
- * surfaces are within arch.radius (all pairs when radius <= 0) an edge layer over relative position,
- * distance to the other body's surface and relative velocity; messages summed per receiver; a node
- * MLP that also sees the push. Outputs per dynamic body: the change of (vx, vy, omega) over one
- * control tick, and logits of three events (breaks within 0.5 s, in contact next tick, falls within
- * 0.5 s). Positions and angles are integrated from the predicted velocities. Static bodies
- * (is_static = 1) are nodes that are never predicted: their state is copied.
+ * Dynamic bodies are nodes: an encoder MLP over invariant per-body inputs (orientation, velocity,
+ * kind, log size, log mass, breakable, the push). Edges run to every dynamic body from every body,
+ * dynamic or static, whose surface is within arch.radius of its own; an edge sees the sender's
+ * surface from the receiver: the closest point, the signed distance and the normal there, the gap
+ * between the two surfaces, relative velocity, the pair's friction and elasticity, and for a
+ * dynamic sender its centre offset and the log mass ratio (a static body is never described by its
+ * centre or size, so a taller table or a wider shelf is no new input). arch.rounds rounds of
+ * message passing (edge layer, summed messages, residual node update), then a decoder MLP.
+ *
+ * Outputs per dynamic body: the velocity change (vx, vy, omega) over one control tick beyond the
+ * push, relative to constant velocity (a zero output is constant velocity); the position residual
+ * that Chipmunk's contact corrections add after integrating with those velocities; the log of the
+ * expected error of each (the variance head, trained with a Gaussian NLL; wm_surprise); logits of
+ * three events (breaks within 0.5 s, in contact next tick, falls within 0.5 s); "at rest next tick"
+ * (an unpushed body predicted at rest is held still); and "breaks in the next tick", which shatters
+ * the body in a rollout into the pieces sim's own shatter gives (sim/breaking.h) in new slots.
+ * Static bodies (is_static = 1) are never predicted: their state is copied.
  *
  * WmModel holds the architecture, the flat parameters and the normalization statistics. WmScratch
  * holds per-batch activations; it is sized from the model, grows on demand and may be reused for
@@ -36,7 +46,8 @@ typedef struct WmArch {
     int   dim;     /* D: floats per slot; must be SIM_OBS_DIM */
     int   latent;  /* encoder output width (default 64) */
     int   edge;    /* edge layer width = message width (default 96) */
-    int   hidden;  /* node MLP hidden width (default 96) */
+    int   hidden;  /* decoder MLP hidden width (default 96) */
+    int   rounds;  /* message-passing rounds, 1..4 (default 2) */
     float radius;  /* m: edges between bodies whose surfaces are within this; <= 0 = all pairs */
     float dt;      /* s: the control tick (1/60) */
 } WmArch;
@@ -67,20 +78,46 @@ void           wm_scratch_free(WmScratch* s);            /* NULL-safe */
 void           wm_push_row(float* row, const SimPush* push);
 
 /// one tick ahead for B worlds: states[B*K*D], mask[B*K], pushes[B*K*4] (NULL = no pushes) ->
-/// next_states[B*K*D] (dynamic columns predicted, static columns copied; empty slots copied) and
-/// event_probs[B*K*WM_EVENTS] (probabilities in [0,1]; 0 for empty and static slots; may be NULL)
+/// next_states[B*K*D] (dynamic columns predicted, static columns copied; empty slots copied),
+/// next_mask[B*K] (may be NULL; when given, bodies the model sees breaking are shattered into new
+/// slots as in wm_rollout, and next_mask tells the live slots) and event_probs[B*K*WM_EVENTS]
+/// (probabilities in [0,1]; 0 for empty and static slots; may be NULL)
 void           wm_predict(const WmModel* m, WmScratch* s, int B, const float* states,
                           const uint8_t* mask, const float* pushes, float* next_states,
-                          float* event_probs);
+                          uint8_t* next_mask, float* event_probs);
 
-/// H ticks ahead for B worlds: states[B*K*D], mask[B*K] (kept for the whole rollout),
-/// pushes[B*H*K*4] (row (b, h, k) is applied right after tick h's state; NULL = none) ->
-/// out_states[B*H*K*D] (entry (b, h) is the state h+1 ticks ahead) and out_events[B*H*K*WM_EVENTS]
-/// (the event probabilities predicted from state h; may be NULL). Never produces NaN: a
-/// non-finite prediction freezes that body (and is counted, see wm_nan_count).
+/// H ticks ahead for B worlds: states[B*K*D], mask[B*K], pushes[B*H*K*4] (row (b, h, k) is
+/// applied right after tick h's state; NULL = none) -> out_states[B*H*K*D] (entry (b, h) is the
+/// state h+1 ticks ahead), out_mask[B*H*K] (the live slots then; may be NULL) and
+/// out_events[B*H*K*WM_EVENTS] (the event probabilities predicted from state h; may be NULL).
+/// A body the model sees breaking in the next tick is shattered: its slot empties and its pieces
+/// (sim_shatter_pieces at the predicted state, without randomness; mass conserved) fill new slots
+/// after the highest slot live at the start, as the world would number them; wm_rollout_parent
+/// tells whose pieces they are. Pieces that find no slot left are dropped, as the observation
+/// drops bodies with ids >= K. Never produces NaN: a non-finite prediction freezes that body
+/// (and is counted, see wm_nan_count).
 void           wm_rollout(const WmModel* m, WmScratch* s, int B, const float* states,
                           const uint8_t* mask, const float* pushes, int H, float* out_states,
-                          float* out_events);
+                          uint8_t* out_mask, float* out_events);
+/// after a wm_rollout with this scratch: the slot whose imagined shattering made the body in slot k
+/// of world b, or -1 (a body that was live at the start, or an empty slot)
+int            wm_rollout_parent(const WmScratch* s, int b, int k);
+/// bodies shattered in imagination so far with this scratch
+int64_t        wm_break_count(const WmScratch* s);
+
+/// Surprise: how unlikely the observed tick states -> next is under the model, per body. For each
+/// body live and dynamic in both, the model's Gaussian over the six targets (the velocity change
+/// beyond the push, vx vy omega, and the position residual, x y angle; each measured in the scale
+/// of its training targets) gives the negative log-likelihood of what was observed:
+///     surprise = sum_c [ 0.5 * ((observed_c - mean_c) / sigma_c)^2 + log sigma_c ]
+/// (nats, without the constant 3 log 2 pi; sigma_c in units of target c's scale). Confident
+/// predictions (small sigma) make typical ticks negative: a trained model scores held-out ticks
+/// between about -16 and +11 (1st to 99th percentile); a 5 cm teleport scores thousands.
+/// out[B*K]: NaN for slots that are not live dynamic bodies in both observations.
+/// pushes: those applied between the two observations (NULL = none).
+void           wm_surprise(const WmModel* m, WmScratch* s, int B, const float* states,
+                           const uint8_t* mask, const float* pushes, const float* next,
+                           const uint8_t* next_mask, float* out);
 
 /// non-finite predictions replaced so far with this scratch
 int64_t        wm_nan_count(const WmScratch* s);

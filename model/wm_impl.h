@@ -1,41 +1,78 @@
-/* wm_impl: the world model's insides, shared by wm.c, rollout.c, checkpoint.c and trainer.c only.
- * Everyone else uses model/wm.h. */
+/* wm_impl: the world model's insides, shared by the model/wm*.c files, rollout.c, checkpoint.c and
+ * trainer.c only. Everyone else uses model/wm.h.
+ *
+ * The graph of one batch: nodes are the live bodies of every world; the dynamic ones are the rows
+ * of every network (static bodies are never encoded: they are seen only through edges). Edges run
+ * from a sender (dynamic or static) to a dynamic receiver of the same world when the sender's
+ * surface is within arch.radius of the receiver's.
+ *
+ * Inputs are invariant by construction (README, "The model"): nothing a translation of the whole
+ * scene changes enters except as a relative quantity; a static body is seen only through the
+ * closest point of its surface, the signed distance and the normal there; mass enters as log mass
+ * and as the log mass ratio on an edge; materials as the pair's combined friction and elasticity
+ * (the products Chipmunk uses) on an edge. */
 #ifndef NUDGE_MODEL_WM_IMPL_H
 #define NUDGE_MODEL_WM_IMPL_H
 #include "base/rng.h"
 #include "model/nn.h"
 #include "model/replay.h"
 #include "model/wm.h"
+#include "sim/shape.h"
 
-/// node features: cos, sin, vx, vy, omega and the 13 static columns (normalized)
-#define WM_NODE_NORM 18
-/// then, not normalized: push dv (m/s, 2), push domega (rad/s), pushed flag
+/// node features, normalized: cos, sin, vx, vy, omega, kind one-hot (6), log w, log h, log mass,
+/// breakable, at rest now (speed < WM_REST_SPEED and |omega| < WM_REST_OMEGA)
+#define WM_NODE_NORM 16
+/// then, not normalized: the push's velocity change dvx, dvy (m/s), 0.1 * domega (rad/s), a flag
 #define WM_NODE_PUSH 4
 #define WM_NODE_FEATS (WM_NODE_NORM + WM_NODE_PUSH)
-/// edge features: dx, dy, dist, gap_x, gap_y, surface distance, dvx, dvy, domega, and at the
-/// millimetre scale of contacts: touch = exp(-max(surface, 0) / 5 mm), gap_x and gap_y / 1 cm
-/// clamped to [-1, 1]
-#define WM_EDGE_FEATS 12
-/// dynamics targets: dvx, dvy, domega per tick
-#define WM_TARGETS 3
-/// then one more logit: "at rest at t+1" (speed < WM_REST_SPEED, |omega| < WM_REST_OMEGA); a
-/// rollout holds an unpushed body still when it is more likely than not (learned sleeping)
-#define WM_REST (WM_TARGETS + WM_EVENTS)
-#define WM_OUTPUTS (WM_REST + 1)
+/// edge features (receiver i, sender j), normalized:
+///   the closest point q of j's surface to i's centre, from i's centre (2); the signed distance to
+///   it (1); j's outward normal there (2); the gap between the two surfaces along that normal (1);
+///   relative velocity v_j - v_i (2) and its normal and tangential parts (2); omega_j - omega_i (1);
+///   the pair's friction and elasticity (2); contact scale: exp(-max(gap, 0) / 5 mm) and gap / 1 cm
+///   clamped to [-1, 1] (2); for a dynamic sender only (zero for a static one): the centre offset
+///   (2), its length (1), log(m_j / m_i) (1); 1 for a static sender (1)
+#define WM_EDGE_FEATS 20
+/// dynamics targets per tick: the velocity change beyond the push, dvx, dvy (m/s), domega (rad/s),
+/// and the position residual after integrating with the velocities, ex, ey (m), eangle (rad)
+#define WM_TARGETS 6
+#define WM_DV 0
+#define WM_EPS 3
+/// output columns: the targets' means, the event logits, "at rest next tick", "breaks in the next
+/// tick", then log sigma of each target (the variance head)
+#define WM_OUT_EVENTS WM_TARGETS
+#define WM_REST (WM_OUT_EVENTS + WM_EVENTS)
+#define WM_BREAK_NOW (WM_REST + 1)
+#define WM_LOGSIG (WM_BREAK_NOW + 1)
+#define WM_OUTPUTS (WM_LOGSIG + WM_TARGETS)
+/// logits trained with binary cross-entropy: the events, rest and break-now
+#define WM_LOGITS (WM_EVENTS + 2)
+/// log sigma (in units of a target's scale) is clamped to this range
+#define WM_LOGSIG_MIN -9.0f
+#define WM_LOGSIG_MAX 4.0f
 #define WM_REST_SPEED 0.02f
 #define WM_REST_OMEGA 0.1f
+/// message-passing rounds at most
+#define WM_MAX_ROUNDS 4
 
-/// running mean / std of feature columns (Chan's parallel Welford), saved in checkpoints
+/// the semi-implicit integration Chipmunk does in a control tick of two steps (position first,
+/// then velocity): x' = x + dt * (WM_INT_A * v_after_push + (1 - WM_INT_A) * v_next)
+#define WM_INT_A 0.75f
+
+/// running mean / std (or root mean square) of feature columns (Chan's parallel Welford), saved in
+/// checkpoints
 typedef struct WmNorm {
     int     dim;
+    bool    centered;  /* false: scale only (fmean = 0, fstd = root mean square), so 0 stays 0 */
+    float   min_std;   /* a column that barely varies is scaled as if its std were this */
     double  count;
-    double* mean;    /* [dim] */
-    double* m2;      /* [dim] */
-    float*  fmean;   /* [dim] used by the forward pass */
-    float*  fstd;    /* [dim] */
+    double* mean;      /* [dim] */
+    double* m2;        /* [dim] */
+    float*  fmean;     /* [dim] used by the forward pass */
+    float*  fstd;      /* [dim] */
 } WmNorm;
 
-void wm_norm_init(WmNorm* n, int dim);
+void wm_norm_init(WmNorm* n, int dim, bool centered, float min_std);
 void wm_norm_free(WmNorm* n);
 void wm_norm_copy(WmNorm* dst, const WmNorm* src);
 /// adds rows x[rows, dim] (stops adding once count reaches WM_NORM_MAX_COUNT) and refreshes fmean/fstd
@@ -44,13 +81,20 @@ void wm_norm_update(WmNorm* n, int rows, const float* x);
 void wm_norm_refresh(WmNorm* n);
 #define WM_NORM_MAX_COUNT 2e6
 
+/// one round of message passing: edge layer [receiver | sender] from the latent, edge features,
+/// and (all but the last round) the residual node update from [latent | messages]
+typedef struct WmRound {
+    NnLinear e_node;   /* latent -> [receiver part | sender part] (its bias unused) */
+    NnLinear e_geom;   /* edge features -> edge layer (its bias is the edge bias) */
+    NnLinear update;   /* [latent | messages] -> latent increment (last round: unused) */
+} WmRound;
+
 struct WmModel {
     WmArch   arch;
     NnLayout layout;
     NnMlp    enc;      /* node features -> latent */
-    NnLinear e_node;   /* latent -> [receiver part | sender part] of the edge layer (bias unused) */
-    NnLinear e_geom;   /* edge features -> edge layer (its bias is the edge bias) */
-    NnMlp    node;     /* [latent | summed messages | node features] -> outputs */
+    WmRound  round[WM_MAX_ROUNDS];
+    NnMlp    node;     /* [latent | last messages | node features] -> outputs */
     int      nparams;
     float*   params;
     WmNorm   nin, ein, tgt;
@@ -59,40 +103,53 @@ struct WmModel {
 };
 
 struct WmScratch {
+    WmArch   sized;        /* the architecture the buffers below were sized for */
     int      node_cap, edge_cap, world_cap;
-    /* the packed batch */
-    int      B, n, ne;
+    /* the packed batch: n live bodies, nd of them dynamic (the rows), ne edges */
+    int      B, n, nd, ne;
     int*     node_world;   /* [n] */
     int*     node_slot;    /* [n] */
-    uint8_t* node_dyn;     /* [n] 1 = dynamic (predicted) */
-    int      nd;           /* dynamic nodes: the rows of the node MLP */
-    int*     node_row;     /* [n] a node's row in U / out, -1 for static nodes */
+    int*     node_row;     /* [n] a node's row, -1 for a static node */
     int*     row_node;     /* [nd] a row's node */
-    int*     recv;         /* [ne] */
-    int*     send;         /* [ne] */
+    SimShape* shape;       /* [n] the body's shape (world coordinates) */
+    float*   reach;        /* [n] radius of a circle about the body's centre that holds its shape
+                              (m); -1 when the row shows no shape */
+    int*     recv;         /* [ne] receiver row */
+    int*     send;         /* [ne] sender node */
+    int*     send_row;     /* [ne] sender row, -1 for a static sender */
     float*   state;        /* [n*D] the (possibly noisy) state of each node */
-    float*   pdv;          /* [n*3] the push's velocity change (dvx, dvy, domega) */
-    float*   xraw;         /* [n*WM_NODE_NORM] */
-    float*   xn;           /* [n*WM_NODE_FEATS] */
+    float*   pdv;          /* [nd*3] the push's velocity change (dvx, dvy, domega) */
+    float*   xraw;         /* [nd*WM_NODE_NORM] */
+    float*   xn;           /* [nd*WM_NODE_FEATS] */
     float*   eraw;         /* [ne*WM_EDGE_FEATS] */
     float*   xe;           /* [ne*WM_EDGE_FEATS] */
-    /* activations */
+    /* activations, per round r: Z[r] = latent in (nd x L), U[r] = [Z[r] | messages] (nd x (L+E)),
+     * P[r] = receiver/sender parts (nd x 2E), H[r] = edge activations (ne x E), A[r] = update
+     * pre-activation (nd x L) */
     NnMlpCache enc_c, node_c;
-    float*   P;            /* [n*2E] */
-    float*   h;            /* [ne*E] */
-    float*   U;            /* [nd*(L+E+F)] */
+    float*   Z[WM_MAX_ROUNDS];
+    float*   U[WM_MAX_ROUNDS];
+    float*   P[WM_MAX_ROUNDS];
+    float*   H[WM_MAX_ROUNDS];
+    float*   A[WM_MAX_ROUNDS];
+    float*   dec;          /* [nd*(L+E+F)] the decoder's input */
     float*   out;          /* [nd*WM_OUTPUTS] (inside node_c), row r = node row_node[r] */
     /* gradients */
     float*   dout;         /* [nd*WM_OUTPUTS] */
-    float*   dU;           /* [nd*(L+E+F)] */
-    float*   dP;           /* [n*2E] */
-    float*   dz;           /* [n*L] */
-    /* loss inputs */
+    float*   ddec;         /* [nd*(L+E+F)] */
+    float*   dU;           /* [nd*(L+E)] */
+    float*   dP;           /* [nd*2E] */
+    float*   dZ;           /* [nd*L] */
+    float*   dM;           /* [nd*E] */
+    /* loss inputs, per row: raw dynamics targets (wm_loss normalizes them), 0/1 labels */
     float*   target;       /* [nd*WM_OUTPUTS] */
     float*   weight;       /* [nd*WM_OUTPUTS] */
     /* rollout state */
     float*   cur;          /* [B*K*D] */
+    uint8_t* cur_mask;     /* [B*K] */
+    int16_t* parent;       /* [B*K] a shard's parent slot in the last rollout, -1 */
     int64_t  nans;
+    int64_t  breaks;       /* bodies shattered in imagination */
 };
 
 /// lays out and allocates a model's parameters (not initialised)
@@ -100,30 +157,56 @@ WmModel* wm_alloc(const WmArch* arch);
 bool     wm_arch_valid(const WmArch* a);
 /// FNV-1a over the observation columns' names and units: the schema a model was trained on
 uint32_t wm_schema_hash(void);
+/// grows the scratch to n nodes / ne edges (aborts when memory runs out)
+void     wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n);
+void     wm_scratch_reserve_edges(const WmModel* m, WmScratch* s, int ne);
 
+/* wm_graph.c */
 /// packs B worlds into the scratch (live slots = nodes, edges within the radius) and computes the
-/// normalized features; when rng is given, adds Gaussian noise to dynamic nodes' positions/velocities
+/// raw features; when rng is given, adds Gaussian noise to dynamic nodes' positions/velocities.
+/// False when there is no dynamic body
 bool     wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
                  const float* pushes, Rng* rng, float noise_pos, float noise_vel);
-/// raw (unnormalized) features of the packed batch, for statistics updates
-void     wm_features_raw(const WmModel* m, WmScratch* s);
 /// normalizes the raw features with the model's statistics
 void     wm_features_normalize(const WmModel* m, WmScratch* s);
+/// the velocity change (dvx, dvy, domega) a push row gives the body of state row st
+void     wm_push_dv(const float* st, const float* push, float dv[3]);
+
+/* wm_net.c */
 /// forward pass over the packed batch; outputs in s->out [nd, WM_OUTPUTS] (dynamic nodes only)
 void     wm_forward(const WmModel* m, WmScratch* s);
 /// backward pass from s->dout; accumulates into grads[nparams]
 void     wm_backward(const WmModel* m, WmScratch* s, float* grads);
-/// targets/weights for a packed batch of transitions; returns the number of predicted nodes
+
+/* wm_loss.c */
+/// the raw targets [WM_TARGETS] of one body: from state st (as packed, maybe noisy or predicted),
+/// its push's velocity change pd, to the observed next state s1
+void     wm_target_row(const float* st, const float* pd, const float* s1, float dt, float* raw);
+/// targets/weights for a packed batch of transitions (s1, m1, labels); raw_targets receives the
+/// raw dynamics targets of the rows that have them; returns how many rows do
 int      wm_targets(const WmModel* m, WmScratch* s, const WmTransitions* t, float* raw_targets);
-/// loss of the packed batch against s->target/s->weight; fills s->dout when grad
-double   wm_loss(const WmModel* m, WmScratch* s, float event_weight, bool grad, double* dyn_loss,
-                 double* event_loss);
+/// loss weights of the parts
+typedef struct WmLossWeights {
+    float eps;     /* position residual MSE against the velocity MSE (default 0.5) */
+    float nll;     /* the variance head's Gaussian NLL (default 0.05) */
+    float events;  /* the event, rest and break-now BCE (default 0.5) */
+} WmLossWeights;
+WmLossWeights wm_loss_weights_default(void);
+/// loss of the packed batch against s->target/s->weight (the weighted MSE of the means, BCE of the
+/// logits and, weighted by w->nll, the variance head's Gaussian NLL); fills s->dout when grad. The
+/// NLL sees the means through a stopped gradient: it learns the error, never moves the mean. Its
+/// part alone goes to *nll_loss (may be NULL): it may be negative, so reports leave it out
+double   wm_loss(const WmModel* m, WmScratch* s, const WmLossWeights* w, bool grad, double* nll_loss);
 
-
+/* rollout.c */
+/// advances cur[B*K*D] (mask cur_mask[B*K], updated when a body shatters) one tick in place;
+/// events[B*K*WM_EVENTS] may be NULL; shatter = replace bodies the model sees breaking by shards
+void     wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mask,
+                 const float* pushes, float* events, bool shatter);
 
 /* checkpoint.c: the file format, with optional AdamW state (for --resume) */
 #define WM_CKPT_MAGIC "NUDGEWM\0"
-#define WM_CKPT_VERSION 1u
+#define WM_CKPT_VERSION 2u
 bool     wm_checkpoint_save(const WmModel* m, const NnAdamW* opt, const char* path, char* err,
                             size_t err_size);
 /// opt (may be NULL) receives the optimizer state when the file has one (*has_opt tells)

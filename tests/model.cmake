@@ -122,6 +122,13 @@ execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/det/a.bin ${WO
 if(NOT same EQUAL 0)
   message(FATAL_ERROR "two trainings with the same seed wrote different checkpoints")
 endif()
+# and with two training threads (each batch in two parts): the same bytes again
+run(train-c 0 ${NUDGE} train --data ${WORK}/test --out ${WORK}/det/c.bin --steps 200 --val-every 100 --seed 5 --threads 2)
+run(train-d 0 ${NUDGE} train --data ${WORK}/test --out ${WORK}/det/d.bin --steps 200 --val-every 100 --seed 5 --threads 2)
+execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/det/c.bin ${WORK}/det/d.bin RESULT_VARIABLE same)
+if(NOT same EQUAL 0)
+  message(FATAL_ERROR "two trainings with the same seed on two threads wrote different checkpoints")
+endif()
 
 # bad input: one line, exit 2, nothing written
 run(missing-data 2 ${NUDGE} train --data ${WORK}/nope --out ${WORK}/bad/model.bin)
@@ -155,3 +162,10 @@ run(out-unmakeable 2 ${NUDGE} train --data ${WORK}/test --out /dev/null/x/model.
 one_line(out-unmakeable "/dev/null")
 run(missing-flag 2 ${NUDGE} eval --data ${WORK}/test)
 one_line(missing-flag "--model")
+run(bad-rounds 2 ${NUDGE} train --data ${WORK}/test --out ${WORK}/bad3/model.bin --rounds 9)
+one_line(bad-rounds "rounds")
+run(bad-threads 2 ${NUDGE} train --data ${WORK}/test --out ${WORK}/bad3/model.bin --threads 0)
+one_line(bad-threads "threads")
+if(EXISTS ${WORK}/bad3/model.bin)
+  message(FATAL_ERROR "a refused train left a model behind")
+endif()

@@ -546,7 +546,7 @@ static void test_episode_feed(void) {
 /* every trainable transition of a replay buffer, in order */
 static WmTransitions sweep_all(const WmReplay* r) {
     WmTransitions t;
-    wm_transitions_init(&t, (int)wm_replay_size(r), 16, SIM_OBS_DIM);
+    wm_transitions_init(&t, (int)wm_replay_size(r), 16, SIM_OBS_DIM, 0);
     int64_t cur = 0;
     ENSURE(wm_replay_sweep(r, &cur, t.cap, &t) == (int)wm_replay_ready(r));
     return t;

@@ -22,6 +22,8 @@
 #include "model/trainer.h"
 #include "model/wm.h"
 #include "model/wm_impl.h"
+#include "sim/materials.h"
+#include "sim/world.h"
 #include "sim/observation.h"
 
 
@@ -323,19 +325,24 @@ static void random_world(Rng* r, float* st, uint8_t* mask) {
     }
 }
 
-/* the truth for a free body: two semi-implicit steps of 1/120 s under gravity */
+/* the truth for a free body: two steps of 1/120 s under gravity as Chipmunk takes them (position
+ * with the velocity so far, then the velocity) */
 static void free_fall(const float* st, const uint8_t* mask, float* next) {
     memcpy(next, st, sizeof(float) * TK * SIM_OBS_DIM);
     for (int k = 0; k < TK; k++) {
         float* s = next + k * SIM_OBS_DIM;
-        /* static bodies and the box resting on the floor stay */
-        if (!mask[k] || s[SIM_OBS_is_static] > 0.5f || s[SIM_OBS_y] < 0.2f) continue;
+        /* static bodies stay; a body that reached the floor rests there */
+        if (!mask[k] || s[SIM_OBS_is_static] > 0.5f) continue;
+        if (s[SIM_OBS_y] < 0.2f) {
+            s[SIM_OBS_vx] = s[SIM_OBS_vy] = s[SIM_OBS_omega] = 0.0f;
+            continue;
+        }
         float ang = atan2f(s[SIM_OBS_sin], s[SIM_OBS_cos]);
         for (int i = 0; i < 2; i++) {
-            s[SIM_OBS_vy] += -9.81f / 120.0f;
             s[SIM_OBS_x] += s[SIM_OBS_vx] / 120.0f;
             s[SIM_OBS_y] += s[SIM_OBS_vy] / 120.0f;
             ang += s[SIM_OBS_omega] / 120.0f;
+            s[SIM_OBS_vy] += -9.81f / 120.0f;
         }
         s[SIM_OBS_cos] = cosf(ang);
         s[SIM_OBS_sin] = sinf(ang);
@@ -359,22 +366,26 @@ static double wm_batch_loss(WmModel* m, WmScratch* s, const WmTransitions* t, fl
     wm_targets(m, s, t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    double l = wm_loss(m, s, 0.7f, grad, NULL, NULL);
+    /* the variance head's NLL stops the mean's gradient, which finite differences cannot see: it
+     * is checked on its own in test_wm_nll_grad */
+    WmLossWeights lw = {0.6f, 0.0f, 0.7f};
+    double l = wm_loss(m, s, &lw, grad, NULL);
     if (grad) wm_backward(m, s, grads);
     return l;
 }
 
-static void test_wm_grad(void) {
+static void test_wm_grad(int rounds) {
     Rng rng;
     rng_seed(&rng, 6);
     WmArch a = small_arch();
     a.latent = 6;
     a.edge = 5;
     a.hidden = 7;
+    a.rounds = rounds;
     WmModel* m = wm_create(&a, 7);
     WmScratch* s = wm_scratch_create(m);
     WmTransitions t;
-    wm_transitions_init(&t, 2, TK, SIM_OBS_DIM);
+    wm_transitions_init(&t, 2, TK, SIM_OBS_DIM, 0);
     t.n = 2;
     for (int b = 0; b < 2; b++) {
         random_world(&rng, t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK);
@@ -386,7 +397,10 @@ static void test_wm_grad(void) {
     for (int i = 0; i < 2 * TK * WM_EVENTS; i++) t.labels[i] = (float)(rng_unit(&rng) < 0.3);
     /* perturb the weights so no unit sits at zero */
     for (int i = 0; i < m->nparams; i++) m->params[i] += 0.1f * (float)rng_normal(&rng);
-    float* raw = malloc(sizeof(float) * 2 * TK * 3);
+    /* a body gone after the tick (it broke: the break-now head's positive) */
+    t.m1[1] = 0;
+    t.labels[1 * WM_EVENTS + WM_EVENT_BREAK] = 1.0f;
+    float* raw = malloc(sizeof(float) * 2 * TK * WM_TARGETS);
     float* g = calloc((size_t)m->nparams, sizeof(float));
     wm_batch_loss(m, s, &t, raw, true, g);
     int bad = 0, checked = 0;
@@ -413,6 +427,138 @@ static void test_wm_grad(void) {
     wm_free(m);
 }
 
+/* the variance head's gradient: d loss / d log sigma against finite differences on the outputs, and
+ * no gradient of the NLL into the means */
+static void test_wm_nll_grad(void) {
+    Rng rng;
+    rng_seed(&rng, 16);
+    WmArch a = small_arch();
+    WmModel* m = wm_create(&a, 3);
+    WmScratch* s = wm_scratch_create(m);
+    WmTransitions t;
+    wm_transitions_init(&t, 2, TK, SIM_OBS_DIM, 0);
+    t.n = 2;
+    for (int b = 0; b < 2; b++) {
+        random_world(&rng, t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK);
+        free_fall(t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK, t.s1 + b * TK * SIM_OBS_DIM);
+        memcpy(t.m1 + b * TK, t.m0 + b * TK, TK);
+    }
+    memset(t.push, 0, sizeof(float) * 2 * TK * 4);
+    memset(t.labels, 0, sizeof(float) * 2 * TK * WM_EVENTS);
+    for (int i = 0; i < m->nparams; i++) m->params[i] += 0.1f * (float)rng_normal(&rng);
+    float raw[2 * TK * WM_TARGETS];
+    wm_pack(m, s, t.n, t.s0, t.m0, t.push, NULL, 0, 0);
+    wm_targets(m, s, &t, raw);
+    wm_features_normalize(m, s);
+    wm_forward(m, s);
+    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f};
+    WmLossWeights none = {0.0f, 0.0f, 0.0f};
+    size_t nout = (size_t)s->nd * WM_OUTPUTS;
+    float* d0 = malloc(sizeof(float) * nout);
+    wm_loss(m, s, &none, true, NULL);
+    memcpy(d0, s->dout, sizeof(float) * nout);
+    wm_loss(m, s, &nll_only, true, NULL);
+    float* d = malloc(sizeof(float) * nout);
+    memcpy(d, s->dout, sizeof(float) * nout);
+    int checked = 0;
+    for (int r = 0; r < s->nd; r++)
+        for (int c = 0; c < WM_TARGETS; c++) {
+            float* o = s->out + (size_t)r * WM_OUTPUTS;
+            /* no NLL gradient reaches the mean */
+            CHECK(d[(size_t)r * WM_OUTPUTS + c] == d0[(size_t)r * WM_OUTPUTS + c]);
+            float keep = o[WM_LOGSIG + c], e = 1e-3f;
+            o[WM_LOGSIG + c] = keep + e;
+            double lp = wm_loss(m, s, &nll_only, false, NULL) - wm_loss(m, s, &none, false, NULL);
+            o[WM_LOGSIG + c] = keep - e;
+            double lm = wm_loss(m, s, &nll_only, false, NULL) - wm_loss(m, s, &none, false, NULL);
+            o[WM_LOGSIG + c] = keep;
+            CHECK(close_grad(d[(size_t)r * WM_OUTPUTS + WM_LOGSIG + c], (lp - lm) / (2 * e)));
+            checked++;
+        }
+    CHECK(checked >= 6);
+    free(d);
+    free(d0);
+    wm_transitions_free(&t);
+    wm_scratch_free(s);
+    wm_free(m);
+}
+
+/* breaking in imagination: a body the break-now head fires on is replaced by sim's pieces at its
+ * predicted state, in new slots after the highest live one, mass conserved; others stay whole */
+static void test_imagined_break(void) {
+    for (int K = 16; K >= 8; K -= 8) {
+        WmArch a = small_arch();
+        a.slots = K;
+        WmModel* m = wm_create(&a, 5);
+        const NnLinear* last = &m->node.lin[m->node.nlayers - 1];
+        m->params[last->b + WM_BREAK_NOW] = 10.0f;   /* it always says "breaks now" */
+        /* a floor, a glass falling onto it, a box: observed from a world */
+        SimWorldDef wd = sim_world_def_default();
+        SimWorld* w = sim_world_create(&wd);
+        SimBodyDef b = sim_body_def_default();
+        b.kind = SIM_KIND_BOX;
+        b.material = sim_material_find("stone");
+        b.w = 4, b.h = 0.1, b.y = -0.05, b.is_static = true;
+        sim_world_add_body(w, &b, NULL, 0);
+        b = sim_body_def_default();
+        b.kind = SIM_KIND_CUP;
+        b.material = sim_material_find("glass");
+        b.w = 0.08, b.h = 0.12, b.y = 0.5, b.vy = -2, b.angle = 0.3;
+        sim_world_add_body(w, &b, NULL, 0);
+        b = sim_body_def_default();
+        b.x = 1, b.y = 0.05;
+        sim_world_add_body(w, &b, NULL, 0);
+        float st[16 * SIM_OBS_DIM];
+        uint8_t mask[16];
+        int32_t ids[16];
+        sim_world_observe(w, st, mask, ids, K);
+        float glass_mass = st[1 * SIM_OBS_DIM + SIM_OBS_mass];
+        /* where the glass goes in one tick, whole */
+        float whole[16 * SIM_OBS_DIM];
+        WmScratch* s = wm_scratch_create(m);
+        wm_predict(m, s, 1, st, mask, NULL, whole, NULL, NULL);
+        CHECK(wm_break_count(s) == 0);
+        enum { H = 3 };
+        float out[H * 16 * SIM_OBS_DIM];
+        uint8_t omask[H * 16];
+        wm_rollout(m, s, 1, st, mask, NULL, H, out, omask, NULL);
+        CHECK(wm_break_count(s) == 1);   /* pieces are not breakable: once */
+        int want = K - 3 < 6 ? K - 3 : 6;
+        for (int h = 0; h < H; h++) {
+            const uint8_t* om = omask + h * K;
+            const float* o = out + (size_t)h * K * SIM_OBS_DIM;
+            CHECK(om[0] && !om[1] && om[2]);
+            double mass = 0, mx = 0, my = 0;
+            int pieces = 0;
+            for (int k = 3; k < K; k++) {
+                if (!om[k]) continue;
+                const float* r = o + (size_t)k * SIM_OBS_DIM;
+                CHECK(r[SIM_OBS_kind_shard] == 1.0f && r[SIM_OBS_breakable] == 0.0f && r[SIM_OBS_mass] > 0);
+                CHECK(wm_rollout_parent(s, 0, k) == 1);
+                mass += r[SIM_OBS_mass];
+                mx += r[SIM_OBS_mass] * r[SIM_OBS_x];
+                my += r[SIM_OBS_mass] * r[SIM_OBS_y];
+                pieces++;
+            }
+            CHECK(pieces == want);
+            if (K == 16 && h == 0) {
+                /* all six: the glass's mass, centred where the glass would have been */
+                CHECK(fabs(mass - glass_mass) < 1e-4 * glass_mass);
+                CHECK(fabs(mx / mass - whole[1 * SIM_OBS_DIM + SIM_OBS_x]) < 1e-4);
+                CHECK(fabs(my / mass - whole[1 * SIM_OBS_DIM + SIM_OBS_y]) < 1e-4);
+            }
+        }
+        CHECK(wm_rollout_parent(s, 0, 0) == -1 && wm_rollout_parent(s, 0, 2) == -1);
+        /* one step with a mask to update shatters too */
+        uint8_t nm[16];
+        wm_predict(m, s, 1, st, mask, NULL, whole, nm, NULL);
+        CHECK(!nm[1] && nm[3] && wm_break_count(s) == 2);
+        wm_scratch_free(s);
+        wm_free(m);
+        sim_world_destroy(w);
+    }
+}
+
 /* ---- replay buffer ---- */
 
 static void test_replay(void) {
@@ -436,7 +582,7 @@ static void test_replay(void) {
     wm_replay_begin_episode(r);
     CHECK(wm_replay_ready(r) == 49);
     WmTransitions t;
-    wm_transitions_init(&t, 64, TK, SIM_OBS_DIM);
+    wm_transitions_init(&t, 64, TK, SIM_OBS_DIM, 0);
     int64_t cursor = 0;
     CHECK(wm_replay_sweep(r, &cursor, 64, &t) == 49);
     for (int i = 0; i < t.n; i++) {
@@ -466,6 +612,49 @@ static void test_replay(void) {
         float x0 = t.s0[(size_t)i * TK * SIM_OBS_DIM], x1 = t.s1[(size_t)i * TK * SIM_OBS_DIM];
         CHECK(x1 == x0 + 1 && x0 >= 5000);
     }
+    wm_transitions_free(&t);
+    wm_replay_free(r);
+}
+
+/* pushforward windows: the start roll ticks before the transition, its pushes on the way, one
+ * episode, the same live bodies throughout */
+static void test_replay_rolled(void) {
+    WmReplay* r = wm_replay_create(TK, SIM_OBS_DIM, 1000);
+    float st[TK * SIM_OBS_DIM] = {0}, push[TK * WM_PUSH_DIM] = {0};
+    uint8_t mask[TK] = {1, 1, 1};
+    for (int e = 0; e < 4; e++) {
+        wm_replay_begin_episode(r);
+        for (int k = 0; k < 40; k++) {
+            st[SIM_OBS_x] = (float)(1000 * e + k);
+            push[0] = (float)(1000 * e + k);
+            /* episode 3 gains a body at tick 20: windows across it are not allowed */
+            mask[3] = e == 3 && k >= 20;
+            wm_replay_add(r, st, mask, NULL, push, NULL);
+        }
+    }
+    wm_replay_begin_episode(r);
+    WmTransitions t;
+    wm_transitions_init(&t, 64, TK, SIM_OBS_DIM, 5);
+    Rng rng;
+    rng_seed(&rng, 3);
+    for (int roll = 1; roll <= 5; roll++) {
+        CHECK(wm_replay_sample_rolled(r, &rng, 64, roll, &t));
+        CHECK(t.n == 64 && t.roll == roll);
+        for (int i = 0; i < t.n; i++) {
+            float x0 = t.s0[(size_t)i * TK * SIM_OBS_DIM], x1 = t.s1[(size_t)i * TK * SIM_OBS_DIM];
+            int ep = (int)(x0 / 1000);
+            CHECK(x1 == x0 + (float)roll + 1 && (int)(x1 / 1000) == ep);
+            /* the pushes of the rolled ticks, then the transition's own */
+            for (int j = 0; j < roll; j++)
+                CHECK(t.roll_push[((size_t)i * t.max_roll + j) * TK * WM_PUSH_DIM] == x0 + (float)j);
+            CHECK(t.push[(size_t)i * TK * WM_PUSH_DIM] == x0 + (float)roll);
+            /* the same live bodies from the start to the transition */
+            float xt = x0 + (float)roll;
+            if (ep == 3) CHECK(((int)x0 % 1000 >= 20) == ((int)xt % 1000 >= 20));
+            CHECK(memcmp(t.m0 + (size_t)i * TK, t.m1 + (size_t)i * TK, TK) == 0 || (int)xt % 1000 == 19);
+        }
+    }
+    CHECK(!wm_replay_sample_rolled(r, &rng, 64, 6, &t));   /* longer than the batch holds */
     wm_transitions_free(&t);
     wm_replay_free(r);
 }
@@ -528,10 +717,30 @@ static void test_checkpoint(void) {
     spit(bad, "hello world, not a model at all......................................................", 80);
     CHECK(wm_load(bad, err, sizeof err) == NULL && strstr(err, "not a nudge model"));
     /* another format version */
+    char version = bytes[8];
     bytes[8] = 7;
     spit(bad, bytes, n);
     CHECK(wm_load(bad, err, sizeof err) == NULL && strstr(err, "version 7"));
+    /* an older one: its inputs differ, retrain */
     bytes[8] = 1;
+    spit(bad, bytes, n);
+    CHECK(wm_load(bad, err, sizeof err) == NULL && strstr(err, "version 1") && strstr(err, "retrain"));
+    bytes[8] = version;
+    /* intact, but made for other inputs (another node feature count, a valid checksum) */
+    {
+        int32_t nf;
+        memcpy(&nf, bytes + 48, 4);
+        CHECK(nf == WM_NODE_FEATS);
+        int32_t other = nf - 1;
+        memcpy(bytes + 48, &other, 4);
+        uint32_t crc = crc32_update(0, (const unsigned char*)bytes, n - 4);
+        memcpy(bytes + n - 4, &crc, 4);
+        spit(bad, bytes, n);
+        CHECK(wm_load(bad, err, sizeof err) == NULL && strstr(err, "inputs") && strstr(err, "retrain"));
+        memcpy(bytes + 48, &nf, 4);
+        crc = crc32_update(0, (const unsigned char*)bytes, n - 4);
+        memcpy(bytes + n - 4, &crc, 4);
+    }
     /* missing */
     CHECK(wm_load("/nonexistent/m.bin", err, sizeof err) == NULL && strstr(err, "cannot open"));
     /* intact again */
@@ -667,7 +876,7 @@ static void test_dataset(void) {
         wm_dataset_fill(d, rp, 1, 1);
         CHECK(wm_replay_ready(rp) == T - 1);
         WmTransitions t;
-        wm_transitions_init(&t, 64, TK, SIM_OBS_DIM);
+        wm_transitions_init(&t, 64, TK, SIM_OBS_DIM, 0);
         int64_t cur = 0;
         CHECK(wm_replay_sweep(rp, &cur, 64, &t) == T - 1);
         for (int i = 0; i < t.n; i++)
@@ -712,8 +921,9 @@ static void test_dataset(void) {
 
 /* ---- training on free fall: determinism, learning, rollouts ---- */
 
-static WmTrainer* fall_trainer(uint64_t seed) {
+static WmTrainer* fall_trainer(uint64_t seed, int threads) {
     WmTrainerDef d = wm_trainer_def_default(TK);
+    d.threads = threads;
     d.arch = small_arch();
     d.seed = seed;
     d.batch = 32;
@@ -725,10 +935,11 @@ static WmTrainer* fall_trainer(uint64_t seed) {
     rng_seed(&r, 42);
     float st[TK * SIM_OBS_DIM], nx[TK * SIM_OBS_DIM];
     uint8_t mask[TK];
-    for (int e = 0; e < 60; e++) {
+    for (int e = 0; e < 96; e++) {
         wm_trainer_begin_episode(tr);
         random_world(&r, st, mask);
-        for (int t = 0; t < 40; t++) {
+        /* 25 ticks: the falling bodies (from 2 m up) never reach the floor */
+        for (int t = 0; t < 25; t++) {
             wm_trainer_add_tick(tr, st, mask, NULL, NULL, NULL, 0);
             free_fall(st, mask, nx);
             memcpy(st, nx, sizeof st);
@@ -740,8 +951,8 @@ static WmTrainer* fall_trainer(uint64_t seed) {
 
 static void test_training(void) {
     nn_set_threads(1);
-    WmTrainer* a = fall_trainer(3);
-    WmTrainer* b = fall_trainer(3);
+    WmTrainer* a = fall_trainer(3, 1);
+    WmTrainer* b = fall_trainer(3, 1);
     WmTrainerStats sa;
     wm_trainer_stats(a, &sa);
     CHECK(sa.transitions > 1000 && sa.val_transitions > 100);
@@ -754,12 +965,29 @@ static void test_training(void) {
     CHECK(isfinite(v0) && isfinite(v1) && v1 < 0.3f * v0);
     if (!(v1 < 0.3f * v0)) fprintf(stderr, "val loss %g -> %g\n", v0, v1);
     /* bit-reproducible: a second trainer with the same seed, same steps, same weights */
-    WmTrainer* c = fall_trainer(3);
+    WmTrainer* c = fall_trainer(3, 1);
     for (int i = 0; i < 40; i++) wm_trainer_step(c);
     WmModel* mb = wm_trainer_model(b);
     WmModel* mc = wm_trainer_model(c);
     CHECK(memcmp(mb->params, mc->params, sizeof(float) * (size_t)mb->nparams) == 0);
     CHECK(wm_train_steps(mc) == 40);
+    /* two threads, each a part of every batch: the same bytes run after run, and it learns too */
+    {
+        WmTrainer* t2[2] = {fall_trainer(3, 2), fall_trainer(3, 2)};
+        float w0 = wm_trainer_validate(t2[0], 8);
+        for (int i = 0; i < 150; i++) {
+            CHECK(wm_trainer_step(t2[0]));
+            if (i < 40) CHECK(wm_trainer_step(t2[1]));
+        }
+        for (int i = 40; i < 150; i++) wm_trainer_step(t2[1]);
+        WmModel* p0 = wm_trainer_model(t2[0]);
+        WmModel* p1 = wm_trainer_model(t2[1]);
+        CHECK(memcmp(p0->params, p1->params, sizeof(float) * (size_t)p0->nparams) == 0);
+        float w1 = wm_trainer_validate(t2[0], 8);
+        CHECK(isfinite(w1) && w1 < 0.3f * w0);
+        wm_trainer_free(t2[0]);
+        wm_trainer_free(t2[1]);
+    }
 
     /* the published copy: nothing until publish, then the working weights */
     WmModel* view = wm_create(&mb->arch, 99);
@@ -780,7 +1008,7 @@ static void test_training(void) {
     for (int b = 0; b < B; b++) random_world(&r, st + b * TK * SIM_OBS_DIM, mask + b * TK);
     float* out = malloc(sizeof(float) * B * H * TK * SIM_OBS_DIM);
     float* ev = malloc(sizeof(float) * B * H * TK * WM_EVENTS);
-    wm_rollout(view, s, B, st, mask, NULL, H, out, ev);
+    wm_rollout(view, s, B, st, mask, NULL, H, out, NULL, ev);
     double err_model = 0, err_cv = 0;
     for (int b = 0; b < B; b++) {
         memcpy(truth, st + b * TK * SIM_OBS_DIM, sizeof truth);
@@ -822,14 +1050,37 @@ static void test_training(void) {
     if (!(err_model < 0.25 * err_cv)) fprintf(stderr, "rollout error %g vs cv %g\n", err_model, err_cv);
     /* one-step predict agrees with the first rollout step */
     float nx[B * TK * SIM_OBS_DIM];
-    wm_predict(view, s, B, st, mask, NULL, nx, NULL);
+    wm_predict(view, s, B, st, mask, NULL, nx, NULL, NULL);
     CHECK(memcmp(nx, out, sizeof(float) * TK * SIM_OBS_DIM) == 0);
     CHECK(wm_nan_count(s) == 0);
+    /* surprise: what happens is unsurprising, a teleport or a body stopping dead in mid-air is */
+    {
+        float truth1[B * TK * SIM_OBS_DIM], jump[B * TK * SIM_OBS_DIM], frozen[B * TK * SIM_OBS_DIM];
+        float su[B * TK], sj[B * TK], sf[B * TK];
+        for (int b = 0; b < B; b++) free_fall(st + b * TK * SIM_OBS_DIM, mask + b * TK, truth1 + b * TK * SIM_OBS_DIM);
+        memcpy(jump, truth1, sizeof jump);
+        memcpy(frozen, truth1, sizeof frozen);
+        jump[1 * SIM_OBS_DIM + SIM_OBS_x] += 0.5f;
+        frozen[3 * SIM_OBS_DIM + SIM_OBS_vx] = frozen[3 * SIM_OBS_DIM + SIM_OBS_vy] = 0.0f;
+        wm_surprise(view, s, B, st, mask, NULL, truth1, mask, su);
+        wm_surprise(view, s, B, st, mask, NULL, jump, mask, sj);
+        wm_surprise(view, s, B, st, mask, NULL, frozen, mask, sf);
+        for (int b = 0; b < B; b++)
+            for (int k = 0; k < TK; k++) {
+                int i = b * TK + k;
+                bool body = mask[i] && k != 0;
+                CHECK(body ? isfinite(su[i]) : isnan(su[i]));
+                if (body) CHECK(su[i] < 50.0f);
+            }
+        CHECK(sj[1] > su[1] + 1000.0f);
+        CHECK(sf[3] > su[3] + 50.0f);
+        CHECK(sj[4] == su[4]);   /* per body: the others are not affected */
+    }
     /* a push changes the pushed body's prediction in its direction */
     float push[TK * WM_PUSH_DIM] = {0};
     push[1 * WM_PUSH_DIM + 0] = 0.5f;
     float np[TK * SIM_OBS_DIM];
-    wm_predict(view, s, 1, st, mask, push, np, NULL);
+    wm_predict(view, s, 1, st, mask, push, np, NULL, NULL);
     CHECK(np[SIM_OBS_DIM + SIM_OBS_vx] > nx[SIM_OBS_DIM + SIM_OBS_vx] + 0.5f);
     free(out);
     free(ev);
@@ -1518,8 +1769,13 @@ int main(void) {
     test_loss_grad(huber_1, false);
     test_loss_grad(nn_loss_bce_logits, true);
     test_adamw();
-    test_wm_grad();
+    test_wm_grad(1);
+    test_wm_grad(2);
+    test_wm_grad(3);
+    test_wm_nll_grad();
+    test_imagined_break();
     test_replay();
+    test_replay_rolled();
     test_checkpoint();
     test_dataset();
     test_eval_subsets();

@@ -373,6 +373,10 @@ static void test_camera_keeps_bodies_in_view(void) {
     for (int split = 0; split < 2; split++) {
         ViewSession* s = open_session(NUDGE_SOURCE_DIR "/scenarios/demo/glass_off_table.scn", -1, 0, 0);
         if (split) view_session_action(s, VIEW_ACT_SPLIT, 0);
+        /* the break's pixels are counted without ghosts: an untrained model's ghosts fly off (a
+         * model that starts as constant velocity predicts the falling glass through the floor)
+         * and the camera, which keeps them in view, would draw the pieces smaller */
+        if (!split) s->ghosts = false;
         bool broke = false;
         int checked = 0;
         for (int64_t f = 0; f < 8 * 60; f++) {

@@ -125,7 +125,7 @@ static void roll_out(ViewLive* L, const WmModel* model, WmScratch* scratch, cons
     L->roll_len = H;
     memset(L->pushes, 0, sizeof(float) * (size_t)H * K * 4);
     if (push_rows) memcpy(L->pushes, push_rows, sizeof(float) * (size_t)K * 4);
-    wm_rollout(model, scratch, 1, states, mask, L->pushes, H, L->roll, L->roll_events);
+    wm_rollout(model, scratch, 1, states, mask, L->pushes, H, L->roll, NULL, L->roll_events);
     L->has_roll = true;
     if (!keep) return;
     r->valid   = true;
@@ -232,7 +232,7 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
             for (int k = 0; k < K; k++)
                 for (int c = 0; c < 4; c++) pr[(size_t)k * 4 + c] = L->imag_mask[k] ? push_rows[(size_t)k * 4 + c] : 0.0f;
         }
-        wm_predict(model, scratch, 1, L->imag, L->imag_mask, pr, L->imag_next, NULL);
+        wm_predict(model, scratch, 1, L->imag, L->imag_mask, pr, L->imag_next, L->imag_mask, NULL);
         memcpy(L->imag, L->imag_next, kd * sizeof(float));
     }
     L->tick++;

@@ -5,6 +5,7 @@
 
 #include "model/wm.h"
 #include "sim/observation.h"
+#include "sim/shape.h"
 #include "render/draw_world.h"
 #include "view/input.h"
 
@@ -102,16 +103,24 @@ void view_draw_imagination(RenderCanvas* c, const RenderCamera* cam, const ViewL
     int K = live->K, D = live->D;
     for (int pass = 0; pass < 2; pass++)
         for (int k = 0; k < K; k++) {
-            if (!known[k] || !live->imag_mask[k]) continue;
+            if (!live->imag_mask[k]) continue;
             const float* s = live->imag + (size_t)k * D;
             bool         st = s[SIM_OBS_is_static] > 0.5f;
             if (st != (pass == 0)) continue;
             double x = s[SIM_OBS_x], y = s[SIM_OBS_y], a = atan2(s[SIM_OBS_sin], s[SIM_OBS_cos]);
             if (!isfinite(x) || !isfinite(y) || !isfinite(a)) continue;
-            RenderColor fill = render_body_color(&bodies[k]);
+            /* a body only the model has (an imagined shard, or a slot the real world uses for
+             * something else) is drawn from its predicted row */
+            SimBodyState imagined;
+            const SimBodyState* b = &bodies[k];
+            bool own = known[k] && s[SIM_OBS_kind_shard] < 0.5f && s[SIM_OBS_kind_box + b->kind] > 0.5f;
+            if (!own) {
+                if (!sim_obs_body(s, &imagined)) continue;
+                b = &imagined;
+            }
+            RenderColor fill = render_body_color(b);
             if (!st) fill = render_rgba((fill.r + 180) / 2, (fill.g + 50) / 2, (fill.b + 230) / 2, 255);
-            render_draw_body(c, cam, &bodies[k], x, y, a, fill, render_color_scale(fill, 0.6),
-                             cam->scale >= 120 ? 1.0 : 0.0, 0);
+            render_draw_body(c, cam, b, x, y, a, fill, render_color_scale(fill, 0.6), cam->scale >= 120 ? 1.0 : 0.0, 0);
         }
 }
 

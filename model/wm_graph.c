@@ -1,0 +1,202 @@
+/* wm_graph: packs a batch of observed worlds into the model's graph -- nodes, edges within the
+ * radius, and their invariant features (see wm_impl.h for the columns) */
+#include <math.h>
+#include <string.h>
+
+#include "model/wm_impl.h"
+#include "sim/observation.h"
+
+#define D SIM_OBS_DIM
+
+/* moment of inertia per unit mass, approximated from the bounding box (ball: solid disc) */
+static float inertia_per_mass(const float* st) {
+    float w = st[SIM_OBS_size_w], h = st[SIM_OBS_size_h];
+    if (st[SIM_OBS_kind_ball] > 0.5f) return w * w / 8.0f;
+    return (w * w + h * h) / 12.0f;
+}
+
+void wm_push_dv(const float* st, const float* p, float dv[3]) {
+    float mass = st[SIM_OBS_mass];
+    dv[0] = dv[1] = dv[2] = 0.0f;
+    if (!p || !(mass > 0)) return;
+    dv[0] = p[0] / mass;
+    dv[1] = p[1] / mass;
+    dv[2] = (p[2] * p[1] - p[3] * p[0]) / (mass * inertia_per_mass(st));
+}
+
+static bool is_dynamic(const float* st) {
+    return st[SIM_OBS_is_static] < 0.5f && st[SIM_OBS_mass] > 0.0f;
+}
+
+/* the shape of a node and the radius of a circle about its centre that holds it */
+static float node_shape(const float* st, SimShape* sh) {
+    if (!sim_obs_shape(st, sh)) return -1.0f;
+    if (sh->nparts == 0) return (float)sh->radius;
+    double r2 = 0;
+    for (int p = 0; p < sh->nparts; p++)
+        for (int i = 0; i < sh->parts[p].n; i++) {
+            double dx = sh->parts[p].v[2 * i] - st[SIM_OBS_x], dy = sh->parts[p].v[2 * i + 1] - st[SIM_OBS_y];
+            if (dx * dx + dy * dy > r2) r2 = dx * dx + dy * dy;
+        }
+    return (float)sqrt(r2);
+}
+
+static float safe_log(float v) {
+    return logf(v > 1e-6f ? v : 1e-6f);
+}
+
+/* the node features of a dynamic body (WM_NODE_NORM columns, wm_impl.h) */
+static void node_features(const float* st, float* x) {
+    /* cos, sin, vx, vy, omega; the kind; log sizes, log mass; breakable */
+    for (int c = 0; c < 5; c++) x[c] = st[SIM_OBS_cos + c];
+    for (int c = 0; c < 6; c++) x[5 + c] = st[SIM_OBS_kind_box + c];
+    x[11] = safe_log(st[SIM_OBS_size_w]);
+    x[12] = safe_log(st[SIM_OBS_size_h]);
+    x[13] = safe_log(st[SIM_OBS_mass]);
+    x[14] = st[SIM_OBS_breakable];
+    /* at rest now: material-blind evidence for staying at rest */
+    x[15] = hypotf(st[SIM_OBS_vx], st[SIM_OBS_vy]) < WM_REST_SPEED && fabsf(st[SIM_OBS_omega]) < WM_REST_OMEGA;
+}
+
+/* the edge features of receiver i (dynamic) seeing sender j; returns the gap between their
+ * surfaces (m), or NAN when there is no geometry to compare */
+static float edge_features(const float* si, const SimShape* shi, const float* sj, const SimShape* shj,
+                           bool sender_dynamic, float* f) {
+    double xi = si[SIM_OBS_x], yi = si[SIM_OBS_y];
+    double q[4];
+    double sd = sim_shape_closest(shj, xi, yi, q);
+    double nx = q[2], ny = q[3];
+    /* how far the receiver's own surface reaches towards the sender's */
+    double gap = sd - sim_shape_extent(shi, xi, yi, -nx, -ny);
+    if (!isfinite(gap)) return NAN;
+    float dvx = sj[SIM_OBS_vx] - si[SIM_OBS_vx], dvy = sj[SIM_OBS_vy] - si[SIM_OBS_vy];
+    if (!sender_dynamic) dvx = -si[SIM_OBS_vx], dvy = -si[SIM_OBS_vy];
+    float g = (float)gap;
+    f[0] = (float)(q[0] - xi);
+    f[1] = (float)(q[1] - yi);
+    f[2] = (float)sd;
+    f[3] = (float)nx;
+    f[4] = (float)ny;
+    f[5] = g;
+    f[6] = dvx;
+    f[7] = dvy;
+    f[8] = dvx * (float)nx + dvy * (float)ny;
+    f[9] = -dvx * (float)ny + dvy * (float)nx;
+    f[10] = (sender_dynamic ? sj[SIM_OBS_omega] : 0.0f) - si[SIM_OBS_omega];
+    f[11] = si[SIM_OBS_friction] * sj[SIM_OBS_friction];
+    f[12] = si[SIM_OBS_elasticity] * sj[SIM_OBS_elasticity];
+    /* contact scale: the normalizer's scale (tenths of a metre) would blur millimetres */
+    f[13] = expf(-(g > 0 ? g : 0) / 0.005f);
+    f[14] = fminf(fmaxf(g / 0.01f, -1.0f), 1.0f);
+    if (sender_dynamic) {
+        float dx = sj[SIM_OBS_x] - si[SIM_OBS_x], dy = sj[SIM_OBS_y] - si[SIM_OBS_y];
+        f[15] = dx;
+        f[16] = dy;
+        f[17] = sqrtf(dx * dx + dy * dy);
+        f[18] = safe_log(sj[SIM_OBS_mass]) - safe_log(si[SIM_OBS_mass]);
+        f[19] = 0.0f;
+    } else {
+        f[15] = f[16] = f[17] = f[18] = 0.0f;
+        f[19] = 1.0f;
+    }
+    return g;
+}
+
+bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
+             const float* pushes, Rng* rng, float noise_pos, float noise_vel) {
+    int K = m->arch.slots;
+    int live = 0;
+    for (int i = 0; i < B * K; i++) live += mask[i] != 0;
+    wm_scratch_reserve_nodes(m, s, live > 0 ? live : 1);
+    s->B = B;
+    /* nodes: the live slots, world by world; rows: the dynamic ones */
+    int n = 0, nd = 0;
+    for (int b = 0; b < B; b++) {
+        for (int k = 0; k < K; k++) {
+            size_t idx = (size_t)b * K + k;
+            if (!mask[idx]) continue;
+            float* st = s->state + (size_t)n * D;
+            memcpy(st, states + idx * D, sizeof(float) * D);
+            s->node_world[n] = b;
+            s->node_slot[n] = k;
+            s->node_row[n] = -1;
+            if (is_dynamic(st)) {
+                float* pd = s->pdv + (size_t)nd * 3;
+                wm_push_dv(st, pushes ? pushes + idx * WM_PUSH_DIM : NULL, pd);
+                if (rng) {
+                    /* GNS-style noise on the dynamic state */
+                    st[SIM_OBS_x] += noise_pos * (float)rng_normal(rng);
+                    st[SIM_OBS_y] += noise_pos * (float)rng_normal(rng);
+                    st[SIM_OBS_vx] += noise_vel * (float)rng_normal(rng);
+                    st[SIM_OBS_vy] += noise_vel * (float)rng_normal(rng);
+                    st[SIM_OBS_omega] += 4.0f * noise_vel * (float)rng_normal(rng);
+                }
+                s->node_row[n] = nd;
+                s->row_node[nd] = n;
+                node_features(st, s->xraw + (size_t)nd * WM_NODE_NORM);
+                nd++;
+            }
+            s->reach[n] = node_shape(st, &s->shape[n]);
+            n++;
+        }
+    }
+    s->n = n;
+    s->nd = nd;
+    /* edges: dynamic receivers, any sender of the same world whose surface is within the radius */
+    int ne = 0;
+    float radius = m->arch.radius;
+    for (int a = 0; a < n;) {
+        int z = a;
+        while (z < n && s->node_world[z] == s->node_world[a]) z++;
+        wm_scratch_reserve_edges(m, s, ne + (z - a) * (z - a));
+        for (int i = a; i < z; i++) {
+            int ri = s->node_row[i];
+            if (ri < 0 || s->reach[i] < 0) continue;
+            const float* si = s->state + (size_t)i * D;
+            for (int j = a; j < z; j++) {
+                if (j == i || s->reach[j] < 0) continue;
+                const float* sj = s->state + (size_t)j * D;
+                /* circles about the centres first: most far pairs end here */
+                if (radius > 0) {
+                    float dx = sj[SIM_OBS_x] - si[SIM_OBS_x], dy = sj[SIM_OBS_y] - si[SIM_OBS_y];
+                    float r = s->reach[i] + s->reach[j] + radius;
+                    if (dx * dx + dy * dy > r * r) continue;
+                }
+                int rj = s->node_row[j];
+                float* f = s->eraw + (size_t)ne * WM_EDGE_FEATS;
+                float gap = edge_features(si, &s->shape[i], sj, &s->shape[j], rj >= 0, f);
+                if (isnan(gap) || (radius > 0 && !(gap <= radius))) continue;
+                s->recv[ne] = ri;
+                s->send[ne] = j;
+                s->send_row[ne] = rj;
+                ne++;
+            }
+        }
+        a = z;
+    }
+    if (ne == 0) wm_scratch_reserve_edges(m, s, 1);
+    s->ne = ne;
+    return nd > 0;
+}
+
+void wm_features_normalize(const WmModel* m, WmScratch* s) {
+    const float* nm = m->nin.fmean;
+    const float* ns = m->nin.fstd;
+    for (int r = 0; r < s->nd; r++) {
+        const float* x = s->xraw + (size_t)r * WM_NODE_NORM;
+        float* y = s->xn + (size_t)r * WM_NODE_FEATS;
+        for (int c = 0; c < WM_NODE_NORM; c++) y[c] = (x[c] - nm[c]) / ns[c];
+        const float* pd = s->pdv + (size_t)r * 3;
+        y[WM_NODE_NORM + 0] = pd[0];
+        y[WM_NODE_NORM + 1] = pd[1];
+        y[WM_NODE_NORM + 2] = 0.1f * pd[2];
+        y[WM_NODE_NORM + 3] = (pd[0] != 0.0f || pd[1] != 0.0f || pd[2] != 0.0f) ? 1.0f : 0.0f;
+    }
+    const float* em = m->ein.fmean;
+    const float* es = m->ein.fstd;
+    for (int e = 0; e < s->ne; e++) {
+        const float* x = s->eraw + (size_t)e * WM_EDGE_FEATS;
+        float* y = s->xe + (size_t)e * WM_EDGE_FEATS;
+        for (int c = 0; c < WM_EDGE_FEATS; c++) y[c] = (x[c] - em[c]) / es[c];
+    }
+}

@@ -1,0 +1,140 @@
+/* wm_net: the network over a packed graph -- encoder, rounds of message passing, decoder -- and
+ * its backward pass.
+ *
+ *   Z[0] = enc(xn)                                              (rows = dynamic bodies)
+ *   round r: P = Z[r] We_node[r]      (receiver part | sender part)
+ *            h_e = relu(xe_e We_geom[r] + b[r] + P[recv_e, :E] + P[send_e, E:])  (a static sender
+ *                  adds no sender part: its edge features say it is static)
+ *            M[r] = sum of h_e over each receiver's edges
+ *            Z[r+1] = Z[r] + relu([Z[r] | M[r]] Wu[r] + bu[r])   (all but the last round)
+ *   out = dec([Z[R-1] | M[R-1] | xn])                                                        */
+#include <string.h>
+
+#include "model/wm_impl.h"
+
+/* one round's edges: U[r]'s message half receives the summed activations */
+NN_HOT static void edges_forward(const WmModel* m, WmScratch* s, int r) {
+    int L = m->arch.latent, E = m->arch.edge, UW = L + E;
+    const float* p = m->params;
+    const WmRound* rd = &m->round[r];
+    float* P = s->P[r];
+    float* H = s->H[r];
+    float* U = s->U[r];
+    nn_gemm(false, false, s->nd, 2 * E, L, 1.0f, s->Z[r], p + rd->e_node.w, 0.0f, P);
+    nn_gemm(false, false, s->ne, E, WM_EDGE_FEATS, 1.0f, s->xe, p + rd->e_geom.w, 0.0f, H);
+    for (int i = 0; i < s->nd; i++) {
+        float* u = U + (size_t)i * UW;
+        memcpy(u, s->Z[r] + (size_t)i * L, sizeof(float) * L);
+        memset(u + L, 0, sizeof(float) * E);
+    }
+    const float* bias = p + rd->e_geom.b;
+    for (int e = 0; e < s->ne; e++) {
+        float* h = H + (size_t)e * E;
+        const float* pr = P + (size_t)s->recv[e] * 2 * E;
+        float* mr = U + (size_t)s->recv[e] * UW + L;
+        int sr = s->send_row[e];
+        if (sr >= 0) {
+            const float* ps = P + (size_t)sr * 2 * E + E;
+            for (int c = 0; c < E; c++) {
+                float v = nn_relu(h[c] + bias[c] + pr[c] + ps[c]);
+                h[c] = v;
+                mr[c] += v;
+            }
+        } else {
+            for (int c = 0; c < E; c++) {
+                float v = nn_relu(h[c] + bias[c] + pr[c]);
+                h[c] = v;
+                mr[c] += v;
+            }
+        }
+    }
+}
+
+NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
+    int nd = s->nd, L = m->arch.latent, E = m->arch.edge, F = WM_NODE_FEATS, R = m->arch.rounds;
+    const float* p = m->params;
+    const float* z = nn_mlp_forward(&m->enc, p, &s->enc_c, nd, s->xn);
+    memcpy(s->Z[0], z, sizeof(float) * (size_t)nd * L);
+    for (int r = 0; r < R; r++) {
+        edges_forward(m, s, r);
+        if (r + 1 == R) break;
+        /* the residual update: Z[r+1] = Z[r] + relu(A), A = U[r] Wu + bu */
+        const NnLinear* up = &m->round[r].update;
+        nn_linear_forward(up, p, nd, s->U[r], s->A[r]);
+        for (size_t i = 0; i < (size_t)nd * L; i++) s->Z[r + 1][i] = s->Z[r][i] + nn_relu(s->A[r][i]);
+    }
+    /* the decoder's input [Z | M | xn] */
+    const float* u = s->U[R - 1];
+    for (int i = 0; i < nd; i++) {
+        float* d = s->dec + (size_t)i * (L + E + F);
+        memcpy(d, u + (size_t)i * (L + E), sizeof(float) * (L + E));
+        memcpy(d + L + E, s->xn + (size_t)i * F, sizeof(float) * F);
+    }
+    s->out = nn_mlp_forward(&m->node, p, &s->node_c, nd, s->dec);
+}
+
+/* one round's edges backwards, from dM (the gradient of the summed messages): accumulates the
+ * edge weights' gradients and adds the latent's gradient through P into dZ */
+NN_HOT static void edges_backward(const WmModel* m, WmScratch* s, int r, float* grads) {
+    int nd = s->nd, ne = s->ne, L = m->arch.latent, E = m->arch.edge;
+    const float* p = m->params;
+    const WmRound* rd = &m->round[r];
+    float* H = s->H[r];
+    memset(s->dP, 0, sizeof(float) * (size_t)nd * 2 * E);
+    float* db = grads + rd->e_geom.b;
+    /* through the ReLU (H is overwritten by its gradient) into both halves of P and the bias */
+    for (int e = 0; e < ne; e++) {
+        float* h = H + (size_t)e * E;
+        const float* dm = s->dM + (size_t)s->recv[e] * E;
+        float* dr = s->dP + (size_t)s->recv[e] * 2 * E;
+        int sr = s->send_row[e];
+        if (sr >= 0) {
+            float* ds = s->dP + (size_t)sr * 2 * E + E;
+            for (int c = 0; c < E; c++) {
+                float g = nn_relu_grad(h[c], dm[c]);
+                h[c] = g;
+                dr[c] += g;
+                ds[c] += g;
+                db[c] += g;
+            }
+        } else {
+            for (int c = 0; c < E; c++) {
+                float g = nn_relu_grad(h[c], dm[c]);
+                h[c] = g;
+                dr[c] += g;
+                db[c] += g;
+            }
+        }
+    }
+    nn_gemm(true, false, WM_EDGE_FEATS, E, ne, 1.0f, s->xe, H, 1.0f, grads + rd->e_geom.w);
+    nn_gemm(true, false, L, 2 * E, nd, 1.0f, s->Z[r], s->dP, 1.0f, grads + rd->e_node.w);
+    nn_gemm(false, true, nd, L, 2 * E, 1.0f, s->dP, p + rd->e_node.w, 1.0f, s->dZ);
+}
+
+NN_HOT void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
+    int nd = s->nd, L = m->arch.latent, E = m->arch.edge, F = WM_NODE_FEATS, R = m->arch.rounds;
+    const float* p = m->params;
+    nn_mlp_backward(&m->node, p, grads, &s->node_c, nd, s->dec, s->dout, s->ddec);
+    /* split the decoder input's gradient into dZ and dM of the last round */
+    for (int i = 0; i < nd; i++) {
+        const float* d = s->ddec + (size_t)i * (L + E + F);
+        memcpy(s->dZ + (size_t)i * L, d, sizeof(float) * L);
+        memcpy(s->dM + (size_t)i * E, d + L, sizeof(float) * E);
+    }
+    for (int r = R - 1; r >= 0; r--) {
+        edges_backward(m, s, r, grads);
+        if (r == 0) break;
+        /* Z[r] = Z[r-1] + relu(A[r-1]): dZ passes straight down and through the update */
+        const NnLinear* up = &m->round[r - 1].update;
+        float* dA = s->A[r - 1];   /* A is not needed after this: overwrite it by its gradient */
+        for (size_t i = 0; i < (size_t)nd * L; i++) dA[i] = nn_relu_grad(dA[i], s->dZ[i]);
+        nn_linear_backward(up, p, grads, nd, s->U[r - 1], dA, s->dU);
+        for (int i = 0; i < nd; i++) {
+            const float* du = s->dU + (size_t)i * (L + E);
+            float* dz = s->dZ + (size_t)i * L;
+            for (int c = 0; c < L; c++) dz[c] += du[c];
+            memcpy(s->dM + (size_t)i * E, du + L, sizeof(float) * E);
+        }
+    }
+    nn_mlp_backward(&m->enc, p, grads, &s->enc_c, nd, s->xn, s->dZ, NULL);
+}
