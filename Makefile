@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= 2
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build demo test bench splits task-model sanitize install clean
+.PHONY: all deps configure build demo test bench splits task-model model sanitize install clean
 
 all: build
 
@@ -39,6 +39,11 @@ install: build
 # the planner's world model for scenarios/tasks/ (scripts/task_model.sh; TASK_MODEL_* variables)
 task-model: build
 	@bash scripts/task_model.sh $(BUILD)
+
+# the default world model (assets/models/default.wm) by the standard recipe: gen on the training
+# family, train, eval on held-out episodes (README, "The default model")
+model: build
+	@bash scripts/model.sh $(BUILD)
 
 # the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
 sanitize:

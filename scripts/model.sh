@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# make model: the standard recipe for the default world model, assets/models/default.wm.
+#
+#   1. gen: EPISODES seeded episodes of SECONDS s on the training family (scenarios/templates/family/,
+#      plus the planner's task templates in scenarios/tasks/ when there are any, so the planner's
+#      scenes are in distribution), --jobs 2, dataset seed 1; and HELDOUT episodes with seed 2 to
+#      judge it on;
+#   2. train: STEPS optimizer steps, 2 training threads of one BLAS thread each (the same inputs give
+#      the same model bytes), seed 1;
+#   3. eval on the held-out episodes, into BUILD/model/eval/.
+# Every step is deterministic, so the default model is reproducible from this script alone. The
+# datasets are kept in BUILD/model/ and reused by a rerun (gen --resume checks their inputs).
+# usage: scripts/model.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS, STEPS, THREADS, OUT)
+set -euo pipefail
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+nudge="$build/nudge"
+work="$build/model"
+episodes=${EPISODES:-1600}
+heldout=${HELDOUT:-160}
+seconds=${SECONDS_PER_EPISODE:-8}
+steps=${STEPS:-120000}
+threads=${THREADS:-2}
+out=${OUT:-$root/assets/models/default.wm}
+
+[ -x "$nudge" ] || { echo "model: $nudge is missing (make build first)" >&2; exit 2; }
+[ -d "$root/scenarios/templates/family" ] || { echo "model: scenarios/templates/family/ is missing" >&2; exit 2; }
+
+# the scenes: one folder of links, so one gen covers the family and the task templates (files in
+# name order, episode i uses file i mod count)
+scenes="$work/scenes"
+rm -rf "$scenes"
+mkdir -p "$scenes"
+for f in "$root"/scenarios/templates/family/*.scn; do ln -s "$f" "$scenes/family_$(basename "$f")"; done
+if [ -d "$root/scenarios/tasks" ]; then
+  for f in "$root"/scenarios/tasks/*.scn; do [ -e "$f" ] && ln -s "$f" "$scenes/task_$(basename "$f")"; done
+fi
+echo "model: $(ls "$scenes" | wc -l) templates; $episodes + $heldout episodes of $seconds s; $steps steps on $threads threads"
+
+t0=$(date +%s)
+gen() {  # gen SEED EPISODES DIR: a new dataset, or the same one finished and verified
+  local args=(gen --scenario "$scenes" --episodes "$2" --seconds "$seconds" --seed "$1" --out "$3" --jobs 2)
+  if [ -e "$3/manifest.json" ]; then "$nudge" "${args[@]}" --resume; else "$nudge" "${args[@]}"; fi
+}
+gen 1 "$episodes" "$work/train"
+gen 2 "$heldout" "$work/heldout"
+t1=$(date +%s)
+
+mkdir -p "$(dirname "$out")"
+OPENBLAS_NUM_THREADS=1 "$nudge" train --data "$work/train" --out "$work/default.wm" --steps "$steps" \
+  --threads "$threads" --seed 1 --log "$work/train.csv"
+t2=$(date +%s)
+"$nudge" eval --model "$work/default.wm" --data "$work/heldout" --report "$work/eval" --horizon 240 > "$work/eval.txt"
+cp "$work/default.wm" "$out.tmp" && sync "$out.tmp" && mv "$out.tmp" "$out"
+t3=$(date +%s)
+echo "model: gen $((t1 - t0)) s, train $((t2 - t1)) s, eval $((t3 - t2)) s -> $out ($(stat -c %s "$out") bytes)"
+echo "model: held-out evaluation in $work/eval.txt and $work/eval/"
