@@ -5,7 +5,7 @@ Same inputs as model/wm_graph.c (invariant node features; edges from every body 
 within 0.3 m to every dynamic body, seeing the sender's surface through its closest point, the
 signed distance, the normal, the gap, relative velocity, the pair's friction and elasticity, and for
 dynamic senders the centre offset and the log mass ratio), the same targets (the velocity change
-beyond the push, relative to constant velocity, and the position residual of Chipmunk's
+beyond the push, relative to constant velocity, and the position residual of the solver's
 integration), the same input noise, the same rest rule in rollouts; a GNS-style network (edge and
 node MLPs with residual updates, ROUNDS rounds, Battaglia et al. / Sanchez-Gonzalez et al.),
 trained with Adam for a budget of CPU seconds on ONE thread. Then it rolls out from every 10th
@@ -40,7 +40,7 @@ COLS = ["x", "y", "cos", "sin", "vx", "vy", "omega", "kind_box", "kind_ball", "k
 C = {n: i for i, n in enumerate(COLS)}
 KB, KBALL, KCUP, KPLANK, KRAMP, KSHARD = range(6)
 DT = 1.0 / 60.0
-A_INT = 0.75              # x' = x + dt (A v_after_push + (1 - A) v_next), as Chipmunk's two steps
+A_INT = 0.4375            # x' = x + dt (A v_after_push + (1 - A) v_next): sim's 8 substeps per tick (WM_INT_A)
 RADIUS = 0.3
 NN = 16                   # normalized node columns (then the push's 4)
 REST_SPEED, REST_OMEGA = 0.02, 0.1
