@@ -198,6 +198,16 @@ static bool is_window(const WmReplay* r, int64_t g, int roll) {
     return true;
 }
 
+/* a tick in [lo, hi] drawn uniformly that starts a trainable transition (roll = 0) or a window of
+ * roll ticks before one (is_window); -1 when 10000 draws found none */
+static int64_t draw_tick(const WmReplay* r, Rng* rng, int64_t lo, int64_t hi, int roll) {
+    for (int tries = 0; tries < 10000; tries++) {
+        int64_t g = rng_int(rng, lo, hi);
+        if (roll > 0 ? is_window(r, g, roll) : is_ready(r, g)) return g;
+    }
+    return -1;
+}
+
 bool wm_replay_sample_rolled(const WmReplay* r, Rng* rng, int n, int roll, WmTransitions* out) {
     out->n = 0;
     out->roll = 0;
@@ -206,12 +216,8 @@ bool wm_replay_sample_rolled(const WmReplay* r, Rng* rng, int n, int roll, WmTra
     int64_t lo = oldest(r), hi = r->total - 2 - roll;
     if (hi < lo) return false;
     for (int i = 0; i < n; i++) {
-        int64_t g;
-        int tries = 0;
-        do {
-            g = rng_int(rng, lo, hi);
-        } while (!is_window(r, g, roll) && ++tries < 10000);
-        if (!is_window(r, g, roll)) return false;
+        int64_t g = draw_tick(r, rng, lo, hi, roll);
+        if (g < 0) return false;
         /* the transition at the window's end, then its start and the pushes on the way */
         fill(r, g + roll, out, i);
         size_t a = (size_t)(g % r->cap), o = (size_t)i * K;
@@ -234,12 +240,8 @@ bool wm_replay_sample(const WmReplay* r, Rng* rng, int n, WmTransitions* out) {
     int64_t lo = oldest(r), hi = r->total - 2;
     if (hi < lo) return false;
     for (int i = 0; i < n; i++) {
-        int64_t g;
-        int tries = 0;
-        do {
-            g = rng_int(rng, lo, hi);
-        } while (!is_ready(r, g) && ++tries < 10000);
-        if (!is_ready(r, g)) return false;
+        int64_t g = draw_tick(r, rng, lo, hi, 0);
+        if (g < 0) return false;
         fill(r, g, out, i);
     }
     out->n = n;

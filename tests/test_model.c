@@ -374,6 +374,18 @@ static double wm_batch_loss(WmModel* m, WmScratch* s, const WmTransitions* t, fl
     return l;
 }
 
+/* two random worlds in free fall, unpushed (free with wm_transitions_free) */
+static void falling_batch(Rng* rng, WmTransitions* t) {
+    wm_transitions_init(t, 2, TK, SIM_OBS_DIM, 0);
+    t->n = 2;
+    for (int b = 0; b < 2; b++) {
+        random_world(rng, t->s0 + b * TK * SIM_OBS_DIM, t->m0 + b * TK);
+        free_fall(t->s0 + b * TK * SIM_OBS_DIM, t->m0 + b * TK, t->s1 + b * TK * SIM_OBS_DIM);
+        memcpy(t->m1 + b * TK, t->m0 + b * TK, TK);
+    }
+    memset(t->push, 0, sizeof(float) * 2 * TK * 4);
+}
+
 static void test_wm_grad(int rounds) {
     Rng rng;
     rng_seed(&rng, 6);
@@ -385,14 +397,7 @@ static void test_wm_grad(int rounds) {
     WmModel* m = wm_create(&a, 7);
     WmScratch* s = wm_scratch_create(m);
     WmTransitions t;
-    wm_transitions_init(&t, 2, TK, SIM_OBS_DIM, 0);
-    t.n = 2;
-    for (int b = 0; b < 2; b++) {
-        random_world(&rng, t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK);
-        free_fall(t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK, t.s1 + b * TK * SIM_OBS_DIM);
-        memcpy(t.m1 + b * TK, t.m0 + b * TK, TK);
-    }
-    memset(t.push, 0, sizeof(float) * 2 * TK * 4);
+    falling_batch(&rng, &t);
     t.push[(1 * TK + 1) * 4 + 0] = 0.3f;
     for (int i = 0; i < 2 * TK * WM_EVENTS; i++) t.labels[i] = (float)(rng_unit(&rng) < 0.3);
     /* perturb the weights so no unit sits at zero */
@@ -436,14 +441,7 @@ static void test_wm_nll_grad(void) {
     WmModel* m = wm_create(&a, 3);
     WmScratch* s = wm_scratch_create(m);
     WmTransitions t;
-    wm_transitions_init(&t, 2, TK, SIM_OBS_DIM, 0);
-    t.n = 2;
-    for (int b = 0; b < 2; b++) {
-        random_world(&rng, t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK);
-        free_fall(t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK, t.s1 + b * TK * SIM_OBS_DIM);
-        memcpy(t.m1 + b * TK, t.m0 + b * TK, TK);
-    }
-    memset(t.push, 0, sizeof(float) * 2 * TK * 4);
+    falling_batch(&rng, &t);
     memset(t.labels, 0, sizeof(float) * 2 * TK * WM_EVENTS);
     for (int i = 0; i < m->nparams; i++) m->params[i] += 0.1f * (float)rng_normal(&rng);
     float raw[2 * TK * WM_TARGETS];
