@@ -102,6 +102,7 @@ int cmd_train(int argc, char** argv) {
     const char* log_path = NULL;
     const char* weights_arg = NULL;
     const char* memory_arg = "2G";
+    const char* export_path = NULL;
     int64_t steps = 3000, batch = 64, threads = 1, val_every = 250, save_every = 1000;
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, max_cpu = 0, noise_vel = -1, noise_pos = -1, roll_frac = -1;
@@ -121,6 +122,7 @@ int cmd_train(int argc, char** argv) {
         {"lr", ARG_DOUBLE, &lr, 1e-7, 1.0, "RATE: AdamW learning rate (default 0.001)", false},
         {"val-every", ARG_INT, &val_every, 1, 1e9, "N: validate every N steps (default 250)", false},
         {"save-every", ARG_INT, &save_every, 1, 1e9, "N: checkpoint every N steps (default 1000)", false},
+        {"export", ARG_STRING, &export_path, 1, 0, "FILE: at the end, also the weights alone (no optimizer state: a third of the size), for shipping", false},
         {"log", ARG_STRING, &log_path, 1, 0, "FILE: CSV log (default: train.csv beside the model)", false},
         {"time", ARG_DOUBLE, &max_seconds, 0, 1e7, "S: stop after S seconds of training (0 = no limit)", false},
         {"cpu", ARG_DOUBLE, &max_cpu, 0, 1e7, "S: stop after S CPU seconds of training, all threads (0 = no limit): a budget other jobs on the machine do not eat", false},
@@ -329,6 +331,10 @@ int cmd_train(int argc, char** argv) {
         else if (saved && failure[0]) snprintf(failure + strlen(failure), sizeof failure - strlen(failure),
                                                " (the model is saved to %s)", out);
         if (!saved) status = 2;
+        if (saved && export_path && !wm_save(wm_trainer_model(tr), export_path, err, sizeof err)) {
+            snprintf(failure, sizeof failure, "%s (the checkpoint is saved to %s)", err, out);
+            status = 2;
+        }
     }
     if (log_path) train_log_close(&log, status != 0);
     interrupt_release();

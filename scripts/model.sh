@@ -10,16 +10,16 @@
 #   3. eval on the held-out episodes, into BUILD/model/eval/.
 # Every step is deterministic, so the default model is reproducible from this script alone. The
 # datasets are kept in BUILD/model/ and reused by a rerun (gen --resume checks their inputs).
-# usage: scripts/model.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS, STEPS, THREADS, OUT)
+# usage: scripts/model.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE, STEPS, THREADS, OUT)
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 nudge="$build/nudge"
 work="$build/model"
-episodes=${EPISODES:-1600}
-heldout=${HELDOUT:-160}
+episodes=${EPISODES:-1000}
+heldout=${HELDOUT:-100}
 seconds=${SECONDS_PER_EPISODE:-8}
-steps=${STEPS:-120000}
+steps=${STEPS:-6000}
 threads=${THREADS:-2}
 out=${OUT:-$root/assets/models/default.wm}
 
@@ -27,11 +27,15 @@ out=${OUT:-$root/assets/models/default.wm}
 [ -d "$root/scenarios/templates/family" ] || { echo "model: scenarios/templates/family/ is missing" >&2; exit 2; }
 
 # the scenes: one folder of links, so one gen covers the family and the task templates (files in
-# name order, episode i uses file i mod count)
+# name order, episode i uses file i mod count). Each family template is linked three times, each
+# task once: with 6 family templates and 11 tasks, 62% of the episodes are the family's breadth and
+# 38% the planner's scenes.
 scenes="$work/scenes"
 rm -rf "$scenes"
 mkdir -p "$scenes"
-for f in "$root"/scenarios/templates/family/*.scn; do ln -s "$f" "$scenes/family_$(basename "$f")"; done
+for f in "$root"/scenarios/templates/family/*.scn; do
+  for copy in a b c; do ln -s "$f" "$scenes/family_${copy}_$(basename "$f")"; done
+done
 if [ -d "$root/scenarios/tasks" ]; then
   for f in "$root"/scenarios/tasks/*.scn; do [ -e "$f" ] && ln -s "$f" "$scenes/task_$(basename "$f")"; done
 fi
@@ -47,8 +51,8 @@ gen 2 "$heldout" "$work/heldout"
 t1=$(date +%s)
 
 mkdir -p "$(dirname "$out")"
-OPENBLAS_NUM_THREADS=1 "$nudge" train --data "$work/train" --out "$work/default.wm" --steps "$steps" \
-  --threads "$threads" --seed 1 --log "$work/train.csv"
+OPENBLAS_NUM_THREADS=1 "$nudge" train --data "$work/train" --out "$work/checkpoint.wm" --steps "$steps" \
+  --threads "$threads" --seed 1 --log "$work/train.csv" --export "$work/default.wm" --memory 4G
 t2=$(date +%s)
 "$nudge" eval --model "$work/default.wm" --data "$work/heldout" --report "$work/eval" --horizon 240 > "$work/eval.txt"
 cp "$work/default.wm" "$out.tmp" && sync "$out.tmp" && mv "$out.tmp" "$out"
