@@ -29,6 +29,7 @@ endif()
 add_test(NAME view_headless_learns
          COMMAND sh -c "$<TARGET_FILE:nudge> view ${NUDGE_ROOT}/scenarios/demo/glass_off_table.scn --headless --seconds 60 --agent random --episode-seconds 10 --repeat > view_headless.log && ${VIEW_CHECK} learning view_headless.log --same-episodes"
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
-set_tests_properties(view_headless_learns PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# some 20 CPU seconds of live training; the timeout leaves room for a machine shared with other jobs
+set_tests_properties(view_headless_learns PROPERTIES TIMEOUT 900 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 # no display and no --headless: one line, exit 2
 add_test(NAME view_no_display COMMAND sh -c "out=$(env -u DISPLAY -u WAYLAND_DISPLAY $<TARGET_FILE:nudge> view 2>&1 >/dev/null); test $? -eq 2 && test $(printf '%s\\n' \"$out\" | wc -l) -eq 1 && printf '%s' \"$out\" | grep -q -- --headless")
