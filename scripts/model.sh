@@ -10,12 +10,13 @@
 #   3. eval on the held-out episodes, into BUILD/model/eval/.
 # Every step is deterministic, so the default model is reproducible from this script alone. The
 # datasets are kept in BUILD/model/ and reused by a rerun (gen --resume checks their inputs).
-# usage: scripts/model.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE, STEPS, THREADS, OUT)
+# usage: scripts/model.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE, STEPS, THREADS,
+#        OUT, WORK: the folder of datasets, logs and the evaluation, default BUILD/model)
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 nudge="$build/nudge"
-work="$build/model"
+work=${WORK:-$build/model}
 episodes=${EPISODES:-1000}
 heldout=${HELDOUT:-100}
 seconds=${SECONDS_PER_EPISODE:-8}
