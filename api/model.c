@@ -114,7 +114,7 @@ bool nudge_model_predict(NudgeModel* m, int B, const float* states, const uint8_
                          size_t err_size) {
     if (!inputs_check(m, "nudge_model_predict", B, 1, states, mask, pushes, next_states, err, err_size))
         return false;
-    wm_predict(m->m, m->s, B, states, mask, pushes, next_states, event_probs);
+    wm_predict(m->m, m->s, B, states, mask, pushes, next_states, NULL, event_probs);
     return true;
 }
 
@@ -123,7 +123,7 @@ bool nudge_model_rollout(NudgeModel* m, int B, const float* states, const uint8_
                          char* err, size_t err_size) {
     if (!inputs_check(m, "nudge_model_rollout", B, H, states, mask, pushes, out_states, err, err_size))
         return false;
-    wm_rollout(m->m, m->s, B, states, mask, pushes, H, out_states, out_events);
+    wm_rollout(m->m, m->s, B, states, mask, pushes, H, out_states, NULL, out_events);
     return true;
 }
 

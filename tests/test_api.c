@@ -354,7 +354,7 @@ static void test_model(void) {
     ENSURE(wm);
     WmScratch* ws = wm_scratch_create(wm);
     static float wroll[3 * K * D];
-    wm_rollout(wm, ws, 1, states, mask, pushes, 3, wroll, NULL);
+    wm_rollout(wm, ws, 1, states, mask, pushes, 3, wroll, NULL, NULL);
     CHECK(!memcmp(wroll, roll, sizeof roll));
     wm_scratch_free(ws);
     wm_free(wm);
