@@ -22,7 +22,9 @@ struct RenderVideo {
     int     w, h;
     int64_t frames;
     bool    failed;
-    char    path[PATH_MAX];
+    bool    direct;        /* the output is a device or FIFO: the finished file is copied into it */
+    char    path[PATH_MAX];    /* as given, for messages */
+    char    target[PATH_MAX];  /* path with its symbolic links followed: what a rename replaces */
     char    tmp[PATH_MAX + 32];
     char    log[PATH_MAX + 32]; /* ffmpeg's stderr, for the message when it fails */
 };
@@ -58,13 +60,40 @@ RenderVideo* render_video_open(const char* path, int w, int h, int fps, char* er
     RenderVideo* v = alloc_zeroed(1, sizeof *v);
     v->w = w, v->h = h, v->fd = -1, v->pid = -1;
     snprintf(v->path, sizeof v->path, "%s", path);
-    /* the temporary names next to the output: the folder must take them */
-    snprintf(v->tmp, sizeof v->tmp, "%s.tmp-%d.mp4", path, (int)getpid());
-    snprintf(v->log, sizeof v->log, "%s.tmp-%d.log", path, (int)getpid());
+    /* a link is written through (the file it names is replaced, the link stays); a device or a
+       FIFO is never replaced by a file: ffmpeg writes a temporary file elsewhere (an MP4 needs a
+       seekable file), copied into the device when it is finished */
+    if (!atomic_file_target(path, v->target, sizeof v->target, err, err_size)) {
+        free(v);
+        return NULL;
+    }
+    struct stat st;
+    bool exists = stat(v->target, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
+        report_set(err, err_size, "%s: is a folder, expected a file name", path);
+        free(v);
+        return NULL;
+    }
+    v->direct = exists && !S_ISREG(st.st_mode);
+    if (exists && !v->direct && access(v->target, W_OK) != 0) {
+        report_set(err, err_size, "%s: cannot write: %s", path, strerror(errno));
+        free(v);
+        return NULL;
+    }
+    const char* tmpdir = getenv("TMPDIR");
+    if (v->direct) {
+        if (!tmpdir || !*tmpdir) tmpdir = "/tmp";
+        snprintf(v->tmp, sizeof v->tmp, "%s/nudge-video-%d.mp4", tmpdir, (int)getpid());
+        snprintf(v->log, sizeof v->log, "%s/nudge-video-%d.log", tmpdir, (int)getpid());
+    } else {
+        /* the temporary names next to the output: the folder must take them */
+        snprintf(v->tmp, sizeof v->tmp, "%s.tmp-%d.mp4", v->target, (int)getpid());
+        snprintf(v->log, sizeof v->log, "%s.tmp-%d.log", v->target, (int)getpid());
+    }
     int probe = open(v->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (probe < 0) {
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", path);
+        char dir[PATH_MAX + 32];
+        snprintf(dir, sizeof dir, "%s", v->tmp);
         report_set(err, err_size, "%s: cannot write in %s: %s", path, dirname(dir), strerror(errno));
         free(v);
         return NULL;
@@ -142,6 +171,31 @@ static void last_line(const char* log, char* out, size_t size) {
     fclose(f);
 }
 
+/* the finished file's bytes into a device or FIFO (through an AtomicFile, which writes those in
+   place); false + why */
+static bool copy_into(const char* tmp, const char* path, char* why, size_t why_size) {
+    int in = open(tmp, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        report_set(why, why_size, "cannot read the finished video: %s", strerror(errno));
+        return false;
+    }
+    AtomicFile af;
+    if (!atomic_file_open(&af, path, why, why_size)) {
+        close(in);
+        return false;
+    }
+    char buf[1 << 16];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0) atomic_file_write(&af, buf, (size_t)n);
+    close(in);
+    if (n < 0) {
+        report_set(why, why_size, "cannot read the finished video: %s", strerror(errno));
+        atomic_file_abort(&af);
+        return false;
+    }
+    return atomic_file_commit(&af, why, why_size);
+}
+
 /* closes the pipe and waits: ffmpeg's exit status, -1 when it did not exit */
 static int finish(RenderVideo* v) {
     if (v->fd >= 0) close(v->fd);
@@ -166,12 +220,10 @@ bool render_video_close(RenderVideo* v, char* err, size_t err_size) {
         /* ffmpeg closed it; its bytes reach the disk before the name does */
         int fd = open(v->tmp, O_RDONLY | O_CLOEXEC);
         if (fd >= 0) fsync(fd), close(fd);
-        char why[256];
-        ok = rename_durable(v->tmp, v->path, why, sizeof why);
-        if (!ok) {
-            report_set(err, err_size, "%s: %s", v->path, why);
-            unlink(v->tmp);
-        }
+        char why[512];
+        ok = v->direct ? copy_into(v->tmp, v->path, why, sizeof why) : rename_durable(v->tmp, v->target, why, sizeof why);
+        if (!ok) report_set(err, err_size, "%s: %s", v->path, why);
+        unlink(v->tmp);
     }
     unlink(v->log);
     free(v);

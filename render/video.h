@@ -4,7 +4,9 @@
  * starts `ffmpeg -f rawvideo -pix_fmt rgb24 -s WxH -r FPS -i - -c:v libx264 -pix_fmt yuv420p ...`
  * writing to a temporary name next to the output; render_video_close waits for it and renames the
  * file into place only when ffmpeg succeeded. So a missing ffmpeg, an unwritable folder or a failed
- * encode is one line, and no half-written file is ever left under the final name. Width and height
+ * encode is one line, and no half-written file is ever left under the final name. A symbolic link
+ * at the output is written through (the file it names is replaced); a device or FIFO is never
+ * replaced: the finished file is copied into it. Width and height
  * must be even (H.264 with 4:2:0 colour). SIGPIPE is ignored once a video is open (a dying ffmpeg
  * makes writes fail instead of killing nudge). */
 #ifndef NUDGE_RENDER_VIDEO_H

@@ -48,6 +48,10 @@ expect_status 0 "view --save, --screenshot DEVICE" -- "$nudge" view --headless -
 is_device "view --save"
 expect_status 0 "plan --csv DEVICE" -- "$nudge" plan "$task" --agents random --episodes 1 --csv "$dev"
 is_device "plan --csv"
+mkdir -p "$tmp/vtmp"
+expect_status 0 "run --video DEVICE" -- env TMPDIR="$tmp/vtmp" "$nudge" run "$scn" --events none --seconds 0.5 --video "$dev"
+is_device "run --video"
+[ -z "$(ls -A "$tmp/vtmp" 2>/dev/null)" ] && ok "run --video DEVICE: no temporary left" || bad "video temporaries: $(ls "$tmp/vtmp")"
 mkdir -p "$tmp/rep"
 ln -s "$dev" "$tmp/rep/eval.svg"
 expect_status 0 "eval, eval.svg a link to a device" -- "$nudge" eval --model "$tmp/m/wm.bin" --data "$tmp/ds" --report "$tmp/rep" --horizon 10
@@ -65,6 +69,9 @@ ln -s "$tmp/links/real/model.bin" "$tmp/links/model.bin"
 expect_status 0 "train --out LINK" -- "$nudge" train --data "$tmp/ds" --out "$tmp/links/model.bin" --steps 5
 [ -L "$tmp/links/model.bin" ] && ! cmp -s "$tmp/m/wm.bin" "$tmp/links/real/model.bin" \
   && ok "train: the model behind the link is the new one" || bad "train through a link"
+ln -s real/film.mp4 "$tmp/links/film.mp4"
+expect_status 0 "run --video LINK" -- "$nudge" run "$scn" --events none --seconds 0.5 --video "$tmp/links/film.mp4"
+[ -L "$tmp/links/film.mp4" ] && [ -s "$tmp/links/real/film.mp4" ] && ok "run --video through a link" || bad "video through a link: $(ls -la "$tmp/links" "$tmp/links/real")"
 ln -s real/regression.scn "$tmp/links/regression.scn"
 expect_status 0 "replay --to-scn LINK" -- "$nudge" replay "$tmp/r.nrec" --to-scn "$tmp/links/regression.scn"
 [ -L "$tmp/links/regression.scn" ] && [ -s "$tmp/links/real/regression.scn" ] && ok "replay --to-scn through a link" || bad "replay --to-scn through a link"
