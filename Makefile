@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= 2
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build demo test bench splits task-model model sanitize install clean
+.PHONY: all deps configure build demo test bench splits task-model model sanitize install fuzz clean
 
 all: build
 
@@ -49,5 +49,13 @@ model: build
 sanitize:
 	@$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DNUDGE_SANITIZE=ON"
 
+# the libFuzzer harnesses of tests/fuzz, built with clang (ASan + UBSan) in build-fuzz, each run for
+# SECONDS (default 60) from its seed corpus; a crash is copied into tests/fuzz/regressions/NAME
+# (replayed by `make test` from then on) and fails the target. FUZZERS picks some, e.g. "npy dataset".
+SECONDS ?= 60
+FUZZERS ?= scenario checkpoint npy dataset recording
+fuzz: build
+	@bash scripts/fuzz.sh $(BUILD) build-fuzz $(SECONDS) "$(FUZZERS)"
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

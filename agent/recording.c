@@ -205,7 +205,13 @@ Recording* rec_load(const char* path, char* err, size_t err_size) {
     size_t size = 0;
     char* text = input_file_read(path, REC_MAX_BYTES, &size, err, err_size);
     if (!text) return NULL;
-    const uint8_t* b = (const uint8_t*)text;
+    Recording* r = rec_parse(text, size, path, err, err_size);
+    free(text);
+    return r;
+}
+
+Recording* rec_parse(const void* data, size_t size, const char* path, char* err, size_t err_size) {
+    const uint8_t* b = data;
     Recording* r = alloc_zeroed(1, sizeof *r);
     size_t at = 0;
     int64_t head = 0, caps[3] = {0, 0, 0};
@@ -217,7 +223,6 @@ Recording* rec_load(const char* path, char* err, size_t err_size) {
         }
         ok = record_read(r, b, size, &at, &head, caps, path, err, err_size);
     }
-    free(text);
     if (!ok) {
         rec_free(r);
         return NULL;

@@ -78,6 +78,8 @@ typedef struct Recording {
 /// at offset 1234", "rec.nrec: corrupted header (CRC-32 mismatch)") on any bad input; never
 /// crashes, never reads past the file, allocates only what the file's size allows
 Recording* rec_load(const char* path, char* err, size_t err_size);
+/// the same from a recording's size bytes in memory (path names it in messages)
+Recording* rec_parse(const void* data, size_t size, const char* path, char* err, size_t err_size);
 void       rec_free(Recording* r);   /* NULL-safe */
 
 /// a replay of a recording on an episode begun with its scenario and first seed and no agent

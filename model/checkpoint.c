@@ -103,6 +103,14 @@ WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char*
     size_t len = 0;
     unsigned char* data = model_file_read(path, &len, err, err_size);
     if (!data) return NULL;
+    WmModel* m = wm_checkpoint_parse(data, len, path, opt, has_opt, err, err_size);
+    free(data);
+    return m;
+}
+
+WmModel* wm_checkpoint_parse(const unsigned char* data, size_t len, const char* path, NnAdamW* opt,
+                             bool* has_opt, char* err, size_t err_size) {
+    if (has_opt) *has_opt = false;
     WmModel* m = NULL;
     bool opt_made = false;
     ModelRd r = {data, len, 0, false};
@@ -218,13 +226,11 @@ WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char*
             goto fail;
         }
     }
-    free(data);
     return m;
 fail:
     if (opt_made) nn_adamw_free(opt); /* the caller gets no optimizer state from a refused file */
     if (has_opt) *has_opt = false;
     wm_free(m);
-    free(data);
     return NULL;
 }
 

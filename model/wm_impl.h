@@ -214,4 +214,8 @@ bool     wm_checkpoint_save(const WmModel* m, const NnAdamW* opt, const char* pa
 /// opt (may be NULL) receives the optimizer state when the file has one (*has_opt tells)
 WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char* err,
                             size_t err_size);
+/// the same from the file's len bytes in memory (path names it in messages); never reads outside
+/// data[0, len), whatever the bytes
+WmModel* wm_checkpoint_parse(const unsigned char* data, size_t len, const char* path, NnAdamW* opt,
+                             bool* has_opt, char* err, size_t err_size);
 #endif
