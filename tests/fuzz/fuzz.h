@@ -12,7 +12,8 @@
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
-int LLVMFuzzerInitialize(int* argc, char*** argv);
+/// optional (weak): a harness that needs set-up once defines it
+int LLVMFuzzerInitialize(int* argc, char*** argv) __attribute__((weak));
 
 /// aborts with the harness's file and line when cond is false
 #define FUZZ_ASSERT(cond) ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond))

@@ -11,11 +11,6 @@
 #include "model/wm.h"
 #include "model/wm_impl.h"
 
-int LLVMFuzzerInitialize(int* argc, char*** argv) {
-    (void)argc, (void)argv;
-    return 0;
-}
-
 static void use(WmModel* m) {
     const WmArch* a = wm_arch(m);
     FUZZ_ASSERT(wm_param_count(m) > 0 && wm_train_steps(m) >= 0);

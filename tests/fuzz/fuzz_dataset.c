@@ -11,11 +11,6 @@
 #include "model/dataset.h"
 #include "model/replay.h"
 
-int LLVMFuzzerInitialize(int* argc, char*** argv) {
-    (void)argc, (void)argv;
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     char dir[512], err[1024];
     snprintf(dir, sizeof dir, "%s/data", fuzz_dir());

@@ -5,11 +5,6 @@
 #include "base/npy.h"
 #include "fuzz.h"
 
-int LLVMFuzzerInitialize(int* argc, char*** argv) {
-    (void)argc, (void)argv;
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     char path[512], err[1024];
     snprintf(path, sizeof path, "%s/a.npy", fuzz_dir());

@@ -11,11 +11,6 @@
 #define HEADER_FIXED 58
 #define RECORD_HEAD 8
 
-int LLVMFuzzerInitialize(int* argc, char*** argv) {
-    (void)argc, (void)argv;
-    return 0;
-}
-
 static uint32_t get32(const uint8_t* p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
 static void fix_crc(uint8_t* b, size_t start, size_t covered) {

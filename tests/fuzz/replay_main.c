@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: %s PATH...\n", argv[0]);
         return 2;
     }
-    LLVMFuzzerInitialize(&argc, &argv);
+    if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
     int total = 0;
     for (int i = 1; i < argc; i++) {
         int r = replay_path(argv[i]);
