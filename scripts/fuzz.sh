@@ -32,7 +32,9 @@ bash tests/fuzz/make_seeds.sh "$build" "$fbuild/seeds"
 
 export OPENBLAS_NUM_THREADS=1
 # alloc_try_bytes expects NULL for a size the machine cannot give, as in a release build
-export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# a small quarantine: memory is reused sooner (use-after-free is still caught within 16 MB of
+# frees), which halves the page faults and the time an input takes
+export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=1:quarantine_size_mb=16:max_malloc_fill_size=0:malloc_context_size=10${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 status=0
 summary=()
