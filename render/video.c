@@ -208,10 +208,12 @@ static int finish(RenderVideo* v) {
 bool render_video_close(RenderVideo* v, char* err, size_t err_size) {
     if (!v) return true;
     int code = finish(v);
-    bool ok = code == 0 && !v->failed && v->frames > 0;
+    /* ffmpeg runs at -loglevel error: anything it said is an error, even when it exits 0 (it does
+       after "Error writing trailer of out.mp4: File too large" under ulimit -f, leaving a cut file) */
+    char why[512];
+    last_line(v->log, why, sizeof why);
+    bool ok = code == 0 && !v->failed && v->frames > 0 && !why[0];
     if (!ok) {
-        char why[512];
-        last_line(v->log, why, sizeof why);
         if (v->frames == 0 && code == 0) report_set(err, err_size, "%s: no frames to film", v->path);
         else if (code == 127) report_set(err, err_size, "%s: ffmpeg could not be started", v->path);
         else report_set(err, err_size, "%s: ffmpeg failed (%s)", v->path, why[0] ? why : "no message");
@@ -220,7 +222,6 @@ bool render_video_close(RenderVideo* v, char* err, size_t err_size) {
         /* ffmpeg closed it; its bytes reach the disk before the name does */
         int fd = open(v->tmp, O_RDONLY | O_CLOEXEC);
         if (fd >= 0) fsync(fd), close(fd);
-        char why[512];
         ok = v->direct ? copy_into(v->tmp, v->path, why, sizeof why) : rename_durable(v->tmp, v->target, why, sizeof why);
         if (!ok) report_set(err, err_size, "%s: %s", v->path, why);
         unlink(v->tmp);
