@@ -47,7 +47,8 @@ model: build
 
 # the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
 sanitize:
-	@$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DNUDGE_SANITIZE=ON"
+	@LSAN_OPTIONS="suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}" \
+	  $(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DNUDGE_SANITIZE=ON"
 
 # the libFuzzer harnesses of tests/fuzz, built with clang (ASan + UBSan) in build-fuzz, each run for
 # SECONDS (default 60) from its seed corpus; a crash is copied into tests/fuzz/regressions/NAME

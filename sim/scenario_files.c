@@ -48,7 +48,7 @@ static bool collect(const char* dir, bool recursive, int depth, List* out) {
             push(&here, path);
     }
     closedir(d);
-    qsort(here.items, (size_t)here.n, sizeof *here.items, cmp_str);
+    if (here.n > 1) qsort(here.items, (size_t)here.n, sizeof *here.items, cmp_str); /* NULL when empty */
     for (int i = 0; i < here.n; i++) {
         struct stat st;
         if (stat(here.items[i], &st) == 0 && S_ISDIR(st.st_mode)) collect(here.items[i], recursive, depth + 1, out);
