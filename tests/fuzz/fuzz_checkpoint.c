@@ -19,20 +19,22 @@ static void use(WmModel* m) {
     float* out = calloc(K * D, sizeof *out);
     float* events = calloc(K * WM_EVENTS, sizeof *events);
     uint8_t* mask = calloc(K, 1);
-    FUZZ_ASSERT(states && out && events && mask);
+    uint8_t* out_mask = calloc(K, 1);
+    FUZZ_ASSERT(states && out && events && mask && out_mask);
     mask[0] = 1;
     if (K > 1) {
         mask[1] = 1;
         states[D] = 0.5f;   /* a second body half a metre away: one edge */
     }
     WmScratch* s = wm_scratch_create(m);
-    wm_rollout(m, s, 1, states, mask, NULL, 1, out, events);
+    wm_rollout(m, s, 1, states, mask, NULL, 1, out, out_mask, events);
     FUZZ_ASSERT(wm_nan_count(s) >= 0);
     wm_scratch_free(s);
     free(states);
     free(out);
     free(events);
     free(mask);
+    free(out_mask);
 }
 
 static void parse(const uint8_t* data, size_t size, bool with_opt) {
