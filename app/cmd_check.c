@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent/episode.h"
+#include "agent/model_check.h"
 #include "app/args.h"
 #include "app/commands.h"
 #include "app/run_options.h"
@@ -16,6 +17,7 @@ typedef struct CheckResult {
     char   path[1024];
     int    status;        /* 0 pass, 1 fail, 2 bad input, 3 skipped */
     int    nexpect, nfail;
+    int    nskip;         /* model expectations not judged (no --model) */
     double seconds;       /* simulated */
     double wall;
     char   message[1024]; /* the first failure, or the error */
@@ -53,6 +55,22 @@ static void check_one(const char* path, RunOptions* o, const ArgParse* p, bool v
         return;
     }
     ScnChecker* c = scn_checker_create(scn, &ep.inst, ep.world);
+    /* the model expectations, when there is a model to judge them */
+    SurpriseSource* src = NULL;
+    ModelCheck* mc = NULL;
+    if (o->model && ep.inst.nmodel > 0 && wm_arch(o->model)->slots != ep.slots) {
+        r->status = 2;
+        snprintf(r->message, sizeof r->message, "%s: expected a model of %d slots, got %d", o->model_path, ep.slots,
+                 wm_arch(o->model)->slots);
+        scn_checker_free(c);
+        episode_end(&ep);
+        scn_free(scn);
+        return;
+    }
+    if (o->model && ep.inst.nmodel > 0) {
+        src = surprise_source_state(o->model);
+        mc = model_check_attach(&ep, o->model, src);
+    }
     int64_t ticks, need = 0;
     double tick = ep.inst.world.dt * ep.inst.world.steps_per_tick;
     if (!run_options_ticks(o, &ep, &ticks, err, sizeof err) ||
@@ -72,6 +90,8 @@ static void check_one(const char* path, RunOptions* o, const ArgParse* p, bool v
             r->status = 2;
             snprintf(r->message, sizeof r->message, "%s: %s (at %.3f s)", path, sim_world_error(ep.world),
                      sim_world_time(ep.world));
+            model_check_free(mc);
+            surprise_source_free(src);
             scn_checker_free(c);
             episode_end(&ep);
             scn_free(scn);
@@ -83,7 +103,14 @@ static void check_one(const char* path, RunOptions* o, const ArgParse* p, bool v
     ScnVerdict v[256];
     r->nexpect = scn_checker_finish(c, v, 256);
     int shown = r->nexpect < 256 ? r->nexpect : 256;
+    if (mc) model_check_finish(mc, v, shown);
     for (int i = 0; i < shown; i++) {
+        if (v[i].skipped) {
+            /* listed and counted: a model expectation needs --model */
+            r->nskip++;
+            printf("  SKIP %s:%d: %s -- needs a model (--model FILE)\n", path, v[i].line, v[i].text);
+            continue;
+        }
         if (verbose)
             printf("  %s %s:%d: %s -- %s\n", v[i].pass ? "ok  " : "FAIL", path, v[i].line, v[i].text, v[i].detail);
         if (v[i].pass) continue;
@@ -91,6 +118,8 @@ static void check_one(const char* path, RunOptions* o, const ArgParse* p, bool v
             snprintf(r->message, sizeof r->message, "%s:%d: %s -- %s", path, v[i].line, v[i].text, v[i].detail);
     }
     r->status = r->nfail ? 1 : 0;
+    model_check_free(mc);
+    surprise_source_free(src);
     scn_checker_free(c);
     episode_end(&ep);
     scn_free(scn);
@@ -197,9 +226,13 @@ int cmd_check(int argc, char** argv) {
     for (int i = 0; i < nfiles; i++) {
         CheckResult* r = &results[i];
         check_one(files[i], &o, &p, verbose, r);
+        skipped += r->nskip;
         if (r->status == 0) {
             passed++;
-            printf("PASS %s (%d expectations, %.2f s)\n", r->path, r->nexpect, r->seconds);
+            if (r->nskip)
+                printf("PASS %s (%d expectations, %d skipped, %.2f s)\n", r->path, r->nexpect, r->nskip, r->seconds);
+            else
+                printf("PASS %s (%d expectations, %.2f s)\n", r->path, r->nexpect, r->seconds);
         } else if (r->status == 3) {
             skipped++;
             printf("SKIP %s\n", r->message);

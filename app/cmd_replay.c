@@ -161,14 +161,14 @@ int cmd_replay(int argc, char** argv) {
     if (print) {
         int nshow = 0;
         for (int i = 0; i < SIM_EV_COUNT; i++) nshow += show[i];
-        if (nshow) run_options_print_header(jsonl);
+        if (nshow) run_options_print_header(jsonl, false);
     }
     bool diverged = false;
     while (rec_replay_next(&rp, err, sizeof err)) {
         int n;
         const SimEvent* ev = sim_world_events(ep.world, &n);
         for (int k = 0; k < n; k++)
-            if (show[ev[k].type]) run_options_print_event(ep.world, &ev[k], jsonl);
+            if (show[ev[k].type]) run_options_print_event(ep.world, &ev[k], jsonl, NULL, 0);
         if (!rp.differs || diverged) continue;
         char what[300];
         describe_divergence(rec, rp.last, ep.world, what, sizeof what);

@@ -5,6 +5,7 @@
 
 #include "agent/episode.h"
 #include "agent/recording.h"
+#include "agent/surprise.h"
 #include "app/args.h"
 #include "app/commands.h"
 #include "app/run_options.h"
@@ -33,7 +34,7 @@ int cmd_run(int argc, char** argv) {
     run_options_init(&o);
     const char* trace = NULL;
     const char* events = "all";
-    bool jsonl = false;
+    bool jsonl = false, surprise = false;
     const char* record = NULL;
     int64_t hash_every = 1;
     VideoOptions video;
@@ -43,11 +44,12 @@ int cmd_run(int argc, char** argv) {
         {"trace", ARG_STRING, &trace, 1, 0, "FILE.csv: write every tick's object states (header row, one row per object per tick)", false},
         {"events", ARG_STRING, &events, 1, 0, "LIST: event types to print, comma-separated, or 'all' (default) or 'none'", false},
         {"jsonl", ARG_BOOL, &jsonl, 1, 0, "print events as JSON lines instead of a table", false},
+        {"surprise", ARG_BOOL, &surprise, 1, 0, "with --model: a surprise column (the model's surprise at the event's body in that tick, nats) and the run's peak", false},
         {"record", ARG_STRING, &record, 1, 0, "FILE.nrec: record the run (every tick's actions and world hashes) for nudge replay", false},
         {"hash-every", ARG_INT, &hash_every, 1, 1e6, "N: with --record, a world hash every N ticks (default 1)", false},
         VIDEO_OPTION_SPECS(video),
     };
-    ArgParse p = {"run", "nudge run SCENARIO [--seconds S] [--seed N] [--agent KIND] [--trace FILE.csv] [--record FILE.nrec] [--video OUT.mp4]",
+    ArgParse p = {"run", "nudge run SCENARIO [--seconds S] [--seed N] [--agent KIND] [--trace FILE.csv] [--record FILE.nrec] [--video OUT.mp4] [--model FILE --surprise]",
                   "Runs one scenario headless and prints its event timeline on stdout.",
                   specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
     int rc = args_parse(&p, argc, argv);
@@ -74,10 +76,33 @@ int cmd_run(int argc, char** argv) {
     bool tracing = false, film_failed = false;
     RecWriter* rec = NULL;
     ViewFilm* film = NULL;
+    SurpriseSource* src = NULL;
+    SurpriseWatch watch;
+    memset(&watch, 0, sizeof watch);
+    double peak = -INFINITY, peak_t = 0;
     if (!run_options_begin(&o, &p, scn, &ep, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         status = 2;
         goto done;
+    }
+    if (surprise) {
+        if (!o.model) {
+            fprintf(stderr, "nudge run: --surprise needs a world model: give --model FILE\n");
+            status = 2;
+            goto done;
+        }
+        if (wm_arch(o.model)->slots != ep.slots) {
+            fprintf(stderr, "nudge run: %s: expected a model of %d slots, got %d\n", o.model_path, ep.slots,
+                    wm_arch(o.model)->slots);
+            status = 2;
+            goto done;
+        }
+        src = surprise_source_state(o.model);
+        if (!surprise_watch_attach(&watch, &ep, src)) {
+            fprintf(stderr, "nudge run: no room for the surprise watch\n");
+            status = 2;
+            goto done;
+        }
     }
     int64_t ticks;
     if (!run_options_ticks(&o, &ep, &ticks, err, sizeof err)) {
@@ -113,7 +138,7 @@ int cmd_run(int argc, char** argv) {
     }
     int nshow = 0;
     for (int i = 0; i < SIM_EV_COUNT; i++) nshow += show[i];
-    if (nshow > 0) run_options_print_header(jsonl);
+    if (nshow > 0) run_options_print_header(jsonl, surprise);
     int64_t counts[SIM_EV_COUNT] = {0};
     for (int64_t t = 0; t < ticks; t++) {
         if (tracing) {
@@ -128,11 +153,13 @@ int cmd_run(int argc, char** argv) {
             status = 2;
             goto done;
         }
+        if (surprise && watch.scored && watch.world > peak) peak = watch.world, peak_t = sim_world_time(ep.world);
         int n;
         const SimEvent* ev = sim_world_events(ep.world, &n);
         for (int i = 0; i < n; i++) {
             counts[ev[i].type]++;
-            if (show[ev[i].type]) run_options_print_event(ep.world, &ev[i], jsonl);
+            if (show[ev[i].type])
+                run_options_print_event(ep.world, &ev[i], jsonl, surprise ? watch.body : NULL, watch.slots);
         }
     }
     /* what was asked for is finished, or nothing is left of it */
@@ -169,6 +196,13 @@ int cmd_run(int argc, char** argv) {
     for (int i = 0; i < SIM_EV_COUNT; i++)
         if (counts[i]) fprintf(stderr, " %s %lld", sim_event_name((SimEventType)i), (long long)counts[i]);
     fprintf(stderr, "\n");
+    if (surprise) {
+        if (peak > -INFINITY)
+            fprintf(stderr, "nudge run: peak surprise %.2f nats at %.3f s (the view's threshold: %.0f)\n", peak, peak_t,
+                    SURPRISE_THRESHOLD);
+        else
+            fprintf(stderr, "nudge run: peak surprise: none scored\n");
+    }
     int nan = sim_world_nan_count(ep.world);
     if (nan) fprintf(stderr, "nudge run: warning: %d numerical resets\n", nan);
 done:
@@ -176,6 +210,8 @@ done:
     rec_writer_close(rec, NULL, 0);
     if (tracing) atomic_file_abort(&af);
     episode_end(&ep);
+    surprise_watch_free(&watch);
+    surprise_source_free(src);
     scn_free(scn);
     run_options_free(&o);
     return status;

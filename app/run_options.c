@@ -95,33 +95,33 @@ bool run_options_event_filter(const char* list, bool* show) {
     return true;
 }
 
-void run_options_print_header(bool jsonl) {
-    if (!jsonl) printf("%8s  %-13s %-14s %-14s %s\n", "t (s)", "event", "body", "other", "magnitude");
+void run_options_print_header(bool jsonl, bool surprise) {
+    if (jsonl) return;
+    if (surprise) printf("%8s  %-13s %-14s %-14s %-10s %s\n", "t (s)", "event", "body", "other", "magnitude", "surprise");
+    else printf("%8s  %-13s %-14s %-14s %s\n", "t (s)", "event", "body", "other", "magnitude");
 }
 
-void run_options_print_event(const SimWorld* w, const SimEvent* e, bool jsonl) {
+void run_options_print_event(const SimWorld* w, const SimEvent* e, bool jsonl, const float* surprise, int slots) {
     SimBodyState a, b;
     memset(&a, 0, sizeof a);
     bool magic = e->type == SIM_EV_MAGIC;   /* b is the magic's kind, not a body */
     bool has_b = !magic && e->b >= 0 && sim_world_body(w, e->b, &b);
     if (!sim_world_body(w, e->a, &a)) a.name[0] = 0;
-    if (magic) {
-        if (jsonl)
-            printf("{\"t\": %.6f, \"step\": %lld, \"type\": \"magic\", \"a\": %d, \"a_name\": \"%s\", "
-                   "\"magic\": \"%s\", \"magnitude\": %.6g}\n",
-                   e->t, (long long)e->step, e->a, a.name, sim_magic_name(e->b), e->magnitude);
-        else
-            printf("%8.3f  %-13s %-14s %-14s %.4g\n", e->t, "magic", e->a < 0 ? "(world)" : a.name[0] ? a.name : "-",
-                   sim_magic_name(e->b), e->magnitude);
-        return;
-    }
+    /* the surprise of the event's body in this tick (nats), when asked for and scored */
+    double sv = surprise && e->a >= 0 && e->a < slots ? surprise[e->a] : NAN;
+    char sval[32] = "";
+    if (surprise) snprintf(sval, sizeof sval, isnan(sv) ? "-" : "%.2f", sv);
+    const char* other = magic ? sim_magic_name(e->b) : has_b ? (b.name[0] ? b.name : "-") : "";
     if (jsonl) {
-        printf("{\"t\": %.6f, \"step\": %lld, \"type\": \"%s\", \"a\": %d, \"a_name\": \"%s\", \"b\": %d, "
-               "\"b_name\": \"%s\", \"magnitude\": %.6g}\n",
-               e->t, (long long)e->step, sim_event_name(e->type), e->a, a.name, e->b, has_b ? b.name : "",
-               e->magnitude);
+        printf("{\"t\": %.6f, \"step\": %lld, \"type\": \"%s\", \"a\": %d, \"a_name\": \"%s\", ", e->t,
+               (long long)e->step, sim_event_name(e->type), e->a, a.name);
+        if (magic) printf("\"magic\": \"%s\", ", other);
+        else printf("\"b\": %d, \"b_name\": \"%s\", ", e->b, has_b ? b.name : "");
+        if (surprise && !isnan(sv)) printf("\"surprise\": %.6g, ", sv);
+        printf("\"magnitude\": %.6g}\n", e->magnitude);
         return;
     }
-    printf("%8.3f  %-13s %-14s %-14s %.4g\n", e->t, sim_event_name(e->type), a.name[0] ? a.name : "-",
-           has_b ? (b.name[0] ? b.name : "-") : "", e->magnitude);
+    const char* body = magic && e->a < 0 ? "(world)" : a.name[0] ? a.name : "-";
+    if (surprise) printf("%8.3f  %-13s %-14s %-14s %-10.4g %s\n", e->t, sim_event_name(e->type), body, other, e->magnitude, sval);
+    else printf("%8.3f  %-13s %-14s %-14s %.4g\n", e->t, sim_event_name(e->type), body, other, e->magnitude);
 }

@@ -62,9 +62,10 @@ bool    run_options_ticks(const RunOptions* o, const Episode* e, int64_t* ticks,
                           size_t err_size);
 /// parses "all", "none" or "break,fall,..." into show[SIM_EV_COUNT]; prints a line on error
 bool    run_options_event_filter(const char* list, bool* show);
-/// the timeline's table header (none for JSON lines)
-void    run_options_print_header(bool jsonl);
-/// one event as a table row or a JSON line, on stdout
-void    run_options_print_event(const SimWorld* w, const SimEvent* e, bool jsonl);
+/// the timeline's table header (none for JSON lines), with a surprise column when asked
+void    run_options_print_header(bool jsonl, bool surprise);
+/// one event as a table row or a JSON line, on stdout; surprise[slots] (may be NULL: no column) is
+/// the tick's surprise per slot (agent/surprise.h), and the row shows its body's
+void    run_options_print_event(const SimWorld* w, const SimEvent* e, bool jsonl, const float* surprise, int slots);
 
 #endif

@@ -31,6 +31,7 @@ typedef struct Run {
     Test     cond, then;         /* the condition's test; when/max/min test */
     double   region[4];          /* the condition's region (xmin ymin xmax ymax) */
     bool     done, pass;         /* judged before the end */
+    bool     skipped;            /* a model expectation: the checker has no model to judge it */
     bool     pending;            /* a body it names is not in the world yet (spawned later, a piece) */
     char     detail[256];
     /* running state */
@@ -184,6 +185,11 @@ static const ScnRef* resolve_ids(const Scenario* s, Run* r, const SimWorld* w) {
     case SCN_EXPECT_ORDER:
         for (int j = 0; j < x->count; j++) LOOKUP(r->order_ids[j], s->refs[x->first + j]);
         break;
+    case SCN_EXPECT_MODEL_PREDICTS:
+    case SCN_EXPECT_MODEL_FIELD:
+    case SCN_EXPECT_SURPRISE:
+    case SCN_EXPECT_SURPRISE_NEVER:
+        break;   /* judged by a model */
     }
 #undef LOOKUP
     return missing;
@@ -210,6 +216,13 @@ static void setup_run(const Scenario* s, const ScnInstance* inst, const SimWorld
     if (!ok) {
         judge(r, false);
         set_detail(r, "cannot evaluate: %s", e.msg);
+        return;
+    }
+    if (scn_expect_needs_model(x->kind)) {
+        /* judged by a model (nudge check --model, agent/model_check.h), not by the world */
+        judge(r, true);
+        r->skipped = true;
+        set_detail(r, "skipped: needs a model (nudge check --model FILE)");
         return;
     }
     if (x->kind == SCN_EXPECT_ORDER) {
@@ -410,6 +423,11 @@ static void observe_run(ScnChecker* c, Run* r, const SimWorld* w, double t, cons
             r->best_t = t;
         }
         break;
+    case SCN_EXPECT_MODEL_PREDICTS:
+    case SCN_EXPECT_MODEL_FIELD:
+    case SCN_EXPECT_SURPRISE:
+    case SCN_EXPECT_SURPRISE_NEVER:
+        break;   /* judged by a model */
     }
     (void)c;
 }
@@ -453,6 +471,9 @@ double scn_checker_horizon(const ScnChecker* c) {
             break;
         case SCN_EXPECT_MAX:
         case SCN_EXPECT_MIN: t = isfinite(r->t2) ? r->t2 : r->t1; break;
+        case SCN_EXPECT_MODEL_PREDICTS:
+        case SCN_EXPECT_MODEL_FIELD: t = r->t1; break;
+        case SCN_EXPECT_SURPRISE: t = r->t2; break;
         default: break;
         }
         if (isfinite(t) && t > h) h = t;
@@ -588,6 +609,11 @@ static void finish_run(const ScnChecker* c, Run* r) {
                    scn_field_name(x->field), num_str(r->best_f, vb, sizeof vb), r->best_t, test_str(&r->then, tb, sizeof tb));
         return;
     }
+    case SCN_EXPECT_MODEL_PREDICTS:
+    case SCN_EXPECT_MODEL_FIELD:
+    case SCN_EXPECT_SURPRISE:
+    case SCN_EXPECT_SURPRISE_NEVER:
+        break;   /* judged by a model */
     }
 }
 
@@ -608,6 +634,7 @@ int scn_checker_finish(ScnChecker* c, ScnVerdict* out, int cap) {
         else finish_run(c, r);
         if (k < cap && out) {
             out[k].pass = r->pass;
+            out[k].skipped = r->skipped;
             out[k].goal = r->x->goal;
             out[k].line = r->x->line;
             snprintf(out[k].text, sizeof out[k].text, "%s", r->x->text);

@@ -559,6 +559,23 @@ static bool check_expect(Inst* in, const ScnExpect* x, const int* map) {
         for (int j = 0; j < x->count; j++)
             if (!ref_present(in, &in->s->refs[x->first + j], map)) return false;
         return true;
+    case SCN_EXPECT_MODEL_PREDICTS:
+    case SCN_EXPECT_MODEL_FIELD:
+    case SCN_EXPECT_SURPRISE:
+        if (!ref_present(in, &x->body, map) || !check_time(in, &x->t1, x->line, &t1)) return false;
+        if (x->t2.e >= 0 && !check_time(in, &x->t2, x->line, &t2)) return false;
+        if (x->kind == SCN_EXPECT_SURPRISE)
+            return need(in, t2 >= t1, &x->t2, x->line, "expected T2 >= T1 (%g), got %g", t1, t2) &&
+                   check_test(in, &x->test, x->line);
+        if (!need(in, t2 <= t1, &x->t2, x->line, "expected a start T0 <= T (%g), got %g", t1, t2)) return false;
+        if (x->kind == SCN_EXPECT_MODEL_PREDICTS && x->test.v.e >= 0) {
+            double pv;
+            return ev(in, &x->test.v, 0.5, &pv) &&
+                   need(in, pv >= 0 && pv <= 1, &x->test.v, x->line, "expected a probability in [0, 1], got %g", pv);
+        }
+        return check_test(in, &x->test, x->line);
+    case SCN_EXPECT_SURPRISE_NEVER:
+        return check_test(in, &x->test, x->line);
     case SCN_EXPECT_MAX:
     case SCN_EXPECT_MIN:
         if (!ref_present(in, &x->body, map)) return false;
@@ -701,6 +718,28 @@ static bool instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, ScnE
         ok = make_goal(&in, &s->expects[k], map, &out->goals[out->ngoals]);
         if (ok) out->ngoals++;
     }
+    /* model expectations, for a judge that has a model */
+    for (int k = 0; ok && k < s->nexpects; k++) {
+        const ScnExpect* x = &s->expects[k];
+        if (x->kind < SCN_EXPECT_MODEL_PREDICTS || x->kind > SCN_EXPECT_SURPRISE_NEVER) continue;
+        out->model = alloc_resize(out->model, (size_t)out->nmodel + 1, sizeof *out->model);
+        ScnModelExpect* m = &out->model[out->nmodel++];
+        memset(m, 0, sizeof *m);
+        m->kind = (ScnModelKind)(x->kind - SCN_EXPECT_MODEL_PREDICTS);
+        m->body = x->kind == SCN_EXPECT_SURPRISE_NEVER ? -1 : map[x->body.decl];
+        m->state = x->cond.state == SCN_STATE_BROKEN ? SCN_GOAL_BROKEN : x->cond.state == SCN_STATE_FELL ? SCN_GOAL_FELL : -1;
+        m->field = x->field;
+        m->op = x->test.op;
+        m->line = x->line;
+        snprintf(m->text, sizeof m->text, "%s", x->text);
+        ok = ev(&in, &x->test.v, x->kind == SCN_EXPECT_MODEL_PREDICTS ? 0.5 : 0, &m->v) &&
+             ev(&in, &x->test.tol, 0, &m->tol) && ev(&in, &x->t1, INFINITY, &m->t) && ev(&in, &x->t2, 0, &m->t0);
+        if (x->test.pct) m->tol = fabs(m->v) * m->tol / 100.0;
+        if (m->kind == SCN_MODEL_SURPRISE) {
+            double a = m->t;
+            m->t = m->t0, m->t0 = a;   /* between T1 T2: t0 = T1, t = T2 */
+        }
+    }
     free(map);
     return ok;
 }
@@ -727,6 +766,9 @@ void scn_instance_free(ScnInstance* inst) {
     free(inst->goals);
     inst->goals = NULL;
     inst->ngoals = 0;
+    free(inst->model);
+    inst->model = NULL;
+    inst->nmodel = 0;
     inst->bodies = NULL;
     inst->actions = NULL;
     inst->params = NULL;

@@ -204,6 +204,27 @@ typedef struct ScnAgentDef {
 
 ScnAgentDef scn_agent_def_default(void);
 
+/// what a model expectation asks (judged by nudge check --model; skipped without a model)
+typedef enum ScnModelKind {
+    SCN_MODEL_PREDICTS,        /* model predicts BODY STATE by T [p > P] [from T0] */
+    SCN_MODEL_FIELD,           /* model BODY.FIELD TEST at T from T0 */
+    SCN_MODEL_SURPRISE,        /* surprise BODY > X between T1 T2 */
+    SCN_MODEL_SURPRISE_NEVER,  /* surprise never > X */
+} ScnModelKind;
+
+/// a model expectation resolved for one instance
+typedef struct ScnModelExpect {
+    ScnModelKind kind;
+    int32_t   body;        /* id of a dynamic body of the start; -1 for SURPRISE_NEVER */
+    int       state;       /* PREDICTS: SCN_GOAL_BROKEN, SCN_GOAL_FELL, or -1 for out_of_bounds */
+    ScnField  field;       /* FIELD */
+    ScnTestOp op;          /* FIELD: the test; PREDICTS: on p (GT or LT); SURPRISE: on the surprise */
+    double    v, tol;      /* the test's value (P, nats, the field's) and near's tolerance */
+    double    t0, t;       /* s: PREDICTS and FIELD roll out from t0 to t; SURPRISE looks in [t0, t] */
+    int32_t   line;
+    char      text[160];
+} ScnModelExpect;
+
 typedef struct ScnInstance {
     SimWorldDef world;
     double      seconds;
@@ -217,6 +238,8 @@ typedef struct ScnInstance {
     int32_t*    body_lines; /* [nbodies]: the line declaring each body, for messages */
     int         ngoals;
     ScnGoal*    goals;      /* the goal statements, in file order */
+    int         nmodel;
+    ScnModelExpect* model;  /* the model expectations, in file order */
     char        source[256];/* the scenario's name, for messages */
 } ScnInstance;
 
@@ -236,6 +259,7 @@ typedef struct ScnChecker ScnChecker;
 
 typedef struct ScnVerdict {
     bool pass;
+    bool skipped;           /* a model expectation without a model: listed, counted, not judged */
     bool goal;              /* a goal statement (all goals must hold for a task to be solved) */
     int  line;              /* the expectation's line in the file */
     char text[160];         /* the expectation as written */

@@ -108,6 +108,11 @@ typedef enum ScnExpectKind {
     SCN_EXPECT_ORDER,    /* order TYPE B1 B2 ... */
     SCN_EXPECT_WHEN,     /* when COND then time TEST | then BODY.FIELD TEST */
     SCN_EXPECT_MAX,      /* max BODY.FIELD [from T1] [to T2] TEST */
+    SCN_EXPECT_MODEL_PREDICTS, /* model predicts BODY STATE by T [p > P | p < P] [from T0]: t1 = T,
+                                  t2 = T0, cond.state, test (default p > 0.5) */
+    SCN_EXPECT_MODEL_FIELD,    /* model BODY.FIELD TEST at T from T0: t1 = T, t2 = T0 */
+    SCN_EXPECT_SURPRISE,       /* surprise BODY > X between T1 T2 (or < X) */
+    SCN_EXPECT_SURPRISE_NEVER, /* surprise never > X */
     SCN_EXPECT_MIN
 } ScnExpectKind;
 
@@ -173,6 +178,12 @@ struct Scenario {
     char        (*pnames)[32]; /* parameter names, for expressions */
     uint8_t*      ptypes;   /* their ScnType */
 };
+
+/// true for the expectations a model judges (model predicts, model BODY.FIELD, surprise)
+static inline bool scn_expect_needs_model(ScnExpectKind k) {
+    return k == SCN_EXPECT_MODEL_PREDICTS || k == SCN_EXPECT_MODEL_FIELD || k == SCN_EXPECT_SURPRISE ||
+           k == SCN_EXPECT_SURPRISE_NEVER;
+}
 
 /// formats "name:line:col: msg" into err
 void scn_err_format(const char* name, const ScnErr* e, char* err, size_t err_size);

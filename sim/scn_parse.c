@@ -1032,6 +1032,63 @@ static bool parse_expect(Parser* p) {
                                         ? "another body, before, after, near or between"
                                         : "before, after, near or between");
         }
+    } else if (cur_is(p, "model")) {
+        /* judged by nudge check --model: the model's prediction of what happens */
+        p->i++;
+        if (cur_is(p, "predicts")) {
+            x.kind = SCN_EXPECT_MODEL_PREDICTS;
+            p->i++;
+            if (!parse_ref(p, &x.body)) return false;
+            static const ScnState states[3] = {SCN_STATE_BROKEN, SCN_STATE_FELL, SCN_STATE_OUT_OF_BOUNDS};
+            int k = 0;
+            while (k < 3 && !cur_is(p, scn_state_name(states[k]))) k++;
+            if (k == 3) return fail_expected(p, "a state the model predicts (broken, fell, out_of_bounds)");
+            x.cond.state = states[k];
+            p->i++;
+            if (!cur_is(p, "by")) return fail_expected(p, "'by T'");
+            p->i++;
+            if (!parse_num(p, &x.t1, "a time T (s)")) return false;
+            x.test.op = SCN_TEST_GT;
+            if (cur_is(p, "p")) {
+                p->i++;
+                if (!cur_is(p, ">") && !cur_is(p, "<")) return fail_expected(p, "'>' or '<' after 'p'");
+                x.test.op = cur_is(p, ">") ? SCN_TEST_GT : SCN_TEST_LT;
+                p->i++;
+                if (!parse_num(p, &x.test.v, "a probability P (0..1)")) return false;
+            }
+        } else {
+            x.kind = SCN_EXPECT_MODEL_FIELD;
+            if (!parse_body_field(p, &x.body, &x.field) || !parse_test(p, &x.test)) return false;
+            if (!cur_is(p, "at")) return fail_expected(p, "'at T' (the time the rollout is judged)");
+            p->i++;
+            if (!parse_num(p, &x.t1, "a time T (s)")) return false;
+            if (!cur_is(p, "from")) return fail_expected(p, "'from T0' (the time the rollout starts)");
+        }
+        if (cur_is(p, "from")) {
+            p->i++;
+            if (!parse_num(p, &x.t2, "a time T0 (s) the rollout starts from")) return false;
+        }
+    } else if (cur_is(p, "surprise")) {
+        /* judged by nudge check --model: the model's surprise (nats) */
+        p->i++;
+        if (cur_is(p, "never")) {
+            x.kind = SCN_EXPECT_SURPRISE_NEVER;
+            p->i++;
+            if (!cur_is(p, ">")) return fail_expected(p, "'>' after 'never'");
+            x.test.op = SCN_TEST_GT;
+            p->i++;
+            if (!parse_num(p, &x.test.v, "a surprise X (nats)")) return false;
+        } else {
+            x.kind = SCN_EXPECT_SURPRISE;
+            if (!parse_ref(p, &x.body)) return false;
+            if (!cur_is(p, ">") && !cur_is(p, "<")) return fail_expected(p, "'>' or '<' after the body");
+            x.test.op = cur_is(p, ">") ? SCN_TEST_GT : SCN_TEST_LT;
+            p->i++;
+            if (!parse_num(p, &x.test.v, "a surprise X (nats)")) return false;
+            if (!cur_is(p, "between")) return fail_expected(p, "'between T1 T2'");
+            p->i++;
+            if (!parse_num(p, &x.t1, "a time T1 (s)") || !parse_num(p, &x.t2, "a time T2 (s)")) return false;
+        }
     } else if (cur_is(p, "no")) {
         x.kind = SCN_EXPECT_NO_EVENT;
         p->i++;
@@ -1224,6 +1281,22 @@ bool scn_parse_resolve(Scenario* s, ScnErr* e) {
         case SCN_EXPECT_MAX:
         case SCN_EXPECT_MIN:
             if (!resolve(s, &x->body, e)) return false;
+            break;
+        case SCN_EXPECT_MODEL_PREDICTS:
+        case SCN_EXPECT_MODEL_FIELD:
+        case SCN_EXPECT_SURPRISE: {
+            /* the model knows a body by its slot from the start */
+            if (!resolve(s, &x->body, e)) return false;
+            const ScnBodyDecl* b = &s->bodies[x->body.decl];
+            const char* why = x->body.piece ? "a piece of a body" : b->spawned ? "a spawned body" : b->is_static ? "static body" : NULL;
+            if (why) {
+                scn_err_set(e, x->body.line, x->body.col, "expected a dynamic body of the start for a model expectation, got %s '%s'",
+                            why, x->body.name);
+                return false;
+            }
+            break;
+        }
+        case SCN_EXPECT_SURPRISE_NEVER:
             break;
         }
     }

@@ -42,6 +42,17 @@ cmp -s "$tmp/table1" "$tmp/table2" && ok "the same numbers twice" || bad "two ru
 for s in 1 2 3 4 5 6 7 8; do "$nudge" run "$voe/teleport.scn" --seed $s --events magic 2>/dev/null; done | grep -c " magic " >"$tmp/n"
 n=$(cat "$tmp/n"); { [ "$n" -gt 0 ] && [ "$n" -lt 8 ]; } && ok "\$impossible decides the magic ($n of 8 seeds)" || bad "magic in $n of 8 seeds"
 
+# model expectations: listed as skipped and counted without a model, judged with one
+m=$root/scenarios/model
+expect_status 0 "check model expectations without a model" -- "$nudge" check "$m/teleport_surprises.scn" "$m/resting_stack_calm.scn"
+[ "$(grep -c '^  SKIP .*needs a model' "$tmp/out")" = 3 ] && grep -q "^2 passed, 0 failed, 3 skipped$" "$tmp/out" \
+  && ok "three SKIP lines, counted in the summary" || bad "skips: $(cat "$tmp/out")"
+"$nudge" check "$m" --model "$tmp/m.wm" --verbose >"$tmp/judged" 2>&1
+st=$?
+{ [ "$st" -le 1 ] && ! grep -q "SKIP" "$tmp/judged" && grep -q "largest surprise" "$tmp/judged" && grep -q "over a .*-tick rollout" "$tmp/judged" \
+  && grep -q "predicted x = " "$tmp/judged" && grep -Eq "^[0-9]+ passed, [0-9]+ failed$" "$tmp/judged"; } \
+  && ok "with --model every model expectation is judged" || bad "judged: $(cat "$tmp/judged")"
+
 # bad inputs: one line, exit 2
 expect_status 2 "no model" -- "$nudge" voe "$voe"
 one_line_err "--model FILE is required"

@@ -1,0 +1,189 @@
+/* model_check: a scenario's model expectations judged with a world model */
+#include "agent/model_check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "sim/observation.h"
+
+struct ModelCheck {
+    const Episode* e;
+    const WmModel* m;
+    WmScratch*     scratch;
+    SurpriseWatch  watch;
+    int            K;
+    double         tick;      /* s per control tick */
+    int64_t        n, cap;    /* ticks recorded */
+    float*         states;    /* [cap * K * D] the observation at each tick's start */
+    uint8_t*       mask;      /* [cap * K] */
+    float*         pushes;    /* [cap * K * 4] the pushes each tick applied */
+    float*         body;      /* [cap * K] the tick's surprise per slot (NaN: none) */
+    double*        world;     /* [cap] */
+};
+
+static void record_hook(void* ctx, const Episode* e) {
+    ModelCheck* c = ctx;
+    if (e->applied.flags & SIM_ACT_RESET) return;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 256;
+        size_t K = (size_t)c->K;
+        c->states = alloc_resize(c->states, (size_t)c->cap * K * SIM_OBS_DIM, sizeof *c->states);
+        c->mask = alloc_resize(c->mask, (size_t)c->cap * K, 1);
+        c->pushes = alloc_resize(c->pushes, (size_t)c->cap * K * WM_PUSH_DIM, sizeof *c->pushes);
+        c->body = alloc_resize(c->body, (size_t)c->cap * K, sizeof *c->body);
+        c->world = alloc_resize(c->world, (size_t)c->cap, sizeof *c->world);
+    }
+    size_t K = (size_t)c->K, i = (size_t)c->n;
+    memcpy(c->states + i * K * SIM_OBS_DIM, e->states, sizeof(float) * K * SIM_OBS_DIM);
+    memcpy(c->mask + i * K, e->mask, K);
+    float* p = c->pushes + i * K * WM_PUSH_DIM;
+    memset(p, 0, sizeof(float) * K * WM_PUSH_DIM);
+    sim_action_add_rows(&e->applied, p, c->K);
+    memcpy(c->body + i * K, c->watch.body, sizeof(float) * K);
+    c->world[i] = c->watch.scored ? c->watch.world : NAN;
+    c->n++;
+}
+
+ModelCheck* model_check_attach(Episode* e, const WmModel* m, SurpriseSource* src) {
+    ModelCheck* c = alloc_zeroed(1, sizeof *c);
+    c->e = e;
+    c->m = m;
+    c->K = e->slots;
+    c->tick = e->inst.world.dt * e->inst.world.steps_per_tick;
+    c->scratch = wm_scratch_create(m);
+    /* the watch first: the recorder reads what it scored in the same tick */
+    if (!surprise_watch_attach(&c->watch, e, src) || !episode_attach(e, record_hook, c, EPISODE_READS_OBS)) {
+        model_check_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void model_check_free(ModelCheck* c) {
+    if (!c) return;
+    surprise_watch_free(&c->watch);
+    wm_scratch_free(c->scratch);
+    free(c->states);
+    free(c->mask);
+    free(c->pushes);
+    free(c->body);
+    free(c->world);
+    free(c);
+}
+
+/* the control tick at time t (s), within the recorded ticks */
+static int64_t tick_at(const ModelCheck* c, double t) {
+    int64_t k = (int64_t)floor(t / c->tick + 0.5);
+    return k < 0 ? 0 : k > c->n ? c->n : k;
+}
+
+/* rolls the model out from the observation at t0 to t with the run's pushes: out_states[H*K*D],
+   out_events[H*K*WM_EVENTS]; returns H (0 when nothing was recorded at t0) */
+static int rollout(ModelCheck* c, double t0, double t, float** out_states, float** out_events) {
+    int64_t k0 = tick_at(c, t0);
+    if (k0 >= c->n) return 0;
+    int H = (int)floor((t - t0) / c->tick + 0.5);
+    if (H < 1) H = 1;
+    size_t K = (size_t)c->K;
+    float* pushes = alloc_zeroed((size_t)H * K * WM_PUSH_DIM, sizeof *pushes);
+    for (int h = 0; h < H && k0 + h < c->n; h++)
+        memcpy(pushes + (size_t)h * K * WM_PUSH_DIM, c->pushes + (size_t)(k0 + h) * K * WM_PUSH_DIM,
+               sizeof(float) * K * WM_PUSH_DIM);
+    *out_states = alloc_array((size_t)H * K * SIM_OBS_DIM, sizeof **out_states);
+    *out_events = alloc_array((size_t)H * K * WM_EVENTS, sizeof **out_events);
+    wm_rollout(c->m, c->scratch, 1, c->states + (size_t)k0 * K * SIM_OBS_DIM, c->mask + (size_t)k0 * K, pushes, H,
+               *out_states, *out_events);
+    free(pushes);
+    return H;
+}
+
+static const char* op_str(ScnTestOp op) {
+    static const char* const s[] = {"near", "<", "<=", ">", ">="};
+    return s[op];
+}
+
+static void judge(ModelCheck* c, const ScnModelExpect* x, ScnVerdict* v) {
+    size_t K = (size_t)c->K;
+    v->skipped = false;
+    v->pass = false;
+    if (x->kind == SCN_MODEL_PREDICTS || x->kind == SCN_MODEL_FIELD) {
+        if (x->body < 0 || (size_t)x->body >= K) {
+            snprintf(v->detail, sizeof v->detail, "body %d is beyond the model's %d slots", x->body, c->K);
+            return;
+        }
+        float *st = NULL, *ev = NULL;
+        int H = rollout(c, x->t0, x->t, &st, &ev);
+        if (H == 0 || !c->mask[(size_t)tick_at(c, x->t0) * K + (size_t)x->body]) {
+            snprintf(v->detail, sizeof v->detail, "the body is not in the world at %.3f s to roll out from", x->t0);
+            free(st);
+            free(ev);
+            return;
+        }
+        if (x->kind == SCN_MODEL_PREDICTS) {
+            double p = 0;
+            const double* b = c->e->inst.world.bounds;
+            for (int h = 0; h < H; h++) {
+                const float* s = st + ((size_t)h * K + (size_t)x->body) * SIM_OBS_DIM;
+                if (x->state < 0) {
+                    if (s[SIM_OBS_x] < b[0] || s[SIM_OBS_y] < b[1] || s[SIM_OBS_x] > b[2] || s[SIM_OBS_y] > b[3]) p = 1;
+                } else {
+                    int head = x->state == SCN_GOAL_BROKEN ? WM_EVENT_BREAK : WM_EVENT_FALL;
+                    double q = ev[((size_t)h * K + (size_t)x->body) * WM_EVENTS + (size_t)head];
+                    if (q > p) p = q;
+                }
+            }
+            v->pass = x->op == SCN_TEST_LT ? p < x->v : p > x->v;
+            snprintf(v->detail, sizeof v->detail, "p = %.4f over a %d-tick rollout from %.3f s, wanted p %s %.4g", p, H,
+                     x->t0, x->op == SCN_TEST_LT ? "<" : ">", x->v);
+        } else {
+            const float* s = st + ((size_t)(H - 1) * K + (size_t)x->body) * SIM_OBS_DIM;
+            const float* s0 = c->states + (size_t)x->body * SIM_OBS_DIM;   /* at t = 0, for 'moved' */
+            double value = scn_field_of(x->field, s[SIM_OBS_x], s[SIM_OBS_y], atan2(s[SIM_OBS_sin], s[SIM_OBS_cos]),
+                                        s[SIM_OBS_vx], s[SIM_OBS_vy], s[SIM_OBS_omega], s0[SIM_OBS_x], s0[SIM_OBS_y]);
+            v->pass = scn_test_holds(x->op, x->v, x->tol, value);
+            if (x->op == SCN_TEST_NEAR)
+                snprintf(v->detail, sizeof v->detail, "predicted %s = %.4f at %.3f s (from %.3f s), wanted %.4f +- %.4f",
+                         scn_field_name(x->field), value, x->t0 + H * c->tick, x->t0, x->v, x->tol);
+            else
+                snprintf(v->detail, sizeof v->detail, "predicted %s = %.4f at %.3f s (from %.3f s), wanted %s %.4f",
+                         scn_field_name(x->field), value, x->t0 + H * c->tick, x->t0, op_str(x->op), x->v);
+        }
+        free(st);
+        free(ev);
+        return;
+    }
+    /* surprise: the largest in the window (the body's, or the world's for never) */
+    double most = -INFINITY, when = 0;
+    for (int64_t k = 0; k < c->n; k++) {
+        double t = (double)(k + 1) * c->tick, s;
+        if (x->kind == SCN_MODEL_SURPRISE) {
+            if (t < x->t0 - 1e-9 || t > x->t + 1e-9) continue;
+            s = x->body >= 0 && (size_t)x->body < K ? c->body[(size_t)k * K + (size_t)x->body] : NAN;
+        } else {
+            s = c->world[k];
+        }
+        if (!isnan(s) && s > most) most = s, when = t;
+    }
+    if (most == -INFINITY) {
+        snprintf(v->detail, sizeof v->detail, "no scored tick%s", x->kind == SCN_MODEL_SURPRISE ? " in the window" : "");
+        v->pass = x->kind == SCN_MODEL_SURPRISE_NEVER;
+        return;
+    }
+    v->pass = x->kind == SCN_MODEL_SURPRISE_NEVER ? !(most > x->v) : scn_test_holds(x->op, x->v, x->tol, most);
+    snprintf(v->detail, sizeof v->detail, "largest surprise %.2f nats at %.3f s, wanted %s %.4g", most, when,
+             x->kind == SCN_MODEL_SURPRISE_NEVER ? "<=" : op_str(x->op), x->v);
+}
+
+void model_check_finish(ModelCheck* c, ScnVerdict* v, int n) {
+    const ScnInstance* inst = &c->e->inst;
+    int j = 0;
+    for (int i = 0; i < inst->nmodel; i++) {
+        while (j < n && !(v[j].skipped && v[j].line == inst->model[i].line)) j++;
+        if (j == n) return;
+        judge(c, &inst->model[i], &v[j]);
+        j++;
+    }
+}
