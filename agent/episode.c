@@ -145,6 +145,11 @@ void episode_tick(Episode* e, const SimAction* external) {
     run_hooks(e);
 }
 
+bool episode_handled(const Episode* e) {
+    const SimAction* a = &e->applied;
+    return (a->flags & (SIM_ACT_RESET | SIM_ACT_GRAB | SIM_ACT_RELEASE | SIM_ACT_SPAWN)) || sim_world_grabbed(e->world, NULL);
+}
+
 bool episode_intervened(const Episode* e) {
     const SimAction* a = &e->applied;
     return (a->flags & (SIM_ACT_GRAB | SIM_ACT_RELEASE | SIM_ACT_SPAWN)) || a->nmagic > 0 || sim_world_grabbed(e->world, NULL);

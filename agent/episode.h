@@ -88,6 +88,9 @@ void episode_end(Episode* e);   /* frees everything; safe on a zeroed Episode */
 /// holding a body, magic. The trainer's feed does not learn across such a tick and the view does
 /// not score predictions across it
 bool episode_intervened(const Episode* e);
+/// the same without magic: a hand or a spawn moved the world in the last tick (a reset too). Surprise
+/// is not scored across such a tick, but it is across magic (that is what it is for)
+bool episode_handled(const Episode* e);
 
 /// one tick of an action that was applied once already (a replay, a rewind re-simulating): the
 /// agent is not asked and no hook runs. A reset restarts the episode as episode_tick does

@@ -16,10 +16,10 @@
    its centre, moved on by a tick at its velocity, lies outside them */
 static bool left_bounds(const SurpriseTick* t, int k) {
     const float* s = t->states + (size_t)k * SIM_OBS_DIM;
-    const SimWorldDef* d = sim_world_def(t->world);
-    double tick = d->dt * d->steps_per_tick, x = s[SIM_OBS_x] + 2 * tick * s[SIM_OBS_vx],
-           y = s[SIM_OBS_y] + 2 * tick * s[SIM_OBS_vy];
-    return x < d->bounds[0] || y < d->bounds[1] || x > d->bounds[2] || y > d->bounds[3];
+    const double* b = t->bounds ? t->bounds : t->world ? sim_world_def(t->world)->bounds : NULL;
+    if (!b) return false;
+    double tick = 1.0 / 60, x = s[SIM_OBS_x] + 2 * tick * s[SIM_OBS_vx], y = s[SIM_OBS_y] + 2 * tick * s[SIM_OBS_vy];
+    return x < b[0] || y < b[1] || x > b[2] || y > b[3];
 }
 
 /* the bodies that appear or vanish without a cause the observation shows get SURPRISE_UNEXPLAINED:
@@ -102,6 +102,11 @@ SurpriseSource* surprise_source_state(const WmModel* m) {
     return &s->base;
 }
 
+void surprise_source_state_use(SurpriseSource* s, const WmModel* m) {
+    StateSource* st = s->self;
+    st->model = m;
+}
+
 SurpriseSource* surprise_source_load(const char* path, const WmModel** model, char* err, size_t err_size) {
     if (model) *model = NULL;
     ModelKind kind = model_file_kind(path, err, err_size);
@@ -134,15 +139,14 @@ static void watch_hook(void* ctx, const Episode* e) {
     for (int k = 0; k < K; k++) w->body[k] = NAN;
     /* a hand, a spawn or a reset moved the world: nothing to score (magic is scored) */
     const SimAction* a = &e->applied;
-    if ((a->flags & (SIM_ACT_RESET | SIM_ACT_GRAB | SIM_ACT_RELEASE | SIM_ACT_SPAWN)) ||
-        sim_world_grabbed(e->world, NULL)) {
+    if (episode_handled(e)) {
         w->src->reset(w->src->self);
         return;
     }
     sim_world_observe(e->world, w->next, w->next_mask, w->next_ids, K);
     memset(w->pushes, 0, sizeof(float) * (size_t)K * WM_PUSH_DIM);
     sim_action_add_rows(a, w->pushes, K);
-    SurpriseTick t = {K, e->states, e->mask, w->pushes, w->next, w->next_mask, e->world, &e->inst};
+    SurpriseTick t = {K, e->states, e->mask, w->pushes, w->next, w->next_mask, e->world, &e->inst, NULL};
     w->world = w->src->tick(w->src->self, &t, w->body);
     w->scored = true;
 }

@@ -34,8 +34,9 @@ typedef struct SurpriseTick {
     const float*    pushes;      /* [K * WM_PUSH_DIM] the pushes applied in the tick (sim_action_add_rows) */
     const float*    next;        /* [K * SIM_OBS_DIM] the observation after it */
     const uint8_t*  next_mask;   /* [K] */
-    const SimWorld* world;       /* the world after the tick (a pixel model renders it) */
+    const SimWorld* world;       /* the world after the tick (a pixel model renders it); may be NULL */
     const ScnInstance* inst;     /* the episode's instance (a pixel model frames it with render_scene_rect) */
+    const double*   bounds;      /* the world's bounds {xmin, ymin, xmax, ymax} (m); NULL: the world's */
 } SurpriseTick;
 
 /// a model kind's surprise
@@ -52,6 +53,9 @@ typedef struct SurpriseSource {
 
 /// the state model's surprise (m is not owned and must outlive the source)
 SurpriseSource* surprise_source_state(const WmModel* m);
+/// the state source scores with m from now on (a model of the same architecture: the view's
+/// published copies)
+void            surprise_source_state_use(SurpriseSource* s, const WmModel* m);
 /// the pixel model's surprise (model/jepa.h; m is not owned and must outlive the source): each tick
 /// renders the world after it as the model's frames (render_world, the scene's rectangle), predicts
 /// the window's latent from the one before and the tick's pushes, and compares it with the target

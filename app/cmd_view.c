@@ -1,6 +1,7 @@
 /* nudge view: the live window where the world model trains while it watches (view/app.h) */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "app/args.h"
@@ -15,11 +16,13 @@ int cmd_view(int argc, char** argv) {
     uint64_t    seed       = 0;
     int64_t     frames     = 0;
     bool        no_train   = false;
+    bool        fresh      = false;
     int64_t     samples    = 64, iters = 3;
     int64_t     hash_every = 1;
     int64_t     fps        = 30;
     ArgSpec     specs[]    = {
-        {"model", ARG_STRING, &o.model_path, 1, 0, "FILE: start from this checkpoint", false},
+        {"model", ARG_STRING, &o.model_path, 1, 0, "FILE: start from this checkpoint (default: the shipped model, assets/models/default.wm)", false},
+        {"fresh", ARG_BOOL, &fresh, 1, 0, "start from an untrained model instead of the shipped one", false},
         {"save", ARG_STRING, &o.save_path, 1, 0, "FILE: save the trained model here at exit", false},
         {"agent", ARG_STRING, &agent, 1, 0, "KIND: random, planner, oracle, scripted or none (default: the scenario's)", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: first episode's seed (default: the scenario's); episode i uses N+i", false},
@@ -55,6 +58,11 @@ int cmd_view(int argc, char** argv) {
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional == 1) o.scenario = p.positional[0];
+    if (fresh && o.model_path) return args_fail("view", "--fresh starts untrained: it does not go with --model");
+    /* the shipped model, from the working folder or from where nudge was built (absent: untrained) */
+    static const char* const shipped[] = {"assets/models/default.wm", NUDGE_DEFAULT_MODEL};
+    for (int i = 0; i < 2 && !fresh && !o.model_path; i++)
+        if (access(shipped[i], R_OK) == 0) o.model_path = shipped[i];
     if (agent) {
         int k = agent_kind_find(agent);
         if (k < 0) return args_fail("view", "--agent: expected random, planner, oracle, scripted or none, got '%s'", agent);

@@ -27,7 +27,7 @@ endif()
 # the same 10 s episode (random agent, one seed) six times over: the last showing has the same
 # physics as the first, so a lower live 0.5 s error there is the model's doing
 add_test(NAME view_headless_learns
-         COMMAND sh -c "$<TARGET_FILE:nudge> view ${NUDGE_ROOT}/scenarios/demo/glass_off_table.scn --headless --seconds 60 --agent random --episode-seconds 10 --repeat > view_headless.log && ${VIEW_CHECK} learning view_headless.log --same-episodes"
+         COMMAND sh -c "$<TARGET_FILE:nudge> view ${NUDGE_ROOT}/scenarios/demo/glass_off_table.scn --headless --seconds 60 --agent random --episode-seconds 10 --repeat --fresh > view_headless.log && ${VIEW_CHECK} learning view_headless.log --same-episodes"
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 # some 20 CPU seconds of live training; the timeout leaves room for a machine shared with other jobs
 set_tests_properties(view_headless_learns PROPERTIES TIMEOUT 900 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")

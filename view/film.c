@@ -82,6 +82,8 @@ static void on_tick(void* ctx, const Episode* e) {
         if (f->model) {
             float* rows = alloc_zeroed((size_t)e->slots * 4, sizeof *rows);
             sim_action_add_rows(&e->applied, rows, e->slots);
+            memcpy(f->live.bounds, e->inst.world.bounds, sizeof f->live.bounds);
+            f->live.magic_only = !episode_handled(e);
             view_live_tick(&f->live, f->model, f->scratch, e->states, e->mask, e->applied.npushes ? rows : NULL,
                            episode_intervened(e));
             free(rows);

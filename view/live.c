@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/surprise.h"
 #include "base/alloc.h"
 
 #include "render/follow.h"
@@ -28,6 +29,13 @@ void view_live_init(ViewLive* L, int K, int D) {
     L->roll_events = alloc_zeroed((size_t)K * WM_EVENTS * VIEW_HORIZON_MAX, sizeof(float));
     L->pushes      = alloc_zeroed((size_t)K * 4 * VIEW_HORIZON_MAX, sizeof(float));
     L->past_valid  = alloc_zeroed((size_t)K, 1);
+    L->surprise    = alloc_zeroed((size_t)K, sizeof(float));
+    L->glow        = alloc_zeroed((size_t)K, sizeof(float));
+    L->prev_states = alloc_zeroed(kd, sizeof(float));
+    L->prev_mask   = alloc_zeroed((size_t)K, 1);
+    L->prev_pushes = alloc_zeroed((size_t)K * 4, sizeof(float));
+    for (int k = 0; k < K; k++) L->surprise[k] = NAN;
+    L->bounds[0] = -5, L->bounds[1] = -2, L->bounds[2] = 5, L->bounds[3] = 8;
     L->past_pose   = alloc_zeroed((size_t)K * 3, sizeof(float));
     L->past_err    = alloc_zeroed((size_t)K, sizeof(float));
     L->imag        = alloc_zeroed(kd, sizeof(float));
@@ -45,6 +53,8 @@ void view_live_init(ViewLive* L, int K, int D) {
 void view_live_free(ViewLive* L) {
     free(L->states), free(L->mask), free(L->roll), free(L->roll_events), free(L->pushes);
     free(L->past_valid), free(L->past_pose), free(L->past_err);
+    free(L->surprise), free(L->glow), free(L->prev_states), free(L->prev_mask), free(L->prev_pushes);
+    surprise_source_free(L->src);
     free(L->imag), free(L->imag_next), free(L->imag_mask);
     for (int i = 0; i < VIEW_HISTORY; i++) {
         free(L->rec[i].state), free(L->rec[i].mask), free(L->rec[i].pred), free(L->rec[i].pred_angle);
@@ -63,6 +73,7 @@ void view_live_begin_episode(ViewLive* L) {
 
 void view_live_intervene(ViewLive* L) {
     L->segment++;
+    L->has_prev = false;
     L->mark_next = true;
     if (L->imag_on) L->imag_pending = true;
 }
@@ -186,8 +197,25 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
             L->err05_valid = true, L->err05 = e, L->cv_err05 = c;
             L->sum_err05 += e, L->sum_cv05 += c, L->n_err05++;
         }
-        if (h == VIEW_SURPRISE_TICKS) surprise = (float)e;
     }
+    /* surprise: the model's at the transition from the last tick's start to this one */
+    for (int k = 0; k < K; k++) L->surprise[k] = NAN;
+    if (L->has_prev && model) {
+        if (!L->src) L->src = surprise_source_state(model);
+        surprise_source_state_use(L->src, model);
+        SurpriseTick t = {K, L->prev_states, L->prev_mask, L->prev_pushes, states, mask, NULL, NULL, L->bounds};
+        surprise = (float)L->src->tick(L->src->self, &t, L->surprise);
+    }
+    for (int k = 0; k < K; k++) {
+        float g = mask[k] ? (float)surprise_glow(L->surprise[k]) : 0.0f;
+        L->glow[k] = g > 0.92f * L->glow[k] ? g : 0.92f * L->glow[k];
+    }
+    memcpy(L->prev_states, states, kd * sizeof(float));
+    memcpy(L->prev_mask, mask, (size_t)K);
+    if (push_rows) memcpy(L->prev_pushes, push_rows, sizeof(float) * (size_t)K * 4);
+    else memset(L->prev_pushes, 0, sizeof(float) * (size_t)K * 4);
+    L->has_prev = !intervened || L->magic_only;
+    L->magic_only = false;
     L->trace[L->ntrace % VIEW_TRACE] = surprise;
     L->trace_mark[L->ntrace % VIEW_TRACE] = mark;
     L->ntrace++;

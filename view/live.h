@@ -14,9 +14,8 @@
 /// horizons (control ticks) of the error-vs-horizon panel
 #define VIEW_HZ_COUNT 8
 extern const int view_horizons[VIEW_HZ_COUNT];
-/// the horizon of the live "0.5 s" error and of the surprise trace (ticks)
+/// the horizon of the live "0.5 s" error (ticks)
 #define VIEW_ERR_TICKS 30
-#define VIEW_SURPRISE_TICKS 10
 /// longest ghost horizon (ticks) and the history kept (ticks, > every horizon)
 #define VIEW_HORIZON_MAX 120
 #define VIEW_HISTORY 128
@@ -67,9 +66,21 @@ typedef struct ViewLive {
     uint8_t* past_valid;     /* [K] */
     float*   past_pose;      /* [K*3] x, y, angle */
     float*   past_err;       /* [K] */
-    /* surprise trace: the VIEW_SURPRISE_TICKS error per tick (NaN when there was nothing to
-     * score), ring of VIEW_TRACE; trace_mark[i] = an intervention at that tick */
-    float   trace[VIEW_TRACE];
+    /* surprise: the model's surprise at the last tick, per slot (NaN: not scored), nats; the
+     * observation and pushes of the tick before, to score the transition to the next */
+    float*   surprise;       /* [K] */
+    float*   glow;           /* [K] in [0, 1]: surprise_glow of the surprise, fading by 8% a tick */
+    float*   prev_states;    /* [K*D] */
+    uint8_t* prev_mask;      /* [K] */
+    float*   prev_pushes;    /* [K*4] */
+    bool     has_prev;       /* the previous tick can be scored against this one */
+    double   bounds[4];      /* the world's bounds (m): a body leaving them vanishes with a cause */
+    bool     magic_only;     /* set before view_live_tick: its intervention was magic alone, which
+                                surprise scores across (episode_handled) */
+    struct SurpriseSource* src;
+    /* surprise trace: the world's surprise per tick (NaN when there was nothing to score), ring of
+     * VIEW_TRACE; trace_mark[i] = an intervention at that tick */
+    float   trace[VIEW_TRACE];   /* nats: the world's surprise at each tick (agent/surprise.h) */
     uint8_t trace_mark[VIEW_TRACE];
     int64_t ntrace;
     /* imagination: the model stepped on its own output with the real pushes */

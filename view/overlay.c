@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "agent/surprise.h"
 #include "model/wm.h"
 #include "sim/observation.h"
 #include "sim/shape.h"
@@ -57,6 +58,14 @@ void view_draw_predictions(RenderCanvas* c, const RenderCamera* cam, const ViewL
                 render_draw_body(c, cam, &bodies[k], x, y, a, render_rgba(180, 50, 230, 40), VIEW_GHOST_COLOR,
                                  2, 6);
         }
+    }
+    /* a body glows by the model's surprise at it (agent/surprise.h: from 10 nats, full at the
+       threshold of 25), fading over a second */
+    for (int k = 0; k < K; k++) {
+        double g = live->glow[k];
+        if (!known[k] || !live->mask[k] || bodies[k].is_static || !(g > 0.02)) continue;
+        render_draw_body(c, cam, &bodies[k], bodies[k].x, bodies[k].y, bodies[k].angle, transparent,
+                         render_rgba(255, 60, 20, (uint8_t)(60 + 180 * g)), 2 + (int)(6 * g), 0);
     }
     /* event labels: "breaks 0.87", "falls 0.55" */
     if (!font || !live->has_roll) return;

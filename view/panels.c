@@ -218,7 +218,7 @@ void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int 
     view_plot_draw(c, font, &ep, es, 2);
     cy += plot_h + gap;
 
-    /* surprise: the short-horizon error over the last seconds */
+    /* surprise: the model's surprise at each tick over the last seconds (agent/surprise.h) */
     /* the last VIEW_TRACE ticks, older ones not seen yet left empty */
     float   tr[VIEW_TRACE];
     uint8_t marks[VIEW_TRACE];
@@ -229,7 +229,7 @@ void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int 
         marks[VIEW_TRACE - n + i] = live->trace_mark[(live->ntrace - n + i) % VIEW_TRACE];
     }
     ViewSeries ss = {tr, VIEW_TRACE, render_rgba(200, 40, 40, 255), NULL, marks};
-    ViewPlot   sp = {x, cy, w, plot_h, "surprise (error of 1/6 s predictions; | = intervention)", false, "-10 s", "now", " m"};
+    ViewPlot   sp = {x, cy, w, plot_h, "surprise (nats; | = intervention)", false, "-10 s", "now", ""};
     view_plot_draw(c, font, &sp, &ss, 1);
     cy += plot_h + gap;
 

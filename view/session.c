@@ -129,6 +129,8 @@ static void on_tick(void* ctx, const Episode* e) {
     float rows[VIEW_SLOTS * 4];
     memset(rows, 0, sizeof rows);
     sim_action_add_rows(&e->applied, rows, VIEW_SLOTS);
+    memcpy(s->live.bounds, e->inst.world.bounds, sizeof s->live.bounds);
+    s->live.magic_only = !episode_handled(e);
     view_live_tick(&s->live, s->version ? s->rm : NULL, s->rs, e->states, e->mask,
                    e->applied.npushes ? rows : NULL, episode_intervened(e));
     s->ticks_seen++;
