@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include "agent/recording.h"
+#include "agent/surprise.h"
+#include "sim/action.h"
+#include "sim/observation.h"
 #include "ensure.h"
 #include "render/draw_world.h"
 #include "render/png.h"
@@ -540,12 +543,69 @@ static void test_history_in_view(void) {
 
 /* `test_view camera` runs the camera's long sweep alone (its own ctest, test_view_camera, so that
  * the two halves run side by side); no argument runs the rest */
+/* the view's surprise: a teleport (magic, which surprise scores across) spikes the trace and lights
+ * the body up, and the glow fades; a hand's tick is not scored */
+static void test_live_surprise(void) {
+    SimWorldDef d = sim_world_def_default();
+    SimWorld* w = sim_world_create(&d);
+    SimBodyDef b = sim_body_def_default();
+    b.is_static = true, b.w = 6, b.h = 0.1, b.y = -0.05;
+    char err[256];
+    ENSURE(sim_world_add_body(w, &b, err, sizeof err) == 0);
+    b = sim_body_def_default();
+    b.y = 0.0505;
+    int box = sim_world_add_body(w, &b, err, sizeof err);
+    WmArch arch = wm_arch_default(VIEW_SLOTS);
+    WmModel* m = wm_create(&arch, 1);
+    WmScratch* sc = wm_scratch_create(m);
+    ViewLive L;
+    view_live_init(&L, VIEW_SLOTS, SIM_OBS_DIM);
+    float states[VIEW_SLOTS * SIM_OBS_DIM];
+    uint8_t mask[VIEW_SLOTS];
+    int32_t ids[VIEW_SLOTS];
+    double before = -INFINITY;
+    for (int i = 0; i < 30; i++) {
+        sim_world_observe(w, states, mask, ids, VIEW_SLOTS);
+        view_live_tick(&L, m, sc, states, mask, NULL, false);
+        if (i > 0 && L.trace[(L.ntrace - 1) % VIEW_TRACE] > before) before = L.trace[(L.ntrace - 1) % VIEW_TRACE];
+        sim_world_tick(w, NULL);
+    }
+    CHECK(isfinite(before));
+    /* the teleport's tick: intervened, but by magic alone */
+    sim_world_observe(w, states, mask, ids, VIEW_SLOTS);
+    L.magic_only = true;
+    view_live_tick(&L, m, sc, states, mask, NULL, true);
+    SimAction a;
+    sim_action_clear(&a);
+    SimMagic tp = {.kind = SIM_MAGIC_TELEPORT, .body = box, .v = {1.0, 0.0505}};
+    sim_action_add_magic(&a, &tp);
+    sim_world_act(w, &a, NULL, NULL, 0);
+    sim_world_observe(w, states, mask, ids, VIEW_SLOTS);
+    view_live_tick(&L, m, sc, states, mask, NULL, false);
+    double spike = L.trace[(L.ntrace - 1) % VIEW_TRACE];
+    CHECK(spike > before && spike > SURPRISE_THRESHOLD && L.surprise[box] == (float)spike);
+    CHECK(L.glow[box] == 1.0f && L.glow[0] == 0.0f);
+    sim_world_tick(w, NULL);
+    sim_world_observe(w, states, mask, ids, VIEW_SLOTS);
+    view_live_tick(&L, m, sc, states, mask, NULL, true);   /* a hand's tick: the next is not scored */
+    CHECK(L.glow[box] < 1.0f && L.glow[box] > 0.5f);
+    sim_world_tick(w, NULL);
+    sim_world_observe(w, states, mask, ids, VIEW_SLOTS);
+    view_live_tick(&L, m, sc, states, mask, NULL, false);
+    CHECK(isnan(L.trace[(L.ntrace - 1) % VIEW_TRACE]));
+    view_live_free(&L);
+    wm_scratch_free(sc);
+    wm_free(m);
+    sim_world_destroy(w);
+}
+
 int main(int argc, char** argv) {
     sim_quiet_chipmunk();
     if (argc > 1 && !strcmp(argv[1], "camera")) {
         test_camera_keeps_bodies_in_view();
         return ensure_finish("test_view camera");
     }
+    test_live_surprise();
     test_picking();
     test_keymap();
     test_session();

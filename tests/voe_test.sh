@@ -53,6 +53,15 @@ st=$?
   && grep -q "predicted x = " "$tmp/judged" && grep -Eq "^[0-9]+ passed, [0-9]+ failed$" "$tmp/judged"; } \
   && ok "with --model every model expectation is judged" || bad "judged: $(cat "$tmp/judged")"
 
+# run --surprise: a column with the event's body's surprise, and the peak
+expect_status 0 "run --surprise" -- "$nudge" run "$m/teleport_surprises.scn" --model "$tmp/m.wm" --surprise
+{ grep -q "^ *t (s) .*magnitude  *surprise$" "$tmp/out" && grep -Eq "magic +box +teleport +[0-9.]+ +-?[0-9]+\.[0-9]+$" "$tmp/out" \
+  && grep -q "peak surprise .* nats at" "$tmp/err"; } && ok "a surprise column and the peak" || bad "run --surprise: $(cat "$tmp/out" "$tmp/err")"
+"$nudge" run "$m/teleport_surprises.scn" --model "$tmp/m.wm" --surprise --jsonl --events magic >"$tmp/j" 2>/dev/null
+grep -q '"magic": "teleport", "surprise": ' "$tmp/j" && ok "--jsonl carries the surprise" || bad "jsonl: $(cat "$tmp/j")"
+expect_status 2 "run --surprise without a model" -- "$nudge" run "$m/teleport_surprises.scn" --surprise
+one_line_err "--surprise needs a world model"
+
 # bad inputs: one line, exit 2
 expect_status 2 "no model" -- "$nudge" voe "$voe"
 one_line_err "--model FILE is required"
