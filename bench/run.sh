@@ -34,3 +34,13 @@ echo "== bench_plan =="
 model=""
 for m in models/tasks.wm "$root/assets/models/default.wm"; do [ -f "$m" ] && model=$m && break; done
 ./bench/bench_plan $model ${model:+"$root/scenarios/tasks/glass_off_table.scn"}
+echo
+echo "== bench_surprise =="
+./bench/bench_surprise "$root/bench/scenes/row_30.scn" "$root/assets/models/default.wm"
+echo
+echo "== voe: the shipped model on the violation-of-expectation suite (200 pairs per category) =="
+if [ -f "$root/assets/models/default.wm" ]; then
+  ./nudge voe "$root/scenarios/voe" --model "$root/assets/models/default.wm" --pairs 200 --csv voe.csv
+else
+  echo "no assets/models/default.wm (make model builds it)"
+fi
