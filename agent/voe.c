@@ -52,6 +52,14 @@ static int cmp_double(const void* a, const void* b) {
     return x < y ? -1 : x > y;
 }
 
+void voe_sort(double* v, int64_t n) { qsort(v, (size_t)n, sizeof *v, cmp_double); }
+
+double voe_median(double* v, int64_t n) {
+    if (n <= 0) return NAN;
+    voe_sort(v, n);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 bool voe_category_run(Scenario* s, const char* category, int pairs, uint64_t seed, SurpriseSource* src, int slots,
                       VoeResult* r, double* possible, double** ticks_out, int64_t* nticks_out, char* err,
                       size_t err_size) {
@@ -90,12 +98,7 @@ bool voe_category_run(Scenario* s, const char* category, int pairs, uint64_t see
         free(b.surprise);
     }
     scn_fix_param(s, "impossible", 0, err, err_size);
-    if (nlat > 0) {
-        qsort(lat, (size_t)nlat, sizeof *lat, cmp_double);
-        r->median_latency = nlat % 2 ? lat[nlat / 2] : 0.5 * (lat[nlat / 2 - 1] + lat[nlat / 2]);
-    } else {
-        r->median_latency = NAN;
-    }
+    r->median_latency = voe_median(lat, nlat);
     free(lat);
     if (ticks_out) *ticks_out = ticks, *nticks_out = nticks;
     else free(ticks);

@@ -26,6 +26,11 @@ typedef struct VoeClip {
 bool voe_clip_run(Scenario* s, uint64_t seed, int impossible, SurpriseSource* src, int slots, VoeClip* out,
                   char* err, size_t err_size);
 
+/// sorts v[n] ascending (in place)
+void   voe_sort(double* v, int64_t n);
+/// the median of v[n] (sorted in place); NaN when n = 0
+double voe_median(double* v, int64_t n);
+
 /// a category's result over its pairs
 typedef struct VoeResult {
     char    category[64];  /* the template's file name without .scn */

@@ -12,11 +12,6 @@
 #include "base/atomic_file.h"
 #include "model/nn.h"
 
-static int cmp_double(const void* a, const void* b) {
-    double x = *(const double*)a, y = *(const double*)b;
-    return x < y ? -1 : x > y;
-}
-
 /* the q-quantile of sorted v[n] (nearest rank) */
 static double quantile(const double* v, int64_t n, double q) {
     if (n <= 0) return NAN;
@@ -135,8 +130,7 @@ int cmd_voe(int argc, char** argv) {
             all->correct += res[i].correct;
             if (!isnan(res[i].median_latency)) meds[nm++] = res[i].median_latency;
         }
-        qsort(meds, (size_t)nm, sizeof *meds, cmp_double);
-        all->median_latency = nm ? (nm % 2 ? meds[nm / 2] : 0.5 * (meds[nm / 2 - 1] + meds[nm / 2])) : NAN;
+        all->median_latency = voe_median(meds, nm);
         free(meds);
         char lat[32];
         fmt_latency(all->median_latency, lat, sizeof lat);
@@ -145,8 +139,8 @@ int cmd_voe(int argc, char** argv) {
         int64_t np = (int64_t)nfiles * pairs, over_clips = 0, over_ticks = 0;
         for (int64_t i = 0; i < np; i++) over_clips += peaks[i] > SURPRISE_THRESHOLD;
         for (int64_t i = 0; i < nticks; i++) over_ticks += ticks[i] > SURPRISE_THRESHOLD;
-        qsort(ticks, (size_t)nticks, sizeof *ticks, cmp_double);
-        qsort(peaks, (size_t)np, sizeof *peaks, cmp_double);
+        voe_sort(ticks, nticks);
+        voe_sort(peaks, np);
         printf("possible clips, world surprise per tick (nats, %lld ticks): p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
                (long long)nticks, quantile(ticks, nticks, 0.5), quantile(ticks, nticks, 0.9), quantile(ticks, nticks, 0.99),
                quantile(ticks, nticks, 0.999), nticks ? ticks[nticks - 1] : NAN);
