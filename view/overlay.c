@@ -63,7 +63,8 @@ void view_draw_predictions(RenderCanvas* c, const RenderCamera* cam, const ViewL
        threshold of 25), fading over a second */
     for (int k = 0; k < K; k++) {
         double g = live->glow[k];
-        if (!known[k] || !live->mask[k] || bodies[k].is_static || !(g > 0.02)) continue;
+        /* only a body still in the world (a glass that just broke leaves its pieces, not a glow) */
+        if (!known[k] || !live->mask[k] || !bodies[k].alive || bodies[k].is_static || !(g > 0.02)) continue;
         render_draw_body(c, cam, &bodies[k], bodies[k].x, bodies[k].y, bodies[k].angle, transparent,
                          render_rgba(255, 60, 20, (uint8_t)(60 + 180 * g)), 2 + (int)(6 * g), 0);
     }
