@@ -107,8 +107,11 @@ void run_options_print_event(const SimWorld* w, const SimEvent* e, bool jsonl, c
     bool magic = e->type == SIM_EV_MAGIC;   /* b is the magic's kind, not a body */
     bool has_b = !magic && e->b >= 0 && sim_world_body(w, e->b, &b);
     if (!sim_world_body(w, e->a, &a)) a.name[0] = 0;
-    /* the surprise of the event's body in this tick (nats), when asked for and scored */
+    /* the surprise of the event's body in this tick (nats), when asked for and scored; a contact's
+       is the larger of its two bodies' (a static one has none) */
     double sv = surprise && e->a >= 0 && e->a < slots ? surprise[e->a] : NAN;
+    if (surprise && e->type == SIM_EV_CONTACT && e->b >= 0 && e->b < slots && (isnan(sv) || surprise[e->b] > sv))
+        sv = surprise[e->b];
     char sval[32] = "";
     if (surprise) snprintf(sval, sizeof sval, isnan(sv) ? "-" : "%.2f", sv);
     const char* other = magic ? sim_magic_name(e->b) : has_b ? (b.name[0] ? b.name : "-") : "";
