@@ -81,8 +81,9 @@ static int64_t tick_at(const ModelCheck* c, double t) {
 }
 
 /* rolls the model out from the observation at t0 to t with the run's pushes: out_states[H*K*D],
-   out_events[H*K*WM_EVENTS]; returns H (0 when nothing was recorded at t0) */
-static int rollout(ModelCheck* c, double t0, double t, float** out_states, float** out_events) {
+   out_mask[H*K] (a body the model shatters leaves its slot), out_events[H*K*WM_EVENTS]; returns H
+   (0 when nothing was recorded at t0) */
+static int rollout(ModelCheck* c, double t0, double t, float** out_states, uint8_t** out_mask, float** out_events) {
     int64_t k0 = tick_at(c, t0);
     if (k0 >= c->n) return 0;
     int H = (int)floor((t - t0) / c->tick + 0.5);
@@ -93,9 +94,10 @@ static int rollout(ModelCheck* c, double t0, double t, float** out_states, float
         memcpy(pushes + (size_t)h * K * WM_PUSH_DIM, c->pushes + (size_t)(k0 + h) * K * WM_PUSH_DIM,
                sizeof(float) * K * WM_PUSH_DIM);
     *out_states = alloc_array((size_t)H * K * SIM_OBS_DIM, sizeof **out_states);
+    *out_mask = alloc_array((size_t)H * K, sizeof **out_mask);
     *out_events = alloc_array((size_t)H * K * WM_EVENTS, sizeof **out_events);
     wm_rollout(c->m, c->scratch, 1, c->states + (size_t)k0 * K * SIM_OBS_DIM, c->mask + (size_t)k0 * K, pushes, H,
-               *out_states, *out_events);
+               *out_states, *out_mask, *out_events);
     free(pushes);
     return H;
 }
@@ -115,10 +117,12 @@ static void judge(ModelCheck* c, const ScnModelExpect* x, ScnVerdict* v) {
             return;
         }
         float *st = NULL, *ev = NULL;
-        int H = rollout(c, x->t0, x->t, &st, &ev);
+        uint8_t* live = NULL;
+        int H = rollout(c, x->t0, x->t, &st, &live, &ev);
         if (H == 0 || !c->mask[(size_t)tick_at(c, x->t0) * K + (size_t)x->body]) {
             snprintf(v->detail, sizeof v->detail, "the body is not in the world at %.3f s to roll out from", x->t0);
             free(st);
+            free(live);
             free(ev);
             return;
         }
@@ -127,6 +131,11 @@ static void judge(ModelCheck* c, const ScnModelExpect* x, ScnVerdict* v) {
             const double* b = c->e->inst.world.bounds;
             for (int h = 0; h < H; h++) {
                 const float* s = st + ((size_t)h * K + (size_t)x->body) * SIM_OBS_DIM;
+                if (!live[(size_t)h * K + (size_t)x->body]) {
+                    /* the model shattered the body in imagination: it broke, for sure */
+                    if (x->state == SCN_GOAL_BROKEN) p = 1;
+                    break;
+                }
                 if (x->state < 0) {
                     if (s[SIM_OBS_x] < b[0] || s[SIM_OBS_y] < b[1] || s[SIM_OBS_x] > b[2] || s[SIM_OBS_y] > b[3]) p = 1;
                 } else {
@@ -138,6 +147,9 @@ static void judge(ModelCheck* c, const ScnModelExpect* x, ScnVerdict* v) {
             v->pass = x->op == SCN_TEST_LT ? p < x->v : p > x->v;
             snprintf(v->detail, sizeof v->detail, "p = %.4f over a %d-tick rollout from %.3f s, wanted p %s %.4g", p, H,
                      x->t0, x->op == SCN_TEST_LT ? "<" : ">", x->v);
+        } else if (!live[(size_t)(H - 1) * K + (size_t)x->body]) {
+            snprintf(v->detail, sizeof v->detail, "the model shattered the body before %.3f s (from %.3f s): no %s to compare",
+                     x->t0 + H * c->tick, x->t0, scn_field_name(x->field));
         } else {
             const float* s = st + ((size_t)(H - 1) * K + (size_t)x->body) * SIM_OBS_DIM;
             const float* s0 = c->states + (size_t)x->body * SIM_OBS_DIM;   /* at t = 0, for 'moved' */
@@ -152,6 +164,7 @@ static void judge(ModelCheck* c, const ScnModelExpect* x, ScnVerdict* v) {
                          scn_field_name(x->field), value, x->t0 + H * c->tick, x->t0, op_str(x->op), x->v);
         }
         free(st);
+        free(live);
         free(ev);
         return;
     }

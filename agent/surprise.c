@@ -46,27 +46,12 @@ typedef struct StateSource {
     WmModel*       owned;
     WmScratch*     scratch;
     float*         out;      /* [K] */
-    float*         pred;     /* [K * D] */
 } StateSource;
 
-/* the per-body negative log-likelihood of the observed tick. TEMPORARY until the model's variance
-   head lands (wm_surprise): a Gaussian of fixed spread around the model's one-tick prediction */
+/* the per-body negative log-likelihood of the observed tick under the model's Gaussian (its
+   variance head; wm_surprise documents the definition); NaN for bodies not scored */
 static void model_surprise(StateSource* s, const SurpriseTick* t) {
-    int K = t->slots;
-    wm_predict(s->model, s->scratch, 1, t->states, t->mask, t->pushes, s->pred, NULL, NULL);
-    static const int cols[5] = {SIM_OBS_x, SIM_OBS_y, SIM_OBS_vx, SIM_OBS_vy, SIM_OBS_omega};
-    static const double sigma[5] = {0.003, 0.003, 0.1, 0.1, 1.0};
-    for (int k = 0; k < K; k++) {
-        const float* a = t->states + (size_t)k * SIM_OBS_DIM;
-        s->out[k] = NAN;
-        if (!t->mask[k] || !t->next_mask[k] || a[SIM_OBS_is_static] > 0.5f) continue;
-        double nll = 0;
-        for (int c = 0; c < 5; c++) {
-            double z = (t->next[(size_t)k * SIM_OBS_DIM + cols[c]] - s->pred[(size_t)k * SIM_OBS_DIM + cols[c]]) / sigma[c];
-            nll += 0.5 * z * z + log(sigma[c]);
-        }
-        s->out[k] = (float)nll;
-    }
+    wm_surprise(s->model, s->scratch, 1, t->states, t->mask, t->pushes, t->next, t->next_mask, s->out);
 }
 
 static double state_tick(void* self, const SurpriseTick* t, float* per_body) {
@@ -88,7 +73,6 @@ static void state_destroy(void* self) {
     wm_scratch_free(s->scratch);
     wm_free(s->owned);
     free(s->out);
-    free(s->pred);
     free(s);
 }
 
@@ -98,7 +82,6 @@ SurpriseSource* surprise_source_state(const WmModel* m) {
     s->model = m;
     s->scratch = wm_scratch_create(m);
     s->out = alloc_zeroed((size_t)wm_arch(m)->slots, sizeof *s->out);
-    s->pred = alloc_zeroed((size_t)wm_arch(m)->slots * SIM_OBS_DIM, sizeof *s->pred);
     return &s->base;
 }
 

@@ -555,8 +555,10 @@ static void test_live_surprise(void) {
     b = sim_body_def_default();
     b.y = 0.0505;
     int box = sim_world_add_body(w, &b, err, sizeof err);
-    WmArch arch = wm_arch_default(VIEW_SLOTS);
-    WmModel* m = wm_create(&arch, 1);
+    /* the shipped model: an untrained one knows no scale of motion (its Gaussian is as wide as a
+       metre), so only a trained one finds a teleport surprising */
+    WmModel* m = wm_load(NUDGE_SOURCE_DIR "/assets/models/default.wm", err, sizeof err);
+    ENSURE(m && wm_arch(m)->slots == VIEW_SLOTS);
     WmScratch* sc = wm_scratch_create(m);
     ViewLive L;
     view_live_init(&L, VIEW_SLOTS, SIM_OBS_DIM);
