@@ -215,17 +215,7 @@ WmModel* wm_checkpoint_parse(const unsigned char* data, size_t len, const char* 
                                   "training?) and is refused", path, (long long)bad, nparams, (double)m->params[bad]);
         goto fail;
     }
-    if (opt && (flags & 1u)) {
-        int64_t bm = model_first_non_finite(opt->m, nparams), bv = model_first_non_finite(opt->v, nparams);
-        for (int64_t i = 0; bv < 0 && i < nparams; i++)
-            if (opt->v[i] < 0) bv = i;
-        if (opt->t < 0 || bm >= 0 || bv >= 0) {
-            report_set(err, err_size, "%s: the optimizer state is invalid (%s): the file is refused", path,
-                       opt->t < 0 ? "a negative step count" : bm >= 0 ? "a non-finite first moment"
-                                                                   : "a non-finite or negative second moment");
-            goto fail;
-        }
-    }
+    if (opt && (flags & 1u) && !model_opt_state_ok(opt->t, opt->m, opt->v, nparams, path, err, err_size)) goto fail;
     return m;
 fail:
     if (opt_made) nn_adamw_free(opt); /* the caller gets no optimizer state from a refused file */

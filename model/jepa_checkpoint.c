@@ -173,17 +173,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
                    (long long)(bad >= 0 ? bad : bad_t), (double)(bad >= 0 ? m->params[bad] : m->target[bad_t]));
         goto fail;
     }
-    if (opt_made) {
-        int64_t bm = model_first_non_finite(opt->m, nparams), bv = model_first_non_finite(opt->v, nparams);
-        for (int64_t i = 0; bv < 0 && i < nparams; i++)
-            if (opt->v[i] < 0) bv = i;
-        if (opt->t < 0 || bm >= 0 || bv >= 0) {
-            report_set(err, err_size, "%s: the optimizer state is invalid (%s): the file is refused", path,
-                       opt->t < 0 ? "a negative step count" : bm >= 0 ? "a non-finite first moment"
-                                                                   : "a non-finite or negative second moment");
-            goto fail;
-        }
-    }
+    if (opt_made && !model_opt_state_ok(opt->t, opt->m, opt->v, nparams, path, err, err_size)) goto fail;
     if (steps < 0) {
         report_set(err, err_size, "%s: negative step count %lld", path, (long long)steps);
         goto fail;

@@ -103,3 +103,15 @@ ModelKind model_file_kind(const char* path, char* err, size_t err_size) {
     free(data);
     return kind;
 }
+
+bool model_opt_state_ok(int64_t t, const float* m, const float* v, int64_t n, const char* path, char* err,
+                        size_t err_size) {
+    int64_t bm = model_first_non_finite(m, n), bv = model_first_non_finite(v, n);
+    for (int64_t i = 0; bv < 0 && i < n; i++)
+        if (v[i] < 0) bv = i;
+    if (t >= 0 && bm < 0 && bv < 0) return true;
+    report_set(err, err_size, "%s: the optimizer state is invalid (%s): the file is refused", path,
+               t < 0 ? "a negative step count" : bm >= 0 ? "a non-finite first moment"
+                                                         : "a non-finite or negative second moment");
+    return false;
+}

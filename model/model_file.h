@@ -65,6 +65,10 @@ uint64_t model_rd_u64(ModelRd* r);
 unsigned char* model_file_read(const char* path, size_t* len, char* err, size_t err_size);
 /// the index of the first non-finite value of x[n], or -1 (a loaded model refuses NaN weights)
 int64_t        model_first_non_finite(const float* x, int64_t n);
+/// checks a loaded optimizer state (step count t, first moments m[n], second moments v[n]): true, or
+/// false and one line "PATH: the optimizer state is invalid (...)" (a checkpoint refuses it)
+bool           model_opt_state_ok(int64_t t, const float* m, const float* v, int64_t n, const char* path,
+                                  char* err, size_t err_size);
 /// true when the file's last four bytes are the CRC-32 of the others
 bool           model_file_crc_ok(const unsigned char* data, size_t len);
 
