@@ -1,5 +1,5 @@
 /* rollout: one-tick prediction, H-tick rollouts batched over worlds (with bodies shattering in
- * imagination), and surprise */
+ * imagination) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,31 +181,4 @@ int64_t wm_nan_count(const WmScratch* s) {
 
 int64_t wm_break_count(const WmScratch* s) {
     return s->breaks;
-}
-
-void wm_surprise(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
-                 const float* pushes, const float* next, const uint8_t* next_mask, float* out) {
-    int K = m->arch.slots;
-    for (size_t i = 0; i < (size_t)B * K; i++) out[i] = NAN;
-    if (!wm_pack(m, s, B, states, mask, pushes, NULL, 0, 0)) return;
-    wm_features_normalize(m, s);
-    wm_forward(m, s);
-    const float* tm = m->tgt.fmean;
-    const float* ts = m->tgt.fstd;
-    for (int r = 0; r < s->nd; r++) {
-        int i = s->row_node[r];
-        size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
-        const float* s1 = next + idx * D;
-        if (!next_mask[idx] || s1[SIM_OBS_is_static] > 0.5f || !(s1[SIM_OBS_mass] > 0)) continue;
-        const float* o = s->out + (size_t)r * WM_OUTPUTS;
-        float raw[WM_TARGETS];
-        wm_target_row(s->state + (size_t)i * D, s->pdv + (size_t)r * 3, s1, m->arch.dt, raw);
-        double nll = 0;
-        for (int c = 0; c < WM_TARGETS; c++) {
-            float ls = fminf(fmaxf(o[WM_LOGSIG + c], WM_LOGSIG_MIN), WM_LOGSIG_MAX);
-            double z = ((raw[c] - tm[c]) / ts[c] - o[c]) * exp(-(double)ls);
-            nll += 0.5 * z * z + ls;
-        }
-        out[idx] = (float)nll;
-    }
 }

@@ -118,6 +118,15 @@ int64_t        wm_break_count(const WmScratch* s);
 void           wm_surprise(const WmModel* m, WmScratch* s, int B, const float* states,
                            const uint8_t* mask, const float* pushes, const float* next,
                            const uint8_t* next_mask, float* out);
+/// the logits wm_surprise_heads gives per body: the event heads in wm.h's order (within 0.5 s),
+/// then "breaks in the next tick" (the head that shatters a body in a rollout)
+enum { WM_LOGIT_BREAK_NOW = WM_EVENTS, WM_SURPRISE_LOGITS };
+/// wm_surprise, and from the same forward pass the logits of the heads at states:
+/// logits[B*K*WM_SURPRISE_LOGITS] (may be NULL; NaN for slots that are not live dynamic bodies in
+/// states; given whatever became of the body in next)
+void           wm_surprise_heads(const WmModel* m, WmScratch* s, int B, const float* states,
+                                 const uint8_t* mask, const float* pushes, const float* next,
+                                 const uint8_t* next_mask, float* out, float* logits);
 
 /// non-finite predictions replaced so far with this scratch
 int64_t        wm_nan_count(const WmScratch* s);

@@ -1,0 +1,50 @@
+/* wm_surprise: how unlikely an observed tick is under the state model -- the variance head's
+ * Gaussian over the dynamics targets, and the logits of the event heads that surprise scores beside
+ * it (agent/surprise.h) -- from one forward pass */
+#include <math.h>
+#include <stdlib.h>
+
+#include "model/wm_impl.h"
+#include "sim/observation.h"
+
+#define D SIM_OBS_DIM
+
+void wm_surprise_heads(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
+                       const float* pushes, const float* next, const uint8_t* next_mask, float* out, float* logits) {
+    int K = m->arch.slots;
+    for (size_t i = 0; i < (size_t)B * K; i++) out[i] = NAN;
+    if (logits)
+        for (size_t i = 0; i < (size_t)B * K * WM_SURPRISE_LOGITS; i++) logits[i] = NAN;
+    if (!wm_pack(m, s, B, states, mask, pushes, NULL, 0, 0)) return;
+    wm_features_normalize(m, s);
+    wm_forward(m, s);
+    const float* tm = m->tgt.fmean;
+    const float* ts = m->tgt.fstd;
+    for (int r = 0; r < s->nd; r++) {
+        int i = s->row_node[r];
+        size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
+        const float* o = s->out + (size_t)r * WM_OUTPUTS;
+        /* the heads speak of the body at states, whatever became of it */
+        if (logits) {
+            float* lg = logits + idx * WM_SURPRISE_LOGITS;
+            for (int e = 0; e < WM_EVENTS; e++) lg[e] = o[WM_OUT_EVENTS + e];
+            lg[WM_LOGIT_BREAK_NOW] = o[WM_BREAK_NOW];
+        }
+        const float* s1 = next + idx * D;
+        if (!next_mask[idx] || s1[SIM_OBS_is_static] > 0.5f || !(s1[SIM_OBS_mass] > 0)) continue;
+        float raw[WM_TARGETS];
+        wm_target_row(s->state + (size_t)i * D, s->pdv + (size_t)r * 3, s1, m->arch.dt, raw);
+        double nll = 0;
+        for (int c = 0; c < WM_TARGETS; c++) {
+            float ls = fminf(fmaxf(o[WM_LOGSIG + c], WM_LOGSIG_MIN), WM_LOGSIG_MAX);
+            double z = ((raw[c] - tm[c]) / ts[c] - o[c]) * exp(-(double)ls);
+            nll += 0.5 * z * z + ls;
+        }
+        out[idx] = (float)nll;
+    }
+}
+
+void wm_surprise(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
+                 const float* pushes, const float* next, const uint8_t* next_mask, float* out) {
+    wm_surprise_heads(m, s, B, states, mask, pushes, next, next_mask, out, NULL);
+}
