@@ -22,18 +22,28 @@ static bool left_bounds(const SurpriseTick* t, int k) {
     return x < b[0] || y < b[1] || x > b[2] || y > b[3];
 }
 
-/* the bodies that appear or vanish without a cause the observation shows get SURPRISE_UNEXPLAINED:
-   new slots that are not shards; emptied slots with no shard appearing in the tick (a break) and
-   not at the bounds */
-static void score_unexplained(const SurpriseTick* t, float* per_body) {
-    bool shards = false;
+/* whether a body broke in the tick, as far as the observation tells: it could break (breakable),
+   its slot emptied, and shards appeared in the same tick */
+static bool broke(const SurpriseTick* t, int k, bool shards) {
+    const float* s = t->states + (size_t)k * SIM_OBS_DIM;
+    return shards && t->mask[k] && !t->next_mask[k] && s[SIM_OBS_breakable] > 0.5f;
+}
+
+/* whether shards appeared in the tick (new live slots of kind shard) */
+static bool shards_appeared(const SurpriseTick* t) {
     for (int k = 0; k < t->slots; k++)
-        shards |= !t->mask[k] && t->next_mask[k] && t->next[(size_t)k * SIM_OBS_DIM + SIM_OBS_kind_shard] > 0.5f;
+        if (!t->mask[k] && t->next_mask[k] && t->next[(size_t)k * SIM_OBS_DIM + SIM_OBS_kind_shard] > 0.5f) return true;
+    return false;
+}
+
+/* the bodies that appear or vanish without a cause the observation shows get SURPRISE_UNEXPLAINED:
+   new slots that are not shards; emptied slots that neither broke nor left at the bounds */
+static void score_unexplained(const SurpriseTick* t, bool shards, float* per_body) {
     for (int k = 0; k < t->slots; k++) {
         const float* s = (t->mask[k] ? t->states : t->next) + (size_t)k * SIM_OBS_DIM;
         if (s[SIM_OBS_is_static] > 0.5f) continue;
         bool appear = !t->mask[k] && t->next_mask[k] && s[SIM_OBS_kind_shard] < 0.5f;
-        bool vanish = t->mask[k] && !t->next_mask[k] && !shards && !left_bounds(t, k);
+        bool vanish = t->mask[k] && !t->next_mask[k] && !broke(t, k, shards) && !left_bounds(t, k);
         if (appear || vanish) per_body[k] = (float)SURPRISE_UNEXPLAINED;
     }
 }
@@ -45,34 +55,83 @@ typedef struct StateSource {
     const WmModel* model;
     WmModel*       owned;
     WmScratch*     scratch;
-    float*         out;      /* [K] */
+    int            K;
+    float*         out;      /* [K] the motion's negative log-likelihood */
+    float*         logits;   /* [K * WM_SURPRISE_LOGITS] the heads at the tick's start */
+    float*         heads;    /* [K * WM_EVENT_HORIZON] the break head's logits at the body's last
+                                ticks, oldest first (run[k] of them) */
+    int*           run;      /* [K] consecutive ticks the body has been live at a tick's start */
+    int*           age;      /* [K] ticks since the body appeared as a shard; -1: not a fresh shard */
 } StateSource;
 
-/* the per-body negative log-likelihood of the observed tick under the model's Gaussian (its
-   variance head; wm_surprise documents the definition); NaN for bodies not scored */
-static void model_surprise(StateSource* s, const SurpriseTick* t) {
-    wm_surprise(s->model, s->scratch, 1, t->states, t->mask, t->pushes, t->next, t->next_mask, s->out);
+/* -log(1 - sigmoid(z)), without overflow */
+static double nll_whole(double z) { return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)); }
+
+double surprise_break_nll(const float* heads, int n, bool broke) {
+    if (n <= 0) return NAN;
+    if (broke) {
+        double most = heads[0];
+        for (int i = 1; i < n; i++) most = fmax(most, heads[i]);
+        return nll_whole(-most);
+    }
+    return n >= WM_EVENT_HORIZON ? nll_whole(heads[0]) : NAN;
+}
+
+/* the fate part of body k's surprise in this tick, NaN when none is due; keeps the break head's
+   history (the body's last WM_EVENT_HORIZON heads, oldest first) */
+static double fate_surprise(StateSource* s, const SurpriseTick* t, int k, bool shards) {
+    const int H = WM_EVENT_HORIZON;
+    float* hist = s->heads + (size_t)k * H;
+    float z = s->logits[(size_t)k * WM_SURPRISE_LOGITS + WM_EVENT_BREAK];
+    if (!t->mask[k] || isnan(z)) {
+        s->run[k] = 0;
+        return NAN;
+    }
+    if (s->run[k] == H) memmove(hist, hist + 1, sizeof *hist * (size_t)(H - 1));
+    else s->run[k]++;
+    hist[s->run[k] - 1] = z;
+    bool b = broke(t, k, shards);
+    if (!b && !t->next_mask[k]) return NAN;
+    return surprise_break_nll(hist, s->run[k], b);
 }
 
 static double state_tick(void* self, const SurpriseTick* t, float* per_body) {
     StateSource* s = self;
     int K = t->slots;
-    model_surprise(s, t);
-    for (int k = 0; k < K; k++) per_body[k] = s->out[k];
-    score_unexplained(t, per_body);
+    wm_surprise_heads(s->model, s->scratch, 1, t->states, t->mask, t->pushes, t->next, t->next_mask, s->out,
+                      s->logits);
+    bool shards = shards_appeared(t);
+    for (int k = 0; k < K; k++) {
+        /* a break's shards: unscored through its aftermath */
+        if (!t->next_mask[k]) s->age[k] = -1;
+        else if (!t->mask[k]) s->age[k] = t->next[(size_t)k * SIM_OBS_DIM + SIM_OBS_kind_shard] > 0.5f ? 0 : -1;
+        else if (s->age[k] >= 0 && ++s->age[k] > SURPRISE_AFTERMATH) s->age[k] = -1;
+        double motion = s->out[k];
+        double event = fate_surprise(s, t, k, shards);
+        if (s->age[k] > 0) motion = event = NAN;
+        per_body[k] = (float)(isnan(motion) ? event : isnan(event) ? motion : motion + event);
+    }
+    score_unexplained(t, shards, per_body);
     double most = NAN;
     for (int k = 0; k < K; k++)
         if (!isnan(per_body[k]) && (isnan(most) || per_body[k] > most)) most = per_body[k];
     return most;
 }
 
-static void state_reset(void* self) { (void)self; }
+static void state_reset(void* self) {
+    StateSource* s = self;
+    for (int k = 0; k < s->K; k++) s->run[k] = 0, s->age[k] = -1;
+}
 
 static void state_destroy(void* self) {
     StateSource* s = self;
     wm_scratch_free(s->scratch);
     wm_free(s->owned);
     free(s->out);
+    free(s->logits);
+    free(s->heads);
+    free(s->run);
+    free(s->age);
     free(s);
 }
 
@@ -81,7 +140,14 @@ SurpriseSource* surprise_source_state(const WmModel* m) {
     s->base = (SurpriseSource){"state", s, state_tick, state_reset, state_destroy};
     s->model = m;
     s->scratch = wm_scratch_create(m);
-    s->out = alloc_zeroed((size_t)wm_arch(m)->slots, sizeof *s->out);
+    s->K = wm_arch(m)->slots;
+    size_t K = (size_t)s->K;
+    s->out = alloc_zeroed(K, sizeof *s->out);
+    s->logits = alloc_zeroed(K * WM_SURPRISE_LOGITS, sizeof *s->logits);
+    s->heads = alloc_zeroed(K * WM_EVENT_HORIZON, sizeof *s->heads);
+    s->run = alloc_zeroed(K, sizeof *s->run);
+    s->age = alloc_zeroed(K, sizeof *s->age);
+    state_reset(s);
     return &s->base;
 }
 
@@ -145,6 +211,7 @@ bool surprise_watch_attach(SurpriseWatch* w, Episode* e, SurpriseSource* src) {
     w->pushes = alloc_zeroed(K * WM_PUSH_DIM, sizeof *w->pushes);
     w->body = alloc_zeroed(K, sizeof *w->body);
     w->world = NAN;
+    src->reset(src->self);
     if (episode_attach(e, watch_hook, w, EPISODE_READS_OBS)) return true;
     surprise_watch_free(w);
     return false;

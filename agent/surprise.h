@@ -3,13 +3,25 @@
  * here, a pixel model by its own constructor. `nudge voe`, `nudge run --surprise`, `nudge check`'s
  * surprise expectations and the view all read surprise through it.
  *
- * Definition (the state model): for a body live and dynamic before and after a tick, the negative
- * log-likelihood of what was observed under the model's predicted Gaussian over the tick's six
- * targets (model/wm.h: wm_surprise), in nats. A body that appears (a new live slot that is not a
- * shard) or vanishes (a live slot emptied that neither broke, with shards appearing in that tick,
- * nor left the world's bounds) has no prediction to compare with; it scores SURPRISE_UNEXPLAINED.
- * A world's surprise is the largest over its bodies. Ticks in which a person or the script moves
- * the world by hand (a grab, a release, a spawn, a reset) are not scored; magic ticks are. */
+ * Definition (the state model), per body and control tick, in nats: the negative log-likelihood of
+ * what the body did in the tick under the model, its motion and its fate together:
+ *   - motion: for a body live and dynamic before and after the tick, the NLL of what was observed
+ *     under the model's predicted Gaussian over the tick's six targets (model/wm.h: wm_surprise);
+ *   - fate: the Bernoulli NLL of the break head ("breaks within 0.5 s", WM_EVENT_HORIZON ticks).
+ *     While a body stays whole, each tick closes the window of the head read WM_EVENT_HORIZON - 1
+ *     ticks before (the body live all along): it said p, no break came, -log(1 - p). A body that
+ *     breaks (breakable, its slot empties, shards appear in the same tick) scores -log p with p
+ *     the largest of the heads whose window holds the break (read in the last WM_EVENT_HORIZON
+ *     ticks, this one's included), and has no motion.
+ *   The two add (the joint likelihood of the tick's observation, motion and fate independent).
+ * A break explains its shards: a shard is not scored for its first SURPRISE_AFTERMATH ticks (a
+ * shattering is random and its pieces collide among themselves; the model shatters in imagination
+ * into the expected pieces, not into a distribution over them). A body that appears (a new live
+ * slot that is not a shard) or vanishes (a live slot emptied that neither broke nor left the
+ * world's bounds) has no prediction to compare with; it scores SURPRISE_UNEXPLAINED. A world's
+ * surprise is the largest over its bodies. Ticks in which a person or the script moves the world by
+ * hand (a grab, a release, a spawn, a reset) are not scored; magic ticks are. Only observations and
+ * the model's outputs enter: never a world's events, magic or a scenario's parameters. */
 #ifndef NUDGE_AGENT_SURPRISE_H
 #define NUDGE_AGENT_SURPRISE_H
 #include <stdbool.h>
@@ -22,6 +34,8 @@
 
 /// nats: the surprise of a body that appears from nothing or vanishes without a cause
 #define SURPRISE_UNEXPLAINED 100.0
+/// control ticks after a break in which its shards are not scored (the event heads' horizon)
+#define SURPRISE_AFTERMATH WM_EVENT_HORIZON
 /// nats: the view's threshold: a body glows from 0 at SURPRISE_GLOW_LO to full at this
 #define SURPRISE_THRESHOLD 25.0
 #define SURPRISE_GLOW_LO 10.0
@@ -46,7 +60,8 @@ typedef struct SurpriseSource {
     /// per_body[K]: the body's surprise, NaN where the model scores none; returns the world's
     /// (the largest over bodies, or the model's own whole-scene figure), NaN when nothing is scored
     double    (*tick)(void* self, const SurpriseTick* t, float* per_body);
-    /// a new episode, or a tick not scored: forget what the model carried between ticks
+    /// a new episode, or a tick not scored: forget what the model carried between ticks (the state
+    /// model: the break head's history and the shards' ages)
     void      (*reset)(void* self);
     void      (*destroy)(void* self);
 } SurpriseSource;
@@ -85,10 +100,17 @@ typedef struct SurpriseWatch {
     int64_t         ticks;       /* ticks seen */
 } SurpriseWatch;
 
-/// attaches the watch to e (one of its hooks); false when e has no hook left. Free with
-/// surprise_watch_free after the episode ends
+/// attaches the watch to e (one of its hooks) and resets src; false when e has no hook left. Free
+/// with surprise_watch_free after the episode ends
 bool surprise_watch_attach(SurpriseWatch* w, Episode* e, SurpriseSource* src);
 void surprise_watch_free(SurpriseWatch* w);
+
+/// the fate part of a body's surprise (nats, see above): heads[n] the logits of the break head
+/// ("breaks within 0.5 s") read at the body's last n ticks, oldest first, this tick's last (the body
+/// live at each); broke: the body broke in this tick. A break scores -log p with p the largest of
+/// them; a body still whole scores -log(1 - p) of heads[0] once n reaches WM_EVENT_HORIZON (its
+/// window closes now), NaN before
+double surprise_break_nll(const float* heads, int n, bool broke);
 
 /// the glow of a body in [0, 1] for its surprise (0 below SURPRISE_GLOW_LO, 1 from SURPRISE_THRESHOLD)
 double surprise_glow(double s);

@@ -29,7 +29,6 @@ bool voe_clip_run(Scenario* s, uint64_t seed, int impossible, SurpriseSource* sr
         episode_end(&e);
         return false;
     }
-    src->reset(src->self);
     out->surprise = alloc_array((size_t)ticks, sizeof *out->surprise);
     for (int64_t k = 0; k < ticks; k++) {
         episode_tick(&e, NULL);

@@ -14,6 +14,8 @@
 #include "agent/episode_record.h"
 #include "agent/history.h"
 #include "agent/recording.h"
+#include "agent/surprise.h"
+#include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/input_file.h"
 #include "data/writer.h"
@@ -1167,6 +1169,124 @@ static void test_model_planner(void) {
     wm_free(m);
 }
 
+/* the fate part of surprise: a break the head predicted with high p that does not happen is
+   surprising, one that happens is not, and the other way round */
+static void test_surprise_break_nll(void) {
+    float heads[WM_EVENT_HORIZON];
+    const double z = log(99.0); /* p = 0.99 */
+    for (int i = 0; i < WM_EVENT_HORIZON; i++) heads[i] = (float)z;
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, false), -log(0.01), 1e-4);
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, true), -log(0.99), 1e-4);
+    /* the window of the oldest head closes: only it counts while the body stays whole */
+    heads[0] = (float)-z;
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, false), -log(0.99), 1e-4);
+    /* a break is as expected as the most confident head whose window holds it */
+    for (int i = 0; i < WM_EVENT_HORIZON; i++) heads[i] = (float)-z;
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, true), -log(0.01), 1e-4);
+    heads[7] = (float)z;
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, true), -log(0.99), 1e-4);
+    /* before a window has closed nothing is due for a whole body; a break is scored at once */
+    ENSURE(isnan(surprise_break_nll(heads, WM_EVENT_HORIZON - 1, false)));
+    ENSURE(isnan(surprise_break_nll(heads, 0, true)));
+    ENSURE_NEAR(surprise_break_nll(heads, 1, true), -log(0.01), 1e-4);
+    /* confident heads do not overflow: -log(1 - sigmoid(60)) = 60 */
+    heads[0] = 60.0f;
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, false), 60.0, 1e-6);
+    heads[0] = -60.0f;
+    ENSURE_NEAR(surprise_break_nll(heads, 1, true), 60.0, 1e-6);
+}
+
+/* one run of text with the shipped model's surprise: per tick and slot into body[ticks * K]
+   (NaN: not scored); the motion part alone into motion[ticks * K]; the tick the glass (slot 2)
+   broke into *broke_tick (-1: never) */
+static void surprise_run(const char* text, SurpriseSource* src, const WmModel* m, int ticks, float* body,
+                         float* motion, int* broke_tick) {
+    char err[256];
+    Scenario* s = scn_parse(text, strlen(text), "mem.scn", err, sizeof err);
+    ENSURE(s);
+    Episode e;
+    ENSURE(episode_begin(&e, s, 0, -1, SIM_OBS_SLOTS, err, sizeof err));
+    SurpriseWatch w;
+    ENSURE(surprise_watch_attach(&w, &e, src));
+    const int K = SIM_OBS_SLOTS;
+    WmScratch* sc = wm_scratch_create(m);
+    *broke_tick = -1;
+    for (int t = 0; t < ticks; t++) {
+        episode_tick(&e, NULL); /* e.states: the observation at the tick's start, as the watch saw it */
+        ENSURE(w.scored);
+        memcpy(body + (size_t)t * K, w.body, sizeof(float) * (size_t)K);
+        wm_surprise(m, sc, 1, e.states, e.mask, w.pushes, w.next, w.next_mask, motion + (size_t)t * K);
+        if (*broke_tick < 0 && e.mask[2] && !w.next_mask[2]) *broke_tick = t;
+    }
+    wm_scratch_free(sc);
+    surprise_watch_free(&w);
+    episode_end(&e);
+    scn_free(s);
+}
+
+/* with the shipped model: a glass thrown off a table and breaking is explained (its break scores
+   near nothing, its shards are not scored through the aftermath, the world stays under the view's
+   threshold); the same glass made unbreakable lands whole and its break head's closing windows add
+   nats to its motion */
+static void test_surprise_break_explained(void) {
+    char err[256];
+    const WmModel* m = NULL;
+    SurpriseSource* src = surprise_source_load(NUDGE_SOURCE_DIR "/assets/models/default.wm", &m, err, sizeof err);
+    ENSURE(src && m);
+    const int K = SIM_OBS_SLOTS, T = 120;
+    const char* scene = "world seconds 2\n"
+                        "body floor box stone static pos 0 -0.05 size 9.8 0.1\n"
+                        "body table box wood static pos 0 0.55 size 1.2 1.1\n"
+                        "body glass cup glass pos 0.45 1.1605 size 0.08 0.12\n"
+                        "at 0.2 push glass 2 0\n";
+    char whole[1024];
+    snprintf(whole, sizeof whole, "%sat 0.1 unbreakable glass\n", scene);
+    float* body = alloc_array((size_t)T * K, sizeof *body);
+    float* motion = alloc_array((size_t)T * K, sizeof *motion);
+    int brk;
+    /* the possible clip: it breaks */
+    surprise_run(scene, src, m, T, body, motion, &brk);
+    ENSURE(brk > 20 && brk + SURPRISE_AFTERMATH + 5 < T);
+    ENSURE(isnan(motion[(size_t)brk * K + 2]));
+    float at_break = body[(size_t)brk * K + 2];
+    ENSURE(isfinite(at_break) && at_break >= 0 && at_break < 1);
+    double peak = -INFINITY;
+    int shards = 0, scored_after = 0;
+    for (int t = 0; t < T; t++)
+        for (int k = 3; k < K; k++) {
+            float v = body[(size_t)t * K + k];
+            if (!isnan(v)) peak = fmax(peak, v);
+            if (t > brk && t <= brk + SURPRISE_AFTERMATH) {
+                shards += !isnan(motion[(size_t)t * K + k]);
+                ENSURE(isnan(v));
+            }
+            scored_after += t > brk + SURPRISE_AFTERMATH && !isnan(v);
+        }
+    ENSURE(shards > 0 && scored_after > 0);
+    for (int t = 0; t < T; t++)
+        if (!isnan(body[(size_t)t * K + 2])) peak = fmax(peak, body[(size_t)t * K + 2]);
+    ENSURE(peak < SURPRISE_THRESHOLD);
+    /* the impossible clip: the same throw, and the glass lands whole */
+    float* body1 = alloc_array((size_t)T * K, sizeof *body1);
+    int brk1;
+    surprise_run(whole, src, m, T, body1, motion, &brk1);
+    ENSURE(brk1 < 0);
+    double fate = 0;
+    for (int t = 0; t < T; t++) {
+        float b = body1[(size_t)t * K + 2], mo = motion[(size_t)t * K + 2];
+        if (t < brk) ENSURE(b == body[(size_t)t * K + 2]); /* the same until the impact */
+        if (!isnan(b) && !isnan(mo)) {
+            ENSURE(b >= mo);
+            if (t >= brk) fate = fmax(fate, b - mo);
+        }
+    }
+    ENSURE(fate > 1.0);
+    free(body);
+    free(body1);
+    free(motion);
+    surprise_source_free(src);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     RUN(test_scripted_order_and_timing);
@@ -1188,6 +1308,8 @@ int main(void) {
     RUN(test_plan_cost);
     RUN(test_oracle_reaches_the_goal);
     RUN(test_model_planner);
+    RUN(test_surprise_break_nll);
+    RUN(test_surprise_break_explained);
     fprintf(stderr, "test_agent: all passed\n");
     return 0;
 }

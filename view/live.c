@@ -205,6 +205,8 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
         surprise_source_state_use(L->src, model);
         SurpriseTick t = {K, L->prev_states, L->prev_mask, L->prev_pushes, states, mask, NULL, NULL, L->bounds};
         surprise = (float)L->src->tick(L->src->self, &t, L->surprise);
+    } else if (L->src) {
+        L->src->reset(L->src->self);   /* an intervention: the model's history of this world is void */
     }
     for (int k = 0; k < K; k++) {
         float g = mask[k] ? (float)surprise_glow(L->surprise[k]) : 0.0f;
