@@ -78,12 +78,14 @@ double surprise_break_nll(const float* heads, int n, bool broke) {
 }
 
 /* the fate part of body k's surprise in this tick, NaN when none is due; keeps the break head's
-   history (the body's last WM_EVENT_HORIZON heads, oldest first) */
+   history (the body's last WM_EVENT_HORIZON heads, oldest first). Only a body the observation says
+   can break has a fate: the world never breaks another, whatever its head says (the shipped
+   model's gives flying shards p ~ 0.9) */
 static double fate_surprise(StateSource* s, const SurpriseTick* t, int k, bool shards) {
     const int H = WM_EVENT_HORIZON;
     float* hist = s->heads + (size_t)k * H;
     float z = s->logits[(size_t)k * WM_SURPRISE_LOGITS + WM_EVENT_BREAK];
-    if (!t->mask[k] || isnan(z)) {
+    if (!t->mask[k] || isnan(z) || !(t->states[(size_t)k * SIM_OBS_DIM + SIM_OBS_breakable] > 0.5f)) {
         s->run[k] = 0;
         return NAN;
     }
