@@ -1073,6 +1073,22 @@ static void test_training(void) {
         CHECK(sj[1] > su[1] + 1000.0f);
         CHECK(sf[3] > su[3] + 50.0f);
         CHECK(sj[4] == su[4]);   /* per body: the others are not affected */
+        /* the heads from the same forward pass: the same NLL, and the event logits wm_predict's
+           probabilities come from; NaN where there is no dynamic body */
+        float sh[B * TK], lg[B * TK * WM_SURPRISE_LOGITS], evp[B * TK * WM_EVENTS];
+        float nx2[B * TK * SIM_OBS_DIM];
+        wm_surprise_heads(view, s, B, st, mask, NULL, jump, mask, sh, lg);
+        wm_predict(view, s, B, st, mask, NULL, nx2, NULL, evp);
+        for (int i = 0; i < B * TK; i++) {
+            CHECK(memcmp(&sh[i], &sj[i], sizeof(float)) == 0);
+            bool body = mask[i] && i % TK != 0;
+            for (int e = 0; e < WM_SURPRISE_LOGITS; e++) {
+                float z = lg[i * WM_SURPRISE_LOGITS + e];
+                CHECK(body ? isfinite(z) : isnan(z));
+            }
+            for (int e = 0; body && e < WM_EVENTS; e++)
+                CHECK(fabsf(nn_sigmoid(lg[i * WM_SURPRISE_LOGITS + e]) - evp[i * WM_EVENTS + e]) < 1e-6f);
+        }
     }
     /* a push changes the pushed body's prediction in its direction */
     float push[TK * WM_PUSH_DIM] = {0};
