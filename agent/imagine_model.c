@@ -33,6 +33,9 @@ void imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, c
         memcpy(im->states + (size_t)b * world, states, sizeof(float) * world);
         memcpy(im->mask + (size_t)b * K, mask, (size_t)K);
     }
+    /* tick after tick the same candidates: the model recomputes only the bodies whose
+     * surroundings changed (wm_scratch_incremental) */
+    wm_scratch_incremental(im->scratch, true);
     for (int h = 0; h < H; h++) {
         /* the candidates' pushes at the first tick of their segments (none between) */
         bool pushing = h % p->seg == 0 && h / p->seg < p->S;
@@ -72,6 +75,7 @@ void imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, c
             }
         }
     }
+    wm_scratch_incremental(im->scratch, false);
 }
 
 void imagine_model_free(ImagineModel* im) {

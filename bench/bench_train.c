@@ -6,7 +6,7 @@
  * distort them less. The pixel model's conv encoder: its train step against PyTorch and the GEMMs of
  * the same shapes. With NUDGE and SCENARIO, also training streamed from disk through a small
  * memory cap against in memory (bench/bench_train_stream.c).
- * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO | conv (that one alone)] */
+ * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO | conv | rollout (that one alone)] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -423,6 +423,12 @@ int main(int argc, char** argv) {
     /* bench_train SECONDS conv: the pixel model's encoder alone */
     if (argc > 2 && strcmp(argv[2], "conv") == 0) {
         bench_conv(128, 96);
+        return 0;
+    }
+    /* bench_train SECONDS rollout: the rollout latencies alone */
+    if (argc > 2 && strcmp(argv[2], "rollout") == 0) {
+        for (int rounds = 1; rounds <= 3; rounds++) bench_rollout(wm_arch_default(BK).radius, rounds);
+        bench_rollout(0, wm_arch_default(BK).rounds);
         return 0;
     }
     bench_mlp();

@@ -63,24 +63,38 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
     float dt = m->arch.dt, A = WM_INT_A;
     if (events) memset(events, 0, sizeof(float) * (size_t)B * K * WM_EVENTS);
     if (!wm_pack(m, s, B, cur, cur_mask, pushes, NULL, 0, 0)) return;
-    wm_features_normalize(m, s);
-    wm_forward(m, s);
+    /* incremental: only the rows whose inputs changed are computed */
+    if (!s->inc_on || wm_inc_select(m, s, cur_mask) > 0) {
+        wm_features_normalize(m, s);
+        wm_forward(m, s);
+        if (s->inc_step) wm_inc_record(m, s);
+    }
     const float* tm = m->tgt.fmean;
     const float* ts = m->tgt.fstd;
+    static const float no_push[3] = {0, 0, 0};
     /* bodies to shatter after every body has moved: (world, slot) */
     int nbreak = 0;
     int* brk = NULL;
-    for (int r = 0; r < s->nd; r++) {
-        int i = s->row_node[r];
+    for (int i = 0; i < s->n; i++) {
+        /* a dynamic body: computed now (its row), or repeating its record */
+        int r = s->node_row[i];
+        const float *o, *pd;
+        if (r >= 0) {
+            o = s->out + (size_t)r * WM_OUTPUTS;
+            pd = s->pdv + (size_t)r * 3;
+        } else if (s->inc_step && s->node_reuse[i]) {
+            o = wm_inc_out(m, s, i);
+            pd = no_push;
+        } else {
+            continue;
+        }
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
-        const float* o = s->out + (size_t)r * WM_OUTPUTS;
         const float* st = s->state + (size_t)i * D;
-        const float* pd = s->pdv + (size_t)r * 3;
         float* out = cur + idx * D;
         if (events)
             for (int e = 0; e < WM_EVENTS; e++) events[idx * WM_EVENTS + e] = nn_sigmoid(o[WM_OUT_EVENTS + e]);
         if (shatter && st[SIM_OBS_breakable] > 0.5f && o[WM_BREAK_NOW] > 0.0f) {
-            if (!brk) brk = alloc_array((size_t)s->nd, sizeof(int));
+            if (!brk) brk = alloc_array((size_t)s->n, sizeof(int));
             brk[nbreak++] = (int)idx;
         }
         /* an unpushed body the model sees at rest next tick stays where it is */
@@ -130,10 +144,9 @@ void wm_predict(const WmModel* m, WmScratch* s, int B, const float* states, cons
         return;
     }
     /* without a mask to update nothing shatters: step on a copy of the mask */
-    uint8_t* tmp = alloc_bytes((size_t)B * K);
-    memcpy(tmp, mask, (size_t)B * K);
-    wm_step(m, s, B, next_states, tmp, pushes, event_probs, false);
-    free(tmp);
+    s->tmp_mask = alloc_resize(s->tmp_mask, (size_t)B * K, 1);
+    memcpy(s->tmp_mask, mask, (size_t)B * K);
+    wm_step(m, s, B, next_states, s->tmp_mask, pushes, event_probs, false);
 }
 
 void wm_rollout(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
@@ -153,6 +166,10 @@ void wm_rollout(const WmModel* m, WmScratch* s, int B, const float* states, cons
     memcpy(cur, states, sizeof(float) * (size_t)B * world);
     memcpy(s->cur_mask, mask, (size_t)B * K);
     for (size_t i = 0; i < (size_t)B * K; i++) s->parent[i] = -1;
+    /* the same worlds tick after tick: recompute only what changed (the caller's setting back
+     * after, with nothing kept) */
+    bool incremental = s->inc_on;
+    wm_scratch_incremental(s, true);
     for (int h = 0; h < H; h++) {
         /* this tick's pushes, gathered world by world */
         if (pushes)
@@ -168,6 +185,7 @@ void wm_rollout(const WmModel* m, WmScratch* s, int B, const float* states, cons
                        sizeof(float) * (size_t)K * WM_EVENTS);
         }
     }
+    wm_scratch_incremental(s, incremental);
 }
 
 int wm_rollout_parent(const WmScratch* s, int b, int k) {

@@ -201,7 +201,19 @@ void wm_scratch_free(WmScratch* s) {
     free(s->weight);
     free(s->cur);
     free(s->cur_mask);
+    free(s->tmp_mask);
     free(s->parent);
+    free(s->inc_kind);
+    free(s->inc_pushed);
+    free(s->inc_senders);
+    free(s->inc_state);
+    free(s->inc_out);
+    free(s->inc_psend);
+    free(s->node_reuse);
+    free(s->node_dirty);
+    free(s->row_senders);
+    free(s->ghost_of);
+    free(s->ghost_node);
     free(s);
 }
 
@@ -214,6 +226,8 @@ static void fit_arch(const WmModel* m, WmScratch* s) {
     nn_mlp_cache_free(&s->node_c);
     s->node_cap = s->edge_cap = 0;
     s->sized = m->arch;
+    /* records of another shape mean nothing */
+    s->inc_B = s->inc_cap = 0;
 }
 
 void wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n) {
@@ -233,6 +247,11 @@ void wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->pdv = grow(s->pdv, c * 3 * sizeof(float));
     s->xraw = grow(s->xraw, c * WM_NODE_NORM * sizeof(float));
     s->xn = grow(s->xn, c * F * sizeof(float));
+    s->node_reuse = grow(s->node_reuse, c);
+    s->node_dirty = grow(s->node_dirty, 2 * c);
+    s->row_senders = grow(s->row_senders, c * sizeof(uint64_t));
+    s->ghost_of = grow(s->ghost_of, c * sizeof(int));
+    s->ghost_node = grow(s->ghost_node, c * sizeof(int));
     for (int r = 0; r < R; r++) {
         s->Z[r] = grow(s->Z[r], c * L * sizeof(float));
         s->U[r] = grow(s->U[r], c * (L + E) * sizeof(float));

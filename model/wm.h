@@ -128,6 +128,15 @@ void           wm_surprise_heads(const WmModel* m, WmScratch* s, int B, const fl
                                  const uint8_t* mask, const float* pushes, const float* next,
                                  const uint8_t* next_mask, float* out, float* logits);
 
+/// Incremental imagination: while on, each wm_predict with this scratch recomputes only the bodies
+/// whose inputs within arch.rounds edges (their state, push, neighbours and the neighbours'
+/// states) differ from the previous wm_predict's on the same B worlds; every other body repeats
+/// its previous prediction, which is exactly what recomputing it would give (a body at rest beside
+/// nothing that moves costs nothing). For callers that step the same worlds tick after tick; the
+/// model's weights must not change while it is on. Turning it on or off forgets what was kept.
+/// wm_rollout always steps this way.
+void           wm_scratch_incremental(WmScratch* s, bool on);
+
 /// non-finite predictions replaced so far with this scratch
 int64_t        wm_nan_count(const WmScratch* s);
 

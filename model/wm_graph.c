@@ -109,6 +109,9 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     for (int i = 0; i < B * K; i++) live += mask[i] != 0;
     wm_scratch_reserve_nodes(m, s, live > 0 ? live : 1);
     s->B = B;
+    /* every row is computed unless wm_inc_select says otherwise */
+    s->inc_step = false;
+    s->ng = 0;
     /* nodes: the live slots, world by world; rows: the dynamic ones */
     int n = 0, nd = 0;
     for (int b = 0; b < B; b++) {

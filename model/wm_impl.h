@@ -149,9 +149,32 @@ struct WmScratch {
     /* rollout state */
     float*   cur;          /* [B*K*D] */
     uint8_t* cur_mask;     /* [B*K] */
+    uint8_t* tmp_mask;     /* [B*K] wm_predict's copy when the caller keeps its mask */
     int16_t* parent;       /* [B*K] a shard's parent slot in the last rollout, -1 */
     int64_t  nans;
     int64_t  breaks;       /* bodies shattered in imagination */
+    /* incremental stepping (wm_scratch_incremental, wm_incremental.c): per (world, slot), what
+     * the slot held at the last step and, for a dynamic body, what its prediction was computed
+     * from and gave. A body whose inputs within arch.rounds edges did not change repeats it */
+    bool     inc_on;
+    bool     inc_step;     /* this step computes a selection of rows (wm_forward keeps records) */
+    int      inc_B;        /* worlds the records are for; 0 = none */
+    int      inc_cap;      /* worlds allocated */
+    const WmModel* inc_model;
+    uint8_t* inc_kind;     /* [B*K] 0 nothing, 1 a dynamic body's record, 2 a static body */
+    uint8_t* inc_pushed;   /* [B*K] the record was computed with a push */
+    uint64_t* inc_senders; /* [B*K] the slots of its senders (bit k = slot k) */
+    float*   inc_state;    /* [B*K*D] */
+    float*   inc_out;      /* [B*K*WM_OUTPUTS] */
+    float*   inc_psend;    /* [B*K*rounds*E] its sender half of P, per round */
+    /* the step's selection: node_reuse[i] = 1 for a dynamic node that repeats its record (its
+     * node_row is then -1); ng senders that stand in as rows nd.. through their recorded P */
+    uint8_t* node_reuse;   /* [n] */
+    uint8_t* node_dirty;   /* [2n] */
+    uint64_t* row_senders; /* [nd] */
+    int*     ghost_of;     /* [n] a node's stand-in row, -1 */
+    int*     ghost_node;   /* [n] */
+    int      ng;
 };
 
 /// lays out and allocates a model's parameters (not initialised)
@@ -199,6 +222,16 @@ WmLossWeights wm_loss_weights_default(void);
 /// NLL sees the means through a stopped gradient: it learns the error, never moves the mean. Its
 /// part alone goes to *nll_loss (may be NULL): it may be negative, so reports leave it out
 double   wm_loss(const WmModel* m, WmScratch* s, const WmLossWeights* w, bool grad, double* nll_loss);
+
+/* wm_incremental.c */
+/// with s->inc_on, after wm_pack: keeps the rows whose inputs within arch.rounds edges changed
+/// since the last step (and the edges into them), marks the others node_reuse, records what is
+/// kept; returns the rows left to compute
+int      wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask);
+/// after wm_forward of a selection: records the computed rows' outputs
+void     wm_inc_record(const WmModel* m, WmScratch* s);
+/// the recorded output row of node i (node_reuse[i])
+const float* wm_inc_out(const WmModel* m, const WmScratch* s, int i);
 
 /* rollout.c */
 /// advances cur[B*K*D] (mask cur_mask[B*K], updated when a body shatters) one tick in place;

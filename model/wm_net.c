@@ -22,6 +22,22 @@ NN_HOT static void edges_forward(const WmModel* m, WmScratch* s, int r) {
     float* U = s->U[r];
     nn_gemm(false, false, s->nd, 2 * E, L, 1.0f, s->Z[r], p + rd->e_node.w, 0.0f, P);
     nn_gemm(false, false, s->ne, E, WM_EDGE_FEATS, 1.0f, s->xe, p + rd->e_geom.w, 0.0f, H);
+    if (s->inc_step) {
+        /* incremental: senders not recomputed stand in through their recorded sender half, and
+         * the computed rows' halves are recorded */
+        size_t per = (size_t)m->arch.rounds * E;
+        int K = m->arch.slots;
+        for (int g = 0; g < s->ng; g++) {
+            int j = s->ghost_node[g];
+            size_t idx = (size_t)s->node_world[j] * K + s->node_slot[j];
+            memcpy(P + (size_t)(s->nd + g) * 2 * E + E, s->inc_psend + idx * per + (size_t)r * E, sizeof(float) * E);
+        }
+        for (int i = 0; i < s->nd; i++) {
+            int j = s->row_node[i];
+            size_t idx = (size_t)s->node_world[j] * K + s->node_slot[j];
+            memcpy(s->inc_psend + idx * per + (size_t)r * E, P + (size_t)i * 2 * E + E, sizeof(float) * E);
+        }
+    }
     for (int i = 0; i < s->nd; i++) {
         float* u = U + (size_t)i * UW;
         memcpy(u, s->Z[r] + (size_t)i * L, sizeof(float) * L);

@@ -1,0 +1,152 @@
+/* wm_incremental: stepping the same worlds tick after tick, recompute only what changed.
+ *
+ * A body's prediction is a function of its inputs within arch.rounds edges: its own features and
+ * push, the features of the edges into it, and (through the senders' latents) the same of its
+ * senders, round by round. So a body whose state, push and senders are what they were at the last
+ * step, and whose senders', and their senders' (rounds deep), are too, gets the same prediction
+ * again, bit for bit. The scratch keeps per (world, slot) the state it last saw, the prediction
+ * computed last and each round's sender half of P (what a receiver that is recomputed needs from a
+ * sender that is not); a step computes the changed rows only, with the unchanged senders standing in
+ * through their recorded P. Resting bodies far from anything moving, which a planner's candidates
+ * are full of, then cost nothing. */
+#include <string.h>
+
+#include "base/alloc.h"
+#include "model/wm_impl.h"
+#include "sim/observation.h"
+
+#define D SIM_OBS_DIM
+
+void wm_scratch_incremental(WmScratch* s, bool on) {
+    s->inc_on = on;
+    s->inc_B = 0;
+}
+
+/* records for B worlds of the model's shape (kept when they are for these already) */
+static void inc_fit(const WmModel* m, WmScratch* s, int B) {
+    int K = m->arch.slots;
+    if (s->inc_B == B && s->inc_model == m) return;
+    if (B > s->inc_cap) {
+        size_t slots = (size_t)B * K;
+        s->inc_kind = alloc_resize(s->inc_kind, slots, 1);
+        s->inc_pushed = alloc_resize(s->inc_pushed, slots, 1);
+        s->inc_senders = alloc_resize(s->inc_senders, slots, sizeof(uint64_t));
+        s->inc_state = alloc_resize(s->inc_state, slots * D, sizeof(float));
+        s->inc_out = alloc_resize(s->inc_out, slots * WM_OUTPUTS, sizeof(float));
+        s->inc_psend = alloc_resize(s->inc_psend, slots * (size_t)m->arch.rounds * m->arch.edge, sizeof(float));
+        s->inc_cap = B;
+    }
+    memset(s->inc_kind, 0, (size_t)B * K);
+    s->inc_B = B;
+    s->inc_model = m;
+}
+
+static bool row_pushed(const float* pd) {
+    return pd[0] != 0.0f || pd[1] != 0.0f || pd[2] != 0.0f;
+}
+
+int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
+    int K = m->arch.slots, R = m->arch.rounds, n = s->n, nd = s->nd, ne = s->ne;
+    s->ng = 0;
+    s->inc_step = false;
+    /* sender sets are bit masks of slots */
+    if (K > 64) return nd;
+    inc_fit(m, s, s->B);
+    s->inc_step = true;
+    uint8_t* dirty = s->node_dirty;
+    uint8_t* next = s->node_dirty + s->node_cap;
+    /* changed since the last step: the state, a push now or then, the set of senders */
+    for (int r = 0; r < nd; r++) s->row_senders[r] = 0;
+    for (int e = 0; e < ne; e++) s->row_senders[s->recv[e]] |= 1ull << s->node_slot[s->send[e]];
+    for (int i = 0; i < n; i++) {
+        size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
+        const float* st = s->state + (size_t)i * D;
+        int r = s->node_row[i];
+        uint8_t kind = r >= 0 ? 1 : 2;
+        bool d = s->inc_kind[idx] != kind || memcmp(s->inc_state + idx * D, st, sizeof(float) * D) != 0;
+        if (r >= 0)
+            d = d || s->inc_pushed[idx] || row_pushed(s->pdv + (size_t)r * 3) || s->inc_senders[idx] != s->row_senders[r];
+        dirty[i] = d;
+    }
+    /* what changed reaches rounds edges further */
+    for (int t = 0; t < R; t++) {
+        memcpy(next, dirty, (size_t)n);
+        for (int e = 0; e < ne; e++)
+            if (dirty[s->send[e]]) next[s->row_node[s->recv[e]]] = 1;
+        uint8_t* swap = dirty;
+        dirty = next;
+        next = swap;
+    }
+    /* the records: empty slots forget, static bodies and the rows to compute take this step's */
+    for (size_t idx = 0; idx < (size_t)s->B * K; idx++)
+        if (!mask[idx]) s->inc_kind[idx] = 0;
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
+        int r = s->node_row[i];
+        s->node_reuse[i] = r >= 0 && !dirty[i];
+        s->ghost_of[i] = -1;
+        if (r >= 0 && !dirty[i]) continue;
+        memcpy(s->inc_state + idx * D, s->state + (size_t)i * D, sizeof(float) * D);
+        s->inc_kind[idx] = r >= 0 ? 1 : 2;
+        if (r < 0) continue;
+        s->inc_pushed[idx] = row_pushed(s->pdv + (size_t)r * 3);
+        s->inc_senders[idx] = s->row_senders[r];
+        kept++;
+    }
+    if (kept == nd) return nd;
+    /* keep the rows to compute (in order) and the edges into them; unchanged dynamic senders of
+     * those stand in as rows nd.. */
+    for (int e = 0; e < ne; e++) s->recv[e] = s->row_node[s->recv[e]];
+    int c = 0;
+    for (int r = 0; r < nd; r++) {
+        int i = s->row_node[r];
+        if (s->node_reuse[i]) {
+            s->node_row[i] = -1;
+            continue;
+        }
+        if (c != r) {
+            s->row_node[c] = i;
+            memcpy(s->xraw + (size_t)c * WM_NODE_NORM, s->xraw + (size_t)r * WM_NODE_NORM, sizeof(float) * WM_NODE_NORM);
+            memcpy(s->pdv + (size_t)c * 3, s->pdv + (size_t)r * 3, sizeof(float) * 3);
+        }
+        s->node_row[i] = c++;
+    }
+    int ce = 0;
+    for (int e = 0; e < ne; e++) {
+        int rr = s->node_row[s->recv[e]];
+        if (rr < 0) continue;
+        int j = s->send[e];
+        int sr = s->node_row[j];
+        if (s->node_reuse[j]) {
+            if (s->ghost_of[j] < 0) {
+                s->ghost_of[j] = c + s->ng;
+                s->ghost_node[s->ng++] = j;
+            }
+            sr = s->ghost_of[j];
+        }
+        s->recv[ce] = rr;
+        s->send[ce] = j;
+        s->send_row[ce] = sr;
+        if (ce != e)
+            memcpy(s->eraw + (size_t)ce * WM_EDGE_FEATS, s->eraw + (size_t)e * WM_EDGE_FEATS, sizeof(float) * WM_EDGE_FEATS);
+        ce++;
+    }
+    s->nd = c;
+    s->ne = ce;
+    return c;
+}
+
+void wm_inc_record(const WmModel* m, WmScratch* s) {
+    int K = m->arch.slots;
+    for (int r = 0; r < s->nd; r++) {
+        int i = s->row_node[r];
+        size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
+        memcpy(s->inc_out + idx * WM_OUTPUTS, s->out + (size_t)r * WM_OUTPUTS, sizeof(float) * WM_OUTPUTS);
+    }
+}
+
+const float* wm_inc_out(const WmModel* m, const WmScratch* s, int i) {
+    size_t idx = (size_t)s->node_world[i] * m->arch.slots + s->node_slot[i];
+    return s->inc_out + idx * WM_OUTPUTS;
+}
