@@ -6,7 +6,8 @@
  * distort them less. The pixel model's conv encoder: its train step against PyTorch and the GEMMs of
  * the same shapes. With NUDGE and SCENARIO, also training streamed from disk through a small
  * memory cap against in memory (bench/bench_train_stream.c).
- * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO | conv | rollout (that one alone)] */
+ * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO | conv | rollout | trainer NUDGE SCENARIO
+ *        (that one alone)] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,6 +426,8 @@ int main(int argc, char** argv) {
         bench_conv(128, 96);
         return 0;
     }
+    /* bench_train SECONDS trainer NUDGE SCENARIO: the trainer's step alone */
+    if (argc > 4 && strcmp(argv[2], "trainer") == 0) return bench_train_parts(argv[3], argv[4], 3 * seconds) != 0;
     /* bench_train SECONDS rollout: the rollout latencies alone */
     if (argc > 2 && strcmp(argv[2], "rollout") == 0) {
         for (int rounds = 1; rounds <= 3; rounds++) bench_rollout(wm_arch_default(BK).radius, rounds);
@@ -439,5 +442,6 @@ int main(int argc, char** argv) {
     bench_rollout(0, wm_arch_default(BK).rounds);
     bench_conv(128, 96);
     if (argc > 3 && bench_train_stream(argv[2], argv[3], 3 * seconds) != 0) return 1;
+    if (argc > 3 && bench_train_parts(argv[2], argv[3], 3 * seconds) != 0) return 1;
     return 0;
 }

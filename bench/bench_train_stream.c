@@ -26,17 +26,25 @@ typedef struct Feed {
     int64_t     steps;
 } Feed;
 
-static bool feed_open(Feed* f, const char* dir, int64_t memory, char* err, size_t n) {
+/* a trainer (default, or with rounds message-passing rounds and pushforward up to roll_max ticks
+ * when these are >= 0) fed from dir through a memory cap */
+static bool feed_open_def(Feed* f, const char* dir, int64_t memory, int rounds, int roll_max, char* err, size_t n) {
     memset(f, 0, sizeof *f);
     const char* dirs[1] = {dir};
     if (!wm_train_data_open(&f->td, dirs, 1, NULL, memory, 1, err, n)) return false;
     WmTrainerDef def = wm_trainer_def_default(f->td.slots);
+    if (rounds > 0) def.arch.rounds = rounds;
+    if (roll_max >= 0) def.roll_max = roll_max;
     def.arch.dt = (float)f->td.tick;
     def.capacity = f->td.plan.capacity;
     def.val_capacity = f->td.plan.val_capacity;
     def.val_every = 0;
     f->tr = wm_trainer_create(&def, NULL);
     return f->tr && wm_train_data_fill(&f->td, wm_trainer_replay(f->tr), wm_trainer_val_replay(f->tr), err, n);
+}
+
+static bool feed_open(Feed* f, const char* dir, int64_t memory, char* err, size_t n) {
+    return feed_open_def(f, dir, memory, -1, -1, err, n);
 }
 
 /* trains for cpu seconds; returns samples per CPU second */
@@ -61,20 +69,83 @@ static void feed_close(Feed* f) {
     wm_train_data_close(&f->td);
 }
 
-int bench_train_stream(const char* nudge, const char* scenario, double seconds) {
-    char dir[] = "/tmp/nudge-bench-stream-XXXXXX", cmd[2048], err[1024];
-    if (!mkdtemp(dir)) return 1;
+/* the benchmark's dataset in a new temporary folder dir (its data in dir/d); false when gen fails */
+static bool make_dataset(const char* nudge, const char* scenario, char* dir) {
+    char cmd[2048];
+    if (!mkdtemp(dir)) return false;
     snprintf(cmd, sizeof cmd, "%s gen --scenario %s --episodes 64 --seconds 8 --seed 3 --jobs 2 --out %s/d 2>/dev/null",
              nudge, scenario, dir);
-    char data[64];
+    if (system(cmd) == 0) return true;
+    fprintf(stderr, "bench_train: %s failed\n", cmd);
+    return false;
+}
+
+static void remove_dataset(const char* dir) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) fprintf(stderr, "bench_train: could not remove %s\n", dir);
+}
+
+int bench_train_parts(const char* nudge, const char* scenario, double seconds) {
+    char dir[] = "/tmp/nudge-bench-parts-XXXXXX", data[64], err[1024];
+    if (!make_dataset(nudge, scenario, dir)) return 1;
     snprintf(data, sizeof data, "%s/d", dir);
+    /* the default trainer, and without what the generalization work added to a step */
+    const struct {
+        const char* what;
+        int         rounds, roll_max;
+    } cases[] = {{"default (2 rounds, pushforward)", -1, -1},
+                 {"1 round", 1, -1},
+                 {"no pushforward", -1, 0},
+                 {"1 round, no pushforward", 1, 0}};
+    enum { NCASES = sizeof cases / sizeof cases[0] };
+    Feed f[NCASES];
+    int opened = 0;
+    for (; opened < NCASES; opened++)
+        if (!feed_open_def(&f[opened], data, (int64_t)2 << 30, cases[opened].rounds, cases[opened].roll_max, err,
+                           sizeof err)) {
+            fprintf(stderr, "bench_train: %s\n", err);
+            break;
+        }
+    int rc = 1;
+    if (opened == NCASES) {
+        /* interleaved rounds, the best of each */
+        double best[NCASES] = {0};
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < NCASES; c++) {
+                double v = feed_run(&f[c], seconds / 3);
+                if (v > best[c]) best[c] = v;
+            }
+        printf("trainer steps on a dataset (64 episodes of 8 s in memory), batch 64, 1 thread\n");
+        for (int c = 0; c < NCASES; c++)
+            printf("  %-32s %9.0f samples/s   %.2fx the default\n", cases[c].what, best[c], best[c] / best[0]);
+        /* where the default's time went, over every step it took */
+        WmTrainerProfile p;
+        wm_trainer_profile(f[0].tr, &p);
+        double parts[] = {p.sample, p.roll, p.pack, p.targets, p.stats, p.forward, p.loss, p.backward, p.update};
+        const char* names[] = {"sampling", "pushforward (rolled ticks)", "packing (graph, shapes, features)",
+                               "targets", "normalization statistics", "forward", "loss", "backward",
+                               "clip + AdamW"};
+        double total = 0;
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) total += parts[i];
+        printf("  the default's step, %.0f us over %lld steps:\n", 1e6 * total / (double)p.steps, (long long)p.steps);
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+            printf("    %-36s %7.0f us  %5.1f%%\n", names[i], 1e6 * parts[i] / (double)p.steps, 100 * parts[i] / total);
+        rc = 0;
+    }
+    for (int c = 0; c < opened; c++) feed_close(&f[c]);
+    remove_dataset(dir);
+    return rc;
+}
+
+int bench_train_stream(const char* nudge, const char* scenario, double seconds) {
+    char dir[] = "/tmp/nudge-bench-stream-XXXXXX", err[1024];
+    char data[64];
     int rc = 1;
     Feed mem, str;
     bool ok_mem = false, ok_str = false;
-    if (system(cmd) != 0) {
-        fprintf(stderr, "bench_train: %s failed\n", cmd);
-        goto done;
-    }
+    if (!make_dataset(nudge, scenario, dir)) return 1;
+    snprintf(data, sizeof data, "%s/d", dir);
     ok_mem = feed_open(&mem, data, (int64_t)2 << 30, err, sizeof err);
     ok_str = ok_mem && feed_open(&str, data, (int64_t)32 << 20, err, sizeof err);
     if (!ok_mem || !ok_str || mem.td.plan.streaming || !str.td.plan.streaming) {
@@ -98,7 +169,6 @@ int bench_train_stream(const char* nudge, const char* scenario, double seconds) 
 done:
     if (ok_mem) feed_close(&mem);
     if (ok_str) feed_close(&str);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0) fprintf(stderr, "bench_train: could not remove %s\n", dir);
+    remove_dataset(dir);
     return rc;
 }

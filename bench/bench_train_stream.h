@@ -8,4 +8,9 @@
 /// seconds CPU seconds each; returns 0, or 1 when the dataset could not be made
 int bench_train_stream(const char* nudge, const char* scenario, double seconds);
 
+/// the same dataset (made the same way) for the trainer's own step: where a step's time goes
+/// (wm_trainer_profile) and the throughput of the default trainer against itself with one
+/// message-passing round, without pushforward, and both; seconds CPU seconds per trainer
+int bench_train_parts(const char* nudge, const char* scenario, double seconds);
+
 #endif

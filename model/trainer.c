@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/report.h"
 #include "model/trainer.h"
 #include "model/wm_impl.h"
@@ -23,6 +24,7 @@ typedef struct Part {
     bool          packed;
     double        loss;         /* the part's whole loss, and in it the variance head's NLL */
     double        nll;
+    WmTrainerProfile prof;      /* the time of this part's phases */
 } Part;
 
 struct WmTrainer {
@@ -223,19 +225,34 @@ static void part_roll(const WmModel* m, Part* pt) {
     WmTransitions* t = &pt->view;
     int K = m->arch.slots;
     size_t kp = (size_t)K * WM_PUSH_DIM;
+    /* the same samples tick after tick: bodies whose surroundings did not change (most rest) are
+     * not recomputed */
+    wm_scratch_incremental(pt->scratch, true);
     for (int j = 0; j < t->roll; j++) {
         for (int i = 0; i < t->n; i++)
             memcpy(pt->roll_pushes + (size_t)i * kp, t->roll_push + ((size_t)i * t->max_roll + j) * kp, sizeof(float) * kp);
         wm_step(m, pt->scratch, t->n, t->s0, t->m0, pt->roll_pushes, NULL, false);
     }
+    wm_scratch_incremental(pt->scratch, false);
+}
+
+/* adds the seconds since *t to *acc and restarts *t */
+static void lap(double* t, double* acc) {
+    double now = clock_now();
+    *acc += now - *t;
+    *t = now;
 }
 
 static void phase_a(const WmTrainer* tr, Part* pt) {
     const WmTrainerDef* d = &tr->def;
+    double t = clock_now();
     if (pt->view.roll > 0) part_roll(tr->model, pt);
+    lap(&t, &pt->prof.roll);
     pt->packed = pt->view.n > 0 && wm_pack(tr->model, pt->scratch, pt->view.n, pt->view.s0, pt->view.m0, pt->view.push,
                                            &pt->noise, d->noise_pos, d->noise_vel);
+    lap(&t, &pt->prof.pack);
     pt->rows = pt->packed ? wm_targets(tr->model, pt->scratch, &pt->view, pt->raw_targets) : 0;
+    lap(&t, &pt->prof.targets);
 }
 
 static void phase_c(const WmTrainer* tr, Part* pt) {
@@ -243,12 +260,16 @@ static void phase_c(const WmTrainer* tr, Part* pt) {
     const WmModel* m = tr->model;
     pt->loss = NAN;
     if (!pt->packed) return;
+    double t = clock_now();
     wm_features_normalize(m, pt->scratch);
     wm_forward(m, pt->scratch);
+    lap(&t, &pt->prof.forward);
     WmLossWeights lw = {d->eps_weight, d->nll_weight, d->event_weight};
     pt->loss = wm_loss(m, pt->scratch, &lw, true, &pt->nll);
+    lap(&t, &pt->prof.loss);
     memset(pt->grads, 0, sizeof(float) * (size_t)m->nparams);
     if (isfinite(pt->loss)) wm_backward(m, pt->scratch, pt->grads);
+    lap(&t, &pt->prof.backward);
 }
 
 /* a worker: parts 1.. of every step, between the main thread's barriers */
@@ -275,6 +296,7 @@ static double train_batch(WmTrainer* tr) {
     if (tr->parts > 1) pthread_barrier_wait(&tr->bar);
     phase_a(tr, &tr->part[0]);
     if (tr->parts > 1) pthread_barrier_wait(&tr->bar);
+    double t = clock_now();
     for (int p = 0; p < tr->parts; p++) {
         Part* pt = &tr->part[p];
         if (!pt->packed) continue;
@@ -282,6 +304,7 @@ static double train_batch(WmTrainer* tr) {
         wm_norm_update(&m->ein, pt->scratch->ne, pt->scratch->eraw);
         wm_norm_update(&m->tgt, pt->rows, pt->raw_targets);
     }
+    lap(&t, &tr->part[0].prof.stats);
     if (tr->parts > 1) pthread_barrier_wait(&tr->bar);
     phase_c(tr, &tr->part[0]);
     if (tr->parts > 1) pthread_barrier_wait(&tr->bar);
@@ -322,6 +345,8 @@ static double validate_batch(WmTrainer* tr, const WmTransitions* t) {
 
 bool wm_trainer_step(WmTrainer* tr) {
     const WmTrainerDef* d = &tr->def;
+    WmTrainerProfile* prof = &tr->part[0].prof;
+    double t = clock_now();
     /* a plain or a rolled batch (decided first, so the stream of draws is the same either way) */
     int roll = 0;
     if (d->roll_max > 0 && rng_unit(&tr->rng) < d->roll_frac) roll = (int)rng_int(&tr->rng, 1, d->roll_max);
@@ -333,13 +358,17 @@ bool wm_trainer_step(WmTrainer* tr) {
     if (enough && !have) have = wm_replay_sample(tr->replay, &tr->rng, d->batch, &tr->batch);
     pthread_mutex_unlock(&tr->data_lock);
     if (!have) return false;
+    lap(&t, &prof->sample);
     double loss = train_batch(tr);
+    t = clock_now();
     if (!isfinite(loss)) {
         tr->skipped++;
         return false;
     }
     double norm = nn_adamw_step(&tr->opt, tr->model->params, tr->grads, tr->model->layout.decay,
                                 tr->def.clip);
+    lap(&t, &prof->update);
+    prof->steps++;
     if (!isfinite(norm)) {
         tr->skipped++;
         return false;
@@ -400,6 +429,10 @@ void wm_trainer_stats(WmTrainer* tr, WmTrainerStats* out) {
     out->last_loss = tr->last;
     out->val_loss = tr->val_loss;
     out->skipped = tr->skipped;
+}
+
+void wm_trainer_profile(const WmTrainer* tr, WmTrainerProfile* out) {
+    *out = tr->part[0].prof;
 }
 
 WmModel* wm_trainer_model(WmTrainer* tr) {

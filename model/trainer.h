@@ -94,6 +94,24 @@ void         wm_trainer_publish(WmTrainer* tr);
 uint64_t     wm_trainer_snapshot(WmTrainer* tr, WmModel* dst, uint64_t have_version);
 void         wm_trainer_stats(WmTrainer* tr, WmTrainerStats* out);
 
+/// where a training step's time goes: seconds (monotonic clock, the training thread's view; with
+/// threads > 1 the parts run at once and part 0 is what is timed) summed over the steps so far
+typedef struct WmTrainerProfile {
+    int64_t steps;       /* steps timed (wm_trainer_step calls that trained) */
+    double  sample;      /* drawing the batch from the replay buffer */
+    double  roll;        /* pushforward: the rolled ticks (wm_step, no gradient) */
+    double  pack;        /* packing the graph: nodes, edges, shapes, features, input noise */
+    double  targets;     /* targets and labels */
+    double  stats;       /* the normalization statistics' update */
+    double  forward;     /* features normalized, the network forward */
+    double  loss;        /* the loss and its gradient at the outputs */
+    double  backward;    /* the network backward */
+    double  update;      /* clipping and the AdamW step */
+} WmTrainerProfile;
+
+/// the time spent so far, by part of the step (zeros before the first step)
+void         wm_trainer_profile(const WmTrainer* tr, WmTrainerProfile* out);
+
 /// the working model (training thread only) and the buffers (for offline filling)
 WmModel*     wm_trainer_model(WmTrainer* tr);
 WmReplay*    wm_trainer_replay(WmTrainer* tr);

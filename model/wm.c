@@ -209,6 +209,9 @@ void wm_scratch_free(WmScratch* s) {
     free(s->inc_state);
     free(s->inc_out);
     free(s->inc_psend);
+    free(s->inc_shape);
+    free(s->inc_reach);
+    free(s->node_same);
     free(s->node_reuse);
     free(s->node_dirty);
     free(s->row_senders);
@@ -248,6 +251,7 @@ void wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->xraw = grow(s->xraw, c * WM_NODE_NORM * sizeof(float));
     s->xn = grow(s->xn, c * F * sizeof(float));
     s->node_reuse = grow(s->node_reuse, c);
+    s->node_same = grow(s->node_same, c);
     s->node_dirty = grow(s->node_dirty, 2 * c);
     s->row_senders = grow(s->row_senders, c * sizeof(uint64_t));
     s->ghost_of = grow(s->ghost_of, c * sizeof(int));

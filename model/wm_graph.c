@@ -112,6 +112,8 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     /* every row is computed unless wm_inc_select says otherwise */
     s->inc_step = false;
     s->ng = 0;
+    /* incremental: a body whose row is what the slot held at the last step keeps its shape */
+    bool keep = s->inc_on && !rng && wm_inc_fit(m, s, B);
     /* nodes: the live slots, world by world; rows: the dynamic ones */
     int n = 0, nd = 0;
     for (int b = 0; b < B; b++) {
@@ -139,7 +141,17 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
                 node_features(st, s->xraw + (size_t)nd * WM_NODE_NORM);
                 nd++;
             }
-            s->reach[n] = node_shape(st, &s->shape[n]);
+            s->node_same[n] = keep && s->inc_kind[idx] && memcmp(s->inc_state + idx * D, st, sizeof(float) * D) == 0;
+            if (s->node_same[n]) {
+                s->shape[n] = s->inc_shape[idx];
+                s->reach[n] = s->inc_reach[idx];
+            } else {
+                s->reach[n] = node_shape(st, &s->shape[n]);
+                if (keep) {
+                    s->inc_shape[idx] = s->shape[n];
+                    s->inc_reach[idx] = s->reach[n];
+                }
+            }
             n++;
         }
     }

@@ -167,6 +167,9 @@ struct WmScratch {
     float*   inc_state;    /* [B*K*D] */
     float*   inc_out;      /* [B*K*WM_OUTPUTS] */
     float*   inc_psend;    /* [B*K*rounds*E] its sender half of P, per round */
+    SimShape* inc_shape;   /* [B*K] the shape of the slot's state */
+    float*   inc_reach;    /* [B*K] */
+    uint8_t* node_same;    /* [n] the node's row is the slot's recorded state */
     /* the step's selection: node_reuse[i] = 1 for a dynamic node that repeats its record (its
      * node_row is then -1); ng senders that stand in as rows nd.. through their recorded P */
     uint8_t* node_reuse;   /* [n] */
@@ -224,6 +227,9 @@ WmLossWeights wm_loss_weights_default(void);
 double   wm_loss(const WmModel* m, WmScratch* s, const WmLossWeights* w, bool grad, double* nll_loss);
 
 /* wm_incremental.c */
+/// records for B worlds of the model's shape (kept when they are for these already); false when
+/// the model's slots do not allow incremental stepping (more than 64)
+bool     wm_inc_fit(const WmModel* m, WmScratch* s, int B);
 /// with s->inc_on, after wm_pack: keeps the rows whose inputs within arch.rounds edges changed
 /// since the last step (and the edges into them), marks the others node_reuse, records what is
 /// kept; returns the rows left to compute

@@ -22,10 +22,11 @@ void wm_scratch_incremental(WmScratch* s, bool on) {
     s->inc_B = 0;
 }
 
-/* records for B worlds of the model's shape (kept when they are for these already) */
-static void inc_fit(const WmModel* m, WmScratch* s, int B) {
+bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
     int K = m->arch.slots;
-    if (s->inc_B == B && s->inc_model == m) return;
+    /* sender sets are bit masks of slots */
+    if (K > 64) return false;
+    if (s->inc_B == B && s->inc_model == m) return true;
     if (B > s->inc_cap) {
         size_t slots = (size_t)B * K;
         s->inc_kind = alloc_resize(s->inc_kind, slots, 1);
@@ -34,11 +35,14 @@ static void inc_fit(const WmModel* m, WmScratch* s, int B) {
         s->inc_state = alloc_resize(s->inc_state, slots * D, sizeof(float));
         s->inc_out = alloc_resize(s->inc_out, slots * WM_OUTPUTS, sizeof(float));
         s->inc_psend = alloc_resize(s->inc_psend, slots * (size_t)m->arch.rounds * m->arch.edge, sizeof(float));
+        s->inc_shape = alloc_resize(s->inc_shape, slots, sizeof(SimShape));
+        s->inc_reach = alloc_resize(s->inc_reach, slots, sizeof(float));
         s->inc_cap = B;
     }
     memset(s->inc_kind, 0, (size_t)B * K);
     s->inc_B = B;
     s->inc_model = m;
+    return true;
 }
 
 static bool row_pushed(const float* pd) {
@@ -49,9 +53,7 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
     int K = m->arch.slots, R = m->arch.rounds, n = s->n, nd = s->nd, ne = s->ne;
     s->ng = 0;
     s->inc_step = false;
-    /* sender sets are bit masks of slots */
-    if (K > 64) return nd;
-    inc_fit(m, s, s->B);
+    if (!wm_inc_fit(m, s, s->B)) return nd;
     s->inc_step = true;
     uint8_t* dirty = s->node_dirty;
     uint8_t* next = s->node_dirty + s->node_cap;
@@ -60,10 +62,9 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
     for (int e = 0; e < ne; e++) s->row_senders[s->recv[e]] |= 1ull << s->node_slot[s->send[e]];
     for (int i = 0; i < n; i++) {
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
-        const float* st = s->state + (size_t)i * D;
         int r = s->node_row[i];
         uint8_t kind = r >= 0 ? 1 : 2;
-        bool d = s->inc_kind[idx] != kind || memcmp(s->inc_state + idx * D, st, sizeof(float) * D) != 0;
+        bool d = s->inc_kind[idx] != kind || !s->node_same[i];
         if (r >= 0)
             d = d || s->inc_pushed[idx] || row_pushed(s->pdv + (size_t)r * 3) || s->inc_senders[idx] != s->row_senders[r];
         dirty[i] = d;

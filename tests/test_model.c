@@ -1040,6 +1040,12 @@ static void test_training(void) {
     }
     float v1 = wm_trainer_validate(a, 8);
     CHECK(isfinite(v0) && isfinite(v1) && v1 < 0.3f * v0);
+    /* the profile counts every step, and rolled, forward and backward work took time */
+    WmTrainerProfile prof;
+    wm_trainer_profile(a, &prof);
+    CHECK(prof.steps == 300);
+    CHECK(prof.roll > 0 && prof.pack > 0 && prof.forward > 0 && prof.backward > 0 && prof.update > 0);
+    CHECK(prof.sample >= 0 && prof.targets >= 0 && prof.stats >= 0 && prof.loss >= 0);
     if (!(v1 < 0.3f * v0)) fprintf(stderr, "val loss %g -> %g\n", v0, v1);
     /* bit-reproducible: a second trainer with the same seed, same steps, same weights */
     WmTrainer* c = fall_trainer(3, 1);
