@@ -128,15 +128,17 @@ int cmd_gen(int argc, char** argv) {
         gen_dataset_close(&ds);
         return 2;
     }
-    /* the shard buffers (one per worker and one being written) must fit in memory comfortably */
+    /* the episode buffers (one per worker, two more with a writer thread) must fit in memory */
     DataWriter* dw = &ds.writer;
     int nshards = dw->meta.shard_count;
-    double shard_bytes = data_writer_shard_bytes(dw);
-    int buffers = (int)(jobs + 1 < nshards ? jobs + 1 : nshards);
-    if (shard_bytes * buffers > 8e9) {
-        fprintf(stderr, "nudge gen: %d shard buffers of %.2f GB would take %.1f GB in memory; lower "
-                        "--episodes-per-shard, --jobs, --seconds or the frame size\n",
-                buffers, shard_bytes / 1e9, shard_bytes * buffers / 1e9);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    bool writer_thread = jobs < cores;   /* only when a core would otherwise sit idle */
+    int buffers = (int)jobs + (writer_thread ? 2 : 0);
+    double episode_bytes = data_writer_episode_bytes(dw);
+    if (episode_bytes * buffers > 8e9) {
+        fprintf(stderr, "nudge gen: %d episode buffers of %.2f GB would take %.1f GB in memory; lower "
+                        "--jobs, --seconds or the frame size, or raise --stride\n",
+                buffers, episode_bytes / 1e9, episode_bytes * buffers / 1e9);
         gen_dataset_close(&ds);
         return 2;
     }
@@ -167,10 +169,7 @@ int cmd_gen(int argc, char** argv) {
     Progress prog;
     progress_start(&prog, "episodes", todo_episodes);
     double t0 = clock_now();
-    /* a writer thread only when a core would otherwise sit idle; else the worker that finishes a
-       shard writes it */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    GenRunDef def = {shards, todo, (int)jobs, jobs < cores, shard_arg == NULL, &prog, interrupt_flag()};
+    GenRunDef def = {shards, todo, (int)jobs, writer_thread, shard_arg == NULL, &prog, interrupt_flag()};
     GenRunStats stats = {0, 0, 0};
     int status = gen_run(&ds, &def, &stats, err, sizeof err);
     free(shards);

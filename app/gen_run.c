@@ -10,23 +10,33 @@
 #include "base/report.h"
 #include "base/rng.h"
 
+/* an episode recorded into a buffer, waiting for the writer thread */
+typedef struct GenPending {
+    int q, i, buf;
+} GenPending;
+
 typedef struct GenRun {
     GenDataset*       ds;
     const GenRunDef*  def;
-    DataShardBuf**    bufs;        /* shard def->shards[i] records into bufs[i % nbufs] */
-    int*              owner;       /* per buffer: the queue index that may use it next */
-    int*              left;        /* per queue index: episodes not yet recorded */
-    int               nbufs;
+    DataShardOut**    outs;        /* per queue index: the shard being written (NULL when done) */
+    bool*             opened;      /* per queue index: its files were made (or failed to be) */
+    int*              left;        /* per queue index: episodes not yet written */
     int               next_shard;  /* the queue: the next episode to hand out */
     int64_t           next_episode;
-    int*              finished;    /* the writer thread's queue of shards to write */
-    int               nfinished, written_upto;
-    bool              stop, failed, writer_done;
-    char              err[1024];
+    int               open_shards, max_open;  /* opened and not yet finished, and the bound */
+    DataEpisodeBuf**  bufs;        /* episode buffers: one per worker, and a few more with a writer */
+    DataSlot*         slots;       /* per buffer: where it records */
+    int*              free_bufs;   /* a stack of the buffers no episode uses */
+    int               nbufs, nfree;
+    GenPending*       pending;     /* a ring of recorded episodes for the writer thread */
+    int               pending_at, npending;
+    int*              finished;    /* the finisher's queue of shards whose episodes are all written */
+    int               nfinished, finished_upto;
+    bool              stop, failed, workers_done, puts_done;
+    char              err[1024 + 64];
     GenRunStats       stats;
-    double            wait;        /* worker-seconds spent writing or waiting for a buffer */
+    double            wait;        /* worker-seconds spent writing or waiting on the writing */
     pthread_mutex_t   lock;
-    pthread_mutex_t   manifest_lock;
     pthread_cond_t    cond;
 } GenRun;
 
@@ -36,45 +46,85 @@ static void fail(GenRun* r, const char* msg) {
     pthread_cond_broadcast(&r->cond);
 }
 
-/* writes the shard of queue index q and hands its buffer to q + nbufs (called without the lock) */
-static void write_shard(GenRun* r, int q) {
-    DataWriter* w = &r->ds->writer;
-    DataShardBuf* b = r->bufs[q % r->nbufs];
-    char err[1024];
-    bool ok = data_shard_buf_write(w, b, err, sizeof err);
-    if (ok && r->def->manifest) {
-        pthread_mutex_lock(&r->manifest_lock);
-        ok = data_writer_write_manifest(w, err, sizeof err);
-        pthread_mutex_unlock(&r->manifest_lock);
-    }
+/* writes episode i of queue index q from buffer b to its shard's files and frees the buffer
+   (called without the lock, returns with it held); false when the run failed */
+static bool put_episode(GenRun* r, int q, int i, int b) {
     pthread_mutex_lock(&r->lock);
-    if (!ok) {
-        fail(r, err);
-    } else {
-        r->stats.episodes += data_writer_shard_count(w, r->def->shards[q]);
-        r->stats.shards++;
-        if (r->def->progress) {
-            char extra[64];
-            snprintf(extra, sizeof extra, " shard %d/%d", r->def->shards[q] + 1, w->meta.shard_count);
-            progress_update(r->def->progress, r->stats.episodes, extra);
-        }
-    }
-    r->owner[q % r->nbufs] = q + r->nbufs;
-    pthread_cond_broadcast(&r->cond);
+    while (!r->opened[q]) pthread_cond_wait(&r->cond, &r->lock);
+    DataShardOut* o = r->outs[q];
     pthread_mutex_unlock(&r->lock);
+    char why[1024];
+    bool ok = o && data_shard_out_put(o, i, &r->slots[b], why, sizeof why);
+    pthread_mutex_lock(&r->lock);
+    r->free_bufs[r->nfree++] = b;
+    if (!ok) {
+        if (o) fail(r, why);   /* else its opening failed, and said why */
+    } else if (--r->left[q] == 0) {
+        r->finished[r->nfinished++] = q;
+    }
+    pthread_cond_broadcast(&r->cond);
+    return ok;
 }
 
+/* the writer thread (when a core would otherwise sit idle): checksums and writes the episodes the
+   workers recorded, so that they only simulate */
 static void* writer_main(void* arg) {
     GenRun* r = arg;
     pthread_mutex_lock(&r->lock);
     for (;;) {
-        while (r->written_upto == r->nfinished && !r->writer_done) pthread_cond_wait(&r->cond, &r->lock);
-        if (r->written_upto == r->nfinished) break;
-        int q = r->finished[r->written_upto++];
-        if (r->failed) continue;
+        while (r->npending == 0 && !r->workers_done) pthread_cond_wait(&r->cond, &r->lock);
+        if (r->npending == 0) break;
+        GenPending p = r->pending[r->pending_at];
+        r->pending_at = (r->pending_at + 1) % r->nbufs;
+        r->npending--;
+        if (r->failed) {
+            r->free_bufs[r->nfree++] = p.buf;
+            pthread_cond_broadcast(&r->cond);
+            continue;
+        }
         pthread_mutex_unlock(&r->lock);
-        write_shard(r, q);
+        put_episode(r, p.q, p.i, p.buf);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+/* the finisher: for each shard whose episodes are all written, the fsyncs, the rename and the
+   manifest. It mostly waits on the disk, so it takes almost nothing from the workers' cores */
+static void* finisher_main(void* arg) {
+    GenRun* r = arg;
+    DataWriter* w = &r->ds->writer;
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        while (r->finished_upto == r->nfinished && !r->puts_done) pthread_cond_wait(&r->cond, &r->lock);
+        if (r->finished_upto == r->nfinished) break;
+        int q = r->finished[r->finished_upto++];
+        DataShardOut* o = r->outs[q];
+        r->outs[q] = NULL;
+        bool failed = r->failed;
+        pthread_mutex_unlock(&r->lock);
+        char err[1024];
+        bool ok = true;
+        if (failed) {
+            data_shard_out_drop(o);
+        } else {
+            ok = data_shard_out_finish(w, o, err, sizeof err);
+            if (ok && r->def->manifest) ok = data_writer_write_manifest(w, err, sizeof err);
+        }
         pthread_mutex_lock(&r->lock);
+        r->open_shards--;
+        if (!ok) {
+            fail(r, err);
+        } else if (!failed) {
+            r->stats.episodes += data_writer_shard_count(w, r->def->shards[q]);
+            r->stats.shards++;
+            if (r->def->progress) {
+                char extra[64];
+                snprintf(extra, sizeof extra, " shard %d/%d", r->def->shards[q] + 1, w->meta.shard_count);
+                progress_update(r->def->progress, r->stats.episodes, extra);
+            }
+        }
+        pthread_cond_broadcast(&r->cond);
     }
     pthread_mutex_unlock(&r->lock);
     return NULL;
@@ -90,52 +140,67 @@ static void* worker_main(void* arg) {
         if (r->stop || r->next_shard >= r->def->nshards) break;
         int q = r->next_shard;
         int shard = r->def->shards[q];
-        DataShardBuf* b = r->bufs[q % r->nbufs];
-        if (r->owner[q % r->nbufs] != q) {
-            /* the buffer still holds an earlier shard being written */
+        int64_t i = r->next_episode;
+        /* a buffer to record into, and for a new shard, the finisher not too far behind */
+        if (r->nfree == 0 || (i == 0 && r->open_shards >= r->max_open)) {
             double t0 = clock_now();
             pthread_cond_wait(&r->cond, &r->lock);
             r->wait += clock_now() - t0;
             continue;
         }
-        int64_t i = r->next_episode;
-        if (i == 0) data_shard_buf_begin(b, w, shard);
+        if (i == 0) r->open_shards++;
+        int b = r->free_bufs[--r->nfree];
         if (++r->next_episode == data_writer_shard_count(w, shard)) r->next_shard++, r->next_episode = 0;
         pthread_mutex_unlock(&r->lock);
 
+        char why[1024];
+        if (i == 0) {
+            /* the worker that takes a shard's first episode makes its files */
+            DataShardOut* o = data_shard_out_open(w, shard, why, sizeof why);
+            pthread_mutex_lock(&r->lock);
+            r->outs[q] = o;
+            r->opened[q] = true;
+            if (!o) {
+                r->free_bufs[r->nfree++] = b;
+                fail(r, why);
+                break;
+            }
+            pthread_cond_broadcast(&r->cond);
+            pthread_mutex_unlock(&r->lock);
+        }
+
         /* record episode i of the shard */
+        DataSlot* slot = &r->slots[b];
         int64_t e = data_writer_shard_first(w, shard) + i;
         int sc = 0;
         uint64_t seed = 0;
-        DataSlot slot;
-        data_shard_buf_slot(b, (int)i, &slot);
-        char why[512];
         bool ok = gen_dataset_episode(ds, e, &sc, &seed, why, sizeof why);
-        *slot.scenario = sc;
-        *slot.seed = seed;
-        ok = ok && episode_record_run(ds->scenarios[sc], ds->param_cols[sc], seed, (int32_t)e, &ds->spec, &slot, why,
+        *slot->scenario = sc;
+        *slot->seed = seed;
+        ok = ok && episode_record_run(ds->scenarios[sc], ds->param_cols[sc], seed, (int32_t)e, &ds->spec, slot, why,
                                       sizeof why);
-        /* checksums where the writing happens: on the writer thread if there is one */
-        data_shard_buf_episode_done(b, (int)i, &slot, !r->def->writer_thread);
-
-        pthread_mutex_lock(&r->lock);
         if (!ok) {
-            char msg[1024];
+            char msg[1024 + 64];
             snprintf(msg, sizeof msg, "episode %lld (seed %llu): %s", (long long)e, (unsigned long long)seed, why);
+            pthread_mutex_lock(&r->lock);
+            free(slot->events);
+            slot->events = NULL;
+            slot->nevents = slot->capevents = 0;
+            r->free_bufs[r->nfree++] = b;
             fail(r, msg);
             break;
         }
-        if (--r->left[q] > 0) continue;
-        /* the last episode of the shard: write it, here or on the writer thread */
         if (r->def->writer_thread) {
-            r->finished[r->nfinished++] = q;
+            /* to the writer thread */
+            pthread_mutex_lock(&r->lock);
+            r->pending[(r->pending_at + r->npending++) % r->nbufs] = (GenPending){q, (int)i, b};
             pthread_cond_broadcast(&r->cond);
         } else {
-            pthread_mutex_unlock(&r->lock);
+            /* written here: no third thread competes with the workers for the cores */
             double t0 = clock_now();
-            write_shard(r, q);
-            pthread_mutex_lock(&r->lock);
+            bool put = put_episode(r, q, (int)i, b);
             r->wait += clock_now() - t0;
+            if (!put) break;
         }
     }
     pthread_cond_broadcast(&r->cond);
@@ -149,54 +214,70 @@ int gen_run(GenDataset* ds, const GenRunDef* def, GenRunStats* stats, char* err,
     r.ds = ds;
     r.def = def;
     int jobs = def->jobs < 1 ? 1 : def->jobs > 64 ? 64 : def->jobs;
-    /* one buffer per worker and one being written: nobody waits unless writing is the bottleneck */
-    r.nbufs = jobs + (jobs > 1 || def->writer_thread ? 1 : 0);
-    if (r.nbufs > def->nshards) r.nbufs = def->nshards > 0 ? def->nshards : 1;
+    /* shards being recorded (one per worker, at most) and a couple being finished */
+    r.max_open = jobs + 2;
+    /* a buffer per worker, and with a writer thread two more: one being written, one spare */
+    r.nbufs = jobs + (def->writer_thread ? 2 : 0);
     r.bufs = alloc_zeroed((size_t)r.nbufs, sizeof *r.bufs);
-    r.owner = alloc_zeroed((size_t)r.nbufs, sizeof *r.owner);
-    r.left = alloc_zeroed((size_t)(def->nshards > 0 ? def->nshards : 1), sizeof *r.left);
-    r.finished = alloc_zeroed((size_t)(def->nshards > 0 ? def->nshards : 1), sizeof *r.finished);
-    for (int i = 0; i < r.nbufs; i++) {
-        r.owner[i] = i;
-        r.bufs[i] = data_shard_buf_new(&ds->writer);
+    r.slots = alloc_zeroed((size_t)r.nbufs, sizeof *r.slots);
+    r.free_bufs = alloc_zeroed((size_t)r.nbufs, sizeof *r.free_bufs);
+    r.pending = alloc_zeroed((size_t)r.nbufs, sizeof *r.pending);
+    for (int b = 0; b < r.nbufs; b++) {
+        r.bufs[b] = data_episode_buf_new(&ds->writer);
+        data_episode_buf_slot(r.bufs[b], &r.slots[b]);
+        r.free_bufs[r.nfree++] = r.nbufs - 1 - b;
     }
+    size_t n = (size_t)(def->nshards > 0 ? def->nshards : 1);
+    r.outs = alloc_zeroed(n, sizeof *r.outs);
+    r.opened = alloc_zeroed(n, sizeof *r.opened);
+    r.left = alloc_zeroed(n, sizeof *r.left);
+    r.finished = alloc_zeroed(n, sizeof *r.finished);
+    for (int q = 0; q < def->nshards; q++) r.left[q] = (int)data_writer_shard_count(&ds->writer, def->shards[q]);
+    pthread_mutex_init(&r.lock, NULL);
+    pthread_cond_init(&r.cond, NULL);
+    pthread_t finisher, writer, workers[64];
+    double t0 = clock_now();
+    pthread_create(&finisher, NULL, finisher_main, &r);
+    if (def->writer_thread) pthread_create(&writer, NULL, writer_main, &r);
+    for (int t = 1; t < jobs; t++) pthread_create(&workers[t], NULL, worker_main, &r);
+    worker_main(&r);
+    for (int t = 1; t < jobs; t++) pthread_join(workers[t], NULL);
+    /* the workers are done: the writer and the finisher drain what they left, then stop */
+    double tw = clock_now();
+    pthread_mutex_lock(&r.lock);
+    r.workers_done = true;
+    pthread_cond_broadcast(&r.cond);
+    pthread_mutex_unlock(&r.lock);
+    if (def->writer_thread) pthread_join(writer, NULL);
+    pthread_mutex_lock(&r.lock);
+    r.puts_done = true;
+    pthread_cond_broadcast(&r.cond);
+    pthread_mutex_unlock(&r.lock);
+    pthread_join(finisher, NULL);
+    r.wait += (clock_now() - tw) * jobs;
+    double el = clock_now() - t0;
+    r.stats.write_share = el > 0 ? r.wait / (el * jobs) : 0;
+    pthread_cond_destroy(&r.cond);
+    pthread_mutex_destroy(&r.lock);
+    /* shards stopped part-way (an interruption, a failure): their temporaries go */
+    for (int q = 0; q < def->nshards; q++) data_shard_out_drop(r.outs[q]);
     int status = 0;
-    {
-        for (int q = 0; q < def->nshards; q++) r.left[q] = (int)data_writer_shard_count(&ds->writer, def->shards[q]);
-        pthread_mutex_init(&r.lock, NULL);
-        pthread_mutex_init(&r.manifest_lock, NULL);
-        pthread_cond_init(&r.cond, NULL);
-        pthread_t writer, workers[64];
-        double t0 = clock_now();
-        if (def->writer_thread) pthread_create(&writer, NULL, writer_main, &r);
-        for (int t = 1; t < jobs; t++) pthread_create(&workers[t], NULL, worker_main, &r);
-        worker_main(&r);
-        for (int t = 1; t < jobs; t++) pthread_join(workers[t], NULL);
-        if (def->writer_thread) {
-            /* the workers are done: the writer drains what they finished, then stops */
-            double tw = clock_now();
-            pthread_mutex_lock(&r.lock);
-            r.writer_done = true;
-            pthread_cond_broadcast(&r.cond);
-            pthread_mutex_unlock(&r.lock);
-            pthread_join(writer, NULL);
-            r.wait += (clock_now() - tw) * jobs;
-        }
-        double el = clock_now() - t0;
-        r.stats.write_share = el > 0 ? r.wait / (el * jobs) : 0;
-        pthread_cond_destroy(&r.cond);
-        pthread_mutex_destroy(&r.manifest_lock);
-        pthread_mutex_destroy(&r.lock);
-        if (r.failed) {
-            report_set(err, err_size, "%s", r.err);
-            status = 2;
-        } else if (*def->interrupted) {
-            status = 130;
-        }
+    if (r.failed) {
+        report_set(err, err_size, "%s", r.err);
+        status = 2;
+    } else if (*def->interrupted) {
+        status = 130;
     }
-    for (int i = 0; r.bufs && i < r.nbufs; i++) data_shard_buf_free(r.bufs[i]);
+    for (int b = 0; b < r.nbufs; b++) {
+        free(r.slots[b].events);
+        data_episode_buf_free(r.bufs[b]);
+    }
     free(r.bufs);
-    free(r.owner);
+    free(r.slots);
+    free(r.free_bufs);
+    free(r.pending);
+    free(r.outs);
+    free(r.opened);
     free(r.left);
     free(r.finished);
     if (stats) *stats = r.stats;

@@ -1,9 +1,11 @@
 /* gen_run: simulating and writing a dataset's shards. Workers take episodes in order from one
- * queue that runs across shards, each into its shard's buffer; the shard whose last episode
- * finishes is written either by the worker that finished it (no extra thread competing with the
- * workers for the cores) or by one writer thread (when a core would otherwise sit idle). An
- * episode's bytes depend only on its index, so the result is the same either way and for any
- * number of workers. */
+ * queue that runs across shards; each records an episode into a small buffer, which is then
+ * checksummed and written to its place in its shard's temporary files (data/shard_writer.c):
+ * by a writer thread when a core would otherwise sit idle, else by the worker itself (no third
+ * thread competes with the workers for the cores). When a shard's last episode is written, a
+ * finisher thread makes it durable and renames it into place; it mostly waits on the disk. An
+ * episode's bytes depend only on its index, so the result is the same for any number of workers
+ * and any order of finishing. */
 #ifndef NUDGE_APP_GEN_RUN_H
 #define NUDGE_APP_GEN_RUN_H
 #include <signal.h>
@@ -18,7 +20,7 @@ typedef struct GenRunDef {
     const int* shards;          /* the shards to write, in order */
     int        nshards;
     int        jobs;            /* worker threads */
-    bool       writer_thread;   /* a separate thread writes finished shards */
+    bool       writer_thread;   /* a thread checksums and writes what the workers record */
     bool       manifest;        /* rewrite manifest.json after each shard */
     Progress*  progress;        /* may be NULL */
     volatile sig_atomic_t* interrupted;   /* set by a signal handler: stop after finished shards */
@@ -27,7 +29,7 @@ typedef struct GenRunDef {
 typedef struct GenRunStats {
     int64_t episodes;           /* written */
     int     shards;             /* written */
-    double  write_share;        /* share of the workers' time spent writing or waiting for a buffer */
+    double  write_share;        /* share of the workers' time spent writing or waiting on the writing */
 } GenRunStats;
 
 /// runs the shards; 0 when all are written, 130 when interrupted (finished shards are kept), 2 on

@@ -40,7 +40,7 @@ int64_t data_writer_shard_count(const DataWriter* w, int shard) {
     return left < w->meta.per_shard ? left : w->meta.per_shard;
 }
 
-double data_writer_shard_bytes(const DataWriter* w) {
+double data_writer_episode_bytes(const DataWriter* w) {
     double per_episode = 0;
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) {
         if (a == DATA_EVENTS || !data_array_present((DataArrayId)a, &w->meta.dims)) continue;
@@ -50,7 +50,7 @@ double data_writer_shard_bytes(const DataWriter* w) {
         for (int i = 1; i < n; i++) b *= (double)s[i];
         per_episode += b;
     }
-    return per_episode * w->meta.per_shard;
+    return per_episode;
 }
 
 static void shard_name(int shard, char* out, size_t n) {

@@ -1,7 +1,8 @@
 /* writer: writing a dataset folder. A DataWriter owns the folder (refusing foreign ones, resuming
- * matching ones, the manifest); a DataShardBuf holds one shard's arrays in memory while episodes
- * are recorded into it, then writes the shard into a temporary folder and renames it into place,
- * so a shard folder exists only when it is complete. */
+ * matching ones, the manifest); a DataShardOut is one shard being written: episodes recorded into a
+ * worker's DataEpisodeBuf go to their places in its temporary folder as they finish, and the
+ * folder is renamed into place when the last is durable, so a shard folder exists only when it is
+ * complete. */
 #ifndef NUDGE_DATA_WRITER_H
 #define NUDGE_DATA_WRITER_H
 #include <stdbool.h>
@@ -25,8 +26,8 @@ void    data_writer_free(DataWriter* w);      /* NULL-safe */
 /// episodes in shard s (the last shard may be short) and its first episode
 int64_t data_writer_shard_count(const DataWriter* w, int shard);
 int64_t data_writer_shard_first(const DataWriter* w, int shard);
-/// bytes of one shard's arrays in memory (a double: it may be huge)
-double  data_writer_shard_bytes(const DataWriter* w);
+/// bytes of one episode's arrays in memory (a double: it may be huge)
+double  data_writer_episode_bytes(const DataWriter* w);
 
 /// creates or checks the folder: refuses a folder holding a different dataset (naming the input
 /// that differs) or anything else, and one holding this dataset unless resuming (or writing one
@@ -59,23 +60,32 @@ typedef struct DataSlot {
 /// appends an event to a slot
 void data_slot_add_event(DataSlot* s, const DataEvent* e);
 
-typedef struct DataShardBuf DataShardBuf;
+/// one episode's arrays in memory: a worker records into them, episode after episode
+typedef struct DataEpisodeBuf DataEpisodeBuf;
 
-/// one shard's arrays, sized for per_shard episodes and reused from shard to shard (the caller
-/// bounds that size; out of memory is an abort with one line, base/alloc.h)
-DataShardBuf* data_shard_buf_new(const DataWriter* w);
-void          data_shard_buf_free(DataShardBuf* b);    /* NULL-safe */
-/// readies b for shard s (drops the previous shard's events)
-void          data_shard_buf_begin(DataShardBuf* b, const DataWriter* w, int shard);
-int           data_shard_buf_shard(const DataShardBuf* b);
-/// where episode i (0-based within the shard) writes
-void          data_shard_buf_slot(DataShardBuf* b, int i, DataSlot* out);
-/// takes episode i's events; with checksum, also computes its slices' CRC-32s now (on the thread
-/// that recorded it, while they are in its cache), else data_shard_buf_write computes them (on a
-/// writer thread, off the recording threads)
-void          data_shard_buf_episode_done(DataShardBuf* b, int i, DataSlot* slot, bool checksum);
-/// writes the shard into DIR/.tmp-shard-NNNNN-PID (write, fsync), then renames it to
-/// DIR/shard-NNNNN; nothing is left behind on failure
-bool          data_shard_buf_write(const DataWriter* w, DataShardBuf* b, char* err, size_t err_size);
+/// sized from the writer's dimensions (the caller bounds that size; out of memory is an abort with
+/// one line, base/alloc.h)
+DataEpisodeBuf* data_episode_buf_new(const DataWriter* w);
+void            data_episode_buf_free(DataEpisodeBuf* b);   /* NULL-safe */
+/// where the next episode records (no events yet)
+void            data_episode_buf_slot(DataEpisodeBuf* b, DataSlot* out);
+
+/// one shard being written: its temporary folder DIR/.tmp-shard-NNNNN-PID, whose files receive
+/// the episodes' slices as they are put, and the episodes' checksums and events
+typedef struct DataShardOut DataShardOut;
+
+/// creates the temporary folder and the arrays' files (headers in place); NULL + one line on failure
+DataShardOut* data_shard_out_open(const DataWriter* w, int shard, char* err, size_t err_size);
+int           data_shard_out_shard(const DataShardOut* s);
+/// writes episode i (0-based within the shard) from slot: checksums its slices, writes them to
+/// their places and starts their write-back; takes the slot's events. Threads may put different
+/// episodes of one shard at once. false + one line when a write fails (the shard is then dropped)
+bool          data_shard_out_put(DataShardOut* s, int i, DataSlot* slot, char* err, size_t err_size);
+/// once every episode is put: writes events.npy and the gathered small arrays, fsyncs every file,
+/// writes shard.json, fsyncs the folder and renames it to DIR/shard-NNNNN. Frees s either way;
+/// nothing is left behind on failure (false + one line)
+bool          data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size_t err_size);
+/// removes the temporary folder of an unfinished shard and frees s (NULL-safe)
+void          data_shard_out_drop(DataShardOut* s);
 
 #endif

@@ -91,7 +91,7 @@ expect2 "frame size too large" "unreasonable" -- gen --episodes 2 --frames 5000x
 expect2 "frame size too small" "unreasonable" -- gen --episodes 2 --frames 4x4 --out "$tmp/x3"
 expect2 "frame size garbage" "--frames" -- gen --episodes 2 --frames big --out "$tmp/x3"
 expect2 "bad --shard" "--shard" -- gen --episodes 2 --shard 3/2 --out "$tmp/x3"
-expect2 "shards too large for memory" "shard buffers" -- gen --episodes 100 --seconds 3600 --episodes-per-shard 100 --out "$tmp/x3"
+expect2 "episodes too large for memory" "episode buffers" -- gen --episodes 100 --seconds 3600 --frames 1024x1024:rgb --out "$tmp/x3"
 [ -e "$tmp/x3" ] && bad "a refused run made its folder" || ok "refused runs make no folder"
 # --where: every episode satisfies it, the same bytes with --jobs 1 and 2, the files rotate, each
 # episode's seed and scenario replay it; the condition is an input (--resume compares it); bad ones

@@ -608,11 +608,11 @@ static void test_labels_dataset_vs_live(void) {
     DataWriter w;
     data_writer_init(&w, &m);
     ENSURE(data_writer_prepare(&w, dir, false, false, err, sizeof err));
-    DataShardBuf* buf = data_shard_buf_new(&w);
-    ENSURE(buf);
-    data_shard_buf_begin(buf, &w, 0);
+    DataEpisodeBuf* buf = data_episode_buf_new(&w);
+    DataShardOut* out = data_shard_out_open(&w, 0, err, sizeof err);
+    ENSURE(buf && out);
     DataSlot slot;
-    data_shard_buf_slot(buf, 0, &slot);
+    data_episode_buf_slot(buf, &slot);
     EpisodeRecordSpec spec;
     memset(&spec, 0, sizeof spec);
     spec.ticks = TICKS;
@@ -630,9 +630,9 @@ static void test_labels_dataset_vs_live(void) {
         falls += slot.events[i].type == SIM_EV_FALL;
     }
     ENSURE(breaks == 1 && falls >= 2 && break_tick > 40);
-    data_shard_buf_episode_done(buf, 0, &slot, true);
-    ENSURE(data_shard_buf_write(&w, buf, err, sizeof err) && data_writer_write_manifest(&w, err, sizeof err));
-    data_shard_buf_free(buf);
+    ENSURE(data_shard_out_put(out, 0, &slot, err, sizeof err));
+    ENSURE(data_shard_out_finish(&w, out, err, sizeof err) && data_writer_write_manifest(&w, err, sizeof err));
+    data_episode_buf_free(buf);
     data_writer_free(&w);
     WmDataset* d = wm_dataset_load(dir, err, sizeof err);
     ENSURE(d && d->episodes == 1 && d->ticks == T);

@@ -116,6 +116,24 @@ static void test_atomic_file(void) {
 static void test_crc_and_report(void) {
     ENSURE(crc32_update(0, "123456789", 9) == 0xCBF43926u);
     ENSURE(crc32_update(crc32_update(0, "1234", 4), "56789", 5) == 0xCBF43926u);
+    /* the sparse CRC equals the plain one: zero runs of every length and place, short and long */
+    {
+        static unsigned char sp[40000];
+        uint64_t x = 12345;
+        for (int round = 0; round < 200; round++) {
+            memset(sp, 0, sizeof sp);
+            int islands = round % 9;
+            for (int k = 0; k < islands; k++) {
+                x = x * 6364136223846793005u + 1442695040888963407u;
+                size_t at = (size_t)(x >> 33) % sizeof sp, n = 1 + (size_t)(x >> 20) % 700;
+                for (size_t j = at; j < at + n && j < sizeof sp; j++) sp[j] = (unsigned char)(j * 31 + k + 1);
+            }
+            size_t len = round == 0 ? 0 : (size_t)(x >> 40) % sizeof sp;
+            uint32_t seed = round % 3 ? 0 : 0xdeadbeefu;
+            ENSURE(crc32_update_sparse(seed, sp, len) == crc32_update(seed, sp, len));
+            ENSURE(crc32_update_sparse(seed, sp + 1, len > 0 ? len - 1 : 0) == crc32_update(seed, sp + 1, len > 0 ? len - 1 : 0));
+        }
+    }
     char err[64];
     report_set(err, sizeof err, "a\nb\rc %d", 5);
     ENSURE(strcmp(err, "a b c 5") == 0);

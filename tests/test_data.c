@@ -4,6 +4,7 @@
  * wrapping sizes, overlapping or missing ranges, devices, NaN states, stray events) are refused
  * with one line instead of crashing or hanging. */
 #include <cJSON.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -128,15 +129,17 @@ static void test_write_read(void) {
     DataWriter w;
     data_writer_init(&w, &meta);
     ENSURE(data_writer_prepare(&w, out, false, false, err, sizeof err));
-    DataShardBuf* b = data_shard_buf_new(&w);
+    DataEpisodeBuf* b = data_episode_buf_new(&w);
     ENSURE(b);
     int T = 5, K = 3, D = SIM_OBS_DIM;
     for (int s = 0; s < w.meta.shard_count; s++) {
-        data_shard_buf_begin(b, &w, s);
-        for (int i = 0; i < data_writer_shard_count(&w, s); i++) {
+        DataShardOut* o = data_shard_out_open(&w, s, err, sizeof err);
+        ENSURE(o && data_shard_out_shard(o) == s);
+        /* episodes may arrive in any order (workers finish when they finish): last first */
+        for (int i = (int)data_writer_shard_count(&w, s) - 1; i >= 0; i--) {
             int e = s * 2 + i;
             DataSlot slot;
-            data_shard_buf_slot(b, i, &slot);
+            data_episode_buf_slot(b, &slot);
             for (int k = 0; k < T * K * D; k++) slot.states[k] = (float)(e * 1000 + k);
             for (int k = 0; k < T * K; k++) {
                 slot.mask[k] = (uint8_t)(k % 2);
@@ -149,12 +152,28 @@ static void test_write_read(void) {
             *slot.seed = 100 + (uint64_t)e;
             DataEvent ev = {e, 2, 1, 1, -1, 3.5f};
             data_slot_add_event(&slot, &ev);
-            data_shard_buf_episode_done(b, i, &slot, i % 2 == 0); /* the writer sums the others */
+            ENSURE(data_shard_out_put(o, i, &slot, err, sizeof err));
+            CHECK(slot.events == NULL && slot.nevents == 0);   /* the shard took them */
         }
-        ENSURE(data_shard_buf_write(&w, b, err, sizeof err));
+        ENSURE(data_shard_out_finish(&w, o, err, sizeof err));
         ENSURE(data_writer_write_manifest(&w, err, sizeof err));
     }
-    data_shard_buf_free(b);
+    /* a shard dropped part-way leaves nothing behind */
+    {
+        DataShardOut* o = data_shard_out_open(&w, 1, err, sizeof err);
+        ENSURE(o);
+        DataSlot slot;
+        data_episode_buf_slot(b, &slot);
+        ENSURE(data_shard_out_put(o, 0, &slot, err, sizeof err));
+        data_shard_out_drop(o);
+        DIR* dd = opendir(out);
+        ENSURE(dd);
+        int tmps = 0;
+        for (struct dirent* de; (de = readdir(dd));) tmps += strstr(de->d_name, "tmp") != NULL;
+        closedir(dd);
+        CHECK(tmps == 0);
+    }
+    data_episode_buf_free(b);
     DataReader r;
     ENSURE(data_reader_open(&r, out, err, sizeof err));
     CHECK(r.m.complete && r.m.nshards == 3 && r.m.seed == 42 && r.m.version == DATA_FORMAT_VERSION);
