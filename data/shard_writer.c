@@ -27,6 +27,8 @@
 /* slices at least this large are handed to the disk at once (sync_file_range); the rest wait for
    the fsync */
 #define DATA_FLUSH_MIN (128 * 1024)
+/* zero runs this long are not written (actions.npy is almost all zeros: no push most ticks) */
+#define DATA_HOLE_BYTES 4096
 /* episodes behind the one just written whose pages are dropped from the page cache */
 #define DATA_DROP_LAG 4
 
@@ -112,6 +114,19 @@ static bool pwrite_all(int fd, const uint8_t* p, size_t n, off_t off) {
     return true;
 }
 
+/* writes the n bytes at p to offset off, except runs of DATA_HOLE_BYTES zero bytes (the file was
+   sized beforehand, so what is skipped reads back as zeros, and takes no disk); false with errno */
+static bool pwrite_nonzero(int fd, const uint8_t* p, size_t n, off_t off) {
+    static const uint8_t zeros[DATA_HOLE_BYTES];
+    size_t from = 0, at = 0;   /* from: the start of the bytes not yet written */
+    for (; at + DATA_HOLE_BYTES <= n; at += DATA_HOLE_BYTES) {
+        if (memcmp(p + at, zeros, DATA_HOLE_BYTES) != 0) continue;
+        if (at > from && !pwrite_all(fd, p + from, at - from, off + (off_t)from)) return false;
+        from = at + DATA_HOLE_BYTES;
+    }
+    return n <= from || pwrite_all(fd, p + from, n - from, off + (off_t)from);
+}
+
 /* the .npy header of array a in a shard of E episodes (nevents rows for events), DATA_HEAD_BYTES
    long, into head */
 static bool header_of(DataArrayId a, const DataDims* d, int64_t E, int64_t nevents, char head[DATA_HEAD_BYTES]) {
@@ -176,7 +191,9 @@ DataShardOut* data_shard_out_open(const DataWriter* w, int shard, char* err, siz
             memcpy(g->gathered, head, DATA_HEAD_BYTES);
         }
         g->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (g->fd < 0 || (!g->gathered && !pwrite_all(g->fd, (const uint8_t*)head, DATA_HEAD_BYTES, 0))) {
+        /* streamed arrays: the header, and the file at its full size (zero runs are skipped) */
+        bool sized = g->gathered || (g->fd >= 0 && ftruncate(g->fd, (off_t)(DATA_HEAD_BYTES + g->slice * E)) == 0);
+        if (!sized || (!g->gathered && !pwrite_all(g->fd, (const uint8_t*)head, DATA_HEAD_BYTES, 0))) {
             report_set(err, err_size, "%s: write failed: %s", path, strerror(errno));
             data_shard_out_drop(s);
             return NULL;
@@ -212,7 +229,7 @@ bool data_shard_out_put(DataShardOut* s, int i, DataSlot* slot, char* err, size_
             continue;
         }
         off_t off = (off_t)(DATA_HEAD_BYTES + at);
-        if (!pwrite_all(g->fd, src[a], g->slice, off)) {
+        if (!pwrite_nonzero(g->fd, src[a], g->slice, off)) {
             char file[64];
             data_array_file((DataArrayId)a, file, sizeof file);
             report_set(err, err_size, "%s/%s: write failed: %s", s->tmp, file, strerror(errno));

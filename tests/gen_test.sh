@@ -16,6 +16,17 @@ gen --episodes 10 --out "$tmp/j1" --jobs 1 2>/dev/null || bad "gen --jobs 1 fail
 gen --episodes 10 --out "$tmp/j2" --jobs 2 2>/dev/null || bad "gen --jobs 2 failed"
 same "$tmp/j1" "$tmp/j2" "--jobs 1 and --jobs 2 are byte-identical"
 ls "$tmp/j1" | grep -c "^shard-" | grep -qx 4 && ok "10 episodes in 4 shards of 3" || bad "shard count: $(ls "$tmp/j1")"
+# zero runs are not written (actions.npy: no push most ticks): the file reads the same, takes less disk
+/usr/bin/python3 - "$tmp" <<'PY' && ok "actions.npy is written sparse" || bad "actions.npy takes all its blocks"
+import os, sys
+probe = sys.argv[1] + "/probe"
+with open(probe, "wb") as f:
+    f.truncate(1 << 20)
+sparse_fs = os.stat(probe).st_blocks * 512 < (1 << 20)
+os.remove(probe)
+st = os.stat(sys.argv[1] + "/j1/shard-00000/actions.npy")
+assert not sparse_fs or st.st_blocks * 512 < st.st_size // 2, (st.st_blocks, st.st_size)
+PY
 
 # another file system (tmpfs: O_DIRECT or not, whatever it allows) writes the same bytes
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then

@@ -121,7 +121,7 @@ static void test_crc_and_report(void) {
         static unsigned char sp[40000];
         uint64_t x = 12345;
         for (int round = 0; round < 200; round++) {
-            memset(sp, 0, sizeof sp);
+            memset(sp, round % 9 == 8 ? 7 : 0, sizeof sp);   /* one round in nine has no zero at all */
             int islands = round % 9;
             for (int k = 0; k < islands; k++) {
                 x = x * 6364136223846793005u + 1442695040888963407u;
