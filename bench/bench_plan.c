@@ -15,6 +15,7 @@
 #include "base/alloc.h"
 #include "model/nn.h"
 #include "model/wm.h"
+#include "model/wm_impl.h"
 #include "sim/observation.h"
 #include "sim/scenario.h"
 
@@ -66,6 +67,71 @@ static double time_decision(Bench* b, const WmModel* model, int reps, Planner** 
     }
     *keep = p;
     return best;
+}
+
+/* the forward pass's GEMMs of rows dynamic bodies and edges edges, ticks times (the limit of the
+ * model's arithmetic on this machine's sgemm): CPU seconds, the best of three */
+static double time_gemms(const WmModel* m, int rows, int edges, int ticks, double* gflop) {
+    const WmArch* a = wm_arch(m);
+    int L = a->latent, E = a->edge, H = a->hidden, F = WM_NODE_FEATS, G = WM_EDGE_FEATS;
+    int shapes[][3] = {{rows, L, F}, {rows, L, L}, {rows, 2 * E, L}, {edges, E, G}, {rows, L, L + E},
+                       {rows, H, L + E + F}, {rows, H, H}, {rows, WM_OUTPUTS, H}};
+    /* per round the edge layer's two GEMMs, and (but the last) the update */
+    int times[] = {1, 1, a->rounds, a->rounds, a->rounds - 1, 1, 1, 1};
+    enum { NS = sizeof times / sizeof times[0] };
+    float *A[NS], *W[NS], *C[NS];
+    double flops = 0;
+    for (int i = 0; i < NS; i++) {
+        A[i] = alloc_zeroed((size_t)shapes[i][0] * shapes[i][2], sizeof(float));
+        W[i] = alloc_zeroed((size_t)shapes[i][2] * shapes[i][1], sizeof(float));
+        C[i] = alloc_zeroed((size_t)shapes[i][0] * shapes[i][1], sizeof(float));
+        flops += 2.0 * times[i] * shapes[i][0] * shapes[i][1] * shapes[i][2] * ticks;
+    }
+    double best = 1e30;
+    for (int r = 0; r < 3; r++) {
+        double t0 = cpu_now();
+        for (int t = 0; t < ticks; t++)
+            for (int i = 0; i < NS; i++)
+                for (int k = 0; k < times[i]; k++)
+                    nn_gemm(false, false, shapes[i][0], shapes[i][1], shapes[i][2], 1.0f, A[i], W[i], 0.0f, C[i]);
+        double t = cpu_now() - t0;
+        if (t < best) best = t;
+    }
+    for (int i = 0; i < NS; i++) free(A[i]), free(W[i]), free(C[i]);
+    *gflop = flops / 1e9;
+    return best;
+}
+
+/* the mean rows (dynamic bodies) and edges per tick when the candidates of the decision's last
+ * iteration are stepped without skipping anything (wm_predict, not incremental) */
+static void graph_size(Bench* b, const PlannerTrace* tr, double* rows, double* edges) {
+    int B = tr->samples, H = tr->ticks, K = b->K, D = SIM_OBS_DIM;
+    float* st = alloc_array((size_t)B * K * D, sizeof(float));
+    uint8_t* mask = alloc_bytes((size_t)B * K);
+    float* pushes = alloc_zeroed((size_t)B * K * WM_PUSH_DIM, sizeof(float));
+    for (int i = 0; i < B; i++) {
+        memcpy(st + (size_t)i * K * D, b->states, sizeof(float) * (size_t)K * D);
+        memcpy(mask + (size_t)i * K, b->mask, (size_t)K);
+    }
+    WmScratch* s = wm_scratch_create(b->model);
+    double nd = 0, ne = 0;
+    for (int h = 0; h < H; h++) {
+        memset(pushes, 0, sizeof(float) * (size_t)B * K * WM_PUSH_DIM);
+        for (int i = 0; i < B && h % tr->seg_ticks == 0; i++) {
+            const SimPush* p = &tr->candidates[(size_t)i * tr->nsteps + h / tr->seg_ticks];
+            if (h / tr->seg_ticks < tr->nsteps && p->body >= 0)
+                wm_push_row(pushes + ((size_t)i * K + (size_t)p->body) * WM_PUSH_DIM, p);
+        }
+        wm_predict(b->model, s, B, st, mask, pushes, st, NULL, NULL);
+        nd += s->nd;
+        ne += s->ne;
+    }
+    *rows = nd / H;
+    *edges = ne / H;
+    wm_scratch_free(s);
+    free(st);
+    free(mask);
+    free(pushes);
 }
 
 /* CPU seconds of the bare rollouts one decision makes: iters x wm_rollout(samples, horizon) of the
@@ -149,6 +215,10 @@ int main(int argc, char** argv) {
     Planner* planner = NULL;
     double plan = time_decision(&b, model, 3, &planner);
     double bare = time_bare(&b, planner_trace(planner));
+    double rows, edges, gflop;
+    graph_size(&b, planner_trace(planner), &rows, &edges);
+    int ticks = b.def.iters * b.def.horizon;
+    double gemm = time_gemms(model, (int)(rows + 0.5), (int)(edges + 0.5), ticks, &gflop);
     planner_free(planner);
     printf("one CEM decision, 256 samples x 30 ticks x 5 iterations, 1 thread: %.1f ms (target < 100 ms)\n",
            plan * 1e3);
@@ -156,6 +226,9 @@ int main(int argc, char** argv) {
     printf("planner / bare rollout: %.3fx (the search's own overhead: %.1f%%)\n", plan / bare,
            100.0 * (plan - bare) / plan);
     printf("world-ticks imagined per second: %.0f\n", 256.0 * 30 * 5 / plan);
+    printf("the model's GEMMs for every body of every candidate (%.0f rows, %.0f edges a tick, %d ticks; %.1f "
+           "GFLOP): %.1f ms at %.1f GFLOP/s; planner / that = %.2fx\n", rows, edges, ticks, gflop, gemm * 1e3,
+           gflop / gemm, plan / gemm);
     /* the oracle, for scale: the same search on the simulator */
     ScnAgentDef od = b.def;
     b.def.samples = 64;

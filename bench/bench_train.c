@@ -336,9 +336,25 @@ static void bench_rollout(float radius, int rounds) {
     c.ev = malloc(sizeof(float) * 60 * BK * WM_EVENTS);
     double per = 1.0 / rate(roll, &c);
     wm_pack(c.m, c.s, 1, c.st, c.mask, NULL, NULL, 0, 0);
+    /* the limit: the forward pass's GEMMs alone, the start's graph for all 60 ticks */
+    int nd = c.s->nd, ne = c.s->ne, L = a.latent, E = a.edge, H = a.hidden, F = WM_NODE_FEATS;
+    GemmSet gs = {0};
+    gemm_add(&gs, false, false, nd, L, F);
+    gemm_add(&gs, false, false, nd, L, L);
+    for (int r = 0; r < rounds; r++) {
+        gemm_add(&gs, false, false, nd, 2 * E, L);
+        gemm_add(&gs, false, false, ne, E, WM_EDGE_FEATS);
+        if (r + 1 < rounds) gemm_add(&gs, false, false, nd, L, L + E);
+    }
+    gemm_add(&gs, false, false, nd, H, L + E + F);
+    gemm_add(&gs, false, false, nd, H, H);
+    gemm_add(&gs, false, false, nd, WM_OUTPUTS, H);
+    double lim = 60.0 / rate(gemm_run, &gs);
     printf("rollout 60 ticks, 16 bodies (14 dynamic), batch 1, %d round%s, radius %.2f m (%d edges at the start): "
-           "%.3f ms%s\n", rounds, rounds > 1 ? "s" : "", radius, c.s->ne, per * 1e3,
-           rounds == wm_arch_default(BK).rounds ? " (target < 2 ms)" : "");
+           "%.3f ms%s; its GEMMs alone %.3f ms (%.1f GFLOP/s): %.2fx them\n", rounds, rounds > 1 ? "s" : "", radius,
+           ne, per * 1e3, rounds == wm_arch_default(BK).rounds ? " (target < 2 ms)" : "", lim * 1e3,
+           60 * gs.flops / lim / 1e9, per / lim);
+    gemm_free(&gs);
     free(c.out);
     free(c.ev);
     wm_scratch_free(c.s);

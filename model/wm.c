@@ -172,6 +172,7 @@ void wm_scratch_free(WmScratch* s) {
     free(s->row_node);
     free(s->shape);
     free(s->reach);
+    free(s->bounds);
     free(s->state);
     free(s->pdv);
     free(s->xraw);
@@ -246,6 +247,7 @@ void wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->row_node = grow(s->row_node, c * sizeof(int));
     s->shape = grow(s->shape, c * sizeof(SimShape));
     s->reach = grow(s->reach, c * sizeof(float));
+    s->bounds = grow(s->bounds, c * 4 * sizeof(float));
     s->state = grow(s->state, c * D * sizeof(float));
     s->pdv = grow(s->pdv, c * 3 * sizeof(float));
     s->xraw = grow(s->xraw, c * WM_NODE_NORM * sizeof(float));

@@ -152,6 +152,11 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
                     s->inc_reach[idx] = s->reach[n];
                 }
             }
+            if (s->reach[n] >= 0) {
+                double box[4];
+                sim_shape_bounds(&s->shape[n], box);
+                for (int c = 0; c < 4; c++) s->bounds[(size_t)n * 4 + c] = (float)box[c];
+            }
             n++;
         }
     }
@@ -176,6 +181,13 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
                     float dx = sj[SIM_OBS_x] - si[SIM_OBS_x], dy = sj[SIM_OBS_y] - si[SIM_OBS_y];
                     float r = s->reach[i] + s->reach[j] + radius;
                     if (dx * dx + dy * dy > r * r) continue;
+                    /* then the circle about i against j's bounding box (a floor's circle holds
+                     * everything); a millimetre of slack for the float arithmetic */
+                    const float* bj = s->bounds + (size_t)j * 4;
+                    float bx = fmaxf(fmaxf(bj[0] - si[SIM_OBS_x], si[SIM_OBS_x] - bj[2]), 0.0f);
+                    float by = fmaxf(fmaxf(bj[1] - si[SIM_OBS_y], si[SIM_OBS_y] - bj[3]), 0.0f);
+                    float rb = s->reach[i] + radius + 1e-3f;
+                    if (bx * bx + by * by > rb * rb) continue;
                 }
                 int rj = s->node_row[j];
                 float* f = s->eraw + (size_t)ne * WM_EDGE_FEATS;

@@ -116,6 +116,7 @@ struct WmScratch {
     SimShape* shape;       /* [n] the body's shape (world coordinates) */
     float*   reach;        /* [n] radius of a circle about the body's centre that holds its shape
                               (m); -1 when the row shows no shape */
+    float*   bounds;       /* [n*4] the shape's bounding box: xmin, ymin, xmax, ymax (m) */
     int*     recv;         /* [ne] receiver row */
     int*     send;         /* [ne] sender node */
     int*     send_row;     /* [ne] sender row, -1 for a static sender */

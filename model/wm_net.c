@@ -12,6 +12,25 @@
 
 #include "model/wm_impl.h"
 
+/* one edge's activation h = relu(h + bias + receiver part + sender part (none from a static
+ * sender)), added to the receiver's messages m (the arrays never overlap: vectorized) */
+NN_INLINE void edge_message(int E, float* restrict h, const float* restrict bias, const float* restrict pr,
+                            const float* restrict ps, float* restrict m) {
+    if (ps) {
+        for (int c = 0; c < E; c++) {
+            float v = nn_relu(h[c] + bias[c] + pr[c] + ps[c]);
+            h[c] = v;
+            m[c] += v;
+        }
+    } else {
+        for (int c = 0; c < E; c++) {
+            float v = nn_relu(h[c] + bias[c] + pr[c]);
+            h[c] = v;
+            m[c] += v;
+        }
+    }
+}
+
 /* one round's edges: U[r]'s message half receives the summed activations */
 NN_HOT static void edges_forward(const WmModel* m, WmScratch* s, int r) {
     int L = m->arch.latent, E = m->arch.edge, UW = L + E;
@@ -45,24 +64,10 @@ NN_HOT static void edges_forward(const WmModel* m, WmScratch* s, int r) {
     }
     const float* bias = p + rd->e_geom.b;
     for (int e = 0; e < s->ne; e++) {
-        float* h = H + (size_t)e * E;
         const float* pr = P + (size_t)s->recv[e] * 2 * E;
-        float* mr = U + (size_t)s->recv[e] * UW + L;
         int sr = s->send_row[e];
-        if (sr >= 0) {
-            const float* ps = P + (size_t)sr * 2 * E + E;
-            for (int c = 0; c < E; c++) {
-                float v = nn_relu(h[c] + bias[c] + pr[c] + ps[c]);
-                h[c] = v;
-                mr[c] += v;
-            }
-        } else {
-            for (int c = 0; c < E; c++) {
-                float v = nn_relu(h[c] + bias[c] + pr[c]);
-                h[c] = v;
-                mr[c] += v;
-            }
-        }
+        edge_message(E, H + (size_t)e * E, bias, pr, sr >= 0 ? P + (size_t)sr * 2 * E + E : NULL,
+                     U + (size_t)s->recv[e] * UW + L);
     }
 }
 
