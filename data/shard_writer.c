@@ -7,6 +7,7 @@
  * writing waits until its last episode. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,36 @@ static bool header_of(DataArrayId a, const DataDims* d, int64_t E, int64_t neven
     int ndim = data_array_shape(a, d, E, nevents, shape);
     return npy_header_padded(head, DATA_HEAD_BYTES, data_arrays[a].descr, shape, ndim, DATA_HEAD_BYTES) ==
            DATA_HEAD_BYTES;
+}
+
+typedef struct SyncJob {
+    int fd, err;
+} SyncJob;
+
+static void* sync_job(void* arg) {
+    SyncJob* j = arg;
+    j->err = fsync(j->fd) == 0 ? 0 : errno;
+    return NULL;
+}
+
+/* fsyncs the files all at once: one after another each waits for its own device flush (4-10 ms
+   measured in this VM, 16 of them after the last episode), together the block layer merges them;
+   0, or the first failure's errno */
+static int fsync_all(const int* fds, int n) {
+    SyncJob jobs[DATA_ARRAY_COUNT + 1];
+    pthread_t threads[DATA_ARRAY_COUNT + 1];
+    bool started[DATA_ARRAY_COUNT + 1];
+    for (int k = 0; k < n; k++) {
+        jobs[k] = (SyncJob){fds[k], 0};
+        started[k] = k > 0 && pthread_create(&threads[k], NULL, sync_job, &jobs[k]) == 0;
+    }
+    int err = 0;
+    for (int k = 0; k < n; k++) {
+        if (started[k]) pthread_join(threads[k], NULL);
+        else sync_job(&jobs[k]);   /* the first here, and any a thread could not take */
+        if (!err) err = jobs[k].err;
+    }
+    return err;
 }
 
 static void out_close(DataShardOut* s) {
@@ -311,34 +342,38 @@ bool data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size
         sum->crc32 = (uint32_t)crc32_combine(crc32_update(0, h, DATA_HEAD_BYTES), crc, (z_off_t)n);
     }
     free(ev_block);
-    /* durable before the rename: every file's data, then shard.json, then the folder */
-    for (int a = 0; a < DATA_ARRAY_COUNT && ok; a++) {
-        int fd = s->array[a].fd;
-        if (fd < 0) continue;
-        if (fsync(fd) != 0) {
-            report_set(err, err_size, "%s: write failed: %s", s->tmp, strerror(errno));
-            ok = false;
-            break;
-        }
-#ifdef POSIX_FADV_DONTNEED
-        /* written and durable: its pages may go (and be reused for the next shard's) */
-        posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-#endif
-    }
-    for (int a = 0; a < DATA_ARRAY_COUNT; a++) {
-        int fd = s->array[a].fd;
-        s->array[a].fd = -1;
-        if (fd >= 0 && close(fd) != 0 && ok) {
-            report_set(err, err_size, "%s: write failed: %s", s->tmp, strerror(errno));
-            ok = false;
-        }
-    }
+    /* shard.json: a plain file, since nobody reads a temporary folder */
+    int fds[DATA_ARRAY_COUNT + 1], nfd = 0;
+    for (int a = 0; a < DATA_ARRAY_COUNT; a++)
+        if (s->array[a].fd >= 0) fds[nfd++] = s->array[a].fd;
     if (ok) {
         snprintf(path, sizeof path, "%s/shard.json", s->tmp);
         char* line = data_shard_entry_print(&entry);
-        ok = atomic_file_put(path, line, strlen(line), err, err_size);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd >= 0) fds[nfd++] = fd;
+        if (fd < 0 || !pwrite_all(fd, (const uint8_t*)line, strlen(line), 0)) {
+            report_set(err, err_size, "%s: write failed: %s", path, strerror(errno));
+            ok = false;
+        }
         free(line);
     }
+    /* durable before the rename: every file, then the folder */
+    int why = ok ? fsync_all(fds, nfd) : 0;
+    if (why) {
+        report_set(err, err_size, "%s: write failed: %s", s->tmp, strerror(why));
+        ok = false;
+    }
+    for (int k = 0; k < nfd; k++) {
+#ifdef POSIX_FADV_DONTNEED
+        /* written and durable: its pages may go (and be reused for the next shard's) */
+        if (ok) posix_fadvise(fds[k], 0, 0, POSIX_FADV_DONTNEED);
+#endif
+        if (close(fds[k]) != 0 && ok) {
+            report_set(err, err_size, "%s: write failed: %s", s->tmp, strerror(errno));
+            ok = false;
+        }
+    }
+    for (int a = 0; a < DATA_ARRAY_COUNT; a++) s->array[a].fd = -1;
     if (ok && !fsync_dir(s->tmp)) {
         report_set(err, err_size, "%s: cannot sync the folder: %s", s->tmp, strerror(errno));
         ok = false;
