@@ -66,8 +66,8 @@ static bool put_episode(GenRun* r, int q, int i, int b) {
     return ok;
 }
 
-/* the writer thread (when a core would otherwise sit idle): checksums and writes the episodes the
-   workers recorded, so that they only simulate */
+/* the writer thread (up to 4 workers): checksums and writes the episodes the workers recorded, so
+   that they only simulate and no two threads write the same files at once */
 static void* writer_main(void* arg) {
     GenRun* r = arg;
     pthread_mutex_lock(&r->lock);
@@ -196,7 +196,7 @@ static void* worker_main(void* arg) {
             r->pending[(r->pending_at + r->npending++) % r->nbufs] = (GenPending){q, (int)i, b};
             pthread_cond_broadcast(&r->cond);
         } else {
-            /* written here: no third thread competes with the workers for the cores */
+            /* written here (many workers: one writer thread would not keep up) */
             double t0 = clock_now();
             bool put = put_episode(r, q, (int)i, b);
             r->wait += clock_now() - t0;

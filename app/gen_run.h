@@ -1,8 +1,8 @@
 /* gen_run: simulating and writing a dataset's shards. Workers take episodes in order from one
  * queue that runs across shards; each records an episode into a small buffer, which is then
  * checksummed and written to its place in its shard's temporary files (data/shard_writer.c):
- * by a writer thread when a core would otherwise sit idle, else by the worker itself (no third
- * thread competes with the workers for the cores). When a shard's last episode is written, a
+ * by a writer thread (the workers only simulate, and no two threads write the same files at
+ * once), or with many workers by each worker itself. When a shard's last episode is written, a
  * finisher thread makes it durable and renames it into place; it mostly waits on the disk. An
  * episode's bytes depend only on its index, so the result is the same for any number of workers
  * and any order of finishing. */

@@ -15,6 +15,9 @@ no_partial() {  # no shard folder beyond those complete, no temporaries
 gen --episodes 10 --out "$tmp/j1" --jobs 1 2>/dev/null || bad "gen --jobs 1 failed"
 gen --episodes 10 --out "$tmp/j2" --jobs 2 2>/dev/null || bad "gen --jobs 2 failed"
 same "$tmp/j1" "$tmp/j2" "--jobs 1 and --jobs 2 are byte-identical"
+# beyond 4 workers each writes its own episodes (no writer thread): the same bytes
+gen --episodes 10 --out "$tmp/j5" --jobs 5 2>/dev/null || bad "gen --jobs 5 failed"
+same "$tmp/j1" "$tmp/j5" "--jobs 5 (workers writing) and --jobs 1 are byte-identical"
 ls "$tmp/j1" | grep -c "^shard-" | grep -qx 4 && ok "10 episodes in 4 shards of 3" || bad "shard count: $(ls "$tmp/j1")"
 # zero runs are not written (actions.npy: no push most ticks): the file reads the same, takes less disk
 /usr/bin/python3 - "$tmp" <<'PY' && ok "actions.npy is written sparse" || bad "actions.npy takes all its blocks"
