@@ -331,7 +331,7 @@ static bool act_random(Agent* a, double t, const float* states, const uint8_t* m
     /* |J|: the velocity change asked for times the mass (at most the limit), or with only a limit,
      * any impulse up to it */
     bool by_impulse = a->def.impulse > 0 && !a->def.dv_given;
-    double dv = by_impulse ? rng_uniform(&a->st.rng, 0.05, 1.0) : rng_uniform(&a->st.rng, a->def.dv_lo, a->def.dv_hi);
+    double dv = by_impulse ? rng_uniform(&a->st.rng, PLANNER_PUSH_MIN, 1.0) : rng_uniform(&a->st.rng, a->def.dv_lo, a->def.dv_hi);
     double ang = rng_uniform(&a->st.rng, -a->def.angle_deg, a->def.angle_deg) * (3.14159265358979323846 / 180.0);
     double dir = rng_unit(&a->st.rng) < 0.5 ? -1.0 : 1.0;
     double j = by_impulse ? dv * a->def.impulse : dv * s[SIM_OBS_mass];

@@ -27,6 +27,10 @@ typedef struct ImaginePlans {
     bool           events;     /* the cost reads p_break / p_fall (else they may be left 0) */
 } ImaginePlans;
 
+/// the learned model measures its surprise at its own imagined tick (PlanRow.risk) every this many
+/// ticks (the first of each segment, when a push lands, among them)
+#define IMAGINE_RISK_EVERY 2
+
 /// the learned model's imagination: buffers reused from decision to decision
 typedef struct ImagineModel {
     const WmModel* model;
@@ -37,6 +41,8 @@ typedef struct ImagineModel {
     uint8_t*       mask;       /* [cap * K] */
     float*         pushes;     /* [cap * K * 4] one tick's pushes */
     float*         events;     /* [cap * K * WM_EVENTS] one tick's event probabilities */
+    float*         prev;       /* [cap * K * D] the states before the tick (for the risk) */
+    float*         risk;       /* [cap * K] the model's surprise at its own tick */
 } ImagineModel;
 
 /// rows[B * H * nbodies] (candidate b's row (h, j) at (b * H + h) * nbodies + j) from the

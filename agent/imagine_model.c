@@ -20,6 +20,8 @@ static void grow(ImagineModel* im, size_t B) {
     im->mask = alloc_resize(im->mask, B * K, 1);
     im->pushes = alloc_resize(im->pushes, B * K * WM_PUSH_DIM, sizeof(float));
     im->events = alloc_resize(im->events, B * K * WM_EVENTS, sizeof(float));
+    im->prev = alloc_resize(im->prev, B * K * D, sizeof(float));
+    im->risk = alloc_resize(im->risk, B * K, sizeof(float));
     im->cap = B;
 }
 
@@ -51,8 +53,15 @@ void imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, c
         /* one tick of every candidate, in place (the same steps as wm_rollout, but nothing
          * shatters: the tracked bodies keep their slots, and the break head's probability is
          * what the cost reads for breaking) */
+        /* every RISK_EVERY ticks, the model's surprise at its own imagined tick: how far the state
+         * it hands on lies from its own Gaussian (large where the rest or break heads overrule the
+         * dynamics, or the dynamics leave what it has seen) */
+        bool risky = h % IMAGINE_RISK_EVERY == 0;
+        if (risky) memcpy(im->prev, im->states, sizeof(float) * (size_t)B * world);
         wm_predict(im->model, im->scratch, B, im->states, im->mask, pushing ? im->pushes : NULL,
                    im->states, NULL, im->events);
+        if (risky) wm_surprise(im->model, im->scratch, B, im->prev, im->mask, pushing ? im->pushes : NULL,
+                               im->states, im->mask, im->risk);
         /* the tracked bodies' rows */
         for (int b = 0; b < B; b++) {
             for (int j = 0; j < nb; j++) {
@@ -70,6 +79,8 @@ void imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, c
                 r->vy = st[SIM_OBS_vy];
                 r->omega = st[SIM_OBS_omega];
                 r->p_break = ev[WM_EVENT_BREAK];
+                float rk = risky ? im->risk[(size_t)b * K + k] : 0.0f;
+                r->risk = isfinite(rk) ? rk : 0.0f;
                 /* a body imagined below its drop line has fallen, whatever the head says */
                 r->p_fall = r->y < p->drop[j] ? 1.0f : ev[WM_EVENT_FALL];
             }
@@ -85,5 +96,7 @@ void imagine_model_free(ImagineModel* im) {
     free(im->mask);
     free(im->pushes);
     free(im->events);
+    free(im->prev);
+    free(im->risk);
     memset(im, 0, sizeof *im);
 }

@@ -44,6 +44,7 @@ bool imagine_sim(ImagineSim* is, const SimWorld* w, const ImaginePlans* p, PlanR
                 r->vx = (float)st.vx;
                 r->vy = (float)st.vy;
                 r->omega = (float)st.omega;
+                r->risk = 0.0f;   /* the simulator is the truth */
             }
         }
         /* P(event within the heads' window after state h): did it happen by tick h + window */

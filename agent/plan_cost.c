@@ -32,8 +32,16 @@ static double region_cost(const double* r, double x, double y) {
 
 static double field_cost(const ScnGoal* g, double value) {
     double miss = scn_test_miss(g->op, g->v, g->tol, value);
-    if (miss > 0) return miss / field_scale(g->field) + PLAN_MISS + PLAN_CENTRE;
-    if (g->op != SCN_TEST_NEAR || !(g->tol > 0)) return 0.0;
+    double scale = field_scale(g->field);
+    if (miss > 0) return miss / scale + PLAN_MISS + PLAN_CENTRE;
+    if (g->op != SCN_TEST_NEAR) {
+        /* passing a bound: up to PLAN_CENTRE for how close to it (0 beyond PLAN_MARGIN of the
+         * field's scale past it), so that of two plans that pass, the one less likely to fail by
+         * the model's error is chosen */
+        double close = 1.0 + miss / (PLAN_MARGIN * scale);
+        return close > 0 ? PLAN_CENTRE * close : 0.0;
+    }
+    if (!(g->tol > 0)) return 0.0;
     return PLAN_CENTRE * fabs(value - g->v) / g->tol;
 }
 
@@ -79,8 +87,16 @@ double plan_goal_cost(const PlanCostSetup* c, int gi, const PlanRow* rows) {
     }
 }
 
+double plan_risk_cost(const PlanCostSetup* c, const PlanRow* rows) {
+    double top = 0;
+    for (size_t i = 0; i < (size_t)c->ticks * c->nbodies; i++)
+        if (rows[i].risk > top) top = rows[i].risk;
+    double r = (top - PLAN_RISK_FREE) / PLAN_RISK_SPAN;
+    return PLAN_RISK * (r < 0 ? 0 : r > 1 ? 1 : r);
+}
+
 double plan_cost(const PlanCostSetup* c, const PlanRow* rows, int npushes, double impulse_sum) {
-    double cost = 0;
+    double cost = plan_risk_cost(c, rows);
     for (int g = 0; g < c->ngoals; g++) cost += plan_goal_cost(c, g, rows);
     double lim = c->impulse > 0 ? c->impulse : 1.0;
     return cost + c->push_cost * npushes + 0.1 * c->push_cost * impulse_sum / lim;

@@ -13,11 +13,15 @@
  *                       tau = min(T - t_H, 0.25 s)
  *   FIELD TEST at T     the test's miss at h_T / the field's scale (1 m, 1 m/s, 90 degrees, 10 rad/s)
  *                       + PLAN_MISS + PLAN_CENTRE when it fails; passing a near test, PLAN_CENTRE *
- *                       |value - V| / TOL
+ *                       |value - V| / TOL; passing a bound by m, PLAN_CENTRE * max(0, 1 - m /
+ *                       (PLAN_MARGIN * scale))
  *   BODY broken by T    1 - max over h < h_T of P(break)
  *   not BODY broken     max over h < H of P(break)
  *   BODY fell by T      1 - max over h < h_T of P(fall), not BODY fell: max over h < H of P(fall)
  *   each push           push_cost, plus push_cost / 10 * |J| / impulse
+ *   implausible         PLAN_RISK * clamp((max over rows of risk - PLAN_RISK_FREE) / PLAN_RISK_SPAN,
+ *                       0, 1): the learned model's futures that it finds unlike its own dynamics
+ *                       (a glass at rest in mid-air) are not trusted
  *
  * Goals already decided (met or failed) cost nothing. */
 #ifndef NUDGE_AGENT_PLAN_COST_H
@@ -30,6 +34,14 @@
 #define PLAN_MISS 0.1
 /// what being inside, but away from the middle of the region or tolerance, costs at most
 #define PLAN_CENTRE 0.01
+/// a bound (<, <=, >, >=) passed by less than this many of the field's scale costs up to PLAN_CENTRE
+#define PLAN_MARGIN 0.25
+
+/// an imagination the model itself finds implausible costs up to PLAN_RISK: its largest surprise at
+/// its own ticks (PlanRow.risk) past PLAN_RISK_FREE nats, over PLAN_RISK_SPAN
+#define PLAN_RISK 1.0
+#define PLAN_RISK_FREE 20.0
+#define PLAN_RISK_SPAN 100.0
 
 /// one tracked body at one imagined tick
 typedef struct PlanRow {
@@ -39,6 +51,8 @@ typedef struct PlanRow {
     float omega;       /* rad/s */
     float p_break;     /* P(breaks within WM_EVENT_HORIZON ticks after the previous state) */
     float p_fall;      /* P(falls within WM_EVENT_HORIZON ticks after the previous state) */
+    float risk;        /* nats: the model's surprise (wm_surprise) at its own imagined tick h -> h+1,
+                          0 where not measured (the simulator's rows, ticks between measurements) */
 } PlanRow;
 
 /// what a cost needs to know about a tracked body besides its rows
@@ -66,6 +80,8 @@ typedef struct PlanCostSetup {
 /// the cost of one imagined future: rows[H * nbodies] (row (h, j) = rows[h * nbodies + j]),
 /// with npushes pushes whose impulses' magnitudes sum to impulse_sum (N*s)
 double plan_cost(const PlanCostSetup* c, const PlanRow* rows, int npushes, double impulse_sum);
+/// the part of that cost the imagination's implausibility contributes
+double plan_risk_cost(const PlanCostSetup* c, const PlanRow* rows);
 /// the part of that cost one goal contributes (for panels and tests)
 double plan_goal_cost(const PlanCostSetup* c, int goal, const PlanRow* rows);
 

@@ -305,14 +305,26 @@ static void shifted_prev(const Planner* p, Step* out) {
     }
 }
 
-/* keeps a step inside the limits: the impulse in the unit disc, offsets in [-1, 1] */
+/* keeps a step inside the pushes the planner makes (planner.h: the exploration's pushes, which
+ * are the pushes a model trained on them has seen): the impulse between PLANNER_PUSH_MIN and 1
+ * (fractions of the limit), within PLANNER_PUSH_ANGLE degrees of horizontal (turned to the nearer
+ * edge of that cone, its length kept), on the body's vertical axis (ox = 0), oy in [-1, 1] */
 static void clamp_step(Step* st) {
-    double r = hypot(st->u[0], st->u[1]);
-    if (r > 1.0) {
-        st->u[0] = (float)(st->u[0] / r);
-        st->u[1] = (float)(st->u[1] / r);
+    double x = st->u[0], y = st->u[1];
+    double r = hypot(x, y);
+    if (r < 1e-9) {
+        x = 1.0;
+        y = 0.0;
+        r = 1.0;
     }
-    for (int c = 2; c < U; c++) st->u[c] = st->u[c] < -1.0f ? -1.0f : st->u[c] > 1.0f ? 1.0f : st->u[c];
+    double len = r > 1.0 ? 1.0 : r < PLANNER_PUSH_MIN ? PLANNER_PUSH_MIN : r;
+    double lim = PLANNER_PUSH_ANGLE * (3.14159265358979323846 / 180.0);
+    double elev = atan2(fabs(y), fabs(x));
+    if (elev > lim) elev = lim;
+    st->u[0] = (float)copysign(len * cos(elev), x);
+    st->u[1] = (float)copysign(len * sin(elev), y);
+    st->u[2] = 0.0f;
+    st->u[3] = st->u[3] < -1.0f ? -1.0f : st->u[3] > 1.0f ? 1.0f : st->u[3];
 }
 
 /* one candidate from the distribution, with at most `budget` pushes (< 0: no limit) */

@@ -4,8 +4,9 @@
  * A plan covers the next `horizon` control ticks in segments of `replan` ticks; each segment starts
  * with one push or none. A push is (body, jx, jy, offset): the body comes from a categorical
  * distribution per segment (with "no push" as one more option), the impulse and the offset from a
- * Gaussian per segment and body; impulses are kept inside a disc of radius `impulse` (N*s), offsets
- * inside the body's half-size. Each decision draws `samples` plans, imagines them all, scores them
+ * Gaussian per segment and body; impulses are kept between PLANNER_PUSH_MIN and 1 times `impulse`
+ * (N*s) and within PLANNER_PUSH_ANGLE degrees of horizontal, the point on the body's vertical axis
+ * within its half-height: the pushes `nudge gen` explores with, which the model has seen. Each decision draws `samples` plans, imagines them all, scores them
  * with the goals' cost (agent/plan_cost.h), refits the distributions to the `elites` cheapest,
  * `iters` times, and keeps the cheapest plan seen. The plan's first segment is carried out: its push
  * now (or none), then the planner decides again `replan` ticks later, starting from the plan
@@ -36,6 +37,12 @@ typedef struct Planner Planner;
 #define PLANNER_MAX_SEGMENTS 64
 /// bodies a planner considers pushing (and draws) at most: the first dynamic bodies by id
 #define PLANNER_MAX_BODIES 32
+/// the pushes a planner makes, and those `nudge gen` explores a planner's scene with (so that a
+/// model trained on them has seen every push the planner imagines): an impulse of at least this
+/// fraction of the limit,
+#define PLANNER_PUSH_MIN 0.05
+/// within this many degrees of horizontal, at a point on the body's vertical axis
+#define PLANNER_PUSH_ANGLE 45.0
 
 /// what the last decision did, for the view's overlay and panel. Arrays belong to the planner and
 /// change at its next decision.

@@ -1022,6 +1022,49 @@ static void test_plan_cost(void) {
     ENSURE_NEAR(plan_cost(&c, rows, 2, 1.0), 0.9 + 2 * 0.1 + 0.01, 1e-6);
     goal_body[4] = -1;                                               /* a body no longer tracked */
     ENSURE_NEAR(plan_cost(&c, rows, 0, 0), 0.0, 0);
+    /* a bound passed by a margin: up to PLAN_CENTRE for how close, nothing past PLAN_MARGIN */
+    ScnGoal b = g[2];
+    b.op = SCN_TEST_LT;
+    b.v = -45;
+    PlanCostSetup cb = c;
+    uint8_t on = 1;
+    int at = 0;
+    cb.goals = &b, cb.ngoals = 1, cb.active = &on, cb.goal_body = &at;
+    rows[2].angle = (float)(-50 * M_PI / 180);                       /* 5 of 22.5 degrees past */
+    ENSURE_NEAR(plan_goal_cost(&cb, 0, rows), PLAN_CENTRE * (1.0 - 5.0 / (PLAN_MARGIN * 90.0)), 1e-5);
+    rows[2].angle = (float)(-80 * M_PI / 180);
+    ENSURE_NEAR(plan_goal_cost(&cb, 0, rows), 0.0, 0);
+    rows[2].angle = (float)(-40 * M_PI / 180);                       /* failing: as before */
+    ENSURE_NEAR(plan_goal_cost(&cb, 0, rows), 5.0 / 90.0 + PLAN_MISS + PLAN_CENTRE, 1e-5);
+    /* the model's surprise at its own imagination: free up to PLAN_RISK_FREE, then growing to
+     * PLAN_RISK, whichever tick it is on */
+    on = 0;
+    ENSURE_NEAR(plan_risk_cost(&cb, rows), 0.0, 0);
+    rows[1].risk = (float)(PLAN_RISK_FREE - 5);
+    ENSURE_NEAR(plan_cost(&cb, rows, 0, 0), 0.0, 0);
+    rows[1].risk = (float)(PLAN_RISK_FREE + 0.25 * PLAN_RISK_SPAN);
+    ENSURE_NEAR(plan_cost(&cb, rows, 0, 0), 0.25 * PLAN_RISK, 1e-6);
+    rows[0].risk = 1e6f;
+    ENSURE_NEAR(plan_cost(&cb, rows, 1, 0), PLAN_RISK + 0.1, 1e-6);
+}
+
+/* every push a planner imagined or made lies inside the pushes it may make (planner.h): at least
+ * PLANNER_PUSH_MIN of the limit and at most the limit, within PLANNER_PUSH_ANGLE of horizontal, on
+ * the body's vertical axis */
+static bool planner_push_ok(const SimPush* p, double limit) {
+    if (p->body < 0) return true;
+    double j = hypot(p->jx, p->jy);
+    double elev = atan2(fabs(p->jy), fabs(p->jx)) * 180.0 / M_PI;
+    return j <= limit * (1 + 1e-6) && j >= limit * PLANNER_PUSH_MIN * (1 - 1e-6) &&
+           elev <= PLANNER_PUSH_ANGLE + 1e-4 && p->px == 0;
+}
+
+static bool trace_pushes_ok(const PlannerTrace* tr) {
+    for (int i = 0; i < tr->samples * tr->nsteps; i++)
+        if (!planner_push_ok(&tr->candidates[i], tr->impulse)) return false;
+    for (int s = 0; s < tr->nsteps; s++)
+        if (!planner_push_ok(&tr->steps[s], tr->impulse)) return false;
+    return true;
 }
 
 /* a box on a floor, to be slid into a zone 0.3 m to the right by 1.5 s */
@@ -1092,7 +1135,7 @@ static void test_oracle_reaches_the_goal(void) {
     /* the budget and the impulse limit hold; pushes come on decision ticks */
     ENSURE(a.n >= 1 && a.n <= 2);
     for (int i = 0; i < a.n; i++) {
-        ENSURE(hypot(a.p[i].jx, a.p[i].jy) <= 1.0 + 1e-9);
+        ENSURE(planner_push_ok(&a.p[i], 1.0));
         ENSURE(a.tick[i] % 6 == 1);   /* the tick after the decision at a multiple of 6 */
     }
     /* the first decision searched: refinements never lose the cheapest plan; candidates ranked */
@@ -1105,6 +1148,7 @@ static void test_oracle_reaches_the_goal(void) {
     episode_tick(&keep, NULL);
     tr = planner_trace(agent_planner(keep.agent));
     ENSURE(tr->decisions == 1 && tr->searches == 1 && tr->samples == 48 && tr->iters == 3);
+    ENSURE(trace_pushes_ok(tr));
     for (int i = 1; i < tr->iters; i++) ENSURE(tr->iter_best[i] <= tr->iter_best[i - 1]);
     for (int i = 0; i < tr->iters; i++) ENSURE(tr->iter_best[i] <= tr->iter_elite[i]);
     for (int i = 1; i < tr->samples; i++) ENSURE(tr->costs[tr->order[i]] >= tr->costs[tr->order[i - 1]]);
@@ -1141,8 +1185,8 @@ static void test_model_planner(void) {
     Episode keep;
     run_zone(&o, 2, &a, &tr, &keep);
     ENSURE(tr && tr->decisions >= 1 && tr->samples == 32 && tr->iters == 2);
-    ENSURE(a.n <= 2);
-    for (int i = 0; i < a.n; i++) ENSURE(hypot(a.p[i].jx, a.p[i].jy) <= 1.0 + 1e-9);
+    ENSURE(a.n <= 2 && trace_pushes_ok(tr));
+    for (int i = 0; i < a.n; i++) ENSURE(planner_push_ok(&a.p[i], 1.0));
     end_kept(&keep);
     run_zone(&o, 2, &b, NULL, NULL);
     ENSURE(a.n == b.n && same_pushes(a.p, b.p, a.n));
