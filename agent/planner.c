@@ -305,10 +305,20 @@ static void shifted_prev(const Planner* p, Step* out) {
     }
 }
 
+/* folds v into [lo, hi] by reflecting it at the bounds (repeatedly; a draw past a bound lands
+ * as far inside it, so no probability piles up on the bound) */
+static double reflect(double v, double lo, double hi) {
+    double w = hi - lo;
+    double u = fmod(v - lo, 2.0 * w);
+    if (u < 0) u += 2.0 * w;
+    return lo + (u > w ? 2.0 * w - u : u);
+}
+
 /* keeps a step inside the pushes the planner makes (planner.h: the exploration's pushes, which
  * are the pushes a model trained on them has seen): the impulse between PLANNER_PUSH_MIN and 1
- * (fractions of the limit), within PLANNER_PUSH_ANGLE degrees of horizontal (turned to the nearer
- * edge of that cone, its length kept), on the body's vertical axis (ox = 0), oy in [-1, 1] */
+ * (fractions of the limit), within PLANNER_PUSH_ANGLE degrees of horizontal, on the body's
+ * vertical axis (ox = 0), oy in [-1, 1]. Draws outside are reflected back in, so that the
+ * extremes (the strongest and steepest pushes, where the model has seen least) are not favoured */
 static void clamp_step(Step* st) {
     double x = st->u[0], y = st->u[1];
     double r = hypot(x, y);
@@ -317,14 +327,12 @@ static void clamp_step(Step* st) {
         y = 0.0;
         r = 1.0;
     }
-    double len = r > 1.0 ? 1.0 : r < PLANNER_PUSH_MIN ? PLANNER_PUSH_MIN : r;
-    double lim = PLANNER_PUSH_ANGLE * (3.14159265358979323846 / 180.0);
-    double elev = atan2(fabs(y), fabs(x));
-    if (elev > lim) elev = lim;
+    double len = reflect(r, PLANNER_PUSH_MIN, 1.0);
+    double elev = reflect(atan2(fabs(y), fabs(x)), 0.0, PLANNER_PUSH_ANGLE * (3.14159265358979323846 / 180.0));
     st->u[0] = (float)copysign(len * cos(elev), x);
     st->u[1] = (float)copysign(len * sin(elev), y);
     st->u[2] = 0.0f;
-    st->u[3] = st->u[3] < -1.0f ? -1.0f : st->u[3] > 1.0f ? 1.0f : st->u[3];
+    st->u[3] = (float)reflect(st->u[3], -1.0, 1.0);
 }
 
 /* one candidate from the distribution, with at most `budget` pushes (< 0: no limit) */

@@ -1060,8 +1060,17 @@ static bool planner_push_ok(const SimPush* p, double limit) {
 }
 
 static bool trace_pushes_ok(const PlannerTrace* tr) {
-    for (int i = 0; i < tr->samples * tr->nsteps; i++)
-        if (!planner_push_ok(&tr->candidates[i], tr->impulse)) return false;
+    /* draws past a limit are reflected back inside, not clamped onto it: hardly any candidate
+     * pushes exactly at the steepest angle or the strongest impulse */
+    int on_edge = 0;
+    for (int i = 0; i < tr->samples * tr->nsteps; i++) {
+        const SimPush* c = &tr->candidates[i];
+        if (!planner_push_ok(c, tr->impulse)) return false;
+        if (c->body >= 0 && (fabs(atan2(fabs(c->jy), fabs(c->jx)) * 180.0 / M_PI - PLANNER_PUSH_ANGLE) < 1e-4 ||
+                             fabs(hypot(c->jx, c->jy) - tr->impulse) < 1e-6))
+            on_edge++;
+    }
+    if (on_edge > 2) return false;
     for (int s = 0; s < tr->nsteps; s++)
         if (!planner_push_ok(&tr->steps[s], tr->impulse)) return false;
     return true;
