@@ -36,6 +36,48 @@ static bool close_grad(double a, double n) {
     return fabs(a - n) <= 2e-2 * fmax(fabs(a), fabs(n)) + 2e-3;
 }
 
+/* nn_gemm without transposes, row counts up to the few-rows kernel's (128) and past it, widths
+ * with and without a whole block of columns, C overwritten and added to: against a double sum */
+static void test_gemm_shapes(void) {
+    const int ms[] = {1, 2, 3, 4, 5, 14, 33, 128, 129};
+    const int ns[] = {1, 7, 8, 9, 16, 21, 96, 192};
+    const int ks[] = {1, 20, 64, 180};
+    Rng r;
+    rng_seed(&r, 8);
+    float* a = malloc(sizeof(float) * 129 * 180);
+    float* b = malloc(sizeof(float) * 180 * 192);
+    float* c = malloc(sizeof(float) * 129 * 193);
+    float* c0 = malloc(sizeof(float) * 129 * 193);
+    fill_normal(&r, a, 129 * 180, 1.0f);
+    fill_normal(&r, b, 180 * 192, 1.0f);
+    for (size_t im = 0; im < sizeof ms / sizeof ms[0]; im++)
+        for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++)
+            for (size_t ik = 0; ik < sizeof ks / sizeof ks[0]; ik++)
+                for (int add = 0; add < 2; add++) {
+                    int m = ms[im], n = ns[in], k = ks[ik];
+                    /* one float past C must stay as it was */
+                    fill_normal(&r, c0, m * n + 1, 1.0f);
+                    memcpy(c, c0, sizeof(float) * (size_t)(m * n + 1));
+                    nn_gemm(false, false, m, n, k, 1.0f, a, b, add ? 1.0f : 0.0f, c);
+                    bool ok = c[m * n] == c0[m * n];
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) {
+                            double want = add ? c0[i * n + j] : 0, mag = fabs(want);
+                            for (int q = 0; q < k; q++) {
+                                want += (double)a[i * k + q] * b[q * n + j];
+                                mag += fabs((double)a[i * k + q] * b[q * n + j]);
+                            }
+                            ok = ok && fabs(c[i * n + j] - want) <= 1e-6 * mag + 1e-30;
+                        }
+                    CHECK(ok);
+                    if (!ok) fprintf(stderr, "nn_gemm %d x %d x %d (add %d) is off\n", m, n, k, add);
+                }
+    free(a);
+    free(b);
+    free(c);
+    free(c0);
+}
+
 /* ---- layer gradient checks: loss = sum(y * r) ---- */
 
 typedef struct LinCase {
@@ -1858,6 +1900,7 @@ static void test_jepa_learns(void) {
 
 int main(void) {
     nn_set_threads(1);
+    test_gemm_shapes();
     test_linear_grad();
     test_activation_grad(NN_ACT_RELU);
     test_activation_grad(NN_ACT_SILU);
