@@ -57,11 +57,9 @@ void imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, c
          * it hands on lies from its own Gaussian (large where the rest or break heads overrule the
          * dynamics, or the dynamics leave what it has seen) */
         bool risky = h % IMAGINE_RISK_EVERY == 0;
-        if (risky) memcpy(im->prev, im->states, sizeof(float) * (size_t)B * world);
         wm_predict(im->model, im->scratch, B, im->states, im->mask, pushing ? im->pushes : NULL,
                    im->states, NULL, im->events);
-        if (risky) wm_surprise(im->model, im->scratch, B, im->prev, im->mask, pushing ? im->pushes : NULL,
-                               im->states, im->mask, im->risk);
+        if (risky) wm_surprise_last(im->model, im->scratch, im->states, im->mask, im->risk);
         /* the tracked bodies' rows */
         for (int b = 0; b < B; b++) {
             for (int j = 0; j < nb; j++) {

@@ -62,7 +62,9 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
     int K = m->arch.slots;
     float dt = m->arch.dt, A = WM_INT_A;
     if (events) memset(events, 0, sizeof(float) * (size_t)B * K * WM_EVENTS);
-    if (!wm_pack(m, s, B, cur, cur_mask, pushes, NULL, 0, 0)) return;
+    bool dynamic = wm_pack(m, s, B, cur, cur_mask, pushes, NULL, 0, 0);
+    s->stepped = true;
+    if (!dynamic) return;
     /* incremental: only the rows whose inputs changed are computed */
     if (!s->inc_on || wm_inc_select(m, s, cur_mask) > 0) {
         wm_features_normalize(m, s);

@@ -128,6 +128,13 @@ void           wm_surprise_heads(const WmModel* m, WmScratch* s, int B, const fl
                                  const uint8_t* mask, const float* pushes, const float* next,
                                  const uint8_t* next_mask, float* out, float* logits);
 
+/// wm_surprise of the tick the last wm_predict with this scratch stepped (its states, mask and
+/// pushes to next, next_mask: what that wm_predict wrote, or anything else), from that step's own
+/// forward pass instead of a second one; out[B*K] as wm_surprise for that step's B worlds. False
+/// (out untouched) when the scratch's last use was not a step
+bool           wm_surprise_last(const WmModel* m, WmScratch* s, const float* next, const uint8_t* next_mask,
+                                float* out);
+
 /// Incremental imagination: while on, each wm_predict with this scratch recomputes only the bodies
 /// whose inputs within arch.rounds edges (their state, push, neighbours and the neighbours'
 /// states) differ from the previous wm_predict's on the same B worlds; every other body repeats

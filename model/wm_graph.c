@@ -111,6 +111,7 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     s->B = B;
     /* every row is computed unless wm_inc_select says otherwise */
     s->inc_step = false;
+    s->stepped = false;
     s->ng = 0;
     /* incremental: a body whose row is what the slot held at the last step keeps its shape */
     bool keep = s->inc_on && !rng && wm_inc_fit(m, s, B);

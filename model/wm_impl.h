@@ -159,6 +159,7 @@ struct WmScratch {
      * from and gave. A body whose inputs within arch.rounds edges did not change repeats it */
     bool     inc_on;
     bool     inc_step;     /* this step computes a selection of rows (wm_forward keeps records) */
+    bool     stepped;      /* the packed batch and its outputs are the last wm_step's */
     int      inc_B;        /* worlds the records are for; 0 = none */
     int      inc_cap;      /* worlds allocated */
     const WmModel* inc_model;

@@ -3,27 +3,34 @@
  * it (agent/surprise.h) -- from one forward pass */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model/wm_impl.h"
 #include "sim/observation.h"
 
 #define D SIM_OBS_DIM
 
-void wm_surprise_heads(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
-                       const float* pushes, const float* next, const uint8_t* next_mask, float* out, float* logits) {
+/* the NLL (and logits) of every dynamic body packed in the scratch, from its outputs: a computed
+ * row's, or (incremental stepping) the record a body repeated */
+static void score(const WmModel* m, WmScratch* s, const float* next, const uint8_t* next_mask, float* out,
+                  float* logits) {
     int K = m->arch.slots;
-    for (size_t i = 0; i < (size_t)B * K; i++) out[i] = NAN;
-    if (logits)
-        for (size_t i = 0; i < (size_t)B * K * WM_SURPRISE_LOGITS; i++) logits[i] = NAN;
-    if (!wm_pack(m, s, B, states, mask, pushes, NULL, 0, 0)) return;
-    wm_features_normalize(m, s);
-    wm_forward(m, s);
+    static const float no_push[3] = {0, 0, 0};
     const float* tm = m->tgt.fmean;
     const float* ts = m->tgt.fstd;
-    for (int r = 0; r < s->nd; r++) {
-        int i = s->row_node[r];
+    for (int i = 0; i < s->n; i++) {
+        int r = s->node_row[i];
+        const float *o, *pd;
+        if (r >= 0) {
+            o = s->out + (size_t)r * WM_OUTPUTS;
+            pd = s->pdv + (size_t)r * 3;
+        } else if (s->inc_step && s->node_reuse[i]) {
+            o = wm_inc_out(m, s, i);
+            pd = no_push;
+        } else {
+            continue;
+        }
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
-        const float* o = s->out + (size_t)r * WM_OUTPUTS;
         /* the heads speak of the body at states, whatever became of it */
         if (logits) {
             float* lg = logits + idx * WM_SURPRISE_LOGITS;
@@ -33,7 +40,7 @@ void wm_surprise_heads(const WmModel* m, WmScratch* s, int B, const float* state
         const float* s1 = next + idx * D;
         if (!next_mask[idx] || s1[SIM_OBS_is_static] > 0.5f || !(s1[SIM_OBS_mass] > 0)) continue;
         float raw[WM_TARGETS];
-        wm_target_row(s->state + (size_t)i * D, s->pdv + (size_t)r * 3, s1, m->arch.dt, raw);
+        wm_target_row(s->state + (size_t)i * D, pd, s1, m->arch.dt, raw);
         double nll = 0;
         for (int c = 0; c < WM_TARGETS; c++) {
             float ls = fminf(fmaxf(o[WM_LOGSIG + c], WM_LOGSIG_MIN), WM_LOGSIG_MAX);
@@ -44,7 +51,26 @@ void wm_surprise_heads(const WmModel* m, WmScratch* s, int B, const float* state
     }
 }
 
+void wm_surprise_heads(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
+                       const float* pushes, const float* next, const uint8_t* next_mask, float* out, float* logits) {
+    int K = m->arch.slots;
+    for (size_t i = 0; i < (size_t)B * K; i++) out[i] = NAN;
+    if (logits)
+        for (size_t i = 0; i < (size_t)B * K * WM_SURPRISE_LOGITS; i++) logits[i] = NAN;
+    if (!wm_pack(m, s, B, states, mask, pushes, NULL, 0, 0)) return;
+    wm_features_normalize(m, s);
+    wm_forward(m, s);
+    score(m, s, next, next_mask, out, logits);
+}
+
 void wm_surprise(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
                  const float* pushes, const float* next, const uint8_t* next_mask, float* out) {
     wm_surprise_heads(m, s, B, states, mask, pushes, next, next_mask, out, NULL);
+}
+
+bool wm_surprise_last(const WmModel* m, WmScratch* s, const float* next, const uint8_t* next_mask, float* out) {
+    if (!s->stepped || memcmp(&s->sized, &m->arch, sizeof m->arch) != 0) return false;
+    for (size_t i = 0; i < (size_t)s->B * m->arch.slots; i++) out[i] = NAN;
+    score(m, s, next, next_mask, out, NULL);
+    return true;
 }

@@ -667,6 +667,22 @@ static void test_incremental(void) {
                 CHECK(computed[b][k] == want);
             }
     }
+    /* the surprise of the tick just stepped, from the step's own pass (the incremental one's
+     * reused rows included) against a pass of its own */
+    float before[B * K * SIM_OBS_DIM], sur[B * K], sur_last[B * K];
+    memcpy(before, inc, sizeof inc);
+    wm_predict(m, si, B, inc, mask, NULL, inc, NULL, NULL);
+    CHECK(wm_surprise_last(m, si, inc, mask, sur_last));
+    wm_surprise(m, sf, B, before, mask, NULL, inc, mask, sur);
+    int scored = 0;
+    for (int i = 0; i < B * K; i++) {
+        CHECK(isnan(sur[i]) == isnan(sur_last[i]));
+        if (!isnan(sur[i])) CHECK(fabsf(sur[i] - sur_last[i]) <= 1e-4f * (1 + fabsf(sur[i])));
+        scored += !isnan(sur[i]);
+    }
+    CHECK(scored == B * 5);
+    /* a scratch whose last use was not a step has nothing to score */
+    CHECK(!wm_surprise_last(m, sf, inc, mask, sur_last));
     /* B moved (E stood in for D through its recorded messages all along) */
     CHECK(inc[(0 * K + 2) * SIM_OBS_DIM + SIM_OBS_x] > xs[2] + 0.01f);
     /* turning it off forgets: every row is computed again */
