@@ -13,6 +13,7 @@
 #include "agent/episode_export.h"
 #include "agent/episode_record.h"
 #include "agent/history.h"
+#include "agent/imagine.h"
 #include "agent/recording.h"
 #include "agent/surprise.h"
 #include "base/alloc.h"
@@ -1178,6 +1179,47 @@ static void test_oracle_reaches_the_goal(void) {
     ENSURE(!run_zone(&o, 1, &none, NULL, NULL) && none.n == 0);
 }
 
+/* the model's imagination measures its surprise at its own ticks every IMAGINE_RISK_EVERY ticks
+ * (the implausibility the cost reads) and is the same for the same candidate */
+static void test_imagine_model_risk(void) {
+    nn_set_threads(1);
+    char err[256];
+    WmModel* m = wm_load(NUDGE_SOURCE_DIR "/assets/models/default.wm", err, sizeof err);   /* with statistics */
+    ENSURE(m);
+    Scenario* s = scn_parse(zone_task, strlen(zone_task), "zone.scn", err, sizeof err);
+    Episode ep;
+    AgentOverride o = agent_override_none();
+    o.kind = SCN_AGENT_NONE;
+    ENSURE(s && episode_begin_with(&ep, s, 1, &o, SIM_OBS_SLOTS, err, sizeof err));
+    episode_observe(&ep);
+    enum { B = 2, H = 6, S = 1 };
+    SimPush steps[B * S];
+    memset(steps, 0, sizeof steps);
+    steps[0].body = steps[1].body = 1;   /* the box, pushed the same way in both */
+    steps[0].jx = steps[1].jx = 0.8f;
+    int32_t ids[1] = {1};
+    float angle0[1] = {0}, drop[1] = {-1};
+    ImaginePlans ip = {B, H, S, H, steps, 1, ids, angle0, drop, true};
+    ImagineModel im;
+    memset(&im, 0, sizeof im);
+    im.model = m;
+    im.K = SIM_OBS_SLOTS;
+    PlanRow rows[B * H];
+    memset(rows, 0xff, sizeof rows);
+    imagine_model(&im, ep.states, ep.mask, &ip, rows);
+    for (int h = 0; h < H; h++) {
+        const PlanRow* r = &rows[h];
+        ENSURE(isfinite(r->risk) && isfinite(r->x));
+        if (h % IMAGINE_RISK_EVERY) ENSURE(r->risk == 0.0f);
+        else ENSURE(r->risk != 0.0f);
+        ENSURE(!memcmp(&rows[h], &rows[H + h], sizeof rows[h]));   /* the same candidate */
+    }
+    imagine_model_free(&im);
+    episode_end(&ep);
+    scn_free(s);
+    wm_free(m);
+}
+
 static void test_model_planner(void) {
     /* a fresh (untrained) model: what it imagines is wrong, but the planner must run, stay within
      * its limits and be deterministic at one BLAS thread */
@@ -1361,6 +1403,7 @@ int main(void) {
     RUN(test_plan_cost);
     RUN(test_oracle_reaches_the_goal);
     RUN(test_model_planner);
+    RUN(test_imagine_model_risk);
     RUN(test_surprise_break_nll);
     RUN(test_surprise_break_explained);
     fprintf(stderr, "test_agent: all passed\n");
