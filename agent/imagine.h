@@ -41,7 +41,6 @@ typedef struct ImagineModel {
     uint8_t*       mask;       /* [cap * K] */
     float*         pushes;     /* [cap * K * 4] one tick's pushes */
     float*         events;     /* [cap * K * WM_EVENTS] one tick's event probabilities */
-    float*         prev;       /* [cap * K * D] the states before the tick (for the risk) */
     float*         risk;       /* [cap * K] the model's surprise at its own tick */
 } ImagineModel;
 

@@ -20,7 +20,6 @@ static void grow(ImagineModel* im, size_t B) {
     im->mask = alloc_resize(im->mask, B * K, 1);
     im->pushes = alloc_resize(im->pushes, B * K * WM_PUSH_DIM, sizeof(float));
     im->events = alloc_resize(im->events, B * K * WM_EVENTS, sizeof(float));
-    im->prev = alloc_resize(im->prev, B * K * D, sizeof(float));
     im->risk = alloc_resize(im->risk, B * K, sizeof(float));
     im->cap = B;
 }
@@ -53,7 +52,7 @@ void imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, c
         /* one tick of every candidate, in place (the same steps as wm_rollout, but nothing
          * shatters: the tracked bodies keep their slots, and the break head's probability is
          * what the cost reads for breaking) */
-        /* every RISK_EVERY ticks, the model's surprise at its own imagined tick: how far the state
+        /* every IMAGINE_RISK_EVERY ticks, the model's surprise at its own imagined tick: how far the state
          * it hands on lies from its own Gaussian (large where the rest or break heads overrule the
          * dynamics, or the dynamics leave what it has seen) */
         bool risky = h % IMAGINE_RISK_EVERY == 0;
@@ -94,7 +93,6 @@ void imagine_model_free(ImagineModel* im) {
     free(im->mask);
     free(im->pushes);
     free(im->events);
-    free(im->prev);
     free(im->risk);
     memset(im, 0, sizeof *im);
 }
