@@ -29,7 +29,7 @@ typedef struct ImaginePlans {
 
 /// the learned model measures its surprise at its own imagined tick (PlanRow.risk) every this many
 /// ticks (the first of each segment, when a push lands, among them)
-#define IMAGINE_RISK_EVERY 2
+#define IMAGINE_RISK_EVERY 1
 
 /// the learned model's imagination: buffers reused from decision to decision
 typedef struct ImagineModel {
