@@ -73,23 +73,14 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
     }
     const float* tm = m->tgt.fmean;
     const float* ts = m->tgt.fstd;
-    static const float no_push[3] = {0, 0, 0};
     /* bodies to shatter after every body has moved: (world, slot) */
     int nbreak = 0;
     int* brk = NULL;
     for (int i = 0; i < s->n; i++) {
         /* a dynamic body: computed now (its row), or repeating its record */
-        int r = s->node_row[i];
-        const float *o, *pd;
-        if (r >= 0) {
-            o = s->out + (size_t)r * WM_OUTPUTS;
-            pd = s->pdv + (size_t)r * 3;
-        } else if (s->inc_step && s->node_reuse[i]) {
-            o = wm_inc_out(m, s, i);
-            pd = no_push;
-        } else {
-            continue;
-        }
+        const float* pd;
+        const float* o = wm_node_out(m, s, i, &pd);
+        if (!o) continue;
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
         const float* st = s->state + (size_t)i * D;
         float* out = cur + idx * D;

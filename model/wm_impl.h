@@ -240,6 +240,9 @@ int      wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask);
 void     wm_inc_record(const WmModel* m, WmScratch* s);
 /// the recorded output row of node i (node_reuse[i])
 const float* wm_inc_out(const WmModel* m, const WmScratch* s, int i);
+/// node i's outputs after a step: its computed row's (and the push's velocity change in *pdv), or
+/// the record it repeated (incremental stepping; no push); NULL for a node with neither
+const float* wm_node_out(const WmModel* m, const WmScratch* s, int i, const float** pdv);
 
 /* rollout.c */
 /// advances cur[B*K*D] (mask cur_mask[B*K], updated when a body shatters) one tick in place;

@@ -151,3 +151,17 @@ const float* wm_inc_out(const WmModel* m, const WmScratch* s, int i) {
     size_t idx = (size_t)s->node_world[i] * m->arch.slots + s->node_slot[i];
     return s->inc_out + idx * WM_OUTPUTS;
 }
+
+const float* wm_node_out(const WmModel* m, const WmScratch* s, int i, const float** pdv) {
+    static const float no_push[3] = {0, 0, 0};
+    int r = s->node_row[i];
+    if (r >= 0) {
+        *pdv = s->pdv + (size_t)r * 3;
+        return s->out + (size_t)r * WM_OUTPUTS;
+    }
+    if (s->inc_step && s->node_reuse[i]) {
+        *pdv = no_push;
+        return wm_inc_out(m, s, i);
+    }
+    return NULL;
+}

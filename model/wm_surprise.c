@@ -15,21 +15,12 @@
 static void score(const WmModel* m, WmScratch* s, const float* next, const uint8_t* next_mask, float* out,
                   float* logits) {
     int K = m->arch.slots;
-    static const float no_push[3] = {0, 0, 0};
     const float* tm = m->tgt.fmean;
     const float* ts = m->tgt.fstd;
     for (int i = 0; i < s->n; i++) {
-        int r = s->node_row[i];
-        const float *o, *pd;
-        if (r >= 0) {
-            o = s->out + (size_t)r * WM_OUTPUTS;
-            pd = s->pdv + (size_t)r * 3;
-        } else if (s->inc_step && s->node_reuse[i]) {
-            o = wm_inc_out(m, s, i);
-            pd = no_push;
-        } else {
-            continue;
-        }
+        const float* pd;
+        const float* o = wm_node_out(m, s, i, &pd);
+        if (!o) continue;
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
         /* the heads speak of the body at states, whatever became of it */
         if (logits) {
