@@ -31,13 +31,8 @@
 #include "base/progress.h"
 #include "base/report.h"
 #include "base/rng.h"
+#include "model/nn.h"
 #include "sim/observation.h"
-
-/* OpenBLAS starts its threads when the library loads, and each spins (sched_yield) for about 0.1 s
-   before it sleeps: 0.05-0.14 s of CPU measured, taken from the workers when they use every core.
-   gen does no matrix math: stop them (a later BLAS call would start them again). Weak, so that
-   another BLAS (without this function) links too */
-void blas_thread_shutdown_(void) __attribute__((weak));
 
 /* "I/N" with 0 <= I < N */
 static bool parse_shard(const char* s, int* index, int* count) {
@@ -90,7 +85,9 @@ int cmd_gen(int argc, char** argv) {
                   specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
-    if (blas_thread_shutdown_) blas_thread_shutdown_();
+    /* gen does no matrix math: the BLAS's idle threads would spin 0.05-0.14 s of CPU (measured)
+       away from the workers when they use every core */
+    nn_release_threads();
     if (!scenario) return args_fail("gen", "--scenario is required");
     if (!episodes) return args_fail("gen", "--episodes is required");
     if (!(seconds > 0)) return args_fail("gen", "--seconds is required");

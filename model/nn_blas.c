@@ -13,6 +13,13 @@ void nn_set_threads(int n) {
     openblas_set_num_threads(n < 1 ? 1 : n);
 }
 
+/* OpenBLAS's; weak, so that a BLAS without it links too */
+void blas_thread_shutdown_(void) __attribute__((weak));
+
+void nn_release_threads(void) {
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
+
 /* ---- few rows: C[m, n] = A[m, k] B[k, n] (+ C), for m up to NN_SMALL_ROWS ----
  * A rollout of one world multiplies 14-odd rows by a weight matrix per layer; OpenBLAS packs the
  * whole weight matrix for each such call and then runs at half its peak (66 GFLOP/s for 14 x 64 x
