@@ -169,7 +169,10 @@ for sig in INT TERM; do
 done
 # the window too (SDL's own handlers would quit with 0 and no save): SIGTERM saves, exits 130
 if command -v xvfb-run >/dev/null; then
-  xvfb-run -a bash -c '"$0" view --save "$1" >/dev/null 2>"$2" & pid=$!; sleep 3; kill -TERM $pid; wait $pid' \
+  # the signal goes once the window is up (a fixed sleep raced the start-up on a loaded machine)
+  xvfb-run -a bash -c '"$0" view --save "$1" >/dev/null 2>"$2" & pid=$!
+    for _ in $(seq 150); do xdotool search --name "nudge view" >/dev/null 2>&1 && break; sleep 0.2; done
+    sleep 0.5; kill -TERM $pid; wait $pid' \
     "$nudge" "$tmp/win/v.bin" "$tmp/win.err"
   rc=$?
   [ "$rc" -eq 130 ] && head -c 7 "$tmp/win/v.bin" 2>/dev/null | grep -q NUDGEWM \
