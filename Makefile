@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= 2
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build demo test bench splits task-model model sanitize install fuzz clean
+.PHONY: all deps configure build demo test bench splits task-model model model-jepa sanitize install fuzz clean
 
 all: build
 
@@ -44,6 +44,11 @@ task-model: build
 # family, train, eval on held-out episodes (README, "The default model")
 model: build
 	@bash scripts/model.sh $(BUILD)
+
+# the pixel (JEPA) world model by its standard recipe: gen with frames on the training family and
+# push_off_table, train --kind jepa, eval on held-out episodes, voe (README, "The pixel model")
+model-jepa: build
+	@bash scripts/model_jepa.sh $(BUILD)
 
 # the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
 sanitize:

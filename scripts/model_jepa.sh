@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# make model-jepa: the standard recipe for the pixel (JEPA) world model (README, "The pixel model").
+#
+#   1. gen with frames (128x96 gray) on the training family (scenarios/templates/family/, each
+#      template once) and scenarios/templates/push_off_table.scn (twice: the glasses and tables the
+#      VoE scenes are made of), EPISODES episodes of SECONDS s with seed 1, and HELDOUT episodes with
+#      seed 2 to judge it on. Never scenarios/voe: those are the test;
+#   2. train --kind jepa for STEPS optimizer steps on one BLAS thread, seed 1 (the same inputs give
+#      the same model bytes), then the probe is fitted on the training episodes;
+#   3. eval on the held-out episodes (eval.txt, eval/eval_jepa.csv, eval/eval.svg);
+#   4. voe on scenarios/voe with PAIRS pairs per category (voe.txt, voe.csv).
+# Every step is deterministic. The datasets are kept in WORK and reused by a rerun (gen --resume).
+# usage: scripts/model_jepa.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE,
+#        STEPS, PAIRS, FRAMES, OUT (the model, default WORK/jepa.ckpt), WORK (default BUILD/model-jepa))
+set -euo pipefail
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+nudge="$build/nudge"
+work=${WORK:-$build/model-jepa}
+episodes=${EPISODES:-300}
+heldout=${HELDOUT:-40}
+seconds=${SECONDS_PER_EPISODE:-4}
+steps=${STEPS:-4000}
+pairs=${PAIRS:-20}
+frames=${FRAMES:-128x96}
+out=${OUT:-$work/jepa.ckpt}
+
+[ -x "$nudge" ] || { echo "model-jepa: $nudge is missing (make build first)" >&2; exit 2; }
+[ -d "$root/scenarios/templates/family" ] || { echo "model-jepa: scenarios/templates/family/ is missing" >&2; exit 2; }
+
+# the scenes: one folder of links (files in name order, episode i uses file i mod count)
+scenes="$work/scenes"
+rm -rf "$scenes"
+mkdir -p "$scenes" "$(dirname "$out")"
+for f in "$root"/scenarios/templates/family/*.scn; do ln -s "$f" "$scenes/family_$(basename "$f")"; done
+for copy in a b; do ln -s "$root/scenarios/templates/push_off_table.scn" "$scenes/table_${copy}_push_off_table.scn"; done
+echo "model-jepa: $(ls "$scenes" | wc -l) templates; $episodes + $heldout episodes of $seconds s at $frames; $steps steps"
+
+t0=$(date +%s)
+gen() {  # gen SEED EPISODES DIR: a new dataset, or the same one finished and verified
+  local args=(gen --scenario "$scenes" --episodes "$2" --seconds "$seconds" --frames "$frames" --seed "$1"
+              --out "$3" --jobs 2)
+  if [ -e "$3/manifest.json" ]; then "$nudge" "${args[@]}" --resume; else "$nudge" "${args[@]}"; fi
+}
+gen 1 "$episodes" "$work/train"
+gen 2 "$heldout" "$work/heldout"
+t1=$(date +%s)
+OPENBLAS_NUM_THREADS=1 "$nudge" train --kind jepa --data "$work/train" --out "$out" --steps "$steps" --seed 1 \
+  --log "$work/train.csv"
+t2=$(date +%s)
+OPENBLAS_NUM_THREADS=1 "$nudge" eval --model "$out" --data "$work/heldout" --report "$work/eval" > "$work/eval.txt"
+t3=$(date +%s)
+OPENBLAS_NUM_THREADS=1 "$nudge" voe "$root/scenarios/voe" --model "$out" --pairs "$pairs" --csv "$work/voe.csv" \
+  > "$work/voe.txt"
+t4=$(date +%s)
+cat "$work/eval.txt" "$work/voe.txt"
+echo "model-jepa: gen $((t1 - t0)) s, train $((t2 - t1)) s, eval $((t3 - t2)) s, voe $((t4 - t3)) s -> $out"
+echo "model-jepa: held-out evaluation in $work/eval.txt and $work/eval/, VoE in $work/voe.txt"
