@@ -11,7 +11,8 @@
 #   4. voe on scenarios/voe with PAIRS pairs per category (voe.txt, voe.csv).
 # Every step is deterministic. The datasets are kept in WORK and reused by a rerun (gen --resume).
 # usage: scripts/model_jepa.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE,
-#        STEPS, PAIRS, FRAMES, OUT (the model, default WORK/jepa.ckpt), WORK (default BUILD/model-jepa))
+#        STEPS, PAIRS, FRAMES, OUT (the model, default WORK/jepa.ckpt), WORK (default BUILD/model-jepa),
+#        TRAIN_ARGS: more flags for train, e.g. "--width 8 --latent 8")
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,7 +47,7 @@ gen 1 "$episodes" "$work/train"
 gen 2 "$heldout" "$work/heldout"
 t1=$(date +%s)
 OPENBLAS_NUM_THREADS=1 "$nudge" train --kind jepa --data "$work/train" --out "$out" --steps "$steps" --seed 1 \
-  --log "$work/train.csv"
+  --log "$work/train.csv" ${TRAIN_ARGS:-}
 t2=$(date +%s)
 OPENBLAS_NUM_THREADS=1 "$nudge" eval --model "$out" --data "$work/heldout" --report "$work/eval" > "$work/eval.txt"
 t3=$(date +%s)

@@ -33,6 +33,16 @@ mkdir -p "$tmp/voe" && cp "$root/scenarios/voe/teleport.scn" "$tmp/voe/"
 expect_status 0 "voe with a pixel model" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1
 grep -Eq "^teleport +1 +[01] " "$tmp/out" && grep -q "world surprise per tick" "$tmp/out" && ok "voe's table" || bad "voe's table: $(cat "$tmp/out")"
 
+# make model-jepa's recipe, tiny: every stage runs and leaves its files; a rerun reuses the datasets
+recipe=(env EPISODES=4 HELDOUT=2 SECONDS_PER_EPISODE=1 STEPS=3 PAIRS=1 FRAMES=64x48 WORK="$tmp/recipe"
+        TRAIN_ARGS="--batch 4 --rollout 2 --width 4 --latent 4")
+expect_status 0 "the model-jepa recipe" -- "${recipe[@]}" bash "$root/scripts/model_jepa.sh" "$(dirname "$nudge")"
+[ -s "$tmp/recipe/jepa.ckpt" ] && grep -Eq "^all +0 +[1-9]" "$tmp/recipe/eval.txt" && [ -s "$tmp/recipe/eval/eval.svg" ] &&
+  grep -q "^all,9," "$tmp/recipe/voe.csv" && grep -q "model-jepa: gen .* s, train .* s, eval .* s, voe .* s" "$tmp/out" &&
+  ok "the recipe's model, eval and voe" || bad "the recipe: $(tail -3 "$tmp/out")"
+expect_status 0 "the recipe again" -- "${recipe[@]}" bash "$root/scripts/model_jepa.sh" "$(dirname "$nudge")"
+cat "$tmp/out" "$tmp/err" | grep -q "0 episodes in 0 shards written (1 already there)" && ok "a rerun reuses the datasets" || bad "the rerun: $(head -3 "$tmp/err")"
+
 # bad inputs: one line, exit 2, nothing written
 expect_status 2 "a dataset without frames" -- "$nudge" train --kind jepa --data "$tmp/nf" --out "$tmp/x/j.ckpt"
 one_line_err "no frames"
