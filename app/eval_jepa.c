@@ -21,9 +21,12 @@
 
 #define HMAX 30
 enum { SUB_ALL, SUB_MOVING, SUBS };
-enum { M_MODEL, M_CV, METHODS };
+/* M_NEAREST: the identity-free score of the same predictions -- each body against the nearest
+   prediction of any slot live in the window (a pixel model sees no object ids, and a slot is a body
+   only by the scene file's order, which a frame does not show when bodies are placed at random) */
+enum { M_MODEL, M_CV, M_NEAREST, METHODS };
 static const char* sub_names[SUBS] = {"all", "moving"};
-static const char* method_names[METHODS] = {"jepa_probe", "const_vel_probe"};
+static const char* method_names[METHODS] = {"jepa_probe", "const_vel_probe", "jepa_probe_nearest_slot"};
 /* a body "moves" by h when its centre went more than this far (m) */
 #define MOVING_M 0.02
 
@@ -93,7 +96,7 @@ static bool write_svg(const char* path, const Acc* a, const double* steps, const
     for (int h = 0; h <= HMAX; h += 10)
         OUT("<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%d</text>\n", l + (r - l) * h / HMAX, H - bot + 16, h);
     OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">horizon (records)</text>\n", (l + r) / 2, H - 12);
-    const char* colors[METHODS] = {"#d62728", "#1f77b4"};
+    const char* colors[METHODS] = {"#d62728", "#1f77b4", "#ff7f0e"};
     for (int s = 0; s < SUBS; s++)
         for (int q = 0; q < METHODS; q++) {
             OUT("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", colors[q],
@@ -264,12 +267,19 @@ int cmd_eval_jepa(int argc, char** argv) {
                     double ex_m = hypot(qm[0] - yt[0], qm[1] - yt[1]);
                     double cu = q0[0] + h * (q0[0] - qp[0]), cv = q0[1] + h * (q0[1] - qp[1]);
                     double ex_c = hypot(cu - yt[0], cv - yt[1]);
+                    double ex_n = INFINITY;
+                    for (int q = 0; q < K; q++) {
+                        if (!mk[q] || !mk0[q] || !probe.fitted[q]) continue;
+                        const float* qq = h ? ph + ((size_t)b * K + q) * O : p0 + ((size_t)b * K + q) * O;
+                        ex_n = fmin(ex_n, hypot(qq[0] - yt[0], qq[1] - yt[1]));
+                    }
                     bool moving = hypot(yt[0] - y0[k * O], yt[1] - y0[k * O + 1]) / scale > MOVING_M;
                     for (int sub = 0; sub < SUBS; sub++) {
                         if (sub == SUB_MOVING && !moving) continue;
                         acc->n[sub][h]++;
                         acc->px[sub][M_MODEL][h] += ex_m, acc->m[sub][M_MODEL][h] += ex_m / scale;
                         acc->px[sub][M_CV][h] += ex_c, acc->m[sub][M_CV][h] += ex_c / scale;
+                        acc->px[sub][M_NEAREST][h] += ex_n, acc->m[sub][M_NEAREST][h] += ex_n / scale;
                     }
                 }
             }
@@ -306,6 +316,13 @@ int cmd_eval_jepa(int argc, char** argv) {
             printf("%-7s %3d %8lld | %9.2f %9.4f | %9.2f %9.4f | %8.2f\n", i ? "" : sub_names[sub], h, (long long)n, mp,
                    mm, cp, cm, h ? mp / cp : NAN);
         }
+    printf("identity-free, each body to the nearest live slot's prediction (px):");
+    for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
+        printf(" h%d %.2f", hs[i], mean_of(acc->px[SUB_ALL][M_NEAREST][hs[i]], acc->n[SUB_ALL][hs[i]]));
+    printf("; moving:");
+    for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
+        printf(" h%d %.2f", hs[i], mean_of(acc->px[SUB_MOVING][M_NEAREST][hs[i]], acc->n[SUB_MOVING][hs[i]]));
+    printf("\n");
     printf("events (probe at h = 0): break AUROC %.3f (%lld positives), fall AUROC %.3f (%lld positives) of %lld\n",
            auroc[0], (long long)pos[0], auroc[1], (long long)pos[1], (long long)nev);
     printf("latent over %lld windows: channel std mean %.3f, min %.3f; effective rank %.2f of %d\n", (long long)nz,

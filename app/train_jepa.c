@@ -15,8 +15,8 @@
 #include "model/jepa_trainer.h"
 #include "model/nn.h"
 
-/* rows the probe is fitted on at the end of a run */
-#define PROBE_ROWS 6000
+/* rows (windows) the probe is fitted on at the end of a run */
+#define PROBE_ROWS 16000
 
 int cmd_train_jepa(int argc, char** argv) {
     const char* kind = NULL;
@@ -32,7 +32,8 @@ int cmd_train_jepa(int argc, char** argv) {
         {"kind", ARG_STRING, &kind, 1, 0, "jepa: the pixel model", false},
         {"data", ARG_STRING, &data, 1, 0, "DIR: dataset folder written by nudge gen --frames (required)", false},
         {"out", ARG_STRING, &out, 1, 0, "MODEL: checkpoint to write (required)", false},
-        {"steps", ARG_INT, &steps, 1, 1e9, "N: optimizer steps (default 2000)", false},
+        {"steps", ARG_INT, &steps, 0, 1e9, "N: optimizer steps (default 2000; 0 with --resume: only fit the probe again)",
+         false},
         {"batch", ARG_INT, &batch, 2, 4096, "B: windows per step (default 16)", false},
         {"rollout", ARG_INT, &rollout, 1, 64, "R: predicted steps per window, each from the last (default 3)", false},
         {"context", ARG_INT, &context, 2, 8, "F: frames per window (default 2)", false},
@@ -62,6 +63,7 @@ int cmd_train_jepa(int argc, char** argv) {
     if (rc) return rc == 1 ? 0 : 2;
     if (!data) return args_fail("train", "--data DIR is required");
     if (!out) return args_fail("train", "--out MODEL is required");
+    if (steps == 0 && !resume) return args_fail("train", "--steps 0 fits the probe of a trained model: it needs --resume MODEL");
     nn_set_threads((int)threads);
 
     char err[1024];
@@ -204,7 +206,14 @@ int cmd_train_jepa(int argc, char** argv) {
         Probe probe;
         memset(&probe, 0, sizeof probe);
         char perr[256];
+        double tp = clock_now();
         bool have_probe = ntrain > 0 && jepa_probe_fit(m, j, 0, ntrain, PROBE_ROWS, &probe, perr, sizeof perr);
+        if (have_probe)
+            printf("probe fitted on the %d training episodes in %.1f s: ridge %g (%s)\n", ntrain, clock_now() - tp,
+                   probe.ridge, ntrain >= JEPA_PROBE_HOLD ? "chosen on every 5th of them, fitted on the others"
+                                                          : "too few episodes to hold some out");
+        else
+            printf("no probe: %s\n", ntrain > 0 ? perr : "no training episode");
         saved = jepa_trainer_save(tr, have_probe ? &probe : NULL, out, err, sizeof err);
         probe_free(&probe);
         if (saved) log.saved = log.size;

@@ -11,6 +11,7 @@ void jepa_probe_rows_free(JepaProbeRows* r) {
     free(r->x);
     free(r->y);
     free(r->mask);
+    free(r->ep);
     memset(r, 0, sizeof *r);
 }
 
@@ -30,6 +31,7 @@ void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count
     out->x = alloc_array((size_t)N, sizeof(float) * (size_t)F);
     out->y = alloc_array((size_t)N * K, sizeof(float) * JEPA_PROBE_OUTPUTS);
     out->mask = alloc_array((size_t)N, (size_t)K);
+    out->ep = alloc_array((size_t)N, sizeof(int));
     JepaScratch* s = jepa_scratch_create(m);
     enum { BATCH = 32 };
     const uint8_t* win[BATCH * 8];
@@ -39,6 +41,7 @@ void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count
             int b = n_ep - i < BATCH ? n_ep - i : BATCH;
             for (int q = 0; q < b; q++) {
                 int t = C - 1 + (i + q) * stride;
+                out->ep[n + q] = e;
                 for (int f = 0; f < C; f++) win[q * C + f] = jepa_data_frame(j, e, t - (C - 1) + f);
                 jepa_data_targets(j, e, t, out->y + (size_t)(n + q) * K * JEPA_PROBE_OUTPUTS,
                                   out->mask + (size_t)(n + q) * K);
@@ -55,8 +58,16 @@ bool jepa_probe_fit(const JepaModel* m, const JepaData* j, int first, int count,
                     char* err, size_t err_size) {
     JepaProbeRows r;
     jepa_probe_rows(m, j, first, count, max_rows, &r);
-    bool ok = r.N >= 2 && probe_fit(p, r.N, r.F, r.K, JEPA_PROBE_OUTPUTS, r.x, r.y, r.mask, JEPA_PROBE_RIDGE,
-                                    JEPA_PROBE_MIN_ROWS);
+    static const double ridges[] = JEPA_PROBE_RIDGES;
+    int nr = (int)(sizeof ridges / sizeof ridges[0]);
+    uint8_t* held = NULL;
+    if (count >= JEPA_PROBE_HOLD && r.N >= 2) {
+        held = alloc_array((size_t)r.N, 1);
+        for (int n = 0; n < r.N; n++) held[n] = (r.ep[n] - first) % JEPA_PROBE_HOLD == JEPA_PROBE_HOLD - 1;
+    }
+    bool ok = r.N >= 2 && probe_fit_select(p, r.N, r.F, r.K, JEPA_PROBE_OUTPUTS, r.x, r.y, r.mask, held,
+                                           held ? ridges : ridges + 1, held ? nr : 1, JEPA_PROBE_MIN_ROWS, NULL);
+    free(held);
     if (!ok) report_set(err, err_size, "%d windows are too few to fit the probe", r.N);
     jepa_probe_rows_free(&r);
     return ok;

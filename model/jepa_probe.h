@@ -10,25 +10,29 @@
 #include "model/jepa_data.h"
 #include "model/probe.h"
 
-/// the probe's relative ridge (model/probe.h) and the rows a slot needs to be fitted
-#define JEPA_PROBE_RIDGE 1e-3
+/// the probe's relative ridges (model/probe.h), one chosen on held-out training episodes (every
+/// JEPA_PROBE_HOLD-th), and the rows a slot needs to be fitted
+#define JEPA_PROBE_RIDGES {1e-4, 1e-3, 1e-2, 1e-1, 1.0}
+#define JEPA_PROBE_HOLD 5
 #define JEPA_PROBE_MIN_ROWS 50
 
 /// windows ending at records context - 1, context - 1 + stride, ... of episodes [first, first +
 /// count), at most max_rows (the stride grows to fit): x[N, latent size] (the target encoder's
-/// latents), y[N, K, JEPA_PROBE_OUTPUTS] and mask[N, K] (jepa_data_targets)
+/// latents), y[N, K, JEPA_PROBE_OUTPUTS] and mask[N, K] (jepa_data_targets), ep[N] the episode of each
 typedef struct JepaProbeRows {
     int      N, F, K;
     float*   x;
     float*   y;
     uint8_t* mask;
+    int*     ep;
 } JepaProbeRows;
 
 void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                      JepaProbeRows* out);
 void jepa_probe_rows_free(JepaProbeRows* r);
-/// fits the probe on the rows of episodes [first, first + count); false + one line when there are
-/// too few rows
+/// fits the probe on the rows of episodes [first, first + count), its ridge chosen among
+/// JEPA_PROBE_RIDGES by the error on every JEPA_PROBE_HOLD-th of those episodes when there are that
+/// many (fitted on the others), else 1e-3; false + one line when there are too few rows
 bool jepa_probe_fit(const JepaModel* m, const JepaData* j, int first, int count, int max_rows, Probe* p,
                     char* err, size_t err_size);
 

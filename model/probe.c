@@ -33,96 +33,191 @@ static void gather_rows(const float* xc, int F, const int* idx, int n, float* ou
     for (int i = 0; i < n; i++) memcpy(out + (size_t)i * F, xc + (size_t)idx[i] * F, sizeof(float) * F);
 }
 
+/* one slot's sums over a set of rows idx[n] of the centred features: the Gram matrix g (F x F),
+   the column sums s[F], and X^T y (xty[F x O]) and sum y (sy[O]) of the slot's targets */
+typedef struct SlotSums {
+    float*  g;
+    double* s;
+    float*  xty;
+    double* sy;
+    double  n;
+} SlotSums;
+
+static void slot_sums(const float* xc, const float* y, int F, int K, int O, int k, const int* idx, int n,
+                      float* rowbuf, float* ycol, SlotSums* out) {
+    out->n = n;
+    gather_rows(xc, F, idx, n, rowbuf);
+    for (int i = 0; i < n; i++)
+        for (int o = 0; o < O; o++) ycol[(size_t)i * O + o] = y[((size_t)idx[i] * K + k) * O + o];
+    if (n > 0) {
+        nn_gemm(true, false, F, F, n, 1.0f, rowbuf, rowbuf, 0.0f, out->g);
+        nn_gemm(true, false, F, O, n, 1.0f, rowbuf, ycol, 0.0f, out->xty);
+    } else {
+        memset(out->g, 0, sizeof(float) * (size_t)F * F);
+        memset(out->xty, 0, sizeof(float) * (size_t)F * O);
+    }
+    for (int j = 0; j < F; j++) {
+        double t = 0;
+        for (int i = 0; i < n; i++) t += rowbuf[(size_t)i * F + j];
+        out->s[j] = t;
+    }
+    for (int o = 0; o < O; o++) {
+        double t = 0;
+        for (int i = 0; i < n; i++) t += ycol[(size_t)i * O + o];
+        out->sy[o] = t;
+    }
+}
+
+/* solves [G + lambda I, s; s^T, n] [w; b] = [X^T y; sum y] for the sums a (plus sign times extra's,
+   when given); w[O * F], bias[O]. false when the system is not positive definite */
+static bool slot_solve(int F, int O, const SlotSums* a, const SlotSums* extra, double sign, double lambda,
+                       double* sys, double* rhs, float* w, float* bias) {
+    int A = F + 1;   /* the features and the intercept */
+    for (int i = 0; i < F; i++) {
+        for (int j = 0; j < F; j++) {
+            double v = a->g[(size_t)i * F + j];
+            if (extra) v += sign * extra->g[(size_t)i * F + j];
+            sys[(size_t)i * A + j] = v;
+        }
+        sys[(size_t)i * A + i] += lambda;
+    }
+    for (int j = 0; j < F; j++) {
+        double v = a->s[j] + (extra ? sign * extra->s[j] : 0);
+        sys[(size_t)j * A + F] = sys[(size_t)F * A + j] = v;
+    }
+    sys[(size_t)F * A + F] = a->n + (extra ? sign * extra->n : 0);
+    for (int o = 0; o < O; o++) {
+        for (int j = 0; j < F; j++)
+            rhs[(size_t)o * A + j] = a->xty[(size_t)j * O + o] + (extra ? sign * extra->xty[(size_t)j * O + o] : 0);
+        rhs[(size_t)o * A + F] = a->sy[o] + (extra ? sign * extra->sy[o] : 0);
+    }
+    if (!nn_cholesky_solve(A, sys, O, rhs)) return false;
+    for (int o = 0; o < O; o++) {
+        for (int j = 0; j < F; j++) w[(size_t)o * F + j] = (float)rhs[(size_t)o * A + j];
+        bias[o] = (float)rhs[(size_t)o * A + F];
+    }
+    return true;
+}
+
 bool probe_fit(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
                const uint8_t* mask, double ridge, int min_rows) {
-    if (N < 2 || F < 1 || K < 1 || O < 1) return false;
+    return probe_fit_select(p, N, F, K, O, x, y, mask, NULL, &ridge, 1, min_rows, NULL);
+}
+
+bool probe_fit_select(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
+                      const uint8_t* mask, const uint8_t* held, const double* ridges, int nridges, int min_rows,
+                      double* held_err) {
+    if (N < 2 || F < 1 || K < 1 || O < 1 || nridges < 1) return false;
     probe_alloc(p, F, K, O);
-    p->ridge = ridge;
-    /* centre the features over every row */
+    p->ridge = ridges[0];
+    /* centre the features over every row; lambda is relative to the mean diagonal of their Gram */
     for (int j = 0; j < F; j++) {
         double m = 0;
         for (int n = 0; n < N; n++) m += x[(size_t)n * F + j];
         p->mean[j] = (float)(m / N);
     }
     float* xc = alloc_array((size_t)N * F, sizeof(float));
-    for (int n = 0; n < N; n++)
-        for (int j = 0; j < F; j++) xc[(size_t)n * F + j] = x[(size_t)n * F + j] - p->mean[j];
-    /* the Gram matrix of every row, once; a slot's is it minus its empty rows', or its live rows'
-       alone, whichever is fewer rows */
-    float* gram = alloc_array((size_t)F * F, sizeof(float));
-    nn_gemm(true, false, F, F, N, 1.0f, xc, xc, 0.0f, gram);
     double trace = 0;
-    for (int j = 0; j < F; j++) trace += gram[(size_t)j * F + j];
-    double lambda = ridge * (trace > 0 ? trace / F : 1.0);
-    int A = F + 1;   /* the features and the intercept */
+    for (int n = 0; n < N; n++)
+        for (int j = 0; j < F; j++) {
+            float v = x[(size_t)n * F + j] - p->mean[j];
+            xc[(size_t)n * F + j] = v;
+            trace += (double)v * v;
+        }
+    double unit = trace > 0 ? trace / F : 1.0;
+    bool select = held && nridges > 1;
+    SlotSums fit = {0}, out = {0};
+    fit.g = alloc_array((size_t)F * F, sizeof(float));
+    fit.s = alloc_array((size_t)F, sizeof(double));
+    fit.xty = alloc_array((size_t)F * O, sizeof(float));
+    fit.sy = alloc_array((size_t)O, sizeof(double));
+    if (select) {
+        out.g = alloc_array((size_t)F * F, sizeof(float));
+        out.s = alloc_array((size_t)F, sizeof(double));
+        out.xty = alloc_array((size_t)F * O, sizeof(float));
+        out.sy = alloc_array((size_t)O, sizeof(double));
+    }
+    int A = F + 1;
     double* sys = alloc_array((size_t)A * A, sizeof(double));
     double* rhs = alloc_array((size_t)O * A, sizeof(double));
-    float* part = alloc_array((size_t)F * F, sizeof(float));
-    float* rowbuf = NULL;
-    int* live = alloc_array((size_t)N, sizeof(int));
-    int* dead = alloc_array((size_t)N, sizeof(int));
+    float* rowbuf = alloc_array((size_t)N * F, sizeof(float));
     float* ycol = alloc_array((size_t)N * O, sizeof(float));
-    float* xty = alloc_array((size_t)F * O, sizeof(float));
+    float* pred = alloc_array((size_t)N * O, sizeof(float));
+    int* in_rows = alloc_array((size_t)N, sizeof(int));
+    int* out_rows = alloc_array((size_t)N, sizeof(int));
+    /* a slot's weights for one ridge while selecting; the sum of squared held-out errors per ridge */
+    float* wsel = alloc_array((size_t)O * F, sizeof(float));
+    float* bsel = alloc_array((size_t)O, sizeof(float));
+    double* sse = alloc_zeroed((size_t)nridges, sizeof(double));
+    int64_t held_rows = 0;
+    uint8_t* usable = alloc_zeroed((size_t)K, 1);
     for (int k = 0; k < K; k++) {
-        int nl = 0, nd = 0;
+        int ni = 0, no = 0;
         for (int n = 0; n < N; n++) {
-            if (mask[(size_t)n * K + k]) live[nl++] = n;
-            else dead[nd++] = n;
+            if (!mask[(size_t)n * K + k]) continue;
+            if (select && held[n]) out_rows[no++] = n;
+            else in_rows[ni++] = n;
         }
-        p->rows[k] = nl;
-        if (nl < min_rows || nl < 2) continue;
-        /* the slot's Gram matrix */
-        bool from_live = nl <= nd;
-        int nr = from_live ? nl : nd;
-        const float* g = gram;
-        if (nr > 0) {
-            rowbuf = alloc_resize(rowbuf, (size_t)nr * F, sizeof(float));
-            gather_rows(xc, F, from_live ? live : dead, nr, rowbuf);
-            nn_gemm(true, false, F, F, nr, 1.0f, rowbuf, rowbuf, 0.0f, part);
-            if (!from_live)
-                for (size_t i = 0; i < (size_t)F * F; i++) part[i] = gram[i] - part[i];
-            g = part;
+        p->rows[k] = ni + no;
+        if (ni + no < min_rows || ni + no < 2) continue;
+        usable[k] = 1;
+        slot_sums(xc, y, F, K, O, k, in_rows, ni, rowbuf, ycol, &fit);
+        if (!select) {
+            /* one ridge: this is the fit */
+            if (slot_solve(F, O, &fit, NULL, 0, ridges[0] * unit, sys, rhs, p->w + (size_t)k * O * F,
+                           p->b + (size_t)k * O))
+                p->fitted[k] = 1;
+            continue;
         }
-        /* [G + lambda I, s; s^T, n] [w; b] = [X^T y; sum y] over the live rows */
-        for (int i = 0; i < F; i++) {
-            for (int j = 0; j < F; j++) sys[(size_t)i * A + j] = g[(size_t)i * F + j];
-            sys[(size_t)i * A + i] += lambda;
+        if (no == 0 || ni < 2) continue;
+        slot_sums(xc, y, F, K, O, k, out_rows, no, rowbuf, ycol, &out);
+        /* every ridge fitted on the kept rows, scored on the held-out ones (rowbuf and ycol still
+           hold them) */
+        held_rows += no;
+        for (int r = 0; r < nridges; r++) {
+            if (!slot_solve(F, O, &fit, NULL, 0, ridges[r] * unit, sys, rhs, wsel, bsel)) {
+                sse[r] = INFINITY;
+                continue;
+            }
+            for (int i = 0; i < no; i++) memcpy(pred + (size_t)i * O, bsel, sizeof(float) * O);
+            nn_gemm(false, true, no, O, F, 1.0f, rowbuf, wsel, 1.0f, pred);
+            for (size_t i = 0; i < (size_t)no * O; i++) {
+                double d = pred[i] - ycol[i];
+                sse[r] += d * d;
+            }
         }
-        for (int j = 0; j < F; j++) {
-            double s = 0;
-            for (int q = 0; q < nl; q++) s += xc[(size_t)live[q] * F + j];
-            sys[(size_t)j * A + F] = sys[(size_t)F * A + j] = s;
-        }
-        sys[(size_t)F * A + F] = nl;
-        /* right-hand sides: targets of the live rows (zero elsewhere) */
-        memset(ycol, 0, sizeof(float) * (size_t)N * O);
-        for (int q = 0; q < nl; q++)
-            for (int o = 0; o < O; o++) ycol[(size_t)live[q] * O + o] = y[((size_t)live[q] * K + k) * O + o];
-        nn_gemm(true, false, F, O, N, 1.0f, xc, ycol, 0.0f, xty);
-        for (int o = 0; o < O; o++) {
-            double sy = 0;
-            for (int q = 0; q < nl; q++) sy += ycol[(size_t)live[q] * O + o];
-            for (int j = 0; j < F; j++) rhs[(size_t)o * A + j] = xty[(size_t)j * O + o];
-            rhs[(size_t)o * A + F] = sy;
-        }
-        if (!nn_cholesky_solve(A, sys, O, rhs)) continue;
-        for (int o = 0; o < O; o++) {
-            float* w = p->w + ((size_t)k * O + o) * F;
-            for (int j = 0; j < F; j++) w[j] = (float)rhs[(size_t)o * A + j];
-            p->b[(size_t)k * O + o] = (float)rhs[(size_t)o * A + F];
-        }
-        p->fitted[k] = 1;
+    }
+    int best = 0;
+    for (int r = 1; r < nridges; r++)
+        if (sse[r] < sse[best]) best = r;
+    if (held_err)
+        for (int r = 0; r < nridges; r++) held_err[r] = held_rows ? sse[r] / (double)held_rows : NAN;
+    p->ridge = ridges[best];
+    /* the chosen ridge on every row */
+    for (int k = 0; select && k < K; k++) {
+        if (!usable[k]) continue;
+        int n = 0;
+        for (int q = 0; q < N; q++)
+            if (mask[(size_t)q * K + k]) in_rows[n++] = q;
+        slot_sums(xc, y, F, K, O, k, in_rows, n, rowbuf, ycol, &fit);
+        if (slot_solve(F, O, &fit, NULL, 0, p->ridge * unit, sys, rhs, p->w + (size_t)k * O * F,
+                       p->b + (size_t)k * O))
+            p->fitted[k] = 1;
     }
     free(xc);
-    free(gram);
+    free(fit.g), free(fit.s), free(fit.xty), free(fit.sy);
+    free(out.g), free(out.s), free(out.xty), free(out.sy);
     free(sys);
     free(rhs);
-    free(part);
     free(rowbuf);
-    free(live);
-    free(dead);
     free(ycol);
-    free(xty);
+    free(pred);
+    free(in_rows);
+    free(out_rows);
+    free(wsel);
+    free(bsel);
+    free(sse);
+    free(usable);
     return true;
 }
 

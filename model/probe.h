@@ -30,6 +30,14 @@ void probe_free(Probe* p);   /* safe on a zeroed probe */
 /// exist in row n); a slot with fewer than min_rows rows stays unfitted. false only when N < 2
 bool probe_fit(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
                const uint8_t* mask, double ridge, int min_rows);
+/// probe_fit with the ridge chosen among ridges[nridges] on held-out rows: each is fitted on the rows
+/// whose held[n] is 0 and scored by the squared error of every output on the rows whose held[n] is 1
+/// (summed over slots), then the best one (p->ridge) is fitted on every row. held may be NULL (then
+/// ridges[0] on every row). held_err[nridges] (may be NULL): each ridge's held-out squared error per
+/// held-out row (summed over outputs). false only when N < 2
+bool probe_fit_select(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
+                      const uint8_t* mask, const uint8_t* held, const double* ridges, int nridges,
+                      int min_rows, double* held_err);
 /// y[n, K, O] from x[n, F] (NaN for slots that are not fitted)
 void probe_apply(const Probe* p, int n, const float* x, float* y);
 

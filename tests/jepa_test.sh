@@ -17,6 +17,11 @@ cmp -s "$tmp/a/j.ckpt" "$tmp/b/j.ckpt" && ok "bit-reproducible at one thread" ||
 expect_status 0 "resume" -- "$nudge" train "${small[@]}" --steps 6 --data "$tmp/d" --out "$tmp/b/j.ckpt" --resume "$tmp/b/j.ckpt"
 [ "$(wc -l <"$tmp/b/train.csv")" -eq 4 ] && ok "resume appends to the log" || bad "resume's log: $(cat "$tmp/b/train.csv")"
 
+expect_status 0 "the probe fitted again (--steps 0 --resume)" -- "$nudge" train --kind jepa --steps 0 --data "$tmp/d" --out "$tmp/c/j.ckpt" --resume "$tmp/a/j.ckpt"
+grep -q "trained 0 steps" "$tmp/out" && grep -Eq "^probe fitted on the 4 training episodes .* ridge 0.001 \(too few episodes" "$tmp/out" &&
+  ok "--steps 0: the probe alone, its fixed ridge with 4 episodes" || bad "--steps 0: $(cat "$tmp/out")"
+expect_status 2 "--steps 0 without --resume" -- "$nudge" train --kind jepa --steps 0 --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "needs --resume"
 expect_status 0 "eval of a pixel model" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r"
 grep -q "effective rank" "$tmp/out" && grep -Eq "^all +0 +[1-9]" "$tmp/out" && ok "eval's table" || bad "eval's table: $(cat "$tmp/out")"
 [ -s "$tmp/r/eval_jepa.csv" ] && grep -q "^all,jepa_probe,30," "$tmp/r/eval_jepa.csv" && ok "eval_jepa.csv" || bad "eval_jepa.csv missing or short"

@@ -1673,6 +1673,53 @@ static void test_probe(void) {
     probe_free(&p);
 }
 
+/* the probe's ridge chosen on held-out rows: with few noisy rows and many features the smallest
+   ridge overfits, so the held-out error picks a larger one, which also predicts new rows better;
+   without held-out rows it is the first ridge, the same bytes as probe_fit */
+static void test_probe_select(void) {
+    enum { N = 120, F = 60, K = 1, O = 1, NEW = 400 };
+    Rng rng;
+    rng_seed(&rng, 12);
+    static float x[(N + NEW) * F], y[N + NEW];
+    uint8_t mask[N + NEW], held[N];
+    float a[F];
+    for (int j = 0; j < F; j++) a[j] = (float)rng_normal(&rng) * (j < 3 ? 1.0f : 0.0f);
+    for (int n = 0; n < N + NEW; n++) {
+        double v = 0;
+        for (int j = 0; j < F; j++) {
+            x[n * F + j] = (float)rng_normal(&rng);
+            v += a[j] * x[n * F + j];
+        }
+        y[n] = (float)(v + rng_normal(&rng));
+        mask[n] = 1;
+        if (n < N) held[n] = n % 5 == 4;
+    }
+    const double ridges[] = {1e-6, 1e-2, 1e-1, 1.0, 10.0};
+    double herr[5];
+    Probe p, q, r;
+    CHECK(probe_fit_select(&p, N, F, K, O, x, y, mask, held, ridges, 5, 10, herr));
+    CHECK(p.ridge > 1e-6 && herr[0] > 0);
+    for (int i = 0; i < 5; i++) CHECK(isfinite(herr[i]) && herr[i] >= 0);
+    for (int i = 0; i < 5; i++)
+        if (ridges[i] == p.ridge) CHECK(herr[i] < herr[0]);
+    CHECK(probe_fit(&q, N, F, K, O, x, y, mask, 1e-6, 10));
+    /* on new rows the chosen ridge beats the smallest */
+    float out_p[NEW], out_q[NEW];
+    probe_apply(&p, NEW, x + (size_t)N * F, out_p);
+    probe_apply(&q, NEW, x + (size_t)N * F, out_q);
+    double ep = 0, eq = 0;
+    for (int n = 0; n < NEW; n++) {
+        ep += (out_p[n] - y[N + n]) * (out_p[n] - y[N + n]);
+        eq += (out_q[n] - y[N + n]) * (out_q[n] - y[N + n]);
+    }
+    CHECK(ep < eq);
+    CHECK(probe_fit_select(&r, N, F, K, O, x, y, mask, NULL, ridges, 5, 10, NULL));
+    CHECK(r.ridge == 1e-6 && memcmp(r.w, q.w, sizeof(float) * F) == 0 && r.b[0] == q.b[0]);
+    probe_free(&p);
+    probe_free(&q);
+    probe_free(&r);
+}
+
 /* a tiny pixel model's trainer on random frames and pushes */
 static JepaTrainer* tiny_jepa(uint64_t seed, int episodes, int len) {
     JepaTrainerDef def = jepa_trainer_def_default(16, 16, 1);
@@ -1944,6 +1991,7 @@ int main(void) {
     test_convnet_grad();
     test_lapack();
     test_probe();
+    test_probe_select();
     test_jepa_grad();
     test_jepa_train_checkpoint();
     test_jepa_learns();
