@@ -95,40 +95,6 @@ NN_HOT void nn_act_backward(NnAct act, size_t count, const float* pre, const flo
     }
 }
 
-/* exp(x) for the conv nets' SiLU, in plain float arithmetic that the compiler vectorizes (libm's
-   expf is a call per element, and SiLU was half of a conv encoder's step beside its GEMMs):
-   x = k ln2 + r with k = round(x / ln2) (the 1.5 * 2^23 trick), exp(r) by its Taylor polynomial of
-   degree 6 on |r| <= ln2 / 2 (relative error < 2e-7), times 2^k through the exponent bits. x is
-   clamped to [-87, 87], where 2^k stays a normal float; deterministic to the bit */
-NN_INLINE float exp_fast(float x) {
-    x = x < -87.0f ? -87.0f : x > 87.0f ? 87.0f : x;
-    const float magic = 12582912.0f;
-    float t = x * 1.44269504f + magic;
-    float kf = t - magic;
-    int32_t ki;
-    memcpy(&ki, &t, 4);
-    ki -= 0x4B400000;
-    float r = x - kf * 0.693359375f;
-    r = r + kf * 2.12194440e-4f;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.66666667e-1f + r * (4.16666667e-2f + r * (8.33333333e-3f +
-                                                                                         r * 1.38888889e-3f)))));
-    int32_t bits = (ki + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, 4);
-    return p * scale;
-}
-
-NN_HOT void nn_silu_fast_forward(size_t count, const float* pre, float* post) {
-    for (size_t i = 0; i < count; i++) post[i] = pre[i] / (1.0f + exp_fast(-pre[i]));
-}
-
-NN_HOT void nn_silu_fast_backward(size_t count, const float* pre, const float* dpost, float* dpre) {
-    for (size_t i = 0; i < count; i++) {
-        float s = 1.0f / (1.0f + exp_fast(-pre[i]));
-        dpre[i] = dpost[i] * s * (1.0f + pre[i] * (1.0f - s));
-    }
-}
-
 /* ---- layer norm ---- */
 
 #define NN_LN_EPS 1e-5f
