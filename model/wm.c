@@ -212,6 +212,7 @@ void wm_scratch_free(WmScratch* s) {
     free(s->inc_psend);
     free(s->inc_shape);
     free(s->inc_reach);
+    free(s->inc_bounds);
     free(s->node_same);
     free(s->node_reuse);
     free(s->node_dirty);

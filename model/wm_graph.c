@@ -41,6 +41,12 @@ static float node_shape(const float* st, SimShape* sh) {
     return (float)sqrt(r2);
 }
 
+/* node i's shape as wm_pack left it: in its slot's record when stepping incrementally (kept there
+ * while the state is), else in the packed nodes' */
+static const SimShape* packed_shape(const WmModel* m, const WmScratch* s, int i, bool keep) {
+    return keep ? &s->inc_shape[(size_t)s->node_world[i] * m->arch.slots + s->node_slot[i]] : &s->shape[i];
+}
+
 static float safe_log(float v) {
     return logf(v > 1e-6f ? v : 1e-6f);
 }
@@ -118,9 +124,16 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     /* nodes: the live slots, world by world; rows: the dynamic ones */
     int n = 0, nd = 0;
     for (int b = 0; b < B; b++) {
+        /* incremental: a world whose every slot holds what it held at the last step, with no push
+         * then or now, repeats every prediction: neither its edges nor its features are needed */
+        bool frozen = keep;
+        int n0 = n, nd0 = nd;
         for (int k = 0; k < K; k++) {
             size_t idx = (size_t)b * K + k;
-            if (!mask[idx]) continue;
+            if (!mask[idx]) {
+                if (keep && s->inc_kind[idx]) frozen = false;
+                continue;
+            }
             float* st = s->state + (size_t)n * D;
             memcpy(st, states + idx * D, sizeof(float) * D);
             s->node_world[n] = b;
@@ -139,27 +152,36 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
                 }
                 s->node_row[n] = nd;
                 s->row_node[nd] = n;
-                node_features(st, s->xraw + (size_t)nd * WM_NODE_NORM);
+                frozen = frozen && s->inc_kind[idx] && !s->inc_pushed[idx] && pd[0] == 0.0f && pd[1] == 0.0f &&
+                         pd[2] == 0.0f;
                 nd++;
             }
             s->node_same[n] = keep && s->inc_kind[idx] && memcmp(s->inc_state + idx * D, st, sizeof(float) * D) == 0;
+            frozen = frozen && s->node_same[n];
+            float* bounds = s->bounds + (size_t)n * 4;
             if (s->node_same[n]) {
-                s->shape[n] = s->inc_shape[idx];
+                /* the slot's record holds its shape and bounds */
                 s->reach[n] = s->inc_reach[idx];
+                memcpy(bounds, s->inc_bounds + idx * 4, sizeof(float) * 4);
             } else {
-                s->reach[n] = node_shape(st, &s->shape[n]);
-                if (keep) {
-                    s->inc_shape[idx] = s->shape[n];
-                    s->inc_reach[idx] = s->reach[n];
+                SimShape* sh = keep ? &s->inc_shape[idx] : &s->shape[n];
+                s->reach[n] = node_shape(st, sh);
+                if (s->reach[n] >= 0) {
+                    double box[4];
+                    sim_shape_bounds(sh, box);
+                    for (int c = 0; c < 4; c++) bounds[c] = (float)box[c];
                 }
-            }
-            if (s->reach[n] >= 0) {
-                double box[4];
-                sim_shape_bounds(&s->shape[n], box);
-                for (int c = 0; c < 4; c++) s->bounds[(size_t)n * 4 + c] = (float)box[c];
+                if (keep) {
+                    s->inc_reach[idx] = s->reach[n];
+                    memcpy(s->inc_bounds + idx * 4, bounds, sizeof(float) * 4);
+                }
             }
             n++;
         }
+        if (frozen)
+            for (int i = n0; i < n; i++) s->node_same[i] = WM_SAME_WORLD;
+        else
+            for (int r = nd0; r < nd; r++) node_features(s->state + (size_t)s->row_node[r] * D, s->xraw + (size_t)r * WM_NODE_NORM);
     }
     s->n = n;
     s->nd = nd;
@@ -169,6 +191,10 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     for (int a = 0; a < n;) {
         int z = a;
         while (z < n && s->node_world[z] == s->node_world[a]) z++;
+        if (s->node_same[a] == WM_SAME_WORLD) {
+            a = z;
+            continue;
+        }
         wm_scratch_reserve_edges(m, s, ne + (z - a) * (z - a));
         for (int i = a; i < z; i++) {
             int ri = s->node_row[i];
@@ -192,7 +218,7 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
                 }
                 int rj = s->node_row[j];
                 float* f = s->eraw + (size_t)ne * WM_EDGE_FEATS;
-                float gap = edge_features(si, &s->shape[i], sj, &s->shape[j], rj >= 0, f);
+                float gap = edge_features(si, packed_shape(m, s, i, keep), sj, packed_shape(m, s, j, keep), rj >= 0, f);
                 if (isnan(gap) || (radius > 0 && !(gap <= radius))) continue;
                 s->recv[ne] = ri;
                 s->send[ne] = j;

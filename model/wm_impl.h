@@ -113,7 +113,8 @@ struct WmScratch {
     int*     node_slot;    /* [n] */
     int*     node_row;     /* [n] a node's row, -1 for a static node */
     int*     row_node;     /* [nd] a row's node */
-    SimShape* shape;       /* [n] the body's shape (world coordinates) */
+    SimShape* shape;       /* [n] the body's shape (world coordinates); when stepping incrementally,
+                              the slot's record (inc_shape) holds it instead */
     float*   reach;        /* [n] radius of a circle about the body's centre that holds its shape
                               (m); -1 when the row shows no shape */
     float*   bounds;       /* [n*4] the shape's bounding box: xmin, ymin, xmax, ymax (m) */
@@ -171,7 +172,9 @@ struct WmScratch {
     float*   inc_psend;    /* [B*K*rounds*E] its sender half of P, per round */
     SimShape* inc_shape;   /* [B*K] the shape of the slot's state */
     float*   inc_reach;    /* [B*K] */
-    uint8_t* node_same;    /* [n] the node's row is the slot's recorded state */
+    float*   inc_bounds;   /* [B*K*4] the shape's bounding box */
+    uint8_t* node_same;    /* [n] the node's row is the slot's recorded state (WM_SAME_WORLD: and so
+                              is its whole world, unpushed: its edges were not packed) */
     /* the step's selection: node_reuse[i] = 1 for a dynamic node that repeats its record (its
      * node_row is then -1); ng senders that stand in as rows nd.. through their recorded P */
     uint8_t* node_reuse;   /* [n] */
@@ -181,6 +184,9 @@ struct WmScratch {
     int*     ghost_node;   /* [n] */
     int      ng;
 };
+
+/// node_same's value for a node of a world that is all as recorded (wm_pack, wm_inc_select)
+#define WM_SAME_WORLD 2
 
 /// lays out and allocates a model's parameters (not initialised)
 WmModel* wm_alloc(const WmArch* arch);

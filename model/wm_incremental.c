@@ -37,6 +37,7 @@ bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
         s->inc_psend = alloc_resize(s->inc_psend, slots * (size_t)m->arch.rounds * m->arch.edge, sizeof(float));
         s->inc_shape = alloc_resize(s->inc_shape, slots, sizeof(SimShape));
         s->inc_reach = alloc_resize(s->inc_reach, slots, sizeof(float));
+        s->inc_bounds = alloc_resize(s->inc_bounds, slots * 4, sizeof(float));
         s->inc_cap = B;
     }
     memset(s->inc_kind, 0, (size_t)B * K);
@@ -60,6 +61,12 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
     /* changed since the last step: the state, a push now or then, the set of senders */
     for (int r = 0; r < nd; r++) s->row_senders[r] = 0;
     for (int e = 0; e < ne; e++) s->row_senders[s->recv[e]] |= 1ull << s->node_slot[s->send[e]];
+    /* a world wm_pack found all as recorded has its recorded senders (its edges were not packed) */
+    for (int r = 0; r < nd; r++) {
+        int i = s->row_node[r];
+        if (s->node_same[i] == WM_SAME_WORLD)
+            s->row_senders[r] = s->inc_senders[(size_t)s->node_world[i] * K + s->node_slot[i]];
+    }
     for (int i = 0; i < n; i++) {
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
         int r = s->node_row[i];
