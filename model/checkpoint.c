@@ -9,7 +9,13 @@
  *   [i64 t, f32 m[nparams], f32 v[nparams]]        when flags & 1
  *   u32 CRC-32 (zlib) of every byte before it
  * Little-endian, as the machines that run nudge are. Version 1 (before the invariant inputs and
- * message-passing rounds) is refused with a line that says to retrain. */
+ * message-passing rounds) is refused with a line that says to retrain.
+ *
+ * Version 3 (model_file.h's kind field, 1 = state, after the version) is written for a model
+ * with options of arch the earlier ones lacked; after the flags it has i32 inputs and f32
+ * rest_gate, and each normalizer ends with f32 lo[dim], f32 hi[dim] (the range training saw,
+ * which WM_INPUT_CLIP clips to). A model with every option at its default is written as version 2,
+ * byte for byte as before; version 2 files read with those defaults. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,20 +28,34 @@
 
 #define HEAD_BYTES 84
 
-static void put_norm(ModelBuf* b, const WmNorm* n) {
+#define VERSION_OPTIONS 3u
+
+static void put_norm(ModelBuf* b, const WmNorm* n, uint32_t version) {
     model_buf_i32(b, n->dim);
     model_buf_put(b, &n->count, 8);
     model_buf_put(b, n->mean, sizeof(double) * (size_t)n->dim);
     model_buf_put(b, n->m2, sizeof(double) * (size_t)n->dim);
+    if (version >= VERSION_OPTIONS) {
+        model_buf_put(b, n->lo, sizeof(float) * (size_t)n->dim);
+        model_buf_put(b, n->hi, sizeof(float) * (size_t)n->dim);
+    }
+}
+
+/* the version a model is written in: the oldest that holds its options */
+static uint32_t file_version(const WmArch* a) {
+    WmArch d = wm_arch_default(a->slots);
+    return a->inputs != d.inputs || a->rest_gate != d.rest_gate ? VERSION_OPTIONS : WM_CKPT_VERSION;
 }
 
 bool wm_checkpoint_save(const WmModel* m, const NnAdamW* opt, const char* path, char* err,
                         size_t err_size) {
     ModelBuf b = {0};
-    model_buf_put(&b, WM_CKPT_MAGIC, 8);
-    model_buf_u32(&b, WM_CKPT_VERSION);
-    model_buf_u32(&b, wm_schema_hash());
     const WmArch* a = &m->arch;
+    uint32_t version = file_version(a);
+    model_buf_put(&b, WM_CKPT_MAGIC, 8);
+    model_buf_u32(&b, version);
+    if (version >= VERSION_OPTIONS) model_buf_u32(&b, MODEL_KIND_STATE);
+    model_buf_u32(&b, wm_schema_hash());
     model_buf_i32(&b, a->slots);
     model_buf_i32(&b, a->dim);
     model_buf_i32(&b, a->latent);
@@ -52,9 +72,13 @@ bool wm_checkpoint_save(const WmModel* m, const NnAdamW* opt, const char* path, 
     model_buf_i32(&b, m->nparams);
     bool with_opt = opt && opt->m && opt->n == m->nparams;
     model_buf_u32(&b, with_opt ? 1u : 0u);
-    put_norm(&b, &m->nin);
-    put_norm(&b, &m->ein);
-    put_norm(&b, &m->tgt);
+    if (version >= VERSION_OPTIONS) {
+        model_buf_i32(&b, a->inputs);
+        model_buf_f32(&b, a->rest_gate);
+    }
+    put_norm(&b, &m->nin, version);
+    put_norm(&b, &m->ein, version);
+    put_norm(&b, &m->tgt, version);
     model_buf_put(&b, m->params, sizeof(float) * (size_t)m->nparams);
     if (with_opt) {
         model_buf_i64(&b, opt->t);
@@ -70,7 +94,7 @@ bool wm_save(const WmModel* m, const char* path, char* err, size_t err_size) {
 
 /* one set of statistics; false + why (into why) when its size does not match or a number is not
  * finite (a NaN mean or a negative sum of squares would make every prediction NaN) */
-static bool get_norm(ModelRd* r, WmNorm* n, const char* what, char* why, size_t why_size) {
+static bool get_norm(ModelRd* r, WmNorm* n, uint32_t version, const char* what, char* why, size_t why_size) {
     int32_t dim = model_rd_i32(r);
     if (r->short_read || dim != n->dim) {
         report_set(why, why_size, "%s statistics: %d columns, expected %d", what, dim, n->dim);
@@ -79,6 +103,10 @@ static bool get_norm(ModelRd* r, WmNorm* n, const char* what, char* why, size_t 
     model_rd_get(r, &n->count, 8);
     model_rd_get(r, n->mean, sizeof(double) * (size_t)dim);
     model_rd_get(r, n->m2, sizeof(double) * (size_t)dim);
+    if (version >= VERSION_OPTIONS) {
+        model_rd_get(r, n->lo, sizeof(float) * (size_t)dim);
+        model_rd_get(r, n->hi, sizeof(float) * (size_t)dim);
+    }
     if (r->short_read) {
         report_set(why, why_size, "%s statistics: cut short", what);
         return false;
@@ -91,6 +119,14 @@ static bool get_norm(ModelRd* r, WmNorm* n, const char* what, char* why, size_t 
         if (!isfinite(n->mean[j]) || !(n->m2[j] >= 0 && isfinite(n->m2[j]))) {
             report_set(why, why_size, "%s statistics: column %d has mean %g and sum of squares %g (not finite, or "
                                       "negative)", what, j, n->mean[j], n->m2[j]);
+            return false;
+        }
+    /* a range is empty (nothing seen: +inf, -inf) or finite */
+    for (int j = 0; j < dim; j++)
+        if (isnan(n->lo[j]) || isnan(n->hi[j]) ||
+            !((n->lo[j] == INFINITY && n->hi[j] == -INFINITY) || (isfinite(n->lo[j]) && isfinite(n->hi[j]) && n->lo[j] <= n->hi[j]))) {
+            report_set(why, why_size, "%s statistics: column %d has the range [%g, %g]", what, j, (double)n->lo[j],
+                       (double)n->hi[j]);
             return false;
         }
     wm_norm_refresh(n);
@@ -129,10 +165,18 @@ WmModel* wm_checkpoint_parse(const unsigned char* data, size_t len, const char* 
         goto fail;
     }
     uint32_t version = model_rd_u32(&r);
-    if (version != WM_CKPT_VERSION) {
-        report_set(err, err_size, "%s: model format version %u, this nudge reads version %u%s", path, version,
-                   WM_CKPT_VERSION, version < WM_CKPT_VERSION ? " (the model's inputs changed since: retrain it)" : "");
+    if (version != WM_CKPT_VERSION && version != VERSION_OPTIONS) {
+        report_set(err, err_size, "%s: model format version %u, this nudge reads versions %u and %u%s", path, version,
+                   WM_CKPT_VERSION, VERSION_OPTIONS,
+                   version < WM_CKPT_VERSION ? " (the model's inputs changed since: retrain it)" : "");
         goto fail;
+    }
+    if (version >= VERSION_OPTIONS) {
+        uint32_t kind = model_rd_u32(&r);
+        if (kind != MODEL_KIND_STATE) {
+            report_set(err, err_size, "%s: not a state model (the file holds a model of kind %u)", path, kind);
+            goto fail;
+        }
     }
     uint32_t schema = model_rd_u32(&r);
     WmArch a;
@@ -150,6 +194,12 @@ WmModel* wm_checkpoint_parse(const unsigned char* data, size_t len, const char* 
     uint64_t seed = model_rd_u64(&r);
     int32_t nparams = model_rd_i32(&r);
     uint32_t flags = model_rd_u32(&r);
+    a.inputs = 0;
+    a.rest_gate = 0.5f;
+    if (version >= VERSION_OPTIONS) {
+        a.inputs = model_rd_i32(&r);
+        a.rest_gate = model_rd_f32(&r);
+    }
     /* the checksum first: anything after this point can trust the bytes */
     if (!model_file_crc_ok(data, len)) {
         report_set(err, err_size, "%s: model file is truncated or corrupted (CRC-32 mismatch)", path);
@@ -184,8 +234,9 @@ WmModel* wm_checkpoint_parse(const unsigned char* data, size_t len, const char* 
     }
     m->steps = steps;
     m->seed = seed;
-    if (!get_norm(&r, &m->nin, "node input", why, sizeof why) || !get_norm(&r, &m->ein, "edge input", why, sizeof why) ||
-        !get_norm(&r, &m->tgt, "target", why, sizeof why)) {
+    if (!get_norm(&r, &m->nin, version, "node input", why, sizeof why) ||
+        !get_norm(&r, &m->ein, version, "edge input", why, sizeof why) ||
+        !get_norm(&r, &m->tgt, version, "target", why, sizeof why)) {
         report_set(err, err_size, "%s: bad normalization statistics: %s", path, why);
         goto fail;
     }

@@ -15,6 +15,12 @@ void wm_norm_init(WmNorm* n, int dim, bool centered, float min_std) {
     n->m2 = alloc_zeroed((size_t)dim, sizeof(double));
     n->fmean = alloc_zeroed((size_t)dim, sizeof(float));
     n->fstd = alloc_zeroed((size_t)dim, sizeof(float));
+    n->lo = alloc_array((size_t)dim, sizeof(float));
+    n->hi = alloc_array((size_t)dim, sizeof(float));
+    for (int j = 0; j < dim; j++) {
+        n->lo[j] = INFINITY;
+        n->hi[j] = -INFINITY;
+    }
     wm_norm_refresh(n);
 }
 
@@ -23,6 +29,8 @@ void wm_norm_free(WmNorm* n) {
     free(n->m2);
     free(n->fmean);
     free(n->fstd);
+    free(n->lo);
+    free(n->hi);
     memset(n, 0, sizeof *n);
 }
 
@@ -32,6 +40,8 @@ void wm_norm_copy(WmNorm* dst, const WmNorm* src) {
     memcpy(dst->m2, src->m2, sizeof(double) * (size_t)src->dim);
     memcpy(dst->fmean, src->fmean, sizeof(float) * (size_t)src->dim);
     memcpy(dst->fstd, src->fstd, sizeof(float) * (size_t)src->dim);
+    memcpy(dst->lo, src->lo, sizeof(float) * (size_t)src->dim);
+    memcpy(dst->hi, src->hi, sizeof(float) * (size_t)src->dim);
 }
 
 void wm_norm_refresh(WmNorm* n) {
@@ -54,7 +64,15 @@ void wm_norm_update(WmNorm* n, int rows, const float* x) {
     for (int j = 0; j < n->dim; j++) {
         /* the batch's own mean and m2, then Chan's merge */
         double bm = 0, bm2 = 0;
-        for (int i = 0; i < rows; i++) bm += x[(size_t)i * n->dim + j];
+        float lo = n->lo[j], hi = n->hi[j];
+        for (int i = 0; i < rows; i++) {
+            float v = x[(size_t)i * n->dim + j];
+            bm += v;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        n->lo[j] = lo;
+        n->hi[j] = hi;
         bm /= rows;
         for (int i = 0; i < rows; i++) {
             double d = x[(size_t)i * n->dim + j] - bm;

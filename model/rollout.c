@@ -91,7 +91,7 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
             brk[nbreak++] = (int)idx;
         }
         /* an unpushed body the model sees at rest next tick stays where it is */
-        if (pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && o[WM_REST] > 0.0f) {
+        if (pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && o[WM_REST] > wm_rest_logit(m, st)) {
             out[SIM_OBS_vx] = out[SIM_OBS_vy] = out[SIM_OBS_omega] = 0.0f;
             continue;
         }

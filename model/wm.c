@@ -23,6 +23,8 @@ WmArch wm_arch_default(int slots) {
     a.rounds = 2;
     a.radius = 0.3f;
     a.dt = 1.0f / 60.0f;
+    a.inputs = 0;
+    a.rest_gate = 0.5f;
     return a;
 }
 
@@ -42,6 +44,15 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
         }
     if (!isfinite(a->radius)) {
         report_set(err, err_size, "model architecture: edge radius %g m is not a finite number", (double)a->radius);
+        return false;
+    }
+    if (a->inputs & ~WM_INPUT_ALL) {
+        report_set(err, err_size, "model architecture: input options 0x%x are unknown (a newer nudge?)",
+                   (unsigned)(a->inputs & ~WM_INPUT_ALL));
+        return false;
+    }
+    if (!(a->rest_gate > 0 && a->rest_gate < 1)) {
+        report_set(err, err_size, "model architecture: rest gate %g is outside (0, 1)", (double)a->rest_gate);
         return false;
     }
     if (!(a->dt > 0 && a->dt < 10)) {
@@ -148,6 +159,12 @@ int wm_param_count(const WmModel* m) {
 
 int64_t wm_train_steps(const WmModel* m) {
     return m->steps;
+}
+
+float wm_rest_logit(const WmModel* m, const float* st) {
+    float p = m->arch.rest_gate;
+    if (p == 0.5f) return 0.0f;
+    return wm_at_rest(st) ? logf(p / (1.0f - p)) : 0.0f;
 }
 
 void wm_push_row(float* row, const SimPush* p) {

@@ -50,7 +50,20 @@ typedef struct WmArch {
     int   rounds;  /* message-passing rounds, 1..4 (default 2) */
     float radius;  /* m: edges between bodies whose surfaces are within this; <= 0 = all pairs */
     float dt;      /* s: the control tick (1/60) */
+    /* options of later models (checkpoint version 3); the defaults are what earlier models did */
+    int   inputs;    /* WM_INPUT_* bits (default 0) */
+    float rest_gate; /* an unpushed body at rest now is held still unless P(at rest next tick) is below
+                        this; in (0, 1), default 0.5: the rule of every other body */
 } WmArch;
+
+/// arch.inputs: normalized inputs clipped to the range training saw (an unseen kind or a heavier
+/// material is the nearest seen value, not an extrapolation)
+#define WM_INPUT_CLIP 1
+/// arch.inputs: an edge's vectors in the contact's own frame (the sender's normal n and t = n
+/// rotated by +90 degrees) instead of world axes, with gravity's direction in that frame: a slope is
+/// a contact with a tangential load
+#define WM_INPUT_FRAME 2
+#define WM_INPUT_ALL (WM_INPUT_CLIP | WM_INPUT_FRAME)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

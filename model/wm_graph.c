@@ -61,13 +61,13 @@ static void node_features(const float* st, float* x) {
     x[13] = safe_log(st[SIM_OBS_mass]);
     x[14] = st[SIM_OBS_breakable];
     /* at rest now: material-blind evidence for staying at rest */
-    x[15] = hypotf(st[SIM_OBS_vx], st[SIM_OBS_vy]) < WM_REST_SPEED && fabsf(st[SIM_OBS_omega]) < WM_REST_OMEGA;
+    x[15] = wm_at_rest(st);
 }
 
 /* the edge features of receiver i (dynamic) seeing sender j; returns the gap between their
  * surfaces (m), or NAN when there is no geometry to compare */
 static float edge_features(const float* si, const SimShape* shi, const float* sj, const SimShape* shj,
-                           bool sender_dynamic, float* f) {
+                           bool sender_dynamic, bool frame, float* f) {
     double xi = si[SIM_OBS_x], yi = si[SIM_OBS_y];
     double q[4];
     double sd = sim_shape_closest(shj, xi, yi, q);
@@ -104,6 +104,22 @@ static float edge_features(const float* si, const SimShape* shi, const float* sj
     } else {
         f[15] = f[16] = f[17] = f[18] = 0.0f;
         f[19] = 1.0f;
+    }
+    if (frame) {
+        /* the contact's own frame (n, t = n turned +90 degrees): the vectors' components along n and
+         * t, gravity's direction (0, -1) in place of the normal, the receiver's own velocity in
+         * place of the world-axes relative velocity (whose parts along n and t are f[8], f[9]) */
+        float fnx = (float)nx, fny = (float)ny;
+        float ox = f[0], oy = f[1], cx = f[15], cy = f[16];
+        float vx = si[SIM_OBS_vx], vy = si[SIM_OBS_vy];
+        f[0] = ox * fnx + oy * fny;
+        f[1] = -ox * fny + oy * fnx;
+        f[3] = -fny;
+        f[4] = -fnx;
+        f[6] = vx * fnx + vy * fny;
+        f[7] = -vx * fny + vy * fnx;
+        f[15] = cx * fnx + cy * fny;
+        f[16] = -cx * fny + cy * fnx;
     }
     return g;
 }
@@ -188,6 +204,7 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     /* edges: dynamic receivers, any sender of the same world whose surface is within the radius */
     int ne = 0;
     float radius = m->arch.radius;
+    bool frame = (m->arch.inputs & WM_INPUT_FRAME) != 0;
     for (int a = 0; a < n;) {
         int z = a;
         while (z < n && s->node_world[z] == s->node_world[a]) z++;
@@ -218,7 +235,7 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
                 }
                 int rj = s->node_row[j];
                 float* f = s->eraw + (size_t)ne * WM_EDGE_FEATS;
-                float gap = edge_features(si, packed_shape(m, s, i, keep), sj, packed_shape(m, s, j, keep), rj >= 0, f);
+                float gap = edge_features(si, packed_shape(m, s, i, keep), sj, packed_shape(m, s, j, keep), rj >= 0, frame, f);
                 if (isnan(gap) || (radius > 0 && !(gap <= radius))) continue;
                 s->recv[ne] = ri;
                 s->send[ne] = j;
@@ -233,24 +250,29 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     return nd > 0;
 }
 
+/* y[cols] = x normalized with n's statistics; with clip, x clipped to the range training saw
+ * first (a column never seen is left alone). x stays raw: the trainer's statistics learn from it */
+static void normalize_row(const WmNorm* n, int cols, bool clip, const float* x, float* y) {
+    for (int c = 0; c < cols; c++) {
+        float v = x[c];
+        if (clip && n->lo[c] <= n->hi[c]) v = fminf(fmaxf(v, n->lo[c]), n->hi[c]);
+        y[c] = (v - n->fmean[c]) / n->fstd[c];
+    }
+}
+
 void wm_features_normalize(const WmModel* m, WmScratch* s) {
-    const float* nm = m->nin.fmean;
-    const float* ns = m->nin.fstd;
+    bool clip = (m->arch.inputs & WM_INPUT_CLIP) != 0;
     for (int r = 0; r < s->nd; r++) {
         const float* x = s->xraw + (size_t)r * WM_NODE_NORM;
         float* y = s->xn + (size_t)r * WM_NODE_FEATS;
-        for (int c = 0; c < WM_NODE_NORM; c++) y[c] = (x[c] - nm[c]) / ns[c];
+        normalize_row(&m->nin, WM_NODE_NORM, clip, x, y);
         const float* pd = s->pdv + (size_t)r * 3;
         y[WM_NODE_NORM + 0] = pd[0];
         y[WM_NODE_NORM + 1] = pd[1];
         y[WM_NODE_NORM + 2] = 0.1f * pd[2];
         y[WM_NODE_NORM + 3] = (pd[0] != 0.0f || pd[1] != 0.0f || pd[2] != 0.0f) ? 1.0f : 0.0f;
     }
-    const float* em = m->ein.fmean;
-    const float* es = m->ein.fstd;
-    for (int e = 0; e < s->ne; e++) {
-        const float* x = s->eraw + (size_t)e * WM_EDGE_FEATS;
-        float* y = s->xe + (size_t)e * WM_EDGE_FEATS;
-        for (int c = 0; c < WM_EDGE_FEATS; c++) y[c] = (x[c] - em[c]) / es[c];
-    }
+    for (int e = 0; e < s->ne; e++)
+        normalize_row(&m->ein, WM_EDGE_FEATS, clip, s->eraw + (size_t)e * WM_EDGE_FEATS,
+                      s->xe + (size_t)e * WM_EDGE_FEATS);
 }

@@ -13,10 +13,13 @@
  * (the products Chipmunk uses) on an edge. */
 #ifndef NUDGE_MODEL_WM_IMPL_H
 #define NUDGE_MODEL_WM_IMPL_H
+#include <math.h>
+
 #include "base/rng.h"
 #include "model/nn.h"
 #include "model/replay.h"
 #include "model/wm.h"
+#include "sim/observation.h"
 #include "sim/shape.h"
 
 /// node features, normalized: cos, sin, vx, vy, omega, kind one-hot (6), log w, log h, log mass,
@@ -72,12 +75,15 @@ typedef struct WmNorm {
     double* m2;        /* [dim] */
     float*  fmean;     /* [dim] used by the forward pass */
     float*  fstd;      /* [dim] */
+    float*  lo;        /* [dim] the smallest value seen (+inf before any) */
+    float*  hi;        /* [dim] the largest (-inf before any) */
 } WmNorm;
 
 void wm_norm_init(WmNorm* n, int dim, bool centered, float min_std);
 void wm_norm_free(WmNorm* n);
 void wm_norm_copy(WmNorm* dst, const WmNorm* src);
-/// adds rows x[rows, dim] (stops adding once count reaches WM_NORM_MAX_COUNT) and refreshes fmean/fstd
+/// adds rows x[rows, dim] (stops adding once count reaches WM_NORM_MAX_COUNT) and refreshes fmean/fstd;
+/// the range lo..hi grows with the rows added
 void wm_norm_update(WmNorm* n, int rows, const float* x);
 /// recomputes fmean / fstd from count, mean, m2
 void wm_norm_refresh(WmNorm* n);
@@ -196,6 +202,14 @@ uint32_t wm_schema_hash(void);
 /// grows the scratch to n nodes / ne edges (aborts when memory runs out)
 void     wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n);
 void     wm_scratch_reserve_edges(const WmModel* m, WmScratch* s, int ne);
+
+/// a body of state row st is at rest now (the node feature, the rest gate)
+static inline bool wm_at_rest(const float* st) {
+    return hypotf(st[SIM_OBS_vx], st[SIM_OBS_vy]) < WM_REST_SPEED && fabsf(st[SIM_OBS_omega]) < WM_REST_OMEGA;
+}
+/// the "at rest next tick" logit above which wm_step holds an unpushed body of state row st still:
+/// 0 (P = 1/2) for a moving body, logit(arch.rest_gate) for one at rest now
+float    wm_rest_logit(const WmModel* m, const float* st);
 
 /* wm_graph.c */
 /// packs B worlds into the scratch (live slots = nodes, edges within the radius) and computes the

@@ -934,6 +934,153 @@ static void test_checkpoint(void) {
     rmdir(dir);
 }
 
+/* ---- the options of later models (arch.inputs, arch.rest_gate) ---- */
+
+/* a model whose outputs all depend on its inputs: the last layer random instead of zero */
+static WmModel* options_model(int inputs, float rest_gate, uint64_t seed) {
+    WmArch a = small_arch();
+    a.radius = 0.3f;
+    a.inputs = inputs;
+    a.rest_gate = rest_gate;
+    WmModel* m = wm_create(&a, seed);
+    Rng r;
+    rng_seed(&r, seed);
+    const NnLinear* last = &m->node.lin[m->node.nlayers - 1];
+    for (int i = 0; i < last->in * last->out; i++) m->params[last->w + i] = 0.05f * (float)rng_normal(&r);
+    /* and no body is held still by the rest head */
+    m->params[last->b + WM_REST] = -20.0f;
+    return m;
+}
+
+/* a floor (slot 0, tilted by tilt radians about the origin) and a box of mass kg resting on it (slot
+ * 1), its bottom 1 mm above the floor's surface, turned with it */
+static void resting_box(float* st, uint8_t* mask, float tilt, float mass) {
+    memset(st, 0, sizeof(float) * TK * SIM_OBS_DIM);
+    memset(mask, 0, TK);
+    float c = cosf(tilt), sn = sinf(tilt);
+    /* the floor's centre 0.05 m below its surface, the box's 0.051 m above it, at x = 0.2 along it */
+    body_row(st, 0.2f * c + 0.05f * sn, 0.2f * sn - 0.05f * c, tilt, 0, 0, 0, 4.0f, 0.1f, 0, true);
+    body_row(st + SIM_OBS_DIM, 0.2f * c - 0.051f * sn, 0.2f * sn + 0.051f * c, tilt, 0, 0, 0, 0.1f, 0.1f, mass, false);
+    mask[0] = mask[1] = 1;
+}
+
+static void test_wm_options(void) {
+    char dir[] = "/tmp/nudge-test-options-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256], err[512];
+    snprintf(path, sizeof path, "%s/m.wm", dir);
+    float st[TK * SIM_OBS_DIM], st2[TK * SIM_OBS_DIM], out[TK * SIM_OBS_DIM], out2[TK * SIM_OBS_DIM];
+    uint8_t mask[TK];
+
+    /* the contact frame: a box resting on a floor sees gravity straight into the surface, the
+     * closest point straight below it, whatever the floor's tilt; on a 30 degree slope gravity
+     * has a tangential part of sin 30 */
+    {
+        WmModel* m = options_model(WM_INPUT_FRAME, 0.5f, 21);
+        WmScratch* s = wm_scratch_create(m);
+        const float tilts[2] = {0.0f, (float)M_PI / 6};
+        for (int i = 0; i < 2; i++) {
+            resting_box(st, mask, tilts[i], 0.5f);
+            CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0) && s->ne == 1);
+            const float* f = s->eraw;
+            CHECK(fabsf(f[0] + 0.051f) < 1e-4f && fabsf(f[1]) < 1e-4f);     /* offset: -distance along n */
+            CHECK(fabsf(f[3] + cosf(tilts[i])) < 1e-4f);                   /* gravity along n */
+            CHECK(fabsf(fabsf(f[4]) - sinf(tilts[i])) < 1e-4f);            /* and along t */
+            CHECK(fabsf(f[5] - 0.001f) < 1e-4f);                            /* the gap */
+        }
+        /* world axes (the first models): the normal itself, tilted with the floor */
+        WmModel* w = options_model(0, 0.5f, 21);
+        CHECK(wm_pack(w, s, 1, st, mask, NULL, NULL, 0, 0) && s->ne == 1);
+        CHECK(fabsf(s->eraw[3] + sinf(tilts[1])) < 1e-4f && fabsf(s->eraw[4] - cosf(tilts[1])) < 1e-4f);
+        wm_free(w);
+        wm_scratch_free(s);
+        wm_free(m);
+    }
+
+    /* clipping: masses beyond the range training saw predict as its largest; without the option
+     * they are extrapolated */
+    for (int clip = 0; clip < 2; clip++) {
+        WmModel* m = options_model(clip ? WM_INPUT_CLIP : 0, 0.5f, 22);
+        WmScratch* s = wm_scratch_create(m);
+        /* the statistics of a few boxes of 0.2 .. 0.8 kg on the floor */
+        for (int i = 0; i < 4; i++) {
+            resting_box(st, mask, 0.0f, 0.2f + 0.2f * (float)i);
+            st[SIM_OBS_DIM + SIM_OBS_vx] = 0.1f * (float)i;
+            wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0);
+            wm_norm_update(&m->nin, s->nd, s->xraw);
+            wm_norm_update(&m->ein, s->ne, s->eraw);
+        }
+        CHECK(fabsf(m->nin.hi[13] - logf(0.8f)) < 1e-6f && fabsf(m->nin.lo[13] - logf(0.2f)) < 1e-6f);
+        resting_box(st, mask, 0.0f, 8.0f);
+        resting_box(st2, mask, 0.0f, 80.0f);
+        wm_predict(m, s, 1, st, mask, NULL, out, NULL, NULL);
+        wm_predict(m, s, 1, st2, mask, NULL, out2, NULL, NULL);
+        bool same = memcmp(out + SIM_OBS_DIM, out2 + SIM_OBS_DIM, sizeof(float) * 7) == 0;
+        CHECK(same == (clip == 1));
+        /* and the options survive a checkpoint: version 3 with the state kind, the ranges kept */
+        CHECK(wm_save(m, path, err, sizeof err));
+        size_t n = 0;
+        char* bytes = slurp(path, &n);
+        uint32_t version, kind;
+        memcpy(&version, bytes + 8, 4);
+        memcpy(&kind, bytes + 12, 4);
+        CHECK(version == (clip ? 3u : 2u));
+        CHECK(!clip || kind == MODEL_KIND_STATE);
+        CHECK(model_file_kind(path, err, sizeof err) == MODEL_KIND_STATE);
+        WmModel* l = wm_load(path, err, sizeof err);
+        CHECK(l != NULL);
+        if (l) {
+            CHECK(memcmp(wm_arch(l), wm_arch(m), sizeof(WmArch)) == 0);
+            if (clip) CHECK(memcmp(l->nin.hi, m->nin.hi, sizeof(float) * WM_NODE_NORM) == 0);
+            wm_predict(l, s, 1, st2, mask, NULL, out, NULL, NULL);
+            CHECK(memcmp(out, out2, sizeof out) == 0);
+            wm_free(l);
+        }
+        if (clip) {
+            /* a range that is not one (a NaN, lo above hi) behind a valid CRC is refused */
+            size_t at = 8 + 4 + 4 + 4 + 6 * 4 + 2 * 4 + 3 * 4 + 8 + 8 + 4 + 4 + 4 + 4 + 4 + 8 + 2 * 8 * WM_NODE_NORM;
+            memcpy(bytes + at, &(float){NAN}, 4);
+            uint32_t crc = crc32_update(0, (const unsigned char*)bytes, n - 4);
+            memcpy(bytes + n - 4, &crc, 4);
+            spit(path, bytes, n);
+            CHECK(wm_load(path, err, sizeof err) == NULL && strstr(err, "node input statistics") && strstr(err, "range"));
+        }
+        free(bytes);
+        wm_scratch_free(s);
+        wm_free(m);
+    }
+
+    /* the rest gate: a resting, unpushed body whose rest head says P = 0.27 is held by a gate of
+     * 0.1 and moves (the velocity head says fall) at the default 0.5; a moving body is never held
+     * below P = 0.5 */
+    for (int g = 0; g < 2; g++) {
+        WmModel* m = options_model(0, g ? 0.1f : 0.5f, 23);
+        const NnLinear* last = &m->node.lin[m->node.nlayers - 1];
+        memset(m->params + last->w, 0, sizeof(float) * (size_t)last->in * last->out);
+        m->params[last->b + WM_REST] = -1.0f;
+        m->params[last->b + WM_DV + 1] = -1.0f;
+        WmScratch* s = wm_scratch_create(m);
+        resting_box(st, mask, 0.0f, 0.5f);
+        memcpy(st2, st, sizeof st);
+        st2[SIM_OBS_DIM + SIM_OBS_vx] = 0.5f;
+        wm_predict(m, s, 1, st, mask, NULL, out, NULL, NULL);
+        wm_predict(m, s, 1, st2, mask, NULL, out2, NULL, NULL);
+        bool held = memcmp(out + SIM_OBS_DIM, st + SIM_OBS_DIM, sizeof(float) * SIM_OBS_DIM) == 0;
+        CHECK(held == (g == 1));
+        CHECK(out2[SIM_OBS_DIM + SIM_OBS_vy] < 0);
+        wm_scratch_free(s);
+        wm_free(m);
+    }
+    WmArch a = small_arch();
+    a.rest_gate = 1.0f;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "rest gate 1"));
+    a = small_arch();
+    a.inputs = 64;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x40"));
+    unlink(path);
+    rmdir(dir);
+}
+
 /* ---- dataset reader: a tiny dataset in nudge gen's layout ---- */
 
 static void write_manifest(const char* dir, int version, int E, int T, const char* shard) {
@@ -2021,6 +2168,7 @@ int main(void) {
     test_replay();
     test_replay_rolled();
     test_checkpoint();
+    test_wm_options();
     test_dataset();
     test_eval_subsets();
     test_training();
