@@ -59,11 +59,7 @@ typedef struct WmArch {
 /// arch.inputs: normalized inputs clipped to the range training saw (an unseen kind or a heavier
 /// material is the nearest seen value, not an extrapolation)
 #define WM_INPUT_CLIP 1
-/// arch.inputs: an edge's vectors in the contact's own frame (the sender's normal n and t = n
-/// rotated by +90 degrees) instead of world axes, with gravity's direction in that frame: a slope is
-/// a contact with a tangential load
-#define WM_INPUT_FRAME 2
-#define WM_INPUT_ALL (WM_INPUT_CLIP | WM_INPUT_FRAME)
+#define WM_INPUT_ALL WM_INPUT_CLIP
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

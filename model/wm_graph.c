@@ -67,7 +67,7 @@ static void node_features(const float* st, float* x) {
 /* the edge features of receiver i (dynamic) seeing sender j; returns the gap between their
  * surfaces (m), or NAN when there is no geometry to compare */
 static float edge_features(const float* si, const SimShape* shi, const float* sj, const SimShape* shj,
-                           bool sender_dynamic, bool frame, float* f) {
+                           bool sender_dynamic, float* f) {
     double xi = si[SIM_OBS_x], yi = si[SIM_OBS_y];
     double q[4];
     double sd = sim_shape_closest(shj, xi, yi, q);
@@ -104,22 +104,6 @@ static float edge_features(const float* si, const SimShape* shi, const float* sj
     } else {
         f[15] = f[16] = f[17] = f[18] = 0.0f;
         f[19] = 1.0f;
-    }
-    if (frame) {
-        /* the contact's own frame (n, t = n turned +90 degrees): the vectors' components along n and
-         * t, gravity's direction (0, -1) in place of the normal, the receiver's own velocity in
-         * place of the world-axes relative velocity (whose parts along n and t are f[8], f[9]) */
-        float fnx = (float)nx, fny = (float)ny;
-        float ox = f[0], oy = f[1], cx = f[15], cy = f[16];
-        float vx = si[SIM_OBS_vx], vy = si[SIM_OBS_vy];
-        f[0] = ox * fnx + oy * fny;
-        f[1] = -ox * fny + oy * fnx;
-        f[3] = -fny;
-        f[4] = -fnx;
-        f[6] = vx * fnx + vy * fny;
-        f[7] = -vx * fny + vy * fnx;
-        f[15] = cx * fnx + cy * fny;
-        f[16] = -cx * fny + cy * fnx;
     }
     return g;
 }
@@ -204,7 +188,6 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     /* edges: dynamic receivers, any sender of the same world whose surface is within the radius */
     int ne = 0;
     float radius = m->arch.radius;
-    bool frame = (m->arch.inputs & WM_INPUT_FRAME) != 0;
     for (int a = 0; a < n;) {
         int z = a;
         while (z < n && s->node_world[z] == s->node_world[a]) z++;
@@ -235,7 +218,7 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
                 }
                 int rj = s->node_row[j];
                 float* f = s->eraw + (size_t)ne * WM_EDGE_FEATS;
-                float gap = edge_features(si, packed_shape(m, s, i, keep), sj, packed_shape(m, s, j, keep), rj >= 0, frame, f);
+                float gap = edge_features(si, packed_shape(m, s, i, keep), sj, packed_shape(m, s, j, keep), rj >= 0, f);
                 if (isnan(gap) || (radius > 0 && !(gap <= radius))) continue;
                 s->recv[ne] = ri;
                 s->send[ne] = j;
