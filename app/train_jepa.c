@@ -27,7 +27,8 @@ int cmd_train_jepa(int argc, char** argv) {
     int64_t steps = 2000, batch = 16, threads = 1, val_every = 200, save_every = 500, rollout = 3, context = 2;
     int64_t width = 16, latent = 16;
     uint64_t seed = 1;
-    double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1;
+    double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0;
+    int64_t probe_rows = PROBE_ROWS;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "jepa: the pixel model", false},
         {"data", ARG_STRING, &data, 1, 0, "DIR: dataset folder written by nudge gen --frames (required)", false},
@@ -50,6 +51,9 @@ int cmd_train_jepa(int argc, char** argv) {
         {"save-every", ARG_INT, &save_every, 1, 1e9, "N: checkpoint every N steps (default 500)", false},
         {"log", ARG_STRING, &log_path, 1, 0, "FILE: CSV log (default: train.csv beside the model)", false},
         {"time", ARG_DOUBLE, &max_seconds, 0, 1e7, "S: stop after S seconds of training (0 = no limit)", false},
+        {"probe-rows", ARG_INT, &probe_rows, 2, 1e7, "N: windows the probe is fitted on (default 16000)", false},
+        {"probe-ridge", ARG_DOUBLE, &probe_ridge, 0, 1e6,
+         "R: the probe's relative ridge (default 0: chosen on every 5th training episode)", false},
     };
     ArgParse p = {"train",
                   "nudge train --kind jepa --data DIR --out MODEL [--steps N] [--batch B] [--rollout R] [--threads T] "
@@ -207,11 +211,13 @@ int cmd_train_jepa(int argc, char** argv) {
         memset(&probe, 0, sizeof probe);
         char perr[256];
         double tp = clock_now();
-        bool have_probe = ntrain > 0 && jepa_probe_fit(m, j, 0, ntrain, PROBE_ROWS, &probe, perr, sizeof perr);
+        bool have_probe = ntrain > 0 && jepa_probe_fit_ridge(m, j, 0, ntrain, (int)probe_rows, probe_ridge, &probe,
+                                                                 perr, sizeof perr);
         if (have_probe)
             printf("probe fitted on the %d training episodes in %.1f s: ridge %g (%s)\n", ntrain, clock_now() - tp,
-                   probe.ridge, ntrain >= JEPA_PROBE_HOLD ? "chosen on every 5th of them, fitted on the others"
-                                                          : "too few episodes to hold some out");
+                   probe.ridge, probe_ridge > 0                ? "given"
+                                : ntrain >= JEPA_PROBE_HOLD ? "chosen on every 5th of them, fitted on the others"
+                                                            : "too few episodes to hold some out");
         else
             printf("no probe: %s\n", ntrain > 0 ? perr : "no training episode");
         saved = jepa_trainer_save(tr, have_probe ? &probe : NULL, out, err, sizeof err);

@@ -56,17 +56,26 @@ void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count
 
 bool jepa_probe_fit(const JepaModel* m, const JepaData* j, int first, int count, int max_rows, Probe* p,
                     char* err, size_t err_size) {
+    return jepa_probe_fit_ridge(m, j, first, count, max_rows, 0, p, err, err_size);
+}
+
+bool jepa_probe_fit_ridge(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                          double ridge, Probe* p, char* err, size_t err_size) {
     JepaProbeRows r;
     jepa_probe_rows(m, j, first, count, max_rows, &r);
     static const double ridges[] = JEPA_PROBE_RIDGES;
     int nr = (int)(sizeof ridges / sizeof ridges[0]);
     uint8_t* held = NULL;
-    if (count >= JEPA_PROBE_HOLD && r.N >= 2) {
+    double ridges_given[1] = {0};
+    if (ridge > 0) {
+        ridges_given[0] = ridge;
+    } else if (count >= JEPA_PROBE_HOLD && r.N >= 2) {
         held = alloc_array((size_t)r.N, 1);
         for (int n = 0; n < r.N; n++) held[n] = (r.ep[n] - first) % JEPA_PROBE_HOLD == JEPA_PROBE_HOLD - 1;
     }
     bool ok = r.N >= 2 && probe_fit_select(p, r.N, r.F, r.K, JEPA_PROBE_OUTPUTS, r.x, r.y, r.mask, held,
-                                           held ? ridges : ridges + 1, held ? nr : 1, JEPA_PROBE_MIN_ROWS, NULL);
+                                           held ? ridges : ridge > 0 ? ridges_given : ridges + 1, held ? nr : 1,
+                                           JEPA_PROBE_MIN_ROWS, NULL);
     free(held);
     if (!ok) report_set(err, err_size, "%d windows are too few to fit the probe", r.N);
     jepa_probe_rows_free(&r);

@@ -35,5 +35,8 @@ void jepa_probe_rows_free(JepaProbeRows* r);
 /// many (fitted on the others), else 1e-3; false + one line when there are too few rows
 bool jepa_probe_fit(const JepaModel* m, const JepaData* j, int first, int count, int max_rows, Probe* p,
                     char* err, size_t err_size);
+/// the same with a given relative ridge (> 0), or chosen as jepa_probe_fit does (0)
+bool jepa_probe_fit_ridge(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                          double ridge, Probe* p, char* err, size_t err_size);
 
 #endif

@@ -20,6 +20,9 @@ expect_status 0 "resume" -- "$nudge" train "${small[@]}" --steps 6 --data "$tmp/
 expect_status 0 "the probe fitted again (--steps 0 --resume)" -- "$nudge" train --kind jepa --steps 0 --data "$tmp/d" --out "$tmp/c/j.ckpt" --resume "$tmp/a/j.ckpt"
 grep -q "trained 0 steps" "$tmp/out" && grep -Eq "^probe fitted on the 4 training episodes .* ridge 0.001 \(too few episodes" "$tmp/out" &&
   ok "--steps 0: the probe alone, its fixed ridge with 4 episodes" || bad "--steps 0: $(cat "$tmp/out")"
+expect_status 0 "the probe with a given ridge and rows" -- "$nudge" train --kind jepa --steps 0 --data "$tmp/d" --out "$tmp/c/k.ckpt" --resume "$tmp/a/j.ckpt" --probe-ridge 0.25 --probe-rows 100
+grep -Eq "^probe fitted on the 4 training episodes .* ridge 0.25 \(given\)" "$tmp/out" && ! cmp -s "$tmp/c/j.ckpt" "$tmp/c/k.ckpt" &&
+  ok "--probe-ridge, --probe-rows: another probe" || bad "--probe-ridge: $(cat "$tmp/out")"
 expect_status 2 "--steps 0 without --resume" -- "$nudge" train --kind jepa --steps 0 --data "$tmp/d" --out "$tmp/x/j.ckpt"
 one_line_err "needs --resume"
 expect_status 0 "eval of a pixel model" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r"
