@@ -66,7 +66,7 @@ bool jepa_probe_fit_ridge(const JepaModel* m, const JepaData* j, int first, int 
     static const double ridges[] = JEPA_PROBE_RIDGES;
     int nr = (int)(sizeof ridges / sizeof ridges[0]);
     uint8_t* held = NULL;
-    double ridges_given[1] = {0};
+    double ridges_given[1] = {JEPA_PROBE_RIDGE_FEW};
     if (ridge > 0) {
         ridges_given[0] = ridge;
     } else if (count >= JEPA_PROBE_HOLD && r.N >= 2) {
@@ -74,7 +74,7 @@ bool jepa_probe_fit_ridge(const JepaModel* m, const JepaData* j, int first, int 
         for (int n = 0; n < r.N; n++) held[n] = (r.ep[n] - first) % JEPA_PROBE_HOLD == JEPA_PROBE_HOLD - 1;
     }
     bool ok = r.N >= 2 && probe_fit_select(p, r.N, r.F, r.K, JEPA_PROBE_OUTPUTS, r.x, r.y, r.mask, held,
-                                           held ? ridges : ridge > 0 ? ridges_given : ridges + 1, held ? nr : 1,
+                                           held ? ridges : ridges_given, held ? nr : 1,
                                            JEPA_PROBE_MIN_ROWS, NULL);
     free(held);
     if (!ok) report_set(err, err_size, "%d windows are too few to fit the probe", r.N);

@@ -12,8 +12,10 @@
 
 /// the probe's relative ridges (model/probe.h), one chosen on held-out training episodes (every
 /// JEPA_PROBE_HOLD-th), and the rows a slot needs to be fitted
-#define JEPA_PROBE_RIDGES {1e-4, 1e-3, 1e-2, 1e-1, 1.0}
+#define JEPA_PROBE_RIDGES {1e-3, 1e-2, 1e-1, 1.0, 10.0}
 #define JEPA_PROBE_HOLD 5
+/// the ridge when there are too few episodes to hold some out
+#define JEPA_PROBE_RIDGE_FEW 1e-3
 #define JEPA_PROBE_MIN_ROWS 50
 
 /// windows ending at records context - 1, context - 1 + stride, ... of episodes [first, first +
@@ -32,7 +34,7 @@ void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count
 void jepa_probe_rows_free(JepaProbeRows* r);
 /// fits the probe on the rows of episodes [first, first + count), its ridge chosen among
 /// JEPA_PROBE_RIDGES by the error on every JEPA_PROBE_HOLD-th of those episodes when there are that
-/// many (fitted on the others), else 1e-3; false + one line when there are too few rows
+/// many (fitted on the others), else JEPA_PROBE_RIDGE_FEW; false + one line when there are too few rows
 bool jepa_probe_fit(const JepaModel* m, const JepaData* j, int first, int count, int max_rows, Probe* p,
                     char* err, size_t err_size);
 /// the same with a given relative ridge (> 0), or chosen as jepa_probe_fit does (0)
