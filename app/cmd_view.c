@@ -24,6 +24,8 @@ int cmd_view(int argc, char** argv) {
         {"model", ARG_STRING, &o.model_path, 1, 0, "FILE: start from this checkpoint (default: the shipped model, assets/models/default.wm)", false},
         {"fresh", ARG_BOOL, &fresh, 1, 0, "start from an untrained model instead of the shipped one", false},
         {"save", ARG_STRING, &o.save_path, 1, 0, "FILE: save the trained model here at exit", false},
+        {"jepa", ARG_STRING, &o.jepa_path, 1, 0, "FILE: the pixel model (nudge train --kind jepa) to train live from, on at the start (J toggles it; without --jepa, J starts a fresh one)", false},
+        {"save-jepa", ARG_STRING, &o.jepa_save, 1, 0, "FILE: save the live-trained pixel model here at exit", false},
         {"agent", ARG_STRING, &agent, 1, 0, "KIND: random, planner, oracle, scripted or none (default: the scenario's)", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: first episode's seed (default: the scenario's); episode i uses N+i", false},
         {"size", ARG_STRING, &size, 1, 0, "WxH: window (or screenshot) size in pixels (default 1280x720)", false},

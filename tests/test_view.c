@@ -601,11 +601,134 @@ static void test_live_surprise(void) {
     sim_world_destroy(w);
 }
 
+
+/* pixels of exactly colour col in the rectangle [x0, x1) x [y0, y1) of a canvas */
+static int count_color(const RenderCanvas* c, RenderColor col, int x0, int y0, int x1, int y1) {
+    int n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            const uint8_t* p = c->px + ((size_t)y * c->w + x) * 3;
+            n += p[0] == col.r && p[1] == col.g && p[2] == col.b;
+        }
+    return n;
+}
+
+/* the pixel model in the view (J): headless, the worker inline -- it takes every tick's frame,
+   trains, scores its surprise at every frame after the first window, fits its probe on the frames'
+   latents and the bodies' true positions, and its predicted future (the ghost dots) and surprise
+   trace are drawn; then with the worker on its own thread, turning it off ends the thread */
+static void test_pixel_model(void) {
+    ViewOptions o = view_options_default();
+    o.scenario = NUDGE_SOURCE_DIR "/scenarios/demo/glass_off_table.scn";
+    o.agent = SCN_AGENT_RANDOM;
+    o.seed = 3, o.seed_set = true;
+    ViewSession* s = session_open(o);
+    ENSURE(s);
+    CHECK(!s->pixel.on && !s->pixel.live);
+    view_session_action(s, VIEW_ACT_PIXEL, 0);
+    ENSURE(s->pixel.on && s->pixel.live && !jepa_live_running(s->pixel.live));
+    CHECK(s->pixel.W == VIEW_PIXEL_W && s->pixel.H == VIEW_PIXEL_H);
+    int ticks = 240;
+    for (int i = 0; i < ticks; i++) {
+        view_session_tick(s);
+        view_pixel_work(&s->pixel);
+    }
+    view_pixel_sync(&s->pixel, 1.0);
+    const JepaLiveRead* r = &s->pixel.read;
+    /* every tick's frame was taken (the reset tick of a new episode has none) and trained on */
+    CHECK(r->frames >= ticks - 8 && r->frames <= ticks);
+    CHECK(r->train.steps >= ticks / VIEW_PIXEL_HEADLESS_EVERY - 4);
+    CHECK(r->train.frames + r->train.val_frames > 0);
+    CHECK(r->processed == s->live.ntrace - 1);
+    /* the surprise: scored from the third frame on (two frames to a window, a window before) */
+    float tr[VIEW_TRACE];
+    uint8_t mk[VIEW_TRACE];
+    view_pixel_trace(&s->pixel, s->live.ntrace, VIEW_TRACE, tr, mk);
+    int scored = 0;
+    for (int i = 0; i < VIEW_TRACE; i++) scored += isfinite(tr[i]) && tr[i] >= 0;
+    CHECK(scored >= ticks - 12);
+    CHECK(mk[VIEW_TRACE - ticks] == 1);   /* the first frame after turning it on is a cut */
+    /* the probe: fitted on the frames' target latents, and its error on the newest frames it was
+       not fitted on within a few pixels at 128x96 */
+    CHECK(r->probe_fits >= 1 && r->probe_slots >= 1);
+    CHECK(isfinite(r->probe_err_px) && r->probe_err_px < 20);
+    /* the ghost dots: some body's predicted place at the horizon, in the scene */
+    int ghosts = 0;
+    for (int k = 0; k < VIEW_SLOTS; k++) {
+        double x, y;
+        if (!view_pixel_ghost(&s->pixel, k, &x, &y)) continue;
+        ghosts++;
+        CHECK(x > s->pixel.rect[0] - 0.5 && x < s->pixel.rect[2] + 0.5 && y > s->pixel.rect[1] - 0.5 &&
+              y < s->pixel.rect[3] + 0.5);
+    }
+    CHECK(ghosts >= 1);
+    /* drawn: dots over the world, the trace in the panels */
+    uint8_t* px = malloc((size_t)1280 * 720 * 3);
+    RenderCanvas c = render_canvas_wrap(px, 1280, 720, 3);
+    view_session_draw(s, &c);
+    CHECK(count_color(&c, VIEW_PIXEL_COLOR, 0, 80, s->world_w, 720) >= 20);
+    CHECK(count_color(&c, VIEW_PIXEL_COLOR, s->world_w, 0, 1280, 720) >= 100);
+    /* G hides the ghosts, the pixel model's too */
+    view_session_action(s, VIEW_ACT_GHOSTS, 0);
+    view_session_draw(s, &c);
+    CHECK(count_color(&c, VIEW_PIXEL_COLOR, 0, 80, s->world_w, 720) == 0);
+    view_session_action(s, VIEW_ACT_GHOSTS, 0);
+    /* a reset: the old episode's ghosts go at once, and the next frame is a cut */
+    view_session_reset(s);
+    view_session_tick(s);
+    view_session_tick(s);
+    view_pixel_work(&s->pixel);
+    view_pixel_sync(&s->pixel, 2.0);
+    CHECK(!view_pixel_ghost(&s->pixel, 1, &(double){0}, &(double){0}));
+    view_pixel_trace(&s->pixel, s->live.ntrace, 2, tr, mk);
+    CHECK(mk[0] == 1 && isnan(tr[0]));
+    /* off: no frames are taken while it is off */
+    view_session_action(s, VIEW_ACT_PIXEL, 0);
+    CHECK(!s->pixel.on);
+    int64_t frames = s->pixel.read.frames;
+    for (int i = 0; i < 10; i++) view_session_tick(s), view_pixel_work(&s->pixel);
+    view_pixel_sync(&s->pixel, 3.0);
+    CHECK(s->pixel.read.frames == frames);
+    free(px);
+    view_session_free(s);
+    free(s);
+
+    /* the worker on its own thread: it trains while the world goes on, and J ends the thread */
+    o.headless = false;
+    o.train = false;
+    s = calloc(1, sizeof *s);
+    char err[512];
+    ENSURE(view_session_init(s, &o, true, err, sizeof err));
+    CHECK(view_session_pixel(s, true) && jepa_live_running(s->pixel.live));
+    int64_t steps = 0;
+    for (int i = 0; i < 6000 && steps < 2; i++) {
+        view_session_tick(s);
+        view_session_sync_weights(s);
+        steps = s->pixel.read.train.steps;
+        usleep(5000);
+    }
+    CHECK(steps >= 2);
+    CHECK(view_session_pixel(s, false) && !jepa_live_running(s->pixel.live));
+    view_pixel_sync(&s->pixel, 4.0);
+    steps = s->pixel.read.train.steps;
+    usleep(300000);
+    view_pixel_sync(&s->pixel, 5.0);
+    CHECK(s->pixel.read.train.steps == steps);
+    /* on again: the same model goes on where it stopped */
+    CHECK(view_session_pixel(s, true) && jepa_live_running(s->pixel.live));
+    view_session_free(s);
+    free(s);
+}
+
 int main(int argc, char** argv) {
     sim_quiet_chipmunk();
     if (argc > 1 && !strcmp(argv[1], "camera")) {
         test_camera_keeps_bodies_in_view();
         return ensure_finish("test_view camera");
+    }
+    if (argc > 1 && !strcmp(argv[1], "pixel")) {
+        test_pixel_model();
+        return ensure_finish("test_view pixel");
     }
     test_live_surprise();
     test_picking();

@@ -70,6 +70,7 @@ static int run_headless(ViewSession* s) {
                 wm_driver_step(&s->driver);
             }
         }
+        view_pixel_work(&s->pixel);
         view_session_sync_weights(s);
         if (t % 60 == 0) {
             WmTrainerStats st;
@@ -88,9 +89,26 @@ static int run_headless(ViewSession* s) {
                 metric_text(err05, sizeof err05, "%.5f", have, e);
                 metric_text(cv05, sizeof cv05, "%.5f", have, cv);
                 printf("t=%lld updates=%lld samples_per_s=%.0f loss=%s val=%s err05=%s cv_err05=%s transitions=%lld "
-                       "episodes=%lld\n",
+                       "episodes=%lld",
                        (long long)(t / 60), (long long)st.steps, rate * s->batch, loss, val, err05, cv05,
                        (long long)st.transitions, (long long)s->episodes);
+                if (s->pixel.on) {
+                    /* the pixel model: its steps, frames taken, the mean surprise of the last second */
+                    const JepaLiveRead* r = &s->pixel.read;
+                    float tr[60];
+                    uint8_t mk[60];
+                    view_pixel_trace(&s->pixel, s->live.ntrace, 60, tr, mk);
+                    double sum = 0;
+                    int ns = 0;
+                    for (int i = 0; i < 60; i++)
+                        if (isfinite(tr[i])) sum += tr[i], ns++;
+                    char ps[32], pe[32];
+                    metric_text(ps, sizeof ps, "%.4f", ns > 0, ns ? sum / ns : 0);
+                    metric_text(pe, sizeof pe, "%.2f", true, r->probe_err_px);
+                    printf(" pixel_steps=%lld pixel_frames=%lld pixel_surprise=%s pixel_probe_px=%s",
+                           (long long)r->train.steps, (long long)r->frames, ps, pe);
+                }
+                printf("\n");
                 fflush(stdout);
             }
         }
@@ -364,6 +382,14 @@ int view_app_run(const ViewOptions* opts) {
     int status = o.headless ? run_headless(s) : run_window(s);
     wm_driver_stop(&s->driver);
     bool interrupted = interrupt_requested();
+    if (status == 0 && o.jepa_save) {
+        if (!make_parent_dirs(o.jepa_save, err, sizeof err) || !view_pixel_save(&s->pixel, o.jepa_save, err, sizeof err)) {
+            fprintf(stderr, "nudge view: %s\n", err);
+            status = 2;
+        } else {
+            fprintf(stderr, "nudge view: pixel model saved to %s\n", o.jepa_save);
+        }
+    }
     if (status == 0 && o.save_path) {
         if (!make_parent_dirs(o.save_path, err, sizeof err) || !wm_trainer_save(s->tr, o.save_path, err, sizeof err)) {
             fprintf(stderr, "nudge view: %s\n", err);

@@ -39,6 +39,8 @@ typedef struct ViewOptions {
     int         hash_every;   /* with record: a world hash every this many ticks (>= 1) */
     const char* video;        /* film what the window shows (MP4, through ffmpeg), NULL = don't */
     int         video_fps;    /* frames per second of the film */
+    const char* jepa_path;    /* start the pixel model from this checkpoint, on (NULL = fresh, off) */
+    const char* jepa_save;    /* save the pixel model here at exit (NULL = don't) */
     int64_t     replay;       /* transitions the live replay buffer keeps (default 200000); a tenth
                                  more is held out for validation */
 } ViewOptions;

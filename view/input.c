@@ -31,6 +31,7 @@ static const ViewKeyBinding keymap[] = {
     {'8', VIEW_ACT_DEMO, 8, NULL, NULL},
     {'9', VIEW_ACT_DEMO, 9, NULL, NULL},
     {'t', VIEW_ACT_TRAIN, 0, "T", "training on / off"},
+    {'j', VIEW_ACT_PIXEL, 0, "J", "the pixel model: trains on the rendered frames, surprise panel, ghost dots; on / off"},
     {'g', VIEW_ACT_GHOSTS, 0, "G", "ghosts and predicted paths on / off"},
     {VIEW_KEY_TAB, VIEW_ACT_SPLIT, 0, "Tab", "split: real world left, imagination right"},
     {'c', VIEW_ACT_CONTACTS, 0, "C", "contact points and impulses"},

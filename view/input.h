@@ -41,6 +41,7 @@ typedef enum ViewAction {
     VIEW_ACT_AUTO_RESET,  /* episodes reset on their own: on / off */
     VIEW_ACT_PANELS,      /* the panels: shown / hidden */
     VIEW_ACT_WRITE_SCN,   /* write the episode as a scenario file (a regression test) */
+    VIEW_ACT_PIXEL,       /* the pixel model (trained live on the rendered frames): on / off */
     VIEW_ACT_COUNT
 } ViewAction;
 

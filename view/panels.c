@@ -1,4 +1,5 @@
 #include "view/panels.h"
+#include "view/pixel.h"
 #include "view/plan_view.h"
 
 #include <math.h>
@@ -11,6 +12,7 @@
 #define MODEL_COLOR render_rgba(180, 50, 230, 255)
 #define CV_COLOR render_rgba(90, 140, 200, 255)
 #define VAL_COLOR render_rgba(230, 120, 30, 255)
+#define PIXEL_COLOR VIEW_PIXEL_COLOR
 
 void view_loss_log_add(ViewLossLog* log, float train, float val) {
     if (log->every < 1) log->every = 1;
@@ -149,7 +151,8 @@ void view_plot_draw(RenderCanvas* c, ViewFont* font, const ViewPlot* p, const Vi
     }
 }
 
-static void stats_panel(RenderCanvas* c, ViewFont* font, int x, int y, int w, int h, const ViewStats* st) {
+static void stats_panel(RenderCanvas* c, ViewFont* font, int x, int y, int w, int h, const ViewStats* st,
+                        const ViewPixelPanel* px) {
     render_canvas_rect(c, x, y, x + w, y + h, VIEW_PANEL_BG);
     double frame[8] = {x + 0.5, y + 0.5, x + w - 0.5, y + 0.5, x + w - 0.5, y + h - 0.5, x + 0.5, y + h - 0.5};
     render_canvas_outline(c, frame, 4, 1, 0, GRID);
@@ -182,16 +185,29 @@ static void stats_panel(RenderCanvas* c, ViewFont* font, int x, int y, int w, in
     snprintf(b, sizeof b, "weights v%llu", (unsigned long long)st->version);
     view_font_draw(font, c, x + 6, ly, a, st->training ? render_rgba(30, 140, 60, 255) : VAL_COLOR);
     view_font_draw(font, c, col2, ly, b, INK);
+    if (!px) return;
+    /* the pixel model's worker: training steps and windows, frames taken, the probe's error */
+    ly += fh;
+    snprintf(a, sizeof a, "pixel: %lld steps, %.1f/s", (long long)px->steps, px->steps_per_s);
+    snprintf(b, sizeof b, "%.0f windows/s, %.0f frames/s", px->windows_per_s, px->frames_per_s);
+    view_font_draw(font, c, x + 6, ly, a, PIXEL_COLOR);
+    view_font_draw(font, c, col2, ly, b, PIXEL_COLOR);
+    ly += fh;
+    if (isfinite(px->probe_err_px)) snprintf(a, sizeof a, "probe %.1f px (%d bodies)", px->probe_err_px, px->probe_slots);
+    else snprintf(a, sizeof a, "probe: not fitted yet");
+    snprintf(b, sizeof b, "behind %.2f s%s", px->lag / 60.0, px->dropped ? ", frames dropped" : "");
+    view_font_draw(font, c, x + 6, ly, a, PIXEL_COLOR);
+    view_font_draw(font, c, col2, ly, b, PIXEL_COLOR);
 }
 
 void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int h,
                       const ViewLossLog* loss, const ViewLive* live, const ViewStats* st,
-                      const Planner* planner, const SimWorld* world) {
+                      const Planner* planner, const SimWorld* world, const ViewPixelPanel* px) {
     int fh = font ? view_font_height(font) : 12, gap = 6;
-    int stats_h = 4 * fh + 10;
+    int stats_h = (px ? 6 : 4) * fh + 10, plots = px ? 4 : 3;
     /* the planner's panel: a plot and a line per goal */
     int plan_h = planner ? (h - stats_h) / 3 + (2 + planner_goal_count(planner)) * fh : 0;
-    int plot_h = (h - stats_h - plan_h - 4 * gap - (planner ? gap : 0)) / 3;
+    int plot_h = (h - stats_h - plan_h - (plots + 1) * gap - (planner ? gap : 0)) / plots;
     if (plot_h < 40) plot_h = 40;
     int cy = y;
     if (planner) {
@@ -233,5 +249,13 @@ void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int 
     view_plot_draw(c, font, &sp, &ss, 1);
     cy += plot_h + gap;
 
-    stats_panel(c, font, x, cy, w, y + h - cy, st);
+    /* the pixel model's surprise over the same ticks: an L1 between latents, on its own scale */
+    if (px) {
+        ViewSeries ps = {px->trace, VIEW_TRACE, PIXEL_COLOR, NULL, px->marks};
+        ViewPlot   pp = {x, cy, w, plot_h, "pixel surprise (latent L1, not nats)", false, "-10 s", "now", ""};
+        view_plot_draw(c, font, &pp, &ps, 1);
+        cy += plot_h + gap;
+    }
+
+    stats_panel(c, font, x, cy, w, y + h - cy, st, px);
 }

@@ -54,6 +54,21 @@ typedef struct ViewStats {
     float    train_loss, val_loss;
 } ViewStats;
 
+/// the pixel model's panel (view/pixel.h): its surprise trace, aligned with the state model's, and
+/// its worker's figures
+typedef struct ViewPixelPanel {
+    const float*   trace;          /* VIEW_TRACE values, the same ticks as the state model's trace */
+    const uint8_t* marks;          /* VIEW_TRACE: a cut (an intervention, a new episode) */
+    int64_t        steps;          /* training steps */
+    double         steps_per_s;
+    double         windows_per_s;  /* training windows per second (steps/s x batch) */
+    double         frames_per_s;   /* frames the worker took per second */
+    int64_t        lag;            /* control ticks the worker is behind the world */
+    int64_t        dropped;        /* frames dropped because it fell behind */
+    double         probe_err_px;   /* the probe's error on the newest frames it was not fitted on (NaN: none) */
+    int            probe_slots;
+} ViewPixelPanel;
+
 typedef struct ViewLossLog {
     float train[VIEW_LOSS_POINTS], val[VIEW_LOSS_POINTS];
     int   n;                   /* points held (the oldest are dropped by halving) */
@@ -65,9 +80,10 @@ typedef struct ViewLossLog {
 void view_loss_log_add(ViewLossLog* log, float train, float val);
 
 /// draws the panels stacked in the rectangle (x, y, w, h); with a planner (may be NULL) the
-/// planner's panel too (view/plan_view.h), for the world now
+/// planner's panel too (view/plan_view.h), for the world now; with the pixel model on (px not NULL)
+/// its surprise trace under the state model's and a line of its figures
 void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int h,
                       const ViewLossLog* loss, const ViewLive* live, const ViewStats* st,
-                      const Planner* planner, const SimWorld* world);
+                      const Planner* planner, const SimWorld* world, const ViewPixelPanel* px);
 
 #endif

@@ -123,6 +123,7 @@ static void on_tick(void* ctx, const Episode* e) {
     ViewSession* s = ctx;
     if (e->applied.flags & SIM_ACT_RESET) {
         episode_started(s);
+        view_pixel_begin_episode(&s->pixel);
         return;
     }
     remember_bodies(s, e);
@@ -130,9 +131,13 @@ static void on_tick(void* ctx, const Episode* e) {
     memset(rows, 0, sizeof rows);
     sim_action_add_rows(&e->applied, rows, VIEW_SLOTS);
     memcpy(s->live.bounds, e->inst.world.bounds, sizeof s->live.bounds);
-    s->live.magic_only = !episode_handled(e);
+    bool magic = !episode_handled(e);
+    s->live.magic_only = magic;
     view_live_tick(&s->live, s->version ? s->rm : NULL, s->rs, e->states, e->mask,
                    e->applied.npushes ? rows : NULL, episode_intervened(e));
+    /* the pixel model's frame of this tick, on the same clock as the state model's trace */
+    view_pixel_tick(&s->pixel, e, e->applied.npushes ? rows : NULL, episode_intervened(e) && !magic,
+                    s->live.ntrace - 1);
     s->ticks_seen++;
 }
 
@@ -331,6 +336,9 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
         return false;
     }
     s->rs = wm_scratch_create(s->rm);
+    s->threaded = threaded;
+    /* the pixel model: from --jepa's checkpoint (then on from the start), or fresh when J turns it on */
+    if (!view_pixel_init(&s->pixel, o->jepa_path, model_seed, VIEW_SLOTS, threaded, err, err_size)) return false;
     wm_trainer_publish(s->tr);
     s->version = wm_trainer_snapshot(s->tr, s->rm, 0);
     /* the first scenario; its episodes feed the trainer (attach_hooks), the driver trains it */
@@ -351,10 +359,40 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
         report_set(err, err_size, "cannot start the trainer thread");
         return false;
     }
+    if (o->jepa_path && !view_session_pixel(s, true)) {
+        report_set(err, err_size, "%s", s->message);
+        return false;
+    }
+    return true;
+}
+
+bool view_session_pixel(ViewSession* s, bool on) {
+    char err[512];
+    if (!view_pixel_set_on(&s->pixel, on, err, sizeof err)) {
+        view_session_say(s, "pixel model: %s", err);
+        fprintf(stderr, "nudge view: pixel model: %s\n", err);
+        return false;
+    }
+    view_pixel_set_horizon(&s->pixel, s->live.horizon);
+    if (on) {
+        view_session_say(s, "pixel model on: it trains on %dx%d frames of what the view renders (J turns it off)",
+                         s->pixel.W, s->pixel.H);
+    } else {
+        JepaLiveRead* r = &s->pixel.read;
+        view_pixel_sync(&s->pixel, clock_now());
+        view_session_say(s, "pixel model off after %lld steps on %lld frames", (long long)r->train.steps,
+                         (long long)r->frames);
+    }
+    /* on stdout too, for scripts: steps made and frames taken so far */
+    printf("pixel model: %s, %lld steps, %lld frames\n", on ? "on" : "off",
+           (long long)(s->pixel.have_read ? s->pixel.read.train.steps : 0),
+           (long long)(s->pixel.have_read ? s->pixel.read.frames : 0));
+    fflush(stdout);
     return true;
 }
 
 void view_session_free(ViewSession* s) {
+    view_pixel_free(&s->pixel);
     if (s->tr) wm_driver_stop(&s->driver);
     if (s->rec) {
         char err[512];
@@ -447,6 +485,7 @@ static void after_jump(ViewSession* s) {
     memset(s->known, 0, sizeof s->known);
     remember_bodies(s, &s->ep);
     view_live_intervene(&s->live);
+    view_pixel_intervene(&s->pixel);
     view_live_predict_now(&s->live, s->version ? s->rm : NULL, s->rs, s->ep.states, s->ep.mask);
     if (s->split) view_live_imagine_from_now(&s->live);
     episode_feed_interrupt(&s->feed);
@@ -522,6 +561,7 @@ bool view_session_write_scn(ViewSession* s, const char* path, char* out, size_t 
 
 void view_session_sync_weights(ViewSession* s) {
     if (s->tr) s->version = wm_trainer_snapshot(s->tr, s->rm, s->version);
+    if (s->pixel.on) view_pixel_sync(&s->pixel, clock_now());
 }
 
 void view_session_sample_stats(ViewSession* s, double now) {
@@ -803,6 +843,7 @@ void view_session_action(ViewSession* s, ViewAction act, int arg) {
     case VIEW_ACT_TRAIN:
         if (s->tr) wm_driver_set_on(&s->driver, !wm_driver_is_on(&s->driver));
         break;
+    case VIEW_ACT_PIXEL: view_session_pixel(s, !s->pixel.on); break;
     case VIEW_ACT_GHOSTS: s->ghosts = !s->ghosts; break;
     case VIEW_ACT_SPLIT:
         s->split = !s->split;
@@ -820,6 +861,7 @@ void view_session_action(ViewSession* s, ViewAction act, int arg) {
         else h = h > 60 ? h - 30 : h - 10;
         if (h < 10) h = 10;
         view_live_set_horizon(&s->live, h);
+        view_pixel_set_horizon(&s->pixel, s->live.horizon);
         break;
     }
     case VIEW_ACT_SPAWN: spawn_at(s, s->mx, s->my); break;
@@ -862,6 +904,7 @@ static void draw_world_area(ViewSession* s, RenderCanvas* c, const RenderCamera*
     render_draw_world(c, cam, s->ep.world);
     if (s->contacts) render_draw_contacts(c, cam, s->ep.world, 200.0);
     view_draw_predictions(c, cam, &s->live, s->bodies, s->known, s->font, s->ghosts);
+    if (s->ghosts) view_pixel_draw(c, cam, &s->pixel);
     view_draw_plan(c, cam, agent_planner_const(s->ep.agent), s->ep.world, s->font);
 }
 
@@ -919,10 +962,10 @@ static void draw_status(ViewSession* s, RenderCanvas* c) {
              s->rec ? "   REC" : "");
     view_font_draw(s->font, c, 8, 6, line, ink);
     static const char* const cams[] = {"follows", "fixed", "manual"};
-    int n = snprintf(line, sizeof line, "H: help   palette: %s (V)   auto-reset %s (E)   camera %s (F)%s%s%s",
+    int n = snprintf(line, sizeof line, "H: help   palette: %s (V)   auto-reset %s (E)   camera %s (F)%s%s%s%s",
                      view_palette_name(s->palette), s->auto_reset ? "on" : "off", cams[s->cam_mode],
                      s->split ? "   real | imagination (Tab)" : "", s->ghosts ? "" : "   ghosts off (G)",
-                     s->panels ? "" : "   panels off (I)");
+                     s->panels ? "" : "   panels off (I)", s->pixel.on ? "   pixel model on (J)" : "");
     if (s->hist && history_pos(s->hist) < history_head(s->hist) && n > 0 && n < (int)sizeof line)
         snprintf(line + n, sizeof line - (size_t)n, "   back %.2f s: Space goes on from here, . and , step",
                  (double)(history_head(s->hist) - history_pos(s->hist)) * VIEW_TICK_DT);
@@ -938,7 +981,11 @@ static void draw_status(ViewSession* s, RenderCanvas* c) {
         x += 36 + view_font_draw(s->font, c, x + 36, y, "actual path", ink);
         render_canvas_rect(c, x + 14, y + fh / 2 - 1, x + 22, y + fh / 2 + 2, render_color_ramp(0));
         render_canvas_rect(c, x + 22, y + fh / 2 - 1, x + 30, y + fh / 2 + 2, render_color_ramp(1));
-        view_font_draw(s->font, c, x + 36, y, "one horizon ago: error", ink);
+        x += 36 + view_font_draw(s->font, c, x + 36, y, "one horizon ago: error", ink);
+        if (s->pixel.on) {
+            render_canvas_fill_circle(c, x + 22, y + fh / 2, 4, VIEW_PIXEL_COLOR);
+            view_font_draw(s->font, c, x + 30, y, "pixel model, through its probe", ink);
+        }
     }
 }
 
@@ -996,9 +1043,23 @@ void view_session_draw(ViewSession* s, RenderCanvas* c) {
                         s->tr && wm_driver_is_on(&s->driver),
                         st.train_loss,
                         st.val_loss};
+        /* the pixel model's trace over the same ticks as the state model's */
+        float          ptrace[VIEW_TRACE];
+        uint8_t        pmarks[VIEW_TRACE];
+        ViewPixelPanel pp;
+        memset(&pp, 0, sizeof pp);
+        if (s->pixel.on && s->pixel.have_read) {
+            const JepaLiveRead* r = &s->pixel.read;
+            view_pixel_trace(&s->pixel, s->live.ntrace, VIEW_TRACE, ptrace, pmarks);
+            pp = (ViewPixelPanel){ptrace, pmarks, r->train.steps, s->pixel.steps_per_s,
+                                  s->pixel.steps_per_s * s->pixel.batch, s->pixel.frames_per_s,
+                                  r->processed >= 0 ? s->live.ntrace - 1 - r->processed : 0, r->dropped,
+                                  r->probe_err_px, r->probe_slots};
+        }
         render_canvas_rect(c, s->world_w, 0, c->w, c->h, render_rgba(228, 230, 226, 255));
         view_panels_draw(c, s->font, s->world_w + 6, 6, panel_w - 12, c->h - 12, &s->loss, &s->live, &vs,
-                         s->have_ep ? agent_planner_const(s->ep.agent) : NULL, s->have_ep ? s->ep.world : NULL);
+                         s->have_ep ? agent_planner_const(s->ep.agent) : NULL, s->have_ep ? s->ep.world : NULL,
+                         s->pixel.on && s->pixel.have_read ? &pp : NULL);
     }
     if (s->help) view_draw_help(c, s->font);
 }

@@ -28,6 +28,7 @@
 #include "view/input.h"
 #include "view/live.h"
 #include "view/panels.h"
+#include "view/pixel.h"
 #include "view/plan_view.h"
 
 #define VIEW_SLOTS SIM_OBS_SLOTS
@@ -72,6 +73,9 @@ typedef struct ViewSession {
     WmScratch*  rs;
     uint64_t    version;
     int         batch;
+    bool        threaded;         /* the trainers on threads of their own (else stepped inline) */
+    /* the pixel model (J): trained live on the rendered frames beside the state model */
+    ViewPixel   pixel;
     /* live predictions and the last known body of each slot */
     ViewLive     live;
     SimBodyState bodies[VIEW_SLOTS];
@@ -135,6 +139,9 @@ void view_session_reset(ViewSession* s);
 /// one control tick: the mouse's action through episode_tick (the hooks predict and feed the
 /// trainer), then the end-of-episode check
 void view_session_tick(ViewSession* s);
+/// turns the pixel model on or off (J): says so in the status line and on stdout ("pixel model:
+/// on|off, N steps, M frames"); false + the reason in the status line when it cannot be made
+bool view_session_pixel(ViewSession* s, bool on);
 /// takes the newest published weights if any (never waits)
 void view_session_sync_weights(ViewSession* s);
 /// samples the trainer's stats for the panels (call a few times a second)
