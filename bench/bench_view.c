@@ -5,8 +5,15 @@
  * text) + upload to an SDL texture and present when a display exists (run it under xvfb-run; without
  * one only the drawing is timed). Prints p50/p99 frame time, then the trainer's steps/s while the
  * view ran against steps/s of the same trainer alone on this thread (offline). Frames are paced
- * at 60 per second, as a vsynced window is. */
+ * at 60 per second, as a vsynced window is.
+ *
+ * Then the same with the pixel model on (J, view/pixel.h): its frames rendered every tick and its
+ * worker thread training and scoring beside the state model's trainer -- three busy threads on two
+ * cores. Prints the p50/p99 frame time again, both trainers' steps/s against each alone on this
+ * thread, the pixel model's training windows/s and frames taken/s, and how its worker spent its
+ * CPU (training, scoring the frames, refitting the probe). */
 #include <SDL.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +53,43 @@ static bool write_scene(char* path) {
     return fclose(f) == 0;
 }
 
+/* the timed frames of one pass: tick, sync, draw, present, paced at 60 per second; ft[FRAMES] */
+typedef struct Pass {
+    double t_tick, t_draw, t_upload, seconds;
+    int64_t tiles_sent, tiles_total;
+} Pass;
+
+static void run_frames(ViewSession* s, RenderCanvas* c, ViewPresenter* pres, double* ft, Pass* p) {
+    memset(p, 0, sizeof *p);
+    int    W = c->w, H = c->h;
+    double t_start = clock_now();
+    for (int f = 0; f < FRAMES; f++) {
+        double t0 = clock_now();
+        view_session_tick(s);
+        view_session_sync_weights(s);
+        if (f % 15 == 0) view_session_sample_stats(s, t0);
+        double t1 = clock_now();
+        view_session_draw(s, c);
+        double t2 = clock_now();
+        p->t_tick += t1 - t0, p->t_draw += t2 - t1;
+        if (pres) {
+            SDL_Event ev;
+            while (SDL_PollEvent(&ev)) {}
+            view_presenter_show(pres, c->px, W, H);
+            int sent, total;
+            view_presenter_stats(pres, &sent, &total);
+            p->tiles_sent += sent, p->tiles_total += total;
+        }
+        ft[f] = clock_now() - t0;
+        p->t_upload += clock_now() - t2;
+        /* the display's pace: 60 frames per second, as with vsync */
+        double next = t_start + (f + 1) / 60.0, left = next - clock_now();
+        if (left > 0) SDL_Delay((Uint32)(left * 1000));
+    }
+    p->seconds = clock_now() - t_start;
+    qsort(ft, FRAMES, sizeof *ft, cmp_double);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     char path[] = "/tmp/nudge-bench-view-XXXXXX.scn";
@@ -82,41 +126,55 @@ int main(void) {
     uint8_t*   px = malloc((size_t)W * H * 3);
     RenderCanvas c  = render_canvas_wrap(px, W, H, 3);
     double*    ft = malloc(sizeof(double) * FRAMES);
-    double     t_tick = 0, t_draw = 0, t_upload = 0;
+    double     load[3] = {0, 0, 0};
+    getloadavg(load, 3);
 
     /* warm up: fill the replay buffer so the trainer is busy from the first timed frame */
     for (int i = 0; i < 240; i++) view_session_tick(s);
     WmTrainerStats st0, st1;
     wm_trainer_stats(s->tr, &st0);
-    double t_start = clock_now();
-    for (int f = 0; f < FRAMES; f++) {
-        double t0 = clock_now();
-        view_session_tick(s);
-        view_session_sync_weights(s);
-        if (f % 15 == 0) view_session_sample_stats(s, t0);
-        double t1 = clock_now();
-        view_session_draw(s, &c);
-        double t2 = clock_now();
-        t_tick += t1 - t0, t_draw += t2 - t1;
-        if (window) {
-            SDL_Event ev;
-            while (SDL_PollEvent(&ev)) {}
-            view_presenter_show(pres, px, W, H);
-            int sent, total;
-            view_presenter_stats(pres, &sent, &total);
-            tiles_sent += sent, tiles_total += total;
-        }
-        ft[f] = clock_now() - t0;
-        t_upload += clock_now() - t2;
-        /* the display's pace: 60 frames per second, as with vsync */
-        double next = t_start + (f + 1) / 60.0, left = next - clock_now();
-        if (left > 0) SDL_Delay((Uint32)(left * 1000));
-    }
-    double view_time = clock_now() - t_start;
+    Pass pa;
+    run_frames(s, &c, window ? pres : NULL, ft, &pa);
+    tiles_sent = pa.tiles_sent, tiles_total = pa.tiles_total;
+    double t_tick = pa.t_tick, t_draw = pa.t_draw, t_upload = pa.t_upload;
+    double view_time = pa.seconds;
     wm_trainer_stats(s->tr, &st1);
     double steps_viewing = (double)(st1.steps - st0.steps) / view_time;
     int    live = 0;
     live = s->live_bodies;
+
+    double p50 = ft[FRAMES / 2] * 1e3, p99 = ft[(int)(FRAMES * 0.99)] * 1e3;
+
+    /* the pixel model on: its worker thread beside the state trainer's; warmed up until it trains */
+    double* ft2 = malloc(sizeof(double) * FRAMES);
+    /* BENCH_VIEW_PIXEL_NICE=N: the pixel worker at niceness N (--pixel-nice) */
+    s->pixel.nice = getenv("BENCH_VIEW_PIXEL_NICE") ? atoi(getenv("BENCH_VIEW_PIXEL_NICE")) : 0;
+    bool    pixel = view_session_pixel(s, true);
+    Pass    pb;
+    memset(&pb, 0, sizeof pb);
+    WmTrainerStats  sb0, sb1;
+    JepaLiveRead    pr0, pr1;
+    memset(&pr0, 0, sizeof pr0);
+    memset(&pr1, 0, sizeof pr1);
+    double          px_steps_viewing = 0, px_frames_viewing = 0;
+    if (pixel) {
+        for (int i = 0; i < 6000; i++) {
+            view_session_tick(s);
+            view_session_sync_weights(s);
+            if (s->pixel.read.train.steps >= 3) break;
+            SDL_Delay(5);
+        }
+        wm_trainer_stats(s->tr, &sb0);
+        jepa_live_read(s->pixel.live, &s->pixel.read);
+        pr0 = s->pixel.read;
+        run_frames(s, &c, window ? pres : NULL, ft2, &pb);
+        wm_trainer_stats(s->tr, &sb1);
+        jepa_live_read(s->pixel.live, &s->pixel.read);
+        pr1 = s->pixel.read;
+        px_steps_viewing = (double)(pr1.train.steps - pr0.train.steps) / pb.seconds;
+        px_frames_viewing = (double)(pr1.frames - pr0.frames) / pb.seconds;
+        view_session_pixel(s, false);
+    }
 
     /* offline: the same trainer alone, on this thread */
     wm_driver_stop(&s->driver);
@@ -124,6 +182,15 @@ int main(void) {
     int64_t n  = 0;
     while (clock_now() - t0 < OFFLINE_SECONDS) n += wm_trainer_step(s->tr);
     double steps_offline = n / (clock_now() - t0);
+    /* the pixel model's trainer alone, on this thread */
+    double px_offline = NAN;
+    if (pixel) {
+        JepaTrainer* jt = jepa_live_trainer(s->pixel.live);
+        t0 = clock_now();
+        n = 0;
+        while (clock_now() - t0 < OFFLINE_SECONDS) n += jepa_trainer_step(jt);
+        px_offline = n / (clock_now() - t0);
+    }
 
     /* dataset frames: a 64x64 gray frame of this world against one control tick of its physics */
     SimSnapshot* snap = sim_world_snapshot(s->ep.world);
@@ -140,8 +207,7 @@ int main(void) {
     sim_world_destroy(copy);
     sim_snapshot_free(snap);
 
-    qsort(ft, FRAMES, sizeof *ft, cmp_double);
-    double p50 = ft[FRAMES / 2] * 1e3, p99 = ft[(int)(FRAMES * 0.99)] * 1e3;
+    printf("bench_view: load average %.1f %.1f %.1f at the start\n", load[0], load[1], load[2]);
     printf("bench_view: %dx%d, %d live bodies (20 dynamic at the start), training on, a %d-tick rollout every frame, %s\n",
            W, H, live, s->live.roll_len, window ? "changed tiles sent to the window" : "drawing only (no display)");
     printf("frame time: p50 %.2f ms, p99 %.2f ms (target p99 < 16.7 ms: %s)\n", p50, p99, p99 < 16.7 ? "met" : "NOT met");
@@ -153,6 +219,28 @@ int main(void) {
            steps_viewing / steps_offline >= 0.7 ? "met" : "NOT met");
     printf("dataset frames: 64x64 gray %.1f us per frame, physics %.1f us per control tick (%.2fx)\n", render_us,
            tick_us, render_us / tick_us);
+    if (pixel) {
+        double q50 = ft2[FRAMES / 2] * 1e3, q99 = ft2[(int)(FRAMES * 0.99)] * 1e3;
+        double sv = (double)(sb1.steps - sb0.steps) / pb.seconds;
+        int    B = s->pixel.batch;
+        double ct = pr1.cpu_train - pr0.cpu_train, ci = pr1.cpu_infer - pr0.cpu_infer, cp = pr1.cpu_probe - pr0.cpu_probe;
+        double cw = ct + ci + cp;
+        printf("with the pixel model on (J, %dx%d frames, batch %d, its thread at nice %d): frame time p50 %.2f ms, p99 %.2f ms (target p99 < "
+               "16.7 ms: %s); mean per frame: tick + rollout + frame render %.2f ms, drawing %.2f ms\n",
+               s->pixel.W, s->pixel.H, B, s->pixel.nice, q50, q99, q99 < 16.7 ? "met" : "NOT met", pb.t_tick / FRAMES * 1e3,
+               pb.t_draw / FRAMES * 1e3);
+        printf("  state trainer: %.0f steps/s (%.2fx of alone offline, %.2fx of its steps/s with the pixel model off)\n",
+               sv, sv / steps_offline, sv / steps_viewing);
+        printf("  pixel trainer: %.2f steps/s = %.0f training windows/s (%.2fx of alone offline: %.2f steps/s = %.0f "
+               "windows/s); frames taken %.1f/s of 60, %lld dropped\n",
+               px_steps_viewing, px_steps_viewing * B, px_steps_viewing / px_offline, px_offline, px_offline * B,
+               px_frames_viewing, (long long)(pr1.dropped - pr0.dropped));
+        printf("  pixel worker CPU: %.2f s of %.1f s (%.0f%% of a core): training %.0f%%, scoring frames %.0f%% (%.2f ms a "
+               "frame), probe refits %.0f%%\n",
+               cw, pb.seconds, 100 * cw / pb.seconds, cw > 0 ? 100 * ct / cw : 0, cw > 0 ? 100 * ci / cw : 0,
+               pr1.frames > pr0.frames ? ci / (pr1.frames - pr0.frames) * 1e3 : 0.0, cw > 0 ? 100 * cp / cw : 0);
+    }
+    free(ft2);
     free(ft);
     free(px);
     view_presenter_free(pres);

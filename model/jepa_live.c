@@ -7,11 +7,16 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "model/jepa_impl.h"
 #include "model/jepa_probe.h"
+
+/* the worker thread scores the frames at most this far behind the newest (0.5 s at 60 per second) */
+#define JEPA_LIVE_SCORE_BEHIND 30
 
 /* a frame waiting for the worker */
 typedef struct LiveItem {
@@ -266,8 +271,13 @@ static void rollout(JepaLive* L, const LiveItem* it) {
         if (steps[i] < 1) steps[i] = 1;
     }
     int PK = L->probe.K < K ? L->probe.K : K;
-    for (int k = 0; k < K; k++) L->gok[k] = k < PK && it->mask[k] && L->probe.fitted[k];
     float* y = alloc_array((size_t)L->probe.K * O, sizeof(float));
+    /* only the bodies the probe finds where they are now: a slot that another body took since
+       the probe was fitted (a shard, a spawned body) reads garbage */
+    probe_apply(&L->probe, 1, L->obs, y);
+    for (int k = 0; k < K; k++)
+        L->gok[k] = k < PK && it->mask[k] && L->probe.fitted[k] &&
+                    hypot(y[(size_t)k * O] - it->pos[2 * k], y[(size_t)k * O + 1] - it->pos[2 * k + 1]) <= JEPA_LIVE_GHOST_GATE;
     memcpy(L->roll, L->z, sizeof(float) * (size_t)L->L);
     for (int h = 1, i = 0; h <= steps[JEPA_LIVE_GHOST_STEPS - 1]; h++) {
         jepa_predict(L->m, L->sc, 1, L->roll, NULL, NULL, L->roll);
@@ -381,25 +391,62 @@ static void gather(const JepaLive* L, int64_t first, int n, float* x, float* y, 
     }
 }
 
-/* refits the probe on the older four fifths of the rows and scores it on the newest fifth */
+static int take_waiting(JepaLive* L, int behind);
+
+/* refits the probe on the older four fifths of the rows and scores it on the newest fifth. One slot
+   at a time (a slot's fit is a Cholesky factorisation of the latent's size): between them the
+   worker thread takes the frames that came, so that a refit does not hold the frames up */
 static void refit(JepaLive* L) {
     double c0 = thread_cpu();
-    int cap = L->def.probe_rows, K = L->K;
+    int cap = L->def.probe_rows, K = L->K, F = L->L;
     int n = L->nrows < cap ? (int)L->nrows : cap, test = n / 5, fit = n - test;
-    float* x = alloc_array((size_t)n * L->L, sizeof(float));
+    float* x = alloc_array((size_t)n * F, sizeof(float));
     float* y = alloc_array((size_t)n * K * 2, sizeof(float));
     uint8_t* mask = alloc_array((size_t)n * K, 1);
     gather(L, L->nrows - n, n, x, y, mask);
     Probe p;
     memset(&p, 0, sizeof p);
+    p.F = F, p.K = K, p.O = 2, p.ridge = JEPA_PROBE_RIDGE;
+    p.mean = alloc_zeroed((size_t)F, sizeof(float));
+    p.w = alloc_zeroed((size_t)K * 2 * F, sizeof(float));
+    p.b = alloc_zeroed((size_t)K * 2, sizeof(float));
+    p.fitted = alloc_zeroed((size_t)K, 1);
+    p.rows = alloc_zeroed((size_t)K, sizeof(int64_t));
+    float* y1 = alloc_array((size_t)fit * 2, sizeof(float));
+    uint8_t* m1 = alloc_array((size_t)fit, 1);
     int slots = 0;
-    if (probe_fit(&p, fit, L->L, K, 2, x, y, mask, JEPA_PROBE_RIDGE, JEPA_PROBE_MIN_ROWS))
-        for (int k = 0; k < K; k++) slots += p.fitted[k];
+    for (int k = 0; k < K; k++) {
+        int live = 0;
+        for (int j = 0; j < fit; j++) {
+            m1[j] = mask[(size_t)j * K + k];
+            live += m1[j];
+            y1[2 * j] = y[((size_t)j * K + k) * 2], y1[2 * j + 1] = y[((size_t)j * K + k) * 2 + 1];
+        }
+        if (live < JEPA_PROBE_MIN_ROWS) continue;
+        Probe one;
+        memset(&one, 0, sizeof one);
+        if (probe_fit(&one, fit, F, 1, 2, x, y1, m1, JEPA_PROBE_RIDGE, JEPA_PROBE_MIN_ROWS) && one.fitted[0]) {
+            /* every slot's fit centres on the same rows' mean */
+            memcpy(p.mean, one.mean, sizeof(float) * (size_t)F);
+            memcpy(p.w + (size_t)k * 2 * F, one.w, sizeof(float) * 2 * (size_t)F);
+            memcpy(p.b + (size_t)k * 2, one.b, sizeof(float) * 2);
+            p.fitted[k] = 1;
+            p.rows[k] = one.rows[0];
+            slots++;
+        }
+        probe_free(&one);
+        if (L->started) {
+            L->cpu_probe += thread_cpu() - c0;
+            take_waiting(L, JEPA_LIVE_SCORE_BEHIND);
+            c0 = thread_cpu();
+        }
+    }
+    free(y1), free(m1);
     double err = NAN;
     if (slots > 0) {
         /* the error on the newest rows: frames the probe was not fitted on */
         float* py = alloc_array((size_t)test * K * 2, sizeof(float));
-        if (test > 0) probe_apply(&p, test, x + (size_t)fit * L->L, py);
+        if (test > 0) probe_apply(&p, test, x + (size_t)fit * F, py);
         double se = 0;
         int ne = 0;
         for (int j = 0; j < test; j++)
@@ -459,11 +506,10 @@ int jepa_live_work(JepaLive* L, int steps) {
     return made;
 }
 
-/* the worker thread scores the frames at most this far behind the newest (0.5 s at 60 per second) */
-#define JEPA_LIVE_SCORE_BEHIND 30
-
 static void* worker_main(void* arg) {
     JepaLive* L = arg;
+    /* a lower priority for this thread alone (Linux: a thread's niceness is its own) */
+    if (L->def.nice > 0) setpriority(PRIO_PROCESS, (id_t)gettid(), L->def.nice > 19 ? 19 : L->def.nice);
     while (!atomic_load(&L->quit)) {
         int n = take_waiting(L, JEPA_LIVE_SCORE_BEHIND);
         /* not enough frames to train on yet: wait for more without spinning */

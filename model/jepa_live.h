@@ -7,7 +7,8 @@
  *     refitted every probe_every training steps on the newest frames' latents and the true
  *     positions the caller gives (fitted on the older four fifths, scored on the newest fifth);
  *   - the predicted future: the predictor rolled out from the newest window's latent, read through
- *     the probe at JEPA_LIVE_GHOST_STEPS points up to the horizon (the view's ghost dots).
+ *     the probe at JEPA_LIVE_GHOST_STEPS points up to the horizon (the view's ghost dots), for the
+ *     bodies the probe finds where they are in that window (JEPA_LIVE_GHOST_GATE).
  *
  * Threads: the caller (one thread) hands frames in with jepa_live_add and reads what was computed
  * with jepa_live_read; neither waits for a training step. The worker -- a thread of its own
@@ -33,6 +34,10 @@
 #define JEPA_LIVE_TRACE 600
 /// points of the predicted future per slot: evenly spaced up to the horizon, the last at it
 #define JEPA_LIVE_GHOST_STEPS 6
+/// pixels (0.22 m at the 71 px/m of 128x96 frames of the demo table): a slot's future is drawn only
+/// when the probe finds its body within this distance in the frame the rollout starts from (a slot
+/// that another body took since the fit reads garbage)
+#define JEPA_LIVE_GHOST_GATE 16.0
 /// the longest horizon (frames) the predictor is rolled out to
 #define JEPA_LIVE_HORIZON_MAX 120
 
@@ -45,6 +50,8 @@ typedef struct JepaLiveDef {
                                 there are probe_rows / 5 rows, the next ones at doubling steps */
     int  ghost_every;        /* frames between rollouts of the predicted future (default 10) */
     int  validate_every;     /* training steps between validations (default 200; 0 = never) */
+    int  nice;               /* the worker thread's niceness, 0..19 (default 0): above 0 it takes
+                                the CPU that the threads at 0 (the window, the state trainer) leave */
 } JepaLiveDef;
 
 /// one rendered frame and what the caller knows about it

@@ -23,6 +23,12 @@ if(XVFB_RUN AND XDOTOOL)
   add_test(NAME view_interact
            COMMAND ${XVFB_RUN} -a -s "-screen 0 1280x720x24" bash ${CMAKE_CURRENT_SOURCE_DIR}/view_interact.sh $<TARGET_FILE:nudge> ${NUDGE_ROOT})
   set_tests_properties(view_interact PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1;ASAN_OPTIONS=detect_leaks=0")
+  # the pixel model (J): its thread, its ghost dots and surprise trace in F12 screenshots, off again;
+  # --jepa with a saved, a state-model, a damaged and a missing file (tests/view_pixel.sh)
+  add_test(NAME view_pixel
+           COMMAND ${XVFB_RUN} -a -s "-screen 0 1280x720x24" bash ${CMAKE_CURRENT_SOURCE_DIR}/view_pixel.sh $<TARGET_FILE:nudge> ${NUDGE_ROOT}
+           WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  set_tests_properties(view_pixel PROPERTIES TIMEOUT 400 ENVIRONMENT "OPENBLAS_NUM_THREADS=1;ASAN_OPTIONS=detect_leaks=0")
 endif()
 # the same 10 s episode (random agent, one seed) six times over: the last showing has the same
 # physics as the first, so a lower live 0.5 s error there is the model's doing

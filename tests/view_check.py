@@ -4,6 +4,8 @@
   view_check.py screenshot FILE.png   the screenshot is not blank and holds ghost and panel pixels
   view_check.py plan FILE.png         the screenshot shows a planner's overlay: the chosen plan's path
                                       and push arrows, candidates' paths, a goal region, the panel
+  view_check.py pixel FILE.png        the screenshot shows the pixel model: its ghost dots over the world
+                                      and its surprise trace in the panels
   view_check.py learning LOG [--same-episodes]
                                       the live 0.5 s error printed by --headless is lower over the
                                       last 10 s than over the first 10 s; with --same-episodes (a run
@@ -19,6 +21,7 @@ import zlib
 GHOST = (180, 50, 230)       # view/overlay.h VIEW_GHOST_COLOR
 PANEL = (250, 250, 246)      # view/panels.h VIEW_PANEL_BG
 BACKGROUND = (236, 240, 244)  # render/draw_world.h RENDER_BACKGROUND
+PIXEL = (0, 170, 230)        # view/pixel.h VIEW_PIXEL_COLOR
 PLAN_BEST = (215, 50, 10)    # view/plan_view.h VIEW_PLAN_BEST
 PLAN_ARROW = (0, 140, 130)   # view/plan_view.h VIEW_PLAN_ARROW
 GOAL_COLORS = ((215, 160, 0), (40, 160, 60), (200, 40, 40))  # VIEW_GOAL_PENDING, _MET, _FAILED
@@ -96,6 +99,25 @@ def screenshot(path):
     print("view_check: %s ok: %d colours, %d ghost pixels over the world, %d panel pixels" % (path, len(counts), world_ghost, counts[PANEL]))
 
 
+def pixel(path):
+    w, h, rows = read_png(path)
+    world = panel = 0  # the pixel colour over the world (below the status lines) and in the panels
+    for y, row in enumerate(rows):
+        for i in range(0, len(row), 3):
+            if (row[i], row[i + 1], row[i + 2]) != PIXEL:
+                continue
+            x = i // 3
+            if y >= 80 and x < 0.65 * w:
+                world += 1
+            elif x >= 0.7 * w:
+                panel += 1
+    if world < 20:
+        fail("%s: no pixel-model ghost dots over the world (%d pixels of colour %s)" % (path, world, PIXEL))
+    if panel < 100:
+        fail("%s: no pixel-model surprise trace in the panels (%d pixels of colour %s)" % (path, panel, PIXEL))
+    print("view_check: %s ok: %d pixel-model ghost pixels over the world, %d in the panels" % (path, world, panel))
+
+
 def plan(path):
     w, h, rows = read_png(path)
     world = {}     # colour counts over the world area (left of the panels, below the status lines)
@@ -159,11 +181,13 @@ def learning(path, same_episodes=False):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in ("screenshot", "plan", "learning"):
-        fail("usage: view_check.py screenshot FILE.png | plan FILE.png | learning LOG [--same-episodes]")
+    if len(sys.argv) < 3 or sys.argv[1] not in ("screenshot", "plan", "pixel", "learning"):
+        fail("usage: view_check.py screenshot FILE.png | plan FILE.png | pixel FILE.png | learning LOG [--same-episodes]")
     if sys.argv[1] == "screenshot":
         screenshot(sys.argv[2])
     elif sys.argv[1] == "plan":
         plan(sys.argv[2])
+    elif sys.argv[1] == "pixel":
+        pixel(sys.argv[2])
     else:
         learning(sys.argv[2], "--same-episodes" in sys.argv[3:])

@@ -195,7 +195,7 @@ static void stats_panel(RenderCanvas* c, ViewFont* font, int x, int y, int w, in
     ly += fh;
     if (isfinite(px->probe_err_px)) snprintf(a, sizeof a, "probe %.1f px (%d bodies)", px->probe_err_px, px->probe_slots);
     else snprintf(a, sizeof a, "probe: not fitted yet");
-    snprintf(b, sizeof b, "behind %.2f s%s", px->lag / 60.0, px->dropped ? ", frames dropped" : "");
+    snprintf(b, sizeof b, "lag %.2f s%s", px->lag / 60.0, px->dropped ? " (drops)" : "");
     view_font_draw(font, c, x + 6, ly, a, PIXEL_COLOR);
     view_font_draw(font, c, col2, ly, b, PIXEL_COLOR);
 }

@@ -49,6 +49,7 @@ bool view_pixel_set_on(ViewPixel* p, bool on, char* err, size_t err_size) {
     if (!p->live) {
         JepaLiveDef def = jepa_live_def_default(p->W, p->H, p->ch, p->K);
         def.train.seed = p->seed;
+        def.nice = p->nice;
         p->live = jepa_live_create(&def, p->start, p->start_probe.w ? &p->start_probe : NULL, err, err_size);
         if (!p->live) return false;
         p->batch = def.train.batch;

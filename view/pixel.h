@@ -37,6 +37,7 @@ typedef struct ViewPixel {
     uint64_t     seed;
     int          K;
     int          batch;         /* training windows per step */
+    int          nice;          /* the worker thread's niceness (0..19) */
     int          W, H, ch;      /* the model's frames */
     uint8_t*     frame;         /* [H * W * ch] */
     float*       pos;           /* [K * 2] */
@@ -58,6 +59,7 @@ typedef struct ViewPixel {
 /// from; K slots of positions. false + one line for a file that is no pixel model
 bool view_pixel_init(ViewPixel* p, const char* jepa_path, uint64_t seed, int K, bool threaded, char* err,
                      size_t err_size);
+/* (p->nice may be set before the model is first turned on) */
 void view_pixel_free(ViewPixel* p);
 /// turns the pixel model on (creating it the first time, starting the worker thread when
 /// threaded) or off (ending the thread); false + one line when it cannot be made
