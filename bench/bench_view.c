@@ -236,9 +236,10 @@ int main(void) {
                px_steps_viewing, px_steps_viewing * B, px_steps_viewing / px_offline, px_offline, px_offline * B,
                px_frames_viewing, (long long)(pr1.dropped - pr0.dropped));
         printf("  pixel worker CPU: %.2f s of %.1f s (%.0f%% of a core): training %.0f%%, scoring frames %.0f%% (%.2f ms a "
-               "frame), probe refits %.0f%%\n",
+               "frame), probe refits %.0f%%; %lld naps of 2 ms with nothing to do\n",
                cw, pb.seconds, 100 * cw / pb.seconds, cw > 0 ? 100 * ct / cw : 0, cw > 0 ? 100 * ci / cw : 0,
-               pr1.frames > pr0.frames ? ci / (pr1.frames - pr0.frames) * 1e3 : 0.0, cw > 0 ? 100 * cp / cw : 0);
+               pr1.frames > pr0.frames ? ci / (pr1.frames - pr0.frames) * 1e3 : 0.0, cw > 0 ? 100 * cp / cw : 0,
+               (long long)(pr1.naps - pr0.naps));
     }
     free(ft2);
     free(ft);

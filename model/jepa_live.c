@@ -516,6 +516,9 @@ static void* worker_main(void* arg) {
         if (!train_once(L) && n == 0) {
             struct timespec ts = {0, 2000000};
             nanosleep(&ts, NULL);
+            pthread_mutex_lock(&L->out_lock);
+            L->out.naps++;
+            pthread_mutex_unlock(&L->out_lock);
         }
     }
     return NULL;

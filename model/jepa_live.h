@@ -85,6 +85,7 @@ typedef struct JepaLiveRead {
     JepaTrainerStats train;
     int64_t  frames;         /* frames taken by the worker */
     int64_t  dropped;        /* frames dropped because the worker fell behind */
+    int64_t  naps;           /* the thread's 2 ms naps: no frame came and no step could be made */
     int      probe_fits;     /* refits so far */
     int64_t  probe_step;     /* the training step of the last refit */
     int      probe_rows;     /* rows it was fitted on */
