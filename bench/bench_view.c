@@ -174,6 +174,7 @@ int main(void) {
         px_steps_viewing = (double)(pr1.train.steps - pr0.train.steps) / pb.seconds;
         px_frames_viewing = (double)(pr1.frames - pr0.frames) / pb.seconds;
         view_session_pixel(s, false);
+        jepa_live_stop(s->pixel.live);   /* joined: its trainer is this thread's now */
     }
 
     /* offline: the same trainer alone, on this thread */

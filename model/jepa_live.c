@@ -15,6 +15,10 @@
 #include "model/jepa_impl.h"
 #include "model/jepa_probe.h"
 
+/* the live probe's relative ridge (model/probe.h): the offline probe picks one of JEPA_PROBE_RIDGES
+   on held-out episodes; live, a refit at each of them would cost five factorisations a slot */
+#define JEPA_LIVE_RIDGE 1e-3
+
 /* the worker thread scores the frames at most this far behind the newest (0.5 s at 60 per second) */
 #define JEPA_LIVE_SCORE_BEHIND 30
 
@@ -406,7 +410,7 @@ static void refit(JepaLive* L) {
     gather(L, L->nrows - n, n, x, y, mask);
     Probe p;
     memset(&p, 0, sizeof p);
-    p.F = F, p.K = K, p.O = 2, p.ridge = JEPA_PROBE_RIDGE;
+    p.F = F, p.K = K, p.O = 2, p.ridge = JEPA_LIVE_RIDGE;
     p.mean = alloc_zeroed((size_t)F, sizeof(float));
     p.w = alloc_zeroed((size_t)K * 2 * F, sizeof(float));
     p.b = alloc_zeroed((size_t)K * 2, sizeof(float));
@@ -425,7 +429,7 @@ static void refit(JepaLive* L) {
         if (live < JEPA_PROBE_MIN_ROWS) continue;
         Probe one;
         memset(&one, 0, sizeof one);
-        if (probe_fit(&one, fit, F, 1, 2, x, y1, m1, JEPA_PROBE_RIDGE, JEPA_PROBE_MIN_ROWS) && one.fitted[0]) {
+        if (probe_fit(&one, fit, F, 1, 2, x, y1, m1, JEPA_LIVE_RIDGE, JEPA_PROBE_MIN_ROWS) && one.fitted[0]) {
             /* every slot's fit centres on the same rows' mean */
             memcpy(p.mean, one.mean, sizeof(float) * (size_t)F);
             memcpy(p.w + (size_t)k * 2 * F, one.w, sizeof(float) * 2 * (size_t)F);
@@ -525,7 +529,8 @@ static void* worker_main(void* arg) {
 }
 
 bool jepa_live_start(JepaLive* L) {
-    if (L->started) return true;
+    if (L->started && !atomic_load(&L->quit)) return true;
+    jepa_live_stop(L);   /* a thread asked to end: joined first */
     atomic_store(&L->quit, false);
     if (pthread_create(&L->thread, NULL, worker_main, L) != 0) return false;
     pthread_setname_np(L->thread, "nudge-pixel");
@@ -540,7 +545,11 @@ void jepa_live_stop(JepaLive* L) {
     L->started = false;
 }
 
-bool jepa_live_running(const JepaLive* L) { return L->started; }
+void jepa_live_stop_soon(JepaLive* L) {
+    if (L->started) atomic_store(&L->quit, true);
+}
+
+bool jepa_live_running(const JepaLive* L) { return L->started && !atomic_load(&L->quit); }
 
 JepaTrainer* jepa_live_trainer(JepaLive* L) { return L->tr; }
 

@@ -121,8 +121,12 @@ int       jepa_live_work(JepaLive* L, int steps);
 /// starts the worker thread (named nudge-pixel): it takes frames as they come and trains between
 /// them; false if it cannot start
 bool      jepa_live_start(JepaLive* L);
-/// ends the worker thread (if started); the caller owns the trainer again
+/// ends the worker thread (if started) and waits for it; the caller owns the trainer again
 void      jepa_live_stop(JepaLive* L);
+/// asks the worker thread to end after what it is doing (a training step at most) without waiting
+/// for it (the window does not freeze); jepa_live_stop, jepa_live_start or jepa_live_free join it
+void      jepa_live_stop_soon(JepaLive* L);
+/// the worker thread runs and was not asked to end
 bool      jepa_live_running(const JepaLive* L);
 
 /// a pixel checkpoint for a live start: the model and, when the file holds one, its probe (*probe

@@ -709,6 +709,7 @@ static void test_pixel_model(void) {
     }
     CHECK(steps >= 2);
     CHECK(view_session_pixel(s, false) && !jepa_live_running(s->pixel.live));
+    jepa_live_stop(s->pixel.live);   /* the thread ends after its step: wait for it here */
     view_pixel_sync(&s->pixel, 4.0);
     steps = s->pixel.read.train.steps;
     usleep(300000);

@@ -42,7 +42,8 @@ void view_pixel_free(ViewPixel* p) {
 bool view_pixel_set_on(ViewPixel* p, bool on, char* err, size_t err_size) {
     if (on == p->on) return true;
     if (!on) {
-        if (p->live) jepa_live_stop(p->live);
+        /* the thread ends after its current step; the window does not wait for it */
+        if (p->live) jepa_live_stop_soon(p->live);
         p->on = false;
         return true;
     }

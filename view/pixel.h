@@ -62,7 +62,8 @@ bool view_pixel_init(ViewPixel* p, const char* jepa_path, uint64_t seed, int K, 
 /* (p->nice may be set before the model is first turned on) */
 void view_pixel_free(ViewPixel* p);
 /// turns the pixel model on (creating it the first time, starting the worker thread when
-/// threaded) or off (ending the thread); false + one line when it cannot be made
+/// threaded) or off (the thread ends after its current step, without waiting for it); false + one
+/// line when it cannot be made
 bool view_pixel_set_on(ViewPixel* p, bool on, char* err, size_t err_size);
 /// the next frame starts a new episode (its rectangle is taken from the episode then)
 void view_pixel_begin_episode(ViewPixel* p);
