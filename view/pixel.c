@@ -77,10 +77,6 @@ void view_pixel_begin_episode(ViewPixel* p) {
     p->cut_tick = INT64_MAX;
 }
 
-void view_pixel_intervene(ViewPixel* p) {
-    p->cut_next = true;
-    p->cut_tick = INT64_MAX;
-}
 
 void view_pixel_set_horizon(ViewPixel* p, int ticks) {
     if (p->live) jepa_live_set_horizon(p->live, ticks);

@@ -65,11 +65,9 @@ void view_pixel_free(ViewPixel* p);
 /// threaded) or off (the thread ends after its current step, without waiting for it); false + one
 /// line when it cannot be made
 bool view_pixel_set_on(ViewPixel* p, bool on, char* err, size_t err_size);
-/// the next frame starts a new episode (its rectangle is taken from the episode then)
+/// the next frame starts a new episode, or the world jumped in the history: it is not predicted
+/// from the ones before, and the frames' rectangle is taken from the episode then
 void view_pixel_begin_episode(ViewPixel* p);
-/// something no push explains happened (a jump in the history): the next frame is not predicted
-/// from the ones before
-void view_pixel_intervene(ViewPixel* p);
 /// after a control tick `tick` of e (the live trace's index): renders the frame and hands it over
 /// with the tick's pushes (push_rows[K * 4] as sim_action_add_rows, NULL = none; the push point is
 /// the body's centre at the tick's start, e->states, plus its offset) and every dynamic body's

@@ -106,6 +106,7 @@ static void episode_started(ViewSession* s) {
     s->done_time = 0;
     memset(s->known, 0, sizeof s->known);
     view_live_begin_episode(&s->live);
+    view_pixel_begin_episode(&s->pixel);
     fit_camera_rect(s);
     if (s->split) view_live_imagine_from_now(&s->live);
 }
@@ -123,7 +124,6 @@ static void on_tick(void* ctx, const Episode* e) {
     ViewSession* s = ctx;
     if (e->applied.flags & SIM_ACT_RESET) {
         episode_started(s);
-        view_pixel_begin_episode(&s->pixel);
         return;
     }
     remember_bodies(s, e);
@@ -486,7 +486,8 @@ static void after_jump(ViewSession* s) {
     memset(s->known, 0, sizeof s->known);
     remember_bodies(s, &s->ep);
     view_live_intervene(&s->live);
-    view_pixel_intervene(&s->pixel);
+    /* the pixel model's frames start afresh, framed on the episode it landed in */
+    view_pixel_begin_episode(&s->pixel);
     view_live_predict_now(&s->live, s->version ? s->rm : NULL, s->rs, s->ep.states, s->ep.mask);
     if (s->split) view_live_imagine_from_now(&s->live);
     episode_feed_interrupt(&s->feed);
