@@ -336,7 +336,6 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
         return false;
     }
     s->rs = wm_scratch_create(s->rm);
-    s->threaded = threaded;
     /* the pixel model: from --jepa's checkpoint (then on from the start), or fresh when J turns it on */
     if (!view_pixel_init(&s->pixel, o->jepa_path, model_seed, VIEW_SLOTS, threaded, err, err_size)) return false;
     s->pixel.nice = o->pixel_nice;

@@ -73,7 +73,6 @@ typedef struct ViewSession {
     WmScratch*  rs;
     uint64_t    version;
     int         batch;
-    bool        threaded;         /* the trainers on threads of their own (else stepped inline) */
     /* the pixel model (J): trained live on the rendered frames beside the state model */
     ViewPixel   pixel;
     /* live predictions and the last known body of each slot */
