@@ -419,7 +419,8 @@ static void refit(JepaLive* L) {
     float* y1 = alloc_array((size_t)fit * 2, sizeof(float));
     uint8_t* m1 = alloc_array((size_t)fit, 1);
     int slots = 0;
-    for (int k = 0; k < K; k++) {
+    bool quit = false;
+    for (int k = 0; k < K && !quit; k++) {
         int live = 0;
         for (int j = 0; j < fit; j++) {
             m1[j] = mask[(size_t)j * K + k];
@@ -443,9 +444,17 @@ static void refit(JepaLive* L) {
             L->cpu_probe += thread_cpu() - c0;
             take_waiting(L, JEPA_LIVE_SCORE_BEHIND);
             c0 = thread_cpu();
+            /* the thread is asked to end: the refit is abandoned (a slot takes seconds on a busy machine) */
+            quit = atomic_load(&L->quit);
         }
     }
     free(y1), free(m1);
+    if (quit) {
+        probe_free(&p);
+        free(x), free(y), free(mask);
+        L->cpu_probe += thread_cpu() - c0;
+        return;
+    }
     double err = NAN;
     if (slots > 0) {
         /* the error on the newest rows: frames the probe was not fitted on */
@@ -516,6 +525,7 @@ static void* worker_main(void* arg) {
     if (L->def.nice > 0) setpriority(PRIO_PROCESS, (id_t)gettid(), L->def.nice > 19 ? 19 : L->def.nice);
     while (!atomic_load(&L->quit)) {
         int n = take_waiting(L, JEPA_LIVE_SCORE_BEHIND);
+        if (atomic_load(&L->quit)) break;
         /* not enough frames to train on yet: wait for more without spinning */
         if (!train_once(L) && n == 0) {
             struct timespec ts = {0, 2000000};

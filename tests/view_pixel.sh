@@ -43,8 +43,9 @@ done
 # kept beside the test's other output (the build's tests folder) to look at
 [ -n "$shown" ] && cp "$shown" "$here/view_pixel.png"
 xdotool key --window "$wid" j
-# the thread ends after the step it is in (seconds on a busy machine); the window does not wait
-for i in $(seq 1 60); do grep -q "^pixel model: off" "$tmp/out" && [ "$(pixel_threads)" -eq 0 ] && break; sleep 0.5; done
+# the thread ends after the step or the probe slot it is in (seconds on a busy machine); the window
+# does not wait for it
+for i in $(seq 1 120); do grep -q "^pixel model: off" "$tmp/out" && [ "$(pixel_threads)" -eq 0 ] && break; sleep 0.5; done
 line=$(grep "^pixel model: off" "$tmp/out" | tail -1)
 steps=$(echo "$line" | sed -n 's/^pixel model: off, \([0-9]*\) steps, \([0-9]*\) frames$/\1/p')
 frames=$(echo "$line" | sed -n 's/^pixel model: off, \([0-9]*\) steps, \([0-9]*\) frames$/\2/p')
