@@ -15,10 +15,6 @@
 #include "model/jepa_impl.h"
 #include "model/jepa_probe.h"
 
-/* the live probe's relative ridge (model/probe.h): the offline probe picks one of JEPA_PROBE_RIDGES
-   on held-out episodes; live, a refit at each of them would cost five factorisations a slot */
-#define JEPA_LIVE_RIDGE 1e-3
-
 /* the worker thread scores the frames at most this far behind the newest (0.5 s at 60 per second) */
 #define JEPA_LIVE_SCORE_BEHIND 30
 
@@ -397,7 +393,8 @@ static void gather(const JepaLive* L, int64_t first, int n, float* x, float* y, 
 
 static int take_waiting(JepaLive* L, int behind);
 
-/* refits the probe on the older four fifths of the rows and scores it on the newest fifth. One slot
+/* refits the probe on the older four fifths of the rows and scores it on the newest fifth, at the
+   fixed ridge of short runs (live there are no episodes to hold out and choose one on). One slot
    at a time (a slot's fit is a Cholesky factorisation of the latent's size): between them the
    worker thread takes the frames that came, so that a refit does not hold the frames up */
 static void refit(JepaLive* L) {
@@ -410,7 +407,7 @@ static void refit(JepaLive* L) {
     gather(L, L->nrows - n, n, x, y, mask);
     Probe p;
     memset(&p, 0, sizeof p);
-    p.F = F, p.K = K, p.O = 2, p.ridge = JEPA_LIVE_RIDGE;
+    p.F = F, p.K = K, p.O = 2, p.ridge = JEPA_PROBE_RIDGE_FEW;
     p.mean = alloc_zeroed((size_t)F, sizeof(float));
     p.w = alloc_zeroed((size_t)K * 2 * F, sizeof(float));
     p.b = alloc_zeroed((size_t)K * 2, sizeof(float));
@@ -430,7 +427,7 @@ static void refit(JepaLive* L) {
         if (live < JEPA_PROBE_MIN_ROWS) continue;
         Probe one;
         memset(&one, 0, sizeof one);
-        if (probe_fit(&one, fit, F, 1, 2, x, y1, m1, JEPA_LIVE_RIDGE, JEPA_PROBE_MIN_ROWS) && one.fitted[0]) {
+        if (probe_fit(&one, fit, F, 1, 2, x, y1, m1, JEPA_PROBE_RIDGE_FEW, JEPA_PROBE_MIN_ROWS) && one.fitted[0]) {
             /* every slot's fit centres on the same rows' mean */
             memcpy(p.mean, one.mean, sizeof(float) * (size_t)F);
             memcpy(p.w + (size_t)k * 2 * F, one.w, sizeof(float) * 2 * (size_t)F);
