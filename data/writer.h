@@ -17,6 +17,8 @@ typedef struct DataWriter {
     DataManifest meta;      /* everything but the shard list; inputs required */
     int          task, tasks; /* a job-array task (gen --shard I/N) writes shards s with s % tasks == task;
                                  tasks 0 = every shard (data_writer_init) */
+    DataShardEntry* entries;  /* per shard: its shard.json once read by a manifest write, which reuses it */
+    bool*           known;    /* per shard: entries[s] is filled */
 } DataWriter;
 
 /// takes over meta (the caller's copy is zeroed); meta must have inputs, dims, episodes,
@@ -38,7 +40,8 @@ double  data_writer_episode_bytes(const DataWriter* w);
 bool data_writer_prepare(DataWriter* w, const char* out, bool resume, bool sharded, char* err, size_t err_size);
 /// true if DIR/shard-NNNNN is complete on disk
 bool data_writer_shard_done(const DataWriter* w, int shard);
-/// replaces manifest.json atomically, listing the complete shards in order
+/// replaces manifest.json atomically, listing the complete shards in order. Each shard's shard.json is
+/// read once (a complete shard does not change), not at every write: one thread at a time
 bool data_writer_write_manifest(const DataWriter* w, char* err, size_t err_size);
 
 /// where one episode writes: pointers into its shard's arrays at the episode's offset

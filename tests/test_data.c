@@ -239,7 +239,16 @@ static void test_write_read(void) {
     DataWriter w2;
     data_writer_init(&w2, &again);
     CHECK(!data_writer_prepare(&w2, out, false, false, err, sizeof err) && strstr(err, "--resume"));
+    /* the manifest written shard by shard (each shard.json read once, then reused) is the one a
+       new writer makes from the folder */
+    char mpath[600];
+    snprintf(mpath, sizeof mpath, "%s/manifest.json", out);
+    char* shard_by_shard = input_file_read(mpath, 1u << 20, NULL, err, sizeof err);
     CHECK(data_writer_prepare(&w2, out, true, false, err, sizeof err));
+    char* from_disk = input_file_read(mpath, 1u << 20, NULL, err, sizeof err);
+    CHECK(shard_by_shard && from_disk && strcmp(shard_by_shard, from_disk) == 0 && strstr(from_disk, "shard-00002"));
+    free(shard_by_shard);
+    free(from_disk);
     data_writer_free(&w2);
     DataManifest other = small_meta(43, 5, 2);
     data_writer_init(&w2, &other);
