@@ -211,8 +211,10 @@ int cmd_train_jepa(int argc, char** argv) {
         memset(&probe, 0, sizeof probe);
         char perr[256];
         double tp = clock_now();
+        static const double ridges[] = JEPA_PROBE_RIDGES;
+        double held_err[sizeof ridges / sizeof ridges[0]];
         bool have_probe = ntrain > 0 && jepa_probe_fit_ridge(m, j, 0, ntrain, (int)probe_rows, probe_ridge, &probe,
-                                                                 perr, sizeof perr);
+                                                                 held_err, perr, sizeof perr);
         if (have_probe)
             printf("probe fitted on the %d training episodes in %.1f s: ridge %g (%s)\n", ntrain, clock_now() - tp,
                    probe.ridge, probe_ridge > 0                ? "given"
@@ -220,6 +222,12 @@ int cmd_train_jepa(int argc, char** argv) {
                                                             : "too few episodes to hold some out");
         else
             printf("no probe: %s\n", ntrain > 0 ? perr : "no training episode");
+        if (have_probe && isfinite(held_err[0])) {
+            printf("probe: root mean squared error of a body on the held-out episodes (px, marks included) by ridge:");
+            for (size_t i = 0; i < sizeof ridges / sizeof ridges[0]; i++)
+                printf(" %g: %.2f", ridges[i], sqrt(held_err[i]));
+            printf("\n");
+        }
         saved = jepa_trainer_save(tr, have_probe ? &probe : NULL, out, err, sizeof err);
         probe_free(&probe);
         if (saved) log.saved = log.size;

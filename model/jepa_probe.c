@@ -1,6 +1,7 @@
 /* jepa_probe: the probe's rows and fit over a dataset (jepa_probe.h) */
 #include "model/jepa_probe.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,15 +57,17 @@ void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count
 
 bool jepa_probe_fit(const JepaModel* m, const JepaData* j, int first, int count, int max_rows, Probe* p,
                     char* err, size_t err_size) {
-    return jepa_probe_fit_ridge(m, j, first, count, max_rows, 0, p, err, err_size);
+    return jepa_probe_fit_ridge(m, j, first, count, max_rows, 0, p, NULL, err, err_size);
 }
 
 bool jepa_probe_fit_ridge(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
-                          double ridge, Probe* p, char* err, size_t err_size) {
+                          double ridge, Probe* p, double* held_err, char* err, size_t err_size) {
     JepaProbeRows r;
     jepa_probe_rows(m, j, first, count, max_rows, &r);
     static const double ridges[] = JEPA_PROBE_RIDGES;
     int nr = (int)(sizeof ridges / sizeof ridges[0]);
+    if (held_err)
+        for (int i = 0; i < nr; i++) held_err[i] = NAN;
     uint8_t* held = NULL;
     double ridges_given[1] = {JEPA_PROBE_RIDGE_FEW};
     if (ridge > 0) {
@@ -75,7 +78,7 @@ bool jepa_probe_fit_ridge(const JepaModel* m, const JepaData* j, int first, int 
     }
     bool ok = r.N >= 2 && probe_fit_select(p, r.N, r.F, r.K, JEPA_PROBE_OUTPUTS, r.x, r.y, r.mask, held,
                                            held ? ridges : ridges_given, held ? nr : 1,
-                                           JEPA_PROBE_MIN_ROWS, NULL);
+                                           JEPA_PROBE_MIN_ROWS, held ? held_err : NULL);
     free(held);
     if (!ok) report_set(err, err_size, "%d windows are too few to fit the probe", r.N);
     jepa_probe_rows_free(&r);

@@ -37,8 +37,9 @@ void jepa_probe_rows_free(JepaProbeRows* r);
 /// many (fitted on the others), else JEPA_PROBE_RIDGE_FEW; false + one line when there are too few rows
 bool jepa_probe_fit(const JepaModel* m, const JepaData* j, int first, int count, int max_rows, Probe* p,
                     char* err, size_t err_size);
-/// the same with a given relative ridge (> 0), or chosen as jepa_probe_fit does (0)
+/// the same with a given relative ridge (> 0), or chosen as jepa_probe_fit does (0); held_err (may
+/// be NULL) gets each of JEPA_PROBE_RIDGES' held-out squared error per row (NaN when none was chosen)
 bool jepa_probe_fit_ridge(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
-                          double ridge, Probe* p, char* err, size_t err_size);
+                          double ridge, Probe* p, double* held_err, char* err, size_t err_size);
 
 #endif

@@ -23,6 +23,11 @@ grep -q "trained 0 steps" "$tmp/out" && grep -Eq "^probe fitted on the 4 trainin
 expect_status 0 "the probe with a given ridge and rows" -- "$nudge" train --kind jepa --steps 0 --data "$tmp/d" --out "$tmp/c/k.ckpt" --resume "$tmp/a/j.ckpt" --probe-ridge 0.25 --probe-rows 100
 grep -Eq "^probe fitted on the 4 training episodes .* ridge 0.25 \(given\)" "$tmp/out" && ! cmp -s "$tmp/c/j.ckpt" "$tmp/c/k.ckpt" &&
   ok "--probe-ridge, --probe-rows: another probe" || bad "--probe-ridge: $(cat "$tmp/out")"
+"$nudge" gen --scenario "$tpl" --episodes 7 --seconds 1.2 --frames 64x48 --seed 4 --out "$tmp/d7" >/dev/null 2>&1
+expect_status 0 "train on 6 training episodes" -- "$nudge" train "${small[@]}" --data "$tmp/d7" --out "$tmp/e/j.ckpt"
+grep -Eq "^probe fitted on the 6 training episodes .*\(chosen on every 5th of them" "$tmp/out" &&
+  grep -Eq "^probe: root mean squared error .* by ridge: 0.001: [0-9.]+ 0.01: [0-9.]+ 0.1: [0-9.]+ 1: [0-9.]+ 10: [0-9.]+$" "$tmp/out" &&
+  ok "the probe's ridge chosen on a held-out episode, each ridge's error printed" || bad "the chosen ridge: $(cat "$tmp/out")"
 expect_status 2 "--steps 0 without --resume" -- "$nudge" train --kind jepa --steps 0 --data "$tmp/d" --out "$tmp/x/j.ckpt"
 one_line_err "needs --resume"
 expect_status 0 "eval of a pixel model" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r"
