@@ -11,7 +11,8 @@
 # Every step is deterministic, so the default model is reproducible from this script alone. The
 # datasets are kept in BUILD/model/ and reused by a rerun (gen --resume checks their inputs).
 # usage: scripts/model.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE, STEPS, THREADS,
-#        OUT, WORK: the folder of datasets, logs and the evaluation, default BUILD/model)
+#        OUT, WORK: the folder of datasets, logs and the evaluation, default BUILD/model; TRAIN_ARGS:
+#        more nudge train flags, e.g. the model options "--clip-inputs --rest-gate 0.3")
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,8 +53,10 @@ gen 2 "$heldout" "$work/heldout"
 t1=$(date +%s)
 
 mkdir -p "$(dirname "$out")"
+# TRAIN_ARGS are words (flags)
+# shellcheck disable=SC2086
 OPENBLAS_NUM_THREADS=1 "$nudge" train --data "$work/train" --out "$work/checkpoint.wm" --steps "$steps" \
-  --threads "$threads" --seed 1 --log "$work/train.csv" --export "$work/default.wm" --memory 4G
+  --threads "$threads" --seed 1 --log "$work/train.csv" --export "$work/default.wm" --memory 4G ${TRAIN_ARGS:-}
 t2=$(date +%s)
 "$nudge" eval --model "$work/default.wm" --data "$work/heldout" --report "$work/eval" --horizon 240 > "$work/eval.txt"
 cp "$work/default.wm" "$out.tmp" && sync "$out.tmp" && mv "$out.tmp" "$out"
