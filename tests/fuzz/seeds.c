@@ -63,6 +63,11 @@ static void checkpoints(const char* out) {
         a.latent = 3;
         a.edge = 4;
         a.hidden = 5;
+        if (i == 1) {
+            /* options off their defaults: a version 3 file (kind field, options, ranges) */
+            a.inputs = WM_INPUT_CLIP;
+            a.rest_gate = 0.3f;
+        }
         WmModel* m = wm_create(&a, 7);
         if (!m) die("a small model", "refused");
         snprintf(path, sizeof path, "%s/small-%d-slots.bin", dir, slots[i]);
