@@ -90,6 +90,9 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
             if (!brk) brk = alloc_array((size_t)s->n, sizeof(int));
             brk[nbreak++] = (int)idx;
         }
+        /* a body repeating its record sits where the record's step left it (a body is repeated
+         * only while its state is what that step gave: a fixed point), so nothing moves */
+        if (s->inc_step && s->node_reuse[i]) continue;
         /* an unpushed body the model sees at rest next tick stays where it is */
         if (pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && o[WM_REST] > wm_rest_logit(m, st)) {
             out[SIM_OBS_vx] = out[SIM_OBS_vy] = out[SIM_OBS_omega] = 0.0f;

@@ -94,7 +94,8 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
         int r = s->node_row[i];
         s->node_reuse[i] = r >= 0 && !dirty[i];
         s->ghost_of[i] = -1;
-        if (r >= 0 && !dirty[i]) continue;
+        /* (a static body as recorded keeps its record) */
+        if ((r >= 0 && !dirty[i]) || (r < 0 && s->node_same[i])) continue;
         memcpy(s->inc_state + idx * D, s->state + (size_t)i * D, sizeof(float) * D);
         s->inc_kind[idx] = r >= 0 ? 1 : 2;
         if (r < 0) continue;

@@ -77,7 +77,7 @@ static int obs_kind(const float* row) {
     return -1;
 }
 
-/* the def an observation row shows, and the rotation of its pose */
+/* the def an observation row shows (but its angle: the rotation of its pose is given instead) */
 static bool obs_def(const float* row, SimBodyDef* d, double* ca, double* sa) {
     int kind = obs_kind(row);
     double w = row[SIM_OBS_size_w], h = row[SIM_OBS_size_h];
@@ -89,7 +89,6 @@ static bool obs_def(const float* row, SimBodyDef* d, double* ca, double* sa) {
     d->w = w;
     d->h = h;
     d->is_static = row[SIM_OBS_is_static] > 0.5f;
-    d->angle = atan2(row[SIM_OBS_sin], row[SIM_OBS_cos]);
     /* the rotation straight from the row (normalized), not through the angle */
     double c = row[SIM_OBS_cos], sn = row[SIM_OBS_sin], l = sqrt(c * c + sn * sn);
     *ca = l > 0 ? c / l : 1;
@@ -117,6 +116,7 @@ static bool obs_def(const float* row, SimBodyDef* d, double* ca, double* sa) {
 bool sim_obs_def(const float* row, SimBodyDef* out) {
     double ca, sa;
     if (!obs_def(row, out, &ca, &sa)) return false;
+    out->angle = atan2(row[SIM_OBS_sin], row[SIM_OBS_cos]);
     /* the material whose friction and elasticity the row carries (the nearest entry) */
     int best = 0;
     double bd = INFINITY;
