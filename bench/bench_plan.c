@@ -103,8 +103,10 @@ static double time_gemms(const WmModel* m, int rows, int edges, int ticks, doubl
 }
 
 /* the mean rows (dynamic bodies) and edges per tick when the candidates of the decision's last
- * iteration are stepped without skipping anything (wm_predict, not incremental) */
-static void graph_size(Bench* b, const PlannerTrace* tr, double* rows, double* edges) {
+ * iteration are stepped without skipping anything (wm_predict, not incremental), and the rows and
+ * edges stepping incrementally computes (as the planner steps) */
+static void graph_size(Bench* b, const PlannerTrace* tr, double* rows, double* edges, double* inc_rows,
+                       double* inc_edges) {
     int B = tr->samples, H = tr->ticks, K = b->K, D = SIM_OBS_DIM;
     float* st = alloc_array((size_t)B * K * D, sizeof(float));
     uint8_t* mask = alloc_bytes((size_t)B * K);
@@ -114,20 +116,26 @@ static void graph_size(Bench* b, const PlannerTrace* tr, double* rows, double* e
         memcpy(mask + (size_t)i * K, b->mask, (size_t)K);
     }
     WmScratch* s = wm_scratch_create(b->model);
-    double nd = 0, ne = 0;
-    for (int h = 0; h < H; h++) {
-        memset(pushes, 0, sizeof(float) * (size_t)B * K * WM_PUSH_DIM);
-        for (int i = 0; i < B && h % tr->seg_ticks == 0; i++) {
-            const SimPush* p = &tr->candidates[(size_t)i * tr->nsteps + h / tr->seg_ticks];
-            if (h / tr->seg_ticks < tr->nsteps && p->body >= 0)
-                wm_push_row(pushes + ((size_t)i * K + (size_t)p->body) * WM_PUSH_DIM, p);
+    for (int inc = 0; inc < 2; inc++) {
+        for (int i = 0; i < B; i++) memcpy(st + (size_t)i * K * D, b->states, sizeof(float) * (size_t)K * D);
+        wm_scratch_incremental(s, inc);
+        double nd = 0, ne = 0;
+        for (int h = 0; h < H; h++) {
+            memset(pushes, 0, sizeof(float) * (size_t)B * K * WM_PUSH_DIM);
+            for (int i = 0; i < B && h % tr->seg_ticks == 0; i++) {
+                const SimPush* p = &tr->candidates[(size_t)i * tr->nsteps + h / tr->seg_ticks];
+                if (h / tr->seg_ticks < tr->nsteps && p->body >= 0)
+                    wm_push_row(pushes + ((size_t)i * K + (size_t)p->body) * WM_PUSH_DIM, p);
+            }
+            wm_predict(b->model, s, B, st, mask, pushes, st, NULL, NULL);
+            /* (a step whose every row repeats computes nothing) */
+            bool computed = !s->inc_step || s->nd > 0;
+            nd += computed ? s->nd : 0;
+            ne += computed ? s->ne : 0;
         }
-        wm_predict(b->model, s, B, st, mask, pushes, st, NULL, NULL);
-        nd += s->nd;
-        ne += s->ne;
+        *(inc ? inc_rows : rows) = nd / H;
+        *(inc ? inc_edges : edges) = ne / H;
     }
-    *rows = nd / H;
-    *edges = ne / H;
     wm_scratch_free(s);
     free(st);
     free(mask);
@@ -215,10 +223,12 @@ int main(int argc, char** argv) {
     Planner* planner = NULL;
     double plan = time_decision(&b, model, 3, &planner);
     double bare = time_bare(&b, planner_trace(planner));
-    double rows, edges, gflop;
-    graph_size(&b, planner_trace(planner), &rows, &edges);
+    double rows, edges, inc_rows, inc_edges, gflop, inc_gflop;
+    graph_size(&b, planner_trace(planner), &rows, &edges, &inc_rows, &inc_edges);
     int ticks = b.def.iters * b.def.horizon;
     double gemm = time_gemms(model, (int)(rows + 0.5), (int)(edges + 0.5), ticks, &gflop);
+    double inc_gemm = time_gemms(model, (int)(inc_rows + 0.5), (int)(inc_edges + 0.5), ticks, &inc_gflop);
+    const WmArch* arch = wm_arch(model);
     planner_free(planner);
     printf("one CEM decision, 256 samples x 30 ticks x 5 iterations, 1 thread: %.1f ms (target < 100 ms)\n",
            plan * 1e3);
@@ -226,9 +236,13 @@ int main(int argc, char** argv) {
     printf("planner / bare rollout: %.3fx (the search's own overhead: %.1f%%)\n", plan / bare,
            100.0 * (plan - bare) / plan);
     printf("world-ticks imagined per second: %.0f\n", 256.0 * 30 * 5 / plan);
-    printf("the model's GEMMs for every body of every candidate (%.0f rows, %.0f edges a tick, %d ticks; %.1f "
-           "GFLOP): %.1f ms at %.1f GFLOP/s; planner / that = %.2fx\n", rows, edges, ticks, gflop, gemm * 1e3,
-           gflop / gemm, plan / gemm);
+    printf("the model (latent %d, edge %d, hidden %d, %d rounds), its GEMMs for every body of every candidate "
+           "(%.0f rows, %.0f edges a tick, %d ticks; %.1f GFLOP): %.1f ms at %.1f GFLOP/s; planner / that = %.2fx\n",
+           arch->latent, arch->edge, arch->hidden, arch->rounds, rows, edges, ticks, gflop, gemm * 1e3, gflop / gemm,
+           plan / gemm);
+    printf("the rows stepping incrementally computes (the last iteration's candidates): %.0f a tick (%.0f%%), %.0f "
+           "edges; their GEMMs alone %.1f GFLOP, %.1f ms: %.0f%% of the decision\n", inc_rows,
+           100.0 * inc_rows / (rows > 0 ? rows : 1), inc_edges, inc_gflop, inc_gemm * 1e3, 100.0 * inc_gemm / plan);
     /* the oracle, for scale: the same search on the simulator */
     ScnAgentDef od = b.def;
     b.def.samples = 64;
