@@ -1,6 +1,7 @@
 # script_lib: what the shell tests share. Source it with NUDGE and ROOT as $1 and $2; it sets nudge,
 # root, a temporary folder tmp (removed at exit), ok/bad reporters, expect_status and one_line_err
-# (a command's exit status and its one-line error) and finish NAME (the verdict).
+# (a command's exit status and its one-line error), view_window (the view's X window, waited for) and
+# finish NAME (the verdict).
 set -u
 nudge=$1
 root=$2
@@ -25,4 +26,15 @@ expect_status() {
 one_line_err() {
   local n; n=$(wc -l <"$tmp/err")
   if [ "$n" -eq 1 ] && grep -q -- "$1" "$tmp/err"; then ok "one-line error matching '$1'"; else bad "wanted one stderr line matching '$1', got $n: $(cat "$tmp/err")"; fi
+}
+# view_window: prints the id of the view's X window once xdotool finds it (10 s at most; nothing
+# and status 1 if it never shows)
+view_window() {
+  local w
+  for _ in $(seq 1 50); do
+    w=$(xdotool search --name "nudge view" 2>/dev/null | head -1)
+    [ -n "$w" ] && { echo "$w"; return 0; }
+    sleep 0.2
+  done
+  return 1
 }

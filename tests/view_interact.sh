@@ -10,12 +10,7 @@ cd "$tmp"
 "$nudge" view "$root/scenarios/demo/glass_off_table.scn" --agent none --no-train --size 1280x720 --record "$tmp/s.nrec" \
   >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-wid=
-for i in $(seq 1 50); do
-  wid=$(xdotool search --name "nudge view" 2>/dev/null | head -1)
-  [ -n "$wid" ] && break
-  sleep 0.2
-done
+wid=$(view_window)
 [ -n "$wid" ] && ok "the window opened" || { bad "no window"; kill "$pid"; finish view_interact; }
 sleep 1.5
 m() { xdotool mousemove --window "$wid" "$1" "$2"; }

@@ -13,12 +13,7 @@ here=$PWD
 cd "$tmp"
 "$nudge" view "$scn" --agent random --seed 2 --size 1280x720 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-wid=
-for i in $(seq 1 50); do
-  wid=$(xdotool search --name "nudge view" 2>/dev/null | head -1)
-  [ -n "$wid" ] && break
-  sleep 0.2
-done
+wid=$(view_window)
 [ -n "$wid" ] && ok "the window opened" || { bad "no window"; kill "$pid"; finish view_pixel; }
 # the threads' names: the pixel model's worker is nudge-pixel
 pixel_threads() { cat /proc/"$pid"/task/*/comm 2>/dev/null | grep -c '^nudge-pixel$'; }
