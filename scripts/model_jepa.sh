@@ -38,10 +38,9 @@ for copy in a b; do ln -s "$root/scenarios/templates/push_off_table.scn" "$scene
 echo "model-jepa: $(ls "$scenes" | wc -l) templates; $episodes + $heldout episodes of $seconds s at $frames; $steps steps"
 
 t0=$(date +%s)
-gen() {  # gen SEED EPISODES DIR: a new dataset, or the same one finished and verified
-  local args=(gen --scenario "$scenes" --episodes "$2" --seconds "$seconds" --frames "$frames" --seed "$1"
-              --out "$3" --jobs 2)
-  if [ -e "$3/manifest.json" ]; then "$nudge" "${args[@]}" --resume; else "$nudge" "${args[@]}"; fi
+gen() {  # gen SEED EPISODES DIR: a new dataset, or the same one finished and verified (--resume starts an absent one)
+  "$nudge" gen --scenario "$scenes" --episodes "$2" --seconds "$seconds" --frames "$frames" --seed "$1" --out "$3" \
+    --jobs 2 --resume
 }
 gen 1 "$episodes" "$work/train"
 gen 2 "$heldout" "$work/heldout"
