@@ -178,7 +178,7 @@ int cmd_gen(int argc, char** argv) {
     progress_start(&prog, "episodes", todo_episodes);
     double t0 = clock_now();
     GenRunDef def = {shards, todo, (int)jobs, writer_thread, shard_arg == NULL, &prog, interrupt_flag()};
-    GenRunStats stats = {0, 0, 0};
+    GenRunStats stats = {0, 0, 0, 0, 0, 0};
     int status = gen_run(&ds, &def, &stats, err, sizeof err);
     free(shards);
     int64_t episodes_done = stats.episodes;
@@ -200,9 +200,10 @@ int cmd_gen(int argc, char** argv) {
         double el = clock_now() - t0;
         fprintf(stderr,
                 "nudge gen: %s: %lld episodes in %d shards written (%d already there) in %.2f s, %.1f episodes/s, "
-                "waiting on writes %.1f%% of the time%s\n",
+                "waiting on writes %.1f%% of the time%s; CPU s: workers %.3f, writer %.3f, finisher %.3f\n",
                 out, (long long)episodes_done, todo, done_before, el, el > 0 ? (double)episodes_done / el : 0,
-                100.0 * stats.write_share, all ? "; dataset complete" : "; dataset incomplete");
+                100.0 * stats.write_share, all ? "; dataset complete" : "; dataset incomplete", stats.cpu_workers,
+                stats.cpu_writer, stats.cpu_finisher);
     }
     gen_dataset_close(&ds);
     return status;

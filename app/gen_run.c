@@ -4,11 +4,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/report.h"
 #include "base/rng.h"
+
+/* this thread's CPU time (user + system), seconds */
+static double thread_cpu(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* an episode recorded into a buffer, waiting for the writer thread */
 typedef struct GenPending {
@@ -70,6 +78,7 @@ static bool put_episode(GenRun* r, int q, int i, int b) {
    that they only simulate and no two threads write the same files at once */
 static void* writer_main(void* arg) {
     GenRun* r = arg;
+    double c0 = thread_cpu();
     pthread_mutex_lock(&r->lock);
     for (;;) {
         while (r->npending == 0 && !r->workers_done) pthread_cond_wait(&r->cond, &r->lock);
@@ -85,6 +94,7 @@ static void* writer_main(void* arg) {
         pthread_mutex_unlock(&r->lock);
         put_episode(r, p.q, p.i, p.buf);
     }
+    r->stats.cpu_writer += thread_cpu() - c0;
     pthread_mutex_unlock(&r->lock);
     return NULL;
 }
@@ -94,6 +104,7 @@ static void* writer_main(void* arg) {
 static void* finisher_main(void* arg) {
     GenRun* r = arg;
     DataWriter* w = &r->ds->writer;
+    double c0 = thread_cpu();
     pthread_mutex_lock(&r->lock);
     for (;;) {
         while (r->finished_upto == r->nfinished && !r->puts_done) pthread_cond_wait(&r->cond, &r->lock);
@@ -126,6 +137,7 @@ static void* finisher_main(void* arg) {
         }
         pthread_cond_broadcast(&r->cond);
     }
+    r->stats.cpu_finisher += thread_cpu() - c0;
     pthread_mutex_unlock(&r->lock);
     return NULL;
 }
@@ -134,6 +146,7 @@ static void* worker_main(void* arg) {
     GenRun* r = arg;
     GenDataset* ds = r->ds;
     DataWriter* w = &ds->writer;
+    double c0 = thread_cpu();
     pthread_mutex_lock(&r->lock);
     for (;;) {
         if (*r->def->interrupted) r->stop = true;
@@ -203,6 +216,7 @@ static void* worker_main(void* arg) {
             if (!put) break;
         }
     }
+    r->stats.cpu_workers += thread_cpu() - c0;
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->lock);
     return NULL;

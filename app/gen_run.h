@@ -30,6 +30,10 @@ typedef struct GenRunStats {
     int64_t episodes;           /* written */
     int     shards;             /* written */
     double  write_share;        /* share of the workers' time spent writing or waiting on the writing */
+    double  cpu_workers;        /* CPU seconds (user + system) of the workers together (recording, and
+                                   writing when there is no writer thread) */
+    double  cpu_writer;         /* of the writer thread (checksums, writes) */
+    double  cpu_finisher;       /* of the finisher thread (small arrays, fsyncs, renames, manifest) */
 } GenRunStats;
 
 /// runs the shards; 0 when all are written, 130 when interrupted (finished shards are kept), 2 on

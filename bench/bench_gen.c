@@ -16,12 +16,14 @@
  * measured with sleeping off.
  * usage: bench_gen [NUDGE] [SCENARIO] [EPISODES] [world|gen]   (defaults: ./nudge, the template,
  *        256; 'world' measures the loops only, without gen: for other scenes, e.g. bench/scenes/;
- *        'gen' only gen --jobs 1 and 2 against the world loop with pushes, for quick comparisons) */
+ *        'gen' only gen --jobs 1 and 2 against the world loop with pushes, for quick comparisons;
+ *        'loop' only the world loop with pushes, once, for profiles to compare with gen's) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -91,10 +93,40 @@ static double world_episode(const Scenario* scn, uint64_t seed, int agent, doubl
     return el;
 }
 
+/* the machine's ceiling for --jobs 2: n processes each running the world loop with pushes over the
+   same episodes at once (n = 1: alone); the wall time until all are done. Two processes share
+   nothing, so 2 x (one's time) / (two's time) is what two cores give this work here, whatever
+   gen does: on a quiet machine with two free cores 2.00x, less where the VM's cores are shared */
+static double loops_at_once(const Scenario* scn, int episodes, int n) {
+    double t0 = clock_now();
+    pid_t pids[2];
+    for (int k = 0; k < n && k < 2; k++) {
+        pids[k] = fork();
+        if (pids[k] == 0) {
+            double cpu = 0;
+            for (int i = 0; i < episodes; i++) world_episode(scn, rng_derive(0, (uint64_t)i), -1, -1, NULL, &cpu);
+            _exit(0);
+        }
+        if (pids[k] < 0) {
+            perror("bench_gen: fork");
+            exit(1);
+        }
+    }
+    for (int k = 0; k < n && k < 2; k++) {
+        int st = 0;
+        if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "bench_gen: a world loop process failed\n");
+            exit(1);
+        }
+    }
+    return clock_now() - t0;
+}
+
 typedef struct GenRun {
     double seconds, cpu, object_steps, write_pct;   /* wall and CPU (user + system, all threads) */
     double own;   /* the wall time gen reports for its episodes: without starting the process and
                      loading the scenario, like the world loop's */
+    double cpu_workers, cpu_writer, cpu_finisher;   /* gen's threads' CPU time, as it reports them */
 } GenRun;
 
 static double children_cpu(void) {
@@ -105,7 +137,7 @@ static double children_cpu(void) {
 }
 
 static GenRun run_gen_once(const char* nudge, const char* scn, int episodes, int jobs, const char* frames) {
-    GenRun r = {0, 0, 0, 0, 0};
+    GenRun r = {0, 0, 0, 0, 0, 0, 0, 0};
     char dir[256], cmd[2048], log[300];
     snprintf(dir, sizeof dir, "/tmp/nudge-bench-gen-%d", (int)getpid());
     snprintf(log, sizeof log, "%s.log", dir);
@@ -143,6 +175,8 @@ static GenRun run_gen_once(const char* nudge, const char* scn, int episodes, int
         if (w) r.write_pct = atof(w + strlen("waiting on writes "));
         char* in = strstr(line, ") in ");
         if (w && in) r.own = atof(in + 5);
+        char* c = strstr(line, "CPU s: workers ");
+        if (c) sscanf(c, "CPU s: workers %lf, writer %lf, finisher %lf", &r.cpu_workers, &r.cpu_writer, &r.cpu_finisher);
     }
     if (f) fclose(f);
     snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, log);
@@ -150,13 +184,17 @@ static GenRun run_gen_once(const char* nudge, const char* scn, int episodes, int
     return r;
 }
 
-/* the best wall time, and separately the least CPU time and own time, of the rounds */
+#define LEAST(a, b) ((a) < (b) ? (a) : (b))
+/* the best wall time, and separately the least CPU times and own time, of the rounds */
 static void best_of(GenRun* best, GenRun r) {
-    double cpu = best->cpu < r.cpu ? best->cpu : r.cpu;
-    double own = best->own < r.own ? best->own : r.own;
+    GenRun least = {0, LEAST(best->cpu, r.cpu), 0, 0, LEAST(best->own, r.own), LEAST(best->cpu_workers, r.cpu_workers),
+                    LEAST(best->cpu_writer, r.cpu_writer), LEAST(best->cpu_finisher, r.cpu_finisher)};
     if (r.seconds < best->seconds) *best = r;
-    best->cpu = cpu;
-    best->own = own;
+    best->cpu = least.cpu;
+    best->own = least.own;
+    best->cpu_workers = least.cpu_workers;
+    best->cpu_writer = least.cpu_writer;
+    best->cpu_finisher = least.cpu_finisher;
 }
 
 int main(int argc, char** argv) {
@@ -172,13 +210,22 @@ int main(int argc, char** argv) {
         fprintf(stderr, "%s\n", err);
         return 2;
     }
+    if (argc > 4 && !strcmp(argv[4], "loop")) {
+        /* the world loop with pushes once, nothing else: the same episodes as `nudge gen --seed 0`,
+           for profiles (callgrind, perf) to compare with gen's worker */
+        double cpu = 0;
+        for (int i = 0; i < episodes; i++) world_episode(scn, rng_derive(0, (uint64_t)i), -1, -1, NULL, &cpu);
+        printf("bench_gen: world loop with pushes, %d episodes: %.3f s of CPU\n", episodes, cpu);
+        scn_free(scn);
+        return 0;
+    }
 
     /* three rounds of everything, interleaved; the best of each */
     double bare_time = 1e300, bare_body_steps = 0;
     double still_time = 1e300, still_steps = 0, world_time = 1e300, world_steps = 0;
     double awake_time = 1e300, awake_steps = 0, pawake_time = 1e300, pawake_steps = 0;
-    double world_cpu = 1e300;
-    GenRun j1 = {1e300, 1e300, 0, 0, 1e300}, j2 = j1, f1 = j1, f3 = j1;
+    double world_cpu = 1e300, one_loop = 1e300, two_loops = 1e300;
+    GenRun j1 = {1e300, 1e300, 0, 0, 1e300, 1e300, 1e300, 1e300}, j2 = j1, f1 = j1, f3 = j1;
     for (int rep = 0; rep < 3; rep++) {
         /* the bare loop over the same episodes (seeds as gen uses them, seed 0) */
         double t = 0, steps = 0;
@@ -209,6 +256,8 @@ int main(int argc, char** argv) {
         if (at < awake_time) awake_time = at, awake_steps = as;
         if (pt < pawake_time) pawake_time = pt, pawake_steps = ps;
         if (!gen) continue;
+        one_loop = LEAST(one_loop, loops_at_once(scn, episodes, 1));
+        two_loops = LEAST(two_loops, loops_at_once(scn, episodes, 2));
         best_of(&j1, run_gen_once(nudge, scn_path, episodes, 1, NULL));
         best_of(&j2, run_gen_once(nudge, scn_path, episodes, 2, NULL));
         if (quick) continue;
@@ -265,6 +314,17 @@ int main(int argc, char** argv) {
     printf("  gen CPU per episode, --jobs 1 / --jobs 2                     %.2fx   (1.00x: no cost to run two)\n",
            j1.cpu / j2.cpu);
     printf("  gen --jobs 2 wall / its CPU (cores kept busy)                %.2f\n", j2.cpu / j2.seconds);
+    /* per thread: the worker against the loop is recording's own cost; what the writer and the
+       finisher take is what --jobs 2 has to fit on the same two cores */
+    printf("  gen --jobs 1 per thread: workers %.2f s, writer %.2f s, finisher %.2f s\n", j1.cpu_workers,
+           j1.cpu_writer, j1.cpu_finisher);
+    printf("  gen --jobs 2 per thread: workers %.2f s, writer %.2f s, finisher %.2f s\n", j2.cpu_workers,
+           j2.cpu_writer, j2.cpu_finisher);
+    printf("  gen --jobs 1 worker CPU / world loop CPU, same episodes      %.2fx   (1.00x: recording costs nothing)\n",
+           j1.cpu_workers / world_cpu);
+    printf("the machine's ceiling for --jobs 2 (wall):\n");
+    printf("  two world loops in two processes at once / one (episodes/s)  %.2fx   (2.00x: two free cores)\n",
+           2.0 * one_loop / two_loops);
     scn_free(scn);
     return 0;
 }
