@@ -45,20 +45,26 @@ typedef struct GenRun {
     GenRunStats       stats;
     double            wait;        /* worker-seconds spent writing or waiting on the writing */
     pthread_mutex_t   lock;
-    pthread_cond_t    cond;
+    /* one condition per kind of waiter, so that each change wakes only the threads it concerns
+       (with one condition broadcast at every change, each episode woke every thread) */
+    pthread_cond_t    work;        /* workers (a buffer freed, a shard finished or opened) */
+    pthread_cond_t    writer;      /* the writer thread (an episode recorded, the workers done) */
+    pthread_cond_t    finisher;    /* the finisher (a shard's episodes all written, the puts done) */
 } GenRun;
 
 static void fail(GenRun* r, const char* msg) {
     if (!r->failed) snprintf(r->err, sizeof r->err, "%s", msg);
     r->failed = r->stop = true;
-    pthread_cond_broadcast(&r->cond);
+    pthread_cond_broadcast(&r->work);
+    pthread_cond_broadcast(&r->writer);
+    pthread_cond_broadcast(&r->finisher);
 }
 
 /* writes episode i of queue index q from buffer b to its shard's files and frees the buffer
    (called without the lock, returns with it held); false when the run failed */
 static bool put_episode(GenRun* r, int q, int i, int b) {
     pthread_mutex_lock(&r->lock);
-    while (!r->opened[q]) pthread_cond_wait(&r->cond, &r->lock);
+    while (!r->opened[q]) pthread_cond_wait(&r->work, &r->lock);
     DataShardOut* o = r->outs[q];
     pthread_mutex_unlock(&r->lock);
     char why[1024];
@@ -69,8 +75,10 @@ static bool put_episode(GenRun* r, int q, int i, int b) {
         if (o) fail(r, why);   /* else its opening failed, and said why */
     } else if (--r->left[q] == 0) {
         r->finished[r->nfinished++] = q;
+        pthread_cond_signal(&r->finisher);
     }
-    pthread_cond_broadcast(&r->cond);
+    /* a buffer for a worker (a broadcast: with workers writing, others wait on shards' openings) */
+    pthread_cond_broadcast(&r->work);
     return ok;
 }
 
@@ -81,14 +89,14 @@ static void* writer_main(void* arg) {
     double c0 = thread_cpu();
     pthread_mutex_lock(&r->lock);
     for (;;) {
-        while (r->npending == 0 && !r->workers_done) pthread_cond_wait(&r->cond, &r->lock);
+        while (r->npending == 0 && !r->workers_done) pthread_cond_wait(&r->writer, &r->lock);
         if (r->npending == 0) break;
         GenPending p = r->pending[r->pending_at];
         r->pending_at = (r->pending_at + 1) % r->nbufs;
         r->npending--;
         if (r->failed) {
             r->free_bufs[r->nfree++] = p.buf;
-            pthread_cond_broadcast(&r->cond);
+            pthread_cond_broadcast(&r->work);
             continue;
         }
         pthread_mutex_unlock(&r->lock);
@@ -107,7 +115,7 @@ static void* finisher_main(void* arg) {
     double c0 = thread_cpu();
     pthread_mutex_lock(&r->lock);
     for (;;) {
-        while (r->finished_upto == r->nfinished && !r->puts_done) pthread_cond_wait(&r->cond, &r->lock);
+        while (r->finished_upto == r->nfinished && !r->puts_done) pthread_cond_wait(&r->finisher, &r->lock);
         if (r->finished_upto == r->nfinished) break;
         int q = r->finished[r->finished_upto++];
         DataShardOut* o = r->outs[q];
@@ -135,7 +143,7 @@ static void* finisher_main(void* arg) {
                 progress_update(r->def->progress, r->stats.episodes, extra);
             }
         }
-        pthread_cond_broadcast(&r->cond);
+        pthread_cond_broadcast(&r->work);   /* a worker may wait to open a shard */
     }
     r->stats.cpu_finisher += thread_cpu() - c0;
     pthread_mutex_unlock(&r->lock);
@@ -157,7 +165,7 @@ static void* worker_main(void* arg) {
         /* a buffer to record into, and for a new shard, the finisher not too far behind */
         if (r->nfree == 0 || (i == 0 && r->open_shards >= r->max_open)) {
             double t0 = clock_now();
-            pthread_cond_wait(&r->cond, &r->lock);
+            pthread_cond_wait(&r->work, &r->lock);
             r->wait += clock_now() - t0;
             continue;
         }
@@ -178,7 +186,7 @@ static void* worker_main(void* arg) {
                 fail(r, why);
                 break;
             }
-            pthread_cond_broadcast(&r->cond);
+            pthread_cond_broadcast(&r->work);   /* whoever writes its episodes may wait for it */
             pthread_mutex_unlock(&r->lock);
         }
 
@@ -207,7 +215,7 @@ static void* worker_main(void* arg) {
             /* to the writer thread */
             pthread_mutex_lock(&r->lock);
             r->pending[(r->pending_at + r->npending++) % r->nbufs] = (GenPending){q, (int)i, b};
-            pthread_cond_broadcast(&r->cond);
+            pthread_cond_signal(&r->writer);
         } else {
             /* written here (many workers: one writer thread would not keep up) */
             double t0 = clock_now();
@@ -217,7 +225,7 @@ static void* worker_main(void* arg) {
         }
     }
     r->stats.cpu_workers += thread_cpu() - c0;
-    pthread_cond_broadcast(&r->cond);
+    pthread_cond_broadcast(&r->work);
     pthread_mutex_unlock(&r->lock);
     return NULL;
 }
@@ -248,7 +256,9 @@ int gen_run(GenDataset* ds, const GenRunDef* def, GenRunStats* stats, char* err,
     r.finished = alloc_zeroed(n, sizeof *r.finished);
     for (int q = 0; q < def->nshards; q++) r.left[q] = (int)data_writer_shard_count(&ds->writer, def->shards[q]);
     pthread_mutex_init(&r.lock, NULL);
-    pthread_cond_init(&r.cond, NULL);
+    pthread_cond_init(&r.work, NULL);
+    pthread_cond_init(&r.writer, NULL);
+    pthread_cond_init(&r.finisher, NULL);
     pthread_t finisher, writer, workers[64];
     double t0 = clock_now();
     pthread_create(&finisher, NULL, finisher_main, &r);
@@ -260,18 +270,20 @@ int gen_run(GenDataset* ds, const GenRunDef* def, GenRunStats* stats, char* err,
     double tw = clock_now();
     pthread_mutex_lock(&r.lock);
     r.workers_done = true;
-    pthread_cond_broadcast(&r.cond);
+    pthread_cond_broadcast(&r.writer);
     pthread_mutex_unlock(&r.lock);
     if (def->writer_thread) pthread_join(writer, NULL);
     pthread_mutex_lock(&r.lock);
     r.puts_done = true;
-    pthread_cond_broadcast(&r.cond);
+    pthread_cond_broadcast(&r.finisher);
     pthread_mutex_unlock(&r.lock);
     pthread_join(finisher, NULL);
     r.wait += (clock_now() - tw) * jobs;
     double el = clock_now() - t0;
     r.stats.write_share = el > 0 ? r.wait / (el * jobs) : 0;
-    pthread_cond_destroy(&r.cond);
+    pthread_cond_destroy(&r.work);
+    pthread_cond_destroy(&r.writer);
+    pthread_cond_destroy(&r.finisher);
     pthread_mutex_destroy(&r.lock);
     /* shards stopped part-way (an interruption, a failure): their temporaries go */
     for (int q = 0; q < def->nshards; q++) data_shard_out_drop(r.outs[q]);
