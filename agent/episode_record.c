@@ -43,6 +43,14 @@ bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, 
     memset(o->actions, 0, sizeof(float) * (size_t)spec->records * K * 4);
     int64_t tick = 0;
     for (int r = 0; r < spec->records; r++) {
+        /* a body is its slot (its id): one beyond the K slots would not be recorded. Refused,
+           never dropped silently */
+        if (sim_world_id_count(ep.world) > spec->slots) {
+            report_set(err, err_size, "%s: %d bodies at %.3f s, more than the %d slots; raise --slots", scn_name(s),
+                       sim_world_id_count(ep.world), sim_world_time(ep.world), spec->slots);
+            episode_end(&ep);
+            return false;
+        }
         record(spec, &ep, rect, o, r);
         if (r == spec->records - 1) break;
         for (int s2 = 0; s2 < spec->stride; s2++, tick++) {

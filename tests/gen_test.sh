@@ -105,8 +105,18 @@ expect2 "frame size too large" "unreasonable" -- gen --episodes 2 --frames 5000x
 expect2 "frame size too small" "unreasonable" -- gen --episodes 2 --frames 4x4 --out "$tmp/x3"
 expect2 "frame size garbage" "--frames" -- gen --episodes 2 --frames big --out "$tmp/x3"
 expect2 "bad --shard" "--shard" -- gen --episodes 2 --shard 3/2 --out "$tmp/x3"
+expect2 "--slots 0" "--slots" -- gen --episodes 2 --slots 0 --out "$tmp/x3"
+expect2 "--slots too large" "--slots" -- gen --episodes 2 --slots 1025 --out "$tmp/x3"
+expect2 "--slots garbage" "--slots" -- gen --episodes 2 --slots many --out "$tmp/x3"
 expect2 "episodes too large for memory" "episode buffers" -- gen --episodes 100 --seconds 3600 --frames 1024x1024:rgb --out "$tmp/x3"
 [ -e "$tmp/x3" ] && bad "a refused run made its folder" || ok "refused runs make no folder"
+# a scene with more bodies than slots fails with one line, never drops a body: at the start (the
+# template has 4 to 8), and when a falling glass shatters into shards (2 bodies, then 8)
+expect2 "more bodies than --slots at the start: one line" "[4-8] bodies at 0.000 s, more than the 3 slots; raise --slots" -- gen --episodes 2 --slots 3 --out "$tmp/x5"
+printf 'world seconds 2\nbody floor box stone static pos 0 -0.05 size 6 0.1\nbody glass cup glass pos 0 3 size 0.08 0.12\n' >"$tmp/drop.scn"
+expect2 "more bodies than --slots once a glass shatters: one line" "drop.scn: 8 bodies at 0.7.. s, more than the 2 slots" -- "$nudge" gen --scenario "$tmp/drop.scn" --agent none --episodes 1 --seconds 2 --slots 2 --out "$tmp/x6"
+ls "$tmp/x5" "$tmp/x6" 2>/dev/null | grep -q "shard" && bad "a run over the slots left a shard" || ok "a run over the slots leaves no shard"
+"$nudge" gen --scenario "$tmp/drop.scn" --agent none --episodes 1 --seconds 2 --slots 8 --out "$tmp/x7" 2>"$tmp/err" && ok "8 slots hold the glass's shards" || bad "8 slots: $(cat "$tmp/err")"
 # --where: every episode satisfies it, the same bytes with --jobs 1 and 2, the files rotate, each
 # episode's seed and scenario replay it; the condition is an input (--resume compares it); bad ones
 fam=$root/scenarios/templates/family
