@@ -61,7 +61,7 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
             if (a[0] == 0 && a[1] == 0) continue;
             const float* row = t->states + (size_t)k * SIM_OBS_DIM;
             to_px(s, row[SIM_OBS_x] + a[2], row[SIM_OBS_y] + a[3], &push[n].u, &push[n].v);
-            push[n].jx = a[0], push[n].jy = a[1];
+            push[n].jx = a[0], push[n].jy = a[1], push[n].mass = row[SIM_OBS_mass];
             n++;
         }
         jepa_predict(s->model, s->scratch, 1, s->z, push, &n, s->pred);

@@ -204,7 +204,8 @@ void jepa_push_map(const JepaModel* m, const JepaPush* pushes, int n, float* map
         int x0 = (int)gx, y0 = (int)gy;
         int x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
         float fx = gx - (float)x0, fy = gy - (float)y0;
-        float v[3] = {p->jx / JEPA_PUSH_SCALE, p->jy / JEPA_PUSH_SCALE, 1.0f};
+        float per = p->mass > 0 && isfinite(p->mass) ? 1.0f / (p->mass * JEPA_PUSH_SCALE) : 1.0f / JEPA_PUSH_SCALE;
+        float v[3] = {p->jx * per, p->jy * per, 1.0f};
         int cx[4] = {x0, x1, x0, x1}, cy[4] = {y0, y0, y1, y1};
         float wt[4] = {(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy};
         for (int q = 0; q < 4; q++) {

@@ -12,8 +12,8 @@
  * by gradient.
  *
  * Predictor: from a latent grid and the pushes applied right after its last frame, the next
- * window's latent grid. A push enters in image space: its impulse (jx, jy) / JEPA_PUSH_SCALE and a
- * presence 1 are splatted bilinearly into three map channels at the cell under the push point, so
+ * window's latent grid. A push enters in image space: its velocity change (jx, jy) / mass /
+ * JEPA_PUSH_SCALE and a presence 1 are splatted bilinearly into three map channels at the cell under the push point, so
  * the model needs no object ids. 3x3 convolutions with group norm and SiLU, a 1x1 projection, and a
  * residual: z' = z + f([z | push map]). Several steps ahead is the predictor rolled out on its own
  * output.
@@ -29,7 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// channels of the push map: jx, jy (N*s, over JEPA_PUSH_SCALE) and presence
+/// channels of the push map: the velocity change the push asks of its body (m/s, over
+/// JEPA_PUSH_SCALE: the impulse over the body's observed mass) and presence
 #define JEPA_PUSH_CHANNELS 3
 #define JEPA_PUSH_SCALE 1.0f
 /// pushes per world and step that the map takes (more are ignored)
@@ -49,10 +50,13 @@ typedef struct JepaArch {
     float dt;                /* s between frames */
 } JepaArch;
 
-/// a push in image space: the point in frame pixels (u right, v down, from the top-left corner)
-/// and the impulse (N*s, world axes: y up)
+/// a push in image space: the point in frame pixels (u right, v down, from the top-left corner),
+/// the impulse (N*s, world axes: y up) and the pushed body's mass as observed (kg; 0 = unknown: the
+/// map takes the impulse as it is). The map carries jx / mass, jy / mass: the velocity change the
+/// push asks for, which is what the agents draw (dv times the mass), so a push of a heavy body and
+/// of a light one look alike, and a body whose mass changed unseen moves unexpectedly
 typedef struct JepaPush {
-    float u, v, jx, jy;
+    float u, v, jx, jy, mass;
 } JepaPush;
 
 typedef struct JepaModel JepaModel;

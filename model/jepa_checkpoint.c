@@ -18,7 +18,7 @@
 
 #define JEPA_FILE_VERSION MODEL_FILE_KIND_VERSION
 /// bumped whenever the layers a JepaArch builds change (older files are refused)
-#define JEPA_LAYERS 1u
+#define JEPA_LAYERS 2u   /* 2: the push map carries the velocity change (impulse over mass) */
 #define HEAD_BYTES (8 + 4 * 4 + 11 * 4 + 8 + 8 + 4 * 3)
 
 bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* probe,

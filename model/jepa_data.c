@@ -106,7 +106,7 @@ int jepa_data_pushes(const JepaData* j, int e, int t, JepaPush* out) {
         const float* row = st + (size_t)k * d->dim;
         JepaPush* p = &out[n++];
         jepa_data_to_px(j, e, row[SIM_OBS_x] + a[2], row[SIM_OBS_y] + a[3], &p->u, &p->v);
-        p->jx = a[0], p->jy = a[1];
+        p->jx = a[0], p->jy = a[1], p->mass = row[SIM_OBS_mass];
     }
     return n;
 }

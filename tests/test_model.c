@@ -1901,7 +1901,7 @@ static JepaTrainer* tiny_jepa(uint64_t seed, int episodes, int len) {
         for (int t = 0; t < len; t++) {
             for (int i = 0; i < 256; i++) frame[i] = (uint8_t)rng_int(&rng, 0, 255);
             JepaPush p = {(float)rng_uniform(&rng, 0, 16), (float)rng_uniform(&rng, 0, 16), (float)rng_normal(&rng),
-                          (float)rng_normal(&rng)};
+                          (float)rng_normal(&rng), 0};
             jepa_trainer_add_frame(tr, frame, &p, t % 3 == 0);
         }
     }
@@ -2118,8 +2118,32 @@ static void test_jepa_learns(void) {
     jepa_trainer_free(tr);
 }
 
+/* the push map carries the velocity change: the impulse over the pushed body's observed mass (an
+   unknown mass, 0, takes the impulse as it is) */
+static void test_jepa_push_map_mass(void) {
+    JepaArch a = jepa_arch_default(64, 48, 1);
+    JepaModel* m = jepa_create(&a, 1);
+    ENSURE(m);
+    int h, w, c;
+    jepa_latent_shape(m, &h, &w, &c);
+    float* m1 = malloc(sizeof(float) * (size_t)h * w * JEPA_PUSH_CHANNELS);
+    float* m2 = malloc(sizeof(float) * (size_t)h * w * JEPA_PUSH_CHANNELS);
+    JepaPush heavy = {20, 12, 8.0f, -4.0f, 4.0f}, light = {20, 12, 2.0f, -1.0f, 1.0f}, raw = {20, 12, 2.0f, -1.0f, 0};
+    jepa_push_map(m, &heavy, 1, m1);
+    jepa_push_map(m, &light, 1, m2);
+    CHECK(memcmp(m1, m2, sizeof(float) * (size_t)h * w * JEPA_PUSH_CHANNELS) == 0);
+    jepa_push_map(m, &raw, 1, m1);
+    CHECK(memcmp(m1, m2, sizeof(float) * (size_t)h * w * JEPA_PUSH_CHANNELS) == 0);
+    double sx = 0;
+    for (int i = 0; i < h * w; i++) sx += m1[i * JEPA_PUSH_CHANNELS];
+    CHECK(fabs(sx - 2.0) < 1e-5);
+    free(m1), free(m2);
+    jepa_free(m);
+}
+
 int main(void) {
     nn_set_threads(1);
+    test_jepa_push_map_mass();
     test_gemm_shapes();
     test_linear_grad();
     test_activation_grad(NN_ACT_RELU);

@@ -98,7 +98,7 @@ void view_pixel_tick(ViewPixel* p, const Episode* e, const float* push_rows, boo
         const float* row = e->states + (size_t)k * SIM_OBS_DIM;
         double u, v;
         render_camera_to_screen(&p->cam, row[SIM_OBS_x] + a[2], row[SIM_OBS_y] + a[3], &u, &v);
-        push[n++] = (JepaPush){(float)u, (float)v, a[0], a[1]};
+        push[n++] = (JepaPush){(float)u, (float)v, a[0], a[1], row[SIM_OBS_mass]};
     }
     /* where every dynamic body is now: the probe's targets */
     for (int k = 0; k < p->K; k++) {
