@@ -176,6 +176,8 @@ int cmd_eval(int argc, char** argv) {
     const char* data = NULL;
     const char* report = NULL;
     int64_t horizon = 240, stride = 10, episodes = 0, threads = 1;
+    const char* pixel_probe_data = NULL;
+    int64_t pixel_cell_rows = 0;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model_path, 1, 0, "MODEL: checkpoint written by nudge train (required)", false},
         {"data", ARG_STRING, &data, 1, 0, "DIR: dataset folder (required); every episode is scored", false},
@@ -184,6 +186,11 @@ int cmd_eval(int argc, char** argv) {
         {"stride", ARG_INT, &stride, 1, 100000, "N: ticks between rollout starts (default 10)", false},
         {"episodes", ARG_INT, &episodes, 0, 1e9, "N: score only the first N episodes (default all)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1)", false},
+        /* a pixel model's (app/eval_jepa.c reads them again) */
+        {"probe-data", ARG_STRING, &pixel_probe_data, 1, 0,
+         "DIR: a pixel model only: training episodes to fit the slot-free cell probe on", false},
+        {"cell-rows", ARG_INT, &pixel_cell_rows, 2, 1e6, "N: a pixel model only: windows the cell probe is fitted on (default 2000)",
+         false},
     };
     ArgParse p = {"eval", "nudge eval --model MODEL --data DIR [--report DIR]",
                   "Scores the model's rollouts and event predictions on a dataset, against constant-velocity "
@@ -198,6 +205,8 @@ int cmd_eval(int argc, char** argv) {
     /* a pixel model has its own evaluation (app/eval_jepa.c) */
     ModelKind kind = model_file_kind(model_path, err, sizeof err);
     if (kind == MODEL_KIND_JEPA) return cmd_eval_jepa(argc, argv);
+    if (pixel_probe_data || pixel_cell_rows)
+        return args_fail("eval", "--probe-data and --cell-rows are for a pixel model; this is a state model");
     WmModel* m = wm_load(model_path, err, sizeof err);
     if (!m) {
         fprintf(stderr, "nudge eval: %s\n", err);

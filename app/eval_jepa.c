@@ -13,6 +13,7 @@
 #include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "model/eval.h"
+#include "model/jepa_cellprobe.h"
 #include "model/jepa_data.h"
 #include "model/jepa_impl.h"
 #include "model/jepa_loss.h"
@@ -29,6 +30,25 @@ static const char* sub_names[SUBS] = {"all", "moving"};
 static const char* method_names[METHODS] = {"jepa_probe", "const_vel_probe", "jepa_probe_nearest_slot"};
 /* a body "moves" by h when its centre went more than this far (m) */
 #define MOVING_M 0.02
+
+/* the slot-free cell probe (jepa_cellprobe.h): its model and constant-velocity scores, each body
+   against the nearest of as many detections as there are bodies, and each detection against the
+   nearest body (so that scattering detections everywhere does not pay) */
+enum { CM_MODEL, CM_CV, CMETHODS };
+static const char* cmethod_names[CMETHODS] = {"cell_probe", "const_vel_cell_probe"};
+typedef struct CellAcc {
+    double px[SUBS][CMETHODS][HMAX + 1], m[SUBS][CMETHODS][HMAX + 1];
+    int64_t n[SUBS][HMAX + 1];
+    double rev_px[CMETHODS][HMAX + 1];
+    int64_t rev_n[CMETHODS][HMAX + 1];
+} CellAcc;
+
+/* the nearest of hits[n] to (u, v): its distance (px), INFINITY when n = 0 */
+static double nearest_hit(const JepaCellHit* hits, int n, double u, double v) {
+    double best = INFINITY;
+    for (int i = 0; i < n; i++) best = fmin(best, hypot(hits[i].u - u, hits[i].v - v));
+    return best;
+}
 
 typedef struct Acc {
     double px[SUBS][METHODS][HMAX + 1], m[SUBS][METHODS][HMAX + 1];
@@ -143,7 +163,8 @@ int cmd_eval_jepa(int argc, char** argv) {
     const char* model_path = NULL;
     const char* data = NULL;
     const char* report = NULL;
-    int64_t stride = 15, episodes = 0, threads = 1;
+    const char* probe_data = NULL;
+    int64_t stride = 15, episodes = 0, threads = 1, cell_rows = 2000;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model_path, 1, 0, "MODEL: pixel model written by nudge train --kind jepa", false},
         {"data", ARG_STRING, &data, 1, 0, "DIR: dataset with frames (required); every episode is scored", false},
@@ -152,6 +173,9 @@ int cmd_eval_jepa(int argc, char** argv) {
         {"stride", ARG_INT, &stride, 1, 100000, "N: records between scored windows (default 15)", false},
         {"episodes", ARG_INT, &episodes, 0, 1e9, "N: score only the first N episodes (default all)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1)", false},
+        {"probe-data", ARG_STRING, &probe_data, 1, 0,
+         "DIR: training episodes to fit the slot-free cell probe on (evaluation only; default: none)", false},
+        {"cell-rows", ARG_INT, &cell_rows, 2, 1e6, "N: windows the cell probe is fitted on (default 2000)", false},
     };
     int64_t ignored = 0;
     specs[3].out = &ignored;
@@ -186,6 +210,23 @@ int cmd_eval_jepa(int argc, char** argv) {
         jepa_data_free(j);
         return 2;
     }
+    JepaCellProbe cell;
+    memset(&cell, 0, sizeof cell);
+    if (probe_data) {
+        JepaData* pj = jepa_data_load(probe_data, err, sizeof err);
+        bool ok = pj && jepa_data_check_model(pj, m, model_path, err, sizeof err) &&
+                  jepa_cellprobe_fit(&cell, m, pj, 0, pj->d->episodes, (int)cell_rows, err, sizeof err);
+        jepa_data_free(pj);
+        if (!ok) {
+            fprintf(stderr, "nudge eval: %s\n", err);
+            jepa_cellprobe_free(&cell);
+            jepa_free(m);
+            probe_free(&probe);
+            jepa_data_free(j);
+            return 2;
+        }
+    }
+    bool has_cell = probe_data != NULL;
     char dirbuf[4096];
     if (!report) {
         snprintf(dirbuf, sizeof dirbuf, "%s", model_path);
@@ -223,6 +264,14 @@ int cmd_eval_jepa(int argc, char** argv) {
     float* ev_score[2] = {alloc_array((size_t)cap_z * K, sizeof(float)), alloc_array((size_t)cap_z * K, sizeof(float))};
     uint8_t* ev_label[2] = {alloc_array((size_t)cap_z * K, 1), alloc_array((size_t)cap_z * K, 1)};
     Acc* acc = alloc_zeroed(1, sizeof *acc);
+    CellAcc* cacc = alloc_zeroed(1, sizeof *cacc);
+    /* the cell probe's detections: at t0 - 1 and t0 (for constant velocity), and of the scored latent */
+    JepaCellHit* hit0 = alloc_zeroed((size_t)maxB * K, sizeof *hit0);
+    JepaCellHit* hitp = alloc_zeroed((size_t)maxB * K, sizeof *hitp);
+    JepaCellHit* hitm = alloc_zeroed((size_t)maxB * K, sizeof *hitm);   /* hit0's match in hitp */
+    JepaCellHit* hits = alloc_zeroed((size_t)K, sizeof *hits);
+    JepaCellHit* hitcv = alloc_zeroed((size_t)K, sizeof *hitcv);
+    int* nhit0 = alloc_zeroed((size_t)maxB, sizeof(int));
     int64_t windows = 0;
     for (int e = 0; e < E; e++) {
         int B = 0;
@@ -282,6 +331,60 @@ int cmd_eval_jepa(int argc, char** argv) {
                         acc->px[sub][M_NEAREST][h] += ex_n, acc->m[sub][M_NEAREST][h] += ex_n / scale;
                     }
                 }
+                if (has_cell) {
+                    int nb = 0, n0 = 0;
+                    for (int k = 0; k < K; k++) nb += mk[k] && mk0[k], n0 += mk0[k];
+                    if (h == 0) {
+                        nhit0[b] = jepa_cellprobe_decode(&cell, z0 + (size_t)b * L, a->frame_w, a->frame_h, n0,
+                                                         hit0 + (size_t)b * K);
+                        int np = jepa_cellprobe_decode(&cell, zprev + (size_t)b * L, a->frame_w, a->frame_h, n0,
+                                                       hitp + (size_t)b * K);
+                        /* each detection's velocity: from the nearest detection a record before */
+                        for (int i = 0; i < nhit0[b]; i++) {
+                            JepaCellHit* q = hit0 + (size_t)b * K + i;
+                            int best = -1;
+                            double bd = INFINITY;
+                            for (int i2 = 0; i2 < np; i2++) {
+                                double dd = hypot(hitp[(size_t)b * K + i2].u - q->u, hitp[(size_t)b * K + i2].v - q->v);
+                                if (dd < bd) bd = dd, best = i2;
+                            }
+                            hitm[(size_t)b * K + i] = best >= 0 ? hitp[(size_t)b * K + best] : *q;
+                        }
+                    }
+                    if (nb == 0) continue;
+                    int nh = h ? jepa_cellprobe_decode(&cell, zr + (size_t)b * L, a->frame_w, a->frame_h, nb, hits)
+                               : jepa_cellprobe_decode(&cell, z0 + (size_t)b * L, a->frame_w, a->frame_h, nb, hits);
+                    int nc = nhit0[b];
+                    for (int i = 0; i < nc; i++) {
+                        const JepaCellHit* q = hit0 + (size_t)b * K + i;
+                        const JepaCellHit* pq = hitm + (size_t)b * K + i;
+                        hitcv[i] = (JepaCellHit){q->u + (float)h * (q->u - pq->u), q->v + (float)h * (q->v - pq->v), 0};
+                    }
+                    for (int k = 0; k < K; k++) {
+                        if (!mk[k] || !mk0[k]) continue;
+                        const float* yt = ytrue + k * O;
+                        double em = nearest_hit(hits, nh, yt[0], yt[1]), ec = nearest_hit(hitcv, nc, yt[0], yt[1]);
+                        bool moving = hypot(yt[0] - y0[k * O], yt[1] - y0[k * O + 1]) / scale > MOVING_M;
+                        for (int sub = 0; sub < SUBS; sub++) {
+                            if (sub == SUB_MOVING && !moving) continue;
+                            if (!isfinite(em) || !isfinite(ec)) continue;
+                            cacc->n[sub][h]++;
+                            cacc->px[sub][CM_MODEL][h] += em, cacc->m[sub][CM_MODEL][h] += em / scale;
+                            cacc->px[sub][CM_CV][h] += ec, cacc->m[sub][CM_CV][h] += ec / scale;
+                        }
+                    }
+                    /* each detection against the nearest body */
+                    for (int q = 0; q < 2; q++) {
+                        const JepaCellHit* hs2 = q ? hitcv : hits;
+                        int nn = q ? nc : nh;
+                        for (int i = 0; i < nn; i++) {
+                            double best = INFINITY;
+                            for (int k = 0; k < K; k++)
+                                if (mk[k] && mk0[k]) best = fmin(best, hypot(hs2[i].u - ytrue[k * O], hs2[i].v - ytrue[k * O + 1]));
+                            if (isfinite(best)) cacc->rev_px[q][h] += best, cacc->rev_n[q][h]++;
+                        }
+                    }
+                }
             }
         }
         windows += B;
@@ -323,6 +426,25 @@ int cmd_eval_jepa(int argc, char** argv) {
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
         printf(" h%d %.2f", hs[i], mean_of(acc->px[SUB_MOVING][M_NEAREST][hs[i]], acc->n[SUB_MOVING][hs[i]]));
     printf("\n");
+    if (has_cell) {
+        printf("slot-free cell probe (fitted on %s, ridge %g): each body to the nearest of as many detections as "
+               "bodies (px)\n", probe_data, cell.p.ridge);
+        printf("%-7s %3s %8s | %9s %9s | %9s %9s | %8s | %s\n", "subset", "h", "n", "cell px", "cell m", "cv px", "cv m",
+               "cell/cv", "detection to nearest body px (cell / cv)");
+        for (int sub = 0; sub < SUBS; sub++)
+            for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
+                int h = hs[i];
+                int64_t n = cacc->n[sub][h];
+                double mp = mean_of(cacc->px[sub][CM_MODEL][h], n), mm = mean_of(cacc->m[sub][CM_MODEL][h], n);
+                double cp = mean_of(cacc->px[sub][CM_CV][h], n), cm = mean_of(cacc->m[sub][CM_CV][h], n);
+                printf("%-7s %3d %8lld | %9.2f %9.4f | %9.2f %9.4f | %8.2f", i ? "" : sub_names[sub], h, (long long)n, mp,
+                       mm, cp, cm, h ? mp / cp : NAN);
+                if (sub == SUB_ALL)
+                    printf(" | %.2f / %.2f", mean_of(cacc->rev_px[CM_MODEL][h], cacc->rev_n[CM_MODEL][h]),
+                           mean_of(cacc->rev_px[CM_CV][h], cacc->rev_n[CM_CV][h]));
+                printf("\n");
+            }
+    }
     printf("events (probe at h = 0): break AUROC %.3f (%lld positives), fall AUROC %.3f (%lld positives) of %lld\n",
            auroc[0], (long long)pos[0], auroc[1], (long long)pos[1], (long long)nev);
     printf("latent over %lld windows: channel std mean %.3f, min %.3f; effective rank %.2f of %d\n", (long long)nz,
@@ -344,6 +466,14 @@ int cmd_eval_jepa(int argc, char** argv) {
                                    (long long)n, mean_of(acc->px[sub][q][h], n), mean_of(acc->m[sub][q][h], n));
                     atomic_file_write(&af, line, (size_t)len);
                 }
+        for (int sub = 0; has_cell && sub < SUBS; sub++)
+            for (int q = 0; q < CMETHODS; q++)
+                for (int h = 0; h <= HMAX; h++) {
+                    int64_t n = cacc->n[sub][h];
+                    len = snprintf(line, sizeof line, "%s,%s,%d,%lld,%.6g,%.6g\n", sub_names[sub], cmethod_names[q], h,
+                                   (long long)n, mean_of(cacc->px[sub][q][h], n), mean_of(cacc->m[sub][q][h], n));
+                    atomic_file_write(&af, line, (size_t)len);
+                }
         len = snprintf(line, sizeof line, "latent,std_mean,0,%lld,%.6g,nan\nlatent,std_min,0,%lld,%.6g,nan\n"
                        "latent,effective_rank,0,%lld,%.6g,nan\nevent,break_auroc,0,%lld,%.6g,nan\n"
                        "event,fall_auroc,0,%lld,%.6g,nan\n", (long long)nz, st.std_mean, (long long)nz, st.std_min,
@@ -356,6 +486,8 @@ int cmd_eval_jepa(int argc, char** argv) {
     snprintf(path, sizeof path, "%s/eval.svg", report);
     ok = ok && write_svg(path, acc, steps, rank, nr, m->lc, err, sizeof err);
     if (!ok) fprintf(stderr, "nudge eval: %s\n", err);
+    free(cacc), free(hit0), free(hitp), free(hitm), free(hits), free(hitcv), free(nhit0);
+    jepa_cellprobe_free(&cell);
     free(acc), free(zall), free(ev_score[0]), free(ev_score[1]), free(ev_label[0]), free(ev_label[1]);
     free(win), free(zprev), free(z0), free(zr), free(pprev), free(p0), free(ph), free(ytrue), free(y0), free(mk),
         free(mk0), free(push), free(npush), free(t0s);

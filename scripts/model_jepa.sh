@@ -7,7 +7,8 @@
 #      seed 2 to judge it on. Never scenarios/voe: those are the test;
 #   2. train --kind jepa for STEPS optimizer steps on one BLAS thread, seed 1 (the same inputs give
 #      the same model bytes), then the probe is fitted on the training episodes;
-#   3. eval on the held-out episodes (eval.txt, eval/eval_jepa.csv, eval/eval.svg);
+#   3. eval on the held-out episodes (eval.txt, eval/eval_jepa.csv, eval/eval.svg), with the slot-free
+#      cell probe fitted on the training episodes beside the checkpoint's slot probe;
 #   4. voe on scenarios/voe with PAIRS pairs per category (voe.txt, voe.csv).
 # Every step is deterministic. The datasets are kept in WORK and reused by a rerun (gen --resume).
 # usage: scripts/model_jepa.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE,
@@ -48,7 +49,8 @@ t1=$(date +%s)
 OPENBLAS_NUM_THREADS=1 "$nudge" train --kind jepa --data "$work/train" --out "$out" --steps "$steps" --seed 1 \
   --log "$work/train.csv" ${TRAIN_ARGS:-}
 t2=$(date +%s)
-OPENBLAS_NUM_THREADS=1 "$nudge" eval --model "$out" --data "$work/heldout" --report "$work/eval" > "$work/eval.txt"
+OPENBLAS_NUM_THREADS=1 "$nudge" eval --model "$out" --data "$work/heldout" --report "$work/eval" --probe-data "$work/train" \
+  > "$work/eval.txt"
 t3=$(date +%s)
 OPENBLAS_NUM_THREADS=1 "$nudge" voe "$root/scenarios/voe" --model "$out" --pairs "$pairs" --csv "$work/voe.csv" \
   > "$work/voe.txt"

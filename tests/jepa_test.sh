@@ -41,6 +41,23 @@ err = [float(r[4]) for r in rows if r[0] == 'all' and r[1] == 'jepa_probe']
 assert len(err) == 31 and all(np.isfinite(err)), err
 PY
 
+# the slot-free cell probe: fitted on other episodes, scored beside the slot probe; the same bytes twice
+expect_status 0 "eval with the cell probe" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r2" --probe-data "$tmp/d7" --cell-rows 200
+grep -q "^slot-free cell probe (fitted on $tmp/d7" "$tmp/out" && grep -Eq "^all +0 +[1-9][0-9]* \| +[0-9.]+ " <(sed -n '/^slot-free/,$p' "$tmp/out") &&
+  ok "eval's cell probe table" || bad "the cell probe table: $(cat "$tmp/out")"
+/usr/bin/python3 - "$tmp/r2/eval_jepa.csv" <<'PY' && ok "eval_jepa.csv: the cell probe's rows, finite and inside the frame" || bad "the cell probe's rows"
+import sys, numpy as np
+rows = [l.strip().split(',') for l in open(sys.argv[1])][1:]
+for method in ('cell_probe', 'const_vel_cell_probe'):
+    err = [float(r[4]) for r in rows if r[0] == 'all' and r[1] == method]
+    assert len(err) == 31 and all(np.isfinite(err)) and max(err) < np.hypot(64, 48), (method, err)
+PY
+expect_status 0 "eval with the cell probe again" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r3" --probe-data "$tmp/d7" --cell-rows 200
+cmp -s "$tmp/r2/eval_jepa.csv" "$tmp/r3/eval_jepa.csv" && ok "the cell probe: the same numbers twice" || bad "two cell probe evals differ"
+"$nudge" gen --scenario "$tpl" --episodes 2 --seconds 1 --frames 32x32 --seed 3 --out "$tmp/s32" >/dev/null 2>&1
+expect_status 2 "the cell probe on frames of another size" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --probe-data "$tmp/s32"
+one_line_err "64x48 frames"
+
 # nudge voe takes a pixel model: its surprise from frames it renders
 mkdir -p "$tmp/voe" && cp "$root/scenarios/voe/teleport.scn" "$tmp/voe/"
 expect_status 0 "voe with a pixel model" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1
@@ -65,6 +82,8 @@ one_line_err "expected state or jepa"
 "$nudge" train --data "$tmp/nf" --out "$tmp/s/wm.bin" --steps 5 --batch 8 >/dev/null 2>&1
 expect_status 2 "resume a pixel run from a state model" -- "$nudge" train --kind jepa --data "$tmp/d" --out "$tmp/x/j.ckpt" --resume "$tmp/s/wm.bin"
 one_line_err "a state model, not a pixel"
+expect_status 2 "the cell probe's flags with a state model" -- "$nudge" eval --model "$tmp/s/wm.bin" --data "$tmp/nf" --probe-data "$tmp/d"
+one_line_err "for a pixel model"
 expect_status 2 "eval of a pixel model on a dataset without frames" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/nf"
 one_line_err "no frames"
 "$nudge" gen --scenario "$tpl" --episodes 2 --seconds 1 --frames 32x32 --seed 3 --out "$tmp/small" >/dev/null 2>&1

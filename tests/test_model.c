@@ -13,6 +13,7 @@
 #include "model/dataset.h"
 #include "model/eval.h"
 #include "model/jepa.h"
+#include "model/jepa_cellprobe.h"
 #include "model/jepa_impl.h"
 #include "model/jepa_trainer.h"
 #include "model/model_file.h"
@@ -2118,6 +2119,45 @@ static void test_jepa_learns(void) {
     jepa_trainer_free(tr);
 }
 
+/* the slot-free cell probe's decoding: a hand-made probe that reads presence from a cell's own
+   channel 0 and its offset from channels 1 and 2 finds the local maxima, best first, at the cell's
+   centre plus the offset; a plateau's second cell and a cell below a neighbour are not peaks */
+static void test_jepa_cellprobe_decode(void) {
+    enum { LH = 4, LW = 5, C = 3 };
+    JepaCellProbe cp;
+    memset(&cp, 0, sizeof cp);
+    cp.lh = LH, cp.lw = LW, cp.C = C, cp.F = 9 * C;
+    Probe* p = &cp.p;
+    p->F = cp.F, p->K = 2, p->O = 2;
+    p->mean = calloc((size_t)cp.F, sizeof(float));
+    p->w = calloc((size_t)2 * 2 * cp.F, sizeof(float));
+    p->b = calloc(4, sizeof(float));
+    p->fitted = calloc(2, 1);
+    p->rows = calloc(2, sizeof(int64_t));
+    p->fitted[0] = p->fitted[1] = 1;
+    int centre = 4 * C;               /* the cell itself: the middle of its 3 x 3 neighbourhood */
+    p->w[0 * cp.F + centre] = 1;      /* slot 0, output 0: presence = channel 0 */
+    p->w[2 * cp.F + centre + 1] = 1;  /* slot 1, output 0: du = channel 1 */
+    p->w[3 * cp.F + centre + 2] = 1;  /* slot 1, output 1: dv = channel 2 */
+    float z[LH * LW * C];
+    for (int i = 0; i < LH * LW * C; i++) z[i] = 0;
+    z[(1 * LW + 1) * C] = 0.9f, z[(1 * LW + 1) * C + 1] = 0.25f, z[(1 * LW + 1) * C + 2] = -0.125f;
+    z[(1 * LW + 2) * C] = 0.5f;       /* beside the first: not a peak */
+    z[(3 * LW + 4) * C] = 0.7f;       /* a second peak, in the corner */
+    JepaCellHit hits[4];
+    /* frames of 40 x 32 pixels: cells of 8 x 8 */
+    int n = jepa_cellprobe_decode(&cp, z, 40, 32, 2, hits);
+    CHECK(n == 2);
+    CHECK(fabsf(hits[0].u - (1.5f + 0.25f) * 8) < 1e-5f && fabsf(hits[0].v - (1.5f - 0.125f) * 8) < 1e-5f);
+    CHECK(fabsf(hits[0].score - 0.9f) < 1e-6f);
+    CHECK(fabsf(hits[1].u - 4.5f * 8) < 1e-5f && fabsf(hits[1].v - 3.5f * 8) < 1e-5f && hits[1].score < hits[0].score);
+    /* asked for one: the best; the zero background's cells are peaks only among zeros, after these */
+    CHECK(jepa_cellprobe_decode(&cp, z, 40, 32, 1, hits) == 1 && fabsf(hits[0].score - 0.9f) < 1e-6f);
+    n = jepa_cellprobe_decode(&cp, z, 40, 32, 4, hits);
+    CHECK(n == 4 && hits[2].score == 0 && hits[3].score == 0);
+    jepa_cellprobe_free(&cp);
+}
+
 /* the push map carries the velocity change: the impulse over the pushed body's observed mass (an
    unknown mass, 0, takes the impulse as it is) */
 static void test_jepa_push_map_mass(void) {
@@ -2143,6 +2183,7 @@ static void test_jepa_push_map_mass(void) {
 
 int main(void) {
     nn_set_threads(1);
+    test_jepa_cellprobe_decode();
     test_jepa_push_map_mass();
     test_gemm_shapes();
     test_linear_grad();

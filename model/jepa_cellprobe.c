@@ -1,0 +1,126 @@
+/* jepa_cellprobe: the slot-free readout of a latent grid (jepa_cellprobe.h) */
+#include "model/jepa_cellprobe.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/report.h"
+#include "model/jepa_probe.h"
+
+enum { CP_SLOTS = 2, CP_OUT = 2 };
+
+void jepa_cellprobe_free(JepaCellProbe* cp) {
+    probe_free(&cp->p);
+    memset(cp, 0, sizeof *cp);
+}
+
+void jepa_cellprobe_features(const JepaCellProbe* cp, const float* z, float* x) {
+    int lh = cp->lh, lw = cp->lw, C = cp->C;
+    for (int i = 0; i < lh; i++)
+        for (int j = 0; j < lw; j++) {
+            float* o = x + ((size_t)i * lw + j) * cp->F;
+            for (int di = -1; di <= 1; di++)
+                for (int dj = -1; dj <= 1; dj++, o += C) {
+                    int a = i + di, b = j + dj;
+                    if (a < 0 || b < 0 || a >= lh || b >= lw) memset(o, 0, sizeof(float) * (size_t)C);
+                    else memcpy(o, z + ((size_t)a * lw + b) * C, sizeof(float) * (size_t)C);
+                }
+        }
+}
+
+bool jepa_cellprobe_fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
+                        int max_rows, char* err, size_t err_size) {
+    memset(cp, 0, sizeof *cp);
+    jepa_latent_shape(m, &cp->lh, &cp->lw, &cp->C);
+    cp->F = 9 * cp->C;
+    JepaProbeRows r;
+    jepa_probe_rows(m, j, first, count, max_rows, &r);
+    int cells = cp->lh * cp->lw, K = r.K, O = JEPA_PROBE_OUTPUTS;
+    int64_t N = (int64_t)r.N * cells;
+    if (r.N < 2 || N > 0x7fffffff / cp->F) {
+        report_set(err, err_size, "%d windows: too few (or too many) to fit the cell probe", r.N);
+        jepa_probe_rows_free(&r);
+        return false;
+    }
+    float* x = alloc_array((size_t)N * cp->F, sizeof(float));
+    float* y = alloc_zeroed((size_t)N * CP_SLOTS * CP_OUT, sizeof(float));
+    uint8_t* mask = alloc_zeroed((size_t)N * CP_SLOTS, 1);
+    uint8_t* held = alloc_zeroed((size_t)N, 1);
+    float cw = (float)j->frame_w / (float)cp->lw, ch = (float)j->frame_h / (float)cp->lh;
+    for (int n = 0; n < r.N; n++) {
+        size_t base = (size_t)n * cells;
+        jepa_cellprobe_features(cp, r.x + (size_t)n * r.F, x + base * cp->F);
+        bool h = count >= JEPA_PROBE_HOLD && (r.ep[n] - first) % JEPA_PROBE_HOLD == JEPA_PROBE_HOLD - 1;
+        for (int c = 0; c < cells; c++) {
+            mask[(base + c) * CP_SLOTS] = 1;
+            held[base + c] = h;
+        }
+        for (int k = 0; k < K; k++) {
+            if (!r.mask[(size_t)n * K + k]) continue;
+            const float* t = r.y + ((size_t)n * K + k) * O;
+            float gu = t[0] / cw, gv = t[1] / ch;
+            int cx = (int)floorf(gu), cy = (int)floorf(gv);
+            if (cx < 0 || cy < 0 || cx >= cp->lw || cy >= cp->lh) continue;
+            size_t row = base + (size_t)cy * cp->lw + cx;
+            if (mask[row * CP_SLOTS + 1]) continue; /* a second body in the cell: the first one's offset */
+            y[row * CP_SLOTS * CP_OUT] = 1.0f;
+            mask[row * CP_SLOTS + 1] = 1;
+            y[(row * CP_SLOTS + 1) * CP_OUT] = gu - (float)cx - 0.5f;
+            y[(row * CP_SLOTS + 1) * CP_OUT + 1] = gv - (float)cy - 0.5f;
+        }
+    }
+    static const double ridges[] = JEPA_CELLPROBE_RIDGES;
+    int nr = (int)(sizeof ridges / sizeof ridges[0]);
+    bool sel = count >= JEPA_PROBE_HOLD;
+    bool ok = probe_fit_select(&cp->p, (int)N, cp->F, CP_SLOTS, CP_OUT, x, y, mask, sel ? held : NULL, ridges,
+                               sel ? nr : 1, JEPA_PROBE_MIN_ROWS, NULL) &&
+              cp->p.fitted[0] && cp->p.fitted[1];
+    if (!ok) report_set(err, err_size, "%d windows: too few bodies to fit the cell probe", r.N);
+    free(x);
+    free(y);
+    free(mask);
+    free(held);
+    jepa_probe_rows_free(&r);
+    return ok;
+}
+
+int jepa_cellprobe_decode(const JepaCellProbe* cp, const float* z, int frame_w, int frame_h, int n,
+                          JepaCellHit* hits) {
+    int lh = cp->lh, lw = cp->lw, cells = lh * lw;
+    float* x = alloc_array((size_t)cells * cp->F, sizeof(float));
+    float* y = alloc_array((size_t)cells * CP_SLOTS * CP_OUT, sizeof(float));
+    jepa_cellprobe_features(cp, z, x);
+    probe_apply(&cp->p, cells, x, y);
+    float cw = (float)frame_w / (float)lw, ch = (float)frame_h / (float)lh;
+    int got = 0;
+    for (int i = 0; i < lh; i++)
+        for (int j = 0; j < lw; j++) {
+            float s = y[((size_t)i * lw + j) * CP_SLOTS * CP_OUT];
+            bool peak = isfinite(s);
+            for (int di = -1; di <= 1 && peak; di++)
+                for (int dj = -1; dj <= 1 && peak; dj++) {
+                    int a = i + di, b = j + dj;
+                    if ((di || dj) && a >= 0 && b >= 0 && a < lh && b < lw &&
+                        y[((size_t)a * lw + b) * CP_SLOTS * CP_OUT] > s)
+                        peak = false;
+                }
+            if (!peak) continue;
+            const float* off = y + (((size_t)i * lw + j) * CP_SLOTS + 1) * CP_OUT;
+            JepaCellHit h = {((float)j + 0.5f + off[0]) * cw, ((float)i + 0.5f + off[1]) * ch, s};
+            /* insert among the best n, best first */
+            int at = got < n ? got : n;
+            while (at > 0 && hits[at - 1].score < s) {
+                if (at < n) hits[at] = hits[at - 1];
+                at--;
+            }
+            if (at < n) {
+                hits[at] = h;
+                if (got < n) got++;
+            }
+        }
+    free(x);
+    free(y);
+    return got;
+}

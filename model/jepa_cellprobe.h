@@ -1,0 +1,46 @@
+/* jepa_cellprobe: a slot-free linear readout of the pixel model's latent grid, for evaluation only.
+ *
+ * One linear map shared by every cell (model/probe.h's ridge, through BLAS and LAPACK): from the
+ * latents of a cell and its 8 neighbours (zeros past the grid's edge) to
+ *   - presence: 1 when a dynamic body's centre lies in the cell, else 0 (fitted on every cell);
+ *   - the centre's offset from the cell's centre, in cells (fitted on the cells that hold one).
+ * It asks for no slot: a frame shows bodies, not the scene file's order. Decoding a grid: the N
+ * cells of highest presence that are local maxima (3 x 3), N the number of bodies to find, each at
+ * its cell's centre plus the predicted offset. Scoring matches bodies and detections by distance. */
+#ifndef NUDGE_MODEL_JEPA_CELLPROBE_H
+#define NUDGE_MODEL_JEPA_CELLPROBE_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model/jepa.h"
+#include "model/jepa_data.h"
+#include "model/probe.h"
+
+/// the relative ridges tried, one chosen on every JEPA_PROBE_HOLD-th training episode
+#define JEPA_CELLPROBE_RIDGES {1e-4, 1e-3, 1e-2, 1e-1, 1.0}
+
+typedef struct JepaCellProbe {
+    int   lh, lw, C;   /* the latent grid it reads */
+    int   F;           /* features per cell: 9 * C */
+    Probe p;           /* K = 2 "slots" of 2 outputs: (presence, unused) on every cell, (du, dv) on a body's */
+} JepaCellProbe;
+
+/// a detection: frame pixel (u, v) and its presence score
+typedef struct JepaCellHit {
+    float u, v, score;
+} JepaCellHit;
+
+/// fits on windows of episodes [first, first + count) of j (at most max_rows windows, the target
+/// encoder's latents), the ridge chosen on every JEPA_PROBE_HOLD-th of them; false + one line when
+/// there are too few rows
+bool jepa_cellprobe_fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
+                        int max_rows, char* err, size_t err_size);
+void jepa_cellprobe_free(JepaCellProbe* cp);   /* safe on a zeroed probe */
+/// the features of every cell of one latent grid z[lh * lw * C]: x[lh * lw * F]
+void jepa_cellprobe_features(const JepaCellProbe* cp, const float* z, float* x);
+/// up to n detections of one latent grid (the local maxima of presence, best first) in hits[n];
+/// returns how many. frame_w, frame_h: the frame the grid covers
+int  jepa_cellprobe_decode(const JepaCellProbe* cp, const float* z, int frame_w, int frame_h, int n,
+                           JepaCellHit* hits);
+
+#endif
