@@ -271,11 +271,11 @@ int main(int argc, char** argv) {
     printf("bench_gen: %d episodes of %s, %.0f s each (%d cores)\n", episodes, scn_path, SECONDS,
            (int)sysconf(_SC_NPROCESSORS_ONLN));
     printf("  %-34s %10s %12s %16s %8s %9s\n", "run", "seconds", "episodes/s", "body-steps/s", "writes", "CPU s");
-    printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "bare Chipmunk loop, no pushes", bare_time, episodes / bare_time, bare_rate, "-");
-    printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "nudge world loop, no pushes", still_time, episodes / still_time, still_rate, "-");
+    if (!quick) printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "bare Chipmunk loop, no pushes", bare_time, episodes / bare_time, bare_rate, "-");
+    if (!quick) printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "nudge world loop, no pushes", still_time, episodes / still_time, still_rate, "-");
     printf("  %-34s %10.2f %12.1f %16.0f %8s %9.2f\n", "nudge world loop, agent pushing", world_time, episodes / world_time, world_rate, "-", world_cpu);
-    printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "  the same, sleeping off, no pushes", awake_time, episodes / awake_time, awake_rate, "-");
-    printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "  the same, sleeping off, pushing", pawake_time, episodes / pawake_time, pawake_rate, "-");
+    if (!quick) printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "  the same, sleeping off, no pushes", awake_time, episodes / awake_time, awake_rate, "-");
+    if (!quick) printf("  %-34s %10.2f %12.1f %16.0f %8s\n", "  the same, sleeping off, pushing", pawake_time, episodes / pawake_time, pawake_rate, "-");
     if (!gen) {
         printf("ratios (body-steps/s):\n");
         printf("  world loop / bare Chipmunk, same still scenes                 %.2fx\n", still_rate / bare_rate);
@@ -295,11 +295,11 @@ int main(int argc, char** argv) {
     double r_gen = j1.seconds > 0 ? world_time / j1.seconds : 0;
     double r_jobs = j1.seconds / j2.seconds;
     printf("ratios:\n");
-    printf("  world loop / bare Chipmunk, same still scenes (body-steps/s)  %.2fx\n", r_world);
-    printf("  world loop, sleeping off / bare Chipmunk, same still scenes    %.2fx\n", awake_rate / bare_rate);
-    printf("  world loop, agent pushing / bare Chipmunk, no pushes           %.2fx\n", world_rate / bare_rate);
+    if (!quick) printf("  world loop / bare Chipmunk, same still scenes (body-steps/s)  %.2fx\n", r_world);
+    if (!quick) printf("  world loop, sleeping off / bare Chipmunk, same still scenes    %.2fx\n", awake_rate / bare_rate);
+    if (!quick) printf("  world loop, agent pushing / bare Chipmunk, no pushes           %.2fx\n", world_rate / bare_rate);
     printf("  gen --jobs 1 / world loop, same pushes (episodes/s)          %.2fx   (target >= 0.90x)\n", r_gen);
-    printf("  gen --jobs 1 / bare loop, estimated (product)                %.2fx   (target >= 0.80x)\n", r_world * r_gen);
+    if (!quick) printf("  gen --jobs 1 / bare loop, estimated (product)                %.2fx   (target >= 0.80x)\n", r_world * r_gen);
     printf("  gen --jobs 2 / gen --jobs 1 (episodes/s)                     %.2fx   (target >= 1.80x)\n", r_jobs);
     printf("  waiting on writes, --jobs 1                                  %.1f%%   (target < 10%%)\n", j1.write_pct);
     printf("  the same two, gen's own time (no process start, like the loop) %.2fx, %.2fx\n", world_time / j1.own,
@@ -325,6 +325,8 @@ int main(int argc, char** argv) {
     printf("the machine's ceiling for --jobs 2 (wall):\n");
     printf("  two world loops in two processes at once / one (episodes/s)  %.2fx   (2.00x: two free cores)\n",
            2.0 * one_loop / two_loops);
+    printf("  gen --jobs 2 / gen --jobs 1 as a share of that ceiling        %.2f\n",
+           r_jobs / (2.0 * one_loop / two_loops));
     scn_free(scn);
     return 0;
 }
