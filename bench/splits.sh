@@ -12,6 +12,10 @@
 #          a step count makes the trainings deterministic)  SPLIT_TRAIN_ARGS (more nudge train flags)
 #          SPLIT_JOBS (2)  SPLIT_ONLY (names, comma-separated; in_dist is always run)
 #          SPLIT_SCENARIO (scenarios/templates/family)  SPLIT_EVAL_ARGS (more nudge eval flags)
+#          SPLIT_PEER (0; 1: also train bench/torch_peer.py, the PyTorch quality peer, on every split's
+#          training set for the CPU seconds nudge's training took, and score it on the same test sets;
+#          needs python3-torch)  SPLIT_PEER_ARGS (more torch_peer.py flags, e.g. the model options
+#          "--clip-inputs --rest-gate 0.3" to match SPLIT_TRAIN_ARGS)
 # Datasets are reused when the folder already holds the same one (gen --resume); models are trained
 # anew each time. Everything runs at one BLAS thread.
 set -euo pipefail
@@ -50,9 +54,21 @@ train() {  # train DATA MODEL
   local budget=(--steps 1000000000 --time "$train_time")
   [[ "$train_steps" != 0 ]] && budget=(--steps "$train_steps")
   # shellcheck disable=SC2086
-  "$nudge" train --data "$1" --out "$2" --log "${2%.wm}.train.csv" "${budget[@]}" --seed 1 ${SPLIT_TRAIN_ARGS:-} \
+  # the training's CPU seconds (user + system) go to MODEL.cpu: the peer's budget
+  local TIMEFORMAT='%U %S'
+  { time "$nudge" train --data "$1" --out "$2" --log "${2%.wm}.train.csv" "${budget[@]}" --seed 1 ${SPLIT_TRAIN_ARGS:-} \
     >/dev/null 2>"$out/train.log" \
-    || { cat "$out/train.log" >&2; exit 1; }
+    || { cat "$out/train.log" >&2; exit 1; }; } 2>"${2%.wm}.time"
+  awk 'END { printf "%.1f\n", $1 + $2 }' "${2%.wm}.time" >"${2%.wm}.cpu"
+}
+peer() {  # peer NAME TRAIN TESTS...: the PyTorch peer with nudge's CPU seconds for that split
+  local tests
+  tests=$(IFS=,; echo "${*:3}")
+  mkdir -p "$out/peer"
+  # shellcheck disable=SC2086
+  /usr/bin/python3 "$root/bench/torch_peer.py" --train "$2" --test "$tests" --budget "$(cat "$out/models/$1.cpu")" \
+    --horizons 60 --csv "$out/peer/$1.csv" --quiet ${SPLIT_PEER_ARGS:-} >"$out/peer/$1.txt" 2>"$out/peer.log" \
+    || { cat "$out/peer.log" >&2; exit 1; }
 }
 evaluate() {  # evaluate MODEL DATA REPORT
   # shellcheck disable=SC2086
@@ -77,6 +93,11 @@ for i in "${!names[@]}"; do
   if [[ "$n" != in_dist ]]; then
     evaluate "$out/models/$n.wm" "$out/data/$n-id" "$out/eval/$n-id"
     evaluate "$out/models/in_dist.wm" "$out/data/$n-test" "$out/eval/$n-seen"
+  fi
+  if [[ "${SPLIT_PEER:-0}" == 1 ]]; then
+    say "$n: the PyTorch peer, $(cat "$out/models/$n.cpu") CPU s"
+    if [[ "$n" == in_dist ]]; then peer "$n" "$out/data/$n-train" "$out/data/$n-test"
+    else peer "$n" "$out/data/$n-train" "$out/data/$n-test" "$out/data/$n-id"; fi
   fi
 done
 {

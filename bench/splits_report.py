@@ -37,6 +37,18 @@ def get(rep, subset, method, h, col="pos_mean_m"):
     return num(rep[0][(subset, method, h)][col])
 
 
+def peer(name, which):
+    """the PyTorch peer's 60-tick error (all bodies) on the split's test set (which = "test") or its own
+    held-out set ("id"), from OUT/peer/NAME.csv (SPLIT_PEER=1); nan when it did not run"""
+    path = f"{out}/peer/{name}.csv"
+    if not os.path.exists(path):
+        return math.nan
+    for r in csv.DictReader(open(path)):
+        if r["set"] == f"{name}-{which}" and r["subset"] == "all" and r["method"] == "peer" and r["horizon"] == "60":
+            return num(r["pos_mean_m"])
+    return math.nan
+
+
 def auroc(rep, event):
     return math.nan if rep is None else num(rep[1][event]["auroc"])
 
@@ -69,6 +81,8 @@ for name, train, test in splits:
         "auroc_break": auroc(rep, "breaks_within_0.5s"),
         "auroc_contact": auroc(rep, "contact_next_tick"),
         "auroc_fall": auroc(rep, "falls_within_0.5s"),
+        "peer_err60": peer(name, "test"),
+        "peer_err60_own_id": peer(name, "id" if name != "in_dist" else "test"),
     }
     rows.append(row)
 
@@ -109,6 +123,15 @@ for r in rows:
           f"{cell(r['err60_seen'], '.4f', 8)} {cell(r['ratio_seen'], '.2f', 6)} {cell(r['drift60_mm'], '.2f', 8)} "
           f"{cell(r['sink240'] * 100 if r['sink240'] == r['sink240'] else math.nan, '.1f', 7)}% {au:>17}  "
           f"{'met' if not misses else 'missed: ' + '; '.join(misses)}")
+if any(r["peer_err60"] == r["peer_err60"] for r in rows):
+    print(f"{'split':<8} {'err@60':>8} {'peer':>8} {'nudge/peer':>10} {'own test':>8} {'peer':>8} {'nudge/peer':>10}")
+    for r in rows:
+        print(f"{r['split']:<8} {cell(r['err60'], '.4f', 8)} {cell(r['peer_err60'], '.4f', 8)} "
+              f"{cell(r['err60'] / r['peer_err60'] if r['peer_err60'] > 0 else math.nan, '.2f', 10)} "
+              f"{cell(r['err60_own_id'], '.4f', 8)} {cell(r['peer_err60_own_id'], '.4f', 8)} "
+              f"{cell(r['err60_own_id'] / r['peer_err60_own_id'] if r['peer_err60_own_id'] > 0 else math.nan, '.2f', 10)}")
+    print("peer: bench/torch_peer.py (PyTorch, one thread, the same inputs and targets) trained on the same data for "
+          "the CPU seconds nudge's training took; nudge/peer < 1: nudge is more accurate")
 print("own test: the split's model on held-out episodes of its own training distribution; seen: the in_dist "
       "model (trained on the held-out factor too) on the split's test set, and x seen the ratio to it; drift: "
       "resting, unpushed bodies at 60 ticks; sink: predictions more than 2 cm inside a static body by 240 ticks")

@@ -289,13 +289,24 @@ class Peer(torch.nn.Module):
 
 
 class Norm:
+    """mean and std of columns (floored), and the range every value seen in training took (lo, hi:
+    nudge's --clip-inputs clips a model's inputs to it; `clip` turns that on for the peer)"""
     def __init__(self, x, centred=True, floor=1e-2):
         x = x.astype(np.float64)
         self.mean = x.mean(0) if centred else np.zeros(x.shape[1])
         sd = x.std(0) if centred else np.sqrt((x ** 2).mean(0))
         self.std = np.maximum(sd, floor)
+        self.lo, self.hi = x.min(0), x.max(0)
+        self.clip = False
+
+    def see(self, x):
+        if len(x):
+            self.lo = np.minimum(self.lo, x.min(0))
+            self.hi = np.maximum(self.hi, x.max(0))
 
     def __call__(self, x):
+        if self.clip:
+            x = np.clip(x, self.lo, self.hi)
         return ((x - self.mean) / self.std).astype(np.float32)
 
 
@@ -340,7 +351,7 @@ def batch(d, e, t, rng, noise):
     return x, recv, send, fe, y, alive, lab
 
 
-def train(d, budget, rounds, seed, log):
+def train(d, budget, rounds, seed, log, clip=False):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     E, T = d["mask"].shape[:2]
@@ -360,6 +371,9 @@ def train(d, budget, rounds, seed, log):
     while time.process_time() - t0 < budget:
         i = rng.integers(0, len(te), 64)
         x, recv, send, fe, y, alive, lab = batch(d, te[i], tt[i], rng, True)
+        if clip:  # the range of what training saw, as nudge's normalizers keep it
+            nx.see(x[:, :NN])
+            ne.see(fe)
         x = np.concatenate([nx(x[:, :NN]), x[:, NN:]], 1)
         out = net(torch.from_numpy(x), torch.from_numpy(recv), torch.from_numpy(send), torch.from_numpy(ne(fe)))
         yt = torch.from_numpy(ny(y))
@@ -378,14 +392,17 @@ def train(d, budget, rounds, seed, log):
         steps += 1
         if log and steps % 1000 == 0:
             print("  step %d loss %.4f (%.0f s)" % (steps, loss.item(), time.process_time() - t0), file=sys.stderr)
+    nx.clip = ne.clip = clip
     return net, nx, ne, ny, steps
 
 
 # ---- rollouts and scoring (model/eval.c's rules) ----
 
 @torch.no_grad()
-def rollout(net, nx, ne, ny, S, M, Pu, H, cv=False):
-    """S [N,K,D], M [N,K], Pu [N,H,K,4] -> predicted states [N,H,K,D]"""
+def rollout(net, nx, ne, ny, S, M, Pu, H, cv=False, gate=0.5):
+    """S [N,K,D], M [N,K], Pu [N,H,K,4] -> predicted states [N,H,K,D]. The rest rule of nudge's
+    rollout: an unpushed body is held still when P(at rest next tick) > 1/2, or, when it is at rest
+    now, unless P(at rest) < gate (nudge's --rest-gate; 0.5 is the one rule for every body)"""
     N, K, D = S.shape
     cur = S.copy()
     out = np.zeros((N, H, K, D), np.float32)
@@ -400,7 +417,9 @@ def rollout(net, nx, ne, ny, S, M, Pu, H, cv=False):
             o = net(torch.from_numpy(x), torch.from_numpy(recv), torch.from_numpy(send), torch.from_numpy(ne(fe))).numpy()
             vn = va + o[:, 0:3] * ny.std[0:3] + ny.mean[0:3]
             eps = o[:, 3:6] * ny.std[3:6] + ny.mean[3:6]
-            rest = (np.abs(pd).sum(1) == 0) & (o[:, 9] > 0)
+            p_rest = 1 / (1 + np.exp(-o[:, 9].astype(np.float64)))
+            now = (np.hypot(R[:, 4], R[:, 5]) < REST_SPEED) & (np.abs(R[:, 6]) < REST_OMEGA)
+            rest = (np.abs(pd).sum(1) == 0) & ((p_rest > 0.5) | (now & (p_rest >= gate)))
         if cv:
             nxp = R[:, 0] + DT * va[:, 0]
             nyp = R[:, 1] + DT * va[:, 1]
@@ -464,7 +483,7 @@ def truth_at(d, e, t, k, par):
 SUBSETS = ["all", "moving", "fall", "break", "resting"]
 
 
-def evaluate(d, net, norms, horizons, stride=10):
+def evaluate(d, net, norms, horizons, stride=10, gate=0.5):
     H = max(horizons)
     E, T, K, D = d["states"].shape
     acc = {(m, s, h): [] for m in ("model", "const_vel") for s in SUBSETS for h in horizons}
@@ -477,7 +496,7 @@ def evaluate(d, net, norms, horizons, stride=10):
         for j, t0 in enumerate(t0s):
             n = min(H, T - t0)
             Pu[j, :n] = d["actions"][e, t0:t0 + n]
-        preds = {"model": rollout(net, *norms, S, M, Pu, H), "const_vel": rollout(None, None, None, None, S, M, Pu, H, cv=True)}
+        preds = {"model": rollout(net, *norms, S, M, Pu, H, gate=gate), "const_vel": rollout(None, None, None, None, S, M, Pu, H, cv=True)}
         for j, t0 in enumerate(t0s):
             for k in range(K):
                 b = d["states"][e, t0, k]
@@ -524,17 +543,19 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--csv")
+    ap.add_argument("--clip-inputs", action="store_true", help="as nudge train's: inputs clipped to the range training saw")
+    ap.add_argument("--rest-gate", type=float, default=0.5, help="as nudge train's (default 0.5: the one rule)")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(1)
     horizons = [int(h) for h in a.horizons.split(",")]
     d = load(a.train)
-    net, nx, ne, ny, steps = train(d, a.budget, a.rounds, a.seed, not a.quiet)
+    net, nx, ne, ny, steps = train(d, a.budget, a.rounds, a.seed, not a.quiet, a.clip_inputs)
     print("peer: %d steps in %.0f CPU seconds, %d parameters" % (steps, a.budget, sum(p.numel() for p in net.parameters())))
     rows = []
     for path in a.test.split(","):
         t = load(path)
-        res = evaluate(t, net, (nx, ne, ny), horizons)
+        res = evaluate(t, net, (nx, ne, ny), horizons, gate=a.rest_gate)
         name = os.path.basename(path.rstrip("/"))
         for s in SUBSETS:
             for h in horizons:
