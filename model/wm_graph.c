@@ -238,7 +238,12 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
 static void normalize_row(const WmNorm* n, int cols, bool clip, const float* x, float* y) {
     for (int c = 0; c < cols; c++) {
         float v = x[c];
-        if (clip && n->lo[c] <= n->hi[c]) v = fminf(fmaxf(v, n->lo[c]), n->hi[c]);
+        if (clip && n->lo[c] <= n->hi[c]) {
+            /* fminf(fmaxf(v, lo), hi) as x86-64's maxss and minss give it (a NaN becomes lo),
+             * without two libm calls per column */
+            v = v > n->lo[c] ? v : n->lo[c];
+            v = v < n->hi[c] ? v : n->hi[c];
+        }
         y[c] = (v - n->fmean[c]) / n->fstd[c];
     }
 }
