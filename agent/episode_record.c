@@ -31,7 +31,8 @@ static void record(const EpisodeRecordSpec* spec, Episode* ep, const double rect
 }
 
 bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, int32_t index,
-                        const EpisodeRecordSpec* spec, DataSlot* o, char* err, size_t err_size) {
+                        const EpisodeRecordSpec* spec, DataSlot* o, int* beyond, char* err, size_t err_size) {
+    if (beyond) *beyond = 0;
     Episode ep;
     if (!episode_begin_with(&ep, s, seed, &spec->agent, spec->slots, err, err_size)) return false;
     for (int p = 0; p < spec->nparams; p++) o->params[p] = NAN;
@@ -43,9 +44,10 @@ bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, 
     memset(o->actions, 0, sizeof(float) * (size_t)spec->records * K * 4);
     int64_t tick = 0;
     for (int r = 0; r < spec->records; r++) {
-        /* a body is its slot (its id): one beyond the K slots would not be recorded. Refused,
-           never dropped silently */
-        if (sim_world_id_count(ep.world) > spec->slots) {
+        /* a body is its slot (its id): one beyond the K slots is not recorded. A scene that does not
+           fit at its start is refused; bodies made later (the shards of a break, a spawn) beyond K
+           are counted (*beyond) and gen reports them, never dropped silently */
+        if (r == 0 && sim_world_id_count(ep.world) > spec->slots) {
             report_set(err, err_size, "%s: %d bodies at %.3f s, more than the %d slots; raise --slots", scn_name(s),
                        sim_world_id_count(ep.world), sim_world_time(ep.world), spec->slots);
             episode_end(&ep);
@@ -69,6 +71,7 @@ bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, 
             for (int i = 0; i < n; i++) add_event(o, index, r, &ev[i]);
         }
     }
+    if (beyond && sim_world_id_count(ep.world) > spec->slots) *beyond = sim_world_id_count(ep.world) - spec->slots;
     episode_end(&ep);
     return true;
 }

@@ -25,8 +25,10 @@ typedef struct EpisodeRecordSpec {
 } EpisodeRecordSpec;
 
 /// runs episode `index` of scenario s with seed `seed`, recording into out; param_col[i] is the params.npy column of
-/// the scenario's parameter i. false + message on bad input (e.g. a parameter out of range)
+/// the scenario's parameter i. false + message on bad input (e.g. a parameter out of range, or a scene with more
+/// bodies at its start than spec->slots). Bodies made later beyond the slots (shards, spawns) are not recorded:
+/// *beyond (may be NULL) gets their number, 0 when every body had its slot
 bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, int32_t index,
-                        const EpisodeRecordSpec* spec, DataSlot* out, char* err, size_t err_size);
+                        const EpisodeRecordSpec* spec, DataSlot* out, int* beyond, char* err, size_t err_size);
 
 #endif

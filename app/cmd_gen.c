@@ -178,7 +178,7 @@ int cmd_gen(int argc, char** argv) {
     progress_start(&prog, "episodes", todo_episodes);
     double t0 = clock_now();
     GenRunDef def = {shards, todo, (int)jobs, writer_thread, shard_arg == NULL, &prog, interrupt_flag()};
-    GenRunStats stats = {0, 0, 0, 0, 0, 0};
+    GenRunStats stats = {0};
     int status = gen_run(&ds, &def, &stats, err, sizeof err);
     free(shards);
     int64_t episodes_done = stats.episodes;
@@ -205,6 +205,11 @@ int cmd_gen(int argc, char** argv) {
                 100.0 * stats.write_share, all ? "; dataset complete" : "; dataset incomplete", stats.cpu_workers,
                 stats.cpu_writer, stats.cpu_finisher);
     }
+    if (stats.beyond_episodes > 0)
+        fprintf(stderr,
+                "nudge gen: %s: in %lld of the episodes written, %lld bodies made after the start (shards) went beyond "
+                "the %d slots and are not recorded; --slots %d keeps them\n",
+                out, (long long)stats.beyond_episodes, (long long)stats.beyond_bodies, ds.spec.slots, stats.bodies_max);
     gen_dataset_close(&ds);
     return status;
 }

@@ -198,8 +198,16 @@ static void* worker_main(void* arg) {
         bool ok = gen_dataset_episode(ds, e, &sc, &seed, why, sizeof why);
         *slot->scenario = sc;
         *slot->seed = seed;
-        ok = ok && episode_record_run(ds->scenarios[sc], ds->param_cols[sc], seed, (int32_t)e, &ds->spec, slot, why,
-                                      sizeof why);
+        int beyond = 0;
+        ok = ok && episode_record_run(ds->scenarios[sc], ds->param_cols[sc], seed, (int32_t)e, &ds->spec, slot, &beyond,
+                                      why, sizeof why);
+        if (ok && beyond > 0) {
+            pthread_mutex_lock(&r->lock);
+            r->stats.beyond_episodes++;
+            r->stats.beyond_bodies += beyond;
+            if (ds->spec.slots + beyond > r->stats.bodies_max) r->stats.bodies_max = ds->spec.slots + beyond;
+            pthread_mutex_unlock(&r->lock);
+        }
         if (!ok) {
             char msg[1024 + 64];
             snprintf(msg, sizeof msg, "episode %lld (seed %llu): %s", (long long)e, (unsigned long long)seed, why);

@@ -34,6 +34,9 @@ typedef struct GenRunStats {
                                    writing when there is no writer thread) */
     double  cpu_writer;         /* of the writer thread (checksums, writes) */
     double  cpu_finisher;       /* of the finisher thread (small arrays, fsyncs, renames, manifest) */
+    int64_t beyond_episodes;    /* episodes in which bodies made after the start (shards) went beyond the slots */
+    int64_t beyond_bodies;      /* those bodies, not recorded */
+    int     bodies_max;         /* the most bodies an episode held (when some went beyond the slots) */
 } GenRunStats;
 
 /// runs the shards; 0 when all are written, 130 when interrupted (finished shards are kept), 2 on

@@ -623,7 +623,7 @@ static void test_labels_dataset_vs_live(void) {
     spec.agent = agent_override_none();
     *slot.scenario = 0;
     *slot.seed = seed;
-    ENSURE(episode_record_run(s, NULL, seed, 0, &spec, &slot, err, sizeof err));
+    ENSURE(episode_record_run(s, NULL, seed, 0, &spec, &slot, NULL, err, sizeof err));
     /* the scene does what the test needs: the glass falls and breaks, its shards fall too */
     int breaks = 0, falls = 0, break_tick = -1;
     for (int i = 0; i < slot.nevents; i++) {
