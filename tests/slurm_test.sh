@@ -147,17 +147,25 @@ grep -q "0 episodes in 0 shards written (24 already there)" "$tmp/err" && ok "th
 same "$tmp/whole" "$tmp/array" "array of 4 tasks + gather (--resume) byte-identical to one nudge gen"
 
 # cancel task 2 mid-run: once it has written its first shard it is frozen (SIGSTOP, so that the
-# cancellation cannot come too late on a fast machine), then scancel'ed
-job=$(submit 0-3 "$tmp/cut") || bad "sbatch refused the second array: $job"
+# cancellation cannot come too late on a fast machine), then scancel'ed. NUDGE is a wrapper for this
+# array: it runs nudge, and in task 2 watches for the first shard itself (the gen process is its
+# child: no search for it, which a loaded machine made too slow), stops it and says its pid
+cat >"$tmp/freeze2.sh" <<'WRAP'
+#!/usr/bin/env bash
+[ "$SLURM_ARRAY_TASK_ID" = 2 ] || exec "$REAL_NUDGE" "$@"
+"$REAL_NUDGE" "$@" &
+child=$!
+while kill -0 "$child" 2>/dev/null && [ ! -d "$FREEZE_DIR" ]; do :; done
+kill -STOP "$child" 2>/dev/null
+echo "$child" >"$FREEZE_PID.tmp" && mv "$FREEZE_PID.tmp" "$FREEZE_PID"
+wait "$child"
+WRAP
+chmod +x "$tmp/freeze2.sh"
 first=$(printf 'shard-%05d' 2)
+job=$(REAL_NUDGE=$nudge NUDGE=$tmp/freeze2.sh FREEZE_DIR=$tmp/cut/$first FREEZE_PID=$tmp/freeze2.pid submit 0-3 "$tmp/cut") \
+  || bad "sbatch refused the second array: $job"
 pid=""
-for _ in $(seq 3000); do   # task 2's gen process (its own --out and --shard), at most 60 s
-  pid=$(pgrep -f -- "--out $tmp/cut --jobs 2 --shard 2/4" | head -1)
-  [ -n "$pid" ] && break
-  sleep 0.02
-done
-for _ in $(seq 3000); do [ -d "$tmp/cut/$first" ] || ! kill -0 "$pid" 2>/dev/null && break; sleep 0.01; done
-[ -n "$pid" ] && kill -STOP "$pid" 2>/dev/null
+for _ in $(seq 3000); do [ -s "$tmp/freeze2.pid" ] && pid=$(cat "$tmp/freeze2.pid") && break; sleep 0.02; done
 missing=0
 for s in 6 10 14 18 22; do [ -d "$tmp/cut/$(printf 'shard-%05d' $s)" ] || missing=$((missing + 1)); done
 [ -d "$tmp/cut/$first" ] && [ "$missing" -gt 0 ] && ok "task 2 stopped mid-run: its first shard written, $missing of its 6 shards still to do" \
