@@ -36,11 +36,13 @@ t_start=$(date +%s)
 say() { echo "splits: $*" >&2; }
 
 # the splits: name, train condition, test condition
-names=(); trains=(); tests=()
+# (a split's seeds come from its place in bench/splits.tsv, so SPLIT_ONLY picks the same datasets)
+names=(); trains=(); tests=(); rows=(); row=0
 while IFS=$'\t' read -r name train test; do
   [[ -z "$name" || "$name" == \#* ]] && continue
+  row=$((row + 1))
   if [[ -n "$only" && "$name" != in_dist && ",$only," != *",$name,"* ]]; then continue; fi
-  names+=("$name"); trains+=("$train"); tests+=("$test")
+  names+=("$name"); trains+=("$train"); tests+=("$test"); rows+=("$row")
 done <"$root/bench/splits.tsv"
 [[ "${names[0]:-}" == in_dist ]] || { echo "splits: bench/splits.tsv must start with in_dist" >&2; exit 2; }
 
@@ -78,7 +80,7 @@ evaluate() {  # evaluate MODEL DATA REPORT
 
 for i in "${!names[@]}"; do
   n=${names[$i]}
-  seed=$((1000 * (i + 1)))
+  seed=$((1000 * ${rows[$i]}))
   say "$n: data (train: ${trains[$i]}; test: ${tests[$i]})"
   gen "$out/data/$n-train" "$train_eps" $((seed + 1)) "${trains[$i]}"
   gen "$out/data/$n-test" "$test_eps" $((seed + 2)) "${tests[$i]}"
