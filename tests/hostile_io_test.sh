@@ -168,6 +168,7 @@ for sig in INT TERM; do
     && ok "train: SIG$sig saves and exits 130" || bad "train SIG$sig: exit $rc, $(cat "$tmp/t_$sig.out" "$tmp/t_$sig.err")"
 done
 # the window too (SDL's own handlers would quit with 0 and no save): SIGTERM saves, exits 130
+# (every test that starts xvfb-run -a holds the ctest lock "xvfb": two at once could pick one display)
 if command -v xvfb-run >/dev/null; then
   # the signal goes once the window is up (a fixed sleep raced the start-up on a loaded machine)
   xvfb-run -a bash -c '"$0" view --save "$1" >/dev/null 2>"$2" & pid=$!
