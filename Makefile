@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= 2
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build demo test bench splits task-model model model-jepa sanitize install fuzz clean
+.PHONY: all deps configure build demo test bench splits scenes task-model model model-jepa sanitize install fuzz clean
 
 all: build
 
@@ -29,6 +29,12 @@ bench: build
 # table of 60-tick errors against in distribution (bench/splits.sh; SPLIT_* variables tune it)
 splits: build
 	@bash bench/splits.sh $(BUILD)/nudge $(BUILD)/splits
+
+# a model on whole scenes outside its training family (scenarios/demo/; bench/scenes.sh: SCENES,
+# EPISODES, IN_DIST tune it), per scene against constant velocity and issue 10's targets
+MODEL ?= assets/models/default.wm
+scenes: build
+	@bash bench/scenes.sh $(BUILD)/nudge $(MODEL) $(BUILD)/scenes
 
 # the command, libnudge (.so and .a), its headers, nudge.pc, the scenarios and the Python binding
 # into PREFIX (bin/, lib/, include/nudge/, share/nudge/)

@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""scenes_report.py DIR [IN_DIST]: the table of bench/scenes.sh, from the eval reports in DIR/SCENE/.
+
+Per scene: the model's 60-tick position error (m) of all, moving, falling and breaking bodies with
+constant velocity's beside it, the resting drift (mm), the event AUROCs, and issue 10's targets:
+below constant velocity, within 2x of in distribution (IN_DIST: an eval report folder of the same
+model on its own held-out episodes), drift <= 2 mm, AUROCs >= 0.9 (an event with fewer than 5
+positives in the scene is not judged). Writes DIR/scenes.csv.
+"""
+import csv, math, os, sys
+
+d = sys.argv[1]
+in_dist = sys.argv[2] if len(sys.argv) > 2 else None
+
+
+def num(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def load(rep):
+    err = {(r["subset"], r["method"], int(r["horizon"])): r for r in csv.DictReader(open(rep + "/eval.csv"))}
+    ev = {r["event"]: r for r in csv.DictReader(open(rep + "/eval_events.csv"))}
+    return err, ev
+
+
+def err60(rep, subset, method):
+    r = rep[0].get((subset, method, 60))
+    return num(r["pos_mean_m"]) if r else math.nan
+
+
+def auroc(rep, name):
+    r = rep[1].get(name)
+    if not r or num(r.get("positives")) < 5:
+        return math.nan
+    return num(r["auroc"])
+
+
+ref = err60(load(in_dist), "all", "model") if in_dist else math.nan
+f = lambda v, p=4: "-" if math.isnan(v) else f"{v:.{p}f}"
+rows, fails = [], 0
+print(f"60-tick position error (m), model (constant velocity); drift in mm; AUROCs; in distribution: {f(ref)}")
+print(f"{'scene':<20} {'all':>16} {'ratio':>6} {'moving':>16} {'falls':>16} {'breaks':>16} {'drift':>6} "
+      f"{'brk':>6} {'fall':>6}  targets")
+for scene in sorted(os.listdir(d)):
+    rep_dir = os.path.join(d, scene)
+    if not os.path.exists(rep_dir + "/eval.csv"):
+        continue
+    rep = load(rep_dir)
+    cells = {s: (err60(rep, s, "model"), err60(rep, s, "const_vel")) for s in ("all", "moving", "fall", "break")}
+    drift = err60(rep, "resting", "model") * 1000
+    a_brk, a_fall = auroc(rep, "breaks_within_0.5s"), auroc(rep, "falls_within_0.5s")
+    ratio = cells["all"][0] / ref if ref == ref else math.nan
+    miss = []
+    if not cells["all"][0] < cells["all"][1]:
+        miss.append("cv")
+    if ratio == ratio and ratio > 2:
+        miss.append("2x")
+    if drift == drift and drift > 2:
+        miss.append("drift")
+    if (a_brk == a_brk and a_brk < 0.9) or (a_fall == a_fall and a_fall < 0.9):
+        miss.append("auroc")
+    fails += bool(miss)
+    pair = lambda s: f"{f(cells[s][0])} ({f(cells[s][1], 3)})"
+    print(f"{scene:<20} {pair('all'):>16} {f(ratio, 2):>6} {pair('moving'):>16} {pair('fall'):>16} "
+          f"{pair('break'):>16} {f(drift, 1):>6} {f(a_brk, 3):>6} {f(a_fall, 3):>6}  {'missed: ' + ','.join(miss) if miss else 'met'}")
+    rows.append([scene] + [f(cells[s][i], 5) for s in ("all", "moving", "fall", "break") for i in (0, 1)]
+                + [f(ratio, 3), f(drift, 2), f(a_brk, 4), f(a_fall, 4), ";".join(miss) or "met"])
+with open(os.path.join(d, "scenes.csv"), "w", newline="") as fh:
+    w = csv.writer(fh)
+    w.writerow(["scene"] + [f"{s}_{m}" for s in ("all", "moving", "fall", "break") for m in ("model", "cv")]
+               + ["ratio_in_dist", "drift_mm", "auroc_break", "auroc_fall", "missed"])
+    w.writerows(rows)
+print(f"{len(rows) - fails} of {len(rows)} scenes meet every target")
