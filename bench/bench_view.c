@@ -12,11 +12,13 @@
  * cores. Prints the p50/p99 frame time again, both trainers' steps/s against each alone on this
  * thread, the pixel model's training windows/s and frames taken/s, and how its worker spent its
  * CPU (training, scoring the frames, refitting the probe). */
+#define _GNU_SOURCE   /* gettid */
 #include <SDL.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -30,6 +32,61 @@
 static int cmp_double(const void* a, const void* b) {
     double x = *(const double*)a, y = *(const double*)b;
     return (x > y) - (x < y);
+}
+
+/* a thread of this process: its time on a CPU and waiting for one (runnable), seconds, from
+   /proc/self/task/TID/schedstat; false when unknown */
+typedef struct ThreadTime {
+    double run, wait;
+} ThreadTime;
+
+static ThreadTime thread_time(int tid) {
+    ThreadTime t = {NAN, NAN};
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", tid);
+    FILE* f = fopen(path, "r");
+    unsigned long long run, wait;
+    if (f && fscanf(f, "%llu %llu", &run, &wait) == 2) t.run = run * 1e-9, t.wait = wait * 1e-9;
+    if (f) fclose(f);
+    return t;
+}
+
+/* the kernel id of this process's thread named `name` (0: none) */
+static int thread_named(const char* name) {
+    DIR* d = opendir("/proc/self/task");
+    int found = 0;
+    for (struct dirent* e; d && !found && (e = readdir(d));) {
+        char path[300], comm[64] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE* f = fopen(path, "r");
+        if (f && fgets(comm, sizeof comm, f)) comm[strcspn(comm, "\n")] = 0;
+        if (f) fclose(f);
+        if (!strcmp(comm, name)) found = atoi(e->d_name);
+    }
+    if (d) closedir(d);
+    return found;
+}
+
+/* the window's, the state trainer's and the pixel model's threads over a pass */
+typedef struct Threads {
+    int tid[3];
+    ThreadTime t0[3], t1[3];
+} Threads;
+
+static void threads_mark(Threads* th, int pixel_tid, bool end) {
+    th->tid[0] = (int)gettid(), th->tid[1] = thread_named("nudge-train"), th->tid[2] = pixel_tid;
+    for (int i = 0; i < 3; i++) (end ? th->t1 : th->t0)[i] = th->tid[i] ? thread_time(th->tid[i]) : (ThreadTime){NAN, NAN};
+}
+
+/* "window 52% (+31% waiting), ..." : each thread's share of a core over `seconds` on a CPU, and
+   runnable but waiting for one */
+static void threads_print(const Threads* th, double seconds, int n) {
+    static const char* names[3] = {"window", "state trainer", "pixel worker"};
+    printf("  threads, share of a core on a CPU (and runnable but waiting for one), /proc/self/task/*/schedstat:");
+    for (int i = 0; i < n; i++)
+        printf("%s %s %.0f%% (+%.0f%%)", i ? "," : "", names[i], 100 * (th->t1[i].run - th->t0[i].run) / seconds,
+               100 * (th->t1[i].wait - th->t0[i].wait) / seconds);
+    printf("\n");
 }
 
 /* a floor, two shelves and 20 dynamic bodies: boxes, balls, glasses, planks */
@@ -134,7 +191,10 @@ int main(void) {
     WmTrainerStats st0, st1;
     wm_trainer_stats(s->tr, &st0);
     Pass pa;
+    Threads tha;
+    threads_mark(&tha, 0, false);
     run_frames(s, &c, window ? pres : NULL, ft, &pa);
+    threads_mark(&tha, 0, true);
     tiles_sent = pa.tiles_sent, tiles_total = pa.tiles_total;
     double t_tick = pa.t_tick, t_draw = pa.t_draw, t_upload = pa.t_upload;
     double view_time = pa.seconds;
@@ -157,6 +217,8 @@ int main(void) {
     memset(&pr0, 0, sizeof pr0);
     memset(&pr1, 0, sizeof pr1);
     double          px_steps_viewing = 0, px_frames_viewing = 0;
+    Threads         thb;
+    memset(&thb, 0, sizeof thb);
     if (pixel) {
         for (int i = 0; i < 6000; i++) {
             view_session_tick(s);
@@ -167,7 +229,9 @@ int main(void) {
         wm_trainer_stats(s->tr, &sb0);
         jepa_live_read(s->pixel.live, &s->pixel.read);
         pr0 = s->pixel.read;
+        threads_mark(&thb, pr0.tid, false);
         run_frames(s, &c, window ? pres : NULL, ft2, &pb);
+        threads_mark(&thb, pr0.tid, true);
         wm_trainer_stats(s->tr, &sb1);
         jepa_live_read(s->pixel.live, &s->pixel.read);
         pr1 = s->pixel.read;
@@ -218,6 +282,7 @@ int main(void) {
     printf("trainer: %.0f steps/s while viewing, %.0f steps/s offline on one thread: %.2fx (target >= 0.7x: %s)\n",
            steps_viewing, steps_offline, steps_viewing / steps_offline,
            steps_viewing / steps_offline >= 0.7 ? "met" : "NOT met");
+    threads_print(&tha, pa.seconds, 2);
     printf("dataset frames: 64x64 gray %.1f us per frame, physics %.1f us per control tick (%.2fx)\n", render_us,
            tick_us, render_us / tick_us);
     if (pixel) {
@@ -225,7 +290,7 @@ int main(void) {
         double sv = (double)(sb1.steps - sb0.steps) / pb.seconds;
         int    B = s->pixel.batch;
         double ct = pr1.cpu_train - pr0.cpu_train, ci = pr1.cpu_infer - pr0.cpu_infer, cp = pr1.cpu_probe - pr0.cpu_probe;
-        double cw = ct + ci + cp;
+        double cw = ct + ci + cp, call = pr1.cpu_total - pr0.cpu_total;
         printf("with the pixel model on (J, %dx%d frames, batch %d, its thread at nice %d): frame time p50 %.2f ms, p99 %.2f ms (target p99 < "
                "16.7 ms: %s); mean per frame: tick + rollout + frame render %.2f ms, drawing %.2f ms\n",
                s->pixel.W, s->pixel.H, B, s->pixel.nice, q50, q99, q99 < 16.7 ? "met" : "NOT met", pb.t_tick / FRAMES * 1e3,
@@ -236,11 +301,12 @@ int main(void) {
                "windows/s); frames taken %.1f/s of 60, %lld dropped\n",
                px_steps_viewing, px_steps_viewing * B, px_steps_viewing / px_offline, px_offline, px_offline * B,
                px_frames_viewing, (long long)(pr1.dropped - pr0.dropped));
-        printf("  pixel worker CPU: %.2f s of %.1f s (%.0f%% of a core): training %.0f%%, scoring frames %.0f%% (%.2f ms a "
-               "frame), probe refits %.0f%%; %lld naps of 2 ms with nothing to do\n",
-               cw, pb.seconds, 100 * cw / pb.seconds, cw > 0 ? 100 * ct / cw : 0, cw > 0 ? 100 * ci / cw : 0,
+        printf("  pixel worker CPU: %.2f s of %.1f s (%.0f%% of a core; %.2f s in its loop): training %.0f%%, scoring "
+               "frames %.0f%% (%.2f ms a frame), probe refits %.0f%% (%d done); %lld naps of 2 ms with nothing to do\n",
+               cw, pb.seconds, 100 * cw / pb.seconds, call, cw > 0 ? 100 * ct / cw : 0, cw > 0 ? 100 * ci / cw : 0,
                pr1.frames > pr0.frames ? ci / (pr1.frames - pr0.frames) * 1e3 : 0.0, cw > 0 ? 100 * cp / cw : 0,
-               (long long)(pr1.naps - pr0.naps));
+               pr1.probe_fits - pr0.probe_fits, (long long)(pr1.naps - pr0.naps));
+        threads_print(&thb, pb.seconds, 3);
     }
     free(ft2);
     free(ft);

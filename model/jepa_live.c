@@ -439,6 +439,9 @@ static void refit(JepaLive* L) {
         probe_free(&one);
         if (L->started) {
             L->cpu_probe += thread_cpu() - c0;
+            pthread_mutex_lock(&L->out_lock);
+            L->out.cpu_probe = L->cpu_probe;
+            pthread_mutex_unlock(&L->out_lock);
             take_waiting(L, JEPA_LIVE_SCORE_BEHIND);
             c0 = thread_cpu();
             /* the thread is asked to end: the refit is abandoned (a slot takes seconds on a busy machine) */
@@ -520,6 +523,10 @@ static void* worker_main(void* arg) {
     JepaLive* L = arg;
     /* a lower priority for this thread alone (Linux: a thread's niceness is its own) */
     if (L->def.nice > 0) setpriority(PRIO_PROCESS, (id_t)gettid(), L->def.nice > 19 ? 19 : L->def.nice);
+    double c0 = thread_cpu();
+    pthread_mutex_lock(&L->out_lock);
+    L->out.tid = (int)gettid();
+    pthread_mutex_unlock(&L->out_lock);
     while (!atomic_load(&L->quit)) {
         int n = take_waiting(L, JEPA_LIVE_SCORE_BEHIND);
         if (atomic_load(&L->quit)) break;
@@ -531,6 +538,10 @@ static void* worker_main(void* arg) {
             L->out.naps++;
             pthread_mutex_unlock(&L->out_lock);
         }
+        pthread_mutex_lock(&L->out_lock);
+        L->out.cpu_total += thread_cpu() - c0;
+        pthread_mutex_unlock(&L->out_lock);
+        c0 = thread_cpu();
     }
     return NULL;
 }

@@ -92,7 +92,10 @@ typedef struct JepaLiveRead {
     int      probe_slots;    /* slots it reads */
     double   probe_err_px;   /* its mean position error on the newest fifth of the rows (NaN: none) */
     double   cpu_train, cpu_infer, cpu_probe;   /* worker CPU seconds: training steps, the frames'
-                                                   encoding and rollouts, the probe's refits */
+                                                   encoding and rollouts, the probe's refits (a
+                                                   refit's slots counted as they are done) */
+    double   cpu_total;      /* the worker thread's CPU seconds since it started, all of it */
+    int      tid;            /* the worker thread's kernel id (0: not started; for /proc) */
 } JepaLiveRead;
 
 typedef struct JepaLive JepaLive;

@@ -1,9 +1,11 @@
+#define _GNU_SOURCE   /* pthread_setname_np */
 #include "view/session.h"
 #include "render/render.h"
 
 #include <dirent.h>
 #include <libgen.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,6 +361,8 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
         report_set(err, err_size, "cannot start the trainer thread");
         return false;
     }
+    /* named, as the pixel model's is (nudge-pixel), for top -H and /proc/PID/task */
+    if (threaded) pthread_setname_np(s->driver.thread, "nudge-train");
     if (o->jepa_path && !view_session_pixel(s, true)) {
         report_set(err, err_size, "%s", s->message);
         return false;
