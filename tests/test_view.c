@@ -613,6 +613,58 @@ static int count_color(const RenderCanvas* c, RenderColor col, int x0, int y0, i
     return n;
 }
 
+/* the live refit's probe (jepa_live_probe_fit, through the rows' Gram matrix) fits what probe_fit
+   fits (through the features'): the same weights and intercepts, the same slots fitted, with more
+   features than rows (the live case) and fewer, slots that share their rows and slots that do not */
+static void test_live_probe_fit(void) {
+    static const int shapes[2][2] = {{60, 150}, {90, 12}};   /* rows N, features F */
+    for (int c = 0; c < 2; c++) {
+        int N = shapes[c][0], F = shapes[c][1], K = 4, O = 2;
+        float* x = malloc(sizeof(float) * (size_t)N * F);
+        float* y = malloc(sizeof(float) * (size_t)N * K * O);
+        uint8_t* mask = malloc((size_t)N * K);
+        uint64_t r = 12345 + c;
+        for (int i = 0; i < N * F; i++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            x[i] = (float)((r >> 40) % 2001) / 1000.0f - 1.0f + (i % F == 0 ? 3.0f : 0.0f);
+        }
+        for (int n = 0; n < N; n++)
+            for (int k = 0; k < K; k++) {
+                for (int o = 0; o < O; o++)
+                    y[((size_t)n * K + k) * O + o] = 10 + k + 2 * x[(size_t)n * F + (k + o) % F] -
+                                                      x[(size_t)n * F + (3 * k + o + 1) % F] + 0.1f * (float)((n * 7 + k) % 5);
+                /* slots 0 and 1 in every row, 2 in two rows of three, 3 in too few rows */
+                mask[(size_t)n * K + k] = k < 2 || (k == 2 && n % 3 != 0) || (k == 3 && n < 10);
+            }
+        Probe a, b;
+        ENSURE(probe_fit(&a, N, F, K, O, x, y, mask, 1e-2, 20));
+        ENSURE(jepa_live_probe_fit(&b, N, F, K, O, x, y, mask, 1e-2, 20));
+        CHECK(b.F == F && b.K == K && b.O == O);
+        double wmax = 0, dw = 0, db = 0;
+        for (int k = 0; k < K; k++) {
+            CHECK(a.fitted[k] == b.fitted[k] && a.rows[k] == b.rows[k]);
+            if (!a.fitted[k]) continue;
+            for (int i = 0; i < O * F; i++) {
+                size_t at = (size_t)k * O * F + i;
+                wmax = fmax(wmax, fabs(a.w[at]));
+                dw = fmax(dw, fabs(a.w[at] - b.w[at]));
+            }
+        }
+        CHECK(a.fitted[0] && a.fitted[2] && !a.fitted[3]);
+        /* the intercepts through the predictions (each centres on its own mean) */
+        float* pa = malloc(sizeof(float) * (size_t)N * K * O);
+        float* pb = malloc(sizeof(float) * (size_t)N * K * O);
+        probe_apply(&a, N, x, pa);
+        probe_apply(&b, N, x, pb);
+        for (int i = 0; i < N * K * O; i++)
+            if (a.fitted[(i / O) % K]) db = fmax(db, fabs(pa[i] - pb[i]));
+        CHECK(wmax > 0.05 && dw < 1e-3 * wmax);
+        CHECK(db < 1e-3);
+        free(pa), free(pb), free(x), free(y), free(mask);
+        probe_free(&a), probe_free(&b);
+    }
+}
+
 /* the pixel model in the view (J): headless, the worker inline -- it takes every tick's frame,
    trains, scores its surprise at every frame after the first window, fits its probe on the frames'
    latents and the bodies' true positions, and its predicted future (the ghost dots) and surprise
@@ -728,6 +780,7 @@ int main(int argc, char** argv) {
         return ensure_finish("test_view camera");
     }
     if (argc > 1 && !strcmp(argv[1], "pixel")) {
+        test_live_probe_fit();
         test_pixel_model();
         return ensure_finish("test_view pixel");
     }
