@@ -8,6 +8,7 @@
 #include "agent/episode.h"
 #include "base/report.h"
 #include "sim/observation.h"
+#include "render/frame_rect.h"
 #include "render/render.h"
 
 static void add_event(DataSlot* o, int32_t episode, int32_t record, const SimEvent* e) {
@@ -38,7 +39,7 @@ bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, 
     for (int p = 0; p < spec->nparams; p++) o->params[p] = NAN;
     for (int p = 0; p < ep.inst.nparams; p++) o->params[param_col[p]] = ep.inst.params[p];
     double rect[4];
-    render_scene_rect(&ep.inst, rect);
+    render_frame_rect(&ep.inst, rect); /* the pixel model's camera: the scene's events in view */
     if (o->frame_rect) memcpy(o->frame_rect, rect, sizeof rect);
     size_t K = (size_t)spec->slots;
     memset(o->actions, 0, sizeof(float) * (size_t)spec->records * K * 4);

@@ -91,6 +91,8 @@ int cmd_train_jepa(int argc, char** argv) {
             jepa_data_free(j);
             return 2;
         }
+        /* what it learns from now are gen's frames, framed by render_frame_rect */
+        jepa_set_framing(start, JEPA_FRAMING_EVENTS);
     }
     int E = j->d->episodes, T = j->d->ticks;
     int nval = E >= 2 ? (E + 9) / 10 : 0, ntrain = E - nval;

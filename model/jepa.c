@@ -88,6 +88,7 @@ JepaModel* jepa_create(const JepaArch* arch, uint64_t seed) {
     JepaModel* m = jepa_alloc(arch);
     if (!m) return NULL;
     m->seed = seed;
+    m->framing = JEPA_FRAMING_EVENTS;
     Rng rng;
     rng_seed(&rng, rng_derive(seed, 0x6a657061ULL));
     nn_convnet_init(&m->enc, m->params, &rng, 1.0f);
@@ -119,7 +120,16 @@ bool jepa_copy(JepaModel* dst, const JepaModel* src) {
     memcpy(dst->target, src->target, sizeof(float) * (size_t)src->enc_count);
     dst->steps = src->steps;
     dst->seed = src->seed;
+    dst->framing = src->framing;
     return true;
+}
+
+JepaFraming jepa_framing(const JepaModel* m) {
+    return m->framing;
+}
+
+void jepa_set_framing(JepaModel* m, JepaFraming f) {
+    m->framing = f;
 }
 
 const JepaArch* jepa_arch(const JepaModel* m) {

@@ -60,6 +60,12 @@ typedef struct JepaPush {
 } JepaPush;
 
 typedef struct JepaModel JepaModel;
+
+/// the camera a model's frames come from: a model sees at test time what it trained on
+typedef enum JepaFraming {
+    JEPA_FRAMING_SCENE = 0,   /* render_scene_rect: the bodies with 0.3 m of room (files before it) */
+    JEPA_FRAMING_EVENTS = 1,  /* render_frame_rect: room to fall and land (gen --frames since) */
+} JepaFraming;
 typedef struct JepaScratch JepaScratch;
 
 /// the default architecture for frames of w x h pixels
@@ -76,6 +82,10 @@ bool       jepa_copy(JepaModel* dst, const JepaModel* src);
 const JepaArch* jepa_arch(const JepaModel* m);
 int        jepa_param_count(const JepaModel* m);
 int64_t    jepa_train_steps(const JepaModel* m);
+/// the camera its frames come from (a new model: JEPA_FRAMING_EVENTS, what gen --frames writes;
+/// a file records it)
+JepaFraming jepa_framing(const JepaModel* m);
+void        jepa_set_framing(JepaModel* m, JepaFraming f);
 /// the latent grid: h x w cells of c channels; jepa_latent_size = h * w * c floats per world
 void       jepa_latent_shape(const JepaModel* m, int* h, int* w, int* c);
 int        jepa_latent_size(const JepaModel* m);

@@ -3,7 +3,8 @@
  *   "NUDGEWM\0"  u32 version (3)  u32 kind (MODEL_KIND_JEPA)  u32 layers (JEPA_LAYERS)
  *   i32 frame_w frame_h channels context levels width latent hidden pred_layers groups  f32 dt
  *   i64 steps  u64 seed  i32 nparams  i32 enc_count  u32 flags (1 = optimizer state follows;
- *   2 = a probe follows)
+ *   2 = a probe follows; 4 = trained on frames of render_frame_rect, JEPA_FRAMING_EVENTS, else
+ *   of render_scene_rect)
  *   f32 params[nparams]  f32 target[enc_count]
  *   [i64 t, f32 m[nparams], f32 v[nparams]]        when flags & 1
  *   [the probe (model/probe.h)]                    when flags & 2
@@ -46,7 +47,8 @@ bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* p
     model_buf_i32(&b, m->enc_count);
     bool with_opt = opt && opt->m && opt->n == m->nparams;
     bool with_probe = probe && probe->F == jepa_latent_size(m);
-    model_buf_u32(&b, (with_opt ? 1u : 0u) | (with_probe ? 2u : 0u));
+    model_buf_u32(&b, (with_opt ? 1u : 0u) | (with_probe ? 2u : 0u) |
+                          (m->framing == JEPA_FRAMING_EVENTS ? 4u : 0u));
     model_buf_put(&b, m->params, sizeof(float) * (size_t)m->nparams);
     model_buf_put(&b, m->target, sizeof(float) * (size_t)m->enc_count);
     if (with_opt) {
@@ -126,13 +128,14 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
         goto fail;
     }
     m = jepa_alloc(&a);
-    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~3u)) {
+    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~7u)) {
         report_set(err, err_size, "%s: model parameter count %d does not match its architecture (%d)", path,
                    nparams, m ? m->nparams : -1);
         goto fail;
     }
     m->steps = steps;
     m->seed = seed;
+    m->framing = (flags & 4u) ? JEPA_FRAMING_EVENTS : JEPA_FRAMING_SCENE;
     model_rd_get(&r, m->params, sizeof(float) * (size_t)nparams);
     model_rd_get(&r, m->target, sizeof(float) * (size_t)enc_count);
     if (flags & 1u) {

@@ -17,6 +17,7 @@ struct JepaModel {
     int       lh, lw, lc;   /* the latent grid */
     int64_t   steps;
     uint64_t  seed;
+    JepaFraming framing;    /* the camera its frames came from (jepa_framing) */
 };
 
 struct JepaScratch {

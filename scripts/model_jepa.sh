@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # make model-jepa: the standard recipe for the pixel (JEPA) world model (README, "The pixel model").
 #
-#   1. gen with frames (128x96 gray) on the training family (scenarios/templates/family/, each
-#      template once) and scenarios/templates/push_off_table.scn (twice: the glasses and tables the
-#      VoE scenes are made of), EPISODES episodes of SECONDS s with seed 1, and HELDOUT episodes with
-#      seed 2 to judge it on. Never scenarios/voe: those are the test;
+#   1. gen with frames (160x120 gray, framed by render_frame_rect) on the training family
+#      (scenarios/templates/family/, each template once) and scenarios/templates/push_off_table.scn
+#      (twice: the glasses and tables the VoE scenes are made of), EPISODES episodes of SECONDS s
+#      with seed 1, and HELDOUT episodes with seed 2 to judge it on. Never scenarios/voe: those are the test;
 #   2. train --kind jepa for STEPS optimizer steps on one BLAS thread, seed 1 (the same inputs give
 #      the same model bytes), then the probe is fitted on the training episodes;
 #   3. eval on the held-out episodes (eval.txt, eval/eval_jepa.csv, eval/eval.svg), with the slot-free
@@ -22,9 +22,9 @@ work=${WORK:-$build/model-jepa}
 episodes=${EPISODES:-300}
 heldout=${HELDOUT:-40}
 seconds=${SECONDS_PER_EPISODE:-4}
-steps=${STEPS:-4000}
+steps=${STEPS:-2000}
 pairs=${PAIRS:-20}
-frames=${FRAMES:-128x96}
+frames=${FRAMES:-160x120}
 out=${OUT:-$work/jepa.ckpt}
 
 [ -x "$nudge" ] || { echo "model-jepa: $nudge is missing (make build first)" >&2; exit 2; }

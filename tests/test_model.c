@@ -1974,7 +1974,16 @@ static void test_jepa_train_checkpoint(void) {
     ENSURE(back);
     CHECK(jepa_train_steps(back) == 5 && memcmp(back->params, ma->params, sizeof(float) * ma->nparams) == 0 &&
           memcmp(back->target, ma->target, sizeof(float) * ma->enc_count) == 0);
+    /* the camera its frames came from goes with it: a new model frames as gen does, a file keeps it */
+    CHECK(jepa_framing(ma) == JEPA_FRAMING_EVENTS && jepa_framing(back) == JEPA_FRAMING_EVENTS);
+    jepa_set_framing(back, JEPA_FRAMING_SCENE);
+    CHECK(jepa_save(back, path, err, sizeof err));
     jepa_free(back);
+    back = jepa_load(path, err, sizeof err);
+    ENSURE(back);
+    CHECK(jepa_framing(back) == JEPA_FRAMING_SCENE);
+    jepa_free(back);
+    CHECK(jepa_trainer_save(a, NULL, path, err, sizeof err));
     /* damaged files: one line each, never a model */
     FILE* f = fopen(path, "rb");
     fseek(f, 0, SEEK_END);

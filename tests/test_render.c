@@ -9,6 +9,7 @@
 #include "render/camera.h"
 #include "render/canvas.h"
 #include "render/draw_world.h"
+#include "render/frame_rect.h"
 #include "render/png.h"
 #include "render/render.h"
 #include "sim/materials.h"
@@ -296,6 +297,55 @@ static void test_contacts(void) {
     sim_world_destroy(w);
 }
 
+/* the pixel model's camera: room to land beside the highest support, the floor cropped, a wide bench
+   kept only when it carries something, the bounds when nothing is there */
+static SimBodyDef rect_body(bool is_static, double x, double y, double w, double h) {
+    SimBodyDef b = sim_body_def_default();
+    b.is_static = is_static, b.x = x, b.y = y, b.w = w, b.h = h;
+    return b;
+}
+
+static void test_frame_rect(void) {
+    SimBodyDef bodies[4] = {
+        rect_body(true, 0, -0.05, 6, 0.1),      /* the floor */
+        rect_body(true, 0, 0.375, 1.2, 0.75),   /* a table 0.75 m high */
+        rect_body(false, 0.5, 0.8, 0.06, 0.1),  /* a glass on it */
+    };
+    ScnInstance inst;
+    memset(&inst, 0, sizeof inst);
+    inst.world = sim_world_def_default();
+    inst.bodies = bodies, inst.nbodies = 3;
+    double r[4], old[4];
+    render_frame_rect(&inst, r);
+    render_scene_rect(&inst, old);
+    /* a body leaving the table's edge at the edge speed lands within v sqrt(2h/g) of it: in view */
+    double land = RENDER_FRAME_EDGE_SPEED * sqrt(2 * 0.75 / 9.81);
+    CHECK(r[2] > 0.6 + land && r[2] < 0.6 + land + 0.2 && fabs(r[0] + r[2]) < 1e-9);
+    CHECK(r[2] > old[2] + 0.3);
+    /* the floor: cropped, the frame ends just under its top; the glass with room above */
+    CHECK(fabs(r[1] + RENDER_FRAME_BELOW) < 1e-9 && r[3] >= 0.85 + RENDER_FRAME_ROOM_MIN - 1e-9);
+    /* a body thrown up gets room to rise: v^2 / 2g */
+    bodies[2].vy = 3;
+    render_frame_rect(&inst, r);
+    CHECK(fabs(r[3] - fmin(0.85 + RENDER_FRAME_ROOM_MIN + 9 / (2 * 9.81), 0.85 + RENDER_FRAME_ROOM_MAX)) < 1e-9);
+    bodies[2].vy = 0;
+    /* a 4 m bench: framed while a ball rests on it, left out when nothing does */
+    bodies[1] = rect_body(true, 0, 0.25, 4, 0.5);
+    bodies[2] = rect_body(false, 0, 0.5505, 0.1, 0.1);
+    render_frame_rect(&inst, r);
+    CHECK(r[0] < -2 && r[2] > 2);
+    bodies[2].y = 1.5;
+    render_frame_rect(&inst, r);
+    CHECK(r[0] > -1.5 && r[2] < 1.5);
+    /* the world's bounds clamp it; nothing but the floor: the bounds */
+    inst.world.bounds[2] = 1.0;
+    render_frame_rect(&inst, r);
+    CHECK(r[2] == 1.0);
+    inst.nbodies = 1;
+    render_frame_rect(&inst, r);
+    CHECK(memcmp(r, inst.world.bounds, sizeof r) == 0);
+}
+
 int main(void) {
     sim_quiet_chipmunk();
     test_camera();
@@ -303,5 +353,6 @@ int main(void) {
     test_png();
     test_render();
     test_contacts();
+    test_frame_rect();
     return ensure_finish("test_render");
 }

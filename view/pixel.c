@@ -9,6 +9,7 @@
 #include "base/alloc.h"
 #include "base/report.h"
 #include "model/jepa_data.h"
+#include "render/frame_rect.h"
 #include "render/render.h"
 #include "sim/observation.h"
 
@@ -85,7 +86,9 @@ void view_pixel_set_horizon(ViewPixel* p, int ticks) {
 void view_pixel_tick(ViewPixel* p, const Episode* e, const float* push_rows, bool intervened, int64_t tick) {
     if (!p->on || !p->live) return;
     if (p->episode_next) {
-        render_scene_rect(&e->inst, p->rect);
+        /* the pixel model's camera: a model from a file frames as it trained, a new one as gen does */
+        if (p->start && jepa_framing(p->start) == JEPA_FRAMING_SCENE) render_scene_rect(&e->inst, p->rect);
+        else render_frame_rect(&e->inst, p->rect);
         p->cam = render_camera_fit(p->rect, 0, 0, p->W, p->H);
     }
     render_world(e->world, p->rect, p->frame, p->W, p->H, p->ch);
