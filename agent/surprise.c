@@ -62,7 +62,47 @@ typedef struct StateSource {
                                 ticks, oldest first (run[k] of them) */
     int*           run;      /* [K] consecutive ticks the body has been live at a tick's start */
     int*           age;      /* [K] ticks since the body appeared as a shard; -1: not a fresh shard */
+    /* the drift term: the velocity residuals of each body's last ticks in free flight */
+    float*         resid;    /* [K * 2] this tick's velocity residual, m/s (wm_surprise_resid) */
+    float*         ring;     /* [K * SURPRISE_DRIFT_TICKS * 2] the last residuals, a ring per body */
+    int*           flight;   /* [K] consecutive ticks of free flight (their residuals are in ring) */
+    float*         drift;    /* [K] the drift term of this tick (NaN: none) */
 } StateSource;
+
+double surprise_drift_nll(const float* resid, int n) {
+    if (n <= 0) return NAN;
+    const double sig = SURPRISE_DRIFT_SIGMA, cap = SURPRISE_DRIFT_CLIP * SURPRISE_DRIFT_SIGMA;
+    double sx = 0, sy = 0;
+    for (int i = 0; i < n; i++) {
+        double rx = resid[2 * i], ry = resid[2 * i + 1], r = hypot(rx, ry);
+        double f = r > cap ? cap / r : 1;
+        sx += f * rx, sy += f * ry;
+    }
+    return 0.5 * (sx * sx + sy * sy) / (n * sig * sig);
+}
+
+/* the drift term of every body (s->drift, NaN where none; see surprise.h). A body is in free flight
+   in a tick when it is live and dynamic before and after it and the model's "in contact next tick"
+   head says p < 1/2 at the tick's start; a tick that is not ends the flight */
+static void drift_tick(StateSource* s, const SurpriseTick* t) {
+    const int L = SURPRISE_DRIFT_TICKS;
+    for (int k = 0; k < t->slots; k++) {
+        s->drift[k] = NAN;
+        float rx = s->resid[2 * k], ry = s->resid[2 * k + 1];
+        float contact = s->logits[(size_t)k * WM_SURPRISE_LOGITS + WM_EVENT_CONTACT];
+        if (isnan(rx) || isnan(ry) || !(contact < 0)) {
+            s->flight[k] = 0;
+            continue;
+        }
+        /* the ring holds the flight's last L residuals (their order does not matter to the sum) */
+        float* ring = s->ring + (size_t)k * L * 2;
+        int at = s->flight[k] % L;
+        ring[2 * at] = rx, ring[2 * at + 1] = ry;
+        int n = ++s->flight[k] < L ? s->flight[k] : L;
+        if (s->flight[k] >= 2 * L) s->flight[k] -= L;
+        s->drift[k] = (float)surprise_drift_nll(ring, n);
+    }
+}
 
 /* -log(1 - sigmoid(z)), without overflow */
 static double nll_whole(double z) { return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)); }
@@ -100,9 +140,10 @@ static double fate_surprise(StateSource* s, const SurpriseTick* t, int k, bool s
 static double state_tick(void* self, const SurpriseTick* t, float* per_body) {
     StateSource* s = self;
     int K = t->slots;
-    wm_surprise_heads(s->model, s->scratch, 1, t->states, t->mask, t->pushes, t->next, t->next_mask, s->out,
-                      s->logits);
+    wm_surprise_resid(s->model, s->scratch, 1, t->states, t->mask, t->pushes, t->next, t->next_mask, s->out,
+                      s->logits, s->resid);
     bool shards = shards_appeared(t);
+    drift_tick(s, t);
     for (int k = 0; k < K; k++) {
         /* a break's shards: unscored through its aftermath */
         if (!t->next_mask[k]) s->age[k] = -1;
@@ -112,6 +153,7 @@ static double state_tick(void* self, const SurpriseTick* t, float* per_body) {
         double event = fate_surprise(s, t, k, shards);
         if (s->age[k] > 0) motion = event = NAN;
         per_body[k] = (float)(isnan(motion) ? event : isnan(event) ? motion : motion + event);
+        if (!isnan(per_body[k]) && !isnan(s->drift[k])) per_body[k] += s->drift[k];
     }
     score_unexplained(t, shards, per_body);
     double most = NAN;
@@ -123,11 +165,16 @@ static double state_tick(void* self, const SurpriseTick* t, float* per_body) {
 static void state_reset(void* self) {
     StateSource* s = self;
     for (int k = 0; k < s->K; k++) s->run[k] = 0, s->age[k] = -1;
+    for (int k = 0; k < s->K; k++) s->flight[k] = 0;
 }
 
 static void state_destroy(void* self) {
     StateSource* s = self;
     wm_scratch_free(s->scratch);
+    free(s->resid);
+    free(s->ring);
+    free(s->flight);
+    free(s->drift);
     wm_free(s->owned);
     free(s->out);
     free(s->logits);
@@ -149,6 +196,10 @@ SurpriseSource* surprise_source_state(const WmModel* m) {
     s->heads = alloc_zeroed(K * WM_EVENT_HORIZON, sizeof *s->heads);
     s->run = alloc_zeroed(K, sizeof *s->run);
     s->age = alloc_zeroed(K, sizeof *s->age);
+    s->resid = alloc_zeroed(K * 2, sizeof *s->resid);
+    s->ring = alloc_zeroed(K * SURPRISE_DRIFT_TICKS * 2, sizeof *s->ring);
+    s->flight = alloc_zeroed(K, sizeof *s->flight);
+    s->drift = alloc_zeroed(K, sizeof *s->drift);
     state_reset(s);
     return &s->base;
 }

@@ -13,7 +13,19 @@
  *     breaks (breakable, its slot empties, shards appear in the same tick) scores -log p with p
  *     the largest of the heads whose window holds the break (read in the last WM_EVENT_HORIZON
  *     ticks, this one's included), and has no motion.
- *   The two add (the joint likelihood of the tick's observation, motion and fate independent).
+ *   - drift: a sustained small anomaly that no single tick shows (a force the model does not
+ *     know: each tick's motion NLL barely rises when the model's Gaussian is broad). While a body
+ *     is in free flight (live and dynamic before and after the tick, the model's "in contact next
+ *     tick" head p < 1/2 at the tick's start; any other tick ends the flight), its velocity
+ *     residuals r (observed minus the model's mean (vx, vy) after the tick, from the same forward
+ *     pass: wm_surprise_resid), each shrunk to at most SURPRISE_DRIFT_CLIP sigma, add up over the
+ *     flight's last n <= SURPRISE_DRIFT_TICKS ticks to R, scored |R|^2 / (2 n sigma^2) with sigma =
+ *     SURPRISE_DRIFT_SIGMA: the NLL of the mean residual under a calibrated Gaussian of variance
+ *     sigma^2 / n, without its constant. An unknown constant acceleration grows it as n, noise as
+ *     sqrt(n); one misjudged tick counts once, clipped, and fades as 1/n; contacts (landings,
+ *     impacts) are left to the motion term.
+ *   The three add (the joint likelihood of the tick's observation, motion and fate independent;
+ *   drift reads the motion's residuals again, over more ticks).
  * A break explains its shards: a shard is not scored for its first SURPRISE_AFTERMATH ticks (a
  * shattering is random and its pieces collide among themselves; the model shatters in imagination
  * into the expected pieces, not into a distribution over them). A body that appears (a new live
@@ -36,6 +48,12 @@
 #define SURPRISE_UNEXPLAINED 100.0
 /// control ticks after a break in which its shards are not scored (the event heads' horizon)
 #define SURPRISE_AFTERMATH WM_EVENT_HORIZON
+/// the drift term (see above): control ticks of free flight whose velocity residuals it sums
+#define SURPRISE_DRIFT_TICKS 60
+/// m/s: its standard deviation of one tick's velocity residual, per axis
+#define SURPRISE_DRIFT_SIGMA 0.1
+/// a tick's residual counts at most this many SURPRISE_DRIFT_SIGMA
+#define SURPRISE_DRIFT_CLIP 5.0
 /// nats: the view's threshold: a body glows from 0 at SURPRISE_GLOW_LO to full at this
 #define SURPRISE_THRESHOLD 25.0
 #define SURPRISE_GLOW_LO 10.0
@@ -111,6 +129,11 @@ void surprise_watch_free(SurpriseWatch* w);
 /// them; a body still whole scores -log(1 - p) of heads[0] once n reaches WM_EVENT_HORIZON (its
 /// window closes now), NaN before
 double surprise_break_nll(const float* heads, int n, bool broke);
+
+/// the drift part of a body's surprise (nats, see above): resid[n * 2] its velocity residuals
+/// (observed minus predicted vx, vy after a tick, m/s) over its last n ticks of free flight, n <=
+/// SURPRISE_DRIFT_TICKS; NaN for n = 0
+double surprise_drift_nll(const float* resid, int n);
 
 /// the glow of a body in [0, 1] for its surprise (0 below SURPRISE_GLOW_LO, 1 from SURPRISE_THRESHOLD)
 double surprise_glow(double s);

@@ -136,6 +136,12 @@ enum { WM_LOGIT_BREAK_NOW = WM_EVENTS, WM_SURPRISE_LOGITS };
 void           wm_surprise_heads(const WmModel* m, WmScratch* s, int B, const float* states,
                                  const uint8_t* mask, const float* pushes, const float* next,
                                  const uint8_t* next_mask, float* out, float* logits);
+/// wm_surprise_heads, and from the same forward pass each body's velocity residual:
+/// resid[B*K*2] = the observed (vx, vy) after the tick minus the model's mean prediction (m/s; NaN
+/// where out is NaN). The mean is the decoder's, before a rollout's rest gate holds a body still
+void           wm_surprise_resid(const WmModel* m, WmScratch* s, int B, const float* states,
+                                 const uint8_t* mask, const float* pushes, const float* next,
+                                 const uint8_t* next_mask, float* out, float* logits, float* resid);
 
 /// wm_surprise of the tick the last wm_predict with this scratch stepped (its states, mask and
 /// pushes to next, next_mask: what that wm_predict wrote, or anything else), from that step's own

@@ -13,7 +13,7 @@
 /* the NLL (and logits) of every dynamic body packed in the scratch, from its outputs: a computed
  * row's, or (incremental stepping) the record a body repeated */
 static void score(const WmModel* m, WmScratch* s, const float* next, const uint8_t* next_mask, float* out,
-                  float* logits) {
+                  float* logits, float* resid) {
     int K = m->arch.slots;
     const float* tm = m->tgt.fmean;
     const float* ts = m->tgt.fstd;
@@ -39,19 +39,29 @@ static void score(const WmModel* m, WmScratch* s, const float* next, const uint8
             nll += 0.5 * z * z + ls;
         }
         out[idx] = (float)nll;
+        if (resid)
+            for (int c = 0; c < 2; c++) resid[idx * 2 + c] = (raw[WM_DV + c] - tm[WM_DV + c]) - o[WM_DV + c] * ts[WM_DV + c];
     }
 }
 
-void wm_surprise_heads(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
-                       const float* pushes, const float* next, const uint8_t* next_mask, float* out, float* logits) {
+void wm_surprise_resid(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
+                       const float* pushes, const float* next, const uint8_t* next_mask, float* out, float* logits,
+                       float* resid) {
     int K = m->arch.slots;
     for (size_t i = 0; i < (size_t)B * K; i++) out[i] = NAN;
     if (logits)
         for (size_t i = 0; i < (size_t)B * K * WM_SURPRISE_LOGITS; i++) logits[i] = NAN;
+    if (resid)
+        for (size_t i = 0; i < (size_t)B * K * 2; i++) resid[i] = NAN;
     if (!wm_pack(m, s, B, states, mask, pushes, NULL, 0, 0)) return;
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    score(m, s, next, next_mask, out, logits);
+    score(m, s, next, next_mask, out, logits, resid);
+}
+
+void wm_surprise_heads(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
+                       const float* pushes, const float* next, const uint8_t* next_mask, float* out, float* logits) {
+    wm_surprise_resid(m, s, B, states, mask, pushes, next, next_mask, out, logits, NULL);
 }
 
 void wm_surprise(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
@@ -62,6 +72,6 @@ void wm_surprise(const WmModel* m, WmScratch* s, int B, const float* states, con
 bool wm_surprise_last(const WmModel* m, WmScratch* s, const float* next, const uint8_t* next_mask, float* out) {
     if (!s->stepped || memcmp(&s->sized, &m->arch, sizeof m->arch) != 0) return false;
     for (size_t i = 0; i < (size_t)s->B * m->arch.slots; i++) out[i] = NAN;
-    score(m, s, next, next_mask, out, NULL);
+    score(m, s, next, next_mask, out, NULL, NULL);
     return true;
 }

@@ -1291,6 +1291,28 @@ static void test_surprise_break_nll(void) {
     ENSURE_NEAR(surprise_break_nll(heads, 1, true), 60.0, 1e-6);
 }
 
+/* the drift part of surprise: a small velocity residual that lasts adds up (as n), one large tick
+   counts once and clipped, so it fades as the flight goes on */
+static void test_surprise_drift_nll(void) {
+    const int L = SURPRISE_DRIFT_TICKS;
+    float r[2 * SURPRISE_DRIFT_TICKS] = {0};
+    ENSURE(isnan(surprise_drift_nll(r, 0)));
+    /* a constant residual of one sigma: |n sigma|^2 / (2 n sigma^2) = n / 2 */
+    for (int i = 0; i < L; i++) r[2 * i] = 0, r[2 * i + 1] = (float)SURPRISE_DRIFT_SIGMA;
+    ENSURE_NEAR(surprise_drift_nll(r, 1), 0.5, 1e-5);
+    ENSURE_NEAR(surprise_drift_nll(r, 10), 5.0, 1e-4);
+    ENSURE_NEAR(surprise_drift_nll(r, L), L / 2.0, 1e-3);
+    /* one tick 100 sigma off, the rest exact: clipped to SURPRISE_DRIFT_CLIP sigma, then 1/n */
+    for (int i = 0; i < L; i++) r[2 * i] = r[2 * i + 1] = 0;
+    r[0] = (float)(60 * SURPRISE_DRIFT_SIGMA), r[1] = (float)(-80 * SURPRISE_DRIFT_SIGMA);
+    double c2 = SURPRISE_DRIFT_CLIP * SURPRISE_DRIFT_CLIP;
+    ENSURE_NEAR(surprise_drift_nll(r, 1), 0.5 * c2, 1e-3);
+    ENSURE_NEAR(surprise_drift_nll(r, 10), 0.5 * c2 / 10, 1e-3);
+    /* residuals that cancel (noise about the prediction) add to nothing */
+    for (int i = 0; i < L; i++) r[2 * i] = (float)(i % 2 ? SURPRISE_DRIFT_SIGMA : -SURPRISE_DRIFT_SIGMA), r[2 * i + 1] = 0;
+    ENSURE_NEAR(surprise_drift_nll(r, L), 0.0, 1e-6);
+}
+
 /* one run of text with the shipped model's surprise: per tick and slot into body[ticks * K]
    (NaN: not scored); the motion part alone into motion[ticks * K]; the tick the glass (slot 2)
    broke into *broke_tick (-1: never) */
@@ -1317,6 +1339,37 @@ static void surprise_run(const char* text, SurpriseSource* src, const WmModel* m
     surprise_watch_free(&w);
     episode_end(&e);
     scn_free(s);
+}
+
+/* with the shipped model: a ball thrown up in free flight. Under a gravity that turns sideways and
+   weak (magic) every tick is only a little off, and the drift term adds it up past the view's
+   threshold; under normal gravity nothing in the flight reaches it */
+static void test_surprise_drift_gravity(void) {
+    char err[256];
+    const WmModel* m = NULL;
+    SurpriseSource* src = surprise_source_load(NUDGE_SOURCE_DIR "/assets/models/default.wm", &m, err, sizeof err);
+    ENSURE(src && m);
+    const int K = SIM_OBS_SLOTS, T = 40;
+    const char* scene = "world seconds 1\n"
+                        "body floor box stone static pos 0 -0.05 size 8 0.1\n"
+                        "body ball ball wood pos 0 1.0 radius 0.04 vel 0.3 2\n";
+    char magic[512];
+    snprintf(magic, sizeof magic, "%sat 0.1 gravity 7 -1\n", scene);
+    float* body = alloc_array((size_t)T * K, sizeof *body);
+    float* motion = alloc_array((size_t)T * K, sizeof *motion);
+    int brk;
+    surprise_run(scene, src, m, T, body, motion, &brk);
+    double peak = -INFINITY;
+    for (int t = 0; t < T; t++) peak = fmax(peak, body[(size_t)t * K + 1]);
+    ENSURE(isfinite(peak) && peak < SURPRISE_THRESHOLD);
+    surprise_run(magic, src, m, T, body, motion, &brk);
+    /* the drift term (the body's surprise beyond its motion NLL) grows through the flight */
+    float early = body[(size_t)10 * K + 1] - motion[(size_t)10 * K + 1];
+    float late = body[(size_t)(T - 1) * K + 1] - motion[(size_t)(T - 1) * K + 1];
+    ENSURE(early >= 0 && late > 2 * early && late > SURPRISE_THRESHOLD);
+    free(body);
+    free(motion);
+    surprise_source_free(src);
 }
 
 /* with the shipped model: a glass thrown off a table and breaking is explained (its break scores
@@ -1405,6 +1458,8 @@ int main(void) {
     RUN(test_model_planner);
     RUN(test_imagine_model_risk);
     RUN(test_surprise_break_nll);
+    RUN(test_surprise_drift_nll);
+    RUN(test_surprise_drift_gravity);
     RUN(test_surprise_break_explained);
     fprintf(stderr, "test_agent: all passed\n");
     return 0;
