@@ -11,7 +11,9 @@
  * worker thread training and scoring beside the state model's trainer -- three busy threads on two
  * cores. Prints the p50/p99 frame time again, both trainers' steps/s against each alone on this
  * thread, the pixel model's training windows/s and frames taken/s, and how its worker spent its
- * CPU (training, scoring the frames, refitting the probe). */
+ * CPU (training, scoring the frames, refitting the probe). For both passes, each thread's share of
+ * a core on a CPU and runnable but waiting for one (the kernel's schedstat): whether a thread is
+ * short of CPU or spends what it gets elsewhere. */
 #define _GNU_SOURCE   /* gettid */
 #include <SDL.h>
 #include <math.h>
