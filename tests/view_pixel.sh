@@ -38,7 +38,7 @@ done
 # kept beside the test's other output (the build's tests folder) to look at
 [ -n "$shown" ] && cp "$shown" "$here/view_pixel.png"
 xdotool key --window "$wid" j
-# the thread ends after the step or the probe slot it is in (seconds on a busy machine); the window
+# the thread ends after the step or the probe refit it is in (seconds on a busy machine); the window
 # does not wait for it
 for i in $(seq 1 120); do grep -q "^pixel model: off" "$tmp/out" && [ "$(pixel_threads)" -eq 0 ] && break; sleep 0.5; done
 line=$(grep "^pixel model: off" "$tmp/out" | tail -1)
