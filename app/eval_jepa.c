@@ -31,6 +31,11 @@ static const char* method_names[METHODS] = {"jepa_probe", "const_vel_probe", "je
 /* a body "moves" by h when its centre went more than this far (m) */
 #define MOVING_M 0.02
 
+static int cmp_scale(const void* a, const void* b) {
+    double x = *(const double*)a, y = *(const double*)b;
+    return x < y ? -1 : x > y;
+}
+
 /* the slot-free cell probe (jepa_cellprobe.h): its model and constant-velocity scores, each body
    against the nearest of as many detections as there are bodies, and each detection against the
    nearest body (so that scattering detections everywhere does not pay) */
@@ -404,8 +409,14 @@ int cmd_eval_jepa(int argc, char** argv) {
     double auroc[2] = {wm_auroc(ev_score[0], ev_label[0], nev), wm_auroc(ev_score[1], ev_label[1], nev)};
     int64_t pos[2] = {0, 0};
     for (int64_t i = 0; i < nev; i++) pos[0] += ev_label[0][i], pos[1] += ev_label[1][i];
-    printf("pixel model %s on %s: %lld windows from %d episodes, frames %dx%d, about %.0f px/m\n", model_path, data,
-           (long long)windows, E, a->frame_w, a->frame_h, E > 0 ? jepa_data_scale(j, 0) : NAN);
+    /* each episode's camera has its own scale: the median and the range */
+    double* sc = alloc_array((size_t)(E > 0 ? E : 1), sizeof *sc);
+    for (int e = 0; e < E; e++) sc[e] = jepa_data_scale(j, e);
+    qsort(sc, (size_t)E, sizeof *sc, cmp_scale);
+    printf("pixel model %s on %s: %lld windows from %d episodes, frames %dx%d, %.0f px/m (median; %.0f-%.0f)\n",
+           model_path, data, (long long)windows, E, a->frame_w, a->frame_h, E > 0 ? sc[E / 2] : NAN,
+           E > 0 ? sc[0] : NAN, E > 0 ? sc[E - 1] : NAN);
+    free(sc);
     printf("probe position error of dynamic bodies, h records ahead (h = 0: the encoding; then predicted latents)\n");
     printf("%-7s %3s %8s | %9s %9s | %9s %9s | %8s\n", "subset", "h", "n", "jepa px", "jepa m", "cv px", "cv m",
            "jepa/cv");
