@@ -21,7 +21,9 @@ void render_world(const SimWorld* w, const double rect[4], uint8_t* pixels, int 
 
 /// the world rectangle that shows a scene: its bodies' starting extent (floors wider than 3 m
 /// excluded) with 0.3 m of room at the sides and top, down to the floor (y = 0) and 0.1 m below,
-/// clamped to the world's bounds. Dataset frames and the view's camera both use it.
+/// clamped to the world's bounds. The view's camera, its film and the Python binding's pictures use
+/// it; dataset frames and the pixel model use render_frame_rect (frame_rect.h), which adds room to
+/// fall and land.
 void render_scene_rect(const ScnInstance* inst, double rect[4]);
 
 #endif
