@@ -5,14 +5,14 @@
 #      plus the planner's task templates in scenarios/tasks/ when there are any, so the planner's
 #      scenes are in distribution), --jobs 2, dataset seed 1; and HELDOUT episodes with seed 2 to
 #      judge it on;
-#   2. train: STEPS optimizer steps, 2 training threads of one BLAS thread each (the same inputs give
-#      the same model bytes), seed 1;
+#   2. train: STEPS (24000) optimizer steps with the model option --rest-gate 0.1 (TRAIN_ARGS), on 2
+#      training threads of one BLAS thread each (the same inputs give the same model bytes), seed 1;
 #   3. eval on the held-out episodes, into BUILD/model/eval/.
 # Every step is deterministic, so the default model is reproducible from this script alone. The
 # datasets are kept in BUILD/model/ and reused by a rerun (gen --resume checks their inputs).
 # usage: scripts/model.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE, STEPS, THREADS,
 #        OUT, WORK: the folder of datasets, logs and the evaluation, default BUILD/model; TRAIN_ARGS:
-#        more nudge train flags, e.g. the model options "--clip-inputs --rest-gate 0.3")
+#        the model options and other nudge train flags, default "--rest-gate 0.1"; set it empty for none)
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +21,8 @@ work=${WORK:-$build/model}
 episodes=${EPISODES:-1000}
 heldout=${HELDOUT:-100}
 seconds=${SECONDS_PER_EPISODE:-8}
-steps=${STEPS:-6000}
+steps=${STEPS:-24000}
+train_args=${TRAIN_ARGS-"--rest-gate 0.1"}
 threads=${THREADS:-2}
 out=${OUT:-$root/assets/models/default.wm}
 
@@ -52,10 +53,10 @@ gen 2 "$heldout" "$work/heldout"
 t1=$(date +%s)
 
 mkdir -p "$(dirname "$out")"
-# TRAIN_ARGS are words (flags)
+# train_args are words (flags)
 # shellcheck disable=SC2086
 OPENBLAS_NUM_THREADS=1 "$nudge" train --data "$work/train" --out "$work/checkpoint.wm" --steps "$steps" \
-  --threads "$threads" --seed 1 --log "$work/train.csv" --export "$work/default.wm" --memory 4G ${TRAIN_ARGS:-}
+  --threads "$threads" --seed 1 --log "$work/train.csv" --export "$work/default.wm" --memory 4G $train_args
 t2=$(date +%s)
 "$nudge" eval --model "$work/default.wm" --data "$work/heldout" --report "$work/eval" --horizon 240 > "$work/eval.txt"
 cp "$work/default.wm" "$out.tmp" && sync "$out.tmp" && mv "$out.tmp" "$out"
