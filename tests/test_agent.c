@@ -1341,14 +1341,20 @@ static void surprise_run(const char* text, SurpriseSource* src, const WmModel* m
     scn_free(s);
 }
 
+/* the shipped model's surprise (the caller frees it with surprise_source_free) */
+static SurpriseSource* shipped_surprise(const WmModel** m) {
+    char err[256];
+    SurpriseSource* src = surprise_source_load(NUDGE_SOURCE_DIR "/assets/models/default.wm", m, err, sizeof err);
+    ENSURE(src && *m);
+    return src;
+}
+
 /* with the shipped model: a ball thrown up in free flight. Under a gravity that turns sideways and
    weak (magic) every tick is only a little off, and the drift term adds it up past the view's
    threshold; under normal gravity nothing in the flight reaches it */
 static void test_surprise_drift_gravity(void) {
-    char err[256];
     const WmModel* m = NULL;
-    SurpriseSource* src = surprise_source_load(NUDGE_SOURCE_DIR "/assets/models/default.wm", &m, err, sizeof err);
-    ENSURE(src && m);
+    SurpriseSource* src = shipped_surprise(&m);
     const int K = SIM_OBS_SLOTS, T = 40;
     const char* scene = "world seconds 1\n"
                         "body floor box stone static pos 0 -0.05 size 8 0.1\n"
@@ -1377,10 +1383,8 @@ static void test_surprise_drift_gravity(void) {
    threshold); the same glass made unbreakable lands whole and its break head's closing windows add
    nats to its motion */
 static void test_surprise_break_explained(void) {
-    char err[256];
     const WmModel* m = NULL;
-    SurpriseSource* src = surprise_source_load(NUDGE_SOURCE_DIR "/assets/models/default.wm", &m, err, sizeof err);
-    ENSURE(src && m);
+    SurpriseSource* src = shipped_surprise(&m);
     const int K = SIM_OBS_SLOTS, T = 120;
     const char* scene = "world seconds 2\n"
                         "body floor box stone static pos 0 -0.05 size 9.8 0.1\n"
