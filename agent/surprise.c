@@ -164,8 +164,7 @@ static double state_tick(void* self, const SurpriseTick* t, float* per_body) {
 
 static void state_reset(void* self) {
     StateSource* s = self;
-    for (int k = 0; k < s->K; k++) s->run[k] = 0, s->age[k] = -1;
-    for (int k = 0; k < s->K; k++) s->flight[k] = 0;
+    for (int k = 0; k < s->K; k++) s->run[k] = 0, s->age[k] = -1, s->flight[k] = 0;
 }
 
 static void state_destroy(void* self) {

@@ -6,7 +6,6 @@
 
 #include "agent/surprise.h"
 #include "base/alloc.h"
-#include "render/frame_rect.h"
 #include "render/render.h"
 #include "sim/observation.h"
 
@@ -45,10 +44,7 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
     int K = t->slots;
     for (int k = 0; k < K; k++) per_body[k] = NAN;
     /* the camera the model's frames came from */
-    if (s->seen == 0 && t->inst) {
-        if (jepa_framing(s->model) == JEPA_FRAMING_EVENTS) render_frame_rect(t->inst, s->rect);
-        else render_scene_rect(t->inst, s->rect);
-    }
+    if (s->seen == 0 && t->inst) jepa_frame_rect(s->model, t->inst, s->rect);
     /* the frame after the tick replaces the oldest */
     render_world(t->world, s->rect, s->ring + (size_t)s->ring_at * s->fb, s->W, s->H, s->ch);
     s->ring_at = (s->ring_at + 1) % s->F;

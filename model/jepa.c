@@ -8,6 +8,8 @@
 #include "base/report.h"
 #include "base/rng.h"
 #include "model/jepa_impl.h"
+#include "render/frame_rect.h"
+#include "render/render.h"
 
 JepaArch jepa_arch_default(int frame_w, int frame_h, int channels) {
     JepaArch a;
@@ -130,6 +132,11 @@ JepaFraming jepa_framing(const JepaModel* m) {
 
 void jepa_set_framing(JepaModel* m, JepaFraming f) {
     m->framing = f;
+}
+
+void jepa_frame_rect(const JepaModel* m, const ScnInstance* inst, double rect[4]) {
+    if (m && m->framing == JEPA_FRAMING_SCENE) render_scene_rect(inst, rect);
+    else render_frame_rect(inst, rect);
 }
 
 const JepaArch* jepa_arch(const JepaModel* m) {

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/scenario.h"
+
 /// channels of the push map: the velocity change the push asks of its body (m/s, over
 /// JEPA_PUSH_SCALE: the impulse over the body's observed mass) and presence
 #define JEPA_PUSH_CHANNELS 3
@@ -86,6 +88,9 @@ int64_t    jepa_train_steps(const JepaModel* m);
 /// a file records it)
 JepaFraming jepa_framing(const JepaModel* m);
 void        jepa_set_framing(JepaModel* m, JepaFraming f);
+/// the world rectangle the model's frames of a scene show, by its camera (render_scene_rect or
+/// render_frame_rect); m NULL: a new model's (render_frame_rect)
+void        jepa_frame_rect(const JepaModel* m, const ScnInstance* inst, double rect[4]);
 /// the latent grid: h x w cells of c channels; jepa_latent_size = h * w * c floats per world
 void       jepa_latent_shape(const JepaModel* m, int* h, int* w, int* c);
 int        jepa_latent_size(const JepaModel* m);

@@ -6,7 +6,7 @@
  *   - a ridge probe (model/probe.h) from the target latent to each slot's position in the frame,
  *     refitted every probe_every training steps on the newest frames' latents and the true
  *     positions the caller gives (fitted on the older four fifths, scored on the newest fifth),
- *     through the rows' Gram matrix (jepa_live_probe_fit: a fraction of a second, so it runs
+ *     through the rows' Gram matrix (probe_fit_gram: a fraction of a second, so it runs
  *     between two steps without holding the frames up);
  *   - the predicted future: the predictor rolled out from the newest window's latent, read through
  *     the probe at JEPA_LIVE_GHOST_STEPS points up to the horizon (the view's ghost dots), for the
@@ -137,14 +137,6 @@ bool      jepa_live_running(const JepaLive* L);
 /// a pixel checkpoint for a live start: the model and, when the file holds one, its probe (*probe
 /// zeroed otherwise). NULL + one line for a missing, damaged or foreign file (jepa_load's words)
 JepaModel* jepa_live_load(const char* path, Probe* probe, char* err, size_t err_size);
-
-/// the live refit's fit: probe_fit's (the same weights and intercepts up to rounding, O outputs per
-/// slot at one relative ridge) through the rows' N x N Gram matrix instead of the features' F x F
-/// one -- for N rows fewer than F features (a few hundred frames' latents of 3072 at 128x96) a
-/// fraction of the work -- and one factorisation for every slot that holds a body in the same rows.
-/// false only when N < 2 (p zeroed then)
-bool jepa_live_probe_fit(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
-                         const uint8_t* mask, double ridge, int min_rows);
 
 /// the trainer (for saving; only while the worker thread is stopped)
 JepaTrainer* jepa_live_trainer(JepaLive* L);

@@ -221,6 +221,111 @@ bool probe_fit_select(Probe* p, int N, int F, int K, int O, const float* x, cons
     return true;
 }
 
+bool probe_fit_gram(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
+                    const uint8_t* mask, double ridge, int min_rows) {
+    memset(p, 0, sizeof *p);
+    if (N < 2 || F < 1 || K < 1 || O < 1) return false;
+    probe_alloc(p, F, K, O);
+    p->ridge = ridge;
+    /* centre the features over every row; lambda is relative to the mean diagonal of their F x F
+       Gram matrix, as probe_fit's */
+    for (int j = 0; j < F; j++) {
+        double m = 0;
+        for (int n = 0; n < N; n++) m += x[(size_t)n * F + j];
+        p->mean[j] = (float)(m / N);
+    }
+    double* xc = alloc_array((size_t)N * F, sizeof(double));
+    double trace = 0;
+    for (int n = 0; n < N; n++)
+        for (int j = 0; j < F; j++) {
+            double v = (double)x[(size_t)n * F + j] - p->mean[j];
+            xc[(size_t)n * F + j] = v;
+            trace += v * v;
+        }
+    double lambda = ridge * (trace > 0 ? trace / F : 1.0);
+    /* the rows' N x N Gram matrix, once for every slot */
+    double* gram = alloc_array((size_t)N * N, sizeof(double));
+    nn_dgemm(false, true, N, N, F, 1.0, xc, xc, 0.0, gram);
+    /* the groups: slots with enough rows, grouped by the rows that hold their body */
+    int* group = alloc_array((size_t)K, sizeof(int));   /* the group's first slot; -1: not fitted */
+    for (int k = 0; k < K; k++) {
+        int live = 0;
+        for (int n = 0; n < N; n++) live += mask[(size_t)n * K + k] != 0;
+        p->rows[k] = live;
+        group[k] = live < min_rows || live < 2 ? -1 : k;
+        for (int q = 0; q < k && group[k] == k; q++) {
+            if (group[q] != q) continue;
+            int n = 0;
+            while (n < N && !mask[(size_t)n * K + k] == !mask[(size_t)n * K + q]) n++;
+            if (n == N) group[k] = q;
+        }
+    }
+    int* idx = alloc_array((size_t)N, sizeof(int));
+    int* members = alloc_array((size_t)K, sizeof(int));
+    double* sys = alloc_array((size_t)N * N, sizeof(double));
+    double* rowmean = alloc_array((size_t)N, sizeof(double));
+    double* alpha = alloc_array((size_t)K * O * N, sizeof(double));
+    double* ybar = alloc_array((size_t)K * O, sizeof(double));
+    double* xs = alloc_array((size_t)N * F, sizeof(double));
+    double* cbar = alloc_array((size_t)F, sizeof(double));
+    double* wd = alloc_array((size_t)K * O * F, sizeof(double));
+    for (int g = 0; g < K; g++) {
+        if (group[g] != g) continue;
+        int G = 0, S = 0;
+        for (int k = g; k < K; k++)
+            if (group[k] == g) members[G++] = k;
+        for (int n = 0; n < N; n++)
+            if (mask[(size_t)n * K + g]) idx[S++] = n;
+        /* the intercept out: the Gram matrix of the rows centred on their own mean (double
+           centring), plus lambda; the targets centred likewise */
+        double all = 0;
+        for (int i = 0; i < S; i++) {
+            double r = 0;
+            for (int j = 0; j < S; j++) r += gram[(size_t)idx[i] * N + idx[j]];
+            rowmean[i] = r / S;
+            all += r;
+        }
+        all /= (double)S * S;
+        for (int i = 0; i < S; i++) {
+            for (int j = 0; j < S; j++)
+                sys[(size_t)i * S + j] = gram[(size_t)idx[i] * N + idx[j]] - rowmean[i] - rowmean[j] + all;
+            sys[(size_t)i * S + i] += lambda;
+        }
+        int R = G * O;
+        for (int r = 0; r < R; r++) {
+            int k = members[r / O], o = r % O;
+            double m = 0;
+            for (int i = 0; i < S; i++) m += y[((size_t)idx[i] * K + k) * O + o];
+            ybar[r] = m / S;
+            for (int i = 0; i < S; i++) alpha[(size_t)r * S + i] = y[((size_t)idx[i] * K + k) * O + o] - ybar[r];
+        }
+        if (!nn_cholesky_solve(S, sys, R, alpha)) continue;
+        /* w = sum_i alpha_i (x_i - their mean) = sum_i alpha_i xc_i, as the alphas sum to 0; the
+           intercept puts the rows' mean target at their mean features */
+        for (int i = 0; i < S; i++) memcpy(xs + (size_t)i * F, xc + (size_t)idx[i] * F, sizeof(double) * (size_t)F);
+        nn_dgemm(false, false, R, F, S, 1.0, alpha, xs, 0.0, wd);
+        for (int j = 0; j < F; j++) {
+            double m = 0;
+            for (int i = 0; i < S; i++) m += xs[(size_t)i * F + j];
+            cbar[j] = m / S;
+        }
+        for (int r = 0; r < R; r++) {
+            int k = members[r / O], o = r % O;
+            const double* w = wd + (size_t)r * F;
+            double dot = 0;
+            for (int j = 0; j < F; j++) {
+                p->w[((size_t)k * O + o) * F + j] = (float)w[j];
+                dot += w[j] * cbar[j];
+            }
+            p->b[(size_t)k * O + o] = (float)(ybar[r] - dot);
+        }
+        for (int i = 0; i < G; i++) p->fitted[members[i]] = 1;
+    }
+    free(xc), free(gram), free(group), free(idx), free(members), free(sys), free(rowmean), free(alpha);
+    free(ybar), free(xs), free(cbar), free(wd);
+    return true;
+}
+
 void probe_apply(const Probe* p, int n, const float* x, float* y) {
     int F = p->F, KO = p->K * p->O;
     float* xc = alloc_array((size_t)n * F, sizeof(float));

@@ -38,6 +38,13 @@ bool probe_fit(Probe* p, int N, int F, int K, int O, const float* x, const float
 bool probe_fit_select(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
                       const uint8_t* mask, const uint8_t* held, const double* ridges, int nridges,
                       int min_rows, double* held_err);
+/// probe_fit's fit (the same weights and intercepts up to rounding, O outputs per slot at one
+/// relative ridge) through the rows' N x N Gram matrix instead of the features' F x F
+/// one -- for N rows fewer than F features (a few hundred frames' latents of 3072 at 128x96) a
+/// fraction of the work -- and one factorisation for every slot that holds a body in the same rows.
+/// false only when N < 2 (p zeroed then)
+bool probe_fit_gram(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
+                    const uint8_t* mask, double ridge, int min_rows);
 /// y[n, K, O] from x[n, F] (NaN for slots that are not fitted)
 void probe_apply(const Probe* p, int n, const float* x, float* y);
 

@@ -4,12 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-/* a body's axis-aligned extent at its starting angle: {xmin, ymin, xmax, ymax} */
-static void body_box(const SimBodyDef* b, double q[4]) {
-    double c = fabs(cos(b->angle)), s = fabs(sin(b->angle));
-    double hx = 0.5 * (c * b->w + s * b->h), hy = 0.5 * (s * b->w + c * b->h);
-    q[0] = b->x - hx, q[1] = b->y - hy, q[2] = b->x + hx, q[3] = b->y + hy;
-}
+#include "render/render.h"
 
 static void grow(double e[4], const double q[4]) {
     e[0] = fmin(e[0], q[0]), e[1] = fmin(e[1], q[1]);
@@ -22,7 +17,7 @@ static bool supports(const ScnInstance* inst, const double s[4]) {
         const SimBodyDef* b = &inst->bodies[i];
         if (b->is_static) continue;
         double q[4];
-        body_box(b, q);
+        render_body_box(b, q);
         if (fabs(q[1] - s[3]) < 0.02 && q[2] > s[0] && q[0] < s[2]) return true;
     }
     return false;
@@ -36,7 +31,7 @@ void render_frame_rect(const ScnInstance* inst, double rect[4]) {
         const SimBodyDef* b = &inst->bodies[i];
         if (!b->is_static) continue;
         double q[4];
-        body_box(b, q);
+        render_body_box(b, q);
         if (ground < 0 || q[3] < gq[3] - 1e-9 || (fabs(q[3] - gq[3]) <= 1e-9 && q[2] - q[0] > gq[2] - gq[0])) {
             ground = i;
             memcpy(gq, q, sizeof q);
@@ -49,7 +44,7 @@ void render_frame_rect(const ScnInstance* inst, double rect[4]) {
         const SimBodyDef* b = &inst->bodies[i];
         if (i == ground) continue;
         double q[4];
-        body_box(b, q);
+        render_body_box(b, q);
         if (b->is_static) {
             if (q[2] - q[0] > RENDER_FRAME_WIDE && !supports(inst, q)) continue;
         } else {

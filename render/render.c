@@ -16,18 +16,23 @@ void render_world(const SimWorld* w, const double rect[4], uint8_t* pixels, int 
     render_draw_world(&c, &cam, w);
 }
 
+void render_body_box(const SimBodyDef* b, double q[4]) {
+    double c = fabs(cos(b->angle)), s = fabs(sin(b->angle));
+    double hx = 0.5 * (c * b->w + s * b->h), hy = 0.5 * (s * b->w + c * b->h);
+    q[0] = b->x - hx, q[1] = b->y - hy, q[2] = b->x + hx, q[3] = b->y + hy;
+}
+
 void render_scene_rect(const ScnInstance* inst, double rect[4]) {
     double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
     for (int i = 0; i < inst->nbodies; i++) {
         const SimBodyDef* b = &inst->bodies[i];
         if (b->is_static && b->w > 3.0) continue;
-        /* the rotated box's axis-aligned extents */
-        double c = fabs(cos(b->angle)), s = fabs(sin(b->angle));
-        double hx = 0.5 * (c * b->w + s * b->h), hy = 0.5 * (s * b->w + c * b->h);
-        x0 = fmin(x0, b->x - hx);
-        x1 = fmax(x1, b->x + hx);
-        y0 = fmin(y0, b->y - hy);
-        y1 = fmax(y1, b->y + hy);
+        double q[4];
+        render_body_box(b, q);
+        x0 = fmin(x0, q[0]);
+        x1 = fmax(x1, q[2]);
+        y0 = fmin(y0, q[1]);
+        y1 = fmax(y1, q[3]);
     }
     if (x0 > x1) { /* nothing small: show the bounds */
         memcpy(rect, inst->world.bounds, sizeof(double) * 4);

@@ -19,6 +19,9 @@
 void render_world(const SimWorld* w, const double rect[4], uint8_t* pixels, int width,
                   int height, int channels);
 
+/// a body's axis-aligned extent at its starting angle: q = {xmin, ymin, xmax, ymax} (m)
+void render_body_box(const SimBodyDef* b, double q[4]);
+
 /// the world rectangle that shows a scene: its bodies' starting extent (floors wider than 3 m
 /// excluded) with 0.3 m of room at the sides and top, down to the floor (y = 0) and 0.1 m below,
 /// clamped to the world's bounds. The view's camera, its film and the Python binding's pictures use

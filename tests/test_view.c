@@ -613,7 +613,7 @@ static int count_color(const RenderCanvas* c, RenderColor col, int x0, int y0, i
     return n;
 }
 
-/* the live refit's probe (jepa_live_probe_fit, through the rows' Gram matrix) fits what probe_fit
+/* the live refit's probe (probe_fit_gram, through the rows' Gram matrix) fits what probe_fit
    fits (through the features'): the same weights and intercepts, the same slots fitted, with more
    features than rows (the live case) and fewer, slots that share their rows and slots that do not */
 static void test_live_probe_fit(void) {
@@ -638,7 +638,7 @@ static void test_live_probe_fit(void) {
             }
         Probe a, b;
         ENSURE(probe_fit(&a, N, F, K, O, x, y, mask, 1e-2, 20));
-        ENSURE(jepa_live_probe_fit(&b, N, F, K, O, x, y, mask, 1e-2, 20));
+        ENSURE(probe_fit_gram(&b, N, F, K, O, x, y, mask, 1e-2, 20));
         CHECK(b.F == F && b.K == K && b.O == O);
         double wmax = 0, dw = 0, db = 0;
         for (int k = 0; k < K; k++) {

@@ -9,7 +9,6 @@
 #include "base/alloc.h"
 #include "base/report.h"
 #include "model/jepa_data.h"
-#include "render/frame_rect.h"
 #include "render/render.h"
 #include "sim/observation.h"
 
@@ -87,8 +86,7 @@ void view_pixel_tick(ViewPixel* p, const Episode* e, const float* push_rows, boo
     if (!p->on || !p->live) return;
     if (p->episode_next) {
         /* the pixel model's camera: a model from a file frames as it trained, a new one as gen does */
-        if (p->start && jepa_framing(p->start) == JEPA_FRAMING_SCENE) render_scene_rect(&e->inst, p->rect);
-        else render_frame_rect(&e->inst, p->rect);
+        jepa_frame_rect(p->start, &e->inst, p->rect);
         p->cam = render_camera_fit(p->rect, 0, 0, p->W, p->H);
     }
     render_world(e->world, p->rect, p->frame, p->W, p->H, p->ch);
