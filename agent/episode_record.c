@@ -7,7 +7,6 @@
 
 #include "agent/episode.h"
 #include "base/report.h"
-#include "sim/observation.h"
 #include "render/frame_rect.h"
 #include "render/render.h"
 
@@ -17,12 +16,11 @@ static void add_event(DataSlot* o, int32_t episode, int32_t record, const SimEve
 }
 
 /* observation of record r, with contacts and (optionally) a frame */
-static void record(const EpisodeRecordSpec* spec, Episode* ep, const double rect[4], DataSlot* o, int r) {
+static void record(const EpisodeRecordSpec* spec, Episode* ep, const double rect[4], DataSlot* o, int32_t index,
+                   int r) {
     size_t K = (size_t)spec->slots;
     episode_observe(ep);
-    memcpy(o->states + (size_t)r * K * SIM_OBS_DIM, ep->states, sizeof(float) * K * SIM_OBS_DIM);
-    memcpy(o->mask + (size_t)r * K, ep->mask, K);
-    memcpy(o->ids + (size_t)r * K, ep->ids, sizeof(int32_t) * K);
+    data_slot_observe(o, index, r, ep->states, ep->mask);
     sim_world_observe_contacts(ep->world, o->contacts + (size_t)r * K, (int)K);
     if (o->frames) {
         size_t fsz = (size_t)spec->frame_w * (size_t)spec->frame_h * (size_t)spec->channels;
@@ -54,7 +52,7 @@ bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, 
             episode_end(&ep);
             return false;
         }
-        record(spec, &ep, rect, o, r);
+        record(spec, &ep, rect, o, index, r);
         if (r == spec->records - 1) break;
         for (int s2 = 0; s2 < spec->stride; s2++, tick++) {
             episode_tick(&ep, NULL);

@@ -1,4 +1,4 @@
-/* episode_record: records one dataset episode (states, mask, ids, actions, contacts, events,
+/* episode_record: records one dataset episode (states and bodies, mask, actions, contacts, events,
  * frames) into a shard's arrays, through the one episode loop: what `nudge gen` writes. Its content
  * depends only on (scenario, seed, episode index, options).
  *

@@ -101,7 +101,7 @@ int64_t nudge_dataset_array_bytes(const NudgeDataset* d, int s, const char* name
     int a = array_of(d, "nudge_dataset_array_bytes", s, name, err, err_size);
     if (a < 0) return -1;
     size_t bytes = 0;
-    if (a == DATA_EVENTS || !data_reader_array_bytes(&d->r, s, (DataArrayId)a, &bytes) ||
+    if (data_array_is_rows((DataArrayId)a) || !data_reader_array_bytes(&d->r, s, (DataArrayId)a, &bytes) ||
         bytes > (size_t)INT64_MAX) {
         report_set(err, err_size, "nudge_dataset_array_bytes: the size of '%s' is not known before reading it",
                    name);
@@ -121,4 +121,22 @@ bool nudge_dataset_read(const NudgeDataset* d, int s, const char* name, void* ds
     }
     int a = array_find(name);
     return data_reader_read(&d->r, s, (DataArrayId)a, dst, dst_bytes, err, err_size);
+}
+
+bool nudge_dataset_read_observation(const NudgeDataset* d, int s, float* states, size_t states_bytes,
+                                    uint8_t* mask, size_t mask_bytes, char* err, size_t err_size) {
+    if (s < 0 || s >= d->r.m.nshards) {
+        report_set(err, err_size, "nudge_dataset_read_observation: shard %d is outside [0, %d)", s, d->r.m.nshards);
+        return false;
+    }
+    const DataDims* dm = &d->r.m.dims;
+    int64_t E = d->r.m.shards[s].count;
+    size_t n = (size_t)E * (size_t)dm->records * (size_t)dm->slots;   /* the reader checked it fits */
+    if (!states || !mask || states_bytes != n * (size_t)dm->dim * sizeof(float) || mask_bytes != n) {
+        report_set(err, err_size, "nudge_dataset_read_observation: shard %d needs %zu bytes of states and %zu of mask, "
+                                  "got %zu and %zu", s, n * (size_t)dm->dim * sizeof(float), n,
+                   states ? states_bytes : 0, mask ? mask_bytes : 0);
+        return false;
+    }
+    return data_reader_observe(&d->r, s, 0, E, states, mask, err, err_size);
 }

@@ -212,9 +212,7 @@ static void* worker_main(void* arg) {
             char msg[1024 + 64];
             snprintf(msg, sizeof msg, "episode %lld (seed %llu): %s", (long long)e, (unsigned long long)seed, why);
             pthread_mutex_lock(&r->lock);
-            free(slot->events);
-            slot->events = NULL;
-            slot->nevents = slot->capevents = 0;
+            data_slot_clear(slot);
             r->free_bufs[r->nfree++] = b;
             fail(r, msg);
             break;

@@ -61,6 +61,12 @@ def load(path):
         d = os.path.join(path, sh["dir"])
         for k in parts:
             parts[k].append(np.load(os.path.join(d, k + ".npy")))
+        if m["version"] >= 5:   # states.npy holds the dynamic columns: the README's recipe
+            st, mask = parts["states"][-1], parts["mask"][-1]
+            full = np.concatenate([st, np.repeat(np.load(os.path.join(d, "bodies.npy"))[:, None], st.shape[1], 1)], -1)
+            for c in np.load(os.path.join(d, "changes.npy")):
+                full[c["episode"] - sh["first"], c["tick"]:, c["slot"], c["column"]] = c["value"]
+            parts["states"][-1] = np.where(mask[..., None] == 1, full, np.float32(0))
         e = np.load(os.path.join(d, "events.npy"))
         ep = e["episode"].astype(np.int64)
         if len(ep) and ep.max() < sh["first"]:   # version 1 stored shard-local episodes

@@ -5,9 +5,12 @@
 
 #include "base/checked_size.h"
 #include "base/parse_int.h"
+#include "sim/observation.h"
 
 const DataArrayInfo data_arrays[DATA_ARRAY_COUNT] = {
-    [DATA_STATES] = {"states", "'<f4'", 4, "per-object state vectors, columns as in 'columns'"},
+    [DATA_STATES] = {"states", "'<f4'", 4,
+                     "per-object state vectors, columns as in 'columns' (version 5: the first D_dynamic, the ones "
+                     "that change as the world moves; the others are in bodies)"},
     [DATA_MASK] = {"mask", "'|u1'", 1, "1 = a live body in the slot"},
     [DATA_IDS] = {"ids", "'<i4'", 4, "the body's stable id (= its slot), -1 for an empty slot"},
     [DATA_ACTIONS] = {"actions", "'<f4'", 4,
@@ -25,6 +28,12 @@ const DataArrayInfo data_arrays[DATA_ARRAY_COUNT] = {
     [DATA_FRAME_RECT] = {"frame_rect", "'<f8'", 8,
                          "the world rectangle (xmin, ymin, xmax, ymax; m, y up) each episode's frames show, fitted "
                          "into the frame centred with its aspect kept"},
+    [DATA_BODIES] = {"bodies", "'<f4'", 4,
+                     "each slot's static columns (the columns after the first D_dynamic) as at the body's first live "
+                     "record, zero for a slot never live; a slot holds one body per episode"},
+    [DATA_CHANGES] = {"changes", DATA_CHANGE_DESCR, DATA_CHANGE_BYTES,
+                      "one row per change of a static column during a body's life (a magic mass ... shown): from "
+                      "record tick on, column 'column' of the body in 'slot' is 'value'"},
 };
 
 void data_event_pack(const DataEvent* e, unsigned char out[DATA_EVENT_BYTES]) {
@@ -45,19 +54,48 @@ void data_event_unpack(const unsigned char in[DATA_EVENT_BYTES], DataEvent* e) {
     memcpy(&e->magnitude, in + 17, 4);
 }
 
+void data_change_pack(const DataChange* c, unsigned char out[DATA_CHANGE_BYTES]) {
+    memcpy(out, &c->episode, 4);
+    memcpy(out + 4, &c->tick, 4);
+    memcpy(out + 8, &c->slot, 4);
+    out[12] = c->column;
+    memcpy(out + 13, &c->value, 4);
+}
+
+void data_change_unpack(const unsigned char in[DATA_CHANGE_BYTES], DataChange* c) {
+    memcpy(&c->episode, in, 4);
+    memcpy(&c->tick, in + 4, 4);
+    memcpy(&c->slot, in + 8, 4);
+    c->column = in[12];
+    memcpy(&c->value, in + 13, 4);
+}
+
+bool data_array_is_rows(DataArrayId a) {
+    return a == DATA_EVENTS || a == DATA_CHANGES;
+}
+
 bool data_array_present(DataArrayId a, const DataDims* d) {
-    return (a != DATA_FRAMES && a != DATA_FRAME_RECT) || d->channels > 0;
+    switch (a) {
+    case DATA_FRAMES:
+    case DATA_FRAME_RECT: return d->channels > 0;
+    case DATA_IDS: return d->version < 5;
+    case DATA_BODIES:
+    case DATA_CHANGES: return d->version >= 5;
+    default: return true;
+    }
 }
 
 int data_array_shape(DataArrayId a, const DataDims* d, int64_t E, int64_t nevents, int64_t s[5]) {
     int64_t T = d->records, K = d->slots;
     switch (a) {
-    case DATA_STATES: s[0] = E, s[1] = T, s[2] = K, s[3] = d->dim; return 4;
+    case DATA_STATES: s[0] = E, s[1] = T, s[2] = K, s[3] = d->version >= 5 ? SIM_OBS_DYNAMIC : d->dim; return 4;
+    case DATA_BODIES: s[0] = E, s[1] = K, s[2] = d->dim - SIM_OBS_DYNAMIC; return 3;
     case DATA_ACTIONS: s[0] = E, s[1] = T, s[2] = K, s[3] = 4; return 4;
     case DATA_MASK:
     case DATA_IDS:
     case DATA_CONTACTS: s[0] = E, s[1] = T, s[2] = K; return 3;
-    case DATA_EVENTS: s[0] = nevents; return 1;
+    case DATA_EVENTS:
+    case DATA_CHANGES: s[0] = nevents; return 1;
     case DATA_PARAMS: s[0] = E, s[1] = d->nparams; return 2;
     case DATA_SCENARIO:
     case DATA_SEED: s[0] = E; return 1;
@@ -72,7 +110,7 @@ int data_array_shape(DataArrayId a, const DataDims* d, int64_t E, int64_t nevent
 bool data_array_slice_bytes(DataArrayId a, const DataDims* d, size_t* out) {
     int64_t s[5];
     int n = data_array_shape(a, d, 1, 0, s);
-    if (a == DATA_EVENTS || n == 0) {
+    if (data_array_is_rows(a) || n == 0) {
         *out = 0;
         return false;
     }

@@ -12,8 +12,13 @@
 /// the version this nudge writes. 2: seeds are decimal strings in the manifest (JSON numbers are
 /// doubles, exact only to 2^53), the manifest is written by cJSON. 3: every .npy header is padded
 /// to DATA_HEAD_BYTES. 4: a dataset with frames also has frame_rect.npy (the world rectangle each
-/// episode's frames show). The other arrays' contents are as in version 1.
-#define DATA_FORMAT_VERSION 4
+/// episode's frames show). The other arrays' contents are as in version 1. 5: nothing the reader can
+/// know otherwise is written: states.npy holds the columns that change as the world moves (the
+/// first SIM_OBS_DYNAMIC), bodies.npy each slot's static columns once per episode (a slot holds
+/// one body per episode: ids are never reused), changes.npy the rare change of a static column
+/// during a body's life (a magic `mass ... shown`), and ids.npy (= the slot, or -1 where the mask
+/// is 0) is gone. data_reader_observe gives back the full observation, the same bytes as before.
+#define DATA_FORMAT_VERSION 5
 /// every .npy header in a shard is padded to this many bytes (numpy pads to 64; any multiple of 64
 /// is valid), so each array's data starts on a page and can be written without a copy
 #define DATA_HEAD_BYTES 4096
@@ -34,11 +39,14 @@ typedef enum DataArrayId {
     DATA_SEED,
     DATA_FRAMES,
     DATA_FRAME_RECT,
+    DATA_BODIES,      /* version 5 on */
+    DATA_CHANGES,     /* version 5 on */
     DATA_ARRAY_COUNT
 } DataArrayId;
 
 /// the dimensions every shard of a dataset shares (E, the episodes of a shard, varies)
 typedef struct DataDims {
+    int version;                    /* the format version: the arrays and shapes depend on it */
     int records;                    /* T: records per episode, t = 0 included */
     int slots;                      /* K */
     int dim;                        /* D: observation columns (SIM_OBS_DIM) */
@@ -71,14 +79,36 @@ typedef struct DataEvent {
 void data_event_pack(const DataEvent* e, unsigned char out[DATA_EVENT_BYTES]);
 void data_event_unpack(const unsigned char in[DATA_EVENT_BYTES], DataEvent* e);
 
+/// one row of changes.npy (version 5): from record `tick` on, static column `column` (an index
+/// into the observation's columns, >= SIM_OBS_DYNAMIC) of the body in `slot` is `value`. Packed,
+/// DATA_CHANGE_BYTES on disk, little-endian; rows in order of (episode, tick, slot, column)
+typedef struct DataChange {
+    int32_t episode;     /* global episode index */
+    int32_t tick;        /* record index */
+    int32_t slot;
+    uint8_t column;
+    float   value;
+} DataChange;
+
+#define DATA_CHANGE_BYTES 17
+#define DATA_CHANGE_DESCR \
+    "[('episode', '<i4'), ('tick', '<i4'), ('slot', '<i4'), ('column', 'u1'), ('value', '<f4')]"
+
+void data_change_pack(const DataChange* c, unsigned char out[DATA_CHANGE_BYTES]);
+void data_change_unpack(const unsigned char in[DATA_CHANGE_BYTES], DataChange* c);
+/// true for the arrays whose length is a count of rows (events, changes) rather than episodes
+bool data_array_is_rows(DataArrayId a);
+
 /// true if the dataset has this array (frames.npy and frame_rect.npy only with frames; datasets
-/// written before version 4 lack frame_rect.npy: their shard entries do not list it)
+/// written before version 4 lack frame_rect.npy: their shard entries do not list it; ids.npy up to
+/// version 4, bodies.npy and changes.npy from version 5)
 bool data_array_present(DataArrayId a, const DataDims* d);
-/// the array's shape in a shard of E episodes (events: nevents rows); returns the number of
-/// dimensions (at most 5)
+/// the array's shape in a shard of E episodes (events, changes: nevents rows); returns the number
+/// of dimensions (at most 5). Version 5's states.npy has SIM_OBS_DYNAMIC columns, bodies.npy the
+/// other dim - SIM_OBS_DYNAMIC
 int  data_array_shape(DataArrayId a, const DataDims* d, int64_t E, int64_t nevents, int64_t shape[5]);
-/// bytes of one episode's slice of a per-episode array (every array but events); false when it
-/// overflows
+/// bytes of one episode's slice of a per-episode array (every array but events and changes); false
+/// when it overflows
 bool data_array_slice_bytes(DataArrayId a, const DataDims* d, size_t* out);
 /// the DataArrayId of a file name such as "states.npy"; -1 if none
 int  data_array_find_file(const char* file);

@@ -136,14 +136,14 @@ static cJSON* arrays_json(const DataDims* d) {
         }
         cJSON_AddStringToObject(ao, "dtype", descr);
         cJSON* shape = cJSON_AddArrayToObject(ao, "shape");
-        const char* sym[] = {"E", "T", "K", "D", "P"};
         for (int i = 0; i < n; i++) {
             const char* name = NULL;
-            if (s[i] == -1) name = a == DATA_EVENTS ? "n" : "E";
-            else if (i == 1 && s[i] == d->records && a != DATA_PARAMS && a != DATA_FRAME_RECT) name = sym[1];
-            else if (i == 2 && s[i] == d->slots && a != DATA_FRAMES) name = sym[2];
-            else if (i == 3 && a == DATA_STATES) name = sym[3];
-            else if (i == 1 && a == DATA_PARAMS) name = sym[4];
+            if (s[i] == -1) name = data_array_is_rows((DataArrayId)a) ? "n" : "E";
+            else if (a == DATA_BODIES) name = i == 1 ? "K" : "D_static";
+            else if (i == 1 && s[i] == d->records && a != DATA_PARAMS && a != DATA_FRAME_RECT) name = "T";
+            else if (i == 2 && s[i] == d->slots && a != DATA_FRAMES) name = "K";
+            else if (i == 3 && a == DATA_STATES) name = s[i] == d->dim ? "D" : "D_dynamic";
+            else if (i == 1 && a == DATA_PARAMS) name = "P";
             if (name) cJSON_AddItemToArray(shape, cJSON_CreateString(name));
             else cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)s[i]));
         }
@@ -522,6 +522,13 @@ bool data_manifest_parse(const char* text, size_t len, const char* path, DataMan
     if (!same) {
         rd_fail(&r, "the dataset's columns differ from this nudge's observation (%d columns: %s, %s, ...)", SIM_OBS_DIM,
                 sim_obs_columns[0].name, sim_obs_columns[1].name);
+        goto done;
+    }
+    d->version = m->version;
+    /* version 5 splits the columns between states.npy and bodies.npy at this nudge's split */
+    int64_t dyn = SIM_OBS_DYNAMIC;
+    if (version >= 5 && (!rd_int(&r, root, "dynamic_columns", 0, 4096, true, &dyn) || dyn != SIM_OBS_DYNAMIC)) {
+        if (r.ok) rd_fail(&r, "\"dynamic_columns\": %lld, this nudge's observation has %d", (long long)dyn, SIM_OBS_DYNAMIC);
         goto done;
     }
     /* optional descriptive fields (a minimal manifest has none of them) */

@@ -12,6 +12,7 @@
 #include "base/input_file.h"
 #include "base/npy.h"
 #include "base/report.h"
+#include "sim/observation.h"
 
 bool data_reader_open(DataReader* r, const char* dir, char* err, size_t err_size) {
     memset(r, 0, sizeof *r);
@@ -79,7 +80,7 @@ bool data_reader_verify(const DataReader* r, int s, char* err, size_t err_size) 
 bool data_reader_array_bytes(const DataReader* r, int s, DataArrayId a, size_t* out) {
     int64_t shape[5];
     int n = data_array_shape(a, &r->m.dims, r->m.shards[s].count, 0, shape);
-    if (a == DATA_EVENTS) {
+    if (data_array_is_rows(a)) {
         *out = 0;
         return true;
     }
@@ -126,7 +127,7 @@ bool data_reader_read_episodes(const DataReader* r, int s, DataArrayId a, int64_
                                size_t dst_bytes, char* err, size_t err_size) {
     int64_t n = r->m.shards[s].count;
     size_t per = 0, want = 0;
-    if (a == DATA_EVENTS || first < 0 || count < 0 || first > n || count > n - first ||
+    if (data_array_is_rows(a) || first < 0 || count < 0 || first > n || count > n - first ||
         !data_array_slice_bytes(a, &r->m.dims, &per) || !size_mul_ok(per, (size_t)count, &want) || want != dst_bytes) {
         report_set(err, err_size, "episodes [%lld, +%lld) of shard %d: not a range of its %lld episodes of %s",
                    (long long)first, (long long)count, s, (long long)n, data_arrays[a].name);
@@ -155,36 +156,113 @@ int data_reader_shard_of(const DataReader* r, int64_t e) {
     return lo;
 }
 
-DataEvent* data_reader_events(const DataReader* r, int s, size_t* n, char* err, size_t err_size) {
+/* the packed rows of a table array (events, changes) of shard s, unpacked by `unpack` into a
+   malloc'd array of `size`-byte structs (*n rows, possibly none); NULL + one line on failure */
+static void* read_rows(const DataReader* r, int s, DataArrayId a, size_t size,
+                       void (*unpack)(const unsigned char* in, void* out), size_t* n, char* err, size_t err_size) {
     *n = 0;
     char path[4400];
-    data_reader_path(r, s, DATA_EVENTS, path, sizeof path);
+    data_reader_path(r, s, a, path, sizeof path);
     int64_t shape[1] = {-1};
     NpyFile f;
     if (!npy_file_open(&f, path, err, err_size)) return NULL;
-    if (!check_header(&f, DATA_EVENTS, shape, 1, err, err_size)) {
+    if (!check_header(&f, a, shape, 1, err, err_size)) {
         npy_file_close(&f);
         return NULL;
     }
     size_t rows = (size_t)f.head.shape[0], bytes = f.head.nbytes;
     /* sized by the file (checked against its real size): too large is bad input, not a crash */
-    DataEvent* ev = NULL;
-    size_t evb = 0;
+    unsigned char* out = NULL;
+    size_t outb = 0;
     unsigned char* raw = alloc_try_bytes(bytes);
-    if (!raw || !size_mul_ok(rows ? rows : 1, sizeof *ev, &evb) || !(ev = alloc_try_bytes(evb))) {
-        report_set(err, err_size, "%s: %zu events, too large for memory", path, rows);
+    if (!raw || !size_mul_ok(rows ? rows : 1, size, &outb) || !(out = alloc_try_bytes(outb))) {
+        report_set(err, err_size, "%s: %zu rows, too large for memory", path, rows);
         free(raw);
         npy_file_close(&f);
         return NULL;
     }
     bool ok = npy_file_read(&f, raw, err, err_size);
     npy_file_close(&f);
-    for (size_t i = 0; ok && i < rows; i++) data_event_unpack(raw + i * DATA_EVENT_BYTES, &ev[i]);
+    for (size_t i = 0; ok && i < rows; i++) unpack(raw + i * data_arrays[a].item, out + i * size);
     free(raw);
     if (!ok) {
-        free(ev);
+        free(out);
         return NULL;
     }
     *n = rows;
-    return ev;
+    return out;
+}
+
+static void unpack_event(const unsigned char* in, void* out) { data_event_unpack(in, out); }
+static void unpack_change(const unsigned char* in, void* out) { data_change_unpack(in, out); }
+
+DataEvent* data_reader_events(const DataReader* r, int s, size_t* n, char* err, size_t err_size) {
+    return read_rows(r, s, DATA_EVENTS, sizeof(DataEvent), unpack_event, n, err, err_size);
+}
+
+bool data_reader_observe(const DataReader* r, int s, int64_t first, int64_t count, float* states, uint8_t* mask,
+                         char* err, size_t err_size) {
+    const DataDims* d = &r->m.dims;
+    size_t T = (size_t)d->records, K = (size_t)d->slots, D = (size_t)d->dim, n = 0, sb = 0, mb = 0;
+    /* the callers sized states and mask from the same dimensions (checked for overflow) */
+    if (!data_array_slice_bytes(DATA_MASK, d, &mb) || !size_mul_ok(mb, (size_t)(count > 0 ? count : 0), &mb) ||
+        !data_array_slice_bytes(DATA_STATES, d, &sb) || !size_mul_ok(sb, (size_t)(count > 0 ? count : 0), &sb)) {
+        report_set(err, err_size, "%s: the dataset's arrays are too large", r->dir);
+        return false;
+    }
+    if (!data_reader_read_episodes(r, s, DATA_MASK, first, count, mask, mb, err, err_size) ||
+        !data_reader_read_episodes(r, s, DATA_STATES, first, count, states, sb, err, err_size))
+        return false;
+    if (d->version < 5) return true;
+    /* version 5: states.npy's rows of SIM_OBS_DYNAMIC columns moved to their places in rows of D,
+       from the last (row i's place starts at or after where its source and every earlier row's
+       source end) */
+    enum { DYN = SIM_OBS_DYNAMIC };
+    size_t S = D - DYN, rows = (size_t)count * T * K;
+    for (size_t i = rows; i-- > 0;) memmove(states + i * D, states + i * DYN, sizeof(float) * DYN);
+    /* bodies.npy: each slot's static columns; changes.npy: their changes, in order */
+    float* bodies = NULL;
+    size_t bb = 0;
+    DataChange* ch = NULL;
+    bool ok = data_array_slice_bytes(DATA_BODIES, d, &bb) && size_mul_ok(bb, (size_t)count, &bb) &&
+              (bodies = alloc_try_bytes(bb ? bb : 1)) != NULL;
+    if (!ok) report_set(err, err_size, "%s: bodies of %lld episodes, too large for memory", r->dir, (long long)count);
+    ok = ok && data_reader_read_episodes(r, s, DATA_BODIES, first, count, bodies, bb, err, err_size);
+    ok = ok && (ch = read_rows(r, s, DATA_CHANGES, sizeof *ch, unpack_change, &n, err, err_size)) != NULL;
+    const DataShardEntry* sh = &r->m.shards[s];
+    char path[4400];
+    data_reader_path(r, s, DATA_CHANGES, path, sizeof path);
+    for (size_t i = 0; ok && i < n; i++) {
+        const DataChange* c = &ch[i];
+        bool in = c->episode >= sh->first && c->episode < sh->first + sh->count && c->tick >= 0 &&
+                  (size_t)c->tick < T && c->slot >= 0 && (size_t)c->slot < K && c->column >= DYN && c->column < D;
+        bool after = i == 0 || c->episode > ch[i - 1].episode ||
+                     (c->episode == ch[i - 1].episode && c->tick >= ch[i - 1].tick);
+        if (!in || !after) {
+            report_set(err, err_size, "%s: row %zu (episode %d, tick %d, slot %d, column %d) %s", path, i, c->episode,
+                       c->tick, c->slot, c->column, in ? "out of order" : "outside the shard's episodes, records, "
+                                                                          "slots or static columns");
+            ok = false;
+        }
+    }
+    /* each record: the slot's static columns as of that record where the mask is 1, zeros elsewhere */
+    size_t at = 0;
+    for (int64_t e = 0; ok && e < count; e++) {
+        int64_t ge = sh->first + first + e;
+        float* cur = bodies + (size_t)e * K * S;
+        while (at < n && ch[at].episode < ge) at++;
+        for (size_t t = 0; t < T; t++) {
+            for (; at < n && ch[at].episode == ge && (size_t)ch[at].tick == t; at++)
+                cur[(size_t)ch[at].slot * S + ch[at].column - DYN] = ch[at].value;
+            float* row = states + ((size_t)e * T + t) * K * D;
+            const uint8_t* mk = mask + ((size_t)e * T + t) * K;
+            for (size_t k = 0; k < K; k++, row += D) {
+                if (mk[k]) memcpy(row + DYN, cur + k * S, sizeof(float) * S);
+                else memset(row, 0, sizeof(float) * D);
+            }
+        }
+    }
+    free(bodies);
+    free(ch);
+    return ok;
 }

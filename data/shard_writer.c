@@ -22,6 +22,7 @@
 #include "base/npy.h"
 #include "base/report.h"
 #include "data/writer.h"
+#include "sim/observation.h"
 
 /* slices at least this large go to their file as each episode ends; smaller ones (params, seed,
    scenario, frame_rect: a few bytes an episode) are gathered in memory and written at the end */
@@ -35,7 +36,10 @@
 #define DATA_DROP_LAG 4
 
 struct DataEpisodeBuf {
+    DataDims dims;
     uint8_t* data[DATA_ARRAY_COUNT];   /* one episode's slice of each array; NULL when absent */
+    float*   statics;                  /* [K, D - SIM_OBS_DYNAMIC] data_slot_observe's state */
+    uint8_t* seen;                     /* [K] */
 };
 
 typedef struct DataOutArray {
@@ -52,6 +56,8 @@ struct DataShardOut {
     DataOutArray array[DATA_ARRAY_COUNT];
     DataEvent**  events;                 /* per episode */
     int*         nevents;
+    DataChange** changes;                /* per episode */
+    int*         nchanges;
     uint32_t*    crc;                    /* [count][DATA_ARRAY_COUNT] */
 };
 
@@ -61,6 +67,56 @@ void data_slot_add_event(DataSlot* s, const DataEvent* e) {
         s->events = alloc_resize(s->events, (size_t)s->capevents, sizeof *s->events);
     }
     s->events[s->nevents++] = *e;
+}
+
+static void add_change(DataSlot* s, const DataChange* c) {
+    if (s->nchanges == s->capchanges) {
+        s->capchanges = s->capchanges ? 2 * s->capchanges : 64;
+        s->changes = alloc_resize(s->changes, (size_t)s->capchanges, sizeof *s->changes);
+    }
+    s->changes[s->nchanges++] = *c;
+}
+
+void data_slot_observe(DataSlot* s, int32_t episode, int r, const float* states, const uint8_t* mask) {
+    enum { DYN = SIM_OBS_DYNAMIC };
+    size_t K = (size_t)s->slots, D = (size_t)s->dim, S = D - DYN;
+    if (r == 0) {
+        memset(s->bodies, 0, sizeof(float) * K * S);
+        memset(s->seen, 0, K);
+    }
+    float* dyn = s->states + (size_t)r * K * DYN;
+    memcpy(s->mask + (size_t)r * K, mask, K);
+    for (size_t k = 0; k < K; k++) {
+        const float* row = states + k * D;
+        if (!mask[k]) {
+            memset(dyn + k * DYN, 0, sizeof(float) * DYN);
+            continue;
+        }
+        memcpy(dyn + k * DYN, row, sizeof(float) * DYN);
+        float* cur = s->statics + k * S;
+        if (!s->seen[k]) {
+            /* a slot holds one body per episode: its static columns once */
+            memcpy(cur, row + DYN, sizeof(float) * S);
+            memcpy(s->bodies + k * S, row + DYN, sizeof(float) * S);
+            s->seen[k] = 1;
+            continue;
+        }
+        if (!memcmp(cur, row + DYN, sizeof(float) * S)) continue;
+        for (size_t c = 0; c < S; c++) {
+            if (!memcmp(&cur[c], &row[DYN + c], sizeof(float))) continue;
+            DataChange ch = {episode, r, (int32_t)k, (uint8_t)(DYN + c), row[DYN + c]};
+            add_change(s, &ch);
+            cur[c] = row[DYN + c];
+        }
+    }
+}
+
+void data_slot_clear(DataSlot* s) {
+    free(s->events);
+    free(s->changes);
+    s->events = NULL;
+    s->changes = NULL;
+    s->nevents = s->capevents = s->nchanges = s->capchanges = 0;
 }
 
 /* bytes of one episode's slice of array a (the caller bounded the episode's size) */
@@ -87,26 +143,36 @@ static void populate(void* p, size_t n) {
 
 DataEpisodeBuf* data_episode_buf_new(const DataWriter* w) {
     DataEpisodeBuf* b = alloc_zeroed(1, sizeof *b);
+    b->dims = w->meta.dims;
     for (int a = 0; a < DATA_ARRAY_COUNT; a++)
-        if (a != DATA_EVENTS && data_array_present((DataArrayId)a, &w->meta.dims)) {
+        if (!data_array_is_rows((DataArrayId)a) && data_array_present((DataArrayId)a, &w->meta.dims)) {
             size_t n = slice_of((DataArrayId)a, &w->meta.dims);
             b->data[a] = alloc_zeroed(1, n);
             populate(b->data[a], n);
         }
+    b->statics = alloc_zeroed((size_t)w->meta.dims.slots * (size_t)(w->meta.dims.dim - SIM_OBS_DYNAMIC), sizeof(float));
+    b->seen = alloc_zeroed((size_t)w->meta.dims.slots, 1);
     return b;
 }
 
 void data_episode_buf_free(DataEpisodeBuf* b) {
     if (!b) return;
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) free(b->data[a]);
+    free(b->statics);
+    free(b->seen);
     free(b);
 }
 
 void data_episode_buf_slot(DataEpisodeBuf* b, DataSlot* out) {
     memset(out, 0, sizeof *out);
+    out->records = b->dims.records;
+    out->slots = b->dims.slots;
+    out->dim = b->dims.dim;
     out->states = (float*)b->data[DATA_STATES];
     out->mask = b->data[DATA_MASK];
-    out->ids = (int32_t*)b->data[DATA_IDS];
+    out->bodies = (float*)b->data[DATA_BODIES];
+    out->statics = b->statics;
+    out->seen = b->seen;
     out->actions = (float*)b->data[DATA_ACTIONS];
     out->contacts = b->data[DATA_CONTACTS];
     out->params = (double*)b->data[DATA_PARAMS];
@@ -205,10 +271,12 @@ void data_shard_out_drop(DataShardOut* s) {
     if (!s) return;
     out_close(s);
     if (s->tmp[0]) remove_tree(s->tmp);
-    for (int64_t i = 0; i < s->count; i++) free(s->events[i]);
+    for (int64_t i = 0; i < s->count; i++) free(s->events[i]), free(s->changes[i]);
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) free(s->array[a].gathered);
     free(s->events);
     free(s->nevents);
+    free(s->changes);
+    free(s->nchanges);
     free(s->crc);
     free(s);
 }
@@ -223,6 +291,8 @@ DataShardOut* data_shard_out_open(const DataWriter* w, int shard, char* err, siz
     size_t E = (size_t)s->count;
     s->events = alloc_zeroed(E, sizeof *s->events);
     s->nevents = alloc_zeroed(E, sizeof *s->nevents);
+    s->changes = alloc_zeroed(E, sizeof *s->changes);
+    s->nchanges = alloc_zeroed(E, sizeof *s->nchanges);
     s->crc = alloc_zeroed(E * DATA_ARRAY_COUNT, sizeof *s->crc);
     snprintf(s->tmp, sizeof s->tmp, "%s/.tmp-shard-%05d-%ld", w->out, shard, (long)getpid());
     snprintf(s->dir, sizeof s->dir, "%s/shard-%05d", w->out, shard);
@@ -233,7 +303,7 @@ DataShardOut* data_shard_out_open(const DataWriter* w, int shard, char* err, siz
     }
     /* every per-episode array's file, with its header: the episodes' slices go to their places */
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) {
-        if (a == DATA_EVENTS || !data_array_present((DataArrayId)a, d)) continue;
+        if (data_array_is_rows((DataArrayId)a) || !data_array_present((DataArrayId)a, d)) continue;
         DataOutArray* g = &s->array[a];
         g->slice = slice_of((DataArrayId)a, d);
         char path[4400], file[64], head[DATA_HEAD_BYTES];
@@ -267,15 +337,18 @@ int data_shard_out_shard(const DataShardOut* s) {
 bool data_shard_out_put(DataShardOut* s, int i, DataSlot* slot, char* err, size_t err_size) {
     const uint8_t* src[DATA_ARRAY_COUNT] = {
         [DATA_STATES] = (const uint8_t*)slot->states, [DATA_MASK] = slot->mask,
-        [DATA_IDS] = (const uint8_t*)slot->ids,       [DATA_ACTIONS] = (const uint8_t*)slot->actions,
+        [DATA_BODIES] = (const uint8_t*)slot->bodies, [DATA_ACTIONS] = (const uint8_t*)slot->actions,
         [DATA_CONTACTS] = slot->contacts,             [DATA_PARAMS] = (const uint8_t*)slot->params,
         [DATA_SCENARIO] = (const uint8_t*)slot->scenario, [DATA_SEED] = (const uint8_t*)slot->seed,
         [DATA_FRAMES] = slot->frames,                 [DATA_FRAME_RECT] = (const uint8_t*)slot->frame_rect,
     };
     s->events[i] = slot->events;
     s->nevents[i] = slot->nevents;
+    s->changes[i] = slot->changes;
+    s->nchanges[i] = slot->nchanges;
     slot->events = NULL;
-    slot->nevents = slot->capevents = 0;
+    slot->changes = NULL;
+    slot->nevents = slot->capevents = slot->nchanges = slot->capchanges = 0;
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) {
         DataOutArray* g = &s->array[a];
         if (g->fd < 0) continue;
@@ -315,14 +388,19 @@ bool data_shard_out_put(DataShardOut* s, int i, DataSlot* slot, char* err, size_
 bool data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size_t err_size) {
     const DataDims* d = &w->meta.dims;
     int64_t E = s->count;
-    /* events: concatenated in episode order, packed rows, written whole */
-    size_t nev = 0;
-    for (int64_t i = 0; i < E; i++) nev += (size_t)s->nevents[i];
-    uint8_t* ev_block = alloc_bytes(DATA_HEAD_BYTES + nev * DATA_EVENT_BYTES);
-    uint8_t* ev = ev_block + DATA_HEAD_BYTES;
-    size_t at = 0;
+    /* events and changes: concatenated in episode order, packed rows, written whole */
+    size_t nrows[DATA_ARRAY_COUNT] = {0}, at[DATA_ARRAY_COUNT] = {0};
+    uint8_t* block[DATA_ARRAY_COUNT] = {NULL};
+    for (int64_t i = 0; i < E; i++) nrows[DATA_EVENTS] += (size_t)s->nevents[i], nrows[DATA_CHANGES] += (size_t)s->nchanges[i];
+    for (int a = 0; a < DATA_ARRAY_COUNT; a++)
+        if (data_array_is_rows((DataArrayId)a) && data_array_present((DataArrayId)a, d))
+            block[a] = alloc_bytes(DATA_HEAD_BYTES + nrows[a] * data_arrays[a].item);
     for (int64_t i = 0; i < E; i++)
-        for (int k = 0; k < s->nevents[i]; k++, at += DATA_EVENT_BYTES) data_event_pack(&s->events[i][k], ev + at);
+        for (int k = 0; k < s->nevents[i]; k++, at[DATA_EVENTS] += DATA_EVENT_BYTES)
+            data_event_pack(&s->events[i][k], block[DATA_EVENTS] + DATA_HEAD_BYTES + at[DATA_EVENTS]);
+    for (int64_t i = 0; block[DATA_CHANGES] && i < E; i++)
+        for (int k = 0; k < s->nchanges[i]; k++, at[DATA_CHANGES] += DATA_CHANGE_BYTES)
+            data_change_pack(&s->changes[i][k], block[DATA_CHANGES] + DATA_HEAD_BYTES + at[DATA_CHANGES]);
 
     DataShardEntry entry;
     memset(&entry, 0, sizeof entry);
@@ -340,11 +418,11 @@ bool data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size
         const uint8_t* whole = NULL;   /* written here: header and data */
         size_t n = 0;                  /* bytes of data */
         uint32_t crc = 0;
-        if (a == DATA_EVENTS) {
-            ok = header_of(DATA_EVENTS, d, E, (int64_t)nev, (char*)ev_block);
-            n = at;
-            whole = ev_block;
-            crc = crc32_update(0, ev, n);
+        if (data_array_is_rows((DataArrayId)a)) {
+            ok = header_of((DataArrayId)a, d, E, (int64_t)nrows[a], (char*)block[a]);
+            n = at[a];
+            whole = block[a];
+            crc = crc32_update(0, block[a] + DATA_HEAD_BYTES, n);
             g->fd = ok ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666) : -1;
         } else {
             ok = header_of((DataArrayId)a, d, E, 0, head);
@@ -368,7 +446,7 @@ bool data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size
         const uint8_t* h = whole ? whole : (const uint8_t*)head;
         sum->crc32 = (uint32_t)crc32_combine(crc32_update(0, h, DATA_HEAD_BYTES), crc, (z_off_t)n);
     }
-    free(ev_block);
+    for (int a = 0; a < DATA_ARRAY_COUNT; a++) free(block[a]);
     /* shard.json: a plain file, since nobody reads a temporary folder */
     int fds[DATA_ARRAY_COUNT + 1], nfd = 0;
     for (int a = 0; a < DATA_ARRAY_COUNT; a++)

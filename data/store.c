@@ -22,6 +22,7 @@ void data_writer_init(DataWriter* w, DataManifest* meta) {
     w->meta = *meta;
     w->meta.shards = NULL;
     w->meta.nshards = 0;
+    w->meta.version = w->meta.dims.version = DATA_FORMAT_VERSION;   /* a writer writes this version only */
     free(meta->shards);
     memset(meta, 0, sizeof *meta);
     size_t n = (size_t)(w->meta.shard_count > 0 ? w->meta.shard_count : 1);
@@ -50,7 +51,7 @@ int64_t data_writer_shard_count(const DataWriter* w, int shard) {
 double data_writer_episode_bytes(const DataWriter* w) {
     double per_episode = 0;
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) {
-        if (a == DATA_EVENTS || !data_array_present((DataArrayId)a, &w->meta.dims)) continue;
+        if (data_array_is_rows((DataArrayId)a) || !data_array_present((DataArrayId)a, &w->meta.dims)) continue;
         int64_t s[5];
         int n = data_array_shape((DataArrayId)a, &w->meta.dims, 1, 0, s);
         double b = (double)data_arrays[a].item;

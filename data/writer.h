@@ -44,24 +44,37 @@ bool data_writer_shard_done(const DataWriter* w, int shard);
 /// read once (a complete shard does not change), not at every write: one thread at a time
 bool data_writer_write_manifest(const DataWriter* w, char* err, size_t err_size);
 
-/// where one episode writes: pointers into its shard's arrays at the episode's offset
+/// where one episode writes: one episode's slice of each array. data_slot_observe fills states,
+/// mask, bodies and changes from full observations; the recorder fills the rest
 typedef struct DataSlot {
-    float*     states;     /* [T, K, D] */
-    uint8_t*   mask;       /* [T, K] */
-    int32_t*   ids;        /* [T, K] */
-    float*     actions;    /* [T, K, 4] */
-    uint8_t*   contacts;   /* [T, K] */
-    double*    params;     /* [P] */
-    int32_t*   scenario;   /* [1] */
-    uint64_t*  seed;       /* [1] */
-    uint8_t*   frames;     /* [T, H, W, C] or NULL */
-    double*    frame_rect; /* [4] the world rectangle the frames show, or NULL */
-    DataEvent* events;     /* grown with realloc by the recorder; the shard buffer takes it */
-    int        nevents, capevents;
+    int         records, slots, dim;  /* T, K, D (the full observation's columns) */
+    float*      states;     /* [T, K, SIM_OBS_DYNAMIC] */
+    uint8_t*    mask;       /* [T, K] */
+    float*      bodies;     /* [K, D - SIM_OBS_DYNAMIC] */
+    float*      actions;    /* [T, K, 4] */
+    uint8_t*    contacts;   /* [T, K] */
+    double*     params;     /* [P] */
+    int32_t*    scenario;   /* [1] */
+    uint64_t*   seed;       /* [1] */
+    uint8_t*    frames;     /* [T, H, W, C] or NULL */
+    double*     frame_rect; /* [4] the world rectangle the frames show, or NULL */
+    DataEvent*  events;     /* grown with realloc by the recorder; the shard buffer takes it */
+    int         nevents, capevents;
+    DataChange* changes;    /* grown by data_slot_observe; the shard buffer takes it */
+    int         nchanges, capchanges;
+    float*      statics;    /* [K, D - SIM_OBS_DYNAMIC]: each slot's static columns as last recorded */
+    uint8_t*    seen;       /* [K]: the slot's body was live at some record so far */
 } DataSlot;
 
 /// appends an event to a slot
 void data_slot_add_event(DataSlot* s, const DataEvent* e);
+/// records the observation of record r of global episode `episode` (record 0 starts the episode):
+/// states [K, D] (sim_world_observe's), mask [K]. The dynamic columns go to states (zero where the
+/// mask is 0); a body's static columns to bodies at its first live record, and a change row
+/// whenever a live body's static column differs (bitwise) from what it was at its last
+void data_slot_observe(DataSlot* s, int32_t episode, int r, const float* states, const uint8_t* mask);
+/// frees the events and changes a slot holds (an episode not put)
+void data_slot_clear(DataSlot* s);
 
 /// one episode's arrays in memory: a worker records into them, episode after episode
 typedef struct DataEpisodeBuf DataEpisodeBuf;

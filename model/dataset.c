@@ -131,8 +131,7 @@ bool wm_source_read(WmSource* src, int64_t first, int count, WmDataset* d, int a
     int64_t local = first - sh->first;
     size_t off = (size_t)at * (size_t)T * (size_t)K, n = (size_t)count * (size_t)T * (size_t)K;
     float* st = d->states + off * D;
-    if (!data_reader_read_episodes(r, s, DATA_STATES, local, count, st, n * D * sizeof(float), err, err_size) ||
-        !data_reader_read_episodes(r, s, DATA_MASK, local, count, d->mask + off, n, err, err_size) ||
+    if (!data_reader_observe(r, s, local, count, st, d->mask + off, err, err_size) ||
         !data_reader_read_episodes(r, s, DATA_ACTIONS, local, count, d->actions + off * 4, n * 4 * sizeof(float), err,
                                    err_size) ||
         !data_reader_read_episodes(r, s, DATA_CONTACTS, local, count, d->contacts + off, n, err, err_size))

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A real client of a nudge dataset: loads every array with numpy (also memory-mapped), checks
-shapes, dtypes, masks, ids and the manifest's checksums, and that one episode's states equal
-`nudge run --trace` of the same scenario and seed.   usage: numpy_client.py NUDGE DATASET"""
+shapes, dtypes, masks and the manifest's checksums, puts the full observation together as the
+README shows (format version 5: states.npy + bodies.npy + changes.npy), and checks that one
+episode's observation equals `nudge run --trace` of the same scenario and seed.   usage: numpy_client.py NUDGE DATASET"""
 import csv
 import json
 import os
@@ -14,14 +15,18 @@ import numpy as np
 
 nudge, root = sys.argv[1], sys.argv[2]
 m = json.load(open(os.path.join(root, "manifest.json")))
-assert m["format"] == "nudge-dataset" and m["version"] == 4, (m["format"], m["version"])
+assert m["format"] == "nudge-dataset" and m["version"] == 5, (m["format"], m["version"])
 assert int(m["seed"]) == int(m["inputs"]["seed"]), "seeds are exact decimal strings"
 assert m["complete"] is True and m["shards_done"] == m["shard_count"] == len(m["shards"])
 T, K, D, P = m["ticks"], m["slots"], m["dim"], len(m["params"])
 assert D == len(m["columns"]) and m["columns"][0]["name"] == "x" and m["columns"][0]["unit"] == "m"
 names = [c["name"] for c in m["columns"]]
+Dd = m["dynamic_columns"]   # states.npy holds columns [0, Dd), bodies.npy the rest
+assert names[Dd - 1] == "omega" and names[Dd] == "kind_box", names
 event_dtype = np.dtype(eval(m["arrays"]["events"]["dtype"]))  # a list of (name, type) pairs
 assert event_dtype.itemsize == 21, event_dtype
+change_dtype = np.dtype(eval(m["arrays"]["changes"]["dtype"]))
+assert change_dtype.itemsize == 17, change_dtype
 
 seen = 0
 for sh in m["shards"]:
@@ -35,7 +40,7 @@ for sh in m["shards"]:
         assert len(data) == info["bytes"], fname
         assert "%08x" % (zlib.crc32(data) & 0xFFFFFFFF) == info["crc32"], fname
     expect = {
-        "states": ((E, T, K, D), np.float32), "mask": ((E, T, K), np.uint8), "ids": ((E, T, K), np.int32),
+        "states": ((E, T, K, Dd), np.float32), "bodies": ((E, K, D - Dd), np.float32), "mask": ((E, T, K), np.uint8),
         "actions": ((E, T, K, 4), np.float32), "contacts": ((E, T, K), np.uint8),
         "params": ((E, P), np.float64), "scenario": ((E,), np.int32), "seed": ((E,), np.uint64),
     }
@@ -58,11 +63,16 @@ for sh in m["shards"]:
         assert ev["tick"].min() >= 0 and ev["tick"].max() < T - 1
         assert ev["type"].max() < len(m["event_types"])
         assert np.all(np.diff(ev["episode"]) >= 0), "events are in episode order"
-    # masks and ids: a live slot holds its own id; an empty one -1 and zeros
-    mask, ids, st = a["mask"].astype(bool), a["ids"], a["states"]
-    slot = np.broadcast_to(np.arange(K, dtype=np.int32), ids.shape)
-    assert np.array_equal(ids[mask], slot[mask]) and np.all(ids[~mask] == -1)
-    assert np.all(st[~mask] == 0) and np.all(np.isfinite(st))
+    ch = np.load(os.path.join(d, "changes.npy"))
+    assert ch.dtype == change_dtype and ch.ndim == 1
+    # the full observation, as the README's recipe puts it together
+    st = np.concatenate([a["states"], np.repeat(a["bodies"][:, None], T, 1)], -1)
+    for c in ch:
+        st[c["episode"] - sh["first"], c["tick"]:, c["slot"], c["column"]] = c["value"]
+    st = np.where(a["mask"][..., None] == 1, st, np.float32(0))
+    mask = a["mask"].astype(bool)
+    # an empty slot: zeros in states.npy too
+    assert np.all(a["states"][~mask] == 0) and np.all(np.isfinite(st))
     c, s = st[..., names.index("cos")], st[..., names.index("sin")]
     assert np.allclose((c * c + s * s)[mask], 1, atol=1e-5)
     static = st[..., names.index("is_static")] > 0.5
@@ -99,7 +109,10 @@ assert seen == m["episodes"]
 
 # one episode equals `nudge run --trace` of its scenario and seed
 d = os.path.join(root, m["shards"][0]["dir"])
-states = np.load(os.path.join(d, "states.npy"))
+mask0 = np.load(os.path.join(d, "mask.npy"))
+states = np.concatenate([np.load(os.path.join(d, "states.npy")), np.repeat(np.load(os.path.join(d, "bodies.npy"))[:, None], T, 1)], -1)
+states = np.where(mask0[..., None] == 1, states, np.float32(0))   # changes.npy: none without magic
+assert len(np.load(os.path.join(d, "changes.npy"))) == 0
 seed = int(np.load(os.path.join(d, "seed.npy"))[0])
 scn = m["scenarios"][int(np.load(os.path.join(d, "scenario.npy"))[0])]["path"]
 with tempfile.TemporaryDirectory() as tmp:

@@ -121,6 +121,19 @@ static void test_manifest_round_trip(void) {
     data_manifest_free(&m);
 }
 
+/* the full observation of record t of episode e as test_write_read records it: slot k live where
+   (t + k) % 3 != 0, so bodies appear late and vanish and come back; every column distinct; the mass
+   of slot 1 shown heavier from record 3 on (a magic `mass ... shown`) */
+static void synth_observation(int e, int t, int K, float* st, uint8_t* mask) {
+    for (int k = 0; k < K; k++) {
+        float* row = st + (size_t)k * SIM_OBS_DIM;
+        mask[k] = (uint8_t)((t + k) % 3 != 0);
+        for (int c = 0; c < SIM_OBS_DIM; c++)
+            row[c] = mask[k] ? (float)(e * 1000 + (c < SIM_OBS_DYNAMIC ? t * 100 : 0) + k * 20 + c) : 0.0f;
+        if (mask[k] && k == 1 && t >= 3) row[SIM_OBS_mass] += 0.5f;
+    }
+}
+
 /* the writer writes a shard; the reader reads it back byte for byte; --resume checks inputs */
 static void test_write_read(void) {
     char out[300], err[1024];
@@ -140,12 +153,16 @@ static void test_write_read(void) {
             int e = s * 2 + i;
             DataSlot slot;
             data_episode_buf_slot(b, &slot);
-            for (int k = 0; k < T * K * D; k++) slot.states[k] = (float)(e * 1000 + k);
-            for (int k = 0; k < T * K; k++) {
-                slot.mask[k] = (uint8_t)(k % 2);
-                slot.ids[k] = k % 2 ? k % K : -1;
-                slot.contacts[k] = (uint8_t)(k % 3 == 0);
+            CHECK(slot.records == T && slot.slots == K && slot.dim == D);
+            for (int t = 0; t < T; t++) {
+                float st[3 * SIM_OBS_DIM];
+                uint8_t mk[3];
+                synth_observation(e, t, K, st, mk);
+                data_slot_observe(&slot, e, t, st, mk);
             }
+            CHECK(slot.nchanges == 1 && slot.changes[0].tick == 3 && slot.changes[0].slot == 1 &&
+                  slot.changes[0].column == SIM_OBS_mass);
+            for (int k = 0; k < T * K; k++) slot.contacts[k] = (uint8_t)(k % 3 == 0);
             for (int k = 0; k < T * K * 4; k++) slot.actions[k] = (float)-k;
             slot.params[0] = 0.5 * e;
             *slot.scenario = 0;
@@ -153,7 +170,7 @@ static void test_write_read(void) {
             DataEvent ev = {e, 2, 1, 1, -1, 3.5f};
             data_slot_add_event(&slot, &ev);
             ENSURE(data_shard_out_put(o, i, &slot, err, sizeof err));
-            CHECK(slot.events == NULL && slot.nevents == 0);   /* the shard took them */
+            CHECK(slot.events == NULL && slot.nevents == 0 && slot.changes == NULL);   /* the shard took them */
         }
         ENSURE(data_shard_out_finish(&w, o, err, sizeof err));
         ENSURE(data_writer_write_manifest(&w, err, sizeof err));
@@ -177,14 +194,20 @@ static void test_write_read(void) {
     DataReader r;
     ENSURE(data_reader_open(&r, out, err, sizeof err));
     CHECK(r.m.complete && r.m.nshards == 3 && r.m.seed == 42 && r.m.version == DATA_FORMAT_VERSION);
+    /* version 5: no ids.npy; bodies.npy and changes.npy */
+    CHECK(!data_array_present(DATA_IDS, &r.m.dims) && data_array_present(DATA_BODIES, &r.m.dims) &&
+          !r.m.shards[0].files[DATA_IDS].listed && r.m.shards[0].files[DATA_BODIES].listed &&
+          r.m.shards[0].files[DATA_CHANGES].listed);
     for (int s = 0; s < r.m.nshards; s++) {
         CHECK(data_reader_verify(&r, s, err, sizeof err));
         size_t bytes = 0;
         ENSURE(data_reader_array_bytes(&r, s, DATA_STATES, &bytes));
         float* st = malloc(bytes);
         CHECK(data_reader_read(&r, s, DATA_STATES, st, bytes, err, sizeof err));
+        /* states.npy: the dynamic columns only (record 0, slot 1, column 3 here) */
+        CHECK(bytes == (size_t)r.m.shards[s].count * T * K * SIM_OBS_DYNAMIC * sizeof(float));
         for (int64_t i = 0; i < r.m.shards[s].count; i++)
-            CHECK(st[(size_t)i * T * K * D + 7] == (float)((r.m.shards[s].first + i) * 1000 + 7));
+            CHECK(st[((size_t)i * T * K + 1) * SIM_OBS_DYNAMIC + 3] == (float)((r.m.shards[s].first + i) * 1000 + 23));
         CHECK(!data_reader_read(&r, s, DATA_STATES, st, bytes - 4, err, sizeof err));
         free(st);
         size_t nev = 0;
@@ -201,8 +224,14 @@ static void test_write_read(void) {
         int64_t n = r.m.shards[s].count;
         for (int64_t i = 0; i < n; i++) {
             CHECK(data_reader_read_episodes(&r, s, DATA_STATES, i, 1, st, per, err, sizeof err));
-            CHECK(st[0] == (float)((r.m.shards[s].first + i) * 1000) && st[T * K * D - 1] ==
-                  (float)((r.m.shards[s].first + i) * 1000 + T * K * D - 1));
+            CHECK(st[0] == 0.0f && st[SIM_OBS_DYNAMIC] == (float)((r.m.shards[s].first + i) * 1000 + 20));
+            /* the full observation, put together from states, bodies and changes: as recorded */
+            float full[5 * 3 * SIM_OBS_DIM], want[5 * 3 * SIM_OBS_DIM];
+            uint8_t mk[5 * 3], wmk[5 * 3];
+            CHECK(data_reader_observe(&r, s, i, 1, full, mk, err, sizeof err));
+            for (int t = 0; t < T; t++)
+                synth_observation((int)(r.m.shards[s].first + i), t, K, want + t * K * D, wmk + t * K);
+            CHECK(!memcmp(full, want, sizeof full) && !memcmp(mk, wmk, sizeof mk));
             uint64_t seed = 0;
             CHECK(data_reader_read_episodes(&r, s, DATA_SEED, i, 1, &seed, sizeof seed, err, sizeof err) &&
                   seed == 100 + (uint64_t)(r.m.shards[s].first + i));
@@ -221,7 +250,10 @@ static void test_write_read(void) {
     WmDataset* one = wm_dataset_alloc(2, T, K, D, 1.0 / 60, err, sizeof err);
     ENSURE(one);
     CHECK(wm_source_read(&src, 3, 1, one, 1, err, sizeof err));
-    CHECK(wm_dataset_states(one, 1, 0)[5] == 3005.0f && one->bits[((size_t)1 * T + 3) * K + 1] != 0);
+    float want[5 * 3 * SIM_OBS_DIM];
+    uint8_t wmk[5 * 3];
+    for (int t = 0; t < T; t++) synth_observation(3, t, K, want + t * K * D, wmk + t * K);
+    CHECK(!memcmp(wm_dataset_states(one, 1, 0), want, sizeof want) && one->bits[((size_t)1 * T + 3) * K + 1] != 0);
     CHECK(!wm_source_read(&src, 1, 2, one, 0, err, sizeof err) && strstr(err, "two shards"));
     CHECK(!wm_source_read(&src, 4, 1, one, 2, err, sizeof err));
     wm_dataset_free(one);

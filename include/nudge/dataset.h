@@ -28,8 +28,11 @@ int           nudge_dataset_slots(const NudgeDataset* d);
 /// shard s's first episode and episode count; -1 for s out of range
 int64_t       nudge_dataset_shard_first(const NudgeDataset* d, int s);
 int64_t       nudge_dataset_shard_episodes(const NudgeDataset* d, int s);
-/// the arrays a shard may hold, by name: "states", "mask", "ids", "actions", "contacts", "events",
-/// "params", "scenario", "seed", "frames"; NULL out of range
+/// the arrays a shard may hold, by name (the files, as stored): "states", "mask", "ids", "actions",
+/// "contacts", "events", "params", "scenario", "seed", "frames", "frame_rect", "bodies", "changes";
+/// NULL out of range. From format version 5 "states" holds the dynamic columns only, "bodies" and
+/// "changes" the static ones, and "ids" is gone: nudge_dataset_read_observation gives the full
+/// observation of any version
 const char*   nudge_dataset_array_name(int i);
 /// whether this dataset's shards hold the array ("frames" only when generated with frames)
 bool          nudge_dataset_has_array(const NudgeDataset* d, const char* name);
@@ -47,6 +50,11 @@ int64_t       nudge_dataset_array_bytes(const NudgeDataset* d, int s, const char
 /// its dtype and shape checked against the manifest; false + one line
 bool          nudge_dataset_read(const NudgeDataset* d, int s, const char* name, void* dst,
                                  size_t dst_bytes, char* err, size_t err_size);
+/// reads shard s's full observation, whatever the format version: states [E, T, K, 20] float32
+/// (states_bytes = E*T*K*20*4) and mask [E, T, K] (mask_bytes = E*T*K), E = the shard's episodes;
+/// false + one line
+bool          nudge_dataset_read_observation(const NudgeDataset* d, int s, float* states, size_t states_bytes,
+                                             uint8_t* mask, size_t mask_bytes, char* err, size_t err_size);
 
 #ifdef __cplusplus
 }

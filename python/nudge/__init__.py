@@ -12,7 +12,7 @@ NUDGE_LIB (a path to libnudge.so.1), else the prefix this package is installed i
 loader. Needs only numpy."""
 from . import _lib
 from ._lib import NudgeError
-from .dataset import Dataset, load_dataset
+from .dataset import Dataset, load_dataset, observation
 from .env import Env, PushSpace
 from .model import Model, Trainer
 from .spaces import Box, Dict, to_gymnasium
@@ -30,5 +30,5 @@ def library_path():
     return _lib.path
 
 
-__all__ = ["World", "Scenario", "Snapshot", "Event", "Env", "PushSpace", "Model", "Trainer", "load_dataset", "Dataset",
+__all__ = ["World", "Scenario", "Snapshot", "Event", "Env", "PushSpace", "Model", "Trainer", "load_dataset", "Dataset", "observation",
            "NudgeError", "Box", "Dict", "to_gymnasium", "COLUMNS", "EVENT_TYPES", "library_path"]

@@ -163,6 +163,8 @@ dataset_shard_first = _fn("nudge_dataset_shard_first", c_int64, P, c_int)
 dataset_shard_episodes = _fn("nudge_dataset_shard_episodes", c_int64, P, c_int)
 dataset_array_name = _fn("nudge_dataset_array_name", c_char_p, c_int)
 dataset_has_array = _fn("nudge_dataset_has_array", c_bool, P, c_char_p)
+dataset_read_observation = _fn("nudge_dataset_read_observation", c_bool, P, c_int, P, c_size_t, P, c_size_t, P,
+                               c_size_t)
 dataset_array_path = _fn("nudge_dataset_array_path", c_bool, P, c_int, c_char_p, P, c_size_t, P, c_size_t)
 dataset_verify = _fn("nudge_dataset_verify", c_bool, P, c_int, P, c_size_t)
 

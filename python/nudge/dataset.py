@@ -8,27 +8,58 @@ import numpy as np
 from . import _lib
 
 
+def observation(states, bodies, mask, changes=(), first=0):
+    """The full observation (E, T, K, D) of a version 5 shard (or of episodes [first, first + E) of
+    one: the same slices of each array): states.npy's dynamic columns, bodies.npy's static ones and
+    changes.npy's changes (rows of other episodes are skipped), zero where the mask is 0. The bytes
+    versions 1-4 stored in states.npy (README.md, "Dataset format")."""
+    full = np.concatenate([states, np.repeat(np.asarray(bodies)[:, None], states.shape[1], 1)], -1)
+    for c in changes:
+        e = int(c["episode"]) - first
+        if 0 <= e < len(full):
+            full[e, c["tick"]:, c["slot"], c["column"]] = c["value"]
+    return np.where(np.asarray(mask)[..., None] == 1, full, np.float32(0))
+
+
 class Dataset:
     """manifest: manifest.json as a dict; shards: one dict per shard of its arrays, each a read-only
-    numpy memmap of its .npy file (states (E, T, K, 20), mask, ids, actions (E, T, K, 4), contacts,
-    params, scenario, seed, frames when generated with them, and events, a structured array);
-    first[i]: shard i's first episode. len(ds) is the episode count."""
+    numpy memmap of its .npy file (states, mask, actions (E, T, K, 4), contacts, params, scenario,
+    seed, frames and frame_rect when generated with frames, events, a structured array; from
+    format version 5 states (E, T, K, 7) holds the dynamic columns only, bodies (E, K, 13) the
+    static ones and changes their rare changes, and ids is gone: episode(i) and states(s) put the
+    full observation together); first[i]: shard i's first episode. len(ds) is the episode count."""
 
     def __init__(self, path, manifest, shards, first, records, slots):
         self.path, self.manifest, self.shards, self.first = path, manifest, shards, first
         self.records, self.slots = records, slots
+        self.version = int(manifest.get("version", 1))
 
     def __len__(self):
         return int(self.manifest["episodes"]) if "episodes" in self.manifest else sum(
             len(s["states"]) for s in self.shards)
 
+    def states(self, s):
+        """Shard s's full observation (E, T, K, 20), whatever the format version."""
+        a = self.shards[s]
+        if self.version < 5:
+            return a["states"]
+        return observation(a["states"], a["bodies"], a["mask"], a["changes"], int(self.first[s]))
+
     def episode(self, i):
-        """Episode i as a dict of arrays (views into its shard's memmaps; no events)."""
+        """Episode i as a dict of arrays, the same names and shapes whatever the format version:
+        states (T, K, 20), mask, ids, actions, contacts, params, scenario, seed (and frames,
+        frame_rect); views into its shard's memmaps where the file holds them (no events)."""
         if not 0 <= i < len(self):
             raise IndexError("episode %d is outside [0, %d)" % (i, len(self)))
         s = int(np.searchsorted(self.first, i, side="right")) - 1
         e = i - self.first[s]
-        return {k: a[e] for k, a in self.shards[s].items() if k != "events"}
+        a = self.shards[s]
+        out = {k: v[e] for k, v in a.items() if k not in ("events", "bodies", "changes")}
+        if self.version >= 5:
+            out["states"] = observation(a["states"][e:e + 1], a["bodies"][e:e + 1], a["mask"][e:e + 1],
+                                        a["changes"], i)[0]
+            out["ids"] = np.where(out["mask"] == 1, np.arange(self.slots, dtype=np.int32), np.int32(-1))
+        return out
 
 
 def load_dataset(path, verify=False):
@@ -56,7 +87,10 @@ def load_dataset(path, verify=False):
                     err.raise_()
                 p = buf.value.decode()
                 try:
-                    arrays[n] = np.load(p, mmap_mode="r")
+                    try:
+                        arrays[n] = np.load(p, mmap_mode="r")
+                    except ValueError:   # an empty array (no changes, no events) cannot be mapped
+                        arrays[n] = np.load(p)
                 except (OSError, ValueError) as e:
                     raise _lib.NudgeError("%s: %s" % (p, e)) from None
             shards.append(arrays)

@@ -16,6 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("NUDGE_SOURCE", os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, ".."))
 import nudge  # noqa: E402
+from nudge import _lib  # noqa: E402
 
 DEMO = os.path.join(SOURCE, "scenarios", "demo", "glass_off_table.scn")
 TEMPLATE = os.path.join(SOURCE, "scenarios", "templates", "push_off_table.scn")
@@ -471,7 +472,11 @@ class TestDataset(unittest.TestCase):
             self.assertIsInstance(ds.manifest, dict)
             s0 = ds.shards[0]
             self.assertIsInstance(s0["states"], np.memmap)
-            self.assertEqual(s0["states"].shape, (2, ds.records, 32, 20))
+            # format version 5: states.npy the 7 dynamic columns, bodies.npy the 13 static ones
+            self.assertEqual(s0["states"].shape, (2, ds.records, 32, 7))
+            self.assertEqual(s0["bodies"].shape, (2, 32, 13))
+            self.assertNotIn("ids", s0)
+            self.assertEqual(ds.states(0).shape, (2, ds.records, 32, 20))
             self.assertEqual(ds.shards[2]["states"].shape[0], 1)
             self.assertEqual(list(ds.first), [0, 2, 4])
             ep = ds.episode(3)
@@ -481,6 +486,20 @@ class TestDataset(unittest.TestCase):
             w = nudge.World(TEMPLATE, seed=seed)
             np.testing.assert_array_equal(ep["states"][0], w.observe()["states"])
             np.testing.assert_array_equal(ep["mask"][0], w.observe()["mask"])
+            np.testing.assert_array_equal(ep["ids"][0], w.observe()["ids"])
+            np.testing.assert_array_equal(ep["states"], ds.states(1)[1])
+            # the numpy recipe and nudge's C reader put together the same bytes
+            e = _lib.Err()
+            h = _lib.dataset_open(out.encode(), e.ptr, _lib.ERR_SIZE)
+            st = np.zeros((2, ds.records, 32, 20), np.float32)
+            mk = np.zeros((2, ds.records, 32), np.uint8)
+            self.assertTrue(_lib.dataset_read_observation(h, 0, st.ctypes.data, st.nbytes, mk.ctypes.data, mk.nbytes,
+                                                          e.ptr, _lib.ERR_SIZE))
+            self.assertFalse(_lib.dataset_read_observation(h, 0, st.ctypes.data, st.nbytes - 4, mk.ctypes.data,
+                                                           mk.nbytes, e.ptr, _lib.ERR_SIZE))
+            _lib.dataset_close(h)
+            self.assertEqual(st.tobytes(), np.asarray(ds.states(0)).tobytes())
+            np.testing.assert_array_equal(mk, s0["mask"])
             with self.assertRaises(IndexError):
                 ds.episode(5)
             # a damaged file is refused with nudge's line when verifying
