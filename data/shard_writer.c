@@ -242,13 +242,17 @@ static int fsync_all(const int* fds, int n) {
     /* small stacks (an fsync needs little): glibc keeps up to 40 MB of exited threads' stacks for
        reuse, which is 4 of the default 8 MB ones and every one of these. With the default, most of
        the 15 threads of every shard mapped a fresh stack, faulted its pages and unmapped it, and
-       each unmapping interrupted the workers' cores to flush their TLBs */
+       each unmapping interrupted the workers' cores to flush their TLBs. The static TLS of every
+       loaded library comes out of the stack too (124 KiB here, most of it OpenBLAS's and nudge's):
+       128 KiB was refused (EINVAL) and every fsync ran one after another; a refused size falls
+       back to the default */
     pthread_attr_t attr;
     bool has_attr = pthread_attr_init(&attr) == 0;
-    bool small = has_attr && pthread_attr_setstacksize(&attr, 128 * 1024) == 0;
+    bool small = has_attr && pthread_attr_setstacksize(&attr, 1024 * 1024) == 0;
     for (int k = 0; k < n; k++) {
         jobs[k] = (SyncJob){fds[k], 0};
-        started[k] = k > 0 && pthread_create(&threads[k], small ? &attr : NULL, sync_job, &jobs[k]) == 0;
+        started[k] = k > 0 && ((small && pthread_create(&threads[k], &attr, sync_job, &jobs[k]) == 0) ||
+                               pthread_create(&threads[k], NULL, sync_job, &jobs[k]) == 0);
     }
     if (has_attr) pthread_attr_destroy(&attr);
     int err = 0;
