@@ -22,6 +22,10 @@ void wm_scratch_incremental(WmScratch* s, bool on) {
     s->inc_B = 0;
 }
 
+void wm_scratch_row_exact(WmScratch* s, bool on) {
+    s->row_exact = on;
+}
+
 bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
     int K = m->arch.slots;
     /* sender sets are bit masks of slots */
