@@ -159,6 +159,14 @@ bool           wm_surprise_last(const WmModel* m, WmScratch* s, const float* nex
 /// wm_rollout always steps this way.
 void           wm_scratch_incremental(WmScratch* s, bool on);
 
+/// Sleeping, with incremental imagination on (as a physics engine puts resting bodies to sleep):
+/// a body at rest (zero velocity, the model held it still at its last computed step), unpushed,
+/// repeats its prediction while the bodies that changed stay farther than WM_WAKE_GAP (5 cm,
+/// surface to surface) from it, instead of being recomputed whenever anything within the edge
+/// radius moves. An approximation (what a far moving body would have changed in its prediction
+/// is ignored): off by default; the planner's imagination turns it on.
+void           wm_scratch_sleep(WmScratch* s, bool on);
+
 /// Row-exact imagination: while on, every forward pass with this scratch multiplies with
 /// nn_gemm_rows instead of the BLAS library, so a body's prediction is the same bits whatever
 /// batch it is computed in (alone, among 256 candidates, or at another row of it) and does not

@@ -83,7 +83,7 @@ static float edge_features(const float* si, const SimShape* shi, const float* sj
     f[2] = (float)sd;
     f[3] = (float)nx;
     f[4] = (float)ny;
-    f[5] = g;
+    f[WM_EDGE_GAP] = g;
     f[6] = dvx;
     f[7] = dvy;
     f[8] = dvx * (float)nx + dvy * (float)ny;

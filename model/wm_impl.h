@@ -36,6 +36,10 @@
 ///   clamped to [-1, 1] (2); for a dynamic sender only (zero for a static one): the centre offset
 ///   (2), its length (1), log(m_j / m_i) (1); 1 for a static sender (1)
 #define WM_EDGE_FEATS 20
+/// the raw edge feature that holds the gap between the two surfaces (m)
+#define WM_EDGE_GAP 5
+/// a sleeping body (wm_scratch_sleep) wakes when a changed body's surface comes this near (m)
+#define WM_WAKE_GAP 0.05f
 /// dynamics targets per tick: the velocity change beyond the push, dvx, dvy (m/s), domega (rad/s),
 /// and the position residual after integrating with the velocities, ex, ey (m), eangle (rad)
 #define WM_TARGETS 6
@@ -166,6 +170,7 @@ struct WmScratch {
      * from and gave. A body whose inputs within arch.rounds edges did not change repeats it */
     bool     row_exact;    /* wm_forward multiplies with nn_gemm_rows (wm_scratch_row_exact) */
     bool     inc_on;
+    bool     inc_sleep;    /* bodies at rest sleep through far changes (wm_scratch_sleep) */
     bool     inc_step;     /* this step computes a selection of rows (wm_forward keeps records) */
     bool     stepped;      /* the packed batch and its outputs are the last wm_step's */
     int      inc_B;        /* worlds the records are for; 0 = none */

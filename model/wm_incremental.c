@@ -22,6 +22,10 @@ void wm_scratch_incremental(WmScratch* s, bool on) {
     s->inc_B = 0;
 }
 
+void wm_scratch_sleep(WmScratch* s, bool on) {
+    s->inc_sleep = on;
+}
+
 void wm_scratch_row_exact(WmScratch* s, bool on) {
     s->row_exact = on;
 }
@@ -71,20 +75,33 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
         if (s->node_same[i] == WM_SAME_WORLD)
             s->row_senders[r] = s->inc_senders[(size_t)s->node_world[i] * K + s->node_slot[i]];
     }
+    uint8_t* asleep = s->node_reuse; /* (filled for real below) */
     for (int i = 0; i < n; i++) {
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
         int r = s->node_row[i];
         uint8_t kind = r >= 0 ? 1 : 2;
         bool d = s->inc_kind[idx] != kind || !s->node_same[i];
-        if (r >= 0)
-            d = d || s->inc_pushed[idx] || row_pushed(s->pdv + (size_t)r * 3) || s->inc_senders[idx] != s->row_senders[r];
+        asleep[i] = 0;
+        if (r >= 0) {
+            bool pushed = s->inc_pushed[idx] || row_pushed(s->pdv + (size_t)r * 3);
+            /* sleeping: a dynamic body still as recorded, with no push then or now, and not moving
+             * at all (its last computed step held it at rest) */
+            const float* st = s->state + (size_t)i * D;
+            asleep[i] = s->inc_sleep && !d && !pushed && st[SIM_OBS_vx] == 0.0f && st[SIM_OBS_vy] == 0.0f &&
+                        st[SIM_OBS_omega] == 0.0f;
+            d = d || pushed || (!asleep[i] && s->inc_senders[idx] != s->row_senders[r]);
+        }
         dirty[i] = d;
     }
-    /* what changed reaches rounds edges further */
+    /* what changed reaches rounds edges further (but a sleeping body only from what comes within
+     * WM_WAKE_GAP of it) */
     for (int t = 0; t < R; t++) {
         memcpy(next, dirty, (size_t)n);
-        for (int e = 0; e < ne; e++)
-            if (dirty[s->send[e]]) next[s->row_node[s->recv[e]]] = 1;
+        for (int e = 0; e < ne; e++) {
+            int i = s->row_node[s->recv[e]];
+            if (dirty[s->send[e]] && (!asleep[i] || s->eraw[(size_t)e * WM_EDGE_FEATS + WM_EDGE_GAP] < WM_WAKE_GAP))
+                next[i] = 1;
+        }
         uint8_t* swap = dirty;
         dirty = next;
         next = swap;

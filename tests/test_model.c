@@ -79,6 +79,61 @@ static void test_gemm_shapes(void) {
     free(c0);
 }
 
+/* nn_gemm_rows: every element one fmaf chain over k in order from zero, then (+ C) (+ bias)
+ * (ReLU): the same bits as that scalar loop, for any row count (tiles of 6 rows and the rest) and
+ * width (blocks of 64 columns and a masked rest); a row alone gets the same bits as in the batch */
+static void test_gemm_rows(void) {
+    const int ms[] = {1, 5, 6, 7, 13, 129, 344};
+    const int ns[] = {1, 7, 16, 17, 33, 64, 65, 96, 192};
+    const int ks[] = {1, 20, 64, 180};
+    Rng r;
+    rng_seed(&r, 12);
+    float* a = malloc(sizeof(float) * 344 * 180);
+    float* b = malloc(sizeof(float) * 180 * 192);
+    float* bias = malloc(sizeof(float) * 192);
+    float* c = malloc(sizeof(float) * 344 * 193);
+    float* c0 = malloc(sizeof(float) * 344 * 193);
+    float* one = malloc(sizeof(float) * 193);
+    fill_normal(&r, a, 344 * 180, 1.0f);
+    fill_normal(&r, b, 180 * 192, 1.0f);
+    fill_normal(&r, bias, 192, 1.0f);
+    for (size_t im = 0; im < sizeof ms / sizeof ms[0]; im++)
+        for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++)
+            for (size_t ik = 0; ik < sizeof ks / sizeof ks[0]; ik++)
+                for (int mode = 0; mode < 4; mode++) {
+                    int m = ms[im], n = ns[in], k = ks[ik];
+                    bool add = mode & 1, relu = mode & 2;
+                    const float* bs = mode == 2 ? bias : NULL;
+                    /* one float past C must stay as it was */
+                    fill_normal(&r, c0, m * n + 1, 1.0f);
+                    memcpy(c, c0, sizeof(float) * (size_t)(m * n + 1));
+                    nn_gemm_rows(m, n, k, a, b, bs, add, relu, c);
+                    bool ok = c[m * n] == c0[m * n];
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) {
+                            float acc = 0.0f;
+                            for (int q = 0; q < k; q++) acc = fmaf(a[i * k + q], b[q * n + j], acc);
+                            if (add) acc = c0[i * n + j] + acc;
+                            if (bs) acc = acc + bs[j];
+                            if (relu) acc = nn_relu(acc);
+                            ok = ok && memcmp(&acc, &c[i * n + j], sizeof acc) == 0;
+                        }
+                    /* the last row alone */
+                    int i = m - 1;
+                    memcpy(one, c0 + (size_t)i * n, sizeof(float) * (size_t)n);
+                    nn_gemm_rows(1, n, k, a + (size_t)i * k, b, bs, add, relu, one);
+                    ok = ok && memcmp(one, c + (size_t)i * n, sizeof(float) * (size_t)n) == 0;
+                    CHECK(ok);
+                    if (!ok) fprintf(stderr, "nn_gemm_rows %d x %d x %d (mode %d) is off\n", m, n, k, mode);
+                }
+    free(a);
+    free(b);
+    free(bias);
+    free(c);
+    free(c0);
+    free(one);
+}
+
 /* ---- layer gradient checks: loss = sum(y * r) ---- */
 
 typedef struct LinCase {
@@ -696,6 +751,107 @@ static void test_incremental(void) {
     CHECK(si->nd == B * 5 - 1);
     wm_scratch_free(sf);
     wm_scratch_free(si);
+    wm_free(m);
+}
+
+/* row-exact imagination: a world's prediction is the same bits whether it is stepped alone or
+ * among 150 (300 rows: OpenBLAS's sizes); with sleeping, a ball at rest sleeps while the ball
+ * pushed at it is farther than WM_WAKE_GAP and wakes when it comes nearer, where stepping
+ * incrementally without sleep recomputes it at every tick */
+static void test_row_exact_sleep(void) {
+    WmArch a = small_arch();
+    a.radius = 0.3f;
+    WmModel* m = wm_create(&a, 4);
+    Rng r;
+    rng_seed(&r, 5);
+    const NnLinear* last = &m->node.lin[m->node.nlayers - 1];
+    for (int i = 0; i < last->in * last->out; i++) m->params[last->w + i] = 0.05f * (float)rng_normal(&r);
+    m->params[last->b + WM_REST] = 20.0f;   /* unpushed bodies at rest are held */
+    for (int c = 0; c < WM_TARGETS; c++) m->tgt.fstd[c] = 1e-3f;
+    enum { B = 150, K = TK };
+    float* st = calloc((size_t)B * K * SIM_OBS_DIM, sizeof(float));
+    float* alone = calloc((size_t)K * SIM_OBS_DIM, sizeof(float));
+    float* push = calloc((size_t)B * K * WM_PUSH_DIM, sizeof(float));
+    uint8_t* mask = calloc((size_t)B * K, 1);
+    /* a floor, ball A at x = 0 and ball B 0.25 m to its right (a gap of 0.15 m) in every world;
+     * each world pushes A to the right by its own amount */
+    for (int b = 0; b < B; b++) {
+        for (int k = 0; k < 3; k++) {
+            float* row = st + ((size_t)b * K + k) * SIM_OBS_DIM;
+            row[SIM_OBS_x] = k == 0 ? 0.0f : k == 1 ? 0.0f : 0.25f;
+            row[SIM_OBS_y] = k == 0 ? -0.05f : 0.05f;
+            row[SIM_OBS_cos] = 1;
+            row[k == 0 ? SIM_OBS_kind_box : SIM_OBS_kind_ball] = 1;
+            row[SIM_OBS_size_w] = k == 0 ? 8.0f : 0.1f;
+            row[SIM_OBS_size_h] = 0.1f;
+            row[SIM_OBS_mass] = k == 0 ? 0.0f : 0.3f;
+            row[SIM_OBS_friction] = 0.5f;
+            row[SIM_OBS_is_static] = k == 0;
+            mask[b * K + k] = 1;
+        }
+        push[((size_t)b * K + 1) * WM_PUSH_DIM + 0] = 0.3f + 0.001f * (float)b;
+    }
+    /* row-exact: world b of the batch against world b alone, after one tick and after two */
+    WmScratch* s = wm_scratch_create(m);
+    WmScratch* s1 = wm_scratch_create(m);
+    wm_scratch_row_exact(s, true);
+    wm_scratch_row_exact(s1, true);
+    float* next = calloc((size_t)B * K * SIM_OBS_DIM, sizeof(float));
+    float* ev = calloc((size_t)B * K * WM_EVENTS, sizeof(float));
+    float ev1[K * WM_EVENTS];
+    wm_predict(m, s, B, st, mask, push, next, NULL, ev);
+    for (int b = 0; b < B; b += 37) {
+        wm_predict(m, s1, 1, st + (size_t)b * K * SIM_OBS_DIM, mask + (size_t)b * K, push + (size_t)b * K * WM_PUSH_DIM,
+                   alone, NULL, ev1);
+        CHECK(memcmp(alone, next + (size_t)b * K * SIM_OBS_DIM, sizeof(float) * K * SIM_OBS_DIM) == 0);
+        CHECK(memcmp(ev1, ev + (size_t)b * K * WM_EVENTS, sizeof ev1) == 0);
+    }
+    /* sleeping: world 0 alone, A pushed hard once, stepped incrementally with and without sleep */
+    WmScratch* sl = wm_scratch_create(m);
+    wm_scratch_incremental(sl, true);
+    wm_scratch_incremental(s1, true);
+    wm_scratch_sleep(sl, true);
+    float w_full[K * SIM_OBS_DIM], w_sleep[K * SIM_OBS_DIM], p0[K * WM_PUSH_DIM];
+    memcpy(w_full, st, sizeof w_full);
+    memcpy(w_sleep, st, sizeof w_sleep);
+    memset(p0, 0, sizeof p0);
+    p0[1 * WM_PUSH_DIM + 0] = 0.03f;   /* 0.1 m/s more every tick: the 0.15 m gap closes in ~13 */
+    int slept = 0, woke = 0;
+    float gap_before = 0.15f;
+    for (int h = 0; h < 16; h++) {
+        wm_predict(m, s1, 1, w_full, mask, p0, w_full, NULL, NULL);
+        wm_predict(m, sl, 1, w_sleep, mask, p0, w_sleep, NULL, NULL);
+        /* the gap A - B this step saw (B held still: A's position before the step) */
+        float gap = gap_before;
+        gap_before = w_sleep[2 * SIM_OBS_DIM + SIM_OBS_x] - w_sleep[1 * SIM_OBS_DIM + SIM_OBS_x] - 0.1f;
+        bool b_computed = false, b_computed_full = false;
+        for (int i = 0; i < sl->n; i++)
+            if (sl->node_slot[i] == 2) b_computed = sl->node_row[i] >= 0;
+        for (int i = 0; i < s1->n; i++)
+            if (s1->node_slot[i] == 2) b_computed_full = s1->node_row[i] >= 0;
+        if (h < 2) continue;   /* B's first steps are computed as it comes to rest */
+        /* without sleep B is recomputed every tick A moves within the radius */
+        CHECK(b_computed_full);
+        if (gap > WM_WAKE_GAP + 0.05f) {
+            slept += !b_computed;
+            CHECK(!b_computed);
+            /* held still either way */
+            CHECK(memcmp(w_full + 2 * SIM_OBS_DIM, w_sleep + 2 * SIM_OBS_DIM, sizeof(float) * SIM_OBS_DIM) == 0);
+        }
+        if (gap < WM_WAKE_GAP - 0.02f) woke += b_computed;
+        if (getenv("TEST_VERBOSE")) fprintf(stderr, "tick %d gap %.4f computed %d (without sleep %d)\n", h, gap, b_computed, b_computed_full);
+    }
+    CHECK(slept >= 1);
+    CHECK(woke >= 1);
+    wm_scratch_free(s);
+    wm_scratch_free(s1);
+    wm_scratch_free(sl);
+    free(st);
+    free(alone);
+    free(push);
+    free(mask);
+    free(next);
+    free(ev);
     wm_free(m);
 }
 
@@ -2195,6 +2351,7 @@ int main(void) {
     test_jepa_cellprobe_decode();
     test_jepa_push_map_mass();
     test_gemm_shapes();
+    test_gemm_rows();
     test_linear_grad();
     test_activation_grad(NN_ACT_RELU);
     test_activation_grad(NN_ACT_SILU);
@@ -2211,6 +2368,7 @@ int main(void) {
     test_wm_nll_grad();
     test_imagined_break();
     test_incremental();
+    test_row_exact_sleep();
     test_replay();
     test_replay_rolled();
     test_checkpoint();
