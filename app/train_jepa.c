@@ -27,7 +27,7 @@ int cmd_train_jepa(int argc, char** argv) {
     int64_t steps = 2000, batch = 16, threads = 1, val_every = 200, save_every = 500, rollout = 3, context = 2;
     int64_t width = 16, latent = 16;
     uint64_t seed = 1;
-    double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0;
+    double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     int64_t probe_rows = PROBE_ROWS;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "jepa: the pixel model", false},
@@ -47,6 +47,8 @@ int cmd_train_jepa(int argc, char** argv) {
         {"ema", ARG_DOUBLE, &ema, 0, 0.99999, "M: target encoder momentum (default 0.99)", false},
         {"var-weight", ARG_DOUBLE, &var_w, 0, 100, "V: weight of the variance term (default 1)", false},
         {"cov-weight", ARG_DOUBLE, &cov_w, 0, 100, "V: weight of the covariance term (default 0.1)", false},
+        {"motion-weight", ARG_DOUBLE, &motion_w, 0, 1e6,
+         "A: a cell's L1 weighs 1 + A * its largest pixel change over the target's last 3 frames (default 0)", false},
         {"val-every", ARG_INT, &val_every, 1, 1e9, "N: validate every N steps (default 200)", false},
         {"save-every", ARG_INT, &save_every, 1, 1e9, "N: checkpoint every N steps (default 500)", false},
         {"log", ARG_STRING, &log_path, 1, 0, "FILE: CSV log (default: train.csv beside the model)", false},
@@ -108,6 +110,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.ema = (float)ema;
     def.var_weight = (float)var_w;
     def.cov_weight = (float)cov_w;
+    def.motion_weight = (float)motion_w;
     def.capacity = (int64_t)ntrain * T + 2;
     def.val_capacity = (int64_t)(nval > 0 ? nval : 1) * T + 2;
     def.val_every = 0;

@@ -41,6 +41,7 @@ struct JepaTrainer {
     NnConvCache*    pred;         /* [R] */
     float*          pin;          /* [R][B * cells * (C + P)] */
     float*          zhat;         /* [R][B * cells * C] */
+    float*          wl;           /* [B * cells * C] the L1's weights of one step (motion_weight) */
     /* gradients */
     float*          dzhat;        /* [R][B * cells * C] */
     float*          carry;        /* [B * cells * C] */
@@ -96,6 +97,7 @@ void jepa_trainer_free(JepaTrainer* tr) {
     free(tr->pred);
     free(tr->pin);
     free(tr->zhat);
+    free(tr->wl);
     free(tr->dzhat);
     free(tr->carry);
     free(tr->dy);
@@ -171,6 +173,7 @@ JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* sta
     }
     tr->pin = alloc_array((size_t)R * B * cells * (C + P), sizeof(float));
     tr->zhat = alloc_array((size_t)R * B * cells * C, sizeof(float));
+    if (def->motion_weight > 0) tr->wl = alloc_array((size_t)B * cells * C, sizeof(float));
     tr->dzhat = alloc_array((size_t)R * B * cells * C, sizeof(float));
     tr->carry = alloc_array((size_t)B * cells * C, sizeof(float));
     tr->dy = alloc_array((size_t)B * cells * C, sizeof(float));
@@ -230,9 +233,46 @@ static void batch_pointers(JepaTrainer* tr, int B) {
     }
 }
 
+/* the L1's weights of rollout step r (0-based: its target window ends at frame F + r of each copied
+   window): cell (y, x) of window b weighs 1 + alpha * m, m the largest change of one of the cell's
+   pixels between frames F + r - 2, F + r - 1 and F + r (over 255), the same for its C channels;
+   returns their sum */
+static double motion_weights(const JepaTrainer* tr, int B, int r, float alpha, float* w) {
+    const JepaModel* m = tr->model;
+    const JepaArch* a = &m->arch;
+    int F = tr->F, R = tr->R, W = a->frame_w, ch = a->channels, C = m->lc;
+    int sy = a->frame_h / m->lh, sx = a->frame_w / m->lw;
+    double sum = 0;
+    for (int b = 0; b < B; b++) {
+        const uint8_t* f2 = tr->frames + ((size_t)b * (F + R) + F + r) * tr->fb;
+        const uint8_t* f1 = f2 - tr->fb;
+        const uint8_t* f0 = f1 - tr->fb;
+        for (int cy = 0; cy < m->lh; cy++)
+            for (int cx = 0; cx < m->lw; cx++) {
+                int big = 0;
+                for (int y = cy * sy; y < (cy + 1) * sy; y++) {
+                    size_t o = ((size_t)y * W + (size_t)cx * sx) * ch;
+                    for (int i = 0; i < sx * ch; i++) {
+                        int p0 = f0[o + i], p1 = f1[o + i], p2 = f2[o + i];
+                        int hi = p0 > p1 ? p0 : p1, lo = p0 < p1 ? p0 : p1;
+                        if (p2 > hi) hi = p2;
+                        if (p2 < lo) lo = p2;
+                        if (hi - lo > big) big = hi - lo;
+                    }
+                }
+                float wc = 1.0f + alpha * (float)big / 255.0f;
+                float* o = w + (((size_t)b * m->lh + cy) * m->lw + cx) * C;
+                for (int c = 0; c < C; c++) o[c] = wc;
+                sum += (double)wc * C;
+            }
+    }
+    return sum;
+}
+
 /* forward over the copied batch: encodes, rolls out and returns the prediction loss (mean over the
-   R steps of the mean absolute error); with grad, the prediction loss's gradients go to dzhat */
-static double batch_forward(JepaTrainer* tr, int B, bool grad, const float** z0_out) {
+   R steps of the mean absolute error; weighted: by motion_weights when the trainer's motion_weight
+   > 0, the training loss, where validation is plain); with grad, its gradients go to dzhat */
+static double batch_forward(JepaTrainer* tr, int B, bool grad, bool weighted, const float** z0_out) {
     JepaModel* m = tr->model;
     int R = tr->R;
     size_t cells = (size_t)m->lh * m->lw, C = (size_t)m->lc, P = JEPA_PUSH_CHANNELS, n = (size_t)B * cells * C;
@@ -251,8 +291,14 @@ static double batch_forward(JepaTrainer* tr, int B, bool grad, const float** z0_
         jepa_pred_input(m, B, zin, tr->pushes + (size_t)r * B * JEPA_MAX_PUSHES, tr->npush + (size_t)r * B, pin);
         const float* d = nn_convnet_forward(&m->pred, m->params, &tr->pred[r], B, pin);
         for (size_t i = 0; i < n; i++) zh[i] = zin[i] + d[i];
-        float scale = 1.0f / (float)((double)n * R);
-        loss += nn_loss_l1((int)n, zh, zt + (size_t)r * n, NULL, scale, grad ? tr->dzhat + (size_t)r * n : NULL);
+        const float* w = NULL;
+        double wsum = (double)n;
+        if (weighted && tr->wl) {
+            wsum = motion_weights(tr, B, r, tr->def.motion_weight, tr->wl);
+            w = tr->wl;
+        }
+        float scale = (float)(1.0 / (wsum * R));
+        loss += nn_loss_l1((int)n, zh, zt + (size_t)r * n, w, scale, grad ? tr->dzhat + (size_t)r * n : NULL);
         zin = zh;
     }
     if (z0_out) *z0_out = z0;
@@ -297,7 +343,7 @@ static double batch_loss(JepaTrainer* tr, bool grad, double* pred_out, JepaLaten
     int B = tr->B;
     size_t cells = (size_t)m->lh * m->lw, C = (size_t)m->lc, n = (size_t)B * cells * C;
     const float* z0 = NULL;
-    double pred = batch_forward(tr, B, grad, &z0);
+    double pred = batch_forward(tr, B, grad, true, &z0);
     memset(tr->carry, 0, sizeof(float) * n);
     double reg = jepa_reg(&tr->reg, B, (int)cells, (int)C, z0, d->var_target, d->var_weight, d->cov_weight,
                           grad ? tr->carry : NULL, st);
@@ -364,7 +410,7 @@ float jepa_trainer_validate(JepaTrainer* tr, int max_batches) {
         if (got > 0) batch_copy(tr, tr->val, got);
         pthread_mutex_unlock(&tr->data_lock);
         if (got == 0) break;
-        double l = batch_forward(tr, got, false, NULL);
+        double l = batch_forward(tr, got, false, false, NULL);
         if (!isfinite(l)) continue;
         sum += l * got;
         count += got;

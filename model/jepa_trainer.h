@@ -35,6 +35,11 @@ typedef struct JepaTrainerDef {
     float    var_weight;     /* weight of the variance term (default 1.0) */
     float    cov_weight;     /* weight of the covariance term (default 0.1) */
     float    var_target;     /* gamma: each channel's standard deviation to keep (default 1.0) */
+    float    motion_weight;  /* alpha: a cell's L1 weighs 1 + alpha * m, m (0..1) the largest
+                                change of a pixel of the cell over the target window's last frame
+                                and the two before it, so that the few cells where something moves
+                                are not outweighed by the still background; the weighted mean over
+                                the grid. 0 = the plain mean (default 0). Validation's loss stays plain */
     int64_t  capacity;       /* frames in the replay buffer (default 20000) */
     int64_t  val_capacity;   /* frames kept for validation (default 4000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */

@@ -2034,8 +2034,9 @@ static void test_probe_select(void) {
     probe_free(&r);
 }
 
-/* a tiny pixel model's trainer on random frames and pushes */
-static JepaTrainer* tiny_jepa(uint64_t seed, int episodes, int len) {
+/* a tiny pixel model's trainer on random frames and pushes; motion: its motion_weight; still: the
+   same frame all along (nothing moves) */
+static JepaTrainer* tiny_jepa_of(uint64_t seed, int episodes, int len, float motion, bool still) {
     JepaTrainerDef def = jepa_trainer_def_default(16, 16, 1);
     def.arch.width = 4;
     def.arch.latent = 4;
@@ -2047,6 +2048,7 @@ static JepaTrainer* tiny_jepa(uint64_t seed, int episodes, int len) {
     def.capacity = 200;
     def.val_every = 0;
     def.seed = seed;
+    def.motion_weight = motion;
     char err[256];
     JepaTrainer* tr = jepa_trainer_create(&def, NULL, err, sizeof err);
     ENSURE(tr);
@@ -2056,13 +2058,18 @@ static JepaTrainer* tiny_jepa(uint64_t seed, int episodes, int len) {
     for (int e = 0; e < episodes; e++) {
         jepa_trainer_begin_episode(tr);
         for (int t = 0; t < len; t++) {
-            for (int i = 0; i < 256; i++) frame[i] = (uint8_t)rng_int(&rng, 0, 255);
+            if (!still || (e == 0 && t == 0))
+                for (int i = 0; i < 256; i++) frame[i] = (uint8_t)rng_int(&rng, 0, 255);
             JepaPush p = {(float)rng_uniform(&rng, 0, 16), (float)rng_uniform(&rng, 0, 16), (float)rng_normal(&rng),
                           (float)rng_normal(&rng), 0};
             jepa_trainer_add_frame(tr, frame, &p, t % 3 == 0);
         }
     }
     return tr;
+}
+
+static JepaTrainer* tiny_jepa(uint64_t seed, int episodes, int len) {
+    return tiny_jepa_of(seed, episodes, len, 0.0f, false);
 }
 
 typedef struct JepaFd {
@@ -2077,9 +2084,9 @@ static double jepa_fd_loss(void* ctx) {
 
 /* the whole loss (encoder, rollout of the predictor with push maps, L1, variance and covariance)
    against finite differences; the target encoder gets no gradient */
-static void test_jepa_grad(void) {
+static void jepa_grad_check(float motion) {
     JepaFd c;
-    c.tr = tiny_jepa(5, 2, 8);
+    c.tr = tiny_jepa_of(5, 2, 8, motion, false);
     JepaModel* m = jepa_trainer_model(c.tr);
     c.seq[0] = 1, c.seq[1] = 3, c.seq[2] = 9;   /* windows of frames t-1 .. t+2, in one episode each */
     const float* g0 = NULL;
@@ -2096,6 +2103,27 @@ static void test_jepa_grad(void) {
     CHECK(m->target != m->params && m->enc_count < n);
     free(g);
     jepa_trainer_free(c.tr);
+}
+
+static void test_jepa_grad(void) {
+    jepa_grad_check(0.0f);
+    /* the L1 weighted by where the frames change: the same gradient check */
+    jepa_grad_check(20.0f);
+}
+
+/* the motion-weighted L1 is the plain one where nothing moves (every weight 1), and differs where
+   the frames change */
+static void test_jepa_motion_weight(void) {
+    int64_t seq[3] = {1, 3, 9};
+    double loss[2][2];
+    for (int still = 0; still < 2; still++)
+        for (int w = 0; w < 2; w++) {
+            JepaTrainer* tr = tiny_jepa_of(5, 2, 8, w ? 20.0f : 0.0f, still);
+            loss[still][w] = jepa_trainer_loss_at(tr, seq, false, NULL);
+            jepa_trainer_free(tr);
+        }
+    CHECK(loss[1][0] == loss[1][1]);
+    CHECK(loss[0][0] != loss[0][1]);
 }
 
 /* steps move the target encoder toward the encoder (EMA), the same seed gives the same bytes, and
@@ -2384,6 +2412,7 @@ int main(void) {
     test_probe();
     test_probe_select();
     test_jepa_grad();
+    test_jepa_motion_weight();
     test_jepa_train_checkpoint();
     test_jepa_learns();
     return ensure_finish("test_model");
