@@ -92,8 +92,10 @@ void            surprise_source_state_use(SurpriseSource* s, const WmModel* m);
 /// the pixel model's surprise (model/jepa.h; m is not owned and must outlive the source): each tick
 /// renders the world after it as the model's frames (render_world, the scene's rectangle), predicts
 /// the window's latent from the one before and the tick's pushes, and compares it with the target
-/// encoding (L1). The world's surprise is the largest cell's mean absolute difference; a body's is
-/// that of the cell under its centre. Nothing is scored until `context` frames have been seen since
+/// encoding (L1). The world's surprise is the evidence (model/jepa.h: jepa_evidence_add, a CUSUM)
+/// over the grid's mean absolute difference since the reset: the excess of each tick's over the
+/// mean of the ticks before, added up and floored at 0; a body's is the mean absolute difference of
+/// the cell under its centre. Nothing is scored until `context` frames have been seen since
 /// the last reset
 SurpriseSource* surprise_source_jepa(const JepaModel* m);
 /// the same, owning m (freed with the source)

@@ -24,6 +24,7 @@ typedef struct JepaSource {
     float*           pred;      /* [L] */
     float*           obs;       /* [L] */
     double           rect[4];
+    JepaEvidence     ev;        /* the world's surprise: evidence over the grid's mean L1 */
 } JepaSource;
 
 /* world (x, y) -> frame pixel, as render_world's camera */
@@ -67,10 +68,11 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
         }
         jepa_predict(s->model, s->scratch, 1, s->z, push, &n, s->pred);
         jepa_encode(s->model, s->scratch, 1, win, true, s->obs);
-        float mean, peak;
-        jepa_surprise(s->model, 1, s->pred, s->obs, &mean, &peak);
-        world = peak;
-        /* a body's surprise: its cell's */
+        float mean;
+        jepa_surprise(s->model, 1, s->pred, s->obs, &mean, NULL);
+        /* the world's: the evidence of a sustained rise of the grid's mean error over its mean so
+           far (a force the model does not know errs a little at every tick); a body's: its cell's */
+        world = jepa_evidence_add(&s->ev, mean);
         for (int k = 0; k < K; k++) {
             if (!t->next_mask[k]) continue;
             const float* row = t->next + (size_t)k * SIM_OBS_DIM;
@@ -95,6 +97,7 @@ static void jepa_reset(void* self) {
     s->seen = 0;
     s->ring_at = 0;
     s->have_z = false;
+    jepa_evidence_reset(&s->ev);
 }
 
 static void jepa_destroy(void* self) {

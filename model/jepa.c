@@ -286,3 +286,15 @@ void jepa_surprise(const JepaModel* m, int B, const float* pred, const float* ob
         if (peak) peak[b] = (float)(best / C);
     }
 }
+
+void jepa_evidence_reset(JepaEvidence* e) {
+    e->sum = 0, e->mean = 0, e->n = 0;
+}
+
+double jepa_evidence_add(JepaEvidence* e, double x) {
+    if (!isfinite(x)) return e->sum;
+    if (e->n > 0) e->sum = fmax(0.0, e->sum + x - e->mean);
+    e->n++;
+    e->mean += (x - e->mean) / (double)(e->n < JEPA_EVIDENCE_TICKS ? e->n : JEPA_EVIDENCE_TICKS);
+    return e->sum;
+}

@@ -119,6 +119,22 @@ void jepa_push_map(const JepaModel* m, const JepaPush* pushes, int n, float* map
 void jepa_surprise(const JepaModel* m, int B, const float* pred, const float* observed,
                    float* mean, float* peak);
 
+/// accumulated evidence of a sustained rise in surprise, against a clip's own expectation (a
+/// CUSUM): each tick's surprise x adds its excess over the mean of the ticks before it (since the
+/// reset; an exponential average over JEPA_EVIDENCE_TICKS ticks once there are more), and the sum
+/// is floored at 0. A force the model does not know raises its error a little at every tick: the
+/// sum grows with the ticks. A still scene's noise wanders near 0, and one misjudged tick counts
+/// once and then fades. NaN ticks are skipped
+#define JEPA_EVIDENCE_TICKS 240
+typedef struct JepaEvidence {
+    double  sum;       /* the evidence so far */
+    double  mean;      /* the expectation: the mean surprise of the ticks so far */
+    int64_t n;         /* ticks added */
+} JepaEvidence;
+void   jepa_evidence_reset(JepaEvidence* e);
+/// adds a tick's surprise; returns the evidence after it (0 at the first tick)
+double jepa_evidence_add(JepaEvidence* e, double x);
+
 /* Checkpoints: the model file (model/model_file.h: magic, version, kind) with kind
  * MODEL_KIND_JEPA: architecture, counters, parameters, target encoder, optional AdamW state,
  * CRC-32; saved atomically. */

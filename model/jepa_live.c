@@ -50,6 +50,7 @@ struct JepaLive {
     uint8_t*     prev;       /* [fb] the last frame, handed to the trainer with the next one's pushes */
     bool         have_prev;
     bool         have_z;     /* z: the trained encoder's latent of the last window */
+    JepaEvidence ev;         /* the surprise trace: evidence over the grid's mean L1 (model/jepa.h) */
     float*       z, *pred, *obs, *roll;   /* [L] each */
     float*       gxy;        /* [K * JEPA_LIVE_GHOST_STEPS * 2] the rollout's positions */
     uint8_t*     gok;        /* [K] */
@@ -310,7 +311,7 @@ static void take(JepaLive* L, const LiveItem* it, bool newest, bool score) {
     if (cut) jepa_trainer_begin_episode(L->tr);
     memcpy(L->prev, it->pixels, L->fb);
     L->have_prev = true;
-    if (cut) L->seen = 0, L->ring_at = 0, L->have_z = false;
+    if (cut) L->seen = 0, L->ring_at = 0, L->have_z = false, jepa_evidence_reset(&L->ev);
     memcpy(L->ring + (size_t)L->ring_at * L->fb, it->pixels, L->fb);
     L->ring_at = (L->ring_at + 1) % L->F;
     if (L->seen < L->F) L->seen++;
@@ -322,10 +323,10 @@ static void take(JepaLive* L, const LiveItem* it, bool newest, bool score) {
         jepa_encode(L->m, L->sc, 1, win, true, L->obs);
         if (L->have_z) {
             int n = it->npushes;
-            float mean, peak;
+            float mean;
             jepa_predict(L->m, L->sc, 1, L->z, it->pushes, &n, L->pred);
-            jepa_surprise(L->m, 1, L->pred, L->obs, &mean, &peak);
-            surprise = peak;
+            jepa_surprise(L->m, 1, L->pred, L->obs, &mean, NULL);
+            surprise = (float)jepa_evidence_add(&L->ev, mean);
         }
         /* the probe's row: this window's target latent and where the bodies are */
         size_t r = (size_t)(L->nrows % L->def.probe_rows);

@@ -1,8 +1,9 @@
 /* jepa_live: the pixel model (model/jepa.h) trained live on the frames a watcher renders (the
  * view), with everything the watcher shows of it computed on the same worker:
  *   - the surprise at every frame: the latent predicted from the window before (and the pushes
- *     between) against the target encoding of the window ending at the frame, the largest cell's
- *     mean absolute difference (jepa_surprise's peak, as agent/surprise_jepa.c scores it);
+ *     between) against the target encoding of the window ending at the frame: the evidence
+ *     (jepa_evidence_add) over the grid's mean absolute difference since the last cut, as
+ *     agent/surprise_jepa.c scores it;
  *   - a ridge probe (model/probe.h) from the target latent to each slot's position in the frame,
  *     refitted every probe_every training steps on the newest frames' latents and the true
  *     positions the caller gives (fitted on the older four fifths, scored on the newest fifth),

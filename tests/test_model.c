@@ -2111,6 +2111,36 @@ static void test_jepa_grad(void) {
     jepa_grad_check(20.0f);
 }
 
+/* the pixel surprise's evidence: nothing for a steady error, a sustained rise adds up over the ticks,
+   a one-tick spike counts once and fades, NaN is skipped */
+static void test_jepa_evidence(void) {
+    JepaEvidence e;
+    jepa_evidence_reset(&e);
+    for (int t = 0; t < 50; t++) CHECK(jepa_evidence_add(&e, 0.02) == 0.0);
+    /* 0.1 above for 20 ticks: more than 10 ticks' worth of the excess */
+    double prev = 0;
+    for (int t = 0; t < 20; t++) {
+        double v = jepa_evidence_add(&e, 0.12);
+        CHECK(v > prev);
+        prev = v;
+    }
+    CHECK(prev > 1.0 && prev < 2.0);
+    CHECK(jepa_evidence_add(&e, NAN) == prev);
+    /* a spike: counts once, then falls back */
+    jepa_evidence_reset(&e);
+    for (int t = 0; t < 50; t++) jepa_evidence_add(&e, 0.02);
+    double spike = jepa_evidence_add(&e, 1.02);
+    CHECK(fabs(spike - 1.0) < 1e-9);
+    double v = spike;
+    for (int t = 0; t < 30; t++) {
+        double w = jepa_evidence_add(&e, 0.02);
+        CHECK(w < v);
+        v = w;
+    }
+    for (int t = 0; t < 90; t++) v = jepa_evidence_add(&e, 0.02);
+    CHECK(v == 0.0);
+}
+
 /* the motion-weighted L1 is the plain one where nothing moves (every weight 1), and differs where
    the frames change */
 static void test_jepa_motion_weight(void) {
@@ -2413,6 +2443,7 @@ int main(void) {
     test_probe_select();
     test_jepa_grad();
     test_jepa_motion_weight();
+    test_jepa_evidence();
     test_jepa_train_checkpoint();
     test_jepa_learns();
     return ensure_finish("test_model");
