@@ -37,9 +37,7 @@ void imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, c
     /* tick after tick the same candidates: the model recomputes only the bodies whose
      * surroundings changed (wm_scratch_incremental) */
     wm_scratch_incremental(im->scratch, true);
-    /* and each candidate's bodies get the same bits whatever the batch (nn_gemm_rows); bodies at
-     * rest sleep until something changed comes near them (wm_scratch_sleep) */
-    wm_scratch_row_exact(im->scratch, true);
+    /* bodies at rest sleep until something changed comes near them (wm_scratch_sleep) */
     wm_scratch_sleep(im->scratch, true);
     for (int h = 0; h < H; h++) {
         /* the candidates' pushes at the first tick of their segments (none between) */

@@ -70,7 +70,7 @@ static double time_decision(Bench* b, const WmModel* model, int reps, Planner** 
 }
 
 /* the forward pass's GEMMs of rows dynamic bodies and edges edges, ticks times (the limit of the
- * model's arithmetic with nn_gemm_rows, as the planner multiplies): CPU seconds, the best of three */
+ * model's arithmetic on this machine's sgemm): CPU seconds, the best of three */
 static double time_gemms(const WmModel* m, int rows, int edges, int ticks, double* gflop) {
     const WmArch* a = wm_arch(m);
     int L = a->latent, E = a->edge, H = a->hidden, F = WM_NODE_FEATS, G = WM_EDGE_FEATS;
@@ -93,7 +93,7 @@ static double time_gemms(const WmModel* m, int rows, int edges, int ticks, doubl
         for (int t = 0; t < ticks; t++)
             for (int i = 0; i < NS; i++)
                 for (int k = 0; k < times[i]; k++)
-                    nn_gemm_rows(shapes[i][0], shapes[i][1], shapes[i][2], A[i], W[i], NULL, false, false, C[i]);
+                    nn_gemm(false, false, shapes[i][0], shapes[i][1], shapes[i][2], 1.0f, A[i], W[i], 0.0f, C[i]);
         double t = cpu_now() - t0;
         if (t < best) best = t;
     }
@@ -116,8 +116,7 @@ static void graph_size(Bench* b, const PlannerTrace* tr, double* rows, double* e
         memcpy(mask + (size_t)i * K, b->mask, (size_t)K);
     }
     WmScratch* s = wm_scratch_create(b->model);
-    wm_scratch_row_exact(s, true); /* as the planner imagines */
-    wm_scratch_sleep(s, true);
+    wm_scratch_sleep(s, true); /* as the planner imagines */
     for (int inc = 0; inc < 2; inc++) {
         for (int i = 0; i < B; i++) memcpy(st + (size_t)i * K * D, b->states, sizeof(float) * (size_t)K * D);
         wm_scratch_incremental(s, inc);
@@ -163,8 +162,7 @@ static double time_bare(Bench* b, const PlannerTrace* tr) {
         }
     }
     WmScratch* s = wm_scratch_create(b->model);
-    wm_scratch_row_exact(s, true); /* as the planner imagines */
-    wm_scratch_sleep(s, true);
+    wm_scratch_sleep(s, true); /* as the planner imagines */
     double best = 1e30;
     for (int r = 0; r < 4; r++) {
         double t0 = cpu_now();

@@ -31,12 +31,6 @@ void nn_release_threads(void);
 /// C[m,n] = alpha * op(A) * op(B) + beta * C; op(A) is [m,k] (A stored [k,m] when ta), op(B) [k,n]
 void nn_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, const float* b,
              float beta, float* c);
-/// C[m,n] = relu?((C +) A[m,k] B[k,n] (+ bias[n])), bias may be NULL: the forward pass of inference.
-/// Every element of A B is one fused-multiply-add chain over k in order from zero, whatever m, the
-/// row's place in A or the machine's vectors (AVX-512, AVX2 or scalar fmaf): a row gets the same
-/// bits alone or in any batch. Reads B in place (no packing); the ReLU is nn_relu's
-void nn_gemm_rows(int m, int n, int k, const float* a, const float* b, const float* bias, bool add, bool relu,
-                  float* c);
 /// y[m or n] = alpha * op(A) x + beta y, A stored [m,n]; op(A) = A^T when ta
 void nn_gemv(bool ta, int m, int n, float alpha, const float* a, const float* x, float beta,
              float* y);

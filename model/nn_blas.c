@@ -1,6 +1,5 @@
 /* nn_blas: the one file that calls BLAS (OpenBLAS's cblas) */
 #include <cblas.h>
-#include <math.h>
 #include <stdlib.h>
 
 #include "base/alloc.h"
@@ -105,128 +104,7 @@ __attribute__((target("avx2,fma"))) static void gemm_small(int m, int n, int k, 
 static bool small_ok(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
-
-/* ---- nn_gemm_rows with AVX-512: tiles of 6 rows x up to 64 columns (24 accumulators of 16 lanes),
- * the weights read in place (no packing), the bias and the ReLU applied as the tile is stored.
- * Every element is one FMA chain over k in order from zero, as in gemm_small: the same bits ---- */
-#define ROWS_MR 6
-
-/* the epilogue of one accumulator: (+ C) (+ bias) (ReLU as nn_relu does it, on the bits) */
-__attribute__((target("avx512f"), always_inline)) static inline __m512 rows_finish(__m512 v, const float* cr,
-                                                                                  const float* bias, __mmask16 mk,
-                                                                                  bool add, bool relu) {
-    if (add) v = _mm512_add_ps(_mm512_maskz_loadu_ps(mk, cr), v);
-    if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, bias));
-    if (relu) {
-        __m512i bits = _mm512_castps_si512(v);
-        v = _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_srai_epi32(bits, 31), bits));
-    }
-    return v;
-}
-
-/* one tile: rows ar[0..ROWS_MR) (missing rows repeat the last one and are not stored: store rows
- * of them), nv vectors of 16 columns from b (the last one masked by tail) */
-__attribute__((target("avx512f"), always_inline)) static inline void rows_tile(int nv, int store, int k, int n,
-                                                                              const float* const* ar, const float* b,
-                                                                              __mmask16 tail, const float* bias,
-                                                                              bool add, bool relu, float* c) {
-    __m512 acc[ROWS_MR][4];
-    __mmask16 mk[4];
-    #pragma GCC unroll 8
-    for (int v = 0; v < 4; v++) mk[v] = v + 1 < nv ? (__mmask16)0xffff : tail;
-    #pragma GCC unroll 8
-    for (int r = 0; r < ROWS_MR; r++)
-        #pragma GCC unroll 8
-        for (int v = 0; v < nv; v++) acc[r][v] = _mm512_setzero_ps();
-    const float* bp = b;
-    for (int q = 0; q < k; q++, bp += n) {
-        __m512 bv[4];
-        #pragma GCC unroll 8
-        for (int v = 0; v < nv; v++) bv[v] = _mm512_maskz_loadu_ps(mk[v], bp + 16 * v);
-        #pragma GCC unroll 8
-        for (int r = 0; r < ROWS_MR; r++) {
-            __m512 x = _mm512_set1_ps(ar[r][q]);
-            #pragma GCC unroll 8
-            for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(x, bv[v], acc[r][v]);
-        }
-    }
-    #pragma GCC unroll 8
-    for (int r = 0; r < store; r++) {
-        float* cr = c + (size_t)r * n;
-        #pragma GCC unroll 8
-        for (int v = 0; v < nv; v++) {
-            __m512 o = rows_finish(acc[r][v], cr + 16 * v, bias ? bias + 16 * v : NULL, mk[v], add, relu);
-            _mm512_mask_storeu_ps(cr + 16 * v, mk[v], o);
-        }
-    }
-}
-
-/* one column block of up to 64 columns over every row block; nv a constant once inlined */
-__attribute__((target("avx512f"), always_inline)) static inline void rows_panel(int nv, int m, int n, int k,
-                                                                               const float* a, const float* b,
-                                                                               __mmask16 tail, const float* bias,
-                                                                               bool add, bool relu, float* c) {
-    for (int i0 = 0; i0 < m; i0 += ROWS_MR) {
-        int store = m - i0 < ROWS_MR ? m - i0 : ROWS_MR;
-        const float* ar[ROWS_MR];
-        for (int r = 0; r < ROWS_MR; r++) ar[r] = a + (size_t)(i0 + (r < store ? r : store - 1)) * k;
-        rows_tile(nv, store, k, n, ar, b, tail, bias, add, relu, c + (size_t)i0 * n);
-    }
-}
-
-__attribute__((target("avx512f"))) static void rows_avx512(int m, int n, int k, const float* a, const float* b,
-                                                            const float* bias, bool add, bool relu, float* c) {
-    for (int j0 = 0; j0 < n; j0 += 64) {
-        int cols = n - j0 < 64 ? n - j0 : 64;
-        int nv = (cols + 15) / 16;
-        __mmask16 tail = (__mmask16)(cols % 16 ? (1u << (cols % 16)) - 1 : 0xffff);
-        const float* bb = bias ? bias + j0 : NULL;
-        switch (nv) {
-        case 1: rows_panel(1, m, n, k, a, b + j0, tail, bb, add, relu, c + j0); break;
-        case 2: rows_panel(2, m, n, k, a, b + j0, tail, bb, add, relu, c + j0); break;
-        case 3: rows_panel(3, m, n, k, a, b + j0, tail, bb, add, relu, c + j0); break;
-        default: rows_panel(4, m, n, k, a, b + j0, tail, bb, add, relu, c + j0); break;
-        }
-    }
-}
-
-static bool avx512_ok(void) {
-    return __builtin_cpu_supports("avx512f");
-}
 #endif
-
-void nn_gemm_rows(int m, int n, int k, const float* a, const float* b, const float* bias, bool add, bool relu,
-                  float* c) {
-    if (m <= 0 || n <= 0) return;
-#ifdef NN_HAVE_SMALL
-    if (k > 0 && avx512_ok()) {
-        rows_avx512(m, n, k, a, b, bias, add, relu, c);
-        return;
-    }
-    if (k > 0 && small_ok()) {
-        gemm_small(m, n, k, a, b, add, c);
-        add = false;
-    } else
-#endif
-    {
-        /* the same chains one element at a time (fmaf: the same rounding as the vector FMAs) */
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) {
-                float acc = 0.0f;
-                for (int q = 0; q < k; q++) acc = fmaf(a[(size_t)i * k + q], b[(size_t)q * n + j], acc);
-                c[(size_t)i * n + j] = add ? c[(size_t)i * n + j] + acc : acc;
-            }
-        add = false;
-    }
-    /* the epilogue of the paths above */
-    for (int i = 0; i < m; i++) {
-        float* cr = c + (size_t)i * n;
-        if (bias)
-            for (int j = 0; j < n; j++) cr[j] += bias[j];
-        if (relu)
-            for (int j = 0; j < n; j++) cr[j] = nn_relu(cr[j]);
-    }
-}
 
 void nn_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, const float* b,
              float beta, float* c) {

@@ -167,14 +167,6 @@ void           wm_scratch_incremental(WmScratch* s, bool on);
 /// is ignored): off by default; the planner's imagination turns it on.
 void           wm_scratch_sleep(WmScratch* s, bool on);
 
-/// Row-exact imagination: while on, every forward pass with this scratch multiplies with
-/// nn_gemm_rows instead of the BLAS library, so a body's prediction is the same bits whatever
-/// batch it is computed in (alone, among 256 candidates, or at another row of it) and does not
-/// depend on the BLAS library's version; with AVX-512 it is also about twice OpenBLAS's speed at
-/// the planner's sizes. Off by default: training and the commands measured with the BLAS library's
-/// bits keep them. The planner's imagination turns it on.
-void           wm_scratch_row_exact(WmScratch* s, bool on);
-
 /// non-finite predictions replaced so far with this scratch
 int64_t        wm_nan_count(const WmScratch* s);
 

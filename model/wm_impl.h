@@ -168,7 +168,6 @@ struct WmScratch {
     /* incremental stepping (wm_scratch_incremental, wm_incremental.c): per (world, slot), what
      * the slot held at the last step and, for a dynamic body, what its prediction was computed
      * from and gave. A body whose inputs within arch.rounds edges did not change repeats it */
-    bool     row_exact;    /* wm_forward multiplies with nn_gemm_rows (wm_scratch_row_exact) */
     bool     inc_on;
     bool     inc_sleep;    /* bodies at rest sleep through far changes (wm_scratch_sleep) */
     bool     inc_step;     /* this step computes a selection of rows (wm_forward keeps records) */

@@ -26,10 +26,6 @@ void wm_scratch_sleep(WmScratch* s, bool on) {
     s->inc_sleep = on;
 }
 
-void wm_scratch_row_exact(WmScratch* s, bool on) {
-    s->row_exact = on;
-}
-
 bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
     int K = m->arch.slots;
     /* sender sets are bit masks of slots */

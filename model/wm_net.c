@@ -8,30 +8,9 @@
  *            M[r] = sum of h_e over each receiver's edges
  *            Z[r+1] = Z[r] + relu([Z[r] | M[r]] Wu[r] + bu[r])   (all but the last round)
  *   out = dec([Z[R-1] | M[R-1] | xn])                                                        */
-#include <assert.h>
 #include <string.h>
 
 #include "model/wm_impl.h"
-
-/* C[m,n] = A[m,k] B[k,n]: the BLAS library's, or nn_gemm_rows when the scratch is row-exact */
-static void gemm_rows(const WmScratch* s, int m, int n, int k, const float* a, const float* b, float* c) {
-    if (s->row_exact) nn_gemm_rows(m, n, k, a, b, NULL, false, false, c);
-    else nn_gemm(false, false, m, n, k, 1.0f, a, b, 0.0f, c);
-}
-
-/* nn_mlp_forward, row-exact: each layer's bias and ReLU applied as nn_gemm_rows stores it (the
- * same sums in the same order as nn_mlp_forward's GEMM and then its bias and activation) */
-static float* mlp_forward(const WmScratch* s, const NnMlp* mlp, const float* p, NnMlpCache* c, int n, const float* x) {
-    if (!s->row_exact) return nn_mlp_forward(mlp, p, c, n, x);
-    assert(mlp->act == NN_ACT_RELU || mlp->act == NN_ACT_NONE);
-    for (int i = 0; i < mlp->nlayers; i++) {
-        const NnLinear* lin = &mlp->lin[i];
-        bool relu = mlp->act == NN_ACT_RELU && (i + 1 < mlp->nlayers || mlp->act_last);
-        nn_gemm_rows(n, lin->out, lin->in, x, p + lin->w, p + lin->b, false, relu, c->pre[i]);
-        x = c->pre[i];
-    }
-    return c->pre[mlp->nlayers - 1];
-}
 
 /* one edge's activation h = relu(h + bias + receiver part + sender part (none from a static
  * sender)), added to the receiver's messages m (the arrays never overlap: vectorized) */
@@ -60,8 +39,8 @@ NN_HOT static void edges_forward(const WmModel* m, WmScratch* s, int r) {
     float* P = s->P[r];
     float* H = s->H[r];
     float* U = s->U[r];
-    gemm_rows(s, s->nd, 2 * E, L, s->Z[r], p + rd->e_node.w, P);
-    gemm_rows(s, s->ne, E, WM_EDGE_FEATS, s->xe, p + rd->e_geom.w, H);
+    nn_gemm(false, false, s->nd, 2 * E, L, 1.0f, s->Z[r], p + rd->e_node.w, 0.0f, P);
+    nn_gemm(false, false, s->ne, E, WM_EDGE_FEATS, 1.0f, s->xe, p + rd->e_geom.w, 0.0f, H);
     if (s->inc_step) {
         /* incremental: senders not recomputed stand in through their recorded sender half, and
          * the computed rows' halves are recorded */
@@ -95,15 +74,14 @@ NN_HOT static void edges_forward(const WmModel* m, WmScratch* s, int r) {
 NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
     int nd = s->nd, L = m->arch.latent, E = m->arch.edge, F = WM_NODE_FEATS, R = m->arch.rounds;
     const float* p = m->params;
-    const float* z = mlp_forward(s, &m->enc, p, &s->enc_c, nd, s->xn);
+    const float* z = nn_mlp_forward(&m->enc, p, &s->enc_c, nd, s->xn);
     memcpy(s->Z[0], z, sizeof(float) * (size_t)nd * L);
     for (int r = 0; r < R; r++) {
         edges_forward(m, s, r);
         if (r + 1 == R) break;
         /* the residual update: Z[r+1] = Z[r] + relu(A), A = U[r] Wu + bu */
         const NnLinear* up = &m->round[r].update;
-        if (s->row_exact) nn_gemm_rows(nd, L, L + E, s->U[r], p + up->w, p + up->b, false, false, s->A[r]);
-        else nn_linear_forward(up, p, nd, s->U[r], s->A[r]);
+        nn_linear_forward(up, p, nd, s->U[r], s->A[r]);
         for (size_t i = 0; i < (size_t)nd * L; i++) s->Z[r + 1][i] = s->Z[r][i] + nn_relu(s->A[r][i]);
     }
     /* the decoder's input [Z | M | xn] */
@@ -113,7 +91,7 @@ NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
         memcpy(d, u + (size_t)i * (L + E), sizeof(float) * (L + E));
         memcpy(d + L + E, s->xn + (size_t)i * F, sizeof(float) * F);
     }
-    s->out = mlp_forward(s, &m->node, p, &s->node_c, nd, s->dec);
+    s->out = nn_mlp_forward(&m->node, p, &s->node_c, nd, s->dec);
 }
 
 /* one round's edges backwards, from dM (the gradient of the summed messages): accumulates the
