@@ -108,6 +108,7 @@ int cmd_train(int argc, char** argv) {
     double lr = 1e-3, max_seconds = 0, max_cpu = 0, noise_vel = -1, noise_pos = -1, roll_frac = -1;
     int64_t rounds = 0, roll = -1, latent = 0, edge = 0, hidden = 0;
     bool clip_inputs = false;
+    bool support_inputs = false;
     double rest_gate = 0;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "KIND: state (default: the state model) or jepa (the pixel model, "
@@ -135,6 +136,8 @@ int cmd_train(int argc, char** argv) {
         {"edge", ARG_INT, &edge, 4, 1024, "N: a new model's edge (message) width (default 96)", false},
         {"hidden", ARG_INT, &hidden, 4, 1024, "N: a new model's decoder hidden width (default 96)", false},
         {"clip-inputs", ARG_BOOL, &clip_inputs, 0, 0, "a new model clips its inputs to the range training saw", false},
+        {"support-inputs", ARG_BOOL, &support_inputs, 0, 0,
+         "a new model's edges also see the room along a contact's tangent before the sender's surface ends", false},
         {"rest-gate", ARG_DOUBLE, &rest_gate, 0.001, 0.999, "P: a new model holds an unpushed body at rest still unless P(at rest next tick) < P (default 0.5, as any body)", false},
         {"roll", ARG_INT, &roll, 0, 64, "K: pushforward: rolled steps learn from the model's own prediction up to K ticks ahead (default 4; 0 = off)", false},
         {"roll-frac", ARG_DOUBLE, &roll_frac, 0, 1, "F: share of rolled steps (default 0.5)", false},
@@ -201,6 +204,7 @@ int cmd_train(int argc, char** argv) {
     if (edge > 0) def.arch.edge = (int)edge;
     if (hidden > 0) def.arch.hidden = (int)hidden;
     if (clip_inputs) def.arch.inputs |= WM_INPUT_CLIP;
+    if (support_inputs) def.arch.inputs |= WM_INPUT_SUPPORT;
     if (rest_gate > 0) def.arch.rest_gate = (float)rest_gate;
     def.threads = (int)threads;
     if (roll >= 0) def.roll_max = (int)roll;

@@ -65,7 +65,7 @@ bool wm_checkpoint_save(const WmModel* m, const NnAdamW* opt, const char* path, 
     model_buf_f32(&b, a->radius);
     model_buf_f32(&b, a->dt);
     model_buf_i32(&b, WM_NODE_FEATS);
-    model_buf_i32(&b, WM_EDGE_FEATS);
+    model_buf_i32(&b, wm_edge_feats(a));
     model_buf_i32(&b, WM_OUTPUTS);
     model_buf_i64(&b, m->steps);
     model_buf_u64(&b, m->seed);
@@ -215,11 +215,11 @@ WmModel* wm_checkpoint_parse(const unsigned char* data, size_t len, const char* 
         report_set(err, err_size, "%s: %s", path, why);
         goto fail;
     }
-    if (nf != WM_NODE_FEATS || ef != WM_EDGE_FEATS || of != WM_OUTPUTS) {
+    if (nf != WM_NODE_FEATS || ef != wm_edge_feats(&a) || of != WM_OUTPUTS) {
         report_set(err, err_size,
                    "%s: the model's inputs and outputs (%d node, %d edge features, %d outputs) are not this nudge's "
                    "(%d, %d, %d): retrain it",
-                   path, nf, ef, of, WM_NODE_FEATS, WM_EDGE_FEATS, WM_OUTPUTS);
+                   path, nf, ef, of, WM_NODE_FEATS, wm_edge_feats(&a), WM_OUTPUTS);
         goto fail;
     }
     if (steps < 0) {

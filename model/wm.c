@@ -84,7 +84,7 @@ WmModel* wm_alloc(const WmArch* arch) {
     for (int r = 0; r < arch->rounds; r++) {
         WmRound* rd = &m->round[r];
         nn_linear_layout(&rd->e_node, &m->layout, L, 2 * E);
-        nn_linear_layout(&rd->e_geom, &m->layout, WM_EDGE_FEATS, E);
+        nn_linear_layout(&rd->e_geom, &m->layout, wm_edge_feats(arch), E);
         if (r + 1 < arch->rounds) nn_linear_layout(&rd->update, &m->layout, L + E, L);
     }
     int node[] = {L + E + F, H, H, WM_OUTPUTS};
@@ -94,7 +94,7 @@ WmModel* wm_alloc(const WmArch* arch) {
     /* node and edge features are centred; targets only scaled, so that a zero output means
      * constant velocity and no position residual */
     wm_norm_init(&m->nin, WM_NODE_NORM, true, 1e-2f);
-    wm_norm_init(&m->ein, WM_EDGE_FEATS, true, 1e-2f);
+    wm_norm_init(&m->ein, wm_edge_feats(arch), true, 1e-2f);
     wm_norm_init(&m->tgt, WM_TARGETS, false, 1e-6f);
     return m;
 }
@@ -305,8 +305,9 @@ void wm_scratch_reserve_edges(const WmModel* m, WmScratch* s, int ne) {
     s->recv = grow(s->recv, c * sizeof(int));
     s->send = grow(s->send, c * sizeof(int));
     s->send_row = grow(s->send_row, c * sizeof(int));
-    s->eraw = grow(s->eraw, c * WM_EDGE_FEATS * sizeof(float));
-    s->xe = grow(s->xe, c * WM_EDGE_FEATS * sizeof(float));
+    size_t G = (size_t)wm_edge_feats(&m->arch);
+    s->eraw = grow(s->eraw, c * G * sizeof(float));
+    s->xe = grow(s->xe, c * G * sizeof(float));
     for (int r = 0; r < m->arch.rounds; r++) s->H[r] = grow(s->H[r], c * (size_t)m->arch.edge * sizeof(float));
     s->edge_cap = cap;
 }

@@ -59,7 +59,10 @@ typedef struct WmArch {
 /// arch.inputs: normalized inputs clipped to the range training saw (an unseen kind or a heavier
 /// material is the nearest seen value, not an extrapolation)
 #define WM_INPUT_CLIP 1
-#define WM_INPUT_ALL WM_INPUT_CLIP
+/// arch.inputs: each edge also sees how far the sender's surface reaches on either side of the
+/// closest point, along the contact's tangent (the room left before a support's edge)
+#define WM_INPUT_SUPPORT 2
+#define WM_INPUT_ALL (WM_INPUT_CLIP | WM_INPUT_SUPPORT)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

@@ -67,7 +67,7 @@ static void node_features(const float* st, float* x) {
 /* the edge features of receiver i (dynamic) seeing sender j; returns the gap between their
  * surfaces (m), or NAN when there is no geometry to compare */
 static float edge_features(const float* si, const SimShape* shi, const float* sj, const SimShape* shj,
-                           bool sender_dynamic, float* f) {
+                           bool sender_dynamic, bool support, float* f) {
     double xi = si[SIM_OBS_x], yi = si[SIM_OBS_y];
     double q[4];
     double sd = sim_shape_closest(shj, xi, yi, q);
@@ -104,6 +104,14 @@ static float edge_features(const float* si, const SimShape* shi, const float* sj
     } else {
         f[15] = f[16] = f[17] = f[18] = 0.0f;
         f[19] = 1.0f;
+    }
+    if (support) {
+        /* the room along the contact's tangent on either side of q: a body rolling toward a
+         * table's edge sees the edge coming, where q alone (straight below it) does not */
+        double tx = -ny, ty = nx;
+        double ep = sim_shape_extent(shj, q[0], q[1], tx, ty), em = sim_shape_extent(shj, q[0], q[1], -tx, -ty);
+        f[WM_EDGE_FEATS + 0] = fminf(fmaxf((float)ep, 0.0f), WM_SUPPORT_CAP);
+        f[WM_EDGE_FEATS + 1] = fminf(fmaxf((float)em, 0.0f), WM_SUPPORT_CAP);
     }
     return g;
 }
@@ -188,6 +196,8 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     /* edges: dynamic receivers, any sender of the same world whose surface is within the radius */
     int ne = 0;
     float radius = m->arch.radius;
+    int G = wm_edge_feats(&m->arch);
+    bool support = (m->arch.inputs & WM_INPUT_SUPPORT) != 0;
     for (int a = 0; a < n;) {
         int z = a;
         while (z < n && s->node_world[z] == s->node_world[a]) z++;
@@ -217,8 +227,9 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
                     if (bx * bx + by * by > rb * rb) continue;
                 }
                 int rj = s->node_row[j];
-                float* f = s->eraw + (size_t)ne * WM_EDGE_FEATS;
-                float gap = edge_features(si, packed_shape(m, s, i, keep), sj, packed_shape(m, s, j, keep), rj >= 0, f);
+                float* f = s->eraw + (size_t)ne * G;
+                float gap = edge_features(si, packed_shape(m, s, i, keep), sj, packed_shape(m, s, j, keep), rj >= 0,
+                                          support, f);
                 if (isnan(gap) || (radius > 0 && !(gap <= radius))) continue;
                 s->recv[ne] = ri;
                 s->send[ne] = j;
@@ -260,7 +271,6 @@ void wm_features_normalize(const WmModel* m, WmScratch* s) {
         y[WM_NODE_NORM + 2] = 0.1f * pd[2];
         y[WM_NODE_NORM + 3] = (pd[0] != 0.0f || pd[1] != 0.0f || pd[2] != 0.0f) ? 1.0f : 0.0f;
     }
-    for (int e = 0; e < s->ne; e++)
-        normalize_row(&m->ein, WM_EDGE_FEATS, clip, s->eraw + (size_t)e * WM_EDGE_FEATS,
-                      s->xe + (size_t)e * WM_EDGE_FEATS);
+    int G = wm_edge_feats(&m->arch);
+    for (int e = 0; e < s->ne; e++) normalize_row(&m->ein, G, clip, s->eraw + (size_t)e * G, s->xe + (size_t)e * G);
 }

@@ -40,6 +40,14 @@
 #define WM_EDGE_GAP 5
 /// a sleeping body (wm_scratch_sleep) wakes when a changed body's surface comes this near (m)
 #define WM_WAKE_GAP 0.05f
+/// with WM_INPUT_SUPPORT, two more: how far j's surface reaches from q along the tangent
+/// t = (-ny, nx) and along -t, each capped at WM_SUPPORT_CAP (the room before a support's edge)
+#define WM_EDGE_SUPPORT 2
+#define WM_SUPPORT_CAP 1.5f
+/// the edge features of a model of this architecture
+static inline int wm_edge_feats(const WmArch* a) {
+    return WM_EDGE_FEATS + ((a->inputs & WM_INPUT_SUPPORT) ? WM_EDGE_SUPPORT : 0);
+}
 /// dynamics targets per tick: the velocity change beyond the push, dvx, dvy (m/s), domega (rad/s),
 /// and the position residual after integrating with the velocities, ex, ey (m), eangle (rad)
 #define WM_TARGETS 6

@@ -139,6 +139,7 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
         s->node_row[i] = c++;
     }
     int ce = 0;
+    size_t G = (size_t)wm_edge_feats(&m->arch);
     for (int e = 0; e < ne; e++) {
         int rr = s->node_row[s->recv[e]];
         if (rr < 0) continue;
@@ -155,7 +156,7 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
         s->send[ce] = j;
         s->send_row[ce] = sr;
         if (ce != e)
-            memcpy(s->eraw + (size_t)ce * WM_EDGE_FEATS, s->eraw + (size_t)e * WM_EDGE_FEATS, sizeof(float) * WM_EDGE_FEATS);
+            memcpy(s->eraw + (size_t)ce * G, s->eraw + (size_t)e * G, sizeof(float) * G);
         ce++;
     }
     s->nd = c;

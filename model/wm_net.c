@@ -40,7 +40,7 @@ NN_HOT static void edges_forward(const WmModel* m, WmScratch* s, int r) {
     float* H = s->H[r];
     float* U = s->U[r];
     nn_gemm(false, false, s->nd, 2 * E, L, 1.0f, s->Z[r], p + rd->e_node.w, 0.0f, P);
-    nn_gemm(false, false, s->ne, E, WM_EDGE_FEATS, 1.0f, s->xe, p + rd->e_geom.w, 0.0f, H);
+    nn_gemm(false, false, s->ne, E, wm_edge_feats(&m->arch), 1.0f, s->xe, p + rd->e_geom.w, 0.0f, H);
     if (s->inc_step) {
         /* incremental: senders not recomputed stand in through their recorded sender half, and
          * the computed rows' halves are recorded */
@@ -127,7 +127,7 @@ NN_HOT static void edges_backward(const WmModel* m, WmScratch* s, int r, float* 
             }
         }
     }
-    nn_gemm(true, false, WM_EDGE_FEATS, E, ne, 1.0f, s->xe, H, 1.0f, grads + rd->e_geom.w);
+    nn_gemm(true, false, wm_edge_feats(&m->arch), E, ne, 1.0f, s->xe, H, 1.0f, grads + rd->e_geom.w);
     nn_gemm(true, false, L, 2 * E, nd, 1.0f, s->Z[r], s->dP, 1.0f, grads + rd->e_node.w);
     nn_gemm(false, true, nd, L, 2 * E, 1.0f, s->dP, p + rd->e_node.w, 1.0f, s->dZ);
 }

@@ -1127,6 +1127,40 @@ static void test_wm_options(void) {
         wm_scratch_free(s);
         wm_free(m);
     }
+    /* support inputs: a box on a 1 m table (x -0.5 .. 0.5) at x = 0.2 sees 0.7 m of table to its
+     * left (along t = (-ny, nx) = (-1, 0)) and 0.3 m to its right; at x = 0.45, 0.95 and 0.05; a
+     * floor's 4 m is capped at WM_SUPPORT_CAP. The features survive a checkpoint */
+    {
+        WmModel* m = options_model(WM_INPUT_SUPPORT, 0.5f, 24);
+        CHECK(wm_edge_feats(wm_arch(m)) == WM_EDGE_FEATS + 2 && m->ein.dim == WM_EDGE_FEATS + 2);
+        WmScratch* s = wm_scratch_create(m);
+        float want[3][2] = {{0.7f, 0.3f}, {0.95f, 0.05f}, {WM_SUPPORT_CAP, WM_SUPPORT_CAP}};
+        float at[3] = {0.2f, 0.45f, 0.2f};
+        for (int c = 0; c < 3; c++) {
+            resting_box(st, mask, 0.5f);
+            if (c < 2) st[SIM_OBS_size_w] = 1.0f;
+            st[SIM_OBS_DIM + SIM_OBS_x] = at[c];
+            wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0);
+            CHECK(s->ne == 1);
+            const float* f = s->eraw;
+            CHECK(fabsf(f[WM_EDGE_FEATS] - want[c][0]) < 1e-5f && fabsf(f[WM_EDGE_FEATS + 1] - want[c][1]) < 1e-5f);
+            CHECK(f[19] == 1.0f && fabsf(f[4] - 1.0f) < 1e-6f);
+            wm_norm_update(&m->ein, s->ne, s->eraw);
+        }
+        resting_box(st, mask, 0.5f);
+        wm_predict(m, s, 1, st, mask, NULL, out, NULL, NULL);
+        CHECK(wm_save(m, path, err, sizeof err));
+        WmModel* l = wm_load(path, err, sizeof err);
+        CHECK(l != NULL);
+        if (l) {
+            CHECK(memcmp(wm_arch(l), wm_arch(m), sizeof(WmArch)) == 0);
+            wm_predict(l, s, 1, st, mask, NULL, out2, NULL, NULL);
+            CHECK(memcmp(out, out2, sizeof out) == 0);
+            wm_free(l);
+        }
+        wm_scratch_free(s);
+        wm_free(m);
+    }
     WmArch a = small_arch();
     a.rest_gate = 1.0f;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "rest gate 1"));
