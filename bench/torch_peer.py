@@ -200,6 +200,16 @@ def push_dv(S, P):
     return np.where(ok[..., None], dv, 0).astype(np.float32)
 
 
+# nudge train's --support-inputs: two more edge features, how far the sender's surface reaches from q
+# along the contact's tangent t = (-ny, nx) and along -t, capped at 1.5 m (model/wm_graph.c)
+SUPPORT = False
+SUPPORT_CAP = 1.5
+
+
+def edge_feats():
+    return 22 if SUPPORT else 20
+
+
 def graph(S, M, Pu):
     """worlds S [N,K,D], mask M [N,K], pushes Pu [N,K,4] -> node rows (world, slot), node features
     [n, 19], edges (recv row, send row or -1) and edge features [ne, 20]"""
@@ -219,7 +229,7 @@ def graph(S, M, Pu):
     pair = dyn[:, :, None] & live[:, None, :] & ~np.eye(K, dtype=bool)[None]
     pw, pi, pj = np.nonzero(pair)
     if len(pw) == 0:
-        return rw, rk, x.astype(np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 20), np.float32), pd
+        return rw, rk, x.astype(np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, edge_feats()), np.float32), pd
     flat = S.reshape(N * K, D)
     Pw, pm, rad = shapes(flat)
     si, sj = pw * K + pi, pw * K + pj
@@ -240,6 +250,10 @@ def graph(S, M, Pu):
                   np.where(sender_dyn, dx, 0), np.where(sender_dyn, dy, 0), np.where(sender_dyn, np.hypot(dx, dy), 0),
                   np.where(sender_dyn, slog(Sj[:, C["mass"]]) - slog(Si[:, C["mass"]]), 0),
                   (~sender_dyn).astype(np.float64)], 1).astype(np.float32)
+    if SUPPORT:
+        ep = extent(Pw[sj], pm[sj], rad[sj], Sj[:, 0], Sj[:, 1], qx, qy, -ny, nx)
+        em = extent(Pw[sj], pm[sj], rad[sj], Sj[:, 0], Sj[:, 1], qx, qy, ny, -nx)
+        f = np.concatenate([f, np.clip(np.stack([ep, em], 1), 0, SUPPORT_CAP).astype(np.float32)], 1)
     recv = row_of[pw, pi]
     send = np.where(sender_dyn, row_of[pw, pj], -1)
     return rw, rk, x.astype(np.float32), recv[keep], send[keep], f[keep], pd
@@ -275,7 +289,7 @@ class Peer(torch.nn.Module):
     def __init__(self, L=64, E=64, H=96, rounds=2):
         super().__init__()
         self.enc = mlp(NN + 4, L, L, True)
-        self.eenc = mlp(20, E, E, True)
+        self.eenc = mlp(edge_feats(), E, E, True)
         self.static = torch.nn.Parameter(torch.zeros(L))
         self.edge = torch.nn.ModuleList([mlp(E + 2 * L, E, E) for _ in range(rounds)])
         self.node = torch.nn.ModuleList([mlp(L + E, L, L) for _ in range(rounds)])
@@ -550,9 +564,12 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--csv")
     ap.add_argument("--clip-inputs", action="store_true", help="as nudge train's: inputs clipped to the range training saw")
+    ap.add_argument("--support-inputs", action="store_true", help="as nudge train's: edges see the room along the contact's tangent")
     ap.add_argument("--rest-gate", type=float, default=0.5, help="as nudge train's (default 0.5: the one rule)")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args()
+    global SUPPORT
+    SUPPORT = a.support_inputs
     torch.set_num_threads(1)
     horizons = [int(h) for h in a.horizons.split(",")]
     d = load(a.train)
