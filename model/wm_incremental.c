@@ -95,7 +95,7 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
         memcpy(next, dirty, (size_t)n);
         for (int e = 0; e < ne; e++) {
             int i = s->row_node[s->recv[e]];
-            if (dirty[s->send[e]] && (!asleep[i] || s->eraw[(size_t)e * WM_EDGE_FEATS + WM_EDGE_GAP] < WM_WAKE_GAP))
+            if (dirty[s->send[e]] && (!asleep[i] || s->eraw[(size_t)e * wm_edge_feats(&m->arch) + WM_EDGE_GAP] < WM_WAKE_GAP))
                 next[i] = 1;
         }
         uint8_t* swap = dirty;
