@@ -37,7 +37,7 @@ static bool close_grad(double a, double n) {
     return fabs(a - n) <= 2e-2 * fmax(fabs(a), fabs(n)) + 2e-3;
 }
 
-/* nn_gemm without transposes, row counts up to the few-rows kernel's (128) and past it, widths
+/* nn_gemm without transposes, row counts from 1 to past 128 (small batches and large), widths
  * with and without a whole block of columns, C overwritten and added to: against a double sum */
 static void test_gemm_shapes(void) {
     const int ms[] = {1, 2, 3, 4, 5, 14, 33, 128, 129};
