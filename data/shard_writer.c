@@ -30,6 +30,8 @@
 /* slices at least this large are handed to the disk at once (sync_file_range); the rest wait for
    the fsync */
 #define DATA_FLUSH_MIN (128 * 1024)
+/* a slot's dynamic columns in states.npy, bytes */
+#define STATE_ROW_BYTES (SIM_OBS_DYNAMIC * sizeof(float))
 /* zero runs this long are not written (actions.npy is almost all zeros: no push most ticks) */
 #define DATA_HOLE_BYTES 4096
 /* episodes behind the one just written whose pages are dropped from the page cache */
@@ -59,6 +61,9 @@ struct DataShardOut {
     DataChange** changes;                /* per episode */
     int*         nchanges;
     uint32_t*    crc;                    /* [count][DATA_ARRAY_COUNT] */
+    int          slots;                  /* K */
+    uLong*       tail_op;                /* [K + 1]: zlib's operator appending n empty slots' zeros to a CRC */
+    uLong*       tail_crc;               /* [K + 1]: the CRC-32 of n empty slots' zeros */
 };
 
 void data_slot_add_event(DataSlot* s, const DataEvent* e) {
@@ -182,6 +187,39 @@ void data_episode_buf_slot(DataEpisodeBuf* b, DataSlot* out) {
     out->frame_rect = (double*)b->data[DATA_FRAME_RECT];
 }
 
+/* true when the n bytes at p are all zero */
+static bool all_zero(const uint8_t* p, size_t n) {
+    uint64_t any = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        any |= w;
+    }
+    for (; i < n; i++) any |= p[i];
+    return any == 0;
+}
+
+/* the CRC-32 of an episode's states ([T, K, SIM_OBS_DYNAMIC] floats) and mask ([T, K]). The live
+   slots come first in a record (a slot is a body's id, and the bodies made later are few); the
+   slots after the last live one are zeros (data_slot_observe writes them so, and this checks it):
+   each record's zero tail is summed in one step (zlib's combination with the CRC of as many
+   zeros), not byte by byte. The same CRC as crc32_update over the bytes. Measured (perf, gen --jobs 1,
+   256 episodes): the writer thread's user time 73-76 ms -> 51-54 ms against crc32_update_sparse's
+   256-byte zero blocks, which found few whole blocks in a record's 664 bytes of empty slots */
+static uint32_t crc_states(const DataShardOut* s, const uint8_t* p, const uint8_t* mask, int records) {
+    size_t K = (size_t)s->slots;
+    uLong crc = 0;
+    for (int r = 0; r < records; r++, p += K * STATE_ROW_BYTES, mask += K) {
+        size_t live = K;
+        while (live > 0 && !mask[live - 1]) live--;
+        if (!all_zero(p + live * STATE_ROW_BYTES, (K - live) * STATE_ROW_BYTES)) live = K;
+        if (live > 0) crc = crc32(crc, p, (uInt)(live * STATE_ROW_BYTES));
+        if (live < K) crc = crc32_combine_op(crc, s->tail_crc[K - live], s->tail_op[K - live]);
+    }
+    return (uint32_t)crc;
+}
+
 /* writes n bytes at offset off; false with errno set */
 static bool pwrite_all(int fd, const uint8_t* p, size_t n, off_t off) {
     while (n > 0) {
@@ -282,6 +320,8 @@ void data_shard_out_drop(DataShardOut* s) {
     free(s->changes);
     free(s->nchanges);
     free(s->crc);
+    free(s->tail_op);
+    free(s->tail_crc);
     free(s);
 }
 
@@ -298,6 +338,14 @@ DataShardOut* data_shard_out_open(const DataWriter* w, int shard, char* err, siz
     s->changes = alloc_zeroed(E, sizeof *s->changes);
     s->nchanges = alloc_zeroed(E, sizeof *s->nchanges);
     s->crc = alloc_zeroed(E * DATA_ARRAY_COUNT, sizeof *s->crc);
+    s->slots = d->slots;
+    s->tail_op = alloc_zeroed((size_t)d->slots + 1, sizeof *s->tail_op);
+    s->tail_crc = alloc_zeroed((size_t)d->slots + 1, sizeof *s->tail_crc);
+    static const uint8_t empty_slot[STATE_ROW_BYTES];
+    for (int n = 1; n <= d->slots; n++) {
+        s->tail_op[n] = crc32_combine_gen((z_off_t)n * STATE_ROW_BYTES);
+        s->tail_crc[n] = crc32(s->tail_crc[n - 1], empty_slot, STATE_ROW_BYTES);
+    }
     snprintf(s->tmp, sizeof s->tmp, "%s/.tmp-shard-%05d-%ld", w->out, shard, (long)getpid());
     snprintf(s->dir, sizeof s->dir, "%s/shard-%05d", w->out, shard);
     remove_tree(s->tmp);
@@ -357,7 +405,9 @@ bool data_shard_out_put(DataShardOut* s, int i, DataSlot* slot, char* err, size_
         DataOutArray* g = &s->array[a];
         if (g->fd < 0) continue;
         /* the checksum while the slice is in this thread's cache */
-        s->crc[(size_t)i * DATA_ARRAY_COUNT + a] = crc32_update_sparse(0, src[a], g->slice);
+        bool rows = a == DATA_STATES && g->slice == (size_t)slot->records * (size_t)s->slots * STATE_ROW_BYTES;
+        s->crc[(size_t)i * DATA_ARRAY_COUNT + a] =
+            rows ? crc_states(s, src[a], slot->mask, slot->records) : crc32_update_sparse(0, src[a], g->slice);
         size_t at = g->slice * (size_t)i;
         if (g->gathered) {
             memcpy(g->gathered + DATA_HEAD_BYTES + at, src[a], g->slice);
