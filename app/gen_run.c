@@ -28,10 +28,11 @@ typedef struct GenRun {
     const GenRunDef*  def;
     DataShardOut**    outs;        /* per queue index: the shard being written (NULL when done) */
     bool*             opened;      /* per queue index: its files were made (or failed to be) */
+    int               nclaimed;    /* queue indices [0, nclaimed) are opened or being opened */
     int*              left;        /* per queue index: episodes not yet written */
     int               next_shard;  /* the queue: the next episode to hand out */
     int64_t           next_episode;
-    int               open_shards, max_open;  /* opened and not yet finished, and the bound */
+    int               open_shards, max_open;  /* claimed and not yet finished, and the bound */
     DataEpisodeBuf**  bufs;        /* episode buffers: one per worker, and a few more with a writer */
     DataSlot*         slots;       /* per buffer: where it records */
     int*              free_bufs;   /* a stack of the buffers no episode uses */
@@ -58,6 +59,25 @@ static void fail(GenRun* r, const char* msg) {
     pthread_cond_broadcast(&r->work);
     pthread_cond_broadcast(&r->writer);
     pthread_cond_broadcast(&r->finisher);
+}
+
+/* the next shard may be opened now: the finisher opens it ahead (at most one beyond the shard the
+   workers are in), so that no worker makes a shard's files on its way to an episode */
+static bool can_open_ahead(const GenRun* r) {
+    return !r->stop && r->nclaimed < r->def->nshards && r->nclaimed <= r->next_shard + 1 && r->open_shards < r->max_open;
+}
+
+/* makes the files of queue index q, claimed by the caller (called without the lock, returns with
+   it held); false when the opening failed (the run has failed) */
+static bool open_shard(GenRun* r, int q) {
+    char why[1024];
+    DataShardOut* o = data_shard_out_open(&r->ds->writer, r->def->shards[q], why, sizeof why);
+    pthread_mutex_lock(&r->lock);
+    r->outs[q] = o;
+    r->opened[q] = true;
+    if (!o) fail(r, why);
+    pthread_cond_broadcast(&r->work);   /* whoever writes its episodes may wait for it */
+    return o != NULL;
 }
 
 /* writes episode i of queue index q from buffer b to its shard's files and frees the buffer
@@ -114,9 +134,32 @@ static void* finisher_main(void* arg) {
     DataWriter* w = &r->ds->writer;
     double c0 = thread_cpu();
     pthread_mutex_lock(&r->lock);
+    /* the first shard's files, then the first manifest (two fsyncs that the workers need not wait
+       for: it is in place before any shard is, since this thread renames them) */
+    if (can_open_ahead(r)) {
+        int q = r->nclaimed++;
+        r->open_shards++;
+        pthread_mutex_unlock(&r->lock);
+        open_shard(r, q);
+    }
+    if (r->def->manifest_first) {
+        pthread_mutex_unlock(&r->lock);
+        char err[1024];
+        bool ok = data_writer_write_manifest(w, err, sizeof err);
+        pthread_mutex_lock(&r->lock);
+        if (!ok) fail(r, err);
+    }
     for (;;) {
-        while (r->finished_upto == r->nfinished && !r->puts_done) pthread_cond_wait(&r->finisher, &r->lock);
-        if (r->finished_upto == r->nfinished) break;
+        while (r->finished_upto == r->nfinished && !r->puts_done && !can_open_ahead(r))
+            pthread_cond_wait(&r->finisher, &r->lock);
+        if (r->finished_upto == r->nfinished) {
+            if (!can_open_ahead(r)) break;
+            int q = r->nclaimed++;
+            r->open_shards++;
+            pthread_mutex_unlock(&r->lock);
+            open_shard(r, q);
+            continue;
+        }
         int q = r->finished[r->finished_upto++];
         DataShardOut* o = r->outs[q];
         r->outs[q] = NULL;
@@ -162,33 +205,29 @@ static void* worker_main(void* arg) {
         int q = r->next_shard;
         int shard = r->def->shards[q];
         int64_t i = r->next_episode;
-        /* a buffer to record into, and for a new shard, the finisher not too far behind */
-        if (r->nfree == 0 || (i == 0 && r->open_shards >= r->max_open)) {
+        /* a buffer to record into, and for a new shard not yet opened, the finisher not too far behind */
+        bool opens = i == 0 && r->nclaimed == q;
+        if (r->nfree == 0 || (opens && r->open_shards >= r->max_open)) {
             double t0 = clock_now();
             pthread_cond_wait(&r->work, &r->lock);
             r->wait += clock_now() - t0;
             continue;
         }
-        if (i == 0) r->open_shards++;
+        if (opens) r->nclaimed++, r->open_shards++;
         int b = r->free_bufs[--r->nfree];
-        if (++r->next_episode == data_writer_shard_count(w, shard)) r->next_shard++, r->next_episode = 0;
+        if (++r->next_episode == data_writer_shard_count(w, shard)) {
+            r->next_shard++, r->next_episode = 0;
+            pthread_cond_signal(&r->finisher);   /* it may open the shard after the next */
+        }
         pthread_mutex_unlock(&r->lock);
 
         char why[1024];
-        if (i == 0) {
-            /* the worker that takes a shard's first episode makes its files */
-            DataShardOut* o = data_shard_out_open(w, shard, why, sizeof why);
-            pthread_mutex_lock(&r->lock);
-            r->outs[q] = o;
-            r->opened[q] = true;
-            if (!o) {
-                r->free_bufs[r->nfree++] = b;
-                fail(r, why);
-                break;
-            }
-            pthread_cond_broadcast(&r->work);   /* whoever writes its episodes may wait for it */
-            pthread_mutex_unlock(&r->lock);
+        if (opens && !open_shard(r, q)) {
+            /* the finisher was behind: the worker that takes the shard's first episode makes its files */
+            r->free_bufs[r->nfree++] = b;
+            break;
         }
+        if (opens) pthread_mutex_unlock(&r->lock);
 
         /* record episode i of the shard */
         DataSlot* slot = &r->slots[b];

@@ -22,6 +22,7 @@ typedef struct GenRunDef {
     int        jobs;            /* worker threads */
     bool       writer_thread;   /* a thread checksums and writes what the workers record */
     bool       manifest;        /* rewrite manifest.json after each shard */
+    bool       manifest_first;  /* and write it first (data_writer_prepare left it: DataWriter.manifest_later) */
     Progress*  progress;        /* may be NULL */
     volatile sig_atomic_t* interrupted;   /* set by a signal handler: stop after finished shards */
 } GenRunDef;

@@ -227,6 +227,7 @@ bool data_writer_prepare(DataWriter* w, const char* out, bool resume, bool shard
         }
     }
     if (sharded && access(mpath, F_OK) == 0) return true;
+    if (w->manifest_later && !sharded) return true;
     return data_writer_write_manifest(w, err, err_size);
 }
 

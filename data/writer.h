@@ -19,6 +19,9 @@ typedef struct DataWriter {
                                  tasks 0 = every shard (data_writer_init) */
     DataShardEntry* entries;  /* per shard: its shard.json once read by a manifest write, which reuses it */
     bool*           known;    /* per shard: entries[s] is filled */
+    bool            manifest_later; /* data_writer_prepare leaves the first manifest to the caller, which
+                                       writes it before any shard is finished (gen: on the thread that
+                                       finishes shards, while the workers start) */
 } DataWriter;
 
 /// takes over meta (the caller's copy is zeroed); meta must have inputs, dims, episodes,
@@ -36,7 +39,7 @@ double  data_writer_episode_bytes(const DataWriter* w);
 /// shard range); clears dead temporaries (a task of a job array, tasks > 0, only its own shards'
 /// temporaries, whatever process left them: on a shared file system another node's live writer
 /// has a process id that means nothing here); with resume, verifies the finished shards' sizes and
-/// checksums; writes the first manifest
+/// checksums; writes the first manifest (unless manifest_later, outside a job array)
 bool data_writer_prepare(DataWriter* w, const char* out, bool resume, bool sharded, char* err, size_t err_size);
 /// true if DIR/shard-NNNNN is complete on disk
 bool data_writer_shard_done(const DataWriter* w, int shard);
