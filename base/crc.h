@@ -1,4 +1,5 @@
-/* crc: CRC-32 (zlib's polynomial and implementation), for checkpoints and manifest checksums */
+/* crc: CRC-32 (zlib's polynomial and results; by carry-less multiplication where the CPU has it, zlib
+ * otherwise), for checkpoints and manifest checksums */
 #ifndef NUDGE_BASE_CRC_H
 #define NUDGE_BASE_CRC_H
 #include <stddef.h>

@@ -214,7 +214,7 @@ static uint32_t crc_states(const DataShardOut* s, const uint8_t* p, const uint8_
         size_t live = K;
         while (live > 0 && !mask[live - 1]) live--;
         if (!all_zero(p + live * STATE_ROW_BYTES, (K - live) * STATE_ROW_BYTES)) live = K;
-        if (live > 0) crc = crc32(crc, p, (uInt)(live * STATE_ROW_BYTES));
+        if (live > 0) crc = crc32_update((uint32_t)crc, p, live * STATE_ROW_BYTES);
         if (live < K) crc = crc32_combine_op(crc, s->tail_crc[K - live], s->tail_op[K - live]);
     }
     return (uint32_t)crc;
