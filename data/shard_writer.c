@@ -260,45 +260,108 @@ static bool header_of(DataArrayId a, const DataDims* d, int64_t E, int64_t neven
            DATA_HEAD_BYTES;
 }
 
-typedef struct SyncJob {
-    int fd, err;
-} SyncJob;
+/* the fsync threads: made on a writer's first finished shard and kept, so that each shard's
+   fsyncs run at once without making and ending a thread per file (8 shards of 11 files: 88 thread
+   starts, each mapping its stack and clearing the loaded libraries' 124 KiB of static TLS, and 88
+   ends, each unmapping pages and so flushing the TLB of every core that runs the workers) */
+struct DataSyncPool {
+    pthread_mutex_t lock;
+    pthread_cond_t  work, done;
+    pthread_mutex_t call;                       /* one fsync_all at a time */
+    pthread_t       threads[DATA_ARRAY_COUNT + 1];
+    int             nthreads;
+    const int*      fds;                        /* the current call's files */
+    int             n, next, finished, err;
+    bool            stop;
+};
 
-static void* sync_job(void* arg) {
-    SyncJob* j = arg;
-    j->err = fsync(j->fd) == 0 ? 0 : errno;
+/* takes the current call's files one at a time until none is left (with p->lock held) */
+static void sync_take(struct DataSyncPool* p) {
+    while (p->next < p->n) {
+        int fd = p->fds[p->next++];
+        pthread_mutex_unlock(&p->lock);
+        int e = fsync(fd) == 0 ? 0 : errno;
+        pthread_mutex_lock(&p->lock);
+        if (e && !p->err) p->err = e;
+        if (++p->finished == p->n) pthread_cond_broadcast(&p->done);
+    }
+}
+
+static void* sync_main(void* arg) {
+    struct DataSyncPool* p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->stop && p->next >= p->n) pthread_cond_wait(&p->work, &p->lock);
+        if (p->stop) break;
+        sync_take(p);
+    }
+    pthread_mutex_unlock(&p->lock);
     return NULL;
+}
+
+struct DataSyncPool* data_sync_pool_new(void) {
+    struct DataSyncPool* p = alloc_zeroed(1, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->call, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    return p;
+}
+
+void data_sync_pool_free(struct DataSyncPool* p) {
+    if (!p) return;
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    for (int k = 0; k < p->nthreads; k++) pthread_join(p->threads[k], NULL);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->call);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
 }
 
 /* fsyncs the files all at once: one after another each waits for its own device flush (4-10 ms
    measured in this VM, 16 of them after the last episode), together the block layer merges them;
-   0, or the first failure's errno */
-static int fsync_all(const int* fds, int n) {
-    SyncJob jobs[DATA_ARRAY_COUNT + 1];
-    pthread_t threads[DATA_ARRAY_COUNT + 1];
-    bool started[DATA_ARRAY_COUNT + 1];
-    /* small stacks (an fsync needs little): glibc keeps up to 40 MB of exited threads' stacks for
-       reuse, which is 4 of the default 8 MB ones and every one of these. With the default, most of
-       the 15 threads of every shard mapped a fresh stack, faulted its pages and unmapped it, and
-       each unmapping interrupted the workers' cores to flush their TLBs. The static TLS of every
-       loaded library comes out of the stack too (124 KiB here, most of it OpenBLAS's and nudge's):
-       128 KiB was refused (EINVAL) and every fsync ran one after another; a refused size falls
-       back to the default */
-    pthread_attr_t attr;
-    bool has_attr = pthread_attr_init(&attr) == 0;
-    bool small = has_attr && pthread_attr_setstacksize(&attr, 1024 * 1024) == 0;
-    for (int k = 0; k < n; k++) {
-        jobs[k] = (SyncJob){fds[k], 0};
-        started[k] = k > 0 && ((small && pthread_create(&threads[k], &attr, sync_job, &jobs[k]) == 0) ||
-                               pthread_create(&threads[k], NULL, sync_job, &jobs[k]) == 0);
+   0, or the first failure's errno. The caller takes files too; with fewer threads than files (none
+   could be made) the files simply take longer */
+static int fsync_all(struct DataSyncPool* p, const int* fds, int n) {
+    if (!p) {   /* a writer without its pool: one after another */
+        int err = 0;
+        for (int k = 0; k < n; k++)
+            if (fsync(fds[k]) != 0 && !err) err = errno;
+        return err;
     }
-    if (has_attr) pthread_attr_destroy(&attr);
-    int err = 0;
-    for (int k = 0; k < n; k++) {
-        if (started[k]) pthread_join(threads[k], NULL);
-        else sync_job(&jobs[k]);   /* the first here, and any a thread could not take */
-        if (!err) err = jobs[k].err;
+    pthread_mutex_lock(&p->call);
+    pthread_mutex_lock(&p->lock);
+    /* small stacks (an fsync needs little; glibc keeps up to 40 MB of exited threads' stacks, 4
+       of the default 8 MB ones). The static TLS of every loaded library comes out of the stack too
+       (124 KiB here, most of it OpenBLAS's and nudge's): 128 KiB was refused (EINVAL) and every
+       fsync ran one after another; a refused size falls back to the default */
+    if (p->nthreads < n - 1 && !p->stop) {
+        pthread_attr_t attr;
+        bool has_attr = pthread_attr_init(&attr) == 0;
+        bool small = has_attr && pthread_attr_setstacksize(&attr, 1024 * 1024) == 0;
+        while (p->nthreads < n - 1 && p->nthreads < DATA_ARRAY_COUNT + 1) {
+            pthread_t* t = &p->threads[p->nthreads];
+            if (!(small && pthread_create(t, &attr, sync_main, p) == 0) && pthread_create(t, NULL, sync_main, p) != 0)
+                break;
+            p->nthreads++;
+        }
+        if (has_attr) pthread_attr_destroy(&attr);
     }
+    p->fds = fds;
+    p->n = n;
+    p->next = p->finished = p->err = 0;
+    pthread_cond_broadcast(&p->work);
+    sync_take(p);
+    while (p->finished < p->n) pthread_cond_wait(&p->done, &p->lock);
+    int err = p->err;
+    p->fds = NULL;
+    p->n = p->next = p->finished = 0;
+    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->call);
     return err;
 }
 
@@ -517,7 +580,7 @@ bool data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size
         free(line);
     }
     /* durable before the rename: every file, then the folder */
-    int why = ok ? fsync_all(fds, nfd) : 0;
+    int why = ok ? fsync_all(w->sync_pool, fds, nfd) : 0;
     if (why) {
         report_set(err, err_size, "%s: write failed: %s", s->tmp, strerror(why));
         ok = false;

@@ -28,11 +28,14 @@ void data_writer_init(DataWriter* w, DataManifest* meta) {
     size_t n = (size_t)(w->meta.shard_count > 0 ? w->meta.shard_count : 1);
     w->entries = alloc_zeroed(n, sizeof *w->entries);
     w->known = alloc_zeroed(n, sizeof *w->known);
+    w->sync_pool = data_sync_pool_new();
 }
 
 void data_writer_free(DataWriter* w) {
     if (!w) return;
     data_manifest_free(&w->meta);
+    data_sync_pool_free(w->sync_pool);
+    w->sync_pool = NULL;
     free(w->entries);
     free(w->known);
     w->entries = NULL;

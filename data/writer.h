@@ -19,6 +19,8 @@ typedef struct DataWriter {
                                  tasks 0 = every shard (data_writer_init) */
     DataShardEntry* entries;  /* per shard: its shard.json once read by a manifest write, which reuses it */
     bool*           known;    /* per shard: entries[s] is filled */
+    struct DataSyncPool* sync_pool; /* the threads that fsync a finished shard's files at once (made on
+                                       first use, joined by data_writer_free) */
     bool            manifest_later; /* data_writer_prepare leaves the first manifest to the caller, which
                                        writes it before any shard is finished (gen: on the thread that
                                        finishes shards, while the workers start) */
@@ -104,6 +106,10 @@ bool          data_shard_out_put(DataShardOut* s, int i, DataSlot* slot, char* e
 /// writes shard.json, fsyncs the folder and renames it to DIR/shard-NNNNN. Frees s either way;
 /// nothing is left behind on failure (false + one line)
 bool          data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size_t err_size);
+/// the fsync threads of a writer (data_writer_init and data_writer_free call these)
+struct DataSyncPool* data_sync_pool_new(void);
+void                 data_sync_pool_free(struct DataSyncPool* p);   /* NULL-safe; joins its threads */
+
 /// removes the temporary folder of an unfinished shard and frees s (NULL-safe)
 void          data_shard_out_drop(DataShardOut* s);
 
