@@ -132,7 +132,7 @@ int cmd_gen(int argc, char** argv) {
         gen_dataset_close(&ds);
         return 2;
     }
-    /* the episode buffers (one per worker, two more with a writer thread) must fit in memory */
+    /* the episode buffers (one per worker, GEN_WRITER_SPARE_BUFS more with a writer thread) must fit in memory */
     DataWriter* dw = &ds.writer;
     int nshards = dw->meta.shard_count;
     /* one writer thread serves up to 4 workers: writing inside the workers, two of them wait on
@@ -141,7 +141,7 @@ int cmd_gen(int argc, char** argv) {
        With more workers one thread would not keep up (it checksums and copies about 1.5 GB/s: perf,
        0.26 s of its time for the 385 MB of 256 episodes), and they write themselves */
     bool writer_thread = jobs <= 4;
-    int buffers = (int)jobs + (writer_thread ? 2 : 0);
+    int buffers = (int)jobs + (writer_thread ? GEN_WRITER_SPARE_BUFS : 0);
     double episode_bytes = data_writer_episode_bytes(dw);
     if (episode_bytes * buffers > 8e9) {
         fprintf(stderr, "nudge gen: %d episode buffers of %.2f GB would take %.1f GB in memory; lower "

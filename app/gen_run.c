@@ -283,8 +283,8 @@ int gen_run(GenDataset* ds, const GenRunDef* def, GenRunStats* stats, char* err,
     int jobs = def->jobs < 1 ? 1 : def->jobs > 64 ? 64 : def->jobs;
     /* shards being recorded (one per worker, at most) and a couple being finished */
     r.max_open = jobs + 2;
-    /* a buffer per worker, and with a writer thread two more: one being written, one spare */
-    r.nbufs = jobs + (def->writer_thread ? 2 : 0);
+    /* a buffer per worker, and with a writer thread a few more (GEN_WRITER_SPARE_BUFS) */
+    r.nbufs = jobs + (def->writer_thread ? GEN_WRITER_SPARE_BUFS : 0);
     r.bufs = alloc_zeroed((size_t)r.nbufs, sizeof *r.bufs);
     r.slots = alloc_zeroed((size_t)r.nbufs, sizeof *r.slots);
     r.free_bufs = alloc_zeroed((size_t)r.nbufs, sizeof *r.free_bufs);
