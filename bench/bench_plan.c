@@ -4,8 +4,10 @@
  * packing pushes, reading rows, the cost, sorting, refitting). Also the oracle's decision (the same
  * search on the true simulator) for scale. Times are per CPU second of this process, best of three.
  *
- * usage: bench_plan [MODEL [TASK.scn]]   (default: a freshly initialized model, and a built-in
- * table scene with a glass and three boxes; a trained model gives realistic contact edges) */
+ * usage: bench_plan [MODEL [TASK.scn [--decisions N]]]   (default: a freshly initialized model, and a
+ * built-in table scene with a glass and three boxes; a trained model gives realistic contact edges).
+ * With --decisions N it only makes N decisions and prints their mean CPU time: a profiler's run
+ * (perf record, callgrind) sees the decision alone */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +225,38 @@ int main(int argc, char** argv) {
     printf("scene: %s, %d bodies (%d dynamic), %d goals; model: %s\n", argc > 2 ? argv[2] : "built-in table scene",
            live, dyn, b.inst.ngoals, argc > 1 ? argv[1] : "fresh (untrained)");
     Planner* planner = NULL;
+    if (argc > 4 && strcmp(argv[3], "--decisions") == 0) {
+        int n = atoi(argv[4]);
+        if (n < 1) {
+            fprintf(stderr, "bench_plan: --decisions expects a count >= 1, got '%s'\n", argv[4]);
+            return 2;
+        }
+        planner = planner_create(&b.def, model, b.K, 1, err, sizeof err);
+        if (!planner) {
+            fprintf(stderr, "bench_plan: %s\n", err);
+            return 1;
+        }
+        double t0 = cpu_now();
+        for (int r = 0; r < n; r++) {
+            planner_set_goals(planner, b.inst.goals, b.inst.ngoals);
+            SimPush push;
+            planner_act(planner, b.world, b.states, b.mask, &push);
+        }
+        double t = cpu_now() - t0;
+        /* a fingerprint of the last decision (its candidates' costs and paths, its plan): a change
+         * meant to keep the same bits must keep it */
+        const PlannerTrace* tr = planner_trace(planner);
+        uint64_t h = 1469598103934665603ull;
+        const unsigned char* bytes[2] = {(const unsigned char*)tr->costs, (const unsigned char*)tr->paths};
+        size_t len[2] = {sizeof(float) * (size_t)tr->samples,
+                         sizeof(float) * 2 * (size_t)tr->samples * tr->ticks * tr->nbodies};
+        for (int q = 0; q < 2; q++)
+            for (size_t i = 0; i < len[q]; i++) h = (h ^ bytes[q][i]) * 1099511628211ull;
+        printf("%d decisions: %.1f ms each (CPU, the first one's allocations included); the last's best cost %.9g, "
+               "fingerprint %016llx\n", n, t * 1e3 / n, tr->best_cost, (unsigned long long)h);
+        planner_free(planner);
+        return 0;
+    }
     double plan = time_decision(&b, model, 3, &planner);
     double bare = time_bare(&b, planner_trace(planner));
     double rows, edges, inc_rows, inc_edges, gflop, inc_gflop;
