@@ -42,6 +42,8 @@ typedef struct ImagineModel {
     float*         pushes;     /* [cap * K * 4] one tick's pushes */
     float*         events;     /* [cap * K * WM_EVENTS] one tick's event probabilities */
     float*         risk;       /* [cap * K] the model's surprise at its own tick */
+    float*         rot;        /* [cap * K * 2] a tracked body's cos, sin at its last row */
+    double*        turn;       /* [cap * K] atan2 of those (a body at rest keeps it: no atan2) */
 } ImagineModel;
 
 /// rows[B * H * nbodies] (candidate b's row (h, j) at (b * H + h) * nbodies + j) from the

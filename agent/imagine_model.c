@@ -21,6 +21,8 @@ static void grow(ImagineModel* im, size_t B) {
     im->pushes = alloc_resize(im->pushes, B * K * WM_PUSH_DIM, sizeof(float));
     im->events = alloc_resize(im->events, B * K * WM_EVENTS, sizeof(float));
     im->risk = alloc_resize(im->risk, B * K, sizeof(float));
+    im->rot = alloc_resize(im->rot, B * K * 2, sizeof(float));
+    im->turn = alloc_resize(im->turn, B * K, sizeof(double));
     im->cap = B;
 }
 
@@ -70,10 +72,16 @@ void imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, c
                 PlanRow* r = &rows[((size_t)b * H + h) * nb + j];
                 /* unwrap: an angle moves by less than half a turn per tick */
                 double prev = h == 0 ? p->angle0[j] : rows[((size_t)b * H + h - 1) * nb + j].angle;
-                double a = atan2(st[SIM_OBS_sin], st[SIM_OBS_cos]);
+                float* rot = im->rot + ((size_t)b * K + (size_t)k) * 2;
+                double* a = im->turn + (size_t)b * K + (size_t)k;
+                /* (bits: atan2 tells -0 from +0) */
+                if (h == 0 || memcmp(rot, st + SIM_OBS_cos, sizeof(float) * 2) != 0) {
+                    memcpy(rot, st + SIM_OBS_cos, sizeof(float) * 2);
+                    *a = atan2(st[SIM_OBS_sin], st[SIM_OBS_cos]);
+                }
                 r->x = st[SIM_OBS_x];
                 r->y = st[SIM_OBS_y];
-                r->angle = (float)(prev + remainder(a - prev, TWO_PI));
+                r->angle = (float)(prev + remainder(*a - prev, TWO_PI));
                 r->vx = st[SIM_OBS_vx];
                 r->vy = st[SIM_OBS_vy];
                 r->omega = st[SIM_OBS_omega];
@@ -96,5 +104,7 @@ void imagine_model_free(ImagineModel* im) {
     free(im->pushes);
     free(im->events);
     free(im->risk);
+    free(im->rot);
+    free(im->turn);
     memset(im, 0, sizeof *im);
 }

@@ -84,7 +84,9 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
         const float* st = s->state + (size_t)i * D;
         float* out = cur + idx * D;
-        if (events)
+        if (events && s->inc_step) /* (the record's, made by wm_inc_record for a row computed now) */
+            memcpy(events + idx * WM_EVENTS, s->inc_events + idx * WM_EVENTS, sizeof(float) * WM_EVENTS);
+        else if (events)
             for (int e = 0; e < WM_EVENTS; e++) events[idx * WM_EVENTS + e] = nn_sigmoid(o[WM_OUT_EVENTS + e]);
         if (shatter && st[SIM_OBS_breakable] > 0.5f && o[WM_BREAK_NOW] > 0.0f) {
             if (!brk) brk = alloc_array((size_t)s->n, sizeof(int));

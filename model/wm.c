@@ -163,8 +163,8 @@ int64_t wm_train_steps(const WmModel* m) {
 
 float wm_rest_logit(const WmModel* m, const float* st) {
     float p = m->arch.rest_gate;
-    if (p == 0.5f) return 0.0f;
-    return wm_at_rest(st) ? logf(p / (1.0f - p)) : 0.0f;
+    if (p == 0.5f || !wm_at_rest(st)) return 0.0f;
+    return logf(p / (1.0f - p));
 }
 
 void wm_push_row(float* row, const SimPush* p) {
@@ -190,6 +190,8 @@ void wm_scratch_free(WmScratch* s) {
     free(s->shape);
     free(s->reach);
     free(s->bounds);
+    free(s->form);
+    free(s->logs);
     free(s->state);
     free(s->pdv);
     free(s->xraw);
@@ -226,10 +228,12 @@ void wm_scratch_free(WmScratch* s) {
     free(s->inc_senders);
     free(s->inc_state);
     free(s->inc_out);
+    free(s->inc_events);
     free(s->inc_psend);
     free(s->inc_shape);
     free(s->inc_reach);
     free(s->inc_bounds);
+    free(s->inc_risk);
     free(s->node_same);
     free(s->node_reuse);
     free(s->node_dirty);
@@ -248,6 +252,11 @@ static void fit_arch(const WmModel* m, WmScratch* s) {
     nn_mlp_cache_free(&s->node_c);
     s->node_cap = s->edge_cap = 0;
     s->sized = m->arch;
+    /* the forms by slot, none built yet */
+    s->form = alloc_resize(s->form, (size_t)m->arch.slots, sizeof(SimShapeForm));
+    for (int k = 0; k < m->arch.slots; k++) s->form[k].kind = -1;
+    s->logs = alloc_resize(s->logs, (size_t)m->arch.slots * 6, sizeof(float));
+    for (int i = 0; i < m->arch.slots * 6; i++) s->logs[i] = NAN;
     /* records of another shape mean nothing */
     s->inc_B = s->inc_cap = 0;
 }

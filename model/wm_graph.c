@@ -28,16 +28,31 @@ static bool is_dynamic(const float* st) {
     return st[SIM_OBS_is_static] < 0.5f && st[SIM_OBS_mass] > 0.0f;
 }
 
-/* the shape of a node and the radius of a circle about its centre that holds it */
-static float node_shape(const float* st, SimShape* sh) {
-    if (!sim_obs_shape(st, sh)) return -1.0f;
-    if (sh->nparts == 0) return (float)sh->radius;
-    double r2 = 0;
+/* the shape of a node in slot k, the radius of a circle about its centre that holds it (returned;
+ * -1 for a row with no shape) and its bounding box (bounds[4]); the slot's form is built when the
+ * body in it is not the last one's (sim_obs_shape's shape, bit for bit) */
+static float node_shape(WmScratch* s, int k, const float* st, SimShape* sh, float* bounds) {
+    SimShapeForm* f = &s->form[k];
+    if (!sim_obs_form_fits(f, st) && !sim_obs_form(st, f)) return -1.0f;
+    if (!sim_obs_shape_form(st, f, sh)) return -1.0f;
+    if (sh->nparts == 0) {
+        bounds[0] = (float)(sh->cx - sh->radius), bounds[1] = (float)(sh->cy - sh->radius);
+        bounds[2] = (float)(sh->cx + sh->radius), bounds[3] = (float)(sh->cy + sh->radius);
+        return (float)sh->radius;
+    }
+    double r2 = 0, lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
     for (int p = 0; p < sh->nparts; p++)
         for (int i = 0; i < sh->parts[p].n; i++) {
-            double dx = sh->parts[p].v[2 * i] - st[SIM_OBS_x], dy = sh->parts[p].v[2 * i + 1] - st[SIM_OBS_y];
+            const double* v = &sh->parts[p].v[2 * i];
+            double dx = v[0] - st[SIM_OBS_x], dy = v[1] - st[SIM_OBS_y];
             if (dx * dx + dy * dy > r2) r2 = dx * dx + dy * dy;
+            /* sim_shape_bounds's box (finite vertices: comparisons, not libm's fmin and fmax) */
+            for (int c = 0; c < 2; c++) {
+                lo[c] = v[c] < lo[c] ? v[c] : lo[c];
+                hi[c] = v[c] > hi[c] ? v[c] : hi[c];
+            }
         }
+    bounds[0] = (float)lo[0], bounds[1] = (float)lo[1], bounds[2] = (float)hi[0], bounds[3] = (float)hi[1];
     return (float)sqrt(r2);
 }
 
@@ -51,23 +66,40 @@ static float safe_log(float v) {
     return logf(v > 1e-6f ? v : 1e-6f);
 }
 
-/* the node features of a dynamic body (WM_NODE_NORM columns, wm_impl.h) */
-static void node_features(const float* st, float* x) {
+/* the logs of the size and mass of the body in slot k (log w, log h, log mass), kept per slot while
+ * the slot shows the same body */
+static const float* slot_logs(WmScratch* s, int k, const float* st) {
+    float* c = s->logs + (size_t)k * 6;
+    if (!(c[0] == st[SIM_OBS_size_w] && c[1] == st[SIM_OBS_size_h] && c[2] == st[SIM_OBS_mass])) {
+        c[0] = st[SIM_OBS_size_w], c[1] = st[SIM_OBS_size_h], c[2] = st[SIM_OBS_mass];
+        for (int i = 0; i < 3; i++) c[3 + i] = safe_log(c[i]);
+    }
+    return c + 3;
+}
+
+/* the node features of a dynamic body (WM_NODE_NORM columns, wm_impl.h); logs = slot_logs's */
+static void node_features(const float* st, const float* logs, float* x) {
     /* cos, sin, vx, vy, omega; the kind; log sizes, log mass; breakable */
     for (int c = 0; c < 5; c++) x[c] = st[SIM_OBS_cos + c];
     for (int c = 0; c < 6; c++) x[5 + c] = st[SIM_OBS_kind_box + c];
-    x[11] = safe_log(st[SIM_OBS_size_w]);
-    x[12] = safe_log(st[SIM_OBS_size_h]);
-    x[13] = safe_log(st[SIM_OBS_mass]);
+    x[11] = logs[0];
+    x[12] = logs[1];
+    x[13] = logs[2];
     x[14] = st[SIM_OBS_breakable];
     /* at rest now: material-blind evidence for staying at rest */
     x[15] = wm_at_rest(st);
 }
 
+static float clampf(float v, float lo, float hi) {
+    /* fminf(fmaxf(v, lo), hi) for a number, without two libm calls */
+    v = v > lo ? v : lo;
+    return v < hi ? v : hi;
+}
+
 /* the edge features of receiver i (dynamic) seeing sender j; returns the gap between their
- * surfaces (m), or NAN when there is no geometry to compare */
+ * surfaces (m), or NAN when there is no geometry to compare. lmi, lmj: their log masses */
 static float edge_features(const float* si, const SimShape* shi, const float* sj, const SimShape* shj,
-                           bool sender_dynamic, bool support, float* f) {
+                           bool sender_dynamic, bool support, float lmi, float lmj, float* f) {
     double xi = si[SIM_OBS_x], yi = si[SIM_OBS_y];
     double q[4];
     double sd = sim_shape_closest(shj, xi, yi, q);
@@ -92,14 +124,14 @@ static float edge_features(const float* si, const SimShape* shi, const float* sj
     f[11] = si[SIM_OBS_friction] * sj[SIM_OBS_friction];
     f[12] = si[SIM_OBS_elasticity] * sj[SIM_OBS_elasticity];
     /* contact scale: the normalizer's scale (tenths of a metre) would blur millimetres */
-    f[13] = expf(-(g > 0 ? g : 0) / 0.005f);
-    f[14] = fminf(fmaxf(g / 0.01f, -1.0f), 1.0f);
+    f[13] = g > 0 ? expf(-g / 0.005f) : 1.0f;
+    f[14] = clampf(g / 0.01f, -1.0f, 1.0f);
     if (sender_dynamic) {
         float dx = sj[SIM_OBS_x] - si[SIM_OBS_x], dy = sj[SIM_OBS_y] - si[SIM_OBS_y];
         f[15] = dx;
         f[16] = dy;
         f[17] = sqrtf(dx * dx + dy * dy);
-        f[18] = safe_log(sj[SIM_OBS_mass]) - safe_log(si[SIM_OBS_mass]);
+        f[18] = lmj - lmi;
         f[19] = 0.0f;
     } else {
         f[15] = f[16] = f[17] = f[18] = 0.0f;
@@ -110,8 +142,8 @@ static float edge_features(const float* si, const SimShape* shi, const float* sj
          * table's edge sees the edge coming, where q alone (straight below it) does not */
         double tx = -ny, ty = nx;
         double ep = sim_shape_extent(shj, q[0], q[1], tx, ty), em = sim_shape_extent(shj, q[0], q[1], -tx, -ty);
-        f[WM_EDGE_FEATS + 0] = fminf(fmaxf((float)ep, 0.0f), WM_SUPPORT_CAP);
-        f[WM_EDGE_FEATS + 1] = fminf(fmaxf((float)em, 0.0f), WM_SUPPORT_CAP);
+        f[WM_EDGE_FEATS + 0] = clampf((float)ep, 0.0f, WM_SUPPORT_CAP);
+        f[WM_EDGE_FEATS + 1] = clampf((float)em, 0.0f, WM_SUPPORT_CAP);
     }
     return g;
 }
@@ -136,12 +168,17 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
          * then or now, repeats every prediction: neither its edges nor its features are needed */
         bool frozen = keep;
         int n0 = n, nd0 = nd;
+        const uint8_t* wmask = mask + (size_t)b * K;
+        if (keep) {
+            /* (a slot emptied since is a change; branch-free over the world's slots) */
+            const uint8_t* kind = s->inc_kind + (size_t)b * K;
+            uint8_t emptied = 0;
+            for (int k = 0; k < K; k++) emptied |= (uint8_t)((wmask[k] == 0) & (kind[k] != 0));
+            frozen = !emptied;
+        }
         for (int k = 0; k < K; k++) {
             size_t idx = (size_t)b * K + k;
-            if (!mask[idx]) {
-                if (keep && s->inc_kind[idx]) frozen = false;
-                continue;
-            }
+            if (!wmask[k]) continue;
             float* st = s->state + (size_t)n * D;
             memcpy(st, states + idx * D, sizeof(float) * D);
             s->node_world[n] = b;
@@ -173,12 +210,7 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
                 memcpy(bounds, s->inc_bounds + idx * 4, sizeof(float) * 4);
             } else {
                 SimShape* sh = keep ? &s->inc_shape[idx] : &s->shape[n];
-                s->reach[n] = node_shape(st, sh);
-                if (s->reach[n] >= 0) {
-                    double box[4];
-                    sim_shape_bounds(sh, box);
-                    for (int c = 0; c < 4; c++) bounds[c] = (float)box[c];
-                }
+                s->reach[n] = node_shape(s, k, st, sh, bounds);
                 if (keep) {
                     s->inc_reach[idx] = s->reach[n];
                     memcpy(s->inc_bounds + idx * 4, bounds, sizeof(float) * 4);
@@ -189,7 +221,11 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
         if (frozen)
             for (int i = n0; i < n; i++) s->node_same[i] = WM_SAME_WORLD;
         else
-            for (int r = nd0; r < nd; r++) node_features(s->state + (size_t)s->row_node[r] * D, s->xraw + (size_t)r * WM_NODE_NORM);
+            for (int r = nd0; r < nd; r++) {
+                int i = s->row_node[r];
+                const float* st = s->state + (size_t)i * D;
+                node_features(st, slot_logs(s, s->node_slot[i], st), s->xraw + (size_t)r * WM_NODE_NORM);
+            }
     }
     s->n = n;
     s->nd = nd;
@@ -221,15 +257,19 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
                     /* then the circle about i against j's bounding box (a floor's circle holds
                      * everything); a millimetre of slack for the float arithmetic */
                     const float* bj = s->bounds + (size_t)j * 4;
-                    float bx = fmaxf(fmaxf(bj[0] - si[SIM_OBS_x], si[SIM_OBS_x] - bj[2]), 0.0f);
-                    float by = fmaxf(fmaxf(bj[1] - si[SIM_OBS_y], si[SIM_OBS_y] - bj[3]), 0.0f);
+                    float bx = bj[0] - si[SIM_OBS_x], by = bj[1] - si[SIM_OBS_y];
+                    bx = bx > si[SIM_OBS_x] - bj[2] ? bx : si[SIM_OBS_x] - bj[2];
+                    by = by > si[SIM_OBS_y] - bj[3] ? by : si[SIM_OBS_y] - bj[3];
+                    bx = bx > 0.0f ? bx : 0.0f;
+                    by = by > 0.0f ? by : 0.0f;
                     float rb = s->reach[i] + radius + 1e-3f;
                     if (bx * bx + by * by > rb * rb) continue;
                 }
                 int rj = s->node_row[j];
                 float* f = s->eraw + (size_t)ne * G;
+                float lmj = rj >= 0 ? slot_logs(s, s->node_slot[j], sj)[2] : 0.0f;
                 float gap = edge_features(si, packed_shape(m, s, i, keep), sj, packed_shape(m, s, j, keep), rj >= 0,
-                                          support, f);
+                                          support, slot_logs(s, s->node_slot[i], si)[2], lmj, f);
                 if (isnan(gap) || (radius > 0 && !(gap <= radius))) continue;
                 s->recv[ne] = ri;
                 s->send[ne] = j;

@@ -136,6 +136,10 @@ struct WmScratch {
     float*   reach;        /* [n] radius of a circle about the body's centre that holds its shape
                               (m); -1 when the row shows no shape */
     float*   bounds;       /* [n*4] the shape's bounding box: xmin, ymin, xmax, ymax (m) */
+    float*   logs;         /* [slots*6] per slot the last w, h, mass seen (any world) and their
+                              logs as the features take them */
+    SimShapeForm* form;    /* [slots] the form (kind and size) of the last shape built for each slot,
+                              of any world: a body's form is built once, not at every step */
     int*     recv;         /* [ne] receiver row */
     int*     send;         /* [ne] sender node */
     int*     send_row;     /* [ne] sender row, -1 for a static sender */
@@ -188,10 +192,14 @@ struct WmScratch {
     uint64_t* inc_senders; /* [B*K] the slots of its senders (bit k = slot k) */
     float*   inc_state;    /* [B*K*D] */
     float*   inc_out;      /* [B*K*WM_OUTPUTS] */
+    float*   inc_events;   /* [B*K*WM_EVENTS] the record's event probabilities (its logits' sigmoids) */
     float*   inc_psend;    /* [B*K*rounds*E] its sender half of P, per round */
     SimShape* inc_shape;   /* [B*K] the shape of the slot's state */
     float*   inc_reach;    /* [B*K] */
     float*   inc_bounds;   /* [B*K*4] the shape's bounding box */
+    float*   inc_risk;     /* [B*K*(1+SIM_OBS_DYNAMIC)] the surprise last scored from the record: its NLL
+                              (NaN: none since the record was made), then the dynamic columns of the
+                              next state it was scored against (wm_surprise_last) */
     uint8_t* node_same;    /* [n] the node's row is the slot's recorded state (WM_SAME_WORLD: and so
                               is its whole world, unpushed: its edges were not packed) */
     /* the step's selection: node_reuse[i] = 1 for a dynamic node that repeats its record (its
@@ -218,7 +226,12 @@ void     wm_scratch_reserve_edges(const WmModel* m, WmScratch* s, int ne);
 
 /// a body of state row st is at rest now (the node feature, the rest gate)
 static inline bool wm_at_rest(const float* st) {
-    return hypotf(st[SIM_OBS_vx], st[SIM_OBS_vy]) < WM_REST_SPEED && fabsf(st[SIM_OBS_omega]) < WM_REST_OMEGA;
+    float ax = fabsf(st[SIM_OBS_vx]), ay = fabsf(st[SIM_OBS_vy]);
+    if (!(fabsf(st[SIM_OBS_omega]) < WM_REST_OMEGA)) return false;
+    /* hypotf(vx, vy) is at least the larger part, and 0 for none: libm only in between */
+    if (ax >= WM_REST_SPEED || ay >= WM_REST_SPEED) return false;
+    if (ax == 0.0f && ay == 0.0f) return true;
+    return hypotf(st[SIM_OBS_vx], st[SIM_OBS_vy]) < WM_REST_SPEED;
 }
 /// the "at rest next tick" logit above which wm_step holds an unpushed body of state row st still:
 /// 0 (P = 1/2) for a moving body, logit(arch.rest_gate) for one at rest now

@@ -9,6 +9,7 @@
  * sender that is not); a step computes the changed rows only, with the unchanged senders standing in
  * through their recorded P. Resting bodies far from anything moving, which a planner's candidates
  * are full of, then cost nothing. */
+#include <math.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -38,10 +39,12 @@ bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
         s->inc_senders = alloc_resize(s->inc_senders, slots, sizeof(uint64_t));
         s->inc_state = alloc_resize(s->inc_state, slots * D, sizeof(float));
         s->inc_out = alloc_resize(s->inc_out, slots * WM_OUTPUTS, sizeof(float));
+        s->inc_events = alloc_resize(s->inc_events, slots * WM_EVENTS, sizeof(float));
         s->inc_psend = alloc_resize(s->inc_psend, slots * (size_t)m->arch.rounds * m->arch.edge, sizeof(float));
         s->inc_shape = alloc_resize(s->inc_shape, slots, sizeof(SimShape));
         s->inc_reach = alloc_resize(s->inc_reach, slots, sizeof(float));
         s->inc_bounds = alloc_resize(s->inc_bounds, slots * 4, sizeof(float));
+        s->inc_risk = alloc_resize(s->inc_risk, slots * (1 + SIM_OBS_DYNAMIC), sizeof(float));
         s->inc_cap = B;
     }
     memset(s->inc_kind, 0, (size_t)B * K);
@@ -103,8 +106,7 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
         next = swap;
     }
     /* the records: empty slots forget, static bodies and the rows to compute take this step's */
-    for (size_t idx = 0; idx < (size_t)s->B * K; idx++)
-        if (!mask[idx]) s->inc_kind[idx] = 0;
+    for (size_t idx = 0; idx < (size_t)s->B * K; idx++) s->inc_kind[idx] = (uint8_t)(s->inc_kind[idx] * (mask[idx] != 0));
     int kept = 0;
     for (int i = 0; i < n; i++) {
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
@@ -169,7 +171,11 @@ void wm_inc_record(const WmModel* m, WmScratch* s) {
     for (int r = 0; r < s->nd; r++) {
         int i = s->row_node[r];
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
-        memcpy(s->inc_out + idx * WM_OUTPUTS, s->out + (size_t)r * WM_OUTPUTS, sizeof(float) * WM_OUTPUTS);
+        const float* o = s->out + (size_t)r * WM_OUTPUTS;
+        memcpy(s->inc_out + idx * WM_OUTPUTS, o, sizeof(float) * WM_OUTPUTS);
+        for (int e = 0; e < WM_EVENTS; e++) s->inc_events[idx * WM_EVENTS + e] = nn_sigmoid(o[WM_OUT_EVENTS + e]);
+        /* a new record: no surprise scored from it yet */
+        s->inc_risk[idx * (1 + SIM_OBS_DYNAMIC)] = NAN;
     }
 }
 

@@ -12,19 +12,20 @@
 
 #include "model/wm_impl.h"
 
-/* one edge's activation h = relu(h + bias + receiver part + sender part (none from a static
- * sender)), added to the receiver's messages m (the arrays never overlap: vectorized) */
-NN_INLINE void edge_message(int E, float* restrict h, const float* restrict bias, const float* restrict pr,
-                            const float* restrict ps, float* restrict m) {
+/* one edge's activation h = relu(h + receiver part + sender part (none from a static sender)),
+ * h holding the edge layer's bias and geometry part, added to the receiver's messages m (the arrays
+ * never overlap: vectorized) */
+NN_INLINE void edge_message(int E, float* restrict h, const float* restrict pr, const float* restrict ps,
+                            float* restrict m) {
     if (ps) {
         for (int c = 0; c < E; c++) {
-            float v = nn_relu(h[c] + bias[c] + pr[c] + ps[c]);
+            float v = nn_relu(h[c] + pr[c] + ps[c]);
             h[c] = v;
             m[c] += v;
         }
     } else {
         for (int c = 0; c < E; c++) {
-            float v = nn_relu(h[c] + bias[c] + pr[c]);
+            float v = nn_relu(h[c] + pr[c]);
             h[c] = v;
             m[c] += v;
         }
@@ -40,7 +41,11 @@ NN_HOT static void edges_forward(const WmModel* m, WmScratch* s, int r) {
     float* H = s->H[r];
     float* U = s->U[r];
     nn_gemm(false, false, s->nd, 2 * E, L, 1.0f, s->Z[r], p + rd->e_node.w, 0.0f, P);
-    nn_gemm(false, false, s->ne, E, wm_edge_feats(&m->arch), 1.0f, s->xe, p + rd->e_geom.w, 0.0f, H);
+    /* H = bias + xe We_geom (the bias first: the same sums as adding it after, without BLAS
+     * clearing H) */
+    const float* bias = p + rd->e_geom.b;
+    for (int e = 0; e < s->ne; e++) memcpy(H + (size_t)e * E, bias, sizeof(float) * E);
+    nn_gemm(false, false, s->ne, E, wm_edge_feats(&m->arch), 1.0f, s->xe, p + rd->e_geom.w, 1.0f, H);
     if (s->inc_step) {
         /* incremental: senders not recomputed stand in through their recorded sender half, and
          * the computed rows' halves are recorded */
@@ -62,11 +67,10 @@ NN_HOT static void edges_forward(const WmModel* m, WmScratch* s, int r) {
         memcpy(u, s->Z[r] + (size_t)i * L, sizeof(float) * L);
         memset(u + L, 0, sizeof(float) * E);
     }
-    const float* bias = p + rd->e_geom.b;
     for (int e = 0; e < s->ne; e++) {
         const float* pr = P + (size_t)s->recv[e] * 2 * E;
         int sr = s->send_row[e];
-        edge_message(E, H + (size_t)e * E, bias, pr, sr >= 0 ? P + (size_t)sr * 2 * E + E : NULL,
+        edge_message(E, H + (size_t)e * E, pr, sr >= 0 ? P + (size_t)sr * 2 * E + E : NULL,
                      U + (size_t)s->recv[e] * UW + L);
     }
 }

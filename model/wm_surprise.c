@@ -17,6 +17,10 @@ static void score(const WmModel* m, WmScratch* s, const float* next, const uint8
     int K = m->arch.slots;
     const float* tm = m->tgt.fmean;
     const float* ts = m->tgt.fstd;
+    /* stepping incrementally, a body that repeats its record (the same state, no push, the same
+     * outputs) scored against the same next state scores what it scored last: kept per slot */
+    const size_t RS = 1 + SIM_OBS_DYNAMIC;
+    bool keep = s->inc_step && !resid;
     for (int i = 0; i < s->n; i++) {
         const float* pd;
         const float* o = wm_node_out(m, s, i, &pd);
@@ -30,6 +34,11 @@ static void score(const WmModel* m, WmScratch* s, const float* next, const uint8
         }
         const float* s1 = next + idx * D;
         if (!next_mask[idx] || s1[SIM_OBS_is_static] > 0.5f || !(s1[SIM_OBS_mass] > 0)) continue;
+        float* kept = keep ? s->inc_risk + idx * RS : NULL;
+        if (kept && s->node_reuse[i] && !isnan(kept[0]) && memcmp(kept + 1, s1, sizeof(float) * SIM_OBS_DYNAMIC) == 0) {
+            out[idx] = kept[0];
+            continue;
+        }
         float raw[WM_TARGETS];
         wm_target_row(s->state + (size_t)i * D, pd, s1, m->arch.dt, raw);
         double nll = 0;
@@ -39,6 +48,10 @@ static void score(const WmModel* m, WmScratch* s, const float* next, const uint8
             nll += 0.5 * z * z + ls;
         }
         out[idx] = (float)nll;
+        if (kept) {
+            kept[0] = out[idx];
+            memcpy(kept + 1, s1, sizeof(float) * SIM_OBS_DYNAMIC);
+        }
         if (resid)
             for (int c = 0; c < 2; c++) resid[idx * 2 + c] = (raw[WM_DV + c] - tm[WM_DV + c]) - o[WM_DV + c] * ts[WM_DV + c];
     }

@@ -193,6 +193,62 @@ void sim_def_shape(const SimBodyDef* d, SimShape* out) {
     place_shape(d, cos(d->angle), sin(d->angle), out);
 }
 
+bool sim_obs_form(const float* row, SimShapeForm* out) {
+    SimBodyDef d;
+    double ca, sa;
+    out->kind = -1;
+    if (!obs_def(row, &d, &ca, &sa)) return false;
+    out->kind = (int)d.kind;
+    out->is_static = d.is_static;
+    out->w = row[SIM_OBS_size_w];
+    out->h = row[SIM_OBS_size_h];
+    out->nparts = d.kind == SIM_KIND_BALL ? 0 : sim_def_parts(&d, out->parts);
+    /* (as obs_def steps a dynamic cup or ramp back from its centre of mass to its origin) */
+    out->shift = !d.is_static && (d.kind == SIM_KIND_CUP || d.kind == SIM_KIND_RAMP);
+    out->gx = out->gy = 0;
+    if (out->shift) sim_parts_centroid(out->parts, out->nparts, &out->gx, &out->gy);
+    return true;
+}
+
+bool sim_obs_form_fits(const SimShapeForm* f, const float* row) {
+    return f->kind >= 0 && obs_kind(row) == f->kind && (row[SIM_OBS_is_static] > 0.5f) == f->is_static &&
+           row[SIM_OBS_size_w] == f->w && row[SIM_OBS_size_h] == f->h;
+}
+
+bool sim_obs_shape_form(const float* row, const SimShapeForm* f, SimShape* out) {
+    /* obs_def's checks of the pose, and its arithmetic */
+    if (f->kind < 0 || !isfinite(row[SIM_OBS_x]) || !isfinite(row[SIM_OBS_y]) || !isfinite(row[SIM_OBS_cos]) ||
+        !isfinite(row[SIM_OBS_sin]))
+        return false;
+    double c = row[SIM_OBS_cos], sn = row[SIM_OBS_sin], l = sqrt(c * c + sn * sn);
+    double ca = l > 0 ? c / l : 1, sa = l > 0 ? sn / l : 0;
+    double x = row[SIM_OBS_x], y = row[SIM_OBS_y];
+    if (f->shift) {
+        x -= ca * f->gx - sa * f->gy;
+        y -= sa * f->gx + ca * f->gy;
+    }
+    /* place_shape's */
+    out->cx = row[SIM_OBS_x];
+    out->cy = row[SIM_OBS_y];
+    out->radius = 0;
+    out->nparts = 0;
+    if (f->kind == SIM_KIND_BALL) {
+        out->radius = 0.5 * (double)f->w;
+        return true;
+    }
+    out->nparts = f->nparts;
+    for (int p = 0; p < f->nparts; p++) {
+        const double* u = f->parts[p].v;
+        double* v = out->parts[p].v;
+        out->parts[p].n = f->parts[p].n;
+        for (int i = 0; i < f->parts[p].n; i++) {
+            v[2 * i] = x + ca * u[2 * i] - sa * u[2 * i + 1];
+            v[2 * i + 1] = y + sa * u[2 * i] + ca * u[2 * i + 1];
+        }
+    }
+    return true;
+}
+
 bool sim_obs_shape(const float* row, SimShape* out) {
     SimBodyDef d;
     double ca, sa;
@@ -209,7 +265,7 @@ bool sim_obs_shape(const float* row, SimShape* out) {
 static double part_closest(const SimPart* part, double px, double py, double out[4]) {
     const double* v = part->v;
     int n = part->n;
-    double best = INFINITY, edge_nx = 0, edge_ny = 1;
+    double best = INFINITY, edge_nx = 0, edge_ny = 1, best_ex = 0, best_ey = 0, best_len2 = 0;
     bool inside = true;
     for (int i = 0; i < n; i++) {
         int j = (i + 1) % n;
@@ -226,10 +282,14 @@ static double part_closest(const SimPart* part, double px, double py, double out
             best = d2;
             out[0] = qx;
             out[1] = qy;
-            double l = sqrt(len2);
-            edge_nx = ey / l;
-            edge_ny = -ex / l;
+            best_ex = ex, best_ey = ey, best_len2 = len2;
         }
+    }
+    /* the closest edge's normal (one square root, not one per closer edge) */
+    if (best_len2 > 0) {
+        double l = sqrt(best_len2);
+        edge_nx = best_ey / l;
+        edge_ny = -best_ex / l;
     }
     double dist = sqrt(best);
     if (!inside && dist > 1e-12) {

@@ -33,6 +33,23 @@ void   sim_def_shape(const SimBodyDef* d, SimShape* out);
 /// are approximated by their w x h bounding box in body axes. False for a row with no kind or a
 /// non-finite or non-positive size
 bool   sim_obs_shape(const float* row, SimShape* out);
+/// what sim_obs_shape takes from a row's kind, size and staticness alone: the same for every row of
+/// one body, so that a caller shaping the same body tick after tick builds it once
+typedef struct SimShapeForm {
+    int     kind;                   /* SimKind; -1: no form (a row sim_obs_shape refuses) */
+    bool    is_static;
+    float   w, h;                   /* the row's size (m) */
+    int     nparts;                 /* the def's parts in its origin frame */
+    SimPart parts[SIM_MAX_PARTS];
+    bool    shift;                  /* observed at the centre of mass (gx, gy), not at the origin */
+    double  gx, gy;                 /* origin frame (m) */
+} SimShapeForm;
+/// the form of an observation row; false (kind -1) for a row sim_obs_shape refuses
+bool   sim_obs_form(const float* row, SimShapeForm* out);
+/// true when form f serves row (the same kind, size and staticness)
+bool   sim_obs_form_fits(const SimShapeForm* f, const float* row);
+/// sim_obs_shape with the row's form given (one that fits it): the same shape, bit for bit
+bool   sim_obs_shape_form(const float* row, const SimShapeForm* f, SimShape* out);
 /// the def (kind, material, size, angle, origin x/y, velocities) that an observation row shows:
 /// the material is the table's entry with the row's friction and elasticity (the nearest one).
 /// Shards get their bounding box as a 4-vertex polygon. False for a row sim_obs_shape refuses
