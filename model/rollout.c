@@ -110,7 +110,7 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
         }
         float x = st[SIM_OBS_x] + dt * (A * va[0] + (1 - A) * vn[0]) + eps[0];
         float y = st[SIM_OBS_y] + dt * (A * va[1] + (1 - A) * vn[1]) + eps[1];
-        float ang = atan2f(st[SIM_OBS_sin], st[SIM_OBS_cos]) + dt * (A * va[2] + (1 - A) * vn[2]) + eps[2];
+        float ang = wm_turn(s, idx, st) + dt * (A * va[2] + (1 - A) * vn[2]) + eps[2];
         if (!isfinite(x) || !isfinite(y) || !isfinite(ang) || !isfinite(vn[0]) || !isfinite(vn[1]) ||
             !isfinite(vn[2]) || fabsf(vn[0]) > 1e4f || fabsf(vn[1]) > 1e4f || fabsf(vn[2]) > 1e5f) {
             /* numerical trouble: freeze the body */

@@ -234,6 +234,7 @@ void wm_scratch_free(WmScratch* s) {
     free(s->inc_reach);
     free(s->inc_bounds);
     free(s->inc_risk);
+    free(s->inc_turn);
     free(s->node_same);
     free(s->node_reuse);
     free(s->node_dirty);

@@ -286,10 +286,15 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
 
 /* y[cols] = x normalized with n's statistics; with clip, x clipped to the range training saw
  * first (a column never seen is left alone). x stays raw: the trainer's statistics learn from it */
-static void normalize_row(const WmNorm* n, int cols, bool clip, const float* x, float* y) {
+static void normalize_row(const WmNorm* n, int cols, bool clip, const float* restrict x, float* restrict y) {
+    if (!clip) {
+        /* (branch-free: vectorized) */
+        for (int c = 0; c < cols; c++) y[c] = (x[c] - n->fmean[c]) / n->fstd[c];
+        return;
+    }
     for (int c = 0; c < cols; c++) {
         float v = x[c];
-        if (clip && n->lo[c] <= n->hi[c]) {
+        if (n->lo[c] <= n->hi[c]) {
             /* fminf(fmaxf(v, lo), hi) as x86-64's maxss and minss give it (a NaN becomes lo),
              * without two libm calls per column */
             v = v > n->lo[c] ? v : n->lo[c];

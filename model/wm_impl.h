@@ -14,6 +14,7 @@
 #ifndef NUDGE_MODEL_WM_IMPL_H
 #define NUDGE_MODEL_WM_IMPL_H
 #include <math.h>
+#include <string.h>
 
 #include "base/rng.h"
 #include "model/nn.h"
@@ -197,6 +198,8 @@ struct WmScratch {
     SimShape* inc_shape;   /* [B*K] the shape of the slot's state */
     float*   inc_reach;    /* [B*K] */
     float*   inc_bounds;   /* [B*K*4] the shape's bounding box */
+    float*   inc_turn;     /* [B*K*3] the cos, sin of a slot's row when its angle was last taken, and
+                              atan2f(sin, cos): wm_step and the surprise take it once per state */
     float*   inc_risk;     /* [B*K*(1+SIM_OBS_DYNAMIC)] the surprise last scored from the record: its NLL
                               (NaN: none since the record was made), then the dynamic columns of the
                               next state it was scored against (wm_surprise_last) */
@@ -224,6 +227,17 @@ uint32_t wm_schema_hash(void);
 void     wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n);
 void     wm_scratch_reserve_edges(const WmModel* m, WmScratch* s, int ne);
 
+/// atan2f(row's sin, cos) for the row of slot idx (stepping incrementally: kept per slot while its
+/// cos and sin are the same bits)
+static inline float wm_turn(WmScratch* s, size_t idx, const float* row) {
+    if (!s->inc_step) return atan2f(row[SIM_OBS_sin], row[SIM_OBS_cos]);
+    float* t = s->inc_turn + idx * 3;
+    if (memcmp(t, row + SIM_OBS_cos, sizeof(float) * 2) != 0) {
+        memcpy(t, row + SIM_OBS_cos, sizeof(float) * 2);
+        t[2] = atan2f(row[SIM_OBS_sin], row[SIM_OBS_cos]);
+    }
+    return t[2];
+}
 /// a body of state row st is at rest now (the node feature, the rest gate)
 static inline bool wm_at_rest(const float* st) {
     float ax = fabsf(st[SIM_OBS_vx]), ay = fabsf(st[SIM_OBS_vy]);
@@ -258,6 +272,9 @@ void     wm_backward(const WmModel* m, WmScratch* s, float* grads);
 /// the raw targets [WM_TARGETS] of one body: from state st (as packed, maybe noisy or predicted),
 /// its push's velocity change pd, to the observed next state s1
 void     wm_target_row(const float* st, const float* pd, const float* s1, float dt, float* raw);
+/// the same with the angles of st and s1 given (a0 = atan2f(st's sin, cos), a1 = s1's)
+void     wm_target_row_turns(const float* st, const float* pd, const float* s1, float dt, float a0, float a1,
+                             float* raw);
 /// targets/weights for a packed batch of transitions (s1, m1, labels); raw_targets receives the
 /// raw dynamics targets of the rows that have them; returns how many rows do
 int      wm_targets(const WmModel* m, WmScratch* s, const WmTransitions* t, float* raw_targets);

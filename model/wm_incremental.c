@@ -45,6 +45,9 @@ bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
         s->inc_reach = alloc_resize(s->inc_reach, slots, sizeof(float));
         s->inc_bounds = alloc_resize(s->inc_bounds, slots * 4, sizeof(float));
         s->inc_risk = alloc_resize(s->inc_risk, slots * (1 + SIM_OBS_DYNAMIC), sizeof(float));
+        s->inc_turn = alloc_resize(s->inc_turn, slots * 3, sizeof(float));
+        /* (NaN bits that no row's cos and sin are expected to have) */
+        for (size_t i = 0; i < slots * 3; i++) s->inc_turn[i] = NAN;
         s->inc_cap = B;
     }
     memset(s->inc_kind, 0, (size_t)B * K);

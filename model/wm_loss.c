@@ -23,6 +23,12 @@ static float wrap_angle(float a) {
 }
 
 void wm_target_row(const float* st, const float* pd, const float* s1, float dt, float* raw) {
+    wm_target_row_turns(st, pd, s1, dt, atan2f(st[SIM_OBS_sin], st[SIM_OBS_cos]),
+                        atan2f(s1[SIM_OBS_sin], s1[SIM_OBS_cos]), raw);
+}
+
+void wm_target_row_turns(const float* st, const float* pd, const float* s1, float dt, float a0, float a1,
+                         float* raw) {
     float va[3], vn[3];
     for (int c = 0; c < 3; c++) {
         va[c] = st[SIM_OBS_vx + c] + pd[c];
@@ -33,7 +39,7 @@ void wm_target_row(const float* st, const float* pd, const float* s1, float dt, 
     float A = WM_INT_A;
     raw[WM_EPS + 0] = s1[SIM_OBS_x] - (st[SIM_OBS_x] + dt * (A * va[0] + (1 - A) * vn[0]));
     raw[WM_EPS + 1] = s1[SIM_OBS_y] - (st[SIM_OBS_y] + dt * (A * va[1] + (1 - A) * vn[1]));
-    float turn = wrap_angle(atan2f(s1[SIM_OBS_sin], s1[SIM_OBS_cos]) - atan2f(st[SIM_OBS_sin], st[SIM_OBS_cos]));
+    float turn = wrap_angle(a1 - a0);
     raw[WM_EPS + 2] = turn - dt * (A * va[2] + (1 - A) * vn[2]);
 }
 

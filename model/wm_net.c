@@ -32,14 +32,17 @@ NN_INLINE void edge_message(int E, float* restrict h, const float* restrict pr, 
     }
 }
 
-/* one round's edges: U[r]'s message half receives the summed activations */
+/* one round's edges: U[r]'s message half receives the summed activations (the last round's U is
+ * the decoder's input, rows of [Z | M | xn], whose xn part the caller fills) */
 NN_HOT static void edges_forward(const WmModel* m, WmScratch* s, int r) {
-    int L = m->arch.latent, E = m->arch.edge, UW = L + E;
+    int L = m->arch.latent, E = m->arch.edge;
+    bool last = r + 1 == m->arch.rounds;
+    int UW = L + E + (last ? WM_NODE_FEATS : 0);
     const float* p = m->params;
     const WmRound* rd = &m->round[r];
     float* P = s->P[r];
     float* H = s->H[r];
-    float* U = s->U[r];
+    float* U = last ? s->dec : s->U[r];
     nn_gemm(false, false, s->nd, 2 * E, L, 1.0f, s->Z[r], p + rd->e_node.w, 0.0f, P);
     /* H = bias + xe We_geom (the bias first: the same sums as adding it after, without BLAS
      * clearing H) */
@@ -88,13 +91,8 @@ NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
         nn_linear_forward(up, p, nd, s->U[r], s->A[r]);
         for (size_t i = 0; i < (size_t)nd * L; i++) s->Z[r + 1][i] = s->Z[r][i] + nn_relu(s->A[r][i]);
     }
-    /* the decoder's input [Z | M | xn] */
-    const float* u = s->U[R - 1];
-    for (int i = 0; i < nd; i++) {
-        float* d = s->dec + (size_t)i * (L + E + F);
-        memcpy(d, u + (size_t)i * (L + E), sizeof(float) * (L + E));
-        memcpy(d + L + E, s->xn + (size_t)i * F, sizeof(float) * F);
-    }
+    /* the decoder's input [Z | M | xn] (the last round wrote Z | M there) */
+    for (int i = 0; i < nd; i++) memcpy(s->dec + (size_t)i * (L + E + F) + L + E, s->xn + (size_t)i * F, sizeof(float) * F);
     s->out = nn_mlp_forward(&m->node, p, &s->node_c, nd, s->dec);
 }
 

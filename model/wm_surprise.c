@@ -40,7 +40,12 @@ static void score(const WmModel* m, WmScratch* s, const float* next, const uint8
             continue;
         }
         float raw[WM_TARGETS];
-        wm_target_row(s->state + (size_t)i * D, pd, s1, m->arch.dt, raw);
+        const float* st = s->state + (size_t)i * D;
+        /* the angles kept per slot when stepping incrementally: st's as wm_step took it, then s1's
+         * for the next step to take */
+        float a0 = wm_turn(s, idx, st);
+        float a1 = wm_turn(s, idx, s1);
+        wm_target_row_turns(st, pd, s1, m->arch.dt, a0, a1, raw);
         double nll = 0;
         for (int c = 0; c < WM_TARGETS; c++) {
             float ls = fminf(fmaxf(o[WM_LOGSIG + c], WM_LOGSIG_MIN), WM_LOGSIG_MAX);

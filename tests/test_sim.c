@@ -625,6 +625,28 @@ static void test_obs_shape_matches_world(void) {
         ENSURE(sim_obs_shape(row, &s));
         SimBodyDef d;
         ENSURE(sim_obs_def(row, &d) && d.kind == b.kind && d.material == b.material && d.is_static == b.is_static);
+        /* built from the row's form (kind and size), the same shape bit for bit, at this pose and a
+         * moved and turned one; a form does not fit another size */
+        SimShapeForm f;
+        ENSURE(sim_obs_form(row, &f) && sim_obs_form_fits(&f, row));
+        float moved[SIM_OBS_DIM];
+        memcpy(moved, row, sizeof moved);
+        moved[SIM_OBS_x] += 0.37f;
+        moved[SIM_OBS_cos] = cosf(0.7f * (float)i + 0.1f);
+        moved[SIM_OBS_sin] = sinf(0.7f * (float)i + 0.1f);
+        for (int v = 0; v < 2; v++) {
+            const float* r = v ? moved : row;
+            SimShape a, c;
+            memset(&a, 0, sizeof a);
+            memset(&c, 0, sizeof c);
+            ENSURE(sim_obs_shape(r, &a) && sim_obs_form_fits(&f, r) && sim_obs_shape_form(r, &f, &c));
+            ENSURE(a.nparts == c.nparts && a.cx == c.cx && a.cy == c.cy && a.radius == c.radius);
+            for (int p = 0; p < a.nparts; p++)
+                ENSURE(a.parts[p].n == c.parts[p].n &&
+                       memcmp(a.parts[p].v, c.parts[p].v, sizeof(double) * 2 * (size_t)a.parts[p].n) == 0);
+        }
+        moved[SIM_OBS_size_w] *= 1.5f;
+        ENSURE(!sim_obs_form_fits(&f, moved));
         if (b.kind == SIM_KIND_BALL) {
             ENSURE(s.nparts == 0);
             ENSURE_NEAR(s.radius, b.w / 2, 1e-6);
@@ -653,6 +675,8 @@ static void test_obs_shape_matches_world(void) {
     ENSURE(!sim_obs_shape(bad, &s));
     bad[SIM_OBS_kind_box] = 1;
     ENSURE(!sim_obs_shape(bad, &s));
+    SimShapeForm f;
+    ENSURE(!sim_obs_form(bad, &f) && f.kind == -1 && !sim_obs_form_fits(&f, bad));
     sim_world_destroy(w);
 }
 
