@@ -5,14 +5,16 @@
 #      plus the planner's task templates in scenarios/tasks/ when there are any, so the planner's
 #      scenes are in distribution), --jobs 2, dataset seed 1; and HELDOUT episodes with seed 2 to
 #      judge it on;
-#   2. train: STEPS (24000) optimizer steps with the model option --rest-gate 0.1 (TRAIN_ARGS), on 2
-#      training threads of one BLAS thread each (the same inputs give the same model bytes), seed 1;
+#   2. train: STEPS (24000) optimizer steps with the model options --support-inputs --clip-inputs
+#      --rest-gate 0.05 (TRAIN_ARGS), on 2 training threads of one BLAS thread each (the same inputs
+#      give the same model bytes), training seed SEED (default 1);
 #   3. eval on the held-out episodes, into BUILD/model/eval/.
 # Every step is deterministic, so the default model is reproducible from this script alone. The
 # datasets are kept in BUILD/model/ and reused by a rerun (gen --resume checks their inputs).
-# usage: scripts/model.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE, STEPS, THREADS,
+# usage: scripts/model.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE, STEPS, THREADS, SEED,
 #        OUT, WORK: the folder of datasets, logs and the evaluation, default BUILD/model; TRAIN_ARGS:
-#        the model options and other nudge train flags, default "--rest-gate 0.1"; set it empty for none)
+#        the model options and other nudge train flags, default "--support-inputs --clip-inputs
+#        --rest-gate 0.05"; set it empty for none)
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +24,8 @@ episodes=${EPISODES:-1000}
 heldout=${HELDOUT:-100}
 seconds=${SECONDS_PER_EPISODE:-8}
 steps=${STEPS:-24000}
-train_args=${TRAIN_ARGS-"--rest-gate 0.1"}
+seed=${SEED:-1}
+train_args=${TRAIN_ARGS-"--support-inputs --clip-inputs --rest-gate 0.05"}
 threads=${THREADS:-2}
 out=${OUT:-$root/assets/models/default.wm}
 
@@ -31,8 +34,8 @@ out=${OUT:-$root/assets/models/default.wm}
 
 # the scenes: one folder of links, so one gen covers the family and the task templates (files in
 # name order, episode i uses file i mod count). Each family template is linked three times, each
-# task once: with 7 family templates and 11 tasks, 66% of the episodes are the family's breadth and
-# 34% the planner's scenes.
+# task once: with 9 family templates and 11 tasks, 71% of the episodes are the family's breadth and
+# 29% the planner's scenes.
 scenes="$work/scenes"
 rm -rf "$scenes"
 mkdir -p "$scenes"
@@ -56,7 +59,7 @@ mkdir -p "$(dirname "$out")"
 # train_args are words (flags)
 # shellcheck disable=SC2086
 OPENBLAS_NUM_THREADS=1 "$nudge" train --data "$work/train" --out "$work/checkpoint.wm" --steps "$steps" \
-  --threads "$threads" --seed 1 --log "$work/train.csv" --export "$work/default.wm" --memory 4G $train_args
+  --threads "$threads" --seed "$seed" --log "$work/train.csv" --export "$work/default.wm" --memory 4G $train_args
 t2=$(date +%s)
 "$nudge" eval --model "$work/default.wm" --data "$work/heldout" --report "$work/eval" --horizon 240 > "$work/eval.txt"
 cp "$work/default.wm" "$out.tmp" && sync "$out.tmp" && mv "$out.tmp" "$out"
