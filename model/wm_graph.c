@@ -28,6 +28,16 @@ static bool is_dynamic(const float* st) {
     return st[SIM_OBS_is_static] < 0.5f && st[SIM_OBS_mass] > 0.0f;
 }
 
+/* two state rows hold the same bits (memcmp's answer, in a loop the compiler unrolls and
+ * vectorizes instead of a libc call per node) */
+static bool same_row(const float* a, const float* b) {
+    uint32_t x[D], y[D], diff = 0;
+    memcpy(x, a, sizeof x);
+    memcpy(y, b, sizeof y);
+    for (int c = 0; c < D; c++) diff |= x[c] ^ y[c];
+    return diff == 0;
+}
+
 /* the shape of a node in slot k, the radius of a circle about its centre that holds it (returned;
  * -1 for a row with no shape) and its bounding box (bounds[4]); the slot's form is built when the
  * body in it is not the last one's (sim_obs_shape's shape, bit for bit) */
@@ -201,7 +211,7 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
                          pd[2] == 0.0f;
                 nd++;
             }
-            s->node_same[n] = keep && s->inc_kind[idx] && memcmp(s->inc_state + idx * D, st, sizeof(float) * D) == 0;
+            s->node_same[n] = keep && s->inc_kind[idx] && same_row(s->inc_state + idx * D, st);
             frozen = frozen && s->node_same[n];
             float* bounds = s->bounds + (size_t)n * 4;
             if (s->node_same[n]) {
