@@ -171,6 +171,8 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     s->ng = 0;
     /* incremental: a body whose row is what the slot held at the last step keeps its shape */
     bool keep = s->inc_on && !rng && wm_inc_fit(m, s, B);
+    /* (unless every world is checked below, assume so) */
+    s->inc_emptied = !keep;
     /* nodes: the live slots, world by world; rows: the dynamic ones */
     int n = 0, nd = 0;
     for (int b = 0; b < B; b++) {
@@ -185,6 +187,7 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
             uint8_t emptied = 0;
             for (int k = 0; k < K; k++) emptied |= (uint8_t)((wmask[k] == 0) & (kind[k] != 0));
             frozen = !emptied;
+            s->inc_emptied = s->inc_emptied || emptied;
         }
         for (int k = 0; k < K; k++) {
             size_t idx = (size_t)b * K + k;

@@ -185,6 +185,7 @@ struct WmScratch {
     bool     inc_sleep;    /* bodies at rest sleep through far changes (wm_scratch_sleep) */
     bool     inc_step;     /* this step computes a selection of rows (wm_forward keeps records) */
     bool     stepped;      /* the packed batch and its outputs are the last wm_step's */
+    bool     inc_emptied;  /* wm_pack may have seen a recorded slot empty (wm_inc_select clears those) */
     int      inc_B;        /* worlds the records are for; 0 = none */
     int      inc_cap;      /* worlds allocated */
     const WmModel* inc_model;

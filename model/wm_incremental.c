@@ -109,7 +109,8 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
         next = swap;
     }
     /* the records: empty slots forget, static bodies and the rows to compute take this step's */
-    for (size_t idx = 0; idx < (size_t)s->B * K; idx++) s->inc_kind[idx] = (uint8_t)(s->inc_kind[idx] * (mask[idx] != 0));
+    if (s->inc_emptied)
+        for (size_t idx = 0; idx < (size_t)s->B * K; idx++) s->inc_kind[idx] = (uint8_t)(s->inc_kind[idx] * (mask[idx] != 0));
     int kept = 0;
     for (int i = 0; i < n; i++) {
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
