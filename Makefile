@@ -46,8 +46,8 @@ install: build
 task-model: build
 	@bash scripts/task_model.sh $(BUILD)
 
-# the default world model (assets/models/default.wm) by the standard recipe: gen on the training
-# family, train, eval on held-out episodes (README, "The default model")
+# the default world model by the standard recipe, into build/model/default.wm (OUT=assets/models/default.wm
+# ships it): gen on the training family, train, eval on held-out episodes (README, "The default model")
 model: build
 	@bash scripts/model.sh $(BUILD)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make model: the standard recipe for the default world model, assets/models/default.wm.
+# make model: the standard recipe for the default world model, into BUILD/model/default.wm (OUT=assets/models/default.wm ships it).
 #
 #   1. gen: EPISODES seeded episodes of SECONDS s on the training family (scenarios/templates/family/,
 #      plus the planner's task templates in scenarios/tasks/ when there are any, so the planner's
@@ -27,7 +27,9 @@ steps=${STEPS:-24000}
 seed=${SEED:-1}
 train_args=${TRAIN_ARGS-"--support-inputs --clip-inputs --rest-gate 0.05"}
 threads=${THREADS:-2}
-out=${OUT:-$root/assets/models/default.wm}
+# the model lands in the work folder; OUT=assets/models/default.wm ships it (the recipe's model is not
+# shipped today: README, "The default model"), so a plain run never replaces the file nudge ships
+out=${OUT:-$work/default.wm}
 
 [ -x "$nudge" ] || { echo "model: $nudge is missing (make build first)" >&2; exit 2; }
 [ -d "$root/scenarios/templates/family" ] || { echo "model: scenarios/templates/family/ is missing" >&2; exit 2; }
