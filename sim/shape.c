@@ -78,6 +78,19 @@ static int obs_kind(const float* row) {
 }
 
 /* the def an observation row shows (but its angle: the rotation of its pose is given instead) */
+/* a row's rotation straight from its cos and sin (normalized), not through the angle */
+static void row_rotation(const float* row, double* ca, double* sa) {
+    double c = row[SIM_OBS_cos], sn = row[SIM_OBS_sin], l = sqrt(c * c + sn * sn);
+    *ca = l > 0 ? c / l : 1;
+    *sa = l > 0 ? sn / l : 0;
+}
+
+/* a body observed at its centre of mass (gx, gy in its origin frame) stepped back to its origin */
+static void to_origin(double gx, double gy, double ca, double sa, double* x, double* y) {
+    *x -= ca * gx - sa * gy;
+    *y -= sa * gx + ca * gy;
+}
+
 static bool obs_def(const float* row, SimBodyDef* d, double* ca, double* sa) {
     int kind = obs_kind(row);
     double w = row[SIM_OBS_size_w], h = row[SIM_OBS_size_h];
@@ -89,10 +102,7 @@ static bool obs_def(const float* row, SimBodyDef* d, double* ca, double* sa) {
     d->w = w;
     d->h = h;
     d->is_static = row[SIM_OBS_is_static] > 0.5f;
-    /* the rotation straight from the row (normalized), not through the angle */
-    double c = row[SIM_OBS_cos], sn = row[SIM_OBS_sin], l = sqrt(c * c + sn * sn);
-    *ca = l > 0 ? c / l : 1;
-    *sa = l > 0 ? sn / l : 0;
+    row_rotation(row, ca, sa);
     if (kind == SIM_KIND_SHARD) {
         /* the shard's own polygon is not observed: its bounding box in body axes */
         d->nverts = 4;
@@ -107,8 +117,7 @@ static bool obs_def(const float* row, SimBodyDef* d, double* ca, double* sa) {
         SimPart parts[SIM_MAX_PARTS];
         double gx, gy;
         sim_parts_centroid(parts, sim_def_parts(d, parts), &gx, &gy);
-        d->x -= *ca * gx - *sa * gy;
-        d->y -= *sa * gx + *ca * gy;
+        to_origin(gx, gy, *ca, *sa, &d->x, &d->y);
     }
     return true;
 }
@@ -169,6 +178,22 @@ bool sim_obs_body(const float* row, SimBodyState* out) {
 }
 
 /* a def's shape with its rotation given */
+/* out's parts = src's (in the body's origin frame) turned by (ca, sa) and moved to (x, y); src may
+ * be out->parts */
+static void place_parts(const SimPart* src, int n, double x, double y, double ca, double sa, SimShape* out) {
+    out->nparts = n;
+    for (int p = 0; p < n; p++) {
+        const double* u = src[p].v;
+        double* v = out->parts[p].v;
+        out->parts[p].n = src[p].n;
+        for (int i = 0; i < src[p].n; i++) {
+            double ux = u[2 * i], uy = u[2 * i + 1];
+            v[2 * i] = x + ca * ux - sa * uy;
+            v[2 * i + 1] = y + sa * ux + ca * uy;
+        }
+    }
+}
+
 static void place_shape(const SimBodyDef* d, double ca, double sa, SimShape* out) {
     out->cx = d->x;
     out->cy = d->y;
@@ -178,15 +203,7 @@ static void place_shape(const SimBodyDef* d, double ca, double sa, SimShape* out
         out->radius = 0.5 * d->w;
         return;
     }
-    out->nparts = sim_def_parts(d, out->parts);
-    for (int p = 0; p < out->nparts; p++) {
-        double* v = out->parts[p].v;
-        for (int i = 0; i < out->parts[p].n; i++) {
-            double x = v[2 * i], y = v[2 * i + 1];
-            v[2 * i] = d->x + ca * x - sa * y;
-            v[2 * i + 1] = d->y + sa * x + ca * y;
-        }
-    }
+    place_parts(out->parts, sim_def_parts(d, out->parts), d->x, d->y, ca, sa, out);
 }
 
 void sim_def_shape(const SimBodyDef* d, SimShape* out) {
@@ -220,13 +237,9 @@ bool sim_obs_shape_form(const float* row, const SimShapeForm* f, SimShape* out) 
     if (f->kind < 0 || !isfinite(row[SIM_OBS_x]) || !isfinite(row[SIM_OBS_y]) || !isfinite(row[SIM_OBS_cos]) ||
         !isfinite(row[SIM_OBS_sin]))
         return false;
-    double c = row[SIM_OBS_cos], sn = row[SIM_OBS_sin], l = sqrt(c * c + sn * sn);
-    double ca = l > 0 ? c / l : 1, sa = l > 0 ? sn / l : 0;
-    double x = row[SIM_OBS_x], y = row[SIM_OBS_y];
-    if (f->shift) {
-        x -= ca * f->gx - sa * f->gy;
-        y -= sa * f->gx + ca * f->gy;
-    }
+    double ca, sa, x = row[SIM_OBS_x], y = row[SIM_OBS_y];
+    row_rotation(row, &ca, &sa);
+    if (f->shift) to_origin(f->gx, f->gy, ca, sa, &x, &y);
     /* place_shape's */
     out->cx = row[SIM_OBS_x];
     out->cy = row[SIM_OBS_y];
@@ -236,16 +249,7 @@ bool sim_obs_shape_form(const float* row, const SimShapeForm* f, SimShape* out) 
         out->radius = 0.5 * (double)f->w;
         return true;
     }
-    out->nparts = f->nparts;
-    for (int p = 0; p < f->nparts; p++) {
-        const double* u = f->parts[p].v;
-        double* v = out->parts[p].v;
-        out->parts[p].n = f->parts[p].n;
-        for (int i = 0; i < f->parts[p].n; i++) {
-            v[2 * i] = x + ca * u[2 * i] - sa * u[2 * i + 1];
-            v[2 * i + 1] = y + sa * u[2 * i] + ca * u[2 * i + 1];
-        }
-    }
+    place_parts(f->parts, f->nparts, x, y, ca, sa, out);
     return true;
 }
 
