@@ -18,8 +18,12 @@ static void rect_part(SimPart* p, double cx, double cy, double w, double h) {
 }
 
 double sim_cup_wall(double w, double h) {
-    double t = 0.1 * fmin(w, h);
-    return t < 0.002 ? 0.002 : t;
+    /* a tenth of the smaller side, at least 2 mm; but at most a quarter of it, so that a cup a few
+     * millimetres small still has walls and a bottom of positive area (a wall as thick as the cup
+     * is high would have none, and no mass to turn with) */
+    double s = fmin(w, h), t = 0.1 * s;
+    t = t < 0.002 ? 0.002 : t;
+    return t > 0.25 * s ? 0.25 * s : t;
 }
 
 int sim_def_parts(const SimBodyDef* d, SimPart* parts) {

@@ -22,7 +22,7 @@ typedef struct SimShape {
 
 /// the convex parts of a def in its origin frame (box, plank 1; cup 3; ramp 1; shard 1; ball 0)
 int    sim_def_parts(const SimBodyDef* d, SimPart* parts);
-/// wall thickness of a cup of w x h (m)
+/// wall thickness of a cup of w x h (m): a tenth of the smaller side, at least 2 mm, at most a quarter of it
 double sim_cup_wall(double w, double h);
 /// area (m^2) and area-weighted centroid of n parts (uniform density: the centre of mass)
 double sim_parts_centroid(const SimPart* parts, int n, double* cx, double* cy);
