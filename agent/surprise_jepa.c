@@ -1,5 +1,6 @@
 /* surprise_jepa: the pixel model's SurpriseSource (surprise.h) -- frames rendered from the world,
- * the predicted latent against the target encoding */
+ * the predicted latent against the target encoding (a JepaStream: the window frame_step ticks
+ * before predicts this one) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +14,10 @@ typedef struct JepaSource {
     SurpriseSource   base;
     const JepaModel* model;
     JepaModel*       owned;
-    JepaScratch*     scratch;
-    int              W, H, ch, F, L, lh, lw, lc;
-    size_t           fb;
-    uint8_t*         ring;      /* [F frames] the last F frames, oldest at ring_at */
-    int              seen;      /* frames since the reset (capped at F) */
-    int              ring_at;
-    bool             have_z;    /* z holds the trained encoder's latent of the last window */
-    float*           z;         /* [L] */
-    float*           pred;      /* [L] */
-    float*           obs;       /* [L] */
+    JepaStream*      stream;
+    int              W, H, ch, lh, lw, lc;
+    uint8_t*         frame;     /* [W * H * ch] the frame after the tick */
+    bool             started;   /* a frame since the reset (the camera is set) */
     double           rect[4];
     JepaEvidence     ev;        /* the world's surprise: evidence over the grid's mean L1 */
 } JepaSource;
@@ -35,79 +30,61 @@ static void to_px(const JepaSource* s, double x, double y, float* u, float* v) {
     *v = (float)(s->H * 0.5 - (y - 0.5 * (q[1] + q[3])) * sc);
 }
 
-/* the window of the last F frames, oldest first */
-static void window(const JepaSource* s, const uint8_t** win) {
-    for (int f = 0; f < s->F; f++) win[f] = s->ring + (size_t)((s->ring_at + f) % s->F) * s->fb;
-}
-
 static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
     JepaSource* s = self;
     int K = t->slots;
     for (int k = 0; k < K; k++) per_body[k] = NAN;
     /* the camera the model's frames came from */
-    if (s->seen == 0 && t->inst) jepa_frame_rect(s->model, t->inst, s->rect);
-    /* the frame after the tick replaces the oldest */
-    render_world(t->world, s->rect, s->ring + (size_t)s->ring_at * s->fb, s->W, s->H, s->ch);
-    s->ring_at = (s->ring_at + 1) % s->F;
-    if (s->seen < s->F) s->seen++;
-    if (s->seen < s->F) return NAN;
-    const uint8_t* win[8];
-    window(s, win);
-    double world = NAN;
-    if (s->have_z) {
-        /* the tick's pushes in image space, at the pushed body's centre plus the offset */
-        JepaPush push[JEPA_MAX_PUSHES];
-        int n = 0;
-        for (int k = 0; k < K && n < JEPA_MAX_PUSHES; k++) {
-            const float* a = t->pushes + (size_t)k * 4;
-            if (a[0] == 0 && a[1] == 0) continue;
-            const float* row = t->states + (size_t)k * SIM_OBS_DIM;
-            to_px(s, row[SIM_OBS_x] + a[2], row[SIM_OBS_y] + a[3], &push[n].u, &push[n].v);
-            push[n].jx = a[0], push[n].jy = a[1], push[n].mass = row[SIM_OBS_mass];
-            n++;
-        }
-        jepa_predict(s->model, s->scratch, 1, s->z, push, &n, s->pred);
-        jepa_encode(s->model, s->scratch, 1, win, true, s->obs);
-        float mean;
-        jepa_surprise(s->model, 1, s->pred, s->obs, &mean, NULL);
-        /* the world's: the evidence of a sustained rise of the grid's mean error over its mean so
-           far (a force the model does not know errs a little at every tick); a body's: its cell's */
-        world = jepa_evidence_add(&s->ev, mean);
-        for (int k = 0; k < K; k++) {
-            if (!t->next_mask[k]) continue;
-            const float* row = t->next + (size_t)k * SIM_OBS_DIM;
-            float u, v;
-            to_px(s, row[SIM_OBS_x], row[SIM_OBS_y], &u, &v);
-            int cx = (int)floorf(u * s->lw / s->W), cy = (int)floorf(v * s->lh / s->H);
-            if (cx < 0 || cy < 0 || cx >= s->lw || cy >= s->lh) continue;
-            const float* p = s->pred + ((size_t)cy * s->lw + cx) * s->lc;
-            const float* o = s->obs + ((size_t)cy * s->lw + cx) * s->lc;
-            double d = 0;
-            for (int c = 0; c < s->lc; c++) d += fabsf(p[c] - o[c]);
-            per_body[k] = (float)(d / s->lc);
-        }
+    if (!s->started && t->inst) jepa_frame_rect(s->model, t->inst, s->rect);
+    s->started = true;
+    render_world(t->world, s->rect, s->frame, s->W, s->H, s->ch);
+    /* the tick's pushes in image space, at the pushed body's centre plus the offset */
+    JepaPush push[JEPA_MAX_PUSHES];
+    int n = 0;
+    for (int k = 0; k < K && n < JEPA_MAX_PUSHES; k++) {
+        const float* a = t->pushes + (size_t)k * 4;
+        if (a[0] == 0 && a[1] == 0) continue;
+        const float* row = t->states + (size_t)k * SIM_OBS_DIM;
+        to_px(s, row[SIM_OBS_x] + a[2], row[SIM_OBS_y] + a[3], &push[n].u, &push[n].v);
+        push[n].jx = a[0], push[n].jy = a[1], push[n].mass = row[SIM_OBS_mass];
+        n++;
     }
-    jepa_encode(s->model, s->scratch, 1, win, false, s->z);
-    s->have_z = true;
+    if (jepa_stream_add(s->stream, s->frame, push, n, true) < 2) return NAN;
+    const float* pred = jepa_stream_pred(s->stream);
+    const float* obs = jepa_stream_obs(s->stream);
+    float mean;
+    jepa_surprise(s->model, 1, pred, obs, &mean, NULL);
+    /* the world's: the evidence of a sustained rise of the grid's mean error over its mean so far (a
+       force the model does not know errs a little at every tick); a body's: its cell's */
+    double world = jepa_evidence_add(&s->ev, mean);
+    for (int k = 0; k < K; k++) {
+        if (!t->next_mask[k]) continue;
+        const float* row = t->next + (size_t)k * SIM_OBS_DIM;
+        float u, v;
+        to_px(s, row[SIM_OBS_x], row[SIM_OBS_y], &u, &v);
+        int cx = (int)floorf(u * s->lw / s->W), cy = (int)floorf(v * s->lh / s->H);
+        if (cx < 0 || cy < 0 || cx >= s->lw || cy >= s->lh) continue;
+        const float* p = pred + ((size_t)cy * s->lw + cx) * s->lc;
+        const float* o = obs + ((size_t)cy * s->lw + cx) * s->lc;
+        double d = 0;
+        for (int c = 0; c < s->lc; c++) d += fabsf(p[c] - o[c]);
+        per_body[k] = (float)(d / s->lc);
+    }
     return world;
 }
 
 static void jepa_reset(void* self) {
     JepaSource* s = self;
-    s->seen = 0;
-    s->ring_at = 0;
-    s->have_z = false;
+    s->started = false;
+    jepa_stream_reset(s->stream);
     jepa_evidence_reset(&s->ev);
 }
 
 static void jepa_destroy(void* self) {
     JepaSource* s = self;
-    jepa_scratch_free(s->scratch);
+    jepa_stream_free(s->stream);
     jepa_free(s->owned);
-    free(s->ring);
-    free(s->z);
-    free(s->pred);
-    free(s->obs);
+    free(s->frame);
     free(s);
 }
 
@@ -115,16 +92,11 @@ SurpriseSource* surprise_source_jepa(const JepaModel* m) {
     JepaSource* s = alloc_zeroed(1, sizeof *s);
     s->base = (SurpriseSource){"pixel", s, jepa_tick, jepa_reset, jepa_destroy};
     s->model = m;
-    s->scratch = jepa_scratch_create(m);
+    s->stream = jepa_stream_create(m);
     const JepaArch* a = jepa_arch(m);
-    s->W = a->frame_w, s->H = a->frame_h, s->ch = a->channels, s->F = a->context;
-    s->L = jepa_latent_size(m);
+    s->W = a->frame_w, s->H = a->frame_h, s->ch = a->channels;
     jepa_latent_shape(m, &s->lh, &s->lw, &s->lc);
-    s->fb = (size_t)s->W * s->H * s->ch;
-    s->ring = alloc_zeroed((size_t)s->F, s->fb);
-    s->z = alloc_zeroed((size_t)s->L, sizeof(float));
-    s->pred = alloc_zeroed((size_t)s->L, sizeof(float));
-    s->obs = alloc_zeroed((size_t)s->L, sizeof(float));
+    s->frame = alloc_zeroed((size_t)s->W * s->H, (size_t)s->ch);
     /* until an instance says otherwise: the world's default bounds */
     s->rect[0] = -1, s->rect[1] = -0.1, s->rect[2] = 1, s->rect[3] = 1.4;
     return &s->base;

@@ -245,7 +245,8 @@ int cmd_eval_jepa(int argc, char** argv) {
         return 2;
     }
     const JepaArch* a = jepa_arch(m);
-    int C = a->context, T = j->d->ticks, K = j->d->slots, L = jepa_latent_size(m), O = JEPA_PROBE_OUTPUTS;
+    int C = a->context, S = a->frame_step, T = j->d->ticks, K = j->d->slots, L = jepa_latent_size(m);
+    int O = JEPA_PROBE_OUTPUTS;
     int E = episodes > 0 && episodes < j->d->episodes ? (int)episodes : j->d->episodes;
     int maxB = T / (int)stride + 1;
     JepaScratch* s = jepa_scratch_create(m);
@@ -280,12 +281,12 @@ int cmd_eval_jepa(int argc, char** argv) {
     int64_t windows = 0;
     for (int e = 0; e < E; e++) {
         int B = 0;
-        for (int t0 = C; t0 + HMAX < T && B < maxB; t0 += (int)stride) t0s[B++] = t0;
+        for (int t0 = C * S; t0 + HMAX * S < T && B < maxB; t0 += (int)stride) t0s[B++] = t0;
         if (B == 0) continue;
         double scale = jepa_data_scale(j, e);
         for (int pass = 0; pass < 2; pass++) {
             for (int b = 0; b < B; b++)
-                for (int f = 0; f < C; f++) win[b * C + f] = jepa_data_frame(j, e, t0s[b] - pass - (C - 1) + f);
+                for (int f = 0; f < C; f++) win[b * C + f] = jepa_data_frame(j, e, t0s[b] - (pass + C - 1 - f) * S);
             jepa_encode(m, s, B, win, true, pass ? zprev : z0);
         }
         probe_apply(&probe, B, z0, p0);
@@ -294,16 +295,17 @@ int cmd_eval_jepa(int argc, char** argv) {
         nz += B;
         /* the rollout starts from the trained encoder's latent, as in training */
         for (int b = 0; b < B; b++)
-            for (int f = 0; f < C; f++) win[b * C + f] = jepa_data_frame(j, e, t0s[b] - (C - 1) + f);
+            for (int f = 0; f < C; f++) win[b * C + f] = jepa_data_frame(j, e, t0s[b] - (C - 1 - f) * S);
         jepa_encode(m, s, B, win, false, zr);
         for (int h = 0; h <= HMAX; h++) {
             if (h > 0) {
-                for (int b = 0; b < B; b++) npush[b] = jepa_data_pushes(j, e, t0s[b] + h - 1, push + (size_t)b * JEPA_MAX_PUSHES);
+                for (int b = 0; b < B; b++)
+                    npush[b] = jepa_data_pushes_span(j, e, t0s[b] + (h - 1) * S, S, push + (size_t)b * JEPA_MAX_PUSHES);
                 jepa_predict(m, s, B, zr, push, npush, zr);
                 probe_apply(&probe, B, zr, ph);
             }
             for (int b = 0; b < B; b++) {
-                jepa_data_targets(j, e, t0s[b] + h, ytrue, mk);
+                jepa_data_targets(j, e, t0s[b] + h * S, ytrue, mk);
                 jepa_data_targets(j, e, t0s[b], y0, mk0);
                 for (int k = 0; k < K; k++) {
                     if (!mk[k] || !mk0[k] || !probe.fitted[k]) continue;
@@ -395,8 +397,8 @@ int cmd_eval_jepa(int argc, char** argv) {
         windows += B;
     }
     if (acc->n[SUB_ALL][0] == 0) {
-        fprintf(stderr, "nudge eval: %s: no dynamic body the probe knows in windows of %d + %d records\n", data, C,
-                HMAX);
+        fprintf(stderr, "nudge eval: %s: no dynamic body the probe knows in windows of %d + %d steps of %d "
+                "records\n", data, C, HMAX, S);
     }
     /* the latent's statistics over every scored window */
     JepaLatentStats st = {0};
@@ -417,7 +419,11 @@ int cmd_eval_jepa(int argc, char** argv) {
            model_path, data, (long long)windows, E, a->frame_w, a->frame_h, E > 0 ? sc[E / 2] : NAN,
            E > 0 ? sc[0] : NAN, E > 0 ? sc[E - 1] : NAN);
     free(sc);
-    printf("probe position error of dynamic bodies, h records ahead (h = 0: the encoding; then predicted latents)\n");
+    if (S == 1)
+        printf("probe position error of dynamic bodies, h records ahead (h = 0: the encoding; then predicted latents)\n");
+    else
+        printf("probe position error of dynamic bodies, h predictor steps of %d records ahead (h = 0: the encoding; then "
+               "predicted latents)\n", S);
     printf("%-7s %3s %8s | %9s %9s | %9s %9s | %8s\n", "subset", "h", "n", "jepa px", "jepa m", "cv px", "cv m",
            "jepa/cv");
     static const int hs[] = {0, 1, 10, 30};

@@ -25,6 +25,7 @@ int cmd_train_jepa(int argc, char** argv) {
     const char* resume = NULL;
     const char* log_path = NULL;
     int64_t steps = 2000, batch = 16, threads = 1, val_every = 200, save_every = 500, rollout = 3, context = 2;
+    int64_t frame_step = 1;
     int64_t width = 16, latent = 16;
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
@@ -38,6 +39,8 @@ int cmd_train_jepa(int argc, char** argv) {
         {"batch", ARG_INT, &batch, 2, 4096, "B: windows per step (default 16)", false},
         {"rollout", ARG_INT, &rollout, 1, 64, "R: predicted steps per window, each from the last (default 3)", false},
         {"context", ARG_INT, &context, 2, 8, "F: frames per window (default 2)", false},
+        {"frame-step", ARG_INT, &frame_step, 1, JEPA_MAX_FRAME_STEP,
+         "S: ticks between a window's frames and between predicted windows (default 1)", false},
         {"width", ARG_INT, &width, 4, 256, "W: encoder channels of the first layer (default 16)", false},
         {"latent", ARG_INT, &latent, 2, 256, "C: channels of the latent grid (default 16)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
@@ -101,6 +104,7 @@ int cmd_train_jepa(int argc, char** argv) {
     JepaTrainerDef def = jepa_trainer_def_default(j->frame_w, j->frame_h, j->channels);
     def.arch.dt = (float)j->d->tick;
     def.arch.context = (int)context;
+    def.arch.frame_step = (int)frame_step;
     def.arch.width = (int)width;
     def.arch.latent = (int)latent;
     def.seed = seed;
@@ -131,9 +135,9 @@ int cmd_train_jepa(int argc, char** argv) {
     const JepaArch* a = jepa_arch(m);
     jepa_data_fill(j, jepa_trainer_replay(tr), 0, ntrain);
     if (nval) jepa_data_fill(j, jepa_trainer_val_replay(tr), ntrain, nval);
-    if (T < a->context + def.rollout) {
+    if (T < (a->context - 1 + def.rollout) * a->frame_step + 1) {
         fprintf(stderr, "nudge train: %s: episodes of %d records are too short for windows of %d frames and %d steps "
-                "ahead\n", data, T, a->context, def.rollout);
+                "ahead, %d ticks apart\n", data, T, a->context, def.rollout, a->frame_step);
         jepa_trainer_free(tr);
         jepa_data_free(j);
         return 2;

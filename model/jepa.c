@@ -18,6 +18,7 @@ JepaArch jepa_arch_default(int frame_w, int frame_h, int channels) {
     a.frame_h = frame_h;
     a.channels = channels;
     a.context = 2;
+    a.frame_step = 1;
     a.levels = 3;
     a.width = 16;
     a.latent = 16;
@@ -42,6 +43,8 @@ bool jepa_arch_check(const JepaArch* a, char* err, size_t err_size) {
     if (a->context < 2 || a->context > 8)
         return report_set(err, err_size, "context of %d frames: 2 to 8 (two at least, so that velocity is visible)",
                           a->context), false;
+    if (a->frame_step < 1 || a->frame_step > JEPA_MAX_FRAME_STEP)
+        return report_set(err, err_size, "frame step of %d ticks: 1 to %d", a->frame_step, JEPA_MAX_FRAME_STEP), false;
     if (a->width < 1 || a->width > 256 || a->latent < 1 || a->latent > 256 || a->hidden < 1 || a->hidden > 512 ||
         a->pred_layers < 1 || a->pred_layers > 6)
         return report_set(err, err_size, "pixel model widths out of range (width %d, latent %d, hidden %d, "
@@ -232,6 +235,10 @@ void jepa_push_map(const JepaModel* m, const JepaPush* pushes, int n, float* map
     }
 }
 
+int jepa_window_span(const JepaModel* m) {
+    return (m->arch.context - 1) * m->arch.frame_step + 1;
+}
+
 void jepa_pred_input(const JepaModel* m, int B, const float* z, const JepaPush* pushes,
                      const int* npushes, float* pin) {
     int cells = m->lh * m->lw, C = m->lc, P = JEPA_PUSH_CHANNELS, W = C + P;
@@ -297,4 +304,117 @@ double jepa_evidence_add(JepaEvidence* e, double x) {
     e->n++;
     e->mean += (x - e->mean) / (double)(e->n < JEPA_EVIDENCE_TICKS ? e->n : JEPA_EVIDENCE_TICKS);
     return e->sum;
+}
+
+/* ---- a stream of frames ---- */
+
+struct JepaStream {
+    const JepaModel* m;
+    JepaScratch*     sc;
+    int              F, S, span, L;
+    size_t           fb;
+    uint8_t*         ring;      /* [span * fb]: frame i at i % span */
+    float*           z;         /* [S * L]: the trained latent of the window ending at frame i, at i % S */
+    uint8_t*         have;      /* [S]: z at i % S holds frame i's window */
+    JepaPush*        push;      /* [S * JEPA_MAX_PUSHES]: the pushes before frame i, at i % S */
+    int*             npush;     /* [S] */
+    JepaPush*        merged;    /* [JEPA_MAX_PUSHES] */
+    float*           obs, *pred;   /* [L] */
+    int64_t          n;         /* frames since the reset */
+};
+
+JepaStream* jepa_stream_create(const JepaModel* m) {
+    JepaStream* st = alloc_zeroed(1, sizeof *st);
+    const JepaArch* a = &m->arch;
+    st->m = m;
+    st->sc = jepa_scratch_create(m);
+    st->F = a->context, st->S = a->frame_step, st->span = jepa_window_span(m), st->L = jepa_latent_size(m);
+    st->fb = (size_t)a->frame_w * a->frame_h * a->channels;
+    st->ring = alloc_zeroed((size_t)st->span, st->fb);
+    st->z = alloc_zeroed((size_t)st->S * st->L, sizeof(float));
+    st->have = alloc_zeroed((size_t)st->S, 1);
+    st->push = alloc_zeroed((size_t)st->S * JEPA_MAX_PUSHES, sizeof(JepaPush));
+    st->npush = alloc_zeroed((size_t)st->S, sizeof(int));
+    st->merged = alloc_zeroed(JEPA_MAX_PUSHES, sizeof(JepaPush));
+    st->obs = alloc_zeroed((size_t)st->L, sizeof(float));
+    st->pred = alloc_zeroed((size_t)st->L, sizeof(float));
+    return st;
+}
+
+void jepa_stream_free(JepaStream* st) {
+    if (!st) return;
+    jepa_scratch_free(st->sc);
+    free(st->ring);
+    free(st->z);
+    free(st->have);
+    free(st->push);
+    free(st->npush);
+    free(st->merged);
+    free(st->obs);
+    free(st->pred);
+    free(st);
+}
+
+void jepa_stream_reset(JepaStream* st) {
+    st->n = 0;
+    memset(st->have, 0, (size_t)st->S);
+    memset(st->npush, 0, sizeof(int) * (size_t)st->S);
+}
+
+void jepa_stream_set_model(JepaStream* st, const JepaModel* m) {
+    st->m = m;
+}
+
+bool jepa_stream_window(const JepaStream* st, const uint8_t** win) {
+    if (st->n < st->span) return false;
+    int64_t last = st->n - 1;
+    for (int f = 0; f < st->F; f++) {
+        int64_t i = last - (int64_t)(st->F - 1 - f) * st->S;
+        win[f] = st->ring + (size_t)(i % st->span) * st->fb;
+    }
+    return true;
+}
+
+int jepa_stream_add(JepaStream* st, const uint8_t* frame, const JepaPush* pushes, int n, bool encode) {
+    int64_t i = st->n++;
+    int slot = (int)(i % st->S);
+    memcpy(st->ring + (size_t)(i % st->span) * st->fb, frame, st->fb);
+    if (n > JEPA_MAX_PUSHES) n = JEPA_MAX_PUSHES;
+    if (n < 0 || !pushes) n = 0;
+    if (n) memcpy(st->push + (size_t)slot * JEPA_MAX_PUSHES, pushes, sizeof(JepaPush) * (size_t)n);
+    st->npush[slot] = n;
+    /* the latent at this slot is the window S ticks before: read before it is replaced */
+    bool from = st->have[slot];
+    st->have[slot] = 0;
+    const uint8_t* win[8];
+    if (!encode || !jepa_stream_window(st, win)) return 0;
+    float* z = st->z + (size_t)slot * st->L;
+    int got = 1;
+    if (from) {
+        /* the pushes of the S ticks since that window: frames i - S + 1 .. i, oldest first */
+        int m = 0;
+        for (int k = st->S - 1; k >= 0 && m < JEPA_MAX_PUSHES; k--) {
+            int q = (int)((i - k) % st->S);
+            for (int p = 0; p < st->npush[q] && m < JEPA_MAX_PUSHES; p++)
+                st->merged[m++] = st->push[(size_t)q * JEPA_MAX_PUSHES + p];
+        }
+        jepa_predict(st->m, st->sc, 1, z, st->merged, &m, st->pred);
+        got = 2;
+    }
+    jepa_encode(st->m, st->sc, 1, win, true, st->obs);
+    jepa_encode(st->m, st->sc, 1, win, false, z);
+    st->have[slot] = 1;
+    return got;
+}
+
+const float* jepa_stream_obs(const JepaStream* st) {
+    return st->obs;
+}
+
+const float* jepa_stream_z(const JepaStream* st) {
+    return st->z + (size_t)((st->n - 1) % st->S) * st->L;
+}
+
+const float* jepa_stream_pred(const JepaStream* st) {
+    return st->pred;
 }

@@ -37,11 +37,18 @@
 #define JEPA_PUSH_SCALE 1.0f
 /// pushes per world and step that the map takes (more are ignored)
 #define JEPA_MAX_PUSHES 8
+/// the largest frame step (ticks between a window's frames)
+#define JEPA_MAX_FRAME_STEP 16
 
 typedef struct JepaArch {
     int   frame_w, frame_h;  /* pixels; multiples of 2^levels */
     int   channels;          /* 1 = gray, 3 = RGB */
     int   context;           /* frames per window (>= 2) */
+    int   frame_step;        /* S: ticks between a window's frames, and between a window and the
+                                next one the predictor predicts (1 = consecutive frames; files from
+                                before it read as 1). A window ending at record t holds records
+                                t - (context - 1) S, ..., t - S, t; one predictor step is S ticks
+                                and takes the pushes of those S ticks */
     int   levels;            /* the encoder halves the frame this many times (2 or 3): the latent
                                 grid is (frame_h >> levels) x (frame_w >> levels) */
     int   width;             /* encoder channels after the first layer (doubling at each halving) */
@@ -110,6 +117,33 @@ void jepa_predict(const JepaModel* m, JepaScratch* s, int B, const float* z,
                   const JepaPush* pushes, const int* npushes, float* next);
 /// the push map [h * w * JEPA_PUSH_CHANNELS] of one world's n pushes (zeroed first)
 void jepa_push_map(const JepaModel* m, const JepaPush* pushes, int n, float* map);
+/// frames a window spans: (context - 1) * frame_step + 1
+int  jepa_window_span(const JepaModel* m);
+
+/// a stream of frames scored as they come (the surprise source, the view's live model): a ring of
+/// the last jepa_window_span frames, and of the latents and pushes of the last frame_step ticks.
+/// Each frame is the one after a tick, with the pushes applied in that tick. Once a window is
+/// complete, the frame's window is encoded (obs: the target encoder; z: the trained one), and when
+/// the window frame_step ticks before was encoded too, pred is predicted from its z and the pushes
+/// of the ticks since (at most JEPA_MAX_PUSHES)
+typedef struct JepaStream JepaStream;
+JepaStream*  jepa_stream_create(const JepaModel* m);
+void         jepa_stream_free(JepaStream* st);                 /* NULL-safe */
+/// forgets every frame (a cut)
+void         jepa_stream_reset(JepaStream* st);
+/// the model it reads (the weights may change between frames; the architecture may not)
+void         jepa_stream_set_model(JepaStream* st, const JepaModel* m);
+/// adds a frame and the n pushes before it. encode false: the frame only fills the window (its
+/// latent is left out, so the window frame_step ticks later is not predicted). Returns 0 while the
+/// window is incomplete or not encoded, 1 when obs and z hold this window's latents, 2 when pred
+/// holds its prediction too
+int          jepa_stream_add(JepaStream* st, const uint8_t* frame, const JepaPush* pushes, int n, bool encode);
+/// the window of the newest frame, oldest first (context pointers); false while incomplete
+bool         jepa_stream_window(const JepaStream* st, const uint8_t** win);
+/// the latents of the last frame added: [latent size] each
+const float* jepa_stream_obs(const JepaStream* st);
+const float* jepa_stream_z(const JepaStream* st);
+const float* jepa_stream_pred(const JepaStream* st);
 
 /// surprise of B worlds at a tick: pred[B * latent_size] (predicted for this tick) against
 /// observed[B * latent_size] (the target encoding of the window ending at this tick). mean[b]: the

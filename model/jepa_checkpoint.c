@@ -4,7 +4,8 @@
  *   i32 frame_w frame_h channels context levels width latent hidden pred_layers groups  f32 dt
  *   i64 steps  u64 seed  i32 nparams  i32 enc_count  u32 flags (1 = optimizer state follows;
  *   2 = a probe follows; 4 = trained on frames of render_frame_rect, JEPA_FRAMING_EVENTS, else
- *   of render_scene_rect)
+ *   of render_scene_rect; 8 = a frame step follows)
+ *   [i32 frame_step]                               when flags & 8 (else 1: files before it)
  *   f32 params[nparams]  f32 target[enc_count]
  *   [i64 t, f32 m[nparams], f32 v[nparams]]        when flags & 1
  *   [the probe (model/probe.h)]                    when flags & 2
@@ -47,8 +48,11 @@ bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* p
     model_buf_i32(&b, m->enc_count);
     bool with_opt = opt && opt->m && opt->n == m->nparams;
     bool with_probe = probe && probe->F == jepa_latent_size(m);
+    /* a model of consecutive frames writes no step: the same bytes as before the field */
+    bool with_step = a->frame_step != 1;
     model_buf_u32(&b, (with_opt ? 1u : 0u) | (with_probe ? 2u : 0u) |
-                          (m->framing == JEPA_FRAMING_EVENTS ? 4u : 0u));
+                          (m->framing == JEPA_FRAMING_EVENTS ? 4u : 0u) | (with_step ? 8u : 0u));
+    if (with_step) model_buf_i32(&b, a->frame_step);
     model_buf_put(&b, m->params, sizeof(float) * (size_t)m->nparams);
     model_buf_put(&b, m->target, sizeof(float) * (size_t)m->enc_count);
     if (with_opt) {
@@ -117,6 +121,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
     uint64_t seed = model_rd_u64(&r);
     int32_t nparams = model_rd_i32(&r), enc_count = model_rd_i32(&r);
     uint32_t flags = model_rd_u32(&r);
+    a.frame_step = (flags & 8u) ? model_rd_i32(&r) : 1;
     char why[256];
     if (layers != JEPA_LAYERS) {
         report_set(err, err_size, "%s: a pixel model of another layer layout (%u; this nudge builds %u): retrain it",
@@ -128,7 +133,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
         goto fail;
     }
     m = jepa_alloc(&a);
-    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~7u)) {
+    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~15u)) {
         report_set(err, err_size, "%s: model parameter count %d does not match its architecture (%d)", path,
                    nparams, m ? m->nparams : -1);
         goto fail;

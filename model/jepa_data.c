@@ -111,6 +111,16 @@ int jepa_data_pushes(const JepaData* j, int e, int t, JepaPush* out) {
     return n;
 }
 
+int jepa_data_pushes_span(const JepaData* j, int e, int t, int ticks, JepaPush* out) {
+    JepaPush one[JEPA_MAX_PUSHES];
+    int n = 0;
+    for (int k = 0; k < ticks && n < JEPA_MAX_PUSHES; k++) {
+        int got = jepa_data_pushes(j, e, t + k, one);
+        for (int i = 0; i < got && n < JEPA_MAX_PUSHES; i++) out[n++] = one[i];
+    }
+    return n;
+}
+
 void jepa_data_targets(const JepaData* j, int e, int t, float* y, uint8_t* mask) {
     const WmDataset* d = j->d;
     size_t i = wm_dataset_index(d, e, t);

@@ -31,6 +31,9 @@ void      jepa_data_to_px(const JepaData* j, int e, double x, double y, float* u
 /// the pushes applied right after record t of episode e, in image space (at most JEPA_MAX_PUSHES;
 /// the push point is the body's centre at record t plus the push's offset); returns how many
 int       jepa_data_pushes(const JepaData* j, int e, int t, JepaPush* out);
+/// the pushes applied right after records t .. t + ticks - 1 of episode e, in order (one predictor
+/// step of a model whose frame step is `ticks`; at most JEPA_MAX_PUSHES); returns how many
+int       jepa_data_pushes_span(const JepaData* j, int e, int t, int ticks, JepaPush* out);
 /// the probe's outputs per slot: frame pixel u, v of the centre of mass, and the break and fall
 /// marks of the record (model/replay.h)
 #define JEPA_PROBE_OUTPUTS 4

@@ -45,11 +45,9 @@ struct JepaLive {
     int64_t      dropped;
     /* the worker: the last frames, the previous frame for the trainer, the latents */
     LiveItem     cur;        /* the frame being taken (copied out of the queue) */
-    uint8_t*     ring;       /* [F * fb] the last F frames, oldest at ring_at */
-    int          seen, ring_at;
+    JepaStream*  stream;     /* the last frames and latents (a window frame_step ticks back predicts the next) */
     uint8_t*     prev;       /* [fb] the last frame, handed to the trainer with the next one's pushes */
     bool         have_prev;
-    bool         have_z;     /* z: the trained encoder's latent of the last window */
     JepaEvidence ev;         /* the surprise trace: evidence over the grid's mean L1 (model/jepa.h) */
     float*       z, *pred, *obs, *roll;   /* [L] each */
     float*       gxy;        /* [K * JEPA_LIVE_GHOST_STEPS * 2] the rollout's positions */
@@ -160,7 +158,7 @@ JepaLive* jepa_live_create(const JepaLiveDef* def, const JepaModel* start, const
     L->q = alloc_zeroed((size_t)L->qcap, sizeof(LiveItem));
     for (int i = 0; i < L->qcap; i++) item_alloc(&L->q[i], L->fb, L->K);
     item_alloc(&L->cur, L->fb, L->K);
-    L->ring = alloc_zeroed((size_t)L->F, L->fb);
+    L->stream = jepa_stream_create(L->m);
     L->prev = alloc_zeroed(L->fb, 1);
     size_t lat = (size_t)L->L;
     L->z = alloc_zeroed(lat, sizeof(float));
@@ -202,7 +200,7 @@ void jepa_live_free(JepaLive* L) {
     for (int i = 0; i < L->qcap; i++) item_free(&L->q[i]);
     free(L->q);
     item_free(&L->cur);
-    free(L->ring), free(L->prev);
+    jepa_stream_free(L->stream), free(L->prev);
     free(L->z), free(L->pred), free(L->obs), free(L->roll), free(L->gxy), free(L->gok);
     free(L->rx), free(L->ry), free(L->rmask);
     probe_free(&L->probe);
@@ -258,18 +256,16 @@ void jepa_live_read(JepaLive* L, JepaLiveRead* out) {
 
 /* ---- the worker ---- */
 
-/* the window of the last F frames, oldest first */
-static void window(const JepaLive* L, const uint8_t** win) {
-    for (int f = 0; f < L->F; f++) win[f] = L->ring + (size_t)((L->ring_at + f) % L->F) * L->fb;
-}
-
 /* the predicted future from z: the predictor rolled out (no pushes) to the horizon, read through
-   the probe at JEPA_LIVE_GHOST_STEPS points, for the slots that held a body in this frame */
+   the probe at JEPA_LIVE_GHOST_STEPS points, for the slots that held a body in this frame. A
+   predictor step is frame_step ticks: the points are whole steps (ghost_step in ticks) */
 static void rollout(JepaLive* L, const LiveItem* it) {
-    int H = atomic_load(&L->horizon), K = L->K, O = L->probe.O, steps[JEPA_LIVE_GHOST_STEPS];
+    int H = atomic_load(&L->horizon), K = L->K, O = L->probe.O, S = jepa_arch(L->m)->frame_step;
+    int steps[JEPA_LIVE_GHOST_STEPS], pstep[JEPA_LIVE_GHOST_STEPS];
     for (int i = 0; i < JEPA_LIVE_GHOST_STEPS; i++) {
-        steps[i] = (int)lround((double)H * (i + 1) / JEPA_LIVE_GHOST_STEPS);
-        if (steps[i] < 1) steps[i] = 1;
+        pstep[i] = (int)lround((double)H * (i + 1) / JEPA_LIVE_GHOST_STEPS / S);
+        if (pstep[i] < 1) pstep[i] = 1;
+        steps[i] = pstep[i] * S;
     }
     int PK = L->probe.K < K ? L->probe.K : K;
     float* y = alloc_array((size_t)L->probe.K * O, sizeof(float));
@@ -280,9 +276,9 @@ static void rollout(JepaLive* L, const LiveItem* it) {
         L->gok[k] = k < PK && it->mask[k] && L->probe.fitted[k] &&
                     hypot(y[(size_t)k * O] - it->pos[2 * k], y[(size_t)k * O + 1] - it->pos[2 * k + 1]) <= JEPA_LIVE_GHOST_GATE;
     memcpy(L->roll, L->z, sizeof(float) * (size_t)L->L);
-    for (int h = 1, i = 0; h <= steps[JEPA_LIVE_GHOST_STEPS - 1]; h++) {
+    for (int h = 1, i = 0; h <= pstep[JEPA_LIVE_GHOST_STEPS - 1]; h++) {
         jepa_predict(L->m, L->sc, 1, L->roll, NULL, NULL, L->roll);
-        for (; i < JEPA_LIVE_GHOST_STEPS && steps[i] == h; i++) {
+        for (; i < JEPA_LIVE_GHOST_STEPS && pstep[i] == h; i++) {
             probe_apply(&L->probe, 1, L->roll, y);
             for (int k = 0; k < K; k++) {
                 float u = k < PK ? y[(size_t)k * O] : NAN, v = k < PK ? y[(size_t)k * O + 1] : NAN;
@@ -311,20 +307,15 @@ static void take(JepaLive* L, const LiveItem* it, bool newest, bool score) {
     if (cut) jepa_trainer_begin_episode(L->tr);
     memcpy(L->prev, it->pixels, L->fb);
     L->have_prev = true;
-    if (cut) L->seen = 0, L->ring_at = 0, L->have_z = false, jepa_evidence_reset(&L->ev);
-    memcpy(L->ring + (size_t)L->ring_at * L->fb, it->pixels, L->fb);
-    L->ring_at = (L->ring_at + 1) % L->F;
-    if (L->seen < L->F) L->seen++;
+    if (cut) jepa_stream_reset(L->stream), jepa_evidence_reset(&L->ev);
     float surprise = NAN;
-    if (!score) L->have_z = false;
-    if (score && L->seen == L->F) {
-        const uint8_t* win[16];
-        window(L, win);
-        jepa_encode(L->m, L->sc, 1, win, true, L->obs);
-        if (L->have_z) {
-            int n = it->npushes;
+    int got = jepa_stream_add(L->stream, it->pixels, it->pushes, it->npushes, score);
+    if (got >= 1) {
+        memcpy(L->obs, jepa_stream_obs(L->stream), sizeof(float) * (size_t)L->L);
+        memcpy(L->z, jepa_stream_z(L->stream), sizeof(float) * (size_t)L->L);
+        if (got == 2) {
             float mean;
-            jepa_predict(L->m, L->sc, 1, L->z, it->pushes, &n, L->pred);
+            memcpy(L->pred, jepa_stream_pred(L->stream), sizeof(float) * (size_t)L->L);
             jepa_surprise(L->m, 1, L->pred, L->obs, &mean, NULL);
             surprise = (float)jepa_evidence_add(&L->ev, mean);
         }
@@ -334,8 +325,6 @@ static void take(JepaLive* L, const LiveItem* it, bool newest, bool score) {
         memcpy(L->ry + r * L->K * 2, it->pos, sizeof(float) * (size_t)L->K * 2);
         memcpy(L->rmask + r * L->K, it->mask, (size_t)L->K);
         L->nrows++;
-        jepa_encode(L->m, L->sc, 1, win, false, L->z);
-        L->have_z = true;
         /* the predicted future: every ghost_every frames, from the newest frame unless far behind */
         int64_t since = L->last_ghost < 0 ? INT64_MAX : it->tick - L->last_ghost;
         if (L->have_probe && since >= L->def.ghost_every && (newest || since >= 4 * L->def.ghost_every)) {

@@ -19,11 +19,11 @@ void jepa_probe_rows_free(JepaProbeRows* r) {
 void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                      JepaProbeRows* out) {
     const JepaArch* a = jepa_arch(m);
-    int T = j->d->ticks, K = j->d->slots, F = jepa_latent_size(m), C = a->context;
+    int T = j->d->ticks, K = j->d->slots, F = jepa_latent_size(m), C = a->context, S = a->frame_step;
     if (first + count > j->d->episodes) count = j->d->episodes - first;
     memset(out, 0, sizeof *out);
     out->F = F, out->K = K;
-    int per = T - (C - 1);
+    int per = T - (C - 1) * S;
     if (count <= 0 || per <= 0 || max_rows < 1) return;
     int stride = 1;
     while ((int64_t)count * ((per + stride - 1) / stride) > max_rows) stride++;
@@ -41,9 +41,9 @@ void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count
         for (int i = 0; i < n_ep; i += BATCH) {
             int b = n_ep - i < BATCH ? n_ep - i : BATCH;
             for (int q = 0; q < b; q++) {
-                int t = C - 1 + (i + q) * stride;
+                int t = (C - 1) * S + (i + q) * stride;
                 out->ep[n + q] = e;
-                for (int f = 0; f < C; f++) win[q * C + f] = jepa_data_frame(j, e, t - (C - 1) + f);
+                for (int f = 0; f < C; f++) win[q * C + f] = jepa_data_frame(j, e, t - (C - 1 - f) * S);
                 jepa_data_targets(j, e, t, out->y + (size_t)(n + q) * K * JEPA_PROBE_OUTPUTS,
                                   out->mask + (size_t)(n + q) * K);
             }

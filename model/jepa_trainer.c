@@ -26,7 +26,7 @@ struct JepaTrainer {
     int64_t         episodes;     /* live episodes begun */
     bool            to_val;
     /* the batch: frames copied out of the replay, B windows of context + R frames */
-    int             B, R, F;      /* windows, steps ahead, frames per window */
+    int             B, R, F, S;   /* windows, steps ahead, frames per window, ticks between frames */
     size_t          fb;           /* bytes per frame */
     uint8_t*        frames;       /* [B * (F + R) * fb] */
     const uint8_t** ctx_ptr;      /* [B * F]: window b's context frames */
@@ -151,7 +151,7 @@ JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* sta
     rng_seed(&tr->rng, rng_derive(def->seed, 0x77696e646f77ULL));
     /* the batch's buffers */
     int B = def->batch, R = def->rollout, F = a->context;
-    tr->B = B, tr->R = R, tr->F = F;
+    tr->B = B, tr->R = R, tr->F = F, tr->S = a->frame_step;
     size_t cells = (size_t)m->lh * m->lw, C = (size_t)m->lc, P = JEPA_PUSH_CHANNELS;
     size_t px = (size_t)a->frame_w * a->frame_h * F * a->channels;
     tr->frames = alloc_array((size_t)B * (F + R), tr->fb);
@@ -203,19 +203,26 @@ void jepa_trainer_add_frame(JepaTrainer* tr, const uint8_t* frame, const JepaPus
 
 /* ---- the batch ---- */
 
-/* copies the windows ending at seq[0..B) out of a replay: frames t - F + 1 .. t + R and the pushes
-   after frames t .. t + R - 1 (call with the data lock held) */
+/* copies the windows ending at seq[0..B) out of a replay: frames t - (F - 1) S .. t + R S, S apart
+   (S the frame step), and for step r the pushes after records t + r S .. t + r S + S - 1, in order
+   (at most JEPA_MAX_PUSHES; call with the data lock held) */
 static void batch_copy(JepaTrainer* tr, const JepaReplay* r, int B) {
-    int F = tr->F, R = tr->R;
+    int F = tr->F, R = tr->R, S = tr->S;
     for (int b = 0; b < B; b++) {
         uint8_t* dst = tr->frames + (size_t)b * (F + R) * tr->fb;
         for (int i = 0; i < F + R; i++)
-            memcpy(dst + (size_t)i * tr->fb, jepa_replay_frame(r, tr->seq[b] - (F - 1) + i), tr->fb);
+            memcpy(dst + (size_t)i * tr->fb, jepa_replay_frame(r, tr->seq[b] + (int64_t)(i - (F - 1)) * S), tr->fb);
         for (int s = 0; s < R; s++) {
-            int n;
-            const JepaPush* p = jepa_replay_pushes(r, tr->seq[b] + s, &n);
-            tr->npush[s * B + b] = n;
-            memcpy(tr->pushes + ((size_t)s * B + b) * JEPA_MAX_PUSHES, p, sizeof(JepaPush) * (size_t)n);
+            JepaPush* out = tr->pushes + ((size_t)s * B + b) * JEPA_MAX_PUSHES;
+            int m = 0;
+            for (int k = 0; k < S && m < JEPA_MAX_PUSHES; k++) {
+                int n;
+                const JepaPush* p = jepa_replay_pushes(r, tr->seq[b] + (int64_t)s * S + k, &n);
+                if (n > JEPA_MAX_PUSHES - m) n = JEPA_MAX_PUSHES - m;
+                memcpy(out + m, p, sizeof(JepaPush) * (size_t)n);
+                m += n;
+            }
+            tr->npush[s * B + b] = m;
         }
     }
 }
@@ -372,7 +379,7 @@ bool jepa_trainer_step(JepaTrainer* tr) {
     const JepaTrainerDef* d = &tr->def;
     int B = tr->B;
     pthread_mutex_lock(&tr->data_lock);
-    bool have = jepa_replay_sample(tr->replay, &tr->rng, B, tr->F - 1, tr->R, tr->seq);
+    bool have = jepa_replay_sample(tr->replay, &tr->rng, B, (tr->F - 1) * tr->S, tr->R * tr->S, tr->seq);
     if (have) batch_copy(tr, tr->replay, B);
     pthread_mutex_unlock(&tr->data_lock);
     if (!have) return false;
@@ -406,7 +413,7 @@ float jepa_trainer_validate(JepaTrainer* tr, int max_batches) {
     int64_t cursor = 0;
     for (int b = 0; b < max_batches; b++) {
         pthread_mutex_lock(&tr->data_lock);
-        int got = jepa_replay_sweep(tr->val, &cursor, tr->B, tr->F - 1, tr->R, 7, tr->seq);
+        int got = jepa_replay_sweep(tr->val, &cursor, tr->B, (tr->F - 1) * tr->S, tr->R * tr->S, 7, tr->seq);
         if (got > 0) batch_copy(tr, tr->val, got);
         pthread_mutex_unlock(&tr->data_lock);
         if (got == 0) break;

@@ -3,10 +3,12 @@
  * feeding calls, jepa_trainer_snapshot and jepa_trainer_stats may be called from any thread; step,
  * validate, publish, save and model belong to one training thread.
  *
- * One step, on B windows drawn from the replay (frames t - context + 1 .. t + R of one episode):
+ * One step, on B windows drawn from the replay (frames t - (context - 1) S .. t + R S of one
+ * episode, S apart: S is the arch's frame_step, 1 for consecutive frames):
  *   z_0 = encoder(frames up to t)                                  (trained)
- *   z*_r = target encoder(frames up to t + r), r = 1 .. R          (the EMA; no gradient)
- *   z^_r = predictor(z^_(r-1), pushes after t + r - 1), z^_0 = z_0  (rolled out on its own output)
+ *   z*_r = target encoder(frames up to t + r S), r = 1 .. R        (the EMA; no gradient)
+ *   z^_r = predictor(z^_(r-1), the pushes after records t + (r - 1) S .. t + r S - 1), z^_0 = z_0
+ *                                                                  (rolled out on its own output)
  *   loss = (1/R) sum_r mean |z^_r - z*_r|                          (L1, as in V-JEPA 2)
  *          + var_weight * variance(z_0) + cov_weight * covariance(z_0)   (model/jepa_loss.h)
  * then AdamW on the encoder and predictor, and the target encoder moves toward the encoder:

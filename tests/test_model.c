@@ -1997,8 +1997,9 @@ static void test_probe_select(void) {
 
 /* a tiny pixel model's trainer on random frames and pushes; motion: its motion_weight; still: the
    same frame all along (nothing moves) */
-static JepaTrainer* tiny_jepa_of(uint64_t seed, int episodes, int len, float motion, bool still) {
+static JepaTrainer* tiny_jepa_step(uint64_t seed, int episodes, int len, float motion, bool still, int step) {
     JepaTrainerDef def = jepa_trainer_def_default(16, 16, 1);
+    def.arch.frame_step = step;
     def.arch.width = 4;
     def.arch.latent = 4;
     def.arch.hidden = 4;
@@ -2029,6 +2030,10 @@ static JepaTrainer* tiny_jepa_of(uint64_t seed, int episodes, int len, float mot
     return tr;
 }
 
+static JepaTrainer* tiny_jepa_of(uint64_t seed, int episodes, int len, float motion, bool still) {
+    return tiny_jepa_step(seed, episodes, len, motion, still, 1);
+}
+
 static JepaTrainer* tiny_jepa(uint64_t seed, int episodes, int len) {
     return tiny_jepa_of(seed, episodes, len, 0.0f, false);
 }
@@ -2045,11 +2050,12 @@ static double jepa_fd_loss(void* ctx) {
 
 /* the whole loss (encoder, rollout of the predictor with push maps, L1, variance and covariance)
    against finite differences; the target encoder gets no gradient */
-static void jepa_grad_check(float motion) {
+static void jepa_grad_check(float motion, int step) {
     JepaFd c;
-    c.tr = tiny_jepa_of(5, 2, 8, motion, false);
+    c.tr = tiny_jepa_step(5, 2, 8 * step, motion, false, step);
     JepaModel* m = jepa_trainer_model(c.tr);
-    c.seq[0] = 1, c.seq[1] = 3, c.seq[2] = 9;   /* windows of frames t-1 .. t+2, in one episode each */
+    /* windows of frames t - S .. t + 2 S, in one episode each */
+    c.seq[0] = step, c.seq[1] = step + 2, c.seq[2] = 8 * step + step;
     const float* g0 = NULL;
     jepa_trainer_loss_at(c.tr, c.seq, true, &g0);
     int n = m->nparams;
@@ -2067,9 +2073,156 @@ static void jepa_grad_check(float motion) {
 }
 
 static void test_jepa_grad(void) {
-    jepa_grad_check(0.0f);
+    jepa_grad_check(0.0f, 1);
     /* the L1 weighted by where the frames change: the same gradient check */
-    jepa_grad_check(20.0f);
+    jepa_grad_check(20.0f, 1);
+    /* windows of frames 3 ticks apart */
+    jepa_grad_check(20.0f, 3);
+}
+
+/* a frame step of S is the model of every S-th frame with the pushes of S ticks together: a
+   trainer with S = 2 has the same loss and gradient as one with S = 1 on every other frame, each
+   with the pushes after it and after the frame it skips */
+static void test_jepa_frame_step_batch(void) {
+    enum { LEN = 20, HALF = LEN / 2 };
+    static uint8_t frames[LEN][256];
+    JepaPush push[LEN];
+    int npush[LEN];
+    Rng rng;
+    rng_seed(&rng, 42);
+    for (int t = 0; t < LEN; t++) {
+        for (int i = 0; i < 256; i++) frames[t][i] = (uint8_t)rng_int(&rng, 0, 255);
+        push[t] = (JepaPush){(float)rng_uniform(&rng, 0, 16), (float)rng_uniform(&rng, 0, 16), (float)rng_normal(&rng),
+                             (float)rng_normal(&rng), 1.0f};
+        npush[t] = t % 3 != 1;
+    }
+    JepaTrainer* tr[2];
+    for (int k = 0; k < 2; k++) {
+        JepaTrainerDef def = jepa_trainer_def_default(16, 16, 1);
+        def.arch.width = 4, def.arch.latent = 4, def.arch.hidden = 4, def.arch.pred_layers = 1, def.arch.groups = 2;
+        def.arch.frame_step = k ? 2 : 1;
+        def.batch = 3, def.rollout = 2, def.capacity = 200, def.val_every = 0, def.seed = 3, def.motion_weight = 20;
+        char err[256];
+        tr[k] = jepa_trainer_create(&def, NULL, err, sizeof err);
+        ENSURE(tr[k]);
+        jepa_trainer_begin_episode(tr[k]);
+    }
+    for (int t = 0; t < LEN; t++) jepa_trainer_add_frame(tr[1], frames[t], &push[t], npush[t]);
+    for (int q = 0; q < HALF; q++) {
+        JepaPush two[2];
+        int n = 0;
+        for (int t = 2 * q; t < 2 * q + 2; t++)
+            if (npush[t]) two[n++] = push[t];
+        jepa_trainer_add_frame(tr[0], frames[2 * q], two, n);
+    }
+    int64_t seq1[3] = {1, 4, 5}, seq2[3] = {2, 8, 10};
+    const float* g[2];
+    double l1 = jepa_trainer_loss_at(tr[0], seq1, true, &g[0]);
+    double l2 = jepa_trainer_loss_at(tr[1], seq2, true, &g[1]);
+    int n = jepa_param_count(jepa_trainer_model(tr[0]));
+    CHECK(isfinite(l1) && l1 == l2 && memcmp(g[0], g[1], sizeof(float) * (size_t)n) == 0);
+    /* an odd window end is a different window */
+    int64_t seq3[3] = {3, 8, 10};
+    CHECK(jepa_trainer_loss_at(tr[1], seq3, false, NULL) != l2);
+    /* a run reproduces; a window must fit: (context - 1) S frames back and rollout S ahead */
+    CHECK(jepa_trainer_step(tr[1]));
+    jepa_trainer_free(tr[0]);
+    jepa_trainer_free(tr[1]);
+}
+
+/* the stream of frames (the surprise source's and the view's): with a frame step of 3, a window
+   holds frames t - 3 and t, it is encoded once complete, and predicted from the window 3 ticks
+   before with the pushes of the 3 ticks since; a frame not encoded leaves the window 3 ticks later
+   unpredicted; a reset starts afresh */
+static void test_jepa_stream(void) {
+    JepaArch a = jepa_arch_default(16, 16, 1);
+    a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2, a.frame_step = 3;
+    JepaModel* m = jepa_create(&a, 9);
+    ENSURE(m);
+    CHECK(jepa_window_span(m) == 4);
+    int L = jepa_latent_size(m);
+    JepaStream* st = jepa_stream_create(m);
+    JepaScratch* sc = jepa_scratch_create(m);
+    enum { N = 14 };
+    static uint8_t frames[N][256];
+    JepaPush push[N];
+    Rng rng;
+    rng_seed(&rng, 8);
+    for (int t = 0; t < N; t++) {
+        for (int i = 0; i < 256; i++) frames[t][i] = (uint8_t)rng_int(&rng, 0, 255);
+        push[t] = (JepaPush){(float)rng_uniform(&rng, 0, 16), (float)rng_uniform(&rng, 0, 16), (float)rng_normal(&rng),
+                             (float)rng_normal(&rng), 0};
+    }
+    float* z = malloc(sizeof(float) * (size_t)L * N);
+    float* want = malloc(sizeof(float) * (size_t)L);
+    for (int t = 0; t < N; t++) {
+        int np = t % 2;   /* a push before every odd frame */
+        bool encode = t != 8;
+        int got = jepa_stream_add(st, frames[t], &push[t], np, encode);
+        int expect = t < 3 || !encode ? 0 : t < 6 || t == 11 ? 1 : 2;
+        CHECK(got == expect);
+        if (got == 0) continue;
+        const uint8_t* win[2] = {frames[t - 3], frames[t]}, *sw[2];
+        CHECK(jepa_stream_window(st, sw) && sw[0] != win[0] && memcmp(sw[0], win[0], 256) == 0 &&
+              memcmp(sw[1], win[1], 256) == 0);
+        jepa_encode(m, sc, 1, win, true, want);
+        CHECK(memcmp(jepa_stream_obs(st), want, sizeof(float) * (size_t)L) == 0);
+        jepa_encode(m, sc, 1, win, false, z + (size_t)t * L);
+        CHECK(memcmp(jepa_stream_z(st), z + (size_t)t * L, sizeof(float) * (size_t)L) == 0);
+        if (got == 2) {
+            JepaPush since[3];
+            int n = 0;
+            for (int k = t - 2; k <= t; k++)
+                if (k % 2) since[n++] = push[k];
+            jepa_predict(m, sc, 1, z + (size_t)(t - 3) * L, since, &n, want);
+            CHECK(memcmp(jepa_stream_pred(st), want, sizeof(float) * (size_t)L) == 0);
+        }
+    }
+    jepa_stream_reset(st);
+    for (int t = 0; t < 3; t++) CHECK(jepa_stream_add(st, frames[t], NULL, 0, true) == 0);
+    CHECK(jepa_stream_add(st, frames[3], NULL, 0, true) == 1);
+    free(z), free(want);
+    jepa_scratch_free(sc);
+    jepa_stream_free(st);
+    jepa_free(m);
+}
+
+/* the frame step is saved with the model (a model of consecutive frames writes the file as before
+   the field: no flag, read as 1), and a file with a step out of range is refused */
+static void test_jepa_frame_step_file(void) {
+    JepaArch a = jepa_arch_default(16, 16, 1);
+    a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    char path[] = "/tmp/nudge_jepa_step_XXXXXX";
+    int fd = mkstemp(path);
+    ENSURE(fd >= 0);
+    close(fd);
+    char err[512];
+    uint32_t flags[2];
+    for (int step = 1; step <= 4; step += 3) {
+        a.frame_step = step;
+        JepaModel* m = jepa_create(&a, 2);
+        ENSURE(m);
+        CHECK(jepa_save(m, path, err, sizeof err));
+        FILE* f = fopen(path, "rb");
+        ENSURE(f);
+        /* the flags word: after the header, the arch (11 words), steps, seed and the two counts */
+        CHECK(fseek(f, 8 + 3 * 4 + 11 * 4 + 8 + 8 + 4 + 4, SEEK_SET) == 0 && fread(&flags[step > 1], 4, 1, f) == 1);
+        fclose(f);
+        JepaModel* back = jepa_load(path, err, sizeof err);
+        ENSURE(back);
+        CHECK(jepa_arch(back)->frame_step == step && memcmp(jepa_arch(back), &a, sizeof a) == 0);
+        jepa_free(back);
+        jepa_free(m);
+    }
+    CHECK(!(flags[0] & 8u) && (flags[1] & 8u));
+    a.frame_step = 4;
+    JepaModel* m = jepa_create(&a, 2);
+    ENSURE(m);
+    m->arch.frame_step = JEPA_MAX_FRAME_STEP + 1;
+    CHECK(jepa_save(m, path, err, sizeof err));
+    CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "frame step") && !strchr(err, '\n'));
+    jepa_free(m);
+    unlink(path);
 }
 
 /* the pixel surprise's evidence: nothing for a steady error, a sustained rise adds up over the ticks,
@@ -2402,6 +2555,9 @@ int main(void) {
     test_probe();
     test_probe_select();
     test_jepa_grad();
+    test_jepa_frame_step_batch();
+    test_jepa_stream();
+    test_jepa_frame_step_file();
     test_jepa_motion_weight();
     test_jepa_evidence();
     test_jepa_train_checkpoint();
