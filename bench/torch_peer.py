@@ -63,6 +63,8 @@ def load(path):
             parts[k].append(np.load(os.path.join(d, k + ".npy")))
         if m["version"] >= 5:   # states.npy holds the dynamic columns: the README's recipe
             st, mask = parts["states"][-1], parts["mask"][-1]
+            if m["version"] >= 6:   # slot-first: [E, K, T, D_dynamic]
+                st = np.swapaxes(st, 1, 2)
             full = np.concatenate([st, np.repeat(np.load(os.path.join(d, "bodies.npy"))[:, None], st.shape[1], 1)], -1)
             for c in np.load(os.path.join(d, "changes.npy")):
                 full[c["episode"] - sh["first"], c["tick"]:, c["slot"], c["column"]] = c["value"]

@@ -9,8 +9,9 @@
 
 const DataArrayInfo data_arrays[DATA_ARRAY_COUNT] = {
     [DATA_STATES] = {"states", "'<f4'", 4,
-                     "per-object state vectors, columns as in 'columns' (version 5: the first D_dynamic, the ones "
-                     "that change as the world moves; the others are in bodies)"},
+                     "per-object state vectors, columns as in 'columns' (version 5 on: the first D_dynamic, the ones "
+                     "that change as the world moves; the others are in bodies; version 6: slot-first, [E, K, T, "
+                     "D_dynamic])"},
     [DATA_MASK] = {"mask", "'|u1'", 1, "1 = a live body in the slot"},
     [DATA_IDS] = {"ids", "'<i4'", 4, "the body's stable id (= its slot), -1 for an empty slot"},
     [DATA_ACTIONS] = {"actions", "'<f4'", 4,
@@ -88,7 +89,11 @@ bool data_array_present(DataArrayId a, const DataDims* d) {
 int data_array_shape(DataArrayId a, const DataDims* d, int64_t E, int64_t nevents, int64_t s[5]) {
     int64_t T = d->records, K = d->slots;
     switch (a) {
-    case DATA_STATES: s[0] = E, s[1] = T, s[2] = K, s[3] = d->version >= 5 ? SIM_OBS_DYNAMIC : d->dim; return 4;
+    case DATA_STATES:
+        /* version 6: slot-first */
+        s[0] = E, s[1] = d->version >= 6 ? K : T, s[2] = d->version >= 6 ? T : K;
+        s[3] = d->version >= 5 ? SIM_OBS_DYNAMIC : d->dim;
+        return 4;
     case DATA_BODIES: s[0] = E, s[1] = K, s[2] = d->dim - SIM_OBS_DYNAMIC; return 3;
     case DATA_ACTIONS: s[0] = E, s[1] = T, s[2] = K, s[3] = 4; return 4;
     case DATA_MASK:

@@ -18,7 +18,10 @@
 /// one body per episode: ids are never reused), changes.npy the rare change of a static column
 /// during a body's life (a magic `mass ... shown`), and ids.npy (= the slot, or -1 where the mask
 /// is 0) is gone. data_reader_observe gives back the full observation, the same bytes as before.
-#define DATA_FORMAT_VERSION 5
+/// 6: states.npy is slot-first, [E, K, T, D_dynamic]: a slot's records are one run of bytes, so
+/// the slots no body ever held (about three quarters at 32 slots) are whole runs of zeros that the
+/// writer leaves as holes in the file instead of copying them through the page cache
+#define DATA_FORMAT_VERSION 6
 /// every .npy header in a shard is padded to this many bytes (numpy pads to 64; any multiple of 64
 /// is valid), so each array's data starts on a page and can be written without a copy
 #define DATA_HEAD_BYTES 4096

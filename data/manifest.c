@@ -140,6 +140,7 @@ static cJSON* arrays_json(const DataDims* d) {
             const char* name = NULL;
             if (s[i] == -1) name = data_array_is_rows((DataArrayId)a) ? "n" : "E";
             else if (a == DATA_BODIES) name = i == 1 ? "K" : "D_static";
+            else if (a == DATA_STATES && d->version >= 6) name = i == 1 ? "K" : i == 2 ? "T" : "D_dynamic";
             else if (i == 1 && s[i] == d->records && a != DATA_PARAMS && a != DATA_FRAME_RECT) name = "T";
             else if (i == 2 && s[i] == d->slots && a != DATA_FRAMES) name = "K";
             else if (i == 3 && a == DATA_STATES) name = s[i] == d->dim ? "D" : "D_dynamic";

@@ -210,16 +210,36 @@ bool data_reader_observe(const DataReader* r, int s, int64_t first, int64_t coun
         report_set(err, err_size, "%s: the dataset's arrays are too large", r->dir);
         return false;
     }
-    if (!data_reader_read_episodes(r, s, DATA_MASK, first, count, mask, mb, err, err_size) ||
-        !data_reader_read_episodes(r, s, DATA_STATES, first, count, states, sb, err, err_size))
-        return false;
-    if (d->version < 5) return true;
-    /* version 5: states.npy's rows of SIM_OBS_DYNAMIC columns moved to their places in rows of D,
-       from the last (row i's place starts at or after where its source and every earlier row's
-       source end) */
+    if (!data_reader_read_episodes(r, s, DATA_MASK, first, count, mask, mb, err, err_size)) return false;
     enum { DYN = SIM_OBS_DYNAMIC };
     size_t S = D - DYN, rows = (size_t)count * T * K;
-    for (size_t i = rows; i-- > 0;) memmove(states + i * D, states + i * DYN, sizeof(float) * DYN);
+    if (d->version >= 6) {
+        /* version 6: states.npy is slot-first ([count, K, T, DYN]); each slot's record goes to its
+           place in rows of D ([count, T, K, D]) */
+        float* dyn = alloc_try_bytes(sb ? sb : 1);
+        if (!dyn) {
+            report_set(err, err_size, "%s: states of %lld episodes, too large for memory", r->dir, (long long)count);
+            return false;
+        }
+        if (!data_reader_read_episodes(r, s, DATA_STATES, first, count, dyn, sb, err, err_size)) {
+            free(dyn);
+            return false;
+        }
+        for (size_t e = 0; e < (size_t)count; e++)
+            for (size_t k = 0; k < K; k++) {
+                const float* from = dyn + (e * K + k) * T * DYN;
+                for (size_t t = 0; t < T; t++, from += DYN)
+                    memcpy(states + ((e * T + t) * K + k) * D, from, sizeof(float) * DYN);
+            }
+        free(dyn);
+    } else {
+        if (!data_reader_read_episodes(r, s, DATA_STATES, first, count, states, sb, err, err_size)) return false;
+        if (d->version < 5) return true;
+        /* version 5: states.npy's rows of SIM_OBS_DYNAMIC columns moved to their places in rows of
+           D, from the last (row i's place starts at or after where its source and every earlier
+           row's source end) */
+        for (size_t i = rows; i-- > 0;) memmove(states + i * D, states + i * DYN, sizeof(float) * DYN);
+    }
     /* bodies.npy: each slot's static columns; changes.npy: their changes, in order */
     float* bodies = NULL;
     size_t bb = 0;

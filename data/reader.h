@@ -37,8 +37,9 @@ bool       data_reader_read_episodes(const DataReader* r, int s, DataArrayId a, 
                                      void* dst, size_t dst_bytes, char* err, size_t err_size);
 /// reads episodes [first, first + count) of shard s (indices within the shard) as the full
 /// observation, whatever the version: states [count, T, K, D] and mask [count, T, K]. Versions 1-4
-/// hold it in states.npy; version 5 puts it together from states.npy (the dynamic columns),
-/// bodies.npy (each slot's static ones) and changes.npy, zero where the mask is 0: the same bytes
+/// hold it in states.npy; versions 5 and 6 put it together from states.npy (the dynamic columns;
+/// slot-first in version 6), bodies.npy (each slot's static ones) and changes.npy, zero where the
+/// mask is 0: the same bytes
 /// (README.md, "Dataset format", has the numpy recipe). changes.npy rows outside the shard, the
 /// records, the slots or the static columns, or out of order, are refused with one line
 bool       data_reader_observe(const DataReader* r, int s, int64_t first, int64_t count, float* states,

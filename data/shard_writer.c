@@ -62,7 +62,7 @@ struct DataShardOut {
     int*         nchanges;
     uint32_t*    crc;                    /* [count][DATA_ARRAY_COUNT] */
     int          slots;                  /* K */
-    uLong*       tail_op;                /* [K + 1]: zlib's operator appending n empty slots' zeros to a CRC */
+    uLong*       tail_op;                /* [K + 1]: zlib's operator appending n empty slots' zeros (T records each) to a CRC */
     uLong*       tail_crc;               /* [K + 1]: the CRC-32 of n empty slots' zeros */
 };
 
@@ -84,20 +84,21 @@ static void add_change(DataSlot* s, const DataChange* c) {
 
 void data_slot_observe(DataSlot* s, int32_t episode, int r, const float* states, const uint8_t* mask) {
     enum { DYN = SIM_OBS_DYNAMIC };
-    size_t K = (size_t)s->slots, D = (size_t)s->dim, S = D - DYN;
+    size_t T = (size_t)s->records, K = (size_t)s->slots, D = (size_t)s->dim, S = D - DYN;
     if (r == 0) {
+        /* states.npy is slot-first ([K, T, DYN] an episode): the slots the last episode in this
+           buffer used are cleared, and a record writes its live slots only, so a slot's records
+           where no body is live, and every slot no body held, stay zero */
+        for (size_t k = 0; k < K; k++)
+            if (s->seen[k]) memset(s->states + k * T * DYN, 0, sizeof(float) * T * DYN);
         memset(s->bodies, 0, sizeof(float) * K * S);
         memset(s->seen, 0, K);
     }
-    float* dyn = s->states + (size_t)r * K * DYN;
     memcpy(s->mask + (size_t)r * K, mask, K);
     for (size_t k = 0; k < K; k++) {
+        if (!mask[k]) continue;
         const float* row = states + k * D;
-        if (!mask[k]) {
-            memset(dyn + k * DYN, 0, sizeof(float) * DYN);
-            continue;
-        }
-        memcpy(dyn + k * DYN, row, sizeof(float) * DYN);
+        memcpy(s->states + (k * T + (size_t)r) * DYN, row, sizeof(float) * DYN);
         float* cur = s->statics + k * S;
         if (!s->seen[k]) {
             /* a slot holds one body per episode: its static columns once */
@@ -187,35 +188,25 @@ void data_episode_buf_slot(DataEpisodeBuf* b, DataSlot* out) {
     out->frame_rect = (double*)b->data[DATA_FRAME_RECT];
 }
 
-/* true when the n bytes at p are all zero */
-static bool all_zero(const uint8_t* p, size_t n) {
-    uint64_t any = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        any |= w;
-    }
-    for (; i < n; i++) any |= p[i];
-    return any == 0;
-}
-
-/* the CRC-32 of an episode's states ([T, K, SIM_OBS_DYNAMIC] floats) and mask ([T, K]). The live
-   slots come first in a record (a slot is a body's id, and the bodies made later are few); the
-   slots after the last live one are zeros (data_slot_observe writes them so, and this checks it):
-   each record's zero tail is summed in one step (zlib's combination with the CRC of as many
-   zeros), not byte by byte. The same CRC as crc32_update over the bytes. Measured (perf, gen --jobs 1,
-   256 episodes): the writer thread's user time 73-76 ms -> 51-54 ms against crc32_update_sparse's
-   256-byte zero blocks, which found few whole blocks in a record's 664 bytes of empty slots */
-static uint32_t crc_states(const DataShardOut* s, const uint8_t* p, const uint8_t* mask, int records) {
+/* the CRC-32 of an episode's states ([K, T, SIM_OBS_DYNAMIC] floats, slot-first). A slot that no
+   body held in the episode (seen[k] == 0) is zeros (data_slot_observe clears a buffer's used slots
+   when an episode starts and writes live slots only), and a run of n such slots is summed in one
+   step (zlib's combination with the CRC of as many zeros); the others byte by byte. The same CRC
+   as crc32_update over the bytes */
+static uint32_t crc_states(const DataShardOut* s, const uint8_t* p, const uint8_t* seen, size_t slot_bytes) {
     size_t K = (size_t)s->slots;
     uLong crc = 0;
-    for (int r = 0; r < records; r++, p += K * STATE_ROW_BYTES, mask += K) {
-        size_t live = K;
-        while (live > 0 && !mask[live - 1]) live--;
-        if (!all_zero(p + live * STATE_ROW_BYTES, (K - live) * STATE_ROW_BYTES)) live = K;
-        if (live > 0) crc = crc32_update((uint32_t)crc, p, live * STATE_ROW_BYTES);
-        if (live < K) crc = crc32_combine_op(crc, s->tail_crc[K - live], s->tail_op[K - live]);
+    for (size_t k = 0; k < K;) {
+        size_t run = k;
+        while (run < K && !seen[run]) run++;
+        if (run > k) {
+            crc = crc32_combine_op(crc, s->tail_crc[run - k], s->tail_op[run - k]);
+            k = run;
+            continue;
+        }
+        while (run < K && seen[run]) run++;
+        crc = crc32_update((uint32_t)crc, p + k * slot_bytes, (run - k) * slot_bytes);
+        k = run;
     }
     return (uint32_t)crc;
 }
@@ -249,6 +240,23 @@ static bool pwrite_nonzero(int fd, const uint8_t* p, size_t n, off_t off) {
         from = at + DATA_HOLE_BYTES;
     }
     return n <= from || pwrite_all(fd, p + from, n - from, off + (off_t)from);
+}
+
+/* writes an episode's states ([K, T, SIM_OBS_DYNAMIC], slot-first) to offset off: the runs of
+   slots some body held; the others are zeros (crc_states) and stay holes in the file, which was
+   sized beforehand. false with errno */
+static bool pwrite_states(int fd, const uint8_t* p, const uint8_t* seen, size_t K, size_t slot_bytes, off_t off) {
+    for (size_t k = 0; k < K;) {
+        if (!seen[k]) {
+            k++;
+            continue;
+        }
+        size_t run = k;
+        while (run < K && seen[run]) run++;
+        if (!pwrite_all(fd, p + k * slot_bytes, (run - k) * slot_bytes, off + (off_t)(k * slot_bytes))) return false;
+        k = run;
+    }
+    return true;
 }
 
 /* the .npy header of array a in a shard of E episodes (nevents rows for events), DATA_HEAD_BYTES
@@ -404,11 +412,14 @@ DataShardOut* data_shard_out_open(const DataWriter* w, int shard, char* err, siz
     s->slots = d->slots;
     s->tail_op = alloc_zeroed((size_t)d->slots + 1, sizeof *s->tail_op);
     s->tail_crc = alloc_zeroed((size_t)d->slots + 1, sizeof *s->tail_crc);
-    static const uint8_t empty_slot[STATE_ROW_BYTES];
+    /* the CRC of n empty slots (T records each) and the operator appending them */
+    size_t slot_bytes = (size_t)d->records * STATE_ROW_BYTES;
+    uint8_t* empty_slot = alloc_zeroed(slot_bytes, 1);
     for (int n = 1; n <= d->slots; n++) {
-        s->tail_op[n] = crc32_combine_gen((z_off_t)n * STATE_ROW_BYTES);
-        s->tail_crc[n] = crc32(s->tail_crc[n - 1], empty_slot, STATE_ROW_BYTES);
+        s->tail_op[n] = crc32_combine_gen((z_off_t)(n * slot_bytes));
+        s->tail_crc[n] = crc32_update((uint32_t)s->tail_crc[n - 1], empty_slot, slot_bytes);
     }
+    free(empty_slot);
     snprintf(s->tmp, sizeof s->tmp, "%s/.tmp-shard-%05d-%ld", w->out, shard, (long)getpid());
     snprintf(s->dir, sizeof s->dir, "%s/shard-%05d", w->out, shard);
     remove_tree(s->tmp);
@@ -468,16 +479,18 @@ bool data_shard_out_put(DataShardOut* s, int i, DataSlot* slot, char* err, size_
         DataOutArray* g = &s->array[a];
         if (g->fd < 0) continue;
         /* the checksum while the slice is in this thread's cache */
-        bool rows = a == DATA_STATES && g->slice == (size_t)slot->records * (size_t)s->slots * STATE_ROW_BYTES;
+        bool states = a == DATA_STATES;
+        size_t slot_bytes = (size_t)slot->records * STATE_ROW_BYTES;
         s->crc[(size_t)i * DATA_ARRAY_COUNT + a] =
-            rows ? crc_states(s, src[a], slot->mask, slot->records) : crc32_update_sparse(0, src[a], g->slice);
+            states ? crc_states(s, src[a], slot->seen, slot_bytes) : crc32_update_sparse(0, src[a], g->slice);
         size_t at = g->slice * (size_t)i;
         if (g->gathered) {
             memcpy(g->gathered + DATA_HEAD_BYTES + at, src[a], g->slice);
             continue;
         }
         off_t off = (off_t)(DATA_HEAD_BYTES + at);
-        if (!pwrite_nonzero(g->fd, src[a], g->slice, off)) {
+        if (!(states ? pwrite_states(g->fd, src[a], slot->seen, (size_t)s->slots, slot_bytes, off)
+                     : pwrite_nonzero(g->fd, src[a], g->slice, off))) {
             char file[64];
             data_array_file((DataArrayId)a, file, sizeof file);
             report_set(err, err_size, "%s/%s: write failed: %s", s->tmp, file, strerror(errno));

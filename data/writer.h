@@ -53,7 +53,7 @@ bool data_writer_write_manifest(const DataWriter* w, char* err, size_t err_size)
 /// mask, bodies and changes from full observations; the recorder fills the rest
 typedef struct DataSlot {
     int         records, slots, dim;  /* T, K, D (the full observation's columns) */
-    float*      states;     /* [T, K, SIM_OBS_DYNAMIC] */
+    float*      states;     /* [K, T, SIM_OBS_DYNAMIC] (slot-first, format version 6) */
     uint8_t*    mask;       /* [T, K] */
     float*      bodies;     /* [K, D - SIM_OBS_DYNAMIC] */
     float*      actions;    /* [T, K, 4] */
@@ -75,8 +75,10 @@ typedef struct DataSlot {
 void data_slot_add_event(DataSlot* s, const DataEvent* e);
 /// records the observation of record r of global episode `episode` (record 0 starts the episode):
 /// states [K, D] (sim_world_observe's), mask [K]. The dynamic columns go to states (zero where the
-/// mask is 0); a body's static columns to bodies at its first live record, and a change row
-/// whenever a live body's static column differs (bitwise) from what it was at its last
+/// mask is 0: record 0 clears the slots the buffer's last episode used, and live slots only are
+/// written); a body's static columns to bodies at its first live record, and a change row whenever
+/// a live body's static column differs (bitwise) from what it was at its last. seen[k] then says
+/// whether slot k holds anything: the writer skips the others (zeros) as holes
 void data_slot_observe(DataSlot* s, int32_t episode, int r, const float* states, const uint8_t* mask);
 /// frees the events and changes a slot holds (an episode not put)
 void data_slot_clear(DataSlot* s);

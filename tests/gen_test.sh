@@ -19,16 +19,18 @@ same "$tmp/j1" "$tmp/j2" "--jobs 1 and --jobs 2 are byte-identical"
 gen --episodes 10 --out "$tmp/j5" --jobs 5 2>/dev/null || bad "gen --jobs 5 failed"
 same "$tmp/j1" "$tmp/j5" "--jobs 5 (workers writing) and --jobs 1 are byte-identical"
 ls "$tmp/j1" | grep -c "^shard-" | grep -qx 4 && ok "10 episodes in 4 shards of 3" || bad "shard count: $(ls "$tmp/j1")"
-# zero runs are not written (actions.npy: no push most ticks): the file reads the same, takes less disk
-/usr/bin/python3 - "$tmp" <<'PY' && ok "actions.npy is written sparse" || bad "actions.npy takes all its blocks"
+# zero runs are not written (actions.npy: no push most ticks; states.npy, slot-first: the slots no
+# body held): the files read the same, take less disk
+/usr/bin/python3 - "$tmp" <<'PY' && ok "actions.npy and states.npy are written sparse" || bad "actions.npy or states.npy takes all its blocks"
 import os, sys
 probe = sys.argv[1] + "/probe"
 with open(probe, "wb") as f:
     f.truncate(1 << 20)
 sparse_fs = os.stat(probe).st_blocks * 512 < (1 << 20)
 os.remove(probe)
-st = os.stat(sys.argv[1] + "/j1/shard-00000/actions.npy")
-assert not sparse_fs or st.st_blocks * 512 < st.st_size // 2, (st.st_blocks, st.st_size)
+for f in ("actions.npy", "states.npy"):
+    st = os.stat(sys.argv[1] + "/j1/shard-00000/" + f)
+    assert not sparse_fs or st.st_blocks * 512 < st.st_size // 2, (f, st.st_blocks, st.st_size)
 PY
 
 # another file system (tmpfs: O_DIRECT or not, whatever it allows) writes the same bytes
@@ -143,7 +145,7 @@ tr = subprocess.run([nudge, "run", path, "--seed", str(int(seed[0])), "--seconds
                     capture_output=True, check=True)
 st = np.load(sorted(glob.glob(d + "/shard-*"))[0] + "/states.npy")
 rows = [l.split(",") for l in open(d + "/t.csv").read().splitlines()[1:] if l.startswith("0,")]
-assert len(rows) > 0 and all(abs(float(r[4]) - st[0, 0, int(r[2]), 0]) < 1e-6 for r in rows), rows[:2]
+assert len(rows) > 0 and all(abs(float(r[4]) - st[0, int(r[2]), 0, 0]) < 1e-6 for r in rows), rows[:2]   # [E, K, T, 7]
 PY
 expect2 "--resume with another --where names it" "where: '\$surface_h > 0.95' there, '\$surface_h > 1' here" -- fgen --where '$surface_h > 1' --out "$tmp/w1" --resume
 expect2 "--resume without the --where names it" "where:" -- fgen --out "$tmp/w1" --resume
@@ -178,47 +180,60 @@ else bad "a shard symlinked to /dev/zero: exit $rc: $(cat "$tmp/err")"; fi
 # a version 1 dataset (written by nudge before the data/ module) loads unchanged
 "$nudge" train --data "$root/tests/data/dataset-v1" --out "$tmp/v1-model/m.bin" --steps 2 --batch 8 >/dev/null 2>"$tmp/err" && ok "a version 1 dataset loads for training" || bad "version 1 dataset: $(cat "$tmp/err")"
 
-# format version 5 against version 4: the same episodes rewritten in version 4's layout (states.npy
-# of all 20 columns and ids.npy, put together by the README's numpy recipe) train the same model,
-# byte for byte, in memory and streamed from disk: the reader gives the trainer the same arrays
-/usr/bin/python3 - "$tmp/j1" "$tmp/v4" <<'PY' && ok "a version 5 dataset rewritten as version 4 by numpy" || bad "rewriting as version 4"
+# format version 6 against 5 and 4: the same episodes rewritten in version 5's layout (states.npy
+# [E, T, K, 7], not slot-first) and in version 4's (states.npy of all 20 columns and ids.npy, put
+# together by the README's numpy recipe) train the same model, byte for byte, in memory and streamed
+# from disk: the reader gives the trainer the same arrays
+/usr/bin/python3 - "$tmp/j1" "$tmp/v5" "$tmp/v4" <<'PY' && ok "a version 6 dataset rewritten as versions 5 and 4 by numpy" || bad "rewriting as versions 5 and 4"
 import json, os, shutil, sys, zlib, numpy as np
-src, dst = sys.argv[1], sys.argv[2]
-shutil.rmtree(dst, ignore_errors=True)
-shutil.copytree(src, dst)
-m = json.load(open(dst + "/manifest.json"))
-assert m["version"] == 5
-changed = 0
-for sh in m["shards"]:
-    d = dst + "/" + sh["dir"] + "/"
-    states, bodies, mask = np.load(d + "states.npy"), np.load(d + "bodies.npy"), np.load(d + "mask.npy")
-    changes = np.load(d + "changes.npy")
-    full = np.concatenate([states, np.repeat(bodies[:, None], states.shape[1], 1)], -1)
-    for c in changes:
-        full[c["episode"] - sh["first"], c["tick"]:, c["slot"], c["column"]] = c["value"]
-    full = np.where(mask[..., None] == 1, full, np.float32(0))
-    ids = np.where(mask == 1, np.arange(mask.shape[2], dtype=np.int32), np.int32(-1))
-    np.save(d + "states.npy", full)
-    np.save(d + "ids.npy", ids)
-    for f in ("bodies.npy", "changes.npy"):
-        os.remove(d + f)
-        del sh["files"][f]
-    for f in ("states.npy", "ids.npy"):
-        data = open(d + f, "rb").read()
-        sh["files"][f] = {"bytes": len(data), "crc32": "%08x" % (zlib.crc32(data) & 0xFFFFFFFF)}
-    changed += int((full != np.concatenate([states, np.zeros(full.shape[:3] + (13,), np.float32)], -1)).any())
-assert changed
-m["version"] = m["inputs"]["format_version"] = 4
-json.dump(m, open(dst + "/manifest.json", "w"), indent=1)
+src, dst5, dst4 = sys.argv[1:4]
+def rewrite(dst, version):
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(src, dst)
+    m = json.load(open(dst + "/manifest.json"))
+    assert m["version"] == 6
+    changed = 0
+    for sh in m["shards"]:
+        d = dst + "/" + sh["dir"] + "/"
+        states, bodies, mask = np.load(d + "states.npy"), np.load(d + "bodies.npy"), np.load(d + "mask.npy")
+        states = np.swapaxes(states, 1, 2)   # slot-first to [E, T, K, 7]
+        names = ["states.npy"]
+        if version == 5:
+            np.save(d + "states.npy", np.ascontiguousarray(states))
+        else:
+            changes = np.load(d + "changes.npy")
+            full = np.concatenate([states, np.repeat(bodies[:, None], states.shape[1], 1)], -1)
+            for c in changes:
+                full[c["episode"] - sh["first"], c["tick"]:, c["slot"], c["column"]] = c["value"]
+            full = np.where(mask[..., None] == 1, full, np.float32(0))
+            ids = np.where(mask == 1, np.arange(mask.shape[2], dtype=np.int32), np.int32(-1))
+            np.save(d + "states.npy", full)
+            np.save(d + "ids.npy", ids)
+            names.append("ids.npy")
+            for f in ("bodies.npy", "changes.npy"):
+                os.remove(d + f)
+                del sh["files"][f]
+            changed += int((full != np.concatenate([states, np.zeros(full.shape[:3] + (13,), np.float32)], -1)).any())
+        for f in names:
+            data = open(d + f, "rb").read()
+            sh["files"][f] = {"bytes": len(data), "crc32": "%08x" % (zlib.crc32(data) & 0xFFFFFFFF)}
+    assert version == 5 or changed
+    m["version"] = m["inputs"]["format_version"] = version
+    json.dump(m, open(dst + "/manifest.json", "w"), indent=1)
+rewrite(dst5, 5)
+rewrite(dst4, 4)
 PY
 for mode in "" "--memory 3M"; do
-  OPENBLAS_NUM_THREADS=1 "$nudge" train --data "$tmp/j1" --out "$tmp/m5/m.bin" --steps 30 --batch 16 --seed 3 $mode >/dev/null 2>"$tmp/err" || bad "train on version 5: $(cat "$tmp/err")"
-  [ -z "$mode" ] || grep -q "streaming" "$tmp/err" || bad "--memory 3M did not stream: $(cat "$tmp/err")"
-  OPENBLAS_NUM_THREADS=1 "$nudge" train --data "$tmp/v4" --out "$tmp/m4/m.bin" --steps 30 --batch 16 --seed 3 $mode >/dev/null 2>"$tmp/err" || bad "train on version 4: $(cat "$tmp/err")"
-  cmp -s "$tmp/m5/m.bin" "$tmp/m4/m.bin" && ok "versions 4 and 5 of the same episodes train the same bytes ${mode:-(in memory)}" || bad "versions 4 and 5 train different models ${mode}"
+  for v in 6 5 4; do
+    data=$tmp/v$v; [ "$v" = 6 ] && data=$tmp/j1
+    OPENBLAS_NUM_THREADS=1 "$nudge" train --data "$data" --out "$tmp/m$v/m.bin" --steps 30 --batch 16 --seed 3 $mode >/dev/null 2>"$tmp/err" || bad "train on version $v: $(cat "$tmp/err")"
+    [ -z "$mode" ] || grep -q "streaming" "$tmp/err" || bad "--memory 3M did not stream: $(cat "$tmp/err")"
+  done
+  cmp -s "$tmp/m6/m.bin" "$tmp/m5/m.bin" && cmp -s "$tmp/m6/m.bin" "$tmp/m4/m.bin" && ok "versions 6, 5 and 4 of the same episodes train the same bytes ${mode:-(in memory)}" || bad "versions 6, 5 and 4 train different models ${mode}"
 done
-# --resume of a version 4 dataset by this nudge: one line naming the version
-expect2 "--resume of a version 4 dataset names the version" "format version: 4 there, 5 here" -- gen --episodes 10 --out "$tmp/v4" --resume
+# --resume of a dataset of an earlier version by this nudge: one line naming the version
+expect2 "--resume of a version 5 dataset names the version" "format version: 5 there, 6 here" -- gen --episodes 10 --out "$tmp/v5" --resume
+expect2 "--resume of a version 4 dataset names the version" "format version: 4 there, 6 here" -- gen --episodes 10 --out "$tmp/v4" --resume
 
 # a real client: numpy reads everything (with frames), checksums match, episode 0 equals nudge run --trace
 gen --episodes 5 --out "$tmp/np" --frames 96x64 2>/dev/null || bad "gen with frames"
@@ -228,6 +243,7 @@ gen --episodes 5 --out "$tmp/np" --frames 96x64 2>/dev/null || bad "gen with fra
 import sys, numpy as np
 d = sys.argv[1] + "/shard-00000/"
 f, s, m = np.load(d + "frames.npy"), np.load(d + "states.npy"), np.load(d + "mask.npy")
+s = np.swapaxes(s, 1, 2)   # slot-first (format version 6) to [E, T, K, D_dynamic]
 s = np.concatenate([s, np.repeat(np.load(d + "bodies.npy")[:, None], s.shape[1], 1)], -1)   # the full observation
 r = np.load(d + "frame_rect.npy")
 assert f.std() > 5

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A real client of a nudge dataset: loads every array with numpy (also memory-mapped), checks
 shapes, dtypes, masks and the manifest's checksums, puts the full observation together as the
-README shows (format version 5: states.npy + bodies.npy + changes.npy), and checks that one
+README shows (format version 6: states.npy slot-first + bodies.npy + changes.npy), and checks that one
 episode's observation equals `nudge run --trace` of the same scenario and seed.   usage: numpy_client.py NUDGE DATASET"""
 import csv
 import json
@@ -15,7 +15,8 @@ import numpy as np
 
 nudge, root = sys.argv[1], sys.argv[2]
 m = json.load(open(os.path.join(root, "manifest.json")))
-assert m["format"] == "nudge-dataset" and m["version"] == 5, (m["format"], m["version"])
+assert m["format"] == "nudge-dataset" and m["version"] == 6, (m["format"], m["version"])
+assert m["arrays"]["states"]["shape"] == ["E", "K", "T", "D_dynamic"], m["arrays"]["states"]
 assert int(m["seed"]) == int(m["inputs"]["seed"]), "seeds are exact decimal strings"
 assert m["complete"] is True and m["shards_done"] == m["shard_count"] == len(m["shards"])
 T, K, D, P = m["ticks"], m["slots"], m["dim"], len(m["params"])
@@ -40,7 +41,7 @@ for sh in m["shards"]:
         assert len(data) == info["bytes"], fname
         assert "%08x" % (zlib.crc32(data) & 0xFFFFFFFF) == info["crc32"], fname
     expect = {
-        "states": ((E, T, K, Dd), np.float32), "bodies": ((E, K, D - Dd), np.float32), "mask": ((E, T, K), np.uint8),
+        "states": ((E, K, T, Dd), np.float32), "bodies": ((E, K, D - Dd), np.float32), "mask": ((E, T, K), np.uint8),
         "actions": ((E, T, K, 4), np.float32), "contacts": ((E, T, K), np.uint8),
         "params": ((E, P), np.float64), "scenario": ((E,), np.int32), "seed": ((E,), np.uint64),
     }
@@ -66,13 +67,14 @@ for sh in m["shards"]:
     ch = np.load(os.path.join(d, "changes.npy"))
     assert ch.dtype == change_dtype and ch.ndim == 1
     # the full observation, as the README's recipe puts it together
-    st = np.concatenate([a["states"], np.repeat(a["bodies"][:, None], T, 1)], -1)
+    dyn = np.swapaxes(a["states"], 1, 2)   # slot-first (version 6) to [E, T, K, Dd]
+    st = np.concatenate([dyn, np.repeat(a["bodies"][:, None], T, 1)], -1)
     for c in ch:
         st[c["episode"] - sh["first"], c["tick"]:, c["slot"], c["column"]] = c["value"]
     st = np.where(a["mask"][..., None] == 1, st, np.float32(0))
     mask = a["mask"].astype(bool)
     # an empty slot: zeros in states.npy too
-    assert np.all(a["states"][~mask] == 0) and np.all(np.isfinite(st))
+    assert np.all(dyn[~mask] == 0) and np.all(np.isfinite(st))
     c, s = st[..., names.index("cos")], st[..., names.index("sin")]
     assert np.allclose((c * c + s * s)[mask], 1, atol=1e-5)
     static = st[..., names.index("is_static")] > 0.5
@@ -110,7 +112,7 @@ assert seen == m["episodes"]
 # one episode equals `nudge run --trace` of its scenario and seed
 d = os.path.join(root, m["shards"][0]["dir"])
 mask0 = np.load(os.path.join(d, "mask.npy"))
-states = np.concatenate([np.load(os.path.join(d, "states.npy")), np.repeat(np.load(os.path.join(d, "bodies.npy"))[:, None], T, 1)], -1)
+states = np.concatenate([np.swapaxes(np.load(os.path.join(d, "states.npy")), 1, 2), np.repeat(np.load(os.path.join(d, "bodies.npy"))[:, None], T, 1)], -1)
 states = np.where(mask0[..., None] == 1, states, np.float32(0))   # changes.npy: none without magic
 assert len(np.load(os.path.join(d, "changes.npy"))) == 0
 seed = int(np.load(os.path.join(d, "seed.npy"))[0])

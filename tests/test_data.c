@@ -122,12 +122,13 @@ static void test_manifest_round_trip(void) {
 }
 
 /* the full observation of record t of episode e as test_write_read records it: slot k live where
-   (t + k) % 3 != 0, so bodies appear late and vanish and come back; every column distinct; the mass
-   of slot 1 shown heavier from record 3 on (a magic `mass ... shown`) */
+   (t + k) % 3 != 0, so bodies appear late and vanish and come back, except slot 0 in odd episodes,
+   which no body holds (the buffer's previous episode used it: it must read back as zeros); every
+   column distinct; the mass of slot 1 shown heavier from record 3 on (a magic `mass ... shown`) */
 static void synth_observation(int e, int t, int K, float* st, uint8_t* mask) {
     for (int k = 0; k < K; k++) {
         float* row = st + (size_t)k * SIM_OBS_DIM;
-        mask[k] = (uint8_t)((t + k) % 3 != 0);
+        mask[k] = (uint8_t)((t + k) % 3 != 0 && !(k == 0 && e % 2));
         for (int c = 0; c < SIM_OBS_DIM; c++)
             row[c] = mask[k] ? (float)(e * 1000 + (c < SIM_OBS_DYNAMIC ? t * 100 : 0) + k * 20 + c) : 0.0f;
         if (mask[k] && k == 1 && t >= 3) row[SIM_OBS_mass] += 0.5f;
@@ -204,10 +205,12 @@ static void test_write_read(void) {
         ENSURE(data_reader_array_bytes(&r, s, DATA_STATES, &bytes));
         float* st = malloc(bytes);
         CHECK(data_reader_read(&r, s, DATA_STATES, st, bytes, err, sizeof err));
-        /* states.npy: the dynamic columns only (record 0, slot 1, column 3 here) */
+        /* states.npy: the dynamic columns only, slot-first ([E, K, T, D_dynamic]: slot 1, record
+           1, column 3 here; slot 0 is empty at record 0) */
         CHECK(bytes == (size_t)r.m.shards[s].count * T * K * SIM_OBS_DYNAMIC * sizeof(float));
         for (int64_t i = 0; i < r.m.shards[s].count; i++)
-            CHECK(st[((size_t)i * T * K + 1) * SIM_OBS_DYNAMIC + 3] == (float)((r.m.shards[s].first + i) * 1000 + 23));
+            CHECK(st[(((size_t)i * K + 1) * T + 1) * SIM_OBS_DYNAMIC + 3] ==
+                  (float)((r.m.shards[s].first + i) * 1000 + 100 + 23));
         CHECK(!data_reader_read(&r, s, DATA_STATES, st, bytes - 4, err, sizeof err));
         free(st);
         size_t nev = 0;
@@ -224,7 +227,7 @@ static void test_write_read(void) {
         int64_t n = r.m.shards[s].count;
         for (int64_t i = 0; i < n; i++) {
             CHECK(data_reader_read_episodes(&r, s, DATA_STATES, i, 1, st, per, err, sizeof err));
-            CHECK(st[0] == 0.0f && st[SIM_OBS_DYNAMIC] == (float)((r.m.shards[s].first + i) * 1000 + 20));
+            CHECK(st[0] == 0.0f && st[T * SIM_OBS_DYNAMIC] == (float)((r.m.shards[s].first + i) * 1000 + 20));
             /* the full observation, put together from states, bodies and changes: as recorded */
             float full[5 * 3 * SIM_OBS_DIM], want[5 * 3 * SIM_OBS_DIM];
             uint8_t mk[5 * 3], wmk[5 * 3];

@@ -112,7 +112,8 @@ def load(d):
     sh = sorted(glob.glob(d + "/shard-*"))
     cat = lambda n: np.concatenate([np.load(f + "/" + n) for f in sh])
     cols = [c["name"] if isinstance(c, dict) else c for c in m["columns"]]
-    return m, cat("params.npy"), cat("states.npy"), cat("events.npy"), cols
+    # states.npy is slot-first (format version 6: [E, K, T, D_dynamic]): as [E, T, K, D_dynamic]
+    return m, cat("params.npy"), cat("states.npy").swapaxes(1, 2), cat("events.npy"), cols
 m, P, S, ev, cols = load(sys.argv[1])
 imp = P[:, m["params"].index("impossible")] == 1
 kind = lambda name: ev[(ev["type"] == m["event_types"].index(name)) & (ev["a"] == 2)]["episode"]

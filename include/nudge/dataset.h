@@ -31,8 +31,8 @@ int64_t       nudge_dataset_shard_episodes(const NudgeDataset* d, int s);
 /// the arrays a shard may hold, by name (the files, as stored): "states", "mask", "ids", "actions",
 /// "contacts", "events", "params", "scenario", "seed", "frames", "frame_rect", "bodies", "changes";
 /// NULL out of range. From format version 5 "states" holds the dynamic columns only, "bodies" and
-/// "changes" the static ones, and "ids" is gone: nudge_dataset_read_observation gives the full
-/// observation of any version
+/// "changes" the static ones, and "ids" is gone; from version 6 "states" is slot-first ([E, K, T,
+/// 7]): nudge_dataset_read_observation gives the full observation of any version
 const char*   nudge_dataset_array_name(int i);
 /// whether this dataset's shards hold the array ("frames" only when generated with frames)
 bool          nudge_dataset_has_array(const NudgeDataset* d, const char* name);

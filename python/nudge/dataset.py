@@ -8,11 +8,14 @@ import numpy as np
 from . import _lib
 
 
-def observation(states, bodies, mask, changes=(), first=0):
-    """The full observation (E, T, K, D) of a version 5 shard (or of episodes [first, first + E) of
-    one: the same slices of each array): states.npy's dynamic columns, bodies.npy's static ones and
+def observation(states, bodies, mask, changes=(), first=0, slot_first=True):
+    """The full observation (E, T, K, D) of a version 5 or 6 shard (or of episodes [first, first + E)
+    of one: the same slices of each array): states.npy's dynamic columns ((E, K, T, 7), slot-first,
+    from version 6; (E, T, K, 7) in version 5: slot_first=False), bodies.npy's static ones and
     changes.npy's changes (rows of other episodes are skipped), zero where the mask is 0. The bytes
     versions 1-4 stored in states.npy (README.md, "Dataset format")."""
+    if slot_first:
+        states = np.swapaxes(states, 1, 2)
     full = np.concatenate([states, np.repeat(np.asarray(bodies)[:, None], states.shape[1], 1)], -1)
     for c in changes:
         e = int(c["episode"]) - first
@@ -26,8 +29,9 @@ class Dataset:
     numpy memmap of its .npy file (states, mask, actions (E, T, K, 4), contacts, params, scenario,
     seed, frames and frame_rect when generated with frames, events, a structured array; from
     format version 5 states (E, T, K, 7) holds the dynamic columns only, bodies (E, K, 13) the
-    static ones and changes their rare changes, and ids is gone: episode(i) and states(s) put the
-    full observation together); first[i]: shard i's first episode. len(ds) is the episode count."""
+    static ones and changes their rare changes, and ids is gone; from version 6 states is
+    slot-first, (E, K, T, 7): episode(i) and states(s) put the full observation together);
+    first[i]: shard i's first episode. len(ds) is the episode count."""
 
     def __init__(self, path, manifest, shards, first, records, slots):
         self.path, self.manifest, self.shards, self.first = path, manifest, shards, first
@@ -43,7 +47,7 @@ class Dataset:
         a = self.shards[s]
         if self.version < 5:
             return a["states"]
-        return observation(a["states"], a["bodies"], a["mask"], a["changes"], int(self.first[s]))
+        return observation(a["states"], a["bodies"], a["mask"], a["changes"], int(self.first[s]), self.version >= 6)
 
     def episode(self, i):
         """Episode i as a dict of arrays, the same names and shapes whatever the format version:
@@ -57,7 +61,7 @@ class Dataset:
         out = {k: v[e] for k, v in a.items() if k not in ("events", "bodies", "changes")}
         if self.version >= 5:
             out["states"] = observation(a["states"][e:e + 1], a["bodies"][e:e + 1], a["mask"][e:e + 1],
-                                        a["changes"], i)[0]
+                                        a["changes"], i, self.version >= 6)[0]
             out["ids"] = np.where(out["mask"] == 1, np.arange(self.slots, dtype=np.int32), np.int32(-1))
         return out
 

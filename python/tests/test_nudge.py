@@ -3,12 +3,15 @@
 Environment: NUDGE_LIB (libnudge.so.1), NUDGE_SOURCE (the source tree, for scenarios),
 NUDGE_BIN (the nudge command, to generate a dataset), NUDGE_TEST_API (tests/test_api, whose
 `rollout` mode writes a rollout made in C). Run with OPENBLAS_NUM_THREADS=1 for exact bits."""
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import types
 import unittest
+import zlib
 
 import numpy as np
 
@@ -472,8 +475,9 @@ class TestDataset(unittest.TestCase):
             self.assertIsInstance(ds.manifest, dict)
             s0 = ds.shards[0]
             self.assertIsInstance(s0["states"], np.memmap)
-            # format version 5: states.npy the 7 dynamic columns, bodies.npy the 13 static ones
-            self.assertEqual(s0["states"].shape, (2, ds.records, 32, 7))
+            # format version 6: states.npy the 7 dynamic columns, slot-first; bodies.npy the 13 static ones
+            self.assertEqual(ds.version, 6)
+            self.assertEqual(s0["states"].shape, (2, 32, ds.records, 7))
             self.assertEqual(s0["bodies"].shape, (2, 32, 13))
             self.assertNotIn("ids", s0)
             self.assertEqual(ds.states(0).shape, (2, ds.records, 32, 20))
@@ -500,6 +504,30 @@ class TestDataset(unittest.TestCase):
             _lib.dataset_close(h)
             self.assertEqual(st.tobytes(), np.asarray(ds.states(0)).tobytes())
             np.testing.assert_array_equal(mk, s0["mask"])
+            # the same episodes rewritten as version 5 (states.npy [E, T, K, 7]) read the same
+            v5 = os.path.join(d, "v5")
+            shutil.copytree(out, v5)
+            m = json.load(open(os.path.join(v5, "manifest.json")))
+            for sh in m["shards"]:
+                p = os.path.join(v5, sh["dir"], "states.npy")
+                np.save(p, np.ascontiguousarray(np.swapaxes(np.load(p), 1, 2)))
+                data = open(p, "rb").read()
+                sh["files"]["states.npy"] = {"bytes": len(data), "crc32": "%08x" % (zlib.crc32(data) & 0xFFFFFFFF)}
+            m["version"] = m["inputs"]["format_version"] = 5
+            m["arrays"]["states"]["shape"] = ["E", "T", "K", "D_dynamic"]
+            json.dump(m, open(os.path.join(v5, "manifest.json"), "w"))
+            old = nudge.load_dataset(v5, verify=True)
+            self.assertEqual(old.version, 5)
+            self.assertEqual(old.shards[0]["states"].shape, (2, ds.records, 32, 7))
+            for s in range(3):
+                np.testing.assert_array_equal(old.states(s), ds.states(s))
+            np.testing.assert_array_equal(old.episode(3)["states"], ep["states"])
+            h = _lib.dataset_open(v5.encode(), e.ptr, _lib.ERR_SIZE)
+            st5 = np.zeros_like(st)
+            self.assertTrue(_lib.dataset_read_observation(h, 0, st5.ctypes.data, st5.nbytes, mk.ctypes.data, mk.nbytes,
+                                                          e.ptr, _lib.ERR_SIZE))
+            _lib.dataset_close(h)
+            self.assertEqual(st5.tobytes(), st.tobytes())
             with self.assertRaises(IndexError):
                 ds.episode(5)
             # a damaged file is refused with nudge's line when verifying
