@@ -229,22 +229,39 @@ static bool pwrite_all(int fd, const uint8_t* p, size_t n, off_t off) {
     return true;
 }
 
-/* writes the n bytes at p to offset off, except runs of DATA_HOLE_BYTES zero bytes (the file was
-   sized beforehand, so what is skipped reads back as zeros, and takes no disk); false with errno */
-static bool pwrite_nonzero(int fd, const uint8_t* p, size_t n, off_t off) {
+/* true when the n bytes at p are all zero */
+static bool all_zero(const uint8_t* p, size_t n) {
     static const uint8_t zeros[DATA_HOLE_BYTES];
-    size_t from = 0, at = 0;   /* from: the start of the bytes not yet written */
-    for (; at + DATA_HOLE_BYTES <= n; at += DATA_HOLE_BYTES) {
-        if (memcmp(p + at, zeros, DATA_HOLE_BYTES) != 0) continue;
-        if (at > from && !pwrite_all(fd, p + from, at - from, off + (off_t)from)) return false;
-        from = at + DATA_HOLE_BYTES;
+    while (n > DATA_HOLE_BYTES) {
+        if (memcmp(p, zeros, DATA_HOLE_BYTES) != 0) return false;
+        p += DATA_HOLE_BYTES, n -= DATA_HOLE_BYTES;
     }
-    return n <= from || pwrite_all(fd, p + from, n - from, off + (off_t)from);
+    return memcmp(p, zeros, n) == 0;
+}
+
+/* writes the n bytes at p to offset off, except the parts of file pages (DATA_HOLE_BYTES, counted
+   from the file's start) that are all zeros here: the file was sized beforehand, so what is skipped
+   reads back as zeros, and a page no episode writes takes no disk. Counted from the file rather
+   than the slice, a push (one 512-byte record of actions.npy, no push in the records around it)
+   dirties one page instead of the two that a slice-relative block straddles. false with errno */
+static bool pwrite_nonzero(int fd, const uint8_t* p, size_t n, off_t off) {
+    size_t from = 0, at = 0;   /* from: the start of the run being gathered */
+    bool run = false;
+    while (at < n) {
+        size_t end = at + DATA_HOLE_BYTES - (size_t)((off + (off_t)at) % DATA_HOLE_BYTES);
+        if (end > n) end = n;
+        bool zero = all_zero(p + at, end - at);
+        if (zero && run && !pwrite_all(fd, p + from, at - from, off + (off_t)from)) return false;
+        if (!zero && !run) from = at;
+        run = !zero;
+        at = end;
+    }
+    return !run || pwrite_all(fd, p + from, n - from, off + (off_t)from);
 }
 
 /* writes an episode's states ([K, T, SIM_OBS_DYNAMIC], slot-first) to offset off: the runs of
-   slots some body held; the others are zeros (crc_states) and stay holes in the file, which was
-   sized beforehand. false with errno */
+   slots some body held (their zero pages skipped as pwrite_nonzero does); the others are zeros
+   (crc_states) and stay holes in the file, which was sized beforehand, unscanned. false with errno */
 static bool pwrite_states(int fd, const uint8_t* p, const uint8_t* seen, size_t K, size_t slot_bytes, off_t off) {
     for (size_t k = 0; k < K;) {
         if (!seen[k]) {
@@ -253,7 +270,9 @@ static bool pwrite_states(int fd, const uint8_t* p, const uint8_t* seen, size_t 
         }
         size_t run = k;
         while (run < K && seen[run]) run++;
-        if (!pwrite_all(fd, p + k * slot_bytes, (run - k) * slot_bytes, off + (off_t)(k * slot_bytes))) return false;
+        /* pages of a used slot where its body was not yet made or is gone are zeros too */
+        if (!pwrite_nonzero(fd, p + k * slot_bytes, (run - k) * slot_bytes, off + (off_t)(k * slot_bytes)))
+            return false;
         k = run;
     }
     return true;
