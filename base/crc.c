@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/alloc.h"
 #include "base/input_file.h"
 #include "base/report.h"
 
@@ -147,18 +149,23 @@ _Bool crc32_file(const char* path, uint32_t* out, char* err, size_t err_size) {
     int64_t size = 0;
     int fd = input_file_open(path, &size, err, err_size);
     if (fd < 0) return 0;
-    static _Thread_local unsigned char buf[1 << 16];
+    /* on the heap, not a _Thread_local buffer: static TLS is set up for every thread of every
+       process (64 KiB of it here, each of gen's fsync threads cleared it on its first pages) */
+    enum { BUF = 1 << 16 };
+    unsigned char* buf = alloc_bytes(BUF);
     uint32_t crc = 0;
     ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) != 0) {
+    while ((n = read(fd, buf, BUF)) != 0) {
         if (n < 0) {
             if (errno == EINTR) continue;
             report_set(err, err_size, "%s: read error: %s", path, strerror(errno));
+            free(buf);
             close(fd);
             return 0;
         }
         crc = crc32_update(crc, buf, (size_t)n);
     }
+    free(buf);
     close(fd);
     *out = crc;
     return 1;
