@@ -40,7 +40,11 @@ bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, 
     render_frame_rect(&ep.inst, rect); /* the pixel model's camera: the scene's events in view */
     if (o->frame_rect) memcpy(o->frame_rect, rect, sizeof rect);
     size_t K = (size_t)spec->slots;
-    memset(o->actions, 0, sizeof(float) * (size_t)spec->records * K * 4);
+    /* actions are zero but where the buffer's last episode pushed (a few records an episode: not
+       the whole 246 KB of an 8 s episode at 32 slots) */
+    if (!o->pushed) memset(o->actions, 0, sizeof(float) * (size_t)spec->records * K * 4);
+    for (int r = 0; o->pushed && r < spec->records; r++)
+        if (o->pushed[r]) memset(o->actions + (size_t)r * K * 4, 0, sizeof(float) * K * 4), o->pushed[r] = 0;
     int64_t tick = 0;
     for (int r = 0; r < spec->records; r++) {
         /* a body is its slot (its id): one beyond the K slots is not recorded. A scene that does not
@@ -64,6 +68,7 @@ bool episode_record_run(const Scenario* s, const int* param_col, uint64_t seed, 
             }
             /* pushes between two records add up; the point is the last one's */
             sim_action_add_rows(&ep.applied, o->actions + (size_t)r * K * 4, (int)K);
+            if (o->pushed && ep.applied.npushes > 0) o->pushed[r] = 1;
             /* events between records r and r + 1 carry r (they label record r + 1: model/replay.h) */
             int n;
             const SimEvent* ev = sim_world_events(ep.world, &n);

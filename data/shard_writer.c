@@ -42,6 +42,7 @@ struct DataEpisodeBuf {
     uint8_t* data[DATA_ARRAY_COUNT];   /* one episode's slice of each array; NULL when absent */
     float*   statics;                  /* [K, D - SIM_OBS_DYNAMIC] data_slot_observe's state */
     uint8_t* seen;                     /* [K] */
+    uint8_t* pushed;                   /* [T] */
 };
 
 typedef struct DataOutArray {
@@ -158,6 +159,7 @@ DataEpisodeBuf* data_episode_buf_new(const DataWriter* w) {
         }
     b->statics = alloc_zeroed((size_t)w->meta.dims.slots * (size_t)(w->meta.dims.dim - SIM_OBS_DYNAMIC), sizeof(float));
     b->seen = alloc_zeroed((size_t)w->meta.dims.slots, 1);
+    b->pushed = alloc_zeroed((size_t)w->meta.dims.records, 1);
     return b;
 }
 
@@ -166,6 +168,7 @@ void data_episode_buf_free(DataEpisodeBuf* b) {
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) free(b->data[a]);
     free(b->statics);
     free(b->seen);
+    free(b->pushed);
     free(b);
 }
 
@@ -179,6 +182,7 @@ void data_episode_buf_slot(DataEpisodeBuf* b, DataSlot* out) {
     out->bodies = (float*)b->data[DATA_BODIES];
     out->statics = b->statics;
     out->seen = b->seen;
+    out->pushed = b->pushed;
     out->actions = (float*)b->data[DATA_ACTIONS];
     out->contacts = b->data[DATA_CONTACTS];
     out->params = (double*)b->data[DATA_PARAMS];

@@ -69,6 +69,9 @@ typedef struct DataSlot {
     int         nchanges, capchanges;
     float*      statics;    /* [K, D - SIM_OBS_DYNAMIC]: each slot's static columns as last recorded */
     uint8_t*    seen;       /* [K]: the slot's body was live at some record so far */
+    uint8_t*    pushed;     /* [T]: actions' record t may be nonzero (the recorder sets it; the rest of
+                               actions is zero, so the next episode in the buffer clears only these
+                               records), or NULL: the recorder clears all of actions */
 } DataSlot;
 
 /// appends an event to a slot
