@@ -65,6 +65,7 @@ struct DataShardOut {
     int          slots;                  /* K */
     uLong*       tail_op;                /* [K + 1]: zlib's operator appending n empty slots' zeros (T records each) to a CRC */
     uLong*       tail_crc;               /* [K + 1]: the CRC-32 of n empty slots' zeros */
+    uLong        row_op[32], row_crc[32];  /* the same for 2^j empty records of actions.npy (zeros) */
 };
 
 void data_slot_add_event(DataSlot* s, const DataEvent* e) {
@@ -263,6 +264,42 @@ static bool pwrite_nonzero(int fd, const uint8_t* p, size_t n, off_t off) {
     return !run || pwrite_all(fd, p + from, n - from, off + (off_t)from);
 }
 
+/* bytes of one record of actions.npy: K slots of (jx, jy, px, py) */
+#define ACTION_ROW_BYTES(K) ((size_t)(K) * 4 * sizeof(float))
+
+/* the CRC-32 of an episode's actions ([T, K, 4] floats) when only the records with pushed[r] set
+   may be nonzero (the recorder's flags): those records summed, each run of n others added as n
+   records of zeros in at most log2(n) steps. The same CRC as crc32_update over the bytes, without
+   reading the 246 KB of zeros an 8 s episode at 32 slots holds */
+static uint32_t crc_actions(const DataShardOut* s, const uint8_t* p, const uint8_t* pushed, int records) {
+    size_t row = ACTION_ROW_BYTES(s->slots);
+    uLong crc = 0;
+    for (int r = 0; r < records;) {
+        int from = r;
+        while (r < records && !pushed[r]) r++;
+        for (unsigned n = (unsigned)(r - from), j = 0; n > 0; n >>= 1, j++)
+            if (n & 1) crc = crc32_combine_op(crc, s->row_crc[j], s->row_op[j]);
+        if (r < records) crc = crc32_update((uint32_t)crc, p + (size_t)r * row, row), r++;
+    }
+    return (uint32_t)crc;
+}
+
+/* writes the records of an episode's actions with pushed[r] set (runs of them at once) to offset
+   off; the others are zeros and stay holes (the file was sized beforehand). false with errno */
+static bool pwrite_actions(int fd, const uint8_t* p, const uint8_t* pushed, int records, size_t row, off_t off) {
+    for (int r = 0; r < records;) {
+        if (!pushed[r]) {
+            r++;
+            continue;
+        }
+        int from = r;
+        while (r < records && pushed[r]) r++;
+        if (!pwrite_all(fd, p + (size_t)from * row, (size_t)(r - from) * row, off + (off_t)((size_t)from * row)))
+            return false;
+    }
+    return true;
+}
+
 /* writes an episode's states ([K, T, SIM_OBS_DYNAMIC], slot-first) to offset off: the runs of
    slots some body held (their zero pages skipped as pwrite_nonzero does); the others are zeros
    (crc_states) and stay holes in the file, which was sized beforehand, unscanned. false with errno */
@@ -443,6 +480,15 @@ DataShardOut* data_shard_out_open(const DataWriter* w, int shard, char* err, siz
         s->tail_crc[n] = crc32_update((uint32_t)s->tail_crc[n - 1], empty_slot, slot_bytes);
     }
     free(empty_slot);
+    /* the CRC of 2^j records of actions.npy's zeros and the operator appending them */
+    size_t row = ACTION_ROW_BYTES(d->slots);
+    uint8_t* zeros = alloc_zeroed(row, 1);
+    s->row_crc[0] = crc32_update(0, zeros, row);
+    free(zeros);
+    for (int j = 0; j < 32 && (1L << j) <= d->records; j++) {
+        s->row_op[j] = crc32_combine_gen((z_off_t)(row << j));
+        if (j > 0) s->row_crc[j] = crc32_combine_op(s->row_crc[j - 1], s->row_crc[j - 1], s->row_op[j - 1]);
+    }
     snprintf(s->tmp, sizeof s->tmp, "%s/.tmp-shard-%05d-%ld", w->out, shard, (long)getpid());
     snprintf(s->dir, sizeof s->dir, "%s/shard-%05d", w->out, shard);
     remove_tree(s->tmp);
@@ -502,18 +548,20 @@ bool data_shard_out_put(DataShardOut* s, int i, DataSlot* slot, char* err, size_
         DataOutArray* g = &s->array[a];
         if (g->fd < 0) continue;
         /* the checksum while the slice is in this thread's cache */
-        bool states = a == DATA_STATES;
+        bool states = a == DATA_STATES, actions = a == DATA_ACTIONS && slot->pushed;
         size_t slot_bytes = (size_t)slot->records * STATE_ROW_BYTES;
-        s->crc[(size_t)i * DATA_ARRAY_COUNT + a] =
-            states ? crc_states(s, src[a], slot->seen, slot_bytes) : crc32_update_sparse(0, src[a], g->slice);
+        s->crc[(size_t)i * DATA_ARRAY_COUNT + a] = states    ? crc_states(s, src[a], slot->seen, slot_bytes)
+                                                   : actions ? crc_actions(s, src[a], slot->pushed, slot->records)
+                                                             : crc32_update_sparse(0, src[a], g->slice);
         size_t at = g->slice * (size_t)i;
         if (g->gathered) {
             memcpy(g->gathered + DATA_HEAD_BYTES + at, src[a], g->slice);
             continue;
         }
         off_t off = (off_t)(DATA_HEAD_BYTES + at);
-        if (!(states ? pwrite_states(g->fd, src[a], slot->seen, (size_t)s->slots, slot_bytes, off)
-                     : pwrite_nonzero(g->fd, src[a], g->slice, off))) {
+        if (!(states    ? pwrite_states(g->fd, src[a], slot->seen, (size_t)s->slots, slot_bytes, off)
+              : actions ? pwrite_actions(g->fd, src[a], slot->pushed, slot->records, ACTION_ROW_BYTES(s->slots), off)
+                        : pwrite_nonzero(g->fd, src[a], g->slice, off))) {
             char file[64];
             data_array_file((DataArrayId)a, file, sizeof file);
             report_set(err, err_size, "%s/%s: write failed: %s", s->tmp, file, strerror(errno));

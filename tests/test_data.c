@@ -165,6 +165,10 @@ static void test_write_read(void) {
                   slot.changes[0].column == SIM_OBS_mass);
             for (int k = 0; k < T * K; k++) slot.contacts[k] = (uint8_t)(k % 3 == 0);
             for (int k = 0; k < T * K * 4; k++) slot.actions[k] = (float)-k;
+            /* the records of actions that may be nonzero (the writer reads and writes only those):
+               all but record 2, which is zero here as a record without a push is */
+            for (int t = 0; t < T; t++) slot.pushed[t] = t != 2;
+            memset(slot.actions + 2 * K * 4, 0, sizeof(float) * K * 4);
             slot.params[0] = 0.5 * e;
             *slot.scenario = 0;
             *slot.seed = 100 + (uint64_t)e;
@@ -235,6 +239,10 @@ static void test_write_read(void) {
             for (int t = 0; t < T; t++)
                 synth_observation((int)(r.m.shards[s].first + i), t, K, want + t * K * D, wmk + t * K);
             CHECK(!memcmp(full, want, sizeof full) && !memcmp(mk, wmk, sizeof mk));
+            /* actions: as recorded (record 2 zero), though only the flagged records were written */
+            float act[5 * 3 * 4];
+            CHECK(data_reader_read_episodes(&r, s, DATA_ACTIONS, i, 1, act, sizeof act, err, sizeof err));
+            for (int k = 0; k < T * K * 4; k++) CHECK(act[k] == (k / (K * 4) == 2 ? 0.0f : (float)-k));
             uint64_t seed = 0;
             CHECK(data_reader_read_episodes(&r, s, DATA_SEED, i, 1, &seed, sizeof seed, err, sizeof err) &&
                   seed == 100 + (uint64_t)(r.m.shards[s].first + i));
