@@ -109,7 +109,7 @@ int cmd_train(int argc, char** argv) {
     int64_t rounds = 0, roll = -1, latent = 0, edge = 0, hidden = 0;
     bool clip_inputs = false;
     bool support_inputs = false;
-    double rest_gate = 0;
+    double rest_gate = 0, event_weight = -1, break_weight = -1;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "KIND: state (default: the state model) or jepa (the pixel model, "
                                           "from frames: nudge train --kind jepa --help)", false},
@@ -141,6 +141,8 @@ int cmd_train(int argc, char** argv) {
         {"rest-gate", ARG_DOUBLE, &rest_gate, 0.001, 0.999, "P: a new model holds an unpushed body at rest still unless P(at rest next tick) < P (default 0.5, as any body)", false},
         {"roll", ARG_INT, &roll, 0, 64, "K: pushforward: rolled steps learn from the model's own prediction up to K ticks ahead (default 4; 0 = off)", false},
         {"roll-frac", ARG_DOUBLE, &roll_frac, 0, 1, "F: share of rolled steps (default 0.5)", false},
+        {"event-weight", ARG_DOUBLE, &event_weight, 0, 100, "W: weight of the event heads' BCE against the velocity MSE (default 0.5)", false},
+        {"break-weight", ARG_DOUBLE, &break_weight, 0, 100, "W: the break heads' BCE weighs W times the other events' (default 1)", false},
     };
     ArgParse p = {"train",
                   "nudge train --data DIR[,DIR2...] --out MODEL [--memory SIZE] [--weights W1,W2...] [--steps N] [--batch B] [--threads T] [--seed N] [--resume MODEL]",
@@ -209,6 +211,8 @@ int cmd_train(int argc, char** argv) {
     def.threads = (int)threads;
     if (roll >= 0) def.roll_max = (int)roll;
     if (roll_frac >= 0) def.roll_frac = (float)roll_frac;
+    if (event_weight >= 0) def.event_weight = (float)event_weight;
+    if (break_weight >= 0) def.break_weight = (float)break_weight;
     if (!wm_trainer_def_check(&def, start, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s: %s\n", data, err);
         wm_free(start);

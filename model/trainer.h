@@ -46,6 +46,8 @@ typedef struct WmTrainerDef {
     float    event_weight;   /* weight of the event, rest and break-now BCE against the velocity MSE (0.5) */
     float    eps_weight;     /* weight of the position-residual MSE (default 0.5) */
     float    nll_weight;     /* weight of the variance head's Gaussian NLL (default 0.05) */
+    float    break_weight;   /* the break and break-now heads' BCE weigh this many times the other
+                                events' (default 1) */
     int64_t  capacity;       /* transitions kept in the replay buffer (default 200000) */
     int64_t  val_capacity;   /* transitions kept for validation (default 20000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */

@@ -284,6 +284,7 @@ typedef struct WmLossWeights {
     float eps;     /* position residual MSE against the velocity MSE (default 0.5) */
     float nll;     /* the variance head's Gaussian NLL (default 0.05) */
     float events;  /* the event, rest and break-now BCE (default 0.5) */
+    float brk;     /* the break and break-now heads' BCE, times events (default 1: as the others) */
 } WmLossWeights;
 WmLossWeights wm_loss_weights_default(void);
 /// loss of the packed batch against s->target/s->weight (the weighted MSE of the means, BCE of the

@@ -13,6 +13,7 @@ WmLossWeights wm_loss_weights_default(void) {
     w.eps = 0.5f;
     w.nll = 0.05f;
     w.events = 0.5f;
+    w.brk = 1.0f;
     return w;
 }
 
@@ -111,8 +112,12 @@ double wm_loss(const WmModel* m, WmScratch* s, const WmLossWeights* lw, bool gra
             ln += (double)sd * lw->nll * (0.5 * r * r * iv + ls);
             if (d) d[WM_LOGSIG + c] = clamped ? 0.0f : sd * lw->nll * (1.0f - r * r * iv);
         }
-        le += nn_loss_bce_logits(WM_LOGITS, o + WM_OUT_EVENTS, tg + WM_OUT_EVENTS, w + WM_OUT_EVENTS, se,
-                                 d ? d + WM_OUT_EVENTS : NULL);
+        /* the break heads weigh brk times the others */
+        float we[WM_LOGITS];
+        memcpy(we, w + WM_OUT_EVENTS, sizeof we);
+        we[WM_EVENT_BREAK] *= lw->brk;
+        we[WM_BREAK_NOW - WM_OUT_EVENTS] *= lw->brk;
+        le += nn_loss_bce_logits(WM_LOGITS, o + WM_OUT_EVENTS, tg + WM_OUT_EVENTS, we, se, d ? d + WM_OUT_EVENTS : NULL);
     }
     if (nll_loss) *nll_loss = ln;
     return ld + le + ln;

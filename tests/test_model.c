@@ -411,7 +411,7 @@ static double wm_batch_loss(WmModel* m, WmScratch* s, const WmTransitions* t, fl
     wm_forward(m, s);
     /* the variance head's NLL stops the mean's gradient, which finite differences cannot see: it
      * is checked on its own in test_wm_nll_grad */
-    WmLossWeights lw = {0.6f, 0.0f, 0.7f};
+    WmLossWeights lw = {0.6f, 0.0f, 0.7f, 1.0f};
     double l = wm_loss(m, s, &lw, grad, NULL);
     if (grad) wm_backward(m, s, grads);
     return l;
@@ -492,8 +492,8 @@ static void test_wm_nll_grad(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f};
-    WmLossWeights none = {0.0f, 0.0f, 0.0f};
+    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f, 1.0f};
+    WmLossWeights none = {0.0f, 0.0f, 0.0f, 1.0f};
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d0 = malloc(sizeof(float) * nout);
     wm_loss(m, s, &none, true, NULL);
@@ -519,6 +519,47 @@ static void test_wm_nll_grad(void) {
     CHECK(checked >= 6);
     free(d);
     free(d0);
+    wm_transitions_free(&t);
+    wm_scratch_free(s);
+    wm_free(m);
+}
+
+/* --break-weight: the break and break-now heads' BCE gradient is brk times what it is at 1, the other
+ * outputs' unchanged */
+static void test_wm_break_weight(void) {
+    Rng rng;
+    rng_seed(&rng, 8);
+    WmArch a = small_arch();
+    WmModel* m = wm_create(&a, 9);
+    WmScratch* s = wm_scratch_create(m);
+    WmTransitions t;
+    falling_batch(&rng, &t);
+    for (int i = 0; i < 2 * TK * WM_EVENTS; i++) t.labels[i] = (float)(rng_uniform(&rng, 0, 1) < 0.3);
+    float raw[2 * TK * WM_TARGETS];
+    wm_pack(m, s, t.n, t.s0, t.m0, t.push, NULL, 0, 0);
+    wm_targets(m, s, &t, raw);
+    wm_features_normalize(m, s);
+    wm_forward(m, s);
+    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f}, three = one;
+    three.brk = 3.0f;
+    size_t nout = (size_t)s->nd * WM_OUTPUTS;
+    float* d1 = malloc(sizeof(float) * nout);
+    wm_loss(m, s, &one, true, NULL);
+    memcpy(d1, s->dout, sizeof(float) * nout);
+    wm_loss(m, s, &three, true, NULL);
+    int brk = 0;
+    for (size_t r = 0; r < (size_t)s->nd; r++)
+        for (int c = 0; c < WM_OUTPUTS; c++) {
+            float g1 = d1[r * WM_OUTPUTS + c], g3 = s->dout[r * WM_OUTPUTS + c];
+            if (c == WM_OUT_EVENTS + WM_EVENT_BREAK || c == WM_BREAK_NOW) {
+                CHECK(fabsf(g3 - 3.0f * g1) <= 1e-6f * fabsf(g1) + 1e-12f);
+                brk += g1 != 0.0f;
+            } else {
+                CHECK(g3 == g1);
+            }
+        }
+    CHECK(brk >= 4);
+    free(d1);
     wm_transitions_free(&t);
     wm_scratch_free(s);
     wm_free(m);
@@ -2537,6 +2578,7 @@ int main(void) {
     test_wm_grad(2);
     test_wm_grad(3);
     test_wm_nll_grad();
+    test_wm_break_weight();
     test_imagined_break();
     test_incremental();
     test_sleep();
