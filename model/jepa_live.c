@@ -49,7 +49,7 @@ struct JepaLive {
     uint8_t*     prev;       /* [fb] the last frame, handed to the trainer with the next one's pushes */
     bool         have_prev;
     JepaEvidence ev;         /* the surprise trace: evidence over the grid's mean L1 (model/jepa.h) */
-    float*       z, *pred, *obs, *roll;   /* [L] each */
+    float*       roll;       /* [L] the predicted latent rolled out */
     float*       gxy;        /* [K * JEPA_LIVE_GHOST_STEPS * 2] the rollout's positions */
     uint8_t*     gok;        /* [K] */
     int64_t      frames;
@@ -161,9 +161,6 @@ JepaLive* jepa_live_create(const JepaLiveDef* def, const JepaModel* start, const
     L->stream = jepa_stream_create(L->m);
     L->prev = alloc_zeroed(L->fb, 1);
     size_t lat = (size_t)L->L;
-    L->z = alloc_zeroed(lat, sizeof(float));
-    L->pred = alloc_zeroed(lat, sizeof(float));
-    L->obs = alloc_zeroed(lat, sizeof(float));
     L->roll = alloc_zeroed(lat, sizeof(float));
     L->gxy = alloc_zeroed((size_t)L->K * JEPA_LIVE_GHOST_STEPS * 2, sizeof(float));
     L->gok = alloc_zeroed((size_t)L->K, 1);
@@ -201,7 +198,7 @@ void jepa_live_free(JepaLive* L) {
     free(L->q);
     item_free(&L->cur);
     jepa_stream_free(L->stream), free(L->prev);
-    free(L->z), free(L->pred), free(L->obs), free(L->roll), free(L->gxy), free(L->gok);
+    free(L->roll), free(L->gxy), free(L->gok);
     free(L->rx), free(L->ry), free(L->rmask);
     probe_free(&L->probe);
     jepa_live_read_free(&L->out);
@@ -257,8 +254,9 @@ void jepa_live_read(JepaLive* L, JepaLiveRead* out) {
 /* ---- the worker ---- */
 
 /* the predicted future from z: the predictor rolled out (no pushes) to the horizon, read through
-   the probe at JEPA_LIVE_GHOST_STEPS points, for the slots that held a body in this frame. A
-   predictor step is frame_step ticks: the points are whole steps (ghost_step in ticks) */
+   the probe at JEPA_LIVE_GHOST_STEPS points, for the slots that held a body in this frame (the
+   stream's latents of the frame just added). A predictor step is frame_step ticks: the points are
+   whole steps (ghost_step in ticks) */
 static void rollout(JepaLive* L, const LiveItem* it) {
     int H = atomic_load(&L->horizon), K = L->K, O = L->probe.O, S = jepa_arch(L->m)->frame_step;
     int steps[JEPA_LIVE_GHOST_STEPS], pstep[JEPA_LIVE_GHOST_STEPS];
@@ -271,11 +269,11 @@ static void rollout(JepaLive* L, const LiveItem* it) {
     float* y = alloc_array((size_t)L->probe.K * O, sizeof(float));
     /* only the bodies the probe finds where they are now: a slot that another body took since
        the probe was fitted (a shard, a spawned body) reads garbage */
-    probe_apply(&L->probe, 1, L->obs, y);
+    probe_apply(&L->probe, 1, jepa_stream_obs(L->stream), y);
     for (int k = 0; k < K; k++)
         L->gok[k] = k < PK && it->mask[k] && L->probe.fitted[k] &&
                     hypot(y[(size_t)k * O] - it->pos[2 * k], y[(size_t)k * O + 1] - it->pos[2 * k + 1]) <= JEPA_LIVE_GHOST_GATE;
-    memcpy(L->roll, L->z, sizeof(float) * (size_t)L->L);
+    memcpy(L->roll, jepa_stream_z(L->stream), sizeof(float) * (size_t)L->L);
     for (int h = 1, i = 0; h <= pstep[JEPA_LIVE_GHOST_STEPS - 1]; h++) {
         jepa_predict(L->m, L->sc, 1, L->roll, NULL, NULL, L->roll);
         for (; i < JEPA_LIVE_GHOST_STEPS && pstep[i] == h; i++) {
@@ -311,17 +309,15 @@ static void take(JepaLive* L, const LiveItem* it, bool newest, bool score) {
     float surprise = NAN;
     int got = jepa_stream_add(L->stream, it->pixels, it->pushes, it->npushes, score);
     if (got >= 1) {
-        memcpy(L->obs, jepa_stream_obs(L->stream), sizeof(float) * (size_t)L->L);
-        memcpy(L->z, jepa_stream_z(L->stream), sizeof(float) * (size_t)L->L);
+        const float* obs = jepa_stream_obs(L->stream);
         if (got == 2) {
             float mean;
-            memcpy(L->pred, jepa_stream_pred(L->stream), sizeof(float) * (size_t)L->L);
-            jepa_surprise(L->m, 1, L->pred, L->obs, &mean, NULL);
+            jepa_surprise(L->m, 1, jepa_stream_pred(L->stream), obs, &mean, NULL);
             surprise = (float)jepa_evidence_add(&L->ev, mean);
         }
         /* the probe's row: this window's target latent and where the bodies are */
         size_t r = (size_t)(L->nrows % L->def.probe_rows);
-        memcpy(L->rx + r * L->L, L->obs, sizeof(float) * (size_t)L->L);
+        memcpy(L->rx + r * L->L, obs, sizeof(float) * (size_t)L->L);
         memcpy(L->ry + r * L->K * 2, it->pos, sizeof(float) * (size_t)L->K * 2);
         memcpy(L->rmask + r * L->K, it->mask, (size_t)L->K);
         L->nrows++;
