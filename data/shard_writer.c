@@ -284,37 +284,22 @@ static uint32_t crc_actions(const DataShardOut* s, const uint8_t* p, const uint8
     return (uint32_t)crc;
 }
 
-/* writes the records of an episode's actions with pushed[r] set (runs of them at once) to offset
-   off; the others are zeros and stay holes (the file was sized beforehand). false with errno */
-static bool pwrite_actions(int fd, const uint8_t* p, const uint8_t* pushed, int records, size_t row, off_t off) {
-    for (int r = 0; r < records;) {
-        if (!pushed[r]) {
-            r++;
+/* writes the runs of units u (unit bytes each, n of them) with used[u] set to offset off, each run
+   by `write` at once; the other units are zeros and stay holes (the file was sized beforehand),
+   unscanned. Actions: records flagged as pushed (pwrite_all); states ([K, T, SIM_OBS_DYNAMIC],
+   slot-first): slots some body held, by pwrite_nonzero (pages of a used slot where its body was not
+   yet made or is gone are zeros too). false with errno */
+static bool pwrite_runs(int fd, const uint8_t* p, const uint8_t* used, size_t n, size_t unit, off_t off,
+                        bool (*write)(int, const uint8_t*, size_t, off_t)) {
+    for (size_t u = 0; u < n;) {
+        if (!used[u]) {
+            u++;
             continue;
         }
-        int from = r;
-        while (r < records && pushed[r]) r++;
-        if (!pwrite_all(fd, p + (size_t)from * row, (size_t)(r - from) * row, off + (off_t)((size_t)from * row)))
-            return false;
-    }
-    return true;
-}
-
-/* writes an episode's states ([K, T, SIM_OBS_DYNAMIC], slot-first) to offset off: the runs of
-   slots some body held (their zero pages skipped as pwrite_nonzero does); the others are zeros
-   (crc_states) and stay holes in the file, which was sized beforehand, unscanned. false with errno */
-static bool pwrite_states(int fd, const uint8_t* p, const uint8_t* seen, size_t K, size_t slot_bytes, off_t off) {
-    for (size_t k = 0; k < K;) {
-        if (!seen[k]) {
-            k++;
-            continue;
-        }
-        size_t run = k;
-        while (run < K && seen[run]) run++;
-        /* pages of a used slot where its body was not yet made or is gone are zeros too */
-        if (!pwrite_nonzero(fd, p + k * slot_bytes, (run - k) * slot_bytes, off + (off_t)(k * slot_bytes)))
-            return false;
-        k = run;
+        size_t end = u;
+        while (end < n && used[end]) end++;
+        if (!write(fd, p + u * unit, (end - u) * unit, off + (off_t)(u * unit))) return false;
+        u = end;
     }
     return true;
 }
@@ -559,8 +544,9 @@ bool data_shard_out_put(DataShardOut* s, int i, DataSlot* slot, char* err, size_
             continue;
         }
         off_t off = (off_t)(DATA_HEAD_BYTES + at);
-        if (!(states    ? pwrite_states(g->fd, src[a], slot->seen, (size_t)s->slots, slot_bytes, off)
-              : actions ? pwrite_actions(g->fd, src[a], slot->pushed, slot->records, ACTION_ROW_BYTES(s->slots), off)
+        if (!(states    ? pwrite_runs(g->fd, src[a], slot->seen, (size_t)s->slots, slot_bytes, off, pwrite_nonzero)
+              : actions ? pwrite_runs(g->fd, src[a], slot->pushed, (size_t)slot->records, ACTION_ROW_BYTES(s->slots),
+                                      off, pwrite_all)
                         : pwrite_nonzero(g->fd, src[a], g->slice, off))) {
             char file[64];
             data_array_file((DataArrayId)a, file, sizeof file);
