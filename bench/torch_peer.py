@@ -60,6 +60,12 @@ def load(path):
     for sh in sorted(m["shards"], key=lambda s: s["first"]):
         d = os.path.join(path, sh["dir"])
         for k in parts:
+            if k == "actions" and m["version"] >= 7:   # the pushes as rows: the README's recipe
+                a = np.zeros(parts["mask"][-1].shape + (4,), np.float32)
+                p = np.load(os.path.join(d, "pushes.npy"))
+                a[p["episode"] - sh["first"], p["tick"], p["slot"]] = np.stack([p[c] for c in ("jx", "jy", "px", "py")], -1)
+                parts[k].append(a)
+                continue
             parts[k].append(np.load(os.path.join(d, k + ".npy")))
         if m["version"] >= 5:   # states.npy holds the dynamic columns: the README's recipe
             st, mask = parts["states"][-1], parts["mask"][-1]

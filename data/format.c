@@ -35,6 +35,9 @@ const DataArrayInfo data_arrays[DATA_ARRAY_COUNT] = {
     [DATA_CHANGES] = {"changes", DATA_CHANGE_DESCR, DATA_CHANGE_BYTES,
                       "one row per change of a static column during a body's life (a magic mass ... shown): from "
                       "record tick on, column 'column' of the body in 'slot' is 'value'"},
+    [DATA_PUSHES] = {"pushes", DATA_PUSH_DESCR, DATA_PUSH_BYTES,
+                     "one row per pushed slot and record: the (jx, jy, px, py) of actions (E, T, K, 4) at [episode - "
+                     "the shard's first, tick, slot]; actions is zero everywhere else"},
 };
 
 void data_event_pack(const DataEvent* e, unsigned char out[DATA_EVENT_BYTES]) {
@@ -71,8 +74,22 @@ void data_change_unpack(const unsigned char in[DATA_CHANGE_BYTES], DataChange* c
     memcpy(&c->value, in + 13, 4);
 }
 
+void data_push_pack(const DataPush* p, unsigned char out[DATA_PUSH_BYTES]) {
+    memcpy(out, &p->episode, 4);
+    memcpy(out + 4, &p->tick, 4);
+    memcpy(out + 8, &p->slot, 4);
+    memcpy(out + 12, p->action, 16);
+}
+
+void data_push_unpack(const unsigned char in[DATA_PUSH_BYTES], DataPush* p) {
+    memcpy(&p->episode, in, 4);
+    memcpy(&p->tick, in + 4, 4);
+    memcpy(&p->slot, in + 8, 4);
+    memcpy(p->action, in + 12, 16);
+}
+
 bool data_array_is_rows(DataArrayId a) {
-    return a == DATA_EVENTS || a == DATA_CHANGES;
+    return a == DATA_EVENTS || a == DATA_CHANGES || a == DATA_PUSHES;
 }
 
 bool data_array_present(DataArrayId a, const DataDims* d) {
@@ -82,6 +99,8 @@ bool data_array_present(DataArrayId a, const DataDims* d) {
     case DATA_IDS: return d->version < 5;
     case DATA_BODIES:
     case DATA_CHANGES: return d->version >= 5;
+    case DATA_ACTIONS: return d->version < 7;
+    case DATA_PUSHES: return d->version >= 7;
     default: return true;
     }
 }
@@ -100,7 +119,8 @@ int data_array_shape(DataArrayId a, const DataDims* d, int64_t E, int64_t nevent
     case DATA_IDS:
     case DATA_CONTACTS: s[0] = E, s[1] = T, s[2] = K; return 3;
     case DATA_EVENTS:
-    case DATA_CHANGES: s[0] = nevents; return 1;
+    case DATA_CHANGES:
+    case DATA_PUSHES: s[0] = nevents; return 1;
     case DATA_PARAMS: s[0] = E, s[1] = d->nparams; return 2;
     case DATA_SCENARIO:
     case DATA_SEED: s[0] = E; return 1;

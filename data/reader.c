@@ -123,6 +123,9 @@ bool data_reader_read(const DataReader* r, int s, DataArrayId a, void* dst, size
     return ok;
 }
 
+static bool read_pushes(const DataReader* r, int s, int64_t first, int64_t count, float* dst, size_t dst_bytes,
+                        char* err, size_t err_size);
+
 bool data_reader_read_episodes(const DataReader* r, int s, DataArrayId a, int64_t first, int64_t count, void* dst,
                                size_t dst_bytes, char* err, size_t err_size) {
     int64_t n = r->m.shards[s].count;
@@ -133,6 +136,9 @@ bool data_reader_read_episodes(const DataReader* r, int s, DataArrayId a, int64_
                    (long long)first, (long long)count, s, (long long)n, data_arrays[a].name);
         return false;
     }
+    /* version 7: actions from pushes.npy's rows */
+    if (a == DATA_ACTIONS && !data_array_present(a, &r->m.dims))
+        return read_pushes(r, s, first, count, dst, dst_bytes, err, err_size);
     char path[4400];
     data_reader_path(r, s, a, path, sizeof path);
     int64_t shape[5];
@@ -195,6 +201,42 @@ static void* read_rows(const DataReader* r, int s, DataArrayId a, size_t size,
 
 static void unpack_event(const unsigned char* in, void* out) { data_event_unpack(in, out); }
 static void unpack_change(const unsigned char* in, void* out) { data_change_unpack(in, out); }
+static void unpack_push(const unsigned char* in, void* out) { data_push_unpack(in, out); }
+
+/* version 7: episodes [first, first + count) of shard s's actions ([count, T, K, 4], dst_bytes
+   checked by the caller), zeros but where pushes.npy has a row; a row outside the shard's episodes,
+   records or slots, or out of order, is one line */
+static bool read_pushes(const DataReader* r, int s, int64_t first, int64_t count, float* dst, size_t dst_bytes,
+                        char* err, size_t err_size) {
+    const DataDims* d = &r->m.dims;
+    const DataShardEntry* sh = &r->m.shards[s];
+    size_t n = 0, T = (size_t)d->records, K = (size_t)d->slots;
+    DataPush* p = read_rows(r, s, DATA_PUSHES, sizeof *p, unpack_push, &n, err, err_size);
+    if (!p) return false;
+    memset(dst, 0, dst_bytes);
+    char path[4400];
+    data_reader_path(r, s, DATA_PUSHES, path, sizeof path);
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        const DataPush* x = &p[i];
+        bool in = x->episode >= sh->first && x->episode < sh->first + sh->count && x->tick >= 0 &&
+                  (size_t)x->tick < T && x->slot >= 0 && (size_t)x->slot < K;
+        const DataPush* y = i > 0 ? &p[i - 1] : NULL;
+        bool after = !y || x->episode > y->episode ||
+                     (x->episode == y->episode && (x->tick > y->tick || (x->tick == y->tick && x->slot > y->slot)));
+        if (!in || !after) {
+            report_set(err, err_size, "%s: row %zu (episode %d, tick %d, slot %d) %s", path, i, x->episode, x->tick,
+                       x->slot, in ? "out of order" : "outside the shard's episodes, records or slots");
+            ok = false;
+            break;
+        }
+        int64_t e = x->episode - sh->first - first;
+        if (e < 0 || e >= count) continue;
+        memcpy(dst + (((size_t)e * T + (size_t)x->tick) * K + (size_t)x->slot) * 4, x->action, sizeof x->action);
+    }
+    free(p);
+    return ok;
+}
 
 DataEvent* data_reader_events(const DataReader* r, int s, size_t* n, char* err, size_t err_size) {
     return read_rows(r, s, DATA_EVENTS, sizeof(DataEvent), unpack_event, n, err, err_size);

@@ -61,6 +61,9 @@ struct DataShardOut {
     int*         nevents;
     DataChange** changes;                /* per episode */
     int*         nchanges;
+    DataPush**   pushes;                 /* per episode (version 7: pushes.npy's rows) */
+    int*         npushes;
+    bool         push_rows;              /* version 7: pushes.npy instead of actions.npy */
     uint32_t*    crc;                    /* [count][DATA_ARRAY_COUNT] */
     int          slots;                  /* K */
     uLong*       tail_op;                /* [K + 1]: zlib's operator appending n empty slots' zeros (T records each) to a CRC */
@@ -152,8 +155,11 @@ static void populate(void* p, size_t n) {
 DataEpisodeBuf* data_episode_buf_new(const DataWriter* w) {
     DataEpisodeBuf* b = alloc_zeroed(1, sizeof *b);
     b->dims = w->meta.dims;
+    /* actions are recorded as [T, K, 4] whatever the version (from version 7 the writer turns them
+       into pushes.npy's rows) */
     for (int a = 0; a < DATA_ARRAY_COUNT; a++)
-        if (!data_array_is_rows((DataArrayId)a) && data_array_present((DataArrayId)a, &w->meta.dims)) {
+        if (a == DATA_ACTIONS ||
+            (!data_array_is_rows((DataArrayId)a) && data_array_present((DataArrayId)a, &w->meta.dims))) {
             size_t n = slice_of((DataArrayId)a, &w->meta.dims);
             b->data[a] = alloc_zeroed(1, n);
             populate(b->data[a], n);
@@ -429,12 +435,14 @@ void data_shard_out_drop(DataShardOut* s) {
     if (!s) return;
     out_close(s);
     if (s->tmp[0]) remove_tree(s->tmp);
-    for (int64_t i = 0; i < s->count; i++) free(s->events[i]), free(s->changes[i]);
+    for (int64_t i = 0; i < s->count; i++) free(s->events[i]), free(s->changes[i]), free(s->pushes[i]);
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) free(s->array[a].gathered);
     free(s->events);
     free(s->nevents);
     free(s->changes);
     free(s->nchanges);
+    free(s->pushes);
+    free(s->npushes);
     free(s->crc);
     free(s->tail_op);
     free(s->tail_crc);
@@ -453,8 +461,11 @@ DataShardOut* data_shard_out_open(const DataWriter* w, int shard, char* err, siz
     s->nevents = alloc_zeroed(E, sizeof *s->nevents);
     s->changes = alloc_zeroed(E, sizeof *s->changes);
     s->nchanges = alloc_zeroed(E, sizeof *s->nchanges);
+    s->pushes = alloc_zeroed(E, sizeof *s->pushes);
+    s->npushes = alloc_zeroed(E, sizeof *s->npushes);
     s->crc = alloc_zeroed(E * DATA_ARRAY_COUNT, sizeof *s->crc);
     s->slots = d->slots;
+    s->push_rows = data_array_present(DATA_PUSHES, d);
     s->tail_op = alloc_zeroed((size_t)d->slots + 1, sizeof *s->tail_op);
     s->tail_crc = alloc_zeroed((size_t)d->slots + 1, sizeof *s->tail_crc);
     /* the CRC of n empty slots (T records each) and the operator appending them */
@@ -510,6 +521,33 @@ DataShardOut* data_shard_out_open(const DataWriter* w, int shard, char* err, siz
     return s;
 }
 
+/* pushes.npy's rows of an episode's actions ([T, K, 4] floats): one per record and slot whose four
+   floats are not all zero bytes (so the reader's scatter into zeros gives back the same bytes), in
+   order of (tick, slot); only the records flagged in pushed (NULL: all) are read. *n rows, a
+   malloc'd array or NULL when none */
+static DataPush* pushes_of(const float* actions, const uint8_t* pushed, int records, int slots, int32_t episode,
+                           int* n) {
+    static const float zero[4];
+    DataPush* out = NULL;
+    int count = 0, cap = 0;
+    for (int r = 0; r < records; r++) {
+        if (pushed && !pushed[r]) continue;
+        const float* row = actions + (size_t)r * (size_t)slots * 4;
+        for (int k = 0; k < slots; k++) {
+            if (!memcmp(row + (size_t)k * 4, zero, sizeof zero)) continue;
+            if (count == cap) {
+                cap = cap ? 2 * cap : 16;
+                out = alloc_resize(out, (size_t)cap, sizeof *out);
+            }
+            DataPush* p = &out[count++];
+            p->episode = episode, p->tick = r, p->slot = k;
+            memcpy(p->action, row + (size_t)k * 4, sizeof p->action);
+        }
+    }
+    *n = count;
+    return out;
+}
+
 int data_shard_out_shard(const DataShardOut* s) {
     return s->shard;
 }
@@ -529,6 +567,9 @@ bool data_shard_out_put(DataShardOut* s, int i, DataSlot* slot, char* err, size_
     slot->events = NULL;
     slot->changes = NULL;
     slot->nevents = slot->capevents = slot->nchanges = slot->capchanges = 0;
+    if (s->push_rows)   /* version 7: the pushes as rows, written with the shard's end */
+        s->pushes[i] = pushes_of(slot->actions, slot->pushed, slot->records, s->slots, (int32_t)(s->first + i),
+                                 &s->npushes[i]);
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) {
         DataOutArray* g = &s->array[a];
         if (g->fd < 0) continue;
@@ -578,7 +619,10 @@ bool data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size
     /* events and changes: concatenated in episode order, packed rows, written whole */
     size_t nrows[DATA_ARRAY_COUNT] = {0}, at[DATA_ARRAY_COUNT] = {0};
     uint8_t* block[DATA_ARRAY_COUNT] = {NULL};
-    for (int64_t i = 0; i < E; i++) nrows[DATA_EVENTS] += (size_t)s->nevents[i], nrows[DATA_CHANGES] += (size_t)s->nchanges[i];
+    for (int64_t i = 0; i < E; i++) {
+        nrows[DATA_EVENTS] += (size_t)s->nevents[i], nrows[DATA_CHANGES] += (size_t)s->nchanges[i];
+        nrows[DATA_PUSHES] += (size_t)s->npushes[i];
+    }
     for (int a = 0; a < DATA_ARRAY_COUNT; a++)
         if (data_array_is_rows((DataArrayId)a) && data_array_present((DataArrayId)a, d))
             block[a] = alloc_bytes(DATA_HEAD_BYTES + nrows[a] * data_arrays[a].item);
@@ -588,6 +632,9 @@ bool data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size
     for (int64_t i = 0; block[DATA_CHANGES] && i < E; i++)
         for (int k = 0; k < s->nchanges[i]; k++, at[DATA_CHANGES] += DATA_CHANGE_BYTES)
             data_change_pack(&s->changes[i][k], block[DATA_CHANGES] + DATA_HEAD_BYTES + at[DATA_CHANGES]);
+    for (int64_t i = 0; block[DATA_PUSHES] && i < E; i++)
+        for (int k = 0; k < s->npushes[i]; k++, at[DATA_PUSHES] += DATA_PUSH_BYTES)
+            data_push_pack(&s->pushes[i][k], block[DATA_PUSHES] + DATA_HEAD_BYTES + at[DATA_PUSHES]);
 
     DataShardEntry entry;
     memset(&entry, 0, sizeof entry);

@@ -54,7 +54,9 @@ int64_t data_writer_shard_count(const DataWriter* w, int shard) {
 double data_writer_episode_bytes(const DataWriter* w) {
     double per_episode = 0;
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) {
-        if (data_array_is_rows((DataArrayId)a) || !data_array_present((DataArrayId)a, &w->meta.dims)) continue;
+        /* actions: the recorder's buffer holds them whatever the version */
+        bool recorded = a == DATA_ACTIONS || data_array_present((DataArrayId)a, &w->meta.dims);
+        if (data_array_is_rows((DataArrayId)a) || !recorded) continue;
         int64_t s[5];
         int n = data_array_shape((DataArrayId)a, &w->meta.dims, 1, 0, s);
         double b = (double)data_arrays[a].item;

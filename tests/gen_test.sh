@@ -19,18 +19,21 @@ same "$tmp/j1" "$tmp/j2" "--jobs 1 and --jobs 2 are byte-identical"
 gen --episodes 10 --out "$tmp/j5" --jobs 5 2>/dev/null || bad "gen --jobs 5 failed"
 same "$tmp/j1" "$tmp/j5" "--jobs 5 (workers writing) and --jobs 1 are byte-identical"
 ls "$tmp/j1" | grep -c "^shard-" | grep -qx 4 && ok "10 episodes in 4 shards of 3" || bad "shard count: $(ls "$tmp/j1")"
-# zero runs are not written (actions.npy: no push most ticks; states.npy, slot-first: the slots no
-# body held): the files read the same, take less disk
-/usr/bin/python3 - "$tmp" <<'PY' && ok "actions.npy and states.npy are written sparse" || bad "actions.npy or states.npy takes all its blocks"
+# zero runs are not written (states.npy, slot-first: the slots no body held): the file reads the
+# same, takes less disk; the pushes are rows (format version 7), a few an episode
+/usr/bin/python3 - "$tmp" <<'PY' && ok "states.npy is written sparse, pushes.npy as rows" || bad "states.npy takes all its blocks, or pushes.npy is not rows"
+import numpy as np
 import os, sys
 probe = sys.argv[1] + "/probe"
 with open(probe, "wb") as f:
     f.truncate(1 << 20)
 sparse_fs = os.stat(probe).st_blocks * 512 < (1 << 20)
 os.remove(probe)
-for f in ("actions.npy", "states.npy"):
-    st = os.stat(sys.argv[1] + "/j1/shard-00000/" + f)
-    assert not sparse_fs or st.st_blocks * 512 < st.st_size // 2, (f, st.st_blocks, st.st_size)
+st = os.stat(sys.argv[1] + "/j1/shard-00000/states.npy")
+assert not sparse_fs or st.st_blocks * 512 < st.st_size // 2, (st.st_blocks, st.st_size)
+p = np.load(sys.argv[1] + "/j1/shard-00000/pushes.npy")
+assert 0 < len(p) < 3 * 60 and p.dtype.itemsize == 28, (len(p), p.dtype)
+assert not os.path.exists(sys.argv[1] + "/j1/shard-00000/actions.npy")
 PY
 
 # another file system (tmpfs: O_DIRECT or not, whatever it allows) writes the same bytes
@@ -180,25 +183,37 @@ else bad "a shard symlinked to /dev/zero: exit $rc: $(cat "$tmp/err")"; fi
 # a version 1 dataset (written by nudge before the data/ module) loads unchanged
 "$nudge" train --data "$root/tests/data/dataset-v1" --out "$tmp/v1-model/m.bin" --steps 2 --batch 8 >/dev/null 2>"$tmp/err" && ok "a version 1 dataset loads for training" || bad "version 1 dataset: $(cat "$tmp/err")"
 
-# format version 6 against 5 and 4: the same episodes rewritten in version 5's layout (states.npy
-# [E, T, K, 7], not slot-first) and in version 4's (states.npy of all 20 columns and ids.npy, put
-# together by the README's numpy recipe) train the same model, byte for byte, in memory and streamed
-# from disk: the reader gives the trainer the same arrays
-/usr/bin/python3 - "$tmp/j1" "$tmp/v5" "$tmp/v4" <<'PY' && ok "a version 6 dataset rewritten as versions 5 and 4 by numpy" || bad "rewriting as versions 5 and 4"
+# format version 7 against 6, 5 and 4: the same episodes rewritten in version 6's layout
+# (actions.npy [E, T, K, 4] put together from pushes.npy by the README's numpy recipe), in version
+# 5's (states.npy [E, T, K, 7], not slot-first) and in version 4's (states.npy of all 20 columns
+# and ids.npy) train the same model, byte for byte, in memory and streamed from disk: the reader
+# gives the trainer the same arrays
+/usr/bin/python3 - "$tmp/j1" "$tmp/v6" "$tmp/v5" "$tmp/v4" <<'PY' && ok "a version 7 dataset rewritten as versions 6, 5 and 4 by numpy" || bad "rewriting as versions 6, 5 and 4"
 import json, os, shutil, sys, zlib, numpy as np
-src, dst5, dst4 = sys.argv[1:4]
+src, dst6, dst5, dst4 = sys.argv[1:5]
 def rewrite(dst, version):
     shutil.rmtree(dst, ignore_errors=True)
     shutil.copytree(src, dst)
     m = json.load(open(dst + "/manifest.json"))
-    assert m["version"] == 6
-    changed = 0
+    assert m["version"] == 7
+    changed = pushed = 0
     for sh in m["shards"]:
         d = dst + "/" + sh["dir"] + "/"
         states, bodies, mask = np.load(d + "states.npy"), np.load(d + "bodies.npy"), np.load(d + "mask.npy")
-        states = np.swapaxes(states, 1, 2)   # slot-first to [E, T, K, 7]
-        names = ["states.npy"]
-        if version == 5:
+        p = np.load(d + "pushes.npy")
+        actions = np.zeros(mask.shape + (4,), np.float32)
+        actions[p["episode"] - sh["first"], p["tick"], p["slot"]] = np.stack([p["jx"], p["jy"], p["px"], p["py"]], -1)
+        pushed += int((actions != 0).any())
+        np.save(d + "actions.npy", actions)
+        os.remove(d + "pushes.npy")
+        del sh["files"]["pushes.npy"]
+        names = ["actions.npy"]
+        if version < 6:
+            states = np.swapaxes(states, 1, 2)   # slot-first to [E, T, K, 7]
+            names.append("states.npy")
+        if version == 6:
+            pass
+        elif version == 5:
             np.save(d + "states.npy", np.ascontiguousarray(states))
         else:
             changes = np.load(d + "changes.npy")
@@ -217,23 +232,26 @@ def rewrite(dst, version):
         for f in names:
             data = open(d + f, "rb").read()
             sh["files"][f] = {"bytes": len(data), "crc32": "%08x" % (zlib.crc32(data) & 0xFFFFFFFF)}
-    assert version == 5 or changed
+    assert version >= 5 or changed
+    assert pushed
     m["version"] = m["inputs"]["format_version"] = version
     json.dump(m, open(dst + "/manifest.json", "w"), indent=1)
+rewrite(dst6, 6)
 rewrite(dst5, 5)
 rewrite(dst4, 4)
 PY
 for mode in "" "--memory 3M"; do
-  for v in 6 5 4; do
-    data=$tmp/v$v; [ "$v" = 6 ] && data=$tmp/j1
+  for v in 7 6 5 4; do
+    data=$tmp/v$v; [ "$v" = 7 ] && data=$tmp/j1
     OPENBLAS_NUM_THREADS=1 "$nudge" train --data "$data" --out "$tmp/m$v/m.bin" --steps 30 --batch 16 --seed 3 $mode >/dev/null 2>"$tmp/err" || bad "train on version $v: $(cat "$tmp/err")"
     [ -z "$mode" ] || grep -q "streaming" "$tmp/err" || bad "--memory 3M did not stream: $(cat "$tmp/err")"
   done
-  cmp -s "$tmp/m6/m.bin" "$tmp/m5/m.bin" && cmp -s "$tmp/m6/m.bin" "$tmp/m4/m.bin" && ok "versions 6, 5 and 4 of the same episodes train the same bytes ${mode:-(in memory)}" || bad "versions 6, 5 and 4 train different models ${mode}"
+  cmp -s "$tmp/m7/m.bin" "$tmp/m6/m.bin" && cmp -s "$tmp/m7/m.bin" "$tmp/m5/m.bin" && cmp -s "$tmp/m7/m.bin" "$tmp/m4/m.bin" && ok "versions 7, 6, 5 and 4 of the same episodes train the same bytes ${mode:-(in memory)}" || bad "versions 7, 6, 5 and 4 train different models ${mode}"
 done
 # --resume of a dataset of an earlier version by this nudge: one line naming the version
-expect2 "--resume of a version 5 dataset names the version" "format version: 5 there, 6 here" -- gen --episodes 10 --out "$tmp/v5" --resume
-expect2 "--resume of a version 4 dataset names the version" "format version: 4 there, 6 here" -- gen --episodes 10 --out "$tmp/v4" --resume
+expect2 "--resume of a version 6 dataset names the version" "format version: 6 there, 7 here" -- gen --episodes 10 --out "$tmp/v6" --resume
+expect2 "--resume of a version 5 dataset names the version" "format version: 5 there, 7 here" -- gen --episodes 10 --out "$tmp/v5" --resume
+expect2 "--resume of a version 4 dataset names the version" "format version: 4 there, 7 here" -- gen --episodes 10 --out "$tmp/v4" --resume
 
 # a real client: numpy reads everything (with frames), checksums match, episode 0 equals nudge run --trace
 gen --episodes 5 --out "$tmp/np" --frames 96x64 2>/dev/null || bad "gen with frames"

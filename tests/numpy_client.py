@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A real client of a nudge dataset: loads every array with numpy (also memory-mapped), checks
 shapes, dtypes, masks and the manifest's checksums, puts the full observation together as the
-README shows (format version 6: states.npy slot-first + bodies.npy + changes.npy), and checks that one
+README shows (format version 7: states.npy slot-first + bodies.npy + changes.npy, the actions from
+pushes.npy's rows), and checks that one
 episode's observation equals `nudge run --trace` of the same scenario and seed.   usage: numpy_client.py NUDGE DATASET"""
 import csv
 import json
@@ -15,7 +16,7 @@ import numpy as np
 
 nudge, root = sys.argv[1], sys.argv[2]
 m = json.load(open(os.path.join(root, "manifest.json")))
-assert m["format"] == "nudge-dataset" and m["version"] == 6, (m["format"], m["version"])
+assert m["format"] == "nudge-dataset" and m["version"] == 7, (m["format"], m["version"])
 assert m["arrays"]["states"]["shape"] == ["E", "K", "T", "D_dynamic"], m["arrays"]["states"]
 assert int(m["seed"]) == int(m["inputs"]["seed"]), "seeds are exact decimal strings"
 assert m["complete"] is True and m["shards_done"] == m["shard_count"] == len(m["shards"])
@@ -28,6 +29,8 @@ event_dtype = np.dtype(eval(m["arrays"]["events"]["dtype"]))  # a list of (name,
 assert event_dtype.itemsize == 21, event_dtype
 change_dtype = np.dtype(eval(m["arrays"]["changes"]["dtype"]))
 assert change_dtype.itemsize == 17, change_dtype
+push_dtype = np.dtype(eval(m["arrays"]["pushes"]["dtype"]))
+assert push_dtype.itemsize == 28 and "actions" not in m["arrays"], push_dtype
 
 seen = 0
 for sh in m["shards"]:
@@ -42,7 +45,7 @@ for sh in m["shards"]:
         assert "%08x" % (zlib.crc32(data) & 0xFFFFFFFF) == info["crc32"], fname
     expect = {
         "states": ((E, K, T, Dd), np.float32), "bodies": ((E, K, D - Dd), np.float32), "mask": ((E, T, K), np.uint8),
-        "actions": ((E, T, K, 4), np.float32), "contacts": ((E, T, K), np.uint8),
+        "contacts": ((E, T, K), np.uint8),
         "params": ((E, P), np.float64), "scenario": ((E,), np.int32), "seed": ((E,), np.uint64),
     }
     if m["frames"]:
@@ -66,6 +69,13 @@ for sh in m["shards"]:
         assert np.all(np.diff(ev["episode"]) >= 0), "events are in episode order"
     ch = np.load(os.path.join(d, "changes.npy"))
     assert ch.dtype == change_dtype and ch.ndim == 1
+    # the actions [E, T, K, 4], as the README's recipe puts them together from pushes.npy's rows
+    pu = np.load(os.path.join(d, "pushes.npy"))
+    assert pu.dtype == push_dtype and pu.ndim == 1 and len(pu) > 0
+    order = (pu["episode"].astype(np.int64) * T + pu["tick"]) * K + pu["slot"]
+    assert np.all(np.diff(order) > 0), "pushes are in (episode, tick, slot) order"
+    a["actions"] = np.zeros((E, T, K, 4), np.float32)
+    a["actions"][pu["episode"] - sh["first"], pu["tick"], pu["slot"]] = np.stack([pu[c] for c in ("jx", "jy", "px", "py")], -1)
     # the full observation, as the README's recipe puts it together
     dyn = np.swapaxes(a["states"], 1, 2)   # slot-first (version 6) to [E, T, K, Dd]
     st = np.concatenate([dyn, np.repeat(a["bodies"][:, None], T, 1)], -1)

@@ -247,6 +247,38 @@ static void test_write_read(void) {
             CHECK(data_reader_read_episodes(&r, s, DATA_SEED, i, 1, &seed, sizeof seed, err, sizeof err) &&
                   seed == 100 + (uint64_t)(r.m.shards[s].first + i));
         }
+        /* version 7: the actions are rows of pushes.npy, one per pushed record and slot whose
+           four floats are not all zero bytes (record 2, zero here, has none) */
+        CHECK(!data_array_present(DATA_ACTIONS, &r.m.dims) && r.m.shards[s].files[DATA_PUSHES].listed &&
+              !r.m.shards[s].files[DATA_ACTIONS].listed);
+        {
+            char path[4400];
+            data_reader_path(&r, s, DATA_PUSHES, path, sizeof path);
+            NpyArray* p = npy_load(path, err, sizeof err);
+            CHECK(p && p->ndim == 1 && p->shape[0] == n * (T - 1) * K);
+            npy_free(p);
+            /* a row outside the shard's slots, then rows out of order: one line, nothing read */
+            FILE* f = fopen(path, "r+b");
+            ENSURE(f);
+            int32_t slot = K, was = 0, tick = 0;
+            ENSURE(fseek(f, DATA_HEAD_BYTES + 8, SEEK_SET) == 0 && fread(&was, 4, 1, f) == 1);
+            ENSURE(fseek(f, DATA_HEAD_BYTES + 8, SEEK_SET) == 0 && fwrite(&slot, 4, 1, f) == 1 && fflush(f) == 0);
+            float act[5 * 3 * 4];
+            CHECK(!data_reader_read_episodes(&r, s, DATA_ACTIONS, 0, 1, act, sizeof act, err, sizeof err) &&
+                  strstr(err, "pushes.npy: row 0") && strstr(err, "outside") && !strchr(err, '\n'));
+            ENSURE(fseek(f, DATA_HEAD_BYTES + 8, SEEK_SET) == 0 && fwrite(&was, 4, 1, f) == 1);
+            ENSURE(fseek(f, DATA_HEAD_BYTES + 28 + 4, SEEK_SET) == 0 && fread(&tick, 4, 1, f) == 1);
+            int32_t late = T - 1;
+            ENSURE(fseek(f, DATA_HEAD_BYTES + 4, SEEK_SET) == 0 && fwrite(&late, 4, 1, f) == 1 && fflush(f) == 0);
+            CHECK(!data_reader_read_episodes(&r, s, DATA_ACTIONS, 0, 1, act, sizeof act, err, sizeof err) &&
+                  strstr(err, "row 1") && strstr(err, "out of order"));
+            int32_t first_tick = 0;
+            ENSURE(fseek(f, DATA_HEAD_BYTES + 4, SEEK_SET) == 0 && fwrite(&first_tick, 4, 1, f) == 1);
+            fclose(f);
+            CHECK(data_reader_read_episodes(&r, s, DATA_ACTIONS, 0, 1, act, sizeof act, err, sizeof err));
+            CHECK(data_reader_verify(&r, s, err, sizeof err));
+            (void)tick;
+        }
         /* a range past the shard, a wrong size, the events array: refused with one line */
         CHECK(!data_reader_read_episodes(&r, s, DATA_STATES, n, 1, st, per, err, sizeof err) && strstr(err, "range"));
         CHECK(!data_reader_read_episodes(&r, s, DATA_STATES, 0, 1, st, per - 4, err, sizeof err));

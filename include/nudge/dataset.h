@@ -29,10 +29,12 @@ int           nudge_dataset_slots(const NudgeDataset* d);
 int64_t       nudge_dataset_shard_first(const NudgeDataset* d, int s);
 int64_t       nudge_dataset_shard_episodes(const NudgeDataset* d, int s);
 /// the arrays a shard may hold, by name (the files, as stored): "states", "mask", "ids", "actions",
-/// "contacts", "events", "params", "scenario", "seed", "frames", "frame_rect", "bodies", "changes";
-/// NULL out of range. From format version 5 "states" holds the dynamic columns only, "bodies" and
-/// "changes" the static ones, and "ids" is gone; from version 6 "states" is slot-first ([E, K, T,
-/// 7]): nudge_dataset_read_observation gives the full observation of any version
+/// "contacts", "events", "params", "scenario", "seed", "frames", "frame_rect", "bodies", "changes",
+/// "pushes"; NULL out of range. From format version 5 "states" holds the dynamic columns only,
+/// "bodies" and "changes" the static ones, and "ids" is gone; from version 6 "states" is slot-first
+/// ([E, K, T, 7]): nudge_dataset_read_observation gives the full observation of any version; from
+/// version 7 "pushes" holds one row per pushed slot and record instead of "actions" (README,
+/// "Dataset format")
 const char*   nudge_dataset_array_name(int i);
 /// whether this dataset's shards hold the array ("frames" only when generated with frames)
 bool          nudge_dataset_has_array(const NudgeDataset* d, const char* name);

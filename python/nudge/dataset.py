@@ -24,14 +24,27 @@ def observation(states, bodies, mask, changes=(), first=0, slot_first=True):
     return np.where(np.asarray(mask)[..., None] == 1, full, np.float32(0))
 
 
+def actions(pushes, shape, first=0):
+    """The actions (E, T, K, 4) of a version 7 shard (shape = (E, T, K); or of episodes [first, first
+    + E) of one): zeros but where pushes.npy has a row (rows of other episodes are skipped). The
+    bytes versions 1-6 stored in actions.npy (README.md, "Dataset format")."""
+    out = np.zeros(tuple(shape) + (4,), np.float32)
+    p = np.asarray(pushes)
+    p = p[(p["episode"] >= first) & (p["episode"] < first + shape[0])]
+    out[p["episode"] - first, p["tick"], p["slot"]] = np.stack([p[c] for c in ("jx", "jy", "px", "py")], -1)
+    return out
+
+
 class Dataset:
     """manifest: manifest.json as a dict; shards: one dict per shard of its arrays, each a read-only
     numpy memmap of its .npy file (states, mask, actions (E, T, K, 4), contacts, params, scenario,
     seed, frames and frame_rect when generated with frames, events, a structured array; from
     format version 5 states (E, T, K, 7) holds the dynamic columns only, bodies (E, K, 13) the
     static ones and changes their rare changes, and ids is gone; from version 6 states is
-    slot-first, (E, K, T, 7): episode(i) and states(s) put the full observation together);
-    first[i]: shard i's first episode. len(ds) is the episode count."""
+    slot-first, (E, K, T, 7): episode(i) and states(s) put the full observation together; from
+    version 7 pushes holds one row per pushed slot and record instead of actions: episode(i) and
+    actions(s) put the actions together); first[i]: shard i's first episode. len(ds) is the
+    episode count."""
 
     def __init__(self, path, manifest, shards, first, records, slots):
         self.path, self.manifest, self.shards, self.first = path, manifest, shards, first
@@ -49,6 +62,13 @@ class Dataset:
             return a["states"]
         return observation(a["states"], a["bodies"], a["mask"], a["changes"], int(self.first[s]), self.version >= 6)
 
+    def actions(self, s):
+        """Shard s's actions (E, T, K, 4), whatever the format version."""
+        a = self.shards[s]
+        if self.version < 7:
+            return a["actions"]
+        return actions(a["pushes"], a["mask"].shape, int(self.first[s]))
+
     def episode(self, i):
         """Episode i as a dict of arrays, the same names and shapes whatever the format version:
         states (T, K, 20), mask, ids, actions, contacts, params, scenario, seed (and frames,
@@ -58,7 +78,9 @@ class Dataset:
         s = int(np.searchsorted(self.first, i, side="right")) - 1
         e = i - self.first[s]
         a = self.shards[s]
-        out = {k: v[e] for k, v in a.items() if k not in ("events", "bodies", "changes")}
+        out = {k: v[e] for k, v in a.items() if k not in ("events", "bodies", "changes", "pushes")}
+        if self.version >= 7:
+            out["actions"] = actions(a["pushes"], (1,) + a["mask"].shape[1:], i)[0]
         if self.version >= 5:
             out["states"] = observation(a["states"][e:e + 1], a["bodies"][e:e + 1], a["mask"][e:e + 1],
                                         a["changes"], i, self.version >= 6)[0]

@@ -475,8 +475,11 @@ class TestDataset(unittest.TestCase):
             self.assertIsInstance(ds.manifest, dict)
             s0 = ds.shards[0]
             self.assertIsInstance(s0["states"], np.memmap)
-            # format version 6: states.npy the 7 dynamic columns, slot-first; bodies.npy the 13 static ones
-            self.assertEqual(ds.version, 6)
+            # format version 7: states.npy the 7 dynamic columns, slot-first; bodies.npy the 13 static
+            # ones; pushes.npy the pushes as rows instead of actions.npy
+            self.assertEqual(ds.version, 7)
+            self.assertNotIn("actions", s0)
+            self.assertEqual(ds.actions(0).shape, (2, ds.records, 32, 4))
             self.assertEqual(s0["states"].shape, (2, 32, ds.records, 7))
             self.assertEqual(s0["bodies"].shape, (2, 32, 13))
             self.assertNotIn("ids", s0)
@@ -504,24 +507,36 @@ class TestDataset(unittest.TestCase):
             _lib.dataset_close(h)
             self.assertEqual(st.tobytes(), np.asarray(ds.states(0)).tobytes())
             np.testing.assert_array_equal(mk, s0["mask"])
-            # the same episodes rewritten as version 5 (states.npy [E, T, K, 7]) read the same
+            # the same episodes rewritten as version 5 (states.npy [E, T, K, 7], actions.npy [E, T, K, 4])
+            # read the same
             v5 = os.path.join(d, "v5")
             shutil.copytree(out, v5)
             m = json.load(open(os.path.join(v5, "manifest.json")))
-            for sh in m["shards"]:
+            for s, sh in enumerate(m["shards"]):
                 p = os.path.join(v5, sh["dir"], "states.npy")
                 np.save(p, np.ascontiguousarray(np.swapaxes(np.load(p), 1, 2)))
-                data = open(p, "rb").read()
-                sh["files"]["states.npy"] = {"bytes": len(data), "crc32": "%08x" % (zlib.crc32(data) & 0xFFFFFFFF)}
+                np.save(os.path.join(v5, sh["dir"], "actions.npy"), ds.actions(s))
+                os.remove(os.path.join(v5, sh["dir"], "pushes.npy"))
+                del sh["files"]["pushes.npy"]
+                for f in ("states.npy", "actions.npy"):
+                    data = open(os.path.join(v5, sh["dir"], f), "rb").read()
+                    sh["files"][f] = {"bytes": len(data), "crc32": "%08x" % (zlib.crc32(data) & 0xFFFFFFFF)}
             m["version"] = m["inputs"]["format_version"] = 5
             m["arrays"]["states"]["shape"] = ["E", "T", "K", "D_dynamic"]
+            m["arrays"]["actions"] = {"dtype": "<f4", "shape": ["E", "T", "K", 4]}
+            del m["arrays"]["pushes"]
             json.dump(m, open(os.path.join(v5, "manifest.json"), "w"))
             old = nudge.load_dataset(v5, verify=True)
             self.assertEqual(old.version, 5)
             self.assertEqual(old.shards[0]["states"].shape, (2, ds.records, 32, 7))
             for s in range(3):
                 np.testing.assert_array_equal(old.states(s), ds.states(s))
+                self.assertEqual(np.asarray(old.actions(s)).tobytes(), ds.actions(s).tobytes())
             np.testing.assert_array_equal(old.episode(3)["states"], ep["states"])
+            self.assertEqual(np.asarray(old.episode(3)["actions"]).tobytes(), ep["actions"].tobytes())
+            # --agent none: no push, no row (gen_test.sh and numpy_client.py check episodes with pushes)
+            self.assertEqual(len(s0["pushes"]), 0)
+            self.assertFalse(ds.actions(0).any())
             h = _lib.dataset_open(v5.encode(), e.ptr, _lib.ERR_SIZE)
             st5 = np.zeros_like(st)
             self.assertTrue(_lib.dataset_read_observation(h, 0, st5.ctypes.data, st5.nbytes, mk.ctypes.data, mk.nbytes,
