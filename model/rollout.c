@@ -71,6 +71,15 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
         wm_forward(m, s);
         if (s->inc_step) wm_inc_record(m, s);
     }
+    /* the rows the rest gate may not hold: those with no surface within WM_SUPPORT_GAP of their own
+     * (no edge that near: nothing supports them, so gravity moves them this tick) */
+    bool release = (m->arch.inputs & WM_INPUT_RELEASE) != 0;
+    if (release) {
+        size_t G = (size_t)wm_edge_feats(&m->arch);
+        for (int r = 0; r < s->nd; r++) s->release[r] = 1;
+        for (int e = 0; e < s->ne; e++)
+            if (s->eraw[(size_t)e * G + WM_EDGE_GAP] <= WM_SUPPORT_GAP) s->release[s->recv[e]] = 0;
+    }
     const float* tm = m->tgt.fmean;
     const float* ts = m->tgt.fstd;
     /* bodies to shatter after every body has moved: (world, slot) */
@@ -96,7 +105,8 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
          * only while its state is what that step gave: a fixed point), so nothing moves */
         if (s->inc_step && s->node_reuse[i]) continue;
         /* an unpushed body the model sees at rest next tick stays where it is */
-        if (pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && o[WM_REST] > wm_rest_logit(m, st)) {
+        if (pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && o[WM_REST] > wm_rest_logit(m, st) &&
+            !(release && s->node_row[i] >= 0 && s->release[s->node_row[i]])) {
             out[SIM_OBS_vx] = out[SIM_OBS_vy] = out[SIM_OBS_omega] = 0.0f;
             continue;
         }

@@ -62,7 +62,11 @@ typedef struct WmArch {
 /// arch.inputs: each edge also sees how far the sender's surface reaches on either side of the
 /// closest point, along the contact's tangent (the room left before a support's edge)
 #define WM_INPUT_SUPPORT 2
-#define WM_INPUT_ALL (WM_INPUT_CLIP | WM_INPUT_SUPPORT)
+/// arch.inputs: the rest gate never holds a body that nothing supports (no surface within
+/// WM_SUPPORT_GAP of its own: a body left at rest in the air or a few millimetres above a slope);
+/// such a body moves as the dynamics heads say, whatever the rest head does
+#define WM_INPUT_RELEASE 4
+#define WM_INPUT_ALL (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

@@ -45,6 +45,9 @@
 /// t = (-ny, nx) and along -t, each capped at WM_SUPPORT_CAP (the room before a support's edge)
 #define WM_EDGE_SUPPORT 2
 #define WM_SUPPORT_CAP 1.5f
+/// with WM_INPUT_RELEASE, a body with no sender's surface this near its own (m) is unsupported: about
+/// what a body falls from rest in one tick (g dt^2 = 2.7 mm), ten times a resting contact's overlap
+#define WM_SUPPORT_GAP 0.002f
 /// the edge features of a model of this architecture
 static inline int wm_edge_feats(const WmArch* a) {
     return WM_EDGE_FEATS + ((a->inputs & WM_INPUT_SUPPORT) ? WM_EDGE_SUPPORT : 0);
@@ -146,6 +149,7 @@ struct WmScratch {
     int*     send_row;     /* [ne] sender row, -1 for a static sender */
     float*   state;        /* [n*D] the (possibly noisy) state of each node */
     float*   pdv;          /* [nd*3] the push's velocity change (dvx, dvy, domega) */
+    uint8_t* release;      /* [nd] WM_INPUT_RELEASE: the rest gate may not hold this row (wm_step) */
     float*   xraw;         /* [nd*WM_NODE_NORM] */
     float*   xn;           /* [nd*WM_NODE_FEATS] */
     float*   eraw;         /* [ne*WM_EDGE_FEATS] */

@@ -1168,6 +1168,38 @@ static void test_wm_options(void) {
         wm_scratch_free(s);
         wm_free(m);
     }
+    /* the release option: the same gate of 0.1 holds the box 1 mm above the floor (within
+     * WM_SUPPORT_GAP) with and without it, and the box 5 mm above only without it: with it, the box
+     * nothing supports falls (the velocity head) whatever the rest head says; the option survives a
+     * checkpoint */
+    for (int rel = 0; rel < 2; rel++) {
+        WmModel* m = options_model(rel ? WM_INPUT_RELEASE : 0, 0.1f, 25);
+        const NnLinear* last = &m->node.lin[m->node.nlayers - 1];
+        memset(m->params + last->w, 0, sizeof(float) * (size_t)last->in * last->out);
+        m->params[last->b + WM_REST] = -1.0f;
+        m->params[last->b + WM_DV + 1] = -1.0f;
+        WmScratch* s = wm_scratch_create(m);
+        resting_box(st, mask, 0.5f);
+        memcpy(st2, st, sizeof st);
+        st2[SIM_OBS_DIM + SIM_OBS_y] += 0.004f;
+        wm_predict(m, s, 1, st, mask, NULL, out, NULL, NULL);
+        CHECK(memcmp(out + SIM_OBS_DIM, st + SIM_OBS_DIM, sizeof(float) * SIM_OBS_DIM) == 0);
+        wm_predict(m, s, 1, st2, mask, NULL, out2, NULL, NULL);
+        bool held = memcmp(out2 + SIM_OBS_DIM, st2 + SIM_OBS_DIM, sizeof(float) * SIM_OBS_DIM) == 0;
+        CHECK(held == (rel == 0));
+        CHECK(rel == 0 || (out2[SIM_OBS_DIM + SIM_OBS_vy] < 0 && out2[SIM_OBS_DIM + SIM_OBS_y] < st2[SIM_OBS_DIM + SIM_OBS_y]));
+        CHECK(wm_save(m, path, err, sizeof err));
+        WmModel* l = wm_load(path, err, sizeof err);
+        CHECK(l != NULL);
+        if (l) {
+            CHECK(wm_arch(l)->inputs == (rel ? WM_INPUT_RELEASE : 0));
+            wm_predict(l, s, 1, st2, mask, NULL, out, NULL, NULL);
+            CHECK(memcmp(out, out2, sizeof out) == 0);
+            wm_free(l);
+        }
+        wm_scratch_free(s);
+        wm_free(m);
+    }
     /* support inputs: a box on a 1 m table (x -0.5 .. 0.5) at x = 0.2 sees 0.7 m of table to its
      * left (along t = (-ny, nx) = (-1, 0)) and 0.3 m to its right; at x = 0.45, 0.95 and 0.05; a
      * floor's 4 m is capped at WM_SUPPORT_CAP. The features survive a checkpoint */
