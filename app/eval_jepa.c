@@ -289,8 +289,8 @@ int cmd_eval_jepa(int argc, char** argv) {
                 for (int f = 0; f < C; f++) win[b * C + f] = jepa_data_frame(j, e, t0s[b] - (pass + C - 1 - f) * S);
             jepa_encode(m, s, B, win, true, pass ? zprev : z0);
         }
-        probe_apply(&probe, B, z0, p0);
-        probe_apply(&probe, B, zprev, pprev);
+        jepa_probe_apply(m, &probe, B, z0, p0);
+        jepa_probe_apply(m, &probe, B, zprev, pprev);
         memcpy(zall + (size_t)nz * L, z0, sizeof(float) * (size_t)B * L);
         nz += B;
         /* the rollout starts from the trained encoder's latent, as in training */
@@ -302,7 +302,7 @@ int cmd_eval_jepa(int argc, char** argv) {
                 for (int b = 0; b < B; b++)
                     npush[b] = jepa_data_pushes_span(j, e, t0s[b] + (h - 1) * S, S, push + (size_t)b * JEPA_MAX_PUSHES);
                 jepa_predict(m, s, B, zr, push, npush, zr);
-                probe_apply(&probe, B, zr, ph);
+                jepa_probe_apply(m, &probe, B, zr, ph);
             }
             for (int b = 0; b < B; b++) {
                 jepa_data_targets(j, e, t0s[b] + h * S, ytrue, mk);

@@ -26,7 +26,7 @@ int cmd_train_jepa(int argc, char** argv) {
     const char* log_path = NULL;
     int64_t steps = 2000, batch = 16, threads = 1, val_every = 200, save_every = 500, rollout = 3, context = 2;
     int64_t frame_step = 1;
-    int64_t width = 16, latent = 16;
+    int64_t width = 16, latent = 16, keypoints = 0;
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     int64_t probe_rows = PROBE_ROWS;
@@ -43,6 +43,9 @@ int cmd_train_jepa(int argc, char** argv) {
          "S: ticks between a window's frames and between predicted windows (default 1)", false},
         {"width", ARG_INT, &width, 4, 256, "W: encoder channels of the first layer (default 16)", false},
         {"latent", ARG_INT, &latent, 2, 256, "C: channels of the latent grid (default 16)", false},
+        {"keypoints", ARG_INT, &keypoints, 0, 16,
+         "K: cell soft-argmax channels: per latent cell, where K heat maps of the first layer peak within it "
+         "(dx, dy in pixels) and how strongly; 3K channels after the latent's (default 0)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: initialization and sampling seed (default 1)", false},
         {"resume", ARG_STRING, &resume, 1, 0, "MODEL: continue from this pixel model (weights, target, optimizer)", false},
@@ -107,6 +110,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.arch.frame_step = (int)frame_step;
     def.arch.width = (int)width;
     def.arch.latent = (int)latent;
+    def.arch.keypoints = (int)keypoints;
     def.seed = seed;
     def.batch = (int)batch;
     def.rollout = (int)rollout;
@@ -259,7 +263,7 @@ int cmd_train_jepa(int argc, char** argv) {
                                                   : !validated ? "stopped before the first validation"
                                                                : "no window in the validation episodes");
         char rank[32];
-        if (isfinite(st.latent.erank)) snprintf(rank, sizeof rank, "%.2f of %d", st.latent.erank, a->latent);
+        if (isfinite(st.latent.erank)) snprintf(rank, sizeof rank, "%.2f of %d", st.latent.erank, a->latent + 3 * a->keypoints);
         else snprintf(rank, sizeof rank, "n/a");
         printf("%s %lld steps in %.1f s, train loss %s, val loss %s, latent effective rank %s%s -> %s\n",
                interrupt_requested() ? "interrupted after" : "trained", (long long)done, clock_now() - t0, train_l,

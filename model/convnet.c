@@ -122,11 +122,19 @@ float* nn_convnet_forward(const NnConvNet* net, const float* params, NnConvCache
 
 void nn_convnet_backward(const NnConvNet* net, const float* params, float* grads, NnConvCache* c,
                          int n, const float* x, float* dy, float* dx) {
+    nn_convnet_backward_tap(net, params, grads, c, n, x, dy, dx, -1, NULL);
+}
+
+void nn_convnet_backward_tap(const NnConvNet* net, const float* params, float* grads, NnConvCache* c,
+                             int n, const float* x, float* dy, float* dx, int tap, const float* dtap) {
     float* d = dy;
     int ping = 0;
     for (int i = net->nlayers - 1; i >= 0; i--) {
         const NnConvLayer* L = &net->layer[i];
         size_t count = (size_t)n * L->ho * L->wo * L->conv.cout;
+        /* a branch's gradient joins the one from above at the layer it reads */
+        if (i == tap && dtap)
+            for (size_t j = 0; j < count; j++) d[j] += dtap[j];
         /* through the activation (RELU reads its own output, which has the input's sign) */
         if (L->act == NN_ACT_SILU) nn_silu_fast_backward(count, c->normed[i], d, d);
         else nn_act_backward(L->act, count, c->normed[i], d, d);

@@ -22,6 +22,7 @@ JepaArch jepa_arch_default(int frame_w, int frame_h, int channels) {
     a.levels = 3;
     a.width = 16;
     a.latent = 16;
+    a.keypoints = 0;
     a.hidden = 64;
     a.pred_layers = 3;
     a.groups = 4;
@@ -49,6 +50,9 @@ bool jepa_arch_check(const JepaArch* a, char* err, size_t err_size) {
         a->pred_layers < 1 || a->pred_layers > 6)
         return report_set(err, err_size, "pixel model widths out of range (width %d, latent %d, hidden %d, "
                           "predictor layers %d)", a->width, a->latent, a->hidden, a->pred_layers), false;
+    if (a->keypoints < 0 || a->keypoints > 16 || (a->keypoints > 0 && a->levels < 2))
+        return report_set(err, err_size, "%d keypoint channels: 0 to 16, and with 2 halvings of the frame at least",
+                          a->keypoints), false;
     if (a->groups < 1 || a->width % a->groups || a->hidden % a->groups)
         return report_set(err, err_size, "%d norm groups do not divide the widths %d and %d", a->groups, a->width,
                           a->hidden), false;
@@ -71,13 +75,23 @@ JepaModel* jepa_alloc(const JepaArch* a) {
     c /= 2;
     ok = ok && nn_convnet_add(&m->enc, &m->layout, c, 3, 1, 1, g, NN_ACT_SILU);
     ok = ok && nn_convnet_add(&m->enc, &m->layout, a->latent, 1, 1, 0, 0, NN_ACT_NONE);
-    m->enc_count = m->layout.count;
     nn_convnet_out(&m->enc, &m->lh, &m->lw, &m->lc);
+    /* the keypoint branch: heat maps from the first layer's map, its parameters in the encoder's */
+    if (ok && a->keypoints > 0) {
+        const NnConvLayer* L0 = &m->enc.layer[0];
+        m->kh = L0->ho, m->kw = L0->wo, m->kc = L0->conv.cout;
+        m->kcell = m->kh / m->lh;
+        m->kunit = (float)a->frame_w / (float)m->kw;
+        ok = m->kcell * m->lh == m->kh && m->kcell * m->lw == m->kw;
+        nn_conv2d_layout(&m->kp, &m->layout, m->kc, a->keypoints, 1, 1, 0);
+        m->lc += 3 * a->keypoints;
+    }
+    m->enc_count = m->layout.count;
     /* the predictor over [latent | push map] */
-    nn_convnet_begin(&m->pred, m->lh, m->lw, a->latent + JEPA_PUSH_CHANNELS);
+    nn_convnet_begin(&m->pred, m->lh, m->lw, m->lc + JEPA_PUSH_CHANNELS);
     for (int i = 0; ok && i < a->pred_layers; i++)
         ok = nn_convnet_add(&m->pred, &m->layout, a->hidden, 3, 1, 1, g, NN_ACT_SILU);
-    ok = ok && nn_convnet_add(&m->pred, &m->layout, a->latent, 1, 1, 0, 0, NN_ACT_NONE);
+    ok = ok && nn_convnet_add(&m->pred, &m->layout, m->lc, 1, 1, 0, 0, NN_ACT_NONE);
     if (!ok) {
         nn_layout_free(&m->layout);
         free(m);
@@ -97,6 +111,7 @@ JepaModel* jepa_create(const JepaArch* arch, uint64_t seed) {
     Rng rng;
     rng_seed(&rng, rng_derive(seed, 0x6a657061ULL));
     nn_convnet_init(&m->enc, m->params, &rng, 1.0f);
+    if (arch->keypoints > 0) nn_conv2d_init(&m->kp, m->params, &rng, 1.0f);
     /* the predictor starts near the identity: a small last layer, and the residual */
     nn_convnet_init(&m->pred, m->params, &rng, 0.1f);
     memcpy(m->target, m->params, sizeof(float) * (size_t)m->enc_count);
@@ -162,6 +177,20 @@ int jepa_latent_size(const JepaModel* m) {
     return m->lh * m->lw * m->lc;
 }
 
+int jepa_probe_width(const JepaModel* m) {
+    return m->lh * m->lw * m->arch.latent;
+}
+
+void jepa_probe_features(const JepaModel* m, int B, const float* z, float* x) {
+    size_t rows = (size_t)B * m->lh * m->lw;
+    int Lm = m->arch.latent, C = m->lc;
+    if (Lm == C) {
+        if (x != z) memcpy(x, z, sizeof(float) * rows * C);
+        return;
+    }
+    for (size_t i = 0; i < rows; i++) memmove(x + i * Lm, z + i * C, sizeof(float) * (size_t)Lm);
+}
+
 /* ---- scratch ---- */
 
 JepaScratch* jepa_scratch_create(const JepaModel* m) {
@@ -173,7 +202,7 @@ void jepa_scratch_free(JepaScratch* s) {
     if (!s) return;
     free(s->x);
     free(s->pin);
-    nn_convnet_cache_free(&s->enc);
+    jepa_enc_cache_free(&s->enc);
     nn_convnet_cache_free(&s->pred);
     free(s);
 }
@@ -187,9 +216,82 @@ void jepa_scratch_reserve(const JepaModel* m, JepaScratch* s, int B) {
     size_t cells = (size_t)m->lh * m->lw;
     s->x = alloc_resize(s->x, (size_t)cap * px, sizeof(float));
     s->pin = alloc_resize(s->pin, (size_t)cap * cells * (m->lc + JEPA_PUSH_CHANNELS), sizeof(float));
-    nn_convnet_cache_reserve(&s->enc, &m->enc, cap);
+    jepa_enc_cache_reserve(m, &s->enc, cap);
     nn_convnet_cache_reserve(&s->pred, &m->pred, cap);
     s->cap = cap;
+}
+
+/* ---- the encoder ---- */
+
+void jepa_enc_cache_keep_cols(JepaEncCache* c) {
+    nn_convnet_cache_keep_cols(&c->net);
+}
+
+void jepa_enc_cache_free(JepaEncCache* c) {
+    nn_convnet_cache_free(&c->net);
+    free(c->heat);
+    free(c->prob);
+    free(c->work);
+    free(c->kpo);
+    free(c->z);
+    free(c->dmain);
+    free(c->dtap);
+    c->heat = c->prob = c->work = c->kpo = c->z = c->dmain = c->dtap = NULL;
+    c->cap = 0;
+}
+
+void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
+    nn_convnet_cache_reserve(&c->net, &m->enc, n);
+    int K = m->arch.keypoints;
+    if (K == 0 || n <= c->cap) return;
+    int cap = c->net.cap;
+    size_t cells = (size_t)m->lh * m->lw;
+    size_t work = nn_keypoint_work_size(cap, m->kh, m->kw, K, m->kcell);
+    c->heat = alloc_resize(c->heat, (size_t)cap * m->kh * m->kw * K, sizeof(float));
+    c->prob = alloc_resize(c->prob, nn_keypoint_prob_size(cap, m->kh, m->kw, K, m->kcell), sizeof(float));
+    c->work = alloc_resize(c->work, work, sizeof(float));
+    c->kpo = alloc_resize(c->kpo, (size_t)cap * cells * 3 * K, sizeof(float));
+    c->z = alloc_resize(c->z, (size_t)cap * cells * m->lc, sizeof(float));
+    c->dmain = alloc_resize(c->dmain, (size_t)cap * cells * m->arch.latent, sizeof(float));
+    c->dtap = alloc_resize(c->dtap, (size_t)cap * m->kh * m->kw * m->kc, sizeof(float));
+    c->cap = cap;
+}
+
+const float* jepa_enc_forward(const JepaModel* m, const float* params, JepaEncCache* c, int n, const float* x) {
+    jepa_enc_cache_reserve(m, c, n);
+    const float* main = nn_convnet_forward(&m->enc, params, &c->net, n, x);
+    int K = m->arch.keypoints;
+    if (K == 0) return main;
+    /* the heat maps of the first layer's map, their cell soft-argmax, joined after the latent */
+    nn_conv2d_forward(&m->kp, params, n, m->kh, m->kw, c->net.post[0], NULL, c->heat);
+    nn_keypoint_forward(n, m->kh, m->kw, K, m->kcell, m->kunit, c->heat, c->prob, c->work, c->kpo);
+    size_t rows = (size_t)n * m->lh * m->lw;
+    int Lm = m->arch.latent, C = m->lc;
+    for (size_t i = 0; i < rows; i++) {
+        memcpy(c->z + i * C, main + i * Lm, sizeof(float) * (size_t)Lm);
+        memcpy(c->z + i * C + Lm, c->kpo + i * 3 * K, sizeof(float) * 3 * (size_t)K);
+    }
+    return c->z;
+}
+
+void jepa_enc_backward(const JepaModel* m, const float* params, float* grads, JepaEncCache* c, int n,
+                       const float* x, float* dz) {
+    int K = m->arch.keypoints;
+    if (K == 0) {
+        nn_convnet_backward(&m->enc, params, grads, &c->net, n, x, dz, NULL);
+        return;
+    }
+    size_t rows = (size_t)n * m->lh * m->lw;
+    int Lm = m->arch.latent, C = m->lc;
+    /* split the latent's gradient: the conv net's channels, the keypoints' (into kpo, free now) */
+    for (size_t i = 0; i < rows; i++) {
+        memcpy(c->dmain + i * Lm, dz + i * C, sizeof(float) * (size_t)Lm);
+        memcpy(c->kpo + i * 3 * K, dz + i * C + Lm, sizeof(float) * 3 * (size_t)K);
+    }
+    /* the branch back to the first layer's map (the heats' gradient overwrites the heats) */
+    nn_keypoint_backward(n, m->kh, m->kw, K, m->kcell, m->kunit, c->prob, c->kpo, c->work, c->heat);
+    nn_conv2d_backward(&m->kp, params, grads, n, m->kh, m->kw, c->net.post[0], c->heat, NULL, c->dtap);
+    nn_convnet_backward_tap(&m->enc, params, grads, &c->net, n, x, c->dmain, NULL, 0, c->dtap);
 }
 
 /* ---- inputs ---- */
@@ -263,7 +365,7 @@ void jepa_encode(const JepaModel* m, JepaScratch* s, int B, const uint8_t* const
                  bool target, float* z) {
     jepa_scratch_reserve(m, s, B);
     jepa_frames_input(m, B, frames, s->x);
-    const float* out = nn_convnet_forward(&m->enc, target ? m->target : m->params, &s->enc, B, s->x);
+    const float* out = jepa_enc_forward(m, target ? m->target : m->params, &s->enc, B, s->x);
     memcpy(z, out, sizeof(float) * (size_t)B * jepa_latent_size(m));
 }
 

@@ -7,7 +7,8 @@
  *
  * Encoder: convolutions (channels-last, im2col + sgemm) halving the size three times, each with a
  * group norm and SiLU, a 3x3 layer, and a 1x1 projection: a latent grid of (frame_h / 8) x
- * (frame_w / 8) cells of `latent` channels. The target encoder is an exponential moving average of
+ * (frame_w / 8) cells of `latent` channels, and with `keypoints` K > 0, 3K cell soft-argmax
+ * channels after them (JepaArch.keypoints). The target encoder is an exponential moving average of
  * the encoder's parameters (a copy of the first enc_count floats of the flat array), never trained
  * by gradient.
  *
@@ -52,7 +53,14 @@ typedef struct JepaArch {
     int   levels;            /* the encoder halves the frame this many times (2 or 3): the latent
                                 grid is (frame_h >> levels) x (frame_w >> levels) */
     int   width;             /* encoder channels after the first layer (doubling at each halving) */
-    int   latent;            /* C: channels of the latent grid */
+    int   latent;            /* channels of the latent grid from the convolutions */
+    int   keypoints;         /* K: cell soft-argmax channels (0 = none; files before it read as 0).
+                                A 1x1 convolution of the first layer's map (2^(levels-1) pixels of
+                                it to a cell) gives K heat maps; per cell, each one's softmax over
+                                the cell's pixels gives its expected offset from the cell's centre
+                                (dx, dy in frame pixels) and its log-sum-exp: 3K more channels after
+                                the `latent` ones, so that a small body's place within its cell,
+                                and its motion, are linear in the latent. C = latent + 3K */
     int   hidden;            /* predictor channels */
     int   pred_layers;       /* 3x3 layers of the predictor (>= 1) */
     int   groups;            /* group norm groups (divides width, 2 width, 4 width, hidden) */
@@ -98,6 +106,12 @@ void        jepa_set_framing(JepaModel* m, JepaFraming f);
 /// the world rectangle the model's frames of a scene show, by its camera (render_scene_rect or
 /// render_frame_rect); m NULL: a new model's (render_frame_rect)
 void        jepa_frame_rect(const JepaModel* m, const ScnInstance* inst, double rect[4]);
+/// the slot probe's features of a latent: each cell's first arch.latent channels (the
+/// convolutions'; the keypoint channels are left to the cell probe, which reads every channel, so
+/// that the slot probe's per-slot ridge solves keep their size): jepa_probe_width floats per world,
+/// the latent itself without keypoints. x may alias z
+int  jepa_probe_width(const JepaModel* m);
+void jepa_probe_features(const JepaModel* m, int B, const float* z, float* x);
 /// the latent grid: h x w cells of c channels; jepa_latent_size = h * w * c floats per world
 void       jepa_latent_shape(const JepaModel* m, int* h, int* w, int* c);
 int        jepa_latent_size(const JepaModel* m);

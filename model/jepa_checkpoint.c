@@ -4,8 +4,9 @@
  *   i32 frame_w frame_h channels context levels width latent hidden pred_layers groups  f32 dt
  *   i64 steps  u64 seed  i32 nparams  i32 enc_count  u32 flags (1 = optimizer state follows;
  *   2 = a probe follows; 4 = trained on frames of render_frame_rect, JEPA_FRAMING_EVENTS, else
- *   of render_scene_rect; 8 = a frame step follows)
+ *   of render_scene_rect; 8 = a frame step follows; 16 = a keypoint count follows)
  *   [i32 frame_step]                               when flags & 8 (else 1: files before it)
+ *   [i32 keypoints]                                when flags & 16 (else 0: files before it)
  *   f32 params[nparams]  f32 target[enc_count]
  *   [i64 t, f32 m[nparams], f32 v[nparams]]        when flags & 1
  *   [the probe (model/probe.h)]                    when flags & 2
@@ -47,12 +48,16 @@ bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* p
     model_buf_i32(&b, m->nparams);
     model_buf_i32(&b, m->enc_count);
     bool with_opt = opt && opt->m && opt->n == m->nparams;
-    bool with_probe = probe && probe->F == jepa_latent_size(m);
+    bool with_probe = probe && probe->F == jepa_probe_width(m);
     /* a model of consecutive frames writes no step: the same bytes as before the field */
     bool with_step = a->frame_step != 1;
+    /* nor does a model without keypoints write their count */
+    bool with_kp = a->keypoints != 0;
     model_buf_u32(&b, (with_opt ? 1u : 0u) | (with_probe ? 2u : 0u) |
-                          (m->framing == JEPA_FRAMING_EVENTS ? 4u : 0u) | (with_step ? 8u : 0u));
+                          (m->framing == JEPA_FRAMING_EVENTS ? 4u : 0u) | (with_step ? 8u : 0u) |
+                          (with_kp ? 16u : 0u));
     if (with_step) model_buf_i32(&b, a->frame_step);
+    if (with_kp) model_buf_i32(&b, a->keypoints);
     model_buf_put(&b, m->params, sizeof(float) * (size_t)m->nparams);
     model_buf_put(&b, m->target, sizeof(float) * (size_t)m->enc_count);
     if (with_opt) {
@@ -122,6 +127,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
     int32_t nparams = model_rd_i32(&r), enc_count = model_rd_i32(&r);
     uint32_t flags = model_rd_u32(&r);
     a.frame_step = (flags & 8u) ? model_rd_i32(&r) : 1;
+    a.keypoints = (flags & 16u) ? model_rd_i32(&r) : 0;
     char why[256];
     if (layers != JEPA_LAYERS) {
         report_set(err, err_size, "%s: a pixel model of another layer layout (%u; this nudge builds %u): retrain it",
@@ -133,7 +139,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
         goto fail;
     }
     m = jepa_alloc(&a);
-    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~15u)) {
+    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~31u)) {
         report_set(err, err_size, "%s: model parameter count %d does not match its architecture (%d)", path,
                    nparams, m ? m->nparams : -1);
         goto fail;
@@ -159,7 +165,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
     if (flags & 2u) {
         Probe tmp;
         Probe* p = probe ? probe : &tmp;
-        if (!probe_read(p, &r, jepa_latent_size(m), why, sizeof why)) {
+        if (!probe_read(p, &r, jepa_probe_width(m), why, sizeof why)) {
             report_set(err, err_size, "%s: %s", path, why);
             goto fail;
         }

@@ -10,6 +10,11 @@ struct JepaModel {
     NnLayout  layout;
     NnConvNet enc;          /* frames -> latent grid; its parameters are the first enc_count floats */
     NnConvNet pred;         /* [latent | push map] -> latent change */
+    NnConv2d  kp;           /* keypoints > 0: the 1x1 heat convolution of the encoder's first map
+                               (its parameters after the encoder's convolutions, before enc_count) */
+    int       kh, kw, kc;   /* the first map: kh x kw pixels of kc channels */
+    int       kcell;        /* the first map's pixels to a cell's side */
+    float     kunit;        /* frame pixels to a first-map pixel */
     int       enc_count;
     int       nparams;
     float*    params;       /* [nparams] */
@@ -20,12 +25,38 @@ struct JepaModel {
     JepaFraming framing;    /* the camera its frames came from (jepa_framing) */
 };
 
+/// the encoder's activations for up to cap windows: the conv net's, and with keypoints the
+/// branch's and the joined latent
+typedef struct JepaEncCache {
+    NnConvCache net;
+    int         cap;
+    float*      heat;       /* [cap, kh, kw, K] */
+    float*      prob;       /* the soft-argmax's softmax */
+    float*      work;       /* the soft-argmax's scratch */
+    float*      kpo;        /* [cap, cells, 3K] */
+    float*      z;          /* [cap, cells, C]: the latent */
+    float*      dmain;      /* [cap, cells, latent] */
+    float*      dtap;       /* [cap, kh, kw, kc] */
+} JepaEncCache;
+
 struct JepaScratch {
-    int         cap;        /* windows the buffers hold */
-    float*      x;          /* [cap, H, W, context * channels] the encoder's input */
-    float*      pin;        /* [cap, h, w, C + JEPA_PUSH_CHANNELS] the predictor's input */
-    NnConvCache enc, pred;
+    int          cap;       /* windows the buffers hold */
+    float*       x;         /* [cap, H, W, context * channels] the encoder's input */
+    float*       pin;       /* [cap, h, w, C + JEPA_PUSH_CHANNELS] the predictor's input */
+    JepaEncCache enc;
+    NnConvCache  pred;
 };
+
+/// the encoder's cache (zeroed to start): keep_cols as nn_convnet_cache_keep_cols
+void jepa_enc_cache_keep_cols(JepaEncCache* c);
+void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n);
+void jepa_enc_cache_free(JepaEncCache* c);
+/// the encoder with parameters params (m->params or m->target): x[n, H, W, context * channels] ->
+/// the latent [n, cells, C] (inside the cache)
+const float* jepa_enc_forward(const JepaModel* m, const float* params, JepaEncCache* c, int n, const float* x);
+/// backward from dz[n, cells, C] (may be modified): accumulates the encoder's gradients into grads
+void jepa_enc_backward(const JepaModel* m, const float* params, float* grads, JepaEncCache* c, int n,
+                       const float* x, float* dz);
 
 /// lays out and allocates a model (parameters not initialised); NULL for an invalid arch
 JepaModel* jepa_alloc(const JepaArch* a);

@@ -35,6 +35,7 @@ struct JepaLive {
     JepaModel*   m;          /* the trainer's working model (the worker's) */
     JepaScratch* sc;
     int          W, H, ch, F, L, K;
+    int          PF;            /* the slot probe's features per window (jepa_probe_width) */
     size_t       fb;
     /* the queue: items [tail, head) wait, at q[i % qcap] */
     pthread_mutex_t q_lock;
@@ -150,6 +151,7 @@ JepaLive* jepa_live_create(const JepaLiveDef* def, const JepaModel* start, const
     const JepaArch* a = jepa_arch(L->m);
     L->W = a->frame_w, L->H = a->frame_h, L->ch = a->channels, L->F = a->context;
     L->L = jepa_latent_size(L->m);
+    L->PF = jepa_probe_width(L->m);
     L->K = def->slots;
     L->fb = (size_t)L->W * L->H * L->ch;
     pthread_mutex_init(&L->q_lock, NULL);
@@ -165,7 +167,7 @@ JepaLive* jepa_live_create(const JepaLiveDef* def, const JepaModel* start, const
     L->gxy = alloc_zeroed((size_t)L->K * JEPA_LIVE_GHOST_STEPS * 2, sizeof(float));
     L->gok = alloc_zeroed((size_t)L->K, 1);
     size_t R = (size_t)L->def.probe_rows;
-    L->rx = alloc_array(R * lat, sizeof(float));
+    L->rx = alloc_array(R * (size_t)L->PF, sizeof(float));
     L->ry = alloc_array(R * L->K * 2, sizeof(float));
     L->rmask = alloc_array(R * L->K, 1);
     L->last_ghost = -1;
@@ -173,7 +175,7 @@ JepaLive* jepa_live_create(const JepaLiveDef* def, const JepaModel* start, const
     atomic_init(&L->quit, false);
     jepa_live_read_init(L, &L->out);
     /* a starting probe that reads this model's latent (a checkpoint's) until the first refit */
-    if (probe && probe->F == L->L && probe->O >= 2 && probe->w) {
+    if (probe && probe->F == L->PF && probe->O >= 2 && probe->w) {
         L->probe = *probe;
         size_t F = (size_t)probe->F, KO = (size_t)probe->K * probe->O;
         L->probe.mean = alloc_array(F, sizeof(float));
@@ -269,7 +271,7 @@ static void rollout(JepaLive* L, const LiveItem* it) {
     float* y = alloc_array((size_t)L->probe.K * O, sizeof(float));
     /* only the bodies the probe finds where they are now: a slot that another body took since
        the probe was fitted (a shard, a spawned body) reads garbage */
-    probe_apply(&L->probe, 1, jepa_stream_obs(L->stream), y);
+    jepa_probe_apply(L->m, &L->probe, 1, jepa_stream_obs(L->stream), y);
     for (int k = 0; k < K; k++)
         L->gok[k] = k < PK && it->mask[k] && L->probe.fitted[k] &&
                     hypot(y[(size_t)k * O] - it->pos[2 * k], y[(size_t)k * O + 1] - it->pos[2 * k + 1]) <= JEPA_LIVE_GHOST_GATE;
@@ -277,7 +279,7 @@ static void rollout(JepaLive* L, const LiveItem* it) {
     for (int h = 1, i = 0; h <= pstep[JEPA_LIVE_GHOST_STEPS - 1]; h++) {
         jepa_predict(L->m, L->sc, 1, L->roll, NULL, NULL, L->roll);
         for (; i < JEPA_LIVE_GHOST_STEPS && pstep[i] == h; i++) {
-            probe_apply(&L->probe, 1, L->roll, y);
+            jepa_probe_apply(L->m, &L->probe, 1, L->roll, y);
             for (int k = 0; k < K; k++) {
                 float u = k < PK ? y[(size_t)k * O] : NAN, v = k < PK ? y[(size_t)k * O + 1] : NAN;
                 L->gxy[((size_t)k * JEPA_LIVE_GHOST_STEPS + i) * 2] = u;
@@ -317,7 +319,7 @@ static void take(JepaLive* L, const LiveItem* it, bool newest, bool score) {
         }
         /* the probe's row: this window's target latent and where the bodies are */
         size_t r = (size_t)(L->nrows % L->def.probe_rows);
-        memcpy(L->rx + r * L->L, obs, sizeof(float) * (size_t)L->L);
+        jepa_probe_features(L->m, 1, obs, L->rx + r * L->PF);
         memcpy(L->ry + r * L->K * 2, it->pos, sizeof(float) * (size_t)L->K * 2);
         memcpy(L->rmask + r * L->K, it->mask, (size_t)L->K);
         L->nrows++;
@@ -371,7 +373,7 @@ static void gather(const JepaLive* L, int64_t first, int n, float* x, float* y, 
     int cap = L->def.probe_rows, K = L->K;
     for (int j = 0; j < n; j++) {
         size_t r = (size_t)((first + j) % cap);
-        memcpy(x + (size_t)j * L->L, L->rx + r * L->L, sizeof(float) * (size_t)L->L);
+        memcpy(x + (size_t)j * L->PF, L->rx + r * L->PF, sizeof(float) * (size_t)L->PF);
         memcpy(y + (size_t)j * K * 2, L->ry + r * K * 2, sizeof(float) * (size_t)K * 2);
         memcpy(mask + (size_t)j * K, L->rmask + r * K, (size_t)K);
     }
@@ -383,7 +385,7 @@ static void gather(const JepaLive* L, int64_t first, int n, float* x, float* y, 
    probe_fit's factorisation per slot took 8.9 (load 4) */
 static void refit(JepaLive* L) {
     double c0 = thread_cpu();
-    int cap = L->def.probe_rows, K = L->K, F = L->L;
+    int cap = L->def.probe_rows, K = L->K, F = L->PF;
     int n = L->nrows < cap ? (int)L->nrows : cap, test = n / 5, fit = n - test;
     float* x = alloc_array((size_t)n * F, sizeof(float));
     float* y = alloc_array((size_t)n * K * 2, sizeof(float));

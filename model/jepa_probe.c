@@ -55,6 +55,17 @@ void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count
     jepa_scratch_free(s);
 }
 
+void jepa_probe_apply(const JepaModel* m, const Probe* p, int B, const float* z, float* y) {
+    if (jepa_probe_width(m) == jepa_latent_size(m)) {
+        probe_apply(p, B, z, y);
+        return;
+    }
+    float* x = alloc_array((size_t)B * jepa_probe_width(m), sizeof(float));
+    jepa_probe_features(m, B, z, x);
+    probe_apply(p, B, x, y);
+    free(x);
+}
+
 bool jepa_probe_fit(const JepaModel* m, const JepaData* j, int first, int count, int max_rows, Probe* p,
                     char* err, size_t err_size) {
     return jepa_probe_fit_ridge(m, j, first, count, max_rows, 0, p, NULL, err, err_size);
@@ -76,7 +87,10 @@ bool jepa_probe_fit_ridge(const JepaModel* m, const JepaData* j, int first, int 
         held = alloc_array((size_t)r.N, 1);
         for (int n = 0; n < r.N; n++) held[n] = (r.ep[n] - first) % JEPA_PROBE_HOLD == JEPA_PROBE_HOLD - 1;
     }
-    bool ok = r.N >= 2 && probe_fit_select(p, r.N, r.F, r.K, JEPA_PROBE_OUTPUTS, r.x, r.y, r.mask, held,
+    /* the slot probe reads the convolutions' channels (the rows hold the whole latent for the cell
+       probe): compacted in place */
+    jepa_probe_features(m, r.N, r.x, r.x);
+    bool ok = r.N >= 2 && probe_fit_select(p, r.N, jepa_probe_width(m), r.K, JEPA_PROBE_OUTPUTS, r.x, r.y, r.mask, held,
                                            held ? ridges : ridges_given, held ? nr : 1,
                                            JEPA_PROBE_MIN_ROWS, held ? held_err : NULL);
     free(held);

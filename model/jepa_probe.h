@@ -32,6 +32,8 @@ typedef struct JepaProbeRows {
 void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                      JepaProbeRows* out);
 void jepa_probe_rows_free(JepaProbeRows* r);
+/// the slot probe's outputs y[B, K, O] of latents z[B, latent size] (through jepa_probe_features)
+void jepa_probe_apply(const JepaModel* m, const Probe* p, int B, const float* z, float* y);
 /// fits the probe on the rows of episodes [first, first + count), its ridge chosen among
 /// JEPA_PROBE_RIDGES by the error on every JEPA_PROBE_HOLD-th of those episodes when there are that
 /// many (fitted on the others), else JEPA_PROBE_RIDGE_FEW; false + one line when there are too few rows

@@ -37,7 +37,7 @@ struct JepaTrainer {
     /* activations */
     float*          x0;           /* [B, H, W, F * ch] */
     float*          xt;           /* [R * B, H, W, F * ch] */
-    NnConvCache     enc, tgt;
+    JepaEncCache    enc, tgt;
     NnConvCache*    pred;         /* [R] */
     float*          pin;          /* [R][B * cells * (C + P)] */
     float*          zhat;         /* [R][B * cells * C] */
@@ -91,8 +91,8 @@ void jepa_trainer_free(JepaTrainer* tr) {
     free(tr->seq);
     free(tr->x0);
     free(tr->xt);
-    nn_convnet_cache_free(&tr->enc);
-    nn_convnet_cache_free(&tr->tgt);
+    jepa_enc_cache_free(&tr->enc);
+    jepa_enc_cache_free(&tr->tgt);
     for (int r = 0; tr->pred && r < tr->R; r++) nn_convnet_cache_free(&tr->pred[r]);
     free(tr->pred);
     free(tr->pin);
@@ -163,9 +163,9 @@ JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* sta
     tr->x0 = alloc_array((size_t)B * px, sizeof(float));
     tr->xt = alloc_array((size_t)R * B * px, sizeof(float));
     /* the trained passes keep their columns for the backward; the target's forward does not need to */
-    nn_convnet_cache_keep_cols(&tr->enc);
-    nn_convnet_cache_reserve(&tr->enc, &m->enc, B);
-    nn_convnet_cache_reserve(&tr->tgt, &m->enc, R * B);
+    jepa_enc_cache_keep_cols(&tr->enc);
+    jepa_enc_cache_reserve(m, &tr->enc, B);
+    jepa_enc_cache_reserve(m, &tr->tgt, R * B);
     tr->pred = alloc_zeroed((size_t)R, sizeof(NnConvCache));
     for (int r = 0; r < R; r++) {
         nn_convnet_cache_keep_cols(&tr->pred[r]);
@@ -286,9 +286,9 @@ static double batch_forward(JepaTrainer* tr, int B, bool grad, bool weighted, co
     batch_pointers(tr, B);
     /* the context through the encoder, the R target windows through the target encoder */
     jepa_frames_input(m, B, tr->ctx_ptr, tr->x0);
-    const float* z0 = nn_convnet_forward(&m->enc, m->params, &tr->enc, B, tr->x0);
+    const float* z0 = jepa_enc_forward(m, m->params, &tr->enc, B, tr->x0);
     jepa_frames_input(m, R * B, tr->tgt_ptr, tr->xt);
-    const float* zt = nn_convnet_forward(&m->enc, m->target, &tr->tgt, R * B, tr->xt);
+    const float* zt = jepa_enc_forward(m, m->target, &tr->tgt, R * B, tr->xt);
     /* the rollout: each step from the previous one's prediction */
     double loss = 0;
     const float* zin = z0;
@@ -334,7 +334,7 @@ static void batch_backward(JepaTrainer* tr, int B) {
         }
         g = prev;
     }
-    nn_convnet_backward(&m->enc, m->params, tr->grads, &tr->enc, B, tr->x0, tr->carry, NULL);
+    jepa_enc_backward(m, m->params, tr->grads, &tr->enc, B, tr->x0, tr->carry);
 }
 
 /* target = ema * target + (1 - ema) * encoder */

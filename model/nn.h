@@ -162,6 +162,25 @@ void nn_groupnorm_forward(const NnGroupNorm* gn, const float* params, int n, int
 void nn_groupnorm_backward(const NnGroupNorm* gn, const float* params, float* grads, int n,
                            int hw, const float* x, const float* stats, const float* dy, float* dx);
 
+/* ---- cell soft-argmax (keypoint.c): where in each cell a heat map peaks, as numbers linear in the
+ * position (deep spatial autoencoders' spatial soft-argmax, taken per cell). For each image, cell
+ * of s x s pixels of heat[n, h, w, K] and channel k: p = the softmax of the cell's s*s heats, and
+ *   out[n, h/s, w/s, 3K] at 3k: (sum_i p_i ox_i, sum_i p_i oy_i, logsumexp_i heat_i - log(s*s))
+ * with (ox_i, oy_i) the offset of pixel i's centre from the cell's centre, times `unit`. An even
+ * heat gives offset 0 and strength the heat; a peak gives its offset and a larger strength. The
+ * expected offsets are one sgemm of the softmax rows with the s*s x 2 offset table. ---- */
+
+/// floats of the forward's saved softmax (prob) and of the backward's scratch for n images
+size_t nn_keypoint_prob_size(int n, int h, int w, int K, int s);
+size_t nn_keypoint_work_size(int n, int h, int w, int K, int s);
+/// heat[n, h, w, K] (s divides h and w) -> out[n, h/s, w/s, 3K]; prob: nn_keypoint_prob_size
+/// floats, kept for the backward; work: nn_keypoint_work_size floats of scratch
+void nn_keypoint_forward(int n, int h, int w, int K, int s, float unit, const float* heat, float* prob,
+                         float* work, float* out);
+/// from dout[n, h/s, w/s, 3K]: writes dheat[n, h, w, K]; prob is the forward's
+void nn_keypoint_backward(int n, int h, int w, int K, int s, float unit, const float* prob, const float* dout,
+                          float* work, float* dheat);
+
 /* ---- MLP ---- */
 
 #define NN_MLP_MAX 6
@@ -265,6 +284,11 @@ float* nn_convnet_forward(const NnConvNet* net, const float* params, NnConvCache
 /// unless NULL; x is the forward's input
 void   nn_convnet_backward(const NnConvNet* net, const float* params, float* grads,
                            NnConvCache* c, int n, const float* x, float* dy, float* dx);
+/// the same with dtap[n, ho, wo, cout] of layer `tap` (its output after the activation) added to the
+/// gradient that reaches that layer's output (a branch read from it); tap < 0 or dtap NULL: none
+void   nn_convnet_backward_tap(const NnConvNet* net, const float* params, float* grads,
+                               NnConvCache* c, int n, const float* x, float* dy, float* dx, int tap,
+                               const float* dtap);
 
 /* ---- losses (losses.c): each returns scale * sum_i w_i * l_i and, if grad is given, writes
  * grad_i = scale * w_i * dl_i/dpred_i; weight may be NULL (all ones) ---- */

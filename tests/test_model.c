@@ -1828,6 +1828,69 @@ static void test_groupnorm_grad(void) {
     check_groupnorm(2, 4, 4, 4);   /* instance norm */
 }
 
+/* the cell soft-argmax: against finite differences (loss = sum(out * r)); an even heat gives offset
+   0 and strength its level; one hot pixel gives its offset from the cell's centre, in units, and the
+   offset moves linearly as the heat moves between two pixels */
+typedef struct KpCase {
+    int n, h, w, K, s;
+    float unit;
+    float *heat, *prob, *work, *out, *r;
+} KpCase;
+
+static double kp_loss(void* ctx) {
+    KpCase* c = ctx;
+    nn_keypoint_forward(c->n, c->h, c->w, c->K, c->s, c->unit, c->heat, c->prob, c->work, c->out);
+    int no = c->n * (c->h / c->s) * (c->w / c->s) * 3 * c->K;
+    double l = 0;
+    for (int i = 0; i < no; i++) l += (double)c->out[i] * c->r[i];
+    return l;
+}
+
+static void test_keypoint(void) {
+    KpCase c = {2, 8, 12, 3, 4, 2.0f, NULL, NULL, NULL, NULL, NULL};
+    int nh = c.n * c.h * c.w * c.K, no = c.n * (c.h / c.s) * (c.w / c.s) * 3 * c.K;
+    c.heat = malloc(sizeof(float) * nh);
+    c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s));
+    c.work = malloc(sizeof(float) * nn_keypoint_work_size(c.n, c.h, c.w, c.K, c.s));
+    c.out = malloc(sizeof(float) * no);
+    c.r = malloc(sizeof(float) * no);
+    float* dh = malloc(sizeof(float) * nh);
+    Rng rng;
+    rng_seed(&rng, 17);
+    for (int i = 0; i < nh; i++) c.heat[i] = (float)rng_normal(&rng) * 1.5f;
+    for (int i = 0; i < no; i++) c.r[i] = (float)rng_normal(&rng);
+    kp_loss(&c);
+    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.unit, c.prob, c.r, c.work, dh);
+    int bad = fd_misses(kp_loss, &c, c.heat, dh, nh, 1e-2f);
+    if (bad) fprintf(stderr, "    keypoint: %d of %d heats miss\n", bad, nh);
+    CHECK(bad == 0);
+    /* an even heat of 0.7: offsets 0, strength 0.7 */
+    for (int i = 0; i < nh; i++) c.heat[i] = 0.7f;
+    kp_loss(&c);
+    int even = 0;
+    for (int i = 0; i < no; i += 3)
+        even += fabsf(c.out[i]) < 1e-6f && fabsf(c.out[i + 1]) < 1e-6f && fabsf(c.out[i + 2] - 0.7f) < 1e-5f;
+    CHECK(even == no / 3);
+    /* image 1, cell (1, 2), channel 1: one hot pixel at (iy, ix) = (3, 0): offset (-1.5, 1.5) pixels
+       of the map, times unit 2 */
+    for (int i = 0; i < nh; i++) c.heat[i] = 0.0f;
+    int cw = c.w / c.s;
+    float* hot = &c.heat[((1 * c.h + 1 * c.s + 3) * c.w + 2 * c.s + 0) * c.K + 1];
+    *hot = 40.0f;
+    kp_loss(&c);
+    const float* o = c.out + (((size_t)1 * (c.h / c.s) + 1) * cw + 2) * 3 * c.K + 3;
+    CHECK(fabsf(o[0] + 3.0f) < 1e-4f && fabsf(o[1] - 3.0f) < 1e-4f && o[2] > 30.0f);
+    /* split between (3, 0) and (3, 1) with weights (1 - f, f): x offset -3 + 2 f */
+    float* next = hot + c.K;
+    for (int k = 1; k < 4; k++) {
+        float f = 0.25f * (float)k;
+        *hot = 40.0f + logf(1.0f - f), *next = 40.0f + logf(f);
+        kp_loss(&c);
+        CHECK(fabsf(o[0] - (-3.0f + 2.0f * f)) < 1e-4f && fabsf(o[1] - 3.0f) < 1e-4f);
+    }
+    free(c.heat), free(c.prob), free(c.work), free(c.out), free(c.r), free(dh);
+}
+
 /* the conv nets' SiLU (vectorized, polynomial exp): close to the definition over the whole range,
    each value the same bits whether it goes through the vector loop or alone (the scalar tail),
    finite for finite inputs, NaN for NaN */
@@ -2070,9 +2133,11 @@ static void test_probe_select(void) {
 
 /* a tiny pixel model's trainer on random frames and pushes; motion: its motion_weight; still: the
    same frame all along (nothing moves) */
-static JepaTrainer* tiny_jepa_step(uint64_t seed, int episodes, int len, float motion, bool still, int step) {
+static JepaTrainer* tiny_jepa_kp(uint64_t seed, int episodes, int len, float motion, bool still, int step,
+                                 int keypoints) {
     JepaTrainerDef def = jepa_trainer_def_default(16, 16, 1);
     def.arch.frame_step = step;
+    def.arch.keypoints = keypoints;
     def.arch.width = 4;
     def.arch.latent = 4;
     def.arch.hidden = 4;
@@ -2103,6 +2168,10 @@ static JepaTrainer* tiny_jepa_step(uint64_t seed, int episodes, int len, float m
     return tr;
 }
 
+static JepaTrainer* tiny_jepa_step(uint64_t seed, int episodes, int len, float motion, bool still, int step) {
+    return tiny_jepa_kp(seed, episodes, len, motion, still, step, 0);
+}
+
 static JepaTrainer* tiny_jepa_of(uint64_t seed, int episodes, int len, float motion, bool still) {
     return tiny_jepa_step(seed, episodes, len, motion, still, 1);
 }
@@ -2123,9 +2192,9 @@ static double jepa_fd_loss(void* ctx) {
 
 /* the whole loss (encoder, rollout of the predictor with push maps, L1, variance and covariance)
    against finite differences; the target encoder gets no gradient */
-static void jepa_grad_check(float motion, int step) {
+static void jepa_grad_check(float motion, int step, int keypoints) {
     JepaFd c;
-    c.tr = tiny_jepa_step(5, 2, 8 * step, motion, false, step);
+    c.tr = tiny_jepa_kp(5, 2, 8 * step, motion, false, step, keypoints);
     JepaModel* m = jepa_trainer_model(c.tr);
     /* windows of frames t - S .. t + 2 S, in one episode each */
     c.seq[0] = step, c.seq[1] = step + 2, c.seq[2] = 8 * step + step;
@@ -2146,11 +2215,13 @@ static void jepa_grad_check(float motion, int step) {
 }
 
 static void test_jepa_grad(void) {
-    jepa_grad_check(0.0f, 1);
+    jepa_grad_check(0.0f, 1, 0);
     /* the L1 weighted by where the frames change: the same gradient check */
-    jepa_grad_check(20.0f, 1);
+    jepa_grad_check(20.0f, 1, 0);
     /* windows of frames 3 ticks apart */
-    jepa_grad_check(20.0f, 3);
+    jepa_grad_check(20.0f, 3, 0);
+    /* with cell soft-argmax channels: their branch from the first layer's map joins its gradient */
+    jepa_grad_check(20.0f, 1, 2);
 }
 
 /* a frame step of S is the model of every S-th frame with the pushes of S ticks together: a
@@ -2288,6 +2359,52 @@ static void test_jepa_frame_step_file(void) {
         jepa_free(m);
     }
     CHECK(!(flags[0] & 8u) && (flags[1] & 8u));
+    /* keypoints: a count in the file (flag 16) only when there are some; the same latents back */
+    CHECK(!(flags[0] & 16u) && !(flags[1] & 16u));
+    a.frame_step = 2, a.keypoints = 3;
+    {
+        JepaModel* k = jepa_create(&a, 2);
+        ENSURE(k);
+        int kh, kw, kc;
+        jepa_latent_shape(k, &kh, &kw, &kc);
+        CHECK(kc == a.latent + 9 && jepa_param_count(k) > 0);
+        CHECK(jepa_save(k, path, err, sizeof err));
+        uint32_t kf = 0;
+        FILE* f = fopen(path, "rb");
+        ENSURE(f);
+        CHECK(fseek(f, 8 + 3 * 4 + 11 * 4 + 8 + 8 + 4 + 4, SEEK_SET) == 0 && fread(&kf, 4, 1, f) == 1);
+        fclose(f);
+        CHECK((kf & 16u) && (kf & 8u));
+        JepaModel* back = jepa_load(path, err, sizeof err);
+        ENSURE(back);
+        CHECK(memcmp(jepa_arch(back), &a, sizeof a) == 0);
+        static uint8_t fr[2][256];
+        for (int i = 0; i < 256; i++) fr[0][i] = (uint8_t)(i * 7), fr[1][i] = (uint8_t)(i * 7 + 3);
+        const uint8_t* win[2] = {fr[0], fr[1]};
+        int L = jepa_latent_size(k);
+        float* z1 = malloc(sizeof(float) * L);
+        float* z2 = malloc(sizeof(float) * L);
+        JepaScratch* s1 = jepa_scratch_create(k);
+        JepaScratch* s2 = jepa_scratch_create(back);
+        jepa_encode(k, s1, 1, win, true, z1);
+        jepa_encode(back, s2, 1, win, true, z2);
+        CHECK(memcmp(z1, z2, sizeof(float) * L) == 0);
+        /* the offsets stay within the cell: |dx|, |dy| <= 3 frame pixels of an 8-pixel cell */
+        int out = 0;
+        for (int i = 0; i < kh * kw; i++)
+            for (int q = 0; q < 3; q++) out += fabsf(z1[i * kc + a.latent + 3 * q]) > 3.0f ||
+                                               fabsf(z1[i * kc + a.latent + 3 * q + 1]) > 3.0f;
+        CHECK(out == 0);
+        jepa_scratch_free(s1), jepa_scratch_free(s2);
+        free(z1), free(z2);
+        jepa_free(back);
+        /* a count out of range is one line */
+        k->arch.keypoints = 17;
+        CHECK(jepa_save(k, path, err, sizeof err));
+        CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "keypoint") && !strchr(err, '\n'));
+        jepa_free(k);
+        a.keypoints = 0;
+    }
     a.frame_step = 4;
     JepaModel* m = jepa_create(&a, 2);
     ENSURE(m);
@@ -2623,6 +2740,7 @@ int main(void) {
     test_training();
     test_conv2d_grad();
     test_groupnorm_grad();
+    test_keypoint();
     test_silu_fast();
     test_convnet_grad();
     test_lapack();

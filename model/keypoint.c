@@ -1,0 +1,111 @@
+/* keypoint: the cell soft-argmax layer (nn.h) -- per cell and channel, the softmax of a heat map over
+ * the cell's pixels, its expected offset from the cell's centre and its log-sum-exp */
+#include <math.h>
+#include <string.h>
+
+#include "model/nn.h"
+
+static size_t kp_rows(int n, int h, int w, int K, int s) {
+    return (size_t)n * (size_t)(h / s) * (size_t)(w / s) * (size_t)K;
+}
+
+size_t nn_keypoint_prob_size(int n, int h, int w, int K, int s) {
+    return kp_rows(n, h, w, K, s) * (size_t)s * s;
+}
+
+size_t nn_keypoint_work_size(int n, int h, int w, int K, int s) {
+    size_t rows = kp_rows(n, h, w, K, s), ss = (size_t)s * s;
+    return rows * ss + rows * 2 + ss * 2;
+}
+
+/* the offset table T[s*s, 2]: pixel i = (iy, ix) of a cell, its centre's offset from the cell's
+   centre, times unit */
+static void kp_table(int s, float unit, float* t) {
+    for (int iy = 0; iy < s; iy++)
+        for (int ix = 0; ix < s; ix++) {
+            t[(iy * s + ix) * 2 + 0] = unit * ((float)ix + 0.5f - 0.5f * (float)s);
+            t[(iy * s + ix) * 2 + 1] = unit * ((float)iy + 0.5f - 0.5f * (float)s);
+        }
+}
+
+/* the heat of row r = ((b * ch + cy) * cw + cx) * K + k, pixel i = iy * s + ix of its cell, sits
+   at heat[((b * h + cy * s + iy) * w + cx * s + ix) * K + k] */
+NN_HOT void nn_keypoint_forward(int n, int h, int w, int K, int s, float unit, const float* heat, float* prob,
+                                float* work, float* out) {
+    int ch = h / s, cw = w / s, ss = s * s;
+    size_t rows = kp_rows(n, h, w, K, s);
+    float* off = work;                   /* [rows, 2] */
+    float* t = work + rows * 2;          /* [ss, 2] */
+    kp_table(s, unit, t);
+    float lss = logf((float)ss);
+    /* gather each cell's heats into a row, softmax it, keep its log-sum-exp */
+    for (int b = 0; b < n; b++)
+        for (int cy = 0; cy < ch; cy++)
+            for (int cx = 0; cx < cw; cx++) {
+                size_t cell = ((size_t)b * ch + cy) * cw + cx;
+                for (int k = 0; k < K; k++) {
+                    float* p = prob + (cell * K + k) * ss;
+                    float mx = -INFINITY;
+                    for (int iy = 0; iy < s; iy++)
+                        for (int ix = 0; ix < s; ix++) {
+                            float v = heat[(((size_t)b * h + cy * s + iy) * w + cx * s + ix) * K + k];
+                            p[iy * s + ix] = v;
+                            if (v > mx) mx = v;
+                        }
+                    double sum = 0;
+                    for (int i = 0; i < ss; i++) {
+                        p[i] = expf(p[i] - mx);
+                        sum += p[i];
+                    }
+                    float inv = (float)(1.0 / sum);
+                    for (int i = 0; i < ss; i++) p[i] *= inv;
+                    out[cell * 3 * K + 3 * k + 2] = mx + (float)log(sum) - lss;
+                }
+            }
+    /* the expected offsets: off = prob T, one sgemm */
+    nn_gemm(false, false, (int)rows, 2, ss, 1.0f, prob, t, 0.0f, off);
+    for (size_t r = 0; r < rows; r++) {
+        size_t cell = r / K;
+        int k = (int)(r % K);
+        out[cell * 3 * K + 3 * k + 0] = off[r * 2 + 0];
+        out[cell * 3 * K + 3 * k + 1] = off[r * 2 + 1];
+    }
+}
+
+NN_HOT void nn_keypoint_backward(int n, int h, int w, int K, int s, float unit, const float* prob, const float* dout,
+                                 float* work, float* dheat) {
+    int ch = h / s, cw = w / s, ss = s * s;
+    size_t rows = kp_rows(n, h, w, K, s);
+    float* g = work;                     /* [rows, ss] */
+    float* doff = work + rows * ss;      /* [rows, 2] */
+    float* t = doff + rows * 2;          /* [ss, 2] */
+    kp_table(s, unit, t);
+    for (size_t r = 0; r < rows; r++) {
+        size_t cell = r / K;
+        int k = (int)(r % K);
+        doff[r * 2 + 0] = dout[cell * 3 * K + 3 * k + 0];
+        doff[r * 2 + 1] = dout[cell * 3 * K + 3 * k + 1];
+    }
+    /* the offsets' gradient on each softmax entry: g = doff T^T, one sgemm */
+    nn_gemm(false, true, (int)rows, ss, 2, 1.0f, doff, t, 0.0f, g);
+    /* through the softmax (dh_i = p_i (g_i - sum_j p_j g_j)) and the log-sum-exp (dh_i = p_i dl),
+       scattered back to the heat's pixels */
+    for (int b = 0; b < n; b++)
+        for (int cy = 0; cy < ch; cy++)
+            for (int cx = 0; cx < cw; cx++) {
+                size_t cell = ((size_t)b * ch + cy) * cw + cx;
+                for (int k = 0; k < K; k++) {
+                    size_t r = cell * K + k;
+                    const float* p = prob + r * ss;
+                    const float* gr = g + r * ss;
+                    double dot = 0;
+                    for (int i = 0; i < ss; i++) dot += (double)p[i] * gr[i];
+                    float base = dout[cell * 3 * K + 3 * k + 2] - (float)dot;
+                    for (int iy = 0; iy < s; iy++)
+                        for (int ix = 0; ix < s; ix++) {
+                            int i = iy * s + ix;
+                            dheat[(((size_t)b * h + cy * s + iy) * w + cx * s + ix) * K + k] = p[i] * (gr[i] + base);
+                        }
+                }
+            }
+}
