@@ -63,6 +63,19 @@ mkdir -p "$tmp/voe" && cp "$root/scenarios/voe/teleport.scn" "$tmp/voe/"
 expect_status 0 "voe with a pixel model" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1
 grep -Eq "^teleport +1 +[01] " "$tmp/out" && grep -q "world surprise per tick" "$tmp/out" && ok "voe's table" || bad "voe's table: $(cat "$tmp/out")"
 
+# --keypoints: cell soft-argmax channels; the same bytes twice, eval (both probes) and voe read the file
+expect_status 0 "train with keypoints" -- "$nudge" train "${small[@]}" --keypoints 2 --data "$tmp/d" --out "$tmp/k/j.ckpt"
+grep -q "effective rank .* of 10" "$tmp/out" && ok "keypoints: 4 + 3 x 2 latent channels" || bad "keypoints' rank line: $(cat "$tmp/out")"
+expect_status 0 "train with keypoints again" -- "$nudge" train "${small[@]}" --keypoints 2 --data "$tmp/d" --out "$tmp/k2/j.ckpt"
+cmp -s "$tmp/k/j.ckpt" "$tmp/k2/j.ckpt" && ! cmp -s "$tmp/k/j.ckpt" "$tmp/a/j.ckpt" && ok "keypoints: bit-reproducible, another model" || bad "keypoints' runs"
+expect_status 0 "eval of a model with keypoints" -- "$nudge" eval --model "$tmp/k/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/rk" --probe-data "$tmp/d7" --cell-rows 200
+grep -Eq "^all +0 +[1-9]" "$tmp/out" && grep -q "^slot-free cell probe" "$tmp/out" && ok "keypoints: eval's tables" || bad "keypoints' eval: $(cat "$tmp/out")"
+expect_status 0 "voe with a model with keypoints" -- "$nudge" voe "$tmp/voe" --model "$tmp/k/j.ckpt" --pairs 1
+grep -Eq "^teleport +1 +[01] " "$tmp/out" && ok "keypoints: voe's table" || bad "keypoints' voe: $(cat "$tmp/out")"
+expect_status 0 "resume a model with keypoints" -- "$nudge" train "${small[@]}" --steps 3 --data "$tmp/d" --out "$tmp/k2/j.ckpt" --resume "$tmp/k/j.ckpt"
+expect_status 2 "--keypoints out of range" -- "$nudge" train "${small[@]}" --keypoints 17 --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "keypoints"
+
 # make model-jepa's recipe, tiny: every stage runs and leaves its files; a rerun reuses the datasets
 recipe=(env EPISODES=4 HELDOUT=2 SECONDS_PER_EPISODE=1 STEPS=3 PAIRS=1 FRAMES=64x48 WORK="$tmp/recipe"
         TRAIN_ARGS="--batch 4 --rollout 2 --width 4 --latent 4")
