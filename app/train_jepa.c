@@ -27,6 +27,7 @@ int cmd_train_jepa(int argc, char** argv) {
     int64_t steps = 2000, batch = 16, threads = 1, val_every = 200, save_every = 500, rollout = 3, context = 2;
     int64_t frame_step = 1;
     int64_t width = 16, latent = 16, keypoints = 0;
+    bool keypoint_frames = false;
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     int64_t probe_rows = PROBE_ROWS;
@@ -46,6 +47,9 @@ int cmd_train_jepa(int argc, char** argv) {
         {"keypoints", ARG_INT, &keypoints, 0, 16,
          "K: cell soft-argmax channels: per latent cell, where K heat maps of the first layer peak within it "
          "(dx, dy in pixels) and how strongly; 3K channels after the latent's (default 0)", false},
+        {"keypoint-frames", ARG_BOOL, &keypoint_frames, 0, 0,
+         "the keypoints' heat maps from the input frames' pixels (each frame apart) instead of the first layer's map",
+         false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: initialization and sampling seed (default 1)", false},
         {"resume", ARG_STRING, &resume, 1, 0, "MODEL: continue from this pixel model (weights, target, optimizer)", false},
@@ -111,6 +115,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.arch.width = (int)width;
     def.arch.latent = (int)latent;
     def.arch.keypoints = (int)keypoints;
+    def.arch.keypoint_frames = keypoints > 0 && keypoint_frames;
     def.seed = seed;
     def.batch = (int)batch;
     def.rollout = (int)rollout;

@@ -50,9 +50,10 @@ bool jepa_arch_check(const JepaArch* a, char* err, size_t err_size) {
         a->pred_layers < 1 || a->pred_layers > 6)
         return report_set(err, err_size, "pixel model widths out of range (width %d, latent %d, hidden %d, "
                           "predictor layers %d)", a->width, a->latent, a->hidden, a->pred_layers), false;
-    if (a->keypoints < 0 || a->keypoints > 16 || (a->keypoints > 0 && a->levels < 2))
-        return report_set(err, err_size, "%d keypoint channels: 0 to 16, and with 2 halvings of the frame at least",
-                          a->keypoints), false;
+    if (a->keypoints < 0 || a->keypoints > 16 || (a->keypoints > 0 && a->levels < 2) || a->keypoint_frames < 0 ||
+        a->keypoint_frames > 1 || (a->keypoints == 0 && a->keypoint_frames))
+        return report_set(err, err_size, "%d keypoint channels (from %d): 0 to 16, and with 2 halvings of the frame "
+                          "at least", a->keypoints, a->keypoint_frames), false;
     if (a->groups < 1 || a->width % a->groups || a->hidden % a->groups)
         return report_set(err, err_size, "%d norm groups do not divide the widths %d and %d", a->groups, a->width,
                           a->hidden), false;
@@ -80,6 +81,7 @@ JepaModel* jepa_alloc(const JepaArch* a) {
     if (ok && a->keypoints > 0) {
         const NnConvLayer* L0 = &m->enc.layer[0];
         m->kh = L0->ho, m->kw = L0->wo, m->kc = L0->conv.cout;
+        if (a->keypoint_frames) m->kh = a->frame_h, m->kw = a->frame_w, m->kc = a->context * a->channels;
         m->kcell = m->kh / m->lh;
         m->kunit = (float)a->frame_w / (float)m->kw;
         ok = m->kcell * m->lh == m->kh && m->kcell * m->lw == m->kw;
@@ -253,7 +255,7 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
     c->kpo = alloc_resize(c->kpo, (size_t)cap * cells * 3 * K, sizeof(float));
     c->z = alloc_resize(c->z, (size_t)cap * cells * m->lc, sizeof(float));
     c->dmain = alloc_resize(c->dmain, (size_t)cap * cells * m->arch.latent, sizeof(float));
-    c->dtap = alloc_resize(c->dtap, (size_t)cap * m->kh * m->kw * m->kc, sizeof(float));
+    if (!m->arch.keypoint_frames) c->dtap = alloc_resize(c->dtap, (size_t)cap * m->kh * m->kw * m->kc, sizeof(float));
     c->cap = cap;
 }
 
@@ -263,7 +265,7 @@ const float* jepa_enc_forward(const JepaModel* m, const float* params, JepaEncCa
     int K = m->arch.keypoints;
     if (K == 0) return main;
     /* the heat maps of the first layer's map, their cell soft-argmax, joined after the latent */
-    nn_conv2d_forward(&m->kp, params, n, m->kh, m->kw, c->net.post[0], NULL, c->heat);
+    nn_conv2d_forward(&m->kp, params, n, m->kh, m->kw, m->arch.keypoint_frames ? x : c->net.post[0], NULL, c->heat);
     nn_keypoint_forward(n, m->kh, m->kw, K, m->kcell, m->kunit, c->heat, c->prob, c->work, c->kpo);
     size_t rows = (size_t)n * m->lh * m->lw;
     int Lm = m->arch.latent, C = m->lc;
@@ -290,6 +292,12 @@ void jepa_enc_backward(const JepaModel* m, const float* params, float* grads, Je
     }
     /* the branch back to the first layer's map (the heats' gradient overwrites the heats) */
     nn_keypoint_backward(n, m->kh, m->kw, K, m->kcell, m->kunit, c->prob, c->kpo, c->work, c->heat);
+    if (m->arch.keypoint_frames) {
+        /* from the input: no gradient goes further */
+        nn_conv2d_backward(&m->kp, params, grads, n, m->kh, m->kw, x, c->heat, NULL, NULL);
+        nn_convnet_backward(&m->enc, params, grads, &c->net, n, x, c->dmain, NULL);
+        return;
+    }
     nn_conv2d_backward(&m->kp, params, grads, n, m->kh, m->kw, c->net.post[0], c->heat, NULL, c->dtap);
     nn_convnet_backward_tap(&m->enc, params, grads, &c->net, n, x, c->dmain, NULL, 0, c->dtap);
 }

@@ -61,6 +61,10 @@ typedef struct JepaArch {
                                 (dx, dy in frame pixels) and its log-sum-exp: 3K more channels after
                                 the `latent` ones, so that a small body's place within its cell,
                                 and its motion, are linear in the latent. C = latent + 3K */
+    int   keypoint_frames;   /* 1: the heat maps are a 1x1 convolution of the input window itself
+                                (each frame's pixels, 2^levels of them to a cell's side; so a heat
+                                map can follow one frame, and a motion is a difference of two
+                                channels) instead of the first layer's map */
     int   hidden;            /* predictor channels */
     int   pred_layers;       /* 3x3 layers of the predictor (>= 1) */
     int   groups;            /* group norm groups (divides width, 2 width, 4 width, hidden) */

@@ -6,7 +6,7 @@
  *   2 = a probe follows; 4 = trained on frames of render_frame_rect, JEPA_FRAMING_EVENTS, else
  *   of render_scene_rect; 8 = a frame step follows; 16 = a keypoint count follows)
  *   [i32 frame_step]                               when flags & 8 (else 1: files before it)
- *   [i32 keypoints]                                when flags & 16 (else 0: files before it)
+ *   [i32 keypoints, i32 keypoint_frames]           when flags & 16 (else 0, 0: files before it)
  *   f32 params[nparams]  f32 target[enc_count]
  *   [i64 t, f32 m[nparams], f32 v[nparams]]        when flags & 1
  *   [the probe (model/probe.h)]                    when flags & 2
@@ -57,7 +57,10 @@ bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* p
                           (m->framing == JEPA_FRAMING_EVENTS ? 4u : 0u) | (with_step ? 8u : 0u) |
                           (with_kp ? 16u : 0u));
     if (with_step) model_buf_i32(&b, a->frame_step);
-    if (with_kp) model_buf_i32(&b, a->keypoints);
+    if (with_kp) {
+        model_buf_i32(&b, a->keypoints);
+        model_buf_i32(&b, a->keypoint_frames);
+    }
     model_buf_put(&b, m->params, sizeof(float) * (size_t)m->nparams);
     model_buf_put(&b, m->target, sizeof(float) * (size_t)m->enc_count);
     if (with_opt) {
@@ -128,6 +131,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
     uint32_t flags = model_rd_u32(&r);
     a.frame_step = (flags & 8u) ? model_rd_i32(&r) : 1;
     a.keypoints = (flags & 16u) ? model_rd_i32(&r) : 0;
+    a.keypoint_frames = (flags & 16u) ? model_rd_i32(&r) : 0;
     char why[256];
     if (layers != JEPA_LAYERS) {
         report_set(err, err_size, "%s: a pixel model of another layer layout (%u; this nudge builds %u): retrain it",

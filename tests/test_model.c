@@ -2137,7 +2137,9 @@ static JepaTrainer* tiny_jepa_kp(uint64_t seed, int episodes, int len, float mot
                                  int keypoints) {
     JepaTrainerDef def = jepa_trainer_def_default(16, 16, 1);
     def.arch.frame_step = step;
-    def.arch.keypoints = keypoints;
+    /* keypoints < 0: -keypoints of them from the input frames */
+    def.arch.keypoints = abs(keypoints);
+    def.arch.keypoint_frames = keypoints < 0;
     def.arch.width = 4;
     def.arch.latent = 4;
     def.arch.hidden = 4;
@@ -2222,6 +2224,8 @@ static void test_jepa_grad(void) {
     jepa_grad_check(20.0f, 3, 0);
     /* with cell soft-argmax channels: their branch from the first layer's map joins its gradient */
     jepa_grad_check(20.0f, 1, 2);
+    /* and with their heat maps from the input frames */
+    jepa_grad_check(20.0f, 1, -2);
 }
 
 /* a frame step of S is the model of every S-th frame with the pushes of S ticks together: a
@@ -2378,6 +2382,16 @@ static void test_jepa_frame_step_file(void) {
         JepaModel* back = jepa_load(path, err, sizeof err);
         ENSURE(back);
         CHECK(memcmp(jepa_arch(back), &a, sizeof a) == 0);
+        /* the heat maps from the input frames: another model, its kind read back */
+        a.keypoint_frames = 1;
+        JepaModel* kf1 = jepa_create(&a, 2);
+        ENSURE(kf1);
+        CHECK(jepa_param_count(kf1) != jepa_param_count(k) && jepa_save(kf1, path, err, sizeof err));
+        JepaModel* back1 = jepa_load(path, err, sizeof err);
+        ENSURE(back1);
+        CHECK(jepa_arch(back1)->keypoint_frames == 1 && memcmp(jepa_arch(back1), &a, sizeof a) == 0);
+        jepa_free(back1), jepa_free(kf1);
+        a.keypoint_frames = 0;
         static uint8_t fr[2][256];
         for (int i = 0; i < 256; i++) fr[0][i] = (uint8_t)(i * 7), fr[1][i] = (uint8_t)(i * 7 + 3);
         const uint8_t* win[2] = {fr[0], fr[1]};
@@ -2404,6 +2418,10 @@ static void test_jepa_frame_step_file(void) {
         CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "keypoint") && !strchr(err, '\n'));
         jepa_free(k);
         a.keypoints = 0;
+        /* frames without keypoints: refused */
+        a.keypoint_frames = 1;
+        CHECK(!jepa_create(&a, 2));
+        a.keypoint_frames = 0;
     }
     a.frame_step = 4;
     JepaModel* m = jepa_create(&a, 2);
