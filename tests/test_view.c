@@ -19,6 +19,7 @@
 #include "render/camera.h"
 #include "render/canvas.h"
 #include "view/input.h"
+#include "view/panels.h"
 #include "view/session.h"
 
 static SimBodyState box_state(int id, double x, double y, double angle, double w, double h) {
@@ -773,6 +774,51 @@ static void test_pixel_model(void) {
     free(s);
 }
 
+/* the surprise panel's symmetric log axis: one spike of 1000 nats leaves a trace of 10 nats
+   readable (about half-way up, not squashed onto the floor as on a linear axis), and the threshold
+   line is drawn where its value falls */
+static int red_row(const RenderCanvas* c, int x) {
+    int sum = 0, n = 0;
+    for (int y = 0; y < c->h; y++) {
+        uint8_t rgb[3];
+        if (render_canvas_get(c, x, y, rgb) && rgb[0] == 200 && rgb[1] == 40 && rgb[2] == 40) sum += y, n++;
+    }
+    return n ? sum / n : -1;
+}
+
+static void test_plot_symlog(void) {
+    enum { W = 300, H = 200, N = 40 };
+    static uint8_t px[W * H * 3];
+    float ys[N];
+    ys[0] = -10, ys[1] = 1000;
+    for (int i = 2; i < N; i++) ys[i] = 10;
+    ViewSeries s = {ys, N, render_rgba(200, 40, 40, 255), NULL, NULL};
+    int ay0 = 20, ay1 = H - 18, xcol = W - 20;   /* the plot area without a font (view_plot_draw) */
+    for (int symlog = 0; symlog <= 1; symlog++) {
+        memset(px, 255, sizeof px);
+        RenderCanvas c = render_canvas_wrap(px, W, H, 3);
+        ViewPlot p = {0, 0, W, H, NULL, false, NULL, NULL, NULL, symlog, symlog ? "threshold" : NULL, 25.0};
+        view_plot_draw(&c, NULL, &p, &s, 1);
+        int row = red_row(&c, xcol);
+        CHECK(row >= 0);
+        double up = (double)(ay1 - row) / (ay1 - ay0);   /* 0 at the floor, 1 at the top */
+        if (symlog) {
+            /* log10(11) + log10(11) over log10(1001) + log10(11): 0.52 of the height */
+            CHECK(up > 0.45 && up < 0.60);
+            /* the threshold's line: log10(26) + log10(11) over the same, 0.61 */
+            int ref = (int)lround(ay1 - (log10(26.0) + log10(11.0)) / (log10(1001.0) + log10(11.0)) * (ay1 - ay0));
+            int found = 0;
+            for (int y = ref - 2; y <= ref + 2; y++) {
+                uint8_t rgb[3];
+                if (render_canvas_get(&c, (W + 58) / 2, y, rgb) && rgb[0] == 110 && rgb[1] == 110 && rgb[2] == 120) found = 1;
+            }
+            CHECK(found);
+        } else {
+            CHECK(up < 0.05);   /* linear: 20 of 1010 */
+        }
+    }
+}
+
 int main(int argc, char** argv) {
     sim_quiet_chipmunk();
     if (argc > 1 && !strcmp(argv[1], "camera")) {
@@ -785,6 +831,7 @@ int main(int argc, char** argv) {
         return ensure_finish("test_view pixel");
     }
     test_live_surprise();
+    test_plot_symlog();
     test_picking();
     test_keymap();
     test_session();

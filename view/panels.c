@@ -1,4 +1,5 @@
 #include "view/panels.h"
+#include "agent/surprise.h"
 #include "view/pixel.h"
 #include "view/plan_view.h"
 
@@ -42,7 +43,17 @@ void view_loss_log_add(ViewLossLog* log, float train, float val) {
     if (log->pending >= log->every) log->pending = 0;
 }
 
-static double axis(double v, bool log_y) { return log_y ? log10(v) : v; }
+/* the y axis' transform and its inverse (for the labels) */
+static double axis(const ViewPlot* p, double v) {
+    if (p->log_y) return log10(v);
+    if (p->symlog) return copysign(log10(1.0 + fabs(v)), v);
+    return v;
+}
+static double axis_inv(const ViewPlot* p, double u) {
+    if (p->log_y) return pow(10, u);
+    if (p->symlog) return copysign(pow(10, fabs(u)) - 1.0, u);
+    return u;
+}
 
 static void fmt_value(char* buf, size_t n, double v, const char* unit) {
     double a = fabs(v);
@@ -83,10 +94,16 @@ void view_plot_draw(RenderCanvas* c, ViewFont* font, const ViewPlot* p, const Vi
         for (int j = 0; j < s[i].n; j++) {
             double v = s[i].y[j];
             if (!isfinite(v) || (p->log_y && v <= 0)) continue;
-            v = axis(v, p->log_y);
+            v = axis(p, v);
             if (v < lo) lo = v;
             if (v > hi) hi = v;
         }
+    /* the reference line stays in the range, so that "below the threshold" can be read */
+    if (p->ref_label && lo <= hi && isfinite(p->ref) && !(p->log_y && p->ref <= 0)) {
+        double r = axis(p, p->ref);
+        if (r < lo) lo = r;
+        if (r > hi) hi = r;
+    }
     if (!(lo <= hi)) {
         if (font) view_font_draw(font, c, ax0, (ay0 + ay1) / 2 - fh / 2, "waiting for data", FAINT);
         return;
@@ -99,8 +116,13 @@ void view_plot_draw(RenderCanvas* c, ViewFont* font, const ViewPlot* p, const Vi
         int    gy = (int)lround(ay0 + t * (ay1 - ay0));
         render_canvas_rect(c, ax0, gy, ax1, gy + 1, GRID);
         char buf[32];
-        fmt_value(buf, sizeof buf, p->log_y ? pow(10, v) : v, p->unit);
+        fmt_value(buf, sizeof buf, axis_inv(p, v), p->unit);
         if (font) view_font_draw(font, c, p->x + 4, gy - fh / 2, buf, FAINT);
+    }
+    if (p->ref_label && isfinite(p->ref) && !(p->log_y && p->ref <= 0)) {
+        int ry = (int)lround(ay1 - (axis(p, p->ref) - lo) / (hi - lo) * (ay1 - ay0));
+        render_canvas_line(c, ax0, ry + 0.5, ax1, ry + 0.5, 1, FAINT);
+        if (font) view_font_draw(font, c, ax1 - view_font_width(font, p->ref_label) - 2, ry - fh, p->ref_label, FAINT);
     }
     if (font && p->x_left) view_font_draw(font, c, ax0, ay1 + 2, p->x_left, FAINT);
     if (font && p->x_right)
@@ -143,7 +165,7 @@ void view_plot_draw(RenderCanvas* c, ViewFont* font, const ViewPlot* p, const Vi
                 continue;
             }
             double x = n > 1 ? ax0 + (double)j / (n - 1) * (ax1 - ax0) : 0.5 * (ax0 + ax1);
-            double y = ay1 - (axis(v, p->log_y) - lo) / (hi - lo) * (ay1 - ay0);
+            double y = ay1 - (axis(p, v) - lo) / (hi - lo) * (ay1 - ay0);
             if (have) render_canvas_line(c, px, py, x, y, 2, s[i].color);
             if (n <= 16) render_canvas_fill_circle(c, x, y, 3, s[i].color);
             px = x, py = y, have = true;
@@ -217,7 +239,7 @@ void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int 
 
     /* training loss */
     ViewSeries ls[2] = {{loss->train, loss->n, MODEL_COLOR, "train", NULL}, {loss->val, loss->n, VAL_COLOR, "val", NULL}};
-    ViewPlot   lp = {x, cy, w, plot_h, "training loss", true, "start", "now", NULL};
+    ViewPlot   lp = {x, cy, w, plot_h, "training loss", true, "start", "now", NULL, false, NULL, 0};
     view_plot_draw(c, font, &lp, ls, 2);
     cy += plot_h + gap;
 
@@ -230,7 +252,7 @@ void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int 
     char right[32];
     snprintf(right, sizeof right, "%.2f s", view_horizons[VIEW_HZ_COUNT - 1] / 60.0);
     ViewSeries es[2] = {{em, VIEW_HZ_COUNT, MODEL_COLOR, "model", NULL}, {ec, VIEW_HZ_COUNT, CV_COLOR, "const. vel.", NULL}};
-    ViewPlot   ep = {x, cy, w, plot_h, "live error vs horizon", true, "1 tick", right, " m"};
+    ViewPlot   ep = {x, cy, w, plot_h, "live error vs horizon", true, "1 tick", right, " m", false, NULL, 0};
     view_plot_draw(c, font, &ep, es, 2);
     cy += plot_h + gap;
 
@@ -245,14 +267,19 @@ void view_panels_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, int 
         marks[VIEW_TRACE - n + i] = live->trace_mark[(live->ntrace - n + i) % VIEW_TRACE];
     }
     ViewSeries ss = {tr, VIEW_TRACE, render_rgba(200, 40, 40, 255), NULL, marks};
-    ViewPlot   sp = {x, cy, w, plot_h, "surprise (nats; | = intervention)", false, "-10 s", "now", ""};
+    /* on a symmetric log axis with the threshold drawn: a landing's 1000 nats would otherwise flatten
+       the 5-25 nats that tell a push's aftermath from nothing */
+    char thr[48];
+    snprintf(thr, sizeof thr, "threshold %.0f", SURPRISE_THRESHOLD);
+    ViewPlot sp = {x, cy, w, plot_h, "surprise (nats; | = intervention)", false, "-10 s", "now", "", true, thr,
+                   SURPRISE_THRESHOLD};
     view_plot_draw(c, font, &sp, &ss, 1);
     cy += plot_h + gap;
 
     /* the pixel model's surprise over the same ticks: an L1 between latents, on its own scale */
     if (px) {
         ViewSeries ps = {px->trace, VIEW_TRACE, PIXEL_COLOR, NULL, px->marks};
-        ViewPlot   pp = {x, cy, w, plot_h, "pixel surprise (latent L1, not nats)", false, "-10 s", "now", ""};
+        ViewPlot   pp = {x, cy, w, plot_h, "pixel surprise (latent L1, not nats)", false, "-10 s", "now", "", false, NULL, 0};
         view_plot_draw(c, font, &pp, &ps, 1);
         cy += plot_h + gap;
     }

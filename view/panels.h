@@ -34,6 +34,10 @@ typedef struct ViewPlot {
     const char* x_left;       /* axis labels under the left and right ends (may be NULL) */
     const char* x_right;
     const char* unit;         /* after the y labels, e.g. "m" */
+    bool        symlog;       /* sign(v) log10(1 + |v|) axis: one spike of 1000 leaves values of 1-25
+                                 readable beside it (ignored with log_y) */
+    const char* ref_label;    /* when set, a reference line at y = ref, labelled at its right end */
+    double      ref;
 } ViewPlot;
 
 /// a framed line chart of ns series sharing a y range (from the data); series with x spread

@@ -141,7 +141,7 @@ void view_plan_panel_draw(RenderCanvas* c, ViewFont* font, int x, int y, int w, 
     char title[96];
     snprintf(title, sizeof title, "%s cost per refinement", planner_is_oracle(p) ? "oracle:" : "planner:");
     ViewSeries ser[2] = {{elite, n, VIEW_PLAN_ELITE, "elites", NULL}, {best, n, VIEW_PLAN_BEST, "best", NULL}};
-    ViewPlot plot = {x, y, w, plot_h, title, false, "1", NULL, NULL};
+    ViewPlot plot = {x, y, w, plot_h, title, false, "1", NULL, NULL, false, NULL, 0};
     char right[16];
     snprintf(right, sizeof right, "%d", n);
     plot.x_right = right;
