@@ -27,9 +27,10 @@ int cmd_train_jepa(int argc, char** argv) {
     int64_t steps = 2000, batch = 16, threads = 1, val_every = 200, save_every = 500, rollout = 3, context = 2;
     int64_t frame_step = 1;
     int64_t width = 16, latent = 16, keypoints = 0;
-    bool keypoint_frames = false;
+    bool keypoint_frames = false, keypoint_sharp = false;
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
+    double keypoint_w = 1.0;
     int64_t probe_rows = PROBE_ROWS;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "jepa: the pixel model", false},
@@ -50,6 +51,11 @@ int cmd_train_jepa(int argc, char** argv) {
         {"keypoint-frames", ARG_BOOL, &keypoint_frames, 0, 0,
          "the keypoints' heat maps from the input frames' pixels (each frame apart) instead of the first layer's map",
          false},
+        {"keypoint-sharp", ARG_BOOL, &keypoint_sharp, 0, 0,
+         "each cell's heats normalised and scaled by a learned temperature per keypoint channel before the softmax, "
+         "so that a small body's offset moves with it one for one", false},
+        {"keypoint-weight", ARG_DOUBLE, &keypoint_w, 0, 1e6,
+         "W: the keypoint channels' L1 weighs W times a convolution channel's (default 1)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: initialization and sampling seed (default 1)", false},
         {"resume", ARG_STRING, &resume, 1, 0, "MODEL: continue from this pixel model (weights, target, optimizer)", false},
@@ -79,6 +85,8 @@ int cmd_train_jepa(int argc, char** argv) {
     if (rc) return rc == 1 ? 0 : 2;
     if (!data) return args_fail("train", "--data DIR is required");
     if (!out) return args_fail("train", "--out MODEL is required");
+    if ((keypoint_frames || keypoint_sharp || keypoint_w != 1.0) && keypoints == 0)
+        return args_fail("train", "--keypoint-frames, --keypoint-sharp and --keypoint-weight need --keypoints K (1 to 16)");
     if (steps == 0 && !resume) return args_fail("train", "--steps 0 fits the probe of a trained model: it needs --resume MODEL");
     nn_set_threads((int)threads);
 
@@ -116,6 +124,8 @@ int cmd_train_jepa(int argc, char** argv) {
     def.arch.latent = (int)latent;
     def.arch.keypoints = (int)keypoints;
     def.arch.keypoint_frames = keypoints > 0 && keypoint_frames;
+    def.arch.keypoint_sharp = keypoints > 0 && keypoint_sharp;
+    def.keypoint_weight = (float)keypoint_w;
     def.seed = seed;
     def.batch = (int)batch;
     def.rollout = (int)rollout;

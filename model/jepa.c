@@ -51,9 +51,10 @@ bool jepa_arch_check(const JepaArch* a, char* err, size_t err_size) {
         return report_set(err, err_size, "pixel model widths out of range (width %d, latent %d, hidden %d, "
                           "predictor layers %d)", a->width, a->latent, a->hidden, a->pred_layers), false;
     if (a->keypoints < 0 || a->keypoints > 16 || (a->keypoints > 0 && a->levels < 2) || a->keypoint_frames < 0 ||
-        a->keypoint_frames > 1 || (a->keypoints == 0 && a->keypoint_frames))
-        return report_set(err, err_size, "%d keypoint channels (from %d): 0 to 16, and with 2 halvings of the frame "
-                          "at least", a->keypoints, a->keypoint_frames), false;
+        a->keypoint_frames > 1 || (a->keypoints == 0 && a->keypoint_frames) || a->keypoint_sharp < 0 ||
+        a->keypoint_sharp > 1 || (a->keypoints == 0 && a->keypoint_sharp))
+        return report_set(err, err_size, "%d keypoint channels (from %d, sharp %d): 0 to 16, and with 2 halvings of "
+                          "the frame at least", a->keypoints, a->keypoint_frames, a->keypoint_sharp), false;
     if (a->groups < 1 || a->width % a->groups || a->hidden % a->groups)
         return report_set(err, err_size, "%d norm groups do not divide the widths %d and %d", a->groups, a->width,
                           a->hidden), false;
@@ -66,6 +67,7 @@ JepaModel* jepa_alloc(const JepaArch* a) {
     if (!jepa_arch_check(a, NULL, 0)) return NULL;
     JepaModel* m = alloc_zeroed(1, sizeof *m);
     m->arch = *a;
+    m->ktemp = -1;
     int w = a->width, g = a->groups;
     bool ok = true;
     /* the encoder first: its parameters are the flat array's first enc_count floats */
@@ -86,6 +88,8 @@ JepaModel* jepa_alloc(const JepaArch* a) {
         m->kunit = (float)a->frame_w / (float)m->kw;
         ok = m->kcell * m->lh == m->kh && m->kcell * m->lw == m->kw;
         nn_conv2d_layout(&m->kp, &m->layout, m->kc, a->keypoints, 1, 1, 0);
+        /* sharp: a temperature per channel, without weight decay */
+        if (a->keypoint_sharp) m->ktemp = nn_layout_add(&m->layout, a->keypoints, false);
         m->lc += 3 * a->keypoints;
     }
     m->enc_count = m->layout.count;
@@ -114,6 +118,7 @@ JepaModel* jepa_create(const JepaArch* arch, uint64_t seed) {
     rng_seed(&rng, rng_derive(seed, 0x6a657061ULL));
     nn_convnet_init(&m->enc, m->params, &rng, 1.0f);
     if (arch->keypoints > 0) nn_conv2d_init(&m->kp, m->params, &rng, 1.0f);
+    for (int k = 0; m->ktemp >= 0 && k < arch->keypoints; k++) m->params[m->ktemp + k] = JEPA_KEYPOINT_TEMP;
     /* the predictor starts near the identity: a small last layer, and the residual */
     nn_convnet_init(&m->pred, m->params, &rng, 0.1f);
     memcpy(m->target, m->params, sizeof(float) * (size_t)m->enc_count);
@@ -250,7 +255,8 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
     size_t cells = (size_t)m->lh * m->lw;
     size_t work = nn_keypoint_work_size(cap, m->kh, m->kw, K, m->kcell);
     c->heat = alloc_resize(c->heat, (size_t)cap * m->kh * m->kw * K, sizeof(float));
-    c->prob = alloc_resize(c->prob, nn_keypoint_prob_size(cap, m->kh, m->kw, K, m->kcell), sizeof(float));
+    c->prob = alloc_resize(c->prob, nn_keypoint_prob_size(cap, m->kh, m->kw, K, m->kcell, m->ktemp >= 0),
+                           sizeof(float));
     c->work = alloc_resize(c->work, work, sizeof(float));
     c->kpo = alloc_resize(c->kpo, (size_t)cap * cells * 3 * K, sizeof(float));
     c->z = alloc_resize(c->z, (size_t)cap * cells * m->lc, sizeof(float));
@@ -266,7 +272,8 @@ const float* jepa_enc_forward(const JepaModel* m, const float* params, JepaEncCa
     if (K == 0) return main;
     /* the heat maps of the first layer's map, their cell soft-argmax, joined after the latent */
     nn_conv2d_forward(&m->kp, params, n, m->kh, m->kw, m->arch.keypoint_frames ? x : c->net.post[0], NULL, c->heat);
-    nn_keypoint_forward(n, m->kh, m->kw, K, m->kcell, m->kunit, c->heat, c->prob, c->work, c->kpo);
+    const float* temp = m->ktemp >= 0 ? params + m->ktemp : NULL;
+    nn_keypoint_forward(n, m->kh, m->kw, K, m->kcell, m->kunit, temp, c->heat, c->prob, c->work, c->kpo);
     size_t rows = (size_t)n * m->lh * m->lw;
     int Lm = m->arch.latent, C = m->lc;
     for (size_t i = 0; i < rows; i++) {
@@ -291,7 +298,9 @@ void jepa_enc_backward(const JepaModel* m, const float* params, float* grads, Je
         memcpy(c->kpo + i * 3 * K, dz + i * C + Lm, sizeof(float) * 3 * (size_t)K);
     }
     /* the branch back to the first layer's map (the heats' gradient overwrites the heats) */
-    nn_keypoint_backward(n, m->kh, m->kw, K, m->kcell, m->kunit, c->prob, c->kpo, c->work, c->heat);
+    bool sharp = m->ktemp >= 0;
+    nn_keypoint_backward(n, m->kh, m->kw, K, m->kcell, m->kunit, sharp ? params + m->ktemp : NULL, c->prob, c->kpo,
+                         c->work, c->heat, sharp ? grads + m->ktemp : NULL);
     if (m->arch.keypoint_frames) {
         /* from the input: no gradient goes further */
         nn_conv2d_backward(&m->kp, params, grads, n, m->kh, m->kw, x, c->heat, NULL, NULL);

@@ -38,6 +38,8 @@
 #define JEPA_PUSH_SCALE 1.0f
 /// pushes per world and step that the map takes (more are ignored)
 #define JEPA_MAX_PUSHES 8
+/// the keypoint temperatures' starting value (keypoint_sharp)
+#define JEPA_KEYPOINT_TEMP 2.0f
 /// the largest frame step (ticks between a window's frames)
 #define JEPA_MAX_FRAME_STEP 16
 
@@ -65,6 +67,11 @@ typedef struct JepaArch {
                                 (each frame's pixels, 2^levels of them to a cell's side; so a heat
                                 map can follow one frame, and a motion is a difference of two
                                 channels) instead of the first layer's map */
+    int   keypoint_sharp;    /* 1: each cell's heats are normalised (mean 0, deviation 1) and scaled
+                                by a learned temperature per keypoint channel (JEPA_KEYPOINT_TEMP at
+                                the start) before the softmax, so that a small body's offset moves
+                                with it one for one (nn_keypoint_forward's sharp kind); 0 = the plain
+                                softmax of the heats (files before it) */
     int   hidden;            /* predictor channels */
     int   pred_layers;       /* 3x3 layers of the predictor (>= 1) */
     int   groups;            /* group norm groups (divides width, 2 width, 4 width, hidden) */

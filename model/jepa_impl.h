@@ -12,6 +12,8 @@ struct JepaModel {
     NnConvNet pred;         /* [latent | push map] -> latent change */
     NnConv2d  kp;           /* keypoints > 0: the 1x1 heat convolution of the encoder's first map
                                (its parameters after the encoder's convolutions, before enc_count) */
+    int       ktemp;        /* keypoint_sharp: the offset of the K temperatures (after kp's, before
+                               enc_count; -1 without) */
     int       kh, kw, kc;   /* the first map: kh x kw pixels of kc channels */
     int       kcell;        /* the first map's pixels to a cell's side */
     float     kunit;        /* frame pixels to a first-map pixel */

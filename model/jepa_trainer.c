@@ -69,6 +69,7 @@ JepaTrainerDef jepa_trainer_def_default(int frame_w, int frame_h, int channels) 
     d.var_weight = 1.0f;
     d.cov_weight = 0.1f;
     d.var_target = 1.0f;
+    d.keypoint_weight = 1.0f;
     d.capacity = 20000;
     d.val_capacity = 4000;
     d.val_every = 10;
@@ -173,7 +174,7 @@ JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* sta
     }
     tr->pin = alloc_array((size_t)R * B * cells * (C + P), sizeof(float));
     tr->zhat = alloc_array((size_t)R * B * cells * C, sizeof(float));
-    if (def->motion_weight > 0) tr->wl = alloc_array((size_t)B * cells * C, sizeof(float));
+    if (def->motion_weight > 0 || (def->keypoint_weight != 1.0f && m->arch.keypoints > 0)) tr->wl = alloc_array((size_t)B * cells * C, sizeof(float));
     tr->dzhat = alloc_array((size_t)R * B * cells * C, sizeof(float));
     tr->carry = alloc_array((size_t)B * cells * C, sizeof(float));
     tr->dy = alloc_array((size_t)B * cells * C, sizeof(float));
@@ -242,9 +243,9 @@ static void batch_pointers(JepaTrainer* tr, int B) {
 
 /* the L1's weights of rollout step r (0-based: its target window ends at frame F + r of each copied
    window): cell (y, x) of window b weighs 1 + alpha * m, m the largest change of one of the cell's
-   pixels between frames F + r - 2, F + r - 1 and F + r (over 255), the same for its C channels;
-   returns their sum */
-static double motion_weights(const JepaTrainer* tr, int B, int r, float alpha, float* w) {
+   pixels between frames F + r - 2, F + r - 1 and F + r (over 255), the same for its convolution
+   channels and kw times that for its keypoint channels; returns their sum */
+static double motion_weights(const JepaTrainer* tr, int B, int r, float alpha, float kw, float* w) {
     const JepaModel* m = tr->model;
     const JepaArch* a = &m->arch;
     int F = tr->F, R = tr->R, W = a->frame_w, ch = a->channels, C = m->lc;
@@ -269,8 +270,9 @@ static double motion_weights(const JepaTrainer* tr, int B, int r, float alpha, f
                 }
                 float wc = 1.0f + alpha * (float)big / 255.0f;
                 float* o = w + (((size_t)b * m->lh + cy) * m->lw + cx) * C;
-                for (int c = 0; c < C; c++) o[c] = wc;
-                sum += (double)wc * C;
+                float wk = wc * kw;
+                for (int c = 0; c < C; c++) o[c] = c < a->latent ? wc : wk;
+                sum += (double)wc * a->latent + (double)wk * (C - a->latent);
             }
     }
     return sum;
@@ -301,7 +303,7 @@ static double batch_forward(JepaTrainer* tr, int B, bool grad, bool weighted, co
         const float* w = NULL;
         double wsum = (double)n;
         if (weighted && tr->wl) {
-            wsum = motion_weights(tr, B, r, tr->def.motion_weight, tr->wl);
+            wsum = motion_weights(tr, B, r, tr->def.motion_weight, tr->def.keypoint_weight, tr->wl);
             w = tr->wl;
         }
         float scale = (float)(1.0 / (wsum * R));

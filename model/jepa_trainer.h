@@ -42,6 +42,9 @@ typedef struct JepaTrainerDef {
                                 and the two before it, so that the few cells where something moves
                                 are not outweighed by the still background; the weighted mean over
                                 the grid. 0 = the plain mean (default 0). Validation's loss stays plain */
+    float    keypoint_weight;/* the L1 of each keypoint channel (arch.keypoints) weighs this many times
+                                a convolution channel's, on top of motion_weight; the weighted mean
+                                over the grid (default 1; validation's loss stays plain) */
     int64_t  capacity;       /* frames in the replay buffer (default 20000) */
     int64_t  val_capacity;   /* frames kept for validation (default 4000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */

@@ -1,5 +1,7 @@
 /* keypoint: the cell soft-argmax layer (nn.h) -- per cell and channel, the softmax of a heat map over
- * the cell's pixels, its expected offset from the cell's centre and its log-sum-exp */
+ * the cell's pixels, its expected offset from the cell's centre and its log-sum-exp; sharp: the
+ * cell's heats normalised (mean 0, deviation 1) and scaled by the channel's learned temperature
+ * before the softmax */
 #include <math.h>
 #include <string.h>
 
@@ -9,8 +11,10 @@ static size_t kp_rows(int n, int h, int w, int K, int s) {
     return (size_t)n * (size_t)(h / s) * (size_t)(w / s) * (size_t)K;
 }
 
-size_t nn_keypoint_prob_size(int n, int h, int w, int K, int s) {
-    return kp_rows(n, h, w, K, s) * (size_t)s * s;
+size_t nn_keypoint_prob_size(int n, int h, int w, int K, int s, bool sharp) {
+    size_t rows = kp_rows(n, h, w, K, s), ss = (size_t)s * s;
+    /* the softmax; sharp: the normalised heats and each row's reciprocal deviation after it */
+    return sharp ? rows * ss * 2 + rows : rows * ss;
 }
 
 size_t nn_keypoint_work_size(int n, int h, int w, int K, int s) {
@@ -30,15 +34,18 @@ static void kp_table(int s, float unit, float* t) {
 
 /* the heat of row r = ((b * ch + cy) * cw + cx) * K + k, pixel i = iy * s + ix of its cell, sits
    at heat[((b * h + cy * s + iy) * w + cx * s + ix) * K + k] */
-NN_HOT void nn_keypoint_forward(int n, int h, int w, int K, int s, float unit, const float* heat, float* prob,
-                                float* work, float* out) {
+NN_HOT void nn_keypoint_forward(int n, int h, int w, int K, int s, float unit, const float* temp, const float* heat,
+                                float* prob, float* work, float* out) {
     int ch = h / s, cw = w / s, ss = s * s;
     size_t rows = kp_rows(n, h, w, K, s);
     float* off = work;                   /* [rows, 2] */
     float* t = work + rows * 2;          /* [ss, 2] */
     kp_table(s, unit, t);
     float lss = logf((float)ss);
-    /* gather each cell's heats into a row, softmax it, keep its log-sum-exp */
+    float* u = prob + rows * ss;         /* sharp: [rows, ss] normalised heats */
+    float* rsd = u + rows * ss;          /* sharp: [rows] 1 / deviation */
+    /* gather each cell's heats into a row (sharp: normalised and times the temperature), softmax
+       it, keep its log-sum-exp */
     for (int b = 0; b < n; b++)
         for (int cy = 0; cy < ch; cy++)
             for (int cx = 0; cx < cw; cx++) {
@@ -50,8 +57,23 @@ NN_HOT void nn_keypoint_forward(int n, int h, int w, int K, int s, float unit, c
                         for (int ix = 0; ix < s; ix++) {
                             float v = heat[(((size_t)b * h + cy * s + iy) * w + cx * s + ix) * K + k];
                             p[iy * s + ix] = v;
-                            if (v > mx) mx = v;
                         }
+                    if (temp) {
+                        size_t r = cell * K + k;
+                        double mu = 0, var = 0;
+                        for (int i = 0; i < ss; i++) mu += p[i];
+                        mu /= ss;
+                        for (int i = 0; i < ss; i++) var += ((double)p[i] - mu) * ((double)p[i] - mu);
+                        float rs = (float)(1.0 / sqrt(var / ss + NN_KEYPOINT_EPS));
+                        rsd[r] = rs;
+                        for (int i = 0; i < ss; i++) {
+                            float ui = ((float)((double)p[i] - mu)) * rs;
+                            u[r * ss + i] = ui;
+                            p[i] = temp[k] * ui;
+                        }
+                    }
+                    for (int i = 0; i < ss; i++)
+                        if (p[i] > mx) mx = p[i];
                     double sum = 0;
                     for (int i = 0; i < ss; i++) {
                         p[i] = expf(p[i] - mx);
@@ -72,8 +94,8 @@ NN_HOT void nn_keypoint_forward(int n, int h, int w, int K, int s, float unit, c
     }
 }
 
-NN_HOT void nn_keypoint_backward(int n, int h, int w, int K, int s, float unit, const float* prob, const float* dout,
-                                 float* work, float* dheat) {
+NN_HOT void nn_keypoint_backward(int n, int h, int w, int K, int s, float unit, const float* temp, const float* prob,
+                                 const float* dout, float* work, float* dheat, float* dtemp) {
     int ch = h / s, cw = w / s, ss = s * s;
     size_t rows = kp_rows(n, h, w, K, s);
     float* g = work;                     /* [rows, ss] */
@@ -88,8 +110,11 @@ NN_HOT void nn_keypoint_backward(int n, int h, int w, int K, int s, float unit, 
     }
     /* the offsets' gradient on each softmax entry: g = doff T^T, one sgemm */
     nn_gemm(false, true, (int)rows, ss, 2, 1.0f, doff, t, 0.0f, g);
-    /* through the softmax (dh_i = p_i (g_i - sum_j p_j g_j)) and the log-sum-exp (dh_i = p_i dl),
-       scattered back to the heat's pixels */
+    const float* u = prob + rows * ss;
+    const float* rsd = u + rows * ss;
+    /* through the softmax (dh_i = p_i (g_i - sum_j p_j g_j)) and the log-sum-exp (dh_i = p_i dl);
+       sharp: then through the temperature (dT += dh_i u_i, du_i = T dh_i) and the normalisation
+       (dv_i = rsd (du_i - mean(du) - u_i mean(du u))); scattered back to the heat's pixels */
     for (int b = 0; b < n; b++)
         for (int cy = 0; cy < ch; cy++)
             for (int cx = 0; cx < cw; cx++) {
@@ -101,10 +126,31 @@ NN_HOT void nn_keypoint_backward(int n, int h, int w, int K, int s, float unit, 
                     double dot = 0;
                     for (int i = 0; i < ss; i++) dot += (double)p[i] * gr[i];
                     float base = dout[cell * 3 * K + 3 * k + 2] - (float)dot;
+                    if (!temp) {
+                        for (int iy = 0; iy < s; iy++)
+                            for (int ix = 0; ix < s; ix++) {
+                                int i = iy * s + ix;
+                                dheat[(((size_t)b * h + cy * s + iy) * w + cx * s + ix) * K + k] = p[i] * (gr[i] + base);
+                            }
+                        continue;
+                    }
+                    const float* ur = u + r * ss;
+                    double dt = 0, mdu = 0, mduu = 0;
+                    for (int i = 0; i < ss; i++) {
+                        double dl = (double)p[i] * (gr[i] + base);
+                        dt += dl * ur[i];
+                        mdu += dl;
+                        mduu += dl * ur[i];
+                    }
+                    dtemp[k] += (float)dt;
+                    /* du = T dl: the means of du and du u are T times those of dl */
+                    float T = temp[k], a = (float)(T * mdu / ss), c2 = (float)(T * mduu / ss);
                     for (int iy = 0; iy < s; iy++)
                         for (int ix = 0; ix < s; ix++) {
                             int i = iy * s + ix;
-                            dheat[(((size_t)b * h + cy * s + iy) * w + cx * s + ix) * K + k] = p[i] * (gr[i] + base);
+                            float du = T * p[i] * (gr[i] + base);
+                            dheat[(((size_t)b * h + cy * s + iy) * w + cx * s + ix) * K + k] =
+                                rsd[r] * (du - a - ur[i] * c2);
                         }
                 }
             }

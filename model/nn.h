@@ -170,16 +170,26 @@ void nn_groupnorm_backward(const NnGroupNorm* gn, const float* params, float* gr
  * heat gives offset 0 and strength the heat; a peak gives its offset and a larger strength. The
  * expected offsets are one sgemm of the softmax rows with the s*s x 2 offset table. ---- */
 
-/// floats of the forward's saved softmax (prob) and of the backward's scratch for n images
-size_t nn_keypoint_prob_size(int n, int h, int w, int K, int s);
+/// the sharp kind (temp given: K temperatures): each cell's heats of a channel are normalised first
+/// (u = (heat - their mean) / sqrt(their variance + NN_KEYPOINT_EPS)) and the softmax and
+/// log-sum-exp are of temp[k] u, so that how sure the softmax is depends on the learned temperature,
+/// not on how far a small body's heat stands out of its cell: a body of a few pixels in an even
+/// cell gets nearly all the weight, and the offset moves with it one for one. An even cell: u = 0,
+/// offset 0, strength 0
+#define NN_KEYPOINT_EPS 1e-3
+/// floats of the forward's saved softmax (prob; sharp: with the normalised heats) and of the
+/// backward's scratch for n images
+size_t nn_keypoint_prob_size(int n, int h, int w, int K, int s, bool sharp);
 size_t nn_keypoint_work_size(int n, int h, int w, int K, int s);
-/// heat[n, h, w, K] (s divides h and w) -> out[n, h/s, w/s, 3K]; prob: nn_keypoint_prob_size
-/// floats, kept for the backward; work: nn_keypoint_work_size floats of scratch
-void nn_keypoint_forward(int n, int h, int w, int K, int s, float unit, const float* heat, float* prob,
-                         float* work, float* out);
-/// from dout[n, h/s, w/s, 3K]: writes dheat[n, h, w, K]; prob is the forward's
-void nn_keypoint_backward(int n, int h, int w, int K, int s, float unit, const float* prob, const float* dout,
-                          float* work, float* dheat);
+/// heat[n, h, w, K] (s divides h and w) -> out[n, h/s, w/s, 3K]; temp: NULL (plain) or [K] (sharp);
+/// prob: nn_keypoint_prob_size floats, kept for the backward; work: nn_keypoint_work_size floats of
+/// scratch
+void nn_keypoint_forward(int n, int h, int w, int K, int s, float unit, const float* temp, const float* heat,
+                         float* prob, float* work, float* out);
+/// from dout[n, h/s, w/s, 3K]: writes dheat[n, h, w, K] and (sharp) adds the temperatures'
+/// gradient into dtemp[K]; prob and temp are the forward's
+void nn_keypoint_backward(int n, int h, int w, int K, int s, float unit, const float* temp, const float* prob,
+                          const float* dout, float* work, float* dheat, float* dtemp);
 
 /* ---- MLP ---- */
 

@@ -1835,11 +1835,12 @@ typedef struct KpCase {
     int n, h, w, K, s;
     float unit;
     float *heat, *prob, *work, *out, *r;
+    float* temp;   /* NULL: plain; [K]: sharp */
 } KpCase;
 
 static double kp_loss(void* ctx) {
     KpCase* c = ctx;
-    nn_keypoint_forward(c->n, c->h, c->w, c->K, c->s, c->unit, c->heat, c->prob, c->work, c->out);
+    nn_keypoint_forward(c->n, c->h, c->w, c->K, c->s, c->unit, c->temp, c->heat, c->prob, c->work, c->out);
     int no = c->n * (c->h / c->s) * (c->w / c->s) * 3 * c->K;
     double l = 0;
     for (int i = 0; i < no; i++) l += (double)c->out[i] * c->r[i];
@@ -1847,10 +1848,10 @@ static double kp_loss(void* ctx) {
 }
 
 static void test_keypoint(void) {
-    KpCase c = {2, 8, 12, 3, 4, 2.0f, NULL, NULL, NULL, NULL, NULL};
+    KpCase c = {2, 8, 12, 3, 4, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL};
     int nh = c.n * c.h * c.w * c.K, no = c.n * (c.h / c.s) * (c.w / c.s) * 3 * c.K;
     c.heat = malloc(sizeof(float) * nh);
-    c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s));
+    c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s, false));
     c.work = malloc(sizeof(float) * nn_keypoint_work_size(c.n, c.h, c.w, c.K, c.s));
     c.out = malloc(sizeof(float) * no);
     c.r = malloc(sizeof(float) * no);
@@ -1860,7 +1861,7 @@ static void test_keypoint(void) {
     for (int i = 0; i < nh; i++) c.heat[i] = (float)rng_normal(&rng) * 1.5f;
     for (int i = 0; i < no; i++) c.r[i] = (float)rng_normal(&rng);
     kp_loss(&c);
-    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.unit, c.prob, c.r, c.work, dh);
+    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.unit, NULL, c.prob, c.r, c.work, dh, NULL);
     int bad = fd_misses(kp_loss, &c, c.heat, dh, nh, 1e-2f);
     if (bad) fprintf(stderr, "    keypoint: %d of %d heats miss\n", bad, nh);
     CHECK(bad == 0);
@@ -1889,6 +1890,106 @@ static void test_keypoint(void) {
         CHECK(fabsf(o[0] - (-3.0f + 2.0f * f)) < 1e-4f && fabsf(o[1] - 3.0f) < 1e-4f);
     }
     free(c.heat), free(c.prob), free(c.work), free(c.out), free(c.r), free(dh);
+}
+
+/* the sharp cell soft-argmax (normalised heats times a learned temperature): its heats' and its
+   temperatures' gradients against finite differences; an even cell gives offset 0 and strength 0 */
+static void test_keypoint_sharp_grad(void) {
+    KpCase c = {2, 8, 12, 3, 4, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL};
+    int nh = c.n * c.h * c.w * c.K, no = c.n * (c.h / c.s) * (c.w / c.s) * 3 * c.K;
+    c.heat = malloc(sizeof(float) * nh);
+    c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s, true));
+    c.work = malloc(sizeof(float) * nn_keypoint_work_size(c.n, c.h, c.w, c.K, c.s));
+    c.out = malloc(sizeof(float) * no);
+    c.r = malloc(sizeof(float) * no);
+    float temp[3] = {2.0f, 0.7f, -1.3f}, dtemp[3] = {0, 0, 0};
+    c.temp = temp;
+    float* dh = malloc(sizeof(float) * nh);
+    Rng rng;
+    rng_seed(&rng, 23);
+    for (int i = 0; i < nh; i++) c.heat[i] = (float)rng_normal(&rng) * 0.8f;
+    for (int i = 0; i < no; i++) c.r[i] = (float)rng_normal(&rng);
+    kp_loss(&c);
+    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.unit, temp, c.prob, c.r, c.work, dh, dtemp);
+    int bad = fd_misses(kp_loss, &c, c.heat, dh, nh, 1e-2f);
+    int bad_t = fd_misses(kp_loss, &c, temp, dtemp, 3, 1e-2f);
+    if (bad || bad_t) fprintf(stderr, "    sharp keypoint: %d of %d heats, %d of 3 temperatures miss\n", bad, nh, bad_t);
+    CHECK(bad == 0 && bad_t == 0);
+    /* the temperatures' gradient is added to what is there */
+    float again[3] = {1, 1, 1};
+    kp_loss(&c);   /* the finite differences left the last forward at a shifted temperature */
+    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.unit, temp, c.prob, c.r, c.work, dh, again);
+    CHECK(fabsf(again[0] - 1.0f - dtemp[0]) < 1e-5f && fabsf(again[2] - 1.0f - dtemp[2]) < 1e-5f);
+    /* an even heat of 0.7: offsets 0, strength 0 (the normalised heats are 0) */
+    for (int i = 0; i < nh; i++) c.heat[i] = 0.7f;
+    kp_loss(&c);
+    int even = 0;
+    for (int i = 0; i < no; i += 3)
+        even += fabsf(c.out[i]) < 1e-6f && fabsf(c.out[i + 1]) < 1e-6f && fabsf(c.out[i + 2]) < 1e-6f;
+    CHECK(even == no / 3);
+    free(c.heat), free(c.prob), free(c.work), free(c.out), free(c.r), free(dh);
+}
+
+/* a dot moving across a cell: the sharp soft-argmax's offset follows it one for one (whole pixels:
+   within 0.02 of the dot's offset; the travel over the cell within 2% of the dot's), where the plain
+   softmax of the same heat moves a small fraction as far (what the traces of freeze showed: 5-90x
+   less); between two pixels it moves monotonically. No training: the heat is the frame itself, a
+   dot of 1 on a background of 0 in a 16 x 16 frame of 8-pixel cells, as a 1x1 heat of one frame
+   gives it up to scale and sign */
+static void test_keypoint_sharp_tracks(void) {
+    enum { H = 16, W = 16, S = 8 };
+    KpCase c = {1, H, W, 1, S, 1.0f, NULL, NULL, NULL, NULL, NULL, NULL};
+    int no = (H / S) * (W / S) * 3;
+    c.heat = malloc(sizeof(float) * H * W);
+    c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(1, H, W, 1, S, true));
+    c.work = malloc(sizeof(float) * nn_keypoint_work_size(1, H, W, 1, S));
+    c.out = malloc(sizeof(float) * no);
+    c.r = calloc((size_t)no, sizeof(float));
+    float temp = JEPA_KEYPOINT_TEMP;
+    /* the dot in cell (1, 0), row 2 of it, at column x = 0 .. 7: its offset x + 0.5 - 4 */
+    float sharp[S], plain[S], dy_sharp = 0;
+    for (int x = 0; x < S; x++) {
+        for (int i = 0; i < H * W; i++) c.heat[i] = 0.0f;
+        c.heat[(S + 2) * W + x] = 1.0f;
+        c.temp = &temp;
+        kp_loss(&c);
+        const float* o = c.out + (1 * (W / S) + 0) * 3;
+        sharp[x] = o[0];
+        dy_sharp = fmaxf(dy_sharp, fabsf(o[1] - (2.5f - 4.0f)));
+        /* the other cells are even: offset 0 */
+        CHECK(fabsf(c.out[0]) < 1e-6f && fabsf(c.out[3]) < 1e-6f && fabsf(c.out[9]) < 1e-6f);
+        c.temp = NULL;
+        kp_loss(&c);
+        plain[x] = o[0];
+    }
+    float miss = 0;
+    for (int x = 0; x < S; x++) miss = fmaxf(miss, fabsf(sharp[x] - ((float)x + 0.5f - 4.0f)));
+    float travel_sharp = sharp[S - 1] - sharp[0], travel_plain = plain[S - 1] - plain[0];
+    fprintf(stderr, "    sharp keypoint: a dot moving 7 px moves the offset %.3f px (plain softmax %.3f px); "
+            "largest miss %.4f px\n", travel_sharp, travel_plain, miss);
+    CHECK(miss < 0.02f && dy_sharp < 0.02f);
+    CHECK(fabsf(travel_sharp - 7.0f) < 0.14f);
+    CHECK(travel_plain < 0.25f * 7.0f);
+    /* between pixels 3 and 4: an antialiased dot (1 - f, f) moves the offset monotonically */
+    float last = -INFINITY;
+    int mono = 1;
+    c.temp = &temp;
+    for (int k = 0; k <= 10; k++) {
+        float f = 0.1f * (float)k;
+        for (int i = 0; i < H * W; i++) c.heat[i] = 0.0f;
+        c.heat[(S + 2) * W + 3] = 1.0f - f, c.heat[(S + 2) * W + 4] = f;
+        kp_loss(&c);
+        float ox = c.out[(1 * (W / S) + 0) * 3];
+        mono &= ox > last - 1e-6f;
+        last = ox;
+    }
+    CHECK(mono && fabsf(last - 0.5f) < 0.02f);
+    /* a dot of another brightness on another background: the same offsets (the normalisation) */
+    for (int i = 0; i < H * W; i++) c.heat[i] = -3.0f;
+    c.heat[(S + 2) * W + 6] = -2.5f;
+    kp_loss(&c);
+    CHECK(fabsf(c.out[(1 * (W / S) + 0) * 3] - sharp[6]) < 1e-3f);
+    free(c.heat), free(c.prob), free(c.work), free(c.out), free(c.r);
 }
 
 /* the conv nets' SiLU (vectorized, polynomial exp): close to the definition over the whole range,
@@ -2133,13 +2234,15 @@ static void test_probe_select(void) {
 
 /* a tiny pixel model's trainer on random frames and pushes; motion: its motion_weight; still: the
    same frame all along (nothing moves) */
-static JepaTrainer* tiny_jepa_kp(uint64_t seed, int episodes, int len, float motion, bool still, int step,
-                                 int keypoints) {
+static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float motion, bool still, int step,
+                                  int keypoints, bool sharp, float keypoint_weight) {
     JepaTrainerDef def = jepa_trainer_def_default(16, 16, 1);
     def.arch.frame_step = step;
     /* keypoints < 0: -keypoints of them from the input frames */
     def.arch.keypoints = abs(keypoints);
     def.arch.keypoint_frames = keypoints < 0;
+    def.arch.keypoint_sharp = sharp;
+    def.keypoint_weight = keypoint_weight;
     def.arch.width = 4;
     def.arch.latent = 4;
     def.arch.hidden = 4;
@@ -2170,6 +2273,11 @@ static JepaTrainer* tiny_jepa_kp(uint64_t seed, int episodes, int len, float mot
     return tr;
 }
 
+static JepaTrainer* tiny_jepa_kp(uint64_t seed, int episodes, int len, float motion, bool still, int step,
+                                 int keypoints) {
+    return tiny_jepa_kps(seed, episodes, len, motion, still, step, keypoints, false, 1.0f);
+}
+
 static JepaTrainer* tiny_jepa_step(uint64_t seed, int episodes, int len, float motion, bool still, int step) {
     return tiny_jepa_kp(seed, episodes, len, motion, still, step, 0);
 }
@@ -2194,9 +2302,9 @@ static double jepa_fd_loss(void* ctx) {
 
 /* the whole loss (encoder, rollout of the predictor with push maps, L1, variance and covariance)
    against finite differences; the target encoder gets no gradient */
-static void jepa_grad_check(float motion, int step, int keypoints) {
+static void jepa_grad_check_kp(float motion, int step, int keypoints, bool sharp, float keypoint_weight) {
     JepaFd c;
-    c.tr = tiny_jepa_kp(5, 2, 8 * step, motion, false, step, keypoints);
+    c.tr = tiny_jepa_kps(5, 2, 8 * step, motion, false, step, keypoints, sharp, keypoint_weight);
     JepaModel* m = jepa_trainer_model(c.tr);
     /* windows of frames t - S .. t + 2 S, in one episode each */
     c.seq[0] = step, c.seq[1] = step + 2, c.seq[2] = 8 * step + step;
@@ -2209,11 +2317,21 @@ static void jepa_grad_check(float motion, int step, int keypoints) {
     int bad = fd_misses(jepa_fd_loss, &c, m->params, g, n, 3e-3f);
     if (bad) fprintf(stderr, "    jepa: %d of %d parameters miss\n", bad, n);
     CHECK(bad <= n / 100);
+    /* sharp: every temperature's gradient right (none of the allowed misses), and not zero */
+    if (sharp) {
+        int K = abs(keypoints), bad_t = fd_misses(jepa_fd_loss, &c, m->params + m->ktemp, g + m->ktemp, K, 3e-3f);
+        CHECK(m->ktemp >= 0 && m->ktemp + K <= m->enc_count && bad_t == 0);
+        for (int k = 0; k < K; k++) CHECK(g[m->ktemp + k] != 0.0f && m->params[m->ktemp + k] == JEPA_KEYPOINT_TEMP);
+    }
     /* the target encoder is not trained by gradient: a change there moves the loss, but only the
        parameters get gradients (and the target has its own array) */
     CHECK(m->target != m->params && m->enc_count < n);
     free(g);
     jepa_trainer_free(c.tr);
+}
+
+static void jepa_grad_check(float motion, int step, int keypoints) {
+    jepa_grad_check_kp(motion, step, keypoints, false, 1.0f);
 }
 
 static void test_jepa_grad(void) {
@@ -2226,6 +2344,11 @@ static void test_jepa_grad(void) {
     jepa_grad_check(20.0f, 1, 2);
     /* and with their heat maps from the input frames */
     jepa_grad_check(20.0f, 1, -2);
+    /* sharp keypoints (normalised heats, learned temperatures: parameters checked with the rest),
+       from the first layer's map and from the frames, and their L1 weighted 5 times */
+    jepa_grad_check_kp(20.0f, 1, 2, true, 1.0f);
+    jepa_grad_check_kp(20.0f, 1, -2, true, 5.0f);
+    jepa_grad_check_kp(0.0f, 1, -2, true, 5.0f);
 }
 
 /* a frame step of S is the model of every S-th frame with the pushes of S ticks together: a
@@ -2390,6 +2513,47 @@ static void test_jepa_frame_step_file(void) {
         JepaModel* back1 = jepa_load(path, err, sizeof err);
         ENSURE(back1);
         CHECK(jepa_arch(back1)->keypoint_frames == 1 && memcmp(jepa_arch(back1), &a, sizeof a) == 0);
+        /* sharp keypoints: K temperatures more, flag 32 and the kind in the file (a plain one's file
+           has neither), the same parameters and latents back */
+        CHECK(!(kf & 32u));
+        a.keypoint_sharp = 1;
+        JepaModel* ks = jepa_create(&a, 2);
+        ENSURE(ks);
+        CHECK(jepa_param_count(ks) == jepa_param_count(kf1) + a.keypoints && ks->ktemp >= 0 &&
+              ks->params[ks->ktemp] == JEPA_KEYPOINT_TEMP);
+        ks->params[ks->ktemp + 1] = 3.25f;   /* a trained temperature */
+        CHECK(jepa_save(ks, path, err, sizeof err));
+        f = fopen(path, "rb");
+        ENSURE(f);
+        CHECK(fseek(f, 8 + 3 * 4 + 11 * 4 + 8 + 8 + 4 + 4, SEEK_SET) == 0 && fread(&kf, 4, 1, f) == 1);
+        fclose(f);
+        CHECK((kf & 32u) && (kf & 16u));
+        JepaModel* backs = jepa_load(path, err, sizeof err);
+        ENSURE(backs);
+        CHECK(jepa_arch(backs)->keypoint_sharp == 1 && memcmp(jepa_arch(backs), &a, sizeof a) == 0);
+        CHECK(memcmp(backs->params, ks->params, sizeof(float) * (size_t)ks->nparams) == 0 &&
+              memcmp(backs->target, ks->target, sizeof(float) * (size_t)ks->enc_count) == 0);
+        {
+            static uint8_t sf[2][256];
+            for (int i = 0; i < 256; i++) sf[0][i] = (uint8_t)(i * 5), sf[1][i] = (uint8_t)(i * 5 + 9);
+            const uint8_t* sw[2] = {sf[0], sf[1]};
+            int Ls = jepa_latent_size(ks);
+            float* za = malloc(sizeof(float) * Ls);
+            float* zb = malloc(sizeof(float) * Ls);
+            JepaScratch* sa = jepa_scratch_create(ks);
+            JepaScratch* sb = jepa_scratch_create(backs);
+            jepa_encode(ks, sa, 1, sw, false, za);
+            jepa_encode(backs, sb, 1, sw, false, zb);
+            CHECK(memcmp(za, zb, sizeof(float) * Ls) == 0);
+            jepa_scratch_free(sa), jepa_scratch_free(sb);
+            free(za), free(zb);
+        }
+        /* a heat kind out of range in a file is one line */
+        ks->arch.keypoint_sharp = 2;
+        CHECK(jepa_save(ks, path, err, sizeof err));
+        CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "keypoint") && !strchr(err, '\n'));
+        jepa_free(backs), jepa_free(ks);
+        a.keypoint_sharp = 0;
         jepa_free(back1), jepa_free(kf1);
         a.keypoint_frames = 0;
         static uint8_t fr[2][256];
@@ -2418,10 +2582,13 @@ static void test_jepa_frame_step_file(void) {
         CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "keypoint") && !strchr(err, '\n'));
         jepa_free(k);
         a.keypoints = 0;
-        /* frames without keypoints: refused */
+        /* frames without keypoints: refused; so are sharp heats */
         a.keypoint_frames = 1;
         CHECK(!jepa_create(&a, 2));
         a.keypoint_frames = 0;
+        a.keypoint_sharp = 1;
+        CHECK(!jepa_create(&a, 2));
+        a.keypoint_sharp = 0;
     }
     a.frame_step = 4;
     JepaModel* m = jepa_create(&a, 2);
@@ -2759,6 +2926,8 @@ int main(void) {
     test_conv2d_grad();
     test_groupnorm_grad();
     test_keypoint();
+    test_keypoint_sharp_grad();
+    test_keypoint_sharp_tracks();
     test_silu_fast();
     test_convnet_grad();
     test_lapack();
