@@ -25,8 +25,10 @@ void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count
     out->F = F, out->K = K;
     int per = T - (C - 1) * S;
     if (count <= 0 || per <= 0 || max_rows < 1) return;
+    /* every stride-th window of each episode; one window of each at least (more episodes than
+       max_rows: one row each, more than asked) */
     int stride = 1;
-    while ((int64_t)count * ((per + stride - 1) / stride) > max_rows) stride++;
+    while (stride < per && (int64_t)count * ((per + stride - 1) / stride) > max_rows) stride++;
     int n_ep = (per + stride - 1) / stride;
     int N = count * n_ep;
     out->x = alloc_array((size_t)N, sizeof(float) * (size_t)F);

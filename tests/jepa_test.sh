@@ -23,6 +23,14 @@ grep -q "trained 0 steps" "$tmp/out" && grep -Eq "^probe fitted on the 4 trainin
 expect_status 0 "the probe with a given ridge and rows" -- "$nudge" train --kind jepa --steps 0 --data "$tmp/d" --out "$tmp/c/k.ckpt" --resume "$tmp/a/j.ckpt" --probe-ridge 0.25 --probe-rows 100
 grep -Eq "^probe fitted on the 4 training episodes .* ridge 0.25 \(given\)" "$tmp/out" && ! cmp -s "$tmp/c/j.ckpt" "$tmp/c/k.ckpt" &&
   ok "--probe-ridge, --probe-rows: another probe" || bad "--probe-ridge: $(cat "$tmp/out")"
+expect_status 0 "--probe-rows fewer than the training episodes" -- "$nudge" train --kind jepa --steps 0 --data "$tmp/d" --out "$tmp/c/r.ckpt" --resume "$tmp/a/j.ckpt" --probe-rows 2
+grep -Eq "^probe fitted on the 4 training episodes" "$tmp/out" && ok "--probe-rows 2 with 4 episodes: one window of each (it looped past int before)" || bad "--probe-rows 2: $(cat "$tmp/out")"
+expect_status 0 "train --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-weight 4" -- "$nudge" train "${small[@]}" --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-weight 4 --data "$tmp/d" --out "$tmp/s/j.ckpt"
+expect_status 0 "eval of a sharp keypoint model (its file read back)" -- "$nudge" eval --model "$tmp/s/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/sr"
+grep -q "effective rank" "$tmp/out" && ok "eval of a sharp keypoint model" || bad "eval of a sharp keypoint model: $(cat "$tmp/out")"
+expect_status 2 "--keypoint-sharp without --keypoints" -- "$nudge" train "${small[@]}" --keypoint-sharp --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "need --keypoints"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
 "$nudge" gen --scenario "$tpl" --episodes 7 --seconds 1.2 --frames 64x48 --seed 4 --out "$tmp/d7" >/dev/null 2>&1
 expect_status 0 "train on 6 training episodes" -- "$nudge" train "${small[@]}" --data "$tmp/d7" --out "$tmp/e/j.ckpt"
 grep -Eq "^probe fitted on the 6 training episodes .*\(chosen on every 5th of them" "$tmp/out" &&
