@@ -1992,6 +1992,53 @@ static void test_keypoint_sharp_tracks(void) {
     free(c.heat), free(c.prob), free(c.work), free(c.out), free(c.r);
 }
 
+/* the same through a pixel model's encoder (jepa_encode, no training): sharp keypoints from the
+   input frames, the heat set to the window's last frame (its 1x1 weights 0, 0, 1), and a 2 x 2 dot
+   moving 1 px a frame along row 19 of 32 x 32 frames (8-pixel cells): the keypoint's dx at the dot's
+   cell is the dot's offset from the cell's centre, one for one (within 0.02 px), dy too, and every
+   cell without the dot is even (offset 0) */
+static void test_jepa_sharp_keypoint_tracks(void) {
+    JepaArch a = jepa_arch_default(32, 32, 1);
+    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    a.keypoints = 1, a.keypoint_frames = 1, a.keypoint_sharp = 1;
+    JepaModel* m = jepa_create(&a, 7);
+    ENSURE(m && m->ktemp >= 0 && m->kp.cin == 3 && m->kp.cout == 1);
+    m->params[m->kp.w + 0] = 0.0f, m->params[m->kp.w + 1] = 0.0f, m->params[m->kp.w + 2] = 1.0f;
+    m->params[m->kp.b] = 0.25f;   /* a bias changes nothing (the normalisation) */
+    int lh, lw, lc;
+    jepa_latent_shape(m, &lh, &lw, &lc);
+    ENSURE(lh == 4 && lw == 4 && lc == a.latent + 3);
+    static uint8_t fr[3][32 * 32];
+    float* z = malloc(sizeof(float) * (size_t)jepa_latent_size(m));
+    JepaScratch* sc = jepa_scratch_create(m);
+    float miss = 0, even = 0, first = NAN, last = NAN;
+    /* the dot covers columns x, x + 1 (its centre at x + 1) and rows 18, 19 (centre 19: 3 px below
+       the centre of cell row 2, at 20) */
+    for (int x = 8; x <= 14; x++) {
+        for (int f = 0; f < 3; f++) {
+            memset(fr[f], 0, sizeof fr[f]);
+            int xf = x - (2 - f);   /* the dot one pixel further every frame */
+            for (int y = 18; y <= 19; y++) fr[f][y * 32 + xf] = fr[f][y * 32 + xf + 1] = 255;
+        }
+        const uint8_t* win[3] = {fr[0], fr[1], fr[2]};
+        jepa_encode(m, sc, 1, win, false, z);
+        int cx = 1, cy = 2;
+        const float* o = z + ((size_t)cy * lw + cx) * lc + a.latent;
+        float want = (float)(x + 1) - (cx + 0.5f) * 8.0f;
+        miss = fmaxf(miss, fmaxf(fabsf(o[0] - want), fabsf(o[1] - (19.0f - 20.0f))));
+        if (x == 8) first = o[0];
+        if (x == 14) last = o[0];
+        for (int q = 0; q < lh * lw; q++)
+            if (q != cy * lw + cx) even = fmaxf(even, fmaxf(fabsf(z[q * lc + a.latent]), fabsf(z[q * lc + a.latent + 1])));
+    }
+    fprintf(stderr, "    sharp keypoint through the encoder: a dot moving 6 px moves dx %.4f px; largest miss %.4f\n",
+            last - first, miss);
+    CHECK(miss < 0.02f && even < 1e-6f && fabsf(last - first - 6.0f) < 0.05f);
+    jepa_scratch_free(sc);
+    free(z);
+    jepa_free(m);
+}
+
 /* the conv nets' SiLU (vectorized, polynomial exp): close to the definition over the whole range,
    each value the same bits whether it goes through the vector loop or alone (the scalar tail),
    finite for finite inputs, NaN for NaN */
@@ -2928,6 +2975,7 @@ int main(void) {
     test_keypoint();
     test_keypoint_sharp_grad();
     test_keypoint_sharp_tracks();
+    test_jepa_sharp_keypoint_tracks();
     test_silu_fast();
     test_convnet_grad();
     test_lapack();
