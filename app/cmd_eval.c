@@ -51,6 +51,22 @@ static bool write_events_csv(const char* path, const WmEvalResult* r, char* err,
     return atomic_file_commit(&af, err, n);
 }
 
+/* the rest gate at the next tick: one header line, one row */
+static bool write_gate_csv(const char* path, const WmEvalResult* r, char* err, size_t n) {
+    AtomicFile af;
+    if (!atomic_file_open(&af, path, err, n)) return false;
+    const WmGateStats* g = &r->gate;
+    char line[256];
+    int len = snprintf(line, sizeof line, "stays,stays_released,onsets,onsets_held,hard_onsets,hard_onsets_held\n"
+                                          "%lld,%lld,%lld,%lld,%lld,%lld\n",
+                       (long long)g->stays, (long long)g->stays_released, (long long)g->onsets,
+                       (long long)g->onsets_held, (long long)g->hard, (long long)g->hard_held);
+    atomic_file_write(&af, line, (size_t)len);
+    return atomic_file_commit(&af, err, n);
+}
+
+static double share(int64_t part, int64_t whole) { return whole ? 100.0 * (double)part / (double)whole : NAN; }
+
 /* a hand-written SVG line plot: mean position error against horizon, one line per method, on a
  * log scale (the baselines' errors span four decades) */
 static bool write_svg(const char* path, const WmEvalResult* r, char* err, size_t n) {
@@ -169,6 +185,11 @@ static void print_table(const WmEvalResult* r) {
                                                                             : "no negative in these episodes");
         printf("\n");
     }
+    const WmGateStats* g = &r->gate;
+    printf("\nrest gate, next tick (unpushed bodies at rest): %lld onsets, %.1f%% held; %lld hard (> 0.1 m/s or 0.5 rad/s), "
+           "%.1f%% held; %lld staying at rest, %.2f%% released\n",
+           (long long)g->onsets, share(g->onsets_held, g->onsets), (long long)g->hard, share(g->hard_held, g->hard),
+           (long long)g->stays, share(g->stays_released, g->stays));
 }
 
 int cmd_eval(int argc, char** argv) {
@@ -246,6 +267,8 @@ int cmd_eval(int argc, char** argv) {
     ok = ok && write_csv(path, &r, err, sizeof err);
     snprintf(path, sizeof path, "%s/eval_events.csv", report);
     ok = ok && write_events_csv(path, &r, err, sizeof err);
+    snprintf(path, sizeof path, "%s/eval_gate.csv", report);
+    ok = ok && write_gate_csv(path, &r, err, sizeof err);
     snprintf(path, sizeof path, "%s/eval.svg", report);
     ok = ok && write_svg(path, &r, err, sizeof err);
     if (!ok) fprintf(stderr, "nudge eval: %s\n", err);

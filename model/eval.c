@@ -7,6 +7,7 @@
 
 #include "base/alloc.h"
 #include "model/nn.h"
+#include "model/wm_impl.h"
 #include "sim/observation.h"
 #include "sim/shape.h"
 
@@ -293,8 +294,12 @@ static void finish(Acc* acc, int H, WmErrStats* out) {
     }
 }
 
+static bool eval_at_rest(const float* b) {
+    return hypotf(b[SIM_OBS_vx], b[SIM_OBS_vy]) < 0.02f && fabsf(b[SIM_OBS_omega]) < 0.1f;
+}
+
 static void score_events(const WmModel* m, const WmDataset* d, int first, int count,
-                         WmEventStats* out) {
+                         WmEventStats* out, WmGateStats* gate) {
     int K = d->slots, T = d->ticks;
     WmScratch* s = wm_scratch_create(m);
     Vec sc[WM_EVENTS] = {{0}};
@@ -304,6 +309,7 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
     float* next = alloc_array((size_t)EVAL_BATCH * K * D, sizeof(float));
     float* st = alloc_array((size_t)EVAL_BATCH * K * D, sizeof(float));
     uint8_t* mk = alloc_bytes((size_t)EVAL_BATCH * K);
+    uint8_t* hold = alloc_bytes((size_t)EVAL_BATCH * K);
     float* pu = alloc_array((size_t)EVAL_BATCH * K * WM_PUSH_DIM, sizeof(float));
     int be[EVAL_BATCH], bt[EVAL_BATCH], nb = 0;
     for (int e = first; e < first + count; e++) {
@@ -316,11 +322,32 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
             bool last = e == first + count - 1 && t + 2 == T;
             if (nb < EVAL_BATCH && !last) continue;
             wm_predict(m, s, nb, st, mk, pu, next, NULL, probs);
+            /* which bodies the rest gate held (the step's nodes are the batch's live slots) */
+            memset(hold, 0, (size_t)nb * K);
+            for (int i = 0; i < s->n; i++)
+                if (s->held[i]) hold[(size_t)s->node_world[i] * K + s->node_slot[i]] = 1;
             for (int b = 0; b < nb; b++) {
                 size_t ib = wm_dataset_index(d, be[b], bt[b]);
                 for (int k = 0; k < K; k++) {
                     const float* row = st + ((size_t)b * K + k) * D;
                     if (!mk[b * K + k] || row[SIM_OBS_is_static] > 0.5f || row[SIM_OBS_mass] <= 0) continue;
+                    /* the rest gate: an unpushed body at rest, held or not, against the next record */
+                    const float* a = pu + ((size_t)b * K + k) * WM_PUSH_DIM;
+                    if (eval_at_rest(row) && a[0] == 0 && a[1] == 0 && d->mask[ib + K + k]) {
+                        const float* tr = d->states + (ib + K + k) * D;
+                        bool held = hold[(size_t)b * K + k] != 0;
+                        if (eval_at_rest(tr)) {
+                            gate->stays++;
+                            gate->stays_released += !held;
+                        } else {
+                            gate->onsets++;
+                            gate->onsets_held += held;
+                            if (hypotf(tr[SIM_OBS_vx], tr[SIM_OBS_vy]) > 0.1f || fabsf(tr[SIM_OBS_omega]) > 0.5f) {
+                                gate->hard++;
+                                gate->hard_held += held;
+                            }
+                        }
+                    }
                     /* labels: break / fall within the horizon, contact at the next record */
                     uint8_t y[WM_EVENTS] = {0};
                     y[WM_EVENT_CONTACT] = d->contacts[ib + K + k] != 0;
@@ -361,6 +388,7 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
     free(next);
     free(st);
     free(mk);
+    free(hold);
     free(pu);
     wm_scratch_free(s);
 }
@@ -455,7 +483,7 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     free(truth);
     free(member);
     wm_scratch_free(s);
-    if (def->events) score_events(m, d, first, count, res->events);
+    if (def->events) score_events(m, d, first, count, res->events, &res->gate);
     else
         for (int q = 0; q < WM_EVENTS; q++) res->events[q].auroc = res->events[q].accuracy = NAN;
     bool scored = res->err[WM_SUBSET_ALL][WM_METHOD_MODEL][0].n > 0;

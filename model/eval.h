@@ -76,10 +76,21 @@ typedef struct WmEventStats {
     double  accuracy;                /* at threshold 0.5 */
 } WmEventStats;
 
+/// the rest gate one tick ahead, over unpushed dynamic bodies at rest at a record (speed < 0.02 m/s,
+/// |omega| < 0.1 rad/s) and live at the next: an onset is one not at rest at the next record (it
+/// is hit, its support tips or goes), a hard onset one that moves faster than 0.1 m/s or 0.5 rad/s
+/// then; "held" = the model's step left it still (velocity exactly 0: the gate held it)
+typedef struct WmGateStats {
+    int64_t stays, stays_released;   /* at rest at the next record too; of them, not held */
+    int64_t onsets, onsets_held;     /* not at rest at the next record; of them, held */
+    int64_t hard, hard_held;         /* the onsets faster than 0.1 m/s or 0.5 rad/s; of them, held */
+} WmGateStats;
+
 typedef struct WmEvalResult {
     int          horizon;                         /* H */
     WmErrStats*  err[WM_SUBSETS][WM_METHODS];     /* [H]: entry h = h+1 ticks ahead */
     WmEventStats events[WM_EVENTS];
+    WmGateStats  gate;                            /* with events: the rest gate at the next tick */
     int64_t      rollouts;                        /* start points scored */
     int          episodes;
 } WmEvalResult;

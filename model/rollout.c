@@ -88,6 +88,7 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
     for (int i = 0; i < s->n; i++) {
         /* a dynamic body: computed now (its row), or repeating its record */
         const float* pd;
+        s->held[i] = 0;
         const float* o = wm_node_out(m, s, i, &pd);
         if (!o) continue;
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
@@ -108,6 +109,7 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
         if (pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && o[WM_REST] > wm_rest_logit(m, st) &&
             !(release && s->node_row[i] >= 0 && s->release[s->node_row[i]])) {
             out[SIM_OBS_vx] = out[SIM_OBS_vy] = out[SIM_OBS_omega] = 0.0f;
+            s->held[i] = 1;
             continue;
         }
         /* velocities after the push, and after the tick; positions integrated as Chipmunk does,

@@ -48,6 +48,8 @@ typedef struct WmTrainerDef {
     float    nll_weight;     /* weight of the variance head's Gaussian NLL (default 0.05) */
     float    break_weight;   /* the break and break-now heads' BCE weigh this many times the other
                                 events' (default 1) */
+    float    onset_weight;   /* the rest head's BCE on an onset (a body at rest now, unpushed, moving
+                                next tick) weighs this many times the others' (default 1) */
     int64_t  capacity;       /* transitions kept in the replay buffer (default 200000) */
     int64_t  val_capacity;   /* transitions kept for validation (default 20000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */

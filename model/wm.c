@@ -195,6 +195,7 @@ void wm_scratch_free(WmScratch* s) {
     free(s->state);
     free(s->pdv);
     free(s->release);
+    free(s->held);
     free(s->xraw);
     free(s->xn);
     free(s->recv);
@@ -280,6 +281,7 @@ void wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->state = grow(s->state, c * D * sizeof(float));
     s->pdv = grow(s->pdv, c * 3 * sizeof(float));
     s->release = grow(s->release, c);
+    s->held = grow(s->held, c);
     s->xraw = grow(s->xraw, c * WM_NODE_NORM * sizeof(float));
     s->xn = grow(s->xn, c * F * sizeof(float));
     s->node_reuse = grow(s->node_reuse, c);

@@ -150,6 +150,8 @@ struct WmScratch {
     float*   state;        /* [n*D] the (possibly noisy) state of each node */
     float*   pdv;          /* [nd*3] the push's velocity change (dvx, dvy, domega) */
     uint8_t* release;      /* [nd] WM_INPUT_RELEASE: the rest gate may not hold this row (wm_step) */
+    uint8_t* held;         /* [n] the last wm_step's rest gate held node i still (eval's gate figures; 0 for a
+                              node repeating its record in incremental stepping) */
     float*   xraw;         /* [nd*WM_NODE_NORM] */
     float*   xn;           /* [nd*WM_NODE_FEATS] */
     float*   eraw;         /* [ne*WM_EDGE_FEATS] */
@@ -289,6 +291,9 @@ typedef struct WmLossWeights {
     float nll;     /* the variance head's Gaussian NLL (default 0.05) */
     float events;  /* the event, rest and break-now BCE (default 0.5) */
     float brk;     /* the break and break-now heads' BCE, times events (default 1: as the others) */
+    float onset;   /* the rest head's BCE on an onset row, times events (default 1: as the others): a
+                      body at rest now (wm_at_rest), unpushed, that is not at rest next tick (it is
+                      hit, its support tips or goes): the ticks where the rest gate must let go */
 } WmLossWeights;
 WmLossWeights wm_loss_weights_default(void);
 /// loss of the packed batch against s->target/s->weight (the weighted MSE of the means, BCE of the

@@ -14,6 +14,7 @@ WmLossWeights wm_loss_weights_default(void) {
     w.nll = 0.05f;
     w.events = 0.5f;
     w.brk = 1.0f;
+    w.onset = 1.0f;
     return w;
 }
 
@@ -117,6 +118,13 @@ double wm_loss(const WmModel* m, WmScratch* s, const WmLossWeights* lw, bool gra
         memcpy(we, w + WM_OUT_EVENTS, sizeof we);
         we[WM_EVENT_BREAK] *= lw->brk;
         we[WM_BREAK_NOW - WM_OUT_EVENTS] *= lw->brk;
+        /* the rest head on an onset row weighs onset times the others */
+        if (lw->onset != 1.0f && w[WM_REST] > 0 && tg[WM_REST] < 0.5f) {
+            const float* st = s->state + (size_t)s->row_node[i] * D;
+            const float* pd = s->pdv + (size_t)i * 3;
+            if (pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && wm_at_rest(st))
+                we[WM_REST - WM_OUT_EVENTS] *= lw->onset;
+        }
         le += nn_loss_bce_logits(WM_LOGITS, o + WM_OUT_EVENTS, tg + WM_OUT_EVENTS, we, se, d ? d + WM_OUT_EVENTS : NULL);
     }
     if (nll_loss) *nll_loss = ln;

@@ -411,7 +411,7 @@ static double wm_batch_loss(WmModel* m, WmScratch* s, const WmTransitions* t, fl
     wm_forward(m, s);
     /* the variance head's NLL stops the mean's gradient, which finite differences cannot see: it
      * is checked on its own in test_wm_nll_grad */
-    WmLossWeights lw = {0.6f, 0.0f, 0.7f, 1.0f};
+    WmLossWeights lw = {0.6f, 0.0f, 0.7f, 1.0f, 1.0f};
     double l = wm_loss(m, s, &lw, grad, NULL);
     if (grad) wm_backward(m, s, grads);
     return l;
@@ -492,8 +492,8 @@ static void test_wm_nll_grad(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f, 1.0f};
-    WmLossWeights none = {0.0f, 0.0f, 0.0f, 1.0f};
+    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f, 1.0f, 1.0f};
+    WmLossWeights none = {0.0f, 0.0f, 0.0f, 1.0f, 1.0f};
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d0 = malloc(sizeof(float) * nout);
     wm_loss(m, s, &none, true, NULL);
@@ -540,7 +540,7 @@ static void test_wm_break_weight(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f}, three = one;
+    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f}, three = one;
     three.brk = 3.0f;
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d1 = malloc(sizeof(float) * nout);
@@ -559,6 +559,56 @@ static void test_wm_break_weight(void) {
             }
         }
     CHECK(brk >= 4);
+    free(d1);
+    wm_transitions_free(&t);
+    wm_scratch_free(s);
+    wm_free(m);
+}
+
+/* --onset-weight: the rest head's BCE gradient on an onset row (a body at rest now, unpushed, not at
+ * rest next tick) is onset times what it is at 1; every other output's and row's unchanged */
+static void test_wm_onset_weight(void) {
+    Rng rng;
+    rng_seed(&rng, 8);
+    WmArch a = small_arch();
+    WmModel* m = wm_create(&a, 9);
+    WmScratch* s = wm_scratch_create(m);
+    WmTransitions t;
+    falling_batch(&rng, &t);
+    /* slot 4 rests on the floor in both worlds; in world 0 it slides off at 0.5 m/s next tick (an
+       onset), in world 1 it is pushed and moves (not an onset: the gate never holds a pushed body) */
+    t.s1[(0 * TK + 4) * SIM_OBS_DIM + SIM_OBS_vx] = 0.5f;
+    t.s1[(1 * TK + 4) * SIM_OBS_DIM + SIM_OBS_vx] = 0.5f;
+    t.push[(1 * TK + 4) * 4 + 0] = 0.25f;
+    memset(t.labels, 0, sizeof(float) * 2 * TK * WM_EVENTS);
+    float raw[2 * TK * WM_TARGETS];
+    wm_pack(m, s, t.n, t.s0, t.m0, t.push, NULL, 0, 0);
+    wm_targets(m, s, &t, raw);
+    wm_features_normalize(m, s);
+    wm_forward(m, s);
+    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f}, five = one;
+    five.onset = 5.0f;
+    size_t nout = (size_t)s->nd * WM_OUTPUTS;
+    float* d1 = malloc(sizeof(float) * nout);
+    double l1 = wm_loss(m, s, &one, true, NULL);
+    memcpy(d1, s->dout, sizeof(float) * nout);
+    double l5 = wm_loss(m, s, &five, true, NULL);
+    CHECK(l5 > l1);
+    int onset_rows = 0;
+    for (size_t r = 0; r < (size_t)s->nd; r++) {
+        int i = s->row_node[r];
+        bool onset = s->node_world[i] == 0 && s->node_slot[i] == 4;
+        onset_rows += onset;
+        for (int c = 0; c < WM_OUTPUTS; c++) {
+            float g1 = d1[r * WM_OUTPUTS + c], g5 = s->dout[r * WM_OUTPUTS + c];
+            if (onset && c == WM_REST) {
+                CHECK(g1 != 0.0f && fabsf(g5 - 5.0f * g1) <= 1e-6f * fabsf(g1));
+            } else {
+                CHECK(g5 == g1);
+            }
+        }
+    }
+    CHECK(onset_rows == 1);
     free(d1);
     wm_transitions_free(&t);
     wm_scratch_free(s);
@@ -1645,7 +1695,27 @@ static void test_eval_subsets(void) {
     for (int s = 1; s < WM_SUBSETS; s++)
         for (int h = 0; h < 30; h++) CHECK(r.err[s][WM_METHOD_MODEL][h].n <= r.err[WM_SUBSET_ALL][WM_METHOD_MODEL][h].n);
     CHECK(r.events[WM_EVENT_BREAK].positives > 0 && isfinite(r.events[WM_EVENT_BREAK].auroc));
+    /* the rest gate: box 1 rests through all 60 transitions, box 6 through 30 before its push (the
+       pushed transition is not the gate's); an untrained model's rest logit is 0, P = 1/2, which the
+       default gate does not hold: every one released, no onset */
+    CHECK(r.gate.stays == 90 && r.gate.stays_released == 90 && r.gate.onsets == 0 && r.gate.hard == 0);
     wm_eval_free(&r);
+    /* without the push box 6 starts moving by itself after record 30: an unpushed onset, hard
+       (1.2 m/s); a gate of 0.001 holds every body at rest, that one too */
+    d.actions[((size_t)30 * TK + 6) * 4] = 0;
+    CHECK(wm_evaluate(m, &d, &def, &r));
+    CHECK(r.gate.stays == 90 && r.gate.stays_released == 90 && r.gate.onsets == 1 && r.gate.onsets_held == 0);
+    CHECK(r.gate.hard == 1 && r.gate.hard_held == 0);
+    wm_eval_free(&r);
+    WmArch ag = a;
+    ag.rest_gate = 0.001f;
+    WmModel* mg = wm_create(&ag, 3);
+    CHECK(wm_evaluate(mg, &d, &def, &r));
+    CHECK(r.gate.stays == 90 && r.gate.stays_released == 0 && r.gate.onsets == 1 && r.gate.onsets_held == 1);
+    CHECK(r.gate.hard == 1 && r.gate.hard_held == 1);
+    wm_eval_free(&r);
+    wm_free(mg);
+    d.actions[((size_t)30 * TK + 6) * 4] = 0.6f;
     /* no dynamic body (only the floor is live): nothing scored, and nothing left to free (the
        sanitizers' leak check sees the rest) */
     for (size_t i = 0; i < rec; i++)
@@ -2960,6 +3030,7 @@ int main(void) {
     test_wm_grad(3);
     test_wm_nll_grad();
     test_wm_break_weight();
+    test_wm_onset_weight();
     test_imagined_break();
     test_incremental();
     test_sleep();
