@@ -57,10 +57,10 @@ static bool write_gate_csv(const char* path, const WmEvalResult* r, char* err, s
     if (!atomic_file_open(&af, path, err, n)) return false;
     const WmGateStats* g = &r->gate;
     char line[256];
-    int len = snprintf(line, sizeof line, "stays,stays_released,onsets,onsets_held,hard_onsets,hard_onsets_held\n"
-                                          "%lld,%lld,%lld,%lld,%lld,%lld\n",
+    int len = snprintf(line, sizeof line, "stays,stays_released,onsets,onsets_held,hard_onsets,hard_onsets_held,auroc\n"
+                                          "%lld,%lld,%lld,%lld,%lld,%lld,%.6g\n",
                        (long long)g->stays, (long long)g->stays_released, (long long)g->onsets,
-                       (long long)g->onsets_held, (long long)g->hard, (long long)g->hard_held);
+                       (long long)g->onsets_held, (long long)g->hard, (long long)g->hard_held, g->auroc);
     atomic_file_write(&af, line, (size_t)len);
     return atomic_file_commit(&af, err, n);
 }
@@ -187,9 +187,9 @@ static void print_table(const WmEvalResult* r) {
     }
     const WmGateStats* g = &r->gate;
     printf("\nrest gate, next tick (unpushed bodies at rest): %lld onsets, %.1f%% held; %lld hard (> 0.1 m/s or 0.5 rad/s), "
-           "%.1f%% held; %lld staying at rest, %.2f%% released\n",
+           "%.1f%% held; %lld staying at rest, %.2f%% released; rest head AUROC %.4f\n",
            (long long)g->onsets, share(g->onsets_held, g->onsets), (long long)g->hard, share(g->hard_held, g->hard),
-           (long long)g->stays, share(g->stays_released, g->stays));
+           (long long)g->stays, share(g->stays_released, g->stays), g->auroc);
 }
 
 int cmd_eval(int argc, char** argv) {

@@ -310,6 +310,10 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
     float* st = alloc_array((size_t)EVAL_BATCH * K * D, sizeof(float));
     uint8_t* mk = alloc_bytes((size_t)EVAL_BATCH * K);
     uint8_t* hold = alloc_bytes((size_t)EVAL_BATCH * K);
+    float* rest_logit = alloc_array((size_t)EVAL_BATCH * K, sizeof(float));
+    Vec gscore = {0};
+    uint8_t* glab = NULL;
+    int64_t ng = 0, capg = 0;
     float* pu = alloc_array((size_t)EVAL_BATCH * K * WM_PUSH_DIM, sizeof(float));
     int be[EVAL_BATCH], bt[EVAL_BATCH], nb = 0;
     for (int e = first; e < first + count; e++) {
@@ -324,8 +328,13 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
             wm_predict(m, s, nb, st, mk, pu, next, NULL, probs);
             /* which bodies the rest gate held (the step's nodes are the batch's live slots) */
             memset(hold, 0, (size_t)nb * K);
-            for (int i = 0; i < s->n; i++)
-                if (s->held[i]) hold[(size_t)s->node_world[i] * K + s->node_slot[i]] = 1;
+            for (int i = 0; i < s->n; i++) {
+                const float* pd;
+                const float* o = wm_node_out(m, s, i, &pd);
+                size_t q = (size_t)s->node_world[i] * K + s->node_slot[i];
+                if (s->held[i]) hold[q] = 1;
+                if (o) rest_logit[q] = o[WM_REST];
+            }
             for (int b = 0; b < nb; b++) {
                 size_t ib = wm_dataset_index(d, be[b], bt[b]);
                 for (int k = 0; k < K; k++) {
@@ -336,6 +345,12 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
                     if (eval_at_rest(row) && a[0] == 0 && a[1] == 0 && d->mask[ib + K + k]) {
                         const float* tr = d->states + (ib + K + k) * D;
                         bool held = hold[(size_t)b * K + k] != 0;
+                        if (ng == capg) {
+                            capg = capg ? capg * 2 : 4096;
+                            glab = alloc_resize(glab, (size_t)capg, 1);
+                        }
+                        vec_push(&gscore, -rest_logit[(size_t)b * K + k]);
+                        glab[ng++] = !eval_at_rest(tr);
                         if (eval_at_rest(tr)) {
                             gate->stays++;
                             gate->stays_released += !held;
@@ -387,6 +402,10 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
     free(probs);
     free(next);
     free(st);
+    gate->auroc = wm_auroc(gscore.v, glab, ng);
+    free(gscore.v);
+    free(glab);
+    free(rest_logit);
     free(mk);
     free(hold);
     free(pu);

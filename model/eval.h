@@ -84,6 +84,9 @@ typedef struct WmGateStats {
     int64_t stays, stays_released;   /* at rest at the next record too; of them, not held */
     int64_t onsets, onsets_held;     /* not at rest at the next record; of them, held */
     int64_t hard, hard_held;         /* the onsets faster than 0.1 m/s or 0.5 rad/s; of them, held */
+    double  auroc;                   /* of P(not at rest next tick) from the rest head, onsets against
+                                        stays: how well the head tells them apart, whatever the gate
+                                        (NaN without both) */
 } WmGateStats;
 
 typedef struct WmEvalResult {

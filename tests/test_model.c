@@ -1699,6 +1699,7 @@ static void test_eval_subsets(void) {
        pushed transition is not the gate's); an untrained model's rest logit is 0, P = 1/2, which the
        default gate does not hold: every one released, no onset */
     CHECK(r.gate.stays == 90 && r.gate.stays_released == 90 && r.gate.onsets == 0 && r.gate.hard == 0);
+    CHECK(isnan(r.gate.auroc));
     wm_eval_free(&r);
     /* without the push box 6 starts moving by itself after record 30: an unpushed onset, hard
        (1.2 m/s); a gate of 0.001 holds every body at rest, that one too */
@@ -1706,6 +1707,7 @@ static void test_eval_subsets(void) {
     CHECK(wm_evaluate(m, &d, &def, &r));
     CHECK(r.gate.stays == 90 && r.gate.stays_released == 90 && r.gate.onsets == 1 && r.gate.onsets_held == 0);
     CHECK(r.gate.hard == 1 && r.gate.hard_held == 0);
+    CHECK(r.gate.auroc == 0.5); /* an untrained head gives every body the same logit */
     wm_eval_free(&r);
     WmArch ag = a;
     ag.rest_gate = 0.001f;
