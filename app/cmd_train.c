@@ -110,7 +110,7 @@ int cmd_train(int argc, char** argv) {
     bool clip_inputs = false;
     bool support_inputs = false;
     bool release_gate = false;
-    double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1;
+    double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "KIND: state (default: the state model) or jepa (the pixel model, "
                                           "from frames: nudge train --kind jepa --help)", false},
@@ -147,6 +147,7 @@ int cmd_train(int argc, char** argv) {
         {"event-weight", ARG_DOUBLE, &event_weight, 0, 100, "W: weight of the event heads' BCE against the velocity MSE (default 0.5)", false},
         {"break-weight", ARG_DOUBLE, &break_weight, 0, 100, "W: the break heads' BCE weighs W times the other events' (default 1)", false},
         {"onset-weight", ARG_DOUBLE, &onset_weight, 0, 1000, "W: the rest head's BCE on a body at rest, unpushed, that moves next tick weighs W times the others' (default 1)", false},
+        {"onset-speed", ARG_DOUBLE, &onset_speed, 0, 100, "V: --onset-weight weighs only onsets faster than V m/s (or 5V rad/s) next tick (default 0: every onset)", false},
     };
     ArgParse p = {"train",
                   "nudge train --data DIR[,DIR2...] --out MODEL [--memory SIZE] [--weights W1,W2...] [--steps N] [--batch B] [--threads T] [--seed N] [--resume MODEL]",
@@ -219,6 +220,7 @@ int cmd_train(int argc, char** argv) {
     if (event_weight >= 0) def.event_weight = (float)event_weight;
     if (break_weight >= 0) def.break_weight = (float)break_weight;
     if (onset_weight >= 0) def.onset_weight = (float)onset_weight;
+    if (onset_speed >= 0) def.onset_speed = (float)onset_speed;
     if (!wm_trainer_def_check(&def, start, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s: %s\n", data, err);
         wm_free(start);

@@ -50,6 +50,8 @@ typedef struct WmTrainerDef {
                                 events' (default 1) */
     float    onset_weight;   /* the rest head's BCE on an onset (a body at rest now, unpushed, moving
                                 next tick) weighs this many times the others' (default 1) */
+    float    onset_speed;    /* only onsets faster than this next tick (m/s; or 5x it in rad/s) weigh
+                                onset_weight times (default 0: every onset) */
     int64_t  capacity;       /* transitions kept in the replay buffer (default 200000) */
     int64_t  val_capacity;   /* transitions kept for validation (default 20000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */

@@ -294,6 +294,9 @@ typedef struct WmLossWeights {
     float onset;   /* the rest head's BCE on an onset row, times events (default 1: as the others): a
                       body at rest now (wm_at_rest), unpushed, that is not at rest next tick (it is
                       hit, its support tips or goes): the ticks where the rest gate must let go */
+    float onset_speed; /* only onsets that move faster than this next tick (m/s), or turn faster than
+                          5 times it (rad/s, as WM_REST_OMEGA to WM_REST_SPEED), weigh onset times
+                          (default 0: every onset) */
 } WmLossWeights;
 WmLossWeights wm_loss_weights_default(void);
 /// loss of the packed batch against s->target/s->weight (the weighted MSE of the means, BCE of the

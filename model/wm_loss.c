@@ -15,6 +15,7 @@ WmLossWeights wm_loss_weights_default(void) {
     w.events = 0.5f;
     w.brk = 1.0f;
     w.onset = 1.0f;
+    w.onset_speed = 0.0f;
     return w;
 }
 
@@ -122,7 +123,12 @@ double wm_loss(const WmModel* m, WmScratch* s, const WmLossWeights* lw, bool gra
         if (lw->onset != 1.0f && w[WM_REST] > 0 && tg[WM_REST] < 0.5f) {
             const float* st = s->state + (size_t)s->row_node[i] * D;
             const float* pd = s->pdv + (size_t)i * 3;
-            if (pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && wm_at_rest(st))
+            /* its velocities next tick: now's plus the change (unpushed) */
+            float vx = st[SIM_OBS_vx] + tg[WM_DV], vy = st[SIM_OBS_vy] + tg[WM_DV + 1];
+            float om = st[SIM_OBS_omega] + tg[WM_DV + 2];
+            bool fast = lw->onset_speed <= 0 || hypotf(vx, vy) > lw->onset_speed ||
+                        fabsf(om) > 5.0f * lw->onset_speed;
+            if (pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && wm_at_rest(st) && fast)
                 we[WM_REST - WM_OUT_EVENTS] *= lw->onset;
         }
         le += nn_loss_bce_logits(WM_LOGITS, o + WM_OUT_EVENTS, tg + WM_OUT_EVENTS, we, se, d ? d + WM_OUT_EVENTS : NULL);

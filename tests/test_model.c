@@ -411,7 +411,7 @@ static double wm_batch_loss(WmModel* m, WmScratch* s, const WmTransitions* t, fl
     wm_forward(m, s);
     /* the variance head's NLL stops the mean's gradient, which finite differences cannot see: it
      * is checked on its own in test_wm_nll_grad */
-    WmLossWeights lw = {0.6f, 0.0f, 0.7f, 1.0f, 1.0f};
+    WmLossWeights lw = {0.6f, 0.0f, 0.7f, 1.0f, 1.0f, 0.0f};
     double l = wm_loss(m, s, &lw, grad, NULL);
     if (grad) wm_backward(m, s, grads);
     return l;
@@ -492,8 +492,8 @@ static void test_wm_nll_grad(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f, 1.0f, 1.0f};
-    WmLossWeights none = {0.0f, 0.0f, 0.0f, 1.0f, 1.0f};
+    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.0f};
+    WmLossWeights none = {0.0f, 0.0f, 0.0f, 1.0f, 1.0f, 0.0f};
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d0 = malloc(sizeof(float) * nout);
     wm_loss(m, s, &none, true, NULL);
@@ -540,7 +540,7 @@ static void test_wm_break_weight(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f}, three = one;
+    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f}, three = one;
     three.brk = 3.0f;
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d1 = malloc(sizeof(float) * nout);
@@ -566,7 +566,8 @@ static void test_wm_break_weight(void) {
 }
 
 /* --onset-weight: the rest head's BCE gradient on an onset row (a body at rest now, unpushed, not at
- * rest next tick) is onset times what it is at 1; every other output's and row's unchanged */
+ * rest next tick) is onset times what it is at 1; every other output's and row's unchanged; with
+ * --onset-speed, only for an onset faster than it */
 static void test_wm_onset_weight(void) {
     Rng rng;
     rng_seed(&rng, 8);
@@ -586,7 +587,7 @@ static void test_wm_onset_weight(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f}, five = one;
+    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f}, five = one;
     five.onset = 5.0f;
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d1 = malloc(sizeof(float) * nout);
@@ -609,6 +610,15 @@ static void test_wm_onset_weight(void) {
         }
     }
     CHECK(onset_rows == 1);
+    /* --onset-speed: the onset moves at 0.5 m/s; a threshold of 0.3 keeps its weight, 1 m/s drops it */
+    float* d5 = malloc(sizeof(float) * nout);
+    memcpy(d5, s->dout, sizeof(float) * nout);
+    WmLossWeights above = five, below = five;
+    above.onset_speed = 0.3f;
+    below.onset_speed = 1.0f;
+    CHECK(wm_loss(m, s, &above, true, NULL) == l5 && memcmp(s->dout, d5, sizeof(float) * nout) == 0);
+    CHECK(wm_loss(m, s, &below, true, NULL) == l1 && memcmp(s->dout, d1, sizeof(float) * nout) == 0);
+    free(d5);
     free(d1);
     wm_transitions_free(&t);
     wm_scratch_free(s);
