@@ -64,6 +64,7 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
     if (events) memset(events, 0, sizeof(float) * (size_t)B * K * WM_EVENTS);
     bool dynamic = wm_pack(m, s, B, cur, cur_mask, pushes, NULL, 0, 0);
     s->stepped = true;
+    if (s->n > 0) memset(s->held, 0, (size_t)s->n);
     if (!dynamic) return;
     /* incremental: only the rows whose inputs changed are computed */
     if (!s->inc_on || wm_inc_select(m, s, cur_mask) > 0) {
@@ -88,7 +89,6 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
     for (int i = 0; i < s->n; i++) {
         /* a dynamic body: computed now (its row), or repeating its record */
         const float* pd;
-        s->held[i] = 0;
         const float* o = wm_node_out(m, s, i, &pd);
         if (!o) continue;
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
