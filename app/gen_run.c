@@ -170,8 +170,8 @@ static void* finisher_main(void* arg) {
         if (failed) {
             data_shard_out_drop(o);
         } else {
-            ok = data_shard_out_finish(w, o, err, sizeof err);
-            if (ok && r->def->manifest) ok = data_writer_write_manifest(w, err, sizeof err);
+            /* the manifest listing it is written and synced with its files (data/writer.h) */
+            ok = data_shard_out_finish(w, o, r->def->manifest, err, sizeof err);
         }
         pthread_mutex_lock(&r->lock);
         r->open_shards--;

@@ -134,15 +134,23 @@ static void note_failure(AtomicFile* af, int e) {
     snprintf(af->why, sizeof af->why, "%s", strerror(e ? e : EIO));
 }
 
-bool atomic_file_commit(AtomicFile* af, char* err, size_t err_size) {
+int atomic_file_flush(AtomicFile* af) {
+    if (!af->f) return -1;
+    if (!af->failed && fflush(af->f) != 0) note_failure(af, errno);
+    return af->failed || af->direct ? -1 : fileno(af->f);
+}
+
+bool atomic_file_publish(AtomicFile* af, int sync_errno, char* err, size_t err_size) {
     if (!af->f) {
         report_set(err, err_size, "%s: not open", af->path);
         return false;
     }
+    if (sync_errno) note_failure(af, sync_errno);
     if (!af->failed && fflush(af->f) != 0) note_failure(af, errno);
-    /* a device or a pipe may not sync (EINVAL); what it was given is what it gets */
-    if (!af->failed && fsync(fileno(af->f)) != 0 &&
-        !(af->direct && (errno == EINVAL || errno == EROFS || errno == ENOTSUP)))
+    /* a direct target is synced here (the caller had no descriptor for it); a device or a pipe may
+       not sync (EINVAL): what it was given is what it gets */
+    if (!af->failed && af->direct && fsync(fileno(af->f)) != 0 &&
+        !(errno == EINVAL || errno == EROFS || errno == ENOTSUP))
         note_failure(af, errno);
     if (fclose(af->f) != 0) note_failure(af, errno);
     af->f = NULL;
@@ -162,6 +170,11 @@ bool atomic_file_commit(AtomicFile* af, char* err, size_t err_size) {
     dir_of(af->target, dir, sizeof dir);
     fsync_dir(dir);
     return true;
+}
+
+bool atomic_file_commit(AtomicFile* af, char* err, size_t err_size) {
+    int fd = atomic_file_flush(af);
+    return atomic_file_publish(af, fd >= 0 && fsync(fd) != 0 ? errno : 0, err, err_size);
 }
 
 void atomic_file_abort(AtomicFile* af) {

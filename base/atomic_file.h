@@ -35,6 +35,14 @@ bool atomic_file_write(AtomicFile* af, const void* buf, size_t n);
 /// temporary file, leaves the old final file untouched and returns false with a message. A direct
 /// (device, FIFO) target is flushed and closed: what was written there stays written
 bool atomic_file_commit(AtomicFile* af, char* err, size_t err_size);
+/// atomic_file_commit in two steps, for a caller that fsyncs the temporary file itself together
+/// with other files (each fsync waits for a device flush; several at once share one): flush
+/// returns the temporary file's descriptor to fsync, or -1 when there is none to sync (a write
+/// failed, or a direct target, which publish syncs itself)
+int  atomic_file_flush(AtomicFile* af);
+/// then, once that fsync returned (sync_errno: its errno, 0 on success), closes, renames into
+/// place and fsyncs the folder, as commit does; the same failures and messages
+bool atomic_file_publish(AtomicFile* af, int sync_errno, char* err, size_t err_size);
 /// closes and removes the temporary file (NULL-safe on a never-opened af)
 void atomic_file_abort(AtomicFile* af);
 /// where path's bytes would go: path with its symbolic links followed (a missing final file is

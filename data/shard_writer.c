@@ -613,7 +613,7 @@ bool data_shard_out_put(DataShardOut* s, int i, DataSlot* slot, char* err, size_
     return true;
 }
 
-bool data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size_t err_size) {
+bool data_shard_out_finish(const DataWriter* w, DataShardOut* s, bool manifest, char* err, size_t err_size) {
     const DataDims* d = &w->meta.dims;
     int64_t E = s->count;
     /* events and changes: concatenated in episode order, packed rows, written whole */
@@ -682,7 +682,7 @@ bool data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size
     }
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) free(block[a]);
     /* shard.json: a plain file, since nobody reads a temporary folder */
-    int fds[DATA_ARRAY_COUNT + 1], nfd = 0;
+    int fds[DATA_ARRAY_COUNT + 3], nfd = 0, narrays = 0;
     for (int a = 0; a < DATA_ARRAY_COUNT; a++)
         if (s->array[a].fd >= 0) fds[nfd++] = s->array[a].fd;
     if (ok) {
@@ -696,13 +696,36 @@ bool data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size
         }
         free(line);
     }
-    /* durable before the rename: every file, then the folder */
+    narrays = nfd;   /* the shard's files: their pages are dropped once durable */
+    /* the folder itself (its entries must be durable before the rename: synced with its files,
+       not after them, as each fsync waits for a device flush of its own) */
+    int dir_fd = ok ? open(s->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (ok && dir_fd < 0) {
+        report_set(err, err_size, "%s: cannot sync the folder: %s", s->tmp, strerror(errno));
+        ok = false;
+    }
+    if (dir_fd >= 0) fds[nfd++] = dir_fd;
+    /* the manifest that lists this shard: written now, made durable with the shard's files, and
+       renamed into place after the shard is */
+    AtomicFile maf;
+    bool has_manifest = false;
+    if (ok && manifest) {
+        char* text = data_writer_manifest_text(w, s->shard, &entry);
+        snprintf(path, sizeof path, "%s/manifest.json", w->out);
+        has_manifest = atomic_file_open(&maf, path, err, err_size);
+        ok = has_manifest;
+        if (ok) atomic_file_write(&maf, text, strlen(text));
+        free(text);
+        int fd = ok ? atomic_file_flush(&maf) : -1;
+        if (fd >= 0) fds[nfd++] = fd;
+    }
+    /* durable before the renames: every file and the folder, at once */
     int why = ok ? fsync_all(w->sync_pool, fds, nfd) : 0;
     if (why) {
         report_set(err, err_size, "%s: write failed: %s", s->tmp, strerror(why));
         ok = false;
     }
-    for (int k = 0; k < nfd; k++) {
+    for (int k = 0; k < narrays; k++) {
 #ifdef POSIX_FADV_DONTNEED
         /* written and durable: its pages may go (and be reused for the next shard's) */
         if (ok) posix_fadvise(fds[k], 0, 0, POSIX_FADV_DONTNEED);
@@ -712,12 +735,14 @@ bool data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size
             ok = false;
         }
     }
+    if (dir_fd >= 0) close(dir_fd);
     for (int a = 0; a < DATA_ARRAY_COUNT; a++) s->array[a].fd = -1;
-    if (ok && !fsync_dir(s->tmp)) {
-        report_set(err, err_size, "%s: cannot sync the folder: %s", s->tmp, strerror(errno));
-        ok = false;
-    }
     ok = ok && rename_durable(s->tmp, s->dir, err, err_size);
+    if (ok) data_writer_shard_known(w, s->shard, &entry);
+    if (has_manifest) {
+        if (ok) ok = atomic_file_publish(&maf, 0, err, err_size);
+        else atomic_file_abort(&maf);
+    }
     if (ok) s->tmp[0] = '\0';   /* nothing left to remove */
     data_shard_out_drop(s);
     return ok;

@@ -236,7 +236,7 @@ bool data_writer_prepare(DataWriter* w, const char* out, bool resume, bool shard
     return data_writer_write_manifest(w, err, err_size);
 }
 
-bool data_writer_write_manifest(const DataWriter* w, char* err, size_t err_size) {
+char* data_writer_manifest_text(const DataWriter* w, int shard, const DataShardEntry* entry) {
     DataManifest m = w->meta;
     m.shards = alloc_zeroed((size_t)(m.shard_count > 0 ? m.shard_count : 1), sizeof *m.shards);
     m.nshards = 0;
@@ -244,6 +244,10 @@ bool data_writer_write_manifest(const DataWriter* w, char* err, size_t err_size)
        dataset quadratic in its shards (1000 shards of one short episode: 48 s of CPU before, 38 s
        now, load 13; the rest is mostly printing the growing manifest itself) */
     for (int s = 0; s < m.shard_count; s++) {
+        if (entry && s == shard) {
+            m.shards[m.nshards++] = *entry;
+            continue;
+        }
         if (!data_writer_shard_done(w, s)) continue;
         char why[512];
         if (!w->known[s]) w->known[s] = entry_stored(w, s, &w->entries[s], why, sizeof why);
@@ -252,6 +256,16 @@ bool data_writer_write_manifest(const DataWriter* w, char* err, size_t err_size)
     m.complete = m.nshards == m.shard_count;
     char* text = data_manifest_print(&m);
     free(m.shards);
+    return text;
+}
+
+void data_writer_shard_known(const DataWriter* w, int shard, const DataShardEntry* entry) {
+    w->entries[shard] = *entry;
+    w->known[shard] = true;
+}
+
+bool data_writer_write_manifest(const DataWriter* w, char* err, size_t err_size) {
+    char* text = data_writer_manifest_text(w, -1, NULL);
     char path[4200];
     snprintf(path, sizeof path, "%s/manifest.json", w->out);
     bool ok = atomic_file_put(path, text, strlen(text), err, err_size);

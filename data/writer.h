@@ -48,6 +48,11 @@ bool data_writer_shard_done(const DataWriter* w, int shard);
 /// replaces manifest.json atomically, listing the complete shards in order. Each shard's shard.json is
 /// read once (a complete shard does not change), not at every write: one thread at a time
 bool data_writer_write_manifest(const DataWriter* w, char* err, size_t err_size);
+/// the text data_writer_write_manifest writes, listing shard `shard` with `entry` too although
+/// it is not yet in place (entry NULL: the complete shards only); free it
+char* data_writer_manifest_text(const DataWriter* w, int shard, const DataShardEntry* entry);
+/// a shard just put in place with this entry: later manifests list it without reading its shard.json
+void  data_writer_shard_known(const DataWriter* w, int shard, const DataShardEntry* entry);
 
 /// where one episode writes: one episode's slice of each array. data_slot_observe fills states,
 /// mask, bodies and changes from full observations; the recorder fills the rest
@@ -107,10 +112,14 @@ int           data_shard_out_shard(const DataShardOut* s);
 /// their places and starts their write-back; takes the slot's events. Threads may put different
 /// episodes of one shard at once. false + one line when a write fails (the shard is then dropped)
 bool          data_shard_out_put(DataShardOut* s, int i, DataSlot* slot, char* err, size_t err_size);
-/// once every episode is put: writes events.npy and the gathered small arrays, fsyncs every file,
-/// writes shard.json, fsyncs the folder and renames it to DIR/shard-NNNNN. Frees s either way;
-/// nothing is left behind on failure (false + one line)
-bool          data_shard_out_finish(const DataWriter* w, DataShardOut* s, char* err, size_t err_size);
+/// once every episode is put: writes events.npy and the gathered small arrays and shard.json,
+/// fsyncs every file and the folder, and renames it to DIR/shard-NNNNN. With manifest, also
+/// replaces manifest.json by one that lists this shard: its temporary file is written and fsynced
+/// together with the shard's files (one wait on the disk instead of three), and renamed only once
+/// the shard's rename is durable, so a manifest never lists a shard that is not in place. Frees s
+/// either way; nothing is left behind on failure (false + one line; the manifest then is the old one)
+bool          data_shard_out_finish(const DataWriter* w, DataShardOut* s, bool manifest, char* err,
+                                    size_t err_size);
 /// the fsync threads of a writer (data_writer_init and data_writer_free call these)
 struct DataSyncPool* data_sync_pool_new(void);
 void                 data_sync_pool_free(struct DataSyncPool* p);   /* NULL-safe; joins its threads */

@@ -632,7 +632,7 @@ static void test_labels_dataset_vs_live(void) {
     }
     ENSURE(breaks == 1 && falls >= 2 && break_tick > 40);
     ENSURE(data_shard_out_put(out, 0, &slot, err, sizeof err));
-    ENSURE(data_shard_out_finish(&w, out, err, sizeof err) && data_writer_write_manifest(&w, err, sizeof err));
+    ENSURE(data_shard_out_finish(&w, out, true, err, sizeof err));
     data_episode_buf_free(buf);
     data_writer_free(&w);
     WmDataset* d = wm_dataset_load(dir, err, sizeof err);

@@ -177,8 +177,19 @@ static void test_write_read(void) {
             ENSURE(data_shard_out_put(o, i, &slot, err, sizeof err));
             CHECK(slot.events == NULL && slot.nevents == 0 && slot.changes == NULL);   /* the shard took them */
         }
-        ENSURE(data_shard_out_finish(&w, o, err, sizeof err));
-        ENSURE(data_writer_write_manifest(&w, err, sizeof err));
+        /* shards 0 and 2 with the manifest made durable together with their files (gen's way),
+           shard 1 finished first and the manifest written after it */
+        if (s % 2 == 0) {
+            ENSURE(data_shard_out_finish(&w, o, true, err, sizeof err));
+        } else {
+            ENSURE(data_shard_out_finish(&w, o, false, err, sizeof err));
+            ENSURE(data_writer_write_manifest(&w, err, sizeof err));
+        }
+        /* the manifest lists every shard finished so far (no temporary left beside it) */
+        DataManifest now;
+        ENSURE(data_manifest_load(out, &now, err, sizeof err));
+        CHECK(now.nshards == s + 1 && now.complete == (s + 1 == w.meta.shard_count));
+        data_manifest_free(&now);
     }
     /* a shard dropped part-way leaves nothing behind */
     {
@@ -342,6 +353,45 @@ static void test_write_read(void) {
     CHECK(!data_writer_prepare(&w2, out, true, false, err, sizeof err) && strstr(err, "shard-00000") &&
           strstr(err, "do not match"));
     data_writer_free(&w2);
+    data_writer_free(&w);
+}
+
+/* a shard whose manifest cannot be replaced (manifest.json is a folder here) fails with one line
+   and leaves nothing behind: no shard folder, no temporary, the manifest as it was */
+static void test_finish_manifest_fails(void) {
+    char out[300], err[1024], path[400];
+    snprintf(out, sizeof out, "%s/ds-manifest-fails", dir);
+    DataManifest meta = small_meta(7, 2, 2);
+    DataWriter w;
+    data_writer_init(&w, &meta);
+    ENSURE(data_writer_prepare(&w, out, false, false, err, sizeof err));
+    snprintf(path, sizeof path, "%s/manifest.json", out);
+    ENSURE(unlink(path) == 0 && mkdir(path, 0777) == 0);
+    DataEpisodeBuf* b = data_episode_buf_new(&w);
+    DataShardOut* o = data_shard_out_open(&w, 0, err, sizeof err);
+    ENSURE(b && o);
+    for (int i = 0; i < 2; i++) {
+        DataSlot slot;
+        data_episode_buf_slot(b, &slot);
+        for (int t = 0; t < 5; t++) {
+            float st[3 * SIM_OBS_DIM];
+            uint8_t mk[3];
+            synth_observation(i, t, 3, st, mk);
+            data_slot_observe(&slot, i, t, st, mk);
+        }
+        ENSURE(data_shard_out_put(o, i, &slot, err, sizeof err));
+    }
+    err[0] = '\0';
+    CHECK(!data_shard_out_finish(&w, o, true, err, sizeof err) && strstr(err, "manifest.json") &&
+          strstr(err, "folder"));
+    CHECK(!data_writer_shard_done(&w, 0));
+    DIR* dd = opendir(out);
+    ENSURE(dd);
+    int entries = 0;
+    for (struct dirent* de; (de = readdir(dd));) entries += de->d_name[0] != '.' || strstr(de->d_name, "tmp") != NULL;
+    closedir(dd);
+    CHECK(entries == 1);   /* manifest.json, the folder put there */
+    data_episode_buf_free(b);
     data_writer_free(&w);
 }
 
@@ -580,6 +630,7 @@ int main(void) {
     ENSURE(make_dirs(dir, err, sizeof err));
     RUN(test_manifest_round_trip);
     RUN(test_write_read);
+    RUN(test_finish_manifest_fails);
     RUN(test_stream_order);
     RUN(test_version1_loads);
     RUN(test_hostile_manifests);
