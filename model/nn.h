@@ -26,8 +26,11 @@
 void nn_set_threads(int n);
 /// for a command that does no matrix math: stops the BLAS library's idle threads, which OpenBLAS
 /// starts at load and which spin (sched_yield) for about 0.1 s each before they sleep, taking CPU
-/// from the command's own workers; a later BLAS call starts them again. No-op with another BLAS
+/// from the command's own workers; a later BLAS call starts them again. No-op with another BLAS,
+/// and when the library is not loaded (it is loaded on the first BLAS call, not at start)
 void nn_release_threads(void);
+/// true once the BLAS library has been loaded (by the first call that needs it)
+bool nn_blas_loaded(void);
 /// C[m,n] = alpha * op(A) * op(B) + beta * C; op(A) is [m,k] (A stored [k,m] when ta), op(B) [k,n]
 void nn_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, const float* b,
              float beta, float* c);

@@ -15,6 +15,13 @@ no_partial() {  # no shard folder beyond those complete, no temporaries
 gen --episodes 10 --out "$tmp/j1" --jobs 1 2>/dev/null || bad "gen --jobs 1 failed"
 gen --episodes 10 --out "$tmp/j2" --jobs 2 2>/dev/null || bad "gen --jobs 2 failed"
 same "$tmp/j1" "$tmp/j2" "--jobs 1 and --jobs 2 are byte-identical"
+# gen does no matrix math: OpenBLAS is loaded on first use, so gen never loads it (its load was
+# 3-6 ms of every start); train does load it (the dynamic loader's log of the files it maps)
+LD_DEBUG=files gen --episodes 2 --out "$tmp/noblas" 2>"$tmp/ld.log" >/dev/null || bad "gen under LD_DEBUG failed"
+if grep -q "file=libopenblas" "$tmp/ld.log"; then bad "gen loaded OpenBLAS"; else ok "gen does not load OpenBLAS"; fi
+OPENBLAS_NUM_THREADS=1 LD_DEBUG=files "$nudge" train --data "$tmp/noblas" --out "$tmp/noblas.wm" --steps 2 --batch 4 >/dev/null 2>"$tmp/ld.log" || bad "train under LD_DEBUG failed: $(grep -v "^ *[0-9]*:" "$tmp/ld.log" | head -3)"
+grep -q "file=libopenblas" "$tmp/ld.log" && ok "train loads OpenBLAS when it needs it" || bad "train did not load OpenBLAS"
+rm -rf "$tmp/noblas" "$tmp/noblas.wm" "$tmp/ld.log"
 # beyond 4 workers each writes its own episodes (no writer thread): the same bytes
 gen --episodes 10 --out "$tmp/j5" --jobs 5 2>/dev/null || bad "gen --jobs 5 failed"
 same "$tmp/j1" "$tmp/j5" "--jobs 5 (workers writing) and --jobs 1 are byte-identical"
