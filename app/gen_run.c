@@ -229,7 +229,9 @@ static void* worker_main(void* arg) {
         }
         if (opens) pthread_mutex_unlock(&r->lock);
 
-        /* record episode i of the shard */
+        /* record episode i of the shard (into a buffer whose pages are faulted in at its first use,
+           here, not all at the start: at --jobs 1 two or three of the five are ever used) */
+        data_episode_buf_populate(r->bufs[b]);
         DataSlot* slot = &r->slots[b];
         int64_t e = data_writer_shard_first(w, shard) + i;
         int sc = 0;

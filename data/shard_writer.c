@@ -43,6 +43,7 @@ struct DataEpisodeBuf {
     float*   statics;                  /* [K, D - SIM_OBS_DYNAMIC] data_slot_observe's state */
     uint8_t* seen;                     /* [K] */
     uint8_t* pushed;                   /* [T] */
+    bool     populated;                /* its pages faulted in (data_episode_buf_populate) */
 };
 
 typedef struct DataOutArray {
@@ -162,12 +163,18 @@ DataEpisodeBuf* data_episode_buf_new(const DataWriter* w) {
             (!data_array_is_rows((DataArrayId)a) && data_array_present((DataArrayId)a, &w->meta.dims))) {
             size_t n = slice_of((DataArrayId)a, &w->meta.dims);
             b->data[a] = alloc_zeroed(1, n);
-            populate(b->data[a], n);
         }
     b->statics = alloc_zeroed((size_t)w->meta.dims.slots * (size_t)(w->meta.dims.dim - SIM_OBS_DYNAMIC), sizeof(float));
     b->seen = alloc_zeroed((size_t)w->meta.dims.slots, 1);
     b->pushed = alloc_zeroed((size_t)w->meta.dims.records, 1);
     return b;
+}
+
+void data_episode_buf_populate(DataEpisodeBuf* b) {
+    if (b->populated) return;
+    for (int a = 0; a < DATA_ARRAY_COUNT; a++)
+        if (b->data[a]) populate(b->data[a], slice_of((DataArrayId)a, &b->dims));
+    b->populated = true;
 }
 
 void data_episode_buf_free(DataEpisodeBuf* b) {

@@ -98,6 +98,10 @@ typedef struct DataEpisodeBuf DataEpisodeBuf;
 /// one line, base/alloc.h)
 DataEpisodeBuf* data_episode_buf_new(const DataWriter* w);
 void            data_episode_buf_free(DataEpisodeBuf* b);   /* NULL-safe */
+/// faults in the buffer's pages at once (MADV_POPULATE_WRITE: one system call instead of a fault
+/// per page), the first time only: called by whoever records into it first, so that buffers never
+/// used cost nothing and those used are prepared on the thread that uses them
+void            data_episode_buf_populate(DataEpisodeBuf* b);
 /// where the next episode records (no events yet)
 void            data_episode_buf_slot(DataEpisodeBuf* b, DataSlot* out);
 
