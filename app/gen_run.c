@@ -134,13 +134,13 @@ static void* finisher_main(void* arg) {
     DataWriter* w = &r->ds->writer;
     double c0 = thread_cpu();
     pthread_mutex_lock(&r->lock);
-    /* the first shard's files, then the first manifest (two fsyncs that the workers need not wait
-       for: it is in place before any shard is, since this thread renames them) */
-    if (can_open_ahead(r)) {
-        int q = r->nclaimed++;
-        r->open_shards++;
+    /* the first shard's files (claimed for this thread by gen_run before any worker started, so
+       that no worker makes them on its way to the first episode), then the first manifest (two
+       fsyncs that the workers need not wait for: it is in place before any shard is, since this
+       thread renames them) */
+    if (r->nclaimed == 1 && !r->opened[0]) {
         pthread_mutex_unlock(&r->lock);
-        open_shard(r, q);
+        open_shard(r, 0);
     }
     if (r->def->manifest_first) {
         pthread_mutex_unlock(&r->lock);
@@ -306,6 +306,9 @@ int gen_run(GenDataset* ds, const GenRunDef* def, GenRunStats* stats, char* err,
     pthread_cond_init(&r.work, NULL);
     pthread_cond_init(&r.writer, NULL);
     pthread_cond_init(&r.finisher, NULL);
+    /* shard 0 is the finisher's to open, not the first worker's (making a shard's folder and its
+       files is a few hundred microseconds the first episode need not wait for) */
+    if (def->nshards > 0) r.nclaimed = r.open_shards = 1;
     pthread_t finisher, writer, workers[64];
     double t0 = clock_now();
     pthread_create(&finisher, NULL, finisher_main, &r);
