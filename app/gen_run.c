@@ -138,7 +138,8 @@ static void* finisher_main(void* arg) {
        that no worker makes them on its way to the first episode), then the first manifest (two
        fsyncs that the workers need not wait for: it is in place before any shard is, since this
        thread renames them) */
-    if (r->nclaimed == 1 && !r->opened[0]) {
+    if (r->def->nshards > 0) {
+        /* always (even if the run already stopped): whoever writes its episodes waits for it */
         pthread_mutex_unlock(&r->lock);
         open_shard(r, 0);
     }
