@@ -37,6 +37,23 @@ rm -rf "$tmp/tiny"
 # beyond 4 workers each writes its own episodes (no writer thread): the same bytes
 gen --episodes 10 --out "$tmp/j5" --jobs 5 2>/dev/null || bad "gen --jobs 5 failed"
 same "$tmp/j1" "$tmp/j5" "--jobs 5 (workers writing) and --jobs 1 are byte-identical"
+# a writer thread only when a core is left for it (jobs below the usable cores): on one core
+# (taskset) --jobs 1 writes in its worker, with two or more it has the thread; the bytes are the same
+writer_cpu() { sed -n 's/.*CPU s: workers [0-9.]*, writer \([0-9.]*\),.*/\1/p' "$1"; }
+taskset -c 0 "$nudge" gen "${base[@]}" --episodes-per-shard 3 --episodes 10 --out "$tmp/c1" --jobs 1 2>"$tmp/c1.log" ||
+  bad "gen on one core failed"
+same "$tmp/j1" "$tmp/c1" "--jobs 1 on one core (the worker writing) and on all cores are byte-identical"
+[ "$(writer_cpu "$tmp/c1.log")" = "0.000000" ] && ok "on one core no writer thread runs" ||
+  bad "on one core: $(grep 'CPU s' "$tmp/c1.log")"
+if [ "$(taskset -c 0,1 true 2>/dev/null && echo 2)" = 2 ]; then
+  taskset -c 0,1 "$nudge" gen "${base[@]}" --episodes-per-shard 3 --episodes 10 --out "$tmp/c2" --jobs 1 2>"$tmp/c2.log" ||
+    bad "gen on two cores failed"
+  w=$(writer_cpu "$tmp/c2.log")
+  [ -n "$w" ] && [ "$w" != "0.000000" ] && ok "on two cores --jobs 1 has its writer thread ($w CPU s)" ||
+    bad "on two cores: $(grep 'CPU s' "$tmp/c2.log")"
+  rm -rf "$tmp/c2" "$tmp/c2.log"
+fi
+rm -rf "$tmp/c1" "$tmp/c1.log"
 ls "$tmp/j1" | grep -c "^shard-" | grep -qx 4 && ok "10 episodes in 4 shards of 3" || bad "shard count: $(ls "$tmp/j1")"
 # zero runs are not written (states.npy, slot-first: the slots no body held): the file reads the
 # same, takes less disk; the pushes are rows (format version 7), a few an episode
