@@ -298,9 +298,9 @@ int main(int argc, char** argv) {
     if (!quick) printf("  world loop / bare Chipmunk, same still scenes (body-steps/s)  %.2fx\n", r_world);
     if (!quick) printf("  world loop, sleeping off / bare Chipmunk, same still scenes    %.2fx\n", awake_rate / bare_rate);
     if (!quick) printf("  world loop, agent pushing / bare Chipmunk, no pushes           %.2fx\n", world_rate / bare_rate);
-    printf("  gen --jobs 1 / world loop, same pushes (episodes/s)          %.2fx   (target >= 0.90x)\n", r_gen);
+    printf("  gen --jobs 1 / world loop, same pushes (episodes/s)          %.3fx  (target >= 0.90x)\n", r_gen);
     if (!quick) printf("  gen --jobs 1 / bare loop, estimated (product)                %.2fx   (target >= 0.80x)\n", r_world * r_gen);
-    printf("  gen --jobs 2 / gen --jobs 1 (episodes/s)                     %.2fx   (target >= 1.80x)\n", r_jobs);
+    printf("  gen --jobs 2 / gen --jobs 1 (episodes/s)                     %.3fx  (target >= 1.80x)\n", r_jobs);
     printf("  waiting on writes, --jobs 1                                  %.1f%%   (target < 10%%)\n", j1.write_pct);
     printf("  the same two, gen's own time (no process start, like the loop) %.2fx, %.2fx\n", world_time / j1.own,
            j1.own / j2.own);
