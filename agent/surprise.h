@@ -100,6 +100,10 @@ void            surprise_source_state_use(SurpriseSource* s, const WmModel* m);
 SurpriseSource* surprise_source_jepa(const JepaModel* m);
 /// the same, owning m (freed with the source)
 SurpriseSource* surprise_source_jepa_owned(JepaModel* m);
+/// a pixel source's world surprise with its keypoint channels weighing kw times a convolution
+/// channel in the grid's mean (jepa_surprise_weighted; 1 by default); false (nothing changed) for
+/// a source that is not a pixel model's or whose model has no keypoints
+bool            surprise_source_jepa_keypoint_weight(SurpriseSource* src, float kw);
 /// a model file of any kind nudge knows (a state or a pixel model, by its kind); the source owns
 /// it. NULL + one line for a file that is no model. *model (may be NULL) gets the state model, if
 /// it is one

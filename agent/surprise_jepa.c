@@ -20,6 +20,7 @@ typedef struct JepaSource {
     bool             started;   /* a frame since the reset (the camera is set) */
     double           rect[4];
     JepaEvidence     ev;        /* the world's surprise: evidence over the grid's mean L1 */
+    float            kw;        /* the keypoint channels' weight in that mean (1: every channel alike) */
 } JepaSource;
 
 /* world (x, y) -> frame pixel, as render_world's camera */
@@ -53,7 +54,7 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
     const float* pred = jepa_stream_pred(s->stream);
     const float* obs = jepa_stream_obs(s->stream);
     float mean;
-    jepa_surprise(s->model, 1, pred, obs, &mean, NULL);
+    jepa_surprise_weighted(s->model, 1, pred, obs, s->kw, &mean, NULL);
     /* the world's: the evidence of a sustained rise of the grid's mean error over its mean so far (a
        force the model does not know errs a little at every tick); a body's: its cell's */
     double world = jepa_evidence_add(&s->ev, mean);
@@ -92,6 +93,7 @@ SurpriseSource* surprise_source_jepa(const JepaModel* m) {
     JepaSource* s = alloc_zeroed(1, sizeof *s);
     s->base = (SurpriseSource){"pixel", s, jepa_tick, jepa_reset, jepa_destroy};
     s->model = m;
+    s->kw = 1.0f;
     s->stream = jepa_stream_create(m);
     const JepaArch* a = jepa_arch(m);
     s->W = a->frame_w, s->H = a->frame_h, s->ch = a->channels;
@@ -100,6 +102,14 @@ SurpriseSource* surprise_source_jepa(const JepaModel* m) {
     /* until an instance says otherwise: the world's default bounds */
     s->rect[0] = -1, s->rect[1] = -0.1, s->rect[2] = 1, s->rect[3] = 1.4;
     return &s->base;
+}
+
+bool surprise_source_jepa_keypoint_weight(SurpriseSource* src, float kw) {
+    if (!src || strcmp(src->kind, "pixel") != 0) return false;
+    JepaSource* s = src->self;
+    if (jepa_arch(s->model)->keypoints == 0) return false;
+    s->kw = kw;
+    return true;
 }
 
 SurpriseSource* surprise_source_jepa_owned(JepaModel* m) {

@@ -38,13 +38,17 @@ int cmd_voe(int argc, char** argv) {
     const char* csv = NULL;
     int64_t pairs = 200;
     uint64_t seed = 0;
+    double keypoint_w = 1.0;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model, 1, 0, "FILE: the world model whose surprise is scored", false},
         {"pairs", ARG_INT, &pairs, 1, 100000, "N: matched pairs per category (default 200)", false},
         {"csv", ARG_STRING, &csv, 1, 0, "FILE: write category,pairs,correct,accuracy,median_latency_ticks", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: pair i uses seed rng_derive(N, i) (default 0)", false},
+        {"keypoint-weight", ARG_DOUBLE, &keypoint_w, 0, 1e6,
+         "W: a pixel model with keypoints: its keypoint channels weigh W times a convolution channel in the "
+         "surprise's grid mean (default 1: all alike)", false},
     };
-    ArgParse p = {"voe", "nudge voe DIR --model FILE [--pairs N] [--csv FILE] [--seed N]",
+    ArgParse p = {"voe", "nudge voe DIR --model FILE [--pairs N] [--csv FILE] [--seed N] [--keypoint-weight W]",
                   "Violation of expectation: each template in DIR (one per category, with a parameter "
                   "'impossible' that only decides its magic line) is run as N matched pairs of a possible and "
                   "an impossible clip sharing a seed. A pair is correct when the impossible clip's peak surprise "
@@ -73,6 +77,13 @@ int cmd_voe(int argc, char** argv) {
     SurpriseSource* src = surprise_source_load(model, &wm, err, sizeof err);
     if (!src) {
         fprintf(stderr, "nudge voe: %s\n", err);
+        scn_free_list(files, nfiles);
+        return 2;
+    }
+    if (keypoint_w != 1.0 && !surprise_source_jepa_keypoint_weight(src, (float)keypoint_w)) {
+        fprintf(stderr, "nudge voe: %s: --keypoint-weight is for a pixel model with keypoints (train --keypoints K)\n",
+                model);
+        surprise_source_free(src);
         scn_free_list(files, nfiles);
         return 2;
     }

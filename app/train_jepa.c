@@ -27,7 +27,7 @@ int cmd_train_jepa(int argc, char** argv) {
     int64_t steps = 2000, batch = 16, threads = 1, val_every = 200, save_every = 500, rollout = 3, context = 2;
     int64_t frame_step = 1;
     int64_t width = 16, latent = 16, keypoints = 0;
-    bool keypoint_frames = false, keypoint_sharp = false;
+    bool keypoint_frames = false, keypoint_sharp = false, keypoint_cv = false;
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     double keypoint_w = 1.0;
@@ -54,6 +54,10 @@ int cmd_train_jepa(int argc, char** argv) {
         {"keypoint-sharp", ARG_BOOL, &keypoint_sharp, 0, 0,
          "each cell's heats normalised and scaled by a learned temperature per keypoint channel before the softmax, "
          "so that a small body's offset moves with it one for one", false},
+        {"keypoint-cv", ARG_BOOL, &keypoint_cv, 0, 0,
+         "constant velocity (with --keypoint-frames): each keypoint from one frame (a 3x3 convolution of its pixels), "
+         "for the window's last frame and the one before; the latent carries its offsets and velocity (5K channels) "
+         "and the predictor adds the velocity to the offsets, so an untrained one carries a motion on", false},
         {"keypoint-weight", ARG_DOUBLE, &keypoint_w, 0, 1e6,
          "W: the keypoint channels' L1 weighs W times a convolution channel's (default 1)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
@@ -85,8 +89,10 @@ int cmd_train_jepa(int argc, char** argv) {
     if (rc) return rc == 1 ? 0 : 2;
     if (!data) return args_fail("train", "--data DIR is required");
     if (!out) return args_fail("train", "--out MODEL is required");
-    if ((keypoint_frames || keypoint_sharp || keypoint_w != 1.0) && keypoints == 0)
-        return args_fail("train", "--keypoint-frames, --keypoint-sharp and --keypoint-weight need --keypoints K (1 to 16)");
+    if ((keypoint_frames || keypoint_sharp || keypoint_cv || keypoint_w != 1.0) && keypoints == 0)
+        return args_fail("train", "--keypoint-frames, --keypoint-sharp, --keypoint-cv and --keypoint-weight need --keypoints K (1 to 16)");
+    if (keypoint_cv && !keypoint_frames)
+        return args_fail("train", "--keypoint-cv needs --keypoint-frames (the keypoints of each frame)");
     if (steps == 0 && !resume) return args_fail("train", "--steps 0 fits the probe of a trained model: it needs --resume MODEL");
     nn_set_threads((int)threads);
 
@@ -125,6 +131,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.arch.keypoints = (int)keypoints;
     def.arch.keypoint_frames = keypoints > 0 && keypoint_frames;
     def.arch.keypoint_sharp = keypoints > 0 && keypoint_sharp;
+    def.arch.keypoint_cv = keypoints > 0 && keypoint_cv;
     def.keypoint_weight = (float)keypoint_w;
     def.seed = seed;
     def.batch = (int)batch;
@@ -278,7 +285,8 @@ int cmd_train_jepa(int argc, char** argv) {
                                                   : !validated ? "stopped before the first validation"
                                                                : "no window in the validation episodes");
         char rank[32];
-        if (isfinite(st.latent.erank)) snprintf(rank, sizeof rank, "%.2f of %d", st.latent.erank, a->latent + 3 * a->keypoints);
+        if (isfinite(st.latent.erank)) snprintf(rank, sizeof rank, "%.2f of %d", st.latent.erank,
+                                                     a->latent + (a->keypoint_cv ? 5 : 3) * a->keypoints);
         else snprintf(rank, sizeof rank, "n/a");
         printf("%s %lld steps in %.1f s, train loss %s, val loss %s, latent effective rank %s%s -> %s\n",
                interrupt_requested() ? "interrupted after" : "trained", (long long)done, clock_now() - t0, train_l,

@@ -55,6 +55,9 @@ bool jepa_arch_check(const JepaArch* a, char* err, size_t err_size) {
         a->keypoint_sharp > 1 || (a->keypoints == 0 && a->keypoint_sharp))
         return report_set(err, err_size, "%d keypoint channels (from %d, sharp %d): 0 to 16, and with 2 halvings of "
                           "the frame at least", a->keypoints, a->keypoint_frames, a->keypoint_sharp), false;
+    if (a->keypoint_cv < 0 || a->keypoint_cv > 1 || (a->keypoint_cv && !a->keypoint_frames))
+        return report_set(err, err_size, "constant-velocity keypoints (%d) need keypoints from the frames (%d)",
+                          a->keypoint_cv, a->keypoint_frames), false;
     if (a->groups < 1 || a->width % a->groups || a->hidden % a->groups)
         return report_set(err, err_size, "%d norm groups do not divide the widths %d and %d", a->groups, a->width,
                           a->hidden), false;
@@ -84,13 +87,16 @@ JepaModel* jepa_alloc(const JepaArch* a) {
         const NnConvLayer* L0 = &m->enc.layer[0];
         m->kh = L0->ho, m->kw = L0->wo, m->kc = L0->conv.cout;
         if (a->keypoint_frames) m->kh = a->frame_h, m->kw = a->frame_w, m->kc = a->context * a->channels;
+        /* constant velocity: the heats of one frame at a time, a 3x3 convolution */
+        if (a->keypoint_cv) m->kc = a->channels;
         m->kcell = m->kh / m->lh;
         m->kunit = (float)a->frame_w / (float)m->kw;
         ok = m->kcell * m->lh == m->kh && m->kcell * m->lw == m->kw;
-        nn_conv2d_layout(&m->kp, &m->layout, m->kc, a->keypoints, 1, 1, 0);
+        if (a->keypoint_cv) nn_conv2d_layout(&m->kp, &m->layout, m->kc, a->keypoints, 3, 1, 1);
+        else nn_conv2d_layout(&m->kp, &m->layout, m->kc, a->keypoints, 1, 1, 0);
         /* sharp: a temperature per channel, without weight decay */
         if (a->keypoint_sharp) m->ktemp = nn_layout_add(&m->layout, a->keypoints, false);
-        m->lc += 3 * a->keypoints;
+        m->lc += (a->keypoint_cv ? 5 : 3) * a->keypoints;
     }
     m->enc_count = m->layout.count;
     /* the predictor over [latent | push map] */
@@ -121,6 +127,16 @@ JepaModel* jepa_create(const JepaArch* arch, uint64_t seed) {
     for (int k = 0; m->ktemp >= 0 && k < arch->keypoints; k++) m->params[m->ktemp + k] = JEPA_KEYPOINT_TEMP;
     /* the predictor starts near the identity: a small last layer, and the residual */
     nn_convnet_init(&m->pred, m->params, &rng, 0.1f);
+    /* constant velocity: the last layer's output on the keypoint channels starts at zero, so an
+       untrained predictor carries each keypoint on at its velocity */
+    if (arch->keypoint_cv) {
+        const NnConv2d* last = &m->pred.layer[m->pred.nlayers - 1].conv;
+        int rows = last->k * last->k * last->cin;
+        for (int c = arch->latent; c < last->cout; c++) {
+            for (int r = 0; r < rows; r++) m->params[last->w + r * last->cout + c] = 0.0f;
+            m->params[last->b + c] = 0.0f;
+        }
+    }
     memcpy(m->target, m->params, sizeof(float) * (size_t)m->enc_count);
     return m;
 }
@@ -243,7 +259,9 @@ void jepa_enc_cache_free(JepaEncCache* c) {
     free(c->z);
     free(c->dmain);
     free(c->dtap);
-    c->heat = c->prob = c->work = c->kpo = c->z = c->dmain = c->dtap = NULL;
+    free(c->xf);
+    free(c->col);
+    c->heat = c->prob = c->work = c->kpo = c->z = c->dmain = c->dtap = c->xf = c->col = NULL;
     c->cap = 0;
 }
 
@@ -252,17 +270,95 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
     int K = m->arch.keypoints;
     if (K == 0 || n <= c->cap) return;
     int cap = c->net.cap;
+    /* constant velocity: two frames of each window through the heat branch */
+    int nk = m->arch.keypoint_cv ? 2 * cap : cap;
     size_t cells = (size_t)m->lh * m->lw;
-    size_t work = nn_keypoint_work_size(cap, m->kh, m->kw, K, m->kcell);
-    c->heat = alloc_resize(c->heat, (size_t)cap * m->kh * m->kw * K, sizeof(float));
-    c->prob = alloc_resize(c->prob, nn_keypoint_prob_size(cap, m->kh, m->kw, K, m->kcell, m->ktemp >= 0),
+    size_t work = nn_keypoint_work_size(nk, m->kh, m->kw, K, m->kcell);
+    c->heat = alloc_resize(c->heat, (size_t)nk * m->kh * m->kw * K, sizeof(float));
+    c->prob = alloc_resize(c->prob, nn_keypoint_prob_size(nk, m->kh, m->kw, K, m->kcell, m->ktemp >= 0),
                            sizeof(float));
     c->work = alloc_resize(c->work, work, sizeof(float));
-    c->kpo = alloc_resize(c->kpo, (size_t)cap * cells * 3 * K, sizeof(float));
+    c->kpo = alloc_resize(c->kpo, (size_t)nk * cells * 3 * K, sizeof(float));
+    if (m->arch.keypoint_cv) {
+        c->xf = alloc_resize(c->xf, (size_t)nk * m->kh * m->kw * m->kc, sizeof(float));
+        c->col = alloc_resize(c->col, nn_conv2d_col_size(&m->kp, 1, m->kh, m->kw), sizeof(float));
+    }
     c->z = alloc_resize(c->z, (size_t)cap * cells * m->lc, sizeof(float));
     c->dmain = alloc_resize(c->dmain, (size_t)cap * cells * m->arch.latent, sizeof(float));
     if (!m->arch.keypoint_frames) c->dtap = alloc_resize(c->dtap, (size_t)cap * m->kh * m->kw * m->kc, sizeof(float));
     c->cap = cap;
+}
+
+/* constant velocity (keypoint_cv): the heats of each window's last frame (images 0 .. n-1) and of
+   the frame before it (n .. 2n-1), one 3x3 convolution of a frame's pixels each, their cell
+   soft-argmax, and the latent [main | last frame's (dx, dy, lse) per keypoint | (vx, vy) per
+   keypoint: the last frame's offsets minus the previous one's] */
+static const float* enc_forward_cv(const JepaModel* m, const float* params, JepaEncCache* c, int n, const float* x,
+                                   const float* main) {
+    const JepaArch* a = &m->arch;
+    int K = a->keypoints, ch = a->channels, xc = a->context * ch, F = a->context;
+    size_t npx = (size_t)m->kh * m->kw;
+    for (int i = 0; i < n; i++) {
+        const float* xi = x + (size_t)i * npx * xc;
+        float* last = c->xf + (size_t)i * npx * ch;
+        float* prev = c->xf + (size_t)(n + i) * npx * ch;
+        for (size_t p = 0; p < npx; p++)
+            for (int q = 0; q < ch; q++) {
+                last[p * ch + q] = xi[p * xc + (F - 1) * ch + q];
+                prev[p * ch + q] = xi[p * xc + (F - 2) * ch + q];
+            }
+    }
+    for (int i = 0; i < 2 * n; i++)
+        nn_conv2d_forward(&m->kp, params, 1, m->kh, m->kw, c->xf + (size_t)i * npx * ch, c->col,
+                          c->heat + (size_t)i * npx * K);
+    const float* temp = m->ktemp >= 0 ? params + m->ktemp : NULL;
+    nn_keypoint_forward(2 * n, m->kh, m->kw, K, m->kcell, m->kunit, temp, c->heat, c->prob, c->work, c->kpo);
+    size_t rows = (size_t)n * m->lh * m->lw;
+    int Lm = a->latent, C = m->lc;
+    for (size_t i = 0; i < rows; i++) {
+        const float* kl = c->kpo + i * 3 * K;
+        const float* kq = c->kpo + (rows + i) * 3 * K;
+        float* z = c->z + i * C;
+        memcpy(z, main + i * Lm, sizeof(float) * (size_t)Lm);
+        memcpy(z + Lm, kl, sizeof(float) * 3 * (size_t)K);
+        for (int k = 0; k < K; k++) {
+            z[Lm + 3 * K + 2 * k + 0] = kl[3 * k + 0] - kq[3 * k + 0];
+            z[Lm + 3 * K + 2 * k + 1] = kl[3 * k + 1] - kq[3 * k + 1];
+        }
+    }
+    return c->z;
+}
+
+/* its backward: the velocity's gradient goes to the last frame's offsets and, negated, to the
+   previous frame's; then through the soft-argmax and the heat convolution (no further: its input is
+   the frames) */
+static void enc_backward_cv(const JepaModel* m, const float* params, float* grads, JepaEncCache* c, int n,
+                            const float* x, float* dz) {
+    const JepaArch* a = &m->arch;
+    int K = a->keypoints, ch = a->channels, Lm = a->latent, C = m->lc;
+    size_t rows = (size_t)n * m->lh * m->lw, npx = (size_t)m->kh * m->kw;
+    for (size_t i = 0; i < rows; i++) {
+        const float* g = dz + i * C;
+        float* dl = c->kpo + i * 3 * K;
+        float* dq = c->kpo + (rows + i) * 3 * K;
+        memcpy(c->dmain + i * Lm, g, sizeof(float) * (size_t)Lm);
+        for (int k = 0; k < K; k++) {
+            float vx = g[Lm + 3 * K + 2 * k + 0], vy = g[Lm + 3 * K + 2 * k + 1];
+            dl[3 * k + 0] = g[Lm + 3 * k + 0] + vx;
+            dl[3 * k + 1] = g[Lm + 3 * k + 1] + vy;
+            dl[3 * k + 2] = g[Lm + 3 * k + 2];
+            dq[3 * k + 0] = -vx;
+            dq[3 * k + 1] = -vy;
+            dq[3 * k + 2] = 0.0f;
+        }
+    }
+    bool sharp = m->ktemp >= 0;
+    nn_keypoint_backward(2 * n, m->kh, m->kw, K, m->kcell, m->kunit, sharp ? params + m->ktemp : NULL, c->prob, c->kpo,
+                         c->work, c->heat, sharp ? grads + m->ktemp : NULL);
+    for (int i = 0; i < 2 * n; i++)
+        nn_conv2d_backward(&m->kp, params, grads, 1, m->kh, m->kw, c->xf + (size_t)i * npx * ch,
+                           c->heat + (size_t)i * npx * K, c->col, NULL);
+    nn_convnet_backward(&m->enc, params, grads, &c->net, n, x, c->dmain, NULL);
 }
 
 const float* jepa_enc_forward(const JepaModel* m, const float* params, JepaEncCache* c, int n, const float* x) {
@@ -270,6 +366,7 @@ const float* jepa_enc_forward(const JepaModel* m, const float* params, JepaEncCa
     const float* main = nn_convnet_forward(&m->enc, params, &c->net, n, x);
     int K = m->arch.keypoints;
     if (K == 0) return main;
+    if (m->arch.keypoint_cv) return enc_forward_cv(m, params, c, n, x, main);
     /* the heat maps of the first layer's map, their cell soft-argmax, joined after the latent */
     nn_conv2d_forward(&m->kp, params, n, m->kh, m->kw, m->arch.keypoint_frames ? x : c->net.post[0], NULL, c->heat);
     const float* temp = m->ktemp >= 0 ? params + m->ktemp : NULL;
@@ -288,6 +385,10 @@ void jepa_enc_backward(const JepaModel* m, const float* params, float* grads, Je
     int K = m->arch.keypoints;
     if (K == 0) {
         nn_convnet_backward(&m->enc, params, grads, &c->net, n, x, dz, NULL);
+        return;
+    }
+    if (m->arch.keypoint_cv) {
+        enc_backward_cv(m, params, grads, c, n, x, dz);
         return;
     }
     size_t rows = (size_t)n * m->lh * m->lw;
@@ -391,8 +492,39 @@ void jepa_predict(const JepaModel* m, JepaScratch* s, int B, const float* z,
     jepa_scratch_reserve(m, s, B);
     jepa_pred_input(m, B, z, pushes, npushes, s->pin);
     const float* d = nn_convnet_forward(&m->pred, m->params, &s->pred, B, s->pin);
-    size_t n = (size_t)B * jepa_latent_size(m);
-    for (size_t i = 0; i < n; i++) next[i] = z[i] + d[i];
+    jepa_pred_residual(m, (size_t)B * m->lh * m->lw, z, d, next);
+}
+
+void jepa_pred_residual(const JepaModel* m, size_t rows, const float* z, const float* d, float* next) {
+    int C = m->lc, K = m->arch.keypoint_cv ? m->arch.keypoints : 0, Lm = m->arch.latent;
+    float v[32];
+    for (size_t i = 0; i < rows; i++) {
+        const float* zi = z + i * C;
+        const float* di = d + i * C;
+        float* o = next + i * C;
+        /* the velocities before next (which may be z) is written */
+        for (int k = 0; k < 2 * K; k++) v[k] = zi[Lm + 3 * K + k];
+        for (int c = 0; c < C; c++) o[c] = zi[c] + di[c];
+        for (int k = 0; k < K; k++) {
+            o[Lm + 3 * k + 0] += v[2 * k + 0];
+            o[Lm + 3 * k + 1] += v[2 * k + 1];
+        }
+    }
+}
+
+void jepa_pred_residual_backward(const JepaModel* m, size_t rows, const float* g, const float* dp, size_t dp_stride,
+                                 float* prev) {
+    int C = m->lc, K = m->arch.keypoint_cv ? m->arch.keypoints : 0, Lm = m->arch.latent;
+    for (size_t i = 0; i < rows; i++) {
+        const float* gi = g + i * C;
+        const float* di = dp + i * dp_stride;
+        float* o = prev + i * C;
+        for (int c = 0; c < C; c++) o[c] += gi[c] + di[c];
+        for (int k = 0; k < K; k++) {
+            o[Lm + 3 * K + 2 * k + 0] += gi[Lm + 3 * k + 0];
+            o[Lm + 3 * K + 2 * k + 1] += gi[Lm + 3 * k + 1];
+        }
+    }
 }
 
 void jepa_surprise(const JepaModel* m, int B, const float* pred, const float* observed,
@@ -410,6 +542,31 @@ void jepa_surprise(const JepaModel* m, int B, const float* pred, const float* ob
         }
         mean[b] = (float)(total / ((double)cells * C));
         if (peak) peak[b] = (float)(best / C);
+    }
+}
+
+void jepa_surprise_weighted(const JepaModel* m, int B, const float* pred, const float* observed, float kw,
+                            float* mean, float* peak) {
+    int cells = m->lh * m->lw, C = m->lc, Lm = m->arch.latent;
+    if (kw == 1.0f || C == Lm) {
+        jepa_surprise(m, B, pred, observed, mean, peak);
+        return;
+    }
+    double wsum = (double)Lm + (double)kw * (C - Lm);
+    for (int b = 0; b < B; b++) {
+        const float* p = pred + (size_t)b * cells * C;
+        const float* o = observed + (size_t)b * cells * C;
+        double total = 0, best = 0;
+        for (int i = 0; i < cells; i++) {
+            double conv = 0, kp = 0;
+            for (int c = 0; c < Lm; c++) conv += fabsf(p[(size_t)i * C + c] - o[(size_t)i * C + c]);
+            for (int c = Lm; c < C; c++) kp += fabsf(p[(size_t)i * C + c] - o[(size_t)i * C + c]);
+            double cell = conv + (double)kw * kp;
+            total += cell;
+            if (cell > best) best = cell;
+        }
+        mean[b] = (float)(total / ((double)cells * wsum));
+        if (peak) peak[b] = (float)(best / wsum);
     }
 }
 

@@ -72,6 +72,18 @@ typedef struct JepaArch {
                                 the start) before the softmax, so that a small body's offset moves
                                 with it one for one (nn_keypoint_forward's sharp kind); 0 = the plain
                                 softmax of the heats (files before it) */
+    int   keypoint_cv;       /* 1 (needs keypoint_frames): constant velocity on the keypoints. The
+                                heats are a 3x3 convolution (padding 1) of ONE frame's pixels, the
+                                same weights for the window's last frame and the one before it (S
+                                ticks earlier), so each keypoint has an offset per frame; the
+                                latent carries the last frame's (dx, dy, lse) per keypoint (3K
+                                channels) and then its velocity (vx, vy: the last frame's offsets
+                                minus the previous frame's, px per predictor step; 2K channels):
+                                C = latent + 5K. The predictor adds each keypoint's velocity to its
+                                offsets (next dx = dx + vx + f_dx; next vx = vx + f_vx), and its last
+                                layer starts at zero on the keypoint channels, so an untrained
+                                predictor already carries a moving keypoint on at its speed
+                                (0 = none: files before it) */
     int   hidden;            /* predictor channels */
     int   pred_layers;       /* 3x3 layers of the predictor (>= 1) */
     int   groups;            /* group norm groups (divides width, 2 width, 4 width, hidden) */
@@ -177,6 +189,11 @@ const float* jepa_stream_pred(const JepaStream* st);
 /// away by the still background)
 void jepa_surprise(const JepaModel* m, int B, const float* pred, const float* observed,
                    float* mean, float* peak);
+/// the same with the keypoint channels (those after arch.latent) weighing kw times a convolution
+/// channel: mean[b] = sum of w_c |pred - observed| / sum of w_c over the grid (peak likewise per
+/// cell). kw = 1 (or a model without keypoints) is jepa_surprise, the same bits
+void jepa_surprise_weighted(const JepaModel* m, int B, const float* pred, const float* observed, float kw,
+                            float* mean, float* peak);
 
 /// accumulated evidence of a sustained rise in surprise, against a clip's own expectation (a
 /// CUSUM): each tick's surprise x adds its excess over the mean of the ticks before it (since the

@@ -39,6 +39,9 @@ typedef struct JepaEncCache {
     float*      z;          /* [cap, cells, C]: the latent */
     float*      dmain;      /* [cap, cells, latent] */
     float*      dtap;       /* [cap, kh, kw, kc] */
+    float*      xf;         /* keypoint_cv: [2 cap, H, W, channels] the windows' last frames, then
+                               the frames before them: the heat convolution's input */
+    float*      col;        /* keypoint_cv: the heat convolution's im2col scratch for one frame */
 } JepaEncCache;
 
 struct JepaScratch {
@@ -59,6 +62,14 @@ const float* jepa_enc_forward(const JepaModel* m, const float* params, JepaEncCa
 /// backward from dz[n, cells, C] (may be modified): accumulates the encoder's gradients into grads
 void jepa_enc_backward(const JepaModel* m, const float* params, float* grads, JepaEncCache* c, int n,
                        const float* x, float* dz);
+
+/// one predictor step's residual over rows = B * cells latent cells: next = z + d, and with
+/// keypoint_cv each keypoint's velocity (z's vx, vy) added to its offsets (dx, dy). next may alias z
+void jepa_pred_residual(const JepaModel* m, size_t rows, const float* z, const float* d, float* next);
+/// its backward: prev += g + dp (dp: the predictor's gradient on z through its input), and with
+/// keypoint_cv each offset's gradient added to its velocity's
+void jepa_pred_residual_backward(const JepaModel* m, size_t rows, const float* g, const float* dp, size_t dp_stride,
+                                 float* prev);
 
 /// lays out and allocates a model (parameters not initialised); NULL for an invalid arch
 JepaModel* jepa_alloc(const JepaArch* a);

@@ -299,7 +299,7 @@ static double batch_forward(JepaTrainer* tr, int B, bool grad, bool weighted, co
         float* zh = tr->zhat + (size_t)r * n;
         jepa_pred_input(m, B, zin, tr->pushes + (size_t)r * B * JEPA_MAX_PUSHES, tr->npush + (size_t)r * B, pin);
         const float* d = nn_convnet_forward(&m->pred, m->params, &tr->pred[r], B, pin);
-        for (size_t i = 0; i < n; i++) zh[i] = zin[i] + d[i];
+        jepa_pred_residual(m, (size_t)B * cells, zin, d, zh);
         const float* w = NULL;
         double wsum = (double)n;
         if (weighted && tr->wl) {
@@ -320,20 +320,16 @@ static void batch_backward(JepaTrainer* tr, int B) {
     JepaModel* m = tr->model;
     int R = tr->R;
     size_t cells = (size_t)m->lh * m->lw, C = (size_t)m->lc, P = JEPA_PUSH_CHANNELS, n = (size_t)B * cells * C;
-    /* from the last step back: z^_r = z^_(r-1) + f(pin_r), so z^_(r-1) gets z^_r's gradient (the
-       residual) and f's gradient through the latent part of pin_r */
+    /* from the last step back: z^_r = z^_(r-1) + f(pin_r) (+ the keypoints' velocity on their
+       offsets, keypoint_cv), so z^_(r-1) gets z^_r's gradient (the residual) and f's gradient
+       through the latent part of pin_r */
     float* g = tr->dzhat + (size_t)(R - 1) * n;
     for (int r = R - 1; r >= 0; r--) {
         memcpy(tr->dy, g, sizeof(float) * n);
         const float* pin = tr->pin + (size_t)r * B * cells * (C + P);
         nn_convnet_backward(&m->pred, m->params, tr->grads, &tr->pred[r], B, pin, tr->dy, tr->dpin);
         float* prev = r > 0 ? tr->dzhat + (size_t)(r - 1) * n : tr->carry;
-        for (size_t i = 0; i < (size_t)B * cells; i++) {
-            const float* dp = tr->dpin + i * (C + P);
-            float* o = prev + i * C;
-            const float* gi = g + i * C;
-            for (size_t c = 0; c < C; c++) o[c] += gi[c] + dp[c];
-        }
+        jepa_pred_residual_backward(m, (size_t)B * cells, g, tr->dpin, C + P, prev);
         g = prev;
     }
     jepa_enc_backward(m, m->params, tr->grads, &tr->enc, B, tr->x0, tr->carry);

@@ -83,6 +83,15 @@ grep -Eq "^teleport +1 +[01] " "$tmp/out" && ok "keypoints: voe's table" || bad 
 expect_status 0 "resume a model with keypoints" -- "$nudge" train "${small[@]}" --steps 3 --data "$tmp/d" --out "$tmp/k2/j.ckpt" --resume "$tmp/k/j.ckpt"
 expect_status 2 "--keypoints out of range" -- "$nudge" train "${small[@]}" --keypoints 17 --data "$tmp/d" --out "$tmp/x/j.ckpt"
 one_line_err "keypoints"
+# --keypoint-cv: offsets and velocity per keypoint (4 + 5 x 2 channels); voe weighs the keypoint channels
+expect_status 0 "train with constant-velocity keypoints" -- "$nudge" train "${small[@]}" --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-cv --data "$tmp/d" --out "$tmp/cv/j.ckpt"
+grep -q "effective rank .* of 14" "$tmp/out" && ok "keypoint cv: 4 + 5 x 2 latent channels" || bad "keypoint cv's rank line: $(cat "$tmp/out")"
+expect_status 0 "voe with keypoint cv and --keypoint-weight" -- "$nudge" voe "$tmp/voe" --model "$tmp/cv/j.ckpt" --pairs 1 --keypoint-weight 8
+grep -Eq "^teleport +1 +[01] " "$tmp/out" && ok "keypoint cv: voe's table" || bad "keypoint cv's voe: $(cat "$tmp/out")"
+expect_status 2 "--keypoint-cv without --keypoint-frames" -- "$nudge" train "${small[@]}" --keypoints 2 --keypoint-cv --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "keypoint-frames"
+expect_status 2 "voe --keypoint-weight of a model without keypoints" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1 --keypoint-weight 8
+one_line_err "keypoint-weight"
 
 # make model-jepa's recipe, tiny: every stage runs and leaves its files; a rerun reuses the datasets
 recipe=(env EPISODES=4 HELDOUT=2 SECONDS_PER_EPISODE=1 STEPS=3 PAIRS=1 FRAMES=64x48 WORK="$tmp/recipe"

@@ -2121,6 +2121,96 @@ static void test_jepa_sharp_keypoint_tracks(void) {
     jepa_free(m);
 }
 
+/* constant-velocity keypoints (keypoint_cv), no training: a 2 x 2 dot moving 1 px a frame along row
+   19 of 32 x 32 frames (8-pixel cells), the heat set to the frame's pixel (the 3x3 kernel's centre 1,
+   the rest 0). The encoding's velocity channel at the dot's cell is 1 px a step; the predictor,
+   untrained, rolled out 4 steps without pushes, moves dx 1 px a step and keeps vx at 1, as the
+   encodings of the windows that came; and through a stream, a dot that stops errs on the
+   keypoint channels at the tick after the stop (where a moving one does not) */
+static void test_jepa_keypoint_cv_carries(void) {
+    JepaArch a = jepa_arch_default(32, 32, 1);
+    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    a.keypoints = 1, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1;
+    JepaModel* m = jepa_create(&a, 7);
+    ENSURE(m && m->kp.cin == 1 && m->kp.cout == 1 && m->kp.k == 3);
+    for (int i = 0; i < 9; i++) m->params[m->kp.w + i] = i == 4 ? 1.0f : 0.0f;
+    m->params[m->kp.b] = 0.25f;
+    memcpy(m->target, m->params, sizeof(float) * (size_t)m->enc_count);
+    int lh, lw, lc;
+    jepa_latent_shape(m, &lh, &lw, &lc);
+    ENSURE(lh == 4 && lw == 4 && lc == a.latent + 5);
+    int L = jepa_latent_size(m), cell = (2 * lw + 1) * lc + a.latent;   /* cell (2, 1): x 8..15, y 16..23 */
+    static uint8_t fr[3][32 * 32];
+    float* z = malloc(sizeof(float) * (size_t)L);
+    float* zr = malloc(sizeof(float) * (size_t)L);
+    JepaScratch* sc = jepa_scratch_create(m);
+    /* the window whose last frame has the dot at columns x, x + 1 (frame f: x - (2 - f)) */
+#define CV_WINDOW(x) do {                                                                    \
+        for (int f = 0; f < 3; f++) {                                                          \
+            memset(fr[f], 0, sizeof fr[f]);                                                    \
+            int xf = (x) - (2 - f);                                                            \
+            for (int y = 18; y <= 19; y++) fr[f][y * 32 + xf] = fr[f][y * 32 + xf + 1] = 255;  \
+        }                                                                                      \
+    } while (0)
+    const uint8_t* win[3] = {fr[0], fr[1], fr[2]};
+    CV_WINDOW(9);
+    jepa_encode(m, sc, 1, win, false, zr);
+    /* dx: the dot's centre (x + 1 = 10) from the cell's (12); vx, vy: 1 and 0 */
+    CHECK(fabsf(zr[cell + 0] + 2.0f) < 0.02f && fabsf(zr[cell + 1] + 1.0f) < 0.02f);
+    CHECK(fabsf(zr[cell + 3] - 1.0f) < 0.02f && fabsf(zr[cell + 4]) < 0.02f);
+    float miss = 0;
+    for (int r = 1; r <= 4; r++) {
+        jepa_predict(m, sc, 1, zr, NULL, NULL, zr);
+        CV_WINDOW(9 + r);
+        jepa_encode(m, sc, 1, win, true, z);
+        for (int c = 0; c < 5; c++)
+            if (c != 2) miss = fmaxf(miss, fabsf(zr[cell + c] - z[cell + c]));
+        CHECK(fabsf(zr[cell + 0] - (-2.0f + (float)r)) < 0.05f && fabsf(zr[cell + 3] - 1.0f) < 0.05f);
+    }
+    fprintf(stderr, "    keypoint cv, untrained predictor: dx after 4 steps %.3f px (the dot's: 2), largest miss "
+            "against the encodings %.4f px\n", zr[cell + 0], miss);
+    CHECK(miss < 0.05f);
+#undef CV_WINDOW
+    /* a stream each: the dot moves 1 px a tick; in the second it stops at tick 3 (column 10) */
+    float kerr[2][8], all[2][8], wall[2][8];
+    bool same = true;
+    for (int stop = 0; stop < 2; stop++) {
+        JepaStream* st = jepa_stream_create(m);
+        static uint8_t frame[32 * 32];
+        for (int t = 0; t < 7; t++) {
+            int x = 7 + (stop && t > 3 ? 3 : t);
+            memset(frame, 0, sizeof frame);
+            for (int y = 18; y <= 19; y++) frame[y * 32 + x] = frame[y * 32 + x + 1] = 255;
+            int got = jepa_stream_add(st, frame, NULL, 0, true);
+            kerr[stop][t] = all[stop][t] = wall[stop][t] = NAN;
+            if (got < 2) continue;
+            const float* p = jepa_stream_pred(st);
+            const float* o = jepa_stream_obs(st);
+            float e = 0;
+            for (int c = 0; c < 5; c++) e += fabsf(p[cell + c] - o[cell + c]);
+            kerr[stop][t] = e;
+            jepa_surprise(m, 1, p, o, &all[stop][t], NULL);
+            /* the keypoint channels weighed 50 times; weighed 1, the plain surprise's bits */
+            float one, plain, pk, pk1;
+            jepa_surprise_weighted(m, 1, p, o, 50.0f, &wall[stop][t], NULL);
+            jepa_surprise_weighted(m, 1, p, o, 1.0f, &one, &pk1);
+            jepa_surprise(m, 1, p, o, &plain, &pk);
+            same = same && memcmp(&one, &plain, sizeof one) == 0 && memcmp(&pk, &pk1, sizeof pk) == 0;
+        }
+        jepa_stream_free(st);
+    }
+    fprintf(stderr, "    keypoint cv: the dot's cell, keypoint channels' L1 at ticks 4, 5: moving %.3f %.3f, "
+            "stopped %.3f %.3f; grid mean at tick 4 %.4f / %.4f, keypoints weighed 50x %.4f / %.4f\n", kerr[0][4],
+            kerr[0][5], kerr[1][4], kerr[1][5], all[0][4], all[1][4], wall[0][4], wall[1][4]);
+    /* the stop misses dx and vx by the dot's step each; the moving dot is carried on */
+    CHECK(kerr[0][3] < 0.1f && kerr[0][4] < 0.1f && kerr[0][5] < 0.1f && kerr[1][4] > 1.8f);
+    CHECK(wall[1][4] > wall[0][4] && same);
+    jepa_scratch_free(sc);
+    free(z);
+    free(zr);
+    jepa_free(m);
+}
+
 /* the conv nets' SiLU (vectorized, polynomial exp): close to the definition over the whole range,
    each value the same bits whether it goes through the vector loop or alone (the scalar tail),
    finite for finite inputs, NaN for NaN */
@@ -2364,13 +2454,15 @@ static void test_probe_select(void) {
 /* a tiny pixel model's trainer on random frames and pushes; motion: its motion_weight; still: the
    same frame all along (nothing moves) */
 static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float motion, bool still, int step,
-                                  int keypoints, bool sharp, float keypoint_weight) {
+                                  int keypoints, bool sharp, float keypoint_weight, bool cv, int context) {
     JepaTrainerDef def = jepa_trainer_def_default(16, 16, 1);
     def.arch.frame_step = step;
     /* keypoints < 0: -keypoints of them from the input frames */
     def.arch.keypoints = abs(keypoints);
     def.arch.keypoint_frames = keypoints < 0;
     def.arch.keypoint_sharp = sharp;
+    def.arch.keypoint_cv = cv;
+    if (context) def.arch.context = context;
     def.keypoint_weight = keypoint_weight;
     def.arch.width = 4;
     def.arch.latent = 4;
@@ -2404,7 +2496,7 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
 
 static JepaTrainer* tiny_jepa_kp(uint64_t seed, int episodes, int len, float motion, bool still, int step,
                                  int keypoints) {
-    return tiny_jepa_kps(seed, episodes, len, motion, still, step, keypoints, false, 1.0f);
+    return tiny_jepa_kps(seed, episodes, len, motion, still, step, keypoints, false, 1.0f, false, 0);
 }
 
 static JepaTrainer* tiny_jepa_step(uint64_t seed, int episodes, int len, float motion, bool still, int step) {
@@ -2431,12 +2523,14 @@ static double jepa_fd_loss(void* ctx) {
 
 /* the whole loss (encoder, rollout of the predictor with push maps, L1, variance and covariance)
    against finite differences; the target encoder gets no gradient */
-static void jepa_grad_check_kp(float motion, int step, int keypoints, bool sharp, float keypoint_weight) {
+static void jepa_grad_check_cv(float motion, int step, int keypoints, bool sharp, float keypoint_weight, bool cv,
+                               int context) {
     JepaFd c;
-    c.tr = tiny_jepa_kps(5, 2, 8 * step, motion, false, step, keypoints, sharp, keypoint_weight);
+    c.tr = tiny_jepa_kps(5, 2, 8 * step, motion, false, step, keypoints, sharp, keypoint_weight, cv, context);
     JepaModel* m = jepa_trainer_model(c.tr);
-    /* windows of frames t - S .. t + 2 S, in one episode each */
-    c.seq[0] = step, c.seq[1] = step + 2, c.seq[2] = 8 * step + step;
+    /* windows of frames t - (F - 1) S .. t + 2 S, in one episode each */
+    int back = ((context ? context : 2) - 1) * step;
+    c.seq[0] = back, c.seq[1] = back + 2, c.seq[2] = 8 * step + back;
     const float* g0 = NULL;
     jepa_trainer_loss_at(c.tr, c.seq, true, &g0);
     int n = m->nparams;
@@ -2459,6 +2553,10 @@ static void jepa_grad_check_kp(float motion, int step, int keypoints, bool sharp
     jepa_trainer_free(c.tr);
 }
 
+static void jepa_grad_check_kp(float motion, int step, int keypoints, bool sharp, float keypoint_weight) {
+    jepa_grad_check_cv(motion, step, keypoints, sharp, keypoint_weight, false, 0);
+}
+
 static void jepa_grad_check(float motion, int step, int keypoints) {
     jepa_grad_check_kp(motion, step, keypoints, false, 1.0f);
 }
@@ -2478,6 +2576,12 @@ static void test_jepa_grad(void) {
     jepa_grad_check_kp(20.0f, 1, 2, true, 1.0f);
     jepa_grad_check_kp(20.0f, 1, -2, true, 5.0f);
     jepa_grad_check_kp(0.0f, 1, -2, true, 5.0f);
+    /* constant-velocity keypoints (each frame's heats through a 3x3 convolution, the velocity in the
+       latent and added to the offsets by the predictor, through the rollout): plain and sharp, 2 and
+       3 frames, frames 2 ticks apart */
+    jepa_grad_check_cv(20.0f, 1, -2, false, 1.0f, true, 0);
+    jepa_grad_check_cv(20.0f, 1, -2, true, 5.0f, true, 3);
+    jepa_grad_check_cv(0.0f, 2, -2, true, 1.0f, true, 0);
 }
 
 /* a frame step of S is the model of every S-th frame with the pushes of S ticks together: a
@@ -2677,6 +2781,54 @@ static void test_jepa_frame_step_file(void) {
             jepa_scratch_free(sa), jepa_scratch_free(sb);
             free(za), free(zb);
         }
+        /* constant-velocity keypoints: 2K channels more, a 3x3 heat of one frame, flag 64 and the
+           value in the file (the sharp one's has neither), the same parameters and latents back */
+        CHECK(!(kf & 64u));
+        a.keypoint_cv = 1;
+        JepaModel* kv = jepa_create(&a, 2);
+        ENSURE(kv);
+        int vh, vw, vc;
+        jepa_latent_shape(kv, &vh, &vw, &vc);
+        CHECK(vc == a.latent + 5 * a.keypoints && kv->kp.k == 3 && kv->kp.cin == a.channels);
+        /* the heat: 3x3 of one frame for 1x1 of the window; the predictor: 2K more inputs to its first
+           3x3 layer, 2K more outputs of its last 1x1 */
+        CHECK(jepa_param_count(kv) == jepa_param_count(ks) + (9 - a.context) * a.keypoints * a.channels +
+                                          9 * 2 * a.keypoints * a.hidden + 2 * a.keypoints * (a.hidden + 1));
+        CHECK(jepa_save(kv, path, err, sizeof err));
+        f = fopen(path, "rb");
+        ENSURE(f);
+        CHECK(fseek(f, 8 + 3 * 4 + 11 * 4 + 8 + 8 + 4 + 4, SEEK_SET) == 0 && fread(&kf, 4, 1, f) == 1);
+        fclose(f);
+        CHECK((kf & 64u) && (kf & 32u) && (kf & 16u));
+        JepaModel* backv = jepa_load(path, err, sizeof err);
+        ENSURE(backv);
+        CHECK(jepa_arch(backv)->keypoint_cv == 1 && memcmp(jepa_arch(backv), &a, sizeof a) == 0);
+        CHECK(memcmp(backv->params, kv->params, sizeof(float) * (size_t)kv->nparams) == 0 &&
+              memcmp(backv->target, kv->target, sizeof(float) * (size_t)kv->enc_count) == 0);
+        {
+            static uint8_t vf[2][256];
+            for (int i = 0; i < 256; i++) vf[0][i] = (uint8_t)(i * 3), vf[1][i] = (uint8_t)(i * 3 + 11);
+            const uint8_t* vw2[2] = {vf[0], vf[1]};
+            int Lv = jepa_latent_size(kv);
+            float* za = malloc(sizeof(float) * Lv);
+            float* zb = malloc(sizeof(float) * Lv);
+            JepaScratch* sa = jepa_scratch_create(kv);
+            JepaScratch* sb = jepa_scratch_create(backv);
+            jepa_encode(kv, sa, 1, vw2, true, za);
+            jepa_encode(backv, sb, 1, vw2, true, zb);
+            CHECK(memcmp(za, zb, sizeof(float) * Lv) == 0);
+            jepa_predict(kv, sa, 1, za, NULL, NULL, za);
+            jepa_predict(backv, sb, 1, zb, NULL, NULL, zb);
+            CHECK(memcmp(za, zb, sizeof(float) * Lv) == 0);
+            jepa_scratch_free(sa), jepa_scratch_free(sb);
+            free(za), free(zb);
+        }
+        /* the flag without keypoints from the frames is one line */
+        kv->arch.keypoint_frames = 0;
+        CHECK(jepa_save(kv, path, err, sizeof err));
+        CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "keypoint") && !strchr(err, '\n'));
+        jepa_free(backv), jepa_free(kv);
+        a.keypoint_cv = 0;
         /* a heat kind out of range in a file is one line */
         ks->arch.keypoint_sharp = 2;
         CHECK(jepa_save(ks, path, err, sizeof err));
@@ -3059,6 +3211,7 @@ int main(void) {
     test_keypoint_sharp_grad();
     test_keypoint_sharp_tracks();
     test_jepa_sharp_keypoint_tracks();
+    test_jepa_keypoint_cv_carries();
     test_silu_fast();
     test_convnet_grad();
     test_lapack();
