@@ -110,7 +110,7 @@ int cmd_train(int argc, char** argv) {
     bool clip_inputs = false;
     bool support_inputs = false;
     bool release_gate = false;
-    double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1;
+    double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, ema = 0;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "KIND: state (default: the state model) or jepa (the pixel model, "
                                           "from frames: nudge train --kind jepa --help)", false},
@@ -147,6 +147,7 @@ int cmd_train(int argc, char** argv) {
         {"event-weight", ARG_DOUBLE, &event_weight, 0, 100, "W: weight of the event heads' BCE against the velocity MSE (default 0.5)", false},
         {"break-weight", ARG_DOUBLE, &break_weight, 0, 100, "W: the break heads' BCE weighs W times the other events' (default 1)", false},
         {"onset-weight", ARG_DOUBLE, &onset_weight, 0, 1000, "W: the rest head's BCE on a body at rest, unpushed, that moves next tick weighs W times the others' (default 1)", false},
+        {"ema", ARG_DOUBLE, &ema, 0, 0.999999, "D: validate, save and export the exponential moving average of the weights (decay D, e.g. 0.999; warmed up as min(D, (1+t)/(10+t)) at step t); the optimizer trains the raw weights, which the checkpoint also keeps for --resume (default 0: off)", false},
         {"onset-speed", ARG_DOUBLE, &onset_speed, 0, 100, "V: --onset-weight weighs only onsets faster than V m/s (or 5V rad/s) next tick (default 0: every onset)", false},
     };
     ArgParse p = {"train",
@@ -221,6 +222,7 @@ int cmd_train(int argc, char** argv) {
     if (break_weight >= 0) def.break_weight = (float)break_weight;
     if (onset_weight >= 0) def.onset_weight = (float)onset_weight;
     if (onset_speed >= 0) def.onset_speed = (float)onset_speed;
+    def.ema = (float)ema;
     if (!wm_trainer_def_check(&def, start, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s: %s\n", data, err);
         wm_free(start);
@@ -316,7 +318,7 @@ int cmd_train(int argc, char** argv) {
             wm_trainer_stats(tr, &st);
             float vl = nval ? wm_trainer_validate(tr, 20) : NAN;
             validated = true;
-            double ve = nval ? val_rollout_error(m, d, 0, (int)nval) : NAN;
+            double ve = nval ? val_rollout_error(wm_trainer_result(tr), d, 0, (int)nval) : NAN;
             char line[256];
             /* the CSV says nan where there is no number (numpy and pandas read it) */
             snprintf(line, sizeof line, "%lld,%.6g,%.6g,%.6g,%.2f\n", (long long)(first + done), st.train_loss, vl, ve,
@@ -353,7 +355,7 @@ int cmd_train(int argc, char** argv) {
         else if (saved && failure[0]) snprintf(failure + strlen(failure), sizeof failure - strlen(failure),
                                                " (the model is saved to %s)", out);
         if (!saved) status = 2;
-        if (saved && export_path && !wm_save(wm_trainer_model(tr), export_path, err, sizeof err)) {
+        if (saved && export_path && !wm_save(wm_trainer_result(tr), export_path, err, sizeof err)) {
             snprintf(failure, sizeof failure, "%s (the checkpoint is saved to %s)", err, out);
             status = 2;
         }

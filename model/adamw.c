@@ -1,4 +1,5 @@
-/* adamw: AdamW over one flat parameter array, with gradient-norm clipping */
+/* adamw: AdamW over one flat parameter array, with gradient-norm clipping; and the exponential moving
+ * average of that array (Polyak averaging) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,4 +91,15 @@ double nn_adamw_step(NnAdamW* o, float* w, float* g, const uint8_t* decay, float
     float lr = o->lr, wd = o->lr * o->weight_decay;
     adamw_update(o->n, w, g, o->m, o->v, decay, gs, b1, b2, c1, c2, lr, wd, o->eps);
     return norm;
+}
+
+float nn_ema_decay(float decay, int64_t t) {
+    if (!(decay > 0)) return 0.0f;
+    float warm = (float)((1.0 + (double)t) / (10.0 + (double)t));
+    return warm < decay ? warm : decay;
+}
+
+NN_HOT void nn_ema_update(int n, float* restrict avg, const float* restrict w, float d) {
+    float keep = d, take = 1.0f - d;
+    for (int i = 0; i < n; i++) avg[i] = keep * avg[i] + take * w[i];
 }

@@ -15,7 +15,11 @@
  * with options of arch the earlier ones lacked; after the flags it has i32 inputs and f32
  * rest_gate, and each normalizer ends with f32 lo[dim], f32 hi[dim] (the range training saw,
  * which WM_INPUT_CLIP clips to). A model with every option at its default is written as version 2,
- * byte for byte as before; version 2 files read with those defaults. */
+ * byte for byte as before; version 2 files read with those defaults.
+ *
+ * Flag 2 (with flag 1; a run with averaged weights, nudge train --ema) adds a resume state after
+ * the optimizer state: f32 raw[nparams] (the weights the optimizer trains; the parameters above are
+ * their average, the model the file holds), u64 batch rng[4], i32 parts, u64 noise rng[parts][4]. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +53,11 @@ static uint32_t file_version(const WmArch* a) {
 
 bool wm_checkpoint_save(const WmModel* m, const NnAdamW* opt, const char* path, char* err,
                         size_t err_size) {
+    return wm_checkpoint_save_resume(m, opt, NULL, path, err, err_size);
+}
+
+bool wm_checkpoint_save_resume(const WmModel* m, const NnAdamW* opt, const WmResume* rs, const char* path,
+                               char* err, size_t err_size) {
     ModelBuf b = {0};
     const WmArch* a = &m->arch;
     uint32_t version = file_version(a);
@@ -71,7 +80,8 @@ bool wm_checkpoint_save(const WmModel* m, const NnAdamW* opt, const char* path, 
     model_buf_u64(&b, m->seed);
     model_buf_i32(&b, m->nparams);
     bool with_opt = opt && opt->m && opt->n == m->nparams;
-    model_buf_u32(&b, with_opt ? 1u : 0u);
+    bool with_rs = with_opt && rs && rs->raw && rs->parts >= 1 && rs->parts <= WM_RESUME_MAX_PARTS;
+    model_buf_u32(&b, (with_opt ? 1u : 0u) | (with_rs ? 2u : 0u));
     if (version >= VERSION_OPTIONS) {
         model_buf_i32(&b, a->inputs);
         model_buf_f32(&b, a->rest_gate);
@@ -84,6 +94,13 @@ bool wm_checkpoint_save(const WmModel* m, const NnAdamW* opt, const char* path, 
         model_buf_i64(&b, opt->t);
         model_buf_put(&b, opt->m, sizeof(float) * (size_t)m->nparams);
         model_buf_put(&b, opt->v, sizeof(float) * (size_t)m->nparams);
+    }
+    if (with_rs) {
+        model_buf_put(&b, rs->raw, sizeof(float) * (size_t)m->nparams);
+        for (int i = 0; i < 4; i++) model_buf_u64(&b, rs->batch_rng[i]);
+        model_buf_i32(&b, rs->parts);
+        for (int p = 0; p < rs->parts; p++)
+            for (int i = 0; i < 4; i++) model_buf_u64(&b, rs->noise_rng[p][i]);
     }
     return model_buf_commit(&b, path, err, err_size);
 }
@@ -135,18 +152,30 @@ static bool get_norm(ModelRd* r, WmNorm* n, uint32_t version, const char* what, 
 
 WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char* err,
                             size_t err_size) {
+    return wm_checkpoint_load_resume(path, opt, has_opt, NULL, err, err_size);
+}
+
+WmModel* wm_checkpoint_load_resume(const char* path, NnAdamW* opt, bool* has_opt, WmResume* rs, char* err,
+                                   size_t err_size) {
     if (has_opt) *has_opt = false;
+    if (rs) rs->raw = NULL;
     size_t len = 0;
     unsigned char* data = model_file_read(path, &len, err, err_size);
     if (!data) return NULL;
-    WmModel* m = wm_checkpoint_parse(data, len, path, opt, has_opt, err, err_size);
+    WmModel* m = wm_checkpoint_parse_resume(data, len, path, opt, has_opt, rs, err, err_size);
     free(data);
     return m;
 }
 
 WmModel* wm_checkpoint_parse(const unsigned char* data, size_t len, const char* path, NnAdamW* opt,
                              bool* has_opt, char* err, size_t err_size) {
+    return wm_checkpoint_parse_resume(data, len, path, opt, has_opt, NULL, err, err_size);
+}
+
+WmModel* wm_checkpoint_parse_resume(const unsigned char* data, size_t len, const char* path, NnAdamW* opt,
+                                    bool* has_opt, WmResume* rs, char* err, size_t err_size) {
     if (has_opt) *has_opt = false;
+    if (rs) rs->raw = NULL;
     WmModel* m = NULL;
     bool opt_made = false;
     ModelRd r = {data, len, 0, false};
@@ -227,7 +256,7 @@ WmModel* wm_checkpoint_parse(const unsigned char* data, size_t len, const char* 
         goto fail;
     }
     m = wm_alloc(&a);
-    if (nparams != m->nparams || (flags & ~1u)) {
+    if (nparams != m->nparams || (flags & ~3u) || (flags & 3u) == 2u) {
         report_set(err, err_size, "%s: model parameter count %d does not match its architecture (%d)",
                    path, nparams, m->nparams);
         goto fail;
@@ -254,6 +283,34 @@ WmModel* wm_checkpoint_parse(const unsigned char* data, size_t len, const char* 
             r.at += 8 * (size_t)nparams;
         }
     }
+    if (flags & 2u) {
+        /* the resume state: the raw weights, the batch sampler's and the parts' random streams */
+        bool want = rs && opt;
+        if (want) {
+            rs->raw = alloc_bytes(sizeof(float) * (size_t)nparams);
+            model_rd_get(&r, rs->raw, sizeof(float) * (size_t)nparams);
+            for (int i = 0; i < 4; i++) rs->batch_rng[i] = model_rd_u64(&r);
+        } else {
+            r.at += 4 * (size_t)nparams + 32;
+        }
+        int32_t parts = model_rd_i32(&r);
+        if (r.short_read) {
+            report_set(err, err_size, "%s: model file size does not match its header", path);
+            goto fail;
+        }
+        if (parts < 1 || parts > WM_RESUME_MAX_PARTS) {
+            report_set(err, err_size, "%s: the resume state holds %d training threads' noise, expected 1 to %d", path,
+                       parts, WM_RESUME_MAX_PARTS);
+            goto fail;
+        }
+        if (want) {
+            rs->parts = parts;
+            for (int p = 0; p < parts; p++)
+                for (int i = 0; i < 4; i++) rs->noise_rng[p][i] = model_rd_u64(&r);
+        } else {
+            r.at += 32 * (size_t)parts;
+        }
+    }
     if (r.short_read || r.at != len - 4) {
         report_set(err, err_size, "%s: model file size does not match its header", path);
         goto fail;
@@ -267,8 +324,20 @@ WmModel* wm_checkpoint_parse(const unsigned char* data, size_t len, const char* 
         goto fail;
     }
     if (opt && (flags & 1u) && !model_opt_state_ok(opt->t, opt->m, opt->v, nparams, path, err, err_size)) goto fail;
+    if (rs && rs->raw) {
+        bad = model_first_non_finite(rs->raw, nparams);
+        if (bad >= 0) {
+            report_set(err, err_size, "%s: trained weight %lld of %d in the resume state is %g: refused", path,
+                       (long long)bad, nparams, (double)rs->raw[bad]);
+            goto fail;
+        }
+    }
     return m;
 fail:
+    if (rs) {
+        free(rs->raw);
+        rs->raw = NULL;
+    }
     if (opt_made) nn_adamw_free(opt); /* the caller gets no optimizer state from a refused file */
     if (has_opt) *has_opt = false;
     wm_free(m);

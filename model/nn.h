@@ -336,4 +336,13 @@ double nn_grad_norm(int n, const float* g);
 /// not finite the step is skipped and w is untouched.
 double nn_adamw_step(NnAdamW* o, float* w, float* g, const uint8_t* decay, float clip);
 
+/* ---- Polyak averaging of the weights (adamw.c) ---- */
+
+/// the decay of the average at optimizer step t (1 = the first): min(decay, (1 + t) / (10 + t)), so
+/// that the early average follows the weights instead of holding on to their initial values (the
+/// warm-up of TensorFlow's ExponentialMovingAverage); 0 when decay <= 0
+float  nn_ema_decay(float decay, int64_t t);
+/// avg[i] = d avg[i] + (1 - d) w[i], in float, in index order (the same bytes everywhere)
+void   nn_ema_update(int n, float* avg, const float* w, float d);
+
 #endif

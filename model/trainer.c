@@ -11,6 +11,8 @@
 #include "model/wm_impl.h"
 #include "sim/observation.h"
 
+_Static_assert(WM_RESUME_MAX_PARTS == WM_TRAIN_MAX_THREADS, "a resume state holds every part's noise stream");
+
 /* one part of a batch: its samples are worked by one thread (parts > 1) */
 typedef struct Part {
     struct WmTrainer* owner;
@@ -48,6 +50,8 @@ struct WmTrainer {
     int64_t         episodes;    /* live episodes begun */
     bool            to_val;      /* the current live episode goes to validation */
     uint8_t*        obs_bits;    /* the labels of the tick being added */
+    float*          avg;         /* [nparams] the average of the weights (def.ema > 0), else NULL */
+    WmModel*        result;      /* the model with the average's parameters (def.ema > 0) */
     /* stats */
     float           ema, last, val_loss;
     int64_t         skipped;
@@ -88,6 +92,10 @@ bool wm_trainer_def_check(const WmTrainerDef* def, const WmModel* start, char* e
         report_set(err, err_size, "batch of %d transitions: expected at least 1", def->batch);
         return false;
     }
+    if (!(def->ema >= 0 && def->ema < 1)) {
+        report_set(err, err_size, "weight average decay %g: expected a number in [0, 1)", (double)def->ema);
+        return false;
+    }
     if (def->capacity < 2 || def->val_capacity < 0) {
         report_set(err, err_size, "replay buffer of %lld transitions: expected at least 2", (long long)def->capacity);
         return false;
@@ -111,6 +119,12 @@ WmTrainer* wm_trainer_create(const WmTrainerDef* def, const WmModel* start) {
     pthread_mutex_init(&tr->data_lock, NULL);
     nn_adamw_init(&tr->opt, tr->model->nparams, def->lr, def->weight_decay);
     tr->grads = alloc_zeroed((size_t)tr->model->nparams, sizeof(float));
+    if (def->ema > 0) {
+        /* the average starts at the starting weights */
+        tr->avg = alloc_bytes(sizeof(float) * (size_t)tr->model->nparams);
+        memcpy(tr->avg, tr->model->params, sizeof(float) * (size_t)tr->model->nparams);
+        tr->result = wm_clone(tr->model);
+    }
     wm_transitions_init(&tr->batch, def->batch, K, a->dim, def->roll_max);
     /* the parts: part 0 is the trainer's own (its noise stream is the one a single part has) */
     tr->parts = def->threads < 1 ? 1 : def->threads > WM_TRAIN_MAX_THREADS ? WM_TRAIN_MAX_THREADS : def->threads;
@@ -160,6 +174,8 @@ void wm_trainer_free(WmTrainer* tr) {
     }
     wm_free(tr->model);
     wm_free(tr->pub);
+    wm_free(tr->result);
+    free(tr->avg);
     nn_adamw_free(&tr->opt);
     free(tr->grads);
     wm_transitions_free(&tr->batch);
@@ -333,8 +349,7 @@ static double train_batch(WmTrainer* tr) {
 }
 
 /* validation: forward and loss only, no noise, no statistics; the loss without the NLL */
-static double validate_batch(WmTrainer* tr, const WmTransitions* t) {
-    const WmModel* m = tr->model;
+static double validate_batch(WmTrainer* tr, const WmModel* m, const WmTransitions* t) {
     const WmTrainerDef* d = &tr->def;
     Part* pt = &tr->part[0];
     if (!wm_pack(m, pt->scratch, t->n, t->s0, t->m0, t->push, NULL, 0, 0)) return NAN;
@@ -377,6 +392,7 @@ bool wm_trainer_step(WmTrainer* tr) {
         return false;
     }
     tr->model->steps++;
+    if (tr->avg) nn_ema_update(tr->model->nparams, tr->avg, tr->model->params, nn_ema_decay(d->ema, tr->opt.t));
     tr->last = (float)loss;
     tr->ema = isnan(tr->ema) ? (float)loss : 0.98f * tr->ema + 0.02f * (float)loss;
     return true;
@@ -386,12 +402,13 @@ float wm_trainer_validate(WmTrainer* tr, int max_batches) {
     double sum = 0;
     int count = 0;
     int64_t cursor = 0;
+    const WmModel* m = wm_trainer_result(tr);
     for (int b = 0; b < max_batches; b++) {
         pthread_mutex_lock(&tr->data_lock);
         int got = wm_replay_sweep(tr->val, &cursor, tr->def.batch, &tr->batch);
         pthread_mutex_unlock(&tr->data_lock);
         if (got == 0) break;
-        double l = validate_batch(tr, &tr->batch);
+        double l = validate_batch(tr, m, &tr->batch);
         if (!isfinite(l)) continue;
         sum += l * got;
         count += got;
@@ -403,8 +420,9 @@ float wm_trainer_validate(WmTrainer* tr, int max_batches) {
 /* ---- publishing ---- */
 
 void wm_trainer_publish(WmTrainer* tr) {
+    const WmModel* m = wm_trainer_result(tr);
     pthread_mutex_lock(&tr->pub_lock);
-    wm_copy(tr->pub, tr->model);
+    wm_copy(tr->pub, m);
     tr->version++;
     pthread_mutex_unlock(&tr->pub_lock);
 }
@@ -442,6 +460,14 @@ WmModel* wm_trainer_model(WmTrainer* tr) {
     return tr->model;
 }
 
+const WmModel* wm_trainer_result(WmTrainer* tr) {
+    if (!tr->avg) return tr->model;
+    /* the working model's statistics and counters, the average's parameters */
+    wm_copy(tr->result, tr->model);
+    memcpy(tr->result->params, tr->avg, sizeof(float) * (size_t)tr->model->nparams);
+    return tr->result;
+}
+
 WmReplay* wm_trainer_replay(WmTrainer* tr) {
     return tr->replay;
 }
@@ -451,7 +477,15 @@ WmReplay* wm_trainer_val_replay(WmTrainer* tr) {
 }
 
 bool wm_trainer_save(WmTrainer* tr, const char* path, char* err, size_t err_size) {
-    return wm_checkpoint_save(tr->model, &tr->opt, path, err, err_size);
+    if (!tr->avg) return wm_checkpoint_save(tr->model, &tr->opt, path, err, err_size);
+    /* the average is the file's model; the raw weights and the random streams resume the run */
+    WmResume rs;
+    memset(&rs, 0, sizeof rs);
+    rs.raw = tr->model->params;
+    memcpy(rs.batch_rng, tr->rng.s, sizeof rs.batch_rng);
+    rs.parts = tr->parts;
+    for (int p = 0; p < tr->parts; p++) memcpy(rs.noise_rng[p], tr->part[p].noise.s, sizeof rs.noise_rng[p]);
+    return wm_checkpoint_save_resume(wm_trainer_result(tr), &tr->opt, &rs, path, err, err_size);
 }
 
 bool wm_trainer_load_optimizer(WmTrainer* tr, const char* path, char* err, size_t err_size) {
@@ -460,9 +494,23 @@ bool wm_trainer_load_optimizer(WmTrainer* tr, const char* path, char* err, size_
     opt.lr = tr->def.lr;
     opt.weight_decay = tr->def.weight_decay;
     bool has = false;
-    WmModel* m = wm_checkpoint_load(path, &opt, &has, err, err_size);
+    WmResume rs;
+    memset(&rs, 0, sizeof rs);
+    WmModel* m = wm_checkpoint_load_resume(path, &opt, &has, &rs, err, err_size);
     if (!m) return false;
     wm_free(m);
+    if (rs.raw && has && opt.n == tr->opt.n) {
+        /* the file's model is the average (the start model's weights): the optimizer goes on
+         * with the raw weights, the average from the file's */
+        size_t bytes = sizeof(float) * (size_t)tr->model->nparams;
+        if (tr->avg) memcpy(tr->avg, tr->model->params, bytes);
+        memcpy(tr->model->params, rs.raw, bytes);
+        if (rs.parts == tr->parts) {
+            memcpy(tr->rng.s, rs.batch_rng, sizeof rs.batch_rng);
+            for (int p = 0; p < tr->parts; p++) memcpy(tr->part[p].noise.s, rs.noise_rng[p], sizeof rs.noise_rng[p]);
+        }
+    }
+    free(rs.raw);
     if (has && opt.n == tr->opt.n) {
         nn_adamw_free(&tr->opt);
         tr->opt = opt;

@@ -52,6 +52,10 @@ typedef struct WmTrainerDef {
                                 next tick) weighs this many times the others' (default 1) */
     float    onset_speed;    /* only onsets faster than this next tick (m/s; or 5x it in rad/s) weigh
                                 onset_weight times (default 0: every onset) */
+    float    ema;            /* D in [0, 1): keep an exponential moving average of the weights, updated
+                                after every optimizer step with decay min(D, (1 + t) / (10 + t)) at step
+                                t; the average is the model the trainer gives (validation, publish,
+                                save), the optimizer trains the raw weights (default 0: off) */
     int64_t  capacity;       /* transitions kept in the replay buffer (default 200000) */
     int64_t  val_capacity;   /* transitions kept for validation (default 20000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */
@@ -118,14 +122,23 @@ typedef struct WmTrainerProfile {
 /// the time spent so far, by part of the step (zeros before the first step)
 void         wm_trainer_profile(const WmTrainer* tr, WmTrainerProfile* out);
 
-/// the working model (training thread only) and the buffers (for offline filling)
+/// the working model (training thread only) and the buffers (for offline filling); with def.ema
+/// these are the raw weights the optimizer trains, not the model the trainer gives
 WmModel*     wm_trainer_model(WmTrainer* tr);
+/// the model training gives (training thread only): the working model, or with def.ema a copy of it
+/// whose parameters are the average (valid until the next call or step)
+const WmModel* wm_trainer_result(WmTrainer* tr);
 WmReplay*    wm_trainer_replay(WmTrainer* tr);
 WmReplay*    wm_trainer_val_replay(WmTrainer* tr);
-/// saves the working model and the optimizer state (resumable) atomically
+/// saves the model (wm_trainer_result) and the optimizer state (resumable) atomically; with def.ema
+/// also the raw weights and the random streams, so that a resumed run gives the bytes of one that
+/// was never stopped
 bool         wm_trainer_save(WmTrainer* tr, const char* path, char* err, size_t err_size);
 /// restores the optimizer state that wm_trainer_save wrote (for --resume; the weights come from
-/// the start model given to wm_trainer_create); false + one line on a bad file
+/// the start model given to wm_trainer_create, which is the file's model). A file with a resume
+/// state (a run with averaged weights) gives the raw weights back to the optimizer and, with
+/// def.ema, its model becomes the average; the random streams are restored when the number of
+/// parts matches. False + one line on a bad file
 bool         wm_trainer_load_optimizer(WmTrainer* tr, const char* path, char* err, size_t err_size);
 
 #endif

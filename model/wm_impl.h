@@ -330,8 +330,22 @@ void     wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur
 /* checkpoint.c: the file format, with optional AdamW state (for --resume) */
 #define WM_CKPT_MAGIC "NUDGEWM\0"
 #define WM_CKPT_VERSION 2u
+/// the most parts (training threads) whose noise streams a resume state holds
+#define WM_RESUME_MAX_PARTS 8
+/// what a run with averaged weights (nudge train --ema) also keeps in its checkpoint so that
+/// --resume continues it exactly: the file's parameters are the average, these the weights the
+/// optimizer trains, and the random streams of the batch sampler and of each part's input noise
+typedef struct WmResume {
+    float*   raw;                              /* [nparams], malloc'd by the loader (NULL on save: none) */
+    uint64_t batch_rng[4];
+    int32_t  parts;                            /* 1..WM_RESUME_MAX_PARTS */
+    uint64_t noise_rng[WM_RESUME_MAX_PARTS][4];
+} WmResume;
 bool     wm_checkpoint_save(const WmModel* m, const NnAdamW* opt, const char* path, char* err,
                             size_t err_size);
+/// the same, with a resume state after the optimizer state (rs may be NULL: none; it needs opt)
+bool     wm_checkpoint_save_resume(const WmModel* m, const NnAdamW* opt, const WmResume* rs, const char* path,
+                                   char* err, size_t err_size);
 /// opt (may be NULL) receives the optimizer state when the file has one (*has_opt tells)
 WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char* err,
                             size_t err_size);
@@ -339,4 +353,10 @@ WmModel* wm_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, char*
 /// data[0, len), whatever the bytes
 WmModel* wm_checkpoint_parse(const unsigned char* data, size_t len, const char* path, NnAdamW* opt,
                              bool* has_opt, char* err, size_t err_size);
+/// the same, and rs (may be NULL) receives the resume state when the file has one and opt is given
+/// (rs->raw != NULL tells; free it with free)
+WmModel* wm_checkpoint_parse_resume(const unsigned char* data, size_t len, const char* path, NnAdamW* opt,
+                                    bool* has_opt, WmResume* rs, char* err, size_t err_size);
+WmModel* wm_checkpoint_load_resume(const char* path, NnAdamW* opt, bool* has_opt, WmResume* rs, char* err,
+                                   size_t err_size);
 #endif

@@ -162,6 +162,42 @@ if(NOT same EQUAL 0)
   message(FATAL_ERROR "two trainings with the same seed on two threads wrote different checkpoints")
 endif()
 
+# --ema 0 is no average: the same bytes as without the flag
+run(train-ema0 0 ${NUDGE} train --data ${WORK}/test --out ${WORK}/det/e0.bin --steps 100 --val-every 50 --seed 5 --ema 0)
+execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/det/a.bin ${WORK}/det/e0.bin RESULT_VARIABLE same)
+if(NOT same EQUAL 0)
+  message(FATAL_ERROR "--ema 0 wrote another checkpoint than no --ema")
+endif()
+# --ema D: a run stopped halfway and resumed gives the bytes of the run that never stopped
+# (checkpoint and exported weights; two threads, so both parts' noise streams are resumed)
+set(ema_args --data ${WORK}/test --val-every 30 --seed 5 --threads 2 --ema 0.9)
+run(train-ema-whole 0 ${NUDGE} train ${ema_args} --steps 100 --out ${WORK}/ema/whole.bin --export ${WORK}/ema/whole.wm)
+run(train-ema-half 0 ${NUDGE} train ${ema_args} --steps 50 --out ${WORK}/ema2/half.bin)
+run(train-ema-resumed 0 ${NUDGE} train ${ema_args} --steps 50 --out ${WORK}/ema2/half.bin --resume ${WORK}/ema2/half.bin
+    --export ${WORK}/ema2/half.wm)
+foreach(pair "whole.bin;half.bin" "whole.wm;half.wm")
+  list(GET pair 0 a)
+  list(GET pair 1 b)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/ema/${a} ${WORK}/ema2/${b} RESULT_VARIABLE same)
+  if(NOT same EQUAL 0)
+    message(FATAL_ERROR "--ema: 50 steps, then 50 more with --resume, wrote another ${b} than 100 steps at once")
+  endif()
+endforeach()
+# the exported model is the average, not the weights of the run without it
+run(train-ema-plain 0 ${NUDGE} train --data ${WORK}/test --val-every 30 --seed 5 --threads 2 --steps 100
+    --out ${WORK}/ema3/plain.bin --export ${WORK}/ema3/plain.wm)
+execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/ema/whole.wm ${WORK}/ema3/plain.wm RESULT_VARIABLE same)
+if(same EQUAL 0)
+  message(FATAL_ERROR "--ema 0.9 exported the same weights as a run without it")
+endif()
+foreach(bad_ema 1 -0.1 0.5x nan)
+  run(bad-ema-${bad_ema} 2 ${NUDGE} train --data ${WORK}/test --out ${WORK}/bad4/model.bin --steps 2 --ema ${bad_ema})
+  one_line(bad-ema-${bad_ema} "--ema: expected a number in \\[0, 0.999999\\], got '${bad_ema}'")
+endforeach()
+if(EXISTS ${WORK}/bad4/model.bin)
+  message(FATAL_ERROR "a refused --ema left a model behind")
+endif()
+
 # bad input: one line, exit 2, nothing written
 run(missing-data 2 ${NUDGE} train --data ${WORK}/nope --out ${WORK}/bad/model.bin)
 one_line(missing-data "nope/manifest.json")

@@ -1430,7 +1430,7 @@ static void test_dataset(void) {
 
 /* ---- training on free fall: determinism, learning, rollouts ---- */
 
-static WmTrainer* fall_trainer(uint64_t seed, int threads) {
+static WmTrainerDef fall_def(uint64_t seed, int threads) {
     WmTrainerDef d = wm_trainer_def_default(TK);
     d.threads = threads;
     d.arch = small_arch();
@@ -1439,7 +1439,12 @@ static WmTrainer* fall_trainer(uint64_t seed, int threads) {
     d.capacity = 5000;
     d.val_every = 5;
     d.lr = 3e-3f;
-    WmTrainer* tr = wm_trainer_create(&d, NULL);
+    return d;
+}
+
+/* a trainer of def d (from start, or a new model), its buffers filled with 96 free-fall episodes */
+static WmTrainer* fall_trainer_from(const WmTrainerDef* d, const WmModel* start) {
+    WmTrainer* tr = wm_trainer_create(d, start);
     Rng r;
     rng_seed(&r, 42);
     float st[TK * SIM_OBS_DIM], nx[TK * SIM_OBS_DIM];
@@ -1456,6 +1461,11 @@ static WmTrainer* fall_trainer(uint64_t seed, int threads) {
     }
     wm_trainer_begin_episode(tr);
     return tr;
+}
+
+static WmTrainer* fall_trainer(uint64_t seed, int threads) {
+    WmTrainerDef d = fall_def(seed, threads);
+    return fall_trainer_from(&d, NULL);
 }
 
 static void test_training(void) {
@@ -1620,6 +1630,203 @@ static void test_training(void) {
     wm_trainer_free(a);
     wm_trainer_free(b);
     wm_trainer_free(c);
+}
+
+/* ---- Polyak averaging of the weights (nudge train --ema) ---- */
+
+static void test_ema_arithmetic(void) {
+    /* the warm-up: min(D, (1 + t) / (10 + t)) at optimizer step t */
+    CHECK(nn_ema_decay(0.999f, 1) == (float)(2.0 / 11.0));
+    CHECK(nn_ema_decay(0.999f, 90) == (float)(91.0 / 100.0));
+    CHECK(nn_ema_decay(0.999f, 1000000) == 0.999f);
+    CHECK(nn_ema_decay(0.5f, 10) == 0.5f);
+    CHECK(nn_ema_decay(0.0f, 1000) == 0.0f);
+    /* a known sequence at D = 0.5, every value exact in float: from 0, the weights 1, 1, 3, -1 give
+     * 0.5, 0.75, 1.875, 0.4375; from 4, their negatives give 1.5, 0.25, -1.375, -0.1875 */
+    float avg[2] = {0.0f, 4.0f};
+    const float seq[4] = {1, 1, 3, -1}, want0[4] = {0.5f, 0.75f, 1.875f, 0.4375f}, want1[4] = {1.5f, 0.25f, -1.375f, -0.1875f};
+    for (int i = 0; i < 4; i++) {
+        float w[2] = {seq[i], -seq[i]};
+        nn_ema_update(2, avg, w, 0.5f);
+        CHECK(avg[0] == want0[i] && avg[1] == want1[i]);
+    }
+    /* a random walk of 37 weights (a vector's tail too) over 300 warmed-up steps against the same
+     * recursion in double */
+    enum { N = 37, T = 300 };
+    float a[N], w[N];
+    double ref[N];
+    Rng r;
+    rng_seed(&r, 5);
+    for (int j = 0; j < N; j++) a[j] = w[j] = (float)rng_normal(&r), ref[j] = a[j];
+    for (int t = 1; t <= T; t++) {
+        for (int j = 0; j < N; j++) w[j] += 0.1f * (float)rng_normal(&r);
+        float d = nn_ema_decay(0.95f, t);
+        nn_ema_update(N, a, w, d);
+        for (int j = 0; j < N; j++) ref[j] = (double)d * ref[j] + (1.0 - (double)d) * w[j];
+    }
+    double worst = 0, apart = 0;
+    for (int j = 0; j < N; j++) {
+        worst = fmax(worst, fabs(a[j] - ref[j]) / (1.0 + fabs(ref[j])));
+        apart = fmax(apart, fabs(a[j] - w[j]));
+    }
+    CHECK(worst < 1e-5);
+    CHECK(apart > 0.05);   /* an average, not the last weights */
+    /* D = 0: the weights themselves */
+    nn_ema_update(N, a, w, 0.0f);
+    CHECK(memcmp(a, w, sizeof a) == 0);
+}
+
+static bool file_bytes_equal(const char* p, const char* q) {
+    size_t n = 0, m = 0;
+    char* a = slurp(p, &n);
+    char* b = slurp(q, &m);
+    bool same = a && b && n == m && memcmp(a, b, n) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
+static void test_training_ema(void) {
+    nn_set_threads(1);
+    char dir[] = "/tmp/nudge-test-ema-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char mid[256], whole[256], resumed[256], plain[256], bad[256], err[512];
+    snprintf(mid, sizeof mid, "%s/mid.bin", dir);
+    snprintf(whole, sizeof whole, "%s/whole.bin", dir);
+    snprintf(resumed, sizeof resumed, "%s/resumed.bin", dir);
+    snprintf(plain, sizeof plain, "%s/plain.bin", dir);
+    snprintf(bad, sizeof bad, "%s/bad.bin", dir);
+    /* two parts (threads), so that every part's noise stream has to be resumed */
+    WmTrainerDef de = fall_def(3, 2);
+    de.ema = 0.9f;
+    CHECK(wm_trainer_def_check(&de, NULL, err, sizeof err));
+    WmTrainer* e = fall_trainer_from(&de, NULL);
+    WmTrainer* p = fall_trainer(3, 2);
+    int n = wm_param_count(wm_trainer_model(e));
+    double* ref = malloc(sizeof(double) * (size_t)n);
+    for (int j = 0; j < n; j++) ref[j] = wm_trainer_model(e)->params[j];
+    for (int i = 1; i <= 60; i++) {
+        CHECK(wm_trainer_step(e));
+        CHECK(wm_trainer_step(p));
+        const float* w = wm_trainer_model(e)->params;
+        double d = nn_ema_decay(0.9f, i);
+        for (int j = 0; j < n; j++) ref[j] = d * ref[j] + (1.0 - d) * w[j];
+    }
+    /* the optimizer's path is untouched: the raw weights are those of a run without the average */
+    const float* raw = wm_trainer_model(e)->params;
+    CHECK(memcmp(raw, wm_trainer_model(p)->params, sizeof(float) * (size_t)n) == 0);
+    /* the model the trainer gives is the average of the raw weights after every step */
+    const WmModel* avg = wm_trainer_result(e);
+    double worst = 0, apart = 0;
+    for (int j = 0; j < n; j++) {
+        worst = fmax(worst, fabs(avg->params[j] - ref[j]) / (1.0 + fabs(ref[j])));
+        apart = fmax(apart, fabs(avg->params[j] - raw[j]));
+    }
+    CHECK(worst < 1e-5);
+    CHECK(apart > 1e-3);
+    CHECK(wm_trainer_result(p) == wm_trainer_model(p));
+    float* avg_copy = malloc(sizeof(float) * (size_t)n);
+    float* raw_copy = malloc(sizeof(float) * (size_t)n);
+    memcpy(avg_copy, avg->params, sizeof(float) * (size_t)n);
+    memcpy(raw_copy, raw, sizeof(float) * (size_t)n);
+    /* validation scores the average: the loss of a plain trainer that starts from it, not the raw one's */
+    float ve = wm_trainer_validate(e, 8), vp = wm_trainer_validate(p, 8);
+    {
+        WmTrainerDef dq = fall_def(3, 2);
+        WmTrainer* q = fall_trainer_from(&dq, wm_trainer_result(e));
+        float vq = wm_trainer_validate(q, 8);
+        CHECK(isfinite(ve) && ve == vq && ve != vp);
+        wm_trainer_free(q);
+    }
+    /* the published copy is the average */
+    {
+        WmModel* view = wm_clone(wm_trainer_model(e));
+        wm_trainer_publish(e);
+        CHECK(wm_trainer_snapshot(e, view, 0) == 1);
+        CHECK(memcmp(view->params, avg_copy, sizeof(float) * (size_t)n) == 0);
+        wm_free(view);
+    }
+    /* the saved model is the average; without the average the file is as before (no resume state) */
+    CHECK(wm_trainer_save(e, mid, err, sizeof err));
+    CHECK(wm_trainer_save(p, plain, err, sizeof err));
+    WmModel* l = wm_load(mid, err, sizeof err);
+    CHECK(l && memcmp(l->params, avg_copy, sizeof(float) * (size_t)n) == 0);
+    wm_free(l);
+    {
+        size_t len_e = 0, len_p = 0;
+        char* be = slurp(mid, &len_e);
+        char* bp = slurp(plain, &len_p);
+        CHECK(len_e == len_p + 4 * (size_t)n + 32 + 4 + 2 * 32);
+        free(be);
+        free(bp);
+    }
+    /* resumed from the mid-run checkpoint: the same bytes as the run that never stopped */
+    for (int i = 0; i < 60; i++) CHECK(wm_trainer_step(e));
+    CHECK(wm_trainer_save(e, whole, err, sizeof err));
+    {
+        WmModel* start = wm_load(mid, err, sizeof err);
+        CHECK(start != NULL);
+        WmTrainer* g = fall_trainer_from(&de, start);
+        CHECK(wm_trainer_load_optimizer(g, mid, err, sizeof err));
+        CHECK(memcmp(wm_trainer_model(g)->params, raw_copy, sizeof(float) * (size_t)n) == 0);
+        for (int i = 0; i < 60; i++) CHECK(wm_trainer_step(g));
+        CHECK(wm_trainer_save(g, resumed, err, sizeof err));
+        CHECK(file_bytes_equal(whole, resumed));
+        wm_trainer_free(g);
+        /* resumed without the average, the optimizer goes on with the raw weights */
+        WmTrainerDef dp = fall_def(3, 2);
+        WmTrainer* h = fall_trainer_from(&dp, start);
+        CHECK(wm_trainer_load_optimizer(h, mid, err, sizeof err));
+        CHECK(memcmp(wm_trainer_model(h)->params, raw_copy, sizeof(float) * (size_t)n) == 0);
+        wm_trainer_free(h);
+        wm_free(start);
+    }
+    /* a resume state that lies (a valid CRC): one line, no model */
+    {
+        size_t len = 0;
+        char* bytes = slurp(mid, &len);
+        size_t parts_at = len - 4 - 2 * 32 - 4;
+        int32_t parts;
+        memcpy(&parts, bytes + parts_at, 4);
+        CHECK(parts == 2);
+        memcpy(bytes + parts_at, &(int32_t){9}, 4);
+        uint32_t crc = crc32_update(0, (const unsigned char*)bytes, len - 4);
+        memcpy(bytes + len - 4, &crc, 4);
+        spit(bad, bytes, len);
+        CHECK(wm_load(bad, err, sizeof err) == NULL && strstr(err, "resume state") && strstr(err, "bad.bin"));
+        memcpy(bytes + parts_at, &parts, 4);
+        /* a NaN among the raw weights */
+        size_t raw_at = parts_at - 32 - 4 * (size_t)n;
+        memcpy(bytes + raw_at + 4 * 5, &(float){NAN}, 4);
+        crc = crc32_update(0, (const unsigned char*)bytes, len - 4);
+        memcpy(bytes + len - 4, &crc, 4);
+        spit(bad, bytes, len);
+        WmTrainerDef dq = fall_def(3, 2);
+        dq.ema = 0.9f;
+        WmTrainer* q = wm_trainer_create(&dq, avg);
+        CHECK(!wm_trainer_load_optimizer(q, bad, err, sizeof err) && strstr(err, "resume state"));
+        wm_trainer_free(q);
+        free(bytes);
+    }
+    /* a decay outside [0, 1) is refused with one line */
+    de.ema = 1.0f;
+    CHECK(!wm_trainer_def_check(&de, NULL, err, sizeof err) && strstr(err, "[0, 1)"));
+    CHECK(wm_trainer_create(&de, NULL) == NULL);
+    de.ema = -0.5f;
+    CHECK(!wm_trainer_def_check(&de, NULL, err, sizeof err));
+    de.ema = NAN;
+    CHECK(!wm_trainer_def_check(&de, NULL, err, sizeof err));
+    free(ref);
+    free(avg_copy);
+    free(raw_copy);
+    wm_trainer_free(e);
+    wm_trainer_free(p);
+    unlink(mid);
+    unlink(whole);
+    unlink(resumed);
+    unlink(plain);
+    unlink(bad);
+    rmdir(dir);
 }
 
 /* ---- eval: subsets and the truth of a broken body ---- */
@@ -3205,6 +3412,8 @@ int main(void) {
     test_dataset();
     test_eval_subsets();
     test_training();
+    test_ema_arithmetic();
+    test_training_ema();
     test_conv2d_grad();
     test_groupnorm_grad();
     test_keypoint();

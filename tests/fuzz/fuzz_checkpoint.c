@@ -7,6 +7,7 @@
 
 #include "base/crc.h"
 #include "fuzz.h"
+#include "model/model_file.h"
 #include "model/nn.h"
 #include "model/wm.h"
 #include "model/wm_impl.h"
@@ -45,14 +46,22 @@ static void parse(const uint8_t* data, size_t size, bool with_opt) {
     opt.lr = 1e-3f;
     opt.weight_decay = 0;
     bool has_opt = false;
-    WmModel* m = wm_checkpoint_parse(data, size, "fuzz.bin", with_opt ? &opt : NULL, &has_opt, err, sizeof err);
+    WmResume rs;
+    memset(&rs, 0, sizeof rs);
+    WmModel* m = wm_checkpoint_parse_resume(data, size, "fuzz.bin", with_opt ? &opt : NULL, &has_opt, &rs, err,
+                                            sizeof err);
     if (!m) {
         FUZZ_ASSERT(fuzz_one_line(err));
         FUZZ_ASSERT(!has_opt);
+        FUZZ_ASSERT(rs.raw == NULL);
         return;
     }
     fuzz_accepted("a model");
     use(m);
+    /* a resume state comes only with the optimizer's, whole and finite */
+    FUZZ_ASSERT(!rs.raw || (has_opt && rs.parts >= 1 && rs.parts <= WM_RESUME_MAX_PARTS &&
+                            model_first_non_finite(rs.raw, wm_param_count(m)) < 0));
+    free(rs.raw);
     if (has_opt) nn_adamw_free(&opt);
     wm_free(m);
 }

@@ -78,6 +78,14 @@ static void checkpoints(const char* out) {
         for (int k = 0; k < wm_param_count(m); k++) opt.m[k] = 0.01f * (float)k, opt.v[k] = 0.001f * (float)k;
         snprintf(path, sizeof path, "%s/small-%d-slots-optimizer.bin", dir, slots[i]);
         if (!wm_checkpoint_save(m, &opt, path, err, sizeof err)) die(path, err);
+        /* and a run with averaged weights: the resume state after the optimizer's */
+        WmResume rs;
+        memset(&rs, 0, sizeof rs);
+        rs.raw = opt.m;
+        rs.batch_rng[0] = 1;
+        rs.parts = 1 + i;
+        snprintf(path, sizeof path, "%s/small-%d-slots-resume.bin", dir, slots[i]);
+        if (!wm_checkpoint_save_resume(m, &opt, &rs, path, err, sizeof err)) die(path, err);
         nn_adamw_free(&opt);
         wm_free(m);
     }
