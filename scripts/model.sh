@@ -6,7 +6,8 @@
 #      scenes are in distribution), --jobs 2, dataset seed 1; and HELDOUT episodes with seed 2 to
 #      judge it on;
 #   2. train: STEPS (24000) optimizer steps with the model options --support-inputs --clip-inputs
-#      --rest-gate 0.05 and the break heads weighted 3x in the loss, --break-weight 3 (TRAIN_ARGS), on
+#      --rest-gate 0.05, the break heads weighted 3x in the loss, --break-weight 3, and the model
+#      the exponential moving average of the weights, --ema 0.999 (TRAIN_ARGS), on
 #      2 training threads of one BLAS thread each (the same inputs give the same model bytes),
 #      training seed SEED (default 1);
 #   3. eval on the held-out episodes, into BUILD/model/eval/.
@@ -15,7 +16,7 @@
 # usage: scripts/model.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE, STEPS, THREADS, SEED,
 #        OUT, WORK: the folder of datasets, logs and the evaluation, default BUILD/model; TRAIN_ARGS:
 #        the model options and other nudge train flags, default "--support-inputs --clip-inputs
-#        --rest-gate 0.05 --break-weight 3"; set it empty for none)
+#        --rest-gate 0.05 --break-weight 3 --ema 0.999"; set it empty for none)
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +27,7 @@ heldout=${HELDOUT:-100}
 seconds=${SECONDS_PER_EPISODE:-8}
 steps=${STEPS:-24000}
 seed=${SEED:-1}
-train_args=${TRAIN_ARGS-"--support-inputs --clip-inputs --rest-gate 0.05 --break-weight 3"}
+train_args=${TRAIN_ARGS-"--support-inputs --clip-inputs --rest-gate 0.05 --break-weight 3 --ema 0.999"}
 threads=${THREADS:-2}
 # the model lands in the work folder; OUT=assets/models/default.wm ships it (it is the same bytes as
 # the file nudge ships: README, "The default model"); a plain run never replaces a tracked file
