@@ -170,6 +170,11 @@ missing=0
 for s in 6 10 14 18 22; do [ -d "$tmp/cut/$(printf 'shard-%05d' $s)" ] || missing=$((missing + 1)); done
 [ -d "$tmp/cut/$first" ] && [ "$missing" -gt 0 ] && ok "task 2 stopped mid-run: its first shard written, $missing of its 6 shards still to do" \
   || bad "task 2 was not caught mid-run (pid '$pid', $missing shards to do)"
+# scancel makes slurmd send SIGCONT and then SIGTERM, in two steps; a resumed gen can finish its
+# remaining shards between them (a CI run saw three shards of 10 episodes done in that gap). So the
+# SIGTERM goes first, pending while gen is stopped: it is handled the moment Slurm's SIGCONT resumes
+# gen, as a cancellation arriving at that instant would be (gen stops after the episodes in hand)
+[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
 scancel "${job}_2"
 wait_job "$job" || bad "second array did not finish within 90 s"
 states=$(task_states "$job" | tr '\n' ' ')
