@@ -2900,6 +2900,43 @@ static void test_jepa_stream(void) {
 
 /* the frame step is saved with the model (a model of consecutive frames writes the file as before
    the field: no flag, read as 1), and a file with a step out of range is refused */
+/* the flags word of a saved pixel checkpoint: after the header, the arch (11 words), steps, seed and
+   the two counts */
+static uint32_t jepa_file_flags(const char* path) {
+    uint32_t flags = 0;
+    FILE* f = fopen(path, "rb");
+    ENSURE(f);
+    CHECK(fseek(f, 8 + 3 * 4 + 11 * 4 + 8 + 8 + 4 + 4, SEEK_SET) == 0 && fread(&flags, 4, 1, f) == 1);
+    fclose(f);
+    return flags;
+}
+
+/* a loaded pixel model is the saved one: the same parameters and target encoder, and the same
+   latents of a two-frame window (frame i's pixel b is mul * b + add * i), through the target
+   encoder or the trained one, and with predict the same next latent */
+static void jepa_check_same(const JepaModel* m, const JepaModel* back, int mul, int add, bool target, bool predict) {
+    CHECK(memcmp(back->params, m->params, sizeof(float) * (size_t)m->nparams) == 0 &&
+          memcmp(back->target, m->target, sizeof(float) * (size_t)m->enc_count) == 0);
+    static uint8_t fr[2][256];
+    for (int i = 0; i < 256; i++) fr[0][i] = (uint8_t)(i * mul), fr[1][i] = (uint8_t)(i * mul + add);
+    const uint8_t* win[2] = {fr[0], fr[1]};
+    int L = jepa_latent_size(m);
+    float* za = malloc(sizeof(float) * L);
+    float* zb = malloc(sizeof(float) * L);
+    JepaScratch* sa = jepa_scratch_create(m);
+    JepaScratch* sb = jepa_scratch_create(back);
+    jepa_encode(m, sa, 1, win, target, za);
+    jepa_encode(back, sb, 1, win, target, zb);
+    CHECK(memcmp(za, zb, sizeof(float) * L) == 0);
+    if (predict) {
+        jepa_predict(m, sa, 1, za, NULL, NULL, za);
+        jepa_predict(back, sb, 1, zb, NULL, NULL, zb);
+        CHECK(memcmp(za, zb, sizeof(float) * L) == 0);
+    }
+    jepa_scratch_free(sa), jepa_scratch_free(sb);
+    free(za), free(zb);
+}
+
 static void test_jepa_frame_step_file(void) {
     JepaArch a = jepa_arch_default(16, 16, 1);
     a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
@@ -2914,11 +2951,7 @@ static void test_jepa_frame_step_file(void) {
         JepaModel* m = jepa_create(&a, 2);
         ENSURE(m);
         CHECK(jepa_save(m, path, err, sizeof err));
-        FILE* f = fopen(path, "rb");
-        ENSURE(f);
-        /* the flags word: after the header, the arch (11 words), steps, seed and the two counts */
-        CHECK(fseek(f, 8 + 3 * 4 + 11 * 4 + 8 + 8 + 4 + 4, SEEK_SET) == 0 && fread(&flags[step > 1], 4, 1, f) == 1);
-        fclose(f);
+        flags[step > 1] = jepa_file_flags(path);
         JepaModel* back = jepa_load(path, err, sizeof err);
         ENSURE(back);
         CHECK(jepa_arch(back)->frame_step == step && memcmp(jepa_arch(back), &a, sizeof a) == 0);
@@ -2936,11 +2969,7 @@ static void test_jepa_frame_step_file(void) {
         jepa_latent_shape(k, &kh, &kw, &kc);
         CHECK(kc == a.latent + 9 && jepa_param_count(k) > 0);
         CHECK(jepa_save(k, path, err, sizeof err));
-        uint32_t kf = 0;
-        FILE* f = fopen(path, "rb");
-        ENSURE(f);
-        CHECK(fseek(f, 8 + 3 * 4 + 11 * 4 + 8 + 8 + 4 + 4, SEEK_SET) == 0 && fread(&kf, 4, 1, f) == 1);
-        fclose(f);
+        uint32_t kf = jepa_file_flags(path);
         CHECK((kf & 16u) && (kf & 8u));
         JepaModel* back = jepa_load(path, err, sizeof err);
         ENSURE(back);
@@ -2963,31 +2992,12 @@ static void test_jepa_frame_step_file(void) {
               ks->params[ks->ktemp] == JEPA_KEYPOINT_TEMP);
         ks->params[ks->ktemp + 1] = 3.25f;   /* a trained temperature */
         CHECK(jepa_save(ks, path, err, sizeof err));
-        f = fopen(path, "rb");
-        ENSURE(f);
-        CHECK(fseek(f, 8 + 3 * 4 + 11 * 4 + 8 + 8 + 4 + 4, SEEK_SET) == 0 && fread(&kf, 4, 1, f) == 1);
-        fclose(f);
+        kf = jepa_file_flags(path);
         CHECK((kf & 32u) && (kf & 16u));
         JepaModel* backs = jepa_load(path, err, sizeof err);
         ENSURE(backs);
         CHECK(jepa_arch(backs)->keypoint_sharp == 1 && memcmp(jepa_arch(backs), &a, sizeof a) == 0);
-        CHECK(memcmp(backs->params, ks->params, sizeof(float) * (size_t)ks->nparams) == 0 &&
-              memcmp(backs->target, ks->target, sizeof(float) * (size_t)ks->enc_count) == 0);
-        {
-            static uint8_t sf[2][256];
-            for (int i = 0; i < 256; i++) sf[0][i] = (uint8_t)(i * 5), sf[1][i] = (uint8_t)(i * 5 + 9);
-            const uint8_t* sw[2] = {sf[0], sf[1]};
-            int Ls = jepa_latent_size(ks);
-            float* za = malloc(sizeof(float) * Ls);
-            float* zb = malloc(sizeof(float) * Ls);
-            JepaScratch* sa = jepa_scratch_create(ks);
-            JepaScratch* sb = jepa_scratch_create(backs);
-            jepa_encode(ks, sa, 1, sw, false, za);
-            jepa_encode(backs, sb, 1, sw, false, zb);
-            CHECK(memcmp(za, zb, sizeof(float) * Ls) == 0);
-            jepa_scratch_free(sa), jepa_scratch_free(sb);
-            free(za), free(zb);
-        }
+        jepa_check_same(ks, backs, 5, 9, false, false);
         /* constant-velocity keypoints: 2K channels more, a 3x3 heat of one frame, flag 64 and the
            value in the file (the sharp one's has neither), the same parameters and latents back */
         CHECK(!(kf & 64u));
@@ -3002,34 +3012,12 @@ static void test_jepa_frame_step_file(void) {
         CHECK(jepa_param_count(kv) == jepa_param_count(ks) + (9 - a.context) * a.keypoints * a.channels +
                                           9 * 2 * a.keypoints * a.hidden + 2 * a.keypoints * (a.hidden + 1));
         CHECK(jepa_save(kv, path, err, sizeof err));
-        f = fopen(path, "rb");
-        ENSURE(f);
-        CHECK(fseek(f, 8 + 3 * 4 + 11 * 4 + 8 + 8 + 4 + 4, SEEK_SET) == 0 && fread(&kf, 4, 1, f) == 1);
-        fclose(f);
+        kf = jepa_file_flags(path);
         CHECK((kf & 64u) && (kf & 32u) && (kf & 16u));
         JepaModel* backv = jepa_load(path, err, sizeof err);
         ENSURE(backv);
         CHECK(jepa_arch(backv)->keypoint_cv == 1 && memcmp(jepa_arch(backv), &a, sizeof a) == 0);
-        CHECK(memcmp(backv->params, kv->params, sizeof(float) * (size_t)kv->nparams) == 0 &&
-              memcmp(backv->target, kv->target, sizeof(float) * (size_t)kv->enc_count) == 0);
-        {
-            static uint8_t vf[2][256];
-            for (int i = 0; i < 256; i++) vf[0][i] = (uint8_t)(i * 3), vf[1][i] = (uint8_t)(i * 3 + 11);
-            const uint8_t* vw2[2] = {vf[0], vf[1]};
-            int Lv = jepa_latent_size(kv);
-            float* za = malloc(sizeof(float) * Lv);
-            float* zb = malloc(sizeof(float) * Lv);
-            JepaScratch* sa = jepa_scratch_create(kv);
-            JepaScratch* sb = jepa_scratch_create(backv);
-            jepa_encode(kv, sa, 1, vw2, true, za);
-            jepa_encode(backv, sb, 1, vw2, true, zb);
-            CHECK(memcmp(za, zb, sizeof(float) * Lv) == 0);
-            jepa_predict(kv, sa, 1, za, NULL, NULL, za);
-            jepa_predict(backv, sb, 1, zb, NULL, NULL, zb);
-            CHECK(memcmp(za, zb, sizeof(float) * Lv) == 0);
-            jepa_scratch_free(sa), jepa_scratch_free(sb);
-            free(za), free(zb);
-        }
+        jepa_check_same(kv, backv, 3, 11, true, true);
         /* the flag without keypoints from the frames is one line */
         kv->arch.keypoint_frames = 0;
         CHECK(jepa_save(kv, path, err, sizeof err));
