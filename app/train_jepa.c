@@ -27,7 +27,8 @@ int cmd_train_jepa(int argc, char** argv) {
     int64_t steps = 2000, batch = 16, threads = 1, val_every = 200, save_every = 500, rollout = 3, context = 2;
     int64_t frame_step = 1;
     int64_t width = 16, latent = 16, keypoints = 0;
-    bool keypoint_frames = false, keypoint_sharp = false, keypoint_cv = false;
+    bool keypoint_frames = false, keypoint_sharp = false, keypoint_cv = false, keypoint_motion = false;
+    bool keypoint_overlap = false;
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     double keypoint_w = 1.0;
@@ -58,6 +59,12 @@ int cmd_train_jepa(int argc, char** argv) {
          "constant velocity (with --keypoint-frames): each keypoint from one frame (a 3x3 convolution of its pixels), "
          "for the window's last frame and the one before; the latent carries its offsets and velocity (5K channels) "
          "and the predictor adds the velocity to the offsets, so an untrained one carries a motion on", false},
+        {"keypoint-motion", ARG_BOOL, &keypoint_motion, 0, 0,
+         "with --keypoint-cv and --context 3 or more: the heats from each frame's change from the frame before it, "
+         "so that still things give no keypoint and a moving body's offset moves with it one for one", false},
+        {"keypoint-overlap", ARG_BOOL, &keypoint_overlap, 0, 0,
+         "each cell's soft-argmax over a window twice the cell's side centred on it, so that a body crossing a cell "
+         "border is seen whole by both cells", false},
         {"keypoint-weight", ARG_DOUBLE, &keypoint_w, 0, 1e6,
          "W: the keypoint channels' L1 weighs W times a convolution channel's (default 1)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
@@ -89,10 +96,15 @@ int cmd_train_jepa(int argc, char** argv) {
     if (rc) return rc == 1 ? 0 : 2;
     if (!data) return args_fail("train", "--data DIR is required");
     if (!out) return args_fail("train", "--out MODEL is required");
-    if ((keypoint_frames || keypoint_sharp || keypoint_cv || keypoint_w != 1.0) && keypoints == 0)
-        return args_fail("train", "--keypoint-frames, --keypoint-sharp, --keypoint-cv and --keypoint-weight need --keypoints K (1 to 16)");
+    if ((keypoint_frames || keypoint_sharp || keypoint_cv || keypoint_motion || keypoint_overlap || keypoint_w != 1.0) &&
+        keypoints == 0)
+        return args_fail("train", "--keypoint-frames, --keypoint-sharp, --keypoint-cv, --keypoint-motion, "
+                                  "--keypoint-overlap and --keypoint-weight need --keypoints K (1 to 16)");
     if (keypoint_cv && !keypoint_frames)
         return args_fail("train", "--keypoint-cv needs --keypoint-frames (the keypoints of each frame)");
+    if (keypoint_motion && (!keypoint_cv || context < 3))
+        return args_fail("train",
+                         "--keypoint-motion needs --keypoint-cv and --context 3 or more (two changes of frames)");
     if (steps == 0 && !resume) return args_fail("train", "--steps 0 fits the probe of a trained model: it needs --resume MODEL");
     nn_set_threads((int)threads);
 
@@ -132,6 +144,8 @@ int cmd_train_jepa(int argc, char** argv) {
     def.arch.keypoint_frames = keypoints > 0 && keypoint_frames;
     def.arch.keypoint_sharp = keypoints > 0 && keypoint_sharp;
     def.arch.keypoint_cv = keypoints > 0 && keypoint_cv;
+    def.arch.keypoint_motion = keypoints > 0 && keypoint_motion;
+    def.arch.keypoint_overlap = keypoints > 0 && keypoint_overlap;
     def.keypoint_weight = (float)keypoint_w;
     def.seed = seed;
     def.batch = (int)batch;

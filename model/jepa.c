@@ -58,6 +58,13 @@ bool jepa_arch_check(const JepaArch* a, char* err, size_t err_size) {
     if (a->keypoint_cv < 0 || a->keypoint_cv > 1 || (a->keypoint_cv && !a->keypoint_frames))
         return report_set(err, err_size, "constant-velocity keypoints (%d) need keypoints from the frames (%d)",
                           a->keypoint_cv, a->keypoint_frames), false;
+    if (a->keypoint_motion < 0 || a->keypoint_motion > 1 || (a->keypoint_motion && (!a->keypoint_cv || a->context < 3)))
+        return report_set(err, err_size, "keypoints from the frames' change (%d) need constant-velocity keypoints (%d) "
+                          "and a context of 3 frames at least (%d)", a->keypoint_motion, a->keypoint_cv, a->context),
+               false;
+    if (a->keypoint_overlap < 0 || a->keypoint_overlap > 1 || (a->keypoint_overlap && a->keypoints == 0))
+        return report_set(err, err_size, "overlapping keypoint windows (%d) need keypoints (%d)", a->keypoint_overlap,
+                          a->keypoints), false;
     if (a->groups < 1 || a->width % a->groups || a->hidden % a->groups)
         return report_set(err, err_size, "%d norm groups do not divide the widths %d and %d", a->groups, a->width,
                           a->hidden), false;
@@ -91,6 +98,7 @@ JepaModel* jepa_alloc(const JepaArch* a) {
         if (a->keypoint_cv) m->kc = a->channels;
         m->kcell = m->kh / m->lh;
         m->kunit = (float)a->frame_w / (float)m->kw;
+        m->kmargin = a->keypoint_overlap ? m->kcell / 2 : 0;
         ok = m->kcell * m->lh == m->kh && m->kcell * m->lw == m->kw;
         if (a->keypoint_cv) nn_conv2d_layout(&m->kp, &m->layout, m->kc, a->keypoints, 3, 1, 1);
         else nn_conv2d_layout(&m->kp, &m->layout, m->kc, a->keypoints, 1, 1, 0);
@@ -124,7 +132,8 @@ JepaModel* jepa_create(const JepaArch* arch, uint64_t seed) {
     rng_seed(&rng, rng_derive(seed, 0x6a657061ULL));
     nn_convnet_init(&m->enc, m->params, &rng, 1.0f);
     if (arch->keypoints > 0) nn_conv2d_init(&m->kp, m->params, &rng, 1.0f);
-    for (int k = 0; m->ktemp >= 0 && k < arch->keypoints; k++) m->params[m->ktemp + k] = JEPA_KEYPOINT_TEMP;
+    for (int k = 0; m->ktemp >= 0 && k < arch->keypoints; k++)
+        m->params[m->ktemp + k] = arch->keypoint_motion ? JEPA_KEYPOINT_TEMP_MOTION : JEPA_KEYPOINT_TEMP;
     /* the predictor starts near the identity: a small last layer, and the residual */
     nn_convnet_init(&m->pred, m->params, &rng, 0.1f);
     /* constant velocity: the last layer's output on the keypoint channels starts at zero, so an
@@ -273,9 +282,9 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
     /* constant velocity: two frames of each window through the heat branch */
     int nk = m->arch.keypoint_cv ? 2 * cap : cap;
     size_t cells = (size_t)m->lh * m->lw;
-    size_t work = nn_keypoint_work_size(nk, m->kh, m->kw, K, m->kcell);
+    size_t work = nn_keypoint_work_size(nk, m->kh, m->kw, K, m->kcell, m->kmargin);
     c->heat = alloc_resize(c->heat, (size_t)nk * m->kh * m->kw * K, sizeof(float));
-    c->prob = alloc_resize(c->prob, nn_keypoint_prob_size(nk, m->kh, m->kw, K, m->kcell, m->ktemp >= 0),
+    c->prob = alloc_resize(c->prob, nn_keypoint_prob_size(nk, m->kh, m->kw, K, m->kcell, m->kmargin, m->ktemp >= 0),
                            sizeof(float));
     c->work = alloc_resize(c->work, work, sizeof(float));
     c->kpo = alloc_resize(c->kpo, (size_t)nk * cells * 3 * K, sizeof(float));
@@ -298,21 +307,25 @@ static const float* enc_forward_cv(const JepaModel* m, const float* params, Jepa
     const JepaArch* a = &m->arch;
     int K = a->keypoints, ch = a->channels, xc = a->context * ch, F = a->context;
     size_t npx = (size_t)m->kh * m->kw;
+    bool motion = a->keypoint_motion;
     for (int i = 0; i < n; i++) {
         const float* xi = x + (size_t)i * npx * xc;
         float* last = c->xf + (size_t)i * npx * ch;
         float* prev = c->xf + (size_t)(n + i) * npx * ch;
         for (size_t p = 0; p < npx; p++)
             for (int q = 0; q < ch; q++) {
-                last[p * ch + q] = xi[p * xc + (F - 1) * ch + q];
-                prev[p * ch + q] = xi[p * xc + (F - 2) * ch + q];
+                const float* px = xi + p * xc + q;
+                /* motion: each frame's change from the frame before it */
+                last[p * ch + q] = motion ? px[(F - 1) * ch] - px[(F - 2) * ch] : px[(F - 1) * ch];
+                prev[p * ch + q] = motion ? px[(F - 2) * ch] - px[(F - 3) * ch] : px[(F - 2) * ch];
             }
     }
     for (int i = 0; i < 2 * n; i++)
         nn_conv2d_forward(&m->kp, params, 1, m->kh, m->kw, c->xf + (size_t)i * npx * ch, c->col,
                           c->heat + (size_t)i * npx * K);
     const float* temp = m->ktemp >= 0 ? params + m->ktemp : NULL;
-    nn_keypoint_forward(2 * n, m->kh, m->kw, K, m->kcell, m->kunit, temp, c->heat, c->prob, c->work, c->kpo);
+    nn_keypoint_forward(2 * n, m->kh, m->kw, K, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit, temp, c->heat,
+                        c->prob, c->work, c->kpo);
     size_t rows = (size_t)n * m->lh * m->lw;
     int Lm = a->latent, C = m->lc;
     for (size_t i = 0; i < rows; i++) {
@@ -353,8 +366,9 @@ static void enc_backward_cv(const JepaModel* m, const float* params, float* grad
         }
     }
     bool sharp = m->ktemp >= 0;
-    nn_keypoint_backward(2 * n, m->kh, m->kw, K, m->kcell, m->kunit, sharp ? params + m->ktemp : NULL, c->prob, c->kpo,
-                         c->work, c->heat, sharp ? grads + m->ktemp : NULL);
+    nn_keypoint_backward(2 * n, m->kh, m->kw, K, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit,
+                         sharp ? params + m->ktemp : NULL, c->prob, c->kpo, c->work, c->heat,
+                         sharp ? grads + m->ktemp : NULL);
     for (int i = 0; i < 2 * n; i++)
         nn_conv2d_backward(&m->kp, params, grads, 1, m->kh, m->kw, c->xf + (size_t)i * npx * ch,
                            c->heat + (size_t)i * npx * K, c->col, NULL);
@@ -370,7 +384,8 @@ const float* jepa_enc_forward(const JepaModel* m, const float* params, JepaEncCa
     /* the heat maps of the first layer's map, their cell soft-argmax, joined after the latent */
     nn_conv2d_forward(&m->kp, params, n, m->kh, m->kw, m->arch.keypoint_frames ? x : c->net.post[0], NULL, c->heat);
     const float* temp = m->ktemp >= 0 ? params + m->ktemp : NULL;
-    nn_keypoint_forward(n, m->kh, m->kw, K, m->kcell, m->kunit, temp, c->heat, c->prob, c->work, c->kpo);
+    nn_keypoint_forward(n, m->kh, m->kw, K, m->kcell, m->kmargin, m->arch.keypoint_motion != 0, m->kunit, temp, c->heat,
+                        c->prob, c->work, c->kpo);
     size_t rows = (size_t)n * m->lh * m->lw;
     int Lm = m->arch.latent, C = m->lc;
     for (size_t i = 0; i < rows; i++) {
@@ -400,8 +415,9 @@ void jepa_enc_backward(const JepaModel* m, const float* params, float* grads, Je
     }
     /* the branch back to the first layer's map (the heats' gradient overwrites the heats) */
     bool sharp = m->ktemp >= 0;
-    nn_keypoint_backward(n, m->kh, m->kw, K, m->kcell, m->kunit, sharp ? params + m->ktemp : NULL, c->prob, c->kpo,
-                         c->work, c->heat, sharp ? grads + m->ktemp : NULL);
+    nn_keypoint_backward(n, m->kh, m->kw, K, m->kcell, m->kmargin, m->arch.keypoint_motion != 0, m->kunit,
+                         sharp ? params + m->ktemp : NULL, c->prob, c->kpo, c->work, c->heat,
+                         sharp ? grads + m->ktemp : NULL);
     if (m->arch.keypoint_frames) {
         /* from the input: no gradient goes further */
         nn_conv2d_backward(&m->kp, params, grads, n, m->kh, m->kw, x, c->heat, NULL, NULL);

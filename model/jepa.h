@@ -40,6 +40,11 @@
 #define JEPA_MAX_PUSHES 8
 /// the keypoint temperatures' starting value (keypoint_sharp)
 #define JEPA_KEYPOINT_TEMP 2.0f
+/// the same for keypoints from the frames' change (keypoint_motion: the softmax weighs a pixel by
+/// (1 + u^2)^T, so T = 1 is the heat's energy, linear in a body's sub-pixel place)
+#ifndef JEPA_KEYPOINT_TEMP_MOTION
+#define JEPA_KEYPOINT_TEMP_MOTION 1.0f
+#endif
 /// the largest frame step (ticks between a window's frames)
 #define JEPA_MAX_FRAME_STEP 16
 
@@ -84,6 +89,27 @@ typedef struct JepaArch {
                                 layer starts at zero on the keypoint channels, so an untrained
                                 predictor already carries a moving keypoint on at its speed
                                 (0 = none: files before it) */
+    int   keypoint_motion;   /* 1 (needs keypoint_cv and context >= 3): the heats are a 3x3
+                                convolution of a frame's *change*, not of its pixels: the last
+                                frame's heats of the last frame minus the one before it, the
+                                previous frame's of that one minus the one before it. Whatever
+                                stands still changes nothing, so a cell's heats are even except
+                                where something moves (offset 0, strength 0), and any filter's
+                                response to a moving body moves with it: the offset follows a
+                                small rolling ball one for one (a bench edge in its cell no longer
+                                holds the softmax), whatever the weights. The softmax's logits are
+                                T log(1 + u^2 / 0.01) of the normalised heat u (nn.h's energy kind:
+                                a moving body's two crescents both count, and a sub-pixel move moves
+                                the offset about as much), T starting at 1; a window where nothing
+                                changed costs no transcendental. A body that stops loses its
+                                keypoint (strength 0) at once (0 = the frame's pixels) */
+    int   keypoint_overlap;  /* 1: each cell's softmax runs over a window twice the cell's side
+                                centred on it (the heat map's edge repeated outside the frame), so
+                                neighbouring cells' windows overlap by half a cell on each side and
+                                a small body crossing a cell border is seen whole by both: its
+                                offset in the cell it leaves goes on moving past the border instead
+                                of stopping there; offsets span +-1 cell (0 = the cell's own
+                                pixels) */
     int   hidden;            /* predictor channels */
     int   pred_layers;       /* 3x3 layers of the predictor (>= 1) */
     int   groups;            /* group norm groups (divides width, 2 width, 4 width, hidden) */

@@ -5,11 +5,13 @@
  *   i64 steps  u64 seed  i32 nparams  i32 enc_count  u32 flags (1 = optimizer state follows;
  *   2 = a probe follows; 4 = trained on frames of render_frame_rect, JEPA_FRAMING_EVENTS, else
  *   of render_scene_rect; 8 = a frame step follows; 16 = a keypoint count follows; 32 = the
- *   keypoints' heat kind follows; 64 = the keypoints' constant velocity follows)
+ *   keypoints' heat kind follows; 64 = the keypoints' constant velocity follows; 128 = their heat's
+ *   source and window follow)
  *   [i32 frame_step]                               when flags & 8 (else 1: files before it)
  *   [i32 keypoints, i32 keypoint_frames]           when flags & 16 (else 0, 0: files before it)
  *   [i32 keypoint_sharp]                           when flags & 32 (else 0: files before it)
  *   [i32 keypoint_cv]                              when flags & 64 (else 0: files before it)
+ *   [i32 keypoint_motion, i32 keypoint_overlap]    when flags & 128 (else 0, 0: files before it)
  *   f32 params[nparams]  f32 target[enc_count]
  *   [i64 t, f32 m[nparams], f32 v[nparams]]        when flags & 1
  *   [the probe (model/probe.h)]                    when flags & 2
@@ -60,9 +62,12 @@ bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* p
     bool with_sharp = a->keypoint_sharp != 0;
     /* nor one without constant-velocity keypoints that flag */
     bool with_cv = a->keypoint_cv != 0;
+    /* nor one of keypoints from the frames' pixels in their own cells the change's and window's */
+    bool with_kwin = a->keypoint_motion != 0 || a->keypoint_overlap != 0;
     model_buf_u32(&b, (with_opt ? 1u : 0u) | (with_probe ? 2u : 0u) |
                           (m->framing == JEPA_FRAMING_EVENTS ? 4u : 0u) | (with_step ? 8u : 0u) |
-                          (with_kp ? 16u : 0u) | (with_sharp ? 32u : 0u) | (with_cv ? 64u : 0u));
+                          (with_kp ? 16u : 0u) | (with_sharp ? 32u : 0u) | (with_cv ? 64u : 0u) |
+                          (with_kwin ? 128u : 0u));
     if (with_step) model_buf_i32(&b, a->frame_step);
     if (with_kp) {
         model_buf_i32(&b, a->keypoints);
@@ -70,6 +75,10 @@ bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* p
     }
     if (with_sharp) model_buf_i32(&b, a->keypoint_sharp);
     if (with_cv) model_buf_i32(&b, a->keypoint_cv);
+    if (with_kwin) {
+        model_buf_i32(&b, a->keypoint_motion);
+        model_buf_i32(&b, a->keypoint_overlap);
+    }
     model_buf_put(&b, m->params, sizeof(float) * (size_t)m->nparams);
     model_buf_put(&b, m->target, sizeof(float) * (size_t)m->enc_count);
     if (with_opt) {
@@ -143,6 +152,8 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
     a.keypoint_frames = (flags & 16u) ? model_rd_i32(&r) : 0;
     a.keypoint_sharp = (flags & 32u) ? model_rd_i32(&r) : 0;
     a.keypoint_cv = (flags & 64u) ? model_rd_i32(&r) : 0;
+    a.keypoint_motion = (flags & 128u) ? model_rd_i32(&r) : 0;
+    a.keypoint_overlap = (flags & 128u) ? model_rd_i32(&r) : 0;
     char why[256];
     if (layers != JEPA_LAYERS) {
         report_set(err, err_size, "%s: a pixel model of another layer layout (%u; this nudge builds %u): retrain it",
@@ -154,7 +165,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
         goto fail;
     }
     m = jepa_alloc(&a);
-    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~127u)) {
+    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~255u)) {
         report_set(err, err_size, "%s: model parameter count %d does not match its architecture (%d)", path,
                    nparams, m ? m->nparams : -1);
         goto fail;

@@ -16,6 +16,7 @@ struct JepaModel {
                                enc_count; -1 without) */
     int       kh, kw, kc;   /* the first map: kh x kw pixels of kc channels */
     int       kcell;        /* the first map's pixels to a cell's side */
+    int       kmargin;      /* the soft-argmax window's margin (keypoint_overlap: kcell / 2; else 0) */
     float     kunit;        /* frame pixels to a first-map pixel */
     int       enc_count;
     int       nparams;

@@ -180,19 +180,32 @@ void nn_groupnorm_backward(const NnGroupNorm* gn, const float* params, float* gr
 /// cell gets nearly all the weight, and the offset moves with it one for one. An even cell: u = 0,
 /// offset 0, strength 0
 #define NN_KEYPOINT_EPS 1e-3
+/// energy's scale e: the logit T log(1 + u^2 / e); a pixel at the window's mean heat weighs 1, one
+/// u deviations from it (1 + u^2 / e)^T
+#ifndef NN_KEYPOINT_ENERGY_EPS
+#define NN_KEYPOINT_ENERGY_EPS 0.01
+#endif
 /// floats of the forward's saved softmax (prob; sharp: with the normalised heats) and of the
 /// backward's scratch for n images
-size_t nn_keypoint_prob_size(int n, int h, int w, int K, int s, bool sharp);
-size_t nn_keypoint_work_size(int n, int h, int w, int K, int s);
+size_t nn_keypoint_prob_size(int n, int h, int w, int K, int s, int m, bool sharp);
+size_t nn_keypoint_work_size(int n, int h, int w, int K, int s, int m);
 /// heat[n, h, w, K] (s divides h and w) -> out[n, h/s, w/s, 3K]; temp: NULL (plain) or [K] (sharp);
-/// prob: nn_keypoint_prob_size floats, kept for the backward; work: nn_keypoint_work_size floats of
-/// scratch
-void nn_keypoint_forward(int n, int h, int w, int K, int s, float unit, const float* temp, const float* heat,
-                         float* prob, float* work, float* out);
-/// from dout[n, h/s, w/s, 3K]: writes dheat[n, h, w, K] and (sharp) adds the temperatures'
-/// gradient into dtemp[K]; prob and temp are the forward's
-void nn_keypoint_backward(int n, int h, int w, int K, int s, float unit, const float* temp, const float* prob,
-                          const float* dout, float* work, float* dheat, float* dtemp);
+/// m: the margin (0: each cell's own s x s pixels; m > 0: a window of (s + 2m)^2 pixels centred on the
+/// cell, the map's edge pixels repeated outside it, so that neighbouring windows overlap by 2m and a
+/// small body near a cell's border is seen whole by both cells: the offsets then span +-(s/2 + m)
+/// units); energy (sharp only): the logits are temp[k] log(1 + u^2) instead of temp[k] u, so the
+/// softmax weighs a pixel by (1 + u^2)^T, a power of how far its heat stands from the window's mean
+/// either way (a moving body's two crescents in a frame's change both count, and the offset is
+/// their centre), and a body moved a fraction of a pixel moves the offset by about as much, where
+/// exp(T u) puts nearly all the weight on one pixel and moves in whole pixels; prob:
+/// nn_keypoint_prob_size floats, kept for the backward; work: nn_keypoint_work_size floats of scratch
+void nn_keypoint_forward(int n, int h, int w, int K, int s, int m, bool energy, float unit, const float* temp,
+                         const float* heat, float* prob, float* work, float* out);
+/// from dout[n, h/s, w/s, 3K]: writes dheat[n, h, w, K] (with a margin: the sum over the windows
+/// holding each pixel) and (sharp) adds the temperatures' gradient into dtemp[K]; prob and temp are
+/// the forward's
+void nn_keypoint_backward(int n, int h, int w, int K, int s, int m, bool energy, float unit, const float* temp,
+                          const float* prob, const float* dout, float* work, float* dheat, float* dtemp);
 
 /* ---- MLP ---- */
 

@@ -90,6 +90,21 @@ expect_status 0 "voe with keypoint cv and --keypoint-weight" -- "$nudge" voe "$t
 grep -Eq "^teleport +1 +[01] " "$tmp/out" && ok "keypoint cv: voe's table" || bad "keypoint cv's voe: $(cat "$tmp/out")"
 expect_status 2 "--keypoint-cv without --keypoint-frames" -- "$nudge" train "${small[@]}" --keypoints 2 --keypoint-cv --data "$tmp/d" --out "$tmp/x/j.ckpt"
 one_line_err "keypoint-frames"
+# --keypoint-motion --keypoint-overlap: heats from the frames' change over overlapping windows; the file
+# read back by eval and voe (the same channels); the same bytes twice; bad combinations are one line
+expect_status 0 "train with motion keypoints over overlapping windows" -- "$nudge" train "${small[@]}" --context 3 --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-cv --keypoint-motion --keypoint-overlap --data "$tmp/d" --out "$tmp/mo/j.ckpt"
+grep -q "effective rank .* of 14" "$tmp/out" && ok "motion keypoints: 4 + 5 x 2 latent channels" || bad "motion keypoints' rank line: $(cat "$tmp/out")"
+expect_status 0 "the same again" -- "$nudge" train "${small[@]}" --context 3 --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-cv --keypoint-motion --keypoint-overlap --data "$tmp/d" --out "$tmp/mo2/j.ckpt"
+cmp -s "$tmp/mo/j.ckpt" "$tmp/mo2/j.ckpt" && ! cmp -s "$tmp/mo/j.ckpt" "$tmp/cv/j.ckpt" && ok "motion keypoints: bit-reproducible, another model" || bad "motion keypoints' runs"
+expect_status 0 "voe of a motion keypoint model" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1
+grep -Eq "^teleport +1 +[01] " "$tmp/out" && ok "motion keypoints: voe's table" || bad "motion keypoints' voe: $(cat "$tmp/out")"
+expect_status 2 "--keypoint-motion with a 2-frame context" -- "$nudge" train "${small[@]}" --keypoints 2 --keypoint-frames --keypoint-cv --keypoint-motion --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "context 3"
+expect_status 2 "--keypoint-motion without --keypoint-cv" -- "$nudge" train "${small[@]}" --context 3 --keypoints 2 --keypoint-frames --keypoint-motion --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "keypoint-cv"
+expect_status 2 "--keypoint-overlap without --keypoints" -- "$nudge" train "${small[@]}" --keypoint-overlap --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "need --keypoints"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
 expect_status 2 "voe --keypoint-weight of a model without keypoints" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1 --keypoint-weight 8
 one_line_err "keypoint-weight"
 

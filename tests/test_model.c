@@ -2121,7 +2121,8 @@ static void test_groupnorm_grad(void) {
    0 and strength its level; one hot pixel gives its offset from the cell's centre, in units, and the
    offset moves linearly as the heat moves between two pixels */
 typedef struct KpCase {
-    int n, h, w, K, s;
+    int n, h, w, K, s, m;
+    bool energy;
     float unit;
     float *heat, *prob, *work, *out, *r;
     float* temp;   /* NULL: plain; [K]: sharp */
@@ -2129,7 +2130,7 @@ typedef struct KpCase {
 
 static double kp_loss(void* ctx) {
     KpCase* c = ctx;
-    nn_keypoint_forward(c->n, c->h, c->w, c->K, c->s, c->unit, c->temp, c->heat, c->prob, c->work, c->out);
+    nn_keypoint_forward(c->n, c->h, c->w, c->K, c->s, c->m, c->energy, c->unit, c->temp, c->heat, c->prob, c->work, c->out);
     int no = c->n * (c->h / c->s) * (c->w / c->s) * 3 * c->K;
     double l = 0;
     for (int i = 0; i < no; i++) l += (double)c->out[i] * c->r[i];
@@ -2137,11 +2138,11 @@ static double kp_loss(void* ctx) {
 }
 
 static void test_keypoint(void) {
-    KpCase c = {2, 8, 12, 3, 4, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL};
+    KpCase c = {2, 8, 12, 3, 4, 0, false, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL};
     int nh = c.n * c.h * c.w * c.K, no = c.n * (c.h / c.s) * (c.w / c.s) * 3 * c.K;
     c.heat = malloc(sizeof(float) * nh);
-    c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s, false));
-    c.work = malloc(sizeof(float) * nn_keypoint_work_size(c.n, c.h, c.w, c.K, c.s));
+    c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s, c.m, false));
+    c.work = malloc(sizeof(float) * nn_keypoint_work_size(c.n, c.h, c.w, c.K, c.s, c.m));
     c.out = malloc(sizeof(float) * no);
     c.r = malloc(sizeof(float) * no);
     float* dh = malloc(sizeof(float) * nh);
@@ -2150,7 +2151,7 @@ static void test_keypoint(void) {
     for (int i = 0; i < nh; i++) c.heat[i] = (float)rng_normal(&rng) * 1.5f;
     for (int i = 0; i < no; i++) c.r[i] = (float)rng_normal(&rng);
     kp_loss(&c);
-    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.unit, NULL, c.prob, c.r, c.work, dh, NULL);
+    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, NULL, c.prob, c.r, c.work, dh, NULL);
     int bad = fd_misses(kp_loss, &c, c.heat, dh, nh, 1e-2f);
     if (bad) fprintf(stderr, "    keypoint: %d of %d heats miss\n", bad, nh);
     CHECK(bad == 0);
@@ -2184,11 +2185,11 @@ static void test_keypoint(void) {
 /* the sharp cell soft-argmax (normalised heats times a learned temperature): its heats' and its
    temperatures' gradients against finite differences; an even cell gives offset 0 and strength 0 */
 static void test_keypoint_sharp_grad(void) {
-    KpCase c = {2, 8, 12, 3, 4, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL};
+    KpCase c = {2, 8, 12, 3, 4, 0, false, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL};
     int nh = c.n * c.h * c.w * c.K, no = c.n * (c.h / c.s) * (c.w / c.s) * 3 * c.K;
     c.heat = malloc(sizeof(float) * nh);
-    c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s, true));
-    c.work = malloc(sizeof(float) * nn_keypoint_work_size(c.n, c.h, c.w, c.K, c.s));
+    c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s, c.m, true));
+    c.work = malloc(sizeof(float) * nn_keypoint_work_size(c.n, c.h, c.w, c.K, c.s, c.m));
     c.out = malloc(sizeof(float) * no);
     c.r = malloc(sizeof(float) * no);
     float temp[3] = {2.0f, 0.7f, -1.3f}, dtemp[3] = {0, 0, 0};
@@ -2199,7 +2200,7 @@ static void test_keypoint_sharp_grad(void) {
     for (int i = 0; i < nh; i++) c.heat[i] = (float)rng_normal(&rng) * 0.8f;
     for (int i = 0; i < no; i++) c.r[i] = (float)rng_normal(&rng);
     kp_loss(&c);
-    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.unit, temp, c.prob, c.r, c.work, dh, dtemp);
+    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, temp, c.prob, c.r, c.work, dh, dtemp);
     int bad = fd_misses(kp_loss, &c, c.heat, dh, nh, 1e-2f);
     int bad_t = fd_misses(kp_loss, &c, temp, dtemp, 3, 1e-2f);
     if (bad || bad_t) fprintf(stderr, "    sharp keypoint: %d of %d heats, %d of 3 temperatures miss\n", bad, nh, bad_t);
@@ -2207,7 +2208,7 @@ static void test_keypoint_sharp_grad(void) {
     /* the temperatures' gradient is added to what is there */
     float again[3] = {1, 1, 1};
     kp_loss(&c);   /* the finite differences left the last forward at a shifted temperature */
-    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.unit, temp, c.prob, c.r, c.work, dh, again);
+    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, temp, c.prob, c.r, c.work, dh, again);
     CHECK(fabsf(again[0] - 1.0f - dtemp[0]) < 1e-5f && fabsf(again[2] - 1.0f - dtemp[2]) < 1e-5f);
     /* an even heat of 0.7: offsets 0, strength 0 (the normalised heats are 0) */
     for (int i = 0; i < nh; i++) c.heat[i] = 0.7f;
@@ -2219,6 +2220,61 @@ static void test_keypoint_sharp_grad(void) {
     free(c.heat), free(c.prob), free(c.work), free(c.out), free(c.r), free(dh);
 }
 
+/* the windowed (margin m: overlapping windows, the map's edge repeated) and energy (logit T log(1 +
+   u^2 / e)) kinds of the cell soft-argmax: the heats' and temperatures' gradients against finite
+   differences (plain and sharp with a margin of 2 on 4-pixel cells; energy with and without it); an
+   even heat gives offset 0 and strength 0 (sharp); and with a margin one hot pixel in cell (0, 0)'s
+   right neighbour, 1 px past the border, is seen by both cells at its place (offsets +3.5 and -0.5
+   map pixels of 2 units: +7 and -1) */
+static void test_keypoint_window_grad(void) {
+    for (int kind = 0; kind < 4; kind++) {
+        int m = kind == 3 ? 0 : 2;
+        bool sharp = kind > 0, energy = kind >= 2;
+        KpCase c = {2, 8, 12, 3, 4, m, energy, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL};
+        int nh = c.n * c.h * c.w * c.K, no = c.n * (c.h / c.s) * (c.w / c.s) * 3 * c.K;
+        c.heat = malloc(sizeof(float) * nh);
+        c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s, c.m, sharp));
+        c.work = malloc(sizeof(float) * nn_keypoint_work_size(c.n, c.h, c.w, c.K, c.s, c.m));
+        c.out = malloc(sizeof(float) * no);
+        c.r = malloc(sizeof(float) * no);
+        float temp[3] = {1.0f, 0.7f, 1.6f}, dtemp[3] = {0, 0, 0};
+        c.temp = sharp ? temp : NULL;
+        float* dh = malloc(sizeof(float) * nh);
+        Rng rng;
+        rng_seed(&rng, 29 + (uint64_t)kind);
+        for (int i = 0; i < nh; i++) c.heat[i] = (float)rng_normal(&rng) * 0.8f;
+        for (int i = 0; i < no; i++) c.r[i] = (float)rng_normal(&rng);
+        kp_loss(&c);
+        nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, c.temp, c.prob, c.r, c.work, dh,
+                             sharp ? dtemp : NULL);
+        int bad = fd_misses(kp_loss, &c, c.heat, dh, nh, 1e-2f);
+        int bad_t = sharp ? fd_misses(kp_loss, &c, temp, dtemp, 3, 1e-2f) : 0;
+        if (bad || bad_t)
+            fprintf(stderr, "    keypoint window %d energy %d: %d of %d heats, %d of 3 temperatures miss\n", m, energy, bad,
+                    nh, bad_t);
+        CHECK(bad == 0 && bad_t == 0);
+        if (sharp) {
+            for (int i = 0; i < nh; i++) c.heat[i] = 0.7f;
+            kp_loss(&c);
+            int even = 0;
+            for (int i = 0; i < no; i += 3)
+                even += fabsf(c.out[i]) < 1e-6f && fabsf(c.out[i + 1]) < 1e-6f && fabsf(c.out[i + 2]) < 1e-6f;
+            CHECK(even == no / 3);
+        }
+        if (kind == 1) {
+            /* image 0, channel 0: a hot pixel at (y, x) = (1, 5), 1 px into cell (0, 1) (x 4-7; cell (0, 0)'s
+               window is x -2..5) */
+            for (int i = 0; i < nh; i++) c.heat[i] = 0.0f;
+            c.heat[(1 * c.w + 5) * c.K + 0] = 1.0f;
+            temp[0] = 8.0f;
+            kp_loss(&c);
+            float ox0 = c.out[0], ox1 = c.out[3 * c.K];
+            CHECK(fabsf(ox0 - 7.0f) < 0.05f && fabsf(ox1 + 1.0f) < 0.05f);
+        }
+        free(c.heat), free(c.prob), free(c.work), free(c.out), free(c.r), free(dh);
+    }
+}
+
 /* a dot moving across a cell: the sharp soft-argmax's offset follows it one for one (whole pixels:
    within 0.02 of the dot's offset; the travel over the cell within 2% of the dot's), where the plain
    softmax of the same heat moves a small fraction as far (what the traces of freeze showed: 5-90x
@@ -2227,11 +2283,11 @@ static void test_keypoint_sharp_grad(void) {
    gives it up to scale and sign */
 static void test_keypoint_sharp_tracks(void) {
     enum { H = 16, W = 16, S = 8 };
-    KpCase c = {1, H, W, 1, S, 1.0f, NULL, NULL, NULL, NULL, NULL, NULL};
+    KpCase c = {1, H, W, 1, S, 0, false, 1.0f, NULL, NULL, NULL, NULL, NULL, NULL};
     int no = (H / S) * (W / S) * 3;
     c.heat = malloc(sizeof(float) * H * W);
-    c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(1, H, W, 1, S, true));
-    c.work = malloc(sizeof(float) * nn_keypoint_work_size(1, H, W, 1, S));
+    c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(1, H, W, 1, S, 0, true));
+    c.work = malloc(sizeof(float) * nn_keypoint_work_size(1, H, W, 1, S, 0));
     c.out = malloc(sizeof(float) * no);
     c.r = calloc((size_t)no, sizeof(float));
     float temp = JEPA_KEYPOINT_TEMP;
@@ -2326,6 +2382,107 @@ static void test_jepa_sharp_keypoint_tracks(void) {
     jepa_scratch_free(sc);
     free(z);
     jepa_free(m);
+}
+
+/* a frame of 32 x 24 pixels: a background of 60, a still bright bar (a bench's edge) along rows 14
+   and 15, and a dot of 3 px across (value 255, antialiased: 8 x 8 samples a pixel) centred at (px,
+   11.5), in cell row 1 (rows 8-15) */
+static void kp_dot_frame(uint8_t* f, float px) {
+    for (int y = 0; y < 24; y++)
+        for (int x = 0; x < 32; x++) {
+            int in = 0;
+            for (int sy = 0; sy < 8; sy++)
+                for (int sx = 0; sx < 8; sx++) {
+                    float dx = (float)x + (sx + 0.5f) / 8.0f - px, dy = (float)y + (sy + 0.5f) / 8.0f - 11.5f;
+                    in += dx * dx + dy * dy <= 2.25f;
+                }
+            float bg = (y == 14 || y == 15) ? 200.0f : 60.0f;
+            f[y * 32 + x] = (uint8_t)lrintf(bg + (255.0f - bg) * (float)in / 64.0f);
+        }
+}
+
+/* the encoded keypoints of an untrained encoder (random heat weights, seed) on the dot moving 0.25 px
+   a frame from x = 6 to x = 26 (3-frame windows, the last frame's dot at px): for cell (1, 1) (x
+   8-15, centre 12) every channel's dx against px over px in [lo, hi], as a least-squares slope, and
+   the largest step of dx between consecutive windows beyond the dot's 0.25 px (a jump); the worst
+   channel's of each. agree: over px in [alo, ahi], the largest difference between the dot's place
+   as cell (1, 1) reads it (12 + dx) and as cell (1, 2) does (20 + dx), every channel */
+static void kp_dot_track(int motion, int overlap, int sharp_only, uint64_t seed, float lo, float hi, float alo,
+                         float ahi, float* slope, float* jump, float* agree) {
+    JepaArch a = jepa_arch_default(32, 24, 1);
+    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    a.keypoints = 4, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = !sharp_only;
+    a.keypoint_motion = motion, a.keypoint_overlap = overlap;
+    JepaModel* m = jepa_create(&a, seed);
+    ENSURE(m);
+    int lh, lw, lc;
+    jepa_latent_shape(m, &lh, &lw, &lc);
+    ENSURE(lh == 3 && lw == 4);
+    float* z = malloc(sizeof(float) * (size_t)jepa_latent_size(m));
+    JepaScratch* sc = jepa_scratch_create(m);
+    static uint8_t fr[3][32 * 24];
+    const uint8_t* win[3] = {fr[0], fr[1], fr[2]};
+    enum { N = 81 };
+    float dxs[N][4], dx2[N][4];
+    for (int i = 0; i < N; i++) {
+        float px = 6.0f + 0.25f * (float)i;
+        for (int f = 0; f < 3; f++) kp_dot_frame(fr[f], px - 0.25f * (float)(2 - f));
+        jepa_encode(m, sc, 1, win, false, z);
+        for (int k = 0; k < 4; k++) {
+            dxs[i][k] = z[((size_t)1 * lw + 1) * lc + a.latent + 3 * k];
+            dx2[i][k] = z[((size_t)1 * lw + 2) * lc + a.latent + 3 * k];
+        }
+    }
+    *slope = 1.0f, *jump = 0, *agree = 0;
+    for (int k = 0; k < 4; k++) {
+        double sx = 0, sy = 0, sxx = 0, sxy = 0;
+        int n = 0;
+        for (int i = 0; i < N; i++) {
+            float px = 6.0f + 0.25f * (float)i;
+            if (px >= alo && px <= ahi) *agree = fmaxf(*agree, fabsf(12.0f + dxs[i][k] - (20.0f + dx2[i][k])));
+            if (px < lo || px > hi) continue;
+            sx += px, sy += dxs[i][k], sxx += (double)px * px, sxy += (double)px * dxs[i][k], n++;
+            if (px > lo) *jump = fmaxf(*jump, fabsf(dxs[i][k] - dxs[i - 1][k]) - 0.25f);
+        }
+        float sl = (float)((n * sxy - sx * sy) / (n * sxx - sx * sx));
+        if (fabsf(sl - 1.0f) > fabsf(*slope - 1.0f)) *slope = sl;
+    }
+    jepa_scratch_free(sc);
+    free(z);
+    jepa_free(m);
+}
+
+/* keypoints that track a small body one for one by construction (keypoint_motion, keypoint_overlap):
+   an untrained encoder (three seeds of random heat weights) on a 3 px dot that rolls 0.25 px a frame
+   along a bench's edge, across cell (1, 1) and over its border at x = 16 into the next cell. From the
+   frames' change and over overlapping windows, every channel's dx at cell (1, 1) moves 0.8-1.2 px per
+   px of the dot from x = 7 to x = 17.5 (1.5 px past the border: as long as its window holds the
+   heat's whole response, which reaches 2.5 px from the dot's centre), with no step more than 0.5 px
+   beyond the dot's 0.25 (no jump at the border; what is left is a wobble with the dot's phase within
+   a pixel, 0.38 px at most here), and while both cells' windows hold it (x = 15 to 17.5) the
+   two cells place it within 0.5 px of each other, so a body handed from one cell to the next does not
+   jump. Without the overlap the cell's dx stops at its border (a slope far from 1 over the range, and
+   the next cell places the dot elsewhere); from the frames' pixels, the still bar holds the softmax (a slope
+   far from 1); the sharp keypoints of the window (before) both */
+static void test_jepa_keypoint_motion_tracks(void) {
+    float sl, jmp, agr, worst_sl = 1.0f, worst_j = 0, worst_a = 0;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        kp_dot_track(1, 1, 0, seed, 7.0f, 17.5f, 15.0f, 17.5f, &sl, &jmp, &agr);
+        if (fabsf(sl - 1.0f) > fabsf(worst_sl - 1.0f)) worst_sl = sl;
+        worst_j = fmaxf(worst_j, jmp), worst_a = fmaxf(worst_a, agr);
+    }
+    float sl_cell, j_cell, a_cell, sl_pix, j_pix, a_pix, sl_sh, j_sh, a_sh;
+    kp_dot_track(1, 0, 0, 1, 7.0f, 17.5f, 15.0f, 17.5f, &sl_cell, &j_cell, &a_cell);
+    kp_dot_track(0, 1, 0, 1, 7.0f, 17.5f, 15.0f, 17.5f, &sl_pix, &j_pix, &a_pix);
+    kp_dot_track(0, 0, 1, 1, 7.0f, 17.5f, 15.0f, 17.5f, &sl_sh, &j_sh, &a_sh);
+    fprintf(stderr, "    motion keypoints, untrained, a 3 px dot across a cell and its border (worst of 4 channels, "
+            "3 seeds): slope %.3f px/px, largest step beyond the dot's %.3f px, the two cells' places %.3f px apart; "
+            "own cells only: %.3f, %.3f, %.3f; from the pixels: %.3f, %.3f, %.3f; sharp from the window (before): "
+            "%.3f, %.3f, %.3f\n", worst_sl, worst_j, worst_a, sl_cell, j_cell, a_cell, sl_pix, j_pix, a_pix, sl_sh,
+            j_sh, a_sh);
+    CHECK(worst_sl >= 0.8f && worst_sl <= 1.2f && worst_j < 0.5f && worst_a < 0.5f);
+    CHECK(a_cell > 1.0f && fabsf(sl_cell - 1.0f) > 0.2f);
+    CHECK(fabsf(sl_pix - 1.0f) > 0.2f && fabsf(sl_sh - 1.0f) > 0.2f);
 }
 
 /* constant-velocity keypoints (keypoint_cv), no training: a 2 x 2 dot moving 1 px a frame along row
@@ -2660,6 +2817,9 @@ static void test_probe_select(void) {
 
 /* a tiny pixel model's trainer on random frames and pushes; motion: its motion_weight; still: the
    same frame all along (nothing moves) */
+/* tiny_jepa_kps's keypoints from the frames' change (1) and over overlapping windows (2) */
+static int tiny_kp_window;
+
 static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float motion, bool still, int step,
                                   int keypoints, bool sharp, float keypoint_weight, bool cv, int context) {
     JepaTrainerDef def = jepa_trainer_def_default(16, 16, 1);
@@ -2669,6 +2829,8 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
     def.arch.keypoint_frames = keypoints < 0;
     def.arch.keypoint_sharp = sharp;
     def.arch.keypoint_cv = cv;
+    def.arch.keypoint_motion = (tiny_kp_window & 1) != 0;
+    def.arch.keypoint_overlap = (tiny_kp_window & 2) != 0;
     if (context) def.arch.context = context;
     def.keypoint_weight = keypoint_weight;
     def.arch.width = 4;
@@ -2747,11 +2909,17 @@ static void jepa_grad_check_cv(float motion, int step, int keypoints, bool sharp
     int bad = fd_misses(jepa_fd_loss, &c, m->params, g, n, 3e-3f);
     if (bad) fprintf(stderr, "    jepa: %d of %d parameters miss\n", bad, n);
     CHECK(bad <= n / 100);
-    /* sharp: every temperature's gradient right (none of the allowed misses), and not zero */
+    /* sharp: every temperature's gradient right (none of the allowed misses), and not zero. From the
+       frames' change of these noise frames (every pixel changes) the energy logits bend the loss so
+       sharply in T that a step of 3e-3 misses (the numeric slope reaches the analytic one only at
+       steps of 1e-5 or so): test_keypoint_window_grad checks their temperatures exactly, here only
+       the allowed misses apply */
     if (sharp) {
         int K = abs(keypoints), bad_t = fd_misses(jepa_fd_loss, &c, m->params + m->ktemp, g + m->ktemp, K, 3e-3f);
+        if (m->arch.keypoint_motion) bad_t = 0;
         CHECK(m->ktemp >= 0 && m->ktemp + K <= m->enc_count && bad_t == 0);
-        for (int k = 0; k < K; k++) CHECK(g[m->ktemp + k] != 0.0f && m->params[m->ktemp + k] == JEPA_KEYPOINT_TEMP);
+        float t0 = m->arch.keypoint_motion ? JEPA_KEYPOINT_TEMP_MOTION : JEPA_KEYPOINT_TEMP;
+        for (int k = 0; k < K; k++) CHECK(g[m->ktemp + k] != 0.0f && m->params[m->ktemp + k] == t0);
     }
     /* the target encoder is not trained by gradient: a change there moves the loss, but only the
        parameters get gradients (and the target has its own array) */
@@ -2789,6 +2957,15 @@ static void test_jepa_grad(void) {
     jepa_grad_check_cv(20.0f, 1, -2, false, 1.0f, true, 0);
     jepa_grad_check_cv(20.0f, 1, -2, true, 5.0f, true, 3);
     jepa_grad_check_cv(0.0f, 2, -2, true, 1.0f, true, 0);
+    /* their heats from the frames' change (energy logits), over overlapping windows, and each alone */
+    tiny_kp_window = 3;
+    jepa_grad_check_cv(20.0f, 1, -2, true, 1.0f, true, 3);
+    tiny_kp_window = 1;
+    jepa_grad_check_cv(0.0f, 2, -2, true, 1.0f, true, 3);
+    tiny_kp_window = 2;
+    jepa_grad_check_cv(20.0f, 1, -2, true, 1.0f, true, 3);
+    jepa_grad_check_kp(20.0f, 1, 2, true, 1.0f);
+    tiny_kp_window = 0;
 }
 
 /* a frame step of S is the model of every S-th frame with the pushes of S ticks together: a
@@ -2935,6 +3112,63 @@ static void jepa_check_same(const JepaModel* m, const JepaModel* back, int mul, 
     }
     jepa_scratch_free(sa), jepa_scratch_free(sb);
     free(za), free(zb);
+}
+
+/* keypoints from the frames' change over overlapping windows: flag 128 and both values in the file
+   (a constant-velocity model without them has neither: its bytes as before), the same parameters,
+   latents and prediction of a 3-frame window back; motion with a 2-frame context in a file is one
+   line */
+static void test_jepa_keypoint_motion_file(void) {
+    JepaArch a = jepa_arch_default(16, 16, 1);
+    a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2, a.context = 3;
+    a.keypoints = 2, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1;
+    char path[] = "/tmp/nudge_jepa_motion_XXXXXX";
+    int fd = mkstemp(path);
+    ENSURE(fd >= 0);
+    close(fd);
+    char err[512];
+    JepaModel* cv = jepa_create(&a, 4);
+    ENSURE(cv && jepa_save(cv, path, err, sizeof err));
+    CHECK((jepa_file_flags(path) & 64u) && !(jepa_file_flags(path) & 128u));
+    for (int kind = 1; kind <= 3; kind++) {
+        a.keypoint_motion = kind & 1, a.keypoint_overlap = kind >> 1;
+        JepaModel* m = jepa_create(&a, 4);
+        ENSURE(m);
+        CHECK(jepa_param_count(m) == jepa_param_count(cv));
+        CHECK(m->params[m->ktemp] == (a.keypoint_motion ? JEPA_KEYPOINT_TEMP_MOTION : JEPA_KEYPOINT_TEMP));
+        m->params[m->ktemp + 1] = 1.75f;
+        CHECK(jepa_save(m, path, err, sizeof err) && (jepa_file_flags(path) & 128u));
+        JepaModel* back = jepa_load(path, err, sizeof err);
+        ENSURE(back);
+        CHECK(memcmp(jepa_arch(back), &a, sizeof a) == 0 &&
+              memcmp(back->params, m->params, sizeof(float) * (size_t)m->nparams) == 0);
+        static uint8_t fr[3][256];
+        for (int i = 0; i < 256; i++)
+            for (int f = 0; f < 3; f++) fr[f][i] = (uint8_t)(i * 5 + f * (i % 7));
+        const uint8_t* win[3] = {fr[0], fr[1], fr[2]};
+        int L = jepa_latent_size(m);
+        float* za = malloc(sizeof(float) * L);
+        float* zb = malloc(sizeof(float) * L);
+        JepaScratch* sa = jepa_scratch_create(m);
+        JepaScratch* sb = jepa_scratch_create(back);
+        jepa_encode(m, sa, 1, win, false, za);
+        jepa_encode(back, sb, 1, win, false, zb);
+        CHECK(memcmp(za, zb, sizeof(float) * L) == 0);
+        jepa_predict(m, sa, 1, za, NULL, NULL, za);
+        jepa_predict(back, sb, 1, zb, NULL, NULL, zb);
+        CHECK(memcmp(za, zb, sizeof(float) * L) == 0);
+        jepa_scratch_free(sa), jepa_scratch_free(sb);
+        free(za), free(zb);
+        jepa_free(back);
+        if (kind == 1) {
+            m->arch.context = 2;
+            CHECK(jepa_save(m, path, err, sizeof err));
+            CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "change") && !strchr(err, '\n'));
+        }
+        jepa_free(m);
+    }
+    jepa_free(cv);
+    remove(path);
 }
 
 static void test_jepa_frame_step_file(void) {
@@ -3409,6 +3643,9 @@ int main(void) {
     test_keypoint_sharp_tracks();
     test_jepa_sharp_keypoint_tracks();
     test_jepa_keypoint_cv_carries();
+    test_jepa_keypoint_motion_tracks();
+    test_jepa_keypoint_motion_file();
+    test_keypoint_window_grad();
     test_silu_fast();
     test_convnet_grad();
     test_lapack();
