@@ -110,6 +110,7 @@ int cmd_train(int argc, char** argv) {
     bool clip_inputs = false;
     bool support_inputs = false;
     bool release_gate = false;
+    double release_impact = 0;
     double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, ema = 0;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "KIND: state (default: the state model) or jepa (the pixel model, "
@@ -141,6 +142,8 @@ int cmd_train(int argc, char** argv) {
          "a new model's edges also see the room along a contact's tangent before the sender's surface ends", false},
         {"release", ARG_BOOL, &release_gate, 0, 0,
          "a new model's rest gate never holds a body that nothing supports (no surface within 2 mm of its own)", false},
+        {"release-impact", ARG_DOUBLE, &release_impact, 0.001, 100,
+         "V: a new model's rest gate never holds a body that a dynamic body is hitting faster than V m/s (closing within a tick to 2 mm)", false},
         {"rest-gate", ARG_DOUBLE, &rest_gate, 0.001, 0.999, "P: a new model holds an unpushed body at rest still unless P(at rest next tick) < P (default 0.5, as any body)", false},
         {"roll", ARG_INT, &roll, 0, 64, "K: pushforward: rolled steps learn from the model's own prediction up to K ticks ahead (default 4; 0 = off)", false},
         {"roll-frac", ARG_DOUBLE, &roll_frac, 0, 1, "F: share of rolled steps (default 0.5)", false},
@@ -214,6 +217,10 @@ int cmd_train(int argc, char** argv) {
     if (clip_inputs) def.arch.inputs |= WM_INPUT_CLIP;
     if (support_inputs) def.arch.inputs |= WM_INPUT_SUPPORT;
     if (release_gate) def.arch.inputs |= WM_INPUT_RELEASE;
+    if (release_impact > 0) {
+        def.arch.inputs |= WM_INPUT_IMPACT;
+        def.arch.release_impact = (float)release_impact;
+    }
     if (rest_gate > 0) def.arch.rest_gate = (float)rest_gate;
     def.threads = (int)threads;
     if (roll >= 0) def.roll_max = (int)roll;

@@ -15,7 +15,9 @@
  * with options of arch the earlier ones lacked; after the flags it has i32 inputs and f32
  * rest_gate, and each normalizer ends with f32 lo[dim], f32 hi[dim] (the range training saw,
  * which WM_INPUT_CLIP clips to). A model with every option at its default is written as version 2,
- * byte for byte as before; version 2 files read with those defaults.
+ * byte for byte as before; version 2 files read with those defaults. With WM_INPUT_IMPACT in the
+ * inputs, f32 release_impact follows rest_gate (a model without that bit has the bytes it had before
+ * the option existed).
  *
  * Flag 2 (with flag 1; a run with averaged weights, nudge train --ema) adds a resume state after
  * the optimizer state: f32 raw[nparams] (the weights the optimizer trains; the parameters above are
@@ -48,7 +50,9 @@ static void put_norm(ModelBuf* b, const WmNorm* n, uint32_t version) {
 /* the version a model is written in: the oldest that holds its options */
 static uint32_t file_version(const WmArch* a) {
     WmArch d = wm_arch_default(a->slots);
-    return a->inputs != d.inputs || a->rest_gate != d.rest_gate ? VERSION_OPTIONS : WM_CKPT_VERSION;
+    return a->inputs != d.inputs || a->rest_gate != d.rest_gate || a->release_impact != d.release_impact
+               ? VERSION_OPTIONS
+               : WM_CKPT_VERSION;
 }
 
 bool wm_checkpoint_save(const WmModel* m, const NnAdamW* opt, const char* path, char* err,
@@ -85,6 +89,7 @@ bool wm_checkpoint_save_resume(const WmModel* m, const NnAdamW* opt, const WmRes
     if (version >= VERSION_OPTIONS) {
         model_buf_i32(&b, a->inputs);
         model_buf_f32(&b, a->rest_gate);
+        if (a->inputs & WM_INPUT_IMPACT) model_buf_f32(&b, a->release_impact);
     }
     put_norm(&b, &m->nin, version);
     put_norm(&b, &m->ein, version);
@@ -228,6 +233,7 @@ WmModel* wm_checkpoint_parse_resume(const unsigned char* data, size_t len, const
     if (version >= VERSION_OPTIONS) {
         a.inputs = model_rd_i32(&r);
         a.rest_gate = model_rd_f32(&r);
+        if (a.inputs & WM_INPUT_IMPACT) a.release_impact = model_rd_f32(&r);
     }
     /* the checksum first: anything after this point can trust the bytes */
     if (!model_file_crc_ok(data, len)) {

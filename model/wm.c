@@ -25,6 +25,7 @@ WmArch wm_arch_default(int slots) {
     a.dt = 1.0f / 60.0f;
     a.inputs = 0;
     a.rest_gate = 0.5f;
+    a.release_impact = 0.0f;
     return a;
 }
 
@@ -53,6 +54,12 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
     }
     if (!(a->rest_gate > 0 && a->rest_gate < 1)) {
         report_set(err, err_size, "model architecture: rest gate %g is outside (0, 1)", (double)a->rest_gate);
+        return false;
+    }
+    if ((a->inputs & WM_INPUT_IMPACT) ? !(a->release_impact >= WM_IMPACT_MIN && a->release_impact <= WM_IMPACT_MAX)
+                                      : a->release_impact != 0.0f) {
+        report_set(err, err_size, "model architecture: impact release speed %g m/s is outside %s", (double)a->release_impact,
+                   (a->inputs & WM_INPUT_IMPACT) ? "[0.001, 100]" : "{0} (the option is off)");
         return false;
     }
     if (!(a->dt > 0 && a->dt < 10)) {
@@ -195,6 +202,8 @@ void wm_scratch_free(WmScratch* s) {
     free(s->state);
     free(s->pdv);
     free(s->release);
+    free(s->impact_first);
+    free(s->impact_edge);
     free(s->held);
     free(s->xraw);
     free(s->xn);
@@ -281,6 +290,7 @@ void wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->state = grow(s->state, c * D * sizeof(float));
     s->pdv = grow(s->pdv, c * 3 * sizeof(float));
     s->release = grow(s->release, c);
+    s->impact_first = grow(s->impact_first, (c + 1) * sizeof(int));
     s->held = grow(s->held, c);
     s->xraw = grow(s->xraw, c * WM_NODE_NORM * sizeof(float));
     s->xn = grow(s->xn, c * F * sizeof(float));
@@ -319,6 +329,7 @@ void wm_scratch_reserve_edges(const WmModel* m, WmScratch* s, int ne) {
     s->recv = grow(s->recv, c * sizeof(int));
     s->send = grow(s->send, c * sizeof(int));
     s->send_row = grow(s->send_row, c * sizeof(int));
+    s->impact_edge = grow(s->impact_edge, c * sizeof(int));
     size_t G = (size_t)wm_edge_feats(&m->arch);
     s->eraw = grow(s->eraw, c * G * sizeof(float));
     s->xe = grow(s->xe, c * G * sizeof(float));

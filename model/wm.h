@@ -54,6 +54,8 @@ typedef struct WmArch {
     int   inputs;    /* WM_INPUT_* bits (default 0) */
     float rest_gate; /* an unpushed body at rest now is held still unless P(at rest next tick) is below
                         this; in (0, 1), default 0.5: the rule of every other body */
+    float release_impact; /* m/s: with WM_INPUT_IMPACT, the closing speed above which a body in contact
+                             is not held (see there); 0 without it */
 } WmArch;
 
 /// arch.inputs: normalized inputs clipped to the range training saw (an unseen kind or a heavier
@@ -66,7 +68,16 @@ typedef struct WmArch {
 /// WM_SUPPORT_GAP of its own: a body left at rest in the air or a few millimetres above a slope);
 /// such a body moves as the dynamics heads say, whatever the rest head does
 #define WM_INPUT_RELEASE 4
-#define WM_INPUT_ALL (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE)
+/// arch.inputs: the rest gate never holds a body that a dynamic body is hitting: the two are within
+/// WM_IMPACT_GAP of touching after closing at their speed for one tick, and close faster than
+/// arch.release_impact m/s along the contact normal (a steel ball landing on a balanced plank: the
+/// plank moves as the dynamics heads say, whatever the rest head does). Both bodies of such a pair
+/// are released
+#define WM_INPUT_IMPACT 8
+/// arch.release_impact's range with WM_INPUT_IMPACT, m/s
+#define WM_IMPACT_MIN 0.001f
+#define WM_IMPACT_MAX 100.0f
+#define WM_INPUT_ALL (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

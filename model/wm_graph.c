@@ -128,7 +128,7 @@ static float edge_features(const float* si, const SimShape* shi, const float* sj
     f[WM_EDGE_GAP] = g;
     f[6] = dvx;
     f[7] = dvy;
-    f[8] = dvx * (float)nx + dvy * (float)ny;
+    f[WM_EDGE_CLOSING] = dvx * (float)nx + dvy * (float)ny;
     f[9] = -dvx * (float)ny + dvy * (float)nx;
     f[10] = (sender_dynamic ? sj[SIM_OBS_omega] : 0.0f) - si[SIM_OBS_omega];
     f[11] = si[SIM_OBS_friction] * sj[SIM_OBS_friction];
@@ -142,10 +142,10 @@ static float edge_features(const float* si, const SimShape* shi, const float* sj
         f[16] = dy;
         f[17] = sqrtf(dx * dx + dy * dy);
         f[18] = lmj - lmi;
-        f[19] = 0.0f;
+        f[WM_EDGE_STATIC] = 0.0f;
     } else {
         f[15] = f[16] = f[17] = f[18] = 0.0f;
-        f[19] = 1.0f;
+        f[WM_EDGE_STATIC] = 1.0f;
     }
     if (support) {
         /* the room along the contact's tangent on either side of q: a body rolling toward a

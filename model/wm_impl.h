@@ -39,6 +39,10 @@
 #define WM_EDGE_FEATS 20
 /// the raw edge feature that holds the gap between the two surfaces (m)
 #define WM_EDGE_GAP 5
+/// the raw edge features that hold the relative velocity's normal part (m/s; > 0: closing) and the
+/// static sender's flag
+#define WM_EDGE_CLOSING 8
+#define WM_EDGE_STATIC 19
 /// a sleeping body (wm_scratch_sleep) wakes when a changed body's surface comes this near (m)
 #define WM_WAKE_GAP 0.05f
 /// with WM_INPUT_SUPPORT, two more: how far j's surface reaches from q along the tangent
@@ -48,6 +52,9 @@
 /// with WM_INPUT_RELEASE, a body with no sender's surface this near its own (m) is unsupported: about
 /// what a body falls from rest in one tick (g dt^2 = 2.7 mm), ten times a resting contact's overlap
 #define WM_SUPPORT_GAP 0.002f
+/// with WM_INPUT_IMPACT, two bodies whose gap after closing for one tick at their closing speed is
+/// below this (m) are in contact this tick
+#define WM_IMPACT_GAP 0.002f
 /// the edge features of a model of this architecture
 static inline int wm_edge_feats(const WmArch* a) {
     return WM_EDGE_FEATS + ((a->inputs & WM_INPUT_SUPPORT) ? WM_EDGE_SUPPORT : 0);
@@ -149,7 +156,10 @@ struct WmScratch {
     int*     send_row;     /* [ne] sender row, -1 for a static sender */
     float*   state;        /* [n*D] the (possibly noisy) state of each node */
     float*   pdv;          /* [nd*3] the push's velocity change (dvx, dvy, domega) */
-    uint8_t* release;      /* [nd] WM_INPUT_RELEASE: the rest gate may not hold this row (wm_step) */
+    uint8_t* release;      /* [nd] WM_INPUT_RELEASE, WM_INPUT_IMPACT: the rest gate may not hold this row (wm_step) */
+    int*     impact_first; /* [nd+1] WM_INPUT_IMPACT: the edges into row r are impact_edge[impact_first[r] ..
+                              impact_first[r+1]) */
+    int*     impact_edge;  /* [ne] */
     uint8_t* held;         /* [n] the last wm_step's rest gate held node i still (eval's gate figures; 0 for a
                               node repeating its record in incremental stepping) */
     float*   xraw;         /* [nd*WM_NODE_NORM] */

@@ -197,6 +197,27 @@ endforeach()
 if(EXISTS ${WORK}/bad4/model.bin)
   message(FATAL_ERROR "a refused --ema left a model behind")
 endif()
+# --release-impact V: a speed in [0.001, 100] m/s, else one line and exit 2, nothing written
+foreach(bad_impact 0 -1 101 0.2x nan)
+  run(bad-impact-${bad_impact} 2 ${NUDGE} train --data ${WORK}/test --out ${WORK}/bad5/model.bin --steps 2
+      --release-impact ${bad_impact})
+  one_line(bad-impact-${bad_impact} "--release-impact: expected a number in \\[0.001, 100\\], got '${bad_impact}'")
+endforeach()
+if(EXISTS ${WORK}/bad5/model.bin)
+  message(FATAL_ERROR "a refused --release-impact left a model behind")
+endif()
+# and a valid one reaches the checkpoint: the speed's 4 bytes after the rest gate (model/checkpoint.c)
+run(train-gate 0 ${NUDGE} train --data ${WORK}/test --out ${WORK}/impact/gate.bin --steps 2 --rest-gate 0.1)
+run(train-impact 0 ${NUDGE} train --data ${WORK}/test --out ${WORK}/impact/impact.bin --steps 2 --rest-gate 0.1
+    --release-impact 0.25)
+file(SIZE ${WORK}/impact/gate.bin gate_size)
+file(SIZE ${WORK}/impact/impact.bin impact_size)
+math(EXPR want "${gate_size} + 4")
+file(READ ${WORK}/impact/impact.bin impact_head OFFSET 88 LIMIT 12 HEX)
+# (inputs = 8 at byte 88, the rest gate 0.1 at 92, the speed 0.25 = 0x3e800000 at 96, little-endian)
+if(NOT impact_size EQUAL want OR NOT impact_head STREQUAL "08000000cdcccc3d0000803e")
+  message(FATAL_ERROR "--release-impact 0.25: ${impact_size} bytes (want ${want}), head ${impact_head}")
+endif()
 
 # bad input: one line, exit 2, nothing written
 run(missing-data 2 ${NUDGE} train --data ${WORK}/nope --out ${WORK}/bad/model.bin)

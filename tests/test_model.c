@@ -1304,6 +1304,161 @@ static void test_wm_options(void) {
     rmdir(dir);
 }
 
+/* ---- the impact release (arch.inputs WM_INPUT_IMPACT, arch.release_impact) ---- */
+
+/* a gate-0.1 model whose every body has P(at rest next tick) = 0.27 (held when at rest) and whose
+ * velocity head says fall; with the option (v > 0) bodies hit faster than v m/s are released */
+static WmModel* impact_model(int inputs, float v) {
+    WmArch a = small_arch();
+    a.radius = 0.3f;
+    a.rest_gate = 0.1f;
+    a.inputs = inputs | (v > 0 ? WM_INPUT_IMPACT : 0);
+    a.release_impact = v;
+    WmModel* m = wm_create(&a, 26);
+    const NnLinear* last = &m->node.lin[m->node.nlayers - 1];
+    memset(m->params + last->w, 0, sizeof(float) * (size_t)last->in * last->out);
+    m->params[last->b + WM_REST] = -1.0f;
+    m->params[last->b + WM_DV + 1] = -1.0f;
+    return m;
+}
+
+/* slot 2: a ball of 0.1 m whose bottom is gap above y_top at x, moving at vy */
+static void ball_above(float* st, uint8_t* mask, float x, float y_top, float gap, float vy) {
+    float* b = st + 2 * SIM_OBS_DIM;
+    body_row(b, x, y_top + gap + 0.05f, 0, 0, vy, 0, 0.1f, 0.1f, 4.0f, false);
+    b[SIM_OBS_kind_box] = 0;
+    b[SIM_OBS_kind_ball] = 1;
+    mask[2] = 1;
+}
+
+static bool row_held(const float* out, const float* st, int k) {
+    return memcmp(out + k * SIM_OBS_DIM, st + k * SIM_OBS_DIM, sizeof(float) * SIM_OBS_DIM) == 0;
+}
+
+static void test_wm_release_impact(void) {
+    float st[TK * SIM_OBS_DIM], out[TK * SIM_OBS_DIM], out2[TK * SIM_OBS_DIM];
+    uint8_t mask[TK];
+    /* a box resting on the floor (its top at y = 0.101) and a ball above it: (gap m, ball's vy m/s,
+     * released by a rule of 0.2 m/s) */
+    const struct {
+        float gap, vy;
+        bool released;
+    } cases[] = {
+        {0.010f, -1.0f, true},   /* closes 1 cm at 1 m/s within the tick (1.7 cm) */
+        {0.001f, -0.1f, false},  /* touching, but closing below 0.2 m/s */
+        {0.050f, -1.0f, false},  /* 5 cm away: not reached within the tick */
+        {0.010f, 1.0f, false},   /* moving away */
+        {0.001f, -0.25f, true},  /* touching, just above 0.2 m/s */
+    };
+    for (int on = 0; on < 2; on++) {
+        WmModel* m = impact_model(0, on ? 0.2f : 0.0f);
+        WmScratch* s = wm_scratch_create(m);
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            resting_box(st, mask, 0.5f);
+            ball_above(st, mask, 0.2f, 0.101f, cases[c].gap, cases[c].vy);
+            wm_predict(m, s, 1, st, mask, NULL, out, NULL, NULL);
+            CHECK(row_held(out, st, 1) == !(on && cases[c].released));
+            /* the ball itself moves (the gate holds a moving body only above P = 1/2) */
+            CHECK(!row_held(out, st, 2));
+            /* with a mask, as rollouts step */
+            uint8_t nmask[TK];
+            wm_predict(m, s, 1, st, mask, NULL, out2, nmask, NULL);
+            CHECK(memcmp(out, out2, sizeof out) == 0);
+        }
+        /* a 1.6 m plank on the floor and the ball 10 cm above its end at 1 m/s: seen from the
+         * plank's centre the ball is nearer than touching (a negative gap) and closing at about
+         * 0.23 m/s, but the pair is judged by the ball's edge (10 cm, 1 m/s: not within a tick),
+         * so the plank is held; 1 cm above, it is released */
+        for (int near = 0; near < 2; near++) {
+            resting_box(st, mask, 0.5f);
+            body_row(st + SIM_OBS_DIM, 0.0f, 0.026f, 0, 0, 0, 0, 1.6f, 0.05f, 2.0f, false);
+            ball_above(st, mask, 0.75f, 0.051f, near ? 0.01f : 0.10f, -1.0f);
+            if (on && !near) {
+                wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0);
+                size_t G = (size_t)wm_edge_feats(wm_arch(m));
+                bool seen = false;
+                for (int e = 0; e < s->ne; e++) {
+                    const float* f = s->eraw + (size_t)e * G;
+                    if (s->node_slot[s->row_node[s->recv[e]]] == 1 && s->node_slot[s->send[e]] == 2)
+                        seen = f[WM_EDGE_GAP] < 0 && f[WM_EDGE_CLOSING] > 0.2f;
+                }
+                CHECK(seen);
+            }
+            wm_predict(m, s, 1, st, mask, NULL, out, NULL, NULL);
+            CHECK(row_held(out, st, 1) == !(on && near));
+        }
+        /* rolled out: the ball falling from 1 cm above the box releases it at the first tick,
+         * stepping incrementally as rollouts do */
+        resting_box(st, mask, 0.5f);
+        ball_above(st, mask, 0.2f, 0.101f, 0.01f, -1.0f);
+        float roll[3 * TK * SIM_OBS_DIM];
+        wm_rollout(m, s, 1, st, mask, NULL, 3, roll, NULL, NULL);
+        CHECK(row_held(roll, st, 1) == !on);
+        wm_scratch_free(s);
+        wm_free(m);
+    }
+
+    /* the checkpoint: the threshold follows rest_gate (4 bytes) only with the option; the same
+     * weights without it are the bytes of a release-only model, as before the option existed */
+    char dir[] = "/tmp/nudge-test-impact-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256], path2[256], err[512];
+    snprintf(path, sizeof path, "%s/a.wm", dir);
+    snprintf(path2, sizeof path2, "%s/b.wm", dir);
+    WmModel* m = impact_model(WM_INPUT_RELEASE, 0.0f);
+    WmModel* mi = impact_model(WM_INPUT_RELEASE, 0.3f);
+    CHECK(m->nparams == mi->nparams);
+    memcpy(mi->params, m->params, sizeof(float) * (size_t)m->nparams);
+    CHECK(wm_save(m, path, err, sizeof err) && wm_save(mi, path2, err, sizeof err));
+    size_t n = 0, n2 = 0;
+    char* a = slurp(path, &n);
+    char* b = slurp(path2, &n2);
+    size_t at = 8 + 4 + 4 + 4 + 6 * 4 + 2 * 4 + 3 * 4 + 8 + 8 + 4 + 4; /* the inputs field */
+    int32_t in_a, in_b;
+    float v;
+    memcpy(&in_a, a + at, 4);
+    memcpy(&in_b, b + at, 4);
+    memcpy(&v, b + at + 8, 4);
+    CHECK(n2 == n + 4 && in_a == WM_INPUT_RELEASE && in_b == (WM_INPUT_RELEASE | WM_INPUT_IMPACT) && v == 0.3f);
+    CHECK(memcmp(a, b, at) == 0 && memcmp(a + at + 4, b + at + 4, 4) == 0);
+    CHECK(memcmp(a + at + 8, b + at + 12, n - at - 12) == 0);
+    WmModel* l = wm_load(path2, err, sizeof err);
+    CHECK(l != NULL);
+    if (l) {
+        CHECK(memcmp(wm_arch(l), wm_arch(mi), sizeof(WmArch)) == 0 && wm_arch(l)->release_impact == 0.3f);
+        WmScratch* s = wm_scratch_create(l);
+        resting_box(st, mask, 0.5f);
+        ball_above(st, mask, 0.2f, 0.101f, 0.01f, -1.0f);
+        wm_predict(l, s, 1, st, mask, NULL, out, NULL, NULL);
+        CHECK(!row_held(out, st, 1));
+        wm_scratch_free(s);
+        wm_free(l);
+    }
+    /* a threshold out of range behind a valid CRC is refused with one line */
+    memcpy(b + at + 8, &(float){NAN}, 4);
+    uint32_t crc = crc32_update(0, (const unsigned char*)b, n2 - 4);
+    memcpy(b + n2 - 4, &crc, 4);
+    spit(path2, b, n2);
+    CHECK(wm_load(path2, err, sizeof err) == NULL && strstr(err, "impact release speed") && !strchr(err, '\n'));
+    free(a);
+    free(b);
+    wm_free(m);
+    wm_free(mi);
+    WmArch ar = small_arch();
+    ar.inputs = WM_INPUT_IMPACT;
+    CHECK(!wm_arch_check(&ar, err, sizeof err) && strstr(err, "impact release speed 0"));
+    ar.release_impact = 200.0f;
+    CHECK(!wm_arch_check(&ar, err, sizeof err) && strstr(err, "impact release speed 200"));
+    ar.inputs = 0;
+    ar.release_impact = 0.3f;
+    CHECK(!wm_arch_check(&ar, err, sizeof err) && strstr(err, "option is off"));
+    ar.inputs = WM_INPUT_IMPACT;
+    CHECK(wm_arch_check(&ar, err, sizeof err));
+    unlink(path);
+    unlink(path2);
+    rmdir(dir);
+}
+
 /* ---- dataset reader: a tiny dataset in nudge gen's layout ---- */
 
 static void write_manifest(const char* dir, int version, int E, int T, const char* shard) {
@@ -3631,6 +3786,7 @@ int main(void) {
     test_replay_rolled();
     test_checkpoint();
     test_wm_options();
+    test_wm_release_impact();
     test_dataset();
     test_eval_subsets();
     test_training();
