@@ -110,7 +110,7 @@ int cmd_train(int argc, char** argv) {
     bool clip_inputs = false;
     bool support_inputs = false;
     bool release_gate = false;
-    double release_impact = 0;
+    double release_impact = 0, lr_decay = 0, lr_floor = 0.1;
     double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, ema = 0;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "KIND: state (default: the state model) or jepa (the pixel model, "
@@ -125,6 +125,8 @@ int cmd_train(int argc, char** argv) {
         {"seed", ARG_U64, &seed, 1, 0, "N: initialization, sampling and noise seed (default 1)", false},
         {"resume", ARG_STRING, &resume, 1, 0, "MODEL: continue from this checkpoint (weights, statistics, optimizer)", false},
         {"lr", ARG_DOUBLE, &lr, 1e-7, 1.0, "RATE: AdamW learning rate (default 0.001)", false},
+        {"lr-decay", ARG_DOUBLE, &lr_decay, 0, 1, "F: over the last share F of this run's --steps the rate falls along a half cosine to --lr-floor times --lr (default 0: a constant rate)", false},
+        {"lr-floor", ARG_DOUBLE, &lr_floor, 0, 1, "R: where --lr-decay ends, as a share of --lr (default 0.1)", false},
         {"val-every", ARG_INT, &val_every, 1, 1e9, "N: validate every N steps (default 250)", false},
         {"save-every", ARG_INT, &save_every, 1, 1e9, "N: checkpoint every N steps (default 1000)", false},
         {"export", ARG_STRING, &export_path, 1, 0, "FILE: at the end, also the weights alone (no optimizer state: a third of the size), for shipping", false},
@@ -307,6 +309,12 @@ int cmd_train(int argc, char** argv) {
             snprintf(failure, sizeof failure, "%s", err);
             status = 2;
             break;
+        }
+        if (lr_decay > 0) {
+            float rate = wm_lr_schedule((float)lr, done, steps, (float)lr_decay, (float)lr_floor);
+            /* (a floor of 0 ends at a rate of 0, which the optimizer does not take: the last step's
+             * rate is above it anyway) */
+            if (rate > 0) wm_trainer_set_lr(tr, rate);
         }
         if (!wm_trainer_step(tr)) {
             if (++fails > 1000) {

@@ -1,4 +1,5 @@
 /* trainer: replay buffers, AdamW steps on sampled batches, validation, and the published weights */
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -359,6 +360,18 @@ static double validate_batch(WmTrainer* tr, const WmModel* m, const WmTransition
     WmLossWeights lw = {d->eps_weight, d->nll_weight, d->event_weight, d->break_weight, d->onset_weight, d->onset_speed};
     double nll = 0, loss = wm_loss(m, pt->scratch, &lw, false, &nll);
     return loss - nll;
+}
+
+void wm_trainer_set_lr(WmTrainer* tr, float lr) {
+    assert(lr > 0 && isfinite(lr));
+    tr->opt.lr = lr;
+}
+
+float wm_lr_schedule(float lr, int64_t done, int64_t steps, float frac, float floor) {
+    int64_t start = steps - (int64_t)llround((double)frac * (double)steps);
+    if (frac <= 0 || done < start || start >= steps) return lr;
+    double p = (double)(done - start) / (double)(steps - start);
+    return (float)(lr * (floor + (1.0 - floor) * 0.5 * (1.0 + cos(M_PI * p))));
 }
 
 bool wm_trainer_step(WmTrainer* tr) {

@@ -95,6 +95,13 @@ void         wm_trainer_add_tick(WmTrainer* tr, const float* states, const uint8
 /// one optimizer step on a sampled batch; false when there is not enough data yet (fewer than
 /// batch trainable transitions) or the step was skipped for non-finite numbers
 bool         wm_trainer_step(WmTrainer* tr);
+/// the optimizer's learning rate from the next step on (a schedule: nudge train --lr-decay); lr > 0
+void         wm_trainer_set_lr(WmTrainer* tr, float lr);
+/// the learning rate of step `done` (0-based) of a run of `steps` steps at rate lr whose last share
+/// `frac` (0..1; 0 = none) decays along a half cosine from lr to floor * lr (floor in [0, 1]):
+/// lr before the decay starts at step steps - round(frac * steps), then
+/// lr * (floor + (1 - floor) (1 + cos(pi p)) / 2) with p = (done - start) / (steps - start)
+float        wm_lr_schedule(float lr, int64_t done, int64_t steps, float frac, float floor);
 /// mean loss over up to max_batches batches of the validation buffer (NaN when empty)
 float        wm_trainer_validate(WmTrainer* tr, int max_batches);
 /// copies the working weights into the published buffer and bumps the version

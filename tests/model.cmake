@@ -168,6 +168,28 @@ execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/det/a.bin ${WO
 if(NOT same EQUAL 0)
   message(FATAL_ERROR "--ema 0 wrote another checkpoint than no --ema")
 endif()
+# --lr-decay 0 is a constant rate: the same bytes as without the flag; a decay gives other weights
+run(train-decay0 0 ${NUDGE} train --data ${WORK}/test --out ${WORK}/det/l0.bin --steps 100 --val-every 50 --seed 5 --lr-decay 0)
+execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/det/a.bin ${WORK}/det/l0.bin RESULT_VARIABLE same)
+if(NOT same EQUAL 0)
+  message(FATAL_ERROR "--lr-decay 0 wrote another checkpoint than no --lr-decay")
+endif()
+run(train-decay 0 ${NUDGE} train --data ${WORK}/test --out ${WORK}/det/l5.bin --steps 100 --val-every 50 --seed 5
+    --lr-decay 0.5 --lr-floor 0.1)
+execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/det/a.bin ${WORK}/det/l5.bin RESULT_VARIABLE same)
+if(same EQUAL 0)
+  message(FATAL_ERROR "--lr-decay 0.5 wrote the checkpoint of a constant rate")
+endif()
+foreach(bad "lr-decay;1.5" "lr-decay;-0.1" "lr-floor;2" "lr-decay;x")
+  list(GET bad 0 flag)
+  list(GET bad 1 value)
+  run(bad-${flag}-${value} 2 ${NUDGE} train --data ${WORK}/test --out ${WORK}/bad6/model.bin --steps 2 --${flag} ${value})
+  one_line(bad-${flag}-${value} "--${flag}: expected a number in \\[0, 1\\], got '${value}'")
+endforeach()
+if(EXISTS ${WORK}/bad6/model.bin)
+  message(FATAL_ERROR "a refused --lr-decay or --lr-floor left a model behind")
+endif()
+
 # --ema D: a run stopped halfway and resumed gives the bytes of the run that never stopped
 # (checkpoint and exported weights; two threads, so both parts' noise streams are resumed)
 set(ema_args --data ${WORK}/test --val-every 30 --seed 5 --threads 2 --ema 0.9)

@@ -1304,6 +1304,28 @@ static void test_wm_options(void) {
     rmdir(dir);
 }
 
+/* ---- the learning-rate schedule (nudge train --lr-decay, --lr-floor) ---- */
+
+static void test_lr_schedule(void) {
+    /* no decay: the rate throughout */
+    for (int64_t t = 0; t < 100; t++) CHECK(wm_lr_schedule(1e-3f, t, 100, 0.0f, 0.1f) == 1e-3f);
+    /* the last half of 100 steps: constant to step 49, then a half cosine from the rate down
+     * towards a tenth of it (halfway at step 75), never increasing, never below the floor */
+    float prev = 1.0f;
+    for (int64_t t = 0; t < 100; t++) {
+        float r = wm_lr_schedule(1.0f, t, 100, 0.5f, 0.1f);
+        if (t <= 50) CHECK(r == 1.0f);
+        CHECK(r <= prev && r > 0.1f);
+        prev = r;
+    }
+    CHECK(fabsf(wm_lr_schedule(1.0f, 75, 100, 0.5f, 0.1f) - 0.55f) < 1e-6f);
+    CHECK(wm_lr_schedule(1.0f, 99, 100, 0.5f, 0.1f) < 0.11f);
+    /* the whole run, to a floor of 0 */
+    CHECK(wm_lr_schedule(2.0f, 0, 10, 1.0f, 0.0f) == 2.0f);
+    CHECK(fabsf(wm_lr_schedule(2.0f, 5, 10, 1.0f, 0.0f) - 1.0f) < 1e-6f);
+    CHECK(wm_lr_schedule(2.0f, 9, 10, 1.0f, 0.0f) > 0.0f);
+}
+
 /* ---- the impact release (arch.inputs WM_INPUT_IMPACT, arch.release_impact) ---- */
 
 /* a gate-0.1 model whose every body has P(at rest next tick) = 0.27 (held when at rest) and whose
@@ -3787,6 +3809,7 @@ int main(void) {
     test_checkpoint();
     test_wm_options();
     test_wm_release_impact();
+    test_lr_schedule();
     test_dataset();
     test_eval_subsets();
     test_training();
