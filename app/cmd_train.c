@@ -111,7 +111,7 @@ int cmd_train(int argc, char** argv) {
     bool support_inputs = false;
     bool release_gate = false;
     double release_impact = 0, lr_decay = 0, lr_floor = 0.1;
-    double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, ema = 0;
+    double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, onset_motion = -1, ema = 0;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "KIND: state (default: the state model) or jepa (the pixel model, "
                                           "from frames: nudge train --kind jepa --help)", false},
@@ -153,6 +153,7 @@ int cmd_train(int argc, char** argv) {
         {"break-weight", ARG_DOUBLE, &break_weight, 0, 100, "W: the break heads' BCE weighs W times the other events' (default 1)", false},
         {"onset-weight", ARG_DOUBLE, &onset_weight, 0, 1000, "W: the rest head's BCE on a body at rest, unpushed, that moves next tick weighs W times the others' (default 1)", false},
         {"ema", ARG_DOUBLE, &ema, 0, 0.999999, "D: validate, save and export the exponential moving average of the weights (decay D, e.g. 0.999; warmed up as min(D, (1+t)/(10+t)) at step t); the optimizer trains the raw weights, which the checkpoint also keeps for --resume (default 0: off)", false},
+        {"onset-motion-weight", ARG_DOUBLE, &onset_motion, 0, 1000, "W: the velocity and position heads' MSE on a body at rest, unpushed, that moves next tick (of --onset-speed) weighs W times the others' (default 1)", false},
         {"onset-speed", ARG_DOUBLE, &onset_speed, 0, 100, "V: --onset-weight weighs only onsets faster than V m/s (or 5V rad/s) next tick (default 0: every onset)", false},
     };
     ArgParse p = {"train",
@@ -231,6 +232,7 @@ int cmd_train(int argc, char** argv) {
     if (break_weight >= 0) def.break_weight = (float)break_weight;
     if (onset_weight >= 0) def.onset_weight = (float)onset_weight;
     if (onset_speed >= 0) def.onset_speed = (float)onset_speed;
+    if (onset_motion >= 0) def.onset_motion = (float)onset_motion;
     def.ema = (float)ema;
     if (!wm_trainer_def_check(&def, start, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s: %s\n", data, err);

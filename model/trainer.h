@@ -52,6 +52,8 @@ typedef struct WmTrainerDef {
                                 next tick) weighs this many times the others' (default 1) */
     float    onset_speed;    /* only onsets faster than this next tick (m/s; or 5x it in rad/s) weigh
                                 onset_weight times (default 0: every onset) */
+    float    onset_motion;   /* the velocity and position heads' MSE on an onset (of onset_speed) weighs
+                                this times the others' (default 1) */
     float    ema;            /* D in [0, 1): keep an exponential moving average of the weights, updated
                                 after every optimizer step with decay min(D, (1 + t) / (10 + t)) at step
                                 t; the average is the model the trainer gives (validation, publish,

@@ -307,6 +307,9 @@ typedef struct WmLossWeights {
     float onset_speed; /* only onsets that move faster than this next tick (m/s), or turn faster than
                           5 times it (rad/s, as WM_REST_OMEGA to WM_REST_SPEED), weigh onset times
                           (default 0: every onset) */
+    float onset_motion; /* the velocity and position means' MSE on an onset row (of onset_speed), times
+                           the others' (default 1): how a body at rest starts to move (a plank that a
+                           heavy ball lands on) */
 } WmLossWeights;
 WmLossWeights wm_loss_weights_default(void);
 /// loss of the packed batch against s->target/s->weight (the weighted MSE of the means, BCE of the

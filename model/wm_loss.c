@@ -16,6 +16,7 @@ WmLossWeights wm_loss_weights_default(void) {
     w.brk = 1.0f;
     w.onset = 1.0f;
     w.onset_speed = 0.0f;
+    w.onset_motion = 1.0f;
     return w;
 }
 
@@ -101,9 +102,22 @@ double wm_loss(const WmModel* m, WmScratch* s, const WmLossWeights* lw, bool gra
         float tn[WM_TARGETS];
         for (int c = 0; c < WM_TARGETS; c++) tn[c] = (tg[c] - tm[c]) / ts[c];
         if (d) memset(d, 0, sizeof(float) * WM_OUTPUTS);
-        /* the means */
-        ld += nn_loss_mse(3, o + WM_DV, tn + WM_DV, w + WM_DV, sd, d ? d + WM_DV : NULL);
-        ld += nn_loss_mse(3, o + WM_EPS, tn + WM_EPS, w + WM_EPS, sd * lw->eps, d ? d + WM_EPS : NULL);
+        /* an onset row: a body at rest now, unpushed, that moves next tick (of onset_speed) */
+        bool onset = false;
+        if ((lw->onset != 1.0f || lw->onset_motion != 1.0f) && w[WM_REST] > 0 && tg[WM_REST] < 0.5f) {
+            const float* st = s->state + (size_t)s->row_node[i] * D;
+            const float* pd = s->pdv + (size_t)i * 3;
+            /* its velocities next tick: now's plus the change (unpushed) */
+            float vx = st[SIM_OBS_vx] + tg[WM_DV], vy = st[SIM_OBS_vy] + tg[WM_DV + 1];
+            float om = st[SIM_OBS_omega] + tg[WM_DV + 2];
+            bool fast = lw->onset_speed <= 0 || hypotf(vx, vy) > lw->onset_speed ||
+                        fabsf(om) > 5.0f * lw->onset_speed;
+            onset = pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && wm_at_rest(st) && fast;
+        }
+        /* the means (an onset's weigh onset_motion times) */
+        float sm = onset ? sd * lw->onset_motion : sd;
+        ld += nn_loss_mse(3, o + WM_DV, tn + WM_DV, w + WM_DV, sm, d ? d + WM_DV : NULL);
+        ld += nn_loss_mse(3, o + WM_EPS, tn + WM_EPS, w + WM_EPS, sm * lw->eps, d ? d + WM_EPS : NULL);
         /* the variance head: Gaussian NLL of the error, the mean held fixed */
         for (int c = 0; c < WM_TARGETS; c++) {
             if (w[c] <= 0) continue;
@@ -120,17 +134,7 @@ double wm_loss(const WmModel* m, WmScratch* s, const WmLossWeights* lw, bool gra
         we[WM_EVENT_BREAK] *= lw->brk;
         we[WM_BREAK_NOW - WM_OUT_EVENTS] *= lw->brk;
         /* the rest head on an onset row weighs onset times the others */
-        if (lw->onset != 1.0f && w[WM_REST] > 0 && tg[WM_REST] < 0.5f) {
-            const float* st = s->state + (size_t)s->row_node[i] * D;
-            const float* pd = s->pdv + (size_t)i * 3;
-            /* its velocities next tick: now's plus the change (unpushed) */
-            float vx = st[SIM_OBS_vx] + tg[WM_DV], vy = st[SIM_OBS_vy] + tg[WM_DV + 1];
-            float om = st[SIM_OBS_omega] + tg[WM_DV + 2];
-            bool fast = lw->onset_speed <= 0 || hypotf(vx, vy) > lw->onset_speed ||
-                        fabsf(om) > 5.0f * lw->onset_speed;
-            if (pd[0] == 0.0f && pd[1] == 0.0f && pd[2] == 0.0f && wm_at_rest(st) && fast)
-                we[WM_REST - WM_OUT_EVENTS] *= lw->onset;
-        }
+        if (onset) we[WM_REST - WM_OUT_EVENTS] *= lw->onset;
         le += nn_loss_bce_logits(WM_LOGITS, o + WM_OUT_EVENTS, tg + WM_OUT_EVENTS, we, se, d ? d + WM_OUT_EVENTS : NULL);
     }
     if (nll_loss) *nll_loss = ln;

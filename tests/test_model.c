@@ -411,7 +411,7 @@ static double wm_batch_loss(WmModel* m, WmScratch* s, const WmTransitions* t, fl
     wm_forward(m, s);
     /* the variance head's NLL stops the mean's gradient, which finite differences cannot see: it
      * is checked on its own in test_wm_nll_grad */
-    WmLossWeights lw = {0.6f, 0.0f, 0.7f, 1.0f, 1.0f, 0.0f};
+    WmLossWeights lw = {0.6f, 0.0f, 0.7f, 1.0f, 1.0f, 0.0f, 1.0f};
     double l = wm_loss(m, s, &lw, grad, NULL);
     if (grad) wm_backward(m, s, grads);
     return l;
@@ -492,8 +492,8 @@ static void test_wm_nll_grad(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.0f};
-    WmLossWeights none = {0.0f, 0.0f, 0.0f, 1.0f, 1.0f, 0.0f};
+    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.0f, 1.0f};
+    WmLossWeights none = {0.0f, 0.0f, 0.0f, 1.0f, 1.0f, 0.0f, 1.0f};
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d0 = malloc(sizeof(float) * nout);
     wm_loss(m, s, &none, true, NULL);
@@ -540,7 +540,7 @@ static void test_wm_break_weight(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f}, three = one;
+    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f, 1.0f}, three = one;
     three.brk = 3.0f;
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d1 = malloc(sizeof(float) * nout);
@@ -587,7 +587,7 @@ static void test_wm_onset_weight(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f}, five = one;
+    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f, 1.0f}, five = one;
     five.onset = 5.0f;
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d1 = malloc(sizeof(float) * nout);
@@ -618,6 +618,27 @@ static void test_wm_onset_weight(void) {
     below.onset_speed = 1.0f;
     CHECK(wm_loss(m, s, &above, true, NULL) == l5 && memcmp(s->dout, d5, sizeof(float) * nout) == 0);
     CHECK(wm_loss(m, s, &below, true, NULL) == l1 && memcmp(s->dout, d1, sizeof(float) * nout) == 0);
+    /* --onset-motion-weight: the velocity and position means' gradients on the onset row are 4 times
+     * what they are at 1; its variance head's, its rest head's and every other row's unchanged */
+    WmLossWeights motion = one;
+    motion.onset_motion = 4.0f;
+    int moved = 0;
+    CHECK(wm_loss(m, s, &motion, true, NULL) > l1);
+    for (size_t r = 0; r < (size_t)s->nd; r++) {
+        int i = s->row_node[r];
+        bool onset = s->node_world[i] == 0 && s->node_slot[i] == 4;
+        for (int c = 0; c < WM_OUTPUTS; c++) {
+            float g1 = d1[r * WM_OUTPUTS + c], g4 = s->dout[r * WM_OUTPUTS + c];
+            if (onset && c < WM_TARGETS) {
+                CHECK(fabsf(g4 - 4.0f * g1) <= 1e-6f * fabsf(g1));
+                moved += g1 != 0.0f;
+            } else {
+                CHECK(g4 == g1);
+            }
+        }
+    }
+    /* (the zero-initialized heads err only where the target is not zero: the slide's vx and x) */
+    CHECK(moved >= 2);
     free(d5);
     free(d1);
     wm_transitions_free(&t);
