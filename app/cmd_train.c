@@ -110,6 +110,7 @@ int cmd_train(int argc, char** argv) {
     bool clip_inputs = false;
     bool support_inputs = false;
     bool release_gate = false;
+    bool pair_inputs = false;
     double release_impact = 0, lr_decay = 0, lr_floor = 0.1;
     double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, onset_motion = -1, ema = 0;
     ArgSpec specs[] = {
@@ -142,6 +143,8 @@ int cmd_train(int argc, char** argv) {
         {"clip-inputs", ARG_BOOL, &clip_inputs, 0, 0, "a new model clips its inputs to the range training saw", false},
         {"support-inputs", ARG_BOOL, &support_inputs, 0, 0,
          "a new model's edges also see the room along a contact's tangent before the sender's surface ends", false},
+        {"pair-inputs", ARG_BOOL, &pair_inputs, 0, 0,
+         "a new model's edges also see the pair's gap and closing speed as the better placed of its two edges sees them", false},
         {"release", ARG_BOOL, &release_gate, 0, 0,
          "a new model's rest gate never holds a body that nothing supports (no surface within 2 mm of its own)", false},
         {"release-impact", ARG_DOUBLE, &release_impact, 0.001, 100,
@@ -220,6 +223,7 @@ int cmd_train(int argc, char** argv) {
     if (clip_inputs) def.arch.inputs |= WM_INPUT_CLIP;
     if (support_inputs) def.arch.inputs |= WM_INPUT_SUPPORT;
     if (release_gate) def.arch.inputs |= WM_INPUT_RELEASE;
+    if (pair_inputs) def.arch.inputs |= WM_INPUT_PAIR;
     if (release_impact > 0) {
         def.arch.inputs |= WM_INPUT_IMPACT;
         def.arch.release_impact = (float)release_impact;

@@ -62,41 +62,23 @@ static int shatter_body(const WmModel* m, WmScratch* s, int b, int k, float* cur
  * speed, which is above arch.release_impact. An edge sees its sender from the receiver's centre:
  * its gap is a lower bound of the true one (exact for a ball receiver, far below it for a long
  * plank's centre seeing a ball over its end), so a pair is judged by the edge of the larger gap of
- * its two (each edge's normal is the sender's outward normal at the point nearest the receiver's
- * centre; closing speed = (v_sender - v_receiver) . normal) */
+ * its two (wm_pair_edges; each edge's normal is the sender's outward normal at the point nearest the
+ * receiver's centre; closing speed = (v_sender - v_receiver) . normal) */
 static void release_impacts(const WmModel* m, WmScratch* s) {
     size_t G = (size_t)wm_edge_feats(&m->arch);
     float v = m->arch.release_impact, dt = m->arch.dt;
-    int nd = s->nd, ne = s->ne;
-    /* the edges by receiver row */
-    int* first = s->impact_first;
-    int* by = s->impact_edge;
-    for (int r = 0; r <= nd; r++) first[r] = 0;
-    for (int e = 0; e < ne; e++) first[s->recv[e] + 1]++;
-    for (int r = 0; r < nd; r++) first[r + 1] += first[r];
-    for (int e = 0; e < ne; e++) by[first[s->recv[e]]++] = e;
-    for (int r = nd; r > 0; r--) first[r] = first[r - 1];
-    first[0] = 0;
-    for (int e = 0; e < ne; e++) {
+    int* pair = s->pair_edge;
+    wm_pair_edges(m, s, pair);
+    for (int e = 0; e < s->ne; e++) {
         const float* f = s->eraw + (size_t)e * G;
-        /* a static sender does not move: a body moving into it is not at rest */
-        if (f[WM_EDGE_STATIC] != 0.0f) continue;
-        int j = s->send[e], rj = s->node_row[j], ri = s->recv[e];
-        /* the pair's other edge, when the sender is a row of this step */
-        int judge = e;
-        if (rj >= 0) {
-            int back = -1;
-            for (int q = first[rj]; q < first[rj + 1]; q++)
-                if (s->send[by[q]] == s->row_node[ri]) back = by[q];
-            /* (no edge back: the sender's surface is beyond the radius from the receiver's) */
-            if (back < 0) continue;
-            float gb = s->eraw[(size_t)back * G + WM_EDGE_GAP];
-            if (gb > f[WM_EDGE_GAP] || (gb == f[WM_EDGE_GAP] && back < e)) judge = back;
-        }
-        const float* fj = s->eraw + (size_t)judge * G;
+        /* a static sender does not move: a body moving into it is not at rest; (-1: no edge back,
+         * the sender's surface is beyond the radius from the receiver's) */
+        if (f[WM_EDGE_STATIC] != 0.0f || pair[e] < 0) continue;
+        const float* fj = s->eraw + (size_t)pair[e] * G;
         float closing = fj[WM_EDGE_CLOSING];
         if (!(closing > v) || fj[WM_EDGE_GAP] - closing * dt > WM_IMPACT_GAP) continue;
-        s->release[ri] = 1;
+        int rj = s->node_row[s->send[e]];
+        s->release[s->recv[e]] = 1;
         if (rj >= 0) s->release[rj] = 1;
     }
 }

@@ -204,6 +204,7 @@ void wm_scratch_free(WmScratch* s) {
     free(s->release);
     free(s->impact_first);
     free(s->impact_edge);
+    free(s->pair_edge);
     free(s->held);
     free(s->xraw);
     free(s->xn);
@@ -330,6 +331,7 @@ void wm_scratch_reserve_edges(const WmModel* m, WmScratch* s, int ne) {
     s->send = grow(s->send, c * sizeof(int));
     s->send_row = grow(s->send_row, c * sizeof(int));
     s->impact_edge = grow(s->impact_edge, c * sizeof(int));
+    s->pair_edge = grow(s->pair_edge, c * sizeof(int));
     size_t G = (size_t)wm_edge_feats(&m->arch);
     s->eraw = grow(s->eraw, c * G * sizeof(float));
     s->xe = grow(s->xe, c * G * sizeof(float));

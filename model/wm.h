@@ -77,7 +77,14 @@ typedef struct WmArch {
 /// arch.release_impact's range with WM_INPUT_IMPACT, m/s
 #define WM_IMPACT_MIN 0.001f
 #define WM_IMPACT_MAX 100.0f
-#define WM_INPUT_ALL (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT)
+/// arch.inputs: each edge also sees the pair's contact as the sender sees it too: an edge sees its
+/// sender from the receiver's centre, so a long plank's centre sees a ball over its end nearer than
+/// touching long before it lands; the pair's gap is the larger of its two edges' gaps (each a lower
+/// bound of the true one) and its closing speed the normal velocity on that edge (three features:
+/// exp(-max(gap, 0) / 5 mm), gap / 1 cm clamped to [-1, 1], the closing speed; a static sender's edge
+/// repeats its own)
+#define WM_INPUT_PAIR 16
+#define WM_INPUT_ALL (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

@@ -158,6 +158,51 @@ static float edge_features(const float* si, const SimShape* shi, const float* sj
     return g;
 }
 
+void wm_pair_edges(const WmModel* m, WmScratch* s, int* out) {
+    size_t G = (size_t)wm_edge_feats(&m->arch);
+    int nd = s->nd, ne = s->ne;
+    /* the edges by receiver row */
+    int* first = s->impact_first;
+    int* by = s->impact_edge;
+    for (int r = 0; r <= nd; r++) first[r] = 0;
+    for (int e = 0; e < ne; e++) first[s->recv[e] + 1]++;
+    for (int r = 0; r < nd; r++) first[r + 1] += first[r];
+    for (int e = 0; e < ne; e++) by[first[s->recv[e]]++] = e;
+    for (int r = nd; r > 0; r--) first[r] = first[r - 1];
+    first[0] = 0;
+    for (int e = 0; e < ne; e++) {
+        out[e] = e;
+        int rj = s->eraw[(size_t)e * G + WM_EDGE_STATIC] != 0.0f ? -1 : s->node_row[s->send[e]];
+        /* a static sender, or one not computed this step (stepping incrementally): its own edge */
+        if (rj < 0) continue;
+        int back = -1, ri = s->recv[e];
+        for (int q = first[rj]; q < first[rj + 1]; q++)
+            if (s->send[by[q]] == s->row_node[ri]) back = by[q];
+        if (back < 0) {
+            out[e] = -1;
+            continue;
+        }
+        float g = s->eraw[(size_t)e * G + WM_EDGE_GAP], gb = s->eraw[(size_t)back * G + WM_EDGE_GAP];
+        if (gb > g || (gb == g && back < e)) out[e] = back;
+    }
+}
+
+/* WM_INPUT_PAIR: each edge's pair features from the pair's edge of the larger gap */
+static void pair_features(const WmModel* m, WmScratch* s) {
+    size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_pair_at(&m->arch);
+    int* pair = s->pair_edge;
+    wm_pair_edges(m, s, pair);
+    for (int e = 0; e < s->ne; e++) {
+        float* f = s->eraw + (size_t)e * G;
+        /* (no edge back: the pair is at least the radius apart) */
+        const float* fp = pair[e] >= 0 ? s->eraw + (size_t)pair[e] * G : NULL;
+        float g = fp ? fp[WM_EDGE_GAP] : m->arch.radius, closing = fp ? fp[WM_EDGE_CLOSING] : f[WM_EDGE_CLOSING];
+        f[at + 0] = g > 0 ? expf(-g / 0.005f) : 1.0f;
+        f[at + 1] = clampf(g / 0.01f, -1.0f, 1.0f);
+        f[at + 2] = closing;
+    }
+}
+
 bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
              const float* pushes, Rng* rng, float noise_pos, float noise_vel) {
     int K = m->arch.slots;
@@ -294,6 +339,7 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     }
     if (ne == 0) wm_scratch_reserve_edges(m, s, 1);
     s->ne = ne;
+    if (m->arch.inputs & WM_INPUT_PAIR) pair_features(m, s);
     return nd > 0;
 }
 

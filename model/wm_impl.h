@@ -55,10 +55,21 @@
 /// with WM_INPUT_IMPACT, two bodies whose gap after closing for one tick at their closing speed is
 /// below this (m) are in contact this tick
 #define WM_IMPACT_GAP 0.002f
+/// with WM_INPUT_PAIR, three more after those (wm_edge_pair_at): the pair's contact scale (2) and
+/// closing speed (1)
+#define WM_EDGE_PAIR 3
 /// the edge features of a model of this architecture
 static inline int wm_edge_feats(const WmArch* a) {
+    return WM_EDGE_FEATS + ((a->inputs & WM_INPUT_SUPPORT) ? WM_EDGE_SUPPORT : 0) +
+           ((a->inputs & WM_INPUT_PAIR) ? WM_EDGE_PAIR : 0);
+}
+/// where WM_INPUT_PAIR's features start in an edge's row
+static inline int wm_edge_pair_at(const WmArch* a) {
     return WM_EDGE_FEATS + ((a->inputs & WM_INPUT_SUPPORT) ? WM_EDGE_SUPPORT : 0);
 }
+/// for every edge e, the pair's edge of the larger gap (e itself for a static sender or when the edge
+/// back is not packed); uses s->impact_first / s->impact_edge. out[ne]
+void wm_pair_edges(const WmModel* m, WmScratch* s, int* out);
 /// dynamics targets per tick: the velocity change beyond the push, dvx, dvy (m/s), domega (rad/s),
 /// and the position residual after integrating with the velocities, ex, ey (m), eangle (rad)
 #define WM_TARGETS 6
@@ -160,6 +171,7 @@ struct WmScratch {
     int*     impact_first; /* [nd+1] WM_INPUT_IMPACT: the edges into row r are impact_edge[impact_first[r] ..
                               impact_first[r+1]) */
     int*     impact_edge;  /* [ne] */
+    int*     pair_edge;    /* [ne] WM_INPUT_PAIR, WM_INPUT_IMPACT: wm_pair_edges' */
     uint8_t* held;         /* [n] the last wm_step's rest gate held node i still (eval's gate figures; 0 for a
                               node repeating its record in incremental stepping) */
     float*   xraw;         /* [nd*WM_NODE_NORM] */

@@ -1441,6 +1441,54 @@ static void test_wm_release_impact(void) {
         wm_free(m);
     }
 
+    /* WM_INPUT_PAIR: the plank's edge from the ball 1 cm over its end carries the ball's edge's gap
+     * (1 cm: contact scale exp(-2), 1 after clamping) and closing speed (1 m/s), not its own negative
+     * gap; the edges from the floor repeat their own; the features survive a checkpoint */
+    {
+        WmModel* m = impact_model(WM_INPUT_PAIR, 0.0f);
+        CHECK(wm_edge_feats(wm_arch(m)) == WM_EDGE_FEATS + WM_EDGE_PAIR && m->ein.dim == WM_EDGE_FEATS + WM_EDGE_PAIR);
+        WmScratch* s = wm_scratch_create(m);
+        resting_box(st, mask, 0.5f);
+        body_row(st + SIM_OBS_DIM, 0.0f, 0.026f, 0, 0, 0, 0, 1.6f, 0.05f, 2.0f, false);
+        ball_above(st, mask, 0.75f, 0.051f, 0.01f, -1.0f);
+        wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0);
+        size_t G = (size_t)wm_edge_feats(wm_arch(m)), at = (size_t)wm_edge_pair_at(wm_arch(m));
+        int checked = 0;
+        for (int e = 0; e < s->ne; e++) {
+            const float* f = s->eraw + (size_t)e * G;
+            int ks = s->node_slot[s->row_node[s->recv[e]]], kj = s->node_slot[s->send[e]];
+            if (kj == 0) {
+                CHECK(f[at + 1] == fminf(fmaxf(f[WM_EDGE_GAP] / 0.01f, -1.0f), 1.0f) && f[at + 2] == f[WM_EDGE_CLOSING]);
+                checked++;
+            } else {
+                CHECK(fabsf(f[at + 0] - expf(-2.0f)) < 1e-3f && fabsf(f[at + 1] - 1.0f) < 1e-3f &&
+                      fabsf(f[at + 2] - 1.0f) < 1e-5f);
+                if (ks == 1) CHECK(f[WM_EDGE_GAP] < 0.0f);
+                checked++;
+            }
+        }
+        CHECK(checked == 4);
+        wm_norm_update(&m->ein, s->ne, s->eraw);
+        wm_predict(m, s, 1, st, mask, NULL, out, NULL, NULL);
+        char pdir[] = "/tmp/nudge-test-pair-XXXXXX";
+        CHECK(mkdtemp(pdir) != NULL);
+        char ppath[256], perr[512];
+        snprintf(ppath, sizeof ppath, "%s/p.wm", pdir);
+        CHECK(wm_save(m, ppath, perr, sizeof perr));
+        WmModel* l = wm_load(ppath, perr, sizeof perr);
+        CHECK(l != NULL);
+        if (l) {
+            CHECK(memcmp(wm_arch(l), wm_arch(m), sizeof(WmArch)) == 0);
+            wm_predict(l, s, 1, st, mask, NULL, out2, NULL, NULL);
+            CHECK(memcmp(out, out2, sizeof out) == 0);
+            wm_free(l);
+        }
+        unlink(ppath);
+        rmdir(pdir);
+        wm_scratch_free(s);
+        wm_free(m);
+    }
+
     /* the checkpoint: the threshold follows rest_gate (4 bytes) only with the option; the same
      * weights without it are the bytes of a release-only model, as before the option existed */
     char dir[] = "/tmp/nudge-test-impact-XXXXXX";
