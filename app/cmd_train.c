@@ -111,6 +111,7 @@ int cmd_train(int argc, char** argv) {
     bool support_inputs = false;
     bool release_gate = false;
     bool pair_inputs = false;
+    bool pair_impulse = false;
     double release_impact = 0, lr_decay = 0, lr_floor = 0.1;
     double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, onset_motion = -1, ema = 0;
     ArgSpec specs[] = {
@@ -145,6 +146,8 @@ int cmd_train(int argc, char** argv) {
          "a new model's edges also see the room along a contact's tangent before the sender's surface ends", false},
         {"pair-inputs", ARG_BOOL, &pair_inputs, 0, 0,
          "a new model's edges also see the pair's gap and closing speed as the better placed of its two edges sees them", false},
+        {"pair-impulse", ARG_BOOL, &pair_impulse, 0, 0,
+         "a new model's edges between two dynamic bodies also output an impulse, applied +J and -J to the pair (starts at zero)", false},
         {"release", ARG_BOOL, &release_gate, 0, 0,
          "a new model's rest gate never holds a body that nothing supports (no surface within 2 mm of its own)", false},
         {"release-impact", ARG_DOUBLE, &release_impact, 0.001, 100,
@@ -224,6 +227,7 @@ int cmd_train(int argc, char** argv) {
     if (support_inputs) def.arch.inputs |= WM_INPUT_SUPPORT;
     if (release_gate) def.arch.inputs |= WM_INPUT_RELEASE;
     if (pair_inputs) def.arch.inputs |= WM_INPUT_PAIR;
+    if (pair_impulse) def.arch.inputs |= WM_INPUT_IMPULSE;
     if (release_impact > 0) {
         def.arch.inputs |= WM_INPUT_IMPACT;
         def.arch.release_impact = (float)release_impact;

@@ -96,6 +96,8 @@ WmModel* wm_alloc(const WmArch* arch) {
     }
     int node[] = {L + E + F, H, H, WM_OUTPUTS};
     nn_mlp_layout(&m->node, &m->layout, node, 4, NN_ACT_RELU, false);
+    /* (after every other layer, and zero: a model without it has the same weights before it) */
+    if (arch->inputs & WM_INPUT_IMPULSE) nn_linear_layout(&m->impulse, &m->layout, E, 2);
     m->nparams = m->layout.count;
     m->params = alloc_zeroed((size_t)m->nparams, sizeof(float));
     /* node and edge features are centred; targets only scaled, so that a zero output means
@@ -205,6 +207,7 @@ void wm_scratch_free(WmScratch* s) {
     free(s->impact_first);
     free(s->impact_edge);
     free(s->pair_edge);
+    free(s->dHj);
     free(s->held);
     free(s->xraw);
     free(s->xn);
@@ -332,6 +335,7 @@ void wm_scratch_reserve_edges(const WmModel* m, WmScratch* s, int ne) {
     s->send_row = grow(s->send_row, c * sizeof(int));
     s->impact_edge = grow(s->impact_edge, c * sizeof(int));
     s->pair_edge = grow(s->pair_edge, c * sizeof(int));
+    if (m->arch.inputs & WM_INPUT_IMPULSE) s->dHj = grow(s->dHj, c * (size_t)m->arch.edge * sizeof(float));
     size_t G = (size_t)wm_edge_feats(&m->arch);
     s->eraw = grow(s->eraw, c * G * sizeof(float));
     s->xe = grow(s->xe, c * G * sizeof(float));

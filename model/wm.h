@@ -84,7 +84,13 @@ typedef struct WmArch {
 /// exp(-max(gap, 0) / 5 mm), gap / 1 cm clamped to [-1, 1], the closing speed; a static sender's edge
 /// repeats its own)
 #define WM_INPUT_PAIR 16
-#define WM_INPUT_ALL (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR)
+/// arch.inputs: an impulse path on the edges between two dynamic bodies: a linear head on the last
+/// round's edge activation outputs an impulse J (N*s, world axes), applied +J to the receiver and -J
+/// to the sender at the edge's closest point (dv = J / m, domega = (r x J) / I), added to what the
+/// velocity head predicts; the head starts at zero (an untrained model predicts what it would
+/// without it). Such a model steps every body at every tick (no incremental stepping)
+#define WM_INPUT_IMPULSE 32
+#define WM_INPUT_ALL (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR | WM_INPUT_IMPULSE)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

@@ -9,7 +9,7 @@
 #define D SIM_OBS_DIM
 
 /* moment of inertia per unit mass, approximated from the bounding box (ball: solid disc) */
-static float inertia_per_mass(const float* st) {
+float wm_inertia_per_mass(const float* st) {
     float w = st[SIM_OBS_size_w], h = st[SIM_OBS_size_h];
     if (st[SIM_OBS_kind_ball] > 0.5f) return w * w / 8.0f;
     return (w * w + h * h) / 12.0f;
@@ -21,7 +21,7 @@ void wm_push_dv(const float* st, const float* p, float dv[3]) {
     if (!p || !(mass > 0)) return;
     dv[0] = p[0] / mass;
     dv[1] = p[1] / mass;
-    dv[2] = (p[2] * p[1] - p[3] * p[0]) / (mass * inertia_per_mass(st));
+    dv[2] = (p[2] * p[1] - p[3] * p[0]) / (mass * wm_inertia_per_mass(st));
 }
 
 static bool is_dynamic(const float* st) {

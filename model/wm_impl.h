@@ -70,6 +70,11 @@ static inline int wm_edge_pair_at(const WmArch* a) {
 /// for every edge e, the pair's edge of the larger gap (e itself for a static sender or when the edge
 /// back is not packed); uses s->impact_first / s->impact_edge. out[ne]
 void wm_pair_edges(const WmModel* m, WmScratch* s, int* out);
+/// WM_INPUT_IMPULSE: the impulse head's output unit (N*s)
+#define WM_IMPULSE_SCALE 1.0f
+/// moment of inertia per unit mass of a body's state row, approximated from its bounding box (ball:
+/// solid disc): the push's and the impulse path's
+float wm_inertia_per_mass(const float* st);
 /// dynamics targets per tick: the velocity change beyond the push, dvx, dvy (m/s), domega (rad/s),
 /// and the position residual after integrating with the velocities, ex, ey (m), eangle (rad)
 #define WM_TARGETS 6
@@ -137,6 +142,7 @@ struct WmModel {
     NnMlp    enc;      /* node features -> latent */
     WmRound  round[WM_MAX_ROUNDS];
     NnMlp    node;     /* [latent | last messages | node features] -> outputs */
+    NnLinear impulse;  /* WM_INPUT_IMPULSE: last round's edge activation -> impulse (jx, jy) / WM_IMPULSE_SCALE */
     int      nparams;
     float*   params;
     WmNorm   nin, ein, tgt;
@@ -196,6 +202,8 @@ struct WmScratch {
     float*   dP;           /* [nd*2E] */
     float*   dZ;           /* [nd*L] */
     float*   dM;           /* [nd*E] */
+    float*   dHj;          /* [ne*E] WM_INPUT_IMPULSE: the last round's edge activations' gradient through the
+                              impulse head */
     /* loss inputs, per row: raw dynamics targets (wm_loss normalizes them), 0/1 labels */
     float*   target;       /* [nd*WM_OUTPUTS] */
     float*   weight;       /* [nd*WM_OUTPUTS] */

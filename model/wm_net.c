@@ -7,7 +7,11 @@
  *                  adds no sender part: its edge features say it is static)
  *            M[r] = sum of h_e over each receiver's edges
  *            Z[r+1] = Z[r] + relu([Z[r] | M[r]] Wu[r] + bu[r])   (all but the last round)
- *   out = dec([Z[R-1] | M[R-1] | xn])                                                        */
+ *   out = dec([Z[R-1] | M[R-1] | xn])
+ *   WM_INPUT_IMPULSE: for an edge e between two dynamic bodies, J_e = h_e Wj + bj (the last round's
+ *            h_e, N*s in world axes): out's velocity change gains J_e / m, (r x J_e) / I (normalized
+ *            by the targets' scales) for the receiver and the same of -J_e for the sender, r the
+ *            edge's closest point q from each one's centre                                   */
 #include <string.h>
 
 #include "model/wm_impl.h"
@@ -102,6 +106,90 @@ NN_HOT static void edges_forward(const WmModel* m, WmScratch* s, int r) {
     edge_messages(s, E, P, H, U + L, UW);
 }
 
+/* WM_INPUT_IMPULSE: the geometry of edge e's impulse on its two rows: out_i[WM_DV + c] += J . a[c],
+ * out_j[WM_DV + c] += J . b[c] (a, b: 3 rows of 2; the normalized velocity change per N*s); false
+ * for an edge without a dynamic sender that is a row */
+static bool impulse_geometry(const WmModel* m, const WmScratch* s, int e, float a[3][2], float b[3][2]) {
+    int i = s->recv[e], j = s->send_row[e];
+    if (j < 0 || j >= s->nd) return false;
+    size_t G = (size_t)wm_edge_feats(&m->arch);
+    const float* f = s->eraw + (size_t)e * G;
+    const float* si = s->state + (size_t)s->row_node[i] * SIM_OBS_DIM;
+    const float* sj = s->state + (size_t)s->row_node[j] * SIM_OBS_DIM;
+    const float* ts = m->tgt.fstd;
+    float mi = si[SIM_OBS_mass], mj = sj[SIM_OBS_mass];
+    float ii = mi * wm_inertia_per_mass(si), ij = mj * wm_inertia_per_mass(sj);
+    /* the contact point: q from i's centre; from j's, q - (c_j - c_i) */
+    float rix = f[0], riy = f[1], rjx = f[0] - f[15], rjy = f[1] - f[16];
+    float k = WM_IMPULSE_SCALE;
+    a[0][0] = k / (mi * ts[WM_DV + 0]), a[0][1] = 0.0f;
+    a[1][0] = 0.0f, a[1][1] = k / (mi * ts[WM_DV + 1]);
+    a[2][0] = -k * riy / (ii * ts[WM_DV + 2]), a[2][1] = k * rix / (ii * ts[WM_DV + 2]);
+    b[0][0] = -k / (mj * ts[WM_DV + 0]), b[0][1] = 0.0f;
+    b[1][0] = 0.0f, b[1][1] = -k / (mj * ts[WM_DV + 1]);
+    b[2][0] = k * rjy / (ij * ts[WM_DV + 2]), b[2][1] = -k * rjx / (ij * ts[WM_DV + 2]);
+    return true;
+}
+
+/* the impulse head's output for edge e (units of WM_IMPULSE_SCALE) */
+static void impulse_head(const WmModel* m, const WmScratch* s, int e, float J[2]) {
+    int E = m->arch.edge;
+    const float* h = s->H[m->arch.rounds - 1] + (size_t)e * E;
+    const float* w = m->params + m->impulse.w;
+    const float* bias = m->params + m->impulse.b;
+    float jx = bias[0], jy = bias[1];
+    for (int c = 0; c < E; c++) {
+        jx += h[c] * w[2 * c];
+        jy += h[c] * w[2 * c + 1];
+    }
+    J[0] = jx, J[1] = jy;
+}
+
+static void impulse_forward(const WmModel* m, WmScratch* s) {
+    float* out = s->out;
+    for (int e = 0; e < s->ne; e++) {
+        float a[3][2], b[3][2], J[2];
+        if (!impulse_geometry(m, s, e, a, b)) continue;
+        impulse_head(m, s, e, J);
+        float* oi = out + (size_t)s->recv[e] * WM_OUTPUTS + WM_DV;
+        float* oj = out + (size_t)s->send_row[e] * WM_OUTPUTS + WM_DV;
+        for (int c = 0; c < 3; c++) {
+            oi[c] += a[c][0] * J[0] + a[c][1] * J[1];
+            oj[c] += b[c][0] * J[0] + b[c][1] * J[1];
+        }
+    }
+}
+
+/* the impulse path backwards from dout: the head's gradients, and each edge's activation gradient
+ * through it into s->dHj (zero for an edge without the path) */
+static void impulse_backward(const WmModel* m, WmScratch* s, float* grads) {
+    int E = m->arch.edge;
+    const float* h0 = s->H[m->arch.rounds - 1];
+    const float* w = m->params + m->impulse.w;
+    float* gw = grads + m->impulse.w;
+    float* gb = grads + m->impulse.b;
+    for (int e = 0; e < s->ne; e++) {
+        float* dh = s->dHj + (size_t)e * E;
+        float a[3][2], b[3][2];
+        if (!impulse_geometry(m, s, e, a, b)) {
+            memset(dh, 0, sizeof(float) * E);
+            continue;
+        }
+        const float* di = s->dout + (size_t)s->recv[e] * WM_OUTPUTS + WM_DV;
+        const float* dj = s->dout + (size_t)s->send_row[e] * WM_OUTPUTS + WM_DV;
+        float dJ[2] = {0.0f, 0.0f};
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < 2; k++) dJ[k] += di[c] * a[c][k] + dj[c] * b[c][k];
+        const float* h = h0 + (size_t)e * E;
+        gb[0] += dJ[0], gb[1] += dJ[1];
+        for (int c = 0; c < E; c++) {
+            gw[2 * c] += h[c] * dJ[0];
+            gw[2 * c + 1] += h[c] * dJ[1];
+            dh[c] = w[2 * c] * dJ[0] + w[2 * c + 1] * dJ[1];
+        }
+    }
+}
+
 NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
     int nd = s->nd, L = m->arch.latent, E = m->arch.edge, F = WM_NODE_FEATS, R = m->arch.rounds;
     const float* p = m->params;
@@ -118,6 +206,7 @@ NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
     /* the decoder's input [Z | M | xn] (the last round wrote Z | M there) */
     for (int i = 0; i < nd; i++) memcpy(s->dec + (size_t)i * (L + E + F) + L + E, s->xn + (size_t)i * F, sizeof(float) * F);
     s->out = nn_mlp_forward(&m->node, p, &s->node_c, nd, s->dec);
+    if (m->arch.inputs & WM_INPUT_IMPULSE) impulse_forward(m, s);
 }
 
 /* one round's edges backwards, from dM (the gradient of the summed messages): accumulates the
@@ -129,12 +218,27 @@ NN_HOT static void edges_backward(const WmModel* m, WmScratch* s, int r, float* 
     float* H = s->H[r];
     memset(s->dP, 0, sizeof(float) * (size_t)nd * 2 * E);
     float* db = grads + rd->e_geom.b;
+    /* the last round's activations also feed the impulse head (WM_INPUT_IMPULSE) */
+    const float* dhj = r + 1 == m->arch.rounds && (m->arch.inputs & WM_INPUT_IMPULSE) ? s->dHj : NULL;
     /* through the ReLU (H is overwritten by its gradient) into both halves of P and the bias */
     for (int e = 0; e < ne; e++) {
         float* h = H + (size_t)e * E;
         const float* dm = s->dM + (size_t)s->recv[e] * E;
         float* dr = s->dP + (size_t)s->recv[e] * 2 * E;
         int sr = s->send_row[e];
+        if (dhj) {
+            /* the receiver's messages' gradient plus the head's */
+            const float* dx = dhj + (size_t)e * E;
+            float* ds = sr >= 0 ? s->dP + (size_t)sr * 2 * E + E : NULL;
+            for (int c = 0; c < E; c++) {
+                float g = nn_relu_grad(h[c], dm[c] + dx[c]);
+                h[c] = g;
+                dr[c] += g;
+                if (ds) ds[c] += g;
+                db[c] += g;
+            }
+            continue;
+        }
         if (sr >= 0) {
             float* ds = s->dP + (size_t)sr * 2 * E + E;
             for (int c = 0; c < E; c++) {
@@ -161,6 +265,8 @@ NN_HOT static void edges_backward(const WmModel* m, WmScratch* s, int r, float* 
 NN_HOT void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
     int nd = s->nd, L = m->arch.latent, E = m->arch.edge, F = WM_NODE_FEATS, R = m->arch.rounds;
     const float* p = m->params;
+    /* (first: the decoder's backward pass may change dout) */
+    if (m->arch.inputs & WM_INPUT_IMPULSE) impulse_backward(m, s, grads);
     nn_mlp_backward(&m->node, p, grads, &s->node_c, nd, s->dec, s->dout, s->ddec);
     /* split the decoder input's gradient into dZ and dM of the last round */
     for (int i = 0; i < nd; i++) {

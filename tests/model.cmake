@@ -243,6 +243,20 @@ if(NOT impact_size EQUAL want OR NOT impact_head STREQUAL "08000000cdcccc3d00008
   message(FATAL_ERROR "--release-impact 0.25: ${impact_size} bytes (want ${want}), head ${impact_head}")
 endif()
 
+# --pair-impulse: input bit 32 in the checkpoint and the head's 2 x (96 + 1) weights more; a value is refused
+run(train-impulse 0 ${NUDGE} train --data ${WORK}/test --out ${WORK}/impact/impulse.bin --steps 2 --rest-gate 0.1
+    --pair-impulse)
+file(READ ${WORK}/impact/impulse.bin impulse_head OFFSET 88 LIMIT 4 HEX)
+file(SIZE ${WORK}/impact/impulse.bin impulse_size)
+if(NOT impulse_head STREQUAL "20000000" OR NOT impulse_size GREATER gate_size)
+  message(FATAL_ERROR "--pair-impulse: ${impulse_size} bytes (plain ${gate_size}), inputs ${impulse_head}")
+endif()
+run(bad-impulse 2 ${NUDGE} train --data ${WORK}/test --out ${WORK}/bad6/model.bin --steps 2 --pair-impulse=yes)
+one_line(bad-impulse "--pair-impulse takes no value")
+if(EXISTS ${WORK}/bad6/model.bin)
+  message(FATAL_ERROR "a refused --pair-impulse left a model behind")
+endif()
+
 # bad input: one line, exit 2, nothing written
 run(missing-data 2 ${NUDGE} train --data ${WORK}/nope --out ${WORK}/bad/model.bin)
 one_line(missing-data "nope/manifest.json")

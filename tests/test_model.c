@@ -429,7 +429,7 @@ static void falling_batch(Rng* rng, WmTransitions* t) {
     memset(t->push, 0, sizeof(float) * 2 * TK * 4);
 }
 
-static void test_wm_grad(int rounds) {
+static void test_wm_grad(int rounds, int inputs) {
     Rng rng;
     rng_seed(&rng, 6);
     WmArch a = small_arch();
@@ -437,14 +437,18 @@ static void test_wm_grad(int rounds) {
     a.edge = 5;
     a.hidden = 7;
     a.rounds = rounds;
+    a.inputs = inputs;
     WmModel* m = wm_create(&a, 7);
     WmScratch* s = wm_scratch_create(m);
     WmTransitions t;
     falling_batch(&rng, &t);
     t.push[(1 * TK + 1) * 4 + 0] = 0.3f;
     for (int i = 0; i < 2 * TK * WM_EVENTS; i++) t.labels[i] = (float)(rng_unit(&rng) < 0.3);
-    /* perturb the weights so no unit sits at zero */
+    /* perturb the weights so no unit sits at zero (the impulse head's less: a box's 5 mm-wide
+     * turn from a metre away would swamp the loss, and float sums with it) */
     for (int i = 0; i < m->nparams; i++) m->params[i] += 0.1f * (float)rng_normal(&rng);
+    if (inputs & WM_INPUT_IMPULSE)
+        for (int i = m->impulse.w; i < m->nparams; i++) m->params[i] *= 1e-3f;
     /* a body gone after the tick (it broke: the break-now head's positive) */
     t.m1[1] = 0;
     t.labels[1 * WM_EVENTS + WM_EVENT_BREAK] = 1.0f;
@@ -453,7 +457,9 @@ static void test_wm_grad(int rounds) {
     wm_batch_loss(m, s, &t, raw, true, g);
     int bad = 0, checked = 0;
     float eps = 1e-3f;
-    for (int i = 0; i < m->nparams; i += 3) {
+    /* (every third weight; with the impulse path, every one of its head's) */
+    int head = (inputs & WM_INPUT_IMPULSE) ? m->impulse.w : m->nparams, headbad = 0;
+    for (int i = 0; i < m->nparams; i += i >= head - 1 ? 1 : 3) {
         float keep = m->params[i];
         m->params[i] = keep + eps;
         double lp = wm_batch_loss(m, s, &t, raw, false, NULL);
@@ -462,9 +468,12 @@ static void test_wm_grad(int rounds) {
         m->params[i] = keep;
         double num = (lp - lm) / (2 * eps);
         if (!close_grad(g[i], num)) bad++;
+        /* (the head is linear and feeds the loss directly: no kink to excuse a miss there) */
+        if (i >= head && !close_grad(g[i], num)) headbad++;
         checked++;
     }
     CHECK(checked > 100);
+    CHECK(headbad == 0);
     /* ReLU kinks may spoil a handful */
     CHECK(bad * 50 <= checked);
     if (bad * 50 > checked) fprintf(stderr, "wm grad: %d of %d disagree\n", bad, checked);
@@ -473,6 +482,95 @@ static void test_wm_grad(int rounds) {
     wm_transitions_free(&t);
     wm_scratch_free(s);
     wm_free(m);
+}
+
+/* WM_INPUT_IMPULSE: with its head at zero a model predicts what the same weights without it do; with
+ * the head set, what it adds to the velocity changes moves no pair's momentum (linear, and angular
+ * about the origin), and it round-trips through a checkpoint */
+static void test_wm_impulse(void) {
+    Rng rng;
+    rng_seed(&rng, 21);
+    WmArch a = small_arch();
+    WmArch ai = a;
+    ai.inputs = WM_INPUT_IMPULSE;
+    WmModel* m0 = wm_create(&a, 5);
+    WmModel* m1 = wm_create(&ai, 5);
+    CHECK(m1->nparams == m0->nparams + 2 * a.edge + 2);
+    /* the same weights before the head, which starts at zero */
+    CHECK(memcmp(m0->params, m1->params, sizeof(float) * (size_t)m0->nparams) == 0);
+    for (int i = m0->nparams; i < m1->nparams; i++) CHECK(m1->params[i] == 0.0f);
+    for (int i = 0; i < m0->nparams; i++) m0->params[i] += 0.1f * (float)rng_normal(&rng);
+    memcpy(m1->params, m0->params, sizeof(float) * (size_t)m0->nparams);
+    WmScratch* s0 = wm_scratch_create(m0);
+    WmScratch* s1 = wm_scratch_create(m1);
+    WmTransitions t;
+    falling_batch(&rng, &t);
+    float* raw = malloc(sizeof(float) * 2 * TK * WM_TARGETS);
+    wm_batch_loss(m0, s0, &t, raw, false, NULL);
+    wm_batch_loss(m1, s1, &t, raw, false, NULL);
+    CHECK(s0->nd == s1->nd && s0->nd >= 6);
+    int nout = s0->nd * WM_OUTPUTS, same = 0;
+    for (int i = 0; i < nout; i++) same += s0->out[i] == s1->out[i];
+    CHECK(same == nout);
+    /* the same through wm_predict */
+    float* n0 = malloc(sizeof(float) * 2 * TK * SIM_OBS_DIM);
+    float* n1 = malloc(sizeof(float) * 2 * TK * SIM_OBS_DIM);
+    wm_predict(m0, s0, 2, t.s0, t.m0, t.push, n0, NULL, NULL);
+    wm_predict(m1, s1, 2, t.s0, t.m0, t.push, n1, NULL, NULL);
+    int sames = 0;
+    for (int i = 0; i < 2 * TK * SIM_OBS_DIM; i++) sames += n0[i] == n1[i];
+    CHECK(sames == 2 * TK * SIM_OBS_DIM);
+    /* a head that is not zero: what it adds conserves each world's momentum */
+    for (int i = m0->nparams; i < m1->nparams; i++) m1->params[i] = (float)rng_normal(&rng);
+    wm_batch_loss(m1, s1, &t, raw, false, NULL);
+    double p[2][3] = {{0}}, scale = 0;
+    int edges = 0;
+    for (int e = 0; e < s1->ne; e++) edges += s1->send_row[e] >= 0;
+    CHECK(edges >= 6);
+    for (int r = 0; r < s1->nd; r++) {
+        int i = s1->row_node[r];
+        const float* st = s1->state + (size_t)i * SIM_OBS_DIM;
+        double mass = st[SIM_OBS_mass], inertia = mass * wm_inertia_per_mass(st);
+        double dv[3];
+        for (int c = 0; c < 3; c++)
+            dv[c] = ((double)s1->out[(size_t)r * WM_OUTPUTS + WM_DV + c] - s0->out[(size_t)r * WM_OUTPUTS + WM_DV + c]) *
+                    m1->tgt.fstd[WM_DV + c];
+        double *w = p[s1->node_world[i]];
+        w[0] += mass * dv[0];
+        w[1] += mass * dv[1];
+        w[2] += inertia * dv[2] + mass * (st[SIM_OBS_x] * dv[1] - st[SIM_OBS_y] * dv[0]);
+        scale += fabs(mass * dv[0]) + fabs(mass * dv[1]);
+    }
+    CHECK(scale > 0.1);
+    for (int b = 0; b < 2; b++)
+        for (int c = 0; c < 3; c++) {
+            CHECK(fabs(p[b][c]) < 1e-4 * scale);
+            if (!(fabs(p[b][c]) < 1e-4 * scale)) fprintf(stderr, "impulse: world %d momentum %d moved %g (scale %g)\n", b, c, p[b][c], scale);
+        }
+    /* the checkpoint keeps the option and the head */
+    char dir[] = "/tmp/nudge-test-impulse-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256], err[512];
+    snprintf(path, sizeof path, "%s/m.bin", dir);
+    CHECK(wm_save(m1, path, err, sizeof err));
+    WmModel* l = wm_load(path, err, sizeof err);
+    CHECK(l != NULL);
+    if (l) {
+        CHECK(wm_arch(l)->inputs == WM_INPUT_IMPULSE);
+        CHECK(wm_param_count(l) == m1->nparams);
+        CHECK(memcmp(l->params, m1->params, sizeof(float) * (size_t)m1->nparams) == 0);
+        wm_free(l);
+    }
+    remove(path);
+    rmdir(dir);
+    free(n0);
+    free(n1);
+    free(raw);
+    wm_transitions_free(&t);
+    wm_scratch_free(s0);
+    wm_scratch_free(s1);
+    wm_free(m0);
+    wm_free(m1);
 }
 
 /* the variance head's gradient: d loss / d log sigma against finite differences on the outputs, and
@@ -3864,9 +3962,12 @@ int main(void) {
     test_loss_grad(huber_1, false);
     test_loss_grad(nn_loss_bce_logits, true);
     test_adamw();
-    test_wm_grad(1);
-    test_wm_grad(2);
-    test_wm_grad(3);
+    test_wm_grad(1, 0);
+    test_wm_grad(2, 0);
+    test_wm_grad(3, 0);
+    test_wm_grad(1, WM_INPUT_IMPULSE);
+    test_wm_grad(2, WM_INPUT_IMPULSE);
+    test_wm_impulse();
     test_wm_nll_grad();
     test_wm_break_weight();
     test_wm_onset_weight();
