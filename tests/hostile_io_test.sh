@@ -171,7 +171,7 @@ done
 # (every test that starts xvfb-run -a holds the ctest lock "xvfb": two at once could pick one display)
 if command -v xvfb-run >/dev/null; then
   # the signal goes once the window is up (a fixed sleep raced the start-up on a loaded machine)
-  xvfb-run -a bash -c '"$0" view --save "$1" >/dev/null 2>"$2" & pid=$!
+  bash "$(dirname "$0")/xvfb.sh" bash -c '"$0" view --save "$1" >/dev/null 2>"$2" & pid=$!
     for _ in $(seq 150); do xdotool search --name "nudge view" >/dev/null 2>&1 && break; sleep 0.2; done
     sleep 0.5; kill -TERM $pid; wait $pid' \
     "$nudge" "$tmp/win/v.bin" "$tmp/win.err"

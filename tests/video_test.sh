@@ -70,7 +70,7 @@ frame "$tmp/replay.mp4" 0.6 "$tmp/replay.png" && not_blank "$tmp/replay.png" gho
 
 # nudge view: what the window shows, 120 frames of 1/60 s at 30 fps: 61 frames
 if command -v xvfb-run >/dev/null; then
-  xvfb-run -a -s '-screen 0 1280x720x24' "$nudge" view --frames 120 --size 800x600 --video "$tmp/view.mp4" >/dev/null 2>"$tmp/err" \
+  bash "$(dirname "$0")/xvfb.sh" -s '-screen 0 1280x720x24' "$nudge" view --frames 120 --size 800x600 --video "$tmp/view.mp4" >/dev/null 2>"$tmp/err" \
     && ok "view --video" || bad "view --video: $(cat "$tmp/err")"
   probe "$tmp/view.mp4" 800 600 61 2.033333
   frame "$tmp/view.mp4" 1.5 "$tmp/view.png" 400 && not_blank "$tmp/view.png" >"$tmp/nb" && ok "the view's frame: $(cat "$tmp/nb")" || bad "view frame: $(cat "$tmp/nb")"
