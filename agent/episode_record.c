@@ -24,8 +24,8 @@ static void record(const EpisodeRecordSpec* spec, Episode* ep, const double rect
     sim_world_observe_contacts(ep->world, o->contacts + (size_t)r * K, (int)K);
     if (o->frames) {
         size_t fsz = (size_t)spec->frame_w * (size_t)spec->frame_h * (size_t)spec->channels;
-        render_world(ep->world, rect, o->frames + (size_t)r * fsz, spec->frame_w, spec->frame_h,
-                     spec->channels);
+        render_world_frame(ep->world, rect, o->frames + (size_t)r * fsz, spec->frame_w, spec->frame_h,
+                           spec->channels, spec->frames_aa);
     }
 }
 

@@ -20,6 +20,7 @@ typedef struct EpisodeRecordSpec {
     int     records;     /* T = ticks / stride + 1 */
     int     slots;       /* K */
     int     frame_w, frame_h, channels;  /* channels 0 = no frames */
+    bool    frames_aa;   /* antialiased frames (render_world_frame's aa; gen --frames-aa) */
     AgentOverride agent; /* changes to each scenario's agent */
     int     nparams;     /* P: columns of params.npy (union over scenarios) */
 } EpisodeRecordSpec;

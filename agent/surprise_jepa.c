@@ -38,7 +38,7 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
     /* the camera the model's frames came from */
     if (!s->started && t->inst) jepa_frame_rect(s->model, t->inst, s->rect);
     s->started = true;
-    render_world(t->world, s->rect, s->frame, s->W, s->H, s->ch);
+    jepa_render(s->model, t->world, s->rect, s->frame);
     /* the tick's pushes in image space, at the pushed body's centre plus the offset */
     JepaPush push[JEPA_MAX_PUSHES];
     int n = 0;

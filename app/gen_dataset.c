@@ -135,6 +135,7 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
         m.dims.frame_w = ds->spec.frame_w;
         m.dims.frame_h = ds->spec.frame_h;
         m.dims.channels = ds->spec.channels;
+        m.dims.frames_aa = ds->spec.channels && ds->spec.frames_aa;
         m.episodes = episodes;
         m.per_shard = per_shard;
         m.shard_count = (int)((episodes + per_shard - 1) / per_shard);
@@ -161,6 +162,7 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
         in->frame_w = ds->spec.frame_w;
         in->frame_h = ds->spec.frame_h;
         in->channels = ds->spec.channels;
+        in->frames_aa = ds->spec.channels && ds->spec.frames_aa;
         in->per_shard = per_shard;
         in->slots = ds->spec.slots;
         in->format_version = DATA_FORMAT_VERSION;

@@ -60,6 +60,8 @@ typedef struct DataDims {
     int dim;                        /* D: observation columns (SIM_OBS_DIM) */
     int nparams;                    /* P: params.npy columns */
     int frame_w, frame_h, channels; /* channels 0 = no frames.npy */
+    bool frames_aa;                 /* the frames are antialiased (gen --frames-aa; manifest "frames"
+                                       {"antialiased": true}; absent = false: every dataset before it) */
 } DataDims;
 
 typedef struct DataArrayInfo {

@@ -89,6 +89,7 @@ static cJSON* inputs_json(const DataInputs* in) {
         char fr[64];
         data_frames_text(in->frame_w, in->frame_h, in->channels, fr, sizeof fr);
         cJSON_AddStringToObject(o, "frames", fr);
+        if (in->frames_aa) cJSON_AddBoolToObject(o, "frames_aa", true);
     } else {
         cJSON_AddNullToObject(o, "frames");
     }
@@ -220,6 +221,8 @@ char* data_manifest_print(const DataManifest* m) {
         cJSON_AddNumberToObject(fr, "width", d->frame_w);
         cJSON_AddNumberToObject(fr, "height", d->frame_h);
         cJSON_AddNumberToObject(fr, "channels", d->channels);
+        /* written only when true: an aliased dataset's manifest keeps its bytes */
+        if (d->frames_aa) cJSON_AddBoolToObject(fr, "antialiased", true);
     } else {
         cJSON_AddNullToObject(o, "frames");
     }
@@ -401,6 +404,10 @@ static bool rd_inputs(Rd* r, const cJSON* o, DataInputs* in) {
     if (fr && !cJSON_IsNull(fr) &&
         (!cJSON_IsString(fr) || !data_frames_parse(fr->valuestring, 1, 65535, &in->frame_w, &in->frame_h, &in->channels)))
         return rd_fail(r, "\"inputs.frames\": expected null or \"WxH:gray|rgb\"");
+    const cJSON* aa = cJSON_GetObjectItemCaseSensitive(o, "frames_aa");
+    if (aa && !cJSON_IsBool(aa)) return rd_fail(r, "\"inputs.frames_aa\": expected true or false");
+    in->frames_aa = cJSON_IsTrue(aa);
+    if (in->frames_aa && !in->channels) return rd_fail(r, "\"inputs.frames_aa\": true without frames");
     return true;
 }
 
@@ -574,6 +581,12 @@ bool data_manifest_parse(const char* text, size_t len, const char* path, DataMan
             if (r.ok) rd_fail(&r, "\"frames\": expected null or {width, height, channels}");
             goto done;
         }
+        const cJSON* aa = cJSON_GetObjectItemCaseSensitive(fr, "antialiased");
+        if (aa && !cJSON_IsBool(aa)) {
+            rd_fail(&r, "\"frames.antialiased\": expected true or false");
+            goto done;
+        }
+        d->frames_aa = cJSON_IsTrue(aa);
     }
     const cJSON* inputs = cJSON_GetObjectItemCaseSensitive(root, "inputs");
     if (inputs) {
@@ -685,6 +698,8 @@ bool data_inputs_same(const DataInputs* a, const DataInputs* b, char* why, size_
         DIFF("push-dv: %g,%g there, %g,%g here", a->push_dv[0], a->push_dv[1], b->push_dv[0], b->push_dv[1]);
     if (a->channels != b->channels || (a->channels && (a->frame_w != b->frame_w || a->frame_h != b->frame_h)))
         DIFF("frames differ");
+    if (a->frames_aa != b->frames_aa)
+        DIFF("frames-aa: %s there, %s here", a->frames_aa ? "given" : "not given", b->frames_aa ? "given" : "not given");
     if (a->per_shard != b->per_shard) DIFF("episodes per shard: %d there, %d here", a->per_shard, b->per_shard);
     if (a->slots != b->slots) DIFF("slots: %d there, %d here", a->slots, b->slots);
 #undef DIFF

@@ -31,6 +31,7 @@ typedef struct DataInputs {
     double           push_every[2];    /* s; [0] < 0: the scenario's */
     double           push_dv[2];       /* m/s; [0] < 0: the scenario's */
     int              frame_w, frame_h, channels;   /* channels 0: no frames */
+    bool             frames_aa;        /* nudge gen --frames-aa ("frames_aa": true; absent = false) */
     int              per_shard;
     int              slots;
     int              format_version;

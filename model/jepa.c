@@ -173,6 +173,7 @@ bool jepa_copy(JepaModel* dst, const JepaModel* src) {
     dst->steps = src->steps;
     dst->seed = src->seed;
     dst->framing = src->framing;
+    dst->frames_aa = src->frames_aa;
     return true;
 }
 
@@ -182,6 +183,18 @@ JepaFraming jepa_framing(const JepaModel* m) {
 
 void jepa_set_framing(JepaModel* m, JepaFraming f) {
     m->framing = f;
+}
+
+bool jepa_frames_aa(const JepaModel* m) {
+    return m && m->frames_aa;
+}
+
+void jepa_set_frames_aa(JepaModel* m, bool aa) {
+    m->frames_aa = aa;
+}
+
+void jepa_render(const JepaModel* m, const SimWorld* w, const double rect[4], uint8_t* frame) {
+    render_world_frame(w, rect, frame, m->arch.frame_w, m->arch.frame_h, m->arch.channels, m->frames_aa);
 }
 
 void jepa_frame_rect(const JepaModel* m, const ScnInstance* inst, double rect[4]) {

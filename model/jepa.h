@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "sim/scenario.h"
+#include "sim/world.h"
 
 /// channels of the push map: the velocity change the push asks of its body (m/s, over
 /// JEPA_PUSH_SCALE: the impulse over the body's observed mass) and presence
@@ -152,6 +153,13 @@ int64_t    jepa_train_steps(const JepaModel* m);
 /// a file records it)
 JepaFraming jepa_framing(const JepaModel* m);
 void        jepa_set_framing(JepaModel* m, JepaFraming f);
+/// whether its frames are antialiased (gen --frames-aa; a file records it, files before it and a
+/// new model: false, render_world's hard edges). What renders frames for it renders them so
+bool        jepa_frames_aa(const JepaModel* m);
+void        jepa_set_frames_aa(JepaModel* m, bool aa);
+/// draws world w as the model's frame: frame_w x frame_h pixels of its channels, the world
+/// rectangle rect (jepa_frame_rect), antialiased when jepa_frames_aa
+void        jepa_render(const JepaModel* m, const SimWorld* w, const double rect[4], uint8_t* frame);
 /// the world rectangle the model's frames of a scene show, by its camera (render_scene_rect or
 /// render_frame_rect); m NULL: a new model's (render_frame_rect)
 void        jepa_frame_rect(const JepaModel* m, const ScnInstance* inst, double rect[4]);

@@ -6,7 +6,8 @@
  *   2 = a probe follows; 4 = trained on frames of render_frame_rect, JEPA_FRAMING_EVENTS, else
  *   of render_scene_rect; 8 = a frame step follows; 16 = a keypoint count follows; 32 = the
  *   keypoints' heat kind follows; 64 = the keypoints' constant velocity follows; 128 = their heat's
- *   source and window follow)
+ *   source and window follow; 256 = trained on antialiased frames, gen --frames-aa, else on
+ *   render_world's hard edges)
  *   [i32 frame_step]                               when flags & 8 (else 1: files before it)
  *   [i32 keypoints, i32 keypoint_frames]           when flags & 16 (else 0, 0: files before it)
  *   [i32 keypoint_sharp]                           when flags & 32 (else 0: files before it)
@@ -67,7 +68,7 @@ bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* p
     model_buf_u32(&b, (with_opt ? 1u : 0u) | (with_probe ? 2u : 0u) |
                           (m->framing == JEPA_FRAMING_EVENTS ? 4u : 0u) | (with_step ? 8u : 0u) |
                           (with_kp ? 16u : 0u) | (with_sharp ? 32u : 0u) | (with_cv ? 64u : 0u) |
-                          (with_kwin ? 128u : 0u));
+                          (with_kwin ? 128u : 0u) | (m->frames_aa ? 256u : 0u));
     if (with_step) model_buf_i32(&b, a->frame_step);
     if (with_kp) {
         model_buf_i32(&b, a->keypoints);
@@ -165,7 +166,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
         goto fail;
     }
     m = jepa_alloc(&a);
-    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~255u)) {
+    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~511u)) {
         report_set(err, err_size, "%s: model parameter count %d does not match its architecture (%d)", path,
                    nparams, m ? m->nparams : -1);
         goto fail;
@@ -173,6 +174,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
     m->steps = steps;
     m->seed = seed;
     m->framing = (flags & 4u) ? JEPA_FRAMING_EVENTS : JEPA_FRAMING_SCENE;
+    m->frames_aa = (flags & 256u) != 0;
     model_rd_get(&r, m->params, sizeof(float) * (size_t)nparams);
     model_rd_get(&r, m->target, sizeof(float) * (size_t)enc_count);
     if (flags & 1u) {

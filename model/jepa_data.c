@@ -35,6 +35,7 @@ JepaData* jepa_data_load(const char* dir, char* err, size_t err_size) {
         goto fail;
     }
     j->frame_w = m->dims.frame_w, j->frame_h = m->dims.frame_h, j->channels = m->dims.channels;
+    j->frames_aa = m->dims.frames_aa;
     size_t fb = 0, all = 0;
     int64_t dims[5] = {m->episodes, m->dims.records, m->dims.frame_h, m->dims.frame_w, m->dims.channels};
     if (!size_product_ok(dims + 2, 3, 1, &fb) || !size_product_ok(dims, 5, 1, &all)) {
@@ -148,6 +149,12 @@ bool jepa_data_check_model(const JepaData* j, const JepaModel* m, const char* mo
     if (a->frame_w != j->frame_w || a->frame_h != j->frame_h || a->channels != j->channels) {
         report_set(err, err_size, "%s: the model reads %dx%d frames of %d channels, the dataset holds %dx%d of %d",
                    model_path, a->frame_w, a->frame_h, a->channels, j->frame_w, j->frame_h, j->channels);
+        return false;
+    }
+    if (jepa_frames_aa(m) != j->frames_aa) {
+        report_set(err, err_size, "%s: the model was trained on %s frames, the dataset holds %s ones (gen %s--frames-aa)",
+                   model_path, jepa_frames_aa(m) ? "antialiased" : "aliased", j->frames_aa ? "antialiased" : "aliased",
+                   j->frames_aa ? "without " : "with ");
         return false;
     }
     return true;

@@ -26,6 +26,7 @@ struct JepaModel {
     int64_t   steps;
     uint64_t  seed;
     JepaFraming framing;    /* the camera its frames came from (jepa_framing) */
+    bool      frames_aa;    /* its frames are antialiased (jepa_frames_aa) */
 };
 
 /// the encoder's activations for up to cap windows: the conv net's, and with keypoints the

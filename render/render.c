@@ -10,7 +10,13 @@
 
 void render_world(const SimWorld* w, const double rect[4], uint8_t* pixels, int width,
                        int height, int channels) {
+    render_world_frame(w, rect, pixels, width, height, channels, false);
+}
+
+void render_world_frame(const SimWorld* w, const double rect[4], uint8_t* pixels, int width, int height,
+                        int channels, bool aa) {
     RenderCanvas c = render_canvas_wrap(pixels, width, height, channels);
+    c.aa = aa;
     render_canvas_clear(&c, RENDER_BACKGROUND);
     RenderCamera cam = render_camera_fit(rect, 0, 0, width, height);
     render_draw_world(&c, &cam, w);

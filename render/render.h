@@ -6,6 +6,7 @@
  * what a person sees. */
 #ifndef NUDGE_RENDER_RENDER_H
 #define NUDGE_RENDER_RENDER_H
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sim/scenario.h"
@@ -18,6 +19,11 @@
 /// (77 r + 150 g + 29 b) >> 8 of the RGB picture.
 void render_world(const SimWorld* w, const double rect[4], uint8_t* pixels, int width,
                   int height, int channels);
+/// render_world with a choice of edges: aa = true blends every body's edge by its coverage of the
+/// pixel (the canvas's antialiasing), so a body that moves a fraction of a pixel changes the frame
+/// (gen --frames-aa, and a pixel model trained on such frames); aa = false is render_world
+void render_world_frame(const SimWorld* w, const double rect[4], uint8_t* pixels, int width, int height,
+                        int channels, bool aa);
 
 /// a body's axis-aligned extent at its starting angle: q = {xmin, ymin, xmax, ymax} (m)
 void render_body_box(const SimBodyDef* b, double q[4]);

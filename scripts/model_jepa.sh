@@ -13,7 +13,8 @@
 # Every step is deterministic. The datasets are kept in WORK and reused by a rerun (gen --resume).
 # usage: scripts/model_jepa.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE,
 #        STEPS, PAIRS, FRAMES, OUT (the model, default WORK/jepa.ckpt), WORK (default BUILD/model-jepa),
-#        TRAIN_ARGS: more flags for train, e.g. "--width 8 --latent 8")
+#        TRAIN_ARGS: more flags for train, e.g. "--width 8 --latent 8"; GEN_ARGS: more flags for gen,
+#        e.g. "--frames-aa")
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +42,7 @@ echo "model-jepa: $(ls "$scenes" | wc -l) templates; $episodes + $heldout episod
 t0=$(date +%s)
 gen() {  # gen SEED EPISODES DIR: a new dataset, or the same one finished and verified (--resume starts an absent one)
   "$nudge" gen --scenario "$scenes" --episodes "$2" --seconds "$seconds" --frames "$frames" --seed "$1" --out "$3" \
-    --jobs 2 --resume
+    --jobs 2 --resume ${GEN_ARGS:-}
 }
 gen 1 "$episodes" "$work/train"
 gen 2 "$heldout" "$work/heldout"

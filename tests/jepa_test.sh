@@ -118,6 +118,38 @@ expect_status 0 "the model-jepa recipe" -- "${recipe[@]}" bash "$root/scripts/mo
 expect_status 0 "the recipe again" -- "${recipe[@]}" bash "$root/scripts/model_jepa.sh" "$(dirname "$nudge")"
 cat "$tmp/out" "$tmp/err" | grep -q "0 episodes in 0 shards written (1 already there)" && ok "a rerun reuses the datasets" || bad "the rerun: $(head -3 "$tmp/err")"
 
+# --frames-aa: antialiased frames, the same bytes at --jobs 1 and 2; the manifest and the checkpoint
+# say so; a model of one kind refuses a dataset of the other (eval, the cell probe, --resume), one line
+aa_gen=(gen --scenario "$tpl" --episodes 5 --seconds 1.2 --frames 64x48 --frames-aa --seed 3)
+expect_status 0 "gen --frames-aa" -- "$nudge" "${aa_gen[@]}" --out "$tmp/aa" --jobs 1
+expect_status 0 "gen --frames-aa --jobs 2" -- "$nudge" "${aa_gen[@]}" --out "$tmp/aa2" --jobs 2
+diff -r "$tmp/aa" "$tmp/aa2" >/dev/null && ok "--frames-aa: the same bytes at --jobs 1 and 2" || bad "--frames-aa: --jobs 1 and 2 differ"
+! cmp -s "$tmp/aa/shard-00000/frames.npy" "$tmp/d/shard-00000/frames.npy" && cmp -s "$tmp/aa/shard-00000/states.npy" "$tmp/d/shard-00000/states.npy" &&
+  ok "--frames-aa: other frames, the same states" || bad "--frames-aa's frames or states"
+grep -q '"antialiased":[[:space:]]*true' "$tmp/aa/manifest.json" && grep -q '"frames_aa":[[:space:]]*true' "$tmp/aa/manifest.json" &&
+  ! grep -q 'antialiased\|frames_aa' "$tmp/d/manifest.json" && ok "the manifest says antialiased (only then)" || bad "the manifest's antialiased"
+expect_status 2 "gen --resume without --frames-aa on an antialiased dataset" -- "$nudge" gen --scenario "$tpl" --episodes 5 --seconds 1.2 --frames 64x48 --seed 3 --out "$tmp/aa" --resume
+one_line_err "frames-aa: given there, not given here"
+expect_status 2 "--frames-aa without --frames" -- "$nudge" gen --scenario "$tpl" --episodes 2 --seconds 1 --frames-aa --seed 3 --out "$tmp/x/aa"
+one_line_err "needs --frames"
+[ ! -e "$tmp/x/aa" ] && ok "no dataset left behind" || bad "a dataset was written"
+expect_status 0 "train on antialiased frames" -- "$nudge" train "${small[@]}" --data "$tmp/aa" --out "$tmp/aam/j.ckpt"
+! cmp -s "$tmp/aam/j.ckpt" "$tmp/a/j.ckpt" && ok "another model than the aliased frames'" || bad "the same model from other frames"
+expect_status 0 "eval of the antialiased model on antialiased frames" -- "$nudge" eval --model "$tmp/aam/j.ckpt" --data "$tmp/aa" --stride 30 --report "$tmp/raa"
+expect_status 2 "eval of the antialiased model on aliased frames" -- "$nudge" eval --model "$tmp/aam/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/raa"
+one_line_err "trained on antialiased frames, the dataset holds aliased ones"
+expect_status 2 "eval of an aliased model on antialiased frames" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/aa" --stride 30 --report "$tmp/raa"
+one_line_err "trained on aliased frames, the dataset holds antialiased ones"
+expect_status 2 "the cell probe on the other kind of frames" -- "$nudge" eval --model "$tmp/aam/j.ckpt" --data "$tmp/aa" --probe-data "$tmp/d7" --stride 30 --report "$tmp/raa"
+one_line_err "antialiased frames"
+expect_status 2 "resume an antialiased model on aliased frames" -- "$nudge" train "${small[@]}" --steps 3 --data "$tmp/d" --out "$tmp/x/j.ckpt" --resume "$tmp/aam/j.ckpt"
+one_line_err "antialiased frames"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "no model left behind" || bad "a model was written"
+expect_status 0 "resume it on antialiased frames" -- "$nudge" train "${small[@]}" --steps 3 --data "$tmp/aa2" --out "$tmp/aam2/j.ckpt" --resume "$tmp/aam/j.ckpt"
+expect_status 0 "eval of the resumed model (still antialiased)" -- "$nudge" eval --model "$tmp/aam2/j.ckpt" --data "$tmp/aa" --stride 30 --report "$tmp/raa2"
+expect_status 0 "voe with the antialiased model" -- "$nudge" voe "$tmp/voe" --model "$tmp/aam/j.ckpt" --pairs 1
+grep -Eq "^teleport +1 +[01] " "$tmp/out" && ok "antialiased: voe's table" || bad "antialiased voe: $(cat "$tmp/out")"
+
 # bad inputs: one line, exit 2, nothing written
 expect_status 2 "a dataset without frames" -- "$nudge" train --kind jepa --data "$tmp/nf" --out "$tmp/x/j.ckpt"
 one_line_err "no frames"

@@ -121,6 +121,49 @@ static void test_manifest_round_trip(void) {
     data_manifest_free(&m);
 }
 
+/* antialiased frames (gen --frames-aa): the manifest says so in "frames" and in its inputs, reads
+   back, and a resume with the other kind is refused by name; an aliased dataset's manifest says
+   nothing new (its bytes as before) and reads back aliased */
+static void test_manifest_frames_aa(void) {
+    char err[512], why[256];
+    for (int aa = 0; aa < 2; aa++) {
+        DataManifest m = small_meta(7, 2, 2);
+        m.dims.frame_w = m.inputs.frame_w = 16, m.dims.frame_h = m.inputs.frame_h = 8;
+        m.dims.channels = m.inputs.channels = 1;
+        m.dims.frames_aa = m.inputs.frames_aa = aa;
+        char* text = data_manifest_print(&m);
+        ENSURE(text);
+        CHECK((strstr(text, "\"antialiased\"") != NULL) == aa && (strstr(text, "\"frames_aa\"") != NULL) == aa);
+        DataManifest back;
+        ENSURE(data_manifest_parse(text, strlen(text), "m.json", &back, err, sizeof err));
+        CHECK(back.dims.frames_aa == aa && back.inputs.frames_aa == aa && back.dims.channels == 1);
+        CHECK(data_inputs_same(&back.inputs, &m.inputs, why, sizeof why));
+        back.inputs.frames_aa = !aa;
+        CHECK(!data_inputs_same(&back.inputs, &m.inputs, why, sizeof why) && strstr(why, "frames-aa"));
+        data_manifest_free(&back);
+        if (aa) {
+            /* a flag that is not a boolean: one line naming the field */
+            char* p = strstr(text, "\"antialiased\":");
+            ENSURE(p);
+            char* t = strstr(p, "true");
+            ENSURE(t);
+            memcpy(t, "1   ", 4);
+            CHECK(!data_manifest_parse(text, strlen(text), "m.json", &back, err, sizeof err) &&
+                  strstr(err, "m.json") && strstr(err, "frames.antialiased") && !strchr(err, '\n'));
+            char* q = strstr(text, "\"frames_aa\":");
+            ENSURE(q);
+            t = strstr(q, "true");
+            ENSURE(t);
+            memcpy(t, "\"x\" ", 4);
+            memcpy(strstr(p, "1   "), "true", 4);
+            CHECK(!data_manifest_parse(text, strlen(text), "m.json", &back, err, sizeof err) &&
+                  strstr(err, "inputs.frames_aa"));
+        }
+        free(text);
+        data_manifest_free(&m);
+    }
+}
+
 /* the full observation of record t of episode e as test_write_read records it: slot k live where
    (t + k) % 3 != 0, so bodies appear late and vanish and come back, except slot 0 in odd episodes,
    which no body holds (the buffer's previous episode used it: it must read back as zeros); every
@@ -629,6 +672,7 @@ int main(void) {
     remove_tree(dir);
     ENSURE(make_dirs(dir, err, sizeof err));
     RUN(test_manifest_round_trip);
+    RUN(test_manifest_frames_aa);
     RUN(test_write_read);
     RUN(test_finish_manifest_fails);
     RUN(test_stream_order);

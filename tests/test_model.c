@@ -3739,6 +3739,29 @@ static void test_jepa_train_checkpoint(void) {
     back = jepa_load(path, err, sizeof err);
     ENSURE(back);
     CHECK(jepa_framing(back) == JEPA_FRAMING_SCENE);
+    /* and how its frames were drawn: a new model's and a file's without the flag (256, bit 8 of
+       the flags word at byte 88) are aliased; an antialiased model's file says so, and a clone */
+    CHECK(!jepa_frames_aa(ma) && !jepa_frames_aa(back) && !jepa_frames_aa(NULL));
+    {
+        FILE* g = fopen(path, "rb");
+        unsigned char head[96];
+        ENSURE(g && fread(head, 1, sizeof head, g) == sizeof head);
+        fclose(g);
+        CHECK((head[89] & 1) == 0);
+        jepa_set_frames_aa(back, true);
+        CHECK(jepa_save(back, path, err, sizeof err));
+        g = fopen(path, "rb");
+        ENSURE(g && fread(head, 1, sizeof head, g) == sizeof head);
+        fclose(g);
+        CHECK((head[89] & 1) == 1);
+        jepa_free(back);
+        back = jepa_load(path, err, sizeof err);
+        ENSURE(back);
+        CHECK(jepa_frames_aa(back) && jepa_framing(back) == JEPA_FRAMING_SCENE);
+        JepaModel* c = jepa_clone(back);
+        CHECK(c && jepa_frames_aa(c));
+        jepa_free(c);
+    }
     jepa_free(back);
     CHECK(jepa_trainer_save(a, NULL, path, err, sizeof err));
     /* damaged files: one line each, never a model */

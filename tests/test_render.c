@@ -264,6 +264,59 @@ static void test_render(void) {
     sim_world_destroy(w);
 }
 
+/* a world of one box of 8 x 8 px at 16 px/m (rect {-2, -2, 2, 2} in 64 x 64), its left edge at
+   28.2 + dx px and its top at 20.2 px: every edge 0.2 px or more from a pixel's centre */
+static SimWorld* box_world(double dx_px) {
+    SimWorldDef def = sim_world_def_default();
+    SimWorld*   w   = sim_world_create(&def);
+    char        err[256];
+    SimBodyDef  box = sim_body_def_default();
+    box.w = box.h = 0.5, box.x = (0.2 + dx_px) / 16.0, box.y = (32 - 24.2) / 16.0;
+    CHECK(sim_world_add_body(w, &box, err, sizeof err) >= 0);
+    return w;
+}
+
+/* antialiased frames (gen --frames-aa): edges blend, the same bytes twice, and a move of a tenth
+   of a pixel changes the frame where render_world's hard edges do not */
+static void test_render_aa(void) {
+    enum { W = 64, H = 64 };
+    static uint8_t hard[W * H], aa[W * H], aa2[W * H], hard_m[W * H], aa_m[W * H];
+    double rect[4] = {-2, -2, 2, 2};
+    SimWorld* w = box_world(0);
+    SimWorld* moved = box_world(0.1);
+    render_world(w, rect, hard, W, H, 1);
+    uint8_t same[W * H];
+    render_world_frame(w, rect, same, W, H, 1, false);
+    CHECK(memcmp(hard, same, sizeof hard) == 0);  /* aa = false is render_world */
+    render_world_frame(w, rect, aa, W, H, 1, true);
+    render_world_frame(w, rect, aa2, W, H, 1, true);
+    CHECK(memcmp(aa, aa2, sizeof aa) == 0);
+    /* the hard frame holds two grays (background and box), the antialiased one more along the edges */
+    int hard_levels = 0, aa_levels = 0;
+    bool seen_h[256] = {false}, seen_a[256] = {false};
+    for (int i = 0; i < W * H; i++) {
+        if (!seen_h[hard[i]]) seen_h[hard[i]] = true, hard_levels++;
+        if (!seen_a[aa[i]]) seen_a[aa[i]] = true, aa_levels++;
+    }
+    CHECK(hard_levels <= 3 && aa_levels > hard_levels);
+    CHECK(memcmp(hard, aa, sizeof hard) != 0);
+    /* the box's left column (x = 28, covered 0.8) is between background and box, the inside alike */
+    CHECK(aa[24 * W + 28] != hard[24 * W + 28] && aa[24 * W + 28] != hard[24 * W + 30]);
+    CHECK(aa[24 * W + 32] == hard[24 * W + 32]);
+    /* a tenth of a pixel to the right */
+    render_world_frame(moved, rect, hard_m, W, H, 1, false);
+    render_world_frame(moved, rect, aa_m, W, H, 1, true);
+    CHECK(memcmp(hard, hard_m, sizeof hard) == 0);
+    CHECK(memcmp(aa, aa_m, sizeof aa) != 0);
+    /* the left edge's column grows lighter (less box), the right edge's darker */
+    int bg = hard[2 * W + 2], in = hard[24 * W + 32];
+    CHECK(bg != in);
+    int l0 = aa[24 * W + 28], l1 = aa_m[24 * W + 28], r0 = aa[24 * W + 36], r1 = aa_m[24 * W + 36];
+    CHECK(abs(l1 - bg) < abs(l0 - bg) && abs(r1 - bg) > abs(r0 - bg));
+    sim_world_destroy(w);
+    sim_world_destroy(moved);
+}
+
 /* contacts: dots where the resting box touches the floor, an impulse line up from them */
 static void test_contacts(void) {
     SimWorldDef def = sim_world_def_default();
@@ -352,6 +405,7 @@ int main(void) {
     test_canvas();
     test_png();
     test_render();
+    test_render_aa();
     test_contacts();
     test_frame_rect();
     return ensure_finish("test_render");
