@@ -14,6 +14,9 @@
 #include "ensure.h"
 #include "render/draw_world.h"
 #include "render/png.h"
+#include "render/render.h"
+#include "model/jepa.h"
+#include "view/pixel.h"
 #include "sim/materials.h"
 #include "sim/world.h"
 #include "render/camera.h"
@@ -819,6 +822,46 @@ static void test_plot_symlog(void) {
     }
 }
 
+/* --jepa FILE of a model trained on antialiased frames: the view's pixel thread is handed
+   antialiased frames (render_world_frame's, byte for byte), and a model of aliased ones aliased */
+static void test_pixel_frames_aa(void) {
+    JepaArch a = jepa_arch_default(64, 48, 1);
+    a.context = 2, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    char path[] = "/tmp/nudge_view_aa_XXXXXX";
+    int fd = mkstemp(path);
+    ENSURE(fd >= 0);
+    close(fd);
+    char err[512];
+    Scenario* sc = scn_load(NUDGE_SOURCE_DIR "/scenarios/demo/glass_off_table.scn", err, sizeof err);
+    ENSURE(sc);
+    static uint8_t want[64 * 48], other[64 * 48];
+    for (int aa = 0; aa < 2; aa++) {
+        JepaModel* m = jepa_create(&a, 5);
+        ENSURE(m);
+        jepa_set_frames_aa(m, aa);
+        ENSURE(jepa_save(m, path, err, sizeof err));
+        jepa_free(m);
+        ViewPixel p;
+        ENSURE(view_pixel_init(&p, path, 1, 32, false, err, sizeof err));
+        CHECK(jepa_frames_aa(p.start) == aa && p.W == 64 && p.H == 48);
+        ENSURE(view_pixel_set_on(&p, true, err, sizeof err));
+        Episode e;
+        ENSURE(episode_begin(&e, sc, 3, SCN_AGENT_NONE, 32, err, sizeof err));
+        view_pixel_begin_episode(&p);
+        for (int t = 0; t < 5; t++) {
+            episode_tick(&e, NULL);
+            view_pixel_tick(&p, &e, NULL, false, t);
+        }
+        render_world_frame(e.world, p.rect, want, 64, 48, 1, aa);
+        render_world_frame(e.world, p.rect, other, 64, 48, 1, !aa);
+        CHECK(memcmp(p.frame, want, sizeof want) == 0 && memcmp(p.frame, other, sizeof other) != 0);
+        episode_end(&e);
+        view_pixel_free(&p);
+    }
+    scn_free(sc);
+    unlink(path);
+}
+
 int main(int argc, char** argv) {
     sim_quiet_chipmunk();
     if (argc > 1 && !strcmp(argv[1], "camera")) {
@@ -828,6 +871,7 @@ int main(int argc, char** argv) {
     if (argc > 1 && !strcmp(argv[1], "pixel")) {
         test_live_probe_fit();
         test_pixel_model();
+        test_pixel_frames_aa();
         return ensure_finish("test_view pixel");
     }
     test_live_surprise();
