@@ -51,7 +51,7 @@ task-model: build
 model: build
 	@bash scripts/model.sh $(BUILD)
 
-# the pixel (JEPA) world model by its standard recipe: gen with frames on the training family and
+# the pixel (JEPA) world model by its standard recipe: gen with antialiased frames on the training family and
 # push_off_table, train --kind jepa, eval on held-out episodes, voe (README, "The pixel model")
 model-jepa: build
 	@bash scripts/model_jepa.sh $(BUILD)

@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # make model-jepa: the standard recipe for the pixel (JEPA) world model (README, "The pixel model").
 #
-#   1. gen with frames (160x120 gray, framed by render_frame_rect) on the training family
+#   1. gen with antialiased frames (160x120 gray, --frames-aa, framed by render_frame_rect) on the training family
 #      (scenarios/templates/family/, each template once) and scenarios/templates/push_off_table.scn
 #      (twice: the glasses and tables the VoE scenes are made of), EPISODES episodes of SECONDS s
 #      with seed 1, and HELDOUT episodes with seed 2 to judge it on. Never scenarios/voe: those are the test;
 #   2. train --kind jepa for STEPS optimizer steps on one BLAS thread, seed 1 (the same inputs give
-#      the same model bytes), then the probe is fitted on the training episodes;
+#      the same model bytes), 3-frame windows, 6 steps of rollout, motion weight 200 and 4 motion
+#      keypoints over overlapping windows with constant velocity (TRAIN_ARGS below), then the probe
+#      is fitted on 4000 windows of the training episodes;
 #   3. eval on the held-out episodes (eval.txt, eval/eval_jepa.csv, eval/eval.svg), with the slot-free
 #      cell probe fitted on the training episodes beside the checkpoint's slot probe;
 #   4. voe on scenarios/voe with PAIRS pairs per category (voe.txt, voe.csv).
 # Every step is deterministic. The datasets are kept in WORK and reused by a rerun (gen --resume).
 # usage: scripts/model_jepa.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE,
 #        STEPS, PAIRS, FRAMES, OUT (the model, default WORK/jepa.ckpt), WORK (default BUILD/model-jepa),
-#        TRAIN_ARGS: more flags for train, e.g. "--width 8 --latent 8"; GEN_ARGS: more flags for gen,
-#        e.g. "--frames-aa")
+#        TRAIN_ARGS: train's flags instead of the recipe's (e.g. "" for train's defaults);
+#        GEN_ARGS: gen's flags instead of --frames-aa (e.g. "" for render_world's hard edges))
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,10 +25,13 @@ work=${WORK:-$build/model-jepa}
 episodes=${EPISODES:-300}
 heldout=${HELDOUT:-40}
 seconds=${SECONDS_PER_EPISODE:-4}
-steps=${STEPS:-2000}
+steps=${STEPS:-1500}
 pairs=${PAIRS:-20}
 frames=${FRAMES:-160x120}
 out=${OUT:-$work/jepa.ckpt}
+# the recipe's flags (README, "The pixel model": the run of 2026-12-04 that made them the recipe)
+gen_args=${GEN_ARGS---frames-aa}
+train_args=${TRAIN_ARGS---context 3 --rollout 6 --motion-weight 200 --keypoints 4 --keypoint-frames --keypoint-sharp --keypoint-cv --keypoint-motion --keypoint-overlap --probe-rows 4000}
 
 [ -x "$nudge" ] || { echo "model-jepa: $nudge is missing (make build first)" >&2; exit 2; }
 [ -d "$root/scenarios/templates/family" ] || { echo "model-jepa: scenarios/templates/family/ is missing" >&2; exit 2; }
@@ -37,18 +42,18 @@ rm -rf "$scenes"
 mkdir -p "$scenes" "$(dirname "$out")"
 for f in "$root"/scenarios/templates/family/*.scn; do ln -s "$f" "$scenes/family_$(basename "$f")"; done
 for copy in a b; do ln -s "$root/scenarios/templates/push_off_table.scn" "$scenes/table_${copy}_push_off_table.scn"; done
-echo "model-jepa: $(ls "$scenes" | wc -l) templates; $episodes + $heldout episodes of $seconds s at $frames; $steps steps"
+echo "model-jepa: $(ls "$scenes" | wc -l) templates; $episodes + $heldout episodes of $seconds s at $frames ($gen_args); $steps steps ($train_args)"
 
 t0=$(date +%s)
 gen() {  # gen SEED EPISODES DIR: a new dataset, or the same one finished and verified (--resume starts an absent one)
   "$nudge" gen --scenario "$scenes" --episodes "$2" --seconds "$seconds" --frames "$frames" --seed "$1" --out "$3" \
-    --jobs 2 --resume ${GEN_ARGS:-}
+    --jobs 2 --resume $gen_args
 }
 gen 1 "$episodes" "$work/train"
 gen 2 "$heldout" "$work/heldout"
 t1=$(date +%s)
 OPENBLAS_NUM_THREADS=1 "$nudge" train --kind jepa --data "$work/train" --out "$out" --steps "$steps" --seed 1 \
-  --log "$work/train.csv" ${TRAIN_ARGS:-}
+  --log "$work/train.csv" $train_args
 t2=$(date +%s)
 OPENBLAS_NUM_THREADS=1 "$nudge" eval --model "$out" --data "$work/heldout" --report "$work/eval" --probe-data "$work/train" \
   > "$work/eval.txt"

@@ -115,6 +115,8 @@ expect_status 0 "the model-jepa recipe" -- "${recipe[@]}" bash "$root/scripts/mo
 [ -s "$tmp/recipe/jepa.ckpt" ] && grep -Eq "^all +0 +[1-9]" "$tmp/recipe/eval.txt" && [ -s "$tmp/recipe/eval/eval.svg" ] &&
   grep -q "^all,9," "$tmp/recipe/voe.csv" && grep -q "model-jepa: gen .* s, train .* s, eval .* s, voe .* s" "$tmp/out" &&
   ok "the recipe's model, eval and voe" || bad "the recipe: $(tail -3 "$tmp/out")"
+grep -q '"antialiased":[[:space:]]*true' "$tmp/recipe/train/manifest.json" && grep -q '"antialiased":[[:space:]]*true' "$tmp/recipe/heldout/manifest.json" &&
+  ok "the recipe's frames are antialiased" || bad "the recipe's frames are not antialiased"
 expect_status 0 "the recipe again" -- "${recipe[@]}" bash "$root/scripts/model_jepa.sh" "$(dirname "$nudge")"
 cat "$tmp/out" "$tmp/err" | grep -q "0 episodes in 0 shards written (1 already there)" && ok "a rerun reuses the datasets" || bad "the rerun: $(head -3 "$tmp/err")"
 
