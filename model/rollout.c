@@ -57,32 +57,6 @@ static int shatter_body(const WmModel* m, WmScratch* s, int b, int k, float* cur
     return placed;
 }
 
-/* WM_INPUT_IMPACT: marks in s->release both rows of every pair of dynamic bodies that are hitting
- * each other this tick: within WM_IMPACT_GAP of touching after closing for a tick at their closing
- * speed, which is above arch.release_impact. An edge sees its sender from the receiver's centre:
- * its gap is a lower bound of the true one (exact for a ball receiver, far below it for a long
- * plank's centre seeing a ball over its end), so a pair is judged by the edge of the larger gap of
- * its two (wm_pair_edges; each edge's normal is the sender's outward normal at the point nearest the
- * receiver's centre; closing speed = (v_sender - v_receiver) . normal) */
-static void release_impacts(const WmModel* m, WmScratch* s) {
-    size_t G = (size_t)wm_edge_feats(&m->arch);
-    float v = m->arch.release_impact, dt = m->arch.dt;
-    int* pair = s->pair_edge;
-    wm_pair_edges(m, s, pair);
-    for (int e = 0; e < s->ne; e++) {
-        const float* f = s->eraw + (size_t)e * G;
-        /* a static sender does not move: a body moving into it is not at rest; (-1: no edge back,
-         * the sender's surface is beyond the radius from the receiver's) */
-        if (f[WM_EDGE_STATIC] != 0.0f || pair[e] < 0) continue;
-        const float* fj = s->eraw + (size_t)pair[e] * G;
-        float closing = fj[WM_EDGE_CLOSING];
-        if (!(closing > v) || fj[WM_EDGE_GAP] - closing * dt > WM_IMPACT_GAP) continue;
-        int rj = s->node_row[s->send[e]];
-        s->release[s->recv[e]] = 1;
-        if (rj >= 0) s->release[rj] = 1;
-    }
-}
-
 void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mask, const float* pushes,
              float* events, bool shatter) {
     int K = m->arch.slots;
@@ -109,7 +83,7 @@ void wm_step(const WmModel* m, WmScratch* s, int B, float* cur, uint8_t* cur_mas
         if (unsupported)
             for (int e = 0; e < s->ne; e++)
                 if (s->eraw[(size_t)e * G + WM_EDGE_GAP] <= WM_SUPPORT_GAP) s->release[s->recv[e]] = 0;
-        if (impact) release_impacts(m, s);
+        if (impact) wm_mark_impacts(m, s, m->arch.release_impact, s->release);
     }
     const float* tm = m->tgt.fmean;
     const float* ts = m->tgt.fstd;

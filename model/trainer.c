@@ -80,6 +80,8 @@ WmTrainerDef wm_trainer_def_default(int slots) {
     d.onset_weight = lw.onset;
     d.onset_speed = lw.onset_speed;
     d.onset_motion = lw.onset_motion;
+    d.impact_weight = lw.impact;
+    d.impact_speed = lw.impact_speed;
     d.capacity = 200000;
     d.val_capacity = 20000;
     d.val_every = 10;
@@ -285,8 +287,8 @@ static void phase_c(const WmTrainer* tr, Part* pt) {
     wm_features_normalize(m, pt->scratch);
     wm_forward(m, pt->scratch);
     lap(&t, &pt->prof.forward);
-    WmLossWeights lw = {d->eps_weight, d->nll_weight, d->event_weight, d->break_weight, d->onset_weight, d->onset_speed,
-                         d->onset_motion};
+    WmLossWeights lw = {d->eps_weight, d->nll_weight,   d->event_weight, d->break_weight, d->onset_weight,
+                         d->onset_speed, d->onset_motion, d->impact_weight, d->impact_speed};
     pt->loss = wm_loss(m, pt->scratch, &lw, true, &pt->nll);
     lap(&t, &pt->prof.loss);
     memset(pt->grads, 0, sizeof(float) * (size_t)m->nparams);
@@ -359,8 +361,8 @@ static double validate_batch(WmTrainer* tr, const WmModel* m, const WmTransition
     wm_targets(m, pt->scratch, t, pt->raw_targets);
     wm_features_normalize(m, pt->scratch);
     wm_forward(m, pt->scratch);
-    WmLossWeights lw = {d->eps_weight, d->nll_weight, d->event_weight, d->break_weight, d->onset_weight, d->onset_speed,
-                         d->onset_motion};
+    WmLossWeights lw = {d->eps_weight, d->nll_weight,   d->event_weight, d->break_weight, d->onset_weight,
+                         d->onset_speed, d->onset_motion, d->impact_weight, d->impact_speed};
     double nll = 0, loss = wm_loss(m, pt->scratch, &lw, false, &nll);
     return loss - nll;
 }

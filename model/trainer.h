@@ -54,6 +54,11 @@ typedef struct WmTrainerDef {
                                 onset_weight times (default 0: every onset) */
     float    onset_motion;   /* the velocity and position heads' MSE on an onset (of onset_speed) weighs
                                 this times the others' (default 1) */
+    float    impact_weight;  /* the velocity and position heads' MSE on a body that a dynamic body is
+                                hitting (closing faster than impact_speed, within 2 mm of touching after a
+                                tick's closing: the rule of --release-impact) weighs this times the
+                                others' (default 1) */
+    float    impact_speed;   /* m/s, for impact_weight (default 0.5) */
     float    ema;            /* D in [0, 1): keep an exponential moving average of the weights, updated
                                 after every optimizer step with decay min(D, (1 + t) / (10 + t)) at step
                                 t; the average is the model the trainer gives (validation, publish,

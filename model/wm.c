@@ -204,6 +204,7 @@ void wm_scratch_free(WmScratch* s) {
     free(s->state);
     free(s->pdv);
     free(s->release);
+    free(s->hit);
     free(s->impact_first);
     free(s->impact_edge);
     free(s->pair_edge);
@@ -294,6 +295,7 @@ void wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->state = grow(s->state, c * D * sizeof(float));
     s->pdv = grow(s->pdv, c * 3 * sizeof(float));
     s->release = grow(s->release, c);
+    s->hit = grow(s->hit, c);
     s->impact_first = grow(s->impact_first, (c + 1) * sizeof(int));
     s->held = grow(s->held, c);
     s->xraw = grow(s->xraw, c * WM_NODE_NORM * sizeof(float));

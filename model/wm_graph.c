@@ -187,6 +187,32 @@ void wm_pair_edges(const WmModel* m, WmScratch* s, int* out) {
     }
 }
 
+/* marks in flag both rows of every pair of dynamic bodies that are hitting each other this tick:
+ * within WM_IMPACT_GAP of touching after closing for a tick at their closing speed, which is above
+ * v. An edge sees its sender from the receiver's centre: its gap is a lower bound of the true one
+ * (exact for a ball receiver, far below it for a long plank's centre seeing a ball over its end), so
+ * a pair is judged by the edge of the larger gap of its two (wm_pair_edges; each edge's normal is the
+ * sender's outward normal at the point nearest the receiver's centre; closing speed = (v_sender -
+ * v_receiver) . normal) */
+void wm_mark_impacts(const WmModel* m, WmScratch* s, float v, uint8_t* flag) {
+    size_t G = (size_t)wm_edge_feats(&m->arch);
+    float dt = m->arch.dt;
+    int* pair = s->pair_edge;
+    wm_pair_edges(m, s, pair);
+    for (int e = 0; e < s->ne; e++) {
+        const float* f = s->eraw + (size_t)e * G;
+        /* a static sender does not move: a body moving into it is not at rest; (-1: no edge back,
+         * the sender's surface is beyond the radius from the receiver's) */
+        if (f[WM_EDGE_STATIC] != 0.0f || pair[e] < 0) continue;
+        const float* fj = s->eraw + (size_t)pair[e] * G;
+        float closing = fj[WM_EDGE_CLOSING];
+        if (!(closing > v) || fj[WM_EDGE_GAP] - closing * dt > WM_IMPACT_GAP) continue;
+        int rj = s->node_row[s->send[e]];
+        flag[s->recv[e]] = 1;
+        if (rj >= 0) flag[rj] = 1;
+    }
+}
+
 /* WM_INPUT_PAIR: each edge's pair features from the pair's edge of the larger gap */
 static void pair_features(const WmModel* m, WmScratch* s) {
     size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_pair_at(&m->arch);

@@ -70,6 +70,10 @@ static inline int wm_edge_pair_at(const WmArch* a) {
 /// for every edge e, the pair's edge of the larger gap (e itself for a static sender or when the edge
 /// back is not packed); uses s->impact_first / s->impact_edge. out[ne]
 void wm_pair_edges(const WmModel* m, WmScratch* s, int* out);
+/// sets flag[r] = 1 (leaves the others) for both rows of every pair of dynamic bodies hitting each
+/// other this tick: closing faster than v (m/s) and within WM_IMPACT_GAP of touching after closing
+/// for one tick, judged by the pair's edge of the larger gap (the rule of WM_INPUT_IMPACT). flag[nd]
+void wm_mark_impacts(const WmModel* m, WmScratch* s, float v, uint8_t* flag);
 /// WM_INPUT_IMPULSE: the impulse head's output unit (N*s)
 #define WM_IMPULSE_SCALE 1.0f
 /// moment of inertia per unit mass of a body's state row, approximated from its bounding box (ball:
@@ -174,6 +178,7 @@ struct WmScratch {
     float*   state;        /* [n*D] the (possibly noisy) state of each node */
     float*   pdv;          /* [nd*3] the push's velocity change (dvx, dvy, domega) */
     uint8_t* release;      /* [nd] WM_INPUT_RELEASE, WM_INPUT_IMPACT: the rest gate may not hold this row (wm_step) */
+    uint8_t* hit;          /* [nd] wm_loss with an impact weight: a dynamic body is hitting this row */
     int*     impact_first; /* [nd+1] WM_INPUT_IMPACT: the edges into row r are impact_edge[impact_first[r] ..
                               impact_first[r+1]) */
     int*     impact_edge;  /* [ne] */
@@ -330,6 +335,9 @@ typedef struct WmLossWeights {
     float onset_motion; /* the velocity and position means' MSE on an onset row (of onset_speed), times
                            the others' (default 1): how a body at rest starts to move (a plank that a
                            heavy ball lands on) */
+    float impact;       /* the velocity and position means' MSE on a row that a dynamic body is hitting
+                           (wm_mark_impacts at impact_speed), times the others' (default 1) */
+    float impact_speed; /* m/s: the closing speed above which a pair is hitting (default 0.5) */
 } WmLossWeights;
 WmLossWeights wm_loss_weights_default(void);
 /// loss of the packed batch against s->target/s->weight (the weighted MSE of the means, BCE of the

@@ -17,6 +17,8 @@ WmLossWeights wm_loss_weights_default(void) {
     w.onset = 1.0f;
     w.onset_speed = 0.0f;
     w.onset_motion = 1.0f;
+    w.impact = 1.0f;
+    w.impact_speed = 0.5f;
     return w;
 }
 
@@ -92,6 +94,12 @@ double wm_loss(const WmModel* m, WmScratch* s, const WmLossWeights* lw, bool gra
         ev_rows += s->weight[(size_t)i * WM_OUTPUTS + WM_OUT_EVENTS] > 0;
     }
     float sd = dyn_rows ? 1.0f / (float)(3 * dyn_rows) : 0.0f;
+    /* the rows a dynamic body is hitting (of impact_speed), for their weight */
+    bool impacts = lw->impact != 1.0f;
+    if (impacts) {
+        memset(s->hit, 0, (size_t)s->nd);
+        wm_mark_impacts(m, s, lw->impact_speed, s->hit);
+    }
     float se = ev_rows ? lw->events / (float)(WM_LOGITS * ev_rows) : 0.0f;
     double ld = 0, le = 0, ln = 0;
     for (int i = 0; i < s->nd; i++) {
@@ -116,6 +124,8 @@ double wm_loss(const WmModel* m, WmScratch* s, const WmLossWeights* lw, bool gra
         }
         /* the means (an onset's weigh onset_motion times) */
         float sm = onset ? sd * lw->onset_motion : sd;
+        /* (and a hit row's impact times) */
+        if (impacts && s->hit[i]) sm *= lw->impact;
         ld += nn_loss_mse(3, o + WM_DV, tn + WM_DV, w + WM_DV, sm, d ? d + WM_DV : NULL);
         ld += nn_loss_mse(3, o + WM_EPS, tn + WM_EPS, w + WM_EPS, sm * lw->eps, d ? d + WM_EPS : NULL);
         /* the variance head: Gaussian NLL of the error, the mean held fixed */

@@ -411,7 +411,7 @@ static double wm_batch_loss(WmModel* m, WmScratch* s, const WmTransitions* t, fl
     wm_forward(m, s);
     /* the variance head's NLL stops the mean's gradient, which finite differences cannot see: it
      * is checked on its own in test_wm_nll_grad */
-    WmLossWeights lw = {0.6f, 0.0f, 0.7f, 1.0f, 1.0f, 0.0f, 1.0f};
+    WmLossWeights lw = {0.6f, 0.0f, 0.7f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f};
     double l = wm_loss(m, s, &lw, grad, NULL);
     if (grad) wm_backward(m, s, grads);
     return l;
@@ -590,8 +590,8 @@ static void test_wm_nll_grad(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.0f, 1.0f};
-    WmLossWeights none = {0.0f, 0.0f, 0.0f, 1.0f, 1.0f, 0.0f, 1.0f};
+    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f};
+    WmLossWeights none = {0.0f, 0.0f, 0.0f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f};
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d0 = malloc(sizeof(float) * nout);
     wm_loss(m, s, &none, true, NULL);
@@ -638,7 +638,7 @@ static void test_wm_break_weight(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f, 1.0f}, three = one;
+    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f}, three = one;
     three.brk = 3.0f;
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d1 = malloc(sizeof(float) * nout);
@@ -685,7 +685,7 @@ static void test_wm_onset_weight(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f, 1.0f}, five = one;
+    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f}, five = one;
     five.onset = 5.0f;
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d1 = malloc(sizeof(float) * nout);
@@ -1646,6 +1646,71 @@ static void test_wm_release_impact(void) {
     unlink(path);
     unlink(path2);
     rmdir(dir);
+}
+
+/* --impact-weight: the velocity and position means' gradients on the two rows of a pair that is
+ * hitting (of --impact-speed, the rule of --release-impact: the ball 1 cm above the box at 1 m/s) are
+ * W times what they are at 1; every other output's and every other row's unchanged (world 1: the
+ * ball 5 cm above, not within a tick); with a speed above the closing speed, nothing changes */
+static void test_wm_impact_weight(void) {
+    WmModel* m = impact_model(0, 0.0f);
+    /* (a decoder that gives every row a nonzero error) */
+    Rng rng;
+    rng_seed(&rng, 31);
+    for (int i = 0; i < m->nparams; i++) m->params[i] += 0.05f * (float)rng_normal(&rng);
+    WmScratch* s = wm_scratch_create(m);
+    WmTransitions t;
+    wm_transitions_init(&t, 2, TK, SIM_OBS_DIM, 0);
+    t.n = 2;
+    for (int b = 0; b < 2; b++) {
+        float* st = t.s0 + (size_t)b * TK * SIM_OBS_DIM;
+        resting_box(st, t.m0 + b * TK, 0.5f);
+        ball_above(st, t.m0 + b * TK, 0.2f, 0.101f, b ? 0.05f : 0.01f, -1.0f);
+        memcpy(t.m1 + b * TK, t.m0 + b * TK, TK);
+        /* next tick: the box knocked down and turned, the ball slowed */
+        memcpy(t.s1 + (size_t)b * TK * SIM_OBS_DIM, st, sizeof(float) * TK * SIM_OBS_DIM);
+        float* box = t.s1 + ((size_t)b * TK + 1) * SIM_OBS_DIM;
+        float* ball = t.s1 + ((size_t)b * TK + 2) * SIM_OBS_DIM;
+        box[SIM_OBS_vy] = -0.3f, box[SIM_OBS_omega] = 2.0f;
+        ball[SIM_OBS_vy] = -0.4f, ball[SIM_OBS_y] -= 0.008f;
+    }
+    memset(t.push, 0, sizeof(float) * 2 * TK * 4);
+    memset(t.labels, 0, sizeof(float) * 2 * TK * WM_EVENTS);
+    float raw[2 * TK * WM_TARGETS];
+    wm_pack(m, s, t.n, t.s0, t.m0, t.push, NULL, 0, 0);
+    wm_targets(m, s, &t, raw);
+    wm_features_normalize(m, s);
+    wm_forward(m, s);
+    WmLossWeights one = wm_loss_weights_default(), four = one, slow = one;
+    four.impact = 4.0f;
+    slow.impact = 4.0f;
+    slow.impact_speed = 1.5f;
+    size_t nout = (size_t)s->nd * WM_OUTPUTS;
+    float* d1 = malloc(sizeof(float) * nout);
+    double l1 = wm_loss(m, s, &one, true, NULL);
+    memcpy(d1, s->dout, sizeof(float) * nout);
+    CHECK(wm_loss(m, s, &four, true, NULL) > l1);
+    int hit = 0, scaled = 0;
+    for (size_t r = 0; r < (size_t)s->nd; r++) {
+        int i = s->row_node[r];
+        bool pair = s->node_world[i] == 0 && (s->node_slot[i] == 1 || s->node_slot[i] == 2);
+        hit += pair;
+        for (int c = 0; c < WM_OUTPUTS; c++) {
+            float g1 = d1[r * WM_OUTPUTS + c], g4 = s->dout[r * WM_OUTPUTS + c];
+            if (pair && c < WM_TARGETS) {
+                CHECK(fabsf(g4 - 4.0f * g1) <= 1e-6f * fabsf(g1));
+                scaled += g1 != 0.0f;
+            } else {
+                CHECK(g4 == g1);
+            }
+        }
+    }
+    CHECK(hit == 2 && s->nd == 4 && scaled >= 6);
+    CHECK(wm_loss(m, s, &slow, true, NULL) == l1 && memcmp(s->dout, d1, sizeof(float) * nout) == 0);
+    free(d1);
+    wm_transitions_free(&t);
+    wm_scratch_free(s);
+    wm_free(m);
 }
 
 /* ---- dataset reader: a tiny dataset in nudge gen's layout ---- */
@@ -4002,6 +4067,7 @@ int main(void) {
     test_checkpoint();
     test_wm_options();
     test_wm_release_impact();
+    test_wm_impact_weight();
     test_lr_schedule();
     test_dataset();
     test_eval_subsets();
