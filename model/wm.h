@@ -90,7 +90,16 @@ typedef struct WmArch {
 /// velocity head predicts; the head starts at zero (an untrained model predicts what it would
 /// without it). Such a model steps every body at every tick (no incremental stepping)
 #define WM_INPUT_IMPULSE 32
-#define WM_INPUT_ALL (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR | WM_INPUT_IMPULSE)
+/// arch.inputs: each edge between two dynamic bodies also sees the impulse a frictionless collision
+/// of the pair would give this tick, as its receiver's velocity change: judged on the pair's edge of
+/// the larger gap (contact point q, normal n, closing speed c), j = (1 + e) c / (1/m_a + 1/m_b +
+/// (r_a x n)^2 / I_a + (r_b x n)^2 / I_b) along n when the pair closes to touching within the tick,
+/// (dvx, dvy, domega) = (j n / m, (r x j n) / I) for the receiver, and the share of the tick left
+/// after the contact (four features; zero for a static sender or a pair not closing within the tick).
+/// Such a model steps every body at every tick (no incremental stepping)
+#define WM_INPUT_PRIOR 64
+#define WM_INPUT_ALL \
+    (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR | WM_INPUT_IMPULSE | WM_INPUT_PRIOR)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

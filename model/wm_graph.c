@@ -229,6 +229,46 @@ static void pair_features(const WmModel* m, WmScratch* s) {
     }
 }
 
+/* WM_INPUT_PRIOR: each dynamic pair's collision impulse this tick, as each edge's receiver's velocity
+ * change (wm.h). Judged on the pair's edge p of the larger gap, receiver a, sender b: q the point of
+ * b's surface nearest a's centre (from a's centre), n b's outward normal there, c the closing speed;
+ * the impulse j n acts on a at q, -j n on b */
+static void prior_features(const WmModel* m, WmScratch* s) {
+    size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
+    float dt = m->arch.dt;
+    int* pair = s->pair_edge;
+    wm_pair_edges(m, s, pair);
+    for (int e = 0; e < s->ne; e++) {
+        float* f = s->eraw + (size_t)e * G;
+        f[at + 0] = f[at + 1] = f[at + 2] = f[at + 3] = 0.0f;
+        if (f[WM_EDGE_STATIC] != 0.0f || pair[e] < 0) continue;
+        int p = pair[e];
+        const float* fp = s->eraw + (size_t)p * G;
+        float c = fp[WM_EDGE_CLOSING], gap = fp[WM_EDGE_GAP];
+        /* closing to touching within the tick (a pair overlapping already counts from the start) */
+        if (!(c > 0.0f) || gap - c * dt > WM_IMPACT_GAP) continue;
+        float left = gap > 0.0f ? 1.0f - gap / (c * dt) : 1.0f;
+        const float* sa = s->state + (size_t)s->row_node[s->recv[p]] * D;
+        const float* sb = s->state + (size_t)s->send[p] * D;
+        float ma = sa[SIM_OBS_mass], mb = sb[SIM_OBS_mass];
+        float ia = ma * wm_inertia_per_mass(sa), ib = mb * wm_inertia_per_mass(sb);
+        float nx = fp[3], ny = fp[4];
+        /* q from a's centre and from b's (q - (c_b - c_a)) */
+        float rax = fp[0], ray = fp[1], rbx = fp[0] - fp[15], rby = fp[1] - fp[16];
+        float ca = rax * ny - ray * nx, cb = rbx * ny - rby * nx;
+        float k = 1.0f / ma + 1.0f / mb + ca * ca / ia + cb * cb / ib;
+        if (!(k > 0.0f) || !isfinite(k)) continue;
+        float j = (1.0f + fp[12]) * c / k;
+        /* e's receiver is p's (a) or p's sender (b) */
+        bool is_a = s->recv[e] == s->recv[p];
+        float sign = is_a ? 1.0f : -1.0f, mass = is_a ? ma : mb, inertia = is_a ? ia : ib, cr = is_a ? ca : cb;
+        f[at + 0] = clampf(left, 0.0f, 1.0f);
+        f[at + 1] = sign * j * nx / mass;
+        f[at + 2] = sign * j * ny / mass;
+        f[at + 3] = sign * j * cr / inertia;
+    }
+}
+
 bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
              const float* pushes, Rng* rng, float noise_pos, float noise_vel) {
     int K = m->arch.slots;
@@ -366,6 +406,7 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     if (ne == 0) wm_scratch_reserve_edges(m, s, 1);
     s->ne = ne;
     if (m->arch.inputs & WM_INPUT_PAIR) pair_features(m, s);
+    if (m->arch.inputs & WM_INPUT_PRIOR) prior_features(m, s);
     return nd > 0;
 }
 

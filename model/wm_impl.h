@@ -58,8 +58,16 @@
 /// with WM_INPUT_PAIR, three more after those (wm_edge_pair_at): the pair's contact scale (2) and
 /// closing speed (1)
 #define WM_EDGE_PAIR 3
+/// with WM_INPUT_PRIOR, four more after those (wm_edge_prior_at): the share of the tick left after
+/// the contact, the receiver's dvx, dvy (m/s) and domega (rad/s) from the pair's collision impulse
+#define WM_EDGE_PRIOR 4
 /// the edge features of a model of this architecture
 static inline int wm_edge_feats(const WmArch* a) {
+    return WM_EDGE_FEATS + ((a->inputs & WM_INPUT_SUPPORT) ? WM_EDGE_SUPPORT : 0) +
+           ((a->inputs & WM_INPUT_PAIR) ? WM_EDGE_PAIR : 0) + ((a->inputs & WM_INPUT_PRIOR) ? WM_EDGE_PRIOR : 0);
+}
+/// where WM_INPUT_PRIOR's features start in an edge's row
+static inline int wm_edge_prior_at(const WmArch* a) {
     return WM_EDGE_FEATS + ((a->inputs & WM_INPUT_SUPPORT) ? WM_EDGE_SUPPORT : 0) +
            ((a->inputs & WM_INPUT_PAIR) ? WM_EDGE_PAIR : 0);
 }

@@ -29,8 +29,9 @@ void wm_scratch_sleep(WmScratch* s, bool on) {
 
 bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
     int K = m->arch.slots;
-    /* sender sets are bit masks of slots; the impulse path moves a sender by its receivers' edges */
-    if (K > 64 || (m->arch.inputs & WM_INPUT_IMPULSE)) return false;
+    /* sender sets are bit masks of slots; the impulse path moves a sender by its receivers' edges,
+     * and the collision prior reads the pair's other edge */
+    if (K > 64 || (m->arch.inputs & (WM_INPUT_IMPULSE | WM_INPUT_PRIOR))) return false;
     if (s->inc_B == B && s->inc_model == m) return true;
     if (B > s->inc_cap) {
         size_t slots = (size_t)B * K;

@@ -1417,8 +1417,8 @@ static void test_wm_options(void) {
     a.rest_gate = 1.0f;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "rest gate 1"));
     a = small_arch();
-    a.inputs = 64;
-    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x40"));
+    a.inputs = 128;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x80"));
     unlink(path);
     rmdir(dir);
 }
@@ -1646,6 +1646,68 @@ static void test_wm_release_impact(void) {
     unlink(path);
     unlink(path2);
     rmdir(dir);
+}
+
+/* WM_INPUT_PRIOR (--collision-inputs): a 4 kg ball 1 cm above the right end of a 2 kg, 1.6 m plank,
+ * falling at 1 m/s, closes to touching within the tick (1.67 cm): both edges carry the impulse of a
+ * frictionless collision at the contact (judged on the ball's edge, the larger gap), the ball's as
+ * its lift, the plank's as its push down and clockwise turn, momentum conserved, and the share of
+ * the tick left (0.4); 10 cm above, nothing; the floor's edges nothing; a checkpoint keeps it */
+static void test_wm_collision_inputs(void) {
+    float st[TK * SIM_OBS_DIM], out[TK * SIM_OBS_DIM], out2[TK * SIM_OBS_DIM];
+    uint8_t mask[TK];
+    WmModel* m = impact_model(WM_INPUT_PRIOR, 0.0f);
+    CHECK(wm_edge_feats(wm_arch(m)) == WM_EDGE_FEATS + WM_EDGE_PRIOR && m->ein.dim == WM_EDGE_FEATS + WM_EDGE_PRIOR);
+    WmScratch* s = wm_scratch_create(m);
+    size_t G = (size_t)wm_edge_feats(wm_arch(m)), at = (size_t)wm_edge_prior_at(wm_arch(m));
+    float ip = 2.0f * (1.6f * 1.6f + 0.05f * 0.05f) / 12.0f;
+    float j = (1.0f + 0.2f * 0.2f) * 1.0f / (1.0f / 4.0f + 1.0f / 2.0f + 0.75f * 0.75f / ip);
+    for (int near = 1; near >= 0; near--) {
+        resting_box(st, mask, 0.5f);
+        body_row(st + SIM_OBS_DIM, 0.0f, 0.026f, 0, 0, 0, 0, 1.6f, 0.05f, 2.0f, false);
+        ball_above(st, mask, 0.75f, 0.051f, near ? 0.01f : 0.10f, -1.0f);
+        wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0);
+        int checked = 0;
+        for (int e = 0; e < s->ne; e++) {
+            const float* f = s->eraw + (size_t)e * G + at;
+            int ks = s->node_slot[s->row_node[s->recv[e]]], kj = s->node_slot[s->send[e]];
+            if (kj == 0 || !near) {
+                CHECK(f[0] == 0.0f && f[1] == 0.0f && f[2] == 0.0f && f[3] == 0.0f);
+            } else if (ks == 2) {
+                CHECK(fabsf(f[0] - 0.4f) < 1e-3f && fabsf(f[1]) < 1e-6f && fabsf(f[2] - j / 4.0f) < 1e-4f &&
+                      fabsf(f[3]) < 1e-4f);
+            } else {
+                CHECK(ks == 1 && fabsf(f[0] - 0.4f) < 1e-3f && fabsf(f[1]) < 1e-6f && fabsf(f[2] + j / 2.0f) < 1e-4f &&
+                      fabsf(f[3] + j * 0.75f / ip) < 1e-3f);
+            }
+            checked++;
+        }
+        CHECK(checked == 4);
+    }
+    /* the same through a checkpoint */
+    resting_box(st, mask, 0.5f);
+    body_row(st + SIM_OBS_DIM, 0.0f, 0.026f, 0, 0, 0, 0, 1.6f, 0.05f, 2.0f, false);
+    ball_above(st, mask, 0.75f, 0.051f, 0.01f, -1.0f);
+    wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0);
+    wm_norm_update(&m->ein, s->ne, s->eraw);
+    wm_predict(m, s, 1, st, mask, NULL, out, NULL, NULL);
+    char dir[] = "/tmp/nudge-test-collision-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256], err[512];
+    snprintf(path, sizeof path, "%s/c.wm", dir);
+    CHECK(wm_save(m, path, err, sizeof err));
+    WmModel* l = wm_load(path, err, sizeof err);
+    CHECK(l != NULL);
+    if (l) {
+        CHECK(memcmp(wm_arch(l), wm_arch(m), sizeof(WmArch)) == 0);
+        wm_predict(l, s, 1, st, mask, NULL, out2, NULL, NULL);
+        CHECK(memcmp(out, out2, sizeof out) == 0);
+        wm_free(l);
+    }
+    unlink(path);
+    rmdir(dir);
+    wm_scratch_free(s);
+    wm_free(m);
 }
 
 /* --impact-weight: the velocity and position means' gradients on the two rows of a pair that is
@@ -4055,6 +4117,7 @@ int main(void) {
     test_wm_grad(3, 0);
     test_wm_grad(1, WM_INPUT_IMPULSE);
     test_wm_grad(2, WM_INPUT_IMPULSE);
+    test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PAIR);
     test_wm_impulse();
     test_wm_nll_grad();
     test_wm_break_weight();
@@ -4068,6 +4131,7 @@ int main(void) {
     test_wm_options();
     test_wm_release_impact();
     test_wm_impact_weight();
+    test_wm_collision_inputs();
     test_lr_schedule();
     test_dataset();
     test_eval_subsets();
