@@ -52,6 +52,11 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
                    (unsigned)(a->inputs & ~WM_INPUT_ALL));
         return false;
     }
+    if ((a->inputs & WM_INPUT_PRIOR_OUT) && !(a->inputs & WM_INPUT_PRIOR)) {
+        report_set(err, err_size, "model architecture: the collision prior (input option 0x%x) needs the collision inputs (0x%x)",
+                   (unsigned)WM_INPUT_PRIOR_OUT, (unsigned)WM_INPUT_PRIOR);
+        return false;
+    }
     if (!(a->rest_gate > 0 && a->rest_gate < 1)) {
         report_set(err, err_size, "model architecture: rest gate %g is outside (0, 1)", (double)a->rest_gate);
         return false;

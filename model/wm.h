@@ -98,8 +98,14 @@ typedef struct WmArch {
 /// after the contact (four features; zero for a static sender or a pair not closing within the tick).
 /// Such a model steps every body at every tick (no incremental stepping)
 #define WM_INPUT_PRIOR 64
-#define WM_INPUT_ALL \
-    (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR | WM_INPUT_IMPULSE | WM_INPUT_PRIOR)
+/// arch.inputs (with WM_INPUT_PRIOR): the velocity head predicts what the collision impulses leave
+/// unexplained: each edge's collision velocity change (WM_INPUT_PRIOR's dvx, dvy, domega) is added to
+/// its receiver's predicted velocity change, so an untrained model already turns a plank that a ball
+/// lands on; the network learns the rest (the pivot's reaction, friction, a missed contact)
+#define WM_INPUT_PRIOR_OUT 128
+#define WM_INPUT_ALL                                                                                              \
+    (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR | WM_INPUT_IMPULSE | \
+     WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

@@ -190,6 +190,20 @@ static void impulse_backward(const WmModel* m, WmScratch* s, float* grads) {
     }
 }
 
+/* WM_INPUT_PRIOR_OUT: each edge's collision velocity change (raw, in the edge's prior features) added
+ * to its receiver's output, in the targets' normalized units (a constant of the inputs: the weights'
+ * gradients are what they are without it) */
+static void prior_forward(const WmModel* m, WmScratch* s) {
+    size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
+    const float* ts = m->tgt.fstd;
+    for (int e = 0; e < s->ne; e++) {
+        const float* f = s->eraw + (size_t)e * G + at;
+        if (f[1] == 0.0f && f[2] == 0.0f && f[3] == 0.0f) continue;
+        float* o = s->out + (size_t)s->recv[e] * WM_OUTPUTS + WM_DV;
+        for (int c = 0; c < 3; c++) o[c] += f[1 + c] / ts[WM_DV + c];
+    }
+}
+
 NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
     int nd = s->nd, L = m->arch.latent, E = m->arch.edge, F = WM_NODE_FEATS, R = m->arch.rounds;
     const float* p = m->params;
@@ -207,6 +221,7 @@ NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
     for (int i = 0; i < nd; i++) memcpy(s->dec + (size_t)i * (L + E + F) + L + E, s->xn + (size_t)i * F, sizeof(float) * F);
     s->out = nn_mlp_forward(&m->node, p, &s->node_c, nd, s->dec);
     if (m->arch.inputs & WM_INPUT_IMPULSE) impulse_forward(m, s);
+    if (m->arch.inputs & WM_INPUT_PRIOR_OUT) prior_forward(m, s);
 }
 
 /* one round's edges backwards, from dM (the gradient of the summed messages): accumulates the

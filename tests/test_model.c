@@ -1417,8 +1417,10 @@ static void test_wm_options(void) {
     a.rest_gate = 1.0f;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "rest gate 1"));
     a = small_arch();
-    a.inputs = 128;
-    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x80"));
+    a.inputs = 256;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x100"));
+    a.inputs = WM_INPUT_PRIOR_OUT;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "needs the collision inputs"));
     unlink(path);
     rmdir(dir);
 }
@@ -1683,6 +1685,38 @@ static void test_wm_collision_inputs(void) {
             checked++;
         }
         CHECK(checked == 4);
+    }
+    /* WM_INPUT_PRIOR_OUT: the same weights predict each row's velocity change plus its edges' collision
+     * velocity changes (the plank's and the ball's; the floor adds none) */
+    {
+        WmModel* mo = impact_model(WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT, 0.0f);
+        CHECK(mo->nparams == m->nparams);
+        memcpy(mo->params, m->params, sizeof(float) * (size_t)m->nparams);
+        WmScratch* so = wm_scratch_create(mo);
+        resting_box(st, mask, 0.5f);
+        body_row(st + SIM_OBS_DIM, 0.0f, 0.026f, 0, 0, 0, 0, 1.6f, 0.05f, 2.0f, false);
+        ball_above(st, mask, 0.75f, 0.051f, 0.01f, -1.0f);
+        CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0) && wm_pack(mo, so, 1, st, mask, NULL, NULL, 0, 0));
+        wm_features_normalize(m, s);
+        wm_forward(m, s);
+        wm_features_normalize(mo, so);
+        wm_forward(mo, so);
+        CHECK(s->nd == 2 && so->nd == 2);
+        float add[2][3] = {{0}};
+        for (int e = 0; e < s->ne; e++)
+            for (int c = 0; c < 3; c++) add[s->recv[e]][c] += s->eraw[(size_t)e * G + at + 1 + c] / m->tgt.fstd[WM_DV + c];
+        for (int r = 0; r < 2; r++) {
+            int k = s->node_slot[s->row_node[r]];
+            for (int c = 0; c < WM_OUTPUTS; c++) {
+                float a0 = s->out[r * WM_OUTPUTS + c], a1 = so->out[r * WM_OUTPUTS + c];
+                float want = c >= WM_DV && c < WM_DV + 3 ? add[r][c - WM_DV] : 0.0f;
+                CHECK(fabsf(a1 - (a0 + want)) <= 1e-5f * (1.0f + fabsf(want)));
+            }
+            /* the plank turns clockwise, the ball is lifted */
+            CHECK(k == 1 ? add[r][2] < -0.5f : add[r][1] > 0.1f);
+        }
+        wm_scratch_free(so);
+        wm_free(mo);
     }
     /* the same through a checkpoint */
     resting_box(st, mask, 0.5f);
@@ -4118,6 +4152,7 @@ int main(void) {
     test_wm_grad(1, WM_INPUT_IMPULSE);
     test_wm_grad(2, WM_INPUT_IMPULSE);
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PAIR);
+    test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT);
     test_wm_impulse();
     test_wm_nll_grad();
     test_wm_break_weight();
