@@ -231,8 +231,8 @@ static void pair_features(const WmModel* m, WmScratch* s) {
 
 /* WM_INPUT_PRIOR: each dynamic pair's collision impulse this tick, as each edge's receiver's velocity
  * change (wm.h). Judged on the pair's edge p of the larger gap, receiver a, sender b: q the point of
- * b's surface nearest a's centre (from a's centre), n b's outward normal there, c the closing speed;
- * the impulse j n acts on a at q, -j n on b */
+ * b's surface nearest a's centre (from a's centre), n b's outward normal there, c the closing speed
+ * of the two surfaces at q; the impulse j n acts on a at q, -j n on b */
 static void prior_features(const WmModel* m, WmScratch* s) {
     size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
     float dt = m->arch.dt;
@@ -244,17 +244,22 @@ static void prior_features(const WmModel* m, WmScratch* s) {
         if (f[WM_EDGE_STATIC] != 0.0f || pair[e] < 0) continue;
         int p = pair[e];
         const float* fp = s->eraw + (size_t)p * G;
-        float c = fp[WM_EDGE_CLOSING], gap = fp[WM_EDGE_GAP];
-        /* closing to touching within the tick (a pair overlapping already counts from the start) */
-        if (!(c > 0.0f) || gap - c * dt > WM_IMPACT_GAP) continue;
-        float left = gap > 0.0f ? 1.0f - gap / (c * dt) : 1.0f;
         const float* sa = s->state + (size_t)s->row_node[s->recv[p]] * D;
         const float* sb = s->state + (size_t)s->send[p] * D;
-        float ma = sa[SIM_OBS_mass], mb = sb[SIM_OBS_mass];
-        float ia = ma * wm_inertia_per_mass(sa), ib = mb * wm_inertia_per_mass(sb);
         float nx = fp[3], ny = fp[4];
         /* q from a's centre and from b's (q - (c_b - c_a)) */
         float rax = fp[0], ray = fp[1], rbx = fp[0] - fp[15], rby = fp[1] - fp[16];
+        /* the closing speed of the two surfaces at q, turning included (a block tipping over its
+         * corner on another moves its centre, not the corner) */
+        float wa = sa[SIM_OBS_omega], wb = sb[SIM_OBS_omega];
+        float c = (sb[SIM_OBS_vx] - wb * rby - sa[SIM_OBS_vx] + wa * ray) * nx +
+                  (sb[SIM_OBS_vy] + wb * rbx - sa[SIM_OBS_vy] - wa * rax) * ny;
+        float gap = fp[WM_EDGE_GAP];
+        /* closing to touching within the tick (a pair overlapping already counts from the start) */
+        if (!(c > 0.0f) || gap - c * dt > WM_IMPACT_GAP) continue;
+        float left = gap > 0.0f ? 1.0f - gap / (c * dt) : 1.0f;
+        float ma = sa[SIM_OBS_mass], mb = sb[SIM_OBS_mass];
+        float ia = ma * wm_inertia_per_mass(sa), ib = mb * wm_inertia_per_mass(sb);
         float ca = rax * ny - ray * nx, cb = rbx * ny - rby * nx;
         float k = 1.0f / ma + 1.0f / mb + ca * ca / ia + cb * cb / ib;
         if (!(k > 0.0f) || !isfinite(k)) continue;

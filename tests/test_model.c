@@ -1686,6 +1686,22 @@ static void test_wm_collision_inputs(void) {
         }
         CHECK(checked == 4);
     }
+    /* the closing speed is the surfaces' at the contact, turning included: the ball at rest 1 cm above
+     * the plank's end, the plank turning anticlockwise at 2 rad/s (its end rising at 1.5 m/s): a
+     * collision; turning clockwise, or the ball falling at 1 m/s onto an end sinking at 1.5 m/s: none */
+    const struct {
+        float vy, om;
+        bool hit;
+    } turns[] = {{0.0f, 2.0f, true}, {0.0f, -2.0f, false}, {-1.0f, -2.0f, false}};
+    for (size_t c = 0; c < sizeof turns / sizeof turns[0]; c++) {
+        resting_box(st, mask, 0.5f);
+        body_row(st + SIM_OBS_DIM, 0.0f, 0.026f, 0, 0, 0, turns[c].om, 1.6f, 0.05f, 2.0f, false);
+        ball_above(st, mask, 0.75f, 0.051f, 0.01f, turns[c].vy);
+        wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0);
+        int fired = 0;
+        for (int e = 0; e < s->ne; e++) fired += s->eraw[(size_t)e * G + at + 2] != 0.0f;
+        CHECK(fired == (turns[c].hit ? 2 : 0));
+    }
     /* WM_INPUT_PRIOR_OUT: the same weights predict each row's velocity change plus its edges' collision
      * velocity changes (the plank's and the ball's; the floor adds none) */
     {
