@@ -92,8 +92,9 @@ typedef struct WmArch {
 #define WM_INPUT_IMPULSE 32
 /// arch.inputs: each edge between two dynamic bodies also sees the impulse a frictionless collision
 /// of the pair would give this tick, as its receiver's velocity change: judged on the pair's edge of
-/// the larger gap (contact point q, normal n, closing speed c), j = (1 + e) c / (1/m_a + 1/m_b +
-/// (r_a x n)^2 / I_a + (r_b x n)^2 / I_b) along n when the pair closes to touching within the tick,
+/// the larger gap (contact point q, normal n, the surfaces' closing speed c at q, turning included),
+/// j = (1 + e) c / (1/m_a + 1/m_b + (r_a x n)^2 / I_a + (r_b x n)^2 / I_b) along n when the pair
+/// closes to touching within the tick,
 /// (dvx, dvy, domega) = (j n / m, (r x j n) / I) for the receiver, and the share of the tick left
 /// after the contact (four features; zero for a static sender or a pair not closing within the tick).
 /// Such a model steps every body at every tick (no incremental stepping)
