@@ -111,7 +111,7 @@ int cmd_train(int argc, char** argv) {
     bool support_inputs = false;
     bool release_gate = false;
     bool pair_inputs = false;
-    bool collision_inputs = false, collision_prior = false;
+    bool collision_inputs = false, collision_prior = false, collision_static = false;
     bool pair_impulse = false;
     double release_impact = 0, lr_decay = 0, lr_floor = 0.1;
     double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, onset_motion = -1, impact_weight = -1, impact_speed = -1, ema = 0;
@@ -149,6 +149,8 @@ int cmd_train(int argc, char** argv) {
          "a new model's edges between two dynamic bodies also see the velocity change a frictionless collision of the pair would give the receiver this tick", false},
         {"collision-prior", ARG_BOOL, &collision_prior, 0, 0,
          "a new model adds the collision inputs' velocity change to what its velocity head predicts (implies --collision-inputs)", false},
+        {"collision-static", ARG_BOOL, &collision_static, 0, 0,
+         "a new model's collision inputs also cover static bodies, of infinite mass (implies --collision-inputs)", false},
         {"pair-inputs", ARG_BOOL, &pair_inputs, 0, 0,
          "a new model's edges also see the pair's gap and closing speed as the better placed of its two edges sees them", false},
         {"pair-impulse", ARG_BOOL, &pair_impulse, 0, 0,
@@ -236,6 +238,7 @@ int cmd_train(int argc, char** argv) {
     if (pair_inputs) def.arch.inputs |= WM_INPUT_PAIR;
     if (collision_inputs) def.arch.inputs |= WM_INPUT_PRIOR;
     if (collision_prior) def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT;
+    if (collision_static) def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC;
     if (pair_impulse) def.arch.inputs |= WM_INPUT_IMPULSE;
     if (release_impact > 0) {
         def.arch.inputs |= WM_INPUT_IMPACT;

@@ -52,9 +52,9 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
                    (unsigned)(a->inputs & ~WM_INPUT_ALL));
         return false;
     }
-    if ((a->inputs & WM_INPUT_PRIOR_OUT) && !(a->inputs & WM_INPUT_PRIOR)) {
-        report_set(err, err_size, "model architecture: the collision prior (input option 0x%x) needs the collision inputs (0x%x)",
-                   (unsigned)WM_INPUT_PRIOR_OUT, (unsigned)WM_INPUT_PRIOR);
+    if ((a->inputs & (WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC)) && !(a->inputs & WM_INPUT_PRIOR)) {
+        report_set(err, err_size, "model architecture: the collision prior (input options 0x%x) needs the collision inputs (0x%x)",
+                   (unsigned)(a->inputs & (WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC)), (unsigned)WM_INPUT_PRIOR);
         return false;
     }
     if (!(a->rest_gate > 0 && a->rest_gate < 1)) {

@@ -104,9 +104,13 @@ typedef struct WmArch {
 /// its receiver's predicted velocity change, so an untrained model already turns a plank that a ball
 /// lands on; the network learns the rest (the pivot's reaction, friction, a missed contact)
 #define WM_INPUT_PRIOR_OUT 128
+/// arch.inputs (with WM_INPUT_PRIOR): an edge from a static body also carries its collision, the
+/// static body of infinite mass (j = (1 + e) c / (1/m + (r x n)^2 / I), c the receiver's surface
+/// closing on it at q): a landing on a table is explained as a landing on a plank is
+#define WM_INPUT_PRIOR_STATIC 256
 #define WM_INPUT_ALL                                                                                              \
     (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR | WM_INPUT_IMPULSE | \
-     WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT)
+     WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

@@ -241,7 +241,24 @@ static void prior_features(const WmModel* m, WmScratch* s) {
     for (int e = 0; e < s->ne; e++) {
         float* f = s->eraw + (size_t)e * G;
         f[at + 0] = f[at + 1] = f[at + 2] = f[at + 3] = 0.0f;
-        if (f[WM_EDGE_STATIC] != 0.0f || pair[e] < 0) continue;
+        if (f[WM_EDGE_STATIC] != 0.0f) {
+            /* WM_INPUT_PRIOR_STATIC: the static sender of infinite mass, on the edge's own q and n */
+            if (!(m->arch.inputs & WM_INPUT_PRIOR_STATIC)) continue;
+            const float* sa = s->state + (size_t)s->row_node[s->recv[e]] * D;
+            float nx = f[3], ny = f[4], rax = f[0], ray = f[1], wa = sa[SIM_OBS_omega];
+            float c = -(sa[SIM_OBS_vx] - wa * ray) * nx - (sa[SIM_OBS_vy] + wa * rax) * ny, gap = f[WM_EDGE_GAP];
+            if (!(c > 0.0f) || gap - c * dt > WM_IMPACT_GAP) continue;
+            float ma = sa[SIM_OBS_mass], ia = ma * wm_inertia_per_mass(sa), ca = rax * ny - ray * nx;
+            float k = 1.0f / ma + ca * ca / ia;
+            if (!(k > 0.0f) || !isfinite(k)) continue;
+            float j = (1.0f + f[12]) * c / k;
+            f[at + 0] = clampf(gap > 0.0f ? 1.0f - gap / (c * dt) : 1.0f, 0.0f, 1.0f);
+            f[at + 1] = j * nx / ma;
+            f[at + 2] = j * ny / ma;
+            f[at + 3] = j * ca / ia;
+            continue;
+        }
+        if (pair[e] < 0) continue;
         int p = pair[e];
         const float* fp = s->eraw + (size_t)p * G;
         const float* sa = s->state + (size_t)s->row_node[s->recv[p]] * D;

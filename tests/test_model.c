@@ -1417,8 +1417,10 @@ static void test_wm_options(void) {
     a.rest_gate = 1.0f;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "rest gate 1"));
     a = small_arch();
-    a.inputs = 256;
-    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x100"));
+    a.inputs = 512;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x200"));
+    a.inputs = WM_INPUT_PRIOR_STATIC;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "needs the collision inputs"));
     a.inputs = WM_INPUT_PRIOR_OUT;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "needs the collision inputs"));
     unlink(path);
@@ -1701,6 +1703,30 @@ static void test_wm_collision_inputs(void) {
         int fired = 0;
         for (int e = 0; e < s->ne; e++) fired += s->eraw[(size_t)e * G + at + 2] != 0.0f;
         CHECK(fired == (turns[c].hit ? 2 : 0));
+    }
+    /* WM_INPUT_PRIOR_STATIC: the box falling at 1 m/s 1.1 cm above the floor (its bottom's centre over
+     * the floor: no turn) carries the floor's collision, (1 + e) 1 m/s up, and the share 0.34; the
+     * ball's and plank's edges as before; without the option the floor's edge carries nothing */
+    {
+        WmModel* ms = impact_model(WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC, 0.0f);
+        WmScratch* ss = wm_scratch_create(ms);
+        for (int on = 0; on < 2; on++) {
+            resting_box(st, mask, 0.5f);
+            float* box = st + SIM_OBS_DIM;
+            box[SIM_OBS_y] += 0.01f;
+            box[SIM_OBS_vy] = -1.0f;
+            WmModel* mm = on ? ms : m;
+            WmScratch* sc = on ? ss : s;
+            wm_pack(mm, sc, 1, st, mask, NULL, NULL, 0, 0);
+            CHECK(sc->ne == 1);
+            const float* f = sc->eraw + at;
+            if (on)
+                CHECK(fabsf(f[0] - 0.34f) < 1e-3f && fabsf(f[1]) < 1e-6f && fabsf(f[2] - 1.04f) < 1e-4f && fabsf(f[3]) < 1e-4f);
+            else
+                CHECK(f[0] == 0.0f && f[1] == 0.0f && f[2] == 0.0f && f[3] == 0.0f);
+        }
+        wm_scratch_free(ss);
+        wm_free(ms);
     }
     /* WM_INPUT_PRIOR_OUT: the same weights predict each row's velocity change plus its edges' collision
      * velocity changes (the plank's and the ball's; the floor adds none) */
@@ -4169,6 +4195,7 @@ int main(void) {
     test_wm_grad(2, WM_INPUT_IMPULSE);
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PAIR);
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT);
+    test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC);
     test_wm_impulse();
     test_wm_nll_grad();
     test_wm_break_weight();
