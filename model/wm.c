@@ -57,6 +57,11 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
                    (unsigned)(a->inputs & (WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC)), (unsigned)WM_INPUT_PRIOR);
         return false;
     }
+    if ((a->inputs & WM_INPUT_PRIOR_GATE) && !(a->inputs & WM_INPUT_PRIOR_OUT)) {
+        report_set(err, err_size, "model architecture: the collision gate (input option 0x%x) needs the collision prior (0x%x)",
+                   (unsigned)WM_INPUT_PRIOR_GATE, (unsigned)WM_INPUT_PRIOR_OUT);
+        return false;
+    }
     if (!(a->rest_gate > 0 && a->rest_gate < 1)) {
         report_set(err, err_size, "model architecture: rest gate %g is outside (0, 1)", (double)a->rest_gate);
         return false;
@@ -103,6 +108,7 @@ WmModel* wm_alloc(const WmArch* arch) {
     nn_mlp_layout(&m->node, &m->layout, node, 4, NN_ACT_RELU, false);
     /* (after every other layer, and zero: a model without it has the same weights before it) */
     if (arch->inputs & WM_INPUT_IMPULSE) nn_linear_layout(&m->impulse, &m->layout, E, 2);
+    if (arch->inputs & WM_INPUT_PRIOR_GATE) nn_linear_layout(&m->gate, &m->layout, E, 2);
     m->nparams = m->layout.count;
     m->params = alloc_zeroed((size_t)m->nparams, sizeof(float));
     /* node and edge features are centred; targets only scaled, so that a zero output means
@@ -214,6 +220,7 @@ void wm_scratch_free(WmScratch* s) {
     free(s->impact_edge);
     free(s->pair_edge);
     free(s->dHj);
+    free(s->dzg);
     free(s->held);
     free(s->xraw);
     free(s->xn);
@@ -342,7 +349,9 @@ void wm_scratch_reserve_edges(const WmModel* m, WmScratch* s, int ne) {
     s->send_row = grow(s->send_row, c * sizeof(int));
     s->impact_edge = grow(s->impact_edge, c * sizeof(int));
     s->pair_edge = grow(s->pair_edge, c * sizeof(int));
-    if (m->arch.inputs & WM_INPUT_IMPULSE) s->dHj = grow(s->dHj, c * (size_t)m->arch.edge * sizeof(float));
+    if (m->arch.inputs & (WM_INPUT_IMPULSE | WM_INPUT_PRIOR_GATE))
+        s->dHj = grow(s->dHj, c * (size_t)m->arch.edge * sizeof(float));
+    if (m->arch.inputs & WM_INPUT_PRIOR_GATE) s->dzg = grow(s->dzg, c * 2 * sizeof(float));
     size_t G = (size_t)wm_edge_feats(&m->arch);
     s->eraw = grow(s->eraw, c * G * sizeof(float));
     s->xe = grow(s->xe, c * G * sizeof(float));

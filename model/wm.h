@@ -108,9 +108,17 @@ typedef struct WmArch {
 /// static body of infinite mass (j = (1 + e) c / (1/m + (r x n)^2 / I), c the receiver's surface
 /// closing on it at q): a landing on a table is explained as a landing on a plank is
 #define WM_INPUT_PRIOR_STATIC 256
+/// arch.inputs (with WM_INPUT_PRIOR_OUT): the network also says how far to trust each collision: the
+/// velocity change an edge's collision adds to its receiver is scaled by gains 2 sigmoid(z), z = a
+/// linear head on the last round's activation of the pair's edge of the larger gap (the edge itself
+/// for a static sender; both edges of a pair share it, so the exchange stays Newton's), one gain for
+/// (dvx, dvy) and one for domega. The head starts at zero: gain 1, what the model predicts without
+/// it. The velocity head then need not learn to cancel a formula that misjudges a contact (a box
+/// landing flat on a box is one point to the formula, a turn that the face's contact never gives)
+#define WM_INPUT_PRIOR_GATE 512
 #define WM_INPUT_ALL                                                                                              \
     (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR | WM_INPUT_IMPULSE | \
-     WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC)
+     WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

@@ -155,6 +155,8 @@ struct WmModel {
     WmRound  round[WM_MAX_ROUNDS];
     NnMlp    node;     /* [latent | last messages | node features] -> outputs */
     NnLinear impulse;  /* WM_INPUT_IMPULSE: last round's edge activation -> impulse (jx, jy) / WM_IMPULSE_SCALE */
+    NnLinear gate;     /* WM_INPUT_PRIOR_GATE: last round's edge activation -> the collision's gain logits (linear,
+                          angular): gain 2 sigmoid(z) */
     int      nparams;
     float*   params;
     WmNorm   nin, ein, tgt;
@@ -215,8 +217,9 @@ struct WmScratch {
     float*   dP;           /* [nd*2E] */
     float*   dZ;           /* [nd*L] */
     float*   dM;           /* [nd*E] */
-    float*   dHj;          /* [ne*E] WM_INPUT_IMPULSE: the last round's edge activations' gradient through the
-                              impulse head */
+    float*   dHj;          /* [ne*E] WM_INPUT_IMPULSE, WM_INPUT_PRIOR_GATE: the last round's edge activations'
+                              gradient through the impulse and gate heads */
+    float*   dzg;          /* [ne*2] WM_INPUT_PRIOR_GATE: the gate logits' gradient per edge */
     /* loss inputs, per row: raw dynamics targets (wm_loss normalizes them), 0/1 labels */
     float*   target;       /* [nd*WM_OUTPUTS] */
     float*   weight;       /* [nd*WM_OUTPUTS] */

@@ -11,7 +11,10 @@
  *   WM_INPUT_IMPULSE: for an edge e between two dynamic bodies, J_e = h_e Wj + bj (the last round's
  *            h_e, N*s in world axes): out's velocity change gains J_e / m, (r x J_e) / I (normalized
  *            by the targets' scales) for the receiver and the same of -J_e for the sender, r the
- *            edge's closest point q from each one's centre                                   */
+ *            edge's closest point q from each one's centre
+ *   WM_INPUT_PRIOR_OUT: out's velocity change gains each edge's collision change (its prior features);
+ *            with WM_INPUT_PRIOR_GATE scaled by 2 sigmoid(z_p), z_p = h_p Wg + bg (two logits: the
+ *            linear and the angular part), p the pair's edge of the larger gap (a static sender's: e)  */
 #include <string.h>
 
 #include "model/wm_impl.h"
@@ -161,7 +164,7 @@ static void impulse_forward(const WmModel* m, WmScratch* s) {
 }
 
 /* the impulse path backwards from dout: the head's gradients, and each edge's activation gradient
- * through it into s->dHj (zero for an edge without the path) */
+ * through it added to s->dHj (cleared by the caller) */
 static void impulse_backward(const WmModel* m, WmScratch* s, float* grads) {
     int E = m->arch.edge;
     const float* h0 = s->H[m->arch.rounds - 1];
@@ -171,10 +174,7 @@ static void impulse_backward(const WmModel* m, WmScratch* s, float* grads) {
     for (int e = 0; e < s->ne; e++) {
         float* dh = s->dHj + (size_t)e * E;
         float a[3][2], b[3][2];
-        if (!impulse_geometry(m, s, e, a, b)) {
-            memset(dh, 0, sizeof(float) * E);
-            continue;
-        }
+        if (!impulse_geometry(m, s, e, a, b)) continue;
         const float* di = s->dout + (size_t)s->recv[e] * WM_OUTPUTS + WM_DV;
         const float* dj = s->dout + (size_t)s->send_row[e] * WM_OUTPUTS + WM_DV;
         float dJ[2] = {0.0f, 0.0f};
@@ -185,7 +185,7 @@ static void impulse_backward(const WmModel* m, WmScratch* s, float* grads) {
         for (int c = 0; c < E; c++) {
             gw[2 * c] += h[c] * dJ[0];
             gw[2 * c + 1] += h[c] * dJ[1];
-            dh[c] = w[2 * c] * dJ[0] + w[2 * c + 1] * dJ[1];
+            dh[c] += w[2 * c] * dJ[0] + w[2 * c + 1] * dJ[1];
         }
     }
 }
@@ -193,14 +193,82 @@ static void impulse_backward(const WmModel* m, WmScratch* s, float* grads) {
 /* WM_INPUT_PRIOR_OUT: each edge's collision velocity change (raw, in the edge's prior features) added
  * to its receiver's output, in the targets' normalized units (a constant of the inputs: the weights'
  * gradients are what they are without it) */
-static void prior_forward(const WmModel* m, WmScratch* s) {
+static const float* prior_change(const WmModel* m, const WmScratch* s, int e) {
     size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
+    const float* f = s->eraw + (size_t)e * G + at;
+    return f[1] == 0.0f && f[2] == 0.0f && f[3] == 0.0f ? NULL : f + 1;
+}
+
+/* WM_INPUT_PRIOR_GATE: the gate head's logits z[2] for edge e's collision (from its pair's edge p,
+ * whose last-round activation is intact: before the edges' backward pass overwrites it) */
+static int gate_logits(const WmModel* m, const WmScratch* s, int e, float z[2]) {
+    int E = m->arch.edge;
+    int p = s->pair_edge[e] >= 0 ? s->pair_edge[e] : e;
+    const float* h = s->H[m->arch.rounds - 1] + (size_t)p * E;
+    const float* w = m->params + m->gate.w;
+    const float* bias = m->params + m->gate.b;
+    float z0 = bias[0], z1 = bias[1];
+    for (int c = 0; c < E; c++) {
+        z0 += h[c] * w[2 * c];
+        z1 += h[c] * w[2 * c + 1];
+    }
+    z[0] = z0, z[1] = z1;
+    return p;
+}
+
+static void prior_forward(const WmModel* m, WmScratch* s) {
     const float* ts = m->tgt.fstd;
+    bool gated = (m->arch.inputs & WM_INPUT_PRIOR_GATE) != 0;
     for (int e = 0; e < s->ne; e++) {
-        const float* f = s->eraw + (size_t)e * G + at;
-        if (f[1] == 0.0f && f[2] == 0.0f && f[3] == 0.0f) continue;
+        const float* f = prior_change(m, s, e);
+        if (!f) continue;
         float* o = s->out + (size_t)s->recv[e] * WM_OUTPUTS + WM_DV;
-        for (int c = 0; c < 3; c++) o[c] += f[1 + c] / ts[WM_DV + c];
+        if (!gated) {
+            for (int c = 0; c < 3; c++) o[c] += f[c] / ts[WM_DV + c];
+            continue;
+        }
+        float z[2];
+        gate_logits(m, s, e, z);
+        float gl = 2.0f * nn_sigmoid(z[0]), ga = 2.0f * nn_sigmoid(z[1]);
+        o[0] += gl * f[0] / ts[WM_DV + 0];
+        o[1] += gl * f[1] / ts[WM_DV + 1];
+        o[2] += ga * f[2] / ts[WM_DV + 2];
+    }
+}
+
+/* the gate head backwards from dout: its gradients, and the activation gradient of every pair's edge
+ * through it added to s->dHj */
+static void prior_gate_backward(const WmModel* m, WmScratch* s, float* grads) {
+    int E = m->arch.edge;
+    const float* ts = m->tgt.fstd;
+    float* dz = s->dzg;
+    memset(dz, 0, sizeof(float) * 2 * (size_t)s->ne);
+    /* each edge's logits' gradient, gathered on the pair's edge that carries them */
+    for (int e = 0; e < s->ne; e++) {
+        const float* f = prior_change(m, s, e);
+        if (!f) continue;
+        float z[2];
+        int p = gate_logits(m, s, e, z);
+        const float* d = s->dout + (size_t)s->recv[e] * WM_OUTPUTS + WM_DV;
+        float sl = nn_sigmoid(z[0]), sa = nn_sigmoid(z[1]);
+        dz[2 * p] += 2.0f * sl * (1.0f - sl) * (d[0] * f[0] / ts[WM_DV + 0] + d[1] * f[1] / ts[WM_DV + 1]);
+        dz[2 * p + 1] += 2.0f * sa * (1.0f - sa) * d[2] * f[2] / ts[WM_DV + 2];
+    }
+    const float* h0 = s->H[m->arch.rounds - 1];
+    const float* w = m->params + m->gate.w;
+    float* gw = grads + m->gate.w;
+    float* gb = grads + m->gate.b;
+    for (int p = 0; p < s->ne; p++) {
+        float d0 = dz[2 * p], d1 = dz[2 * p + 1];
+        if (d0 == 0.0f && d1 == 0.0f) continue;
+        const float* h = h0 + (size_t)p * E;
+        float* dh = s->dHj + (size_t)p * E;
+        gb[0] += d0, gb[1] += d1;
+        for (int c = 0; c < E; c++) {
+            gw[2 * c] += h[c] * d0;
+            gw[2 * c + 1] += h[c] * d1;
+            dh[c] += w[2 * c] * d0 + w[2 * c + 1] * d1;
+        }
     }
 }
 
@@ -233,8 +301,10 @@ NN_HOT static void edges_backward(const WmModel* m, WmScratch* s, int r, float* 
     float* H = s->H[r];
     memset(s->dP, 0, sizeof(float) * (size_t)nd * 2 * E);
     float* db = grads + rd->e_geom.b;
-    /* the last round's activations also feed the impulse head (WM_INPUT_IMPULSE) */
-    const float* dhj = r + 1 == m->arch.rounds && (m->arch.inputs & WM_INPUT_IMPULSE) ? s->dHj : NULL;
+    /* the last round's activations also feed the impulse and gate heads (WM_INPUT_IMPULSE,
+     * WM_INPUT_PRIOR_GATE) */
+    const float* dhj =
+        r + 1 == m->arch.rounds && (m->arch.inputs & (WM_INPUT_IMPULSE | WM_INPUT_PRIOR_GATE)) ? s->dHj : NULL;
     /* through the ReLU (H is overwritten by its gradient) into both halves of P and the bias */
     for (int e = 0; e < ne; e++) {
         float* h = H + (size_t)e * E;
@@ -281,7 +351,10 @@ NN_HOT void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
     int nd = s->nd, L = m->arch.latent, E = m->arch.edge, F = WM_NODE_FEATS, R = m->arch.rounds;
     const float* p = m->params;
     /* (first: the decoder's backward pass may change dout) */
+    if (m->arch.inputs & (WM_INPUT_IMPULSE | WM_INPUT_PRIOR_GATE))
+        memset(s->dHj, 0, sizeof(float) * (size_t)s->ne * E);
     if (m->arch.inputs & WM_INPUT_IMPULSE) impulse_backward(m, s, grads);
+    if (m->arch.inputs & WM_INPUT_PRIOR_GATE) prior_gate_backward(m, s, grads);
     nn_mlp_backward(&m->node, p, grads, &s->node_c, nd, s->dec, s->dout, s->ddec);
     /* split the decoder input's gradient into dZ and dM of the last round */
     for (int i = 0; i < nd; i++) {

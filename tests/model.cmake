@@ -261,6 +261,25 @@ if(EXISTS ${WORK}/bad6/model.bin)
   message(FATAL_ERROR "a refused --pair-impulse left a model behind")
 endif()
 
+# --collision-gate: input bits 64 | 128 | 512 in the checkpoint (it implies --collision-prior) and the gate
+# head's weights more than --collision-prior's; a value is refused
+run(train-cprior 0 ${NUDGE} train --data ${WORK}/test --out ${WORK}/impact/cprior.bin --steps 2 --rest-gate 0.1
+    --collision-prior)
+run(train-cgate 0 ${NUDGE} train --data ${WORK}/test --out ${WORK}/impact/cgate.bin --steps 2 --rest-gate 0.1
+    --collision-gate)
+file(READ ${WORK}/impact/cprior.bin cprior_head OFFSET 88 LIMIT 4 HEX)
+file(READ ${WORK}/impact/cgate.bin cgate_head OFFSET 88 LIMIT 4 HEX)
+file(SIZE ${WORK}/impact/cprior.bin cprior_size)
+file(SIZE ${WORK}/impact/cgate.bin cgate_size)
+if(NOT cprior_head STREQUAL "c0000000" OR NOT cgate_head STREQUAL "c0020000" OR NOT cgate_size GREATER cprior_size)
+  message(FATAL_ERROR "--collision-gate: ${cgate_size} bytes (--collision-prior ${cprior_size}), inputs ${cgate_head} (${cprior_head})")
+endif()
+run(bad-cgate 2 ${NUDGE} train --data ${WORK}/test --out ${WORK}/bad7/model.bin --steps 2 --collision-gate=1)
+one_line(bad-cgate "--collision-gate takes no value")
+if(EXISTS ${WORK}/bad7/model.bin)
+  message(FATAL_ERROR "a refused --collision-gate left a model behind")
+endif()
+
 # bad input: one line, exit 2, nothing written
 run(missing-data 2 ${NUDGE} train --data ${WORK}/nope --out ${WORK}/bad/model.bin)
 one_line(missing-data "nope/manifest.json")

@@ -1417,8 +1417,14 @@ static void test_wm_options(void) {
     a.rest_gate = 1.0f;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "rest gate 1"));
     a = small_arch();
-    a.inputs = 512;
-    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x200"));
+    a.inputs = 1024;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x400"));
+    a.inputs = WM_INPUT_PRIOR_GATE;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "collision gate (input option 0x200) needs the collision prior"));
+    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_GATE;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "collision gate (input option 0x200) needs the collision prior"));
+    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_GATE;
+    CHECK(wm_arch_check(&a, err, sizeof err));
     a.inputs = WM_INPUT_PRIOR_STATIC;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "needs the collision inputs"));
     a.inputs = WM_INPUT_PRIOR_OUT;
@@ -1782,6 +1788,183 @@ static void test_wm_collision_inputs(void) {
     }
     unlink(path);
     rmdir(dir);
+    wm_scratch_free(s);
+    wm_free(m);
+}
+
+/* the ball-over-the-plank's-end scene of test_wm_collision_inputs (the floor, the 2 kg plank in slot 1,
+ * the 4 kg ball 1 cm above its right end falling at 1 m/s: the pair collides within the tick) */
+static void plank_hit_scene(float* st, uint8_t* mask) {
+    resting_box(st, mask, 0.5f);
+    body_row(st + SIM_OBS_DIM, 0.0f, 0.026f, 0, 0, 0, 0, 1.6f, 0.05f, 2.0f, false);
+    ball_above(st, mask, 0.75f, 0.051f, 0.01f, -1.0f);
+}
+
+/* one forward pass of model m over the scene: out[2][WM_OUTPUTS] by slot (plank, ball) and, when add is
+ * given, each row's collision velocity change (normalized, as the prior adds it) */
+static void plank_hit_outputs(const WmModel* m, WmScratch* s, float out[2][WM_OUTPUTS], float add[2][3]) {
+    float st[TK * SIM_OBS_DIM];
+    uint8_t mask[TK];
+    plank_hit_scene(st, mask);
+    CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0) && s->nd == 2);
+    wm_features_normalize(m, s);
+    wm_forward(m, s);
+    size_t G = (size_t)wm_edge_feats(wm_arch(m)), at = (size_t)wm_edge_prior_at(wm_arch(m));
+    if (add) memset(add, 0, sizeof(float) * 6);
+    for (int r = 0; r < 2; r++) {
+        int k = s->node_slot[s->row_node[r]] - 1;
+        memcpy(out[k], s->out + (size_t)r * WM_OUTPUTS, sizeof(float) * WM_OUTPUTS);
+        if (add)
+            for (int e = 0; e < s->ne; e++)
+                if (s->recv[e] == r)
+                    for (int c = 0; c < 3; c++) add[k][c] += s->eraw[(size_t)e * G + at + 1 + c] / m->tgt.fstd[WM_DV + c];
+    }
+}
+
+/* WM_INPUT_PRIOR_GATE (--collision-gate): with its head at zero (as created) a model predicts what the
+ * same weights without the gate do (gain 1); with the head's biases at (+20, -20) the collision's linear
+ * change counts twice and its turn not at all (the ball lifted twice as much, the plank pushed down
+ * twice as hard and not turned); with random head weights both bodies of the pair take their pair's
+ * gains, so the gated exchange still moves no linear momentum; a checkpoint keeps the head */
+static void test_wm_collision_gate(void) {
+    WmModel* m0 = impact_model(WM_INPUT_PRIOR, 0.0f);
+    WmModel* mp = impact_model(WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT, 0.0f);
+    WmModel* mg = impact_model(WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_GATE, 0.0f);
+    int E = wm_arch(mg)->edge;
+    CHECK(mp->nparams == m0->nparams && mg->nparams == mp->nparams + 2 * E + 2);
+    CHECK(mg->gate.w >= mp->nparams);
+    for (int i = mp->nparams; i < mg->nparams; i++) CHECK(mg->params[i] == 0.0f);
+    /* (every other weight nonzero, the same in the three) */
+    Rng rng;
+    rng_seed(&rng, 41);
+    for (int i = 0; i < mp->nparams; i++) mp->params[i] += 0.1f * (float)rng_normal(&rng);
+    memcpy(m0->params, mp->params, sizeof(float) * (size_t)mp->nparams);
+    memcpy(mg->params, mp->params, sizeof(float) * (size_t)mp->nparams);
+    WmScratch* s = wm_scratch_create(mg);
+    float o0[2][WM_OUTPUTS], op[2][WM_OUTPUTS], og[2][WM_OUTPUTS], add[2][3];
+    plank_hit_outputs(m0, s, o0, add);
+    plank_hit_outputs(mp, s, op, NULL);
+    plank_hit_outputs(mg, s, og, NULL);
+    /* the plank turns clockwise and is pushed down, the ball is lifted */
+    CHECK(add[0][2] < -0.5f && add[0][1] < -0.05f && add[1][1] > 0.05f);
+    for (int k = 0; k < 2; k++)
+        for (int c = 0; c < WM_OUTPUTS; c++) {
+            CHECK(og[k][c] == op[k][c]);
+            float want = c >= WM_DV && c < WM_DV + 3 ? add[k][c - WM_DV] : 0.0f;
+            CHECK(fabsf(op[k][c] - (o0[k][c] + want)) <= 1e-5f * (1.0f + fabsf(want)));
+        }
+    mg->params[mg->gate.b + 0] = 20.0f;
+    mg->params[mg->gate.b + 1] = -20.0f;
+    plank_hit_outputs(mg, s, og, NULL);
+    for (int k = 0; k < 2; k++)
+        for (int c = 0; c < WM_OUTPUTS; c++) {
+            float want = c == WM_DV + 0 || c == WM_DV + 1 ? 2.0f * add[k][c - WM_DV] : 0.0f;
+            CHECK(fabsf(og[k][c] - (o0[k][c] + want)) <= 1e-5f * (1.0f + fabsf(want)));
+        }
+    /* random head weights: gains away from 1, the same for both bodies of the pair */
+    for (int i = mg->gate.w; i < mg->nparams; i++) mg->params[i] = 2.0f * (float)rng_normal(&rng);
+    plank_hit_outputs(mg, s, og, NULL);
+    float mass[2] = {2.0f, 4.0f}, gains[2] = {0};
+    double p[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        gains[k] = (og[k][WM_DV + 1] - o0[k][WM_DV + 1]) / add[k][1];
+        for (int c = 0; c < 2; c++) p[c] += mass[k] * (og[k][WM_DV + c] - o0[k][WM_DV + c]) * mg->tgt.fstd[WM_DV + c];
+    }
+    CHECK(fabsf(gains[0] - gains[1]) < 1e-4f && gains[0] > 0.0f && gains[0] < 2.0f && fabsf(gains[0] - 1.0f) > 0.01f);
+    CHECK(fabs(p[0]) < 1e-5 && fabs(p[1]) < 1e-5 * fabs(mass[1] * add[1][1] * mg->tgt.fstd[WM_DV + 1]) + 1e-6);
+    /* through a checkpoint */
+    float st[TK * SIM_OBS_DIM], out[TK * SIM_OBS_DIM], out2[TK * SIM_OBS_DIM];
+    uint8_t mask[TK];
+    plank_hit_scene(st, mask);
+    wm_predict(mg, s, 1, st, mask, NULL, out, NULL, NULL);
+    char dir[] = "/tmp/nudge-test-gate-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256], err[512];
+    snprintf(path, sizeof path, "%s/g.wm", dir);
+    CHECK(wm_save(mg, path, err, sizeof err));
+    WmModel* l = wm_load(path, err, sizeof err);
+    CHECK(l != NULL);
+    if (l) {
+        CHECK(wm_arch(l)->inputs == (WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_GATE));
+        CHECK(l->nparams == mg->nparams && memcmp(l->params, mg->params, sizeof(float) * (size_t)mg->nparams) == 0);
+        wm_predict(l, s, 1, st, mask, NULL, out2, NULL, NULL);
+        CHECK(memcmp(out, out2, sizeof out) == 0);
+        wm_free(l);
+    }
+    unlink(path);
+    rmdir(dir);
+    wm_scratch_free(s);
+    wm_free(m0);
+    wm_free(mp);
+    wm_free(mg);
+}
+
+/* WM_INPUT_PRIOR_GATE: the whole model's gradient against finite differences where the gate acts: the
+ * ball landing on the plank's end (a dynamic pair: two edges, one gate) and a box falling onto the
+ * floor (a static sender: the edge's own gate), every gate weight and every third other one */
+static void test_wm_gate_grad(void) {
+    Rng rng;
+    rng_seed(&rng, 43);
+    WmArch a = small_arch();
+    a.latent = 6;
+    a.edge = 5;
+    a.hidden = 7;
+    a.radius = 0.3f;
+    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE;
+    WmModel* m = wm_create(&a, 44);
+    WmScratch* s = wm_scratch_create(m);
+    for (int i = 0; i < m->nparams; i++) m->params[i] += 0.1f * (float)rng_normal(&rng);
+    for (int i = m->gate.w; i < m->nparams; i++) m->params[i] = 0.5f * (float)rng_normal(&rng);
+    WmTransitions t;
+    wm_transitions_init(&t, 2, TK, SIM_OBS_DIM, 0);
+    t.n = 2;
+    plank_hit_scene(t.s0, t.m0);
+    resting_box(t.s0 + TK * SIM_OBS_DIM, t.m0 + TK, 0.5f);
+    t.s0[(TK + 1) * SIM_OBS_DIM + SIM_OBS_y] += 0.01f;
+    t.s0[(TK + 1) * SIM_OBS_DIM + SIM_OBS_vy] = -1.0f;
+    for (int b = 0; b < 2; b++) {
+        free_fall(t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK, t.s1 + b * TK * SIM_OBS_DIM);
+        memcpy(t.m1 + b * TK, t.m0 + b * TK, TK);
+    }
+    memset(t.push, 0, sizeof(float) * 2 * TK * 4);
+    for (int i = 0; i < 2 * TK * WM_EVENTS; i++) t.labels[i] = (float)(rng_unit(&rng) < 0.3);
+    /* (the targets' scales of a collision: a fresh model's 1 would make a 1 m/s change tiny) */
+    float* raw = malloc(sizeof(float) * 2 * TK * WM_TARGETS);
+    float* g = calloc((size_t)m->nparams, sizeof(float));
+    wm_batch_loss(m, s, &t, raw, true, g);
+    /* the gate acts on three edges: the pair's two and the box's floor */
+    size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
+    int fired = 0;
+    for (int e = 0; e < s->ne; e++) fired += s->eraw[(size_t)e * G + at + 2] != 0.0f;
+    CHECK(fired == 3);
+    int bad = 0, checked = 0, headbad = 0, head = m->gate.w;
+    float eps = 1e-3f;
+    for (int i = 0; i < m->nparams; i += i >= head - 1 ? 1 : 3) {
+        float keep = m->params[i];
+        m->params[i] = keep + eps;
+        double lp = wm_batch_loss(m, s, &t, raw, false, NULL);
+        m->params[i] = keep - eps;
+        double lm = wm_batch_loss(m, s, &t, raw, false, NULL);
+        m->params[i] = keep;
+        double num = (lp - lm) / (2 * eps);
+        if (!close_grad(g[i], num)) bad++;
+        if (i >= head && !close_grad(g[i], num)) {
+            headbad++;
+            fprintf(stderr, "gate grad: weight %d analytic %g numeric %g\n", i - head, g[i], num);
+        }
+        checked++;
+    }
+    /* the gate's gradient is not zero (it acts) */
+    double gsum = 0;
+    for (int i = head; i < m->nparams; i++) gsum += fabs(g[i]);
+    CHECK(gsum > 1e-3);
+    CHECK(checked > 100);
+    CHECK(headbad == 0);
+    CHECK(bad * 50 <= checked);
+    if (bad * 50 > checked) fprintf(stderr, "gate grad: %d of %d disagree\n", bad, checked);
+    free(raw);
+    free(g);
+    wm_transitions_free(&t);
     wm_scratch_free(s);
     wm_free(m);
 }
@@ -4196,6 +4379,7 @@ int main(void) {
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PAIR);
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT);
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC);
+    test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE);
     test_wm_impulse();
     test_wm_nll_grad();
     test_wm_break_weight();
@@ -4210,6 +4394,8 @@ int main(void) {
     test_wm_release_impact();
     test_wm_impact_weight();
     test_wm_collision_inputs();
+    test_wm_collision_gate();
+    test_wm_gate_grad();
     test_lr_schedule();
     test_dataset();
     test_eval_subsets();
