@@ -134,18 +134,21 @@ static bool impulse_geometry(const WmModel* m, const WmScratch* s, int e, float 
     return true;
 }
 
+/* a linear head of two outputs on one edge's last-round activation h[E]: y = bias + h w, w [E, 2]
+   (the impulse head and the collision gate's) */
+static void edge_head2(const float* h, int E, const float* w, const float* bias, float y[2]) {
+    float y0 = bias[0], y1 = bias[1];
+    for (int c = 0; c < E; c++) {
+        y0 += h[c] * w[2 * c];
+        y1 += h[c] * w[2 * c + 1];
+    }
+    y[0] = y0, y[1] = y1;
+}
+
 /* the impulse head's output for edge e (units of WM_IMPULSE_SCALE) */
 static void impulse_head(const WmModel* m, const WmScratch* s, int e, float J[2]) {
     int E = m->arch.edge;
-    const float* h = s->H[m->arch.rounds - 1] + (size_t)e * E;
-    const float* w = m->params + m->impulse.w;
-    const float* bias = m->params + m->impulse.b;
-    float jx = bias[0], jy = bias[1];
-    for (int c = 0; c < E; c++) {
-        jx += h[c] * w[2 * c];
-        jy += h[c] * w[2 * c + 1];
-    }
-    J[0] = jx, J[1] = jy;
+    edge_head2(s->H[m->arch.rounds - 1] + (size_t)e * E, E, m->params + m->impulse.w, m->params + m->impulse.b, J);
 }
 
 static void impulse_forward(const WmModel* m, WmScratch* s) {
@@ -204,15 +207,7 @@ static const float* prior_change(const WmModel* m, const WmScratch* s, int e) {
 static int gate_logits(const WmModel* m, const WmScratch* s, int e, float z[2]) {
     int E = m->arch.edge;
     int p = s->pair_edge[e] >= 0 ? s->pair_edge[e] : e;
-    const float* h = s->H[m->arch.rounds - 1] + (size_t)p * E;
-    const float* w = m->params + m->gate.w;
-    const float* bias = m->params + m->gate.b;
-    float z0 = bias[0], z1 = bias[1];
-    for (int c = 0; c < E; c++) {
-        z0 += h[c] * w[2 * c];
-        z1 += h[c] * w[2 * c + 1];
-    }
-    z[0] = z0, z[1] = z1;
+    edge_head2(s->H[m->arch.rounds - 1] + (size_t)p * E, E, m->params + m->gate.w, m->params + m->gate.b, z);
     return p;
 }
 

@@ -1265,6 +1265,29 @@ static void resting_box(float* st, uint8_t* mask, float mass) {
     mask[0] = mask[1] = 1;
 }
 
+/* m, saved and loaded again, has the same architecture and parameters and predicts the same bytes
+   for the scene (st, mask) on the scratch s */
+static void check_reload_predicts_same(const WmModel* m, WmScratch* s, const float* st, const uint8_t* mask) {
+    float out[TK * SIM_OBS_DIM], out2[TK * SIM_OBS_DIM];
+    wm_predict(m, s, 1, st, mask, NULL, out, NULL, NULL);
+    char dir[] = "/tmp/nudge-test-reload-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256], err[512];
+    snprintf(path, sizeof path, "%s/m.wm", dir);
+    CHECK(wm_save(m, path, err, sizeof err));
+    WmModel* l = wm_load(path, err, sizeof err);
+    CHECK(l != NULL);
+    if (l) {
+        CHECK(memcmp(wm_arch(l), wm_arch(m), sizeof(WmArch)) == 0);
+        CHECK(l->nparams == m->nparams && memcmp(l->params, m->params, sizeof(float) * (size_t)m->nparams) == 0);
+        wm_predict(l, s, 1, st, mask, NULL, out2, NULL, NULL);
+        CHECK(memcmp(out, out2, sizeof out) == 0);
+        wm_free(l);
+    }
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_wm_options(void) {
     char dir[] = "/tmp/nudge-test-options-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -1400,16 +1423,7 @@ static void test_wm_options(void) {
             wm_norm_update(&m->ein, s->ne, s->eraw);
         }
         resting_box(st, mask, 0.5f);
-        wm_predict(m, s, 1, st, mask, NULL, out, NULL, NULL);
-        CHECK(wm_save(m, path, err, sizeof err));
-        WmModel* l = wm_load(path, err, sizeof err);
-        CHECK(l != NULL);
-        if (l) {
-            CHECK(memcmp(wm_arch(l), wm_arch(m), sizeof(WmArch)) == 0);
-            wm_predict(l, s, 1, st, mask, NULL, out2, NULL, NULL);
-            CHECK(memcmp(out, out2, sizeof out) == 0);
-            wm_free(l);
-        }
+        check_reload_predicts_same(m, s, st, mask);
         wm_scratch_free(s);
         wm_free(m);
     }
@@ -1577,22 +1591,7 @@ static void test_wm_release_impact(void) {
         }
         CHECK(checked == 4);
         wm_norm_update(&m->ein, s->ne, s->eraw);
-        wm_predict(m, s, 1, st, mask, NULL, out, NULL, NULL);
-        char pdir[] = "/tmp/nudge-test-pair-XXXXXX";
-        CHECK(mkdtemp(pdir) != NULL);
-        char ppath[256], perr[512];
-        snprintf(ppath, sizeof ppath, "%s/p.wm", pdir);
-        CHECK(wm_save(m, ppath, perr, sizeof perr));
-        WmModel* l = wm_load(ppath, perr, sizeof perr);
-        CHECK(l != NULL);
-        if (l) {
-            CHECK(memcmp(wm_arch(l), wm_arch(m), sizeof(WmArch)) == 0);
-            wm_predict(l, s, 1, st, mask, NULL, out2, NULL, NULL);
-            CHECK(memcmp(out, out2, sizeof out) == 0);
-            wm_free(l);
-        }
-        unlink(ppath);
-        rmdir(pdir);
+        check_reload_predicts_same(m, s, st, mask);
         wm_scratch_free(s);
         wm_free(m);
     }
@@ -1664,7 +1663,7 @@ static void test_wm_release_impact(void) {
  * its lift, the plank's as its push down and clockwise turn, momentum conserved, and the share of
  * the tick left (0.4); 10 cm above, nothing; the floor's edges nothing; a checkpoint keeps it */
 static void test_wm_collision_inputs(void) {
-    float st[TK * SIM_OBS_DIM], out[TK * SIM_OBS_DIM], out2[TK * SIM_OBS_DIM];
+    float st[TK * SIM_OBS_DIM];
     uint8_t mask[TK];
     WmModel* m = impact_model(WM_INPUT_PRIOR, 0.0f);
     CHECK(wm_edge_feats(wm_arch(m)) == WM_EDGE_FEATS + WM_EDGE_PRIOR && m->ein.dim == WM_EDGE_FEATS + WM_EDGE_PRIOR);
@@ -1772,22 +1771,7 @@ static void test_wm_collision_inputs(void) {
     ball_above(st, mask, 0.75f, 0.051f, 0.01f, -1.0f);
     wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0);
     wm_norm_update(&m->ein, s->ne, s->eraw);
-    wm_predict(m, s, 1, st, mask, NULL, out, NULL, NULL);
-    char dir[] = "/tmp/nudge-test-collision-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char path[256], err[512];
-    snprintf(path, sizeof path, "%s/c.wm", dir);
-    CHECK(wm_save(m, path, err, sizeof err));
-    WmModel* l = wm_load(path, err, sizeof err);
-    CHECK(l != NULL);
-    if (l) {
-        CHECK(memcmp(wm_arch(l), wm_arch(m), sizeof(WmArch)) == 0);
-        wm_predict(l, s, 1, st, mask, NULL, out2, NULL, NULL);
-        CHECK(memcmp(out, out2, sizeof out) == 0);
-        wm_free(l);
-    }
-    unlink(path);
-    rmdir(dir);
+    check_reload_predicts_same(m, s, st, mask);
     wm_scratch_free(s);
     wm_free(m);
 }
@@ -1873,26 +1857,11 @@ static void test_wm_collision_gate(void) {
     CHECK(fabsf(gains[0] - gains[1]) < 1e-4f && gains[0] > 0.0f && gains[0] < 2.0f && fabsf(gains[0] - 1.0f) > 0.01f);
     CHECK(fabs(p[0]) < 1e-5 && fabs(p[1]) < 1e-5 * fabs(mass[1] * add[1][1] * mg->tgt.fstd[WM_DV + 1]) + 1e-6);
     /* through a checkpoint */
-    float st[TK * SIM_OBS_DIM], out[TK * SIM_OBS_DIM], out2[TK * SIM_OBS_DIM];
+    float st[TK * SIM_OBS_DIM];
     uint8_t mask[TK];
     plank_hit_scene(st, mask);
-    wm_predict(mg, s, 1, st, mask, NULL, out, NULL, NULL);
-    char dir[] = "/tmp/nudge-test-gate-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char path[256], err[512];
-    snprintf(path, sizeof path, "%s/g.wm", dir);
-    CHECK(wm_save(mg, path, err, sizeof err));
-    WmModel* l = wm_load(path, err, sizeof err);
-    CHECK(l != NULL);
-    if (l) {
-        CHECK(wm_arch(l)->inputs == (WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_GATE));
-        CHECK(l->nparams == mg->nparams && memcmp(l->params, mg->params, sizeof(float) * (size_t)mg->nparams) == 0);
-        wm_predict(l, s, 1, st, mask, NULL, out2, NULL, NULL);
-        CHECK(memcmp(out, out2, sizeof out) == 0);
-        wm_free(l);
-    }
-    unlink(path);
-    rmdir(dir);
+    CHECK(wm_arch(mg)->inputs == (WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_GATE));
+    check_reload_predicts_same(mg, s, st, mask);
     wm_scratch_free(s);
     wm_free(m0);
     wm_free(mp);
