@@ -403,6 +403,15 @@ static WmArch small_arch(void) {
 
 /* ---- the whole model's gradient against finite differences ---- */
 
+/* small_arch narrowed further for the finite-difference checks (every third weight, two losses each) */
+static WmArch grad_arch(void) {
+    WmArch a = small_arch();
+    a.latent = 6;
+    a.edge = 5;
+    a.hidden = 7;
+    return a;
+}
+
 static double wm_batch_loss(WmModel* m, WmScratch* s, const WmTransitions* t, float* raw,
                             bool grad, float* grads) {
     wm_pack(m, s, t->n, t->s0, t->m0, t->push, NULL, 0, 0);
@@ -417,25 +426,54 @@ static double wm_batch_loss(WmModel* m, WmScratch* s, const WmTransitions* t, fl
     return l;
 }
 
-/* two random worlds in free fall, unpushed (free with wm_transitions_free) */
-static void falling_batch(Rng* rng, WmTransitions* t) {
-    wm_transitions_init(t, 2, TK, SIM_OBS_DIM, 0);
-    t->n = 2;
+/* the next states of a batch of two worlds whose states t->s0 and masks t->m0 are set: each in free
+ * fall, unpushed, every body kept */
+static void falling_next(WmTransitions* t) {
     for (int b = 0; b < 2; b++) {
-        random_world(rng, t->s0 + b * TK * SIM_OBS_DIM, t->m0 + b * TK);
         free_fall(t->s0 + b * TK * SIM_OBS_DIM, t->m0 + b * TK, t->s1 + b * TK * SIM_OBS_DIM);
         memcpy(t->m1 + b * TK, t->m0 + b * TK, TK);
     }
     memset(t->push, 0, sizeof(float) * 2 * TK * 4);
 }
 
+/* two random worlds in free fall, unpushed (free with wm_transitions_free) */
+static void falling_batch(Rng* rng, WmTransitions* t) {
+    wm_transitions_init(t, 2, TK, SIM_OBS_DIM, 0);
+    t->n = 2;
+    for (int b = 0; b < 2; b++) random_world(rng, t->s0 + b * TK * SIM_OBS_DIM, t->m0 + b * TK);
+    falling_next(t);
+}
+
+/* the batch loss's gradient g (at m's weights) against central differences of eps = 1e-3: every
+ * third weight before head, every one from head on; returns the misses, those from head on apart in
+ * *headbad (each printed as NAME's), and the weights checked in *checked */
+static int batch_grad_misses(WmModel* m, WmScratch* s, const WmTransitions* t, float* raw, const float* g, int head,
+                             const char* name, int* headbad, int* checked) {
+    int bad = 0;
+    float eps = 1e-3f;
+    *headbad = *checked = 0;
+    for (int i = 0; i < m->nparams; i += i >= head - 1 ? 1 : 3) {
+        float keep = m->params[i];
+        m->params[i] = keep + eps;
+        double lp = wm_batch_loss(m, s, t, raw, false, NULL);
+        m->params[i] = keep - eps;
+        double lm = wm_batch_loss(m, s, t, raw, false, NULL);
+        m->params[i] = keep;
+        double num = (lp - lm) / (2 * eps);
+        if (!close_grad(g[i], num)) bad++;
+        if (i >= head && !close_grad(g[i], num)) {
+            (*headbad)++;
+            fprintf(stderr, "%s: head weight %d analytic %g numeric %g\n", name, i - head, g[i], num);
+        }
+        (*checked)++;
+    }
+    return bad;
+}
+
 static void test_wm_grad(int rounds, int inputs) {
     Rng rng;
     rng_seed(&rng, 6);
-    WmArch a = small_arch();
-    a.latent = 6;
-    a.edge = 5;
-    a.hidden = 7;
+    WmArch a = grad_arch();
     a.rounds = rounds;
     a.inputs = inputs;
     WmModel* m = wm_create(&a, 7);
@@ -455,23 +493,10 @@ static void test_wm_grad(int rounds, int inputs) {
     float* raw = malloc(sizeof(float) * 2 * TK * WM_TARGETS);
     float* g = calloc((size_t)m->nparams, sizeof(float));
     wm_batch_loss(m, s, &t, raw, true, g);
-    int bad = 0, checked = 0;
-    float eps = 1e-3f;
-    /* (every third weight; with the impulse path, every one of its head's) */
-    int head = (inputs & WM_INPUT_IMPULSE) ? m->impulse.w : m->nparams, headbad = 0;
-    for (int i = 0; i < m->nparams; i += i >= head - 1 ? 1 : 3) {
-        float keep = m->params[i];
-        m->params[i] = keep + eps;
-        double lp = wm_batch_loss(m, s, &t, raw, false, NULL);
-        m->params[i] = keep - eps;
-        double lm = wm_batch_loss(m, s, &t, raw, false, NULL);
-        m->params[i] = keep;
-        double num = (lp - lm) / (2 * eps);
-        if (!close_grad(g[i], num)) bad++;
-        /* (the head is linear and feeds the loss directly: no kink to excuse a miss there) */
-        if (i >= head && !close_grad(g[i], num)) headbad++;
-        checked++;
-    }
+    /* (every third weight; with the impulse path, every one of its head's: the head is linear and
+     * feeds the loss directly, no kink to excuse a miss there) */
+    int head = (inputs & WM_INPUT_IMPULSE) ? m->impulse.w : m->nparams, headbad, checked;
+    int bad = batch_grad_misses(m, s, &t, raw, g, head, "wm grad", &headbad, &checked);
     CHECK(checked > 100);
     CHECK(headbad == 0);
     /* ReLU kinks may spoil a handful */
@@ -1874,10 +1899,7 @@ static void test_wm_collision_gate(void) {
 static void test_wm_gate_grad(void) {
     Rng rng;
     rng_seed(&rng, 43);
-    WmArch a = small_arch();
-    a.latent = 6;
-    a.edge = 5;
-    a.hidden = 7;
+    WmArch a = grad_arch();
     a.radius = 0.3f;
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE;
     WmModel* m = wm_create(&a, 44);
@@ -1891,11 +1913,7 @@ static void test_wm_gate_grad(void) {
     resting_box(t.s0 + TK * SIM_OBS_DIM, t.m0 + TK, 0.5f);
     t.s0[(TK + 1) * SIM_OBS_DIM + SIM_OBS_y] += 0.01f;
     t.s0[(TK + 1) * SIM_OBS_DIM + SIM_OBS_vy] = -1.0f;
-    for (int b = 0; b < 2; b++) {
-        free_fall(t.s0 + b * TK * SIM_OBS_DIM, t.m0 + b * TK, t.s1 + b * TK * SIM_OBS_DIM);
-        memcpy(t.m1 + b * TK, t.m0 + b * TK, TK);
-    }
-    memset(t.push, 0, sizeof(float) * 2 * TK * 4);
+    falling_next(&t);
     for (int i = 0; i < 2 * TK * WM_EVENTS; i++) t.labels[i] = (float)(rng_unit(&rng) < 0.3);
     /* (the targets' scales of a collision: a fresh model's 1 would make a 1 m/s change tiny) */
     float* raw = malloc(sizeof(float) * 2 * TK * WM_TARGETS);
@@ -1906,23 +1924,8 @@ static void test_wm_gate_grad(void) {
     int fired = 0;
     for (int e = 0; e < s->ne; e++) fired += s->eraw[(size_t)e * G + at + 2] != 0.0f;
     CHECK(fired == 3);
-    int bad = 0, checked = 0, headbad = 0, head = m->gate.w;
-    float eps = 1e-3f;
-    for (int i = 0; i < m->nparams; i += i >= head - 1 ? 1 : 3) {
-        float keep = m->params[i];
-        m->params[i] = keep + eps;
-        double lp = wm_batch_loss(m, s, &t, raw, false, NULL);
-        m->params[i] = keep - eps;
-        double lm = wm_batch_loss(m, s, &t, raw, false, NULL);
-        m->params[i] = keep;
-        double num = (lp - lm) / (2 * eps);
-        if (!close_grad(g[i], num)) bad++;
-        if (i >= head && !close_grad(g[i], num)) {
-            headbad++;
-            fprintf(stderr, "gate grad: weight %d analytic %g numeric %g\n", i - head, g[i], num);
-        }
-        checked++;
-    }
+    int head = m->gate.w, headbad, checked;
+    int bad = batch_grad_misses(m, s, &t, raw, g, head, "gate grad", &headbad, &checked);
     /* the gate's gradient is not zero (it acts) */
     double gsum = 0;
     for (int i = head; i < m->nparams; i++) gsum += fabs(g[i]);
