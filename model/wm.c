@@ -57,6 +57,11 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
                    (unsigned)(a->inputs & (WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC)), (unsigned)WM_INPUT_PRIOR);
         return false;
     }
+    if ((a->inputs & WM_INPUT_PRIOR_SUPPORT) && !(a->inputs & WM_INPUT_PRIOR_STATIC)) {
+        report_set(err, err_size, "model architecture: the collision supports (input option 0x%x) need the static collisions (0x%x)",
+                   (unsigned)WM_INPUT_PRIOR_SUPPORT, (unsigned)WM_INPUT_PRIOR_STATIC);
+        return false;
+    }
     if ((a->inputs & WM_INPUT_PRIOR_GATE) && !(a->inputs & WM_INPUT_PRIOR_OUT)) {
         report_set(err, err_size, "model architecture: the collision gate (input option 0x%x) needs the collision prior (0x%x)",
                    (unsigned)WM_INPUT_PRIOR_GATE, (unsigned)WM_INPUT_PRIOR_OUT);
@@ -219,6 +224,8 @@ void wm_scratch_free(WmScratch* s) {
     free(s->impact_first);
     free(s->impact_edge);
     free(s->pair_edge);
+    free(s->contact);
+    free(s->pgs);
     free(s->dHj);
     free(s->dzg);
     free(s->held);
@@ -309,6 +316,7 @@ void wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->release = grow(s->release, c);
     s->hit = grow(s->hit, c);
     s->impact_first = grow(s->impact_first, (c + 1) * sizeof(int));
+    if (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT) s->pgs = grow(s->pgs, c * 5 * sizeof(float));
     s->held = grow(s->held, c);
     s->xraw = grow(s->xraw, c * WM_NODE_NORM * sizeof(float));
     s->xn = grow(s->xn, c * F * sizeof(float));
@@ -349,6 +357,7 @@ void wm_scratch_reserve_edges(const WmModel* m, WmScratch* s, int ne) {
     s->send_row = grow(s->send_row, c * sizeof(int));
     s->impact_edge = grow(s->impact_edge, c * sizeof(int));
     s->pair_edge = grow(s->pair_edge, c * sizeof(int));
+    if (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT) s->contact = grow(s->contact, c * 2 * sizeof(WmContact));
     if (m->arch.inputs & (WM_INPUT_IMPULSE | WM_INPUT_PRIOR_GATE))
         s->dHj = grow(s->dHj, c * (size_t)m->arch.edge * sizeof(float));
     if (m->arch.inputs & WM_INPUT_PRIOR_GATE) s->dzg = grow(s->dzg, c * 2 * sizeof(float));

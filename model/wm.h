@@ -116,9 +116,25 @@ typedef struct WmArch {
 /// it. The velocity head then need not learn to cancel a formula that misjudges a contact (a box
 /// landing flat on a box is one point to the formula, a turn that the face's contact never gives)
 #define WM_INPUT_PRIOR_GATE 512
+/// arch.inputs (with WM_INPUT_PRIOR_STATIC): the collisions know each body's supports. Instead of one
+/// point per pair between two free bodies, every pair of an edge (dynamic or static sender) gets up
+/// to two contact points (the deepest, and the one of those within WM_CONTACT_TOL of it farthest
+/// along the contact's tangent: a flat face's two corners; a vertex of either shape or a ball's
+/// nearest point), active when within WM_IMPACT_GAP of touching after closing for a tick, and one
+/// projected Gauss-Seidel solve of frictionless normal impulses over all of a world's contacts
+/// (WM_PGS_ITERS sweeps; each contact's target: separating at e times its closing speed, no approach
+/// for a resting one) gives the impulses. An edge's collision change is what its pair's contacts
+/// give its receiver: a plank on a wedge's apex turns about it, a box flat on the floor passes a
+/// hit to the floor, a body on a wide support is nearly static. A constant of the inputs
+#define WM_INPUT_PRIOR_SUPPORT 1024
+/// with WM_INPUT_PRIOR_SUPPORT, a pair's second contact point lies within this of its deepest (m)
+#define WM_CONTACT_TOL 0.003f
+/// with WM_INPUT_PRIOR_SUPPORT, the solver's sweeps over a world's contacts (at most; it stops once
+/// no impulse changes by more than 1e-5 of the largest)
+#define WM_PGS_ITERS 256
 #define WM_INPUT_ALL                                                                                              \
     (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR | WM_INPUT_IMPULSE | \
-     WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE)
+     WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE | WM_INPUT_PRIOR_SUPPORT)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

@@ -229,6 +229,188 @@ static void pair_features(const WmModel* m, WmScratch* s) {
     }
 }
 
+/* ---- WM_INPUT_PRIOR_SUPPORT: a solve over every contact ---- */
+
+/* a candidate contact point p, the normal n from b into a, and the distance d between the surfaces
+ * there (m, negative overlapping) */
+typedef struct Cand {
+    double px, py, nx, ny, d;
+} Cand;
+
+/* the candidate points of a against b: a ball's nearest point, and every vertex of either shape
+ * against the other (a vertex of b measured on a gives a's outward normal, turned to point into a) */
+static int pair_candidates(const SimShape* sa, const SimShape* sb, Cand* c) {
+    int n = 0;
+    double q[4];
+    if (sa->nparts == 0) {
+        double d = sim_shape_closest(sb, sa->cx, sa->cy, q) - sa->radius;
+        c[n++] = (Cand){q[0], q[1], q[2], q[3], d};
+    }
+    if (sb->nparts == 0) {
+        double d = sim_shape_closest(sa, sb->cx, sb->cy, q) - sb->radius;
+        c[n++] = (Cand){q[0], q[1], -q[2], -q[3], d};
+    }
+    for (int p = 0; p < sa->nparts; p++)
+        for (int i = 0; i < sa->parts[p].n; i++) {
+            const double* v = &sa->parts[p].v[2 * i];
+            double d = sim_shape_closest(sb, v[0], v[1], q);
+            c[n++] = (Cand){v[0], v[1], q[2], q[3], d};
+        }
+    for (int p = 0; p < sb->nparts; p++)
+        for (int i = 0; i < sb->parts[p].n; i++) {
+            const double* v = &sb->parts[p].v[2 * i];
+            double d = sim_shape_closest(sa, v[0], v[1], q);
+            c[n++] = (Cand){v[0], v[1], -q[2], -q[3], d};
+        }
+    return n;
+}
+
+/* the body's velocity at the point r from its centre, along n: (v + omega x r) . n */
+static float point_speed(const float* v, float rx, float ry, float nx, float ny) {
+    return (v[0] - v[2] * ry) * nx + (v[1] + v[2] * rx) * ny;
+}
+
+/* the contacts of the pair (a: node ia, row ra; b: node ib, row rb or -1) into s->contact from *nc:
+ * the deepest candidate and, among those within WM_CONTACT_TOL of it, the one farthest from it
+ * along its tangent (more than a millimetre away), each kept when within WM_IMPACT_GAP of touching
+ * after closing for a tick. ea, eb: the edges carrying a's and b's share */
+static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea, int eb, float elast, int* nc) {
+    Cand c[2 + 2 * SIM_MAX_PARTS * SIM_MAX_VERTS];
+    int n = pair_candidates(&s->shape[ia], &s->shape[ib], c);
+    int best = -1;
+    for (int i = 0; i < n; i++)
+        if (isfinite(c[i].d) && (best < 0 || c[i].d < c[best].d)) best = i;
+    if (best < 0) return;
+    int second = -1;
+    double far = 1e-3, tx = -c[best].ny, ty = c[best].nx;
+    for (int i = 0; i < n; i++) {
+        if (i == best || !(c[i].d <= c[best].d + WM_CONTACT_TOL)) continue;
+        double along = fabs((c[i].px - c[best].px) * tx + (c[i].py - c[best].py) * ty);
+        if (along > far) far = along, second = i;
+    }
+    const float* sa = s->state + (size_t)ia * D;
+    const float* sb = s->state + (size_t)ib * D;
+    int ra = s->node_row[ia], rb = s->node_row[ib];
+    const float* va = s->pgs + (size_t)ra * 5;
+    const float* vb = rb >= 0 ? s->pgs + (size_t)rb * 5 : NULL;
+    float dt = m->arch.dt;
+    for (int k = 0; k < 2; k++) {
+        const Cand* ck = &c[k == 0 ? best : second];
+        if (k == 1 && second < 0) break;
+        WmContact* t = &s->contact[*nc];
+        t->ea = ea, t->eb = eb, t->ra = ra, t->rb = rb;
+        t->nx = (float)ck->nx, t->ny = (float)ck->ny;
+        t->rax = (float)(ck->px - sa[SIM_OBS_x]), t->ray = (float)(ck->py - sa[SIM_OBS_y]);
+        t->rbx = vb ? (float)(ck->px - sb[SIM_OBS_x]) : 0.0f, t->rby = vb ? (float)(ck->py - sb[SIM_OBS_y]) : 0.0f;
+        /* the surfaces' closing speed at the point */
+        float closing = -point_speed(va, t->rax, t->ray, t->nx, t->ny);
+        if (vb) closing += point_speed(vb, t->rbx, t->rby, t->nx, t->ny);
+        float gap = (float)ck->d;
+        if (gap - (closing > 0.0f ? closing : 0.0f) * dt > WM_IMPACT_GAP) continue;
+        float ca = t->rax * t->ny - t->ray * t->nx, cb = t->rbx * t->ny - t->rby * t->nx;
+        float k_ = va[3] + ca * ca * va[4] + (vb ? vb[3] + cb * cb * vb[4] : 0.0f);
+        if (!(k_ > 0.0f) || !isfinite(k_)) continue;
+        t->k = k_;
+        t->target = closing > 0.0f ? elast * closing : 0.0f;
+        t->lambda = 0.0f;
+        t->left = closing > 0.0f ? clampf(gap > 0.0f ? 1.0f - gap / (closing * dt) : 1.0f, 0.0f, 1.0f)
+                                 : (gap > 0.0f ? 0.0f : 1.0f);
+        (*nc)++;
+    }
+}
+
+/* one contact's impulse change dl applied to its bodies' velocities */
+static void contact_apply(WmScratch* s, const WmContact* t, float dl) {
+    float* va = s->pgs + (size_t)t->ra * 5;
+    va[0] += dl * t->nx * va[3];
+    va[1] += dl * t->ny * va[3];
+    va[2] += dl * (t->rax * t->ny - t->ray * t->nx) * va[4];
+    if (t->rb < 0) return;
+    float* vb = s->pgs + (size_t)t->rb * 5;
+    vb[0] -= dl * t->nx * vb[3];
+    vb[1] -= dl * t->ny * vb[3];
+    vb[2] -= dl * (t->rbx * t->ny - t->rby * t->nx) * vb[4];
+}
+
+/* the collision changes of every edge from one solve over all contacts (wm.h) */
+static void prior_support_features(const WmModel* m, WmScratch* s) {
+    size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
+    /* each row's velocity and inverse mass and inertia */
+    for (int r = 0; r < s->nd; r++) {
+        const float* st = s->state + (size_t)s->row_node[r] * D;
+        float* v = s->pgs + (size_t)r * 5;
+        float mass = st[SIM_OBS_mass], inertia = mass * wm_inertia_per_mass(st);
+        v[0] = st[SIM_OBS_vx], v[1] = st[SIM_OBS_vy], v[2] = st[SIM_OBS_omega];
+        v[3] = mass > 0.0f ? 1.0f / mass : 0.0f;
+        v[4] = inertia > 0.0f ? 1.0f / inertia : 0.0f;
+    }
+    /* the contacts: every static sender's edge, and each dynamic pair once (from its lower row),
+     * skipped when even the fastest approach of the two (their speeds and turns at their reach)
+     * cannot close the edge's gap (a lower bound of the true one) within the tick */
+    const int* first = s->impact_first;
+    const int* by = s->impact_edge;
+    float dt = m->arch.dt;
+    int nc = 0;
+    for (int e = 0; e < s->ne; e++) {
+        float* f = s->eraw + (size_t)e * G;
+        f[at + 0] = f[at + 1] = f[at + 2] = f[at + 3] = 0.0f;
+    }
+    for (int e = 0; e < s->ne; e++) {
+        const float* f = s->eraw + (size_t)e * G;
+        int ra = s->recv[e], ia = s->row_node[ra], ib = s->send[e], rb = s->node_row[ib];
+        if (s->reach[ia] < 0 || s->reach[ib] < 0) continue;
+        if (rb >= 0 && rb < ra) continue;
+        const float* va = s->pgs + (size_t)ra * 5;
+        float speed = sqrtf(va[0] * va[0] + va[1] * va[1]) + fabsf(va[2]) * s->reach[ia];
+        int back = -1;
+        if (rb >= 0) {
+            const float* vb = s->pgs + (size_t)rb * 5;
+            speed += sqrtf(vb[0] * vb[0] + vb[1] * vb[1]) + fabsf(vb[2]) * s->reach[ib];
+            for (int q = first[rb]; q < first[rb + 1]; q++)
+                if (s->send[by[q]] == ia) back = by[q];
+            /* (no edge back: the pair is at least the radius apart) */
+            if (back < 0) continue;
+        }
+        if (!(f[WM_EDGE_GAP] - speed * dt <= WM_CONTACT_TOL + WM_IMPACT_GAP)) continue;
+        pair_contacts(m, s, ia, ib, e, back, f[12], &nc);
+    }
+    /* projected Gauss-Seidel over the contacts (the worlds' contacts are apart: one loop serves
+     * them all), from zero impulses, until no impulse moves by 1e-5 of the largest */
+    for (int it = 0; it < WM_PGS_ITERS && nc > 0; it++) {
+        float moved = 0.0f, largest = 0.0f;
+        for (int i = 0; i < nc; i++) {
+            WmContact* t = &s->contact[i];
+            float vn = point_speed(s->pgs + (size_t)t->ra * 5, t->rax, t->ray, t->nx, t->ny);
+            if (t->rb >= 0) vn -= point_speed(s->pgs + (size_t)t->rb * 5, t->rbx, t->rby, t->nx, t->ny);
+            float l = t->lambda + (t->target - vn) / t->k;
+            l = l > 0.0f ? l : 0.0f;
+            float dl = l - t->lambda;
+            t->lambda = l;
+            contact_apply(s, t, dl);
+            moved = fabsf(dl) > moved ? fabsf(dl) : moved;
+            largest = l > largest ? l : largest;
+        }
+        if (!(moved > 1e-5f * largest)) break;
+    }
+    /* each contact's impulse on each edge's receiver */
+    for (int i = 0; i < nc; i++) {
+        const WmContact* t = &s->contact[i];
+        if (!(t->lambda > 0.0f)) continue;
+        for (int side = 0; side < 2; side++) {
+            int e = side ? t->eb : t->ea;
+            if (e < 0) continue;
+            int r = side ? t->rb : t->ra;
+            const float* v = s->pgs + (size_t)r * 5;
+            float sign = side ? -1.0f : 1.0f, rx = side ? t->rbx : t->rax, ry = side ? t->rby : t->ray;
+            float* f = s->eraw + (size_t)e * G + at;
+            f[0] = t->left > f[0] ? t->left : f[0];
+            f[1] += sign * t->lambda * t->nx * v[3];
+            f[2] += sign * t->lambda * t->ny * v[3];
+            f[3] += sign * t->lambda * (rx * t->ny - ry * t->nx) * v[4];
+        }
+    }
+}
+
 /* WM_INPUT_PRIOR: each dynamic pair's collision impulse this tick, as each edge's receiver's velocity
  * change (wm.h). Judged on the pair's edge p of the larger gap, receiver a, sender b: q the point of
  * b's surface nearest a's centre (from a's centre), n b's outward normal there, c the closing speed
@@ -238,6 +420,10 @@ static void prior_features(const WmModel* m, WmScratch* s) {
     float dt = m->arch.dt;
     int* pair = s->pair_edge;
     wm_pair_edges(m, s, pair);
+    if (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT) {
+        prior_support_features(m, s);
+        return;
+    }
     for (int e = 0; e < s->ne; e++) {
         float* f = s->eraw + (size_t)e * G;
         f[at + 0] = f[at + 1] = f[at + 2] = f[at + 3] = 0.0f;

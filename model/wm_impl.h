@@ -164,6 +164,18 @@ struct WmModel {
     uint64_t seed;
 };
 
+/// WM_INPUT_PRIOR_SUPPORT: one contact point of a pair, a (dynamic, row ra) and b (row rb, -1 for a
+/// static body); the normal n points from b into a; r = the point from each centre (m)
+typedef struct WmContact {
+    int   ea, eb;          /* the edges that carry a's and b's share (eb -1: none, b static) */
+    int   ra, rb;
+    float rax, ray, rbx, rby, nx, ny;
+    float k;               /* 1 / the pair's effective mass along n at the point */
+    float target;          /* the separating speed wanted (m/s) */
+    float lambda;          /* the impulse found (N*s, >= 0) */
+    float left;            /* the share of the tick left after the contact */
+} WmContact;
+
 struct WmScratch {
     WmArch   sized;        /* the architecture the buffers below were sized for */
     int      node_cap, edge_cap, world_cap;
@@ -193,6 +205,8 @@ struct WmScratch {
                               impact_first[r+1]) */
     int*     impact_edge;  /* [ne] */
     int*     pair_edge;    /* [ne] WM_INPUT_PAIR, WM_INPUT_IMPACT: wm_pair_edges' */
+    WmContact* contact;    /* [2*edge_cap] WM_INPUT_PRIOR_SUPPORT: the contacts of the solve */
+    float*   pgs;          /* [node_cap*5] WM_INPUT_PRIOR_SUPPORT: each row's vx, vy, omega, 1/m, 1/I */
     uint8_t* held;         /* [n] the last wm_step's rest gate held node i still (eval's gate figures; 0 for a
                               node repeating its record in incremental stepping) */
     float*   xraw;         /* [nd*WM_NODE_NORM] */

@@ -1456,8 +1456,8 @@ static void test_wm_options(void) {
     a.rest_gate = 1.0f;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "rest gate 1"));
     a = small_arch();
-    a.inputs = 1024;
-    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x400"));
+    a.inputs = 2048;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x800"));
     a.inputs = WM_INPUT_PRIOR_GATE;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "collision gate (input option 0x200) needs the collision prior"));
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_GATE;
@@ -1799,6 +1799,107 @@ static void test_wm_collision_inputs(void) {
     check_reload_predicts_same(m, s, st, mask);
     wm_scratch_free(s);
     wm_free(m);
+}
+
+/* the summed collision change (dvx, dvy, domega) of every edge into the body in slot k, as packed */
+static void slot_prior(const WmModel* m, const WmScratch* s, int k, float sum[3]) {
+    size_t G = (size_t)wm_edge_feats(wm_arch(m)), at = (size_t)wm_edge_prior_at(wm_arch(m));
+    sum[0] = sum[1] = sum[2] = 0.0f;
+    for (int e = 0; e < s->ne; e++)
+        if (s->node_slot[s->row_node[s->recv[e]]] == k)
+            for (int c = 0; c < 3; c++) sum[c] += s->eraw[(size_t)e * G + at + 1 + c];
+}
+
+/* WM_INPUT_PRIOR_SUPPORT (--collision-supports): the collisions know each body's supports.
+ * - a free pair (the 4 kg ball 1 cm above the right end of the 2 kg plank, both 2 m above the floor)
+ *   gives every edge what the one-point formula gives (WM_INPUT_PRIOR_STATIC alone);
+ * - the ball falling at 1 m/s 1 cm above a 0.5 kg box flat on the floor, 3 cm right of its centre:
+ *   the box is neither turned nor moved (its two corners pass the hit to the floor) and the ball
+ *   bounces as off the floor, (1 + e) 1 m/s; the one-point formula turns and sinks the box;
+ * - seesaw's plank (1 m x 3 cm, 2 kg) on a wedge's apex under its centre, the ball landing 0.45 m
+ *   right of it: the plank turns about the apex at the closed form of a frictionless pivot,
+ *   omega = -j L / I, j = (1 + e) c / (1/m + L^2 / I) (I about its centre; about the apex it is
+ *   0.3% more), and its centre is not pushed down; the ball keeps what j leaves it;
+ * - the option needs the static collisions; a checkpoint keeps it */
+static void test_wm_collision_supports(void) {
+    float st[TK * SIM_OBS_DIM];
+    uint8_t mask[TK];
+    WmArch a = small_arch();
+    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC;
+    WmModel* m1 = wm_create(&a, 26);
+    a.inputs |= WM_INPUT_PRIOR_SUPPORT;
+    WmModel* m2 = wm_create(&a, 26);
+    WmScratch* s1 = wm_scratch_create(m1);
+    WmScratch* s2 = wm_scratch_create(m2);
+    size_t G = (size_t)wm_edge_feats(wm_arch(m2)), at = (size_t)wm_edge_prior_at(wm_arch(m2));
+    const float e = 0.2f * 0.2f;
+    /* a free pair */
+    resting_box(st, mask, 0.5f);
+    body_row(st + SIM_OBS_DIM, 0.0f, 2.0f, 0, 0, 0, 0, 1.6f, 0.05f, 2.0f, false);
+    ball_above(st, mask, 0.75f, 2.025f, 0.01f, -1.0f);
+    CHECK(wm_pack(m1, s1, 1, st, mask, NULL, NULL, 0, 0) && wm_pack(m2, s2, 1, st, mask, NULL, NULL, 0, 0));
+    CHECK(s1->ne == s2->ne && s2->ne == 4);
+    int fired = 0;
+    for (int i = 0; i < s2->ne; i++) {
+        const float* f1 = s1->eraw + (size_t)i * G + at;
+        const float* f2 = s2->eraw + (size_t)i * G + at;
+        for (int c = 0; c < 4; c++) CHECK(fabsf(f1[c] - f2[c]) <= 1e-4f * (1.0f + fabsf(f1[c])));
+        fired += f2[2] != 0.0f;
+    }
+    CHECK(fired == 2);
+    /* a box flat on the floor hit off its centre from above */
+    float box[3], ball[3], box1[3];
+    resting_box(st, mask, 0.5f);
+    ball_above(st, mask, 0.23f, 0.101f, 0.01f, -1.0f);
+    CHECK(wm_pack(m2, s2, 1, st, mask, NULL, NULL, 0, 0));
+    slot_prior(m2, s2, 1, box);
+    slot_prior(m2, s2, 2, ball);
+    CHECK(fabsf(box[0]) < 1e-4f && fabsf(box[1]) < 1e-3f && fabsf(box[2]) < 5e-3f);
+    CHECK(fabsf(ball[0]) < 1e-4f && fabsf(ball[1] - (1.0f + e)) < 1e-3f && fabsf(ball[2]) < 1e-4f);
+    CHECK(wm_pack(m1, s1, 1, st, mask, NULL, NULL, 0, 0));
+    slot_prior(m1, s1, 1, box1);
+    CHECK(box1[1] < -0.5f && box1[2] < -5.0f);
+    /* seesaw's plank on a wedge's apex */
+    resting_box(st, mask, 0.5f);
+    float* wedge = st + 3 * SIM_OBS_DIM;
+    body_row(wedge, 0.0f, 0.1f, 0, 0, 0, 0, 0.2f, 0.2f, 0, true);
+    wedge[SIM_OBS_kind_box] = 0;
+    wedge[SIM_OBS_kind_box + SIM_KIND_RAMP] = 1;
+    mask[3] = 1;
+    body_row(st + SIM_OBS_DIM, 0.1f, 0.215f, 0, 0, 0, 0, 1.0f, 0.03f, 2.0f, false);
+    st[SIM_OBS_DIM + SIM_OBS_kind_box] = 0;
+    st[SIM_OBS_DIM + SIM_OBS_kind_box + SIM_KIND_PLANK] = 1;
+    ball_above(st, mask, 0.55f, 0.23f, 0.01f, -1.0f);
+    CHECK(wm_pack(m2, s2, 1, st, mask, NULL, NULL, 0, 0));
+    float plank[3];
+    slot_prior(m2, s2, 1, plank);
+    slot_prior(m2, s2, 2, ball);
+    float I = 2.0f * (1.0f + 0.03f * 0.03f) / 12.0f, L = 0.45f;
+    float j = (1.0f + e) * 1.0f / (1.0f / 4.0f + L * L / I);
+    CHECK(fabsf(plank[2] - (-j * L / I)) < 2e-3f * (j * L / I) && fabsf(plank[1]) < 1e-3f && fabsf(plank[0]) < 1e-4f);
+    CHECK(fabsf(ball[1] - j / 4.0f) < 1e-3f && fabsf(ball[0]) < 1e-4f);
+    /* the wedge's edge into the plank carries the apex's push up, j / m */
+    int apex = 0;
+    for (int i = 0; i < s2->ne; i++)
+        if (s2->node_slot[s2->send[i]] == 3 && s2->node_slot[s2->row_node[s2->recv[i]]] == 1) {
+            const float* f = s2->eraw + (size_t)i * G + at;
+            CHECK(fabsf(f[2] - j / 2.0f) < 1e-3f && fabsf(f[3]) < 1e-3f);
+            apex++;
+        }
+    CHECK(apex == 1);
+    /* the one-point formula leaves the plank free: a slower turn, and its centre pushed down */
+    CHECK(wm_pack(m1, s1, 1, st, mask, NULL, NULL, 0, 0));
+    float plank1[3];
+    slot_prior(m1, s1, 1, plank1);
+    CHECK(plank1[1] < -0.1f && plank1[2] > plank[2] + 0.3f);
+    char err[256];
+    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_SUPPORT;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "collision supports") && !strchr(err, '\n'));
+    check_reload_predicts_same(m2, s2, st, mask);
+    wm_scratch_free(s1);
+    wm_scratch_free(s2);
+    wm_free(m1);
+    wm_free(m2);
 }
 
 /* the ball-over-the-plank's-end scene of test_wm_collision_inputs (the floor, the 2 kg plank in slot 1,
@@ -4352,6 +4453,7 @@ int main(void) {
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT);
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC);
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE);
+    test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT);
     test_wm_impulse();
     test_wm_nll_grad();
     test_wm_break_weight();
@@ -4367,6 +4469,7 @@ int main(void) {
     test_wm_impact_weight();
     test_wm_collision_inputs();
     test_wm_collision_gate();
+    test_wm_collision_supports();
     test_wm_gate_grad();
     test_lr_schedule();
     test_dataset();
