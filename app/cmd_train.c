@@ -111,7 +111,8 @@ int cmd_train(int argc, char** argv) {
     bool support_inputs = false;
     bool release_gate = false;
     bool pair_inputs = false;
-    bool collision_inputs = false, collision_prior = false, collision_static = false, collision_gate = false, collision_supports = false;
+    bool collision_inputs = false, collision_prior = false, collision_static = false, collision_gate = false, collision_supports = false,
+         collision_friction = false;
     bool pair_impulse = false;
     double release_impact = 0, lr_decay = 0, lr_floor = 0.1;
     double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, onset_motion = -1, impact_weight = -1, impact_speed = -1, ema = 0;
@@ -153,6 +154,8 @@ int cmd_train(int argc, char** argv) {
          "a new model's collision inputs also cover static bodies, of infinite mass (implies --collision-inputs)", false},
         {"collision-supports", ARG_BOOL, &collision_supports, 0, 0,
          "a new model's collisions know each body's supports: one frictionless solve over every contact of a world, up to two points a pair, static ones included (implies --collision-static)", false},
+        {"collision-friction", ARG_BOOL, &collision_friction, 0, 0,
+         "a new model's contact solve also has Coulomb friction and starts after the tick's push and gravity (implies --collision-supports)", false},
         {"collision-gate", ARG_BOOL, &collision_gate, 0, 0,
          "a new model scales each collision's velocity change by gains it learns from the pair's edge, 0 to 2, one for the linear and one for the angular part (starts at 1; implies --collision-prior)", false},
         {"pair-inputs", ARG_BOOL, &pair_inputs, 0, 0,
@@ -244,6 +247,8 @@ int cmd_train(int argc, char** argv) {
     if (collision_prior) def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT;
     if (collision_static) def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC;
     if (collision_supports) def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT;
+    if (collision_friction)
+        def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION;
     if (collision_gate) def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_GATE;
     if (pair_impulse) def.arch.inputs |= WM_INPUT_IMPULSE;
     if (release_impact > 0) {

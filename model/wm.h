@@ -132,9 +132,20 @@ typedef struct WmArch {
 /// with WM_INPUT_PRIOR_SUPPORT, the solver's sweeps over a world's contacts (at most; it stops once
 /// no impulse changes by more than 1e-5 of the largest)
 #define WM_PGS_ITERS 256
+/// arch.inputs (with WM_INPUT_PRIOR_SUPPORT): the solve also has Coulomb friction (each contact's
+/// tangential impulse within the pair's friction product times its normal impulse, towards no
+/// sliding at the point) and starts from the velocities after the tick's push and gravity
+/// (WM_PRIOR_GRAVITY), so a resting body's supports carry its weight (and bound its friction), a
+/// ball spinning on the floor is set rolling and a box sliding on it is slowed; the restitution
+/// target stays that of the closing speed before gravity. An edge's collision change is still the
+/// contacts' impulses alone (gravity and the push are not in it)
+#define WM_INPUT_PRIOR_FRICTION 2048
+/// the gravity WM_INPUT_PRIOR_FRICTION's solve assumes (m/s^2, along y; every nudge world's)
+#define WM_PRIOR_GRAVITY -9.81f
 #define WM_INPUT_ALL                                                                                              \
     (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR | WM_INPUT_IMPULSE | \
-     WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE | WM_INPUT_PRIOR_SUPPORT)
+     WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE | WM_INPUT_PRIOR_SUPPORT | \
+     WM_INPUT_PRIOR_FRICTION)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

@@ -231,6 +231,11 @@ static void pair_features(const WmModel* m, WmScratch* s) {
 
 /* ---- WM_INPUT_PRIOR_SUPPORT: a solve over every contact ---- */
 
+/* the tick's gravity as a velocity change (m/s along y) when the solve starts after it */
+static float gravity_dt(const WmModel* m) {
+    return (m->arch.inputs & WM_INPUT_PRIOR_FRICTION) ? WM_PRIOR_GRAVITY * m->arch.dt : 0.0f;
+}
+
 /* a candidate contact point p, the normal n from b into a, and the distance d between the surfaces
  * there (m, negative overlapping) */
 typedef struct Cand {
@@ -273,8 +278,10 @@ static float point_speed(const float* v, float rx, float ry, float nx, float ny)
 /* the contacts of the pair (a: node ia, row ra; b: node ib, row rb or -1) into s->contact from *nc:
  * the deepest candidate and, among those within WM_CONTACT_TOL of it, the one farthest from it
  * along its tangent (more than a millimetre away), each kept when within WM_IMPACT_GAP of touching
- * after closing for a tick. ea, eb: the edges carrying a's and b's share */
-static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea, int eb, float elast, int* nc) {
+ * after closing for a tick. ea, eb: the edges carrying a's and b's share; elast, mu: the pair's
+ * elasticity and friction products */
+static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea, int eb, float elast, float mu,
+                          int* nc) {
     Cand c[2 + 2 * SIM_MAX_PARTS * SIM_MAX_VERTS];
     int n = pair_candidates(&s->shape[ia], &s->shape[ib], c);
     int best = -1;
@@ -295,8 +302,8 @@ static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea
     const float* vb = rb >= 0 ? s->pgs + (size_t)rb * 5 : NULL;
     float dt = m->arch.dt;
     for (int k = 0; k < 2; k++) {
-        const Cand* ck = &c[k == 0 ? best : second];
         if (k == 1 && second < 0) break;
+        const Cand* ck = &c[k == 0 ? best : second];
         WmContact* t = &s->contact[*nc];
         t->ea = ea, t->eb = eb, t->ra = ra, t->rb = rb;
         t->nx = (float)ck->nx, t->ny = (float)ck->ny;
@@ -311,25 +318,39 @@ static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea
         float k_ = va[3] + ca * ca * va[4] + (vb ? vb[3] + cb * cb * vb[4] : 0.0f);
         if (!(k_ > 0.0f) || !isfinite(k_)) continue;
         t->k = k_;
-        t->target = closing > 0.0f ? elast * closing : 0.0f;
+        /* (the restitution of the closing before the tick's gravity: a resting body does not bounce) */
+        float before = closing + (vb ? 0.0f : gravity_dt(m) * t->ny);
+        t->target = before > 0.0f ? elast * before : 0.0f;
         t->lambda = 0.0f;
+        float ta = t->rax * t->nx + t->ray * t->ny, tb = t->rbx * t->nx + t->rby * t->ny;
+        t->kt = va[3] + ta * ta * va[4] + (vb ? vb[3] + tb * tb * vb[4] : 0.0f);
+        t->mu = (m->arch.inputs & WM_INPUT_PRIOR_FRICTION) && t->kt > 0.0f && isfinite(t->kt) ? mu : 0.0f;
+        t->lambda_t = 0.0f;
         t->left = closing > 0.0f ? clampf(gap > 0.0f ? 1.0f - gap / (closing * dt) : 1.0f, 0.0f, 1.0f)
                                  : (gap > 0.0f ? 0.0f : 1.0f);
         (*nc)++;
     }
 }
 
-/* one contact's impulse change dl applied to its bodies' velocities */
-static void contact_apply(WmScratch* s, const WmContact* t, float dl) {
+/* an impulse change dl along the unit direction (dx, dy) at the contact applied to its bodies'
+ * velocities (+ on a, - on b) */
+static void contact_apply(WmScratch* s, const WmContact* t, float dl, float dx, float dy) {
     float* va = s->pgs + (size_t)t->ra * 5;
-    va[0] += dl * t->nx * va[3];
-    va[1] += dl * t->ny * va[3];
-    va[2] += dl * (t->rax * t->ny - t->ray * t->nx) * va[4];
+    va[0] += dl * dx * va[3];
+    va[1] += dl * dy * va[3];
+    va[2] += dl * (t->rax * dy - t->ray * dx) * va[4];
     if (t->rb < 0) return;
     float* vb = s->pgs + (size_t)t->rb * 5;
-    vb[0] -= dl * t->nx * vb[3];
-    vb[1] -= dl * t->ny * vb[3];
-    vb[2] -= dl * (t->rbx * t->ny - t->rby * t->nx) * vb[4];
+    vb[0] -= dl * dx * vb[3];
+    vb[1] -= dl * dy * vb[3];
+    vb[2] -= dl * (t->rbx * dy - t->rby * dx) * vb[4];
+}
+
+/* the pair's relative velocity at the contact along the unit direction (dx, dy) */
+static float contact_speed(const WmScratch* s, const WmContact* t, float dx, float dy) {
+    float v = point_speed(s->pgs + (size_t)t->ra * 5, t->rax, t->ray, dx, dy);
+    if (t->rb >= 0) v -= point_speed(s->pgs + (size_t)t->rb * 5, t->rbx, t->rby, dx, dy);
+    return v;
 }
 
 /* the collision changes of every edge from one solve over all contacts (wm.h) */
@@ -341,6 +362,11 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
         float* v = s->pgs + (size_t)r * 5;
         float mass = st[SIM_OBS_mass], inertia = mass * wm_inertia_per_mass(st);
         v[0] = st[SIM_OBS_vx], v[1] = st[SIM_OBS_vy], v[2] = st[SIM_OBS_omega];
+        if (m->arch.inputs & WM_INPUT_PRIOR_FRICTION) {
+            /* after the tick's push and gravity */
+            const float* pd = s->pdv + (size_t)r * 3;
+            v[0] += pd[0], v[1] += pd[1] + gravity_dt(m), v[2] += pd[2];
+        }
         v[3] = mass > 0.0f ? 1.0f / mass : 0.0f;
         v[4] = inertia > 0.0f ? 1.0f / inertia : 0.0f;
     }
@@ -372,7 +398,7 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
             if (back < 0) continue;
         }
         if (!(f[WM_EDGE_GAP] - speed * dt <= WM_CONTACT_TOL + WM_IMPACT_GAP)) continue;
-        pair_contacts(m, s, ia, ib, e, back, f[12], &nc);
+        pair_contacts(m, s, ia, ib, e, back, f[12], f[11], &nc);
     }
     /* projected Gauss-Seidel over the contacts (the worlds' contacts are apart: one loop serves
      * them all), from zero impulses, until no impulse moves by 1e-5 of the largest */
@@ -380,15 +406,22 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
         float moved = 0.0f, largest = 0.0f;
         for (int i = 0; i < nc; i++) {
             WmContact* t = &s->contact[i];
-            float vn = point_speed(s->pgs + (size_t)t->ra * 5, t->rax, t->ray, t->nx, t->ny);
-            if (t->rb >= 0) vn -= point_speed(s->pgs + (size_t)t->rb * 5, t->rbx, t->rby, t->nx, t->ny);
-            float l = t->lambda + (t->target - vn) / t->k;
+            float l = t->lambda + (t->target - contact_speed(s, t, t->nx, t->ny)) / t->k;
             l = l > 0.0f ? l : 0.0f;
             float dl = l - t->lambda;
             t->lambda = l;
-            contact_apply(s, t, dl);
+            contact_apply(s, t, dl, t->nx, t->ny);
             moved = fabsf(dl) > moved ? fabsf(dl) : moved;
             largest = l > largest ? l : largest;
+            if (t->mu > 0.0f) {
+                /* Coulomb: towards no sliding, within mu times the normal impulse */
+                float cap = t->mu * t->lambda, lt = t->lambda_t - contact_speed(s, t, -t->ny, t->nx) / t->kt;
+                lt = lt > cap ? cap : (lt < -cap ? -cap : lt);
+                float dt_ = lt - t->lambda_t;
+                t->lambda_t = lt;
+                contact_apply(s, t, dt_, -t->ny, t->nx);
+                moved = fabsf(dt_) > moved ? fabsf(dt_) : moved;
+            }
         }
         if (!(moved > 1e-5f * largest)) break;
     }
@@ -404,9 +437,10 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
             float sign = side ? -1.0f : 1.0f, rx = side ? t->rbx : t->rax, ry = side ? t->rby : t->ray;
             float* f = s->eraw + (size_t)e * G + at;
             f[0] = t->left > f[0] ? t->left : f[0];
-            f[1] += sign * t->lambda * t->nx * v[3];
-            f[2] += sign * t->lambda * t->ny * v[3];
-            f[3] += sign * t->lambda * (rx * t->ny - ry * t->nx) * v[4];
+            /* the normal impulse along n and the tangential one along t = (-ny, nx) */
+            f[1] += sign * (t->lambda * t->nx - t->lambda_t * t->ny) * v[3];
+            f[2] += sign * (t->lambda * t->ny + t->lambda_t * t->nx) * v[3];
+            f[3] += sign * (t->lambda * (rx * t->ny - ry * t->nx) + t->lambda_t * (rx * t->nx + ry * t->ny)) * v[4];
         }
     }
 }

@@ -173,6 +173,9 @@ typedef struct WmContact {
     float k;               /* 1 / the pair's effective mass along n at the point */
     float target;          /* the separating speed wanted (m/s) */
     float lambda;          /* the impulse found (N*s, >= 0) */
+    float kt, mu;          /* WM_INPUT_PRIOR_FRICTION: 1 / the effective mass along the tangent
+                              t = (-ny, nx); the pair's friction (0: none) */
+    float lambda_t;        /* the tangential impulse found (N*s, along t) */
     float left;            /* the share of the tick left after the contact */
 } WmContact;
 

@@ -1456,8 +1456,8 @@ static void test_wm_options(void) {
     a.rest_gate = 1.0f;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "rest gate 1"));
     a = small_arch();
-    a.inputs = 2048;
-    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x800"));
+    a.inputs = 4096;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x1000"));
     a.inputs = WM_INPUT_PRIOR_GATE;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "collision gate (input option 0x200) needs the collision prior"));
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_GATE;
@@ -1900,6 +1900,53 @@ static void test_wm_collision_supports(void) {
     wm_scratch_free(s2);
     wm_free(m1);
     wm_free(m2);
+}
+
+/* WM_INPUT_PRIOR_FRICTION (--collision-friction): the solve starts after the tick's gravity and has
+ * Coulomb friction (the pair's friction product 0.36). On the floor (slot 0): a box at rest is held
+ * up (its edge from the floor carries -g dt, no slide, no turn); the box sliding at 1 m/s is slowed
+ * by mu g dt; a 4 kg ball spinning clockwise at 20 rad/s where it lies is pushed right by mu g dt
+ * and its spin slowed by r mu g dt m / I (its contact slides at 1 m/s: the bound holds); without
+ * friction the ball gets no push. The option needs the supports */
+static void test_wm_collision_friction(void) {
+    float st[TK * SIM_OBS_DIM];
+    uint8_t mask[TK];
+    WmArch a = small_arch();
+    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT;
+    WmModel* m0 = wm_create(&a, 26);
+    a.inputs |= WM_INPUT_PRIOR_FRICTION;
+    WmModel* m = wm_create(&a, 26);
+    WmScratch* s = wm_scratch_create(m);
+    WmScratch* s0 = wm_scratch_create(m0);
+    const float gdt = 9.81f * a.dt, mu = 0.6f * 0.6f;
+    float box[3], ball[3];
+    for (int slide = 0; slide < 2; slide++) {
+        resting_box(st, mask, 0.5f);
+        st[SIM_OBS_DIM + SIM_OBS_vx] = slide ? 1.0f : 0.0f;
+        CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0));
+        slot_prior(m, s, 1, box);
+        CHECK(fabsf(box[0] - (slide ? -mu * gdt : 0.0f)) < 1e-3f && fabsf(box[1] - gdt) < 1e-4f);
+        if (!slide) CHECK(fabsf(box[2]) < 1e-3f);
+    }
+    resting_box(st, mask, 0.5f);
+    mask[1] = 0;
+    ball_above(st, mask, 0.5f, 0.0f, 0.0f, 0.0f);
+    st[2 * SIM_OBS_DIM + SIM_OBS_omega] = -20.0f;
+    CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0));
+    slot_prior(m, s, 2, ball);
+    float I = 0.1f * 0.1f / 8.0f;
+    CHECK(fabsf(ball[0] - mu * gdt) < 1e-3f && fabsf(ball[1] - gdt) < 1e-3f);
+    CHECK(fabsf(ball[2] - 0.05f * mu * gdt / I) < 1e-2f * (0.05f * mu * gdt / I));
+    CHECK(wm_pack(m0, s0, 1, st, mask, NULL, NULL, 0, 0));
+    slot_prior(m0, s0, 2, ball);
+    CHECK(ball[0] == 0.0f && ball[2] == 0.0f);
+    char err[256];
+    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_FRICTION;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "collision friction") && !strchr(err, '\n'));
+    wm_scratch_free(s);
+    wm_scratch_free(s0);
+    wm_free(m);
+    wm_free(m0);
 }
 
 /* the ball-over-the-plank's-end scene of test_wm_collision_inputs (the floor, the 2 kg plank in slot 1,
@@ -4453,7 +4500,7 @@ int main(void) {
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT);
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC);
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE);
-    test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT);
+    test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION);
     test_wm_impulse();
     test_wm_nll_grad();
     test_wm_break_weight();
@@ -4470,6 +4517,7 @@ int main(void) {
     test_wm_collision_inputs();
     test_wm_collision_gate();
     test_wm_collision_supports();
+    test_wm_collision_friction();
     test_wm_gate_grad();
     test_lr_schedule();
     test_dataset();
