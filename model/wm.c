@@ -67,6 +67,11 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
                    (unsigned)WM_INPUT_PRIOR_FRICTION, (unsigned)WM_INPUT_PRIOR_SUPPORT);
         return false;
     }
+    if ((a->inputs & WM_INPUT_PRIOR_SUBSTEP) && !(a->inputs & WM_INPUT_PRIOR_FRICTION)) {
+        report_set(err, err_size, "model architecture: the friction substeps (input option 0x%x) need the collision friction (0x%x)",
+                   (unsigned)WM_INPUT_PRIOR_SUBSTEP, (unsigned)WM_INPUT_PRIOR_FRICTION);
+        return false;
+    }
     if ((a->inputs & WM_INPUT_PRIOR_GATE) && !(a->inputs & WM_INPUT_PRIOR_OUT)) {
         report_set(err, err_size, "model architecture: the collision gate (input option 0x%x) needs the collision prior (0x%x)",
                    (unsigned)WM_INPUT_PRIOR_GATE, (unsigned)WM_INPUT_PRIOR_OUT);

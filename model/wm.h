@@ -142,10 +142,23 @@ typedef struct WmArch {
 #define WM_INPUT_PRIOR_FRICTION 2048
 /// the gravity WM_INPUT_PRIOR_FRICTION's solve assumes (m/s^2, along y; every nudge world's)
 #define WM_PRIOR_GRAVITY -9.81f
+/// arch.inputs (with WM_INPUT_PRIOR_FRICTION): the solve follows the simulator's substeps: the tick
+/// is split into WM_PRIOR_SUBSTEPS of dt / WM_PRIOR_SUBSTEPS, each adding its share of gravity and
+/// solving the contacts anew (a contact still apart may close its gap in the substep but not pass
+/// it; friction within the pair's friction product times that substep's normal impulse), then the
+/// restitution of the points that hit in it (apart at its start, or at the tick's start; closing
+/// faster than WM_PRIOR_BOUNCE_MIN), which does not raise the friction bound; the contacts' points
+/// and normals stay those of the tick's start, their gaps follow the velocities. The edges carry
+/// the contacts' impulses summed over the substeps
+#define WM_INPUT_PRIOR_SUBSTEP 4096
+/// the substeps of WM_INPUT_PRIOR_SUBSTEP's tick (the simulator's default: 2 steps of 4 substeps)
+#define WM_PRIOR_SUBSTEPS 8
+/// WM_INPUT_PRIOR_SUBSTEP: slower impacts do not bounce (m/s; the simulator's RESTITUTION_MIN)
+#define WM_PRIOR_BOUNCE_MIN 0.1f
 #define WM_INPUT_ALL                                                                                              \
     (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR | WM_INPUT_IMPULSE | \
      WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE | WM_INPUT_PRIOR_SUPPORT | \
-     WM_INPUT_PRIOR_FRICTION)
+     WM_INPUT_PRIOR_FRICTION | WM_INPUT_PRIOR_SUBSTEP)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

@@ -326,6 +326,7 @@ static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea
         t->kt = va[3] + ta * ta * va[4] + (vb ? vb[3] + tb * tb * vb[4] : 0.0f);
         t->mu = (m->arch.inputs & WM_INPUT_PRIOR_FRICTION) && t->kt > 0.0f && isfinite(t->kt) ? mu : 0.0f;
         t->lambda_t = 0.0f;
+        t->gap = gap, t->elast = elast;
         t->left = closing > 0.0f ? clampf(gap > 0.0f ? 1.0f - gap / (closing * dt) : 1.0f, 0.0f, 1.0f)
                                  : (gap > 0.0f ? 0.0f : 1.0f);
         (*nc)++;
@@ -351,6 +352,79 @@ static float contact_speed(const WmScratch* s, const WmContact* t, float dx, flo
     float v = point_speed(s->pgs + (size_t)t->ra * 5, t->rax, t->ray, dx, dy);
     if (t->rb >= 0) v -= point_speed(s->pgs + (size_t)t->rb * 5, t->rbx, t->rby, dx, dy);
     return v;
+}
+
+/* one contact's normal impulse in the current substep toward a separating speed of at least
+ * target, and its friction within mu times it; returns how far the impulses moved */
+static float substep_point(WmScratch* s, WmContact* t, float target, bool friction) {
+    float l = t->jn + (target - contact_speed(s, t, t->nx, t->ny)) / t->k;
+    l = l > 0.0f ? l : 0.0f;
+    float dl = l - t->jn, moved = fabsf(dl);
+    t->jn = l;
+    contact_apply(s, t, dl, t->nx, t->ny);
+    if (friction && t->mu > 0.0f) {
+        float cap = t->mu * t->jn, lt = t->jt - contact_speed(s, t, -t->ny, t->nx) / t->kt;
+        lt = lt > cap ? cap : (lt < -cap ? -cap : lt);
+        float d = lt - t->jt;
+        t->jt = lt;
+        contact_apply(s, t, d, -t->ny, t->nx);
+        moved = fabsf(d) > moved ? fabsf(d) : moved;
+    }
+    return moved;
+}
+
+/* WM_INPUT_PRIOR_SUBSTEP: the solve over the tick's WM_PRIOR_SUBSTEPS substeps (wm.h); the rows'
+ * velocities come in after the whole tick's gravity (taken back out here and added a substep at a
+ * time) and leave at the tick's end; each contact's lambda and lambda_t become its impulses summed
+ * over the substeps. Each substep's solve is warm started with the last one's impulses (the
+ * simulator's scheme; a resting contact then takes a sweep or two), its bounce apart: target holds
+ * the velocity solve's normal impulse here */
+static void substep_solve(const WmModel* m, WmScratch* s, int nc) {
+    const float h = m->arch.dt / WM_PRIOR_SUBSTEPS, gh = WM_PRIOR_GRAVITY * h;
+    for (int r = 0; r < s->nd; r++) s->pgs[(size_t)r * 5 + 1] -= gravity_dt(m);
+    for (int sub = 0; sub < WM_PRIOR_SUBSTEPS; sub++) {
+        for (int r = 0; r < s->nd; r++) s->pgs[(size_t)r * 5 + 1] += gh;
+        for (int i = 0; i < nc; i++) {
+            WmContact* t = &s->contact[i];
+            t->vn0 = contact_speed(s, t, t->nx, t->ny);
+            /* warm started with the last substep's velocity solve (its bounce apart) */
+            t->jn = sub > 0 ? t->target : 0.0f, t->jt = sub > 0 ? t->jt : 0.0f;
+            contact_apply(s, t, t->jn, t->nx, t->ny);
+            contact_apply(s, t, t->jt, -t->ny, t->nx);
+        }
+        /* the velocity solve: a point apart may close its gap in this substep, not pass it */
+        for (int it = 0; it < WM_PGS_ITERS && nc > 0; it++) {
+            float moved = 0.0f, largest = 0.0f;
+            for (int i = 0; i < nc; i++) {
+                WmContact* t = &s->contact[i];
+                float mv = substep_point(s, t, t->gap > 0.0f ? -t->gap / h : 0.0f, true);
+                moved = mv > moved ? mv : moved;
+                largest = t->jn > largest ? t->jn : largest;
+            }
+            if (!(moved > 1e-5f * largest)) break;
+        }
+        for (int i = 0; i < nc; i++) s->contact[i].target = s->contact[i].jn;
+        /* the bounces of the points that hit in this substep (they leave at elast times their
+         * closing; friction keeps the bound of the velocity solve) */
+        for (int it = 0; it < WM_PGS_ITERS && nc > 0; it++) {
+            float moved = 0.0f, largest = 0.0f;
+            for (int i = 0; i < nc; i++) {
+                WmContact* t = &s->contact[i];
+                bool hit = (sub == 0 || t->gap > 0.0f) && t->vn0 < -WM_PRIOR_BOUNCE_MIN && t->jn > 0.0f && t->elast > 0.0f;
+                if (!hit) continue;
+                float mv = substep_point(s, t, -t->elast * t->vn0, false);
+                moved = mv > moved ? mv : moved;
+                largest = t->jn > largest ? t->jn : largest;
+            }
+            if (!(moved > 1e-5f * largest)) break;
+        }
+        for (int i = 0; i < nc; i++) {
+            WmContact* t = &s->contact[i];
+            t->gap += contact_speed(s, t, t->nx, t->ny) * h;
+            t->lambda += t->jn;
+            t->lambda_t += t->jt;
+        }
+    }
 }
 
 /* the collision changes of every edge from one solve over all contacts (wm.h) */
@@ -400,9 +474,11 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
         if (!(f[WM_EDGE_GAP] - speed * dt <= WM_CONTACT_TOL + WM_IMPACT_GAP)) continue;
         pair_contacts(m, s, ia, ib, e, back, f[12], f[11], &nc);
     }
+    if (m->arch.inputs & WM_INPUT_PRIOR_SUBSTEP)
+        substep_solve(m, s, nc);
     /* projected Gauss-Seidel over the contacts (the worlds' contacts are apart: one loop serves
      * them all), from zero impulses, until no impulse moves by 1e-5 of the largest */
-    for (int it = 0; it < WM_PGS_ITERS && nc > 0; it++) {
+    for (int it = 0; it < WM_PGS_ITERS && nc > 0 && !(m->arch.inputs & WM_INPUT_PRIOR_SUBSTEP); it++) {
         float moved = 0.0f, largest = 0.0f;
         for (int i = 0; i < nc; i++) {
             WmContact* t = &s->contact[i];

@@ -176,6 +176,10 @@ typedef struct WmContact {
     float kt, mu;          /* WM_INPUT_PRIOR_FRICTION: 1 / the effective mass along the tangent
                               t = (-ny, nx); the pair's friction (0: none) */
     float lambda_t;        /* the tangential impulse found (N*s, along t) */
+    float gap, elast;      /* WM_INPUT_PRIOR_SUBSTEP: the surfaces' distance at the current substep's
+                              start (m, negative overlapping); the pair's elasticity product */
+    float jn, jt, vn0;     /* the current substep's normal and tangential impulses, and the
+                              separating speed at its start (m/s) */
     float left;            /* the share of the tick left after the contact */
 } WmContact;
 

@@ -1456,8 +1456,8 @@ static void test_wm_options(void) {
     a.rest_gate = 1.0f;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "rest gate 1"));
     a = small_arch();
-    a.inputs = 4096;
-    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x1000"));
+    a.inputs = 8192;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x2000"));
     a.inputs = WM_INPUT_PRIOR_GATE;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "collision gate (input option 0x200) needs the collision prior"));
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_GATE;
@@ -1908,6 +1908,65 @@ static void test_wm_collision_supports(void) {
  * by mu g dt; a 4 kg ball spinning clockwise at 20 rad/s where it lies is pushed right by mu g dt
  * and its spin slowed by r mu g dt m / I (its contact slides at 1 m/s: the bound holds); without
  * friction the ball gets no push. The option needs the supports */
+/* WM_INPUT_PRIOR_SUBSTEP (--friction-substeps): the solve over the tick's 8 substeps. The 4 kg ball
+ * (r 5 cm, I / m = r^2 / 2) on the floor (slot 0), friction product 0.36:
+ * - lying there spinning clockwise at 20 rad/s: each substep's weight m g h bounds its friction, so
+ *   the tick pushes it right by mu g dt and slows its spin by r mu g dt m / I, as the one solve does;
+ * - falling onto it at 1 m/s spinning at 60 rad/s, elasticity product 1: the hit's substep stops the
+ *   fall (m (1 + g h)), friction bounded by that, then the bounce (the same again, no friction) and
+ *   the ball is in the air for the rest of the tick: it is pushed right by mu (1 + g h) and its
+ *   spin slowed by r mu (1 + g h) m / I (the one solve bounds friction by the bounce too: mu (2 + g
+ *   dt), more than twice as much); its contacts' change along y is 2 (1 + g h);
+ * - the option needs the collision friction */
+static void test_wm_friction_substeps(void) {
+    float st[TK * SIM_OBS_DIM];
+    uint8_t mask[TK];
+    WmArch a = small_arch();
+    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION;
+    WmModel* m1 = wm_create(&a, 27);
+    a.inputs |= WM_INPUT_PRIOR_SUBSTEP;
+    WmModel* m = wm_create(&a, 27);
+    WmScratch* s = wm_scratch_create(m);
+    WmScratch* s1 = wm_scratch_create(m1);
+    const float g = 9.81f, dt = a.dt, h = dt / WM_PRIOR_SUBSTEPS, mu = 0.6f * 0.6f, lever = 0.05f / (0.1f * 0.1f / 8.0f);
+    float ball[3], one[3];
+    resting_box(st, mask, 0.5f);
+    mask[1] = 0;
+    ball_above(st, mask, 0.5f, 0.0f, 0.0f, 0.0f);
+    st[2 * SIM_OBS_DIM + SIM_OBS_omega] = -20.0f;
+    CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0));
+    slot_prior(m, s, 2, ball);
+    CHECK(fabsf(ball[0] - mu * g * dt) < 1e-3f && fabsf(ball[1] - g * dt) < 1e-3f);
+    CHECK(fabsf(ball[2] - lever * mu * g * dt) < 1e-2f * (lever * mu * g * dt));
+    resting_box(st, mask, 0.5f);
+    mask[1] = 0;
+    ball_above(st, mask, 0.5f, 0.0f, 0.0f, -1.0f);
+    st[2 * SIM_OBS_DIM + SIM_OBS_omega] = -60.0f;
+    st[SIM_OBS_elasticity] = st[2 * SIM_OBS_DIM + SIM_OBS_elasticity] = 1.0f;
+    CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0));
+    slot_prior(m, s, 2, ball);
+    float stop = 1.0f + g * h;
+    CHECK(fabsf(ball[0] - mu * stop) < 1e-3f);
+    CHECK(fabsf(ball[1] - 2.0f * stop) < 1e-3f);
+    CHECK(fabsf(ball[2] - lever * mu * stop) < 1e-2f * (lever * mu * stop));
+    CHECK(wm_pack(m1, s1, 1, st, mask, NULL, NULL, 0, 0));
+    slot_prior(m1, s1, 2, one);
+    CHECK(fabsf(one[0] - mu * (2.0f + g * dt)) < 1e-3f && fabsf(one[2] - ball[2]) > 10.0f);
+    char err[256];
+    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_SUBSTEP;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "friction substeps") && !strchr(err, '\n'));
+    a.inputs |= WM_INPUT_PRIOR_FRICTION;
+    WmModel* m2 = wm_create(&a, 28);
+    WmScratch* s2 = wm_scratch_create(m2);
+    check_reload_predicts_same(m2, s2, st, mask);
+    wm_scratch_free(s);
+    wm_scratch_free(s1);
+    wm_scratch_free(s2);
+    wm_free(m);
+    wm_free(m1);
+    wm_free(m2);
+}
+
 static void test_wm_collision_friction(void) {
     float st[TK * SIM_OBS_DIM];
     uint8_t mask[TK];
@@ -4501,6 +4560,8 @@ int main(void) {
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC);
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE);
     test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION);
+    test_wm_grad(2, WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION |
+                        WM_INPUT_PRIOR_SUBSTEP);
     test_wm_impulse();
     test_wm_nll_grad();
     test_wm_break_weight();
@@ -4518,6 +4579,7 @@ int main(void) {
     test_wm_collision_gate();
     test_wm_collision_supports();
     test_wm_collision_friction();
+    test_wm_friction_substeps();
     test_wm_gate_grad();
     test_lr_schedule();
     test_dataset();
