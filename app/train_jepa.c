@@ -32,6 +32,7 @@ int cmd_train_jepa(int argc, char** argv) {
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     double keypoint_w = 1.0;
+    double appear_w = 0.0;
     int64_t probe_rows = PROBE_ROWS;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "jepa: the pixel model", false},
@@ -65,6 +66,10 @@ int cmd_train_jepa(int argc, char** argv) {
         {"keypoint-overlap", ARG_BOOL, &keypoint_overlap, 0, 0,
          "each cell's soft-argmax over a window twice the cell's side centred on it, so that a body crossing a cell "
          "border is seen whole by both cells", false},
+        {"appearance-weight", ARG_DOUBLE, &appear_w, 0, 1e6,
+         "W: an auxiliary head (trainer-only) predicts each cell's change of appearance (4 quadrants) from the "
+         "predicted latent's convolution channels; its relative squared error weighs W in the loss (default 0: none)",
+         false},
         {"keypoint-weight", ARG_DOUBLE, &keypoint_w, 0, 1e6,
          "W: the keypoint channels' L1 weighs W times a convolution channel's (default 1)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
@@ -155,6 +160,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.var_weight = (float)var_w;
     def.cov_weight = (float)cov_w;
     def.motion_weight = (float)motion_w;
+    def.appearance_weight = (float)appear_w;
     def.capacity = (int64_t)ntrain * T + 2;
     def.val_capacity = (int64_t)(nval > 0 ? nval : 1) * T + 2;
     def.val_every = 0;

@@ -48,8 +48,14 @@ struct JepaTrainer {
     float*          dy;           /* [B * cells * C] */
     float*          dpin;         /* [B * cells * (C + P)] */
     JepaRegScratch  reg;
+    /* the appearance head (appearance_weight > 0): [Q * latent] weights then [Q] biases */
+    int             nhead;
+    float*          head;
+    float*          dhead;
+    NnAdamW         head_opt;
+    float*          ht;           /* [B * cells * Q] one step's targets */
     /* stats */
-    float           ema_loss, last, pred_loss, val_loss;
+    float           ema_loss, last, pred_loss, val_loss, appear_loss;
     JepaLatentStats latent;
     int64_t         skipped;
 };
@@ -104,6 +110,10 @@ void jepa_trainer_free(JepaTrainer* tr) {
     free(tr->dy);
     free(tr->dpin);
     jepa_reg_free(&tr->reg);
+    free(tr->head);
+    free(tr->dhead);
+    free(tr->ht);
+    nn_adamw_free(&tr->head_opt);
     pthread_mutex_destroy(&tr->pub_lock);
     pthread_mutex_destroy(&tr->data_lock);
     free(tr);
@@ -179,7 +189,19 @@ JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* sta
     tr->carry = alloc_array((size_t)B * cells * C, sizeof(float));
     tr->dy = alloc_array((size_t)B * cells * C, sizeof(float));
     tr->dpin = alloc_array((size_t)B * cells * (C + P), sizeof(float));
+    if (def->appearance_weight > 0) {
+        /* zero at the start: the latent's gradient is the head's weights times its error, so the head
+           learns what the latent says first and only then pulls on it (random weights pulled the
+           latent toward them from the first step: a run's effective rank fell to 5.6 by step 200) */
+        int L = a->latent, Q = JEPA_APPEAR_Q;
+        tr->nhead = Q * L + Q;
+        tr->head = alloc_zeroed((size_t)tr->nhead, sizeof(float));
+        tr->dhead = alloc_zeroed((size_t)tr->nhead, sizeof(float));
+        tr->ht = alloc_array((size_t)B * cells * Q, sizeof(float));
+        nn_adamw_init(&tr->head_opt, tr->nhead, def->lr, def->weight_decay);
+    }
     tr->ema_loss = tr->last = tr->pred_loss = tr->val_loss = NAN;
+    tr->appear_loss = 0;
     tr->latent.std_mean = tr->latent.std_min = tr->latent.erank = NAN;
     return tr;
 }
@@ -278,10 +300,70 @@ static double motion_weights(const JepaTrainer* tr, int B, int r, float alpha, f
     return sum;
 }
 
+/* the appearance term of rollout step r (0-based: its window ends at frame F + r of each copied
+   window) on its predicted latent zh [B * cells * C]: the head's Q values per cell from the first
+   `latent` channels against the mean |frame F + r - frame F + r - 1| / 255 of each quadrant of the
+   cell; returns scale * sum (h - t)^2 / max(sum t^2, 1e-4 * count) and, with grad, adds its
+   gradient to dz (the latent's) and to dhead */
+static double appearance_term(JepaTrainer* tr, int B, int r, const float* zh, float scale, float* dz) {
+    const JepaModel* m = tr->model;
+    const JepaArch* a = &m->arch;
+    int F = tr->F, R = tr->R, W = a->frame_w, ch = a->channels, C = m->lc, L = a->latent, Q = JEPA_APPEAR_Q;
+    int sy = a->frame_h / m->lh, sx = a->frame_w / m->lw;
+    size_t cells = (size_t)m->lh * m->lw, rows = (size_t)B * cells;
+    double tsum = 0;
+    for (int b = 0; b < B; b++) {
+        const uint8_t* f1 = tr->frames + ((size_t)b * (F + R) + F + r) * tr->fb;
+        const uint8_t* f0 = f1 - tr->fb;
+        for (int cy = 0; cy < m->lh; cy++)
+            for (int cx = 0; cx < m->lw; cx++) {
+                float* t = tr->ht + (((size_t)b * m->lh + cy) * m->lw + cx) * Q;
+                for (int q = 0; q < Q; q++) {
+                    int y0 = cy * sy + (q / 2) * sy / 2, y1 = cy * sy + (q / 2 + 1) * sy / 2;
+                    int x0 = cx * sx + (q % 2) * sx / 2, x1 = cx * sx + (q % 2 + 1) * sx / 2;
+                    int sum = 0;
+                    for (int y = y0; y < y1; y++)
+                        for (int i = x0 * ch; i < x1 * ch; i++) {
+                            size_t o = (size_t)y * W * ch + (size_t)i;
+                            sum += abs((int)f1[o] - (int)f0[o]);
+                        }
+                    t[q] = (float)sum / (255.0f * (float)((y1 - y0) * (x1 - x0) * ch));
+                    tsum += (double)t[q] * t[q];
+                }
+            }
+    }
+    double denom = fmax(tsum, 1e-4 * (double)rows * Q), loss = 0;
+    float k = (float)(2.0 * scale / denom);
+    const float* w = tr->head;
+    const float* bias = tr->head + (size_t)Q * L;
+    for (size_t i = 0; i < rows; i++) {
+        const float* z = zh + i * C;
+        const float* t = tr->ht + i * Q;
+        for (int q = 0; q < Q; q++) {
+            double h = bias[q];
+            for (int c = 0; c < L; c++) h += (double)w[q * L + c] * z[c];
+            double e = h - t[q];
+            loss += e * e;
+            if (dz) {
+                float g = k * (float)e;
+                float* dw = tr->dhead + (size_t)q * L;
+                float* d = dz + i * C;
+                for (int c = 0; c < L; c++) {
+                    d[c] += g * w[q * L + c];
+                    dw[c] += g * z[c];
+                }
+                tr->dhead[(size_t)Q * L + q] += g;
+            }
+        }
+    }
+    return loss * scale / denom;
+}
+
 /* forward over the copied batch: encodes, rolls out and returns the prediction loss (mean over the
    R steps of the mean absolute error; weighted: by motion_weights when the trainer's motion_weight
    > 0, the training loss, where validation is plain); with grad, its gradients go to dzhat */
-static double batch_forward(JepaTrainer* tr, int B, bool grad, bool weighted, const float** z0_out) {
+static double batch_forward(JepaTrainer* tr, int B, bool grad, bool weighted, const float** z0_out,
+                            double* appear_out) {
     JepaModel* m = tr->model;
     int R = tr->R;
     size_t cells = (size_t)m->lh * m->lw, C = (size_t)m->lc, P = JEPA_PUSH_CHANNELS, n = (size_t)B * cells * C;
@@ -292,7 +374,7 @@ static double batch_forward(JepaTrainer* tr, int B, bool grad, bool weighted, co
     jepa_frames_input(m, R * B, tr->tgt_ptr, tr->xt);
     const float* zt = jepa_enc_forward(m, m->target, &tr->tgt, R * B, tr->xt);
     /* the rollout: each step from the previous one's prediction */
-    double loss = 0;
+    double loss = 0, appear = 0;
     const float* zin = z0;
     for (int r = 0; r < R; r++) {
         float* pin = tr->pin + (size_t)r * B * cells * (C + P);
@@ -308,9 +390,14 @@ static double batch_forward(JepaTrainer* tr, int B, bool grad, bool weighted, co
         }
         float scale = (float)(1.0 / (wsum * R));
         loss += nn_loss_l1((int)n, zh, zt + (size_t)r * n, w, scale, grad ? tr->dzhat + (size_t)r * n : NULL);
+        /* the appearance head: training's loss only, as the motion weights */
+        if (weighted && tr->head)
+            appear += appearance_term(tr, B, r, zh, tr->def.appearance_weight / (float)R,
+                                      grad ? tr->dzhat + (size_t)r * n : NULL);
         zin = zh;
     }
     if (z0_out) *z0_out = z0;
+    if (appear_out) *appear_out = appear;
     return loss;
 }
 
@@ -348,11 +435,14 @@ static double batch_loss(JepaTrainer* tr, bool grad, double* pred_out, JepaLaten
     int B = tr->B;
     size_t cells = (size_t)m->lh * m->lw, C = (size_t)m->lc, n = (size_t)B * cells * C;
     const float* z0 = NULL;
-    double pred = batch_forward(tr, B, grad, true, &z0);
+    double appear = 0;
+    if (grad && tr->head) memset(tr->dhead, 0, sizeof(float) * (size_t)tr->nhead);
+    double pred = batch_forward(tr, B, grad, true, &z0, &appear);
     memset(tr->carry, 0, sizeof(float) * n);
     double reg = jepa_reg(&tr->reg, B, (int)cells, (int)C, z0, d->var_target, d->var_weight, d->cov_weight,
                           grad ? tr->carry : NULL, st);
-    double loss = pred + reg;
+    double loss = pred + reg + appear;
+    tr->appear_loss = (float)appear;
     if (grad && isfinite(loss)) {
         memset(tr->grads, 0, sizeof(float) * (size_t)m->nparams);
         batch_backward(tr, B);
@@ -396,6 +486,10 @@ bool jepa_trainer_step(JepaTrainer* tr) {
         tr->skipped++;
         return false;
     }
+    if (tr->head) {
+        tr->head_opt.lr = d->lr * warm;
+        nn_adamw_step(&tr->head_opt, tr->head, tr->dhead, NULL, d->clip);
+    }
     ema_update(m->target, m->params, m->enc_count, d->ema);
     m->steps++;
     tr->last = (float)loss;
@@ -415,7 +509,7 @@ float jepa_trainer_validate(JepaTrainer* tr, int max_batches) {
         if (got > 0) batch_copy(tr, tr->val, got);
         pthread_mutex_unlock(&tr->data_lock);
         if (got == 0) break;
-        double l = batch_forward(tr, got, false, false, NULL);
+        double l = batch_forward(tr, got, false, false, NULL, NULL);
         if (!isfinite(l)) continue;
         sum += l * got;
         count += got;
@@ -455,9 +549,16 @@ void jepa_trainer_stats(JepaTrainer* tr, JepaTrainerStats* out) {
     out->train_loss = tr->ema_loss;
     out->last_loss = tr->last;
     out->pred_loss = tr->pred_loss;
+    out->appearance_loss = tr->appear_loss;
     out->val_loss = tr->val_loss;
     out->latent = tr->latent;
     out->skipped = tr->skipped;
+}
+
+int jepa_trainer_appearance_head(JepaTrainer* tr, float** params, const float** grads) {
+    if (params) *params = tr->head;
+    if (grads) *grads = tr->dhead;
+    return tr->nhead;
 }
 
 JepaModel* jepa_trainer_model(JepaTrainer* tr) {

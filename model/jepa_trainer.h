@@ -11,6 +11,9 @@
  *                                                                  (rolled out on its own output)
  *   loss = (1/R) sum_r mean |z^_r - z*_r|                          (L1, as in V-JEPA 2)
  *          + var_weight * variance(z_0) + cov_weight * covariance(z_0)   (model/jepa_loss.h)
+ *          + appearance_weight * (1/R) sum_r |A z^_r - d_r|^2 / max(|d_r|^2, 1e-4 count)
+ *            (A the trainer's linear appearance head on each cell's convolution channels, d_r the
+ *            mean absolute change of each quarter of the cell from frame t + (r - 1) S to t + r S)
  * then AdamW on the encoder and predictor, and the target encoder moves toward the encoder:
  * target = ema * target + (1 - ema) * encoder. */
 #ifndef NUDGE_MODEL_JEPA_TRAINER_H
@@ -45,6 +48,15 @@ typedef struct JepaTrainerDef {
     float    keypoint_weight;/* the L1 of each keypoint channel (arch.keypoints) weighs this many times
                                 a convolution channel's, on top of motion_weight; the weighted mean
                                 over the grid (default 1; validation's loss stays plain) */
+    float    appearance_weight; /* W > 0: an auxiliary head (trainer-only, not in the model file) maps
+                                each predicted cell's convolution channels (the first arch.latent; not
+                                the keypoints, whose strength is the frames' change already) linearly to
+                                the change of appearance in the cell's four quadrants, the mean
+                                |last frame - the one before| of the predicted window over 255; its
+                                squared error over the batch's sum of squared changes (a floor of 1e-4
+                                a value), times W, is added to the loss, averaged over the R steps, and
+                                its gradient reaches the predictor and the encoder through the predicted
+                                latent (the target encoder stays the EMA). 0 = none (default) */
     int64_t  capacity;       /* frames in the replay buffer (default 20000) */
     int64_t  val_capacity;   /* frames kept for validation (default 4000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */
@@ -56,6 +68,7 @@ typedef struct JepaTrainerStats {
     float    train_loss;     /* exponential average of the steps' prediction losses */
     float    last_loss;      /* the last step's whole loss */
     float    pred_loss;      /* the last step's prediction loss (mean over the R steps) */
+    float    appearance_loss;/* the last step's appearance term, weighted (0 without the head) */
     float    val_loss;       /* last validation prediction loss (NaN before) */
     JepaLatentStats latent;  /* of the last step's z_0 */
     int64_t  frames;         /* frames in the replay buffer */
@@ -107,5 +120,12 @@ bool           jepa_trainer_load_optimizer(JepaTrainer* tr, const char* path, ch
 /// [param count]. For tests: the gradient against finite differences
 double         jepa_trainer_loss_at(JepaTrainer* tr, const int64_t* seq, bool grad,
                                     const float** grads);
+/// the appearance head's parameters (JEPA_APPEAR_Q x arch.latent weights, then JEPA_APPEAR_Q
+/// biases) and, after jepa_trainer_loss_at with grad, their gradient; returns their count (0 and
+/// NULLs without the head). For tests
+int            jepa_trainer_appearance_head(JepaTrainer* tr, float** params, const float** grads);
+
+/// the values the appearance head predicts per cell: the change in each quadrant of the cell
+#define JEPA_APPEAR_Q 4
 
 #endif

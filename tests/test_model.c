@@ -3728,6 +3728,8 @@ static void test_probe_select(void) {
    same frame all along (nothing moves) */
 /* tiny_jepa_kps's keypoints from the frames' change (1) and over overlapping windows (2) */
 static int tiny_kp_window;
+/* tiny_jepa_kps's appearance_weight */
+static float tiny_appearance;
 
 static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float motion, bool still, int step,
                                   int keypoints, bool sharp, float keypoint_weight, bool cv, int context) {
@@ -3753,6 +3755,7 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
     def.val_every = 0;
     def.seed = seed;
     def.motion_weight = motion;
+    def.appearance_weight = tiny_appearance;
     char err[256];
     JepaTrainer* tr = jepa_trainer_create(&def, NULL, err, sizeof err);
     ENSURE(tr);
@@ -3789,6 +3792,13 @@ static JepaTrainer* tiny_jepa(uint64_t seed, int episodes, int len) {
     return tiny_jepa_of(seed, episodes, len, 0.0f, false);
 }
 
+/* the appearance head's parameters set to fixed values of either sign (none without the head) */
+static void fill_appearance_head(JepaTrainer* tr) {
+    float* hp = NULL;
+    int nh = jepa_trainer_appearance_head(tr, &hp, NULL);
+    for (int i = 0; i < nh; i++) hp[i] = 0.5f * sinf(1.0f + 0.7f * (float)i);
+}
+
 typedef struct JepaFd {
     JepaTrainer* tr;
     int64_t seq[3];
@@ -3806,6 +3816,8 @@ static void jepa_grad_check_cv(float motion, int step, int keypoints, bool sharp
     JepaFd c;
     c.tr = tiny_jepa_kps(5, 2, 8 * step, motion, false, step, keypoints, sharp, keypoint_weight, cv, context);
     JepaModel* m = jepa_trainer_model(c.tr);
+    /* the appearance head starts at zero (no gradient to the latent yet): set weights to check */
+    fill_appearance_head(c.tr);
     /* windows of frames t - (F - 1) S .. t + 2 S, in one episode each */
     int back = ((context ? context : 2) - 1) * step;
     c.seq[0] = back, c.seq[1] = back + 2, c.seq[2] = 8 * step + back;
@@ -3833,6 +3845,19 @@ static void jepa_grad_check_cv(float motion, int step, int keypoints, bool sharp
     /* the target encoder is not trained by gradient: a change there moves the loss, but only the
        parameters get gradients (and the target has its own array) */
     CHECK(m->target != m->params && m->enc_count < n);
+    /* the appearance head's own parameters (weights and biases): every one right, none zero */
+    float* hp = NULL;
+    const float* hg0 = NULL;
+    int nh = jepa_trainer_appearance_head(c.tr, &hp, &hg0);
+    CHECK((nh > 0) == (tiny_appearance > 0));
+    if (nh > 0) {
+        float* hg = malloc(sizeof(float) * nh);
+        memcpy(hg, hg0, sizeof(float) * nh);
+        int bad_h = fd_misses(jepa_fd_loss, &c, hp, hg, nh, 3e-3f);
+        CHECK(bad_h == 0);
+        for (int i = 0; i < nh; i++) CHECK(hg[i] != 0.0f);
+        free(hg);
+    }
     free(g);
     jepa_trainer_free(c.tr);
 }
@@ -3875,6 +3900,53 @@ static void test_jepa_grad(void) {
     jepa_grad_check_cv(20.0f, 1, -2, true, 1.0f, true, 3);
     jepa_grad_check_kp(20.0f, 1, 2, true, 1.0f);
     tiny_kp_window = 0;
+}
+
+/* --appearance-weight: the head's relative squared error is added to the loss, W times (a zero head
+   on changing frames: exactly W; on still frames: nothing, and a bias b: W b^2 / 1e-4, the floor);
+   the whole loss's gradient, the head's parameters with the rest, against finite differences with
+   the term weighed heavily enough to rule it; without it there is no head and the loss is the same */
+static void test_jepa_appearance(void) {
+    int64_t seq[3] = {2, 4, 10};  /* windows of frames t - 2 .. t + 2 in one episode */
+    double plain[2], with[2];
+    for (int still = 0; still < 2; still++) {
+        tiny_kp_window = 3;
+        tiny_appearance = 0;
+        JepaTrainer* a = tiny_jepa_kps(5, 2, 8, 20.0f, still, 1, -2, true, 1.0f, true, 3);
+        CHECK(jepa_trainer_appearance_head(a, NULL, NULL) == 0);
+        tiny_appearance = 2.5f;
+        JepaTrainer* b = tiny_jepa_kps(5, 2, 8, 20.0f, still, 1, -2, true, 1.0f, true, 3);
+        float* hp = NULL;
+        int nh = jepa_trainer_appearance_head(b, &hp, NULL);
+        CHECK(nh == JEPA_APPEAR_Q * 4 + JEPA_APPEAR_Q && hp);
+        /* it starts at zero */
+        for (int i = 0; i < nh; i++) CHECK(hp[i] == 0.0f);
+        plain[still] = jepa_trainer_loss_at(a, seq, false, NULL);
+        with[still] = jepa_trainer_loss_at(b, seq, false, NULL);
+        /* a head with weights predicts something: the term is not zero */
+        fill_appearance_head(b);
+        CHECK(jepa_trainer_loss_at(b, seq, false, NULL) > plain[still] + 1e-3);
+        memset(hp, 0, sizeof(float) * (size_t)nh);
+        if (still) {
+            CHECK(fabs(with[still] - plain[still]) < 1e-9);
+            for (int q = 0; q < JEPA_APPEAR_Q; q++) hp[JEPA_APPEAR_Q * 4 + q] = 0.01f;
+            CHECK(fabs(jepa_trainer_loss_at(b, seq, false, NULL) - plain[still] - 2.5) < 1e-4);
+        } else {
+            CHECK(fabs(with[still] - plain[still] - 2.5) < 1e-5);
+        }
+        JepaTrainerStats st;
+        CHECK(jepa_trainer_step(b));
+        jepa_trainer_stats(b, &st);
+        CHECK(st.appearance_loss > 0 && isfinite(st.appearance_loss));
+        jepa_trainer_free(a);
+        jepa_trainer_free(b);
+    }
+    /* the gradient with the term weighed 10 times: the recipe's keypoints, and none */
+    tiny_appearance = 10.0f;
+    jepa_grad_check_cv(20.0f, 1, -2, true, 1.0f, true, 3);
+    tiny_kp_window = 0;
+    jepa_grad_check(0.0f, 1, 0);
+    tiny_appearance = 0;
 }
 
 /* a frame step of S is the model of every S-th frame with the pushes of S ticks together: a
@@ -4607,6 +4679,7 @@ int main(void) {
     test_jepa_stream();
     test_jepa_frame_step_file();
     test_jepa_motion_weight();
+    test_jepa_appearance();
     test_jepa_evidence();
     test_jepa_train_checkpoint();
     test_jepa_learns();
