@@ -25,6 +25,14 @@ grep -Eq "^probe fitted on the 4 training episodes .* ridge 0.25 \(given\)" "$tm
   ok "--probe-ridge, --probe-rows: another probe" || bad "--probe-ridge: $(cat "$tmp/out")"
 expect_status 0 "--probe-rows fewer than the training episodes" -- "$nudge" train --kind jepa --steps 0 --data "$tmp/d" --out "$tmp/c/r.ckpt" --resume "$tmp/a/j.ckpt" --probe-rows 2
 grep -Eq "^probe fitted on the 4 training episodes" "$tmp/out" && ok "--probe-rows 2 with 4 episodes: one window of each (it looped past int before)" || bad "--probe-rows 2: $(cat "$tmp/out")"
+# the appearance head (--appearance-weight): another model than the plain one, the same bytes twice
+expect_status 0 "train --appearance-weight 0.5" -- "$nudge" train "${small[@]}" --appearance-weight 0.5 --data "$tmp/d" --out "$tmp/ap/j.ckpt"
+expect_status 0 "train --appearance-weight 0.5 again" -- "$nudge" train "${small[@]}" --appearance-weight 0.5 --data "$tmp/d" --out "$tmp/ap/k.ckpt"
+cmp -s "$tmp/ap/j.ckpt" "$tmp/ap/k.ckpt" && ! cmp -s "$tmp/ap/j.ckpt" "$tmp/a/j.ckpt" &&
+  ok "--appearance-weight: bit-reproducible, and not the plain model" || bad "--appearance-weight: the checkpoints"
+expect_status 2 "--appearance-weight below 0" -- "$nudge" train "${small[@]}" --appearance-weight -1 --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "appearance-weight"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
 expect_status 0 "train --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-weight 4" -- "$nudge" train "${small[@]}" --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-weight 4 --data "$tmp/d" --out "$tmp/s/j.ckpt"
 expect_status 0 "eval of a sharp keypoint model (its file read back)" -- "$nudge" eval --model "$tmp/s/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/sr"
 grep -q "effective rank" "$tmp/out" && ok "eval of a sharp keypoint model" || bad "eval of a sharp keypoint model: $(cat "$tmp/out")"
