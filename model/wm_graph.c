@@ -354,23 +354,30 @@ static float contact_speed(const WmScratch* s, const WmContact* t, float dx, flo
     return v;
 }
 
-/* one contact's normal impulse in the current substep toward a separating speed of at least
- * target, and its friction within mu times it; returns how far the impulses moved */
-static float substep_point(WmScratch* s, WmContact* t, float target, bool friction) {
-    float l = t->jn + (target - contact_speed(s, t, t->nx, t->ny)) / t->k;
+/* one projected Gauss-Seidel update of one contact: its normal impulse *jn toward a separating
+ * speed of at least target (never below 0), then, with friction, its tangential impulse *jt toward
+ * no sliding within mu times *jn (Coulomb); returns how far the impulses moved. The one solve keeps
+ * the impulses in lambda and lambda_t, the substeps in jn and jt */
+static float contact_update(WmScratch* s, WmContact* t, float* jn, float* jt, float target, bool friction) {
+    float l = *jn + (target - contact_speed(s, t, t->nx, t->ny)) / t->k;
     l = l > 0.0f ? l : 0.0f;
-    float dl = l - t->jn, moved = fabsf(dl);
-    t->jn = l;
+    float dl = l - *jn, moved = fabsf(dl);
+    *jn = l;
     contact_apply(s, t, dl, t->nx, t->ny);
     if (friction && t->mu > 0.0f) {
-        float cap = t->mu * t->jn, lt = t->jt - contact_speed(s, t, -t->ny, t->nx) / t->kt;
+        float cap = t->mu * *jn, lt = *jt - contact_speed(s, t, -t->ny, t->nx) / t->kt;
         lt = lt > cap ? cap : (lt < -cap ? -cap : lt);
-        float d = lt - t->jt;
-        t->jt = lt;
+        float d = lt - *jt;
+        *jt = lt;
         contact_apply(s, t, d, -t->ny, t->nx);
         moved = fabsf(d) > moved ? fabsf(d) : moved;
     }
     return moved;
+}
+
+/* one contact's update in the current substep */
+static float substep_point(WmScratch* s, WmContact* t, float target, bool friction) {
+    return contact_update(s, t, &t->jn, &t->jt, target, friction);
 }
 
 /* WM_INPUT_PRIOR_SUBSTEP: the solve over the tick's WM_PRIOR_SUBSTEPS substeps (wm.h); the rows'
@@ -482,22 +489,9 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
         float moved = 0.0f, largest = 0.0f;
         for (int i = 0; i < nc; i++) {
             WmContact* t = &s->contact[i];
-            float l = t->lambda + (t->target - contact_speed(s, t, t->nx, t->ny)) / t->k;
-            l = l > 0.0f ? l : 0.0f;
-            float dl = l - t->lambda;
-            t->lambda = l;
-            contact_apply(s, t, dl, t->nx, t->ny);
-            moved = fabsf(dl) > moved ? fabsf(dl) : moved;
-            largest = l > largest ? l : largest;
-            if (t->mu > 0.0f) {
-                /* Coulomb: towards no sliding, within mu times the normal impulse */
-                float cap = t->mu * t->lambda, lt = t->lambda_t - contact_speed(s, t, -t->ny, t->nx) / t->kt;
-                lt = lt > cap ? cap : (lt < -cap ? -cap : lt);
-                float dt_ = lt - t->lambda_t;
-                t->lambda_t = lt;
-                contact_apply(s, t, dt_, -t->ny, t->nx);
-                moved = fabsf(dt_) > moved ? fabsf(dt_) : moved;
-            }
+            float mv = contact_update(s, t, &t->lambda, &t->lambda_t, t->target, true);
+            moved = mv > moved ? mv : moved;
+            largest = t->lambda > largest ? t->lambda : largest;
         }
         if (!(moved > 1e-5f * largest)) break;
     }
