@@ -1902,6 +1902,28 @@ static void test_wm_collision_supports(void) {
     wm_free(m2);
 }
 
+/* a 4 kg ball (r 5 cm) just touching the floor (slot 0) at x 0.5, falling at vy and spinning at
+ * omega, the box of resting_box gone (slot 1 empty) */
+static void spinning_ball(float* st, uint8_t* mask, float vy, float omega) {
+    resting_box(st, mask, 0.5f);
+    mask[1] = 0;
+    ball_above(st, mask, 0.5f, 0.0f, 0.0f, vy);
+    st[2 * SIM_OBS_DIM + SIM_OBS_omega] = omega;
+}
+
+/* the prior's change of slot k (vx, vy, omega) for the state st */
+static void prior_of(const WmModel* m, WmScratch* s, const float* st, const uint8_t* mask, int k, float sum[3]) {
+    CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0));
+    slot_prior(m, s, k, sum);
+}
+
+/* a ball's change by friction at its contact below: pushed right by push, vy changed by dvy, its spin
+ * slowed by lever x push (lever = r / (I / m)) */
+static void check_rolled(const float ball[3], float push, float dvy, float lever) {
+    CHECK(fabsf(ball[0] - push) < 1e-3f && fabsf(ball[1] - dvy) < 1e-3f);
+    CHECK(fabsf(ball[2] - lever * push) < 1e-2f * (lever * push));
+}
+
 /* WM_INPUT_PRIOR_FRICTION (--collision-friction): the solve starts after the tick's gravity and has
  * Coulomb friction (the pair's friction product 0.36). On the floor (slot 0): a box at rest is held
  * up (its edge from the floor carries -g dt, no slide, no turn); the box sliding at 1 m/s is slowed
@@ -1930,27 +1952,15 @@ static void test_wm_friction_substeps(void) {
     WmScratch* s1 = wm_scratch_create(m1);
     const float g = 9.81f, dt = a.dt, h = dt / WM_PRIOR_SUBSTEPS, mu = 0.6f * 0.6f, lever = 0.05f / (0.1f * 0.1f / 8.0f);
     float ball[3], one[3];
-    resting_box(st, mask, 0.5f);
-    mask[1] = 0;
-    ball_above(st, mask, 0.5f, 0.0f, 0.0f, 0.0f);
-    st[2 * SIM_OBS_DIM + SIM_OBS_omega] = -20.0f;
-    CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0));
-    slot_prior(m, s, 2, ball);
-    CHECK(fabsf(ball[0] - mu * g * dt) < 1e-3f && fabsf(ball[1] - g * dt) < 1e-3f);
-    CHECK(fabsf(ball[2] - lever * mu * g * dt) < 1e-2f * (lever * mu * g * dt));
-    resting_box(st, mask, 0.5f);
-    mask[1] = 0;
-    ball_above(st, mask, 0.5f, 0.0f, 0.0f, -1.0f);
-    st[2 * SIM_OBS_DIM + SIM_OBS_omega] = -60.0f;
+    spinning_ball(st, mask, 0.0f, -20.0f);
+    prior_of(m, s, st, mask, 2, ball);
+    check_rolled(ball, mu * g * dt, g * dt, lever);
+    spinning_ball(st, mask, -1.0f, -60.0f);
     st[SIM_OBS_elasticity] = st[2 * SIM_OBS_DIM + SIM_OBS_elasticity] = 1.0f;
-    CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0));
-    slot_prior(m, s, 2, ball);
+    prior_of(m, s, st, mask, 2, ball);
     float stop = 1.0f + g * h;
-    CHECK(fabsf(ball[0] - mu * stop) < 1e-3f);
-    CHECK(fabsf(ball[1] - 2.0f * stop) < 1e-3f);
-    CHECK(fabsf(ball[2] - lever * mu * stop) < 1e-2f * (lever * mu * stop));
-    CHECK(wm_pack(m1, s1, 1, st, mask, NULL, NULL, 0, 0));
-    slot_prior(m1, s1, 2, one);
+    check_rolled(ball, mu * stop, 2.0f * stop, lever);
+    prior_of(m1, s1, st, mask, 2, one);
     CHECK(fabsf(one[0] - mu * (2.0f + g * dt)) < 1e-3f && fabsf(one[2] - ball[2]) > 10.0f);
     char err[256];
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_SUBSTEP;
@@ -1987,17 +1997,10 @@ static void test_wm_collision_friction(void) {
         CHECK(fabsf(box[0] - (slide ? -mu * gdt : 0.0f)) < 1e-3f && fabsf(box[1] - gdt) < 1e-4f);
         if (!slide) CHECK(fabsf(box[2]) < 1e-3f);
     }
-    resting_box(st, mask, 0.5f);
-    mask[1] = 0;
-    ball_above(st, mask, 0.5f, 0.0f, 0.0f, 0.0f);
-    st[2 * SIM_OBS_DIM + SIM_OBS_omega] = -20.0f;
-    CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0));
-    slot_prior(m, s, 2, ball);
-    float I = 0.1f * 0.1f / 8.0f;
-    CHECK(fabsf(ball[0] - mu * gdt) < 1e-3f && fabsf(ball[1] - gdt) < 1e-3f);
-    CHECK(fabsf(ball[2] - 0.05f * mu * gdt / I) < 1e-2f * (0.05f * mu * gdt / I));
-    CHECK(wm_pack(m0, s0, 1, st, mask, NULL, NULL, 0, 0));
-    slot_prior(m0, s0, 2, ball);
+    spinning_ball(st, mask, 0.0f, -20.0f);
+    prior_of(m, s, st, mask, 2, ball);
+    check_rolled(ball, mu * gdt, gdt, 0.05f / (0.1f * 0.1f / 8.0f));
+    prior_of(m0, s0, st, mask, 2, ball);
     CHECK(ball[0] == 0.0f && ball[2] == 0.0f);
     char err[256];
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_FRICTION;
