@@ -52,31 +52,24 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
                    (unsigned)(a->inputs & ~WM_INPUT_ALL));
         return false;
     }
-    if ((a->inputs & (WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC)) && !(a->inputs & WM_INPUT_PRIOR)) {
-        report_set(err, err_size, "model architecture: the collision prior (input options 0x%x) needs the collision inputs (0x%x)",
-                   (unsigned)(a->inputs & (WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC)), (unsigned)WM_INPUT_PRIOR);
-        return false;
-    }
-    if ((a->inputs & WM_INPUT_PRIOR_SUPPORT) && !(a->inputs & WM_INPUT_PRIOR_STATIC)) {
-        report_set(err, err_size, "model architecture: the collision supports (input option 0x%x) need the static collisions (0x%x)",
-                   (unsigned)WM_INPUT_PRIOR_SUPPORT, (unsigned)WM_INPUT_PRIOR_STATIC);
-        return false;
-    }
-    if ((a->inputs & WM_INPUT_PRIOR_FRICTION) && !(a->inputs & WM_INPUT_PRIOR_SUPPORT)) {
-        report_set(err, err_size, "model architecture: the collision friction (input option 0x%x) needs the collision supports (0x%x)",
-                   (unsigned)WM_INPUT_PRIOR_FRICTION, (unsigned)WM_INPUT_PRIOR_SUPPORT);
-        return false;
-    }
-    if ((a->inputs & WM_INPUT_PRIOR_SUBSTEP) && !(a->inputs & WM_INPUT_PRIOR_FRICTION)) {
-        report_set(err, err_size, "model architecture: the friction substeps (input option 0x%x) need the collision friction (0x%x)",
-                   (unsigned)WM_INPUT_PRIOR_SUBSTEP, (unsigned)WM_INPUT_PRIOR_FRICTION);
-        return false;
-    }
-    if ((a->inputs & WM_INPUT_PRIOR_GATE) && !(a->inputs & WM_INPUT_PRIOR_OUT)) {
-        report_set(err, err_size, "model architecture: the collision gate (input option 0x%x) needs the collision prior (0x%x)",
-                   (unsigned)WM_INPUT_PRIOR_GATE, (unsigned)WM_INPUT_PRIOR_OUT);
-        return false;
-    }
+    /* each option that needs another: the bits, the option they need, the line (the bits set, then the need) */
+    const struct { unsigned bits, needs; const char* fmt; } deps[] = {
+        {WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC, WM_INPUT_PRIOR,
+         "model architecture: the collision prior (input options 0x%x) needs the collision inputs (0x%x)"},
+        {WM_INPUT_PRIOR_SUPPORT, WM_INPUT_PRIOR_STATIC,
+         "model architecture: the collision supports (input option 0x%x) need the static collisions (0x%x)"},
+        {WM_INPUT_PRIOR_FRICTION, WM_INPUT_PRIOR_SUPPORT,
+         "model architecture: the collision friction (input option 0x%x) needs the collision supports (0x%x)"},
+        {WM_INPUT_PRIOR_SUBSTEP, WM_INPUT_PRIOR_FRICTION,
+         "model architecture: the friction substeps (input option 0x%x) need the collision friction (0x%x)"},
+        {WM_INPUT_PRIOR_GATE, WM_INPUT_PRIOR_OUT,
+         "model architecture: the collision gate (input option 0x%x) needs the collision prior (0x%x)"},
+    };
+    for (size_t i = 0; i < sizeof deps / sizeof deps[0]; i++)
+        if ((a->inputs & deps[i].bits) && !(a->inputs & deps[i].needs)) {
+            report_set(err, err_size, deps[i].fmt, (unsigned)(a->inputs & deps[i].bits), deps[i].needs);
+            return false;
+        }
     if (!(a->rest_gate > 0 && a->rest_gate < 1)) {
         report_set(err, err_size, "model architecture: rest gate %g is outside (0, 1)", (double)a->rest_gate);
         return false;
