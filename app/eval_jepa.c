@@ -21,15 +21,33 @@
 #include "model/nn.h"
 
 #define HMAX 30
-enum { SUB_ALL, SUB_MOVING, SUBS };
+/* in view: the body's centre inside the frame at t0 and at t0 + h. A body the frames do not show (it
+   fell or flew out of the camera's rectangle) cannot be placed from them: the all-bodies rows score
+   it anyway, these rows do not */
+enum { SUB_ALL, SUB_MOVING, SUB_IN_VIEW, SUB_MOVING_IN_VIEW, SUBS };
 /* M_NEAREST: the identity-free score of the same predictions -- each body against the nearest
    prediction of any slot live in the window (a pixel model sees no object ids, and a slot is a body
    only by the scene file's order, which a frame does not show when bodies are placed at random) */
 enum { M_MODEL, M_CV, M_NEAREST, METHODS };
-static const char* sub_names[SUBS] = {"all", "moving"};
+static const char* sub_names[SUBS] = {"all", "moving", "in_view", "moving_in_view"};
 static const char* method_names[METHODS] = {"jepa_probe", "const_vel_probe", "jepa_probe_nearest_slot"};
 /* a body "moves" by h when its centre went more than this far (m) */
 #define MOVING_M 0.02
+
+/* whether a body with these flags counts in subset sub */
+static bool in_subset(int sub, bool moving, bool in_view) {
+    switch (sub) {
+    case SUB_MOVING: return moving;
+    case SUB_IN_VIEW: return in_view;
+    case SUB_MOVING_IN_VIEW: return moving && in_view;
+    default: return true;
+    }
+}
+
+/* whether pixel coordinates (u, v) lie inside a w x h frame */
+static bool in_frame(double u, double v, int w, int h) {
+    return u >= 0 && u < w && v >= 0 && v < h;
+}
 
 static int cmp_scale(const void* a, const void* b) {
     double x = *(const double*)a, y = *(const double*)b;
@@ -103,7 +121,7 @@ static bool write_svg(const char* path, const Acc* a, const double* steps, const
         "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
     /* left: mean position error (px) against horizon; solid all, dashed moving */
     double l = 60, r = 460, hi = 0;
-    for (int s = 0; s < SUBS; s++)
+    for (int s = 0; s <= SUB_MOVING; s++)
         for (int q = 0; q < METHODS; q++)
             for (int h = 0; h <= HMAX; h++) {
                 double v = mean_of(a->px[s][q][h], a->n[s][h]);
@@ -122,7 +140,7 @@ static bool write_svg(const char* path, const Acc* a, const double* steps, const
         OUT("<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%d</text>\n", l + (r - l) * h / HMAX, H - bot + 16, h);
     OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">horizon (records)</text>\n", (l + r) / 2, H - 12);
     const char* colors[METHODS] = {"#d62728", "#1f77b4", "#ff7f0e"};
-    for (int s = 0; s < SUBS; s++)
+    for (int s = 0; s <= SUB_MOVING; s++)
         for (int q = 0; q < METHODS; q++) {
             OUT("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", colors[q],
                 s ? " stroke-dasharray=\"6 4\"" : "");
@@ -330,8 +348,10 @@ int cmd_eval_jepa(int argc, char** argv) {
                         ex_n = fmin(ex_n, hypot(qq[0] - yt[0], qq[1] - yt[1]));
                     }
                     bool moving = hypot(yt[0] - y0[k * O], yt[1] - y0[k * O + 1]) / scale > MOVING_M;
+                    bool inview = in_frame(yt[0], yt[1], a->frame_w, a->frame_h) &&
+                                  in_frame(y0[k * O], y0[k * O + 1], a->frame_w, a->frame_h);
                     for (int sub = 0; sub < SUBS; sub++) {
-                        if (sub == SUB_MOVING && !moving) continue;
+                        if (!in_subset(sub, moving, inview)) continue;
                         acc->n[sub][h]++;
                         acc->px[sub][M_MODEL][h] += ex_m, acc->m[sub][M_MODEL][h] += ex_m / scale;
                         acc->px[sub][M_CV][h] += ex_c, acc->m[sub][M_CV][h] += ex_c / scale;
@@ -372,8 +392,10 @@ int cmd_eval_jepa(int argc, char** argv) {
                         const float* yt = ytrue + k * O;
                         double em = nearest_hit(hits, nh, yt[0], yt[1]), ec = nearest_hit(hitcv, nc, yt[0], yt[1]);
                         bool moving = hypot(yt[0] - y0[k * O], yt[1] - y0[k * O + 1]) / scale > MOVING_M;
+                        bool inview = in_frame(yt[0], yt[1], a->frame_w, a->frame_h) &&
+                                      in_frame(y0[k * O], y0[k * O + 1], a->frame_w, a->frame_h);
                         for (int sub = 0; sub < SUBS; sub++) {
-                            if (sub == SUB_MOVING && !moving) continue;
+                            if (!in_subset(sub, moving, inview)) continue;
                             if (!isfinite(em) || !isfinite(ec)) continue;
                             cacc->n[sub][h]++;
                             cacc->px[sub][CM_MODEL][h] += em, cacc->m[sub][CM_MODEL][h] += em / scale;
@@ -424,7 +446,7 @@ int cmd_eval_jepa(int argc, char** argv) {
     else
         printf("probe position error of dynamic bodies, h predictor steps of %d records ahead (h = 0: the encoding; then "
                "predicted latents)\n", S);
-    printf("%-7s %3s %8s | %9s %9s | %9s %9s | %8s\n", "subset", "h", "n", "jepa px", "jepa m", "cv px", "cv m",
+    printf("%-14s %3s %8s | %9s %9s | %9s %9s | %8s\n", "subset", "h", "n", "jepa px", "jepa m", "cv px", "cv m",
            "jepa/cv");
     static const int hs[] = {0, 1, 10, 30};
     for (int sub = 0; sub < SUBS; sub++)
@@ -433,7 +455,7 @@ int cmd_eval_jepa(int argc, char** argv) {
             int64_t n = acc->n[sub][h];
             double mp = mean_of(acc->px[sub][M_MODEL][h], n), mm = mean_of(acc->m[sub][M_MODEL][h], n);
             double cp = mean_of(acc->px[sub][M_CV][h], n), cm = mean_of(acc->m[sub][M_CV][h], n);
-            printf("%-7s %3d %8lld | %9.2f %9.4f | %9.2f %9.4f | %8.2f\n", i ? "" : sub_names[sub], h, (long long)n, mp,
+            printf("%-14s %3d %8lld | %9.2f %9.4f | %9.2f %9.4f | %8.2f\n", i ? "" : sub_names[sub], h, (long long)n, mp,
                    mm, cp, cm, h ? mp / cp : NAN);
         }
     printf("identity-free, each body to the nearest live slot's prediction (px):");
@@ -446,7 +468,7 @@ int cmd_eval_jepa(int argc, char** argv) {
     if (has_cell) {
         printf("slot-free cell probe (fitted on %s, ridge %g): each body to the nearest of as many detections as "
                "bodies (px)\n", probe_data, cell.p.ridge);
-        printf("%-7s %3s %8s | %9s %9s | %9s %9s | %8s | %s\n", "subset", "h", "n", "cell px", "cell m", "cv px", "cv m",
+        printf("%-14s %3s %8s | %9s %9s | %9s %9s | %8s | %s\n", "subset", "h", "n", "cell px", "cell m", "cv px", "cv m",
                "cell/cv", "detection to nearest body px (cell / cv)");
         for (int sub = 0; sub < SUBS; sub++)
             for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
@@ -454,7 +476,7 @@ int cmd_eval_jepa(int argc, char** argv) {
                 int64_t n = cacc->n[sub][h];
                 double mp = mean_of(cacc->px[sub][CM_MODEL][h], n), mm = mean_of(cacc->m[sub][CM_MODEL][h], n);
                 double cp = mean_of(cacc->px[sub][CM_CV][h], n), cm = mean_of(cacc->m[sub][CM_CV][h], n);
-                printf("%-7s %3d %8lld | %9.2f %9.4f | %9.2f %9.4f | %8.2f", i ? "" : sub_names[sub], h, (long long)n, mp,
+                printf("%-14s %3d %8lld | %9.2f %9.4f | %9.2f %9.4f | %8.2f", i ? "" : sub_names[sub], h, (long long)n, mp,
                        mm, cp, cm, h ? mp / cp : NAN);
                 if (sub == SUB_ALL)
                     printf(" | %.2f / %.2f", mean_of(cacc->rev_px[CM_MODEL][h], cacc->rev_n[CM_MODEL][h]),
