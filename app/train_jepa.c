@@ -14,6 +14,7 @@
 #include "model/jepa_probe.h"
 #include "model/jepa_trainer.h"
 #include "model/nn.h"
+#include "model/replay.h"
 
 /* rows (windows) the probe is fitted on at the end of a run */
 #define PROBE_ROWS 16000
@@ -33,6 +34,7 @@ int cmd_train_jepa(int argc, char** argv) {
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     double keypoint_w = 1.0;
     double appear_w = 0.0;
+    double break_p = 0.0;
     int64_t probe_rows = PROBE_ROWS;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "jepa: the pixel model", false},
@@ -70,6 +72,9 @@ int cmd_train_jepa(int argc, char** argv) {
          "W: an auxiliary head (trainer-only) predicts each cell's change of appearance (4 quadrants) from the "
          "predicted latent's convolution channels; its relative squared error weighs W in the loss (default 0: none)",
          false},
+        {"break-sample", ARG_DOUBLE, &break_p, 0, 1,
+         "P: each window of a batch is drawn, with probability P, from the training windows with a break among "
+         "their predicted steps (the rest uniformly; default 0: uniformly, as before)", false},
         {"keypoint-weight", ARG_DOUBLE, &keypoint_w, 0, 1e6,
          "W: the keypoint channels' L1 weighs W times a convolution channel's (default 1)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
@@ -161,6 +166,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.cov_weight = (float)cov_w;
     def.motion_weight = (float)motion_w;
     def.appearance_weight = (float)appear_w;
+    def.break_sample = (float)break_p;
     def.capacity = (int64_t)ntrain * T + 2;
     def.val_capacity = (int64_t)(nval > 0 ? nval : 1) * T + 2;
     def.val_every = 0;
@@ -189,6 +195,24 @@ int cmd_train_jepa(int argc, char** argv) {
         jepa_trainer_free(tr);
         jepa_data_free(j);
         return 2;
+    }
+    if (break_p > 0) {
+        /* the windows --break-sample draws from: a break (WM_BIT_BREAK of any body) among the predicted records */
+        int back = (a->context - 1) * a->frame_step, ahead = def.rollout * a->frame_step;
+        int64_t marked = jepa_replay_marked_windows(jepa_trainer_replay(tr), back, ahead, WM_BIT_BREAK);
+        int64_t all = 0, cursor = 0, chunk[256];
+        for (int got; (got = jepa_replay_sweep(jepa_trainer_replay(tr), &cursor, 256, back, ahead, 1, chunk)) > 0;)
+            all += got;
+        if (marked == 0) {
+            fprintf(stderr, "nudge train: %s: --break-sample %g: no training window holds a break among its %d "
+                    "predicted steps\n", data, break_p, def.rollout);
+            jepa_trainer_free(tr);
+            jepa_data_free(j);
+            return 2;
+        }
+        printf("break sample: %lld of the %lld training windows (%.2f%%) hold a break among their %d predicted "
+               "steps; each window is drawn from them with probability %g\n", (long long)marked, (long long)all,
+               100.0 * (double)marked / (double)all, def.rollout, break_p);
     }
     char logbuf[4096];
     if (!train_out_prepare(out, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
@@ -310,9 +334,12 @@ int cmd_train_jepa(int argc, char** argv) {
         if (isfinite(st.latent.erank)) snprintf(rank, sizeof rank, "%.2f of %d", st.latent.erank,
                                                      a->latent + (a->keypoint_cv ? 5 : 3) * a->keypoints);
         else snprintf(rank, sizeof rank, "n/a");
-        printf("%s %lld steps in %.1f s, train loss %s, val loss %s, latent effective rank %s%s -> %s\n",
+        char drawn[96] = "";
+        if (break_p > 0)
+            snprintf(drawn, sizeof drawn, ", %lld windows drawn from the break windows", (long long)st.break_windows);
+        printf("%s %lld steps in %.1f s, train loss %s, val loss %s, latent effective rank %s%s%s -> %s\n",
                interrupt_requested() ? "interrupted after" : "trained", (long long)done, clock_now() - t0, train_l,
-               val, rank, st.skipped ? " (some steps skipped)" : "", out);
+               val, rank, drawn, st.skipped ? " (some steps skipped)" : "", out);
         if (interrupt_requested()) status = INTERRUPT_EXIT_STATUS;
     }
     jepa_trainer_free(tr);

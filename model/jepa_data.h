@@ -42,7 +42,8 @@ int       jepa_data_pushes_span(const JepaData* j, int e, int t, int ticks, Jepa
 /// dynamic body
 void      jepa_data_targets(const JepaData* j, int e, int t, float* y, uint8_t* mask);
 /// appends episodes [first, first + count) to a replay (a trainer's, before it trains), one replay
-/// episode each
+/// episode each, each record marked with the events of its bodies (WM_BIT_BREAK / WM_BIT_FALL since
+/// the record before, jepa_replay_mark)
 void      jepa_data_fill(const JepaData* j, JepaReplay* r, int first, int count);
 /// false + one line when the model reads other frames than the dataset holds (their size, or
 /// antialiased frames where the dataset's are not, or the other way round)

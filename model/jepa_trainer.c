@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/report.h"
 #include "model/jepa_impl.h"
+#include "model/replay.h"
 
 struct JepaTrainer {
     JepaTrainerDef  def;
@@ -34,6 +35,7 @@ struct JepaTrainer {
     JepaPush*       pushes;       /* [R * B * JEPA_MAX_PUSHES]: after frame t + r, step-major */
     int*            npush;        /* [R * B] */
     int64_t*        seq;          /* [B] */
+    int64_t         break_windows;/* windows drawn from the break windows (def.break_sample) */
     /* activations */
     float*          x0;           /* [B, H, W, F * ch] */
     float*          xt;           /* [R * B, H, W, F * ch] */
@@ -467,7 +469,8 @@ bool jepa_trainer_step(JepaTrainer* tr) {
     const JepaTrainerDef* d = &tr->def;
     int B = tr->B;
     pthread_mutex_lock(&tr->data_lock);
-    bool have = jepa_replay_sample(tr->replay, &tr->rng, B, (tr->F - 1) * tr->S, tr->R * tr->S, tr->seq);
+    bool have = jepa_replay_sample_marked(tr->replay, &tr->rng, B, (tr->F - 1) * tr->S, tr->R * tr->S, WM_BIT_BREAK,
+                                          d->break_sample, tr->seq, &tr->break_windows);
     if (have) batch_copy(tr, tr->replay, B);
     pthread_mutex_unlock(&tr->data_lock);
     if (!have) return false;
@@ -539,6 +542,7 @@ void jepa_trainer_stats(JepaTrainer* tr, JepaTrainerStats* out) {
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&tr->data_lock);
     out->frames = jepa_replay_size(tr->replay);
+    out->break_windows = tr->break_windows;
     out->val_frames = jepa_replay_size(tr->val);
     pthread_mutex_unlock(&tr->data_lock);
     pthread_mutex_lock(&tr->pub_lock);

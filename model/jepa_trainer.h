@@ -57,6 +57,12 @@ typedef struct JepaTrainerDef {
                                 a value), times W, is added to the loss, averaged over the R steps, and
                                 its gradient reaches the predictor and the encoder through the predicted
                                 latent (the target encoder stays the EMA). 0 = none (default) */
+    float    break_sample;   /* P (0..1): each window of a batch is, with probability P, drawn from the
+                                windows whose predicted span (the R S records after the context's last)
+                                holds a record marked WM_BIT_BREAK (jepa_replay_mark: a dataset's
+                                events, jepa_data_fill), the others uniformly as before; with no such
+                                window (the live trainer marks nothing) all uniformly. 0 = uniform,
+                                today's windows exactly (default 0). Not in the model file */
     int64_t  capacity;       /* frames in the replay buffer (default 20000) */
     int64_t  val_capacity;   /* frames kept for validation (default 4000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */
@@ -74,6 +80,7 @@ typedef struct JepaTrainerStats {
     int64_t  frames;         /* frames in the replay buffer */
     int64_t  val_frames;
     int64_t  skipped;        /* steps skipped for a non-finite loss or gradient */
+    int64_t  break_windows;  /* training windows drawn from the break windows (break_sample) */
 } JepaTrainerStats;
 
 typedef struct JepaTrainer JepaTrainer;

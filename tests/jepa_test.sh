@@ -33,6 +33,29 @@ cmp -s "$tmp/ap/j.ckpt" "$tmp/ap/k.ckpt" && ! cmp -s "$tmp/ap/j.ckpt" "$tmp/a/j.
 expect_status 2 "--appearance-weight below 0" -- "$nudge" train "${small[@]}" --appearance-weight -1 --data "$tmp/d" --out "$tmp/x/j.ckpt"
 one_line_err "appearance-weight"
 [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+# --break-sample P: windows with a break ahead drawn more often; 0 is the plain model's bytes; P > 0
+# with no break in the training episodes, or a bad P, is one line, exit 2, nothing written
+expect_status 0 "train --break-sample 0" -- "$nudge" train "${small[@]}" --break-sample 0 --data "$tmp/d" --out "$tmp/bs/z.ckpt"
+cmp -s "$tmp/bs/z.ckpt" "$tmp/a/j.ckpt" && ok "--break-sample 0: the plain model's bytes" || bad "--break-sample 0 changed the model"
+expect_status 2 "--break-sample with no break in the data" -- "$nudge" train "${small[@]}" --break-sample 0.5 --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "no training window holds a break among its 2 predicted steps"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+for v in -0.1 1.5 nan x; do
+  expect_status 2 "--break-sample $v" -- "$nudge" train "${small[@]}" --break-sample "$v" --data "$tmp/d" --out "$tmp/x/j.ckpt"
+  one_line_err "break-sample"
+  [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+done
+# push_off_table for 2.4 s at seed 3: the glass of episode 3 breaks at record 101 (episodes 0-3 train)
+"$nudge" gen --scenario "$tpl" --episodes 5 --seconds 2.4 --frames 64x48 --seed 3 --out "$tmp/db" >/dev/null 2>&1
+expect_status 0 "train --break-sample 0.5" -- "$nudge" train "${small[@]}" --break-sample 0.5 --data "$tmp/db" --out "$tmp/bs/a.ckpt"
+grep -Eq "^break sample: 2 of the [0-9]+ training windows \([0-9.]+%\) hold a break among their 2 predicted steps" "$tmp/out" &&
+  grep -Eq "^trained 12 steps .*, [0-9]+ windows drawn from the break windows" "$tmp/out" &&
+  ok "--break-sample: the break windows counted (the break in 2 windows of 2 steps ahead), the draws reported" ||
+  bad "--break-sample: $(cat "$tmp/out")"
+expect_status 0 "train --break-sample 0.5 again" -- "$nudge" train "${small[@]}" --break-sample 0.5 --data "$tmp/db" --out "$tmp/bs/b.ckpt"
+expect_status 0 "train on the same data without it" -- "$nudge" train "${small[@]}" --data "$tmp/db" --out "$tmp/bs/c.ckpt"
+cmp -s "$tmp/bs/a.ckpt" "$tmp/bs/b.ckpt" && ! cmp -s "$tmp/bs/a.ckpt" "$tmp/bs/c.ckpt" &&
+  ok "--break-sample 0.5: bit-reproducible, and not the plain model" || bad "--break-sample 0.5: the checkpoints"
 expect_status 0 "train --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-weight 4" -- "$nudge" train "${small[@]}" --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-weight 4 --data "$tmp/d" --out "$tmp/s/j.ckpt"
 expect_status 0 "eval of a sharp keypoint model (its file read back)" -- "$nudge" eval --model "$tmp/s/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/sr"
 grep -q "effective rank" "$tmp/out" && ok "eval of a sharp keypoint model" || bad "eval of a sharp keypoint model: $(cat "$tmp/out")"

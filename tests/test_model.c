@@ -15,6 +15,7 @@
 #include "model/jepa.h"
 #include "model/jepa_cellprobe.h"
 #include "model/jepa_impl.h"
+#include "model/jepa_replay.h"
 #include "model/jepa_trainer.h"
 #include "model/model_file.h"
 #include "model/probe.h"
@@ -1125,6 +1126,86 @@ static void test_replay_rolled(void) {
     CHECK(!wm_replay_sample_rolled(r, &rng, 64, 6, &t));   /* longer than the batch holds */
     wm_transitions_free(&t);
     wm_replay_free(r);
+}
+/* the pixel model's replay draws windows with a break ahead (train --kind jepa --break-sample P):
+   10 episodes of 40 records, a break at record 20 of episodes 2 and 7, a fall at record 10 of
+   episode 4; windows of 2 frames back and 6 ahead (32 per episode, 320 in all) */
+static bool jepa_window_breaks(const JepaReplay* r, int64_t s, int ahead) {
+    for (int k = 1; k <= ahead; k++)
+        if (jepa_replay_marks(r, s + k) & WM_BIT_BREAK) return true;
+    return false;
+}
+
+static void test_jepa_replay_break_sample(void) {
+    enum { EPS = 10, LEN = 40, BACK = 2, AHEAD = 6, N = 20000, BATCH = 20 };
+    JepaReplay* r = jepa_replay_create(4, 1000);
+    uint8_t frame[4] = {0};
+    for (int e = 0; e < EPS; e++) {
+        jepa_replay_begin_episode(r);
+        for (int t = 0; t < LEN; t++) {
+            frame[0] = (uint8_t)t;
+            jepa_replay_add(r, frame, NULL, 0);
+            if (t == 20 && (e == 2 || e == 7)) jepa_replay_mark(r, WM_BIT_BREAK);
+            if (t == 10 && e == 4) jepa_replay_mark(r, WM_BIT_FALL);
+        }
+    }
+    /* the windows with the break among records t + 1 .. t + 6: t = 14 .. 19 of episodes 2 and 7 */
+    CHECK(jepa_replay_marked_windows(r, BACK, AHEAD, WM_BIT_BREAK) == 12);
+    CHECK(jepa_replay_marked_windows(r, BACK, AHEAD, WM_BIT_FALL) == 6);
+    CHECK(jepa_replay_marked_windows(r, BACK, 1, WM_BIT_BREAK) == 2);   /* t = 19 of each */
+    CHECK(jepa_replay_marked_windows(r, BACK, AHEAD, WM_BIT_BREAK) == 12);
+    /* P = 0: jepa_replay_sample's windows, and the rng left where it leaves it */
+    Rng a, b;
+    rng_seed(&a, 5), rng_seed(&b, 5);
+    int64_t s0[64], s1[64], from = 0;
+    CHECK(jepa_replay_sample(r, &a, 64, BACK, AHEAD, s0));
+    CHECK(jepa_replay_sample_marked(r, &b, 64, BACK, AHEAD, WM_BIT_BREAK, 0.0, s1, &from));
+    CHECK(memcmp(s0, s1, sizeof s0) == 0 && from == 0 && rng_next(&a) == rng_next(&b));
+    /* P = 0.25: a window holds a break with probability q = P + (1 - P) 12/320 = 0.278125; over
+       N = 20000 windows the share's standard deviation is sqrt(q (1 - q) / N) = 0.0032: within 4 of
+       it (0.0127). The windows drawn from the list: P within 4 sqrt(P (1 - P) / N) = 0.0122 */
+    for (int pass = 0; pass < 3; pass++) {
+        double P = pass == 0 ? 0.25 : pass == 1 ? 1.0 : 0.05;
+        rng_seed(&a, 7);
+        int64_t breaks = 0, valid = 0;
+        from = 0;
+        for (int i = 0; i < N / BATCH; i++) {
+            CHECK(jepa_replay_sample_marked(r, &a, BATCH, BACK, AHEAD, WM_BIT_BREAK, P, s0, &from));
+            for (int k = 0; k < BATCH; k++) {
+                valid += jepa_replay_window_ok(r, s0[k], BACK, AHEAD);
+                breaks += jepa_window_breaks(r, s0[k], AHEAD);
+            }
+        }
+        double q = P + (1 - P) * 12.0 / 320.0, share = (double)breaks / N, drawn = (double)from / N;
+        CHECK(valid == N);
+        CHECK(fabs(share - q) <= 4 * sqrt(q * (1 - q) / N));
+        CHECK(fabs(drawn - P) <= 4 * sqrt(P * (1 - P) / N));
+        if (P == 1.0) CHECK(breaks == N && from == N);
+    }
+    /* the same seed, the same windows */
+    rng_seed(&a, 9), rng_seed(&b, 9);
+    CHECK(jepa_replay_sample_marked(r, &a, 64, BACK, AHEAD, WM_BIT_BREAK, 0.5, s0, NULL));
+    CHECK(jepa_replay_sample_marked(r, &b, 64, BACK, AHEAD, WM_BIT_BREAK, 0.5, s1, NULL));
+    CHECK(memcmp(s0, s1, sizeof s0) == 0);
+    /* a new episode with a break: the list is made again */
+    jepa_replay_begin_episode(r);
+    for (int t = 0; t < LEN; t++) {
+        jepa_replay_add(r, frame, NULL, 0);
+        if (t == 30) jepa_replay_mark(r, WM_BIT_BREAK | WM_BIT_FALL);
+    }
+    CHECK(jepa_replay_marked_windows(r, BACK, AHEAD, WM_BIT_BREAK) == 18);
+    jepa_replay_free(r);
+    /* no marks (the live trainer's replay): every window uniformly, none from the empty list */
+    r = jepa_replay_create(4, 1000);
+    jepa_replay_begin_episode(r);
+    for (int t = 0; t < LEN; t++) jepa_replay_add(r, frame, NULL, 0);
+    CHECK(jepa_replay_marked_windows(r, BACK, AHEAD, WM_BIT_BREAK) == 0);
+    from = 0;
+    rng_seed(&a, 3);
+    CHECK(jepa_replay_sample_marked(r, &a, 64, BACK, AHEAD, WM_BIT_BREAK, 0.5, s0, &from));
+    CHECK(from == 0);
+    for (int k = 0; k < 64; k++) CHECK(jepa_replay_window_ok(r, s0[k], BACK, AHEAD));
+    jepa_replay_free(r);
 }
 
 /* ---- checkpoints ---- */
@@ -4646,6 +4727,7 @@ int main(void) {
     test_sleep();
     test_replay();
     test_replay_rolled();
+    test_jepa_replay_break_sample();
     test_checkpoint();
     test_wm_options();
     test_wm_release_impact();
