@@ -62,6 +62,8 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
          "model architecture: the collision friction (input option 0x%x) needs the collision supports (0x%x)"},
         {WM_INPUT_PRIOR_SUBSTEP, WM_INPUT_PRIOR_FRICTION,
          "model architecture: the friction substeps (input option 0x%x) need the collision friction (0x%x)"},
+        {WM_INPUT_PRIOR_AXIS, WM_INPUT_PRIOR_SUPPORT,
+         "model architecture: the contact axes (input option 0x%x) need the collision supports (0x%x)"},
         {WM_INPUT_PRIOR_GATE, WM_INPUT_PRIOR_OUT,
          "model architecture: the collision gate (input option 0x%x) needs the collision prior (0x%x)"},
     };

@@ -155,10 +155,22 @@ typedef struct WmArch {
 #define WM_PRIOR_SUBSTEPS 8
 /// WM_INPUT_PRIOR_SUBSTEP: slower impacts do not bounce (m/s; the simulator's RESTITUTION_MIN)
 #define WM_PRIOR_BOUNCE_MIN 0.1f
+/// arch.inputs (with WM_INPUT_PRIOR_SUPPORT): a contact point that is a polygon's vertex takes its
+/// normal from the separating axis of its part and the other shape's part nearest it (the edge
+/// normal of either along which the two are farthest apart or least overlapping, as the
+/// simulator's collision gives a polygon pair one face's normal) instead of the direction from the
+/// other's nearest point: where two corners nearly meet (a stack of boxes of one width, a domino
+/// lying on another) that direction points anywhere, and the body is held up sideways or not at
+/// all; a ball's point keeps its nearest point's normal
+#define WM_INPUT_PRIOR_AXIS 8192
+/// WM_INPUT_PRIOR_AXIS: a vertex whose distance to the other shape exceeds its distance to the plane of
+/// the face it would rest on by more than this (m) lies beyond that face's end and is not a pair's
+/// second contact point (the face's corner, a vertex of the other, is)
+#define WM_AXIS_BEYOND 0.0005f
 #define WM_INPUT_ALL                                                                                              \
     (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR | WM_INPUT_IMPULSE | \
      WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE | WM_INPUT_PRIOR_SUPPORT | \
-     WM_INPUT_PRIOR_FRICTION | WM_INPUT_PRIOR_SUBSTEP)
+     WM_INPUT_PRIOR_FRICTION | WM_INPUT_PRIOR_SUBSTEP | WM_INPUT_PRIOR_AXIS)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

@@ -237,10 +237,86 @@ static float gravity_dt(const WmModel* m) {
 }
 
 /* a candidate contact point p, the normal n from b into a, and the distance d between the surfaces
- * there (m, negative overlapping) */
+ * there (m, negative overlapping); side 0 a vertex of a's part, 1 of b's, -1 a ball's nearest point */
 typedef struct Cand {
     double px, py, nx, ny, d;
+    int side, part;
 } Cand;
+
+/* WM_INPUT_PRIOR_AXIS: how far p lies out of a convex part along its faces (the largest n . (p - v) over
+ * its edges' outward normals: the distance inside it or in front of a face, less beyond a corner) */
+static double part_face_dist(const SimPart* pt, double px, double py) {
+    double best = -INFINITY;
+    for (int i = 0; i < pt->n; i++) {
+        int j = (i + 1) % pt->n;
+        double ex = pt->v[2 * j] - pt->v[2 * i], ey = pt->v[2 * j + 1] - pt->v[2 * i + 1];
+        double len = sqrt(ex * ex + ey * ey);
+        if (!(len > 0)) continue;
+        double d = (ey * (px - pt->v[2 * i]) - ex * (py - pt->v[2 * i + 1])) / len;
+        best = d > best ? d : best;
+    }
+    return best;
+}
+
+/* WM_INPUT_PRIOR_AXIS: the separating axis of two convex parts (of the edges' outward normals of both,
+ * the one along which they are farthest apart or least overlapping, as the simulator's collision
+ * finds a polygon pair's normal), as the normal from pb into pa */
+static void parts_axis(const SimPart* pa, const SimPart* pb, double* nx, double* ny) {
+    double best = -INFINITY;
+    for (int side = 0; side < 2; side++) {
+        const SimPart* p = side ? pa : pb;
+        const SimPart* q = side ? pb : pa;
+        for (int i = 0; i < p->n; i++) {
+            int j = (i + 1) % p->n;
+            double ex = p->v[2 * j] - p->v[2 * i], ey = p->v[2 * j + 1] - p->v[2 * i + 1];
+            double len = sqrt(ex * ex + ey * ey);
+            if (!(len > 0)) continue;
+            double ux = ey / len, uy = -ex / len, sep = INFINITY;
+            for (int k = 0; k < q->n; k++) {
+                double s = (q->v[2 * k] - p->v[2 * i]) * ux + (q->v[2 * k + 1] - p->v[2 * i + 1]) * uy;
+                sep = s < sep ? s : sep;
+            }
+            /* (pb's outward normal points from pb into pa; pa's the other way) */
+            if (sep > best) best = sep, *nx = side ? -ux : ux, *ny = side ? -uy : uy;
+        }
+    }
+}
+
+/* WM_INPUT_PRIOR_AXIS: the other shape's part nearest a vertex candidate (by part_face_dist) */
+static const SimPart* cand_near_part(const SimShape* other, const Cand* c) {
+    int near = 0;
+    double dn = INFINITY;
+    for (int p = 0; p < other->nparts; p++) {
+        double d = part_face_dist(&other->parts[p], c->px, c->py);
+        if (d < dn) dn = d, near = p;
+    }
+    return &other->parts[near];
+}
+
+/* WM_INPUT_PRIOR_AXIS: a vertex candidate's normal from the separating axis of its part and the other
+ * shape's part nearest it, instead of the direction to the nearest point (which, for two corners that
+ * nearly meet, as in a stack of boxes of one width, points anywhere) */
+static void cand_axis(const SimShape* sa, const SimShape* sb, Cand* c) {
+    /* (a ball's nearest point, or a vertex against a ball: that normal is the ball's, exact) */
+    if (c->side < 0 || (c->side ? sa : sb)->nparts == 0) return;
+    const SimPart* own = c->side ? &sb->parts[c->part] : &sa->parts[c->part];
+    const SimPart* near = cand_near_part(c->side ? sa : sb, c);
+    parts_axis(c->side ? near : own, c->side ? own : near, &c->nx, &c->ny);
+}
+
+/* WM_INPUT_PRIOR_AXIS: a vertex candidate's distance from the other shape's part nearest it along the
+ * normal (nx, ny) from b into a (the gap to the plane of that part's face), m */
+static double cand_axis_gap(const SimShape* sa, const SimShape* sb, const Cand* c, double nx, double ny) {
+    if ((c->side ? sa : sb)->nparts == 0) return c->d;
+    const SimPart* near = cand_near_part(c->side ? sa : sb, c);
+    /* a vertex of a lies above b's extreme along n; one of b below a's extreme along -n */
+    double s = c->side ? -1.0 : 1.0, ext = -INFINITY;
+    for (int k = 0; k < near->n; k++) {
+        double e = s * (near->v[2 * k] * nx + near->v[2 * k + 1] * ny);
+        ext = e > ext ? e : ext;
+    }
+    return s * (c->px * nx + c->py * ny) - ext;
+}
 
 /* the candidate points of a against b: a ball's nearest point, and every vertex of either shape
  * against the other (a vertex of b measured on a gives a's outward normal, turned to point into a) */
@@ -249,23 +325,23 @@ static int pair_candidates(const SimShape* sa, const SimShape* sb, Cand* c) {
     double q[4];
     if (sa->nparts == 0) {
         double d = sim_shape_closest(sb, sa->cx, sa->cy, q) - sa->radius;
-        c[n++] = (Cand){q[0], q[1], q[2], q[3], d};
+        c[n++] = (Cand){q[0], q[1], q[2], q[3], d, -1, 0};
     }
     if (sb->nparts == 0) {
         double d = sim_shape_closest(sa, sb->cx, sb->cy, q) - sb->radius;
-        c[n++] = (Cand){q[0], q[1], -q[2], -q[3], d};
+        c[n++] = (Cand){q[0], q[1], -q[2], -q[3], d, -1, 0};
     }
     for (int p = 0; p < sa->nparts; p++)
         for (int i = 0; i < sa->parts[p].n; i++) {
             const double* v = &sa->parts[p].v[2 * i];
             double d = sim_shape_closest(sb, v[0], v[1], q);
-            c[n++] = (Cand){v[0], v[1], q[2], q[3], d};
+            c[n++] = (Cand){v[0], v[1], q[2], q[3], d, 0, p};
         }
     for (int p = 0; p < sb->nparts; p++)
         for (int i = 0; i < sb->parts[p].n; i++) {
             const double* v = &sb->parts[p].v[2 * i];
             double d = sim_shape_closest(sa, v[0], v[1], q);
-            c[n++] = (Cand){v[0], v[1], -q[2], -q[3], d};
+            c[n++] = (Cand){v[0], v[1], -q[2], -q[3], d, 1, p};
         }
     return n;
 }
@@ -288,13 +364,28 @@ static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea
     for (int i = 0; i < n; i++)
         if (isfinite(c[i].d) && (best < 0 || c[i].d < c[best].d)) best = i;
     if (best < 0) return;
+    bool axis = (m->arch.inputs & WM_INPUT_PRIOR_AXIS) != 0;
+    if (axis) cand_axis(&s->shape[ia], &s->shape[ib], &c[best]);
     int second = -1;
     double far = 1e-3, tx = -c[best].ny, ty = c[best].nx;
     for (int i = 0; i < n; i++) {
         if (i == best || !(c[i].d <= c[best].d + WM_CONTACT_TOL)) continue;
+        /* (with the axes, a vertex beyond the end of the face it would rest on is not a support: its
+         * distance is to the other's corner, farther than to the face's plane; that corner is one) */
+        if (axis && c[i].side >= 0 &&
+            c[i].d - cand_axis_gap(&s->shape[ia], &s->shape[ib], &c[i], c[best].nx, c[best].ny) > WM_AXIS_BEYOND)
+            continue;
         double along = fabs((c[i].px - c[best].px) * tx + (c[i].py - c[best].py) * ty);
         if (along > far) far = along, second = i;
     }
+    if (axis && second >= 0) cand_axis(&s->shape[ia], &s->shape[ib], &c[second]);
+    /* (with the axes, a vertex's gap is its distance from the plane of the face along its normal) */
+    if (axis)
+        for (int k = 0; k < 2; k++) {
+            Cand* ck = &c[k == 0 ? best : second];
+            if ((k == 0 || second >= 0) && ck->side >= 0)
+                ck->d = cand_axis_gap(&s->shape[ia], &s->shape[ib], ck, ck->nx, ck->ny);
+        }
     const float* sa = s->state + (size_t)ia * D;
     const float* sb = s->state + (size_t)ib * D;
     int ra = s->node_row[ia], rb = s->node_row[ib];
