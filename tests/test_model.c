@@ -2088,12 +2088,13 @@ static void stack_miss(const WmModel* m, WmScratch* s, bool two, float out[3]) {
 
 /* WM_INPUT_PRIOR_AXIS (--contact-axis): a box at rest on the floor and a stack of two (box_stack) get no
  * velocity change over a tick from the prior beyond carrying their weight, with and without
- * friction, in one solve and over the substeps: within 1e-4 m/s and 1e-3 rad/s (the solve stops
- * once no impulse moves by 1e-5 of the largest, m g h at most here: 2e-5 m/s; 1e-4 m/s is 0.06% of
- * the tick's g dt and moves a body 2 um a tick). Without the axes the stack's upper box is held at
- * its right corners along the direction between them, nearly sideways: with friction, in one solve
- * and over the substeps alike, it falls 0.08 m/s and turns 1.6 rad/s in the tick (the box alone is
- * held); the option needs the supports */
+ * friction, in one solve and over the substeps: within 1e-4 m/s and 1e-3 rad/s (each solve stops
+ * once no impulse moves by 1e-5 of the largest, 2 m g dt = 0.16 N s at most here: 3e-6 m/s on a
+ * 0.5 kg box, well inside; 1e-4 m/s is 0.06% of the tick's g dt and moves a body 2 um a tick; the
+ * measured misses are 1e-5 m/s and 7e-5 rad/s at most). Without the axes the stack's upper box is
+ * held at its right corners along the direction between them, nearly sideways: with friction, in
+ * one solve and over the substeps alike, it falls 0.08 m/s and turns 1.6 rad/s in the tick (the box
+ * alone is held); the option needs the supports */
 static void test_wm_contact_axis(void) {
     WmArch a = small_arch();
     const int base = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT;
