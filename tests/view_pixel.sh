@@ -14,7 +14,7 @@ cd "$tmp"
 "$nudge" view "$scn" --agent random --seed 2 --size 1280x720 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 wid=$(view_window)
-[ -n "$wid" ] && ok "the window opened" || { bad "no window"; kill "$pid"; finish view_pixel; }
+[ -n "$wid" ] && ok "the window opened" || { bad "no window; the view said: $(cat "$tmp/err" "$tmp/out" 2>/dev/null | tail -n 5 | tr "\n" " ")"; kill "$pid" 2>/dev/null; finish view_pixel; }
 # the threads' names: the pixel model's worker is nudge-pixel
 pixel_threads() { cat /proc/"$pid"/task/*/comm 2>/dev/null | grep -c '^nudge-pixel$'; }
 sleep 1
