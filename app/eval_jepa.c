@@ -49,6 +49,14 @@ static bool in_frame(double u, double v, int w, int h) {
     return u >= 0 && u < w && v >= 0 && v < h;
 }
 
+/* a body at yt (px) at t0 + h that was at y0 at t0: whether it moved (by more than MOVING_M, with
+   scale px per m) and whether it is in view at both times */
+static void body_flags(const float* yt, const float* y0, double scale, const JepaArch* a, bool* moving,
+                       bool* in_view) {
+    *moving = hypot(yt[0] - y0[0], yt[1] - y0[1]) / scale > MOVING_M;
+    *in_view = in_frame(yt[0], yt[1], a->frame_w, a->frame_h) && in_frame(y0[0], y0[1], a->frame_w, a->frame_h);
+}
+
 static int cmp_scale(const void* a, const void* b) {
     double x = *(const double*)a, y = *(const double*)b;
     return x < y ? -1 : x > y;
@@ -347,9 +355,8 @@ int cmd_eval_jepa(int argc, char** argv) {
                         const float* qq = h ? ph + ((size_t)b * K + q) * O : p0 + ((size_t)b * K + q) * O;
                         ex_n = fmin(ex_n, hypot(qq[0] - yt[0], qq[1] - yt[1]));
                     }
-                    bool moving = hypot(yt[0] - y0[k * O], yt[1] - y0[k * O + 1]) / scale > MOVING_M;
-                    bool inview = in_frame(yt[0], yt[1], a->frame_w, a->frame_h) &&
-                                  in_frame(y0[k * O], y0[k * O + 1], a->frame_w, a->frame_h);
+                    bool moving, inview;
+                    body_flags(yt, y0 + k * O, scale, a, &moving, &inview);
                     for (int sub = 0; sub < SUBS; sub++) {
                         if (!in_subset(sub, moving, inview)) continue;
                         acc->n[sub][h]++;
@@ -391,9 +398,8 @@ int cmd_eval_jepa(int argc, char** argv) {
                         if (!mk[k] || !mk0[k]) continue;
                         const float* yt = ytrue + k * O;
                         double em = nearest_hit(hits, nh, yt[0], yt[1]), ec = nearest_hit(hitcv, nc, yt[0], yt[1]);
-                        bool moving = hypot(yt[0] - y0[k * O], yt[1] - y0[k * O + 1]) / scale > MOVING_M;
-                        bool inview = in_frame(yt[0], yt[1], a->frame_w, a->frame_h) &&
-                                      in_frame(y0[k * O], y0[k * O + 1], a->frame_w, a->frame_h);
+                        bool moving, inview;
+                        body_flags(yt, y0 + k * O, scale, a, &moving, &inview);
                         for (int sub = 0; sub < SUBS; sub++) {
                             if (!in_subset(sub, moving, inview)) continue;
                             if (!isfinite(em) || !isfinite(ec)) continue;
