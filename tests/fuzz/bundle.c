@@ -56,13 +56,16 @@ int bundle_unpack(const uint8_t* data, size_t size, const char* dir) {
             memcpy(name, data + name_at, nlen);
             name[nlen] = 0;
             char path[1024];
+            struct stat st;
+            bool parent_ok = true;
             if (slash >= 0) {
                 snprintf(path, sizeof path, "%s/%.*s", dir, (int)slash, name);
                 if (mkdir(path, 0700) != 0 && errno != EEXIST) fuzz_fail(__FILE__, __LINE__, "mkdir");
+                /* (an earlier file of the bundle may hold the folder's name: then this one has no place) */
+                parent_ok = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
             }
             snprintf(path, sizeof path, "%s/%s", dir, name);
-            struct stat st;
-            if (!(lstat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+            if (parent_ok && !(lstat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
                 fuzz_write(path, data + body, body_end - body);
                 files++;
             }
