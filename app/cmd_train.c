@@ -112,7 +112,7 @@ int cmd_train(int argc, char** argv) {
     bool release_gate = false;
     bool pair_inputs = false;
     bool collision_inputs = false, collision_prior = false, collision_static = false, collision_gate = false, collision_supports = false,
-         collision_friction = false, friction_substeps = false, contact_axis = false;
+         collision_friction = false, friction_substeps = false, contact_axis = false, edge_time = false, contact_anchor = false;
     bool pair_impulse = false;
     double release_impact = 0, lr_decay = 0, lr_floor = 0.1;
     double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, onset_motion = -1, impact_weight = -1, impact_speed = -1, ema = 0;
@@ -160,6 +160,10 @@ int cmd_train(int argc, char** argv) {
          "a new model's contact solve follows the simulator's 8 substeps a tick (gravity a substep at a time, friction bounded by each substep's normal impulse, bounces apart; implies --collision-friction)", false},
         {"contact-axis", ARG_BOOL, &contact_axis, 0, 0,
          "a new model's contact solve takes a polygon's contact normal from the separating axis of the two parts (one face's normal), not from the nearest point: boxes stacked corner on corner are held up (implies --collision-supports)", false},
+        {"contact-anchor", ARG_BOOL, &contact_anchor, 0, 0,
+         "a new model's contact solve pushes both bodies at the simulator's anchor, midway between the surfaces at the start of the physics step in which they meet (implies --collision-friction)", false},
+        {"edge-time", ARG_BOOL, &edge_time, 0, 0,
+         "a new model's edges also see how soon the receiver, moving along the sender's surface, passes its end (needs --support-inputs)", false},
         {"collision-gate", ARG_BOOL, &collision_gate, 0, 0,
          "a new model scales each collision's velocity change by gains it learns from the pair's edge, 0 to 2, one for the linear and one for the angular part (starts at 1; implies --collision-prior)", false},
         {"pair-inputs", ARG_BOOL, &pair_inputs, 0, 0,
@@ -258,6 +262,10 @@ int cmd_train(int argc, char** argv) {
                            WM_INPUT_PRIOR_SUBSTEP;
     if (contact_axis)
         def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_AXIS;
+    if (contact_anchor)
+        def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION |
+                           WM_INPUT_PRIOR_ANCHOR;
+    if (edge_time) def.arch.inputs |= WM_INPUT_EDGE_TIME;
     if (collision_gate) def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_GATE;
     if (pair_impulse) def.arch.inputs |= WM_INPUT_IMPULSE;
     if (release_impact > 0) {

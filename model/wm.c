@@ -64,6 +64,10 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
          "model architecture: the friction substeps (input option 0x%x) need the collision friction (0x%x)"},
         {WM_INPUT_PRIOR_AXIS, WM_INPUT_PRIOR_SUPPORT,
          "model architecture: the contact axes (input option 0x%x) need the collision supports (0x%x)"},
+        {WM_INPUT_PRIOR_ANCHOR, WM_INPUT_PRIOR_FRICTION,
+         "model architecture: the contact anchors (input option 0x%x) need the collision friction (0x%x)"},
+        {WM_INPUT_EDGE_TIME, WM_INPUT_SUPPORT,
+         "model architecture: the time to a support's end (input option 0x%x) needs the support inputs (0x%x)"},
         {WM_INPUT_PRIOR_GATE, WM_INPUT_PRIOR_OUT,
          "model architecture: the collision gate (input option 0x%x) needs the collision prior (0x%x)"},
     };

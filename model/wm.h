@@ -153,6 +153,8 @@ typedef struct WmArch {
 #define WM_INPUT_PRIOR_SUBSTEP 4096
 /// the substeps of WM_INPUT_PRIOR_SUBSTEP's tick (the simulator's default: 2 steps of 4 substeps)
 #define WM_PRIOR_SUBSTEPS 8
+/// physics steps of the simulator per control tick (its default dt of 1/120 s at a tick of 1/60 s)
+#define WM_PRIOR_STEPS 2
 /// WM_INPUT_PRIOR_SUBSTEP: slower impacts do not bounce (m/s; the simulator's RESTITUTION_MIN)
 #define WM_PRIOR_BOUNCE_MIN 0.1f
 /// arch.inputs (with WM_INPUT_PRIOR_SUPPORT): a contact point that is a polygon's vertex takes its
@@ -167,10 +169,28 @@ typedef struct WmArch {
 /// the face it would rest on by more than this (m) lies beyond that face's end and is not a pair's
 /// second contact point (the face's corner, a vertex of the other, is)
 #define WM_AXIS_BEYOND 0.0005f
+/// arch.inputs (needs WM_INPUT_PRIOR_FRICTION): each contact point of that solve pushes both bodies at
+/// the simulator's anchor, the point midway between the two surfaces at the start of the physics step
+/// (WM_PRIOR_STEPS a tick) in which the point closes, instead of at the candidate point itself. A
+/// ball's candidate point is the other shape's point under it: landing from 4 cm at 48 rad/s (ramp_ball's
+/// ball off the table), the ball was slid at 1.9 m/s more than its surface moves there and friction
+/// took 29.8 rad/s of its spin (truly 11.5, the anchor's slip: the step's gap 2.5 cm, half of it beyond
+/// the ball's surface); normal speeds, and so every frictionless change, are the same either way
+#define WM_INPUT_PRIOR_ANCHOR 32768
+/// arch.inputs (needs WM_INPUT_SUPPORT): each edge also sees how soon the receiver, sliding or rolling
+/// along the sender's surface at its tangential speed relative to it, passes the end of that surface
+/// ahead of it: the time to the end as a share of the event horizon (WM_EVENT_HORIZON ticks), clamped
+/// to [0, WM_EDGE_TIME_CAP]. The reach alone gives the distance to a table's edge; whether a ball
+/// rolling at 3 m/s drops off within 0.5 s is that distance over its speed, a quotient the network
+/// does not form from the two inputs for speeds it rarely saw near an edge
+#define WM_INPUT_EDGE_TIME 16384
+/// WM_INPUT_EDGE_TIME's cap, in event horizons (also the value of a body not moving along the surface)
+#define WM_EDGE_TIME_CAP 2.0f
 #define WM_INPUT_ALL                                                                                              \
     (WM_INPUT_CLIP | WM_INPUT_SUPPORT | WM_INPUT_RELEASE | WM_INPUT_IMPACT | WM_INPUT_PAIR | WM_INPUT_IMPULSE | \
      WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_GATE | WM_INPUT_PRIOR_SUPPORT | \
-     WM_INPUT_PRIOR_FRICTION | WM_INPUT_PRIOR_SUBSTEP | WM_INPUT_PRIOR_AXIS)
+     WM_INPUT_PRIOR_FRICTION | WM_INPUT_PRIOR_SUBSTEP | WM_INPUT_PRIOR_AXIS | WM_INPUT_EDGE_TIME | \
+     WM_INPUT_PRIOR_ANCHOR)
 
 typedef struct WmModel WmModel;
 typedef struct WmScratch WmScratch;

@@ -107,9 +107,11 @@ static float clampf(float v, float lo, float hi) {
 }
 
 /* the edge features of receiver i (dynamic) seeing sender j; returns the gap between their
- * surfaces (m), or NAN when there is no geometry to compare. lmi, lmj: their log masses */
+ * surfaces (m), or NAN when there is no geometry to compare. lmi, lmj: their log masses; time_at:
+ * where WM_INPUT_EDGE_TIME's feature goes in f (-1: not an input); horizon: the event horizon (s) */
 static float edge_features(const float* si, const SimShape* shi, const float* sj, const SimShape* shj,
-                           bool sender_dynamic, bool support, float lmi, float lmj, float* f) {
+                           bool sender_dynamic, bool support, float lmi, float lmj, int time_at, float horizon,
+                           float* f) {
     double xi = si[SIM_OBS_x], yi = si[SIM_OBS_y];
     double q[4];
     double sd = sim_shape_closest(shj, xi, yi, q);
@@ -154,6 +156,14 @@ static float edge_features(const float* si, const SimShape* shi, const float* sj
         double ep = sim_shape_extent(shj, q[0], q[1], tx, ty), em = sim_shape_extent(shj, q[0], q[1], -tx, -ty);
         f[WM_EDGE_FEATS + 0] = clampf((float)ep, 0.0f, WM_SUPPORT_CAP);
         f[WM_EDGE_FEATS + 1] = clampf((float)em, 0.0f, WM_SUPPORT_CAP);
+        if (time_at >= 0) {
+            /* how soon the receiver, moving along t relative to the sender, passes the end of the
+             * sender's surface ahead of it (the reach uncapped: a fast body sees a far end), in
+             * event horizons; one not moving along the surface never does (the cap) */
+            double u = -(double)f[9], ahead = u > 0 ? ep : em, cap = WM_EDGE_TIME_CAP * (double)horizon;
+            double time = fabs(u) * cap > ahead ? ahead / fabs(u) : cap;
+            f[time_at] = clampf((float)(time / horizon), 0.0f, WM_EDGE_TIME_CAP);
+        }
     }
     return g;
 }
@@ -237,10 +247,11 @@ static float gravity_dt(const WmModel* m) {
 }
 
 /* a candidate contact point p, the normal n from b into a, and the distance d between the surfaces
- * there (m, negative overlapping); side 0 a vertex of a's part, 1 of b's, -1 a ball's nearest point */
+ * there (m, negative overlapping); side 0 a vertex of a's part, 1 of b's, -1 a ball's nearest point;
+ * on: the shape whose surface p lies on (0 a, 1 b; the other's surface is d from it along n) */
 typedef struct Cand {
     double px, py, nx, ny, d;
-    int side, part;
+    int side, part, on;
 } Cand;
 
 /* WM_INPUT_PRIOR_AXIS: how far p lies out of a convex part along its faces (the largest n . (p - v) over
@@ -325,23 +336,23 @@ static int pair_candidates(const SimShape* sa, const SimShape* sb, Cand* c) {
     double q[4];
     if (sa->nparts == 0) {
         double d = sim_shape_closest(sb, sa->cx, sa->cy, q) - sa->radius;
-        c[n++] = (Cand){q[0], q[1], q[2], q[3], d, -1, 0};
+        c[n++] = (Cand){q[0], q[1], q[2], q[3], d, -1, 0, 1};
     }
     if (sb->nparts == 0) {
         double d = sim_shape_closest(sa, sb->cx, sb->cy, q) - sb->radius;
-        c[n++] = (Cand){q[0], q[1], -q[2], -q[3], d, -1, 0};
+        c[n++] = (Cand){q[0], q[1], -q[2], -q[3], d, -1, 0, 0};
     }
     for (int p = 0; p < sa->nparts; p++)
         for (int i = 0; i < sa->parts[p].n; i++) {
             const double* v = &sa->parts[p].v[2 * i];
             double d = sim_shape_closest(sb, v[0], v[1], q);
-            c[n++] = (Cand){v[0], v[1], q[2], q[3], d, 0, p};
+            c[n++] = (Cand){v[0], v[1], q[2], q[3], d, 0, p, 0};
         }
     for (int p = 0; p < sb->nparts; p++)
         for (int i = 0; i < sb->parts[p].n; i++) {
             const double* v = &sb->parts[p].v[2 * i];
             double d = sim_shape_closest(sa, v[0], v[1], q);
-            c[n++] = (Cand){v[0], v[1], -q[2], -q[3], d, 1, p};
+            c[n++] = (Cand){v[0], v[1], -q[2], -q[3], d, 1, p, 1};
         }
     return n;
 }
@@ -404,6 +415,26 @@ static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea
         float closing = -point_speed(va, t->rax, t->ray, t->nx, t->ny);
         if (vb) closing += point_speed(vb, t->rbx, t->rby, t->nx, t->ny);
         float gap = (float)ck->d;
+        if (m->arch.inputs & WM_INPUT_PRIOR_ANCHOR) {
+            /* the simulator's anchor: midway between the surfaces at the start of the physics step
+             * in which the point closes (the gap less what the steps before it close), each body's
+             * own surface point moved half that gap towards the other. (The move is along n: the
+             * normal speeds above are the same) */
+            /* (the steps close c0 t + g_n h^2 k (k + 1) / 2 after k substeps of h: c0 the closing
+             * before the tick's gravity, g_n gravity's share along the normal for a static b) */
+            double h = (double)dt / WM_PRIOR_SUBSTEPS, ds = ck->d;
+            double gn = vb ? 0.0 : -(double)WM_PRIOR_GRAVITY * ck->ny;
+            double c0 = closing - gn * dt;
+            for (int step = 1; step < WM_PRIOR_STEPS && ck->d > 0; step++) {
+                double k = (double)step * WM_PRIOR_SUBSTEPS / WM_PRIOR_STEPS;
+                double closed = c0 * k * h + gn * h * h * k * (k + 1) / 2;
+                if (!(closed > 0 && closed < ck->d)) break;
+                ds = ck->d - closed;
+            }
+            double da = (ck->on == 1 ? ck->d : 0.0) - ds / 2, db = (ck->on == 0 ? ck->d : 0.0) - ds / 2;
+            t->rax += (float)(da * ck->nx), t->ray += (float)(da * ck->ny);
+            if (vb) t->rbx -= (float)(db * ck->nx), t->rby -= (float)(db * ck->ny);
+        }
         if (gap - (closing > 0.0f ? closing : 0.0f) * dt > WM_IMPACT_GAP) continue;
         float ca = t->rax * t->ny - t->ray * t->nx, cb = t->rbx * t->ny - t->rby * t->nx;
         float k_ = va[3] + ca * ca * va[4] + (vb ? vb[3] + cb * cb * vb[4] : 0.0f);
@@ -761,6 +792,8 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     float radius = m->arch.radius;
     int G = wm_edge_feats(&m->arch);
     bool support = (m->arch.inputs & WM_INPUT_SUPPORT) != 0;
+    int time_at = (m->arch.inputs & WM_INPUT_EDGE_TIME) ? wm_edge_time_at(&m->arch) : -1;
+    float horizon = (float)WM_EVENT_HORIZON * m->arch.dt;
     for (int a = 0; a < n;) {
         int z = a;
         while (z < n && s->node_world[z] == s->node_world[a]) z++;
@@ -796,7 +829,7 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
                 float* f = s->eraw + (size_t)ne * G;
                 float lmj = rj >= 0 ? slot_logs(s, s->node_slot[j], sj)[2] : 0.0f;
                 float gap = edge_features(si, packed_shape(m, s, i, keep), sj, packed_shape(m, s, j, keep), rj >= 0,
-                                          support, slot_logs(s, s->node_slot[i], si)[2], lmj, f);
+                                          support, slot_logs(s, s->node_slot[i], si)[2], lmj, time_at, horizon, f);
                 if (isnan(gap) || (radius > 0 && !(gap <= radius))) continue;
                 s->recv[ne] = ri;
                 s->send[ne] = j;

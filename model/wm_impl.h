@@ -61,8 +61,17 @@
 /// with WM_INPUT_PRIOR, four more after those (wm_edge_prior_at): the share of the tick left after
 /// the contact, the receiver's dvx, dvy (m/s) and domega (rad/s) from the pair's collision impulse
 #define WM_EDGE_PRIOR 4
+/// with WM_INPUT_EDGE_TIME, one more after those (wm_edge_time_at): the time to the end of the
+/// sender's surface ahead of the receiver, in event horizons (wm.h)
+#define WM_EDGE_TIME 1
 /// the edge features of a model of this architecture
 static inline int wm_edge_feats(const WmArch* a) {
+    return WM_EDGE_FEATS + ((a->inputs & WM_INPUT_SUPPORT) ? WM_EDGE_SUPPORT : 0) +
+           ((a->inputs & WM_INPUT_PAIR) ? WM_EDGE_PAIR : 0) + ((a->inputs & WM_INPUT_PRIOR) ? WM_EDGE_PRIOR : 0) +
+           ((a->inputs & WM_INPUT_EDGE_TIME) ? WM_EDGE_TIME : 0);
+}
+/// where WM_INPUT_EDGE_TIME's feature sits in an edge's row (the last)
+static inline int wm_edge_time_at(const WmArch* a) {
     return WM_EDGE_FEATS + ((a->inputs & WM_INPUT_SUPPORT) ? WM_EDGE_SUPPORT : 0) +
            ((a->inputs & WM_INPUT_PAIR) ? WM_EDGE_PAIR : 0) + ((a->inputs & WM_INPUT_PRIOR) ? WM_EDGE_PRIOR : 0);
 }

@@ -1537,8 +1537,8 @@ static void test_wm_options(void) {
     a.rest_gate = 1.0f;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "rest gate 1"));
     a = small_arch();
-    a.inputs = 16384;
-    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x4000"));
+    a.inputs = 65536;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x10000"));
     a.inputs = WM_INPUT_PRIOR_GATE;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "collision gate (input option 0x200) needs the collision prior"));
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_GATE;
@@ -2128,6 +2128,101 @@ static void test_wm_contact_axis(void) {
     check_reload_predicts_same(m, s, st, mask);
     wm_scratch_free(s);
     wm_free(m);
+}
+
+/* WM_INPUT_PRIOR_ANCHOR (--contact-anchor), against the simulator itself: a 6 cm rubber ball rolling
+ * left at 1.5 m/s (50 rad/s, its contact not sliding) falls at 3 m/s onto the stone floor from gaps
+ * of 5 mm to 4.5 cm (it lands within the tick's first physics step or its second). The simulator
+ * pushes both bodies at the point midway between the surfaces at the start of the landing's step,
+ * so friction takes spin that a sliding-free landing would keep: the anchor's prior gives the tick's
+ * vx and spin changes of the simulator's own tick within 2 mm/s and 2% (measured: to 1e-4); the
+ * candidate point itself (the floor's point under the ball, as without the option) slides the
+ * contact by omega times the whole gap and takes 1.7 to 9 times the spin the simulator takes (at 3 cm
+ * 22.2 rad/s for its 2.5). The option needs the friction */
+static void test_wm_contact_anchor(void) {
+    const double gaps[4] = {0.005, 0.02, 0.03, 0.045};
+    WmArch a = small_arch();
+    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION;
+    WmModel* m0 = wm_create(&a, 31);
+    a.inputs |= WM_INPUT_PRIOR_ANCHOR;
+    WmModel* m = wm_create(&a, 31);
+    WmScratch* s = wm_scratch_create(m);
+    float st[TK * SIM_OBS_DIM], sn[TK * SIM_OBS_DIM];
+    uint8_t mask[TK], mn[TK];
+    for (int i = 0; i < 4; i++) {
+        SimWorldDef wd = sim_world_def_default();
+        SimWorld* w = sim_world_create(&wd);
+        SimBodyDef b = sim_body_def_default();
+        b.kind = SIM_KIND_BOX;
+        b.material = sim_material_find("stone");
+        b.w = 4, b.h = 0.1, b.y = -0.05, b.is_static = true;
+        CHECK(sim_world_add_body(w, &b, NULL, 0) == 0);
+        b = sim_body_def_default();
+        b.kind = SIM_KIND_BALL;
+        b.material = sim_material_find("rubber");
+        b.w = b.h = 0.06, b.y = 0.03 + gaps[i], b.vx = -1.5, b.vy = -3, b.omega = 50;
+        CHECK(sim_world_add_body(w, &b, NULL, 0) == 1);
+        int32_t ids[TK];
+        CHECK(sim_world_observe(w, st, mask, ids, TK) == 2);
+        sim_world_tick(w, NULL);
+        CHECK(sim_world_observe(w, sn, mn, ids, TK) == 2);
+        sim_world_destroy(w);
+        const float* r = st + SIM_OBS_DIM;
+        const float* rn = sn + SIM_OBS_DIM;
+        float dvx = rn[SIM_OBS_vx] - r[SIM_OBS_vx], dw = rn[SIM_OBS_omega] - r[SIM_OBS_omega], p[3], p0[3];
+        CHECK(rn[SIM_OBS_vy] > 0.0f && dw < -1.0f);   /* it landed, and lost spin */
+        prior_of(m, s, st, mask, 1, p);
+        prior_of(m0, s, st, mask, 1, p0);
+        CHECK(fabsf(p[0] - dvx) < 2e-3f && fabsf(p[2] - dw) < 0.02f * fabsf(dw));
+        CHECK(fabsf(p0[2] - dw) > 0.5f * fabsf(dw));
+        /* normal speeds are the same: the landing's vy alike */
+        CHECK(fabsf(p[1] - p0[1]) < 1e-4f);
+    }
+    check_reload_predicts_same(m, s, st, mask);
+    char err[256];
+    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_ANCHOR;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "contact anchors") && !strchr(err, '\n'));
+    wm_scratch_free(s);
+    wm_free(m);
+    wm_free(m0);
+}
+
+/* WM_INPUT_EDGE_TIME (--edge-time): the edge from a 4 m floor (x -2 .. 2) to a box on it at x = 1
+ * carries how soon the box passes the floor's end ahead of it, in event horizons (0.5 s): moving
+ * right at 2 m/s, 1 m from the end: 0.5 s = 1; at 4 m/s 0.5; left at 2 m/s, 3 m from the other end,
+ * 1.5 s: capped at 2; at rest: 2. The reach inputs beside it are capped at 1.5 m, the time's reach
+ * is not (left at 5 m/s: 0.6 s = 1.2). One column more than the model without it, whose columns are
+ * the same bytes; the option needs the support inputs */
+static void test_wm_edge_time(void) {
+    WmArch a = small_arch();
+    a.inputs = WM_INPUT_SUPPORT;
+    WmModel* m0 = wm_create(&a, 32);
+    a.inputs |= WM_INPUT_EDGE_TIME;
+    WmModel* m = wm_create(&a, 32);
+    int G = wm_edge_feats(&a), G0 = wm_edge_feats(wm_arch(m0)), at = wm_edge_time_at(&a);
+    CHECK(G == G0 + 1 && at == G0);
+    WmScratch* s = wm_scratch_create(m);
+    WmScratch* s0 = wm_scratch_create(m0);
+    const float vx[5] = {2.0f, 4.0f, -2.0f, 0.0f, -5.0f}, want[5] = {1.0f, 0.5f, 2.0f, 2.0f, 1.2f};
+    float st[TK * SIM_OBS_DIM];
+    uint8_t mask[TK];
+    for (int i = 0; i < 5; i++) {
+        resting_box(st, mask, 0.5f);
+        st[SIM_OBS_DIM + SIM_OBS_x] = 1.0f;
+        st[SIM_OBS_DIM + SIM_OBS_vx] = vx[i];
+        CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0) && s->ne == 1);
+        CHECK(wm_pack(m0, s0, 1, st, mask, NULL, NULL, 0, 0) && s0->ne == 1);
+        CHECK(fabsf(s->eraw[at] - want[i]) < 1e-4f);
+        CHECK(memcmp(s->eraw, s0->eraw, sizeof(float) * (size_t)G0) == 0);
+    }
+    check_reload_predicts_same(m, s, st, mask);
+    char err[256];
+    a.inputs = WM_INPUT_EDGE_TIME;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "support inputs") && !strchr(err, '\n'));
+    wm_scratch_free(s);
+    wm_scratch_free(s0);
+    wm_free(m);
+    wm_free(m0);
 }
 
 static void test_wm_collision_friction(void) {
@@ -4810,6 +4905,8 @@ int main(void) {
     test_wm_collision_friction();
     test_wm_friction_substeps();
     test_wm_contact_axis();
+    test_wm_contact_anchor();
+    test_wm_edge_time();
     test_wm_gate_grad();
     test_lr_schedule();
     test_dataset();
