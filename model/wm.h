@@ -175,7 +175,11 @@ typedef struct WmArch {
 /// ball's candidate point is the other shape's point under it: landing from 4 cm at 48 rad/s (ramp_ball's
 /// ball off the table), the ball was slid at 1.9 m/s more than its surface moves there and friction
 /// took 29.8 rad/s of its spin (truly 11.5, the anchor's slip: the step's gap 2.5 cm, half of it beyond
-/// the ball's surface); normal speeds, and so every frictionless change, are the same either way
+/// the ball's surface); normal speeds, and so every frictionless change, are the same either way. And a
+/// ball touches each convex part of the other shape at one point, its nearest (the simulator's
+/// circle-polygon contact), not also at that part's corners: a ball rolling over a table's edge
+/// approaches the corner for the tick's first millimetres only, and the one solve held the corner
+/// apart for the whole tick and threw the ball up (+0.2 to +0.5 m/s)
 #define WM_INPUT_PRIOR_ANCHOR 32768
 /// arch.inputs (needs WM_INPUT_SUPPORT): each edge also sees how soon the receiver, sliding or rolling
 /// along the sender's surface at its tangential speed relative to it, passes the end of that surface

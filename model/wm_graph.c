@@ -379,8 +379,18 @@ static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea
     if (axis) cand_axis(&s->shape[ia], &s->shape[ib], &c[best]);
     int second = -1;
     double far = 1e-3, tx = -c[best].ny, ty = c[best].nx;
+    /* (with the anchors, a ball touches each convex part of the other shape at one point, its
+     * nearest, as the simulator's circle-polygon contact does: not also at that part's corners, which
+     * a ball rolling over a table's edge approaches for the tick's first millimetres only) */
+    bool ball = (m->arch.inputs & WM_INPUT_PRIOR_ANCHOR) && (s->shape[ia].nparts == 0 || s->shape[ib].nparts == 0);
+    int ball_part = -1;
+    if (ball && c[best].side < 0) {
+        const SimShape* poly = s->shape[ia].nparts == 0 ? &s->shape[ib] : &s->shape[ia];
+        if (poly->nparts > 0) ball_part = (int)(cand_near_part(poly, &c[best]) - poly->parts);
+    }
     for (int i = 0; i < n; i++) {
         if (i == best || !(c[i].d <= c[best].d + WM_CONTACT_TOL)) continue;
+        if (ball && (c[i].side < 0 || c[i].part == ball_part)) continue;
         /* (with the axes, a vertex beyond the end of the face it would rest on is not a support: its
          * distance is to the other's corner, farther than to the face's plane; that corner is one) */
         if (axis && c[i].side >= 0 &&

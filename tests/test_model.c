@@ -2130,53 +2130,76 @@ static void test_wm_contact_axis(void) {
     wm_free(m);
 }
 
-/* WM_INPUT_PRIOR_ANCHOR (--contact-anchor), against the simulator itself: a 6 cm rubber ball rolling
- * left at 1.5 m/s (50 rad/s, its contact not sliding) falls at 3 m/s onto the stone floor from gaps
- * of 5 mm to 4.5 cm (it lands within the tick's first physics step or its second). The simulator
- * pushes both bodies at the point midway between the surfaces at the start of the landing's step,
- * so friction takes spin that a sliding-free landing would keep: the anchor's prior gives the tick's
- * vx and spin changes of the simulator's own tick within 2 mm/s and 2% (measured: to 1e-4); the
- * candidate point itself (the floor's point under the ball, as without the option) slides the
- * contact by omega times the whole gap and takes 1.7 to 9 times the spin the simulator takes (at 3 cm
- * 22.2 rad/s for its 2.5). The option needs the friction */
+/* a 6 cm rubber ball over a 4 m floor of material floor (x -2 .. 2, top at 0) at (x, 0.03 + gap),
+ * moving at (vx, vy) and spinning at omega, observed (slot 0 the floor, 1 the ball) into st, mask, then
+ * one tick of the simulator: its observation into next */
+static void ball_tick(const char* floor, double x, double gap, double vx, double vy, double omega, float* st,
+                      uint8_t* mask, float* next) {
+    SimWorldDef wd = sim_world_def_default();
+    SimWorld* w = sim_world_create(&wd);
+    SimBodyDef b = sim_body_def_default();
+    b.kind = SIM_KIND_BOX;
+    b.material = sim_material_find(floor);
+    b.w = 4, b.h = 0.1, b.y = -0.05, b.is_static = true;
+    CHECK(sim_world_add_body(w, &b, NULL, 0) == 0);
+    b = sim_body_def_default();
+    b.kind = SIM_KIND_BALL;
+    b.material = sim_material_find("rubber");
+    b.w = b.h = 0.06, b.x = x, b.y = 0.03 + gap, b.vx = vx, b.vy = vy, b.omega = omega;
+    CHECK(sim_world_add_body(w, &b, NULL, 0) == 1);
+    int32_t ids[TK];
+    uint8_t mn[TK];
+    CHECK(sim_world_observe(w, st, mask, ids, TK) == 2);
+    sim_world_tick(w, NULL);
+    CHECK(sim_world_observe(w, next, mn, ids, TK) == 2);
+    sim_world_destroy(w);
+}
+
+/* WM_INPUT_PRIOR_ANCHOR (--contact-anchor), against the simulator itself.
+ * - A 6 cm rubber ball rolling left at 1.5 m/s (50 rad/s, its contact not sliding) falls at 3 m/s
+ *   onto the stone floor from gaps of 5 mm to 4.5 cm (it lands within the tick's first physics step
+ *   or its second). The simulator pushes both bodies at the point midway between the surfaces at the
+ *   start of the landing's step, so friction takes spin that a sliding-free landing would keep: the
+ *   anchor's prior gives the tick's vx and spin changes of the simulator's own tick within 2 mm/s and
+ *   2% (measured: to 1e-4); the candidate point itself (the floor's point under the ball, as without
+ *   the option) slides the contact by omega times the whole gap and takes 1.7 to 9 times the spin the
+ *   simulator takes (at 3 cm 22.2 rad/s for its 2.5). Normal speeds are the same: vy alike.
+ * - The ball rolling right at 1.45 m/s on a wooden floor, its centre 3 to 10 mm before the floor's
+ *   end: the simulator lets it go within the tick (vy -g dt / 2, it leaves the surface halfway). With
+ *   the option the ball touches the floor at its nearest point only and is held (vy 0, no turn);
+ *   without it the floor's corner, a second point the ball approaches for the tick's first
+ *   millimetres, is held apart for the whole tick and throws the ball up (+0.18 to +0.54 m/s).
+ * The option needs the friction */
 static void test_wm_contact_anchor(void) {
-    const double gaps[4] = {0.005, 0.02, 0.03, 0.045};
+    const double gaps[4] = {0.005, 0.02, 0.03, 0.045}, edge[3] = {0.003, 0.005, 0.01};
     WmArch a = small_arch();
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION;
     WmModel* m0 = wm_create(&a, 31);
     a.inputs |= WM_INPUT_PRIOR_ANCHOR;
     WmModel* m = wm_create(&a, 31);
     WmScratch* s = wm_scratch_create(m);
-    float st[TK * SIM_OBS_DIM], sn[TK * SIM_OBS_DIM];
-    uint8_t mask[TK], mn[TK];
+    float st[TK * SIM_OBS_DIM], sn[TK * SIM_OBS_DIM], p[3], p0[3];
+    uint8_t mask[TK];
+    const float* r = st + SIM_OBS_DIM;
+    const float* rn = sn + SIM_OBS_DIM;
+    float gdt = -WM_PRIOR_GRAVITY * a.dt;
     for (int i = 0; i < 4; i++) {
-        SimWorldDef wd = sim_world_def_default();
-        SimWorld* w = sim_world_create(&wd);
-        SimBodyDef b = sim_body_def_default();
-        b.kind = SIM_KIND_BOX;
-        b.material = sim_material_find("stone");
-        b.w = 4, b.h = 0.1, b.y = -0.05, b.is_static = true;
-        CHECK(sim_world_add_body(w, &b, NULL, 0) == 0);
-        b = sim_body_def_default();
-        b.kind = SIM_KIND_BALL;
-        b.material = sim_material_find("rubber");
-        b.w = b.h = 0.06, b.y = 0.03 + gaps[i], b.vx = -1.5, b.vy = -3, b.omega = 50;
-        CHECK(sim_world_add_body(w, &b, NULL, 0) == 1);
-        int32_t ids[TK];
-        CHECK(sim_world_observe(w, st, mask, ids, TK) == 2);
-        sim_world_tick(w, NULL);
-        CHECK(sim_world_observe(w, sn, mn, ids, TK) == 2);
-        sim_world_destroy(w);
-        const float* r = st + SIM_OBS_DIM;
-        const float* rn = sn + SIM_OBS_DIM;
-        float dvx = rn[SIM_OBS_vx] - r[SIM_OBS_vx], dw = rn[SIM_OBS_omega] - r[SIM_OBS_omega], p[3], p0[3];
+        ball_tick("stone", 0.0, gaps[i], -1.5, -3.0, 50.0, st, mask, sn);
+        float dvx = rn[SIM_OBS_vx] - r[SIM_OBS_vx], dw = rn[SIM_OBS_omega] - r[SIM_OBS_omega];
         CHECK(rn[SIM_OBS_vy] > 0.0f && dw < -1.0f);   /* it landed, and lost spin */
         prior_of(m, s, st, mask, 1, p);
         prior_of(m0, s, st, mask, 1, p0);
         CHECK(fabsf(p[0] - dvx) < 2e-3f && fabsf(p[2] - dw) < 0.02f * fabsf(dw));
         CHECK(fabsf(p0[2] - dw) > 0.5f * fabsf(dw));
-        /* normal speeds are the same: the landing's vy alike */
         CHECK(fabsf(p[1] - p0[1]) < 1e-4f);
+    }
+    for (int i = 0; i < 3; i++) {
+        ball_tick("wood", 2.0 - edge[i], 0.0, 1.45, 0.0, -1.45 / 0.03, st, mask, sn);
+        CHECK(fabsf(rn[SIM_OBS_vy] - r[SIM_OBS_vy] + 0.5f * gdt) < 0.01f);   /* it leaves halfway */
+        prior_of(m, s, st, mask, 1, p);
+        prior_of(m0, s, st, mask, 1, p0);
+        CHECK(fabsf(p[1] - gdt) < 1e-4f && fabsf(p[0]) < 1e-4f && fabsf(p[2]) < 1e-3f);   /* (its weight) */
+        CHECK(p0[1] - gdt > 0.15f);
     }
     check_reload_predicts_same(m, s, st, mask);
     char err[256];
