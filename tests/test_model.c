@@ -402,6 +402,15 @@ static WmArch small_arch(void) {
     return a;
 }
 
+/* two small models of one seed for an option against the model without it: *without has INPUTS,
+ * the returned one INPUTS | EXTRA, and A is left at INPUTS | EXTRA */
+static WmModel* option_pair(WmArch* a, int inputs, int extra, uint64_t seed, WmModel** without) {
+    a->inputs = inputs;
+    *without = wm_create(a, seed);
+    a->inputs |= extra;
+    return wm_create(a, seed);
+}
+
 /* ---- the whole model's gradient against finite differences ---- */
 
 /* small_arch narrowed further for the finite-difference checks (every third weight, two losses each) */
@@ -1906,10 +1915,8 @@ static void test_wm_collision_supports(void) {
     float st[TK * SIM_OBS_DIM];
     uint8_t mask[TK];
     WmArch a = small_arch();
-    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC;
-    WmModel* m1 = wm_create(&a, 26);
-    a.inputs |= WM_INPUT_PRIOR_SUPPORT;
-    WmModel* m2 = wm_create(&a, 26);
+    WmModel* m1;
+    WmModel* m2 = option_pair(&a, WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC, WM_INPUT_PRIOR_SUPPORT, 26, &m1);
     WmScratch* s1 = wm_scratch_create(m1);
     WmScratch* s2 = wm_scratch_create(m2);
     size_t G = (size_t)wm_edge_feats(wm_arch(m2)), at = (size_t)wm_edge_prior_at(wm_arch(m2));
@@ -2025,10 +2032,9 @@ static void test_wm_friction_substeps(void) {
     float st[TK * SIM_OBS_DIM];
     uint8_t mask[TK];
     WmArch a = small_arch();
-    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION;
-    WmModel* m1 = wm_create(&a, 27);
-    a.inputs |= WM_INPUT_PRIOR_SUBSTEP;
-    WmModel* m = wm_create(&a, 27);
+    WmModel* m1;
+    WmModel* m = option_pair(&a, WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION,
+                             WM_INPUT_PRIOR_SUBSTEP, 27, &m1);
     WmScratch* s = wm_scratch_create(m);
     WmScratch* s1 = wm_scratch_create(m1);
     const float g = 9.81f, dt = a.dt, h = dt / WM_PRIOR_SUBSTEPS, mu = 0.6f * 0.6f, lever = 0.05f / (0.1f * 0.1f / 8.0f);
@@ -2173,10 +2179,9 @@ static void ball_tick(const char* floor, double x, double gap, double vx, double
 static void test_wm_contact_anchor(void) {
     const double gaps[4] = {0.005, 0.02, 0.03, 0.045}, edge[3] = {0.003, 0.005, 0.01};
     WmArch a = small_arch();
-    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION;
-    WmModel* m0 = wm_create(&a, 31);
-    a.inputs |= WM_INPUT_PRIOR_ANCHOR;
-    WmModel* m = wm_create(&a, 31);
+    WmModel* m0;
+    WmModel* m = option_pair(&a, WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION,
+                             WM_INPUT_PRIOR_ANCHOR, 31, &m0);
     WmScratch* s = wm_scratch_create(m);
     float st[TK * SIM_OBS_DIM], sn[TK * SIM_OBS_DIM], p[3], p0[3];
     uint8_t mask[TK];
@@ -2218,10 +2223,8 @@ static void test_wm_contact_anchor(void) {
  * the same bytes; the option needs the support inputs */
 static void test_wm_edge_time(void) {
     WmArch a = small_arch();
-    a.inputs = WM_INPUT_SUPPORT;
-    WmModel* m0 = wm_create(&a, 32);
-    a.inputs |= WM_INPUT_EDGE_TIME;
-    WmModel* m = wm_create(&a, 32);
+    WmModel* m0;
+    WmModel* m = option_pair(&a, WM_INPUT_SUPPORT, WM_INPUT_EDGE_TIME, 32, &m0);
     int G = wm_edge_feats(&a), G0 = wm_edge_feats(wm_arch(m0)), at = wm_edge_time_at(&a);
     CHECK(G == G0 + 1 && at == G0);
     WmScratch* s = wm_scratch_create(m);
@@ -2252,10 +2255,9 @@ static void test_wm_collision_friction(void) {
     float st[TK * SIM_OBS_DIM];
     uint8_t mask[TK];
     WmArch a = small_arch();
-    a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT;
-    WmModel* m0 = wm_create(&a, 26);
-    a.inputs |= WM_INPUT_PRIOR_FRICTION;
-    WmModel* m = wm_create(&a, 26);
+    WmModel* m0;
+    WmModel* m = option_pair(&a, WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT,
+                             WM_INPUT_PRIOR_FRICTION, 26, &m0);
     WmScratch* s = wm_scratch_create(m);
     WmScratch* s0 = wm_scratch_create(m0);
     const float gdt = 9.81f * a.dt, mu = 0.6f * 0.6f;
