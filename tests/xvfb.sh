@@ -11,12 +11,15 @@
 # status is written to a file there and read back, whatever xvfb-run exits with afterwards.
 #
 # The display number is drawn at random from :1000-:30999 (free of a lock file and a socket), not
-# xvfb-run -a's lowest free one: -a takes the number a server that just exited is still giving up,
-# and a view once found "x11 not available" on a display whose probe had answered. A server that
+# xvfb-run -a's lowest free one, which a server that just exited may still hold. A server that
 # fails to start (xvfb-run exits before CMD, no status written) is a new try on a new number.
 set -u
 server_args="-screen 0 1280x1024x24"
 if [ "${1:-}" = "-s" ]; then server_args="$2"; shift 2; fi
+# -noreset: an X server resets when its last client leaves, and refuses connections while it does;
+# the probe's xdotool is the first client, so the command's own connection raced that reset (a view
+# found "x11 not available" on a display whose probe had just answered, under load)
+server_args="$server_args -noreset"
 [ $# -ge 1 ] || { echo "usage: xvfb.sh [-s SERVER_ARGS] CMD ARGS..." >&2; exit 2; }
 dir=$(mktemp -d -t nudge-xvfb.XXXXXX) || exit 2
 trap 'rm -rf "$dir"' EXIT
