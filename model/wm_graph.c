@@ -507,6 +507,16 @@ static float contact_update(WmScratch* s, WmContact* t, float* jn, float* jt, fl
     return moved;
 }
 
+/* the end of the run of contacts from c0 that belong to its world: a world's contacts are
+ * consecutive, as its edges are (wm_pack packs the edges world by world, in row order). The solves
+ * sweep each world's contacts until that world's own impulses settle, so a world's prior does not
+ * depend on the other worlds of its batch (nor on how many sweeps the slowest of them needs) */
+static int world_end(const WmScratch* s, int c0, int nc) {
+    int w = s->node_world[s->row_node[s->contact[c0].ra]], c1 = c0 + 1;
+    while (c1 < nc && s->node_world[s->row_node[s->contact[c1].ra]] == w) c1++;
+    return c1;
+}
+
 /* one contact's update in the current substep */
 static float substep_point(WmScratch* s, WmContact* t, float target, bool friction) {
     return contact_update(s, t, &t->jn, &t->jt, target, friction);
@@ -532,30 +542,36 @@ static void substep_solve(const WmModel* m, WmScratch* s, int nc) {
             contact_apply(s, t, t->jt, -t->ny, t->nx);
         }
         /* the velocity solve: a point apart may close its gap in this substep, not pass it */
-        for (int it = 0; it < WM_PGS_ITERS && nc > 0; it++) {
-            float moved = 0.0f, largest = 0.0f;
-            for (int i = 0; i < nc; i++) {
-                WmContact* t = &s->contact[i];
-                float mv = substep_point(s, t, t->gap > 0.0f ? -t->gap / h : 0.0f, true);
-                moved = mv > moved ? mv : moved;
-                largest = t->jn > largest ? t->jn : largest;
+        for (int c0 = 0, c1; c0 < nc; c0 = c1) {
+            c1 = world_end(s, c0, nc);
+            for (int it = 0; it < WM_PGS_ITERS; it++) {
+                float moved = 0.0f, largest = 0.0f;
+                for (int i = c0; i < c1; i++) {
+                    WmContact* t = &s->contact[i];
+                    float mv = substep_point(s, t, t->gap > 0.0f ? -t->gap / h : 0.0f, true);
+                    moved = mv > moved ? mv : moved;
+                    largest = t->jn > largest ? t->jn : largest;
+                }
+                if (!(moved > 1e-5f * largest)) break;
             }
-            if (!(moved > 1e-5f * largest)) break;
         }
         for (int i = 0; i < nc; i++) s->contact[i].target = s->contact[i].jn;
         /* the bounces of the points that hit in this substep (they leave at elast times their
          * closing; friction keeps the bound of the velocity solve) */
-        for (int it = 0; it < WM_PGS_ITERS && nc > 0; it++) {
-            float moved = 0.0f, largest = 0.0f;
-            for (int i = 0; i < nc; i++) {
-                WmContact* t = &s->contact[i];
-                bool hit = (sub == 0 || t->gap > 0.0f) && t->vn0 < -WM_PRIOR_BOUNCE_MIN && t->jn > 0.0f && t->elast > 0.0f;
-                if (!hit) continue;
-                float mv = substep_point(s, t, -t->elast * t->vn0, false);
-                moved = mv > moved ? mv : moved;
-                largest = t->jn > largest ? t->jn : largest;
+        for (int c0 = 0, c1; c0 < nc; c0 = c1) {
+            c1 = world_end(s, c0, nc);
+            for (int it = 0; it < WM_PGS_ITERS; it++) {
+                float moved = 0.0f, largest = 0.0f;
+                for (int i = c0; i < c1; i++) {
+                    WmContact* t = &s->contact[i];
+                    bool hit = (sub == 0 || t->gap > 0.0f) && t->vn0 < -WM_PRIOR_BOUNCE_MIN && t->jn > 0.0f && t->elast > 0.0f;
+                    if (!hit) continue;
+                    float mv = substep_point(s, t, -t->elast * t->vn0, false);
+                    moved = mv > moved ? mv : moved;
+                    largest = t->jn > largest ? t->jn : largest;
+                }
+                if (!(moved > 1e-5f * largest)) break;
             }
-            if (!(moved > 1e-5f * largest)) break;
         }
         for (int i = 0; i < nc; i++) {
             WmContact* t = &s->contact[i];
@@ -615,17 +631,20 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
     }
     if (m->arch.inputs & WM_INPUT_PRIOR_SUBSTEP)
         substep_solve(m, s, nc);
-    /* projected Gauss-Seidel over the contacts (the worlds' contacts are apart: one loop serves
-     * them all), from zero impulses, until no impulse moves by 1e-5 of the largest */
-    for (int it = 0; it < WM_PGS_ITERS && nc > 0 && !(m->arch.inputs & WM_INPUT_PRIOR_SUBSTEP); it++) {
-        float moved = 0.0f, largest = 0.0f;
-        for (int i = 0; i < nc; i++) {
-            WmContact* t = &s->contact[i];
-            float mv = contact_update(s, t, &t->lambda, &t->lambda_t, t->target, true);
-            moved = mv > moved ? mv : moved;
-            largest = t->lambda > largest ? t->lambda : largest;
+    /* projected Gauss-Seidel over each world's contacts, from zero impulses, until no impulse of
+     * the world moves by 1e-5 of its largest */
+    for (int c0 = 0, c1; c0 < nc && !(m->arch.inputs & WM_INPUT_PRIOR_SUBSTEP); c0 = c1) {
+        c1 = world_end(s, c0, nc);
+        for (int it = 0; it < WM_PGS_ITERS; it++) {
+            float moved = 0.0f, largest = 0.0f;
+            for (int i = c0; i < c1; i++) {
+                WmContact* t = &s->contact[i];
+                float mv = contact_update(s, t, &t->lambda, &t->lambda_t, t->target, true);
+                moved = mv > moved ? mv : moved;
+                largest = t->lambda > largest ? t->lambda : largest;
+            }
+            if (!(moved > 1e-5f * largest)) break;
         }
-        if (!(moved > 1e-5f * largest)) break;
     }
     /* each contact's impulse on each edge's receiver */
     for (int i = 0; i < nc; i++) {

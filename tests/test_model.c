@@ -2161,6 +2161,86 @@ static void ball_tick(const char* floor, double x, double gap, double vx, double
     sim_world_destroy(w);
 }
 
+/* a world observed into st, mask (TK slots): a stone floor and N wooden boxes of 10 cm stacked on
+ * it from x = x0, each shifted dx right of the one below (a leaning tower) */
+static void tower_state(int n, double x0, double dx, float* st, uint8_t* mask) {
+    SimWorldDef wd = sim_world_def_default();
+    SimWorld* w = sim_world_create(&wd);
+    SimBodyDef b = sim_body_def_default();
+    b.kind = SIM_KIND_BOX;
+    b.material = sim_material_find("stone");
+    b.w = 4, b.h = 0.1, b.y = -0.05, b.is_static = true;
+    CHECK(sim_world_add_body(w, &b, NULL, 0) == 0);
+    for (int i = 0; i < n; i++) {
+        b = sim_body_def_default();
+        b.kind = SIM_KIND_BOX;
+        b.material = sim_material_find("wood");
+        b.w = b.h = 0.1, b.x = x0 + i * dx, b.y = 0.05 + 0.1 * i;
+        CHECK(sim_world_add_body(w, &b, NULL, 0) == i + 1);
+    }
+    int32_t ids[TK];
+    CHECK(sim_world_observe(w, st, mask, ids, TK) == n + 1);
+    sim_world_destroy(w);
+}
+
+/* The collision prior's solve settles each world's contacts on its own: a world's prior does not
+ * depend on the other worlds packed with it. A box on the floor (a few sweeps) and a leaning tower of
+ * 7 boxes (its impulses settle slowly: every sweep it has left changes them), one tick each, for the
+ * one solve and the substeps: the box's edges carry the same bytes packed alone, first, and after the
+ * tower; so do the tower's alone and after the box. (The worlds' contacts were one loop with one stop
+ * before: the box then took the tower's sweeps, and its prior followed its batch.) */
+static void test_wm_prior_batch_independent(void) {
+    const int opts[2] = {WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION,
+                         WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION |
+                             WM_INPUT_PRIOR_SUBSTEP};
+    float one[2][TK * SIM_OBS_DIM], two[2 * TK * SIM_OBS_DIM];
+    uint8_t m1[2][TK], m2[2 * TK];
+    tower_state(1, 0.3, 0.0, one[0], m1[0]);
+    tower_state(7, -0.5, 0.012, one[1], m1[1]);
+    for (int o = 0; o < 2; o++) {
+        WmArch a = small_arch();
+        a.inputs = opts[o];
+        WmModel* m = wm_create(&a, 41);
+        WmScratch* s = wm_scratch_create(m);
+        size_t G = (size_t)wm_edge_feats(&a), at = (size_t)wm_edge_prior_at(&a);
+        /* each world's prior edges alone: [world][the receiver's slot] summed, and the edge count */
+        float alone[2][TK][3];
+        int edges[2];
+        for (int wi = 0; wi < 2; wi++) {
+            CHECK(wm_pack(m, s, 1, one[wi], m1[wi], NULL, NULL, 0, 0));
+            edges[wi] = s->ne;
+            for (int k = 0; k < TK; k++) slot_prior(m, s, k, alone[wi][k]);
+        }
+        CHECK(alone[1][7][1] != 0.0f && alone[0][1][1] != 0.0f);   /* both are held up */
+        for (int order = 0; order < 2; order++) {
+            int first = order, second = 1 - order;
+            memcpy(two, one[first], sizeof one[0]);
+            memcpy(two + TK * SIM_OBS_DIM, one[second], sizeof one[0]);
+            memcpy(m2, m1[first], TK);
+            memcpy(m2 + TK, m1[second], TK);
+            CHECK(wm_pack(m, s, 2, two, m2, NULL, NULL, 0, 0));
+            CHECK(s->ne == edges[0] + edges[1]);
+            /* each slot's prior summed over its edges, against the same world's alone */
+            int same = 0;
+            for (int w = 0; w < 2; w++) {
+                int wi = w == 0 ? first : second;
+                for (int k = 0; k < TK; k++) {
+                    float sum[3] = {0.0f, 0.0f, 0.0f};
+                    for (int e = 0; e < s->ne; e++) {
+                        int node = s->row_node[s->recv[e]];
+                        if (s->node_world[node] != w || s->node_slot[node] != k) continue;
+                        for (int c = 0; c < 3; c++) sum[c] += s->eraw[(size_t)e * G + at + 1 + c];
+                    }
+                    same += memcmp(sum, alone[wi][k], sizeof sum) == 0;
+                }
+            }
+            CHECK(same == 2 * TK);
+        }
+        wm_scratch_free(s);
+        wm_free(m);
+    }
+}
+
 /* WM_INPUT_PRIOR_ANCHOR (--contact-anchor), against the simulator itself.
  * - A 6 cm rubber ball rolling left at 1.5 m/s (50 rad/s, its contact not sliding) falls at 3 m/s
  *   onto the stone floor from gaps of 5 mm to 4.5 cm (it lands within the tick's first physics step
@@ -4931,6 +5011,7 @@ int main(void) {
     test_wm_friction_substeps();
     test_wm_contact_axis();
     test_wm_contact_anchor();
+    test_wm_prior_batch_independent();
     test_wm_edge_time();
     test_wm_gate_grad();
     test_lr_schedule();
