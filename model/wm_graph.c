@@ -517,6 +517,29 @@ static int world_end(const WmScratch* s, int c0, int nc) {
     return c1;
 }
 
+/* WM_INPUT_PRIOR_SETTLE: each of contacts c0..c1's normal and tangential relative speeds now, kept in
+ * it, and the largest change of one since they were last kept */
+static float speeds_moved(WmScratch* s, int c0, int c1) {
+    float most = 0.0f;
+    for (int i = c0; i < c1; i++) {
+        WmContact* t = &s->contact[i];
+        float n = contact_speed(s, t, t->nx, t->ny), g = contact_speed(s, t, -t->ny, t->nx);
+        float d = fabsf(n - t->sv_n), dg = fabsf(g - t->sv_t);
+        d = dg > d ? dg : d;
+        most = d > most ? d : most;
+        t->sv_n = n, t->sv_t = g;
+    }
+    return most;
+}
+
+/* whether a sweep over a world's contacts c0..c1 that moved an impulse by at most moved (the largest
+ * being largest) ends the solve: with WM_INPUT_PRIOR_SETTLE once no relative speed changed by more
+ * than WM_PGS_SETTLE, else once no impulse moved by 1e-5 of the largest */
+static bool sweeps_done(const WmModel* m, WmScratch* s, int c0, int c1, float moved, float largest) {
+    if (m->arch.inputs & WM_INPUT_PRIOR_SETTLE) return !(speeds_moved(s, c0, c1) > WM_PGS_SETTLE);
+    return !(moved > 1e-5f * largest);
+}
+
 /* one contact's update in the current substep */
 static float substep_point(WmScratch* s, WmContact* t, float target, bool friction) {
     return contact_update(s, t, &t->jn, &t->jt, target, friction);
@@ -544,7 +567,9 @@ static void substep_solve(const WmModel* m, WmScratch* s, int nc) {
         /* the velocity solve: a point apart may close its gap in this substep, not pass it */
         for (int c0 = 0, c1; c0 < nc; c0 = c1) {
             c1 = world_end(s, c0, nc);
+            if (m->arch.inputs & WM_INPUT_PRIOR_SETTLE) speeds_moved(s, c0, c1);
             for (int it = 0; it < WM_PGS_ITERS; it++) {
+                s->prior_sweeps++;
                 float moved = 0.0f, largest = 0.0f;
                 for (int i = c0; i < c1; i++) {
                     WmContact* t = &s->contact[i];
@@ -552,7 +577,7 @@ static void substep_solve(const WmModel* m, WmScratch* s, int nc) {
                     moved = mv > moved ? mv : moved;
                     largest = t->jn > largest ? t->jn : largest;
                 }
-                if (!(moved > 1e-5f * largest)) break;
+                if (sweeps_done(m, s, c0, c1, moved, largest)) break;
             }
         }
         for (int i = 0; i < nc; i++) s->contact[i].target = s->contact[i].jn;
@@ -560,7 +585,9 @@ static void substep_solve(const WmModel* m, WmScratch* s, int nc) {
          * closing; friction keeps the bound of the velocity solve) */
         for (int c0 = 0, c1; c0 < nc; c0 = c1) {
             c1 = world_end(s, c0, nc);
+            if (m->arch.inputs & WM_INPUT_PRIOR_SETTLE) speeds_moved(s, c0, c1);
             for (int it = 0; it < WM_PGS_ITERS; it++) {
+                s->prior_sweeps++;
                 float moved = 0.0f, largest = 0.0f;
                 for (int i = c0; i < c1; i++) {
                     WmContact* t = &s->contact[i];
@@ -570,7 +597,7 @@ static void substep_solve(const WmModel* m, WmScratch* s, int nc) {
                     moved = mv > moved ? mv : moved;
                     largest = t->jn > largest ? t->jn : largest;
                 }
-                if (!(moved > 1e-5f * largest)) break;
+                if (sweeps_done(m, s, c0, c1, moved, largest)) break;
             }
         }
         for (int i = 0; i < nc; i++) {
@@ -606,6 +633,7 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
     const int* by = s->impact_edge;
     float dt = m->arch.dt;
     int nc = 0;
+    s->prior_sweeps = 0;
     for (int e = 0; e < s->ne; e++) {
         float* f = s->eraw + (size_t)e * G;
         f[at + 0] = f[at + 1] = f[at + 2] = f[at + 3] = 0.0f;
@@ -635,7 +663,9 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
      * the world moves by 1e-5 of its largest */
     for (int c0 = 0, c1; c0 < nc && !(m->arch.inputs & WM_INPUT_PRIOR_SUBSTEP); c0 = c1) {
         c1 = world_end(s, c0, nc);
+        if (m->arch.inputs & WM_INPUT_PRIOR_SETTLE) speeds_moved(s, c0, c1);
         for (int it = 0; it < WM_PGS_ITERS; it++) {
+            s->prior_sweeps++;
             float moved = 0.0f, largest = 0.0f;
             for (int i = c0; i < c1; i++) {
                 WmContact* t = &s->contact[i];
@@ -643,7 +673,7 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
                 moved = mv > moved ? mv : moved;
                 largest = t->lambda > largest ? t->lambda : largest;
             }
-            if (!(moved > 1e-5f * largest)) break;
+            if (sweeps_done(m, s, c0, c1, moved, largest)) break;
         }
     }
     /* each contact's impulse on each edge's receiver */

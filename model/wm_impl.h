@@ -190,6 +190,8 @@ typedef struct WmContact {
     float jn, jt, vn0;     /* the current substep's normal and tangential impulses, and the
                               separating speed at its start (m/s) */
     float left;            /* the share of the tick left after the contact */
+    float sv_n, sv_t;      /* WM_INPUT_PRIOR_SETTLE: its normal and tangential relative speeds at the
+                              last sweep's end */
 } WmContact;
 
 struct WmScratch {
@@ -222,6 +224,8 @@ struct WmScratch {
     int*     impact_edge;  /* [ne] */
     int*     pair_edge;    /* [ne] WM_INPUT_PAIR, WM_INPUT_IMPACT: wm_pair_edges' */
     WmContact* contact;    /* [2*edge_cap] WM_INPUT_PRIOR_SUPPORT: the contacts of the solve */
+    long       prior_sweeps;  /* WM_INPUT_PRIOR_SUPPORT: the sweeps over contacts the last pack's solve
+                                 made, summed over its worlds (and substeps) */
     float*   pgs;          /* [node_cap*5] WM_INPUT_PRIOR_SUPPORT: each row's vx, vy, omega, 1/m, 1/I */
     uint8_t* held;         /* [n] the last wm_step's rest gate held node i still (eval's gate figures; 0 for a
                               node repeating its record in incremental stepping) */
