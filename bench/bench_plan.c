@@ -210,6 +210,10 @@ int main(int argc, char** argv) {
         fprintf(stderr, "bench_plan: %s\n", err);
         return 1;
     }
+    if (b.inst.ngoals == 0) {   /* the planner decides only toward goals: nothing would be timed */
+        fprintf(stderr, "bench_plan: %s: a task needs at least one 'goal' line\n", argc > 2 ? argv[2] : "bench-scene");
+        return 1;
+    }
     b.states = alloc_zeroed((size_t)b.K * SIM_OBS_DIM, sizeof(float));
     b.mask = alloc_zeroed((size_t)b.K, 1);
     b.ids = alloc_zeroed((size_t)b.K, sizeof(int32_t));

@@ -13,7 +13,10 @@
  * thread, the pixel model's training windows/s and frames taken/s, and how its worker spent its
  * CPU (training, scoring the frames, refitting the probe). For both passes, each thread's share of
  * a core on a CPU and runnable but waiting for one (the kernel's schedstat): whether a thread is
- * short of CPU or spends what it gets elsewhere. */
+ * short of CPU or spends what it gets elsewhere.
+ *
+ * The model is a fresh one of the default architecture; BENCH_VIEW_MODEL=FILE starts from a trained
+ * model instead (its options: a model with the collision prior predicts and trains at its cost). */
 #define _GNU_SOURCE   /* gettid */
 #include <SDL.h>
 #include <math.h>
@@ -160,6 +163,7 @@ int main(void) {
     o.scenario    = path;
     o.agent       = SCN_AGENT_RANDOM;
     o.train       = getenv("BENCH_VIEW_NO_TRAIN") == NULL;
+    o.model_path  = getenv("BENCH_VIEW_MODEL");   /* a trained model (its options) instead of a fresh one */
     ViewSession* s = calloc(1, sizeof *s);
     char         err[512];
     if (!view_session_init(s, &o, true, err, sizeof err)) {
