@@ -27,7 +27,7 @@ int cmd_train_jepa(int argc, char** argv) {
     const char* log_path = NULL;
     int64_t steps = 2000, batch = 16, threads = 1, val_every = 200, save_every = 500, rollout = 3, context = 2;
     int64_t frame_step = 1;
-    int64_t width = 16, latent = 16, keypoints = 0;
+    int64_t width = 16, latent = 16, keypoints = 0, levels = 3, keypoint_appear = 0, hidden = 64;
     bool keypoint_frames = false, keypoint_sharp = false, keypoint_cv = false, keypoint_motion = false;
     bool keypoint_overlap = false;
     uint64_t seed = 1;
@@ -49,6 +49,10 @@ int cmd_train_jepa(int argc, char** argv) {
          "S: ticks between a window's frames and between predicted windows (default 1)", false},
         {"width", ARG_INT, &width, 4, 256, "W: encoder channels of the first layer (default 16)", false},
         {"latent", ARG_INT, &latent, 2, 256, "C: channels of the latent grid (default 16)", false},
+        {"hidden", ARG_INT, &hidden, 4, 512, "H: the predictor's channels (default 64)", false},
+        {"levels", ARG_INT, &levels, 2, 3,
+         "L: the encoder halves the frame L times: cells of 2^L pixels (default 3: 8-pixel cells; 2: 4-pixel cells, "
+         "four times the cells)", false},
         {"keypoints", ARG_INT, &keypoints, 0, 16,
          "K: cell soft-argmax channels: per latent cell, where K heat maps of the first layer peak within it "
          "(dx, dy in pixels) and how strongly; 3K channels after the latent's (default 0)", false},
@@ -65,6 +69,10 @@ int cmd_train_jepa(int argc, char** argv) {
         {"keypoint-motion", ARG_BOOL, &keypoint_motion, 0, 0,
          "with --keypoint-cv and --context 3 or more: the heats from each frame's change from the frame before it, "
          "so that still things give no keypoint and a moving body's offset moves with it one for one", false},
+        {"keypoint-appear", ARG_INT, &keypoint_appear, 0, 15,
+         "A: with --keypoint-motion and --keypoint-sharp, A more keypoints whose heats are a 3x3 convolution of the "
+         "frame's pixels, not of its change, so that they mark a body whether it moves or not (default 0: none)",
+         false},
         {"keypoint-overlap", ARG_BOOL, &keypoint_overlap, 0, 0,
          "each cell's soft-argmax over a window twice the cell's side centred on it, so that a body crossing a cell "
          "border is seen whole by both cells", false},
@@ -115,6 +123,11 @@ int cmd_train_jepa(int argc, char** argv) {
     if (keypoint_motion && (!keypoint_cv || context < 3))
         return args_fail("train",
                          "--keypoint-motion needs --keypoint-cv and --context 3 or more (two changes of frames)");
+    if (keypoint_appear > 0 && (!keypoint_motion || !keypoint_sharp))
+        return args_fail("train", "--keypoint-appear needs --keypoint-motion and --keypoint-sharp (appearance "
+                                  "keypoints beside the motion ones)");
+    if (keypoints + keypoint_appear > 16)
+        return args_fail("train", "--keypoints K and --keypoint-appear A: K + A at most 16");
     if (steps == 0 && !resume) return args_fail("train", "--steps 0 fits the probe of a trained model: it needs --resume MODEL");
     nn_set_threads((int)threads);
 
@@ -150,7 +163,10 @@ int cmd_train_jepa(int argc, char** argv) {
     def.arch.frame_step = (int)frame_step;
     def.arch.width = (int)width;
     def.arch.latent = (int)latent;
-    def.arch.keypoints = (int)keypoints;
+    def.arch.levels = (int)levels;
+    def.arch.hidden = (int)hidden;
+    def.arch.keypoints = (int)(keypoints + keypoint_appear);
+    def.arch.keypoint_appear = (int)keypoint_appear;
     def.arch.keypoint_frames = keypoints > 0 && keypoint_frames;
     def.arch.keypoint_sharp = keypoints > 0 && keypoint_sharp;
     def.arch.keypoint_cv = keypoints > 0 && keypoint_cv;
@@ -298,7 +314,9 @@ int cmd_train_jepa(int argc, char** argv) {
                                                                  held_err, perr, sizeof perr);
         if (have_probe)
             printf("probe fitted on the %d training episodes in %.1f s: ridge %g (%s)\n", ntrain, clock_now() - tp,
-                   probe.ridge, probe_ridge > 0                ? "given"
+                   probe.ridge, jepa_probe_width(m) > JEPA_PROBE_DUAL_F
+                                    ? "fitted in the rows' dual: the latent's features outnumber them, none chosen"
+                                : probe_ridge > 0           ? "given"
                                 : ntrain >= JEPA_PROBE_HOLD ? "chosen on every 5th of them, fitted on the others"
                                                             : "too few episodes to hold some out");
         else

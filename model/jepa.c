@@ -65,6 +65,11 @@ bool jepa_arch_check(const JepaArch* a, char* err, size_t err_size) {
     if (a->keypoint_overlap < 0 || a->keypoint_overlap > 1 || (a->keypoint_overlap && a->keypoints == 0))
         return report_set(err, err_size, "overlapping keypoint windows (%d) need keypoints (%d)", a->keypoint_overlap,
                           a->keypoints), false;
+    if (a->keypoint_appear < 0 || (a->keypoint_appear > 0 && (a->keypoint_appear >= a->keypoints ||
+                                                              !a->keypoint_motion || !a->keypoint_sharp)))
+        return report_set(err, err_size, "%d appearance keypoints of %d: fewer than the keypoints, and with keypoints "
+                          "from the frames' change (%d) and sharp (%d)", a->keypoint_appear, a->keypoints,
+                          a->keypoint_motion, a->keypoint_sharp), false;
     if (a->groups < 1 || a->width % a->groups || a->hidden % a->groups)
         return report_set(err, err_size, "%d norm groups do not divide the widths %d and %d", a->groups, a->width,
                           a->hidden), false;
@@ -100,10 +105,13 @@ JepaModel* jepa_alloc(const JepaArch* a) {
         m->kunit = (float)a->frame_w / (float)m->kw;
         m->kmargin = a->keypoint_overlap ? m->kcell / 2 : 0;
         ok = m->kcell * m->lh == m->kh && m->kcell * m->lw == m->kw;
-        if (a->keypoint_cv) nn_conv2d_layout(&m->kp, &m->layout, m->kc, a->keypoints, 3, 1, 1);
-        else nn_conv2d_layout(&m->kp, &m->layout, m->kc, a->keypoints, 1, 1, 0);
+        int km = a->keypoints - a->keypoint_appear;
+        if (a->keypoint_cv) nn_conv2d_layout(&m->kp, &m->layout, m->kc, km, 3, 1, 1);
+        else nn_conv2d_layout(&m->kp, &m->layout, m->kc, km, 1, 1, 0);
         /* sharp: a temperature per channel, without weight decay */
         if (a->keypoint_sharp) m->ktemp = nn_layout_add(&m->layout, a->keypoints, false);
+        /* appearance keypoints: their own heat convolution of a frame's pixels */
+        if (a->keypoint_appear > 0) nn_conv2d_layout(&m->kpa, &m->layout, m->kc, a->keypoint_appear, 3, 1, 1);
         m->lc += (a->keypoint_cv ? 5 : 3) * a->keypoints;
     }
     m->enc_count = m->layout.count;
@@ -132,8 +140,10 @@ JepaModel* jepa_create(const JepaArch* arch, uint64_t seed) {
     rng_seed(&rng, rng_derive(seed, 0x6a657061ULL));
     nn_convnet_init(&m->enc, m->params, &rng, 1.0f);
     if (arch->keypoints > 0) nn_conv2d_init(&m->kp, m->params, &rng, 1.0f);
+    int km = arch->keypoints - arch->keypoint_appear;
     for (int k = 0; m->ktemp >= 0 && k < arch->keypoints; k++)
-        m->params[m->ktemp + k] = arch->keypoint_motion ? JEPA_KEYPOINT_TEMP_MOTION : JEPA_KEYPOINT_TEMP;
+        m->params[m->ktemp + k] = arch->keypoint_motion && k < km ? JEPA_KEYPOINT_TEMP_MOTION : JEPA_KEYPOINT_TEMP;
+    if (arch->keypoint_appear > 0) nn_conv2d_init(&m->kpa, m->params, &rng, 1.0f);
     /* the predictor starts near the identity: a small last layer, and the residual */
     nn_convnet_init(&m->pred, m->params, &rng, 0.1f);
     /* constant velocity: the last layer's output on the keypoint channels starts at zero, so an
@@ -278,6 +288,11 @@ void jepa_enc_cache_free(JepaEncCache* c) {
     free(c->prob);
     free(c->work);
     free(c->kpo);
+    free(c->xa);
+    free(c->heata);
+    free(c->proba);
+    free(c->kpoa);
+    c->xa = c->heata = c->proba = c->kpoa = NULL;
     free(c->z);
     free(c->dmain);
     free(c->dtap);
@@ -296,6 +311,14 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
     int nk = m->arch.keypoint_cv ? 2 * cap : cap;
     size_t cells = (size_t)m->lh * m->lw;
     size_t work = nn_keypoint_work_size(nk, m->kh, m->kw, K, m->kcell, m->kmargin);
+    int A = m->arch.keypoint_appear;
+    if (A > 0) {
+        c->xa = alloc_resize(c->xa, (size_t)nk * m->kh * m->kw * m->kc, sizeof(float));
+        c->heata = alloc_resize(c->heata, (size_t)nk * m->kh * m->kw * A, sizeof(float));
+        c->proba = alloc_resize(c->proba, nn_keypoint_prob_size(nk, m->kh, m->kw, A, m->kcell, m->kmargin, true),
+                                sizeof(float));
+        c->kpoa = alloc_resize(c->kpoa, (size_t)nk * cells * 3 * A, sizeof(float));
+    }
     c->heat = alloc_resize(c->heat, (size_t)nk * m->kh * m->kw * K, sizeof(float));
     c->prob = alloc_resize(c->prob, nn_keypoint_prob_size(nk, m->kh, m->kw, K, m->kcell, m->kmargin, m->ktemp >= 0),
                            sizeof(float));
@@ -314,11 +337,13 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
 /* constant velocity (keypoint_cv): the heats of each window's last frame (images 0 .. n-1) and of
    the frame before it (n .. 2n-1), one 3x3 convolution of a frame's pixels each, their cell
    soft-argmax, and the latent [main | last frame's (dx, dy, lse) per keypoint | (vx, vy) per
-   keypoint: the last frame's offsets minus the previous one's] */
+   keypoint: the last frame's offsets minus the previous one's]. With appearance keypoints
+   (keypoint_appear A) the last A keypoints come from their own convolution of the same frames'
+   pixels (not their change) and the sharp softmax */
 static const float* enc_forward_cv(const JepaModel* m, const float* params, JepaEncCache* c, int n, const float* x,
                                    const float* main) {
     const JepaArch* a = &m->arch;
-    int K = a->keypoints, ch = a->channels, xc = a->context * ch, F = a->context;
+    int K = a->keypoints, A = a->keypoint_appear, Km = K - A, ch = a->channels, xc = a->context * ch, F = a->context;
     size_t npx = (size_t)m->kh * m->kw;
     bool motion = a->keypoint_motion;
     for (int i = 0; i < n; i++) {
@@ -332,18 +357,41 @@ static const float* enc_forward_cv(const JepaModel* m, const float* params, Jepa
                 last[p * ch + q] = motion ? px[(F - 1) * ch] - px[(F - 2) * ch] : px[(F - 1) * ch];
                 prev[p * ch + q] = motion ? px[(F - 2) * ch] - px[(F - 3) * ch] : px[(F - 2) * ch];
             }
+        /* appearance keypoints: the same two frames' pixels */
+        if (A > 0) {
+            float* la = c->xa + (size_t)i * npx * ch;
+            float* pa = c->xa + (size_t)(n + i) * npx * ch;
+            for (size_t p = 0; p < npx; p++)
+                for (int q = 0; q < ch; q++) {
+                    const float* px = xi + p * xc + q;
+                    la[p * ch + q] = px[(F - 1) * ch];
+                    pa[p * ch + q] = px[(F - 2) * ch];
+                }
+        }
     }
     for (int i = 0; i < 2 * n; i++)
         nn_conv2d_forward(&m->kp, params, 1, m->kh, m->kw, c->xf + (size_t)i * npx * ch, c->col,
-                          c->heat + (size_t)i * npx * K);
+                          c->heat + (size_t)i * npx * Km);
     const float* temp = m->ktemp >= 0 ? params + m->ktemp : NULL;
-    nn_keypoint_forward(2 * n, m->kh, m->kw, K, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit, temp, c->heat,
+    nn_keypoint_forward(2 * n, m->kh, m->kw, Km, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit, temp, c->heat,
                         c->prob, c->work, c->kpo);
+    if (A > 0) {
+        for (int i = 0; i < 2 * n; i++)
+            nn_conv2d_forward(&m->kpa, params, 1, m->kh, m->kw, c->xa + (size_t)i * npx * ch, c->col,
+                              c->heata + (size_t)i * npx * A);
+        nn_keypoint_forward(2 * n, m->kh, m->kw, A, m->kcell, m->kmargin, false, m->kunit, temp + Km, c->heata,
+                            c->proba, c->work, c->kpoa);
+    }
     size_t rows = (size_t)n * m->lh * m->lw;
     int Lm = a->latent, C = m->lc;
+    float kl[3 * 16], kq[3 * 16];
     for (size_t i = 0; i < rows; i++) {
-        const float* kl = c->kpo + i * 3 * K;
-        const float* kq = c->kpo + (rows + i) * 3 * K;
+        memcpy(kl, c->kpo + i * 3 * Km, sizeof(float) * 3 * (size_t)Km);
+        memcpy(kq, c->kpo + (rows + i) * 3 * Km, sizeof(float) * 3 * (size_t)Km);
+        if (A > 0) {
+            memcpy(kl + 3 * Km, c->kpoa + i * 3 * A, sizeof(float) * 3 * (size_t)A);
+            memcpy(kq + 3 * Km, c->kpoa + (rows + i) * 3 * A, sizeof(float) * 3 * (size_t)A);
+        }
         float* z = c->z + i * C;
         memcpy(z, main + i * Lm, sizeof(float) * (size_t)Lm);
         memcpy(z + Lm, kl, sizeof(float) * 3 * (size_t)K);
@@ -361,30 +409,38 @@ static const float* enc_forward_cv(const JepaModel* m, const float* params, Jepa
 static void enc_backward_cv(const JepaModel* m, const float* params, float* grads, JepaEncCache* c, int n,
                             const float* x, float* dz) {
     const JepaArch* a = &m->arch;
-    int K = a->keypoints, ch = a->channels, Lm = a->latent, C = m->lc;
+    int K = a->keypoints, A = a->keypoint_appear, Km = K - A, ch = a->channels, Lm = a->latent, C = m->lc;
     size_t rows = (size_t)n * m->lh * m->lw, npx = (size_t)m->kh * m->kw;
     for (size_t i = 0; i < rows; i++) {
         const float* g = dz + i * C;
-        float* dl = c->kpo + i * 3 * K;
-        float* dq = c->kpo + (rows + i) * 3 * K;
-        memcpy(c->dmain + i * Lm, g, sizeof(float) * (size_t)Lm);
         for (int k = 0; k < K; k++) {
+            /* the motion keypoints' gradients into kpo, the appearance ones' into kpoa */
+            float* dl = k < Km ? c->kpo + i * 3 * Km + 3 * k : c->kpoa + i * 3 * A + 3 * (k - Km);
+            float* dq = k < Km ? c->kpo + (rows + i) * 3 * Km + 3 * k : c->kpoa + (rows + i) * 3 * A + 3 * (k - Km);
             float vx = g[Lm + 3 * K + 2 * k + 0], vy = g[Lm + 3 * K + 2 * k + 1];
-            dl[3 * k + 0] = g[Lm + 3 * k + 0] + vx;
-            dl[3 * k + 1] = g[Lm + 3 * k + 1] + vy;
-            dl[3 * k + 2] = g[Lm + 3 * k + 2];
-            dq[3 * k + 0] = -vx;
-            dq[3 * k + 1] = -vy;
-            dq[3 * k + 2] = 0.0f;
+            dl[0] = g[Lm + 3 * k + 0] + vx;
+            dl[1] = g[Lm + 3 * k + 1] + vy;
+            dl[2] = g[Lm + 3 * k + 2];
+            dq[0] = -vx;
+            dq[1] = -vy;
+            dq[2] = 0.0f;
         }
+        memcpy(c->dmain + i * Lm, g, sizeof(float) * (size_t)Lm);
     }
     bool sharp = m->ktemp >= 0;
-    nn_keypoint_backward(2 * n, m->kh, m->kw, K, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit,
+    nn_keypoint_backward(2 * n, m->kh, m->kw, Km, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit,
                          sharp ? params + m->ktemp : NULL, c->prob, c->kpo, c->work, c->heat,
                          sharp ? grads + m->ktemp : NULL);
     for (int i = 0; i < 2 * n; i++)
         nn_conv2d_backward(&m->kp, params, grads, 1, m->kh, m->kw, c->xf + (size_t)i * npx * ch,
-                           c->heat + (size_t)i * npx * K, c->col, NULL);
+                           c->heat + (size_t)i * npx * Km, c->col, NULL);
+    if (A > 0) {
+        nn_keypoint_backward(2 * n, m->kh, m->kw, A, m->kcell, m->kmargin, false, m->kunit, params + m->ktemp + Km,
+                             c->proba, c->kpoa, c->work, c->heata, grads + m->ktemp + Km);
+        for (int i = 0; i < 2 * n; i++)
+            nn_conv2d_backward(&m->kpa, params, grads, 1, m->kh, m->kw, c->xa + (size_t)i * npx * ch,
+                               c->heata + (size_t)i * npx * A, c->col, NULL);
+    }
     nn_convnet_backward(&m->enc, params, grads, &c->net, n, x, c->dmain, NULL);
 }
 

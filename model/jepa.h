@@ -111,6 +111,16 @@ typedef struct JepaArch {
                                 offset in the cell it leaves goes on moving past the border instead
                                 of stopping there; offsets span +-1 cell (0 = the cell's own
                                 pixels) */
+    int   keypoint_appear;   /* A (needs keypoint_motion and keypoint_sharp; 0 <= A < keypoints): the
+                                last A of the keypoint channels are *appearance* keypoints: their
+                                heats are a 3x3 convolution (their own weights) of the frame's pixels,
+                                not of its change, through the sharp softmax (not the energy one),
+                                for the last frame and the one before it as the others, so that they
+                                mark a body whether it moves or not (a resting body gets a place
+                                within its cell, a glass a mark of its own) while the first K - A
+                                follow motion. The latent's layout is that of K keypoints (the
+                                predictor carries them on at their velocity alike; 0 = none: files
+                                before it) */
     int   hidden;            /* predictor channels */
     int   pred_layers;       /* 3x3 layers of the predictor (>= 1) */
     int   groups;            /* group norm groups (divides width, 2 width, 4 width, hidden) */

@@ -12,6 +12,9 @@ struct JepaModel {
     NnConvNet pred;         /* [latent | push map] -> latent change */
     NnConv2d  kp;           /* keypoints > 0: the 1x1 heat convolution of the encoder's first map
                                (its parameters after the encoder's convolutions, before enc_count) */
+    NnConv2d  kpa;          /* keypoint_appear A > 0: the appearance keypoints' 3x3 heat convolution
+                               of a frame's pixels (A outputs; kp then has K - A), after the
+                               temperatures */
     int       ktemp;        /* keypoint_sharp: the offset of the K temperatures (after kp's, before
                                enc_count; -1 without) */
     int       kh, kw, kc;   /* the first map: kh x kw pixels of kc channels */
@@ -44,6 +47,10 @@ typedef struct JepaEncCache {
     float*      xf;         /* keypoint_cv: [2 cap, H, W, channels] the windows' last frames, then
                                the frames before them: the heat convolution's input */
     float*      col;        /* keypoint_cv: the heat convolution's im2col scratch for one frame */
+    float*      xa;         /* keypoint_appear: [2 cap, H, W, channels] the same frames' pixels */
+    float*      heata;      /* keypoint_appear: [2 cap, kh, kw, A] their heats */
+    float*      proba;      /* keypoint_appear: their soft-argmax's softmax */
+    float*      kpoa;       /* keypoint_appear: [2 cap, cells, 3A] */
 } JepaEncCache;
 
 struct JepaScratch {

@@ -92,6 +92,17 @@ bool jepa_probe_fit_ridge(const JepaModel* m, const JepaData* j, int first, int 
     /* the slot probe reads the convolutions' channels (the rows hold the whole latent for the cell
        probe): compacted in place */
     jepa_probe_features(m, r.N, r.x, r.x);
+    int F = jepa_probe_width(m);
+    if (F > JEPA_PROBE_DUAL_F) {
+        free(held);
+        bool dual = r.N >= 2 && probe_fit_gram(p, r.N, F, r.K, JEPA_PROBE_OUTPUTS, r.x, r.y, r.mask,
+                                               ridge > 0 ? ridge : JEPA_PROBE_RIDGE_FEW, JEPA_PROBE_MIN_ROWS);
+        if (held_err)
+            for (int i = 0; i < nr; i++) held_err[i] = NAN;
+        if (!dual) report_set(err, err_size, "%d windows are too few to fit the probe", r.N);
+        jepa_probe_rows_free(&r);
+        return dual;
+    }
     bool ok = r.N >= 2 && probe_fit_select(p, r.N, jepa_probe_width(m), r.K, JEPA_PROBE_OUTPUTS, r.x, r.y, r.mask, held,
                                            held ? ridges : ridges_given, held ? nr : 1,
                                            JEPA_PROBE_MIN_ROWS, held ? held_err : NULL);

@@ -17,6 +17,10 @@
 /// the ridge when there are too few episodes to hold some out
 #define JEPA_PROBE_RIDGE_FEW 1e-3
 #define JEPA_PROBE_MIN_ROWS 50
+/// more slot-probe features than this (a finer grid: levels 2 at 160x120 has 19200) are fitted in
+/// the rows' dual (probe_fit_gram: an N x N system, not F x F) with the given ridge, else
+/// JEPA_PROBE_RIDGE_FEW, none chosen: the F x F systems of 19200 features take hours of CPU
+#define JEPA_PROBE_DUAL_F 8192
 
 /// windows ending at records context - 1, context - 1 + stride, ... of episodes [first, first +
 /// count), at most max_rows (the stride grows to fit): x[N, latent size] (the target encoder's

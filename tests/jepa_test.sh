@@ -156,6 +156,21 @@ expect_status 2 "--keypoint-motion with a 2-frame context" -- "$nudge" train "${
 one_line_err "context 3"
 expect_status 2 "--keypoint-motion without --keypoint-cv" -- "$nudge" train "${small[@]}" --context 3 --keypoints 2 --keypoint-frames --keypoint-motion --data "$tmp/d" --out "$tmp/x/j.ckpt"
 one_line_err "keypoint-cv"
+# --keypoint-appear: 2 motion keypoints and 1 from the frames' pixels (4 + 5 x 3 channels), read back by
+# voe; --levels 2 (cells of 4 px, 12 x 16 at 64x48) with --hidden 8: eval's cell probe over the finer grid
+expect_status 0 "train with appearance keypoints" -- "$nudge" train "${small[@]}" --context 3 --keypoints 2 --keypoint-appear 1 --keypoint-frames --keypoint-sharp --keypoint-cv --keypoint-motion --keypoint-overlap --data "$tmp/d" --out "$tmp/kap/j.ckpt"
+grep -q "effective rank .* of 19" "$tmp/out" && ! cmp -s "$tmp/kap/j.ckpt" "$tmp/mo/j.ckpt" && ok "appearance keypoints: 4 + 5 x 3 latent channels, another model" || bad "appearance keypoints: $(cat "$tmp/out")"
+expect_status 0 "voe of an appearance keypoint model" -- "$nudge" voe "$tmp/voe" --model "$tmp/kap/j.ckpt" --pairs 1
+grep -Eq "^teleport +1 +[01] " "$tmp/out" && ok "appearance keypoints: voe's table" || bad "appearance keypoints' voe: $(cat "$tmp/out")"
+expect_status 2 "--keypoint-appear without --keypoint-motion" -- "$nudge" train "${small[@]}" --context 3 --keypoints 2 --keypoint-appear 1 --keypoint-frames --keypoint-sharp --keypoint-cv --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "keypoint-motion"
+expect_status 2 "--keypoints and --keypoint-appear past 16" -- "$nudge" train "${small[@]}" --context 3 --keypoints 8 --keypoint-appear 9 --keypoint-frames --keypoint-sharp --keypoint-cv --keypoint-motion --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "at most 16"
+expect_status 0 "train --levels 2 --hidden 8" -- "$nudge" train "${small[@]}" --levels 2 --hidden 8 --context 3 --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-cv --keypoint-motion --data "$tmp/d" --out "$tmp/lv/j.ckpt"
+expect_status 0 "eval of the finer grid with the cell probe" -- "$nudge" eval --model "$tmp/lv/j.ckpt" --data "$tmp/d" --probe-data "$tmp/d" --stride 30 --report "$tmp/rlv"
+grep -Eq "^in_view +0 " "$tmp/out" && grep -q "slot-free cell probe" "$tmp/out" && ! cmp -s "$tmp/lv/j.ckpt" "$tmp/mo/j.ckpt" && ok "--levels 2: eval's cell probe" || bad "--levels 2's eval: $(cat "$tmp/out")"
+expect_status 2 "--levels 4" -- "$nudge" train "${small[@]}" --levels 4 --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "levels"
 expect_status 2 "--keypoint-overlap without --keypoints" -- "$nudge" train "${small[@]}" --keypoint-overlap --data "$tmp/d" --out "$tmp/x/j.ckpt"
 one_line_err "need --keypoints"
 [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"

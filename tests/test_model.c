@@ -4134,6 +4134,8 @@ static void test_probe_select(void) {
    same frame all along (nothing moves) */
 /* tiny_jepa_kps's keypoints from the frames' change (1) and over overlapping windows (2) */
 static int tiny_kp_window;
+/* tiny_jepa_kps's appearance keypoints (keypoint_appear, of its keypoints) */
+static int tiny_kp_appear;
 /* tiny_jepa_kps's appearance_weight */
 static float tiny_appearance;
 
@@ -4148,6 +4150,7 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
     def.arch.keypoint_cv = cv;
     def.arch.keypoint_motion = (tiny_kp_window & 1) != 0;
     def.arch.keypoint_overlap = (tiny_kp_window & 2) != 0;
+    def.arch.keypoint_appear = tiny_kp_appear;
     if (context) def.arch.context = context;
     def.keypoint_weight = keypoint_weight;
     def.arch.width = 4;
@@ -4245,8 +4248,12 @@ static void jepa_grad_check_cv(float motion, int step, int keypoints, bool sharp
         int K = abs(keypoints), bad_t = fd_misses(jepa_fd_loss, &c, m->params + m->ktemp, g + m->ktemp, K, 3e-3f);
         if (m->arch.keypoint_motion) bad_t = 0;
         CHECK(m->ktemp >= 0 && m->ktemp + K <= m->enc_count && bad_t == 0);
-        float t0 = m->arch.keypoint_motion ? JEPA_KEYPOINT_TEMP_MOTION : JEPA_KEYPOINT_TEMP;
-        for (int k = 0; k < K; k++) CHECK(g[m->ktemp + k] != 0.0f && m->params[m->ktemp + k] == t0);
+        for (int k = 0; k < K; k++) {
+            /* appearance keypoints (the last keypoint_appear) start at the sharp kind's temperature */
+            bool energy = m->arch.keypoint_motion && k < K - m->arch.keypoint_appear;
+            float t0 = energy ? JEPA_KEYPOINT_TEMP_MOTION : JEPA_KEYPOINT_TEMP;
+            CHECK(g[m->ktemp + k] != 0.0f && m->params[m->ktemp + k] == t0);
+        }
     }
     /* the target encoder is not trained by gradient: a change there moves the loss, but only the
        parameters get gradients (and the target has its own array) */
@@ -4305,6 +4312,14 @@ static void test_jepa_grad(void) {
     tiny_kp_window = 2;
     jepa_grad_check_cv(20.0f, 1, -2, true, 1.0f, true, 3);
     jepa_grad_check_kp(20.0f, 1, 2, true, 1.0f);
+    /* appearance keypoints beside the motion ones: 1 of 3 (the frames' pixels, their own convolution
+       and temperature), with and without the overlap */
+    tiny_kp_appear = 1;
+    tiny_kp_window = 3;
+    jepa_grad_check_cv(20.0f, 1, -3, true, 1.0f, true, 3);
+    tiny_kp_window = 1;
+    jepa_grad_check_cv(0.0f, 2, -3, true, 1.0f, true, 3);
+    tiny_kp_appear = 0;
     tiny_kp_window = 0;
 }
 
@@ -4555,6 +4570,93 @@ static void test_jepa_keypoint_motion_file(void) {
         jepa_free(m);
     }
     jepa_free(cv);
+    remove(path);
+}
+
+/* appearance keypoints (keypoint_appear): a 2 x 2 dot standing still in cell (2, 1) of 32 x 32
+   frames (8-pixel cells), the heats set to the frame's change (motion keypoint) and to its pixels
+   (appearance keypoint): the 3x3 kernels' centre 1. The motion keypoint gives the still dot no place
+   (offset 0, strength 0: nothing changed); the appearance keypoint places it (dx 0, dy -1: the dot's
+   centre from the cell's) with a strength, and no velocity. Moved 1 px a frame, the motion keypoint
+   places its change (dx -0.5) and both give vx 1. The file keeps the count (flag 512), refuses a count that is not fewer than the
+   keypoints, and a model without them writes no such flag */
+static void test_jepa_keypoint_appear(void) {
+    JepaArch a = jepa_arch_default(32, 32, 1);
+    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    a.keypoints = 2, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1, a.keypoint_motion = 1;
+    a.keypoint_appear = 1;
+    JepaModel* m = jepa_create(&a, 7);
+    ENSURE(m && m->kp.cout == 1 && m->kpa.cout == 1 && m->kpa.k == 3 && m->kpa.cin == 1);
+    CHECK(m->params[m->ktemp] == JEPA_KEYPOINT_TEMP_MOTION && m->params[m->ktemp + 1] == JEPA_KEYPOINT_TEMP);
+    for (int i = 0; i < 9; i++) {
+        m->params[m->kp.w + i] = i == 4 ? 1.0f : 0.0f;
+        m->params[m->kpa.w + i] = i == 4 ? 1.0f : 0.0f;
+    }
+    m->params[m->kp.b] = m->params[m->kpa.b] = 0.25f;
+    memcpy(m->target, m->params, sizeof(float) * (size_t)m->enc_count);
+    int lh, lw, lc;
+    jepa_latent_shape(m, &lh, &lw, &lc);
+    ENSURE(lh == 4 && lw == 4 && lc == a.latent + 10);
+    int L = jepa_latent_size(m), cell = (2 * lw + 1) * lc + a.latent;   /* cell (2, 1): x 8..15, y 16..23 */
+    static uint8_t fr[3][32 * 32];
+    float* z = malloc(sizeof(float) * (size_t)L);
+    JepaScratch* sc = jepa_scratch_create(m);
+    const uint8_t* win[3] = {fr[0], fr[1], fr[2]};
+    for (int moving = 0; moving <= 1; moving++) {
+        /* the last frame's dot at columns 11 and 12, rows 18 and 19 (centre (12, 19)); moving, the
+           frames before it at 10-11 and 9-10, inside the cell */
+        for (int f = 0; f < 3; f++) {
+            memset(fr[f], 0, sizeof fr[f]);
+            int xf = 11 - (moving ? 2 - f : 0);
+            for (int y = 18; y <= 19; y++) fr[f][y * 32 + xf] = fr[f][y * 32 + xf + 1] = 255;
+        }
+        jepa_encode(m, sc, 1, win, false, z);
+        const float* mo = z + cell;          /* motion keypoint: dx, dy, strength */
+        const float* ap = z + cell + 3;      /* appearance keypoint */
+        const float* v = z + cell + 6;       /* vx, vy of each */
+        fprintf(stderr, "    appearance keypoints, %s dot: motion keypoint (%.3f, %.3f, %.3f), appearance (%.3f, %.3f, "
+                "%.3f), velocities (%.3f, %.3f) (%.3f, %.3f)\n", moving ? "a moving" : "a still", mo[0], mo[1], mo[2],
+                ap[0], ap[1], ap[2], v[0], v[1], v[2], v[3]);
+        CHECK(fabsf(ap[0]) < 0.05f && fabsf(ap[1] + 1.0f) < 0.05f && ap[2] > 1.0f);
+        if (!moving) {
+            CHECK(fabsf(mo[0]) < 1e-4f && fabsf(mo[1]) < 1e-4f && fabsf(mo[2]) < 1e-4f);
+            CHECK(fabsf(v[0]) < 1e-4f && fabsf(v[2]) < 0.05f && fabsf(v[3]) < 0.05f);
+        } else {
+            CHECK(fabsf(v[2] - 1.0f) < 0.05f && fabsf(v[3]) < 0.05f);
+            CHECK(fabsf(v[0] - 1.0f) < 0.15f && fabsf(mo[0] + 0.5f) < 0.25f);
+        }
+    }
+    /* the file: the count kept, the same encoding back */
+    char path[] = "/tmp/nudge_jepa_appear_XXXXXX";
+    int fd = mkstemp(path);
+    ENSURE(fd >= 0);
+    close(fd);
+    char err[512];
+    CHECK(jepa_save(m, path, err, sizeof err) && (jepa_file_flags(path) & 512u));
+    JepaModel* back = jepa_load(path, err, sizeof err);
+    ENSURE(back);
+    CHECK(memcmp(jepa_arch(back), &a, sizeof a) == 0 &&
+          memcmp(back->params, m->params, sizeof(float) * (size_t)m->nparams) == 0);
+    float* zb = malloc(sizeof(float) * (size_t)L);
+    JepaScratch* sb = jepa_scratch_create(back);
+    jepa_encode(back, sb, 1, win, false, zb);
+    CHECK(memcmp(z, zb, sizeof(float) * (size_t)L) == 0);
+    jepa_scratch_free(sb);
+    jepa_free(back);
+    /* a count not fewer than the keypoints: refused with one line */
+    m->arch.keypoint_appear = 2;
+    CHECK(jepa_save(m, path, err, sizeof err));
+    CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "appearance") && !strchr(err, '\n'));
+    m->arch.keypoint_appear = 1;
+    /* without them: no flag, and the layout of before (kp with every keypoint; as many parameters) */
+    a.keypoint_appear = 0;
+    JepaModel* plain = jepa_create(&a, 7);
+    ENSURE(plain && plain->kp.cout == 2 && jepa_param_count(plain) == jepa_param_count(m));
+    CHECK(jepa_save(plain, path, err, sizeof err) && !(jepa_file_flags(path) & 512u));
+    jepa_free(plain);
+    jepa_scratch_free(sc);
+    free(z), free(zb);
+    jepa_free(m);
     remove(path);
 }
 
@@ -5080,6 +5182,7 @@ int main(void) {
     test_jepa_keypoint_cv_carries();
     test_jepa_keypoint_motion_tracks();
     test_jepa_keypoint_motion_file();
+    test_jepa_keypoint_appear();
     test_keypoint_window_grad();
     test_silu_fast();
     test_convnet_grad();
