@@ -68,6 +68,8 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
          "model architecture: the contact anchors (input option 0x%x) need the collision friction (0x%x)"},
         {WM_INPUT_PRIOR_SETTLE, WM_INPUT_PRIOR_SUPPORT,
          "model architecture: the settled-speed stop (input option 0x%x) needs the collision supports (0x%x)"},
+        {WM_INPUT_PRIOR_RECHECK, WM_INPUT_PRIOR_SUPPORT,
+         "model architecture: the contact recheck (input option 0x%x) needs the collision supports (0x%x)"},
         {WM_INPUT_EDGE_TIME, WM_INPUT_SUPPORT,
          "model architecture: the time to a support's end (input option 0x%x) needs the support inputs (0x%x)"},
         {WM_INPUT_PRIOR_GATE, WM_INPUT_PRIOR_OUT,
@@ -78,6 +80,11 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
             report_set(err, err_size, deps[i].fmt, (unsigned)(a->inputs & deps[i].bits), deps[i].needs);
             return false;
         }
+    if ((a->inputs & WM_INPUT_PRIOR_RECHECK) && (a->inputs & WM_INPUT_PRIOR_SUBSTEP)) {
+        report_set(err, err_size, "model architecture: the contact recheck (input option 0x%x) is of the one solve, not "
+                   "the friction substeps (0x%x)", (unsigned)WM_INPUT_PRIOR_RECHECK, (unsigned)WM_INPUT_PRIOR_SUBSTEP);
+        return false;
+    }
     if (!(a->rest_gate > 0 && a->rest_gate < 1)) {
         report_set(err, err_size, "model architecture: rest gate %g is outside (0, 1)", (double)a->rest_gate);
         return false;
@@ -237,6 +244,7 @@ void wm_scratch_free(WmScratch* s) {
     free(s->pair_edge);
     free(s->contact);
     free(s->pgs);
+    free(s->ptime);
     free(s->dHj);
     free(s->dzg);
     free(s->held);
@@ -328,6 +336,7 @@ void wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->hit = grow(s->hit, c);
     s->impact_first = grow(s->impact_first, (c + 1) * sizeof(int));
     if (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT) s->pgs = grow(s->pgs, c * 5 * sizeof(float));
+    if (m->arch.inputs & WM_INPUT_PRIOR_RECHECK) s->ptime = grow(s->ptime, c * sizeof(float));
     s->held = grow(s->held, c);
     s->xraw = grow(s->xraw, c * WM_NODE_NORM * sizeof(float));
     s->xn = grow(s->xn, c * F * sizeof(float));

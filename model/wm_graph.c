@@ -362,13 +362,110 @@ static float point_speed(const float* v, float rx, float ry, float nx, float ny)
     return (v[0] - v[2] * ry) * nx + (v[1] + v[2] * rx) * ny;
 }
 
+/* row r's velocity (vx, vy, omega) at the tick's start as the solve takes it (with
+ * WM_INPUT_PRIOR_FRICTION after the tick's push and gravity) */
+static void start_velocity(const WmModel* m, const WmScratch* s, int r, float* v) {
+    const float* st = s->state + (size_t)s->row_node[r] * D;
+    v[0] = st[SIM_OBS_vx], v[1] = st[SIM_OBS_vy], v[2] = st[SIM_OBS_omega];
+    if (m->arch.inputs & WM_INPUT_PRIOR_FRICTION) {
+        const float* pd = s->pdv + (size_t)r * 3;
+        v[0] += pd[0], v[1] += pd[1] + gravity_dt(m), v[2] += pd[2];
+    }
+}
+
+/* the candidate point ck of the pair (a: node ia; b: node ib) as the contact *t at the rows' velocities
+ * in s->pgs: false (t's fields then undefined) when it is not within WM_IMPACT_GAP of touching after
+ * closing for a tick, or has no effective mass. ea, eb: the edges carrying a's and b's share; elast,
+ * mu: the pair's elasticity and friction products. late (WM_INPUT_PRIOR_RECHECK's rounds): the pair
+ * moves at its start velocities until the last contact of either body acts (s->ptime) and at the
+ * solved ones after it, and the point is kept when that closes it WM_IMPACT_GAP past touching by the
+ * tick's end (the first pass's tolerance the other way: a point that only grazes is left to the next
+ * tick) and neither body turns more than WM_RECHECK_TURN in the rest of the tick */
+static bool contact_finish(const WmModel* m, WmScratch* s, WmContact* t, const Cand* ck, int ia, int ib, int ea, int eb,
+                           float elast, float mu, bool late) {
+    const float* sa = s->state + (size_t)ia * D;
+    const float* sb = s->state + (size_t)ib * D;
+    int ra = s->node_row[ia], rb = s->node_row[ib];
+    const float* va = s->pgs + (size_t)ra * 5;
+    const float* vb = rb >= 0 ? s->pgs + (size_t)rb * 5 : NULL;
+    float dt = m->arch.dt;
+    t->ea = ea, t->eb = eb, t->ra = ra, t->rb = rb;
+    t->nx = (float)ck->nx, t->ny = (float)ck->ny;
+    t->rax = (float)(ck->px - sa[SIM_OBS_x]), t->ray = (float)(ck->py - sa[SIM_OBS_y]);
+    t->rbx = vb ? (float)(ck->px - sb[SIM_OBS_x]) : 0.0f, t->rby = vb ? (float)(ck->py - sb[SIM_OBS_y]) : 0.0f;
+    /* the surfaces' closing speed at the point */
+    float closing = -point_speed(va, t->rax, t->ray, t->nx, t->ny);
+    if (vb) closing += point_speed(vb, t->rbx, t->rby, t->nx, t->ny);
+    float gap = (float)ck->d;
+    if (m->arch.inputs & WM_INPUT_PRIOR_ANCHOR) {
+        /* the simulator's anchor: midway between the surfaces at the start of the physics step
+         * in which the point closes (the gap less what the steps before it close), each body's
+         * own surface point moved half that gap towards the other. (The move is along n: the
+         * normal speeds above are the same) */
+        /* (the steps close c0 t + g_n h^2 k (k + 1) / 2 after k substeps of h: c0 the closing
+         * before the tick's gravity, g_n gravity's share along the normal for a static b) */
+        double h = (double)dt / WM_PRIOR_SUBSTEPS, ds = ck->d;
+        double gn = vb ? 0.0 : -(double)WM_PRIOR_GRAVITY * ck->ny;
+        double c0 = closing - gn * dt;
+        for (int step = 1; step < WM_PRIOR_STEPS && ck->d > 0; step++) {
+            double k = (double)step * WM_PRIOR_SUBSTEPS / WM_PRIOR_STEPS;
+            double closed = c0 * k * h + gn * h * h * k * (k + 1) / 2;
+            if (!(closed > 0 && closed < ck->d)) break;
+            ds = ck->d - closed;
+        }
+        double da = (ck->on == 1 ? ck->d : 0.0) - ds / 2, db = (ck->on == 0 ? ck->d : 0.0) - ds / 2;
+        t->rax += (float)(da * ck->nx), t->ray += (float)(da * ck->ny);
+        if (vb) t->rbx -= (float)(db * ck->nx), t->rby -= (float)(db * ck->ny);
+    }
+    float left;
+    if (late) {
+        float v0[3], c0 = 0.0f, tc = s->ptime[ra];
+        start_velocity(m, s, ra, v0);
+        c0 -= point_speed(v0, t->rax, t->ray, t->nx, t->ny);
+        if (vb) {
+            start_velocity(m, s, rb, v0);
+            c0 += point_speed(v0, t->rbx, t->rby, t->nx, t->ny);
+            tc = s->ptime[rb] > tc ? s->ptime[rb] : tc;
+        }
+        /* (a body turning fast does not keep its point's speed over the rest of the tick: a shard
+         * spun at 100 rad/s turns a right angle in a tick) */
+        float turn = fabsf(va[2]);
+        if (vb && fabsf(vb[2]) > turn) turn = fabsf(vb[2]);
+        if (turn * (dt - tc) > WM_RECHECK_TURN) return false;
+        /* (the gap when the first contact acts, then closing at the solved speed for the rest) */
+        float g1 = gap - c0 * tc;
+        if (g1 - (closing > 0.0f ? closing : 0.0f) * (dt - tc) > -WM_IMPACT_GAP) return false;
+        left = g1 <= 0.0f ? 1.0f - tc / dt : (closing > 0.0f ? clampf(1.0f - (tc + g1 / closing) / dt, 0.0f, 1.0f) : 0.0f);
+    } else {
+        if (gap - (closing > 0.0f ? closing : 0.0f) * dt > WM_IMPACT_GAP) return false;
+        left = closing > 0.0f ? clampf(gap > 0.0f ? 1.0f - gap / (closing * dt) : 1.0f, 0.0f, 1.0f)
+                              : (gap > 0.0f ? 0.0f : 1.0f);
+    }
+    float ca = t->rax * t->ny - t->ray * t->nx, cb = t->rbx * t->ny - t->rby * t->nx;
+    float k_ = va[3] + ca * ca * va[4] + (vb ? vb[3] + cb * cb * vb[4] : 0.0f);
+    if (!(k_ > 0.0f) || !isfinite(k_)) return false;
+    t->k = k_;
+    /* (the restitution of the closing before the tick's gravity: a resting body does not bounce) */
+    float before = closing + (vb ? 0.0f : gravity_dt(m) * t->ny);
+    t->target = before > 0.0f ? elast * before : 0.0f;
+    t->lambda = 0.0f;
+    float ta = t->rax * t->nx + t->ray * t->ny, tb = t->rbx * t->nx + t->rby * t->ny;
+    t->kt = va[3] + ta * ta * va[4] + (vb ? vb[3] + tb * tb * vb[4] : 0.0f);
+    t->mu = (m->arch.inputs & WM_INPUT_PRIOR_FRICTION) && t->kt > 0.0f && isfinite(t->kt) ? mu : 0.0f;
+    t->lambda_t = 0.0f;
+    t->gap = gap, t->elast = elast;
+    t->left = left;
+    return true;
+}
+
 /* the contacts of the pair (a: node ia, row ra; b: node ib, row rb or -1) into s->contact from *nc:
  * the deepest candidate and, among those within WM_CONTACT_TOL of it, the one farthest from it
  * along its tangent (more than a millimetre away), each kept when within WM_IMPACT_GAP of touching
- * after closing for a tick. ea, eb: the edges carrying a's and b's share; elast, mu: the pair's
- * elasticity and friction products */
+ * after closing for a tick (contact_finish). ea, eb: the edges carrying a's and b's share; elast, mu:
+ * the pair's elasticity and friction products. top: NULL, or (WM_INPUT_PRIOR_RECHECK) where the
+ * points not kept go, from the array's end down; late: contact_finish's */
 static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea, int eb, float elast, float mu,
-                          int* nc) {
+                          int* nc, int* top, bool late) {
     Cand c[2 + 2 * SIM_MAX_PARTS * SIM_MAX_VERTS];
     int n = pair_candidates(&s->shape[ia], &s->shape[ib], c);
     int best = -1;
@@ -407,61 +504,17 @@ static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea
             if ((k == 0 || second >= 0) && ck->side >= 0)
                 ck->d = cand_axis_gap(&s->shape[ia], &s->shape[ib], ck, ck->nx, ck->ny);
         }
-    const float* sa = s->state + (size_t)ia * D;
-    const float* sb = s->state + (size_t)ib * D;
-    int ra = s->node_row[ia], rb = s->node_row[ib];
-    const float* va = s->pgs + (size_t)ra * 5;
-    const float* vb = rb >= 0 ? s->pgs + (size_t)rb * 5 : NULL;
-    float dt = m->arch.dt;
     for (int k = 0; k < 2; k++) {
         if (k == 1 && second < 0) break;
         const Cand* ck = &c[k == 0 ? best : second];
-        WmContact* t = &s->contact[*nc];
-        t->ea = ea, t->eb = eb, t->ra = ra, t->rb = rb;
-        t->nx = (float)ck->nx, t->ny = (float)ck->ny;
-        t->rax = (float)(ck->px - sa[SIM_OBS_x]), t->ray = (float)(ck->py - sa[SIM_OBS_y]);
-        t->rbx = vb ? (float)(ck->px - sb[SIM_OBS_x]) : 0.0f, t->rby = vb ? (float)(ck->py - sb[SIM_OBS_y]) : 0.0f;
-        /* the surfaces' closing speed at the point */
-        float closing = -point_speed(va, t->rax, t->ray, t->nx, t->ny);
-        if (vb) closing += point_speed(vb, t->rbx, t->rby, t->nx, t->ny);
-        float gap = (float)ck->d;
-        if (m->arch.inputs & WM_INPUT_PRIOR_ANCHOR) {
-            /* the simulator's anchor: midway between the surfaces at the start of the physics step
-             * in which the point closes (the gap less what the steps before it close), each body's
-             * own surface point moved half that gap towards the other. (The move is along n: the
-             * normal speeds above are the same) */
-            /* (the steps close c0 t + g_n h^2 k (k + 1) / 2 after k substeps of h: c0 the closing
-             * before the tick's gravity, g_n gravity's share along the normal for a static b) */
-            double h = (double)dt / WM_PRIOR_SUBSTEPS, ds = ck->d;
-            double gn = vb ? 0.0 : -(double)WM_PRIOR_GRAVITY * ck->ny;
-            double c0 = closing - gn * dt;
-            for (int step = 1; step < WM_PRIOR_STEPS && ck->d > 0; step++) {
-                double k = (double)step * WM_PRIOR_SUBSTEPS / WM_PRIOR_STEPS;
-                double closed = c0 * k * h + gn * h * h * k * (k + 1) / 2;
-                if (!(closed > 0 && closed < ck->d)) break;
-                ds = ck->d - closed;
-            }
-            double da = (ck->on == 1 ? ck->d : 0.0) - ds / 2, db = (ck->on == 0 ? ck->d : 0.0) - ds / 2;
-            t->rax += (float)(da * ck->nx), t->ray += (float)(da * ck->ny);
-            if (vb) t->rbx -= (float)(db * ck->nx), t->rby -= (float)(db * ck->ny);
+        if (contact_finish(m, s, &s->contact[*nc], ck, ia, ib, ea, eb, elast, mu, late)) {
+            (*nc)++;
+        } else if (top) {
+            /* (WM_INPUT_PRIOR_RECHECK: kept below *top for the rounds after the solve) */
+            WmContact* p = &s->contact[--*top];
+            p->cpx = ck->px, p->cpy = ck->py, p->cnx = ck->nx, p->cny = ck->ny, p->cd = ck->d, p->con = ck->on;
+            p->ia = ia, p->ib = ib, p->ea = ea, p->eb = eb, p->elast = elast, p->mu = mu;
         }
-        if (gap - (closing > 0.0f ? closing : 0.0f) * dt > WM_IMPACT_GAP) continue;
-        float ca = t->rax * t->ny - t->ray * t->nx, cb = t->rbx * t->ny - t->rby * t->nx;
-        float k_ = va[3] + ca * ca * va[4] + (vb ? vb[3] + cb * cb * vb[4] : 0.0f);
-        if (!(k_ > 0.0f) || !isfinite(k_)) continue;
-        t->k = k_;
-        /* (the restitution of the closing before the tick's gravity: a resting body does not bounce) */
-        float before = closing + (vb ? 0.0f : gravity_dt(m) * t->ny);
-        t->target = before > 0.0f ? elast * before : 0.0f;
-        t->lambda = 0.0f;
-        float ta = t->rax * t->nx + t->ray * t->ny, tb = t->rbx * t->nx + t->rby * t->ny;
-        t->kt = va[3] + ta * ta * va[4] + (vb ? vb[3] + tb * tb * vb[4] : 0.0f);
-        t->mu = (m->arch.inputs & WM_INPUT_PRIOR_FRICTION) && t->kt > 0.0f && isfinite(t->kt) ? mu : 0.0f;
-        t->lambda_t = 0.0f;
-        t->gap = gap, t->elast = elast;
-        t->left = closing > 0.0f ? clampf(gap > 0.0f ? 1.0f - gap / (closing * dt) : 1.0f, 0.0f, 1.0f)
-                                 : (gap > 0.0f ? 0.0f : 1.0f);
-        (*nc)++;
     }
 }
 
@@ -609,59 +662,40 @@ static void substep_solve(const WmModel* m, WmScratch* s, int nc) {
     }
 }
 
-/* the collision changes of every edge from one solve over all contacts (wm.h) */
-static void prior_support_features(const WmModel* m, WmScratch* s) {
-    size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
-    /* each row's velocity and inverse mass and inertia */
-    for (int r = 0; r < s->nd; r++) {
-        const float* st = s->state + (size_t)s->row_node[r] * D;
-        float* v = s->pgs + (size_t)r * 5;
-        float mass = st[SIM_OBS_mass], inertia = mass * wm_inertia_per_mass(st);
-        v[0] = st[SIM_OBS_vx], v[1] = st[SIM_OBS_vy], v[2] = st[SIM_OBS_omega];
-        if (m->arch.inputs & WM_INPUT_PRIOR_FRICTION) {
-            /* after the tick's push and gravity */
-            const float* pd = s->pdv + (size_t)r * 3;
-            v[0] += pd[0], v[1] += pd[1] + gravity_dt(m), v[2] += pd[2];
-        }
-        v[3] = mass > 0.0f ? 1.0f / mass : 0.0f;
-        v[4] = inertia > 0.0f ? 1.0f / inertia : 0.0f;
-    }
-    /* the contacts: every static sender's edge, and each dynamic pair once (from its lower row),
-     * skipped when even the fastest approach of the two (their speeds and turns at their reach)
-     * cannot close the edge's gap (a lower bound of the true one) within the tick */
+/* whether edge e is a pair of the solve (every static sender's edge, each dynamic pair once, from
+ * its lower row: *back its other edge, -1 for a static sender) that may close within the tick: the
+ * fastest approach of the two (their speeds and turns at their reach) at the velocities in s->pgs,
+ * or with start at the tick's start (start_velocity), closes the edge's gap (a lower bound of the
+ * true one) to within WM_CONTACT_TOL + WM_IMPACT_GAP */
+static bool pair_near(const WmModel* m, const WmScratch* s, int e, bool start, int* back) {
+    size_t G = (size_t)wm_edge_feats(&m->arch);
+    const float* f = s->eraw + (size_t)e * G;
     const int* first = s->impact_first;
     const int* by = s->impact_edge;
-    float dt = m->arch.dt;
-    int nc = 0;
-    s->prior_sweeps = 0;
-    for (int e = 0; e < s->ne; e++) {
-        float* f = s->eraw + (size_t)e * G;
-        f[at + 0] = f[at + 1] = f[at + 2] = f[at + 3] = 0.0f;
+    int ra = s->recv[e], ia = s->row_node[ra], ib = s->send[e], rb = s->node_row[ib];
+    *back = -1;
+    if (s->reach[ia] < 0 || s->reach[ib] < 0) return false;
+    if (rb >= 0 && rb < ra) return false;
+    float va[3], vb[3];
+    if (start) start_velocity(m, s, ra, va);
+    else memcpy(va, s->pgs + (size_t)ra * 5, sizeof va);
+    float speed = sqrtf(va[0] * va[0] + va[1] * va[1]) + fabsf(va[2]) * s->reach[ia];
+    if (rb >= 0) {
+        if (start) start_velocity(m, s, rb, vb);
+        else memcpy(vb, s->pgs + (size_t)rb * 5, sizeof vb);
+        speed += sqrtf(vb[0] * vb[0] + vb[1] * vb[1]) + fabsf(vb[2]) * s->reach[ib];
+        for (int q = first[rb]; q < first[rb + 1]; q++)
+            if (s->send[by[q]] == ia) *back = by[q];
+        /* (no edge back: the pair is at least the radius apart) */
+        if (*back < 0) return false;
     }
-    for (int e = 0; e < s->ne; e++) {
-        const float* f = s->eraw + (size_t)e * G;
-        int ra = s->recv[e], ia = s->row_node[ra], ib = s->send[e], rb = s->node_row[ib];
-        if (s->reach[ia] < 0 || s->reach[ib] < 0) continue;
-        if (rb >= 0 && rb < ra) continue;
-        const float* va = s->pgs + (size_t)ra * 5;
-        float speed = sqrtf(va[0] * va[0] + va[1] * va[1]) + fabsf(va[2]) * s->reach[ia];
-        int back = -1;
-        if (rb >= 0) {
-            const float* vb = s->pgs + (size_t)rb * 5;
-            speed += sqrtf(vb[0] * vb[0] + vb[1] * vb[1]) + fabsf(vb[2]) * s->reach[ib];
-            for (int q = first[rb]; q < first[rb + 1]; q++)
-                if (s->send[by[q]] == ia) back = by[q];
-            /* (no edge back: the pair is at least the radius apart) */
-            if (back < 0) continue;
-        }
-        if (!(f[WM_EDGE_GAP] - speed * dt <= WM_CONTACT_TOL + WM_IMPACT_GAP)) continue;
-        pair_contacts(m, s, ia, ib, e, back, f[12], f[11], &nc);
-    }
-    if (m->arch.inputs & WM_INPUT_PRIOR_SUBSTEP)
-        substep_solve(m, s, nc);
-    /* projected Gauss-Seidel over each world's contacts, from zero impulses, until no impulse of
-     * the world moves by 1e-5 of its largest */
-    for (int c0 = 0, c1; c0 < nc && !(m->arch.inputs & WM_INPUT_PRIOR_SUBSTEP); c0 = c1) {
+    return f[WM_EDGE_GAP] - speed * m->arch.dt <= WM_CONTACT_TOL + WM_IMPACT_GAP;
+}
+
+/* projected Gauss-Seidel over each world's contacts, from zero impulses, until no impulse of the world
+ * moves by 1e-5 of its largest */
+static void world_solve(const WmModel* m, WmScratch* s, int nc) {
+    for (int c0 = 0, c1; c0 < nc; c0 = c1) {
         c1 = world_end(s, c0, nc);
         if (m->arch.inputs & WM_INPUT_PRIOR_SETTLE) speeds_moved(s, c0, c1);
         for (int it = 0; it < WM_PGS_ITERS; it++) {
@@ -675,6 +709,97 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
             }
             if (sweeps_done(m, s, c0, c1, moved, largest)) break;
         }
+    }
+}
+
+/* WM_INPUT_PRIOR_RECHECK: projected Gauss-Seidel over the first nc contacts, all worlds in one loop
+ * (the points a round added follow every world's own), from the impulses they hold, until no impulse
+ * moves by 1e-5 of the largest */
+static void pgs_solve(WmScratch* s, int nc) {
+    for (int it = 0; it < WM_PGS_ITERS && nc > 0; it++) {
+        s->prior_sweeps++;
+        float moved = 0.0f, largest = 0.0f;
+        for (int i = 0; i < nc; i++) {
+            WmContact* t = &s->contact[i];
+            float mv = contact_update(s, t, &t->lambda, &t->lambda_t, t->target, true);
+            moved = mv > moved ? mv : moved;
+            largest = t->lambda > largest ? t->lambda : largest;
+        }
+    }
+}
+
+/* WM_INPUT_PRIOR_RECHECK: when in the tick each row's last contact with an impulse acts (s->ptime, s;
+ * 0 for a row no contact touches): a contact's time is the share of the tick before it closes (1 -
+ * left). The last, not the first: a body resting on the floor and hit late in the tick keeps its
+ * start velocity until the hit */
+static void contact_times(const WmModel* m, WmScratch* s, int nc) {
+    for (int r = 0; r < s->nd; r++) s->ptime[r] = 0.0f;
+    for (int i = 0; i < nc; i++) {
+        const WmContact* t = &s->contact[i];
+        if (!(t->lambda > 0.0f) && t->lambda_t == 0.0f) continue;
+        float at = (1.0f - t->left) * m->arch.dt;
+        if (at > s->ptime[t->ra]) s->ptime[t->ra] = at;
+        if (t->rb >= 0 && at > s->ptime[t->rb]) s->ptime[t->rb] = at;
+    }
+}
+
+/* the collision changes of every edge from one solve over all contacts (wm.h) */
+static void prior_support_features(const WmModel* m, WmScratch* s) {
+    size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
+    /* each row's velocity and inverse mass and inertia */
+    for (int r = 0; r < s->nd; r++) {
+        const float* st = s->state + (size_t)s->row_node[r] * D;
+        float* v = s->pgs + (size_t)r * 5;
+        float mass = st[SIM_OBS_mass], inertia = mass * wm_inertia_per_mass(st);
+        start_velocity(m, s, r, v);
+        v[3] = mass > 0.0f ? 1.0f / mass : 0.0f;
+        v[4] = inertia > 0.0f ? 1.0f / inertia : 0.0f;
+    }
+    /* the contacts: every static sender's edge, and each dynamic pair once (from its lower row),
+     * skipped when even the fastest approach of the two (their speeds and turns at their reach)
+     * cannot close the edge's gap (a lower bound of the true one) within the tick */
+    bool recheck = (m->arch.inputs & WM_INPUT_PRIOR_RECHECK) != 0;
+    int nc = 0, end = 2 * s->edge_cap, top = end;
+    s->prior_sweeps = 0;
+    for (int e = 0; e < s->ne; e++) {
+        float* f = s->eraw + (size_t)e * G;
+        f[at + 0] = f[at + 1] = f[at + 2] = f[at + 3] = 0.0f;
+    }
+    for (int e = 0; e < s->ne; e++) {
+        const float* f = s->eraw + (size_t)e * G;
+        int back;
+        if (!pair_near(m, s, e, false, &back)) continue;
+        int ra = s->recv[e];
+        pair_contacts(m, s, s->row_node[ra], s->send[e], e, back, f[12], f[11], &nc, recheck ? &top : NULL, false);
+    }
+    if (m->arch.inputs & WM_INPUT_PRIOR_SUBSTEP)
+        substep_solve(m, s, nc);
+    else
+        world_solve(m, s, nc);
+    /* WM_INPUT_PRIOR_RECHECK: the points left out that close at the solved velocities join (those of
+     * the pairs the first pass skipped as too far apart at their start speeds too, in the first
+     * round), and the solve goes on from its impulses; the active points stay below nc, the ones
+     * left out above top (2 a pair at most: the two never meet) */
+    for (int round = 0; recheck && round < WM_RECHECK_ROUNDS; round++) {
+        int added = nc;
+        contact_times(m, s, nc);
+        for (int j = top; j < end; j++) {
+            const WmContact p = s->contact[j];
+            const Cand c = {p.cpx, p.cpy, p.cnx, p.cny, p.cd, 0, 0, p.con};
+            WmContact t;
+            if (!contact_finish(m, s, &t, &c, p.ia, p.ib, p.ea, p.eb, p.elast, p.mu, true)) continue;
+            s->contact[j] = s->contact[top++];
+            s->contact[nc++] = t;
+        }
+        for (int e = 0; round == 0 && e < s->ne; e++) {
+            const float* f = s->eraw + (size_t)e * G;
+            int back;
+            if (pair_near(m, s, e, true, &back) || !pair_near(m, s, e, false, &back)) continue;
+            int ra = s->recv[e];
+            pair_contacts(m, s, s->row_node[ra], s->send[e], e, back, f[12], f[11], &nc, &top, true);
+        }
+        if (nc == added) break;
+        pgs_solve(s, nc);
     }
     /* each contact's impulse on each edge's receiver */
     for (int i = 0; i < nc; i++) {

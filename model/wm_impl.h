@@ -192,6 +192,10 @@ typedef struct WmContact {
     float left;            /* the share of the tick left after the contact */
     float sv_n, sv_t;      /* WM_INPUT_PRIOR_SETTLE: its normal and tangential relative speeds at the
                               last sweep's end */
+    /* WM_INPUT_PRIOR_RECHECK: a point not yet closing, kept for the next rounds: the candidate (its
+     * point, normal from b into a, gap, and the shape it lies on) and the pair's nodes */
+    double cpx, cpy, cnx, cny, cd;
+    int   con, ia, ib;
 } WmContact;
 
 struct WmScratch {
@@ -227,6 +231,7 @@ struct WmScratch {
     long       prior_sweeps;  /* WM_INPUT_PRIOR_SUPPORT: the sweeps over contacts the last pack's solve
                                  made, summed over its worlds (and substeps) */
     float*   pgs;          /* [node_cap*5] WM_INPUT_PRIOR_SUPPORT: each row's vx, vy, omega, 1/m, 1/I */
+    float*   ptime;        /* [node_cap] WM_INPUT_PRIOR_RECHECK: when in the tick each row's last contact acts (s) */
     uint8_t* held;         /* [n] the last wm_step's rest gate held node i still (eval's gate figures; 0 for a
                               node repeating its record in incremental stepping) */
     float*   xraw;         /* [nd*WM_NODE_NORM] */
