@@ -1546,8 +1546,8 @@ static void test_wm_options(void) {
     a.rest_gate = 1.0f;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "rest gate 1"));
     a = small_arch();
-    a.inputs = 131072;
-    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x20000"));
+    a.inputs = 262144;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x40000"));
     a.inputs = WM_INPUT_PRIOR_GATE;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "collision gate (input option 0x200) needs the collision prior"));
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_GATE;
