@@ -500,9 +500,9 @@ static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea
     /* (with the axes, a vertex's gap is its distance from the plane of the face along its normal) */
     if (axis)
         for (int k = 0; k < 2; k++) {
-            Cand* ck = &c[k == 0 ? best : second];
-            if ((k == 0 || second >= 0) && ck->side >= 0)
-                ck->d = cand_axis_gap(&s->shape[ia], &s->shape[ib], ck, ck->nx, ck->ny);
+            /* (the index first: &c[-1] is out of the array even when it is never read) */
+            int i = k == 0 ? best : second;
+            if (i >= 0 && c[i].side >= 0) c[i].d = cand_axis_gap(&s->shape[ia], &s->shape[ib], &c[i], c[i].nx, c[i].ny);
         }
     for (int k = 0; k < 2; k++) {
         if (k == 1 && second < 0) break;
