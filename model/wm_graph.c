@@ -598,6 +598,42 @@ static float substep_point(WmScratch* s, WmContact* t, float target, bool fricti
     return contact_update(s, t, &t->jn, &t->jt, target, friction);
 }
 
+/* which solve world_sweeps runs: the one solve (the impulses in lambda and lambda_t), a substep's
+ * velocity solve (a point apart may close its gap in the substep of length h, not pass it), or that
+ * substep's bounces (the points that hit in it leave at elast times their closing; friction keeps the
+ * velocity solve's bound) */
+typedef enum { SWEEP_ONE, SWEEP_SUBSTEP, SWEEP_BOUNCE } SweepKind;
+
+/* projected Gauss-Seidel sweeps over each world's contacts (of the first nc) until the world's own
+ * stop (sweeps_done) or WM_PGS_ITERS: each world on its own */
+static void world_sweeps(const WmModel* m, WmScratch* s, int nc, SweepKind kind, int sub, float h) {
+    for (int c0 = 0, c1; c0 < nc; c0 = c1) {
+        c1 = world_end(s, c0, nc);
+        if (m->arch.inputs & WM_INPUT_PRIOR_SETTLE) speeds_moved(s, c0, c1);
+        for (int it = 0; it < WM_PGS_ITERS; it++) {
+            s->prior_sweeps++;
+            float moved = 0.0f, largest = 0.0f;
+            for (int i = c0; i < c1; i++) {
+                WmContact* t = &s->contact[i];
+                float mv;
+                if (kind == SWEEP_ONE) {
+                    mv = contact_update(s, t, &t->lambda, &t->lambda_t, t->target, true);
+                } else if (kind == SWEEP_SUBSTEP) {
+                    mv = substep_point(s, t, t->gap > 0.0f ? -t->gap / h : 0.0f, true);
+                } else {
+                    bool hit = (sub == 0 || t->gap > 0.0f) && t->vn0 < -WM_PRIOR_BOUNCE_MIN && t->jn > 0.0f && t->elast > 0.0f;
+                    if (!hit) continue;
+                    mv = substep_point(s, t, -t->elast * t->vn0, false);
+                }
+                float j = kind == SWEEP_ONE ? t->lambda : t->jn;
+                moved = mv > moved ? mv : moved;
+                largest = j > largest ? j : largest;
+            }
+            if (sweeps_done(m, s, c0, c1, moved, largest)) break;
+        }
+    }
+}
+
 /* WM_INPUT_PRIOR_SUBSTEP: the solve over the tick's WM_PRIOR_SUBSTEPS substeps (wm.h); the rows'
  * velocities come in after the whole tick's gravity (taken back out here and added a substep at a
  * time) and leave at the tick's end; each contact's lambda and lambda_t become its impulses summed
@@ -617,42 +653,9 @@ static void substep_solve(const WmModel* m, WmScratch* s, int nc) {
             contact_apply(s, t, t->jn, t->nx, t->ny);
             contact_apply(s, t, t->jt, -t->ny, t->nx);
         }
-        /* the velocity solve: a point apart may close its gap in this substep, not pass it */
-        for (int c0 = 0, c1; c0 < nc; c0 = c1) {
-            c1 = world_end(s, c0, nc);
-            if (m->arch.inputs & WM_INPUT_PRIOR_SETTLE) speeds_moved(s, c0, c1);
-            for (int it = 0; it < WM_PGS_ITERS; it++) {
-                s->prior_sweeps++;
-                float moved = 0.0f, largest = 0.0f;
-                for (int i = c0; i < c1; i++) {
-                    WmContact* t = &s->contact[i];
-                    float mv = substep_point(s, t, t->gap > 0.0f ? -t->gap / h : 0.0f, true);
-                    moved = mv > moved ? mv : moved;
-                    largest = t->jn > largest ? t->jn : largest;
-                }
-                if (sweeps_done(m, s, c0, c1, moved, largest)) break;
-            }
-        }
+        world_sweeps(m, s, nc, SWEEP_SUBSTEP, sub, h);
         for (int i = 0; i < nc; i++) s->contact[i].target = s->contact[i].jn;
-        /* the bounces of the points that hit in this substep (they leave at elast times their
-         * closing; friction keeps the bound of the velocity solve) */
-        for (int c0 = 0, c1; c0 < nc; c0 = c1) {
-            c1 = world_end(s, c0, nc);
-            if (m->arch.inputs & WM_INPUT_PRIOR_SETTLE) speeds_moved(s, c0, c1);
-            for (int it = 0; it < WM_PGS_ITERS; it++) {
-                s->prior_sweeps++;
-                float moved = 0.0f, largest = 0.0f;
-                for (int i = c0; i < c1; i++) {
-                    WmContact* t = &s->contact[i];
-                    bool hit = (sub == 0 || t->gap > 0.0f) && t->vn0 < -WM_PRIOR_BOUNCE_MIN && t->jn > 0.0f && t->elast > 0.0f;
-                    if (!hit) continue;
-                    float mv = substep_point(s, t, -t->elast * t->vn0, false);
-                    moved = mv > moved ? mv : moved;
-                    largest = t->jn > largest ? t->jn : largest;
-                }
-                if (sweeps_done(m, s, c0, c1, moved, largest)) break;
-            }
-        }
+        world_sweeps(m, s, nc, SWEEP_BOUNCE, sub, h);
         for (int i = 0; i < nc; i++) {
             WmContact* t = &s->contact[i];
             t->gap += contact_speed(s, t, t->nx, t->ny) * h;
@@ -692,24 +695,9 @@ static bool pair_near(const WmModel* m, const WmScratch* s, int e, bool start, i
     return f[WM_EDGE_GAP] - speed * m->arch.dt <= WM_CONTACT_TOL + WM_IMPACT_GAP;
 }
 
-/* projected Gauss-Seidel over each world's contacts, from zero impulses, until no impulse of the world
- * moves by 1e-5 of its largest */
+/* the one solve over each world's contacts, from zero impulses (world_sweeps) */
 static void world_solve(const WmModel* m, WmScratch* s, int nc) {
-    for (int c0 = 0, c1; c0 < nc; c0 = c1) {
-        c1 = world_end(s, c0, nc);
-        if (m->arch.inputs & WM_INPUT_PRIOR_SETTLE) speeds_moved(s, c0, c1);
-        for (int it = 0; it < WM_PGS_ITERS; it++) {
-            s->prior_sweeps++;
-            float moved = 0.0f, largest = 0.0f;
-            for (int i = c0; i < c1; i++) {
-                WmContact* t = &s->contact[i];
-                float mv = contact_update(s, t, &t->lambda, &t->lambda_t, t->target, true);
-                moved = mv > moved ? mv : moved;
-                largest = t->lambda > largest ? t->lambda : largest;
-            }
-            if (sweeps_done(m, s, c0, c1, moved, largest)) break;
-        }
-    }
+    world_sweeps(m, s, nc, SWEEP_ONE, 0, 0.0f);
 }
 
 /* WM_INPUT_PRIOR_RECHECK: projected Gauss-Seidel over the first nc contacts, all worlds in one loop
@@ -725,6 +713,7 @@ static void pgs_solve(WmScratch* s, int nc) {
             moved = mv > moved ? mv : moved;
             largest = t->lambda > largest ? t->lambda : largest;
         }
+        if (!(moved > 1e-5f * largest)) break;
     }
 }
 

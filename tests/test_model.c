@@ -2136,19 +2136,26 @@ static void test_wm_contact_axis(void) {
     wm_free(m);
 }
 
+/* a world of the default definition with a static 4 m floor of MATERIAL (x -2 .. 2, top at y 0) as
+ * its first body (slot 0) */
+static SimWorld* floor_world(const char* material) {
+    SimWorldDef wd = sim_world_def_default();
+    SimWorld* w = sim_world_create(&wd);
+    SimBodyDef b = sim_body_def_default();
+    b.kind = SIM_KIND_BOX;
+    b.material = sim_material_find(material);
+    b.w = 4, b.h = 0.1, b.y = -0.05, b.is_static = true;
+    CHECK(sim_world_add_body(w, &b, NULL, 0) == 0);
+    return w;
+}
+
 /* a 6 cm rubber ball over a 4 m floor of material floor (x -2 .. 2, top at 0) at (x, 0.03 + gap),
  * moving at (vx, vy) and spinning at omega, observed (slot 0 the floor, 1 the ball) into st, mask, then
  * one tick of the simulator: its observation into next */
 static void ball_tick(const char* floor, double x, double gap, double vx, double vy, double omega, float* st,
                       uint8_t* mask, float* next) {
-    SimWorldDef wd = sim_world_def_default();
-    SimWorld* w = sim_world_create(&wd);
+    SimWorld* w = floor_world(floor);
     SimBodyDef b = sim_body_def_default();
-    b.kind = SIM_KIND_BOX;
-    b.material = sim_material_find(floor);
-    b.w = 4, b.h = 0.1, b.y = -0.05, b.is_static = true;
-    CHECK(sim_world_add_body(w, &b, NULL, 0) == 0);
-    b = sim_body_def_default();
     b.kind = SIM_KIND_BALL;
     b.material = sim_material_find("rubber");
     b.w = b.h = 0.06, b.x = x, b.y = 0.03 + gap, b.vx = vx, b.vy = vy, b.omega = omega;
@@ -2164,15 +2171,9 @@ static void ball_tick(const char* floor, double x, double gap, double vx, double
 /* a world observed into st, mask (TK slots): a stone floor and N wooden boxes of 10 cm stacked on
  * it from x = x0, each shifted dx right of the one below (a leaning tower) */
 static void tower_state(int n, double x0, double dx, float* st, uint8_t* mask) {
-    SimWorldDef wd = sim_world_def_default();
-    SimWorld* w = sim_world_create(&wd);
-    SimBodyDef b = sim_body_def_default();
-    b.kind = SIM_KIND_BOX;
-    b.material = sim_material_find("stone");
-    b.w = 4, b.h = 0.1, b.y = -0.05, b.is_static = true;
-    CHECK(sim_world_add_body(w, &b, NULL, 0) == 0);
+    SimWorld* w = floor_world("stone");
     for (int i = 0; i < n; i++) {
-        b = sim_body_def_default();
+        SimBodyDef b = sim_body_def_default();
         b.kind = SIM_KIND_BOX;
         b.material = sim_material_find("wood");
         b.w = b.h = 0.1, b.x = x0 + i * dx, b.y = 0.05 + 0.1 * i;
@@ -2348,13 +2349,7 @@ static void test_wm_contact_anchor(void) {
 /* a 4 m stone floor (x -2 .. 2, top at 0) in slot 0 and the n bodies defs after it, observed into st,
  * mask, then one tick of the simulator: its observation into next */
 static void floor_tick(const SimBodyDef* defs, int n, float* st, uint8_t* mask, float* next) {
-    SimWorldDef wd = sim_world_def_default();
-    SimWorld* w = sim_world_create(&wd);
-    SimBodyDef b = sim_body_def_default();
-    b.kind = SIM_KIND_BOX;
-    b.material = sim_material_find("stone");
-    b.w = 4, b.h = 0.1, b.y = -0.05, b.is_static = true;
-    CHECK(sim_world_add_body(w, &b, NULL, 0) == 0);
+    SimWorld* w = floor_world("stone");
     for (int i = 0; i < n; i++) CHECK(sim_world_add_body(w, &defs[i], NULL, 0) == i + 1);
     int32_t ids[TK];
     uint8_t mn[TK];
