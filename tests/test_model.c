@@ -3886,6 +3886,13 @@ static void test_jepa_keypoint_motion_tracks(void) {
     CHECK(fabsf(sl_pix - 1.0f) > 0.2f && fabsf(sl_sh - 1.0f) > 0.2f);
 }
 
+/* a keypoint heat layer's 3x3 kernel (its weights at w) set to the identity and its bias (at b) to
+ * 0.25: the heat is the input itself */
+static void keypoint_identity(JepaModel* m, int w, int b) {
+    for (int i = 0; i < 9; i++) m->params[w + i] = i == 4 ? 1.0f : 0.0f;
+    m->params[b] = 0.25f;
+}
+
 /* constant-velocity keypoints (keypoint_cv), no training: a 2 x 2 dot moving 1 px a frame along row
    19 of 32 x 32 frames (8-pixel cells), the heat set to the frame's pixel (the 3x3 kernel's centre 1,
    the rest 0). The encoding's velocity channel at the dot's cell is 1 px a step; the predictor,
@@ -3898,8 +3905,7 @@ static void test_jepa_keypoint_cv_carries(void) {
     a.keypoints = 1, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1;
     JepaModel* m = jepa_create(&a, 7);
     ENSURE(m && m->kp.cin == 1 && m->kp.cout == 1 && m->kp.k == 3);
-    for (int i = 0; i < 9; i++) m->params[m->kp.w + i] = i == 4 ? 1.0f : 0.0f;
-    m->params[m->kp.b] = 0.25f;
+    keypoint_identity(m, m->kp.w, m->kp.b);
     memcpy(m->target, m->params, sizeof(float) * (size_t)m->enc_count);
     int lh, lw, lc;
     jepa_latent_shape(m, &lh, &lw, &lc);
@@ -4674,11 +4680,8 @@ static void test_jepa_keypoint_appear(void) {
     JepaModel* m = jepa_create(&a, 7);
     ENSURE(m && m->kp.cout == 1 && m->kpa.cout == 1 && m->kpa.k == 3 && m->kpa.cin == 1);
     CHECK(m->params[m->ktemp] == JEPA_KEYPOINT_TEMP_MOTION && m->params[m->ktemp + 1] == JEPA_KEYPOINT_TEMP);
-    for (int i = 0; i < 9; i++) {
-        m->params[m->kp.w + i] = i == 4 ? 1.0f : 0.0f;
-        m->params[m->kpa.w + i] = i == 4 ? 1.0f : 0.0f;
-    }
-    m->params[m->kp.b] = m->params[m->kpa.b] = 0.25f;
+    keypoint_identity(m, m->kp.w, m->kp.b);
+    keypoint_identity(m, m->kpa.w, m->kpa.b);
     memcpy(m->target, m->params, sizeof(float) * (size_t)m->enc_count);
     int lh, lw, lc;
     jepa_latent_shape(m, &lh, &lw, &lc);
