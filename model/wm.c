@@ -243,6 +243,10 @@ void wm_scratch_free(WmScratch* s) {
     free(s->impact_edge);
     free(s->pair_edge);
     free(s->contact);
+    free(s->island);
+    free(s->island_count);
+    free(s->island_mask);
+    free(s->contact_order);
     free(s->pgs);
     free(s->ptime);
     free(s->dHj);
@@ -289,6 +293,8 @@ void wm_scratch_free(WmScratch* s) {
     free(s->inc_bounds);
     free(s->inc_risk);
     free(s->inc_turn);
+    free(s->inc_island);
+    free(s->inc_wdirty);
     free(s->node_same);
     free(s->node_reuse);
     free(s->node_dirty);
@@ -335,7 +341,12 @@ void wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->release = grow(s->release, c);
     s->hit = grow(s->hit, c);
     s->impact_first = grow(s->impact_first, (c + 1) * sizeof(int));
-    if (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT) s->pgs = grow(s->pgs, c * 5 * sizeof(float));
+    if (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT) {
+        s->pgs = grow(s->pgs, c * 5 * sizeof(float));
+        s->island = grow(s->island, c * sizeof(int));
+        s->island_count = grow(s->island_count, (c + 1) * sizeof(int));
+        s->island_mask = grow(s->island_mask, c * sizeof(uint64_t));
+    }
     if (m->arch.inputs & WM_INPUT_PRIOR_RECHECK) s->ptime = grow(s->ptime, c * sizeof(float));
     s->held = grow(s->held, c);
     s->xraw = grow(s->xraw, c * WM_NODE_NORM * sizeof(float));
@@ -377,7 +388,10 @@ void wm_scratch_reserve_edges(const WmModel* m, WmScratch* s, int ne) {
     s->send_row = grow(s->send_row, c * sizeof(int));
     s->impact_edge = grow(s->impact_edge, c * sizeof(int));
     s->pair_edge = grow(s->pair_edge, c * sizeof(int));
-    if (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT) s->contact = grow(s->contact, c * 2 * sizeof(WmContact));
+    if (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT) {
+        s->contact = grow(s->contact, c * 2 * sizeof(WmContact));
+        s->contact_order = grow(s->contact_order, c * 2 * sizeof(int));
+    }
     if (m->arch.inputs & (WM_INPUT_IMPULSE | WM_INPUT_PRIOR_GATE))
         s->dHj = grow(s->dHj, c * (size_t)m->arch.edge * sizeof(float));
     if (m->arch.inputs & WM_INPUT_PRIOR_GATE) s->dzg = grow(s->dzg, c * 2 * sizeof(float));

@@ -467,22 +467,24 @@ static bool contact_finish(const WmModel* m, WmScratch* s, WmContact* t, const C
 static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea, int eb, float elast, float mu,
                           int* nc, int* top, bool late) {
     Cand c[2 + 2 * SIM_MAX_PARTS * SIM_MAX_VERTS];
-    int n = pair_candidates(&s->shape[ia], &s->shape[ib], c);
+    const SimShape* sa = packed_shape(m, s, ia, s->inc_keep);
+    const SimShape* sb = packed_shape(m, s, ib, s->inc_keep);
+    int n = pair_candidates(sa, sb, c);
     int best = -1;
     for (int i = 0; i < n; i++)
         if (isfinite(c[i].d) && (best < 0 || c[i].d < c[best].d)) best = i;
     if (best < 0) return;
     bool axis = (m->arch.inputs & WM_INPUT_PRIOR_AXIS) != 0;
-    if (axis) cand_axis(&s->shape[ia], &s->shape[ib], &c[best]);
+    if (axis) cand_axis(sa, sb, &c[best]);
     int second = -1;
     double far = 1e-3, tx = -c[best].ny, ty = c[best].nx;
     /* (with the anchors, a ball touches each convex part of the other shape at one point, its
      * nearest, as the simulator's circle-polygon contact does: not also at that part's corners, which
      * a ball rolling over a table's edge approaches for the tick's first millimetres only) */
-    bool ball = (m->arch.inputs & WM_INPUT_PRIOR_ANCHOR) && (s->shape[ia].nparts == 0 || s->shape[ib].nparts == 0);
+    bool ball = (m->arch.inputs & WM_INPUT_PRIOR_ANCHOR) && (sa->nparts == 0 || sb->nparts == 0);
     int ball_part = -1;
     if (ball && c[best].side < 0) {
-        const SimShape* poly = s->shape[ia].nparts == 0 ? &s->shape[ib] : &s->shape[ia];
+        const SimShape* poly = sa->nparts == 0 ? sb : sa;
         if (poly->nparts > 0) ball_part = (int)(cand_near_part(poly, &c[best]) - poly->parts);
     }
     for (int i = 0; i < n; i++) {
@@ -491,18 +493,18 @@ static void pair_contacts(const WmModel* m, WmScratch* s, int ia, int ib, int ea
         /* (with the axes, a vertex beyond the end of the face it would rest on is not a support: its
          * distance is to the other's corner, farther than to the face's plane; that corner is one) */
         if (axis && c[i].side >= 0 &&
-            c[i].d - cand_axis_gap(&s->shape[ia], &s->shape[ib], &c[i], c[best].nx, c[best].ny) > WM_AXIS_BEYOND)
+            c[i].d - cand_axis_gap(sa, sb, &c[i], c[best].nx, c[best].ny) > WM_AXIS_BEYOND)
             continue;
         double along = fabs((c[i].px - c[best].px) * tx + (c[i].py - c[best].py) * ty);
         if (along > far) far = along, second = i;
     }
-    if (axis && second >= 0) cand_axis(&s->shape[ia], &s->shape[ib], &c[second]);
+    if (axis && second >= 0) cand_axis(sa, sb, &c[second]);
     /* (with the axes, a vertex's gap is its distance from the plane of the face along its normal) */
     if (axis)
         for (int k = 0; k < 2; k++) {
             /* (the index first: &c[-1] is out of the array even when it is never read) */
             int i = k == 0 ? best : second;
-            if (i >= 0 && c[i].side >= 0) c[i].d = cand_axis_gap(&s->shape[ia], &s->shape[ib], &c[i], c[i].nx, c[i].ny);
+            if (i >= 0 && c[i].side >= 0) c[i].d = cand_axis_gap(sa, sb, &c[i], c[i].nx, c[i].ny);
         }
     for (int k = 0; k < 2; k++) {
         if (k == 1 && second < 0) break;
@@ -560,22 +562,50 @@ static float contact_update(WmScratch* s, WmContact* t, float* jn, float* jt, fl
     return moved;
 }
 
-/* the end of the run of contacts from c0 that belong to its world: a world's contacts are
- * consecutive, as its edges are (wm_pack packs the edges world by world, in row order). The solves
- * sweep each world's contacts until that world's own impulses settle, so a world's prior does not
- * depend on the other worlds of its batch (nor on how many sweeps the slowest of them needs) */
-static int world_end(const WmScratch* s, int c0, int nc) {
-    int w = s->node_world[s->row_node[s->contact[c0].ra]], c1 = c0 + 1;
-    while (c1 < nc && s->node_world[s->row_node[s->contact[c1].ra]] == w) c1++;
+/* the contacts' islands: the rows joined by contacts between two dynamic bodies (a static body
+ * joins nothing: it takes any impulse). s->island[r] becomes the root row of r's island (its lowest
+ * row: rows are packed world by world, so an island never spans worlds) and s->contact_order the
+ * first nc contacts island by island, each island's in their own order. The solves sweep each
+ * island's contacts until its own impulses settle: an island's prior depends on its own bodies only,
+ * not on the other islands of its world or batch, nor on how many sweeps the slowest of them needs
+ * (incremental stepping reuses a quiet island's rows: wm_incremental.c) */
+static int island_root(int* up, int r) {
+    while (up[r] != r) r = up[r] = up[up[r]];
+    return r;
+}
+
+static void contact_islands(WmScratch* s, int nc) {
+    int* up = s->island;
+    for (int r = 0; r < s->nd; r++) up[r] = r;
+    for (int i = 0; i < nc; i++) {
+        const WmContact* t = &s->contact[i];
+        if (t->rb < 0) continue;
+        int a = island_root(up, t->ra), b = island_root(up, t->rb);
+        if (a < b) up[b] = a;
+        else if (b < a) up[a] = b;
+    }
+    for (int r = 0; r < s->nd; r++) up[r] = island_root(up, r);
+    /* a counting sort of the contacts by their island's root (stable) */
+    int* at = s->island_count;
+    memset(at, 0, sizeof(int) * ((size_t)s->nd + 1));
+    for (int i = 0; i < nc; i++) at[up[s->contact[i].ra] + 1]++;
+    for (int r = 0; r < s->nd; r++) at[r + 1] += at[r];
+    for (int i = 0; i < nc; i++) s->contact_order[at[up[s->contact[i].ra]]++] = i;
+}
+
+/* the end of the run of contact_order from c0 that belongs to its island */
+static int island_end(const WmScratch* s, int c0, int nc) {
+    int root = s->island[s->contact[s->contact_order[c0]].ra], c1 = c0 + 1;
+    while (c1 < nc && s->island[s->contact[s->contact_order[c1]].ra] == root) c1++;
     return c1;
 }
 
-/* WM_INPUT_PRIOR_SETTLE: each of contacts c0..c1's normal and tangential relative speeds now, kept in
- * it, and the largest change of one since they were last kept */
+/* WM_INPUT_PRIOR_SETTLE: each of the contacts contact_order[c0..c1)'s normal and tangential relative
+ * speeds now, kept in it, and the largest change of one since they were last kept */
 static float speeds_moved(WmScratch* s, int c0, int c1) {
     float most = 0.0f;
     for (int i = c0; i < c1; i++) {
-        WmContact* t = &s->contact[i];
+        WmContact* t = &s->contact[s->contact_order[i]];
         float n = contact_speed(s, t, t->nx, t->ny), g = contact_speed(s, t, -t->ny, t->nx);
         float d = fabsf(n - t->sv_n), dg = fabsf(g - t->sv_t);
         d = dg > d ? dg : d;
@@ -585,8 +615,8 @@ static float speeds_moved(WmScratch* s, int c0, int c1) {
     return most;
 }
 
-/* whether a sweep over a world's contacts c0..c1 that moved an impulse by at most moved (the largest
- * being largest) ends the solve: with WM_INPUT_PRIOR_SETTLE once no relative speed changed by more
+/* whether a sweep over an island's contacts contact_order[c0..c1) that moved an impulse by at most
+ * moved (the largest being largest) ends the solve: with WM_INPUT_PRIOR_SETTLE once no relative speed changed by more
  * than WM_PGS_SETTLE, else once no impulse moved by 1e-5 of the largest */
 static bool sweeps_done(const WmModel* m, WmScratch* s, int c0, int c1, float moved, float largest) {
     if (m->arch.inputs & WM_INPUT_PRIOR_SETTLE) return !(speeds_moved(s, c0, c1) > WM_PGS_SETTLE);
@@ -598,23 +628,23 @@ static float substep_point(WmScratch* s, WmContact* t, float target, bool fricti
     return contact_update(s, t, &t->jn, &t->jt, target, friction);
 }
 
-/* which solve world_sweeps runs: the one solve (the impulses in lambda and lambda_t), a substep's
+/* which solve island_sweeps runs: the one solve (the impulses in lambda and lambda_t), a substep's
  * velocity solve (a point apart may close its gap in the substep of length h, not pass it), or that
  * substep's bounces (the points that hit in it leave at elast times their closing; friction keeps the
  * velocity solve's bound) */
 typedef enum { SWEEP_ONE, SWEEP_SUBSTEP, SWEEP_BOUNCE } SweepKind;
 
-/* projected Gauss-Seidel sweeps over each world's contacts (of the first nc) until the world's own
- * stop (sweeps_done) or WM_PGS_ITERS: each world on its own */
-static void world_sweeps(const WmModel* m, WmScratch* s, int nc, SweepKind kind, int sub, float h) {
+/* projected Gauss-Seidel sweeps over each island's contacts (of the first nc; contact_islands) until
+ * the island's own stop (sweeps_done) or WM_PGS_ITERS: each island on its own */
+static void island_sweeps(const WmModel* m, WmScratch* s, int nc, SweepKind kind, int sub, float h) {
     for (int c0 = 0, c1; c0 < nc; c0 = c1) {
-        c1 = world_end(s, c0, nc);
+        c1 = island_end(s, c0, nc);
         if (m->arch.inputs & WM_INPUT_PRIOR_SETTLE) speeds_moved(s, c0, c1);
         for (int it = 0; it < WM_PGS_ITERS; it++) {
             s->prior_sweeps++;
             float moved = 0.0f, largest = 0.0f;
             for (int i = c0; i < c1; i++) {
-                WmContact* t = &s->contact[i];
+                WmContact* t = &s->contact[s->contact_order[i]];
                 float mv;
                 if (kind == SWEEP_ONE) {
                     mv = contact_update(s, t, &t->lambda, &t->lambda_t, t->target, true);
@@ -653,9 +683,9 @@ static void substep_solve(const WmModel* m, WmScratch* s, int nc) {
             contact_apply(s, t, t->jn, t->nx, t->ny);
             contact_apply(s, t, t->jt, -t->ny, t->nx);
         }
-        world_sweeps(m, s, nc, SWEEP_SUBSTEP, sub, h);
+        island_sweeps(m, s, nc, SWEEP_SUBSTEP, sub, h);
         for (int i = 0; i < nc; i++) s->contact[i].target = s->contact[i].jn;
-        world_sweeps(m, s, nc, SWEEP_BOUNCE, sub, h);
+        island_sweeps(m, s, nc, SWEEP_BOUNCE, sub, h);
         for (int i = 0; i < nc; i++) {
             WmContact* t = &s->contact[i];
             t->gap += contact_speed(s, t, t->nx, t->ny) * h;
@@ -695,9 +725,9 @@ static bool pair_near(const WmModel* m, const WmScratch* s, int e, bool start, i
     return f[WM_EDGE_GAP] - speed * m->arch.dt <= WM_CONTACT_TOL + WM_IMPACT_GAP;
 }
 
-/* the one solve over each world's contacts, from zero impulses (world_sweeps) */
-static void world_solve(const WmModel* m, WmScratch* s, int nc) {
-    world_sweeps(m, s, nc, SWEEP_ONE, 0, 0.0f);
+/* the one solve over each island's contacts, from zero impulses (island_sweeps) */
+static void island_solve(const WmModel* m, WmScratch* s, int nc) {
+    island_sweeps(m, s, nc, SWEEP_ONE, 0, 0.0f);
 }
 
 /* WM_INPUT_PRIOR_RECHECK: projected Gauss-Seidel over the first nc contacts, all worlds in one loop
@@ -761,10 +791,12 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
         int ra = s->recv[e];
         pair_contacts(m, s, s->row_node[ra], s->send[e], e, back, f[12], f[11], &nc, recheck ? &top : NULL, false);
     }
+    contact_islands(s, nc);
+    s->prior_nc = nc;
     if (m->arch.inputs & WM_INPUT_PRIOR_SUBSTEP)
         substep_solve(m, s, nc);
     else
-        world_solve(m, s, nc);
+        island_solve(m, s, nc);
     /* WM_INPUT_PRIOR_RECHECK: the points left out that close at the solved velocities join (those of
      * the pairs the first pass skipped as too far apart at their start speeds too, in the first
      * round), and the solve goes on from its impulses; the active points stay below nc, the ones
@@ -889,6 +921,7 @@ bool wm_pack(const WmModel* m, WmScratch* s, int B, const float* states, const u
     s->ng = 0;
     /* incremental: a body whose row is what the slot held at the last step keeps its shape */
     bool keep = s->inc_on && !rng && wm_inc_fit(m, s, B);
+    s->inc_keep = keep;
     /* (unless every world is checked below, assume so) */
     s->inc_emptied = !keep;
     /* nodes: the live slots, world by world; rows: the dynamic ones */

@@ -229,7 +229,14 @@ struct WmScratch {
     int*     pair_edge;    /* [ne] WM_INPUT_PAIR, WM_INPUT_IMPACT: wm_pair_edges' */
     WmContact* contact;    /* [2*edge_cap] WM_INPUT_PRIOR_SUPPORT: the contacts of the solve */
     long       prior_sweeps;  /* WM_INPUT_PRIOR_SUPPORT: the sweeps over contacts the last pack's solve
-                                 made, summed over its worlds (and substeps) */
+                                 made, summed over its islands (and substeps) */
+    int        prior_nc;      /* WM_INPUT_PRIOR_SUPPORT: the last pack's contacts (the first of contact[]) */
+    int*       island;        /* [node_cap] WM_INPUT_PRIOR_SUPPORT: each row's island, as the row at its
+                                 root: the rows joined by the last pack's contacts between dynamic bodies */
+    int*       island_count;  /* [node_cap+1] (the contacts of each island, then where its run starts) */
+    uint64_t*  island_mask;   /* [node_cap] wm_inc_select: by root row, the slots of the island's rows */
+    int*       contact_order; /* [2*edge_cap] the contacts' indices, island by island (each island's in the
+                                 order of their edges) */
     float*   pgs;          /* [node_cap*5] WM_INPUT_PRIOR_SUPPORT: each row's vx, vy, omega, 1/m, 1/I */
     float*   ptime;        /* [node_cap] WM_INPUT_PRIOR_RECHECK: when in the tick each row's last contact acts (s) */
     uint8_t* held;         /* [n] the last wm_step's rest gate held node i still (eval's gate figures; 0 for a
@@ -283,6 +290,9 @@ struct WmScratch {
     uint8_t* inc_kind;     /* [B*K] 0 nothing, 1 a dynamic body's record, 2 a static body */
     uint8_t* inc_pushed;   /* [B*K] the record was computed with a push */
     uint64_t* inc_senders; /* [B*K] the slots of its senders (bit k = slot k) */
+    uint64_t* inc_island;  /* [B*K] WM_INPUT_PRIOR_SUPPORT: the slots of its island's rows (bit k = slot k) */
+    uint64_t* inc_wdirty;  /* [B] wm_inc_select: per world, the slots of its rows that changed */
+    bool     inc_keep;     /* the last wm_pack kept the shapes in the slots' records (inc_shape) */
     float*   inc_state;    /* [B*K*D] */
     float*   inc_out;      /* [B*K*WM_OUTPUTS] */
     float*   inc_events;   /* [B*K*WM_EVENTS] the record's event probabilities (its logits' sigmoids) */

@@ -29,9 +29,10 @@ void wm_scratch_sleep(WmScratch* s, bool on) {
 
 bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
     int K = m->arch.slots;
-    /* sender sets are bit masks of slots; the impulse path moves a sender by its receivers' edges,
-     * and the collision prior reads the pair's other edge */
-    if (K > 64 || (m->arch.inputs & (WM_INPUT_IMPULSE | WM_INPUT_PRIOR))) return false;
+    /* sender sets are bit masks of slots; the impulse path moves a sender by its receivers' edges
+     * and the prior's gate reads the pair's other edge in the forward pass (the edges of a step are
+     * only those into its rows); the recheck solves every world's points together */
+    if (K > 64 || (m->arch.inputs & (WM_INPUT_IMPULSE | WM_INPUT_PRIOR_GATE | WM_INPUT_PRIOR_RECHECK))) return false;
     if (s->inc_B == B && s->inc_model == m) return true;
     if (B > s->inc_cap) {
         size_t slots = (size_t)B * K;
@@ -47,11 +48,14 @@ bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
         s->inc_bounds = alloc_resize(s->inc_bounds, slots * 4, sizeof(float));
         s->inc_risk = alloc_resize(s->inc_risk, slots * (1 + SIM_OBS_DYNAMIC), sizeof(float));
         s->inc_turn = alloc_resize(s->inc_turn, slots * 3, sizeof(float));
+        s->inc_island = alloc_resize(s->inc_island, slots, sizeof(uint64_t));
+        s->inc_wdirty = alloc_resize(s->inc_wdirty, (size_t)B, sizeof(uint64_t));
         /* (NaN bits that no row's cos and sin are expected to have) */
         for (size_t i = 0; i < slots * 3; i++) s->inc_turn[i] = NAN;
         s->inc_cap = B;
     }
     memset(s->inc_kind, 0, (size_t)B * K);
+    memset(s->inc_island, 0, sizeof(uint64_t) * (size_t)B * K);
     s->inc_B = B;
     s->inc_model = m;
     return true;
@@ -59,6 +63,36 @@ bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
 
 static bool row_pushed(const float* pd) {
     return pd[0] != 0.0f || pd[1] != 0.0f || pd[2] != 0.0f;
+}
+
+/* WM_INPUT_PRIOR_SUPPORT: the collision prior of a row comes from its island's solve (wm_graph.c's
+ * contact_islands), which is the same, bit for bit, when every body of the island and every static
+ * body it touches is as recorded. So every row of an island is changed when one of those changed,
+ * or when a body of the island its record was computed in changed (a body that left the island
+ * took its contacts' share away); then each row's island (s->island_mask by root row) */
+static void island_dirty(const WmModel* m, WmScratch* s, uint8_t* dirty, uint8_t* flag) {
+    int K = m->arch.slots;
+    for (int b = 0; b < s->B; b++) s->inc_wdirty[b] = 0;
+    for (int r = 0; r < s->nd; r++) {
+        int i = s->row_node[r];
+        flag[r] = 0;
+        s->island_mask[r] = 0;
+        if (dirty[i]) s->inc_wdirty[s->node_world[i]] |= 1ull << s->node_slot[i];
+    }
+    for (int c = 0; c < s->prior_nc; c++) {
+        const WmContact* t = &s->contact[c];
+        int other = t->rb >= 0 ? s->row_node[t->rb] : s->send[t->ea];
+        if (dirty[s->row_node[t->ra]] || dirty[other]) flag[s->island[t->ra]] = 1;
+    }
+    for (int r = 0; r < s->nd; r++) {
+        int i = s->row_node[r], root = s->island[r];
+        size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
+        s->island_mask[root] |= 1ull << s->node_slot[i];
+        if (dirty[i] || (s->inc_kind[idx] == 1 && (s->inc_island[idx] & s->inc_wdirty[s->node_world[i]])))
+            flag[root] = 1;
+    }
+    for (int r = 0; r < s->nd; r++)
+        if (flag[s->island[r]]) dirty[s->row_node[r]] = 1;
 }
 
 int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
@@ -96,6 +130,8 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
         }
         dirty[i] = d;
     }
+    bool islands = (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT) != 0;
+    if (islands) island_dirty(m, s, dirty, next);
     /* what changed reaches rounds edges further (but a sleeping body only from what comes within
      * WM_WAKE_GAP of it) */
     for (int t = 0; t < R; t++) {
@@ -125,6 +161,7 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
         if (r < 0) continue;
         s->inc_pushed[idx] = row_pushed(s->pdv + (size_t)r * 3);
         s->inc_senders[idx] = s->row_senders[r];
+        if (islands) s->inc_island[idx] = s->island_mask[s->island[r]];
         kept++;
     }
     if (kept == nd) return nd;
