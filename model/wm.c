@@ -246,6 +246,7 @@ void wm_scratch_free(WmScratch* s) {
     free(s->island);
     free(s->island_count);
     free(s->island_mask);
+    free(s->touched);
     free(s->contact_order);
     free(s->pgs);
     free(s->ptime);
@@ -295,6 +296,8 @@ void wm_scratch_free(WmScratch* s) {
     free(s->inc_turn);
     free(s->inc_island);
     free(s->inc_wdirty);
+    free(s->inc_slotrow);
+    free(s->inc_prior);
     free(s->node_same);
     free(s->node_reuse);
     free(s->node_dirty);
@@ -346,6 +349,7 @@ void wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n) {
         s->island = grow(s->island, c * sizeof(int));
         s->island_count = grow(s->island_count, (c + 1) * sizeof(int));
         s->island_mask = grow(s->island_mask, c * sizeof(uint64_t));
+        s->touched = grow(s->touched, c);
     }
     if (m->arch.inputs & WM_INPUT_PRIOR_RECHECK) s->ptime = grow(s->ptime, c * sizeof(float));
     s->held = grow(s->held, c);

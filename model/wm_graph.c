@@ -762,6 +762,61 @@ static void contact_times(const WmModel* m, WmScratch* s, int nc) {
     }
 }
 
+/* stepping incrementally (s->inc_keep): the rows whose contacts this pack computes, s->touched[r].
+ * A row seeds when it changed since its record (its state, a push then or now, its senders) or is
+ * near (pair_near) a static body that changed. Every row that may share a solve with a seed is
+ * touched with it: those near it (a contact needs that) and those of the island its record was
+ * computed in (inc_island), to a fixpoint (a union-find over both, in s->island). An untouched row's
+ * island is the one its record was made in, all as it was then: wm_inc_select gives a row of it that
+ * the rounds recompute the record's prior. (A world as recorded, WM_SAME_WORLD, has no edges packed:
+ * none of its rows is touched) */
+static void prior_touched(const WmModel* m, WmScratch* s) {
+    int K = m->arch.slots, nd = s->nd;
+    int* up = s->island;
+    int* has_seed = s->island_count;
+    uint8_t* seed = s->touched;
+    uint64_t* senders = s->row_senders;
+    int* row_of = s->inc_slotrow;
+    for (size_t idx = 0; idx < (size_t)s->B * K; idx++) row_of[idx] = -1;
+    for (int r = 0; r < nd; r++) {
+        int i = s->row_node[r];
+        up[r] = r, seed[r] = 0, senders[r] = 0, has_seed[r] = 0;
+        row_of[(size_t)s->node_world[i] * K + s->node_slot[i]] = r;
+    }
+    for (int e = 0; e < s->ne; e++) senders[s->recv[e]] |= 1ull << s->node_slot[s->send[e]];
+    for (int r = 0; r < nd; r++) {
+        int i = s->row_node[r];
+        if (s->node_same[i] == WM_SAME_WORLD) continue;
+        size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
+        const float* pd = s->pdv + (size_t)r * 3;
+        seed[r] = !s->node_same[i] || s->inc_kind[idx] != 1 || s->inc_pushed[idx] || pd[0] != 0.0f || pd[1] != 0.0f ||
+                  pd[2] != 0.0f || senders[r] != s->inc_senders[idx];
+        if (s->inc_kind[idx] != 1) continue;
+        const int* world_rows = row_of + (size_t)s->node_world[i] * K;
+        for (uint64_t mask = s->inc_island[idx]; mask; mask &= mask - 1) {
+            int q = world_rows[__builtin_ctzll(mask)];
+            if (q < 0) continue;
+            int a = island_root(up, r), b = island_root(up, q);
+            if (a < b) up[b] = a;
+            else if (b < a) up[a] = b;
+        }
+    }
+    for (int e = 0; e < s->ne; e++) {
+        int back, ra = s->recv[e], j = s->send[e], rb = s->node_row[j];
+        if (!pair_near(m, s, e, false, &back)) continue;
+        if (rb < 0) {
+            if (!s->node_same[j]) seed[ra] = 1;
+            continue;
+        }
+        int a = island_root(up, ra), b = island_root(up, rb);
+        if (a < b) up[b] = a;
+        else if (b < a) up[a] = b;
+    }
+    for (int r = 0; r < nd; r++)
+        if (seed[r]) has_seed[island_root(up, r)] = 1;
+    for (int r = 0; r < nd; r++) s->touched[r] = (uint8_t)has_seed[island_root(up, r)];
+}
+
 /* the collision changes of every edge from one solve over all contacts (wm.h) */
 static void prior_support_features(const WmModel* m, WmScratch* s) {
     size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
@@ -784,9 +839,12 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
         float* f = s->eraw + (size_t)e * G;
         f[at + 0] = f[at + 1] = f[at + 2] = f[at + 3] = 0.0f;
     }
+    /* (stepping incrementally, the touched rows' only) */
+    if (s->inc_keep) prior_touched(m, s);
     for (int e = 0; e < s->ne; e++) {
         const float* f = s->eraw + (size_t)e * G;
         int back;
+        if (s->inc_keep && !s->touched[s->recv[e]]) continue;
         if (!pair_near(m, s, e, false, &back)) continue;
         int ra = s->recv[e];
         pair_contacts(m, s, s->row_node[ra], s->send[e], e, back, f[12], f[11], &nc, recheck ? &top : NULL, false);

@@ -235,6 +235,8 @@ struct WmScratch {
                                  root: the rows joined by the last pack's contacts between dynamic bodies */
     int*       island_count;  /* [node_cap+1] (the contacts of each island, then where its run starts) */
     uint64_t*  island_mask;   /* [node_cap] wm_inc_select: by root row, the slots of the island's rows */
+    uint8_t*   touched;       /* [node_cap] stepping incrementally (inc_keep): the rows whose contacts the
+                                 last pack computed (prior_touched); the others' prior is their record's */
     int*       contact_order; /* [2*edge_cap] the contacts' indices, island by island (each island's in the
                                  order of their edges) */
     float*   pgs;          /* [node_cap*5] WM_INPUT_PRIOR_SUPPORT: each row's vx, vy, omega, 1/m, 1/I */
@@ -292,6 +294,9 @@ struct WmScratch {
     uint64_t* inc_senders; /* [B*K] the slots of its senders (bit k = slot k) */
     uint64_t* inc_island;  /* [B*K] WM_INPUT_PRIOR_SUPPORT: the slots of its island's rows (bit k = slot k) */
     uint64_t* inc_wdirty;  /* [B] wm_inc_select: per world, the slots of its rows that changed */
+    int*     inc_slotrow;  /* [B*K] prior_touched: the row of each (world, slot), -1 */
+    float*   inc_prior;    /* [B*K*K*WM_EDGE_PRIOR] WM_INPUT_PRIOR_SUPPORT: the prior features of the edge
+                              into the slot's record from each sender slot */
     bool     inc_keep;     /* the last wm_pack kept the shapes in the slots' records (inc_shape) */
     float*   inc_state;    /* [B*K*D] */
     float*   inc_out;      /* [B*K*WM_OUTPUTS] */

@@ -50,6 +50,9 @@ bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
         s->inc_turn = alloc_resize(s->inc_turn, slots * 3, sizeof(float));
         s->inc_island = alloc_resize(s->inc_island, slots, sizeof(uint64_t));
         s->inc_wdirty = alloc_resize(s->inc_wdirty, (size_t)B, sizeof(uint64_t));
+        s->inc_slotrow = alloc_resize(s->inc_slotrow, slots, sizeof(int));
+        if (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT)
+            s->inc_prior = alloc_resize(s->inc_prior, slots * K * WM_EDGE_PRIOR, sizeof(float));
         /* (NaN bits that no row's cos and sin are expected to have) */
         for (size_t i = 0; i < slots * 3; i++) s->inc_turn[i] = NAN;
         s->inc_cap = B;
@@ -63,6 +66,23 @@ bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
 
 static bool row_pushed(const float* pd) {
     return pd[0] != 0.0f || pd[1] != 0.0f || pd[2] != 0.0f;
+}
+
+/* WM_INPUT_PRIOR_SUPPORT: the prior features of the edges into the rows computed now: an untouched
+ * row's (prior_touched: its contacts were not computed) from its record, then every such row's into
+ * its record */
+static void prior_records(const WmModel* m, WmScratch* s) {
+    int K = m->arch.slots;
+    size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
+    for (int e = 0; e < s->ne; e++) {
+        int r = s->recv[e], i = s->row_node[r];
+        if (s->node_reuse[i]) continue;
+        size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
+        float* rec = s->inc_prior + (idx * K + (size_t)s->node_slot[s->send[e]]) * WM_EDGE_PRIOR;
+        float* f = s->eraw + (size_t)e * G + at;
+        if (s->touched[r]) memcpy(rec, f, sizeof(float) * WM_EDGE_PRIOR);
+        else memcpy(f, rec, sizeof(float) * WM_EDGE_PRIOR);
+    }
 }
 
 /* WM_INPUT_PRIOR_SUPPORT: the collision prior of a row comes from its island's solve (wm_graph.c's
@@ -130,7 +150,7 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
         }
         dirty[i] = d;
     }
-    bool islands = (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT) != 0;
+    bool islands = (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT) && s->inc_keep;
     if (islands) island_dirty(m, s, dirty, next);
     /* what changed reaches rounds edges further (but a sleeping body only from what comes within
      * WM_WAKE_GAP of it) */
@@ -161,9 +181,11 @@ int wm_inc_select(const WmModel* m, WmScratch* s, const uint8_t* mask) {
         if (r < 0) continue;
         s->inc_pushed[idx] = row_pushed(s->pdv + (size_t)r * 3);
         s->inc_senders[idx] = s->row_senders[r];
-        if (islands) s->inc_island[idx] = s->island_mask[s->island[r]];
+        /* (an untouched row's island is its record's) */
+        if (islands && s->touched[r]) s->inc_island[idx] = s->island_mask[s->island[r]];
         kept++;
     }
+    if (islands) prior_records(m, s);
     if (kept == nd) return nd;
     /* keep the rows to compute (in order) and the edges into them; unchanged dynamic senders of
      * those stand in as rows nd.. */

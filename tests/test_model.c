@@ -2281,10 +2281,13 @@ static void test_wm_prior_islands(void) {
 }
 
 /* Incremental stepping with the collision prior's solve (the bodies of an island share one solve):
- * a tower of 6 boxes on the floor, edges only between neighbours (radius 5 cm) and 2 rounds of
- * messages. Unpushed, nothing is computed at the second tick; the bottom box pushed at tick 2 (and
- * moving after) changes the solve of the whole tower, so all 6 are computed (the rounds alone reach
- * 3 of them), and the states and events are those of stepping everything, tick after tick */
+ * a tower of 6 boxes on the floor and a 7th box alone 2 cm to the right of its bottom box, edges only
+ * between neighbours (radius 5 cm) and 2 rounds of messages. Unpushed, nothing is computed at the
+ * second tick and no contact either. The bottom box pushed at tick 2 (and moving after) changes the
+ * solve of the whole tower: all 6 are computed (the rounds alone reach 3 of them) and so is the box
+ * beside it (its edge from the bottom box), whose own contacts are not (it cannot touch anything
+ * within the tick: its prior is its record's). The states, events and raw outputs of every body are
+ * those of stepping everything, tick after tick */
 static void test_incremental_prior(void) {
     WmArch a = small_arch();
     a.radius = 0.05f;
@@ -2301,23 +2304,48 @@ static void test_incremental_prior(void) {
     float full[TK * SIM_OBS_DIM], inc[TK * SIM_OBS_DIM], ev_full[TK * WM_EVENTS], ev_inc[TK * WM_EVENTS];
     uint8_t mask[TK];
     tower_state(6, 0.0, 0.0, full, mask);
+    memcpy(full + 7 * SIM_OBS_DIM, full + 1 * SIM_OBS_DIM, sizeof(float) * SIM_OBS_DIM);
+    full[7 * SIM_OBS_DIM + SIM_OBS_x] = 0.12f;
+    mask[7] = 1;
     memcpy(inc, full, sizeof full);
     WmScratch* sf = wm_scratch_create(m);
     WmScratch* si = wm_scratch_create(m);
     wm_scratch_incremental(si, true);
     float push[TK * WM_PUSH_DIM];
+    int contacts[5];
     for (int h = 0; h < 5; h++) {
         memset(push, 0, sizeof push);
         if (h == 2) push[1 * WM_PUSH_DIM + 0] = 0.02f;
         wm_predict(m, sf, 1, full, mask, push, full, NULL, ev_full);
+        /* (the raw outputs of the step before wm_predict's next one) */
+        float o_full[TK][WM_OUTPUTS];
+        for (int i = 0; i < sf->n; i++) {
+            const float* pd;
+            const float* o = wm_node_out(m, sf, i, &pd);
+            if (o) memcpy(o_full[sf->node_slot[i]], o, sizeof o_full[0]);
+        }
         wm_predict(m, si, 1, inc, mask, push, inc, NULL, ev_inc);
+        contacts[h] = si->prior_nc;
+        int computed = 0;
+        for (int i = 0; i < si->n; i++) {
+            const float* pd;
+            const float* o = wm_node_out(m, si, i, &pd);
+            if (!o) continue;
+            int k = si->node_slot[i];
+            for (int c = 0; c < WM_OUTPUTS; c++) CHECK(fabsf(o[c] - o_full[k][c]) <= 1e-4f * (1 + fabsf(o_full[k][c])));
+            computed += si->node_row[i] >= 0 && k == 7;
+        }
         for (int i = 0; i < TK * SIM_OBS_DIM; i++) CHECK(fabsf(full[i] - inc[i]) <= 1e-5f * (1 + fabsf(full[i])));
         for (int i = 0; i < TK * WM_EVENTS; i++) CHECK(fabsf(ev_full[i] - ev_inc[i]) <= 1e-5f);
         /* the incremental path ran (the prior no longer turns it off) */
         CHECK(si->inc_step);
         /* (after the push the box keeps moving: the tower's solve changes at every tick) */
-        CHECK(si->nd == (h == 1 ? 0 : 6));
+        CHECK(si->nd == (h == 1 ? 0 : 7));
+        CHECK(computed == (h != 1));
     }
+    /* no contact at the quiet tick; after the push every one but the lone box's on the floor */
+    CHECK(contacts[0] > 0 && contacts[1] == 0);
+    for (int h = 2; h < 5; h++) CHECK(contacts[h] > 0 && contacts[h] < contacts[0]);
     /* the pushed box moved */
     CHECK(inc[1 * SIM_OBS_DIM + SIM_OBS_x] > 0.0f);
     wm_scratch_free(sf);
