@@ -107,14 +107,18 @@ static void drift_tick(StateSource* s, const SurpriseTick* t) {
 /* -log(1 - sigmoid(z)), without overflow */
 static double nll_whole(double z) { return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)); }
 
-double surprise_break_nll(const float* heads, int n, bool broke) {
+double surprise_break_nll(const float* heads, int n, float now, bool broke) {
     if (n <= 0) return NAN;
     if (broke) {
         double most = heads[0];
         for (int i = 1; i < n; i++) most = fmax(most, heads[i]);
         return nll_whole(-most);
     }
-    return n >= WM_EVENT_HORIZON ? nll_whole(heads[0]) : NAN;
+    double due = n >= WM_EVENT_HORIZON ? nll_whole(heads[0]) : NAN;
+    /* the break-now head's evidence for this tick alone, the larger of the two (both speak of the
+     * body staying whole in this tick: they are not added) */
+    if (!isnan(now) && (isnan(due) || nll_whole(now) > due)) due = nll_whole(now);
+    return due;
 }
 
 /* the fate part of body k's surprise in this tick, NaN when none is due; keeps the break head's
@@ -134,7 +138,7 @@ static double fate_surprise(StateSource* s, const SurpriseTick* t, int k, bool s
     hist[s->run[k] - 1] = z;
     bool b = broke(t, k, shards);
     if (!b && !t->next_mask[k]) return NAN;
-    return surprise_break_nll(hist, s->run[k], b);
+    return surprise_break_nll(hist, s->run[k], s->logits[(size_t)k * WM_SURPRISE_LOGITS + WM_LOGIT_BREAK_NOW], b);
 }
 
 static double state_tick(void* self, const SurpriseTick* t, float* per_body) {

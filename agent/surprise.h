@@ -131,10 +131,11 @@ void surprise_watch_free(SurpriseWatch* w);
 
 /// the fate part of a body's surprise (nats, see above): heads[n] the logits of the break head
 /// ("breaks within 0.5 s") read at the body's last n ticks, oldest first, this tick's last (the body
-/// live at each); broke: the body broke in this tick. A break scores -log p with p the largest of
-/// them; a body still whole scores -log(1 - p) of heads[0] once n reaches WM_EVENT_HORIZON (its
-/// window closes now), NaN before
-double surprise_break_nll(const float* heads, int n, bool broke);
+/// live at each); now: this tick's logit of the break-now head ("breaks in the next tick"; NaN: none);
+/// broke: the body broke in this tick. A break scores -log p with p the largest of the window heads;
+/// a body still whole scores the larger of -log(1 - p) of heads[0] once n reaches WM_EVENT_HORIZON
+/// (its window closes now) and -log(1 - p_now); NaN when neither is due
+double surprise_break_nll(const float* heads, int n, float now, bool broke);
 
 /// the drift part of a body's surprise (nats, see above): resid[n * 2] its velocity residuals
 /// (observed minus predicted vx, vy after a tick, m/s) over its last n ticks of free flight, n <=

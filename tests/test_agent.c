@@ -1271,25 +1271,36 @@ static void test_surprise_break_nll(void) {
     float heads[WM_EVENT_HORIZON];
     const double z = log(99.0); /* p = 0.99 */
     for (int i = 0; i < WM_EVENT_HORIZON; i++) heads[i] = (float)z;
-    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, false), -log(0.01), 1e-4);
-    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, true), -log(0.99), 1e-4);
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, NAN, false), -log(0.01), 1e-4);
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, NAN, true), -log(0.99), 1e-4);
     /* the window of the oldest head closes: only it counts while the body stays whole */
     heads[0] = (float)-z;
-    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, false), -log(0.99), 1e-4);
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, NAN, false), -log(0.99), 1e-4);
     /* a break is as expected as the most confident head whose window holds it */
     for (int i = 0; i < WM_EVENT_HORIZON; i++) heads[i] = (float)-z;
-    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, true), -log(0.01), 1e-4);
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, NAN, true), -log(0.01), 1e-4);
     heads[7] = (float)z;
-    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, true), -log(0.99), 1e-4);
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, NAN, true), -log(0.99), 1e-4);
     /* before a window has closed nothing is due for a whole body; a break is scored at once */
-    ENSURE(isnan(surprise_break_nll(heads, WM_EVENT_HORIZON - 1, false)));
-    ENSURE(isnan(surprise_break_nll(heads, 0, true)));
-    ENSURE_NEAR(surprise_break_nll(heads, 1, true), -log(0.01), 1e-4);
+    ENSURE(isnan(surprise_break_nll(heads, WM_EVENT_HORIZON - 1, NAN, false)));
+    ENSURE(isnan(surprise_break_nll(heads, 0, NAN, true)));
+    ENSURE_NEAR(surprise_break_nll(heads, 1, NAN, true), -log(0.01), 1e-4);
     /* confident heads do not overflow: -log(1 - sigmoid(60)) = 60 */
     heads[0] = 60.0f;
-    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, false), 60.0, 1e-6);
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, NAN, false), 60.0, 1e-6);
     heads[0] = -60.0f;
-    ENSURE_NEAR(surprise_break_nll(heads, 1, true), 60.0, 1e-6);
+    ENSURE_NEAR(surprise_break_nll(heads, 1, NAN, true), 60.0, 1e-6);
+    /* the break-now head: a body it says breaks in this tick that stays whole is surprising at once
+     * (before any window closed), the larger of the two terms counts, and a break ignores it */
+    const double zn = log(9999.0); /* p = 0.9999 */
+    ENSURE_NEAR(surprise_break_nll(heads, 3, (float)zn, false), -log(1e-4), 1e-3);
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, (float)zn, false), -log(1e-4), 1e-3);
+    heads[0] = 60.0f;
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, (float)zn, false), 60.0, 1e-6);
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, (float)-zn, false), 60.0, 1e-6);
+    heads[0] = (float)-z;
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, (float)-zn, false), -log(0.99), 1e-4);
+    ENSURE_NEAR(surprise_break_nll(heads, WM_EVENT_HORIZON, (float)zn, true), -log(0.99), 1e-4);   /* (heads[7]: p 0.99) */
 }
 
 /* the drift part of surprise: a small velocity residual that lasts adds up (as n), one large tick
