@@ -104,6 +104,13 @@ SurpriseSource* surprise_source_jepa_owned(JepaModel* m);
 /// channel in the grid's mean (jepa_surprise_weighted; 1 by default); false (nothing changed) for
 /// a source that is not a pixel model's or whose model has no keypoints
 bool            surprise_source_jepa_keypoint_weight(SurpriseSource* src, float kw);
+/// a pixel source's grid: its number of cells (lh * lw); 0 for a source that is not a pixel model's
+int             surprise_source_jepa_cells(const SurpriseSource* src);
+/// a pixel source's world surprise from the mean of the `top` cells with the largest error
+/// (jepa_surprise_top, the keypoint channels weighed as set above) instead of the grid's mean; the
+/// evidence and the bodies' surprise as before. false (nothing changed) for a source that is not a
+/// pixel model's or top outside 1..cells
+bool            surprise_source_jepa_top_cells(SurpriseSource* src, int top);
 /// a model file of any kind nudge knows (a state or a pixel model, by its kind); the source owns
 /// it. NULL + one line for a file that is no model. *model (may be NULL) gets the state model, if
 /// it is one

@@ -21,6 +21,8 @@ typedef struct JepaSource {
     double           rect[4];
     JepaEvidence     ev;        /* the world's surprise: evidence over the grid's mean L1 */
     float            kw;        /* the keypoint channels' weight in that mean (1: every channel alike) */
+    int              top;       /* > 0: the mean over the `top` largest cells instead (jepa_surprise_top) */
+    double*          work;      /* [lh * lw] its scratch */
 } JepaSource;
 
 /* world (x, y) -> frame pixel, as render_world's camera */
@@ -54,7 +56,8 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
     const float* pred = jepa_stream_pred(s->stream);
     const float* obs = jepa_stream_obs(s->stream);
     float mean;
-    jepa_surprise_weighted(s->model, 1, pred, obs, s->kw, &mean, NULL);
+    if (s->top > 0) jepa_surprise_top(s->model, 1, pred, obs, s->kw, s->top, s->work, &mean);
+    else jepa_surprise_weighted(s->model, 1, pred, obs, s->kw, &mean, NULL);
     /* the world's: the evidence of a sustained rise of the grid's mean error over its mean so far (a
        force the model does not know errs a little at every tick); a body's: its cell's */
     double world = jepa_evidence_add(&s->ev, mean);
@@ -86,6 +89,7 @@ static void jepa_destroy(void* self) {
     jepa_stream_free(s->stream);
     jepa_free(s->owned);
     free(s->frame);
+    free(s->work);
     free(s);
 }
 
@@ -109,6 +113,21 @@ bool surprise_source_jepa_keypoint_weight(SurpriseSource* src, float kw) {
     JepaSource* s = src->self;
     if (jepa_arch(s->model)->keypoints == 0) return false;
     s->kw = kw;
+    return true;
+}
+
+int surprise_source_jepa_cells(const SurpriseSource* src) {
+    if (!src || strcmp(src->kind, "pixel") != 0) return 0;
+    const JepaSource* s = src->self;
+    return s->lh * s->lw;
+}
+
+bool surprise_source_jepa_top_cells(SurpriseSource* src, int top) {
+    int cells = surprise_source_jepa_cells(src);
+    if (top < 1 || top > cells) return false;
+    JepaSource* s = src->self;
+    if (!s->work) s->work = alloc_zeroed((size_t)cells, sizeof *s->work);
+    s->top = top;
     return true;
 }
 

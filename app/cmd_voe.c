@@ -39,6 +39,7 @@ int cmd_voe(int argc, char** argv) {
     int64_t pairs = 200;
     uint64_t seed = 0;
     double keypoint_w = 1.0;
+    int64_t top_cells = 0;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model, 1, 0, "FILE: the world model whose surprise is scored", false},
         {"pairs", ARG_INT, &pairs, 1, 100000, "N: matched pairs per category (default 200)", false},
@@ -47,8 +48,13 @@ int cmd_voe(int argc, char** argv) {
         {"keypoint-weight", ARG_DOUBLE, &keypoint_w, 0, 1e6,
          "W: a pixel model with keypoints: its keypoint channels weigh W times a convolution channel in the "
          "surprise's grid mean (default 1: all alike)", false},
+        {"top-cells", ARG_INT, &top_cells, 1, 1000000,
+         "K: a pixel model: a tick's surprise is the mean of the K cells with the largest error (each cell's "
+         "mean over its channels, weighed as --keypoint-weight says) instead of the grid's mean (default: the "
+         "grid's mean)", false},
     };
-    ArgParse p = {"voe", "nudge voe DIR --model FILE [--pairs N] [--csv FILE] [--seed N] [--keypoint-weight W]",
+    ArgParse p = {"voe", "nudge voe DIR --model FILE [--pairs N] [--csv FILE] [--seed N] [--keypoint-weight W] "
+                         "[--top-cells K]",
                   "Violation of expectation: each template in DIR (one per category, with a parameter "
                   "'impossible' that only decides its magic line) is run as N matched pairs of a possible and "
                   "an impossible clip sharing a seed. A pair is correct when the impossible clip's peak surprise "
@@ -83,6 +89,17 @@ int cmd_voe(int argc, char** argv) {
     if (keypoint_w != 1.0 && !surprise_source_jepa_keypoint_weight(src, (float)keypoint_w)) {
         fprintf(stderr, "nudge voe: %s: --keypoint-weight is for a pixel model with keypoints (train --keypoints K)\n",
                 model);
+        surprise_source_free(src);
+        scn_free_list(files, nfiles);
+        return 2;
+    }
+    if (top_cells > 0 && !surprise_source_jepa_top_cells(src, (int)top_cells)) {
+        int cells = surprise_source_jepa_cells(src);
+        if (cells == 0)
+            fprintf(stderr, "nudge voe: %s: --top-cells is for a pixel model (train --kind jepa)\n", model);
+        else
+            fprintf(stderr, "nudge voe: --top-cells: expected at most the model's %d cells, got %lld\n", cells,
+                    (long long)top_cells);
         surprise_source_free(src);
         scn_free_list(files, nfiles);
         return 2;

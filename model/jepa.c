@@ -655,6 +655,35 @@ void jepa_surprise_weighted(const JepaModel* m, int B, const float* pred, const 
     }
 }
 
+/* qsort: larger first */
+static int cmp_desc(const void* a, const void* b) {
+    double x = *(const double*)a, y = *(const double*)b;
+    return (x < y) - (x > y);
+}
+
+void jepa_surprise_top(const JepaModel* m, int B, const float* pred, const float* observed, float kw, int top,
+                       double* work, float* mean) {
+    int cells = m->lh * m->lw, C = m->lc, Lm = m->arch.latent;
+    if (top < 1) top = 1;
+    if (top > cells) top = cells;
+    double wsum = (double)Lm + (double)kw * (C - Lm);
+    for (int b = 0; b < B; b++) {
+        const float* p = pred + (size_t)b * cells * C;
+        const float* o = observed + (size_t)b * cells * C;
+        /* each cell's weighted L1, then the largest `top` of them, largest first */
+        for (int i = 0; i < cells; i++) {
+            double conv = 0, kp = 0;
+            for (int c = 0; c < Lm; c++) conv += fabsf(p[(size_t)i * C + c] - o[(size_t)i * C + c]);
+            for (int c = Lm; c < C; c++) kp += fabsf(p[(size_t)i * C + c] - o[(size_t)i * C + c]);
+            work[i] = (conv + (double)kw * kp) / wsum;
+        }
+        qsort(work, (size_t)cells, sizeof *work, cmp_desc);
+        double total = 0;
+        for (int i = 0; i < top; i++) total += work[i];
+        mean[b] = (float)(total / top);
+    }
+}
+
 void jepa_evidence_reset(JepaEvidence* e) {
     e->sum = 0, e->mean = 0, e->n = 0;
 }

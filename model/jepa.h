@@ -238,6 +238,14 @@ void jepa_surprise(const JepaModel* m, int B, const float* pred, const float* ob
 /// cell). kw = 1 (or a model without keypoints) is jepa_surprise, the same bits
 void jepa_surprise_weighted(const JepaModel* m, int B, const float* pred, const float* observed, float kw,
                             float* mean, float* peak);
+/// the mean over the `top` cells with the largest error: each cell's figure is its mean absolute
+/// difference over its channels, the keypoint channels weighing kw times a convolution channel (as
+/// jepa_surprise_weighted's peak), and mean[b] is the mean of the `top` largest of them (a body
+/// that covers a few cells is not averaged away by the still grid, and one noisy cell is not the
+/// whole figure). top is clamped to 1..cells; top = cells is the weighted grid mean up to rounding.
+/// work: [lh * lw] doubles of scratch
+void jepa_surprise_top(const JepaModel* m, int B, const float* pred, const float* observed, float kw, int top,
+                       double* work, float* mean);
 
 /// accumulated evidence of a sustained rise in surprise, against a clip's own expectation (a
 /// CUSUM): each tick's surprise x adds its excess over the mean of the ticks before it (since the

@@ -176,6 +176,17 @@ one_line_err "need --keypoints"
 [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
 expect_status 2 "voe --keypoint-weight of a model without keypoints" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1 --keypoint-weight 8
 one_line_err "keypoint-weight"
+# --top-cells K: a tick's surprise from the K cells that err most (8 x 6 cells at 64x48); the plain
+# table's CSV is another figure's; K past the grid, 0, or a state model is one line and exit 2
+expect_status 0 "voe --top-cells 4" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --top-cells 4 --csv "$tmp/top4.csv"
+grep -Eq "^teleport +2 +[012] " "$tmp/out" && grep -q "^teleport,2," "$tmp/top4.csv" && ok "--top-cells: voe's table and CSV" || bad "--top-cells' voe: $(cat "$tmp/out")"
+expect_status 0 "voe --top-cells 48 (the whole grid)" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --top-cells 48
+expect_status 2 "voe --top-cells past the grid" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --top-cells 49
+one_line_err "48 cells"
+expect_status 2 "voe --top-cells 0" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --top-cells 0
+one_line_err "top-cells"
+expect_status 2 "voe --top-cells of a state model" -- "$nudge" voe "$tmp/voe" --model "$root/assets/models/default.wm" --pairs 1 --top-cells 4
+one_line_err "pixel model"
 
 # make model-jepa's recipe, tiny: every stage runs and leaves its files; a rerun reuses the datasets
 recipe=(env EPISODES=4 HELDOUT=2 SECONDS_PER_EPISODE=1 STEPS=3 PAIRS=1 FRAMES=64x48 WORK="$tmp/recipe"

@@ -5000,6 +5000,63 @@ static void test_jepa_frame_step_file(void) {
     unlink(path);
 }
 
+/* the surprise of the largest cells (voe --top-cells): two cells that err, by hand, give the means of
+   the largest 1, 2 and 4 with the keypoint channels weighed 1 and 3; over a random grid, every cell
+   is the weighted grid mean and the largest one its peak; top outside 1..cells is clamped; two worlds
+   of a batch are scored apart */
+static void test_jepa_surprise_top(void) {
+    JepaArch a = jepa_arch_default(32, 32, 1);
+    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    a.keypoints = 1, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1;
+    JepaModel* m = jepa_create(&a, 7);
+    ENSURE(m);
+    int lh, lw, lc;
+    jepa_latent_shape(m, &lh, &lw, &lc);
+    ENSURE(lh == 4 && lw == 4 && lc == 9);
+    enum { CELLS = 16, C = 9 };
+    float p[2 * CELLS * C] = {0}, o[2 * CELLS * C] = {0};
+    double work[CELLS];
+    float v;
+    /* cell 5 errs 0.9 on a convolution channel, cell 9 0.45 on a keypoint channel */
+    p[5 * C + 1] = 0.9f;
+    o[9 * C + 6] = 0.45f;
+    jepa_surprise_top(m, 1, p, o, 1.0f, 1, work, &v);
+    CHECK(fabsf(v - 0.1f) < 1e-7f);
+    jepa_surprise_top(m, 1, p, o, 1.0f, 2, work, &v);
+    CHECK(fabsf(v - 0.075f) < 1e-7f);
+    jepa_surprise_top(m, 1, p, o, 1.0f, 4, work, &v);
+    CHECK(fabsf(v - 0.0375f) < 1e-7f);
+    /* keypoints weighed 3: the cells' sums 0.9 and 1.35 over 4 + 3 x 5 */
+    jepa_surprise_top(m, 1, p, o, 3.0f, 1, work, &v);
+    CHECK(fabsf(v - 1.35f / 19) < 1e-7f);
+    jepa_surprise_top(m, 1, p, o, 3.0f, 2, work, &v);
+    CHECK(fabsf(v - 2.25f / 38) < 1e-7f);
+    /* a random grid in world 0, another in world 1 */
+    Rng r;
+    rng_seed(&r, 3);
+    for (int i = 0; i < 2 * CELLS * C; i++) p[i] = (float)rng_uniform(&r, 0, 1), o[i] = (float)rng_uniform(&r, 0, 1);
+    for (int k = 0; k < 2; k++) {
+        float kw = k ? 5.0f : 1.0f, mean, peak, all, one, zero, many, two[2];
+        jepa_surprise_weighted(m, 1, p, o, kw, &mean, &peak);
+        jepa_surprise_top(m, 1, p, o, kw, CELLS, work, &all);
+        jepa_surprise_top(m, 1, p, o, kw, 1, work, &one);
+        jepa_surprise_top(m, 1, p, o, kw, 0, work, &zero);
+        jepa_surprise_top(m, 1, p, o, kw, 1000, work, &many);
+        CHECK(fabsf(all - mean) < 1e-6f * mean && fabsf(one - peak) < 1e-6f * peak);
+        CHECK(zero == one && many == all && one > all);
+        /* the second world alone and in a batch of two */
+        float alone;
+        jepa_surprise_top(m, 1, p + CELLS * C, o + CELLS * C, kw, 3, work, &alone);
+        jepa_surprise_top(m, 2, p, o, kw, 3, work, two);
+        float first;
+        jepa_surprise_top(m, 1, p, o, kw, 3, work, &first);
+        CHECK(two[0] == first && two[1] == alone && alone != first);
+        /* the mean of the 3 largest lies between the largest and the grid's mean */
+        CHECK(first <= one && first >= all);
+    }
+    jepa_free(m);
+}
+
 /* the pixel surprise's evidence: nothing for a steady error, a sustained rise adds up over the ticks,
    a one-tick spike counts once and fades, NaN is skipped */
 static void test_jepa_evidence(void) {
@@ -5400,6 +5457,7 @@ int main(void) {
     test_jepa_motion_weight();
     test_jepa_appearance();
     test_jepa_evidence();
+    test_jepa_surprise_top();
     test_jepa_train_checkpoint();
     test_jepa_learns();
     return ensure_finish("test_model");
