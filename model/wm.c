@@ -68,6 +68,8 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
          "model architecture: the contact anchors (input option 0x%x) need the collision friction (0x%x)"},
         {WM_INPUT_PRIOR_SETTLE, WM_INPUT_PRIOR_SUPPORT,
          "model architecture: the settled-speed stop (input option 0x%x) needs the collision supports (0x%x)"},
+        {WM_INPUT_PRIOR_LIFT, WM_INPUT_PRIOR_FRICTION,
+         "model architecture: the contact lift (input option 0x%x) needs the collision friction (0x%x)"},
         {WM_INPUT_PRIOR_RECHECK, WM_INPUT_PRIOR_SUPPORT,
          "model architecture: the contact recheck (input option 0x%x) needs the collision supports (0x%x)"},
         {WM_INPUT_EDGE_TIME, WM_INPUT_SUPPORT,

@@ -436,6 +436,12 @@ static bool contact_finish(const WmModel* m, WmScratch* s, WmContact* t, const C
         float g1 = gap - c0 * tc;
         if (g1 - (closing > 0.0f ? closing : 0.0f) * (dt - tc) > -WM_IMPACT_GAP) return false;
         left = g1 <= 0.0f ? 1.0f - tc / dt : (closing > 0.0f ? clampf(1.0f - (tc + g1 / closing) / dt, 0.0f, 1.0f) : 0.0f);
+    } else if ((m->arch.inputs & WM_INPUT_PRIOR_LIFT) && !vb) {
+        /* (the fall in the tick: the closing before its gravity and after, averaged) */
+        float fall = 0.5f * (closing + closing + gravity_dt(m) * t->ny);
+        if (gap - (fall > 0.0f ? fall : 0.0f) * dt > WM_LIFT_TOL) return false;
+        left = closing > 0.0f ? clampf(gap > 0.0f ? 1.0f - gap / (closing * dt) : 1.0f, 0.0f, 1.0f)
+                              : (gap > 0.0f ? 0.0f : 1.0f);
     } else {
         if (gap - (closing > 0.0f ? closing : 0.0f) * dt > WM_IMPACT_GAP) return false;
         left = closing > 0.0f ? clampf(gap > 0.0f ? 1.0f - gap / (closing * dt) : 1.0f, 0.0f, 1.0f)
