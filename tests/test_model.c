@@ -2403,6 +2403,42 @@ static void test_wm_prior_settle(void) {
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "settled-speed stop") && !strchr(err, '\n'));
 }
 
+/* a ball against the floor, one tick (ball_tick): a small model with the collision friction's prior
+ * and OPTION beside the same model without it (one seed), a scratch, the tick's observations (slot 1
+ * the ball: r before the tick, rn after) and the prior's p (with the option) and p0 (without) */
+typedef struct BallCase {
+    WmArch a;
+    WmModel *m, *m0;
+    WmScratch* s;
+    float st[TK * SIM_OBS_DIM], sn[TK * SIM_OBS_DIM], p[3], p0[3];
+    uint8_t mask[TK];
+    const float *r, *rn;
+    float gdt;   /* the prior change that holds a body up: g dt */
+} BallCase;
+
+static void ball_case_init(BallCase* c, int option, uint64_t seed) {
+    c->a = small_arch();
+    c->m = option_pair(&c->a, WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION,
+                       option, seed, &c->m0);
+    c->s = wm_scratch_create(c->m);
+    c->r = c->st + SIM_OBS_DIM;
+    c->rn = c->sn + SIM_OBS_DIM;
+    c->gdt = -WM_PRIOR_GRAVITY * c->a.dt;
+}
+
+/* ball_tick into c, then the ball's prior with the option and without */
+static void ball_case_tick(BallCase* c, const char* floor, double x, double gap, double vx, double vy, double omega) {
+    ball_tick(floor, x, gap, vx, vy, omega, c->st, c->mask, c->sn);
+    prior_of(c->m, c->s, c->st, c->mask, 1, c->p);
+    prior_of(c->m0, c->s, c->st, c->mask, 1, c->p0);
+}
+
+static void ball_case_free(BallCase* c) {
+    wm_scratch_free(c->s);
+    wm_free(c->m);
+    wm_free(c->m0);
+}
+
 /* WM_INPUT_PRIOR_LIFT (--contact-lift), against the simulator: a 6 cm rubber ball over the stone floor.
  * - 1.3 mm over it and rising at 0.02 m/s (a low bounce's top): the simulator lets it fall the whole
  *   tick (vy changes by -g dt, it falls 1.04 mm); with the option the prior gives nothing, without it
@@ -2411,35 +2447,22 @@ static void test_wm_prior_settle(void) {
  *   stops it within the tick, and so does the prior with the option or without.
  * The option needs the friction; a checkpoint keeps it */
 static void test_wm_contact_lift(void) {
-    WmArch a = small_arch();
-    WmModel* m0;
-    WmModel* m = option_pair(&a, WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION,
-                             WM_INPUT_PRIOR_LIFT, 59, &m0);
-    WmScratch* s = wm_scratch_create(m);
-    float st[TK * SIM_OBS_DIM], sn[TK * SIM_OBS_DIM], p[3], p0[3];
-    uint8_t mask[TK];
-    const float* r = st + SIM_OBS_DIM;
-    const float* rn = sn + SIM_OBS_DIM;
-    float gdt = -WM_PRIOR_GRAVITY * a.dt;
-    ball_tick("stone", 0.0, 0.0013, 0.0, 0.02, 0.0, st, mask, sn);
-    CHECK(fabsf(rn[SIM_OBS_vy] - r[SIM_OBS_vy] + gdt) < 1e-3f);   /* it fell the whole tick */
-    prior_of(m, s, st, mask, 1, p);
-    prior_of(m0, s, st, mask, 1, p0);
-    CHECK(fabsf(p[0]) < 1e-6f && fabsf(p[1]) < 1e-6f && fabsf(p[2]) < 1e-6f);
-    CHECK(fabsf(p0[1] - gdt) < 0.2f * gdt);
+    BallCase c;
+    ball_case_init(&c, WM_INPUT_PRIOR_LIFT, 59);
+    ball_case_tick(&c, "stone", 0.0, 0.0013, 0.0, 0.02, 0.0);
+    CHECK(fabsf(c.rn[SIM_OBS_vy] - c.r[SIM_OBS_vy] + c.gdt) < 1e-3f);   /* it fell the whole tick */
+    CHECK(fabsf(c.p[0]) < 1e-6f && fabsf(c.p[1]) < 1e-6f && fabsf(c.p[2]) < 1e-6f);
+    CHECK(fabsf(c.p0[1] - c.gdt) < 0.2f * c.gdt);
     const double gaps[3] = {0.0, 0.0015, 0.02}, vys[3] = {0.0, -0.05, -3.0};
     for (int i = 0; i < 3; i++) {
-        ball_tick("stone", 0.0, gaps[i], 0.0, vys[i], 0.0, st, mask, sn);
-        CHECK(rn[SIM_OBS_vy] > -0.01f);   /* stopped (or bounced) within the tick */
-        prior_of(m, s, st, mask, 1, p);
-        prior_of(m0, s, st, mask, 1, p0);
-        CHECK(p[1] > 0.9f * gdt && fabsf(p[1] - p0[1]) < 1e-4f);
+        ball_case_tick(&c, "stone", 0.0, gaps[i], 0.0, vys[i], 0.0);
+        CHECK(c.rn[SIM_OBS_vy] > -0.01f);   /* stopped (or bounced) within the tick */
+        CHECK(c.p[1] > 0.9f * c.gdt && fabsf(c.p[1] - c.p0[1]) < 1e-4f);
     }
-    check_reload_predicts_same(m, s, st, mask);
-    wm_scratch_free(s);
-    wm_free(m);
-    wm_free(m0);
+    check_reload_predicts_same(c.m, c.s, c.st, c.mask);
+    ball_case_free(&c);
     char err[256];
+    WmArch a = small_arch();
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_LIFT;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "contact lift") && !strchr(err, '\n'));
 }
@@ -2461,41 +2484,29 @@ static void test_wm_contact_lift(void) {
  * The option needs the friction */
 static void test_wm_contact_anchor(void) {
     const double gaps[4] = {0.005, 0.02, 0.03, 0.045}, edge[3] = {0.003, 0.005, 0.01};
-    WmArch a = small_arch();
-    WmModel* m0;
-    WmModel* m = option_pair(&a, WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION,
-                             WM_INPUT_PRIOR_ANCHOR, 31, &m0);
-    WmScratch* s = wm_scratch_create(m);
-    float st[TK * SIM_OBS_DIM], sn[TK * SIM_OBS_DIM], p[3], p0[3];
-    uint8_t mask[TK];
-    const float* r = st + SIM_OBS_DIM;
-    const float* rn = sn + SIM_OBS_DIM;
-    float gdt = -WM_PRIOR_GRAVITY * a.dt;
+    BallCase c;
+    ball_case_init(&c, WM_INPUT_PRIOR_ANCHOR, 31);
     for (int i = 0; i < 4; i++) {
-        ball_tick("stone", 0.0, gaps[i], -1.5, -3.0, 50.0, st, mask, sn);
-        float dvx = rn[SIM_OBS_vx] - r[SIM_OBS_vx], dw = rn[SIM_OBS_omega] - r[SIM_OBS_omega];
-        CHECK(rn[SIM_OBS_vy] > 0.0f && dw < -1.0f);   /* it landed, and lost spin */
-        prior_of(m, s, st, mask, 1, p);
-        prior_of(m0, s, st, mask, 1, p0);
-        CHECK(fabsf(p[0] - dvx) < 2e-3f && fabsf(p[2] - dw) < 0.02f * fabsf(dw));
-        CHECK(fabsf(p0[2] - dw) > 0.5f * fabsf(dw));
-        CHECK(fabsf(p[1] - p0[1]) < 1e-4f);
+        ball_case_tick(&c, "stone", 0.0, gaps[i], -1.5, -3.0, 50.0);
+        float dvx = c.rn[SIM_OBS_vx] - c.r[SIM_OBS_vx], dw = c.rn[SIM_OBS_omega] - c.r[SIM_OBS_omega];
+        CHECK(c.rn[SIM_OBS_vy] > 0.0f && dw < -1.0f);   /* it landed, and lost spin */
+        CHECK(fabsf(c.p[0] - dvx) < 2e-3f && fabsf(c.p[2] - dw) < 0.02f * fabsf(dw));
+        CHECK(fabsf(c.p0[2] - dw) > 0.5f * fabsf(dw));
+        CHECK(fabsf(c.p[1] - c.p0[1]) < 1e-4f);
     }
     for (int i = 0; i < 3; i++) {
-        ball_tick("wood", 2.0 - edge[i], 0.0, 1.45, 0.0, -1.45 / 0.03, st, mask, sn);
-        CHECK(fabsf(rn[SIM_OBS_vy] - r[SIM_OBS_vy] + 0.5f * gdt) < 0.01f);   /* it leaves halfway */
-        prior_of(m, s, st, mask, 1, p);
-        prior_of(m0, s, st, mask, 1, p0);
-        CHECK(fabsf(p[1] - gdt) < 1e-4f && fabsf(p[0]) < 1e-4f && fabsf(p[2]) < 1e-3f);   /* (its weight) */
-        CHECK(p0[1] - gdt > 0.15f);
+        ball_case_tick(&c, "wood", 2.0 - edge[i], 0.0, 1.45, 0.0, -1.45 / 0.03);
+        CHECK(fabsf(c.rn[SIM_OBS_vy] - c.r[SIM_OBS_vy] + 0.5f * c.gdt) < 0.01f);   /* it leaves halfway */
+        /* (its weight) */
+        CHECK(fabsf(c.p[1] - c.gdt) < 1e-4f && fabsf(c.p[0]) < 1e-4f && fabsf(c.p[2]) < 1e-3f);
+        CHECK(c.p0[1] - c.gdt > 0.15f);
     }
-    check_reload_predicts_same(m, s, st, mask);
+    check_reload_predicts_same(c.m, c.s, c.st, c.mask);
+    ball_case_free(&c);
     char err[256];
+    WmArch a = small_arch();
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_ANCHOR;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "contact anchors") && !strchr(err, '\n'));
-    wm_scratch_free(s);
-    wm_free(m);
-    wm_free(m0);
 }
 
 /* a 4 m stone floor (x -2 .. 2, top at 0) in slot 0 and the n bodies defs after it, observed into st,
