@@ -436,14 +436,14 @@ static bool contact_finish(const WmModel* m, WmScratch* s, WmContact* t, const C
         float g1 = gap - c0 * tc;
         if (g1 - (closing > 0.0f ? closing : 0.0f) * (dt - tc) > -WM_IMPACT_GAP) return false;
         left = g1 <= 0.0f ? 1.0f - tc / dt : (closing > 0.0f ? clampf(1.0f - (tc + g1 / closing) / dt, 0.0f, 1.0f) : 0.0f);
-    } else if ((m->arch.inputs & WM_INPUT_PRIOR_LIFT) && !vb) {
-        /* (the fall in the tick: the closing before its gravity and after, averaged) */
-        float fall = 0.5f * (closing + closing + gravity_dt(m) * t->ny);
-        if (gap - (fall > 0.0f ? fall : 0.0f) * dt > WM_LIFT_TOL) return false;
-        left = closing > 0.0f ? clampf(gap > 0.0f ? 1.0f - gap / (closing * dt) : 1.0f, 0.0f, 1.0f)
-                              : (gap > 0.0f ? 0.0f : 1.0f);
     } else {
-        if (gap - (closing > 0.0f ? closing : 0.0f) * dt > WM_IMPACT_GAP) return false;
+        if ((m->arch.inputs & WM_INPUT_PRIOR_LIFT) && !vb) {
+            /* (the fall in the tick: the closing before its gravity and after, averaged) */
+            float fall = 0.5f * (closing + closing + gravity_dt(m) * t->ny);
+            if (gap - (fall > 0.0f ? fall : 0.0f) * dt > WM_LIFT_TOL) return false;
+        } else if (gap - (closing > 0.0f ? closing : 0.0f) * dt > WM_IMPACT_GAP) {
+            return false;
+        }
         left = closing > 0.0f ? clampf(gap > 0.0f ? 1.0f - gap / (closing * dt) : 1.0f, 0.0f, 1.0f)
                               : (gap > 0.0f ? 0.0f : 1.0f);
     }
@@ -580,15 +580,20 @@ static int island_root(int* up, int r) {
     return r;
 }
 
+/* joins the islands of rows a and b (the lower root stays the root) */
+static void island_join(int* up, int a, int b) {
+    a = island_root(up, a), b = island_root(up, b);
+    if (a < b) up[b] = a;
+    else if (b < a) up[a] = b;
+}
+
 static void contact_islands(WmScratch* s, int nc) {
     int* up = s->island;
     for (int r = 0; r < s->nd; r++) up[r] = r;
     for (int i = 0; i < nc; i++) {
         const WmContact* t = &s->contact[i];
         if (t->rb < 0) continue;
-        int a = island_root(up, t->ra), b = island_root(up, t->rb);
-        if (a < b) up[b] = a;
-        else if (b < a) up[a] = b;
+        island_join(up, t->ra, t->rb);
     }
     for (int r = 0; r < s->nd; r++) up[r] = island_root(up, r);
     /* a counting sort of the contacts by their island's root (stable) */
@@ -801,10 +806,7 @@ static void prior_touched(const WmModel* m, WmScratch* s) {
         const int* world_rows = row_of + (size_t)s->node_world[i] * K;
         for (uint64_t mask = s->inc_island[idx]; mask; mask &= mask - 1) {
             int q = world_rows[__builtin_ctzll(mask)];
-            if (q < 0) continue;
-            int a = island_root(up, r), b = island_root(up, q);
-            if (a < b) up[b] = a;
-            else if (b < a) up[a] = b;
+            if (q >= 0) island_join(up, r, q);
         }
     }
     for (int e = 0; e < s->ne; e++) {
@@ -814,9 +816,7 @@ static void prior_touched(const WmModel* m, WmScratch* s) {
             if (!s->node_same[j]) seed[ra] = 1;
             continue;
         }
-        int a = island_root(up, ra), b = island_root(up, rb);
-        if (a < b) up[b] = a;
-        else if (b < a) up[a] = b;
+        island_join(up, ra, rb);
     }
     for (int r = 0; r < nd; r++)
         if (seed[r]) has_seed[island_root(up, r)] = 1;
