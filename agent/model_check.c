@@ -22,6 +22,8 @@ struct ModelCheck {
     float*         pushes;    /* [cap * K * 4] the pushes each tick applied */
     float*         body;      /* [cap * K] the tick's surprise per slot (NaN: none) */
     double*        world;     /* [cap] */
+    float*         fate;      /* [cap * K] its fate part per slot (NaN: none) */
+    double*        world_fate;/* [cap] */
 };
 
 static void record_hook(void* ctx, const Episode* e) {
@@ -35,6 +37,8 @@ static void record_hook(void* ctx, const Episode* e) {
         c->pushes = alloc_resize(c->pushes, (size_t)c->cap * K * WM_PUSH_DIM, sizeof *c->pushes);
         c->body = alloc_resize(c->body, (size_t)c->cap * K, sizeof *c->body);
         c->world = alloc_resize(c->world, (size_t)c->cap, sizeof *c->world);
+        c->fate = alloc_resize(c->fate, (size_t)c->cap * K, sizeof *c->fate);
+        c->world_fate = alloc_resize(c->world_fate, (size_t)c->cap, sizeof *c->world_fate);
     }
     size_t K = (size_t)c->K, i = (size_t)c->n;
     memcpy(c->states + i * K * SIM_OBS_DIM, e->states, sizeof(float) * K * SIM_OBS_DIM);
@@ -44,6 +48,8 @@ static void record_hook(void* ctx, const Episode* e) {
     sim_action_add_rows(&e->applied, p, c->K);
     memcpy(c->body + i * K, c->watch.body, sizeof(float) * K);
     c->world[i] = c->watch.scored ? c->watch.world : NAN;
+    memcpy(c->fate + i * K, c->watch.fate, sizeof(float) * K);
+    c->world_fate[i] = c->watch.scored ? c->watch.world_fate : NAN;
     c->n++;
 }
 
@@ -71,6 +77,8 @@ void model_check_free(ModelCheck* c) {
     free(c->pushes);
     free(c->body);
     free(c->world);
+    free(c->fate);
+    free(c->world_fate);
     free(c);
 }
 
@@ -105,6 +113,40 @@ static int rollout(ModelCheck* c, double t0, double t, float** out_states, uint8
 static const char* op_str(ScnTestOp op) {
     static const char* const s[] = {"near", "<", "<=", ">", ">="};
     return s[op];
+}
+
+/* alarm BODY between T1 T2: the view's alarm (surprise_alarm) at the body in a tick ending in the
+   window; alarm never: at no body in any scored tick. The detail names the first alarm, or the
+   largest surprise and fate that stayed under it */
+static void judge_alarm(ModelCheck* c, const ScnModelExpect* x, ScnVerdict* v) {
+    size_t K = (size_t)c->K;
+    double most = NAN, fate = NAN, when = -1;
+    bool scored = false;
+    for (int64_t k = 0; k < c->n && when < 0; k++) {
+        double t = (double)(k + 1) * c->tick, s, f;
+        if (x->kind == SCN_MODEL_SURPRISE) {
+            if (t < x->t0 - 1e-9 || t > x->t + 1e-9) continue;
+            bool in = x->body >= 0 && (size_t)x->body < K;
+            s = in ? c->body[(size_t)k * K + (size_t)x->body] : NAN;
+            f = in ? c->fate[(size_t)k * K + (size_t)x->body] : NAN;
+        } else {
+            s = c->world[k], f = c->world_fate[k];
+        }
+        scored |= !isnan(s);
+        if (surprise_alarm(s, f)) when = t;
+        if (!isnan(s) && !(s <= most)) most = s;
+        if (!isnan(f) && !(f <= fate)) fate = f;
+    }
+    bool alarm = when >= 0;
+    v->pass = x->kind == SCN_MODEL_SURPRISE ? alarm : !alarm;
+    if (!scored)
+        snprintf(v->detail, sizeof v->detail, "no scored tick%s", x->kind == SCN_MODEL_SURPRISE ? " in the window" : "");
+    else if (alarm)
+        snprintf(v->detail, sizeof v->detail, "the alarm at %.3f s (surprise %.2f nats, fate %.2f; thresholds %.0f and %.2f)",
+                 when, most, fate, SURPRISE_THRESHOLD, SURPRISE_FATE_THRESHOLD);
+    else
+        snprintf(v->detail, sizeof v->detail, "no alarm: largest surprise %.2f nats (threshold %.0f), largest fate %.2f (threshold %.2f)",
+                 most, SURPRISE_THRESHOLD, fate, SURPRISE_FATE_THRESHOLD);
 }
 
 static void judge(ModelCheck* c, const ScnModelExpect* x, ScnVerdict* v) {
@@ -168,25 +210,33 @@ static void judge(ModelCheck* c, const ScnModelExpect* x, ScnVerdict* v) {
         free(ev);
         return;
     }
-    /* surprise: the largest in the window (the body's, or the world's for never) */
+    if (x->of == SCN_OF_ALARM) {
+        judge_alarm(c, x, v);
+        return;
+    }
+    /* surprise (or its fate part): the largest in the window (the body's, or the world's for never) */
+    bool fate = x->of == SCN_OF_FATE;
+    const float*  body = fate ? c->fate : c->body;
+    const double* world = fate ? c->world_fate : c->world;
     double most = -INFINITY, when = 0;
     for (int64_t k = 0; k < c->n; k++) {
         double t = (double)(k + 1) * c->tick, s;
         if (x->kind == SCN_MODEL_SURPRISE) {
             if (t < x->t0 - 1e-9 || t > x->t + 1e-9) continue;
-            s = x->body >= 0 && (size_t)x->body < K ? c->body[(size_t)k * K + (size_t)x->body] : NAN;
+            s = x->body >= 0 && (size_t)x->body < K ? body[(size_t)k * K + (size_t)x->body] : NAN;
         } else {
-            s = c->world[k];
+            s = world[k];
         }
         if (!isnan(s) && s > most) most = s, when = t;
     }
     if (most == -INFINITY) {
-        snprintf(v->detail, sizeof v->detail, "no scored tick%s", x->kind == SCN_MODEL_SURPRISE ? " in the window" : "");
+        snprintf(v->detail, sizeof v->detail, "no %s%s", fate ? "fate due" : "scored tick",
+                 x->kind == SCN_MODEL_SURPRISE ? " in the window" : "");
         v->pass = x->kind == SCN_MODEL_SURPRISE_NEVER;
         return;
     }
     v->pass = x->kind == SCN_MODEL_SURPRISE_NEVER ? !(most > x->v) : scn_test_holds(x->op, x->v, x->tol, most);
-    snprintf(v->detail, sizeof v->detail, "largest surprise %.2f nats at %.3f s, wanted %s %.4g", most, when,
+    snprintf(v->detail, sizeof v->detail, "largest %s %.2f nats at %.3f s, wanted %s %.4g", fate ? "fate" : "surprise", most, when,
              x->kind == SCN_MODEL_SURPRISE_NEVER ? "<=" : op_str(x->op), x->v);
 }
 

@@ -8,7 +8,9 @@
  *   model BODY.FIELD TEST at T from T0                 the same rollout's BODY.FIELD at T
  *   surprise BODY > X between T1 T2                    the body's largest surprise in ticks ending
  *       in [T1, T2] (nats)
- *   surprise never > X                                 the world's surprise in every scored tick */
+ *   surprise never > X                                 the world's surprise in every scored tick
+ *   fate BODY > X between T1 T2, fate never > X        the same on the fate part of the surprise
+ *       alone (agent/surprise.h: a break that came or did not; NaN where none was due) */
 #ifndef NUDGE_AGENT_MODEL_CHECK_H
 #define NUDGE_AGENT_MODEL_CHECK_H
 #include <stdbool.h>

@@ -67,6 +67,7 @@ typedef struct StateSource {
     float*         ring;     /* [K * SURPRISE_DRIFT_TICKS * 2] the last residuals, a ring per body */
     int*           flight;   /* [K] consecutive ticks of free flight (their residuals are in ring) */
     float*         drift;    /* [K] the drift term of this tick (NaN: none) */
+    float*         fate;     /* [K] the fate part of this tick's surprise (NaN: none) */
 } StateSource;
 
 double surprise_drift_nll(const float* resid, int n) {
@@ -156,6 +157,7 @@ static double state_tick(void* self, const SurpriseTick* t, float* per_body) {
         double motion = s->out[k];
         double event = fate_surprise(s, t, k, shards);
         if (s->age[k] > 0) motion = event = NAN;
+        s->fate[k] = (float)event;
         per_body[k] = (float)(isnan(motion) ? event : isnan(event) ? motion : motion + event);
         if (!isnan(per_body[k]) && !isnan(s->drift[k])) per_body[k] += s->drift[k];
     }
@@ -171,6 +173,8 @@ static void state_reset(void* self) {
     for (int k = 0; k < s->K; k++) s->run[k] = 0, s->age[k] = -1, s->flight[k] = 0;
 }
 
+static const float* state_fate(void* self) { return ((StateSource*)self)->fate; }
+
 static void state_destroy(void* self) {
     StateSource* s = self;
     wm_scratch_free(s->scratch);
@@ -178,6 +182,7 @@ static void state_destroy(void* self) {
     free(s->ring);
     free(s->flight);
     free(s->drift);
+    free(s->fate);
     wm_free(s->owned);
     free(s->out);
     free(s->logits);
@@ -189,7 +194,7 @@ static void state_destroy(void* self) {
 
 SurpriseSource* surprise_source_state(const WmModel* m) {
     StateSource* s = alloc_zeroed(1, sizeof *s);
-    s->base = (SurpriseSource){"state", s, state_tick, state_reset, state_destroy};
+    s->base = (SurpriseSource){"state", s, state_tick, state_reset, state_destroy, state_fate};
     s->model = m;
     s->scratch = wm_scratch_create(m);
     s->K = wm_arch(m)->slots;
@@ -203,6 +208,8 @@ SurpriseSource* surprise_source_state(const WmModel* m) {
     s->ring = alloc_zeroed(K * SURPRISE_DRIFT_TICKS * 2, sizeof *s->ring);
     s->flight = alloc_zeroed(K, sizeof *s->flight);
     s->drift = alloc_zeroed(K, sizeof *s->drift);
+    s->fate = alloc_zeroed(K, sizeof *s->fate);
+    for (size_t k = 0; k < K; k++) s->fate[k] = NAN;
     state_reset(s);
     return &s->base;
 }
@@ -240,8 +247,8 @@ static void watch_hook(void* ctx, const Episode* e) {
     int K = w->slots;
     w->ticks++;
     w->scored = false;
-    w->world = NAN;
-    for (int k = 0; k < K; k++) w->body[k] = NAN;
+    w->world = w->world_fate = NAN;
+    for (int k = 0; k < K; k++) w->body[k] = w->fate[k] = NAN;
     /* a hand, a spawn or a reset moved the world: nothing to score (magic is scored) */
     const SimAction* a = &e->applied;
     if (episode_handled(e)) {
@@ -253,6 +260,11 @@ static void watch_hook(void* ctx, const Episode* e) {
     sim_action_add_rows(a, w->pushes, K);
     SurpriseTick t = {K, e->states, e->mask, w->pushes, w->next, w->next_mask, e->world, &e->inst, NULL};
     w->world = w->src->tick(w->src->self, &t, w->body);
+    const float* fate = w->src->fate ? w->src->fate(w->src->self) : NULL;
+    for (int k = 0; fate && k < K; k++) {
+        w->fate[k] = fate[k];
+        if (!isnan(fate[k]) && !(fate[k] <= w->world_fate)) w->world_fate = fate[k];
+    }
     w->scored = true;
 }
 
@@ -266,7 +278,9 @@ bool surprise_watch_attach(SurpriseWatch* w, Episode* e, SurpriseSource* src) {
     w->next_ids = alloc_zeroed(K, sizeof *w->next_ids);
     w->pushes = alloc_zeroed(K * WM_PUSH_DIM, sizeof *w->pushes);
     w->body = alloc_zeroed(K, sizeof *w->body);
-    w->world = NAN;
+    w->fate = alloc_zeroed(K, sizeof *w->fate);
+    for (size_t k = 0; k < K; k++) w->body[k] = w->fate[k] = NAN;
+    w->world = w->world_fate = NAN;
     src->reset(src->self);
     if (episode_attach(e, watch_hook, w, EPISODE_READS_OBS)) return true;
     surprise_watch_free(w);
@@ -279,10 +293,18 @@ void surprise_watch_free(SurpriseWatch* w) {
     free(w->next_ids);
     free(w->pushes);
     free(w->body);
+    free(w->fate);
     memset(w, 0, sizeof *w);
 }
 
-double surprise_glow(double s) {
-    if (!(s > SURPRISE_GLOW_LO)) return 0;
-    return s >= SURPRISE_THRESHOLD ? 1 : (s - SURPRISE_GLOW_LO) / (SURPRISE_THRESHOLD - SURPRISE_GLOW_LO);
+/* 0 up to lo, 1 from hi, linear between; 0 for NaN */
+static double ramp(double v, double lo, double hi) {
+    if (!(v > lo)) return 0;
+    return v >= hi ? 1 : (v - lo) / (hi - lo);
 }
+
+double surprise_glow(double s, double fate) {
+    return fmax(ramp(s, SURPRISE_GLOW_LO, SURPRISE_THRESHOLD), ramp(fate, SURPRISE_FATE_GLOW_LO, SURPRISE_FATE_THRESHOLD));
+}
+
+bool surprise_alarm(double s, double fate) { return s > SURPRISE_THRESHOLD || fate > SURPRISE_FATE_THRESHOLD; }

@@ -57,6 +57,13 @@
 /// nats: the view's threshold: a body glows from 0 at SURPRISE_GLOW_LO to full at this
 #define SURPRISE_THRESHOLD 25.0
 #define SURPRISE_GLOW_LO 10.0
+/// nats: the view's threshold on a body's fate part alone (surprise_alarm): ln 100, a break the
+/// model gave p >= 0.99 that did not come (or p <= 0.01 to one that came). A fate is the NLL of a
+/// probability, the motion of a density: their nats do not share a scale (a calibrated head cannot
+/// give 25 nats, and the motion's NLL of a landing is mostly its Gaussian's own width), so the
+/// fate has a threshold of its own. Its glow rises from SURPRISE_FATE_GLOW_LO (ln 10: p 0.9)
+#define SURPRISE_FATE_THRESHOLD 4.605170185988091
+#define SURPRISE_FATE_GLOW_LO 2.302585092994046
 
 /// one scored tick as a model sees it
 typedef struct SurpriseTick {
@@ -82,6 +89,9 @@ typedef struct SurpriseSource {
     /// model: the break head's history and the shards' ages)
     void      (*reset)(void* self);
     void      (*destroy)(void* self);
+    /// the fate part of each body's surprise at the last tick (nats, NaN where none was due); NULL
+    /// for a kind that has no fate (may itself be NULL)
+    const float* (*fate)(void* self);
 } SurpriseSource;
 
 /// the state model's surprise (m is not owned and must outlive the source)
@@ -127,6 +137,8 @@ typedef struct SurpriseWatch {
     float*          pushes;      /* [K * 4] */
     float*          body;        /* [K] the last tick's surprise per slot (NaN: none) */
     double          world;       /* the last tick's world surprise (NaN: none) */
+    float*          fate;        /* [K] the fate part of body[] (NaN: none, or a kind without fates) */
+    double          world_fate;  /* the largest of fate[] (NaN: none) */
     bool            scored;      /* the last tick was scored */
     int64_t         ticks;       /* ticks seen */
 } SurpriseWatch;
@@ -149,7 +161,11 @@ double surprise_break_nll(const float* heads, int n, float now, bool broke);
 /// SURPRISE_DRIFT_TICKS; NaN for n = 0
 double surprise_drift_nll(const float* resid, int n);
 
-/// the glow of a body in [0, 1] for its surprise (0 below SURPRISE_GLOW_LO, 1 from SURPRISE_THRESHOLD)
-double surprise_glow(double s);
+/// the glow of a body in [0, 1] for its surprise s and its fate part (NaN: none): the larger of the
+/// two ramps, from SURPRISE_GLOW_LO to SURPRISE_THRESHOLD on s, from SURPRISE_FATE_GLOW_LO to
+/// SURPRISE_FATE_THRESHOLD on the fate
+double surprise_glow(double s, double fate);
+/// the view's alarm: s over SURPRISE_THRESHOLD, or the fate part alone over SURPRISE_FATE_THRESHOLD
+bool   surprise_alarm(double s, double fate);
 
 #endif

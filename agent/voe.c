@@ -13,7 +13,7 @@
 bool voe_clip_run(Scenario* s, uint64_t seed, int impossible, SurpriseSource* src, int slots, VoeClip* out,
                   char* err, size_t err_size) {
     memset(out, 0, sizeof *out);
-    out->peak = -INFINITY;
+    out->peak = out->fate_peak = -INFINITY;
     out->magic_tick = -1;
     if (!scn_fix_param(s, "impossible", impossible, err, err_size)) return false;
     Episode e;
@@ -38,6 +38,9 @@ bool voe_clip_run(Scenario* s, uint64_t seed, int impossible, SurpriseSource* sr
             if (ev[i].type == SIM_EV_MAGIC) out->magic_tick = k + 1;
         out->surprise[k] = w.scored ? w.world : NAN;
         if (w.scored && !isnan(w.world) && w.world > out->peak) out->peak = w.world, out->peak_tick = k + 1;
+        if (w.scored && !isnan(w.world_fate) && w.world_fate > out->fate_peak) out->fate_peak = w.world_fate;
+        if (w.scored && surprise_alarm(w.world, w.world_fate)) out->alarm = true;
+        if (w.scored && surprise_alarm(NAN, w.world_fate)) out->fate_alarm = true;
         if (sim_world_error(e.world)) break;
     }
     out->ticks = ticks;
@@ -81,6 +84,8 @@ bool voe_category_run(Scenario* s, const char* category, int pairs, uint64_t see
         }
         r->pairs++;
         r->correct += b.peak > a.peak;
+        r->alarms[0] += a.alarm, r->alarms[1] += b.alarm;
+        r->fate_alarms[0] += a.fate_alarm, r->fate_alarms[1] += b.fate_alarm;
         if (b.magic_tick >= 0 && b.peak_tick >= b.magic_tick) lat[nlat++] = (double)(b.peak_tick - b.magic_tick);
         if (possible) possible[i] = a.peak;
         if (ticks_out) {

@@ -18,6 +18,9 @@ typedef struct VoeClip {
     int64_t magic_tick;    /* the tick of the first magic event, -1 when there was none */
     int64_t ticks;         /* ticks run */
     double* surprise;      /* [ticks] the world surprise per tick (NaN: not scored); caller frees */
+    double  fate_peak;     /* nats: the largest fate part of the world surprise (-INFINITY: none due) */
+    bool    alarm;         /* a scored tick raised the view's alarm (surprise_alarm) */
+    bool    fate_alarm;    /* ... by its fate part alone (over SURPRISE_FATE_THRESHOLD) */
 } VoeClip;
 
 /// runs s (its agent, its seconds) with seed and $impossible fixed at impossible, scoring every tick
@@ -36,6 +39,8 @@ typedef struct VoeResult {
     char    category[64];  /* the template's file name without .scn */
     int     pairs, correct;
     double  median_latency;/* ticks from the magic event to the impossible clip's peak (NaN: none) */
+    int     alarms[2];     /* clips that raised the view's alarm: [0] possible, [1] impossible */
+    int     fate_alarms[2];/* ... by a fate alone */
 } VoeResult;
 
 /// the pairs i = 0..pairs-1 (seed rng_derive(seed, i)) of template s, into *r; possible[pairs] (may be

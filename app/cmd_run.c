@@ -79,7 +79,7 @@ int cmd_run(int argc, char** argv) {
     SurpriseSource* src = NULL;
     SurpriseWatch watch;
     memset(&watch, 0, sizeof watch);
-    double peak = -INFINITY, peak_t = 0;
+    double peak = -INFINITY, peak_t = 0, fate = -INFINITY, fate_t = 0;
     if (!run_options_begin(&o, &p, scn, &ep, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         status = 2;
@@ -154,6 +154,7 @@ int cmd_run(int argc, char** argv) {
             goto done;
         }
         if (surprise && watch.scored && watch.world > peak) peak = watch.world, peak_t = sim_world_time(ep.world);
+        if (surprise && watch.scored && watch.world_fate > fate) fate = watch.world_fate, fate_t = sim_world_time(ep.world);
         int n;
         const SimEvent* ev = sim_world_events(ep.world, &n);
         for (int i = 0; i < n; i++) {
@@ -202,6 +203,9 @@ int cmd_run(int argc, char** argv) {
                     SURPRISE_THRESHOLD);
         else
             fprintf(stderr, "nudge run: peak surprise: none scored\n");
+        if (fate > -INFINITY)
+            fprintf(stderr, "nudge run: peak fate %.2f nats at %.3f s (its own threshold: %.2f)\n", fate, fate_t,
+                    SURPRISE_FATE_THRESHOLD);
     }
     int nan = sim_world_nan_count(ep.world);
     if (nan) fprintf(stderr, "nudge run: warning: %d numerical resets\n", nan);

@@ -176,6 +176,19 @@ int cmd_voe(int argc, char** argv) {
                quantile(peaks, np, 0.5), quantile(peaks, np, 0.9), quantile(peaks, np, 0.99), np ? peaks[np - 1] : NAN);
         printf("false alarms at the view's threshold (%.0f nats): %.4f of possible ticks, %.4f of possible clips\n",
                SURPRISE_THRESHOLD, nticks ? (double)over_ticks / (double)nticks : NAN, np ? (double)over_clips / (double)np : NAN);
+        /* the view's alarm: the surprise over its threshold, or a fate part over its own */
+        int alarms[2] = {0, 0}, fates[2] = {0, 0};
+        for (int i = 0; i < nfiles; i++)
+            for (int j = 0; j < 2; j++) alarms[j] += res[i].alarms[j], fates[j] += res[i].fate_alarms[j];
+        if (wm) {
+            printf("alarms (surprise over %.0f nats, or a fate over %.2f nats): %.4f of possible clips (the fate alone %.4f), "
+                   "%.4f of impossible clips (the fate alone %.4f)\n",
+                   SURPRISE_THRESHOLD, SURPRISE_FATE_THRESHOLD, (double)alarms[0] / (double)np, (double)fates[0] / (double)np,
+                   (double)alarms[1] / (double)np, (double)fates[1] / (double)np);
+            printf("impossible clips alarmed, by category:");
+            for (int i = 0; i < nfiles; i++) printf(" %s %d/%d", res[i].category, res[i].alarms[1], res[i].pairs);
+            printf("\n");
+        }
     }
     if (!status && csv) {
         AtomicFile af;

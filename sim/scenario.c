@@ -729,6 +729,7 @@ static bool instantiate(const Scenario* s, uint64_t seed, ScnInstance* out, ScnE
         m->body = x->kind == SCN_EXPECT_SURPRISE_NEVER ? -1 : map[x->body.decl];
         m->state = x->cond.state == SCN_STATE_BROKEN ? SCN_GOAL_BROKEN : x->cond.state == SCN_STATE_FELL ? SCN_GOAL_FELL : -1;
         m->field = x->field;
+        m->of = x->of;
         m->op = x->test.op;
         m->line = x->line;
         snprintf(m->text, sizeof m->text, "%s", x->text);

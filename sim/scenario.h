@@ -204,12 +204,16 @@ typedef struct ScnAgentDef {
 
 ScnAgentDef scn_agent_def_default(void);
 
+/// what a surprise expectation judges (agent/surprise.h): the surprise, its fate part alone, or the
+/// view's alarm (the surprise over its threshold or the fate over its own)
+typedef enum ScnSurpriseOf { SCN_OF_SURPRISE, SCN_OF_FATE, SCN_OF_ALARM } ScnSurpriseOf;
+
 /// what a model expectation asks (judged by nudge check --model; skipped without a model)
 typedef enum ScnModelKind {
     SCN_MODEL_PREDICTS,        /* model predicts BODY STATE by T [p > P] [from T0] */
     SCN_MODEL_FIELD,           /* model BODY.FIELD TEST at T from T0 */
-    SCN_MODEL_SURPRISE,        /* surprise BODY > X between T1 T2 */
-    SCN_MODEL_SURPRISE_NEVER,  /* surprise never > X */
+    SCN_MODEL_SURPRISE,        /* surprise BODY > X between T1 T2 (fate BODY ..., alarm BODY between T1 T2) */
+    SCN_MODEL_SURPRISE_NEVER,  /* surprise never > X (fate never > X, alarm never) */
 } ScnModelKind;
 
 /// a model expectation resolved for one instance
@@ -218,6 +222,7 @@ typedef struct ScnModelExpect {
     int32_t   body;        /* id of a dynamic body of the start; -1 for SURPRISE_NEVER */
     int       state;       /* PREDICTS: SCN_GOAL_BROKEN, SCN_GOAL_FELL, or -1 for out_of_bounds */
     ScnField  field;       /* FIELD */
+    ScnSurpriseOf of;      /* SURPRISE, SURPRISE_NEVER: the surprise, its fate part or the alarm */
     ScnTestOp op;          /* FIELD: the test; PREDICTS: on p (GT or LT); SURPRISE: on the surprise */
     double    v, tol;      /* the test's value (P, nats, the field's) and near's tolerance */
     double    t0, t;       /* s: PREDICTS and FIELD roll out from t0 to t; SURPRISE looks in [t0, t] */

@@ -111,8 +111,9 @@ typedef enum ScnExpectKind {
     SCN_EXPECT_MODEL_PREDICTS, /* model predicts BODY STATE by T [p > P | p < P] [from T0]: t1 = T,
                                   t2 = T0, cond.state, test (default p > 0.5) */
     SCN_EXPECT_MODEL_FIELD,    /* model BODY.FIELD TEST at T from T0: t1 = T, t2 = T0 */
-    SCN_EXPECT_SURPRISE,       /* surprise BODY > X between T1 T2 (or < X) */
-    SCN_EXPECT_SURPRISE_NEVER, /* surprise never > X */
+    SCN_EXPECT_SURPRISE,       /* surprise BODY > X between T1 T2 (or < X); fate BODY ... (its fate
+                                  part); alarm BODY between T1 T2 (the view's alarm): `of` */
+    SCN_EXPECT_SURPRISE_NEVER, /* surprise never > X; fate never > X; alarm never */
     SCN_EXPECT_MIN
 } ScnExpectKind;
 
@@ -129,6 +130,7 @@ typedef struct ScnExpect {
     int           event;     /* SimEventType */
     ScnRef        body, other; /* other.decl = -1 when absent; body is also max/min's body */
     ScnWhen       when;
+    ScnSurpriseOf of;        /* surprise expectations: what they judge (the word they start with) */
     ScnNum        tol;       /* event near T TOL */
     bool          tol_pct;
     int32_t       first, count; /* order: bodies in Scenario.refs[first .. first+count) */

@@ -1068,23 +1068,31 @@ static bool parse_expect(Parser* p) {
             p->i++;
             if (!parse_num(p, &x.t2, "a time T0 (s) the rollout starts from")) return false;
         }
-    } else if (cur_is(p, "surprise")) {
-        /* judged by nudge check --model: the model's surprise (nats) */
+    } else if (cur_is(p, "surprise") || cur_is(p, "fate") || cur_is(p, "alarm")) {
+        /* judged by nudge check --model: the model's surprise (nats), its fate part alone, or the
+           view's alarm (no number: the thresholds are the view's) */
+        x.of = cur_is(p, "fate") ? SCN_OF_FATE : cur_is(p, "alarm") ? SCN_OF_ALARM : SCN_OF_SURPRISE;
+        const char* what = x.of == SCN_OF_FATE ? "a fate X (nats)" : "a surprise X (nats)";
         p->i++;
         if (cur_is(p, "never")) {
             x.kind = SCN_EXPECT_SURPRISE_NEVER;
             p->i++;
-            if (!cur_is(p, ">")) return fail_expected(p, "'>' after 'never'");
             x.test.op = SCN_TEST_GT;
-            p->i++;
-            if (!parse_num(p, &x.test.v, "a surprise X (nats)")) return false;
+            if (x.of != SCN_OF_ALARM) {
+                if (!cur_is(p, ">")) return fail_expected(p, "'>' after 'never'");
+                p->i++;
+                if (!parse_num(p, &x.test.v, what)) return false;
+            }
         } else {
             x.kind = SCN_EXPECT_SURPRISE;
             if (!parse_ref(p, &x.body)) return false;
-            if (!cur_is(p, ">") && !cur_is(p, "<")) return fail_expected(p, "'>' or '<' after the body");
-            x.test.op = cur_is(p, ">") ? SCN_TEST_GT : SCN_TEST_LT;
-            p->i++;
-            if (!parse_num(p, &x.test.v, "a surprise X (nats)")) return false;
+            x.test.op = SCN_TEST_GT;
+            if (x.of != SCN_OF_ALARM) {
+                if (!cur_is(p, ">") && !cur_is(p, "<")) return fail_expected(p, "'>' or '<' after the body");
+                x.test.op = cur_is(p, ">") ? SCN_TEST_GT : SCN_TEST_LT;
+                p->i++;
+                if (!parse_num(p, &x.test.v, what)) return false;
+            }
             if (!cur_is(p, "between")) return fail_expected(p, "'between T1 T2'");
             p->i++;
             if (!parse_num(p, &x.t1, "a time T1 (s)") || !parse_num(p, &x.t2, "a time T2 (s)")) return false;
@@ -1135,7 +1143,7 @@ static bool parse_expect(Parser* p) {
         if (!parse_test(p, &x.test)) return false;
     } else {
         return fail_expected(p, "an expectation (at, by, never, always, event, no event, order, "
-                                "when, max, min)");
+                                "when, max, min, model, surprise, fate, alarm)");
     }
     if (!expect_eol(p)) return false;
     ScnExpect* slot = GROW(s, expects, nexpects, cap_expects);

@@ -1326,10 +1326,10 @@ static void test_surprise_drift_nll(void) {
 }
 
 /* one run of text with the shipped model's surprise: per tick and slot into body[ticks * K]
-   (NaN: not scored); the motion part alone into motion[ticks * K]; the tick the glass (slot 2)
-   broke into *broke_tick (-1: never) */
+   (NaN: not scored); the motion part alone into motion[ticks * K]; the fate part the watch reports
+   into fate[ticks * K] (may be NULL); the tick the glass (slot 2) broke into *broke_tick (-1: never) */
 static void surprise_run(const char* text, SurpriseSource* src, const WmModel* m, int ticks, float* body,
-                         float* motion, int* broke_tick) {
+                         float* motion, float* fate, int* broke_tick) {
     char err[256];
     Scenario* s = scn_parse(text, strlen(text), "mem.scn", err, sizeof err);
     ENSURE(s);
@@ -1344,6 +1344,12 @@ static void surprise_run(const char* text, SurpriseSource* src, const WmModel* m
         episode_tick(&e, NULL); /* e.states: the observation at the tick's start, as the watch saw it */
         ENSURE(w.scored);
         memcpy(body + (size_t)t * K, w.body, sizeof(float) * (size_t)K);
+        if (fate) memcpy(fate + (size_t)t * K, w.fate, sizeof(float) * (size_t)K);
+        /* the world's fate is the largest of the bodies' */
+        double most = NAN;
+        for (int k = 0; k < K; k++)
+            if (!isnan(w.fate[k])) most = isnan(most) ? w.fate[k] : fmax(most, w.fate[k]);
+        ENSURE(isnan(most) ? isnan(w.world_fate) : w.world_fate == most);
         wm_surprise(m, sc, 1, e.states, e.mask, w.pushes, w.next, w.next_mask, motion + (size_t)t * K);
         if (*broke_tick < 0 && e.mask[2] && !w.next_mask[2]) *broke_tick = t;
     }
@@ -1432,11 +1438,11 @@ static void test_surprise_drift_gravity(void) {
     float* body = alloc_array((size_t)T * K, sizeof *body);
     float* motion = alloc_array((size_t)T * K, sizeof *motion);
     int brk;
-    surprise_run(scene, src, m, T, body, motion, &brk);
+    surprise_run(scene, src, m, T, body, motion, NULL, &brk);
     double peak = -INFINITY;
     for (int t = 0; t < T; t++) peak = fmax(peak, body[(size_t)t * K + 1]);
     ENSURE(isfinite(peak) && peak < SURPRISE_THRESHOLD);
-    surprise_run(magic, src, m, T, body, motion, &brk);
+    surprise_run(magic, src, m, T, body, motion, NULL, &brk);
     /* the drift term (the body's surprise beyond its motion NLL) grows through the flight */
     float early = body[(size_t)10 * K + 1] - motion[(size_t)10 * K + 1];
     float late = body[(size_t)(T - 1) * K + 1] - motion[(size_t)(T - 1) * K + 1];
@@ -1464,12 +1470,18 @@ static void test_surprise_break_explained(void) {
     float* body = alloc_array((size_t)T * K, sizeof *body);
     float* motion = alloc_array((size_t)T * K, sizeof *motion);
     int brk;
+    float* fate = alloc_array((size_t)T * K, sizeof *fate);
     /* the possible clip: it breaks */
-    surprise_run(scene, src, m, T, body, motion, &brk);
+    surprise_run(scene, src, m, T, body, motion, fate, &brk);
     ENSURE(brk > 20 && brk + SURPRISE_AFTERMATH + 5 < T);
     ENSURE(isnan(motion[(size_t)brk * K + 2]));
     float at_break = body[(size_t)brk * K + 2];
     ENSURE(isfinite(at_break) && at_break >= 0 && at_break < 1);
+    ENSURE(fate[(size_t)brk * K + 2] == at_break); /* a break has no motion: its surprise is its fate */
+    /* only a body that can break has a fate: the statics and the shards never */
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < K; k++)
+            if (k != 2) ENSURE(isnan(fate[(size_t)t * K + k]));
     double peak = -INFINITY;
     int shards = 0, scored_after = 0;
     for (int t = 0; t < T; t++)
@@ -1489,22 +1501,42 @@ static void test_surprise_break_explained(void) {
     /* the impossible clip: the same throw, and the glass lands whole */
     float* body1 = alloc_array((size_t)T * K, sizeof *body1);
     int brk1;
-    surprise_run(whole, src, m, T, body1, motion, &brk1);
+    surprise_run(whole, src, m, T, body1, motion, fate, &brk1);
     ENSURE(brk1 < 0);
-    double fate = 0;
+    double most = 0, reported = 0;
     for (int t = 0; t < T; t++) {
-        float b = body1[(size_t)t * K + 2], mo = motion[(size_t)t * K + 2];
+        float b = body1[(size_t)t * K + 2], mo = motion[(size_t)t * K + 2], f = fate[(size_t)t * K + 2];
         if (t < brk) ENSURE(b == body[(size_t)t * K + 2]); /* the same until the impact */
         if (!isnan(b) && !isnan(mo)) {
             ENSURE(b >= mo);
-            if (t >= brk) fate = fmax(fate, b - mo);
+            if (t >= brk) most = fmax(most, b - mo);
+        }
+        /* the fate the watch reports is part of the surprise beyond the motion (the rest: drift) */
+        if (!isnan(f) && t >= brk) {
+            ENSURE(f >= 0 && b - mo - f > -1e-3f * fmaxf(1.0f, b));
+            reported = fmax(reported, f);
         }
     }
-    ENSURE(fate > 1.0);
+    ENSURE(most > 1.0 && reported > 1.0 && reported <= most + 1e-3);
+    free(fate);
     free(body);
     free(body1);
     free(motion);
     surprise_source_free(src);
+}
+
+/* the view's alarm and glow: the surprise against its threshold, the fate part against its own */
+static void test_surprise_alarm(void) {
+    ENSURE(!surprise_alarm(NAN, NAN) && !surprise_alarm(SURPRISE_THRESHOLD, NAN));
+    ENSURE(surprise_alarm(SURPRISE_THRESHOLD + 0.1, NAN) && surprise_alarm(1.0, SURPRISE_FATE_THRESHOLD + 0.1));
+    ENSURE(!surprise_alarm(SURPRISE_THRESHOLD - 1, SURPRISE_FATE_THRESHOLD));
+    ENSURE(surprise_glow(NAN, NAN) == 0 && surprise_glow(SURPRISE_GLOW_LO, SURPRISE_FATE_GLOW_LO) == 0);
+    ENSURE(surprise_glow(SURPRISE_THRESHOLD, NAN) == 1 && surprise_glow(NAN, SURPRISE_FATE_THRESHOLD) == 1);
+    double mid = 0.5 * (SURPRISE_GLOW_LO + SURPRISE_THRESHOLD), fmid = 0.5 * (SURPRISE_FATE_GLOW_LO + SURPRISE_FATE_THRESHOLD);
+    ENSURE_NEAR(surprise_glow(mid, NAN), 0.5, 1e-12);
+    ENSURE_NEAR(surprise_glow(mid, fmid), 0.5, 1e-12);
+    ENSURE_NEAR(surprise_glow(SURPRISE_GLOW_LO, fmid), 0.5, 1e-12);
+    ENSURE_NEAR(surprise_glow(SURPRISE_THRESHOLD - 0.25 * (SURPRISE_THRESHOLD - SURPRISE_GLOW_LO), fmid), 0.75, 1e-12);
 }
 
 int main(void) {
@@ -1530,6 +1562,7 @@ int main(void) {
     RUN(test_model_planner);
     RUN(test_imagine_model_risk);
     RUN(test_surprise_break_nll);
+    RUN(test_surprise_alarm);
     RUN(test_surprise_drift_nll);
     RUN(test_surprise_drift_gravity);
     RUN(test_surprise_jepa_aa);

@@ -208,8 +208,9 @@ void view_live_tick(ViewLive* L, const WmModel* model, WmScratch* scratch, const
     } else if (L->src) {
         L->src->reset(L->src->self);   /* an intervention: the model's history of this world is void */
     }
+    const float* fate = L->src && L->has_prev && model && L->src->fate ? L->src->fate(L->src->self) : NULL;
     for (int k = 0; k < K; k++) {
-        float g = mask[k] ? (float)surprise_glow(L->surprise[k]) : 0.0f;
+        float g = mask[k] ? (float)surprise_glow(L->surprise[k], fate ? fate[k] : NAN) : 0.0f;
         L->glow[k] = g > 0.92f * L->glow[k] ? g : 0.92f * L->glow[k];
     }
     memcpy(L->prev_states, states, kd * sizeof(float));
