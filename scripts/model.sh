@@ -2,25 +2,26 @@
 # make model: the standard recipe for the default world model, into BUILD/model/default.wm (OUT=assets/models/default.wm ships it).
 #
 #   1. gen: EPISODES seeded episodes of SECONDS s on the training family (scenarios/templates/family/,
-#      each template three times; with WIDEN > 0 the third copy has its world bounds WIDEN m beyond its
-#      floor's ends and below it, so that a body that rolls off a floor's end falls instead of being
-#      removed at the edge; plus the planner's task templates in scenarios/tasks/ when there are any,
-#      so the planner's scenes are in distribution), --jobs 2, dataset seed 1; HELDOUT episodes with
-#      seed 2 to judge it on; and with DROPS > 0 that many episodes (seed 13) of the family's
-#      seesaws.scn with 1-2 bodies dropped on each plank (its n_drop drawn from 1..2, not 0..2): hard
-#      hits on planks;
+#      each template three times; with WIDEN > 0 (default 3) the third copy has its world bounds WIDEN
+#      m beyond its floor's ends and below it, so that a body that rolls off a floor's end falls
+#      instead of being removed at the edge; plus the planner's task templates in scenarios/tasks/
+#      when there are any, so the planner's scenes are in distribution), --jobs 2, dataset seed 1;
+#      HELDOUT episodes with seed 2 to judge it on; and with DROPS > 0 (default 800) that many
+#      episodes (seed 13) of the family's seesaws.scn with 1-2 bodies dropped on each plank (its
+#      n_drop drawn from 1..2, not 0..2): hard hits on planks;
 #   2. train: STEPS (24000) optimizer steps (on the family data, or on it and the drops weighted
 #      0.8 / 0.2) with the model options of TRAIN_ARGS (below), on 2 training threads of one BLAS thread
 #      each (the same inputs give the same model bytes), training seed SEED (default 1);
 #   3. eval on the held-out episodes, into BUILD/model/eval/.
 # Every step is deterministic, so the default model is reproducible from this script alone. The
 # datasets are kept in BUILD/model/ and reused by a rerun (gen --resume checks their inputs).
-# usage: scripts/model.sh [BUILD]   (environment: EPISODES, HELDOUT, DROPS (default 0: none),
-#        SECONDS_PER_EPISODE, WIDEN (default 0: the third copy as the others), STEPS, THREADS, SEED,
+# usage: scripts/model.sh [BUILD]   (environment: EPISODES, HELDOUT, DROPS (default 800; 0: none),
+#        SECONDS_PER_EPISODE, WIDEN (default 3; 0: the third copy as the others), STEPS, THREADS, SEED,
 #        OUT, WORK: the folder of datasets, logs and the evaluation, default BUILD/model; TRAIN_ARGS:
-#        the model options and other nudge train flags, default "--support-inputs --clip-inputs
-#        --rest-gate 0.05 --break-weight 3 --ema 0.999"; set it empty for none). README, "The default
-#        model", gives the candidate recipe these make possible (DROPS=800 WIDEN=3 and its options).
+#        the model options and other nudge train flags, default RECIPE_ARGS below; set it empty for
+#        none). README, "The default model", gives the recipe and the one it replaced (2026-12-05:
+#        DROPS=0 WIDEN=0 TRAIN_ARGS="--support-inputs --clip-inputs --rest-gate 0.05 --break-weight 3
+#        --ema 0.999").
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,9 +32,13 @@ heldout=${HELDOUT:-100}
 seconds=${SECONDS_PER_EPISODE:-8}
 steps=${STEPS:-24000}
 seed=${SEED:-1}
-train_args=${TRAIN_ARGS-"--support-inputs --clip-inputs --rest-gate 0.05 --break-weight 3 --ema 0.999"}
-drops=${DROPS:-0}
-widen=${WIDEN:-0}
+# the recipe's model options: README, "The default model" and "Options of a new model"
+RECIPE_ARGS="--support-inputs --clip-inputs --rest-gate 0.05 --break-weight 3 --ema 0.999 --release --release-impact 0.5
+  --pair-inputs --collision-prior --collision-friction --contact-axis --edge-time --contact-anchor --prior-settle
+  --contact-lift"
+train_args=${TRAIN_ARGS-$RECIPE_ARGS}
+drops=${DROPS:-800}
+widen=${WIDEN:-3}
 [[ "$drops" =~ ^[0-9]+$ ]] || { echo "model: DROPS must be a whole number of episodes, not '$drops'" >&2; exit 2; }
 [[ "$widen" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "model: WIDEN must be a number of metres >= 0, not '$widen'" >&2; exit 2; }
 threads=${THREADS:-2}
