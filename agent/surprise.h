@@ -42,6 +42,7 @@
 
 #include "agent/episode.h"
 #include "model/jepa.h"
+#include "model/jepa_fate.h"
 #include "model/wm.h"
 
 /// nats: the surprise of a body that appears from nothing or vanishes without a cause
@@ -121,6 +122,21 @@ int             surprise_source_jepa_cells(const SurpriseSource* src);
 /// evidence and the bodies' surprise as before. false (nothing changed) for a source that is not a
 /// pixel model's or top outside 1..cells
 bool            surprise_source_jepa_top_cells(SurpriseSource* src, int top);
+/// a pixel source's fate (model/jepa_fate.h, nudge fate): each tick also reads the probe's two heads
+/// from the target encoding of the window ending at it, p (a break in the next JEPA_FATE_HORIZON
+/// ticks) and q (a break in the last ones), and from the tick JEPA_FATE_HORIZON ticks after the first
+/// p, the world's surprise is the evidence plus weight times jepa_fate_nll(p read H ticks before,
+/// q now): the break expected and not seen, or seen and not expected. The source keeps a copy of f.
+/// false (nothing changed) for a source that is not a pixel model's or a probe of other channels
+bool            surprise_source_jepa_fate(SurpriseSource* src, const JepaFate* f, double weight);
+/// the parts of a pixel source's last tick, for a trace: parts[SURPRISE_JEPA_PARTS] = the evidence
+/// over the grid's mean, the evidence over the mean of the `top` largest cells (top as given to
+/// surprise_source_jepa_trace), the fate's p and q (NaN without a fate or before a window is
+/// encoded). Returns false for a source that is not a pixel model's or not traced
+#define SURPRISE_JEPA_PARTS 4
+bool            surprise_source_jepa_parts(const SurpriseSource* src, double* parts);
+/// turns the parts on (top in 1..cells); false as surprise_source_jepa_top_cells
+bool            surprise_source_jepa_trace(SurpriseSource* src, int top);
 /// a model file of any kind nudge knows (a state or a pixel model, by its kind); the source owns
 /// it. NULL + one line for a file that is no model. *model (may be NULL) gets the state model, if
 /// it is one

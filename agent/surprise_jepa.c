@@ -23,6 +23,15 @@ typedef struct JepaSource {
     float            kw;        /* the keypoint channels' weight in that mean (1: every channel alike) */
     int              top;       /* > 0: the mean over the `top` largest cells instead (jepa_surprise_top) */
     double*          work;      /* [lh * lw] its scratch */
+    JepaFate         fate;      /* the fate probe (fate.F = 0: none; surprise_source_jepa_fate) */
+    double           fate_w;    /* its weight in the world's surprise */
+    double           ring[JEPA_FATE_HORIZON + 1]; /* the ahead head's p of the last H + 1 encoded ticks */
+    int64_t          nring;     /* encoded ticks since the reset */
+    float*           fx;        /* the probe's features (jepa_fate_work) */
+    bool             traced;    /* the parts are kept (surprise_source_jepa_trace) */
+    int              trace_top; /* the parts' top cells */
+    JepaEvidence     ev_grid, ev_top; /* the parts' two evidences */
+    double           parts[SURPRISE_JEPA_PARTS];
 } JepaSource;
 
 /* world (x, y) -> frame pixel, as render_world's camera */
@@ -52,15 +61,38 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
         push[n].jx = a[0], push[n].jy = a[1], push[n].mass = row[SIM_OBS_mass];
         n++;
     }
-    if (jepa_stream_add(s->stream, s->frame, push, n, true) < 2) return NAN;
+    for (int i = 0; i < SURPRISE_JEPA_PARTS; i++) s->parts[i] = NAN;
+    int got = jepa_stream_add(s->stream, s->frame, push, n, true);
+    /* the fate's heads on the target encoding of this window; the outcome of the ticks (t - H, t]
+       (q now) under the expectation read H ticks before */
+    double fate = NAN;
+    if (got >= 1 && s->fate.F) {
+        double ph[JEPA_FATE_HEADS];
+        jepa_fate_read(&s->fate, s->lh, s->lw, jepa_stream_obs(s->stream), s->fx, ph);
+        s->ring[s->nring % (JEPA_FATE_HORIZON + 1)] = ph[JEPA_FATE_AHEAD];
+        if (s->nring >= JEPA_FATE_HORIZON)
+            fate = jepa_fate_nll(s->ring[(s->nring - JEPA_FATE_HORIZON) % (JEPA_FATE_HORIZON + 1)], ph[JEPA_FATE_SEEN]);
+        s->nring++;
+        s->parts[2] = ph[JEPA_FATE_AHEAD], s->parts[3] = ph[JEPA_FATE_SEEN];
+    }
+    if (got < 2) return NAN;
     const float* pred = jepa_stream_pred(s->stream);
     const float* obs = jepa_stream_obs(s->stream);
     float mean;
     if (s->top > 0) jepa_surprise_top(s->model, 1, pred, obs, s->kw, s->top, s->work, &mean);
     else jepa_surprise_weighted(s->model, 1, pred, obs, s->kw, &mean, NULL);
+    if (s->traced) {
+        float grid, top;
+        jepa_surprise_weighted(s->model, 1, pred, obs, s->kw, &grid, NULL);
+        jepa_surprise_top(s->model, 1, pred, obs, s->kw, s->trace_top, s->work, &top);
+        s->parts[0] = jepa_evidence_add(&s->ev_grid, grid);
+        s->parts[1] = jepa_evidence_add(&s->ev_top, top);
+    }
     /* the world's: the evidence of a sustained rise of the grid's mean error over its mean so far (a
-       force the model does not know errs a little at every tick); a body's: its cell's */
+       force the model does not know errs a little at every tick), plus the fate's when there is one;
+       a body's: its cell's */
     double world = jepa_evidence_add(&s->ev, mean);
+    if (!isnan(fate)) world += s->fate_w * fate;
     for (int k = 0; k < K; k++) {
         if (!t->next_mask[k]) continue;
         const float* row = t->next + (size_t)k * SIM_OBS_DIM;
@@ -82,6 +114,9 @@ static void jepa_reset(void* self) {
     s->started = false;
     jepa_stream_reset(s->stream);
     jepa_evidence_reset(&s->ev);
+    jepa_evidence_reset(&s->ev_grid);
+    jepa_evidence_reset(&s->ev_top);
+    s->nring = 0;
 }
 
 static void jepa_destroy(void* self) {
@@ -90,6 +125,8 @@ static void jepa_destroy(void* self) {
     jepa_free(s->owned);
     free(s->frame);
     free(s->work);
+    free(s->fx);
+    jepa_fate_free(&s->fate);
     free(s);
 }
 
@@ -135,4 +172,43 @@ SurpriseSource* surprise_source_jepa_owned(JepaModel* m) {
     SurpriseSource* src = surprise_source_jepa(m);
     ((JepaSource*)src->self)->owned = m;
     return src;
+}
+
+bool surprise_source_jepa_fate(SurpriseSource* src, const JepaFate* f, double weight) {
+    if (!src || strcmp(src->kind, "pixel") != 0) return false;
+    JepaSource* s = src->self;
+    if (f->C != s->lc || !f->F) return false;
+    jepa_fate_free(&s->fate);
+    free(s->fx);
+    s->fate = (JepaFate){.kind = f->kind, .C = f->C, .F = f->F, .ridge = {f->ridge[0], f->ridge[1]}};
+    s->fate.mu = alloc_array((size_t)f->F, sizeof *f->mu);
+    s->fate.sd = alloc_array((size_t)f->F, sizeof *f->sd);
+    memcpy(s->fate.mu, f->mu, sizeof *f->mu * (size_t)f->F);
+    memcpy(s->fate.sd, f->sd, sizeof *f->sd * (size_t)f->F);
+    for (int h = 0; h < JEPA_FATE_HEADS; h++) {
+        s->fate.w[h] = alloc_array((size_t)f->F + 1, sizeof *f->w[h]);
+        memcpy(s->fate.w[h], f->w[h], sizeof *f->w[h] * ((size_t)f->F + 1));
+    }
+    s->fx = alloc_array(jepa_fate_work(f, s->lh, s->lw), sizeof *s->fx);
+    s->fate_w = weight;
+    s->nring = 0;
+    return true;
+}
+
+bool surprise_source_jepa_trace(SurpriseSource* src, int top) {
+    int cells = surprise_source_jepa_cells(src);
+    if (top < 1 || top > cells) return false;
+    JepaSource* s = src->self;
+    if (!s->work) s->work = alloc_zeroed((size_t)cells, sizeof *s->work);
+    s->traced = true;
+    s->trace_top = top;
+    return true;
+}
+
+bool surprise_source_jepa_parts(const SurpriseSource* src, double* parts) {
+    if (!src || strcmp(src->kind, "pixel") != 0) return false;
+    const JepaSource* s = src->self;
+    if (!s->traced) return false;
+    memcpy(parts, s->parts, sizeof s->parts);
+    return true;
 }

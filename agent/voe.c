@@ -30,6 +30,8 @@ bool voe_clip_run(Scenario* s, uint64_t seed, int impossible, SurpriseSource* sr
         return false;
     }
     out->surprise = alloc_array((size_t)ticks, sizeof *out->surprise);
+    double parts[SURPRISE_JEPA_PARTS];
+    if (surprise_source_jepa_parts(src, parts)) out->parts = alloc_array((size_t)ticks * SURPRISE_JEPA_PARTS, sizeof *parts);
     for (int64_t k = 0; k < ticks; k++) {
         episode_tick(&e, NULL);
         int n;
@@ -37,6 +39,11 @@ bool voe_clip_run(Scenario* s, uint64_t seed, int impossible, SurpriseSource* sr
         for (int i = 0; i < n && out->magic_tick < 0; i++)
             if (ev[i].type == SIM_EV_MAGIC) out->magic_tick = k + 1;
         out->surprise[k] = w.scored ? w.world : NAN;
+        if (out->parts) {
+            surprise_source_jepa_parts(src, out->parts + (size_t)k * SURPRISE_JEPA_PARTS);
+            if (!w.scored)
+                for (int i = 0; i < SURPRISE_JEPA_PARTS; i++) out->parts[(size_t)k * SURPRISE_JEPA_PARTS + i] = NAN;
+        }
         if (w.scored && !isnan(w.world) && w.world > out->peak) out->peak = w.world, out->peak_tick = k + 1;
         if (w.scored && !isnan(w.world_fate) && w.world_fate > out->fate_peak) out->fate_peak = w.world_fate;
         if (w.scored && surprise_alarm(w.world, w.world_fate)) out->alarm = true;
@@ -63,8 +70,8 @@ double voe_median(double* v, int64_t n) {
 }
 
 bool voe_category_run(Scenario* s, const char* category, int pairs, uint64_t seed, SurpriseSource* src, int slots,
-                      VoeResult* r, double* possible, double** ticks_out, int64_t* nticks_out, char* err,
-                      size_t err_size) {
+                      VoeResult* r, double* possible, double** ticks_out, int64_t* nticks_out, FILE* trace,
+                      char* err, size_t err_size) {
     memset(r, 0, sizeof *r);
     snprintf(r->category, sizeof r->category, "%s", category);
     double* lat = alloc_zeroed((size_t)pairs + 1, sizeof *lat);
@@ -80,7 +87,21 @@ bool voe_category_run(Scenario* s, const char* category, int pairs, uint64_t see
         ok = voe_clip_run(s, sd, 1, src, slots, &b, err, err_size);
         if (!ok) {
             free(a.surprise);
+            free(a.parts);
             break;
+        }
+        if (trace) {
+            for (int c = 0; c < 2; c++) {
+                const VoeClip* v = c ? &b : &a;
+                for (int64_t k = 0; k < v->ticks; k++) {
+                    fprintf(trace, "%s,%d,%d,%lld,%.9g", category, i, c, (long long)(k + 1), v->surprise[k]);
+                    for (int q = 0; q < SURPRISE_JEPA_PARTS; q++) {
+                        if (v->parts) fprintf(trace, ",%.9g", v->parts[(size_t)k * SURPRISE_JEPA_PARTS + q]);
+                        else fputc(',', trace);
+                    }
+                    fputc('\n', trace);
+                }
+            }
         }
         r->pairs++;
         r->correct += b.peak > a.peak;
@@ -100,6 +121,8 @@ bool voe_category_run(Scenario* s, const char* category, int pairs, uint64_t see
         }
         free(a.surprise);
         free(b.surprise);
+        free(a.parts);
+        free(b.parts);
     }
     scn_fix_param(s, "impossible", 0, err, err_size);
     r->median_latency = voe_median(lat, nlat);

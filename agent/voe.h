@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "agent/surprise.h"
 #include "sim/scenario.h"
@@ -21,6 +22,8 @@ typedef struct VoeClip {
     double  fate_peak;     /* nats: the largest fate part of the world surprise (-INFINITY: none due) */
     bool    alarm;         /* a scored tick raised the view's alarm (surprise_alarm) */
     bool    fate_alarm;    /* ... by its fate part alone (over SURPRISE_FATE_THRESHOLD) */
+    double* parts;         /* [ticks * SURPRISE_JEPA_PARTS] a traced pixel source's parts per tick
+                              (surprise_source_jepa_parts), else NULL; caller frees */
 } VoeClip;
 
 /// runs s (its agent, its seconds) with seed and $impossible fixed at impossible, scoring every tick
@@ -45,9 +48,11 @@ typedef struct VoeResult {
 
 /// the pairs i = 0..pairs-1 (seed rng_derive(seed, i)) of template s, into *r; possible[pairs] (may be
 /// NULL) gets the possible clips' peaks and ticks_out (may be NULL) every scored tick of the possible
-/// clips (*nticks_out of them, caller frees). false + one line
+/// clips (*nticks_out of them, caller frees). trace (may be NULL) gets a line per tick of every clip:
+/// category,pair,impossible,tick,world and a traced pixel source's parts (empty fields otherwise).
+/// false + one line
 bool voe_category_run(Scenario* s, const char* category, int pairs, uint64_t seed, SurpriseSource* src, int slots,
-                      VoeResult* r, double* possible, double** ticks_out, int64_t* nticks_out, char* err,
-                      size_t err_size);
+                      VoeResult* r, double* possible, double** ticks_out, int64_t* nticks_out, FILE* trace,
+                      char* err, size_t err_size);
 
 #endif

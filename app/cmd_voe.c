@@ -1,5 +1,6 @@
 /* nudge voe: the violation-of-expectation suite -- matched pairs of possible and impossible clips
  * per category (one template each in a folder), scored by a model's surprise (agent/voe.h) */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,11 @@ int cmd_voe(int argc, char** argv) {
     int64_t pairs = 200;
     uint64_t seed = 0;
     double keypoint_w = 1.0;
-    int64_t top_cells = 0;
+    int64_t top_cells = 0, trace_top = 4;
+    const char* fate_path = NULL;
+    const char* trace_path = NULL;
+    double fate_w = 1.0;
+    bool fate_w_given;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model, 1, 0, "FILE: the world model whose surprise is scored", false},
         {"pairs", ARG_INT, &pairs, 1, 100000, "N: matched pairs per category (default 200)", false},
@@ -52,9 +57,18 @@ int cmd_voe(int argc, char** argv) {
          "K: a pixel model: a tick's surprise is the mean of the K cells with the largest error (each cell's "
          "mean over its channels, weighed as --keypoint-weight says) instead of the grid's mean (default: the "
          "grid's mean)", false},
+        {"fate", ARG_STRING, &fate_path, 1, 0,
+         "FILE: a pixel model: its fate probe (nudge fate) adds --fate-weight times its Bernoulli NLL of whether a "
+         "break came in the last 0.5 s, under the probe's expectation 0.5 s before, to the world's surprise "
+         "(default: none)", false},
+        {"fate-weight", ARG_DOUBLE, &fate_w, 0, 1e6, "W: the fate's weight (default 1; needs --fate)", false},
+        {"trace", ARG_STRING, &trace_path, 1, 0,
+         "FILE: a CSV line per tick of every clip: category,pair,impossible,tick,world and a pixel model's parts "
+         "(evidence over the grid's mean, over the --trace-top largest cells, the fate's p and q)", false},
+        {"trace-top", ARG_INT, &trace_top, 1, 1000000, "K: the trace's top cells (default 4)", false},
     };
     ArgParse p = {"voe", "nudge voe DIR --model FILE [--pairs N] [--csv FILE] [--seed N] [--keypoint-weight W] "
-                         "[--top-cells K]",
+                         "[--top-cells K] [--fate FILE [--fate-weight W]] [--trace FILE [--trace-top K]]",
                   "Violation of expectation: each template in DIR (one per category, with a parameter "
                   "'impossible' that only decides its magic line) is run as N matched pairs of a possible and "
                   "an impossible clip sharing a seed. A pair is correct when the impossible clip's peak surprise "
@@ -65,6 +79,8 @@ int cmd_voe(int argc, char** argv) {
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional != 1) return args_fail("voe", "expected one folder of templates (see nudge voe --help)");
     if (!model) return args_fail("voe", "--model FILE is required");
+    fate_w_given = args_spec(&p, "fate-weight")->seen;
+    if (fate_w_given && !fate_path) return args_fail("voe", "--fate-weight needs --fate FILE");
     nn_set_threads(1);
 
     char err[1024];
@@ -104,6 +120,31 @@ int cmd_voe(int argc, char** argv) {
         scn_free_list(files, nfiles);
         return 2;
     }
+    if (fate_path) {
+        JepaFate f;
+        bool ok = jepa_fate_load(&f, fate_path, err, sizeof err);
+        if (ok && !surprise_source_jepa_fate(src, &f, fate_w)) {
+            if (surprise_source_jepa_cells(src) == 0)
+                snprintf(err, sizeof err, "%s: --fate is for a pixel model (train --kind jepa)", model);
+            else
+                snprintf(err, sizeof err, "%s: the fate probe reads %d latent channels, not this model's", fate_path, f.C);
+            ok = false;
+        }
+        jepa_fate_free(&f);
+        if (!ok) {
+            fprintf(stderr, "nudge voe: %s\n", err);
+            surprise_source_free(src);
+            scn_free_list(files, nfiles);
+            return 2;
+        }
+    }
+    if (trace_path && surprise_source_jepa_cells(src) > 0 && !surprise_source_jepa_trace(src, (int)trace_top)) {
+        fprintf(stderr, "nudge voe: --trace-top: expected at most the model's %d cells, got %lld\n",
+                surprise_source_jepa_cells(src), (long long)trace_top);
+        surprise_source_free(src);
+        scn_free_list(files, nfiles);
+        return 2;
+    }
     int slots = wm ? wm_arch(wm)->slots : 32;
     /* every template is read and checked before anything runs */
     Scenario** scns = alloc_zeroed((size_t)nfiles, sizeof *scns);
@@ -120,6 +161,19 @@ int cmd_voe(int argc, char** argv) {
             status = 2;
         }
     }
+    /* the trace: written beside its name and renamed into place when the suite is done */
+    FILE* trace = NULL;
+    char trace_tmp[4096] = {0};
+    if (!status && trace_path) {
+        snprintf(trace_tmp, sizeof trace_tmp, "%s.tmp", trace_path);
+        trace = fopen(trace_tmp, "w");
+        if (!trace) {
+            fprintf(stderr, "nudge voe: %s: %s\n", trace_tmp, strerror(errno));
+            status = 2;
+        } else {
+            fprintf(trace, "category,pair,impossible,tick,world,evidence_grid,evidence_top,fate_p,fate_q\n");
+        }
+    }
     VoeResult* res = alloc_zeroed((size_t)nfiles + 1, sizeof *res);
     double* peaks = alloc_zeroed((size_t)nfiles * (size_t)pairs + 1, sizeof *peaks);
     double* ticks = NULL;
@@ -131,7 +185,7 @@ int cmd_voe(int argc, char** argv) {
         double* t = NULL;
         int64_t nt = 0;
         if (!voe_category_run(scns[i], cat, (int)pairs, seed, src, slots, &res[i], peaks + (size_t)i * (size_t)pairs, &t,
-                              &nt, err, sizeof err)) {
+                              &nt, trace, err, sizeof err)) {
             fprintf(stderr, "nudge voe: %s\n", err);
             free(t);
             status = 2;
@@ -211,6 +265,16 @@ int cmd_voe(int argc, char** argv) {
                 fprintf(stderr, "nudge voe: %s\n", err);
                 status = 2;
             }
+        }
+    }
+    if (trace) {
+        bool ok = !ferror(trace);
+        ok = (fclose(trace) == 0) && ok;
+        if (ok && !status && rename(trace_tmp, trace_path) != 0) ok = false;
+        if (!ok || status) {
+            if (!status) fprintf(stderr, "nudge voe: %s: could not write the trace\n", trace_path);
+            remove(trace_tmp);
+            status = 2;
         }
     }
     for (int i = 0; i < nfiles; i++) scn_free(scns[i]);

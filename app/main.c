@@ -28,6 +28,7 @@ static const Command commands[] = {
     {"eval", cmd_eval, "score a model against baselines on a dataset (table, eval.csv, eval.svg)"},
     {"plan", cmd_plan, "plan toward task scenarios' goals: success of random, model and oracle agents"},
     {"voe", cmd_voe, "violation of expectation: a model's surprise on matched possible and impossible clips"},
+    {"fate", cmd_fate, "fit a fate probe (a break ahead, a break seen) on a pixel model's latent, for voe --fate"},
 };
 
 static void usage(FILE* f) {

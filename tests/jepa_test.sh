@@ -188,6 +188,41 @@ one_line_err "top-cells"
 expect_status 2 "voe --top-cells of a state model" -- "$nudge" voe "$tmp/voe" --model "$root/assets/models/default.wm" --pairs 1 --top-cells 4
 one_line_err "pixel model"
 
+# nudge fate: the fate probe on a model's frozen latent (pooled and per cell), the same bytes twice; voe
+# --fate adds its NLL (weight 0: the plain world surprise, the same CSV); --trace's parts; bad inputs
+mkdir -p "$tmp/fate"
+expect_status 0 "gen with breaks" -- "$nudge" gen --scenario "$tpl" --episodes 10 --seconds 2 --frames 64x48 --seed 3 --out "$tmp/fd"
+expect_status 0 "fate (pooled)" -- "$nudge" fate --model "$tmp/mo/j.ckpt" --data "$tmp/fd" --heldout "$tmp/fd" --out "$tmp/fate/p.txt"
+grep -Eq "^held-out: ahead +head .* AUROC 0\.[0-9]+ over [0-9]+ windows, [1-9]" "$tmp/out" && head -1 "$tmp/fate/p.txt" | grep -q "^nudge-jepa-fate 1$" &&
+  ok "fate: AUROC lines and the file" || bad "fate: $(cat "$tmp/out")"
+expect_status 0 "fate again" -- "$nudge" fate --model "$tmp/mo/j.ckpt" --data "$tmp/fd" --out "$tmp/fate/p2.txt"
+cmp -s "$tmp/fate/p.txt" "$tmp/fate/p2.txt" && ok "fate: the same bytes twice" || bad "fate: two runs differ"
+expect_status 0 "fate --kind cells" -- "$nudge" fate --kind cells --model "$tmp/mo/j.ckpt" --data "$tmp/fd" --out "$tmp/fate/c.txt"
+sed -n 2p "$tmp/fate/c.txt" | grep -q "^14 28$" && sed -n 2p "$tmp/fate/p.txt" | grep -q "^14 42$" && ok "fate: 2C per cell, 3C pooled" || bad "fate's headers"
+expect_status 0 "voe plain" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --csv "$tmp/fate/plain.csv"
+expect_status 0 "voe --fate --fate-weight 0 --trace" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --fate "$tmp/fate/c.txt" --fate-weight 0 --csv "$tmp/fate/w0.csv" --trace "$tmp/fate/t0.csv"
+cmp -s "$tmp/fate/plain.csv" "$tmp/fate/w0.csv" && ok "voe --fate-weight 0: the plain CSV" || bad "--fate-weight 0 changed the CSV"
+head -1 "$tmp/fate/t0.csv" | grep -q "^category,pair,impossible,tick,world,evidence_grid,evidence_top,fate_p,fate_q$" &&
+  awk -F, 'NR > 1 && $5 !~ /nan/ { n++; if ($5 != $6 || $8 ~ /nan/) bad++ } END { exit !(n > 100 && bad == 0) }' "$tmp/fate/t0.csv" &&
+  ok "--trace: the world is the grid's evidence at weight 0, and the fate is read" || bad "--trace: $(head -3 "$tmp/fate/t0.csv")"
+expect_status 0 "voe --fate --trace" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --fate "$tmp/fate/c.txt" --fate-weight 100 --trace "$tmp/fate/t1.csv"
+awk -F, 'NR > 1 && $5 !~ /nan/ && $5 > $6 + 1e-6 { n++ } END { exit !(n > 0) }' "$tmp/fate/t1.csv" && ok "--fate-weight 100: the fate adds" || bad "the fate added nothing"
+expect_status 2 "fate with no break in the data" -- "$nudge" fate --model "$tmp/mo/j.ckpt" --data "$tmp/d" --out "$tmp/fate/x.txt"
+one_line_err "with and without"
+[ ! -e "$tmp/fate/x.txt" ] && ok "nothing written" || bad "a probe was written"
+expect_status 2 "fate --kind other" -- "$nudge" fate --kind other --model "$tmp/mo/j.ckpt" --data "$tmp/fd" --out "$tmp/fate/x.txt"
+one_line_err "pooled or cells"
+expect_status 2 "voe --fate-weight without --fate" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --fate-weight 2
+one_line_err "needs --fate"
+expect_status 2 "voe --fate of another model's channels" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1 --fate "$tmp/fate/p.txt"
+one_line_err "latent channels"
+expect_status 2 "voe --fate of a state model" -- "$nudge" voe "$tmp/voe" --model "$root/assets/models/default.wm" --pairs 1 --fate "$tmp/fate/p.txt"
+one_line_err "pixel model"
+head -n 20 "$tmp/fate/p.txt" > "$tmp/fate/cut.txt"
+expect_status 2 "voe --fate of a truncated probe" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --fate "$tmp/fate/cut.txt" --trace "$tmp/fate/t2.csv"
+one_line_err "truncated"
+[ ! -e "$tmp/fate/t2.csv" ] && ok "no trace written" || bad "a trace was written"
+
 # make model-jepa's recipe, tiny: every stage runs and leaves its files; a rerun reuses the datasets
 recipe=(env EPISODES=4 HELDOUT=2 SECONDS_PER_EPISODE=1 STEPS=3 PAIRS=1 FRAMES=64x48 WORK="$tmp/recipe"
         TRAIN_ARGS="--batch 4 --rollout 2 --width 4 --latent 4")

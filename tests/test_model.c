@@ -14,6 +14,7 @@
 #include "model/eval.h"
 #include "model/jepa.h"
 #include "model/jepa_cellprobe.h"
+#include "model/jepa_fate.h"
 #include "model/jepa_impl.h"
 #include "model/jepa_replay.h"
 #include "model/jepa_trainer.h"
@@ -5425,8 +5426,181 @@ static void test_jepa_push_map_mass(void) {
     jepa_free(m);
 }
 
+/* the fate probe (jepa_fate.h): its logistic fit is the objective's minimum (a finite-difference
+   gradient of mean log loss + ridge / 2 |w|^2 is 0 there), a separable toy is learned to ~100%, a
+   file reads back to the same outputs, bad files are refused, the NLL and the AUROC in closed form */
+static double fate_objective(int n, int F, const float* x, const uint8_t* y, double ridge, const double* w) {
+    double l = 0, r = 0;
+    for (int i = 0; i < n; i++) {
+        double z = w[F];
+        for (int k = 0; k < F; k++) z += w[k] * x[(size_t)i * F + k];
+        double p = 1 / (1 + exp(-z));
+        l -= y[i] ? log(p) : log(1 - p);
+    }
+    for (int k = 0; k < F; k++) r += w[k] * w[k];
+    return l / n + 0.5 * ridge * r;
+}
+
+/* rows of a one-cell grid of C channels whose labels are planes in the latent (the cell's too) */
+static void fate_toy_rows(JepaFateRows* r, int N, int C, uint64_t seed) {
+    Rng g;
+    rng_seed(&g, seed);
+    memset(r, 0, sizeof *r);
+    r->N = N, r->L = C, r->lh = 1, r->lw = 1, r->C = C;
+    r->z = malloc(sizeof(float) * (size_t)N * C);
+    r->y = malloc((size_t)N * 2);
+    r->ok = malloc((size_t)N * 2);
+    r->cy = malloc((size_t)N * 2);
+    r->ep = malloc(sizeof(int) * (size_t)N);
+    for (int i = 0; i < N; i++) {
+        float* z = r->z + (size_t)i * C;
+        for (int k = 0; k < C; k++) z[k] = (float)rng_uniform(&g, -1, 1) * (float)(k + 1);
+        r->y[i * 2] = r->cy[i * 2] = z[0] + 0.5f * z[1] > 0.3f;   /* ahead: a plane in the latent */
+        r->y[i * 2 + 1] = r->cy[i * 2 + 1] = z[C - 1] < -0.2f * C;  /* seen: another */
+        r->ok[i * 2] = r->ok[i * 2 + 1] = 1;
+        r->ep[i] = i / 20;
+    }
+}
+
+static void test_jepa_fate(void) {
+    /* the Newton fit's optimum: a noisy (non-separable) toy */
+    enum { N = 300, F = 4 };
+    Rng g;
+    rng_seed(&g, 3);
+    float x[N * F];
+    uint8_t y[N];
+    for (int i = 0; i < N; i++) {
+        double z = 0.2;
+        for (int k = 0; k < F; k++) x[i * F + k] = (float)rng_normal(&g), z += (k - 1.5) * x[i * F + k];
+        y[i] = rng_uniform(&g, 0, 1) < 1 / (1 + exp(-z));
+    }
+    double w[F + 1];
+    for (int q = 0; q < 2; q++) {
+        double ridge = q ? 0.05 : 1e-3;
+        double loss = jepa_fate_logistic(N, F, x, y, NULL, 1, ridge, w);
+        CHECK(isfinite(loss) && loss > 0.2 && loss < 0.69);
+        for (int k = 0; k <= F; k++) {
+            double h = 1e-5, keep = w[k];
+            w[k] = keep + h;
+            double up = fate_objective(N, F, x, y, ridge, w);
+            w[k] = keep - h;
+            double down = fate_objective(N, F, x, y, ridge, w);
+            w[k] = keep;
+            double grad = (up - down) / (2 * h);
+            CHECK(fabs(grad) < 1e-6);
+            if (!(fabs(grad) < 1e-6)) fprintf(stderr, "fate: ridge %g, d objective / d w%d = %g at the fit\n", ridge, k, grad);
+        }
+        /* the larger ridge shrinks the weights */
+        if (q == 0) CHECK(fabs(w[3]) > 1.0);
+    }
+    /* the rows skipped (use = 0) do not count: the fit on the first half alone, and with the second
+       half masked off, are the same */
+    uint8_t use[N];
+    for (int i = 0; i < N; i++) use[i] = i < N / 2;
+    double a[F + 1], b[F + 1];
+    jepa_fate_logistic(N / 2, F, x, y, NULL, 1, 0.01, a);
+    jepa_fate_logistic(N, F, x, y, use, 1, 0.01, b);
+    for (int k = 0; k <= F; k++) CHECK(fabs(a[k] - b[k]) < 1e-9);
+
+    /* a separable toy through the whole fit, of both kinds: ~100% on fresh rows, both heads */
+    enum { C = 2 };
+    JepaFateRows r, t;
+    fate_toy_rows(&r, 4000, C, 5);
+    fate_toy_rows(&t, 1000, C, 6);
+    JepaFate f;
+    char err[512];
+    double* sc = malloc(sizeof(double) * 2 * (size_t)t.N);
+    float work[16];
+    for (int kind = 1; kind >= 0; kind--) {
+        CHECK(jepa_fate_fit(&f, kind, &r, err, sizeof err));
+        CHECK(f.F == (kind ? 2 : 3) * C && jepa_fate_work(&f, 1, 1) <= 16);
+        int right[2] = {0, 0};
+        for (int i = 0; i < t.N; i++) {
+            double p[2];
+            jepa_fate_read(&f, 1, 1, t.z + (size_t)i * C, work, p);
+            for (int h = 0; h < 2; h++) right[h] += (p[h] > 0.5) == (t.y[i * 2 + h] != 0), sc[(size_t)h * t.N + i] = p[h];
+        }
+        /* per cell, the bias is lowered by log JEPA_FATE_CELL_SAMPLE (the negatives were sampled, and
+           here there is no grid of negatives for it to stand for): its ranking is what counts */
+        CHECK(kind || (right[0] >= 985 && right[1] >= 985));
+        if (!kind && !(right[0] >= 985 && right[1] >= 985)) fprintf(stderr, "fate toy (kind %d): %d, %d of 1000 right\n", kind, right[0], right[1]);
+        CHECK(jepa_fate_auroc(t.N, sc, t.y, t.ok, 2) > 0.999 && jepa_fate_auroc(t.N, sc + t.N, t.y + 1, t.ok + 1, 2) > 0.999);
+        if (kind) jepa_fate_free(&f);
+    }
+    /* the file: the same outputs read back; bad files refused with one line */
+    char dir[] = "/tmp/nudge-test-fate-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256], bad[256];
+    snprintf(path, sizeof path, "%s/f.txt", dir);
+    snprintf(bad, sizeof bad, "%s/bad.txt", dir);
+    CHECK(jepa_fate_save(&f, path, err, sizeof err));
+    JepaFate back;
+    CHECK(jepa_fate_load(&back, path, err, sizeof err));
+    CHECK(back.kind == f.kind && back.C == C && back.F == 3 * C && back.ridge[0] == f.ridge[0] && back.ridge[1] == f.ridge[1]);
+    for (int i = 0; i < 50; i++) {
+        double p[2], q[2];
+        jepa_fate_read(&f, 1, 1, t.z + (size_t)i * C, work, p);
+        jepa_fate_read(&back, 1, 1, t.z + (size_t)i * C, work, q);
+        CHECK(p[0] == q[0] && p[1] == q[1]);
+    }
+    jepa_fate_free(&back);
+    FILE* in = fopen(path, "r");
+    char text[16384];
+    size_t len = in ? fread(text, 1, sizeof text - 1, in) : 0;
+    if (in) fclose(in);
+    text[len] = 0;
+    CHECK(len > 100 && len < sizeof text - 1);
+    int ncut = 0;   /* the last line's length */
+    for (const char* c = text + len - 2; c > text && *c != '\n'; c--) ncut++;
+    struct { const char* what; const char* head; size_t keep; const char* tail; } cases[] = {
+        {"truncated", NULL, len - (size_t)ncut - 1, ""},
+        {"a word", NULL, len - (size_t)ncut - 1, "x1\n"},
+        {"an extra number", NULL, len, "1\n"},
+        {"another file", "nudge-jepa-fate 2\n", 0, ""},
+        {"F neither 3C nor 2C", "nudge-jepa-fate 1\n2 7\n0.1 0.1\n", 0, ""},
+        {"a zero deviation", "nudge-jepa-fate 1\n1 3\n0.1 0.1\n0 0\n", 0, ""},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        FILE* o = fopen(bad, "w");
+        if (cases[c].head) fputs(cases[c].head, o);
+        else fwrite(text, 1, cases[c].keep, o);
+        fputs(cases[c].tail, o);
+        fclose(o);
+        err[0] = 0;
+        bool ok = jepa_fate_load(&back, bad, err, sizeof err);
+        CHECK(!ok && strchr(err, '\n') == NULL && strlen(err) > 10);
+        if (ok) fprintf(stderr, "fate file (%s) was read\n", cases[c].what);
+        CHECK(back.F == 0 && back.mu == NULL);
+    }
+    CHECK(!jepa_fate_load(&back, "/nonexistent/fate.txt", err, sizeof err));
+    remove(path);
+    remove(bad);
+    rmdir(dir);
+    /* one class only: refused */
+    for (int i = 0; i < r.N; i++) r.y[i * 2 + 1] = r.cy[i * 2 + 1] = 0;
+    JepaFate none;
+    CHECK(!jepa_fate_fit(&none, JEPA_FATE_POOLED, &r, err, sizeof err) && strstr(err, "seen") != NULL);
+    CHECK(!jepa_fate_fit(&none, JEPA_FATE_CELLS, &r, err, sizeof err) && strstr(err, "seen") != NULL);
+    jepa_fate_free(&f);
+    jepa_fate_rows_free(&r);
+    jepa_fate_rows_free(&t);
+    free(sc);
+    /* the NLL: -log(1 - p) for a break expected and not seen, -log p for one seen, mixed by q */
+    CHECK(fabs(jepa_fate_nll(0.9, 0) + log(0.1)) < 1e-12 && fabs(jepa_fate_nll(0.9, 1) + log(0.9)) < 1e-12);
+    CHECK(fabs(jepa_fate_nll(0.8, 0.25) + 0.25 * log(0.8) + 0.75 * log(0.2)) < 1e-12);
+    CHECK(fabs(jepa_fate_nll(1.0, 0) + log(JEPA_FATE_EPS)) < 1e-9);
+    /* the AUROC: 3 of the 4 (positive, negative) pairs ordered, a tie counts a half */
+    double s4[4] = {0.1, 0.4, 0.35, 0.8};
+    uint8_t y4[4] = {0, 0, 1, 1};
+    CHECK(fabs(jepa_fate_auroc(4, s4, y4, NULL, 1) - 0.75) < 1e-12);
+    s4[2] = 0.4;
+    CHECK(fabs(jepa_fate_auroc(4, s4, y4, NULL, 1) - 0.875) < 1e-12);
+    CHECK(isnan(jepa_fate_auroc(2, s4, y4, NULL, 1)));
+}
+
 int main(void) {
     nn_set_threads(1);
+    test_jepa_fate();
     test_jepa_cellprobe_decode();
     test_jepa_push_map_mass();
     test_gemm_shapes();
