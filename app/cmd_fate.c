@@ -1,5 +1,6 @@
 /* nudge fate: fits the fate probe (model/jepa_fate.h) on a pixel model's frozen latent over a dataset
  * with frames and its break marks, reports its AUROC on another, and writes it for nudge voe --fate */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,17 @@ static void print_auroc(const JepaFate* f, const JepaFateRows* r, const char* wh
     static const char* names[JEPA_FATE_HEADS] = {"ahead", "seen"};
     for (int h = 0; h < JEPA_FATE_HEADS; h++) {
         int used = 0, pos = 0;
+        double sp = 0, sn = 0;
         for (int i = 0; i < r->N; i++)
-            if (r->ok[i * 2 + h]) used++, pos += r->y[i * 2 + h];
-        printf("%s: %-5s head (a break in the %s %d records): AUROC %.4f over %d windows, %d with a break\n", what,
-               names[h], h == JEPA_FATE_AHEAD ? "next" : "last", JEPA_FATE_HORIZON,
-               jepa_fate_auroc(r->N, s + (size_t)h * r->N, r->y + h, r->ok + h, 2), used, pos);
+            if (r->ok[i * 2 + h]) {
+                used++, pos += r->y[i * 2 + h];
+                if (r->y[i * 2 + h]) sp += s[(size_t)h * r->N + i];
+                else sn += s[(size_t)h * r->N + i];
+            }
+        printf("%s: %-5s head (a break in the %s %d records): AUROC %.4f over %d windows, %d with a break; mean p %.3f "
+               "with one, %.3f without\n", what, names[h], h == JEPA_FATE_AHEAD ? "next" : "last", JEPA_FATE_HORIZON,
+               jepa_fate_auroc(r->N, s + (size_t)h * r->N, r->y + h, r->ok + h, 2), used, pos, pos ? sp / pos : NAN,
+               used > pos ? sn / (used - pos) : NAN);
     }
     free(work);
     free(s);
