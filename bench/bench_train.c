@@ -6,8 +6,11 @@
  * distort them less. The pixel model's conv encoder: its train step against PyTorch and the GEMMs of
  * the same shapes. With NUDGE and SCENARIO, also training streamed from disk through a small
  * memory cap against in memory (bench/bench_train_stream.c).
- * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO | conv | rollout | trainer NUDGE SCENARIO
- *        (that one alone)] */
+ * A trained model's rollout on the same scene (its options: the collision prior's inputs are most of
+ * what it adds), against the default architecture's fresh model in the same run: `rollout MODEL`, or
+ * BENCH_TRAIN_MODEL=FILE in the full run.
+ * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO | conv | rollout [MODEL] | trainer NUDGE
+ *        SCENARIO (that one alone)] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,6 +364,47 @@ static void bench_rollout(float radius, int rounds) {
     wm_free(c.m);
 }
 
+/* a trained model's rollout latency on bench_rollout's scene, and its ratio to the default
+   architecture's (fresh, 2 rounds) measured just before it; false + one line for a file that is no
+   state model of BK slots */
+static bool bench_rollout_model(const char* path) {
+    char err[512];
+    RollCtx c;
+    c.m = wm_load(path, err, sizeof err);
+    if (!c.m) {
+        fprintf(stderr, "bench_train: %s\n", err);
+        return false;
+    }
+    if (wm_arch(c.m)->slots != BK) {
+        fprintf(stderr, "bench_train: %s: expected a model of %d slots, got %d\n", path, BK, wm_arch(c.m)->slots);
+        wm_free(c.m);
+        return false;
+    }
+    Rng r;
+    rng_seed(&r, 4);
+    scene(c.st, c.mask, 16, &r);
+    c.out = malloc(sizeof(float) * 60 * BK * SIM_OBS_DIM);
+    c.ev = malloc(sizeof(float) * 60 * BK * WM_EVENTS);
+    /* the reference: the default architecture, fresh, on the same scene */
+    WmArch a = wm_arch_default(BK);
+    RollCtx f = c;
+    f.m = wm_create(&a, 3);
+    f.s = wm_scratch_create(f.m);
+    double ref = 1.0 / rate(roll, &f);
+    c.s = wm_scratch_create(c.m);
+    double per = 1.0 / rate(roll, &c);
+    printf("rollout 60 ticks, 16 bodies, batch 1, the model %s (inputs 0x%x, %d rounds): %.3f ms (target < 2 ms); "
+           "%.2fx the default architecture's %.3f ms\n",
+           path, (unsigned)wm_arch(c.m)->inputs, wm_arch(c.m)->rounds, per * 1e3, per / ref, ref * 1e3);
+    wm_scratch_free(f.s);
+    wm_free(f.m);
+    wm_scratch_free(c.s);
+    wm_free(c.m);
+    free(c.out);
+    free(c.ev);
+    return true;
+}
+
 /* ---- the pixel model's conv encoder ---- */
 
 typedef struct ConvCtx {
@@ -448,7 +492,7 @@ int main(int argc, char** argv) {
     if (argc > 2 && strcmp(argv[2], "rollout") == 0) {
         for (int rounds = 1; rounds <= 3; rounds++) bench_rollout(wm_arch_default(BK).radius, rounds);
         bench_rollout(0, wm_arch_default(BK).rounds);
-        return 0;
+        return argc > 3 && !bench_rollout_model(argv[3]) ? 2 : 0;
     }
     bench_mlp();
     bench_rel();
@@ -456,6 +500,8 @@ int main(int argc, char** argv) {
     float radius = wm_arch_default(BK).radius;
     for (int rounds = 1; rounds <= 3; rounds++) bench_rollout(radius, rounds);
     bench_rollout(0, wm_arch_default(BK).rounds);
+    const char* trained = getenv("BENCH_TRAIN_MODEL");
+    if (trained && *trained && !bench_rollout_model(trained)) return 2;
     bench_conv(128, 96);
     if (argc > 3 && bench_train_stream(argv[2], argv[3], 3 * seconds) != 0) return 1;
     if (argc > 3 && bench_train_parts(argv[2], argv[3], 3 * seconds) != 0) return 1;

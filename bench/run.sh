@@ -17,7 +17,7 @@ echo "== bench_gen, the 100-body scene (the loops only) =="
 ./bench/bench_gen ./nudge "$root/bench/scenes/pile_100.scn" 32 world
 echo
 echo "== bench_train =="
-./bench/bench_train 2 ./nudge "$root/scenarios/templates/push_off_table.scn"
+BENCH_TRAIN_MODEL="$root/assets/models/default.wm" ./bench/bench_train 2 ./nudge "$root/scenarios/templates/push_off_table.scn"
 echo
 echo "== bench_view (under Xvfb) =="
 xvfb-run -a -s '-screen 0 1280x720x24' ./bench/bench_view
