@@ -7,6 +7,7 @@
 
 #include "app/args.h"
 #include "app/commands.h"
+#include "model/eval.h"
 #include "model/jepa_data.h"
 #include "model/jepa_fate.h"
 #include "model/nn.h"
@@ -32,7 +33,7 @@ static void print_auroc(const JepaFate* f, const JepaFateRows* r, const char* wh
             }
         printf("%s: %-5s head (a break in the %s %d records): AUROC %.4f over %d windows, %d with a break; mean p %.3f "
                "with one, %.3f without\n", what, names[h], h == JEPA_FATE_AHEAD ? "next" : "last", JEPA_FATE_HORIZON,
-               jepa_fate_auroc(r->N, s + (size_t)h * r->N, r->y + h, r->ok + h, 2), used, pos, pos ? sp / pos : NAN,
+               wm_auroc_select(s + (size_t)h * r->N, r->y + h, r->ok + h, 2, r->N), used, pos, pos ? sp / pos : NAN,
                used > pos ? sn / (used - pos) : NAN);
     }
     free(work);

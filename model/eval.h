@@ -55,6 +55,9 @@ void wm_baseline_ballistic(int K, float dt, float gy, const float* states, const
 /* metrics.c */
 /// area under the ROC curve (ties share ranks); NaN when one class is missing
 double wm_auroc(const float* score, const uint8_t* label, int64_t n);
+/// the same over the scores score[i] (i < n) whose use[i * stride] is set (use NULL: all), each
+/// labelled label[i * stride]
+double wm_auroc_select(const double* score, const uint8_t* label, const uint8_t* use, int stride, int64_t n);
 /// q-quantile (0..1) of v[n], sorting v in place; NaN for n = 0
 double wm_quantile(float* v, int64_t n, double q);
 

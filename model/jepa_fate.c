@@ -427,46 +427,6 @@ double jepa_fate_nll(double p, double q) {
     return -(q * log(p) + (1 - q) * log1p(-p));
 }
 
-typedef struct ScoreLabel {
-    double  s;
-    uint8_t y;
-} ScoreLabel;
-
-static int cmp_score(const void* a, const void* b) {
-    double x = ((const ScoreLabel*)a)->s, y = ((const ScoreLabel*)b)->s;
-    return x < y ? -1 : x > y;
-}
-
-double jepa_fate_auroc(int n, const double* s, const uint8_t* y, const uint8_t* use, int stride) {
-    ScoreLabel* v = alloc_array((size_t)n + 1, sizeof *v);
-    int m = 0;
-    int64_t pos = 0;
-    for (int i = 0; i < n; i++) {
-        if (use && !use[(size_t)i * stride]) continue;
-        v[m].s = s[i], v[m].y = y[(size_t)i * stride] != 0;
-        pos += v[m].y;
-        m++;
-    }
-    int64_t neg = m - pos;
-    if (!pos || !neg) {
-        free(v);
-        return NAN;
-    }
-    qsort(v, (size_t)m, sizeof *v, cmp_score);
-    /* the rank sum of the positives, ties at their mean rank */
-    double rank_sum = 0;
-    for (int i = 0; i < m;) {
-        int j = i;
-        while (j < m && v[j].s == v[i].s) j++;
-        double mid = 0.5 * (i + 1 + j);
-        for (int k = i; k < j; k++)
-            if (v[k].y) rank_sum += mid;
-        i = j;
-    }
-    free(v);
-    return (rank_sum - (double)pos * (pos + 1) / 2) / ((double)pos * (double)neg);
-}
-
 #define FATE_MAGIC "nudge-jepa-fate 1"
 
 bool jepa_fate_save(const JepaFate* f, const char* path, char* err, size_t err_size) {

@@ -88,9 +88,6 @@ void jepa_fate_read(const JepaFate* f, int lh, int lw, const float* z, float* wo
 /// the fate surprise (nats, see above) of the ahead head's p read H ticks before and the seen
 /// head's q read now
 double jepa_fate_nll(double p, double q);
-/// the area under the ROC curve of scores s[n] for labels y[n] where use[i] (ties count a half); NaN
-/// without both classes
-double jepa_fate_auroc(int n, const double* s, const uint8_t* y, const uint8_t* use, int stride);
 
 /// a text file: "nudge-jepa-fate 1", then "C F" (F = 3C: pooled, 2C: per cell), the ridges, and lines of numbers; atomic; false + one line
 bool jepa_fate_save(const JepaFate* f, const char* path, char* err, size_t err_size);

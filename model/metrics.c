@@ -6,28 +6,21 @@
 #include "model/eval.h"
 
 typedef struct Scored {
-    float   s;
+    double  s;
     uint8_t y;
 } Scored;
 
 static int by_score(const void* a, const void* b) {
-    float x = ((const Scored*)a)->s, y = ((const Scored*)b)->s;
+    double x = ((const Scored*)a)->s, y = ((const Scored*)b)->s;
     return (x > y) - (x < y);
 }
 
-double wm_auroc(const float* score, const uint8_t* label, int64_t n) {
-    Scored* v = alloc_bytes(sizeof(Scored) * (size_t)(n > 0 ? n : 1));
+/* the AUROC of v[n] (sorted in place) */
+static double auroc_of(Scored* v, int64_t n) {
     int64_t pos = 0;
-    for (int64_t i = 0; i < n; i++) {
-        v[i].s = score[i];
-        v[i].y = label[i] != 0;
-        pos += v[i].y;
-    }
+    for (int64_t i = 0; i < n; i++) pos += v[i].y;
     int64_t neg = n - pos;
-    if (pos == 0 || neg == 0) {
-        free(v);
-        return NAN;
-    }
+    if (pos == 0 || neg == 0) return NAN;
     qsort(v, (size_t)n, sizeof(Scored), by_score);
     /* Mann-Whitney: sum of the positives' ranks, ties sharing the average rank */
     double rank_sum = 0;
@@ -39,8 +32,25 @@ double wm_auroc(const float* score, const uint8_t* label, int64_t n) {
             if (v[k].y) rank_sum += avg;
         i = j;
     }
-    free(v);
     return (rank_sum - (double)pos * (pos + 1) / 2.0) / ((double)pos * neg);
+}
+
+double wm_auroc(const float* score, const uint8_t* label, int64_t n) {
+    Scored* v = alloc_bytes(sizeof(Scored) * (size_t)(n > 0 ? n : 1));
+    for (int64_t i = 0; i < n; i++) v[i] = (Scored){score[i], label[i] != 0};
+    double a = auroc_of(v, n);
+    free(v);
+    return a;
+}
+
+double wm_auroc_select(const double* score, const uint8_t* label, const uint8_t* use, int stride, int64_t n) {
+    Scored* v = alloc_bytes(sizeof(Scored) * (size_t)(n > 0 ? n : 1));
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (!use || use[i * stride]) v[m++] = (Scored){score[i], label[i * stride] != 0};
+    double a = auroc_of(v, m);
+    free(v);
+    return a;
 }
 
 static int by_float(const void* a, const void* b) {

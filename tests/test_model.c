@@ -5524,7 +5524,7 @@ static void test_jepa_fate(void) {
            here there is no grid of negatives for it to stand for): its ranking is what counts */
         CHECK(kind || (right[0] >= 985 && right[1] >= 985));
         if (!kind && !(right[0] >= 985 && right[1] >= 985)) fprintf(stderr, "fate toy (kind %d): %d, %d of 1000 right\n", kind, right[0], right[1]);
-        CHECK(jepa_fate_auroc(t.N, sc, t.y, t.ok, 2) > 0.999 && jepa_fate_auroc(t.N, sc + t.N, t.y + 1, t.ok + 1, 2) > 0.999);
+        CHECK(wm_auroc_select(sc, t.y, t.ok, 2, t.N) > 0.999 && wm_auroc_select(sc + t.N, t.y + 1, t.ok + 1, 2, t.N) > 0.999);
         if (kind) jepa_fate_free(&f);
     }
     /* the file: the same outputs read back; bad files refused with one line */
@@ -5592,10 +5592,10 @@ static void test_jepa_fate(void) {
     /* the AUROC: 3 of the 4 (positive, negative) pairs ordered, a tie counts a half */
     double s4[4] = {0.1, 0.4, 0.35, 0.8};
     uint8_t y4[4] = {0, 0, 1, 1};
-    CHECK(fabs(jepa_fate_auroc(4, s4, y4, NULL, 1) - 0.75) < 1e-12);
+    CHECK(fabs(wm_auroc_select(s4, y4, NULL, 1, 4) - 0.75) < 1e-12);
     s4[2] = 0.4;
-    CHECK(fabs(jepa_fate_auroc(4, s4, y4, NULL, 1) - 0.875) < 1e-12);
-    CHECK(isnan(jepa_fate_auroc(2, s4, y4, NULL, 1)));
+    CHECK(fabs(wm_auroc_select(s4, y4, NULL, 1, 4) - 0.875) < 1e-12);
+    CHECK(isnan(wm_auroc_select(s4, y4, NULL, 1, 2)));
 }
 
 int main(void) {
