@@ -118,20 +118,28 @@ static const char* op_str(ScnTestOp op) {
 /* alarm BODY between T1 T2: the view's alarm (surprise_alarm) at the body in a tick ending in the
    window; alarm never: at no body in any scored tick. The detail names the first alarm, or the
    largest surprise and fate that stayed under it */
-static void judge_alarm(ModelCheck* c, const ScnModelExpect* x, ScnVerdict* v) {
+/* a surprise expectation's view of recorded tick k: the body's surprise and fate part (the world's
+   for never); false for a tick that ends outside the body's window */
+static bool tick_surprise(const ModelCheck* c, const ScnModelExpect* x, int64_t k, double* s, double* f) {
     size_t K = (size_t)c->K;
+    if (x->kind != SCN_MODEL_SURPRISE) {
+        *s = c->world[k], *f = c->world_fate[k];
+        return true;
+    }
+    double t = (double)(k + 1) * c->tick;
+    if (t < x->t0 - 1e-9 || t > x->t + 1e-9) return false;
+    bool in = x->body >= 0 && (size_t)x->body < K;
+    *s = in ? c->body[(size_t)k * K + (size_t)x->body] : NAN;
+    *f = in ? c->fate[(size_t)k * K + (size_t)x->body] : NAN;
+    return true;
+}
+
+static void judge_alarm(ModelCheck* c, const ScnModelExpect* x, ScnVerdict* v) {
     double most = NAN, fate = NAN, when = -1;
     bool scored = false;
     for (int64_t k = 0; k < c->n && when < 0; k++) {
         double t = (double)(k + 1) * c->tick, s, f;
-        if (x->kind == SCN_MODEL_SURPRISE) {
-            if (t < x->t0 - 1e-9 || t > x->t + 1e-9) continue;
-            bool in = x->body >= 0 && (size_t)x->body < K;
-            s = in ? c->body[(size_t)k * K + (size_t)x->body] : NAN;
-            f = in ? c->fate[(size_t)k * K + (size_t)x->body] : NAN;
-        } else {
-            s = c->world[k], f = c->world_fate[k];
-        }
+        if (!tick_surprise(c, x, k, &s, &f)) continue;
         scored |= !isnan(s);
         if (surprise_alarm(s, f)) when = t;
         if (!isnan(s) && !(s <= most)) most = s;
@@ -216,18 +224,12 @@ static void judge(ModelCheck* c, const ScnModelExpect* x, ScnVerdict* v) {
     }
     /* surprise (or its fate part): the largest in the window (the body's, or the world's for never) */
     bool fate = x->of == SCN_OF_FATE;
-    const float*  body = fate ? c->fate : c->body;
-    const double* world = fate ? c->world_fate : c->world;
     double most = -INFINITY, when = 0;
     for (int64_t k = 0; k < c->n; k++) {
-        double t = (double)(k + 1) * c->tick, s;
-        if (x->kind == SCN_MODEL_SURPRISE) {
-            if (t < x->t0 - 1e-9 || t > x->t + 1e-9) continue;
-            s = x->body >= 0 && (size_t)x->body < K ? body[(size_t)k * K + (size_t)x->body] : NAN;
-        } else {
-            s = world[k];
-        }
-        if (!isnan(s) && s > most) most = s, when = t;
+        double sk, fk;
+        if (!tick_surprise(c, x, k, &sk, &fk)) continue;
+        double s = fate ? fk : sk;
+        if (!isnan(s) && s > most) most = s, when = (double)(k + 1) * c->tick;
     }
     if (most == -INFINITY) {
         snprintf(v->detail, sizeof v->detail, "no %s%s", fate ? "fate due" : "scored tick",
