@@ -147,10 +147,11 @@ bool npy_file_open(NpyFile* f, const char* path, char* err, size_t err_size) {
         goto fail;
     }
     memcpy(a->descr, d, (size_t)(dend - d));
+    /* a Python tuple of whole numbers: "()", "(3,)", "(2, 3)"; each number followed by a comma or
+       the closing parenthesis */
     char* p = sh + 10;
-    while (*p && *p != ')') {
-        while (*p == ' ' || *p == ',') p++;
-        if (*p == ')') break;
+    while (*p == ' ') p++;
+    while (*p != ')') {
         const char* end = p;
         int64_t v = 0;
         if (parse_int_prefix(p, 0, INT64_MAX, &v, &end) != PARSE_INT_OK || a->ndim >= NPY_MAX_DIMS) {
@@ -159,9 +160,19 @@ bool npy_file_open(NpyFile* f, const char* path, char* err, size_t err_size) {
         }
         a->shape[a->ndim++] = v;
         p = (char*)end;
+        while (*p == ' ') p++;
+        if (*p == ',') {
+            p++;
+            while (*p == ' ') p++;
+        } else if (*p != ')') {
+            report_set(err, err_size, "%s: malformed shape", path);
+            goto fail;
+        }
     }
-    if (*p != ')') {
-        report_set(err, err_size, "%s: malformed shape", path);
+    /* the element count is an int64 (npy_count) whatever the item size, even with a zero among the
+       dimensions after a product that overflows it */
+    if (npy_count(a) < 0) {
+        report_set(err, err_size, "%s: shape too large (its element count overflows)", path);
         goto fail;
     }
     size_t item = npy_descr_itemsize(a->descr);
