@@ -2,10 +2,21 @@
 """scenes_report.py DIR [IN_DIST]: the table of bench/scenes.sh, from the eval reports in DIR/SCENE/.
 
 Per scene: the model's 60-tick position error (m) of all, moving, falling and breaking bodies with
-constant velocity's beside it, the ratios of all and moving bodies' errors to in distribution's, the resting drift (mm), the event AUROCs, and issue 10's targets:
-below constant velocity, within 2x of in distribution (IN_DIST: an eval report folder of the same
-model on its own held-out episodes), drift <= 2 mm, AUROCs >= 0.9 (an event with fewer than 5
-positives in the scene is not judged). Writes DIR/scenes.csv.
+constant velocity's beside it, the ratios to in distribution's, the resting drift (mm), the event
+AUROCs, and issue 10's targets: below constant velocity, within 2x of in distribution (IN_DIST: an
+eval report folder of the same model on its own held-out episodes), drift <= 2 mm, AUROCs >= 0.9 (an
+event with fewer than 5 positives in the scene is not judged). Writes DIR/scenes.csv.
+
+Three ratios to in distribution:
+- raw: the scene's all-body error over in distribution's all-body error;
+- moving: the same for moving bodies (eval's moving: more than 1 cm in the 60 ticks);
+- mix: the scene's all-body error over in distribution's *at the scene's share of moving bodies*,
+  f * E_moving + (1 - f) * E_other, where f is the scene's moving share of its 60-tick body records
+  and E_other in distribution's error on the bodies that are not moving. The all-body mean is mostly
+  the moving share: a scene of two bodies that both move (seesaw) cannot have an all-body error near
+  a family whose bodies mostly rest, however accurate the model is on each body. The mix ratio
+  compares like with like, and it is the one the 2x target is judged on; the raw ratio is printed
+  beside it.
 """
 import csv, math, os, sys
 
@@ -38,13 +49,35 @@ def auroc(rep, name):
     return num(r["auroc"])
 
 
-ref = err60(load(in_dist), "all", "model") if in_dist else math.nan
-ref_moving = err60(load(in_dist), "moving", "model") if in_dist else math.nan
+def count60(rep, subset):
+    r = rep[0].get((subset, "model", 60))
+    return num(r["n"]) if r else math.nan
+
+
+ref = ref_moving = ref_other = math.nan
+if in_dist:
+    rep_id = load(in_dist)
+    ref, ref_moving = err60(rep_id, "all", "model"), err60(rep_id, "moving", "model")
+    n_all, n_moving = count60(rep_id, "all"), count60(rep_id, "moving")
+    # in distribution's error on the bodies that are not moving (all = moving + the rest)
+    ref_other = (n_all * ref - n_moving * ref_moving) / (n_all - n_moving) if n_all > n_moving else ref_moving
+
+
+def mix_ref(rep):
+    """in distribution's all-body error at this scene's share of moving bodies"""
+    n_all, n_moving = count60(rep, "all"), count60(rep, "moving")
+    if not n_all > 0:
+        return math.nan
+    share = (n_moving if n_moving == n_moving else 0.0) / n_all
+    return share * ref_moving + (1 - share) * ref_other
+
+
 f = lambda v, p=4: "-" if math.isnan(v) else f"{v:.{p}f}"
 rows, fails = [], 0
 print(f"60-tick position error (m), model (constant velocity); drift in mm; AUROCs; in distribution: all {f(ref)}, "
-      f"moving {f(ref_moving)}")
-print(f"{'scene':<20} {'all':>16} {'ratio':>6} {'moving':>16} {'ratio':>6} {'falls':>16} {'breaks':>16} {'drift':>6} "
+      f"moving {f(ref_moving)}, the rest {f(ref_other, 5)}; ratios to it: raw (all over all), mix (at the scene's "
+      f"moving share: the 2x target), moving")
+print(f"{'scene':<20} {'all':>16} {'raw':>6} {'mix':>6} {'moving':>16} {'ratio':>6} {'falls':>16} {'breaks':>16} {'drift':>6} "
       f"{'brk':>6} {'fall':>6}  targets")
 for scene in sorted(os.listdir(d)):
     rep_dir = os.path.join(d, scene)
@@ -56,10 +89,12 @@ for scene in sorted(os.listdir(d)):
     a_brk, a_fall = auroc(rep, "breaks_within_0.5s"), auroc(rep, "falls_within_0.5s")
     ratio = cells["all"][0] / ref if ref == ref else math.nan
     ratio_moving = cells["moving"][0] / ref_moving if ref_moving == ref_moving else math.nan
+    m_ref = mix_ref(rep)
+    ratio_mix = cells["all"][0] / m_ref if m_ref > 0 else math.nan
     miss = []
     if not cells["all"][0] < cells["all"][1]:
         miss.append("cv")
-    if ratio == ratio and ratio > 2:
+    if ratio_mix == ratio_mix and ratio_mix > 2:
         miss.append("2x")
     if drift == drift and drift > 2:
         miss.append("drift")
@@ -67,13 +102,13 @@ for scene in sorted(os.listdir(d)):
         miss.append("auroc")
     fails += bool(miss)
     pair = lambda s: f"{f(cells[s][0])} ({f(cells[s][1], 3)})"
-    print(f"{scene:<20} {pair('all'):>16} {f(ratio, 2):>6} {pair('moving'):>16} {f(ratio_moving, 2):>6} {pair('fall'):>16} "
+    print(f"{scene:<20} {pair('all'):>16} {f(ratio, 2):>6} {f(ratio_mix, 2):>6} {pair('moving'):>16} {f(ratio_moving, 2):>6} {pair('fall'):>16} "
           f"{pair('break'):>16} {f(drift, 1):>6} {f(a_brk, 3):>6} {f(a_fall, 3):>6}  {'missed: ' + ','.join(miss) if miss else 'met'}")
     rows.append([scene] + [f(cells[s][i], 5) for s in ("all", "moving", "fall", "break") for i in (0, 1)]
-                + [f(ratio, 3), f(ratio_moving, 3), f(drift, 2), f(a_brk, 4), f(a_fall, 4), ";".join(miss) or "met"])
+                + [f(ratio, 3), f(ratio_moving, 3), f(drift, 2), f(a_brk, 4), f(a_fall, 4), ";".join(miss) or "met", f(ratio_mix, 3)])
 with open(os.path.join(d, "scenes.csv"), "w", newline="") as fh:
     w = csv.writer(fh)
     w.writerow(["scene"] + [f"{s}_{m}" for s in ("all", "moving", "fall", "break") for m in ("model", "cv")]
-               + ["ratio_in_dist", "ratio_moving", "drift_mm", "auroc_break", "auroc_fall", "missed"])
+               + ["ratio_in_dist", "ratio_moving", "drift_mm", "auroc_break", "auroc_fall", "missed", "ratio_mix"])
     w.writerows(rows)
 print(f"{len(rows) - fails} of {len(rows)} scenes meet every target")
