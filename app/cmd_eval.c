@@ -14,6 +14,9 @@
 #include "model/nn.h"
 
 static const char* event_names[WM_EVENTS] = {"breaks_within_0.5s", "contact_next_tick", "falls_within_0.5s"};
+/* the events over the horizon again, on the records after which nothing is pushed within it (the
+ * contact at the next tick has no such rows: no later push can reach it) */
+static const char* quiet_names[WM_EVENTS] = {"breaks_within_0.5s_no_new_push", NULL, "falls_within_0.5s_no_new_push"};
 
 /* a number for CSV: "nan" when there is none (numpy and pandas read it) */
 static bool write_csv(const char* path, const WmEvalResult* r, char* err, size_t n) {
@@ -45,6 +48,13 @@ static bool write_events_csv(const char* path, const WmEvalResult* r, char* err,
     for (int q = 0; q < WM_EVENTS; q++) {
         const WmEventStats* e = &r->events[q];
         len = snprintf(line, sizeof line, "%s,%lld,%lld,%.6g,%.6g\n", event_names[q], (long long)e->n,
+                       (long long)e->positives, e->auroc, e->accuracy);
+        atomic_file_write(&af, line, (size_t)len);
+    }
+    for (int q = 0; q < WM_EVENTS; q++) {
+        const WmEventStats* e = &r->events_quiet[q];
+        if (!quiet_names[q]) continue;
+        len = snprintf(line, sizeof line, "%s,%lld,%lld,%.6g,%.6g\n", quiet_names[q], (long long)e->n,
                        (long long)e->positives, e->auroc, e->accuracy);
         atomic_file_write(&af, line, (size_t)len);
     }
@@ -173,18 +183,23 @@ static void print_table(const WmEvalResult* r) {
            "body's truth is its shards' centre of mass); resting = at rest, unpushed and still (< %g mm) through h:\n"
            "its error is the rollout's drift. angle in rad; sink%% = predictions > %g cm inside a static body.\n",
            WM_EVAL_MOVING_M * 100, WM_EVAL_STILL_M * 1000, WM_EVAL_SINK_M * 100);
-    printf("\n%-20s %10s %10s %8s %8s\n", "event", "n", "positives", "auroc", "acc@0.5");
-    for (int q = 0; q < WM_EVENTS; q++) {
-        const WmEventStats* e = &r->events[q];
-        printf("%-20s %10lld %10lld", event_names[q], (long long)e->n, (long long)e->positives);
-        print_num(" %*.4f", 8, e->auroc);
-        print_num(" %*.4f", 8, e->accuracy);
-        if (!isfinite(e->auroc))
-            printf("   (auroc needs both classes: %s)", e->n == 0 ? "nothing scored"
-                                                        : e->positives == 0 ? "no positive in these episodes"
-                                                                            : "no negative in these episodes");
-        printf("\n");
-    }
+    printf("\n%-30s %10s %10s %8s %8s\n", "event", "n", "positives", "auroc", "acc@0.5");
+    for (int pass = 0; pass < 2; pass++)
+        for (int q = 0; q < WM_EVENTS; q++) {
+            const WmEventStats* e = pass ? &r->events_quiet[q] : &r->events[q];
+            const char* name = pass ? quiet_names[q] : event_names[q];
+            if (!name) continue;
+            printf("%-30s %10lld %10lld", name, (long long)e->n, (long long)e->positives);
+            print_num(" %*.4f", 8, e->auroc);
+            print_num(" %*.4f", 8, e->accuracy);
+            if (!isfinite(e->auroc))
+                printf("   (auroc needs both classes: %s)", e->n == 0 ? "nothing scored"
+                                                            : e->positives == 0 ? "no positive in these records"
+                                                                                : "no negative in these records");
+            printf("\n");
+        }
+    printf("no_new_push: the records after which nothing in the world is pushed within the 0.5 s, what the\n"
+           "record and its own push foretell (the first rows also count events that a later push causes).\n");
     const WmGateStats* g = &r->gate;
     printf("\nrest gate, next tick (unpushed bodies at rest): %lld onsets, %.1f%% held; %lld hard (> 0.1 m/s or 0.5 rad/s), "
            "%.1f%% held; %lld staying at rest, %.2f%% released; rest head AUROC %.4f\n",

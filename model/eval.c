@@ -298,12 +298,51 @@ static bool eval_at_rest(const float* b) {
     return hypotf(b[SIM_OBS_vx], b[SIM_OBS_vy]) < 0.02f && fabsf(b[SIM_OBS_omega]) < 0.1f;
 }
 
+/* AUROC and accuracy at 0.5 of the scores v against the labels y, over the records where use (may be
+ * NULL: all) is set */
+static void event_stats(const float* v, const uint8_t* y, const uint8_t* use, int64_t n, WmEventStats* o) {
+    o->n = o->positives = 0;
+    int64_t right = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (use && !use[i]) continue;
+        o->n++;
+        o->positives += y[i];
+        right += (v[i] >= 0.5f) == (y[i] != 0);
+    }
+    o->accuracy = o->n ? (double)right / o->n : NAN;
+    if (!use) {
+        o->auroc = wm_auroc(v, y, n);
+        return;
+    }
+    float* vs = alloc_array((size_t)(o->n ? o->n : 1), sizeof(float));
+    uint8_t* ys = alloc_bytes((size_t)(o->n ? o->n : 1));
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (use[i]) vs[k] = v[i], ys[k++] = y[i];
+    o->auroc = wm_auroc(vs, ys, k);
+    free(vs);
+    free(ys);
+}
+
+/* whether anything in episode e is pushed right after a record in (t, t + WM_EVENT_HORIZON): such a
+ * push can cause an event that the labels of record t count (records t + 1 .. t + horizon) */
+static bool pushed_later(const WmDataset* d, int e, int t) {
+    int K = d->slots;
+    for (int r = t + 1; r < t + WM_EVENT_HORIZON && r < d->ticks; r++) {
+        const float* a = d->actions + wm_dataset_index(d, e, r) * WM_PUSH_DIM;
+        for (int j = 0; j < K * WM_PUSH_DIM; j++)
+            if (a[j] != 0) return true;
+    }
+    return false;
+}
+
 static void score_events(const WmModel* m, const WmDataset* d, int first, int count,
-                         WmEventStats* out, WmGateStats* gate) {
+                         WmEventStats* out, WmEventStats* out_quiet, WmGateStats* gate) {
     int K = d->slots, T = d->ticks;
     WmScratch* s = wm_scratch_create(m);
     Vec sc[WM_EVENTS] = {{0}};
     uint8_t* lab[WM_EVENTS] = {NULL};
+    uint8_t* quiet = NULL;   /* [nl]: nothing pushed in the world after the record within the horizon */
     int64_t nl = 0, capl = 0;
     float* probs = alloc_array((size_t)EVAL_BATCH * K * WM_EVENTS, sizeof(float));
     float* next = alloc_array((size_t)EVAL_BATCH * K * D, sizeof(float));
@@ -326,6 +365,8 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
             bool last = e == first + count - 1 && t + 2 == T;
             if (nb < EVAL_BATCH && !last) continue;
             wm_predict(m, s, nb, st, mk, pu, next, NULL, probs);
+            bool calm[EVAL_BATCH];
+            for (int b = 0; b < nb; b++) calm[b] = !pushed_later(d, be[b], bt[b]);
             /* which bodies the rest gate held (the step's nodes are the batch's live slots) */
             memset(hold, 0, (size_t)nb * K);
             for (int i = 0; i < s->n; i++) {
@@ -374,7 +415,9 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
                     if (nl == capl) {
                         capl = capl ? capl * 2 : 4096;
                         for (int q = 0; q < WM_EVENTS; q++) lab[q] = alloc_resize(lab[q], (size_t)capl, 1);
+                        quiet = alloc_resize(quiet, (size_t)capl, 1);
                     }
+                    quiet[nl] = calm[b];
                     for (int q = 0; q < WM_EVENTS; q++) {
                         vec_push(&sc[q], probs[((size_t)b * K + k) * WM_EVENTS + q]);
                         lab[q][nl] = y[q];
@@ -386,19 +429,12 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
         }
     }
     for (int q = 0; q < WM_EVENTS; q++) {
-        WmEventStats* o = &out[q];
-        o->n = nl;
-        o->positives = 0;
-        int64_t right = 0;
-        for (int64_t i = 0; i < nl; i++) {
-            o->positives += lab[q][i];
-            right += (sc[q].v[i] >= 0.5f) == (lab[q][i] != 0);
-        }
-        o->accuracy = nl ? (double)right / nl : NAN;
-        o->auroc = wm_auroc(sc[q].v, lab[q], nl);
+        event_stats(sc[q].v, lab[q], NULL, nl, &out[q]);
+        event_stats(sc[q].v, lab[q], quiet, nl, &out_quiet[q]);
         free(sc[q].v);
         free(lab[q]);
     }
+    free(quiet);
     free(probs);
     free(next);
     free(st);
@@ -502,9 +538,10 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     free(truth);
     free(member);
     wm_scratch_free(s);
-    if (def->events) score_events(m, d, first, count, res->events, &res->gate);
+    if (def->events) score_events(m, d, first, count, res->events, res->events_quiet, &res->gate);
     else
-        for (int q = 0; q < WM_EVENTS; q++) res->events[q].auroc = res->events[q].accuracy = NAN;
+        for (int q = 0; q < WM_EVENTS; q++)
+            res->events[q].auroc = res->events[q].accuracy = res->events_quiet[q].auroc = res->events_quiet[q].accuracy = NAN;
     bool scored = res->err[WM_SUBSET_ALL][WM_METHOD_MODEL][0].n > 0;
     if (!scored) wm_eval_free(res); /* nothing scored: nothing for the caller to free either */
     return scored;

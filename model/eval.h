@@ -96,6 +96,10 @@ typedef struct WmEvalResult {
     int          horizon;                         /* H */
     WmErrStats*  err[WM_SUBSETS][WM_METHODS];     /* [H]: entry h = h+1 ticks ahead */
     WmEventStats events[WM_EVENTS];
+    WmEventStats events_quiet[WM_EVENTS];         /* the same over the records after which nothing in
+                                                     the world is pushed within the event horizon:
+                                                     what the record and its own push foretell (a
+                                                     later push by an agent cannot be foreseen) */
     WmGateStats  gate;                            /* with events: the rest gate at the next tick */
     int64_t      rollouts;                        /* start points scored */
     int          episodes;

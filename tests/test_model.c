@@ -3478,6 +3478,15 @@ static void test_eval_subsets(void) {
     for (int s = 1; s < WM_SUBSETS; s++)
         for (int h = 0; h < 30; h++) CHECK(r.err[s][WM_METHOD_MODEL][h].n <= r.err[WM_SUBSET_ALL][WM_METHOD_MODEL][h].n);
     CHECK(r.events[WM_EVENT_BREAK].positives > 0 && isfinite(r.events[WM_EVENT_BREAK].auroc));
+    /* the events are scored at records 0..59: boxes 1, 2 and 6 and the glass to record 20 (84), then
+       the boxes and the two shards (195); box 2's fall at record 10 labels records 0..9, the glass's
+       break at 21 records 0..20. The push after record 30 is record 30's own input, and what records
+       1..29 label can follow from it, so records 0 and 30..59 are the "no new push" ones (4 + 30 x 5
+       bodies), one positive each */
+    CHECK(r.events[WM_EVENT_FALL].n == 279 && r.events[WM_EVENT_FALL].positives == 10);
+    CHECK(r.events[WM_EVENT_BREAK].n == 279 && r.events[WM_EVENT_BREAK].positives == 21);
+    CHECK(r.events_quiet[WM_EVENT_FALL].n == 154 && r.events_quiet[WM_EVENT_FALL].positives == 1);
+    CHECK(r.events_quiet[WM_EVENT_BREAK].n == 154 && r.events_quiet[WM_EVENT_BREAK].positives == 1);
     /* the rest gate: box 1 rests through all 60 transitions, box 6 through 30 before its push (the
        pushed transition is not the gate's); an untrained model's rest logit is 0, P = 1/2, which the
        default gate does not hold: every one released, no onset */
@@ -3489,6 +3498,10 @@ static void test_eval_subsets(void) {
     d.actions[((size_t)30 * TK + 6) * 4] = 0;
     CHECK(wm_evaluate(m, &d, &def, &r));
     CHECK(r.gate.stays == 90 && r.gate.stays_released == 90 && r.gate.onsets == 1 && r.gate.onsets_held == 0);
+    /* no push at all: every record is a "no new push" one */
+    for (int q = 0; q < WM_EVENTS; q++)
+        CHECK(r.events_quiet[q].n == r.events[q].n && r.events_quiet[q].positives == r.events[q].positives &&
+              (r.events_quiet[q].auroc == r.events[q].auroc || (isnan(r.events_quiet[q].auroc) && isnan(r.events[q].auroc))));
     CHECK(r.gate.hard == 1 && r.gate.hard_held == 0);
     CHECK(r.gate.auroc == 0.5); /* an untrained head gives every body the same logit */
     wm_eval_free(&r);
