@@ -116,7 +116,7 @@ int cmd_train(int argc, char** argv) {
          prior_settle = false, contact_recheck = false, contact_lift = false;
     bool pair_impulse = false;
     double release_impact = 0, lr_decay = 0, lr_floor = 0.1;
-    double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, onset_motion = -1, impact_weight = -1, impact_speed = -1, ema = 0;
+    double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, onset_motion = -1, impact_weight = -1, impact_speed = -1, still_weight = -1, ema = 0;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "KIND: state (default: the state model) or jepa (the pixel model, "
                                           "from frames: nudge train --kind jepa --help)", false},
@@ -192,6 +192,7 @@ int cmd_train(int argc, char** argv) {
         {"onset-speed", ARG_DOUBLE, &onset_speed, 0, 100, "V: --onset-weight weighs only onsets faster than V m/s (or 5V rad/s) next tick (default 0: every onset)", false},
         {"impact-weight", ARG_DOUBLE, &impact_weight, 0, 1000, "W: the velocity and position heads' MSE on a body that a dynamic body is hitting (closing faster than --impact-speed, within 2 mm of touching after a tick) weighs W times the others' (default 1)", false},
         {"impact-speed", ARG_DOUBLE, &impact_speed, 0.001, 100, "V: the closing speed (m/s) above which --impact-weight counts a pair as hitting (default 0.5)", false},
+        {"still-weight", ARG_DOUBLE, &still_weight, 0, 1000, "W: the event heads' BCE on a body at rest now (pushed or not) weighs W times the others' (default 1)", false},
     };
     ArgParse p = {"train",
                   "nudge train --data DIR[,DIR2...] --out MODEL [--memory SIZE] [--weights W1,W2...] [--steps N] [--batch B] [--threads T] [--seed N] [--resume MODEL]",
@@ -296,6 +297,7 @@ int cmd_train(int argc, char** argv) {
     if (onset_motion >= 0) def.onset_motion = (float)onset_motion;
     if (impact_weight >= 0) def.impact_weight = (float)impact_weight;
     if (impact_speed >= 0) def.impact_speed = (float)impact_speed;
+    if (still_weight >= 0) def.still_weight = (float)still_weight;
     def.ema = (float)ema;
     if (!wm_trainer_def_check(&def, start, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s: %s\n", data, err);

@@ -82,6 +82,7 @@ WmTrainerDef wm_trainer_def_default(int slots) {
     d.onset_motion = lw.onset_motion;
     d.impact_weight = lw.impact;
     d.impact_speed = lw.impact_speed;
+    d.still_weight = lw.still;
     d.capacity = 200000;
     d.val_capacity = 20000;
     d.val_every = 10;
@@ -288,7 +289,7 @@ static void phase_c(const WmTrainer* tr, Part* pt) {
     wm_forward(m, pt->scratch);
     lap(&t, &pt->prof.forward);
     WmLossWeights lw = {d->eps_weight, d->nll_weight,   d->event_weight, d->break_weight, d->onset_weight,
-                         d->onset_speed, d->onset_motion, d->impact_weight, d->impact_speed};
+                         d->onset_speed, d->onset_motion, d->impact_weight, d->impact_speed, d->still_weight};
     pt->loss = wm_loss(m, pt->scratch, &lw, true, &pt->nll);
     lap(&t, &pt->prof.loss);
     memset(pt->grads, 0, sizeof(float) * (size_t)m->nparams);
@@ -362,7 +363,7 @@ static double validate_batch(WmTrainer* tr, const WmModel* m, const WmTransition
     wm_features_normalize(m, pt->scratch);
     wm_forward(m, pt->scratch);
     WmLossWeights lw = {d->eps_weight, d->nll_weight,   d->event_weight, d->break_weight, d->onset_weight,
-                         d->onset_speed, d->onset_motion, d->impact_weight, d->impact_speed};
+                         d->onset_speed, d->onset_motion, d->impact_weight, d->impact_speed, d->still_weight};
     double nll = 0, loss = wm_loss(m, pt->scratch, &lw, false, &nll);
     return loss - nll;
 }

@@ -59,6 +59,8 @@ typedef struct WmTrainerDef {
                                 tick's closing: the rule of --release-impact) weighs this times the
                                 others' (default 1) */
     float    impact_speed;   /* m/s, for impact_weight (default 0.5) */
+    float    still_weight;   /* the event heads' BCE on a body at rest now (pushed or not) weighs this
+                                times the others' (default 1) */
     float    ema;            /* D in [0, 1): keep an exponential moving average of the weights, updated
                                 after every optimizer step with decay min(D, (1 + t) / (10 + t)) at step
                                 t; the average is the model the trainer gives (validation, publish,

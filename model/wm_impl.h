@@ -403,6 +403,9 @@ typedef struct WmLossWeights {
     float impact;       /* the velocity and position means' MSE on a row that a dynamic body is hitting
                            (wm_mark_impacts at impact_speed), times the others' (default 1) */
     float impact_speed; /* m/s: the closing speed above which a pair is hitting (default 0.5) */
+    float still;        /* the event heads' BCE (breaks, contact, falls) on a row whose body is at rest
+                           now (wm_at_rest, pushed or not), times the others' (default 1): the rare
+                           resting body that a push will send off weighs with the many that stay */
 } WmLossWeights;
 WmLossWeights wm_loss_weights_default(void);
 /// loss of the packed batch against s->target/s->weight (the weighted MSE of the means, BCE of the

@@ -19,6 +19,7 @@ WmLossWeights wm_loss_weights_default(void) {
     w.onset_motion = 1.0f;
     w.impact = 1.0f;
     w.impact_speed = 0.5f;
+    w.still = 1.0f;
     return w;
 }
 
@@ -145,6 +146,9 @@ double wm_loss(const WmModel* m, WmScratch* s, const WmLossWeights* lw, bool gra
         we[WM_BREAK_NOW - WM_OUT_EVENTS] *= lw->brk;
         /* the rest head on an onset row weighs onset times the others */
         if (onset) we[WM_REST - WM_OUT_EVENTS] *= lw->onset;
+        /* the event heads on a body at rest now weigh still times the others */
+        if (lw->still != 1.0f && wm_at_rest(s->state + (size_t)s->row_node[i] * D))
+            for (int e = 0; e < WM_EVENTS; e++) we[e] *= lw->still;
         le += nn_loss_bce_logits(WM_LOGITS, o + WM_OUT_EVENTS, tg + WM_OUT_EVENTS, we, se, d ? d + WM_OUT_EVENTS : NULL);
     }
     if (nll_loss) *nll_loss = ln;

@@ -431,7 +431,7 @@ static double wm_batch_loss(WmModel* m, WmScratch* s, const WmTransitions* t, fl
     wm_forward(m, s);
     /* the variance head's NLL stops the mean's gradient, which finite differences cannot see: it
      * is checked on its own in test_wm_nll_grad */
-    WmLossWeights lw = {0.6f, 0.0f, 0.7f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f};
+    WmLossWeights lw = {0.6f, 0.0f, 0.7f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f, 1.0f};
     double l = wm_loss(m, s, &lw, grad, NULL);
     if (grad) wm_backward(m, s, grads);
     return l;
@@ -626,8 +626,8 @@ static void test_wm_nll_grad(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f};
-    WmLossWeights none = {0.0f, 0.0f, 0.0f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f};
+    WmLossWeights nll_only = {0.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f, 1.0f};
+    WmLossWeights none = {0.0f, 0.0f, 0.0f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f, 1.0f};
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d0 = malloc(sizeof(float) * nout);
     wm_loss(m, s, &none, true, NULL);
@@ -674,7 +674,7 @@ static void test_wm_break_weight(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f}, three = one;
+    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f, 1.0f}, three = one;
     three.brk = 3.0f;
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d1 = malloc(sizeof(float) * nout);
@@ -721,7 +721,7 @@ static void test_wm_onset_weight(void) {
     wm_targets(m, s, &t, raw);
     wm_features_normalize(m, s);
     wm_forward(m, s);
-    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f}, five = one;
+    WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f, 1.0f}, five = one;
     five.onset = 5.0f;
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
     float* d1 = malloc(sizeof(float) * nout);
@@ -774,6 +774,55 @@ static void test_wm_onset_weight(void) {
     /* (the zero-initialized heads err only where the target is not zero: the slide's vx and x) */
     CHECK(moved >= 2);
     free(d5);
+    free(d1);
+    wm_transitions_free(&t);
+    wm_scratch_free(s);
+    wm_free(m);
+}
+
+/* --still-weight: the event heads' BCE gradient (breaks, contact, falls) on a row whose body is at
+ * rest now (pushed or not) is still times what it is at 1; the rest and break-now heads', the
+ * motion's and every moving row's unchanged */
+static void test_wm_still_weight(void) {
+    Rng rng;
+    rng_seed(&rng, 8);
+    WmArch a = small_arch();
+    WmModel* m = wm_create(&a, 9);
+    WmScratch* s = wm_scratch_create(m);
+    WmTransitions t;
+    falling_batch(&rng, &t);
+    for (int i = 0; i < 2 * TK * WM_EVENTS; i++) t.labels[i] = (float)(rng_uniform(&rng, 0, 1) < 0.3);
+    /* slot 4 rests in both worlds; in world 1 it is pushed (still at rest now: it counts) */
+    t.push[(1 * TK + 4) * 4 + 0] = 0.25f;
+    float raw[2 * TK * WM_TARGETS];
+    wm_pack(m, s, t.n, t.s0, t.m0, t.push, NULL, 0, 0);
+    wm_targets(m, s, &t, raw);
+    wm_features_normalize(m, s);
+    wm_forward(m, s);
+    WmLossWeights one = wm_loss_weights_default(), four = one;
+    four.still = 4.0f;
+    size_t nout = (size_t)s->nd * WM_OUTPUTS;
+    float* d1 = malloc(sizeof(float) * nout);
+    double l1 = wm_loss(m, s, &one, true, NULL);
+    memcpy(d1, s->dout, sizeof(float) * nout);
+    CHECK(wm_loss(m, s, &four, true, NULL) > l1);
+    int still_rows = 0, moving_rows = 0, pushed_still = 0;
+    for (size_t r = 0; r < (size_t)s->nd; r++) {
+        int i = s->row_node[r];
+        bool still = wm_at_rest(s->state + (size_t)i * SIM_OBS_DIM);
+        still_rows += still;
+        moving_rows += !still;
+        pushed_still += still && s->node_world[i] == 1 && s->node_slot[i] == 4;
+        for (int c = 0; c < WM_OUTPUTS; c++) {
+            float g1 = d1[r * WM_OUTPUTS + c], g4 = s->dout[r * WM_OUTPUTS + c];
+            if (still && c >= WM_OUT_EVENTS && c < WM_OUT_EVENTS + WM_EVENTS) {
+                CHECK(g1 != 0.0f && fabsf(g4 - 4.0f * g1) <= 1e-6f * fabsf(g1));
+            } else {
+                CHECK(g4 == g1);
+            }
+        }
+    }
+    CHECK(still_rows >= 2 && moving_rows >= 2 && pushed_still == 1);
     free(d1);
     wm_transitions_free(&t);
     wm_scratch_free(s);
@@ -5643,6 +5692,7 @@ int main(void) {
     test_wm_nll_grad();
     test_wm_break_weight();
     test_wm_onset_weight();
+    test_wm_still_weight();
     test_imagined_break();
     test_incremental();
     test_sleep();
