@@ -35,6 +35,7 @@ int cmd_train_jepa(int argc, char** argv) {
     double keypoint_w = 1.0;
     double appear_w = 0.0;
     double break_p = 0.0;
+    double event_w = 0.0;
     int64_t probe_rows = PROBE_ROWS;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "jepa: the pixel model", false},
@@ -83,6 +84,11 @@ int cmd_train_jepa(int argc, char** argv) {
         {"break-sample", ARG_DOUBLE, &break_p, 0, 1,
          "P: each window of a batch is drawn, with probability P, from the training windows with a break among "
          "their predicted steps (the rest uniformly; default 0: uniformly, as before)", false},
+        {"event-weight", ARG_DOUBLE, &event_w, 0, 100,
+         "W: two event heads (a break in the next 0.5 s, one in the last 0.5 s) on the encoder's pooled latent, "
+         "trained with the model from the dataset's break marks: their class-weighted cross entropy weighs W in the "
+         "loss and its gradient reaches the encoder; the heads go into the checkpoint (voe --fate-weight reads "
+         "them; default 0: none)", false},
         {"keypoint-weight", ARG_DOUBLE, &keypoint_w, 0, 1e6,
          "W: the keypoint channels' L1 weighs W times a convolution channel's (default 1)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
@@ -183,6 +189,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.motion_weight = (float)motion_w;
     def.appearance_weight = (float)appear_w;
     def.break_sample = (float)break_p;
+    def.event_weight = (float)event_w;
     def.capacity = (int64_t)ntrain * T + 2;
     def.val_capacity = (int64_t)(nval > 0 ? nval : 1) * T + 2;
     def.val_every = 0;
@@ -244,8 +251,11 @@ int cmd_train_jepa(int argc, char** argv) {
         jepa_data_free(j);
         return 2;
     }
+    /* the event heads' columns only with them: a log without them is the same bytes as before */
     if (log_path && !resume)
-        train_log_put(&log, "step,train_loss,val_loss,latent_std_mean,latent_std_min,effective_rank,seconds\n");
+        train_log_put(&log, event_w > 0 ? "step,train_loss,val_loss,latent_std_mean,latent_std_min,effective_rank,seconds,"
+                                          "loss,event_loss\n"
+                                        : "step,train_loss,val_loss,latent_std_mean,latent_std_min,effective_rank,seconds\n");
 
     interrupt_catch();
     Progress prog;
@@ -274,8 +284,10 @@ int cmd_train_jepa(int argc, char** argv) {
             validated = true;
             jepa_trainer_stats(tr, &st);
             char line[256];
-            snprintf(line, sizeof line, "%lld,%.6g,%.6g,%.6g,%.6g,%.6g,%.2f\n", (long long)(first + done),
-                     st.train_loss, vl, st.latent.std_mean, st.latent.std_min, st.latent.erank, clock_now() - t0);
+            int n = snprintf(line, sizeof line, "%lld,%.6g,%.6g,%.6g,%.6g,%.6g,%.2f", (long long)(first + done),
+                             st.train_loss, vl, st.latent.std_mean, st.latent.std_min, st.latent.erank, clock_now() - t0);
+            if (event_w > 0) snprintf(line + n, sizeof line - (size_t)n, ",%.6g,%.6g", st.last_loss, st.event_loss);
+            strcat(line, "\n");
             if (log_path && !train_log_put(&log, line)) {
                 snprintf(failure, sizeof failure, "%s: write failed: %s", log_path, log.why);
                 status = 2;
@@ -292,7 +304,9 @@ int cmd_train_jepa(int argc, char** argv) {
         }
         char extra[96];
         jepa_trainer_stats(tr, &st);
-        if (isfinite(st.train_loss))
+        if (isfinite(st.train_loss) && event_w > 0)
+            snprintf(extra, sizeof extra, "loss %.4f events %.4f rank %.1f", st.train_loss, st.event_loss, st.latent.erank);
+        else if (isfinite(st.train_loss))
             snprintf(extra, sizeof extra, "loss %.4f rank %.1f", st.train_loss, st.latent.erank);
         else
             snprintf(extra, sizeof extra, "loss -");
@@ -352,9 +366,13 @@ int cmd_train_jepa(int argc, char** argv) {
         if (isfinite(st.latent.erank)) snprintf(rank, sizeof rank, "%.2f of %d", st.latent.erank,
                                                      a->latent + (a->keypoint_cv ? 5 : 3) * a->keypoints);
         else snprintf(rank, sizeof rank, "n/a");
-        char drawn[96] = "";
+        char drawn[192] = "";
         if (break_p > 0)
             snprintf(drawn, sizeof drawn, ", %lld windows drawn from the break windows", (long long)st.break_windows);
+        if (event_w > 0)
+            snprintf(drawn + strlen(drawn), sizeof drawn - strlen(drawn),
+                     ", event term %.4f (a window with a break weighs %.1f ahead, %.1f seen)", st.event_loss,
+                     st.event_pos_weight[0], st.event_pos_weight[1]);
         printf("%s %lld steps in %.1f s, train loss %s, val loss %s, latent effective rank %s%s%s -> %s\n",
                interrupt_requested() ? "interrupted after" : "trained", (long long)done, clock_now() - t0, train_l,
                val, rank, drawn, st.skipped ? " (some steps skipped)" : "", out);

@@ -1,4 +1,5 @@
 /* jepa: the pixel model -- architecture, creation, encoding, prediction, surprise (jepa.h) */
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,7 @@ void jepa_free(JepaModel* m) {
     nn_layout_free(&m->layout);
     free(m->params);
     free(m->target);
+    free(m->ev_w);
     free(m);
 }
 
@@ -184,7 +186,30 @@ bool jepa_copy(JepaModel* dst, const JepaModel* src) {
     dst->seed = src->seed;
     dst->framing = src->framing;
     dst->frames_aa = src->frames_aa;
+    jepa_set_event_heads(dst, src->ev_f, src->ev_w);
     return true;
+}
+
+int jepa_event_heads(const JepaModel* m, const float** w) {
+    if (w) *w = m->ev_f ? m->ev_w : NULL;
+    return m->ev_f;
+}
+
+void jepa_set_event_heads(JepaModel* m, int F, const float* w) {
+    if (F <= 0 || !w) {
+        free(m->ev_w);
+        m->ev_w = NULL;
+        m->ev_f = 0;
+        return;
+    }
+    assert(F == 3 * m->lc);
+    size_t n = (size_t)JEPA_EVENT_HEADS * ((size_t)F + 1);
+    if (m->ev_f != F) {
+        free(m->ev_w);
+        m->ev_w = alloc_array(n, sizeof(float));
+        m->ev_f = F;
+    }
+    if (m->ev_w != w) memcpy(m->ev_w, w, sizeof(float) * n);
 }
 
 JepaFraming jepa_framing(const JepaModel* m) {

@@ -179,6 +179,16 @@ void        jepa_frame_rect(const JepaModel* m, const ScnInstance* inst, double 
 /// the latent itself without keypoints. x may alias z
 int  jepa_probe_width(const JepaModel* m);
 void jepa_probe_features(const JepaModel* m, int B, const float* z, float* x);
+/// the event heads trained with the model (nudge train --event-weight; model/jepa_events.h): two
+/// logistic heads, JEPA_EVENT_AHEAD (a break anywhere in the frame in the next 30 records) and
+/// JEPA_EVENT_SEEN (one in the last 30), on the trained encoder's latent pooled over its cells (per
+/// channel the mean, largest and smallest value: F = 3C features, C = jepa_latent_shape's c). w: the
+/// ahead head's F weights and bias, then the seen head's (JEPA_EVENT_HEADS (F + 1) floats), the bias
+/// already at the data's base rate. Returns F, 0 (and *w NULL) for a model without them
+enum { JEPA_EVENT_AHEAD = 0, JEPA_EVENT_SEEN = 1, JEPA_EVENT_HEADS = 2 };
+int  jepa_event_heads(const JepaModel* m, const float** w);
+/// sets (copies) the heads: F = 3C and w as above, or F = 0 (w ignored): none
+void jepa_set_event_heads(JepaModel* m, int F, const float* w);
 /// the latent grid: h x w cells of c channels; jepa_latent_size = h * w * c floats per world
 void       jepa_latent_shape(const JepaModel* m, int* h, int* w, int* c);
 int        jepa_latent_size(const JepaModel* m);

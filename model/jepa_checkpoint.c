@@ -7,7 +7,8 @@
  *   of render_scene_rect; 8 = a frame step follows; 16 = a keypoint count follows; 32 = the
  *   keypoints' heat kind follows; 64 = the keypoints' constant velocity follows; 128 = their heat's
  *   source and window follow; 256 = trained on antialiased frames, gen --frames-aa, else on
- *   render_world's hard edges; 512 = the appearance keypoints' count follows)
+ *   render_world's hard edges; 512 = the appearance keypoints' count follows; 1024 = the event
+ *   heads follow, train --event-weight)
  *   [i32 frame_step]                               when flags & 8 (else 1: files before it)
  *   [i32 keypoints, i32 keypoint_frames]           when flags & 16 (else 0, 0: files before it)
  *   [i32 keypoint_sharp]                           when flags & 32 (else 0: files before it)
@@ -17,11 +18,13 @@
  *   f32 params[nparams]  f32 target[enc_count]
  *   [i64 t, f32 m[nparams], f32 v[nparams]]        when flags & 1
  *   [the probe (model/probe.h)]                    when flags & 2
+ *   [i32 F (3 C), f32 w[2 (F + 1)]]                when flags & 1024 (jepa_event_heads)
  *   u32 CRC-32 (zlib) of every byte before it
  * Little-endian. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/report.h"
 #include "model/jepa_impl.h"
 #include "model/model_file.h"
@@ -68,7 +71,9 @@ bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* p
     bool with_kwin = a->keypoint_motion != 0 || a->keypoint_overlap != 0;
     /* nor one without appearance keypoints their count */
     bool with_appear = a->keypoint_appear != 0;
-    model_buf_u32(&b, (with_appear ? 512u : 0u) | (with_opt ? 1u : 0u) | (with_probe ? 2u : 0u) |
+    /* nor one trained without the event heads theirs */
+    bool with_events = m->ev_f > 0;
+    model_buf_u32(&b, (with_events ? 1024u : 0u) | (with_appear ? 512u : 0u) | (with_opt ? 1u : 0u) | (with_probe ? 2u : 0u) |
                           (m->framing == JEPA_FRAMING_EVENTS ? 4u : 0u) | (with_step ? 8u : 0u) |
                           (with_kp ? 16u : 0u) | (with_sharp ? 32u : 0u) | (with_cv ? 64u : 0u) |
                           (with_kwin ? 128u : 0u) | (m->frames_aa ? 256u : 0u));
@@ -92,6 +97,10 @@ bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* p
         model_buf_put(&b, opt->v, sizeof(float) * (size_t)m->nparams);
     }
     if (with_probe) probe_write(probe, &b);
+    if (with_events) {
+        model_buf_i32(&b, m->ev_f);
+        model_buf_put(&b, m->ev_w, sizeof(float) * (size_t)JEPA_EVENT_HEADS * ((size_t)m->ev_f + 1));
+    }
     return model_buf_commit(&b, path, err, err_size);
 }
 
@@ -171,7 +180,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
         goto fail;
     }
     m = jepa_alloc(&a);
-    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~1023u)) {
+    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~2047u)) {
         report_set(err, err_size, "%s: model parameter count %d does not match its architecture (%d)", path,
                    nparams, m ? m->nparams : -1);
         goto fail;
@@ -207,6 +216,29 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
             probe_made = true;
             if (has_probe) *has_probe = true;
         }
+    }
+    if (flags & 1024u) {
+        int32_t F = model_rd_i32(&r);
+        if (F != 3 * m->lc) {
+            report_set(err, err_size, "%s: event heads of %d features, not this model's %d (3 per latent channel)", path,
+                       F, 3 * m->lc);
+            goto fail;
+        }
+        size_t n = (size_t)JEPA_EVENT_HEADS * ((size_t)F + 1);
+        if (r.short_read || r.at + n * sizeof(float) > len - 4) {
+            report_set(err, err_size, "%s: model file size does not match its header", path);
+            goto fail;
+        }
+        float* w = alloc_array(n, sizeof(float));
+        model_rd_get(&r, w, sizeof(float) * n);
+        int64_t bad = model_first_non_finite(w, (int64_t)n);
+        if (bad >= 0) {
+            report_set(err, err_size, "%s: event head weight %lld is %g: refused", path, (long long)bad, (double)w[bad]);
+            free(w);
+            goto fail;
+        }
+        jepa_set_event_heads(m, F, w);
+        free(w);
     }
     if (r.short_read || r.at != len - 4) {
         report_set(err, err_size, "%s: model file size does not match its header", path);

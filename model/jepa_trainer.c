@@ -9,6 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/report.h"
+#include "model/jepa_events.h"
 #include "model/jepa_impl.h"
 #include "model/replay.h"
 
@@ -56,6 +57,18 @@ struct JepaTrainer {
     float*          dhead;
     NnAdamW         head_opt;
     float*          ht;           /* [B * cells * Q] one step's targets */
+    /* the event heads (event_weight > 0): [2 (3C + 1)] */
+    int             nev;
+    float*          ev;
+    float*          dev;
+    NnAdamW         ev_opt;
+    double          ev_pw[2];     /* a positive window's weight per head (0: not counted yet) */
+    bool            ev_shift;     /* the heads came from a model: their biases are at the base rate */
+    uint8_t*        ev_y;         /* [B, 2] the batch's labels */
+    uint8_t*        ev_ok;        /* [B, 2] */
+    float*          ev_x;         /* [B, 3C] pooled features */
+    float*          ev_tmp;       /* [nev] the heads as the model keeps them */
+    float           ev_loss;
     /* stats */
     float           ema_loss, last, pred_loss, val_loss, appear_loss;
     JepaLatentStats latent;
@@ -116,6 +129,13 @@ void jepa_trainer_free(JepaTrainer* tr) {
     free(tr->dhead);
     free(tr->ht);
     nn_adamw_free(&tr->head_opt);
+    free(tr->ev);
+    free(tr->dev);
+    free(tr->ev_y);
+    free(tr->ev_ok);
+    free(tr->ev_x);
+    free(tr->ev_tmp);
+    nn_adamw_free(&tr->ev_opt);
     pthread_mutex_destroy(&tr->pub_lock);
     pthread_mutex_destroy(&tr->data_lock);
     free(tr);
@@ -201,6 +221,22 @@ JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* sta
         tr->dhead = alloc_zeroed((size_t)tr->nhead, sizeof(float));
         tr->ht = alloc_array((size_t)B * cells * Q, sizeof(float));
         nn_adamw_init(&tr->head_opt, tr->nhead, def->lr, def->weight_decay);
+    }
+    if (def->event_weight > 0) {
+        /* zero at the start, as the appearance head: the heads learn what the latent says first */
+        tr->nev = JEPA_EVENT_HEADS * (3 * (int)C + 1);
+        tr->ev = alloc_zeroed((size_t)tr->nev, sizeof(float));
+        tr->dev = alloc_zeroed((size_t)tr->nev, sizeof(float));
+        tr->ev_tmp = alloc_zeroed((size_t)tr->nev, sizeof(float));
+        tr->ev_y = alloc_zeroed((size_t)B * 2, 1);
+        tr->ev_ok = alloc_zeroed((size_t)B * 2, 1);
+        tr->ev_x = alloc_array((size_t)B * 3 * C, sizeof(float));
+        const float* w = NULL;
+        if (jepa_event_heads(m, &w) == 3 * (int)C) {
+            memcpy(tr->ev, w, sizeof(float) * (size_t)tr->nev);
+            tr->ev_shift = true;
+        }
+        nn_adamw_init(&tr->ev_opt, tr->nev, def->lr, def->weight_decay);
     }
     tr->ema_loss = tr->last = tr->pred_loss = tr->val_loss = NAN;
     tr->appear_loss = 0;
@@ -361,6 +397,43 @@ static double appearance_term(JepaTrainer* tr, int B, int r, const float* zh, fl
     return loss * scale / denom;
 }
 
+/* the event heads' labels of the copied batch (tr->seq, under the data lock), and at the first
+   batch each head's weight of a window with a break: the training windows' ratio of those without
+   one to those with one (1 when none has one; at most JEPA_EVENT_MAX_POS_WEIGHT) */
+static void event_labels(JepaTrainer* tr, const JepaReplay* r, int B) {
+    if (!tr->ev) return;
+    if (!(tr->ev_pw[0] > 0)) {
+        int back = (tr->F - 1) * tr->S, ahead = tr->R * tr->S;
+        int64_t pos[2] = {0, 0}, all[2] = {0, 0}, cursor = 0, chunk[256];
+        for (int got; (got = jepa_replay_sweep(tr->replay, &cursor, 256, back, ahead, 1, chunk)) > 0;)
+            for (int i = 0; i < got; i++) {
+                uint8_t y[2], ok[2];
+                jepa_event_labels(tr->replay, chunk[i], y, ok);
+                for (int h = 0; h < 2; h++) pos[h] += ok[h] && y[h], all[h] += ok[h];
+            }
+        for (int h = 0; h < 2; h++) {
+            double w = pos[h] > 0 ? (double)(all[h] - pos[h]) / (double)pos[h] : 1.0;
+            tr->ev_pw[h] = fmin(fmax(w, 1.0), JEPA_EVENT_MAX_POS_WEIGHT);
+        }
+        /* heads from a model are at the base rate: back to the weighted fit's */
+        int F1 = (int)(tr->nev / JEPA_EVENT_HEADS);
+        if (tr->ev_shift)
+            for (int h = 0; h < JEPA_EVENT_HEADS; h++) tr->ev[h * F1 + F1 - 1] += (float)log(tr->ev_pw[h]);
+        tr->ev_shift = false;
+    }
+    for (int b = 0; b < B; b++) jepa_event_labels(r, tr->seq[b], tr->ev_y + b * 2, tr->ev_ok + b * 2);
+}
+
+/* the heads into the model as it keeps them: each bias moved to the data's base rate (- log of the
+   positive weight) */
+static void event_to_model(JepaTrainer* tr) {
+    if (!tr->ev || !(tr->ev_pw[0] > 0)) return;
+    int F1 = (int)(tr->nev / JEPA_EVENT_HEADS);
+    memcpy(tr->ev_tmp, tr->ev, sizeof(float) * (size_t)tr->nev);
+    for (int h = 0; h < JEPA_EVENT_HEADS; h++) tr->ev_tmp[h * F1 + F1 - 1] -= (float)log(tr->ev_pw[h]);
+    jepa_set_event_heads(tr->model, F1 - 1, tr->ev_tmp);
+}
+
 /* forward over the copied batch: encodes, rolls out and returns the prediction loss (mean over the
    R steps of the mean absolute error; weighted: by motion_weights when the trainer's motion_weight
    > 0, the training loss, where validation is plain); with grad, its gradients go to dzhat */
@@ -443,8 +516,15 @@ static double batch_loss(JepaTrainer* tr, bool grad, double* pred_out, JepaLaten
     memset(tr->carry, 0, sizeof(float) * n);
     double reg = jepa_reg(&tr->reg, B, (int)cells, (int)C, z0, d->var_target, d->var_weight, d->cov_weight,
                           grad ? tr->carry : NULL, st);
-    double loss = pred + reg + appear;
+    double ev = 0;
+    if (tr->ev) {
+        if (grad) memset(tr->dev, 0, sizeof(float) * (size_t)tr->nev);
+        ev = jepa_event_loss(B, (int)cells, (int)C, z0, tr->ev, tr->ev_y, tr->ev_ok, tr->ev_pw, d->event_weight,
+                             tr->ev_x, grad ? tr->carry : NULL, grad ? tr->dev : NULL, NULL);
+    }
+    double loss = pred + reg + appear + ev;
     tr->appear_loss = (float)appear;
+    tr->ev_loss = (float)ev;
     if (grad && isfinite(loss)) {
         memset(tr->grads, 0, sizeof(float) * (size_t)m->nparams);
         batch_backward(tr, B);
@@ -457,6 +537,7 @@ double jepa_trainer_loss_at(JepaTrainer* tr, const int64_t* seq, bool grad, cons
     pthread_mutex_lock(&tr->data_lock);
     memcpy(tr->seq, seq, sizeof(int64_t) * (size_t)tr->B);
     batch_copy(tr, tr->replay, tr->B);
+    event_labels(tr, tr->replay, tr->B);
     pthread_mutex_unlock(&tr->data_lock);
     JepaLatentStats st;
     double loss = batch_loss(tr, grad, NULL, &st);
@@ -472,6 +553,7 @@ bool jepa_trainer_step(JepaTrainer* tr) {
     bool have = jepa_replay_sample_marked(tr->replay, &tr->rng, B, (tr->F - 1) * tr->S, tr->R * tr->S, WM_BIT_BREAK,
                                           d->break_sample, tr->seq, &tr->break_windows);
     if (have) batch_copy(tr, tr->replay, B);
+    if (have) event_labels(tr, tr->replay, B);
     pthread_mutex_unlock(&tr->data_lock);
     if (!have) return false;
     JepaLatentStats st;
@@ -492,6 +574,10 @@ bool jepa_trainer_step(JepaTrainer* tr) {
     if (tr->head) {
         tr->head_opt.lr = d->lr * warm;
         nn_adamw_step(&tr->head_opt, tr->head, tr->dhead, NULL, d->clip);
+    }
+    if (tr->ev) {
+        tr->ev_opt.lr = d->lr * warm;
+        nn_adamw_step(&tr->ev_opt, tr->ev, tr->dev, NULL, d->clip);
     }
     ema_update(m->target, m->params, m->enc_count, d->ema);
     m->steps++;
@@ -524,6 +610,7 @@ float jepa_trainer_validate(JepaTrainer* tr, int max_batches) {
 /* ---- publishing ---- */
 
 void jepa_trainer_publish(JepaTrainer* tr) {
+    event_to_model(tr);
     pthread_mutex_lock(&tr->pub_lock);
     jepa_copy(tr->pub, tr->model);
     tr->version++;
@@ -554,9 +641,17 @@ void jepa_trainer_stats(JepaTrainer* tr, JepaTrainerStats* out) {
     out->last_loss = tr->last;
     out->pred_loss = tr->pred_loss;
     out->appearance_loss = tr->appear_loss;
+    out->event_loss = tr->ev_loss;
+    out->event_pos_weight[0] = tr->ev_pw[0], out->event_pos_weight[1] = tr->ev_pw[1];
     out->val_loss = tr->val_loss;
     out->latent = tr->latent;
     out->skipped = tr->skipped;
+}
+
+int jepa_trainer_event_heads(JepaTrainer* tr, float** params, const float** grads) {
+    if (params) *params = tr->ev;
+    if (grads) *grads = tr->dev;
+    return tr->nev;
 }
 
 int jepa_trainer_appearance_head(JepaTrainer* tr, float** params, const float** grads) {
@@ -578,6 +673,7 @@ JepaReplay* jepa_trainer_val_replay(JepaTrainer* tr) {
 }
 
 bool jepa_trainer_save(JepaTrainer* tr, const Probe* probe, const char* path, char* err, size_t err_size) {
+    event_to_model(tr);
     return jepa_checkpoint_save(tr->model, &tr->opt, probe, path, err, err_size);
 }
 

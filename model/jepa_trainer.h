@@ -12,6 +12,7 @@
  *   loss = (1/R) sum_r mean |z^_r - z*_r|                          (L1, as in V-JEPA 2)
  *          + var_weight * variance(z_0) + cov_weight * covariance(z_0)   (model/jepa_loss.h)
  *          + appearance_weight * (1/R) sum_r |A z^_r - d_r|^2 / max(|d_r|^2, 1e-4 count)
+ *          + event_weight * the event heads' class-weighted BCE on z_0 (model/jepa_events.h)
  *            (A the trainer's linear appearance head on each cell's convolution channels, d_r the
  *            mean absolute change of each quarter of the cell from frame t + (r - 1) S to t + r S)
  * then AdamW on the encoder and predictor, and the target encoder moves toward the encoder:
@@ -63,6 +64,12 @@ typedef struct JepaTrainerDef {
                                 events, jepa_data_fill), the others uniformly as before; with no such
                                 window (the live trainer marks nothing) all uniformly. 0 = uniform,
                                 today's windows exactly (default 0). Not in the model file */
+    float    event_weight;   /* W > 0: the event heads (model/jepa_events.h: a break in the next 30 records,
+                                one in the last 30) on the trained encoder's pooled latent z_0, their
+                                class-weighted BCE times W added to the loss, its gradient reaching the
+                                encoder; labels from the replay's marks (jepa_replay_mark: a dataset's
+                                events). The heads go into the model (jepa_event_heads) at publish and
+                                save. 0 = none (default) */
     int64_t  capacity;       /* frames in the replay buffer (default 20000) */
     int64_t  val_capacity;   /* frames kept for validation (default 4000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */
@@ -75,6 +82,9 @@ typedef struct JepaTrainerStats {
     float    last_loss;      /* the last step's whole loss */
     float    pred_loss;      /* the last step's prediction loss (mean over the R steps) */
     float    appearance_loss;/* the last step's appearance term, weighted (0 without the head) */
+    float    event_loss;     /* the last step's event term, weighted (0 without the heads) */
+    double   event_pos_weight[2]; /* the heads' weight of a window with a break (ahead, seen; 0 before
+                                the first step or without the heads) */
     float    val_loss;       /* last validation prediction loss (NaN before) */
     JepaLatentStats latent;  /* of the last step's z_0 */
     int64_t  frames;         /* frames in the replay buffer */
@@ -131,6 +141,11 @@ double         jepa_trainer_loss_at(JepaTrainer* tr, const int64_t* seq, bool gr
 /// biases) and, after jepa_trainer_loss_at with grad, their gradient; returns their count (0 and
 /// NULLs without the head). For tests
 int            jepa_trainer_appearance_head(JepaTrainer* tr, float** params, const float** grads);
+
+/// the event heads' parameters as trained (JEPA_EVENT_HEADS (3C + 1): weights then bias, the bias
+/// of the class-weighted fit, not yet moved to the base rate) and, after jepa_trainer_loss_at with
+/// grad, their gradient; returns their count (0 and NULLs without the heads). For tests
+int            jepa_trainer_event_heads(JepaTrainer* tr, float** params, const float** grads);
 
 /// the values the appearance head predicts per cell: the change in each quadrant of the cell
 #define JEPA_APPEAR_Q 4

@@ -14,6 +14,7 @@
 #include "model/eval.h"
 #include "model/jepa.h"
 #include "model/jepa_cellprobe.h"
+#include "model/jepa_events.h"
 #include "model/jepa_fate.h"
 #include "model/jepa_impl.h"
 #include "model/jepa_replay.h"
@@ -4457,6 +4458,9 @@ static int tiny_kp_window;
 static int tiny_kp_appear;
 /* tiny_jepa_kps's appearance_weight */
 static float tiny_appearance;
+/* tiny_jepa_kps's event_weight (the records at t = 5 of each episode are marked as breaks) */
+static float tiny_events;
+static bool tiny_events_mean;
 
 static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float motion, bool still, int step,
                                   int keypoints, bool sharp, float keypoint_weight, bool cv, int context) {
@@ -4484,6 +4488,7 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
     def.seed = seed;
     def.motion_weight = motion;
     def.appearance_weight = tiny_appearance;
+    def.event_weight = tiny_events;
     char err[256];
     JepaTrainer* tr = jepa_trainer_create(&def, NULL, err, sizeof err);
     ENSURE(tr);
@@ -4498,6 +4503,7 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
             JepaPush p = {(float)rng_uniform(&rng, 0, 16), (float)rng_uniform(&rng, 0, 16), (float)rng_normal(&rng),
                           (float)rng_normal(&rng), 0};
             jepa_trainer_add_frame(tr, frame, &p, t % 3 == 0);
+            if (tiny_events > 0 && t == 5) jepa_replay_mark(jepa_trainer_replay(tr), WM_BIT_BREAK);
         }
     }
     return tr;
@@ -4546,6 +4552,15 @@ static void jepa_grad_check_cv(float motion, int step, int keypoints, bool sharp
     JepaModel* m = jepa_trainer_model(c.tr);
     /* the appearance head starts at zero (no gradient to the latent yet): set weights to check */
     fill_appearance_head(c.tr);
+    /* so do the event heads */
+    float* ep = NULL;
+    int ne = jepa_trainer_event_heads(c.tr, &ep, NULL);
+    for (int i = 0; i < ne; i++) ep[i] = 0.5f * cosf(2.0f + 0.9f * (float)i);
+    /* tiny_events_mean: the heads read only the channels' means (the largest and smallest cell of
+       these noise frames' keypoint model change places under the finite step; the pooling's own
+       gradient is checked exactly in test_jepa_event_loss) */
+    for (int h = 0; tiny_events_mean && h < 2; h++)
+        for (int i = ne / 6; i < ne / 2 - 1; i++) ep[h * (ne / 2) + i] = 0;
     /* windows of frames t - (F - 1) S .. t + 2 S, in one episode each */
     int back = ((context ? context : 2) - 1) * step;
     c.seq[0] = back, c.seq[1] = back + 2, c.seq[2] = 8 * step + back;
@@ -4589,6 +4604,18 @@ static void jepa_grad_check_cv(float motion, int step, int keypoints, bool sharp
         CHECK(bad_h == 0);
         for (int i = 0; i < nh; i++) CHECK(hg[i] != 0.0f);
         free(hg);
+    }
+    /* the event heads' own parameters likewise */
+    const float* eg0 = NULL;
+    CHECK((jepa_trainer_event_heads(c.tr, NULL, &eg0) > 0) == (tiny_events > 0));
+    if (ne > 0) {
+        float* eg = malloc(sizeof(float) * ne);
+        memcpy(eg, eg0, sizeof(float) * ne);
+        CHECK(fd_misses(jepa_fd_loss, &c, ep, eg, ne, 3e-3f) == 0);
+        int zero = 0;
+        for (int i = 0; i < ne; i++) zero += eg[i] == 0.0f;
+        CHECK(zero < ne / 4);
+        free(eg);
     }
     free(g);
     jepa_trainer_free(c.tr);
@@ -5660,6 +5687,220 @@ static void test_jepa_fate(void) {
     CHECK(isnan(wm_auroc_select(s4, y4, NULL, 1, 2)));
 }
 
+/* the event heads' loss (jepa_events.h): zero heads cost ln 2 a head whatever the labels (times the
+   scale); a label not known costs nothing; the gradient through the pooling (mean, largest,
+   smallest) into the latent and into the heads against finite differences; the labels of a window
+   from a replay's marks, at the horizon's edges and the episode's */
+typedef struct EventFd {
+    int B, cells, C;
+    float *z, *w, *x;
+    uint8_t *y, *ok;
+    double pw[2];
+} EventFd;
+
+static double event_fd_loss(void* ctx) {
+    EventFd* c = ctx;
+    return jepa_event_loss(c->B, c->cells, c->C, c->z, c->w, c->y, c->ok, c->pw, 0.7f, c->x, NULL, NULL, NULL);
+}
+
+static void test_jepa_event_loss(void) {
+    enum { B = 5, CELLS = 6, C = 3, F = 3 * C, NW = 2 * (F + 1) };
+    EventFd c = {B, CELLS, C, NULL, NULL, NULL, NULL, NULL, {7.0, 2.5}};
+    c.z = malloc(sizeof(float) * B * CELLS * C);
+    c.w = calloc(NW, sizeof(float));
+    c.x = malloc(sizeof(float) * B * F);
+    c.y = calloc(B * 2, 1);
+    c.ok = calloc(B * 2, 1);
+    Rng rng;
+    rng_seed(&rng, 17);
+    for (int i = 0; i < B * CELLS * C; i++) c.z[i] = (float)rng_normal(&rng);
+    for (int b = 0; b < B; b++) {
+        c.y[b * 2] = b == 1, c.y[b * 2 + 1] = b >= 3;
+        c.ok[b * 2] = b != 4, c.ok[b * 2 + 1] = 1;
+    }
+    double p[B * 2];
+    CHECK(fabs(event_fd_loss(&c) - 0.7 * log(2.0)) < 1e-6);
+    jepa_event_loss(B, CELLS, C, c.z, c.w, c.y, c.ok, c.pw, 1.0f, c.x, NULL, NULL, p);
+    for (int i = 0; i < B * 2; i++) CHECK(fabs(p[i] - 0.5) < 1e-12);
+    /* the pooled features are jepa_fate_features' */
+    float xf[F];
+    jepa_fate_features(CELLS, C, c.z + CELLS * C, xf);
+    CHECK(memcmp(xf, c.x + F, sizeof xf) == 0);
+    for (int i = 0; i < NW; i++) c.w[i] = 0.6f * sinf(0.3f + 1.3f * (float)i);
+    /* a label not known: its window's row changes nothing */
+    double base = event_fd_loss(&c);
+    c.y[4 * 2] = 1;
+    CHECK(event_fd_loss(&c) == base);
+    c.y[4 * 2] = 0;
+    /* the weighted mean: each head's loss is sum cw BCE / sum cw, checked against its definition */
+    double want = 0;
+    jepa_event_loss(B, CELLS, C, c.z, c.w, c.y, c.ok, c.pw, 1.0f, c.x, NULL, NULL, p);
+    for (int h = 0; h < 2; h++) {
+        double num = 0, den = 0;
+        for (int b = 0; b < B; b++) {
+            if (!c.ok[b * 2 + h]) continue;
+            double cw = c.y[b * 2 + h] ? c.pw[h] : 1.0, q = p[b * 2 + h];
+            num += cw * -(c.y[b * 2 + h] ? log(q) : log(1 - q));
+            den += cw;
+        }
+        want += num / den / 2;
+    }
+    CHECK(fabs(base - (double)0.7f * want) < 1e-9);
+    /* the gradient */
+    float* dz = calloc(B * CELLS * C, sizeof(float));
+    float* dw = calloc(NW, sizeof(float));
+    double l = jepa_event_loss(B, CELLS, C, c.z, c.w, c.y, c.ok, c.pw, 0.7f, c.x, dz, dw, NULL);
+    CHECK(fabs(l - base) < 1e-12);
+    CHECK(fd_misses(event_fd_loss, &c, c.z, dz, B * CELLS * C, 1e-3f) == 0);
+    CHECK(fd_misses(event_fd_loss, &c, c.w, dw, NW, 1e-3f) == 0);
+    int nz = 0;
+    for (int i = 0; i < B * CELLS * C; i++) nz += dz[i] != 0.0f;
+    CHECK(nz == B * CELLS * C);
+    /* jepa_event_apply: the same probabilities */
+    double pa[2];
+    jepa_event_apply(CELLS, C, c.w, c.z + 2 * CELLS * C, c.x, pa);
+    CHECK(fabs(pa[0] - p[4]) < 1e-12 && fabs(pa[1] - p[5]) < 1e-12);
+    free(dz), free(dw), free(c.z), free(c.w), free(c.x), free(c.y), free(c.ok);
+
+    /* the labels: an episode of 80 records (0..79) with a break marked at record 40, then one of 10 */
+    JepaReplay* r = jepa_replay_create(4, 200);
+    ENSURE(r);
+    uint8_t fr[4] = {0};
+    jepa_replay_begin_episode(r);
+    for (int t = 0; t < 80; t++) {
+        jepa_replay_add(r, fr, NULL, 0);
+        if (t == 40) jepa_replay_mark(r, WM_BIT_BREAK);
+        if (t == 60) jepa_replay_mark(r, WM_BIT_FALL);   /* not a break */
+    }
+    jepa_replay_begin_episode(r);
+    for (int t = 0; t < 10; t++) jepa_replay_add(r, fr, NULL, 0);
+    uint8_t y[2], ok[2];
+    int H = JEPA_EVENT_HORIZON;
+    jepa_event_labels(r, 40 - H - 1, y, ok);   /* 40 is one past its horizon */
+    CHECK(y[0] == 0 && ok[0] == 1 && y[1] == 0 && ok[1] == 1);
+    jepa_event_labels(r, 40 - H, y, ok);       /* its last record ahead */
+    CHECK(y[0] == 1 && ok[0] == 1 && y[1] == 0);
+    jepa_event_labels(r, 39, y, ok);
+    CHECK(y[0] == 1 && y[1] == 0);
+    jepa_event_labels(r, 40, y, ok);           /* seen now, not ahead */
+    CHECK(y[0] == 0 && ok[0] == 1 && y[1] == 1);
+    jepa_event_labels(r, 40 + H - 1, y, ok);   /* the last window that saw it */
+    CHECK(y[1] == 1);
+    jepa_event_labels(r, 40 + H, y, ok);
+    CHECK(y[1] == 0);
+    jepa_event_labels(r, 79 - H, y, ok);       /* the horizon ends at the episode's last record */
+    CHECK(y[0] == 0 && ok[0] == 1);
+    jepa_event_labels(r, 80 - H, y, ok);       /* it runs past it: not known */
+    CHECK(y[0] == 0 && ok[0] == 0 && ok[1] == 1 && y[1] == 1);
+    jepa_event_labels(r, 80, y, ok);           /* the next episode: the break is not its */
+    CHECK(y[0] == 0 && ok[0] == 0 && y[1] == 0);
+    jepa_replay_free(r);
+}
+
+/* --event-weight in a trainer: the term is W ln 2 with zero heads (no gradient to the latent yet), a
+   step trains the heads, the heads go into the model at its base rate and round-trip through the
+   file (flag 1024); a model without them writes the same bytes as before, and a file whose heads do
+   not fit the model is one line */
+static void test_jepa_event_heads(void) {
+    int64_t seq[3] = {2, 4, 10};
+    tiny_kp_window = 3;
+    tiny_events = 0;
+    JepaTrainer* a = tiny_jepa_kps(5, 2, 40, 20.0f, false, 1, -2, true, 1.0f, true, 3);
+    CHECK(jepa_trainer_event_heads(a, NULL, NULL) == 0);
+    tiny_events = 0.25f;
+    JepaTrainer* b = tiny_jepa_kps(5, 2, 40, 20.0f, false, 1, -2, true, 1.0f, true, 3);
+    float* ep = NULL;
+    int ne = jepa_trainer_event_heads(b, &ep, NULL);
+    JepaModel* mb = jepa_trainer_model(b);
+    CHECK(ne == 2 * (3 * mb->lc + 1));
+    for (int i = 0; i < ne; i++) CHECK(ep[i] == 0.0f);
+    double la = jepa_trainer_loss_at(a, seq, false, NULL), lb = jepa_trainer_loss_at(b, seq, false, NULL);
+    CHECK(fabs(lb - la - 0.25 * log(2.0)) < 1e-5);
+    JepaTrainerStats st;
+    jepa_trainer_stats(b, &st);
+    /* windows of records 2..37 of 40 (2 back, 2 ahead), a break marked at 5: ahead, 3 with one (2..4)
+       and 5 known without (5..9: 30 records ahead held), weight 5/3; seen, 30 with one (5..34) and 6
+       without: 6/30, raised to 1 (a break never weighs less than a window without one) */
+    CHECK(fabs(st.event_pos_weight[0] - 5.0 / 3.0) < 1e-12 && st.event_pos_weight[1] == 1.0);
+    CHECK(jepa_trainer_step(b));
+    jepa_trainer_stats(b, &st);
+    CHECK(st.event_loss > 0 && isfinite(st.event_loss));
+    int moved = 0;
+    for (int i = 0; i < ne; i++) moved += ep[i] != 0.0f;
+    /* (the ahead head's labels are known only in windows that end by record 9: a batch may have none) */
+    CHECK(moved >= ne / 2);
+    /* into the model at save: the bias lowered by log of the positive weight */
+    char path[] = "/tmp/nudge_jepa_events_XXXXXX", path2[] = "/tmp/nudge_jepa_events2_XXXXXX";
+    int fd = mkstemp(path), fd2 = mkstemp(path2);
+    ENSURE(fd >= 0 && fd2 >= 0);
+    close(fd), close(fd2);
+    char err[512];
+    CHECK(jepa_trainer_save(b, NULL, path, err, sizeof err));
+    CHECK(jepa_file_flags(path) & 1024u);
+    const float* mw = NULL;
+    int F = jepa_event_heads(mb, &mw);
+    CHECK(F == 3 * mb->lc && mw);
+    for (int h = 0; h < 2; h++) {
+        CHECK(memcmp(mw + h * (F + 1), ep + h * (F + 1), sizeof(float) * F) == 0);
+        CHECK(fabsf(mw[h * (F + 1) + F] - (ep[h * (F + 1) + F] - (float)log(st.event_pos_weight[h]))) < 1e-6f);
+    }
+    JepaModel* back = jepa_load(path, err, sizeof err);
+    ENSURE(back);
+    const float* bw = NULL;
+    CHECK(jepa_event_heads(back, &bw) == F && memcmp(bw, mw, sizeof(float) * 2 * (F + 1)) == 0);
+    /* a copy keeps them; a resumed trainer starts from them at the weighted fit's bias */
+    JepaModel* cl = jepa_clone(back);
+    const float* cw = NULL;
+    CHECK(jepa_event_heads(cl, &cw) == F && memcmp(cw, mw, sizeof(float) * 2 * (F + 1)) == 0);
+    jepa_free(cl);
+    /* without them: no flag, and the bytes of the model saved without the option */
+    JepaModel* plain = jepa_clone(back);
+    jepa_set_event_heads(plain, 0, NULL);
+    CHECK(jepa_event_heads(plain, &cw) == 0 && cw == NULL);
+    CHECK(jepa_save(plain, path, err, sizeof err) && !(jepa_file_flags(path) & 1024u));
+    JepaModel* before = jepa_alloc(jepa_arch(plain));
+    ENSURE(before);
+    CHECK(jepa_copy(before, plain) && jepa_save(before, path2, err, sizeof err));
+    CHECK(file_bytes_equal(path, path2));
+    JepaModel* reread = jepa_load(path, err, sizeof err);
+    CHECK(reread && jepa_event_heads(reread, NULL) == 0);
+    jepa_free(reread);
+    /* heads of another width in the file: one line */
+    CHECK(jepa_save(back, path, err, sizeof err));
+    size_t n = 0;
+    char* bytes = slurp(path, &n);
+    ENSURE(bytes);
+    /* F sits right after the probe-less model: 4 + 4 * 2 (F + 1) + 4 bytes before the end */
+    size_t at = n - 4 - 4 * (size_t)(2 * (F + 1)) - 4;
+    int32_t F0;
+    memcpy(&F0, bytes + at, 4);
+    CHECK(F0 == F);
+    int32_t F1 = F + 3;
+    memcpy(bytes + at, &F1, 4);
+    uint32_t crc = crc32_update(0, (const unsigned char*)bytes, n - 4);
+    memcpy(bytes + n - 4, &crc, 4);
+    FILE* fp = fopen(path, "wb");
+    ENSURE(fp);
+    fwrite(bytes, 1, n, fp);
+    fclose(fp);
+    free(bytes);
+    CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "event heads") && !strchr(err, '\n'));
+    jepa_free(plain), jepa_free(before), jepa_free(back);
+    remove(path), remove(path2);
+    /* the gradient of the whole loss with the term weighed 5 times: heads set away from zero */
+    tiny_events = 5.0f;
+    tiny_kp_window = 0;
+    jepa_grad_check(20.0f, 1, 0);
+    tiny_kp_window = 3;
+    tiny_events_mean = true;
+    jepa_grad_check_cv(20.0f, 1, -2, true, 1.0f, true, 3);
+    tiny_events_mean = false;
+    tiny_events = 0;
+    tiny_kp_window = 0;
+    jepa_trainer_free(a);
+    jepa_trainer_free(b);
+}
+
 int main(void) {
     nn_set_threads(1);
     test_jepa_fate();
@@ -5746,6 +5987,8 @@ int main(void) {
     test_jepa_frame_step_file();
     test_jepa_motion_weight();
     test_jepa_appearance();
+    test_jepa_event_loss();
+    test_jepa_event_heads();
     test_jepa_evidence();
     test_jepa_surprise_top();
     test_jepa_train_checkpoint();
