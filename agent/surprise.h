@@ -127,8 +127,13 @@ bool            surprise_source_jepa_top_cells(SurpriseSource* src, int top);
 /// ticks) and q (a break in the last ones), and from the tick JEPA_FATE_HORIZON ticks after the first
 /// p, the world's surprise is the evidence plus weight times jepa_fate_nll(p read H ticks before,
 /// q now): the break expected and not seen, or seen and not expected. The source keeps a copy of f.
-/// false (nothing changed) for a source that is not a pixel model's or a probe of other channels
+/// false (nothing changed) for a source that is not a pixel model's or a probe of other channels.
+/// A probe with f->online reads the trained encoder's latent of the window instead
 bool            surprise_source_jepa_fate(SurpriseSource* src, const JepaFate* f, double weight);
+/// the same with the pixel model's own event heads (nudge train --event-weight; jepa_fate_from_model:
+/// the trained encoder's latent); false (nothing changed) for a source that is not a pixel model's or
+/// a model without them
+bool            surprise_source_jepa_model_fate(SurpriseSource* src, double weight);
 /// the parts of a pixel source's last tick, for a trace: parts[SURPRISE_JEPA_PARTS] = the evidence
 /// over the grid's mean, the evidence over the mean of the `top` largest cells (top as given to
 /// surprise_source_jepa_trace), the fate's p and q (NaN without a fate or before a window is

@@ -68,7 +68,8 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
     double fate = NAN;
     if (got >= 1 && s->fate.F) {
         double ph[JEPA_FATE_HEADS];
-        jepa_fate_read(&s->fate, s->lh, s->lw, jepa_stream_obs(s->stream), s->fx, ph);
+        jepa_fate_read(&s->fate, s->lh, s->lw, s->fate.online ? jepa_stream_z(s->stream) : jepa_stream_obs(s->stream),
+                       s->fx, ph);
         s->ring[s->nring % (JEPA_FATE_HORIZON + 1)] = ph[JEPA_FATE_AHEAD];
         if (s->nring >= JEPA_FATE_HORIZON)
             fate = jepa_fate_nll(s->ring[(s->nring - JEPA_FATE_HORIZON) % (JEPA_FATE_HORIZON + 1)], ph[JEPA_FATE_SEEN]);
@@ -180,7 +181,7 @@ bool surprise_source_jepa_fate(SurpriseSource* src, const JepaFate* f, double we
     if (f->C != s->lc || !f->F) return false;
     jepa_fate_free(&s->fate);
     free(s->fx);
-    s->fate = (JepaFate){.kind = f->kind, .C = f->C, .F = f->F, .ridge = {f->ridge[0], f->ridge[1]}};
+    s->fate = (JepaFate){.kind = f->kind, .C = f->C, .F = f->F, .ridge = {f->ridge[0], f->ridge[1]}, .online = f->online};
     s->fate.mu = alloc_array((size_t)f->F, sizeof *f->mu);
     s->fate.sd = alloc_array((size_t)f->F, sizeof *f->sd);
     memcpy(s->fate.mu, f->mu, sizeof *f->mu * (size_t)f->F);
@@ -193,6 +194,15 @@ bool surprise_source_jepa_fate(SurpriseSource* src, const JepaFate* f, double we
     s->fate_w = weight;
     s->nring = 0;
     return true;
+}
+
+bool surprise_source_jepa_model_fate(SurpriseSource* src, double weight) {
+    if (!src || strcmp(src->kind, "pixel") != 0) return false;
+    JepaFate f;
+    if (!jepa_fate_from_model(&f, ((JepaSource*)src->self)->model)) return false;
+    bool ok = surprise_source_jepa_fate(src, &f, weight);
+    jepa_fate_free(&f);
+    return ok;
 }
 
 bool surprise_source_jepa_trace(SurpriseSource* src, int top) {

@@ -47,6 +47,7 @@ int cmd_fate(int argc, char** argv) {
     const char* out = NULL;
     int64_t stride = 4;
     const char* kind_name = "pooled";
+    bool heads = false;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model_path, 1, 0, "MODEL: pixel model written by nudge train --kind jepa", false},
         {"data", ARG_STRING, &data, 1, 0, "DIR: training episodes with frames to fit the probe on (required)", false},
@@ -57,8 +58,13 @@ int cmd_fate(int argc, char** argv) {
          "pooled|cells: one logistic over the grid pooled (each channel's mean, largest and smallest value), or one "
          "per cell shared by all (the cell's channels and its neighbours' mean; the world's p is the largest "
          "cell's; default pooled)", false},
+        {"heads", ARG_BOOL, &heads, 0, 0,
+         "fit nothing: report the AUROC of the model's own event heads (train --event-weight, on the trained "
+         "encoder's latent) on --data (every --stride-th window) and --heldout (every window); --out not needed",
+         false},
     };
-    ArgParse p = {"fate", "nudge fate --model JEPA.ckpt --data DIR --out FILE [--heldout DIR] [--stride N] [--kind pooled|cells]",
+    ArgParse p = {"fate", "nudge fate --model JEPA.ckpt --data DIR --out FILE [--heldout DIR] [--stride N] [--kind pooled|cells] "
+                          "| --model JEPA.ckpt --data DIR --heads [--heldout DIR] [--stride N]",
                   "Fits the fate probe on a pixel model's frozen latent (its target encoder's window, pooled over the "
                   "cells or per cell, --kind): two logistic heads, a break in the next "
                   "0.5 s and a break in the last 0.5 s, from the dataset's break marks. nudge voe --fate FILE adds its "
@@ -68,7 +74,9 @@ int cmd_fate(int argc, char** argv) {
     if (rc) return rc == 1 ? 0 : 2;
     if (!model_path) return args_fail("fate", "--model MODEL is required");
     if (!data) return args_fail("fate", "--data DIR is required");
-    if (!out) return args_fail("fate", "--out FILE is required");
+    if (!out && !heads) return args_fail("fate", "--out FILE is required");
+    if (heads && (out || args_spec(&p, "kind")->seen))
+        return args_fail("fate", "--heads reports the model's own heads: it takes no --out or --kind");
     int kind = !strcmp(kind_name, "pooled") ? JEPA_FATE_POOLED : !strcmp(kind_name, "cells") ? JEPA_FATE_CELLS : -1;
     if (kind < 0) return args_fail("fate", "--kind: expected pooled or cells");
     nn_set_threads(1);
@@ -90,6 +98,29 @@ int cmd_fate(int argc, char** argv) {
     JepaFateRows r, rh;
     memset(&r, 0, sizeof r);
     memset(&rh, 0, sizeof rh);
+    if (ok && heads) {
+        /* the model's own heads on the trained encoder's latent */
+        ok = jepa_fate_from_model(&f, m);
+        if (!ok) snprintf(err, sizeof err, "%s: no event heads (train --event-weight W)", model_path);
+        if (ok) {
+            jepa_fate_rows_of(m, j, 0, j->d->episodes, (int)stride, true, &r);
+            printf("event heads of %s (%d features) on %d windows of %d episodes (stride %lld)\n", model_path, f.F, r.N,
+                   j->d->episodes, (long long)stride);
+            print_auroc(&f, &r, "data");
+            if (h) {
+                jepa_fate_rows_of(m, h, 0, h->d->episodes, 1, true, &rh);
+                print_auroc(&f, &rh, "held-out");
+            }
+        }
+        if (!ok) fprintf(stderr, "nudge fate: %s\n", err);
+        jepa_fate_rows_free(&r);
+        jepa_fate_rows_free(&rh);
+        jepa_fate_free(&f);
+        jepa_data_free(j);
+        jepa_data_free(h);
+        jepa_free(m);
+        return ok ? 0 : 2;
+    }
     if (ok) {
         jepa_fate_rows(m, j, 0, j->d->episodes, (int)stride, &r);
         ok = jepa_fate_fit(&f, kind, &r, err, sizeof err);

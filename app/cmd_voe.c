@@ -61,7 +61,9 @@ int cmd_voe(int argc, char** argv) {
          "FILE: a pixel model: its fate probe (nudge fate) adds --fate-weight times its Bernoulli NLL of whether a "
          "break came in the last 0.5 s, under the probe's expectation 0.5 s before, to the world's surprise "
          "(default: none)", false},
-        {"fate-weight", ARG_DOUBLE, &fate_w, 0, 1e6, "W: the fate's weight (default 1; needs --fate)", false},
+        {"fate-weight", ARG_DOUBLE, &fate_w, 0, 1e6,
+         "W: the fate's weight (default 1 with --fate); without --fate, a pixel model's own event heads "
+         "(train --event-weight) are the probe", false},
         {"trace", ARG_STRING, &trace_path, 1, 0,
          "FILE: a CSV line per tick of every clip: category,pair,impossible,tick,world and a pixel model's parts "
          "(evidence over the grid's mean, over the --trace-top largest cells, the fate's p and q)", false},
@@ -80,7 +82,6 @@ int cmd_voe(int argc, char** argv) {
     if (p.npositional != 1) return args_fail("voe", "expected one folder of templates (see nudge voe --help)");
     if (!model) return args_fail("voe", "--model FILE is required");
     fate_w_given = args_spec(&p, "fate-weight")->seen;
-    if (fate_w_given && !fate_path) return args_fail("voe", "--fate-weight needs --fate FILE");
     nn_set_threads(1);
 
     char err[1024];
@@ -137,6 +138,15 @@ int cmd_voe(int argc, char** argv) {
             scn_free_list(files, nfiles);
             return 2;
         }
+    } else if (fate_w_given && !surprise_source_jepa_model_fate(src, fate_w)) {
+        if (surprise_source_jepa_cells(src) == 0)
+            fprintf(stderr, "nudge voe: %s: --fate-weight is for a pixel model (train --kind jepa)\n", model);
+        else
+            fprintf(stderr, "nudge voe: --fate-weight needs --fate FILE or a pixel model with event heads (train "
+                            "--event-weight W); %s has none\n", model);
+        surprise_source_free(src);
+        scn_free_list(files, nfiles);
+        return 2;
     }
     if (trace_path && surprise_source_jepa_cells(src) > 0 && !surprise_source_jepa_trace(src, (int)trace_top)) {
         fprintf(stderr, "nudge voe: --trace-top: expected at most the model's %d cells, got %lld\n",

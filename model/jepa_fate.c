@@ -69,6 +69,11 @@ static void mark_cell(const JepaData* j, int e, int k, int at, int lh, int lw, u
 }
 
 void jepa_fate_rows(const JepaModel* m, const JepaData* j, int first, int count, int stride, JepaFateRows* out) {
+    jepa_fate_rows_of(m, j, first, count, stride, false, out);
+}
+
+void jepa_fate_rows_of(const JepaModel* m, const JepaData* j, int first, int count, int stride, bool online,
+                       JepaFateRows* out) {
     const JepaArch* a = jepa_arch(m);
     const WmDataset* d = j->d;
     int T = d->ticks, K = d->slots, S = a->frame_step, t0 = (a->context - 1) * S, H = JEPA_FATE_HORIZON;
@@ -118,7 +123,7 @@ void jepa_fate_rows(const JepaModel* m, const JepaData* j, int first, int count,
                 out->y[r * 2 + JEPA_FATE_SEEN] = seen;
                 out->ok[r * 2 + JEPA_FATE_SEEN] = 1;
             }
-            jepa_encode(m, s, b, win, true, out->z + (size_t)n * L);
+            jepa_encode(m, s, b, win, !online, out->z + (size_t)n * L);
             n += b;
         }
     }
@@ -390,6 +395,24 @@ bool jepa_fate_fit(JepaFate* f, int kind, const JepaFateRows* r, char* err, size
     free(y);
     free(use);
     free(ep);
+    return true;
+}
+
+bool jepa_fate_from_model(JepaFate* f, const JepaModel* m) {
+    memset(f, 0, sizeof *f);
+    const float* w = NULL;
+    int F = jepa_event_heads(m, &w);
+    if (!F) return false;
+    int lh, lw, C;
+    jepa_latent_shape(m, &lh, &lw, &C);
+    f->kind = JEPA_FATE_POOLED, f->C = C, f->F = F, f->online = 1;
+    f->mu = alloc_zeroed((size_t)F, sizeof *f->mu);
+    f->sd = alloc_array((size_t)F, sizeof *f->sd);
+    for (int k = 0; k < F; k++) f->sd[k] = 1.0f;
+    for (int h = 0; h < JEPA_FATE_HEADS; h++) {
+        f->w[h] = alloc_array((size_t)F + 1, sizeof *f->w[h]);
+        for (int k = 0; k <= F; k++) f->w[h][k] = w[(size_t)h * (F + 1) + k];
+    }
     return true;
 }
 

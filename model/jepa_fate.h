@@ -46,6 +46,9 @@ typedef struct JepaFate {
     float*  sd;                       /* [F] their deviation (1 where it is 0) */
     double* w[JEPA_FATE_HEADS];       /* [F + 1] each: weights, then the bias */
     double  ridge[JEPA_FATE_HEADS];   /* the ridge each head was fitted with */
+    int     online;                   /* 1: the heads read the trained encoder's latent (the model's own
+                                         event heads, jepa_fate_from_model), 0: the target encoder's
+                                         (nudge fate) */
 } JepaFate;
 
 /// per cell kind: negative cells are sampled for the fit at 1 in this many (the bias then corrected
@@ -70,6 +73,13 @@ void jepa_fate_features(int cells, int C, const float* z, float* x);
 /// the per-cell features x[lh * lw, 2C] of one latent grid
 void jepa_fate_cell_features(int lh, int lw, int C, const float* z, float* x);
 void jepa_fate_rows(const JepaModel* m, const JepaData* j, int first, int count, int stride, JepaFateRows* out);
+/// the same rows with the trained encoder's latents (online) or the target encoder's
+void jepa_fate_rows_of(const JepaModel* m, const JepaData* j, int first, int count, int stride, bool online,
+                       JepaFateRows* out);
+/// the model's own event heads (nudge train --event-weight, jepa_event_heads) as a pooled probe that
+/// reads the trained encoder's latent (online; no standardisation: mean 0, deviation 1); false
+/// (nothing allocated) for a model without them
+bool jepa_fate_from_model(JepaFate* f, const JepaModel* m);
 void jepa_fate_rows_free(JepaFateRows* r);
 /// fits both heads of the given kind on rows r; false + one line when a head has no positive or no
 /// negative row

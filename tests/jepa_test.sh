@@ -223,6 +223,40 @@ expect_status 2 "voe --fate of a truncated probe" -- "$nudge" voe "$tmp/voe" --m
 one_line_err "truncated"
 [ ! -e "$tmp/fate/t2.csv" ] && ok "no trace written" || bad "a trace was written"
 
+# train --event-weight W: the event heads trained with the model (flag 1024 in its file), the same
+# bytes twice, 0 the plain model's bytes; voe --fate-weight without --fate reads the model's own heads
+# (0: the plain CSV); fate --heads reports their AUROC; bad values are one line, exit 2, nothing written
+ev=("${small[@]}" --context 3 --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-cv --keypoint-motion --keypoint-overlap)
+expect_status 0 "train --event-weight 0" -- "$nudge" train "${ev[@]}" --event-weight 0 --data "$tmp/d" --out "$tmp/ev/z.ckpt"
+cmp -s "$tmp/ev/z.ckpt" "$tmp/mo/j.ckpt" && ok "--event-weight 0: the plain model's bytes" || bad "--event-weight 0 changed the model"
+expect_status 0 "train --event-weight 0.5" -- "$nudge" train "${ev[@]}" --event-weight 0.5 --data "$tmp/fd" --out "$tmp/ev/a.ckpt"
+grep -Eq "^trained 12 steps .*, event term [0-9.]+ \(a window with a break weighs [0-9.]+ ahead, [0-9.]+ seen\)" "$tmp/out" &&
+  head -1 "$tmp/ev/train.csv" | grep -q ",seconds,loss,event_loss$" && ok "--event-weight: the term and its weights reported, logged" ||
+  bad "--event-weight: $(cat "$tmp/out")"
+expect_status 0 "train --event-weight 0.5 again" -- "$nudge" train "${ev[@]}" --event-weight 0.5 --data "$tmp/fd" --out "$tmp/ev/b.ckpt"
+expect_status 0 "train on the same data without it" -- "$nudge" train "${ev[@]}" --data "$tmp/fd" --out "$tmp/ev/c.ckpt"
+cmp -s "$tmp/ev/a.ckpt" "$tmp/ev/b.ckpt" && ! cmp -s "$tmp/ev/a.ckpt" "$tmp/ev/c.ckpt" &&
+  ok "--event-weight 0.5: bit-reproducible, and not the plain model" || bad "--event-weight 0.5: the checkpoints"
+expect_status 0 "fate --heads" -- "$nudge" fate --heads --model "$tmp/ev/a.ckpt" --data "$tmp/fd" --heldout "$tmp/fd"
+grep -Eq "^event heads of .* \(42 features\)" "$tmp/out" && grep -Eq "^held-out: ahead +head .* AUROC 0\.[0-9]+ over [0-9]+ windows, [1-9]" "$tmp/out" &&
+  ok "fate --heads: the model's heads' AUROC" || bad "fate --heads: $(cat "$tmp/out")"
+expect_status 2 "fate --heads of a model without them" -- "$nudge" fate --heads --model "$tmp/ev/c.ckpt" --data "$tmp/fd"
+one_line_err "no event heads"
+expect_status 2 "fate --heads --out" -- "$nudge" fate --heads --model "$tmp/ev/a.ckpt" --data "$tmp/fd" --out "$tmp/fate/x.txt"
+one_line_err "heads"
+[ ! -e "$tmp/fate/x.txt" ] && ok "nothing written" || bad "a probe was written"
+expect_status 0 "voe of a model with heads, plain" -- "$nudge" voe "$tmp/voe" --model "$tmp/ev/a.ckpt" --pairs 2 --csv "$tmp/ev/plain.csv"
+expect_status 0 "voe --fate-weight 0 (the model's heads) --trace" -- "$nudge" voe "$tmp/voe" --model "$tmp/ev/a.ckpt" --pairs 2 --fate-weight 0 --csv "$tmp/ev/w0.csv" --trace "$tmp/ev/t0.csv"
+cmp -s "$tmp/ev/plain.csv" "$tmp/ev/w0.csv" && awk -F, 'NR > 1 && $5 !~ /nan/ { n++; if ($8 ~ /nan/ || $9 ~ /nan/) bad++ } END { exit !(n > 100 && bad == 0) }' "$tmp/ev/t0.csv" &&
+  ok "voe --fate-weight 0: the plain CSV, the heads' p and q traced" || bad "voe with the model's heads: $(head -3 "$tmp/ev/t0.csv")"
+expect_status 0 "voe --fate-weight 100 (the model's heads)" -- "$nudge" voe "$tmp/voe" --model "$tmp/ev/a.ckpt" --pairs 2 --fate-weight 100 --trace "$tmp/ev/t1.csv"
+awk -F, 'NR > 1 && $5 !~ /nan/ && $5 > $6 + 1e-6 { n++ } END { exit !(n > 0) }' "$tmp/ev/t1.csv" && ok "--fate-weight 100: the heads' fate adds" || bad "the heads' fate added nothing"
+for v in -1 101 nan x; do
+  expect_status 2 "--event-weight $v" -- "$nudge" train "${ev[@]}" --event-weight "$v" --data "$tmp/fd" --out "$tmp/x/e.ckpt"
+  one_line_err "event-weight"
+  [ ! -e "$tmp/x/e.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+done
+
 # make model-jepa's recipe, tiny: every stage runs and leaves its files; a rerun reuses the datasets
 recipe=(env EPISODES=4 HELDOUT=2 SECONDS_PER_EPISODE=1 STEPS=3 PAIRS=1 FRAMES=64x48 WORK="$tmp/recipe"
         TRAIN_ARGS="--batch 4 --rollout 2 --width 4 --latent 4")
