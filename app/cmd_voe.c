@@ -70,7 +70,7 @@ int cmd_voe(int argc, char** argv) {
         {"trace-top", ARG_INT, &trace_top, 1, 1000000, "K: the trace's top cells (default 4)", false},
     };
     ArgParse p = {"voe", "nudge voe DIR --model FILE [--pairs N] [--csv FILE] [--seed N] [--keypoint-weight W] "
-                         "[--top-cells K] [--fate FILE [--fate-weight W]] [--trace FILE [--trace-top K]]",
+                         "[--top-cells K] [--fate FILE] [--fate-weight W] [--trace FILE [--trace-top K]]",
                   "Violation of expectation: each template in DIR (one per category, with a parameter "
                   "'impossible' that only decides its magic line) is run as N matched pairs of a possible and "
                   "an impossible clip sharing a seed. A pair is correct when the impossible clip's peak surprise "
