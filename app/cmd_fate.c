@@ -112,28 +112,19 @@ int cmd_fate(int argc, char** argv) {
                 print_auroc(&f, &rh, "held-out");
             }
         }
-        if (!ok) fprintf(stderr, "nudge fate: %s\n", err);
-        jepa_fate_rows_free(&r);
-        jepa_fate_rows_free(&rh);
-        jepa_fate_free(&f);
-        jepa_data_free(j);
-        jepa_data_free(h);
-        jepa_free(m);
-        return ok ? 0 : 2;
-    }
-    if (ok) {
+    } else if (ok) {
         jepa_fate_rows(m, j, 0, j->d->episodes, (int)stride, &r);
         ok = jepa_fate_fit(&f, kind, &r, err, sizeof err);
-    }
-    if (ok) {
-        printf("fate probe (%s) fitted on %d windows of %d episodes (stride %lld), %d features; ridges %g (ahead), %g (seen)\n",
-               kind_name, r.N, j->d->episodes, (long long)stride, f.F, f.ridge[0], f.ridge[1]);
-        print_auroc(&f, &r, "training");
-        if (h) {
-            jepa_fate_rows(m, h, 0, h->d->episodes, 1, &rh);
-            print_auroc(&f, &rh, "held-out");
+        if (ok) {
+            printf("fate probe (%s) fitted on %d windows of %d episodes (stride %lld), %d features; ridges %g (ahead), %g (seen)\n",
+                   kind_name, r.N, j->d->episodes, (long long)stride, f.F, f.ridge[0], f.ridge[1]);
+            print_auroc(&f, &r, "training");
+            if (h) {
+                jepa_fate_rows(m, h, 0, h->d->episodes, 1, &rh);
+                print_auroc(&f, &rh, "held-out");
+            }
+            ok = jepa_fate_save(&f, out, err, sizeof err);
         }
-        ok = jepa_fate_save(&f, out, err, sizeof err);
     }
     if (!ok) fprintf(stderr, "nudge fate: %s\n", err);
     jepa_fate_rows_free(&r);

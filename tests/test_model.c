@@ -661,20 +661,41 @@ static void test_wm_nll_grad(void) {
 
 /* --break-weight: the break and break-now heads' BCE gradient is brk times what it is at 1, the other
  * outputs' unchanged */
-static void test_wm_break_weight(void) {
+/* the loss-weight tests' batch: two falling worlds (falling_batch) with random event labels, through a
+ * fresh small model's forward pass; adjust, when given, changes the batch before it is packed */
+typedef struct WeightFixture {
+    WmModel*      m;
+    WmScratch*    s;
+    WmTransitions t;
+} WeightFixture;
+
+static void weight_fixture(WeightFixture* f, void (*adjust)(WmTransitions* t)) {
     Rng rng;
     rng_seed(&rng, 8);
     WmArch a = small_arch();
-    WmModel* m = wm_create(&a, 9);
-    WmScratch* s = wm_scratch_create(m);
-    WmTransitions t;
-    falling_batch(&rng, &t);
-    for (int i = 0; i < 2 * TK * WM_EVENTS; i++) t.labels[i] = (float)(rng_uniform(&rng, 0, 1) < 0.3);
+    f->m = wm_create(&a, 9);
+    f->s = wm_scratch_create(f->m);
+    falling_batch(&rng, &f->t);
+    for (int i = 0; i < 2 * TK * WM_EVENTS; i++) f->t.labels[i] = (float)(rng_uniform(&rng, 0, 1) < 0.3);
+    if (adjust) adjust(&f->t);
     float raw[2 * TK * WM_TARGETS];
-    wm_pack(m, s, t.n, t.s0, t.m0, t.push, NULL, 0, 0);
-    wm_targets(m, s, &t, raw);
-    wm_features_normalize(m, s);
-    wm_forward(m, s);
+    wm_pack(f->m, f->s, f->t.n, f->t.s0, f->t.m0, f->t.push, NULL, 0, 0);
+    wm_targets(f->m, f->s, &f->t, raw);
+    wm_features_normalize(f->m, f->s);
+    wm_forward(f->m, f->s);
+}
+
+static void weight_fixture_free(WeightFixture* f) {
+    wm_transitions_free(&f->t);
+    wm_scratch_free(f->s);
+    wm_free(f->m);
+}
+
+static void test_wm_break_weight(void) {
+    WeightFixture fx;
+    weight_fixture(&fx, NULL);
+    WmModel* m = fx.m;
+    WmScratch* s = fx.s;
     WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f, 1.0f}, three = one;
     three.brk = 3.0f;
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
@@ -695,33 +716,27 @@ static void test_wm_break_weight(void) {
         }
     CHECK(brk >= 4);
     free(d1);
-    wm_transitions_free(&t);
-    wm_scratch_free(s);
-    wm_free(m);
+    weight_fixture_free(&fx);
 }
 
 /* --onset-weight: the rest head's BCE gradient on an onset row (a body at rest now, unpushed, not at
  * rest next tick) is onset times what it is at 1; every other output's and row's unchanged; with
  * --onset-speed, only for an onset faster than it */
+/* slot 4 rests on the floor in both worlds; in world 0 it slides off at 0.5 m/s next tick (an
+   onset), in world 1 it is pushed and moves (not an onset: the gate never holds a pushed body); no
+   event labels */
+static void onset_batch(WmTransitions* t) {
+    t->s1[(0 * TK + 4) * SIM_OBS_DIM + SIM_OBS_vx] = 0.5f;
+    t->s1[(1 * TK + 4) * SIM_OBS_DIM + SIM_OBS_vx] = 0.5f;
+    t->push[(1 * TK + 4) * 4 + 0] = 0.25f;
+    memset(t->labels, 0, sizeof(float) * 2 * TK * WM_EVENTS);
+}
+
 static void test_wm_onset_weight(void) {
-    Rng rng;
-    rng_seed(&rng, 8);
-    WmArch a = small_arch();
-    WmModel* m = wm_create(&a, 9);
-    WmScratch* s = wm_scratch_create(m);
-    WmTransitions t;
-    falling_batch(&rng, &t);
-    /* slot 4 rests on the floor in both worlds; in world 0 it slides off at 0.5 m/s next tick (an
-       onset), in world 1 it is pushed and moves (not an onset: the gate never holds a pushed body) */
-    t.s1[(0 * TK + 4) * SIM_OBS_DIM + SIM_OBS_vx] = 0.5f;
-    t.s1[(1 * TK + 4) * SIM_OBS_DIM + SIM_OBS_vx] = 0.5f;
-    t.push[(1 * TK + 4) * 4 + 0] = 0.25f;
-    memset(t.labels, 0, sizeof(float) * 2 * TK * WM_EVENTS);
-    float raw[2 * TK * WM_TARGETS];
-    wm_pack(m, s, t.n, t.s0, t.m0, t.push, NULL, 0, 0);
-    wm_targets(m, s, &t, raw);
-    wm_features_normalize(m, s);
-    wm_forward(m, s);
+    WeightFixture fx;
+    weight_fixture(&fx, onset_batch);
+    WmModel* m = fx.m;
+    WmScratch* s = fx.s;
     WmLossWeights one = {0.5f, 0.05f, 0.5f, 1.0f, 1.0f, 0.0f, 1.0f, 1.0f, 0.5f, 1.0f}, five = one;
     five.onset = 5.0f;
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
@@ -776,30 +791,22 @@ static void test_wm_onset_weight(void) {
     CHECK(moved >= 2);
     free(d5);
     free(d1);
-    wm_transitions_free(&t);
-    wm_scratch_free(s);
-    wm_free(m);
+    weight_fixture_free(&fx);
 }
 
 /* --still-weight: the event heads' BCE gradient (breaks, contact, falls) on a row whose body is at
  * rest now (pushed or not) is still times what it is at 1; the rest and break-now heads', the
  * motion's and every moving row's unchanged */
+/* slot 4 rests in both worlds; in world 1 it is pushed (still at rest now: it counts) */
+static void push_resting_slot(WmTransitions* t) {
+    t->push[(1 * TK + 4) * 4 + 0] = 0.25f;
+}
+
 static void test_wm_still_weight(void) {
-    Rng rng;
-    rng_seed(&rng, 8);
-    WmArch a = small_arch();
-    WmModel* m = wm_create(&a, 9);
-    WmScratch* s = wm_scratch_create(m);
-    WmTransitions t;
-    falling_batch(&rng, &t);
-    for (int i = 0; i < 2 * TK * WM_EVENTS; i++) t.labels[i] = (float)(rng_uniform(&rng, 0, 1) < 0.3);
-    /* slot 4 rests in both worlds; in world 1 it is pushed (still at rest now: it counts) */
-    t.push[(1 * TK + 4) * 4 + 0] = 0.25f;
-    float raw[2 * TK * WM_TARGETS];
-    wm_pack(m, s, t.n, t.s0, t.m0, t.push, NULL, 0, 0);
-    wm_targets(m, s, &t, raw);
-    wm_features_normalize(m, s);
-    wm_forward(m, s);
+    WeightFixture fx;
+    weight_fixture(&fx, push_resting_slot);
+    WmModel* m = fx.m;
+    WmScratch* s = fx.s;
     WmLossWeights one = wm_loss_weights_default(), four = one;
     four.still = 4.0f;
     size_t nout = (size_t)s->nd * WM_OUTPUTS;
@@ -825,9 +832,7 @@ static void test_wm_still_weight(void) {
     }
     CHECK(still_rows >= 2 && moving_rows >= 2 && pushed_still == 1);
     free(d1);
-    wm_transitions_free(&t);
-    wm_scratch_free(s);
-    wm_free(m);
+    weight_fixture_free(&fx);
 }
 
 /* breaking in imagination: a body the break-now head fires on is replaced by sim's pieces at its
