@@ -139,7 +139,8 @@ static void sweep_temporaries(const DataWriter* w, const char* out) {
     closedir(d);
 }
 
-static bool folder_is_empty(const char* out) {
+/* true when out holds nothing but temporaries; else the first other name goes into what (may be NULL) */
+static bool folder_is_empty(const char* out, char* what, size_t what_size) {
     DIR* d = opendir(out);
     if (!d) return false;
     struct dirent* e;
@@ -147,6 +148,7 @@ static bool folder_is_empty(const char* out) {
     while ((e = readdir(d)) != NULL) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         if (strstr(e->d_name, ".tmp-")) continue; /* our own leftovers */
+        if (what) snprintf(what, what_size, "%s", e->d_name);
         empty = false;
     }
     closedir(d);
@@ -197,11 +199,19 @@ bool data_writer_prepare(DataWriter* w, const char* out, bool resume, bool shard
             return false;
         }
         struct stat ms;
-        if (lstat(mpath, &ms) == 0 || errno != ENOENT) {
+        /* a folder with something in it is looked at again for a manifest: the job-array tasks of
+         * one dataset start together, and another task's manifest can land between the first look
+         * and the scan (it is the first thing a task writes, so a folder with anything else in it
+         * has one by then) */
+        char what[256] = "";
+        bool has_manifest = lstat(mpath, &ms) == 0 || errno != ENOENT, empty = true;
+        if (!has_manifest && !(empty = folder_is_empty(out, what, sizeof what)))
+            has_manifest = lstat(mpath, &ms) == 0 || errno != ENOENT;
+        if (has_manifest) {
             if (!check_existing(w, out, resume, sharded, err, err_size)) return false;
-        } else if (!folder_is_empty(out)) {
-            report_set(err, err_size, "--out %s is not empty and holds no nudge dataset; choose an empty or new folder",
-                       out);
+        } else if (!empty) {
+            report_set(err, err_size, "--out %s is not empty (it holds %s) and holds no nudge dataset; choose an empty or new folder",
+                       out, what);
             return false;
         }
     } else if (!make_dirs(out, err, err_size)) {
