@@ -259,7 +259,7 @@ typedef struct Cand {
 static double part_face_dist(const SimPart* pt, double px, double py) {
     double best = -INFINITY;
     for (int i = 0; i < pt->n; i++) {
-        int j = (i + 1) % pt->n;
+        int j = i + 1 < pt->n ? i + 1 : 0;
         double ex = pt->v[2 * j] - pt->v[2 * i], ey = pt->v[2 * j + 1] - pt->v[2 * i + 1];
         double len = sqrt(ex * ex + ey * ey);
         if (!(len > 0)) continue;
@@ -278,7 +278,7 @@ static void parts_axis(const SimPart* pa, const SimPart* pb, double* nx, double*
         const SimPart* p = side ? pa : pb;
         const SimPart* q = side ? pb : pa;
         for (int i = 0; i < p->n; i++) {
-            int j = (i + 1) % p->n;
+            int j = i + 1 < p->n ? i + 1 : 0;
             double ex = p->v[2 * j] - p->v[2 * i], ey = p->v[2 * j + 1] - p->v[2 * i + 1];
             double len = sqrt(ex * ex + ey * ey);
             if (!(len > 0)) continue;
@@ -329,30 +329,61 @@ static double cand_axis_gap(const SimShape* sa, const SimShape* sb, const Cand* 
     return s * (c->px * nx + c->py * ny) - ext;
 }
 
+/* the radius of the circle about the shape's centre that holds its parts' vertices (m) */
+static double shape_reach(const SimShape* sh) {
+    double r2 = 0;
+    for (int p = 0; p < sh->nparts; p++)
+        for (int i = 0; i < sh->parts[p].n; i++) {
+            double dx = sh->parts[p].v[2 * i] - sh->cx, dy = sh->parts[p].v[2 * i + 1] - sh->cy;
+            r2 = dx * dx + dy * dy > r2 ? dx * dx + dy * dy : r2;
+        }
+    return sqrt(r2);
+}
+
+/* the slack (m) over WM_CONTACT_TOL with which a vertex whose distance's lower bound lies beyond it is
+ * skipped: far above the bound's rounding, far below anything the contacts resolve */
+#define CAND_SKIP_SLACK 1e-6
+
 /* the candidate points of a against b: a ball's nearest point, and every vertex of either shape
- * against the other (a vertex of b measured on a gives a's outward normal, turned to point into a) */
+ * against the other (a vertex of b measured on a gives a's outward normal, turned to point into a).
+ * A vertex whose distance cannot come within WM_CONTACT_TOL of the deepest one's so far
+ * (sim_shape_closest_bound) is neither the deepest nor a second point (pair_contacts): its distance
+ * is left at infinity, not computed */
 static int pair_candidates(const SimShape* sa, const SimShape* sb, Cand* c) {
     int n = 0;
-    double q[4];
+    double q[4], low = INFINITY;
     if (sa->nparts == 0) {
         double d = sim_shape_closest(sb, sa->cx, sa->cy, q) - sa->radius;
         c[n++] = (Cand){q[0], q[1], q[2], q[3], d, -1, 0, 1};
+        low = isfinite(d) && d < low ? d : low;
     }
     if (sb->nparts == 0) {
         double d = sim_shape_closest(sa, sb->cx, sb->cy, q) - sb->radius;
         c[n++] = (Cand){q[0], q[1], -q[2], -q[3], d, -1, 0, 0};
+        low = isfinite(d) && d < low ? d : low;
     }
+    double skip_a = shape_reach(sa), skip_b = shape_reach(sb);
     for (int p = 0; p < sa->nparts; p++)
         for (int i = 0; i < sa->parts[p].n; i++) {
             const double* v = &sa->parts[p].v[2 * i];
+            if (sim_shape_closest_bound(sb, v[0], v[1], skip_b) > low + WM_CONTACT_TOL + CAND_SKIP_SLACK) {
+                c[n++] = (Cand){v[0], v[1], 0, 0, INFINITY, 0, p, 0};
+                continue;
+            }
             double d = sim_shape_closest(sb, v[0], v[1], q);
             c[n++] = (Cand){v[0], v[1], q[2], q[3], d, 0, p, 0};
+            low = isfinite(d) && d < low ? d : low;
         }
     for (int p = 0; p < sb->nparts; p++)
         for (int i = 0; i < sb->parts[p].n; i++) {
             const double* v = &sb->parts[p].v[2 * i];
+            if (sim_shape_closest_bound(sa, v[0], v[1], skip_a) > low + WM_CONTACT_TOL + CAND_SKIP_SLACK) {
+                c[n++] = (Cand){v[0], v[1], 0, 0, INFINITY, 1, p, 1};
+                continue;
+            }
             double d = sim_shape_closest(sa, v[0], v[1], q);
             c[n++] = (Cand){v[0], v[1], -q[2], -q[3], d, 1, p, 1};
+            low = isfinite(d) && d < low ? d : low;
         }
     return n;
 }

@@ -276,7 +276,7 @@ static double part_closest(const SimPart* part, double px, double py, double out
     double best = INFINITY, edge_nx = 0, edge_ny = 1, best_ex = 0, best_ey = 0, best_len2 = 0;
     bool inside = true;
     for (int i = 0; i < n; i++) {
-        int j = (i + 1) % n;
+        int j = i + 1 < n ? i + 1 : 0; /* ((i + 1) % n without a division) */
         double ax = v[2 * i], ay = v[2 * i + 1], ex = v[2 * j] - ax, ey = v[2 * j + 1] - ay;
         double len2 = ex * ex + ey * ey;
         if (len2 <= 0) continue;
@@ -330,6 +330,28 @@ double sim_shape_closest(const SimShape* s, double px, double py, double out[4])
         }
     }
     return best;
+}
+
+/* part_closest's inside test alone: p lies on the outer side of one of the part's edges */
+static bool part_outside(const SimPart* part, double px, double py) {
+    const double* v = part->v;
+    int n = part->n;
+    for (int i = 0; i < n; i++) {
+        int j = i + 1 < n ? i + 1 : 0;
+        double ax = v[2 * i], ay = v[2 * i + 1], ex = v[2 * j] - ax, ey = v[2 * j + 1] - ay;
+        if (ex * ex + ey * ey <= 0) continue;
+        if (ex * (py - ay) - ey * (px - ax) < 0) return true;
+    }
+    return false;
+}
+
+double sim_shape_closest_bound(const SimShape* s, double px, double py, double reach) {
+    /* outside a part, part_closest's distance is to a point of its edges, all in the circle */
+    if (s->nparts == 0) return -INFINITY;
+    for (int p = 0; p < s->nparts; p++)
+        if (!part_outside(&s->parts[p], px, py)) return -INFINITY;
+    double dx = px - s->cx, dy = py - s->cy;
+    return sqrt(dx * dx + dy * dy) - reach;
 }
 
 double sim_shape_extent(const SimShape* s, double ox, double oy, double dx, double dy) {

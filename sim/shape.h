@@ -65,6 +65,12 @@ bool   sim_obs_body(const float* row, SimBodyState* out);
 /// the surface (m, negative inside), and writes q (m) and the unit outward normal at q into out[4] =
 /// (qx, qy, nx, ny). For several parts the union is approximated by the part nearest to p
 double sim_shape_closest(const SimShape* s, double px, double py, double out[4]);
+/// a lower bound of sim_shape_closest(s, px, py, ...)'s distance that costs no division: when p lies
+/// outside every part by sim_shape_closest's own test (an edge with p on its outer side), the
+/// distance from the centre (cx, cy) less reach, the radius of a circle about the centre that holds
+/// the shape (m); -INFINITY otherwise (a part may hold p, or the shape is a ball). Up to the float
+/// rounding of the two (1e-12 m or so at the scale of a scene)
+double sim_shape_closest_bound(const SimShape* s, double px, double py, double reach);
 /// how far the shape reaches from (ox, oy) along the unit direction (dx, dy): max of dot(q - o, d)
 /// over the shape's points q (m)
 double sim_shape_extent(const SimShape* s, double ox, double oy, double dx, double dy);

@@ -732,6 +732,61 @@ static void test_shape_queries(void) {
     ENSURE(sim_shape_closest(&s, -0.09, 0.05, q) < 0);              /* inside the left wall */
 }
 
+/* sim_shape_closest_bound, which lets the collision prior skip a vertex's distance: never above the
+ * distance itself (up to rounding) for boxes, cups, ramps, convex polygons, slivers and degenerate
+ * parts at random poses and points, and a real bound (finite) for a point well outside a box */
+static void test_shape_closest_bound(void) {
+    Rng rng;
+    rng_seed(&rng, 23);
+    int finite = 0, kinds[] = {SIM_KIND_BOX, SIM_KIND_CUP, SIM_KIND_RAMP, SIM_KIND_PLANK};
+    for (int trial = 0; trial < 4000; trial++) {
+        SimShape s;
+        int kind = trial % 6;
+        if (kind < 4) {
+            SimBodyDef d = sim_body_def_default();
+            d.kind = kinds[kind];
+            d.w = rng_uniform(&rng, 0.01, 3), d.h = rng_uniform(&rng, 0.01, 1);
+            d.x = rng_uniform(&rng, -5, 5), d.y = rng_uniform(&rng, -5, 5), d.angle = rng_uniform(&rng, -4, 4);
+            sim_def_shape(&d, &s);
+        } else {
+            /* a convex polygon around a centre, or (kind 5) a sliver: its points nearly on one line,
+             * some of them repeated */
+            memset(&s, 0, sizeof s);
+            s.cx = rng_uniform(&rng, -5, 5), s.cy = rng_uniform(&rng, -5, 5);
+            s.nparts = 1;
+            int n = 3 + (int)rng_int(&rng, 0, SIM_MAX_VERTS - 3);
+            double r = rng_uniform(&rng, 0.01, 2), a0 = rng_uniform(&rng, 0, 6.3), thin = kind == 5 ? 1e-9 : 1;
+            s.parts[0].n = n;
+            for (int i = 0; i < n; i++) {
+                int at = kind == 5 && i == 1 ? 0 : i;   /* (a repeated point) */
+                double a = a0 + 6.283185307179586 * at / n;
+                s.parts[0].v[2 * i] = s.cx + r * cos(a);
+                s.parts[0].v[2 * i + 1] = s.cy + thin * r * sin(a);
+            }
+        }
+        double reach = 0;
+        for (int p = 0; p < s.nparts; p++)
+            for (int i = 0; i < s.parts[p].n; i++)
+                reach = fmax(reach, hypot(s.parts[p].v[2 * i] - s.cx, s.parts[p].v[2 * i + 1] - s.cy));
+        for (int k = 0; k < 20; k++) {
+            double spread = k < 10 ? reach * 1.5 + 0.01 : reach * 6 + 1;
+            double px = s.cx + rng_uniform(&rng, -spread, spread), py = s.cy + rng_uniform(&rng, -spread, spread);
+            double q[4], d = sim_shape_closest(&s, px, py, q), b = sim_shape_closest_bound(&s, px, py, reach);
+            ENSURE(b <= d + 1e-9);
+            finite += isfinite(b) && b > 0;
+        }
+    }
+    /* most far points get a real bound */
+    ENSURE(finite > 20000);
+    /* a 1 m box at the origin and a point 2 m to its right: 2 - sqrt(0.5) */
+    SimBodyDef d = sim_body_def_default();
+    d.w = d.h = 1;
+    SimShape s;
+    sim_def_shape(&d, &s);
+    ENSURE_NEAR(sim_shape_closest_bound(&s, 2, 0, M_SQRT1_2), 2 - M_SQRT1_2, 1e-12);
+    ENSURE(sim_shape_closest_bound(&s, 0.2, 0.1, M_SQRT1_2) == -INFINITY);   /* inside */
+}
+
 /* how deep shapes overlap: boxes, turned boxes, balls, a cup's U */
 static void test_shape_penetration(void) {
     SimBodyDef a = sim_body_def_default(), b = sim_body_def_default();
@@ -1398,6 +1453,7 @@ int main(void) {
     RUN(test_contacts_query);
     RUN(test_bare_loop_is_chipmunk);
     RUN(test_bad_bodies);
+    RUN(test_shape_closest_bound);
     RUN(test_obs_shape_matches_world);
     RUN(test_shape_queries);
     RUN(test_shape_penetration);
