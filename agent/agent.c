@@ -100,16 +100,17 @@ bool agent_parse_range(const char* text, double max, double* range) {
 
 Agent* agent_create(const AgentSetup* setup, char* err, size_t err_size) {
     const ScnAgentDef* def = &setup->def;
-    if (def->kind == SCN_AGENT_PLANNER && !setup->model) {
+    if (def->kind == SCN_AGENT_PLANNER && !setup->model && !setup->jepa) {
         report_set(err, err_size, "agent planner needs a world model: give --model FILE (or plan with "
                                   "the true simulator: --agent oracle)");
         return NULL;
     }
     Planner* planner = NULL;
     if (def->kind == SCN_AGENT_PLANNER || def->kind == SCN_AGENT_ORACLE) {
-        planner = planner_create(def, def->kind == SCN_AGENT_PLANNER ? setup->model : NULL, setup->slots,
+        planner = planner_create(def, def->kind == SCN_AGENT_PLANNER && !setup->jepa ? setup->model : NULL, setup->slots,
                                  setup->seed, err, err_size);
         if (!planner) return NULL;
+        if (def->kind == SCN_AGENT_PLANNER && setup->jepa) planner_set_jepa(planner, setup->jepa, setup->jepa_rect, setup->jepa_rolled);
         planner_set_goals(planner, setup->goals, setup->ngoals);
     }
     Agent* a = alloc_zeroed(1, sizeof *a);

@@ -14,6 +14,7 @@
  *   planner   plans pushes toward the scenario's goals, imagining them with a world model
  *             (agent/planner.h; agent_act)
  *   oracle    the same planner imagining with the true simulator
+ *             (a planner given a pixel model, AgentSetup.jepa, imagines with it toward a goal image)
  *   none      never acts */
 #ifndef NUDGE_AGENT_AGENT_H
 #define NUDGE_AGENT_AGENT_H
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "base/rng.h"
+#include "model/jepa.h"
 #include "model/wm.h"
 #include "sim/action.h"
 #include "sim/scenario.h"
@@ -64,6 +66,10 @@ typedef struct AgentSetup {
     const WmModel*   model;      /* planner: the world model it imagines with (not owned) */
     int              slots;      /* K: observation slots */
     uint64_t         seed;       /* the agent's own rng streams come from it */
+    const JepaModel* jepa;       /* planner: imagine with this pixel model instead (planner_set_jepa;
+                                    not owned; NULL = none, the model above) */
+    double           jepa_rect[4]; /* its frames' world rectangle (jepa_frame_rect) */
+    bool             jepa_rolled;  /* its goal rolled forward (planner_set_jepa) */
 } AgentSetup;
 
 /// NULL + one line for what cannot be made (a planner without a model, a model whose slots differ
@@ -85,6 +91,8 @@ typedef struct AgentOverride {
     int    samples, iters, horizon, replan, elites, pushes;
     double impulse, push_cost;
     const WmModel* model;   /* the world model planners imagine with (not owned); NULL = none */
+    const JepaModel* jepa;  /* a planner imagines with this pixel model instead (not owned); NULL = none */
+    bool   jepa_rolled;     /* its goal rolled forward (planner_set_jepa) */
     bool   explore;         /* a scenario's planner or oracle becomes a random agent without a push
                                budget, its impulse limit kept (gen explores task scenes) */
 } AgentOverride;

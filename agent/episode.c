@@ -11,7 +11,8 @@
 static Agent* make_agent(const Episode* e, const ScnInstance* inst, const AgentOverride* o, uint64_t seed,
                          char* err, size_t err_size) {
     AgentSetup setup = {inst->agent, inst->actions, inst->nactions, inst->goals, inst->ngoals,
-                        o->model, e->slots, seed};
+                        o->model, e->slots, seed, o->jepa, {0, 0, 0, 0}, o->jepa_rolled};
+    if (o->jepa) jepa_frame_rect(o->jepa, inst, setup.jepa_rect);
     agent_override_apply(o, &setup.def);
     char why[256];
     Agent* agent = agent_create(&setup, why, sizeof why);

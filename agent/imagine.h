@@ -10,6 +10,7 @@
 
 #include "agent/plan_cost.h"
 #include "agent/planner.h"
+#include "model/jepa.h"
 #include "model/wm.h"
 #include "sim/world.h"
 
@@ -63,5 +64,54 @@ typedef struct ImagineSim {
 bool imagine_sim(ImagineSim* is, const SimWorld* w, const ImaginePlans* p, PlanRow* rows, char* err,
                  size_t err_size);
 void imagine_sim_free(ImagineSim* is);
+
+/// the pixel model's imagination (imagine_jepa.c; V-JEPA 2-AC's planning): the frames seen, the
+/// goal image's latent, and buffers reused from decision to decision
+typedef struct ImagineJepa {
+    const JepaModel* model;
+    JepaScratch*     scratch;
+    double           rect[4];    /* the world rectangle its frames show (jepa_frame_rect) */
+    int              W, Hf, L;   /* frame pixels, latent floats */
+    int              span, fstep;/* frames a window spans, ticks per predictor step */
+    size_t           fb;         /* bytes per frame */
+    uint8_t*         ring;       /* [span * fb]: frame i seen at i % span */
+    int64_t          seen;       /* frames seen since the reset */
+    uint8_t*         still;      /* [fb]: the goal image */
+    float*           goal;       /* [L]: its latent (the target encoder's) */
+    bool             have_goal;
+    bool             rolled;     /* the energy's goal: the goal window's latent (the trained encoder's)
+                                    rolled forward as far as the candidates, without pushes, instead
+                                    of the goal's latent itself (the predictor's drift cancels) */
+    float*           goal_z;     /* [L]: the goal window through the trained encoder */
+    float*           z0;         /* [L]: the window of the frames seen, encoded (the trained encoder) */
+    float*           z;          /* [cap * L]: every candidate's latent, advanced in place */
+    JepaPush*        push;       /* [cap * JEPA_MAX_PUSHES] one predictor step's pushes */
+    int*             npush;      /* [cap] */
+    size_t           cap;
+} ImagineJepa;
+
+void imagine_jepa_init(ImagineJepa* ij, const JepaModel* m, const double rect[4]);
+void imagine_jepa_free(ImagineJepa* ij);
+/// forgets the frames seen (and the goal too when goal)
+void imagine_jepa_reset(ImagineJepa* ij, bool goal);
+/// renders w as the frame after the tick that ended now
+void imagine_jepa_see(ImagineJepa* ij, const SimWorld* w);
+/// true when the goals are ones the goal image can show: at least one 'BODY in REGION' or 'BODY.x
+/// near V' / 'BODY.y near V', and otherwise only 'BODY.speed <'/'<=' (a still goal image has speed
+/// 0) and negated 'not BODY broken|fell' (left out of the energy)
+bool imagine_jepa_goals_ok(const ScnGoal* goals, int n);
+/// the goal image: a copy of w with each 'in' goal's body moved to its region's centre (an 'x near
+/// V' goal's to x = V), at rest, angles kept; its frame repeated over a window, through the target
+/// encoder. false + one line when the world cannot be copied
+bool imagine_jepa_set_goal(ImagineJepa* ij, const SimWorld* w, const ScnGoal* goals, int n, char* err,
+                           size_t err_size);
+/// encodes the window of the frames seen (the oldest repeated while fewer than a window were seen)
+void imagine_jepa_encode(ImagineJepa* ij);
+/// energy[b] of B candidates: the mean absolute difference between the latent predicted at the
+/// horizon (ceil(H / frame_step) predictor steps from the encoded window, candidate b's pushes as
+/// push maps at the pushed body's place now, xy[j] m, plus the push's offset) and the goal's (or,
+/// rolled, the goal window's rolled as far); mass[j] kg the bodies' masses
+void imagine_jepa_energy(ImagineJepa* ij, const ImaginePlans* p, const float (*xy)[2], const float* mass,
+                         double* energy);
 
 #endif

@@ -98,6 +98,10 @@ double plan_risk_cost(const PlanCostSetup* c, const PlanRow* rows) {
 double plan_cost(const PlanCostSetup* c, const PlanRow* rows, int npushes, double impulse_sum) {
     double cost = plan_risk_cost(c, rows);
     for (int g = 0; g < c->ngoals; g++) cost += plan_goal_cost(c, g, rows);
+    return cost + plan_push_cost(c, npushes, impulse_sum);
+}
+
+double plan_push_cost(const PlanCostSetup* c, int npushes, double impulse_sum) {
     double lim = c->impulse > 0 ? c->impulse : 1.0;
-    return cost + c->push_cost * npushes + 0.1 * c->push_cost * impulse_sum / lim;
+    return c->push_cost * npushes + 0.1 * c->push_cost * impulse_sum / lim;
 }

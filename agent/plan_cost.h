@@ -80,6 +80,8 @@ typedef struct PlanCostSetup {
 /// the cost of one imagined future: rows[H * nbodies] (row (h, j) = rows[h * nbodies + j]),
 /// with npushes pushes whose impulses' magnitudes sum to impulse_sum (N*s)
 double plan_cost(const PlanCostSetup* c, const PlanRow* rows, int npushes, double impulse_sum);
+/// the part of that cost the pushes contribute (the pixel planner's cost is its energy plus this)
+double plan_push_cost(const PlanCostSetup* c, int npushes, double impulse_sum);
 /// the part of that cost the imagination's implausibility contributes
 double plan_risk_cost(const PlanCostSetup* c, const PlanRow* rows);
 /// the part of that cost one goal contributes (for panels and tests)

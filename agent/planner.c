@@ -48,6 +48,10 @@ struct Planner {
     Rng            rng;
     ImagineModel   im;
     ImagineSim     is;
+    const JepaModel* jepa;         /* the pixel planner's model (planner_set_jepa), else NULL */
+    ImagineJepa    ij;
+    double*        energy;         /* [B] the pixel planner's energies */
+    float          mass[MAXB];     /* kg, the bodies' of this decision (the push maps') */
     /* goals */
     ScnGoal*       goals;
     int            ngoals;
@@ -146,6 +150,8 @@ void planner_free(Planner* p) {
     if (!p) return;
     imagine_model_free(&p->im);
     imagine_sim_free(&p->is);
+    imagine_jepa_free(&p->ij);
+    free(p->energy);
     free(p->goals);
     free(p->status);
     free(p->active);
@@ -162,7 +168,22 @@ void planner_free(Planner* p) {
     free(p);
 }
 
-bool planner_is_oracle(const Planner* p) { return p->model == NULL; }
+bool planner_is_oracle(const Planner* p) { return p->model == NULL && p->jepa == NULL; }
+bool planner_is_jepa(const Planner* p) { return p->jepa != NULL; }
+bool planner_jepa_goals_ok(const ScnGoal* goals, int n) { return imagine_jepa_goals_ok(goals, n); }
+
+void planner_set_jepa(Planner* p, const JepaModel* m, const double rect[4], bool rolled) {
+    imagine_jepa_free(&p->ij);
+    p->model = NULL;
+    p->im.model = NULL;
+    p->jepa = m;
+    if (!m) return;
+    imagine_jepa_init(&p->ij, m, rect);
+    p->ij.rolled = rolled;
+    p->energy = alloc_resize(p->energy, (size_t)p->B, sizeof *p->energy);
+    p->next_tick = -1;
+    p->have_prev = false;
+}
 int planner_goal_count(const Planner* p) { return p->ngoals; }
 const ScnGoal* planner_goals(const Planner* p) { return p->ngoals ? p->goals : NULL; }
 const ScnGoalStatus* planner_goal_status(const Planner* p) { return p->ngoals ? p->status : NULL; }
@@ -186,7 +207,9 @@ void planner_set_goals(Planner* p, const ScnGoal* goals, int n) {
         memcpy(p->goals, goals, sizeof *p->goals * (size_t)n);
         p->ngoals = n;
     }
-    /* re-armed: the next call decides, with a fresh budget and no warm start */
+    /* re-armed: the next call decides, with a fresh budget and no warm start (the pixel planner
+       with no frames and its goal image made anew) */
+    if (p->jepa) imagine_jepa_reset(&p->ij, true);
     p->next_tick = -1;
     p->pushes_used = 0;
     p->have_prev = false;
@@ -198,6 +221,7 @@ void planner_rearm(Planner* p, int pushes_used) {
     p->have_prev = false;
     p->pushes_used = pushes_used;
     p->trace.pushes_used = pushes_used;
+    if (p->jepa) imagine_jepa_reset(&p->ij, false);
     for (int g = 0; g < p->ngoals; g++) p->status[g] = SCN_GOAL_PENDING;
 }
 
@@ -227,6 +251,7 @@ static void gather_bodies(Planner* p, const SimWorld* w, const float* states, co
         p->drop[j] = (float)(st.y - st.h);
         p->half[j][0] = (float)(0.5 * st.w);
         p->half[j][1] = (float)(0.5 * st.h);
+        p->mass[j] = (float)st.mass;
     }
 }
 
@@ -458,9 +483,25 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
     ImaginePlans idle = ip;
     idle.B = 1;
     bool imagined = true;
-    if (p->model) imagine_model(&p->im, states, mask, &idle, p->rows);
-    else imagined = imagine_sim(&p->is, w, &idle, p->rows, NULL, 0);
-    double idle_cost = imagined ? plan_cost(&cs, p->rows, 0, 0) : INFINITY;
+    if (p->jepa) {
+        /* the pixel planner: the window seen, encoded once; its rows hold no imagined places (the
+           bodies where they are now) */
+        imagine_jepa_encode(&p->ij);
+        for (size_t i = 0; i < (size_t)p->B * H * nb; i++) {
+            int j = (int)(i % (size_t)nb);
+            p->rows[i] = (PlanRow){p->start[j][0], p->start[j][1], p->angle0[j], 0, 0, 0, 0, 0, 0};
+        }
+        imagine_jepa_energy(&p->ij, &idle, p->start, p->mass, p->energy);
+    } else if (p->model) {
+        imagine_model(&p->im, states, mask, &idle, p->rows);
+    } else {
+        imagined = imagine_sim(&p->is, w, &idle, p->rows, NULL, 0);
+    }
+    /* the pixel planner's energies count relative to doing nothing's (1 = no closer to the goal image
+       than doing nothing; a latent's scale is the model's own), so that a push's cost weighs the same
+       against any model */
+    double escale = p->jepa && p->energy[0] > 0 ? 1.0 / p->energy[0] : 1.0;
+    double idle_cost = !imagined ? INFINITY : p->jepa ? p->energy[0] * escale : plan_cost(&cs, p->rows, 0, 0);
     if (idle_cost <= p->def.push_cost) {
         B = 1;
         p->best_cost = idle_cost;
@@ -481,7 +522,8 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
             for (int s = 0; s < S; s++) p->pushes[(size_t)b * S + s] = step_push(p, &c[s]);
         }
         /* imagine them all */
-        if (p->model) imagine_model(&p->im, states, mask, &ip, p->rows);
+        if (p->jepa) imagine_jepa_energy(&p->ij, &ip, p->start, p->mass, p->energy);
+        else if (p->model) imagine_model(&p->im, states, mask, &ip, p->rows);
         else if (!imagine_sim(&p->is, w, &ip, p->rows, NULL, 0)) break;
         /* score, rank, keep the cheapest, refit */
         for (int b = 0; b < B; b++) {
@@ -493,7 +535,8 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
                 n++;
                 jsum += hypot(sp->jx, sp->jy);
             }
-            p->ranked[b].cost = plan_cost(&cs, p->rows + (size_t)b * H * nb, n, jsum);
+            p->ranked[b].cost = p->jepa ? p->energy[b] * escale + plan_push_cost(&cs, n, jsum)
+                                        : plan_cost(&cs, p->rows + (size_t)b * H * nb, n, jsum);
             p->ranked[b].index = b;
         }
         qsort(p->ranked, (size_t)B, sizeof *p->ranked, ranked_cmp);
@@ -563,6 +606,11 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
 
 bool planner_act(Planner* p, const SimWorld* w, const float* states, const uint8_t* mask, SimPush* out) {
     int64_t tick = sim_world_ticks(w);
+    if (p->jepa) {
+        /* the pixel planner sees every frame; its goal image is the world at its first call */
+        imagine_jepa_see(&p->ij, w);
+        if (!p->ij.have_goal && !imagine_jepa_set_goal(&p->ij, w, p->goals, p->ngoals, NULL, 0)) return false;
+    }
     if (!update_goals(p, w)) return false;
     if (p->def.pushes > 0 && p->pushes_used >= p->def.pushes) return false;
     if (p->next_tick >= 0 && tick < p->next_tick) return false;

@@ -13,11 +13,13 @@
  * shifted by one segment (receding horizon, warm start). It never pushes more than `pushes` times in
  * an episode (0 = no limit), and stops deciding once every goal is decided.
  *
- * Imagination, one of two:
+ * Imagination, one of three:
  *   model   the learned world model: wm_rollout over all samples at once, from the observation;
  *           the model's break and fall heads give the probabilities of those events
  *   oracle  the true simulator: every sample replays from a snapshot of the world (restore, the
  *           same pushes, tick by tick). Slow; the ceiling the model planner is measured against
+ *   jepa    the pixel model (planner_set_jepa): every sample rolled forward in its latent space from
+ *           the frames seen, its cost the L1 energy to a goal image's latent (V-JEPA 2-AC)
  *
  * Deterministic: the same world, goals, configuration and seed give the same pushes (the model's
  * rollouts need one BLAS thread for that, as everywhere). */
@@ -27,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/jepa.h"
 #include "model/wm.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
@@ -103,5 +106,25 @@ bool      planner_act(Planner* p, const SimWorld* w, const float* states, const 
 const PlannerTrace* planner_trace(const Planner* p);
 /// true for an oracle (imagines with the simulator)
 bool      planner_is_oracle(const Planner* p);
+
+/// makes p the pixel planner (V-JEPA 2-AC's planning; agent/imagine.h ImagineJepa): it renders
+/// every world it is called with as m's frames of the world rectangle rect (jepa_frame_rect), and
+/// at a decision imagines each candidate in m's latent space: the window of the frames seen,
+/// encoded once, rolled forward ceil(horizon / frame_step) predictor steps with the candidate's
+/// pushes as push maps (at the pushed body's place at the decision). A candidate's cost is its
+/// energy, the mean absolute difference between that latent and the goal image's (the target
+/// encoder's latent of the world at the first call with each goal's body moved to its goal, at
+/// rest: imagine_jepa_set_goal), plus the pushes' cost (plan_push_cost). Negated goals (not broken,
+/// not fell) are left out of the energy. The energies count relative to doing nothing's at the
+/// decision (doing nothing costs 1), so push_cost is a fraction of the way to the goal image.
+/// rolled: the goal is the goal window's latent (the trained encoder's) rolled forward as far as
+/// the candidates without pushes, so that the predictor's drift on a still scene cancels. m is not
+/// owned; NULL: back to an oracle
+void      planner_set_jepa(Planner* p, const JepaModel* m, const double rect[4], bool rolled);
+bool      planner_is_jepa(const Planner* p);
+/// true when the pixel planner's goal image can show the goals: at least one 'BODY in REGION' or
+/// 'BODY.x|y near V', besides them only 'BODY.speed <|<= V' (the goal image is at rest) and 'not BODY
+/// broken|fell' (left out of the energy)
+bool      planner_jepa_goals_ok(const ScnGoal* goals, int n);
 
 #endif

@@ -11,6 +11,8 @@
 #include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/progress.h"
+#include "model/jepa.h"
+#include "model/nn.h"
 
 #define MAX_AGENTS 8
 
@@ -18,6 +20,7 @@
 typedef struct PlanAgent {
     char name[16];
     int  kind;            /* ScnAgentKind */
+    bool jepa;            /* the planner imagining with the pixel model (--jepa) */
 } PlanAgent;
 
 typedef struct PlanJobs {
@@ -29,6 +32,10 @@ typedef struct PlanJobs {
     uint64_t        seed;
     int             slots;
     AgentOverride   base;         /* the planner flags, the model */
+    JepaModel*      jepa;         /* --jepa: the pixel planner's model, NULL = none */
+    int             jepa_samples, jepa_iters; /* its samples and iterations (0 = as the others) */
+    double          jepa_push_cost; /* its cost per push (< 0 = as the others) */
+    bool            jepa_rolled;    /* its goal rolled forward (planner_set_jepa) */
     PlanOutcome*    out;          /* [task][agent][episode] */
     int64_t         total, next, done;
     pthread_mutex_t lock;
@@ -48,6 +55,14 @@ static void* plan_worker(void* arg) {
         int t = (int)(job / J->episodes / J->nagents);
         AgentOverride o = J->base;
         o.kind = J->agents[a].kind;
+        if (J->agents[a].jepa) {
+            o.jepa = J->jepa;
+            if (J->jepa_samples > 0) o.samples = J->jepa_samples;
+            if (J->jepa_iters > 0) o.iters = J->jepa_iters;
+            if (J->jepa_push_cost >= 0) o.push_cost = J->jepa_push_cost;
+            o.jepa_rolled = J->jepa_rolled;
+            if (o.elites > o.samples && o.samples > 0) o.elites = -1;
+        }
         char err[512];
         if (!plan_task_run(J->tasks[t], J->seed + (uint64_t)e, &o, J->slots, &J->out[job], err, sizeof err)) {
             pthread_mutex_lock(&J->lock);
@@ -71,13 +86,15 @@ static bool parse_agents(const char* list, PlanJobs* J, char* err, size_t err_si
         int kind = !strcmp(tok, "random") ? SCN_AGENT_RANDOM
                    : !strcmp(tok, "model") || !strcmp(tok, "planner") ? SCN_AGENT_PLANNER
                    : !strcmp(tok, "oracle") ? SCN_AGENT_ORACLE
+                   : !strcmp(tok, "jepa") ? SCN_AGENT_PLANNER
                    : !strcmp(tok, "none") ? SCN_AGENT_NONE : -1;
         if (kind < 0 || J->nagents >= MAX_AGENTS) {
-            snprintf(err, err_size, "--agents: expected a list of random, model, oracle, none, got '%s'", tok);
+            snprintf(err, err_size, "--agents: expected a list of random, model, oracle, jepa, none, got '%s'", tok);
             return false;
         }
         PlanAgent* a = &J->agents[J->nagents++];
-        snprintf(a->name, sizeof a->name, "%s", kind == SCN_AGENT_PLANNER ? "model" : tok);
+        a->jepa = !strcmp(tok, "jepa");
+        snprintf(a->name, sizeof a->name, "%s", kind == SCN_AGENT_PLANNER && !a->jepa ? "model" : tok);
         a->kind = kind;
     }
     if (J->nagents == 0) {
@@ -97,6 +114,7 @@ static void task_name(const Scenario* s, char* out, size_t size) {
 }
 
 typedef struct Tally {
+    int64_t skipped;
     int64_t episodes, solved, decisions;
     double  seconds;
 } Tally;
@@ -110,13 +128,17 @@ static int row_count(const PlanJobs* J) { return (J->ntasks + 1) * J->nagents; }
 
 static Tally row_tally(const PlanJobs* J, int r, char* name, size_t name_size) {
     int t = r / J->nagents, a = r % J->nagents;
-    Tally y = {0, 0, 0, 0};
+    Tally y = {0, 0, 0, 0, 0};
     int t0 = t < J->ntasks ? t : 0, t1 = t < J->ntasks ? t + 1 : J->ntasks;
     if (t < J->ntasks) task_name(J->tasks[t], name, name_size);
     else snprintf(name, name_size, "all");
     for (int k = t0; k < t1; k++) {
         for (int64_t e = 0; e < J->episodes; e++) {
             const PlanOutcome* o = &J->out[((int64_t)k * J->nagents + a) * J->episodes + e];
+            if (o->skipped) {
+                y.skipped++;
+                continue;
+            }
             y.episodes++;
             y.solved += o->solved;
             y.decisions += o->decisions;
@@ -151,24 +173,39 @@ static void print_table(const PlanJobs* J, bool verbose) {
         char name[256];
         Tally y = row_tally(J, r, name, sizeof name);
         if (r >= J->ntasks * J->nagents) all[r % J->nagents] = y;
+        if (y.episodes == 0 && y.skipped > 0) {
+            printf("%-28s %-8s %8s %8s %8s %12s\n", name, J->agents[r % J->nagents].name, "-", "-", "skipped", "-");
+            continue;
+        }
         printf("%-28s %-8s %8lld %8lld %7.1f%% %12.3f\n", name, J->agents[r % J->nagents].name, (long long)y.episodes,
                (long long)y.solved, 100.0 * rate(&y), ms_per(&y));
     }
     /* the learned planner against the oracle */
     int im = -1, io = -1;
     for (int a = 0; a < J->nagents; a++) {
-        if (J->agents[a].kind == SCN_AGENT_PLANNER) im = a;
+        if (J->agents[a].kind == SCN_AGENT_PLANNER && !J->agents[a].jepa) im = a;
         if (J->agents[a].kind == SCN_AGENT_ORACLE) io = a;
     }
     if (im >= 0 && io >= 0 && all[io].solved > 0)
         printf("model / oracle success: %.1f%% (%.1f%% vs %.1f%%)\n",
                100.0 * rate(&all[im]) / rate(&all[io]), 100.0 * rate(&all[im]), 100.0 * rate(&all[io]));
+    /* the tasks the pixel planner left out */
+    for (int t = 0; t < J->ntasks; t++) {
+        for (int a = 0; a < J->nagents; a++) {
+            if (!J->agents[a].jepa || J->episodes == 0 || !J->out[((int64_t)t * J->nagents + a) * J->episodes].skipped)
+                continue;
+            char name[256];
+            task_name(J->tasks[t], name, sizeof name);
+            printf("note: jepa skips %s: its goal image can show only 'in' and 'x|y near' goals (besides "
+                   "'speed <' and 'not broken|fell', left out of its energy)\n", name);
+        }
+    }
     if (!verbose) return;
     for (int t = 0; t < J->ntasks; t++) {
         for (int a = 0; a < J->nagents; a++) {
             for (int64_t e = 0; e < J->episodes; e++) {
                 const PlanOutcome* o = &J->out[((int64_t)t * J->nagents + a) * J->episodes + e];
-                if (o->solved) continue;
+                if (o->solved || o->skipped) continue;
                 printf("  failed %s --agent %s --seed %llu: %s:%s\n", scn_name(J->tasks[t]), J->agents[a].name,
                        (unsigned long long)(J->seed + (uint64_t)e), scn_name(J->tasks[t]), o->failed);
             }
@@ -183,10 +220,19 @@ int cmd_plan(int argc, char** argv) {
     uint64_t seed = 0;
     const char* agents = "random,model,oracle";
     const char* csv = NULL;
+    const char* jepa_path = NULL;
+    int64_t jepa_samples = 0, jepa_iters = 0;
+    double jepa_push_cost = -1;
+    const char* jepa_goal = "image";
     bool verbose = false;
     ArgSpec specs[] = {
         {"episodes", ARG_INT, &episodes, 1, 1000000, "N: seeds per task and agent (default 10)", false},
-        {"agents", ARG_STRING, &agents, 1, 0, "LIST: random, model, oracle, none (default random,model,oracle)", false},
+        {"agents", ARG_STRING, &agents, 1, 0, "LIST: random, model, oracle, jepa, none (default random,model,oracle)", false},
+        {"jepa", ARG_STRING, &jepa_path, 1, 0, "FILE: the pixel model the 'jepa' agent plans with (toward a goal image)", false},
+        {"jepa-samples", ARG_INT, &jepa_samples, 1, 4096, "N: the jepa agent's candidate plans per iteration (default: as --samples)", false},
+        {"jepa-iters", ARG_INT, &jepa_iters, 1, 100, "N: the jepa agent's refinements per decision (default: as --iters)", false},
+        {"jepa-push-cost", ARG_DOUBLE, &jepa_push_cost, 0, 1000, "C: the jepa agent's cost of one push, a fraction of doing nothing's energy (default: as --push-cost)", false},
+        {"jepa-goal", ARG_STRING, &jepa_goal, 1, 0, "image|rolled: the jepa agent's energy is to the goal image's latent (default), or to the goal window's rolled forward as far without pushes", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: episode i uses seed N + i (default 0)", false},
         {"csv", ARG_STRING, &csv, 1, 0, "FILE: also write task,agent,episodes,successes,success_rate,ms_per_decision", false},
         {"jobs", ARG_INT, &jobs, 1, 64, "J: episodes run at once, one thread each (default 1)", false},
@@ -199,7 +245,9 @@ int cmd_plan(int argc, char** argv) {
                   "Runs every task scenario (a file, or the .scn files of a folder) for N seeds with each agent and "
                   "prints each one's success rate (every goal held) and mean wall time per decision. 'model' is the "
                   "planner imagining with --model, 'oracle' the same planner imagining with the true simulator, "
-                  "'random' the random agent with the task's push budget and impulse limit.",
+                  "'random' the random agent with the task's push budget and impulse limit, 'jepa' the same planner "
+                  "imagining with the pixel model --jepa in its latent space toward a goal image (tasks with 'in' or "
+                  "'x|y near' goals; others are skipped with a note).",
                   specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 64};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
@@ -210,16 +258,37 @@ int cmd_plan(int argc, char** argv) {
     char err[1024];
     if (!parse_agents(agents, &J, err, sizeof err)) return args_fail("plan", "%s", err);
     bool model = false;
-    for (int a = 0; a < J.nagents; a++) model |= J.agents[a].kind == SCN_AGENT_PLANNER;
+    bool jepa = false;
+    for (int a = 0; a < J.nagents; a++) {
+        model |= J.agents[a].kind == SCN_AGENT_PLANNER && !J.agents[a].jepa;
+        jepa |= J.agents[a].jepa;
+    }
     if (model && !o.model_path)
         return args_fail("plan", "the 'model' agent needs a world model: --model FILE (or --agents random,oracle)");
+    if (jepa && !jepa_path) return args_fail("plan", "the 'jepa' agent needs a pixel model: --jepa FILE");
+    if (jepa_path && !jepa) return args_fail("plan", "--jepa is for the 'jepa' agent: add it to --agents");
+    if (jepa) {
+        J.jepa = jepa_load(jepa_path, err, sizeof err);
+        if (!J.jepa) return args_fail("plan", "--jepa: %s", err);
+        /* the pixel planner's predictions are deterministic only on one BLAS thread */
+        nn_set_threads(1);
+        J.jepa_samples = (int)jepa_samples;
+        J.jepa_iters = (int)jepa_iters;
+        J.jepa_push_cost = jepa_push_cost;
+    }
+    if (strcmp(jepa_goal, "image") && strcmp(jepa_goal, "rolled")) {
+        jepa_free(J.jepa);
+        return args_fail("plan", "--jepa-goal: expected image or rolled, got '%s'", jepa_goal);
+    }
+    J.jepa_rolled = !strcmp(jepa_goal, "rolled");
+    if (jepa_samples && !jepa) return args_fail("plan", "--jepa-samples is for the 'jepa' agent: add it to --agents");
     /* the tasks */
     char** files = NULL;
     int nfiles = scn_collect_files(p.positional, p.npositional, &files, err, sizeof err);
-    if (nfiles < 0) return args_fail("plan", "%s", err);
-    if (nfiles == 0) {
+    if (nfiles <= 0) {
         free(files);
-        return args_fail("plan", "no .scn files found");
+        jepa_free(J.jepa);
+        return nfiles < 0 ? args_fail("plan", "%s", err) : args_fail("plan", "no .scn files found");
     }
     J.tasks = alloc_zeroed((size_t)nfiles, sizeof *J.tasks);
     int status = 0;
@@ -266,6 +335,7 @@ int cmd_plan(int argc, char** argv) {
     for (int i = 0; i < J.ntasks; i++) scn_free(J.tasks[i]);
     free(J.tasks);
     free(J.out);
+    jepa_free(J.jepa);
     run_options_free(&o);
     return status;
 }

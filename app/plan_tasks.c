@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/episode.h"
+#include "agent/planner.h"
 #include "base/report.h"
 
 #define MAX_VERDICTS 256
@@ -18,6 +19,11 @@ bool plan_task_run(const Scenario* s, uint64_t seed, const AgentOverride* o, int
         report_set(err, err_size, "%s: a task needs at least one 'goal' line", scn_name(s));
         episode_end(&ep);
         return false;
+    }
+    if (o->jepa && !planner_jepa_goals_ok(ep.inst.goals, ep.inst.ngoals)) {
+        out->skipped = true;
+        episode_end(&ep);
+        return true;
     }
     ScnChecker* c = scn_checker_create(s, &ep.inst, ep.world);
     double tick = ep.inst.world.dt * ep.inst.world.steps_per_tick;

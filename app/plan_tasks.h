@@ -14,6 +14,8 @@ typedef struct PlanOutcome {
     int64_t decisions;     /* the agent's decisions */
     double  seconds;       /* wall time the agent took to decide, s */
     int64_t pushes;        /* pushes applied */
+    bool    skipped;       /* the pixel planner cannot show the task's goals (planner_jepa_goals_ok):
+                              not run, not counted */
     char    failed[448];   /* the first failed goal ("line: text -- detail"), "" when solved */
 } PlanOutcome;
 

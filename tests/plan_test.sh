@@ -57,7 +57,17 @@ one_line_err "expected a task"
 expect_status 2 "plan the model agent without --model" -- "$nudge" plan "$tasks/box_up_ramp.scn"
 one_line_err "needs a world model: --model FILE"
 expect_status 2 "plan an unknown agent" -- "$nudge" plan "$tasks/box_up_ramp.scn" --agents random,wizard
-one_line_err "--agents: expected a list of random, model, oracle, none, got 'wizard'"
+one_line_err "--agents: expected a list of random, model, oracle, jepa, none, got 'wizard'"
+expect_status 2 "the jepa agent without --jepa" -- "$nudge" plan "$tasks/box_into_zone.scn" --agents jepa
+one_line_err "the 'jepa' agent needs a pixel model: --jepa FILE"
+expect_status 2 "a missing --jepa file" -- "$nudge" plan "$tasks/box_into_zone.scn" --agents jepa --jepa "$tmp/nope.ckpt"
+one_line_err "--jepa: cannot read model: .*nope.ckpt"
+expect_status 2 "a state model as --jepa" -- "$nudge" plan "$tasks/box_into_zone.scn" --agents jepa --jepa "$tmp/m.wm"
+one_line_err "--jepa: .*m.wm: a state model, not a pixel (jepa) model"
+expect_status 2 "--jepa without the jepa agent" -- "$nudge" plan "$tasks/box_into_zone.scn" --agents random --jepa "$tmp/m.wm"
+one_line_err "--jepa is for the 'jepa' agent"
+expect_status 2 "an unknown --jepa-goal" -- "$nudge" plan "$tasks/box_into_zone.scn" --agents random --jepa-goal far
+one_line_err "--jepa-goal: expected image or rolled, got 'far'"
 expect_status 2 "samples 0" -- "$nudge" plan "$tasks/box_up_ramp.scn" --agents random --samples 0
 one_line_err "--samples: expected an integer in \[1, 4096\], got '0'"
 expect_status 2 "a negative horizon" -- "$nudge" run "$tasks/box_up_ramp.scn" --agent oracle --horizon -5

@@ -22,6 +22,7 @@
 #include "data/writer.h"
 #include "model/dataset.h"
 #include "model/jepa.h"
+#include "model/jepa_impl.h"
 #include "model/nn.h"
 #include "model/trainer.h"
 #include "ensure.h"
@@ -37,7 +38,7 @@ static void script_run(const char* text, int ticks, SimAction* tape, SimWorld** 
     ENSURE(scn_instantiate(s, 0, &inst, err, sizeof err));
     SimWorld* w = scn_instance_build(&inst, 0, err, sizeof err);
     ENSURE(w);
-    AgentSetup setup = {inst.agent, inst.actions, inst.nactions, NULL, 0, NULL, SIM_OBS_SLOTS, 0};
+    AgentSetup setup = {inst.agent, inst.actions, inst.nactions, NULL, 0, NULL, SIM_OBS_SLOTS, 0, NULL, {0, 0, 0, 0}, false};
     Agent* a = agent_create(&setup, err, sizeof err);
     ENSURE(a);
     ENSURE(agent_scripted(a));
@@ -168,7 +169,7 @@ static void test_agent_state(void) {
     ScnAgentDef def = scn_agent_def_default();
     def.kind = SCN_AGENT_RANDOM;
     def.every_lo = 0.1, def.every_hi = 0.2;
-    AgentSetup setup = {def, NULL, 0, NULL, 0, NULL, 2, 3};
+    AgentSetup setup = {def, NULL, 0, NULL, 0, NULL, 2, 3, NULL, {0, 0, 0, 0}, false};
     char err[256];
     Agent* a = agent_create(&setup, err, sizeof err);
     ENSURE(a);
@@ -201,7 +202,7 @@ static int random_run(uint64_t seed, SimPush* pushes, double* times, int cap) {
     def.dv_lo = 1.0;
     def.dv_hi = 2.0;
     def.start = 0.1;
-    AgentSetup setup = {def, NULL, 0, NULL, 0, NULL, 4, seed};
+    AgentSetup setup = {def, NULL, 0, NULL, 0, NULL, 4, seed, NULL, {0, 0, 0, 0}, false};
     char err[256];
     Agent* a = agent_create(&setup, err, sizeof err);
     ENSURE(a);
@@ -309,7 +310,7 @@ static void test_random_budget_and_impulse(void) {
         def.impulse = 0.4;
         def.pushes = with_dv ? 0 : 7;
         def.dv_given = with_dv;
-        AgentSetup setup = {def, NULL, 0, NULL, 0, NULL, 2, 9};
+        AgentSetup setup = {def, NULL, 0, NULL, 0, NULL, 2, 9, NULL, {0, 0, 0, 0}, false};
         char err[256];
         Agent* a = agent_create(&setup, err, sizeof err);
         ENSURE(a);
@@ -1265,6 +1266,107 @@ static void test_model_planner(void) {
     wm_free(m);
 }
 
+/* the pixel planner (planner_set_jepa): a task whose box already rests at its goal has energy 0
+ * for doing nothing (decided without a search, no push), with the goal image and an identity
+ * predictor, and with the rolled goal and any predictor; a goal elsewhere searches; the same seed
+ * gives the same pushes */
+static const char* jepa_home_task =
+    "world seconds 0.5\n"
+    "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+    "body box   box wood pos 0 0.0505 size 0.1 0.1\n"
+    "agent planner samples 12 iters 2 horizon 12 every 6 pushes 1 impulse 1\n"
+    "goal box in -0.2 -0.0495 0.2 0.1505 by 0.4\n"
+    "goal not box fell\n";
+
+static JepaModel* small_jepa(bool identity) {
+    JepaArch a = jepa_arch_default(32, 32, 1);
+    a.context = 2, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    JepaModel* m = jepa_create(&a, 5);
+    ENSURE(m);
+    if (identity) {
+        /* z' = z + f: f's last layer at zero */
+        const NnConv2d* last = &m->pred.layer[m->pred.nlayers - 1].conv;
+        for (int i = 0; i < last->k * last->k * last->cin * last->cout; i++) m->params[last->w + i] = 0.0f;
+        for (int c = 0; c < last->cout; c++) m->params[last->b + c] = 0.0f;
+    }
+    return m;
+}
+
+/* the first decision of the pixel planner on task text; its trace, the episode kept */
+static const PlannerTrace* jepa_first(const char* text, JepaModel* m, bool rolled, Episode* ep) {
+    char err[256];
+    Scenario* s = scn_parse(text, strlen(text), "home.scn", err, sizeof err);
+    if (!s) fprintf(stderr, "%s\n", err);
+    ENSURE(s);
+    AgentOverride o = agent_override_none();
+    o.kind = SCN_AGENT_PLANNER;
+    o.jepa = m;
+    o.jepa_rolled = rolled;
+    ENSURE(episode_begin_with(ep, s, 1, &o, SIM_OBS_SLOTS, err, sizeof err));
+    ENSURE(planner_is_jepa(agent_planner(ep->agent)) && !planner_is_oracle(agent_planner(ep->agent)));
+    episode_tick(ep, NULL);
+    return planner_trace(agent_planner(ep->agent));
+}
+
+static void test_jepa_planner(void) {
+    nn_set_threads(1);
+    JepaModel* id = small_jepa(true);
+    JepaModel* fresh = small_jepa(false);
+    Episode ep;
+    /* at its goal: energy 0, no search, no push */
+    const PlannerTrace* tr = jepa_first(jepa_home_task, id, false, &ep);
+    ENSURE(tr->decisions == 1 && tr->searches == 0 && tr->best_cost == 0.0 && tr->steps[0].body == -1);
+    ENSURE(ep.applied.npushes == 0);
+    end_kept(&ep);
+    tr = jepa_first(jepa_home_task, fresh, true, &ep);
+    ENSURE(tr->decisions == 1 && tr->searches == 0 && tr->best_cost == 0.0 && tr->steps[0].body == -1);
+    end_kept(&ep);
+    /* the goal image alone with a predictor that drifts: not 0 */
+    tr = jepa_first(jepa_home_task, fresh, false, &ep);
+    ENSURE(tr->decisions == 1 && tr->searches == 1 && tr->best_cost > 0.0 && tr->best_cost <= 1.0);
+    end_kept(&ep);
+    /* the goal elsewhere: doing nothing costs 1 (the energies count relative to it), so it searches,
+       and never keeps a plan dearer than doing nothing */
+    char away[1024];
+    snprintf(away, sizeof away, "%s", jepa_home_task);
+    char* g = strstr(away, "goal box in");
+    ENSURE(g);
+    memcpy(g, "goal box in  0.3 -0.0495 0.7 0.1505 by 0.4\n", strlen("goal box in  0.3 -0.0495 0.7 0.1505 by 0.4\n"));
+    ENSURE(strstr(away, "goal not box fell"));
+    tr = jepa_first(away, id, false, &ep);
+    ENSURE(tr->searches == 1 && tr->samples == 12 && tr->iters == 2 && tr->best_cost <= 1.0);
+    for (int i = 1; i < tr->iters; i++) ENSURE(tr->iter_best[i] <= tr->iter_best[i - 1]);
+    ENSURE(trace_pushes_ok(tr));
+    end_kept(&ep);
+    /* the same seed, the same pushes (push cost 0: the energy alone decides, so it pushes) */
+    AgentOverride o = agent_override_none();
+    o.kind = SCN_AGENT_PLANNER;
+    o.jepa = fresh;
+    o.samples = 16;
+    o.iters = 2;
+    o.push_cost = 0;
+    Pushes a, b;
+    run_zone(&o, 3, &a, NULL, NULL);
+    run_zone(&o, 3, &b, NULL, NULL);
+    ENSURE(a.n >= 1 && a.n <= 2 && a.n == b.n && same_pushes(a.p, b.p, a.n));
+    ENSURE(!memcmp(a.tick, b.tick, sizeof a.tick[0] * (size_t)a.n));
+    for (int i = 0; i < a.n; i++) ENSURE(planner_push_ok(&a.p[i], 1.0));
+    /* the goals its goal image shows */
+    char err[256];
+    Scenario* s = scn_parse(zone_task, strlen(zone_task), "zone.scn", err, sizeof err);
+    ScnInstance inst;
+    ENSURE(s && scn_instantiate(s, 0, &inst, err, sizeof err));
+    ENSURE(planner_jepa_goals_ok(inst.goals, inst.ngoals));
+    ENSURE(!planner_jepa_goals_ok(inst.goals + 1, 1));   /* 'not other fell' alone shows nothing */
+    ScnGoal broken = inst.goals[1];
+    broken.negate = false;
+    ENSURE(!planner_jepa_goals_ok(&broken, 1));
+    scn_instance_free(&inst);
+    scn_free(s);
+    jepa_free(id);
+    jepa_free(fresh);
+}
+
 /* the fate part of surprise: a break the head predicted with high p that does not happen is
    surprising, one that happens is not, and the other way round */
 static void test_surprise_break_nll(void) {
@@ -1561,6 +1663,7 @@ int main(void) {
     RUN(test_oracle_reaches_the_goal);
     RUN(test_model_planner);
     RUN(test_imagine_model_risk);
+    RUN(test_jepa_planner);
     RUN(test_surprise_break_nll);
     RUN(test_surprise_alarm);
     RUN(test_surprise_drift_nll);

@@ -1,0 +1,179 @@
+/* imagine_jepa: candidates' futures in the pixel model's latent space (the jepa planner's
+ * imagination, as V-JEPA 2-AC plans). The frames the planner has seen, rendered as the model's
+ * frames; at a decision their window is encoded once, and the predictor rolls every candidate's
+ * latent forward with its pushes as push maps; a candidate's energy is how far its latent at the
+ * horizon lies from the goal image's. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/imagine.h"
+#include "base/alloc.h"
+#include "base/report.h"
+
+void imagine_jepa_init(ImagineJepa* ij, const JepaModel* m, const double rect[4]) {
+    memset(ij, 0, sizeof *ij);
+    const JepaArch* a = jepa_arch(m);
+    ij->model = m;
+    ij->scratch = jepa_scratch_create(m);
+    memcpy(ij->rect, rect, sizeof ij->rect);
+    ij->W = a->frame_w, ij->Hf = a->frame_h;
+    ij->L = jepa_latent_size(m);
+    ij->span = jepa_window_span(m);
+    ij->fstep = a->frame_step > 0 ? a->frame_step : 1;
+    ij->fb = (size_t)a->frame_w * a->frame_h * a->channels;
+    ij->ring = alloc_zeroed((size_t)ij->span, ij->fb);
+    ij->still = alloc_zeroed(1, ij->fb);
+    ij->goal = alloc_zeroed((size_t)ij->L, sizeof *ij->goal);
+    ij->goal_z = alloc_zeroed((size_t)ij->L, sizeof *ij->goal_z);
+    ij->z0 = alloc_zeroed((size_t)ij->L, sizeof *ij->z0);
+}
+
+void imagine_jepa_free(ImagineJepa* ij) {
+    if (!ij->model) return;
+    jepa_scratch_free(ij->scratch);
+    free(ij->ring);
+    free(ij->still);
+    free(ij->goal);
+    free(ij->goal_z);
+    free(ij->z0);
+    free(ij->z);
+    free(ij->push);
+    free(ij->npush);
+    memset(ij, 0, sizeof *ij);
+}
+
+void imagine_jepa_reset(ImagineJepa* ij, bool goal) {
+    ij->seen = 0;
+    if (goal) ij->have_goal = false;
+}
+
+void imagine_jepa_see(ImagineJepa* ij, const SimWorld* w) {
+    jepa_render(ij->model, w, ij->rect, ij->ring + (size_t)(ij->seen % ij->span) * ij->fb);
+    ij->seen++;
+}
+
+bool imagine_jepa_goals_ok(const ScnGoal* goals, int n) {
+    int shown = 0;
+    for (int g = 0; g < n; g++) {
+        const ScnGoal* q = &goals[g];
+        if (q->kind == SCN_GOAL_IN && !q->negate) shown++;
+        else if (q->kind == SCN_GOAL_FIELD && (q->field == SCN_FIELD_X || q->field == SCN_FIELD_Y) && q->op == SCN_TEST_NEAR)
+            shown++;
+        else if (q->kind == SCN_GOAL_FIELD && q->field == SCN_FIELD_SPEED && (q->op == SCN_TEST_LT || q->op == SCN_TEST_LE))
+            continue;
+        else if ((q->kind == SCN_GOAL_BROKEN || q->kind == SCN_GOAL_FELL) && q->negate)
+            continue;
+        else
+            return false;
+    }
+    return shown > 0;
+}
+
+bool imagine_jepa_set_goal(ImagineJepa* ij, const SimWorld* w, const ScnGoal* goals, int n, char* err,
+                           size_t err_size) {
+    SimSnapshot* snap = sim_world_snapshot(w);
+    SimWorld* still = sim_world_from_snapshot(snap, err, err_size);
+    sim_snapshot_free(snap);
+    if (!still) return false;
+    /* each shown goal's body where the goal wants it, at rest, its angle kept */
+    for (int g = 0; g < n; g++) {
+        const ScnGoal* q = &goals[g];
+        SimBodyState st;
+        if (q->negate || !sim_world_body(still, q->body, &st)) continue;
+        double x = st.x, y = st.y;
+        if (q->kind == SCN_GOAL_IN) {
+            x = 0.5 * (q->region[0] + q->region[2]);
+            y = 0.5 * (q->region[1] + q->region[3]);
+        } else if (q->kind == SCN_GOAL_FIELD && q->op == SCN_TEST_NEAR && q->field == SCN_FIELD_X) {
+            x = q->v;
+        } else if (q->kind == SCN_GOAL_FIELD && q->op == SCN_TEST_NEAR && q->field == SCN_FIELD_Y) {
+            y = q->v;
+        } else {
+            continue;
+        }
+        sim_world_set_pose(still, q->body, x, y, st.angle, 0, 0, 0);
+    }
+    /* the goal image, as a window in which nothing moves */
+    jepa_render(ij->model, still, ij->rect, ij->still);
+    sim_world_destroy(still);
+    const uint8_t* win[64];
+    int context = jepa_arch(ij->model)->context;
+    for (int f = 0; f < context && f < 64; f++) win[f] = ij->still;
+    jepa_encode(ij->model, ij->scratch, 1, win, true, ij->goal);
+    jepa_encode(ij->model, ij->scratch, 1, win, false, ij->goal_z);
+    ij->have_goal = true;
+    return true;
+}
+
+void imagine_jepa_encode(ImagineJepa* ij) {
+    const JepaArch* a = jepa_arch(ij->model);
+    const uint8_t* win[64];
+    int64_t last = ij->seen - 1;
+    int64_t first = ij->seen > ij->span ? ij->seen - ij->span : 0;
+    /* frame f of the window is fstep * (context - 1 - f) frames before the last; before the first
+       frame seen, the first one (a scene starts at rest) */
+    for (int f = 0; f < a->context && f < 64; f++) {
+        int64_t i = last - (int64_t)ij->fstep * (a->context - 1 - f);
+        if (i < first) i = first;
+        if (i < 0) i = 0;
+        win[f] = ij->ring + (size_t)(i % ij->span) * ij->fb;
+    }
+    jepa_encode(ij->model, ij->scratch, 1, win, false, ij->z0);
+}
+
+/* world (x, y) -> frame pixel, as render_world's camera */
+static void to_px(const ImagineJepa* ij, double x, double y, float* u, float* v) {
+    const double* q = ij->rect;
+    double sc = fmin(ij->W / (q[2] - q[0]), ij->Hf / (q[3] - q[1]));
+    *u = (float)(ij->W * 0.5 + (x - 0.5 * (q[0] + q[2])) * sc);
+    *v = (float)(ij->Hf * 0.5 - (y - 0.5 * (q[1] + q[3])) * sc);
+}
+
+void imagine_jepa_energy(ImagineJepa* ij, const ImaginePlans* p, const float (*xy)[2], const float* mass,
+                         double* energy) {
+    int B = p->B, L = ij->L;
+    /* rolled: one more row, the goal window without pushes */
+    int rows = B + (ij->rolled ? 1 : 0);
+    if ((size_t)rows > ij->cap) {
+        ij->z = alloc_resize(ij->z, (size_t)rows * L, sizeof *ij->z);
+        ij->push = alloc_resize(ij->push, (size_t)rows * JEPA_MAX_PUSHES, sizeof *ij->push);
+        ij->npush = alloc_resize(ij->npush, (size_t)rows, sizeof *ij->npush);
+        ij->cap = (size_t)rows;
+    }
+    for (int b = 0; b < B; b++) memcpy(ij->z + (size_t)b * L, ij->z0, sizeof *ij->z * (size_t)L);
+    if (ij->rolled) {
+        memcpy(ij->z + (size_t)B * L, ij->goal_z, sizeof *ij->z * (size_t)L);
+        ij->npush[B] = 0;
+    }
+    int R = (p->H + ij->fstep - 1) / ij->fstep;
+    for (int r = 0; r < R; r++) {
+        /* the pushes of ticks [r S, (r + 1) S), each at its body's place at the decision (the
+           pixel planner does not know where a body will be) */
+        for (int b = 0; b < B; b++) {
+            int n = 0;
+            for (int s = 0; s < p->S; s++) {
+                int t = s * p->seg;
+                if (t < r * ij->fstep || t >= (r + 1) * ij->fstep || t >= p->H) continue;
+                const SimPush* sp = &p->steps[(size_t)b * p->S + s];
+                if (sp->body < 0 || n >= JEPA_MAX_PUSHES) continue;
+                int j = 0;
+                while (j < p->nbodies && p->ids[j] != sp->body) j++;
+                if (j == p->nbodies) continue;
+                JepaPush* jp = &ij->push[(size_t)b * JEPA_MAX_PUSHES + n++];
+                to_px(ij, xy[j][0] + sp->px, xy[j][1] + sp->py, &jp->u, &jp->v);
+                jp->jx = (float)sp->jx, jp->jy = (float)sp->jy, jp->mass = mass[j];
+            }
+            ij->npush[b] = n;
+        }
+        jepa_predict(ij->model, ij->scratch, rows, ij->z, ij->push, ij->npush, ij->z);
+    }
+    const float* goal = ij->rolled ? ij->z + (size_t)B * L : ij->goal;
+    /* the energy: L1 to the goal's latent, per latent float */
+    for (int b = 0; b < B; b++) {
+        const float* z = ij->z + (size_t)b * L;
+        double d = 0;
+        for (int i = 0; i < L; i++) d += fabsf(z[i] - goal[i]);
+        energy[b] = d / L;
+    }
+}
