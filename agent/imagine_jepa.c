@@ -122,14 +122,6 @@ void imagine_jepa_encode(ImagineJepa* ij) {
     jepa_encode(ij->model, ij->scratch, 1, win, false, ij->z0);
 }
 
-/* world (x, y) -> frame pixel, as render_world's camera */
-static void to_px(const ImagineJepa* ij, double x, double y, float* u, float* v) {
-    const double* q = ij->rect;
-    double sc = fmin(ij->W / (q[2] - q[0]), ij->Hf / (q[3] - q[1]));
-    *u = (float)(ij->W * 0.5 + (x - 0.5 * (q[0] + q[2])) * sc);
-    *v = (float)(ij->Hf * 0.5 - (y - 0.5 * (q[1] + q[3])) * sc);
-}
-
 void imagine_jepa_energy(ImagineJepa* ij, const ImaginePlans* p, const float (*xy)[2], const float* mass,
                          double* energy) {
     int B = p->B, L = ij->L;
@@ -161,7 +153,7 @@ void imagine_jepa_energy(ImagineJepa* ij, const ImaginePlans* p, const float (*x
                 while (j < p->nbodies && p->ids[j] != sp->body) j++;
                 if (j == p->nbodies) continue;
                 JepaPush* jp = &ij->push[(size_t)b * JEPA_MAX_PUSHES + n++];
-                to_px(ij, xy[j][0] + sp->px, xy[j][1] + sp->py, &jp->u, &jp->v);
+                jepa_frame_px(ij->W, ij->Hf, ij->rect, xy[j][0] + sp->px, xy[j][1] + sp->py, &jp->u, &jp->v);
                 jp->jx = (float)sp->jx, jp->jy = (float)sp->jy, jp->mass = mass[j];
             }
             ij->npush[b] = n;

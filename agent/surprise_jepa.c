@@ -34,14 +34,6 @@ typedef struct JepaSource {
     double           parts[SURPRISE_JEPA_PARTS];
 } JepaSource;
 
-/* world (x, y) -> frame pixel, as render_world's camera */
-static void to_px(const JepaSource* s, double x, double y, float* u, float* v) {
-    const double* q = s->rect;
-    double sc = fmin(s->W / (q[2] - q[0]), s->H / (q[3] - q[1]));
-    *u = (float)(s->W * 0.5 + (x - 0.5 * (q[0] + q[2])) * sc);
-    *v = (float)(s->H * 0.5 - (y - 0.5 * (q[1] + q[3])) * sc);
-}
-
 static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
     JepaSource* s = self;
     int K = t->slots;
@@ -57,7 +49,7 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
         const float* a = t->pushes + (size_t)k * 4;
         if (a[0] == 0 && a[1] == 0) continue;
         const float* row = t->states + (size_t)k * SIM_OBS_DIM;
-        to_px(s, row[SIM_OBS_x] + a[2], row[SIM_OBS_y] + a[3], &push[n].u, &push[n].v);
+        jepa_frame_px(s->W, s->H, s->rect, row[SIM_OBS_x] + a[2], row[SIM_OBS_y] + a[3], &push[n].u, &push[n].v);
         push[n].jx = a[0], push[n].jy = a[1], push[n].mass = row[SIM_OBS_mass];
         n++;
     }
@@ -98,7 +90,7 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
         if (!t->next_mask[k]) continue;
         const float* row = t->next + (size_t)k * SIM_OBS_DIM;
         float u, v;
-        to_px(s, row[SIM_OBS_x], row[SIM_OBS_y], &u, &v);
+        jepa_frame_px(s->W, s->H, s->rect, row[SIM_OBS_x], row[SIM_OBS_y], &u, &v);
         int cx = (int)floorf(u * s->lw / s->W), cy = (int)floorf(v * s->lh / s->H);
         if (cx < 0 || cy < 0 || cx >= s->lw || cy >= s->lh) continue;
         const float* p = pred + ((size_t)cy * s->lw + cx) * s->lc;

@@ -9,6 +9,7 @@
 #include "base/report.h"
 #include "base/rng.h"
 #include "model/jepa_impl.h"
+#include "render/camera.h"
 #include "render/frame_rect.h"
 #include "render/render.h"
 
@@ -235,6 +236,14 @@ void jepa_render(const JepaModel* m, const SimWorld* w, const double rect[4], ui
 void jepa_frame_rect(const JepaModel* m, const ScnInstance* inst, double rect[4]) {
     if (m && m->framing == JEPA_FRAMING_SCENE) render_scene_rect(inst, rect);
     else render_frame_rect(inst, rect);
+}
+
+void jepa_frame_px(int frame_w, int frame_h, const double rect[4], double x, double y, float* u, float* v) {
+    RenderCamera cam = render_camera_fit(rect, 0, 0, frame_w, frame_h);
+    double sx, sy;
+    render_camera_to_screen(&cam, x, y, &sx, &sy);
+    *u = (float)sx;
+    *v = (float)sy;
 }
 
 const JepaArch* jepa_arch(const JepaModel* m) {

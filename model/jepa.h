@@ -173,6 +173,9 @@ void        jepa_render(const JepaModel* m, const SimWorld* w, const double rect
 /// the world rectangle the model's frames of a scene show, by its camera (render_scene_rect or
 /// render_frame_rect); m NULL: a new model's (render_frame_rect)
 void        jepa_frame_rect(const JepaModel* m, const ScnInstance* inst, double rect[4]);
+/// the pixel (u right, v down) of world point (x, y) in a frame_w x frame_h frame of the world
+/// rectangle rect: jepa_render's camera (a push map's place)
+void        jepa_frame_px(int frame_w, int frame_h, const double rect[4], double x, double y, float* u, float* v);
 /// the slot probe's features of a latent: each cell's first arch.latent channels (the
 /// convolutions'; the keypoint channels are left to the cell probe, which reads every channel, so
 /// that the slot probe's per-slot ridge solves keep their size): jepa_probe_width floats per world,

@@ -90,10 +90,7 @@ double jepa_data_scale(const JepaData* j, int e) {
 }
 
 void jepa_data_to_px(const JepaData* j, int e, double x, double y, float* u, float* v) {
-    const double* q = j->rect + (size_t)e * 4;
-    double s = jepa_data_scale(j, e);
-    *u = (float)(j->frame_w * 0.5 + (x - 0.5 * (q[0] + q[2])) * s);
-    *v = (float)(j->frame_h * 0.5 - (y - 0.5 * (q[1] + q[3])) * s);
+    jepa_frame_px(j->frame_w, j->frame_h, j->rect + (size_t)e * 4, x, y, u, v);
 }
 
 int jepa_data_pushes(const JepaData* j, int e, int t, JepaPush* out) {
