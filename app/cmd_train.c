@@ -113,7 +113,8 @@ int cmd_train(int argc, char** argv) {
     bool pair_inputs = false;
     bool collision_inputs = false, collision_prior = false, collision_static = false, collision_gate = false, collision_supports = false,
          collision_friction = false, friction_substeps = false, contact_axis = false, edge_time = false, contact_anchor = false,
-         prior_settle = false, contact_recheck = false, contact_lift = false;
+         prior_settle = false, contact_recheck = false, contact_lift = false,
+         collision_jmag = false, break_gate = false;
     bool pair_impulse = false;
     double release_impact = 0, lr_decay = 0, lr_floor = 0.1;
     double rest_gate = 0, event_weight = -1, break_weight = -1, onset_weight = -1, onset_speed = -1, onset_motion = -1, impact_weight = -1, impact_speed = -1, still_weight = -1, ema = 0;
@@ -167,6 +168,10 @@ int cmd_train(int argc, char** argv) {
          "a new model's contact solve pushes both bodies at the simulator's anchor, midway between the surfaces at the start of the physics step in which they meet (implies --collision-friction)", false},
         {"contact-lift", ARG_BOOL, &contact_lift, 0, 0,
          "a new model's contact solve keeps a point against a static body only when the tick's fall closes its gap (to 0.2 mm), as the simulator's speculative contacts do, not when it comes within 2 mm of closing at the speed after the tick's gravity (implies --collision-friction)", false},
+        {"collision-impulse", ARG_BOOL, &collision_jmag, 0, 0,
+         "a new model's edges also see the size of the collision's impulse on the receiver this tick, log(1 + |J| / 1 N*s) (normal and friction together): what the simulator's break test measures (implies --collision-inputs)", false},
+        {"break-gate", ARG_BOOL, &break_gate, 0, 0,
+         "a new model's break-now head also reads how hard the collisions press a breakable body this tick, log(1 + sum |J| / 1 N*s), through two weights of its own (implies --collision-inputs)", false},
         {"contact-recheck", ARG_BOOL, &contact_recheck, 0, 0,
          "a new model's contact solve looks again at the points it left out: one that closes within the tick at the solved velocities (a ball over a plank's end that the floor stops) joins and the solve goes on (implies --collision-supports; not with --friction-substeps)", false},
         {"edge-time", ARG_BOOL, &edge_time, 0, 0,
@@ -279,6 +284,8 @@ int cmd_train(int argc, char** argv) {
                            WM_INPUT_PRIOR_LIFT;
     if (contact_recheck)
         def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_RECHECK;
+    if (collision_jmag) def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_JMAG;
+    if (break_gate) def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_BREAK_GATE;
     if (edge_time) def.arch.inputs |= WM_INPUT_EDGE_TIME;
     if (collision_gate) def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_OUT | WM_INPUT_PRIOR_GATE;
     if (pair_impulse) def.arch.inputs |= WM_INPUT_IMPULSE;

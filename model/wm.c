@@ -70,6 +70,10 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
          "model architecture: the settled-speed stop (input option 0x%x) needs the collision supports (0x%x)"},
         {WM_INPUT_PRIOR_LIFT, WM_INPUT_PRIOR_FRICTION,
          "model architecture: the contact lift (input option 0x%x) needs the collision friction (0x%x)"},
+        {WM_INPUT_BREAK_GATE, WM_INPUT_PRIOR,
+         "model architecture: the break gate (input option 0x%x) needs the collision inputs (0x%x)"},
+        {WM_INPUT_PRIOR_JMAG, WM_INPUT_PRIOR,
+         "model architecture: the collision impulse's size (input option 0x%x) needs the collision inputs (0x%x)"},
         {WM_INPUT_PRIOR_RECHECK, WM_INPUT_PRIOR_SUPPORT,
          "model architecture: the contact recheck (input option 0x%x) needs the collision supports (0x%x)"},
         {WM_INPUT_EDGE_TIME, WM_INPUT_SUPPORT,
@@ -134,6 +138,7 @@ WmModel* wm_alloc(const WmArch* arch) {
     /* (after every other layer, and zero: a model without it has the same weights before it) */
     if (arch->inputs & WM_INPUT_IMPULSE) nn_linear_layout(&m->impulse, &m->layout, E, 2);
     if (arch->inputs & WM_INPUT_PRIOR_GATE) nn_linear_layout(&m->gate, &m->layout, E, 2);
+    if (arch->inputs & WM_INPUT_BREAK_GATE) nn_linear_layout(&m->brk, &m->layout, 1, 1);
     m->nparams = m->layout.count;
     m->params = alloc_zeroed((size_t)m->nparams, sizeof(float));
     /* node and edge features are centred; targets only scaled, so that a zero output means
@@ -240,6 +245,7 @@ void wm_scratch_free(WmScratch* s) {
     free(s->state);
     free(s->pdv);
     free(s->release);
+    free(s->brkz);
     free(s->hit);
     free(s->impact_first);
     free(s->impact_edge);
@@ -344,6 +350,7 @@ void wm_scratch_reserve_nodes(const WmModel* m, WmScratch* s, int n) {
     s->state = grow(s->state, c * D * sizeof(float));
     s->pdv = grow(s->pdv, c * 3 * sizeof(float));
     s->release = grow(s->release, c);
+    s->brkz = grow(s->brkz, c * sizeof(float));
     s->hit = grow(s->hit, c);
     s->impact_first = grow(s->impact_first, (c + 1) * sizeof(int));
     if (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT) {

@@ -941,7 +941,7 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
  * change (wm.h). Judged on the pair's edge p of the larger gap, receiver a, sender b: q the point of
  * b's surface nearest a's centre (from a's centre), n b's outward normal there, c the closing speed
  * of the two surfaces at q; the impulse j n acts on a at q, -j n on b */
-static void prior_features(const WmModel* m, WmScratch* s) {
+static void prior_dv_features(const WmModel* m, WmScratch* s) {
     size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
     float dt = m->arch.dt;
     int* pair = s->pair_edge;
@@ -1000,6 +1000,19 @@ static void prior_features(const WmModel* m, WmScratch* s) {
         f[at + 1] = sign * j * nx / mass;
         f[at + 2] = sign * j * ny / mass;
         f[at + 3] = sign * j * cr / inertia;
+    }
+}
+
+/* the collision features of every edge (WM_INPUT_PRIOR, wm.h): the velocity changes, then with
+ * WM_INPUT_PRIOR_JMAG the size of the impulse behind them, |dv| times the receiver's mass */
+static void prior_features(const WmModel* m, WmScratch* s) {
+    prior_dv_features(m, s);
+    if (!(m->arch.inputs & WM_INPUT_PRIOR_JMAG)) return;
+    size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
+    for (int e = 0; e < s->ne; e++) {
+        float* f = s->eraw + (size_t)e * G + at;
+        float mass = s->state[(size_t)s->row_node[s->recv[e]] * D + SIM_OBS_mass];
+        f[WM_EDGE_PRIOR] = log1pf(mass * sqrtf(f[1] * f[1] + f[2] * f[2]));
     }
 }
 

@@ -61,19 +61,26 @@
 /// with WM_INPUT_PRIOR, four more after those (wm_edge_prior_at): the share of the tick left after
 /// the contact, the receiver's dvx, dvy (m/s) and domega (rad/s) from the pair's collision impulse
 #define WM_EDGE_PRIOR 4
+/// with WM_INPUT_PRIOR_JMAG, one more after those: log(1 + |J| / 1 N*s) of the collision's impulse on
+/// the receiver
+#define WM_EDGE_PRIOR_JMAG 1
+/// WM_INPUT_PRIOR's features in an edge's row (0 without it)
+static inline int wm_edge_prior_n(const WmArch* a) {
+    return (a->inputs & WM_INPUT_PRIOR) ? WM_EDGE_PRIOR + ((a->inputs & WM_INPUT_PRIOR_JMAG) ? WM_EDGE_PRIOR_JMAG : 0) : 0;
+}
 /// with WM_INPUT_EDGE_TIME, one more after those (wm_edge_time_at): the time to the end of the
 /// sender's surface ahead of the receiver, in event horizons (wm.h)
 #define WM_EDGE_TIME 1
 /// the edge features of a model of this architecture
 static inline int wm_edge_feats(const WmArch* a) {
     return WM_EDGE_FEATS + ((a->inputs & WM_INPUT_SUPPORT) ? WM_EDGE_SUPPORT : 0) +
-           ((a->inputs & WM_INPUT_PAIR) ? WM_EDGE_PAIR : 0) + ((a->inputs & WM_INPUT_PRIOR) ? WM_EDGE_PRIOR : 0) +
+           ((a->inputs & WM_INPUT_PAIR) ? WM_EDGE_PAIR : 0) + wm_edge_prior_n(a) +
            ((a->inputs & WM_INPUT_EDGE_TIME) ? WM_EDGE_TIME : 0);
 }
 /// where WM_INPUT_EDGE_TIME's feature sits in an edge's row (the last)
 static inline int wm_edge_time_at(const WmArch* a) {
     return WM_EDGE_FEATS + ((a->inputs & WM_INPUT_SUPPORT) ? WM_EDGE_SUPPORT : 0) +
-           ((a->inputs & WM_INPUT_PAIR) ? WM_EDGE_PAIR : 0) + ((a->inputs & WM_INPUT_PRIOR) ? WM_EDGE_PRIOR : 0);
+           ((a->inputs & WM_INPUT_PAIR) ? WM_EDGE_PAIR : 0) + wm_edge_prior_n(a);
 }
 /// where WM_INPUT_PRIOR's features start in an edge's row
 static inline int wm_edge_prior_at(const WmArch* a) {
@@ -164,6 +171,7 @@ struct WmModel {
     WmRound  round[WM_MAX_ROUNDS];
     NnMlp    node;     /* [latent | last messages | node features] -> outputs */
     NnLinear impulse;  /* WM_INPUT_IMPULSE: last round's edge activation -> impulse (jx, jy) / WM_IMPULSE_SCALE */
+    NnLinear brk;      /* WM_INPUT_BREAK_GATE: z -> the break-now logit's addition (1 x 1, from zero) */
     NnLinear gate;     /* WM_INPUT_PRIOR_GATE: last round's edge activation -> the collision's gain logits (linear,
                           angular): gain 2 sigmoid(z) */
     int      nparams;
@@ -221,6 +229,7 @@ struct WmScratch {
     int*     send_row;     /* [ne] sender row, -1 for a static sender */
     float*   state;        /* [n*D] the (possibly noisy) state of each node */
     float*   pdv;          /* [nd*3] the push's velocity change (dvx, dvy, domega) */
+    float*   brkz;         /* [nd] WM_INPUT_BREAK_GATE: each row's z (0 for a body that cannot break) */
     uint8_t* release;      /* [nd] WM_INPUT_RELEASE, WM_INPUT_IMPACT: the rest gate may not hold this row (wm_step) */
     uint8_t* hit;          /* [nd] wm_loss with an impact weight: a dynamic body is hitting this row */
     int*     impact_first; /* [nd+1] WM_INPUT_IMPACT: the edges into row r are impact_edge[impact_first[r] ..
@@ -295,7 +304,7 @@ struct WmScratch {
     uint64_t* inc_island;  /* [B*K] WM_INPUT_PRIOR_SUPPORT: the slots of its island's rows (bit k = slot k) */
     uint64_t* inc_wdirty;  /* [B] wm_inc_select: per world, the slots of its rows that changed */
     int*     inc_slotrow;  /* [B*K] prior_touched: the row of each (world, slot), -1 */
-    float*   inc_prior;    /* [B*K*K*WM_EDGE_PRIOR] WM_INPUT_PRIOR_SUPPORT: the prior features of the edge
+    float*   inc_prior;    /* [B*K*K*wm_edge_prior_n] WM_INPUT_PRIOR_SUPPORT: the prior features of the edge
                               into the slot's record from each sender slot */
     bool     inc_keep;     /* the last wm_pack kept the shapes in the slots' records (inc_shape) */
     float*   inc_state;    /* [B*K*D] */

@@ -52,7 +52,7 @@ bool wm_inc_fit(const WmModel* m, WmScratch* s, int B) {
         s->inc_wdirty = alloc_resize(s->inc_wdirty, (size_t)B, sizeof(uint64_t));
         s->inc_slotrow = alloc_resize(s->inc_slotrow, slots, sizeof(int));
         if (m->arch.inputs & WM_INPUT_PRIOR_SUPPORT)
-            s->inc_prior = alloc_resize(s->inc_prior, slots * K * WM_EDGE_PRIOR, sizeof(float));
+            s->inc_prior = alloc_resize(s->inc_prior, slots * K * (size_t)wm_edge_prior_n(&m->arch), sizeof(float));
         /* (NaN bits that no row's cos and sin are expected to have) */
         for (size_t i = 0; i < slots * 3; i++) s->inc_turn[i] = NAN;
         s->inc_cap = B;
@@ -74,14 +74,15 @@ static bool row_pushed(const float* pd) {
 static void prior_records(const WmModel* m, WmScratch* s) {
     int K = m->arch.slots;
     size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
+    size_t P = (size_t)wm_edge_prior_n(&m->arch);
     for (int e = 0; e < s->ne; e++) {
         int r = s->recv[e], i = s->row_node[r];
         if (s->node_reuse[i]) continue;
         size_t idx = (size_t)s->node_world[i] * K + s->node_slot[i];
-        float* rec = s->inc_prior + (idx * K + (size_t)s->node_slot[s->send[e]]) * WM_EDGE_PRIOR;
+        float* rec = s->inc_prior + (idx * K + (size_t)s->node_slot[s->send[e]]) * P;
         float* f = s->eraw + (size_t)e * G + at;
-        if (s->touched[r]) memcpy(rec, f, sizeof(float) * WM_EDGE_PRIOR);
-        else memcpy(f, rec, sizeof(float) * WM_EDGE_PRIOR);
+        if (s->touched[r]) memcpy(rec, f, sizeof(float) * P);
+        else memcpy(f, rec, sizeof(float) * P);
     }
 }
 

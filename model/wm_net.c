@@ -267,6 +267,34 @@ static void prior_gate_backward(const WmModel* m, WmScratch* s, float* grads) {
     }
 }
 
+/* WM_INPUT_BREAK_GATE: each row's z (wm.h) into s->brkz, and a z + c added to its break-now logit */
+static void break_gate_forward(const WmModel* m, WmScratch* s) {
+    size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
+    float* z = s->brkz;
+    memset(z, 0, sizeof(float) * (size_t)s->nd);
+    for (int e = 0; e < s->ne; e++) {
+        const float* f = s->eraw + (size_t)e * G + at;
+        z[s->recv[e]] += sqrtf(f[1] * f[1] + f[2] * f[2]);
+    }
+    const float a = m->params[m->brk.w], c = m->params[m->brk.b];
+    for (int r = 0; r < s->nd; r++) {
+        const float* st = s->state + (size_t)s->row_node[r] * SIM_OBS_DIM;
+        z[r] = st[SIM_OBS_breakable] > 0.5f ? log1pf(st[SIM_OBS_mass] * z[r]) : 0.0f;
+        if (st[SIM_OBS_breakable] > 0.5f) s->out[(size_t)r * WM_OUTPUTS + WM_BREAK_NOW] += a * z[r] + c;
+    }
+}
+
+/* its two weights' gradients from dout */
+static void break_gate_backward(const WmModel* m, const WmScratch* s, float* grads) {
+    for (int r = 0; r < s->nd; r++) {
+        const float* st = s->state + (size_t)s->row_node[r] * SIM_OBS_DIM;
+        if (!(st[SIM_OBS_breakable] > 0.5f)) continue;
+        float d = s->dout[(size_t)r * WM_OUTPUTS + WM_BREAK_NOW];
+        grads[m->brk.w] += d * s->brkz[r];
+        grads[m->brk.b] += d;
+    }
+}
+
 NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
     int nd = s->nd, L = m->arch.latent, E = m->arch.edge, F = WM_NODE_FEATS, R = m->arch.rounds;
     const float* p = m->params;
@@ -285,6 +313,7 @@ NN_HOT void wm_forward(const WmModel* m, WmScratch* s) {
     s->out = nn_mlp_forward(&m->node, p, &s->node_c, nd, s->dec);
     if (m->arch.inputs & WM_INPUT_IMPULSE) impulse_forward(m, s);
     if (m->arch.inputs & WM_INPUT_PRIOR_OUT) prior_forward(m, s);
+    if (m->arch.inputs & WM_INPUT_BREAK_GATE) break_gate_forward(m, s);
 }
 
 /* one round's edges backwards, from dM (the gradient of the summed messages): accumulates the
@@ -350,6 +379,7 @@ NN_HOT void wm_backward(const WmModel* m, WmScratch* s, float* grads) {
         memset(s->dHj, 0, sizeof(float) * (size_t)s->ne * E);
     if (m->arch.inputs & WM_INPUT_IMPULSE) impulse_backward(m, s, grads);
     if (m->arch.inputs & WM_INPUT_PRIOR_GATE) prior_gate_backward(m, s, grads);
+    if (m->arch.inputs & WM_INPUT_BREAK_GATE) break_gate_backward(m, s, grads);
     nn_mlp_backward(&m->node, p, grads, &s->node_c, nd, s->dec, s->dout, s->ddec);
     /* split the decoder input's gradient into dZ and dM of the last round */
     for (int i = 0; i < nd; i++) {

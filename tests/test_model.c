@@ -1602,8 +1602,8 @@ static void test_wm_options(void) {
     a.rest_gate = 1.0f;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "rest gate 1"));
     a = small_arch();
-    a.inputs = 524288;
-    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x80000"));
+    a.inputs = 2097152;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "input options 0x200000"));
     a.inputs = WM_INPUT_PRIOR_GATE;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "collision gate (input option 0x200) needs the collision prior"));
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_GATE;
@@ -2521,6 +2521,176 @@ static void test_wm_contact_lift(void) {
     WmArch a = small_arch();
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_LIFT;
     CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "contact lift") && !strchr(err, '\n'));
+}
+
+/* a 6 cm glass box (0.9 kg) over the stone floor of floor_world, falling at vy from gap above it,
+ * observed (slot 0 the floor, 1 the glass) into st, mask, then one tick of the simulator: whether the
+ * glass broke in it, and otherwise its vy after the tick in *vy_next */
+static bool glass_tick_next(double gap, double vy, float* st, uint8_t* mask, float* vy_next, float* next, uint8_t* mn) {
+    SimWorld* w = floor_world("stone");
+    SimBodyDef b = sim_body_def_default();
+    b.kind = SIM_KIND_BOX;
+    b.material = sim_material_find("glass");
+    b.w = b.h = 0.06, b.y = 0.03 + gap, b.vy = vy;
+    CHECK(sim_world_add_body(w, &b, NULL, 0) == 1);
+    int32_t ids[TK];
+    CHECK(sim_world_observe(w, st, mask, ids, TK) == 2);
+    sim_world_tick(w, NULL);
+    int n = sim_world_observe(w, next, mn, ids, TK);
+    sim_world_destroy(w);
+    *vy_next = next[SIM_OBS_DIM + SIM_OBS_vy];
+    return n != 2 || !mn[1] || next[SIM_OBS_DIM + SIM_OBS_kind_box] != 1.0f;
+}
+
+static bool glass_tick(double gap, double vy, float* st, uint8_t* mask, float* vy_next) {
+    float next[TK * SIM_OBS_DIM];
+    uint8_t mn[TK];
+    return glass_tick_next(gap, vy, st, mask, vy_next, next, mn);
+}
+
+/* WM_INPUT_PRIOR_JMAG (--collision-impulse): each edge also carries log(1 + |J| / 1 N*s) of the
+ * collision impulse on its receiver, J = the receiver's mass times the edge's velocity change.
+ * - the other features are the same bytes with the option and without it; one more column;
+ * - a glass box landing on the floor within the tick at 0.2 to 4 m/s: the feature is that log, and
+ *   against the simulator: where the glass stays whole the floor's impulse m (vy' - vy + g dt) is
+ *   the feature's |J| within 10%, and the glass breaks (its break impulse 1 N*s) exactly where the
+ *   feature's |J| is over 1 N*s (the speeds keep 20% from the line);
+ * - the option needs the collision inputs; a checkpoint keeps it */
+static void test_wm_collision_impulse(void) {
+    WmArch a = small_arch();
+    WmModel* m0;
+    int base = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION;
+    WmModel* m = option_pair(&a, base, WM_INPUT_PRIOR_JMAG, 61, &m0);
+    WmScratch* s = wm_scratch_create(m);
+    WmScratch* s0 = wm_scratch_create(m0);
+    int G = wm_edge_feats(wm_arch(m)), G0 = wm_edge_feats(wm_arch(m0)), at = wm_edge_prior_at(wm_arch(m));
+    CHECK(G == G0 + 1 && at == wm_edge_prior_at(wm_arch(m0)));
+    float st[TK * SIM_OBS_DIM], vy1;
+    uint8_t mask[TK];
+    const double speeds[6] = {0.2, 0.4, 0.6, 1.5, 2.5, 4.0};
+    int broke = 0, whole = 0;
+    for (int i = 0; i < 6; i++) {
+        bool brk = glass_tick(0.002, -speeds[i], st, mask, &vy1);
+        CHECK(wm_pack(m, s, 1, st, mask, NULL, NULL, 0, 0) && wm_pack(m0, s0, 1, st, mask, NULL, NULL, 0, 0));
+        CHECK(s->ne == s0->ne && s->ne == 1);
+        const float* f = s->eraw;
+        CHECK(memcmp(f, s0->eraw, sizeof(float) * (size_t)G0) == 0);
+        float mass = st[SIM_OBS_DIM + SIM_OBS_mass];
+        float J = mass * sqrtf(f[at + 1] * f[at + 1] + f[at + 2] * f[at + 2]);
+        CHECK(fabsf(f[at + WM_EDGE_PRIOR] - log1pf(J)) < 1e-6f);
+        CHECK(J > 0.2f * (float)speeds[i] * mass);
+        CHECK(brk == (J > 1.0f));
+        CHECK(J > 1.2f || J < 0.8f);
+        if (brk) {
+            broke++;
+        } else {
+            float js = mass * (vy1 + (float)speeds[i] - WM_PRIOR_GRAVITY * a.dt);
+            CHECK(fabsf(J - js) < 0.1f * js);
+            whole++;
+        }
+    }
+    CHECK(broke >= 2 && whole >= 2);
+    check_reload_predicts_same(m, s, st, mask);
+    wm_scratch_free(s);
+    wm_scratch_free(s0);
+    wm_free(m);
+    wm_free(m0);
+    char err[256];
+    a.inputs = WM_INPUT_PRIOR_JMAG;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "collision impulse") && !strchr(err, '\n'));
+}
+
+/* WM_INPUT_BREAK_GATE (--break-gate): the break-now logit of a breakable body gains a z + c, z =
+ * log(1 + sum |J| / 1 N*s) of its edges' collision impulses, from two weights of its own.
+ * - created, the gate's weights are zero and the model predicts what the same weights without it do;
+ * - a glass box landing on the floor at 4 m/s (the simulator breaks it) and at 0.4 m/s (whole): z
+ *   is log(1 + the box's mass times its edge's velocity change); a box of wood landing alike gets no
+ *   addition (it cannot break); with a = 4, c = -4 log 2 (the line at 1 N*s) the landing at 4 m/s
+ *   says break now and the one at 0.4 m/s does not;
+ * - the whole model's gradient against finite differences, both gate weights and every third other,
+ *   on the two landings with their labels (the fast one gone after the tick: a break);
+ * - the option needs the collision inputs; a checkpoint keeps it */
+static void test_wm_break_gate(void) {
+    WmArch a = grad_arch();
+    a.radius = 0.3f;
+    WmModel* m0;
+    int base = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION;
+    WmModel* m = option_pair(&a, base, WM_INPUT_BREAK_GATE, 62, &m0);
+    CHECK(m->nparams == m0->nparams + 2 && m->brk.w >= m0->nparams && m->brk.b >= m0->nparams);
+    CHECK(memcmp(m->params, m0->params, sizeof(float) * (size_t)m0->nparams) == 0);
+    CHECK(m->params[m->brk.w] == 0.0f && m->params[m->brk.b] == 0.0f);
+    WmScratch* s = wm_scratch_create(m);
+    WmScratch* s0 = wm_scratch_create(m0);
+    WmTransitions t;
+    wm_transitions_init(&t, 2, TK, SIM_OBS_DIM, 0);
+    t.n = 2;
+    const double speeds[2] = {4.0, 0.4};
+    float vy1;
+    memset(t.labels, 0, sizeof(float) * 2 * TK * WM_EVENTS);
+    for (int b = 0; b < 2; b++) {
+        float* st = t.s0 + (size_t)b * TK * SIM_OBS_DIM;
+        bool brk = glass_tick_next(0.002, -speeds[b], st, t.m0 + b * TK, &vy1, t.s1 + (size_t)b * TK * SIM_OBS_DIM,
+                                   t.m1 + b * TK);
+        CHECK(brk == (b == 0));
+        if (brk) {
+            t.m1[b * TK + 1] = 0;
+            t.labels[(b * TK + 1) * WM_EVENTS + WM_EVENT_BREAK] = 1.0f;
+        }
+    }
+    memset(t.push, 0, sizeof(float) * 2 * TK * WM_PUSH_DIM);
+    float out[TK * SIM_OBS_DIM], out0[TK * SIM_OBS_DIM], ev[TK * WM_EVENTS], ev0[TK * WM_EVENTS];
+    uint8_t nm[TK], nm0[TK];
+    wm_predict(m, s, 1, t.s0, t.m0, NULL, out, nm, ev);
+    wm_predict(m0, s0, 1, t.s0, t.m0, NULL, out0, nm0, ev0);
+    CHECK(memcmp(out, out0, sizeof out) == 0 && memcmp(ev, ev0, sizeof ev) == 0 && memcmp(nm, nm0, TK) == 0);
+    m->params[m->brk.w] = 4.0f, m->params[m->brk.b] = -4.0f * logf(2.0f);
+    size_t G = (size_t)wm_edge_feats(wm_arch(m)), at = (size_t)wm_edge_prior_at(wm_arch(m));
+    for (int b = 0; b < 2; b++) {
+        float* st = t.s0 + (size_t)b * TK * SIM_OBS_DIM;
+        CHECK(wm_pack(m, s, 1, st, t.m0 + b * TK, NULL, NULL, 0, 0) && s->nd == 1 && s->ne == 1);
+        wm_features_normalize(m, s);
+        wm_forward(m, s);
+        const float* f = s->eraw + at;
+        float z = log1pf(st[SIM_OBS_DIM + SIM_OBS_mass] * sqrtf(f[1] * f[1] + f[2] * f[2]));
+        CHECK(fabsf(s->brkz[0] - z) < 1e-6f && z > 0.1f);
+        CHECK(b == 0 ? s->out[WM_BREAK_NOW] > 2.0f : s->out[WM_BREAK_NOW] < -1.0f);
+        (void)G;
+        /* the same landing by a wooden box: no addition */
+        st[SIM_OBS_DIM + SIM_OBS_breakable] = 0.0f;
+        CHECK(wm_pack(m, s, 1, st, t.m0 + b * TK, NULL, NULL, 0, 0));
+        wm_features_normalize(m, s);
+        wm_forward(m, s);
+        float wood = s->out[WM_BREAK_NOW];
+        CHECK(wm_pack(m0, s0, 1, st, t.m0 + b * TK, NULL, NULL, 0, 0));
+        wm_features_normalize(m0, s0);
+        wm_forward(m0, s0);
+        CHECK(s->brkz[0] == 0.0f && wood == s0->out[WM_BREAK_NOW]);
+        st[SIM_OBS_DIM + SIM_OBS_breakable] = 1.0f;
+    }
+    check_reload_predicts_same(m, s, t.s0, t.m0);
+    /* the gradient */
+    Rng rng;
+    rng_seed(&rng, 63);
+    for (int i = 0; i < m->nparams; i++) m->params[i] += 0.1f * (float)rng_normal(&rng);
+    float* raw = malloc(sizeof(float) * 2 * TK * WM_TARGETS);
+    float* g = calloc((size_t)m->nparams, sizeof(float));
+    wm_batch_loss(m, s, &t, raw, true, g);
+    CHECK(g[m->brk.w] != 0.0f && g[m->brk.b] != 0.0f);
+    int head = m->brk.w < m->brk.b ? m->brk.w : m->brk.b, headbad, checked;
+    int bad = batch_grad_misses(m, s, &t, raw, g, head, "break gate grad", &headbad, &checked);
+    CHECK(checked > 100);
+    CHECK(headbad == 0);
+    CHECK(bad * 50 <= checked);
+    free(raw);
+    free(g);
+    wm_transitions_free(&t);
+    wm_scratch_free(s);
+    wm_scratch_free(s0);
+    wm_free(m);
+    wm_free(m0);
+    char err[256];
+    a.inputs = WM_INPUT_BREAK_GATE;
+    CHECK(!wm_arch_check(&a, err, sizeof err) && strstr(err, "break gate") && !strchr(err, '\n'));
 }
 
 /* WM_INPUT_PRIOR_ANCHOR (--contact-anchor), against the simulator itself.
@@ -5953,6 +6123,8 @@ int main(void) {
     test_wm_prior_islands();
     test_incremental_prior();
     test_wm_contact_lift();
+    test_wm_collision_impulse();
+    test_wm_break_gate();
     test_wm_contact_recheck();
     test_wm_edge_time();
     test_wm_gate_grad();
