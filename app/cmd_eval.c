@@ -58,6 +58,10 @@ static bool write_events_csv(const char* path, const WmEvalResult* r, char* err,
                        (long long)e->positives, e->auroc, e->accuracy);
         atomic_file_write(&af, line, (size_t)len);
     }
+    const WmEventStats* e = &r->break_now;
+    len = snprintf(line, sizeof line, "break_now_breakable,%lld,%lld,%.6g,%.6g\n", (long long)e->n, (long long)e->positives,
+                   e->auroc, e->accuracy);
+    atomic_file_write(&af, line, (size_t)len);
     return atomic_file_commit(&af, err, n);
 }
 
@@ -198,8 +202,20 @@ static void print_table(const WmEvalResult* r) {
                                                                                 : "no negative in these records");
             printf("\n");
         }
+    {
+        const WmEventStats* e = &r->break_now;
+        printf("%-30s %10lld %10lld", "break_now_breakable", (long long)e->n, (long long)e->positives);
+        print_num(" %*.4f", 8, e->auroc);
+        print_num(" %*.4f", 8, e->accuracy);
+        printf("\n");
+    }
     printf("no_new_push: the records after which nothing in the world is pushed within the 0.5 s, what the\n"
-           "record and its own push foretell (the first rows also count events that a later push causes).\n");
+           "record and its own push foretell (the first rows also count events that a later push causes).\n"
+           "break_now_breakable: the break-now head of each breakable body against its breaking by the next record;\n"
+           "the rollout shatters a body where P > 0.5: it does so at %lld of the %lld breaks, and at %lld of the %lld\n"
+           "records without one.\n",
+           (long long)r->break_now_said, (long long)r->break_now.positives, (long long)r->break_now_false,
+           (long long)(r->break_now.n - r->break_now.positives));
     const WmGateStats* g = &r->gate;
     printf("\nrest gate, next tick (unpushed bodies at rest): %lld onsets, %.1f%% held; %lld hard (> 0.1 m/s or 0.5 rad/s), "
            "%.1f%% held; %lld staying at rest, %.2f%% released; rest head AUROC %.4f\n",

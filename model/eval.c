@@ -336,8 +336,10 @@ static bool pushed_later(const WmDataset* d, int e, int t) {
     return false;
 }
 
-static void score_events(const WmModel* m, const WmDataset* d, int first, int count,
-                         WmEventStats* out, WmEventStats* out_quiet, WmGateStats* gate) {
+static void score_events(const WmModel* m, const WmDataset* d, int first, int count, WmEvalResult* res) {
+    WmEventStats* out = res->events;
+    WmEventStats* out_quiet = res->events_quiet;
+    WmGateStats* gate = &res->gate;
     int K = d->slots, T = d->ticks;
     WmScratch* s = wm_scratch_create(m);
     Vec sc[WM_EVENTS] = {{0}};
@@ -350,6 +352,10 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
     uint8_t* mk = alloc_bytes((size_t)EVAL_BATCH * K);
     uint8_t* hold = alloc_bytes((size_t)EVAL_BATCH * K);
     float* rest_logit = alloc_array((size_t)EVAL_BATCH * K, sizeof(float));
+    float* now_logit = alloc_array((size_t)EVAL_BATCH * K, sizeof(float));
+    Vec nscore = {0};
+    uint8_t* nlab = NULL;
+    int64_t nn = 0, capn = 0;
     Vec gscore = {0};
     uint8_t* glab = NULL;
     int64_t ng = 0, capg = 0;
@@ -374,7 +380,7 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
                 const float* o = wm_node_out(m, s, i, &pd);
                 size_t q = (size_t)s->node_world[i] * K + s->node_slot[i];
                 if (s->held[i]) hold[q] = 1;
-                if (o) rest_logit[q] = o[WM_REST];
+                if (o) rest_logit[q] = o[WM_REST], now_logit[q] = o[WM_BREAK_NOW];
             }
             for (int b = 0; b < nb; b++) {
                 size_t ib = wm_dataset_index(d, be[b], bt[b]);
@@ -412,6 +418,15 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
                         if (bits & WM_BIT_BREAK) y[WM_EVENT_BREAK] = 1;
                         if (bits & WM_BIT_FALL) y[WM_EVENT_FALL] = 1;
                     }
+                    /* the break-now head of a breakable body: gone at the next record, broken */
+                    if (row[SIM_OBS_breakable] > 0.5f) {
+                        if (nn == capn) {
+                            capn = capn ? capn * 2 : 4096;
+                            nlab = alloc_resize(nlab, (size_t)capn, 1);
+                        }
+                        vec_push(&nscore, 1.0f / (1.0f + expf(-now_logit[(size_t)b * K + k])));
+                        nlab[nn++] = !d->mask[ib + K + k] && (d->bits[ib + K + k] & WM_BIT_BREAK);
+                    }
                     if (nl == capl) {
                         capl = capl ? capl * 2 : 4096;
                         for (int q = 0; q < WM_EVENTS; q++) lab[q] = alloc_resize(lab[q], (size_t)capl, 1);
@@ -438,6 +453,17 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
     free(probs);
     free(next);
     free(st);
+    event_stats(nscore.v, nlab, NULL, nn, &res->break_now);
+    res->break_now_said = res->break_now_false = 0;
+    for (int64_t i = 0; i < nn; i++) {
+        res->break_now_said += nlab[i] && nscore.v[i] > 0.5f;
+        res->break_now_false += !nlab[i] && nscore.v[i] > 0.5f;
+    }
+    /* (right where the rollout's rule, logit > 0, is: P = 1/2 says no break) */
+    if (nn) res->break_now.accuracy = (double)(res->break_now_said + (nn - res->break_now.positives - res->break_now_false)) / nn;
+    free(nscore.v);
+    free(nlab);
+    free(now_logit);
     gate->auroc = wm_auroc(gscore.v, glab, ng);
     free(gscore.v);
     free(glab);
@@ -538,10 +564,12 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     free(truth);
     free(member);
     wm_scratch_free(s);
-    if (def->events) score_events(m, d, first, count, res->events, res->events_quiet, &res->gate);
-    else
+    if (def->events) score_events(m, d, first, count, res);
+    else {
         for (int q = 0; q < WM_EVENTS; q++)
             res->events[q].auroc = res->events[q].accuracy = res->events_quiet[q].auroc = res->events_quiet[q].accuracy = NAN;
+        res->break_now.auroc = res->break_now.accuracy = NAN;
+    }
     bool scored = res->err[WM_SUBSET_ALL][WM_METHOD_MODEL][0].n > 0;
     if (!scored) wm_eval_free(res); /* nothing scored: nothing for the caller to free either */
     return scored;

@@ -101,6 +101,12 @@ typedef struct WmEvalResult {
                                                      what the record and its own push foretell (a
                                                      later push by an agent cannot be foreseen) */
     WmGateStats  gate;                            /* with events: the rest gate at the next tick */
+    WmEventStats break_now;                       /* with events: over the breakable bodies, the break-now
+                                                     head's P (a sigmoid of its logit) against the body
+                                                     breaking by the next record; accuracy at 0.5 is the
+                                                     rollout's rule for shattering a body */
+    int64_t      break_now_said, break_now_false; /* the breaks it says (P > 0.5) and the P > 0.5 of the
+                                                     records without one */
     int64_t      rollouts;                        /* start points scored */
     int          episodes;
 } WmEvalResult;

@@ -3648,6 +3648,7 @@ static void test_eval_subsets(void) {
         float xc = 2 - 0.5f * tt;
         if (t <= 20) {
             body_row(st + 3 * SIM_OBS_DIM, xc, 2, 0, -0.5f, 0, 0, 0.08f, 0.12f, 0.4f, false);
+            st[3 * SIM_OBS_DIM + SIM_OBS_breakable] = 1;
             mk[3] = 1;
         } else {
             body_row(st + 4 * SIM_OBS_DIM, xc - 0.03f, 2, 0, -0.5f, 0, 0, 0.04f, 0.04f, 0.1f, false);
@@ -3712,6 +3713,19 @@ static void test_eval_subsets(void) {
     CHECK(r.events[WM_EVENT_BREAK].n == 279 && r.events[WM_EVENT_BREAK].positives == 21);
     CHECK(r.events_quiet[WM_EVENT_FALL].n == 154 && r.events_quiet[WM_EVENT_FALL].positives == 1);
     CHECK(r.events_quiet[WM_EVENT_BREAK].n == 154 && r.events_quiet[WM_EVENT_BREAK].positives == 1);
+    /* the break-now head over the glass's records 0..20: it is gone and broken at 21, so record 20 is
+       the one positive; an untrained head's logit is 0 (P = 1/2), which the rollout does not shatter */
+    CHECK(r.break_now.n == 21 && r.break_now.positives == 1 && r.break_now_said == 0 && r.break_now_false == 0);
+    CHECK(fabs(r.break_now.accuracy - 20.0 / 21.0) < 1e-9 && r.break_now.auroc == 0.5);
+    wm_eval_free(&r);
+    /* a head that says break everywhere (its output's bias at +5): the break and all 20 others */
+    const NnLinear* last = &m->node.lin[m->node.nlayers - 1];
+    m->params[last->b + WM_BREAK_NOW] = 5.0f;
+    CHECK(wm_evaluate(m, &d, &def, &r));
+    CHECK(r.break_now.n == 21 && r.break_now_said == 1 && r.break_now_false == 20);
+    CHECK(fabs(r.break_now.accuracy - 1.0 / 21.0) < 1e-9);
+    m->params[last->b + WM_BREAK_NOW] = 0.0f;
+    CHECK(wm_evaluate(m, &d, &def, &r));
     /* the rest gate: box 1 rests through all 60 transitions, box 6 through 30 before its push (the
        pushed transition is not the gate's); an untrained model's rest logit is 0, P = 1/2, which the
        default gate does not hold: every one released, no onset */
