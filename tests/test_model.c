@@ -2344,11 +2344,11 @@ static void test_wm_prior_islands(void) {
  * beside it (its edge from the bottom box), whose own contacts are not (it cannot touch anything
  * within the tick: its prior is its record's). The states, events and raw outputs of every body are
  * those of stepping everything, tick after tick */
-static void test_incremental_prior(void) {
+static void incremental_prior_case(int extra, bool glass) {
     WmArch a = small_arch();
     a.radius = 0.05f;
     a.inputs = WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION |
-               WM_INPUT_PRIOR_SETTLE;
+               WM_INPUT_PRIOR_SETTLE | extra;
     CHECK(a.rounds == 2);
     WmModel* m = wm_create(&a, 53);
     Rng r;
@@ -2356,6 +2356,8 @@ static void test_incremental_prior(void) {
     const NnLinear* last = &m->node.lin[m->node.nlayers - 1];
     for (int i = 0; i < last->in * last->out; i++) m->params[last->w + i] = 0.05f * (float)rng_normal(&r);
     m->params[last->b + WM_REST] = 20.0f;   /* unpushed bodies are held */
+    /* (the break gate acting, below the line where the rollout would shatter a box) */
+    if (extra & WM_INPUT_BREAK_GATE) m->params[m->brk.w] = 2.0f, m->params[m->brk.b] = -6.0f;
     for (int c = 0; c < WM_TARGETS; c++) m->tgt.fstd[c] = 1e-3f;
     float full[TK * SIM_OBS_DIM], inc[TK * SIM_OBS_DIM], ev_full[TK * WM_EVENTS], ev_inc[TK * WM_EVENTS];
     uint8_t mask[TK];
@@ -2363,6 +2365,8 @@ static void test_incremental_prior(void) {
     memcpy(full + 7 * SIM_OBS_DIM, full + 1 * SIM_OBS_DIM, sizeof(float) * SIM_OBS_DIM);
     full[7 * SIM_OBS_DIM + SIM_OBS_x] = 0.12f;
     mask[7] = 1;
+    if (glass)
+        for (int k = 1; k <= 7; k++) full[k * SIM_OBS_DIM + SIM_OBS_breakable] = 1.0f;
     memcpy(inc, full, sizeof full);
     WmScratch* sf = wm_scratch_create(m);
     WmScratch* si = wm_scratch_create(m);
@@ -2407,6 +2411,14 @@ static void test_incremental_prior(void) {
     wm_scratch_free(sf);
     wm_scratch_free(si);
     wm_free(m);
+}
+
+/* ... and the same with the collision impulse's edge column and the break gate (the boxes breakable,
+ * the gate's weights set): a row's gate reads its edges' prior, which an untouched row takes from its
+ * record */
+static void test_incremental_prior(void) {
+    incremental_prior_case(0, false);
+    incremental_prior_case(WM_INPUT_PRIOR_JMAG | WM_INPUT_BREAK_GATE, true);
 }
 
 /* WM_INPUT_PRIOR_SETTLE (--prior-settle): the solve stops once the contacts' relative speeds settle.
