@@ -3736,6 +3736,7 @@ static void test_eval_subsets(void) {
     CHECK(wm_evaluate(m, &d, &def, &r));
     CHECK(r.break_now.n == 21 && r.break_now_said == 1 && r.break_now_false == 20);
     CHECK(fabs(r.break_now.accuracy - 1.0 / 21.0) < 1e-9);
+    wm_eval_free(&r);
     m->params[last->b + WM_BREAK_NOW] = 0.0f;
     CHECK(wm_evaluate(m, &d, &def, &r));
     /* the rest gate: box 1 rests through all 60 transitions, box 6 through 30 before its push (the
