@@ -424,7 +424,7 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
                             capn = capn ? capn * 2 : 4096;
                             nlab = alloc_resize(nlab, (size_t)capn, 1);
                         }
-                        vec_push(&nscore, 1.0f / (1.0f + expf(-now_logit[(size_t)b * K + k])));
+                        vec_push(&nscore, nn_sigmoid(now_logit[(size_t)b * K + k]));
                         nlab[nn++] = !d->mask[ib + K + k] && (d->bits[ib + K + k] & WM_BIT_BREAK);
                     }
                     if (nl == capl) {

@@ -1012,7 +1012,7 @@ static void prior_features(const WmModel* m, WmScratch* s) {
     for (int e = 0; e < s->ne; e++) {
         float* f = s->eraw + (size_t)e * G + at;
         float mass = s->state[(size_t)s->row_node[s->recv[e]] * D + SIM_OBS_mass];
-        f[WM_EDGE_PRIOR] = log1pf(mass * sqrtf(f[1] * f[1] + f[2] * f[2]));
+        f[WM_EDGE_PRIOR] = log1pf(mass * wm_prior_dv_size(f));
     }
 }
 

@@ -64,6 +64,11 @@
 /// with WM_INPUT_PRIOR_JMAG, one more after those: log(1 + |J| / 1 N*s) of the collision's impulse on
 /// the receiver
 #define WM_EDGE_PRIOR_JMAG 1
+/// the size of the velocity change in an edge's WM_INPUT_PRIOR features f (from wm_edge_prior_at): times
+/// the receiver's mass, the collision impulse |J| (N*s) of WM_INPUT_PRIOR_JMAG and WM_INPUT_BREAK_GATE
+static inline float wm_prior_dv_size(const float* f) {
+    return sqrtf(f[1] * f[1] + f[2] * f[2]);
+}
 /// WM_INPUT_PRIOR's features in an edge's row (0 without it)
 static inline int wm_edge_prior_n(const WmArch* a) {
     return (a->inputs & WM_INPUT_PRIOR) ? WM_EDGE_PRIOR + ((a->inputs & WM_INPUT_PRIOR_JMAG) ? WM_EDGE_PRIOR_JMAG : 0) : 0;

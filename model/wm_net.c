@@ -272,15 +272,16 @@ static void break_gate_forward(const WmModel* m, WmScratch* s) {
     size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
     float* z = s->brkz;
     memset(z, 0, sizeof(float) * (size_t)s->nd);
-    for (int e = 0; e < s->ne; e++) {
-        const float* f = s->eraw + (size_t)e * G + at;
-        z[s->recv[e]] += sqrtf(f[1] * f[1] + f[2] * f[2]);
-    }
+    for (int e = 0; e < s->ne; e++) z[s->recv[e]] += wm_prior_dv_size(s->eraw + (size_t)e * G + at);
     const float a = m->params[m->brk.w], c = m->params[m->brk.b];
     for (int r = 0; r < s->nd; r++) {
         const float* st = s->state + (size_t)s->row_node[r] * SIM_OBS_DIM;
-        z[r] = st[SIM_OBS_breakable] > 0.5f ? log1pf(st[SIM_OBS_mass] * z[r]) : 0.0f;
-        if (st[SIM_OBS_breakable] > 0.5f) s->out[(size_t)r * WM_OUTPUTS + WM_BREAK_NOW] += a * z[r] + c;
+        if (!(st[SIM_OBS_breakable] > 0.5f)) {
+            z[r] = 0.0f;
+            continue;
+        }
+        z[r] = log1pf(st[SIM_OBS_mass] * z[r]);
+        s->out[(size_t)r * WM_OUTPUTS + WM_BREAK_NOW] += a * z[r] + c;
     }
 }
 
