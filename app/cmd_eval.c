@@ -17,6 +17,19 @@ static const char* event_names[WM_EVENTS] = {"breaks_within_0.5s", "contact_next
 /* the events over the horizon again, on the records after which nothing is pushed within it (the
  * contact at the next tick has no such rows: no later push can reach it) */
 static const char* quiet_names[WM_EVENTS] = {"breaks_within_0.5s_no_new_push", NULL, "falls_within_0.5s_no_new_push"};
+/* the same two events scored by the model's foresight (wm_foresee), over every record and over the quiet ones */
+static const char* foreseen_names[WM_EVENTS] = {"breaks_within_0.5s_foreseen", NULL, "falls_within_0.5s_foreseen"};
+static const char* foreseen_quiet_names[WM_EVENTS] = {"breaks_within_0.5s_foreseen_no_new_push", NULL,
+                                                      "falls_within_0.5s_foreseen_no_new_push"};
+
+/* the event rows in order: pass 0 the heads over every record, 1 over the quiet records, 2 and 3 the
+ * foresight's; NULL where the pass has no row for the event */
+static const WmEventStats* event_row(const WmEvalResult* r, int pass, int q, const char** name) {
+    const char* const* names[4] = {event_names, quiet_names, foreseen_names, foreseen_quiet_names};
+    const WmEventStats* rows[4] = {r->events, r->events_quiet, r->events_foreseen, r->events_foreseen_quiet};
+    *name = names[pass][q];
+    return *name ? &rows[pass][q] : NULL;
+}
 
 /* a number for CSV: "nan" when there is none (numpy and pandas read it) */
 static bool write_csv(const char* path, const WmEvalResult* r, char* err, size_t n) {
@@ -45,19 +58,15 @@ static bool write_events_csv(const char* path, const WmEvalResult* r, char* err,
     char line[256];
     int len = snprintf(line, sizeof line, "event,n,positives,auroc,accuracy_at_0.5\n");
     atomic_file_write(&af, line, (size_t)len);
-    for (int q = 0; q < WM_EVENTS; q++) {
-        const WmEventStats* e = &r->events[q];
-        len = snprintf(line, sizeof line, "%s,%lld,%lld,%.6g,%.6g\n", event_names[q], (long long)e->n,
-                       (long long)e->positives, e->auroc, e->accuracy);
-        atomic_file_write(&af, line, (size_t)len);
-    }
-    for (int q = 0; q < WM_EVENTS; q++) {
-        const WmEventStats* e = &r->events_quiet[q];
-        if (!quiet_names[q]) continue;
-        len = snprintf(line, sizeof line, "%s,%lld,%lld,%.6g,%.6g\n", quiet_names[q], (long long)e->n,
-                       (long long)e->positives, e->auroc, e->accuracy);
-        atomic_file_write(&af, line, (size_t)len);
-    }
+    for (int pass = 0; pass < 4; pass++)
+        for (int q = 0; q < WM_EVENTS; q++) {
+            const char* name;
+            const WmEventStats* e = event_row(r, pass, q, &name);
+            if (!e) continue;
+            len = snprintf(line, sizeof line, "%s,%lld,%lld,%.6g,%.6g\n", name, (long long)e->n, (long long)e->positives,
+                           e->auroc, e->accuracy);
+            atomic_file_write(&af, line, (size_t)len);
+        }
     const WmEventStats* e = &r->break_now;
     len = snprintf(line, sizeof line, "break_now_breakable,%lld,%lld,%.6g,%.6g\n", (long long)e->n, (long long)e->positives,
                    e->auroc, e->accuracy);
@@ -187,13 +196,13 @@ static void print_table(const WmEvalResult* r) {
            "body's truth is its shards' centre of mass); resting = at rest, unpushed and still (< %g mm) through h:\n"
            "its error is the rollout's drift. angle in rad; sink%% = predictions > %g cm inside a static body.\n",
            WM_EVAL_MOVING_M * 100, WM_EVAL_STILL_M * 1000, WM_EVAL_SINK_M * 100);
-    printf("\n%-30s %10s %10s %8s %8s\n", "event", "n", "positives", "auroc", "acc@0.5");
-    for (int pass = 0; pass < 2; pass++)
+    printf("\n%-39s %10s %10s %8s %8s\n", "event", "n", "positives", "auroc", "acc@0.5");
+    for (int pass = 0; pass < 4; pass++)
         for (int q = 0; q < WM_EVENTS; q++) {
-            const WmEventStats* e = pass ? &r->events_quiet[q] : &r->events[q];
-            const char* name = pass ? quiet_names[q] : event_names[q];
-            if (!name) continue;
-            printf("%-30s %10lld %10lld", name, (long long)e->n, (long long)e->positives);
+            const char* name;
+            const WmEventStats* e = event_row(r, pass, q, &name);
+            if (!e) continue;
+            printf("%-39s %10lld %10lld", name, (long long)e->n, (long long)e->positives);
             print_num(" %*.4f", 8, e->auroc);
             print_num(" %*.4f", 8, e->accuracy);
             if (!isfinite(e->auroc))
@@ -204,13 +213,15 @@ static void print_table(const WmEvalResult* r) {
         }
     {
         const WmEventStats* e = &r->break_now;
-        printf("%-30s %10lld %10lld", "break_now_breakable", (long long)e->n, (long long)e->positives);
+        printf("%-39s %10lld %10lld", "break_now_breakable", (long long)e->n, (long long)e->positives);
         print_num(" %*.4f", 8, e->auroc);
         print_num(" %*.4f", 8, e->accuracy);
         printf("\n");
     }
     printf("no_new_push: the records after which nothing in the world is pushed within the 0.5 s, what the\n"
            "record and its own push foretell (the first rows also count events that a later push causes).\n"
+           "foreseen: the same labels scored by the model's foresight instead of the record's own head: the largest\n"
+           "head over its imagined 0.5 s from the record and its own push, 1 where the imagination shatters the body.\n"
            "break_now_breakable: the break-now head of each breakable body against its breaking by the next record;\n"
            "the rollout shatters a body where P > 0.5: it does so at %lld of the %lld breaks, and at %lld of the %lld\n"
            "records without one.\n",

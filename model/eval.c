@@ -343,6 +343,9 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
     int K = d->slots, T = d->ticks;
     WmScratch* s = wm_scratch_create(m);
     Vec sc[WM_EVENTS] = {{0}};
+    Vec fsc[WM_EVENTS] = {{0}};   /* the foresight's scores (break and fall) */
+    WmScratch* fs = wm_scratch_create(m);
+    float* fore = alloc_array((size_t)EVAL_BATCH * K * WM_EVENTS, sizeof(float));
     uint8_t* lab[WM_EVENTS] = {NULL};
     uint8_t* quiet = NULL;   /* [nl]: nothing pushed in the world after the record within the horizon */
     int64_t nl = 0, capl = 0;
@@ -371,6 +374,9 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
             bool last = e == first + count - 1 && t + 2 == T;
             if (nb < EVAL_BATCH && !last) continue;
             wm_predict(m, s, nb, st, mk, pu, next, NULL, probs);
+            /* the model's foresight from the same records and pushes (its own scratch: the
+             * step's nodes in s are read below) */
+            wm_foresee(m, fs, nb, st, mk, pu, fore);
             bool calm[EVAL_BATCH];
             for (int b = 0; b < nb; b++) calm[b] = !pushed_later(d, be[b], bt[b]);
             /* which bodies the rest gate held (the step's nodes are the batch's live slots) */
@@ -435,6 +441,7 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
                     quiet[nl] = calm[b];
                     for (int q = 0; q < WM_EVENTS; q++) {
                         vec_push(&sc[q], probs[((size_t)b * K + k) * WM_EVENTS + q]);
+                        vec_push(&fsc[q], fore[((size_t)b * K + k) * WM_EVENTS + q]);
                         lab[q][nl] = y[q];
                     }
                     nl++;
@@ -446,9 +453,20 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
     for (int q = 0; q < WM_EVENTS; q++) {
         event_stats(sc[q].v, lab[q], NULL, nl, &out[q]);
         event_stats(sc[q].v, lab[q], quiet, nl, &out_quiet[q]);
+        if (q == WM_EVENT_CONTACT) { /* (the next tick only: nothing to foresee) */
+            memset(&res->events_foreseen[q], 0, sizeof res->events_foreseen[q]);
+            res->events_foreseen[q].auroc = res->events_foreseen[q].accuracy = NAN;
+            res->events_foreseen_quiet[q] = res->events_foreseen[q];
+        } else {
+            event_stats(fsc[q].v, lab[q], NULL, nl, &res->events_foreseen[q]);
+            event_stats(fsc[q].v, lab[q], quiet, nl, &res->events_foreseen_quiet[q]);
+        }
         free(sc[q].v);
+        free(fsc[q].v);
         free(lab[q]);
     }
+    free(fore);
+    wm_scratch_free(fs);
     free(quiet);
     free(probs);
     free(next);
@@ -567,7 +585,9 @@ bool wm_evaluate(const WmModel* m, const WmDataset* d, const WmEvalDef* def, WmE
     if (def->events) score_events(m, d, first, count, res);
     else {
         for (int q = 0; q < WM_EVENTS; q++)
-            res->events[q].auroc = res->events[q].accuracy = res->events_quiet[q].auroc = res->events_quiet[q].accuracy = NAN;
+            res->events[q].auroc = res->events[q].accuracy = res->events_quiet[q].auroc = res->events_quiet[q].accuracy =
+                res->events_foreseen[q].auroc = res->events_foreseen[q].accuracy = res->events_foreseen_quiet[q].auroc =
+                    res->events_foreseen_quiet[q].accuracy = NAN;
         res->break_now.auroc = res->break_now.accuracy = NAN;
     }
     bool scored = res->err[WM_SUBSET_ALL][WM_METHOD_MODEL][0].n > 0;

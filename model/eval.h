@@ -100,6 +100,11 @@ typedef struct WmEvalResult {
                                                      the world is pushed within the event horizon:
                                                      what the record and its own push foretell (a
                                                      later push by an agent cannot be foreseen) */
+    WmEventStats events_foreseen[WM_EVENTS];      /* break and fall again, scored by the model's foresight
+                                                     (wm_foresee: the largest head over an imagined
+                                                     horizon from the record and its own push) instead
+                                                     of the record's own head; contact: n = 0 */
+    WmEventStats events_foreseen_quiet[WM_EVENTS];/* the same over events_quiet's records */
     WmGateStats  gate;                            /* with events: the rest gate at the next tick */
     WmEventStats break_now;                       /* with events: over the breakable bodies, the break-now
                                                      head's P (a sigmoid of its logit) against the body

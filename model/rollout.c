@@ -202,6 +202,54 @@ void wm_rollout(const WmModel* m, WmScratch* s, int B, const float* states, cons
     wm_scratch_incremental(s, incremental);
 }
 
+void wm_foresight(const WmModel* m, int B, const float* states, const uint8_t* mask, int H,
+                  const uint8_t* out_mask, const float* out_events, float* out) {
+    int K = m->arch.slots;
+    size_t world = (size_t)K * D;
+    int n = H < WM_EVENT_HORIZON ? H : WM_EVENT_HORIZON;
+    memset(out, 0, sizeof(float) * (size_t)B * K * WM_EVENTS);
+    for (int b = 0; b < B; b++)
+        for (int k = 0; k < K; k++) {
+            const float* row = states + (size_t)b * world + (size_t)k * D;
+            if (!mask[(size_t)b * K + k] || row[SIM_OBS_is_static] > 0.5f) continue;
+            float* o = out + ((size_t)b * K + k) * WM_EVENTS;
+            /* (out_events entry h is the heads at imagined state h, the start's at h = 0) */
+            memcpy(o, out_events + ((size_t)b * H * K + k) * WM_EVENTS, sizeof(float) * WM_EVENTS);
+            for (int h = 0; h < n; h++) {
+                /* gone from state h + 1 (entry h of the mask): a rollout empties a slot only by
+                 * shattering its body (its pieces may have found no slot) */
+                if (!out_mask[((size_t)b * H + h) * K + k]) {
+                    o[WM_EVENT_BREAK] = 1.0f;
+                    break;
+                }
+                if (h + 1 == n) break;
+                const float* e = out_events + (((size_t)b * H + h + 1) * K + k) * WM_EVENTS;
+                if (e[WM_EVENT_BREAK] > o[WM_EVENT_BREAK]) o[WM_EVENT_BREAK] = e[WM_EVENT_BREAK];
+                if (e[WM_EVENT_FALL] > o[WM_EVENT_FALL]) o[WM_EVENT_FALL] = e[WM_EVENT_FALL];
+            }
+        }
+}
+
+void wm_foresee(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
+                const float* pushes, float* out) {
+    int K = m->arch.slots, H = WM_EVENT_HORIZON;
+    float* ps = alloc_array((size_t)B * H * K * WM_PUSH_DIM, sizeof(float));
+    float* os = alloc_array((size_t)B * H * K * D, sizeof(float));
+    uint8_t* om = alloc_bytes((size_t)B * H * K);
+    float* oe = alloc_array((size_t)B * H * K * WM_EVENTS, sizeof(float));
+    memset(ps, 0, sizeof(float) * (size_t)B * H * K * WM_PUSH_DIM);
+    if (pushes)
+        for (int b = 0; b < B; b++)
+            memcpy(ps + (size_t)b * H * K * WM_PUSH_DIM, pushes + (size_t)b * K * WM_PUSH_DIM,
+                   sizeof(float) * (size_t)K * WM_PUSH_DIM);
+    wm_rollout(m, s, B, states, mask, ps, H, os, om, oe);
+    wm_foresight(m, B, states, mask, H, om, oe, out);
+    free(ps);
+    free(os);
+    free(om);
+    free(oe);
+}
+
 int wm_rollout_parent(const WmScratch* s, int b, int k) {
     if (!s->parent || b < 0 || b >= s->world_cap || k < 0 || k >= s->sized.slots) return -1;
     return s->parent[(size_t)b * s->sized.slots + k];

@@ -298,6 +298,23 @@ void           wm_rollout(const WmModel* m, WmScratch* s, int B, const float* st
 int            wm_rollout_parent(const WmScratch* s, int b, int k);
 /// bodies shattered in imagination so far with this scratch
 int64_t        wm_break_count(const WmScratch* s);
+/// The model's foresight of events: what the world model imagines, not what one head reads off the
+/// present. For B worlds, a wm_rollout of WM_EVENT_HORIZON ticks from the states, with the pushes
+/// (pushes[B*K*WM_PUSH_DIM], applied right after the first state; NULL = none) and nothing pushed after
+/// (what a state and its own push foretell) -> out[B*K*WM_EVENTS], per slot live at the start: for the
+/// break and fall events, the largest of the event heads over the body's imagined states while it is
+/// whole (the start state's own heads among them; the imagined state h's head speaks of ticks h+1 ..
+/// h+30), and break 1 where the imagination shatters the body within the horizon; contact (the next
+/// tick only) is the start state's head. 0 for empty and static slots. Uses the scratch's rollout
+/// state (wm_rollout_parent then tells this rollout's pieces). eval's "_foreseen" rows score it
+void           wm_foresee(const WmModel* m, WmScratch* s, int B, const float* states, const uint8_t* mask,
+                          const float* pushes, float* out);
+/// wm_foresee's rule read off a rollout already made: states[B*K*D] and mask[B*K] its start, and
+/// wm_rollout's out_mask[B*H*K] and out_events[B*H*K*WM_EVENTS] over H >= 1 ticks, of which the first
+/// WM_EVENT_HORIZON are read (a rollout made with the start's pushes only, as wm_foresee's, gives
+/// wm_foresee's answer) -> out[B*K*WM_EVENTS]
+void           wm_foresight(const WmModel* m, int B, const float* states, const uint8_t* mask, int H,
+                            const uint8_t* out_mask, const float* out_events, float* out);
 
 /// Surprise: how unlikely the observed tick states -> next is under the model, per body. For each
 /// body live and dynamic in both, the model's Gaussian over the six targets (the velocity change

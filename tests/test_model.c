@@ -911,6 +911,111 @@ static void test_imagined_break(void) {
     }
 }
 
+/* the model's foresight is its imagination's event heads: for each body live at the start, the
+ * largest break and fall head over a WM_EVENT_HORIZON-tick rollout with the start's pushes and none
+ * after (checked against wm_rollout itself), 1 for a body the rollout shatters, contact the start's
+ * head, 0 for static and empty slots */
+static void test_wm_foresee(void) {
+    WmArch a = small_arch();
+    int K = a.slots;
+    WmModel* m = wm_create(&a, 11);
+    Rng r;
+    rng_seed(&r, 5);
+    /* heads that change as the bodies move (a fresh last layer is zero), and no body shatters */
+    const NnLinear* last = &m->node.lin[m->node.nlayers - 1];
+    for (int i = 0; i < last->in * last->out; i++) m->params[last->w + i] = 0.05f * (float)rng_normal(&r);
+    m->params[last->b + WM_BREAK_NOW] = -20.0f;
+    /* two worlds: a floor, a glass falling onto it, a box; world 0 pushes the box, world 1 does not */
+    enum { B = 2, H = WM_EVENT_HORIZON };
+    float st[B * TK * SIM_OBS_DIM];
+    uint8_t mask[B * TK];
+    memset(st, 0, sizeof st);
+    memset(mask, 0, sizeof mask);
+    for (int b = 0; b < B; b++) {
+        float* w = st + (size_t)b * K * SIM_OBS_DIM;
+        body_row(w, 0, -0.05f, 0, 0, 0, 0, 4, 0.1f, 0, true);
+        body_row(w + SIM_OBS_DIM, 0, 0.5f, 0.3f, 0, -2, 0, 0.08f, 0.12f, 0.5f, false);
+        w[SIM_OBS_DIM + SIM_OBS_breakable] = 1;
+        w[SIM_OBS_DIM + SIM_OBS_friction] = 0.4f, w[SIM_OBS_DIM + SIM_OBS_elasticity] = 0.4f;   /* glass */
+        body_row(w + 2 * SIM_OBS_DIM, 1, 0.05f, 0, 0, 0, 0, 0.1f, 0.1f, 0.5f, false);
+        mask[b * K] = mask[b * K + 1] = mask[b * K + 2] = 1;
+    }
+    float push[B * TK * WM_PUSH_DIM];
+    memset(push, 0, sizeof push);
+    push[(0 * K + 2) * WM_PUSH_DIM + 0] = 0.4f;
+    float fore[B * TK * WM_EVENTS];
+    WmScratch* s = wm_scratch_create(m);
+    wm_foresee(m, s, B, st, mask, push, fore);
+    /* the reference: the same rollout, the pushes at its first tick only */
+    float* pushes = calloc((size_t)B * H * K * WM_PUSH_DIM, sizeof(float));
+    for (int b = 0; b < B; b++) memcpy(pushes + (size_t)b * H * K * WM_PUSH_DIM, push + (size_t)b * K * WM_PUSH_DIM, sizeof(float) * K * WM_PUSH_DIM);
+    float* os = malloc(sizeof(float) * (size_t)B * H * K * SIM_OBS_DIM);
+    uint8_t* om = malloc((size_t)B * H * K);
+    float* oe = malloc(sizeof(float) * (size_t)B * H * K * WM_EVENTS);
+    WmScratch* s2 = wm_scratch_create(m);
+    wm_rollout(m, s2, B, st, mask, pushes, H, os, om, oe);
+    int above = 0;
+    for (int b = 0; b < B; b++)
+        for (int k = 0; k < K; k++) {
+            const float* f = fore + ((size_t)b * K + k) * WM_EVENTS;
+            if (!mask[b * K + k] || k == 0) {   /* empty slots and the static floor */
+                CHECK(f[0] == 0 && f[1] == 0 && f[2] == 0);
+                continue;
+            }
+            float want[WM_EVENTS];
+            memcpy(want, oe + ((size_t)b * H * K + k) * WM_EVENTS, sizeof want);
+            CHECK(f[WM_EVENT_CONTACT] == want[WM_EVENT_CONTACT]);
+            for (int h = 1; h < H; h++) {
+                CHECK(om[((size_t)b * H + h - 1) * K + k]);   /* nothing shatters */
+                const float* e = oe + (((size_t)b * H + h) * K + k) * WM_EVENTS;
+                want[WM_EVENT_BREAK] = fmaxf(want[WM_EVENT_BREAK], e[WM_EVENT_BREAK]);
+                want[WM_EVENT_FALL] = fmaxf(want[WM_EVENT_FALL], e[WM_EVENT_FALL]);
+            }
+            CHECK(f[WM_EVENT_BREAK] == want[WM_EVENT_BREAK] && f[WM_EVENT_FALL] == want[WM_EVENT_FALL]);
+            const float* e0 = oe + ((size_t)b * H * K + k) * WM_EVENTS;
+            above += f[WM_EVENT_BREAK] > e0[WM_EVENT_BREAK] || f[WM_EVENT_FALL] > e0[WM_EVENT_FALL];
+        }
+    CHECK(above > 0);   /* the imagination says more than the start's heads somewhere */
+    /* the rule read off the reference rollout is the same answer; off its first tick alone, the
+       start's heads */
+    float fr[B * TK * WM_EVENTS];
+    wm_foresight(m, B, st, mask, H, om, oe, fr);
+    CHECK(memcmp(fr, fore, sizeof fr) == 0);
+    float* oe1 = malloc(sizeof(float) * (size_t)B * K * WM_EVENTS);
+    uint8_t* om1 = malloc((size_t)B * K);
+    for (int b = 0; b < B; b++) {
+        memcpy(oe1 + (size_t)b * K * WM_EVENTS, oe + (size_t)b * H * K * WM_EVENTS, sizeof(float) * K * WM_EVENTS);
+        memcpy(om1 + (size_t)b * K, om + (size_t)b * H * K, (size_t)K);
+    }
+    wm_foresight(m, B, st, mask, 1, om1, oe1, fr);
+    for (int b = 0; b < B; b++)
+        for (int k = 1; k < 3; k++)
+            CHECK(memcmp(fr + ((size_t)b * K + k) * WM_EVENTS, oe1 + ((size_t)b * K + k) * WM_EVENTS, sizeof(float) * WM_EVENTS) == 0);
+    free(oe1);
+    free(om1);
+    /* the push enters: the pushed box's foresight differs between the worlds (their rollouts do) */
+    CHECK(memcmp(os + ((size_t)0 * H + H - 1) * K * SIM_OBS_DIM + 2 * SIM_OBS_DIM,
+                 os + ((size_t)1 * H + H - 1) * K * SIM_OBS_DIM + 2 * SIM_OBS_DIM, sizeof(float) * 2) != 0);
+    float fore2[B * TK * WM_EVENTS];
+    wm_foresee(m, s, B, st, mask, push, fore2);
+    CHECK(memcmp(fore, fore2, sizeof fore) == 0);   /* deterministic, the scratch reused */
+    /* a head that says "breaks now" everywhere: the glass shatters in the first tick, its foresight
+       of a break is 1; the box cannot break, and its break foresight stays a head's (< 1) */
+    m->params[last->b + WM_BREAK_NOW] = 20.0f;
+    wm_foresee(m, s, B, st, mask, push, fore);
+    for (int b = 0; b < B; b++) {
+        CHECK(fore[((size_t)b * K + 1) * WM_EVENTS + WM_EVENT_BREAK] == 1.0f);
+        CHECK(fore[((size_t)b * K + 2) * WM_EVENTS + WM_EVENT_BREAK] < 1.0f);
+    }
+    free(pushes);
+    free(os);
+    free(om);
+    free(oe);
+    wm_scratch_free(s);
+    wm_scratch_free(s2);
+    wm_free(m);
+}
+
 /* incremental stepping repeats the bodies whose surroundings did not change and recomputes the
  * others: the same states and event probabilities as stepping everything, tick after tick */
 static void test_incremental(void) {
@@ -3729,6 +3834,18 @@ static void test_eval_subsets(void) {
        the one positive; an untrained head's logit is 0 (P = 1/2), which the rollout does not shatter */
     CHECK(r.break_now.n == 21 && r.break_now.positives == 1 && r.break_now_said == 0 && r.break_now_false == 0);
     CHECK(fabs(r.break_now.accuracy - 20.0 / 21.0) < 1e-9 && r.break_now.auroc == 0.5);
+    /* the foresight's rows: the same records and labels as the heads' (break and fall), none for
+       the contact at the next tick */
+    for (int q = 0; q < WM_EVENTS; q++) {
+        if (q == WM_EVENT_CONTACT) {
+            CHECK(r.events_foreseen[q].n == 0 && isnan(r.events_foreseen[q].auroc) && r.events_foreseen_quiet[q].n == 0);
+            continue;
+        }
+        CHECK(r.events_foreseen[q].n == r.events[q].n && r.events_foreseen[q].positives == r.events[q].positives);
+        CHECK(r.events_foreseen_quiet[q].n == r.events_quiet[q].n &&
+              r.events_foreseen_quiet[q].positives == r.events_quiet[q].positives);
+        CHECK(isfinite(r.events_foreseen[q].auroc));
+    }
     wm_eval_free(&r);
     /* a head that says break everywhere (its output's bias at +5): the break and all 20 others */
     const NnLinear* last = &m->node.lin[m->node.nlayers - 1];
@@ -3736,6 +3853,10 @@ static void test_eval_subsets(void) {
     CHECK(wm_evaluate(m, &d, &def, &r));
     CHECK(r.break_now.n == 21 && r.break_now_said == 1 && r.break_now_false == 20);
     CHECK(fabs(r.break_now.accuracy - 1.0 / 21.0) < 1e-9);
+    /* the glass is the break's only candidate and every one of its records (0..20) is a positive: the
+       imagination shatters it from each, a foresight of 1 that no other body's head reaches */
+    CHECK(r.events_foreseen[WM_EVENT_BREAK].auroc == 1.0 && r.events_foreseen_quiet[WM_EVENT_BREAK].auroc == 1.0);
+    CHECK(r.events[WM_EVENT_BREAK].auroc < 1.0);
     wm_eval_free(&r);
     m->params[last->b + WM_BREAK_NOW] = 0.0f;
     CHECK(wm_evaluate(m, &d, &def, &r));
@@ -6129,6 +6250,7 @@ int main(void) {
     test_wm_onset_weight();
     test_wm_still_weight();
     test_imagined_break();
+    test_wm_foresee();
     test_incremental();
     test_sleep();
     test_replay();
