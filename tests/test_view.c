@@ -606,6 +606,47 @@ static void test_live_surprise(void) {
 }
 
 
+/* the view's event labels are the model's foresight (wm_foresight on the tick's rollout): a glass
+ * falling onto a stone floor, seen through the shipped model, labelled as wm_foresee says */
+static void test_live_foresight(void) {
+    SimWorldDef wd = sim_world_def_default();
+    SimWorld* w = sim_world_create(&wd);
+    SimBodyDef b = sim_body_def_default();
+    b.is_static = true, b.w = 6, b.h = 0.1, b.y = -0.05, b.material = sim_material_find("stone");
+    char err[256];
+    ENSURE(sim_world_add_body(w, &b, err, sizeof err) == 0);
+    b = sim_body_def_default();
+    b.kind = SIM_KIND_CUP, b.material = sim_material_find("glass"), b.w = 0.08, b.h = 0.12, b.y = 0.6;
+    int glass = sim_world_add_body(w, &b, err, sizeof err);
+    WmModel* m = wm_load(NUDGE_SOURCE_DIR "/assets/models/default.wm", err, sizeof err);
+    ENSURE(m && wm_arch(m)->slots == VIEW_SLOTS);
+    WmScratch* sc = wm_scratch_create(m);
+    WmScratch* s2 = wm_scratch_create(m);
+    ViewLive L;
+    view_live_init(&L, VIEW_SLOTS, SIM_OBS_DIM);
+    float states[VIEW_SLOTS * SIM_OBS_DIM], fore[VIEW_SLOTS * WM_EVENTS];
+    uint8_t mask[VIEW_SLOTS];
+    int32_t ids[VIEW_SLOTS];
+    for (int i = 0; i < 3; i++) {
+        sim_world_observe(w, states, mask, ids, VIEW_SLOTS);
+        view_live_tick(&L, m, sc, states, mask, NULL, false);
+        CHECK(L.has_roll);
+        wm_foresee(m, s2, 1, states, mask, NULL, fore);
+        CHECK(memcmp(L.foresight, fore, sizeof fore) == 0);
+        /* the glass falls 0.5 m: the labels foresee its break at least as surely as the head now */
+        const float* f = L.foresight + (size_t)glass * WM_EVENTS;
+        CHECK(f[WM_EVENT_BREAK] >= L.roll_events[(size_t)glass * WM_EVENTS + WM_EVENT_BREAK]);
+        CHECK(f[WM_EVENT_BREAK] > 0.5f);
+        CHECK(L.foresight[WM_EVENT_BREAK] == 0 && L.foresight[WM_EVENT_FALL] == 0);   /* the floor */
+        sim_world_tick(w, NULL);
+    }
+    view_live_free(&L);
+    wm_scratch_free(sc);
+    wm_scratch_free(s2);
+    wm_free(m);
+    sim_world_destroy(w);
+}
+
 /* pixels of exactly colour col in the rectangle [x0, x1) x [y0, y1) of a canvas */
 static int count_color(const RenderCanvas* c, RenderColor col, int x0, int y0, int x1, int y1) {
     int n = 0;
@@ -875,6 +916,7 @@ int main(int argc, char** argv) {
         return ensure_finish("test_view pixel");
     }
     test_live_surprise();
+    test_live_foresight();
     test_plot_symlog();
     test_picking();
     test_keymap();

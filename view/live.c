@@ -17,6 +17,8 @@ const int view_horizons[VIEW_HZ_COUNT] = {1, 2, 5, 10, 20, 30, 45, 60};
 /* exponential average weight per tick (~5 s) */
 #define EMA_ALPHA (1.0 / 300.0)
 
+_Static_assert(VIEW_ERR_TICKS >= WM_EVENT_HORIZON, "the labels' foresight reads WM_EVENT_HORIZON ticks of the rollout");
+
 void view_live_init(ViewLive* L, int K, int D) {
     memset(L, 0, sizeof *L);
     L->K = K, L->D = D;
@@ -27,6 +29,8 @@ void view_live_init(ViewLive* L, int K, int D) {
     L->mask        = alloc_zeroed((size_t)K, 1);
     L->roll        = alloc_zeroed(kd * VIEW_HORIZON_MAX, sizeof(float));
     L->roll_events = alloc_zeroed((size_t)K * WM_EVENTS * VIEW_HORIZON_MAX, sizeof(float));
+    L->roll_mask   = alloc_zeroed((size_t)K * VIEW_HORIZON_MAX, 1);
+    L->foresight   = alloc_zeroed((size_t)K * WM_EVENTS, sizeof(float));
     L->pushes      = alloc_zeroed((size_t)K * 4 * VIEW_HORIZON_MAX, sizeof(float));
     L->past_valid  = alloc_zeroed((size_t)K, 1);
     L->surprise    = alloc_zeroed((size_t)K, sizeof(float));
@@ -51,7 +55,7 @@ void view_live_init(ViewLive* L, int K, int D) {
 }
 
 void view_live_free(ViewLive* L) {
-    free(L->states), free(L->mask), free(L->roll), free(L->roll_events), free(L->pushes);
+    free(L->states), free(L->mask), free(L->roll), free(L->roll_events), free(L->roll_mask), free(L->foresight), free(L->pushes);
     free(L->past_valid), free(L->past_pose), free(L->past_err);
     free(L->surprise), free(L->glow), free(L->prev_states), free(L->prev_mask), free(L->prev_pushes);
     surprise_source_free(L->src);
@@ -136,7 +140,9 @@ static void roll_out(ViewLive* L, const WmModel* model, WmScratch* scratch, cons
     L->roll_len = H;
     memset(L->pushes, 0, sizeof(float) * (size_t)H * K * 4);
     if (push_rows) memcpy(L->pushes, push_rows, sizeof(float) * (size_t)K * 4);
-    wm_rollout(model, scratch, 1, states, mask, L->pushes, H, L->roll, NULL, L->roll_events);
+    wm_rollout(model, scratch, 1, states, mask, L->pushes, H, L->roll, L->roll_mask, L->roll_events);
+    /* (the pushes are the tick's alone, so the labels are wm_foresee's answer: H >= VIEW_ERR_TICKS, 30) */
+    wm_foresight(model, 1, states, mask, H, L->roll_mask, L->roll_events, L->foresight);
     L->has_roll = true;
     if (!keep) return;
     r->valid   = true;

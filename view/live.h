@@ -51,6 +51,8 @@ typedef struct ViewLive {
     bool     has_roll;
     float*   roll;           /* [VIEW_HORIZON_MAX*K*D] */
     float*   roll_events;    /* [VIEW_HORIZON_MAX*K*WM_EVENTS] */
+    uint8_t* roll_mask;      /* [VIEW_HORIZON_MAX*K] the rollout's live slots */
+    float*   foresight;      /* [K*WM_EVENTS] the rollout's foresight of events (wm_foresight): the labels */
     float*   pushes;         /* [VIEW_HORIZON_MAX*K*4] scratch */
     ViewRecord rec[VIEW_HISTORY];
     /* errors (m, mean over bodies): exponential averages over ~5 s, per horizon */

@@ -68,12 +68,13 @@ void view_draw_predictions(RenderCanvas* c, const RenderCamera* cam, const ViewL
         render_draw_body(c, cam, &bodies[k], bodies[k].x, bodies[k].y, bodies[k].angle, transparent,
                          render_rgba(255, 60, 20, (uint8_t)(60 + 180 * g)), 2 + (int)(6 * g), 0);
     }
-    /* event labels: "breaks 0.87", "falls 0.55" */
+    /* event labels: "breaks 0.87", "falls 0.55", the model's foresight (the largest head over its
+       imagined 0.5 s, 1 for a body it shatters there: wm_foresight) */
     if (!font || !live->has_roll) return;
     int placed[64][4], nplaced = 0;
     for (int k = 0; k < K; k++) {
         if (!known[k] || !live->mask[k] || bodies[k].is_static) continue;
-        const float* ev   = live->roll_events + (size_t)k * WM_EVENTS;
+        const float* ev   = live->foresight + (size_t)k * WM_EVENTS;
         char         text[64];
         int          n    = 0;
         if (ev[WM_EVENT_BREAK] >= VIEW_LABEL_MIN && bodies[k].breakable)
