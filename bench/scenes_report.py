@@ -20,8 +20,11 @@ Three ratios to in distribution:
 Two AUROCs per event: over every record (brk, fall), and over the records after which nothing in the
 world is pushed within the 0.5 s (brk*, fall*: eval's "no_new_push" rows). With the random agent a
 body at rest that a push will send off in 0.2 s is a positive of the first, which no model can
-foresee from the record; the target is judged on the second (on the first for an eval report
-without those rows).
+foresee from the record. Two more (brk^, fall^): the same records after which nothing is pushed,
+scored by the model's foresight (eval's "_foreseen_no_new_push" rows: the largest event head over
+the model's imagined 0.5 s from the record and its own push) instead of the record's own head. The
+target is judged on the foresight's (on brk*, fall* for an eval report without those rows, and on
+brk, fall for one without either).
 """
 import csv, math, os, sys
 
@@ -84,7 +87,7 @@ print(f"60-tick position error (m), model (constant velocity); drift in mm; AURO
       f"moving share: the 2x target), moving; AUROCs over every record, and (*) over those after which nothing is pushed "
       f"within 0.5 s (the target)")
 print(f"{'scene':<20} {'all':>16} {'raw':>6} {'mix':>6} {'moving':>16} {'ratio':>6} {'falls':>16} {'breaks':>16} {'drift':>6} "
-      f"{'brk':>6} {'fall':>6} {'brk*':>6} {'fall*':>6}  targets")
+      f"{'brk':>6} {'fall':>6} {'brk*':>6} {'fall*':>6} {'brk^':>6} {'fall^':>6}  targets")
 for scene in sorted(os.listdir(d)):
     rep_dir = os.path.join(d, scene)
     if not os.path.exists(rep_dir + "/eval.csv"):
@@ -96,6 +99,9 @@ for scene in sorted(os.listdir(d)):
     has_quiet = "falls_within_0.5s_no_new_push" in rep[1]
     q_brk = auroc(rep, "breaks_within_0.5s_no_new_push") if has_quiet else a_brk
     q_fall = auroc(rep, "falls_within_0.5s_no_new_push") if has_quiet else a_fall
+    has_fore = "falls_within_0.5s_foreseen_no_new_push" in rep[1]
+    j_brk = auroc(rep, "breaks_within_0.5s_foreseen_no_new_push") if has_fore else q_brk
+    j_fall = auroc(rep, "falls_within_0.5s_foreseen_no_new_push") if has_fore else q_fall
     ratio = cells["all"][0] / ref if ref == ref else math.nan
     ratio_moving = cells["moving"][0] / ref_moving if ref_moving == ref_moving else math.nan
     m_ref = mix_ref(rep)
@@ -107,17 +113,19 @@ for scene in sorted(os.listdir(d)):
         miss.append("2x")
     if drift == drift and drift > 2:
         miss.append("drift")
-    if (q_brk == q_brk and q_brk < 0.9) or (q_fall == q_fall and q_fall < 0.9):
+    if (j_brk == j_brk and j_brk < 0.9) or (j_fall == j_fall and j_fall < 0.9):
         miss.append("auroc")
     fails += bool(miss)
     pair = lambda s: f"{f(cells[s][0])} ({f(cells[s][1], 3)})"
     print(f"{scene:<20} {pair('all'):>16} {f(ratio, 2):>6} {f(ratio_mix, 2):>6} {pair('moving'):>16} {f(ratio_moving, 2):>6} {pair('fall'):>16} "
-          f"{pair('break'):>16} {f(drift, 1):>6} {f(a_brk, 3):>6} {f(a_fall, 3):>6} {f(q_brk, 3):>6} {f(q_fall, 3):>6}  {'missed: ' + ','.join(miss) if miss else 'met'}")
+          f"{pair('break'):>16} {f(drift, 1):>6} {f(a_brk, 3):>6} {f(a_fall, 3):>6} {f(q_brk, 3):>6} {f(q_fall, 3):>6} "
+          f"{f(j_brk, 3):>6} {f(j_fall, 3):>6}  {'missed: ' + ','.join(miss) if miss else 'met'}")
     rows.append([scene] + [f(cells[s][i], 5) for s in ("all", "moving", "fall", "break") for i in (0, 1)]
-                + [f(ratio, 3), f(ratio_moving, 3), f(drift, 2), f(a_brk, 4), f(a_fall, 4), ";".join(miss) or "met", f(ratio_mix, 3), f(q_brk, 4), f(q_fall, 4)])
+                + [f(ratio, 3), f(ratio_moving, 3), f(drift, 2), f(a_brk, 4), f(a_fall, 4), ";".join(miss) or "met", f(ratio_mix, 3), f(q_brk, 4), f(q_fall, 4), f(j_brk, 4), f(j_fall, 4)])
 with open(os.path.join(d, "scenes.csv"), "w", newline="") as fh:
     w = csv.writer(fh)
     w.writerow(["scene"] + [f"{s}_{m}" for s in ("all", "moving", "fall", "break") for m in ("model", "cv")]
-               + ["ratio_in_dist", "ratio_moving", "drift_mm", "auroc_break", "auroc_fall", "missed", "ratio_mix", "auroc_break_no_new_push", "auroc_fall_no_new_push"])
+               + ["ratio_in_dist", "ratio_moving", "drift_mm", "auroc_break", "auroc_fall", "missed", "ratio_mix", "auroc_break_no_new_push", "auroc_fall_no_new_push",
+                  "auroc_break_judged", "auroc_fall_judged"])
     w.writerows(rows)
 print(f"{len(rows) - fails} of {len(rows)} scenes meet every target")

@@ -25,9 +25,16 @@ for r in rows:
     missed = set(r["missed"].split(";")) if r["missed"] != "met" else set()
     assert ("cv" in missed) == (not m < cv), r
     assert ("2x" in missed) == (mix > 2), r
-    # the AUROC target is judged on the records after which nothing is pushed within 0.5 s
-    q = [float(r[k]) for k in ("auroc_break_no_new_push", "auroc_fall_no_new_push") if r[k] != "-"]
+    # the AUROC target is judged on the records after which nothing is pushed within 0.5 s, scored
+    # by the model's foresight (eval's _foreseen_no_new_push rows, which every report here has)
+    q = [float(r[k]) for k in ("auroc_break_judged", "auroc_fall_judged") if r[k] != "-"]
     assert ("auroc" in missed) == any(v < 0.9 for v in q), r
+    ev = {e["event"]: e for e in csv.DictReader(open(os.path.join(os.path.dirname(sys.argv[1]), r["scene"], "eval_events.csv")))}
+    for k, name in (("auroc_break_judged", "breaks_within_0.5s_foreseen_no_new_push"),
+                    ("auroc_fall_judged", "falls_within_0.5s_foreseen_no_new_push")):
+        e = ev[name]
+        want = "-" if float(e["positives"]) < 5 or not math.isfinite(float(e["auroc"])) else "%.4f" % float(e["auroc"])
+        assert r[k] == want, (r["scene"], k, r[k], want)
 # the scenes' moving shares differ from the reference's, so the two ratios are not the same figure
 assert any(abs(float(r["ratio_mix"]) - float(r["ratio_in_dist"])) > 1e-3 for r in rows), rows
 PY
