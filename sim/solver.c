@@ -259,6 +259,7 @@ static void cons_prepare(SimWorld* w) {
             p->jn = con->jnAcc;
             p->jt = con->jtAcc;
             p->jn_sum = p->jt_sum = 0;
+            p->sep_start = p->vn_start = 0; /* (no hit before the pass: see cons_finish) */
         }
         c->block = false;
         if (c->count == 2) {
@@ -296,14 +297,24 @@ static void cons_order(SimWorld* w) {
     qsort(s->cons, (size_t)s->ncons, sizeof *s->cons, con_height_cmp);
 }
 
+/* a point that hit in the substep whose start sep_start and vn_start describe: apart then and
+   approaching faster than RESTITUTION_MIN. Its impulse stopped an impact; it is no load to carry on */
+static bool point_hit(const ConPoint* p) {
+    return p->sep_start > 0 && p->vn_start < -RESTITUTION_MIN;
+}
+
 /* warm start with the last substep's impulses (scaled when the substep length changed), and note
-   each point's gap and approach speed at the substep's start */
+   each point's gap and approach speed at the substep's start. An impact's impulse is not warm
+   started: applied again at the next substep's start it would strike twice, and with one
+   iteration a substep the second blow passes down a chain of contacts before the solve takes it
+   back (a body resting on a lever's end that a heavy ball strikes left at twice the end's speed) */
 static void cons_warm_start(SimWorld* w, double scale) {
     SimSolver* s = &w->solver;
     for (int i = 0; i < s->ncons; i++) {
         Con* c = &s->cons[i];
         for (int k = 0; k < c->count; k++) {
             ConPoint* p = &c->p[k];
+            if (point_hit(p)) p->jn = p->jt = 0;
             p->sep_start = point_sep(c, p);
             p->vn_start = cpvdot(point_rel_vel(c, p), c->n);
             p->sep_target = -1;
@@ -472,8 +483,9 @@ static void cons_finish(SimWorld* w) {
         double jn = 0, jt = 0;
         for (int k = 0; k < c->count; k++) {
             ConPoint* p = &c->p[k];
-            c->arb->contacts[k].jnAcc = p->jn;
-            c->arb->contacts[k].jtAcc = p->jt;
+            /* (the next pass's warm start: none for a point that hit in the last substep) */
+            c->arb->contacts[k].jnAcc = point_hit(p) ? 0 : p->jn;
+            c->arb->contacts[k].jtAcc = point_hit(p) ? 0 : p->jt;
             jn += p->jn_sum;
             jt += p->jt_sum;
             if (p->jn_sum > 0 || point_sep(c, p) <= TOUCH_SEP) touching = true;
