@@ -42,8 +42,9 @@ widen=${WIDEN:-3}
 [[ "$drops" =~ ^[0-9]+$ ]] || { echo "model: DROPS must be a whole number of episodes, not '$drops'" >&2; exit 2; }
 [[ "$widen" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "model: WIDEN must be a number of metres >= 0, not '$widen'" >&2; exit 2; }
 threads=${THREADS:-2}
-# the model lands in the work folder; OUT=assets/models/default.wm ships it (it is the same bytes as
-# the file nudge ships: README, "The default model"); a plain run never replaces a tracked file
+# the model lands in the work folder; OUT=assets/models/default.wm ships it (the shipped file is this
+# recipe's output on the simulator before 2026-12-05's impact fix: README, "The default model"); a
+# plain run never replaces a tracked file
 out=${OUT:-$work/default.wm}
 
 [ -x "$nudge" ] || { echo "model: $nudge is missing (make build first)" >&2; exit 2; }
