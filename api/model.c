@@ -127,6 +127,14 @@ bool nudge_model_rollout(NudgeModel* m, int B, const float* states, const uint8_
     return true;
 }
 
+bool nudge_model_foresee(NudgeModel* m, int B, const float* states, const uint8_t* mask,
+                         const float* pushes, float* event_probs, char* err, size_t err_size) {
+    if (!inputs_check(m, "nudge_model_foresee", B, 1, states, mask, pushes, event_probs, err, err_size))
+        return false;
+    wm_foresee(m->m, m->s, B, states, mask, pushes, event_probs);
+    return true;
+}
+
 /* ---- the trainer ---- */
 
 _Static_assert(offsetof(NudgeTrainerDef, capacity) + sizeof(int64_t) == sizeof(NudgeTrainerDef),

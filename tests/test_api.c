@@ -356,6 +356,21 @@ static void test_model(void) {
     static float wroll[3 * K * D];
     wm_rollout(wm, ws, 1, states, mask, pushes, 3, wroll, NULL, NULL);
     CHECK(!memcmp(wroll, roll, sizeof roll));
+    /* the foresight: wm_foresee's numbers, each a probability, the break and fall at least the
+       observation's own heads, the contact the next tick's head */
+    static float fore[K * 3], wfore[K * 3], heads[K * 3];
+    ENSURE(nudge_model_foresee(m, 1, states, mask, pushes, fore, err, sizeof err));
+    wm_foresee(wm, ws, 1, states, mask, pushes, wfore);
+    CHECK(!memcmp(fore, wfore, sizeof fore));
+    ENSURE(nudge_model_predict(m, 1, states, mask, pushes, step, heads, err, sizeof err));
+    for (int k = 0; k < K; k++) {
+        for (int e = 0; e < 3; e++) CHECK(fore[k * 3 + e] >= 0 && fore[k * 3 + e] <= 1);
+        CHECK(fore[k * 3 + NUDGE_MODEL_EVENT_BREAK] >= heads[k * 3 + NUDGE_MODEL_EVENT_BREAK]);
+        CHECK(fore[k * 3 + NUDGE_MODEL_EVENT_FALL] >= heads[k * 3 + NUDGE_MODEL_EVENT_FALL]);
+        CHECK(fore[k * 3 + NUDGE_MODEL_EVENT_CONTACT] == heads[k * 3 + NUDGE_MODEL_EVENT_CONTACT]);
+    }
+    CHECK(!nudge_model_foresee(m, 0, states, mask, NULL, fore, err, sizeof err) && strstr(err, "batch") && one_line(err));
+    CHECK(!nudge_model_foresee(m, 1, states, mask, NULL, NULL, err, sizeof err) && one_line(err));
     wm_scratch_free(ws);
     wm_free(wm);
     NudgeModel* loaded = nudge_model_load(path, err, sizeof err);

@@ -57,6 +57,15 @@ bool nudge_model_rollout(NudgeModel* m, int B, const float* states, const uint8_
                          const float* pushes, int H, float* out_states, float* out_events,
                          char* err, size_t err_size);
 
+/// the model's foresight of events for B observations (what nudge eval's "_foreseen" rows score and
+/// the view's labels show): pushes[B*K*4] (NULL = none) applied right after the observation and
+/// nothing after -> event_probs[B*K*3], per body the largest break and fall probability over its
+/// imagined next 30 ticks (1 for a break where the imagination shatters it) and the contact
+/// probability of the next tick; 0 for empty and static slots. false + one line on bad input as for
+/// nudge_model_predict
+bool nudge_model_foresee(NudgeModel* m, int B, const float* states, const uint8_t* mask,
+                         const float* pushes, float* event_probs, char* err, size_t err_size);
+
 /* ---- training ---- */
 
 typedef struct NudgeTrainer NudgeTrainer;

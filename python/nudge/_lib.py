@@ -138,6 +138,7 @@ model_train_steps = _fn("nudge_model_train_steps", c_int64, P)
 model_param_count = _fn("nudge_model_param_count", c_int64, P)
 model_predict = _fn("nudge_model_predict", c_bool, P, c_int, P, P, P, P, P, P, c_size_t)
 model_rollout = _fn("nudge_model_rollout", c_bool, P, c_int, P, P, P, c_int, P, P, P, c_size_t)
+model_foresee = _fn("nudge_model_foresee", c_bool, P, c_int, P, P, P, P, P, c_size_t)
 
 class TrainerDef(ctypes.Structure):
     _fields_ = [("size", c_uint32), ("batch", c_int32), ("lr", c_float), ("reserved", c_int32),

@@ -135,6 +135,19 @@ class Model:
             self._err.raise_()
         return (out, ev) if batched else (out[0], ev[0])
 
+    def foresee(self, obs, push=None):
+        """The model's foresight of events from obs and its push (None or (K, 4) rows, applied right
+        after obs; nothing pushed after): (K, 3) probabilities, per body the largest break and fall
+        probability over its imagined next 30 ticks (1 for a break where the imagination shatters
+        it) and the contact probability of the next tick; (B, K, 3) with batched obs and (B, K, 4)
+        pushes. What nudge eval's "_foreseen" rows score and the view's labels show."""
+        states, mask, p, B, batched = self._inputs(obs, push, 0)
+        ev = np.empty((B, self.slots, _lib.MODEL_EVENTS), np.float32)
+        if not _lib.model_foresee(self._live(), B, states.ctypes.data, mask.ctypes.data,
+                                  None if p is None else p.ctypes.data, ev.ctypes.data, self._err.ptr, _lib.ERR_SIZE):
+            self._err.raise_()
+        return ev if batched else ev[0]
+
 
 class Trainer:
     """Trains a world model from worlds it watches: Trainer(start=None, slots=32, batch=64, lr=1e-3,

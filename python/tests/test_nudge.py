@@ -404,6 +404,32 @@ class TestModel(unittest.TestCase):
             np.testing.assert_array_equal(py, c)   # bit for bit
             self.assertEqual(ev.shape, (30, 32, 3))
 
+    def test_foresee(self):
+        # the shipped model's foresight: probabilities; break and fall at least the observation's own
+        # heads (the imagination starts there); contact the next tick's head; a glass pushed hard off
+        # the table is foreseen to fall; batched as if alone; a push of the wrong shape is refused
+        m = nudge.Model(os.path.join(SOURCE, "assets", "models", "default.wm"))
+        w = nudge.World(DEMO, seed=1)
+        obs = w.observe()
+        fore = m.foresee(obs)
+        _, heads = m.predict(obs)
+        self.assertEqual(fore.shape, (32, 3))
+        self.assertTrue(np.all((fore >= 0) & (fore <= 1)))
+        self.assertTrue(np.all(fore[:, 0] >= heads[:, 0]) and np.all(fore[:, 2] >= heads[:, 2]))
+        np.testing.assert_array_equal(fore[:, 1], heads[:, 1])
+        glass = w.find("glass")
+        push = np.zeros((32, 4), np.float32)
+        push[glass, 0] = 3.0 * obs["states"][glass, 15]   # 3 m/s along +x
+        pushed = m.foresee(obs, push)
+        self.assertGreater(pushed[glass, 2], fore[glass, 2])
+        S = np.stack([obs["states"]] * 2)
+        M = np.stack([obs["mask"]] * 2)
+        both = m.foresee((S, M), np.stack([np.zeros_like(push), push]))
+        self.assertEqual(both.shape, (2, 32, 3))
+        np.testing.assert_allclose(both[1], pushed, rtol=1e-4, atol=1e-5)
+        with self.assertRaises(ValueError):
+            m.foresee(obs, np.zeros((4, 32, 4), np.float32))
+
     def test_predict_rollout_batch(self):
         m = nudge.Model.create(32, 3)
         w = nudge.World(DEMO, seed=1)
