@@ -616,7 +616,7 @@ static void test_live_foresight(void) {
     char err[256];
     ENSURE(sim_world_add_body(w, &b, err, sizeof err) == 0);
     b = sim_body_def_default();
-    b.kind = SIM_KIND_CUP, b.material = sim_material_find("glass"), b.w = 0.08, b.h = 0.12, b.y = 0.6;
+    b.kind = SIM_KIND_CUP, b.material = sim_material_find("glass"), b.w = 0.08, b.h = 0.12, b.x = 1.0, b.y = 0.6;
     int glass = sim_world_add_body(w, &b, err, sizeof err);
     WmModel* m = wm_load(NUDGE_SOURCE_DIR "/assets/models/default.wm", err, sizeof err);
     ENSURE(m && wm_arch(m)->slots == VIEW_SLOTS);
@@ -624,6 +624,7 @@ static void test_live_foresight(void) {
     WmScratch* s2 = wm_scratch_create(m);
     ViewLive L;
     view_live_init(&L, VIEW_SLOTS, SIM_OBS_DIM);
+    bool seen_record = false;
     float states[VIEW_SLOTS * SIM_OBS_DIM], fore[VIEW_SLOTS * WM_EVENTS];
     uint8_t mask[VIEW_SLOTS];
     int32_t ids[VIEW_SLOTS];
@@ -638,8 +639,25 @@ static void test_live_foresight(void) {
         CHECK(f[WM_EVENT_BREAK] >= L.roll_events[(size_t)glass * WM_EVENTS + WM_EVENT_BREAK]);
         CHECK(f[WM_EVENT_BREAK] > 0.5f);
         CHECK(L.foresight[WM_EVENT_BREAK] == 0 && L.foresight[WM_EVENT_FALL] == 0);   /* the floor */
+        /* the imagination shatters the glass on the floor: no ghost of it after that (its slot is
+           empty, not a glass at the world's origin), and the prediction scored later is its pieces'
+           centre of mass near x = 1 */
+        int gone = 0;
+        for (int h = 1; h <= L.roll_len && !gone; h++)
+            if (!L.roll_mask[(size_t)(h - 1) * VIEW_SLOTS + glass]) gone = h;
+        CHECK(gone > 1);
+        double x, y, a;
+        CHECK(view_live_predicted(&L, glass, gone - 1, &x, &y, &a) && fabs(x - 1.0) < 0.1);
+        CHECK(!view_live_predicted(&L, glass, gone, &x, &y, &a) && !view_live_predicted(&L, glass, L.roll_len, &x, &y, &a));
+        const ViewRecord* rec = &L.rec[(L.tick - 1) % VIEW_HISTORY];
+        if (i > 0 && rec->valid && gone <= L.horizon) {
+            const float* p = rec->pred + ((size_t)VIEW_HZ_COUNT * VIEW_SLOTS + glass) * 2;
+            CHECK(fabs(p[0] - 1.0) < 0.2 && p[1] > -0.05 && p[1] < 0.3);
+            seen_record = true;
+        }
         sim_world_tick(w, NULL);
     }
+    CHECK(seen_record);
     view_live_free(&L);
     wm_scratch_free(sc);
     wm_scratch_free(s2);

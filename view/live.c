@@ -30,6 +30,7 @@ void view_live_init(ViewLive* L, int K, int D) {
     L->roll        = alloc_zeroed(kd * VIEW_HORIZON_MAX, sizeof(float));
     L->roll_events = alloc_zeroed((size_t)K * WM_EVENTS * VIEW_HORIZON_MAX, sizeof(float));
     L->roll_mask   = alloc_zeroed((size_t)K * VIEW_HORIZON_MAX, 1);
+    L->roll_parent = alloc_zeroed((size_t)K, sizeof(int16_t));
     L->foresight   = alloc_zeroed((size_t)K * WM_EVENTS, sizeof(float));
     L->pushes      = alloc_zeroed((size_t)K * 4 * VIEW_HORIZON_MAX, sizeof(float));
     L->past_valid  = alloc_zeroed((size_t)K, 1);
@@ -55,7 +56,7 @@ void view_live_init(ViewLive* L, int K, int D) {
 }
 
 void view_live_free(ViewLive* L) {
-    free(L->states), free(L->mask), free(L->roll), free(L->roll_events), free(L->roll_mask), free(L->foresight), free(L->pushes);
+    free(L->states), free(L->mask), free(L->roll), free(L->roll_events), free(L->roll_mask), free(L->roll_parent), free(L->foresight), free(L->pushes);
     free(L->past_valid), free(L->past_pose), free(L->past_err);
     free(L->surprise), free(L->glow), free(L->prev_states), free(L->prev_mask), free(L->prev_pushes);
     surprise_source_free(L->src);
@@ -143,6 +144,7 @@ static void roll_out(ViewLive* L, const WmModel* model, WmScratch* scratch, cons
     wm_rollout(model, scratch, 1, states, mask, L->pushes, H, L->roll, L->roll_mask, L->roll_events);
     /* (the pushes are the tick's alone, so the labels are wm_foresee's answer: H >= VIEW_ERR_TICKS, 30) */
     wm_foresight(model, 1, states, mask, H, L->roll_mask, L->roll_events, L->foresight);
+    for (int k = 0; k < K; k++) L->roll_parent[k] = (int16_t)wm_rollout_parent(scratch, 0, k);
     L->has_roll = true;
     if (!keep) return;
     r->valid   = true;
@@ -158,10 +160,27 @@ static void roll_out(ViewLive* L, const WmModel* model, WmScratch* scratch, cons
         if (h > H) continue;
         const float* step = L->roll + (size_t)(h - 1) * kd;
         for (int k = 0; k < K; k++) {
-            r->pred[((size_t)i * K + k) * 2]     = step[(size_t)k * D + SIM_OBS_x];
-            r->pred[((size_t)i * K + k) * 2 + 1] = step[(size_t)k * D + SIM_OBS_y];
-            if (i == VIEW_HZ_COUNT)
-                r->pred_angle[k] = (float)atan2(step[(size_t)k * D + SIM_OBS_sin], step[(size_t)k * D + SIM_OBS_cos]);
+            float x = step[(size_t)k * D + SIM_OBS_x], y = step[(size_t)k * D + SIM_OBS_y];
+            float ang = (float)atan2(step[(size_t)k * D + SIM_OBS_sin], step[(size_t)k * D + SIM_OBS_cos]);
+            if (mask[k] && !L->roll_mask[(size_t)(h - 1) * K + k]) {
+                /* shattered in imagination by then: its pieces' centre of mass, as eval scores a
+                 * break (or where it was last whole, when no piece found a slot) */
+                double m = 0, mx = 0, my = 0;
+                for (int q = 0; q < K; q++) {
+                    if (L->roll_parent[q] != k || !L->roll_mask[(size_t)(h - 1) * K + q]) continue;
+                    double mq = step[(size_t)q * D + SIM_OBS_mass];
+                    m += mq, mx += mq * step[(size_t)q * D + SIM_OBS_x], my += mq * step[(size_t)q * D + SIM_OBS_y];
+                }
+                int last = h - 1;
+                while (last > 0 && !L->roll_mask[(size_t)(last - 1) * K + k]) last--;
+                const float* whole = last > 0 ? L->roll + (size_t)(last - 1) * kd + (size_t)k * D : states + (size_t)k * D;
+                x = m > 0 ? (float)(mx / m) : whole[SIM_OBS_x];
+                y = m > 0 ? (float)(my / m) : whole[SIM_OBS_y];
+                ang = (float)atan2(whole[SIM_OBS_sin], whole[SIM_OBS_cos]);
+            }
+            r->pred[((size_t)i * K + k) * 2]     = x;
+            r->pred[((size_t)i * K + k) * 2 + 1] = y;
+            if (i == VIEW_HZ_COUNT) r->pred_angle[k] = ang;
         }
     }
 }
@@ -292,6 +311,8 @@ bool view_live_take_second(ViewLive* L, double* err05, double* cv_err05) {
 
 bool view_live_predicted(const ViewLive* L, int k, int step, double* x, double* y, double* angle) {
     if (!L->has_roll || k < 0 || k >= L->K || step < 1 || step > L->roll_len || !L->mask[k]) return false;
+    /* a body the imagination has shattered by then has no pose of its own (its slot is empty) */
+    if (!L->roll_mask[(size_t)(step - 1) * L->K + k]) return false;
     const float* s = L->roll + ((size_t)(step - 1) * L->K + k) * L->D;
     *x     = s[SIM_OBS_x];
     *y     = s[SIM_OBS_y];
