@@ -2,8 +2,8 @@
 # nudge train on a dataset larger than its memory cap: ~300 MB of episodes through --memory 64M.
 # It completes; its peak RSS (train's own report, VmHWM) stays under the cap plus a stated fixed
 # overhead while training in memory holds the whole dataset; the model scores on held-out test
-# episodes as well as one trained in memory for the same steps (within the spread two seeds give);
-# streaming is bit-reproducible; several datasets, weights and bad flags.
+# episodes as well as one trained in memory for the same steps (two seeds each, within the spread
+# seeds give); streaming is bit-reproducible; several datasets, weights and bad flags.
 #   usage: stream_test.sh NUDGE ROOT
 source "$(dirname "$0")/script_lib.sh" "$@"
 export OPENBLAS_NUM_THREADS=1
@@ -44,12 +44,18 @@ rm=$(rss "$tmp/m/mem.bin")
 grep -q "(in memory)" "$tmp/m/mem.bin.log" && awk -v r="$rm" 'BEGIN { exit !(r > 250) }' \
   && ok "in memory (default --memory 2G) the same data takes $rm MiB" || bad "in memory: $(cat "$tmp/m/mem.bin.log")"
 
-es=$(err30 "$tmp/m/stream.bin") em=$(err30 "$tmp/m/mem.bin") e4=$(err30 "$tmp/m/mem4.bin")
-# as good as in memory: within the larger of 15% and twice the spread between two in-memory seeds
-awk -v s="$es" -v a="$em" -v b="$e4" 'BEGIN { d = a - b; if (d < 0) d = -d; tol = 2 * d; if (tol < 0.15 * a) tol = 0.15 * a;
-  exit !(s == s + 0 && s <= a + tol) }' \
-  && ok "30-tick error on test episodes: streaming $es m, in memory $em m (seed 4: $e4 m)" \
-  || bad "streaming $es m against in memory $em m (seed 4: $e4 m)"
+train "$tmp/m/stream4.bin" --data "$tmp/big" --memory 64M --steps "$steps" --seed 4 || bad "streaming training (seed 4) failed"
+es=$(err30 "$tmp/m/stream.bin") es4=$(err30 "$tmp/m/stream4.bin") em=$(err30 "$tmp/m/mem.bin") e4=$(err30 "$tmp/m/mem4.bin")
+# as good as in memory: the mean of two seeds streamed within the larger of 15% and twice the
+# seeds' spread (the larger of the two ways') of the mean of two seeds in memory. The spread is
+# both ways': a model of a few hundred steps differs by its sample order, streamed or not (at the
+# sanitizer's 200 steps one streamed seed against one in memory was a coin toss: 2026-12-05, when
+# the simulator's impact fix changed the data)
+awk -v s="$es" -v t="$es4" -v a="$em" -v b="$e4" 'BEGIN { d = a - b; if (d < 0) d = -d; e = s - t; if (e < 0) e = -e;
+  if (e > d) d = e; m = (a + b) / 2; tol = 2 * d; if (tol < 0.15 * m) tol = 0.15 * m;
+  exit !(s == s + 0 && t == t + 0 && (s + t) / 2 <= m + tol) }' \
+  && ok "30-tick error on test episodes: streaming $es, $es4 m, in memory $em, $e4 m (seeds 3, 4)" \
+  || bad "streaming $es, $es4 m against in memory $em, $e4 m (seeds 3, 4)"
 
 # bit-reproducible for a seed, data and cap (one BLAS thread)
 train "$tmp/m/r1.bin" --data "$tmp/big" --memory 64M --steps 120 --seed 9 --val-every 60 && \
