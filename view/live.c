@@ -56,7 +56,8 @@ void view_live_init(ViewLive* L, int K, int D) {
 }
 
 void view_live_free(ViewLive* L) {
-    free(L->states), free(L->mask), free(L->roll), free(L->roll_events), free(L->roll_mask), free(L->roll_parent), free(L->foresight), free(L->pushes);
+    free(L->states), free(L->mask), free(L->roll), free(L->roll_events), free(L->pushes);
+    free(L->roll_mask), free(L->roll_parent), free(L->foresight);
     free(L->past_valid), free(L->past_pose), free(L->past_err);
     free(L->surprise), free(L->glow), free(L->prev_states), free(L->prev_mask), free(L->prev_pushes);
     surprise_source_free(L->src);
