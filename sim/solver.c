@@ -415,8 +415,7 @@ static void cons_restitute(SimWorld* w, double h) {
         int nhit = 0;
         for (int k = 0; k < c->count; k++) {
             const ConPoint* p = &c->p[k];
-            hit[k] = p->sep_start > 0 && p->vn_start < -RESTITUTION_MIN && p->jn > 0 &&
-                     point_sep(c, p) <= TOUCH_SEP;
+            hit[k] = point_hit(p) && p->jn > 0 && point_sep(c, p) <= TOUCH_SEP;
             bias[k] = hit[k] ? c->restitution * p->vn_start : 0;
             nhit += hit[k];
         }
