@@ -341,7 +341,10 @@ static bool act_random(Agent* a, double t, const float* states, const uint8_t* m
     out->jx = dir * j * cos(ang);
     out->jy = j * sin(ang);
     out->px = 0.0;
-    out->py = rng_uniform(&a->st.rng, -1.0, 1.0) * a->def.height_frac * 0.5 * s[SIM_OBS_size_h];
+    /* (within the body's height as it lies: planner_push_reach) */
+    double hx, hy;
+    planner_push_reach(s[SIM_OBS_size_w], s[SIM_OBS_size_h], s[SIM_OBS_cos], s[SIM_OBS_sin], &hx, &hy);
+    out->py = rng_uniform(&a->st.rng, -1.0, 1.0) * a->def.height_frac * hy;
     a->st.pushes++;
     return true;
 }

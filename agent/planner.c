@@ -227,6 +227,11 @@ void planner_rearm(Planner* p, int pushes_used) {
 
 /* ---- bodies and goals of one decision ---- */
 
+void planner_push_reach(double w, double h, double c, double s, double* hx, double* hy) {
+    *hx = 0.5 * (fabs(c) * w + fabs(s) * h);
+    *hy = 0.5 * (fabs(s) * w + fabs(c) * h);
+}
+
 /* the live dynamic bodies the planner may push: from the observation (the model sees only its
  * slots) or from the world (the oracle), first by id */
 static void gather_bodies(Planner* p, const SimWorld* w, const float* states, const uint8_t* mask) {
@@ -249,8 +254,10 @@ static void gather_bodies(Planner* p, const SimWorld* w, const float* states, co
         p->start[j][0] = (float)st.x;
         p->start[j][1] = (float)st.y;
         p->drop[j] = (float)(st.y - st.h);
-        p->half[j][0] = (float)(0.5 * st.w);
-        p->half[j][1] = (float)(0.5 * st.h);
+        double hx, hy;
+        planner_push_reach(st.w, st.h, cos(st.angle), sin(st.angle), &hx, &hy);
+        p->half[j][0] = (float)hx;
+        p->half[j][1] = (float)hy;
         p->mass[j] = (float)st.mass;
     }
 }

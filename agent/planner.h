@@ -46,6 +46,12 @@ typedef struct Planner Planner;
 #define PLANNER_PUSH_MIN 0.05
 /// within this many degrees of horizontal, at a point on the body's vertical axis
 #define PLANNER_PUSH_ANGLE 45.0
+/// and at a point within the body as it lies: planner_push_reach's half extents about its centre
+
+/// the half extents along world x and y (m) of a w x h body turned to the angle of (c, s) = (cos, sin):
+/// how far from its centre a push's point may lie. A shard lying on its side is pushed within its
+/// thickness, not up to half its length above it in mid-air (which spun a 5 g shard at 400 rad/s)
+void planner_push_reach(double w, double h, double c, double s, double* hx, double* hy);
 
 /// what the last decision did, for the view's overlay and panel. Arrays belong to the planner and
 /// change at its next decision.

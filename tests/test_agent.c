@@ -331,6 +331,47 @@ static void test_random_budget_and_impulse(void) {
     }
 }
 
+/* a push's point lies within the body as it lies: planner_push_reach gives a body's half extents
+ * along the world's axes at its angle (a 7 mm x 53 mm shard on its side: 26.5 mm across, 3.5 mm up;
+ * upright, the other way round; at 45 degrees both 21.2 mm), and the random agent, pushing anywhere
+ * along a body's height (height 1), keeps |py| within 3.5 mm on the shard lying on its side, where
+ * it reached 26 mm above it before, and reaches past 3 mm (the whole height is used) */
+static void test_push_within_body(void) {
+    const double pi = 3.14159265358979323846;
+    double hx, hy;
+    planner_push_reach(0.007, 0.053, cos(pi / 2), sin(pi / 2), &hx, &hy);
+    ENSURE(fabs(hx - 0.0265) < 1e-9 && fabs(hy - 0.0035) < 1e-9);
+    planner_push_reach(0.007, 0.053, 1.0, 0.0, &hx, &hy);
+    ENSURE(hx == 0.5 * 0.007 && hy == 0.5 * 0.053);
+    planner_push_reach(0.007, 0.053, cos(-3 * pi / 4), sin(-3 * pi / 4), &hx, &hy);
+    ENSURE(fabs(hx - 0.030 / sqrt(2.0)) < 1e-9 && fabs(hy - 0.030 / sqrt(2.0)) < 1e-9);
+    float s[SIM_OBS_DIM] = {0};
+    uint8_t mask[1] = {1};
+    int32_t ids[1] = {0};
+    sim_obs_set_motion(s, 0.0f, 0.0035f, (float)(pi / 2), 0, 0, 0);
+    s[SIM_OBS_kind_shard] = 1, s[SIM_OBS_size_w] = 0.007f, s[SIM_OBS_size_h] = 0.053f, s[SIM_OBS_mass] = 0.076f;
+    ScnAgentDef def = scn_agent_def_default();
+    def.kind = SCN_AGENT_RANDOM;
+    def.every_lo = def.every_hi = 0.05;
+    def.impulse = 1.5;
+    def.height_frac = 1.0;
+    AgentSetup setup = {def, NULL, 0, NULL, 0, NULL, 1, 9, NULL, {0, 0, 0, 0}, false};
+    char err[256];
+    Agent* a = agent_create(&setup, err, sizeof err);
+    ENSURE(a);
+    int n = 0;
+    double most = 0;
+    for (int t = 0; t < 600; t++) {
+        SimPush p;
+        if (!agent_act(a, NULL, t / 60.0, s, mask, ids, 1, &p)) continue;
+        ENSURE(p.px == 0.0 && fabs(p.py) <= 0.0035 + 1e-7);
+        most = fmax(most, fabs(p.py));
+        n++;
+    }
+    ENSURE(n > 100 && most > 0.003);
+    agent_free(a);
+}
+
 static void test_episode_pushes_reach_the_world(void) {
     char err[256];
     const char* text = "world seconds 2\n"
@@ -1654,6 +1695,7 @@ int main(void) {
     RUN(test_random_distribution_and_seed);
     RUN(test_override_and_ranges);
     RUN(test_random_budget_and_impulse);
+    RUN(test_push_within_body);
     RUN(test_episode_pushes_reach_the_world);
     RUN(test_episode_merge_and_hooks);
     RUN(test_episode_record_replay);
