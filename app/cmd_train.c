@@ -113,7 +113,7 @@ int cmd_train(int argc, char** argv) {
     bool pair_inputs = false;
     bool collision_inputs = false, collision_prior = false, collision_static = false, collision_gate = false, collision_supports = false,
          collision_friction = false, friction_substeps = false, contact_axis = false, edge_time = false, contact_anchor = false,
-         prior_settle = false, contact_recheck = false, contact_lift = false,
+         prior_settle = false, contact_recheck = false, contact_lift = false, impact_sweep = false,
          collision_jmag = false, break_gate = false;
     bool pair_impulse = false;
     double release_impact = 0, lr_decay = 0, lr_floor = 0.1;
@@ -174,6 +174,8 @@ int cmd_train(int argc, char** argv) {
          "a new model's break-now head also reads how hard the collisions press a breakable body this tick, log(1 + sum |J| / 1 N*s), through two weights of its own (implies --collision-inputs)", false},
         {"contact-recheck", ARG_BOOL, &contact_recheck, 0, 0,
          "a new model's contact solve looks again at the points it left out: one that closes within the tick at the solved velocities (a ball over a plank's end that the floor stops) joins and the solve goes on (implies --collision-supports; not with --friction-substeps)", false},
+        {"impact-sweep", ARG_BOOL, &impact_sweep, 0, 0,
+         "a new model's contact solve keeps an impact between bodies apart at the tick's start only when their motion without it (turning included) brings their shapes together within the tick: a body flying over another is not taken to hit it (implies --collision-supports; not with --friction-substeps)", false},
         {"edge-time", ARG_BOOL, &edge_time, 0, 0,
          "a new model's edges also see how soon the receiver, moving along the sender's surface, passes its end (needs --support-inputs)", false},
         {"collision-gate", ARG_BOOL, &collision_gate, 0, 0,
@@ -282,6 +284,8 @@ int cmd_train(int argc, char** argv) {
     if (contact_lift)
         def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_FRICTION |
                            WM_INPUT_PRIOR_LIFT;
+    if (impact_sweep)
+        def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_SWEEP;
     if (contact_recheck)
         def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_STATIC | WM_INPUT_PRIOR_SUPPORT | WM_INPUT_PRIOR_RECHECK;
     if (collision_jmag) def.arch.inputs |= WM_INPUT_PRIOR | WM_INPUT_PRIOR_JMAG;

@@ -70,6 +70,8 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
          "model architecture: the settled-speed stop (input option 0x%x) needs the collision supports (0x%x)"},
         {WM_INPUT_PRIOR_LIFT, WM_INPUT_PRIOR_FRICTION,
          "model architecture: the contact lift (input option 0x%x) needs the collision friction (0x%x)"},
+        {WM_INPUT_PRIOR_SWEEP, WM_INPUT_PRIOR_SUPPORT,
+         "model architecture: the impact sweep (input option 0x%x) needs the collision supports (0x%x)"},
         {WM_INPUT_BREAK_GATE, WM_INPUT_PRIOR,
          "model architecture: the break gate (input option 0x%x) needs the collision inputs (0x%x)"},
         {WM_INPUT_PRIOR_JMAG, WM_INPUT_PRIOR,
@@ -89,6 +91,11 @@ bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
     if ((a->inputs & WM_INPUT_PRIOR_RECHECK) && (a->inputs & WM_INPUT_PRIOR_SUBSTEP)) {
         report_set(err, err_size, "model architecture: the contact recheck (input option 0x%x) is of the one solve, not "
                    "the friction substeps (0x%x)", (unsigned)WM_INPUT_PRIOR_RECHECK, (unsigned)WM_INPUT_PRIOR_SUBSTEP);
+        return false;
+    }
+    if ((a->inputs & WM_INPUT_PRIOR_SWEEP) && (a->inputs & WM_INPUT_PRIOR_SUBSTEP)) {
+        report_set(err, err_size, "model architecture: the impact sweep (input option 0x%x) is of the one solve, not "
+                   "the friction substeps (0x%x)", (unsigned)WM_INPUT_PRIOR_SWEEP, (unsigned)WM_INPUT_PRIOR_SUBSTEP);
         return false;
     }
     if (!(a->rest_gate > 0 && a->rest_gate < 1)) {

@@ -492,6 +492,7 @@ static bool contact_finish(const WmModel* m, WmScratch* s, WmContact* t, const C
     t->lambda_t = 0.0f;
     t->gap = gap, t->elast = elast;
     t->left = left;
+    t->off = false;
     return true;
 }
 
@@ -688,6 +689,7 @@ static void island_sweeps(const WmModel* m, WmScratch* s, int nc, SweepKind kind
             for (int i = c0; i < c1; i++) {
                 WmContact* t = &s->contact[s->contact_order[i]];
                 float mv;
+                if (t->off) continue;
                 if (kind == SWEEP_ONE) {
                     mv = contact_update(s, t, &t->lambda, &t->lambda_t, t->target, true);
                 } else if (kind == SWEEP_SUBSTEP) {
@@ -854,6 +856,103 @@ static void prior_touched(const WmModel* m, WmScratch* s) {
     for (int r = 0; r < nd; r++) s->touched[r] = (uint8_t)has_seed[island_root(up, r)];
 }
 
+/* WM_INPUT_PRIOR_SWEEP: shape sh moved rigidly, turned by ang about its centre (cx, cy: the centre of
+ * mass a body turns about) and shifted by (dx, dy) */
+static void shape_moved(const SimShape* sh, double dx, double dy, double ang, SimShape* out) {
+    *out = *sh;
+    double c = cos(ang), sn = sin(ang);
+    for (int p = 0; p < sh->nparts; p++)
+        for (int i = 0; i < sh->parts[p].n; i++) {
+            double x = sh->parts[p].v[2 * i] - sh->cx, y = sh->parts[p].v[2 * i + 1] - sh->cy;
+            out->parts[p].v[2 * i] = sh->cx + dx + c * x - sn * y;
+            out->parts[p].v[2 * i + 1] = sh->cy + dy + sn * x + c * y;
+        }
+    out->cx = sh->cx + dx, out->cy = sh->cy + dy;
+}
+
+/* WM_INPUT_PRIOR_SWEEP: whether the pair of the contacts s->contact[c0..c1) (one pair's points: the
+ * same edge ea), apart at the tick's start, meets within the tick as the simulator's collision passes
+ * see it, each body moving rigidly (turning included) at its velocity in s->pgs: what the touching
+ * contacts alone left it (impact_filter). The tick is cut into the simulator's passes: WM_PRIOR_STEPS
+ * steps, each into as many passes as the faster body's travel in a step (its speed and turn at its
+ * reach, and gravity) takes WM_SWEEP_MARGIN to cover. At each pass's start the pair's nearest points
+ * (the shapes moved to that time) give the gap and the normal, and the pair meets when its surfaces,
+ * closing along that normal at that point, close the gap to within WM_IMPACT_GAP in the pass: the
+ * simulator's speculative contact, whose normal and anchors hold for a pass */
+static bool impact_sweeps(const WmModel* m, const WmScratch* s, int c0) {
+    const WmContact* t0 = &s->contact[c0];
+    int ia = s->row_node[t0->ra], ib = s->send[t0->ea];
+    bool dyn_b = t0->rb >= 0;
+    const SimShape* sa = packed_shape(m, s, ia, s->inc_keep);
+    const SimShape* sb = packed_shape(m, s, ib, s->inc_keep);
+    const float* pa = s->pgs + (size_t)t0->ra * 5;
+    const float* pb = dyn_b ? s->pgs + (size_t)t0->rb * 5 : NULL;
+    double va[3] = {pa[0], pa[1], pa[2]}, vb[3] = {0.0, 0.0, 0.0};
+    if (pb) vb[0] = pb[0], vb[1] = pb[1], vb[2] = pb[2];
+    /* the passes: the faster body's travel in a step, as the simulator reckons it */
+    double dt = m->arch.dt, step = dt / WM_PRIOR_STEPS, g = fabs(WM_PRIOR_GRAVITY);
+    double travel = (hypot(va[0], va[1]) + fabs(va[2]) * s->reach[ia]) * step + g * step * step;
+    if (pb) travel = fmax(travel, (hypot(vb[0], vb[1]) + fabs(vb[2]) * s->reach[ib]) * step + g * step * step);
+    int per_step = travel > WM_SWEEP_MARGIN ? (int)fmin(ceil(travel / WM_SWEEP_MARGIN), WM_SWEEP_PASSES) : 1;
+    int passes = per_step * WM_PRIOR_STEPS;
+    double hp = dt / passes;
+    SimShape ma, mb;
+    Cand c[2 + 2 * SIM_MAX_PARTS * SIM_MAX_VERTS];
+    for (int k = 0; k < passes; k++) {
+        double at = k * hp;
+        shape_moved(sa, va[0] * at, va[1] * at, va[2] * at, &ma);
+        const SimShape* b = sb;
+        if (pb) shape_moved(sb, vb[0] * at, vb[1] * at, vb[2] * at, &mb), b = &mb;
+        int n = pair_candidates(&ma, b, c), best = -1;
+        for (int i = 0; i < n; i++)
+            if (isfinite(c[i].d) && (best < 0 || c[i].d < c[best].d)) best = i;
+        if (best < 0) return true;
+        const Cand* q = &c[best];
+        if (!(q->d > WM_IMPACT_GAP)) return true;
+        /* the surfaces' closing speed at the point along the normal (from b into a) */
+        double rax = q->px - ma.cx, ray = q->py - ma.cy;
+        double closing = -((va[0] - va[2] * ray) * q->nx + (va[1] + va[2] * rax) * q->ny);
+        if (pb) {
+            double rbx = q->px - mb.cx, rby = q->py - mb.cy;
+            closing += (vb[0] - vb[2] * rby) * q->nx + (vb[1] + vb[2] * rbx) * q->ny;
+        }
+        if (closing > 0.0 && q->d - closing * hp <= WM_IMPACT_GAP) return true;
+    }
+    return false;
+}
+
+/* WM_INPUT_PRIOR_SWEEP: the first nc contacts (islands made) less the pairs apart at the tick's start
+ * that do not meet within it; returns how many are left (in their order; a pair's points lie side by
+ * side, one edge ea). A pair is apart when every point of it is more than WM_IMPACT_GAP apart. When
+ * there is one, the touching contacts are solved alone first (the apart ones off): the motion each
+ * body has without any impact (a shard spun against the floor thrown up by it, a body resting on
+ * the floor held), at which impact_sweeps moves it; the rows' velocities and impulses are then
+ * reset for the solve proper */
+static int impact_filter(const WmModel* m, WmScratch* s, int nc) {
+    bool any = false;
+    for (int c0 = 0, c1; c0 < nc; c0 = c1) {
+        bool apart = true;
+        for (c1 = c0; c1 < nc && s->contact[c1].ea == s->contact[c0].ea; c1++) apart = apart && s->contact[c1].gap > WM_IMPACT_GAP;
+        for (int i = c0; i < c1; i++) s->contact[i].off = apart;
+        any = any || apart;
+    }
+    if (!any) return nc;
+    island_solve(m, s, nc);
+    int kept = 0;
+    for (int c0 = 0, c1; c0 < nc; c0 = c1) {
+        for (c1 = c0; c1 < nc && s->contact[c1].ea == s->contact[c0].ea; c1++) {}
+        if (s->contact[c0].off && !impact_sweeps(m, s, c0)) continue;
+        for (int i = c0; i < c1; i++, kept++) {
+            if (kept != i) s->contact[kept] = s->contact[i];
+            s->contact[kept].off = false;
+        }
+    }
+    for (int r = 0; r < s->nd; r++) start_velocity(m, s, r, s->pgs + (size_t)r * 5);
+    for (int i = 0; i < kept; i++) s->contact[i].lambda = s->contact[i].lambda_t = 0.0f;
+    contact_islands(s, kept);
+    return kept;
+}
+
 /* the collision changes of every edge from one solve over all contacts (wm.h) */
 static void prior_support_features(const WmModel* m, WmScratch* s) {
     size_t G = (size_t)wm_edge_feats(&m->arch), at = (size_t)wm_edge_prior_at(&m->arch);
@@ -887,6 +986,8 @@ static void prior_support_features(const WmModel* m, WmScratch* s) {
         pair_contacts(m, s, s->row_node[ra], s->send[e], e, back, f[12], f[11], &nc, recheck ? &top : NULL, false);
     }
     contact_islands(s, nc);
+    /* WM_INPUT_PRIOR_SWEEP: the pairs apart that do not meet within the tick leave */
+    if (m->arch.inputs & WM_INPUT_PRIOR_SWEEP) nc = impact_filter(m, s, nc);
     s->prior_nc = nc;
     if (m->arch.inputs & WM_INPUT_PRIOR_SUBSTEP)
         substep_solve(m, s, nc);

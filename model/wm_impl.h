@@ -203,6 +203,8 @@ typedef struct WmContact {
     float jn, jt, vn0;     /* the current substep's normal and tangential impulses, and the
                               separating speed at its start (m/s) */
     float left;            /* the share of the tick left after the contact */
+    bool  off;             /* WM_INPUT_PRIOR_SWEEP: left out of the solve (a pair apart, while the
+                              touching contacts are solved alone) */
     float sv_n, sv_t;      /* WM_INPUT_PRIOR_SETTLE: its normal and tangential relative speeds at the
                               last sweep's end */
     /* WM_INPUT_PRIOR_RECHECK: a point not yet closing, kept for the next rounds: the candidate (its
