@@ -84,14 +84,6 @@ static void episode_parents(const WmDataset* d, int e, int* parent) {
     }
 }
 
-static bool descends(const int* parent, int s, int k) {
-    for (int depth = 0; s >= 0 && depth < 64; depth++) {
-        if (s == k) return true;
-        s = parent[s];
-    }
-    return false;
-}
-
 /* body k's truth at record t: its own pose, or once broken the centre of mass of its shards
    (angle NaN); false when it has none (gone out of bounds, or all its shards are) */
 static bool truth_at(const WmDataset* d, int e, int t, int k, const int* parent, float out[3]) {
@@ -104,17 +96,7 @@ static bool truth_at(const WmDataset* d, int e, int t, int k, const int* parent,
         out[2] = atan2f(row[SIM_OBS_sin], row[SIM_OBS_cos]);
         return true;
     }
-    double m = 0, x = 0, y = 0;
-    for (int s = 0; s < K; s++) {
-        if (s == k || !d->mask[i + s] || parent[s] < 0 || !descends(parent, s, k)) continue;
-        const float* row = d->states + (i + s) * D;
-        m += row[SIM_OBS_mass];
-        x += (double)row[SIM_OBS_mass] * row[SIM_OBS_x];
-        y += (double)row[SIM_OBS_mass] * row[SIM_OBS_y];
-    }
-    if (!(m > 0)) return false;
-    out[0] = (float)(x / m);
-    out[1] = (float)(y / m);
+    if (!wm_pieces_centre(d->states + i * D, d->mask + i, parent, K, k, out)) return false;
     out[2] = NAN;
     return true;
 }
@@ -210,19 +192,10 @@ static bool pred_at(const float* pred, const uint8_t* pmask, const int* parent, 
         *sunk = sinks(p, st);
         return true;
     }
-    double m = 0, x = 0, y = 0;
     *sunk = false;
-    for (int j = 0; j < K; j++) {
-        if (j == k || !pmask[(size_t)h * K + j] || !descends(parent, j, k)) continue;
-        const float* p = step + (size_t)j * D;
-        m += p[SIM_OBS_mass];
-        x += (double)p[SIM_OBS_mass] * p[SIM_OBS_x];
-        y += (double)p[SIM_OBS_mass] * p[SIM_OBS_y];
-        *sunk = *sunk || sinks(p, st);
-    }
-    if (!(m > 0)) return false;
-    out[0] = (float)(x / m);
-    out[1] = (float)(y / m);
+    for (int j = 0; j < K; j++)
+        if (pmask[(size_t)h * K + j] && wm_piece_of(parent, j, k)) *sunk = *sunk || sinks(step + (size_t)j * D, st);
+    if (!wm_pieces_centre(step, pmask + (size_t)h * K, parent, K, k, out)) return false;
     out[2] = NAN;
     return true;
 }

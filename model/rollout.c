@@ -250,6 +250,30 @@ void wm_foresee(const WmModel* m, WmScratch* s, int B, const float* states, cons
     free(oe);
 }
 
+bool wm_piece_of(const int* parent, int j, int k) {
+    if (j == k) return false;
+    for (int depth = 0; j >= 0 && depth < 64; depth++) {
+        if (j == k) return true;
+        j = parent[j];
+    }
+    return false;
+}
+
+bool wm_pieces_centre(const float* rows, const uint8_t* live, const int* parent, int K, int k, float xy[2]) {
+    double m = 0, x = 0, y = 0;
+    for (int j = 0; j < K; j++) {
+        if (!live[j] || !wm_piece_of(parent, j, k)) continue;
+        const float* row = rows + (size_t)j * SIM_OBS_DIM;
+        m += row[SIM_OBS_mass];
+        x += (double)row[SIM_OBS_mass] * row[SIM_OBS_x];
+        y += (double)row[SIM_OBS_mass] * row[SIM_OBS_y];
+    }
+    if (!(m > 0)) return false;
+    xy[0] = (float)(x / m);
+    xy[1] = (float)(y / m);
+    return true;
+}
+
 int wm_rollout_parent(const WmScratch* s, int b, int k) {
     if (!s->parent || b < 0 || b >= s->world_cap || k < 0 || k >= s->sized.slots) return -1;
     return s->parent[(size_t)b * s->sized.slots + k];

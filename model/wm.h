@@ -314,6 +314,14 @@ void           wm_rollout(const WmModel* m, WmScratch* s, int B, const float* st
 /// after a wm_rollout with this scratch: the slot whose imagined shattering made the body in slot k
 /// of world b, or -1 (a body that was live at the start, or an empty slot)
 int            wm_rollout_parent(const WmScratch* s, int b, int k);
+/// whether slot j holds a piece of body k: k's own shattering made it, or a piece's (parent[K]:
+/// wm_rollout_parent's numbering, or a dataset's shards' parents; -1 for none)
+bool           wm_piece_of(const int* parent, int j, int k);
+/// the mass-weighted centre of body k's pieces at one step of a rollout or of a dataset (rows[K*D],
+/// live[K] its slots live then; wm_piece_of) into xy[2]: what eval scores a broken body by. False when
+/// they have no mass (none is live)
+bool           wm_pieces_centre(const float* rows, const uint8_t* live, const int* parent, int K, int k,
+                                float xy[2]);
 /// bodies shattered in imagination so far with this scratch
 int64_t        wm_break_count(const WmScratch* s);
 /// The model's foresight of events: what the world model imagines, not what one head reads off the

@@ -30,7 +30,7 @@ void view_live_init(ViewLive* L, int K, int D) {
     L->roll        = alloc_zeroed(kd * VIEW_HORIZON_MAX, sizeof(float));
     L->roll_events = alloc_zeroed((size_t)K * WM_EVENTS * VIEW_HORIZON_MAX, sizeof(float));
     L->roll_mask   = alloc_zeroed((size_t)K * VIEW_HORIZON_MAX, 1);
-    L->roll_parent = alloc_zeroed((size_t)K, sizeof(int16_t));
+    L->roll_parent = alloc_zeroed((size_t)K, sizeof(int));
     L->foresight   = alloc_zeroed((size_t)K * WM_EVENTS, sizeof(float));
     L->pushes      = alloc_zeroed((size_t)K * 4 * VIEW_HORIZON_MAX, sizeof(float));
     L->past_valid  = alloc_zeroed((size_t)K, 1);
@@ -145,7 +145,7 @@ static void roll_out(ViewLive* L, const WmModel* model, WmScratch* scratch, cons
     wm_rollout(model, scratch, 1, states, mask, L->pushes, H, L->roll, L->roll_mask, L->roll_events);
     /* (the pushes are the tick's alone, so the labels are wm_foresee's answer: H >= VIEW_ERR_TICKS, 30) */
     wm_foresight(model, 1, states, mask, H, L->roll_mask, L->roll_events, L->foresight);
-    for (int k = 0; k < K; k++) L->roll_parent[k] = (int16_t)wm_rollout_parent(scratch, 0, k);
+    for (int k = 0; k < K; k++) L->roll_parent[k] = wm_rollout_parent(scratch, 0, k);
     L->has_roll = true;
     if (!keep) return;
     r->valid   = true;
@@ -166,17 +166,13 @@ static void roll_out(ViewLive* L, const WmModel* model, WmScratch* scratch, cons
             if (mask[k] && !L->roll_mask[(size_t)(h - 1) * K + k]) {
                 /* shattered in imagination by then: its pieces' centre of mass, as eval scores a
                  * break (or where it was last whole, when no piece found a slot) */
-                double m = 0, mx = 0, my = 0;
-                for (int q = 0; q < K; q++) {
-                    if (L->roll_parent[q] != k || !L->roll_mask[(size_t)(h - 1) * K + q]) continue;
-                    double mq = step[(size_t)q * D + SIM_OBS_mass];
-                    m += mq, mx += mq * step[(size_t)q * D + SIM_OBS_x], my += mq * step[(size_t)q * D + SIM_OBS_y];
-                }
+                float xy[2];
                 int last = h - 1;
                 while (last > 0 && !L->roll_mask[(size_t)(last - 1) * K + k]) last--;
                 const float* whole = last > 0 ? L->roll + (size_t)(last - 1) * kd + (size_t)k * D : states + (size_t)k * D;
-                x = m > 0 ? (float)(mx / m) : whole[SIM_OBS_x];
-                y = m > 0 ? (float)(my / m) : whole[SIM_OBS_y];
+                bool pieces = wm_pieces_centre(step, L->roll_mask + (size_t)(h - 1) * K, L->roll_parent, K, k, xy);
+                x = pieces ? xy[0] : whole[SIM_OBS_x];
+                y = pieces ? xy[1] : whole[SIM_OBS_y];
                 ang = (float)atan2(whole[SIM_OBS_sin], whole[SIM_OBS_cos]);
             }
             r->pred[((size_t)i * K + k) * 2]     = x;

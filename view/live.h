@@ -52,7 +52,7 @@ typedef struct ViewLive {
     float*   roll;           /* [VIEW_HORIZON_MAX*K*D] */
     float*   roll_events;    /* [VIEW_HORIZON_MAX*K*WM_EVENTS] */
     uint8_t* roll_mask;      /* [VIEW_HORIZON_MAX*K] the rollout's live slots */
-    int16_t* roll_parent;    /* [K] the slot whose imagined shattering made the rollout's body in slot k, or -1 */
+    int*     roll_parent;    /* [K] the slot whose imagined shattering made the rollout's body in slot k, or -1 */
     float*   foresight;      /* [K*WM_EVENTS] the rollout's foresight of events (wm_foresight): the labels */
     float*   pushes;         /* [VIEW_HORIZON_MAX*K*4] scratch */
     ViewRecord rec[VIEW_HISTORY];
