@@ -20,7 +20,8 @@
 #        OUT, WORK: the folder of datasets, logs and the evaluation, default BUILD/model; TRAIN_ARGS:
 #        the model options and other nudge train flags, default RECIPE_ARGS below; set it empty for
 #        none). README, "The default model", gives the recipe and the ones it replaced (until
-#        2026-12-05 evening the same without --impact-sweep; before 2026-12-05 DROPS=0 WIDEN=0
+#        2026-12-05 night the same with --break-weight 3; until 2026-12-05 evening that without
+#        --impact-sweep; before 2026-12-05 DROPS=0 WIDEN=0
 #        TRAIN_ARGS="--support-inputs --clip-inputs --rest-gate 0.05 --break-weight 3 --ema 0.999").
 set -euo pipefail
 build=${1:-build}
@@ -33,7 +34,7 @@ seconds=${SECONDS_PER_EPISODE:-8}
 steps=${STEPS:-24000}
 seed=${SEED:-1}
 # the recipe's model options: README, "The default model" and "Options of a new model"
-RECIPE_ARGS="--support-inputs --clip-inputs --rest-gate 0.05 --break-weight 3 --ema 0.999 --release --release-impact 0.5
+RECIPE_ARGS="--support-inputs --clip-inputs --rest-gate 0.05 --break-weight 5 --ema 0.999 --release --release-impact 0.5
   --pair-inputs --collision-prior --collision-friction --contact-axis --edge-time --contact-anchor --prior-settle
   --contact-lift --impact-sweep"
 train_args=${TRAIN_ARGS-$RECIPE_ARGS}
@@ -43,8 +44,7 @@ widen=${WIDEN:-3}
 [[ "$widen" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "model: WIDEN must be a number of metres >= 0, not '$widen'" >&2; exit 2; }
 threads=${THREADS:-2}
 # the model lands in the work folder; OUT=assets/models/default.wm ships it (the shipped file is this
-# recipe's output without --impact-sweep on the simulator before 2026-12-05's impact fix: README, "The
-# default model"); a plain run never replaces a tracked file
+# recipe's output, the same bytes); a plain run never replaces a tracked file
 out=${OUT:-$work/default.wm}
 
 [ -x "$nudge" ] || { echo "model: $nudge is missing (make build first)" >&2; exit 2; }

@@ -41,7 +41,7 @@ grep -q '"episodes":[[:space:]]*3' "$tmp/a/drops/manifest.json" && ok "the drops
 expect_status 0 "the recipe again, from fresh folders" -- "${cand[@]}" WORK="$tmp/b" OUT="$tmp/b/out.wm" bash "$root/scripts/model.sh" "$build"
 cmp -s "$tmp/a/out.wm" "$tmp/b/out.wm" && ok "the same bytes twice" || bad "two runs of the recipe differ"
 # the defaults are the options README.md gives (written out, the same bytes)
-flags="--support-inputs --clip-inputs --rest-gate 0.05 --break-weight 3 --ema 0.999 --release --release-impact 0.5 --pair-inputs --collision-prior --collision-friction --contact-axis --edge-time --contact-anchor --prior-settle --contact-lift --impact-sweep"
+flags="--support-inputs --clip-inputs --rest-gate 0.05 --break-weight 5 --ema 0.999 --release --release-impact 0.5 --pair-inputs --collision-prior --collision-friction --contact-axis --edge-time --contact-anchor --prior-settle --contact-lift --impact-sweep"
 expect_status 0 "the recipe written out" -- "${recipe[@]}" DROPS=3 WIDEN=3 TRAIN_ARGS="$flags" WORK="$tmp/e" OUT="$tmp/e/out.wm" bash "$root/scripts/model.sh" "$build"
 cmp -s "$tmp/a/out.wm" "$tmp/e/out.wm" && ok "the defaults: WIDEN=3 and the README's options" || bad "the defaults differ from WIDEN=3 TRAIN_ARGS=\"$flags\""
 
