@@ -20,14 +20,14 @@ int cmd_view(int argc, char** argv) {
     int64_t     samples    = 64, iters = 3;
     int64_t     hash_every = 1;
     int64_t     fps        = 30;
-    int64_t     pixel_nice = 0;
+    int64_t     pixel_nice = o.pixel_nice;
     ArgSpec     specs[]    = {
         {"model", ARG_STRING, &o.model_path, 1, 0, "FILE: start from this checkpoint (default: the shipped model, assets/models/default.wm)", false},
         {"fresh", ARG_BOOL, &fresh, 1, 0, "start from an untrained model instead of the shipped one", false},
         {"save", ARG_STRING, &o.save_path, 1, 0, "FILE: save the trained model here at exit", false},
         {"jepa", ARG_STRING, &o.jepa_path, 1, 0, "FILE: the pixel model (nudge train --kind jepa) to train live from, on at the start (J toggles it; without --jepa, J starts a fresh one)", false},
         {"save-jepa", ARG_STRING, &o.jepa_save, 1, 0, "FILE: save the live-trained pixel model here at exit", false},
-        {"pixel-nice", ARG_INT, &pixel_nice, 0, 19, "N: the pixel model's thread at niceness N (default 0): above 0 it trains on the CPU the window and the state trainer leave", false},
+        {"pixel-nice", ARG_INT, &pixel_nice, 0, 19, "N: the pixel model's thread runs N steps nicer than the window (0-19; default 19, with --frames 0): it trains on the CPU the window and the state trainer leave, so frames keep their time; 0 shares the CPU equally", false},
         {"agent", ARG_STRING, &agent, 1, 0, "KIND: random, planner, oracle, scripted or none (default: the scenario's)", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: first episode's seed (default: the scenario's); episode i uses N+i", false},
         {"size", ARG_STRING, &size, 1, 0, "WxH: window (or screenshot) size in pixels (default 1280x720)", false},
@@ -87,7 +87,7 @@ int cmd_view(int argc, char** argv) {
     o.plan_iters = (int)iters;
     o.hash_every = (int)hash_every;
     o.video_fps = (int)fps;
-    o.pixel_nice = (int)pixel_nice;
+    if (pixel_nice >= 0) o.pixel_nice = (int)pixel_nice;
     if (o.video && o.headless) return args_fail("view", "--video films the window: run it under xvfb-run without --headless (nudge run and nudge replay film headless)");
     o.train  = !no_train;
     if (o.screenshot && !o.headless && o.frames <= 0)

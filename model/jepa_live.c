@@ -2,6 +2,7 @@
 #define _GNU_SOURCE   /* pthread_setname_np */
 #include "model/jepa_live.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -461,8 +462,15 @@ int jepa_live_work(JepaLive* L, int steps) {
 
 static void* worker_main(void* arg) {
     JepaLive* L = arg;
-    /* a lower priority for this thread alone (Linux: a thread's niceness is its own) */
-    if (L->def.nice > 0) setpriority(PRIO_PROCESS, (id_t)gettid(), L->def.nice > 19 ? 19 : L->def.nice);
+    /* a lower priority for this thread alone (Linux: a thread's niceness is its own), nice steps
+       above the niceness it inherited from the thread that started it, at most 19 */
+    if (L->def.nice > 0) {
+        errno = 0;
+        int base = getpriority(PRIO_PROCESS, (id_t)gettid());
+        if (base == -1 && errno) base = 0;
+        int want = base + L->def.nice;
+        setpriority(PRIO_PROCESS, (id_t)gettid(), want > 19 ? 19 : want);
+    }
     double c0 = thread_cpu();
     pthread_mutex_lock(&L->out_lock);
     L->out.tid = (int)gettid();

@@ -53,8 +53,9 @@ typedef struct JepaLiveDef {
                                 there are probe_rows / 5 rows, the next ones at doubling steps */
     int  ghost_every;        /* frames between rollouts of the predicted future (default 10) */
     int  validate_every;     /* training steps between validations (default 200; 0 = never) */
-    int  nice;               /* the worker thread's niceness, 0..19 (default 0): above 0 it takes
-                                the CPU that the threads at 0 (the window, the state trainer) leave */
+    int  nice;               /* the worker thread runs this many steps nicer than the thread that
+                                starts it (0..19, at most niceness 19; default 0): above 0 it takes
+                                the CPU that the window and the state trainer leave */
 } JepaLiveDef;
 
 /// one rendered frame and what the caller knows about it

@@ -1,6 +1,10 @@
 /* view: the pure logic of the view without SDL (picking, key map, the session's mouse and keys), the
  * camera keeping every body in view, episodes that do not reset on their own, going back in the
  * history (and the recording of it) */
+#define _GNU_SOURCE   /* gettid */
+#include <errno.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -921,6 +925,67 @@ static void test_pixel_frames_aa(void) {
     unlink(path);
 }
 
+/* the pixel model's thread runs p.nice steps nicer than the thread that turned it on, whatever
+   that thread's own niceness (it was absolute before: under `nice -n 5`, --pixel-nice 5 did nothing);
+   the view's default is VIEW_PIXEL_NICE. Leaves this thread 2 steps nicer: run it last */
+static void test_pixel_thread_nice(void) {
+    /* the view's default: VIEW_PIXEL_NICE in real time; with --frames (a fixed clock, frames as fast
+       as they come) 0, or the pixel model would get no CPU beside a window that never sleeps */
+    for (int k = 0; k < 3; k++) {
+        ViewOptions o = view_options_default();
+        o.scenario = NUDGE_SOURCE_DIR "/scenarios/demo/glass_off_table.scn";
+        if (k == 1) o.frames = 100;
+        if (k == 2) o.frames = 100, o.pixel_nice = 7;
+        ViewSession* vs = session_open(o);
+        ENSURE(vs);
+        CHECK(vs->pixel.nice == (k == 0 ? VIEW_PIXEL_NICE : k == 1 ? 0 : 7));
+        view_session_free(vs);
+        free(vs);
+    }
+    JepaArch a = jepa_arch_default(64, 48, 1);
+    a.context = 2, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    char path[] = "/tmp/nudge_view_nice_XXXXXX";
+    int fd = mkstemp(path);
+    ENSURE(fd >= 0);
+    close(fd);
+    char err[512];
+    JepaModel* m = jepa_create(&a, 5);
+    ENSURE(m);
+    ENSURE(jepa_save(m, path, err, sizeof err));
+    jepa_free(m);
+    errno = 0;
+    int base = getpriority(PRIO_PROCESS, (id_t)gettid());
+    ENSURE(!(base == -1 && errno));
+    /* raising one's own niceness needs no privilege */
+    ENSURE(setpriority(PRIO_PROCESS, (id_t)gettid(), base + 2 > 19 ? 19 : base + 2) == 0);
+    int mine = getpriority(PRIO_PROCESS, (id_t)gettid());
+    static const int nices[] = {0, 5, 19};
+    for (int k = 0; k < 3; k++) {
+        int nice = nices[k];
+        ViewPixel p;
+        ENSURE(view_pixel_init(&p, path, 1, 32, true, err, sizeof err));
+        p.nice = nice;
+        ENSURE(view_pixel_set_on(&p, true, err, sizeof err));
+        JepaLiveRead r;
+        jepa_live_read_init(p.live, &r);
+        for (int i = 0; i < 5000 && r.tid == 0; i++) {
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+            jepa_live_read(p.live, &r);
+        }
+        ENSURE(r.tid > 0);
+        /* the thread sets its niceness before it publishes its id */
+        int want = mine + nice > 19 ? 19 : mine + nice;
+        errno = 0;
+        int got = getpriority(PRIO_PROCESS, (id_t)r.tid);
+        CHECK(got == want);
+        if (got != want) fprintf(stderr, "pixel thread at niceness %d, want %d (window %d, nice %d)\n", got, want, mine, nice);
+        jepa_live_read_free(&r);
+        view_pixel_free(&p);
+    }
+    unlink(path);
+}
+
 int main(int argc, char** argv) {
     sim_quiet_chipmunk();
     if (argc > 1 && !strcmp(argv[1], "camera")) {
@@ -931,6 +996,7 @@ int main(int argc, char** argv) {
         test_live_probe_fit();
         test_pixel_model();
         test_pixel_frames_aa();
+        test_pixel_thread_nice();
         return ensure_finish("test_view pixel");
     }
     test_live_surprise();

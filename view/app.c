@@ -31,6 +31,7 @@ ViewOptions view_options_default(void) {
     o.plan_samples = 64;
     o.plan_iters = 3;
     o.replay = VIEW_REPLAY_DEFAULT;
+    o.pixel_nice = -1;   /* VIEW_PIXEL_NICE in real time, 0 with --frames (view_pixel_nice) */
     return o;
 }
 

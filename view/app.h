@@ -41,7 +41,8 @@ typedef struct ViewOptions {
     int         video_fps;    /* frames per second of the film */
     const char* jepa_path;    /* start the pixel model from this checkpoint, on (NULL = fresh, off) */
     const char* jepa_save;    /* save the pixel model here at exit (NULL = don't) */
-    int         pixel_nice;   /* the pixel model's worker thread's niceness (0..19, default 0) */
+    int         pixel_nice;   /* the pixel model's worker thread: this many steps nicer than the window (0..19; -1, the
+                                 default: VIEW_PIXEL_NICE in real time, 0 with --frames, whose frames wait for nothing) */
     int64_t     replay;       /* transitions the live replay buffer keeps (default 200000); a tenth
                                  more is held out for validation */
 } ViewOptions;

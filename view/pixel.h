@@ -26,6 +26,9 @@
 #define VIEW_PIXEL_H 96
 /// headless: the worker runs inline, one training step every this many control ticks
 #define VIEW_PIXEL_HEADLESS_EVERY 4
+/* the pixel model's thread runs this many steps nicer than the window's (--pixel-nice): on two
+   cores the window then keeps its frame time while three threads are busy (README, bench_view) */
+#define VIEW_PIXEL_NICE 19
 
 typedef struct ViewPixel {
     JepaLive*    live;          /* NULL until it is first turned on */
@@ -37,7 +40,7 @@ typedef struct ViewPixel {
     uint64_t     seed;
     int          K;
     int          batch;         /* training windows per step */
-    int          nice;          /* the worker thread's niceness (0..19) */
+    int          nice;          /* the worker thread's niceness above the window's (0..19) */
     int          W, H, ch;      /* the model's frames */
     uint8_t*     frame;         /* [H * W * ch] */
     float*       pos;           /* [K * 2] */

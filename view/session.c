@@ -340,7 +340,7 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
     s->rs = wm_scratch_create(s->rm);
     /* the pixel model: from --jepa's checkpoint (then on from the start), or fresh when J turns it on */
     if (!view_pixel_init(&s->pixel, o->jepa_path, model_seed, VIEW_SLOTS, threaded, err, err_size)) return false;
-    s->pixel.nice = o->pixel_nice;
+    s->pixel.nice = o->pixel_nice >= 0 ? o->pixel_nice : o->frames > 0 ? 0 : VIEW_PIXEL_NICE;
     wm_trainer_publish(s->tr);
     s->version = wm_trainer_snapshot(s->tr, s->rm, 0);
     /* the first scenario; its episodes feed the trainer (attach_hooks), the driver trains it */
