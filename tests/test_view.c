@@ -885,25 +885,32 @@ static void test_plot_symlog(void) {
     }
 }
 
-/* --jepa FILE of a model trained on antialiased frames: the view's pixel thread is handed
-   antialiased frames (render_world_frame's, byte for byte), and a model of aliased ones aliased */
-static void test_pixel_frames_aa(void) {
-    JepaArch a = jepa_arch_default(64, 48, 1);
-    a.context = 2, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
-    char path[] = "/tmp/nudge_view_aa_XXXXXX";
+/* a small pixel model of 64x48 gray frames, of aliased or antialiased ones, saved in a new
+   temporary file made from the template path */
+static void save_small_jepa(char* path, int aa) {
     int fd = mkstemp(path);
     ENSURE(fd >= 0);
     close(fd);
+    JepaArch a = jepa_arch_default(64, 48, 1);
+    a.context = 2, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    JepaModel* m = jepa_create(&a, 5);
+    ENSURE(m);
+    jepa_set_frames_aa(m, aa);
+    char err[512];
+    ENSURE(jepa_save(m, path, err, sizeof err));
+    jepa_free(m);
+}
+
+/* --jepa FILE of a model trained on antialiased frames: the view's pixel thread is handed
+   antialiased frames (render_world_frame's, byte for byte), and a model of aliased ones aliased */
+static void test_pixel_frames_aa(void) {
     char err[512];
     Scenario* sc = scn_load(NUDGE_SOURCE_DIR "/scenarios/demo/glass_off_table.scn", err, sizeof err);
     ENSURE(sc);
     static uint8_t want[64 * 48], other[64 * 48];
     for (int aa = 0; aa < 2; aa++) {
-        JepaModel* m = jepa_create(&a, 5);
-        ENSURE(m);
-        jepa_set_frames_aa(m, aa);
-        ENSURE(jepa_save(m, path, err, sizeof err));
-        jepa_free(m);
+        char path[] = "/tmp/nudge_view_aa_XXXXXX";
+        save_small_jepa(path, aa);
         ViewPixel p;
         ENSURE(view_pixel_init(&p, path, 1, 32, false, err, sizeof err));
         CHECK(jepa_frames_aa(p.start) == aa && p.W == 64 && p.H == 48);
@@ -920,9 +927,9 @@ static void test_pixel_frames_aa(void) {
         CHECK(memcmp(p.frame, want, sizeof want) == 0 && memcmp(p.frame, other, sizeof other) != 0);
         episode_end(&e);
         view_pixel_free(&p);
+        unlink(path);
     }
     scn_free(sc);
-    unlink(path);
 }
 
 /* the pixel model's thread runs p.nice steps nicer than the thread that turned it on, whatever
@@ -942,17 +949,9 @@ static void test_pixel_thread_nice(void) {
         view_session_free(vs);
         free(vs);
     }
-    JepaArch a = jepa_arch_default(64, 48, 1);
-    a.context = 2, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
     char path[] = "/tmp/nudge_view_nice_XXXXXX";
-    int fd = mkstemp(path);
-    ENSURE(fd >= 0);
-    close(fd);
+    save_small_jepa(path, 0);
     char err[512];
-    JepaModel* m = jepa_create(&a, 5);
-    ENSURE(m);
-    ENSURE(jepa_save(m, path, err, sizeof err));
-    jepa_free(m);
     errno = 0;
     int base = getpriority(PRIO_PROCESS, (id_t)gettid());
     ENSURE(!(base == -1 && errno));
