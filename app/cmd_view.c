@@ -27,7 +27,7 @@ int cmd_view(int argc, char** argv) {
         {"save", ARG_STRING, &o.save_path, 1, 0, "FILE: save the trained model here at exit", false},
         {"jepa", ARG_STRING, &o.jepa_path, 1, 0, "FILE: the pixel model (nudge train --kind jepa) to train live from, on at the start (J toggles it; without --jepa, J starts a fresh one)", false},
         {"save-jepa", ARG_STRING, &o.jepa_save, 1, 0, "FILE: save the live-trained pixel model here at exit", false},
-        {"pixel-nice", ARG_INT, &pixel_nice, 0, 19, "N: the pixel model's thread runs N steps nicer than the window (0-19; default 19, with --frames 0): it trains on the CPU the window and the state trainer leave, so frames keep their time; 0 shares the CPU equally", false},
+        {"pixel-nice", ARG_INT, &pixel_nice, 0, 19, "N: the pixel model's thread runs N steps nicer than the window (0-19; default 10, with --frames 0): it trains on the CPU the window and the state trainer leave, so frames keep their time; 0 shares the CPU equally", false},
         {"agent", ARG_STRING, &agent, 1, 0, "KIND: random, planner, oracle, scripted or none (default: the scenario's)", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: first episode's seed (default: the scenario's); episode i uses N+i", false},
         {"size", ARG_STRING, &size, 1, 0, "WxH: window (or screenshot) size in pixels (default 1280x720)", false},

@@ -23,9 +23,9 @@ xdotool key --window "$wid" j; sleep 1
 grep -q "^pixel model: on" "$tmp/out" && ok "J turned the pixel model on" || bad "J: $(cat "$tmp/out")"
 [ "$(pixel_threads)" -eq 1 ] && ok "its thread runs" || bad "no nudge-pixel thread after J"
 # its probe is fitted after some 120 scored frames and a step; the ghost dots come then (a busy
-# machine takes longer): a screenshot every 5 s until one shows them, for at most 120 s
+# machine takes longer): a screenshot every 5 s until one shows them, for at most 200 s
 shown=
-for i in $(seq 1 24); do
+for i in $(seq 1 40); do
   sleep 5
   rm -f nudge-*.png
   xdotool key --window "$wid" F12; sleep 1

@@ -28,7 +28,7 @@
 #define VIEW_PIXEL_HEADLESS_EVERY 4
 /* the pixel model's thread runs this many steps nicer than the window's (--pixel-nice): on two
    cores the window then keeps its frame time while three threads are busy (README, bench_view) */
-#define VIEW_PIXEL_NICE 19
+#define VIEW_PIXEL_NICE 10
 
 typedef struct ViewPixel {
     JepaLive*    live;          /* NULL until it is first turned on */
