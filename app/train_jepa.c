@@ -33,7 +33,7 @@ int cmd_train_jepa(int argc, char** argv) {
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     double keypoint_w = 1.0;
-    double appear_w = 0.0;
+    double appear_w = 0.0, var_space_w = 0.0;
     double break_p = 0.0;
     double event_w = 0.0;
     int64_t probe_rows = PROBE_ROWS;
@@ -98,6 +98,9 @@ int cmd_train_jepa(int argc, char** argv) {
         {"ema", ARG_DOUBLE, &ema, 0, 0.99999, "M: target encoder momentum (default 0.99)", false},
         {"var-weight", ARG_DOUBLE, &var_w, 0, 100, "V: weight of the variance term (default 1)", false},
         {"cov-weight", ARG_DOUBLE, &cov_w, 0, 100, "V: weight of the covariance term (default 0.1)", false},
+        {"var-space-weight", ARG_DOUBLE, &var_space_w, 0, 100,
+         "V: weight of a spatial variance term: each convolution channel's std over a window's cells (not the "
+         "batch's) kept at 1, so that the channels mark where things are (default 0: none)", false},
         {"motion-weight", ARG_DOUBLE, &motion_w, 0, 1e6,
          "A: a cell's L1 weighs 1 + A * its largest pixel change over the target's last 3 frames (default 0)", false},
         {"val-every", ARG_INT, &val_every, 1, 1e9, "N: validate every N steps (default 200)", false},
@@ -185,6 +188,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.lr = (float)lr;
     def.ema = (float)ema;
     def.var_weight = (float)var_w;
+    def.var_space_weight = (float)var_space_w;
     def.cov_weight = (float)cov_w;
     def.motion_weight = (float)motion_w;
     def.appearance_weight = (float)appear_w;

@@ -92,3 +92,30 @@ double jepa_reg(JepaRegScratch* s, int B, int cells, int C, const float* z, floa
     free(coeff);
     return w_var * var_loss + w_cov * cov_loss;
 }
+
+double jepa_reg_space(int B, int cells, int C, int Cs, const float* z, float gamma, float w, float* dz) {
+    if (w == 0 || cells < 2) return 0;
+    double loss = 0;
+    for (int b = 0; b < B; b++) {
+        const float* zb = z + (size_t)b * cells * C;
+        for (int c = 0; c < Cs; c++) {
+            double m = 0, v = 0;
+            for (int i = 0; i < cells; i++) m += zb[(size_t)i * C + c];
+            m /= cells;
+            for (int i = 0; i < cells; i++) {
+                double e = zb[(size_t)i * C + c] - m;
+                v += e * e;
+            }
+            v /= cells - 1;
+            double sd = sqrt(v + STD_EPS);
+            if (sd >= gamma) continue;
+            loss += gamma - sd;
+            if (!dz) continue;
+            /* d(gamma - sd)/dz_i = -(z_i - m) / (sd (cells - 1)); the mean's part sums to zero */
+            float k = (float)(-w / ((double)B * Cs * sd * (cells - 1)));
+            float* db = dz + (size_t)b * cells * C;
+            for (int i = 0; i < cells; i++) db[(size_t)i * C + c] += k * (float)(zb[(size_t)i * C + c] - m);
+        }
+    }
+    return w * loss / ((double)B * Cs);
+}

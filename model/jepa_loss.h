@@ -31,6 +31,13 @@ typedef struct JepaRegScratch {
 } JepaRegScratch;
 
 void jepa_reg_free(JepaRegScratch* s);
+
+/// the spatial variance term: for each window b and each of the first Cs channels, the channel's
+/// standard deviation over the window's cells (not over the batch) kept at gamma, w times the mean of
+/// max(0, gamma - sd) over the B x Cs pairs. A channel that is the same in every cell of a window (a
+/// scene-wide constant, which the batch's variance accepts) pays for it, so the channels must differ
+/// where the frame does: they mark where things are. Adds w times its gradient to dz (if not NULL)
+double jepa_reg_space(int B, int cells, int C, int Cs, const float* z, float gamma, float w, float* dz);
 /// computes the statistics of z[B, cells, C] (B >= 2) into st, and when dz is given adds
 /// w_var * d(variance)/dz + w_cov * d(covariance)/dz to dz[B, cells, C]; returns
 /// w_var * variance + w_cov * covariance

@@ -41,6 +41,9 @@ typedef struct JepaTrainerDef {
     float    var_weight;     /* weight of the variance term (default 1.0) */
     float    cov_weight;     /* weight of the covariance term (default 0.1) */
     float    var_target;     /* gamma: each channel's standard deviation to keep (default 1.0) */
+    float    var_space_weight; /* weight of the spatial variance term on the convolution channels (the
+                                first arch.latent): each one's std over a window's cells kept at
+                                var_target (jepa_reg_space; default 0: none) */
     float    motion_weight;  /* alpha: a cell's L1 weighs 1 + alpha * m, m (0..1) the largest
                                 change of a pixel of the cell over the target window's last frame
                                 and the two before it, so that the few cells where something moves

@@ -13,6 +13,7 @@
 #include "model/dataset.h"
 #include "model/eval.h"
 #include "model/jepa.h"
+#include "model/jepa_loss.h"
 #include "model/jepa_cellprobe.h"
 #include "model/jepa_events.h"
 #include "model/jepa_fate.h"
@@ -4874,6 +4875,8 @@ static int tiny_kp_appear;
 static float tiny_appearance;
 /* tiny_jepa_kps's event_weight (the records at t = 5 of each episode are marked as breaks) */
 static float tiny_events;
+/* tiny_jepa_kps's var_space_weight */
+static float tiny_var_space;
 
 static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float motion, bool still, int step,
                                   int keypoints, bool sharp, float keypoint_weight, bool cv, int context) {
@@ -4902,6 +4905,7 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
     def.motion_weight = motion;
     def.appearance_weight = tiny_appearance;
     def.event_weight = tiny_events;
+    def.var_space_weight = tiny_var_space;
     char err[256];
     JepaTrainer* tr = jepa_trainer_create(&def, NULL, err, sizeof err);
     ENSURE(tr);
@@ -5075,6 +5079,57 @@ static void test_jepa_grad(void) {
     jepa_grad_check_cv(0.0f, 2, -3, true, 1.0f, true, 3);
     tiny_kp_appear = 0;
     tiny_kp_window = 0;
+}
+
+/* --var-space-weight: each convolution channel's std over a window's cells kept at gamma. A channel
+   that is one constant per window (what the batch's variance accepts, if the constants differ
+   between windows) pays gamma for it, one that varies enough over the cells nothing; its gradient
+   against finite differences, alone and in the whole loss of a trainer */
+static void test_jepa_var_space(void) {
+    enum { B = 3, CELLS = 12, C = 5, CS = 3 };
+    float z[B * CELLS * C], dz[B * CELLS * C];
+    Rng r;
+    rng_seed(&r, 11);
+    for (int i = 0; i < B * CELLS * C; i++) z[i] = (float)(0.3 * rng_normal(&r));
+    /* channel 0 a constant per window, channel 1 wide over the cells */
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < CELLS; i++) {
+            z[(b * CELLS + i) * C + 0] = (float)(2 * b - 1);
+            z[(b * CELLS + i) * C + 1] = (float)(3.0 * (i % 2 ? 1 : -1));
+        }
+    memset(dz, 0, sizeof dz);
+    double w = 0.7, loss = jepa_reg_space(B, CELLS, C, CS, z, 1.0f, (float)w, dz);
+    /* each part by hand: channel 0 pays about gamma, channel 1 nothing, channel 2 gamma - its sd */
+    double want = 0;
+    for (int b = 0; b < B; b++) {
+        want += 1.0 - sqrt(1e-4);
+        double m = 0, v = 0;
+        for (int i = 0; i < CELLS; i++) m += z[(b * CELLS + i) * C + 2];
+        m /= CELLS;
+        for (int i = 0; i < CELLS; i++) v += pow(z[(b * CELLS + i) * C + 2] - m, 2);
+        want += fmax(0, 1.0 - sqrt(v / (CELLS - 1) + 1e-4));
+    }
+    CHECK(fabs(loss - w * want / (B * CS)) < 1e-6);
+    CHECK(jepa_reg_space(B, CELLS, C, CS, z, 1.0f, 0.0f, NULL) == 0.0);
+    /* channels past Cs (the keypoints) get nothing */
+    for (int i = 0; i < B * CELLS; i++)
+        for (int c = CS; c < C; c++) CHECK(dz[i * C + c] == 0.0f);
+    int bad = 0;
+    for (int i = 0; i < B * CELLS * C; i++) {
+        float keep = z[i], h = 1e-3f;
+        z[i] = keep + h;
+        double up = jepa_reg_space(B, CELLS, C, CS, z, 1.0f, (float)w, NULL);
+        z[i] = keep - h;
+        double down = jepa_reg_space(B, CELLS, C, CS, z, 1.0f, (float)w, NULL);
+        z[i] = keep;
+        double num = (up - down) / (2 * h);
+        if (fabs(num - dz[i]) > 1e-4 + 1e-2 * fabs(num)) bad++;
+    }
+    CHECK(bad == 0);
+    /* in a trainer's whole loss, through the encoder: the same check as every other term */
+    tiny_var_space = 2.0f;
+    jepa_grad_check(0.0f, 1, 0);
+    tiny_var_space = 0;
 }
 
 /* --appearance-weight: the head's relative squared error is added to the loss, W times (a zero head
@@ -6397,6 +6452,7 @@ int main(void) {
     test_jepa_frame_step_file();
     test_jepa_motion_weight();
     test_jepa_appearance();
+    test_jepa_var_space();
     test_jepa_event_loss();
     test_jepa_event_heads();
     test_jepa_evidence();
