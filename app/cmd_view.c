@@ -87,7 +87,7 @@ int cmd_view(int argc, char** argv) {
     o.plan_iters = (int)iters;
     o.hash_every = (int)hash_every;
     o.video_fps = (int)fps;
-    if (pixel_nice >= 0) o.pixel_nice = (int)pixel_nice;
+    o.pixel_nice = (int)pixel_nice;   /* -1 unless given: the view chooses */
     if (o.video && o.headless) return args_fail("view", "--video films the window: run it under xvfb-run without --headless (nudge run and nudge replay film headless)");
     o.train  = !no_train;
     if (o.screenshot && !o.headless && o.frames <= 0)

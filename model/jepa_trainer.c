@@ -516,8 +516,9 @@ static double batch_loss(JepaTrainer* tr, bool grad, double* pred_out, JepaLaten
     memset(tr->carry, 0, sizeof(float) * n);
     double reg = jepa_reg(&tr->reg, B, (int)cells, (int)C, z0, d->var_target, d->var_weight, d->cov_weight,
                           grad ? tr->carry : NULL, st);
-    reg += jepa_reg_space(B, (int)cells, (int)C, m->arch.latent < (int)C ? m->arch.latent : (int)C, z0, d->var_target,
-                          d->var_space_weight, grad ? tr->carry : NULL);
+    /* the convolution channels are the latent's first arch.latent (the keypoints follow them) */
+    reg += jepa_reg_space(B, (int)cells, (int)C, m->arch.latent, z0, d->var_target, d->var_space_weight,
+                          grad ? tr->carry : NULL);
     double ev = 0;
     if (tr->ev) {
         if (grad) memset(tr->dev, 0, sizeof(float) * (size_t)tr->nev);
