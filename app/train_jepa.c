@@ -33,7 +33,7 @@ int cmd_train_jepa(int argc, char** argv) {
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     double keypoint_w = 1.0;
-    double appear_w = 0.0, var_space_w = 0.0;
+    double appear_w = 0.0, var_space_w = 0.0, recon_w = 0.0;
     double break_p = 0.0;
     double event_w = 0.0;
     int64_t probe_rows = PROBE_ROWS;
@@ -81,6 +81,10 @@ int cmd_train_jepa(int argc, char** argv) {
          "W: an auxiliary head (trainer-only) predicts each cell's change of appearance (4 quadrants) from the "
          "predicted latent's convolution channels; its relative squared error weighs W in the loss (default 0: none)",
          false},
+        {"recon-weight", ARG_DOUBLE, &recon_w, 0, 1e6,
+         "W: a linear decoder (trainer-only) maps each cell's convolution channels of the context's latent to the "
+         "cell's pixels of the context's last frame; its squared error, cells weighed by --motion-weight's rule, "
+         "weighs W in the loss and its gradient reaches the encoder (default 0: none)", false},
         {"break-sample", ARG_DOUBLE, &break_p, 0, 1,
          "P: each window of a batch is drawn, with probability P, from the training windows with a break among "
          "their predicted steps (the rest uniformly; default 0: uniformly, as before)", false},
@@ -192,6 +196,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.cov_weight = (float)cov_w;
     def.motion_weight = (float)motion_w;
     def.appearance_weight = (float)appear_w;
+    def.recon_weight = (float)recon_w;
     def.break_sample = (float)break_p;
     def.event_weight = (float)event_w;
     def.capacity = (int64_t)ntrain * T + 2;
@@ -255,11 +260,16 @@ int cmd_train_jepa(int argc, char** argv) {
         jepa_data_free(j);
         return 2;
     }
-    /* the event heads' columns only with them: a log without them is the same bytes as before */
-    if (log_path && !resume)
-        train_log_put(&log, event_w > 0 ? "step,train_loss,val_loss,latent_std_mean,latent_std_min,effective_rank,seconds,"
-                                          "loss,event_loss\n"
-                                        : "step,train_loss,val_loss,latent_std_mean,latent_std_min,effective_rank,seconds\n");
+    /* the event heads' and the decoder's columns only with them: a log without them is the same bytes as
+       before */
+    if (log_path && !resume) {
+        char head[192] = "step,train_loss,val_loss,latent_std_mean,latent_std_min,effective_rank,seconds";
+        if (event_w > 0 || recon_w > 0) strcat(head, ",loss");
+        if (event_w > 0) strcat(head, ",event_loss");
+        if (recon_w > 0) strcat(head, ",recon_loss");
+        strcat(head, "\n");
+        train_log_put(&log, head);
+    }
 
     interrupt_catch();
     Progress prog;
@@ -290,7 +300,9 @@ int cmd_train_jepa(int argc, char** argv) {
             char line[256];
             int n = snprintf(line, sizeof line, "%lld,%.6g,%.6g,%.6g,%.6g,%.6g,%.2f", (long long)(first + done),
                              st.train_loss, vl, st.latent.std_mean, st.latent.std_min, st.latent.erank, clock_now() - t0);
-            if (event_w > 0) snprintf(line + n, sizeof line - (size_t)n, ",%.6g,%.6g", st.last_loss, st.event_loss);
+            if (event_w > 0 || recon_w > 0) n += snprintf(line + n, sizeof line - (size_t)n, ",%.6g", st.last_loss);
+            if (event_w > 0) n += snprintf(line + n, sizeof line - (size_t)n, ",%.6g", st.event_loss);
+            if (recon_w > 0) snprintf(line + n, sizeof line - (size_t)n, ",%.6g", st.recon_loss);
             strcat(line, "\n");
             if (log_path && !train_log_put(&log, line)) {
                 snprintf(failure, sizeof failure, "%s: write failed: %s", log_path, log.why);
@@ -310,6 +322,8 @@ int cmd_train_jepa(int argc, char** argv) {
         jepa_trainer_stats(tr, &st);
         if (isfinite(st.train_loss) && event_w > 0)
             snprintf(extra, sizeof extra, "loss %.4f events %.4f rank %.1f", st.train_loss, st.event_loss, st.latent.erank);
+        else if (isfinite(st.train_loss) && recon_w > 0)
+            snprintf(extra, sizeof extra, "loss %.4f recon %.4f rank %.1f", st.train_loss, st.recon_loss, st.latent.erank);
         else if (isfinite(st.train_loss))
             snprintf(extra, sizeof extra, "loss %.4f rank %.1f", st.train_loss, st.latent.erank);
         else
@@ -370,9 +384,11 @@ int cmd_train_jepa(int argc, char** argv) {
         if (isfinite(st.latent.erank)) snprintf(rank, sizeof rank, "%.2f of %d", st.latent.erank,
                                                      a->latent + (a->keypoint_cv ? 5 : 3) * a->keypoints);
         else snprintf(rank, sizeof rank, "n/a");
-        char drawn[192] = "";
+        char drawn[256] = "";
         if (break_p > 0)
             snprintf(drawn, sizeof drawn, ", %lld windows drawn from the break windows", (long long)st.break_windows);
+        if (recon_w > 0)
+            snprintf(drawn + strlen(drawn), sizeof drawn - strlen(drawn), ", reconstruction term %.4f", st.recon_loss);
         if (event_w > 0)
             snprintf(drawn + strlen(drawn), sizeof drawn - strlen(drawn),
                      ", event term %.4f (a window with a break weighs %.1f ahead, %.1f seen)", st.event_loss,

@@ -57,6 +57,14 @@ struct JepaTrainer {
     float*          dhead;
     NnAdamW         head_opt;
     float*          ht;           /* [B * cells * Q] one step's targets */
+    /* the reconstruction decoder (recon_weight > 0): [P * latent] weights then [P] biases */
+    int             nrec, rec_p;
+    float*          rec;
+    float*          drec;
+    NnAdamW         rec_opt;
+    float*          rt;           /* [B * cells * P] the context's last frame, cell by cell, over 255 */
+    float*          rw;           /* [B * cells] each cell's weight */
+    float           rec_loss;
     /* the event heads (event_weight > 0): [2 (3C + 1)] */
     int             nev;
     float*          ev;
@@ -129,6 +137,11 @@ void jepa_trainer_free(JepaTrainer* tr) {
     free(tr->dhead);
     free(tr->ht);
     nn_adamw_free(&tr->head_opt);
+    free(tr->rec);
+    free(tr->drec);
+    free(tr->rt);
+    free(tr->rw);
+    nn_adamw_free(&tr->rec_opt);
     free(tr->ev);
     free(tr->dev);
     free(tr->ev_y);
@@ -221,6 +234,17 @@ JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* sta
         tr->dhead = alloc_zeroed((size_t)tr->nhead, sizeof(float));
         tr->ht = alloc_array((size_t)B * cells * Q, sizeof(float));
         nn_adamw_init(&tr->head_opt, tr->nhead, def->lr, def->weight_decay);
+    }
+    if (def->recon_weight > 0) {
+        /* zero at the start, as the appearance head: it learns what the latent says before it pulls */
+        int L = a->latent;
+        tr->rec_p = (a->frame_h / m->lh) * (a->frame_w / m->lw) * a->channels;
+        tr->nrec = tr->rec_p * L + tr->rec_p;
+        tr->rec = alloc_zeroed((size_t)tr->nrec, sizeof(float));
+        tr->drec = alloc_zeroed((size_t)tr->nrec, sizeof(float));
+        tr->rt = alloc_array((size_t)B * cells * tr->rec_p, sizeof(float));
+        tr->rw = alloc_array((size_t)B * cells, sizeof(float));
+        nn_adamw_init(&tr->rec_opt, tr->nrec, def->lr, def->weight_decay);
     }
     if (def->event_weight > 0) {
         /* zero at the start, as the appearance head: the heads learn what the latent says first */
@@ -397,6 +421,67 @@ static double appearance_term(JepaTrainer* tr, int B, int r, const float* zh, fl
     return loss * scale / denom;
 }
 
+/* the reconstruction term on the context's latent z0 [B * cells * C]: the decoder's P values per cell
+   from the first `latent` channels against the cell's pixels of the context's last frame (frame F - 1
+   of each copied window) over 255, each cell weighed 1 + motion_weight * (the largest change of one of
+   its pixels from frame F - 2, over 255); returns scale * sum w (h - t)^2 / (P sum w) and, with grad,
+   adds its gradient to dz and to drec */
+static double recon_term(JepaTrainer* tr, int B, const float* z0, float scale, float* dz) {
+    const JepaModel* m = tr->model;
+    const JepaArch* a = &m->arch;
+    int F = tr->F, R = tr->R, W = a->frame_w, ch = a->channels, C = m->lc, L = a->latent, P = tr->rec_p;
+    int sy = a->frame_h / m->lh, sx = a->frame_w / m->lw;
+    size_t cells = (size_t)m->lh * m->lw, rows = (size_t)B * cells;
+    float alpha = tr->def.motion_weight;
+    double wsum = 0;
+    for (int b = 0; b < B; b++) {
+        const uint8_t* f1 = tr->frames + ((size_t)b * (F + R) + F - 1) * tr->fb;
+        const uint8_t* f0 = F >= 2 ? f1 - tr->fb : f1;
+        for (int cy = 0; cy < m->lh; cy++)
+            for (int cx = 0; cx < m->lw; cx++) {
+                size_t i = ((size_t)b * m->lh + cy) * m->lw + cx;
+                float* t = tr->rt + i * P;
+                int big = 0, k = 0;
+                for (int y = cy * sy; y < (cy + 1) * sy; y++) {
+                    size_t o = ((size_t)y * W + (size_t)cx * sx) * ch;
+                    for (int j = 0; j < sx * ch; j++, k++) {
+                        int d = abs((int)f1[o + j] - (int)f0[o + j]);
+                        if (d > big) big = d;
+                        t[k] = (float)f1[o + j] / 255.0f;
+                    }
+                }
+                tr->rw[i] = 1.0f + alpha * (float)big / 255.0f;
+                wsum += tr->rw[i];
+            }
+    }
+    double loss = 0, denom = wsum * P;
+    const float* w = tr->rec;
+    const float* bias = tr->rec + (size_t)P * L;
+    for (size_t i = 0; i < rows; i++) {
+        const float* z = z0 + i * C;
+        const float* t = tr->rt + i * P;
+        double row = 0;
+        for (int p = 0; p < P; p++) {
+            double h = bias[p];
+            for (int c = 0; c < L; c++) h += (double)w[(size_t)p * L + c] * z[c];
+            double e = h - t[p];
+            row += e * e;
+            if (dz) {
+                float g = (float)(2.0 * scale * tr->rw[i] * e / denom);
+                float* dw = tr->drec + (size_t)p * L;
+                float* d = dz + i * C;
+                for (int c = 0; c < L; c++) {
+                    d[c] += g * w[(size_t)p * L + c];
+                    dw[c] += g * z[c];
+                }
+                tr->drec[(size_t)P * L + p] += g;
+            }
+        }
+        loss += tr->rw[i] * row;
+    }
+    return loss * scale / denom;
+}
+
 /* the event heads' labels of the copied batch (tr->seq, under the data lock), and at the first
    batch each head's weight of a window with a break: the training windows' ratio of those without
    one to those with one (1 when none has one; at most JEPA_EVENT_MAX_POS_WEIGHT) */
@@ -519,14 +604,20 @@ static double batch_loss(JepaTrainer* tr, bool grad, double* pred_out, JepaLaten
     /* the convolution channels are the latent's first arch.latent (the keypoints follow them) */
     reg += jepa_reg_space(B, (int)cells, (int)C, m->arch.latent, z0, d->var_target, d->var_space_weight,
                           grad ? tr->carry : NULL);
+    double rec = 0;
+    if (tr->rec) {
+        if (grad) memset(tr->drec, 0, sizeof(float) * (size_t)tr->nrec);
+        rec = recon_term(tr, B, z0, d->recon_weight, grad ? tr->carry : NULL);
+    }
     double ev = 0;
     if (tr->ev) {
         if (grad) memset(tr->dev, 0, sizeof(float) * (size_t)tr->nev);
         ev = jepa_event_loss(B, (int)cells, (int)C, z0, tr->ev, tr->ev_y, tr->ev_ok, tr->ev_pw, d->event_weight,
                              tr->ev_x, grad ? tr->carry : NULL, grad ? tr->dev : NULL, NULL);
     }
-    double loss = pred + reg + appear + ev;
+    double loss = pred + reg + appear + rec + ev;
     tr->appear_loss = (float)appear;
+    tr->rec_loss = (float)rec;
     tr->ev_loss = (float)ev;
     if (grad && isfinite(loss)) {
         memset(tr->grads, 0, sizeof(float) * (size_t)m->nparams);
@@ -577,6 +668,10 @@ bool jepa_trainer_step(JepaTrainer* tr) {
     if (tr->head) {
         tr->head_opt.lr = d->lr * warm;
         nn_adamw_step(&tr->head_opt, tr->head, tr->dhead, NULL, d->clip);
+    }
+    if (tr->rec) {
+        tr->rec_opt.lr = d->lr * warm;
+        nn_adamw_step(&tr->rec_opt, tr->rec, tr->drec, NULL, d->clip);
     }
     if (tr->ev) {
         tr->ev_opt.lr = d->lr * warm;
@@ -644,6 +739,7 @@ void jepa_trainer_stats(JepaTrainer* tr, JepaTrainerStats* out) {
     out->last_loss = tr->last;
     out->pred_loss = tr->pred_loss;
     out->appearance_loss = tr->appear_loss;
+    out->recon_loss = tr->rec_loss;
     out->event_loss = tr->ev_loss;
     out->event_pos_weight[0] = tr->ev_pw[0], out->event_pos_weight[1] = tr->ev_pw[1];
     out->val_loss = tr->val_loss;
@@ -655,6 +751,12 @@ int jepa_trainer_event_heads(JepaTrainer* tr, float** params, const float** grad
     if (params) *params = tr->ev;
     if (grads) *grads = tr->dev;
     return tr->nev;
+}
+
+int jepa_trainer_recon_decoder(JepaTrainer* tr, float** params, const float** grads) {
+    if (params) *params = tr->rec;
+    if (grads) *grads = tr->drec;
+    return tr->nrec;
 }
 
 int jepa_trainer_appearance_head(JepaTrainer* tr, float** params, const float** grads) {

@@ -13,6 +13,9 @@
  *          + var_weight * variance(z_0) + cov_weight * covariance(z_0)   (model/jepa_loss.h)
  *          + appearance_weight * (1/R) sum_r |A z^_r - d_r|^2 / max(|d_r|^2, 1e-4 count)
  *          + event_weight * the event heads' class-weighted BCE on z_0 (model/jepa_events.h)
+ *          + recon_weight * sum_cells w |D z_0 - p|^2 / (P sum_cells w)
+ *            (D the trainer's linear decoder of each cell's convolution channels of z_0 to the cell's
+ *            P pixels of the context's last frame p (over 255), w the cell's motion weight)
  *            (A the trainer's linear appearance head on each cell's convolution channels, d_r the
  *            mean absolute change of each quarter of the cell from frame t + (r - 1) S to t + r S)
  * then AdamW on the encoder and predictor, and the target encoder moves toward the encoder:
@@ -73,6 +76,17 @@ typedef struct JepaTrainerDef {
                                 encoder; labels from the replay's marks (jepa_replay_mark: a dataset's
                                 events). The heads go into the model (jepa_event_heads) at publish and
                                 save. 0 = none (default) */
+    float    recon_weight;   /* W > 0: a linear decoder (trainer-only, not in the model file, starting at
+                                zero) maps each cell's convolution channels of the trained encoder's
+                                context latent z_0 (the first arch.latent) to the cell's pixels in the
+                                context's last frame (over 255); its squared error, each cell weighed
+                                1 + motion_weight * (the largest change of one of its pixels from the
+                                frame before, over 255; 1 with one frame), the weighted mean over the
+                                cells and pixels, times W, is added to the loss and its gradient
+                                reaches the encoder, so that the latent must carry what the cell looks
+                                like (a small body, a glass or its shards), which nothing in the L1
+                                against the EMA asks for. Validation's loss stays the plain L1.
+                                0 = none (default) */
     int64_t  capacity;       /* frames in the replay buffer (default 20000) */
     int64_t  val_capacity;   /* frames kept for validation (default 4000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */
@@ -86,6 +100,7 @@ typedef struct JepaTrainerStats {
     float    pred_loss;      /* the last step's prediction loss (mean over the R steps) */
     float    appearance_loss;/* the last step's appearance term, weighted (0 without the head) */
     float    event_loss;     /* the last step's event term, weighted (0 without the heads) */
+    float    recon_loss;     /* the last step's reconstruction term, weighted (0 without the decoder) */
     double   event_pos_weight[2]; /* the heads' weight of a window with a break (ahead, seen; 0 before
                                 the first step or without the heads) */
     float    val_loss;       /* last validation prediction loss (NaN before) */
@@ -149,6 +164,11 @@ int            jepa_trainer_appearance_head(JepaTrainer* tr, float** params, con
 /// of the class-weighted fit, not yet moved to the base rate) and, after jepa_trainer_loss_at with
 /// grad, their gradient; returns their count (0 and NULLs without the heads). For tests
 int            jepa_trainer_event_heads(JepaTrainer* tr, float** params, const float** grads);
+
+/// the reconstruction decoder's parameters (P x arch.latent weights, then P biases; P the pixels of a
+/// latent cell times the frames' channels) and, after jepa_trainer_loss_at with grad, their
+/// gradient; returns their count (0 and NULLs without it). For tests
+int            jepa_trainer_recon_decoder(JepaTrainer* tr, float** params, const float** grads);
 
 /// the values the appearance head predicts per cell: the change in each quadrant of the cell
 #define JEPA_APPEAR_Q 4

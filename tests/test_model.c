@@ -4877,6 +4877,8 @@ static float tiny_appearance;
 static float tiny_events;
 /* tiny_jepa_kps's var_space_weight */
 static float tiny_var_space;
+/* tiny_jepa_kps's recon_weight */
+static float tiny_recon;
 
 static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float motion, bool still, int step,
                                   int keypoints, bool sharp, float keypoint_weight, bool cv, int context) {
@@ -4906,6 +4908,7 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
     def.appearance_weight = tiny_appearance;
     def.event_weight = tiny_events;
     def.var_space_weight = tiny_var_space;
+    def.recon_weight = tiny_recon;
     char err[256];
     JepaTrainer* tr = jepa_trainer_create(&def, NULL, err, sizeof err);
     ENSURE(tr);
@@ -4973,6 +4976,10 @@ static void jepa_grad_check_cv(float motion, int step, int keypoints, bool sharp
     float* ep = NULL;
     int ne = jepa_trainer_event_heads(c.tr, &ep, NULL);
     for (int i = 0; i < ne; i++) ep[i] = 0.5f * cosf(2.0f + 0.9f * (float)i);
+    /* and the reconstruction decoder */
+    float* rp = NULL;
+    int nr = jepa_trainer_recon_decoder(c.tr, &rp, NULL);
+    for (int i = 0; i < nr; i++) rp[i] = 0.3f * sinf(0.5f + 1.3f * (float)i);
     /* windows of frames t - (F - 1) S .. t + 2 S, in one episode each */
     int back = ((context ? context : 2) - 1) * step;
     c.seq[0] = back, c.seq[1] = back + 2, c.seq[2] = 8 * step + back;
@@ -5016,6 +5023,18 @@ static void jepa_grad_check_cv(float motion, int step, int keypoints, bool sharp
         CHECK(bad_h == 0);
         for (int i = 0; i < nh; i++) CHECK(hg[i] != 0.0f);
         free(hg);
+    }
+    /* the decoder's own parameters likewise */
+    const float* rg0 = NULL;
+    CHECK((jepa_trainer_recon_decoder(c.tr, NULL, &rg0) > 0) == (tiny_recon > 0));
+    if (nr > 0) {
+        float* rg = malloc(sizeof(float) * nr);
+        memcpy(rg, rg0, sizeof(float) * nr);
+        CHECK(fd_misses(jepa_fd_loss, &c, rp, rg, nr, 3e-3f) == 0);
+        int zero = 0;
+        for (int i = 0; i < nr; i++) zero += rg[i] == 0.0f;
+        CHECK(zero == 0);
+        free(rg);
     }
     /* the event heads' own parameters likewise */
     const float* eg0 = NULL;
@@ -5130,6 +5149,69 @@ static void test_jepa_var_space(void) {
     tiny_var_space = 2.0f;
     jepa_grad_check(0.0f, 1, 0);
     tiny_var_space = 0;
+}
+
+/* --recon-weight: the decoder's weighted squared error against the context's last frame is added to
+   the loss, W times (a zero decoder: W times the weighted mean of the pixels' squares over 255^2, each
+   cell weighed 1 + motion_weight times its largest change from the frame before; on still frames the
+   plain mean); the gradient, the decoder's parameters with the rest, against finite differences;
+   without it there is no decoder and the loss is the same */
+static void test_jepa_recon(void) {
+    int64_t seq[3] = {2, 4, 10};  /* windows of frames t - 2 .. t + 2 in one episode */
+    const float W = 1.5f, alpha = 20.0f;
+    for (int still = 0; still < 2; still++) {
+        tiny_kp_window = 3;
+        tiny_recon = 0;
+        JepaTrainer* a = tiny_jepa_kps(5, 2, 8, alpha, still, 1, -2, true, 1.0f, true, 3);
+        CHECK(jepa_trainer_recon_decoder(a, NULL, NULL) == 0);
+        tiny_recon = W;
+        JepaTrainer* b = tiny_jepa_kps(5, 2, 8, alpha, still, 1, -2, true, 1.0f, true, 3);
+        float* rp = NULL;
+        int nr = jepa_trainer_recon_decoder(b, &rp, NULL);
+        /* 16 x 16 frames, 8-pixel cells of one channel: 64 pixels from the 4 convolution channels */
+        CHECK(nr == 64 * 4 + 64 && rp);
+        for (int i = 0; i < nr; i++) CHECK(rp[i] == 0.0f);
+        /* by hand, from the replay's frames: the window ending at seq[k] has its last context frame there */
+        const JepaReplay* r = jepa_trainer_replay(b);
+        double num = 0, den = 0;
+        for (int k = 0; k < 3; k++) {
+            const uint8_t* f1 = jepa_replay_frame(r, seq[k]);
+            const uint8_t* f0 = jepa_replay_frame(r, seq[k] - 1);
+            for (int cy = 0; cy < 2; cy++)
+                for (int cx = 0; cx < 2; cx++) {
+                    int big = 0;
+                    double sq = 0;
+                    for (int y = cy * 8; y < cy * 8 + 8; y++)
+                        for (int x = cx * 8; x < cx * 8 + 8; x++) {
+                            int d = abs((int)f1[y * 16 + x] - (int)f0[y * 16 + x]);
+                            if (d > big) big = d;
+                            sq += pow(f1[y * 16 + x] / 255.0, 2);
+                        }
+                    double w = 1.0 + alpha * big / 255.0;
+                    if (still) CHECK(w == 1.0);
+                    num += w * sq, den += w * 64;
+                }
+        }
+        double plain = jepa_trainer_loss_at(a, seq, false, NULL), with = jepa_trainer_loss_at(b, seq, false, NULL);
+        CHECK(fabs(with - plain - W * num / den) < 1e-5 * (1 + W * num / den));
+        CHECK(num / den > 0.05);
+        /* a step trains it: the term is reported and the decoder moved */
+        JepaTrainerStats st;
+        CHECK(jepa_trainer_step(b));
+        jepa_trainer_stats(b, &st);
+        CHECK(st.recon_loss > 0 && isfinite(st.recon_loss));
+        int moved = 0;
+        for (int i = 0; i < nr; i++) moved += rp[i] != 0.0f;
+        CHECK(moved == nr);
+        jepa_trainer_free(a);
+        jepa_trainer_free(b);
+    }
+    /* the gradient with the term weighed 10 times: the recipe's keypoints, and none */
+    tiny_recon = 10.0f;
+    jepa_grad_check_cv(20.0f, 1, -2, true, 1.0f, true, 3);
+    tiny_kp_window = 0;
+    jepa_grad_check(0.0f, 1, 0);
+    tiny_recon = 0;
 }
 
 /* --appearance-weight: the head's relative squared error is added to the loss, W times (a zero head
@@ -6453,6 +6535,7 @@ int main(void) {
     test_jepa_motion_weight();
     test_jepa_appearance();
     test_jepa_var_space();
+    test_jepa_recon();
     test_jepa_event_loss();
     test_jepa_event_heads();
     test_jepa_evidence();
