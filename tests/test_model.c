@@ -4963,6 +4963,18 @@ static double jepa_fd_loss(void* ctx) {
     return jepa_trainer_loss_at(c->tr, c->seq, false, NULL);
 }
 
+/* a trainer-only head's n parameters p against finite differences of the whole loss (its gradient g0,
+   copied first: every one must match); returns how many of them have a zero gradient */
+static int head_fd_zeros(JepaFd* c, float* p, const float* g0, int n) {
+    float* g = malloc(sizeof(float) * n);
+    memcpy(g, g0, sizeof(float) * n);
+    CHECK(fd_misses(jepa_fd_loss, c, p, g, n, 3e-3f) == 0);
+    int zero = 0;
+    for (int i = 0; i < n; i++) zero += g[i] == 0.0f;
+    free(g);
+    return zero;
+}
+
 /* the whole loss (encoder, rollout of the predictor with push maps, L1, variance and covariance)
    against finite differences; the target encoder gets no gradient */
 static void jepa_grad_check_cv(float motion, int step, int keypoints, bool sharp, float keypoint_weight, bool cv,
@@ -5016,38 +5028,15 @@ static void jepa_grad_check_cv(float motion, int step, int keypoints, bool sharp
     const float* hg0 = NULL;
     int nh = jepa_trainer_appearance_head(c.tr, &hp, &hg0);
     CHECK((nh > 0) == (tiny_appearance > 0));
-    if (nh > 0) {
-        float* hg = malloc(sizeof(float) * nh);
-        memcpy(hg, hg0, sizeof(float) * nh);
-        int bad_h = fd_misses(jepa_fd_loss, &c, hp, hg, nh, 3e-3f);
-        CHECK(bad_h == 0);
-        for (int i = 0; i < nh; i++) CHECK(hg[i] != 0.0f);
-        free(hg);
-    }
+    if (nh > 0) CHECK(head_fd_zeros(&c, hp, hg0, nh) == 0);
     /* the decoder's own parameters likewise */
     const float* rg0 = NULL;
     CHECK((jepa_trainer_recon_decoder(c.tr, NULL, &rg0) > 0) == (tiny_recon > 0));
-    if (nr > 0) {
-        float* rg = malloc(sizeof(float) * nr);
-        memcpy(rg, rg0, sizeof(float) * nr);
-        CHECK(fd_misses(jepa_fd_loss, &c, rp, rg, nr, 3e-3f) == 0);
-        int zero = 0;
-        for (int i = 0; i < nr; i++) zero += rg[i] == 0.0f;
-        CHECK(zero == 0);
-        free(rg);
-    }
+    if (nr > 0) CHECK(head_fd_zeros(&c, rp, rg0, nr) == 0);
     /* the event heads' own parameters likewise */
     const float* eg0 = NULL;
     CHECK((jepa_trainer_event_heads(c.tr, NULL, &eg0) > 0) == (tiny_events > 0));
-    if (ne > 0) {
-        float* eg = malloc(sizeof(float) * ne);
-        memcpy(eg, eg0, sizeof(float) * ne);
-        CHECK(fd_misses(jepa_fd_loss, &c, ep, eg, ne, 3e-3f) == 0);
-        int zero = 0;
-        for (int i = 0; i < ne; i++) zero += eg[i] == 0.0f;
-        CHECK(zero < ne / 4);
-        free(eg);
-    }
+    if (ne > 0) CHECK(head_fd_zeros(&c, ep, eg0, ne) < ne / 4);
     free(g);
     jepa_trainer_free(c.tr);
 }
@@ -5151,6 +5140,17 @@ static void test_jepa_var_space(void) {
     tiny_var_space = 0;
 }
 
+/* a trainer-only term's gradient with the term weighed w (*weight, 0 again after): the whole loss
+   against finite differences with the recipe's keypoints, and with none */
+static void jepa_grad_check_term(float* weight, float w) {
+    *weight = w;
+    tiny_kp_window = 3;
+    jepa_grad_check_cv(20.0f, 1, -2, true, 1.0f, true, 3);
+    tiny_kp_window = 0;
+    jepa_grad_check(0.0f, 1, 0);
+    *weight = 0;
+}
+
 /* --recon-weight: the decoder's weighted squared error against the context's last frame is added to
    the loss, W times (a zero decoder: W times the weighted mean of the pixels' squares over 255^2, each
    cell weighed 1 + motion_weight times its largest change from the frame before; on still frames the
@@ -5206,12 +5206,7 @@ static void test_jepa_recon(void) {
         jepa_trainer_free(a);
         jepa_trainer_free(b);
     }
-    /* the gradient with the term weighed 10 times: the recipe's keypoints, and none */
-    tiny_recon = 10.0f;
-    jepa_grad_check_cv(20.0f, 1, -2, true, 1.0f, true, 3);
-    tiny_kp_window = 0;
-    jepa_grad_check(0.0f, 1, 0);
-    tiny_recon = 0;
+    jepa_grad_check_term(&tiny_recon, 10.0f);
 }
 
 /* --appearance-weight: the head's relative squared error is added to the loss, W times (a zero head
@@ -5253,12 +5248,7 @@ static void test_jepa_appearance(void) {
         jepa_trainer_free(a);
         jepa_trainer_free(b);
     }
-    /* the gradient with the term weighed 10 times: the recipe's keypoints, and none */
-    tiny_appearance = 10.0f;
-    jepa_grad_check_cv(20.0f, 1, -2, true, 1.0f, true, 3);
-    tiny_kp_window = 0;
-    jepa_grad_check(0.0f, 1, 0);
-    tiny_appearance = 0;
+    jepa_grad_check_term(&tiny_appearance, 10.0f);
 }
 
 /* a frame step of S is the model of every S-th frame with the pushes of S ticks together: a
