@@ -33,6 +33,19 @@ cmp -s "$tmp/ap/j.ckpt" "$tmp/ap/k.ckpt" && ! cmp -s "$tmp/ap/j.ckpt" "$tmp/a/j.
 expect_status 2 "--appearance-weight below 0" -- "$nudge" train "${small[@]}" --appearance-weight -1 --data "$tmp/d" --out "$tmp/x/j.ckpt"
 one_line_err "appearance-weight"
 [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+# the reconstruction decoder (--recon-weight): 0 is the plain model's bytes; W > 0 another model, the
+# same bytes twice, its term in train.csv; a bad W is one line, exit 2, nothing written
+expect_status 0 "train --recon-weight 0" -- "$nudge" train "${small[@]}" --recon-weight 0 --data "$tmp/d" --out "$tmp/rc/z.ckpt"
+cmp -s "$tmp/rc/z.ckpt" "$tmp/a/j.ckpt" && ok "--recon-weight 0: the plain model's bytes" || bad "--recon-weight 0 changed the model"
+expect_status 0 "train --recon-weight 2" -- "$nudge" train "${small[@]}" --recon-weight 2 --data "$tmp/d" --out "$tmp/rc/j.ckpt" --log "$tmp/rc/j.csv"
+grep -q "reconstruction term" "$tmp/out" && head -1 "$tmp/rc/j.csv" | grep -q ",loss,recon_loss$" &&
+  ok "--recon-weight: its term printed and logged" || bad "--recon-weight's output: $(cat "$tmp/out"; head -2 "$tmp/rc/j.csv")"
+expect_status 0 "train --recon-weight 2 again" -- "$nudge" train "${small[@]}" --recon-weight 2 --data "$tmp/d" --out "$tmp/rc/k.ckpt"
+cmp -s "$tmp/rc/j.ckpt" "$tmp/rc/k.ckpt" && ! cmp -s "$tmp/rc/j.ckpt" "$tmp/a/j.ckpt" &&
+  ok "--recon-weight: bit-reproducible, and not the plain model" || bad "--recon-weight: the checkpoints"
+expect_status 2 "--recon-weight not a number" -- "$nudge" train "${small[@]}" --recon-weight x --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "recon-weight"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
 # --break-sample P: windows with a break ahead drawn more often; 0 is the plain model's bytes; P > 0
 # with no break in the training episodes, or a bad P, is one line, exit 2, nothing written
 expect_status 0 "train --break-sample 0" -- "$nudge" train "${small[@]}" --break-sample 0 --data "$tmp/d" --out "$tmp/bs/z.ckpt"
