@@ -43,6 +43,7 @@
 #include "agent/episode.h"
 #include "model/jepa.h"
 #include "model/jepa_fate.h"
+#include "model/jepa_scale.h"
 #include "model/wm.h"
 
 /// nats: the surprise of a body that appears from nothing or vanishes without a cause
@@ -142,6 +143,10 @@ bool            surprise_source_jepa_model_fate(SurpriseSource* src, double weig
 bool            surprise_source_jepa_parts(const SurpriseSource* src, double* parts);
 /// turns the parts on (top in 1..cells); false as surprise_source_jepa_top_cells
 bool            surprise_source_jepa_trace(SurpriseSource* src, int top);
+/// a pixel source's scale (model/jepa_scale.h, nudge scale): each tick's surprise is the grid's mean
+/// Laplace NLL, |observed - predicted| / b + log b, instead of the mean L1; the scale is copied.
+/// false for another source or a scale of other channels
+bool            surprise_source_jepa_scale(SurpriseSource* src, const JepaScale* sc);
 /// a model file of any kind nudge knows (a state or a pixel model, by its kind); the source owns
 /// it. NULL + one line for a file that is no model. *model (may be NULL) gets the state model, if
 /// it is one

@@ -32,6 +32,8 @@ typedef struct JepaSource {
     int              trace_top; /* the parts' top cells */
     JepaEvidence     ev_grid, ev_top; /* the parts' two evidences */
     double           parts[SURPRISE_JEPA_PARTS];
+    JepaScale        scale;     /* scale.C = 0: none; surprise_source_jepa_scale */
+    float*           sb, *swork; /* [L] b, [cells * F] its features */
 } JepaSource;
 
 static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
@@ -72,7 +74,10 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
     const float* pred = jepa_stream_pred(s->stream);
     const float* obs = jepa_stream_obs(s->stream);
     float mean;
-    if (s->top > 0) jepa_surprise_top(s->model, 1, pred, obs, s->kw, s->top, s->work, &mean);
+    if (s->scale.C) {
+        jepa_scale_apply(&s->scale, s->lh, s->lw, jepa_stream_from(s->stream), pred, s->swork, s->sb);
+        mean = (float)jepa_scale_surprise(s->lh * s->lw * s->lc, pred, obs, s->sb);
+    } else if (s->top > 0) jepa_surprise_top(s->model, 1, pred, obs, s->kw, s->top, s->work, &mean);
     else jepa_surprise_weighted(s->model, 1, pred, obs, s->kw, &mean, NULL);
     if (s->traced) {
         float grid, top;
@@ -120,6 +125,9 @@ static void jepa_destroy(void* self) {
     free(s->work);
     free(s->fx);
     jepa_fate_free(&s->fate);
+    jepa_scale_free(&s->scale);
+    free(s->sb);
+    free(s->swork);
     free(s);
 }
 
@@ -212,5 +220,24 @@ bool surprise_source_jepa_parts(const SurpriseSource* src, double* parts) {
     const JepaSource* s = src->self;
     if (!s->traced) return false;
     memcpy(parts, s->parts, sizeof s->parts);
+    return true;
+}
+
+bool surprise_source_jepa_scale(SurpriseSource* src, const JepaScale* sc) {
+    if (!src || strcmp(src->kind, "pixel") != 0) return false;
+    JepaSource* s = src->self;
+    if (sc->C != s->lc || sc->F != 1 + 4 * sc->C) return false;
+    jepa_scale_free(&s->scale);
+    free(s->sb);
+    free(s->swork);
+    s->scale = (JepaScale){.C = sc->C, .F = sc->F, .rows = sc->rows};
+    s->scale.w = alloc_array((size_t)sc->F * sc->C, sizeof *sc->w);
+    s->scale.floor = alloc_array((size_t)sc->C, sizeof *sc->floor);
+    s->scale.mean = alloc_array((size_t)sc->C, sizeof *sc->mean);
+    memcpy(s->scale.w, sc->w, sizeof *sc->w * (size_t)sc->F * sc->C);
+    memcpy(s->scale.floor, sc->floor, sizeof *sc->floor * (size_t)sc->C);
+    memcpy(s->scale.mean, sc->mean, sizeof *sc->mean * (size_t)sc->C);
+    s->sb = alloc_array((size_t)s->lh * s->lw * s->lc, sizeof *s->sb);
+    s->swork = alloc_array((size_t)s->lh * s->lw * sc->F, sizeof *s->swork);
     return true;
 }

@@ -42,6 +42,7 @@ int cmd_voe(int argc, char** argv) {
     double keypoint_w = 1.0;
     int64_t top_cells = 0, trace_top = 4;
     const char* fate_path = NULL;
+    const char* scale_path = NULL;
     const char* trace_path = NULL;
     double fate_w = 1.0;
     bool fate_w_given;
@@ -67,6 +68,10 @@ int cmd_voe(int argc, char** argv) {
         {"trace", ARG_STRING, &trace_path, 1, 0,
          "FILE: a CSV line per tick of every clip: category,pair,impossible,tick,world and a pixel model's parts "
          "(evidence over the grid's mean, over the --trace-top largest cells, the fate's p and q)", false},
+        {"scale", ARG_STRING, &scale_path, 1, 0,
+         "FILE: a pixel model: a tick's surprise weighs each latent value's error by the scale's expected error "
+         "(nudge scale): the grid's mean Laplace NLL |observed - predicted| / b + log b instead of the mean L1 "
+         "(default: none)", false},
         {"trace-top", ARG_INT, &trace_top, 1, 1000000, "K: the trace's top cells (default 4)", false},
     };
     ArgParse p = {"voe", "nudge voe DIR --model FILE [--pairs N] [--csv FILE] [--seed N] [--keypoint-weight W] "
@@ -120,6 +125,24 @@ int cmd_voe(int argc, char** argv) {
         surprise_source_free(src);
         scn_free_list(files, nfiles);
         return 2;
+    }
+    if (scale_path) {
+        JepaScale sc;
+        bool ok = jepa_scale_load(&sc, scale_path, err, sizeof err);
+        if (ok && !surprise_source_jepa_scale(src, &sc)) {
+            if (surprise_source_jepa_cells(src) == 0)
+                snprintf(err, sizeof err, "%s: --scale is for a pixel model (train --kind jepa)", model);
+            else
+                snprintf(err, sizeof err, "%s: the scale reads %d latent channels, not this model's", scale_path, sc.C);
+            ok = false;
+        }
+        jepa_scale_free(&sc);
+        if (!ok) {
+            fprintf(stderr, "nudge voe: %s\n", err);
+            surprise_source_free(src);
+            scn_free_list(files, nfiles);
+            return 2;
+        }
     }
     if (fate_path) {
         JepaFate f;

@@ -15,6 +15,8 @@ int cmd_plan(int argc, char** argv);
 int cmd_voe(int argc, char** argv);
 /// nudge fate: the pixel model's fate probe (app/cmd_fate.c, model/jepa_fate.h)
 int cmd_fate(int argc, char** argv);
+/// nudge scale: the pixel model's expected error (app/cmd_scale.c, model/jepa_scale.h)
+int cmd_scale(int argc, char** argv);
 /// nudge train --kind jepa (app/train_jepa.c) and nudge eval of a pixel model (app/eval_jepa.c)
 int cmd_train_jepa(int argc, char** argv);
 int cmd_eval_jepa(int argc, char** argv);

@@ -29,6 +29,7 @@ static const Command commands[] = {
     {"plan", cmd_plan, "plan toward task scenarios' goals: success of random, model and oracle agents"},
     {"voe", cmd_voe, "violation of expectation: a model's surprise on matched possible and impossible clips"},
     {"fate", cmd_fate, "fit a fate probe (a break ahead, a break seen) on a pixel model's latent, for voe --fate"},
+    {"scale", cmd_scale, "fit a pixel model's expected error per latent value, for voe --scale"},
 };
 
 static void usage(FILE* f) {

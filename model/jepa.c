@@ -744,6 +744,7 @@ struct JepaStream {
     int*             npush;     /* [S] */
     JepaPush*        merged;    /* [JEPA_MAX_PUSHES] */
     float*           obs, *pred;   /* [L] */
+    float*           from;      /* [L] the trained latent pred was predicted from */
     int64_t          n;         /* frames since the reset */
 };
 
@@ -762,6 +763,7 @@ JepaStream* jepa_stream_create(const JepaModel* m) {
     st->merged = alloc_zeroed(JEPA_MAX_PUSHES, sizeof(JepaPush));
     st->obs = alloc_zeroed((size_t)st->L, sizeof(float));
     st->pred = alloc_zeroed((size_t)st->L, sizeof(float));
+    st->from = alloc_zeroed((size_t)st->L, sizeof(float));
     return st;
 }
 
@@ -776,6 +778,7 @@ void jepa_stream_free(JepaStream* st) {
     free(st->merged);
     free(st->obs);
     free(st->pred);
+    free(st->from);
     free(st);
 }
 
@@ -822,6 +825,7 @@ int jepa_stream_add(JepaStream* st, const uint8_t* frame, const JepaPush* pushes
             for (int p = 0; p < st->npush[q] && m < JEPA_MAX_PUSHES; p++)
                 st->merged[m++] = st->push[(size_t)q * JEPA_MAX_PUSHES + p];
         }
+        memcpy(st->from, z, sizeof(float) * (size_t)st->L);
         jepa_predict(st->m, st->sc, 1, z, st->merged, &m, st->pred);
         got = 2;
     }
@@ -841,4 +845,8 @@ const float* jepa_stream_z(const JepaStream* st) {
 
 const float* jepa_stream_pred(const JepaStream* st) {
     return st->pred;
+}
+
+const float* jepa_stream_from(const JepaStream* st) {
+    return st->from;
 }

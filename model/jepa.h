@@ -238,6 +238,8 @@ bool         jepa_stream_window(const JepaStream* st, const uint8_t** win);
 const float* jepa_stream_obs(const JepaStream* st);
 const float* jepa_stream_z(const JepaStream* st);
 const float* jepa_stream_pred(const JepaStream* st);
+/// the trained latent the last prediction started from (the window frame_step ticks before): [latent size]
+const float* jepa_stream_from(const JepaStream* st);
 
 /// surprise of B worlds at a tick: pred[B * latent_size] (predicted for this tick) against
 /// observed[B * latent_size] (the target encoding of the window ending at this tick). mean[b]: the

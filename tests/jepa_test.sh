@@ -236,6 +236,40 @@ expect_status 2 "voe --fate of a truncated probe" -- "$nudge" voe "$tmp/voe" --m
 one_line_err "truncated"
 [ ! -e "$tmp/fate/t2.csv" ] && ok "no trace written" || bad "a trace was written"
 
+# nudge scale: the expected error per latent value, fitted on a model's predictions (the same bytes
+# twice, its header F = 1 + 4C), scored against a constant scale; voe --scale scores the Laplace NLL
+# (the world no longer the grid's L1 evidence); bad inputs are one line, exit 2, nothing written
+mkdir -p "$tmp/sc"
+expect_status 0 "scale" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d" --heldout "$tmp/fd" --out "$tmp/sc/s.txt"
+grep -Eq "^scale fitted on [0-9]+ cells of 5 episodes \(stride 4\), 57 features x 14 channels$" "$tmp/out" &&
+  grep -Eq "^held-out: Laplace NLL per latent value -?[0-9.]+ with the scale, -?[0-9.]+ with each channel's mean error" "$tmp/out" &&
+  head -1 "$tmp/sc/s.txt" | grep -q "^nudge-jepa-scale 1$" && sed -n 2p "$tmp/sc/s.txt" | grep -Eq "^14 57 [1-9][0-9]*$" &&
+  ok "scale: its lines and the file" || bad "scale: $(cat "$tmp/out"; head -2 "$tmp/sc/s.txt")"
+expect_status 0 "scale again" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d" --out "$tmp/sc/s2.txt"
+cmp -s "$tmp/sc/s.txt" "$tmp/sc/s2.txt" && ok "scale: the same bytes twice" || bad "scale: two runs differ"
+expect_status 0 "scale --stride 1" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d" --stride 1 --out "$tmp/sc/s1.txt"
+! cmp -s "$tmp/sc/s.txt" "$tmp/sc/s1.txt" && ok "scale --stride 1: fitted on other windows" || bad "--stride changed nothing"
+expect_status 0 "voe --scale --trace" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --scale "$tmp/sc/s.txt" --trace "$tmp/sc/t.csv"
+awk -F, 'NR > 1 && $5 !~ /nan/ { n++; if ($5 != $6) d++ } END { exit !(n > 100 && d > 0) }' "$tmp/sc/t.csv" &&
+  ok "voe --scale: the world is another evidence than the grid's L1" || bad "voe --scale: $(head -3 "$tmp/sc/t.csv")"
+expect_status 2 "scale without --out" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d"
+one_line_err "--out"
+expect_status 2 "scale of data without frames" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/nf" --out "$tmp/sc/x.txt"
+one_line_err "frames"
+[ ! -e "$tmp/sc/x.txt" ] && ok "nothing written" || bad "a scale was written"
+expect_status 2 "scale into a missing folder" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d" --out "$tmp/sc/no/x.txt"
+one_line_err "no/x.txt"
+expect_status 2 "voe --scale of another model's channels" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1 --scale "$tmp/sc/s.txt"
+one_line_err "latent channels"
+expect_status 2 "voe --scale of a state model" -- "$nudge" voe "$tmp/voe" --model "$root/assets/models/default.wm" --pairs 1 --scale "$tmp/sc/s.txt"
+one_line_err "pixel model"
+head -n 30 "$tmp/sc/s.txt" > "$tmp/sc/cut.txt"
+expect_status 2 "voe --scale of a truncated file" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --scale "$tmp/sc/cut.txt" --trace "$tmp/sc/t2.csv"
+one_line_err "truncated"
+[ ! -e "$tmp/sc/t2.csv" ] && ok "no trace written" || bad "a trace was written"
+expect_status 2 "voe --scale of a fate probe" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --scale "$tmp/fate/p.txt"
+one_line_err "expected a scale"
+
 # train --event-weight W: the event heads trained with the model (flag 1024 in its file), the same
 # bytes twice, 0 the plain model's bytes; voe --fate-weight without --fate reads the model's own heads
 # (0: the plain CSV); fate --heads reports their AUROC; bad values are one line, exit 2, nothing written

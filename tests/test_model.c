@@ -17,6 +17,7 @@
 #include "model/jepa_cellprobe.h"
 #include "model/jepa_events.h"
 #include "model/jepa_fate.h"
+#include "model/jepa_scale.h"
 #include "model/jepa_impl.h"
 #include "model/jepa_replay.h"
 #include "model/jepa_trainer.h"
@@ -6434,8 +6435,139 @@ static void test_jepa_event_heads(void) {
     jepa_trainer_free(b);
 }
 
+/* the scale (jepa_scale.h): each cell's features by hand, the ridge solve recovers a linear map, the
+   NLL by hand, b floored, the file read back bit for bit and every bad file refused in one line */
+static void test_jepa_scale(void) {
+    /* features of a 2 x 2 grid of C = 1: z 0, p = 1, 2, 3, 4 (so |p - z| = p) */
+    enum { C1 = 1, F1 = 1 + 4 * C1 };
+    float z[4] = {0, 0, 0, 0}, p[4] = {1, 2, 3, 4}, x[4 * F1];
+    jepa_scale_features(2, 2, C1, z, p, x);
+    for (int i = 0; i < 4; i++) {
+        const float* r = x + i * F1;
+        /* every cell sees all four in its 3 x 3 neighbourhood: mean 10 / 9, largest 4 */
+        CHECK(r[0] == 1 && r[1] == p[i] && fabsf(r[2] - 10.0f / 9) < 1e-6f && r[3] == p[i] && r[4] == 4);
+    }
+    /* a 1 x 3 row: the middle cell's neighbourhood holds all three, the ends two */
+    float z3[3] = {1, 1, 1}, p3[3] = {0, 3, 1}, x3[3 * F1];
+    jepa_scale_features(1, 3, C1, z3, p3, x3);
+    CHECK(x3[1] == 1 && fabsf(x3[2] - 3.0f / 9) < 1e-6f && x3[3] == 0 && x3[4] == 2);
+    CHECK(x3[F1 + 1] == 2 && fabsf(x3[F1 + 2] - 3.0f / 9) < 1e-6f && x3[F1 + 4] == 2);
+    CHECK(x3[2 * F1 + 1] == 0 && fabsf(x3[2 * F1 + 2] - 2.0f / 9) < 1e-6f && x3[2 * F1 + 4] == 2);
+
+    /* the solve: rows of random features with errors an exact linear map of them, C = 2 */
+    enum { C = 2, F = 1 + 4 * C, N = 3000 };
+    Rng rng;
+    rng_seed(&rng, 11);
+    double wt[F * C];
+    for (int k = 0; k < F * C; k++) wt[k] = rng_uniform(&rng, 0.1, 1.0);
+    float* xs = malloc(sizeof *xs * N * F);
+    double* rs = malloc(sizeof *rs * N * C);
+    for (int i = 0; i < N; i++) {
+        xs[i * F] = 1;
+        for (int f = 1; f < F; f++) xs[i * F + f] = (float)rng_uniform(&rng, 0, 1);
+        for (int c = 0; c < C; c++) {
+            double v = 0;
+            for (int f = 0; f < F; f++) v += xs[i * F + f] * wt[f * C + c];
+            rs[i * C + c] = v;
+        }
+    }
+    JepaScaleSums u;
+    jepa_scale_sums_init(&u, C);
+    jepa_scale_sums_add(&u, N / 3, xs, rs);   /* in two batches: the sums add */
+    jepa_scale_sums_add(&u, N - N / 3, xs + (size_t)(N / 3) * F, rs + (size_t)(N / 3) * C);
+    JepaScale sc;
+    char err[256];
+    CHECK(jepa_scale_solve(&sc, &u, err, sizeof err));
+    CHECK(sc.C == C && sc.F == F && sc.rows == N);
+    double worst = 0, mean0 = 0;
+    for (int k = 0; k < F * C; k++) worst = fmax(worst, fabs(sc.w[k] - wt[k]));
+    for (int i = 0; i < N; i++) mean0 += rs[i * C] / N;
+    if (!(worst < 0.05)) fprintf(stderr, "scale solve: largest weight error %g\n", worst);
+    CHECK(worst < 0.05);   /* the ridge pulls a little */
+    CHECK(fabs(sc.mean[0] - mean0) < 1e-9 && fabs(sc.floor[0] - JEPA_SCALE_FLOOR * mean0) < 1e-9);
+    jepa_scale_sums_free(&u);
+    JepaScaleSums none;
+    jepa_scale_sums_init(&none, C);
+    JepaScale empty;
+    err[0] = 0;
+    CHECK(!jepa_scale_solve(&empty, &none, err, sizeof err) && strlen(err) > 5 && empty.w == NULL);
+    jepa_scale_sums_free(&none);
+
+    /* apply on a 1 x 1 grid: b = x . w, floored */
+    float zc[C] = {0, 0}, pc[C] = {0.5f, 1.0f}, work[F], b[C];
+    jepa_scale_apply(&sc, 1, 1, zc, pc, work, b);
+    for (int c = 0; c < C; c++) {
+        double v = 0;
+        for (int f = 0; f < F; f++) v += work[f] * sc.w[f * C + c];
+        CHECK(fabsf(b[c] - (float)fmax(v, sc.floor[c])) < 1e-5f);
+    }
+    double keep[C] = {sc.w[0], sc.w[1]};
+    sc.w[0] = sc.w[1] = -1e6;   /* both biases far below zero: both at their floors */
+    jepa_scale_apply(&sc, 1, 1, zc, pc, work, b);
+    CHECK(b[0] == (float)sc.floor[0] && b[1] == (float)sc.floor[1]);
+    sc.w[0] = keep[0], sc.w[1] = keep[1];
+    /* the NLL by hand: (|1 - 0| / 2 + log 2 + |0 - 3| / 0.5 + log 0.5) / 2 */
+    float pp[2] = {0, 3}, oo[2] = {1, 0}, bb[2] = {2, 0.5f};
+    CHECK(fabs(jepa_scale_surprise(2, pp, oo, bb) - (0.5 + log(2.0) + 6 + log(0.5)) / 2) < 1e-9);
+
+    /* the file */
+    char dir[] = "/tmp/nudge-test-scale-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256], bad[256];
+    snprintf(path, sizeof path, "%s/s.txt", dir);
+    snprintf(bad, sizeof bad, "%s/bad.txt", dir);
+    CHECK(jepa_scale_save(&sc, path, err, sizeof err));
+    JepaScale back;
+    CHECK(jepa_scale_load(&back, path, err, sizeof err));
+    CHECK(back.C == C && back.F == F && back.rows == N && !memcmp(back.w, sc.w, sizeof *sc.w * F * C) &&
+          !memcmp(back.floor, sc.floor, sizeof *sc.floor * C) && !memcmp(back.mean, sc.mean, sizeof *sc.mean * C));
+    jepa_scale_free(&back);
+    FILE* in = fopen(path, "r");
+    char text[8192];
+    size_t len = in ? fread(text, 1, sizeof text - 1, in) : 0;
+    if (in) fclose(in);
+    text[len] = 0;
+    int ncut = 0;
+    for (const char* c = text + len - 2; c > text && *c != '\n'; c--) ncut++;
+    struct { const char* what; const char* head; size_t keep; const char* tail; } cases[] = {
+        {"truncated", NULL, len - (size_t)ncut - 1, ""},
+        {"a word", NULL, len - (size_t)ncut - 1, "x1 1\n"},
+        {"an extra number", NULL, len, "1\n"},
+        {"another file", "nudge-jepa-scale 2\n", 0, ""},
+        {"F not 1 + 4C", "nudge-jepa-scale 1\n2 8 10\n", 0, ""},
+        {"no rows", "nudge-jepa-scale 1\n1 5 0\n1\n1\n1\n1\n1\n0.1 1\n", 0, ""},
+        {"a zero floor", "nudge-jepa-scale 1\n1 5 10\n1\n1\n1\n1\n1\n0 1\n", 0, ""},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        FILE* o = fopen(bad, "w");
+        if (cases[c].head) fputs(cases[c].head, o);
+        else fwrite(text, 1, cases[c].keep, o);
+        fputs(cases[c].tail, o);
+        fclose(o);
+        err[0] = 0;
+        bool ok = jepa_scale_load(&back, bad, err, sizeof err);
+        CHECK(!ok && strchr(err, '\n') == NULL && strlen(err) > 10);
+        if (ok) fprintf(stderr, "scale file (%s) was read\n", cases[c].what);
+        CHECK(back.F == 0 && back.w == NULL);
+    }
+    /* the hand-written good file is read */
+    FILE* o = fopen(bad, "w");
+    fputs("nudge-jepa-scale 1\n1 5 10\n1\n0\n0\n0\n0\n0.1 1\n", o);
+    fclose(o);
+    CHECK(jepa_scale_load(&back, bad, err, sizeof err) && back.C == 1 && back.w[0] == 1 && back.floor[0] == 0.1);
+    jepa_scale_free(&back);
+    CHECK(!jepa_scale_load(&back, "/nonexistent/scale.txt", err, sizeof err));
+    remove(path);
+    remove(bad);
+    rmdir(dir);
+    jepa_scale_free(&sc);
+    free(xs);
+    free(rs);
+}
+
 int main(void) {
     nn_set_threads(1);
+    test_jepa_scale();
     test_jepa_fate();
     test_jepa_cellprobe_decode();
     test_jepa_push_map_mass();
