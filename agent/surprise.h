@@ -143,10 +143,12 @@ bool            surprise_source_jepa_model_fate(SurpriseSource* src, double weig
 bool            surprise_source_jepa_parts(const SurpriseSource* src, double* parts);
 /// turns the parts on (top in 1..cells); false as surprise_source_jepa_top_cells
 bool            surprise_source_jepa_trace(SurpriseSource* src, int top);
-/// a pixel source's scale (model/jepa_scale.h, nudge scale): each tick's surprise is the grid's mean
-/// Laplace NLL, |observed - predicted| / b + log b, instead of the mean L1; the scale is copied.
-/// false for another source or a scale of other channels
-bool            surprise_source_jepa_scale(SurpriseSource* src, const JepaScale* sc);
+/// a pixel source's scale (model/jepa_scale.h, nudge scale): each tick also scores the grid's mean
+/// Laplace NLL, |observed - predicted| / b + log b, and the world's surprise is the evidence over the
+/// mean L1 (e1) mixed with the evidence over the NLL (e2): e1 + weight (e2 - e1) (weight 1: e2
+/// alone; the fate's is added after). The scale is copied. false for another source or a scale of
+/// other channels
+bool            surprise_source_jepa_scale(SurpriseSource* src, const JepaScale* sc, double weight);
 /// a model file of any kind nudge knows (a state or a pixel model, by its kind); the source owns
 /// it. NULL + one line for a file that is no model. *model (may be NULL) gets the state model, if
 /// it is one

@@ -33,6 +33,8 @@ typedef struct JepaSource {
     JepaEvidence     ev_grid, ev_top; /* the parts' two evidences */
     double           parts[SURPRISE_JEPA_PARTS];
     JepaScale        scale;     /* scale.C = 0: none; surprise_source_jepa_scale */
+    double           scale_w;   /* its evidence's share of the world's */
+    JepaEvidence     ev_scale;  /* the evidence over its NLL */
     float*           sb, *swork; /* [L] b, [cells * F] its features */
 } JepaSource;
 
@@ -74,10 +76,7 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
     const float* pred = jepa_stream_pred(s->stream);
     const float* obs = jepa_stream_obs(s->stream);
     float mean;
-    if (s->scale.C) {
-        jepa_scale_apply(&s->scale, s->lh, s->lw, jepa_stream_from(s->stream), pred, s->swork, s->sb);
-        mean = (float)jepa_scale_surprise(s->lh * s->lw * s->lc, pred, obs, s->sb);
-    } else if (s->top > 0) jepa_surprise_top(s->model, 1, pred, obs, s->kw, s->top, s->work, &mean);
+    if (s->top > 0) jepa_surprise_top(s->model, 1, pred, obs, s->kw, s->top, s->work, &mean);
     else jepa_surprise_weighted(s->model, 1, pred, obs, s->kw, &mean, NULL);
     if (s->traced) {
         float grid, top;
@@ -90,6 +89,12 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
        force the model does not know errs a little at every tick), plus the fate's when there is one;
        a body's: its cell's */
     double world = jepa_evidence_add(&s->ev, mean);
+    if (s->scale.C) {
+        /* the scale's: the evidence over the grid's mean Laplace NLL, mixed in at scale_w */
+        jepa_scale_apply(&s->scale, s->lh, s->lw, jepa_stream_from(s->stream), pred, s->swork, s->sb);
+        double nll = jepa_evidence_add(&s->ev_scale, (float)jepa_scale_surprise(s->lh * s->lw * s->lc, pred, obs, s->sb));
+        world = s->scale_w == 1 ? nll : world + s->scale_w * (nll - world);
+    }
     if (!isnan(fate)) world += s->fate_w * fate;
     for (int k = 0; k < K; k++) {
         if (!t->next_mask[k]) continue;
@@ -114,6 +119,7 @@ static void jepa_reset(void* self) {
     jepa_evidence_reset(&s->ev);
     jepa_evidence_reset(&s->ev_grid);
     jepa_evidence_reset(&s->ev_top);
+    jepa_evidence_reset(&s->ev_scale);
     s->nring = 0;
 }
 
@@ -223,7 +229,7 @@ bool surprise_source_jepa_parts(const SurpriseSource* src, double* parts) {
     return true;
 }
 
-bool surprise_source_jepa_scale(SurpriseSource* src, const JepaScale* sc) {
+bool surprise_source_jepa_scale(SurpriseSource* src, const JepaScale* sc, double weight) {
     if (!src || strcmp(src->kind, "pixel") != 0) return false;
     JepaSource* s = src->self;
     if (sc->C != s->lc || sc->F != 1 + 4 * sc->C) return false;
@@ -239,5 +245,7 @@ bool surprise_source_jepa_scale(SurpriseSource* src, const JepaScale* sc) {
     memcpy(s->scale.mean, sc->mean, sizeof *sc->mean * (size_t)sc->C);
     s->sb = alloc_array((size_t)s->lh * s->lw * s->lc, sizeof *s->sb);
     s->swork = alloc_array((size_t)s->lh * s->lw * sc->F, sizeof *s->swork);
+    s->scale_w = weight;
+    jepa_evidence_reset(&s->ev_scale);
     return true;
 }

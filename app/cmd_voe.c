@@ -43,6 +43,7 @@ int cmd_voe(int argc, char** argv) {
     int64_t top_cells = 0, trace_top = 4;
     const char* fate_path = NULL;
     const char* scale_path = NULL;
+    double scale_w = JEPA_SCALE_WEIGHT;
     const char* trace_path = NULL;
     double fate_w = 1.0;
     bool fate_w_given;
@@ -69,13 +70,15 @@ int cmd_voe(int argc, char** argv) {
          "FILE: a CSV line per tick of every clip: category,pair,impossible,tick,world and a pixel model's parts "
          "(evidence over the grid's mean, over the --trace-top largest cells, the fate's p and q)", false},
         {"scale", ARG_STRING, &scale_path, 1, 0,
-         "FILE: a pixel model: a tick's surprise weighs each latent value's error by the scale's expected error "
-         "(nudge scale): the grid's mean Laplace NLL |observed - predicted| / b + log b instead of the mean L1 "
-         "(default: none)", false},
+         "FILE: a pixel model: the world's surprise mixes in the evidence over the grid's mean Laplace NLL, "
+         "|observed - predicted| / b + log b with the scale's expected error b (nudge scale) (default: none)", false},
+        {"scale-weight", ARG_DOUBLE, &scale_w, 0, 1,
+         "W: with --scale, the world's surprise is the L1 evidence plus W times (the NLL's evidence - the L1's) "
+         "(default 0.1; 1: the NLL's alone)", false},
         {"trace-top", ARG_INT, &trace_top, 1, 1000000, "K: the trace's top cells (default 4)", false},
     };
     ArgParse p = {"voe", "nudge voe DIR --model FILE [--pairs N] [--csv FILE] [--seed N] [--keypoint-weight W] "
-                         "[--top-cells K] [--fate FILE] [--fate-weight W] [--trace FILE [--trace-top K]]",
+                         "[--top-cells K] [--scale FILE [--scale-weight W]] [--fate FILE] [--fate-weight W] [--trace FILE [--trace-top K]]",
                   "Violation of expectation: each template in DIR (one per category, with a parameter "
                   "'impossible' that only decides its magic line) is run as N matched pairs of a possible and "
                   "an impossible clip sharing a seed. A pair is correct when the impossible clip's peak surprise "
@@ -126,10 +129,16 @@ int cmd_voe(int argc, char** argv) {
         scn_free_list(files, nfiles);
         return 2;
     }
+    if (args_spec(&p, "scale-weight")->seen && !scale_path) {
+        fprintf(stderr, "nudge voe: --scale-weight needs --scale FILE\n");
+        surprise_source_free(src);
+        scn_free_list(files, nfiles);
+        return 2;
+    }
     if (scale_path) {
         JepaScale sc;
         bool ok = jepa_scale_load(&sc, scale_path, err, sizeof err);
-        if (ok && !surprise_source_jepa_scale(src, &sc)) {
+        if (ok && !surprise_source_jepa_scale(src, &sc, scale_w)) {
             if (surprise_source_jepa_cells(src) == 0)
                 snprintf(err, sizeof err, "%s: --scale is for a pixel model (train --kind jepa)", model);
             else

@@ -252,6 +252,17 @@ expect_status 0 "scale --stride 1" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --
 expect_status 0 "voe --scale --trace" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --scale "$tmp/sc/s.txt" --trace "$tmp/sc/t.csv"
 awk -F, 'NR > 1 && $5 !~ /nan/ { n++; if ($5 != $6) d++ } END { exit !(n > 100 && d > 0) }' "$tmp/sc/t.csv" &&
   ok "voe --scale: the world is another evidence than the grid's L1" || bad "voe --scale: $(head -3 "$tmp/sc/t.csv")"
+expect_status 0 "voe --scale --scale-weight 1 --trace" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --scale "$tmp/sc/s.txt" --scale-weight 1 --trace "$tmp/sc/t1.csv"
+# the default weight 0.1: the world is the L1 evidence plus a tenth of (the NLL's - the L1's), the
+# NLL's evidence the world at weight 1 (to the trace's printed digits)
+paste -d, "$tmp/sc/t.csv" "$tmp/sc/t1.csv" | awk -F, 'NR > 1 && $5 !~ /nan/ { n++; x = $6 + 0.1 * ($14 - $6); d = $5 - x; if (d < 0) d = -d; if (d > 1e-4 * (1 + x)) b++ } END { exit !(n > 100 && b == 0) }' &&
+  ok "--scale-weight: the world is e1 + W (e2 - e1)" || bad "--scale-weight's mix: $(paste -d, "$tmp/sc/t.csv" "$tmp/sc/t1.csv" | sed -n 30,32p)"
+expect_status 0 "voe --scale --scale-weight 0" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --scale "$tmp/sc/s.txt" --scale-weight 0 --csv "$tmp/sc/w0.csv"
+cmp -s "$tmp/fate/plain.csv" "$tmp/sc/w0.csv" && ok "voe --scale-weight 0: the plain CSV" || bad "--scale-weight 0 changed the CSV"
+expect_status 2 "voe --scale-weight without --scale" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --scale-weight 0.5
+one_line_err "needs --scale"
+expect_status 2 "voe --scale-weight 2" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --scale "$tmp/sc/s.txt" --scale-weight 2
+one_line_err "scale-weight"
 expect_status 2 "scale without --out" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d"
 one_line_err "--out"
 expect_status 2 "scale of data without frames" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/nf" --out "$tmp/sc/x.txt"
