@@ -30,7 +30,7 @@ int cmd_scale(int argc, char** argv) {
         {"data", ARG_STRING, &data, 1, 0, "DIR: training episodes with frames to fit the scale on (required)", false},
         {"heldout", ARG_STRING, &heldout, 1, 0, "DIR: episodes with frames to score it on (default: none)", false},
         {"out", ARG_STRING, &out, 1, 0, "FILE: where the scale goes (required)", false},
-        {"stride", ARG_INT, &stride, 1, 1000, "N: records between fitted windows (default 4)", false},
+        {"stride", ARG_INT, &stride, 1, 1000, "N: records between the windows fitted and scored (default 4)", false},
     };
     ArgParse p = {"scale", "nudge scale --model JEPA.ckpt --data DIR --out FILE [--heldout DIR] [--stride N]",
                   "Fits how far a pixel model's one-step prediction is expected to miss each latent value (a linear map "
@@ -63,7 +63,7 @@ int cmd_scale(int argc, char** argv) {
         printf("scale fitted on %lld cells of %d episodes (stride %lld), %d features x %d channels\n",
                (long long)s.rows, j->d->episodes, (long long)stride, s.F, s.C);
         ok = report(&s, m, j, (int)stride, "training", err, sizeof err) &&
-             (!h || report(&s, m, h, 1, "held-out", err, sizeof err)) && jepa_scale_save(&s, out, err, sizeof err);
+             (!h || report(&s, m, h, (int)stride, "held-out", err, sizeof err)) && jepa_scale_save(&s, out, err, sizeof err);
     }
     if (!ok) fprintf(stderr, "nudge scale: %s\n", err);
     jepa_scale_free(&s);

@@ -11,10 +11,13 @@
 #      is fitted on 4000 windows of the training episodes;
 #   3. eval on the held-out episodes (eval.txt, eval/eval_jepa.csv, eval/eval.svg), with the slot-free
 #      cell probe fitted on the training episodes beside the checkpoint's slot probe;
-#   4. voe on scenarios/voe with PAIRS pairs per category (voe.txt, voe.csv).
+#   4. beside eval, the scale (nudge scale: how far each latent value's prediction is expected to
+#      miss) fitted on every SCALE_STRIDE-th window of the training episodes (scale.txt, scale.log);
+#   5. voe on scenarios/voe with PAIRS pairs per category, the scale's NLL mixed into the surprise
+#      (voe --scale; voe.txt, voe.csv).
 # Every step is deterministic. The datasets are kept in WORK and reused by a rerun (gen --resume).
 # usage: scripts/model_jepa.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE,
-#        STEPS, PAIRS, FRAMES, OUT (the model, default WORK/jepa.ckpt), WORK (default BUILD/model-jepa),
+#        STEPS, PAIRS, FRAMES, SCALE_STRIDE, OUT (the model, default WORK/jepa.ckpt), WORK (default BUILD/model-jepa),
 #        TRAIN_ARGS: train's flags instead of the recipe's (e.g. "" for train's defaults);
 #        GEN_ARGS: gen's flags instead of --frames-aa (e.g. "" for render_world's hard edges))
 set -euo pipefail
@@ -27,6 +30,7 @@ heldout=${HELDOUT:-40}
 seconds=${SECONDS_PER_EPISODE:-4}
 steps=${STEPS:-1000}
 pairs=${PAIRS:-20}
+scale_stride=${SCALE_STRIDE:-8}
 frames=${FRAMES:-160x120}
 out=${OUT:-$work/jepa.ckpt}
 # the recipe's flags (README, "The pixel model": the run of 2026-12-04 that made them the recipe)
@@ -55,12 +59,17 @@ t1=$(date +%s)
 OPENBLAS_NUM_THREADS=1 "$nudge" train --kind jepa --data "$work/train" --out "$out" --steps "$steps" --seed 1 \
   --log "$work/train.csv" $train_args
 t2=$(date +%s)
+# the scale on the second core while eval runs on the first
+OPENBLAS_NUM_THREADS=1 "$nudge" scale --model "$out" --data "$work/train" --heldout "$work/heldout" \
+  --stride "$scale_stride" --out "$work/scale.txt" > "$work/scale.log" &
+scale_pid=$!
 OPENBLAS_NUM_THREADS=1 "$nudge" eval --model "$out" --data "$work/heldout" --report "$work/eval" --probe-data "$work/train" \
   > "$work/eval.txt"
+wait "$scale_pid" || { echo "model-jepa: nudge scale failed" >&2; exit 2; }
 t3=$(date +%s)
-OPENBLAS_NUM_THREADS=1 "$nudge" voe "$root/scenarios/voe" --model "$out" --pairs "$pairs" --csv "$work/voe.csv" \
-  > "$work/voe.txt"
+OPENBLAS_NUM_THREADS=1 "$nudge" voe "$root/scenarios/voe" --model "$out" --scale "$work/scale.txt" --pairs "$pairs" \
+  --csv "$work/voe.csv" > "$work/voe.txt"
 t4=$(date +%s)
-cat "$work/eval.txt" "$work/voe.txt"
-echo "model-jepa: gen $((t1 - t0)) s, train $((t2 - t1)) s, eval $((t3 - t2)) s, voe $((t4 - t3)) s -> $out"
-echo "model-jepa: held-out evaluation in $work/eval.txt and $work/eval/, VoE in $work/voe.txt"
+cat "$work/eval.txt" "$work/scale.log" "$work/voe.txt"
+echo "model-jepa: gen $((t1 - t0)) s, train $((t2 - t1)) s, eval and scale $((t3 - t2)) s, voe $((t4 - t3)) s -> $out"
+echo "model-jepa: held-out evaluation in $work/eval.txt and $work/eval/, the scale in $work/scale.txt, VoE in $work/voe.txt"

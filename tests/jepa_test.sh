@@ -320,8 +320,9 @@ recipe=(env EPISODES=4 HELDOUT=2 SECONDS_PER_EPISODE=1 STEPS=3 PAIRS=1 FRAMES=64
         TRAIN_ARGS="--batch 4 --rollout 2 --width 4 --latent 4")
 expect_status 0 "the model-jepa recipe" -- "${recipe[@]}" bash "$root/scripts/model_jepa.sh" "$(dirname "$nudge")"
 [ -s "$tmp/recipe/jepa.ckpt" ] && grep -Eq "^all +0 +[1-9]" "$tmp/recipe/eval.txt" && [ -s "$tmp/recipe/eval/eval.svg" ] &&
-  grep -q "^all,9," "$tmp/recipe/voe.csv" && grep -q "model-jepa: gen .* s, train .* s, eval .* s, voe .* s" "$tmp/out" &&
-  ok "the recipe's model, eval and voe" || bad "the recipe: $(tail -3 "$tmp/out")"
+  grep -q "^all,9," "$tmp/recipe/voe.csv" && grep -q "model-jepa: gen .* s, train .* s, eval and scale .* s, voe .* s" "$tmp/out" &&
+  head -1 "$tmp/recipe/scale.txt" | grep -q "^nudge-jepa-scale 1$" && grep -q "^held-out: Laplace NLL" "$tmp/recipe/scale.log" &&
+  ok "the recipe's model, eval, scale and voe" || bad "the recipe: $(tail -3 "$tmp/out")"
 grep -q '"antialiased":[[:space:]]*true' "$tmp/recipe/train/manifest.json" && grep -q '"antialiased":[[:space:]]*true' "$tmp/recipe/heldout/manifest.json" &&
   ok "the recipe's frames are antialiased" || bad "the recipe's frames are not antialiased"
 expect_status 0 "the recipe again" -- "${recipe[@]}" bash "$root/scripts/model_jepa.sh" "$(dirname "$nudge")"
