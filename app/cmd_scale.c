@@ -28,7 +28,8 @@ int cmd_scale(int argc, char** argv) {
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model_path, 1, 0, "MODEL: pixel model written by nudge train --kind jepa", false},
         {"data", ARG_STRING, &data, 1, 0, "DIR: training episodes with frames to fit the scale on (required)", false},
-        {"heldout", ARG_STRING, &heldout, 1, 0, "DIR: episodes with frames to score it on (default: none)", false},
+        {"heldout", ARG_STRING, &heldout, 1, 0,
+         "DIR: episodes with frames to score it on (default: none, the fitting episodes are scored)", false},
         {"out", ARG_STRING, &out, 1, 0, "FILE: where the scale goes (required)", false},
         {"stride", ARG_INT, &stride, 1, 1000, "N: records between the windows fitted and scored (default 4)", false},
     };
@@ -62,8 +63,11 @@ int cmd_scale(int argc, char** argv) {
     if (ok) {
         printf("scale fitted on %lld cells of %d episodes (stride %lld), %d features x %d channels\n",
                (long long)s.rows, j->d->episodes, (long long)stride, s.F, s.C);
-        ok = report(&s, m, j, (int)stride, "training", err, sizeof err) &&
-             (!h || report(&s, m, h, (int)stride, "held-out", err, sizeof err)) && jepa_scale_save(&s, out, err, sizeof err);
+        /* scored on the held-out episodes when there are some (a pass over the fitting data again
+           would cost as much as the fit), else on the fitting data */
+        ok = (h ? report(&s, m, h, (int)stride, "held-out", err, sizeof err)
+                : report(&s, m, j, (int)stride, "training", err, sizeof err)) &&
+             jepa_scale_save(&s, out, err, sizeof err);
     }
     if (!ok) fprintf(stderr, "nudge scale: %s\n", err);
     jepa_scale_free(&s);

@@ -30,7 +30,7 @@ heldout=${HELDOUT:-40}
 seconds=${SECONDS_PER_EPISODE:-4}
 steps=${STEPS:-1000}
 pairs=${PAIRS:-20}
-scale_stride=${SCALE_STRIDE:-8}
+scale_stride=${SCALE_STRIDE:-4}
 frames=${FRAMES:-160x120}
 out=${OUT:-$work/jepa.ckpt}
 # the recipe's flags (README, "The pixel model": the run of 2026-12-04 that made them the recipe)
