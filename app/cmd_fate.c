@@ -81,18 +81,13 @@ int cmd_fate(int argc, char** argv) {
     if (kind < 0) return args_fail("fate", "--kind: expected pooled or cells");
     nn_set_threads(1);
     char err[1024];
-    JepaModel* m = jepa_load(model_path, err, sizeof err);
-    if (!m) {
+    JepaModel* m;
+    JepaData *j, *h;
+    if (!jepa_data_load_with_model(model_path, data, heldout, &m, &j, &h, err, sizeof err)) {
         fprintf(stderr, "nudge fate: %s\n", err);
         return 2;
     }
-    JepaData* j = jepa_data_load(data, err, sizeof err);
-    JepaData* h = NULL;
-    bool ok = j && jepa_data_check_model(j, m, model_path, err, sizeof err);
-    if (ok && heldout) {
-        h = jepa_data_load(heldout, err, sizeof err);
-        ok = h && jepa_data_check_model(h, m, model_path, err, sizeof err);
-    }
+    bool ok = true;
     JepaFate f;
     memset(&f, 0, sizeof f);
     JepaFateRows r, rh;

@@ -46,18 +46,13 @@ int cmd_scale(int argc, char** argv) {
     if (!out) return args_fail("scale", "--out FILE is required");
     nn_set_threads(1);
     char err[1024];
-    JepaModel* m = jepa_load(model_path, err, sizeof err);
-    if (!m) {
+    JepaModel* m;
+    JepaData *j, *h;
+    if (!jepa_data_load_with_model(model_path, data, heldout, &m, &j, &h, err, sizeof err)) {
         fprintf(stderr, "nudge scale: %s\n", err);
         return 2;
     }
-    JepaData* j = jepa_data_load(data, err, sizeof err);
-    JepaData* h = NULL;
-    bool ok = j && jepa_data_check_model(j, m, model_path, err, sizeof err);
-    if (ok && heldout) {
-        h = jepa_data_load(heldout, err, sizeof err);
-        ok = h && jepa_data_check_model(h, m, model_path, err, sizeof err);
-    }
+    bool ok = true;
     JepaScale s = {0};
     if (ok) ok = jepa_scale_fit(&s, m, j, (int)stride, err, sizeof err);
     if (ok) {

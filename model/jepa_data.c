@@ -163,3 +163,23 @@ bool jepa_data_check_model(const JepaData* j, const JepaModel* m, const char* mo
     }
     return true;
 }
+
+bool jepa_data_load_with_model(const char* model_path, const char* data, const char* heldout, JepaModel** m,
+                               JepaData** j, JepaData** h, char* err, size_t err_size) {
+    *j = *h = NULL;
+    *m = jepa_load(model_path, err, err_size);
+    if (!*m) return false;
+    *j = jepa_data_load(data, err, err_size);
+    bool ok = *j && jepa_data_check_model(*j, *m, model_path, err, err_size);
+    if (ok && heldout) {
+        *h = jepa_data_load(heldout, err, err_size);
+        ok = *h && jepa_data_check_model(*h, *m, model_path, err, err_size);
+    }
+    if (!ok) {
+        jepa_data_free(*j);
+        jepa_data_free(*h);
+        jepa_free(*m);
+        *m = NULL, *j = *h = NULL;
+    }
+    return ok;
+}

@@ -49,5 +49,10 @@ void      jepa_data_fill(const JepaData* j, JepaReplay* r, int first, int count)
 /// antialiased frames where the dataset's are not, or the other way round)
 bool      jepa_data_check_model(const JepaData* j, const JepaModel* m, const char* model_path, char* err,
                                 size_t err_size);
+/// the pixel model at model_path and the datasets fitted (data) and scored (heldout, may be NULL:
+/// *h NULL) with it, each checked against it; false + one line with nothing left loaded (*m, *j,
+/// *h NULL)
+bool      jepa_data_load_with_model(const char* model_path, const char* data, const char* heldout, JepaModel** m,
+                                    JepaData** j, JepaData** h, char* err, size_t err_size);
 
 #endif

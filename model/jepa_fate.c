@@ -1,7 +1,6 @@
 /* jepa_fate: the fate probe on the pixel latent (jepa_fate.h) */
 #include "model/jepa_fate.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/report.h"
+#include "base/text_nums.h"
 #include "model/jepa_probe.h"
 #include "model/replay.h"
 #include "sim/observation.h"
@@ -470,36 +470,21 @@ bool jepa_fate_save(const JepaFate* f, const char* path, char* err, size_t err_s
     return atomic_file_commit(&af, err, err_size);
 }
 
-/* the next number of fp into *v; false at the end or on a word that is not a finite number */
-static bool read_num(FILE* fp, double* v) {
-    char word[64];
-    if (fscanf(fp, "%63s", word) != 1) return false;
-    char* end;
-    errno = 0;
-    *v = strtod(word, &end);
-    return *end == 0 && errno == 0 && isfinite(*v);
-}
-
 bool jepa_fate_load(JepaFate* f, const char* path, char* err, size_t err_size) {
     memset(f, 0, sizeof *f);
-    FILE* fp = fopen(path, "r");
-    if (!fp) {
-        report_set(err, err_size, "%s: %s", path, strerror(errno));
-        return false;
-    }
-    char magic[64] = {0};
-    bool ok = fgets(magic, sizeof magic, fp) && !strcmp(magic, FATE_MAGIC "\n");
-    if (!ok) {
+    TextNums t;
+    if (!text_nums_open(&t, path, TEXT_NUMS_MAX, err, err_size)) return false;
+    if (!text_nums_magic(&t, FATE_MAGIC)) {
         report_set(err, err_size, "%s: expected a fate probe (nudge fate), got another file", path);
-        fclose(fp);
+        text_nums_close(&t);
         return false;
     }
     double c, nf, r0, r1;
-    ok = read_num(fp, &c) && read_num(fp, &nf) && read_num(fp, &r0) && read_num(fp, &r1) && c >= 1 && c <= 100000 &&
-         c == floor(c) && (nf == 3 * c || nf == 2 * c) && r0 > 0 && r1 > 0;
+    bool ok = text_nums_next(&t, &c) && text_nums_next(&t, &nf) && text_nums_next(&t, &r0) && text_nums_next(&t, &r1) &&
+              c >= 1 && c <= 100000 && c == floor(c) && (nf == 3 * c || nf == 2 * c) && r0 > 0 && r1 > 0;
     if (!ok) {
         report_set(err, err_size, "%s: a bad header (expected C, F = 3C or 2C and two ridges)", path);
-        fclose(fp);
+        text_nums_close(&t);
         return false;
     }
     f->C = (int)c, f->F = (int)nf, f->ridge[0] = r0, f->ridge[1] = r1;
@@ -508,16 +493,15 @@ bool jepa_fate_load(JepaFate* f, const char* path, char* err, size_t err_size) {
     f->sd = alloc_zeroed((size_t)f->F, sizeof *f->sd);
     for (int k = 0; k < f->F && ok; k++) {
         double a = 0, b = 0;
-        ok = read_num(fp, &a) && read_num(fp, &b) && b > 0;
+        ok = text_nums_next(&t, &a) && text_nums_next(&t, &b) && b > 0;
         f->mu[k] = (float)a, f->sd[k] = (float)b;
     }
     for (int h = 0; h < JEPA_FATE_HEADS && ok; h++) {
         f->w[h] = alloc_array((size_t)f->F + 1, sizeof *f->w[h]);
-        for (int k = 0; k <= f->F && ok; k++) ok = read_num(fp, &f->w[h][k]);
+        for (int k = 0; k <= f->F && ok; k++) ok = text_nums_next(&t, &f->w[h][k]);
     }
-    char more[8];
-    if (ok && fscanf(fp, "%7s", more) == 1) ok = false;   /* nothing after the numbers */
-    fclose(fp);
+    ok = ok && text_nums_end(&t);   /* nothing after the numbers */
+    text_nums_close(&t);
     if (!ok) {
         report_set(err, err_size, "%s: truncated or malformed (expected %d numbers after the header)", path,
                    2 * f->F + 2 * (f->F + 1));

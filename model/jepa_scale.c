@@ -1,7 +1,6 @@
 /* jepa_scale: the expected error of the pixel model's prediction (jepa_scale.h) */
 #include "model/jepa_scale.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/report.h"
+#include "base/text_nums.h"
 #include "model/nn.h"
 
 void jepa_scale_features(int lh, int lw, int C, const float* z, const float* p, float* x) {
@@ -271,45 +271,32 @@ bool jepa_scale_save(const JepaScale* s, const char* path, char* err, size_t err
     return atomic_file_commit(&af, err, err_size);
 }
 
-static bool read_num(FILE* fp, double* v) {
-    char word[64];
-    if (fscanf(fp, "%63s", word) != 1) return false;
-    char* end;
-    errno = 0;
-    *v = strtod(word, &end);
-    return *end == 0 && errno == 0 && isfinite(*v);
-}
-
 bool jepa_scale_load(JepaScale* s, const char* path, char* err, size_t err_size) {
     memset(s, 0, sizeof *s);
-    FILE* fp = fopen(path, "r");
-    if (!fp) {
-        report_set(err, err_size, "%s: %s", path, strerror(errno));
-        return false;
-    }
-    char magic[64] = {0};
-    if (!fgets(magic, sizeof magic, fp) || strcmp(magic, SCALE_MAGIC "\n")) {
+    TextNums t;
+    if (!text_nums_open(&t, path, TEXT_NUMS_MAX, err, err_size)) return false;
+    if (!text_nums_magic(&t, SCALE_MAGIC)) {
         report_set(err, err_size, "%s: expected a scale (nudge scale), got another file", path);
-        fclose(fp);
+        text_nums_close(&t);
         return false;
     }
     double c, f, rows;
-    bool ok = read_num(fp, &c) && read_num(fp, &f) && read_num(fp, &rows) && c >= 1 && c <= 4096 && c == floor(c) &&
-              f == 1 + 4 * c && rows >= 1;
+    bool ok = text_nums_next(&t, &c) && text_nums_next(&t, &f) && text_nums_next(&t, &rows) && c >= 1 && c <= 1024 &&
+              c == floor(c) && f == 1 + 4 * c && rows >= 1;
     if (!ok) {
-        report_set(err, err_size, "%s: a bad header (expected C, F = 1 + 4C and the rows fitted on)", path);
-        fclose(fp);
+        report_set(err, err_size, "%s: a bad header (expected C of 1-1024, F = 1 + 4C and the rows fitted on)", path);
+        text_nums_close(&t);
         return false;
     }
     s->C = (int)c, s->F = (int)f, s->rows = (int64_t)rows;
     s->w = alloc_array((size_t)s->F * s->C, sizeof *s->w);
     s->floor = alloc_array((size_t)s->C, sizeof *s->floor);
     s->mean = alloc_array((size_t)s->C, sizeof *s->mean);
-    for (size_t k = 0; k < (size_t)s->F * s->C && ok; k++) ok = read_num(fp, &s->w[k]);
-    for (int k = 0; k < s->C && ok; k++) ok = read_num(fp, &s->floor[k]) && s->floor[k] > 0 && read_num(fp, &s->mean[k]);
-    char more[8];
-    if (ok && fscanf(fp, "%7s", more) == 1) ok = false;
-    fclose(fp);
+    for (size_t k = 0; k < (size_t)s->F * s->C && ok; k++) ok = text_nums_next(&t, &s->w[k]);
+    for (int k = 0; k < s->C && ok; k++)
+        ok = text_nums_next(&t, &s->floor[k]) && s->floor[k] > 0 && text_nums_next(&t, &s->mean[k]);
+    ok = ok && text_nums_end(&t);   /* nothing after the numbers */
+    text_nums_close(&t);
     if (!ok) {
         report_set(err, err_size, "%s: truncated or malformed (expected %d numbers after the header)", path,
                    s->F * s->C + 2 * s->C);

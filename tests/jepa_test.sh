@@ -280,6 +280,12 @@ one_line_err "truncated"
 [ ! -e "$tmp/sc/t2.csv" ] && ok "no trace written" || bad "a trace was written"
 expect_status 2 "voe --scale of a fate probe" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --scale "$tmp/fate/p.txt"
 one_line_err "expected a scale"
+# a FIFO for either file is refused at once (a FIFO without a writer would block forever)
+mkfifo "$tmp/sc/in.fifo"
+expect_status 2 "voe --scale FIFO" -- timeout 30 "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --scale "$tmp/sc/in.fifo"
+one_line_err "in.fifo: .*FIFO"
+expect_status 2 "voe --fate FIFO" -- timeout 30 "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --fate "$tmp/sc/in.fifo"
+one_line_err "in.fifo: .*FIFO"
 
 # train --event-weight W: the event heads trained with the model (flag 1024 in its file), the same
 # bytes twice, 0 the plain model's bytes; voe --fate-weight without --fate reads the model's own heads

@@ -6051,6 +6051,52 @@ static void test_jepa_push_map_mass(void) {
     jepa_free(m);
 }
 
+/* a text file of numbers (the fate probe's, the scale's) made bad: a head alone, or the good file's
+   text (all of it, or all but its last line), then a tail; load must refuse each in one line and
+   leave its output empty */
+enum { KEEP_ALL = 1, KEEP_BUT_LAST_LINE = 2 };
+typedef struct BadText { const char* what; const char* head; int keep; const char* tail; } BadText;
+typedef bool (*TextLoad)(void* out, const char* path, char* err, size_t err_size);   /* true: read */
+
+static void check_bad_text_files(const char* good, const char* bad, const BadText* cases, size_t n, TextLoad load,
+                                 void* out) {
+    FILE* in = fopen(good, "r");
+    static char text[1 << 16];
+    size_t len = in ? fread(text, 1, sizeof text - 1, in) : 0;
+    if (in) fclose(in);
+    text[len] = 0;
+    CHECK(len > 20 && len < sizeof text - 1);
+    size_t cut = len - 1;   /* the start of the last line */
+    while (cut > 0 && text[cut - 1] != '\n') cut--;
+    for (size_t c = 0; c < n; c++) {
+        FILE* o = fopen(bad, "w");
+        if (cases[c].head) fputs(cases[c].head, o);
+        else fwrite(text, 1, cases[c].keep == KEEP_ALL ? len : cut, o);
+        fputs(cases[c].tail, o);
+        fclose(o);
+        char err[512] = "";
+        bool ok = load(out, bad, err, sizeof err);
+        CHECK(!ok && strchr(err, '\n') == NULL && strlen(err) > 10);
+        if (ok) fprintf(stderr, "a bad file (%s) was read\n", cases[c].what);
+    }
+}
+
+static bool load_fate(void* out, const char* path, char* err, size_t err_size) {
+    JepaFate* f = out;
+    bool ok = jepa_fate_load(f, path, err, err_size);
+    if (!ok) CHECK(f->F == 0 && f->mu == NULL);
+    if (ok) jepa_fate_free(f);
+    return ok;
+}
+
+static bool load_scale(void* out, const char* path, char* err, size_t err_size) {
+    JepaScale* s = out;
+    bool ok = jepa_scale_load(s, path, err, err_size);
+    if (!ok) CHECK(s->F == 0 && s->w == NULL);
+    if (ok) jepa_scale_free(s);
+    return ok;
+}
+
 /* the fate probe (jepa_fate.h): its logistic fit is the objective's minimum (a finite-difference
    gradient of mean log loss + ridge / 2 |w|^2 is 0 there), a separable toy is learned to ~100%, a
    file reads back to the same outputs, bad files are refused, the NLL and the AUROC in closed form */
@@ -6169,34 +6215,15 @@ static void test_jepa_fate(void) {
         CHECK(p[0] == q[0] && p[1] == q[1]);
     }
     jepa_fate_free(&back);
-    FILE* in = fopen(path, "r");
-    char text[16384];
-    size_t len = in ? fread(text, 1, sizeof text - 1, in) : 0;
-    if (in) fclose(in);
-    text[len] = 0;
-    CHECK(len > 100 && len < sizeof text - 1);
-    int ncut = 0;   /* the last line's length */
-    for (const char* c = text + len - 2; c > text && *c != '\n'; c--) ncut++;
-    struct { const char* what; const char* head; size_t keep; const char* tail; } cases[] = {
-        {"truncated", NULL, len - (size_t)ncut - 1, ""},
-        {"a word", NULL, len - (size_t)ncut - 1, "x1\n"},
-        {"an extra number", NULL, len, "1\n"},
+    static const BadText fate_cases[] = {
+        {"truncated", NULL, KEEP_BUT_LAST_LINE, ""},
+        {"a word", NULL, KEEP_BUT_LAST_LINE, "x1\n"},
+        {"an extra number", NULL, KEEP_ALL, "1\n"},
         {"another file", "nudge-jepa-fate 2\n", 0, ""},
         {"F neither 3C nor 2C", "nudge-jepa-fate 1\n2 7\n0.1 0.1\n", 0, ""},
         {"a zero deviation", "nudge-jepa-fate 1\n1 3\n0.1 0.1\n0 0\n", 0, ""},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        FILE* o = fopen(bad, "w");
-        if (cases[c].head) fputs(cases[c].head, o);
-        else fwrite(text, 1, cases[c].keep, o);
-        fputs(cases[c].tail, o);
-        fclose(o);
-        err[0] = 0;
-        bool ok = jepa_fate_load(&back, bad, err, sizeof err);
-        CHECK(!ok && strchr(err, '\n') == NULL && strlen(err) > 10);
-        if (ok) fprintf(stderr, "fate file (%s) was read\n", cases[c].what);
-        CHECK(back.F == 0 && back.mu == NULL);
-    }
+    check_bad_text_files(path, bad, fate_cases, sizeof fate_cases / sizeof fate_cases[0], load_fate, &back);
     CHECK(!jepa_fate_load(&back, "/nonexistent/fate.txt", err, sizeof err));
     remove(path);
     remove(bad);
@@ -6522,34 +6549,16 @@ static void test_jepa_scale(void) {
     CHECK(back.C == C && back.F == F && back.rows == N && !memcmp(back.w, sc.w, sizeof *sc.w * F * C) &&
           !memcmp(back.floor, sc.floor, sizeof *sc.floor * C) && !memcmp(back.mean, sc.mean, sizeof *sc.mean * C));
     jepa_scale_free(&back);
-    FILE* in = fopen(path, "r");
-    char text[8192];
-    size_t len = in ? fread(text, 1, sizeof text - 1, in) : 0;
-    if (in) fclose(in);
-    text[len] = 0;
-    int ncut = 0;
-    for (const char* c = text + len - 2; c > text && *c != '\n'; c--) ncut++;
-    struct { const char* what; const char* head; size_t keep; const char* tail; } cases[] = {
-        {"truncated", NULL, len - (size_t)ncut - 1, ""},
-        {"a word", NULL, len - (size_t)ncut - 1, "x1 1\n"},
-        {"an extra number", NULL, len, "1\n"},
+    static const BadText scale_cases[] = {
+        {"truncated", NULL, KEEP_BUT_LAST_LINE, ""},
+        {"a word", NULL, KEEP_BUT_LAST_LINE, "x1 1\n"},
+        {"an extra number", NULL, KEEP_ALL, "1\n"},
         {"another file", "nudge-jepa-scale 2\n", 0, ""},
         {"F not 1 + 4C", "nudge-jepa-scale 1\n2 8 10\n", 0, ""},
         {"no rows", "nudge-jepa-scale 1\n1 5 0\n1\n1\n1\n1\n1\n0.1 1\n", 0, ""},
         {"a zero floor", "nudge-jepa-scale 1\n1 5 10\n1\n1\n1\n1\n1\n0 1\n", 0, ""},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        FILE* o = fopen(bad, "w");
-        if (cases[c].head) fputs(cases[c].head, o);
-        else fwrite(text, 1, cases[c].keep, o);
-        fputs(cases[c].tail, o);
-        fclose(o);
-        err[0] = 0;
-        bool ok = jepa_scale_load(&back, bad, err, sizeof err);
-        CHECK(!ok && strchr(err, '\n') == NULL && strlen(err) > 10);
-        if (ok) fprintf(stderr, "scale file (%s) was read\n", cases[c].what);
-        CHECK(back.F == 0 && back.w == NULL);
-    }
+    check_bad_text_files(path, bad, scale_cases, sizeof scale_cases / sizeof scale_cases[0], load_scale, &back);
     /* the hand-written good file is read */
     FILE* o = fopen(bad, "w");
     fputs("nudge-jepa-scale 1\n1 5 10\n1\n0\n0\n0\n0\n0.1 1\n", o);
