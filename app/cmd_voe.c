@@ -34,6 +34,13 @@ static void fmt_latency(double v, char* out, size_t n) {
     else snprintf(out, n, "%g", v);
 }
 
+/* an option the model refuses: what was loaded freed, exit status 2 */
+static int voe_refuse(SurpriseSource* src, char** files, int nfiles) {
+    surprise_source_free(src);
+    scn_free_list(files, nfiles);
+    return 2;
+}
+
 int cmd_voe(int argc, char** argv) {
     const char* model = NULL;
     const char* csv = NULL;
@@ -114,9 +121,7 @@ int cmd_voe(int argc, char** argv) {
     if (keypoint_w != 1.0 && !surprise_source_jepa_keypoint_weight(src, (float)keypoint_w)) {
         fprintf(stderr, "nudge voe: %s: --keypoint-weight is for a pixel model with keypoints (train --keypoints K)\n",
                 model);
-        surprise_source_free(src);
-        scn_free_list(files, nfiles);
-        return 2;
+        return voe_refuse(src, files, nfiles);
     }
     if (top_cells > 0 && !surprise_source_jepa_top_cells(src, (int)top_cells)) {
         int cells = surprise_source_jepa_cells(src);
@@ -125,15 +130,11 @@ int cmd_voe(int argc, char** argv) {
         else
             fprintf(stderr, "nudge voe: --top-cells: expected at most the model's %d cells, got %lld\n", cells,
                     (long long)top_cells);
-        surprise_source_free(src);
-        scn_free_list(files, nfiles);
-        return 2;
+        return voe_refuse(src, files, nfiles);
     }
     if (args_spec(&p, "scale-weight")->seen && !scale_path) {
         fprintf(stderr, "nudge voe: --scale-weight needs --scale FILE\n");
-        surprise_source_free(src);
-        scn_free_list(files, nfiles);
-        return 2;
+        return voe_refuse(src, files, nfiles);
     }
     if (scale_path) {
         JepaScale sc;
@@ -148,9 +149,7 @@ int cmd_voe(int argc, char** argv) {
         jepa_scale_free(&sc);
         if (!ok) {
             fprintf(stderr, "nudge voe: %s\n", err);
-            surprise_source_free(src);
-            scn_free_list(files, nfiles);
-            return 2;
+            return voe_refuse(src, files, nfiles);
         }
     }
     if (fate_path) {
@@ -166,9 +165,7 @@ int cmd_voe(int argc, char** argv) {
         jepa_fate_free(&f);
         if (!ok) {
             fprintf(stderr, "nudge voe: %s\n", err);
-            surprise_source_free(src);
-            scn_free_list(files, nfiles);
-            return 2;
+            return voe_refuse(src, files, nfiles);
         }
     } else if (fate_w_given && !surprise_source_jepa_model_fate(src, fate_w)) {
         if (surprise_source_jepa_cells(src) == 0)
@@ -176,16 +173,12 @@ int cmd_voe(int argc, char** argv) {
         else
             fprintf(stderr, "nudge voe: --fate-weight needs --fate FILE or a pixel model with event heads (train "
                             "--event-weight W); %s has none\n", model);
-        surprise_source_free(src);
-        scn_free_list(files, nfiles);
-        return 2;
+        return voe_refuse(src, files, nfiles);
     }
     if (trace_path && surprise_source_jepa_cells(src) > 0 && !surprise_source_jepa_trace(src, (int)trace_top)) {
         fprintf(stderr, "nudge voe: --trace-top: expected at most the model's %d cells, got %lld\n",
                 surprise_source_jepa_cells(src), (long long)trace_top);
-        surprise_source_free(src);
-        scn_free_list(files, nfiles);
-        return 2;
+        return voe_refuse(src, files, nfiles);
     }
     int slots = wm ? wm_arch(wm)->slots : 32;
     /* every template is read and checked before anything runs */
