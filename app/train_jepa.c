@@ -34,7 +34,8 @@ int cmd_train_jepa(int argc, char** argv) {
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     double keypoint_w = 1.0;
     double appear_w = 0.0, var_space_w = 0.0, recon_w = 0.0;
-    double break_p = 0.0;
+    double break_p = 0.0, pool_w = 0.0;
+    int64_t pool_size = 4;
     double event_w = 0.0;
     int64_t probe_rows = PROBE_ROWS;
     ArgSpec specs[] = {
@@ -93,6 +94,10 @@ int cmd_train_jepa(int argc, char** argv) {
          "trained with the model from the dataset's break marks: their class-weighted cross entropy weighs W in the "
          "loss and its gradient reaches the encoder; the heads go into the checkpoint (voe --fate-weight reads "
          "them; default 0: none)", false},
+        {"pool-weight", ARG_DOUBLE, &pool_w, 0, 1e6,
+         "W: a pooled L1 beside the cells': the predicted and the target latent each averaged over blocks of "
+         "--pool-size cells a side, their mean absolute difference weighing W in the loss (default 0: none)", false},
+        {"pool-size", ARG_INT, &pool_size, 1, 1000, "N: the pooled L1's block side in cells (default 4)", false},
         {"keypoint-weight", ARG_DOUBLE, &keypoint_w, 0, 1e6,
          "W: the keypoint channels' L1 weighs W times a convolution channel's (default 1)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
@@ -198,6 +203,8 @@ int cmd_train_jepa(int argc, char** argv) {
     def.appearance_weight = (float)appear_w;
     def.recon_weight = (float)recon_w;
     def.break_sample = (float)break_p;
+    def.pool_weight = (float)pool_w;
+    def.pool_size = (int)pool_size;
     def.event_weight = (float)event_w;
     def.capacity = (int64_t)ntrain * T + 2;
     def.val_capacity = (int64_t)(nval > 0 ? nval : 1) * T + 2;

@@ -99,6 +99,7 @@ JepaTrainerDef jepa_trainer_def_default(int frame_w, int frame_h, int channels) 
     d.cov_weight = 0.1f;
     d.var_target = 1.0f;
     d.keypoint_weight = 1.0f;
+    d.pool_size = 4;
     d.capacity = 20000;
     d.val_capacity = 4000;
     d.val_every = 10;
@@ -519,6 +520,36 @@ static void event_to_model(JepaTrainer* tr) {
     jepa_set_event_heads(tr->model, F1 - 1, tr->ev_tmp);
 }
 
+/* the pooled L1 (JepaTrainerDef.pool_weight) of B predicted grids zh against the targets zt [B, lh, lw,
+   C], blocks of P x P cells: w times the mean over the batch, blocks and channels of |mean of zh over
+   the block - mean of zt over it|; its gradient added to dz (if not NULL) */
+double jepa_pooled_l1(int B, int lh, int lw, int C, int P, const float* zh, const float* zt, float w, float* dz) {
+    if (w == 0 || P < 1) return 0;
+    int bh = (lh + P - 1) / P, bw = (lw + P - 1) / P;
+    double count = (double)B * bh * bw * C, loss = 0;
+    for (int b = 0; b < B; b++)
+        for (int by = 0; by < lh; by += P)
+            for (int bx = 0; bx < lw; bx += P) {
+                int y1 = by + P < lh ? by + P : lh, x1 = bx + P < lw ? bx + P : lw;
+                int ncell = (y1 - by) * (x1 - bx);
+                for (int c = 0; c < C; c++) {
+                    double d = 0;
+                    for (int y = by; y < y1; y++)
+                        for (int x = bx; x < x1; x++) {
+                            size_t i = (((size_t)b * lh + y) * lw + x) * C + c;
+                            d += (double)zh[i] - zt[i];
+                        }
+                    d /= ncell;
+                    loss += fabs(d);
+                    if (!dz || d == 0) continue;
+                    float g = (float)((d > 0 ? w : -w) / (count * ncell));
+                    for (int y = by; y < y1; y++)
+                        for (int x = bx; x < x1; x++) dz[(((size_t)b * lh + y) * lw + x) * C + c] += g;
+                }
+            }
+    return w * loss / count;
+}
+
 /* forward over the copied batch: encodes, rolls out and returns the prediction loss (mean over the
    R steps of the mean absolute error; weighted: by motion_weights when the trainer's motion_weight
    > 0, the training loss, where validation is plain); with grad, its gradients go to dzhat */
@@ -550,6 +581,9 @@ static double batch_forward(JepaTrainer* tr, int B, bool grad, bool weighted, co
         }
         float scale = (float)(1.0 / (wsum * R));
         loss += nn_loss_l1((int)n, zh, zt + (size_t)r * n, w, scale, grad ? tr->dzhat + (size_t)r * n : NULL);
+        if (weighted && tr->def.pool_weight > 0)
+            loss += jepa_pooled_l1(B, m->lh, m->lw, (int)C, tr->def.pool_size, zh, zt + (size_t)r * n,
+                                   tr->def.pool_weight / (float)R, grad ? tr->dzhat + (size_t)r * n : NULL);
         /* the appearance head: training's loss only, as the motion weights */
         if (weighted && tr->head)
             appear += appearance_term(tr, B, r, zh, tr->def.appearance_weight / (float)R,

@@ -87,6 +87,14 @@ typedef struct JepaTrainerDef {
                                 like (a small body, a glass or its shards), which nothing in the L1
                                 against the EMA asks for. Validation's loss stays the plain L1.
                                 0 = none (default) */
+    float    pool_weight;    /* W > 0: a pooled L1 beside the cells' -- the mean absolute difference of the
+                                predicted and the target latent each averaged over blocks of pool_size x
+                                pool_size cells (the grid's edge blocks over the cells they hold), over
+                                the blocks and channels, times W, averaged over the R steps -- so that
+                                the predictor is asked for what is in a region (the shards of a glass)
+                                and not only where each piece goes, which no prediction can say.
+                                Validation's loss stays the plain L1. 0 = none (default) */
+    int      pool_size;      /* the pooled L1's block side in cells (default 4) */
     int64_t  capacity;       /* frames in the replay buffer (default 20000) */
     int64_t  val_capacity;   /* frames kept for validation (default 4000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */
@@ -172,5 +180,10 @@ int            jepa_trainer_recon_decoder(JepaTrainer* tr, float** params, const
 
 /// the values the appearance head predicts per cell: the change in each quadrant of the cell
 #define JEPA_APPEAR_Q 4
+
+/// the pooled L1 of B predicted latent grids zh against targets zt [B, lh, lw, C] over blocks of P x P
+/// cells (JepaTrainerDef.pool_weight): w times the mean over the batch, blocks and channels of the
+/// absolute difference of the two blocks' means; adds its gradient to dz (if not NULL)
+double jepa_pooled_l1(int B, int lh, int lw, int C, int P, const float* zh, const float* zt, float w, float* dz);
 
 #endif

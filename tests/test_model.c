@@ -4880,6 +4880,8 @@ static float tiny_events;
 static float tiny_var_space;
 /* tiny_jepa_kps's recon_weight */
 static float tiny_recon;
+/* tiny_jepa_kps's pool_weight (blocks of 2 x 2 cells: the tiny grid's whole) */
+static float tiny_pool;
 
 static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float motion, bool still, int step,
                                   int keypoints, bool sharp, float keypoint_weight, bool cv, int context) {
@@ -4910,6 +4912,8 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
     def.event_weight = tiny_events;
     def.var_space_weight = tiny_var_space;
     def.recon_weight = tiny_recon;
+    def.pool_weight = tiny_pool;
+    def.pool_size = 2;
     char err[256];
     JepaTrainer* tr = jepa_trainer_create(&def, NULL, err, sizeof err);
     ENSURE(tr);
@@ -5139,6 +5143,62 @@ static void test_jepa_var_space(void) {
     tiny_var_space = 2.0f;
     jepa_grad_check(0.0f, 1, 0);
     tiny_var_space = 0;
+}
+
+static void jepa_grad_check_term(float* weight, float w);
+
+/* --pool-weight: the pooled L1 by hand on a 3 x 5 grid in blocks of 2 x 2 cells (the edge blocks
+   average the cells they hold), zero for a prediction right on average over each block however
+   wrong in its cells, its gradient against finite differences, and in a trainer's whole loss */
+static void test_jepa_pooled_l1(void) {
+    enum { B = 2, LH = 3, LW = 5, C = 3, P = 2, N = B * LH * LW * C };
+    float zh[N], zt[N], dz[N];
+    Rng r;
+    rng_seed(&r, 21);
+    for (int i = 0; i < N; i++) zh[i] = (float)rng_normal(&r), zt[i] = (float)rng_normal(&r);
+    memset(dz, 0, sizeof dz);
+    float w = 0.8f;
+    double loss = jepa_pooled_l1(B, LH, LW, C, P, zh, zt, w, dz);
+    double want = 0;
+    int blocks = 0;
+    for (int b = 0; b < B; b++)
+        for (int by = 0; by < LH; by += P)
+            for (int bx = 0; bx < LW; bx += P, blocks++)
+                for (int c = 0; c < C; c++) {
+                    double d = 0;
+                    int n = 0;
+                    for (int y = by; y < by + P && y < LH; y++)
+                        for (int x = bx; x < bx + P && x < LW; x++, n++) {
+                            int i = ((b * LH + y) * LW + x) * C + c;
+                            d += zh[i] - zt[i];
+                        }
+                    want += fabs(d / n);
+                }
+    CHECK(blocks == B * 2 * 3);
+    CHECK(fabs(loss - w * want / (blocks * C)) < 1e-6);
+    CHECK(jepa_pooled_l1(B, LH, LW, C, P, zh, zt, 0.0f, NULL) == 0.0);
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        float keep = zh[i], h = 1e-3f;
+        zh[i] = keep + h;
+        double up = jepa_pooled_l1(B, LH, LW, C, P, zh, zt, w, NULL);
+        zh[i] = keep - h;
+        double down = jepa_pooled_l1(B, LH, LW, C, P, zh, zt, w, NULL);
+        zh[i] = keep;
+        double num = (up - down) / (2 * h);
+        if (fabs(num - dz[i]) > 1e-4 + 1e-2 * fabs(num)) bad++;
+    }
+    CHECK(bad == 0);
+    /* the cells' errors cancel within each block: no pooled loss */
+    for (int i = 0; i < N; i++) zt[i] = zh[i];
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++) {
+            zt[((b * LH + 0) * LW + 0) * C + c] += 0.5f;
+            zt[((b * LH + 1) * LW + 1) * C + c] -= 0.5f;
+        }
+    CHECK(fabs(jepa_pooled_l1(B, LH, LW, C, P, zh, zt, w, NULL)) < 1e-7);
+    /* in a trainer's whole loss, through the predictor and the encoder */
+    jepa_grad_check_term(&tiny_pool, 3.0f);
 }
 
 /* a trainer-only term's gradient with the term weighed w (*weight, 0 again after): the whole loss
@@ -6666,6 +6726,7 @@ int main(void) {
     test_jepa_motion_weight();
     test_jepa_appearance();
     test_jepa_var_space();
+    test_jepa_pooled_l1();
     test_jepa_recon();
     test_jepa_event_loss();
     test_jepa_event_heads();
