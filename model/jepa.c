@@ -722,9 +722,11 @@ void jepa_evidence_reset(JepaEvidence* e) {
     e->sum = 0, e->mean = 0, e->n = 0;
 }
 
-double jepa_evidence_add(JepaEvidence* e, double x) {
+double jepa_evidence_add(JepaEvidence* e, double x) { return jepa_evidence_add_slack(e, x, 0.0); }
+
+double jepa_evidence_add_slack(JepaEvidence* e, double x, double k) {
     if (!isfinite(x)) return e->sum;
-    if (e->n > 0) e->sum = fmax(0.0, e->sum + x - e->mean);
+    if (e->n > 0) e->sum = fmax(0.0, e->sum + x - (1.0 + k) * e->mean);
     e->n++;
     e->mean += (x - e->mean) / (double)(e->n < JEPA_EVIDENCE_TICKS ? e->n : JEPA_EVIDENCE_TICKS);
     return e->sum;

@@ -277,6 +277,10 @@ typedef struct JepaEvidence {
 void   jepa_evidence_reset(JepaEvidence* e);
 /// adds a tick's surprise; returns the evidence after it (0 at the first tick)
 double jepa_evidence_add(JepaEvidence* e, double x);
+/// the same with a slack: a tick adds its excess over (1 + k) times the mean, so that a signal that
+/// wavers about its mean (noise) does not add up as a random walk, and only a sustained rise past
+/// (1 + k) times the usual does (k = 0: jepa_evidence_add)
+double jepa_evidence_add_slack(JepaEvidence* e, double x, double k);
 
 /* Checkpoints: the model file (model/model_file.h: magic, version, kind) with kind
  * MODEL_KIND_JEPA: architecture, counters, parameters, target encoder, optional AdamW state,
