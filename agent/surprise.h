@@ -44,6 +44,7 @@
 #include "model/jepa.h"
 #include "model/jepa_fate.h"
 #include "model/jepa_scale.h"
+#include "model/jepa_energy.h"
 #include "model/wm.h"
 
 /// nats: the surprise of a body that appears from nothing or vanishes without a cause
@@ -138,8 +139,10 @@ bool            surprise_source_jepa_model_fate(SurpriseSource* src, double weig
 /// the parts of a pixel source's last tick, for a trace: parts[SURPRISE_JEPA_PARTS] = the evidence
 /// over the grid's mean, the evidence over the mean of the `top` largest cells (top as given to
 /// surprise_source_jepa_trace), the fate's p and q (NaN without a fate or before a window is
-/// encoded). Returns false for a source that is not a pixel model's or not traced
-#define SURPRISE_JEPA_PARTS 4
+/// encoded), and the energy head's (NaN without one, or before it has H + 1 ticks): the evidence over
+/// its error, the evidence over its smoothed shortfall (less change than predicted, with the slack:
+/// what the world mixes in), the tick's own shortfall and its mean predicted energy. Returns false for a source that is not a pixel model's or not traced
+#define SURPRISE_JEPA_PARTS 8
 bool            surprise_source_jepa_parts(const SurpriseSource* src, double* parts);
 /// turns the parts on (top in 1..cells); false as surprise_source_jepa_top_cells
 bool            surprise_source_jepa_trace(SurpriseSource* src, int top);
@@ -149,6 +152,13 @@ bool            surprise_source_jepa_trace(SurpriseSource* src, int top);
 /// alone; the fate's is added after). The scale is copied. false for another source or a scale of
 /// other channels
 bool            surprise_source_jepa_scale(SurpriseSource* src, const JepaScale* sc, double weight);
+/// the energy head at path (nudge energy): the world's surprise adds weight times the evidence (with
+/// the slack, jepa_evidence_add_slack) over the grid's mean shortfall, max(0, predicted - observed
+/// change over the head's horizon), averaged over the last `smooth` ticks (1-JEPA_ENERGY_MAX_SMOOTH);
+/// false + one line for a file that does not load or does not fit the model, a smooth out of range,
+/// or a source that is not a pixel model's
+bool            surprise_source_jepa_energy(SurpriseSource* src, const char* path, double weight, double slack,
+                                            int smooth, char* err, size_t err_size);
 /// a model file of any kind nudge knows (a state or a pixel model, by its kind); the source owns
 /// it. NULL + one line for a file that is no model. *model (may be NULL) gets the state model, if
 /// it is one

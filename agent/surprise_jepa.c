@@ -7,6 +7,7 @@
 
 #include "agent/surprise.h"
 #include "base/alloc.h"
+#include "base/report.h"
 #include "render/render.h"
 #include "sim/observation.h"
 
@@ -36,7 +37,63 @@ typedef struct JepaSource {
     double           scale_w;   /* its evidence's share of the world's */
     JepaEvidence     ev_scale;  /* the evidence over its NLL */
     float*           sb, *swork; /* [L] b, [cells * F] its features */
+    JepaEnergy       energy;    /* energy.C = 0: none; surprise_source_jepa_energy */
+    double           energy_w;  /* its shortfall's evidence's weight in the world's surprise */
+    double           energy_k;  /* that evidence's slack (jepa_evidence_add_slack) */
+    int              energy_m;  /* the shortfall is the mean of the last energy_m ticks' */
+    double           eshort[JEPA_ENERGY_MAX_SMOOTH]; /* the last ticks' shortfalls, tick i at i % energy_m */
+    JepaEvidence     ev_en[2];  /* the evidence over its error, and over its shortfall */
+    float*           ez;        /* [(H + 1) * L] the target latents of the last H + 1 encoded ticks */
+    float*           ech;       /* [(H + 1) * cells] each one's change from the tick before */
+    JepaPush*        epush;     /* [(H + 1) * JEPA_MAX_PUSHES] the pushes that came with each */
+    int*             enpush;    /* [H + 1] */
+    float*           eprev;     /* [L] the last target latent */
+    float*           ework;     /* [cells * (C + 3) + 3 * cells] the head's input, its output, the sum, the pool */
+    NnConvCache      ecache;
+    int64_t          nenc;      /* encoded ticks since the reset */
 } JepaSource;
+
+/* the energy head's part of a tick whose window was encoded: the energy predicted H ticks ago against
+   the change since, over the grid's cells: out[0] the mean |predicted - observed|, out[1] the mean
+   shortfall max(0, predicted - observed) (less change than expected: a break that did not come),
+   out[2] the mean predicted energy; false until there are H + 1 encoded ticks */
+static bool energy_tick(JepaSource* s, const JepaPush* push, int n, double out[3]) {
+    const JepaEnergy* en = &s->energy;
+    int H = en->H, R = H + 1, cells = s->lh * s->lw, L = cells * s->lc;
+    int idx = (int)(s->nenc % R);
+    memcpy(s->ez + (size_t)idx * L, jepa_stream_obs(s->stream), sizeof(float) * (size_t)L);
+    memcpy(s->epush + (size_t)idx * JEPA_MAX_PUSHES, push, sizeof *push * (size_t)n);
+    s->enpush[idx] = n;
+    const float* obs = jepa_stream_obs(s->stream);
+    if (s->nenc > 0) jepa_energy_change(s->lh, s->lw, s->lc, obs, s->eprev, s->ech + (size_t)idx * cells);
+    memcpy(s->eprev, obs, sizeof(float) * (size_t)L);
+    s->nenc++;
+    if (s->nenc < R) return false;
+    int k0 = (int)((s->nenc - R) % R);
+    JepaPush pp[JEPA_MAX_PUSHES];
+    int np = 0;
+    float* in = s->ework;
+    float* pred = in + (size_t)cells * (s->lc + JEPA_PUSH_CHANNELS);
+    float* sum = pred + cells;
+    float* pool = sum + cells;
+    memset(sum, 0, sizeof(float) * (size_t)cells);
+    for (int k = 1; k <= H; k++) {
+        int q = (k0 + k) % R;
+        for (int i = 0; i < s->enpush[q] && np < JEPA_MAX_PUSHES; i++) pp[np++] = s->epush[(size_t)q * JEPA_MAX_PUSHES + i];
+        for (int i = 0; i < cells; i++) sum[i] += s->ech[(size_t)q * cells + i];
+    }
+    jepa_energy_pool(s->lh, s->lw, sum, pool);
+    jepa_energy_predict(en, s->model, &s->ecache, in, s->ez + (size_t)k0 * L, pp, np, pred);
+    double a = 0, b = 0, tp = 0;
+    for (int i = 0; i < cells; i++) {
+        double d = (double)pred[i] - pool[i];
+        a += fabs(d);
+        b += d > 0 ? d : 0;
+        tp += pred[i];
+    }
+    out[0] = a / cells, out[1] = b / cells, out[2] = tp / cells;
+    return true;
+}
 
 static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
     JepaSource* s = self;
@@ -96,6 +153,24 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
         world = s->scale_w == 1 ? nll : world + s->scale_w * (nll - world);
     }
     if (!isnan(fate)) world += s->fate_w * fate;
+    if (s->energy.C) {
+        /* the energy's: the evidence of a sustained shortfall, past (1 + slack) times the clip's usual */
+        double e[3];
+        if (energy_tick(s, push, n, e)) {
+            int64_t k = s->nenc - (s->energy.H + 1);   /* this tick's index among those with a shortfall */
+            /* the shortfall smoothed over the last energy_m ticks (a body's change wavers from tick
+               to tick as it crosses cells; a break that did not come is a shortfall for many) */
+            s->eshort[k % s->energy_m] = e[1];
+            int have = k + 1 < s->energy_m ? (int)(k + 1) : s->energy_m;
+            double sm = 0;
+            for (int i = 0; i < have; i++) sm += s->eshort[i];
+            sm /= have;
+            s->parts[4] = jepa_evidence_add(&s->ev_en[0], e[0]);
+            s->parts[5] = jepa_evidence_add_slack(&s->ev_en[1], sm, s->energy_k);
+            s->parts[6] = e[1], s->parts[7] = e[2];
+            world += s->energy_w * s->parts[5];
+        }
+    }
     for (int k = 0; k < K; k++) {
         if (!t->next_mask[k]) continue;
         const float* row = t->next + (size_t)k * SIM_OBS_DIM;
@@ -120,7 +195,9 @@ static void jepa_reset(void* self) {
     jepa_evidence_reset(&s->ev_grid);
     jepa_evidence_reset(&s->ev_top);
     jepa_evidence_reset(&s->ev_scale);
+    for (int i = 0; i < 2; i++) jepa_evidence_reset(&s->ev_en[i]);
     s->nring = 0;
+    s->nenc = 0;
 }
 
 static void jepa_destroy(void* self) {
@@ -134,6 +211,9 @@ static void jepa_destroy(void* self) {
     jepa_scale_free(&s->scale);
     free(s->sb);
     free(s->swork);
+    jepa_energy_free(&s->energy);
+    free(s->ez), free(s->ech), free(s->epush), free(s->enpush), free(s->eprev), free(s->ework);
+    nn_convnet_cache_free(&s->ecache);
     free(s);
 }
 
@@ -247,5 +327,35 @@ bool surprise_source_jepa_scale(SurpriseSource* src, const JepaScale* sc, double
     s->swork = alloc_array((size_t)s->lh * s->lw * sc->F, sizeof *s->swork);
     s->scale_w = weight;
     jepa_evidence_reset(&s->ev_scale);
+    return true;
+}
+
+bool surprise_source_jepa_energy(SurpriseSource* src, const char* path, double weight, double slack, int smooth,
+                                 char* err, size_t err_size) {
+    if (!src || strcmp(src->kind, "pixel") != 0) return report_set(err, err_size, "--energy is for a pixel model"), false;
+    if (smooth < 1 || smooth > JEPA_ENERGY_MAX_SMOOTH)
+        return report_set(err, err_size, "--energy-smooth: expected 1-%d ticks, got %d", JEPA_ENERGY_MAX_SMOOTH, smooth), false;
+    JepaSource* s = src->self;
+    JepaEnergy en;
+    if (!jepa_energy_load(&en, path, err, err_size)) return false;
+    if (en.lh != s->lh || en.lw != s->lw || en.C != s->lc) {
+        report_set(err, err_size, "%s: the head reads a %dx%d grid of %d channels, not this model's %dx%d of %d", path,
+                   en.lw, en.lh, en.C, s->lw, s->lh, s->lc);
+        jepa_energy_free(&en);
+        return false;
+    }
+    jepa_energy_free(&s->energy);
+    s->energy = en;
+    int R = en.H + 1, cells = s->lh * s->lw, L = cells * s->lc;
+    free(s->ez), free(s->ech), free(s->epush), free(s->enpush), free(s->eprev), free(s->ework);
+    s->ez = alloc_zeroed((size_t)R * L, sizeof *s->ez);
+    s->ech = alloc_zeroed((size_t)R * cells, sizeof *s->ech);
+    s->epush = alloc_zeroed((size_t)R * JEPA_MAX_PUSHES, sizeof *s->epush);
+    s->enpush = alloc_zeroed((size_t)R, sizeof *s->enpush);
+    s->eprev = alloc_zeroed((size_t)L, sizeof *s->eprev);
+    s->ework = alloc_zeroed((size_t)cells * (s->lc + JEPA_PUSH_CHANNELS + 3), sizeof *s->ework);
+    s->energy_w = weight, s->energy_k = slack, s->energy_m = smooth;
+    s->nenc = 0;
+    for (int i = 0; i < 2; i++) jepa_evidence_reset(&s->ev_en[i]);
     return true;
 }

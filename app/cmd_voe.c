@@ -52,6 +52,9 @@ int cmd_voe(int argc, char** argv) {
     const char* scale_path = NULL;
     double scale_w = JEPA_SCALE_WEIGHT;
     const char* trace_path = NULL;
+    const char* energy_path = NULL;
+    double energy_w = JEPA_ENERGY_WEIGHT, energy_k = JEPA_ENERGY_SLACK;
+    int64_t energy_m = JEPA_ENERGY_SMOOTH;
     double fate_w = 1.0;
     bool fate_w_given;
     ArgSpec specs[] = {
@@ -83,9 +86,19 @@ int cmd_voe(int argc, char** argv) {
          "W: with --scale, the world's surprise is the L1 evidence plus W times (the NLL's evidence - the L1's) "
          "(default 0.1; 1: the NLL's alone)", false},
         {"trace-top", ARG_INT, &trace_top, 1, 1000000, "K: the trace's top cells (default 4)", false},
+        {"energy", ARG_STRING, &energy_path, 1, 0,
+         "FILE: a pixel model: its energy head (nudge energy) adds --energy-weight times the evidence of a sustained "
+         "shortfall, the grid's mean of max(0, predicted - observed change over the head's horizon), to the world's "
+         "surprise (default: none)", false},
+        {"energy-weight", ARG_DOUBLE, &energy_w, 0, 1e6, "W: the shortfall's weight (default 3)", false},
+        {"energy-slack", ARG_DOUBLE, &energy_k, 0, 1e6,
+         "K: a tick adds to the shortfall's evidence what it has past 1 + K times the clip's mean (default 0.5)", false},
+        {"energy-smooth", ARG_INT, &energy_m, 1, JEPA_ENERGY_MAX_SMOOTH,
+         "M: the shortfall is the mean of the last M ticks' (default 6)", false},
     };
     ArgParse p = {"voe", "nudge voe DIR --model FILE [--pairs N] [--csv FILE] [--seed N] [--keypoint-weight W] "
-                         "[--top-cells K] [--scale FILE [--scale-weight W]] [--fate FILE] [--fate-weight W] [--trace FILE [--trace-top K]]",
+                         "[--top-cells K] [--scale FILE [--scale-weight W]] [--energy FILE [--energy-weight W] [--energy-slack K] [--energy-smooth M]] "
+                         "[--fate FILE] [--fate-weight W] [--trace FILE [--trace-top K]]",
                   "Violation of expectation: each template in DIR (one per category, with a parameter "
                   "'impossible' that only decides its magic line) is run as N matched pairs of a possible and "
                   "an impossible clip sharing a seed. A pair is correct when the impossible clip's peak surprise "
@@ -134,6 +147,15 @@ int cmd_voe(int argc, char** argv) {
     }
     if (args_spec(&p, "scale-weight")->seen && !scale_path) {
         fprintf(stderr, "nudge voe: --scale-weight needs --scale FILE\n");
+        return voe_refuse(src, files, nfiles);
+    }
+    if ((args_spec(&p, "energy-weight")->seen || args_spec(&p, "energy-slack")->seen ||
+         args_spec(&p, "energy-smooth")->seen) && !energy_path) {
+        fprintf(stderr, "nudge voe: --energy-weight, --energy-slack and --energy-smooth need --energy FILE\n");
+        return voe_refuse(src, files, nfiles);
+    }
+    if (energy_path && !surprise_source_jepa_energy(src, energy_path, energy_w, energy_k, (int)energy_m, err, sizeof err)) {
+        fprintf(stderr, "nudge voe: %s\n", err);
         return voe_refuse(src, files, nfiles);
     }
     if (scale_path) {
@@ -206,7 +228,7 @@ int cmd_voe(int argc, char** argv) {
             fprintf(stderr, "nudge voe: %s: %s\n", trace_tmp, strerror(errno));
             status = 2;
         } else {
-            fprintf(trace, "category,pair,impossible,tick,world,evidence_grid,evidence_top,fate_p,fate_q\n");
+            fprintf(trace, "category,pair,impossible,tick,world,evidence_grid,evidence_top,fate_p,fate_q,energy,energy_short,energy_shortfall,energy_predicted\n");
         }
     }
     VoeResult* res = alloc_zeroed((size_t)nfiles + 1, sizeof *res);

@@ -17,6 +17,8 @@ int cmd_voe(int argc, char** argv);
 int cmd_fate(int argc, char** argv);
 /// nudge scale: the pixel model's expected error (app/cmd_scale.c, model/jepa_scale.h)
 int cmd_scale(int argc, char** argv);
+/// nudge energy: the pixel model's expected change (app/cmd_energy.c, model/jepa_energy.h)
+int cmd_energy(int argc, char** argv);
 /// nudge train --kind jepa (app/train_jepa.c) and nudge eval of a pixel model (app/eval_jepa.c)
 int cmd_train_jepa(int argc, char** argv);
 int cmd_eval_jepa(int argc, char** argv);

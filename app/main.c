@@ -30,6 +30,7 @@ static const Command commands[] = {
     {"voe", cmd_voe, "violation of expectation: a model's surprise on matched possible and impossible clips"},
     {"fate", cmd_fate, "fit a fate probe (a break ahead, a break seen) on a pixel model's latent, for voe --fate"},
     {"scale", cmd_scale, "fit a pixel model's expected error per latent value, for voe --scale"},
+    {"energy", cmd_energy, "fit a pixel model's expected change over the next ticks, for voe --energy"},
 };
 
 static void usage(FILE* f) {

@@ -215,7 +215,7 @@ sed -n 2p "$tmp/fate/c.txt" | grep -q "^14 28$" && sed -n 2p "$tmp/fate/p.txt" |
 expect_status 0 "voe plain" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --csv "$tmp/fate/plain.csv"
 expect_status 0 "voe --fate --fate-weight 0 --trace" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --fate "$tmp/fate/c.txt" --fate-weight 0 --csv "$tmp/fate/w0.csv" --trace "$tmp/fate/t0.csv"
 cmp -s "$tmp/fate/plain.csv" "$tmp/fate/w0.csv" && ok "voe --fate-weight 0: the plain CSV" || bad "--fate-weight 0 changed the CSV"
-head -1 "$tmp/fate/t0.csv" | grep -q "^category,pair,impossible,tick,world,evidence_grid,evidence_top,fate_p,fate_q$" &&
+head -1 "$tmp/fate/t0.csv" | grep -q "^category,pair,impossible,tick,world,evidence_grid,evidence_top,fate_p,fate_q,energy,energy_short,energy_shortfall,energy_predicted$" &&
   awk -F, 'NR > 1 && $5 !~ /nan/ { n++; if ($5 != $6 || $8 ~ /nan/) bad++ } END { exit !(n > 100 && bad == 0) }' "$tmp/fate/t0.csv" &&
   ok "--trace: the world is the grid's evidence at weight 0, and the fate is read" || bad "--trace: $(head -3 "$tmp/fate/t0.csv")"
 expect_status 0 "voe --fate --trace" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --fate "$tmp/fate/c.txt" --fate-weight 100 --trace "$tmp/fate/t1.csv"
@@ -255,7 +255,7 @@ awk -F, 'NR > 1 && $5 !~ /nan/ { n++; if ($5 != $6) d++ } END { exit !(n > 100 &
 expect_status 0 "voe --scale --scale-weight 1 --trace" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --scale "$tmp/sc/s.txt" --scale-weight 1 --trace "$tmp/sc/t1.csv"
 # the default weight 0.1: the world is the L1 evidence plus a tenth of (the NLL's - the L1's), the
 # NLL's evidence the world at weight 1 (to the trace's printed digits)
-paste -d, "$tmp/sc/t.csv" "$tmp/sc/t1.csv" | awk -F, 'NR > 1 && $5 !~ /nan/ { n++; x = $6 + 0.1 * ($14 - $6); d = $5 - x; if (d < 0) d = -d; if (d > 1e-4 * (1 + x)) b++ } END { exit !(n > 100 && b == 0) }' &&
+paste -d, "$tmp/sc/t.csv" "$tmp/sc/t1.csv" | awk -F, 'NR > 1 && $5 !~ /nan/ { n++; x = $6 + 0.1 * ($18 - $6); d = $5 - x; if (d < 0) d = -d; if (d > 1e-4 * (1 + x)) b++ } END { exit !(n > 100 && b == 0) }' &&
   ok "--scale-weight: the world is e1 + W (e2 - e1)" || bad "--scale-weight's mix: $(paste -d, "$tmp/sc/t.csv" "$tmp/sc/t1.csv" | sed -n 30,32p)"
 expect_status 0 "voe --scale --scale-weight 0" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --scale "$tmp/sc/s.txt" --scale-weight 0 --csv "$tmp/sc/w0.csv"
 cmp -s "$tmp/fate/plain.csv" "$tmp/sc/w0.csv" && ok "voe --scale-weight 0: the plain CSV" || bad "--scale-weight 0 changed the CSV"
@@ -286,6 +286,63 @@ expect_status 2 "voe --scale FIFO" -- timeout 30 "$nudge" voe "$tmp/voe" --model
 one_line_err "in.fifo: .*FIFO"
 expect_status 2 "voe --fate FIFO" -- timeout 30 "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --fate "$tmp/sc/in.fifo"
 one_line_err "in.fifo: .*FIFO"
+
+# nudge energy: the expected change over the next ticks, fitted after the model (the same bytes twice,
+# its header, better than a constant on what it was fitted on); voe --energy adds W times the
+# shortfall's evidence to the world (0: the plain CSV); bad inputs are one line, exit 2, nothing written
+mkdir -p "$tmp/en"
+expect_status 0 "energy" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/d" --heldout "$tmp/fd" --out "$tmp/en/e.txt"
+grep -Eq "^energy head fitted on [1-9][0-9]* windows of 5 episodes \(stride 4, horizon 24 ticks\), mean energy [0-9.]+$" "$tmp/out" &&
+  grep -Eq "^held-out: mean \|energy error\| per cell [0-9.]+; the constant mean [0-9.]+; persistence [0-9.]+$" "$tmp/out" &&
+  head -1 "$tmp/en/e.txt" | grep -q "^nudge-jepa-energy 1$" && sed -n 2p "$tmp/en/e.txt" | grep -Eq "^6 8 14 24 32 3 [1-9][0-9]* [0-9.e-]+ [1-9][0-9]*$" &&
+  ok "energy: its lines and the file" || bad "energy: $(cat "$tmp/out"; head -2 "$tmp/en/e.txt")"
+expect_status 0 "energy again" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/d" --heldout "$tmp/fd" --out "$tmp/en/e2.txt"
+cmp -s "$tmp/en/e.txt" "$tmp/en/e2.txt" && ok "energy: the same bytes twice" || bad "energy: two runs differ"
+expect_status 0 "energy --epochs 60 --horizon 6" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/d" --epochs 60 --horizon 6 --out "$tmp/en/e6.txt"
+sed -n 2p "$tmp/en/e6.txt" | grep -Eq "^6 8 14 6 " &&
+  awk '/^training: mean/ { gsub(";", ""); exit !($6 < $10) } END { if (NR == 0) exit 1 }' "$tmp/out" &&
+  ok "energy --epochs 60: fitted better than a constant, horizon 6" || bad "energy --epochs 60: $(cat "$tmp/out")"
+expect_status 0 "voe --energy --energy-weight 0" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --energy "$tmp/en/e6.txt" --energy-weight 0 --csv "$tmp/en/w0.csv"
+cmp -s "$tmp/fate/plain.csv" "$tmp/en/w0.csv" && ok "voe --energy-weight 0: the plain CSV" || bad "--energy-weight 0 changed the CSV"
+expect_status 0 "voe --energy --energy-weight 2 --trace" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --energy "$tmp/en/e6.txt" --energy-weight 2 --trace "$tmp/en/t.csv"
+# the world is the grid's evidence plus 2 times the shortfall's; the shortfall's evidence is read once
+# the head has 7 ticks, and its raw shortfall is at most its mean predicted energy
+awk -F, 'NR > 1 && $5 !~ /nan/ { n++; x = ($11 ~ /nan/) ? $6 : $6 + 2 * $11; d = $5 - x; if (d < 0) d = -d; if (d > 1e-4 * (1 + x)) b++;
+  if ($11 !~ /nan/) { e++; if ($12 > $13 + 1e-6) b++ } } END { exit !(n > 100 && e > 50 && b == 0) }' "$tmp/en/t.csv" &&
+  ok "voe --energy: the world is the grid's evidence + W x the shortfall's" || bad "voe --energy: $(sed -n 20,22p "$tmp/en/t.csv")"
+expect_status 0 "voe --energy --energy-smooth 1 --trace" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --energy "$tmp/en/e6.txt" --energy-weight 2 --energy-smooth 1 --trace "$tmp/en/t1.csv"
+# smoothing: the shortfall's evidence over its raw ticks (M = 1) differs from the default's mean of 6
+paste -d, "$tmp/en/t.csv" "$tmp/en/t1.csv" | awk -F, 'NR > 1 && $11 !~ /nan/ { n++; if ($11 != $24) d++; if ($12 != $25) b++ } END { exit !(n > 50 && d > 0 && b == 0) }' &&
+  ok "--energy-smooth 1: the same shortfalls, another evidence" || bad "--energy-smooth: $(paste -d, "$tmp/en/t.csv" "$tmp/en/t1.csv" | sed -n 30,31p)"
+expect_status 2 "voe --energy-smooth 0" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --energy "$tmp/en/e.txt" --energy-smooth 0
+one_line_err "energy-smooth"
+expect_status 2 "voe --energy-slack without --energy" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --energy-slack 1
+one_line_err "need --energy"
+expect_status 2 "voe --energy-weight -1" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --energy "$tmp/en/e.txt" --energy-weight -1
+one_line_err "energy-weight"
+expect_status 2 "voe --energy of another model's grid" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1 --energy "$tmp/en/e.txt"
+one_line_err "not this model's"
+expect_status 2 "voe --energy of a state model" -- "$nudge" voe "$tmp/voe" --model "$root/assets/models/default.wm" --pairs 1 --energy "$tmp/en/e.txt"
+one_line_err "pixel model"
+head -n 30 "$tmp/en/e.txt" > "$tmp/en/cut.txt"
+expect_status 2 "voe --energy of a truncated file" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --energy "$tmp/en/cut.txt" --trace "$tmp/en/t2.csv"
+one_line_err "truncated"
+[ ! -e "$tmp/en/t2.csv" ] && ok "no trace written" || bad "a trace was written"
+expect_status 2 "voe --energy of a scale" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --energy "$tmp/sc/s.txt"
+one_line_err "expected an energy head"
+expect_status 2 "energy without --out" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/d"
+one_line_err "--out"
+expect_status 2 "energy of data without frames" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/nf" --out "$tmp/en/x.txt"
+one_line_err "frames"
+expect_status 2 "energy --horizon 0" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/d" --horizon 0 --out "$tmp/en/x.txt"
+one_line_err "horizon"
+expect_status 2 "energy --horizon 61" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/d" --horizon 61 --out "$tmp/en/x.txt"
+one_line_err "horizon"
+expect_status 2 "energy --more-data without frames" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/d" --more-data "$tmp/nf" --out "$tmp/en/x.txt"
+one_line_err "frames"
+[ ! -e "$tmp/en/x.txt" ] && ok "nothing written" || bad "an energy head was written"
+expect_status 2 "energy into a missing folder" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/d" --out "$tmp/en/no/x.txt"
+one_line_err "no/x.txt"
 
 # train --event-weight W: the event heads trained with the model (flag 1024 in its file), the same
 # bytes twice, 0 the plain model's bytes; voe --fate-weight without --fate reads the model's own heads
@@ -326,9 +383,10 @@ recipe=(env EPISODES=4 HELDOUT=2 SECONDS_PER_EPISODE=1 STEPS=3 PAIRS=1 FRAMES=64
         TRAIN_ARGS="--batch 4 --rollout 2 --width 4 --latent 4")
 expect_status 0 "the model-jepa recipe" -- "${recipe[@]}" bash "$root/scripts/model_jepa.sh" "$(dirname "$nudge")"
 [ -s "$tmp/recipe/jepa.ckpt" ] && grep -Eq "^all +0 +[1-9]" "$tmp/recipe/eval.txt" && [ -s "$tmp/recipe/eval/eval.svg" ] &&
-  grep -q "^all,9," "$tmp/recipe/voe.csv" && grep -q "model-jepa: gen .* s, train .* s, eval and scale .* s, voe .* s" "$tmp/out" &&
+  grep -q "^all,9," "$tmp/recipe/voe.csv" && grep -q "model-jepa: gen .* s, train .* s, eval, scale and energy .* s, voe .* s" "$tmp/out" &&
   head -1 "$tmp/recipe/scale.txt" | grep -q "^nudge-jepa-scale 1$" && grep -q "^held-out: Laplace NLL" "$tmp/recipe/scale.log" &&
-  ok "the recipe's model, eval, scale and voe" || bad "the recipe: $(tail -3 "$tmp/out")"
+  head -1 "$tmp/recipe/energy.txt" | grep -q "^nudge-jepa-energy 1$" && grep -q "^held-out: mean |energy error|" "$tmp/recipe/energy.log" &&
+  ok "the recipe's model, eval, scale, energy head and voe" || bad "the recipe: $(tail -3 "$tmp/out")"
 grep -q '"antialiased":[[:space:]]*true' "$tmp/recipe/train/manifest.json" && grep -q '"antialiased":[[:space:]]*true' "$tmp/recipe/heldout/manifest.json" &&
   ok "the recipe's frames are antialiased" || bad "the recipe's frames are not antialiased"
 expect_status 0 "the recipe again" -- "${recipe[@]}" bash "$root/scripts/model_jepa.sh" "$(dirname "$nudge")"

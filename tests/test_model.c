@@ -18,6 +18,7 @@
 #include "model/jepa_events.h"
 #include "model/jepa_fate.h"
 #include "model/jepa_scale.h"
+#include "model/jepa_energy.h"
 #include "model/jepa_impl.h"
 #include "model/jepa_replay.h"
 #include "model/jepa_trainer.h"
@@ -5823,6 +5824,31 @@ static void test_jepa_evidence(void) {
     }
     for (int t = 0; t < 90; t++) v = jepa_evidence_add(&e, 0.02);
     CHECK(v == 0.0);
+    /* a signal that wavers about its mean (0.01, 0.03, ...): without slack its excess wanders up as a
+       random walk's, with a slack of 1 it never adds up; a sustained rise to 3 times the mean still does */
+    JepaEvidence a, b;
+    jepa_evidence_reset(&a);
+    jepa_evidence_reset(&b);
+    Rng rng;
+    rng_seed(&rng, 3);
+    double va = 0, vb = 0, most_a = 0;
+    for (int t = 0; t < 200; t++) {
+        double x = rng_unit(&rng) < 0.5 ? 0.01 : 0.03;
+        va = jepa_evidence_add(&a, x), vb = jepa_evidence_add_slack(&b, x, 1.0);
+        most_a = fmax(most_a, va);
+        CHECK(vb <= 0.03 + 1e-12);   /* at most one tick's worth after the first ticks' mean settles */
+    }
+    if (!(most_a > 0.05)) fprintf(stderr, "evidence: a wavering signal's largest excess %g\n", most_a);
+    CHECK(most_a > 0.05);   /* 5 ticks' worth of the 0.01 excess and more */
+    for (int t = 0; t < 20; t++) vb = jepa_evidence_add_slack(&b, 0.06, 1.0);
+    CHECK(vb > 0.2);
+    /* k = 0 is jepa_evidence_add, bit for bit */
+    jepa_evidence_reset(&a);
+    jepa_evidence_reset(&b);
+    for (int t = 0; t < 60; t++) {
+        double x = 0.01 * (t % 7);
+        CHECK(jepa_evidence_add(&a, x) == jepa_evidence_add_slack(&b, x, 0.0));
+    }
 }
 
 /* the motion-weighted L1 is the plain one where nothing moves (every weight 1), and differs where
@@ -6121,7 +6147,7 @@ typedef bool (*TextLoad)(void* out, const char* path, char* err, size_t err_size
 static void check_bad_text_files(const char* good, const char* bad, const BadText* cases, size_t n, TextLoad load,
                                  void* out) {
     FILE* in = fopen(good, "r");
-    static char text[1 << 16];
+    static char text[1 << 20];
     size_t len = in ? fread(text, 1, sizeof text - 1, in) : 0;
     if (in) fclose(in);
     text[len] = 0;
@@ -6634,8 +6660,104 @@ static void test_jepa_scale(void) {
     free(rs);
 }
 
+static bool load_energy(void* out, const char* path, char* err, size_t err_size) {
+    JepaEnergy* e = out;
+    bool ok = jepa_energy_load(e, path, err, err_size);
+    if (!ok) CHECK(e->C == 0 && e->params == NULL);
+    if (ok) jepa_energy_free(e);
+    return ok;
+}
+
+/* the energy head (jepa_energy.h): a cell's change and the 3 x 3 pool by hand, the prediction is the
+   net's output times the norm (and moves with the push map), the file reads back bit for bit and
+   every bad file is refused in one line */
+static void test_jepa_energy(void) {
+    /* change of a 1 x 2 grid of C = 2: mean over channels of |a - b| */
+    float a[4] = {1, 2, 3, 4}, b[4] = {0, 4, 3, 0}, ch[2];
+    jepa_energy_change(1, 2, 2, a, b, ch);
+    CHECK(ch[0] == 1.5f && ch[1] == 2.0f);
+    /* the pool of a 2 x 3 grid: zeros past the edge count, /9 */
+    float sgrid[6] = {9, 0, 0, 0, 0, 18}, pool[6];
+    jepa_energy_pool(2, 3, sgrid, pool);
+    CHECK(pool[0] == 1 && pool[1] == 3 && pool[2] == 2 && pool[3] == 1 && pool[4] == 3 && pool[5] == 2);
+
+    /* a head on a tiny model's grid: the prediction is the net times the norm */
+    JepaArch arch = jepa_arch_default(32, 24, 1);
+    JepaModel* m = jepa_create(&arch, 3);
+    CHECK(m != NULL);
+    int lh, lw, C;
+    jepa_latent_shape(m, &lh, &lw, &C);
+    char dir[] = "/tmp/nudge-test-energy-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256], bad[256], err[512];
+    snprintf(path, sizeof path, "%s/e.txt", dir);
+    snprintf(bad, sizeof bad, "%s/bad.txt", dir);
+    /* a head file written by hand: the right parameter count, every parameter 0 but the last bias */
+    JepaEnergy en;
+    {
+        FILE* o = fopen(path, "w");
+        /* the count: 3 layers of 3x3 to 32 with norms and a 1x1 to 1 */
+        int cin = C + JEPA_PUSH_CHANNELS, n = 0;
+        for (int i = 0; i < 3; i++, cin = 32) n += 9 * cin * 32 + 32 + 2 * 32;
+        n += 32 + 1;
+        fprintf(o, "nudge-jepa-energy 1\n%d %d %d 12 32 3 100 0.25 %d\n", lh, lw, C, n);
+        for (int k = 0; k < n; k++) fprintf(o, "%s\n", k == n - 1 ? "2" : "0");
+        fclose(o);
+    }
+    CHECK(jepa_energy_load(&en, path, err, sizeof err));
+    if (en.C == 0) fprintf(stderr, "energy: %s\n", err);
+    CHECK(en.lh == lh && en.lw == lw && en.C == C && en.H == 12 && en.norm == 0.25 && en.windows == 100);
+    float* z = calloc((size_t)lh * lw * C, sizeof *z);
+    float* in = calloc((size_t)lh * lw * (C + JEPA_PUSH_CHANNELS), sizeof *in);
+    float* out = calloc((size_t)lh * lw, sizeof *out);
+    NnConvCache cache = {0};
+    jepa_energy_predict(&en, m, &cache, in, z, NULL, 0, out);
+    for (int i = 0; i < lh * lw; i++) CHECK(out[i] == 0.5f);   /* bias 2 times the norm 0.25 */
+    /* random weights: the push moves the prediction, most near its cell (the group norms spread a
+       little of it over the grid), and the file reads back bit for bit */
+    Rng rng;
+    rng_seed(&rng, 5);
+    nn_convnet_init(&en.net, en.params, &rng, 1.0f);
+    en.params[en.net.layer[en.net.nlayers - 1].conv.b] = 20.0f;   /* every output above the floor at 0 */
+    float* o0 = calloc((size_t)lh * lw, sizeof *o0);
+    jepa_energy_predict(&en, m, &cache, in, z, NULL, 0, o0);
+    JepaPush push = {.u = 4, .v = 4, .jx = 1, .jy = 0, .mass = 1};
+    jepa_energy_predict(&en, m, &cache, in, z, &push, 1, out);
+    CHECK(o0[0] > 0 && fabsf(out[0] - o0[0]) > 2 * fabsf(out[lh * lw - 1] - o0[lh * lw - 1]));
+    /* the floor: a bias far below zero predicts no change anywhere */
+    en.params[en.net.layer[en.net.nlayers - 1].conv.b] = -1e6f;
+    jepa_energy_predict(&en, m, &cache, in, z, NULL, 0, out);
+    for (int i = 0; i < lh * lw; i++) CHECK(out[i] == 0.0f);
+    en.params[en.net.layer[en.net.nlayers - 1].conv.b] = 20.0f;
+    CHECK(jepa_energy_save(&en, path, err, sizeof err));
+    JepaEnergy back;
+    CHECK(jepa_energy_load(&back, path, err, sizeof err));
+    CHECK(back.layout.count == en.layout.count && !memcmp(back.params, en.params, sizeof(float) * (size_t)en.layout.count));
+    jepa_energy_free(&back);
+    static const BadText energy_cases[] = {
+        {"truncated", NULL, KEEP_BUT_LAST_LINE, ""},
+        {"a word", NULL, KEEP_BUT_LAST_LINE, "x1\n"},
+        {"an extra number", NULL, KEEP_ALL, "1\n"},
+        {"another file", "nudge-jepa-energy 2\n", 0, ""},
+        {"a scale", "nudge-jepa-scale 1\n1 5 10\n", 0, ""},
+        {"a horizon of 0", "nudge-jepa-energy 1\n3 4 14 0 32 3 100 0.25 10\n", 0, ""},
+        {"a zero norm", "nudge-jepa-energy 1\n3 4 14 12 32 3 100 0 10\n", 0, ""},
+        {"the wrong count", "nudge-jepa-energy 1\n3 4 14 12 32 3 100 0.25 10\n", 0, ""},
+    };
+    check_bad_text_files(path, bad, energy_cases, sizeof energy_cases / sizeof energy_cases[0], load_energy, &back);
+    CHECK(!jepa_energy_load(&back, "/nonexistent/energy.txt", err, sizeof err));
+    nn_convnet_cache_free(&cache);
+    jepa_energy_free(&en);
+    free(z), free(in), free(out), free(o0);
+    remove(path);
+    remove(bad);
+    rmdir(dir);
+    jepa_free(m);
+}
+
 int main(void) {
     nn_set_threads(1);
+    test_jepa_energy();
     test_jepa_scale();
     test_jepa_fate();
     test_jepa_cellprobe_decode();
