@@ -11,10 +11,13 @@
 #      is fitted on 4000 windows of the training episodes;
 #   3. eval on the held-out episodes (eval.txt, eval/eval_jepa.csv, eval/eval.svg), with the slot-free
 #      cell probe fitted on the training episodes beside the checkpoint's slot probe;
-#   4. beside eval, the scale (nudge scale: how far each latent value's prediction is expected to
-#      miss) fitted on every SCALE_STRIDE-th window of the training episodes (scale.txt, scale.log);
-#   5. voe on scenarios/voe with PAIRS pairs per category, the scale's NLL mixed into the surprise
-#      (voe --scale; voe.txt, voe.csv).
+#   4. after eval on the same core, the scale (nudge scale: how far each latent value's prediction is
+#      expected to miss) fitted on every SCALE_STRIDE-th window of the training episodes (scale.txt,
+#      scale.log), and on the second core meanwhile the energy head (nudge energy: how much the
+#      latent is expected to change over the next 24 ticks, cell by cell; energy.txt, energy.log);
+#   5. voe on scenarios/voe with PAIRS pairs per category, the scale's NLL and the energy's shortfall
+#      (a change expected that did not come) mixed into the surprise (voe --scale --energy; voe.txt,
+#      voe.csv).
 # Every step is deterministic. The datasets are kept in WORK and reused by a rerun (gen --resume).
 # usage: scripts/model_jepa.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE,
 #        STEPS, PAIRS, FRAMES, SCALE_STRIDE, OUT (the model, default WORK/jepa.ckpt), WORK (default BUILD/model-jepa),
@@ -59,17 +62,20 @@ t1=$(date +%s)
 OPENBLAS_NUM_THREADS=1 "$nudge" train --kind jepa --data "$work/train" --out "$out" --steps "$steps" --seed 1 \
   --log "$work/train.csv" $train_args
 t2=$(date +%s)
-# the scale on the second core while eval runs on the first
-OPENBLAS_NUM_THREADS=1 "$nudge" scale --model "$out" --data "$work/train" --heldout "$work/heldout" \
-  --stride "$scale_stride" --out "$work/scale.txt" > "$work/scale.log" &
-scale_pid=$!
+# the energy head (the longest fit) on the second core while eval and then the scale run on the first
+OPENBLAS_NUM_THREADS=1 "$nudge" energy --model "$out" --data "$work/train" --heldout "$work/heldout" \
+  --out "$work/energy.txt" > "$work/energy.log" &
+energy_pid=$!
 OPENBLAS_NUM_THREADS=1 "$nudge" eval --model "$out" --data "$work/heldout" --report "$work/eval" --probe-data "$work/train" \
   > "$work/eval.txt"
-wait "$scale_pid" || { echo "model-jepa: nudge scale failed" >&2; exit 2; }
+OPENBLAS_NUM_THREADS=1 "$nudge" scale --model "$out" --data "$work/train" --heldout "$work/heldout" \
+  --stride "$scale_stride" --out "$work/scale.txt" > "$work/scale.log" ||
+  { echo "model-jepa: nudge scale failed" >&2; kill "$energy_pid" 2>/dev/null; exit 2; }
+wait "$energy_pid" || { echo "model-jepa: nudge energy failed" >&2; exit 2; }
 t3=$(date +%s)
-OPENBLAS_NUM_THREADS=1 "$nudge" voe "$root/scenarios/voe" --model "$out" --scale "$work/scale.txt" --pairs "$pairs" \
-  --csv "$work/voe.csv" > "$work/voe.txt"
+OPENBLAS_NUM_THREADS=1 "$nudge" voe "$root/scenarios/voe" --model "$out" --scale "$work/scale.txt" \
+  --energy "$work/energy.txt" --pairs "$pairs" --csv "$work/voe.csv" > "$work/voe.txt"
 t4=$(date +%s)
-cat "$work/eval.txt" "$work/scale.log" "$work/voe.txt"
-echo "model-jepa: gen $((t1 - t0)) s, train $((t2 - t1)) s, eval and scale $((t3 - t2)) s, voe $((t4 - t3)) s -> $out"
-echo "model-jepa: held-out evaluation in $work/eval.txt and $work/eval/, the scale in $work/scale.txt, VoE in $work/voe.txt"
+cat "$work/eval.txt" "$work/scale.log" "$work/energy.log" "$work/voe.txt"
+echo "model-jepa: gen $((t1 - t0)) s, train $((t2 - t1)) s, eval, scale and energy $((t3 - t2)) s, voe $((t4 - t3)) s -> $out"
+echo "model-jepa: held-out evaluation in $work/eval.txt and $work/eval/, the scale in $work/scale.txt, the energy head in $work/energy.txt, VoE in $work/voe.txt"
