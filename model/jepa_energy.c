@@ -273,7 +273,6 @@ bool jepa_energy_score(const JepaEnergy* en, const JepaModel* m, const JepaData*
     l1[2] = np ? s[2] / ((double)np * cells) : NAN;
     nn_convnet_cache_free(&cache);
     set_free(&set);
-    (void)in_size;
     return true;
 }
 
