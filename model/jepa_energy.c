@@ -84,10 +84,9 @@ typedef struct EnergySet {
 static void set_push(EnergySet* s, int in_size, int cells, const float* x, const float* y, const float* prev) {
     if (s->n == s->cap) {
         s->cap = s->cap ? 2 * s->cap : 1024;
-        s->x = realloc(s->x, sizeof(float) * (size_t)s->cap * in_size);
-        s->y = realloc(s->y, sizeof(float) * (size_t)s->cap * cells);
-        s->prev = realloc(s->prev, sizeof(float) * (size_t)s->cap * cells);
-        if (!s->x || !s->y || !s->prev) alloc_fail(sizeof(float) * (size_t)s->cap * in_size);
+        s->x = alloc_resize(s->x, (size_t)s->cap * in_size, sizeof(float));
+        s->y = alloc_resize(s->y, (size_t)s->cap * cells, sizeof(float));
+        s->prev = alloc_resize(s->prev, (size_t)s->cap * cells, sizeof(float));
     }
     memcpy(s->x + (size_t)s->n * in_size, x, sizeof(float) * (size_t)in_size);
     memcpy(s->y + (size_t)s->n * cells, y, sizeof(float) * (size_t)cells);
