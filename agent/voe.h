@@ -37,6 +37,21 @@ void   voe_sort(double* v, int64_t n);
 /// the median of v[n] (sorted in place); NaN when n = 0
 double voe_median(double* v, int64_t n);
 
+/// one matched pair's outcome
+typedef struct VoePair {
+    double  peak[2];       /* the possible [0] and the impossible [1] clip's peak */
+    int64_t latency;       /* ticks from the magic event to the impossible clip's peak; -1: none */
+    bool    alarm[2], fate_alarm[2];
+    double* ticks;         /* want_ticks: every scored tick of the possible clip (nticks of them); caller frees */
+    int64_t nticks;
+} VoePair;
+
+/// pair i of template s (seed rng_derive(seed, i)): its possible and its impossible clip. trace (may be
+/// NULL) gets a line per tick of both: category,pair,impossible,tick,world and a traced pixel source's
+/// parts (empty fields otherwise). false + one line
+bool voe_pair_run(Scenario* s, const char* category, int i, uint64_t seed, SurpriseSource* src, int slots,
+                  bool want_ticks, FILE* trace, VoePair* out, char* err, size_t err_size);
+
 /// a category's result over its pairs
 typedef struct VoeResult {
     char    category[64];  /* the template's file name without .scn */
@@ -46,13 +61,18 @@ typedef struct VoeResult {
     int     fate_alarms[2];/* ... by a fate alone */
 } VoeResult;
 
-/// the pairs i = 0..pairs-1 (seed rng_derive(seed, i)) of template s, into *r; possible[pairs] (may be
-/// NULL) gets the possible clips' peaks and ticks_out (may be NULL) every scored tick of the possible
-/// clips (*nticks_out of them, caller frees). trace (may be NULL) gets a line per tick of every clip:
-/// category,pair,impossible,tick,world and a traced pixel source's parts (empty fields otherwise).
-/// false + one line
-bool voe_category_run(Scenario* s, const char* category, int pairs, uint64_t seed, SurpriseSource* src, int slots,
-                      VoeResult* r, double* possible, double** ticks_out, int64_t* nticks_out, FILE* trace,
-                      char* err, size_t err_size);
+/// called in order as each category's pairs are all in
+typedef void (*VoeCategoryDone)(const VoeResult* r, void* ctx);
+
+/// the suite: pairs i = 0..pairs-1 of each of the n templates, on jobs threads. Worker w scores with
+/// srcs[w] and runs its own copies of the templates, scns[w * n .. w * n + n - 1] (a clip fixes
+/// $impossible on its template); categories[n] their names. res[n] gets each category's result,
+/// possible[n * pairs] (may be NULL) the possible clips' peaks, ticks_out (may be NULL) every scored
+/// tick of the possible clips (*nticks_out of them, caller frees), trace (may be NULL) voe_pair_run's
+/// lines; all in the order of one thread, so the same bytes at any jobs. false + one line (the first
+/// pair that failed, in that order)
+bool voe_suite_run(Scenario** scns, const char* const* categories, int n, int pairs, uint64_t seed,
+                   SurpriseSource** srcs, int jobs, int slots, VoeResult* res, double* possible, double** ticks_out,
+                   int64_t* nticks_out, FILE* trace, VoeCategoryDone done, void* ctx, char* err, size_t err_size);
 
 #endif

@@ -34,11 +34,80 @@ static void fmt_latency(double v, char* out, size_t n) {
     else snprintf(out, n, "%g", v);
 }
 
-/* an option the model refuses: what was loaded freed, exit status 2 */
-static int voe_refuse(SurpriseSource* src, char** files, int nfiles) {
+/* how each worker's surprise source is made */
+typedef struct VoeSourceOpts {
+    const char* model;
+    double      keypoint_w;
+    int64_t     top_cells, trace_top;
+    const char *scale_path, *energy_path, *fate_path, *trace_path;
+    double      scale_w, energy_w, energy_k, fate_w;
+    int64_t     energy_m;
+    bool        fate_w_given;
+} VoeSourceOpts;
+
+/* a surprise source as the options say, or NULL + one line (an option the model refuses) */
+static SurpriseSource* voe_source(const VoeSourceOpts* o, const WmModel** wm, char* err, size_t err_size) {
+    SurpriseSource* src = surprise_source_load(o->model, wm, err, err_size);
+    if (!src) return NULL;
+    bool pixel = surprise_source_jepa_cells(src) > 0;
+    bool ok = true;
+    if (o->keypoint_w != 1.0 && !surprise_source_jepa_keypoint_weight(src, (float)o->keypoint_w)) {
+        snprintf(err, err_size, "%s: --keypoint-weight is for a pixel model with keypoints (train --keypoints K)", o->model);
+        ok = false;
+    }
+    if (ok && o->top_cells > 0 && !surprise_source_jepa_top_cells(src, (int)o->top_cells)) {
+        if (!pixel) snprintf(err, err_size, "%s: --top-cells is for a pixel model (train --kind jepa)", o->model);
+        else
+            snprintf(err, err_size, "--top-cells: expected at most the model's %d cells, got %lld",
+                     surprise_source_jepa_cells(src), (long long)o->top_cells);
+        ok = false;
+    }
+    if (ok && o->energy_path &&
+        !surprise_source_jepa_energy(src, o->energy_path, o->energy_w, o->energy_k, (int)o->energy_m, err, err_size))
+        ok = false;
+    if (ok && o->scale_path) {
+        JepaScale sc;
+        ok = jepa_scale_load(&sc, o->scale_path, err, err_size);
+        if (ok && !surprise_source_jepa_scale(src, &sc, o->scale_w)) {
+            if (!pixel) snprintf(err, err_size, "%s: --scale is for a pixel model (train --kind jepa)", o->model);
+            else snprintf(err, err_size, "%s: the scale reads %d latent channels, not this model's", o->scale_path, sc.C);
+            ok = false;
+        }
+        jepa_scale_free(&sc);
+    }
+    if (ok && o->fate_path) {
+        JepaFate f;
+        ok = jepa_fate_load(&f, o->fate_path, err, err_size);
+        if (ok && !surprise_source_jepa_fate(src, &f, o->fate_w)) {
+            if (!pixel) snprintf(err, err_size, "%s: --fate is for a pixel model (train --kind jepa)", o->model);
+            else snprintf(err, err_size, "%s: the fate probe reads %d latent channels, not this model's", o->fate_path, f.C);
+            ok = false;
+        }
+        jepa_fate_free(&f);
+    } else if (ok && o->fate_w_given && !surprise_source_jepa_model_fate(src, o->fate_w)) {
+        if (!pixel) snprintf(err, err_size, "%s: --fate-weight is for a pixel model (train --kind jepa)", o->model);
+        else
+            snprintf(err, err_size, "--fate-weight needs --fate FILE or a pixel model with event heads (train "
+                                    "--event-weight W); %s has none", o->model);
+        ok = false;
+    }
+    if (ok && o->trace_path && pixel && !surprise_source_jepa_trace(src, (int)o->trace_top)) {
+        snprintf(err, err_size, "--trace-top: expected at most the model's %d cells, got %lld",
+                 surprise_source_jepa_cells(src), (long long)o->trace_top);
+        ok = false;
+    }
+    if (ok) return src;
     surprise_source_free(src);
-    scn_free_list(files, nfiles);
-    return 2;
+    return NULL;
+}
+
+/* a category's line, printed as its pairs come in */
+static void print_category(const VoeResult* r, void* ctx) {
+    (void)ctx;
+    char lat[32];
+    fmt_latency(r->median_latency, lat, sizeof lat);
+    printf("%-22s %6d %8d %9.4f %15s\n", r->category, r->pairs, r->correct, (double)r->correct / r->pairs, lat);
+    fflush(stdout);
 }
 
 int cmd_voe(int argc, char** argv) {
@@ -56,7 +125,7 @@ int cmd_voe(int argc, char** argv) {
     double energy_w = JEPA_ENERGY_WEIGHT, energy_k = JEPA_ENERGY_SLACK;
     int64_t energy_m = JEPA_ENERGY_SMOOTH;
     double fate_w = 1.0;
-    bool fate_w_given;
+    int64_t jobs = 1;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model, 1, 0, "FILE: the world model whose surprise is scored", false},
         {"pairs", ARG_INT, &pairs, 1, 100000, "N: matched pairs per category (default 200)", false},
@@ -95,10 +164,13 @@ int cmd_voe(int argc, char** argv) {
          "K: a tick adds to the shortfall's evidence what it has past 1 + K times the clip's mean (default 0.5)", false},
         {"energy-smooth", ARG_INT, &energy_m, 1, JEPA_ENERGY_MAX_SMOOTH,
          "M: the shortfall is the mean of the last M ticks' (default 6)", false},
+        {"jobs", ARG_INT, &jobs, 1, 64,
+         "J: worker threads, each with its own copy of the model, taking the pairs in turn (default 1); the "
+         "output is the same bytes at any J", false},
     };
     ArgParse p = {"voe", "nudge voe DIR --model FILE [--pairs N] [--csv FILE] [--seed N] [--keypoint-weight W] "
                          "[--top-cells K] [--scale FILE [--scale-weight W]] [--energy FILE [--energy-weight W] [--energy-slack K] [--energy-smooth M]] "
-                         "[--fate FILE] [--fate-weight W] [--trace FILE [--trace-top K]]",
+                         "[--fate FILE] [--fate-weight W] [--trace FILE [--trace-top K]] [--jobs J]",
                   "Violation of expectation: each template in DIR (one per category, with a parameter "
                   "'impossible' that only decides its magic line) is run as N matched pairs of a possible and "
                   "an impossible clip sharing a seed. A pair is correct when the impossible clip's peak surprise "
@@ -109,7 +181,12 @@ int cmd_voe(int argc, char** argv) {
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional != 1) return args_fail("voe", "expected one folder of templates (see nudge voe --help)");
     if (!model) return args_fail("voe", "--model FILE is required");
-    fate_w_given = args_spec(&p, "fate-weight")->seen;
+    VoeSourceOpts so = {model, keypoint_w, top_cells, trace_top, scale_path, energy_path, fate_path, trace_path,
+                        scale_w, energy_w, energy_k, fate_w, energy_m, args_spec(&p, "fate-weight")->seen};
+    if (args_spec(&p, "scale-weight")->seen && !scale_path) return args_fail("voe", "--scale-weight needs --scale FILE");
+    if ((args_spec(&p, "energy-weight")->seen || args_spec(&p, "energy-slack")->seen ||
+         args_spec(&p, "energy-smooth")->seen) && !energy_path)
+        return args_fail("voe", "--energy-weight, --energy-slack and --energy-smooth need --energy FILE");
     nn_set_threads(1);
 
     char err[1024];
@@ -124,100 +201,34 @@ int cmd_voe(int argc, char** argv) {
         scn_free_list(files, nfiles);
         return 2;
     }
+    /* a source and a copy of every template per worker (no more workers than pairs) */
+    int J = (int)(jobs < (int64_t)nfiles * pairs ? jobs : (int64_t)nfiles * pairs);
     const WmModel* wm = NULL;
-    SurpriseSource* src = surprise_source_load(model, &wm, err, sizeof err);
-    if (!src) {
-        fprintf(stderr, "nudge voe: %s\n", err);
-        scn_free_list(files, nfiles);
-        return 2;
-    }
-    if (keypoint_w != 1.0 && !surprise_source_jepa_keypoint_weight(src, (float)keypoint_w)) {
-        fprintf(stderr, "nudge voe: %s: --keypoint-weight is for a pixel model with keypoints (train --keypoints K)\n",
-                model);
-        return voe_refuse(src, files, nfiles);
-    }
-    if (top_cells > 0 && !surprise_source_jepa_top_cells(src, (int)top_cells)) {
-        int cells = surprise_source_jepa_cells(src);
-        if (cells == 0)
-            fprintf(stderr, "nudge voe: %s: --top-cells is for a pixel model (train --kind jepa)\n", model);
-        else
-            fprintf(stderr, "nudge voe: --top-cells: expected at most the model's %d cells, got %lld\n", cells,
-                    (long long)top_cells);
-        return voe_refuse(src, files, nfiles);
-    }
-    if (args_spec(&p, "scale-weight")->seen && !scale_path) {
-        fprintf(stderr, "nudge voe: --scale-weight needs --scale FILE\n");
-        return voe_refuse(src, files, nfiles);
-    }
-    if ((args_spec(&p, "energy-weight")->seen || args_spec(&p, "energy-slack")->seen ||
-         args_spec(&p, "energy-smooth")->seen) && !energy_path) {
-        fprintf(stderr, "nudge voe: --energy-weight, --energy-slack and --energy-smooth need --energy FILE\n");
-        return voe_refuse(src, files, nfiles);
-    }
-    if (energy_path && !surprise_source_jepa_energy(src, energy_path, energy_w, energy_k, (int)energy_m, err, sizeof err)) {
-        fprintf(stderr, "nudge voe: %s\n", err);
-        return voe_refuse(src, files, nfiles);
-    }
-    if (scale_path) {
-        JepaScale sc;
-        bool ok = jepa_scale_load(&sc, scale_path, err, sizeof err);
-        if (ok && !surprise_source_jepa_scale(src, &sc, scale_w)) {
-            if (surprise_source_jepa_cells(src) == 0)
-                snprintf(err, sizeof err, "%s: --scale is for a pixel model (train --kind jepa)", model);
-            else
-                snprintf(err, sizeof err, "%s: the scale reads %d latent channels, not this model's", scale_path, sc.C);
-            ok = false;
-        }
-        jepa_scale_free(&sc);
-        if (!ok) {
-            fprintf(stderr, "nudge voe: %s\n", err);
-            return voe_refuse(src, files, nfiles);
-        }
-    }
-    if (fate_path) {
-        JepaFate f;
-        bool ok = jepa_fate_load(&f, fate_path, err, sizeof err);
-        if (ok && !surprise_source_jepa_fate(src, &f, fate_w)) {
-            if (surprise_source_jepa_cells(src) == 0)
-                snprintf(err, sizeof err, "%s: --fate is for a pixel model (train --kind jepa)", model);
-            else
-                snprintf(err, sizeof err, "%s: the fate probe reads %d latent channels, not this model's", fate_path, f.C);
-            ok = false;
-        }
-        jepa_fate_free(&f);
-        if (!ok) {
-            fprintf(stderr, "nudge voe: %s\n", err);
-            return voe_refuse(src, files, nfiles);
-        }
-    } else if (fate_w_given && !surprise_source_jepa_model_fate(src, fate_w)) {
-        if (surprise_source_jepa_cells(src) == 0)
-            fprintf(stderr, "nudge voe: %s: --fate-weight is for a pixel model (train --kind jepa)\n", model);
-        else
-            fprintf(stderr, "nudge voe: --fate-weight needs --fate FILE or a pixel model with event heads (train "
-                            "--event-weight W); %s has none\n", model);
-        return voe_refuse(src, files, nfiles);
-    }
-    if (trace_path && surprise_source_jepa_cells(src) > 0 && !surprise_source_jepa_trace(src, (int)trace_top)) {
-        fprintf(stderr, "nudge voe: --trace-top: expected at most the model's %d cells, got %lld\n",
-                surprise_source_jepa_cells(src), (long long)trace_top);
-        return voe_refuse(src, files, nfiles);
-    }
-    int slots = wm ? wm_arch(wm)->slots : 32;
-    /* every template is read and checked before anything runs */
-    Scenario** scns = alloc_zeroed((size_t)nfiles, sizeof *scns);
+    SurpriseSource** srcs = alloc_zeroed((size_t)J, sizeof *srcs);
+    Scenario** scns = alloc_zeroed((size_t)J * nfiles, sizeof *scns);
+    char(*cats)[64] = alloc_zeroed((size_t)nfiles, sizeof *cats);
+    const char** catp = alloc_zeroed((size_t)nfiles, sizeof *catp);
     int status = 0;
-    for (int i = 0; i < nfiles && !status; i++) {
-        scns[i] = scn_load(files[i], err, sizeof err);
+    for (int w = 0; w < J && !status; w++) {
+        const WmModel* m = NULL;
+        srcs[w] = voe_source(&so, &m, err, sizeof err);
+        if (!srcs[w]) status = 2;
+        if (w == 0) wm = m;
+    }
+    /* every template is read and checked before anything runs */
+    for (int i = 0; i < J * nfiles && !status; i++) {
+        const char* f = files[i % nfiles];
+        scns[i] = scn_load(f, err, sizeof err);
         bool ok = scns[i] && scn_fix_param(scns[i], "impossible", 0, err, sizeof err);
         if (ok && !scn_magic_line(scns[i])) {
-            snprintf(err, sizeof err, "%s: expected a magic line (the impossible clip's event), got none", files[i]);
+            snprintf(err, sizeof err, "%s: expected a magic line (the impossible clip's event), got none", f);
             ok = false;
         }
-        if (!ok) {
-            fprintf(stderr, "nudge voe: %s\n", err);
-            status = 2;
-        }
+        if (!ok) status = 2;
     }
+    if (status) fprintf(stderr, "nudge voe: %s\n", err);
+    for (int i = 0; i < nfiles; i++) category_of(files[i], cats[i], sizeof cats[i]), catp[i] = cats[i];
+    int slots = wm ? wm_arch(wm)->slots : 32;
     /* the trace: written beside its name and renamed into place when the suite is done */
     FILE* trace = NULL;
     char trace_tmp[4096] = {0};
@@ -235,28 +246,14 @@ int cmd_voe(int argc, char** argv) {
     double* peaks = alloc_zeroed((size_t)nfiles * (size_t)pairs + 1, sizeof *peaks);
     double* ticks = NULL;
     int64_t nticks = 0;
-    if (!status) printf("%-22s %6s %8s %9s %15s\n", "category", "pairs", "correct", "accuracy", "median_latency");
-    for (int i = 0; i < nfiles && !status; i++) {
-        char cat[64];
-        category_of(files[i], cat, sizeof cat);
-        double* t = NULL;
-        int64_t nt = 0;
-        if (!voe_category_run(scns[i], cat, (int)pairs, seed, src, slots, &res[i], peaks + (size_t)i * (size_t)pairs, &t,
-                              &nt, trace, err, sizeof err)) {
-            fprintf(stderr, "nudge voe: %s\n", err);
-            free(t);
-            status = 2;
-            break;
-        }
-        ticks = alloc_resize(ticks, (size_t)(nticks + nt + 1), sizeof *ticks);
-        if (nt) memcpy(ticks + nticks, t, sizeof *t * (size_t)nt);
-        nticks += nt;
-        free(t);
-        char lat[32];
-        fmt_latency(res[i].median_latency, lat, sizeof lat);
-        printf("%-22s %6d %8d %9.4f %15s\n", res[i].category, res[i].pairs, res[i].correct,
-               (double)res[i].correct / res[i].pairs, lat);
+    if (!status) {
+        printf("%-22s %6s %8s %9s %15s\n", "category", "pairs", "correct", "accuracy", "median_latency");
         fflush(stdout);
+        if (!voe_suite_run(scns, catp, nfiles, (int)pairs, seed, srcs, J, slots, res, peaks, &ticks, &nticks, trace,
+                           print_category, NULL, err, sizeof err)) {
+            fprintf(stderr, "nudge voe: %s\n", err);
+            status = 2;
+        }
     }
     if (!status) {
         /* all categories together; the latency is the median of the categories' medians */
@@ -334,12 +331,15 @@ int cmd_voe(int argc, char** argv) {
             status = 2;
         }
     }
-    for (int i = 0; i < nfiles; i++) scn_free(scns[i]);
+    for (int i = 0; i < J * nfiles; i++) scn_free(scns[i]);
+    for (int w = 0; w < J; w++) surprise_source_free(srcs[w]);
     free(scns);
+    free(srcs);
+    free(cats);
+    free(catp);
     free(res);
     free(peaks);
     free(ticks);
-    surprise_source_free(src);
     scn_free_list(files, nfiles);
     return status;
 }

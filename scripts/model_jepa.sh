@@ -74,7 +74,7 @@ OPENBLAS_NUM_THREADS=1 "$nudge" scale --model "$out" --data "$work/train" --held
 wait "$energy_pid" || { echo "model-jepa: nudge energy failed" >&2; exit 2; }
 t3=$(date +%s)
 OPENBLAS_NUM_THREADS=1 "$nudge" voe "$root/scenarios/voe" --model "$out" --scale "$work/scale.txt" \
-  --energy "$work/energy.txt" --pairs "$pairs" --csv "$work/voe.csv" > "$work/voe.txt"
+  --energy "$work/energy.txt" --pairs "$pairs" --jobs 2 --csv "$work/voe.csv" > "$work/voe.txt"
 t4=$(date +%s)
 cat "$work/eval.txt" "$work/scale.log" "$work/energy.log" "$work/voe.txt"
 echo "model-jepa: gen $((t1 - t0)) s, train $((t2 - t1)) s, eval, scale and energy $((t3 - t2)) s, voe $((t4 - t3)) s -> $out"

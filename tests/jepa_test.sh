@@ -310,6 +310,8 @@ expect_status 0 "voe --energy --energy-weight 2 --trace" -- "$nudge" voe "$tmp/v
 awk -F, 'NR > 1 && $5 !~ /nan/ { n++; x = ($11 ~ /nan/) ? $6 : $6 + 2 * $11; d = $5 - x; if (d < 0) d = -d; if (d > 1e-4 * (1 + x)) b++;
   if ($11 !~ /nan/) { e++; if ($12 > $13 + 1e-6) b++ } } END { exit !(n > 100 && e > 50 && b == 0) }' "$tmp/en/t.csv" &&
   ok "voe --energy: the world is the grid's evidence + W x the shortfall's" || bad "voe --energy: $(sed -n 20,22p "$tmp/en/t.csv")"
+expect_status 0 "voe --energy --energy-weight 2 --trace --jobs 2" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --energy "$tmp/en/e6.txt" --energy-weight 2 --trace "$tmp/en/tj.csv" --jobs 2
+cmp -s "$tmp/en/t.csv" "$tmp/en/tj.csv" && ok "voe --jobs 2 with an energy head: the same trace" || bad "voe --jobs 2: another trace"
 expect_status 0 "voe --energy --energy-smooth 1 --trace" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --energy "$tmp/en/e6.txt" --energy-weight 2 --energy-smooth 1 --trace "$tmp/en/t1.csv"
 # smoothing: the shortfall's evidence over its raw ticks (M = 1) differs from the default's mean of 6
 paste -d, "$tmp/en/t.csv" "$tmp/en/t1.csv" | awk -F, 'NR > 1 && $11 !~ /nan/ { n++; if ($11 != $24) d++; if ($12 != $25) b++ } END { exit !(n > 50 && d > 0 && b == 0) }' &&

@@ -36,6 +36,13 @@ PY
 # the same numbers twice
 "$nudge" voe "$voe" --model "$tmp/m.wm" --pairs 3 >"$tmp/table2" 2>/dev/null
 cmp -s "$tmp/table1" "$tmp/table2" && ok "the same numbers twice" || bad "two runs differ"
+# --jobs: pairs shared out to workers, each with its own model; the same table, CSV and trace bytes
+"$nudge" voe "$voe" --model "$tmp/m.wm" --pairs 3 --csv "$tmp/j1.csv" --trace "$tmp/j1.tr" >"$tmp/j1.out" 2>/dev/null
+expect_status 0 "voe --jobs 2" -- "$nudge" voe "$voe" --model "$tmp/m.wm" --pairs 3 --csv "$tmp/j2.csv" --trace "$tmp/j2.tr" --jobs 2
+cmp -s "$tmp/j1.out" "$tmp/out" && cmp -s "$tmp/j1.csv" "$tmp/j2.csv" && cmp -s "$tmp/j1.tr" "$tmp/j2.tr" &&
+  [ "$(wc -l <"$tmp/j2.tr")" -gt 1000 ] && ok "--jobs 2: the same table, CSV and trace" || bad "--jobs 2 differs: $(diff "$tmp/j1.out" "$tmp/out" | head -3)"
+expect_status 0 "voe --jobs 8 over 2 pairs" -- "$nudge" voe "$voe/teleport.scn" --model "$tmp/m.wm" --pairs 2 --jobs 8
+grep -Eq "^teleport +2 +[012] " "$tmp/out" && ok "--jobs past the pairs" || bad "--jobs 8: $(cat "$tmp/out")"
 
 # a matched pair differs only in its magic: the possible clip has no magic event, the impossible one has
 "$nudge" run "$voe/teleport.scn" --seed 5 --events magic >"$tmp/p" 2>/dev/null
@@ -78,6 +85,11 @@ expect_status 2 "a template without magic" -- "$nudge" voe "$tmp/nomagic.scn" --
 one_line_err "expected a magic line"
 expect_status 2 "zero pairs" -- "$nudge" voe "$voe" --model "$tmp/m.wm" --pairs 0
 one_line_err "--pairs"
+expect_status 2 "zero jobs" -- "$nudge" voe "$voe" --model "$tmp/m.wm" --pairs 1 --jobs 0
+one_line_err "--jobs"
+expect_status 2 "a template that fails to load, with --jobs 2" -- "$nudge" voe "$tmp/noparam.scn" --model "$tmp/m.wm" --jobs 2 --trace "$tmp/none.tr"
+one_line_err "expected a parameter 'impossible'"
+[ ! -e "$tmp/none.tr" ] && [ ! -e "$tmp/none.tr.tmp" ] && ok "no trace written" || bad "a trace was left"
 expect_status 2 "a model that is no model" -- "$nudge" voe "$voe" --model "$tmp/noparam.scn"
 one_line_err "noparam.scn"
 expect_status 2 "an unwritable CSV" -- "$nudge" voe "$voe/teleport.scn" --model "$tmp/m.wm" --pairs 1 --csv "$tmp/no/such/dir/x.csv"
