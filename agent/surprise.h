@@ -159,6 +159,11 @@ bool            surprise_source_jepa_scale(SurpriseSource* src, const JepaScale*
 /// or a source that is not a pixel model's
 bool            surprise_source_jepa_energy(SurpriseSource* src, const char* path, double weight, double slack,
                                             int smooth, char* err, size_t err_size);
+/// on (the default once a head is set): a window with a push in the head's horizon reads a shortfall
+/// of 0 (how far a push carries a body -- its mass, its friction -- is not in the frames, and a push
+/// that carries it less far than the head guessed is no violation); off: every window's is read.
+/// false for a source without an energy head
+bool            surprise_source_jepa_energy_free(SurpriseSource* src, bool on);
 /// a model file of any kind nudge knows (a state or a pixel model, by its kind); the source owns
 /// it. NULL + one line for a file that is no model. *model (may be NULL) gets the state model, if
 /// it is one

@@ -41,6 +41,7 @@ typedef struct JepaSource {
     double           energy_w;  /* its shortfall's evidence's weight in the world's surprise */
     double           energy_k;  /* that evidence's slack (jepa_evidence_add_slack) */
     int              energy_m;  /* the shortfall is the mean of the last energy_m ticks' */
+    bool             energy_free; /* read only windows with no push in their horizon */
     double           eshort[JEPA_ENERGY_MAX_SMOOTH]; /* the last ticks' shortfalls, tick i at i % energy_m */
     JepaEvidence     ev_en[2];  /* the evidence over its error, and over its shortfall */
     float*           ez;        /* [(H + 1) * L] the target latents of the last H + 1 encoded ticks */
@@ -56,8 +57,9 @@ typedef struct JepaSource {
 /* the energy head's part of a tick whose window was encoded: the energy predicted H ticks ago against
    the change since, over the grid's cells: out[0] the mean |predicted - observed|, out[1] the mean
    shortfall max(0, predicted - observed) (less change than expected: a break that did not come),
-   out[2] the mean predicted energy; false until there are H + 1 encoded ticks */
-static bool energy_tick(JepaSource* s, const JepaPush* push, int n, double out[3]) {
+   out[2] the mean predicted energy, *pushed the pushes in the horizon; false until there are H + 1
+   encoded ticks */
+static bool energy_tick(JepaSource* s, const JepaPush* push, int n, double out[3], int* pushed) {
     const JepaEnergy* en = &s->energy;
     int H = en->H, R = H + 1, cells = s->lh * s->lw, L = cells * s->lc;
     int idx = (int)(s->nenc % R);
@@ -92,6 +94,7 @@ static bool energy_tick(JepaSource* s, const JepaPush* push, int n, double out[3
         tp += pred[i];
     }
     out[0] = a / cells, out[1] = b / cells, out[2] = tp / cells;
+    *pushed = np;
     return true;
 }
 
@@ -156,7 +159,11 @@ static double jepa_tick(void* self, const SurpriseTick* t, float* per_body) {
     if (s->energy.C) {
         /* the energy's: the evidence of a sustained shortfall, past (1 + slack) times the clip's usual */
         double e[3];
-        if (energy_tick(s, push, n, e)) {
+        int pushed = 0;
+        if (energy_tick(s, push, n, e, &pushed)) {
+            /* a window whose horizon holds a push (energy_free): how far a push carries a body is not
+               read from the frames (its mass, its friction), so its shortfall is read as none */
+            if (s->energy_free && pushed > 0) e[1] = 0;
             int64_t k = s->nenc - (s->energy.H + 1);   /* this tick's index among those with a shortfall */
             /* the shortfall smoothed over the last energy_m ticks (a body's change wavers from tick
                to tick as it crosses cells; a break that did not come is a shortfall for many) */
@@ -355,7 +362,16 @@ bool surprise_source_jepa_energy(SurpriseSource* src, const char* path, double w
     s->eprev = alloc_zeroed((size_t)L, sizeof *s->eprev);
     s->ework = alloc_zeroed((size_t)cells * (s->lc + JEPA_PUSH_CHANNELS + 3), sizeof *s->ework);
     s->energy_w = weight, s->energy_k = slack, s->energy_m = smooth;
+    s->energy_free = true;
     s->nenc = 0;
     for (int i = 0; i < 2; i++) jepa_evidence_reset(&s->ev_en[i]);
+    return true;
+}
+
+bool surprise_source_jepa_energy_free(SurpriseSource* src, bool on) {
+    if (!src || strcmp(src->kind, "pixel") != 0) return false;
+    JepaSource* s = src->self;
+    if (!s->energy.C) return false;
+    s->energy_free = on;
     return true;
 }

@@ -42,7 +42,7 @@ typedef struct VoeSourceOpts {
     const char *scale_path, *energy_path, *fate_path, *trace_path;
     double      scale_w, energy_w, energy_k, fate_w;
     int64_t     energy_m;
-    bool        fate_w_given;
+    bool        fate_w_given, energy_pushed;
 } VoeSourceOpts;
 
 /* a surprise source as the options say, or NULL + one line (an option the model refuses) */
@@ -65,6 +65,7 @@ static SurpriseSource* voe_source(const VoeSourceOpts* o, const WmModel** wm, ch
     if (ok && o->energy_path &&
         !surprise_source_jepa_energy(src, o->energy_path, o->energy_w, o->energy_k, (int)o->energy_m, err, err_size))
         ok = false;
+    if (ok && o->energy_path) surprise_source_jepa_energy_free(src, !o->energy_pushed);
     if (ok && o->scale_path) {
         JepaScale sc;
         ok = jepa_scale_load(&sc, o->scale_path, err, err_size);
@@ -126,6 +127,7 @@ int cmd_voe(int argc, char** argv) {
     int64_t energy_m = JEPA_ENERGY_SMOOTH;
     double fate_w = 1.0;
     int64_t jobs = 1;
+    bool energy_pushed = false;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model, 1, 0, "FILE: the world model whose surprise is scored", false},
         {"pairs", ARG_INT, &pairs, 1, 100000, "N: matched pairs per category (default 200)", false},
@@ -164,12 +166,15 @@ int cmd_voe(int argc, char** argv) {
          "K: a tick adds to the shortfall's evidence what it has past 1 + K times the clip's mean (default 0.5)", false},
         {"energy-smooth", ARG_INT, &energy_m, 1, JEPA_ENERGY_MAX_SMOOTH,
          "M: the shortfall is the mean of the last M ticks' (default 6)", false},
+        {"energy-pushed", ARG_BOOL, &energy_pushed, 0, 0,
+         "also read the shortfall of windows with a push in the head's horizon (default: those read none; how far "
+         "a push carries a body is not in the frames)", false},
         {"jobs", ARG_INT, &jobs, 1, 64,
          "J: worker threads, each with its own copy of the model, taking the pairs in turn (default 1); the "
          "output is the same bytes at any J", false},
     };
     ArgParse p = {"voe", "nudge voe DIR --model FILE [--pairs N] [--csv FILE] [--seed N] [--keypoint-weight W] "
-                         "[--top-cells K] [--scale FILE [--scale-weight W]] [--energy FILE [--energy-weight W] [--energy-slack K] [--energy-smooth M]] "
+                         "[--top-cells K] [--scale FILE [--scale-weight W]] [--energy FILE [--energy-weight W] [--energy-slack K] [--energy-smooth M] [--energy-pushed]] "
                          "[--fate FILE] [--fate-weight W] [--trace FILE [--trace-top K]] [--jobs J]",
                   "Violation of expectation: each template in DIR (one per category, with a parameter "
                   "'impossible' that only decides its magic line) is run as N matched pairs of a possible and "
@@ -182,11 +187,12 @@ int cmd_voe(int argc, char** argv) {
     if (p.npositional != 1) return args_fail("voe", "expected one folder of templates (see nudge voe --help)");
     if (!model) return args_fail("voe", "--model FILE is required");
     VoeSourceOpts so = {model, keypoint_w, top_cells, trace_top, scale_path, energy_path, fate_path, trace_path,
-                        scale_w, energy_w, energy_k, fate_w, energy_m, args_spec(&p, "fate-weight")->seen};
+                        scale_w, energy_w, energy_k, fate_w, energy_m, args_spec(&p, "fate-weight")->seen,
+                        energy_pushed};
     if (args_spec(&p, "scale-weight")->seen && !scale_path) return args_fail("voe", "--scale-weight needs --scale FILE");
     if ((args_spec(&p, "energy-weight")->seen || args_spec(&p, "energy-slack")->seen ||
-         args_spec(&p, "energy-smooth")->seen) && !energy_path)
-        return args_fail("voe", "--energy-weight, --energy-slack and --energy-smooth need --energy FILE");
+         args_spec(&p, "energy-smooth")->seen || energy_pushed) && !energy_path)
+        return args_fail("voe", "--energy-weight, --energy-slack, --energy-smooth and --energy-pushed need --energy FILE");
     nn_set_threads(1);
 
     char err[1024];

@@ -316,6 +316,18 @@ expect_status 0 "voe --energy --energy-smooth 1 --trace" -- "$nudge" voe "$tmp/v
 # smoothing: the shortfall's evidence over its raw ticks (M = 1) differs from the default's mean of 6
 paste -d, "$tmp/en/t.csv" "$tmp/en/t1.csv" | awk -F, 'NR > 1 && $11 !~ /nan/ { n++; if ($11 != $24) d++; if ($12 != $25) b++ } END { exit !(n > 50 && d > 0 && b == 0) }' &&
   ok "--energy-smooth 1: the same shortfalls, another evidence" || bad "--energy-smooth: $(paste -d, "$tmp/en/t.csv" "$tmp/en/t1.csv" | sed -n 30,31p)"
+# a window with a push in the head's horizon reads no shortfall (how far the push carries a body is not
+# in the frames); --energy-pushed reads it; a clip without pushes is the same either way
+mkdir -p "$tmp/vm" && cp "$root/scenarios/voe/mass_hidden.scn" "$tmp/vm/"
+expect_status 0 "voe --energy over pushes" -- "$nudge" voe "$tmp/vm" --model "$tmp/mo/j.ckpt" --pairs 2 --energy "$tmp/en/e6.txt" --trace "$tmp/en/p0.csv"
+expect_status 0 "voe --energy --energy-pushed" -- "$nudge" voe "$tmp/vm" --model "$tmp/mo/j.ckpt" --pairs 2 --energy "$tmp/en/e6.txt" --energy-pushed --trace "$tmp/en/p1.csv"
+paste -d, "$tmp/en/p0.csv" "$tmp/en/p1.csv" | awk -F, 'NR > 1 && $12 !~ /nan/ { n++; if ($12 != $25) { d++; if ($12 != 0) b++ } }
+  END { exit !(n > 100 && d >= 6 && b == 0) }' && ok "the pushed windows read no shortfall; --energy-pushed reads them" ||
+  bad "--energy-pushed: $(paste -d, "$tmp/en/p0.csv" "$tmp/en/p1.csv" | awk -F, '$12 != $25' | head -3)"
+expect_status 0 "voe --energy --energy-pushed without pushes" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 2 --energy "$tmp/en/e6.txt" --energy-weight 2 --energy-pushed --trace "$tmp/en/tp.csv"
+cmp -s "$tmp/en/t.csv" "$tmp/en/tp.csv" && ok "--energy-pushed: the same trace without pushes" || bad "--energy-pushed changed a clip without pushes"
+expect_status 2 "voe --energy-pushed without --energy" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --energy-pushed
+one_line_err "need --energy"
 expect_status 2 "voe --energy-smooth 0" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --energy "$tmp/en/e.txt" --energy-smooth 0
 one_line_err "energy-smooth"
 expect_status 2 "voe --energy-slack without --energy" -- "$nudge" voe "$tmp/voe" --model "$tmp/mo/j.ckpt" --pairs 1 --energy-slack 1
