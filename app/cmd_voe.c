@@ -99,6 +99,7 @@ static SurpriseSource* voe_source(const VoeSourceOpts* o, const WmModel** wm, ch
     }
     if (ok) return src;
     surprise_source_free(src);
+    if (wm) *wm = NULL;   /* it was the source's */
     return NULL;
 }
 
@@ -219,7 +220,7 @@ int cmd_voe(int argc, char** argv) {
         const WmModel* m = NULL;
         srcs[w] = voe_source(&so, &m, err, sizeof err);
         if (!srcs[w]) status = 2;
-        if (w == 0) wm = m;
+        else if (w == 0) wm = m;
     }
     /* every template is read and checked before anything runs */
     for (int i = 0; i < J * nfiles && !status; i++) {
