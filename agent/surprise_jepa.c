@@ -41,7 +41,7 @@ typedef struct JepaSource {
     double           energy_w;  /* its shortfall's evidence's weight in the world's surprise */
     double           energy_k;  /* that evidence's slack (jepa_evidence_add_slack) */
     int              energy_m;  /* the shortfall is the mean of the last energy_m ticks' */
-    bool             energy_free; /* read only windows with no push in their horizon */
+    bool             energy_free; /* a window with a push in its horizon reads a shortfall of 0 */
     double           eshort[JEPA_ENERGY_MAX_SMOOTH]; /* the last ticks' shortfalls, tick i at i % energy_m */
     JepaEvidence     ev_en[2];  /* the evidence over its error, and over its shortfall */
     float*           ez;        /* [(H + 1) * L] the target latents of the last H + 1 encoded ticks */
