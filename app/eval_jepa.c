@@ -72,6 +72,9 @@ typedef struct CellAcc {
     int64_t n[SUBS][HMAX + 1];
     double rev_px[CMETHODS][HMAX + 1];
     int64_t rev_n[CMETHODS][HMAX + 1];
+    /* the reference at h = 0: the same probe read from the window's last frame's pixels */
+    double pix_px[SUBS], pix_m[SUBS];
+    int64_t pix_n[SUBS];
 } CellAcc;
 
 /* the nearest of hits[n] to (u, v): its distance (px), INFINITY when n = 0 */
@@ -241,16 +244,19 @@ int cmd_eval_jepa(int argc, char** argv) {
         jepa_data_free(j);
         return 2;
     }
-    JepaCellProbe cell;
+    JepaCellProbe cell, pcell;   /* the cell probe on the latent, and on the frames' own pixels */
     memset(&cell, 0, sizeof cell);
+    memset(&pcell, 0, sizeof pcell);
     if (probe_data) {
         JepaData* pj = jepa_data_load(probe_data, err, sizeof err);
         bool ok = pj && jepa_data_check_model(pj, m, model_path, err, sizeof err) &&
-                  jepa_cellprobe_fit(&cell, m, pj, 0, pj->d->episodes, (int)cell_rows, err, sizeof err);
+                  jepa_cellprobe_fit(&cell, m, pj, 0, pj->d->episodes, (int)cell_rows, err, sizeof err) &&
+                  jepa_cellprobe_fit_pixels(&pcell, m, pj, 0, pj->d->episodes, (int)cell_rows, err, sizeof err);
         jepa_data_free(pj);
         if (!ok) {
             fprintf(stderr, "nudge eval: %s\n", err);
             jepa_cellprobe_free(&cell);
+            jepa_cellprobe_free(&pcell);
             jepa_free(m);
             probe_free(&probe);
             jepa_data_free(j);
@@ -265,6 +271,8 @@ int cmd_eval_jepa(int argc, char** argv) {
     }
     if (!make_dirs(report, err, sizeof err)) {
         fprintf(stderr, "nudge eval: %s\n", err);
+        jepa_cellprobe_free(&cell);
+        jepa_cellprobe_free(&pcell);
         jepa_free(m);
         probe_free(&probe);
         jepa_data_free(j);
@@ -303,6 +311,8 @@ int cmd_eval_jepa(int argc, char** argv) {
     JepaCellHit* hitm = alloc_zeroed((size_t)maxB * K, sizeof *hitm);   /* hit0's match in hitp */
     JepaCellHit* hits = alloc_zeroed((size_t)K, sizeof *hits);
     JepaCellHit* hitcv = alloc_zeroed((size_t)K, sizeof *hitcv);
+    JepaCellHit* hitpx = alloc_zeroed((size_t)K, sizeof *hitpx);
+    float* pgrid = has_cell ? alloc_array((size_t)jepa_cellprobe_pixel_size(m), sizeof(float)) : NULL;
     int* nhit0 = alloc_zeroed((size_t)maxB, sizeof(int));
     int64_t windows = 0;
     for (int e = 0; e < E; e++) {
@@ -388,7 +398,11 @@ int cmd_eval_jepa(int argc, char** argv) {
                     if (nb == 0) continue;
                     int nh = h ? jepa_cellprobe_decode(&cell, zr + (size_t)b * L, a->frame_w, a->frame_h, nb, hits)
                                : jepa_cellprobe_decode(&cell, z0 + (size_t)b * L, a->frame_w, a->frame_h, nb, hits);
-                    int nc = nhit0[b];
+                    int nc = nhit0[b], npx = 0;
+                    if (h == 0) {
+                        jepa_cellprobe_pixel_grid(m, jepa_data_frame(j, e, t0s[b]), pgrid);
+                        npx = jepa_cellprobe_decode(&pcell, pgrid, a->frame_w, a->frame_h, nb, hitpx);
+                    }
                     for (int i = 0; i < nc; i++) {
                         const JepaCellHit* q = hit0 + (size_t)b * K + i;
                         const JepaCellHit* pq = hitm + (size_t)b * K + i;
@@ -406,6 +420,9 @@ int cmd_eval_jepa(int argc, char** argv) {
                             cacc->n[sub][h]++;
                             cacc->px[sub][CM_MODEL][h] += em, cacc->m[sub][CM_MODEL][h] += em / scale;
                             cacc->px[sub][CM_CV][h] += ec, cacc->m[sub][CM_CV][h] += ec / scale;
+                            double ep = h == 0 ? nearest_hit(hitpx, npx, yt[0], yt[1]) : INFINITY;
+                            if (isfinite(ep))
+                                cacc->pix_n[sub]++, cacc->pix_px[sub] += ep, cacc->pix_m[sub] += ep / scale;
                         }
                     }
                     /* each detection against the nearest body */
@@ -489,6 +506,12 @@ int cmd_eval_jepa(int argc, char** argv) {
                            mean_of(cacc->rev_px[CM_CV][h], cacc->rev_n[CM_CV][h]));
                 printf("\n");
             }
+        printf("the same cell probe read from the frames' own pixels (the window's last frame, %d x %d pixels to a "
+               "cell; fitted on the same windows, ridge %g), h0 px:", 1 << a->levels, 1 << a->levels, pcell.p.ridge);
+        for (int sub = 0; sub < SUBS; sub++)
+            printf(" %s %.2f (%lld)", sub_names[sub], mean_of(cacc->pix_px[sub], cacc->pix_n[sub]),
+                   (long long)cacc->pix_n[sub]);
+        printf("\n");
     }
     printf("events (probe at h = 0): break AUROC %.3f (%lld positives), fall AUROC %.3f (%lld positives) of %lld\n",
            auroc[0], (long long)pos[0], auroc[1], (long long)pos[1], (long long)nev);
@@ -519,6 +542,12 @@ int cmd_eval_jepa(int argc, char** argv) {
                                    (long long)n, mean_of(cacc->px[sub][q][h], n), mean_of(cacc->m[sub][q][h], n));
                     atomic_file_write(&af, line, (size_t)len);
                 }
+        for (int sub = 0; has_cell && sub < SUBS; sub++) {
+            len = snprintf(line, sizeof line, "%s,pixel_cell_probe,0,%lld,%.6g,%.6g\n", sub_names[sub],
+                           (long long)cacc->pix_n[sub], mean_of(cacc->pix_px[sub], cacc->pix_n[sub]),
+                           mean_of(cacc->pix_m[sub], cacc->pix_n[sub]));
+            atomic_file_write(&af, line, (size_t)len);
+        }
         len = snprintf(line, sizeof line, "latent,std_mean,0,%lld,%.6g,nan\nlatent,std_min,0,%lld,%.6g,nan\n"
                        "latent,effective_rank,0,%lld,%.6g,nan\nevent,break_auroc,0,%lld,%.6g,nan\n"
                        "event,fall_auroc,0,%lld,%.6g,nan\n", (long long)nz, st.std_mean, (long long)nz, st.std_min,
@@ -531,8 +560,9 @@ int cmd_eval_jepa(int argc, char** argv) {
     snprintf(path, sizeof path, "%s/eval.svg", report);
     ok = ok && write_svg(path, acc, steps, rank, nr, m->lc, err, sizeof err);
     if (!ok) fprintf(stderr, "nudge eval: %s\n", err);
-    free(cacc), free(hit0), free(hitp), free(hitm), free(hits), free(hitcv), free(nhit0);
+    free(cacc), free(hit0), free(hitp), free(hitm), free(hits), free(hitcv), free(hitpx), free(pgrid), free(nhit0);
     jepa_cellprobe_free(&cell);
+    jepa_cellprobe_free(&pcell);
     free(acc), free(zall), free(ev_score[0]), free(ev_score[1]), free(ev_label[0]), free(ev_label[1]);
     free(win), free(zprev), free(z0), free(zr), free(pprev), free(p0), free(ph), free(ytrue), free(y0), free(mk),
         free(mk0), free(push), free(npush), free(t0s);

@@ -30,18 +30,32 @@ void jepa_cellprobe_features(const JepaCellProbe* cp, const float* z, float* x) 
         }
 }
 
-bool jepa_cellprobe_fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
-                        int max_rows, char* err, size_t err_size) {
-    memset(cp, 0, sizeof *cp);
-    jepa_latent_shape(m, &cp->lh, &cp->lw, &cp->C);
-    cp->F = 9 * cp->C;
-    JepaProbeRows r;
-    jepa_probe_rows(m, j, first, count, max_rows, &r);
-    int cells = cp->lh * cp->lw, K = r.K, O = JEPA_PROBE_OUTPUTS;
-    int64_t N = (int64_t)r.N * cells;
-    if (r.N < 2 || N > 0x7fffffff / cp->F) {
-        report_set(err, err_size, "%d windows: too few (or too many) to fit the cell probe", r.N);
-        jepa_probe_rows_free(&r);
+int jepa_cellprobe_pixel_size(const JepaModel* m) {
+    const JepaArch* a = jepa_arch(m);
+    int lh, lw, c;
+    jepa_latent_shape(m, &lh, &lw, &c);
+    return lh * lw * (1 << a->levels) * (1 << a->levels) * a->channels;
+}
+
+void jepa_cellprobe_pixel_grid(const JepaModel* m, const uint8_t* frame, float* g) {
+    const JepaArch* a = jepa_arch(m);
+    int lh, lw, c, side = 1 << a->levels, ch = a->channels;
+    jepa_latent_shape(m, &lh, &lw, &c);
+    int cell = side * side * ch;
+    for (int y = 0; y < lh * side; y++)
+        for (int x = 0; x < lw * side; x++)
+            for (int k = 0; k < ch; k++)
+                g[((size_t)(y / side) * lw + x / side) * cell + ((y % side) * side + x % side) * ch + k] =
+                    (float)frame[((size_t)y * a->frame_w + x) * ch + k] / 255.0f;
+}
+
+/* fits cp (its grid's shape set) on rows r of episodes [first, first + count) of j */
+static bool fit_rows(JepaCellProbe* cp, const JepaData* j, int first, int count, JepaProbeRows* r, char* err,
+                     size_t err_size) {
+    int cells = cp->lh * cp->lw, K = r->K, O = JEPA_PROBE_OUTPUTS;
+    int64_t N = (int64_t)r->N * cells;
+    if (r->N < 2 || N > 0x7fffffff / cp->F) {
+        report_set(err, err_size, "%d windows: too few (or too many) to fit the cell probe", r->N);
         return false;
     }
     float* x = alloc_array((size_t)N * cp->F, sizeof(float));
@@ -49,17 +63,17 @@ bool jepa_cellprobe_fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j
     uint8_t* mask = alloc_zeroed((size_t)N * CP_SLOTS, 1);
     uint8_t* held = alloc_zeroed((size_t)N, 1);
     float cw = (float)j->frame_w / (float)cp->lw, ch = (float)j->frame_h / (float)cp->lh;
-    for (int n = 0; n < r.N; n++) {
+    for (int n = 0; n < r->N; n++) {
         size_t base = (size_t)n * cells;
-        jepa_cellprobe_features(cp, r.x + (size_t)n * r.F, x + base * cp->F);
-        bool h = count >= JEPA_PROBE_HOLD && (r.ep[n] - first) % JEPA_PROBE_HOLD == JEPA_PROBE_HOLD - 1;
+        jepa_cellprobe_features(cp, r->x + (size_t)n * r->F, x + base * cp->F);
+        bool h = count >= JEPA_PROBE_HOLD && (r->ep[n] - first) % JEPA_PROBE_HOLD == JEPA_PROBE_HOLD - 1;
         for (int c = 0; c < cells; c++) {
             mask[(base + c) * CP_SLOTS] = 1;
             held[base + c] = h;
         }
         for (int k = 0; k < K; k++) {
-            if (!r.mask[(size_t)n * K + k]) continue;
-            const float* t = r.y + ((size_t)n * K + k) * O;
+            if (!r->mask[(size_t)n * K + k]) continue;
+            const float* t = r->y + ((size_t)n * K + k) * O;
             float gu = t[0] / cw, gv = t[1] / ch;
             int cx = (int)floorf(gu), cy = (int)floorf(gv);
             if (cx < 0 || cy < 0 || cx >= cp->lw || cy >= cp->lh) continue;
@@ -77,11 +91,37 @@ bool jepa_cellprobe_fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j
     bool ok = probe_fit_select(&cp->p, (int)N, cp->F, CP_SLOTS, CP_OUT, x, y, mask, sel ? held : NULL, ridges,
                                sel ? nr : 1, JEPA_PROBE_MIN_ROWS, NULL) &&
               cp->p.fitted[0] && cp->p.fitted[1];
-    if (!ok) report_set(err, err_size, "%d windows: too few bodies to fit the cell probe", r.N);
+    if (!ok) report_set(err, err_size, "%d windows: too few bodies to fit the cell probe", r->N);
     free(x);
     free(y);
     free(mask);
     free(held);
+    return ok;
+}
+
+bool jepa_cellprobe_fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
+                        int max_rows, char* err, size_t err_size) {
+    memset(cp, 0, sizeof *cp);
+    jepa_latent_shape(m, &cp->lh, &cp->lw, &cp->C);
+    cp->F = 9 * cp->C;
+    JepaProbeRows r;
+    jepa_probe_rows(m, j, first, count, max_rows, &r);
+    bool ok = fit_rows(cp, j, first, count, &r, err, err_size);
+    jepa_probe_rows_free(&r);
+    return ok;
+}
+
+bool jepa_cellprobe_fit_pixels(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
+                               int max_rows, char* err, size_t err_size) {
+    memset(cp, 0, sizeof *cp);
+    int c;
+    jepa_latent_shape(m, &cp->lh, &cp->lw, &c);
+    cp->C = jepa_cellprobe_pixel_size(m) / (cp->lh * cp->lw);
+    cp->F = 9 * cp->C;
+    cp->pixels = true;
+    JepaProbeRows r;
+    jepa_probe_rows_pixels(m, j, first, count, max_rows, &r);
+    bool ok = fit_rows(cp, j, first, count, &r, err, err_size);
     jepa_probe_rows_free(&r);
     return ok;
 }

@@ -6,11 +6,17 @@
  *   - the centre's offset from the cell's centre, in cells (fitted on the cells that hold one).
  * It asks for no slot: a frame shows bodies, not the scene file's order. Decoding a grid: the N
  * cells of highest presence that are local maxima (3 x 3), N the number of bodies to find, each at
- * its cell's centre plus the predicted offset. Scoring matches bodies and detections by distance. */
+ * its cell's centre plus the predicted offset. Scoring matches bodies and detections by distance.
+ *
+ * Its reference (jepa_cellprobe_fit_pixels): the same readout of a grid that holds, in each cell,
+ * the window's last frame's own pixels under it (2^levels on a side, every channel, over 255): what
+ * a linear readout gets from the input itself, so that a latent's figure says what the encoder
+ * adds (or loses) for it. */
 #ifndef NUDGE_MODEL_JEPA_CELLPROBE_H
 #define NUDGE_MODEL_JEPA_CELLPROBE_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "model/jepa.h"
 #include "model/jepa_data.h"
@@ -22,6 +28,7 @@
 typedef struct JepaCellProbe {
     int   lh, lw, C;   /* the latent grid it reads */
     int   F;           /* features per cell: 9 * C */
+    bool  pixels;      /* reads jepa_cellprobe_pixel_grid's grids, not latents */
     Probe p;           /* K = 2 "slots" of 2 outputs: (presence, unused) on every cell, (du, dv) on a body's */
 } JepaCellProbe;
 
@@ -35,7 +42,15 @@ typedef struct JepaCellHit {
 /// there are too few rows
 bool jepa_cellprobe_fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
                         int max_rows, char* err, size_t err_size);
+/// the reference: the same fit on the windows' last frames' pixels (the same windows)
+bool jepa_cellprobe_fit_pixels(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
+                               int max_rows, char* err, size_t err_size);
 void jepa_cellprobe_free(JepaCellProbe* cp);   /* safe on a zeroed probe */
+/// the pixel grid of model m's frames: jepa_latent_shape's h x w cells of (2^levels)^2 * channels
+/// values (jepa_cellprobe_pixel_size floats), a cell's pixels row by row, each pixel's channels
+/// together, over 255
+int  jepa_cellprobe_pixel_size(const JepaModel* m);
+void jepa_cellprobe_pixel_grid(const JepaModel* m, const uint8_t* frame, float* g);
 /// the features of every cell of one latent grid z[lh * lw * C]: x[lh * lw * F]
 void jepa_cellprobe_features(const JepaCellProbe* cp, const float* z, float* x);
 /// up to n detections of one latent grid (the local maxima of presence, best first) in hits[n];

@@ -7,6 +7,7 @@
 
 #include "base/alloc.h"
 #include "base/report.h"
+#include "model/jepa_cellprobe.h"
 
 void jepa_probe_rows_free(JepaProbeRows* r) {
     free(r->x);
@@ -16,10 +17,13 @@ void jepa_probe_rows_free(JepaProbeRows* r) {
     memset(r, 0, sizeof *r);
 }
 
-void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
-                     JepaProbeRows* out) {
+/* the rows of jepa_probe_rows; pixels: each window's last frame's own pixels in cells
+   (jepa_cellprobe_pixel_grid) instead of its encoding */
+static void probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows, bool pixels,
+                       JepaProbeRows* out) {
     const JepaArch* a = jepa_arch(m);
-    int T = j->d->ticks, K = j->d->slots, F = jepa_latent_size(m), C = a->context, S = a->frame_step;
+    int T = j->d->ticks, K = j->d->slots, C = a->context, S = a->frame_step;
+    int F = pixels ? jepa_cellprobe_pixel_size(m) : jepa_latent_size(m);
     if (first + count > j->d->episodes) count = j->d->episodes - first;
     memset(out, 0, sizeof *out);
     out->F = F, out->K = K;
@@ -49,12 +53,26 @@ void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count
                 jepa_data_targets(j, e, t, out->y + (size_t)(n + q) * K * JEPA_PROBE_OUTPUTS,
                                   out->mask + (size_t)(n + q) * K);
             }
-            jepa_encode(m, s, b, win, true, out->x + (size_t)n * F);
+            if (pixels)
+                for (int q = 0; q < b; q++)
+                    jepa_cellprobe_pixel_grid(m, win[q * C + C - 1], out->x + (size_t)(n + q) * F);
+            else
+                jepa_encode(m, s, b, win, true, out->x + (size_t)n * F);
             n += b;
         }
     }
     out->N = n;
     jepa_scratch_free(s);
+}
+
+void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                     JepaProbeRows* out) {
+    probe_rows(m, j, first, count, max_rows, false, out);
+}
+
+void jepa_probe_rows_pixels(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                            JepaProbeRows* out) {
+    probe_rows(m, j, first, count, max_rows, true, out);
 }
 
 void jepa_probe_apply(const JepaModel* m, const Probe* p, int B, const float* z, float* y) {

@@ -35,6 +35,10 @@ typedef struct JepaProbeRows {
 
 void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                      JepaProbeRows* out);
+/// the same windows with x[N, jepa_cellprobe_pixel_size] each window's last frame's own pixels in
+/// cells (jepa_cellprobe_pixel_grid): the input itself, for the cell probe's reference
+void jepa_probe_rows_pixels(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                            JepaProbeRows* out);
 void jepa_probe_rows_free(JepaProbeRows* r);
 /// the slot probe's outputs y[B, K, O] of latents z[B, latent size] (through jepa_probe_features)
 void jepa_probe_apply(const JepaModel* m, const Probe* p, int B, const float* z, float* y);

@@ -126,7 +126,15 @@ rows = [l.strip().split(',') for l in open(sys.argv[1])][1:]
 for method in ('cell_probe', 'const_vel_cell_probe'):
     err = [float(r[4]) for r in rows if r[0] == 'all' and r[1] == method]
     assert len(err) == 31 and all(np.isfinite(err)) and max(err) < np.hypot(64, 48), (method, err)
+# the reference read from the frames' own pixels: h0 only, every body the cell probe scores
+pix = {r[0]: (int(r[3]), float(r[4])) for r in rows if r[1] == 'pixel_cell_probe'}
+cell0 = {r[0]: int(r[3]) for r in rows if r[1] == 'cell_probe' and r[2] == '0'}
+assert sorted(pix) == sorted(cell0) and all(pix[s][0] == cell0[s] for s in pix), (pix, cell0)
+assert all(r[2] == '0' for r in rows if r[1] == 'pixel_cell_probe')
+assert 0 < pix['all'][1] < np.hypot(64, 48), pix
 PY
+grep -Eq "^the same cell probe read from the frames' own pixels \(the window's last frame, 8 x 8 pixels to a cell.*h0 px: all [0-9.]+ \([1-9]" "$tmp/out" &&
+  ok "eval's pixel reference line" || bad "the pixel reference: $(cat "$tmp/out")"
 expect_status 0 "eval with the cell probe again" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r3" --probe-data "$tmp/d7" --cell-rows 200
 cmp -s "$tmp/r2/eval_jepa.csv" "$tmp/r3/eval_jepa.csv" && ok "the cell probe: the same numbers twice" || bad "two cell probe evals differ"
 "$nudge" gen --scenario "$tpl" --episodes 2 --seconds 1 --frames 32x32 --seed 3 --out "$tmp/s32" >/dev/null 2>&1

@@ -6114,6 +6114,44 @@ static void test_jepa_cellprobe_decode(void) {
     jepa_cellprobe_free(&cp);
 }
 
+/* the cell probe's reference grid: each cell holds the frame's pixels under it, row by row, each
+   pixel's channels together, over 255 (gray at levels 3 and RGB at levels 2) */
+static void test_jepa_cellprobe_pixel_grid(void) {
+    for (int rgb = 0; rgb < 2; rgb++) {
+        JepaArch a = jepa_arch_default(64, 48, rgb ? 3 : 1);
+        if (rgb) a.levels = 2;
+        JepaModel* m = jepa_create(&a, 1);
+        ENSURE(m);
+        int lh, lw, c, side = 1 << a.levels, ch = a.channels;
+        jepa_latent_shape(m, &lh, &lw, &c);
+        int n = jepa_cellprobe_pixel_size(m);
+        CHECK(n == 64 * 48 * ch && lh * side == 48 && lw * side == 64);
+        uint8_t* frame = malloc((size_t)64 * 48 * ch);
+        for (int i = 0; i < 64 * 48 * ch; i++) frame[i] = (uint8_t)((i * 7) % 251);
+        float* g = malloc(sizeof(float) * (size_t)n);
+        jepa_cellprobe_pixel_grid(m, frame, g);
+        int cell = side * side * ch, bad = 0;
+        for (int y = 0; y < 48; y++)
+            for (int x = 0; x < 64; x++)
+                for (int k = 0; k < ch; k++) {
+                    float want = (float)frame[(y * 64 + x) * ch + k] / 255.0f;
+                    float got = g[((y / side) * lw + x / side) * cell + ((y % side) * side + x % side) * ch + k];
+                    bad += got != want;
+                }
+        CHECK(bad == 0);
+        /* a bright pixel lands in its cell's block only */
+        memset(frame, 0, (size_t)64 * 48 * ch);
+        frame[(size_t)(19 * 64 + 37) * ch] = 255;
+        jepa_cellprobe_pixel_grid(m, frame, g);
+        int lit = -1, count = 0;
+        for (int i = 0; i < n; i++)
+            if (g[i] != 0) lit = i, count++;
+        CHECK(count == 1 && lit / cell == (19 / side) * lw + 37 / side && g[lit] == 1.0f);
+        free(frame), free(g);
+        jepa_free(m);
+    }
+}
+
 /* the push map carries the velocity change: the impulse over the pushed body's observed mass (an
    unknown mass, 0, takes the impulse as it is) */
 static void test_jepa_push_map_mass(void) {
@@ -6761,6 +6799,7 @@ int main(void) {
     test_jepa_scale();
     test_jepa_fate();
     test_jepa_cellprobe_decode();
+    test_jepa_cellprobe_pixel_grid();
     test_jepa_push_map_mass();
     test_gemm_shapes();
     test_linear_grad();
