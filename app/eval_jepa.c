@@ -31,8 +31,10 @@ enum { SUB_ALL, SUB_MOVING, SUB_IN_VIEW, SUB_MOVING_IN_VIEW, SUBS };
 enum { M_MODEL, M_CV, M_NEAREST, METHODS };
 static const char* sub_names[SUBS] = {"all", "moving", "in_view", "moving_in_view"};
 static const char* method_names[METHODS] = {"jepa_probe", "const_vel_probe", "jepa_probe_nearest_slot"};
-/* a body "moves" by h when its centre went more than this far (m) */
+/* a body "moves" by h when its centre went more than this far (m); at h = 0 (the encoding) when it
+   went that far over the MOVING_BACK records before t0: a body in motion when it was encoded */
 #define MOVING_M 0.02
+#define MOVING_BACK 10
 
 /* whether a body with these flags counts in subset sub */
 static bool in_subset(int sub, bool moving, bool in_view) {
@@ -50,10 +52,11 @@ static bool in_frame(double u, double v, int w, int h) {
 }
 
 /* a body at yt (px) at t0 + h that was at y0 at t0: whether it moved (by more than MOVING_M, with
-   scale px per m) and whether it is in view at both times */
-static void body_flags(const float* yt, const float* y0, double scale, const JepaArch* a, bool* moving,
-                       bool* in_view) {
-    *moving = hypot(yt[0] - y0[0], yt[1] - y0[1]) / scale > MOVING_M;
+   scale px per m) since it was at ym (y0, or at h = 0 where it was MOVING_BACK records before; NULL:
+   not live then, not moving) and whether it is in view at both times */
+static void body_flags(const float* yt, const float* y0, const float* ym, double scale, const JepaArch* a,
+                       bool* moving, bool* in_view) {
+    *moving = ym && hypot(yt[0] - ym[0], yt[1] - ym[1]) / scale > MOVING_M;
     *in_view = in_frame(yt[0], yt[1], a->frame_w, a->frame_h) && in_frame(y0[0], y0[1], a->frame_w, a->frame_h);
 }
 
@@ -295,6 +298,8 @@ int cmd_eval_jepa(int argc, char** argv) {
     float* y0 = alloc_array((size_t)K * O, sizeof(float));
     uint8_t* mk = alloc_array((size_t)K, 1);
     uint8_t* mk0 = alloc_array((size_t)K, 1);
+    float* yb = alloc_array((size_t)K * O, sizeof(float));   /* MOVING_BACK records before t0 */
+    uint8_t* mkb = alloc_array((size_t)K, 1);
     JepaPush* push = alloc_zeroed((size_t)maxB * JEPA_MAX_PUSHES, sizeof(JepaPush));
     int* npush = alloc_zeroed((size_t)maxB, sizeof(int));
     int* t0s = alloc_array((size_t)maxB, sizeof(int));
@@ -343,6 +348,7 @@ int cmd_eval_jepa(int argc, char** argv) {
             for (int b = 0; b < B; b++) {
                 jepa_data_targets(j, e, t0s[b] + h * S, ytrue, mk);
                 jepa_data_targets(j, e, t0s[b], y0, mk0);
+                if (h == 0) jepa_data_targets(j, e, t0s[b] >= MOVING_BACK ? t0s[b] - MOVING_BACK : 0, yb, mkb);
                 for (int k = 0; k < K; k++) {
                     if (!mk[k] || !mk0[k] || !probe.fitted[k]) continue;
                     const float* q0 = p0 + ((size_t)b * K + k) * O;
@@ -366,7 +372,7 @@ int cmd_eval_jepa(int argc, char** argv) {
                         ex_n = fmin(ex_n, hypot(qq[0] - yt[0], qq[1] - yt[1]));
                     }
                     bool moving, inview;
-                    body_flags(yt, y0 + k * O, scale, a, &moving, &inview);
+                    body_flags(yt, y0 + k * O, h ? y0 + k * O : mkb[k] ? yb + k * O : NULL, scale, a, &moving, &inview);
                     for (int sub = 0; sub < SUBS; sub++) {
                         if (!in_subset(sub, moving, inview)) continue;
                         acc->n[sub][h]++;
@@ -413,7 +419,8 @@ int cmd_eval_jepa(int argc, char** argv) {
                         const float* yt = ytrue + k * O;
                         double em = nearest_hit(hits, nh, yt[0], yt[1]), ec = nearest_hit(hitcv, nc, yt[0], yt[1]);
                         bool moving, inview;
-                        body_flags(yt, y0 + k * O, scale, a, &moving, &inview);
+                        body_flags(yt, y0 + k * O, h ? y0 + k * O : mkb[k] ? yb + k * O : NULL, scale, a, &moving,
+                                   &inview);
                         for (int sub = 0; sub < SUBS; sub++) {
                             if (!in_subset(sub, moving, inview)) continue;
                             if (!isfinite(em) || !isfinite(ec)) continue;
@@ -565,7 +572,7 @@ int cmd_eval_jepa(int argc, char** argv) {
     jepa_cellprobe_free(&pcell);
     free(acc), free(zall), free(ev_score[0]), free(ev_score[1]), free(ev_label[0]), free(ev_label[1]);
     free(win), free(zprev), free(z0), free(zr), free(pprev), free(p0), free(ph), free(ytrue), free(y0), free(mk),
-        free(mk0), free(push), free(npush), free(t0s);
+        free(mk0), free(yb), free(mkb), free(push), free(npush), free(t0s);
     jepa_scratch_free(s);
     jepa_data_free(j);
     probe_free(&probe);

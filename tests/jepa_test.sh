@@ -114,6 +114,8 @@ for method in ('jepa_probe', 'const_vel_probe', 'jepa_probe_nearest_slot', 'cell
     n_in, e_in = rows[('in_view', method, 0)]
     # box b leaves the 1.4 m wide frame within 10 ticks: most of its windows see it gone
     assert 0 < n_in < n_all and e_in < e_all, (method, n_all, n_in, e_all, e_in)
+    # at h0 "moving" is a body in motion when encoded (2 cm over the 10 records before): box b, thrown
+    assert 0 < rows[('moving', method, 0)][0] < n_all, (method, rows[('moving', method, 0)])
 PY
 
 # the slot-free cell probe: fitted on other episodes, scored beside the slot probe; the same bytes twice
