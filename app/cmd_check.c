@@ -221,6 +221,15 @@ int cmd_check(int argc, char** argv) {
         free(files);
         return args_fail("check", "no .scn files found");
     }
+    /* the agent flags (--agent, --push-every, --push-dv, --model) are checked, and the model
+       loaded, once before any scenario runs: a bad one is one line, not an ERROR per scenario */
+    AgentOverride agent;
+    if (!run_options_agent(&o, "check", &agent, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        scn_free_list(files, nfiles);
+        run_options_free(&o);
+        return 2;
+    }
     CheckResult* results = alloc_zeroed((size_t)nfiles, sizeof *results);
     int passed = 0, failed = 0, bad = 0, skipped = 0;
     for (int i = 0; i < nfiles; i++) {

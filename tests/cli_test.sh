@@ -62,6 +62,14 @@ mkdir -p "$tmp/suite"
 cp "$tmp/bad.scn" "$tmp/suite/a_bad.scn"
 expect_status 2 "malformed scenario (check)" -- "$nudge" check "$tmp/suite"
 grep -q "bad.scn:3:" "$tmp/out" && ok "check names file:line" || bad "check output: $(cat "$tmp/out")"
+# a bad agent flag is one line on stderr before any scenario runs, not an ERROR line per scenario
+for flag in "--agent sleepy:agent" "--push-every nan:push-every" "--push-dv 2,1:push-dv" "--model $tmp/nope.wm:nope.wm"; do
+  want=${flag##*:}; flag=${flag%:*}
+  # shellcheck disable=SC2086
+  expect_status 2 "check $flag" -- "$nudge" check "$root/scenarios/regression/closed_push.scn" "$root/scenarios/regression/closed_slide.scn" $flag --junit "$tmp/flag.xml"
+  one_line_err "^nudge check: .*$want"
+  [ ! -s "$tmp/out" ] && [ ! -e "$tmp/flag.xml" ] && ok "check $flag: no scenario run, no JUnit file" || bad "check $flag: stdout $(head -c 200 "$tmp/out")"
+done
 
 # a failing expectation: exit 1, the FAIL line names the expectation and the observed value
 printf 'world seconds 1\nbody floor box stone static pos 0 -0.05 size 6 0.1\nbody ball ball steel pos 0 1 radius 0.05\nexpect at 0.5 ball.y near 2.0 0.01\n' >"$tmp/suite2.scn"
