@@ -1,6 +1,5 @@
 #include "app/args.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <string.h>
 
 #include "base/parse_int.h"
+#include "base/parse_real.h"
 
 int args_fail(const char* cmd, const char* fmt, ...) {
     va_list ap;
@@ -55,9 +55,7 @@ void args_help(const ArgParse* p) {
 }
 
 static int set_value(ArgParse* p, ArgSpec* s, const char* v) {
-    char* end = NULL;
     bool ranged = s->lo <= s->hi;
-    errno = 0;
     switch (s->kind) {
     case ARG_STRING:
         *(const char**)s->out = v;
@@ -85,8 +83,8 @@ static int set_value(ArgParse* p, ArgSpec* s, const char* v) {
         return 0;
     }
     case ARG_DOUBLE: {
-        double x = strtod(v, &end);
-        if (end == v || *end || errno || !isfinite(x) || (ranged && (x < s->lo || x > s->hi))) {
+        double x = 0;
+        if (!parse_real(v, &x) || (ranged && (x < s->lo || x > s->hi))) {
             if (ranged)
                 return args_fail(p->cmd, "--%s: expected a number in [%g, %g], got '%s'", s->name,
                                  s->lo, s->hi, v);

@@ -17,6 +17,7 @@
 #include "base/interrupt.h"
 #include "base/memory_use.h"
 #include "base/parse_int.h"
+#include "base/parse_real.h"
 #include "base/progress.h"
 #include "base/report.h"
 #include "model/dataset.h"
@@ -74,9 +75,7 @@ static bool read_data_flags(const char* data, const char* weights, char* buf, si
         return false;
     }
     for (int i = 0; i < nw; i++) {
-        char* end = NULL;
-        w[i] = strtod(ws[i], &end);
-        if (end == ws[i] || *end || !(w[i] > 0) || !isfinite(w[i])) {
+        if (!parse_real(ws[i], &w[i]) || !(w[i] > 0)) {
             report_set(err, err_size, "--weights: '%s' is not a positive number", ws[i]);
             return false;
         }

@@ -16,6 +16,15 @@ one_line_err "unknown flag '--bogus'"
 expect_status 2 "bad number" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seconds abc
 one_line_err "seconds"
 expect_status 2 "negative seconds" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seconds -1
+# a real number is decimal, as in a scenario file: no hex, no spaces, nothing after it
+for v in 0x10 " 5" 5x 1e400 inf; do
+  expect_status 2 "--seconds '$v'" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seconds "$v" --events none
+  one_line_err "^nudge run: --seconds: expected a number in"
+done
+expect_status 2 "--push-every 0x1,0x2" -- "$nudge" run "$root/scenarios/templates/push_off_table.scn" --push-every 0x1,0x2
+one_line_err "push-every"
+expect_status 2 "--push-dv ' 1,2'" -- "$nudge" run "$root/scenarios/templates/push_off_table.scn" --push-dv " 1,2"
+one_line_err "push-dv"
 expect_status 2 "bad agent" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --agent sleepy
 one_line_err "agent"
 expect_status 2 "bad --push-every" -- "$nudge" run "$root/scenarios/templates/push_off_table.scn" --push-every 2,1

@@ -80,6 +80,8 @@ expect_status 2 "--weights of the wrong count" -- "$nudge" train --data "$tmp/b2
 one_line_err "expected 2 numbers"
 expect_status 2 "--weights 1,-1" -- "$nudge" train --data "$tmp/b2,$tmp/test" --out "$tmp/m/x.bin" --weights 1,-1
 one_line_err "not a positive number"
+expect_status 2 "--weights 1,0x10 (hex)" -- "$nudge" train --data "$tmp/b2,$tmp/test" --out "$tmp/m/x.bin" --weights 1,0x10
+one_line_err "'0x10' is not a positive number"
 expect_status 2 "--data with an empty name" -- "$nudge" train --data "$tmp/b2,,$tmp/test" --out "$tmp/m/x.bin"
 one_line_err "--data"
 expect_status 2 "datasets whose episodes differ" -- "$nudge" train --data "$tmp/b2,$tmp/short" --out "$tmp/m/x.bin"
