@@ -204,5 +204,12 @@ one_line_err "hash-every"
 "$nudge" gen --scenario "$tpl" --episodes 1 --seconds 1 --out "$tmp/one" 2>/dev/null
 expect_status 0 "train on one episode (no validation)" -- "$nudge" train --data "$tmp/one" --out "$tmp/one_m/wm.bin" --steps 10 --batch 16
 grep -q "val loss n/a (no validation episode" "$tmp/out" && ! grep -qi nan "$tmp/out" && ok "train: val loss n/a, and why" || bad "train output: $(cat "$tmp/out")"
+# a second of resting bodies: no onset for the rest gate to hold, no class for its AUROC
+expect_status 0 "eval of an episode without onsets" -- "$nudge" eval --model "$tmp/m/wm.bin" --data "$tmp/one" --report "$tmp/one_rep" --horizon 10
+grep -q "^rest gate, .*: 0 onsets, - held; 0 hard .*, - held; .*rest head AUROC -$" "$tmp/out" && ! grep -qi nan "$tmp/out" \
+  && ok "eval: the rest gate's missing figures are '-'" || bad "eval output: $(grep -i "nan\|rest gate" "$tmp/out")"
+# a report folder that cannot be made: one line, exit 2 (and, under ASan, no leak)
+expect_status 2 "eval --report under a file" -- "$nudge" eval --model "$tmp/m/wm.bin" --data "$tmp/one" --report "$tmp/one_rep/eval.csv/sub" --horizon 10
+one_line_err "cannot create folder"
 
 finish hostile_io
