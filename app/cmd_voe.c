@@ -236,16 +236,16 @@ int cmd_voe(int argc, char** argv) {
     if (status) fprintf(stderr, "nudge voe: %s\n", err);
     for (int i = 0; i < nfiles; i++) category_of(files[i], cats[i], sizeof cats[i]), catp[i] = cats[i];
     int slots = wm ? wm_arch(wm)->slots : 32;
-    /* the trace: written beside its name and renamed into place when the suite is done */
+    /* the trace: an atomic file (base/atomic_file.h), in place when the suite is done; a device
+       or FIFO is written into, a link followed, as every file nudge writes */
     FILE* trace = NULL;
-    char trace_tmp[4096] = {0};
+    AtomicFile trace_af;
     if (!status && trace_path) {
-        snprintf(trace_tmp, sizeof trace_tmp, "%s.tmp", trace_path);
-        trace = fopen(trace_tmp, "w");
-        if (!trace) {
-            fprintf(stderr, "nudge voe: %s: %s\n", trace_tmp, strerror(errno));
+        if (!atomic_file_open(&trace_af, trace_path, err, sizeof err)) {
+            fprintf(stderr, "nudge voe: %s\n", err);
             status = 2;
         } else {
+            trace = trace_af.f;
             fprintf(trace, "category,pair,impossible,tick,world,evidence_grid,evidence_top,fate_p,fate_q,energy,energy_short,energy_shortfall,energy_predicted\n");
         }
     }
@@ -329,12 +329,14 @@ int cmd_voe(int argc, char** argv) {
         }
     }
     if (trace) {
-        bool ok = !ferror(trace);
-        ok = (fclose(trace) == 0) && ok;
-        if (ok && !status && rename(trace_tmp, trace_path) != 0) ok = false;
-        if (!ok || status) {
-            if (!status) fprintf(stderr, "nudge voe: %s: could not write the trace\n", trace_path);
-            remove(trace_tmp);
+        if (status) {
+            atomic_file_abort(&trace_af);
+        } else if (ferror(trace)) {
+            atomic_file_abort(&trace_af);
+            fprintf(stderr, "nudge voe: %s: write failed\n", trace_path);
+            status = 2;
+        } else if (!atomic_file_commit(&trace_af, err, sizeof err)) {
+            fprintf(stderr, "nudge voe: %s\n", err);
             status = 2;
         }
     }
