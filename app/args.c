@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sys/stat.h>
 
 #include "base/parse_int.h"
 #include "base/parse_real.h"
@@ -17,6 +20,36 @@ int args_fail(const char* cmd, const char* fmt, ...) {
     fputc('\n', stderr);
     va_end(ap);
     return 2;
+}
+
+/* a path as a file would be written there: its folder's real path, then its name; false when the
+   folder does not exist (yet) */
+static bool canonical_path(const char* path, char* out, size_t size) {
+    char dir[4096], name[4096], real[PATH_MAX];
+    if (strlen(path) >= sizeof dir) return false;
+    snprintf(dir, sizeof dir, "%s", path);
+    snprintf(name, sizeof name, "%s", path);
+    if (!realpath(dirname(dir), real)) return false;
+    return snprintf(out, size, "%s/%s", real, basename(name)) < (int)size;
+}
+
+bool args_same_file(const char* a, const char* b) {
+    if (!a || !b) return false;
+    struct stat sa, sb;
+    bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+    if (ea && eb) return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    if (ea || eb) return false;
+    /* neither is there yet: the same folder and name (or, in a folder still to be made, the same text) */
+    char ca[PATH_MAX + 4096], cb[PATH_MAX + 4096];
+    if (canonical_path(a, ca, sizeof ca) && canonical_path(b, cb, sizeof cb)) return strcmp(ca, cb) == 0;
+    return strcmp(a, b) == 0;
+}
+
+bool args_output_not_input(const char* cmd, const char* flag, const char* out, const char* what, const char* in) {
+    struct stat si;
+    if (!out || !in || stat(in, &si) != 0 || !args_same_file(out, in)) return true;
+    args_fail(cmd, "%s %s is also %s: it would be overwritten", flag, out, what);
+    return false;
 }
 
 bool args_parse_size(const char* s, int lo, int hi, int* w, int* h) {

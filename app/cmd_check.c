@@ -221,6 +221,14 @@ int cmd_check(int argc, char** argv) {
         free(files);
         return args_fail("check", "no .scn files found");
     }
+    /* the JUnit file may not overwrite a scenario or the model */
+    bool distinct = args_output_not_input("check", "--junit", junit, "the model", o.model_path);
+    for (int i = 0; distinct && i < nfiles; i++)
+        distinct = args_output_not_input("check", "--junit", junit, "a scenario", files[i]);
+    if (!distinct) {
+        scn_free_list(files, nfiles);
+        return 2;
+    }
     /* the agent flags (--agent, --push-every, --push-dv, --model) are checked, and the model
        loaded, once before any scenario runs: a bad one is one line, not an ERROR per scenario */
     AgentOverride agent;

@@ -300,6 +300,12 @@ int cmd_plan(int argc, char** argv) {
         }
         J.ntasks = i + 1;
     }
+    /* the CSV may not overwrite a task or a model */
+    for (int i = 0; i < nfiles && !status; i++)
+        if (!args_output_not_input("plan", "--csv", csv, "a task", files[i])) status = 2;
+    if (!status && (!args_output_not_input("plan", "--csv", csv, "the model", o.model_path) ||
+                    !args_output_not_input("plan", "--csv", csv, "the pixel model", jepa_path)))
+        status = 2;
     scn_free_list(files, nfiles);
     AgentOverride base;
     if (!status && !run_options_agent(&o, "plan", &base, err, sizeof err)) {

@@ -113,6 +113,15 @@ int cmd_replay(int argc, char** argv) {
         fprintf(stderr, "nudge replay: %s: no end record (the recorder stopped early); replaying its %" PRId64 " ticks\n",
                 path, rec->ticks);
     const char* spath = scn_path ? scn_path : rec->h.path;
+    /* no output may overwrite an input: the recording, its scenario, the model */
+    const char* outs[2][2] = {{"--to-scn", to_scn}, {"--video", video.path}};
+    for (int i = 0; i < 2; i++)
+        if (!args_output_not_input("replay", outs[i][0], outs[i][1], "the recording", path) ||
+            !args_output_not_input("replay", outs[i][0], outs[i][1], "the scenario", spath) ||
+            !args_output_not_input("replay", outs[i][0], outs[i][1], "the model", model_path)) {
+            rec_free(rec);
+            return 2;
+        }
     Scenario* scn = scn_load(spath, err, sizeof err);
     if (!scn) {
         fprintf(stderr, "nudge replay: %s\n", err);

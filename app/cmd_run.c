@@ -62,6 +62,12 @@ int cmd_run(int argc, char** argv) {
         run_options_free(&o);
         return 2;
     }
+    /* no output may overwrite an input */
+    const char* outs[3][2] = {{"--trace", trace}, {"--record", record}, {"--video", video.path}};
+    for (int i = 0; i < 3; i++)
+        if (!args_output_not_input("run", outs[i][0], outs[i][1], "the scenario", p.positional[0]) ||
+            !args_output_not_input("run", outs[i][0], outs[i][1], "the model", o.model_path))
+            return 2;
     char err[512];
     Scenario* scn = scn_load(p.positional[0], err, sizeof err);
     if (!scn) {

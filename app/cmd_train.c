@@ -353,8 +353,16 @@ int cmd_train(int argc, char** argv) {
     }
 
     char logbuf[4096];
-    if (!train_out_prepare(out, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
+    if (!train_out_prepare(out, resume, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
+        wm_trainer_free(tr);
+        wm_train_data_close(&td);
+        return 2;
+    }
+    /* the weights alone go to a file of their own */
+    if (!args_output_not_input("train", "--export", export_path, "the checkpoint resumed from", resume) ||
+        (args_same_file(export_path, out) && args_fail("train", "--export %s is also the checkpoint (--out)", out)) ||
+        (args_same_file(export_path, log_path) && args_fail("train", "--export %s is also the log", log_path))) {
         wm_trainer_free(tr);
         wm_train_data_close(&td);
         return 2;

@@ -208,6 +208,21 @@ int cmd_voe(int argc, char** argv) {
         scn_free_list(files, nfiles);
         return 2;
     }
+    /* no output may overwrite an input: a template, the model and its heads */
+    const char* outs[2][2] = {{"--csv", csv}, {"--trace", trace_path}};
+    const char* ins[4][2] = {{"the model", model}, {"the fate probe", fate_path}, {"the scale", scale_path},
+                             {"the energy head", energy_path}};
+    bool distinct = true;
+    for (int o = 0; o < 2 && distinct; o++) {
+        for (int i = 0; i < 4 && distinct; i++)
+            distinct = args_output_not_input("voe", outs[o][0], outs[o][1], ins[i][0], ins[i][1]);
+        for (int i = 0; i < nfiles && distinct; i++)
+            distinct = args_output_not_input("voe", outs[o][0], outs[o][1], "a template", files[i]);
+    }
+    if (!distinct) {
+        scn_free_list(files, nfiles);
+        return 2;
+    }
     /* a source and a copy of every template per worker (no more workers than pairs) */
     int J = (int)(jobs < (int64_t)nfiles * pairs ? jobs : (int64_t)nfiles * pairs);
     const WmModel* wm = NULL;

@@ -254,7 +254,7 @@ int cmd_train_jepa(int argc, char** argv) {
                100.0 * (double)marked / (double)all, def.rollout, break_p);
     }
     char logbuf[4096];
-    if (!train_out_prepare(out, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
+    if (!train_out_prepare(out, resume, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
         jepa_trainer_free(tr);
         jepa_data_free(j);

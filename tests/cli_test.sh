@@ -38,6 +38,16 @@ nslow=$(wc -l <"$tmp/slow"); nfast=$(wc -l <"$tmp/fast")
 [ "$nfast" -ge 12 ] && [ "$nfast" -gt $((2 * nslow)) ] && ok "--push-every: $nfast pushes against $nslow" || bad "--push-every: $nfast pushes against $nslow"
 expect_status 2 "missing scenario" -- "$nudge" run "$tmp/nope.scn"
 one_line_err "nope.scn"
+# an output that names an input (through another spelling or a link) is refused; the input is kept
+cp "$root/scenarios/demo/glass_off_table.scn" "$tmp/keep.scn"
+ln -s keep.scn "$tmp/keep_link.scn"
+for flag in --trace --record --video; do
+  expect_status 2 "run $flag over the scenario" -- "$nudge" run "$tmp/keep.scn" $flag "$tmp/./keep_link.scn"
+  one_line_err "$flag .*keep_link.scn is also the scenario: it would be overwritten"
+done
+expect_status 2 "check --junit over a scenario it runs" -- "$nudge" check "$tmp/keep.scn" "$root/scenarios/regression/closed_push.scn" --junit "$tmp/keep.scn"
+one_line_err "^nudge check: --junit .*keep.scn is also a scenario"
+[ ! -s "$tmp/out" ] && cmp -s "$tmp/keep.scn" "$root/scenarios/demo/glass_off_table.scn" && ok "the scenario is untouched, nothing run" || bad "keep.scn changed or check ran: $(head -c 200 "$tmp/out")"
 
 # a malformed scenario: one line naming file:line:col, exit 2
 printf 'world seconds 2\nbody floor box stone static pos 0 -0.05 size 6 0.1\nbody b box wood pos 0 1 size 0.1 heavy\n' >"$tmp/bad.scn"

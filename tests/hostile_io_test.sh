@@ -186,6 +186,16 @@ if command -v xvfb-run >/dev/null; then
 fi
 head -n 1 "$tmp/v_INT.out" | grep -q " loss=- val=- " && ok "view: '-' before the first step and validation" || bad "first metrics line: $(head -n 1 "$tmp/v_INT.out")"
 
+## an output never overwrites an input: refused before anything runs
+cp "$scn" "$tmp/keep.scn"
+cp "$tmp/m/wm.bin" "$tmp/keep.bin"
+expect_status 2 "view --screenshot over the scenario" -- "$nudge" view "$tmp/keep.scn" --headless --seconds 1 --quiet --screenshot "$tmp/keep.scn"
+one_line_err "--screenshot .*keep.scn is also the scenario: it would be overwritten"
+expect_status 2 "view --record over the model" -- "$nudge" view "$tmp/keep.scn" --headless --seconds 1 --quiet --model "$tmp/keep.bin" --record "$tmp/keep.bin"
+one_line_err "--record .*keep.bin is also the model"
+cmp -s "$tmp/keep.scn" "$scn" && cmp -s "$tmp/keep.bin" "$tmp/m/wm.bin" && ok "scenario and model untouched" || bad "view overwrote an input"
+expect_status 0 "view --save over the model it started from (continuing it)" -- "$nudge" view "$tmp/keep.scn" --headless --seconds 1 --quiet --model "$tmp/keep.bin" --save "$tmp/keep.bin"
+
 ## integer flags never wrap
 expect_status 2 "gen --frames 4294967304x8" -- "$nudge" gen --scenario "$tpl" --episodes 1 --seconds 1 --out "$tmp/gw" --frames 4294967304x8
 one_line_err "frames: .*4294967304x8"

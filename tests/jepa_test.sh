@@ -270,6 +270,13 @@ one_line_err "frames"
 [ ! -e "$tmp/sc/x.txt" ] && ok "nothing written" || bad "a scale was written"
 expect_status 2 "scale into a missing folder" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d" --out "$tmp/sc/no/x.txt"
 one_line_err "no/x.txt"
+# --out over the model it reads: refused before any fitting, the model kept
+cp "$tmp/mo/j.ckpt" "$tmp/sc/keep.ckpt"
+for c in fate scale energy; do
+  expect_status 2 "$c --out over its model" -- "$nudge" $c --model "$tmp/sc/keep.ckpt" --data "$tmp/fd" --out "$tmp/sc/keep.ckpt"
+  one_line_err "^nudge $c: --out .*keep.ckpt is also the model: it would be overwritten"
+done
+cmp -s "$tmp/sc/keep.ckpt" "$tmp/mo/j.ckpt" && ok "the model is untouched" || bad "a fitter overwrote its model"
 expect_status 2 "voe --scale of another model's channels" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1 --scale "$tmp/sc/s.txt"
 one_line_err "latent channels"
 expect_status 2 "voe --scale of a state model" -- "$nudge" voe "$tmp/voe" --model "$root/assets/models/default.wm" --pairs 1 --scale "$tmp/sc/s.txt"

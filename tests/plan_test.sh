@@ -56,6 +56,12 @@ expect_status 2 "plan without tasks" -- "$nudge" plan --model "$tmp/m.wm"
 one_line_err "expected a task"
 expect_status 2 "plan the model agent without --model" -- "$nudge" plan "$tasks/box_up_ramp.scn"
 one_line_err "needs a world model: --model FILE"
+cp "$tasks/box_up_ramp.scn" "$tmp/keep.scn"
+expect_status 2 "plan --csv over its task" -- "$nudge" plan "$tmp/keep.scn" --agents random --episodes 1 --csv "$tmp/keep.scn"
+one_line_err "--csv .*keep.scn is also a task: it would be overwritten"
+cmp -s "$tmp/keep.scn" "$tasks/box_up_ramp.scn" && ok "the task is untouched" || bad "plan overwrote its task"
+expect_status 2 "plan --csv over the model" -- "$nudge" plan "$tasks/box_up_ramp.scn" --model "$tmp/m.wm" --agents model --episodes 1 --csv "$tmp/m.wm"
+one_line_err "--csv .*m.wm is also the model"
 expect_status 2 "plan an unknown agent" -- "$nudge" plan "$tasks/box_up_ramp.scn" --agents random,wizard
 one_line_err "--agents: expected a list of random, model, oracle, jepa, none, got 'wizard'"
 expect_status 2 "the jepa agent without --jepa" -- "$nudge" plan "$tasks/box_into_zone.scn" --agents jepa

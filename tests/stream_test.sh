@@ -82,6 +82,22 @@ expect_status 2 "--weights 1,-1" -- "$nudge" train --data "$tmp/b2,$tmp/test" --
 one_line_err "not a positive number"
 expect_status 2 "--weights 1,0x10 (hex)" -- "$nudge" train --data "$tmp/b2,$tmp/test" --out "$tmp/m/x.bin" --weights 1,0x10
 one_line_err "'0x10' is not a positive number"
+# the log and the exported weights are files of their own: never the checkpoint written or resumed from
+mkdir -p "$tmp/o"
+cp "$tmp/m/w.bin" "$tmp/o/keep.bin"
+expect_status 2 "--log over --out" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/x.bin" --log "$tmp/o/./x.bin" --steps 2
+one_line_err "the log .*x.bin is also the checkpoint .*x.bin: it would be overwritten"
+expect_status 2 "--out train.csv (the default log's name)" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/sub/train.csv" --steps 2
+one_line_err "is also the checkpoint"
+[ ! -e "$tmp/o/sub" ] && ok "no folder made for the refused run" || bad "a refused run made $tmp/o/sub"
+expect_status 2 "--log over --resume" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/y.bin" --resume "$tmp/o/keep.bin" --log "$tmp/o/keep.bin" --steps 2
+one_line_err "is also the checkpoint .*keep.bin"
+expect_status 2 "--export over --resume" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/y.bin" --resume "$tmp/o/keep.bin" --export "$tmp/o/keep.bin" --steps 2
+one_line_err "--export .*keep.bin is also the checkpoint resumed from"
+expect_status 2 "--export over --out" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/y.bin" --export "$tmp/o/y.bin" --steps 2
+one_line_err "--export .*y.bin is also the checkpoint (--out)"
+cmp -s "$tmp/o/keep.bin" "$tmp/m/w.bin" && [ ! -e "$tmp/o/x.bin" ] && [ ! -e "$tmp/o/y.bin" ] && ok "the resumed checkpoint untouched, nothing written" \
+  || bad "train wrote over an input or left a file: $(ls "$tmp/o")"
 expect_status 2 "--data with an empty name" -- "$nudge" train --data "$tmp/b2,,$tmp/test" --out "$tmp/m/x.bin"
 one_line_err "--data"
 expect_status 2 "datasets whose episodes differ" -- "$nudge" train --data "$tmp/b2,$tmp/short" --out "$tmp/m/x.bin"

@@ -94,6 +94,12 @@ expect_status 2 "a model that is no model" -- "$nudge" voe "$voe" --model "$tmp/
 one_line_err "noparam.scn"
 expect_status 2 "an unwritable CSV" -- "$nudge" voe "$voe/teleport.scn" --model "$tmp/m.wm" --pairs 1 --csv "$tmp/no/such/dir/x.csv"
 one_line_err "x.csv"
+cp "$voe/teleport.scn" "$tmp/keep.scn"
+expect_status 2 "--csv over a template" -- "$nudge" voe "$tmp/keep.scn" --model "$tmp/m.wm" --pairs 1 --csv "$tmp/keep.scn"
+one_line_err "--csv .*keep.scn is also a template: it would be overwritten"
+cmp -s "$tmp/keep.scn" "$voe/teleport.scn" && ok "the template is untouched" || bad "voe overwrote its template"
+expect_status 2 "--trace over the model" -- "$nudge" voe "$tmp/keep.scn" --model "$tmp/m.wm" --pairs 1 --trace "$tmp/m.wm"
+one_line_err "--trace .*m.wm is also the model"
 
 # gen refuses magic unless asked, and train refuses what it then writes
 expect_status 2 "gen refuses a magic template" -- "$nudge" gen --scenario "$voe/teleport.scn" --episodes 2 --seconds 0.5 --out "$tmp/g"
