@@ -105,6 +105,10 @@ expect_status 2 "gen --scenario FIFO" -- quick "$nudge" gen --scenario "$tmp/in.
 one_line_err "FIFO"
 expect_status 2 "view FIFO" -- quick "$nudge" view --headless --seconds 1 "$tmp/in.fifo"
 one_line_err "FIFO"
+# a folder without scenes (under make sanitize: no memcpy from a NULL list)
+mkdir -p "$tmp/noscenes"
+expect_status 2 "view of a folder without scenarios" -- "$nudge" view "$tmp/noscenes" --headless --seconds 1
+one_line_err "noscenes: no .scn scenarios found"
 expect_status 2 "replay FIFO" -- quick "$nudge" replay "$tmp/in.fifo"
 one_line_err "FIFO"
 expect_status 2 "replay --scenario FIFO" -- quick "$nudge" replay "$tmp/r.nrec" --scenario "$tmp/in.fifo"

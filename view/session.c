@@ -61,7 +61,7 @@ static int list_scenes(const char* dir, char** out, int cap) {
     int    n   = scn_list_files(dir, false, &all);
     if (n < 0) return 0;
     int kept = n < cap ? n : cap;
-    memcpy(out, all, sizeof *out * (size_t)kept);
+    if (kept > 0) memcpy(out, all, sizeof *out * (size_t)kept);   /* a folder without scenes: all is NULL */
     for (int i = kept; i < n; i++) free(all[i]);
     free(all);
     return kept;
