@@ -166,7 +166,12 @@ int args_parse(ArgParse* p, int argc, char** argv) {
         if (!v) {
             if (i + 1 >= argc) return args_fail(p->cmd, "--%s needs a value", name);
             v = argv[++i];
+            /* "--trace --jsonl": the value was left out, not a file called --jsonl */
+            if (strncmp(v, "--", 2) == 0 && v[2])
+                return args_fail(p->cmd, "--%s needs a value, got the flag '%s' (write --%s=%s if that is the value)",
+                                 name, v, name, v);
         }
+        if (!*v) return args_fail(p->cmd, "--%s needs a value, got an empty one", name);
         int rc = set_value(p, s, v);
         if (rc) return rc;
     }

@@ -13,6 +13,18 @@ expect_status 0 "nudge run --help" -- "$nudge" run --help
 grep -q -- "--trace" "$tmp/out" && ok "run help lists --trace" || bad "run help lacks --trace"
 expect_status 2 "unknown flag" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --bogus
 one_line_err "unknown flag '--bogus'"
+# a value left out: at the end, before the next flag, or empty; nothing is written under a flag's name
+expect_status 2 "a value missing at the end" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seed
+one_line_err "^nudge run: --seed needs a value$"
+(cd "$tmp" && "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --trace --jsonl >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/rc")
+[ "$(cat "$tmp/rc")" -eq 2 ] && ok "--trace --jsonl (exit 2)" || bad "--trace --jsonl: exit $(cat "$tmp/rc")"
+one_line_err "^nudge run: --trace needs a value, got the flag '--jsonl'"
+[ ! -e "$tmp/--jsonl" ] && ok "no file called --jsonl" || bad "run wrote a trace called --jsonl"
+expect_status 2 "--trace=" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --trace=
+one_line_err "^nudge run: --trace needs a value, got an empty one$"
+[ ! -s "$tmp/out" ] && ok "--trace=: nothing run" || bad "--trace= ran the scenario: $(head -c 200 "$tmp/out")"
+expect_status 2 "gen --out ''" -- "$nudge" gen --scenario "$root/scenarios/templates/push_off_table.scn" --episodes 1 --seconds 1 --out ""
+one_line_err "^nudge gen: --out needs a value, got an empty one$"
 expect_status 2 "bad number" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seconds abc
 one_line_err "seconds"
 expect_status 2 "negative seconds" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seconds -1
