@@ -367,6 +367,17 @@ int cmd_train(int argc, char** argv) {
         wm_train_data_close(&td);
         return 2;
     }
+    /* and where they go can take them, before the training rather than after it */
+    if (export_path) {
+        AtomicFile probe;
+        if (!atomic_file_open(&probe, export_path, err, sizeof err)) {
+            fprintf(stderr, "nudge train: %s\n", err);
+            wm_trainer_free(tr);
+            wm_train_data_close(&td);
+            return 2;
+        }
+        atomic_file_abort(&probe);
+    }
     TrainLog log = {.fd = -1};
     if (log_path && !train_log_open(&log, log_path, resume != NULL, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);

@@ -96,6 +96,9 @@ expect_status 2 "--export over --resume" -- "$nudge" train --data "$tmp/b2" --ou
 one_line_err "--export .*keep.bin is also the checkpoint resumed from"
 expect_status 2 "--export over --out" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/y.bin" --export "$tmp/o/y.bin" --steps 2
 one_line_err "--export .*y.bin is also the checkpoint (--out)"
+expect_status 2 "--export into a folder that cannot be made: refused before training" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/z.bin" --export "$tmp/o/keep.bin/sub/e.wm" --steps 2
+one_line_err "e.wm: cannot write"
+[ ! -e "$tmp/o/z.bin" ] && [ ! -e "$tmp/o/train.csv" ] && ok "no checkpoint or log for the refused run" || bad "refused --export left: $(ls "$tmp/o")"
 cmp -s "$tmp/o/keep.bin" "$tmp/m/w.bin" && [ ! -e "$tmp/o/x.bin" ] && [ ! -e "$tmp/o/y.bin" ] && ok "the resumed checkpoint untouched, nothing written" \
   || bad "train wrote over an input or left a file: $(ls "$tmp/o")"
 expect_status 2 "--data with an empty name" -- "$nudge" train --data "$tmp/b2,,$tmp/test" --out "$tmp/m/x.bin"
