@@ -95,7 +95,9 @@ int cmd_replay(int argc, char** argv) {
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional != 1) return args_fail("replay", "expected one recording (see nudge replay --help)");
     bool show[SIM_EV_COUNT], types[SIM_EV_COUNT];
-    if (!run_options_event_filter(events, show) || !run_options_event_filter(expect, types)) return 2;
+    if (!run_options_event_filter("replay", "--events", events, show) ||
+        !run_options_event_filter("replay", "--expect", expect, types))
+        return 2;
     /* the timeline goes to stdout unless the command has another answer to give there */
     bool print = !check && !to_scn;
     for (int i = 0; i < SIM_EV_COUNT; i++) show[i] = show[i] && print;

@@ -56,7 +56,7 @@ int cmd_run(int argc, char** argv) {
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional != 1) return args_fail("run", "expected one scenario file (see nudge run --help)");
     bool show[SIM_EV_COUNT];
-    if (!run_options_event_filter(events, show)) return 2;
+    if (!run_options_event_filter("run", "--events", events, show)) return 2;
 
     if (!video_options_check(&video, "run")) {
         run_options_free(&o);

@@ -37,6 +37,12 @@ expect_status 2 "--push-every 0x1,0x2" -- "$nudge" run "$root/scenarios/template
 one_line_err "push-every"
 expect_status 2 "--push-dv ' 1,2'" -- "$nudge" run "$root/scenarios/templates/push_off_table.scn" --push-dv " 1,2"
 one_line_err "push-dv"
+expect_status 2 "an unknown event type" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --events fall,ALL
+one_line_err "^nudge run: --events: unknown event type 'ALL' (known: .*magic; or all, none alone)$"
+# a long list is read whole (it was cut at 255 characters, dropping the last names)
+long=$(printf 'fall,%.0s' $(seq 1 60))break
+expect_status 0 "--events with a ${#long}-character list" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --events "$long" --jsonl
+grep -q '"type": "break"' "$tmp/out" && ok "the list's last name counts" || bad "no break in: $(head -c 300 "$tmp/out")"
 expect_status 2 "bad agent" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --agent sleepy
 one_line_err "agent"
 expect_status 2 "bad --push-every" -- "$nudge" run "$root/scenarios/templates/push_off_table.scn" --push-every 2,1

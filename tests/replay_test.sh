@@ -51,6 +51,8 @@ expect_status 2 "a folder" -- "$nudge" replay "$tmp"
 one_line_err "not a regular file"
 expect_status 2 "no recording given" -- "$nudge" replay
 one_line_err "expected one recording"
+expect_status 2 "--expect with an unknown type" -- "$nudge" replay "$tmp/g.nrec" --to-scn "$tmp/x.scn" --expect all,bogus
+one_line_err "^nudge replay: --expect: unknown event type 'all'"
 # --to-scn over an input: the recording, or the scenario it replays against
 cp "$tmp/g.nrec" "$tmp/keep.nrec"
 expect_status 2 "--to-scn over the recording" -- "$nudge" replay "$tmp/keep.nrec" --to-scn "$tmp/keep.nrec"
