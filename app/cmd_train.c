@@ -239,6 +239,11 @@ int cmd_train(int argc, char** argv) {
                      ra->slots, ra->dim, td.slots, td.dim);
             wm_free(start);
             start = NULL;
+        } else if (ra && !wm_dataset_same_step(ra->dt, td.tick)) {
+            snprintf(err, sizeof err, "%s: the model steps %g s, the dataset's records are %g s apart (gen --stride)",
+                     resume, (double)ra->dt, td.tick);
+            wm_free(start);
+            start = NULL;
         }
         if (!start) {
             fprintf(stderr, "nudge train: %s\n", err);

@@ -106,4 +106,14 @@ one_line_err "--data"
 expect_status 2 "datasets whose episodes differ" -- "$nudge" train --data "$tmp/b2,$tmp/short" --out "$tmp/m/x.bin"
 one_line_err "must agree"
 [ -e "$tmp/m/x.bin" ] && bad "a refused run wrote a model" || ok "no model written by a refused run"
+# records every second tick (gen --stride 2): as many records as short's, twice as far apart
+"$nudge" gen --scenario "$scn" --episodes 4 --seconds 8 --stride 2 --seed 24 --out "$tmp/short2" 2>/dev/null || bad "gen short2"
+expect_status 2 "datasets whose records are a tick and two ticks apart" -- "$nudge" train --data "$tmp/short,$tmp/short2" --out "$tmp/m/x.bin"
+one_line_err "short2: episodes of 241 records of 32 slots of 20 columns every 0.0333333 s, but .*short has 241 of 32 of 20 every 0.0166667 s"
+expect_status 2 "eval of a model stepping a tick on records two ticks apart" -- "$nudge" eval --model "$tmp/m/w.bin" --data "$tmp/short2" --report "$tmp/m/x.report"
+one_line_err "w.bin: the model steps 0.0166667 s, the dataset's records are 0.0333333 s apart"
+expect_status 0 "a model of the strided records" -- "$nudge" train --data "$tmp/short2" --out "$tmp/m/s2.bin" --steps 10 --batch 16
+expect_status 0 "... evaluated on them" -- "$nudge" eval --model "$tmp/m/s2.bin" --data "$tmp/short2" --report "$tmp/m/s2.report" --horizon 10
+expect_status 2 "... resumed on records a tick apart" -- "$nudge" train --data "$tmp/short" --out "$tmp/m/x.bin" --resume "$tmp/m/s2.bin"
+one_line_err "s2.bin: the model steps 0.0333333 s, the dataset's records are 0.0166667 s apart"
 finish train_stream
