@@ -52,6 +52,17 @@ bool args_output_not_input(const char* cmd, const char* flag, const char* out, c
     return false;
 }
 
+bool args_outputs_distinct(const char* cmd, const char* (*outs)[2], int n) {
+    for (int i = 0; i < n; i++)
+        for (int k = i + 1; k < n; k++)
+            if (args_same_file(outs[i][1], outs[k][1])) {
+                args_fail(cmd, "%s %s and %s %s name the same file: one would overwrite the other", outs[i][0],
+                          outs[i][1], outs[k][0], outs[k][1]);
+                return false;
+            }
+    return true;
+}
+
 bool args_parse_size(const char* s, int lo, int hi, int* w, int* h) {
     int64_t a, b;
     const char* rest = NULL;

@@ -45,6 +45,9 @@ bool args_same_file(const char* a, const char* b);
 /// overwritten") when the output path out names the same regular file as the input path in (through
 /// links and other spellings of the path); true otherwise, and when either is NULL or does not exist
 bool args_output_not_input(const char* cmd, const char* flag, const char* out, const char* what, const char* in);
+/// false + one line ("nudge run: --trace x and --record x name the same file") when two of the n
+/// outputs (flag, path; a NULL path is not given) would write one file; true otherwise
+bool args_outputs_distinct(const char* cmd, const char* (*outs)[2], int n);
 /// one line "nudge CMD: message" on stderr; returns 2 for `return args_fail(...)`
 int  args_fail(const char* cmd, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 

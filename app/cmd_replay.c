@@ -117,6 +117,10 @@ int cmd_replay(int argc, char** argv) {
     const char* spath = scn_path ? scn_path : rec->h.path;
     /* no output may overwrite an input: the recording, its scenario, the model */
     const char* outs[2][2] = {{"--to-scn", to_scn}, {"--video", video.path}};
+    if (!args_outputs_distinct("replay", outs, 2)) {
+        rec_free(rec);
+        return 2;
+    }
     for (int i = 0; i < 2; i++)
         if (!args_output_not_input("replay", outs[i][0], outs[i][1], "the recording", path) ||
             !args_output_not_input("replay", outs[i][0], outs[i][1], "the scenario", spath) ||

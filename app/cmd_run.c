@@ -64,6 +64,7 @@ int cmd_run(int argc, char** argv) {
     }
     /* no output may overwrite an input */
     const char* outs[3][2] = {{"--trace", trace}, {"--record", record}, {"--video", video.path}};
+    if (!args_outputs_distinct("run", outs, 3)) return 2;
     for (int i = 0; i < 3; i++)
         if (!args_output_not_input("run", outs[i][0], outs[i][1], "the scenario", p.positional[0]) ||
             !args_output_not_input("run", outs[i][0], outs[i][1], "the model", o.model_path))

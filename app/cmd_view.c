@@ -96,6 +96,7 @@ int cmd_view(int argc, char** argv) {
        --save and --save-jepa; nothing else) */
     const char* outs[5][2] = {{"--save", o.save_path}, {"--save-jepa", o.jepa_save}, {"--screenshot", o.screenshot},
                               {"--record", o.record}, {"--video", o.video}};
+    if (!args_outputs_distinct("view", outs, 5)) return 2;
     for (int i = 0; i < 5; i++) {
         if (!args_output_not_input("view", outs[i][0], outs[i][1], "the scenario", o.scenario) ||
             (i != 0 && !args_output_not_input("view", outs[i][0], outs[i][1], "the model", o.model_path)) ||

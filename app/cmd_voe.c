@@ -212,7 +212,7 @@ int cmd_voe(int argc, char** argv) {
     const char* outs[2][2] = {{"--csv", csv}, {"--trace", trace_path}};
     const char* ins[4][2] = {{"the model", model}, {"the fate probe", fate_path}, {"the scale", scale_path},
                              {"the energy head", energy_path}};
-    bool distinct = true;
+    bool distinct = args_outputs_distinct("voe", outs, 2);
     for (int o = 0; o < 2 && distinct; o++) {
         for (int i = 0; i < 4 && distinct; i++)
             distinct = args_output_not_input("voe", outs[o][0], outs[o][1], ins[i][0], ins[i][1]);

@@ -63,6 +63,9 @@ for flag in --trace --record --video; do
   expect_status 2 "run $flag over the scenario" -- "$nudge" run "$tmp/keep.scn" $flag "$tmp/./keep_link.scn"
   one_line_err "$flag .*keep_link.scn is also the scenario: it would be overwritten"
 done
+expect_status 2 "run --trace and --record naming one file" -- "$nudge" run "$tmp/keep.scn" --trace "$tmp/both" --record "$tmp/./both"
+one_line_err "^nudge run: --trace .*both and --record .*both name the same file"
+[ ! -e "$tmp/both" ] && ok "nothing written under the shared name" || bad "run wrote $tmp/both"
 expect_status 2 "check --junit over a scenario it runs" -- "$nudge" check "$tmp/keep.scn" "$root/scenarios/regression/closed_push.scn" --junit "$tmp/keep.scn"
 one_line_err "^nudge check: --junit .*keep.scn is also a scenario"
 [ ! -s "$tmp/out" ] && cmp -s "$tmp/keep.scn" "$root/scenarios/demo/glass_off_table.scn" && ok "the scenario is untouched, nothing run" || bad "keep.scn changed or check ran: $(head -c 200 "$tmp/out")"
