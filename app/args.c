@@ -144,6 +144,8 @@ static int set_value(ArgParse* p, ArgSpec* s, const char* v) {
 }
 
 int args_parse(ArgParse* p, int argc, char** argv) {
+    /* the positionals are moved to argv[1..]: each lands in a slot already read */
+    p->positional = (const char**)(argv + 1);
     p->npositional = 0;
     for (int i = 1; i < argc; i++) {
         const char* a = argv[i];
@@ -152,7 +154,7 @@ int args_parse(ArgParse* p, int argc, char** argv) {
             return 1;
         }
         if (strncmp(a, "--", 2) != 0 || a[2] == 0) {
-            if (p->npositional >= p->max_positional || p->npositional >= 64)
+            if (p->npositional >= p->max_positional)
                 return args_fail(p->cmd, "unexpected argument '%s' (see nudge %s --help)", a, p->cmd);
             p->positional[p->npositional++] = a;
             continue;

@@ -24,7 +24,8 @@ typedef struct ArgParse {
     const char* about;        /* one paragraph */
     ArgSpec*    specs;
     int         nspecs;
-    const char* positional[64];
+    const char** positional;  /* the arguments that are not flags, in order (gathered at the front of
+                                 argv, so there may be as many as the command line holds) */
     int         npositional;
     int         max_positional;
 } ArgParse;

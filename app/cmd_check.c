@@ -1,4 +1,5 @@
 /* nudge check: runs scenario files' expectations headless; one line per scenario; JUnit XML */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,18 +205,21 @@ int cmd_check(int argc, char** argv) {
                   "Runs the expectations of scenario files (PATHs are files or folders; default: the scenarios nudge ships, share/nudge/scenarios) "
                   "headless and prints one line per scenario. Exit status: 0 all passed, 1 a failure, "
                   "2 bad input.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 64};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, INT_MAX};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     char** files = NULL;
     char err[512];
     char shipped[4096];
-    if (p.npositional == 0) {
+    const char* shipped_path[1] = {shipped};
+    const char* const* paths = p.positional;
+    int npaths = p.npositional;
+    if (npaths == 0) {
         if (!share_dir_path("scenarios", shipped, sizeof shipped, err, sizeof err))
             return args_fail("check", "%s", err);
-        p.positional[p.npositional++] = shipped;
+        paths = shipped_path, npaths = 1;
     }
-    int nfiles = scn_collect_files(p.positional, p.npositional, &files, err, sizeof err);
+    int nfiles = scn_collect_files(paths, npaths, &files, err, sizeof err);
     if (nfiles < 0) return args_fail("check", "%s", err);
     if (nfiles == 0) {
         free(files);

@@ -268,7 +268,7 @@ int cmd_eval(int argc, char** argv) {
     ArgParse p = {"eval", "nudge eval --model MODEL --data DIR [--report DIR]",
                   "Scores the model's rollouts and event predictions on a dataset, against constant-velocity "
                   "and ballistic baselines; prints a table and writes eval.csv, eval_events.csv and eval.svg.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (!model_path) return args_fail("eval", "--model MODEL is required");

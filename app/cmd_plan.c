@@ -1,4 +1,5 @@
 /* nudge plan: task scenarios x agents x seeds; success rates and time per decision */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,7 +249,7 @@ int cmd_plan(int argc, char** argv) {
                   "'random' the random agent with the task's push budget and impulse limit, 'jepa' the same planner "
                   "imagining with the pixel model --jepa in its latent space toward a goal image (tasks with 'in' or "
                   "'x|y near' goals; others are skipped with a note).",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 64};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, INT_MAX};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional == 0) return args_fail("plan", "expected a task scenario or a folder of them (see nudge plan --help)");

@@ -90,7 +90,7 @@ int cmd_replay(int argc, char** argv) {
                   "Re-simulates a recording (nudge run --record, nudge view --record) headless and prints its event "
                   "timeline; --check compares it with the recorded world hashes, --to-scn writes an episode as a "
                   "regression test.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 1};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional != 1) return args_fail("replay", "expected one recording (see nudge replay --help)");

@@ -51,7 +51,7 @@ int cmd_run(int argc, char** argv) {
     };
     ArgParse p = {"run", "nudge run SCENARIO [--seconds S] [--seed N] [--agent KIND] [--trace FILE.csv] [--record FILE.nrec] [--video OUT.mp4] [--model FILE --surprise]",
                   "Runs one scenario headless and prints its event timeline on stdout.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 1};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional != 1) return args_fail("run", "expected one scenario file (see nudge run --help)");

@@ -205,7 +205,7 @@ int cmd_train(int argc, char** argv) {
                   "Trains the world model on datasets' episodes (the last tenth of each held out for validation), "
                   "streaming them from disk when they do not fit in --memory. "
                   "Writes the checkpoint atomically every --save-every steps and at the end; Ctrl-C saves and exits.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (kind && strcmp(kind, "state") != 0) return args_fail("train", "--kind: expected state or jepa, got '%s'", kind);

@@ -58,7 +58,7 @@ int cmd_view(int argc, char** argv) {
                   "share/nudge/scenarios/demo) where an agent or the mouse "
                   "pushes things while a world model trains live and draws its predictions over what happens. "
                   "Without a display, run it under xvfb-run or use --headless. Press H in the window for the keys.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 1};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional == 1) o.scenario = p.positional[0];

@@ -182,7 +182,7 @@ int cmd_voe(int argc, char** argv) {
                   "an impossible clip sharing a seed. A pair is correct when the impossible clip's peak surprise "
                   "exceeds the possible one's. Prints per-category pairwise accuracy and the median latency "
                   "(ticks from the magic event to the peak), and how surprise is distributed on possible clips.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 1};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional != 1) return args_fail("voe", "expected one folder of templates (see nudge voe --help)");

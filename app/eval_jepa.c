@@ -213,7 +213,7 @@ int cmd_eval_jepa(int argc, char** argv) {
     ArgParse p = {"eval", "nudge eval --model JEPA.ckpt --data DIR [--report DIR]",
                   "Scores a pixel model on a dataset's frames: its probe's position error at horizons 0 to 30 against "
                   "constant velocity through the same probe, its event probes, and its latent's statistics.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (!model_path) return args_fail("eval", "--model MODEL is required");

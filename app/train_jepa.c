@@ -127,7 +127,7 @@ int cmd_train_jepa(int argc, char** argv) {
                   "validation), then fits its linear probe (latent -> each body's pixel position, break and fall) on "
                   "the training episodes. Writes the checkpoint atomically every --save-every steps and at the end "
                   "(with the probe); Ctrl-C saves and exits.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (!data) return args_fail("train", "--data DIR is required");

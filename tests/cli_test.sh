@@ -111,6 +111,11 @@ for flag in "--agent sleepy:agent" "--push-every nan:push-every" "--push-dv 2,1:
   [ ! -s "$tmp/out" ] && [ ! -e "$tmp/flag.xml" ] && ok "check $flag: no scenario run, no JUnit file" || bad "check $flag: stdout $(head -c 200 "$tmp/out")"
 done
 
+# as many paths as the shell's glob gives (there was room for 64)
+mkdir -p "$tmp/many"
+for i in $(seq 1 70); do printf 'world seconds 0.1\nbody b ball steel pos 0 1 radius 0.05\n' >"$tmp/many/s$i.scn"; done
+expect_status 0 "check of 70 files named one by one" -- "$nudge" check "$tmp"/many/*.scn
+tail -n 1 "$tmp/out" | grep -qx "70 passed, 0 failed" && ok "all 70 checked" || bad "check of 70 files: $(tail -n 2 "$tmp/out")"
 # a failing expectation: exit 1, the FAIL line names the expectation and the observed value
 printf 'world seconds 1\nbody floor box stone static pos 0 -0.05 size 6 0.1\nbody ball ball steel pos 0 1 radius 0.05\nexpect at 0.5 ball.y near 2.0 0.01\n' >"$tmp/suite2.scn"
 expect_status 1 "failing expectation" -- "$nudge" check "$tmp/suite2.scn" --junit "$tmp/j.xml"
