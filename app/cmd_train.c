@@ -83,13 +83,15 @@ static bool read_data_flags(const char* data, const char* weights, char* buf, si
     return true;
 }
 
-/* the value of --kind (either spelling), NULL when absent */
+/* the value of --kind (either spelling), NULL when absent; the last one given, as the flag parser
+   takes it ("--kind state --kind jepa" trains the pixel model) */
 static const char* kind_flag(int argc, char** argv) {
+    const char* kind = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--kind") == 0) return i + 1 < argc ? argv[i + 1] : NULL;
-        if (strncmp(argv[i], "--kind=", 7) == 0) return argv[i] + 7;
+        if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc) kind = argv[++i];
+        else if (strncmp(argv[i], "--kind=", 7) == 0) kind = argv[i] + 7;
     }
-    return NULL;
+    return kind;
 }
 
 int cmd_train(int argc, char** argv) {

@@ -448,6 +448,10 @@ grep -Eq "^teleport +1 +[01] " "$tmp/out" && ok "antialiased: voe's table" || ba
 # bad inputs: one line, exit 2, nothing written
 expect_status 2 "a dataset without frames" -- "$nudge" train --kind jepa --data "$tmp/nf" --out "$tmp/x/j.ckpt"
 one_line_err "no frames"
+# --kind given twice: the last one counts, as for every flag
+expect_status 0 "--kind state --kind jepa trains the pixel model" -- "$nudge" train --kind state "${small[@]}" --steps 2 --data "$tmp/d" --out "$tmp/k2/j.ckpt"
+grep -q "effective rank" "$tmp/out" && ok "a pixel model was trained" || bad "--kind state --kind jepa: $(tail -n 2 "$tmp/out")"
+expect_status 0 "--kind jepa --kind state trains the state model (on a dataset without frames)" -- "$nudge" train --kind jepa --kind state --data "$tmp/nf" --out "$tmp/k2/s.wm" --steps 2 --batch 8
 [ ! -e "$tmp/x/j.ckpt" ] && ok "no model left behind" || bad "a model was written"
 expect_status 2 "an unknown kind" -- "$nudge" train --kind pixels --data "$tmp/d" --out "$tmp/x/j.ckpt"
 one_line_err "expected state or jepa"
