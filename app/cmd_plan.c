@@ -11,6 +11,7 @@
 #include "app/run_options.h"
 #include "base/alloc.h"
 #include "base/atomic_file.h"
+#include "base/csv.h"
 #include "base/progress.h"
 #include "model/jepa.h"
 #include "model/nn.h"
@@ -156,10 +157,11 @@ static bool write_csv(const PlanJobs* J, const char* path, char* err, size_t err
     if (!f) alloc_fail(4096);
     fprintf(f, "task,agent,episodes,successes,success_rate,ms_per_decision\n");
     for (int r = 0; r < row_count(J); r++) {
-        char name[256];
+        char name[256], field[520];
         Tally y = row_tally(J, r, name, sizeof name);
-        fprintf(f, "%s,%s,%lld,%lld,%.4f,%.3f\n", name, J->agents[r % J->nagents].name, (long long)y.episodes,
-                (long long)y.solved, rate(&y), ms_per(&y));
+        /* a task is named after its file, which may hold a comma or a quote */
+        fprintf(f, "%s,%s,%lld,%lld,%.4f,%.3f\n", csv_field(name, field, sizeof field), J->agents[r % J->nagents].name,
+                (long long)y.episodes, (long long)y.solved, rate(&y), ms_per(&y));
     }
     fclose(f);
     bool ok = atomic_file_put(path, buf, len, err, err_size);

@@ -11,6 +11,7 @@
 #include "app/commands.h"
 #include "base/alloc.h"
 #include "base/atomic_file.h"
+#include "base/csv.h"
 #include "model/nn.h"
 
 /* the q-quantile of sorted v[n] (nearest rank) */
@@ -333,7 +334,9 @@ int cmd_voe(int argc, char** argv) {
                 char lat[32];
                 if (isnan(res[i].median_latency)) lat[0] = 0;
                 else snprintf(lat, sizeof lat, "%g", res[i].median_latency);
-                n = snprintf(line, sizeof line, "%s,%d,%d,%.6f,%s\n", res[i].category, res[i].pairs, res[i].correct,
+                char field[160];
+                n = snprintf(line, sizeof line, "%s,%d,%d,%.6f,%s\n", csv_field(res[i].category, field, sizeof field),
+                             res[i].pairs, res[i].correct,
                              res[i].pairs ? (double)res[i].correct / res[i].pairs : 0.0, lat);
                 atomic_file_write(&af, line, (size_t)n);
             }

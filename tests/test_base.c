@@ -23,6 +23,7 @@
 #include "base/interrupt.h"
 #include "base/crc.h"
 #include "base/npy.h"
+#include "base/csv.h"
 #include "base/parse_int.h"
 #include "base/parse_real.h"
 #include "base/report.h"
@@ -290,6 +291,18 @@ static void test_input_file(void) {
     ENSURE(input_file_read(path, 4, &len, err, sizeof err) == NULL && strstr(err, "5 bytes"));
 }
 
+/* a CSV field: quoted only when it must be, quotes doubled, cut to fit and still quoted */
+static void test_csv_field(void) {
+    char b[16];
+    const char* plain = "teleport";
+    ENSURE(csv_field(plain, b, sizeof b) == plain);
+    ENSURE(!strcmp(csv_field("a,b", b, sizeof b), "\"a,b\""));
+    ENSURE(!strcmp(csv_field("say \"hi\"", b, sizeof b), "\"say \"\"hi\"\"\""));
+    ENSURE(!strcmp(csv_field("two\nlines", b, sizeof b), "\"two\nlines\""));
+    ENSURE(!strcmp(csv_field("a,bcdefghijklmnopqrstuvwxyz", b, sizeof b), "\"a,bcdefghijkl\""));
+    ENSURE(!strcmp(csv_field("a,\"\"\"\"\"\"\"\"\"", b, 8), "\"a,\"\"\""));
+}
+
 /* the one real-number parser: decimal only, as the scenario language writes numbers */
 static void test_parse_real(void) {
     double v = 0;
@@ -541,6 +554,7 @@ int main(void) {
     RUN(test_atomic_file_limit);
     RUN(test_parse_int);
     RUN(test_parse_real);
+    RUN(test_csv_field);
     RUN(test_crc_and_report);
     RUN(test_checked_size);
     RUN(test_npy_hostile);

@@ -94,6 +94,16 @@ expect_status 2 "a model that is no model" -- "$nudge" voe "$voe" --model "$tmp/
 one_line_err "noparam.scn"
 expect_status 2 "an unwritable CSV" -- "$nudge" voe "$voe/teleport.scn" --model "$tmp/m.wm" --pairs 1 --csv "$tmp/no/such/dir/x.csv"
 one_line_err "x.csv"
+# a category named after a file with a comma: the CSV and the trace still parse
+cp "$voe/teleport.scn" "$tmp/tele,port.scn"
+expect_status 0 "voe of a template whose name holds a comma" -- "$nudge" voe "$tmp/tele,port.scn" --model "$tmp/m.wm" --pairs 1 --csv "$tmp/comma.csv" --trace "$tmp/comma.tr"
+$py -c "
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+assert [len(r) for r in rows] == [5, 5, 5] and rows[1][0] == 'tele,port', rows
+trace = list(csv.reader(open(sys.argv[2])))
+assert {len(r) for r in trace} == {13} and trace[1][0] == 'tele,port', trace[:2]
+" "$tmp/comma.csv" "$tmp/comma.tr" && ok "CSV and trace: the name quoted" || bad "CSV: $(cat "$tmp/comma.csv")"
 cp "$voe/teleport.scn" "$tmp/keep.scn"
 expect_status 2 "--csv over a template" -- "$nudge" voe "$tmp/keep.scn" --model "$tmp/m.wm" --pairs 1 --csv "$tmp/keep.scn"
 one_line_err "--csv .*keep.scn is also a template: it would be overwritten"
