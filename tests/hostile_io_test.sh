@@ -216,6 +216,11 @@ expect_status 2 "train --steps 1e3" -- "$nudge" train --data "$tmp/ds" --out "$t
 one_line_err "steps"
 expect_status 2 "view --size 4294967360x720" -- "$nudge" view --headless --size 4294967360x720
 one_line_err "size"
+# a replay buffer beyond the machine's memory (1e8 transitions: 349 GB): refused, not an abort
+if [ "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)" -lt 300000000 ]; then
+  expect_status 2 "view --replay 100000000" -- "$nudge" view --headless --seconds 1 --quiet --replay 100000000
+  one_line_err "^nudge view: --replay 100000000: .* GB) are more than this machine's .* GB of memory$"
+fi
 expect_status 2 "run --hash-every 18446744073709551617" -- "$nudge" run "$scn" --record "$tmp/h.nrec" --hash-every 18446744073709551617
 one_line_err "hash-every"
 
