@@ -116,6 +116,13 @@ mkdir -p "$tmp/many"
 for i in $(seq 1 70); do printf 'world seconds 0.1\nbody b ball steel pos 0 1 radius 0.05\n' >"$tmp/many/s$i.scn"; done
 expect_status 0 "check of 70 files named one by one" -- "$nudge" check "$tmp"/many/*.scn
 tail -n 1 "$tmp/out" | grep -qx "70 passed, 0 failed" && ok "all 70 checked" || bad "check of 70 files: $(tail -n 2 "$tmp/out")"
+# folders linked back to a parent: each folder is walked once (two such links gave 2583 copies of one file)
+mkdir -p "$tmp/loop/sub"
+cp "$tmp/many/s1.scn" "$tmp/loop/sub/only.scn"
+ln -s .. "$tmp/loop/sub/up"
+ln -s . "$tmp/loop/self"
+expect_status 0 "check of a folder with links back to itself" -- timeout 60 "$nudge" check "$tmp/loop"
+tail -n 1 "$tmp/out" | grep -qx "1 passed, 0 failed" && ok "its one scenario checked once" || bad "check of the loop: $(tail -n 1 "$tmp/out")"
 # a failing expectation: exit 1, the FAIL line names the expectation and the observed value
 printf 'world seconds 1\nbody floor box stone static pos 0 -0.05 size 6 0.1\nbody ball ball steel pos 0 1 radius 0.05\nexpect at 0.5 ball.y near 2.0 0.01\n' >"$tmp/suite2.scn"
 expect_status 1 "failing expectation" -- "$nudge" check "$tmp/suite2.scn" --junit "$tmp/j.xml"
