@@ -127,6 +127,21 @@ static void check_one(const char* path, RunOptions* o, const ArgParse* p, bool v
     r->wall = clock_now() - t0;
 }
 
+/* the length of the well-formed UTF-8 character at s (2-4 bytes; its first byte is >= 0x80) that
+   XML allows, or 0 (a stray byte, an overlong form, a surrogate, U+FFFE/U+FFFF, beyond U+10FFFF) */
+static int utf8_char_length(const unsigned char* s) {
+    int n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
+    if (n == 0 || s[0] >= 0xF8) return 0;
+    unsigned cp = s[0] & (0x7Fu >> n);
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    static const unsigned least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) return 0;
+    return n;
+}
+
 static void xml_escape(FILE* f, const char* s) {
     for (; *s; s++) {
         switch (*s) {
@@ -135,7 +150,14 @@ static void xml_escape(FILE* f, const char* s) {
         case '&': fputs("&amp;", f); break;
         case '"': fputs("&quot;", f); break;
         default:
-            if ((unsigned char)*s >= 0x20 || *s == '\t') fputc(*s, f);
+            if ((unsigned char)*s >= 0x80) {
+                /* a file name need not be UTF-8; the XML must be: a byte that is not becomes U+FFFD */
+                int n = utf8_char_length((const unsigned char*)s);
+                if (n) fwrite(s, 1, (size_t)n, f), s += n - 1;
+                else fputs("\xEF\xBF\xBD", f);
+            } else if ((unsigned char)*s >= 0x20 || *s == '\t') {
+                fputc(*s, f);
+            }
         }
     }
 }

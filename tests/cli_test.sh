@@ -131,6 +131,17 @@ tail -n 1 "$tmp/out" | grep -qx "0 passed, 1 failed" && ok "summary line" || bad
 $py -c "import sys, xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); s=r.find('testsuite'); assert s.get('failures')=='1', s.attrib; assert s.find('testcase/failure') is not None" "$tmp/j.xml" \
   && ok "JUnit XML parses, one failure" || bad "JUnit XML"
 
+# file names that are not UTF-8 (or are): the JUnit XML is still well-formed, and keeps what is UTF-8
+mkdir -p "$tmp/names"
+cp "$tmp/many/s1.scn" "$tmp/names/$(printf 'bad\xff')".scn
+cp "$tmp/many/s1.scn" "$tmp/names/$(printf 'caf\xc3\xa9')".scn
+expect_status 0 "check of files whose names are not UTF-8" -- "$nudge" check "$tmp/names" --junit "$tmp/names.xml"
+$py -c "
+import sys, xml.etree.ElementTree as E
+names = sorted(t.get('name') for t in E.parse(sys.argv[1]).getroot().iter('testcase'))
+assert names == ['bad\ufffd', 'caf\u00e9'], names
+" "$tmp/names.xml" && ok "JUnit XML parses, U+FFFD for the stray byte" || bad "JUnit XML: $(cat "$tmp/names.xml")"
+
 # stdout is clean: no Chipmunk banner; JSON lines parse
 expect_status 0 "run --jsonl" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --jsonl
 grep -q "Chipmunk" "$tmp/out" && bad "Chipmunk banner on stdout" || ok "no banner on stdout"
