@@ -13,6 +13,7 @@
 #include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/share_dir.h"
+#include "base/utf8.h"
 
 typedef struct CheckResult {
     char   path[1024];
@@ -125,21 +126,6 @@ static void check_one(const char* path, RunOptions* o, const ArgParse* p, bool v
     episode_end(&ep);
     scn_free(scn);
     r->wall = clock_now() - t0;
-}
-
-/* the length of the well-formed UTF-8 character at s (2-4 bytes; its first byte is >= 0x80) that
-   XML allows, or 0 (a stray byte, an overlong form, a surrogate, U+FFFE/U+FFFF, beyond U+10FFFF) */
-static int utf8_char_length(const unsigned char* s) {
-    int n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
-    if (n == 0 || s[0] >= 0xF8) return 0;
-    unsigned cp = s[0] & (0x7Fu >> n);
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    static const unsigned least[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) return 0;
-    return n;
 }
 
 static void xml_escape(FILE* f, const char* s) {
