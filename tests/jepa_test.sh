@@ -86,6 +86,9 @@ expect_status 0 "eval of a pixel model" -- "$nudge" eval --model "$tmp/a/j.ckpt"
 grep -q "effective rank" "$tmp/out" && grep -Eq "^all +0 +[1-9]" "$tmp/out" && ok "eval's table" || bad "eval's table: $(cat "$tmp/out")"
 [ -s "$tmp/r/eval_jepa.csv" ] && grep -q "^all,jepa_probe,30," "$tmp/r/eval_jepa.csv" && ok "eval_jepa.csv" || bad "eval_jepa.csv missing or short"
 grep -q "effective rank over training" "$tmp/r/eval.svg" && grep -q "polyline" "$tmp/r/eval.svg" && ok "eval.svg" || bad "eval.svg"
+# a FIFO called train.csv beside the model: eval reads no rank curve from it, and does not wait on it
+mkdir -p "$tmp/ff" && cp "$tmp/a/j.ckpt" "$tmp/ff/j.ckpt" && mkfifo "$tmp/ff/train.csv"
+expect_status 0 "eval beside a FIFO train.csv" -- timeout 120 "$nudge" eval --model "$tmp/ff/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/ffr"
 /usr/bin/python3 - "$tmp/r/eval_jepa.csv" <<'PY' && ok "eval_jepa.csv reads in numpy, finite errors at h 0..30" || bad "eval_jepa.csv numbers"
 import sys, numpy as np
 rows = [l.strip().split(',') for l in open(sys.argv[1])][1:]
