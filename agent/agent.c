@@ -7,6 +7,7 @@
 #include "agent/planner.h"
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/parse_real.h"
 #include "base/report.h"
 #include "base/rng.h"
 #include "sim/observation.h"
@@ -86,13 +87,11 @@ void agent_override_apply(const AgentOverride* o, ScnAgentDef* def) {
 }
 
 bool agent_parse_range(const char* text, double max, double* range) {
-    char* end;
-    double lo = strtod(text, &end);
-    if (end == text || *end != ',') return false;
-    const char* second = end + 1;
-    double hi = strtod(second, &end);
-    if (end == second || *end) return false;
-    if (!isfinite(lo) || !isfinite(hi) || lo < 0 || hi < lo || hi > max) return false;
+    const char* end;
+    double lo, hi;
+    if (!parse_real_prefix(text, &lo, &end) || *end != ',') return false;
+    if (!parse_real(end + 1, &hi)) return false;
+    if (lo < 0 || hi < lo || hi > max) return false;
     range[0] = lo;
     range[1] = hi;
     return true;

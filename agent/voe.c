@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/csv.h"
 #include "base/report.h"
 #include "base/rng.h"
 
@@ -82,10 +83,13 @@ bool voe_pair_run(Scenario* s, const char* category, int i, uint64_t seed, Surpr
         free(c[0].parts);
         return false;
     }
+    /* the category is named after its file, which may hold a comma or a quote */
+    char field[160];
+    const char* cat = csv_field(category, field, sizeof field);
     for (int q = 0; q < 2; q++) {
         const VoeClip* v = &c[q];
         for (int64_t k = 0; trace && k < v->ticks; k++) {
-            fprintf(trace, "%s,%d,%d,%lld,%.9g", category, i, q, (long long)(k + 1), v->surprise[k]);
+            fprintf(trace, "%s,%d,%d,%lld,%.9g", cat, i, q, (long long)(k + 1), v->surprise[k]);
             for (int j = 0; j < SURPRISE_JEPA_PARTS; j++) {
                 if (v->parts) fprintf(trace, ",%.9g", v->parts[(size_t)k * SURPRISE_JEPA_PARTS + j]);
                 else fputc(',', trace);

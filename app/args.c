@@ -1,13 +1,16 @@
 #include "app/args.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sys/stat.h>
 
 #include "base/parse_int.h"
+#include "base/parse_real.h"
 
 int args_fail(const char* cmd, const char* fmt, ...) {
     va_list ap;
@@ -17,6 +20,47 @@ int args_fail(const char* cmd, const char* fmt, ...) {
     fputc('\n', stderr);
     va_end(ap);
     return 2;
+}
+
+/* a path as a file would be written there: its folder's real path, then its name; false when the
+   folder does not exist (yet) */
+static bool canonical_path(const char* path, char* out, size_t size) {
+    char dir[4096], name[4096], real[PATH_MAX];
+    if (strlen(path) >= sizeof dir) return false;
+    snprintf(dir, sizeof dir, "%s", path);
+    snprintf(name, sizeof name, "%s", path);
+    if (!realpath(dirname(dir), real)) return false;
+    return snprintf(out, size, "%s/%s", real, basename(name)) < (int)size;
+}
+
+bool args_same_file(const char* a, const char* b) {
+    if (!a || !b) return false;
+    struct stat sa, sb;
+    bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+    if (ea && eb) return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    if (ea || eb) return false;
+    /* neither is there yet: the same folder and name (or, in a folder still to be made, the same text) */
+    char ca[PATH_MAX + 4096], cb[PATH_MAX + 4096];
+    if (canonical_path(a, ca, sizeof ca) && canonical_path(b, cb, sizeof cb)) return strcmp(ca, cb) == 0;
+    return strcmp(a, b) == 0;
+}
+
+bool args_output_not_input(const char* cmd, const char* flag, const char* out, const char* what, const char* in) {
+    struct stat si;
+    if (!out || !in || stat(in, &si) != 0 || !args_same_file(out, in)) return true;
+    args_fail(cmd, "%s %s is also %s: it would be overwritten", flag, out, what);
+    return false;
+}
+
+bool args_outputs_distinct(const char* cmd, const char* (*outs)[2], int n) {
+    for (int i = 0; i < n; i++)
+        for (int k = i + 1; k < n; k++)
+            if (args_same_file(outs[i][1], outs[k][1])) {
+                args_fail(cmd, "%s %s and %s %s name the same file: one would overwrite the other", outs[i][0],
+                          outs[i][1], outs[k][0], outs[k][1]);
+                return false;
+            }
+    return true;
 }
 
 bool args_parse_size(const char* s, int lo, int hi, int* w, int* h) {
@@ -55,9 +99,7 @@ void args_help(const ArgParse* p) {
 }
 
 static int set_value(ArgParse* p, ArgSpec* s, const char* v) {
-    char* end = NULL;
     bool ranged = s->lo <= s->hi;
-    errno = 0;
     switch (s->kind) {
     case ARG_STRING:
         *(const char**)s->out = v;
@@ -85,8 +127,8 @@ static int set_value(ArgParse* p, ArgSpec* s, const char* v) {
         return 0;
     }
     case ARG_DOUBLE: {
-        double x = strtod(v, &end);
-        if (end == v || *end || errno || !isfinite(x) || (ranged && (x < s->lo || x > s->hi))) {
+        double x = 0;
+        if (!parse_real(v, &x) || (ranged && (x < s->lo || x > s->hi))) {
             if (ranged)
                 return args_fail(p->cmd, "--%s: expected a number in [%g, %g], got '%s'", s->name,
                                  s->lo, s->hi, v);
@@ -102,6 +144,8 @@ static int set_value(ArgParse* p, ArgSpec* s, const char* v) {
 }
 
 int args_parse(ArgParse* p, int argc, char** argv) {
+    /* the positionals are moved to argv[1..]: each lands in a slot already read */
+    p->positional = (const char**)(argv + 1);
     p->npositional = 0;
     for (int i = 1; i < argc; i++) {
         const char* a = argv[i];
@@ -110,7 +154,7 @@ int args_parse(ArgParse* p, int argc, char** argv) {
             return 1;
         }
         if (strncmp(a, "--", 2) != 0 || a[2] == 0) {
-            if (p->npositional >= p->max_positional || p->npositional >= 64)
+            if (p->npositional >= p->max_positional)
                 return args_fail(p->cmd, "unexpected argument '%s' (see nudge %s --help)", a, p->cmd);
             p->positional[p->npositional++] = a;
             continue;
@@ -135,7 +179,12 @@ int args_parse(ArgParse* p, int argc, char** argv) {
         if (!v) {
             if (i + 1 >= argc) return args_fail(p->cmd, "--%s needs a value", name);
             v = argv[++i];
+            /* "--trace --jsonl": the value was left out, not a file called --jsonl */
+            if (strncmp(v, "--", 2) == 0 && v[2])
+                return args_fail(p->cmd, "--%s needs a value, got the flag '%s' (write --%s=%s if that is the value)",
+                                 name, v, name, v);
         }
+        if (!*v) return args_fail(p->cmd, "--%s needs a value, got an empty one", name);
         int rc = set_value(p, s, v);
         if (rc) return rc;
     }

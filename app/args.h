@@ -24,7 +24,8 @@ typedef struct ArgParse {
     const char* about;        /* one paragraph */
     ArgSpec*    specs;
     int         nspecs;
-    const char* positional[64];
+    const char** positional;  /* the arguments that are not flags, in order (gathered at the front of
+                                 argv, so there may be as many as the command line holds) */
     int         npositional;
     int         max_positional;
 } ArgParse;
@@ -38,6 +39,16 @@ void args_help(const ArgParse* p);
 const ArgSpec* args_spec(const ArgParse* p, const char* name);
 /// "1280x720" -> *w, *h within lo..hi each; false when malformed or out of range
 bool args_parse_size(const char* s, int lo, int hi, int* w, int* h);
+/// true when paths a and b name the same regular file (the same device and inode, through links
+/// and other spellings), or, when neither exists yet, would create the same one; false for NULL
+bool args_same_file(const char* a, const char* b);
+/// false + one line on stderr ("nudge run: --trace x.scn is also the scenario: it would be
+/// overwritten") when the output path out names the same regular file as the input path in (through
+/// links and other spellings of the path); true otherwise, and when either is NULL or does not exist
+bool args_output_not_input(const char* cmd, const char* flag, const char* out, const char* what, const char* in);
+/// false + one line ("nudge run: --trace x and --record x name the same file") when two of the n
+/// outputs (flag, path; a NULL path is not given) would write one file; true otherwise
+bool args_outputs_distinct(const char* cmd, const char* (*outs)[2], int n);
 /// one line "nudge CMD: message" on stderr; returns 2 for `return args_fail(...)`
 int  args_fail(const char* cmd, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 

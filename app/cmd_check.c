@@ -1,4 +1,5 @@
 /* nudge check: runs scenario files' expectations headless; one line per scenario; JUnit XML */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "base/atomic_file.h"
 #include "base/clock.h"
 #include "base/share_dir.h"
+#include "base/utf8.h"
 
 typedef struct CheckResult {
     char   path[1024];
@@ -134,7 +136,14 @@ static void xml_escape(FILE* f, const char* s) {
         case '&': fputs("&amp;", f); break;
         case '"': fputs("&quot;", f); break;
         default:
-            if ((unsigned char)*s >= 0x20 || *s == '\t') fputc(*s, f);
+            if ((unsigned char)*s >= 0x80) {
+                /* a file name need not be UTF-8; the XML must be: a byte that is not becomes U+FFFD */
+                int n = utf8_char_length((const unsigned char*)s);
+                if (n) fwrite(s, 1, (size_t)n, f), s += n - 1;
+                else fputs("\xEF\xBF\xBD", f);
+            } else if ((unsigned char)*s >= 0x20 || *s == '\t') {
+                fputc(*s, f);
+            }
         }
     }
 }
@@ -204,22 +213,42 @@ int cmd_check(int argc, char** argv) {
                   "Runs the expectations of scenario files (PATHs are files or folders; default: the scenarios nudge ships, share/nudge/scenarios) "
                   "headless and prints one line per scenario. Exit status: 0 all passed, 1 a failure, "
                   "2 bad input.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 64};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, INT_MAX};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     char** files = NULL;
     char err[512];
     char shipped[4096];
-    if (p.npositional == 0) {
+    const char* shipped_path[1] = {shipped};
+    const char* const* paths = p.positional;
+    int npaths = p.npositional;
+    if (npaths == 0) {
         if (!share_dir_path("scenarios", shipped, sizeof shipped, err, sizeof err))
             return args_fail("check", "%s", err);
-        p.positional[p.npositional++] = shipped;
+        paths = shipped_path, npaths = 1;
     }
-    int nfiles = scn_collect_files(p.positional, p.npositional, &files, err, sizeof err);
+    int nfiles = scn_collect_files(paths, npaths, &files, err, sizeof err);
     if (nfiles < 0) return args_fail("check", "%s", err);
     if (nfiles == 0) {
         free(files);
         return args_fail("check", "no .scn files found");
+    }
+    /* the JUnit file may not overwrite a scenario or the model */
+    bool distinct = args_output_not_input("check", "--junit", junit, "the model", o.model_path);
+    for (int i = 0; distinct && i < nfiles; i++)
+        distinct = args_output_not_input("check", "--junit", junit, "a scenario", files[i]);
+    if (!distinct) {
+        scn_free_list(files, nfiles);
+        return 2;
+    }
+    /* the agent flags (--agent, --push-every, --push-dv, --model) are checked, and the model
+       loaded, once before any scenario runs: a bad one is one line, not an ERROR per scenario */
+    AgentOverride agent;
+    if (!run_options_agent(&o, "check", &agent, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        scn_free_list(files, nfiles);
+        run_options_free(&o);
+        return 2;
     }
     CheckResult* results = alloc_zeroed((size_t)nfiles, sizeof *results);
     int passed = 0, failed = 0, bad = 0, skipped = 0;

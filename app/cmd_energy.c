@@ -37,12 +37,13 @@ int cmd_energy(int argc, char** argv) {
                   "Fits how much a pixel model's latent is expected to change, cell by cell, over the next H ticks "
                   "(a small conv net on the latent and the pushes, after the model) and reports its held-out error "
                   "against a constant and against persistence. nudge voe --energy FILE adds its error to the surprise.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (!model_path) return args_fail("energy", "--model MODEL is required");
     if (!data) return args_fail("energy", "--data DIR is required");
     if (!out) return args_fail("energy", "--out FILE is required");
+    if (!args_output_not_input("energy", "--out", out, "the model", model_path)) return 2;
     o.stride = (int)stride, o.H = (int)horizon, o.epochs = (int)epochs, o.seed = seed, o.progress = stdout;
     nn_set_threads(1);
     char err[1024];

@@ -159,6 +159,12 @@ static void print_num(const char* fmt, int width, double v) {
     else printf("%*s", width, "-");
 }
 
+/* a figure of the rest gate's line: "-" where there is none (no onset to hold, no class to rank) */
+static void gate_figure(char* buf, size_t size, const char* fmt, double v) {
+    if (isfinite(v)) snprintf(buf, size, fmt, v);
+    else snprintf(buf, size, "-");
+}
+
 /* the human-readable table: per subset, a row per reported horizon; then the event heads */
 static void print_table(const WmEvalResult* r) {
     printf("position error (m) over %lld rollouts from %d episodes, h ticks of 1/60 s ahead\n", (long long)r->rollouts,
@@ -228,10 +234,14 @@ static void print_table(const WmEvalResult* r) {
            (long long)r->break_now_said, (long long)r->break_now.positives, (long long)r->break_now_false,
            (long long)(r->break_now.n - r->break_now.positives));
     const WmGateStats* g = &r->gate;
-    printf("\nrest gate, next tick (unpushed bodies at rest): %lld onsets, %.1f%% held; %lld hard (> 0.1 m/s or 0.5 rad/s), "
-           "%.1f%% held; %lld staying at rest, %.2f%% released; rest head AUROC %.4f\n",
-           (long long)g->onsets, share(g->onsets_held, g->onsets), (long long)g->hard, share(g->hard_held, g->hard),
-           (long long)g->stays, share(g->stays_released, g->stays), g->auroc);
+    char held[16], hard_held[16], released[16], auroc[16];
+    gate_figure(held, sizeof held, "%.1f%%", share(g->onsets_held, g->onsets));
+    gate_figure(hard_held, sizeof hard_held, "%.1f%%", share(g->hard_held, g->hard));
+    gate_figure(released, sizeof released, "%.2f%%", share(g->stays_released, g->stays));
+    gate_figure(auroc, sizeof auroc, "%.4f", g->auroc);
+    printf("\nrest gate, next tick (unpushed bodies at rest): %lld onsets, %s held; %lld hard (> 0.1 m/s or 0.5 rad/s), "
+           "%s held; %lld staying at rest, %s released; rest head AUROC %s\n",
+           (long long)g->onsets, held, (long long)g->hard, hard_held, (long long)g->stays, released, auroc);
 }
 
 int cmd_eval(int argc, char** argv) {
@@ -258,7 +268,7 @@ int cmd_eval(int argc, char** argv) {
     ArgParse p = {"eval", "nudge eval --model MODEL --data DIR [--report DIR]",
                   "Scores the model's rollouts and event predictions on a dataset, against constant-velocity "
                   "and ballistic baselines; prints a table and writes eval.csv, eval_events.csv and eval.svg.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (!model_path) return args_fail("eval", "--model MODEL is required");
@@ -289,6 +299,8 @@ int cmd_eval(int argc, char** argv) {
     }
     if (!make_dirs(report, err, sizeof err)) {
         fprintf(stderr, "nudge eval: %s\n", err);
+        wm_free(m);
+        wm_dataset_free(d);
         return 2;
     }
     WmEvalDef def = wm_eval_def_default();

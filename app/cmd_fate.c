@@ -69,7 +69,7 @@ int cmd_fate(int argc, char** argv) {
                   "cells or per cell, --kind): two logistic heads, a break in the next "
                   "0.5 s and a break in the last 0.5 s, from the dataset's break marks. nudge voe --fate FILE adds its "
                   "Bernoulli NLL of what happened to the pixel surprise.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (!model_path) return args_fail("fate", "--model MODEL is required");
@@ -79,6 +79,7 @@ int cmd_fate(int argc, char** argv) {
         return args_fail("fate", "--heads reports the model's own heads: it takes no --out or --kind");
     int kind = !strcmp(kind_name, "pooled") ? JEPA_FATE_POOLED : !strcmp(kind_name, "cells") ? JEPA_FATE_CELLS : -1;
     if (kind < 0) return args_fail("fate", "--kind: expected pooled or cells");
+    if (!args_output_not_input("fate", "--out", out, "the model", model_path)) return 2;
     nn_set_threads(1);
     char err[1024];
     JepaModel* m;

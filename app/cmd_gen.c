@@ -94,7 +94,7 @@ int cmd_gen(int argc, char** argv) {
                   "[--stride K] [--frames WxH[:gray|:rgb] [--frames-aa]] [--jobs J] [--shard I/N] [--episodes-per-shard M] [--resume] [--allow-magic]",
                   "Writes seeded episodes as NumPy .npy shards plus manifest.json (README.md, 'Dataset format'). "
                   "Interrupted runs continue with --resume; the result is byte-identical to an uninterrupted run.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     /* gen does no matrix math: the BLAS's idle threads would spin 0.05-0.14 s of CPU (measured)

@@ -1,4 +1,5 @@
 /* nudge plan: task scenarios x agents x seeds; success rates and time per decision */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "app/run_options.h"
 #include "base/alloc.h"
 #include "base/atomic_file.h"
+#include "base/csv.h"
 #include "base/progress.h"
 #include "model/jepa.h"
 #include "model/nn.h"
@@ -155,10 +157,11 @@ static bool write_csv(const PlanJobs* J, const char* path, char* err, size_t err
     if (!f) alloc_fail(4096);
     fprintf(f, "task,agent,episodes,successes,success_rate,ms_per_decision\n");
     for (int r = 0; r < row_count(J); r++) {
-        char name[256];
+        char name[256], field[520];
         Tally y = row_tally(J, r, name, sizeof name);
-        fprintf(f, "%s,%s,%lld,%lld,%.4f,%.3f\n", name, J->agents[r % J->nagents].name, (long long)y.episodes,
-                (long long)y.solved, rate(&y), ms_per(&y));
+        /* a task is named after its file, which may hold a comma or a quote */
+        fprintf(f, "%s,%s,%lld,%lld,%.4f,%.3f\n", csv_field(name, field, sizeof field), J->agents[r % J->nagents].name,
+                (long long)y.episodes, (long long)y.solved, rate(&y), ms_per(&y));
     }
     fclose(f);
     bool ok = atomic_file_put(path, buf, len, err, err_size);
@@ -248,7 +251,7 @@ int cmd_plan(int argc, char** argv) {
                   "'random' the random agent with the task's push budget and impulse limit, 'jepa' the same planner "
                   "imagining with the pixel model --jepa in its latent space toward a goal image (tasks with 'in' or "
                   "'x|y near' goals; others are skipped with a note).",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 64};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, INT_MAX};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional == 0) return args_fail("plan", "expected a task scenario or a folder of them (see nudge plan --help)");
@@ -300,6 +303,12 @@ int cmd_plan(int argc, char** argv) {
         }
         J.ntasks = i + 1;
     }
+    /* the CSV may not overwrite a task or a model */
+    for (int i = 0; i < nfiles && !status; i++)
+        if (!args_output_not_input("plan", "--csv", csv, "a task", files[i])) status = 2;
+    if (!status && (!args_output_not_input("plan", "--csv", csv, "the model", o.model_path) ||
+                    !args_output_not_input("plan", "--csv", csv, "the pixel model", jepa_path)))
+        status = 2;
     scn_free_list(files, nfiles);
     AgentOverride base;
     if (!status && !run_options_agent(&o, "plan", &base, err, sizeof err)) {

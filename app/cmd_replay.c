@@ -90,12 +90,14 @@ int cmd_replay(int argc, char** argv) {
                   "Re-simulates a recording (nudge run --record, nudge view --record) headless and prints its event "
                   "timeline; --check compares it with the recorded world hashes, --to-scn writes an episode as a "
                   "regression test.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 1};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional != 1) return args_fail("replay", "expected one recording (see nudge replay --help)");
     bool show[SIM_EV_COUNT], types[SIM_EV_COUNT];
-    if (!run_options_event_filter(events, show) || !run_options_event_filter(expect, types)) return 2;
+    if (!run_options_event_filter("replay", "--events", events, show) ||
+        !run_options_event_filter("replay", "--expect", expect, types))
+        return 2;
     /* the timeline goes to stdout unless the command has another answer to give there */
     bool print = !check && !to_scn;
     for (int i = 0; i < SIM_EV_COUNT; i++) show[i] = show[i] && print;
@@ -113,6 +115,19 @@ int cmd_replay(int argc, char** argv) {
         fprintf(stderr, "nudge replay: %s: no end record (the recorder stopped early); replaying its %" PRId64 " ticks\n",
                 path, rec->ticks);
     const char* spath = scn_path ? scn_path : rec->h.path;
+    /* no output may overwrite an input: the recording, its scenario, the model */
+    const char* outs[2][2] = {{"--to-scn", to_scn}, {"--video", video.path}};
+    if (!args_outputs_distinct("replay", outs, 2)) {
+        rec_free(rec);
+        return 2;
+    }
+    for (int i = 0; i < 2; i++)
+        if (!args_output_not_input("replay", outs[i][0], outs[i][1], "the recording", path) ||
+            !args_output_not_input("replay", outs[i][0], outs[i][1], "the scenario", spath) ||
+            !args_output_not_input("replay", outs[i][0], outs[i][1], "the model", model_path)) {
+            rec_free(rec);
+            return 2;
+        }
     Scenario* scn = scn_load(spath, err, sizeof err);
     if (!scn) {
         fprintf(stderr, "nudge replay: %s\n", err);

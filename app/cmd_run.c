@@ -51,17 +51,24 @@ int cmd_run(int argc, char** argv) {
     };
     ArgParse p = {"run", "nudge run SCENARIO [--seconds S] [--seed N] [--agent KIND] [--trace FILE.csv] [--record FILE.nrec] [--video OUT.mp4] [--model FILE --surprise]",
                   "Runs one scenario headless and prints its event timeline on stdout.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 1};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional != 1) return args_fail("run", "expected one scenario file (see nudge run --help)");
     bool show[SIM_EV_COUNT];
-    if (!run_options_event_filter(events, show)) return 2;
+    if (!run_options_event_filter("run", "--events", events, show)) return 2;
 
     if (!video_options_check(&video, "run")) {
         run_options_free(&o);
         return 2;
     }
+    /* no output may overwrite an input */
+    const char* outs[3][2] = {{"--trace", trace}, {"--record", record}, {"--video", video.path}};
+    if (!args_outputs_distinct("run", outs, 3)) return 2;
+    for (int i = 0; i < 3; i++)
+        if (!args_output_not_input("run", outs[i][0], outs[i][1], "the scenario", p.positional[0]) ||
+            !args_output_not_input("run", outs[i][0], outs[i][1], "the model", o.model_path))
+            return 2;
     char err[512];
     Scenario* scn = scn_load(p.positional[0], err, sizeof err);
     if (!scn) {

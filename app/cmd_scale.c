@@ -38,12 +38,13 @@ int cmd_scale(int argc, char** argv) {
                   "of each cell's predicted change, its neighbourhood's and the prediction, shared by the cells: ridge "
                   "regression of the absolute error) and reports its Laplace likelihood against a constant scale. "
                   "nudge voe --scale FILE divides each value's error by it.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (!model_path) return args_fail("scale", "--model MODEL is required");
     if (!data) return args_fail("scale", "--data DIR is required");
     if (!out) return args_fail("scale", "--out FILE is required");
+    if (!args_output_not_input("scale", "--out", out, "the model", model_path)) return 2;
     nn_set_threads(1);
     char err[1024];
     JepaModel* m;

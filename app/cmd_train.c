@@ -17,6 +17,7 @@
 #include "base/interrupt.h"
 #include "base/memory_use.h"
 #include "base/parse_int.h"
+#include "base/parse_real.h"
 #include "base/progress.h"
 #include "base/report.h"
 #include "model/dataset.h"
@@ -74,9 +75,7 @@ static bool read_data_flags(const char* data, const char* weights, char* buf, si
         return false;
     }
     for (int i = 0; i < nw; i++) {
-        char* end = NULL;
-        w[i] = strtod(ws[i], &end);
-        if (end == ws[i] || *end || !(w[i] > 0) || !isfinite(w[i])) {
+        if (!parse_real(ws[i], &w[i]) || !(w[i] > 0)) {
             report_set(err, err_size, "--weights: '%s' is not a positive number", ws[i]);
             return false;
         }
@@ -84,13 +83,15 @@ static bool read_data_flags(const char* data, const char* weights, char* buf, si
     return true;
 }
 
-/* the value of --kind (either spelling), NULL when absent */
+/* the value of --kind (either spelling), NULL when absent; the last one given, as the flag parser
+   takes it ("--kind state --kind jepa" trains the pixel model) */
 static const char* kind_flag(int argc, char** argv) {
+    const char* kind = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--kind") == 0) return i + 1 < argc ? argv[i + 1] : NULL;
-        if (strncmp(argv[i], "--kind=", 7) == 0) return argv[i] + 7;
+        if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc) kind = argv[++i];
+        else if (strncmp(argv[i], "--kind=", 7) == 0) kind = argv[i] + 7;
     }
-    return NULL;
+    return kind;
 }
 
 int cmd_train(int argc, char** argv) {
@@ -206,7 +207,7 @@ int cmd_train(int argc, char** argv) {
                   "Trains the world model on datasets' episodes (the last tenth of each held out for validation), "
                   "streaming them from disk when they do not fit in --memory. "
                   "Writes the checkpoint atomically every --save-every steps and at the end; Ctrl-C saves and exits.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (kind && strcmp(kind, "state") != 0) return args_fail("train", "--kind: expected state or jepa, got '%s'", kind);
@@ -238,6 +239,11 @@ int cmd_train(int argc, char** argv) {
         if (ra && (ra->slots != td.slots || ra->dim != td.dim)) {
             snprintf(err, sizeof err, "%s: model has %d slots of %d columns, the dataset %d slots of %d columns", resume,
                      ra->slots, ra->dim, td.slots, td.dim);
+            wm_free(start);
+            start = NULL;
+        } else if (ra && !wm_dataset_same_step(ra->dt, td.tick)) {
+            snprintf(err, sizeof err, "%s: the model steps %g s, the dataset's records are %g s apart (gen --stride)",
+                     resume, (double)ra->dt, td.tick);
             wm_free(start);
             start = NULL;
         }
@@ -354,11 +360,30 @@ int cmd_train(int argc, char** argv) {
     }
 
     char logbuf[4096];
-    if (!train_out_prepare(out, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
+    if (!train_out_prepare(out, resume, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
         wm_trainer_free(tr);
         wm_train_data_close(&td);
         return 2;
+    }
+    /* the weights alone go to a file of their own */
+    if (!args_output_not_input("train", "--export", export_path, "the checkpoint resumed from", resume) ||
+        (args_same_file(export_path, out) && args_fail("train", "--export %s is also the checkpoint (--out)", out)) ||
+        (args_same_file(export_path, log_path) && args_fail("train", "--export %s is also the log", log_path))) {
+        wm_trainer_free(tr);
+        wm_train_data_close(&td);
+        return 2;
+    }
+    /* and where they go can take them, before the training rather than after it */
+    if (export_path) {
+        AtomicFile probe;
+        if (!atomic_file_open(&probe, export_path, err, sizeof err)) {
+            fprintf(stderr, "nudge train: %s\n", err);
+            wm_trainer_free(tr);
+            wm_train_data_close(&td);
+            return 2;
+        }
+        atomic_file_abort(&probe);
     }
     TrainLog log = {.fd = -1};
     if (log_path && !train_log_open(&log, log_path, resume != NULL, err, sizeof err)) {

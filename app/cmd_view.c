@@ -58,7 +58,7 @@ int cmd_view(int argc, char** argv) {
                   "share/nudge/scenarios/demo) where an agent or the mouse "
                   "pushes things while a world model trains live and draws its predictions over what happens. "
                   "Without a display, run it under xvfb-run or use --headless. Press H in the window for the keys.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 1};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional == 1) o.scenario = p.positional[0];
@@ -92,5 +92,16 @@ int cmd_view(int argc, char** argv) {
     o.train  = !no_train;
     if (o.screenshot && !o.headless && o.frames <= 0)
         return args_fail("view", "--screenshot needs --frames N (or --headless)");
+    /* no output may overwrite an input (a model saved over the one it started from is the point of
+       --save and --save-jepa; nothing else) */
+    const char* outs[5][2] = {{"--save", o.save_path}, {"--save-jepa", o.jepa_save}, {"--screenshot", o.screenshot},
+                              {"--record", o.record}, {"--video", o.video}};
+    if (!args_outputs_distinct("view", outs, 5)) return 2;
+    for (int i = 0; i < 5; i++) {
+        if (!args_output_not_input("view", outs[i][0], outs[i][1], "the scenario", o.scenario) ||
+            (i != 0 && !args_output_not_input("view", outs[i][0], outs[i][1], "the model", o.model_path)) ||
+            (i != 1 && !args_output_not_input("view", outs[i][0], outs[i][1], "the pixel model", o.jepa_path)))
+            return 2;
+    }
     return view_app_run(&o);
 }

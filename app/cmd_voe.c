@@ -11,6 +11,7 @@
 #include "app/commands.h"
 #include "base/alloc.h"
 #include "base/atomic_file.h"
+#include "base/csv.h"
 #include "model/nn.h"
 
 /* the q-quantile of sorted v[n] (nearest rank) */
@@ -182,7 +183,7 @@ int cmd_voe(int argc, char** argv) {
                   "an impossible clip sharing a seed. A pair is correct when the impossible clip's peak surprise "
                   "exceeds the possible one's. Prints per-category pairwise accuracy and the median latency "
                   "(ticks from the magic event to the peak), and how surprise is distributed on possible clips.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 1};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 1};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (p.npositional != 1) return args_fail("voe", "expected one folder of templates (see nudge voe --help)");
@@ -205,6 +206,21 @@ int cmd_voe(int argc, char** argv) {
     }
     if (nfiles == 0) {
         fprintf(stderr, "nudge voe: %s: expected templates (.scn), got none\n", p.positional[0]);
+        scn_free_list(files, nfiles);
+        return 2;
+    }
+    /* no output may overwrite an input: a template, the model and its heads */
+    const char* outs[2][2] = {{"--csv", csv}, {"--trace", trace_path}};
+    const char* ins[4][2] = {{"the model", model}, {"the fate probe", fate_path}, {"the scale", scale_path},
+                             {"the energy head", energy_path}};
+    bool distinct = args_outputs_distinct("voe", outs, 2);
+    for (int o = 0; o < 2 && distinct; o++) {
+        for (int i = 0; i < 4 && distinct; i++)
+            distinct = args_output_not_input("voe", outs[o][0], outs[o][1], ins[i][0], ins[i][1]);
+        for (int i = 0; i < nfiles && distinct; i++)
+            distinct = args_output_not_input("voe", outs[o][0], outs[o][1], "a template", files[i]);
+    }
+    if (!distinct) {
         scn_free_list(files, nfiles);
         return 2;
     }
@@ -236,16 +252,16 @@ int cmd_voe(int argc, char** argv) {
     if (status) fprintf(stderr, "nudge voe: %s\n", err);
     for (int i = 0; i < nfiles; i++) category_of(files[i], cats[i], sizeof cats[i]), catp[i] = cats[i];
     int slots = wm ? wm_arch(wm)->slots : 32;
-    /* the trace: written beside its name and renamed into place when the suite is done */
+    /* the trace: an atomic file (base/atomic_file.h), in place when the suite is done; a device
+       or FIFO is written into, a link followed, as every file nudge writes */
     FILE* trace = NULL;
-    char trace_tmp[4096] = {0};
+    AtomicFile trace_af;
     if (!status && trace_path) {
-        snprintf(trace_tmp, sizeof trace_tmp, "%s.tmp", trace_path);
-        trace = fopen(trace_tmp, "w");
-        if (!trace) {
-            fprintf(stderr, "nudge voe: %s: %s\n", trace_tmp, strerror(errno));
+        if (!atomic_file_open(&trace_af, trace_path, err, sizeof err)) {
+            fprintf(stderr, "nudge voe: %s\n", err);
             status = 2;
         } else {
+            trace = trace_af.f;
             fprintf(trace, "category,pair,impossible,tick,world,evidence_grid,evidence_top,fate_p,fate_q,energy,energy_short,energy_shortfall,energy_predicted\n");
         }
     }
@@ -318,7 +334,9 @@ int cmd_voe(int argc, char** argv) {
                 char lat[32];
                 if (isnan(res[i].median_latency)) lat[0] = 0;
                 else snprintf(lat, sizeof lat, "%g", res[i].median_latency);
-                n = snprintf(line, sizeof line, "%s,%d,%d,%.6f,%s\n", res[i].category, res[i].pairs, res[i].correct,
+                char field[160];
+                n = snprintf(line, sizeof line, "%s,%d,%d,%.6f,%s\n", csv_field(res[i].category, field, sizeof field),
+                             res[i].pairs, res[i].correct,
                              res[i].pairs ? (double)res[i].correct / res[i].pairs : 0.0, lat);
                 atomic_file_write(&af, line, (size_t)n);
             }
@@ -329,12 +347,14 @@ int cmd_voe(int argc, char** argv) {
         }
     }
     if (trace) {
-        bool ok = !ferror(trace);
-        ok = (fclose(trace) == 0) && ok;
-        if (ok && !status && rename(trace_tmp, trace_path) != 0) ok = false;
-        if (!ok || status) {
-            if (!status) fprintf(stderr, "nudge voe: %s: could not write the trace\n", trace_path);
-            remove(trace_tmp);
+        if (status) {
+            atomic_file_abort(&trace_af);
+        } else if (ferror(trace)) {
+            atomic_file_abort(&trace_af);
+            fprintf(stderr, "nudge voe: %s: write failed\n", trace_path);
+            status = 2;
+        } else if (!atomic_file_commit(&trace_af, err, sizeof err)) {
+            fprintf(stderr, "nudge voe: %s\n", err);
             status = 2;
         }
     }

@@ -12,6 +12,7 @@
 #include "app/commands.h"
 #include "base/alloc.h"
 #include "base/atomic_file.h"
+#include "base/input_file.h"
 #include "model/eval.h"
 #include "model/jepa_cellprobe.h"
 #include "model/jepa_data.h"
@@ -101,25 +102,31 @@ static int read_rank_curve(const char* model_path, double* steps, double* rank, 
     char buf[4096], path[4200];
     snprintf(buf, sizeof buf, "%s", model_path);
     snprintf(path, sizeof path, "%s/train.csv", dirname(buf));
-    FILE* f = fopen(path, "r");
-    if (!f) return 0;
-    char line[512];
+    /* a regular file only, read whole (a FIFO of that name is not waited on); none: no curve */
+    char err[256];
+    size_t len = 0;
+    char* text = input_file_read(path, (size_t)64 << 20, &len, err, sizeof err);
+    if (!text) return 0;
     int col = -1, n = 0;
-    if (fgets(line, sizeof line, f)) {
+    char* save_line = NULL;
+    char* line = strtok_r(text, "\n", &save_line);
+    if (line) {
         int c = 0;
-        for (char* tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n"), c++)
+        char* save = NULL;
+        for (char* tok = strtok_r(line, ",", &save); tok; tok = strtok_r(NULL, ",", &save), c++)
             if (strcmp(tok, "effective_rank") == 0) col = c;
     }
-    while (col >= 0 && n < cap && fgets(line, sizeof line, f)) {
+    while (col >= 0 && n < cap && (line = strtok_r(NULL, "\n", &save_line)) != NULL) {
         int c = 0;
         double s = NAN, r = NAN;
-        for (char* tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n"), c++) {
+        char* save = NULL;
+        for (char* tok = strtok_r(line, ",", &save); tok; tok = strtok_r(NULL, ",", &save), c++) {
             if (c == 0) s = atof(tok);
             if (c == col) r = atof(tok);
         }
         if (isfinite(s) && isfinite(r)) steps[n] = s, rank[n] = r, n++;
     }
-    fclose(f);
+    free(text);
     return n;
 }
 
@@ -219,7 +226,7 @@ int cmd_eval_jepa(int argc, char** argv) {
     ArgParse p = {"eval", "nudge eval --model JEPA.ckpt --data DIR [--report DIR]",
                   "Scores a pixel model on a dataset's frames: its probe's position error at horizons 0 to 30 against "
                   "constant velocity through the same probe, its event probes, and its latent's statistics.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (!model_path) return args_fail("eval", "--model MODEL is required");

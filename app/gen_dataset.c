@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/report.h"
 #include "base/rng.h"
+#include "base/utf8.h"
 #include "sim/observation.h"
 
 /* the scenario paths: the file, or every .scn directly in the folder, sorted */
@@ -107,9 +108,10 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
         scn_instance_free(&inst);
         if (ok) param_columns(ds, i, &m.params, &m.dims.nparams);
         uint64_t hash = scn_text_hash(ds->scenarios[i]);
-        m.scenarios[i].path = alloc_strdup(scn_name(ds->scenarios[i]));
+        /* the manifest is JSON, UTF-8: a file name's stray bytes are written as U+FFFD */
+        m.scenarios[i].path = utf8_sanitized_dup(scn_name(ds->scenarios[i]));
         m.scenarios[i].fnv1a64 = hash;
-        m.inputs.scenarios[i].path = alloc_strdup(paths[i]);
+        m.inputs.scenarios[i].path = utf8_sanitized_dup(paths[i]);
         m.inputs.scenarios[i].fnv1a64 = hash;
         m.nscenarios = m.inputs.nscenarios = i + 1;
     }

@@ -2,8 +2,10 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/report.h"
 #include "sim/action.h"
 #include "model/nn.h"
@@ -78,21 +80,30 @@ bool run_options_ticks(const RunOptions* o, const Episode* e, int64_t* ticks, ch
     return false;
 }
 
-bool run_options_event_filter(const char* list, bool* show) {
+bool run_options_event_filter(const char* cmd, const char* flag, const char* list, bool* show) {
     bool all = strcmp(list, "all") == 0, none = strcmp(list, "none") == 0;
     for (int i = 0; i < SIM_EV_COUNT; i++) show[i] = all;
     if (all || none) return true;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char* tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    /* the whole list, however long (a fixed buffer would cut its last names off) */
+    char* buf = alloc_bytes(strlen(list) + 1);
+    memcpy(buf, list, strlen(list) + 1);
+    bool ok = true;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
         int t = sim_event_find(tok);
         if (t < 0) {
-            fprintf(stderr, "nudge: --events: unknown event type '%s' (known: contact, break, push, fall, rest, out_of_bounds, topple)\n", tok);
-            return false;
+            char known[512] = "";
+            for (int i = 0; i < SIM_EV_COUNT; i++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                         sim_event_name((SimEventType)i));
+            fprintf(stderr, "nudge %s: %s: unknown event type '%s' (known: %s; or all, none alone)\n", cmd, flag, tok,
+                    known);
+            ok = false;
+        } else {
+            show[t] = true;
         }
-        show[t] = true;
     }
-    return true;
+    free(buf);
+    return ok;
 }
 
 void run_options_print_header(bool jsonl, bool surprise) {

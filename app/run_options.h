@@ -60,8 +60,9 @@ bool    run_options_begin(RunOptions* o, const ArgParse* p, const Scenario* scn,
 /// figures) for a run longer than SIM_MAX_RUN_STEPS physics steps
 bool    run_options_ticks(const RunOptions* o, const Episode* e, int64_t* ticks, char* err,
                           size_t err_size);
-/// parses "all", "none" or "break,fall,..." into show[SIM_EV_COUNT]; prints a line on error
-bool    run_options_event_filter(const char* list, bool* show);
+/// parses "all", "none" or "break,fall,..." into show[SIM_EV_COUNT]; prints a line naming the command
+/// and the flag (cmd "run", flag "--events") on error
+bool    run_options_event_filter(const char* cmd, const char* flag, const char* list, bool* show);
 /// the timeline's table header (none for JSON lines), with a surprise column when asked
 void    run_options_print_header(bool jsonl, bool surprise);
 /// one event as a table row or a JSON line, on stdout; surprise[slots] (may be NULL: no column) is

@@ -127,7 +127,7 @@ int cmd_train_jepa(int argc, char** argv) {
                   "validation), then fits its linear probe (latent -> each body's pixel position, break and fall) on "
                   "the training episodes. Writes the checkpoint atomically every --save-every steps and at the end "
                   "(with the probe); Ctrl-C saves and exits.",
-                  specs, (int)(sizeof specs / sizeof specs[0]), {0}, 0, 0};
+                  specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
     int rc = args_parse(&p, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     if (!data) return args_fail("train", "--data DIR is required");
@@ -254,7 +254,7 @@ int cmd_train_jepa(int argc, char** argv) {
                100.0 * (double)marked / (double)all, def.rollout, break_p);
     }
     char logbuf[4096];
-    if (!train_out_prepare(out, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
+    if (!train_out_prepare(out, resume, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
         jepa_trainer_free(tr);
         jepa_data_free(j);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/args.h"
 #include "base/atomic_file.h"
 #include "base/report.h"
 
@@ -71,11 +72,10 @@ void train_log_close(TrainLog* l, bool failed) {
 }
 
 
-bool train_out_prepare(const char* out, const char** log_path, char* buf, size_t buf_size, char* err,
+bool train_out_prepare(const char* out, const char* resume, const char** log_path, char* buf, size_t buf_size, char* err,
                        size_t err_size) {
     char target[4096];
-    if (!make_parent_dirs(out, err, err_size) || !atomic_file_target(out, target, sizeof target, err, err_size))
-        return false;
+    if (!atomic_file_target(out, target, sizeof target, err, err_size)) return false;
     struct stat ost;
     bool out_special = stat(target, &ost) == 0 && !S_ISREG(ost.st_mode);
     if (!*log_path && !out_special) {
@@ -84,5 +84,11 @@ bool train_out_prepare(const char* out, const char** log_path, char* buf, size_t
         snprintf(buf, buf_size, "%s/train.csv", dirname(tmp));
         *log_path = buf;
     }
-    return true;
+    /* the log is a file of its own: never the checkpoint written or the one resumed from */
+    if (*log_path && (args_same_file(*log_path, out) || args_same_file(*log_path, resume))) {
+        report_set(err, err_size, "the log %s is also the checkpoint %s: it would be overwritten", *log_path,
+                   args_same_file(*log_path, out) ? out : resume);
+        return false;
+    }
+    return make_parent_dirs(out, err, err_size);
 }

@@ -27,8 +27,9 @@ bool train_log_put(TrainLog* l, const char* text);
 void train_log_close(TrainLog* l, bool failed);
 /// makes the model's folder, and when *log_path is NULL points it at train.csv beside the model
 /// (in buf), unless the model goes to a device or FIFO such as /dev/null (its folder is not the
-/// user's: no log then); false + one line
-bool train_out_prepare(const char* out, const char** log_path, char* buf, size_t buf_size, char* err,
+/// user's: no log then); false + one line, also when the log would overwrite the checkpoint (out)
+/// or the checkpoint resumed from (resume, may be NULL)
+bool train_out_prepare(const char* out, const char* resume, const char** log_path, char* buf, size_t buf_size, char* err,
                        size_t err_size);
 
 #endif

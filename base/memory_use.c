@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 /* the "Name:   N kB" line of /proc/self/status, in bytes; -1 when absent */
 static int64_t status_kb(const char* name) {
@@ -29,6 +30,11 @@ int64_t memory_peak_rss(void) {
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) return (int64_t)ru.ru_maxrss * 1024;
     return 0;
+}
+
+int64_t memory_physical(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (int64_t)pages * size : 0;
 }
 
 int64_t memory_rss(void) {

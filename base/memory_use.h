@@ -8,5 +8,7 @@
 int64_t memory_peak_rss(void);
 /// the resident set size now, bytes (VmRSS; 0 where /proc is missing)
 int64_t memory_rss(void);
+/// the machine's physical memory, bytes (0 when the system does not say)
+int64_t memory_physical(void);
 
 #endif

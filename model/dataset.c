@@ -168,7 +168,9 @@ WmDataset* wm_dataset_load(const char* dir, char* err, size_t err_size) {
     if (!wm_source_open(&src, dir, err, err_size)) return NULL;
     const DataManifest* m = &src.reader.m;
     char why[900];
-    WmDataset* d = wm_dataset_alloc(m->episodes, m->dims.records, m->dims.slots, m->dims.dim, m->tick, why, sizeof why);
+    /* records are a control tick apart times the dataset's stride (gen --stride K) */
+    WmDataset* d = wm_dataset_alloc(m->episodes, m->dims.records, m->dims.slots, m->dims.dim, m->tick * m->stride, why,
+                                    sizeof why);
     if (!d) {
         report_set(err, err_size, "%s/manifest.json: %s", dir, why);
         wm_source_close(&src);
@@ -195,6 +197,11 @@ bool wm_dataset_check_model(const WmDataset* d, const WmModel* m, const char* mo
     if (a->slots != d->slots || a->dim != d->dim) {
         report_set(err, err_size, "%s: model has %d slots of %d columns, the dataset %d slots of %d columns",
                    model_path, a->slots, a->dim, d->slots, d->dim);
+        return false;
+    }
+    if (!wm_dataset_same_step(a->dt, d->tick)) {
+        report_set(err, err_size, "%s: the model steps %g s, the dataset's records are %g s apart (gen --stride)",
+                   model_path, (double)a->dt, d->tick);
         return false;
     }
     return true;

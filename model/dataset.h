@@ -2,6 +2,7 @@
  * checked against this nudge's observation contract, filling replay buffers. */
 #ifndef NUDGE_MODEL_DATASET_H
 #define NUDGE_MODEL_DATASET_H
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,10 @@ typedef struct WmDataset {
 size_t     wm_dataset_bytes_per_record(int slots, int dim);
 /// an empty dataset of E episodes of T records of K slots of D columns; NULL + one line ("too large
 /// for memory") when it cannot be allocated
+/// a model's step (its arch dt, a float) and a dataset's record interval, s, agree (to float precision)
+static inline bool wm_dataset_same_step(float model_dt, double record_s) {
+    return fabs((double)model_dt - record_s) <= 1e-6 * record_s;
+}
 WmDataset* wm_dataset_alloc(int64_t episodes, int ticks, int slots, int dim, double tick, char* err, size_t err_size);
 
 /// one dataset opened for reading episode by episode (the streaming reader's model side): the

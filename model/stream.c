@@ -36,7 +36,8 @@ WmStream* wm_stream_create(WmSource* sources, const DataStreamSource* order, int
         report_set(err, err_size, "no episode to stream from (or a weight that is not positive)");
         return NULL;
     }
-    WmDataset* buf = wm_dataset_alloc(1, d0->records, d0->slots, d0->dim, sources[0].reader.m.tick, err, err_size);
+    WmDataset* buf = wm_dataset_alloc(1, d0->records, d0->slots, d0->dim, sources[0].reader.m.tick * sources[0].reader.m.stride,
+                                    err, err_size);
     if (!buf) {
         data_stream_free(st);
         return NULL;

@@ -98,13 +98,13 @@ bool wm_train_data_open(WmTrainData* td, const char* const* dirs, int n, const d
             td->ticks = m->dims.records;
             td->slots = m->dims.slots;
             td->dim = m->dims.dim;
-            td->tick = m->tick;
+            td->tick = m->tick * m->stride;   /* s per record: a control tick times gen's --stride */
         } else if (m->dims.records != td->ticks || m->dims.slots != td->slots || m->dims.dim != td->dim ||
-                   m->tick != td->tick) {
+                   m->tick * m->stride != td->tick) {
             report_set(err, err_size, "%s: episodes of %d records of %d slots of %d columns every %g s, but %s has "
                                       "%d of %d of %d every %g s; datasets trained on together must agree",
-                       dirs[i], m->dims.records, m->dims.slots, m->dims.dim, m->tick, dirs[0], td->ticks, td->slots,
-                       td->dim, td->tick);
+                       dirs[i], m->dims.records, m->dims.slots, m->dims.dim, m->tick * m->stride, dirs[0], td->ticks,
+                       td->slots, td->dim, td->tick);
             wm_train_data_close(td);
             return false;
         }

@@ -31,8 +31,30 @@ static bool is_scn(const char* name) {
     return n > 4 && strcmp(name + n - 4, ".scn") == 0;
 }
 
+/* the folders walked so far, by device and inode: a folder reached again through a symbolic link
+   (a link to a parent makes a loop) is not walked twice */
+typedef struct Seen {
+    struct { dev_t dev; ino_t ino; }* at;
+    int n, cap;
+} Seen;
+
+static bool seen_before(Seen* s, const struct stat* st) {
+    for (int i = 0; i < s->n; i++)
+        if (s->at[i].dev == st->st_dev && s->at[i].ino == st->st_ino) return true;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 16;
+        s->at = alloc_resize(s->at, (size_t)s->cap, sizeof *s->at);
+    }
+    s->at[s->n].dev = st->st_dev;
+    s->at[s->n].ino = st->st_ino;
+    s->n++;
+    return false;
+}
+
 /* the folder's entries sorted by name; subfolders are walked in place when recursive */
-static bool collect(const char* dir, bool recursive, int depth, List* out) {
+static bool collect(const char* dir, bool recursive, int depth, Seen* seen, List* out) {
+    struct stat dst;
+    if (stat(dir, &dst) == 0 && seen_before(seen, &dst)) return true;
     DIR* d = opendir(dir);
     if (!d) return false;
     List here = {0};
@@ -51,7 +73,7 @@ static bool collect(const char* dir, bool recursive, int depth, List* out) {
     if (here.n > 1) qsort(here.items, (size_t)here.n, sizeof *here.items, cmp_str); /* NULL when empty */
     for (int i = 0; i < here.n; i++) {
         struct stat st;
-        if (stat(here.items[i], &st) == 0 && S_ISDIR(st.st_mode)) collect(here.items[i], recursive, depth + 1, out);
+        if (stat(here.items[i], &st) == 0 && S_ISDIR(st.st_mode)) collect(here.items[i], recursive, depth + 1, seen, out);
         else push(out, here.items[i]);
         free(here.items[i]);
     }
@@ -61,8 +83,11 @@ static bool collect(const char* dir, bool recursive, int depth, List* out) {
 
 int scn_list_files(const char* dir, bool recursive, char*** out) {
     List l = {0};
+    Seen seen = {0};
     *out = NULL;
-    if (!collect(dir, recursive, 0, &l)) return -1;
+    bool ok = collect(dir, recursive, 0, &seen, &l);
+    free(seen.at);
+    if (!ok) return -1;
     *out = l.items;
     return l.n;
 }

@@ -13,9 +13,36 @@ expect_status 0 "nudge run --help" -- "$nudge" run --help
 grep -q -- "--trace" "$tmp/out" && ok "run help lists --trace" || bad "run help lacks --trace"
 expect_status 2 "unknown flag" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --bogus
 one_line_err "unknown flag '--bogus'"
+# a value left out: at the end, before the next flag, or empty; nothing is written under a flag's name
+expect_status 2 "a value missing at the end" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seed
+one_line_err "^nudge run: --seed needs a value$"
+(cd "$tmp" && "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --trace --jsonl >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/rc")
+[ "$(cat "$tmp/rc")" -eq 2 ] && ok "--trace --jsonl (exit 2)" || bad "--trace --jsonl: exit $(cat "$tmp/rc")"
+one_line_err "^nudge run: --trace needs a value, got the flag '--jsonl'"
+[ ! -e "$tmp/--jsonl" ] && ok "no file called --jsonl" || bad "run wrote a trace called --jsonl"
+expect_status 2 "--trace=" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --trace=
+one_line_err "^nudge run: --trace needs a value, got an empty one$"
+[ ! -s "$tmp/out" ] && ok "--trace=: nothing run" || bad "--trace= ran the scenario: $(head -c 200 "$tmp/out")"
+expect_status 2 "gen --out ''" -- "$nudge" gen --scenario "$root/scenarios/templates/push_off_table.scn" --episodes 1 --seconds 1 --out ""
+one_line_err "^nudge gen: --out needs a value, got an empty one$"
 expect_status 2 "bad number" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seconds abc
 one_line_err "seconds"
 expect_status 2 "negative seconds" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seconds -1
+# a real number is decimal, as in a scenario file: no hex, no spaces, nothing after it
+for v in 0x10 " 5" 5x 1e400 inf; do
+  expect_status 2 "--seconds '$v'" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --seconds "$v" --events none
+  one_line_err "^nudge run: --seconds: expected a number in"
+done
+expect_status 2 "--push-every 0x1,0x2" -- "$nudge" run "$root/scenarios/templates/push_off_table.scn" --push-every 0x1,0x2
+one_line_err "push-every"
+expect_status 2 "--push-dv ' 1,2'" -- "$nudge" run "$root/scenarios/templates/push_off_table.scn" --push-dv " 1,2"
+one_line_err "push-dv"
+expect_status 2 "an unknown event type" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --events fall,ALL
+one_line_err "^nudge run: --events: unknown event type 'ALL' (known: .*magic; or all, none alone)$"
+# a long list is read whole (it was cut at 255 characters, dropping the last names)
+long=$(printf 'fall,%.0s' $(seq 1 60))break
+expect_status 0 "--events with a ${#long}-character list" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --events "$long" --jsonl
+grep -q '"type": "break"' "$tmp/out" && ok "the list's last name counts" || bad "no break in: $(head -c 300 "$tmp/out")"
 expect_status 2 "bad agent" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --agent sleepy
 one_line_err "agent"
 expect_status 2 "bad --push-every" -- "$nudge" run "$root/scenarios/templates/push_off_table.scn" --push-every 2,1
@@ -29,6 +56,19 @@ nslow=$(wc -l <"$tmp/slow"); nfast=$(wc -l <"$tmp/fast")
 [ "$nfast" -ge 12 ] && [ "$nfast" -gt $((2 * nslow)) ] && ok "--push-every: $nfast pushes against $nslow" || bad "--push-every: $nfast pushes against $nslow"
 expect_status 2 "missing scenario" -- "$nudge" run "$tmp/nope.scn"
 one_line_err "nope.scn"
+# an output that names an input (through another spelling or a link) is refused; the input is kept
+cp "$root/scenarios/demo/glass_off_table.scn" "$tmp/keep.scn"
+ln -s keep.scn "$tmp/keep_link.scn"
+for flag in --trace --record --video; do
+  expect_status 2 "run $flag over the scenario" -- "$nudge" run "$tmp/keep.scn" $flag "$tmp/./keep_link.scn"
+  one_line_err "$flag .*keep_link.scn is also the scenario: it would be overwritten"
+done
+expect_status 2 "run --trace and --record naming one file" -- "$nudge" run "$tmp/keep.scn" --trace "$tmp/both" --record "$tmp/./both"
+one_line_err "^nudge run: --trace .*both and --record .*both name the same file"
+[ ! -e "$tmp/both" ] && ok "nothing written under the shared name" || bad "run wrote $tmp/both"
+expect_status 2 "check --junit over a scenario it runs" -- "$nudge" check "$tmp/keep.scn" "$root/scenarios/regression/closed_push.scn" --junit "$tmp/keep.scn"
+one_line_err "^nudge check: --junit .*keep.scn is also a scenario"
+[ ! -s "$tmp/out" ] && cmp -s "$tmp/keep.scn" "$root/scenarios/demo/glass_off_table.scn" && ok "the scenario is untouched, nothing run" || bad "keep.scn changed or check ran: $(head -c 200 "$tmp/out")"
 
 # a malformed scenario: one line naming file:line:col, exit 2
 printf 'world seconds 2\nbody floor box stone static pos 0 -0.05 size 6 0.1\nbody b box wood pos 0 1 size 0.1 heavy\n' >"$tmp/bad.scn"
@@ -62,7 +102,27 @@ mkdir -p "$tmp/suite"
 cp "$tmp/bad.scn" "$tmp/suite/a_bad.scn"
 expect_status 2 "malformed scenario (check)" -- "$nudge" check "$tmp/suite"
 grep -q "bad.scn:3:" "$tmp/out" && ok "check names file:line" || bad "check output: $(cat "$tmp/out")"
+# a bad agent flag is one line on stderr before any scenario runs, not an ERROR line per scenario
+for flag in "--agent sleepy:agent" "--push-every nan:push-every" "--push-dv 2,1:push-dv" "--model $tmp/nope.wm:nope.wm"; do
+  want=${flag##*:}; flag=${flag%:*}
+  # shellcheck disable=SC2086
+  expect_status 2 "check $flag" -- "$nudge" check "$root/scenarios/regression/closed_push.scn" "$root/scenarios/regression/closed_slide.scn" $flag --junit "$tmp/flag.xml"
+  one_line_err "^nudge check: .*$want"
+  [ ! -s "$tmp/out" ] && [ ! -e "$tmp/flag.xml" ] && ok "check $flag: no scenario run, no JUnit file" || bad "check $flag: stdout $(head -c 200 "$tmp/out")"
+done
 
+# as many paths as the shell's glob gives (there was room for 64)
+mkdir -p "$tmp/many"
+for i in $(seq 1 70); do printf 'world seconds 0.1\nbody b ball steel pos 0 1 radius 0.05\n' >"$tmp/many/s$i.scn"; done
+expect_status 0 "check of 70 files named one by one" -- "$nudge" check "$tmp"/many/*.scn
+tail -n 1 "$tmp/out" | grep -qx "70 passed, 0 failed" && ok "all 70 checked" || bad "check of 70 files: $(tail -n 2 "$tmp/out")"
+# folders linked back to a parent: each folder is walked once (two such links gave 2583 copies of one file)
+mkdir -p "$tmp/loop/sub"
+cp "$tmp/many/s1.scn" "$tmp/loop/sub/only.scn"
+ln -s .. "$tmp/loop/sub/up"
+ln -s . "$tmp/loop/self"
+expect_status 0 "check of a folder with links back to itself" -- timeout 60 "$nudge" check "$tmp/loop"
+tail -n 1 "$tmp/out" | grep -qx "1 passed, 0 failed" && ok "its one scenario checked once" || bad "check of the loop: $(tail -n 1 "$tmp/out")"
 # a failing expectation: exit 1, the FAIL line names the expectation and the observed value
 printf 'world seconds 1\nbody floor box stone static pos 0 -0.05 size 6 0.1\nbody ball ball steel pos 0 1 radius 0.05\nexpect at 0.5 ball.y near 2.0 0.01\n' >"$tmp/suite2.scn"
 expect_status 1 "failing expectation" -- "$nudge" check "$tmp/suite2.scn" --junit "$tmp/j.xml"
@@ -70,6 +130,17 @@ grep -q "^FAIL .*suite2.scn:4: .*ball.y = 0\.[0-9]*" "$tmp/out" && ok "FAIL line
 tail -n 1 "$tmp/out" | grep -qx "0 passed, 1 failed" && ok "summary line" || bad "summary: $(tail -n 1 "$tmp/out")"
 $py -c "import sys, xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); s=r.find('testsuite'); assert s.get('failures')=='1', s.attrib; assert s.find('testcase/failure') is not None" "$tmp/j.xml" \
   && ok "JUnit XML parses, one failure" || bad "JUnit XML"
+
+# file names that are not UTF-8 (or are): the JUnit XML is still well-formed, and keeps what is UTF-8
+mkdir -p "$tmp/names"
+cp "$tmp/many/s1.scn" "$tmp/names/$(printf 'bad\xff')".scn
+cp "$tmp/many/s1.scn" "$tmp/names/$(printf 'caf\xc3\xa9')".scn
+expect_status 0 "check of files whose names are not UTF-8" -- "$nudge" check "$tmp/names" --junit "$tmp/names.xml"
+$py -c "
+import sys, xml.etree.ElementTree as E
+names = sorted(t.get('name') for t in E.parse(sys.argv[1]).getroot().iter('testcase'))
+assert names == ['bad\ufffd', 'caf\u00e9'], names
+" "$tmp/names.xml" && ok "JUnit XML parses, U+FFFD for the stray byte" || bad "JUnit XML: $(cat "$tmp/names.xml")"
 
 # stdout is clean: no Chipmunk banner; JSON lines parse
 expect_status 0 "run --jsonl" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --jsonl

@@ -329,4 +329,17 @@ for e in range(f.shape[0]):
 assert moved > 0
 PY
 
+# a template whose file name is not UTF-8: manifest.json is still UTF-8 JSON (U+FFFD for the stray
+# byte), and --resume takes the folder as the same dataset
+bad_name="$tmp/$(printf 'tpl\xff').scn"
+cp "$scn" "$bad_name"
+"$nudge" gen --scenario "$bad_name" --episodes 2 --seconds 0.5 --episodes-per-shard 1 --shard 0/2 --out "$tmp/u8" >/dev/null 2>&1 \
+  && "$nudge" gen --scenario "$bad_name" --episodes 2 --seconds 0.5 --episodes-per-shard 1 --out "$tmp/u8" --resume >/dev/null 2>&1 \
+  && ok "a non-UTF-8 template name: gen, then --resume" || bad "gen with a non-UTF-8 template name"
+/usr/bin/python3 -c "
+import json, sys
+m = json.load(open(sys.argv[1], encoding='utf-8'))
+assert m['complete'] and m['inputs']['scenarios'][0]['path'].endswith('tpl\ufffd.scn'), m['inputs']['scenarios']
+" "$tmp/u8/manifest.json" && ok "manifest.json: UTF-8 JSON, U+FFFD in the name" || bad "manifest.json is not UTF-8 JSON"
+
 finish gen_test

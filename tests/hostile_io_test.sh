@@ -48,6 +48,11 @@ expect_status 0 "view --save, --screenshot DEVICE" -- "$nudge" view --headless -
 is_device "view --save"
 expect_status 0 "plan --csv DEVICE" -- "$nudge" plan "$task" --agents random --episodes 1 --csv "$dev"
 is_device "plan --csv"
+expect_status 0 "voe --trace DEVICE" -- "$nudge" voe "$root/scenarios/voe/teleport.scn" --model "$tmp/m/wm.bin" --pairs 1 --trace "$dev"
+is_device "voe --trace"
+ln -s "$tmp/voe_trace.csv" "$tmp/voe_link.csv"
+expect_status 0 "voe --trace LINK" -- "$nudge" voe "$root/scenarios/voe/teleport.scn" --model "$tmp/m/wm.bin" --pairs 1 --trace "$tmp/voe_link.csv"
+[ -L "$tmp/voe_link.csv" ] && grep -q "^category,pair," "$tmp/voe_trace.csv" && ok "voe --trace: the link stays, its file written" || bad "voe --trace link: $(ls -la "$tmp"/voe_*)"
 mkdir -p "$tmp/vtmp"
 expect_status 0 "run --video DEVICE" -- env TMPDIR="$tmp/vtmp" "$nudge" run "$scn" --events none --seconds 0.5 --video "$dev"
 is_device "run --video"
@@ -100,6 +105,10 @@ expect_status 2 "gen --scenario FIFO" -- quick "$nudge" gen --scenario "$tmp/in.
 one_line_err "FIFO"
 expect_status 2 "view FIFO" -- quick "$nudge" view --headless --seconds 1 "$tmp/in.fifo"
 one_line_err "FIFO"
+# a folder without scenes (under make sanitize: no memcpy from a NULL list)
+mkdir -p "$tmp/noscenes"
+expect_status 2 "view of a folder without scenarios" -- "$nudge" view "$tmp/noscenes" --headless --seconds 1
+one_line_err "noscenes: no .scn scenarios found"
 expect_status 2 "replay FIFO" -- quick "$nudge" replay "$tmp/in.fifo"
 one_line_err "FIFO"
 expect_status 2 "replay --scenario FIFO" -- quick "$nudge" replay "$tmp/r.nrec" --scenario "$tmp/in.fifo"
@@ -181,6 +190,16 @@ if command -v xvfb-run >/dev/null; then
 fi
 head -n 1 "$tmp/v_INT.out" | grep -q " loss=- val=- " && ok "view: '-' before the first step and validation" || bad "first metrics line: $(head -n 1 "$tmp/v_INT.out")"
 
+## an output never overwrites an input: refused before anything runs
+cp "$scn" "$tmp/keep.scn"
+cp "$tmp/m/wm.bin" "$tmp/keep.bin"
+expect_status 2 "view --screenshot over the scenario" -- "$nudge" view "$tmp/keep.scn" --headless --seconds 1 --quiet --screenshot "$tmp/keep.scn"
+one_line_err "--screenshot .*keep.scn is also the scenario: it would be overwritten"
+expect_status 2 "view --record over the model" -- "$nudge" view "$tmp/keep.scn" --headless --seconds 1 --quiet --model "$tmp/keep.bin" --record "$tmp/keep.bin"
+one_line_err "--record .*keep.bin is also the model"
+cmp -s "$tmp/keep.scn" "$scn" && cmp -s "$tmp/keep.bin" "$tmp/m/wm.bin" && ok "scenario and model untouched" || bad "view overwrote an input"
+expect_status 0 "view --save over the model it started from (continuing it)" -- "$nudge" view "$tmp/keep.scn" --headless --seconds 1 --quiet --model "$tmp/keep.bin" --save "$tmp/keep.bin"
+
 ## integer flags never wrap
 expect_status 2 "gen --frames 4294967304x8" -- "$nudge" gen --scenario "$tpl" --episodes 1 --seconds 1 --out "$tmp/gw" --frames 4294967304x8
 one_line_err "frames: .*4294967304x8"
@@ -197,6 +216,11 @@ expect_status 2 "train --steps 1e3" -- "$nudge" train --data "$tmp/ds" --out "$t
 one_line_err "steps"
 expect_status 2 "view --size 4294967360x720" -- "$nudge" view --headless --size 4294967360x720
 one_line_err "size"
+# a replay buffer beyond the machine's memory (1e8 transitions: 349 GB): refused, not an abort
+if [ "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)" -lt 300000000 ]; then
+  expect_status 2 "view --replay 100000000" -- "$nudge" view --headless --seconds 1 --quiet --replay 100000000
+  one_line_err "^nudge view: --replay 100000000: .* GB) are more than this machine's .* GB of memory$"
+fi
 expect_status 2 "run --hash-every 18446744073709551617" -- "$nudge" run "$scn" --record "$tmp/h.nrec" --hash-every 18446744073709551617
 one_line_err "hash-every"
 
@@ -204,5 +228,12 @@ one_line_err "hash-every"
 "$nudge" gen --scenario "$tpl" --episodes 1 --seconds 1 --out "$tmp/one" 2>/dev/null
 expect_status 0 "train on one episode (no validation)" -- "$nudge" train --data "$tmp/one" --out "$tmp/one_m/wm.bin" --steps 10 --batch 16
 grep -q "val loss n/a (no validation episode" "$tmp/out" && ! grep -qi nan "$tmp/out" && ok "train: val loss n/a, and why" || bad "train output: $(cat "$tmp/out")"
+# a second of resting bodies: no onset for the rest gate to hold, no class for its AUROC
+expect_status 0 "eval of an episode without onsets" -- "$nudge" eval --model "$tmp/m/wm.bin" --data "$tmp/one" --report "$tmp/one_rep" --horizon 10
+grep -q "^rest gate, .*: 0 onsets, - held; 0 hard .*, - held; .*rest head AUROC -$" "$tmp/out" && ! grep -qi nan "$tmp/out" \
+  && ok "eval: the rest gate's missing figures are '-'" || bad "eval output: $(grep -i "nan\|rest gate" "$tmp/out")"
+# a report folder that cannot be made: one line, exit 2 (and, under ASan, no leak)
+expect_status 2 "eval --report under a file" -- "$nudge" eval --model "$tmp/m/wm.bin" --data "$tmp/one" --report "$tmp/one_rep/eval.csv/sub" --horizon 10
+one_line_err "cannot create folder"
 
 finish hostile_io

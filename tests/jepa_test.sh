@@ -86,6 +86,9 @@ expect_status 0 "eval of a pixel model" -- "$nudge" eval --model "$tmp/a/j.ckpt"
 grep -q "effective rank" "$tmp/out" && grep -Eq "^all +0 +[1-9]" "$tmp/out" && ok "eval's table" || bad "eval's table: $(cat "$tmp/out")"
 [ -s "$tmp/r/eval_jepa.csv" ] && grep -q "^all,jepa_probe,30," "$tmp/r/eval_jepa.csv" && ok "eval_jepa.csv" || bad "eval_jepa.csv missing or short"
 grep -q "effective rank over training" "$tmp/r/eval.svg" && grep -q "polyline" "$tmp/r/eval.svg" && ok "eval.svg" || bad "eval.svg"
+# a FIFO called train.csv beside the model: eval reads no rank curve from it, and does not wait on it
+mkdir -p "$tmp/ff" && cp "$tmp/a/j.ckpt" "$tmp/ff/j.ckpt" && mkfifo "$tmp/ff/train.csv"
+expect_status 0 "eval beside a FIFO train.csv" -- timeout 120 "$nudge" eval --model "$tmp/ff/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/ffr"
 /usr/bin/python3 - "$tmp/r/eval_jepa.csv" <<'PY' && ok "eval_jepa.csv reads in numpy, finite errors at h 0..30" || bad "eval_jepa.csv numbers"
 import sys, numpy as np
 rows = [l.strip().split(',') for l in open(sys.argv[1])][1:]
@@ -280,6 +283,13 @@ one_line_err "frames"
 [ ! -e "$tmp/sc/x.txt" ] && ok "nothing written" || bad "a scale was written"
 expect_status 2 "scale into a missing folder" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d" --out "$tmp/sc/no/x.txt"
 one_line_err "no/x.txt"
+# --out over the model it reads: refused before any fitting, the model kept
+cp "$tmp/mo/j.ckpt" "$tmp/sc/keep.ckpt"
+for c in fate scale energy; do
+  expect_status 2 "$c --out over its model" -- "$nudge" $c --model "$tmp/sc/keep.ckpt" --data "$tmp/fd" --out "$tmp/sc/keep.ckpt"
+  one_line_err "^nudge $c: --out .*keep.ckpt is also the model: it would be overwritten"
+done
+cmp -s "$tmp/sc/keep.ckpt" "$tmp/mo/j.ckpt" && ok "the model is untouched" || bad "a fitter overwrote its model"
 expect_status 2 "voe --scale of another model's channels" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1 --scale "$tmp/sc/s.txt"
 one_line_err "latent channels"
 expect_status 2 "voe --scale of a state model" -- "$nudge" voe "$tmp/voe" --model "$root/assets/models/default.wm" --pairs 1 --scale "$tmp/sc/s.txt"
@@ -451,6 +461,10 @@ grep -Eq "^teleport +1 +[01] " "$tmp/out" && ok "antialiased: voe's table" || ba
 # bad inputs: one line, exit 2, nothing written
 expect_status 2 "a dataset without frames" -- "$nudge" train --kind jepa --data "$tmp/nf" --out "$tmp/x/j.ckpt"
 one_line_err "no frames"
+# --kind given twice: the last one counts, as for every flag
+expect_status 0 "--kind state --kind jepa trains the pixel model" -- "$nudge" train --kind state "${small[@]}" --steps 2 --data "$tmp/d" --out "$tmp/k2/j.ckpt"
+grep -q "effective rank" "$tmp/out" && ok "a pixel model was trained" || bad "--kind state --kind jepa: $(tail -n 2 "$tmp/out")"
+expect_status 0 "--kind jepa --kind state trains the state model (on a dataset without frames)" -- "$nudge" train --kind jepa --kind state --data "$tmp/nf" --out "$tmp/k2/s.wm" --steps 2 --batch 8
 [ ! -e "$tmp/x/j.ckpt" ] && ok "no model left behind" || bad "a model was written"
 expect_status 2 "an unknown kind" -- "$nudge" train --kind pixels --data "$tmp/d" --out "$tmp/x/j.ckpt"
 one_line_err "expected state or jepa"

@@ -56,6 +56,21 @@ expect_status 2 "plan without tasks" -- "$nudge" plan --model "$tmp/m.wm"
 one_line_err "expected a task"
 expect_status 2 "plan the model agent without --model" -- "$nudge" plan "$tasks/box_up_ramp.scn"
 one_line_err "needs a world model: --model FILE"
+# a task named after a file with a comma and quotes: its CSV row is still six fields
+cp "$tasks/box_up_ramp.scn" "$tmp/up, \"steep\".scn"
+expect_status 0 "plan --csv of a task whose name holds a comma" -- "$nudge" plan "$tmp/up, \"steep\".scn" --agents random --episodes 1 --csv "$tmp/comma.csv"
+/usr/bin/python3 -c "
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+assert [len(r) for r in rows] == [6, 6, 6], rows
+assert rows[1][0] == 'up, \"steep\"', rows[1]
+" "$tmp/comma.csv" && ok "CSV: the name quoted, six fields a row" || bad "CSV: $(cat "$tmp/comma.csv")"
+cp "$tasks/box_up_ramp.scn" "$tmp/keep.scn"
+expect_status 2 "plan --csv over its task" -- "$nudge" plan "$tmp/keep.scn" --agents random --episodes 1 --csv "$tmp/keep.scn"
+one_line_err "--csv .*keep.scn is also a task: it would be overwritten"
+cmp -s "$tmp/keep.scn" "$tasks/box_up_ramp.scn" && ok "the task is untouched" || bad "plan overwrote its task"
+expect_status 2 "plan --csv over the model" -- "$nudge" plan "$tasks/box_up_ramp.scn" --model "$tmp/m.wm" --agents model --episodes 1 --csv "$tmp/m.wm"
+one_line_err "--csv .*m.wm is also the model"
 expect_status 2 "plan an unknown agent" -- "$nudge" plan "$tasks/box_up_ramp.scn" --agents random,wizard
 one_line_err "--agents: expected a list of random, model, oracle, jepa, none, got 'wizard'"
 expect_status 2 "the jepa agent without --jepa" -- "$nudge" plan "$tasks/box_into_zone.scn" --agents jepa

@@ -51,6 +51,16 @@ expect_status 2 "a folder" -- "$nudge" replay "$tmp"
 one_line_err "not a regular file"
 expect_status 2 "no recording given" -- "$nudge" replay
 one_line_err "expected one recording"
+expect_status 2 "--expect with an unknown type" -- "$nudge" replay "$tmp/g.nrec" --to-scn "$tmp/x.scn" --expect all,bogus
+one_line_err "^nudge replay: --expect: unknown event type 'all'"
+# --to-scn over an input: the recording, or the scenario it replays against
+cp "$tmp/g.nrec" "$tmp/keep.nrec"
+expect_status 2 "--to-scn over the recording" -- "$nudge" replay "$tmp/keep.nrec" --to-scn "$tmp/keep.nrec"
+one_line_err "--to-scn .*keep.nrec is also the recording: it would be overwritten"
+cp "$demo" "$tmp/keep.scn"
+expect_status 2 "--to-scn over the scenario" -- "$nudge" replay "$tmp/keep.nrec" --scenario "$tmp/keep.scn" --to-scn "$tmp/keep.scn"
+one_line_err "--to-scn .*keep.scn is also the scenario: it would be overwritten"
+cmp -s "$tmp/keep.nrec" "$tmp/g.nrec" && cmp -s "$tmp/keep.scn" "$demo" && ok "recording and scenario untouched" || bad "an input was overwritten"
 
 # a view killed with kill -9 while it records: what it wrote replays (without the end record)
 "$nudge" view --headless --seconds 3600 --agent random --no-train --quiet --record "$tmp/k.nrec" >/dev/null 2>&1 &

@@ -80,9 +80,40 @@ expect_status 2 "--weights of the wrong count" -- "$nudge" train --data "$tmp/b2
 one_line_err "expected 2 numbers"
 expect_status 2 "--weights 1,-1" -- "$nudge" train --data "$tmp/b2,$tmp/test" --out "$tmp/m/x.bin" --weights 1,-1
 one_line_err "not a positive number"
+expect_status 2 "--weights 1,0x10 (hex)" -- "$nudge" train --data "$tmp/b2,$tmp/test" --out "$tmp/m/x.bin" --weights 1,0x10
+one_line_err "'0x10' is not a positive number"
+# the log and the exported weights are files of their own: never the checkpoint written or resumed from
+mkdir -p "$tmp/o"
+cp "$tmp/m/w.bin" "$tmp/o/keep.bin"
+expect_status 2 "--log over --out" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/x.bin" --log "$tmp/o/./x.bin" --steps 2
+one_line_err "the log .*x.bin is also the checkpoint .*x.bin: it would be overwritten"
+expect_status 2 "--out train.csv (the default log's name)" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/sub/train.csv" --steps 2
+one_line_err "is also the checkpoint"
+[ ! -e "$tmp/o/sub" ] && ok "no folder made for the refused run" || bad "a refused run made $tmp/o/sub"
+expect_status 2 "--log over --resume" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/y.bin" --resume "$tmp/o/keep.bin" --log "$tmp/o/keep.bin" --steps 2
+one_line_err "is also the checkpoint .*keep.bin"
+expect_status 2 "--export over --resume" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/y.bin" --resume "$tmp/o/keep.bin" --export "$tmp/o/keep.bin" --steps 2
+one_line_err "--export .*keep.bin is also the checkpoint resumed from"
+expect_status 2 "--export over --out" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/y.bin" --export "$tmp/o/y.bin" --steps 2
+one_line_err "--export .*y.bin is also the checkpoint (--out)"
+expect_status 2 "--export into a folder that cannot be made: refused before training" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/z.bin" --export "$tmp/o/keep.bin/sub/e.wm" --steps 2
+one_line_err "e.wm: cannot write"
+[ ! -e "$tmp/o/z.bin" ] && [ ! -e "$tmp/o/train.csv" ] && ok "no checkpoint or log for the refused run" || bad "refused --export left: $(ls "$tmp/o")"
+cmp -s "$tmp/o/keep.bin" "$tmp/m/w.bin" && [ ! -e "$tmp/o/x.bin" ] && [ ! -e "$tmp/o/y.bin" ] && ok "the resumed checkpoint untouched, nothing written" \
+  || bad "train wrote over an input or left a file: $(ls "$tmp/o")"
 expect_status 2 "--data with an empty name" -- "$nudge" train --data "$tmp/b2,,$tmp/test" --out "$tmp/m/x.bin"
 one_line_err "--data"
 expect_status 2 "datasets whose episodes differ" -- "$nudge" train --data "$tmp/b2,$tmp/short" --out "$tmp/m/x.bin"
 one_line_err "must agree"
 [ -e "$tmp/m/x.bin" ] && bad "a refused run wrote a model" || ok "no model written by a refused run"
+# records every second tick (gen --stride 2): as many records as short's, twice as far apart
+"$nudge" gen --scenario "$scn" --episodes 4 --seconds 8 --stride 2 --seed 24 --out "$tmp/short2" 2>/dev/null || bad "gen short2"
+expect_status 2 "datasets whose records are a tick and two ticks apart" -- "$nudge" train --data "$tmp/short,$tmp/short2" --out "$tmp/m/x.bin"
+one_line_err "short2: episodes of 241 records of 32 slots of 20 columns every 0.0333333 s, but .*short has 241 of 32 of 20 every 0.0166667 s"
+expect_status 2 "eval of a model stepping a tick on records two ticks apart" -- "$nudge" eval --model "$tmp/m/w.bin" --data "$tmp/short2" --report "$tmp/m/x.report"
+one_line_err "w.bin: the model steps 0.0166667 s, the dataset's records are 0.0333333 s apart"
+expect_status 0 "a model of the strided records" -- "$nudge" train --data "$tmp/short2" --out "$tmp/m/s2.bin" --steps 10 --batch 16
+expect_status 0 "... evaluated on them" -- "$nudge" eval --model "$tmp/m/s2.bin" --data "$tmp/short2" --report "$tmp/m/s2.report" --horizon 10
+expect_status 2 "... resumed on records a tick apart" -- "$nudge" train --data "$tmp/short" --out "$tmp/m/x.bin" --resume "$tmp/m/s2.bin"
+one_line_err "s2.bin: the model steps 0.0333333 s, the dataset's records are 0.0166667 s apart"
 finish train_stream

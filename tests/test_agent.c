@@ -266,6 +266,7 @@ static void test_override_and_ranges(void) {
     ENSURE(!agent_parse_range("1", 10, r));
     ENSURE(!agent_parse_range("1,2,3", 10, r));
     ENSURE(!agent_parse_range("nan,1", 10, r));
+    ENSURE(!agent_parse_range("0x1,2", 10, r) && !agent_parse_range(" 1,2", 10, r) && !agent_parse_range("1, 2", 10, r));
     ScnAgentDef def = scn_agent_def_default();
     AgentOverride o = agent_override_none();
     ScnAgentDef kept = def;

@@ -1,6 +1,7 @@
 /* base/: rng, .npy round trips (plain and structured dtypes) and hostile headers, checked sizes,
  * input files that are not regular, atomic files, CRC-32, reports */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +23,9 @@
 #include "base/interrupt.h"
 #include "base/crc.h"
 #include "base/npy.h"
+#include "base/csv.h"
 #include "base/parse_int.h"
+#include "base/parse_real.h"
 #include "base/report.h"
 #include "base/rng.h"
 #include "ensure.h"
@@ -288,6 +291,37 @@ static void test_input_file(void) {
     ENSURE(input_file_read(path, 4, &len, err, sizeof err) == NULL && strstr(err, "5 bytes"));
 }
 
+/* a CSV field: quoted only when it must be, quotes doubled, cut to fit and still quoted */
+static void test_csv_field(void) {
+    char b[16];
+    const char* plain = "teleport";
+    ENSURE(csv_field(plain, b, sizeof b) == plain);
+    ENSURE(!strcmp(csv_field("a,b", b, sizeof b), "\"a,b\""));
+    ENSURE(!strcmp(csv_field("say \"hi\"", b, sizeof b), "\"say \"\"hi\"\"\""));
+    ENSURE(!strcmp(csv_field("two\nlines", b, sizeof b), "\"two\nlines\""));
+    ENSURE(!strcmp(csv_field("a,bcdefghijklmnopqrstuvwxyz", b, sizeof b), "\"a,bcdefghijkl\""));
+    ENSURE(!strcmp(csv_field("a,\"\"\"\"\"\"\"\"\"", b, 8), "\"a,\"\"\""));
+}
+
+/* the one real-number parser: decimal only, as the scenario language writes numbers */
+static void test_parse_real(void) {
+    double v = 0;
+    const char* rest = NULL;
+    ENSURE(parse_real("2", &v) && v == 2);
+    ENSURE(parse_real("-0.5", &v) && v == -0.5);
+    ENSURE(parse_real(".5", &v) && v == 0.5 && parse_real("5.", &v) && v == 5);
+    ENSURE(parse_real("1e-3", &v) && v == 1e-3 && parse_real("+2.5E2", &v) && v == 250);
+    ENSURE(parse_real("-0", &v) && v == 0 && signbit(v));
+    v = 123;
+    const char* not_numbers[] = {"", "-", ".", "e5", " 5", "5 ", "5x", "0x10", "0X1p4", "inf", "-infinity", "nan",
+                                 "1e400", "-1e400", "1e-400", "1e", "1e+", "1.5.2", "--5", "five", "1,2"};
+    for (size_t i = 0; i < sizeof not_numbers / sizeof not_numbers[0]; i++) ENSURE(!parse_real(not_numbers[i], &v));
+    ENSURE(v == 123);
+    ENSURE(parse_real_prefix("0.1,0.2", &v, &rest) && v == 0.1 && *rest == ',');
+    ENSURE(parse_real_prefix("1e,", &v, &rest) && v == 1 && *rest == 'e');
+    ENSURE(!parse_real_prefix("0x1,2", &v, &rest));
+}
+
 /* the one integer parser: no wrap-around, no spaces or signs where none belong */
 static void test_parse_int(void) {
     int64_t v = 0, a = 0, b = 0;
@@ -519,6 +553,8 @@ int main(void) {
     RUN(test_atomic_targets);
     RUN(test_atomic_file_limit);
     RUN(test_parse_int);
+    RUN(test_parse_real);
+    RUN(test_csv_field);
     RUN(test_crc_and_report);
     RUN(test_checked_size);
     RUN(test_npy_hostile);

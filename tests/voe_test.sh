@@ -94,6 +94,25 @@ expect_status 2 "a model that is no model" -- "$nudge" voe "$voe" --model "$tmp/
 one_line_err "noparam.scn"
 expect_status 2 "an unwritable CSV" -- "$nudge" voe "$voe/teleport.scn" --model "$tmp/m.wm" --pairs 1 --csv "$tmp/no/such/dir/x.csv"
 one_line_err "x.csv"
+# a category named after a file with a comma: the CSV and the trace still parse
+cp "$voe/teleport.scn" "$tmp/tele,port.scn"
+expect_status 0 "voe of a template whose name holds a comma" -- "$nudge" voe "$tmp/tele,port.scn" --model "$tmp/m.wm" --pairs 1 --csv "$tmp/comma.csv" --trace "$tmp/comma.tr"
+$py -c "
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+assert [len(r) for r in rows] == [5, 5, 5] and rows[1][0] == 'tele,port', rows
+trace = list(csv.reader(open(sys.argv[2])))
+assert {len(r) for r in trace} == {13} and trace[1][0] == 'tele,port', trace[:2]
+" "$tmp/comma.csv" "$tmp/comma.tr" && ok "CSV and trace: the name quoted" || bad "CSV: $(cat "$tmp/comma.csv")"
+cp "$voe/teleport.scn" "$tmp/keep.scn"
+expect_status 2 "--csv over a template" -- "$nudge" voe "$tmp/keep.scn" --model "$tmp/m.wm" --pairs 1 --csv "$tmp/keep.scn"
+one_line_err "--csv .*keep.scn is also a template: it would be overwritten"
+cmp -s "$tmp/keep.scn" "$voe/teleport.scn" && ok "the template is untouched" || bad "voe overwrote its template"
+expect_status 2 "--csv and --trace naming one file" -- "$nudge" voe "$tmp/keep.scn" --model "$tmp/m.wm" --pairs 1 --csv "$tmp/both" --trace "$tmp/both"
+one_line_err "^nudge voe: --csv .*both and --trace .*both name the same file"
+[ ! -e "$tmp/both" ] && ok "nothing written under the shared name" || bad "voe wrote $tmp/both"
+expect_status 2 "--trace over the model" -- "$nudge" voe "$tmp/keep.scn" --model "$tmp/m.wm" --pairs 1 --trace "$tmp/m.wm"
+one_line_err "--trace .*m.wm is also the model"
 
 # gen refuses magic unless asked, and train refuses what it then writes
 expect_status 2 "gen refuses a magic template" -- "$nudge" gen --scenario "$voe/teleport.scn" --episodes 2 --seconds 0.5 --out "$tmp/g"
