@@ -204,9 +204,10 @@ bool nudge_trainer_watch(NudgeTrainer* t, NudgeWorld* w, char* err, size_t err_s
         return false;
     }
     NudgeFeed* f = &w->feeds[w->nfeeds];
-    if (!episode_feed_attach(&f->feed, &w->ep, t->tr)) {
+    char why[512];
+    if (!episode_feed_attach(&f->feed, &w->ep, t->tr, why, sizeof why)) {
         episode_feed_free(&f->feed);
-        report_set(err, err_size, "nudge_trainer_watch: the world has no room for another watcher");
+        report_set(err, err_size, "nudge_trainer_watch: %s", why);
         return false;
     }
     f->trainer = t;

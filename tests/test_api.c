@@ -429,6 +429,16 @@ static void test_trainer(void) {
     ENSURE(narrow);
     CHECK(!nudge_trainer_watch(tr, narrow, err, sizeof err) && strstr(err, "slots"));
     nudge_world_free(narrow);
+    /* a world of another control tick (4 physics steps: 1/30 s) than the model's 1/60 s step */
+    static const char slow_text[] = "world ticks 4\nworld seconds 1\nbody b box wood pos 0 1 size 0.2 0.2\n";
+    NudgeScenario* slow_s = nudge_scenario_parse(slow_text, sizeof slow_text - 1, "slow.scn", err, sizeof err);
+    ENSURE(slow_s);
+    wd.slots = K;
+    NudgeWorld* slow = nudge_world_create(slow_s, &wd, err, sizeof err);
+    ENSURE(slow);
+    CHECK(!nudge_trainer_watch(tr, slow, err, sizeof err) && strstr(err, "control tick is 0.0333333 s") && one_line(err));
+    nudge_world_free(slow);
+    nudge_scenario_free(slow_s);
     ENSURE(nudge_trainer_watch(tr, w, err, sizeof err));
     for (int t = 0; t < 200; t++) nudge_world_step(w, NULL, 0, err, sizeof err);
     CHECK(nudge_trainer_transitions(tr) > 100);

@@ -478,6 +478,11 @@ class TestTrainer(unittest.TestCase):
         with self.assertRaises(nudge.NudgeError) as e:
             tr.watch(nudge.World(TEMPLATE, slots=8))
         one_line(self, e, "slots")
+        # a world whose control tick (4 physics steps, 1/30 s) is not the model's 1/60 s step
+        slow = nudge.Scenario.parse("world ticks 4\nbody b box wood pos 0 1 size 0.2 0.2\n", name="slow.scn")
+        with self.assertRaises(nudge.NudgeError) as e:
+            tr.watch(nudge.World(slow))
+        one_line(self, e, "control tick is 0.0333333 s")
         with self.assertRaises(nudge.NudgeError):
             nudge.Trainer(lr=-1)
         tr.close()
