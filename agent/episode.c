@@ -7,6 +7,12 @@
 #include "base/report.h"
 #include "sim/observation.h"
 
+double episode_tick_seconds(const ScnInstance* inst) { return inst->world.dt * inst->world.steps_per_tick; }
+
+bool episode_model_check(const ScnInstance* inst, const WmModel* m, char* err, size_t err_size) {
+    return wm_step_check(m, episode_tick_seconds(inst), err, err_size);
+}
+
 /* an agent for the instance, as the override asks; NULL + "source: why" */
 static Agent* make_agent(const Episode* e, const ScnInstance* inst, const AgentOverride* o, uint64_t seed,
                          char* err, size_t err_size) {
@@ -14,7 +20,12 @@ static Agent* make_agent(const Episode* e, const ScnInstance* inst, const AgentO
                         o->model, e->slots, seed, o->jepa, {0, 0, 0, 0}, o->jepa_rolled};
     if (o->jepa) jepa_frame_rect(o->jepa, inst, setup.jepa_rect);
     agent_override_apply(o, &setup.def);
-    char why[256];
+    char why[512];
+    /* a planner imagines with the model one control tick at a time */
+    if (setup.def.kind == SCN_AGENT_PLANNER && !o->jepa && o->model && !episode_model_check(inst, o->model, why, sizeof why)) {
+        report_set(err, err_size, "%s: %s", inst->source, why);
+        return NULL;
+    }
     Agent* agent = agent_create(&setup, why, sizeof why);
     if (!agent) report_set(err, err_size, "%s: %s", inst->source, why);
     return agent;

@@ -73,6 +73,11 @@ bool episode_begin_with(Episode* e, const Scenario* s, uint64_t seed, const Agen
 /// replaces the agent, for this episode's instance and seed, by the one o asks for (o is kept for
 /// resets too); false + one line when it cannot be made (the old agent stays)
 bool episode_set_agent(Episode* e, const AgentOverride* o, char* err, size_t err_size);
+/// the instance's control tick, s (its physics step times its steps per tick)
+double episode_tick_seconds(const ScnInstance* inst);
+/// whether m may run on the instance's world: its step is the world's control tick (wm_step_check:
+/// a model trained on gen --stride K records steps K ticks). false + one line otherwise
+bool episode_model_check(const ScnInstance* inst, const WmModel* m, char* err, size_t err_size);
 /// one control tick with the external action merged in (external may be NULL); see above
 void episode_tick(Episode* e, const SimAction* external);
 /// the action that resets the episode with seed (for episode_tick)

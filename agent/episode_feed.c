@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/report.h"
 
 static void on_tick(void* ctx, const Episode* e) {
     EpisodeFeed*     f = ctx;
@@ -35,13 +36,19 @@ static void on_tick(void* ctx, const Episode* e) {
     f->nevents = n;
 }
 
-bool episode_feed_attach(EpisodeFeed* f, Episode* e, WmTrainer* tr) {
+bool episode_feed_attach(EpisodeFeed* f, Episode* e, WmTrainer* tr, char* err, size_t err_size) {
     episode_feed_free(f);
-    if (wm_arch(wm_trainer_model(tr))->slots != e->slots) return false;
+    const WmModel* m = wm_trainer_model(tr);
+    if (wm_arch(m)->slots != e->slots) {
+        report_set(err, err_size, "the world observes %d slots, the model %d", e->slots, wm_arch(m)->slots);
+        return false;
+    }
+    if (!episode_model_check(&e->inst, m, err, err_size)) return false;
     f->tr = tr;
     f->K = e->slots;
     f->rows = alloc_zeroed((size_t)e->slots * 4, sizeof *f->rows);
     if (!episode_attach(e, on_tick, f, EPISODE_READS_OBS | EPISODE_READS_CONTACTS)) {
+        report_set(err, err_size, "the world has no room for another watcher");
         episode_feed_free(f);
         return false;
     }

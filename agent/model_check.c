@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/report.h"
 #include "sim/observation.h"
 
 struct ModelCheck {
@@ -53,7 +54,8 @@ static void record_hook(void* ctx, const Episode* e) {
     c->n++;
 }
 
-ModelCheck* model_check_attach(Episode* e, const WmModel* m, SurpriseSource* src) {
+ModelCheck* model_check_attach(Episode* e, const WmModel* m, SurpriseSource* src, char* err, size_t err_size) {
+    if (!episode_model_check(&e->inst, m, err, err_size)) return NULL;
     ModelCheck* c = alloc_zeroed(1, sizeof *c);
     c->e = e;
     c->m = m;
@@ -61,7 +63,12 @@ ModelCheck* model_check_attach(Episode* e, const WmModel* m, SurpriseSource* src
     c->tick = e->inst.world.dt * e->inst.world.steps_per_tick;
     c->scratch = wm_scratch_create(m);
     /* the watch first: the recorder reads what it scored in the same tick */
-    if (!surprise_watch_attach(&c->watch, e, src) || !episode_attach(e, record_hook, c, EPISODE_READS_OBS)) {
+    if (!surprise_watch_attach(&c->watch, e, src, err, err_size)) {
+        model_check_free(c);
+        return NULL;
+    }
+    if (!episode_attach(e, record_hook, c, EPISODE_READS_OBS)) {
+        report_set(err, err_size, "no room for the model's recorder");
         model_check_free(c);
         return NULL;
     }

@@ -23,8 +23,9 @@
 typedef struct ModelCheck ModelCheck;
 
 /// watches e (two hooks: the surprise watch and the recorder) for its instance's model
-/// expectations; m and src must outlive it. NULL when e has no hooks left
-ModelCheck* model_check_attach(Episode* e, const WmModel* m, SurpriseSource* src);
+/// expectations; m and src must outlive it. NULL + one line when e has no hooks left or m steps
+/// otherwise than e's control tick (episode_model_check)
+ModelCheck* model_check_attach(Episode* e, const WmModel* m, SurpriseSource* src, char* err, size_t err_size);
 /// judges every model expectation and writes its verdict over the skipped one the checker gave
 /// (verdicts v[0..n) in file order, matched by line and order)
 void        model_check_finish(ModelCheck* c, ScnVerdict* v, int n);

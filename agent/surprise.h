@@ -95,6 +95,8 @@ typedef struct SurpriseSource {
     /// the fate part of each body's surprise at the last tick (nats, NaN where none was due); NULL
     /// for a kind that has no fate (may itself be NULL)
     const float* (*fate)(void* self);
+    const WmModel* model;        /* the state model it scores with (its step is checked against the
+                                    world's tick); NULL for other kinds */
 } SurpriseSource;
 
 /// the state model's surprise (m is not owned and must outlive the source)
@@ -186,9 +188,10 @@ typedef struct SurpriseWatch {
     int64_t         ticks;       /* ticks seen */
 } SurpriseWatch;
 
-/// attaches the watch to e (one of its hooks) and resets src; false when e has no hook left. Free
-/// with surprise_watch_free after the episode ends
-bool surprise_watch_attach(SurpriseWatch* w, Episode* e, SurpriseSource* src);
+/// attaches the watch to e (one of its hooks) and resets src; false + one line when e has no hook
+/// left or src's model steps otherwise than e's control tick (episode_model_check). Free with
+/// surprise_watch_free after the episode ends (also after a failure)
+bool surprise_watch_attach(SurpriseWatch* w, Episode* e, SurpriseSource* src, char* err, size_t err_size);
 void surprise_watch_free(SurpriseWatch* w);
 
 /// the fate part of a body's surprise (nats, see above): heads[n] the logits of the break head

@@ -26,8 +26,9 @@ bool voe_clip_run(Scenario* s, uint64_t seed, int impossible, SurpriseSource* sr
         return false;
     }
     SurpriseWatch w;
-    if (!surprise_watch_attach(&w, &e, src)) {
-        report_set(err, err_size, "%s: no room for the surprise watch", scn_name(s));
+    char why[512];
+    if (!surprise_watch_attach(&w, &e, src, why, sizeof why)) {
+        report_set(err, err_size, "%s: %s", scn_name(s), why);
         episode_end(&e);
         return false;
     }

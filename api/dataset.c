@@ -30,16 +30,18 @@ void nudge_dataset_close(NudgeDataset* d) {
     free(d);
 }
 
-int64_t nudge_dataset_episodes(const NudgeDataset* d) { return d->r.m.episodes; }
-int nudge_dataset_shards(const NudgeDataset* d) { return d->r.m.nshards; }
-int nudge_dataset_records(const NudgeDataset* d) { return d->r.m.dims.records; }
-int nudge_dataset_slots(const NudgeDataset* d) { return d->r.m.dims.slots; }
+int64_t nudge_dataset_episodes(const NudgeDataset* d) { if (!d) return -1; return d->r.m.episodes; }
+int nudge_dataset_shards(const NudgeDataset* d) { if (!d) return -1; return d->r.m.nshards; }
+int nudge_dataset_records(const NudgeDataset* d) { if (!d) return -1; return d->r.m.dims.records; }
+int nudge_dataset_slots(const NudgeDataset* d) { if (!d) return -1; return d->r.m.dims.slots; }
 
 int64_t nudge_dataset_shard_first(const NudgeDataset* d, int s) {
+    if (!d) return -1;
     return s >= 0 && s < d->r.m.nshards ? d->r.m.shards[s].first : -1;
 }
 
 int64_t nudge_dataset_shard_episodes(const NudgeDataset* d, int s) {
+    if (!d) return -1;
     return s >= 0 && s < d->r.m.nshards ? d->r.m.shards[s].count : -1;
 }
 
@@ -54,6 +56,7 @@ static int array_find(const char* name) {
 }
 
 bool nudge_dataset_has_array(const NudgeDataset* d, const char* name) {
+    if (!d) return false;
     int a = array_find(name);
     return a >= 0 && data_array_present((DataArrayId)a, &d->r.m.dims);
 }
@@ -75,6 +78,10 @@ static int array_of(const NudgeDataset* d, const char* fn, int s, const char* na
 
 bool nudge_dataset_array_path(const NudgeDataset* d, int s, const char* name, char* out, size_t n,
                               char* err, size_t err_size) {
+    if (!d) {
+        report_set(err, err_size, "nudge_dataset_array_path: no dataset (NULL)");
+        return false;
+    }
     int a = array_of(d, "nudge_dataset_array_path", s, name, err, err_size);
     if (a < 0) return false;
     char path[8192];
@@ -89,6 +96,10 @@ bool nudge_dataset_array_path(const NudgeDataset* d, int s, const char* name, ch
 }
 
 bool nudge_dataset_verify(const NudgeDataset* d, int s, char* err, size_t err_size) {
+    if (!d) {
+        report_set(err, err_size, "nudge_dataset_verify: no dataset (NULL)");
+        return false;
+    }
     if (s < 0 || s >= d->r.m.nshards) {
         report_set(err, err_size, "nudge_dataset_verify: shard %d is outside [0, %d)", s, d->r.m.nshards);
         return false;
@@ -98,6 +109,10 @@ bool nudge_dataset_verify(const NudgeDataset* d, int s, char* err, size_t err_si
 
 int64_t nudge_dataset_array_bytes(const NudgeDataset* d, int s, const char* name, char* err,
                                   size_t err_size) {
+    if (!d) {
+        report_set(err, err_size, "nudge_dataset_array_bytes: no dataset (NULL)");
+        return -1;
+    }
     int a = array_of(d, "nudge_dataset_array_bytes", s, name, err, err_size);
     if (a < 0) return -1;
     size_t bytes = 0;
@@ -112,6 +127,10 @@ int64_t nudge_dataset_array_bytes(const NudgeDataset* d, int s, const char* name
 
 bool nudge_dataset_read(const NudgeDataset* d, int s, const char* name, void* dst, size_t dst_bytes,
                         char* err, size_t err_size) {
+    if (!d) {
+        report_set(err, err_size, "nudge_dataset_read: no dataset (NULL)");
+        return false;
+    }
     int64_t want = nudge_dataset_array_bytes(d, s, name, err, err_size);
     if (want < 0) return false;
     if (!dst || dst_bytes != (size_t)want) {
@@ -125,6 +144,10 @@ bool nudge_dataset_read(const NudgeDataset* d, int s, const char* name, void* ds
 
 bool nudge_dataset_read_observation(const NudgeDataset* d, int s, float* states, size_t states_bytes,
                                     uint8_t* mask, size_t mask_bytes, char* err, size_t err_size) {
+    if (!d) {
+        report_set(err, err_size, "nudge_dataset_read_observation: no dataset (NULL)");
+        return false;
+    }
     if (s < 0 || s >= d->r.m.nshards) {
         report_set(err, err_size, "nudge_dataset_read_observation: shard %d is outside [0, %d)", s, d->r.m.nshards);
         return false;

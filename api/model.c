@@ -48,7 +48,7 @@ NudgeModel* nudge_model_create(int slots, uint64_t seed, char* err, size_t err_s
     return wrap(wm_create(&a, seed));
 }
 
-NudgeModel* nudge_model_clone(const NudgeModel* m) { return wrap(wm_clone(m->m)); }
+NudgeModel* nudge_model_clone(const NudgeModel* m) { if (!m) return NULL; return wrap(wm_clone(m->m)); }
 
 void nudge_model_free(NudgeModel* m) {
     if (!m) return;
@@ -58,6 +58,10 @@ void nudge_model_free(NudgeModel* m) {
 }
 
 bool nudge_model_save(const NudgeModel* m, const char* path, char* err, size_t err_size) {
+    if (!m) {
+        report_set(err, err_size, "nudge_model_save: no model (NULL)");
+        return false;
+    }
     if (!path) {
         report_set(err, err_size, "nudge_model_save: no path (NULL)");
         return false;
@@ -65,9 +69,9 @@ bool nudge_model_save(const NudgeModel* m, const char* path, char* err, size_t e
     return wm_save(m->m, path, err, err_size);
 }
 
-int nudge_model_slots(const NudgeModel* m) { return wm_arch(m->m)->slots; }
-int64_t nudge_model_train_steps(const NudgeModel* m) { return wm_train_steps(m->m); }
-int64_t nudge_model_param_count(const NudgeModel* m) { return wm_param_count(m->m); }
+int nudge_model_slots(const NudgeModel* m) { if (!m) return -1; return wm_arch(m->m)->slots; }
+int64_t nudge_model_train_steps(const NudgeModel* m) { if (!m) return -1; return wm_train_steps(m->m); }
+int64_t nudge_model_param_count(const NudgeModel* m) { if (!m) return -1; return wm_param_count(m->m); }
 
 /* what a prediction takes: B observations of the model's K slots (and H ticks of pushes) */
 static bool inputs_check(const NudgeModel* m, const char* fn, int B, int H, const float* states,
@@ -112,6 +116,10 @@ static bool inputs_check(const NudgeModel* m, const char* fn, int B, int H, cons
 bool nudge_model_predict(NudgeModel* m, int B, const float* states, const uint8_t* mask,
                          const float* pushes, float* next_states, float* event_probs, char* err,
                          size_t err_size) {
+    if (!m) {
+        report_set(err, err_size, "nudge_model_predict: no model (NULL)");
+        return false;
+    }
     if (!inputs_check(m, "nudge_model_predict", B, 1, states, mask, pushes, next_states, err, err_size))
         return false;
     wm_predict(m->m, m->s, B, states, mask, pushes, next_states, NULL, event_probs);
@@ -121,6 +129,10 @@ bool nudge_model_predict(NudgeModel* m, int B, const float* states, const uint8_
 bool nudge_model_rollout(NudgeModel* m, int B, const float* states, const uint8_t* mask,
                          const float* pushes, int H, float* out_states, float* out_events,
                          char* err, size_t err_size) {
+    if (!m) {
+        report_set(err, err_size, "nudge_model_rollout: no model (NULL)");
+        return false;
+    }
     if (!inputs_check(m, "nudge_model_rollout", B, H, states, mask, pushes, out_states, err, err_size))
         return false;
     wm_rollout(m->m, m->s, B, states, mask, pushes, H, out_states, NULL, out_events);
@@ -129,6 +141,10 @@ bool nudge_model_rollout(NudgeModel* m, int B, const float* states, const uint8_
 
 bool nudge_model_foresee(NudgeModel* m, int B, const float* states, const uint8_t* mask,
                          const float* pushes, float* event_probs, char* err, size_t err_size) {
+    if (!m) {
+        report_set(err, err_size, "nudge_model_foresee: no model (NULL)");
+        return false;
+    }
     if (!inputs_check(m, "nudge_model_foresee", B, 1, states, mask, pushes, event_probs, err, err_size))
         return false;
     wm_foresee(m->m, m->s, B, states, mask, pushes, event_probs);
@@ -204,9 +220,10 @@ bool nudge_trainer_watch(NudgeTrainer* t, NudgeWorld* w, char* err, size_t err_s
         return false;
     }
     NudgeFeed* f = &w->feeds[w->nfeeds];
-    if (!episode_feed_attach(&f->feed, &w->ep, t->tr)) {
+    char why[512];
+    if (!episode_feed_attach(&f->feed, &w->ep, t->tr, why, sizeof why)) {
         episode_feed_free(&f->feed);
-        report_set(err, err_size, "nudge_trainer_watch: the world has no room for another watcher");
+        report_set(err, err_size, "nudge_trainer_watch: %s", why);
         return false;
     }
     f->trainer = t;
@@ -215,21 +232,27 @@ bool nudge_trainer_watch(NudgeTrainer* t, NudgeWorld* w, char* err, size_t err_s
     return true;
 }
 
-int nudge_trainer_step(NudgeTrainer* t) { return wm_trainer_step(t->tr) ? 1 : 0; }
+int nudge_trainer_step(NudgeTrainer* t) { if (!t) return -1; return wm_trainer_step(t->tr) ? 1 : 0; }
 
 int64_t nudge_trainer_transitions(const NudgeTrainer* t) {
+    if (!t) return -1;
     WmTrainerStats st;
     wm_trainer_stats(t->tr, &st);
     return st.transitions;
 }
 
 float nudge_trainer_loss(const NudgeTrainer* t) {
+    if (!t) return NAN;
     WmTrainerStats st;
     wm_trainer_stats(t->tr, &st);
     return st.steps > 0 ? st.last_loss : NAN;
 }
 
 bool nudge_trainer_model(NudgeTrainer* t, NudgeModel* dst, char* err, size_t err_size) {
+    if (!t) {
+        report_set(err, err_size, "nudge_trainer_model: no trainer (NULL)");
+        return false;
+    }
     if (!dst) {
         report_set(err, err_size, "nudge_trainer_model: no model (NULL)");
         return false;

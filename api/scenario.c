@@ -56,12 +56,16 @@ void nudge_scenario_free(NudgeScenario* s) {
     free(s);
 }
 
-const char* nudge_scenario_name(const NudgeScenario* s) { return scn_name(s->scn); }
-uint64_t nudge_scenario_seed(const NudgeScenario* s) { return scn_default_seed(s->scn); }
-double nudge_scenario_seconds(const NudgeScenario* s) { return scn_default_seconds(s->scn); }
-int nudge_scenario_param_count(const NudgeScenario* s) { return scn_param_count(s->scn); }
+const char* nudge_scenario_name(const NudgeScenario* s) { if (!s) return NULL; return scn_name(s->scn); }
+uint64_t nudge_scenario_seed(const NudgeScenario* s) { if (!s) return 0; return scn_default_seed(s->scn); }
+double nudge_scenario_seconds(const NudgeScenario* s) {
+    if (!s) return NAN;
+    return scn_default_seconds(s->scn);
+}
+int nudge_scenario_param_count(const NudgeScenario* s) { if (!s) return -1; return scn_param_count(s->scn); }
 
 const char* nudge_scenario_param_name(const NudgeScenario* s, int i) {
+    if (!s) return NULL;
     if (i < 0 || i >= scn_param_count(s->scn)) return NULL;
     return scn_param_name(s->scn, i);
 }

@@ -14,6 +14,7 @@ struct NudgeSnapshot {
 };
 
 NudgeSnapshot* nudge_world_snapshot(const NudgeWorld* w) {
+    if (!w) return NULL;
     NudgeSnapshot* s = alloc_zeroed(1, sizeof *s);
     s->save = episode_save(&w->ep);
     s->scenario_hash = scn_text_hash(w->scenario->scn);
@@ -32,6 +33,10 @@ void nudge_snapshot_free(NudgeSnapshot* s) {
 }
 
 bool nudge_world_restore(NudgeWorld* w, const NudgeSnapshot* s, char* err, size_t err_size) {
+    if (!w) {
+        report_set(err, err_size, "nudge_world_restore: no world (NULL)");
+        return false;
+    }
     if (!s) {
         report_set(err, err_size, "nudge_world_restore: no snapshot (NULL)");
         return false;

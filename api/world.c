@@ -109,6 +109,10 @@ void nudge_world_free(NudgeWorld* w) {
 }
 
 bool nudge_world_reset(NudgeWorld* w, uint64_t seed, char* err, size_t err_size) {
+    if (!w) {
+        report_set(err, err_size, "nudge_world_reset: no world (NULL)");
+        return false;
+    }
     SimAction reset = episode_reset_action(seed);
     episode_tick(&w->ep, &reset);
     if (!(w->ep.applied.flags & SIM_ACT_RESET)) {
@@ -145,6 +149,10 @@ static bool push_check(const NudgePush* p, int i, char* err, size_t err_size) {
 }
 
 int nudge_world_step(NudgeWorld* w, const NudgePush* pushes, int n, char* err, size_t err_size) {
+    if (!w) {
+        report_set(err, err_size, "nudge_world_step: no world (NULL)");
+        return -1;
+    }
     if (n < 0 || n > NUDGE_MAX_PUSHES) {
         report_set(err, err_size, "nudge_world_step: %d pushes is outside [0, %d]", n, NUDGE_MAX_PUSHES);
         return -1;
@@ -165,6 +173,10 @@ int nudge_world_step(NudgeWorld* w, const NudgePush* pushes, int n, char* err, s
 }
 
 int nudge_world_step_rows(NudgeWorld* w, const float* rows, int K, char* err, size_t err_size) {
+    if (!w) {
+        report_set(err, err_size, "nudge_world_step_rows: no world (NULL)");
+        return -1;
+    }
     if (K != w->K) {
         report_set(err, err_size, "nudge_world_step_rows: %d rows, but the world observes %d slots", K,
                    w->K);
@@ -189,6 +201,10 @@ int nudge_world_step_rows(NudgeWorld* w, const float* rows, int K, char* err, si
 
 int nudge_world_step_observe(NudgeWorld* w, const float* rows, int K, float* states, uint8_t* mask,
                              int32_t* ids, int* task, char* err, size_t err_size) {
+    if (!w) {
+        report_set(err, err_size, "nudge_world_step_observe: no world (NULL)");
+        return -1;
+    }
     int n = nudge_world_step_rows(w, rows, K, err, err_size);
     if (n < 0) return -1;
     if (states || mask || ids) nudge_world_observe(w, states, mask, ids, NULL);
@@ -196,11 +212,12 @@ int nudge_world_step_observe(NudgeWorld* w, const float* rows, int K, float* sta
     return n;
 }
 
-const char* nudge_world_refused(const NudgeWorld* w) { return w->ep.refused; }
-int nudge_world_slots(const NudgeWorld* w) { return w->K; }
+const char* nudge_world_refused(const NudgeWorld* w) { if (!w) return NULL; return w->ep.refused; }
+int nudge_world_slots(const NudgeWorld* w) { if (!w) return -1; return w->K; }
 
 int nudge_world_observe(const NudgeWorld* w, float* states, uint8_t* mask, int32_t* ids,
                         uint8_t* contacts) {
+    if (!w) return -1;
     /* the scratch is only written when a caller skips an array: a const world stays as it was */
     NudgeWorld* m = (NudgeWorld*)w;
     int live = sim_world_observe(w->ep.world, states ? states : m->states, mask ? mask : m->mask,
@@ -215,6 +232,7 @@ const char* nudge_event_name(int type) {
 }
 
 int nudge_world_events(const NudgeWorld* w, NudgeEvent* out, int cap) {
+    if (!w) return -1;
     int             n = 0;
     const SimEvent* ev = sim_world_events(w->ep.world, &n);
     for (int i = 0; out && i < n && i < cap; i++)
@@ -223,27 +241,31 @@ int nudge_world_events(const NudgeWorld* w, NudgeEvent* out, int cap) {
     return n;
 }
 
-uint64_t nudge_world_hash(const NudgeWorld* w) { return sim_world_hash(w->ep.world); }
-double nudge_world_time(const NudgeWorld* w) { return sim_world_time(w->ep.world); }
-int64_t nudge_world_ticks(const NudgeWorld* w) { return sim_world_ticks(w->ep.world); }
-uint64_t nudge_world_seed(const NudgeWorld* w) { return w->ep.seed; }
-double nudge_world_seconds(const NudgeWorld* w) { return w->ep.inst.seconds; }
+uint64_t nudge_world_hash(const NudgeWorld* w) { if (!w) return 0; return sim_world_hash(w->ep.world); }
+double nudge_world_time(const NudgeWorld* w) { if (!w) return NAN; return sim_world_time(w->ep.world); }
+int64_t nudge_world_ticks(const NudgeWorld* w) { if (!w) return -1; return sim_world_ticks(w->ep.world); }
+uint64_t nudge_world_seed(const NudgeWorld* w) { if (!w) return 0; return w->ep.seed; }
+double nudge_world_seconds(const NudgeWorld* w) { if (!w) return NAN; return w->ep.inst.seconds; }
 
 int nudge_world_params(const NudgeWorld* w, double* out, int cap) {
+    if (!w) return -1;
     for (int i = 0; out && i < w->ep.inst.nparams && i < cap; i++) out[i] = w->ep.inst.params[i];
     return w->ep.inst.nparams;
 }
 
 double nudge_world_tick_seconds(const NudgeWorld* w) {
+    if (!w) return NAN;
     const SimWorldDef* d = sim_world_def(w->ep.world);
     return d->dt * d->steps_per_tick;
 }
 
 int32_t nudge_world_find(const NudgeWorld* w, const char* name) {
+    if (!w) return -1;
     return name ? sim_world_find(w->ep.world, name) : -1;
 }
 
 int nudge_world_dynamic_ids(const NudgeWorld* w, int32_t* out, int cap) {
+    if (!w) return -1;
     /* how many there are, however many fit */
     int32_t all[256];
     int     n = sim_world_dynamic_ids(w->ep.world, all, 256);
@@ -260,23 +282,27 @@ int nudge_world_dynamic_ids(const NudgeWorld* w, int32_t* out, int cap) {
 }
 
 bool nudge_world_body_name(const NudgeWorld* w, int32_t id, char* out, size_t n) {
+    if (!w) return false;
     SimBodyState st;
     if (!sim_world_body(w->ep.world, id, &st)) return false;
     if (out && n) report_set(out, n, "%s", st.name);
     return true;
 }
 
-int nudge_world_goal_count(const NudgeWorld* w) { return w->ngoals; }
+int nudge_world_goal_count(const NudgeWorld* w) { if (!w) return -1; return w->ngoals; }
 
 const char* nudge_world_goal_text(const NudgeWorld* w, int i) {
+    if (!w) return NULL;
     return i >= 0 && i < w->ngoals ? w->ep.inst.goals[i].text : NULL;
 }
 
 int nudge_world_goal_status(const NudgeWorld* w, int i) {
+    if (!w) return -1;
     return i >= 0 && i < w->ngoals ? w->goal_status[i] : -1;
 }
 
 int nudge_world_task_status(const NudgeWorld* w) {
+    if (!w) return -1;
     bool met = false, pending = false;
     for (int i = 0; i < w->ngoals; i++) {
         if (w->goal_status[i] == NUDGE_GOAL_FAILED) return NUDGE_GOAL_FAILED;
@@ -289,6 +315,10 @@ int nudge_world_task_status(const NudgeWorld* w) {
 
 bool nudge_world_render(const NudgeWorld* w, uint8_t* rgb, int width, int height, char* err,
                         size_t err_size) {
+    if (!w) {
+        report_set(err, err_size, "nudge_world_render: no world (NULL)");
+        return false;
+    }
     if (!rgb) {
         report_set(err, err_size, "nudge_world_render: no pixel buffer (NULL)");
         return false;

@@ -71,7 +71,16 @@ static void check_one(const char* path, RunOptions* o, const ArgParse* p, bool v
     }
     if (o->model && ep.inst.nmodel > 0) {
         src = surprise_source_state(o->model);
-        mc = model_check_attach(&ep, o->model, src);
+        char why[512];
+        if (!(mc = model_check_attach(&ep, o->model, src, why, sizeof why))) {
+            r->status = 2;
+            snprintf(r->message, sizeof r->message, "%s: %s", o->model_path, why);
+            surprise_source_free(src);
+            scn_checker_free(c);
+            episode_end(&ep);
+            scn_free(scn);
+            return;
+        }
     }
     int64_t ticks, need = 0;
     double tick = ep.inst.world.dt * ep.inst.world.steps_per_tick;

@@ -165,6 +165,11 @@ int cmd_replay(int argc, char** argv) {
         status = 2;
         goto done;
     }
+    if (model && !episode_model_check(&ep.inst, model, err, sizeof err)) {
+        fprintf(stderr, "nudge replay: %s: %s\n", model_path, err);
+        status = 2;
+        goto done;
+    }
     film = video_options_start(&video, "replay", &ep, model, scn_label(spath), &film_failed);
     if (film_failed) {
         status = 2;

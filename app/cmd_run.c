@@ -105,8 +105,8 @@ int cmd_run(int argc, char** argv) {
             goto done;
         }
         src = surprise_source_state(o.model);
-        if (!surprise_watch_attach(&watch, &ep, src)) {
-            fprintf(stderr, "nudge run: no room for the surprise watch\n");
+        if (!surprise_watch_attach(&watch, &ep, src, err, sizeof err)) {
+            fprintf(stderr, "nudge run: %s: %s\n", o.model_path, err);
             status = 2;
             goto done;
         }

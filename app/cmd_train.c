@@ -127,7 +127,7 @@ int cmd_train(int argc, char** argv) {
         {"memory", ARG_STRING, &memory_arg, 1, 0, "SIZE: cap on the replay and read buffers (64M, 2G; default 2G); larger datasets stream from disk", false},
         {"out", ARG_STRING, &out, 1, 0, "MODEL: checkpoint to write (required)", false},
         {"steps", ARG_INT, &steps, 1, 1e9, "N: optimizer steps (default 3000)", false},
-        {"batch", ARG_INT, &batch, 1, 65536, "B: transitions per step (default 64)", false},
+        {"batch", ARG_INT, &batch, 1, WM_TRAIN_MAX_BATCH, "B: transitions per step (default 64)", false},
         {"threads", ARG_INT, &threads, 1, WM_TRAIN_MAX_THREADS, "T: training threads, one BLAS thread each; a batch is worked in T parts (default 1; the same T gives the same bytes)", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: initialization, sampling and noise seed (default 1)", false},
         {"resume", ARG_STRING, &resume, 1, 0, "MODEL: continue from this checkpoint (weights, statistics, optimizer)", false},

@@ -51,7 +51,7 @@ static double run(const Scenario* s, SurpriseSource* src, double* peak) {
     }
     SurpriseWatch w;
     memset(&w, 0, sizeof w);
-    if (src && !surprise_watch_attach(&w, &e, src)) exit(1);
+    if (src && !surprise_watch_attach(&w, &e, src, NULL, 0)) exit(1);
     double t0 = clock_cpu();
     for (int k = 0; k < TICKS; k++) {
         episode_tick(&e, NULL);
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
         src = surprise_source_state(fresh);
         model = "a fresh model (no shipped one)";
     }
-    MotionSource motion = {{"motion", &motion, motion_tick, motion_reset, motion_destroy, NULL}, m ? m : fresh, NULL};
+    MotionSource motion = {{"motion", &motion, motion_tick, motion_reset, motion_destroy, NULL, NULL}, m ? m : fresh, NULL};
     motion.scratch = wm_scratch_create(motion.m);
     SurpriseSource* runs[3] = {NULL, &motion.base, src};
     double best[3] = {INFINITY, INFINITY, INFINITY}, peak = -INFINITY;

@@ -7,6 +7,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/memory_use.h"
 #include "base/report.h"
 #include "model/trainer.h"
 #include "model/wm_impl.h"
@@ -93,8 +94,8 @@ static void* part_worker(void* arg);
 
 bool wm_trainer_def_check(const WmTrainerDef* def, const WmModel* start, char* err, size_t err_size) {
     if (!start && !wm_arch_check(&def->arch, err, err_size)) return false;
-    if (def->batch < 1) {
-        report_set(err, err_size, "batch of %d transitions: expected at least 1", def->batch);
+    if (def->batch < 1 || def->batch > WM_TRAIN_MAX_BATCH) {
+        report_set(err, err_size, "batch of %d transitions: expected 1 .. %d", def->batch, WM_TRAIN_MAX_BATCH);
         return false;
     }
     if (!(def->ema >= 0 && def->ema < 1)) {
@@ -103,6 +104,16 @@ bool wm_trainer_def_check(const WmTrainerDef* def, const WmModel* start, char* e
     }
     if (def->capacity < 2 || def->val_capacity < 0) {
         report_set(err, err_size, "replay buffer of %lld transitions: expected at least 2", (long long)def->capacity);
+        return false;
+    }
+    /* a bound given by the caller is checked before it is allocated (base/alloc.h): not beyond the
+       machine's memory */
+    const WmArch* a = start ? wm_arch(start) : &def->arch;
+    double bytes = ((double)def->capacity + (double)def->val_capacity) * (double)wm_replay_bytes_per_transition(a->slots, a->dim);
+    int64_t phys = memory_physical();
+    if (phys > 0 && bytes > (double)phys) {
+        report_set(err, err_size, "replay buffer of %lld transitions needs %.1f GB, more than the machine's %.1f GB of memory",
+                   (long long)def->capacity, bytes / 1e9, (double)phys / 1e9);
         return false;
     }
     return true;

@@ -83,9 +83,13 @@ typedef struct WmTrainerStats {
 
 typedef struct WmTrainer WmTrainer;
 
+/// transitions a batch holds at most (train --batch, NudgeTrainerDef.batch)
+#define WM_TRAIN_MAX_BATCH 65536
+
 WmTrainerDef wm_trainer_def_default(int slots);
 /// true when wm_trainer_create can make this trainer; false + one line saying what is wrong (the
-/// architecture, when no starting model is given; a replay capacity below 2; a batch below 1)
+/// architecture, when no starting model is given; a replay capacity below 2 or beyond the machine's
+/// memory; a batch outside 1 .. WM_TRAIN_MAX_BATCH)
 bool         wm_trainer_def_check(const WmTrainerDef* def, const WmModel* start, char* err, size_t err_size);
 /// a trainer; start (copied) is the starting model, NULL = a fresh one from def->arch and seed.
 /// NULL when wm_trainer_def_check refuses def

@@ -29,6 +29,20 @@ WmArch wm_arch_default(int slots) {
     return a;
 }
 
+bool wm_step_check(const WmModel* m, double tick, char* err, size_t err_size) {
+    double dt = m->arch.dt;
+    if (fabs(dt - tick) <= 1e-6 * tick) return true;
+    double k = dt / tick;
+    if (k > 1.5 && fabs(k - round(k)) < 1e-3)
+        report_set(err, err_size, "the model steps %g s (%.0f control ticks of this world, as trained on gen --stride %.0f "
+                                  "records); the world's control tick is %g s: use a model trained on records a tick apart",
+                   dt, round(k), round(k), tick);
+    else
+        report_set(err, err_size, "the model steps %g s; the world's control tick is %g s: use a model trained on records "
+                                  "a tick apart", dt, tick);
+    return false;
+}
+
 bool wm_arch_check(const WmArch* a, char* err, size_t err_size) {
     const struct {
         const char* what;

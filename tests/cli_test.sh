@@ -174,4 +174,17 @@ one_line_err "x.csv"
 cmp -s "$tmp/a" "$tmp/b" && ok "same seed, same timeline" || bad "same seed gave different timelines"
 cmp -s "$tmp/a" "$tmp/c" && bad "different seeds gave the same timeline" || ok "different seed, different timeline"
 
+# a model trained on gen --stride 2 records steps two control ticks: run on a live world it is refused
+strided_model "$tmp/s2.bin"
+expect_status 2 "run --surprise with a model of strided records" -- "$nudge" run "$root/scenarios/demo/glass_off_table.scn" --surprise --model "$tmp/s2.bin"
+one_line_err "^nudge run: .*s2.bin: the model steps 0.0333333 s (2 control ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0166667 s: use a model trained on records a tick apart$"
+[ ! -s "$tmp/out" ] && ok "nothing run" || bad "run --surprise ran with a strided model: $(head -c 200 "$tmp/out")"
+expect_status 2 "run --agent planner with it" -- "$nudge" run "$root/scenarios/tasks/box_up_ramp.scn" --agent planner --model "$tmp/s2.bin"
+one_line_err "box_up_ramp.scn: the model steps 0.0333333 s (2 control ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0166667 s"
+expect_status 2 "check of model expectations with it" -- "$nudge" check --model "$tmp/s2.bin" "$root/scenarios/model"
+grep -q "^ERROR .*s2.bin: the model steps 0.0333333 s (2 control ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0166667 s" "$tmp/out" && ok "check: each scenario an ERROR naming the step" || bad "check with a strided model: $(head -c 300 "$tmp/out")"
+grep -q "FAIL\|^PASS\|^ok" "$tmp/out" && bad "check judged expectations with a strided model" || ok "no expectation judged"
+expect_status 2 "view --model with it" -- "$nudge" view --headless --seconds 1 --quiet --model "$tmp/s2.bin"
+one_line_err "^nudge view: .*s2.bin: the model steps 0.0333333 s (2 control ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0166667 s"
+
 finish cli_test

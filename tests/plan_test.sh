@@ -111,4 +111,9 @@ expect_status 2 "a model of other slots" -- "$nudge" run "$tasks/box_up_ramp.scn
 one_line_err "model has 32 slots of 20 columns, the episode 16 slots"
 expect_status 2 "a CSV that cannot be written" -- "$nudge" plan "$tasks/box_up_ramp.scn" --agents random --episodes 1 --csv /dev/null/x.csv
 one_line_err "/dev/null/x.csv"
+# a model trained on gen --stride 2 records steps two control ticks: the planner does not imagine with it
+strided_model "$tmp/s2.bin"
+expect_status 2 "plan --agents model with a model of strided records" -- "$nudge" plan "$tasks/box_up_ramp.scn" --agents model --model "$tmp/s2.bin" --episodes 1 --csv "$tmp/s2.csv"
+one_line_err "box_up_ramp.scn: the model steps 0.0333333 s (2 control ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0166667 s"
+[ ! -e "$tmp/s2.csv" ] && ok "no CSV written" || bad "plan wrote a CSV with a strided model"
 finish plan_test

@@ -38,3 +38,11 @@ view_window() {
   done
   return 1
 }
+# strided_model OUT: a model of 32 slots trained a few steps on gen --stride 2 records (it steps two
+# control ticks, 1/30 s): what every command that runs a model on a live world must refuse
+strided_model() {
+  "$nudge" gen --scenario "$root/scenarios/templates/push_off_table.scn" --episodes 2 --seconds 2 --stride 2 --seed 5 \
+    --out "$tmp/strided_data" >/dev/null 2>&1 &&
+    OPENBLAS_NUM_THREADS=1 "$nudge" train --data "$tmp/strided_data" --out "$1" --steps 3 --batch 8 >/dev/null 2>&1 ||
+    bad "a model of gen --stride 2 records could not be made"
+}

@@ -562,9 +562,9 @@ static void test_episode_feed(void) {
     memset(&f, 0, sizeof f);
     Episode wrong;
     ENSURE(episode_begin(&wrong, s, 0, -1, 16, err, sizeof err));
-    ENSURE(!episode_feed_attach(&f, &wrong, tr));   /* 16 slots, the model has 8 */
+    ENSURE(!episode_feed_attach(&f, &wrong, tr, NULL, 0));   /* 16 slots, the model has 8 */
     episode_end(&wrong);
-    ENSURE(episode_feed_attach(&f, &e, tr));
+    ENSURE(episode_feed_attach(&f, &e, tr, NULL, 0));
     for (int t = 0; t < 100; t++) episode_tick(&e, NULL);
     ENSURE(f.fed == 100);
     SimAction grab;
@@ -692,7 +692,7 @@ static void test_labels_dataset_vs_live(void) {
     ENSURE(episode_begin(&e, s, seed, -1, K, err, sizeof err));
     EpisodeFeed f;
     memset(&f, 0, sizeof f);
-    ENSURE(episode_feed_attach(&f, &e, tr));
+    ENSURE(episode_feed_attach(&f, &e, tr, NULL, 0));
     for (int t = 0; t < T; t++) episode_tick(&e, NULL);
     wm_trainer_begin_episode(tr);   /* the episode ends: every label is complete */
     WmTransitions a = sweep_all(offline), b = sweep_all(wm_trainer_replay(tr));
@@ -1480,7 +1480,7 @@ static void surprise_run(const char* text, SurpriseSource* src, const WmModel* m
     Episode e;
     ENSURE(episode_begin(&e, s, 0, -1, SIM_OBS_SLOTS, err, sizeof err));
     SurpriseWatch w;
-    ENSURE(surprise_watch_attach(&w, &e, src));
+    ENSURE(surprise_watch_attach(&w, &e, src, NULL, 0));
     const int K = SIM_OBS_SLOTS;
     WmScratch* sc = wm_scratch_create(m);
     *broke_tick = -1;
@@ -1516,7 +1516,7 @@ static void jepa_surprise_run(const JepaModel* m, int T, double* world) {
     ENSURE(episode_begin(&e, s, 0, -1, SIM_OBS_SLOTS, err, sizeof err));
     SurpriseSource* src = surprise_source_jepa(m);
     SurpriseWatch w;
-    ENSURE(surprise_watch_attach(&w, &e, src));
+    ENSURE(surprise_watch_attach(&w, &e, src, NULL, 0));
     for (int t = 0; t < T; t++) {
         episode_tick(&e, NULL);
         world[t] = w.world;

@@ -153,6 +153,46 @@ static void test_observe_push_events(void) {
 }
 
 /* bad input: -1/false/NULL and one line, nothing changed */
+/* a NULL handle is bad input: an error where the function has err, a sentinel from a getter; it
+ * crashed every function but the frees */
+static void test_null_handles(void) {
+    float st[NUDGE_OBS_DIM];
+    uint8_t mk[1] = {0};
+    char out[64];
+    err[0] = 0;
+    CHECK(nudge_world_step(NULL, NULL, 0, err, sizeof err) == -1 && strstr(err, "nudge_world_step: no world (NULL)"));
+    CHECK(nudge_world_step_rows(NULL, NULL, 1, err, sizeof err) == -1 && one_line(err));
+    CHECK(nudge_world_step_observe(NULL, NULL, 1, NULL, NULL, NULL, NULL, err, sizeof err) == -1 && one_line(err));
+    CHECK(!nudge_world_reset(NULL, 1, err, sizeof err) && strstr(err, "no world"));
+    CHECK(!nudge_world_restore(NULL, NULL, err, sizeof err) && strstr(err, "no world"));
+    CHECK(!nudge_world_render(NULL, (uint8_t*)out, 1, 1, err, sizeof err) && strstr(err, "no world"));
+    CHECK(nudge_world_slots(NULL) == -1 && nudge_world_observe(NULL, NULL, NULL, NULL, NULL) == -1);
+    CHECK(nudge_world_events(NULL, NULL, 0) == -1 && nudge_world_params(NULL, NULL, 0) == -1);
+    CHECK(nudge_world_dynamic_ids(NULL, NULL, 0) == -1 && nudge_world_find(NULL, "a") == -1);
+    CHECK(!nudge_world_body_name(NULL, 0, out, sizeof out) && !nudge_world_refused(NULL));
+    CHECK(isnan(nudge_world_time(NULL)) && nudge_world_ticks(NULL) == -1 && isnan(nudge_world_tick_seconds(NULL)));
+    CHECK(nudge_world_seed(NULL) == 0 && isnan(nudge_world_seconds(NULL)) && nudge_world_hash(NULL) == 0);
+    CHECK(nudge_world_goal_count(NULL) == -1 && !nudge_world_goal_text(NULL, 0) && nudge_world_goal_status(NULL, 0) == -1);
+    CHECK(nudge_world_task_status(NULL) == -1 && !nudge_world_snapshot(NULL));
+    CHECK(!nudge_scenario_name(NULL) && nudge_scenario_seed(NULL) == 0 && isnan(nudge_scenario_seconds(NULL)));
+    CHECK(nudge_scenario_param_count(NULL) == -1 && !nudge_scenario_param_name(NULL, 0));
+    CHECK(!nudge_model_clone(NULL) && nudge_model_slots(NULL) == -1 && nudge_model_train_steps(NULL) == -1);
+    CHECK(nudge_model_param_count(NULL) == -1);
+    CHECK(!nudge_model_save(NULL, "x.bin", err, sizeof err) && strstr(err, "no model"));
+    CHECK(!nudge_model_predict(NULL, 1, st, mk, NULL, st, NULL, err, sizeof err) && strstr(err, "no model"));
+    CHECK(!nudge_model_rollout(NULL, 1, st, mk, NULL, 1, st, NULL, err, sizeof err) && strstr(err, "no model"));
+    CHECK(!nudge_model_foresee(NULL, 1, st, mk, NULL, st, err, sizeof err) && strstr(err, "no model"));
+    CHECK(nudge_trainer_step(NULL) == -1 && nudge_trainer_transitions(NULL) == -1 && isnan(nudge_trainer_loss(NULL)));
+    CHECK(!nudge_trainer_model(NULL, NULL, err, sizeof err) && strstr(err, "no trainer"));
+    CHECK(nudge_dataset_episodes(NULL) == -1 && nudge_dataset_shards(NULL) == -1 && nudge_dataset_records(NULL) == -1);
+    CHECK(nudge_dataset_slots(NULL) == -1 && nudge_dataset_shard_first(NULL, 0) == -1 && !nudge_dataset_has_array(NULL, "states"));
+    CHECK(!nudge_dataset_verify(NULL, 0, err, sizeof err) && strstr(err, "no dataset"));
+    CHECK(nudge_dataset_array_bytes(NULL, 0, "states", err, sizeof err) == -1 && one_line(err));
+    CHECK(!nudge_dataset_read(NULL, 0, "states", out, 1, err, sizeof err) && one_line(err));
+    CHECK(!nudge_dataset_read_observation(NULL, 0, st, 1, mk, 1, err, sizeof err) && one_line(err));
+    CHECK(!nudge_dataset_array_path(NULL, 0, "states", out, sizeof out, err, sizeof err) && one_line(err));
+}
+
 static void test_bad_input(void) {
     err[0] = 0;
     CHECK(!nudge_scenario_load("/no/such/file.scn", err, sizeof err) && one_line(err));
@@ -414,6 +454,13 @@ static void test_trainer(void) {
     NudgeTrainerDef bad = def;
     bad.lr = -1;
     CHECK(!nudge_trainer_create(&bad, NULL, K, err, sizeof err) && one_line(err));
+    /* sizes beyond any machine are one line, not an abort ("nudge: out of memory") */
+    bad = def;
+    bad.capacity = (int64_t)1 << 50;
+    CHECK(!nudge_trainer_create(&bad, NULL, K, err, sizeof err) && strstr(err, "memory") && one_line(err));
+    bad = def;
+    bad.batch = INT32_MAX;
+    CHECK(!nudge_trainer_create(&bad, NULL, K, err, sizeof err) && strstr(err, "batch") && one_line(err));
     NudgeTrainer* tr = nudge_trainer_create(&def, NULL, K, err, sizeof err);
     ENSURE(tr);
     CHECK(nudge_trainer_step(tr) == 0);   /* nothing to learn from yet */
@@ -429,6 +476,16 @@ static void test_trainer(void) {
     ENSURE(narrow);
     CHECK(!nudge_trainer_watch(tr, narrow, err, sizeof err) && strstr(err, "slots"));
     nudge_world_free(narrow);
+    /* a world of another control tick (4 physics steps: 1/30 s) than the model's 1/60 s step */
+    static const char slow_text[] = "world ticks 4\nworld seconds 1\nbody b box wood pos 0 1 size 0.2 0.2\n";
+    NudgeScenario* slow_s = nudge_scenario_parse(slow_text, sizeof slow_text - 1, "slow.scn", err, sizeof err);
+    ENSURE(slow_s);
+    wd.slots = K;
+    NudgeWorld* slow = nudge_world_create(slow_s, &wd, err, sizeof err);
+    ENSURE(slow);
+    CHECK(!nudge_trainer_watch(tr, slow, err, sizeof err) && strstr(err, "control tick is 0.0333333 s") && one_line(err));
+    nudge_world_free(slow);
+    nudge_scenario_free(slow_s);
     ENSURE(nudge_trainer_watch(tr, w, err, sizeof err));
     for (int t = 0; t < 200; t++) nudge_world_step(w, NULL, 0, err, sizeof err);
     CHECK(nudge_trainer_transitions(tr) > 100);
@@ -548,6 +605,7 @@ int main(int argc, char** argv) {
     RUN(test_columns);
     RUN(test_determinism);
     RUN(test_observe_push_events);
+    RUN(test_null_handles);
     RUN(test_bad_input);
     RUN(test_snapshot);
     RUN(test_goals);

@@ -67,6 +67,11 @@ frame "$tmp/run.mp4" 1.1 "$tmp/run.png" 480 && not_blank "$tmp/run.png" >"$tmp/n
 probe "$tmp/replay.mp4" 640 360 97 4.041667
 frame "$tmp/replay.mp4" 0.6 "$tmp/replay.png" && not_blank "$tmp/replay.png" ghosts >"$tmp/nb" \
   && ok "the frame at 0.6 s shows the ghosts: $(cat "$tmp/nb")" || bad "replay frame: $(cat "$tmp/nb")"
+# a model trained on gen --stride 2 records steps two control ticks: its ghosts would be off by two
+strided_model "$tmp/s2.bin"
+expect_status 2 "replay --video --model of strided records" -- "$nudge" replay "$tmp/g.nrec" --events none --video "$tmp/s2.mp4" --model "$tmp/s2.bin"
+one_line_err "^nudge replay: .*s2.bin: the model steps 0.0333333 s (2 control ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0166667 s"
+[ ! -e "$tmp/s2.mp4" ] && ok "no video written" || bad "replay wrote a video with a strided model"
 
 # nudge view: what the window shows, 120 frames of 1/60 s at 30 fps: 61 frames
 if command -v xvfb-run >/dev/null; then

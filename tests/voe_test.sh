@@ -162,4 +162,9 @@ assert 0 < imp.sum() < len(P), imp
 assert ((vx > 0.1) & (vx < 0.6))[~imp].all(), vx[~imp]
 assert (vx > 3)[imp].all(), vx[imp]
 PY
+# a state model trained on gen --stride 2 records steps two control ticks: voe does not score with it
+strided_model "$tmp/s2.bin"
+expect_status 2 "voe with a model of strided records" -- "$nudge" voe --model "$tmp/s2.bin" "$root/scenarios/voe" --csv "$tmp/s2.csv"
+one_line_err "^nudge voe: .*scn: the model steps 0.0333333 s (2 control ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0166667 s"
+[ ! -e "$tmp/s2.csv" ] && ok "no CSV written" || bad "voe wrote a CSV with a strided model"
 finish voe_test

@@ -173,7 +173,12 @@ static void step(ViewSession* s, SimAction* a) {
 
 /* the session's episode watches through its hooks: the live predictions, and the trainer */
 static bool attach_hooks(ViewSession* s, Episode* e, char* err, size_t err_size) {
-    if (!episode_attach(e, on_tick, s, EPISODE_READS_OBS) || (s->tr && !episode_feed_attach(&s->feed, e, s->tr))) {
+    char why[512];
+    if (s->tr && !episode_feed_attach(&s->feed, e, s->tr, why, sizeof why)) {
+        report_set(err, err_size, "%s: %s", s->o.model_path ? s->o.model_path : "the live model", why);
+        return false;
+    }
+    if (!episode_attach(e, on_tick, s, EPISODE_READS_OBS)) {
         report_set(err, err_size, "cannot watch the episode (the model has %d slots)", VIEW_SLOTS);
         return false;
     }

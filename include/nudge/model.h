@@ -88,7 +88,8 @@ NudgeTrainer* nudge_trainer_create(const NudgeTrainerDef* def, const NudgeModel*
 void          nudge_trainer_free(NudgeTrainer* tr);
 /// from the world's next tick on, every tick of w gives the trainer one transition (the
 /// observation, the pushes, the events that label breaks and falls); a reset starts a new episode.
-/// w holds a reference to tr. false + one line when w's slots are not the model's, or w already
+/// w holds a reference to tr. false + one line when w's slots are not the model's, its control tick
+/// is not the model's step (a model trained on gen --stride K records steps K ticks), or w already
 /// feeds 4 trainers. w and tr must then be used from one thread at a time together
 bool          nudge_trainer_watch(NudgeTrainer* tr, NudgeWorld* w, char* err, size_t err_size);
 /// one optimizer step on a sampled batch: 1 when a step was taken, 0 when the replay buffer holds

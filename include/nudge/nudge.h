@@ -13,6 +13,8 @@
  * - Bad input never crashes: a function that can fail returns NULL, false or -1 and writes ONE line
  *   (no newline) saying why into the caller's buffer err[err_size] (err may be NULL; a buffer of
  *   NUDGE_ERR_SIZE bytes holds every message whole). On success err is left untouched.
+ * - A NULL handle is bad input too: a function with err fails as above ("nudge_world_step: no world
+ *   (NULL)"); a getter returns NULL, false, -1, NaN for a real number or 0 for a hash or seed.
  * - No global state: two handles never share anything mutable. Definition structs (...Def) start
  *   from their nudge_..._def_default() and carry their own size in `size`, so a program built
  *   against an older header keeps working with a newer library (see README, "Embedding").

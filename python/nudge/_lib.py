@@ -184,13 +184,28 @@ class Err:
 
 
 def fspath(p, what):
-    """A path argument as bytes; TypeError for anything that is not a path."""
+    """A path argument as bytes; TypeError for anything that is not a path, ValueError for one with
+    a NUL byte (C would read it only up to the NUL: another file)."""
     if isinstance(p, bytes):
-        return p
-    try:
-        return os.fsencode(os.fspath(p))
-    except TypeError:
-        raise TypeError("%s must be a path (str or os.PathLike), not %s" % (what, type(p).__name__)) from None
+        b = p
+    else:
+        try:
+            b = os.fsencode(os.fspath(p))
+        except TypeError:
+            raise TypeError("%s must be a path (str or os.PathLike), not %s" % (what, type(p).__name__)) from None
+    return cstr(b, what)
+
+
+def cstr(s, what):
+    """A name or path handed to C as bytes: str (UTF-8) or bytes; TypeError for anything else,
+    ValueError for a NUL byte in it (C would see only what comes before it)."""
+    if isinstance(s, str):
+        s = s.encode("utf-8", "surrogateescape")
+    if not isinstance(s, (bytes, bytearray)):
+        raise TypeError("%s must be str or bytes, not %s" % (what, type(s).__name__))
+    if b"\0" in s:
+        raise ValueError("%s has a NUL byte: %r" % (what, bytes(s)))
+    return bytes(s)
 
 
 OBS_DIM = 20

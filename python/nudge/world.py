@@ -35,7 +35,7 @@ class Scenario:
         if not isinstance(text, (bytes, bytearray)):
             raise TypeError("scenario text must be str or bytes, not %s" % type(text).__name__)
         err = _lib.Err()
-        h = _lib.scenario_parse(bytes(text), len(text), str(name).encode(), err.ptr, _lib.ERR_SIZE)
+        h = _lib.scenario_parse(bytes(text), len(text), _lib.cstr(name, "scenario name"), err.ptr, _lib.ERR_SIZE)
         if not h:
             err.raise_()
         s = cls.__new__(cls)
@@ -265,11 +265,13 @@ class World:
 
     def find(self, name):
         """The id of the first body called name, or -1."""
-        return _lib.world_find(self._live(), str(name).encode())
+        return _lib.world_find(self._live(), _lib.cstr(name, "body name"))
 
     def body_name(self, body):
         buf = ctypes.create_string_buffer(64)
-        if not _lib.world_body_name(self._live(), operator.index(body), ctypes.addressof(buf), 64):
+        body = operator.index(body)
+        # an id beyond int32 is no body's (ctypes would wrap it into another id)
+        if not -2**31 <= body < 2**31 or not _lib.world_body_name(self._live(), body, ctypes.addressof(buf), 64):
             raise ValueError("body %d was never in this world" % body)
         return buf.value.decode()
 

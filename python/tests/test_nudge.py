@@ -365,6 +365,35 @@ class TestBadArguments(unittest.TestCase):
             one_line(self, e)
         with self.assertRaises(nudge.NudgeError):
             nudge.Model.create(0)
+        # a path with a NUL byte is refused, not cut at the NUL ("a\0b" saved a model called "a")
+        with tempfile.TemporaryDirectory() as d:
+            cut = os.path.join(d, "a")
+            with self.assertRaises(ValueError) as e:
+                nudge.Model.create(4, 1).save(cut + "\0b")
+            self.assertIn("NUL", str(e.exception))
+            self.assertFalse(os.path.exists(cut))
+            shutil.copy(DEMO, cut)
+            for open_cut in (lambda: nudge.World(cut + "\0.scn"), lambda: nudge.Model(cut.encode() + b"\0"),
+                             lambda: nudge.load_dataset(cut + "\0x")):
+                with self.assertRaises(ValueError):
+                    open_cut()
+        # more than int32: refused (the ctypes call kept the low 32 bits: 2**40 named body 0)
+        w = nudge.World(DEMO)
+        with self.assertRaises(ValueError):
+            w.body_name(2**40)
+        with self.assertRaises(ValueError):
+            w.find("floor\0x")
+        with self.assertRaises(TypeError):
+            w.find(None)
+        with self.assertRaises(ValueError):
+            nudge.Scenario.parse("body b box wood pos 0 1 size 1 1\n", name="a\0b")
+        # sizes beyond the machine: one NudgeError, not an abort ("nudge: out of memory")
+        with self.assertRaises(nudge.NudgeError) as e:
+            nudge.Trainer(capacity=2**50)
+        one_line(self, e, "memory")
+        with self.assertRaises(nudge.NudgeError) as e:
+            nudge.Trainer(batch=2**40)
+        one_line(self, e, "batch")
         m = nudge.Model.create(32, 1)
         obs = nudge.World(DEMO).observe()
         with self.assertRaises(ValueError):
@@ -478,6 +507,11 @@ class TestTrainer(unittest.TestCase):
         with self.assertRaises(nudge.NudgeError) as e:
             tr.watch(nudge.World(TEMPLATE, slots=8))
         one_line(self, e, "slots")
+        # a world whose control tick (4 physics steps, 1/30 s) is not the model's 1/60 s step
+        slow = nudge.Scenario.parse("world ticks 4\nbody b box wood pos 0 1 size 0.2 0.2\n", name="slow.scn")
+        with self.assertRaises(nudge.NudgeError) as e:
+            tr.watch(nudge.World(slow))
+        one_line(self, e, "control tick is 0.0333333 s")
         with self.assertRaises(nudge.NudgeError):
             nudge.Trainer(lr=-1)
         tr.close()
