@@ -43,7 +43,6 @@ bool episode_feed_attach(EpisodeFeed* f, Episode* e, WmTrainer* tr, char* err, s
         report_set(err, err_size, "the world observes %d slots, the model %d", e->slots, wm_arch(m)->slots);
         return false;
     }
-    if (!episode_model_check(&e->inst, m, err, err_size)) return false;
     f->tr = tr;
     f->K = e->slots;
     f->rows = alloc_zeroed((size_t)e->slots * 4, sizeof *f->rows);

@@ -22,8 +22,10 @@ typedef struct EpisodeFeed {
 } EpisodeFeed;
 
 /// attaches f to e: from the next tick on, e's ticks feed tr (which starts a new episode now).
-/// f must outlive e's ticks; false + one line when e has no room for another hook, its slots are
-/// not the model's or the model steps otherwise than e's control tick (episode_model_check)
+/// f must outlive e's ticks; false + one line when e has no room for another hook or its slots are
+/// not the model's. It does not check the model's step against e's control tick: the view's live
+/// model learns the ticks of whatever scene it is shown; a caller that needs the two to agree (the
+/// library's nudge_trainer_watch) checks with episode_model_check first
 bool episode_feed_attach(EpisodeFeed* f, Episode* e, WmTrainer* tr, char* err, size_t err_size);
 void episode_feed_free(EpisodeFeed* f);   /* frees f's buffers; safe on a zeroed feed */
 /// the episode jumped (a rewind in the history): the trainer starts a new episode, and the next

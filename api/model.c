@@ -221,6 +221,10 @@ bool nudge_trainer_watch(NudgeTrainer* t, NudgeWorld* w, char* err, size_t err_s
     }
     NudgeFeed* f = &w->feeds[w->nfeeds];
     char why[512];
+    if (!episode_model_check(&w->ep.inst, wm_trainer_model(t->tr), why, sizeof why)) {
+        report_set(err, err_size, "nudge_trainer_watch: %s", why);
+        return false;
+    }
     if (!episode_feed_attach(&f->feed, &w->ep, t->tr, why, sizeof why)) {
         episode_feed_free(&f->feed);
         report_set(err, err_size, "nudge_trainer_watch: %s", why);
