@@ -13,6 +13,10 @@ bool episode_model_check(const ScnInstance* inst, const WmModel* m, char* err, s
     return wm_step_check(m, episode_tick_seconds(inst), err, err_size);
 }
 
+bool episode_step_check(const ScnInstance* inst, double model_dt, char* err, size_t err_size) {
+    return wm_step_check_dt(model_dt, episode_tick_seconds(inst), err, err_size);
+}
+
 /* an agent for the instance, as the override asks; NULL + "source: why" */
 static Agent* make_agent(const Episode* e, const ScnInstance* inst, const AgentOverride* o, uint64_t seed,
                          char* err, size_t err_size) {

@@ -194,7 +194,7 @@ static void state_destroy(void* self) {
 
 SurpriseSource* surprise_source_state(const WmModel* m) {
     StateSource* s = alloc_zeroed(1, sizeof *s);
-    s->base = (SurpriseSource){"state", s, state_tick, state_reset, state_destroy, state_fate, m};
+    s->base = (SurpriseSource){"state", s, state_tick, state_reset, state_destroy, state_fate, wm_arch(m)->dt};
     s->model = m;
     s->scratch = wm_scratch_create(m);
     s->K = wm_arch(m)->slots;
@@ -217,7 +217,7 @@ SurpriseSource* surprise_source_state(const WmModel* m) {
 void surprise_source_state_use(SurpriseSource* s, const WmModel* m) {
     StateSource* st = s->self;
     st->model = m;
-    s->model = m;
+    s->step = wm_arch(m)->dt;
 }
 
 SurpriseSource* surprise_source_load(const char* path, const WmModel** model, char* err, size_t err_size) {
@@ -271,7 +271,7 @@ static void watch_hook(void* ctx, const Episode* e) {
 
 bool surprise_watch_attach(SurpriseWatch* w, Episode* e, SurpriseSource* src, char* err, size_t err_size) {
     memset(w, 0, sizeof *w);
-    if (src->model && !episode_model_check(&e->inst, src->model, err, err_size)) return false;
+    if (src->step > 0 && !episode_step_check(&e->inst, src->step, err, err_size)) return false;
     w->src = src;
     w->slots = e->slots;
     size_t K = (size_t)e->slots;

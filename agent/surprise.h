@@ -95,8 +95,8 @@ typedef struct SurpriseSource {
     /// the fate part of each body's surprise at the last tick (nats, NaN where none was due); NULL
     /// for a kind that has no fate (may itself be NULL)
     const float* (*fate)(void* self);
-    const WmModel* model;        /* the state model it scores with (its step is checked against the
-                                    world's tick); NULL for other kinds */
+    double      step;            /* the step (s) of the model it scores with, checked against the
+                                    world's control tick (episode_step_check); 0: none */
 } SurpriseSource;
 
 /// the state model's surprise (m is not owned and must outlive the source)
@@ -189,7 +189,7 @@ typedef struct SurpriseWatch {
 } SurpriseWatch;
 
 /// attaches the watch to e (one of its hooks) and resets src; false + one line when e has no hook
-/// left or src's model steps otherwise than e's control tick (episode_model_check). Free with
+/// left or src's model steps otherwise than e's control tick (episode_step_check). Free with
 /// surprise_watch_free after the episode ends (also after a failure)
 bool surprise_watch_attach(SurpriseWatch* w, Episode* e, SurpriseSource* src, char* err, size_t err_size);
 void surprise_watch_free(SurpriseWatch* w);

@@ -226,7 +226,7 @@ static void jepa_destroy(void* self) {
 
 SurpriseSource* surprise_source_jepa(const JepaModel* m) {
     JepaSource* s = alloc_zeroed(1, sizeof *s);
-    s->base = (SurpriseSource){"pixel", s, jepa_tick, jepa_reset, jepa_destroy, NULL, NULL};
+    s->base = (SurpriseSource){"pixel", s, jepa_tick, jepa_reset, jepa_destroy, NULL, jepa_arch(m)->dt};
     s->model = m;
     s->kw = 1.0f;
     s->stream = jepa_stream_create(m);

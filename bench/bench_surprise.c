@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
         src = surprise_source_state(fresh);
         model = "a fresh model (no shipped one)";
     }
-    MotionSource motion = {{"motion", &motion, motion_tick, motion_reset, motion_destroy, NULL, NULL}, m ? m : fresh, NULL};
+    MotionSource motion = {{"motion", &motion, motion_tick, motion_reset, motion_destroy, NULL, 0}, m ? m : fresh, NULL};
     motion.scratch = wm_scratch_create(motion.m);
     SurpriseSource* runs[3] = {NULL, &motion.base, src};
     double best[3] = {INFINITY, INFINITY, INFINITY}, peak = -INFINITY;

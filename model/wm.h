@@ -277,6 +277,8 @@ bool           wm_arch_check(const WmArch* a, char* err, size_t err_size);
 /// every prediction is off by that factor. false + one line ("the model steps 0.0333 s (2 control
 /// ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0167 s")
 bool           wm_step_check(const WmModel* m, double tick, char* err, size_t err_size);
+/// the same for any model that steps model_dt s (the pixel model's arch dt too)
+bool           wm_step_check_dt(double model_dt, double tick, char* err, size_t err_size);
 /// a fresh model with seeded initialization; NULL for an invalid arch (wm_arch_check says why)
 WmModel*       wm_create(const WmArch* arch, uint64_t seed);
 void           wm_free(WmModel* m);                      /* NULL-safe */

@@ -493,4 +493,11 @@ kill -INT $pid
 wait $pid
 st=$?
 [ "$st" -eq 130 ] && [ -s "$tmp/i/j.ckpt" ] && grep -q "interrupted after" "$tmp/out" && ok "Ctrl-C saves and exits 130" || bad "Ctrl-C: exit $st, $(cat "$tmp/out" "$tmp/err" | tail -2)"
+# a pixel model trained on frames of gen --stride 2 records steps two control ticks: voe refuses it
+expect_status 0 "gen with frames, --stride 2" -- "$nudge" gen --scenario "$tpl" --episodes 3 --seconds 1.2 --frames 64x48 --stride 2 --seed 3 --out "$tmp/ds2"
+expect_status 0 "train --kind jepa on them" -- "$nudge" train "${small[@]}" --steps 2 --data "$tmp/ds2" --out "$tmp/js2/j.ckpt"
+expect_status 2 "voe with a pixel model of strided records" -- "$nudge" voe "$root/scenarios/voe/freeze.scn" --pairs 1 --model "$tmp/js2/j.ckpt" --csv "$tmp/js2.csv"
+one_line_err "^nudge voe: .*scn: the model steps 0.0333333 s (2 control ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0166667 s"
+[ ! -e "$tmp/js2.csv" ] && ok "no CSV written (strided pixel model)" || bad "voe wrote a CSV with a strided pixel model"
+
 finish jepa
