@@ -9,12 +9,12 @@
 
 double episode_tick_seconds(const ScnInstance* inst) { return inst->world.dt * inst->world.steps_per_tick; }
 
-bool episode_model_check(const ScnInstance* inst, const WmModel* m, char* err, size_t err_size) {
-    return wm_step_check(m, episode_tick_seconds(inst), err, err_size);
+bool episode_step_check(const ScnInstance* inst, double model_dt, char* err, size_t err_size) {
+    return wm_step_check(model_dt, episode_tick_seconds(inst), err, err_size);
 }
 
-bool episode_step_check(const ScnInstance* inst, double model_dt, char* err, size_t err_size) {
-    return wm_step_check_dt(model_dt, episode_tick_seconds(inst), err, err_size);
+bool episode_model_check(const ScnInstance* inst, const WmModel* m, char* err, size_t err_size) {
+    return episode_step_check(inst, wm_arch(m)->dt, err, err_size);
 }
 
 /* an agent for the instance, as the override asks; NULL + "source: why" */

@@ -78,7 +78,7 @@ double episode_tick_seconds(const ScnInstance* inst);
 /// whether m may run on the instance's world: its step is the world's control tick (wm_step_check:
 /// a model trained on gen --stride K records steps K ticks). false + one line otherwise
 bool episode_model_check(const ScnInstance* inst, const WmModel* m, char* err, size_t err_size);
-/// the same for a model of any kind that steps model_dt s (wm_step_check_dt)
+/// the same for a model of any kind that steps model_dt s (wm_step_check)
 bool episode_step_check(const ScnInstance* inst, double model_dt, char* err, size_t err_size);
 /// one control tick with the external action merged in (external may be NULL); see above
 void episode_tick(Episode* e, const SimAction* external);

@@ -77,6 +77,10 @@ int64_t nudge_model_param_count(const NudgeModel* m) { if (!m) return -1; return
 static bool inputs_check(const NudgeModel* m, const char* fn, int B, int H, const float* states,
                          const uint8_t* mask, const float* pushes, const float* out, char* err,
                          size_t err_size) {
+    if (!m) {
+        report_set(err, err_size, "%s: no model (NULL)", fn);
+        return false;
+    }
     if (B < 1) {
         report_set(err, err_size, "%s: batch %d is below 1", fn, B);
         return false;
@@ -116,10 +120,6 @@ static bool inputs_check(const NudgeModel* m, const char* fn, int B, int H, cons
 bool nudge_model_predict(NudgeModel* m, int B, const float* states, const uint8_t* mask,
                          const float* pushes, float* next_states, float* event_probs, char* err,
                          size_t err_size) {
-    if (!m) {
-        report_set(err, err_size, "nudge_model_predict: no model (NULL)");
-        return false;
-    }
     if (!inputs_check(m, "nudge_model_predict", B, 1, states, mask, pushes, next_states, err, err_size))
         return false;
     wm_predict(m->m, m->s, B, states, mask, pushes, next_states, NULL, event_probs);
@@ -129,10 +129,6 @@ bool nudge_model_predict(NudgeModel* m, int B, const float* states, const uint8_
 bool nudge_model_rollout(NudgeModel* m, int B, const float* states, const uint8_t* mask,
                          const float* pushes, int H, float* out_states, float* out_events,
                          char* err, size_t err_size) {
-    if (!m) {
-        report_set(err, err_size, "nudge_model_rollout: no model (NULL)");
-        return false;
-    }
     if (!inputs_check(m, "nudge_model_rollout", B, H, states, mask, pushes, out_states, err, err_size))
         return false;
     wm_rollout(m->m, m->s, B, states, mask, pushes, H, out_states, NULL, out_events);
@@ -141,10 +137,6 @@ bool nudge_model_rollout(NudgeModel* m, int B, const float* states, const uint8_
 
 bool nudge_model_foresee(NudgeModel* m, int B, const float* states, const uint8_t* mask,
                          const float* pushes, float* event_probs, char* err, size_t err_size) {
-    if (!m) {
-        report_set(err, err_size, "nudge_model_foresee: no model (NULL)");
-        return false;
-    }
     if (!inputs_check(m, "nudge_model_foresee", B, 1, states, mask, pushes, event_probs, err, err_size))
         return false;
     wm_foresee(m->m, m->s, B, states, mask, pushes, event_probs);

@@ -118,7 +118,6 @@ bool jepa_cellprobe_fit_pixels(JepaCellProbe* cp, const JepaModel* m, const Jepa
     jepa_latent_shape(m, &cp->lh, &cp->lw, &c);
     cp->C = jepa_cellprobe_pixel_size(m) / (cp->lh * cp->lw);
     cp->F = 9 * cp->C;
-    cp->pixels = true;
     JepaProbeRows r;
     jepa_probe_rows_pixels(m, j, first, count, max_rows, &r);
     bool ok = fit_rows(cp, j, first, count, &r, err, err_size);

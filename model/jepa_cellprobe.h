@@ -28,7 +28,6 @@
 typedef struct JepaCellProbe {
     int   lh, lw, C;   /* the latent grid it reads */
     int   F;           /* features per cell: 9 * C */
-    bool  pixels;      /* reads jepa_cellprobe_pixel_grid's grids, not latents */
     Probe p;           /* K = 2 "slots" of 2 outputs: (presence, unused) on every cell, (du, dv) on a body's */
 } JepaCellProbe;
 

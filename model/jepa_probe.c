@@ -39,7 +39,7 @@ static void probe_rows(const JepaModel* m, const JepaData* j, int first, int cou
     out->y = alloc_array((size_t)N * K, sizeof(float) * JEPA_PROBE_OUTPUTS);
     out->mask = alloc_array((size_t)N, (size_t)K);
     out->ep = alloc_array((size_t)N, sizeof(int));
-    JepaScratch* s = jepa_scratch_create(m);
+    JepaScratch* s = pixels ? NULL : jepa_scratch_create(m);   /* the pixels need no encoder */
     enum { BATCH = 32 };
     const uint8_t* win[BATCH * 8];
     int n = 0;

@@ -112,8 +112,8 @@ bool wm_trainer_def_check(const WmTrainerDef* def, const WmModel* start, char* e
     double bytes = ((double)def->capacity + (double)def->val_capacity) * (double)wm_replay_bytes_per_transition(a->slots, a->dim);
     int64_t phys = memory_physical();
     if (phys > 0 && bytes > (double)phys) {
-        report_set(err, err_size, "replay buffer of %lld transitions needs %.1f GB, more than the machine's %.1f GB of memory",
-                   (long long)def->capacity, bytes / 1e9, (double)phys / 1e9);
+        report_set(err, err_size, "replay buffers of %lld transitions (%.1f GB) are more than this machine's %.1f GB of memory",
+                   (long long)(def->capacity + def->val_capacity), bytes / 1e9, (double)phys / 1e9);
         return false;
     }
     return true;

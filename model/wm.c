@@ -29,11 +29,7 @@ WmArch wm_arch_default(int slots) {
     return a;
 }
 
-bool wm_step_check(const WmModel* m, double tick, char* err, size_t err_size) {
-    return wm_step_check_dt(m->arch.dt, tick, err, err_size);
-}
-
-bool wm_step_check_dt(double dt, double tick, char* err, size_t err_size) {
+bool wm_step_check(double dt, double tick, char* err, size_t err_size) {
     if (fabs(dt - tick) <= 1e-6 * tick) return true;
     double k = dt / tick;
     if (k > 1.5 && fabs(k - round(k)) < 1e-3)

@@ -272,13 +272,12 @@ WmArch         wm_arch_default(int slots);
 /// true when this nudge can build the architecture; false + one line naming what is not
 /// ("latent width 0 is outside [1, 4096]") otherwise
 bool           wm_arch_check(const WmArch* a, char* err, size_t err_size);
-/// whether a model may run on a world whose control tick is `tick` s: the model steps its arch dt
-/// (a model trained on a dataset of gen --stride K steps K ticks), and run on a world of another tick
-/// every prediction is off by that factor. false + one line ("the model steps 0.0333 s (2 control
-/// ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0167 s")
-bool           wm_step_check(const WmModel* m, double tick, char* err, size_t err_size);
-/// the same for any model that steps model_dt s (the pixel model's arch dt too)
-bool           wm_step_check_dt(double model_dt, double tick, char* err, size_t err_size);
+/// whether a model that steps model_dt s (a state model's arch dt, a pixel model's) may run on a
+/// world whose control tick is `tick` s: a model trained on a dataset of gen --stride K steps K
+/// ticks, and run on a world of another tick every prediction is off by that factor. false + one
+/// line ("the model steps 0.0333 s (2 control ticks of this world, as trained on gen --stride 2
+/// records); the world's control tick is 0.0167 s")
+bool           wm_step_check(double model_dt, double tick, char* err, size_t err_size);
 /// a fresh model with seeded initialization; NULL for an invalid arch (wm_arch_check says why)
 WmModel*       wm_create(const WmArch* arch, uint64_t seed);
 void           wm_free(WmModel* m);                      /* NULL-safe */

@@ -18,7 +18,6 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/input_file.h"
-#include "base/memory_use.h"
 #include "base/report.h"
 #include "base/share_dir.h"
 #include "model/nn.h"
@@ -330,20 +329,14 @@ bool view_session_init(ViewSession* s, const ViewOptions* o, bool threaded, char
         /* the live buffer's bound (--replay), and a tenth of it held out for validation */
         def.capacity     = o->replay;
         def.val_capacity = o->replay / 10 > 2 ? o->replay / 10 : 2;
-        /* a bound from a flag is checked before it is allocated (base/alloc.h): not beyond the
-           machine's memory */
-        double bytes = (double)(def.capacity + def.val_capacity) * (double)wm_replay_bytes_per_transition(VIEW_SLOTS, def.arch.dim);
-        int64_t phys = memory_physical();
-        if (phys > 0 && bytes > (double)phys) {
-            report_set(err, err_size, "--replay %lld: its buffers of %lld transitions (%.1f GB) are more than this "
-                                      "machine's %.1f GB of memory", (long long)o->replay,
-                       (long long)(def.capacity + def.val_capacity), bytes / 1e9, (double)phys / 1e9);
-            wm_free(start);
-            return false;
-        }
     }
     s->batch         = def.batch;
-    if (!wm_trainer_def_check(&def, start, err, err_size)) {
+    char why[512];
+    /* the view sets the batch and the decay itself: what the check can refuse is --replay (buffers
+       beyond the machine's memory) */
+    if (!wm_trainer_def_check(&def, start, why, sizeof why)) {
+        if (o->replay > 0) report_set(err, err_size, "--replay %lld: %s", (long long)o->replay, why);
+        else report_set(err, err_size, "%s", why);
         wm_free(start);
         return false;
     }
