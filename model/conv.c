@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "model/nn.h"
+#include "model/nn_fast.h"
 
 /* ---- convolution ---- */
 
@@ -170,52 +171,12 @@ NN_HOT static void conv2d_backward(const NnConv2d* cv, const float* params, floa
 /* The SiLU loops: vectorized, and in AVX2 where the CPU has it (a clone chosen at load time).
    Measured on this machine's EPYC, 4096 values in cache: the scalar loops took 5.0 / 6.1 ns a value
    (forward / backward), 1.25 / 1.6 ns vectorized, 0.62 / 0.84 ns in AVX2; they were a quarter of an
-   encoder train step. GCC vectorizes exp_fast's clamp only as min/max: with trapping math it stays
-   two branches, and without finite math GCC speculates the clamped branch for every lane, whose
-   pre / (1 + exp(87)) is a denormal (microcode assists: that was the 5 ns). The inlined exp_fast
-   needs the same options. Finite and infinite inputs give the same bits as the scalar code (no
-   contraction, no reassociation: tested); a NaN stays a NaN (its sign may differ) */
-#if defined(__GNUC__) && !defined(__clang__)
-#define CONV_MATH "O3", "no-math-errno", "no-trapping-math", "finite-math-only", "no-signed-zeros"
-#define CONV_INLINE static inline __attribute__((always_inline, optimize(CONV_MATH)))
-#if defined(__x86_64__)
-#define CONV_HOT __attribute__((optimize(CONV_MATH), target_clones("avx2", "default")))
-#else
-#define CONV_HOT __attribute__((optimize(CONV_MATH)))
-#endif
-#else
-#define CONV_HOT
-#define CONV_INLINE static inline
-#endif
-
-/* exp(x) for the conv nets' SiLU, in plain float arithmetic that the compiler vectorizes (libm's
-   expf is a call per element, and SiLU was half of a conv encoder's step beside its GEMMs):
-   x = k ln2 + r with k = round(x / ln2) (the 1.5 * 2^23 trick), exp(r) by its Taylor polynomial of
-   degree 6 on |r| <= ln2 / 2 (relative error < 2e-7), times 2^k through the exponent bits. x is
-   clamped to [-87, 87], where 2^k stays a normal float; deterministic to the bit */
-CONV_INLINE float exp_fast(float x) {
-    x = x < -87.0f ? -87.0f : x > 87.0f ? 87.0f : x;
-    const float magic = 12582912.0f;
-    float t = x * 1.44269504f + magic;
-    float kf = t - magic;
-    int32_t ki;
-    memcpy(&ki, &t, 4);
-    ki -= 0x4B400000;
-    float r = x - kf * 0.693359375f;
-    r = r + kf * 2.12194440e-4f;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.66666667e-1f + r * (4.16666667e-2f + r * (8.33333333e-3f +
-                                                                                         r * 1.38888889e-3f)))));
-    int32_t bits = (ki + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, 4);
-    return p * scale;
-}
-
-CONV_HOT void nn_silu_fast_forward(size_t count, const float* pre, float* post) {
+   encoder train step (the options and exp_fast: model/nn_fast.h) */
+NN_FAST_HOT void nn_silu_fast_forward(size_t count, const float* pre, float* post) {
     for (size_t i = 0; i < count; i++) post[i] = pre[i] / (1.0f + exp_fast(-pre[i]));
 }
 
-CONV_HOT void nn_silu_fast_backward(size_t count, const float* pre, const float* dpost, float* dpre) {
+NN_FAST_HOT void nn_silu_fast_backward(size_t count, const float* pre, const float* dpost, float* dpre) {
     for (size_t i = 0; i < count; i++) {
         float s = 1.0f / (1.0f + exp_fast(-pre[i]));
         dpre[i] = dpost[i] * s * (1.0f + pre[i] * (1.0f - s));

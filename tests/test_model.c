@@ -4268,15 +4268,19 @@ static void test_keypoint_sharp_grad(void) {
 
 /* the windowed (margin m: overlapping windows, the map's edge repeated) and energy (logit T log(1 +
    u^2 / e)) kinds of the cell soft-argmax: the heats' and temperatures' gradients against finite
-   differences (plain and sharp with a margin of 2 on 4-pixel cells; energy with and without it); an
-   even heat gives offset 0 and strength 0 (sharp); and with a margin one hot pixel in cell (0, 0)'s
+   differences (plain and sharp with a margin of 2 on 4-pixel cells; energy with and without it;
+   sharp and plain on 3-pixel cells with a margin of 1, whose 25-pixel windows leave the vectorized
+   rows a remainder); an even heat gives offset 0 and strength 0 (sharp); and with a margin one hot pixel in cell (0, 0)'s
    right neighbour, 1 px past the border, is seen by both cells at its place (offsets +3.5 and -0.5
    map pixels of 2 units: +7 and -1) */
 static void test_keypoint_window_grad(void) {
-    for (int kind = 0; kind < 4; kind++) {
-        int m = kind == 3 ? 0 : 2;
-        bool sharp = kind > 0, energy = kind >= 2;
-        KpCase c = {2, 8, 12, 3, 4, m, energy, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL};
+    for (int kind = 0; kind < 6; kind++) {
+        /* kinds 4 and 5 (sharp and plain): 3-pixel cells with a margin of 1, 25-pixel windows, so
+           that the vectorized rows' eight lanes leave a remainder */
+        bool odd = kind >= 4;
+        int m = kind == 3 ? 0 : odd ? 1 : 2;
+        bool sharp = (kind > 0 && kind < 5), energy = kind == 2 || kind == 3;
+        KpCase c = {2, odd ? 9 : 8, 12, 3, odd ? 3 : 4, m, energy, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL};
         int nh = c.n * c.h * c.w * c.K, no = c.n * (c.h / c.s) * (c.w / c.s) * 3 * c.K;
         c.heat = malloc(sizeof(float) * nh);
         c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s, c.m, sharp));
