@@ -316,8 +316,17 @@ void jepa_enc_cache_keep_cols(JepaEncCache* c) {
     nn_convnet_cache_keep_cols(&c->net);
 }
 
+void jepa_enc_cache_share(JepaEncCache* c) {
+    c->shared = true;
+}
+
 void jepa_enc_cache_free(JepaEncCache* c) {
     nn_convnet_cache_free(&c->net);
+    free(c->umap);
+    free(c->umapa);
+    free(c->hash);
+    c->umap = c->umapa = NULL;
+    c->hash = NULL;
     free(c->heat);
     free(c->prob);
     free(c->work);
@@ -359,6 +368,9 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
     c->work = alloc_resize(c->work, work, sizeof(float));
     c->kpo = alloc_resize(c->kpo, (size_t)nk * cells * 3 * K, sizeof(float));
     if (m->arch.keypoint_cv) {
+        c->umap = alloc_resize(c->umap, (size_t)nk, sizeof(int));
+        c->umapa = alloc_resize(c->umapa, (size_t)nk, sizeof(int));
+        c->hash = alloc_resize(c->hash, (size_t)nk, sizeof(uint64_t));
         c->xf = alloc_resize(c->xf, (size_t)nk * m->kh * m->kw * m->kc, sizeof(float));
         c->col = alloc_resize(c->col, nn_conv2d_col_size(&m->kp, 1, m->kh, m->kw), sizeof(float));
     }
@@ -366,6 +378,37 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
     c->dmain = alloc_resize(c->dmain, (size_t)cap * cells * m->arch.latent, sizeof(float));
     if (!m->arch.keypoint_frames) c->dtap = alloc_resize(c->dtap, (size_t)cap * m->kh * m->kw * m->kc, sizeof(float));
     c->cap = cap;
+}
+
+/* the count images of len floats at img, each equal to an earlier one (bit for bit) dropped and the
+   rest moved up in order: umap[j] = image j's place among the distinct ones, whose number is
+   returned. shared false: every image its own (umap[j] = j). Hashes (FNV-1a of the bits) find the
+   candidates, memcmp decides */
+static int share_images(float* img, int count, size_t len, bool shared, int* umap, uint64_t* hash) {
+    if (!shared) {
+        for (int j = 0; j < count; j++) umap[j] = j;
+        return count;
+    }
+    int U = 0;
+    for (int j = 0; j < count; j++) {
+        const float* xj = img + (size_t)j * len;
+        uint64_t h = 1469598103934665603ull;
+        for (size_t i = 0; i < len; i++) {
+            uint32_t bits;
+            memcpy(&bits, xj + i, 4);
+            h = (h ^ bits) * 1099511628211ull;
+        }
+        int found = -1;
+        for (int u = 0; u < U && found < 0; u++)
+            if (hash[u] == h && memcmp(img + (size_t)u * len, xj, sizeof(float) * len) == 0) found = u;
+        if (found < 0) {
+            if (U != j) memcpy(img + (size_t)U * len, xj, sizeof(float) * len);
+            hash[U] = h;
+            found = U++;
+        }
+        umap[j] = found;
+    }
+    return U;
 }
 
 /* constant velocity (keypoint_cv): the heats of each window's last frame (images 0 .. n-1) and of
@@ -403,28 +446,35 @@ static const float* enc_forward_cv(const JepaModel* m, const float* params, Jepa
                 }
         }
     }
-    for (int i = 0; i < 2 * n; i++)
+    /* a shared cache: each distinct image once (the windows of a rollout share their frames) */
+    int U = share_images(c->xf, 2 * n, npx * ch, c->shared, c->umap, c->hash);
+    for (int i = 0; i < U; i++)
         nn_conv2d_forward(&m->kp, params, 1, m->kh, m->kw, c->xf + (size_t)i * npx * ch, c->col,
                           c->heat + (size_t)i * npx * Km);
     const float* temp = m->ktemp >= 0 ? params + m->ktemp : NULL;
-    nn_keypoint_forward(2 * n, m->kh, m->kw, Km, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit, temp, c->heat,
+    nn_keypoint_forward(U, m->kh, m->kw, Km, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit, temp, c->heat,
                         c->prob, c->work, c->kpo);
     if (A > 0) {
-        for (int i = 0; i < 2 * n; i++)
+        int Ua = share_images(c->xa, 2 * n, npx * ch, c->shared, c->umapa, c->hash);
+        for (int i = 0; i < Ua; i++)
             nn_conv2d_forward(&m->kpa, params, 1, m->kh, m->kw, c->xa + (size_t)i * npx * ch, c->col,
                               c->heata + (size_t)i * npx * A);
-        nn_keypoint_forward(2 * n, m->kh, m->kw, A, m->kcell, m->kmargin, false, m->kunit, temp + Km, c->heata,
+        nn_keypoint_forward(Ua, m->kh, m->kw, A, m->kcell, m->kmargin, false, m->kunit, temp + Km, c->heata,
                             c->proba, c->work, c->kpoa);
     }
-    size_t rows = (size_t)n * m->lh * m->lw;
+    size_t cells = (size_t)m->lh * m->lw, rows = (size_t)n * cells;
     int Lm = a->latent, C = m->lc;
     float kl[3 * 16], kq[3 * 16];
     for (size_t i = 0; i < rows; i++) {
-        memcpy(kl, c->kpo + i * 3 * Km, sizeof(float) * 3 * (size_t)Km);
-        memcpy(kq, c->kpo + (rows + i) * 3 * Km, sizeof(float) * 3 * (size_t)Km);
+        /* window i / cells: its last frame is image w, the one before image n + w */
+        size_t w = i / cells, q = i % cells;
+        size_t il = (size_t)c->umap[w] * cells + q, iq = (size_t)c->umap[n + w] * cells + q;
+        memcpy(kl, c->kpo + il * 3 * Km, sizeof(float) * 3 * (size_t)Km);
+        memcpy(kq, c->kpo + iq * 3 * Km, sizeof(float) * 3 * (size_t)Km);
         if (A > 0) {
-            memcpy(kl + 3 * Km, c->kpoa + i * 3 * A, sizeof(float) * 3 * (size_t)A);
-            memcpy(kq + 3 * Km, c->kpoa + (rows + i) * 3 * A, sizeof(float) * 3 * (size_t)A);
+            size_t al = (size_t)c->umapa[w] * cells + q, aq = (size_t)c->umapa[n + w] * cells + q;
+            memcpy(kl + 3 * Km, c->kpoa + al * 3 * A, sizeof(float) * 3 * (size_t)A);
+            memcpy(kq + 3 * Km, c->kpoa + aq * 3 * A, sizeof(float) * 3 * (size_t)A);
         }
         float* z = c->z + i * C;
         memcpy(z, main + i * Lm, sizeof(float) * (size_t)Lm);
@@ -506,6 +556,8 @@ void jepa_enc_backward(const JepaModel* m, const float* params, float* grads, Je
         return;
     }
     if (m->arch.keypoint_cv) {
+        /* a shared cache's images are not one per window: no backward through it */
+        if (c->shared) abort();
         enc_backward_cv(m, params, grads, c, n, x, dz);
         return;
     }

@@ -53,6 +53,11 @@ typedef struct JepaEncCache {
     float*      heata;      /* keypoint_appear: [2 cap, kh, kw, A] their heats */
     float*      proba;      /* keypoint_appear: their soft-argmax's softmax */
     float*      kpoa;       /* keypoint_appear: [2 cap, cells, 3A] */
+    bool        shared;     /* jepa_enc_cache_share: a frame shared by windows goes through the
+                               keypoint branch once (forward only) */
+    int*        umap;       /* keypoint_cv: [2 cap] each image's place among the distinct ones */
+    int*        umapa;      /* keypoint_appear: the same for the pixels' images */
+    uint64_t*   hash;       /* [2 cap] the distinct images' hashes */
 } JepaEncCache;
 
 struct JepaScratch {
@@ -67,6 +72,12 @@ struct JepaScratch {
 void jepa_enc_cache_keep_cols(JepaEncCache* c);
 void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n);
 void jepa_enc_cache_free(JepaEncCache* c);
+/// the cache of an encoder that is never differentiated (the trainer's target encoder, whose
+/// windows of a rollout are consecutive): keypoint_cv's images (each window's last frame and the
+/// one before, or their changes) that equal an earlier image of the batch are not computed again
+/// but read from it (the same bits: every image goes through the branch alone). jepa_enc_backward
+/// must not be called with it
+void jepa_enc_cache_share(JepaEncCache* c);
 /// the encoder with parameters params (m->params or m->target): x[n, H, W, context * channels] ->
 /// the latent [n, cells, C] (inside the cache)
 const float* jepa_enc_forward(const JepaModel* m, const float* params, JepaEncCache* c, int n, const float* x);

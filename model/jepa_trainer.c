@@ -213,6 +213,8 @@ JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* sta
     jepa_enc_cache_keep_cols(&tr->enc);
     jepa_enc_cache_reserve(m, &tr->enc, B);
     jepa_enc_cache_reserve(m, &tr->tgt, R * B);
+    /* the target encoder is never differentiated, and a rollout's windows share their frames */
+    jepa_enc_cache_share(&tr->tgt);
     tr->pred = alloc_zeroed((size_t)R, sizeof(NnConvCache));
     for (int r = 0; r < R; r++) {
         nn_convnet_cache_keep_cols(&tr->pred[r]);

@@ -89,7 +89,7 @@ static bool kp_even(const float* p, int ss) {
 #define KP_LANES 8
 /* the helpers below return 32-byte vectors; always inlined, so no call ever passes one (GCC warns
    of the ABI of such calls where AVX is off) */
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 typedef float KpV __attribute__((vector_size(32)));

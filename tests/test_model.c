@@ -5520,6 +5520,61 @@ static void test_jepa_keypoint_motion_file(void) {
     remove(path);
 }
 
+/* a shared encoder cache (the trainer's target encoder): windows that share frames encode to the same
+   bits as through a cache of its own each, and each distinct image of the keypoint branch is
+   computed once. Seven windows of 3 random 32 x 32 frames with a motion and an appearance keypoint:
+   five consecutive windows of one sequence (their last frames and the frames before them: 6
+   distinct images), one of another (2 more) and the first again (none): 8 distinct images of 14 */
+static void test_jepa_enc_shared(void) {
+    JepaArch a = jepa_arch_default(32, 32, 1);
+    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    a.keypoints = 2, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1, a.keypoint_motion = 1;
+    a.keypoint_appear = 1;
+    JepaModel* m = jepa_create(&a, 11);
+    ENSURE(m);
+    enum { W = 7, F = 3, PX = 32 * 32 };
+    static uint8_t seq[7][PX], other[3][PX];
+    Rng rng;
+    rng_seed(&rng, 5);
+    for (int f = 0; f < 7; f++)
+        for (int i = 0; i < PX; i++) seq[f][i] = (uint8_t)(rng_next(&rng) >> 56);
+    for (int f = 0; f < 3; f++)
+        for (int i = 0; i < PX; i++) other[f][i] = (uint8_t)(rng_next(&rng) >> 56);
+    const uint8_t* frames[W * F];
+    for (int w = 0; w < W; w++)
+        for (int f = 0; f < F; f++)
+            frames[w * F + f] = w < 5 ? seq[w + f] : w == 5 ? other[f] : seq[f];
+    size_t xlen = (size_t)PX * F;
+    float* x = malloc(sizeof(float) * xlen * W);
+    jepa_frames_input(m, W, frames, x);
+    size_t L = (size_t)jepa_latent_size(m);
+    JepaEncCache own, shared;
+    memset(&own, 0, sizeof own);
+    memset(&shared, 0, sizeof shared);
+    jepa_enc_cache_reserve(m, &own, W);
+    jepa_enc_cache_reserve(m, &shared, W);
+    jepa_enc_cache_share(&shared);
+    float* z = malloc(sizeof(float) * L * W);
+    memcpy(z, jepa_enc_forward(m, m->target, &own, W, x), sizeof(float) * L * W);
+    const float* zs = jepa_enc_forward(m, m->target, &shared, W, x);
+    CHECK(memcmp(z, zs, sizeof(float) * L * W) == 0);
+    int um = 0, ua = 0;
+    for (int j = 0; j < 2 * W; j++) {
+        um = shared.umap[j] + 1 > um ? shared.umap[j] + 1 : um;
+        ua = shared.umapa[j] + 1 > ua ? shared.umapa[j] + 1 : ua;
+    }
+    fprintf(stderr, "    shared encoder cache: %d and %d distinct images of %d (motion, appearance)\n", um, ua, 2 * W);
+    CHECK(um == 8 && ua == 8);
+    /* the window repeated reads the first window's images; the next window's frame before its last
+       is the first window's last */
+    CHECK(shared.umap[6] == shared.umap[0] && shared.umap[W + 6] == shared.umap[W] && shared.umap[W + 1] == shared.umap[0]);
+    jepa_enc_cache_free(&own);
+    jepa_enc_cache_free(&shared);
+    free(x);
+    free(z);
+    jepa_free(m);
+}
+
 /* appearance keypoints (keypoint_appear): a 2 x 2 dot standing still in cell (2, 1) of 32 x 32
    frames (8-pixel cells), the heats set to the frame's change (motion keypoint) and to its pixels
    (appearance keypoint): the 3x3 kernels' centre 1. The motion keypoint gives the still dot no place
@@ -6878,6 +6933,7 @@ int main(void) {
     test_jepa_keypoint_motion_tracks();
     test_jepa_keypoint_motion_file();
     test_jepa_keypoint_appear();
+    test_jepa_enc_shared();
     test_keypoint_window_grad();
     test_silu_fast();
     test_convnet_grad();
