@@ -9,8 +9,10 @@
  * A trained model's rollout on the same scene (its options: the collision prior's inputs are most of
  * what it adds), against the default architecture's fresh model in the same run: `rollout MODEL`, or
  * BENCH_TRAIN_MODEL=FILE in the full run.
- * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO | conv | rollout [MODEL] | trainer NUDGE
- *        SCENARIO (that one alone)] */
+ * The recipe's target encoder on a batch's rollout windows, through the trainer's shared cache
+ * (frames shared by windows encoded once) against a cache of its own each.
+ * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO | conv | targets | rollout [MODEL] |
+ *        trainer NUDGE SCENARIO (that one alone)] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -478,6 +480,78 @@ static void bench_conv(int W, int H) {
     jepa_free(c.m);
 }
 
+/* ---- the target encoder's keypoint branch: frames shared by a rollout's windows ---- */
+
+typedef struct TargetCtx {
+    JepaModel*   m;
+    JepaEncCache c;
+    int          n;
+    const float* x;
+} TargetCtx;
+
+static void target_step(void* ctx) {
+    TargetCtx* t = ctx;
+    jepa_enc_forward(t->m, t->m->target, &t->c, t->n, t->x);
+}
+
+/* The recipe's encoder (make model-jepa: 160x120 gray, 3 frames, 4 motion keypoints with constant
+   velocity over overlapping windows; appear: plus that many appearance keypoints) on a training
+   batch's target windows: B = 16 sequences of 6 rollout steps, step-major as the trainer lays them
+   out, of a still background with three 6-pixel squares moving a pixel a frame. Through a shared
+   cache (the trainer's, jepa_enc_cache_share) against a cache of its own (the reference: every
+   window's two images computed), in the same run; the latents must be the same bits */
+static int bench_targets(int appear) {
+    enum { W = 160, H = 120, B = 16, R = 6, F = 3 };
+    JepaArch a = jepa_arch_default(W, H, 1);
+    a.context = F;
+    a.keypoints = 4 + appear, a.keypoint_appear = appear;
+    a.keypoint_frames = a.keypoint_sharp = a.keypoint_cv = a.keypoint_motion = a.keypoint_overlap = 1;
+    JepaModel* m = jepa_create(&a, 1);
+    if (!m) return 1;
+    static uint8_t frames[B][R + F][W * H];
+    for (int b = 0; b < B; b++)
+        for (int f = 0; f < R + F; f++) {
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < W; x++) frames[b][f][y * W + x] = (uint8_t)(40 + (y > 90 ? 60 : 0) + x / 8);
+            for (int q = 0; q < 3; q++) {
+                int x0 = 20 + 40 * q + f + b, y0 = 30 + 20 * q;
+                for (int y = y0; y < y0 + 6; y++)
+                    for (int x = x0; x < x0 + 6; x++) frames[b][f][y * W + x] = 230;
+            }
+        }
+    const uint8_t* ptr[R * B * F];
+    for (int r = 1; r <= R; r++)
+        for (int b = 0; b < B; b++)
+            for (int f = 0; f < F; f++) ptr[((r - 1) * B + b) * F + f] = frames[b][r + f];
+    int n = R * B;
+    float* x = malloc(sizeof(float) * (size_t)n * W * H * F);
+    jepa_frames_input(m, n, ptr, x);
+    TargetCtx own, shared;
+    memset(&own, 0, sizeof own);
+    own.m = m, own.n = n, own.x = x;
+    shared = own;
+    jepa_enc_cache_reserve(m, &own.c, n);
+    jepa_enc_cache_reserve(m, &shared.c, n);
+    jepa_enc_cache_share(&shared.c);
+    size_t L = (size_t)jepa_latent_size(m) * n;
+    float* z = malloc(sizeof(float) * L);
+    memcpy(z, jepa_enc_forward(m, m->target, &own.c, n, x), sizeof(float) * L);
+    bool same = memcmp(z, jepa_enc_forward(m, m->target, &shared.c, n, x), sizeof(float) * L) == 0;
+    double r_own = rate(target_step, &own) * n, r_shared = rate(target_step, &shared) * n;
+    printf("target encoder (the recipe's, %d motion%s keypoints), %d windows of %d sequences, 1 thread\n", 4,
+           appear ? " and appearance" : "", n, B);
+    if (appear) printf("  (%d appearance keypoints)\n", appear);
+    printf("  own cache     %7.0f windows/s   (every window's last frame and the one before)\n", r_own);
+    printf("  shared cache  %7.0f windows/s   shared/own = %.2f, the same latents: %s\n", r_shared, r_shared / r_own,
+           same ? "yes" : "NO");
+    jepa_enc_cache_free(&own.c);
+    jepa_enc_cache_free(&shared.c);
+    free(x);
+    free(z);
+    jepa_free(m);
+    return same ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1) seconds = atof(argv[1]) > 0 ? atof(argv[1]) : 2.0;
     nn_set_threads(1);
@@ -486,6 +560,8 @@ int main(int argc, char** argv) {
         bench_conv(128, 96);
         return 0;
     }
+    /* bench_train SECONDS targets: the target encoder's shared frames alone */
+    if (argc > 2 && strcmp(argv[2], "targets") == 0) return bench_targets(0) || bench_targets(4);
     /* bench_train SECONDS trainer NUDGE SCENARIO: the trainer's step alone */
     if (argc > 4 && strcmp(argv[2], "trainer") == 0) return bench_train_parts(argv[3], argv[4], 3 * seconds) != 0;
     /* bench_train SECONDS rollout: the rollout latencies alone */
@@ -503,6 +579,7 @@ int main(int argc, char** argv) {
     const char* trained = getenv("BENCH_TRAIN_MODEL");
     if (trained && *trained && !bench_rollout_model(trained)) return 2;
     bench_conv(128, 96);
+    if (bench_targets(0) || bench_targets(4)) return 1;
     if (argc > 3 && bench_train_stream(argv[2], argv[3], 3 * seconds) != 0) return 1;
     if (argc > 3 && bench_train_parts(argv[2], argv[3], 3 * seconds) != 0) return 1;
     return 0;
