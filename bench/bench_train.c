@@ -538,9 +538,8 @@ static int bench_targets(int appear) {
     memcpy(z, jepa_enc_forward(m, m->target, &own.c, n, x), sizeof(float) * L);
     bool same = memcmp(z, jepa_enc_forward(m, m->target, &shared.c, n, x), sizeof(float) * L) == 0;
     double r_own = rate(target_step, &own) * n, r_shared = rate(target_step, &shared) * n;
-    printf("target encoder (the recipe's, %d motion%s keypoints), %d windows of %d sequences, 1 thread\n", 4,
-           appear ? " and appearance" : "", n, B);
-    if (appear) printf("  (%d appearance keypoints)\n", appear);
+    printf("target encoder (the recipe's: 4 motion keypoints, %d appearance), %d windows of %d sequences, 1 thread\n",
+           appear, n, B);
     printf("  own cache     %7.0f windows/s   (every window's last frame and the one before)\n", r_own);
     printf("  shared cache  %7.0f windows/s   shared/own = %.2f, the same latents: %s\n", r_shared, r_shared / r_own,
            same ? "yes" : "NO");
