@@ -25,8 +25,10 @@ static Agent* make_agent(const Episode* e, const ScnInstance* inst, const AgentO
     if (o->jepa) jepa_frame_rect(o->jepa, inst, setup.jepa_rect);
     agent_override_apply(o, &setup.def);
     char why[512];
-    /* a planner imagines with the model one control tick at a time */
-    if (setup.def.kind == SCN_AGENT_PLANNER && !o->jepa && o->model && !episode_model_check(inst, o->model, why, sizeof why)) {
+    /* a planner imagines with the model one control tick at a time (a pixel model: one frame a tick) */
+    bool planner = setup.def.kind == SCN_AGENT_PLANNER;
+    if (planner && ((o->jepa && !episode_step_check(inst, jepa_arch(o->jepa)->dt, why, sizeof why)) ||
+                    (!o->jepa && o->model && !episode_model_check(inst, o->model, why, sizeof why)))) {
         report_set(err, err_size, "%s: %s", inst->source, why);
         return NULL;
     }

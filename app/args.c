@@ -52,6 +52,39 @@ bool args_output_not_input(const char* cmd, const char* flag, const char* out, c
     return false;
 }
 
+/* the real path of the nearest existing folder above path (path's own folder, or the first of its
+   ancestors that is there); false when none resolves */
+static bool existing_folder(const char* path, char* out) {
+    char dir[4096];
+    if (strlen(path) >= sizeof dir) return false;
+    snprintf(dir, sizeof dir, "%s", path);
+    for (int depth = 0; depth < 256; depth++) {
+        char* up = dirname(dir);
+        if (realpath(up, out)) return true;
+        if (strcmp(up, ".") == 0 || strcmp(up, "/") == 0) return false;
+        memmove(dir, up, strlen(up) + 1);
+    }
+    return false;
+}
+
+bool args_output_outside(const char* cmd, const char* flag, const char* out, const char* dirs) {
+    char where[PATH_MAX], list[4096];
+    if (!out || !dirs || strlen(dirs) >= sizeof list || !existing_folder(out, where)) return true;
+    snprintf(list, sizeof list, "%s", dirs);
+    for (char* save = NULL, *d = strtok_r(list, ",", &save); d; d = strtok_r(NULL, ",", &save)) {
+        char real[PATH_MAX];
+        struct stat st;
+        if (stat(d, &st) != 0 || !S_ISDIR(st.st_mode) || !realpath(d, real)) continue;
+        size_t n = strlen(real);
+        bool inside = strncmp(where, real, n) == 0 && (where[n] == '\0' || where[n] == '/' || n == 1);
+        if (inside) {
+            args_fail(cmd, "%s %s is inside the dataset %s: it could overwrite the dataset's files", flag, out, d);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool args_outputs_distinct(const char* cmd, const char* (*outs)[2], int n) {
     for (int i = 0; i < n; i++)
         for (int k = i + 1; k < n; k++)

@@ -49,6 +49,11 @@ bool args_output_not_input(const char* cmd, const char* flag, const char* out, c
 /// false + one line ("nudge run: --trace x and --record x name the same file") when two of the n
 /// outputs (flag, path; a NULL path is not given) would write one file; true otherwise
 bool args_outputs_distinct(const char* cmd, const char* (*outs)[2], int n);
+/// false + one line ("nudge train: --out d/manifest.json is inside the dataset d: it could overwrite
+/// the dataset's files") when the output path out lies inside one of the folders of dirs (a folder,
+/// or several joined by commas as --data takes them; the ones that are not folders are skipped),
+/// through links and other spellings; true otherwise and when either is NULL
+bool args_output_outside(const char* cmd, const char* flag, const char* out, const char* dirs);
 /// one line "nudge CMD: message" on stderr; returns 2 for `return args_fail(...)`
 int  args_fail(const char* cmd, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -43,7 +43,10 @@ int cmd_energy(int argc, char** argv) {
     if (!model_path) return args_fail("energy", "--model MODEL is required");
     if (!data) return args_fail("energy", "--data DIR is required");
     if (!out) return args_fail("energy", "--out FILE is required");
-    if (!args_output_not_input("energy", "--out", out, "the model", model_path)) return 2;
+    if (!args_output_not_input("energy", "--out", out, "the model", model_path) ||
+        !args_output_outside("energy", "--out", out, data) || !args_output_outside("energy", "--out", out, heldout) ||
+        !args_output_outside("energy", "--out", out, more))
+        return 2;
     o.stride = (int)stride, o.H = (int)horizon, o.epochs = (int)epochs, o.seed = seed, o.progress = stdout;
     nn_set_threads(1);
     char err[1024];

@@ -79,7 +79,9 @@ int cmd_fate(int argc, char** argv) {
         return args_fail("fate", "--heads reports the model's own heads: it takes no --out or --kind");
     int kind = !strcmp(kind_name, "pooled") ? JEPA_FATE_POOLED : !strcmp(kind_name, "cells") ? JEPA_FATE_CELLS : -1;
     if (kind < 0) return args_fail("fate", "--kind: expected pooled or cells");
-    if (!args_output_not_input("fate", "--out", out, "the model", model_path)) return 2;
+    if (!args_output_not_input("fate", "--out", out, "the model", model_path) ||
+        !args_output_outside("fate", "--out", out, data) || !args_output_outside("fate", "--out", out, heldout))
+        return 2;
     nn_set_threads(1);
     char err[1024];
     JepaModel* m;

@@ -44,7 +44,9 @@ int cmd_scale(int argc, char** argv) {
     if (!model_path) return args_fail("scale", "--model MODEL is required");
     if (!data) return args_fail("scale", "--data DIR is required");
     if (!out) return args_fail("scale", "--out FILE is required");
-    if (!args_output_not_input("scale", "--out", out, "the model", model_path)) return 2;
+    if (!args_output_not_input("scale", "--out", out, "the model", model_path) ||
+        !args_output_outside("scale", "--out", out, data) || !args_output_outside("scale", "--out", out, heldout))
+        return 2;
     nn_set_threads(1);
     char err[1024];
     JepaModel* m;

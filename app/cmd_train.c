@@ -213,6 +213,10 @@ int cmd_train(int argc, char** argv) {
     if (kind && strcmp(kind, "state") != 0) return args_fail("train", "--kind: expected state or jepa, got '%s'", kind);
     if (!data) return args_fail("train", "--data DIR is required");
     if (!out) return args_fail("train", "--out MODEL is required");
+    /* nothing written into a dataset read */
+    if (!args_output_outside("train", "--out", out, data) || !args_output_outside("train", "--log", log_path, data) ||
+        !args_output_outside("train", "--export", export_path, data))
+        return 2;
     nn_set_threads(1);
 
     char err[1024];

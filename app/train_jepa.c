@@ -132,6 +132,8 @@ int cmd_train_jepa(int argc, char** argv) {
     if (rc) return rc == 1 ? 0 : 2;
     if (!data) return args_fail("train", "--data DIR is required");
     if (!out) return args_fail("train", "--out MODEL is required");
+    if (!args_output_outside("train", "--out", out, data) || !args_output_outside("train", "--log", log_path, data))
+        return 2;
     if ((keypoint_frames || keypoint_sharp || keypoint_cv || keypoint_motion || keypoint_overlap || keypoint_w != 1.0) &&
         keypoints == 0)
         return args_fail("train", "--keypoint-frames, --keypoint-sharp, --keypoint-cv, --keypoint-motion, "

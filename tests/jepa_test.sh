@@ -290,6 +290,16 @@ for c in fate scale energy; do
   one_line_err "^nudge $c: --out .*keep.ckpt is also the model: it would be overwritten"
 done
 cmp -s "$tmp/sc/keep.ckpt" "$tmp/mo/j.ckpt" && ok "the model is untouched" || bad "a fitter overwrote its model"
+# nor into a dataset they read (the training or the held-out episodes)
+for c in fate scale energy; do
+  expect_status 2 "$c --out inside its dataset" -- "$nudge" $c --model "$tmp/sc/keep.ckpt" --data "$tmp/fd" --out "$tmp/fd/manifest.json"
+  one_line_err "^nudge $c: --out .*fd/manifest.json is inside the dataset .*fd: it could overwrite the dataset's files$"
+  expect_status 2 "$c --out inside its held-out dataset" -- "$nudge" $c --model "$tmp/sc/keep.ckpt" --data "$tmp/fd" --heldout "$tmp/d" --out "$tmp/d/x.txt"
+  one_line_err "^nudge $c: --out .*d/x.txt is inside the dataset"
+done
+[ ! -e "$tmp/d/x.txt" ] && head -c 1 "$tmp/fd/manifest.json" | grep -q "{" && ok "the datasets untouched" || bad "a fitter wrote into a dataset"
+expect_status 2 "train --kind jepa --out inside its dataset" -- "$nudge" train "${small[@]}" --data "$tmp/d" --out "$tmp/d/j.ckpt"
+one_line_err "^nudge train: --out .*d/j.ckpt is inside the dataset"
 expect_status 2 "voe --scale of another model's channels" -- "$nudge" voe "$tmp/voe" --model "$tmp/a/j.ckpt" --pairs 1 --scale "$tmp/sc/s.txt"
 one_line_err "latent channels"
 expect_status 2 "voe --scale of a state model" -- "$nudge" voe "$tmp/voe" --model "$root/assets/models/default.wm" --pairs 1 --scale "$tmp/sc/s.txt"
@@ -499,5 +509,9 @@ expect_status 0 "train --kind jepa on them" -- "$nudge" train "${small[@]}" --st
 expect_status 2 "voe with a pixel model of strided records" -- "$nudge" voe "$root/scenarios/voe/freeze.scn" --pairs 1 --model "$tmp/js2/j.ckpt" --csv "$tmp/js2.csv"
 one_line_err "^nudge voe: .*scn: the model steps 0.0333333 s (2 control ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0166667 s"
 [ ! -e "$tmp/js2.csv" ] && ok "no CSV written (strided pixel model)" || bad "voe wrote a CSV with a strided pixel model"
+# and the pixel planner, which renders a frame a control tick, refuses it the same way
+expect_status 2 "plan --agents jepa with a pixel model of strided records" -- "$nudge" plan "$root/scenarios/tasks/box_into_zone.scn" --model "$root/assets/models/default.wm" --agents jepa --jepa "$tmp/js2/j.ckpt" --episodes 1 --csv "$tmp/js2p.csv"
+one_line_err "^nudge plan: .*box_into_zone.scn: the model steps 0.0333333 s (2 control ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0166667 s"
+[ ! -e "$tmp/js2p.csv" ] && ok "no CSV written (plan, strided pixel model)" || bad "plan wrote a CSV with a strided pixel model"
 
 finish jepa

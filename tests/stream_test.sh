@@ -96,6 +96,19 @@ expect_status 2 "--export over --resume" -- "$nudge" train --data "$tmp/b2" --ou
 one_line_err "--export .*keep.bin is also the checkpoint resumed from"
 expect_status 2 "--export over --out" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/y.bin" --export "$tmp/o/y.bin" --steps 2
 one_line_err "--export .*y.bin is also the checkpoint (--out)"
+# nothing written inside a dataset it reads (--out over its manifest destroyed it), through any spelling;
+# a sibling folder whose name starts with the dataset's is not inside it
+cp "$tmp/b2/manifest.json" "$tmp/o/manifest.keep"
+expect_status 2 "--out inside the dataset (its manifest)" -- "$nudge" train --data "$tmp/b2" --out "$tmp/b2/manifest.json" --steps 2
+one_line_err "^nudge train: --out .*b2/manifest.json is inside the dataset .*b2: it could overwrite the dataset's files$"
+expect_status 2 "--log inside the second dataset of --data" -- "$nudge" train --data "$tmp/b2,$tmp/test" --out "$tmp/o/d.bin" --log "$tmp/o/../test/shard-00000/l.csv" --steps 2
+one_line_err "^nudge train: --log .*l.csv is inside the dataset .*test: it could overwrite"
+expect_status 2 "--export inside the dataset" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/d.bin" --export "$tmp/b2/new/e.wm" --steps 2
+one_line_err "^nudge train: --export .*e.wm is inside the dataset"
+cmp -s "$tmp/b2/manifest.json" "$tmp/o/manifest.keep" && [ ! -e "$tmp/o/d.bin" ] && [ ! -e "$tmp/b2/new" ] &&
+  ok "the dataset untouched, nothing written" || bad "a refused run wrote into or beside the dataset"
+mkdir -p "$tmp/b2x"
+expect_status 0 "--out in a sibling folder named like the dataset" -- "$nudge" train --data "$tmp/b2" --out "$tmp/b2x/m.bin" --steps 2
 expect_status 2 "--export into a folder that cannot be made: refused before training" -- "$nudge" train --data "$tmp/b2" --out "$tmp/o/z.bin" --export "$tmp/o/keep.bin/sub/e.wm" --steps 2
 one_line_err "e.wm: cannot write"
 [ ! -e "$tmp/o/z.bin" ] && [ ! -e "$tmp/o/train.csv" ] && ok "no checkpoint or log for the refused run" || bad "refused --export left: $(ls "$tmp/o")"

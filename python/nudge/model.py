@@ -5,6 +5,7 @@ import operator
 import numpy as np
 
 from . import _lib
+from .world import _seed
 
 
 def _obs_arrays(obs):
@@ -42,8 +43,8 @@ class Model:
         m = cls.__new__(cls)
         m._h = None
         m._err = _lib.Err()
-        h = _lib.model_create(max(min(operator.index(slots), 2**31 - 1), -2**31), operator.index(seed) % 2**64,
-                              m._err.ptr, _lib.ERR_SIZE)
+        h = _lib.model_create(max(min(operator.index(slots), 2**31 - 1), -2**31), _seed(seed), m._err.ptr,
+                              _lib.ERR_SIZE)
         if not h:
             m._err.raise_()
         m._wrap(h)
@@ -161,7 +162,7 @@ class Trainer:
         d = _lib.trainer_def_default()
         d.batch = max(min(operator.index(batch), 2**31 - 1), -2**31)
         d.lr = float(lr)
-        d.seed = operator.index(seed) % 2**64
+        d.seed = _seed(seed)
         d.capacity = max(min(operator.index(capacity), 2**63 - 1), -2**63)
         if start is not None and not isinstance(start, Model):
             raise TypeError("start must be a Model or None, not %s" % type(start).__name__)

@@ -307,6 +307,15 @@ class TestBadArguments(unittest.TestCase):
             nudge.World(DEMO, agent="planner")
         with self.assertRaises(ValueError):
             nudge.World(DEMO, seed=-1)
+        # a model's and a trainer's seed as a world's: negative or 2**64 and over refused, not wrapped
+        for bad in (-1, 2**64):
+            with self.assertRaises(ValueError):
+                nudge.Model.create(seed=bad)
+            with self.assertRaises(ValueError):
+                nudge.Trainer(seed=bad)
+        with self.assertRaises(TypeError):
+            nudge.Model.create(seed=1.5)
+        self.assertEqual(nudge.Model.create(seed=2**64 - 1).slots, 32)
         w = nudge.World(DEMO)
         h = w.hash
         with self.assertRaises(nudge.NudgeError) as e:
