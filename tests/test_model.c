@@ -5520,16 +5520,22 @@ static void test_jepa_keypoint_motion_file(void) {
     remove(path);
 }
 
+/* a small pixel model of 32 x 32 gray frames with one motion and one appearance keypoint */
+static JepaArch appear_arch(void) {
+    JepaArch a = jepa_arch_default(32, 32, 1);
+    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    a.keypoints = 2, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1, a.keypoint_motion = 1;
+    a.keypoint_appear = 1;
+    return a;
+}
+
 /* a shared encoder cache (the trainer's target encoder): windows that share frames encode to the same
    bits as through a cache of its own each, and each distinct image of the keypoint branch is
    computed once. Seven windows of 3 random 32 x 32 frames with a motion and an appearance keypoint:
    five consecutive windows of one sequence (their last frames and the frames before them: 6
    distinct images), one of another (2 more) and the first again (none): 8 distinct images of 14 */
 static void test_jepa_enc_shared(void) {
-    JepaArch a = jepa_arch_default(32, 32, 1);
-    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
-    a.keypoints = 2, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1, a.keypoint_motion = 1;
-    a.keypoint_appear = 1;
+    JepaArch a = appear_arch();
     JepaModel* m = jepa_create(&a, 11);
     ENSURE(m);
     enum { W = 7, F = 3, PX = 32 * 32 };
@@ -5583,10 +5589,7 @@ static void test_jepa_enc_shared(void) {
    places its change (dx -0.5) and both give vx 1. The file keeps the count (flag 512), refuses a count that is not fewer than the
    keypoints, and a model without them writes no such flag */
 static void test_jepa_keypoint_appear(void) {
-    JepaArch a = jepa_arch_default(32, 32, 1);
-    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
-    a.keypoints = 2, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1, a.keypoint_motion = 1;
-    a.keypoint_appear = 1;
+    JepaArch a = appear_arch();
     JepaModel* m = jepa_create(&a, 7);
     ENSURE(m && m->kp.cout == 1 && m->kpa.cout == 1 && m->kpa.k == 3 && m->kpa.cin == 1);
     CHECK(m->params[m->ktemp] == JEPA_KEYPOINT_TEMP_MOTION && m->params[m->ktemp + 1] == JEPA_KEYPOINT_TEMP);
