@@ -99,30 +99,30 @@ static bool fit_rows(JepaCellProbe* cp, const JepaData* j, int first, int count,
     return ok;
 }
 
-bool jepa_cellprobe_fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
-                        int max_rows, char* err, size_t err_size) {
+/* the probe on the latent's channels of each cell, or (pixels) on each cell's pixels of the window's
+   last frame (jepa_cellprobe_pixel_grid) */
+static bool fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                bool pixels, char* err, size_t err_size) {
     memset(cp, 0, sizeof *cp);
     jepa_latent_shape(m, &cp->lh, &cp->lw, &cp->C);
+    if (pixels) cp->C = jepa_cellprobe_pixel_size(m) / (cp->lh * cp->lw);
     cp->F = 9 * cp->C;
     JepaProbeRows r;
-    jepa_probe_rows(m, j, first, count, max_rows, &r);
+    if (pixels) jepa_probe_rows_pixels(m, j, first, count, max_rows, &r);
+    else jepa_probe_rows(m, j, first, count, max_rows, &r);
     bool ok = fit_rows(cp, j, first, count, &r, err, err_size);
     jepa_probe_rows_free(&r);
     return ok;
 }
 
+bool jepa_cellprobe_fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
+                        int max_rows, char* err, size_t err_size) {
+    return fit(cp, m, j, first, count, max_rows, false, err, err_size);
+}
+
 bool jepa_cellprobe_fit_pixels(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
                                int max_rows, char* err, size_t err_size) {
-    memset(cp, 0, sizeof *cp);
-    int c;
-    jepa_latent_shape(m, &cp->lh, &cp->lw, &c);
-    cp->C = jepa_cellprobe_pixel_size(m) / (cp->lh * cp->lw);
-    cp->F = 9 * cp->C;
-    JepaProbeRows r;
-    jepa_probe_rows_pixels(m, j, first, count, max_rows, &r);
-    bool ok = fit_rows(cp, j, first, count, &r, err, err_size);
-    jepa_probe_rows_free(&r);
-    return ok;
+    return fit(cp, m, j, first, count, max_rows, true, err, err_size);
 }
 
 int jepa_cellprobe_decode(const JepaCellProbe* cp, const float* z, int frame_w, int frame_h, int n,

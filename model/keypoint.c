@@ -120,16 +120,15 @@ NN_FAST_INLINE float kp_lanes(KpV a) {
 
 /* exp_fast's arithmetic lane by lane (the same bits as exp_fast of each lane) */
 NN_FAST_INLINE KpV kp_exp(KpV x) {
-    x = kp_max(x, kp_splat(-87.0f));
-    x = -kp_max(-x, kp_splat(-87.0f));
-    KpV magic = kp_splat(12582912.0f);
-    KpV t = x * 1.44269504f + magic;
+    x = kp_max(x, kp_splat(-NN_EXP_CLAMP));
+    x = -kp_max(-x, kp_splat(-NN_EXP_CLAMP));
+    KpV magic = kp_splat(NN_EXP_MAGIC);
+    KpV t = x * NN_EXP_LOG2E + magic;
     KpV kf = t - magic;
-    KpI ki = (KpI)t - 0x4B400000;
-    KpV r = x - kf * 0.693359375f;
-    r = r + kf * 2.12194440e-4f;
-    KpV p = 1.0f + r * (1.0f + r * (0.5f + r * (1.66666667e-1f + r * (4.16666667e-2f + r * (8.33333333e-3f +
-                                                                                       r * 1.38888889e-3f)))));
+    KpI ki = (KpI)t - NN_EXP_MAGIC_BITS;
+    KpV r = x - kf * NN_EXP_LN2_HI;
+    r = r + kf * NN_EXP_LN2_LO;
+    KpV p = NN_EXP_POLY(r);
     return p * (KpV)((ki + 127) << 23);
 }
 
