@@ -284,7 +284,10 @@ void jepa_probe_features(const JepaModel* m, int B, const float* z, float* x) {
 
 JepaScratch* jepa_scratch_create(const JepaModel* m) {
     (void)m;
-    return alloc_zeroed(1, sizeof(JepaScratch));
+    JepaScratch* s = alloc_zeroed(1, sizeof(JepaScratch));
+    /* inference only: a frame that an earlier window or call put through the keypoint branch is read */
+    jepa_enc_cache_share(&s->enc);
+    return s;
 }
 
 void jepa_scratch_free(JepaScratch* s) {
@@ -325,8 +328,17 @@ void jepa_enc_cache_free(JepaEncCache* c) {
     free(c->umap);
     free(c->umapa);
     free(c->hash);
-    c->umap = c->umapa = NULL;
-    c->hash = NULL;
+    free(c->hasha);
+    free(c->at);
+    free(c->hit);
+    c->umap = c->umapa = c->at = c->hit = NULL;
+    c->hash = c->hasha = NULL;
+    for (int s = 0; s < 2; s++) {
+        JepaKpMemo* mo = &c->memo[s];
+        free(mo->key);
+        for (int b = 0; b < 2; b++) free(mo->img[b]), free(mo->hash[b]), free(mo->kpo[b]);
+        memset(mo, 0, sizeof *mo);
+    }
     free(c->heat);
     free(c->prob);
     free(c->work);
@@ -371,8 +383,27 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
         c->umap = alloc_resize(c->umap, (size_t)nk, sizeof(int));
         c->umapa = alloc_resize(c->umapa, (size_t)nk, sizeof(int));
         c->hash = alloc_resize(c->hash, (size_t)nk, sizeof(uint64_t));
+        c->hasha = alloc_resize(c->hasha, (size_t)nk, sizeof(uint64_t));
+        c->at = alloc_resize(c->at, 2 * (size_t)nk, sizeof(int));
+        c->hit = alloc_resize(c->hit, (size_t)nk, sizeof(int));
         c->xf = alloc_resize(c->xf, (size_t)nk * m->kh * m->kw * m->kc, sizeof(float));
         c->col = alloc_resize(c->col, nn_conv2d_col_size(&m->kp, 1, m->kh, m->kw), sizeof(float));
+        /* the memo's buffers are the same sizes as the ones they are swapped with; a larger cache
+           starts them empty */
+        size_t img = (size_t)nk * m->kh * m->kw * m->kc;
+        for (int s = 0; s < 2; s++) {
+            JepaKpMemo* mo = &c->memo[s];
+            mo->n[0] = mo->n[1] = 0;
+            mo->key = alloc_resize(mo->key, (size_t)(m->enc_count - m->kp.w), sizeof(float));
+            mo->img[0] = alloc_resize(mo->img[0], img, sizeof(float));
+            mo->hash[0] = alloc_resize(mo->hash[0], (size_t)nk, sizeof(uint64_t));
+            mo->kpo[0] = alloc_resize(mo->kpo[0], (size_t)nk * cells * 3 * K, sizeof(float));
+            if (A > 0) {
+                mo->img[1] = alloc_resize(mo->img[1], img, sizeof(float));
+                mo->hash[1] = alloc_resize(mo->hash[1], (size_t)nk, sizeof(uint64_t));
+                mo->kpo[1] = alloc_resize(mo->kpo[1], (size_t)nk * cells * 3 * A, sizeof(float));
+            }
+        }
     }
     c->z = alloc_resize(c->z, (size_t)cap * cells * m->lc, sizeof(float));
     c->dmain = alloc_resize(c->dmain, (size_t)cap * cells * m->arch.latent, sizeof(float));
@@ -411,6 +442,76 @@ static int share_images(float* img, int count, size_t len, bool shared, int* uma
     return U;
 }
 
+/* a shared cache's memo slot computed with params' keypoint branch (bit for bit), or NULL */
+static JepaKpMemo* memo_find(const JepaModel* m, JepaEncCache* c, const float* params) {
+    size_t n = (size_t)(m->enc_count - m->kp.w);
+    for (int s = 0; s < 2; s++) {
+        JepaKpMemo* mo = &c->memo[s];
+        if (mo->n[0] > 0 && memcmp(mo->key, params + m->kp.w, sizeof(float) * n) == 0) return mo;
+    }
+    return NULL;
+}
+
+/* branch b of a shared cache: of the U distinct images img[0, U) (hashes hash), the ones memo slot
+   mo holds are moved behind the ones it does not, whose number is returned (they are computed); the
+   umap[0, count) of the images follow the moves, and c->hit[p] is the slot's image for the image now
+   at p (p >= the number returned). A held image's bits are the slot's, so a move needs no scratch */
+static int memo_split(JepaEncCache* c, const JepaKpMemo* mo, int b, float* img, uint64_t* hash, int U, size_t len,
+                      int* umap, int count) {
+    int *at = c->at, *inv = c->at + U, *hit = c->hit;
+    for (int u = 0; u < U; u++) at[u] = u;
+    int miss = 0;
+    for (int p = 0; p < U; p++) {
+        int h = -1;
+        for (int q = 0; mo && q < mo->n[b] && h < 0; q++)
+            if (mo->hash[b][q] == hash[p] && memcmp(mo->img[b] + (size_t)q * len, img + (size_t)p * len,
+                                                    sizeof(float) * len) == 0)
+                h = q;
+        hit[p] = h;
+        if (h >= 0) continue;
+        if (p != miss) {
+            /* the image at miss is held (hit[miss]): p's image to miss, the held one's bits to p */
+            int q = hit[miss], t = at[p];
+            uint64_t hp = hash[p];
+            memcpy(img + (size_t)miss * len, img + (size_t)p * len, sizeof(float) * len);
+            memcpy(img + (size_t)p * len, mo->img[b] + (size_t)q * len, sizeof(float) * len);
+            hash[p] = hash[miss], hash[miss] = hp;
+            at[p] = at[miss], at[miss] = t;
+            hit[p] = q, hit[miss] = -1;
+        }
+        miss++;
+    }
+    for (int p = 0; p < U; p++) inv[at[p]] = p;
+    for (int j = 0; j < count; j++) umap[j] = inv[umap[j]];
+    return miss;
+}
+
+/* the images now at [from, U) read their keypoints (rows floats an image) from the memo slot */
+static void memo_read(const JepaEncCache* c, const JepaKpMemo* mo, int b, int from, int U, size_t rows, float* kpo) {
+    for (int p = from; p < U; p++)
+        memcpy(kpo + (size_t)p * rows, mo->kpo[b] + (size_t)c->hit[p] * rows, sizeof(float) * rows);
+}
+
+/* the call's distinct images and keypoints become a memo slot (mo, or the older one): the buffers
+   are swapped, not copied */
+static void memo_store(const JepaModel* m, JepaEncCache* c, JepaKpMemo* mo, const float* params, int U, int Ua) {
+    if (!mo) mo = c->memo[0].stamp <= c->memo[1].stamp ? &c->memo[0] : &c->memo[1];
+    float* f;
+    uint64_t* h;
+    f = c->xf, c->xf = mo->img[0], mo->img[0] = f;
+    h = c->hash, c->hash = mo->hash[0], mo->hash[0] = h;
+    f = c->kpo, c->kpo = mo->kpo[0], mo->kpo[0] = f;
+    mo->n[0] = U;
+    if (m->arch.keypoint_appear > 0) {
+        f = c->xa, c->xa = mo->img[1], mo->img[1] = f;
+        h = c->hasha, c->hasha = mo->hash[1], mo->hash[1] = h;
+        f = c->kpoa, c->kpoa = mo->kpo[1], mo->kpo[1] = f;
+        mo->n[1] = Ua;
+    }
+    memcpy(mo->key, params + m->kp.w, sizeof(float) * (size_t)(m->enc_count - m->kp.w));
+    mo->stamp = ++c->clock;
+}
+
 /* constant velocity (keypoint_cv): the heats of each window's last frame (images 0 .. n-1) and of
    the frame before it (n .. 2n-1), one 3x3 convolution of a frame's pixels each, their cell
    soft-argmax, and the latent [main | last frame's (dx, dy, lse) per keypoint | (vx, vy) per
@@ -446,23 +547,32 @@ static const float* enc_forward_cv(const JepaModel* m, const float* params, Jepa
                 }
         }
     }
-    /* a shared cache: each distinct image once (the windows of a rollout share their frames) */
+    /* a shared cache: each distinct image once (the windows of a rollout share their frames), and
+       none that an earlier call computed with the same parameters (its memo) */
+    size_t cells = (size_t)m->lh * m->lw, rows = (size_t)n * cells;
+    JepaKpMemo* mo = c->shared ? memo_find(m, c, params) : NULL;
     int U = share_images(c->xf, 2 * n, npx * ch, c->shared, c->umap, c->hash);
-    for (int i = 0; i < U; i++)
+    int Mu = c->shared ? memo_split(c, mo, 0, c->xf, c->hash, U, npx * ch, c->umap, 2 * n) : U;
+    for (int i = 0; i < Mu; i++)
         nn_conv2d_forward(&m->kp, params, 1, m->kh, m->kw, c->xf + (size_t)i * npx * ch, c->col,
                           c->heat + (size_t)i * npx * Km);
     const float* temp = m->ktemp >= 0 ? params + m->ktemp : NULL;
-    nn_keypoint_forward(U, m->kh, m->kw, Km, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit, temp, c->heat,
-                        c->prob, c->work, c->kpo);
+    if (Mu > 0)
+        nn_keypoint_forward(Mu, m->kh, m->kw, Km, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit, temp,
+                            c->heat, c->prob, c->work, c->kpo);
+    if (Mu < U) memo_read(c, mo, 0, Mu, U, cells * 3 * Km, c->kpo);
+    int Ua = 0, Ma = 0;
     if (A > 0) {
-        int Ua = share_images(c->xa, 2 * n, npx * ch, c->shared, c->umapa, c->hash);
-        for (int i = 0; i < Ua; i++)
+        Ua = share_images(c->xa, 2 * n, npx * ch, c->shared, c->umapa, c->hasha);
+        Ma = c->shared ? memo_split(c, mo, 1, c->xa, c->hasha, Ua, npx * ch, c->umapa, 2 * n) : Ua;
+        for (int i = 0; i < Ma; i++)
             nn_conv2d_forward(&m->kpa, params, 1, m->kh, m->kw, c->xa + (size_t)i * npx * ch, c->col,
                               c->heata + (size_t)i * npx * A);
-        nn_keypoint_forward(Ua, m->kh, m->kw, A, m->kcell, m->kmargin, false, m->kunit, temp + Km, c->heata,
-                            c->proba, c->work, c->kpoa);
+        if (Ma > 0)
+            nn_keypoint_forward(Ma, m->kh, m->kw, A, m->kcell, m->kmargin, false, m->kunit, temp + Km, c->heata,
+                                c->proba, c->work, c->kpoa);
+        if (Ma < Ua) memo_read(c, mo, 1, Ma, Ua, cells * 3 * A, c->kpoa);
     }
-    size_t cells = (size_t)m->lh * m->lw, rows = (size_t)n * cells;
     int Lm = a->latent, C = m->lc;
     float kl[3 * 16], kq[3 * 16];
     for (size_t i = 0; i < rows; i++) {
@@ -484,6 +594,8 @@ static const float* enc_forward_cv(const JepaModel* m, const float* params, Jepa
             z[Lm + 3 * K + 2 * k + 1] = kl[3 * k + 1] - kq[3 * k + 1];
         }
     }
+    c->computed[0] = Mu, c->computed[1] = Ma;
+    if (c->shared) memo_store(m, c, mo, params, U, Ua);
     return c->z;
 }
 

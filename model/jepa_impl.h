@@ -34,6 +34,19 @@ struct JepaModel {
     float*    ev_w;         /* [JEPA_EVENT_HEADS * (ev_f + 1)] their weights and biases */
 };
 
+/// a shared cache's memory of one earlier call: its distinct images of the keypoint branch (the
+/// motion branch's [0], the appearance branch's [1]), their hashes and their keypoints, valid while
+/// the branch's parameters equal key. A window's frame before its last is the last of the window a
+/// tick earlier, which an earlier call (a stream's tick, a batch before) has computed already
+typedef struct JepaKpMemo {
+    int       n[2];         /* images held per branch; 0: none */
+    uint64_t  stamp;        /* the cache's clock at its last use (the older slot is replaced) */
+    float*    key;          /* [enc_count - kp.w]: the branch's parameters they were computed with */
+    float*    img[2];       /* [2 cap, H, W, channels] each, the buffers the cache swaps in and out */
+    uint64_t* hash[2];      /* [2 cap] */
+    float*    kpo[2];       /* [2 cap, cells, 3 Km] and [2 cap, cells, 3 A] */
+} JepaKpMemo;
+
 /// the encoder's activations for up to cap windows: the conv net's, and with keypoints the
 /// branch's and the joined latent
 typedef struct JepaEncCache {
@@ -58,6 +71,13 @@ typedef struct JepaEncCache {
     int*        umap;       /* keypoint_cv: [2 cap] each image's place among the distinct ones */
     int*        umapa;      /* keypoint_appear: the same for the pixels' images */
     uint64_t*   hash;       /* [2 cap] the distinct images' hashes */
+    uint64_t*   hasha;      /* [2 cap] the same for the pixels' images */
+    int*        at;         /* [2 cap] scratch of the memo's lookup */
+    int*        hit;        /* [2 cap] scratch of the memo's lookup */
+    JepaKpMemo  memo[2];    /* shared: the last calls' distinct images and keypoints, one slot per
+                               parameter set (callers alternate the online and the target encoder) */
+    uint64_t    clock;      /* the memo's use count */
+    int         computed[2]; /* images the last call put through each branch (the rest were read) */
 } JepaEncCache;
 
 struct JepaScratch {
@@ -73,10 +93,11 @@ void jepa_enc_cache_keep_cols(JepaEncCache* c);
 void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n);
 void jepa_enc_cache_free(JepaEncCache* c);
 /// the cache of an encoder that is never differentiated (the trainer's target encoder, whose
-/// windows of a rollout are consecutive): keypoint_cv's images (each window's last frame and the
-/// one before, or their changes) that equal an earlier image of the batch are not computed again
-/// but read from it (the same bits: every image goes through the branch alone). jepa_enc_backward
-/// must not be called with it
+/// windows of a rollout are consecutive; every JepaScratch): keypoint_cv's images (each window's
+/// last frame and the one before, or their changes) that equal an earlier image of the batch, or
+/// an image of one of the last calls with the same keypoint parameters (its memo: a stream's tick
+/// reads the frame before from the tick before), are not computed again but read (the same bits:
+/// every image goes through the branch alone). jepa_enc_backward must not be called with it
 void jepa_enc_cache_share(JepaEncCache* c);
 /// the encoder with parameters params (m->params or m->target): x[n, H, W, context * channels] ->
 /// the latent [n, cells, C] (inside the cache)

@@ -141,6 +141,25 @@ NN_FAST_INLINE float kp_sum(const float* p, int n) {
     return sum;
 }
 
+/* the expected offset of a softmax row p over a window's table t [ss, 2] (interleaved x, y):
+   out[0, 1] = sum_i p_i t_i, eight lanes of running sums in a fixed order */
+static NN_FAST_HOT void kp_offset(const float* p, const float* t, int ss, float* out) {
+    KpV ax = kp_splat(0.0f), ay = ax;
+    int i = 0;
+    for (; i + KP_LANES <= ss; i += KP_LANES) {
+        KpV a = kp_load(t + 2 * i), b = kp_load(t + 2 * i + KP_LANES);
+        /* de-interleave the 8 (x, y) pairs */
+        KpV x = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+        KpV y = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15);
+        KpV q = kp_load(p + i);
+        ax += q * x;
+        ay += q * y;
+    }
+    float sx = kp_lanes(ax), sy = kp_lanes(ay);
+    for (; i < ss; i++) sx += p[i] * t[2 * i], sy += p[i] * t[2 * i + 1];
+    out[0] = sx, out[1] = sy;
+}
+
 /* the softmax of row p (sharp: of T u, u the row normalised, kept with its reciprocal deviation);
    returns the row's log-sum-exp. Four passes: the sums about the first value (an even row's mean is
    that value exactly, so u = 0), the logits with their maxima, the exponentials with their sums,
@@ -228,8 +247,7 @@ NN_HOT void nn_keypoint_forward(int n, int h, int w, int K, int s, int m, bool e
                                 const float* temp, const float* heat, float* prob, float* work, float* out) {
     int ch = h / s, cw = w / s, S = s + 2 * m, ss = S * S;
     size_t rows = kp_rows(n, h, w, K, s);
-    float* off = work;                   /* [rows, 2] */
-    float* t = work + rows * 2;          /* [ss, 2] */
+    float* t = work;                     /* [ss, 2] */
     kp_table(S, unit, t);
     float lss = logf((float)ss);
     float* u = prob + rows * ss;         /* sharp: [rows, ss] normalised heats */
@@ -290,13 +308,13 @@ NN_HOT void nn_keypoint_forward(int n, int h, int w, int K, int s, int m, bool e
                     out[cell * 3 * K + 3 * k + 2] = mx + (float)log(sum) - lss;
                 }
             }
-    /* the expected offsets: off = prob T, one sgemm */
-    nn_gemm(false, false, (int)rows, 2, ss, 1.0f, prob, t, 0.0f, off);
+    /* the expected offsets, prob T, row by row in a fixed order: a row's offsets do not depend on
+       how many rows a call has (an sgemm's kernel does: OpenBLAS takes another below about 10^6
+       multiply-adds), so a window's latent is the same whichever windows it is encoded with */
     for (size_t r = 0; r < rows; r++) {
         size_t cell = r / K;
         int k = (int)(r % K);
-        out[cell * 3 * K + 3 * k + 0] = off[r * 2 + 0];
-        out[cell * 3 * K + 3 * k + 1] = off[r * 2 + 1];
+        kp_offset(prob + r * ss, t, ss, out + cell * 3 * K + 3 * k);
     }
 }
 

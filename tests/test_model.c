@@ -4266,6 +4266,39 @@ static void test_keypoint_sharp_grad(void) {
     free(c.heat), free(c.prob), free(c.work), free(c.out), free(c.r), free(dh);
 }
 
+/* the cell soft-argmax of a batch is the soft-argmax of each image alone, to the bit: the recipe's
+   shape (160 x 120 heats, 4 channels, 8-pixel cells with a margin of 4: 1200 rows of 256 an image),
+   where one image's offsets are below OpenBLAS's small-matrix size and three are above it; plain,
+   sharp and energy rows. The encoder's memo and shared cache rely on it */
+static void test_keypoint_batch_pure(void) {
+    enum { N = 3, H = 120, W = 160, K = 4, S = 8, M = 4 };
+    size_t plane = (size_t)H * W * K, cells = (size_t)(H / S) * (W / S);
+    float* heat = malloc(sizeof(float) * plane * N);
+    Rng rng;
+    rng_seed(&rng, 17);
+    for (size_t i = 0; i < plane * N; i++) heat[i] = (float)rng_normal(&rng);
+    /* a still area: even windows (the energy rows' shortcut) */
+    for (int b = 0; b < N; b++)
+        for (int y = 0; y < 40; y++)
+            for (int x = 0; x < 40; x++)
+                for (int k = 0; k < K; k++) heat[(size_t)b * plane + ((size_t)y * W + x) * K + k] = 0.5f;
+    float temp[K] = {2.0f, 3.0f, 1.5f, 4.0f};
+    float* prob = malloc(sizeof(float) * nn_keypoint_prob_size(N, H, W, K, S, M, true));
+    float* work = malloc(sizeof(float) * nn_keypoint_work_size(N, H, W, K, S, M));
+    float* all = malloc(sizeof(float) * cells * 3 * K * N);
+    float* one = malloc(sizeof(float) * cells * 3 * K);
+    for (int mode = 0; mode < 3; mode++) {
+        bool energy = mode == 2;
+        const float* T = mode == 0 ? NULL : temp;
+        nn_keypoint_forward(N, H, W, K, S, M, energy, 2.0f, T, heat, prob, work, all);
+        for (int b = 0; b < N; b++) {
+            nn_keypoint_forward(1, H, W, K, S, M, energy, 2.0f, T, heat + (size_t)b * plane, prob, work, one);
+            CHECK(memcmp(one, all + (size_t)b * cells * 3 * K, sizeof(float) * cells * 3 * K) == 0);
+        }
+    }
+    free(heat), free(prob), free(work), free(all), free(one);
+}
+
 /* the windowed (margin m: overlapping windows, the map's edge repeated) and energy (logit T log(1 +
    u^2 / e)) kinds of the cell soft-argmax: the heats' and temperatures' gradients against finite
    differences (plain and sharp with a margin of 2 on 4-pixel cells; energy with and without it;
@@ -5574,6 +5607,33 @@ static void test_jepa_enc_shared(void) {
     /* the window repeated reads the first window's images; the next window's frame before its last
        is the first window's last */
     CHECK(shared.umap[6] == shared.umap[0] && shared.umap[W + 6] == shared.umap[W] && shared.umap[W + 1] == shared.umap[0]);
+    CHECK(shared.computed[0] == 8 && shared.computed[1] == 8);
+    /* the memo: the online encoder (other keypoint parameters) on the same windows computes every
+       distinct image again (into the other slot), then the target encoder on windows a tick later
+       reads the images it had (each window's frame before its last, and the repeats) and computes
+       one new one a branch (window 5's last frame: seq[0] after other[2]; its change). Each call's
+       latents are an own cache's */
+    m->params[m->kp.w] += 0.5f;
+    m->params[m->kpa.w] += 0.5f;
+    memcpy(z, jepa_enc_forward(m, m->params, &own, W, x), sizeof(float) * L * W);
+    CHECK(memcmp(z, jepa_enc_forward(m, m->params, &shared, W, x), sizeof(float) * L * W) == 0);
+    CHECK(shared.computed[0] == 8 && shared.computed[1] == 8);
+    const uint8_t* later[W * F];
+    for (int w = 0; w < W; w++)
+        for (int f = 0; f < F; f++)
+            later[w * F + f] = w < 4 ? seq[w + 1 + f] : w == 4 ? seq[3 + f] : w == 5 ? (f < 2 ? other[f + 1] : seq[0])
+                                                                                      : seq[1 + f];
+    jepa_frames_input(m, W, later, x);
+    memcpy(z, jepa_enc_forward(m, m->target, &own, W, x), sizeof(float) * L * W);
+    CHECK(memcmp(z, jepa_enc_forward(m, m->target, &shared, W, x), sizeof(float) * L * W) == 0);
+    fprintf(stderr, "    memo: a tick later %d and %d images computed (motion, appearance)\n", shared.computed[0],
+            shared.computed[1]);
+    CHECK(shared.computed[0] == 1 && shared.computed[1] == 1);
+    /* other parameters of the branch make the memo stale: every distinct image is computed again */
+    m->target[m->kp.w] += 0.25f;
+    memcpy(z, jepa_enc_forward(m, m->target, &own, W, x), sizeof(float) * L * W);
+    CHECK(memcmp(z, jepa_enc_forward(m, m->target, &shared, W, x), sizeof(float) * L * W) == 0);
+    CHECK(shared.computed[0] == 7 && shared.computed[1] == 7);
     jepa_enc_cache_free(&own);
     jepa_enc_cache_free(&shared);
     free(x);
@@ -6937,6 +6997,7 @@ int main(void) {
     test_jepa_keypoint_motion_file();
     test_jepa_keypoint_appear();
     test_jepa_enc_shared();
+    test_keypoint_batch_pure();
     test_keypoint_window_grad();
     test_silu_fast();
     test_convnet_grad();
