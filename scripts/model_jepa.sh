@@ -6,9 +6,10 @@
 #      (twice: the glasses and tables the VoE scenes are made of), EPISODES episodes of SECONDS s
 #      with seed 1, and HELDOUT episodes with seed 2 to judge it on. Never scenarios/voe: those are the test;
 #   2. train --kind jepa for STEPS optimizer steps on one BLAS thread, seed 1 (the same inputs give
-#      the same model bytes), 3-frame windows, 6 steps of rollout, motion weight 200 and 4 motion
-#      keypoints over overlapping windows with constant velocity (TRAIN_ARGS below), then the probe
-#      is fitted on 4000 windows of the training episodes;
+#      the same model bytes), 3-frame windows, 6 steps of rollout, motion weight 200, 4 motion
+#      keypoints over overlapping windows with constant velocity and 4 appearance keypoints (their
+#      heats a 3x3 convolution of a frame's pixels: a body at rest has a place too; TRAIN_ARGS
+#      below), then the probe is fitted on 4000 windows of the training episodes;
 #   3. eval on the held-out episodes (eval.txt, eval/eval_jepa.csv, eval/eval.svg), with the slot-free
 #      cell probe fitted on the training episodes beside the checkpoint's slot probe;
 #   4. after eval on the same core, the scale (nudge scale: how far each latent value's prediction is
@@ -38,7 +39,7 @@ frames=${FRAMES:-160x120}
 out=${OUT:-$work/jepa.ckpt}
 # the recipe's flags (README, "The pixel model": the run of 2026-12-04 that made them the recipe)
 gen_args=${GEN_ARGS---frames-aa}
-train_args=${TRAIN_ARGS---context 3 --rollout 6 --motion-weight 200 --keypoints 4 --keypoint-frames --keypoint-sharp --keypoint-cv --keypoint-motion --keypoint-overlap --probe-rows 4000}
+train_args=${TRAIN_ARGS---context 3 --rollout 6 --motion-weight 200 --keypoints 4 --keypoint-frames --keypoint-sharp --keypoint-cv --keypoint-motion --keypoint-overlap --keypoint-appear 4 --probe-rows 4000}
 
 [ -x "$nudge" ] || { echo "model-jepa: $nudge is missing (make build first)" >&2; exit 2; }
 [ -d "$root/scenarios/templates/family" ] || { echo "model-jepa: scenarios/templates/family/ is missing" >&2; exit 2; }
