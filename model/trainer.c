@@ -126,9 +126,12 @@ bool wm_trainer_def_check(const WmTrainerDef* def, const WmModel* start, char* e
  * has no neighbour limit, only the radius, which a stack of bodies can fill), each array rounded up
  * to a power of two as the reserves grow them.
  *
- * Measured against the peak RSS train reports (2-core EPYC, 2026-12-06), with the replay and data
- * of the plan added in (cmd_train): the estimate is an upper bound, 1.0x to 2.3x the peak, since
- * only the edges within the radius are written (see the report of the change for the figures) */
+ * Measured against the peak RSS train reports (its summary line shows both; 2-core EPYC,
+ * 2026-12-06, 20 episodes of push_off_table, the replay, data and program added in by cmd_train):
+ * defaults 79.7 MiB estimated / 37.3 MiB peak (2.1x); --batch 256 168 / 57 (2.9x); --latent, --edge,
+ * --hidden 256 at --batch 256 358 / 108 (3.3x); --batch 1024 --threads 2 756 / 137 (5.5x). An upper
+ * bound: the edge buffers are reserved for every pair but written only for the pairs within the
+ * radius, whose pages the kernel never hands out */
 /* one scratch's bytes once it has packed `samples` worlds of `bodies` live bodies */
 static double scratch_bytes(const WmModel* m, const WmTrainerDef* d, int samples, int bodies) {
     const WmArch* a = &m->arch;
