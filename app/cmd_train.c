@@ -98,6 +98,8 @@ static const char* kind_flag(int argc, char** argv) {
 /* what the program holds besides the trainer and the data: its code, its libraries (OpenBLAS's
    buffers), the stacks, the evaluation's rollouts on the validation episodes (measured: 15-25 MiB) */
 #define TRAIN_PROGRAM_BYTES (32.0 * 1048576)
+/* the address space OpenBLAS maps for each thread's buffer at its first product (Debian's build) */
+#define OPENBLAS_BUFFER_BYTES (128.0 * 1048576)
 
 /* the whole run's memory at its peak: the step's working memory for the dataset's largest world
    (every slot when streaming: the window shows only part of the data), the replay buffers, the
@@ -366,6 +368,9 @@ int cmd_train(int argc, char** argv) {
     double need = train_memory_estimate(tr, &td);
     bool by_rlimit = false;
     int64_t limit = memory_limit(&by_rlimit);
+    /* an address-space limit also counts what is mapped already and OpenBLAS's buffer of each
+       thread (which it asks for again and again when refused, forever) */
+    if (by_rlimit) need += (double)memory_mapped() + OPENBLAS_BUFFER_BYTES * (double)threads;
     if (limit > 0 && need > (double)limit) {
         char have[96];
         if (by_rlimit) snprintf(have, sizeof have, "the %.1f GiB this process may use (ulimit -v)", (double)limit / GIB);

@@ -230,6 +230,9 @@ int cmd_train_jepa(int argc, char** argv) {
     }
     bool by_rlimit = false;
     int64_t limit = memory_limit(&by_rlimit);
+    /* an address-space limit also counts what is mapped already and OpenBLAS's buffer of 128 MiB
+       for each thread (which it asks for again and again when refused, forever) */
+    if (by_rlimit) need += (double)memory_mapped() + 128.0 * 1048576 * (double)threads;
     if (limit > 0 && need > (double)limit) {
         char have[96];
         if (by_rlimit) snprintf(have, sizeof have, "the %.1f GiB this process may use (ulimit -v)", (double)limit / 1073741824.0);

@@ -53,3 +53,8 @@ int64_t memory_limit(bool* by_rlimit) {
     }
     return phys;
 }
+
+int64_t memory_mapped(void) {
+    int64_t v = status_kb("VmSize");
+    return v > 0 ? v : 0;
+}

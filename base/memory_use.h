@@ -9,6 +9,9 @@
 int64_t memory_peak_rss(void);
 /// the resident set size now, bytes (VmRSS; 0 where /proc is missing)
 int64_t memory_rss(void);
+/// the address space mapped now, bytes (VmSize; 0 where /proc is missing): what counts against
+/// RLIMIT_AS
+int64_t memory_mapped(void);
 /// the machine's physical memory, bytes (0 when the system does not say)
 int64_t memory_physical(void);
 /// what a working set may take at most, bytes: the physical memory, or the address-space limit
