@@ -362,26 +362,6 @@ int cmd_train(int argc, char** argv) {
         wm_train_data_close(&td);
         return 2;
     }
-    /* the step's working memory, estimated before the first step sizes it (the scratch grows
-       there; Linux would promise it and then kill the process as it is used): refused now, before
-       anything is written, when the machine cannot hold it */
-    double need = train_memory_estimate(tr, &td);
-    bool by_rlimit = false;
-    int64_t limit = memory_limit(&by_rlimit);
-    /* an address-space limit also counts what is mapped already and OpenBLAS's buffer of each
-       thread (which it asks for again and again when refused, forever) */
-    if (by_rlimit) need += (double)memory_mapped() + OPENBLAS_BUFFER_BYTES * (double)threads;
-    if (limit > 0 && need > (double)limit) {
-        char have[96];
-        if (by_rlimit) snprintf(have, sizeof have, "the %.1f GiB this process may use (ulimit -v)", (double)limit / GIB);
-        else snprintf(have, sizeof have, "this machine's %.1f GiB", (double)limit / GIB);
-        fprintf(stderr, "nudge train: a step of --batch %lld with these widths needs about %.1f GiB of working memory, "
-                        "more than %s; lower --batch (or --latent/--edge/--hidden%s)\n",
-                (long long)batch, need / GIB, have, threads > 1 ? "/--threads" : "");
-        wm_trainer_free(tr);
-        wm_train_data_close(&td);
-        return 2;
-    }
     const WmDataset* d = td.val;
     if (td.plan.streaming)
         fprintf(stderr, "nudge train: streaming %lld training episodes (%.0f MiB) through a window of %lld ticks "
@@ -405,6 +385,26 @@ int cmd_train(int argc, char** argv) {
         return 2;
     }
 
+    /* the step's working memory, estimated before the first step sizes it (the scratch grows
+       there; Linux would promise it and then kill the process as it is used): refused now, before
+       anything is written, when the machine cannot hold it */
+    double need = train_memory_estimate(tr, &td);
+    bool by_rlimit = false;
+    int64_t limit = memory_limit(&by_rlimit);
+    /* an address-space limit also counts what is mapped already and OpenBLAS's buffer of each
+       thread (which it asks for again and again when refused, forever) */
+    if (by_rlimit) need += (double)memory_mapped() + OPENBLAS_BUFFER_BYTES * (double)threads;
+    if (limit > 0 && need > (double)limit) {
+        char have[96];
+        if (by_rlimit) snprintf(have, sizeof have, "the %.1f GiB this process may use (ulimit -v)", (double)limit / GIB);
+        else snprintf(have, sizeof have, "this machine's %.1f GiB", (double)limit / GIB);
+        fprintf(stderr, "nudge train: a step of --batch %lld with these widths needs about %.1f GiB of working memory, "
+                        "more than %s; lower --batch (or --latent/--edge/--hidden%s)\n",
+                (long long)batch, need / GIB, have, threads > 1 ? "/--threads" : "");
+        wm_trainer_free(tr);
+        wm_train_data_close(&td);
+        return 2;
+    }
     char logbuf[4096];
     if (!train_out_prepare(out, resume, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
