@@ -129,7 +129,9 @@ bool wm_trainer_def_check(const WmTrainerDef* def, const WmModel* start, char* e
  * Measured against the peak RSS train reports (its summary line shows both; 2-core EPYC,
  * 2026-12-06, 20 episodes of push_off_table, the replay, data and program added in by cmd_train):
  * defaults 79.7 MiB estimated / 37.3 MiB peak (2.1x); --batch 256 168 / 57 (2.9x); --latent, --edge,
- * --hidden 256 at --batch 256 358 / 108 (3.3x); --batch 1024 --threads 2 756 / 137 (5.5x). An upper
+ * --hidden 256 at --batch 256 358 / 108 (3.3x); --batch 1024 --threads 2 756 / 137 (5.5x); the
+ * state model's recipe (scripts/model.sh's flags, --threads 2, 20 episodes of 8 s) 123 / 71 (1.7x);
+ * defaults on 200 episodes of 8 s, mostly the replay, 331 / 265 (1.25x). An upper
  * bound: the edge buffers are reserved for every pair but written only for the pairs within the
  * radius, whose pages the kernel never hands out */
 /* one scratch's bytes once it has packed `samples` worlds of `bodies` live bodies */
