@@ -395,12 +395,14 @@ int cmd_train(int argc, char** argv) {
        thread (which it asks for again and again when refused, forever) */
     if (by_rlimit) need += (double)memory_mapped() + OPENBLAS_BUFFER_BYTES * (double)threads;
     if (limit > 0 && need > (double)limit) {
+        /* (two decimals below 10 GiB: "0.45 GiB, more than 0.39", not "0.4, more than 0.4") */
+        int dec = (double)limit < 10 * GIB ? 2 : 1;
         char have[96];
-        if (by_rlimit) snprintf(have, sizeof have, "the %.1f GiB this process may use (ulimit -v)", (double)limit / GIB);
-        else snprintf(have, sizeof have, "this machine's %.1f GiB", (double)limit / GIB);
-        fprintf(stderr, "nudge train: a step of --batch %lld with these widths needs about %.1f GiB of working memory, "
+        if (by_rlimit) snprintf(have, sizeof have, "the %.*f GiB this process may use (ulimit -v)", dec, (double)limit / GIB);
+        else snprintf(have, sizeof have, "this machine's %.*f GiB", dec, (double)limit / GIB);
+        fprintf(stderr, "nudge train: a step of --batch %lld with these widths needs about %.*f GiB of working memory, "
                         "more than %s; lower --batch (or --latent/--edge/--hidden%s)\n",
-                (long long)batch, need / GIB, have, threads > 1 ? "/--threads" : "");
+                (long long)batch, dec, need / GIB, have, threads > 1 ? "/--threads" : "");
         wm_trainer_free(tr);
         wm_train_data_close(&td);
         return 2;

@@ -234,12 +234,14 @@ int cmd_train_jepa(int argc, char** argv) {
        for each thread (which it asks for again and again when refused, forever) */
     if (by_rlimit) need += (double)memory_mapped() + 128.0 * 1048576 * (double)threads;
     if (limit > 0 && need > (double)limit) {
+        /* (two decimals below 10 GiB: "0.45 GiB, more than 0.39", not "0.4, more than 0.4") */
+        int dec = (double)limit < 10 * 1073741824.0 ? 2 : 1;
         char have[96];
-        if (by_rlimit) snprintf(have, sizeof have, "the %.1f GiB this process may use (ulimit -v)", (double)limit / 1073741824.0);
-        else snprintf(have, sizeof have, "this machine's %.1f GiB", (double)limit / 1073741824.0);
-        fprintf(stderr, "nudge train: a step of --batch %lld with these widths needs about %.1f GiB of working memory, "
+        if (by_rlimit) snprintf(have, sizeof have, "the %.*f GiB this process may use (ulimit -v)", dec, (double)limit / 1073741824.0);
+        else snprintf(have, sizeof have, "this machine's %.*f GiB", dec, (double)limit / 1073741824.0);
+        fprintf(stderr, "nudge train: a step of --batch %lld with these widths needs about %.*f GiB of working memory, "
                         "more than %s; lower --batch (or --rollout/--width/--latent/--hidden)\n",
-                (long long)batch, need / 1073741824.0, have);
+                (long long)batch, dec, need / 1073741824.0, have);
         jepa_free(start);
         jepa_data_free(j);
         return 2;
