@@ -94,6 +94,28 @@ static const char* kind_flag(int argc, char** argv) {
     return kind;
 }
 
+#define GIB 1073741824.0
+/* what the program holds besides the trainer and the data: its code, its libraries (OpenBLAS's
+   buffers), the stacks, the evaluation's rollouts on the validation episodes (measured: 15-25 MiB) */
+#define TRAIN_PROGRAM_BYTES (32.0 * 1048576)
+/* the address space OpenBLAS maps for each thread's buffer at its first product (Debian's build) */
+#define OPENBLAS_BUFFER_BYTES (128.0 * 1048576)
+
+/* the whole run's memory at its peak: the step's working memory for the dataset's largest world
+   (every slot when streaming: the window shows only part of the data), the replay buffers, the
+   validation episodes and the read buffer, and the program. Measured against the peak RSS of the
+   same runs in the summary line ("estimate"; see wm_trainer_step_bytes for the ratio) */
+static double train_memory_estimate(WmTrainer* tr, const WmTrainData* td) {
+    int bodies = td->slots;
+    if (!td->plan.streaming) {
+        int a = wm_replay_max_live(wm_trainer_replay(tr));
+        int b = wm_replay_max_live(wm_trainer_val_replay(tr));
+        bodies = a > b ? a : b;
+    }
+    return wm_trainer_step_bytes(tr, bodies) + (double)td->plan.replay_bytes + (double)td->plan.val_bytes +
+           (double)td->plan.read_bytes + TRAIN_PROGRAM_BYTES;
+}
+
 int cmd_train(int argc, char** argv) {
     const char* kind = kind_flag(argc, argv);
     if (kind && strcmp(kind, "jepa") == 0) return cmd_train_jepa(argc, argv);
@@ -363,6 +385,28 @@ int cmd_train(int argc, char** argv) {
         return 2;
     }
 
+    /* the step's working memory, estimated before the first step sizes it (the scratch grows
+       there; Linux would promise it and then kill the process as it is used): refused now, before
+       anything is written, when the machine cannot hold it */
+    double need = train_memory_estimate(tr, &td);
+    bool by_rlimit = false;
+    int64_t limit = memory_limit(&by_rlimit);
+    /* an address-space limit also counts what is mapped already and OpenBLAS's buffer of each
+       thread (which it asks for again and again when refused, forever) */
+    if (by_rlimit) need += (double)memory_mapped() + OPENBLAS_BUFFER_BYTES * (double)threads;
+    if (limit > 0 && need > (double)limit) {
+        /* (two decimals below 10 GiB: "0.45 GiB, more than 0.39", not "0.4, more than 0.4") */
+        int dec = (double)limit < 10 * GIB ? 2 : 1;
+        char have[96];
+        if (by_rlimit) snprintf(have, sizeof have, "the %.*f GiB this process may use (ulimit -v)", dec, (double)limit / GIB);
+        else snprintf(have, sizeof have, "this machine's %.*f GiB", dec, (double)limit / GIB);
+        fprintf(stderr, "nudge train: a step of --batch %lld with these widths needs about %.*f GiB of working memory, "
+                        "more than %s; lower --batch (or --latent/--edge/--hidden%s)\n",
+                (long long)batch, dec, need / GIB, have, threads > 1 ? "/--threads" : "");
+        wm_trainer_free(tr);
+        wm_train_data_close(&td);
+        return 2;
+    }
     char logbuf[4096];
     if (!train_out_prepare(out, resume, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
         fprintf(stderr, "nudge train: %s\n", err);
@@ -502,9 +546,9 @@ int cmd_train(int argc, char** argv) {
                clock_cpu() - c0, train_l, val,
                st.skipped ? " (some steps skipped)" : "", out);
         /* what memory it took: the capped part, and the peak the kernel saw */
-        printf("memory: peak RSS %.1f MiB; --memory %.0f MiB %s: replay %.1f MiB, validation %.1f MiB (%lld of %lld "
+        printf("memory: peak RSS %.1f MiB (estimated %.1f MiB before the first step); --memory %.0f MiB %s: replay %.1f MiB, validation %.1f MiB (%lld of %lld "
                "held-out episodes), read buffer %.1f MiB\n",
-               (double)memory_peak_rss() / 1048576, (double)memory / 1048576,
+               (double)memory_peak_rss() / 1048576, need / 1048576, (double)memory / 1048576,
                td.plan.streaming ? "(streaming)" : "(in memory)", (double)td.plan.replay_bytes / 1048576,
                (double)td.plan.val_bytes / 1048576, (long long)nval, (long long)td.val_total,
                (double)td.plan.read_bytes / 1048576);

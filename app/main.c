@@ -7,8 +7,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "app/commands.h"
+#include "base/alloc.h"
+#include "base/atomic_file.h"
 #include "base/interrupt.h"
 #include "sim/world.h"
 
@@ -65,10 +68,27 @@ static int finish_stdout(const char* cmd, int status) {
     return status == 0 ? 2 : status;
 }
 
+/* an allocation the machine refused (what the size checks before it did not foresee): bad input
+ * too large for this machine, not a crash -- one line, no temporary file left, exit 2. Other
+ * threads may still run: nothing here allocates or takes a lock it waits for, and _exit ends
+ * them without running anything more */
+static void out_of_memory(size_t bytes) {
+    atomic_file_remove_temporaries();
+    char line[160];
+    int n = snprintf(line, sizeof line,
+                     "nudge: out of memory: %zu bytes more than the machine gave; lower the sizes\n", bytes);
+    if (n > 0) {
+        ssize_t w = write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        (void)w;
+    }
+    _exit(2);
+}
+
 int main(int argc, char** argv) {
     /* stdout carries machine-readable output: swallow Chipmunk's debug banner before anything */
     sim_quiet_chipmunk();
     interrupt_setup_process();
+    alloc_set_fail_handler(out_of_memory);
     if (argc < 2) {
         usage(stderr);
         return 2;

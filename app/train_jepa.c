@@ -9,6 +9,7 @@
 #include "app/train_log.h"
 #include "base/clock.h"
 #include "base/interrupt.h"
+#include "base/memory_use.h"
 #include "base/progress.h"
 #include "model/jepa_data.h"
 #include "model/jepa_probe.h"
@@ -211,6 +212,40 @@ int cmd_train_jepa(int argc, char** argv) {
     def.capacity = (int64_t)ntrain * T + 2;
     def.val_capacity = (int64_t)(nval > 0 ? nval : 1) * T + 2;
     def.val_every = 0;
+    /* the working memory, estimated before the trainer reserves it (Linux would promise it and
+       then kill the process as it is used): refused now, before anything is written, when the
+       machine cannot hold it. Beside the trainer's: the dataset's frames, the probe's rows at the
+       end, the program (measured against the peak RSS: see jepa_trainer_step_bytes) */
+    int lat = 0, pw = 0;
+    double need = jepa_trainer_step_bytes(&def, start, &lat, &pw);
+    if (need > 0) {
+        double fb = (double)j->frame_w * j->frame_h * j->channels, rows = (double)probe_rows;
+        if (rows > (double)ntrain * T) rows = (double)ntrain * T;
+        /* the probe's fit (model/jepa_probe.c, probe.c): its rows as read and their targets, then a
+           copy of the rows and the Gram of the features (a wide probe: of the rows instead) */
+        double F = pw, fit = F > JEPA_PROBE_DUAL_F ? rows * F * 8 + rows * rows * 8
+                                                   : 2 * rows * F * 4 + 2 * 4 * F * F + 8 * (F + 1) * (F + 1);
+        need += (double)E * T * fb + rows * 4 * ((double)lat + 3.0 * j->d->slots * JEPA_PROBE_OUTPUTS) + fit +
+                32.0 * 1048576;
+    }
+    bool by_rlimit = false;
+    int64_t limit = memory_limit(&by_rlimit);
+    /* an address-space limit also counts what is mapped already and OpenBLAS's buffer of 128 MiB
+       for each thread (which it asks for again and again when refused, forever) */
+    if (by_rlimit) need += (double)memory_mapped() + 128.0 * 1048576 * (double)threads;
+    if (limit > 0 && need > (double)limit) {
+        /* (two decimals below 10 GiB: "0.45 GiB, more than 0.39", not "0.4, more than 0.4") */
+        int dec = (double)limit < 10 * 1073741824.0 ? 2 : 1;
+        char have[96];
+        if (by_rlimit) snprintf(have, sizeof have, "the %.*f GiB this process may use (ulimit -v)", dec, (double)limit / 1073741824.0);
+        else snprintf(have, sizeof have, "this machine's %.*f GiB", dec, (double)limit / 1073741824.0);
+        fprintf(stderr, "nudge train: a step of --batch %lld with these widths needs about %.*f GiB of working memory, "
+                        "more than %s; lower --batch (or --rollout/--width/--latent/--hidden)\n",
+                (long long)batch, dec, need / 1073741824.0, have);
+        jepa_free(start);
+        jepa_data_free(j);
+        return 2;
+    }
     JepaTrainer* tr = jepa_trainer_create(&def, start, err, sizeof err);
     jepa_free(start);
     if (!tr) {

@@ -5,7 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* what alloc_fail does before its default (set once, at a program's start) */
+static AllocFailHandler fail_handler;
+
+void alloc_set_fail_handler(AllocFailHandler h) { fail_handler = h; }
+
 void alloc_fail(size_t bytes) {
+    if (fail_handler) fail_handler(bytes);
     fprintf(stderr, "nudge: out of memory: %zu bytes\n", bytes);
     fflush(stderr);
     abort();

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,47 @@ static void dir_of(const char* path, char* out, size_t n) {
     if (!slash) snprintf(out, n, ".");
     else if (slash == out) out[1] = 0;
     else *slash = 0;
+}
+
+/* the open files' temporaries, for atomic_file_remove_temporaries: a small fixed list with a copy
+ * of each name (a caller's AtomicFile may be gone when the list is read), slot 0 free when owner is
+ * NULL. A file opened while the list is full is simply not listed */
+#define OPEN_MAX 32
+static struct {
+    const AtomicFile* owner;
+    char              tmp[sizeof ((AtomicFile*)0)->tmp];
+} open_files[OPEN_MAX];
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void open_list_add(const AtomicFile* af) {
+    pthread_mutex_lock(&open_lock);
+    /* its own slot (an AtomicFile opened again without a commit), else a free one */
+    int at = -1;
+    for (int i = 0; i < OPEN_MAX && at < 0; i++)
+        if (open_files[i].owner == af) at = i;
+    for (int i = 0; i < OPEN_MAX && at < 0; i++)
+        if (!open_files[i].owner) at = i;
+    if (at >= 0) {
+        memcpy(open_files[at].tmp, af->tmp, sizeof open_files[at].tmp);
+        open_files[at].owner = af;
+    }
+    pthread_mutex_unlock(&open_lock);
+}
+
+static void open_list_remove(const AtomicFile* af) {
+    pthread_mutex_lock(&open_lock);
+    for (int i = 0; i < OPEN_MAX; i++)
+        if (open_files[i].owner == af) open_files[i].owner = NULL;
+    pthread_mutex_unlock(&open_lock);
+}
+
+void atomic_file_remove_temporaries(void) {
+    /* (another thread may hold the lock, or have died holding it: the list is read anyway, its
+       names are copies in static memory) */
+    bool locked = pthread_mutex_trylock(&open_lock) == 0;
+    for (int i = 0; i < OPEN_MAX; i++)
+        if (open_files[i].owner && open_files[i].tmp[0]) unlink(open_files[i].tmp);
+    if (locked) pthread_mutex_unlock(&open_lock);
 }
 
 bool fsync_dir(const char* dir) {
@@ -116,6 +158,7 @@ bool atomic_file_open(AtomicFile* af, const char* path, char* err, size_t err_si
         if (!af->direct) unlink(af->tmp);
         return false;
     }
+    if (!af->direct) open_list_add(af);
     return true;
 }
 
@@ -155,6 +198,7 @@ bool atomic_file_publish(AtomicFile* af, int sync_errno, char* err, size_t err_s
         note_failure(af, errno);
     if (fclose(af->f) != 0) note_failure(af, errno);
     af->f = NULL;
+    if (!af->direct) open_list_remove(af);
     if (af->failed) {
         if (!af->direct) unlink(af->tmp);
         report_set(err, err_size, "%s: write failed: %s", af->path, af->why);
@@ -182,7 +226,10 @@ void atomic_file_abort(AtomicFile* af) {
     if (af->f) {
         fclose(af->f);
         af->f = NULL;
-        if (!af->direct) unlink(af->tmp);
+        if (!af->direct) {
+            unlink(af->tmp);
+            open_list_remove(af);
+        }
     }
 }
 

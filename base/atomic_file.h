@@ -48,6 +48,10 @@ void atomic_file_abort(AtomicFile* af);
 /// where path's bytes would go: path with its symbolic links followed (a missing final file is
 /// its own target); false + one line when the links loop or the result is too long
 bool atomic_file_target(const char* path, char* out, size_t out_size, char* err, size_t err_size);
+/// removes the temporary file of every file open now (opened, not yet committed, published or
+/// aborted): for a program that is about to end abruptly (out of memory, app/main.c), so that no
+/// NAME.tmp-PID is left behind. Safe to call from any thread, lock held elsewhere or not
+void atomic_file_remove_temporaries(void);
 /// writes a whole buffer atomically
 bool atomic_file_put(const char* path, const void* buf, size_t n, char* err, size_t err_size);
 /// fsyncs a folder so a rename inside it is durable

@@ -41,3 +41,20 @@ int64_t memory_rss(void) {
     int64_t v = status_kb("VmRSS");
     return v > 0 ? v : 0;
 }
+
+int64_t memory_limit(bool* by_rlimit) {
+    int64_t phys = memory_physical();
+    if (by_rlimit) *by_rlimit = false;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)INT64_MAX &&
+        (phys <= 0 || (int64_t)rl.rlim_cur < phys)) {
+        if (by_rlimit) *by_rlimit = true;
+        return (int64_t)rl.rlim_cur;
+    }
+    return phys;
+}
+
+int64_t memory_mapped(void) {
+    int64_t v = status_kb("VmSize");
+    return v > 0 ? v : 0;
+}

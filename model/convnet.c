@@ -79,6 +79,23 @@ void nn_convnet_cache_keep_cols(NnConvCache* c) {
     c->keep_cols = true;
 }
 
+size_t nn_convnet_cache_bytes(const NnConvNet* net, int n, bool keep_cols) {
+    size_t cap = 1;
+    while (cap < (size_t)n) cap *= 2;
+    size_t widest = (size_t)net->h * net->w * net->c, col = 0, floats = 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        const NnConvLayer* L = &net->layer[i];
+        size_t o1 = (size_t)L->ho * L->wo * L->conv.cout, out = cap * o1;
+        floats += out * (1 + (L->norm ? 1 : 0) + (own_post(L) ? 1 : 0));
+        if (L->norm) floats += cap * (size_t)L->gn.groups * 2;
+        if (o1 > widest) widest = o1;
+        size_t cs = nn_conv2d_col_size(&L->conv, (int)cap, L->h, L->w);
+        if (cs > col) col = cs;
+        if (keep_cols) floats += cs;
+    }
+    return sizeof(float) * (floats + col + 2 * cap * widest);
+}
+
 void nn_convnet_cache_reserve(NnConvCache* c, const NnConvNet* net, int n) {
     if (n <= c->cap) return;
     int cap = c->cap ? c->cap : 1;

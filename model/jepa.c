@@ -357,6 +357,29 @@ void jepa_enc_cache_free(JepaEncCache* c) {
     c->cap = 0;
 }
 
+size_t jepa_enc_cache_bytes(const JepaModel* m, int n, bool keep_cols) {
+    size_t floats = 0;
+    int K = m->arch.keypoints;
+    if (K > 0) {
+        /* as jepa_enc_cache_reserve grows them (keep in step) */
+        size_t cap = 1;
+        while (cap < (size_t)n) cap *= 2;
+        int nk = m->arch.keypoint_cv ? 2 * (int)cap : (int)cap;
+        size_t cells = (size_t)m->lh * m->lw, map = (size_t)nk * m->kh * m->kw;
+        int A = m->arch.keypoint_appear;
+        if (A > 0)
+            floats += map * m->kc + map * A + nn_keypoint_prob_size(nk, m->kh, m->kw, A, m->kcell, m->kmargin, true) +
+                      (size_t)nk * cells * 3 * A;
+        floats += map * K + nn_keypoint_prob_size(nk, m->kh, m->kw, K, m->kcell, m->kmargin, m->ktemp >= 0) +
+                  nn_keypoint_work_size(nk, m->kh, m->kw, K, m->kcell, m->kmargin) + (size_t)nk * cells * 3 * K;
+        if (m->arch.keypoint_cv)
+            floats += (size_t)nk * 4 + map * m->kc + nn_conv2d_col_size(&m->kp, 1, m->kh, m->kw);
+        floats += cap * cells * (size_t)m->lc + cap * cells * (size_t)m->arch.latent;
+        if (!m->arch.keypoint_frames) floats += map * m->kc;
+    }
+    return nn_convnet_cache_bytes(&m->enc, n, keep_cols) + sizeof(float) * floats;
+}
+
 void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
     nn_convnet_cache_reserve(&c->net, &m->enc, n);
     int K = m->arch.keypoints;

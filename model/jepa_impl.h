@@ -90,6 +90,9 @@ struct JepaScratch {
 
 /// the encoder's cache (zeroed to start): keep_cols as nn_convnet_cache_keep_cols
 void jepa_enc_cache_keep_cols(JepaEncCache* c);
+/// the bytes jepa_enc_cache_reserve takes for n images (keep_cols: jepa_enc_cache_keep_cols); a
+/// memory estimate made before reserving
+size_t jepa_enc_cache_bytes(const JepaModel* m, int n, bool keep_cols);
 void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n);
 void jepa_enc_cache_free(JepaEncCache* c);
 /// the cache of an encoder that is never differentiated (the trainer's target encoder, whose

@@ -155,6 +155,42 @@ void jepa_trainer_free(JepaTrainer* tr) {
     free(tr);
 }
 
+/* the bytes jepa_trainer_create reserves and a step uses (keep in step with it): the weights, the
+ * replay buffers, the batch's frames and floats, the trained encoder's caches for B windows, the
+ * target encoder's for R B, the predictor's R rollout steps, the heads' buffers. Measured against
+ * the peak RSS (/usr/bin/time) of nudge train --kind jepa, 5 steps and the probe (--probe-rows 2000)
+ * on 20 episodes of 160x120 antialiased frames, with the dataset, the probe's fit and the program
+ * train_jepa.c adds (2-core EPYC, 2026-12-06): defaults 1167 MiB estimated / 1068 MiB peak (1.09x);
+ * --batch 64 2636 / 2276 (1.16x); model-jepa's TRAIN_ARGS (keypoints, --context 3 --rollout 6)
+ * 2932 / 1951 (1.50x); --batch 64 --latent 64 --hidden 128 --rollout 6 5563 / 4972 (1.12x) */
+double jepa_trainer_step_bytes(const JepaTrainerDef* def, const JepaModel* start, int* latent_size, int* probe_width) {
+    if (!start && !jepa_arch_check(&def->arch, NULL, 0)) return 0;
+    JepaModel* own = start ? NULL : jepa_create(&def->arch, def->seed);
+    const JepaModel* m = start ? start : own;
+    if (!m) return 0;
+    if (latent_size) *latent_size = jepa_latent_size(m);
+    if (probe_width) *probe_width = jepa_probe_width(m);
+    const JepaArch* a = &m->arch;
+    double B = def->batch, R = def->rollout, F = a->context;
+    double fb = (double)a->frame_w * a->frame_h * a->channels, px = fb * F;
+    double cells = (double)m->lh * m->lw, C = m->lc, P = JEPA_PUSH_CHANNELS;
+    /* weights: the model (and its target encoder), the published copy, the gradient, two moments */
+    double bytes = 4.0 * m->nparams * 6;
+    /* the replays: frames, pushes, counts, episodes, marks */
+    double frames = (double)def->capacity + (double)(def->val_capacity > 2 ? def->val_capacity : 2);
+    bytes += frames * (fb + JEPA_MAX_PUSHES * sizeof(JepaPush) + 1 + 8 + 1);
+    /* the batch */
+    bytes += B * (F + R) * fb + B * px * 4 + R * B * px * 4 + R * B * JEPA_MAX_PUSHES * sizeof(JepaPush);
+    bytes += (double)jepa_enc_cache_bytes(m, def->batch, true) + (double)jepa_enc_cache_bytes(m, def->rollout * def->batch, false);
+    bytes += R * (double)nn_convnet_cache_bytes(&m->pred, def->batch, true);
+    bytes += 4 * (R * B * cells * (C + P) + 2 * R * B * cells * C + 3 * B * cells * C + B * cells * (C + P));
+    if (def->appearance_weight > 0) bytes += 4 * B * cells * JEPA_APPEAR_Q;
+    if (def->recon_weight > 0) bytes += 4 * B * cells * (fb / cells + 1);
+    if (def->event_weight > 0) bytes += 4 * B * 3 * C;
+    jepa_free(own);
+    return bytes;
+}
+
 JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* start, char* err,
                                  size_t err_size) {
     if (!start && !jepa_arch_check(&def->arch, err, err_size)) return NULL;

@@ -128,6 +128,13 @@ JepaTrainerDef jepa_trainer_def_default(int frame_w, int frame_h, int channels);
 JepaTrainer*   jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* start, char* err,
                                    size_t err_size);
 void           jepa_trainer_free(JepaTrainer* tr);          /* NULL-safe */
+/// the bytes a trainer of def (start: its starting model, or NULL for a fresh one of def->arch)
+/// reserves and a step of it uses, estimated before anything is reserved: its replay buffers, the
+/// batch's caches and the weights (not the dataset a caller reads frames from); an upper bound.
+/// 0 for an architecture that cannot be built. *latent_size and *probe_width (each may be NULL):
+/// the model's jepa_latent_size and jepa_probe_width, floats per window
+double         jepa_trainer_step_bytes(const JepaTrainerDef* def, const JepaModel* start, int* latent_size,
+                                       int* probe_width);
 
 /// the next frame starts a new episode
 void           jepa_trainer_begin_episode(JepaTrainer* tr);

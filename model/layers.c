@@ -218,6 +218,16 @@ void nn_mlp_cache_reserve(NnMlpCache* c, const NnMlp* mlp, int rows) {
     c->cap = cap;
 }
 
+size_t nn_mlp_cache_bytes(const NnMlp* mlp, int rows) {
+    size_t cap = 16, floats = 0;
+    while (cap < (size_t)rows) cap *= 2;
+    for (int i = 0; i < mlp->nlayers; i++) {
+        size_t n = cap * (size_t)mlp->lin[i].out;
+        floats += layer_has_act(mlp, i) && mlp->act == NN_ACT_SILU ? 2 * n : n;
+    }
+    return sizeof(float) * (floats + 2 * cap * (size_t)mlp_widest(mlp));
+}
+
 void nn_mlp_cache_free(NnMlpCache* c) {
     for (int i = 0; i < NN_MLP_MAX; i++) {
         if (c->post[i] && c->post[i] != c->pre[i]) free(c->post[i]);

@@ -238,6 +238,8 @@ typedef struct NnMlpCache {
 
 /// grows the cache to hold rows (keeps it when big enough)
 void   nn_mlp_cache_reserve(NnMlpCache* c, const NnMlp* mlp, int rows);
+/// the bytes nn_mlp_cache_reserve takes for rows rows (a memory estimate made before reserving)
+size_t nn_mlp_cache_bytes(const NnMlp* mlp, int rows);
 void   nn_mlp_cache_free(NnMlpCache* c);
 /// forward for n rows; returns the output [n, out] (inside the cache)
 float* nn_mlp_forward(const NnMlp* mlp, const float* params, NnMlpCache* c, int n, const float* x);
@@ -298,6 +300,9 @@ typedef struct NnConvCache {
 void   nn_convnet_cache_keep_cols(NnConvCache* c);
 /// grows the cache to hold n images (keeps it when big enough)
 void   nn_convnet_cache_reserve(NnConvCache* c, const NnConvNet* net, int n);
+/// the bytes nn_convnet_cache_reserve takes for n images, keeping each layer's columns or not (a
+/// memory estimate made before reserving)
+size_t nn_convnet_cache_bytes(const NnConvNet* net, int n, bool keep_cols);
 void   nn_convnet_cache_free(NnConvCache* c);
 /// SiLU through a polynomial exp (relative error < 2e-7, vectorized; the conv nets' activation):
 /// post = pre * sigmoid(pre), and its backward dpre = dpost * d(post)/d(pre) (dpre may alias dpost)

@@ -261,3 +261,14 @@ int wm_replay_sweep(const WmReplay* r, int64_t* cursor, int n, WmTransitions* ou
     out->n = got;
     return got;
 }
+
+int wm_replay_max_live(const WmReplay* r) {
+    int64_t held = r->total < r->cap ? r->total : r->cap, best = 0;
+    for (int64_t t = 0; t < held; t++) {
+        const uint8_t* m = r->mask + (size_t)t * r->slots;
+        int64_t live = 0;
+        for (int k = 0; k < r->slots; k++) live += m[k] != 0;
+        if (live > best) best = live;
+    }
+    return (int)best;
+}

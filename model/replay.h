@@ -63,6 +63,8 @@ void      wm_replay_add(WmReplay* r, const float* states, const uint8_t* mask,
 int64_t   wm_replay_size(const WmReplay* r);
 /// transitions whose labels are complete (trainable)
 int64_t   wm_replay_ready(const WmReplay* r);
+/// the most live slots of one tick held (0 when empty): the bodies a batch's world packs at most
+int       wm_replay_max_live(const WmReplay* r);
 /// samples n trainable transitions uniformly into out (n <= out->cap); false if there are none
 bool      wm_replay_sample(const WmReplay* r, Rng* rng, int n, WmTransitions* out);
 /// samples n transitions each with the roll ticks before it (1 <= roll <= out->max_roll) in the

@@ -119,6 +119,70 @@ bool wm_trainer_def_check(const WmTrainerDef* def, const WmModel* start, char* e
     return true;
 }
 
+/* the working memory of a step, from the sizes wm_scratch_reserve_nodes/_edges, nn_mlp_cache_reserve,
+ * wm_inc_fit and wm_trainer_create give their buffers (keep them in step). Each part's scratch
+ * packs its share of the batch: nodes = samples x bodies, and edges reserved for every pair of a
+ * world's live bodies (wm_pack reserves a world's n^2 before it tests their distances: the model
+ * has no neighbour limit, only the radius, which a stack of bodies can fill), each array rounded up
+ * to a power of two as the reserves grow them.
+ *
+ * Measured against the peak RSS train reports (its summary line shows both; 2-core EPYC,
+ * 2026-12-06, 20 episodes of push_off_table, the replay, data and program added in by cmd_train):
+ * defaults 79.7 MiB estimated / 37.3 MiB peak (2.1x); --batch 256 168 / 57 (2.9x); --latent, --edge,
+ * --hidden 256 at --batch 256 358 / 108 (3.3x); --batch 1024 --threads 2 756 / 137 (5.5x); the
+ * state model's recipe (scripts/model.sh's flags, --threads 2, 20 episodes of 8 s) 123 / 71 (1.7x);
+ * defaults on 200 episodes of 8 s, mostly the replay, 331 / 265 (1.25x). An upper
+ * bound: the edge buffers are reserved for every pair but written only for the pairs within the
+ * radius, whose pages the kernel never hands out */
+/* one scratch's bytes once it has packed `samples` worlds of `bodies` live bodies */
+static double scratch_bytes(const WmModel* m, const WmTrainerDef* d, int samples, int bodies) {
+    const WmArch* a = &m->arch;
+    double K = a->slots, Dm = a->dim, L = a->latent, E = a->edge, F = WM_NODE_FEATS, R = a->rounds;
+    double G = wm_edge_feats(a), O = WM_OUTPUTS;
+    int64_t nodes = (int64_t)samples * bodies, edges = (int64_t)samples * bodies * bodies;
+    double ncap = 64, ecap = 256;
+    while (ncap < (double)nodes) ncap *= 2;
+    while (ecap < (double)edges) ecap *= 2;
+    bool support = (a->inputs & WM_INPUT_PRIOR_SUPPORT) != 0;
+    /* per node: indices, shape, bounds, state, features, each round's activations, the decoder's
+       input and the gradients */
+    double node = 4 * 4 + sizeof(SimShape) + 4 + 16 + 4 * Dm + 12 + 1 + 4 + 1 + 4 + 1 + 4 * WM_NODE_NORM + 4 * F +
+                  1 + 1 + 2 + 8 + 4 + 4 + R * 4 * (L + (L + E) + 2 * E + L) + 2 * 4 * (L + E + F) + 4 * (L + E) +
+                  4 * 2 * E + 4 * L + 4 * E + 3 * 4 * O;
+    if (support) node += 5 * 4 + 4 + 4 + 8 + 1;
+    if (a->inputs & WM_INPUT_PRIOR_RECHECK) node += 4;
+    /* per edge: indices, raw and normalized features, each round's activations */
+    double edge = 5 * 4 + 2 * 4 * G + R * 4 * E;
+    if (support) edge += 2 * (sizeof(WmContact) + 4);
+    if (a->inputs & (WM_INPUT_IMPULSE | WM_INPUT_PRIOR_GATE)) edge += 4 * E;
+    if (a->inputs & WM_INPUT_PRIOR_GATE) edge += 8;
+    double bytes = ncap * node + ecap * edge + (double)nn_mlp_cache_bytes(&m->enc, (int)ncap) +
+                   (double)nn_mlp_cache_bytes(&m->node, (int)ncap);
+    /* rolled batches step incrementally: records per (world, slot) (wm_inc_fit) */
+    if (d->roll_max > 0)
+        bytes += (double)samples * K * (1 + 1 + 8 + 4 * Dm + 4 * O + 4 * WM_EVENTS + 4 * R * E + sizeof(SimShape) + 4 +
+                                        16 + 4 * (1 + SIM_OBS_DYNAMIC) + 12 + 8 + 4 +
+                                        (support ? 4 * K * wm_edge_prior_n(a) : 0));
+    return bytes;
+}
+
+double wm_trainer_step_bytes(const WmTrainer* tr, int bodies) {
+    const WmModel* m = tr->model;
+    const WmTrainerDef* d = &tr->def;
+    double K = m->arch.slots, Dm = m->arch.dim;
+    if (bodies < 1 || bodies > m->arch.slots) bodies = m->arch.slots;
+    /* part 0's scratch also validates whole batches; the others pack their share */
+    int parts = tr->parts, per = (d->batch + parts - 1) / parts;
+    double scratch = scratch_bytes(m, d, d->batch, bodies) + (parts - 1) * scratch_bytes(m, d, per, bodies);
+    /* the batch, and each part's targets and pushes (sized for the whole batch) */
+    double B = d->batch, roll = d->roll_max > 0 ? d->roll_max : 1;
+    double batch = B * K * (2 * 4 * Dm + 2 + 4 * WM_PUSH_DIM + 4 * WM_EVENTS + 4 * WM_PUSH_DIM * roll);
+    double targets = parts * B * K * 4 * (WM_TARGETS + WM_PUSH_DIM);
+    /* the weights: working, published, gradient(s), AdamW's two moments, the average and its model */
+    double weights = 4.0 * m->nparams * (5 + (parts - 1) + (tr->avg ? 2 : 0));
+    return scratch + batch + targets + weights;
+}
+
 WmTrainer* wm_trainer_create(const WmTrainerDef* def, const WmModel* start) {
     if (!wm_trainer_def_check(def, start, NULL, 0)) return NULL;
     WmTrainer* tr = alloc_zeroed(1, sizeof *tr);

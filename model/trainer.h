@@ -95,6 +95,10 @@ bool         wm_trainer_def_check(const WmTrainerDef* def, const WmModel* start,
 /// NULL when wm_trainer_def_check refuses def
 WmTrainer*   wm_trainer_create(const WmTrainerDef* def, const WmModel* start);
 void         wm_trainer_free(WmTrainer* tr);                 /* NULL-safe */
+/// the bytes a training step will hold beside the replay buffers (each part's scratch, the batch,
+/// the weights, gradients and optimizer state), estimated before the first step sizes them, for
+/// worlds of at most `bodies` live bodies (out of 1 .. slots: the slots); an upper bound
+double       wm_trainer_step_bytes(const WmTrainer* tr, int bodies);
 
 /// the next tick starts a new episode (no transition links it to the previous tick)
 void         wm_trainer_begin_episode(WmTrainer* tr);

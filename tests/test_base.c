@@ -523,6 +523,45 @@ static void dies_out_of_memory(void (*fn)(void)) {
 static void overflowing_array(void) { (void)alloc_array(SIZE_MAX / 2, 4); }
 static void overflowing_resize(void) { (void)alloc_resize(NULL, SIZE_MAX / 8 + 1, 16); }
 
+/* a program's handler (the nudge command's, app/main.c) runs instead of the abort, and the open
+   atomic files' temporaries can be removed from it */
+static void removing_handler(size_t bytes) {
+    (void)bytes;
+    atomic_file_remove_temporaries();
+    _exit(3);
+}
+
+static void test_alloc_handler(void) {
+    char path[512], tmp[sizeof ((AtomicFile*)0)->tmp], err[256];
+    snprintf(path, sizeof path, "%s/oom.txt", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp-", path);
+    fflush(stderr);
+    pid_t pid = fork();
+    ENSURE(pid >= 0);
+    if (pid == 0) {
+        AtomicFile done, open_af;
+        /* one committed (no longer listed), one still being written */
+        if (!atomic_file_put(path, "x", 1, err, sizeof err)) _exit(4);
+        if (!atomic_file_open(&done, path, err, sizeof err) || !atomic_file_commit(&done, err, sizeof err)) _exit(4);
+        if (!atomic_file_open(&open_af, path, err, sizeof err)) _exit(4);
+        atomic_file_write(&open_af, "half", 4);
+        fflush(open_af.f);
+        struct stat st;
+        if (stat(open_af.tmp, &st) != 0) _exit(5);
+        alloc_set_fail_handler(removing_handler);
+        overflowing_array();
+        _exit(0);
+    }
+    int status = 0;
+    ENSURE(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 3);
+    /* no NAME.tmp-PID of the child left beside the file, which is the committed one */
+    char child_tmp[sizeof tmp + 32];
+    snprintf(child_tmp, sizeof child_tmp, "%s%ld", tmp, (long)pid);
+    struct stat st;
+    ENSURE(stat(child_tmp, &st) != 0);
+    ENSURE(stat(path, &st) == 0 && st.st_size == 0);
+}
+
 static void test_alloc(void) {
     uint32_t* z = alloc_zeroed(1000, sizeof *z);
     for (int i = 0; i < 1000; i++) ENSURE(z[i] == 0);
@@ -546,6 +585,7 @@ int main(void) {
     char err[256];
     ENSURE(make_dirs(dir, err, sizeof err));
     RUN(test_alloc);
+    RUN(test_alloc_handler);
     RUN(test_rng);
     RUN(test_npy_round_trip);
     RUN(test_npy_shapes);
