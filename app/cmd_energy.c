@@ -19,7 +19,7 @@ int cmd_energy(int argc, char** argv) {
     const char* out = NULL;
     const char* more = NULL;
     JepaEnergyFit o = jepa_energy_fit_default();
-    int64_t stride = o.stride, horizon = o.H, epochs = o.epochs;
+    int64_t stride = o.stride, horizon = o.H, epochs = o.epochs, jobs = o.jobs;
     uint64_t seed = o.seed;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model_path, 1, 0, "MODEL: pixel model written by nudge train --kind jepa", false},
@@ -31,9 +31,10 @@ int cmd_energy(int argc, char** argv) {
         {"horizon", ARG_INT, &horizon, 1, JEPA_ENERGY_MAX_HORIZON, "H: ticks of change the energy sums (default 24)", false},
         {"epochs", ARG_INT, &epochs, 1, 1000, "N: passes over the fitting windows (default 12)", false},
         {"seed", ARG_U64, &seed, 0, 0, "N: the head's initialization and shuffling (default 1)", false},
+        {"jobs", ARG_INT, &jobs, 1, JEPA_ENERGY_MAX_JOBS, "N: threads encoding the episodes (default 1; every N gives the same head)", false},
     };
     ArgParse p = {"energy", "nudge energy --model JEPA.ckpt --data DIR --out FILE [--heldout DIR] [--stride N] "
-                            "[--horizon H] [--epochs N] [--seed N]",
+                            "[--horizon H] [--epochs N] [--seed N] [--jobs N]",
                   "Fits how much a pixel model's latent is expected to change, cell by cell, over the next H ticks "
                   "(a small conv net on the latent and the pushes, after the model) and reports its held-out error "
                   "against a constant and against persistence. nudge voe --energy FILE adds its error to the surprise.",
@@ -48,6 +49,7 @@ int cmd_energy(int argc, char** argv) {
         !args_output_outside("energy", "--out", out, more))
         return 2;
     o.stride = (int)stride, o.H = (int)horizon, o.epochs = (int)epochs, o.seed = seed, o.progress = stdout;
+    o.jobs = (int)jobs;
     nn_set_threads(1);
     char err[1024];
     /* where the head goes, before minutes of fitting: a folder that cannot take it fails now */
@@ -80,7 +82,7 @@ int cmd_energy(int argc, char** argv) {
         printf("energy head fitted on %lld windows of %d episodes (stride %d, horizon %d ticks), mean energy %.5f\n",
                (long long)en.windows, j->d->episodes + (x ? x->d->episodes : 0), o.stride, o.H, en.norm);
         double l1[3];
-        ok = jepa_energy_score(&en, m, h ? h : j, o.stride, l1, err, sizeof err);
+        ok = jepa_energy_score(&en, m, h ? h : j, o.stride, o.jobs, l1, err, sizeof err);
         if (ok)
             printf("%s: mean |energy error| per cell %.5f; the constant mean %.5f; persistence %.5f\n",
                    h ? "held-out" : "training", l1[0], l1[1], l1[2]);

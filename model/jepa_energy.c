@@ -2,6 +2,7 @@
 #include "model/jepa_energy.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@
 #define ENERGY_MAGIC "nudge-jepa-energy 1"
 
 JepaEnergyFit jepa_energy_fit_default(void) {
-    return (JepaEnergyFit){.H = JEPA_ENERGY_HORIZON, .stride = 4, .epochs = 12, .batch = 32, .lr = 1e-3f, .seed = 1};
+    return (JepaEnergyFit){.H = JEPA_ENERGY_HORIZON, .stride = 4, .epochs = 12, .batch = 32, .lr = 1e-3f, .seed = 1,
+                           .jobs = 1};
 }
 
 void jepa_energy_change(int lh, int lw, int C, const float* a, const float* b, float* out) {
@@ -94,59 +96,118 @@ static void set_push(EnergySet* s, int in_size, int cells, const float* x, const
     s->n++;
 }
 
-static bool energy_windows(const JepaModel* m, const JepaData* j, int H, int stride, EnergySet* out, char* err,
-                           size_t err_size) {
+/* one episode's windows at stride into out; obs [T * L] and chg [T * cells] are scratch */
+static void energy_episode(const JepaModel* m, const JepaData* j, int e, int H, int stride, JepaScratch* sc,
+                           float* obs, float* chg, EnergySet* out) {
     const JepaArch* a = jepa_arch(m);
-    const WmDataset* d = j->d;
-    int S = a->frame_step, t0 = (a->context - 1) * S, T = d->ticks, lh, lw, C;
+    int S = a->frame_step, t0 = (a->context - 1) * S, T = j->d->ticks, lh, lw, C;
     jepa_latent_shape(m, &lh, &lw, &C);
     int cells = lh * lw, L = cells * C, in_size = cells * (C + JEPA_PUSH_CHANNELS);
-    if (stride < 1) stride = 1;
-    if (T - 1 - H < t0 || d->episodes < 1) {
-        report_set(err, err_size, "no window with %d records after it in %d-record episodes", H, T);
-        return false;
-    }
     enum { BATCH = 16 };
     const uint8_t* win[BATCH * 8];
-    float* obs = alloc_array((size_t)T * L, sizeof *obs);      /* target latents of windows t0 .. T - 1 */
-    float* chg = alloc_array((size_t)T * cells, sizeof *chg);  /* change at tick t (t0 + 1 .. T - 1) */
     float* sum = alloc_array((size_t)cells, sizeof *sum);
     float* y = alloc_array((size_t)cells, sizeof *y);
     float* prev = alloc_array((size_t)cells, sizeof *prev);
     float* x = alloc_array((size_t)in_size, sizeof *x);
     float* map = alloc_array((size_t)cells * JEPA_PUSH_CHANNELS, sizeof *map);
     JepaPush push[JEPA_MAX_PUSHES];
-    JepaScratch* sc = jepa_scratch_create(m);
-    for (int e = 0; e < d->episodes; e++) {
-        for (int t = t0; t < T; t += BATCH) {
-            int b = T - t < BATCH ? T - t : BATCH;
-            for (int q = 0; q < b; q++)
-                for (int f = 0; f < a->context; f++)
-                    win[q * a->context + f] = jepa_data_frame(j, e, t + q - (a->context - 1 - f) * S);
-            jepa_encode(m, sc, b, win, true, obs + (size_t)t * L);
-        }
-        for (int t = t0 + 1; t < T; t++)
-            jepa_energy_change(lh, lw, C, obs + (size_t)t * L, obs + (size_t)(t - 1) * L, chg + (size_t)t * cells);
-        for (int t = t0; t + H < T; t += stride) {
-            int n = jepa_data_pushes_span(j, e, t, H, push);
-            energy_input(m, cells, C, obs + (size_t)t * L, push, n, x, map);
-            memset(sum, 0, sizeof(float) * (size_t)cells);
-            for (int k = t + 1; k <= t + H; k++)
-                for (int i = 0; i < cells; i++) sum[i] += chg[(size_t)k * cells + i];
-            jepa_energy_pool(lh, lw, sum, y);
-            if (t - H >= t0) {
-                memset(sum, 0, sizeof(float) * (size_t)cells);
-                for (int k = t - H + 1; k <= t; k++)
-                    for (int i = 0; i < cells; i++) sum[i] += chg[(size_t)k * cells + i];
-                jepa_energy_pool(lh, lw, sum, prev);
-            } else {
-                for (int i = 0; i < cells; i++) prev[i] = NAN;
-            }
-            set_push(out, in_size, cells, x, y, prev);
-        }
+    for (int t = t0; t < T; t += BATCH) {
+        int b = T - t < BATCH ? T - t : BATCH;
+        for (int q = 0; q < b; q++)
+            for (int f = 0; f < a->context; f++) win[q * a->context + f] = jepa_data_frame(j, e, t + q - (a->context - 1 - f) * S);
+        jepa_encode(m, sc, b, win, true, obs + (size_t)t * L);
     }
+    for (int t = t0 + 1; t < T; t++)
+        jepa_energy_change(lh, lw, C, obs + (size_t)t * L, obs + (size_t)(t - 1) * L, chg + (size_t)t * cells);
+    for (int t = t0; t + H < T; t += stride) {
+        int n = jepa_data_pushes_span(j, e, t, H, push);
+        energy_input(m, cells, C, obs + (size_t)t * L, push, n, x, map);
+        memset(sum, 0, sizeof(float) * (size_t)cells);
+        for (int k = t + 1; k <= t + H; k++)
+            for (int i = 0; i < cells; i++) sum[i] += chg[(size_t)k * cells + i];
+        jepa_energy_pool(lh, lw, sum, y);
+        if (t - H >= t0) {
+            memset(sum, 0, sizeof(float) * (size_t)cells);
+            for (int k = t - H + 1; k <= t; k++)
+                for (int i = 0; i < cells; i++) sum[i] += chg[(size_t)k * cells + i];
+            jepa_energy_pool(lh, lw, sum, prev);
+        } else {
+            for (int i = 0; i < cells; i++) prev[i] = NAN;
+        }
+        set_push(out, in_size, cells, x, y, prev);
+    }
+    free(sum), free(y), free(prev), free(x), free(map);
+}
+
+/* the episodes' windows, episode by episode; a worker thread each takes every jobs-th episode
+   with its own scratch (each window's latent is the same whichever windows it is encoded with) and
+   the episodes' windows are joined in order: the same set for any jobs */
+typedef struct EnergyWork {
+    const JepaModel* m;
+    const JepaData*  j;
+    int              H, stride, jobs, k;
+    EnergySet*       sets;      /* [episodes] */
+} EnergyWork;
+
+static void* energy_worker(void* arg) {
+    EnergyWork* w = arg;
+    int T = w->j->d->ticks, lh, lw, C;
+    jepa_latent_shape(w->m, &lh, &lw, &C);
+    float* obs = alloc_array((size_t)T * lh * lw * C, sizeof(float));
+    float* chg = alloc_array((size_t)T * lh * lw, sizeof(float));
+    JepaScratch* sc = jepa_scratch_create(w->m);
+    for (int e = w->k; e < w->j->d->episodes; e += w->jobs)
+        energy_episode(w->m, w->j, e, w->H, w->stride, sc, obs, chg, &w->sets[e]);
     jepa_scratch_free(sc);
-    free(obs), free(chg), free(sum), free(y), free(prev), free(x), free(map);
+    free(obs), free(chg);
+    return NULL;
+}
+
+static bool energy_windows(const JepaModel* m, const JepaData* j, int H, int stride, int jobs, EnergySet* out,
+                           char* err, size_t err_size) {
+    const JepaArch* a = jepa_arch(m);
+    const WmDataset* d = j->d;
+    int S = a->frame_step, t0 = (a->context - 1) * S, T = d->ticks, lh, lw, C;
+    jepa_latent_shape(m, &lh, &lw, &C);
+    int cells = lh * lw, in_size = cells * (C + JEPA_PUSH_CHANNELS);
+    if (stride < 1) stride = 1;
+    if (T - 1 - H < t0 || d->episodes < 1) {
+        report_set(err, err_size, "no window with %d records after it in %d-record episodes", H, T);
+        return false;
+    }
+    if (jobs < 1) jobs = 1;
+    if (jobs > d->episodes) jobs = d->episodes;
+    if (jobs > JEPA_ENERGY_MAX_JOBS) jobs = JEPA_ENERGY_MAX_JOBS;
+    EnergySet* sets = alloc_zeroed((size_t)d->episodes, sizeof *sets);
+    EnergyWork w[JEPA_ENERGY_MAX_JOBS];
+    pthread_t th[JEPA_ENERGY_MAX_JOBS];
+    bool started[JEPA_ENERGY_MAX_JOBS] = {false};
+    for (int k = 0; k < jobs; k++) {
+        w[k] = (EnergyWork){m, j, H, stride, jobs, k, sets};
+        /* the first share on this thread; a worker that cannot start leaves its share to it too */
+        if (k > 0) started[k] = pthread_create(&th[k], NULL, energy_worker, &w[k]) == 0;
+    }
+    energy_worker(&w[0]);
+    for (int k = 1; k < jobs; k++) {
+        if (started[k]) pthread_join(th[k], NULL);
+        else energy_worker(&w[k]);
+    }
+    int64_t total = out->n;
+    for (int e = 0; e < d->episodes; e++) total += sets[e].n;
+    if (total > out->cap) {
+        out->cap = total;
+        out->x = alloc_resize(out->x, (size_t)total * in_size, sizeof(float));
+        out->y = alloc_resize(out->y, (size_t)total * cells, sizeof(float));
+        out->prev = alloc_resize(out->prev, (size_t)total * cells, sizeof(float));
+    }
+    for (int e = 0; e < d->episodes; e++) {
+        EnergySet* s = &sets[e];
+        for (int64_t i = 0; i < s->n; i++)
+            set_push(out, in_size, cells, s->x + (size_t)i * in_size, s->y + (size_t)i * cells,
+                     s->prev + (size_t)i * cells);
+        free(s->x), free(s->y), free(s->prev);
+    }
+    free(sets);
     if (out->n < 1) {
         report_set(err, err_size, "no window with %d records after it", H);
         return false;
@@ -174,7 +235,7 @@ bool jepa_energy_fit(JepaEnergy* en, const JepaModel* m, const JepaData* const* 
     }
     EnergySet set = {0};
     for (int i = 0; i < nj; i++)
-        if (!energy_windows(m, js[i], o->H, o->stride, &set, err, err_size)) {
+        if (!energy_windows(m, js[i], o->H, o->stride, o->jobs, &set, err, err_size)) {
             set_free(&set);
             jepa_energy_free(en);
             return false;
@@ -244,10 +305,10 @@ void jepa_energy_predict(const JepaEnergy* en, const JepaModel* m, NnConvCache* 
     for (int i = 0; i < cells; i++) out[i] = p[i] > 0 ? (float)(p[i] * en->norm) : 0.0f;
 }
 
-bool jepa_energy_score(const JepaEnergy* en, const JepaModel* m, const JepaData* j, int stride, double l1[3],
-                       char* err, size_t err_size) {
+bool jepa_energy_score(const JepaEnergy* en, const JepaModel* m, const JepaData* j, int stride, int jobs,
+                       double l1[3], char* err, size_t err_size) {
     EnergySet set = {0};
-    if (!energy_windows(m, j, en->H, stride, &set, err, err_size)) {
+    if (!energy_windows(m, j, en->H, stride, jobs, &set, err, err_size)) {
         set_free(&set);
         return false;
     }

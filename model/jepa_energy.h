@@ -28,6 +28,8 @@
 #define JEPA_ENERGY_HIDDEN 32
 #define JEPA_ENERGY_LAYERS 3     /* 3x3 layers */
 #define JEPA_ENERGY_MAX_HORIZON 60
+/* worker threads that encode the episodes' windows (JepaEnergyFit.jobs) */
+#define JEPA_ENERGY_MAX_JOBS 16
 /// nudge voe --energy's defaults (chosen on VoE pair seed 0 of the recipe's model, checked on seeds 1
 /// and 2: README, "Surprise from pixels"): the shortfall's weight in the world's surprise, its
 /// evidence's slack, and the ticks it is averaged over
@@ -56,6 +58,8 @@ typedef struct JepaEnergyFit {
     float    lr;           /* AdamW's (default 1e-3) */
     uint64_t seed;
     FILE*    progress;     /* a line per epoch (NULL: none) */
+    int      jobs;         /* threads encoding the episodes' windows (default 1; every count gives the
+                              same head: an episode's windows are the same on any thread) */
 } JepaEnergyFit;
 JepaEnergyFit jepa_energy_fit_default(void);
 
@@ -70,9 +74,10 @@ bool jepa_energy_fit(JepaEnergy* en, const JepaModel* m, const JepaData* const* 
                      char* err, size_t err_size);
 /// scores on j's windows (stride as the fit's): l1[0] the mean |predicted - observed energy| per cell,
 /// l1[1] the same for the constant prediction of the fitting windows' mean energy, l1[2] for
-/// persistence (the energy of the H ticks before the window, where there are H)
-bool jepa_energy_score(const JepaEnergy* en, const JepaModel* m, const JepaData* j, int stride, double l1[3],
-                       char* err, size_t err_size);
+/// persistence (the energy of the H ticks before the window, where there are H); jobs threads encode
+/// the windows (the same scores for any count)
+bool jepa_energy_score(const JepaEnergy* en, const JepaModel* m, const JepaData* j, int stride, int jobs,
+                       double l1[3], char* err, size_t err_size);
 /// the predicted energy out[lh * lw] (at least 0) of B = 1 window: z its target latent, the pushes of the H ticks
 /// after it; cache grows on demand
 void jepa_energy_predict(const JepaEnergy* en, const JepaModel* m, NnConvCache* cache, float* input, const float* z,

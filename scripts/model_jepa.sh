@@ -14,8 +14,9 @@
 #      cell probe fitted on the training episodes beside the checkpoint's slot probe;
 #   4. after eval on the same core, the scale (nudge scale: how far each latent value's prediction is
 #      expected to miss) fitted on every SCALE_STRIDE-th window of the training episodes (scale.txt,
-#      scale.log), and on the second core meanwhile the energy head (nudge energy: how much the
-#      latent is expected to change over the next 24 ticks, cell by cell; energy.txt, energy.log);
+#      scale.log), and meanwhile the energy head (nudge energy: how much the latent is expected to
+#      change over the next 24 ticks, cell by cell; energy.txt, energy.log), whose two threads
+#      (--jobs 2: the same head as one) take the second core and what the first leaves;
 #   5. voe on scenarios/voe with PAIRS pairs per category, the scale's NLL and the energy's shortfall
 #      (a change expected that did not come) mixed into the surprise (voe --scale --energy; voe.txt,
 #      voe.csv).
@@ -63,9 +64,9 @@ t1=$(date +%s)
 OPENBLAS_NUM_THREADS=1 "$nudge" train --kind jepa --data "$work/train" --out "$out" --steps "$steps" --seed 1 \
   --log "$work/train.csv" $train_args
 t2=$(date +%s)
-# the energy head (the longest fit) on the second core while eval and then the scale run on the first
+# the energy head (the longest fit) on two threads while eval and then the scale run
 OPENBLAS_NUM_THREADS=1 "$nudge" energy --model "$out" --data "$work/train" --heldout "$work/heldout" \
-  --out "$work/energy.txt" > "$work/energy.log" &
+  --jobs 2 --out "$work/energy.txt" > "$work/energy.log" &
 energy_pid=$!
 OPENBLAS_NUM_THREADS=1 "$nudge" eval --model "$out" --data "$work/heldout" --report "$work/eval" --probe-data "$work/train" \
   > "$work/eval.txt"

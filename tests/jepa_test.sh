@@ -328,6 +328,12 @@ grep -Eq "^energy head fitted on [1-9][0-9]* windows of 5 episodes \(stride 4, h
   ok "energy: its lines and the file" || bad "energy: $(cat "$tmp/out"; head -2 "$tmp/en/e.txt")"
 expect_status 0 "energy again" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/d" --heldout "$tmp/fd" --out "$tmp/en/e2.txt"
 cmp -s "$tmp/en/e.txt" "$tmp/en/e2.txt" && ok "energy: the same bytes twice" || bad "energy: two runs differ"
+cp "$tmp/out" "$tmp/en/out1"
+expect_status 0 "energy --jobs 3" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/d" --heldout "$tmp/fd" --out "$tmp/en/e3.txt" --jobs 3
+cmp -s "$tmp/en/e.txt" "$tmp/en/e3.txt" && cmp -s "$tmp/out" "$tmp/en/out1" && ok "energy --jobs 3: the same head and scores" ||
+  bad "energy --jobs 3 differs from one thread"
+expect_status 2 "energy --jobs 0" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/d" --out "$tmp/en/e0.txt" --jobs 0
+one_line_err "jobs"
 expect_status 0 "energy --epochs 60 --horizon 6" -- "$nudge" energy --model "$tmp/mo/j.ckpt" --data "$tmp/d" --epochs 60 --horizon 6 --out "$tmp/en/e6.txt"
 sed -n 2p "$tmp/en/e6.txt" | grep -Eq "^6 8 14 6 " &&
   awk '/^training: mean/ { gsub(";", ""); exit !($6 < $10) } END { if (NR == 0) exit 1 }' "$tmp/out" &&
