@@ -10,8 +10,9 @@
  * what it adds), against the default architecture's fresh model in the same run: `rollout MODEL`, or
  * BENCH_TRAIN_MODEL=FILE in the full run.
  * The recipe's target encoder on a batch's rollout windows, through the trainer's shared cache
- * (frames shared by windows encoded once) against a cache of its own each.
- * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO | conv | targets | rollout [MODEL] |
+ * (frames shared by windows encoded once) against a cache of its own each; and on a stream's ticks
+ * (one window a call, target and online), through the memo every inference scratch keeps.
+ * usage: bench_train [SECONDS per measurement, default 2] [NUDGE SCENARIO | conv | targets | stream | rollout [MODEL] |
  *        trainer NUDGE SCENARIO (that one alone)] */
 #include <math.h>
 #include <stdio.h>
@@ -551,6 +552,83 @@ static int bench_targets(int appear) {
     return same ? 0 : 1;
 }
 
+/* ---- a stream's ticks: the memo of the keypoint images (voe, the view) ---- */
+
+typedef struct StreamCtx {
+    JepaModel*   m;
+    JepaEncCache c;
+    int          T;
+    size_t       px;     /* one window's input floats */
+    const float* x;      /* [T windows] */
+    float*       z;      /* [2 T latents]: target then online, tick by tick */
+} StreamCtx;
+
+static void stream_step(void* ctx) {
+    StreamCtx* t = ctx;
+    size_t L = (size_t)jepa_latent_size(t->m);
+    for (int i = 0; i < t->T; i++) {
+        const float* xi = t->x + (size_t)i * t->px;
+        memcpy(t->z + (size_t)(2 * i) * L, jepa_enc_forward(t->m, t->m->target, &t->c, 1, xi), sizeof(float) * L);
+        memcpy(t->z + (size_t)(2 * i + 1) * L, jepa_enc_forward(t->m, t->m->params, &t->c, 1, xi), sizeof(float) * L);
+    }
+}
+
+/* The recipe's encoder as voe and the view run it: one window a call, the target and then the
+   online encoder (their keypoint branches differ, as a trained model's do) at each of T ticks of one
+   scene (a still background, three 6-pixel squares moving a pixel a frame). Through a shared cache
+   with its memo (every JepaScratch's: a tick reads its frame before from the tick before) against a
+   cache of its own (the reference), in the same run; the latents must be the same bits */
+static int bench_stream(int appear) {
+    enum { W = 160, H = 120, T = 48, F = 3 };
+    JepaArch a = jepa_arch_default(W, H, 1);
+    a.context = F;
+    a.keypoints = 4 + appear, a.keypoint_appear = appear;
+    a.keypoint_frames = a.keypoint_sharp = a.keypoint_cv = a.keypoint_motion = a.keypoint_overlap = 1;
+    JepaModel* m = jepa_create(&a, 1);
+    if (!m) return 1;
+    for (int i = m->kp.w; i < m->enc_count; i++) m->params[i] *= 1.01f;
+    static uint8_t frames[T + F][W * H];
+    for (int f = 0; f < T + F; f++) {
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) frames[f][y * W + x] = (uint8_t)(40 + (y > 90 ? 60 : 0) + x / 8);
+        for (int q = 0; q < 3; q++) {
+            int x0 = 20 + 40 * q + f, y0 = 30 + 20 * q;
+            for (int y = y0; y < y0 + 6; y++)
+                for (int x = x0; x < x0 + 6; x++) frames[f][y * W + x] = 230;
+        }
+    }
+    const uint8_t* ptr[T * F];
+    for (int i = 0; i < T; i++)
+        for (int f = 0; f < F; f++) ptr[i * F + f] = frames[i + f];
+    StreamCtx own, memo;
+    memset(&own, 0, sizeof own);
+    own.m = m, own.T = T, own.px = (size_t)W * H * F;
+    float* x = malloc(sizeof(float) * (size_t)T * own.px);
+    jepa_frames_input(m, T, ptr, x);
+    own.x = x;
+    memo = own;
+    size_t L = (size_t)jepa_latent_size(m) * 2 * T;
+    own.z = malloc(sizeof(float) * L);
+    memo.z = malloc(sizeof(float) * L);
+    jepa_enc_cache_reserve(m, &own.c, 1);
+    jepa_enc_cache_reserve(m, &memo.c, 1);
+    jepa_enc_cache_share(&memo.c);
+    stream_step(&own);
+    stream_step(&memo);
+    bool same = memcmp(own.z, memo.z, sizeof(float) * L) == 0;
+    double r_own = rate(stream_step, &own) * 2 * T, r_memo = rate(stream_step, &memo) * 2 * T;
+    printf("a stream's windows, one a call, target then online (the recipe's encoder: 4 motion keypoints, %d "
+           "appearance), %d ticks, 1 thread\n", appear, T);
+    printf("  own cache     %7.0f windows/s   (both images of every window)\n", r_own);
+    printf("  memo          %7.0f windows/s   memo/own = %.2f, the same latents: %s\n", r_memo, r_memo / r_own,
+           same ? "yes" : "NO");
+    jepa_enc_cache_free(&own.c);
+    jepa_enc_cache_free(&memo.c);
+    free(x), free(own.z), free(memo.z);
+    jepa_free(m);
+    return same ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1) seconds = atof(argv[1]) > 0 ? atof(argv[1]) : 2.0;
     nn_set_threads(1);
@@ -561,6 +639,8 @@ int main(int argc, char** argv) {
     }
     /* bench_train SECONDS targets: the target encoder's shared frames alone */
     if (argc > 2 && strcmp(argv[2], "targets") == 0) return bench_targets(0) || bench_targets(4);
+    /* bench_train SECONDS stream: the encoder's memo on a stream's ticks alone */
+    if (argc > 2 && strcmp(argv[2], "stream") == 0) return bench_stream(0) || bench_stream(4);
     /* bench_train SECONDS trainer NUDGE SCENARIO: the trainer's step alone */
     if (argc > 4 && strcmp(argv[2], "trainer") == 0) return bench_train_parts(argv[3], argv[4], 3 * seconds) != 0;
     /* bench_train SECONDS rollout: the rollout latencies alone */
@@ -579,6 +659,7 @@ int main(int argc, char** argv) {
     if (trained && *trained && !bench_rollout_model(trained)) return 2;
     bench_conv(128, 96);
     if (bench_targets(0) || bench_targets(4)) return 1;
+    if (bench_stream(0) || bench_stream(4)) return 1;
     if (argc > 3 && bench_train_stream(argv[2], argv[3], 3 * seconds) != 0) return 1;
     if (argc > 3 && bench_train_parts(argv[2], argv[3], 3 * seconds) != 0) return 1;
     return 0;
