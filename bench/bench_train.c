@@ -501,13 +501,19 @@ static void target_step(void* ctx) {
    out, of a still background with three 6-pixel squares moving a pixel a frame. Through a shared
    cache (the trainer's, jepa_enc_cache_share) against a cache of its own (the reference: every
    window's two images computed), in the same run; the latents must be the same bits */
-static int bench_targets(int appear) {
-    enum { W = 160, H = 120, B = 16, R = 6, F = 3 };
-    JepaArch a = jepa_arch_default(W, H, 1);
-    a.context = F;
+/* the recipe's encoder on w x h gray frames, 3 of them (4 motion keypoints over overlapping windows
+   with constant velocity, plus appear appearance keypoints) */
+static JepaModel* recipe_encoder(int w, int h, int appear) {
+    JepaArch a = jepa_arch_default(w, h, 1);
+    a.context = 3;
     a.keypoints = 4 + appear, a.keypoint_appear = appear;
     a.keypoint_frames = a.keypoint_sharp = a.keypoint_cv = a.keypoint_motion = a.keypoint_overlap = 1;
-    JepaModel* m = jepa_create(&a, 1);
+    return jepa_create(&a, 1);
+}
+
+static int bench_targets(int appear) {
+    enum { W = 160, H = 120, B = 16, R = 6, F = 3 };
+    JepaModel* m = recipe_encoder(W, H, appear);
     if (!m) return 1;
     static uint8_t frames[B][R + F][W * H];
     for (int b = 0; b < B; b++)
@@ -580,11 +586,7 @@ static void stream_step(void* ctx) {
    cache of its own (the reference), in the same run; the latents must be the same bits */
 static int bench_stream(int appear) {
     enum { W = 160, H = 120, T = 48, F = 3 };
-    JepaArch a = jepa_arch_default(W, H, 1);
-    a.context = F;
-    a.keypoints = 4 + appear, a.keypoint_appear = appear;
-    a.keypoint_frames = a.keypoint_sharp = a.keypoint_cv = a.keypoint_motion = a.keypoint_overlap = 1;
-    JepaModel* m = jepa_create(&a, 1);
+    JepaModel* m = recipe_encoder(W, H, appear);
     if (!m) return 1;
     for (int i = m->kp.w; i < m->enc_count; i++) m->params[i] *= 1.01f;
     static uint8_t frames[T + F][W * H];
