@@ -612,9 +612,9 @@ static int bench_stream(int appear) {
     size_t L = (size_t)jepa_latent_size(m) * 2 * T;
     own.z = malloc(sizeof(float) * L);
     memo.z = malloc(sizeof(float) * L);
+    jepa_enc_cache_memo(&memo.c);
     jepa_enc_cache_reserve(m, &own.c, 1);
     jepa_enc_cache_reserve(m, &memo.c, 1);
-    jepa_enc_cache_share(&memo.c);
     stream_step(&own);
     stream_step(&memo);
     bool same = memcmp(own.z, memo.z, sizeof(float) * L) == 0;

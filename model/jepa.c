@@ -286,7 +286,7 @@ JepaScratch* jepa_scratch_create(const JepaModel* m) {
     (void)m;
     JepaScratch* s = alloc_zeroed(1, sizeof(JepaScratch));
     /* inference only: a frame that an earlier window or call put through the keypoint branch is read */
-    jepa_enc_cache_share(&s->enc);
+    jepa_enc_cache_memo(&s->enc);
     return s;
 }
 
@@ -323,6 +323,10 @@ void jepa_enc_cache_share(JepaEncCache* c) {
     c->shared = true;
 }
 
+void jepa_enc_cache_memo(JepaEncCache* c) {
+    c->shared = c->memo = true;
+}
+
 void jepa_enc_cache_free(JepaEncCache* c) {
     nn_convnet_cache_free(&c->net);
     free(c->umap);
@@ -334,7 +338,7 @@ void jepa_enc_cache_free(JepaEncCache* c) {
     c->umap = c->umapa = c->at = c->hit = NULL;
     c->hash = c->hasha = NULL;
     for (int s = 0; s < 2; s++) {
-        JepaKpMemo* mo = &c->memo[s];
+        JepaKpMemo* mo = &c->slots[s];
         free(mo->key);
         for (int b = 0; b < 2; b++) free(mo->img[b]), free(mo->hash[b]), free(mo->kpo[b]);
         memset(mo, 0, sizeof *mo);
@@ -414,8 +418,8 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
         /* the memo's buffers are the same sizes as the ones they are swapped with; a larger cache
            starts them empty */
         size_t img = (size_t)nk * m->kh * m->kw * m->kc;
-        for (int s = 0; s < 2; s++) {
-            JepaKpMemo* mo = &c->memo[s];
+        for (int s = 0; c->memo && s < 2; s++) {
+            JepaKpMemo* mo = &c->slots[s];
             mo->n[0] = mo->n[1] = 0;
             mo->key = alloc_resize(mo->key, (size_t)(m->enc_count - m->kp.w), sizeof(float));
             mo->img[0] = alloc_resize(mo->img[0], img, sizeof(float));
@@ -469,7 +473,7 @@ static int share_images(float* img, int count, size_t len, bool shared, int* uma
 static JepaKpMemo* memo_find(const JepaModel* m, JepaEncCache* c, const float* params) {
     size_t n = (size_t)(m->enc_count - m->kp.w);
     for (int s = 0; s < 2; s++) {
-        JepaKpMemo* mo = &c->memo[s];
+        JepaKpMemo* mo = &c->slots[s];
         if (mo->n[0] > 0 && memcmp(mo->key, params + m->kp.w, sizeof(float) * n) == 0) return mo;
     }
     return NULL;
@@ -518,7 +522,7 @@ static void memo_read(const JepaEncCache* c, const JepaKpMemo* mo, int b, int fr
 /* the call's distinct images and keypoints become a memo slot (mo, or the older one): the buffers
    are swapped, not copied */
 static void memo_store(const JepaModel* m, JepaEncCache* c, JepaKpMemo* mo, const float* params, int U, int Ua) {
-    if (!mo) mo = c->memo[0].stamp <= c->memo[1].stamp ? &c->memo[0] : &c->memo[1];
+    if (!mo) mo = c->slots[0].stamp <= c->slots[1].stamp ? &c->slots[0] : &c->slots[1];
     float* f;
     uint64_t* h;
     f = c->xf, c->xf = mo->img[0], mo->img[0] = f;
@@ -573,9 +577,9 @@ static const float* enc_forward_cv(const JepaModel* m, const float* params, Jepa
     /* a shared cache: each distinct image once (the windows of a rollout share their frames), and
        none that an earlier call computed with the same parameters (its memo) */
     size_t cells = (size_t)m->lh * m->lw, rows = (size_t)n * cells;
-    JepaKpMemo* mo = c->shared ? memo_find(m, c, params) : NULL;
+    JepaKpMemo* mo = c->memo ? memo_find(m, c, params) : NULL;
     int U = share_images(c->xf, 2 * n, npx * ch, c->shared, c->umap, c->hash);
-    int Mu = c->shared ? memo_split(c, mo, 0, c->xf, c->hash, U, npx * ch, c->umap, 2 * n) : U;
+    int Mu = mo ? memo_split(c, mo, 0, c->xf, c->hash, U, npx * ch, c->umap, 2 * n) : U;
     for (int i = 0; i < Mu; i++)
         nn_conv2d_forward(&m->kp, params, 1, m->kh, m->kw, c->xf + (size_t)i * npx * ch, c->col,
                           c->heat + (size_t)i * npx * Km);
@@ -587,7 +591,7 @@ static const float* enc_forward_cv(const JepaModel* m, const float* params, Jepa
     int Ua = 0, Ma = 0;
     if (A > 0) {
         Ua = share_images(c->xa, 2 * n, npx * ch, c->shared, c->umapa, c->hasha);
-        Ma = c->shared ? memo_split(c, mo, 1, c->xa, c->hasha, Ua, npx * ch, c->umapa, 2 * n) : Ua;
+        Ma = mo ? memo_split(c, mo, 1, c->xa, c->hasha, Ua, npx * ch, c->umapa, 2 * n) : Ua;
         for (int i = 0; i < Ma; i++)
             nn_conv2d_forward(&m->kpa, params, 1, m->kh, m->kw, c->xa + (size_t)i * npx * ch, c->col,
                               c->heata + (size_t)i * npx * A);
@@ -618,7 +622,7 @@ static const float* enc_forward_cv(const JepaModel* m, const float* params, Jepa
         }
     }
     c->computed[0] = Mu, c->computed[1] = Ma;
-    if (c->shared) memo_store(m, c, mo, params, U, Ua);
+    if (c->memo) memo_store(m, c, mo, params, U, Ua);
     return c->z;
 }
 

@@ -34,7 +34,7 @@ struct JepaModel {
     float*    ev_w;         /* [JEPA_EVENT_HEADS * (ev_f + 1)] their weights and biases */
 };
 
-/// a shared cache's memory of one earlier call: its distinct images of the keypoint branch (the
+/// a memo cache's memory of one earlier call: its distinct images of the keypoint branch (the
 /// motion branch's [0], the appearance branch's [1]), their hashes and their keypoints, valid while
 /// the branch's parameters equal key. A window's frame before its last is the last of the window a
 /// tick earlier, which an earlier call (a stream's tick, a batch before) has computed already
@@ -74,7 +74,8 @@ typedef struct JepaEncCache {
     uint64_t*   hasha;      /* [2 cap] the same for the pixels' images */
     int*        at;         /* [2 cap] scratch of the memo's lookup */
     int*        hit;        /* [2 cap] scratch of the memo's lookup */
-    JepaKpMemo  memo[2];    /* shared: the last calls' distinct images and keypoints, one slot per
+    bool        memo;       /* jepa_enc_cache_memo: slots keep the last calls' images */
+    JepaKpMemo  slots[2];   /* memo: the last calls' distinct images and keypoints, one slot per
                                parameter set (callers alternate the online and the target encoder) */
     uint64_t    clock;      /* the memo's use count */
     int         computed[2]; /* images the last call put through each branch (the rest were read) */
@@ -96,12 +97,15 @@ size_t jepa_enc_cache_bytes(const JepaModel* m, int n, bool keep_cols);
 void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n);
 void jepa_enc_cache_free(JepaEncCache* c);
 /// the cache of an encoder that is never differentiated (the trainer's target encoder, whose
-/// windows of a rollout are consecutive; every JepaScratch): keypoint_cv's images (each window's
-/// last frame and the one before, or their changes) that equal an earlier image of the batch, or
-/// an image of one of the last calls with the same keypoint parameters (its memo: a stream's tick
-/// reads the frame before from the tick before), are not computed again but read (the same bits:
-/// every image goes through the branch alone). jepa_enc_backward must not be called with it
+/// windows of a rollout are consecutive): keypoint_cv's images (each window's last frame and the
+/// one before, or their changes) that equal an earlier image of the batch are not computed again
+/// but read (the same bits: every image goes through the branch alone). jepa_enc_backward must not
+/// be called with it
 void jepa_enc_cache_share(JepaEncCache* c);
+/// shared, and a memo too (every JepaScratch; before the cache's first reserve): an image of one of
+/// the last calls with the same keypoint parameters is read as well (a stream's tick reads its frame
+/// before from the tick before, a batch from the batch before)
+void jepa_enc_cache_memo(JepaEncCache* c);
 /// the encoder with parameters params (m->params or m->target): x[n, H, W, context * channels] ->
 /// the latent [n, cells, C] (inside the cache)
 const float* jepa_enc_forward(const JepaModel* m, const float* params, JepaEncCache* c, int n, const float* x);

@@ -5590,9 +5590,9 @@ static void test_jepa_enc_shared(void) {
     JepaEncCache own, shared;
     memset(&own, 0, sizeof own);
     memset(&shared, 0, sizeof shared);
+    jepa_enc_cache_memo(&shared);
     jepa_enc_cache_reserve(m, &own, W);
     jepa_enc_cache_reserve(m, &shared, W);
-    jepa_enc_cache_share(&shared);
     float* z = malloc(sizeof(float) * L * W);
     memcpy(z, jepa_enc_forward(m, m->target, &own, W, x), sizeof(float) * L * W);
     const float* zs = jepa_enc_forward(m, m->target, &shared, W, x);
