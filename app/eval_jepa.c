@@ -503,8 +503,8 @@ int cmd_eval_jepa(int argc, char** argv) {
         printf(" h%d %.2f", hs[i], mean_of(acc->px[SUB_MOVING][M_NEAREST][hs[i]], acc->n[SUB_MOVING][hs[i]]));
     printf("\n");
     if (has_cell) {
-        printf("slot-free cell probe (fitted on %s, ridge %g): each body to the nearest of as many detections as "
-               "bodies (px)\n", probe_data, cell.p.ridge);
+        printf("slot-free cell probe (fitted on %s, ridge %g, suppression radius %g px): each body to the nearest of "
+               "as many detections as bodies (px)\n", probe_data, cell.p.ridge, (double)cell.radius);
         printf("%-14s %3s %8s | %9s %9s | %9s %9s | %8s | %s\n", "subset", "h", "n", "cell px", "cell m", "cv px", "cv m",
                "cell/cv", "detection to nearest body px (cell / cv)");
         for (int sub = 0; sub < SUBS; sub++)
@@ -521,7 +521,8 @@ int cmd_eval_jepa(int argc, char** argv) {
                 printf("\n");
             }
         printf("the same cell probe read from the frames' own pixels (the window's last frame, %d x %d pixels to a "
-               "cell; fitted on the same windows, ridge %g), h0 px:", 1 << a->levels, 1 << a->levels, pcell.p.ridge);
+               "cell; fitted on the same windows, ridge %g, radius %g px), h0 px:", 1 << a->levels, 1 << a->levels,
+               pcell.p.ridge, (double)pcell.radius);
         for (int sub = 0; sub < SUBS; sub++)
             printf(" %s %.2f (%lld)", sub_names[sub], mean_of(cacc->pix_px[sub], cacc->pix_n[sub]),
                    (long long)cacc->pix_n[sub]);

@@ -49,6 +49,104 @@ void jepa_cellprobe_pixel_grid(const JepaModel* m, const uint8_t* frame, float* 
                     (float)frame[((size_t)y * a->frame_w + x) * ch + k] / 255.0f;
 }
 
+/* a cell's presence and index, sorted best first (the lower index first among equals) */
+typedef struct CellRank {
+    float s;
+    int   c;
+} CellRank;
+
+static int cmp_rank(const void* a, const void* b) {
+    const CellRank *x = a, *y = b;
+    if (x->s != y->s) return x->s > y->s ? -1 : 1;
+    return (x->c > y->c) - (x->c < y->c);
+}
+
+/* one grid's detections from the probe's outputs y[cells, CP_SLOTS, CP_OUT]: every cell proposes
+   a body at its centre plus its offset; in order of presence, a proposal is kept unless it lies
+   within radius pixels of one kept before, until n are kept. order: cells CellRanks of scratch */
+static int decode_outputs(int lh, int lw, const float* y, float cw, float ch, float radius, int n, CellRank* order,
+                          JepaCellHit* hits) {
+    int cells = lh * lw, m = 0;
+    for (int c = 0; c < cells; c++) {
+        float s = y[(size_t)c * CP_SLOTS * CP_OUT];
+        if (isfinite(s)) order[m++] = (CellRank){s, c};
+    }
+    qsort(order, (size_t)m, sizeof *order, cmp_rank);
+    int got = 0;
+    float r2 = radius * radius;
+    for (int q = 0; q < m && got < n; q++) {
+        int c = order[q].c;
+        const float* o = y + ((size_t)c * CP_SLOTS + 1) * CP_OUT;
+        float u = ((float)(c % lw) + 0.5f + o[0]) * cw, v = ((float)(c / lw) + 0.5f + o[1]) * ch;
+        if (!isfinite(u) || !isfinite(v)) continue;
+        bool near = false;
+        for (int i = 0; i < got && !near; i++) near = (hits[i].u - u) * (hits[i].u - u) + (hits[i].v - v) * (hits[i].v - v) < r2;
+        if (!near) hits[got++] = (JepaCellHit){u, v, y[(size_t)c * CP_SLOTS * CP_OUT]};
+    }
+    return got;
+}
+
+/* the radius (of JEPA_CELLPROBE_RADII, times the cell's width) whose detections on the held-out
+   windows lie nearest their bodies (each body in the frame against the nearest of as many detections
+   as the window has bodies, as eval scores), with the probe fitted on the other windows at cp's ridge */
+static float choose_radius(const JepaCellProbe* cp, const JepaData* j, const JepaProbeRows* r, const float* x,
+                           const float* y, const uint8_t* mask, const uint8_t* held) {
+    static const float radii[] = JEPA_CELLPROBE_RADII;
+    enum { NR = (int)(sizeof radii / sizeof radii[0]) };
+    int cells = cp->lh * cp->lw, K = r->K, O = JEPA_PROBE_OUTPUTS;
+    float cw = (float)j->frame_w / (float)cp->lw, ch = (float)j->frame_h / (float)cp->lh;
+    int64_t N = (int64_t)r->N * cells;
+    uint8_t* kept = alloc_array((size_t)N * CP_SLOTS, 1);
+    for (int64_t i = 0; i < N; i++)
+        for (int k = 0; k < CP_SLOTS; k++) kept[i * CP_SLOTS + k] = mask[i * CP_SLOTS + k] && !held[i];
+    Probe sel;
+    memset(&sel, 0, sizeof sel);
+    bool ok = probe_fit(&sel, (int)N, cp->F, CP_SLOTS, CP_OUT, x, y, kept, cp->p.ridge, JEPA_PROBE_MIN_ROWS) &&
+              sel.fitted[0] && sel.fitted[1];
+    free(kept);
+    float best_r = radii[0] * cw;
+    if (!ok) {
+        probe_free(&sel);
+        return best_r;
+    }
+    float* out = alloc_array((size_t)cells * CP_SLOTS * CP_OUT, sizeof(float));
+    CellRank* order = alloc_array((size_t)cells, sizeof *order);
+    JepaCellHit* hits = alloc_array((size_t)K, sizeof *hits);
+    double err[NR] = {0};
+    int64_t bodies = 0;
+    for (int w = 0; w < r->N; w++) {
+        size_t base = (size_t)w * cells;
+        if (!held[base]) continue;
+        int n = 0;
+        for (int k = 0; k < K; k++) n += r->mask[(size_t)w * K + k] != 0;
+        if (n == 0) continue;
+        probe_apply(&sel, cells, x + base * cp->F, out);
+        for (int q = 0; q < NR; q++) {
+            int got = decode_outputs(cp->lh, cp->lw, out, cw, ch, radii[q] * cw, n, order, hits);
+            for (int k = 0; k < K; k++) {
+                if (!r->mask[(size_t)w * K + k]) continue;
+                const float* t = r->y + ((size_t)w * K + k) * O;
+                if (!(t[0] >= 0 && t[0] < (float)j->frame_w && t[1] >= 0 && t[1] < (float)j->frame_h)) continue;
+                double best = INFINITY;
+                for (int i = 0; i < got; i++) best = fmin(best, hypot(hits[i].u - t[0], hits[i].v - t[1]));
+                err[q] += isfinite(best) ? best : (double)(j->frame_w + j->frame_h);
+                bodies += q == 0;
+            }
+        }
+    }
+    if (bodies > 0) {
+        int bq = 0;
+        for (int q = 1; q < NR; q++)
+            if (err[q] < err[bq]) bq = q;
+        best_r = radii[bq] * cw;
+    }
+    free(out);
+    free(order);
+    free(hits);
+    probe_free(&sel);
+    return best_r;
+}
+
 /* fits cp (its grid's shape set) on rows r of episodes [first, first + count) of j */
 static bool fit_rows(JepaCellProbe* cp, const JepaData* j, int first, int count, JepaProbeRows* r, char* err,
                      size_t err_size) {
@@ -63,6 +161,7 @@ static bool fit_rows(JepaCellProbe* cp, const JepaData* j, int first, int count,
     uint8_t* mask = alloc_zeroed((size_t)N * CP_SLOTS, 1);
     uint8_t* held = alloc_zeroed((size_t)N, 1);
     float cw = (float)j->frame_w / (float)cp->lw, ch = (float)j->frame_h / (float)cp->lh;
+    const float reach = JEPA_CELLPROBE_REACH;
     for (int n = 0; n < r->N; n++) {
         size_t base = (size_t)n * cells;
         jepa_cellprobe_features(cp, r->x + (size_t)n * r->F, x + base * cp->F);
@@ -71,18 +170,28 @@ static bool fit_rows(JepaCellProbe* cp, const JepaData* j, int first, int count,
             mask[(base + c) * CP_SLOTS] = 1;
             held[base + c] = h;
         }
+        /* presence: the cells that hold a body's centre */
         for (int k = 0; k < K; k++) {
             if (!r->mask[(size_t)n * K + k]) continue;
             const float* t = r->y + ((size_t)n * K + k) * O;
-            float gu = t[0] / cw, gv = t[1] / ch;
-            int cx = (int)floorf(gu), cy = (int)floorf(gv);
-            if (cx < 0 || cy < 0 || cx >= cp->lw || cy >= cp->lh) continue;
-            size_t row = base + (size_t)cy * cp->lw + cx;
-            if (mask[row * CP_SLOTS + 1]) continue; /* a second body in the cell: the first one's offset */
-            y[row * CP_SLOTS * CP_OUT] = 1.0f;
+            int cx = (int)floorf(t[0] / cw), cy = (int)floorf(t[1] / ch);
+            if (cx >= 0 && cy >= 0 && cx < cp->lw && cy < cp->lh) y[(base + (size_t)cy * cp->lw + cx) * CP_SLOTS * CP_OUT] = 1.0f;
+        }
+        /* offsets: from each cell's centre to the nearest body's centre (the first of equals), on the
+           cells within reach of it on each axis */
+        for (int c = 0; c < cells; c++) {
+            float gx = (float)(c % cp->lw) + 0.5f, gy = (float)(c / cp->lw) + 0.5f, bd = INFINITY, bu = 0, bv = 0;
+            for (int k = 0; k < K; k++) {
+                if (!r->mask[(size_t)n * K + k]) continue;
+                const float* t = r->y + ((size_t)n * K + k) * O;
+                float du = t[0] / cw - gx, dv = t[1] / ch - gy, d = du * du + dv * dv;
+                if (d < bd) bd = d, bu = du, bv = dv;
+            }
+            if (!(fabsf(bu) <= reach && fabsf(bv) <= reach)) continue;
+            size_t row = base + (size_t)c;
             mask[row * CP_SLOTS + 1] = 1;
-            y[(row * CP_SLOTS + 1) * CP_OUT] = gu - (float)cx - 0.5f;
-            y[(row * CP_SLOTS + 1) * CP_OUT + 1] = gv - (float)cy - 0.5f;
+            y[(row * CP_SLOTS + 1) * CP_OUT] = bu;
+            y[(row * CP_SLOTS + 1) * CP_OUT + 1] = bv;
         }
     }
     static const double ridges[] = JEPA_CELLPROBE_RIDGES;
@@ -92,6 +201,11 @@ static bool fit_rows(JepaCellProbe* cp, const JepaData* j, int first, int count,
                                sel ? nr : 1, JEPA_PROBE_MIN_ROWS, NULL) &&
               cp->p.fitted[0] && cp->p.fitted[1];
     if (!ok) report_set(err, err_size, "%d windows: too few bodies to fit the cell probe", r->N);
+    else if (sel) cp->radius = choose_radius(cp, j, r, x, y, mask, held);
+    else {
+        static const float radii[] = JEPA_CELLPROBE_RADII;
+        cp->radius = radii[0] * cw;
+    }
     free(x);
     free(y);
     free(mask);
@@ -130,36 +244,13 @@ int jepa_cellprobe_decode(const JepaCellProbe* cp, const float* z, int frame_w, 
     int lh = cp->lh, lw = cp->lw, cells = lh * lw;
     float* x = alloc_array((size_t)cells * cp->F, sizeof(float));
     float* y = alloc_array((size_t)cells * CP_SLOTS * CP_OUT, sizeof(float));
+    CellRank* order = alloc_array((size_t)cells, sizeof *order);
     jepa_cellprobe_features(cp, z, x);
     probe_apply(&cp->p, cells, x, y);
-    float cw = (float)frame_w / (float)lw, ch = (float)frame_h / (float)lh;
-    int got = 0;
-    for (int i = 0; i < lh; i++)
-        for (int j = 0; j < lw; j++) {
-            float s = y[((size_t)i * lw + j) * CP_SLOTS * CP_OUT];
-            bool peak = isfinite(s);
-            for (int di = -1; di <= 1 && peak; di++)
-                for (int dj = -1; dj <= 1 && peak; dj++) {
-                    int a = i + di, b = j + dj;
-                    if ((di || dj) && a >= 0 && b >= 0 && a < lh && b < lw &&
-                        y[((size_t)a * lw + b) * CP_SLOTS * CP_OUT] > s)
-                        peak = false;
-                }
-            if (!peak) continue;
-            const float* off = y + (((size_t)i * lw + j) * CP_SLOTS + 1) * CP_OUT;
-            JepaCellHit h = {((float)j + 0.5f + off[0]) * cw, ((float)i + 0.5f + off[1]) * ch, s};
-            /* insert among the best n, best first */
-            int at = got < n ? got : n;
-            while (at > 0 && hits[at - 1].score < s) {
-                if (at < n) hits[at] = hits[at - 1];
-                at--;
-            }
-            if (at < n) {
-                hits[at] = h;
-                if (got < n) got++;
-            }
-        }
+    int got = decode_outputs(lh, lw, y, (float)frame_w / (float)lw, (float)frame_h / (float)lh, cp->radius, n, order,
+                             hits);
     free(x);
     free(y);
+    free(order);
     return got;
 }

@@ -123,7 +123,7 @@ PY
 
 # the slot-free cell probe: fitted on other episodes, scored beside the slot probe; the same bytes twice
 expect_status 0 "eval with the cell probe" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r2" --probe-data "$tmp/d7" --cell-rows 200
-grep -q "^slot-free cell probe (fitted on $tmp/d7" "$tmp/out" && grep -Eq "^all +0 +[1-9][0-9]* \| +[0-9.]+ " <(sed -n '/^slot-free/,$p' "$tmp/out") &&
+grep -Eq "^slot-free cell probe \(fitted on $tmp/d7, ridge [0-9.e-]+, suppression radius (2|4|6|8|10|12) px\)" "$tmp/out" && grep -Eq "^all +0 +[1-9][0-9]* \| +[0-9.]+ " <(sed -n '/^slot-free/,$p' "$tmp/out") &&
   ok "eval's cell probe table" || bad "the cell probe table: $(cat "$tmp/out")"
 /usr/bin/python3 - "$tmp/r2/eval_jepa.csv" <<'PY' && ok "eval_jepa.csv: the cell probe's rows, finite and inside the frame" || bad "the cell probe's rows"
 import sys, numpy as np

@@ -6198,13 +6198,14 @@ static void test_jepa_learns(void) {
 }
 
 /* the slot-free cell probe's decoding: a hand-made probe that reads presence from a cell's own
-   channel 0 and its offset from channels 1 and 2 finds the local maxima, best first, at the cell's
-   centre plus the offset; a plateau's second cell and a cell below a neighbour are not peaks */
+   channel 0 and its offset from channels 1 and 2 keeps proposals best first, each at its cell's
+   centre plus its offset, and drops one within the radius of a better one; two bodies in
+   neighbouring cells are both found (a 3 x 3 local maximum of presence would keep one) */
 static void test_jepa_cellprobe_decode(void) {
     enum { LH = 4, LW = 5, C = 3 };
     JepaCellProbe cp;
     memset(&cp, 0, sizeof cp);
-    cp.lh = LH, cp.lw = LW, cp.C = C, cp.F = 9 * C;
+    cp.lh = LH, cp.lw = LW, cp.C = C, cp.F = 9 * C, cp.radius = 4;
     Probe* p = &cp.p;
     p->F = cp.F, p->K = 2, p->O = 2;
     p->mean = calloc((size_t)cp.F, sizeof(float));
@@ -6219,20 +6220,33 @@ static void test_jepa_cellprobe_decode(void) {
     p->w[3 * cp.F + centre + 2] = 1;  /* slot 1, output 1: dv = channel 2 */
     float z[LH * LW * C];
     for (int i = 0; i < LH * LW * C; i++) z[i] = 0;
+    /* cell (1, 1) at frame (14, 11); its right neighbour points at the same body (13.5, 11.5): one
+       body seen twice, within the radius */
     z[(1 * LW + 1) * C] = 0.9f, z[(1 * LW + 1) * C + 1] = 0.25f, z[(1 * LW + 1) * C + 2] = -0.125f;
-    z[(1 * LW + 2) * C] = 0.5f;       /* beside the first: not a peak */
-    z[(3 * LW + 4) * C] = 0.7f;       /* a second peak, in the corner */
-    JepaCellHit hits[4];
+    z[(1 * LW + 2) * C] = 0.5f, z[(1 * LW + 2) * C + 1] = -0.875f, z[(1 * LW + 2) * C + 2] = 0;
+    z[(3 * LW + 4) * C] = 0.7f;       /* a second body, in the corner */
+    JepaCellHit hits[6];
     /* frames of 40 x 32 pixels: cells of 8 x 8 */
     int n = jepa_cellprobe_decode(&cp, z, 40, 32, 2, hits);
     CHECK(n == 2);
     CHECK(fabsf(hits[0].u - (1.5f + 0.25f) * 8) < 1e-5f && fabsf(hits[0].v - (1.5f - 0.125f) * 8) < 1e-5f);
     CHECK(fabsf(hits[0].score - 0.9f) < 1e-6f);
     CHECK(fabsf(hits[1].u - 4.5f * 8) < 1e-5f && fabsf(hits[1].v - 3.5f * 8) < 1e-5f && hits[1].score < hits[0].score);
-    /* asked for one: the best; the zero background's cells are peaks only among zeros, after these */
+    /* asked for one: the best */
     CHECK(jepa_cellprobe_decode(&cp, z, 40, 32, 1, hits) == 1 && fabsf(hits[0].score - 0.9f) < 1e-6f);
+    /* the zero background's cells come after, in the cells' order, each at its centre: (0, 0) then (0, 1) */
     n = jepa_cellprobe_decode(&cp, z, 40, 32, 4, hits);
     CHECK(n == 4 && hits[2].score == 0 && hits[3].score == 0);
+    CHECK(fabsf(hits[2].u - 4) < 1e-5f && fabsf(hits[2].v - 4) < 1e-5f && fabsf(hits[3].u - 12) < 1e-5f);
+    /* two bodies in neighbouring cells, 8 px apart: both found, where a local maximum keeps one */
+    z[(1 * LW + 2) * C + 1] = 0.25f, z[(1 * LW + 2) * C + 2] = -0.125f;   /* (22, 11) */
+    n = jepa_cellprobe_decode(&cp, z, 40, 32, 3, hits);
+    CHECK(n == 3 && fabsf(hits[1].score - 0.7f) < 1e-6f && fabsf(hits[2].score - 0.5f) < 1e-6f);
+    CHECK(fabsf(hits[2].u - 22) < 1e-5f && fabsf(hits[2].v - 11) < 1e-5f);
+    /* a radius past their distance drops the second one */
+    cp.radius = 9;
+    n = jepa_cellprobe_decode(&cp, z, 40, 32, 3, hits);
+    CHECK(n == 3 && fabsf(hits[1].score - 0.7f) < 1e-6f && hits[2].score == 0);
     jepa_cellprobe_free(&cp);
 }
 
