@@ -88,7 +88,8 @@ static int decode_outputs(int lh, int lw, const float* y, float cw, float ch, fl
 
 /* the radius (of JEPA_CELLPROBE_RADII, times the cell's width) whose detections on the held-out
    windows lie nearest their bodies (each body in the frame against the nearest of as many detections
-   as the window has bodies, as eval scores), with the probe fitted on the other windows at cp's ridge */
+   as the window has bodies, as eval scores), with the probe fitted on the other windows at cp's ridge;
+   the first one when none are held out (held NULL) */
 static float choose_radius(const JepaCellProbe* cp, const JepaData* j, const JepaProbeRows* r, const float* x,
                            const float* y, const uint8_t* mask, const uint8_t* held) {
     static const float radii[] = JEPA_CELLPROBE_RADII;
@@ -96,6 +97,7 @@ static float choose_radius(const JepaCellProbe* cp, const JepaData* j, const Jep
     int cells = cp->lh * cp->lw, K = r->K, O = JEPA_PROBE_OUTPUTS;
     float cw = (float)j->frame_w / (float)cp->lw, ch = (float)j->frame_h / (float)cp->lh;
     int64_t N = (int64_t)r->N * cells;
+    if (!held) return radii[0] * cw;
     uint8_t* kept = alloc_array((size_t)N * CP_SLOTS, 1);
     for (int64_t i = 0; i < N; i++)
         for (int k = 0; k < CP_SLOTS; k++) kept[i * CP_SLOTS + k] = mask[i * CP_SLOTS + k] && !held[i];
@@ -187,7 +189,7 @@ static bool fit_rows(JepaCellProbe* cp, const JepaData* j, int first, int count,
                 float du = t[0] / cw - gx, dv = t[1] / ch - gy, d = du * du + dv * dv;
                 if (d < bd) bd = d, bu = du, bv = dv;
             }
-            if (!(fabsf(bu) <= reach && fabsf(bv) <= reach)) continue;
+            if (!isfinite(bd) || !(fabsf(bu) <= reach && fabsf(bv) <= reach)) continue;   /* no body near */
             size_t row = base + (size_t)c;
             mask[row * CP_SLOTS + 1] = 1;
             y[(row * CP_SLOTS + 1) * CP_OUT] = bu;
@@ -201,11 +203,7 @@ static bool fit_rows(JepaCellProbe* cp, const JepaData* j, int first, int count,
                                sel ? nr : 1, JEPA_PROBE_MIN_ROWS, NULL) &&
               cp->p.fitted[0] && cp->p.fitted[1];
     if (!ok) report_set(err, err_size, "%d windows: too few bodies to fit the cell probe", r->N);
-    else if (sel) cp->radius = choose_radius(cp, j, r, x, y, mask, held);
-    else {
-        static const float radii[] = JEPA_CELLPROBE_RADII;
-        cp->radius = radii[0] * cw;
-    }
+    else cp->radius = choose_radius(cp, j, r, x, y, mask, sel ? held : NULL);
     free(x);
     free(y);
     free(mask);
