@@ -77,28 +77,16 @@ static void energy_input(const JepaModel* m, int cells, int C, const float* z, c
 /* the windows of j at stride: each one's input [cells * (C + 3)], observed energy [cells] and the
    energy of the H ticks before it ([cells], NaN where there are not H); returns how many */
 typedef struct EnergySet {
-    int64_t n, cap;
+    int64_t n;
     float*  x;      /* [n, cells * (C + 3)] */
     float*  y;      /* [n, cells] */
     float*  prev;   /* [n, cells] */
 } EnergySet;
 
-static void set_push(EnergySet* s, int in_size, int cells, const float* x, const float* y, const float* prev) {
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 1024;
-        s->x = alloc_resize(s->x, (size_t)s->cap * in_size, sizeof(float));
-        s->y = alloc_resize(s->y, (size_t)s->cap * cells, sizeof(float));
-        s->prev = alloc_resize(s->prev, (size_t)s->cap * cells, sizeof(float));
-    }
-    memcpy(s->x + (size_t)s->n * in_size, x, sizeof(float) * (size_t)in_size);
-    memcpy(s->y + (size_t)s->n * cells, y, sizeof(float) * (size_t)cells);
-    memcpy(s->prev + (size_t)s->n * cells, prev, sizeof(float) * (size_t)cells);
-    s->n++;
-}
-
-/* one episode's windows at stride into out; obs [T * L] and chg [T * cells] are scratch */
+/* one episode's windows at stride into rows [row, row + its windows) of out; obs [T * L] and chg
+   [T * cells] are scratch */
 static void energy_episode(const JepaModel* m, const JepaData* j, int e, int H, int stride, JepaScratch* sc,
-                           float* obs, float* chg, EnergySet* out) {
+                           float* obs, float* chg, EnergySet* out, int64_t row) {
     const JepaArch* a = jepa_arch(m);
     int S = a->frame_step, t0 = (a->context - 1) * S, T = j->d->ticks, lh, lw, C;
     jepa_latent_shape(m, &lh, &lw, &C);
@@ -106,9 +94,6 @@ static void energy_episode(const JepaModel* m, const JepaData* j, int e, int H, 
     enum { BATCH = 16 };
     const uint8_t* win[BATCH * 8];
     float* sum = alloc_array((size_t)cells, sizeof *sum);
-    float* y = alloc_array((size_t)cells, sizeof *y);
-    float* prev = alloc_array((size_t)cells, sizeof *prev);
-    float* x = alloc_array((size_t)in_size, sizeof *x);
     float* map = alloc_array((size_t)cells * JEPA_PUSH_CHANNELS, sizeof *map);
     JepaPush push[JEPA_MAX_PUSHES];
     for (int t = t0; t < T; t += BATCH) {
@@ -119,9 +104,11 @@ static void energy_episode(const JepaModel* m, const JepaData* j, int e, int H, 
     }
     for (int t = t0 + 1; t < T; t++)
         jepa_energy_change(lh, lw, C, obs + (size_t)t * L, obs + (size_t)(t - 1) * L, chg + (size_t)t * cells);
-    for (int t = t0; t + H < T; t += stride) {
+    for (int t = t0; t + H < T; t += stride, row++) {
+        float* y = out->y + (size_t)row * cells;
+        float* prev = out->prev + (size_t)row * cells;
         int n = jepa_data_pushes_span(j, e, t, H, push);
-        energy_input(m, cells, C, obs + (size_t)t * L, push, n, x, map);
+        energy_input(m, cells, C, obs + (size_t)t * L, push, n, out->x + (size_t)row * in_size, map);
         memset(sum, 0, sizeof(float) * (size_t)cells);
         for (int k = t + 1; k <= t + H; k++)
             for (int i = 0; i < cells; i++) sum[i] += chg[(size_t)k * cells + i];
@@ -134,19 +121,19 @@ static void energy_episode(const JepaModel* m, const JepaData* j, int e, int H, 
         } else {
             for (int i = 0; i < cells; i++) prev[i] = NAN;
         }
-        set_push(out, in_size, cells, x, y, prev);
     }
-    free(sum), free(y), free(prev), free(x), free(map);
+    free(sum), free(map);
 }
 
-/* the episodes' windows, episode by episode; a worker thread each takes every jobs-th episode
-   with its own scratch (each window's latent is the same whichever windows it is encoded with) and
-   the episodes' windows are joined in order: the same set for any jobs */
+/* the episodes' windows: a worker thread each takes every jobs-th episode with its own scratch (each
+   window's latent is the same whichever windows it is encoded with) and writes its windows into the
+   episode's rows (every episode has the same number, nw, from row first): the same set for any jobs */
 typedef struct EnergyWork {
     const JepaModel* m;
     const JepaData*  j;
-    int              H, stride, jobs, k;
-    EnergySet*       sets;      /* [episodes] */
+    int              H, stride, jobs, k, nw;
+    int64_t          first;
+    EnergySet*       out;
 } EnergyWork;
 
 static void* energy_worker(void* arg) {
@@ -157,7 +144,7 @@ static void* energy_worker(void* arg) {
     float* chg = alloc_array((size_t)T * lh * lw, sizeof(float));
     JepaScratch* sc = jepa_scratch_create(w->m);
     for (int e = w->k; e < w->j->d->episodes; e += w->jobs)
-        energy_episode(w->m, w->j, e, w->H, w->stride, sc, obs, chg, &w->sets[e]);
+        energy_episode(w->m, w->j, e, w->H, w->stride, sc, obs, chg, w->out, w->first + (int64_t)e * w->nw);
     jepa_scratch_free(sc);
     free(obs), free(chg);
     return NULL;
@@ -178,12 +165,17 @@ static bool energy_windows(const JepaModel* m, const JepaData* j, int H, int str
     if (jobs < 1) jobs = 1;
     if (jobs > d->episodes) jobs = d->episodes;
     if (jobs > JEPA_ENERGY_MAX_JOBS) jobs = JEPA_ENERGY_MAX_JOBS;
-    EnergySet* sets = alloc_zeroed((size_t)d->episodes, sizeof *sets);
+    /* windows t0, t0 + stride, ... while t + H < T: the same count in every episode */
+    int nw = (T - 1 - H - t0) / stride + 1;
+    int64_t first = out->n, total = first + (int64_t)d->episodes * nw;
+    out->x = alloc_resize(out->x, (size_t)total * in_size, sizeof(float));
+    out->y = alloc_resize(out->y, (size_t)total * cells, sizeof(float));
+    out->prev = alloc_resize(out->prev, (size_t)total * cells, sizeof(float));
     EnergyWork w[JEPA_ENERGY_MAX_JOBS];
     pthread_t th[JEPA_ENERGY_MAX_JOBS];
     bool started[JEPA_ENERGY_MAX_JOBS] = {false};
     for (int k = 0; k < jobs; k++) {
-        w[k] = (EnergyWork){m, j, H, stride, jobs, k, sets};
+        w[k] = (EnergyWork){m, j, H, stride, jobs, k, nw, first, out};
         /* the first share on this thread; a worker that cannot start leaves its share to it too */
         if (k > 0) started[k] = pthread_create(&th[k], NULL, energy_worker, &w[k]) == 0;
     }
@@ -192,26 +184,7 @@ static bool energy_windows(const JepaModel* m, const JepaData* j, int H, int str
         if (started[k]) pthread_join(th[k], NULL);
         else energy_worker(&w[k]);
     }
-    int64_t total = out->n;
-    for (int e = 0; e < d->episodes; e++) total += sets[e].n;
-    if (total > out->cap) {
-        out->cap = total;
-        out->x = alloc_resize(out->x, (size_t)total * in_size, sizeof(float));
-        out->y = alloc_resize(out->y, (size_t)total * cells, sizeof(float));
-        out->prev = alloc_resize(out->prev, (size_t)total * cells, sizeof(float));
-    }
-    for (int e = 0; e < d->episodes; e++) {
-        EnergySet* s = &sets[e];
-        for (int64_t i = 0; i < s->n; i++)
-            set_push(out, in_size, cells, s->x + (size_t)i * in_size, s->y + (size_t)i * cells,
-                     s->prev + (size_t)i * cells);
-        free(s->x), free(s->y), free(s->prev);
-    }
-    free(sets);
-    if (out->n < 1) {
-        report_set(err, err_size, "no window with %d records after it", H);
-        return false;
-    }
+    out->n = total;
     return true;
 }
 
