@@ -30,7 +30,8 @@ int cmd_train_jepa(int argc, char** argv) {
     int64_t frame_step = 1;
     int64_t width = 16, latent = 16, keypoints = 0, levels = 3, keypoint_appear = 0, hidden = 64;
     bool keypoint_frames = false, keypoint_sharp = false, keypoint_cv = false, keypoint_motion = false;
-    bool keypoint_overlap = false;
+    bool keypoint_overlap = false, keypoint_objness = false;
+    double objness_w = -1;
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     double keypoint_w = 1.0;
@@ -76,6 +77,14 @@ int cmd_train_jepa(int argc, char** argv) {
          "A: with --keypoint-motion and --keypoint-sharp, A more keypoints whose heats are a 3x3 convolution of the "
          "frame's pixels, not of its change, so that they mark a body whether it moves or not (default 0: none)",
          false},
+        {"keypoint-objness", ARG_BOOL, &keypoint_objness, 0, 0,
+         "with --keypoint-motion and --keypoint-sharp, one more appearance keypoint (after --keypoint-appear's): an "
+         "objectness keypoint, whose heat (a 3x3 convolution of the frame's pixels and of their intensity bands, "
+         "the plain softmax) is trained to mark the pixels that change within a training window (--objness-weight): "
+         "a body at rest is marked because bodies like it were seen to move, the table under it is not", false},
+        {"objness-weight", ARG_DOUBLE, &objness_w, 0, 1e6,
+         "W: the objectness keypoint's logistic loss weighs W (default 1 with --keypoint-objness or a model with an "
+         "objectness keypoint; 0: trained by the prediction alone)", false},
         {"keypoint-overlap", ARG_BOOL, &keypoint_overlap, 0, 0,
          "each cell's soft-argmax over a window twice the cell's side centred on it, so that a body crossing a cell "
          "border is seen whole by both cells", false},
@@ -147,8 +156,11 @@ int cmd_train_jepa(int argc, char** argv) {
     if (keypoint_appear > 0 && (!keypoint_motion || !keypoint_sharp))
         return args_fail("train", "--keypoint-appear needs --keypoint-motion and --keypoint-sharp (appearance "
                                   "keypoints beside the motion ones)");
-    if (keypoints + keypoint_appear > 16)
-        return args_fail("train", "--keypoints K and --keypoint-appear A: K + A at most 16");
+    if (keypoint_objness && (!keypoint_motion || !keypoint_sharp))
+        return args_fail("train", "--keypoint-objness needs --keypoint-motion and --keypoint-sharp (an appearance "
+                                  "keypoint beside the motion ones)");
+    if (keypoints + keypoint_appear + keypoint_objness > 16)
+        return args_fail("train", "--keypoints K, --keypoint-appear A and --keypoint-objness: K + A + 1 at most 16");
     if (steps == 0 && !resume) return args_fail("train", "--steps 0 fits the probe of a trained model: it needs --resume MODEL");
     nn_set_threads((int)threads);
 
@@ -186,8 +198,19 @@ int cmd_train_jepa(int argc, char** argv) {
     def.arch.latent = (int)latent;
     def.arch.levels = (int)levels;
     def.arch.hidden = (int)hidden;
-    def.arch.keypoints = (int)(keypoints + keypoint_appear);
-    def.arch.keypoint_appear = (int)keypoint_appear;
+    def.arch.keypoints = (int)(keypoints + keypoint_appear + keypoint_objness);
+    def.arch.keypoint_appear = (int)(keypoint_appear + keypoint_objness);
+    def.arch.keypoint_objness = keypoint_objness;
+    /* the objectness loss: 1 by default for a model with an objectness keypoint (a resumed one too) */
+    bool has_obj = start ? jepa_arch(start)->keypoint_objness != 0 : keypoint_objness;
+    if (objness_w > 0 && !has_obj) {
+        fprintf(stderr, "nudge train: --objness-weight needs --keypoint-objness (or --resume of a model with an "
+                        "objectness keypoint)\n");
+        jepa_free(start);
+        jepa_data_free(j);
+        return 2;
+    }
+    def.objness_weight = objness_w < 0 ? (has_obj ? 1.0f : 0.0f) : (float)objness_w;
     def.arch.keypoint_frames = keypoints > 0 && keypoint_frames;
     def.arch.keypoint_sharp = keypoints > 0 && keypoint_sharp;
     def.arch.keypoint_cv = keypoints > 0 && keypoint_cv;
@@ -311,6 +334,7 @@ int cmd_train_jepa(int argc, char** argv) {
         if (event_w > 0 || recon_w > 0) strcat(head, ",loss");
         if (event_w > 0) strcat(head, ",event_loss");
         if (recon_w > 0) strcat(head, ",recon_loss");
+        if (def.objness_weight > 0) strcat(head, ",objness_loss,objness_changed");
         strcat(head, "\n");
         train_log_put(&log, head);
     }
@@ -346,7 +370,9 @@ int cmd_train_jepa(int argc, char** argv) {
                              st.train_loss, vl, st.latent.std_mean, st.latent.std_min, st.latent.erank, clock_now() - t0);
             if (event_w > 0 || recon_w > 0) n += snprintf(line + n, sizeof line - (size_t)n, ",%.6g", st.last_loss);
             if (event_w > 0) n += snprintf(line + n, sizeof line - (size_t)n, ",%.6g", st.event_loss);
-            if (recon_w > 0) snprintf(line + n, sizeof line - (size_t)n, ",%.6g", st.recon_loss);
+            if (recon_w > 0) n += snprintf(line + n, sizeof line - (size_t)n, ",%.6g", st.recon_loss);
+            if (def.objness_weight > 0)
+                snprintf(line + n, sizeof line - (size_t)n, ",%.6g,%.6g", st.objness_loss, st.objness_changed);
             strcat(line, "\n");
             if (log_path && !train_log_put(&log, line)) {
                 snprintf(failure, sizeof failure, "%s: write failed: %s", log_path, log.why);
@@ -366,6 +392,9 @@ int cmd_train_jepa(int argc, char** argv) {
         jepa_trainer_stats(tr, &st);
         if (isfinite(st.train_loss) && event_w > 0)
             snprintf(extra, sizeof extra, "loss %.4f events %.4f rank %.1f", st.train_loss, st.event_loss, st.latent.erank);
+        else if (isfinite(st.train_loss) && def.objness_weight > 0)
+            snprintf(extra, sizeof extra, "loss %.4f objness %.4f rank %.1f", st.train_loss, st.objness_loss,
+                     st.latent.erank);
         else if (isfinite(st.train_loss) && recon_w > 0)
             snprintf(extra, sizeof extra, "loss %.4f recon %.4f rank %.1f", st.train_loss, st.recon_loss, st.latent.erank);
         else if (isfinite(st.train_loss))

@@ -72,6 +72,9 @@ bool jepa_arch_check(const JepaArch* a, char* err, size_t err_size) {
         return report_set(err, err_size, "%d appearance keypoints of %d: fewer than the keypoints, and with keypoints "
                           "from the frames' change (%d) and sharp (%d)", a->keypoint_appear, a->keypoints,
                           a->keypoint_motion, a->keypoint_sharp), false;
+    if (a->keypoint_objness < 0 || a->keypoint_objness > 1 || (a->keypoint_objness && a->keypoint_appear < 1))
+        return report_set(err, err_size, "an objectness keypoint (%d) needs appearance keypoints (%d)",
+                          a->keypoint_objness, a->keypoint_appear), false;
     if (a->groups < 1 || a->width % a->groups || a->hidden % a->groups)
         return report_set(err, err_size, "%d norm groups do not divide the widths %d and %d", a->groups, a->width,
                           a->hidden), false;
@@ -112,8 +115,10 @@ JepaModel* jepa_alloc(const JepaArch* a) {
         else nn_conv2d_layout(&m->kp, &m->layout, m->kc, km, 1, 1, 0);
         /* sharp: a temperature per channel, without weight decay */
         if (a->keypoint_sharp) m->ktemp = nn_layout_add(&m->layout, a->keypoints, false);
-        /* appearance keypoints: their own heat convolution of a frame's pixels */
-        if (a->keypoint_appear > 0) nn_conv2d_layout(&m->kpa, &m->layout, m->kc, a->keypoint_appear, 3, 1, 1);
+        /* appearance keypoints: their own heat convolution of a frame's pixels (and, with an
+           objectness keypoint, of their intensity bands) */
+        m->kca = a->keypoint_objness ? m->kc * (1 + JEPA_OBJ_BANDS) : m->kc;
+        if (a->keypoint_appear > 0) nn_conv2d_layout(&m->kpa, &m->layout, m->kca, a->keypoint_appear, 3, 1, 1);
         m->lc += (a->keypoint_cv ? 5 : 3) * a->keypoints;
     }
     m->enc_count = m->layout.count;
@@ -361,6 +366,30 @@ void jepa_enc_cache_free(JepaEncCache* c) {
     c->cap = 0;
 }
 
+/* the heat convolutions' im2col scratch for one frame: the larger of the two branches' */
+static size_t jepa_kp_col_size(const JepaModel* m) {
+    size_t col = nn_conv2d_col_size(&m->kp, 1, m->kh, m->kw);
+    if (m->arch.keypoint_appear > 0) {
+        size_t ca = nn_conv2d_col_size(&m->kpa, 1, m->kh, m->kw);
+        if (ca > col) col = ca;
+    }
+    return col;
+}
+
+/* an appearance image's intensity bands (keypoint_objness): img[npx, kca] holds the pixels in its
+   first channels (-1..1, jepa_frames_input's scale); band j of channel q is 1 where the pixel is
+   below JEPA_OBJ_LEVELS[j] (0..1), else 0 */
+static void jepa_obj_bands(const JepaModel* m, size_t npx, float* img) {
+    static const float levels[JEPA_OBJ_BANDS] = JEPA_OBJ_LEVELS;
+    int ch = m->kc, ca = m->kca;
+    for (size_t p = 0; p < npx; p++) {
+        float* px = img + p * ca;
+        for (int q = 0; q < ch; q++)
+            for (int j = 0; j < JEPA_OBJ_BANDS; j++)
+                px[ch + q * JEPA_OBJ_BANDS + j] = px[q] < 2.0f * levels[j] - 1.0f ? 1.0f : 0.0f;
+    }
+}
+
 size_t jepa_enc_cache_bytes(const JepaModel* m, int n, bool keep_cols) {
     size_t floats = 0;
     int K = m->arch.keypoints;
@@ -372,12 +401,12 @@ size_t jepa_enc_cache_bytes(const JepaModel* m, int n, bool keep_cols) {
         size_t cells = (size_t)m->lh * m->lw, map = (size_t)nk * m->kh * m->kw;
         int A = m->arch.keypoint_appear;
         if (A > 0)
-            floats += map * m->kc + map * A + nn_keypoint_prob_size(nk, m->kh, m->kw, A, m->kcell, m->kmargin, true) +
+            floats += map * m->kca + map * A + nn_keypoint_prob_size(nk, m->kh, m->kw, A, m->kcell, m->kmargin, true) +
                       (size_t)nk * cells * 3 * A;
         floats += map * K + nn_keypoint_prob_size(nk, m->kh, m->kw, K, m->kcell, m->kmargin, m->ktemp >= 0) +
                   nn_keypoint_work_size(nk, m->kh, m->kw, K, m->kcell, m->kmargin) + (size_t)nk * cells * 3 * K;
         if (m->arch.keypoint_cv)
-            floats += (size_t)nk * 4 + map * m->kc + nn_conv2d_col_size(&m->kp, 1, m->kh, m->kw);
+            floats += (size_t)nk * 4 + map * m->kc + jepa_kp_col_size(m);
         floats += cap * cells * (size_t)m->lc + cap * cells * (size_t)m->arch.latent;
         if (!m->arch.keypoint_frames) floats += map * m->kc;
     }
@@ -395,7 +424,7 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
     size_t work = nn_keypoint_work_size(nk, m->kh, m->kw, K, m->kcell, m->kmargin);
     int A = m->arch.keypoint_appear;
     if (A > 0) {
-        c->xa = alloc_resize(c->xa, (size_t)nk * m->kh * m->kw * m->kc, sizeof(float));
+        c->xa = alloc_resize(c->xa, (size_t)nk * m->kh * m->kw * m->kca, sizeof(float));
         c->heata = alloc_resize(c->heata, (size_t)nk * m->kh * m->kw * A, sizeof(float));
         c->proba = alloc_resize(c->proba, nn_keypoint_prob_size(nk, m->kh, m->kw, A, m->kcell, m->kmargin, true),
                                 sizeof(float));
@@ -414,7 +443,7 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
         c->at = alloc_resize(c->at, 2 * (size_t)nk, sizeof(int));
         c->hit = alloc_resize(c->hit, (size_t)nk, sizeof(int));
         c->xf = alloc_resize(c->xf, (size_t)nk * m->kh * m->kw * m->kc, sizeof(float));
-        c->col = alloc_resize(c->col, nn_conv2d_col_size(&m->kp, 1, m->kh, m->kw), sizeof(float));
+        c->col = alloc_resize(c->col, jepa_kp_col_size(m), sizeof(float));
         /* the memo's buffers are the same sizes as the ones they are swapped with; a larger cache
            starts them empty */
         size_t img = (size_t)nk * m->kh * m->kw * m->kc;
@@ -426,7 +455,7 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
             mo->hash[0] = alloc_resize(mo->hash[0], (size_t)nk, sizeof(uint64_t));
             mo->kpo[0] = alloc_resize(mo->kpo[0], (size_t)nk * cells * 3 * K, sizeof(float));
             if (A > 0) {
-                mo->img[1] = alloc_resize(mo->img[1], img, sizeof(float));
+                mo->img[1] = alloc_resize(mo->img[1], (size_t)nk * m->kh * m->kw * m->kca, sizeof(float));
                 mo->hash[1] = alloc_resize(mo->hash[1], (size_t)nk, sizeof(uint64_t));
                 mo->kpo[1] = alloc_resize(mo->kpo[1], (size_t)nk * cells * 3 * A, sizeof(float));
             }
@@ -562,16 +591,21 @@ static const float* enc_forward_cv(const JepaModel* m, const float* params, Jepa
                 last[p * ch + q] = motion ? px[(F - 1) * ch] - px[(F - 2) * ch] : px[(F - 1) * ch];
                 prev[p * ch + q] = motion ? px[(F - 2) * ch] - px[(F - 3) * ch] : px[(F - 2) * ch];
             }
-        /* appearance keypoints: the same two frames' pixels */
+        /* appearance keypoints: the same two frames' pixels (objectness: and their bands) */
         if (A > 0) {
-            float* la = c->xa + (size_t)i * npx * ch;
-            float* pa = c->xa + (size_t)(n + i) * npx * ch;
+            int ca = m->kca;
+            float* la = c->xa + (size_t)i * npx * ca;
+            float* pa = c->xa + (size_t)(n + i) * npx * ca;
             for (size_t p = 0; p < npx; p++)
                 for (int q = 0; q < ch; q++) {
                     const float* px = xi + p * xc + q;
-                    la[p * ch + q] = px[(F - 1) * ch];
-                    pa[p * ch + q] = px[(F - 2) * ch];
+                    la[p * ca + q] = px[(F - 1) * ch];
+                    pa[p * ca + q] = px[(F - 2) * ch];
                 }
+            if (a->keypoint_objness) {
+                jepa_obj_bands(m, npx, la);
+                jepa_obj_bands(m, npx, pa);
+            }
         }
     }
     /* a shared cache: each distinct image once (the windows of a rollout share their frames), and
@@ -585,19 +619,20 @@ static const float* enc_forward_cv(const JepaModel* m, const float* params, Jepa
                           c->heat + (size_t)i * npx * Km);
     const float* temp = m->ktemp >= 0 ? params + m->ktemp : NULL;
     if (Mu > 0)
-        nn_keypoint_forward(Mu, m->kh, m->kw, Km, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit, temp,
+        nn_keypoint_forward(Mu, m->kh, m->kw, Km, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit, temp, Km,
                             c->heat, c->prob, c->work, c->kpo);
     if (Mu < U) memo_read(c, mo, 0, Mu, U, cells * 3 * Km, c->kpo);
     int Ua = 0, Ma = 0;
     if (A > 0) {
-        Ua = share_images(c->xa, 2 * n, npx * ch, c->shared, c->umapa, c->hasha);
-        Ma = mo ? memo_split(c, mo, 1, c->xa, c->hasha, Ua, npx * ch, c->umapa, 2 * n) : Ua;
+        Ua = share_images(c->xa, 2 * n, npx * m->kca, c->shared, c->umapa, c->hasha);
+        Ma = mo ? memo_split(c, mo, 1, c->xa, c->hasha, Ua, npx * m->kca, c->umapa, 2 * n) : Ua;
         for (int i = 0; i < Ma; i++)
-            nn_conv2d_forward(&m->kpa, params, 1, m->kh, m->kw, c->xa + (size_t)i * npx * ch, c->col,
+            nn_conv2d_forward(&m->kpa, params, 1, m->kh, m->kw, c->xa + (size_t)i * npx * m->kca, c->col,
                               c->heata + (size_t)i * npx * A);
+        /* the objectness keypoint (the last) takes the plain softmax */
         if (Ma > 0)
-            nn_keypoint_forward(Ma, m->kh, m->kw, A, m->kcell, m->kmargin, false, m->kunit, temp + Km, c->heata,
-                                c->proba, c->work, c->kpoa);
+            nn_keypoint_forward(Ma, m->kh, m->kw, A, m->kcell, m->kmargin, false, m->kunit, temp + Km,
+                                A - a->keypoint_objness, c->heata, c->proba, c->work, c->kpoa);
         if (Ma < Ua) memo_read(c, mo, 1, Ma, Ua, cells * 3 * A, c->kpoa);
     }
     int Lm = a->latent, C = m->lc;
@@ -652,16 +687,19 @@ static void enc_backward_cv(const JepaModel* m, const float* params, float* grad
     }
     bool sharp = m->ktemp >= 0;
     nn_keypoint_backward(2 * n, m->kh, m->kw, Km, m->kcell, m->kmargin, a->keypoint_motion != 0, m->kunit,
-                         sharp ? params + m->ktemp : NULL, c->prob, c->kpo, c->work, c->heat,
+                         sharp ? params + m->ktemp : NULL, Km, c->prob, c->kpo, c->work, c->heat,
                          sharp ? grads + m->ktemp : NULL);
     for (int i = 0; i < 2 * n; i++)
         nn_conv2d_backward(&m->kp, params, grads, 1, m->kh, m->kw, c->xf + (size_t)i * npx * ch,
                            c->heat + (size_t)i * npx * Km, c->col, NULL);
     if (A > 0) {
         nn_keypoint_backward(2 * n, m->kh, m->kw, A, m->kcell, m->kmargin, false, m->kunit, params + m->ktemp + Km,
-                             c->proba, c->kpoa, c->work, c->heata, grads + m->ktemp + Km);
+                             A - a->keypoint_objness, c->proba, c->kpoa, c->work, c->heata, grads + m->ktemp + Km);
+        /* the objectness loss's gradient on the last frames' objectness heats */
+        if (a->keypoint_objness && c->dobj)
+            for (size_t p = 0; p < (size_t)n * npx; p++) c->heata[p * A + A - 1] += c->dobj[p];
         for (int i = 0; i < 2 * n; i++)
-            nn_conv2d_backward(&m->kpa, params, grads, 1, m->kh, m->kw, c->xa + (size_t)i * npx * ch,
+            nn_conv2d_backward(&m->kpa, params, grads, 1, m->kh, m->kw, c->xa + (size_t)i * npx * m->kca,
                                c->heata + (size_t)i * npx * A, c->col, NULL);
     }
     nn_convnet_backward(&m->enc, params, grads, &c->net, n, x, c->dmain, NULL);
@@ -676,7 +714,7 @@ const float* jepa_enc_forward(const JepaModel* m, const float* params, JepaEncCa
     /* the heat maps of the first layer's map, their cell soft-argmax, joined after the latent */
     nn_conv2d_forward(&m->kp, params, n, m->kh, m->kw, m->arch.keypoint_frames ? x : c->net.post[0], NULL, c->heat);
     const float* temp = m->ktemp >= 0 ? params + m->ktemp : NULL;
-    nn_keypoint_forward(n, m->kh, m->kw, K, m->kcell, m->kmargin, m->arch.keypoint_motion != 0, m->kunit, temp, c->heat,
+    nn_keypoint_forward(n, m->kh, m->kw, K, m->kcell, m->kmargin, m->arch.keypoint_motion != 0, m->kunit, temp, K, c->heat,
                         c->prob, c->work, c->kpo);
     size_t rows = (size_t)n * m->lh * m->lw;
     int Lm = m->arch.latent, C = m->lc;
@@ -710,7 +748,7 @@ void jepa_enc_backward(const JepaModel* m, const float* params, float* grads, Je
     /* the branch back to the first layer's map (the heats' gradient overwrites the heats) */
     bool sharp = m->ktemp >= 0;
     nn_keypoint_backward(n, m->kh, m->kw, K, m->kcell, m->kmargin, m->arch.keypoint_motion != 0, m->kunit,
-                         sharp ? params + m->ktemp : NULL, c->prob, c->kpo, c->work, c->heat,
+                         sharp ? params + m->ktemp : NULL, K, c->prob, c->kpo, c->work, c->heat,
                          sharp ? grads + m->ktemp : NULL);
     if (m->arch.keypoint_frames) {
         /* from the input: no gradient goes further */

@@ -46,6 +46,12 @@
 #ifndef JEPA_KEYPOINT_TEMP_MOTION
 #define JEPA_KEYPOINT_TEMP_MOTION 1.0f
 #endif
+/// the objectness keypoint's intensity bands (keypoint_objness): a pixel's channel value v (0..1) gives
+/// band j = 1 when v < JEPA_OBJ_LEVELS[j], else 0
+#define JEPA_OBJ_BANDS 6
+#define JEPA_OBJ_LEVELS {0.2f, 0.35f, 0.5f, 0.65f, 0.8f, 0.9f}
+/// a pixel changed within a training window when one of its channels moved by more than this (0..1)
+#define JEPA_OBJ_CHANGE 0.03f
 /// the largest frame step (ticks between a window's frames)
 #define JEPA_MAX_FRAME_STEP 16
 
@@ -121,6 +127,17 @@ typedef struct JepaArch {
                                 follow motion. The latent's layout is that of K keypoints (the
                                 predictor carries them on at their velocity alike; 0 = none: files
                                 before it) */
+    int   keypoint_objness;  /* 1 (needs keypoint_appear A >= 1): the last appearance keypoint is an
+                                *objectness* keypoint. Every appearance heat then reads the frame's
+                                pixels and JEPA_OBJ_BANDS intensity bands of them (1 where a
+                                channel's value is below each of JEPA_OBJ_LEVELS, else 0), and the
+                                objectness heat's softmax is the plain one of its heats (their level
+                                says how sure it is; no normalisation, no temperature), trained
+                                beside the prediction by a logistic loss to mark the pixels that
+                                change within the training window (train --objness-weight): what
+                                moves, learned by watching, so that a body at rest looks like the
+                                bodies that were seen to move and the table under it does not
+                                (0 = none: files before it) */
     int   hidden;            /* predictor channels */
     int   pred_layers;       /* 3x3 layers of the predictor (>= 1) */
     int   groups;            /* group norm groups (divides width, 2 width, 4 width, hidden) */

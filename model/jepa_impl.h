@@ -15,6 +15,8 @@ struct JepaModel {
     NnConv2d  kpa;          /* keypoint_appear A > 0: the appearance keypoints' 3x3 heat convolution
                                of a frame's pixels (A outputs; kp then has K - A), after the
                                temperatures */
+    int       kca;          /* the appearance heat convolution's input channels: channels, and with
+                               keypoint_objness (1 + JEPA_OBJ_BANDS) of them */
     int       ktemp;        /* keypoint_sharp: the offset of the K temperatures (after kp's, before
                                enc_count; -1 without) */
     int       kh, kw, kc;   /* the first map: kh x kw pixels of kc channels */
@@ -62,10 +64,14 @@ typedef struct JepaEncCache {
     float*      xf;         /* keypoint_cv: [2 cap, H, W, channels] the windows' last frames, then
                                the frames before them: the heat convolution's input */
     float*      col;        /* keypoint_cv: the heat convolution's im2col scratch for one frame */
-    float*      xa;         /* keypoint_appear: [2 cap, H, W, channels] the same frames' pixels */
+    float*      xa;         /* keypoint_appear: [2 cap, H, W, kca] the same frames' pixels (and their
+                               bands: keypoint_objness) */
     float*      heata;      /* keypoint_appear: [2 cap, kh, kw, A] their heats */
     float*      proba;      /* keypoint_appear: their soft-argmax's softmax */
     float*      kpoa;       /* keypoint_appear: [2 cap, cells, 3A] */
+    const float* dobj;      /* keypoint_objness, the trainer's: [n, kh, kw] the objectness loss's
+                               gradient on the last frames' objectness heats, added in the backward
+                               (NULL: none) */
     bool        shared;     /* jepa_enc_cache_share: a frame shared by windows goes through the
                                keypoint branch once (forward only) */
     int*        umap;       /* keypoint_cv: [2 cap] each image's place among the distinct ones */

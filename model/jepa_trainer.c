@@ -77,6 +77,9 @@ struct JepaTrainer {
     float*          ev_x;         /* [B, 3C] pooled features */
     float*          ev_tmp;       /* [nev] the heads as the model keeps them */
     float           ev_loss;
+    /* the objectness term (objness_weight > 0 and an objectness keypoint) */
+    float*          dobj;         /* [B, kh, kw] its gradient on the last frames' objectness heats */
+    float           obj_loss, obj_changed;
     /* stats */
     float           ema_loss, last, pred_loss, val_loss, appear_loss;
     JepaLatentStats latent;
@@ -142,6 +145,7 @@ void jepa_trainer_free(JepaTrainer* tr) {
     free(tr->drec);
     free(tr->rt);
     free(tr->rw);
+    free(tr->dobj);
     nn_adamw_free(&tr->rec_opt);
     free(tr->ev);
     free(tr->dev);
@@ -187,6 +191,7 @@ double jepa_trainer_step_bytes(const JepaTrainerDef* def, const JepaModel* start
     if (def->appearance_weight > 0) bytes += 4 * B * cells * JEPA_APPEAR_Q;
     if (def->recon_weight > 0) bytes += 4 * B * cells * (fb / cells + 1);
     if (def->event_weight > 0) bytes += 4 * B * 3 * C;
+    if (def->objness_weight > 0 && m->arch.keypoint_objness) bytes += 4.0 * B * a->frame_w * a->frame_h;
     jepa_free(own);
     return bytes;
 }
@@ -285,6 +290,8 @@ JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* sta
         tr->rw = alloc_array((size_t)B * cells, sizeof(float));
         nn_adamw_init(&tr->rec_opt, tr->nrec, def->lr, def->weight_decay);
     }
+    if (def->objness_weight > 0 && a->keypoint_objness)
+        tr->dobj = alloc_zeroed((size_t)B * a->frame_w * a->frame_h, sizeof(float));
     if (def->event_weight > 0) {
         /* zero at the start, as the appearance head: the heads learn what the latent says first */
         tr->nev = JEPA_EVENT_HEADS * (3 * (int)C + 1);
@@ -588,6 +595,50 @@ double jepa_pooled_l1(int B, int lh, int lw, int C, int P, const float* zh, cons
     return w * loss / count;
 }
 
+/* the objectness term (JepaTrainerDef.objness_weight) of the B windows just encoded by the online
+   encoder: the logistic loss of each last frame's objectness heats against whether the pixel changed
+   within its window, class-weighted; its gradient into tr->dobj when grad. Returns the loss */
+static double objness_term(JepaTrainer* tr, int B, bool grad) {
+    const JepaModel* m = tr->model;
+    const JepaArch* a = &m->arch;
+    int F = tr->F, R = tr->R, ch = a->channels, A = a->keypoint_appear;
+    size_t npx = (size_t)a->frame_w * a->frame_h, n = (size_t)B * npx;
+    int thr = (int)(JEPA_OBJ_CHANGE * 255.0f);
+    /* the targets first (into dobj as 0/1), counted */
+    size_t pos = 0;
+    for (int b = 0; b < B; b++) {
+        const uint8_t* w = tr->frames + (size_t)b * (F + R) * tr->fb;
+        const uint8_t* last = w + (size_t)(F - 1) * tr->fb;
+        float* y = tr->dobj + (size_t)b * npx;
+        for (size_t p = 0; p < npx; p++) {
+            int big = 0;
+            for (int f = 0; f < F + R && big <= thr; f++) {
+                const uint8_t* o = w + (size_t)f * tr->fb + p * ch;
+                for (int q = 0; q < ch; q++) {
+                    int d = abs((int)o[q] - (int)last[p * ch + q]);
+                    if (d > big) big = d;
+                }
+            }
+            y[p] = big > thr ? 1.0f : 0.0f;
+            pos += big > thr;
+        }
+    }
+    double wp = pos > 0 ? 0.2 / (double)pos : 0, wn = n > pos ? 0.8 / (double)(n - pos) : 0;
+    float W = tr->def.objness_weight;
+    double loss = 0;
+    const float* heat = tr->enc.heata;
+    for (size_t i = 0; i < n; i++) {
+        double h = heat[i * A + A - 1], y = tr->dobj[i], wt = y > 0 ? wp : wn;
+        /* log(1 + e^-h) for y = 1, log(1 + e^h) for y = 0, stably */
+        double z = y > 0 ? -h : h;
+        loss += wt * (z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)));
+        double s = 1.0 / (1.0 + exp(-h));
+        tr->dobj[i] = grad ? (float)(W * wt * (s - y)) : 0.0f;
+    }
+    tr->obj_changed = (float)((double)pos / (double)n);
+    return W * loss;
+}
+
 /* forward over the copied batch: encodes, rolls out and returns the prediction loss (mean over the
    R steps of the mean absolute error; weighted: by motion_weights when the trainer's motion_weight
    > 0, the training loss, where validation is plain); with grad, its gradients go to dzhat */
@@ -687,7 +738,14 @@ static double batch_loss(JepaTrainer* tr, bool grad, double* pred_out, JepaLaten
         ev = jepa_event_loss(B, (int)cells, (int)C, z0, tr->ev, tr->ev_y, tr->ev_ok, tr->ev_pw, d->event_weight,
                              tr->ev_x, grad ? tr->carry : NULL, grad ? tr->dev : NULL, NULL);
     }
-    double loss = pred + reg + appear + rec + ev;
+    double obj = 0;
+    tr->enc.dobj = NULL;
+    if (tr->dobj) {
+        obj = objness_term(tr, B, grad);
+        tr->enc.dobj = grad ? tr->dobj : NULL;
+    }
+    double loss = pred + reg + appear + rec + ev + obj;
+    tr->obj_loss = (float)obj;
     tr->appear_loss = (float)appear;
     tr->rec_loss = (float)rec;
     tr->ev_loss = (float)ev;
@@ -812,6 +870,8 @@ void jepa_trainer_stats(JepaTrainer* tr, JepaTrainerStats* out) {
     out->pred_loss = tr->pred_loss;
     out->appearance_loss = tr->appear_loss;
     out->recon_loss = tr->rec_loss;
+    out->objness_loss = tr->obj_loss;
+    out->objness_changed = tr->obj_changed;
     out->event_loss = tr->ev_loss;
     out->event_pos_weight[0] = tr->ev_pw[0], out->event_pos_weight[1] = tr->ev_pw[1];
     out->val_loss = tr->val_loss;

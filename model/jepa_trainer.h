@@ -95,6 +95,14 @@ typedef struct JepaTrainerDef {
                                 and not only where each piece goes, which no prediction can say.
                                 Validation's loss stays the plain L1. 0 = none (default) */
     int      pool_size;      /* the pooled L1's block side in cells (default 4) */
+    float    objness_weight; /* W > 0 (a model with an objectness keypoint, arch.keypoint_objness):
+                                the objectness heat of each window's last frame is the logit of a
+                                pixel changing within the window (one of its channels moving by more
+                                than JEPA_OBJ_CHANGE between the window's last context frame and any
+                                frame of the window, context or rollout): W times a class-weighted
+                                logistic loss (the changed pixels of the batch weigh 0.2 in all, the
+                                others 0.8), its gradient reaching the appearance heat convolution
+                                only. Training's loss only (default 1 for such a model; 0 = none) */
     int64_t  capacity;       /* frames in the replay buffer (default 20000) */
     int64_t  val_capacity;   /* frames kept for validation (default 4000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */
@@ -109,6 +117,8 @@ typedef struct JepaTrainerStats {
     float    appearance_loss;/* the last step's appearance term, weighted (0 without the head) */
     float    event_loss;     /* the last step's event term, weighted (0 without the heads) */
     float    recon_loss;     /* the last step's reconstruction term, weighted (0 without the decoder) */
+    float    objness_loss;   /* the last step's objectness term, weighted (0 without it) */
+    float    objness_changed;/* the last step's share of the last frames' pixels that changed */
     double   event_pos_weight[2]; /* the heads' weight of a window with a break (ahead, seen; 0 before
                                 the first step or without the heads) */
     float    val_loss;       /* last validation prediction loss (NaN before) */

@@ -244,7 +244,8 @@ static NN_FAST_HOT void nn_keypoint_row_backward(const float* p, float* gr, floa
 }
 
 NN_HOT void nn_keypoint_forward(int n, int h, int w, int K, int s, int m, bool energy, float unit,
-                                const float* temp, const float* heat, float* prob, float* work, float* out) {
+                                const float* temp, int nsharp, const float* heat, float* prob, float* work,
+                                float* out) {
     int ch = h / s, cw = w / s, S = s + 2 * m, ss = S * S;
     size_t rows = kp_rows(n, h, w, K, s);
     float* t = work;                     /* [ss, 2] */
@@ -269,9 +270,11 @@ NN_HOT void nn_keypoint_forward(int n, int h, int w, int K, int s, int m, bool e
                     size_t r = cell * K + k;
                     float* p = prob + r * ss;
                     kp_gather(ht + ((size_t)b * K + k) * hw, h, w, cy * s - m, cx * s - m, S, p);
-                    if (!energy || !temp) {
-                        float lse = nn_keypoint_row(p, ss, temp ? temp + k : NULL, temp ? u + r * ss : NULL,
-                                                    temp ? rsd + r : NULL);
+                    /* the channels from nsharp on are plain even with temperatures */
+                    bool sk = temp && k < nsharp;
+                    if (!energy || !sk) {
+                        float lse = nn_keypoint_row(p, ss, sk ? temp + k : NULL, sk ? u + r * ss : NULL,
+                                                    sk ? rsd + r : NULL);
                         out[cell * 3 * K + 3 * k + 2] = lse - lss;
                         continue;
                     }
@@ -319,7 +322,8 @@ NN_HOT void nn_keypoint_forward(int n, int h, int w, int K, int s, int m, bool e
 }
 
 NN_HOT void nn_keypoint_backward(int n, int h, int w, int K, int s, int m, bool energy, float unit, const float* temp,
-                                 const float* prob, const float* dout, float* work, float* dheat, float* dtemp) {
+                                 int nsharp, const float* prob, const float* dout, float* work, float* dheat,
+                                 float* dtemp) {
     int ch = h / s, cw = w / s, S = s + 2 * m, ss = S * S;
     size_t rows = kp_rows(n, h, w, K, s);
     float* g = work;                     /* [rows, ss] */
@@ -353,9 +357,10 @@ NN_HOT void nn_keypoint_backward(int n, int h, int w, int K, int s, int m, bool 
                     const float* p = prob + r * ss;
                     float* gr = g + r * ss;
                     float dlse = dout[cell * 3 * K + 3 * k + 2];
-                    if (!energy || !temp) {
-                        nn_keypoint_row_backward(p, gr, dlse, ss, temp ? temp + k : NULL, temp ? u + r * ss : NULL,
-                                                 temp ? rsd[r] : 0.0f, temp ? dtemp + k : NULL);
+                    bool sk = temp && k < nsharp;
+                    if (!energy || !sk) {
+                        nn_keypoint_row_backward(p, gr, dlse, ss, sk ? temp + k : NULL, sk ? u + r * ss : NULL,
+                                                 sk ? rsd[r] : 0.0f, sk ? dtemp + k : NULL);
                         kp_scatter(dheat, h, w, K, k, b, cy * s - m, cx * s - m, S, gr, add);
                         continue;
                     }

@@ -199,13 +199,15 @@ size_t nn_keypoint_work_size(int n, int h, int w, int K, int s, int m);
 /// their centre), and a body moved a fraction of a pixel moves the offset by about as much, where
 /// exp(T u) puts nearly all the weight on one pixel and moves in whole pixels; prob:
 /// nn_keypoint_prob_size floats, kept for the backward; work: nn_keypoint_work_size floats of scratch
+/// nsharp (<= K): with temp, only channels k < nsharp are sharp (or energy); the rest take the plain
+/// softmax of their heats (their temperatures unused): a heat whose level says how sure it is
 void nn_keypoint_forward(int n, int h, int w, int K, int s, int m, bool energy, float unit, const float* temp,
-                         const float* heat, float* prob, float* work, float* out);
+                         int nsharp, const float* heat, float* prob, float* work, float* out);
 /// from dout[n, h/s, w/s, 3K]: writes dheat[n, h, w, K] (with a margin: the sum over the windows
 /// holding each pixel) and (sharp) adds the temperatures' gradient into dtemp[K]; prob and temp are
 /// the forward's
 void nn_keypoint_backward(int n, int h, int w, int K, int s, int m, bool energy, float unit, const float* temp,
-                          const float* prob, const float* dout, float* work, float* dheat, float* dtemp);
+                          int nsharp, const float* prob, const float* dout, float* work, float* dheat, float* dtemp);
 
 /* ---- MLP ---- */
 

@@ -4172,11 +4172,13 @@ typedef struct KpCase {
     float unit;
     float *heat, *prob, *work, *out, *r;
     float* temp;   /* NULL: plain; [K]: sharp */
+    int nsharp;    /* with temp: channels from nsharp on are plain (0: none, all K sharp) */
 } KpCase;
 
 static double kp_loss(void* ctx) {
     KpCase* c = ctx;
-    nn_keypoint_forward(c->n, c->h, c->w, c->K, c->s, c->m, c->energy, c->unit, c->temp, c->heat, c->prob, c->work, c->out);
+    nn_keypoint_forward(c->n, c->h, c->w, c->K, c->s, c->m, c->energy, c->unit, c->temp, c->nsharp ? c->nsharp : c->K,
+                        c->heat, c->prob, c->work, c->out);
     int no = c->n * (c->h / c->s) * (c->w / c->s) * 3 * c->K;
     double l = 0;
     for (int i = 0; i < no; i++) l += (double)c->out[i] * c->r[i];
@@ -4184,7 +4186,7 @@ static double kp_loss(void* ctx) {
 }
 
 static void test_keypoint(void) {
-    KpCase c = {2, 8, 12, 3, 4, 0, false, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL};
+    KpCase c = {2, 8, 12, 3, 4, 0, false, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     int nh = c.n * c.h * c.w * c.K, no = c.n * (c.h / c.s) * (c.w / c.s) * 3 * c.K;
     c.heat = malloc(sizeof(float) * nh);
     c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s, c.m, false));
@@ -4197,7 +4199,7 @@ static void test_keypoint(void) {
     for (int i = 0; i < nh; i++) c.heat[i] = (float)rng_normal(&rng) * 1.5f;
     for (int i = 0; i < no; i++) c.r[i] = (float)rng_normal(&rng);
     kp_loss(&c);
-    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, NULL, c.prob, c.r, c.work, dh, NULL);
+    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, NULL, c.K, c.prob, c.r, c.work, dh, NULL);
     int bad = fd_misses(kp_loss, &c, c.heat, dh, nh, 1e-2f);
     if (bad) fprintf(stderr, "    keypoint: %d of %d heats miss\n", bad, nh);
     CHECK(bad == 0);
@@ -4231,7 +4233,7 @@ static void test_keypoint(void) {
 /* the sharp cell soft-argmax (normalised heats times a learned temperature): its heats' and its
    temperatures' gradients against finite differences; an even cell gives offset 0 and strength 0 */
 static void test_keypoint_sharp_grad(void) {
-    KpCase c = {2, 8, 12, 3, 4, 0, false, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL};
+    KpCase c = {2, 8, 12, 3, 4, 0, false, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     int nh = c.n * c.h * c.w * c.K, no = c.n * (c.h / c.s) * (c.w / c.s) * 3 * c.K;
     c.heat = malloc(sizeof(float) * nh);
     c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s, c.m, true));
@@ -4246,7 +4248,7 @@ static void test_keypoint_sharp_grad(void) {
     for (int i = 0; i < nh; i++) c.heat[i] = (float)rng_normal(&rng) * 0.8f;
     for (int i = 0; i < no; i++) c.r[i] = (float)rng_normal(&rng);
     kp_loss(&c);
-    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, temp, c.prob, c.r, c.work, dh, dtemp);
+    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, temp, c.K, c.prob, c.r, c.work, dh, dtemp);
     int bad = fd_misses(kp_loss, &c, c.heat, dh, nh, 1e-2f);
     int bad_t = fd_misses(kp_loss, &c, temp, dtemp, 3, 1e-2f);
     if (bad || bad_t) fprintf(stderr, "    sharp keypoint: %d of %d heats, %d of 3 temperatures miss\n", bad, nh, bad_t);
@@ -4254,7 +4256,7 @@ static void test_keypoint_sharp_grad(void) {
     /* the temperatures' gradient is added to what is there */
     float again[3] = {1, 1, 1};
     kp_loss(&c);   /* the finite differences left the last forward at a shifted temperature */
-    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, temp, c.prob, c.r, c.work, dh, again);
+    nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, temp, c.K, c.prob, c.r, c.work, dh, again);
     CHECK(fabsf(again[0] - 1.0f - dtemp[0]) < 1e-5f && fabsf(again[2] - 1.0f - dtemp[2]) < 1e-5f);
     /* an even heat of 0.7: offsets 0, strength 0 (the normalised heats are 0) */
     for (int i = 0; i < nh; i++) c.heat[i] = 0.7f;
@@ -4290,9 +4292,9 @@ static void test_keypoint_batch_pure(void) {
     for (int mode = 0; mode < 3; mode++) {
         bool energy = mode == 2;
         const float* T = mode == 0 ? NULL : temp;
-        nn_keypoint_forward(N, H, W, K, S, M, energy, 2.0f, T, heat, prob, work, all);
+        nn_keypoint_forward(N, H, W, K, S, M, energy, 2.0f, T, K, heat, prob, work, all);
         for (int b = 0; b < N; b++) {
-            nn_keypoint_forward(1, H, W, K, S, M, energy, 2.0f, T, heat + (size_t)b * plane, prob, work, one);
+            nn_keypoint_forward(1, H, W, K, S, M, energy, 2.0f, T, K, heat + (size_t)b * plane, prob, work, one);
             CHECK(memcmp(one, all + (size_t)b * cells * 3 * K, sizeof(float) * cells * 3 * K) == 0);
         }
     }
@@ -4313,7 +4315,7 @@ static void test_keypoint_window_grad(void) {
         bool odd = kind >= 4;
         int m = kind == 3 ? 0 : odd ? 1 : 2;
         bool sharp = (kind > 0 && kind < 5), energy = kind == 2 || kind == 3;
-        KpCase c = {2, odd ? 9 : 8, 12, 3, odd ? 3 : 4, m, energy, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL};
+        KpCase c = {2, odd ? 9 : 8, 12, 3, odd ? 3 : 4, m, energy, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL, 0};
         int nh = c.n * c.h * c.w * c.K, no = c.n * (c.h / c.s) * (c.w / c.s) * 3 * c.K;
         c.heat = malloc(sizeof(float) * nh);
         c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s, c.m, sharp));
@@ -4328,7 +4330,7 @@ static void test_keypoint_window_grad(void) {
         for (int i = 0; i < nh; i++) c.heat[i] = (float)rng_normal(&rng) * 0.8f;
         for (int i = 0; i < no; i++) c.r[i] = (float)rng_normal(&rng);
         kp_loss(&c);
-        nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, c.temp, c.prob, c.r, c.work, dh,
+        nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, c.temp, c.K, c.prob, c.r, c.work, dh,
                              sharp ? dtemp : NULL);
         int bad = fd_misses(kp_loss, &c, c.heat, dh, nh, 1e-2f);
         int bad_t = sharp ? fd_misses(kp_loss, &c, temp, dtemp, 3, 1e-2f) : 0;
@@ -4358,6 +4360,60 @@ static void test_keypoint_window_grad(void) {
     }
 }
 
+/* a layer of sharp (or energy) channels followed by plain ones (nsharp < K: the objectness keypoint
+   beside the appearance ones): the heats' and the sharp temperatures' gradients against finite
+   differences with a margin; the plain channel's outputs are a plain layer's of that channel alone
+   (bit for bit), the sharp ones a sharp layer's of those channels alone, and the plain channel's
+   temperature gets no gradient */
+static void test_keypoint_mixed(void) {
+    for (int energy = 0; energy < 2; energy++) {
+        KpCase c = {2, 8, 12, 3, 4, 2, energy != 0, 2.0f, NULL, NULL, NULL, NULL, NULL, NULL, 2};
+        int nh = c.n * c.h * c.w * c.K, no = c.n * (c.h / c.s) * (c.w / c.s) * 3 * c.K;
+        int cells = c.n * (c.h / c.s) * (c.w / c.s), px = c.n * c.h * c.w;
+        c.heat = malloc(sizeof(float) * nh);
+        c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, c.K, c.s, c.m, true));
+        c.work = malloc(sizeof(float) * nn_keypoint_work_size(c.n, c.h, c.w, c.K, c.s, c.m));
+        c.out = malloc(sizeof(float) * no);
+        c.r = malloc(sizeof(float) * no);
+        float temp[3] = {1.2f, 0.7f, 5.0f}, dtemp[3] = {0, 0, 0};
+        c.temp = temp;
+        float* dh = malloc(sizeof(float) * nh);
+        Rng rng;
+        rng_seed(&rng, 41 + (uint64_t)energy);
+        for (int i = 0; i < nh; i++) c.heat[i] = (float)rng_normal(&rng) * 0.8f;
+        for (int i = 0; i < no; i++) c.r[i] = (float)rng_normal(&rng);
+        kp_loss(&c);
+        nn_keypoint_backward(c.n, c.h, c.w, c.K, c.s, c.m, c.energy, c.unit, temp, c.nsharp, c.prob, c.r, c.work, dh,
+                             dtemp);
+        int bad = fd_misses(kp_loss, &c, c.heat, dh, nh, 1e-2f);
+        int bad_t = fd_misses(kp_loss, &c, temp, dtemp, 2, 1e-2f);
+        if (bad || bad_t) fprintf(stderr, "    mixed keypoint energy %d: %d of %d heats, %d of 2 temperatures miss\n",
+                                  energy, bad, nh, bad_t);
+        CHECK(bad == 0 && bad_t == 0);
+        CHECK(dtemp[2] == 0.0f);
+        /* against one layer of the sharp channels and one of the plain channel */
+        kp_loss(&c);
+        float* hs = malloc(sizeof(float) * px * 2);
+        float* hp = malloc(sizeof(float) * px);
+        float* os = malloc(sizeof(float) * cells * 6);
+        float* op = malloc(sizeof(float) * cells * 3);
+        for (int i = 0; i < px; i++) {
+            hs[i * 2 + 0] = c.heat[i * 3 + 0], hs[i * 2 + 1] = c.heat[i * 3 + 1];
+            hp[i] = c.heat[i * 3 + 2];
+        }
+        float* prob = malloc(sizeof(float) * nn_keypoint_prob_size(c.n, c.h, c.w, 2, c.s, c.m, true));
+        nn_keypoint_forward(c.n, c.h, c.w, 2, c.s, c.m, c.energy, c.unit, temp, 2, hs, prob, c.work, os);
+        nn_keypoint_forward(c.n, c.h, c.w, 1, c.s, c.m, false, c.unit, NULL, 1, hp, prob, c.work, op);
+        int same = 0;
+        for (int i = 0; i < cells; i++)
+            same += memcmp(c.out + i * 9, os + i * 6, sizeof(float) * 6) == 0 &&
+                    memcmp(c.out + i * 9 + 6, op + i * 3, sizeof(float) * 3) == 0;
+        CHECK(same == cells);
+        free(hs), free(hp), free(os), free(op), free(prob);
+        free(c.heat), free(c.prob), free(c.work), free(c.out), free(c.r), free(dh);
+    }
+}
+
 /* a dot moving across a cell: the sharp soft-argmax's offset follows it one for one (whole pixels:
    within 0.02 of the dot's offset; the travel over the cell within 2% of the dot's), where the plain
    softmax of the same heat moves a small fraction as far (what the traces of freeze showed: 5-90x
@@ -4366,7 +4422,7 @@ static void test_keypoint_window_grad(void) {
    gives it up to scale and sign */
 static void test_keypoint_sharp_tracks(void) {
     enum { H = 16, W = 16, S = 8 };
-    KpCase c = {1, H, W, 1, S, 0, false, 1.0f, NULL, NULL, NULL, NULL, NULL, NULL};
+    KpCase c = {1, H, W, 1, S, 0, false, 1.0f, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     int no = (H / S) * (W / S) * 3;
     c.heat = malloc(sizeof(float) * H * W);
     c.prob = malloc(sizeof(float) * nn_keypoint_prob_size(1, H, W, 1, S, 0, true));
@@ -4910,6 +4966,8 @@ static void test_probe_select(void) {
 static int tiny_kp_window;
 /* tiny_jepa_kps's appearance keypoints (keypoint_appear, of its keypoints) */
 static int tiny_kp_appear;
+/* tiny_jepa_kps's objectness keypoint (the last appearance one; objness_weight 1) */
+static int tiny_kp_objness;
 /* tiny_jepa_kps's appearance_weight */
 static float tiny_appearance;
 /* tiny_jepa_kps's event_weight (the records at t = 5 of each episode are marked as breaks) */
@@ -4933,6 +4991,8 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
     def.arch.keypoint_motion = (tiny_kp_window & 1) != 0;
     def.arch.keypoint_overlap = (tiny_kp_window & 2) != 0;
     def.arch.keypoint_appear = tiny_kp_appear;
+    def.arch.keypoint_objness = tiny_kp_objness;
+    def.objness_weight = (float)tiny_kp_objness;
     if (context) def.arch.context = context;
     def.keypoint_weight = keypoint_weight;
     def.arch.width = 4;
@@ -5060,7 +5120,9 @@ static void jepa_grad_check_cv(float motion, int step, int keypoints, bool sharp
             /* appearance keypoints (the last keypoint_appear) start at the sharp kind's temperature */
             bool energy = m->arch.keypoint_motion && k < K - m->arch.keypoint_appear;
             float t0 = energy ? JEPA_KEYPOINT_TEMP_MOTION : JEPA_KEYPOINT_TEMP;
-            CHECK(g[m->ktemp + k] != 0.0f && m->params[m->ktemp + k] == t0);
+            /* the objectness keypoint (the last) has no temperature in use */
+            bool plain = m->arch.keypoint_objness && k == K - 1;
+            CHECK((g[m->ktemp + k] != 0.0f) == !plain && m->params[m->ktemp + k] == t0);
         }
     }
     /* the target encoder is not trained by gradient: a change there moves the loss, but only the
@@ -5128,6 +5190,13 @@ static void test_jepa_grad(void) {
     jepa_grad_check_cv(20.0f, 1, -3, true, 1.0f, true, 3);
     tiny_kp_window = 1;
     jepa_grad_check_cv(0.0f, 2, -3, true, 1.0f, true, 3);
+    /* an objectness keypoint after it (the pixels' bands, the plain softmax, its logistic loss in the
+       whole loss; its temperature unused: no gradient) */
+    tiny_kp_appear = 2;
+    tiny_kp_objness = 1;
+    tiny_kp_window = 3;
+    jepa_grad_check_cv(20.0f, 1, -4, true, 1.0f, true, 3);
+    tiny_kp_objness = 0;
     tiny_kp_appear = 0;
     tiny_kp_window = 0;
 }
@@ -5720,6 +5789,136 @@ static void test_jepa_keypoint_appear(void) {
     free(z), free(zb);
     jepa_free(m);
     remove(path);
+}
+
+/* the objectness keypoint (keypoint_objness), no training: the appearance heat convolution reads the
+   pixels and their JEPA_OBJ_BANDS bands (1 + 6 input channels), the objectness heat (the last
+   appearance keypoint) takes the plain softmax. Its kernel set to 10 times the band "below 0.5" at the
+   centre tap: a dark 2 x 2 dot (60) on a bright frame (240) in cell (2, 1) gives offset (0, -1) and
+   strength 10 + log(4 / 64); a light dot (200, above the level) an even heat, offset 0 and strength
+   0. The file keeps the flag and gives the same encoding; a file whose objectness keypoint has no
+   appearance keypoint is refused with one line */
+static void test_jepa_keypoint_objness(void) {
+    JepaArch a = appear_arch();
+    a.keypoints = 3, a.keypoint_appear = 2, a.keypoint_objness = 1;
+    JepaModel* m = jepa_create(&a, 7);
+    ENSURE(m && m->kpa.cout == 2 && m->kpa.k == 3 && m->kpa.cin == 1 + JEPA_OBJ_BANDS && m->kca == m->kpa.cin);
+    int rows = 9 * m->kpa.cin;
+    for (int r = 0; r < rows; r++) m->params[m->kpa.w + r * 2 + 1] = 0.0f;
+    m->params[m->kpa.b + 1] = 0.0f;
+    /* tap 4 (the centre), channel 1 + 2: the band below JEPA_OBJ_LEVELS[2] = 0.5 */
+    m->params[m->kpa.w + (4 * m->kpa.cin + 1 + 2) * 2 + 1] = 10.0f;
+    memcpy(m->target, m->params, sizeof(float) * (size_t)m->enc_count);
+    int lh, lw, lc;
+    jepa_latent_shape(m, &lh, &lw, &lc);
+    ENSURE(lh == 4 && lw == 4 && lc == a.latent + 15);
+    int L = jepa_latent_size(m), cell = (2 * lw + 1) * lc + a.latent;   /* cell (2, 1): x 8..15, y 16..23 */
+    static uint8_t fr[3][32 * 32];
+    float* z = malloc(sizeof(float) * (size_t)L);
+    float* zb = malloc(sizeof(float) * (size_t)L);
+    JepaScratch* sc = jepa_scratch_create(m);
+    const uint8_t* win[3] = {fr[0], fr[1], fr[2]};
+    for (int dark = 1; dark >= 0; dark--) {
+        for (int f = 0; f < 3; f++) {
+            memset(fr[f], 240, sizeof fr[f]);
+            for (int y = 18; y <= 19; y++) fr[f][y * 32 + 11] = fr[f][y * 32 + 12] = dark ? 60 : 200;
+        }
+        jepa_encode(m, sc, 1, win, false, z);
+        const float* ob = z + cell + 6;      /* the third keypoint: dx, dy, strength */
+        if (dark)
+            CHECK(fabsf(ob[0]) < 1e-3f && fabsf(ob[1] + 1.0f) < 1e-3f &&
+                  fabsf(ob[2] - (10.0f + logf(4.0f / 64.0f))) < 1e-3f);
+        else
+            CHECK(fabsf(ob[0]) < 1e-6f && fabsf(ob[1]) < 1e-6f && fabsf(ob[2]) < 1e-5f);
+    }
+    char path[] = "/tmp/nudge_jepa_objness_XXXXXX";
+    int fd = mkstemp(path);
+    ENSURE(fd >= 0);
+    close(fd);
+    char err[512];
+    CHECK(jepa_save(m, path, err, sizeof err) && (jepa_file_flags(path) & 2048u));
+    JepaModel* back = jepa_load(path, err, sizeof err);
+    ENSURE(back);
+    CHECK(memcmp(jepa_arch(back), &a, sizeof a) == 0);
+    JepaScratch* sb = jepa_scratch_create(back);
+    jepa_encode(back, sb, 1, win, false, zb);
+    CHECK(memcmp(z, zb, sizeof(float) * (size_t)L) == 0);
+    jepa_scratch_free(sb);
+    jepa_free(back);
+    m->arch.keypoint_appear = 0;
+    CHECK(jepa_save(m, path, err, sizeof err));
+    CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "objectness") && !strchr(err, '\n'));
+    m->arch.keypoint_appear = 2;
+    /* without it: no flag */
+    a.keypoint_objness = 0;
+    JepaModel* plain = jepa_create(&a, 7);
+    ENSURE(plain && plain->kpa.cin == 1);
+    CHECK(jepa_save(plain, path, err, sizeof err) && !(jepa_file_flags(path) & 2048u));
+    jepa_free(plain);
+    jepa_scratch_free(sc);
+    free(z), free(zb);
+    jepa_free(m);
+    remove(path);
+}
+
+/* the objectness keypoint learns what moves, by watching: 32 x 32 frames of a bright background, a
+   dark table (60) along rows 24-27 that never moves and a mid-gray 3 x 3 block (130) at rows 12-14
+   that slides 1 px a tick in half the episodes and rests in the others. Trained by its logistic loss
+   alone (no prediction: the L1's and the regularizer's weights are tiny), the objectness strength of
+   a frame where the block rests is larger in the block's cell than in a table cell or an empty one,
+   and the loss falls */
+static void test_jepa_objness_learns(void) {
+    JepaTrainerDef def = jepa_trainer_def_default(32, 32, 1);
+    def.arch = appear_arch();
+    def.arch.keypoints = 3, def.arch.keypoint_appear = 2, def.arch.keypoint_objness = 1, def.arch.keypoint_overlap = 1;
+    def.batch = 4, def.rollout = 2, def.capacity = 2000, def.val_every = 0, def.seed = 3, def.warmup = 10;
+    def.lr = 1e-2f, def.objness_weight = 1.0f;
+    char err[256];
+    JepaTrainer* tr = jepa_trainer_create(&def, NULL, err, sizeof err);
+    ENSURE(tr);
+    static uint8_t frame[32 * 32];
+    for (int e = 0; e < 12; e++) {
+        jepa_trainer_begin_episode(tr);
+        int x0 = 2 + (e * 7) % 20;
+        for (int t = 0; t < 24; t++) {
+            memset(frame, 240, sizeof frame);
+            memset(frame + 24 * 32, 60, 4 * 32);
+            int x = e % 2 ? 2 + t : x0;
+            for (int y = 12; y <= 14; y++)
+                for (int i = 0; i < 3; i++) frame[y * 32 + x + i] = 130;
+            JepaPush p = {0};
+            jepa_trainer_add_frame(tr, frame, &p, 0);
+        }
+    }
+    JepaTrainerStats st;
+    float first = 0;
+    for (int s = 0; s < 300; s++) {
+        CHECK(jepa_trainer_step(tr));
+        jepa_trainer_stats(tr, &st);
+        if (s == 0) first = st.objness_loss;
+    }
+    CHECK(st.objness_changed > 0 && st.objness_changed < 0.2f && st.objness_loss < 0.7f * first);
+    JepaModel* m = jepa_trainer_model(tr);
+    int lh, lw, lc;
+    jepa_latent_shape(m, &lh, &lw, &lc);
+    static uint8_t fr[32 * 32];
+    memset(fr, 240, sizeof fr);
+    memset(fr + 24 * 32, 60, 4 * 32);
+    for (int y = 12; y <= 14; y++)
+        for (int i = 0; i < 3; i++) fr[y * 32 + 4 + i] = 130;   /* cell (1, 0) */
+    const uint8_t* win[3] = {fr, fr, fr};
+    float* z = malloc(sizeof(float) * (size_t)jepa_latent_size(m));
+    JepaScratch* sc = jepa_scratch_create(m);
+    jepa_encode(m, sc, 1, win, false, z);
+    int at = m->arch.latent + 3 * 2 + 2;   /* the objectness keypoint's strength */
+    float block = z[(1 * lw + 0) * lc + at], table = z[(3 * lw + 2) * lc + at], empty = z[(0 * lw + 3) * lc + at];
+    fprintf(stderr, "    objectness: loss %.4f -> %.4f (%.2f%% of pixels changed), strength in the block's cell %.3f, "
+            "a table cell %.3f, an empty cell %.3f\n", first, st.objness_loss, 100.0 * st.objness_changed, block, table,
+            empty);
+    CHECK(block > table + 0.5f && block > empty + 0.5f);
+    jepa_scratch_free(sc);
+    free(z);
+    jepa_trainer_free(tr);
 }
 
 static void test_jepa_frame_step_file(void) {
@@ -7010,9 +7209,12 @@ int main(void) {
     test_jepa_keypoint_motion_tracks();
     test_jepa_keypoint_motion_file();
     test_jepa_keypoint_appear();
+    test_jepa_keypoint_objness();
+    test_jepa_objness_learns();
     test_jepa_enc_shared();
     test_keypoint_batch_pure();
     test_keypoint_window_grad();
+    test_keypoint_mixed();
     test_silu_fast();
     test_convnet_grad();
     test_lapack();
