@@ -100,6 +100,7 @@ JepaTrainerDef jepa_trainer_def_default(int frame_w, int frame_h, int channels) 
     d.ema = 0.99f;
     d.var_weight = 1.0f;
     d.cov_weight = 0.1f;
+    d.objness_weight = 1.0f;
     d.var_target = 1.0f;
     d.keypoint_weight = 1.0f;
     d.pool_size = 4;

@@ -102,7 +102,8 @@ typedef struct JepaTrainerDef {
                                 frame of the window, context or rollout): W times a class-weighted
                                 logistic loss (the changed pixels of the batch weigh 0.2 in all, the
                                 others 0.8), its gradient reaching the appearance heat convolution
-                                only. Training's loss only (default 1 for such a model; 0 = none) */
+                                only. Training's loss only; a model without an objectness keypoint ignores it
+                                (default 1; 0 = none: the heat trained by the prediction alone) */
     int64_t  capacity;       /* frames in the replay buffer (default 20000) */
     int64_t  val_capacity;   /* frames kept for validation (default 4000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */
