@@ -5710,6 +5710,34 @@ static void test_jepa_enc_shared(void) {
     jepa_free(m);
 }
 
+/* m saved to path has the file flag `flag`; loaded back it has m's architecture and parameters and
+   encodes the window win to z (m's encoding), bit for bit */
+static void jepa_file_roundtrip(const JepaModel* m, const char* path, uint32_t flag, const uint8_t* const* win,
+                                const float* z) {
+    char err[512];
+    CHECK(jepa_save(m, path, err, sizeof err) && (jepa_file_flags(path) & flag));
+    JepaModel* back = jepa_load(path, err, sizeof err);
+    ENSURE(back);
+    CHECK(memcmp(jepa_arch(back), jepa_arch(m), sizeof(JepaArch)) == 0 &&
+          memcmp(back->params, m->params, sizeof(float) * (size_t)m->nparams) == 0);
+    int L = jepa_latent_size(m);
+    float* zb = malloc(sizeof(float) * (size_t)L);
+    JepaScratch* sb = jepa_scratch_create(back);
+    jepa_encode(back, sb, 1, win, false, zb);
+    CHECK(memcmp(z, zb, sizeof(float) * (size_t)L) == 0);
+    jepa_scratch_free(sb);
+    free(zb);
+    jepa_free(back);
+}
+
+/* m (an architecture the checker refuses) saved to path is refused by the load with one line that
+   names `word` */
+static void jepa_file_refused(const JepaModel* m, const char* path, const char* word) {
+    char err[512];
+    CHECK(jepa_save(m, path, err, sizeof err));
+    CHECK(!jepa_load(path, err, sizeof err) && strstr(err, word) && !strchr(err, '\n'));
+}
+
 /* appearance keypoints (keypoint_appear): a 2 x 2 dot standing still in cell (2, 1) of 32 x 32
    frames (8-pixel cells), the heats set to the frame's change (motion keypoint) and to its pixels
    (appearance keypoint): the 3x3 kernels' centre 1. The motion keypoint gives the still dot no place
@@ -5763,21 +5791,10 @@ static void test_jepa_keypoint_appear(void) {
     ENSURE(fd >= 0);
     close(fd);
     char err[512];
-    CHECK(jepa_save(m, path, err, sizeof err) && (jepa_file_flags(path) & 512u));
-    JepaModel* back = jepa_load(path, err, sizeof err);
-    ENSURE(back);
-    CHECK(memcmp(jepa_arch(back), &a, sizeof a) == 0 &&
-          memcmp(back->params, m->params, sizeof(float) * (size_t)m->nparams) == 0);
-    float* zb = malloc(sizeof(float) * (size_t)L);
-    JepaScratch* sb = jepa_scratch_create(back);
-    jepa_encode(back, sb, 1, win, false, zb);
-    CHECK(memcmp(z, zb, sizeof(float) * (size_t)L) == 0);
-    jepa_scratch_free(sb);
-    jepa_free(back);
+    jepa_file_roundtrip(m, path, 512u, win, z);
     /* a count not fewer than the keypoints: refused with one line */
     m->arch.keypoint_appear = 2;
-    CHECK(jepa_save(m, path, err, sizeof err));
-    CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "appearance") && !strchr(err, '\n'));
+    jepa_file_refused(m, path, "appearance");
     m->arch.keypoint_appear = 1;
     /* without them: no flag, and the layout of before (kp with every keypoint; as many parameters) */
     a.keypoint_appear = 0;
@@ -5786,7 +5803,7 @@ static void test_jepa_keypoint_appear(void) {
     CHECK(jepa_save(plain, path, err, sizeof err) && !(jepa_file_flags(path) & 512u));
     jepa_free(plain);
     jepa_scratch_free(sc);
-    free(z), free(zb);
+    free(z);
     jepa_free(m);
     remove(path);
 }
@@ -5815,7 +5832,6 @@ static void test_jepa_keypoint_objness(void) {
     int L = jepa_latent_size(m), cell = (2 * lw + 1) * lc + a.latent;   /* cell (2, 1): x 8..15, y 16..23 */
     static uint8_t fr[3][32 * 32];
     float* z = malloc(sizeof(float) * (size_t)L);
-    float* zb = malloc(sizeof(float) * (size_t)L);
     JepaScratch* sc = jepa_scratch_create(m);
     const uint8_t* win[3] = {fr[0], fr[1], fr[2]};
     for (int dark = 1; dark >= 0; dark--) {
@@ -5836,18 +5852,9 @@ static void test_jepa_keypoint_objness(void) {
     ENSURE(fd >= 0);
     close(fd);
     char err[512];
-    CHECK(jepa_save(m, path, err, sizeof err) && (jepa_file_flags(path) & 2048u));
-    JepaModel* back = jepa_load(path, err, sizeof err);
-    ENSURE(back);
-    CHECK(memcmp(jepa_arch(back), &a, sizeof a) == 0);
-    JepaScratch* sb = jepa_scratch_create(back);
-    jepa_encode(back, sb, 1, win, false, zb);
-    CHECK(memcmp(z, zb, sizeof(float) * (size_t)L) == 0);
-    jepa_scratch_free(sb);
-    jepa_free(back);
+    jepa_file_roundtrip(m, path, 2048u, win, z);
     m->arch.keypoint_appear = 0;
-    CHECK(jepa_save(m, path, err, sizeof err));
-    CHECK(!jepa_load(path, err, sizeof err) && strstr(err, "objectness") && !strchr(err, '\n'));
+    jepa_file_refused(m, path, "objectness");
     m->arch.keypoint_appear = 2;
     /* without it: no flag */
     a.keypoint_objness = 0;
@@ -5856,7 +5863,7 @@ static void test_jepa_keypoint_objness(void) {
     CHECK(jepa_save(plain, path, err, sizeof err) && !(jepa_file_flags(path) & 2048u));
     jepa_free(plain);
     jepa_scratch_free(sc);
-    free(z), free(zb);
+    free(z);
     jepa_free(m);
     remove(path);
 }
