@@ -46,6 +46,27 @@ cmp -s "$tmp/rc/j.ckpt" "$tmp/rc/k.ckpt" && ! cmp -s "$tmp/rc/j.ckpt" "$tmp/a/j.
 expect_status 2 "--recon-weight not a number" -- "$nudge" train "${small[@]}" --recon-weight x --data "$tmp/d" --out "$tmp/x/j.ckpt"
 one_line_err "recon-weight"
 [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+# the objectness keypoint (--keypoint-objness): its terms logged, the same bytes twice, another model
+# with --objness-weight 0; without its companions, or a weight without it, one line, exit 2, nothing
+# written
+kp=(--context 3 --keypoints 1 --keypoint-frames --keypoint-sharp --keypoint-cv --keypoint-motion)
+expect_status 0 "train --keypoint-objness" -- "$nudge" train "${small[@]}" "${kp[@]}" --keypoint-objness --data "$tmp/d" --out "$tmp/ob/j.ckpt" --log "$tmp/ob/j.csv"
+head -1 "$tmp/ob/j.csv" | grep -q ",objness_loss,objness_changed$" && [ "$(wc -l <"$tmp/ob/j.csv")" -eq 3 ] &&
+  ok "--keypoint-objness: its terms in train.csv" || bad "--keypoint-objness's log: $(cat "$tmp/ob/j.csv")"
+expect_status 0 "train --keypoint-objness again" -- "$nudge" train "${small[@]}" "${kp[@]}" --keypoint-objness --data "$tmp/d" --out "$tmp/ob/k.ckpt"
+expect_status 0 "train --keypoint-objness --objness-weight 0" -- "$nudge" train "${small[@]}" "${kp[@]}" --keypoint-objness --objness-weight 0 --data "$tmp/d" --out "$tmp/ob/z.ckpt"
+cmp -s "$tmp/ob/j.ckpt" "$tmp/ob/k.ckpt" && ! cmp -s "$tmp/ob/j.ckpt" "$tmp/ob/z.ckpt" &&
+  ok "--keypoint-objness: bit-reproducible; its loss changes the model" || bad "--keypoint-objness: the checkpoints"
+expect_status 0 "eval of a model with an objectness keypoint" -- "$nudge" eval --model "$tmp/ob/j.ckpt" --data "$tmp/d"
+expect_status 2 "--keypoint-objness without --keypoint-motion" -- "$nudge" train "${small[@]}" --keypoints 1 --keypoint-frames --keypoint-sharp --keypoint-objness --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "keypoint-objness needs"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+expect_status 2 "--objness-weight without --keypoint-objness" -- "$nudge" train "${small[@]}" "${kp[@]}" --objness-weight 2 --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "objness-weight needs --keypoint-objness"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+expect_status 2 "--objness-weight below 0" -- "$nudge" train "${small[@]}" "${kp[@]}" --keypoint-objness --objness-weight -1 --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "objness-weight"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
 # --break-sample P: windows with a break ahead drawn more often; 0 is the plain model's bytes; P > 0
 # with no break in the training episodes, or a bad P, is one line, exit 2, nothing written
 expect_status 0 "train --break-sample 0" -- "$nudge" train "${small[@]}" --break-sample 0 --data "$tmp/d" --out "$tmp/bs/z.ckpt"
