@@ -298,6 +298,15 @@ int cmd_eval_jepa(int argc, char** argv) {
     float* zprev = alloc_array((size_t)maxB * L, sizeof(float));
     float* z0 = alloc_array((size_t)maxB * L, sizeof(float));
     float* zr = alloc_array((size_t)maxB * L, sizeof(float));
+    float* zstart = alloc_array((size_t)maxB * L, sizeof(float));   /* the rollout's start, kept (the copy) */
+    float* zt = alloc_array((size_t)maxB * L, sizeof(float));       /* the encoding h steps on */
+    const uint8_t** fbefore = alloc_array((size_t)maxB, sizeof(uint8_t*));
+    const uint8_t** fafter = alloc_array((size_t)maxB, sizeof(uint8_t*));
+    /* the rollout against copying its start, at copy_hs: sums of rollout, copy over all cells and changed ones */
+    static const int copy_hs[] = {1, 10, 30};
+    enum { COPY_HS = 3, COPY_THRESH = 25 };
+    double copy_sum[COPY_HS][4] = {{0}};
+    int64_t copy_n[COPY_HS][2] = {{0}};
     float* pprev = alloc_array((size_t)maxB * K * O, sizeof(float));
     float* p0 = alloc_array((size_t)maxB * K * O, sizeof(float));
     float* ph = alloc_array((size_t)maxB * K * O, sizeof(float));
@@ -345,12 +354,23 @@ int cmd_eval_jepa(int argc, char** argv) {
         for (int b = 0; b < B; b++)
             for (int f = 0; f < C; f++) win[b * C + f] = jepa_data_frame(j, e, t0s[b] - (C - 1 - f) * S);
         jepa_encode(m, s, B, win, false, zr);
+        memcpy(zstart, zr, sizeof(float) * (size_t)B * L);
         for (int h = 0; h <= HMAX; h++) {
             if (h > 0) {
                 for (int b = 0; b < B; b++)
                     npush[b] = jepa_data_pushes_span(j, e, t0s[b] + (h - 1) * S, S, push + (size_t)b * JEPA_MAX_PUSHES);
                 jepa_predict(m, s, B, zr, push, npush, zr);
                 jepa_probe_apply(m, &probe, B, zr, ph);
+                for (int ci = 0; ci < COPY_HS; ci++) {
+                    if (copy_hs[ci] != h) continue;
+                    for (int b = 0; b < B; b++) {
+                        for (int f = 0; f < C; f++) win[b * C + f] = jepa_data_frame(j, e, t0s[b] + (h - C + 1 + f) * S);
+                        fbefore[b] = jepa_data_frame(j, e, t0s[b]);
+                        fafter[b] = jepa_data_frame(j, e, t0s[b] + h * S);
+                    }
+                    jepa_encode(m, s, B, win, true, zt);
+                    jepa_rollout_vs_copy(m, B, zr, zstart, zt, fbefore, fafter, COPY_THRESH, copy_sum[ci], copy_n[ci]);
+                }
             }
             for (int b = 0; b < B; b++) {
                 jepa_data_targets(j, e, t0s[b] + h * S, ytrue, mk);
@@ -528,6 +548,17 @@ int cmd_eval_jepa(int argc, char** argv) {
                    (long long)cacc->pix_n[sub]);
         printf("\n");
     }
+    printf("the latent rollout against copying its start: the mean |latent - the encoding h steps on| of a value, "
+           "over every cell and over the cells where a pixel changed by more than %d of 255 from the window's last "
+           "frame to the frame h steps on\n", COPY_THRESH);
+    printf("%3s %10s %9s %9s %7s | %10s %9s %9s %7s\n", "h", "cells", "rollout", "copy", "ratio", "changed", "rollout",
+           "copy", "ratio");
+    for (int ci = 0; ci < COPY_HS; ci++) {
+        double ra = mean_of(copy_sum[ci][0], copy_n[ci][0]), ca = mean_of(copy_sum[ci][1], copy_n[ci][0]);
+        double rc = mean_of(copy_sum[ci][2], copy_n[ci][1]), cc = mean_of(copy_sum[ci][3], copy_n[ci][1]);
+        printf("%3d %10lld %9.4f %9.4f %7.2f | %10lld %9.4f %9.4f %7.2f\n", copy_hs[ci], (long long)copy_n[ci][0], ra,
+               ca, ra / ca, (long long)copy_n[ci][1], rc, cc, rc / cc);
+    }
     printf("events (probe at h = 0): break AUROC %.3f (%lld positives), fall AUROC %.3f (%lld positives) of %lld\n",
            auroc[0], (long long)pos[0], auroc[1], (long long)pos[1], (long long)nev);
     printf("latent over %lld windows: channel std mean %.3f, min %.3f; effective rank %.2f of %d\n", (long long)nz,
@@ -568,6 +599,14 @@ int cmd_eval_jepa(int argc, char** argv) {
                        "event,fall_auroc,0,%lld,%.6g,nan\n", (long long)nz, st.std_mean, (long long)nz, st.std_min,
                        (long long)nz, st.erank, (long long)pos[0], auroc[0], (long long)pos[1], auroc[1]);
         atomic_file_write(&af, line, (size_t)len);
+        static const char* copy_names[4] = {"rollout_l1", "copy_l1", "rollout_l1_changed", "copy_l1_changed"};
+        for (int ci = 0; ci < COPY_HS; ci++)
+            for (int q = 0; q < 4; q++) {
+                int64_t n = copy_n[ci][q / 2];
+                len = snprintf(line, sizeof line, "latent,%s,%d,%lld,%.6g,nan\n", copy_names[q], copy_hs[ci],
+                               (long long)n, mean_of(copy_sum[ci][q], n));
+                atomic_file_write(&af, line, (size_t)len);
+            }
         ok = atomic_file_commit(&af, err, sizeof err);
     }
     double steps[4096], rank[4096];
@@ -579,7 +618,7 @@ int cmd_eval_jepa(int argc, char** argv) {
     jepa_cellprobe_free(&cell);
     jepa_cellprobe_free(&pcell);
     free(acc), free(zall), free(ev_score[0]), free(ev_score[1]), free(ev_label[0]), free(ev_label[1]);
-    free(win), free(zprev), free(z0), free(zr), free(pprev), free(p0), free(ph), free(ytrue), free(y0), free(mk),
+    free(win), free(zprev), free(z0), free(zr), free(zstart), free(zt), free(fbefore), free(fafter), free(pprev), free(p0), free(ph), free(ytrue), free(y0), free(mk),
         free(mk0), free(yb), free(mkb), free(push), free(npush), free(t0s);
     jepa_scratch_free(s);
     jepa_data_free(j);

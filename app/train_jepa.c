@@ -36,7 +36,7 @@ int cmd_train_jepa(int argc, char** argv) {
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     double keypoint_w = 1.0;
     double appear_w = 0.0, var_space_w = 0.0, recon_w = 0.0;
-    double break_p = 0.0, pool_w = 0.0;
+    double break_p = 0.0, pool_w = 0.0, latent_noise = 0.0;
     int64_t pool_size = 4;
     double event_w = 0.0;
     int64_t probe_rows = PROBE_ROWS;
@@ -108,6 +108,9 @@ int cmd_train_jepa(int argc, char** argv) {
          "W: a pooled L1 beside the cells': the predicted and the target latent each averaged over blocks of "
          "--pool-size cells a side, their mean absolute difference weighing W in the loss (default 0: none)", false},
         {"pool-size", ARG_INT, &pool_size, 1, 1000, "N: the pooled L1's block side in cells (default 4)", false},
+        {"latent-noise", ARG_DOUBLE, &latent_noise, 0, 10,
+         "S: training noise on the rollout: each predictor step starts from its latent plus Gaussian noise of S "
+         "times the channel's standard deviation, and learns to pull it back (default 0: none)", false},
         {"keypoint-weight", ARG_DOUBLE, &keypoint_w, 0, 1e6,
          "W: the keypoint channels' L1 weighs W times a convolution channel's (default 1)", false},
         {"threads", ARG_INT, &threads, 1, 64, "T: BLAS threads (default 1: bit-reproducible)", false},
@@ -230,6 +233,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.recon_weight = (float)recon_w;
     def.break_sample = (float)break_p;
     def.pool_weight = (float)pool_w;
+    def.latent_noise = (float)latent_noise;
     def.pool_size = (int)pool_size;
     def.event_weight = (float)event_w;
     def.capacity = (int64_t)ntrain * T + 2;

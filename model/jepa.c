@@ -893,6 +893,37 @@ void jepa_surprise(const JepaModel* m, int B, const float* pred, const float* ob
     }
 }
 
+void jepa_rollout_vs_copy(const JepaModel* m, int B, const float* pred, const float* copy, const float* target,
+                          const uint8_t* const* before, const uint8_t* const* after, int thresh, double sum[4],
+                          int64_t count[2]) {
+    const JepaArch* a = &m->arch;
+    int C = m->lc, ch = a->channels, W = a->frame_w, sy = a->frame_h / m->lh, sx = a->frame_w / m->lw;
+    size_t cells = (size_t)m->lh * m->lw;
+    for (int b = 0; b < B; b++)
+        for (size_t i = 0; i < cells; i++) {
+            size_t o = ((size_t)b * cells + i) * C;
+            double ep = 0, ec = 0;
+            for (int c = 0; c < C; c++) {
+                ep += fabsf(pred[o + c] - target[o + c]);
+                ec += fabsf(copy[o + c] - target[o + c]);
+            }
+            ep /= C, ec /= C;
+            int cy = (int)(i / (size_t)m->lw), cx = (int)(i % (size_t)m->lw);
+            bool changed = false;
+            for (int y = cy * sy; y < (cy + 1) * sy && !changed; y++) {
+                const uint8_t* p0 = before[b] + ((size_t)y * W + (size_t)cx * sx) * ch;
+                const uint8_t* p1 = after[b] + ((size_t)y * W + (size_t)cx * sx) * ch;
+                for (int q = 0; q < sx * ch; q++)
+                    if (abs((int)p0[q] - (int)p1[q]) > thresh) {
+                        changed = true;
+                        break;
+                    }
+            }
+            sum[0] += ep, sum[1] += ec, count[0]++;
+            if (changed) sum[2] += ep, sum[3] += ec, count[1]++;
+        }
+}
+
 void jepa_surprise_weighted(const JepaModel* m, int B, const float* pred, const float* observed, float kw,
                             float* mean, float* peak) {
     int cells = m->lh * m->lw, C = m->lc, Lm = m->arch.latent;

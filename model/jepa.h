@@ -270,6 +270,16 @@ void jepa_surprise(const JepaModel* m, int B, const float* pred, const float* ob
 /// cell). kw = 1 (or a model without keypoints) is jepa_surprise, the same bits
 void jepa_surprise_weighted(const JepaModel* m, int B, const float* pred, const float* observed, float kw,
                             float* mean, float* peak);
+/// a rollout against copying its start, cell by cell: for each of B windows, each cell's mean
+/// absolute difference over its channels of pred (the rollout) and of copy (the latent it started
+/// from) against target (the encoding of the window h steps on), summed into sum[0] (pred) and sum[1]
+/// (copy) over every cell, and into sum[2] and sum[3] over the cells where something changed: a pixel
+/// of the cell's block of frame before[b] and frame after[b] (frame_w x frame_h x channels bytes)
+/// differs by more than thresh. count[0] and count[1] add the cells of each kind. A predictor that
+/// adds nothing to its input scores the copy; one whose error grows past it has drifted
+void jepa_rollout_vs_copy(const JepaModel* m, int B, const float* pred, const float* copy, const float* target,
+                          const uint8_t* const* before, const uint8_t* const* after, int thresh, double sum[4],
+                          int64_t count[2]);
 /// the mean over the `top` cells with the largest error: each cell's figure is its mean absolute
 /// difference over its channels, the keypoint channels weighing kw times a convolution channel (as
 /// jepa_surprise_weighted's peak), and mean[b] is the mean of the `top` largest of them (a body

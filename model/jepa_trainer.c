@@ -45,6 +45,10 @@ struct JepaTrainer {
     float*          pin;          /* [R][B * cells * (C + P)] */
     float*          zhat;         /* [R][B * cells * C] */
     float*          wl;           /* [B * cells * C] the L1's weights of one step (motion_weight) */
+    float*          zn;           /* [R][B * cells * C] each step's noisy input (latent_noise) */
+    float*          eps;          /* [R][B * cells * C] the batch's standard normal draws (latent_noise) */
+    float*          zsd;          /* [C] the noise's standard deviation per channel */
+    Rng             noise_rng;    /* latent_noise's own stream */
     /* gradients */
     float*          dzhat;        /* [R][B * cells * C] */
     float*          carry;        /* [B * cells * C] */
@@ -134,6 +138,9 @@ void jepa_trainer_free(JepaTrainer* tr) {
     free(tr->zhat);
     free(tr->wl);
     free(tr->dzhat);
+    free(tr->zn);
+    free(tr->eps);
+    free(tr->zsd);
     free(tr->carry);
     free(tr->dy);
     free(tr->dpin);
@@ -193,6 +200,7 @@ double jepa_trainer_step_bytes(const JepaTrainerDef* def, const JepaModel* start
     if (def->recon_weight > 0) bytes += 4 * B * cells * (fb / cells + 1);
     if (def->event_weight > 0) bytes += 4 * B * 3 * C;
     if (def->objness_weight > 0 && m->arch.keypoint_objness) bytes += 4.0 * B * a->frame_w * a->frame_h;
+    if (def->latent_noise > 0) bytes += 4 * (2 * R * B * cells * C + C);
     jepa_free(own);
     return bytes;
 }
@@ -266,6 +274,12 @@ JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* sta
     tr->zhat = alloc_array((size_t)R * B * cells * C, sizeof(float));
     if (def->motion_weight > 0 || (def->keypoint_weight != 1.0f && m->arch.keypoints > 0)) tr->wl = alloc_array((size_t)B * cells * C, sizeof(float));
     tr->dzhat = alloc_array((size_t)R * B * cells * C, sizeof(float));
+    if (def->latent_noise > 0) {
+        tr->zn = alloc_array((size_t)R * B * cells * C, sizeof(float));
+        tr->eps = alloc_zeroed((size_t)R * B * cells * C, sizeof(float));
+        tr->zsd = alloc_array(C, sizeof(float));
+        rng_seed(&tr->noise_rng, rng_derive(def->seed, 0x6e6f697365ULL));
+    }
     tr->carry = alloc_array((size_t)B * cells * C, sizeof(float));
     tr->dy = alloc_array((size_t)B * cells * C, sizeof(float));
     tr->dpin = alloc_array((size_t)B * cells * (C + P), sizeof(float));
@@ -640,6 +654,19 @@ static double objness_term(JepaTrainer* tr, int B, bool grad) {
     return W * loss;
 }
 
+/* latent_noise's standard deviation per channel: scale times the channel's over the rows of z [rows, C] */
+static void latent_noise_scale(float* sd, const float* z, size_t rows, int C, float scale) {
+    for (int c = 0; c < C; c++) {
+        double s1 = 0, s2 = 0;
+        for (size_t i = 0; i < rows; i++) {
+            double v = z[i * C + c];
+            s1 += v, s2 += v * v;
+        }
+        double mu = s1 / (double)rows, var = s2 / (double)rows - mu * mu;
+        sd[c] = scale * (float)sqrt(var > 0 ? var : 0);
+    }
+}
+
 /* forward over the copied batch: encodes, rolls out and returns the prediction loss (mean over the
    R steps of the mean absolute error; weighted: by motion_weights when the trainer's motion_weight
    > 0, the training loss, where validation is plain); with grad, its gradients go to dzhat */
@@ -657,9 +684,20 @@ static double batch_forward(JepaTrainer* tr, int B, bool grad, bool weighted, co
     /* the rollout: each step from the previous one's prediction */
     double loss = 0, appear = 0;
     const float* zin = z0;
+    bool noisy = weighted && tr->zn;
+    /* the noise's scale from the target encoder's latents of the batch: no gradient reaches it */
+    if (noisy) latent_noise_scale(tr->zsd, zt, (size_t)R * B * cells, (int)C, tr->def.latent_noise);
     for (int r = 0; r < R; r++) {
         float* pin = tr->pin + (size_t)r * B * cells * (C + P);
         float* zh = tr->zhat + (size_t)r * n;
+        if (noisy) {
+            /* the step starts from a noisy copy; the residual adds to it, and its gradient is the
+               clean latent's (the noise is a constant) */
+            float* zn = tr->zn + (size_t)r * n;
+            const float* ep = tr->eps + (size_t)r * n;
+            for (size_t i = 0; i < n; i++) zn[i] = zin[i] + tr->zsd[i % C] * ep[i];
+            zin = zn;
+        }
         jepa_pred_input(m, B, zin, tr->pushes + (size_t)r * B * JEPA_MAX_PUSHES, tr->npush + (size_t)r * B, pin);
         const float* d = nn_convnet_forward(&m->pred, m->params, &tr->pred[r], B, pin);
         jepa_pred_residual(m, (size_t)B * cells, zin, d, zh);
@@ -758,12 +796,21 @@ static double batch_loss(JepaTrainer* tr, bool grad, double* pred_out, JepaLaten
     return loss;
 }
 
+/* latent_noise: the next batch's standard normal draws, from the noise's own stream */
+static void draw_noise(JepaTrainer* tr) {
+    if (!tr->eps) return;
+    size_t n = (size_t)tr->R * tr->B * tr->model->lh * tr->model->lw * tr->model->lc;
+    for (size_t i = 0; i < n; i++) tr->eps[i] = (float)rng_normal(&tr->noise_rng);
+}
+
 double jepa_trainer_loss_at(JepaTrainer* tr, const int64_t* seq, bool grad, const float** grads) {
     pthread_mutex_lock(&tr->data_lock);
     memcpy(tr->seq, seq, sizeof(int64_t) * (size_t)tr->B);
     batch_copy(tr, tr->replay, tr->B);
     event_labels(tr, tr->replay, tr->B);
     pthread_mutex_unlock(&tr->data_lock);
+    /* a gradient call draws the batch's noise; the calls without one keep it (finite differences) */
+    if (grad) draw_noise(tr);
     JepaLatentStats st;
     double loss = batch_loss(tr, grad, NULL, &st);
     if (grads) *grads = tr->grads;
@@ -781,6 +828,7 @@ bool jepa_trainer_step(JepaTrainer* tr) {
     if (have) event_labels(tr, tr->replay, B);
     pthread_mutex_unlock(&tr->data_lock);
     if (!have) return false;
+    draw_noise(tr);
     JepaLatentStats st;
     double pred = 0;
     double loss = batch_loss(tr, true, &pred, &st);

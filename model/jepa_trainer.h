@@ -104,6 +104,15 @@ typedef struct JepaTrainerDef {
                                 others 0.8), its gradient reaching the appearance heat convolution
                                 only. Training's loss only; a model without an objectness keypoint ignores it
                                 (default 1; 0 = none: the heat trained by the prediction alone) */
+    float    latent_noise;   /* S > 0: training noise on the rollout (as graph network simulators train
+                                against their own rollouts' drift): the latent each predictor step starts
+                                from, the encoder's or the step before's prediction, gets Gaussian noise
+                                of S times its channel's standard deviation over the batch's cells (of the
+                                target encoder's latents, once a batch: no gradient reaches the scale), and the step's prediction is its noisy
+                                input plus the predictor's residual, so that the predictor learns to pull
+                                a latent that wandered back toward the encoded ones. Training's loss only;
+                                its own random stream, so that the batches drawn stay the same
+                                (default 0: none) */
     int64_t  capacity;       /* frames in the replay buffer (default 20000) */
     int64_t  val_capacity;   /* frames kept for validation (default 4000) */
     int      val_every;      /* every val_every-th live episode is held out; 0 = none (default 10) */

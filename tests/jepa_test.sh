@@ -67,6 +67,18 @@ one_line_err "objness-weight needs --keypoint-objness"
 expect_status 2 "--objness-weight below 0" -- "$nudge" train "${small[@]}" "${kp[@]}" --keypoint-objness --objness-weight -1 --data "$tmp/d" --out "$tmp/x/j.ckpt"
 one_line_err "objness-weight"
 [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+# --latent-noise S: training noise on the rollout; the same bytes twice, another model than without;
+# a bad S is one line, exit 2, nothing written
+expect_status 0 "train --latent-noise 0.3" -- "$nudge" train "${small[@]}" --latent-noise 0.3 --data "$tmp/d" --out "$tmp/ln/j.ckpt"
+expect_status 0 "train --latent-noise 0.3 again" -- "$nudge" train "${small[@]}" --latent-noise 0.3 --data "$tmp/d" --out "$tmp/ln/k.ckpt"
+expect_status 0 "train --latent-noise 0" -- "$nudge" train "${small[@]}" --latent-noise 0 --data "$tmp/d" --out "$tmp/ln/z.ckpt"
+cmp -s "$tmp/ln/j.ckpt" "$tmp/ln/k.ckpt" && ! cmp -s "$tmp/ln/j.ckpt" "$tmp/a/j.ckpt" && cmp -s "$tmp/ln/z.ckpt" "$tmp/a/j.ckpt" &&
+  ok "--latent-noise: bit-reproducible, another model; 0 is the plain one's bytes" || bad "--latent-noise: the checkpoints"
+for v in -1 11 nan x; do
+  expect_status 2 "--latent-noise $v" -- "$nudge" train "${small[@]}" --latent-noise "$v" --data "$tmp/d" --out "$tmp/x/j.ckpt"
+  one_line_err "latent-noise"
+  [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+done
 # --break-sample P: windows with a break ahead drawn more often; 0 is the plain model's bytes; P > 0
 # with no break in the training episodes, or a bad P, is one line, exit 2, nothing written
 expect_status 0 "train --break-sample 0" -- "$nudge" train "${small[@]}" --break-sample 0 --data "$tmp/d" --out "$tmp/bs/z.ckpt"
@@ -106,6 +118,12 @@ one_line_err "needs --resume"
 expect_status 0 "eval of a pixel model" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r"
 grep -q "effective rank" "$tmp/out" && grep -Eq "^all +0 +[1-9]" "$tmp/out" && ok "eval's table" || bad "eval's table: $(cat "$tmp/out")"
 [ -s "$tmp/r/eval_jepa.csv" ] && grep -q "^all,jepa_probe,30," "$tmp/r/eval_jepa.csv" && ok "eval_jepa.csv" || bad "eval_jepa.csv missing or short"
+# the rollout against copying its start: a row at h 1, 10 and 30 over every cell (the windows' 8 x 6 cells
+# each), and the same in the CSV
+grep -q "^the latent rollout against copying its start" "$tmp/out" &&
+  [ "$(grep -Ec '^ +(1|10|30) +[1-9][0-9]* +[0-9]+\.[0-9]{4} +[0-9]+\.[0-9]{4} +[0-9.]+ \| +[0-9]+ ' "$tmp/out")" -eq 3 ] &&
+  grep -Eq "^latent,rollout_l1,1,[1-9][0-9]*," "$tmp/r/eval_jepa.csv" && grep -q "^latent,copy_l1_changed,30," "$tmp/r/eval_jepa.csv" &&
+  ok "eval: the rollout against copying its start" || bad "eval's rollout against the copy: $(grep -A4 'against copying' "$tmp/out")"
 grep -q "effective rank over training" "$tmp/r/eval.svg" && grep -q "polyline" "$tmp/r/eval.svg" && ok "eval.svg" || bad "eval.svg"
 # a FIFO called train.csv beside the model: eval reads no rank curve from it, and does not wait on it
 mkdir -p "$tmp/ff" && cp "$tmp/a/j.ckpt" "$tmp/ff/j.ckpt" && mkfifo "$tmp/ff/train.csv"

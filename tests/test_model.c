@@ -4978,6 +4978,8 @@ static float tiny_var_space;
 static float tiny_recon;
 /* tiny_jepa_kps's pool_weight (blocks of 2 x 2 cells: the tiny grid's whole) */
 static float tiny_pool;
+/* tiny_jepa_kps's latent_noise */
+static float tiny_latent_noise;
 
 static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float motion, bool still, int step,
                                   int keypoints, bool sharp, float keypoint_weight, bool cv, int context) {
@@ -5011,6 +5013,7 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
     def.var_space_weight = tiny_var_space;
     def.recon_weight = tiny_recon;
     def.pool_weight = tiny_pool;
+    def.latent_noise = tiny_latent_noise;
     def.pool_size = 2;
     char err[256];
     JepaTrainer* tr = jepa_trainer_create(&def, NULL, err, sizeof err);
@@ -5306,6 +5309,25 @@ static void test_jepa_pooled_l1(void) {
     CHECK(fabs(jepa_pooled_l1(B, LH, LW, C, P, zh, zt, w, NULL)) < 1e-7);
     /* in a trainer's whole loss, through the predictor and the encoder */
     jepa_grad_check_term(&tiny_pool, 3.0f);
+}
+
+/* --latent-noise: each rollout step starts from its latent plus the batch's noise, drawn by a gradient
+   call and kept by the calls without one, so the whole loss's gradient holds against finite differences
+   (the noise's scale is the target encoder's, which gets no gradient); the same windows without noise
+   give another loss, and a trainer with a zero scale the plain one */
+static void test_jepa_latent_noise(void) {
+    int64_t seq[3] = {1, 3, 9};
+    double loss[2];
+    for (int k = 0; k < 2; k++) {
+        tiny_latent_noise = k ? 0.5f : 0.0f;
+        JepaTrainer* tr = tiny_jepa_of(5, 2, 8, 20.0f, false);
+        loss[k] = jepa_trainer_loss_at(tr, seq, true, NULL);
+        /* without a gradient, the same noise again: the same loss */
+        CHECK(jepa_trainer_loss_at(tr, seq, false, NULL) == loss[k]);
+        jepa_trainer_free(tr);
+    }
+    CHECK(isfinite(loss[0]) && isfinite(loss[1]) && loss[0] != loss[1]);
+    jepa_grad_check_term(&tiny_latent_noise, 0.5f);
 }
 
 /* a trainer-only term's gradient with the term weighed w (*weight, 0 again after): the whole loss
@@ -6121,6 +6143,44 @@ static void test_jepa_surprise_top(void) {
         /* the mean of the 3 largest lies between the largest and the grid's mean */
         CHECK(first <= one && first >= all);
     }
+    jepa_free(m);
+}
+
+/* jepa_rollout_vs_copy: each cell's mean |pred - target| and |copy - target| over its channels, summed
+   over every cell and over the cells where a pixel of the cell's block changed by more than thresh
+   between the two frames (a change of exactly thresh is not one; a block's edge pixel is its own) */
+static void test_jepa_rollout_vs_copy(void) {
+    JepaArch a = jepa_arch_default(32, 32, 1);
+    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    a.keypoints = 1, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1;
+    JepaModel* m = jepa_create(&a, 7);
+    ENSURE(m);
+    enum { CELLS = 16, C = 9, PX = 32 * 32 };
+    static float pred[2 * CELLS * C], copy[2 * CELLS * C], target[2 * CELLS * C];
+    static uint8_t f0[2][PX], f1[2][PX];
+    memset(f0, 100, sizeof f0);
+    memset(f1, 100, sizeof f1);
+    /* world 0: cell 5 (rows and columns 8-15) changes by 30 at its corner pixel (15, 15); cell 6 by 20;
+       cell 10 by exactly 25; world 1 changes nowhere */
+    f1[0][15 * 32 + 15] = 130;
+    f1[0][8 * 32 + 16] = 80;
+    f1[0][16 * 32 + 16] = 125;
+    pred[5 * C + 1] = 0.9f;                 /* world 0, cell 5: the rollout errs 0.1 a value */
+    copy[5 * C + 2] = -0.45f;               /* and the copy 0.05 */
+    pred[(CELLS + 3) * C + 0] = 1.8f;       /* world 1, cell 3: the rollout 0.2 */
+    copy[6 * C + 8] = 0.9f;                 /* world 0, cell 6 (unchanged): the copy 0.1 */
+    const uint8_t* before[2] = {f0[0], f0[1]};
+    const uint8_t* after[2] = {f1[0], f1[1]};
+    double sum[4] = {0};
+    int64_t count[2] = {0};
+    jepa_rollout_vs_copy(m, 2, pred, copy, target, before, after, 25, sum, count);
+    CHECK(count[0] == 2 * CELLS && count[1] == 1);
+    CHECK(fabs(sum[0] - 0.3) < 1e-6 && fabs(sum[1] - 0.15) < 1e-6);
+    CHECK(fabs(sum[2] - 0.1) < 1e-6 && fabs(sum[3] - 0.05) < 1e-6);
+    /* a lower threshold: cells 6 and 10 changed too; the sums add up */
+    jepa_rollout_vs_copy(m, 2, pred, copy, target, before, after, 19, sum, count);
+    CHECK(count[0] == 4 * CELLS && count[1] == 4);
+    CHECK(fabs(sum[2] - 0.2) < 1e-6 && fabs(sum[3] - 0.2) < 1e-6);
     jepa_free(m);
 }
 
@@ -7240,6 +7300,8 @@ int main(void) {
     test_jepa_event_heads();
     test_jepa_evidence();
     test_jepa_surprise_top();
+    test_jepa_rollout_vs_copy();
+    test_jepa_latent_noise();
     test_jepa_train_checkpoint();
     test_jepa_learns();
     return ensure_finish("test_model");
