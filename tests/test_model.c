@@ -6089,15 +6089,20 @@ static void test_jepa_frame_step_file(void) {
     unlink(path);
 }
 
+/* a model of 32 x 32 gray frames with one constant-velocity keypoint: a 4 x 4 grid of 9 channels */
+static JepaModel* tiny_grid_model(void) {
+    JepaArch a = jepa_arch_default(32, 32, 1);
+    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    a.keypoints = 1, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1;
+    return jepa_create(&a, 7);
+}
+
 /* the surprise of the largest cells (voe --top-cells): two cells that err, by hand, give the means of
    the largest 1, 2 and 4 with the keypoint channels weighed 1 and 3; over a random grid, every cell
    is the weighted grid mean and the largest one its peak; top outside 1..cells is clamped; two worlds
    of a batch are scored apart */
 static void test_jepa_surprise_top(void) {
-    JepaArch a = jepa_arch_default(32, 32, 1);
-    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
-    a.keypoints = 1, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1;
-    JepaModel* m = jepa_create(&a, 7);
+    JepaModel* m = tiny_grid_model();
     ENSURE(m);
     int lh, lw, lc;
     jepa_latent_shape(m, &lh, &lw, &lc);
@@ -6150,10 +6155,7 @@ static void test_jepa_surprise_top(void) {
    over every cell and over the cells where a pixel of the cell's block changed by more than thresh
    between the two frames (a change of exactly thresh is not one; a block's edge pixel is its own) */
 static void test_jepa_rollout_vs_copy(void) {
-    JepaArch a = jepa_arch_default(32, 32, 1);
-    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
-    a.keypoints = 1, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1;
-    JepaModel* m = jepa_create(&a, 7);
+    JepaModel* m = tiny_grid_model();
     ENSURE(m);
     enum { CELLS = 16, C = 9, PX = 32 * 32 };
     static float pred[2 * CELLS * C], copy[2 * CELLS * C], target[2 * CELLS * C];
