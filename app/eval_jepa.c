@@ -618,8 +618,9 @@ int cmd_eval_jepa(int argc, char** argv) {
     jepa_cellprobe_free(&cell);
     jepa_cellprobe_free(&pcell);
     free(acc), free(zall), free(ev_score[0]), free(ev_score[1]), free(ev_label[0]), free(ev_label[1]);
-    free(win), free(zprev), free(z0), free(zr), free(zstart), free(zt), free(fbefore), free(fafter), free(pprev), free(p0), free(ph), free(ytrue), free(y0), free(mk),
-        free(mk0), free(yb), free(mkb), free(push), free(npush), free(t0s);
+    free(win), free(zprev), free(z0), free(zr), free(zstart), free(zt), free(fbefore), free(fafter), free(pprev),
+        free(p0), free(ph), free(ytrue), free(y0), free(mk), free(mk0), free(yb), free(mkb), free(push), free(npush),
+        free(t0s);
     jepa_scratch_free(s);
     jepa_data_free(j);
     probe_free(&probe);

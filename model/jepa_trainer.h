@@ -108,8 +108,9 @@ typedef struct JepaTrainerDef {
                                 against their own rollouts' drift): the latent each predictor step starts
                                 from, the encoder's or the step before's prediction, gets Gaussian noise
                                 of S times its channel's standard deviation over the batch's cells (of the
-                                target encoder's latents, once a batch: no gradient reaches the scale), and the step's prediction is its noisy
-                                input plus the predictor's residual, so that the predictor learns to pull
+                                target encoder's latents, once a batch: no gradient reaches the scale), and
+                                the step's prediction is its noisy input plus the predictor's residual, so
+                                that the predictor learns to pull
                                 a latent that wandered back toward the encoded ones. Training's loss only;
                                 its own random stream, so that the batches drawn stay the same
                                 (default 0: none) */
