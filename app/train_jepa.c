@@ -30,7 +30,7 @@ int cmd_train_jepa(int argc, char** argv) {
     int64_t frame_step = 1;
     int64_t width = 16, latent = 16, keypoints = 0, levels = 3, keypoint_appear = 0, hidden = 64;
     bool keypoint_frames = false, keypoint_sharp = false, keypoint_cv = false, keypoint_motion = false;
-    bool keypoint_overlap = false, keypoint_objness = false;
+    bool keypoint_overlap = false, keypoint_objness = false, pred_gate = false;
     double objness_w = -1;
     uint64_t seed = 1;
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
@@ -85,6 +85,10 @@ int cmd_train_jepa(int argc, char** argv) {
         {"objness-weight", ARG_DOUBLE, &objness_w, 0, 1e6,
          "W: the objectness keypoint's logistic loss weighs W (default 1 with --keypoint-objness or a model with an "
          "objectness keypoint; 0: trained by the prediction alone)", false},
+        {"pred-gate", ARG_BOOL, &pred_gate, 0, 0,
+         "with --keypoint-motion, the predictor changes only the cells with motion within a cell of them (a motion "
+         "keypoint, a keypoint's velocity, or a push) and every other cell keeps its latent exactly, so that what "
+         "stands still stays still over a rollout of any length instead of drifting", false},
         {"keypoint-overlap", ARG_BOOL, &keypoint_overlap, 0, 0,
          "each cell's soft-argmax over a window twice the cell's side centred on it, so that a body crossing a cell "
          "border is seen whole by both cells", false},
@@ -162,6 +166,8 @@ int cmd_train_jepa(int argc, char** argv) {
     if (keypoint_objness && (!keypoint_motion || !keypoint_sharp))
         return args_fail("train", "--keypoint-objness needs --keypoint-motion and --keypoint-sharp (an appearance "
                                   "keypoint beside the motion ones)");
+    if (pred_gate && !keypoint_motion)
+        return args_fail("train", "--pred-gate needs --keypoint-motion (the motion it gates by)");
     if (keypoints + keypoint_appear + keypoint_objness > 16)
         return args_fail("train", "--keypoints K, --keypoint-appear A and --keypoint-objness: K + A + 1 at most 16");
     if (steps == 0 && !resume) return args_fail("train", "--steps 0 fits the probe of a trained model: it needs --resume MODEL");
@@ -219,6 +225,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.arch.keypoint_cv = keypoints > 0 && keypoint_cv;
     def.arch.keypoint_motion = keypoints > 0 && keypoint_motion;
     def.arch.keypoint_overlap = keypoints > 0 && keypoint_overlap;
+    def.arch.pred_gate = pred_gate;
     def.keypoint_weight = (float)keypoint_w;
     def.seed = seed;
     def.batch = (int)batch;

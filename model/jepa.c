@@ -75,6 +75,9 @@ bool jepa_arch_check(const JepaArch* a, char* err, size_t err_size) {
     if (a->keypoint_objness < 0 || a->keypoint_objness > 1 || (a->keypoint_objness && a->keypoint_appear < 1))
         return report_set(err, err_size, "an objectness keypoint (%d) needs appearance keypoints (%d)",
                           a->keypoint_objness, a->keypoint_appear), false;
+    if (a->pred_gate < 0 || a->pred_gate > 1 || (a->pred_gate && !a->keypoint_motion))
+        return report_set(err, err_size, "a gated predictor (%d) needs keypoints from the frames' change (%d)",
+                          a->pred_gate, a->keypoint_motion), false;
     if (a->groups < 1 || a->width % a->groups || a->hidden % a->groups)
         return report_set(err, err_size, "%d norm groups do not divide the widths %d and %d", a->groups, a->width,
                           a->hidden), false;
@@ -299,6 +302,7 @@ void jepa_scratch_free(JepaScratch* s) {
     if (!s) return;
     free(s->x);
     free(s->pin);
+    free(s->act);
     jepa_enc_cache_free(&s->enc);
     nn_convnet_cache_free(&s->pred);
     free(s);
@@ -313,6 +317,7 @@ void jepa_scratch_reserve(const JepaModel* m, JepaScratch* s, int B) {
     size_t cells = (size_t)m->lh * m->lw;
     s->x = alloc_resize(s->x, (size_t)cap * px, sizeof(float));
     s->pin = alloc_resize(s->pin, (size_t)cap * cells * (m->lc + JEPA_PUSH_CHANNELS), sizeof(float));
+    s->act = alloc_resize(s->act, (size_t)cap * cells, 1);
     jepa_enc_cache_reserve(m, &s->enc, cap);
     nn_convnet_cache_reserve(&s->pred, &m->pred, cap);
     s->cap = cap;
@@ -840,16 +845,69 @@ void jepa_predict(const JepaModel* m, JepaScratch* s, int B, const float* z,
     jepa_scratch_reserve(m, s, B);
     jepa_pred_input(m, B, z, pushes, npushes, s->pin);
     const float* d = nn_convnet_forward(&m->pred, m->params, &s->pred, B, s->pin);
-    jepa_pred_residual(m, (size_t)B * m->lh * m->lw, z, d, next);
+    const uint8_t* act = NULL;
+    if (m->arch.pred_gate) {
+        jepa_pred_active(m, B, s->pin, s->act);
+        act = s->act;
+    }
+    jepa_pred_residual(m, (size_t)B * m->lh * m->lw, z, d, act, next);
 }
 
-void jepa_pred_residual(const JepaModel* m, size_t rows, const float* z, const float* d, float* next) {
+size_t jepa_pred_active(const JepaModel* m, int B, const float* pin, uint8_t* act) {
+    int h = m->lh, w = m->lw, C = m->lc, W = C + JEPA_PUSH_CHANNELS;
+    size_t cells = (size_t)h * w, n = (size_t)B * cells;
+    if (!m->arch.pred_gate) {
+        memset(act, 1, n);
+        return n;
+    }
+    int K = m->arch.keypoints, km = K - m->arch.keypoint_appear, Lm = m->arch.latent;
+    /* the evidence of each cell: 2 in act, then every cell within one of it marked 1 */
+    for (size_t i = 0; i < n; i++) {
+        const float* p = pin + i * W;
+        bool on = false;
+        for (int k = 0; k < km && !on; k++) on = fabsf(p[Lm + 3 * k + 2]) > JEPA_GATE_STRENGTH;
+        for (int k = 0; k < K && !on; k++)
+            on = fabsf(p[Lm + 3 * K + 2 * k]) > JEPA_GATE_SPEED || fabsf(p[Lm + 3 * K + 2 * k + 1]) > JEPA_GATE_SPEED;
+        for (int c = 0; c < JEPA_PUSH_CHANNELS && !on; c++) on = p[C + c] != 0.0f;
+        act[i] = on ? 2 : 0;
+    }
+    size_t count = 0;
+    for (int b = 0; b < B; b++) {
+        uint8_t* a = act + (size_t)b * cells;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                if (a[y * w + x] != 2) continue;
+                for (int yy = y > 0 ? y - 1 : 0; yy <= y + 1 && yy < h; yy++)
+                    for (int xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w; xx++)
+                        if (a[yy * w + xx] == 0) a[yy * w + xx] = 1;
+            }
+        for (size_t i = 0; i < cells; i++) {
+            a[i] = a[i] != 0;
+            count += a[i];
+        }
+    }
+    return count;
+}
+
+void jepa_pred_gate_grad(const JepaModel* m, size_t rows, const uint8_t* act, float* dy) {
+    if (!act) return;
+    size_t C = (size_t)m->lc;
+    for (size_t i = 0; i < rows; i++)
+        if (!act[i]) memset(dy + i * C, 0, sizeof(float) * C);
+}
+
+void jepa_pred_residual(const JepaModel* m, size_t rows, const float* z, const float* d, const uint8_t* act,
+                        float* next) {
     int C = m->lc, K = m->arch.keypoint_cv ? m->arch.keypoints : 0, Lm = m->arch.latent;
     float v[32];
     for (size_t i = 0; i < rows; i++) {
         const float* zi = z + i * C;
         const float* di = d + i * C;
         float* o = next + i * C;
+        if (act && !act[i]) {
+            if (o != zi) memcpy(o, zi, sizeof(float) * (size_t)C);
+            continue;
+        }
         /* the velocities before next (which may be z) is written */
         for (int k = 0; k < 2 * K; k++) v[k] = zi[Lm + 3 * K + k];
         for (int c = 0; c < C; c++) o[c] = zi[c] + di[c];
@@ -861,13 +919,14 @@ void jepa_pred_residual(const JepaModel* m, size_t rows, const float* z, const f
 }
 
 void jepa_pred_residual_backward(const JepaModel* m, size_t rows, const float* g, const float* dp, size_t dp_stride,
-                                 float* prev) {
+                                 const uint8_t* act, float* prev) {
     int C = m->lc, K = m->arch.keypoint_cv ? m->arch.keypoints : 0, Lm = m->arch.latent;
     for (size_t i = 0; i < rows; i++) {
         const float* gi = g + i * C;
         const float* di = dp + i * dp_stride;
         float* o = prev + i * C;
         for (int c = 0; c < C; c++) o[c] += gi[c] + di[c];
+        if (act && !act[i]) continue;
         for (int k = 0; k < K; k++) {
             o[Lm + 3 * K + 2 * k + 0] += gi[Lm + 3 * k + 0];
             o[Lm + 3 * K + 2 * k + 1] += gi[Lm + 3 * k + 1];

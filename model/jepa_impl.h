@@ -91,6 +91,7 @@ struct JepaScratch {
     int          cap;       /* windows the buffers hold */
     float*       x;         /* [cap, H, W, context * channels] the encoder's input */
     float*       pin;       /* [cap, h, w, C + JEPA_PUSH_CHANNELS] the predictor's input */
+    uint8_t*     act;       /* [cap, h, w] pred_gate: the cells the predictor may change */
     JepaEncCache enc;
     NnConvCache  pred;
 };
@@ -119,13 +120,22 @@ const float* jepa_enc_forward(const JepaModel* m, const float* params, JepaEncCa
 void jepa_enc_backward(const JepaModel* m, const float* params, float* grads, JepaEncCache* c, int n,
                        const float* x, float* dz);
 
+/// pred_gate: act[B * cells] = 1 for the cells the predictor may change (motion evidence in the
+/// predictor's input pin, JepaArch.pred_gate, within a cell of them), 0 for those it keeps; without
+/// pred_gate every cell is 1. Returns the count of 1s
+size_t jepa_pred_active(const JepaModel* m, int B, const float* pin, uint8_t* act);
 /// one predictor step's residual over rows = B * cells latent cells: next = z + d, and with
-/// keypoint_cv each keypoint's velocity (z's vx, vy) added to its offsets (dx, dy). next may alias z
-void jepa_pred_residual(const JepaModel* m, size_t rows, const float* z, const float* d, float* next);
+/// keypoint_cv each keypoint's velocity (z's vx, vy) added to its offsets (dx, dy); a cell whose
+/// act is 0 keeps z exactly (act NULL: every cell changes). next may alias z
+void jepa_pred_residual(const JepaModel* m, size_t rows, const float* z, const float* d, const uint8_t* act,
+                        float* next);
 /// its backward: prev += g + dp (dp: the predictor's gradient on z through its input), and with
-/// keypoint_cv each offset's gradient added to its velocity's
+/// keypoint_cv each offset's gradient added to its velocity's where act is 1 (NULL: everywhere). The
+/// predictor's own gradient is g where act is 1 and 0 elsewhere (jepa_pred_gate_grad)
 void jepa_pred_residual_backward(const JepaModel* m, size_t rows, const float* g, const float* dp, size_t dp_stride,
-                                 float* prev);
+                                 const uint8_t* act, float* prev);
+/// dy[rows, C] = 0 in the cells whose act is 0 (act NULL: nothing)
+void jepa_pred_gate_grad(const JepaModel* m, size_t rows, const uint8_t* act, float* dy);
 
 /// lays out and allocates a model (parameters not initialised); NULL for an invalid arch
 JepaModel* jepa_alloc(const JepaArch* a);

@@ -43,6 +43,7 @@ struct JepaTrainer {
     JepaEncCache    enc, tgt;
     NnConvCache*    pred;         /* [R] */
     float*          pin;          /* [R][B * cells * (C + P)] */
+    uint8_t*        act;          /* [R][B * cells] pred_gate: the cells each step may change (NULL without) */
     float*          zhat;         /* [R][B * cells * C] */
     float*          wl;           /* [B * cells * C] the L1's weights of one step (motion_weight) */
     float*          zn;           /* [R][B * cells * C] each step's noisy input (latent_noise) */
@@ -135,6 +136,7 @@ void jepa_trainer_free(JepaTrainer* tr) {
     for (int r = 0; tr->pred && r < tr->R; r++) nn_convnet_cache_free(&tr->pred[r]);
     free(tr->pred);
     free(tr->pin);
+    free(tr->act);
     free(tr->zhat);
     free(tr->wl);
     free(tr->dzhat);
@@ -196,6 +198,7 @@ double jepa_trainer_step_bytes(const JepaTrainerDef* def, const JepaModel* start
     bytes += (double)jepa_enc_cache_bytes(m, def->batch, true) + (double)jepa_enc_cache_bytes(m, def->rollout * def->batch, false);
     bytes += R * (double)nn_convnet_cache_bytes(&m->pred, def->batch, true);
     bytes += 4 * (R * B * cells * (C + P) + 2 * R * B * cells * C + 3 * B * cells * C + B * cells * (C + P));
+    if (a->pred_gate) bytes += R * B * cells;
     if (def->appearance_weight > 0) bytes += 4 * B * cells * JEPA_APPEAR_Q;
     if (def->recon_weight > 0) bytes += 4 * B * cells * (fb / cells + 1);
     if (def->event_weight > 0) bytes += 4 * B * 3 * C;
@@ -271,6 +274,7 @@ JepaTrainer* jepa_trainer_create(const JepaTrainerDef* def, const JepaModel* sta
         nn_convnet_cache_reserve(&tr->pred[r], &m->pred, B);
     }
     tr->pin = alloc_array((size_t)R * B * cells * (C + P), sizeof(float));
+    if (m->arch.pred_gate) tr->act = alloc_array((size_t)R * B * cells, 1);
     tr->zhat = alloc_array((size_t)R * B * cells * C, sizeof(float));
     if (def->motion_weight > 0 || (def->keypoint_weight != 1.0f && m->arch.keypoints > 0)) tr->wl = alloc_array((size_t)B * cells * C, sizeof(float));
     tr->dzhat = alloc_array((size_t)R * B * cells * C, sizeof(float));
@@ -700,7 +704,9 @@ static double batch_forward(JepaTrainer* tr, int B, bool grad, bool weighted, co
         }
         jepa_pred_input(m, B, zin, tr->pushes + (size_t)r * B * JEPA_MAX_PUSHES, tr->npush + (size_t)r * B, pin);
         const float* d = nn_convnet_forward(&m->pred, m->params, &tr->pred[r], B, pin);
-        jepa_pred_residual(m, (size_t)B * cells, zin, d, zh);
+        uint8_t* act = tr->act ? tr->act + (size_t)r * B * cells : NULL;
+        if (act) jepa_pred_active(m, B, pin, act);
+        jepa_pred_residual(m, (size_t)B * cells, zin, d, act, zh);
         const float* w = NULL;
         double wsum = (double)n;
         if (weighted && tr->wl) {
@@ -736,9 +742,12 @@ static void batch_backward(JepaTrainer* tr, int B) {
     for (int r = R - 1; r >= 0; r--) {
         memcpy(tr->dy, g, sizeof(float) * n);
         const float* pin = tr->pin + (size_t)r * B * cells * (C + P);
+        const uint8_t* act = tr->act ? tr->act + (size_t)r * B * cells : NULL;
+        /* a kept cell: the predictor's output there is not used */
+        jepa_pred_gate_grad(m, (size_t)B * cells, act, tr->dy);
         nn_convnet_backward(&m->pred, m->params, tr->grads, &tr->pred[r], B, pin, tr->dy, tr->dpin);
         float* prev = r > 0 ? tr->dzhat + (size_t)(r - 1) * n : tr->carry;
-        jepa_pred_residual_backward(m, (size_t)B * cells, g, tr->dpin, C + P, prev);
+        jepa_pred_residual_backward(m, (size_t)B * cells, g, tr->dpin, C + P, act, prev);
         g = prev;
     }
     jepa_enc_backward(m, m->params, tr->grads, &tr->enc, B, tr->x0, tr->carry);

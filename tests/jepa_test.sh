@@ -79,6 +79,18 @@ for v in -1 11 nan x; do
   one_line_err "latent-noise"
   [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
 done
+# --pred-gate: the gated predictor is the model's own (the same bytes twice, another model than
+# without, eval and voe read it); without --keypoint-motion one line, exit 2, nothing written
+expect_status 0 "train --pred-gate" -- "$nudge" train "${small[@]}" "${kp[@]}" --pred-gate --data "$tmp/d" --out "$tmp/pg/j.ckpt"
+expect_status 0 "train --pred-gate again" -- "$nudge" train "${small[@]}" "${kp[@]}" --pred-gate --data "$tmp/d" --out "$tmp/pg/k.ckpt"
+expect_status 0 "train without --pred-gate" -- "$nudge" train "${small[@]}" "${kp[@]}" --data "$tmp/d" --out "$tmp/pg/z.ckpt"
+cmp -s "$tmp/pg/j.ckpt" "$tmp/pg/k.ckpt" && ! cmp -s "$tmp/pg/j.ckpt" "$tmp/pg/z.ckpt" &&
+  ok "--pred-gate: bit-reproducible, another model" || bad "--pred-gate: the checkpoints"
+expect_status 0 "eval of a gated model" -- "$nudge" eval --model "$tmp/pg/j.ckpt" --data "$tmp/d"
+grep -q "effective rank" "$tmp/out" && ok "eval reads the gated model" || bad "eval of the gated model: $(cat "$tmp/out")"
+expect_status 2 "--pred-gate without --keypoint-motion" -- "$nudge" train "${small[@]}" --pred-gate --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "pred-gate needs --keypoint-motion"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
 # --break-sample P: windows with a break ahead drawn more often; 0 is the plain model's bytes; P > 0
 # with no break in the training episodes, or a bad P, is one line, exit 2, nothing written
 expect_status 0 "train --break-sample 0" -- "$nudge" train "${small[@]}" --break-sample 0 --data "$tmp/d" --out "$tmp/bs/z.ckpt"

@@ -4980,6 +4980,10 @@ static float tiny_recon;
 static float tiny_pool;
 /* tiny_jepa_kps's latent_noise */
 static float tiny_latent_noise;
+/* tiny_jepa_kps's pred_gate */
+static int tiny_pred_gate;
+/* tiny_jepa_kps without pushes */
+static bool tiny_no_push;
 
 static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float motion, bool still, int step,
                                   int keypoints, bool sharp, float keypoint_weight, bool cv, int context) {
@@ -4994,6 +4998,7 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
     def.arch.keypoint_overlap = (tiny_kp_window & 2) != 0;
     def.arch.keypoint_appear = tiny_kp_appear;
     def.arch.keypoint_objness = tiny_kp_objness;
+    def.arch.pred_gate = tiny_pred_gate;
     def.objness_weight = (float)tiny_kp_objness;
     if (context) def.arch.context = context;
     def.keypoint_weight = keypoint_weight;
@@ -5028,7 +5033,7 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
                 for (int i = 0; i < 256; i++) frame[i] = (uint8_t)rng_int(&rng, 0, 255);
             JepaPush p = {(float)rng_uniform(&rng, 0, 16), (float)rng_uniform(&rng, 0, 16), (float)rng_normal(&rng),
                           (float)rng_normal(&rng), 0};
-            jepa_trainer_add_frame(tr, frame, &p, t % 3 == 0);
+            jepa_trainer_add_frame(tr, frame, &p, !tiny_no_push && t % 3 == 0);
             if (tiny_events > 0 && t == 5) jepa_replay_mark(jepa_trainer_replay(tr), WM_BIT_BREAK);
         }
     }
@@ -6186,6 +6191,151 @@ static void test_jepa_rollout_vs_copy(void) {
     jepa_free(m);
 }
 
+/* pred_gate: on a 4 x 4 grid, a cell is changed by the predictor when a cell within one of it holds a
+   motion keypoint stronger than JEPA_GATE_STRENGTH, a keypoint faster than JEPA_GATE_SPEED (either
+   axis, appearance keypoints too) or a push; a weaker or slower one, or a strong appearance keypoint,
+   is no evidence. A kept cell's latent comes out bit for bit, a changed one's does not, and the same
+   weights without the gate change every cell. The residual's backward against the forward, by hand */
+static void test_jepa_pred_gate(void) {
+    JepaArch a = jepa_arch_default(32, 32, 1);
+    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    a.keypoints = 2, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1;
+    a.keypoint_motion = 1, a.keypoint_appear = 1;
+    JepaArch bad = a;
+    bad.keypoint_motion = 0, bad.keypoint_appear = 0, bad.pred_gate = 1;
+    char err[256];
+    CHECK(!jepa_arch_check(&bad, err, sizeof err) && strstr(err, "gated predictor") && !strchr(err, '\n'));
+    JepaModel* plain = jepa_create(&a, 11);
+    a.pred_gate = 1;
+    JepaModel* m = jepa_create(&a, 11);
+    ENSURE(m && plain);
+    int lh, lw, C;
+    jepa_latent_shape(m, &lh, &lw, &C);
+    ENSURE(lh == 4 && lw == 4 && C == 4 + 5 * 2);
+    /* channels: 4 convolution ones, then (dx, dy, strength) of the motion keypoint (4-6) and of the
+       appearance one (7-9), then their velocities (10-11, 12-13) */
+    enum { CELLS = 16, CC = 14, W = CC + JEPA_PUSH_CHANNELS };
+    float z[2 * CELLS * CC], pin[2 * CELLS * W];
+    Rng r;
+    rng_seed(&r, 5);
+    for (int i = 0; i < 2 * CELLS * CC; i++) z[i] = 0.3f * (float)rng_normal(&r);
+    for (int i = 0; i < 2 * CELLS; i++) {
+        /* no evidence anywhere to start: strengths and velocities 0 */
+        z[i * CC + 6] = 0, z[i * CC + 10] = z[i * CC + 11] = z[i * CC + 12] = z[i * CC + 13] = 0;
+        /* a strong appearance keypoint everywhere is no motion */
+        z[i * CC + 9] = 3.0f * JEPA_GATE_STRENGTH;
+    }
+    /* world 0: a motion keypoint in cell (0, 0); a slow appearance keypoint in (3, 3); a weak motion
+       one in (0, 3). World 1: an appearance keypoint moving up in (3, 0), and its cell (2, 2) pushed */
+    z[0 * CC + 6] = 1.25f * JEPA_GATE_STRENGTH;
+    z[15 * CC + 12] = 0.95f * JEPA_GATE_SPEED;
+    z[3 * CC + 6] = 0.95f * JEPA_GATE_STRENGTH;
+    z[(CELLS + 12) * CC + 13] = -1.3f * JEPA_GATE_SPEED;
+    JepaPush push = {20.0f, 20.0f, 0.5f, 0.0f, 1.0f};
+    int npush[2] = {0, 1};
+    JepaPush pushes[2 * JEPA_MAX_PUSHES];
+    pushes[JEPA_MAX_PUSHES] = push;
+    jepa_pred_input(m, 2, z, pushes, npush, pin);
+    uint8_t act[2 * CELLS];
+    size_t n = jepa_pred_active(m, 2, pin, act);
+    /* world 0: (0, 0) and its three neighbours; world 1: (3, 0)'s four and the push's cells
+       (bilinear around (2.5 - 0.5) = cell 2: (2, 2) alone) with their neighbours, (1..3, 1..3) */
+    const char* want0 = "1100" "1100" "0000" "0000";
+    const char* want1 = "0000" "0111" "1111" "1111";
+    int miss = 0;
+    for (int i = 0; i < CELLS; i++) miss += act[i] != (want0[i] == '1') || act[CELLS + i] != (want1[i] == '1');
+    CHECK(miss == 0);
+    CHECK(n == 4 + 11);
+    /* without the gate, every cell */
+    uint8_t all[2 * CELLS];
+    CHECK(jepa_pred_active(plain, 2, pin, all) == 2 * CELLS);
+    /* a prediction: the kept cells bit for bit, the others changed (a last layer of random weights) */
+    for (int i = m->enc_count; i < m->nparams; i++) m->params[i] = plain->params[i] = 0.2f * (float)rng_normal(&r);
+    JepaScratch* s = jepa_scratch_create(m);
+    JepaScratch* sp = jepa_scratch_create(plain);
+    float next[2 * CELLS * CC], free_next[2 * CELLS * CC];
+    jepa_predict(m, s, 2, z, pushes, npush, next);
+    jepa_predict(plain, sp, 2, z, pushes, npush, free_next);
+    int kept_same = 0, moved = 0, free_moved = 0;
+    for (int i = 0; i < 2 * CELLS; i++) {
+        bool same = !memcmp(next + i * CC, z + i * CC, sizeof(float) * CC);
+        if (act[i]) moved += !same;
+        else kept_same += same;
+        free_moved += memcmp(free_next + i * CC, z + i * CC, sizeof(float) * CC) != 0;
+        /* a changed cell is what the ungated predictor makes of it */
+        if (act[i]) CHECK(!memcmp(next + i * CC, free_next + i * CC, sizeof(float) * CC));
+    }
+    CHECK(kept_same == 2 * CELLS - 15 && moved == 15 && free_moved == 2 * CELLS);
+    /* the residual's backward: prev += g + dp everywhere, the keypoints' offsets' gradient to their
+       velocities only where the cell changes; the predictor's own gradient 0 where it is kept */
+    float g[2 * CELLS * CC], dp[2 * CELLS * W], prev[2 * CELLS * CC], dy[2 * CELLS * CC];
+    for (int i = 0; i < 2 * CELLS * CC; i++) g[i] = (float)rng_normal(&r);
+    for (int i = 0; i < 2 * CELLS * W; i++) dp[i] = (float)rng_normal(&r);
+    memset(prev, 0, sizeof prev);
+    jepa_pred_residual_backward(m, 2 * CELLS, g, dp, W, act, prev);
+    memcpy(dy, g, sizeof dy);
+    jepa_pred_gate_grad(m, 2 * CELLS, act, dy);
+    int wrong = 0;
+    for (int i = 0; i < 2 * CELLS; i++)
+        for (int c = 0; c < CC; c++) {
+            /* next's velocity channels 10 + 2k + a feed offset channel 4 + 3k + a when the cell changes */
+            double want = g[i * CC + c] + dp[i * W + c];
+            if (act[i] && c >= 10) want += g[i * CC + 4 + 3 * ((c - 10) / 2) + (c - 10) % 2];
+            wrong += fabs(prev[i * CC + c] - want) > 1e-6;
+            wrong += dy[i * CC + c] != (act[i] ? g[i * CC + c] : 0.0f);
+        }
+    CHECK(wrong == 0);
+    /* the forward's velocities by hand: a changed cell's offsets move by its velocities (plus the
+       predictor), a kept one's do not even when slow ones are there (world 0, cell 15) */
+    CHECK(!act[15] && next[15 * CC + 7] == z[15 * CC + 7]);
+    jepa_scratch_free(s);
+    jepa_scratch_free(sp);
+    /* the checkpoint keeps the gate; a model without it writes the bytes it did */
+    char path[] = "/tmp/nudge_test_gate_XXXXXX";
+    int fd = mkstemp(path);
+    ENSURE(fd >= 0);
+    close(fd);
+    CHECK(jepa_save(m, path, err, sizeof err));
+    JepaModel* back = jepa_load(path, err, sizeof err);
+    CHECK(back && jepa_arch(back)->pred_gate == 1);
+    jepa_free(back);
+    CHECK(jepa_save(plain, path, err, sizeof err));
+    back = jepa_load(path, err, sizeof err);
+    CHECK(back && jepa_arch(back)->pred_gate == 0);
+    jepa_free(back);
+    unlink(path);
+    jepa_free(m);
+    jepa_free(plain);
+}
+
+/* pred_gate in a trainer: on still frames without pushes no cell has motion, so the predictor's output is never
+   used (its parameters get no gradient, and moving one leaves the loss), and the loss is the copy's;
+   on moving frames the whole loss's gradient holds against finite differences */
+static void test_jepa_pred_gate_trainer(void) {
+    int64_t seq[3] = {2, 4, 10};
+    tiny_kp_window = 3;
+    tiny_pred_gate = 1;
+    tiny_no_push = true;
+    JepaTrainer* tr = tiny_jepa_kps(5, 2, 8, 20.0f, true, 1, -2, true, 1.0f, true, 3);
+    tiny_no_push = false;
+    ENSURE(tr);
+    JepaModel* m = jepa_trainer_model(tr);
+    CHECK(m->arch.pred_gate == 1);
+    const float* g = NULL;
+    double loss = jepa_trainer_loss_at(tr, seq, true, &g);
+    CHECK(isfinite(loss));
+    int nonzero = 0;
+    for (int i = m->enc_count; i < m->nparams; i++) nonzero += g[i] != 0.0f;
+    CHECK(nonzero == 0);
+    m->params[m->nparams - 1] += 0.5f;
+    CHECK(jepa_trainer_loss_at(tr, seq, false, NULL) == loss);
+    jepa_trainer_free(tr);
+    /* moving frames: every check of the keypoint models' whole loss */
+    jepa_grad_check_cv(20.0f, 1, -2, true, 1.0f, true, 3);
+    tiny_pred_gate = 0;
+    tiny_kp_window = 0;
+}
+
 /* the pixel surprise's evidence: nothing for a steady error, a sustained rise adds up over the ticks,
    a one-tick spike counts once and fades, NaN is skipped */
 static void test_jepa_evidence(void) {
@@ -7303,6 +7453,8 @@ int main(void) {
     test_jepa_evidence();
     test_jepa_surprise_top();
     test_jepa_rollout_vs_copy();
+    test_jepa_pred_gate();
+    test_jepa_pred_gate_trainer();
     test_jepa_latent_noise();
     test_jepa_train_checkpoint();
     test_jepa_learns();
