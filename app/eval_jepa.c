@@ -79,6 +79,8 @@ typedef struct CellAcc {
     /* the reference at h = 0: the same probe read from the window's last frame's pixels */
     double pix_px[SUBS], pix_m[SUBS];
     int64_t pix_n[SUBS];
+    double orc_px[SUBS], orc_m[SUBS];   /* the floor: the same readout of the bodies' exact heat */
+    int64_t orc_n[SUBS];
 } CellAcc;
 
 /* the nearest of hits[n] to (u, v): its distance (px), INFINITY when n = 0 */
@@ -254,19 +256,24 @@ int cmd_eval_jepa(int argc, char** argv) {
         jepa_data_free(j);
         return 2;
     }
-    JepaCellProbe cell, pcell;   /* the cell probe on the latent, and on the frames' own pixels */
+    /* the cell probe on the latent, on the frames' own pixels, and on the bodies' exact heat */
+    JepaCellProbe cell, pcell, ocell;
     memset(&cell, 0, sizeof cell);
     memset(&pcell, 0, sizeof pcell);
+    memset(&ocell, 0, sizeof ocell);
     if (probe_data) {
         JepaData* pj = jepa_data_load(probe_data, err, sizeof err);
         bool ok = pj && jepa_data_check_model(pj, m, model_path, err, sizeof err) &&
                   jepa_cellprobe_fit(&cell, m, pj, 0, pj->d->episodes, (int)cell_rows, err, sizeof err) &&
-                  jepa_cellprobe_fit_pixels(&pcell, m, pj, 0, pj->d->episodes, (int)cell_rows, err, sizeof err);
+                  jepa_cellprobe_fit_pixels(&pcell, m, pj, 0, pj->d->episodes, (int)cell_rows, err, sizeof err) &&
+                  jepa_cellprobe_fit_oracle(&ocell, m, pj, 0, pj->d->episodes, (int)cell_rows, err, sizeof err);
         jepa_data_free(pj);
         if (!ok) {
             fprintf(stderr, "nudge eval: %s\n", err);
             jepa_cellprobe_free(&cell);
             jepa_cellprobe_free(&pcell);
+            jepa_cellprobe_free(&ocell);
+        jepa_cellprobe_free(&ocell);
             jepa_free(m);
             probe_free(&probe);
             jepa_data_free(j);
@@ -283,6 +290,7 @@ int cmd_eval_jepa(int argc, char** argv) {
         fprintf(stderr, "nudge eval: %s\n", err);
         jepa_cellprobe_free(&cell);
         jepa_cellprobe_free(&pcell);
+        jepa_cellprobe_free(&ocell);
         jepa_free(m);
         probe_free(&probe);
         jepa_data_free(j);
@@ -334,6 +342,8 @@ int cmd_eval_jepa(int argc, char** argv) {
     JepaCellHit* hitcv = alloc_zeroed((size_t)K, sizeof *hitcv);
     JepaCellHit* hitpx = alloc_zeroed((size_t)K, sizeof *hitpx);
     float* pgrid = has_cell ? alloc_array((size_t)jepa_cellprobe_pixel_size(m), sizeof(float)) : NULL;
+    JepaCellHit* hitor = alloc_zeroed((size_t)K, sizeof *hitor);
+    float* ogrid = has_cell ? alloc_array((size_t)jepa_cellprobe_oracle_size(m), sizeof(float)) : NULL;
     int* nhit0 = alloc_zeroed((size_t)maxB, sizeof(int));
     int64_t windows = 0;
     for (int e = 0; e < E; e++) {
@@ -431,10 +441,12 @@ int cmd_eval_jepa(int argc, char** argv) {
                     if (nb == 0) continue;
                     int nh = h ? jepa_cellprobe_decode(&cell, zr + (size_t)b * L, a->frame_w, a->frame_h, nb, hits)
                                : jepa_cellprobe_decode(&cell, z0 + (size_t)b * L, a->frame_w, a->frame_h, nb, hits);
-                    int nc = nhit0[b], npx = 0;
+                    int nc = nhit0[b], npx = 0, nor = 0;
                     if (h == 0) {
                         jepa_cellprobe_pixel_grid(m, jepa_data_frame(j, e, t0s[b]), pgrid);
                         npx = jepa_cellprobe_decode(&pcell, pgrid, a->frame_w, a->frame_h, nb, hitpx);
+                        jepa_cellprobe_oracle_grid(m, y0, mk0, K, ogrid);
+                        nor = jepa_cellprobe_decode(&ocell, ogrid, a->frame_w, a->frame_h, nb, hitor);
                     }
                     for (int i = 0; i < nc; i++) {
                         const JepaCellHit* q = hit0 + (size_t)b * K + i;
@@ -457,6 +469,9 @@ int cmd_eval_jepa(int argc, char** argv) {
                             double ep = h == 0 ? nearest_hit(hitpx, npx, yt[0], yt[1]) : INFINITY;
                             if (isfinite(ep))
                                 cacc->pix_n[sub]++, cacc->pix_px[sub] += ep, cacc->pix_m[sub] += ep / scale;
+                            double eo = h == 0 ? nearest_hit(hitor, nor, yt[0], yt[1]) : INFINITY;
+                            if (isfinite(eo))
+                                cacc->orc_n[sub]++, cacc->orc_px[sub] += eo, cacc->orc_m[sub] += eo / scale;
                         }
                     }
                     /* each detection against the nearest body */
@@ -547,6 +562,13 @@ int cmd_eval_jepa(int argc, char** argv) {
             printf(" %s %.2f (%lld)", sub_names[sub], mean_of(cacc->pix_px[sub], cacc->pix_n[sub]),
                    (long long)cacc->pix_n[sub]);
         printf("\n");
+        printf("its floor, the same cell probe read from a grid that is exactly the bodies (a Gaussian of %g px at "
+               "each centre through the cell soft-argmax; ridge %g, radius %g px), h0 px:",
+               (double)JEPA_CELLPROBE_ORACLE_SIGMA, ocell.p.ridge, (double)ocell.radius);
+        for (int sub = 0; sub < SUBS; sub++)
+            printf(" %s %.2f (%lld)", sub_names[sub], mean_of(cacc->orc_px[sub], cacc->orc_n[sub]),
+                   (long long)cacc->orc_n[sub]);
+        printf("\n");
     }
     printf("the latent rollout against copying its start: the mean |latent - the encoding h steps on| of a value, "
            "over every cell and over the cells where a pixel changed by more than %d of 255 from the window's last "
@@ -593,6 +615,10 @@ int cmd_eval_jepa(int argc, char** argv) {
                            (long long)cacc->pix_n[sub], mean_of(cacc->pix_px[sub], cacc->pix_n[sub]),
                            mean_of(cacc->pix_m[sub], cacc->pix_n[sub]));
             atomic_file_write(&af, line, (size_t)len);
+            len = snprintf(line, sizeof line, "%s,oracle_cell_probe,0,%lld,%.6g,%.6g\n", sub_names[sub],
+                           (long long)cacc->orc_n[sub], mean_of(cacc->orc_px[sub], cacc->orc_n[sub]),
+                           mean_of(cacc->orc_m[sub], cacc->orc_n[sub]));
+            atomic_file_write(&af, line, (size_t)len);
         }
         len = snprintf(line, sizeof line, "latent,std_mean,0,%lld,%.6g,nan\nlatent,std_min,0,%lld,%.6g,nan\n"
                        "latent,effective_rank,0,%lld,%.6g,nan\nevent,break_auroc,0,%lld,%.6g,nan\n"
@@ -614,9 +640,11 @@ int cmd_eval_jepa(int argc, char** argv) {
     snprintf(path, sizeof path, "%s/eval.svg", report);
     ok = ok && write_svg(path, acc, steps, rank, nr, m->lc, err, sizeof err);
     if (!ok) fprintf(stderr, "nudge eval: %s\n", err);
-    free(cacc), free(hit0), free(hitp), free(hitm), free(hits), free(hitcv), free(hitpx), free(pgrid), free(nhit0);
+    free(cacc), free(hit0), free(hitp), free(hitm), free(hits), free(hitcv), free(hitpx), free(pgrid), free(hitor),
+        free(ogrid), free(nhit0);
     jepa_cellprobe_free(&cell);
     jepa_cellprobe_free(&pcell);
+    jepa_cellprobe_free(&ocell);
     free(acc), free(zall), free(ev_score[0]), free(ev_score[1]), free(ev_label[0]), free(ev_label[1]);
     free(win), free(zprev), free(z0), free(zr), free(zstart), free(zt), free(fbefore), free(fafter), free(pprev),
         free(p0), free(ph), free(ytrue), free(y0), free(mk), free(mk0), free(yb), free(mkb), free(push), free(npush),

@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 #include "base/report.h"
 #include "model/jepa_probe.h"
+#include "model/nn.h"
 
 enum { CP_SLOTS = 2, CP_OUT = 2 };
 
@@ -47,6 +48,43 @@ void jepa_cellprobe_pixel_grid(const JepaModel* m, const uint8_t* frame, float* 
             for (int k = 0; k < ch; k++)
                 g[((size_t)(y / side) * lw + x / side) * cell + ((y % side) * side + x % side) * ch + k] =
                     (float)frame[((size_t)y * a->frame_w + x) * ch + k] / 255.0f;
+}
+
+int jepa_cellprobe_oracle_size(const JepaModel* m) {
+    int lh, lw, c;
+    jepa_latent_shape(m, &lh, &lw, &c);
+    return lh * lw * 3;
+}
+
+/* the heat covers the grid's cells of s x s pixels (s: the frame's pixels to a cell, at least 1); a
+   frame whose side is not a multiple of its cells' has its centres scaled to the covered part */
+void jepa_cellprobe_oracle_grid(const JepaModel* m, const float* y, const uint8_t* mask, int K, float* g) {
+    const JepaArch* a = jepa_arch(m);
+    int lh, lw, c;
+    jepa_latent_shape(m, &lh, &lw, &c);
+    int s = a->frame_w / lw > 0 ? a->frame_w / lw : 1, h = lh * s, w = lw * s;
+    int margin = (int)lroundf(JEPA_CELLPROBE_ORACLE_MARGIN * (float)s);
+    float sx = (float)w / (float)a->frame_w, sy = (float)h / (float)a->frame_h;
+    const float sig = JEPA_CELLPROBE_ORACLE_SIGMA, inv = 1.0f / (2.0f * sig * sig);
+    int reach = (int)ceilf(4.0f * sig);
+    float* heat = alloc_zeroed((size_t)h * w, sizeof(float));
+    for (int k = 0; k < K; k++) {
+        if (!mask[k]) continue;
+        float u = y[(size_t)k * JEPA_PROBE_OUTPUTS] * sx, v = y[(size_t)k * JEPA_PROBE_OUTPUTS + 1] * sy;
+        if (!isfinite(u) || !isfinite(v)) continue;
+        int x0 = (int)floorf(u) - reach, y0 = (int)floorf(v) - reach;
+        for (int py = y0 < 0 ? 0 : y0; py <= y0 + 2 * reach && py < h; py++)
+            for (int px = x0 < 0 ? 0 : x0; px <= x0 + 2 * reach && px < w; px++) {
+                float dx = (float)px + 0.5f - u, dy = (float)py + 0.5f - v;
+                heat[(size_t)py * w + px] += JEPA_CELLPROBE_ORACLE_GAIN * expf(-(dx * dx + dy * dy) * inv);
+            }
+    }
+    float* prob = alloc_array(nn_keypoint_prob_size(1, h, w, 1, s, margin, false), sizeof(float));
+    float* work = alloc_array(nn_keypoint_work_size(1, h, w, 1, s, margin), sizeof(float));
+    nn_keypoint_forward(1, h, w, 1, s, margin, false, 1.0f / sx, NULL, 0, heat, prob, work, g);
+    free(heat);
+    free(prob);
+    free(work);
 }
 
 /* a cell's presence and index, sorted best first (the lower index first among equals) */
@@ -211,17 +249,17 @@ static bool fit_rows(JepaCellProbe* cp, const JepaData* j, int first, int count,
     return ok;
 }
 
-/* the probe on the latent's channels of each cell, or (pixels) on each cell's pixels of the window's
-   last frame (jepa_cellprobe_pixel_grid) */
+/* the probe on the latent's channels of each cell, or on each cell's pixels of the window's last
+   frame (jepa_cellprobe_pixel_grid), or on the exact heat's grid (jepa_cellprobe_oracle_grid) */
 static bool fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
-                bool pixels, char* err, size_t err_size) {
+                JepaProbeSource src, char* err, size_t err_size) {
     memset(cp, 0, sizeof *cp);
     jepa_latent_shape(m, &cp->lh, &cp->lw, &cp->C);
-    if (pixels) cp->C = jepa_cellprobe_pixel_size(m) / (cp->lh * cp->lw);
+    if (src == JEPA_ROWS_PIXELS) cp->C = jepa_cellprobe_pixel_size(m) / (cp->lh * cp->lw);
+    if (src == JEPA_ROWS_ORACLE) cp->C = 3;
     cp->F = 9 * cp->C;
     JepaProbeRows r;
-    if (pixels) jepa_probe_rows_pixels(m, j, first, count, max_rows, &r);
-    else jepa_probe_rows(m, j, first, count, max_rows, &r);
+    jepa_probe_rows_of(m, j, first, count, max_rows, src, &r);
     bool ok = fit_rows(cp, j, first, count, &r, err, err_size);
     jepa_probe_rows_free(&r);
     return ok;
@@ -229,12 +267,17 @@ static bool fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int fi
 
 bool jepa_cellprobe_fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
                         int max_rows, char* err, size_t err_size) {
-    return fit(cp, m, j, first, count, max_rows, false, err, err_size);
+    return fit(cp, m, j, first, count, max_rows, JEPA_ROWS_LATENT, err, err_size);
 }
 
 bool jepa_cellprobe_fit_pixels(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
                                int max_rows, char* err, size_t err_size) {
-    return fit(cp, m, j, first, count, max_rows, true, err, err_size);
+    return fit(cp, m, j, first, count, max_rows, JEPA_ROWS_PIXELS, err, err_size);
+}
+
+bool jepa_cellprobe_fit_oracle(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
+                               int max_rows, char* err, size_t err_size) {
+    return fit(cp, m, j, first, count, max_rows, JEPA_ROWS_ORACLE, err, err_size);
 }
 
 int jepa_cellprobe_decode(const JepaCellProbe* cp, const float* z, int frame_w, int frame_h, int n,

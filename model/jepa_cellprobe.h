@@ -58,12 +58,28 @@ bool jepa_cellprobe_fit(JepaCellProbe* cp, const JepaModel* m, const JepaData* j
 /// the reference: the same fit on the windows' last frames' pixels (the same windows)
 bool jepa_cellprobe_fit_pixels(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
                                int max_rows, char* err, size_t err_size);
+/// the floor: the same fit on exact heats of the windows' bodies (jepa_cellprobe_oracle_grid)
+bool jepa_cellprobe_fit_oracle(JepaCellProbe* cp, const JepaModel* m, const JepaData* j, int first, int count,
+                               int max_rows, char* err, size_t err_size);
 void jepa_cellprobe_free(JepaCellProbe* cp);   /* safe on a zeroed probe */
 /// the pixel grid of model m's frames: jepa_latent_shape's h x w cells of (2^levels)^2 * channels
 /// values (jepa_cellprobe_pixel_size floats), a cell's pixels row by row, each pixel's channels
 /// together, over 255
 int  jepa_cellprobe_pixel_size(const JepaModel* m);
 void jepa_cellprobe_pixel_grid(const JepaModel* m, const uint8_t* frame, float* g);
+/// the exact heat's grid: the oracle's bump width (pixels), its peak logit, and the soft-argmax
+/// window's margin (a fraction of a cell on each side: 12-pixel windows on 8-pixel cells). Chosen on
+/// the recipe's data as the best of a sweep (in view, px): a peak logit of 2 / 4 / 8 / 16 / 32 / 64
+/// scores 2.49 / 2.03 / 1.79 / 1.29 / 1.19 / 1.20, a sigma of 1 / 2.5 px at 8 2.08 / 1.44, a margin of
+/// half a cell at 8 2.09 (docs/pixel-model-experiments.md, "The readout's floor")
+#define JEPA_CELLPROBE_ORACLE_SIGMA  1.5f
+#define JEPA_CELLPROBE_ORACLE_GAIN   32.0f
+#define JEPA_CELLPROBE_ORACLE_MARGIN 0.25f
+/// floats of the grid (jepa_latent_shape's h x w cells of 3: offset u, v in pixels, log-sum-exp)
+int  jepa_cellprobe_oracle_size(const JepaModel* m);
+/// the grid g of bodies y[K, JEPA_PROBE_OUTPUTS] (frame pixels u, v first; those with mask[k] set),
+/// the Gaussian bumps summed into one heat the size of the frame
+void jepa_cellprobe_oracle_grid(const JepaModel* m, const float* y, const uint8_t* mask, int K, float* g);
 /// the features of every cell of one latent grid z[lh * lw * C]: x[lh * lw * F]
 void jepa_cellprobe_features(const JepaCellProbe* cp, const float* z, float* x);
 /// up to n detections of one latent grid (best presence first, none within cp->radius pixels of a

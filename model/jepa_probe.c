@@ -18,12 +18,13 @@ void jepa_probe_rows_free(JepaProbeRows* r) {
 }
 
 /* the rows of jepa_probe_rows; pixels: each window's last frame's own pixels in cells
-   (jepa_cellprobe_pixel_grid) instead of its encoding */
-static void probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows, bool pixels,
-                       JepaProbeRows* out) {
+   (jepa_cellprobe_pixel_grid) instead of its encoding; oracle: its bodies' exact heat */
+void jepa_probe_rows_of(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                        JepaProbeSource src, JepaProbeRows* out) {
+    bool pixels = src == JEPA_ROWS_PIXELS, oracle = src == JEPA_ROWS_ORACLE;
     const JepaArch* a = jepa_arch(m);
     int T = j->d->ticks, K = j->d->slots, C = a->context, S = a->frame_step;
-    int F = pixels ? jepa_cellprobe_pixel_size(m) : jepa_latent_size(m);
+    int F = pixels ? jepa_cellprobe_pixel_size(m) : oracle ? jepa_cellprobe_oracle_size(m) : jepa_latent_size(m);
     if (first + count > j->d->episodes) count = j->d->episodes - first;
     memset(out, 0, sizeof *out);
     out->F = F, out->K = K;
@@ -39,7 +40,7 @@ static void probe_rows(const JepaModel* m, const JepaData* j, int first, int cou
     out->y = alloc_array((size_t)N * K, sizeof(float) * JEPA_PROBE_OUTPUTS);
     out->mask = alloc_array((size_t)N, (size_t)K);
     out->ep = alloc_array((size_t)N, sizeof(int));
-    JepaScratch* s = pixels ? NULL : jepa_scratch_create(m);   /* the pixels need no encoder */
+    JepaScratch* s = pixels || oracle ? NULL : jepa_scratch_create(m);   /* the pixels need no encoder */
     enum { BATCH = 32 };
     const uint8_t* win[BATCH * 8];
     int n = 0;
@@ -56,6 +57,10 @@ static void probe_rows(const JepaModel* m, const JepaData* j, int first, int cou
             if (pixels)
                 for (int q = 0; q < b; q++)
                     jepa_cellprobe_pixel_grid(m, win[q * C + C - 1], out->x + (size_t)(n + q) * F);
+            else if (oracle)
+                for (int q = 0; q < b; q++)
+                    jepa_cellprobe_oracle_grid(m, out->y + (size_t)(n + q) * K * JEPA_PROBE_OUTPUTS,
+                                               out->mask + (size_t)(n + q) * K, K, out->x + (size_t)(n + q) * F);
             else
                 jepa_encode(m, s, b, win, true, out->x + (size_t)n * F);
             n += b;
@@ -67,12 +72,12 @@ static void probe_rows(const JepaModel* m, const JepaData* j, int first, int cou
 
 void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                      JepaProbeRows* out) {
-    probe_rows(m, j, first, count, max_rows, false, out);
+    jepa_probe_rows_of(m, j, first, count, max_rows, JEPA_ROWS_LATENT, out);
 }
 
 void jepa_probe_rows_pixels(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                             JepaProbeRows* out) {
-    probe_rows(m, j, first, count, max_rows, true, out);
+    jepa_probe_rows_of(m, j, first, count, max_rows, JEPA_ROWS_PIXELS, out);
 }
 
 void jepa_probe_apply(const JepaModel* m, const Probe* p, int B, const float* z, float* y) {

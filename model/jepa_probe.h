@@ -39,6 +39,11 @@ void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count
 /// cells (jepa_cellprobe_pixel_grid): the input itself, for the cell probe's reference
 void jepa_probe_rows_pixels(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                             JepaProbeRows* out);
+/// what a row's x holds: the target encoder's latent, the last frame's pixels in cells, or the
+/// exact heat of the window's bodies (jepa_cellprobe_oracle_grid)
+typedef enum JepaProbeSource { JEPA_ROWS_LATENT, JEPA_ROWS_PIXELS, JEPA_ROWS_ORACLE } JepaProbeSource;
+void jepa_probe_rows_of(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                        JepaProbeSource src, JepaProbeRows* out);
 void jepa_probe_rows_free(JepaProbeRows* r);
 /// the slot probe's outputs y[B, K, O] of latents z[B, latent size] (through jepa_probe_features)
 void jepa_probe_apply(const JepaModel* m, const Probe* p, int B, const float* z, float* y);

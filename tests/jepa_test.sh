@@ -188,9 +188,17 @@ cell0 = {r[0]: int(r[3]) for r in rows if r[1] == 'cell_probe' and r[2] == '0'}
 assert sorted(pix) == sorted(cell0) and all(pix[s][0] == cell0[s] for s in pix), (pix, cell0)
 assert all(r[2] == '0' for r in rows if r[1] == 'pixel_cell_probe')
 assert 0 < pix['all'][1] < np.hypot(64, 48), pix
+# the floor read from the bodies' exact heat: the same bodies, and in the frame it places them
+# better than the pixels do (a heat at each true centre)
+orc = {r[0]: (int(r[3]), float(r[4])) for r in rows if r[1] == 'oracle_cell_probe'}
+assert sorted(orc) == sorted(cell0) and all(orc[s][0] == cell0[s] for s in orc), (orc, cell0)
+assert all(r[2] == '0' for r in rows if r[1] == 'oracle_cell_probe')
+assert 0 <= orc['in_view'][1] < pix['in_view'][1] and orc['in_view'][1] < 4.0, (orc, pix)
 PY
 grep -Eq "^the same cell probe read from the frames' own pixels \(the window's last frame, 8 x 8 pixels to a cell.*h0 px: all [0-9.]+ \([1-9]" "$tmp/out" &&
   ok "eval's pixel reference line" || bad "the pixel reference: $(cat "$tmp/out")"
+grep -Eq "^its floor, the same cell probe read from a grid that is exactly the bodies .*h0 px: all [0-9.]+ \([1-9]" "$tmp/out" &&
+  ok "eval's floor line" || bad "the floor: $(cat "$tmp/out")"
 expect_status 0 "eval with the cell probe again" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r3" --probe-data "$tmp/d7" --cell-rows 200
 cmp -s "$tmp/r2/eval_jepa.csv" "$tmp/r3/eval_jepa.csv" && ok "the cell probe: the same numbers twice" || bad "two cell probe evals differ"
 "$nudge" gen --scenario "$tpl" --episodes 2 --seconds 1 --frames 32x32 --seed 3 --out "$tmp/s32" >/dev/null 2>&1

@@ -6706,6 +6706,48 @@ static void test_jepa_cellprobe_pixel_grid(void) {
     }
 }
 
+/* the cell probe's floor: the exact heat's grid. A body marks the cell that holds its centre most
+   (the largest log-sum-exp), that cell's offset points at it to a small fraction of a pixel, and a
+   cell far from every body reads the flat window (offset 0, log-sum-exp 0: the layer subtracts the
+   log of a window's pixels); a masked
+   body, or one outside the frame, marks nothing */
+static void test_jepa_cellprobe_oracle_grid(void) {
+    JepaArch a = jepa_arch_default(64, 48, 1);
+    JepaModel* m = jepa_create(&a, 1);
+    ENSURE(m);
+    int lh, lw, c;
+    jepa_latent_shape(m, &lh, &lw, &c);
+    int n = jepa_cellprobe_oracle_size(m), s = 64 / lw;
+    CHECK(n == lh * lw * 3 && s * lh == 48);
+    float* g = malloc(sizeof(float) * (size_t)n);
+    enum { K = 3 };
+    float y[K * JEPA_PROBE_OUTPUTS] = {0};
+    uint8_t mask[K] = {1, 0, 1};
+    y[0] = 21.3f, y[1] = 13.6f;                                /* in cell (2, 1) of 8 px: its centre (20, 12) */
+    y[JEPA_PROBE_OUTPUTS] = 50.0f, y[JEPA_PROBE_OUTPUTS + 1] = 40.0f;   /* masked */
+    y[2 * JEPA_PROBE_OUTPUTS] = -30.0f, y[2 * JEPA_PROBE_OUTPUTS + 1] = 20.0f;   /* outside the frame */
+    jepa_cellprobe_oracle_grid(m, y, mask, K, g);
+    int best = 0;
+    for (int i = 1; i < lh * lw; i++)
+        if (g[i * 3 + 2] > g[best * 3 + 2]) best = i;
+    CHECK(best == 1 * lw + 2);
+    CHECK(fabsf(g[best * 3] - 1.3f) < 0.05f && fabsf(g[best * 3 + 1] - 1.6f) < 0.05f);
+    int far = 4 * lw + 6;                                       /* cell (6, 4): 20+ px from the body, the masked one's cell */
+    CHECK(fabsf(g[far * 3]) < 1e-5f && fabsf(g[far * 3 + 1]) < 1e-5f);
+    CHECK(fabsf(g[far * 3 + 2]) < 1e-4f);
+    /* the body's neighbour to the right sees its bump through the margin, pointing back at it */
+    CHECK(g[(1 * lw + 3) * 3] < -4.0f && g[(1 * lw + 3) * 3 + 2] > 0.5f);
+    /* mask it too: nothing left, every cell flat */
+    mask[0] = 0;
+    jepa_cellprobe_oracle_grid(m, y, mask, K, g);
+    int flat = 0;
+    for (int i = 0; i < lh * lw; i++)
+        flat += fabsf(g[i * 3]) < 1e-5f && fabsf(g[i * 3 + 1]) < 1e-5f && fabsf(g[i * 3 + 2]) < 1e-4f;
+    CHECK(flat == lh * lw);
+    free(g);
+    jepa_free(m);
+}
+
 /* the push map carries the velocity change: the impulse over the pushed body's observed mass (an
    unknown mass, 0, takes the impulse as it is) */
 static void test_jepa_push_map_mass(void) {
@@ -7354,6 +7396,7 @@ int main(void) {
     test_jepa_fate();
     test_jepa_cellprobe_decode();
     test_jepa_cellprobe_pixel_grid();
+    test_jepa_cellprobe_oracle_grid();
     test_jepa_push_map_mass();
     test_gemm_shapes();
     test_linear_grad();
