@@ -6707,7 +6707,7 @@ static void test_jepa_cellprobe_pixel_grid(void) {
 }
 
 /* the cell probe's floor: the exact heat's grid. A body marks the cell that holds its centre most
-   (the largest log-sum-exp), that cell's offset points at it to a small fraction of a pixel, and a
+   (the largest log-sum-exp), that cell's offset points at it to a fraction of a pixel, and a
    cell far from every body reads the flat window (offset 0, log-sum-exp 0: the layer subtracts the
    log of a window's pixels); a masked
    body, or one outside the frame, marks nothing */
@@ -6731,7 +6731,9 @@ static void test_jepa_cellprobe_oracle_grid(void) {
     for (int i = 1; i < lh * lw; i++)
         if (g[i * 3 + 2] > g[best * 3 + 2]) best = i;
     CHECK(best == 1 * lw + 2);
-    CHECK(fabsf(g[best * 3] - 1.3f) < 0.05f && fabsf(g[best * 3 + 1] - 1.6f) < 0.05f);
+    /* to a quarter of a pixel: the bump's peak logit pulls the softmax toward the nearest pixel centre
+       (21.5, 13.5), which places a body less finely but marks its cell more sharply (the floor's sweep) */
+    CHECK(fabsf(g[best * 3] - 1.3f) < 0.25f && fabsf(g[best * 3 + 1] - 1.6f) < 0.25f);
     int far = 4 * lw + 6;                                       /* cell (6, 4): 20+ px from the body, the masked one's cell */
     CHECK(fabsf(g[far * 3]) < 1e-5f && fabsf(g[far * 3 + 1]) < 1e-5f);
     CHECK(fabsf(g[far * 3 + 2]) < 1e-4f);
