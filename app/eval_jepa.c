@@ -273,7 +273,6 @@ int cmd_eval_jepa(int argc, char** argv) {
             jepa_cellprobe_free(&cell);
             jepa_cellprobe_free(&pcell);
             jepa_cellprobe_free(&ocell);
-        jepa_cellprobe_free(&ocell);
             jepa_free(m);
             probe_free(&probe);
             jepa_data_free(j);

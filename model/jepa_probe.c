@@ -17,8 +17,8 @@ void jepa_probe_rows_free(JepaProbeRows* r) {
     memset(r, 0, sizeof *r);
 }
 
-/* the rows of jepa_probe_rows; pixels: each window's last frame's own pixels in cells
-   (jepa_cellprobe_pixel_grid) instead of its encoding; oracle: its bodies' exact heat */
+/* the rows of jepa_probe_rows, or (JEPA_ROWS_PIXELS) each window's last frame's own pixels in cells
+   (jepa_cellprobe_pixel_grid) instead of its encoding, or (JEPA_ROWS_ORACLE) its bodies' exact heat */
 void jepa_probe_rows_of(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                         JepaProbeSource src, JepaProbeRows* out) {
     bool pixels = src == JEPA_ROWS_PIXELS, oracle = src == JEPA_ROWS_ORACLE;
@@ -40,7 +40,7 @@ void jepa_probe_rows_of(const JepaModel* m, const JepaData* j, int first, int co
     out->y = alloc_array((size_t)N * K, sizeof(float) * JEPA_PROBE_OUTPUTS);
     out->mask = alloc_array((size_t)N, (size_t)K);
     out->ep = alloc_array((size_t)N, sizeof(int));
-    JepaScratch* s = pixels || oracle ? NULL : jepa_scratch_create(m);   /* the pixels need no encoder */
+    JepaScratch* s = pixels || oracle ? NULL : jepa_scratch_create(m);   /* neither the pixels nor the heat needs the encoder */
     enum { BATCH = 32 };
     const uint8_t* win[BATCH * 8];
     int n = 0;
@@ -73,11 +73,6 @@ void jepa_probe_rows_of(const JepaModel* m, const JepaData* j, int first, int co
 void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                      JepaProbeRows* out) {
     jepa_probe_rows_of(m, j, first, count, max_rows, JEPA_ROWS_LATENT, out);
-}
-
-void jepa_probe_rows_pixels(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
-                            JepaProbeRows* out) {
-    jepa_probe_rows_of(m, j, first, count, max_rows, JEPA_ROWS_PIXELS, out);
 }
 
 void jepa_probe_apply(const JepaModel* m, const Probe* p, int B, const float* z, float* y) {

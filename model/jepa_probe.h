@@ -35,10 +35,6 @@ typedef struct JepaProbeRows {
 
 void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                      JepaProbeRows* out);
-/// the same windows with x[N, jepa_cellprobe_pixel_size] each window's last frame's own pixels in
-/// cells (jepa_cellprobe_pixel_grid): the input itself, for the cell probe's reference
-void jepa_probe_rows_pixels(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
-                            JepaProbeRows* out);
 /// what a row's x holds: the target encoder's latent, the last frame's pixels in cells, or the
 /// exact heat of the window's bodies (jepa_cellprobe_oracle_grid)
 typedef enum JepaProbeSource { JEPA_ROWS_LATENT, JEPA_ROWS_PIXELS, JEPA_ROWS_ORACLE } JepaProbeSource;
