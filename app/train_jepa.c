@@ -38,7 +38,7 @@ int cmd_train_jepa(int argc, char** argv) {
     double appear_w = 0.0, var_space_w = 0.0, recon_w = 0.0;
     double break_p = 0.0, pool_w = 0.0, latent_noise = 0.0;
     int64_t pool_size = 4;
-    double event_w = 0.0;
+    double event_w = 0.0, keypoint_blur = 0.0;
     int64_t probe_rows = PROBE_ROWS;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "jepa: the pixel model", false},
@@ -85,6 +85,10 @@ int cmd_train_jepa(int argc, char** argv) {
         {"objness-weight", ARG_DOUBLE, &objness_w, 0, 1e6,
          "W: the objectness keypoint's logistic loss weighs W (default 1 with --keypoint-objness or a model with an "
          "objectness keypoint; 0: trained by the prediction alone)", false},
+        {"keypoint-blur", ARG_DOUBLE, &keypoint_blur, 0, JEPA_MAX_BLUR,
+         "S: with --keypoint-appear or --keypoint-objness, the appearance heats blurred by a Gaussian of S pixels "
+         "before their softmax, so that a body's heat peaks at its centre rather than anywhere over it (default 0: "
+         "none; at most 4)", false},
         {"pred-gate", ARG_BOOL, &pred_gate, 0, 0,
          "with --keypoint-motion, the predictor changes only the cells with motion within a cell of them (a motion "
          "keypoint, a keypoint's velocity, or a push) and every other cell keeps its latent exactly, so that what "
@@ -166,6 +170,8 @@ int cmd_train_jepa(int argc, char** argv) {
     if (keypoint_objness && (!keypoint_motion || !keypoint_sharp))
         return args_fail("train", "--keypoint-objness needs --keypoint-motion and --keypoint-sharp (an appearance "
                                   "keypoint beside the motion ones)");
+    if (keypoint_blur > 0 && keypoint_appear + keypoint_objness == 0)
+        return args_fail("train", "--keypoint-blur needs --keypoint-appear or --keypoint-objness (the heats it blurs)");
     if (pred_gate && !keypoint_motion)
         return args_fail("train", "--pred-gate needs --keypoint-motion (the motion it gates by)");
     if (keypoints + keypoint_appear + keypoint_objness > 16)
@@ -226,6 +232,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.arch.keypoint_motion = keypoints > 0 && keypoint_motion;
     def.arch.keypoint_overlap = keypoints > 0 && keypoint_overlap;
     def.arch.pred_gate = pred_gate;
+    def.arch.keypoint_blur = (float)keypoint_blur;
     def.keypoint_weight = (float)keypoint_w;
     def.seed = seed;
     def.batch = (int)batch;

@@ -75,6 +75,9 @@ bool jepa_arch_check(const JepaArch* a, char* err, size_t err_size) {
     if (a->keypoint_objness < 0 || a->keypoint_objness > 1 || (a->keypoint_objness && a->keypoint_appear < 1))
         return report_set(err, err_size, "an objectness keypoint (%d) needs appearance keypoints (%d)",
                           a->keypoint_objness, a->keypoint_appear), false;
+    if (!(a->keypoint_blur >= 0 && a->keypoint_blur <= JEPA_MAX_BLUR) || (a->keypoint_blur > 0 && a->keypoint_appear < 1))
+        return report_set(err, err_size, "a keypoint blur of %g px needs appearance keypoints (%d) and at most %g px",
+                          (double)a->keypoint_blur, a->keypoint_appear, (double)JEPA_MAX_BLUR), false;
     if (a->pred_gate < 0 || a->pred_gate > 1 || (a->pred_gate && !a->keypoint_motion))
         return report_set(err, err_size, "a gated predictor (%d) needs keypoints from the frames' change (%d)",
                           a->pred_gate, a->keypoint_motion), false;
@@ -359,9 +362,10 @@ void jepa_enc_cache_free(JepaEncCache* c) {
     free(c->kpo);
     free(c->xa);
     free(c->heata);
+    free(c->heatb);
     free(c->proba);
     free(c->kpoa);
-    c->xa = c->heata = c->proba = c->kpoa = NULL;
+    c->xa = c->heata = c->heatb = c->proba = c->kpoa = NULL;
     free(c->z);
     free(c->dmain);
     free(c->dtap);
@@ -406,7 +410,8 @@ size_t jepa_enc_cache_bytes(const JepaModel* m, int n, bool keep_cols) {
         size_t cells = (size_t)m->lh * m->lw, map = (size_t)nk * m->kh * m->kw;
         int A = m->arch.keypoint_appear;
         if (A > 0)
-            floats += map * m->kca + map * A + nn_keypoint_prob_size(nk, m->kh, m->kw, A, m->kcell, m->kmargin, true) +
+            floats += map * m->kca + map * A + (m->arch.keypoint_blur > 0 ? map * A + (size_t)m->kh * m->kw * A : 0) +
+                      nn_keypoint_prob_size(nk, m->kh, m->kw, A, m->kcell, m->kmargin, true) +
                       (size_t)nk * cells * 3 * A;
         floats += map * K + nn_keypoint_prob_size(nk, m->kh, m->kw, K, m->kcell, m->kmargin, m->ktemp >= 0) +
                   nn_keypoint_work_size(nk, m->kh, m->kw, K, m->kcell, m->kmargin) + (size_t)nk * cells * 3 * K;
@@ -431,6 +436,8 @@ void jepa_enc_cache_reserve(const JepaModel* m, JepaEncCache* c, int n) {
     if (A > 0) {
         c->xa = alloc_resize(c->xa, (size_t)nk * m->kh * m->kw * m->kca, sizeof(float));
         c->heata = alloc_resize(c->heata, (size_t)nk * m->kh * m->kw * A, sizeof(float));
+        if (m->arch.keypoint_blur > 0)
+            c->heatb = alloc_resize(c->heatb, (size_t)(nk + 1) * m->kh * m->kw * A, sizeof(float));
         c->proba = alloc_resize(c->proba, nn_keypoint_prob_size(nk, m->kh, m->kw, A, m->kcell, m->kmargin, true),
                                 sizeof(float));
         c->kpoa = alloc_resize(c->kpoa, (size_t)nk * cells * 3 * A, sizeof(float));
@@ -634,10 +641,16 @@ static const float* enc_forward_cv(const JepaModel* m, const float* params, Jepa
         for (int i = 0; i < Ma; i++)
             nn_conv2d_forward(&m->kpa, params, 1, m->kh, m->kw, c->xa + (size_t)i * npx * m->kca, c->col,
                               c->heata + (size_t)i * npx * A);
-        /* the objectness keypoint (the last) takes the plain softmax */
+        /* blurred first (keypoint_blur; the objectness loss reads heata unblurred); the objectness
+           keypoint (the last) takes the plain softmax */
+        const float* ha = c->heata;
+        if (a->keypoint_blur > 0 && Ma > 0) {
+            nn_blur(Ma, m->kh, m->kw, A, a->keypoint_blur, c->heata, c->heatb, c->heatb + (size_t)2 * c->cap * npx * A);
+            ha = c->heatb;
+        }
         if (Ma > 0)
             nn_keypoint_forward(Ma, m->kh, m->kw, A, m->kcell, m->kmargin, false, m->kunit, temp + Km,
-                                A - a->keypoint_objness, c->heata, c->proba, c->work, c->kpoa);
+                                A - a->keypoint_objness, ha, c->proba, c->work, c->kpoa);
         if (Ma < Ua) memo_read(c, mo, 1, Ma, Ua, cells * 3 * A, c->kpoa);
     }
     int Lm = a->latent, C = m->lc;
@@ -698,8 +711,12 @@ static void enc_backward_cv(const JepaModel* m, const float* params, float* grad
         nn_conv2d_backward(&m->kp, params, grads, 1, m->kh, m->kw, c->xf + (size_t)i * npx * ch,
                            c->heat + (size_t)i * npx * Km, c->col, NULL);
     if (A > 0) {
+        /* keypoint_blur: the softmax's gradient is the blurred heats', and the blur is its own adjoint */
+        float* dh = a->keypoint_blur > 0 ? c->heatb : c->heata;
         nn_keypoint_backward(2 * n, m->kh, m->kw, A, m->kcell, m->kmargin, false, m->kunit, params + m->ktemp + Km,
-                             A - a->keypoint_objness, c->proba, c->kpoa, c->work, c->heata, grads + m->ktemp + Km);
+                             A - a->keypoint_objness, c->proba, c->kpoa, c->work, dh, grads + m->ktemp + Km);
+        if (a->keypoint_blur > 0)
+            nn_blur(2 * n, m->kh, m->kw, A, a->keypoint_blur, c->heatb, c->heata, c->heatb + (size_t)2 * c->cap * npx * A);
         /* the objectness loss's gradient on the last frames' objectness heats */
         if (a->keypoint_objness && c->dobj)
             for (size_t p = 0; p < (size_t)n * npx; p++) c->heata[p * A + A - 1] += c->dobj[p];

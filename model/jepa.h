@@ -59,6 +59,8 @@
 /// values beside it cross them, and the active region spread over a rollout (60% of the cells at
 /// h30, against 19% with these)
 #define JEPA_GATE_STRENGTH 2.0f
+/// the largest keypoint_blur (heat-map pixels): its taps reach 3 sigma, NN_BLUR_MAX_RADIUS at most
+#define JEPA_MAX_BLUR 4.0f
 #define JEPA_GATE_SPEED 0.3f
 
 typedef struct JepaArch {
@@ -144,6 +146,13 @@ typedef struct JepaArch {
                                 moves, learned by watching, so that a body at rest looks like the
                                 bodies that were seen to move and the table under it does not
                                 (0 = none: files before it) */
+    float keypoint_blur;     /* sigma > 0 (needs keypoint_appear): the appearance heats are blurred by a
+                                Gaussian of sigma heat-map pixels (nn_blur) before their softmax, so that
+                                a body's heat peaks at its centre rather than anywhere over it (a
+                                perfect grey-level mask of the bodies, read by the cell probe: 3.1 px off
+                                in view unblurred, 1.9 px at sigma 1; docs/pixel-model-experiments.md).
+                                The objectness loss still reads the unblurred heat (0 = none: files
+                                before it) */
     int   pred_gate;         /* 1 (needs keypoint_motion): the predictor changes only the cells with
                                 motion evidence within a cell of them (a motion keypoint's strength
                                 above JEPA_GATE_STRENGTH, a keypoint's velocity above

@@ -9,7 +9,7 @@
  *   source and window follow; 256 = trained on antialiased frames, gen --frames-aa, else on
  *   render_world's hard edges; 512 = the appearance keypoints' count follows; 1024 = the event
  *   heads follow, train --event-weight; 2048 = the objectness keypoint's flag follows; 4096 = the
- *   gated predictor's flag follows)
+ *   gated predictor's flag follows; 8192 = the appearance heats' blur follows)
  *   [i32 frame_step]                               when flags & 8 (else 1: files before it)
  *   [i32 keypoints, i32 keypoint_frames]           when flags & 16 (else 0, 0: files before it)
  *   [i32 keypoint_sharp]                           when flags & 32 (else 0: files before it)
@@ -18,6 +18,7 @@
  *   [i32 keypoint_appear]                          when flags & 512 (else 0: files before it)
  *   [i32 keypoint_objness]                         when flags & 2048 (else 0: files before it)
  *   [i32 pred_gate]                                when flags & 4096 (else 0: files before it)
+ *   [f32 keypoint_blur]                            when flags & 8192 (else 0: files before it)
  *   f32 params[nparams]  f32 target[enc_count]
  *   [i64 t, f32 m[nparams], f32 v[nparams]]        when flags & 1
  *   [the probe (model/probe.h)]                    when flags & 2
@@ -78,9 +79,11 @@ bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* p
     bool with_obj = a->keypoint_objness != 0;
     /* nor one with every cell predicted the gate's */
     bool with_gate = a->pred_gate != 0;
+    /* nor one with unblurred heats the blur's */
+    bool with_blur = a->keypoint_blur != 0;
     /* nor one trained without the event heads theirs */
     bool with_events = m->ev_f > 0;
-    model_buf_u32(&b, (with_gate ? 4096u : 0u) | (with_obj ? 2048u : 0u) | (with_events ? 1024u : 0u) |
+    model_buf_u32(&b, (with_blur ? 8192u : 0u) | (with_gate ? 4096u : 0u) | (with_obj ? 2048u : 0u) | (with_events ? 1024u : 0u) |
                           (with_appear ? 512u : 0u) | (with_opt ? 1u : 0u) | (with_probe ? 2u : 0u) |
                           (m->framing == JEPA_FRAMING_EVENTS ? 4u : 0u) | (with_step ? 8u : 0u) |
                           (with_kp ? 16u : 0u) | (with_sharp ? 32u : 0u) | (with_cv ? 64u : 0u) |
@@ -99,6 +102,7 @@ bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* p
     if (with_appear) model_buf_i32(&b, a->keypoint_appear);
     if (with_obj) model_buf_i32(&b, a->keypoint_objness);
     if (with_gate) model_buf_i32(&b, a->pred_gate);
+    if (with_blur) model_buf_f32(&b, a->keypoint_blur);
     model_buf_put(&b, m->params, sizeof(float) * (size_t)m->nparams);
     model_buf_put(&b, m->target, sizeof(float) * (size_t)m->enc_count);
     if (with_opt) {
@@ -181,6 +185,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
     a.keypoint_appear = (flags & 512u) ? model_rd_i32(&r) : 0;
     a.keypoint_objness = (flags & 2048u) ? model_rd_i32(&r) : 0;
     a.pred_gate = (flags & 4096u) ? model_rd_i32(&r) : 0;
+    a.keypoint_blur = (flags & 8192u) ? model_rd_f32(&r) : 0.0f;
     char why[256];
     if (layers != JEPA_LAYERS) {
         report_set(err, err_size, "%s: a pixel model of another layer layout (%u; this nudge builds %u): retrain it",
@@ -192,7 +197,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
         goto fail;
     }
     m = jepa_alloc(&a);
-    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~8191u)) {
+    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~16383u)) {
         report_set(err, err_size, "%s: model parameter count %d does not match its architecture (%d)", path,
                    nparams, m ? m->nparams : -1);
         goto fail;

@@ -67,6 +67,8 @@ typedef struct JepaEncCache {
     float*      xa;         /* keypoint_appear: [2 cap, H, W, kca] the same frames' pixels (and their
                                bands: keypoint_objness) */
     float*      heata;      /* keypoint_appear: [2 cap, kh, kw, A] their heats */
+    float*      heatb;      /* keypoint_blur: [2 cap, kh, kw, A] the heats blurred (the softmax's input;
+                               in the backward its gradient), and one map of scratch after them */
     float*      proba;      /* keypoint_appear: their soft-argmax's softmax */
     float*      kpoa;       /* keypoint_appear: [2 cap, cells, 3A] */
     const float* dobj;      /* keypoint_objness, the trainer's: [n, kh, kw] the objectness loss's

@@ -392,3 +392,47 @@ NN_HOT void nn_keypoint_backward(int n, int h, int w, int K, int s, int m, bool 
                 }
             }
 }
+
+/* the taps of a Gaussian of sigma pixels out to NN_BLUR_MAX_RADIUS, summing to 1; returns the radius */
+static int blur_taps(float sigma, float* k) {
+    int r = (int)ceilf(3.0f * sigma);
+    if (r > NN_BLUR_MAX_RADIUS) r = NN_BLUR_MAX_RADIUS;
+    if (r < 1) r = 1;
+    double t[2 * NN_BLUR_MAX_RADIUS + 1], sum = 0;
+    for (int i = -r; i <= r; i++) sum += t[i + r] = exp(-(double)(i * i) / (2.0 * (double)sigma * (double)sigma));
+    for (int i = 0; i <= 2 * r; i++) k[i] = (float)(t[i] / sum);
+    return r;
+}
+
+void nn_blur(int n, int h, int w, int K, float sigma, const float* x, float* y, float* tmp) {
+    float k[2 * NN_BLUR_MAX_RADIUS + 1];
+    int r = blur_taps(sigma, k);
+    size_t img = (size_t)h * w * K;
+    for (int b = 0; b < n; b++) {
+        const float* xb = x + (size_t)b * img;
+        float* yb = y + (size_t)b * img;
+        /* along each row into tmp, then along each column into y; past the edge counts as zero */
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < w; j++) {
+                float* o = tmp + ((size_t)i * w + j) * K;
+                memset(o, 0, sizeof(float) * (size_t)K);
+                int lo = j - r < 0 ? -j : -r, hi = j + r >= w ? w - 1 - j : r;
+                for (int d = lo; d <= hi; d++) {
+                    const float* p = xb + ((size_t)i * w + j + d) * K;
+                    float kd = k[d + r];
+                    for (int c = 0; c < K; c++) o[c] += kd * p[c];
+                }
+            }
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < w; j++) {
+                float* o = yb + ((size_t)i * w + j) * K;
+                memset(o, 0, sizeof(float) * (size_t)K);
+                int lo = i - r < 0 ? -i : -r, hi = i + r >= h ? h - 1 - i : r;
+                for (int d = lo; d <= hi; d++) {
+                    const float* p = tmp + ((size_t)(i + d) * w + j) * K;
+                    float kd = k[d + r];
+                    for (int c = 0; c < K; c++) o[c] += kd * p[c];
+                }
+            }
+    }
+}

@@ -209,6 +209,14 @@ void nn_keypoint_forward(int n, int h, int w, int K, int s, int m, bool energy, 
 void nn_keypoint_backward(int n, int h, int w, int K, int s, int m, bool energy, float unit, const float* temp,
                           int nsharp, const float* prob, const float* dout, float* work, float* dheat, float* dtemp);
 
+/* ---- Gaussian blur (keypoint.c): each channel of x[n, h, w, K] convolved with a separable Gaussian of
+ * sigma pixels (taps out to ceil(3 sigma), at most NN_BLUR_MAX_RADIUS, summing to 1), the map's
+ * outside counting as zero. That operator is symmetric, so its backward is the same call on the
+ * gradient. A blob's blurred heat peaks at its centre, where its edge's did not. ---- */
+#define NN_BLUR_MAX_RADIUS 12
+/// x[n, h, w, K] -> y (not aliasing x); tmp: h * w * K floats of scratch; sigma > 0
+void nn_blur(int n, int h, int w, int K, float sigma, const float* x, float* y, float* tmp);
+
 /* ---- MLP ---- */
 
 #define NN_MLP_MAX 6

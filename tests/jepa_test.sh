@@ -79,6 +79,23 @@ for v in -1 11 nan x; do
   one_line_err "latent-noise"
   [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
 done
+# --keypoint-blur S: the appearance heats blurred; the same bytes twice, another model than without,
+# eval reads it; without appearance keypoints, or a bad S, one line, exit 2, nothing written
+expect_status 0 "train --keypoint-blur 1" -- "$nudge" train "${small[@]}" "${kp[@]}" --keypoint-appear 1 --keypoint-blur 1 --data "$tmp/d" --out "$tmp/kb/j.ckpt"
+expect_status 0 "train --keypoint-blur 1 again" -- "$nudge" train "${small[@]}" "${kp[@]}" --keypoint-appear 1 --keypoint-blur 1 --data "$tmp/d" --out "$tmp/kb/k.ckpt"
+expect_status 0 "train without --keypoint-blur" -- "$nudge" train "${small[@]}" "${kp[@]}" --keypoint-appear 1 --data "$tmp/d" --out "$tmp/kb/z.ckpt"
+cmp -s "$tmp/kb/j.ckpt" "$tmp/kb/k.ckpt" && ! cmp -s "$tmp/kb/j.ckpt" "$tmp/kb/z.ckpt" &&
+  ok "--keypoint-blur: bit-reproducible, another model" || bad "--keypoint-blur: the checkpoints"
+expect_status 0 "eval of a blurred model" -- "$nudge" eval --model "$tmp/kb/j.ckpt" --data "$tmp/d"
+grep -q "effective rank" "$tmp/out" && ok "eval reads the blurred model" || bad "eval of the blurred model: $(cat "$tmp/out")"
+expect_status 2 "--keypoint-blur without appearance keypoints" -- "$nudge" train "${small[@]}" "${kp[@]}" --keypoint-blur 1 --data "$tmp/d" --out "$tmp/x/j.ckpt"
+one_line_err "keypoint-blur needs --keypoint-appear"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+for v in -1 5 nan x; do
+  expect_status 2 "--keypoint-blur $v" -- "$nudge" train "${small[@]}" "${kp[@]}" --keypoint-appear 1 --keypoint-blur "$v" --data "$tmp/d" --out "$tmp/x/j.ckpt"
+  one_line_err "keypoint-blur"
+  [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+done
 # --pred-gate: the gated predictor is the model's own (the same bytes twice, another model than
 # without, eval and voe read it); without --keypoint-motion one line, exit 2, nothing written
 expect_status 0 "train --pred-gate" -- "$nudge" train "${small[@]}" "${kp[@]}" --pred-gate --data "$tmp/d" --out "$tmp/pg/j.ckpt"

@@ -4420,6 +4420,67 @@ static void test_keypoint_mixed(void) {
    less); between two pixels it moves monotonically. No training: the heat is the frame itself, a
    dot of 1 on a background of 0 in a 16 x 16 frame of 8-pixel cells, as a 1x1 heat of one frame
    gives it up to scale and sign */
+/* nn_blur: its own adjoint (<y, B x> = <B y, x> on random maps of two channels, a sigma whose taps pass
+   the edge), the mass kept away from the edge and lost past it, a flat map kept flat inside; and what
+   it is for: a uniform 5 x 3 block whose edge pixel won the sharp softmax before has its blurred heat
+   peak at the block's centre, and its cell soft-argmax's offset there (the block's mean, where the
+   unblurred even block's offset is the same: a plateau weighs every pixel alike) */
+static void test_nn_blur(void) {
+    enum { N = 2, H = 12, W = 10, K = 2, PX = N * H * W * K };
+    float *x = malloc(sizeof(float) * PX), *y = malloc(sizeof(float) * PX), *bx = malloc(sizeof(float) * PX),
+          *by = malloc(sizeof(float) * PX), *tmp = malloc(sizeof(float) * H * W * K);
+    Rng r;
+    rng_seed(&r, 5);
+    for (int i = 0; i < PX; i++) x[i] = (float)rng_normal(&r), y[i] = (float)rng_normal(&r);
+    const float sigmas[] = {0.5f, 1.0f, 2.5f};
+    for (int q = 0; q < 3; q++) {
+        nn_blur(N, H, W, K, sigmas[q], x, bx, tmp);
+        nn_blur(N, H, W, K, sigmas[q], y, by, tmp);
+        double a = 0, b = 0, n = 0;
+        for (int i = 0; i < PX; i++) a += (double)y[i] * bx[i], b += (double)by[i] * x[i], n += fabs((double)y[i] * bx[i]);
+        CHECK(fabs(a - b) < 1e-5 * n);
+    }
+    /* one unit in the middle of channel 1 of image 1: the mass is kept (1 within rounding), and the
+       other channel and image get nothing; at the corner, sigma 2.5: most of it is lost past the edge */
+    memset(x, 0, sizeof(float) * PX);
+    x[((size_t)(1 * H + 6) * W + 5) * K + 1] = 1.0f;
+    nn_blur(N, H, W, K, 1.0f, x, bx, tmp);
+    double mass = 0, other = 0;
+    for (int i = 0; i < PX; i++) {
+        bool mine = i >= H * W * K && i % K == 1;
+        if (mine) mass += bx[i];
+        else other += fabs(bx[i]);
+    }
+    CHECK(fabs(mass - 1.0) < 1e-5 && other == 0.0);
+    CHECK(bx[((size_t)(1 * H + 6) * W + 5) * K + 1] > bx[((size_t)(1 * H + 6) * W + 6) * K + 1]);
+    memset(x, 0, sizeof(float) * PX);
+    x[0] = 1.0f;
+    nn_blur(N, H, W, K, 2.5f, x, bx, tmp);
+    mass = 0;
+    for (int i = 0; i < PX; i++) mass += bx[i];
+    CHECK(mass > 0.1 && mass < 0.5);
+    /* a flat map stays flat where the taps (radius 3 at sigma 1) stay inside */
+    for (int i = 0; i < PX; i++) x[i] = 2.0f;
+    nn_blur(N, H, W, K, 1.0f, x, bx, tmp);
+    for (int i = 3; i < H - 3; i++)
+        for (int j = 3; j < W - 3; j++) CHECK(fabsf(bx[((size_t)i * W + j) * K] - 2.0f) < 1e-5f);
+    /* a block of rows 3..7, columns 2..4 of channel 0 (centre row 5, column 3): the blurred heat's
+       largest pixel is its centre, where every pixel of the block tied before */
+    memset(x, 0, sizeof(float) * PX);
+    for (int i = 3; i <= 7; i++)
+        for (int j = 2; j <= 4; j++) x[((size_t)i * W + j) * K] = 1.0f;
+    nn_blur(1, H, W, K, 1.0f, x, bx, tmp);
+    int best = 0;
+    for (int p = 1; p < H * W; p++)
+        if (bx[(size_t)p * K] > bx[(size_t)best * K]) best = p;
+    CHECK(best == 5 * W + 3);
+    free(x);
+    free(y);
+    free(bx);
+    free(by);
+    free(tmp);
+}
+
 static void test_keypoint_sharp_tracks(void) {
     enum { H = 16, W = 16, S = 8 };
     KpCase c = {1, H, W, 1, S, 0, false, 1.0f, NULL, NULL, NULL, NULL, NULL, NULL, 0};
@@ -4982,6 +5043,8 @@ static float tiny_pool;
 static float tiny_latent_noise;
 /* tiny_jepa_kps's pred_gate */
 static int tiny_pred_gate;
+/* tiny_jepa_kps's keypoint_blur */
+static float tiny_kp_blur;
 /* tiny_jepa_kps without pushes */
 static bool tiny_no_push;
 
@@ -4999,6 +5062,7 @@ static JepaTrainer* tiny_jepa_kps(uint64_t seed, int episodes, int len, float mo
     def.arch.keypoint_appear = tiny_kp_appear;
     def.arch.keypoint_objness = tiny_kp_objness;
     def.arch.pred_gate = tiny_pred_gate;
+    def.arch.keypoint_blur = tiny_kp_blur;
     def.objness_weight = (float)tiny_kp_objness;
     if (context) def.arch.context = context;
     def.keypoint_weight = keypoint_weight;
@@ -5204,6 +5268,16 @@ static void test_jepa_grad(void) {
     tiny_kp_objness = 1;
     tiny_kp_window = 3;
     jepa_grad_check_cv(20.0f, 1, -4, true, 1.0f, true, 3);
+    /* the appearance heats blurred before their softmax (keypoint_blur): the blur's gradient is the
+       blur of the softmax's, and the objectness loss still reads the unblurred heat; a sigma whose
+       taps reach past the 16-pixel frame's edge (3 sigma = 9 px) too */
+    tiny_kp_blur = 1.0f;
+    jepa_grad_check_cv(20.0f, 1, -4, true, 1.0f, true, 3);
+    tiny_kp_objness = 0;
+    tiny_kp_appear = 1;
+    tiny_kp_blur = 3.0f;
+    jepa_grad_check_cv(0.0f, 2, -3, true, 1.0f, true, 3);
+    tiny_kp_blur = 0.0f;
     tiny_kp_objness = 0;
     tiny_kp_appear = 0;
     tiny_kp_window = 0;
@@ -5892,6 +5966,75 @@ static void test_jepa_keypoint_objness(void) {
     jepa_scratch_free(sc);
     free(z);
     jepa_free(m);
+    remove(path);
+}
+
+/* keypoint_blur: the checker refuses a blur without appearance keypoints, below 0, past JEPA_MAX_BLUR
+   or not a number; the file keeps it (flag 8192, the same encoding read back) and refuses one without
+   appearance keypoints, and a model without it writes no such flag. On the 2 x 2 dot of
+   test_jepa_keypoint_appear (the heats the frame's pixels), the blur changes the appearance keypoint's
+   channels only (the motion keypoint's and the convolutions' keep their bits), and the symmetric blur
+   keeps the lone dot's place (dx 0, dy -1 from its cell's centre) */
+static void test_jepa_keypoint_blur(void) {
+    JepaArch a = appear_arch();
+    char err[256];
+    JepaArch bad = a;
+    const float wrong[] = {-0.5f, JEPA_MAX_BLUR + 0.5f, NAN};
+    for (int i = 0; i < 3; i++) {
+        bad.keypoint_blur = wrong[i];
+        CHECK(!jepa_arch_check(&bad, err, sizeof err) && strstr(err, "blur"));
+    }
+    bad.keypoint_blur = 1.0f, bad.keypoint_appear = 0;
+    CHECK(!jepa_arch_check(&bad, err, sizeof err) && strstr(err, "blur"));
+    JepaModel* plain = jepa_create(&a, 7);
+    a.keypoint_blur = 1.0f;
+    JepaModel* m = jepa_create(&a, 7);
+    ENSURE(m && plain && m->nparams == plain->nparams);
+    keypoint_identity(m, m->kp.w, m->kp.b);
+    keypoint_identity(m, m->kpa.w, m->kpa.b);
+    memcpy(m->target, m->params, sizeof(float) * (size_t)m->enc_count);
+    ENSURE(jepa_copy(plain, m) == false);   /* the architectures differ */
+    memcpy(plain->params, m->params, sizeof(float) * (size_t)m->nparams);
+    int lh, lw, lc;
+    jepa_latent_shape(m, &lh, &lw, &lc);
+    int L = jepa_latent_size(m), cell = (2 * lw + 1) * lc + a.latent;   /* cell (2, 1) */
+    static uint8_t fr[3][32 * 32];
+    for (int f = 0; f < 3; f++)
+        for (int y = 18; y <= 19; y++) fr[f][y * 32 + 11] = fr[f][y * 32 + 12] = 255;
+    const uint8_t* win[3] = {fr[0], fr[1], fr[2]};
+    float* z = malloc(sizeof(float) * (size_t)L);
+    float* zp = malloc(sizeof(float) * (size_t)L);
+    JepaScratch* sc = jepa_scratch_create(m);
+    JepaScratch* sp = jepa_scratch_create(plain);
+    jepa_encode(m, sc, 1, win, false, z);
+    jepa_encode(plain, sp, 1, win, false, zp);
+    const float* ap = z + cell + 3;
+    CHECK(fabsf(ap[0]) < 0.05f && fabsf(ap[1] + 1.0f) < 0.05f && ap[2] > 1.0f);
+    bool same_rest = true, differs = false;
+    for (int c = 0; c < lh * lw; c++)
+        for (int k = 0; k < lc; k++) {
+            bool appear = k == a.latent + 3 || k == a.latent + 4 || k == a.latent + 5 || k == a.latent + 8 ||
+                          k == a.latent + 9;
+            float u = z[(size_t)c * lc + k], v = zp[(size_t)c * lc + k];
+            if (appear) differs |= u != v;
+            else same_rest &= memcmp(&u, &v, sizeof u) == 0;
+        }
+    CHECK(same_rest && differs);
+    char path[] = "/tmp/nudge_jepa_blur_XXXXXX";
+    int fd = mkstemp(path);
+    ENSURE(fd >= 0);
+    close(fd);
+    jepa_file_roundtrip(m, path, 8192u, win, z);
+    m->arch.keypoint_appear = 0;
+    jepa_file_refused(m, path, "blur");
+    m->arch.keypoint_appear = 1;
+    CHECK(jepa_save(plain, path, err, sizeof err) && !(jepa_file_flags(path) & 8192u));
+    jepa_scratch_free(sc);
+    jepa_scratch_free(sp);
+    free(z);
+    free(zp);
+    jepa_free(m);
+    jepa_free(plain);
     remove(path);
 }
 
@@ -7468,12 +7611,14 @@ int main(void) {
     test_keypoint();
     test_keypoint_sharp_grad();
     test_keypoint_sharp_tracks();
+    test_nn_blur();
     test_jepa_sharp_keypoint_tracks();
     test_jepa_keypoint_cv_carries();
     test_jepa_keypoint_motion_tracks();
     test_jepa_keypoint_motion_file();
     test_jepa_keypoint_appear();
     test_jepa_keypoint_objness();
+    test_jepa_keypoint_blur();
     test_jepa_objness_learns();
     test_jepa_enc_shared();
     test_keypoint_batch_pure();
