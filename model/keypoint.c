@@ -404,35 +404,29 @@ static int blur_taps(float sigma, float* k) {
     return r;
 }
 
+/* one pass of the blur along an axis of len positions, each a contiguous block of blk floats: every output
+   block sums its neighbours' blocks by tap, the taps in increasing order of offset, past the ends counting as
+   zero. Each tap is one axpy over the run of blocks it reaches, so the inner loop is contiguous whichever axis. */
+static void blur_axis(const float* x, float* y, int len, size_t blk, const float* k, int r) {
+    memset(y, 0, sizeof(float) * (size_t)len * blk);
+    for (int d = -r; d <= r; d++) {
+        int lo = d < 0 ? -d : 0, hi = d > 0 ? len - 1 - d : len - 1;
+        if (hi < lo) continue;
+        float kd = k[d + r];
+        float* o = y + (size_t)lo * blk;
+        const float* p = x + (size_t)(lo + d) * blk;
+        size_t cnt = (size_t)(hi - lo + 1) * blk;
+        for (size_t e = 0; e < cnt; e++) o[e] += kd * p[e];
+    }
+}
+
 void nn_blur(int n, int h, int w, int K, float sigma, const float* x, float* y, float* tmp) {
     float k[2 * NN_BLUR_MAX_RADIUS + 1];
     int r = blur_taps(sigma, k);
-    size_t img = (size_t)h * w * K;
+    size_t row = (size_t)w * K, img = (size_t)h * row;
     for (int b = 0; b < n; b++) {
-        const float* xb = x + (size_t)b * img;
-        float* yb = y + (size_t)b * img;
-        /* along each row into tmp, then along each column into y; past the edge counts as zero */
-        for (int i = 0; i < h; i++)
-            for (int j = 0; j < w; j++) {
-                float* o = tmp + ((size_t)i * w + j) * K;
-                memset(o, 0, sizeof(float) * (size_t)K);
-                int lo = j - r < 0 ? -j : -r, hi = j + r >= w ? w - 1 - j : r;
-                for (int d = lo; d <= hi; d++) {
-                    const float* p = xb + ((size_t)i * w + j + d) * K;
-                    float kd = k[d + r];
-                    for (int c = 0; c < K; c++) o[c] += kd * p[c];
-                }
-            }
-        for (int i = 0; i < h; i++)
-            for (int j = 0; j < w; j++) {
-                float* o = yb + ((size_t)i * w + j) * K;
-                memset(o, 0, sizeof(float) * (size_t)K);
-                int lo = i - r < 0 ? -i : -r, hi = i + r >= h ? h - 1 - i : r;
-                for (int d = lo; d <= hi; d++) {
-                    const float* p = tmp + ((size_t)(i + d) * w + j) * K;
-                    float kd = k[d + r];
-                    for (int c = 0; c < K; c++) o[c] += kd * p[c];
-                }
-            }
+        /* along each row into tmp, then along each column into y */
+        for (int i = 0; i < h; i++) blur_axis(x + (size_t)b * img + i * row, tmp + i * row, w, (size_t)K, k, r);
+        blur_axis(tmp, y + (size_t)b * img, h, row, k, r);
     }
 }
