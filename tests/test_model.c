@@ -4424,7 +4424,8 @@ static void test_keypoint_mixed(void) {
    the edge), the mass kept away from the edge and lost past it, a flat map kept flat inside; and what
    it is for: a uniform 5 x 3 block whose edge pixel won the sharp softmax before has its blurred heat
    peak at the block's centre, and its cell soft-argmax's offset there (the block's mean, where the
-   unblurred even block's offset is the same: a plateau weighs every pixel alike) */
+   unblurred even block's offset is the same: a plateau weighs every pixel alike); and the 2-D sum
+   written out on maps of several shapes */
 static void test_nn_blur(void) {
     enum { N = 2, H = 12, W = 10, K = 2, PX = N * H * W * K };
     float *x = malloc(sizeof(float) * PX), *y = malloc(sizeof(float) * PX), *bx = malloc(sizeof(float) * PX),
@@ -4479,6 +4480,40 @@ static void test_nn_blur(void) {
     free(bx);
     free(by);
     free(tmp);
+    /* against the 2-D sum written out (double; the taps a Gaussian out to ceil(3 sigma), at least 1,
+       summing to 1), on maps shorter than the taps on an axis, one pixel, and larger ones whose inner
+       runs end between the 16-value blocks */
+    const int shapes[][4] = {{1, 1, 1, 1}, {2, 2, 40, 1}, {1, 40, 2, 3}, {2, 30, 41, 3}, {1, 17, 9, 5}};
+    const float sig2[] = {0.5f, 1.0f, 1.7f, 4.0f};
+    for (int q = 0; q < 5; q++) {
+        int n = shapes[q][0], h = shapes[q][1], w = shapes[q][2], k = shapes[q][3];
+        size_t px = (size_t)n * h * w * k;
+        float *xs = malloc(sizeof(float) * px), *ys = malloc(sizeof(float) * px), *ts = malloc(sizeof(float) * px);
+        for (size_t i = 0; i < px; i++) xs[i] = (float)rng_normal(&r);
+        for (int u = 0; u < 4; u++) {
+            double sg = sig2[u], taps[2 * NN_BLUR_MAX_RADIUS + 1], sum = 0;
+            int rad = (int)ceil(3.0 * sg);
+            if (rad > NN_BLUR_MAX_RADIUS) rad = NN_BLUR_MAX_RADIUS;
+            for (int d = -rad; d <= rad; d++) sum += taps[d + rad] = exp(-(double)(d * d) / (2 * sg * sg));
+            nn_blur(n, h, w, k, sig2[u], xs, ys, ts);
+            double worst = 0;
+            for (int b = 0; b < n; b++)
+                for (int i = 0; i < h; i++)
+                    for (int j = 0; j < w; j++)
+                        for (int c = 0; c < k; c++) {
+                            double want = 0;
+                            for (int di = -rad; di <= rad; di++)
+                                for (int dj = -rad; dj <= rad; dj++)
+                                    if (i + di >= 0 && i + di < h && j + dj >= 0 && j + dj < w)
+                                        want += taps[di + rad] * taps[dj + rad] / (sum * sum) *
+                                                xs[(((size_t)b * h + i + di) * w + j + dj) * k + c];
+                            double e = fabs(want - ys[(((size_t)b * h + i) * w + j) * k + c]);
+                            if (e > worst) worst = e;
+                        }
+            CHECK(worst < 1e-5);
+        }
+        free(xs), free(ys), free(ts);
+    }
 }
 
 static void test_keypoint_sharp_tracks(void) {
