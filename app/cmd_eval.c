@@ -8,6 +8,7 @@
 #include "app/args.h"
 #include "app/commands.h"
 #include "base/atomic_file.h"
+#include "base/workers.h"
 #include "model/dataset.h"
 #include "model/eval.h"
 #include "model/model_file.h"
@@ -250,7 +251,7 @@ int cmd_eval(int argc, char** argv) {
     const char* report = NULL;
     int64_t horizon = 240, stride = 10, episodes = 0, threads = 1;
     const char* pixel_probe_data = NULL;
-    int64_t pixel_cell_rows = 0;
+    int64_t pixel_cell_rows = 0, pixel_probe_jobs = 0;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model_path, 1, 0, "MODEL: checkpoint written by nudge train (required)", false},
         {"data", ARG_STRING, &data, 1, 0, "DIR: dataset folder (required); every episode is scored", false},
@@ -264,6 +265,8 @@ int cmd_eval(int argc, char** argv) {
          "DIR: a pixel model only: training episodes to fit the slot-free cell probe on", false},
         {"cell-rows", ARG_INT, &pixel_cell_rows, 2, 1e6, "N: a pixel model only: windows the cell probe is fitted on (default 2000)",
          false},
+        {"probe-jobs", ARG_INT, &pixel_probe_jobs, 1, WORKERS_MAX,
+         "J: a pixel model only: threads encoding the cell probe's windows (default 2; every J gives the same probe)", false},
     };
     ArgParse p = {"eval", "nudge eval --model MODEL --data DIR [--report DIR]",
                   "Scores the model's rollouts and event predictions on a dataset, against constant-velocity "
@@ -278,8 +281,8 @@ int cmd_eval(int argc, char** argv) {
     /* a pixel model has its own evaluation (app/eval_jepa.c) */
     ModelKind kind = model_file_kind(model_path, err, sizeof err);
     if (kind == MODEL_KIND_JEPA) return cmd_eval_jepa(argc, argv);
-    if (pixel_probe_data || pixel_cell_rows)
-        return args_fail("eval", "--probe-data and --cell-rows are for a pixel model; this is a state model");
+    if (pixel_probe_data || pixel_cell_rows || pixel_probe_jobs)
+        return args_fail("eval", "--probe-data, --cell-rows and --probe-jobs are for a pixel model; this is a state model");
     WmModel* m = wm_load(model_path, err, sizeof err);
     if (!m) {
         fprintf(stderr, "nudge eval: %s\n", err);

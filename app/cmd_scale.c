@@ -6,14 +6,15 @@
 
 #include "app/args.h"
 #include "app/commands.h"
+#include "base/workers.h"
 #include "model/jepa_data.h"
 #include "model/jepa_scale.h"
 #include "model/nn.h"
 
-static bool report(const JepaScale* s, const JepaModel* m, const JepaData* j, int stride, const char* what, char* err,
-                   size_t err_size) {
+static bool report(const JepaScale* s, const JepaModel* m, const JepaData* j, int stride, int jobs, const char* what,
+                   char* err, size_t err_size) {
     double nll[2], ea[2];
-    if (!jepa_scale_score(s, m, j, stride, nll, ea, err, err_size)) return false;
+    if (!jepa_scale_score(s, m, j, stride, jobs, nll, ea, err, err_size)) return false;
     printf("%s: Laplace NLL per latent value %.4f with the scale, %.4f with each channel's mean error as the scale; "
            "| |error| - b | %.5f against %.5f\n", what, nll[0], nll[1], ea[0], ea[1]);
     return true;
@@ -24,7 +25,7 @@ int cmd_scale(int argc, char** argv) {
     const char* data = NULL;
     const char* heldout = NULL;
     const char* out = NULL;
-    int64_t stride = 4;
+    int64_t stride = 4, jobs = 1;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model_path, 1, 0, "MODEL: pixel model written by nudge train --kind jepa", false},
         {"data", ARG_STRING, &data, 1, 0, "DIR: training episodes with frames to fit the scale on (required)", false},
@@ -32,8 +33,10 @@ int cmd_scale(int argc, char** argv) {
          "DIR: episodes with frames to score it on (default: none, the fitting episodes are scored)", false},
         {"out", ARG_STRING, &out, 1, 0, "FILE: where the scale goes (required)", false},
         {"stride", ARG_INT, &stride, 1, 1000, "N: records between the windows fitted and scored (default 4)", false},
+        {"jobs", ARG_INT, &jobs, 1, WORKERS_MAX, "N: threads encoding the episodes (default 1; every N gives the same scale)",
+         false},
     };
-    ArgParse p = {"scale", "nudge scale --model JEPA.ckpt --data DIR --out FILE [--heldout DIR] [--stride N]",
+    ArgParse p = {"scale", "nudge scale --model JEPA.ckpt --data DIR --out FILE [--heldout DIR] [--stride N] [--jobs N]",
                   "Fits how far a pixel model's one-step prediction is expected to miss each latent value (a linear map "
                   "of each cell's predicted change, its neighbourhood's and the prediction, shared by the cells: ridge "
                   "regression of the absolute error) and reports its Laplace likelihood against a constant scale. "
@@ -57,14 +60,14 @@ int cmd_scale(int argc, char** argv) {
     }
     bool ok = true;
     JepaScale s = {0};
-    if (ok) ok = jepa_scale_fit(&s, m, j, (int)stride, err, sizeof err);
+    if (ok) ok = jepa_scale_fit(&s, m, j, (int)stride, (int)jobs, err, sizeof err);
     if (ok) {
         printf("scale fitted on %lld cells of %d episodes (stride %lld), %d features x %d channels\n",
                (long long)s.rows, j->d->episodes, (long long)stride, s.F, s.C);
         /* scored on the held-out episodes when there are some (a pass over the fitting data again
            would cost as much as the fit), else on the fitting data */
-        ok = (h ? report(&s, m, h, (int)stride, "held-out", err, sizeof err)
-                : report(&s, m, j, (int)stride, "training", err, sizeof err)) &&
+        ok = (h ? report(&s, m, h, (int)stride, (int)jobs, "held-out", err, sizeof err)
+                : report(&s, m, j, (int)stride, (int)jobs, "training", err, sizeof err)) &&
              jepa_scale_save(&s, out, err, sizeof err);
     }
     if (!ok) fprintf(stderr, "nudge scale: %s\n", err);

@@ -13,6 +13,7 @@
 #include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/input_file.h"
+#include "base/workers.h"
 #include "model/eval.h"
 #include "model/jepa_cellprobe.h"
 #include "model/jepa_data.h"
@@ -210,7 +211,7 @@ int cmd_eval_jepa(int argc, char** argv) {
     const char* data = NULL;
     const char* report = NULL;
     const char* probe_data = NULL;
-    int64_t stride = 15, episodes = 0, threads = 1, cell_rows = 2000;
+    int64_t stride = 15, episodes = 0, threads = 1, cell_rows = 2000, probe_jobs = JEPA_PROBE_JOBS;
     ArgSpec specs[] = {
         {"model", ARG_STRING, &model_path, 1, 0, "MODEL: pixel model written by nudge train --kind jepa", false},
         {"data", ARG_STRING, &data, 1, 0, "DIR: dataset with frames (required); every episode is scored", false},
@@ -222,6 +223,9 @@ int cmd_eval_jepa(int argc, char** argv) {
         {"probe-data", ARG_STRING, &probe_data, 1, 0,
          "DIR: training episodes to fit the slot-free cell probe on (evaluation only; default: none)", false},
         {"cell-rows", ARG_INT, &cell_rows, 2, 1e6, "N: windows the cell probe is fitted on (default 2000)", false},
+        {"probe-jobs", ARG_INT, &probe_jobs, 1, WORKERS_MAX,
+         "J: threads encoding the cell probe's windows at one BLAS thread (default 2; every J gives the same probe)",
+         false},
     };
     int64_t ignored = 0;
     specs[3].out = &ignored;
@@ -234,6 +238,7 @@ int cmd_eval_jepa(int argc, char** argv) {
     if (!model_path) return args_fail("eval", "--model MODEL is required");
     if (!data) return args_fail("eval", "--data DIR is required");
     nn_set_threads((int)threads);
+    jepa_probe_set_jobs((int)probe_jobs);
     char err[1024];
     Probe probe;
     bool has_probe = false;

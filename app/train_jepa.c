@@ -11,6 +11,7 @@
 #include "base/interrupt.h"
 #include "base/memory_use.h"
 #include "base/progress.h"
+#include "base/workers.h"
 #include "model/jepa_data.h"
 #include "model/jepa_probe.h"
 #include "model/jepa_trainer.h"
@@ -39,7 +40,7 @@ int cmd_train_jepa(int argc, char** argv) {
     double break_p = 0.0, pool_w = 0.0, latent_noise = 0.0;
     int64_t pool_size = 4;
     double event_w = 0.0, keypoint_blur = 0.0;
-    int64_t probe_rows = PROBE_ROWS;
+    int64_t probe_rows = PROBE_ROWS, probe_jobs = JEPA_PROBE_JOBS;
     ArgSpec specs[] = {
         {"kind", ARG_STRING, &kind, 1, 0, "jepa: the pixel model", false},
         {"data", ARG_STRING, &data, 1, 0, "DIR: dataset folder written by nudge gen --frames (required)", false},
@@ -138,6 +139,8 @@ int cmd_train_jepa(int argc, char** argv) {
         {"log", ARG_STRING, &log_path, 1, 0, "FILE: CSV log (default: train.csv beside the model)", false},
         {"time", ARG_DOUBLE, &max_seconds, 0, 1e7, "S: stop after S seconds of training (0 = no limit)", false},
         {"probe-rows", ARG_INT, &probe_rows, 2, 1e7, "N: windows the probe is fitted on (default 16000)", false},
+        {"probe-jobs", ARG_INT, &probe_jobs, 1, WORKERS_MAX,
+         "J: threads encoding the probe's windows at one BLAS thread (default 2; every J gives the same probe)", false},
         {"probe-ridge", ARG_DOUBLE, &probe_ridge, 0, 1e6,
          "R: the probe's relative ridge (default 0: chosen on every 5th training episode)", false},
     };
@@ -178,6 +181,7 @@ int cmd_train_jepa(int argc, char** argv) {
         return args_fail("train", "--keypoints K, --keypoint-appear A and --keypoint-objness: K + A + 1 at most 16");
     if (steps == 0 && !resume) return args_fail("train", "--steps 0 fits the probe of a trained model: it needs --resume MODEL");
     nn_set_threads((int)threads);
+    jepa_probe_set_jobs((int)probe_jobs);
 
     char err[1024];
     JepaData* j = jepa_data_load(data, err, sizeof err);

@@ -2,7 +2,6 @@
 #include "model/jepa_energy.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "base/report.h"
 #include "base/rng.h"
 #include "base/text_nums.h"
+#include "base/workers.h"
 
 #define ENERGY_MAGIC "nudge-jepa-energy 1"
 
@@ -172,18 +172,8 @@ static bool energy_windows(const JepaModel* m, const JepaData* j, int H, int str
     out->y = alloc_resize(out->y, (size_t)total * cells, sizeof(float));
     out->prev = alloc_resize(out->prev, (size_t)total * cells, sizeof(float));
     EnergyWork w[JEPA_ENERGY_MAX_JOBS];
-    pthread_t th[JEPA_ENERGY_MAX_JOBS];
-    bool started[JEPA_ENERGY_MAX_JOBS] = {false};
-    for (int k = 0; k < jobs; k++) {
-        w[k] = (EnergyWork){m, j, H, stride, jobs, k, nw, first, out};
-        /* the first share on this thread; a worker that cannot start leaves its share to it too */
-        if (k > 0) started[k] = pthread_create(&th[k], NULL, energy_worker, &w[k]) == 0;
-    }
-    energy_worker(&w[0]);
-    for (int k = 1; k < jobs; k++) {
-        if (started[k]) pthread_join(th[k], NULL);
-        else energy_worker(&w[k]);
-    }
+    for (int k = 0; k < jobs; k++) w[k] = (EnergyWork){m, j, H, stride, jobs, k, nw, first, out};
+    workers_run(jobs, energy_worker, w, sizeof w[0]);
     out->n = total;
     return true;
 }

@@ -7,7 +7,9 @@
 
 #include "base/alloc.h"
 #include "base/report.h"
+#include "base/workers.h"
 #include "model/jepa_cellprobe.h"
+#include "model/nn.h"
 
 void jepa_probe_rows_free(JepaProbeRows* r) {
     free(r->x);
@@ -17,10 +19,56 @@ void jepa_probe_rows_free(JepaProbeRows* r) {
     memset(r, 0, sizeof *r);
 }
 
+/* a worker of jepa_probe_rows_of: every jobs-th episode from first + k, its n_ep windows into the
+   episode's own rows ((e - first) n_ep on), encoded in batches of ROWS_BATCH windows of one episode
+   with its own scratch: a window's row is the same bytes whichever worker encodes it */
+enum { ROWS_BATCH = 32 };
+typedef struct RowsWork {
+    const JepaModel* m;
+    const JepaData*  j;
+    JepaProbeSource  src;
+    int              first, count, n_ep, stride, jobs, k;
+    JepaProbeRows*   out;
+} RowsWork;
+
+static void* rows_worker(void* arg) {
+    const RowsWork* w = arg;
+    const JepaModel* m = w->m;
+    const JepaArch* a = jepa_arch(m);
+    JepaProbeRows* out = w->out;
+    int K = out->K, F = out->F, C = a->context, S = a->frame_step;
+    bool pixels = w->src == JEPA_ROWS_PIXELS, oracle = w->src == JEPA_ROWS_ORACLE;
+    JepaScratch* s = pixels || oracle ? NULL : jepa_scratch_create(m);   /* neither the pixels nor the heat needs the encoder */
+    const uint8_t* win[ROWS_BATCH * 8];
+    for (int e = w->first + w->k; e < w->first + w->count; e += w->jobs) {
+        for (int i = 0; i < w->n_ep; i += ROWS_BATCH) {
+            int b = w->n_ep - i < ROWS_BATCH ? w->n_ep - i : ROWS_BATCH;
+            size_t n = (size_t)(e - w->first) * w->n_ep + i;
+            for (int q = 0; q < b; q++) {
+                int t = (C - 1) * S + (i + q) * w->stride;
+                out->ep[n + q] = e;
+                for (int f = 0; f < C; f++) win[q * C + f] = jepa_data_frame(w->j, e, t - (C - 1 - f) * S);
+                jepa_data_targets(w->j, e, t, out->y + (n + q) * K * JEPA_PROBE_OUTPUTS, out->mask + (n + q) * K);
+            }
+            if (pixels)
+                for (int q = 0; q < b; q++) jepa_cellprobe_pixel_grid(m, win[q * C + C - 1], out->x + (n + q) * F);
+            else if (oracle)
+                for (int q = 0; q < b; q++)
+                    jepa_cellprobe_oracle_grid(m, out->y + (n + q) * K * JEPA_PROBE_OUTPUTS, out->mask + (n + q) * K,
+                                               K, out->x + (n + q) * F);
+            else
+                jepa_encode(m, s, b, win, true, out->x + n * F);
+        }
+    }
+    jepa_scratch_free(s);
+    return NULL;
+}
+
 /* the rows of jepa_probe_rows, or (JEPA_ROWS_PIXELS) each window's last frame's own pixels in cells
-   (jepa_cellprobe_pixel_grid) instead of its encoding, or (JEPA_ROWS_ORACLE) its bodies' exact heat */
-void jepa_probe_rows_of(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
-                        JepaProbeSource src, JepaProbeRows* out) {
+   (jepa_cellprobe_pixel_grid) instead of its encoding, or (JEPA_ROWS_ORACLE) its bodies' exact heat,
+   the episodes shared by jobs workers */
+void jepa_probe_rows_jobs(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                          JepaProbeSource src, int jobs, JepaProbeRows* out) {
     bool pixels = src == JEPA_ROWS_PIXELS, oracle = src == JEPA_ROWS_ORACLE;
     const JepaArch* a = jepa_arch(m);
     int T = j->d->ticks, K = j->d->slots, C = a->context, S = a->frame_step;
@@ -40,34 +88,24 @@ void jepa_probe_rows_of(const JepaModel* m, const JepaData* j, int first, int co
     out->y = alloc_array((size_t)N * K, sizeof(float) * JEPA_PROBE_OUTPUTS);
     out->mask = alloc_array((size_t)N, (size_t)K);
     out->ep = alloc_array((size_t)N, sizeof(int));
-    JepaScratch* s = pixels || oracle ? NULL : jepa_scratch_create(m);   /* neither the pixels nor the heat needs the encoder */
-    enum { BATCH = 32 };
-    const uint8_t* win[BATCH * 8];
-    int n = 0;
-    for (int e = first; e < first + count; e++) {
-        for (int i = 0; i < n_ep; i += BATCH) {
-            int b = n_ep - i < BATCH ? n_ep - i : BATCH;
-            for (int q = 0; q < b; q++) {
-                int t = (C - 1) * S + (i + q) * stride;
-                out->ep[n + q] = e;
-                for (int f = 0; f < C; f++) win[q * C + f] = jepa_data_frame(j, e, t - (C - 1 - f) * S);
-                jepa_data_targets(j, e, t, out->y + (size_t)(n + q) * K * JEPA_PROBE_OUTPUTS,
-                                  out->mask + (size_t)(n + q) * K);
-            }
-            if (pixels)
-                for (int q = 0; q < b; q++)
-                    jepa_cellprobe_pixel_grid(m, win[q * C + C - 1], out->x + (size_t)(n + q) * F);
-            else if (oracle)
-                for (int q = 0; q < b; q++)
-                    jepa_cellprobe_oracle_grid(m, out->y + (size_t)(n + q) * K * JEPA_PROBE_OUTPUTS,
-                                               out->mask + (size_t)(n + q) * K, K, out->x + (size_t)(n + q) * F);
-            else
-                jepa_encode(m, s, b, win, true, out->x + (size_t)n * F);
-            n += b;
-        }
-    }
-    out->N = n;
-    jepa_scratch_free(s);
+    if (jobs > count) jobs = count;
+    if (jobs > WORKERS_MAX) jobs = WORKERS_MAX;
+    if (jobs < 1) jobs = 1;
+    RowsWork w[WORKERS_MAX];
+    for (int k = 0; k < jobs; k++) w[k] = (RowsWork){m, j, src, first, count, n_ep, stride, jobs, k, out};
+    workers_run(jobs, rows_worker, w, sizeof w[0]);
+    out->N = N;
+}
+
+static _Atomic int probe_jobs = JEPA_PROBE_JOBS;
+
+void jepa_probe_set_jobs(int jobs) {
+    probe_jobs = jobs < 1 ? 1 : jobs > WORKERS_MAX ? WORKERS_MAX : jobs;
+}
+
+void jepa_probe_rows_of(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                        JepaProbeSource src, JepaProbeRows* out) {
+    jepa_probe_rows_jobs(m, j, first, count, max_rows, src, nn_threads() > 1 ? 1 : probe_jobs, out);
 }
 
 void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,

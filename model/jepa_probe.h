@@ -33,6 +33,12 @@ typedef struct JepaProbeRows {
     int*     ep;
 } JepaProbeRows;
 
+/// threads encoding the rows on one BLAS thread, unless jepa_probe_set_jobs says otherwise (each
+/// takes every jobs-th episode; a row is the same bytes whichever thread encodes it, so the rows, and
+/// every fit on them, are the same for any count; with more BLAS threads, one: theirs share the work)
+#define JEPA_PROBE_JOBS 2
+/// the threads encoding the rows from now on (clamped to 1..WORKERS_MAX; process-wide, as the BLAS's)
+void jepa_probe_set_jobs(int jobs);
 void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                      JepaProbeRows* out);
 /// what a row's x holds: the target encoder's latent, the last frame's pixels in cells, or the
@@ -40,6 +46,9 @@ void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count
 typedef enum JepaProbeSource { JEPA_ROWS_LATENT, JEPA_ROWS_PIXELS, JEPA_ROWS_ORACLE } JepaProbeSource;
 void jepa_probe_rows_of(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                         JepaProbeSource src, JepaProbeRows* out);
+/// the same on jobs worker threads (1..WORKERS_MAX; the same bytes for any jobs)
+void jepa_probe_rows_jobs(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
+                          JepaProbeSource src, int jobs, JepaProbeRows* out);
 void jepa_probe_rows_free(JepaProbeRows* r);
 /// the slot probe's outputs y[B, K, O] of latents z[B, latent size] (through jepa_probe_features)
 void jepa_probe_apply(const JepaModel* m, const Probe* p, int B, const float* z, float* y);

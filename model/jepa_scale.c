@@ -10,6 +10,7 @@
 #include "base/atomic_file.h"
 #include "base/report.h"
 #include "base/text_nums.h"
+#include "base/workers.h"
 #include "model/nn.h"
 
 void jepa_scale_features(int lh, int lw, int C, const float* z, const float* p, float* x) {
@@ -52,11 +53,50 @@ void jepa_scale_free(JepaScale* s) {
 #define SCALE_BATCH 16
 
 /* calls fn on every batch of windows ending at records (context - 1) S, + stride, ... (each with S
-   records after it) of j's episodes: z, p and o [b, L] (see jepa_scale_fit); false when there are none */
+   records after it) of j's episodes: z, p and o [b, L] (see jepa_scale_fit), episode by episode in
+   order; false when there are none. The episodes are encoded jobs at a time, a worker thread each
+   with its own scratch (in the same batches of SCALE_BATCH windows of one episode, so the same
+   bytes), and fn reads them in order on the calling thread: the same sums for any jobs */
 typedef void (*WindowFn)(void* ctx, int b, const float* z, const float* p, const float* o);
 
-static bool scale_windows(const JepaModel* m, const JepaData* j, int stride, WindowFn fn, void* ctx, char* err,
-                          size_t err_size) {
+typedef struct ScaleWork {
+    const JepaModel* m;
+    const JepaData*  j;
+    int              stride, per, e;   /* e: the episode to encode (< 0: none this round) */
+    JepaScratch*     sc;
+    float*           z, *p, *o;        /* [per, L] each */
+} ScaleWork;
+
+static void* scale_worker(void* arg) {
+    ScaleWork* w = arg;
+    if (w->e < 0) return NULL;
+    const JepaArch* a = jepa_arch(w->m);
+    int S = a->frame_step, t0 = (a->context - 1) * S, L = jepa_latent_size(w->m);
+    enum { BATCH = SCALE_BATCH };
+    const uint8_t* win[BATCH * 8];
+    const uint8_t* nxt[BATCH * 8];
+    JepaPush push[BATCH * JEPA_MAX_PUSHES];
+    int npush[BATCH];
+    for (int i = 0; i < w->per; i += BATCH) {
+        int b = w->per - i < BATCH ? w->per - i : BATCH;
+        for (int q = 0; q < b; q++) {
+            int t = t0 + (i + q) * w->stride;
+            for (int f = 0; f < a->context; f++) {
+                win[q * a->context + f] = jepa_data_frame(w->j, w->e, t - (a->context - 1 - f) * S);
+                nxt[q * a->context + f] = jepa_data_frame(w->j, w->e, t + S - (a->context - 1 - f) * S);
+            }
+            npush[q] = jepa_data_pushes_span(w->j, w->e, t, S, push + (size_t)q * JEPA_MAX_PUSHES);
+        }
+        size_t at = (size_t)i * L;
+        jepa_encode(w->m, w->sc, b, win, false, w->z + at);
+        jepa_predict(w->m, w->sc, b, w->z + at, push, npush, w->p + at);
+        jepa_encode(w->m, w->sc, b, nxt, true, w->o + at);
+    }
+    return NULL;
+}
+
+static bool scale_windows(const JepaModel* m, const JepaData* j, int stride, int jobs, WindowFn fn, void* ctx,
+                          char* err, size_t err_size) {
     const JepaArch* a = jepa_arch(m);
     const WmDataset* d = j->d;
     int S = a->frame_step, t0 = (a->context - 1) * S, T = d->ticks, L = jepa_latent_size(m);
@@ -66,33 +106,29 @@ static bool scale_windows(const JepaModel* m, const JepaData* j, int stride, Win
         report_set(err, err_size, "no window with %d records after it in %d-record episodes", S, T);
         return false;
     }
-    enum { BATCH = SCALE_BATCH };
-    const uint8_t* win[BATCH * 8];
-    const uint8_t* nxt[BATCH * 8];
-    JepaPush push[BATCH * JEPA_MAX_PUSHES];
-    int npush[BATCH];
-    float* z = alloc_array((size_t)BATCH * L, sizeof *z);
-    float* p = alloc_array((size_t)BATCH * L, sizeof *p);
-    float* o = alloc_array((size_t)BATCH * L, sizeof *o);
-    JepaScratch* sc = jepa_scratch_create(m);
-    for (int e = 0; e < d->episodes; e++)
-        for (int i = 0; i < per; i += BATCH) {
-            int b = per - i < BATCH ? per - i : BATCH;
-            for (int q = 0; q < b; q++) {
-                int t = t0 + (i + q) * stride;
-                for (int f = 0; f < a->context; f++) {
-                    win[q * a->context + f] = jepa_data_frame(j, e, t - (a->context - 1 - f) * S);
-                    nxt[q * a->context + f] = jepa_data_frame(j, e, t + S - (a->context - 1 - f) * S);
-                }
-                npush[q] = jepa_data_pushes_span(j, e, t, S, push + (size_t)q * JEPA_MAX_PUSHES);
+    if (jobs > d->episodes) jobs = d->episodes;
+    if (jobs > WORKERS_MAX) jobs = WORKERS_MAX;
+    if (jobs < 1) jobs = 1;
+    ScaleWork w[WORKERS_MAX];
+    for (int k = 0; k < jobs; k++) {
+        w[k] = (ScaleWork){m, j, stride, per, -1, jepa_scratch_create(m), NULL, NULL, NULL};
+        w[k].z = alloc_array((size_t)per * L, sizeof(float));
+        w[k].p = alloc_array((size_t)per * L, sizeof(float));
+        w[k].o = alloc_array((size_t)per * L, sizeof(float));
+    }
+    for (int e0 = 0; e0 < d->episodes; e0 += jobs) {
+        for (int k = 0; k < jobs; k++) w[k].e = e0 + k < d->episodes ? e0 + k : -1;
+        workers_run(jobs, scale_worker, w, sizeof w[0]);
+        for (int k = 0; k < jobs && w[k].e >= 0; k++)
+            for (int i = 0; i < per; i += SCALE_BATCH) {
+                size_t at = (size_t)i * L;
+                fn(ctx, per - i < SCALE_BATCH ? per - i : SCALE_BATCH, w[k].z + at, w[k].p + at, w[k].o + at);
             }
-            jepa_encode(m, sc, b, win, false, z);
-            jepa_predict(m, sc, b, z, push, npush, p);
-            jepa_encode(m, sc, b, nxt, true, o);
-            fn(ctx, b, z, p, o);
-        }
-    jepa_scratch_free(sc);
-    free(z), free(p), free(o);
+    }
+    for (int k = 0; k < jobs; k++) {
+        jepa_scratch_free(w[k].sc);
+        free(w[k].z), free(w[k].p), free(w[k].o);
+    }
     return true;
 }
 
@@ -178,7 +214,8 @@ static void fit_batch(void* ctx, int b, const float* z, const float* p, const fl
     jepa_scale_sums_add(&c->u, (int)nr, c->x, c->r);
 }
 
-bool jepa_scale_fit(JepaScale* s, const JepaModel* m, const JepaData* j, int stride, char* err, size_t err_size) {
+bool jepa_scale_fit(JepaScale* s, const JepaModel* m, const JepaData* j, int stride, int jobs, char* err,
+                    size_t err_size) {
     memset(s, 0, sizeof *s);
     FitCtx c = {0};
     int C;
@@ -188,7 +225,7 @@ bool jepa_scale_fit(JepaScale* s, const JepaModel* m, const JepaData* j, int str
     size_t rows = (size_t)SCALE_BATCH * c.lh * c.lw;
     c.x = alloc_array(rows * c.u.F, sizeof *c.x);
     c.r = alloc_array(rows * C, sizeof *c.r);
-    bool ok = scale_windows(m, j, stride, fit_batch, &c, err, err_size) && jepa_scale_solve(s, &c.u, err, err_size);
+    bool ok = scale_windows(m, j, stride, jobs, fit_batch, &c, err, err_size) && jepa_scale_solve(s, &c.u, err, err_size);
     free(c.x), free(c.r);
     jepa_scale_sums_free(&c.u);
     return ok;
@@ -218,7 +255,7 @@ static void score_batch(void* ctx, int bn, const float* z, const float* p, const
     }
 }
 
-bool jepa_scale_score(const JepaScale* s, const JepaModel* m, const JepaData* j, int stride, double nll[2],
+bool jepa_scale_score(const JepaScale* s, const JepaModel* m, const JepaData* j, int stride, int jobs, double nll[2],
                       double err_abs[2], char* err, size_t err_size) {
     ScoreCtx c = {.s = s};
     int C;
@@ -226,7 +263,7 @@ bool jepa_scale_score(const JepaScale* s, const JepaModel* m, const JepaData* j,
     c.L = jepa_latent_size(m);
     c.work = alloc_array((size_t)c.lh * c.lw * s->F, sizeof *c.work);
     c.b = alloc_array((size_t)c.L, sizeof *c.b);
-    bool ok = scale_windows(m, j, stride, score_batch, &c, err, err_size);
+    bool ok = scale_windows(m, j, stride, jobs, score_batch, &c, err, err_size);
     for (int k = 0; k < 2; k++) nll[k] = c.n ? c.nll[k] / c.n : NAN, err_abs[k] = c.n ? c.err[k] / c.n : NAN;
     free(c.work);
     free(c.b);

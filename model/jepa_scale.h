@@ -42,8 +42,10 @@ void jepa_scale_features(int lh, int lw, int C, const float* z, const float* p, 
 /// fits on windows ending at records (context - 1) S, + stride, ... (each with S records after it)
 /// of every episode of j: z the trained encoder's latent of the window, p its prediction through
 /// the pushes of the S records after, the target the target encoder's latent S records later.
+/// The episodes are encoded on jobs threads (1..WORKERS_MAX; the same scale for any jobs).
 /// false + one line when there are no windows or the solve fails
-bool jepa_scale_fit(JepaScale* s, const JepaModel* m, const JepaData* j, int stride, char* err, size_t err_size);
+bool jepa_scale_fit(JepaScale* s, const JepaModel* m, const JepaData* j, int stride, int jobs, char* err,
+                    size_t err_size);
 /// the normal equations of the fit, summed over rows of features and absolute errors
 typedef struct JepaScaleSums {
     int     C, F;
@@ -64,7 +66,7 @@ bool jepa_scale_solve(JepaScale* s, const JepaScaleSums* u, char* err, size_t er
 /// scores the scale on j's windows (as jepa_scale_fit reads them): nll[0] the mean Laplace negative
 /// log-likelihood per value of the target under the prediction with scale b, nll[1] with each
 /// channel's mean error as b (a constant scale); err_abs the mean |(|error|) - b| likewise
-bool jepa_scale_score(const JepaScale* s, const JepaModel* m, const JepaData* j, int stride, double nll[2],
+bool jepa_scale_score(const JepaScale* s, const JepaModel* m, const JepaData* j, int stride, int jobs, double nll[2],
                       double err_abs[2], char* err, size_t err_size);
 void jepa_scale_free(JepaScale* s);   /* safe on a zeroed scale */
 /// b[lh * lw * C] of a prediction p from z; work: [lh * lw * F] floats

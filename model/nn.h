@@ -24,6 +24,8 @@
 
 /// BLAS threads (OpenBLAS pools are global); 1 = deterministic
 void nn_set_threads(int n);
+/// the BLAS threads a call may use now (1 when the library cannot say)
+int  nn_threads(void);
 /// for a command that does no matrix math: stops the BLAS library's idle threads, which OpenBLAS
 /// starts at load and which spin (sched_yield) for about 0.1 s each before they sleep, taking CPU
 /// from the command's own workers; a later BLAS call starts them again. No-op with another BLAS,

@@ -35,6 +35,7 @@ static struct {
     __typeof__(dpotrs_)*                  dpotrs;
     __typeof__(dsyev_)*                   dsyev;
     __typeof__(openblas_set_num_threads)* set_threads;
+    int (*get_threads)(void);                         /* may be missing (another BLAS) */
     __typeof__(blas_thread_shutdown_)*    shutdown;   /* may be missing (another BLAS) */
 } blas;
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
@@ -67,6 +68,7 @@ static void blas_load(void) {
     *(void**)&blas.dsyev = blas_symbol(lib, "dsyev_", true);
     *(void**)&blas.set_threads = blas_symbol(lib, "openblas_set_num_threads", true);
     *(void**)&blas.shutdown = blas_symbol(lib, "blas_thread_shutdown_", false);
+    *(void**)&blas.get_threads = blas_symbol(lib, "openblas_get_num_threads", false);
     blas_loaded = 1;
 }
 
@@ -82,6 +84,12 @@ bool nn_blas_loaded(void) {
 void nn_set_threads(int n) {
     blas_need();
     blas.set_threads(n < 1 ? 1 : n);
+}
+
+int nn_threads(void) {
+    blas_need();
+    int n = blas.get_threads ? blas.get_threads() : 1;
+    return n < 1 ? 1 : n;
 }
 
 void nn_release_threads(void) {

@@ -9,11 +9,13 @@
 #      the same model bytes), 3-frame windows, 6 steps of rollout, motion weight 200, 4 motion
 #      keypoints over overlapping windows with constant velocity and 4 appearance keypoints (their
 #      heats a 3x3 convolution of a frame's pixels: a body at rest has a place too; TRAIN_ARGS
-#      below), then the probe is fitted on 4000 windows of the training episodes;
+#      below), then the probe is fitted on 4000 windows of the training episodes (encoded on two
+#      threads: --probe-jobs 2, train's default, the same probe as one);
 #   3. eval on the held-out episodes (eval.txt, eval/eval_jepa.csv, eval/eval.svg), with the slot-free
 #      cell probe fitted on the training episodes beside the checkpoint's slot probe;
-#   4. after eval on the same core, the scale (nudge scale: how far each latent value's prediction is
-#      expected to miss) fitted on every SCALE_STRIDE-th window of the training episodes (scale.txt,
+#   4. after eval, the scale (nudge scale: how far each latent value's prediction is expected to
+#      miss) fitted on every SCALE_STRIDE-th window of the training episodes on two threads (--jobs 2,
+#      the same scale as one: it takes the core the energy head leaves when that is done; scale.txt,
 #      scale.log), and meanwhile the energy head (nudge energy: how much the latent is expected to
 #      change over the next 24 ticks, cell by cell; energy.txt, energy.log), whose two threads
 #      (--jobs 2: the same head as one) take the second core and what the first leaves;
@@ -71,7 +73,7 @@ energy_pid=$!
 OPENBLAS_NUM_THREADS=1 "$nudge" eval --model "$out" --data "$work/heldout" --report "$work/eval" --probe-data "$work/train" \
   > "$work/eval.txt"
 OPENBLAS_NUM_THREADS=1 "$nudge" scale --model "$out" --data "$work/train" --heldout "$work/heldout" \
-  --stride "$scale_stride" --out "$work/scale.txt" > "$work/scale.log" ||
+  --stride "$scale_stride" --jobs 2 --out "$work/scale.txt" > "$work/scale.log" ||
   { echo "model-jepa: nudge scale failed" >&2; kill "$energy_pid" 2>/dev/null; exit 2; }
 wait "$energy_pid" || { echo "model-jepa: nudge energy failed" >&2; exit 2; }
 t3=$(date +%s)

@@ -232,6 +232,9 @@ grep -q "val loss n/a (no validation episode" "$tmp/out" && ! grep -qi nan "$tmp
 expect_status 0 "eval of an episode without onsets" -- "$nudge" eval --model "$tmp/m/wm.bin" --data "$tmp/one" --report "$tmp/one_rep" --horizon 10
 grep -q "^rest gate, .*: 0 onsets, - held; 0 hard .*, - held; .*rest head AUROC -$" "$tmp/out" && ! grep -qi nan "$tmp/out" \
   && ok "eval: the rest gate's missing figures are '-'" || bad "eval output: $(grep -i "nan\|rest gate" "$tmp/out")"
+expect_status 2 "eval of a state model with --probe-jobs" -- "$nudge" eval --model "$tmp/m/wm.bin" --data "$tmp/one" --report "$tmp/pj_rep" --horizon 10 --probe-jobs 2
+one_line_err "are for a pixel model"
+[ ! -e "$tmp/pj_rep" ] && ok "--probe-jobs on a state model writes nothing" || bad "--probe-jobs on a state model wrote $(ls "$tmp/pj_rep")"
 # a report folder that cannot be made: one line, exit 2 (and, under ASan, no leak)
 expect_status 2 "eval --report under a file" -- "$nudge" eval --model "$tmp/m/wm.bin" --data "$tmp/one" --report "$tmp/one_rep/eval.csv/sub" --horizon 10
 one_line_err "cannot create folder"

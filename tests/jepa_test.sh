@@ -14,6 +14,14 @@ grep -q "trained 12 steps" "$tmp/out" && grep -q "effective rank" "$tmp/out" && 
 head -1 "$tmp/a/train.csv" | grep -q "effective_rank" && [ "$(wc -l <"$tmp/a/train.csv")" -eq 3 ] && ok "train.csv: header and two validations" || bad "train.csv: $(cat "$tmp/a/train.csv")"
 expect_status 0 "the same run again" -- "$nudge" train "${small[@]}" --data "$tmp/d" --out "$tmp/b/j.ckpt"
 cmp -s "$tmp/a/j.ckpt" "$tmp/b/j.ckpt" && ok "bit-reproducible at one thread" || bad "two runs with one seed differ"
+# the probe's windows are encoded on --probe-jobs threads (default 2): the same probe, so the same bytes
+expect_status 0 "train --probe-jobs 1" -- "$nudge" train "${small[@]}" --data "$tmp/d" --out "$tmp/pj1/j.ckpt" --probe-jobs 1
+expect_status 0 "train --probe-jobs 3" -- "$nudge" train "${small[@]}" --data "$tmp/d" --out "$tmp/pj3/j.ckpt" --probe-jobs 3
+cmp -s "$tmp/a/j.ckpt" "$tmp/pj1/j.ckpt" && cmp -s "$tmp/a/j.ckpt" "$tmp/pj3/j.ckpt" && ok "--probe-jobs 1 and 3: the same bytes as 2" ||
+  bad "--probe-jobs changed the model"
+expect_status 2 "train --probe-jobs 0" -- "$nudge" train "${small[@]}" --data "$tmp/d" --out "$tmp/pj0/j.ckpt" --probe-jobs 0
+one_line_err "probe-jobs"
+[ ! -e "$tmp/pj0" ] && ok "--probe-jobs 0 writes nothing" || bad "--probe-jobs 0 wrote $(ls "$tmp/pj0")"
 expect_status 0 "resume" -- "$nudge" train "${small[@]}" --steps 6 --data "$tmp/d" --out "$tmp/b/j.ckpt" --resume "$tmp/b/j.ckpt"
 [ "$(wc -l <"$tmp/b/train.csv")" -eq 4 ] && ok "resume appends to the log" || bad "resume's log: $(cat "$tmp/b/train.csv")"
 
@@ -218,6 +226,12 @@ grep -Eq "^its floor, the same cell probe read from a grid that is exactly the b
   ok "eval's floor line" || bad "the floor: $(cat "$tmp/out")"
 expect_status 0 "eval with the cell probe again" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r3" --probe-data "$tmp/d7" --cell-rows 200
 cmp -s "$tmp/r2/eval_jepa.csv" "$tmp/r3/eval_jepa.csv" && ok "the cell probe: the same numbers twice" || bad "two cell probe evals differ"
+expect_status 0 "eval --probe-jobs 1" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r4" --probe-data "$tmp/d7" --cell-rows 200 --probe-jobs 1
+expect_status 0 "eval --probe-jobs 5" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/r5" --probe-data "$tmp/d7" --cell-rows 200 --probe-jobs 5
+cmp -s "$tmp/r2/eval_jepa.csv" "$tmp/r4/eval_jepa.csv" && cmp -s "$tmp/r2/eval_jepa.csv" "$tmp/r5/eval_jepa.csv" &&
+  ok "the cell probe at --probe-jobs 1 and 5: the same numbers as 2" || bad "--probe-jobs changed eval's numbers"
+expect_status 2 "eval --probe-jobs 17" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --report "$tmp/r6" --probe-data "$tmp/d7" --probe-jobs 17
+one_line_err "probe-jobs"
 "$nudge" gen --scenario "$tpl" --episodes 2 --seconds 1 --frames 32x32 --seed 3 --out "$tmp/s32" >/dev/null 2>&1
 expect_status 2 "the cell probe on frames of another size" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/d" --probe-data "$tmp/s32"
 one_line_err "64x48 frames"
@@ -334,6 +348,17 @@ grep -Eq "^scale fitted on [0-9]+ cells of 5 episodes \(stride 4\), 57 features 
   grep -Eq "^held-out: Laplace NLL per latent value -?[0-9.]+ with the scale, -?[0-9.]+ with each channel's mean error" "$tmp/out" &&
   head -1 "$tmp/sc/s.txt" | grep -q "^nudge-jepa-scale 1$" && sed -n 2p "$tmp/sc/s.txt" | grep -Eq "^14 57 [1-9][0-9]*$" &&
   ok "scale: its lines and the file" || bad "scale: $(cat "$tmp/out"; head -2 "$tmp/sc/s.txt")"
+cp "$tmp/out" "$tmp/sc/out1"
+# --jobs: the episodes encoded on N threads, the same scale and the same held-out scores
+expect_status 0 "scale --jobs 2" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d" --heldout "$tmp/fd" --out "$tmp/sc/sj2.txt" --jobs 2
+cmp -s "$tmp/out" "$tmp/sc/out1" && cmp -s "$tmp/sc/s.txt" "$tmp/sc/sj2.txt" && ok "scale --jobs 2: the same bytes and scores" ||
+  bad "scale --jobs 2 differs: $(cat "$tmp/out")"
+expect_status 0 "scale --jobs 4" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d" --heldout "$tmp/fd" --out "$tmp/sc/sj4.txt" --jobs 4
+cmp -s "$tmp/out" "$tmp/sc/out1" && cmp -s "$tmp/sc/s.txt" "$tmp/sc/sj4.txt" && ok "scale --jobs 4 (some rounds short): the same" ||
+  bad "scale --jobs 4 differs: $(cat "$tmp/out")"
+expect_status 2 "scale --jobs 0" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d" --out "$tmp/sc/sj0.txt" --jobs 0
+one_line_err "jobs"
+[ ! -e "$tmp/sc/sj0.txt" ] && ok "scale --jobs 0: nothing written" || bad "scale --jobs 0 wrote a file"
 expect_status 0 "scale again" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d" --out "$tmp/sc/s2.txt"
 cmp -s "$tmp/sc/s.txt" "$tmp/sc/s2.txt" && ok "scale: the same bytes twice" || bad "scale: two runs differ"
 expect_status 0 "scale --stride 1" -- "$nudge" scale --model "$tmp/mo/j.ckpt" --data "$tmp/d" --stride 1 --out "$tmp/sc/s1.txt"
