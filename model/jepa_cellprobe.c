@@ -237,8 +237,8 @@ static bool fit_rows(JepaCellProbe* cp, const JepaData* j, int first, int count,
     static const double ridges[] = JEPA_CELLPROBE_RIDGES;
     int nr = (int)(sizeof ridges / sizeof ridges[0]);
     bool sel = count >= JEPA_PROBE_HOLD;
-    bool ok = probe_fit_select(&cp->p, (int)N, cp->F, CP_SLOTS, CP_OUT, x, y, mask, sel ? held : NULL, ridges,
-                               sel ? nr : 1, JEPA_PROBE_MIN_ROWS, NULL) &&
+    bool ok = probe_fit_select_jobs(&cp->p, (int)N, cp->F, CP_SLOTS, CP_OUT, x, y, mask, sel ? held : NULL, ridges,
+                                    sel ? nr : 1, JEPA_PROBE_MIN_ROWS, NULL, jepa_probe_jobs()) &&
               cp->p.fitted[0] && cp->p.fitted[1];
     if (!ok) report_set(err, err_size, "%d windows: too few bodies to fit the cell probe", r->N);
     else cp->radius = choose_radius(cp, j, r, x, y, mask, sel ? held : NULL);

@@ -103,9 +103,13 @@ void jepa_probe_set_jobs(int jobs) {
     probe_jobs = jobs < 1 ? 1 : jobs > WORKERS_MAX ? WORKERS_MAX : jobs;
 }
 
+int jepa_probe_jobs(void) {
+    return nn_threads() > 1 ? 1 : probe_jobs;
+}
+
 void jepa_probe_rows_of(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                         JepaProbeSource src, JepaProbeRows* out) {
-    jepa_probe_rows_jobs(m, j, first, count, max_rows, src, nn_threads() > 1 ? 1 : probe_jobs, out);
+    jepa_probe_rows_jobs(m, j, first, count, max_rows, src, jepa_probe_jobs(), out);
 }
 
 void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
@@ -159,9 +163,9 @@ bool jepa_probe_fit_ridge(const JepaModel* m, const JepaData* j, int first, int 
         jepa_probe_rows_free(&r);
         return dual;
     }
-    bool ok = r.N >= 2 && probe_fit_select(p, r.N, jepa_probe_width(m), r.K, JEPA_PROBE_OUTPUTS, r.x, r.y, r.mask, held,
-                                           held ? ridges : ridges_given, held ? nr : 1,
-                                           JEPA_PROBE_MIN_ROWS, held ? held_err : NULL);
+    bool ok = r.N >= 2 && probe_fit_select_jobs(p, r.N, jepa_probe_width(m), r.K, JEPA_PROBE_OUTPUTS, r.x, r.y, r.mask,
+                                                held, held ? ridges : ridges_given, held ? nr : 1, JEPA_PROBE_MIN_ROWS,
+                                                held ? held_err : NULL, jepa_probe_jobs());
     free(held);
     if (!ok) report_set(err, err_size, "%d windows are too few to fit the probe", r.N);
     jepa_probe_rows_free(&r);

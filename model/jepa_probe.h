@@ -37,8 +37,11 @@ typedef struct JepaProbeRows {
 /// takes every jobs-th episode; a row is the same bytes whichever thread encodes it, so the rows, and
 /// every fit on them, are the same for any count; with more BLAS threads, one: theirs share the work)
 #define JEPA_PROBE_JOBS 2
-/// the threads encoding the rows from now on (clamped to 1..WORKERS_MAX; process-wide, as the BLAS's)
+/// the threads encoding the rows and sharing the slots of the probes' fits from now on (clamped to
+/// 1..WORKERS_MAX; process-wide, as the BLAS's)
 void jepa_probe_set_jobs(int jobs);
+/// the threads the rows and fits take now: the jobs set, or 1 with more than one BLAS thread
+int  jepa_probe_jobs(void);
 void jepa_probe_rows(const JepaModel* m, const JepaData* j, int first, int count, int max_rows,
                      JepaProbeRows* out);
 /// what a row's x holds: the target encoder's latent, the last frame's pixels in cells, or the

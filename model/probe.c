@@ -7,6 +7,7 @@
 
 #include "base/alloc.h"
 #include "base/report.h"
+#include "base/workers.h"
 #include "model/nn.h"
 
 void probe_free(Probe* p) {
@@ -26,6 +27,15 @@ static void probe_alloc(Probe* p, int F, int K, int O) {
     p->b = alloc_zeroed((size_t)K * O, sizeof(float));
     p->fitted = alloc_zeroed((size_t)K, 1);
     p->rows = alloc_zeroed((size_t)K, sizeof(int64_t));
+}
+
+/* each column's mean of x (N x F), summed in double */
+static void column_means(const float* x, int N, int F, float* mean) {
+    for (int j = 0; j < F; j++) {
+        double m = 0;
+        for (int n = 0; n < N; n++) m += x[(size_t)n * F + j];
+        mean[j] = (float)(m / N);
+    }
 }
 
 /* the rows of xc (N x F) listed in idx, gathered into out (n x F) */
@@ -107,15 +117,125 @@ bool probe_fit(Probe* p, int N, int F, int K, int O, const float* x, const float
 bool probe_fit_select(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
                       const uint8_t* mask, const uint8_t* held, const double* ridges, int nridges, int min_rows,
                       double* held_err) {
+    return probe_fit_select_jobs(p, N, F, K, O, x, y, mask, held, ridges, nridges, min_rows, held_err, 1);
+}
+
+/* the fit shared by the workers: the centred rows, the problem, and per slot what the selection
+   needs (each slot's fate per ridge and its held-out squared errors in row order, so that the
+   sums over slots are made afterwards in the order one thread makes them) */
+typedef struct SelectJob {
+    Probe*         p;
+    int            N, F, K, O, min_rows, nridges, jobs;
+    const float*   xc;
+    const float*   y;
+    const uint8_t* mask;
+    const uint8_t* held;
+    const double*  ridges;
+    double         unit;
+    bool           select;
+    uint8_t*       usable;   /* [K] */
+    int*           no;       /* [K] held-out rows per slot */
+    uint8_t*       failed;   /* [K, nridges] */
+    double**       d2;       /* [K] -> [nridges, no[k] * O]: held-out squared errors */
+} SelectJob;
+
+/* one worker's buffers */
+typedef struct SelectWork {
+    SelectJob* job;
+    int        k0;           /* its slots: k0, k0 + jobs, ... */
+    int        phase;        /* 0: the fits on the kept rows, every ridge scored; 1: the chosen ridge on every row */
+} SelectWork;
+
+static void* select_worker(void* arg) {
+    SelectWork* wk = arg;
+    SelectJob* J = wk->job;
+    Probe* p = J->p;
+    int N = J->N, F = J->F, K = J->K, O = J->O, A = F + 1;
+    SlotSums fit = {0}, out = {0};
+    fit.g = alloc_array((size_t)F * F, sizeof(float));
+    fit.s = alloc_array((size_t)F, sizeof(double));
+    fit.xty = alloc_array((size_t)F * O, sizeof(float));
+    fit.sy = alloc_array((size_t)O, sizeof(double));
+    if (J->select && wk->phase == 0) {
+        out.g = alloc_array((size_t)F * F, sizeof(float));
+        out.s = alloc_array((size_t)F, sizeof(double));
+        out.xty = alloc_array((size_t)F * O, sizeof(float));
+        out.sy = alloc_array((size_t)O, sizeof(double));
+    }
+    double* sys = alloc_array((size_t)A * A, sizeof(double));
+    double* rhs = alloc_array((size_t)O * A, sizeof(double));
+    float* rowbuf = alloc_array((size_t)N * F, sizeof(float));
+    float* ycol = alloc_array((size_t)N * O, sizeof(float));
+    float* pred = alloc_array((size_t)N * O, sizeof(float));
+    int* in_rows = alloc_array((size_t)N, sizeof(int));
+    int* out_rows = alloc_array((size_t)N, sizeof(int));
+    /* a slot's weights for one ridge while selecting */
+    float* wsel = alloc_array((size_t)O * F, sizeof(float));
+    float* bsel = alloc_array((size_t)O, sizeof(float));
+    for (int k = wk->k0; k < K; k += J->jobs) {
+        if (wk->phase == 1) {
+            /* the chosen ridge on every row */
+            if (!J->usable[k]) continue;
+            int n = 0;
+            for (int q = 0; q < N; q++)
+                if (J->mask[(size_t)q * K + k]) in_rows[n++] = q;
+            slot_sums(J->xc, J->y, F, K, O, k, in_rows, n, rowbuf, ycol, &fit);
+            if (slot_solve(F, O, &fit, NULL, 0, p->ridge * J->unit, sys, rhs, p->w + (size_t)k * O * F,
+                           p->b + (size_t)k * O))
+                p->fitted[k] = 1;
+            continue;
+        }
+        int ni = 0, no = 0;
+        for (int n = 0; n < N; n++) {
+            if (!J->mask[(size_t)n * K + k]) continue;
+            if (J->select && J->held[n]) out_rows[no++] = n;
+            else in_rows[ni++] = n;
+        }
+        p->rows[k] = ni + no;
+        if (ni + no < J->min_rows || ni + no < 2) continue;
+        J->usable[k] = 1;
+        slot_sums(J->xc, J->y, F, K, O, k, in_rows, ni, rowbuf, ycol, &fit);
+        if (!J->select) {
+            /* one ridge: this is the fit */
+            if (slot_solve(F, O, &fit, NULL, 0, J->ridges[0] * J->unit, sys, rhs, p->w + (size_t)k * O * F,
+                           p->b + (size_t)k * O))
+                p->fitted[k] = 1;
+            continue;
+        }
+        if (no == 0 || ni < 2) continue;
+        slot_sums(J->xc, J->y, F, K, O, k, out_rows, no, rowbuf, ycol, &out);
+        /* every ridge fitted on the kept rows, scored on the held-out ones (rowbuf and ycol still
+           hold them) */
+        J->no[k] = no;
+        J->d2[k] = alloc_array((size_t)J->nridges * no * O, sizeof(double));
+        for (int r = 0; r < J->nridges; r++) {
+            if (!slot_solve(F, O, &fit, NULL, 0, J->ridges[r] * J->unit, sys, rhs, wsel, bsel)) {
+                J->failed[(size_t)k * J->nridges + r] = 1;
+                continue;
+            }
+            for (int i = 0; i < no; i++) memcpy(pred + (size_t)i * O, bsel, sizeof(float) * O);
+            nn_gemm(false, true, no, O, F, 1.0f, rowbuf, wsel, 1.0f, pred);
+            double* d2 = J->d2[k] + (size_t)r * no * O;
+            for (size_t i = 0; i < (size_t)no * O; i++) {
+                double d = pred[i] - ycol[i];
+                d2[i] = d * d;
+            }
+        }
+    }
+    free(fit.g), free(fit.s), free(fit.xty), free(fit.sy);
+    free(out.g), free(out.s), free(out.xty), free(out.sy);
+    free(sys), free(rhs), free(rowbuf), free(ycol), free(pred), free(in_rows), free(out_rows), free(wsel), free(bsel);
+    return NULL;
+}
+
+bool probe_fit_select_jobs(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
+                           const uint8_t* mask, const uint8_t* held, const double* ridges, int nridges, int min_rows,
+                           double* held_err, int jobs) {
     if (N < 2 || F < 1 || K < 1 || O < 1 || nridges < 1) return false;
     probe_alloc(p, F, K, O);
     p->ridge = ridges[0];
     /* centre the features over every row; lambda is relative to the mean diagonal of their Gram */
-    for (int j = 0; j < F; j++) {
-        double m = 0;
-        for (int n = 0; n < N; n++) m += x[(size_t)n * F + j];
-        p->mean[j] = (float)(m / N);
-    }
+    column_means(x, N, F, p->mean);
     float* xc = alloc_array((size_t)N * F, sizeof(float));
     double trace = 0;
     for (int n = 0; n < N; n++)
@@ -124,100 +244,48 @@ bool probe_fit_select(Probe* p, int N, int F, int K, int O, const float* x, cons
             xc[(size_t)n * F + j] = v;
             trace += (double)v * v;
         }
-    double unit = trace > 0 ? trace / F : 1.0;
-    bool select = held && nridges > 1;
-    SlotSums fit = {0}, out = {0};
-    fit.g = alloc_array((size_t)F * F, sizeof(float));
-    fit.s = alloc_array((size_t)F, sizeof(double));
-    fit.xty = alloc_array((size_t)F * O, sizeof(float));
-    fit.sy = alloc_array((size_t)O, sizeof(double));
-    if (select) {
-        out.g = alloc_array((size_t)F * F, sizeof(float));
-        out.s = alloc_array((size_t)F, sizeof(double));
-        out.xty = alloc_array((size_t)F * O, sizeof(float));
-        out.sy = alloc_array((size_t)O, sizeof(double));
-    }
-    int A = F + 1;
-    double* sys = alloc_array((size_t)A * A, sizeof(double));
-    double* rhs = alloc_array((size_t)O * A, sizeof(double));
-    float* rowbuf = alloc_array((size_t)N * F, sizeof(float));
-    float* ycol = alloc_array((size_t)N * O, sizeof(float));
-    float* pred = alloc_array((size_t)N * O, sizeof(float));
-    int* in_rows = alloc_array((size_t)N, sizeof(int));
-    int* out_rows = alloc_array((size_t)N, sizeof(int));
-    /* a slot's weights for one ridge while selecting; the sum of squared held-out errors per ridge */
-    float* wsel = alloc_array((size_t)O * F, sizeof(float));
-    float* bsel = alloc_array((size_t)O, sizeof(float));
-    double* sse = alloc_zeroed((size_t)nridges, sizeof(double));
-    int64_t held_rows = 0;
-    uint8_t* usable = alloc_zeroed((size_t)K, 1);
-    for (int k = 0; k < K; k++) {
-        int ni = 0, no = 0;
-        for (int n = 0; n < N; n++) {
-            if (!mask[(size_t)n * K + k]) continue;
-            if (select && held[n]) out_rows[no++] = n;
-            else in_rows[ni++] = n;
-        }
-        p->rows[k] = ni + no;
-        if (ni + no < min_rows || ni + no < 2) continue;
-        usable[k] = 1;
-        slot_sums(xc, y, F, K, O, k, in_rows, ni, rowbuf, ycol, &fit);
-        if (!select) {
-            /* one ridge: this is the fit */
-            if (slot_solve(F, O, &fit, NULL, 0, ridges[0] * unit, sys, rhs, p->w + (size_t)k * O * F,
-                           p->b + (size_t)k * O))
-                p->fitted[k] = 1;
-            continue;
-        }
-        if (no == 0 || ni < 2) continue;
-        slot_sums(xc, y, F, K, O, k, out_rows, no, rowbuf, ycol, &out);
-        /* every ridge fitted on the kept rows, scored on the held-out ones (rowbuf and ycol still
-           hold them) */
-        held_rows += no;
-        for (int r = 0; r < nridges; r++) {
-            if (!slot_solve(F, O, &fit, NULL, 0, ridges[r] * unit, sys, rhs, wsel, bsel)) {
-                sse[r] = INFINITY;
-                continue;
-            }
-            for (int i = 0; i < no; i++) memcpy(pred + (size_t)i * O, bsel, sizeof(float) * O);
-            nn_gemm(false, true, no, O, F, 1.0f, rowbuf, wsel, 1.0f, pred);
-            for (size_t i = 0; i < (size_t)no * O; i++) {
-                double d = pred[i] - ycol[i];
-                sse[r] += d * d;
+    if (jobs > K) jobs = K;
+    if (jobs > WORKERS_MAX) jobs = WORKERS_MAX;
+    if (jobs < 1) jobs = 1;
+    SelectJob J = {p, N, F, K, O, min_rows, nridges, jobs, xc, y, mask, held, ridges,
+                   trace > 0 ? trace / F : 1.0, held && nridges > 1, alloc_zeroed((size_t)K, 1),
+                   alloc_zeroed((size_t)K, sizeof(int)), alloc_zeroed((size_t)K * nridges, 1),
+                   alloc_zeroed((size_t)K, sizeof(double*))};
+    SelectWork w[WORKERS_MAX];
+    for (int k = 0; k < jobs; k++) w[k] = (SelectWork){&J, k, 0};
+    workers_run(jobs, select_worker, w, sizeof w[0]);
+    if (J.select) {
+        /* the sum of squared held-out errors per ridge, slot by slot in order (a failed solve makes
+           its ridge's sum infinite from there on) */
+        double* sse = alloc_zeroed((size_t)nridges, sizeof(double));
+        int64_t held_rows = 0;
+        for (int k = 0; k < K; k++) {
+            if (!J.d2[k]) continue;
+            held_rows += J.no[k];
+            for (int r = 0; r < nridges; r++) {
+                if (J.failed[(size_t)k * nridges + r]) {
+                    sse[r] = INFINITY;
+                    continue;
+                }
+                const double* d2 = J.d2[k] + (size_t)r * J.no[k] * O;
+                for (size_t i = 0; i < (size_t)J.no[k] * O; i++) sse[r] += d2[i];
             }
         }
+        int best = 0;
+        for (int r = 1; r < nridges; r++)
+            if (sse[r] < sse[best]) best = r;
+        if (held_err)
+            for (int r = 0; r < nridges; r++) held_err[r] = held_rows ? sse[r] / (double)held_rows : NAN;
+        p->ridge = ridges[best];
+        for (int k = 0; k < jobs; k++) w[k].phase = 1;
+        workers_run(jobs, select_worker, w, sizeof w[0]);
+        free(sse);
+    } else if (held_err) {
+        for (int r = 0; r < nridges; r++) held_err[r] = NAN;
     }
-    int best = 0;
-    for (int r = 1; r < nridges; r++)
-        if (sse[r] < sse[best]) best = r;
-    if (held_err)
-        for (int r = 0; r < nridges; r++) held_err[r] = held_rows ? sse[r] / (double)held_rows : NAN;
-    p->ridge = ridges[best];
-    /* the chosen ridge on every row */
-    for (int k = 0; select && k < K; k++) {
-        if (!usable[k]) continue;
-        int n = 0;
-        for (int q = 0; q < N; q++)
-            if (mask[(size_t)q * K + k]) in_rows[n++] = q;
-        slot_sums(xc, y, F, K, O, k, in_rows, n, rowbuf, ycol, &fit);
-        if (slot_solve(F, O, &fit, NULL, 0, p->ridge * unit, sys, rhs, p->w + (size_t)k * O * F,
-                       p->b + (size_t)k * O))
-            p->fitted[k] = 1;
-    }
+    for (int k = 0; k < K; k++) free(J.d2[k]);
+    free(J.d2), free(J.failed), free(J.no), free(J.usable);
     free(xc);
-    free(fit.g), free(fit.s), free(fit.xty), free(fit.sy);
-    free(out.g), free(out.s), free(out.xty), free(out.sy);
-    free(sys);
-    free(rhs);
-    free(rowbuf);
-    free(ycol);
-    free(pred);
-    free(in_rows);
-    free(out_rows);
-    free(wsel);
-    free(bsel);
-    free(sse);
-    free(usable);
     return true;
 }
 
@@ -229,11 +297,7 @@ bool probe_fit_gram(Probe* p, int N, int F, int K, int O, const float* x, const 
     p->ridge = ridge;
     /* centre the features over every row; lambda is relative to the mean diagonal of their F x F
        Gram matrix, as probe_fit's */
-    for (int j = 0; j < F; j++) {
-        double m = 0;
-        for (int n = 0; n < N; n++) m += x[(size_t)n * F + j];
-        p->mean[j] = (float)(m / N);
-    }
+    column_means(x, N, F, p->mean);
     double* xc = alloc_array((size_t)N * F, sizeof(double));
     double trace = 0;
     for (int n = 0; n < N; n++)

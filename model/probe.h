@@ -38,6 +38,12 @@ bool probe_fit(Probe* p, int N, int F, int K, int O, const float* x, const float
 bool probe_fit_select(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
                       const uint8_t* mask, const uint8_t* held, const double* ridges, int nridges,
                       int min_rows, double* held_err);
+/// the same with the slots shared by jobs worker threads (1..WORKERS_MAX; each slot's sums and
+/// solves are one thread's, and the held-out errors are summed over slots in order afterwards, so
+/// every jobs gives the same bytes at one BLAS thread)
+bool probe_fit_select_jobs(Probe* p, int N, int F, int K, int O, const float* x, const float* y,
+                           const uint8_t* mask, const uint8_t* held, const double* ridges, int nridges, int min_rows,
+                           double* held_err, int jobs);
 /// probe_fit's fit (the same weights and intercepts up to rounding, O outputs per slot at one
 /// relative ridge) through the rows' N x N Gram matrix instead of the features' F x F
 /// one -- for N rows fewer than F features (a few hundred frames' latents of 3072 at 128x96) a

@@ -5056,6 +5056,53 @@ static void test_probe_select(void) {
     probe_free(&r);
 }
 
+/* probe_fit_select_jobs: the slots shared by 1, 2, 3 and 6 threads give the same bytes (weights,
+   intercepts, the ridge chosen, the held-out errors, the rows and what was fitted), with slots of
+   every kind: live in most rows, in a few held-out ones only, in too few rows to fit, with no
+   held-out row, and with none at all; and without held rows (one ridge) likewise */
+static void test_probe_select_jobs(void) {
+    enum { N = 150, F = 24, K = 5, O = 2 };
+    Rng rng;
+    rng_seed(&rng, 31);
+    static float x[N * F], y[N * K * O];
+    uint8_t mask[N * K], held[N];
+    for (int n = 0; n < N; n++) {
+        held[n] = n % 5 == 4;
+        for (int j = 0; j < F; j++) x[n * F + j] = (float)rng_normal(&rng);
+        for (int k = 0; k < K; k++) {
+            for (int o = 0; o < O; o++)
+                y[(n * K + k) * O + o] = x[n * F + k + o] * (float)(k + 1) + 0.3f * (float)rng_normal(&rng);
+            bool live = k == 0   ? n % 7 != 0
+                        : k == 1 ? n % 2 == 0
+                        : k == 2 ? n < 12               /* too few rows for min_rows 15 */
+                        : k == 3 ? !held[n] && n % 3   /* no held-out row */
+                                 : false;              /* never live */
+            mask[n * K + k] = live;
+        }
+    }
+    const double ridges[] = {1e-4, 1e-2, 1.0};
+    for (int h = 0; h < 2; h++) {
+        Probe ref;
+        double eref[3];
+        CHECK(probe_fit_select_jobs(&ref, N, F, K, O, x, y, mask, h ? held : NULL, ridges, 3, 15, eref, 1));
+        CHECK(ref.fitted[0] && ref.fitted[1] && !ref.fitted[2] && ref.fitted[3] && !ref.fitted[4]);
+        if (h) CHECK(isfinite(eref[0]) && isfinite(eref[1]) && isfinite(eref[2]));
+        else CHECK(isnan(eref[0]) && ref.ridge == ridges[0]);
+        const int jobs[] = {2, 3, 6};
+        for (int q = 0; q < 3; q++) {
+            Probe p;
+            double e[3];
+            CHECK(probe_fit_select_jobs(&p, N, F, K, O, x, y, mask, h ? held : NULL, ridges, 3, 15, e, jobs[q]));
+            CHECK(p.ridge == ref.ridge && memcmp(p.w, ref.w, sizeof(float) * K * O * F) == 0 &&
+                  memcmp(p.b, ref.b, sizeof(float) * K * O) == 0 && memcmp(p.fitted, ref.fitted, K) == 0 &&
+                  memcmp(p.rows, ref.rows, sizeof(int64_t) * K) == 0 && memcmp(p.mean, ref.mean, sizeof(float) * F) == 0);
+            CHECK(memcmp(e, eref, sizeof e) == 0);
+            probe_free(&p);
+        }
+        probe_free(&ref);
+    }
+}
+
 /* a tiny pixel model's trainer on random frames and pushes; motion: its motion_weight; still: the
    same frame all along (nothing moves) */
 /* tiny_jepa_kps's keypoints from the frames' change (1) and over overlapping windows (2) */
@@ -7664,6 +7711,7 @@ int main(void) {
     test_lapack();
     test_probe();
     test_probe_select();
+    test_probe_select_jobs();
     test_jepa_grad();
     test_jepa_frame_step_batch();
     test_jepa_stream();
