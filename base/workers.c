@@ -4,9 +4,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-void workers_run(int jobs, void* (*fn)(void*), void* args, size_t arg_size) {
-    if (jobs < 1) jobs = 1;
+int workers_count(int jobs, int tasks) {
+    if (jobs > tasks) jobs = tasks;
     if (jobs > WORKERS_MAX) jobs = WORKERS_MAX;
+    return jobs < 1 ? 1 : jobs;
+}
+
+void workers_run(int jobs, void* (*fn)(void*), void* args, size_t arg_size) {
+    jobs = workers_count(jobs, WORKERS_MAX);
     char* a = args;
     pthread_t th[WORKERS_MAX];
     bool started[WORKERS_MAX] = {false};

@@ -162,9 +162,7 @@ static bool energy_windows(const JepaModel* m, const JepaData* j, int H, int str
         report_set(err, err_size, "no window with %d records after it in %d-record episodes", H, T);
         return false;
     }
-    if (jobs < 1) jobs = 1;
-    if (jobs > d->episodes) jobs = d->episodes;
-    if (jobs > JEPA_ENERGY_MAX_JOBS) jobs = JEPA_ENERGY_MAX_JOBS;
+    jobs = workers_count(jobs, d->episodes < JEPA_ENERGY_MAX_JOBS ? d->episodes : JEPA_ENERGY_MAX_JOBS);
     /* windows t0, t0 + stride, ... while t + H < T: the same count in every episode */
     int nw = (T - 1 - H - t0) / stride + 1;
     int64_t first = out->n, total = first + (int64_t)d->episodes * nw;

@@ -88,9 +88,7 @@ void jepa_probe_rows_jobs(const JepaModel* m, const JepaData* j, int first, int 
     out->y = alloc_array((size_t)N * K, sizeof(float) * JEPA_PROBE_OUTPUTS);
     out->mask = alloc_array((size_t)N, (size_t)K);
     out->ep = alloc_array((size_t)N, sizeof(int));
-    if (jobs > count) jobs = count;
-    if (jobs > WORKERS_MAX) jobs = WORKERS_MAX;
-    if (jobs < 1) jobs = 1;
+    jobs = workers_count(jobs, count);
     RowsWork w[WORKERS_MAX];
     for (int k = 0; k < jobs; k++) w[k] = (RowsWork){m, j, src, first, count, n_ep, stride, jobs, k, out};
     workers_run(jobs, rows_worker, w, sizeof w[0]);
@@ -100,7 +98,7 @@ void jepa_probe_rows_jobs(const JepaModel* m, const JepaData* j, int first, int 
 static _Atomic int probe_jobs = JEPA_PROBE_JOBS;
 
 void jepa_probe_set_jobs(int jobs) {
-    probe_jobs = jobs < 1 ? 1 : jobs > WORKERS_MAX ? WORKERS_MAX : jobs;
+    probe_jobs = workers_count(jobs, WORKERS_MAX);
 }
 
 int jepa_probe_jobs(void) {

@@ -106,9 +106,7 @@ static bool scale_windows(const JepaModel* m, const JepaData* j, int stride, int
         report_set(err, err_size, "no window with %d records after it in %d-record episodes", S, T);
         return false;
     }
-    if (jobs > d->episodes) jobs = d->episodes;
-    if (jobs > WORKERS_MAX) jobs = WORKERS_MAX;
-    if (jobs < 1) jobs = 1;
+    jobs = workers_count(jobs, d->episodes);
     ScaleWork w[WORKERS_MAX];
     for (int k = 0; k < jobs; k++) {
         w[k] = (ScaleWork){m, j, stride, per, -1, jepa_scratch_create(m), NULL, NULL, NULL};

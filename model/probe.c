@@ -244,9 +244,7 @@ bool probe_fit_select_jobs(Probe* p, int N, int F, int K, int O, const float* x,
             xc[(size_t)n * F + j] = v;
             trace += (double)v * v;
         }
-    if (jobs > K) jobs = K;
-    if (jobs > WORKERS_MAX) jobs = WORKERS_MAX;
-    if (jobs < 1) jobs = 1;
+    jobs = workers_count(jobs, K);
     SelectJob J = {p, N, F, K, O, min_rows, nridges, jobs, xc, y, mask, held, ridges,
                    trace > 0 ? trace / F : 1.0, held && nridges > 1, alloc_zeroed((size_t)K, 1),
                    alloc_zeroed((size_t)K, sizeof(int)), alloc_zeroed((size_t)K * nridges, 1),
