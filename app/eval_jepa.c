@@ -3,6 +3,7 @@
  * probes, and the latent's statistics on a dataset's frames; eval_jepa.csv and eval.svg (the errors
  * against horizon and the effective rank over training from train.csv beside the model) */
 #include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,24 +27,31 @@
 /* in view: the body's centre inside the frame at t0 and at t0 + h. A body the frames do not show (it
    fell or flew out of the camera's rectangle) cannot be placed from them: the all-bodies rows score
    it anyway, these rows do not */
-enum { SUB_ALL, SUB_MOVING, SUB_IN_VIEW, SUB_MOVING_IN_VIEW, SUBS };
+/* pushed: a body pushed after the window's last frame and before the horizon (a push applied right after
+   records t0 .. t0 + h - 1): what the action enters the predictor for. None at h = 0 */
+enum { SUB_ALL, SUB_MOVING, SUB_IN_VIEW, SUB_MOVING_IN_VIEW, SUB_PUSHED, SUB_PUSHED_IN_VIEW, SUBS };
 /* M_NEAREST: the identity-free score of the same predictions -- each body against the nearest
    prediction of any slot live in the window (a pixel model sees no object ids, and a slot is a body
-   only by the scene file's order, which a frame does not show when bodies are placed at random) */
-enum { M_MODEL, M_CV, M_NEAREST, METHODS };
-static const char* sub_names[SUBS] = {"all", "moving", "in_view", "moving_in_view"};
-static const char* method_names[METHODS] = {"jepa_probe", "const_vel_probe", "jepa_probe_nearest_slot"};
+   only by the scene file's order, which a frame does not show when bodies are placed at random);
+   M_NO_PUSH: the same rollout with the window's pushes left out (what the predictor makes of the
+   action: on a pushed body it should miss by more) */
+enum { M_MODEL, M_CV, M_NEAREST, M_NO_PUSH, METHODS };
+static const char* sub_names[SUBS] = {"all", "moving", "in_view", "moving_in_view", "pushed", "pushed_in_view"};
+static const char* method_names[METHODS] = {"jepa_probe", "const_vel_probe", "jepa_probe_nearest_slot",
+                                            "jepa_probe_no_push"};
 /* a body "moves" by h when its centre went more than this far (m); at h = 0 (the encoding) when it
    went that far over the MOVING_BACK records before t0: a body in motion when it was encoded */
 #define MOVING_M 0.02
 #define MOVING_BACK 10
 
 /* whether a body with these flags counts in subset sub */
-static bool in_subset(int sub, bool moving, bool in_view) {
+static bool in_subset(int sub, bool moving, bool in_view, bool pushed) {
     switch (sub) {
     case SUB_MOVING: return moving;
     case SUB_IN_VIEW: return in_view;
     case SUB_MOVING_IN_VIEW: return moving && in_view;
+    case SUB_PUSHED: return pushed;
+    case SUB_PUSHED_IN_VIEW: return pushed && in_view;
     default: return true;
     }
 }
@@ -70,13 +78,13 @@ static int cmp_scale(const void* a, const void* b) {
 /* the slot-free cell probe (jepa_cellprobe.h): its model and constant-velocity scores, each body
    against the nearest of as many detections as there are bodies, and each detection against the
    nearest body (so that scattering detections everywhere does not pay) */
-enum { CM_MODEL, CM_CV, CMETHODS };
-static const char* cmethod_names[CMETHODS] = {"cell_probe", "const_vel_cell_probe"};
+enum { CM_MODEL, CM_CV, CM_NO_PUSH, CMETHODS };
+static const char* cmethod_names[CMETHODS] = {"cell_probe", "const_vel_cell_probe", "cell_probe_no_push"};
 typedef struct CellAcc {
     double px[SUBS][CMETHODS][HMAX + 1], m[SUBS][CMETHODS][HMAX + 1];
     int64_t n[SUBS][HMAX + 1];
-    double rev_px[CMETHODS][HMAX + 1];
-    int64_t rev_n[CMETHODS][HMAX + 1];
+    double rev_px[2][HMAX + 1];   /* the model's and constant velocity's detections */
+    int64_t rev_n[2][HMAX + 1];
     /* the reference at h = 0: the same probe read from the window's last frame's pixels */
     double pix_px[SUBS], pix_m[SUBS];
     int64_t pix_n[SUBS];
@@ -163,7 +171,7 @@ static bool write_svg(const char* path, const Acc* a, const double* steps, const
     for (int h = 0; h <= HMAX; h += 10)
         OUT("<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%d</text>\n", l + (r - l) * h / HMAX, H - bot + 16, h);
     OUT("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">horizon (records)</text>\n", (l + r) / 2, H - 12);
-    const char* colors[METHODS] = {"#d62728", "#1f77b4", "#ff7f0e"};
+    const char* colors[METHODS] = {"#d62728", "#1f77b4", "#ff7f0e", "#9467bd"};
     for (int s = 0; s <= SUB_MOVING; s++)
         for (int q = 0; q < METHODS; q++) {
             OUT("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", colors[q],
@@ -312,6 +320,10 @@ int cmd_eval_jepa(int argc, char** argv) {
     float* zr = alloc_array((size_t)maxB * L, sizeof(float));
     float* zstart = alloc_array((size_t)maxB * L, sizeof(float));   /* the rollout's start, kept (the copy) */
     float* zt = alloc_array((size_t)maxB * L, sizeof(float));       /* the encoding h steps on */
+    float* zn = alloc_array((size_t)maxB * L, sizeof(float));       /* the rollout without the pushes */
+    int* npush0 = alloc_zeroed((size_t)maxB, sizeof(int));
+    /* each window's slots: records from t0 to the slot's first push (INT_MAX: none by the last horizon) */
+    int* first_push = alloc_array((size_t)maxB * K, sizeof(int));
     const uint8_t** fbefore = alloc_array((size_t)maxB, sizeof(uint8_t*));
     const uint8_t** fafter = alloc_array((size_t)maxB, sizeof(uint8_t*));
     /* the rollout against copying its start, at copy_hs: sums of rollout, copy over all cells and changed ones */
@@ -322,6 +334,7 @@ int cmd_eval_jepa(int argc, char** argv) {
     float* pprev = alloc_array((size_t)maxB * K * O, sizeof(float));
     float* p0 = alloc_array((size_t)maxB * K * O, sizeof(float));
     float* ph = alloc_array((size_t)maxB * K * O, sizeof(float));
+    float* pn = alloc_array((size_t)maxB * K * O, sizeof(float));   /* the probe on zn */
     float* ytrue = alloc_array((size_t)K * O, sizeof(float));
     float* y0 = alloc_array((size_t)K * O, sizeof(float));
     uint8_t* mk = alloc_array((size_t)K, 1);
@@ -344,6 +357,7 @@ int cmd_eval_jepa(int argc, char** argv) {
     JepaCellHit* hitm = alloc_zeroed((size_t)maxB * K, sizeof *hitm);   /* hit0's match in hitp */
     JepaCellHit* hits = alloc_zeroed((size_t)K, sizeof *hits);
     JepaCellHit* hitcv = alloc_zeroed((size_t)K, sizeof *hitcv);
+    JepaCellHit* hitnp = alloc_zeroed((size_t)K, sizeof *hitnp);
     JepaCellHit* hitpx = alloc_zeroed((size_t)K, sizeof *hitpx);
     float* pgrid = has_cell ? alloc_array((size_t)jepa_cellprobe_pixel_size(m), sizeof(float)) : NULL;
     JepaCellHit* hitor = alloc_zeroed((size_t)K, sizeof *hitor);
@@ -369,12 +383,28 @@ int cmd_eval_jepa(int argc, char** argv) {
             for (int f = 0; f < C; f++) win[b * C + f] = jepa_data_frame(j, e, t0s[b] - (C - 1 - f) * S);
         jepa_encode(m, s, B, win, false, zr);
         memcpy(zstart, zr, sizeof(float) * (size_t)B * L);
+        memcpy(zn, zr, sizeof(float) * (size_t)B * L);
+        /* the slots' first pushes; with none in any window the rollout without them is the rollout */
+        bool any_push = false;
+        for (int b = 0; b < B; b++)
+            for (int k = 0; k < K; k++) {
+                int* fp = &first_push[(size_t)b * K + k];
+                *fp = INT_MAX;
+                for (int d = 0; d < HMAX * S && *fp == INT_MAX; d++) {
+                    const float* act = j->d->actions + (wm_dataset_index(j->d, e, t0s[b] + d) + (size_t)k) * 4;
+                    if (act[0] != 0 || act[1] != 0) *fp = d, any_push = true;
+                }
+            }
         for (int h = 0; h <= HMAX; h++) {
             if (h > 0) {
                 for (int b = 0; b < B; b++)
                     npush[b] = jepa_data_pushes_span(j, e, t0s[b] + (h - 1) * S, S, push + (size_t)b * JEPA_MAX_PUSHES);
                 jepa_predict(m, s, B, zr, push, npush, zr);
                 jepa_probe_apply(m, &probe, B, zr, ph);
+                if (any_push) {
+                    jepa_predict(m, s, B, zn, push, npush0, zn);
+                    jepa_probe_apply(m, &probe, B, zn, pn);
+                }
                 for (int ci = 0; ci < COPY_HS; ci++) {
                     if (copy_hs[ci] != h) continue;
                     for (int b = 0; b < B; b++) {
@@ -404,6 +434,9 @@ int cmd_eval_jepa(int argc, char** argv) {
                         nev++;
                     }
                     double ex_m = hypot(qm[0] - yt[0], qm[1] - yt[1]);
+                    const float* qn = h && any_push ? pn + ((size_t)b * K + k) * O : qm;
+                    double ex_np = hypot(qn[0] - yt[0], qn[1] - yt[1]);
+                    bool pushed = first_push[(size_t)b * K + k] < h * S;
                     double cu = q0[0] + h * (q0[0] - qp[0]), cv = q0[1] + h * (q0[1] - qp[1]);
                     double ex_c = hypot(cu - yt[0], cv - yt[1]);
                     double ex_n = INFINITY;
@@ -415,8 +448,9 @@ int cmd_eval_jepa(int argc, char** argv) {
                     bool moving, inview;
                     body_flags(yt, y0 + k * O, h ? y0 + k * O : mkb[k] ? yb + k * O : NULL, scale, a, &moving, &inview);
                     for (int sub = 0; sub < SUBS; sub++) {
-                        if (!in_subset(sub, moving, inview)) continue;
+                        if (!in_subset(sub, moving, inview, pushed)) continue;
                         acc->n[sub][h]++;
+                        acc->px[sub][M_NO_PUSH][h] += ex_np, acc->m[sub][M_NO_PUSH][h] += ex_np / scale;
                         acc->px[sub][M_MODEL][h] += ex_m, acc->m[sub][M_MODEL][h] += ex_m / scale;
                         acc->px[sub][M_CV][h] += ex_c, acc->m[sub][M_CV][h] += ex_c / scale;
                         acc->px[sub][M_NEAREST][h] += ex_n, acc->m[sub][M_NEAREST][h] += ex_n / scale;
@@ -446,6 +480,10 @@ int cmd_eval_jepa(int argc, char** argv) {
                     int nh = h ? jepa_cellprobe_decode(&cell, zr + (size_t)b * L, a->frame_w, a->frame_h, nb, hits)
                                : jepa_cellprobe_decode(&cell, z0 + (size_t)b * L, a->frame_w, a->frame_h, nb, hits);
                     int nc = nhit0[b], npx = 0, nor = 0;
+                    int nn = h && any_push ? jepa_cellprobe_decode(&cell, zn + (size_t)b * L, a->frame_w, a->frame_h, nb,
+                                                                   hitnp)
+                                           : nh;
+                    const JepaCellHit* hnp = h && any_push ? hitnp : hits;
                     if (h == 0) {
                         jepa_cellprobe_pixel_grid(m, jepa_data_frame(j, e, t0s[b]), pgrid);
                         npx = jepa_cellprobe_decode(&pcell, pgrid, a->frame_w, a->frame_h, nb, hitpx);
@@ -461,13 +499,15 @@ int cmd_eval_jepa(int argc, char** argv) {
                         if (!mk[k] || !mk0[k]) continue;
                         const float* yt = ytrue + k * O;
                         double em = nearest_hit(hits, nh, yt[0], yt[1]), ec = nearest_hit(hitcv, nc, yt[0], yt[1]);
-                        bool moving, inview;
+                        double en = nearest_hit(hnp, nn, yt[0], yt[1]);
+                        bool moving, inview, pushed = first_push[(size_t)b * K + k] < h * S;
                         body_flags(yt, y0 + k * O, h ? y0 + k * O : mkb[k] ? yb + k * O : NULL, scale, a, &moving,
                                    &inview);
                         for (int sub = 0; sub < SUBS; sub++) {
-                            if (!in_subset(sub, moving, inview)) continue;
+                            if (!in_subset(sub, moving, inview, pushed)) continue;
                             if (!isfinite(em) || !isfinite(ec)) continue;
                             cacc->n[sub][h]++;
+                            cacc->px[sub][CM_NO_PUSH][h] += en, cacc->m[sub][CM_NO_PUSH][h] += en / scale;
                             cacc->px[sub][CM_MODEL][h] += em, cacc->m[sub][CM_MODEL][h] += em / scale;
                             cacc->px[sub][CM_CV][h] += ec, cacc->m[sub][CM_CV][h] += ec / scale;
                             double ep = h == 0 ? nearest_hit(hitpx, npx, yt[0], yt[1]) : INFINITY;
@@ -522,8 +562,8 @@ int cmd_eval_jepa(int argc, char** argv) {
     else
         printf("probe position error of dynamic bodies, h predictor steps of %d records ahead (h = 0: the encoding; then "
                "predicted latents)\n", S);
-    printf("%-14s %3s %8s | %9s %9s | %9s %9s | %8s\n", "subset", "h", "n", "jepa px", "jepa m", "cv px", "cv m",
-           "jepa/cv");
+    printf("%-14s %3s %8s | %9s %9s | %9s %9s | %8s | %s\n", "subset", "h", "n", "jepa px", "jepa m", "cv px", "cv m",
+           "jepa/cv", "without the pushes: px, jepa/that");
     static const int hs[] = {0, 1, 10, 30};
     for (int sub = 0; sub < SUBS; sub++)
         for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
@@ -531,8 +571,9 @@ int cmd_eval_jepa(int argc, char** argv) {
             int64_t n = acc->n[sub][h];
             double mp = mean_of(acc->px[sub][M_MODEL][h], n), mm = mean_of(acc->m[sub][M_MODEL][h], n);
             double cp = mean_of(acc->px[sub][M_CV][h], n), cm = mean_of(acc->m[sub][M_CV][h], n);
-            printf("%-14s %3d %8lld | %9.2f %9.4f | %9.2f %9.4f | %8.2f\n", i ? "" : sub_names[sub], h, (long long)n, mp,
-                   mm, cp, cm, h ? mp / cp : NAN);
+            double np = mean_of(acc->px[sub][M_NO_PUSH][h], n);
+            printf("%-14s %3d %8lld | %9.2f %9.4f | %9.2f %9.4f | %8.2f | %9.2f %6.2f\n", i ? "" : sub_names[sub], h,
+                   (long long)n, mp, mm, cp, cm, h ? mp / cp : NAN, np, h ? mp / np : NAN);
         }
     printf("identity-free, each body to the nearest live slot's prediction (px):");
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
@@ -544,16 +585,17 @@ int cmd_eval_jepa(int argc, char** argv) {
     if (has_cell) {
         printf("slot-free cell probe (fitted on %s, ridge %g, suppression radius %g px): each body to the nearest of "
                "as many detections as bodies (px)\n", probe_data, cell.p.ridge, (double)cell.radius);
-        printf("%-14s %3s %8s | %9s %9s | %9s %9s | %8s | %s\n", "subset", "h", "n", "cell px", "cell m", "cv px", "cv m",
-               "cell/cv", "detection to nearest body px (cell / cv)");
+        printf("%-14s %3s %8s | %9s %9s | %9s %9s | %8s | %s | %s\n", "subset", "h", "n", "cell px", "cell m", "cv px",
+               "cv m", "cell/cv", "without the pushes: px, cell/that", "detection to nearest body px (cell / cv)");
         for (int sub = 0; sub < SUBS; sub++)
             for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
                 int h = hs[i];
                 int64_t n = cacc->n[sub][h];
                 double mp = mean_of(cacc->px[sub][CM_MODEL][h], n), mm = mean_of(cacc->m[sub][CM_MODEL][h], n);
                 double cp = mean_of(cacc->px[sub][CM_CV][h], n), cm = mean_of(cacc->m[sub][CM_CV][h], n);
-                printf("%-14s %3d %8lld | %9.2f %9.4f | %9.2f %9.4f | %8.2f", i ? "" : sub_names[sub], h, (long long)n, mp,
-                       mm, cp, cm, h ? mp / cp : NAN);
+                double np = mean_of(cacc->px[sub][CM_NO_PUSH][h], n);
+                printf("%-14s %3d %8lld | %9.2f %9.4f | %9.2f %9.4f | %8.2f | %9.2f %6.2f", i ? "" : sub_names[sub], h,
+                       (long long)n, mp, mm, cp, cm, h ? mp / cp : NAN, np, h ? mp / np : NAN);
                 if (sub == SUB_ALL)
                     printf(" | %.2f / %.2f", mean_of(cacc->rev_px[CM_MODEL][h], cacc->rev_n[CM_MODEL][h]),
                            mean_of(cacc->rev_px[CM_CV][h], cacc->rev_n[CM_CV][h]));
@@ -644,14 +686,14 @@ int cmd_eval_jepa(int argc, char** argv) {
     snprintf(path, sizeof path, "%s/eval.svg", report);
     ok = ok && write_svg(path, acc, steps, rank, nr, m->lc, err, sizeof err);
     if (!ok) fprintf(stderr, "nudge eval: %s\n", err);
-    free(cacc), free(hit0), free(hitp), free(hitm), free(hits), free(hitcv), free(hitpx), free(pgrid), free(hitor),
+    free(cacc), free(hit0), free(hitp), free(hitm), free(hits), free(hitcv), free(hitnp), free(hitpx), free(pgrid), free(hitor),
         free(ogrid), free(nhit0);
     jepa_cellprobe_free(&cell);
     jepa_cellprobe_free(&pcell);
     jepa_cellprobe_free(&ocell);
     free(acc), free(zall), free(ev_score[0]), free(ev_score[1]), free(ev_label[0]), free(ev_label[1]);
-    free(win), free(zprev), free(z0), free(zr), free(zstart), free(zt), free(fbefore), free(fafter), free(pprev),
-        free(p0), free(ph), free(ytrue), free(y0), free(mk), free(mk0), free(yb), free(mkb), free(push), free(npush),
+    free(win), free(zprev), free(z0), free(zr), free(zstart), free(zt), free(zn), free(npush0), free(first_push), free(fbefore), free(fafter), free(pprev),
+        free(p0), free(ph), free(pn), free(ytrue), free(y0), free(mk), free(mk0), free(yb), free(mkb), free(push), free(npush),
         free(t0s);
     jepa_scratch_free(s);
     jepa_data_free(j);

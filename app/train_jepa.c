@@ -37,7 +37,7 @@ int cmd_train_jepa(int argc, char** argv) {
     double lr = 1e-3, max_seconds = 0, ema = 0.99, var_w = 1.0, cov_w = 0.1, probe_ridge = 0, motion_w = 0;
     double keypoint_w = 1.0;
     double appear_w = 0.0, var_space_w = 0.0, recon_w = 0.0;
-    double break_p = 0.0, pool_w = 0.0, latent_noise = 0.0;
+    double break_p = 0.0, push_p = 0.0, pool_w = 0.0, latent_noise = 0.0;
     int64_t pool_size = 4;
     double event_w = 0.0, keypoint_blur = 0.0;
     int64_t probe_rows = PROBE_ROWS, probe_jobs = JEPA_PROBE_JOBS;
@@ -108,6 +108,9 @@ int cmd_train_jepa(int argc, char** argv) {
         {"break-sample", ARG_DOUBLE, &break_p, 0, 1,
          "P: each window of a batch is drawn, with probability P, from the training windows with a break among "
          "their predicted steps (the rest uniformly; default 0: uniformly, as before)", false},
+        {"push-sample", ARG_DOUBLE, &push_p, 0, 1,
+         "P: the same with the training windows whose predicted steps are given a push (the predictor learns what "
+         "an action does from them; default 0: uniformly). Not with --break-sample", false},
         {"event-weight", ARG_DOUBLE, &event_w, 0, 100,
          "W: two event heads (a break in the next 0.5 s, one in the last 0.5 s) on the encoder's pooled latent, "
          "trained with the model from the dataset's break marks: their class-weighted cross entropy weighs W in the "
@@ -177,6 +180,7 @@ int cmd_train_jepa(int argc, char** argv) {
         return args_fail("train", "--keypoint-blur needs --keypoint-appear or --keypoint-objness (the heats it blurs)");
     if (pred_gate && !keypoint_motion)
         return args_fail("train", "--pred-gate needs --keypoint-motion (the motion it gates by)");
+    if (break_p > 0 && push_p > 0) return args_fail("train", "--break-sample and --push-sample: one of them at a time");
     if (keypoints + keypoint_appear + keypoint_objness > 16)
         return args_fail("train", "--keypoints K, --keypoint-appear A and --keypoint-objness: K + A + 1 at most 16");
     if (steps == 0 && !resume) return args_fail("train", "--steps 0 fits the probe of a trained model: it needs --resume MODEL");
@@ -250,6 +254,7 @@ int cmd_train_jepa(int argc, char** argv) {
     def.appearance_weight = (float)appear_w;
     def.recon_weight = (float)recon_w;
     def.break_sample = (float)break_p;
+    def.push_sample = (float)push_p;
     def.pool_weight = (float)pool_w;
     def.latent_noise = (float)latent_noise;
     def.pool_size = (int)pool_size;
@@ -317,23 +322,27 @@ int cmd_train_jepa(int argc, char** argv) {
         jepa_data_free(j);
         return 2;
     }
-    if (break_p > 0) {
-        /* the windows --break-sample draws from: a break (WM_BIT_BREAK of any body) among the predicted records */
+    if (break_p > 0 || push_p > 0) {
+        /* the windows --break-sample draws from: a break (WM_BIT_BREAK of any body) among the predicted records;
+           --push-sample's: a push given to the rollout (JEPA_MARK_PUSH: one right after a record before them) */
         int back = (a->context - 1) * a->frame_step, ahead = def.rollout * a->frame_step;
-        int64_t marked = jepa_replay_marked_windows(jepa_trainer_replay(tr), back, ahead, WM_BIT_BREAK);
+        const char* what = break_p > 0 ? "break" : "push";
+        double share = break_p > 0 ? break_p : push_p;
+        int64_t marked = jepa_replay_marked_windows(jepa_trainer_replay(tr), back, ahead,
+                                                    break_p > 0 ? WM_BIT_BREAK : JEPA_MARK_PUSH);
         int64_t all = 0, cursor = 0, chunk[256];
         for (int got; (got = jepa_replay_sweep(jepa_trainer_replay(tr), &cursor, 256, back, ahead, 1, chunk)) > 0;)
             all += got;
         if (marked == 0) {
-            fprintf(stderr, "nudge train: %s: --break-sample %g: no training window holds a break among its %d "
-                    "predicted steps\n", data, break_p, def.rollout);
+            fprintf(stderr, "nudge train: %s: --%s-sample %g: no training window holds a %s among its %d "
+                    "predicted steps\n", data, what, share, what, def.rollout);
             jepa_trainer_free(tr);
             jepa_data_free(j);
             return 2;
         }
-        printf("break sample: %lld of the %lld training windows (%.2f%%) hold a break among their %d predicted "
-               "steps; each window is drawn from them with probability %g\n", (long long)marked, (long long)all,
-               100.0 * (double)marked / (double)all, def.rollout, break_p);
+        printf("%s sample: %lld of the %lld training windows (%.2f%%) hold a %s among their %d predicted "
+               "steps; each window is drawn from them with probability %g\n", what, (long long)marked, (long long)all,
+               100.0 * (double)marked / (double)all, what, def.rollout, share);
     }
     char logbuf[4096];
     if (!train_out_prepare(out, resume, &log_path, logbuf, sizeof logbuf, err, sizeof err)) {
@@ -480,8 +489,9 @@ int cmd_train_jepa(int argc, char** argv) {
                                                      a->latent + (a->keypoint_cv ? 5 : 3) * a->keypoints);
         else snprintf(rank, sizeof rank, "n/a");
         char drawn[256] = "";
-        if (break_p > 0)
-            snprintf(drawn, sizeof drawn, ", %lld windows drawn from the break windows", (long long)st.break_windows);
+        if (break_p > 0 || push_p > 0)
+            snprintf(drawn, sizeof drawn, ", %lld windows drawn from the %s windows", (long long)st.marked_windows,
+                     break_p > 0 ? "break" : "push");
         if (recon_w > 0)
             snprintf(drawn + strlen(drawn), sizeof drawn - strlen(drawn), ", reconstruction term %.4f", st.recon_loss);
         if (event_w > 0)

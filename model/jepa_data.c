@@ -136,13 +136,17 @@ void jepa_data_fill(const JepaData* j, JepaReplay* r, int first, int count) {
     JepaPush p[JEPA_MAX_PUSHES];
     for (int e = first; e < first + count && e < j->d->episodes; e++) {
         jepa_replay_begin_episode(r);
+        int pushed_before = 0;
         for (int t = 0; t < j->d->ticks; t++) {
-            jepa_replay_add(r, jepa_data_frame(j, e, t), p, jepa_data_pushes(j, e, t, p));
-            /* the record's events (since record t - 1) of any body: what --break-sample draws on */
+            int np = jepa_data_pushes(j, e, t, p);
+            jepa_replay_add(r, jepa_data_frame(j, e, t), p, np);
+            /* the record's events (since record t - 1) of any body: what --break-sample draws on; and
+               whether a push came right after record t - 1: what --push-sample draws on */
             const uint8_t* bits = j->d->bits + wm_dataset_index(j->d, e, t);
-            uint8_t any = 0;
+            uint8_t any = pushed_before ? JEPA_MARK_PUSH : 0;
             for (int k = 0; k < j->d->slots; k++) any |= bits[k];
             if (any) jepa_replay_mark(r, any);
+            pushed_before = np;
         }
     }
 }

@@ -21,8 +21,12 @@ void           jepa_replay_free(JepaReplay* r);                 /* NULL-safe */
 void           jepa_replay_begin_episode(JepaReplay* r);
 /// appends a frame and the n pushes applied right after it (at most JEPA_MAX_PUSHES are kept)
 void           jepa_replay_add(JepaReplay* r, const uint8_t* frame, const JepaPush* pushes, int n);
-/// ORs `bits` into the mark of the newest record (a dataset's event marks: WM_BIT_BREAK, model/replay.h);
-/// a record is added unmarked. The live trainer marks nothing
+/// a record's mark beside the dataset's event bits (WM_BIT_BREAK, WM_BIT_FALL): a push was applied right
+/// after the record before it (jepa_data_fill), so that a window marked among its predicted records
+/// is one whose rollout is given a push (train --push-sample)
+#define JEPA_MARK_PUSH 0x80
+/// ORs `bits` into the mark of the newest record (a dataset's event marks: WM_BIT_BREAK, model/replay.h;
+/// JEPA_MARK_PUSH); a record is added unmarked. The live trainer marks nothing
 void           jepa_replay_mark(JepaReplay* r, uint8_t bits);
 /// record seq's mark (seq must be held)
 uint8_t        jepa_replay_marks(const JepaReplay* r, int64_t seq);

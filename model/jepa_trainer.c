@@ -36,7 +36,7 @@ struct JepaTrainer {
     JepaPush*       pushes;       /* [R * B * JEPA_MAX_PUSHES]: after frame t + r, step-major */
     int*            npush;        /* [R * B] */
     int64_t*        seq;          /* [B] */
-    int64_t         break_windows;/* windows drawn from the break windows (def.break_sample) */
+    int64_t         marked_windows;/* windows drawn from the marked ones (def.break_sample, push_sample) */
     /* activations */
     float*          x0;           /* [B, H, W, F * ch] */
     float*          xt;           /* [R * B, H, W, F * ch] */
@@ -831,8 +831,10 @@ bool jepa_trainer_step(JepaTrainer* tr) {
     const JepaTrainerDef* d = &tr->def;
     int B = tr->B;
     pthread_mutex_lock(&tr->data_lock);
-    bool have = jepa_replay_sample_marked(tr->replay, &tr->rng, B, (tr->F - 1) * tr->S, tr->R * tr->S, WM_BIT_BREAK,
-                                          d->break_sample, tr->seq, &tr->break_windows);
+    bool by_push = !(d->break_sample > 0) && d->push_sample > 0;
+    bool have = jepa_replay_sample_marked(tr->replay, &tr->rng, B, (tr->F - 1) * tr->S, tr->R * tr->S,
+                                          by_push ? JEPA_MARK_PUSH : WM_BIT_BREAK,
+                                          by_push ? d->push_sample : d->break_sample, tr->seq, &tr->marked_windows);
     if (have) batch_copy(tr, tr->replay, B);
     if (have) event_labels(tr, tr->replay, B);
     pthread_mutex_unlock(&tr->data_lock);
@@ -915,7 +917,7 @@ void jepa_trainer_stats(JepaTrainer* tr, JepaTrainerStats* out) {
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&tr->data_lock);
     out->frames = jepa_replay_size(tr->replay);
-    out->break_windows = tr->break_windows;
+    out->marked_windows = tr->marked_windows;
     out->val_frames = jepa_replay_size(tr->val);
     pthread_mutex_unlock(&tr->data_lock);
     pthread_mutex_lock(&tr->pub_lock);

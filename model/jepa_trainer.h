@@ -70,6 +70,9 @@ typedef struct JepaTrainerDef {
                                 events, jepa_data_fill), the others uniformly as before; with no such
                                 window (the live trainer marks nothing) all uniformly. 0 = uniform,
                                 today's windows exactly (default 0). Not in the model file */
+    float    push_sample;    /* P (0..1): the same with the windows whose rollout is given a push (a record
+                                of the predicted span marked JEPA_MARK_PUSH); only one of the two may be
+                                set (break_sample wins). Not in the model file */
     float    event_weight;   /* W > 0: the event heads (model/jepa_events.h: a break in the next 30 records,
                                 one in the last 30) on the trained encoder's pooled latent z_0, their
                                 class-weighted BCE times W added to the loss, its gradient reaching the
@@ -137,7 +140,7 @@ typedef struct JepaTrainerStats {
     int64_t  frames;         /* frames in the replay buffer */
     int64_t  val_frames;
     int64_t  skipped;        /* steps skipped for a non-finite loss or gradient */
-    int64_t  break_windows;  /* training windows drawn from the break windows (break_sample) */
+    int64_t  marked_windows;  /* training windows drawn from the marked ones (break_sample or push_sample) */
 } JepaTrainerStats;
 
 typedef struct JepaTrainer JepaTrainer;

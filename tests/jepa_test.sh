@@ -139,6 +139,37 @@ expect_status 0 "train --break-sample 0.5 again" -- "$nudge" train "${small[@]}"
 expect_status 0 "train on the same data without it" -- "$nudge" train "${small[@]}" --data "$tmp/db" --out "$tmp/bs/c.ckpt"
 cmp -s "$tmp/bs/a.ckpt" "$tmp/bs/b.ckpt" && ! cmp -s "$tmp/bs/a.ckpt" "$tmp/bs/c.ckpt" &&
   ok "--break-sample 0.5: bit-reproducible, and not the plain model" || bad "--break-sample 0.5: the checkpoints"
+# --push-sample P: windows whose rollout is given a push drawn more often. A box pushed once at 0.5 s in
+# each of the 4 training episodes: the push comes right after record 30, so the 2 windows whose 2
+# predicted steps take it (ends at records 29 and 30) are marked, 8 in all; 0 is the plain model's bytes;
+# no push in the data, a bad P, or both samples at once is one line, exit 2, nothing written
+{ echo "world seconds 1.5"; echo "body floor box stone static pos 0 -0.05 size 9.8 0.1"
+  echo "body a box wood pos -0.3 0.1 size 0.2 0.2"; echo "body b box wood pos 0.3 0.1 size 0.2 0.2"
+  echo "at 0.5 push b 3 1"; } > "$tmp/ps.scn"
+"$nudge" gen --scenario "$tmp/ps.scn" --episodes 5 --seconds 1.5 --frames 64x48 --seed 3 --out "$tmp/dps" >/dev/null 2>&1
+expect_status 0 "train --push-sample 0.5" -- "$nudge" train "${small[@]}" --push-sample 0.5 --data "$tmp/dps" --out "$tmp/ps/a.ckpt"
+grep -Eq "^push sample: 8 of the [0-9]+ training windows \([0-9.]+%\) hold a push among their 2 predicted steps" "$tmp/out" &&
+  grep -Eq "^trained 12 steps .*, [1-9][0-9]* windows drawn from the push windows" "$tmp/out" &&
+  ok "--push-sample: the push windows counted (one push in each of 4 episodes, 2 windows each), the draws reported" ||
+  bad "--push-sample: $(cat "$tmp/out")"
+expect_status 0 "train --push-sample 0.5 again" -- "$nudge" train "${small[@]}" --push-sample 0.5 --data "$tmp/dps" --out "$tmp/ps/b.ckpt"
+expect_status 0 "train --push-sample 0" -- "$nudge" train "${small[@]}" --push-sample 0 --data "$tmp/dps" --out "$tmp/ps/z.ckpt"
+expect_status 0 "train on the same data without it" -- "$nudge" train "${small[@]}" --data "$tmp/dps" --out "$tmp/ps/c.ckpt"
+cmp -s "$tmp/ps/a.ckpt" "$tmp/ps/b.ckpt" && ! cmp -s "$tmp/ps/a.ckpt" "$tmp/ps/c.ckpt" && cmp -s "$tmp/ps/z.ckpt" "$tmp/ps/c.ckpt" &&
+  ok "--push-sample 0.5: bit-reproducible, and not the plain model; 0 is the plain model's bytes" || bad "--push-sample: the checkpoints"
+grep -v push "$tmp/ps.scn" > "$tmp/pstill.scn"
+"$nudge" gen --scenario "$tmp/pstill.scn" --episodes 5 --seconds 1.5 --frames 64x48 --seed 3 --out "$tmp/dstill" >/dev/null 2>&1
+expect_status 2 "--push-sample with no push in the data" -- "$nudge" train "${small[@]}" --push-sample 0.5 --data "$tmp/dstill" --out "$tmp/x/j.ckpt"
+one_line_err "no training window holds a push among its 2 predicted steps"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+for v in -0.1 1.5 nan x; do
+  expect_status 2 "--push-sample $v" -- "$nudge" train "${small[@]}" --push-sample "$v" --data "$tmp/dps" --out "$tmp/x/j.ckpt"
+  one_line_err "push-sample"
+  [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+done
+expect_status 2 "--push-sample with --break-sample" -- "$nudge" train "${small[@]}" --push-sample 0.5 --break-sample 0.5 --data "$tmp/dps" --out "$tmp/x/j.ckpt"
+one_line_err "one of them at a time"
+[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
 expect_status 0 "train --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-weight 4" -- "$nudge" train "${small[@]}" --keypoints 2 --keypoint-frames --keypoint-sharp --keypoint-weight 4 --data "$tmp/d" --out "$tmp/s/j.ckpt"
 expect_status 0 "eval of a sharp keypoint model (its file read back)" -- "$nudge" eval --model "$tmp/s/j.ckpt" --data "$tmp/d" --stride 30 --report "$tmp/sr"
 grep -q "effective rank" "$tmp/out" && ok "eval of a sharp keypoint model" || bad "eval of a sharp keypoint model: $(cat "$tmp/out")"
@@ -195,6 +226,45 @@ for method in ('jepa_probe', 'const_vel_probe', 'jepa_probe_nearest_slot', 'cell
     assert 0 < n_in < n_all and e_in < e_all, (method, n_all, n_in, e_all, e_in)
     # at h0 "moving" is a body in motion when encoded (2 cm over the 10 records before): box b, thrown
     assert 0 < rows[('moving', method, 0)][0] < n_all, (method, rows[('moving', method, 0)])
+PY
+
+# pushed bodies: the rows of a body pushed after the window's last frame and before the horizon, and the
+# same rollout without the pushes. A box pushed mid-episode is in them from the windows before its push;
+# with no push in a dataset they are empty and the rollout without pushes is the rollout, to the byte
+for kind in still push; do
+  { echo "world seconds 1.5"; echo "body floor box stone static pos 0 -0.05 size 9.8 0.1"
+    echo "body a box wood pos -0.3 0.1 size 0.2 0.2"; echo "body b box wood pos 0.3 0.1 size 0.2 0.2"
+    [ "$kind" = push ] && echo "at 0.5 push b 3 1"; } > "$tmp/$kind.scn"
+  "$nudge" gen --scenario "$tmp/$kind.scn" --episodes 2 --seconds 1.5 --frames 64x48 --seed 3 --out "$tmp/g$kind" >/dev/null 2>&1
+  expect_status 0 "eval on a box pushed ($kind)" -- "$nudge" eval --model "$tmp/a/j.ckpt" --data "$tmp/g$kind" --stride 5 --report "$tmp/r$kind" --probe-data "$tmp/d7" --cell-rows 200
+done
+[ "$(grep -A3 '^pushed ' "$tmp/out" | grep -Ec '^ +30 +[1-9][0-9]* \| .* \| +[0-9.]+ +[0-9.]+$')" -eq 2 ] &&
+  grep -q "without the pushes: px, jepa/that" "$tmp/out" && grep -q "without the pushes: px, cell/that" "$tmp/out" &&
+  ok "eval's tables: the pushed rows and the rollout without the pushes" || bad "the pushed rows printed: $(cat "$tmp/out")"
+/usr/bin/python3 - "$tmp/rpush/eval_jepa.csv" "$tmp/rstill/eval_jepa.csv" <<'PY' && ok "eval: pushed bodies' rows, and the rollout without the pushes" || bad "the pushed rows: $(head -3 "$tmp/rpush/eval_jepa.csv")"
+import sys
+def load(path):
+    return {(r[0], r[1], int(r[2])): (int(r[3]), r[4], r[5]) for r in (l.strip().split(',') for l in list(open(path))[1:])
+            if r[0] not in ('latent', 'event')}
+push, still = load(sys.argv[1]), load(sys.argv[2])
+for model, cv, nopush in (('jepa_probe', 'const_vel_probe', 'jepa_probe_no_push'), ('cell_probe', 'const_vel_cell_probe', 'cell_probe_no_push')):
+    # never pushed at h = 0; box b pushed at 0.5 s is pushed by the horizon in the windows before it
+    assert push[('pushed', model, 0)][0] == 0, push[('pushed', model, 0)]
+    assert push[('pushed', model, 30)][0] > 0, push[('pushed', model, 30)]
+    for h in range(31):
+        n = {s: push[(s, model, h)][0] for s in ('all', 'in_view', 'pushed', 'pushed_in_view')}
+        assert n['pushed'] <= n['all'] and n['pushed_in_view'] <= min(n['pushed'], n['in_view']), (model, h, n)
+        # one body of two pushed, once: never every body, and more of them the further ahead
+        assert n['pushed'] < n['all'], (model, h, n)
+        if h: assert n['pushed'] >= push[('pushed', model, h - 1)][0], (model, h)
+        assert all(push[(s, nopush, h)][0] == push[(s, model, h)][0] for s in ('all', 'pushed')), (model, h)
+        # with no push anywhere: no pushed rows, and the rollout without pushes is the rollout
+        assert still[('pushed', model, h)][0] == 0, (model, h)
+        for s in ('all', 'moving', 'in_view'):
+            assert still[(s, nopush, h)] == still[(s, model, h)], (model, s, h, still[(s, nopush, h)], still[(s, model, h)])
+    # the encoding is the same either way; after the push the predictor reads it, so the rollouts part
+    assert push[('all', nopush, 0)] == push[('all', model, 0)], model
+    assert any(push[('all', nopush, h)][1] != push[('all', model, h)][1] for h in range(1, 31)), model
 PY
 
 # the slot-free cell probe: fitted on other episodes, scored beside the slot probe; the same bytes twice
