@@ -109,7 +109,7 @@ Agent* agent_create(const AgentSetup* setup, char* err, size_t err_size) {
         planner = planner_create(def, def->kind == SCN_AGENT_PLANNER && !setup->jepa ? setup->model : NULL, setup->slots,
                                  setup->seed, err, err_size);
         if (!planner) return NULL;
-        if (def->kind == SCN_AGENT_PLANNER && setup->jepa) planner_set_jepa(planner, setup->jepa, setup->jepa_rect, setup->jepa_rolled);
+        if (def->kind == SCN_AGENT_PLANNER && setup->jepa) planner_set_jepa(planner, setup->jepa, setup->jepa_rect, setup->jepa_energy);
         planner_set_goals(planner, setup->goals, setup->ngoals);
     }
     Agent* a = alloc_zeroed(1, sizeof *a);

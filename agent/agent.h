@@ -69,7 +69,7 @@ typedef struct AgentSetup {
     const JepaModel* jepa;       /* planner: imagine with this pixel model instead (planner_set_jepa;
                                     not owned; NULL = none, the model above) */
     double           jepa_rect[4]; /* its frames' world rectangle (jepa_frame_rect) */
-    bool             jepa_rolled;  /* its goal rolled forward (planner_set_jepa) */
+    unsigned         jepa_energy;  /* its energy's PLAN_JEPA_* flags (planner_set_jepa) */
 } AgentSetup;
 
 /// NULL + one line for what cannot be made (a planner without a model, a model whose slots differ
@@ -92,7 +92,7 @@ typedef struct AgentOverride {
     double impulse, push_cost;
     const WmModel* model;   /* the world model planners imagine with (not owned); NULL = none */
     const JepaModel* jepa;  /* a planner imagines with this pixel model instead (not owned); NULL = none */
-    bool   jepa_rolled;     /* its goal rolled forward (planner_set_jepa) */
+    unsigned jepa_energy;   /* its energy's PLAN_JEPA_* flags (planner_set_jepa) */
     bool   explore;         /* a scenario's planner or oracle becomes a random agent without a push
                                budget, its impulse limit kept (gen explores task scenes) */
 } AgentOverride;

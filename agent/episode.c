@@ -21,7 +21,7 @@ bool episode_model_check(const ScnInstance* inst, const WmModel* m, char* err, s
 static Agent* make_agent(const Episode* e, const ScnInstance* inst, const AgentOverride* o, uint64_t seed,
                          char* err, size_t err_size) {
     AgentSetup setup = {inst->agent, inst->actions, inst->nactions, inst->goals, inst->ngoals,
-                        o->model, e->slots, seed, o->jepa, {0, 0, 0, 0}, o->jepa_rolled};
+                        o->model, e->slots, seed, o->jepa, {0, 0, 0, 0}, o->jepa_energy};
     if (o->jepa) jepa_frame_rect(o->jepa, inst, setup.jepa_rect);
     agent_override_apply(o, &setup.def);
     char why[512];

@@ -83,6 +83,9 @@ typedef struct ImagineJepa {
                                     rolled forward as far as the candidates, without pushes, instead
                                     of the goal's latent itself (the predictor's drift cancels) */
     float*           goal_z;     /* [L]: the goal window through the trained encoder */
+    bool             still_only; /* the energy over the still channels only (imagine_jepa_set_still) */
+    uint8_t*         cmask;      /* [C]: 1 for a channel the energy counts */
+    int              C, ncount;  /* channels per cell, how many of them count */
     float*           z0;         /* [L]: the window of the frames seen, encoded (the trained encoder) */
     float*           z;          /* [cap * L]: every candidate's latent, advanced in place */
     JepaPush*        push;       /* [cap * JEPA_MAX_PUSHES] one predictor step's pushes */
@@ -105,9 +108,18 @@ bool imagine_jepa_goals_ok(const ScnGoal* goals, int n);
 /// encoder. false + one line when the world cannot be copied
 bool imagine_jepa_set_goal(ImagineJepa* ij, const SimWorld* w, const ScnGoal* goals, int n, char* err,
                            size_t err_size);
+/// the channels of a latent cell that a still scene holds, mask[C] (C = jepa_latent_shape's c): the
+/// convolutions' channels and each keypoint's place and strength (dx, dy, lse), but not the
+/// keypoints' velocities (keypoint_cv) nor the motion keypoints (keypoint_motion: their heats read a
+/// frame's change), which a body still moving at the horizon has and a still goal image has at zero.
+/// A model without keypoints: every channel. Returns how many are set
+int  imagine_jepa_still_channels(const JepaModel* m, uint8_t* mask);
+/// the energy over the still channels only (on), or over every channel (off: V-JEPA 2-AC's)
+void imagine_jepa_set_still(ImagineJepa* ij, bool on);
 /// encodes the window of the frames seen (the oldest repeated while fewer than a window were seen)
 void imagine_jepa_encode(ImagineJepa* ij);
-/// energy[b] of B candidates: the mean absolute difference between the latent predicted at the
+/// energy[b] of B candidates: the mean absolute difference (over the still channels when set)
+/// between the latent predicted at the
 /// horizon (ceil(H / frame_step) predictor steps from the encoded window, candidate b's pushes as
 /// push maps at the pushed body's place now, xy[j] m, plus the push's offset) and the goal's (or,
 /// rolled, the goal window's rolled as far); mass[j] kg the bodies' masses

@@ -27,6 +27,33 @@ void imagine_jepa_init(ImagineJepa* ij, const JepaModel* m, const double rect[4]
     ij->goal = alloc_zeroed((size_t)ij->L, sizeof *ij->goal);
     ij->goal_z = alloc_zeroed((size_t)ij->L, sizeof *ij->goal_z);
     ij->z0 = alloc_zeroed((size_t)ij->L, sizeof *ij->z0);
+    int lh, lw;
+    jepa_latent_shape(m, &lh, &lw, &ij->C);
+    ij->cmask = alloc_zeroed((size_t)ij->C, 1);
+    imagine_jepa_set_still(ij, false);
+}
+
+int imagine_jepa_still_channels(const JepaModel* m, uint8_t* mask) {
+    const JepaArch* a = jepa_arch(m);
+    int lh, lw, C;
+    jepa_latent_shape(m, &lh, &lw, &C);
+    int K = a->keypoints, Lm = a->latent, km = a->keypoint_motion ? K - a->keypoint_appear : 0, n = 0;
+    for (int c = 0; c < C; c++) {
+        /* the convolutions, then (dx, dy, lse) per keypoint (the motion ones first), then (vx, vy) */
+        bool on = K == 0 || c < Lm || (c < Lm + 3 * K && (c - Lm) / 3 >= km);
+        mask[c] = on;
+        n += on;
+    }
+    return n;
+}
+
+void imagine_jepa_set_still(ImagineJepa* ij, bool on) {
+    ij->still_only = on;
+    if (on) ij->ncount = imagine_jepa_still_channels(ij->model, ij->cmask);
+    else {
+        memset(ij->cmask, 1, (size_t)ij->C);
+        ij->ncount = ij->C;
+    }
 }
 
 void imagine_jepa_free(ImagineJepa* ij) {
@@ -37,6 +64,7 @@ void imagine_jepa_free(ImagineJepa* ij) {
     free(ij->goal);
     free(ij->goal_z);
     free(ij->z0);
+    free(ij->cmask);
     free(ij->z);
     free(ij->push);
     free(ij->npush);
@@ -161,11 +189,18 @@ void imagine_jepa_energy(ImagineJepa* ij, const ImaginePlans* p, const float (*x
         jepa_predict(ij->model, ij->scratch, rows, ij->z, ij->push, ij->npush, ij->z);
     }
     const float* goal = ij->rolled ? ij->z + (size_t)B * L : ij->goal;
-    /* the energy: L1 to the goal's latent, per latent float */
+    /* the energy: L1 to the goal's latent, per latent float (of the channels counted) */
+    int C = ij->C, cells = L / C;
     for (int b = 0; b < B; b++) {
         const float* z = ij->z + (size_t)b * L;
         double d = 0;
-        for (int i = 0; i < L; i++) d += fabsf(z[i] - goal[i]);
-        energy[b] = d / L;
+        if (!ij->still_only) {
+            for (int i = 0; i < L; i++) d += fabsf(z[i] - goal[i]);
+        } else {
+            for (int i = 0; i < cells; i++)
+                for (int c = 0; c < C; c++)
+                    if (ij->cmask[(size_t)c]) d += fabsf(z[(size_t)i * C + c] - goal[(size_t)i * C + c]);
+        }
+        energy[b] = d / ((double)cells * ij->ncount);
     }
 }

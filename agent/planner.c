@@ -172,14 +172,15 @@ bool planner_is_oracle(const Planner* p) { return p->model == NULL && p->jepa ==
 bool planner_is_jepa(const Planner* p) { return p->jepa != NULL; }
 bool planner_jepa_goals_ok(const ScnGoal* goals, int n) { return imagine_jepa_goals_ok(goals, n); }
 
-void planner_set_jepa(Planner* p, const JepaModel* m, const double rect[4], bool rolled) {
+void planner_set_jepa(Planner* p, const JepaModel* m, const double rect[4], unsigned flags) {
     imagine_jepa_free(&p->ij);
     p->model = NULL;
     p->im.model = NULL;
     p->jepa = m;
     if (!m) return;
     imagine_jepa_init(&p->ij, m, rect);
-    p->ij.rolled = rolled;
+    p->ij.rolled = (flags & PLAN_JEPA_ROLLED) != 0;
+    imagine_jepa_set_still(&p->ij, (flags & PLAN_JEPA_STILL) != 0);
     p->energy = alloc_resize(p->energy, (size_t)p->B, sizeof *p->energy);
     p->next_tick = -1;
     p->have_prev = false;

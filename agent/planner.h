@@ -124,10 +124,14 @@ bool      planner_is_oracle(const Planner* p);
 /// rest: imagine_jepa_set_goal), plus the pushes' cost (plan_push_cost). Negated goals (not broken,
 /// not fell) are left out of the energy. The energies count relative to doing nothing's at the
 /// decision (doing nothing costs 1), so push_cost is a fraction of the way to the goal image.
-/// rolled: the goal is the goal window's latent (the trained encoder's) rolled forward as far as
-/// the candidates without pushes, so that the predictor's drift on a still scene cancels. m is not
-/// owned; NULL: back to an oracle
-void      planner_set_jepa(Planner* p, const JepaModel* m, const double rect[4], bool rolled);
+/// flags: PLAN_JEPA_ROLLED: the goal is the goal window's latent (the trained encoder's) rolled
+/// forward as far as the candidates without pushes, so that the predictor's drift on a still scene
+/// cancels; PLAN_JEPA_STILL: the difference is taken over the channels a still scene holds
+/// (imagine_jepa_still_channels: the convolutions' and the appearance keypoints' places, not the
+/// keypoints' velocities nor the motion keypoints, which a push leaves moving at the horizon and a
+/// still goal image has at zero). m is not owned; NULL: back to an oracle
+enum { PLAN_JEPA_ROLLED = 1, PLAN_JEPA_STILL = 2 };
+void      planner_set_jepa(Planner* p, const JepaModel* m, const double rect[4], unsigned flags);
 bool      planner_is_jepa(const Planner* p);
 /// true when the pixel planner's goal image can show the goals: at least one 'BODY in REGION' or
 /// 'BODY.x|y near V', besides them only 'BODY.speed <|<= V' (the goal image is at rest) and 'not BODY

@@ -9,6 +9,7 @@
 #include "app/commands.h"
 #include "app/plan_tasks.h"
 #include "app/run_options.h"
+#include "agent/planner.h"
 #include "base/alloc.h"
 #include "base/atomic_file.h"
 #include "base/csv.h"
@@ -37,7 +38,7 @@ typedef struct PlanJobs {
     JepaModel*      jepa;         /* --jepa: the pixel planner's model, NULL = none */
     int             jepa_samples, jepa_iters; /* its samples and iterations (0 = as the others) */
     double          jepa_push_cost; /* its cost per push (< 0 = as the others) */
-    bool            jepa_rolled;    /* its goal rolled forward (planner_set_jepa) */
+    unsigned        jepa_energy;    /* its energy's PLAN_JEPA_* flags (planner_set_jepa) */
     PlanOutcome*    out;          /* [task][agent][episode] */
     int64_t         total, next, done;
     pthread_mutex_t lock;
@@ -62,7 +63,7 @@ static void* plan_worker(void* arg) {
             if (J->jepa_samples > 0) o.samples = J->jepa_samples;
             if (J->jepa_iters > 0) o.iters = J->jepa_iters;
             if (J->jepa_push_cost >= 0) o.push_cost = J->jepa_push_cost;
-            o.jepa_rolled = J->jepa_rolled;
+            o.jepa_energy = J->jepa_energy;
             if (o.elites > o.samples && o.samples > 0) o.elites = -1;
         }
         char err[512];
@@ -227,6 +228,7 @@ int cmd_plan(int argc, char** argv) {
     int64_t jepa_samples = 0, jepa_iters = 0;
     double jepa_push_cost = -1;
     const char* jepa_goal = "image";
+    const char* jepa_channels = "all";
     bool verbose = false;
     ArgSpec specs[] = {
         {"episodes", ARG_INT, &episodes, 1, 1000000, "N: seeds per task and agent (default 10)", false},
@@ -236,6 +238,7 @@ int cmd_plan(int argc, char** argv) {
         {"jepa-iters", ARG_INT, &jepa_iters, 1, 100, "N: the jepa agent's refinements per decision (default: as --iters)", false},
         {"jepa-push-cost", ARG_DOUBLE, &jepa_push_cost, 0, 1000, "C: the jepa agent's cost of one push, a fraction of doing nothing's energy (default: as --push-cost)", false},
         {"jepa-goal", ARG_STRING, &jepa_goal, 1, 0, "image|rolled: the jepa agent's energy is to the goal image's latent (default), or to the goal window's rolled forward as far without pushes", false},
+        {"jepa-channels", ARG_STRING, &jepa_channels, 1, 0, "all|still: the jepa agent's energy over every latent channel (default), or over those a still scene holds (not the keypoints' velocities nor the motion keypoints, which a push leaves moving at the horizon)", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: episode i uses seed N + i (default 0)", false},
         {"csv", ARG_STRING, &csv, 1, 0, "FILE: also write task,agent,episodes,successes,success_rate,ms_per_decision", false},
         {"jobs", ARG_INT, &jobs, 1, 64, "J: episodes run at once, one thread each (default 1)", false},
@@ -283,7 +286,12 @@ int cmd_plan(int argc, char** argv) {
         jepa_free(J.jepa);
         return args_fail("plan", "--jepa-goal: expected image or rolled, got '%s'", jepa_goal);
     }
-    J.jepa_rolled = !strcmp(jepa_goal, "rolled");
+    if (strcmp(jepa_channels, "all") && strcmp(jepa_channels, "still")) {
+        jepa_free(J.jepa);
+        return args_fail("plan", "--jepa-channels: expected all or still, got '%s'", jepa_channels);
+    }
+    J.jepa_energy = (!strcmp(jepa_goal, "rolled") ? PLAN_JEPA_ROLLED : 0u) |
+                    (!strcmp(jepa_channels, "still") ? PLAN_JEPA_STILL : 0u);
     if (jepa_samples && !jepa) return args_fail("plan", "--jepa-samples is for the 'jepa' agent: add it to --agents");
     /* the tasks */
     char** files = NULL;

@@ -83,6 +83,8 @@ expect_status 2 "--jepa without the jepa agent" -- "$nudge" plan "$tasks/box_int
 one_line_err "--jepa is for the 'jepa' agent"
 expect_status 2 "an unknown --jepa-goal" -- "$nudge" plan "$tasks/box_into_zone.scn" --agents random --jepa-goal far
 one_line_err "--jepa-goal: expected image or rolled, got 'far'"
+expect_status 2 "an unknown --jepa-channels" -- "$nudge" plan "$tasks/box_into_zone.scn" --agents random --jepa-channels some
+one_line_err "--jepa-channels: expected all or still, got 'some'"
 expect_status 2 "samples 0" -- "$nudge" plan "$tasks/box_up_ramp.scn" --agents random --samples 0
 one_line_err "--samples: expected an integer in \[1, 4096\], got '0'"
 expect_status 2 "a negative horizon" -- "$nudge" run "$tasks/box_up_ramp.scn" --agent oracle --horizon -5

@@ -1335,7 +1335,7 @@ static JepaModel* small_jepa(bool identity) {
 }
 
 /* the first decision of the pixel planner on task text; its trace, the episode kept */
-static const PlannerTrace* jepa_first(const char* text, JepaModel* m, bool rolled, Episode* ep) {
+static const PlannerTrace* jepa_first(const char* text, JepaModel* m, unsigned flags, Episode* ep) {
     char err[256];
     Scenario* s = scn_parse(text, strlen(text), "home.scn", err, sizeof err);
     if (!s) fprintf(stderr, "%s\n", err);
@@ -1343,7 +1343,7 @@ static const PlannerTrace* jepa_first(const char* text, JepaModel* m, bool rolle
     AgentOverride o = agent_override_none();
     o.kind = SCN_AGENT_PLANNER;
     o.jepa = m;
-    o.jepa_rolled = rolled;
+    o.jepa_energy = flags;
     ENSURE(episode_begin_with(ep, s, 1, &o, SIM_OBS_SLOTS, err, sizeof err));
     ENSURE(planner_is_jepa(agent_planner(ep->agent)) && !planner_is_oracle(agent_planner(ep->agent)));
     episode_tick(ep, NULL);
@@ -1356,15 +1356,15 @@ static void test_jepa_planner(void) {
     JepaModel* fresh = small_jepa(false);
     Episode ep;
     /* at its goal: energy 0, no search, no push */
-    const PlannerTrace* tr = jepa_first(jepa_home_task, id, false, &ep);
+    const PlannerTrace* tr = jepa_first(jepa_home_task, id, 0, &ep);
     ENSURE(tr->decisions == 1 && tr->searches == 0 && tr->best_cost == 0.0 && tr->steps[0].body == -1);
     ENSURE(ep.applied.npushes == 0);
     end_kept(&ep);
-    tr = jepa_first(jepa_home_task, fresh, true, &ep);
+    tr = jepa_first(jepa_home_task, fresh, PLAN_JEPA_ROLLED, &ep);
     ENSURE(tr->decisions == 1 && tr->searches == 0 && tr->best_cost == 0.0 && tr->steps[0].body == -1);
     end_kept(&ep);
     /* the goal image alone with a predictor that drifts: not 0 */
-    tr = jepa_first(jepa_home_task, fresh, false, &ep);
+    tr = jepa_first(jepa_home_task, fresh, 0, &ep);
     ENSURE(tr->decisions == 1 && tr->searches == 1 && tr->best_cost > 0.0 && tr->best_cost <= 1.0);
     end_kept(&ep);
     /* the goal elsewhere: doing nothing costs 1 (the energies count relative to it), so it searches,
@@ -1375,10 +1375,19 @@ static void test_jepa_planner(void) {
     ENSURE(g);
     memcpy(g, "goal box in  0.3 -0.0495 0.7 0.1505 by 0.4\n", strlen("goal box in  0.3 -0.0495 0.7 0.1505 by 0.4\n"));
     ENSURE(strstr(away, "goal not box fell"));
-    tr = jepa_first(away, id, false, &ep);
+    tr = jepa_first(away, id, 0, &ep);
     ENSURE(tr->searches == 1 && tr->samples == 12 && tr->iters == 2 && tr->best_cost <= 1.0);
     for (int i = 1; i < tr->iters; i++) ENSURE(tr->iter_best[i] <= tr->iter_best[i - 1]);
     ENSURE(trace_pushes_ok(tr));
+    double all_cost = tr->best_cost;
+    end_kept(&ep);
+    /* over the still channels: a model without keypoints has no other channels, so the same search */
+    tr = jepa_first(away, id, PLAN_JEPA_STILL, &ep);
+    ENSURE(tr->searches == 1 && tr->best_cost == all_cost);
+    end_kept(&ep);
+    /* and at its goal, 0 over them too */
+    tr = jepa_first(jepa_home_task, id, PLAN_JEPA_STILL, &ep);
+    ENSURE(tr->decisions == 1 && tr->searches == 0 && tr->best_cost == 0.0);
     end_kept(&ep);
     /* the same seed, the same pushes (push cost 0: the energy alone decides, so it pushes) */
     AgentOverride o = agent_override_none();
@@ -1407,6 +1416,50 @@ static void test_jepa_planner(void) {
     scn_free(s);
     jepa_free(id);
     jepa_free(fresh);
+}
+
+/* the still channels of a keypoint model (imagine_jepa_still_channels): the convolutions' and the
+   appearance keypoints' (dx, dy, lse), not the motion keypoints' nor any velocity; every keypoint's
+   place without motion keypoints; every channel of a model without keypoints; the imagination
+   counts them when set and every channel when not */
+static void test_jepa_still_channels(void) {
+    JepaArch a = jepa_arch_default(32, 32, 1);
+    a.context = 3, a.width = 4, a.latent = 4, a.hidden = 4, a.pred_layers = 1, a.groups = 2;
+    a.keypoints = 3, a.keypoint_frames = 1, a.keypoint_sharp = 1, a.keypoint_cv = 1, a.keypoint_motion = 1;
+    a.keypoint_appear = 1;
+    JepaModel* m = jepa_create(&a, 5);
+    ENSURE(m);
+    int lh, lw, C;
+    jepa_latent_shape(m, &lh, &lw, &C);
+    ENSURE(C == 4 + 5 * 3);
+    uint8_t mask[64];
+    ENSURE(imagine_jepa_still_channels(m, mask) == 4 + 3);
+    /* conv 0-3 on; motion keypoints 0 and 1 (channels 4-9) off; the appearance one (10-12) on; the
+       velocities (13-18) off */
+    for (int c = 0; c < C; c++) ENSURE(mask[c] == (c < 4 || (c >= 10 && c < 13)));
+    JepaArch b = a;
+    b.keypoint_motion = 0, b.keypoint_appear = 0;
+    JepaModel* mb = jepa_create(&b, 5);
+    ENSURE(mb);
+    ENSURE(imagine_jepa_still_channels(mb, mask) == 4 + 9);
+    for (int c = 0; c < C; c++) ENSURE(mask[c] == (c < 13));
+    JepaModel* plain = small_jepa(false);
+    int pc;
+    jepa_latent_shape(plain, &lh, &lw, &pc);
+    ENSURE(imagine_jepa_still_channels(plain, mask) == pc);
+    double rect[4] = {-1, -1, 1, 1};
+    ImagineJepa ij;
+    imagine_jepa_init(&ij, m, rect);
+    ENSURE(ij.ncount == C && !ij.still_only);
+    imagine_jepa_set_still(&ij, true);
+    ENSURE(ij.ncount == 7 && ij.still_only);
+    for (int c = 0; c < C; c++) ENSURE(ij.cmask[c] == (c < 4 || (c >= 10 && c < 13)));
+    imagine_jepa_set_still(&ij, false);
+    ENSURE(ij.ncount == C && !ij.still_only);
+    imagine_jepa_free(&ij);
+    jepa_free(plain);
+    jepa_free(mb);
+    jepa_free(m);
 }
 
 /* the fate part of surprise: a break the head predicted with high p that does not happen is
@@ -1707,6 +1760,7 @@ int main(void) {
     RUN(test_model_planner);
     RUN(test_imagine_model_risk);
     RUN(test_jepa_planner);
+    RUN(test_jepa_still_channels);
     RUN(test_surprise_break_nll);
     RUN(test_surprise_alarm);
     RUN(test_surprise_drift_nll);
