@@ -120,25 +120,34 @@ one_line_err "pred-gate needs --keypoint-motion"
 # with no break in the training episodes, or a bad P, is one line, exit 2, nothing written
 expect_status 0 "train --break-sample 0" -- "$nudge" train "${small[@]}" --break-sample 0 --data "$tmp/d" --out "$tmp/bs/z.ckpt"
 cmp -s "$tmp/bs/z.ckpt" "$tmp/a/j.ckpt" && ok "--break-sample 0: the plain model's bytes" || bad "--break-sample 0 changed the model"
-expect_status 2 "--break-sample with no break in the data" -- "$nudge" train "${small[@]}" --break-sample 0.5 --data "$tmp/d" --out "$tmp/x/j.ckpt"
-one_line_err "no training window holds a break among its 2 predicted steps"
-[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
-for v in -0.1 1.5 nan x; do
-  expect_status 2 "--break-sample $v" -- "$nudge" train "${small[@]}" --break-sample "$v" --data "$tmp/d" --out "$tmp/x/j.ckpt"
-  one_line_err "break-sample"
+# sample_refusals break|push WITHOUT WITH: --break-sample or --push-sample on episodes WITHOUT any of its
+# windows, and bad values on WITH: one line, exit 2, nothing written
+sample_refusals() {
+  expect_status 2 "--$1-sample with no $1 in the data" -- "$nudge" train "${small[@]}" --$1-sample 0.5 --data "$2" --out "$tmp/x/j.ckpt"
+  one_line_err "no training window holds a $1 among its 2 predicted steps"
   [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
-done
+  for v in -0.1 1.5 nan x; do
+    expect_status 2 "--$1-sample $v" -- "$nudge" train "${small[@]}" --$1-sample "$v" --data "$3" --out "$tmp/x/j.ckpt"
+    one_line_err "$1-sample"
+    [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
+  done
+}
+sample_refusals break "$tmp/d" "$tmp/d"
 # push_off_table for 2.4 s at seed 3: the glass of episode 3 breaks at record 101 (episodes 0-3 train)
 "$nudge" gen --scenario "$tpl" --episodes 5 --seconds 2.4 --frames 64x48 --seed 3 --out "$tmp/db" >/dev/null 2>&1
-expect_status 0 "train --break-sample 0.5" -- "$nudge" train "${small[@]}" --break-sample 0.5 --data "$tmp/db" --out "$tmp/bs/a.ckpt"
-grep -Eq "^break sample: 2 of the [0-9]+ training windows \([0-9.]+%\) hold a break among their 2 predicted steps" "$tmp/out" &&
-  grep -Eq "^trained 12 steps .*, [0-9]+ windows drawn from the break windows" "$tmp/out" &&
-  ok "--break-sample: the break windows counted (the break in 2 windows of 2 steps ahead), the draws reported" ||
-  bad "--break-sample: $(cat "$tmp/out")"
-expect_status 0 "train --break-sample 0.5 again" -- "$nudge" train "${small[@]}" --break-sample 0.5 --data "$tmp/db" --out "$tmp/bs/b.ckpt"
-expect_status 0 "train on the same data without it" -- "$nudge" train "${small[@]}" --data "$tmp/db" --out "$tmp/bs/c.ckpt"
-cmp -s "$tmp/bs/a.ckpt" "$tmp/bs/b.ckpt" && ! cmp -s "$tmp/bs/a.ckpt" "$tmp/bs/c.ckpt" &&
-  ok "--break-sample 0.5: bit-reproducible, and not the plain model" || bad "--break-sample 0.5: the checkpoints"
+# sample_trains break|push DATA N DIR WHY: --X-sample 0.5 on DATA counts N marked windows (WHY) and reports
+# its draws; the same bytes twice (DIR/a, DIR/b), not the plain model's (DIR/c)
+sample_trains() {
+  expect_status 0 "train --$1-sample 0.5" -- "$nudge" train "${small[@]}" --$1-sample 0.5 --data "$2" --out "$4/a.ckpt"
+  grep -Eq "^$1 sample: $3 of the [0-9]+ training windows \([0-9.]+%\) hold a $1 among their 2 predicted steps" "$tmp/out" &&
+    grep -Eq "^trained 12 steps .*, [1-9][0-9]* windows drawn from the $1 windows" "$tmp/out" &&
+    ok "--$1-sample: the $1 windows counted ($5), the draws reported" || bad "--$1-sample: $(cat "$tmp/out")"
+  expect_status 0 "train --$1-sample 0.5 again" -- "$nudge" train "${small[@]}" --$1-sample 0.5 --data "$2" --out "$4/b.ckpt"
+  expect_status 0 "train on the same data without it" -- "$nudge" train "${small[@]}" --data "$2" --out "$4/c.ckpt"
+  cmp -s "$4/a.ckpt" "$4/b.ckpt" && ! cmp -s "$4/a.ckpt" "$4/c.ckpt" &&
+    ok "--$1-sample 0.5: bit-reproducible, and not the plain model" || bad "--$1-sample 0.5: the checkpoints"
+}
+sample_trains break "$tmp/db" 2 "$tmp/bs" "the break in 2 windows of 2 steps ahead"
 # --push-sample P: windows whose rollout is given a push drawn more often. A box pushed once at 0.5 s in
 # each of the 4 training episodes: the push comes right after record 30, so the 2 windows whose 2
 # predicted steps take it (ends at records 29 and 30) are marked, 8 in all; 0 is the plain model's bytes;
@@ -147,26 +156,12 @@ cmp -s "$tmp/bs/a.ckpt" "$tmp/bs/b.ckpt" && ! cmp -s "$tmp/bs/a.ckpt" "$tmp/bs/c
   echo "body a box wood pos -0.3 0.1 size 0.2 0.2"; echo "body b box wood pos 0.3 0.1 size 0.2 0.2"
   echo "at 0.5 push b 3 1"; } > "$tmp/ps.scn"
 "$nudge" gen --scenario "$tmp/ps.scn" --episodes 5 --seconds 1.5 --frames 64x48 --seed 3 --out "$tmp/dps" >/dev/null 2>&1
-expect_status 0 "train --push-sample 0.5" -- "$nudge" train "${small[@]}" --push-sample 0.5 --data "$tmp/dps" --out "$tmp/ps/a.ckpt"
-grep -Eq "^push sample: 8 of the [0-9]+ training windows \([0-9.]+%\) hold a push among their 2 predicted steps" "$tmp/out" &&
-  grep -Eq "^trained 12 steps .*, [1-9][0-9]* windows drawn from the push windows" "$tmp/out" &&
-  ok "--push-sample: the push windows counted (one push in each of 4 episodes, 2 windows each), the draws reported" ||
-  bad "--push-sample: $(cat "$tmp/out")"
-expect_status 0 "train --push-sample 0.5 again" -- "$nudge" train "${small[@]}" --push-sample 0.5 --data "$tmp/dps" --out "$tmp/ps/b.ckpt"
+sample_trains push "$tmp/dps" 8 "$tmp/ps" "one push in each of 4 episodes, 2 windows each"
 expect_status 0 "train --push-sample 0" -- "$nudge" train "${small[@]}" --push-sample 0 --data "$tmp/dps" --out "$tmp/ps/z.ckpt"
-expect_status 0 "train on the same data without it" -- "$nudge" train "${small[@]}" --data "$tmp/dps" --out "$tmp/ps/c.ckpt"
-cmp -s "$tmp/ps/a.ckpt" "$tmp/ps/b.ckpt" && ! cmp -s "$tmp/ps/a.ckpt" "$tmp/ps/c.ckpt" && cmp -s "$tmp/ps/z.ckpt" "$tmp/ps/c.ckpt" &&
-  ok "--push-sample 0.5: bit-reproducible, and not the plain model; 0 is the plain model's bytes" || bad "--push-sample: the checkpoints"
+cmp -s "$tmp/ps/z.ckpt" "$tmp/ps/c.ckpt" && ok "--push-sample 0: the plain model's bytes" || bad "--push-sample 0 changed the model"
 grep -v push "$tmp/ps.scn" > "$tmp/pstill.scn"
 "$nudge" gen --scenario "$tmp/pstill.scn" --episodes 5 --seconds 1.5 --frames 64x48 --seed 3 --out "$tmp/dstill" >/dev/null 2>&1
-expect_status 2 "--push-sample with no push in the data" -- "$nudge" train "${small[@]}" --push-sample 0.5 --data "$tmp/dstill" --out "$tmp/x/j.ckpt"
-one_line_err "no training window holds a push among its 2 predicted steps"
-[ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
-for v in -0.1 1.5 nan x; do
-  expect_status 2 "--push-sample $v" -- "$nudge" train "${small[@]}" --push-sample "$v" --data "$tmp/dps" --out "$tmp/x/j.ckpt"
-  one_line_err "push-sample"
-  [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
-done
+sample_refusals push "$tmp/dstill" "$tmp/dps"
 expect_status 2 "--push-sample with --break-sample" -- "$nudge" train "${small[@]}" --push-sample 0.5 --break-sample 0.5 --data "$tmp/dps" --out "$tmp/x/j.ckpt"
 one_line_err "one of them at a time"
 [ ! -e "$tmp/x/j.ckpt" ] && ok "nothing written" || bad "a checkpoint was written"
