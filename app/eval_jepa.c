@@ -390,10 +390,8 @@ int cmd_eval_jepa(int argc, char** argv) {
             for (int k = 0; k < K; k++) {
                 int* fp = &first_push[(size_t)b * K + k];
                 *fp = INT_MAX;
-                for (int d = 0; d < HMAX * S && *fp == INT_MAX; d++) {
-                    const float* act = j->d->actions + (wm_dataset_index(j->d, e, t0s[b] + d) + (size_t)k) * 4;
-                    if (act[0] != 0 || act[1] != 0) *fp = d, any_push = true;
-                }
+                for (int d = 0; d < HMAX * S && *fp == INT_MAX; d++)
+                    if (jepa_data_pushed(j, e, t0s[b] + d, k)) *fp = d, any_push = true;
             }
         for (int h = 0; h <= HMAX; h++) {
             if (h > 0) {

@@ -93,14 +93,19 @@ void jepa_data_to_px(const JepaData* j, int e, double x, double y, float* u, flo
     jepa_frame_px(j->frame_w, j->frame_h, j->rect + (size_t)e * 4, x, y, u, v);
 }
 
+bool jepa_data_pushed(const JepaData* j, int e, int t, int k) {
+    const float* a = j->d->actions + (wm_dataset_index(j->d, e, t) + (size_t)k) * 4;
+    return a[0] != 0 || a[1] != 0;
+}
+
 int jepa_data_pushes(const JepaData* j, int e, int t, JepaPush* out) {
     const WmDataset* d = j->d;
     size_t i = wm_dataset_index(d, e, t);
     const float* st = wm_dataset_states(d, e, t);
     int n = 0;
     for (int k = 0; k < d->slots && n < JEPA_MAX_PUSHES; k++) {
+        if (!jepa_data_pushed(j, e, t, k)) continue;
         const float* a = d->actions + (i + (size_t)k) * 4;
-        if (a[0] == 0 && a[1] == 0) continue;
         const float* row = st + (size_t)k * d->dim;
         JepaPush* p = &out[n++];
         jepa_data_to_px(j, e, row[SIM_OBS_x] + a[2], row[SIM_OBS_y] + a[3], &p->u, &p->v);

@@ -32,6 +32,8 @@ void      jepa_data_to_px(const JepaData* j, int e, double x, double y, float* u
 /// the pushes applied right after record t of episode e, in image space (at most JEPA_MAX_PUSHES;
 /// the push point is the body's centre at record t plus the push's offset); returns how many
 int       jepa_data_pushes(const JepaData* j, int e, int t, JepaPush* out);
+/// whether slot k of episode e is pushed right after record t
+bool      jepa_data_pushed(const JepaData* j, int e, int t, int k);
 /// the pushes applied right after records t .. t + ticks - 1 of episode e, in order (one predictor
 /// step of a model whose frame step is `ticks`; at most JEPA_MAX_PUSHES); returns how many
 int       jepa_data_pushes_span(const JepaData* j, int e, int t, int ticks, JepaPush* out);
