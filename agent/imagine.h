@@ -53,6 +53,9 @@ void imagine_model(ImagineModel* im, const float* states, const uint8_t* mask, c
                    PlanRow* rows);
 void imagine_model_free(ImagineModel* im);
 
+/// candidate b's push at imagined tick h (segment s pushes at tick s * seg), NULL when none
+const SimPush* imagine_push_at(const ImaginePlans* p, int b, int h);
+
 /// the simulator's imagination: one scratch world restored for every candidate
 typedef struct ImagineSim {
     SimWorld* scratch;
@@ -91,6 +94,8 @@ typedef struct ImagineJepa {
     JepaPush*        push;       /* [cap * JEPA_MAX_PUSHES] one predictor step's pushes */
     int*             npush;      /* [cap] */
     size_t           cap;
+    float*           zt;         /* [L]: a true future's latent (imagine_jepa_energy_true) */
+    uint8_t*         frames;     /* [context * fb]: its window's frames */
 } ImagineJepa;
 
 void imagine_jepa_init(ImagineJepa* ij, const JepaModel* m, const double rect[4]);
@@ -103,8 +108,26 @@ void imagine_jepa_see(ImagineJepa* ij, const SimWorld* w);
 /// near V' / 'BODY.y near V', and otherwise only 'BODY.speed <'/'<=' (a still goal image has speed
 /// 0) and negated 'not BODY broken|fell' (left out of the energy)
 bool imagine_jepa_goals_ok(const ScnGoal* goals, int n);
-/// the goal image: a copy of w with each 'in' goal's body moved to its region's centre (an 'x near
-/// V' goal's to x = V), at rest, angles kept; its frame repeated over a window, through the target
+/// the goal image's world settles until every dynamic body has moved slower than these (m/s, rad/s)
+/// for IMAGINE_JEPA_REST_TICKS ticks in a row, for at most IMAGINE_JEPA_SETTLE_TICKS control ticks
+/// (2 s at the default 1/60 s tick)
+#define IMAGINE_JEPA_REST_SPEED 0.01
+#define IMAGINE_JEPA_REST_SPIN 0.1
+#define IMAGINE_JEPA_REST_TICKS 10
+#define IMAGINE_JEPA_SETTLE_TICKS 120
+/// how far (m) beyond its half size a goal's body is kept from the frame's edges
+#define IMAGINE_JEPA_GOAL_MARGIN 0.02
+/// the world the goal image shows: a copy of w with each 'in' goal's body moved to its region's
+/// centre (an 'x near V' goal's to x = V, 'y near V' to y = V), still, its angle kept; with rect (the
+/// frame's world rectangle x0 y0 x1 y1, or NULL), that place moved into the frame, the body's half
+/// size and IMAGINE_JEPA_GOAL_MARGIN from its edges (a region that reaches out of view). Then,
+/// when a body was moved, ticked until it comes to rest where the world puts it (on the surface
+/// under a region's centre rather than in the air above it). When a shown goal no longer holds at
+/// rest (the body rolled or fell out of its region, or broke), the placed pose is kept instead.
+/// *settled (may be NULL) tells which. NULL + one line when the world cannot be copied
+SimWorld* imagine_jepa_goal_world(const SimWorld* w, const double rect[4], const ScnGoal* goals, int n,
+                                  bool* settled, char* err, size_t err_size);
+/// the goal image: imagine_jepa_goal_world's frame repeated over a window, through the target
 /// encoder. false + one line when the world cannot be copied
 bool imagine_jepa_set_goal(ImagineJepa* ij, const SimWorld* w, const ScnGoal* goals, int n, char* err,
                            size_t err_size);
@@ -125,5 +148,12 @@ void imagine_jepa_encode(ImagineJepa* ij);
 /// rolled, the goal window's rolled as far); mass[j] kg the bodies' masses
 void imagine_jepa_energy(ImagineJepa* ij, const ImaginePlans* p, const float (*xy)[2], const float* mass,
                          double* energy);
+/// the same energy of the true futures (the planner's audit): each candidate's pushes applied in
+/// the simulator (is's scratch world, restored from w for each), the window that ends at the
+/// horizon rendered and encoded by the target encoder, its energy to the goal image's latent (the
+/// goal itself, also when rolled: a true future does not drift). What the energy would rank if the
+/// predictor were exact. false + one line when the world cannot be copied
+bool imagine_jepa_energy_true(ImagineJepa* ij, ImagineSim* is, const SimWorld* w, const ImaginePlans* p,
+                              double* energy, char* err, size_t err_size);
 
 #endif

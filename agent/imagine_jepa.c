@@ -68,6 +68,8 @@ void imagine_jepa_free(ImagineJepa* ij) {
     free(ij->z);
     free(ij->push);
     free(ij->npush);
+    free(ij->zt);
+    free(ij->frames);
     memset(ij, 0, sizeof *ij);
 }
 
@@ -98,13 +100,33 @@ bool imagine_jepa_goals_ok(const ScnGoal* goals, int n) {
     return shown > 0;
 }
 
-bool imagine_jepa_set_goal(ImagineJepa* ij, const SimWorld* w, const ScnGoal* goals, int n, char* err,
-                           size_t err_size) {
+/* every live dynamic body below the rest speeds */
+static bool at_rest(const SimWorld* w) {
+    int32_t ids[256];
+    int n = sim_world_dynamic_ids(w, ids, 256);
+    for (int i = 0; i < n && i < 256; i++) {
+        SimBodyState st;
+        if (!sim_world_body(w, ids[i], &st)) continue;
+        if (hypot(st.vx, st.vy) > IMAGINE_JEPA_REST_SPEED || fabs(st.omega) > IMAGINE_JEPA_REST_SPIN) return false;
+    }
+    return true;
+}
+
+/* v into [lo, hi] (their middle when the span is empty) */
+static double clamp_span(double v, double lo, double hi) {
+    if (lo > hi) return 0.5 * (lo + hi);
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+SimWorld* imagine_jepa_goal_world(const SimWorld* w, const double rect[4], const ScnGoal* goals, int n,
+                                  bool* settled, char* err, size_t err_size) {
     SimSnapshot* snap = sim_world_snapshot(w);
     SimWorld* still = sim_world_from_snapshot(snap, err, err_size);
     sim_snapshot_free(snap);
-    if (!still) return false;
+    if (settled) *settled = false;
+    if (!still) return NULL;
     /* each shown goal's body where the goal wants it, at rest, its angle kept */
+    bool moved = false;
     for (int g = 0; g < n; g++) {
         const ScnGoal* q = &goals[g];
         SimBodyState st;
@@ -120,8 +142,52 @@ bool imagine_jepa_set_goal(ImagineJepa* ij, const SimWorld* w, const ScnGoal* go
         } else {
             continue;
         }
+        /* within the frame, the body's half size and a margin from its edges (a region that
+           reaches out of view: its centre may lie out of it) */
+        if (rect) {
+            double r = 0.5 * (st.w > st.h ? st.w : st.h) + IMAGINE_JEPA_GOAL_MARGIN;
+            if (st.radius > 0) r = st.radius + IMAGINE_JEPA_GOAL_MARGIN;
+            x = clamp_span(x, rect[0] + r, rect[2] - r);
+            y = clamp_span(y, rect[1] + r, rect[3] - r);
+        }
+        moved = moved || fabs(x - st.x) > 1e-9 || fabs(y - st.y) > 1e-9;
         sim_world_set_pose(still, q->body, x, y, st.angle, 0, 0, 0);
     }
+    if (!moved) return still;
+    /* then at rest where the world puts it: a region's centre may lie in the air above the surface
+       the body would stand on, and a goal image with a body hanging there looks like no future the
+       model can imagine. Kept only when every shown goal still holds (a body that rolled or fell out
+       of its region, or broke, leaves the placed pose) */
+    SimSnapshot* placed = sim_world_snapshot(still);
+    for (int t = 0, calm = 0; t < IMAGINE_JEPA_SETTLE_TICKS && calm < IMAGINE_JEPA_REST_TICKS; t++) {
+        sim_world_tick(still, NULL);
+        calm = at_rest(still) ? calm + 1 : 0;
+    }
+    bool holds = sim_world_error(still) == NULL;
+    for (int g = 0; g < n && holds; g++) {
+        const ScnGoal* q = &goals[g];
+        bool shown = !q->negate && (q->kind == SCN_GOAL_IN || (q->kind == SCN_GOAL_FIELD && q->op == SCN_TEST_NEAR &&
+                                                               (q->field == SCN_FIELD_X || q->field == SCN_FIELD_Y)));
+        bool now = false;
+        if (shown) {
+            scn_goal_status(q, still, &now);
+            holds = now;
+        }
+    }
+    bool ok = holds || sim_world_restore(still, placed, err, err_size);
+    sim_snapshot_free(placed);
+    if (!ok) {
+        sim_world_destroy(still);
+        return NULL;
+    }
+    if (settled) *settled = holds;
+    return still;
+}
+
+bool imagine_jepa_set_goal(ImagineJepa* ij, const SimWorld* w, const ScnGoal* goals, int n, char* err,
+                           size_t err_size) {
+    SimWorld* still = imagine_jepa_goal_world(w, ij->rect, goals, n, NULL, err, err_size);
+    if (!still) return false;
     /* the goal image, as a window in which nothing moves */
     jepa_render(ij->model, still, ij->rect, ij->still);
     sim_world_destroy(still);
@@ -148,6 +214,20 @@ void imagine_jepa_encode(ImagineJepa* ij) {
         win[f] = ij->ring + (size_t)(i % ij->span) * ij->fb;
     }
     jepa_encode(ij->model, ij->scratch, 1, win, false, ij->z0);
+}
+
+/* the energy of latent z: the mean absolute difference to goal over the channels counted */
+static double energy_of(const ImagineJepa* ij, const float* z, const float* goal) {
+    int C = ij->C, L = ij->L, cells = L / C;
+    double d = 0;
+    if (!ij->still_only) {
+        for (int i = 0; i < L; i++) d += fabsf(z[i] - goal[i]);
+    } else {
+        for (int i = 0; i < cells; i++)
+            for (int c = 0; c < C; c++)
+                if (ij->cmask[(size_t)c]) d += fabsf(z[(size_t)i * C + c] - goal[(size_t)i * C + c]);
+    }
+    return d / ((double)cells * ij->ncount);
 }
 
 void imagine_jepa_energy(ImagineJepa* ij, const ImaginePlans* p, const float (*xy)[2], const float* mass,
@@ -189,18 +269,42 @@ void imagine_jepa_energy(ImagineJepa* ij, const ImaginePlans* p, const float (*x
         jepa_predict(ij->model, ij->scratch, rows, ij->z, ij->push, ij->npush, ij->z);
     }
     const float* goal = ij->rolled ? ij->z + (size_t)B * L : ij->goal;
-    /* the energy: L1 to the goal's latent, per latent float (of the channels counted) */
-    int C = ij->C, cells = L / C;
-    for (int b = 0; b < B; b++) {
-        const float* z = ij->z + (size_t)b * L;
-        double d = 0;
-        if (!ij->still_only) {
-            for (int i = 0; i < L; i++) d += fabsf(z[i] - goal[i]);
-        } else {
-            for (int i = 0; i < cells; i++)
-                for (int c = 0; c < C; c++)
-                    if (ij->cmask[(size_t)c]) d += fabsf(z[(size_t)i * C + c] - goal[(size_t)i * C + c]);
-        }
-        energy[b] = d / ((double)cells * ij->ncount);
+    for (int b = 0; b < B; b++) energy[b] = energy_of(ij, ij->z + (size_t)b * L, goal);
+}
+
+bool imagine_jepa_energy_true(ImagineJepa* ij, ImagineSim* is, const SimWorld* w, const ImaginePlans* p,
+                              double* energy, char* err, size_t err_size) {
+    const JepaArch* a = jepa_arch(ij->model);
+    int ctx = a->context < 64 ? a->context : 64, H = p->H;
+    if (!ij->zt) {
+        ij->zt = alloc_zeroed((size_t)ij->L, sizeof *ij->zt);
+        ij->frames = alloc_zeroed((size_t)ctx, ij->fb);
     }
+    SimSnapshot* snap = sim_world_snapshot(w);
+    if (!is->scratch) is->scratch = sim_world_from_snapshot(snap, err, err_size);
+    bool ok = is->scratch != NULL;
+    for (int b = 0; ok && b < p->B; b++) {
+        ok = sim_world_restore(is->scratch, snap, err, err_size);
+        /* the window that ends at tick H: frame f at tick H - fstep (ctx - 1 - f); one at or before
+           now is a frame seen (the first seen when it lies before it) */
+        const uint8_t* win[64];
+        for (int f = 0; f < ctx; f++) {
+            int64_t t = (int64_t)H - (int64_t)ij->fstep * (ctx - 1 - f);
+            int64_t i = ij->seen - 1 + (t < 0 ? t : 0);
+            if (i < ij->seen - ij->span) i = ij->seen - ij->span;
+            if (i < 0) i = 0;
+            win[f] = t > 0 ? ij->frames + (size_t)f * ij->fb : ij->ring + (size_t)(i % ij->span) * ij->fb;
+        }
+        for (int h = 0; ok && h < H; h++) {
+            sim_world_tick(is->scratch, imagine_push_at(p, b, h));
+            for (int f = 0; f < ctx; f++)
+                if (h + 1 == H - ij->fstep * (ctx - 1 - f))
+                    jepa_render(ij->model, is->scratch, ij->rect, ij->frames + (size_t)f * ij->fb);
+        }
+        if (!ok) break;
+        jepa_encode(ij->model, ij->scratch, 1, win, true, ij->zt);
+        energy[b] = energy_of(ij, ij->zt, ij->goal);
+    }
+    sim_snapshot_free(snap);
+    return ok;
 }

@@ -5,6 +5,12 @@
 
 #include "agent/imagine.h"
 
+const SimPush* imagine_push_at(const ImaginePlans* p, int b, int h) {
+    if (h < 0 || h >= p->H || h % p->seg != 0 || h / p->seg >= p->S) return NULL;
+    const SimPush* sp = &p->steps[(size_t)b * p->S + (size_t)(h / p->seg)];
+    return sp->body >= 0 ? sp : NULL;
+}
+
 bool imagine_sim(ImagineSim* is, const SimWorld* w, const ImaginePlans* p, PlanRow* rows, char* err,
                  size_t err_size) {
     int B = p->B, H = p->H, nb = p->nbodies;
@@ -24,12 +30,7 @@ bool imagine_sim(ImagineSim* is, const SimWorld* w, const ImaginePlans* p, PlanR
         }
         for (int j = 0; j < nb; j++) first_break[j] = first_fall[j] = -1;
         for (int h = 0; h < H + coast; h++) {
-            const SimPush* push = NULL;
-            if (h < H && h % p->seg == 0 && h / p->seg < p->S) {
-                const SimPush* sp = &p->steps[(size_t)b * p->S + (size_t)(h / p->seg)];
-                if (sp->body >= 0) push = sp;
-            }
-            sim_world_tick(is->scratch, push);
+            sim_world_tick(is->scratch, imagine_push_at(p, b, h));
             /* tick h leads to state h + 1 */
             for (int j = 0; j < nb; j++) {
                 SimBodyState st;

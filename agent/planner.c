@@ -10,6 +10,7 @@
 #include "agent/plan_cost.h"
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/rank.h"
 #include "base/report.h"
 #include "base/rng.h"
 #include "sim/observation.h"
@@ -51,6 +52,12 @@ struct Planner {
     const JepaModel* jepa;         /* the pixel planner's model (planner_set_jepa), else NULL */
     ImagineJepa    ij;
     double*        energy;         /* [B] the pixel planner's energies */
+    bool           audit;          /* PLAN_JEPA_AUDIT: each search's candidates also by the simulator */
+    PlanRow*       arows;          /* [B * H * nb] the audit's true rows */
+    size_t         arows_cap;
+    double*        acost;          /* [B] the simulator's cost of each candidate */
+    double*        atrue;          /* [B] the energy of each candidate's true future (+ its push cost) */
+    double*        aplan;          /* [B] the planner's cost of each candidate, in candidate order */
     float          mass[MAXB];     /* kg, the bodies' of this decision (the push maps') */
     /* goals */
     ScnGoal*       goals;
@@ -152,6 +159,10 @@ void planner_free(Planner* p) {
     imagine_sim_free(&p->is);
     imagine_jepa_free(&p->ij);
     free(p->energy);
+    free(p->arows);
+    free(p->acost);
+    free(p->atrue);
+    free(p->aplan);
     free(p->goals);
     free(p->status);
     free(p->active);
@@ -182,6 +193,12 @@ void planner_set_jepa(Planner* p, const JepaModel* m, const double rect[4], unsi
     p->ij.rolled = (flags & PLAN_JEPA_ROLLED) != 0;
     imagine_jepa_set_still(&p->ij, (flags & PLAN_JEPA_STILL) != 0);
     p->energy = alloc_resize(p->energy, (size_t)p->B, sizeof *p->energy);
+    p->audit = (flags & PLAN_JEPA_AUDIT) != 0;
+    if (p->audit) {
+        p->acost = alloc_resize(p->acost, (size_t)p->B, sizeof *p->acost);
+        p->atrue = alloc_resize(p->atrue, (size_t)p->B, sizeof *p->atrue);
+        p->aplan = alloc_resize(p->aplan, (size_t)p->B, sizeof *p->aplan);
+    }
     p->next_tick = -1;
     p->have_prev = false;
 }
@@ -460,6 +477,44 @@ static void ensure_buffers(Planner* p) {
     p->rows_cap = rows;
 }
 
+/* ---- the pixel planner's audit (PLAN_JEPA_AUDIT) ---- */
+
+/* the simulator's cost of each of ip's candidates (acost), the energy of their true futures plus
+   their push costs (atrue), and how the planner's costs (aplan) order them against the simulator's;
+   false when the world cannot be copied (the audit is left out) */
+static bool audit_search(Planner* p, const SimWorld* w, const ImaginePlans* ip, const PlanCostSetup* cs,
+                         double escale, const Ranked* top) {
+    size_t need = (size_t)ip->B * ip->H * (ip->nbodies ? ip->nbodies : 1);
+    if (need > p->arows_cap) {
+        p->arows = alloc_resize(p->arows, need, sizeof *p->arows);
+        p->arows_cap = need;
+    }
+    if (!imagine_sim(&p->is, w, ip, p->arows, NULL, 0)) return false;
+    if (!imagine_jepa_energy_true(&p->ij, &p->is, w, ip, p->atrue, NULL, 0)) return false;
+    double best = INFINITY;
+    for (int b = 0; b < ip->B; b++) {
+        int n = 0;
+        double jsum = 0;
+        for (int s = 0; s < ip->S; s++) {
+            const SimPush* sp = &ip->steps[(size_t)b * ip->S + s];
+            if (sp->body < 0) continue;
+            n++;
+            jsum += hypot(sp->jx, sp->jy);
+        }
+        p->acost[b] = plan_cost(cs, p->arows + (size_t)b * ip->H * ip->nbodies, n, jsum);
+        p->atrue[b] = p->atrue[b] * escale + plan_push_cost(cs, n, jsum);
+        if (p->acost[b] < best) best = p->acost[b];
+    }
+    for (int b = 0; b < ip->B; b++) p->aplan[p->ranked[b].index] = p->ranked[b].cost;
+    PlannerTrace* tr = &p->trace;
+    tr->audited = true;
+    tr->audit_rho = rank_correlation(p->aplan, p->acost, ip->B);
+    tr->audit_rho_true = rank_correlation(p->atrue, p->acost, ip->B);
+    tr->audit_pick = p->acost[top->index];
+    tr->audit_best = best;
+    return true;
+}
+
 /* ---- one decision ---- */
 
 static void decide(Planner* p, const SimWorld* w, const float* states, const uint8_t* mask) {
@@ -500,6 +555,17 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
             p->rows[i] = (PlanRow){p->start[j][0], p->start[j][1], p->angle0[j], 0, 0, 0, 0, 0, 0};
         }
         imagine_jepa_energy(&p->ij, &idle, p->start, p->mass, p->energy);
+        /* the audit: doing nothing, by the simulator */
+        p->trace.audited = false;
+        if (p->audit) {
+            size_t need = (size_t)H * nb;
+            if (need > p->arows_cap) {
+                p->arows = alloc_resize(p->arows, need, sizeof *p->arows);
+                p->arows_cap = need;
+            }
+            p->trace.audit_idle = imagine_sim(&p->is, w, &idle, p->arows, NULL, 0) ? plan_cost(&cs, p->arows, 0, 0)
+                                                                                    : NAN;
+        }
     } else if (p->model) {
         imagine_model(&p->im, states, mask, &idle, p->rows);
     } else {
@@ -549,6 +615,7 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
         }
         qsort(p->ranked, (size_t)B, sizeof *p->ranked, ranked_cmp);
         const Ranked* top = &p->ranked[0];
+        if (p->jepa && p->audit && !audit_search(p, w, &ip, &cs, escale, top)) p->trace.audited = false;
         if (top->cost < p->best_cost) {
             p->best_cost = top->cost;
             memcpy(p->best, &p->cand[(size_t)top->index * S], sizeof *p->best * (size_t)S);

@@ -85,6 +85,17 @@ typedef struct PlannerTrace {
     int          pushes_used;   /* pushes made so far this episode */
     int          push_budget;   /* 0 = no limit */
     double       impulse;       /* N*s: the impulse limit */
+    /* the pixel planner's audit (PLAN_JEPA_AUDIT) of the last search's candidates, when audited
+       (a decision that searched): */
+    bool         audited;
+    double       audit_rho;     /* Spearman's rank correlation of the planner's costs (energy + push
+                                   cost) and the simulator's (plan_cost of the true futures); NAN
+                                   when either is constant */
+    double       audit_rho_true;/* the same of the energies of the true futures (+ push cost): what
+                                   the energy would rank with an exact predictor */
+    double       audit_pick;    /* the simulator's cost of the candidate the planner ranked first */
+    double       audit_best;    /* the simulator's cost of the best candidate */
+    double       audit_idle;    /* the simulator's cost of doing nothing */
 } PlannerTrace;
 
 /// a planner with the configuration in def (samples, iters, horizon, replan, elites, pushes,
@@ -130,7 +141,9 @@ bool      planner_is_oracle(const Planner* p);
 /// (imagine_jepa_still_channels: the convolutions' and the appearance keypoints' places, not the
 /// keypoints' velocities nor the motion keypoints, which a push leaves moving at the horizon and a
 /// still goal image has at zero). m is not owned; NULL: back to an oracle
-enum { PLAN_JEPA_ROLLED = 1, PLAN_JEPA_STILL = 2 };
+/// PLAN_JEPA_AUDIT: every search's candidates are also imagined by the simulator, and the trace tells
+/// how the pixel energies order them against the simulator's costs (PlannerTrace.audit_*)
+enum { PLAN_JEPA_ROLLED = 1, PLAN_JEPA_STILL = 2, PLAN_JEPA_AUDIT = 4 };
 void      planner_set_jepa(Planner* p, const JepaModel* m, const double rect[4], unsigned flags);
 bool      planner_is_jepa(const Planner* p);
 /// true when the pixel planner's goal image can show the goals: at least one 'BODY in REGION' or

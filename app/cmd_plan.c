@@ -1,5 +1,6 @@
 /* nudge plan: task scenarios x agents x seeds; success rates and time per decision */
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,64 @@ static Tally row_tally(const PlanJobs* J, int r, char* name, size_t name_size) {
     return y;
 }
 
+/* the pixel planner's audit over the episodes of row r's task (every task for "all") */
+static PlanOutcome audit_tally(const PlanJobs* J, int r) {
+    int t = r / J->nagents, a = r % J->nagents;
+    int t0 = t < J->ntasks ? t : 0, t1 = t < J->ntasks ? t + 1 : J->ntasks;
+    PlanOutcome y;
+    memset(&y, 0, sizeof y);
+    for (int k = t0; k < t1; k++)
+        for (int64_t e = 0; e < J->episodes; e++) {
+            const PlanOutcome* o = &J->out[((int64_t)k * J->nagents + a) * J->episodes + e];
+            y.audits += o->audits;
+            y.rho_n += o->rho_n, y.rho += o->rho;
+            y.rho_true_n += o->rho_true_n, y.rho_true += o->rho_true;
+            y.pick_better += o->pick_better, y.best_better += o->best_better;
+            y.pick_cost += o->pick_cost, y.best_cost += o->best_cost, y.idle_cost += o->idle_cost;
+        }
+    return y;
+}
+
+static double mean_of(double sum, int64_t n) { return n ? sum / (double)n : NAN; }
+
+/* the audit's table (stdout) and CSV (path, or NULL): per task, the jepa agent's searches, how its
+   costs and its energies of the true futures order the candidates against the simulator's, and how
+   often its pick (or the best candidate) costs the simulator less than doing nothing */
+static bool write_audit(const PlanJobs* J, const char* path, char* err, size_t err_size) {
+    char* buf = NULL;
+    size_t len = 0;
+    FILE* f = path ? open_memstream(&buf, &len) : NULL;
+    if (path && !f) alloc_fail(4096);
+    if (f) fprintf(f, "task,searches,rho,rho_true,pick_better,best_better,pick_cost,best_cost,idle_cost\n");
+    printf("\njepa audit: the simulator's costs of every search's candidates against the planner's (rho) and "
+           "against the energies of their true futures (rho_true: an exact predictor); Spearman's rank "
+           "correlation, mean over searches\n");
+    printf("%-28s %8s %7s %9s %12s %12s %9s %9s %9s\n", "task", "searches", "rho", "rho_true", "pick<idle",
+           "best<idle", "pick", "best", "idle");
+    for (int r = 0; r < row_count(J); r++) {
+        if (!J->agents[r % J->nagents].jepa) continue;
+        char name[256], field[520];
+        Tally t = row_tally(J, r, name, sizeof name);
+        if (t.episodes == 0) continue;
+        PlanOutcome y = audit_tally(J, r);
+        double n = (double)(y.audits ? y.audits : 1);
+        printf("%-28s %8lld %+7.3f %+9.3f %11.1f%% %11.1f%% %9.4f %9.4f %9.4f\n", name, (long long)y.audits,
+               mean_of(y.rho, y.rho_n), mean_of(y.rho_true, y.rho_true_n), 100.0 * (double)y.pick_better / n,
+               100.0 * (double)y.best_better / n, mean_of(y.pick_cost, y.audits), mean_of(y.best_cost, y.audits),
+               mean_of(y.idle_cost, y.audits));
+        if (f)
+            fprintf(f, "%s,%lld,%.4f,%.4f,%.4f,%.4f,%.5f,%.5f,%.5f\n", csv_field(name, field, sizeof field),
+                    (long long)y.audits, mean_of(y.rho, y.rho_n), mean_of(y.rho_true, y.rho_true_n),
+                    (double)y.pick_better / n, (double)y.best_better / n, mean_of(y.pick_cost, y.audits),
+                    mean_of(y.best_cost, y.audits), mean_of(y.idle_cost, y.audits));
+    }
+    if (!f) return true;
+    fclose(f);
+    bool ok = atomic_file_put(path, buf, len, err, err_size);
+    free(buf);
+    return ok;
+}
+
 static bool write_csv(const PlanJobs* J, const char* path, char* err, size_t err_size) {
     char* buf = NULL;
     size_t len = 0;
@@ -229,6 +288,8 @@ int cmd_plan(int argc, char** argv) {
     double jepa_push_cost = -1;
     const char* jepa_goal = "image";
     const char* jepa_channels = "all";
+    const char* jepa_audit = NULL;
+    bool audit = false;
     bool verbose = false;
     ArgSpec specs[] = {
         {"episodes", ARG_INT, &episodes, 1, 1000000, "N: seeds per task and agent (default 10)", false},
@@ -239,6 +300,8 @@ int cmd_plan(int argc, char** argv) {
         {"jepa-push-cost", ARG_DOUBLE, &jepa_push_cost, 0, 1000, "C: the jepa agent's cost of one push, a fraction of doing nothing's energy (default: as --push-cost)", false},
         {"jepa-goal", ARG_STRING, &jepa_goal, 1, 0, "image|rolled: the jepa agent's energy is to the goal image's latent (default), or to the goal window's rolled forward as far without pushes", false},
         {"jepa-channels", ARG_STRING, &jepa_channels, 1, 0, "all|still: the jepa agent's energy over every latent channel (default), or over those a still scene holds (not the keypoints' velocities nor the motion keypoints, which a push leaves moving at the horizon)", false},
+        {"jepa-audit", ARG_BOOL, &audit, 1, 0, "also imagine each of the jepa agent's searches with the simulator, and print how its energies order the candidates against the simulator's costs, and how an exact predictor's would (slower: every candidate is simulated, rendered and encoded)", false},
+        {"jepa-audit-csv", ARG_STRING, &jepa_audit, 1, 0, "FILE: the audit's table as task,searches,rho,rho_true,pick_better,best_better,pick_cost,best_cost,idle_cost (implies --jepa-audit)", false},
         {"seed", ARG_U64, &seed, 1, 0, "N: episode i uses seed N + i (default 0)", false},
         {"csv", ARG_STRING, &csv, 1, 0, "FILE: also write task,agent,episodes,successes,success_rate,ms_per_decision", false},
         {"jobs", ARG_INT, &jobs, 1, 64, "J: episodes run at once, one thread each (default 1)", false},
@@ -273,6 +336,8 @@ int cmd_plan(int argc, char** argv) {
         return args_fail("plan", "the 'model' agent needs a world model: --model FILE (or --agents random,oracle)");
     if (jepa && !jepa_path) return args_fail("plan", "the 'jepa' agent needs a pixel model: --jepa FILE");
     if (jepa_path && !jepa) return args_fail("plan", "--jepa is for the 'jepa' agent: add it to --agents");
+    audit = audit || jepa_audit;
+    if (audit && !jepa) return args_fail("plan", "--jepa-audit is for the 'jepa' agent: add it to --agents");
     if (jepa) {
         J.jepa = jepa_load(jepa_path, err, sizeof err);
         if (!J.jepa) return args_fail("plan", "--jepa: %s", err);
@@ -293,6 +358,7 @@ int cmd_plan(int argc, char** argv) {
     J.jepa_energy = (!strcmp(jepa_goal, "rolled") ? PLAN_JEPA_ROLLED : 0u) |
                     (!strcmp(jepa_channels, "still") ? PLAN_JEPA_STILL : 0u);
     if (jepa_samples && !jepa) return args_fail("plan", "--jepa-samples is for the 'jepa' agent: add it to --agents");
+    if (audit) J.jepa_energy |= PLAN_JEPA_AUDIT;
     /* the tasks */
     char** files = NULL;
     int nfiles = scn_collect_files(p.positional, p.npositional, &files, err, sizeof err);
@@ -313,9 +379,14 @@ int cmd_plan(int argc, char** argv) {
     }
     /* the CSV may not overwrite a task or a model */
     for (int i = 0; i < nfiles && !status; i++)
-        if (!args_output_not_input("plan", "--csv", csv, "a task", files[i])) status = 2;
+        if (!args_output_not_input("plan", "--csv", csv, "a task", files[i]) ||
+            !args_output_not_input("plan", "--jepa-audit-csv", jepa_audit, "a task", files[i]))
+            status = 2;
     if (!status && (!args_output_not_input("plan", "--csv", csv, "the model", o.model_path) ||
-                    !args_output_not_input("plan", "--csv", csv, "the pixel model", jepa_path)))
+                    !args_output_not_input("plan", "--csv", csv, "the pixel model", jepa_path) ||
+                    !args_output_not_input("plan", "--jepa-audit-csv", jepa_audit, "the model", o.model_path) ||
+                    !args_output_not_input("plan", "--jepa-audit-csv", jepa_audit, "the pixel model", jepa_path) ||
+                    !args_output_not_input("plan", "--jepa-audit-csv", jepa_audit, "--csv", csv)))
         status = 2;
     scn_free_list(files, nfiles);
     AgentOverride base;
@@ -344,6 +415,10 @@ int cmd_plan(int argc, char** argv) {
         } else {
             print_table(&J, verbose);
             if (csv && !write_csv(&J, csv, err, sizeof err)) {
+                fprintf(stderr, "nudge plan: %s\n", err);
+                status = 2;
+            }
+            if (!status && audit && !write_audit(&J, jepa_audit, err, sizeof err)) {
                 fprintf(stderr, "nudge plan: %s\n", err);
                 status = 2;
             }

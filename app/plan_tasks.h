@@ -17,7 +17,18 @@ typedef struct PlanOutcome {
     bool    skipped;       /* the pixel planner cannot show the task's goals (planner_jepa_goals_ok):
                               not run, not counted */
     char    failed[448];   /* the first failed goal ("line: text -- detail"), "" when solved */
+    /* the pixel planner's audit (PLAN_JEPA_AUDIT), summed over its decisions that searched: */
+    int64_t audits;        /* searches audited */
+    int64_t rho_n, rho_true_n;   /* of them, those whose correlation is defined */
+    double  rho, rho_true; /* sums of PlannerTrace.audit_rho, audit_rho_true */
+    int64_t pick_better;   /* the candidate ranked first costs the simulator less than doing nothing
+                              (by more than PLAN_AUDIT_MARGIN) */
+    int64_t best_better;   /* some candidate does */
+    double  pick_cost, best_cost, idle_cost;   /* sums of the simulator's costs */
 } PlanOutcome;
+
+/// how much less than doing nothing a candidate must cost the simulator to count as better
+#define PLAN_AUDIT_MARGIN 1e-3
 
 /// runs task s with seed and the agent o asks for, for its 'world seconds' or longer (until every
 /// goal can be judged), and judges its goals. false + one line on bad input (the task has no

@@ -686,4 +686,35 @@ expect_status 2 "plan --agents jepa with a pixel model of strided records" -- "$
 one_line_err "^nudge plan: .*box_into_zone.scn: the model steps 0.0333333 s (2 control ticks of this world, as trained on gen --stride 2 records); the world's control tick is 0.0166667 s"
 [ ! -e "$tmp/js2p.csv" ] && ok "no CSV written (plan, strided pixel model)" || bad "plan wrote a CSV with a strided pixel model"
 
+# the pixel planner's audit: each search's candidates also by the simulator; the same decisions as
+# without it, its table and CSV, and its bad inputs
+zone=$root/scenarios/tasks/box_into_zone.scn
+plan_small=(plan "$zone" --agents jepa --jepa "$tmp/a/j.ckpt" --jepa-samples 6 --jepa-iters 1 --jepa-push-cost 0 --episodes 1)
+expect_status 0 "plan --agents jepa" -- "$nudge" "${plan_small[@]}" --csv "$tmp/pa.csv"
+expect_status 0 "plan --agents jepa --jepa-audit-csv" -- "$nudge" "${plan_small[@]}" --csv "$tmp/pb.csv" --jepa-audit-csv "$tmp/audit.csv"
+grep -q "^jepa audit" "$tmp/out" && grep -q "^box_into_zone  *[0-9]" "$tmp/out" && ok "the audit's table" || bad "the audit's table: $(cat "$tmp/out")"
+[ -s "$tmp/pa.csv" ] && [ "$(cut -d, -f1-5 "$tmp/pa.csv")" = "$(cut -d, -f1-5 "$tmp/pb.csv")" ] && ok "the audit leaves the outcomes as they were" ||
+  bad "the audit changed the outcomes: $(cat "$tmp/pa.csv" "$tmp/pb.csv")"
+/usr/bin/python3 - "$tmp/audit.csv" <<'PY' && ok "the audit's CSV: columns, rows, correlations in [-1, 1], rates in [0, 1], best <= pick, doing nothing misses" || bad "the audit's CSV: $(cat "$tmp/audit.csv")"
+import csv, math, sys
+rows = list(csv.reader(open(sys.argv[1])))
+assert rows[0] == ["task", "searches", "rho", "rho_true", "pick_better", "best_better", "pick_cost", "best_cost", "idle_cost"], rows[0]
+assert [r[0] for r in rows[1:]] == ["box_into_zone", "all"], rows
+assert rows[1][1:] == rows[2][1:], rows
+r = rows[1]
+assert int(r[1]) > 0, r
+for v in (float(r[2]), float(r[3])):
+    assert math.isnan(v) or -1 <= v <= 1, r
+assert 0 <= float(r[4]) <= float(r[5]) <= 1, r
+assert float(r[7]) <= float(r[6]) + 1e-9 and float(r[8]) > 0.1, r
+PY
+expect_status 2 "--jepa-audit without the jepa agent" -- "$nudge" plan "$zone" --agents random --jepa-audit
+one_line_err "--jepa-audit is for the 'jepa' agent"
+cp "$tmp/a/j.ckpt" "$tmp/keep.ckpt"
+expect_status 2 "--jepa-audit-csv over the pixel model" -- "$nudge" plan "$zone" --agents jepa --jepa "$tmp/keep.ckpt" --episodes 1 --jepa-audit-csv "$tmp/keep.ckpt"
+one_line_err "--jepa-audit-csv .*keep.ckpt is also the pixel model"
+cmp -s "$tmp/keep.ckpt" "$tmp/a/j.ckpt" && ok "the pixel model is untouched" || bad "plan overwrote the pixel model"
+expect_status 2 "--jepa-audit-csv that cannot be written" -- "$nudge" "${plan_small[@]}" --jepa-audit-csv /dev/null/a.csv
+one_line_err "/dev/null/a.csv"
+
 finish jepa

@@ -1418,6 +1418,140 @@ static void test_jepa_planner(void) {
     jepa_free(fresh);
 }
 
+/* the pixel planner's audit: it leaves the decision as it was, reports what it measured within its
+   bounds, and the energy of a true future is the goal image's own when nothing moves */
+static void test_jepa_audit(void) {
+    nn_set_threads(1);
+    JepaModel* fresh = small_jepa(false);
+    char away[1024];
+    snprintf(away, sizeof away, "%s", jepa_home_task);
+    char* g = strstr(away, "goal box in");
+    ENSURE(g);
+    memcpy(g, "goal box in  0.3 -0.0495 0.7 0.1505 by 0.4\n", strlen("goal box in  0.3 -0.0495 0.7 0.1505 by 0.4\n"));
+    Episode ep;
+    const PlannerTrace* tr = jepa_first(away, fresh, 0, &ep);
+    ENSURE(tr->searches == 1 && !tr->audited);
+    double cost = tr->best_cost;
+    SimPush steps[PLANNER_MAX_SEGMENTS];
+    int S = tr->nsteps;
+    memcpy(steps, tr->steps, sizeof steps[0] * (size_t)S);
+    end_kept(&ep);
+    tr = jepa_first(away, fresh, PLAN_JEPA_AUDIT, &ep);
+    ENSURE(tr->searches == 1 && tr->audited && tr->best_cost == cost && tr->nsteps == S);
+    ENSURE(same_pushes(tr->steps, steps, S));
+    ENSURE((isnan(tr->audit_rho) || fabs(tr->audit_rho) <= 1) && (isnan(tr->audit_rho_true) || fabs(tr->audit_rho_true) <= 1));
+    /* the box 0.5 m from its region: doing nothing misses (PLAN_MISS and the distance) */
+    ENSURE(tr->audit_idle > PLAN_MISS + 0.2 && tr->audit_best <= tr->audit_pick);
+    end_kept(&ep);
+    /* at its goal: no search, no audit */
+    JepaModel* id = small_jepa(true);
+    tr = jepa_first(jepa_home_task, id, PLAN_JEPA_AUDIT, &ep);
+    ENSURE(tr->searches == 0 && !tr->audited);
+    end_kept(&ep);
+    /* the true futures' energies: doing nothing in a world at rest at its goal is the goal image
+       (energy 0); a push moves the box away from it */
+    char err[256];
+    Scenario* s = scn_parse(jepa_home_task, strlen(jepa_home_task), "home.scn", err, sizeof err);
+    ScnInstance inst;
+    ENSURE(s && scn_instantiate(s, 0, &inst, err, sizeof err));
+    SimWorld* w = scn_instance_build(&inst, 0, err, sizeof err);
+    ENSURE(w);
+    for (int t = 0; t < 60; t++) sim_world_tick(w, NULL);   /* at rest */
+    double rect[4];
+    jepa_frame_rect(fresh, &inst, rect);
+    ImagineJepa ij;
+    imagine_jepa_init(&ij, fresh, rect);
+    for (int f = 0; f < jepa_window_span(fresh); f++) imagine_jepa_see(&ij, w);
+    ENSURE(imagine_jepa_set_goal(&ij, w, inst.goals, inst.ngoals, err, sizeof err));
+    int32_t box = sim_world_find(w, "box");
+    SimPush plans[2 * 2] = {{.body = -1}, {.body = -1}, {.body = box, .jx = 0.8}, {.body = -1}};
+    float angle0 = 0, drop = -1;
+    ImaginePlans ip = {2, 12, 2, 6, plans, 1, &box, &angle0, &drop, false};
+    ImagineSim is = {0};
+    double e[2];
+    ENSURE(imagine_jepa_energy_true(&ij, &is, w, &ip, e, err, sizeof err));
+    ENSURE(e[0] == 0.0 && e[1] > 0.0);
+    imagine_sim_free(&is);
+    imagine_jepa_free(&ij);
+    sim_world_destroy(w);
+    scn_instance_free(&inst);
+    scn_free(s);
+    jepa_free(id);
+    jepa_free(fresh);
+}
+
+/* the goal image's world (imagine_jepa_goal_world): the goal's body moved to its region's centre, then
+   at rest on the surface under it; kept where it was placed when at rest it would leave the region;
+   not ticked when no body moves */
+static SimWorld* goal_world_of(const char* text, const double* rect, bool* settled, int32_t* box) {
+    char err[256];
+    Scenario* s = scn_parse(text, strlen(text), "goal.scn", err, sizeof err);
+    ENSURE(s);
+    ScnInstance inst;
+    ENSURE(scn_instantiate(s, 0, &inst, err, sizeof err));
+    SimWorld* w = scn_instance_build(&inst, 0, err, sizeof err);
+    ENSURE(w);
+    *box = sim_world_find(w, "box");
+    SimWorld* g = imagine_jepa_goal_world(w, rect, inst.goals, inst.ngoals, settled, err, sizeof err);
+    ENSURE(g);
+    sim_world_destroy(w);
+    scn_instance_free(&inst);
+    scn_free(s);
+    return g;
+}
+
+static void test_jepa_goal_world(void) {
+    /* a table whose top is at 0.75 m, a 0.08 m box on it, a region from the table top to 0.25 m above it */
+    const char* base =
+        "world seconds 1\n"
+        "body floor box stone static pos 0 -0.05 size 6 0.1\n"
+        "body table box wood static pos 0 0.375 size 1.2 0.75\n"
+        "body box   box wood pos -0.3 0.7905 size 0.08 0.08\n";
+    char text[1024];
+    bool settled = true;
+    int32_t id;
+    SimBodyState st;
+    /* the region's centre (0.4, 0.875) lies 0.085 m above where the box would stand: it rests on the
+       table under it */
+    snprintf(text, sizeof text, "%sgoal box in 0.3 0.75 0.5 1.0 by 1\n", base);
+    SimWorld* g = goal_world_of(text, NULL, &settled, &id);
+    ENSURE(settled && sim_world_body(g, id, &st) && st.alive);
+    ENSURE(fabs(st.x - 0.4) < 0.02 && fabs(st.y - 0.79) < 0.003);   /* it may slide a little as it lands */
+    ENSURE(hypot(st.vx, st.vy) <= IMAGINE_JEPA_REST_SPEED && fabs(st.omega) <= IMAGINE_JEPA_REST_SPIN);
+    sim_world_destroy(g);
+    /* a region past the table's edge (it ends at 0.6): at rest the box would lie on the floor, out of
+       the region, so it stays where it was placed, at the region's centre */
+    snprintf(text, sizeof text, "%sgoal box in 0.62 0.75 0.82 1.0 by 1\n", base);
+    g = goal_world_of(text, NULL, &settled, &id);
+    ENSURE(!settled && sim_world_body(g, id, &st) && st.alive);
+    ENSURE(fabs(st.x - 0.72) < 1e-9 && fabs(st.y - 0.875) < 1e-9 && st.vx == 0 && st.vy == 0);
+    sim_world_destroy(g);
+    /* an 'x near' goal moves it along the table; it stays on it */
+    snprintf(text, sizeof text, "%sgoal box.x near 0.2 0.03 at 1\n", base);
+    g = goal_world_of(text, NULL, &settled, &id);
+    ENSURE(settled && sim_world_body(g, id, &st) && fabs(st.x - 0.2) < 0.005 && fabs(st.y - 0.79) < 0.003);
+    sim_world_destroy(g);
+    /* a region on the floor that reaches out of the frame (x 0.7 to 2.9 m, the frame ends at 1.5 m): the
+       box stands on the floor inside the frame, its half size and the margin from the edge, rather than
+       at the region's centre (1.8 m) out of view */
+    const double rect[4] = {-1.5, -0.2, 1.5, 2.0};
+    snprintf(text, sizeof text, "%sgoal box in 0.7 0 2.9 0.3 by 1\n", base);
+    g = goal_world_of(text, rect, &settled, &id);
+    ENSURE(settled && sim_world_body(g, id, &st));
+    ENSURE(fabs(st.x - (1.5 - 0.04 - IMAGINE_JEPA_GOAL_MARGIN)) < 0.02 && fabs(st.y - 0.04) < 0.003);
+    sim_world_destroy(g);
+    /* and without the frame, at the region's centre */
+    g = goal_world_of(text, NULL, &settled, &id);
+    ENSURE(settled && sim_world_body(g, id, &st) && fabs(st.x - 1.8) < 0.02 && fabs(st.y - 0.04) < 0.003);
+    sim_world_destroy(g);
+    /* the box already at its region's centre: nothing moves, nothing ticks */
+    snprintf(text, sizeof text, "%sgoal box in -0.4 0.7105 -0.2 0.8705 by 1\n", base);
+    g = goal_world_of(text, NULL, &settled, &id);
+    ENSURE(!settled && sim_world_ticks(g) == 0 && sim_world_body(g, id, &st));
+    ENSURE(fabs(st.x + 0.3) < 1e-12 && fabs(st.y - 0.7905) < 1e-12);
+    sim_world_destroy(g);
+}
+
 /* the still channels of a keypoint model (imagine_jepa_still_channels): the convolutions' and the
    appearance keypoints' (dx, dy, lse), not the motion keypoints' nor any velocity; every keypoint's
    place without motion keypoints; every channel of a model without keypoints; the imagination
@@ -1760,6 +1894,8 @@ int main(void) {
     RUN(test_model_planner);
     RUN(test_imagine_model_risk);
     RUN(test_jepa_planner);
+    RUN(test_jepa_goal_world);
+    RUN(test_jepa_audit);
     RUN(test_jepa_still_channels);
     RUN(test_surprise_break_nll);
     RUN(test_surprise_alarm);

@@ -26,6 +26,7 @@
 #include "base/csv.h"
 #include "base/parse_int.h"
 #include "base/parse_real.h"
+#include "base/rank.h"
 #include "base/report.h"
 #include "base/rng.h"
 #include "ensure.h"
@@ -580,6 +581,23 @@ static void test_alloc(void) {
     dies_out_of_memory(overflowing_resize);
 }
 
+/* Spearman's rank correlation: ranks with ties, the textbook cases, and no order to compare */
+static void test_rank(void) {
+    double r[4];
+    rank_of((const double[]){3, 1, 2, 2}, 4, r);
+    ENSURE(r[0] == 3 && r[1] == 0 && r[2] == 1.5 && r[3] == 1.5);
+    const double a[5] = {1, 2, 3, 4, 5};
+    ENSURE(rank_correlation(a, (const double[]){10, 20, 30, 40, 50}, 5) == 1.0);
+    ENSURE(rank_correlation(a, (const double[]){50, 40, 30, 20, 10}, 5) == -1.0);
+    ENSURE(rank_correlation(a, (const double[]){1, 4, 9, 16, 25}, 5) == 1.0);   /* any increasing map */
+    /* 1 - 6 sum d^2 / (n (n^2 - 1)) without ties: d = 1, 1, 1, 1, 0 gives 0.8 */
+    ENSURE(fabs(rank_correlation(a, (const double[]){2, 1, 4, 3, 5}, 5) - 0.8) < 1e-12);
+    /* a tie: ranks 0, 1.5, 1.5, 3 against 0, 1, 2, 3: 4.5 / sqrt(4.5 * 5) */
+    ENSURE(fabs(rank_correlation((const double[]){1, 2, 2, 3}, (const double[]){1, 2, 3, 4}, 4) - 4.5 / sqrt(22.5)) < 1e-12);
+    ENSURE(isnan(rank_correlation(a, (const double[]){7, 7, 7, 7, 7}, 5)));
+    ENSURE(isnan(rank_correlation(a, a, 1)));
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/nudge-test-base-%d", (int)getpid());
     char err[256];
@@ -599,6 +617,7 @@ int main(void) {
     RUN(test_checked_size);
     RUN(test_npy_hostile);
     RUN(test_input_file);
+    RUN(test_rank);
     remove_tree(dir);
     fprintf(stderr, "test_base: all passed\n");
     return 0;
