@@ -362,5 +362,6 @@ bool agent_act(Agent* a, const SimWorld* w, double t, const float* states, const
 
 void agent_stats(const Agent* a, int64_t* decisions, double* seconds) {
     *decisions = a->planner ? planner_trace(a->planner)->decisions : a->calls;
-    *seconds = a->busy;
+    /* the pixel planner's audit is not deciding */
+    *seconds = a->busy - (a->planner ? planner_trace(a->planner)->audit_seconds : 0.0);
 }

@@ -484,6 +484,7 @@ static void ensure_buffers(Planner* p) {
    false when the world cannot be copied (the audit is left out) */
 static bool audit_search(Planner* p, const SimWorld* w, const ImaginePlans* ip, const PlanCostSetup* cs,
                          double escale, const Ranked* top) {
+    double t0 = clock_now();
     size_t need = (size_t)ip->B * ip->H * (ip->nbodies ? ip->nbodies : 1);
     if (need > p->arows_cap) {
         p->arows = alloc_resize(p->arows, need, sizeof *p->arows);
@@ -512,13 +513,14 @@ static bool audit_search(Planner* p, const SimWorld* w, const ImaginePlans* ip, 
     tr->audit_rho_true = rank_correlation(p->atrue, p->acost, ip->B);
     tr->audit_pick = p->acost[top->index];
     tr->audit_best = best;
+    tr->audit_seconds += clock_now() - t0;
     return true;
 }
 
 /* ---- one decision ---- */
 
 static void decide(Planner* p, const SimWorld* w, const float* states, const uint8_t* mask) {
-    double wall0 = clock_now();
+    double wall0 = clock_now(), audit0 = p->trace.audit_seconds;
     gather_bodies(p, w, states, mask);
     warm_start(p);
     p->best_cost = INFINITY;
@@ -558,6 +560,7 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
         /* the audit: doing nothing, by the simulator */
         p->trace.audited = false;
         if (p->audit) {
+            double t0 = clock_now();
             size_t need = (size_t)H * nb;
             if (need > p->arows_cap) {
                 p->arows = alloc_resize(p->arows, need, sizeof *p->arows);
@@ -565,6 +568,7 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
             }
             p->trace.audit_idle = imagine_sim(&p->is, w, &idle, p->arows, NULL, 0) ? plan_cost(&cs, p->arows, 0, 0)
                                                                                     : NAN;
+            p->trace.audit_seconds += clock_now() - t0;
         }
     } else if (p->model) {
         imagine_model(&p->im, states, mask, &idle, p->rows);
@@ -676,7 +680,7 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
     memcpy(p->prev_ids, p->ids, sizeof p->ids);
     p->prev_nb = nb;
     p->have_prev = true;
-    tr->ms = (clock_now() - wall0) * 1000.0;
+    tr->ms = (clock_now() - wall0 - (tr->audit_seconds - audit0)) * 1000.0;   /* the audit is not deciding */
 }
 
 bool planner_act(Planner* p, const SimWorld* w, const float* states, const uint8_t* mask, SimPush* out) {

@@ -96,6 +96,7 @@ typedef struct PlannerTrace {
     double       audit_pick;    /* the simulator's cost of the candidate the planner ranked first */
     double       audit_best;    /* the simulator's cost of the best candidate */
     double       audit_idle;    /* the simulator's cost of doing nothing */
+    double       audit_seconds; /* wall time the audits took so far (not counted as deciding) */
 } PlannerTrace;
 
 /// a planner with the configuration in def (samples, iters, horizon, replan, elites, pushes,
