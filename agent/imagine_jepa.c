@@ -285,6 +285,7 @@ bool imagine_jepa_energy_true(ImagineJepa* ij, ImagineSim* is, const SimWorld* w
     bool ok = is->scratch != NULL;
     for (int b = 0; ok && b < p->B; b++) {
         ok = sim_world_restore(is->scratch, snap, err, err_size);
+        if (!ok) break;
         /* the window that ends at tick H: frame f at tick H - fstep (ctx - 1 - f); one at or before
            now is a frame seen (the first seen when it lies before it) */
         const uint8_t* win[64];
@@ -295,13 +296,12 @@ bool imagine_jepa_energy_true(ImagineJepa* ij, ImagineSim* is, const SimWorld* w
             if (i < 0) i = 0;
             win[f] = t > 0 ? ij->frames + (size_t)f * ij->fb : ij->ring + (size_t)(i % ij->span) * ij->fb;
         }
-        for (int h = 0; ok && h < H; h++) {
+        for (int h = 0; h < H; h++) {
             sim_world_tick(is->scratch, imagine_push_at(p, b, h));
             for (int f = 0; f < ctx; f++)
                 if (h + 1 == H - ij->fstep * (ctx - 1 - f))
                     jepa_render(ij->model, is->scratch, ij->rect, ij->frames + (size_t)f * ij->fb);
         }
-        if (!ok) break;
         jepa_encode(ij->model, ij->scratch, 1, win, true, ij->zt);
         energy[b] = energy_of(ij, ij->zt, ij->goal);
     }

@@ -477,7 +477,26 @@ static void ensure_buffers(Planner* p) {
     p->rows_cap = rows;
 }
 
+/* the pushes of a plan's S segments steps[S] (body -1: none): how many, and their impulses' sum */
+static int plan_pushes(const SimPush* steps, int S, double* jsum) {
+    int n = 0;
+    *jsum = 0;
+    for (int s = 0; s < S; s++) {
+        if (steps[s].body < 0) continue;
+        n++;
+        *jsum += hypot(steps[s].jx, steps[s].jy);
+    }
+    return n;
+}
+
 /* ---- the pixel planner's audit (PLAN_JEPA_AUDIT) ---- */
+
+/* the audit's rows for `need` rows */
+static void audit_rows(Planner* p, size_t need) {
+    if (need <= p->arows_cap) return;
+    p->arows = alloc_resize(p->arows, need, sizeof *p->arows);
+    p->arows_cap = need;
+}
 
 /* the simulator's cost of each of ip's candidates (acost), the energy of their true futures plus
    their push costs (atrue), and how the planner's costs (aplan) order them against the simulator's;
@@ -485,23 +504,13 @@ static void ensure_buffers(Planner* p) {
 static bool audit_search(Planner* p, const SimWorld* w, const ImaginePlans* ip, const PlanCostSetup* cs,
                          double escale, const Ranked* top) {
     double t0 = clock_now();
-    size_t need = (size_t)ip->B * ip->H * (ip->nbodies ? ip->nbodies : 1);
-    if (need > p->arows_cap) {
-        p->arows = alloc_resize(p->arows, need, sizeof *p->arows);
-        p->arows_cap = need;
-    }
+    audit_rows(p, (size_t)ip->B * ip->H * (ip->nbodies ? ip->nbodies : 1));
     if (!imagine_sim(&p->is, w, ip, p->arows, NULL, 0)) return false;
     if (!imagine_jepa_energy_true(&p->ij, &p->is, w, ip, p->atrue, NULL, 0)) return false;
     double best = INFINITY;
     for (int b = 0; b < ip->B; b++) {
-        int n = 0;
-        double jsum = 0;
-        for (int s = 0; s < ip->S; s++) {
-            const SimPush* sp = &ip->steps[(size_t)b * ip->S + s];
-            if (sp->body < 0) continue;
-            n++;
-            jsum += hypot(sp->jx, sp->jy);
-        }
+        double jsum;
+        int n = plan_pushes(&ip->steps[(size_t)b * ip->S], ip->S, &jsum);
         p->acost[b] = plan_cost(cs, p->arows + (size_t)b * ip->H * ip->nbodies, n, jsum);
         p->atrue[b] = p->atrue[b] * escale + plan_push_cost(cs, n, jsum);
         if (p->acost[b] < best) best = p->acost[b];
@@ -561,11 +570,7 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
         p->trace.audited = false;
         if (p->audit) {
             double t0 = clock_now();
-            size_t need = (size_t)H * nb;
-            if (need > p->arows_cap) {
-                p->arows = alloc_resize(p->arows, need, sizeof *p->arows);
-                p->arows_cap = need;
-            }
+            audit_rows(p, (size_t)H * nb);
             p->trace.audit_idle = imagine_sim(&p->is, w, &idle, p->arows, NULL, 0) ? plan_cost(&cs, p->arows, 0, 0)
                                                                                     : NAN;
             p->trace.audit_seconds += clock_now() - t0;
@@ -605,14 +610,8 @@ static void decide(Planner* p, const SimWorld* w, const float* states, const uin
         else if (!imagine_sim(&p->is, w, &ip, p->rows, NULL, 0)) break;
         /* score, rank, keep the cheapest, refit */
         for (int b = 0; b < B; b++) {
-            int n = 0;
-            double jsum = 0;
-            for (int s = 0; s < S; s++) {
-                const SimPush* sp = &p->pushes[(size_t)b * S + s];
-                if (sp->body < 0) continue;
-                n++;
-                jsum += hypot(sp->jx, sp->jy);
-            }
+            double jsum;
+            int n = plan_pushes(&p->pushes[(size_t)b * S], S, &jsum);
             p->ranked[b].cost = p->jepa ? p->energy[b] * escale + plan_push_cost(&cs, n, jsum)
                                         : plan_cost(&cs, p->rows + (size_t)b * H * nb, n, jsum);
             p->ranked[b].index = b;
