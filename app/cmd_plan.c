@@ -130,7 +130,7 @@ static double ms_per(const Tally* y) { return y->decisions ? 1000.0 * y->seconds
  * ("all"); name and tally of row r */
 static int row_count(const PlanJobs* J) { return (J->ntasks + 1) * J->nagents; }
 
-static Tally row_tally(const PlanJobs* J, int r, char* name, size_t name_size) {
+static Tally row_tally(const PlanJobs* J, int r, char* name, size_t name_size, PlanOutcome* audit) {
     int t = r / J->nagents, a = r % J->nagents;
     Tally y = {0, 0, 0, 0, 0};
     int t0 = t < J->ntasks ? t : 0, t1 = t < J->ntasks ? t + 1 : J->ntasks;
@@ -147,26 +147,14 @@ static Tally row_tally(const PlanJobs* J, int r, char* name, size_t name_size) {
             y.solved += o->solved;
             y.decisions += o->decisions;
             y.seconds += o->seconds;
+            if (!audit) continue;
+            audit->audits += o->audits;
+            audit->rho_n += o->rho_n, audit->rho += o->rho;
+            audit->rho_true_n += o->rho_true_n, audit->rho_true += o->rho_true;
+            audit->pick_better += o->pick_better, audit->best_better += o->best_better;
+            audit->pick_cost += o->pick_cost, audit->best_cost += o->best_cost, audit->idle_cost += o->idle_cost;
         }
     }
-    return y;
-}
-
-/* the pixel planner's audit over the episodes of row r's task (every task for "all") */
-static PlanOutcome audit_tally(const PlanJobs* J, int r) {
-    int t = r / J->nagents, a = r % J->nagents;
-    int t0 = t < J->ntasks ? t : 0, t1 = t < J->ntasks ? t + 1 : J->ntasks;
-    PlanOutcome y;
-    memset(&y, 0, sizeof y);
-    for (int k = t0; k < t1; k++)
-        for (int64_t e = 0; e < J->episodes; e++) {
-            const PlanOutcome* o = &J->out[((int64_t)k * J->nagents + a) * J->episodes + e];
-            y.audits += o->audits;
-            y.rho_n += o->rho_n, y.rho += o->rho;
-            y.rho_true_n += o->rho_true_n, y.rho_true += o->rho_true;
-            y.pick_better += o->pick_better, y.best_better += o->best_better;
-            y.pick_cost += o->pick_cost, y.best_cost += o->best_cost, y.idle_cost += o->idle_cost;
-        }
     return y;
 }
 
@@ -189,19 +177,19 @@ static bool write_audit(const PlanJobs* J, const char* path, char* err, size_t e
     for (int r = 0; r < row_count(J); r++) {
         if (!J->agents[r % J->nagents].jepa) continue;
         char name[256], field[520];
-        Tally t = row_tally(J, r, name, sizeof name);
+        PlanOutcome y;
+        memset(&y, 0, sizeof y);
+        Tally t = row_tally(J, r, name, sizeof name, &y);
         if (t.episodes == 0) continue;
-        PlanOutcome y = audit_tally(J, r);
         double n = (double)(y.audits ? y.audits : 1);
-        printf("%-28s %8lld %+7.3f %+9.3f %11.1f%% %11.1f%% %9.4f %9.4f %9.4f\n", name, (long long)y.audits,
-               mean_of(y.rho, y.rho_n), mean_of(y.rho_true, y.rho_true_n), 100.0 * (double)y.pick_better / n,
-               100.0 * (double)y.best_better / n, mean_of(y.pick_cost, y.audits), mean_of(y.best_cost, y.audits),
-               mean_of(y.idle_cost, y.audits));
+        double rho = mean_of(y.rho, y.rho_n), rho_true = mean_of(y.rho_true, y.rho_true_n);
+        double pick = (double)y.pick_better / n, best = (double)y.best_better / n;
+        double cost[3] = {mean_of(y.pick_cost, y.audits), mean_of(y.best_cost, y.audits), mean_of(y.idle_cost, y.audits)};
+        printf("%-28s %8lld %+7.3f %+9.3f %11.1f%% %11.1f%% %9.4f %9.4f %9.4f\n", name, (long long)y.audits, rho,
+               rho_true, 100.0 * pick, 100.0 * best, cost[0], cost[1], cost[2]);
         if (f)
             fprintf(f, "%s,%lld,%.4f,%.4f,%.4f,%.4f,%.5f,%.5f,%.5f\n", csv_field(name, field, sizeof field),
-                    (long long)y.audits, mean_of(y.rho, y.rho_n), mean_of(y.rho_true, y.rho_true_n),
-                    (double)y.pick_better / n, (double)y.best_better / n, mean_of(y.pick_cost, y.audits),
-                    mean_of(y.best_cost, y.audits), mean_of(y.idle_cost, y.audits));
+                    (long long)y.audits, rho, rho_true, pick, best, cost[0], cost[1], cost[2]);
     }
     if (!f) return true;
     fclose(f);
@@ -218,7 +206,7 @@ static bool write_csv(const PlanJobs* J, const char* path, char* err, size_t err
     fprintf(f, "task,agent,episodes,successes,success_rate,ms_per_decision\n");
     for (int r = 0; r < row_count(J); r++) {
         char name[256], field[520];
-        Tally y = row_tally(J, r, name, sizeof name);
+        Tally y = row_tally(J, r, name, sizeof name, NULL);
         /* a task is named after its file, which may hold a comma or a quote */
         fprintf(f, "%s,%s,%lld,%lld,%.4f,%.3f\n", csv_field(name, field, sizeof field), J->agents[r % J->nagents].name,
                 (long long)y.episodes, (long long)y.solved, rate(&y), ms_per(&y));
@@ -234,7 +222,7 @@ static void print_table(const PlanJobs* J, bool verbose) {
     Tally all[MAX_AGENTS];
     for (int r = 0; r < row_count(J); r++) {
         char name[256];
-        Tally y = row_tally(J, r, name, sizeof name);
+        Tally y = row_tally(J, r, name, sizeof name, NULL);
         if (r >= J->ntasks * J->nagents) all[r % J->nagents] = y;
         if (y.episodes == 0 && y.skipped > 0) {
             printf("%-28s %-8s %8s %8s %8s %12s\n", name, J->agents[r % J->nagents].name, "-", "-", "skipped", "-");
