@@ -22,6 +22,7 @@
 #include "model/jepa_loss.h"
 #include "model/jepa_probe.h"
 #include "model/nn.h"
+#include "sim/observation.h"
 
 #define HMAX 30
 /* in view: the body's centre inside the frame at t0 and at t0 + h. A body the frames do not show (it
@@ -75,6 +76,64 @@ static int cmp_scale(const void* a, const void* b) {
     return x < y ? -1 : x > y;
 }
 
+/* the cell probe body by body: each scored body's error (px, and m), its error over its size (the
+   larger side at t0, as the state model's eval) and whether it lies within a quarter of its smaller
+   side (the position target, which the issue sets by the smallest body, read body by body). A mean is
+   carried by the bodies the probe misses by a cell or more; the median is the typical body. The
+   model's and constant velocity's at every horizon, the pixels' reference and the floor at h = 0 */
+enum { DM_MODEL, DM_CV, DM_PIXELS, DM_FLOOR, DMETHODS };
+static const char* dmethod_names[DMETHODS] = {"cell_probe", "const_vel_cell_probe", "pixel_cell_probe",
+                                              "oracle_cell_probe"};
+typedef struct BodyErrs {
+    WmFloats px, m;
+    double   sum_px, sum_m, sizes;
+    int64_t  within;
+} BodyErrs;
+typedef struct BodyStats {
+    int64_t n;
+    double  mean_px, mean_m, median_px, median_m, p90_px, p90_m, sizes, within;
+} BodyStats;
+/* the bodies in view at h = 0 by their larger side on screen: up to a cell, up to two cells, longer
+   (a body longer than two cells has its centre where no neighbourhood of 3 x 3 cells sees its ends) */
+enum { SZ_CELL, SZ_TWO, SZ_LONG, SIZES };
+static const char* size_names[SIZES] = {"in_view_up_to_a_cell", "in_view_one_to_two_cells",
+                                        "in_view_over_two_cells"};
+
+/* one body's error px (scale px per m) for a body whose sides are big >= side (m) */
+static void body_err_add(BodyErrs* b, double px, double scale, double big, double side) {
+    double m = px / scale;
+    wm_floats_push(&b->px, (float)px);
+    wm_floats_push(&b->m, (float)m);
+    b->sum_px += px, b->sum_m += m;
+    b->sizes += big > 0 ? m / big : 0;
+    b->within += m < 0.25 * side;
+}
+
+/* the CSV's body-by-body columns of a row that has none */
+#define NO_BODY_STATS ",nan,nan,nan,nan,nan,nan"
+
+/* the CSV's body-by-body columns of b, and the line's end, into out; returns the length */
+static int body_cols(char* out, size_t size, const BodyStats* b) {
+    return snprintf(out, size, ",%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", b->median_px, b->median_m, b->p90_px, b->p90_m,
+                    b->sizes, b->within);
+}
+
+/* the statistics of b, which is emptied (its lists sorted and freed) */
+static BodyStats body_stats(BodyErrs* b) {
+    BodyStats o;
+    int64_t n = b->px.n;
+    o.n = n;
+    o.mean_px = n ? b->sum_px / (double)n : NAN;
+    o.mean_m = n ? b->sum_m / (double)n : NAN;
+    o.sizes = n ? b->sizes / (double)n : NAN;
+    o.within = n ? (double)b->within / (double)n : NAN;
+    o.median_px = wm_quantile(b->px.v, n, 0.5), o.p90_px = wm_quantile(b->px.v, n, 0.9);
+    o.median_m = wm_quantile(b->m.v, n, 0.5), o.p90_m = wm_quantile(b->m.v, n, 0.9);
+    wm_floats_free(&b->px);
+    wm_floats_free(&b->m);
+    return o;
+}
+
 /* the slot-free cell probe (jepa_cellprobe.h): its model and constant-velocity scores, each body
    against the nearest of as many detections as there are bodies, and each detection against the
    nearest body (so that scattering detections everywhere does not pay) */
@@ -90,6 +149,8 @@ typedef struct CellAcc {
     int64_t pix_n[SUBS];
     double orc_px[SUBS], orc_m[SUBS];   /* the floor: the same readout of the bodies' exact heat */
     int64_t orc_n[SUBS];
+    BodyErrs body[SUBS][DMETHODS][HMAX + 1];
+    BodyErrs by_size[SIZES][3];   /* the model's, the pixels' and the floor's, in view at h = 0 */
 } CellAcc;
 
 /* the nearest of hits[n] to (u, v): its distance (px), INFINITY when n = 0 */
@@ -501,17 +562,31 @@ int cmd_eval_jepa(int argc, char** argv) {
                         bool moving, inview, pushed = first_push[(size_t)b * K + k] < h * S;
                         body_flags(yt, y0 + k * O, h ? y0 + k * O : mkb[k] ? yb + k * O : NULL, scale, a, &moving,
                                    &inview);
+                        const float* row = wm_dataset_states(j->d, e, t0s[b]) + (size_t)k * j->d->dim;
+                        double big = fmax(row[SIM_OBS_size_w], row[SIM_OBS_size_h]);
+                        double side = fmin(row[SIM_OBS_size_w], row[SIM_OBS_size_h]);
+                        double ep = h == 0 ? nearest_hit(hitpx, npx, yt[0], yt[1]) : INFINITY;
+                        double eo = h == 0 ? nearest_hit(hitor, nor, yt[0], yt[1]) : INFINITY;
+                        if (h == 0 && inview && isfinite(em) && isfinite(ec)) {
+                            double cells = big * scale / ((double)a->frame_w / (double)m->lw);
+                            int sz = cells <= 1 ? SZ_CELL : cells <= 2 ? SZ_TWO : SZ_LONG;
+                            body_err_add(&cacc->by_size[sz][0], em, scale, big, side);
+                            if (isfinite(ep)) body_err_add(&cacc->by_size[sz][1], ep, scale, big, side);
+                            if (isfinite(eo)) body_err_add(&cacc->by_size[sz][2], eo, scale, big, side);
+                        }
                         for (int sub = 0; sub < SUBS; sub++) {
                             if (!in_subset(sub, moving, inview, pushed)) continue;
                             if (!isfinite(em) || !isfinite(ec)) continue;
+                            body_err_add(&cacc->body[sub][DM_MODEL][h], em, scale, big, side);
+                            body_err_add(&cacc->body[sub][DM_CV][h], ec, scale, big, side);
+                            if (isfinite(ep)) body_err_add(&cacc->body[sub][DM_PIXELS][h], ep, scale, big, side);
+                            if (isfinite(eo)) body_err_add(&cacc->body[sub][DM_FLOOR][h], eo, scale, big, side);
                             cacc->n[sub][h]++;
                             cacc->px[sub][CM_NO_PUSH][h] += en, cacc->m[sub][CM_NO_PUSH][h] += en / scale;
                             cacc->px[sub][CM_MODEL][h] += em, cacc->m[sub][CM_MODEL][h] += em / scale;
                             cacc->px[sub][CM_CV][h] += ec, cacc->m[sub][CM_CV][h] += ec / scale;
-                            double ep = h == 0 ? nearest_hit(hitpx, npx, yt[0], yt[1]) : INFINITY;
                             if (isfinite(ep))
                                 cacc->pix_n[sub]++, cacc->pix_px[sub] += ep, cacc->pix_m[sub] += ep / scale;
-                            double eo = h == 0 ? nearest_hit(hitor, nor, yt[0], yt[1]) : INFINITY;
                             if (isfinite(eo))
                                 cacc->orc_n[sub]++, cacc->orc_px[sub] += eo, cacc->orc_m[sub] += eo / scale;
                         }
@@ -536,6 +611,14 @@ int cmd_eval_jepa(int argc, char** argv) {
         fprintf(stderr, "nudge eval: %s: no dynamic body the probe knows in windows of %d + %d steps of %d "
                 "records\n", data, C, HMAX, S);
     }
+    /* the cell probe's bodies, one by one */
+    BodyStats(*bst)[DMETHODS][HMAX + 1] = alloc_zeroed(SUBS, sizeof *bst);
+    BodyStats sst[SIZES][3];
+    for (int sub = 0; sub < SUBS; sub++)
+        for (int q = 0; q < DMETHODS; q++)
+            for (int h = 0; h <= HMAX; h++) bst[sub][q][h] = body_stats(&cacc->body[sub][q][h]);
+    for (int z = 0; z < SIZES; z++)
+        for (int q = 0; q < 3; q++) sst[z][q] = body_stats(&cacc->by_size[z][q]);
     /* the latent's statistics over every scored window */
     JepaLatentStats st = {0};
     st.std_mean = st.std_min = st.erank = NAN;
@@ -613,6 +696,29 @@ int cmd_eval_jepa(int argc, char** argv) {
             printf(" %s %.2f (%lld)", sub_names[sub], mean_of(cacc->orc_px[sub], cacc->orc_n[sub]),
                    (long long)cacc->orc_n[sub]);
         printf("\n");
+        printf("the cell probe body by body: the median and 90th percentile (px), the mean error over the body's "
+               "larger side (sizes, as the state model's eval), and the share of the bodies within a quarter of "
+               "their smaller side (within: the position target read body by body)\n");
+        printf("%-14s %3s %8s | %8s %8s %6s %7s | %8s %8s %6s %7s\n", "subset", "h", "n", "median", "p90", "sizes",
+               "within", "cv med", "cv p90", "sizes", "within");
+        for (int sub = 0; sub < SUBS; sub++)
+            for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
+                const BodyStats *bm = &bst[sub][DM_MODEL][hs[i]], *bc = &bst[sub][DM_CV][hs[i]];
+                printf("%-14s %3d %8lld | %8.2f %8.2f %6.3f %6.1f%% | %8.2f %8.2f %6.3f %6.1f%%\n",
+                       i ? "" : sub_names[sub], hs[i], (long long)bm->n, bm->median_px, bm->p90_px, bm->sizes,
+                       100 * bm->within, bc->median_px, bc->p90_px, bc->sizes, 100 * bc->within);
+            }
+        const BodyStats *bp = &bst[SUB_IN_VIEW][DM_PIXELS][0], *bf = &bst[SUB_IN_VIEW][DM_FLOOR][0];
+        printf("in view at h0: the pixels' reference median %.2f px, p90 %.2f, %.1f%% within; the floor median %.2f px, "
+               "p90 %.2f, %.1f%% within\n", bp->median_px, bp->p90_px, 100 * bp->within, bf->median_px, bf->p90_px,
+               100 * bf->within);
+        printf("in view at h0 by the body's larger side (a cell is %g px): mean / median px and the share within, of "
+               "the cell probe [the pixels' reference; the floor]\n", (double)a->frame_w / (double)m->lw);
+        for (int z = 0; z < SIZES; z++)
+            printf("  %-24s %6lld bodies: %.2f / %.2f, %.1f%% [%.2f / %.2f, %.1f%%; %.2f / %.2f, %.1f%%]\n",
+                   size_names[z] + 8, (long long)sst[z][0].n, sst[z][0].mean_px, sst[z][0].median_px,
+                   100 * sst[z][0].within, sst[z][1].mean_px, sst[z][1].median_px, 100 * sst[z][1].within,
+                   sst[z][2].mean_px, sst[z][2].median_px, 100 * sst[z][2].within);
     }
     printf("the latent rollout against copying its start: the mean |latent - the encoding h steps on| of a value, "
            "over every cell and over the cells where a pixel changed by more than %d of 255 from the window's last "
@@ -635,46 +741,63 @@ int cmd_eval_jepa(int argc, char** argv) {
     AtomicFile af;
     bool ok = atomic_file_open(&af, path, err, sizeof err);
     if (ok) {
-        char line[256];
-        int len = snprintf(line, sizeof line, "subset,method,horizon,n,pos_mean_px,pos_mean_m\n");
+        char line[512];
+        int len = snprintf(line, sizeof line, "subset,method,horizon,n,pos_mean_px,pos_mean_m,pos_median_px,"
+                           "pos_median_m,pos_p90_px,pos_p90_m,pos_mean_sizes,within_quarter\n");
         atomic_file_write(&af, line, (size_t)len);
         for (int sub = 0; sub < SUBS; sub++)
             for (int q = 0; q < METHODS; q++)
                 for (int h = 0; h <= HMAX; h++) {
                     int64_t n = acc->n[sub][h];
-                    len = snprintf(line, sizeof line, "%s,%s,%d,%lld,%.6g,%.6g\n", sub_names[sub], method_names[q], h,
-                                   (long long)n, mean_of(acc->px[sub][q][h], n), mean_of(acc->m[sub][q][h], n));
+                    len = snprintf(line, sizeof line, "%s,%s,%d,%lld,%.6g,%.6g%s\n", sub_names[sub], method_names[q], h,
+                                   (long long)n, mean_of(acc->px[sub][q][h], n), mean_of(acc->m[sub][q][h], n),
+                                   NO_BODY_STATS);
                     atomic_file_write(&af, line, (size_t)len);
                 }
         for (int sub = 0; has_cell && sub < SUBS; sub++)
             for (int q = 0; q < CMETHODS; q++)
                 for (int h = 0; h <= HMAX; h++) {
                     int64_t n = cacc->n[sub][h];
-                    len = snprintf(line, sizeof line, "%s,%s,%d,%lld,%.6g,%.6g\n", sub_names[sub], cmethod_names[q], h,
+                    len = snprintf(line, sizeof line, "%s,%s,%d,%lld,%.6g,%.6g", sub_names[sub], cmethod_names[q], h,
                                    (long long)n, mean_of(cacc->px[sub][q][h], n), mean_of(cacc->m[sub][q][h], n));
+                    len += q == CM_NO_PUSH ? snprintf(line + len, sizeof line - (size_t)len, "%s\n", NO_BODY_STATS)
+                                           : body_cols(line + len, sizeof line - (size_t)len,
+                                                       &bst[sub][q == CM_MODEL ? DM_MODEL : DM_CV][h]);
                     atomic_file_write(&af, line, (size_t)len);
                 }
         for (int sub = 0; has_cell && sub < SUBS; sub++) {
-            len = snprintf(line, sizeof line, "%s,pixel_cell_probe,0,%lld,%.6g,%.6g\n", sub_names[sub],
+            len = snprintf(line, sizeof line, "%s,pixel_cell_probe,0,%lld,%.6g,%.6g", sub_names[sub],
                            (long long)cacc->pix_n[sub], mean_of(cacc->pix_px[sub], cacc->pix_n[sub]),
                            mean_of(cacc->pix_m[sub], cacc->pix_n[sub]));
+            len += body_cols(line + len, sizeof line - (size_t)len, &bst[sub][DM_PIXELS][0]);
             atomic_file_write(&af, line, (size_t)len);
-            len = snprintf(line, sizeof line, "%s,oracle_cell_probe,0,%lld,%.6g,%.6g\n", sub_names[sub],
+            len = snprintf(line, sizeof line, "%s,oracle_cell_probe,0,%lld,%.6g,%.6g", sub_names[sub],
                            (long long)cacc->orc_n[sub], mean_of(cacc->orc_px[sub], cacc->orc_n[sub]),
                            mean_of(cacc->orc_m[sub], cacc->orc_n[sub]));
+            len += body_cols(line + len, sizeof line - (size_t)len, &bst[sub][DM_FLOOR][0]);
             atomic_file_write(&af, line, (size_t)len);
         }
-        len = snprintf(line, sizeof line, "latent,std_mean,0,%lld,%.6g,nan\nlatent,std_min,0,%lld,%.6g,nan\n"
-                       "latent,effective_rank,0,%lld,%.6g,nan\nevent,break_auroc,0,%lld,%.6g,nan\n"
-                       "event,fall_auroc,0,%lld,%.6g,nan\n", (long long)nz, st.std_mean, (long long)nz, st.std_min,
-                       (long long)nz, st.erank, (long long)pos[0], auroc[0], (long long)pos[1], auroc[1]);
+        for (int z = 0; has_cell && z < SIZES; z++)
+            for (int q = 0; q < 3; q++) {
+                static const int dm[3] = {DM_MODEL, DM_PIXELS, DM_FLOOR};
+                const BodyStats* b = &sst[z][q];
+                len = snprintf(line, sizeof line, "%s,%s,0,%lld,%.6g,%.6g", size_names[z], dmethod_names[dm[q]],
+                               (long long)b->n, b->mean_px, b->mean_m);
+                len += body_cols(line + len, sizeof line - (size_t)len, b);
+                atomic_file_write(&af, line, (size_t)len);
+            }
+        len = snprintf(line, sizeof line, "latent,std_mean,0,%lld,%.6g,nan%s\nlatent,std_min,0,%lld,%.6g,nan%s\n"
+                       "latent,effective_rank,0,%lld,%.6g,nan%s\nevent,break_auroc,0,%lld,%.6g,nan%s\n"
+                       "event,fall_auroc,0,%lld,%.6g,nan%s\n", (long long)nz, st.std_mean, NO_BODY_STATS, (long long)nz,
+                       st.std_min, NO_BODY_STATS, (long long)nz, st.erank, NO_BODY_STATS, (long long)pos[0], auroc[0],
+                       NO_BODY_STATS, (long long)pos[1], auroc[1], NO_BODY_STATS);
         atomic_file_write(&af, line, (size_t)len);
         static const char* copy_names[4] = {"rollout_l1", "copy_l1", "rollout_l1_changed", "copy_l1_changed"};
         for (int ci = 0; ci < COPY_HS; ci++)
             for (int q = 0; q < 4; q++) {
                 int64_t n = copy_n[ci][q / 2];
-                len = snprintf(line, sizeof line, "latent,%s,%d,%lld,%.6g,nan\n", copy_names[q], copy_hs[ci],
-                               (long long)n, mean_of(copy_sum[ci][q], n));
+                len = snprintf(line, sizeof line, "latent,%s,%d,%lld,%.6g,nan%s\n", copy_names[q], copy_hs[ci],
+                               (long long)n, mean_of(copy_sum[ci][q], n), NO_BODY_STATS);
                 atomic_file_write(&af, line, (size_t)len);
             }
         ok = atomic_file_commit(&af, err, sizeof err);
@@ -684,7 +807,7 @@ int cmd_eval_jepa(int argc, char** argv) {
     snprintf(path, sizeof path, "%s/eval.svg", report);
     ok = ok && write_svg(path, acc, steps, rank, nr, m->lc, err, sizeof err);
     if (!ok) fprintf(stderr, "nudge eval: %s\n", err);
-    free(cacc), free(hit0), free(hitp), free(hitm), free(hits), free(hitcv), free(hitnp), free(hitpx), free(pgrid), free(hitor),
+    free(bst), free(cacc), free(hit0), free(hitp), free(hitm), free(hits), free(hitcv), free(hitnp), free(hitpx), free(pgrid), free(hitor),
         free(ogrid), free(nhit0);
     jepa_cellprobe_free(&cell);
     jepa_cellprobe_free(&pcell);

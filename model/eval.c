@@ -31,24 +31,11 @@ const char* wm_subset_name(WmSubset s) {
     return s >= 0 && s < WM_SUBSETS ? names[s] : "?";
 }
 
-typedef struct Vec {
-    float*  v;
-    int64_t n, cap;
-} Vec;
-
-static void vec_push(Vec* a, float x) {
-    if (a->n == a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 256;
-        a->v = alloc_resize(a->v, (size_t)a->cap, sizeof(float));
-    }
-    a->v[a->n++] = x;
-}
-
 /* one (subset, method, horizon) cell being filled */
 typedef struct Acc {
-    Vec     pos;
-    double  sizes, angle;
-    int64_t nangle, nsink;
+    WmFloats pos;
+    double   sizes, angle;
+    int64_t  nangle, nsink;
 } Acc;
 
 static float wrap(float a) {
@@ -227,7 +214,7 @@ static void score(const Track* tracks, int n, int K, const Statics* st, const fl
             for (int s = 0; s < WM_SUBSETS; s++) {
                 if (!(tr->member[h] & (1u << s))) continue;
                 Acc* a = &acc[s][h - 1];
-                vec_push(&a->pos, err);
+                wm_floats_push(&a->pos, err);
                 a->sizes += err / (tr->size > 0 ? tr->size : 1.0f);
                 if (whole) a->angle += ang, a->nangle++;
                 a->nsink += sunk;
@@ -253,7 +240,7 @@ static void score_model(const WmModel* m, WmScratch* s, int nb, const float* st,
 static void finish(Acc* acc, int H, WmErrStats* out) {
     for (int h = 0; h < H; h++) {
         WmErrStats* s = &out[h];
-        Vec* v = &acc[h].pos;
+        WmFloats* v = &acc[h].pos;
         s->n = v->n;
         double sum = 0;
         for (int64_t i = 0; i < v->n; i++) sum += v->v[i];
@@ -315,8 +302,8 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
     WmGateStats* gate = &res->gate;
     int K = d->slots, T = d->ticks;
     WmScratch* s = wm_scratch_create(m);
-    Vec sc[WM_EVENTS] = {{0}};
-    Vec fsc[WM_EVENTS] = {{0}};   /* the foresight's scores (break and fall) */
+    WmFloats sc[WM_EVENTS] = {{0}};
+    WmFloats fsc[WM_EVENTS] = {{0}};   /* the foresight's scores (break and fall) */
     WmScratch* fs = wm_scratch_create(m);
     float* fore = alloc_array((size_t)EVAL_BATCH * K * WM_EVENTS, sizeof(float));
     uint8_t* lab[WM_EVENTS] = {NULL};
@@ -329,10 +316,10 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
     uint8_t* hold = alloc_bytes((size_t)EVAL_BATCH * K);
     float* rest_logit = alloc_array((size_t)EVAL_BATCH * K, sizeof(float));
     float* now_logit = alloc_array((size_t)EVAL_BATCH * K, sizeof(float));
-    Vec nscore = {0};
+    WmFloats nscore = {0};
     uint8_t* nlab = NULL;
     int64_t nn = 0, capn = 0;
-    Vec gscore = {0};
+    WmFloats gscore = {0};
     uint8_t* glab = NULL;
     int64_t ng = 0, capg = 0;
     float* pu = alloc_array((size_t)EVAL_BATCH * K * WM_PUSH_DIM, sizeof(float));
@@ -375,7 +362,7 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
                             capg = capg ? capg * 2 : 4096;
                             glab = alloc_resize(glab, (size_t)capg, 1);
                         }
-                        vec_push(&gscore, -rest_logit[(size_t)b * K + k]);
+                        wm_floats_push(&gscore, -rest_logit[(size_t)b * K + k]);
                         glab[ng++] = !eval_at_rest(tr);
                         if (eval_at_rest(tr)) {
                             gate->stays++;
@@ -403,7 +390,7 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
                             capn = capn ? capn * 2 : 4096;
                             nlab = alloc_resize(nlab, (size_t)capn, 1);
                         }
-                        vec_push(&nscore, nn_sigmoid(now_logit[(size_t)b * K + k]));
+                        wm_floats_push(&nscore, nn_sigmoid(now_logit[(size_t)b * K + k]));
                         nlab[nn++] = !d->mask[ib + K + k] && (d->bits[ib + K + k] & WM_BIT_BREAK);
                     }
                     if (nl == capl) {
@@ -413,8 +400,8 @@ static void score_events(const WmModel* m, const WmDataset* d, int first, int co
                     }
                     quiet[nl] = calm[b];
                     for (int q = 0; q < WM_EVENTS; q++) {
-                        vec_push(&sc[q], probs[((size_t)b * K + k) * WM_EVENTS + q]);
-                        vec_push(&fsc[q], fore[((size_t)b * K + k) * WM_EVENTS + q]);
+                        wm_floats_push(&sc[q], probs[((size_t)b * K + k) * WM_EVENTS + q]);
+                        wm_floats_push(&fsc[q], fore[((size_t)b * K + k) * WM_EVENTS + q]);
                         lab[q][nl] = y[q];
                     }
                     nl++;

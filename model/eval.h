@@ -60,6 +60,13 @@ double wm_auroc(const float* score, const uint8_t* label, int64_t n);
 double wm_auroc_select(const double* score, const uint8_t* label, const uint8_t* use, int stride, int64_t n);
 /// q-quantile (0..1) of v[n], sorting v in place; NaN for n = 0
 double wm_quantile(float* v, int64_t n, double q);
+/// a growing list of floats (zeroed: empty)
+typedef struct WmFloats {
+    float*  v;
+    int64_t n, cap;
+} WmFloats;
+void wm_floats_push(WmFloats* a, float x);
+void wm_floats_free(WmFloats* a);   /* empty again */
 
 /// one (subset, method, horizon) cell; every statistic is NaN when n = 0
 typedef struct WmErrStats {

@@ -58,6 +58,20 @@ static int by_float(const void* a, const void* b) {
     return (x > y) - (x < y);
 }
 
+void wm_floats_push(WmFloats* a, float x) {
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 256;
+        a->v = alloc_resize(a->v, (size_t)a->cap, sizeof(float));
+    }
+    a->v[a->n++] = x;
+}
+
+void wm_floats_free(WmFloats* a) {
+    free(a->v);
+    a->v = NULL;
+    a->n = a->cap = 0;
+}
+
 double wm_quantile(float* v, int64_t n, double q) {
     if (n <= 0) return NAN;
     qsort(v, (size_t)n, sizeof(float), by_float);

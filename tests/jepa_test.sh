@@ -285,6 +285,43 @@ assert sorted(orc) == sorted(cell0) and all(orc[s][0] == cell0[s] for s in orc),
 assert all(r[2] == '0' for r in rows if r[1] == 'oracle_cell_probe')
 assert 0 <= orc['in_view'][1] < pix['in_view'][1] and orc['in_view'][1] < 4.0, (orc, pix)
 PY
+# body by body: the median and 90th percentile, the error in body sizes and the share within a quarter
+# of a body's smaller side; the size classes split the bodies in view at h0 (their counts, means and
+# shares add up to the in_view row's); rows without per-body errors say nan
+/usr/bin/python3 - "$tmp/r2/eval_jepa.csv" <<'PY' && ok "eval_jepa.csv: the cell probe body by body" || bad "the body-by-body columns: $(head -3 "$tmp/r2/eval_jepa.csv")"
+import sys, csv, math
+rows = list(csv.DictReader(open(sys.argv[1])))
+extra = ['pos_median_px', 'pos_median_m', 'pos_p90_px', 'pos_p90_m', 'pos_mean_sizes', 'within_quarter']
+assert list(rows[0].keys()) == ['subset', 'method', 'horizon', 'n', 'pos_mean_px', 'pos_mean_m'] + extra, rows[0].keys()
+f = lambda r, k: float(r[k])
+body = [r for r in rows if r['method'] in ('cell_probe', 'const_vel_cell_probe', 'pixel_cell_probe', 'oracle_cell_probe')]
+assert len([r for r in body if int(r['n']) > 0]) >= 4 * 3 + 2 * 31
+for r in body:
+    if int(r['n']) == 0:
+        assert all(math.isnan(f(r, k)) for k in extra), r
+        continue
+    assert 0 <= f(r, 'pos_median_px') <= f(r, 'pos_p90_px') and 0 <= f(r, 'pos_median_m') <= f(r, 'pos_p90_m'), r
+    assert f(r, 'pos_mean_sizes') >= 0 and 0 <= f(r, 'within_quarter') <= 1, r
+for r in rows:
+    if r['method'] in ('jepa_probe', 'const_vel_probe', 'cell_probe_no_push') or r['subset'] in ('latent', 'event'):
+        assert all(math.isnan(f(r, k)) for k in extra), r
+get = {(r['subset'], r['method'], r['horizon']): r for r in rows}
+for m in ('cell_probe', 'pixel_cell_probe', 'oracle_cell_probe'):
+    whole = get[('in_view', m, '0')]
+    parts = [get[(s, m, '0')] for s in ('in_view_up_to_a_cell', 'in_view_one_to_two_cells', 'in_view_over_two_cells')]
+    n = sum(int(p['n']) for p in parts)
+    assert n == int(whole['n']) > 0, (m, n, whole['n'])
+    for k in ('pos_mean_px', 'within_quarter', 'pos_mean_sizes'):
+        s = sum(int(p['n']) * f(p, k) for p in parts if int(p['n']))
+        assert abs(s / n - f(whole, k)) < 1e-4 * max(1.0, f(whole, k)), (m, k, s / n, f(whole, k))
+# the floor (a heat at each true centre) places more of the bodies within a quarter of their size
+assert f(get[('in_view', 'oracle_cell_probe', '0')], 'within_quarter') >= f(get[('in_view', 'pixel_cell_probe', '0')], 'within_quarter')
+PY
+sed -n '/^the cell probe body by body/,/^the latent rollout/p' "$tmp/out" > "$tmp/body.txt"
+grep -Eq "^in_view +0 +[1-9][0-9]* \| +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+% \|" "$tmp/body.txt" &&
+  grep -Eq "^in view at h0: the pixels' reference median [0-9.]+ px" "$tmp/body.txt" &&
+  [ "$(grep -Ec '^  (up_to_a_cell|one_to_two_cells|over_two_cells) +[0-9]+ bodies' "$tmp/body.txt")" -eq 3 ] &&
+  ok "eval's body-by-body table" || bad "the body-by-body table: $(cat "$tmp/body.txt")"
 grep -Eq "^the same cell probe read from the frames' own pixels \(the window's last frame, 8 x 8 pixels to a cell.*h0 px: all [0-9.]+ \([1-9]" "$tmp/out" &&
   ok "eval's pixel reference line" || bad "the pixel reference: $(cat "$tmp/out")"
 grep -Eq "^its floor, the same cell probe read from a grid that is exactly the bodies .*h0 px: all [0-9.]+ \([1-9]" "$tmp/out" &&

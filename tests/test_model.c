@@ -6840,6 +6840,26 @@ static void test_jepa_learns(void) {
     jepa_trainer_free(tr);
 }
 
+/* the growing float list (eval's per-body errors) and its quantiles: every value kept in order past the
+   first capacity, the quantile interpolated between order statistics as numpy's default, NaN when empty */
+static void test_floats_quantile(void) {
+    WmFloats a = {0};
+    CHECK(isnan(wm_quantile(a.v, a.n, 0.5)));
+    for (int i = 0; i < 1000; i++) wm_floats_push(&a, (float)((i * 337) % 1000));   /* a permutation of 0..999 */
+    CHECK(a.n == 1000 && a.cap >= 1000);
+    bool kept = true;
+    for (int i = 0; i < 1000; i++) kept = kept && a.v[i] == (float)((i * 337) % 1000);
+    CHECK(kept);
+    CHECK(fabs(wm_quantile(a.v, a.n, 0.5) - 499.5) < 1e-9);
+    CHECK(fabs(wm_quantile(a.v, a.n, 0.9) - 899.1) < 1e-3);
+    CHECK(wm_quantile(a.v, a.n, 0.0) == 0.0 && wm_quantile(a.v, a.n, 1.0) == 999.0);
+    wm_floats_free(&a);
+    CHECK(a.v == NULL && a.n == 0 && a.cap == 0);
+    wm_floats_push(&a, 3.0f);
+    CHECK(a.n == 1 && wm_quantile(a.v, a.n, 0.9) == 3.0);
+    wm_floats_free(&a);
+}
+
 /* the slot-free cell probe's decoding: a hand-made probe that reads presence from a cell's own
    channel 0 and its offset from channels 1 and 2 keeps proposals best first, each at its cell's
    centre plus its offset, and drops one within the radius of a better one; two bodies in
@@ -7621,6 +7641,7 @@ int main(void) {
     test_jepa_energy();
     test_jepa_scale();
     test_jepa_fate();
+    test_floats_quantile();
     test_jepa_cellprobe_decode();
     test_jepa_cellprobe_pixel_grid();
     test_jepa_cellprobe_oracle_grid();
