@@ -118,6 +118,12 @@ static int body_cols(char* out, size_t size, const BodyStats* b) {
                     b->sizes, b->within);
 }
 
+/* a CSV row at h = 0 of b alone */
+static int body_row(char* out, size_t size, const char* subset, const char* method, const BodyStats* b) {
+    int len = snprintf(out, size, "%s,%s,0,%lld,%.6g,%.6g", subset, method, (long long)b->n, b->mean_px, b->mean_m);
+    return len + body_cols(out + len, size - (size_t)len, b);
+}
+
 /* the statistics of b, which is emptied (its lists sorted and freed) */
 static BodyStats body_stats(BodyErrs* b) {
     BodyStats o;
@@ -144,11 +150,8 @@ typedef struct CellAcc {
     int64_t n[SUBS][HMAX + 1];
     double rev_px[2][HMAX + 1];   /* the model's and constant velocity's detections */
     int64_t rev_n[2][HMAX + 1];
-    /* the reference at h = 0: the same probe read from the window's last frame's pixels */
-    double pix_px[SUBS], pix_m[SUBS];
-    int64_t pix_n[SUBS];
-    double orc_px[SUBS], orc_m[SUBS];   /* the floor: the same readout of the bodies' exact heat */
-    int64_t orc_n[SUBS];
+    /* and body by body; at h = 0 also the reference, the same probe read from the window's last
+       frame's pixels, and the floor, the same readout of the bodies' exact heat */
     BodyErrs body[SUBS][DMETHODS][HMAX + 1];
     BodyErrs by_size[SIZES][3];   /* the model's, the pixels' and the floor's, in view at h = 0 */
 } CellAcc;
@@ -585,10 +588,6 @@ int cmd_eval_jepa(int argc, char** argv) {
                             cacc->px[sub][CM_NO_PUSH][h] += en, cacc->m[sub][CM_NO_PUSH][h] += en / scale;
                             cacc->px[sub][CM_MODEL][h] += em, cacc->m[sub][CM_MODEL][h] += em / scale;
                             cacc->px[sub][CM_CV][h] += ec, cacc->m[sub][CM_CV][h] += ec / scale;
-                            if (isfinite(ep))
-                                cacc->pix_n[sub]++, cacc->pix_px[sub] += ep, cacc->pix_m[sub] += ep / scale;
-                            if (isfinite(eo))
-                                cacc->orc_n[sub]++, cacc->orc_px[sub] += eo, cacc->orc_m[sub] += eo / scale;
                         }
                     }
                     /* each detection against the nearest body */
@@ -686,15 +685,13 @@ int cmd_eval_jepa(int argc, char** argv) {
                "cell; fitted on the same windows, ridge %g, radius %g px), h0 px:", 1 << a->levels, 1 << a->levels,
                pcell.p.ridge, (double)pcell.radius);
         for (int sub = 0; sub < SUBS; sub++)
-            printf(" %s %.2f (%lld)", sub_names[sub], mean_of(cacc->pix_px[sub], cacc->pix_n[sub]),
-                   (long long)cacc->pix_n[sub]);
+            printf(" %s %.2f (%lld)", sub_names[sub], bst[sub][DM_PIXELS][0].mean_px, (long long)bst[sub][DM_PIXELS][0].n);
         printf("\n");
         printf("its floor, the same cell probe read from a grid that is exactly the bodies (a Gaussian of %g px at "
                "each centre through the cell soft-argmax; ridge %g, radius %g px), h0 px:",
                (double)JEPA_CELLPROBE_ORACLE_SIGMA, ocell.p.ridge, (double)ocell.radius);
         for (int sub = 0; sub < SUBS; sub++)
-            printf(" %s %.2f (%lld)", sub_names[sub], mean_of(cacc->orc_px[sub], cacc->orc_n[sub]),
-                   (long long)cacc->orc_n[sub]);
+            printf(" %s %.2f (%lld)", sub_names[sub], bst[sub][DM_FLOOR][0].mean_px, (long long)bst[sub][DM_FLOOR][0].n);
         printf("\n");
         printf("the cell probe body by body: the median and 90th percentile (px), the mean error over the body's "
                "larger side (sizes, as the state model's eval), and the share of the bodies within a quarter of "
@@ -765,25 +762,15 @@ int cmd_eval_jepa(int argc, char** argv) {
                                                        &bst[sub][q == CM_MODEL ? DM_MODEL : DM_CV][h]);
                     atomic_file_write(&af, line, (size_t)len);
                 }
-        for (int sub = 0; has_cell && sub < SUBS; sub++) {
-            len = snprintf(line, sizeof line, "%s,pixel_cell_probe,0,%lld,%.6g,%.6g", sub_names[sub],
-                           (long long)cacc->pix_n[sub], mean_of(cacc->pix_px[sub], cacc->pix_n[sub]),
-                           mean_of(cacc->pix_m[sub], cacc->pix_n[sub]));
-            len += body_cols(line + len, sizeof line - (size_t)len, &bst[sub][DM_PIXELS][0]);
-            atomic_file_write(&af, line, (size_t)len);
-            len = snprintf(line, sizeof line, "%s,oracle_cell_probe,0,%lld,%.6g,%.6g", sub_names[sub],
-                           (long long)cacc->orc_n[sub], mean_of(cacc->orc_px[sub], cacc->orc_n[sub]),
-                           mean_of(cacc->orc_m[sub], cacc->orc_n[sub]));
-            len += body_cols(line + len, sizeof line - (size_t)len, &bst[sub][DM_FLOOR][0]);
-            atomic_file_write(&af, line, (size_t)len);
-        }
+        for (int sub = 0; has_cell && sub < SUBS; sub++)
+            for (int q = DM_PIXELS; q <= DM_FLOOR; q++) {
+                len = body_row(line, sizeof line, sub_names[sub], dmethod_names[q], &bst[sub][q][0]);
+                atomic_file_write(&af, line, (size_t)len);
+            }
         for (int z = 0; has_cell && z < SIZES; z++)
             for (int q = 0; q < 3; q++) {
                 static const int dm[3] = {DM_MODEL, DM_PIXELS, DM_FLOOR};
-                const BodyStats* b = &sst[z][q];
-                len = snprintf(line, sizeof line, "%s,%s,0,%lld,%.6g,%.6g", size_names[z], dmethod_names[dm[q]],
-                               (long long)b->n, b->mean_px, b->mean_m);
-                len += body_cols(line + len, sizeof line - (size_t)len, b);
+                len = body_row(line, sizeof line, size_names[z], dmethod_names[dm[q]], &sst[z][q]);
                 atomic_file_write(&af, line, (size_t)len);
             }
         len = snprintf(line, sizeof line, "latent,std_mean,0,%lld,%.6g,nan%s\nlatent,std_min,0,%lld,%.6g,nan%s\n"
