@@ -25,7 +25,7 @@ static void record(const EpisodeRecordSpec* spec, Episode* ep, const double rect
     if (o->frames) {
         size_t fsz = (size_t)spec->frame_w * (size_t)spec->frame_h * (size_t)spec->channels;
         render_world_frame(ep->world, rect, o->frames + (size_t)r * fsz, spec->frame_w, spec->frame_h,
-                           spec->channels, spec->frames_aa);
+                           spec->channels, spec->frames_aa, spec->frames_outline);
     }
 }
 

@@ -21,6 +21,7 @@ typedef struct EpisodeRecordSpec {
     int     slots;       /* K */
     int     frame_w, frame_h, channels;  /* channels 0 = no frames */
     bool    frames_aa;   /* antialiased frames (render_world_frame's aa; gen --frames-aa) */
+    bool    frames_outline; /* dynamic bodies outlined (render_world_frame's outline; gen --frames-outline) */
     AgentOverride agent; /* changes to each scenario's agent */
     int     nparams;     /* P: columns of params.npy (union over scenarios) */
 } EpisodeRecordSpec;

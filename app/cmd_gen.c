@@ -66,7 +66,7 @@ int cmd_gen(int argc, char** argv) {
     int64_t episodes = 0, stride = 1, jobs = 1, per_shard = 32, slots = SIM_OBS_SLOTS;
     double seconds = 0;
     uint64_t seed = 0;
-    bool resume = false, allow_magic = false, frames_aa = false;
+    bool resume = false, allow_magic = false, frames_aa = false, frames_outline = false;
     ArgSpec specs[] = {
         {"scenario", ARG_STRING, &scenario, 1, 0, "FILE|DIR: a template, or a folder of them (episode i uses file i mod count)", false},
         {"episodes", ARG_INT, &episodes, 1, 100000000, "N: episodes in the dataset", false},
@@ -81,6 +81,9 @@ int cmd_gen(int argc, char** argv) {
         {"frames", ARG_STRING, &frames, 1, 0, "WxH[:gray|:rgb]: also render each record (default gray)", false},
         {"frames-aa", ARG_BOOL, &frames_aa, 1, 0, "antialiased frames: edges blended by coverage, so a sub-pixel "
                                                  "move changes the frame (needs --frames; the manifest says so)", false},
+        {"frames-outline", ARG_BOOL, &frames_outline, 1, 0, "dynamic bodies outlined 1 px at any scale: pale and "
+                                                           "small bodies stand out, the static scenery does not look "
+                                                           "like them (needs --frames; the manifest says so)", false},
         {"jobs", ARG_INT, &jobs, 1, 64, "J: worker threads, one simulation each (default 1)", false},
         {"shard", ARG_STRING, &shard_arg, 1, 0, "I/N: write only shards s with s % N == I (job arrays)", false},
         {"episodes-per-shard", ARG_INT, &per_shard, 1, 1000000, "M: episodes per shard (default 32)", false},
@@ -91,7 +94,7 @@ int cmd_gen(int argc, char** argv) {
     };
     ArgParse p = {"gen",
                   "nudge gen --scenario FILE|DIR --episodes N --seconds S --out DIR [--seed N] [--agent KIND] [--where EXPR] [--push-every LO,HI] [--push-dv LO,HI] "
-                  "[--stride K] [--frames WxH[:gray|:rgb] [--frames-aa]] [--jobs J] [--shard I/N] [--episodes-per-shard M] [--resume] [--allow-magic]",
+                  "[--stride K] [--frames WxH[:gray|:rgb] [--frames-aa] [--frames-outline]] [--jobs J] [--shard I/N] [--episodes-per-shard M] [--resume] [--allow-magic]",
                   "Writes seeded episodes as NumPy .npy shards plus manifest.json (README.md, 'Dataset format'). "
                   "Interrupted runs continue with --resume; the result is byte-identical to an uninterrupted run.",
                   specs, (int)(sizeof specs / sizeof specs[0]), NULL, 0, 0};
@@ -127,7 +130,10 @@ int cmd_gen(int argc, char** argv) {
                              spec.frame_w, spec.frame_h);
     }
     if (frames_aa && !frames) return args_fail("gen", "--frames-aa needs --frames WxH (it says how the frames are drawn)");
+    if (frames_outline && !frames)
+        return args_fail("gen", "--frames-outline needs --frames WxH (it says how the frames are drawn)");
     spec.frames_aa = frames_aa;
+    spec.frames_outline = frames_outline;
     int shard_index = 0, shard_count = 1;
     if (shard_arg && !parse_shard(shard_arg, &shard_index, &shard_count))
         return args_fail("gen", "--shard: expected I/N with integers 0 <= I < N <= 2147483647, got '%s'", shard_arg);

@@ -138,6 +138,7 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
         m.dims.frame_h = ds->spec.frame_h;
         m.dims.channels = ds->spec.channels;
         m.dims.frames_aa = ds->spec.channels && ds->spec.frames_aa;
+        m.dims.frames_outline = ds->spec.channels && ds->spec.frames_outline;
         m.episodes = episodes;
         m.per_shard = per_shard;
         m.shard_count = (int)((episodes + per_shard - 1) / per_shard);
@@ -165,6 +166,7 @@ bool gen_dataset_open(GenDataset* ds, const char* scenario, int64_t episodes, do
         in->frame_h = ds->spec.frame_h;
         in->channels = ds->spec.channels;
         in->frames_aa = ds->spec.channels && ds->spec.frames_aa;
+        in->frames_outline = ds->spec.channels && ds->spec.frames_outline;
         in->per_shard = per_shard;
         in->slots = ds->spec.slots;
         in->format_version = DATA_FORMAT_VERSION;

@@ -312,6 +312,7 @@ int cmd_train_jepa(int argc, char** argv) {
     JepaModel* m = jepa_trainer_model(tr);
     /* the checkpoint says how its frames were drawn: voe, eval and the view draw them so */
     jepa_set_frames_aa(m, j->frames_aa);
+    jepa_set_frames_outline(m, j->frames_outline);
     const JepaArch* a = jepa_arch(m);
     jepa_data_fill(j, jepa_trainer_replay(tr), 0, ntrain);
     if (nval) jepa_data_fill(j, jepa_trainer_val_replay(tr), ntrain, nval);

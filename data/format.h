@@ -62,6 +62,8 @@ typedef struct DataDims {
     int frame_w, frame_h, channels; /* channels 0 = no frames.npy */
     bool frames_aa;                 /* the frames are antialiased (gen --frames-aa; manifest "frames"
                                        {"antialiased": true}; absent = false: every dataset before it) */
+    bool frames_outline;            /* their dynamic bodies are outlined (gen --frames-outline; "frames"
+                                       {"outlined": true}; absent = false: every dataset before it) */
 } DataDims;
 
 typedef struct DataArrayInfo {

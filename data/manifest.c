@@ -90,6 +90,7 @@ static cJSON* inputs_json(const DataInputs* in) {
         data_frames_text(in->frame_w, in->frame_h, in->channels, fr, sizeof fr);
         cJSON_AddStringToObject(o, "frames", fr);
         if (in->frames_aa) cJSON_AddBoolToObject(o, "frames_aa", true);
+        if (in->frames_outline) cJSON_AddBoolToObject(o, "frames_outline", true);
     } else {
         cJSON_AddNullToObject(o, "frames");
     }
@@ -221,8 +222,9 @@ char* data_manifest_print(const DataManifest* m) {
         cJSON_AddNumberToObject(fr, "width", d->frame_w);
         cJSON_AddNumberToObject(fr, "height", d->frame_h);
         cJSON_AddNumberToObject(fr, "channels", d->channels);
-        /* written only when true: an aliased dataset's manifest keeps its bytes */
+        /* written only when true: an aliased (unoutlined) dataset's manifest keeps its bytes */
         if (d->frames_aa) cJSON_AddBoolToObject(fr, "antialiased", true);
+        if (d->frames_outline) cJSON_AddBoolToObject(fr, "outlined", true);
     } else {
         cJSON_AddNullToObject(o, "frames");
     }
@@ -408,6 +410,10 @@ static bool rd_inputs(Rd* r, const cJSON* o, DataInputs* in) {
     if (aa && !cJSON_IsBool(aa)) return rd_fail(r, "\"inputs.frames_aa\": expected true or false");
     in->frames_aa = cJSON_IsTrue(aa);
     if (in->frames_aa && !in->channels) return rd_fail(r, "\"inputs.frames_aa\": true without frames");
+    const cJSON* ol = cJSON_GetObjectItemCaseSensitive(o, "frames_outline");
+    if (ol && !cJSON_IsBool(ol)) return rd_fail(r, "\"inputs.frames_outline\": expected true or false");
+    in->frames_outline = cJSON_IsTrue(ol);
+    if (in->frames_outline && !in->channels) return rd_fail(r, "\"inputs.frames_outline\": true without frames");
     return true;
 }
 
@@ -587,6 +593,12 @@ bool data_manifest_parse(const char* text, size_t len, const char* path, DataMan
             goto done;
         }
         d->frames_aa = cJSON_IsTrue(aa);
+        const cJSON* ol = cJSON_GetObjectItemCaseSensitive(fr, "outlined");
+        if (ol && !cJSON_IsBool(ol)) {
+            rd_fail(&r, "\"frames.outlined\": expected true or false");
+            goto done;
+        }
+        d->frames_outline = cJSON_IsTrue(ol);
     }
     const cJSON* inputs = cJSON_GetObjectItemCaseSensitive(root, "inputs");
     if (inputs) {
@@ -700,6 +712,9 @@ bool data_inputs_same(const DataInputs* a, const DataInputs* b, char* why, size_
         DIFF("frames differ");
     if (a->frames_aa != b->frames_aa)
         DIFF("frames-aa: %s there, %s here", a->frames_aa ? "given" : "not given", b->frames_aa ? "given" : "not given");
+    if (a->frames_outline != b->frames_outline)
+        DIFF("frames-outline: %s there, %s here", a->frames_outline ? "given" : "not given",
+             b->frames_outline ? "given" : "not given");
     if (a->per_shard != b->per_shard) DIFF("episodes per shard: %d there, %d here", a->per_shard, b->per_shard);
     if (a->slots != b->slots) DIFF("slots: %d there, %d here", a->slots, b->slots);
 #undef DIFF

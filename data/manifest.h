@@ -32,6 +32,7 @@ typedef struct DataInputs {
     double           push_dv[2];       /* m/s; [0] < 0: the scenario's */
     int              frame_w, frame_h, channels;   /* channels 0: no frames */
     bool             frames_aa;        /* nudge gen --frames-aa ("frames_aa": true; absent = false) */
+    bool             frames_outline;   /* nudge gen --frames-outline ("frames_outline": true; absent = false) */
     int              per_shard;
     int              slots;
     int              format_version;

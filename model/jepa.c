@@ -198,6 +198,7 @@ bool jepa_copy(JepaModel* dst, const JepaModel* src) {
     dst->seed = src->seed;
     dst->framing = src->framing;
     dst->frames_aa = src->frames_aa;
+    dst->frames_outline = src->frames_outline;
     jepa_set_event_heads(dst, src->ev_f, src->ev_w);
     return true;
 }
@@ -240,8 +241,17 @@ void jepa_set_frames_aa(JepaModel* m, bool aa) {
     m->frames_aa = aa;
 }
 
+bool jepa_frames_outline(const JepaModel* m) {
+    return m && m->frames_outline;
+}
+
+void jepa_set_frames_outline(JepaModel* m, bool outline) {
+    m->frames_outline = outline;
+}
+
 void jepa_render(const JepaModel* m, const SimWorld* w, const double rect[4], uint8_t* frame) {
-    render_world_frame(w, rect, frame, m->arch.frame_w, m->arch.frame_h, m->arch.channels, m->frames_aa);
+    render_world_frame(w, rect, frame, m->arch.frame_w, m->arch.frame_h, m->arch.channels, m->frames_aa,
+                       m->frames_outline);
 }
 
 void jepa_frame_rect(const JepaModel* m, const ScnInstance* inst, double rect[4]) {

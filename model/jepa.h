@@ -206,8 +206,12 @@ void        jepa_set_framing(JepaModel* m, JepaFraming f);
 /// new model: false, render_world's hard edges). What renders frames for it renders them so
 bool        jepa_frames_aa(const JepaModel* m);
 void        jepa_set_frames_aa(JepaModel* m, bool aa);
+/// whether its frames' dynamic bodies are outlined (gen --frames-outline; a file records it, files
+/// before it and a new model: false)
+bool        jepa_frames_outline(const JepaModel* m);
+void        jepa_set_frames_outline(JepaModel* m, bool outline);
 /// draws world w as the model's frame: frame_w x frame_h pixels of its channels, the world
-/// rectangle rect (jepa_frame_rect), antialiased when jepa_frames_aa
+/// rectangle rect (jepa_frame_rect), antialiased when jepa_frames_aa, outlined when jepa_frames_outline
 void        jepa_render(const JepaModel* m, const SimWorld* w, const double rect[4], uint8_t* frame);
 /// the world rectangle the model's frames of a scene show, by its camera (render_scene_rect or
 /// render_frame_rect); m NULL: a new model's (render_frame_rect)

@@ -9,7 +9,8 @@
  *   source and window follow; 256 = trained on antialiased frames, gen --frames-aa, else on
  *   render_world's hard edges; 512 = the appearance keypoints' count follows; 1024 = the event
  *   heads follow, train --event-weight; 2048 = the objectness keypoint's flag follows; 4096 = the
- *   gated predictor's flag follows; 8192 = the appearance heats' blur follows)
+ *   gated predictor's flag follows; 8192 = the appearance heats' blur follows; 16384 = trained on
+ *   frames with outlined dynamic bodies, gen --frames-outline)
  *   [i32 frame_step]                               when flags & 8 (else 1: files before it)
  *   [i32 keypoints, i32 keypoint_frames]           when flags & 16 (else 0, 0: files before it)
  *   [i32 keypoint_sharp]                           when flags & 32 (else 0: files before it)
@@ -87,7 +88,7 @@ bool jepa_checkpoint_save(const JepaModel* m, const NnAdamW* opt, const Probe* p
                           (with_appear ? 512u : 0u) | (with_opt ? 1u : 0u) | (with_probe ? 2u : 0u) |
                           (m->framing == JEPA_FRAMING_EVENTS ? 4u : 0u) | (with_step ? 8u : 0u) |
                           (with_kp ? 16u : 0u) | (with_sharp ? 32u : 0u) | (with_cv ? 64u : 0u) |
-                          (with_kwin ? 128u : 0u) | (m->frames_aa ? 256u : 0u));
+                          (with_kwin ? 128u : 0u) | (m->frames_aa ? 256u : 0u) | (m->frames_outline ? 16384u : 0u));
     if (with_step) model_buf_i32(&b, a->frame_step);
     if (with_kp) {
         model_buf_i32(&b, a->keypoints);
@@ -197,7 +198,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
         goto fail;
     }
     m = jepa_alloc(&a);
-    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~16383u)) {
+    if (!m || nparams != m->nparams || enc_count != m->enc_count || (flags & ~32767u)) {
         report_set(err, err_size, "%s: model parameter count %d does not match its architecture (%d)", path,
                    nparams, m ? m->nparams : -1);
         goto fail;
@@ -206,6 +207,7 @@ JepaModel* jepa_checkpoint_load(const char* path, NnAdamW* opt, bool* has_opt, P
     m->seed = seed;
     m->framing = (flags & 4u) ? JEPA_FRAMING_EVENTS : JEPA_FRAMING_SCENE;
     m->frames_aa = (flags & 256u) != 0;
+    m->frames_outline = (flags & 16384u) != 0;
     model_rd_get(&r, m->params, sizeof(float) * (size_t)nparams);
     model_rd_get(&r, m->target, sizeof(float) * (size_t)enc_count);
     if (flags & 1u) {

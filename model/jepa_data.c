@@ -36,6 +36,7 @@ JepaData* jepa_data_load(const char* dir, char* err, size_t err_size) {
     }
     j->frame_w = m->dims.frame_w, j->frame_h = m->dims.frame_h, j->channels = m->dims.channels;
     j->frames_aa = m->dims.frames_aa;
+    j->frames_outline = m->dims.frames_outline;
     size_t fb = 0, all = 0;
     int64_t dims[5] = {m->episodes, m->dims.records, m->dims.frame_h, m->dims.frame_w, m->dims.channels};
     if (!size_product_ok(dims + 2, 3, 1, &fb) || !size_product_ok(dims, 5, 1, &all)) {
@@ -168,6 +169,12 @@ bool jepa_data_check_model(const JepaData* j, const JepaModel* m, const char* mo
         report_set(err, err_size, "%s: the model was trained on %s frames, the dataset holds %s ones (gen %s--frames-aa)",
                    model_path, jepa_frames_aa(m) ? "antialiased" : "aliased", j->frames_aa ? "antialiased" : "aliased",
                    j->frames_aa ? "without " : "with ");
+        return false;
+    }
+    if (jepa_frames_outline(m) != j->frames_outline) {
+        report_set(err, err_size, "%s: the model was trained on frames %s outlined bodies, the dataset's have %s "
+                   "(gen %s--frames-outline)", model_path, jepa_frames_outline(m) ? "with" : "without",
+                   j->frames_outline ? "them" : "none", j->frames_outline ? "without " : "with ");
         return false;
     }
     return true;

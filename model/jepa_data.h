@@ -15,6 +15,7 @@ typedef struct JepaData {
     WmDataset* d;                    /* states, mask, actions, event marks */
     int        frame_w, frame_h, channels;
     bool       frames_aa;            /* antialiased frames (gen --frames-aa) */
+    bool       frames_outline;       /* dynamic bodies outlined (gen --frames-outline) */
     uint8_t*   frames;               /* [E, T, H, W, channels] */
     double*    rect;                 /* [E, 4]: xmin, ymin, xmax, ymax (m) each episode's frames show */
 } JepaData;
@@ -48,7 +49,7 @@ void      jepa_data_targets(const JepaData* j, int e, int t, float* y, uint8_t* 
 /// the record before, jepa_replay_mark)
 void      jepa_data_fill(const JepaData* j, JepaReplay* r, int first, int count);
 /// false + one line when the model reads other frames than the dataset holds (their size, or
-/// antialiased frames where the dataset's are not, or the other way round)
+/// antialiased or outlined frames where the dataset's are not, or the other way round)
 bool      jepa_data_check_model(const JepaData* j, const JepaModel* m, const char* model_path, char* err,
                                 size_t err_size);
 /// the pixel model at model_path and the datasets fitted (data) and scored (heldout, may be NULL:

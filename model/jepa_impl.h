@@ -32,6 +32,7 @@ struct JepaModel {
     uint64_t  seed;
     JepaFraming framing;    /* the camera its frames came from (jepa_framing) */
     bool      frames_aa;    /* its frames are antialiased (jepa_frames_aa) */
+    bool      frames_outline; /* its frames' dynamic bodies are outlined (jepa_frames_outline) */
     int       ev_f;         /* the event heads' features (jepa_event_heads: 3 lc), 0 = none */
     float*    ev_w;         /* [JEPA_EVENT_HEADS * (ev_f + 1)] their weights and biases */
 };

@@ -53,6 +53,11 @@ void render_draw_body(RenderCanvas* c, const RenderCamera* cam, const SimBodySta
 }
 
 void render_draw_world(RenderCanvas* c, const RenderCamera* cam, const SimWorld* w) {
+    render_draw_world_outlined(c, cam, w, 0.0);
+}
+
+void render_draw_world_outlined(RenderCanvas* c, const RenderCamera* cam, const SimWorld* w,
+                                double dynamic_edge_px) {
     int n = sim_world_id_count(w);
     /* edges only when bodies are big enough on screen for them to help */
     double edge_px = cam->scale >= 120 ? (cam->scale >= 400 ? 2.0 : 1.0) : 0.0;
@@ -62,8 +67,8 @@ void render_draw_world(RenderCanvas* c, const RenderCamera* cam, const SimWorld*
             if (!sim_world_body(w, id, &b) || !b.alive) continue;
             if (b.is_static != (pass == 0)) continue;
             RenderColor fill = render_body_color(&b);
-            render_draw_body(c, cam, &b, b.x, b.y, b.angle, fill, render_color_scale(fill, 0.6), edge_px,
-                             0);
+            double      e    = !b.is_static && edge_px < dynamic_edge_px ? dynamic_edge_px : edge_px;
+            render_draw_body(c, cam, &b, b.x, b.y, b.angle, fill, render_color_scale(fill, 0.6), e, 0);
         }
     }
 }

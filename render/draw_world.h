@@ -22,6 +22,14 @@ void render_draw_body(RenderCanvas* c, const RenderCamera* cam, const SimBodySta
 
 /// every live body, static ones first, then dynamic ones in id order
 void render_draw_world(RenderCanvas* c, const RenderCamera* cam, const SimWorld* w);
+/// the width of the outline render_world_frame's outline draws, pixels
+#define RENDER_OUTLINE_PX 1.0
+/// render_draw_world with every dynamic body edged at least dynamic_edge_px pixels wide (its fill
+/// at 0.6, as the edges the window draws at 120 px/m and more), at any scale. In a small frame a body
+/// of a pale material (ice: luma 228 on a background of 239) is then a dark ring, and the static
+/// scenery, never outlined, does not look like a body. 0 is render_draw_world
+void render_draw_world_outlined(RenderCanvas* c, const RenderCamera* cam, const SimWorld* w,
+                                double dynamic_edge_px);
 
 /// contact points (dots) and impulses (lines, length proportional to the impulse) of the pairs
 /// touching after the last step (sim_world_contacts); px_per_ns = pixels per N*s of impulse

@@ -10,16 +10,16 @@
 
 void render_world(const SimWorld* w, const double rect[4], uint8_t* pixels, int width,
                        int height, int channels) {
-    render_world_frame(w, rect, pixels, width, height, channels, false);
+    render_world_frame(w, rect, pixels, width, height, channels, false, false);
 }
 
 void render_world_frame(const SimWorld* w, const double rect[4], uint8_t* pixels, int width, int height,
-                        int channels, bool aa) {
+                        int channels, bool aa, bool outline) {
     RenderCanvas c = render_canvas_wrap(pixels, width, height, channels);
     c.aa = aa;
     render_canvas_clear(&c, RENDER_BACKGROUND);
     RenderCamera cam = render_camera_fit(rect, 0, 0, width, height);
-    render_draw_world(&c, &cam, w);
+    render_draw_world_outlined(&c, &cam, w, outline ? RENDER_OUTLINE_PX : 0.0);
 }
 
 void render_body_box(const SimBodyDef* b, double q[4]) {

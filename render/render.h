@@ -21,9 +21,10 @@ void render_world(const SimWorld* w, const double rect[4], uint8_t* pixels, int 
                   int height, int channels);
 /// render_world with a choice of edges: aa = true blends every body's edge by its coverage of the
 /// pixel (the canvas's antialiasing), so a body that moves a fraction of a pixel changes the frame
-/// (gen --frames-aa, and a pixel model trained on such frames); aa = false is render_world
+/// (gen --frames-aa, and a pixel model trained on such frames); outline = true edges every dynamic
+/// body at any scale (render_draw_world_outlined; gen --frames-outline). Both false is render_world
 void render_world_frame(const SimWorld* w, const double rect[4], uint8_t* pixels, int width, int height,
-                        int channels, bool aa);
+                        int channels, bool aa, bool outline);
 
 /// a body's axis-aligned extent at its starting angle: q = {xmin, ymin, xmax, ymax} (m)
 void render_body_box(const SimBodyDef* b, double q[4]);

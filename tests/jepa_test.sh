@@ -677,6 +677,29 @@ expect_status 0 "eval of the resumed model (still antialiased)" -- "$nudge" eval
 expect_status 0 "voe with the antialiased model" -- "$nudge" voe "$tmp/voe" --model "$tmp/aam/j.ckpt" --pairs 1
 grep -Eq "^teleport +1 +[01] " "$tmp/out" && ok "antialiased: voe's table" || bad "antialiased voe: $(cat "$tmp/out")"
 
+# --frames-outline: dynamic bodies outlined, the same states, other frames than --frames-aa's alone, the
+# same bytes at --jobs 1 and 2; the manifest and the checkpoint say so; a model of one kind refuses a
+# dataset of the other, one line
+ol_gen=(gen --scenario "$tpl" --episodes 5 --seconds 1.2 --frames 64x48 --frames-aa --frames-outline --seed 3)
+expect_status 0 "gen --frames-outline" -- "$nudge" "${ol_gen[@]}" --out "$tmp/ol" --jobs 1
+expect_status 0 "gen --frames-outline --jobs 2" -- "$nudge" "${ol_gen[@]}" --out "$tmp/ol2" --jobs 2
+diff -r "$tmp/ol" "$tmp/ol2" >/dev/null && ok "--frames-outline: the same bytes at --jobs 1 and 2" || bad "--frames-outline: --jobs 1 and 2 differ"
+! cmp -s "$tmp/ol/shard-00000/frames.npy" "$tmp/aa/shard-00000/frames.npy" && cmp -s "$tmp/ol/shard-00000/states.npy" "$tmp/aa/shard-00000/states.npy" &&
+  ok "--frames-outline: other frames, the same states" || bad "--frames-outline's frames or states"
+grep -q '"outlined":[[:space:]]*true' "$tmp/ol/manifest.json" && grep -q '"frames_outline":[[:space:]]*true' "$tmp/ol/manifest.json" &&
+  ! grep -q 'outlined\|frames_outline' "$tmp/aa/manifest.json" && ok "the manifest says outlined (only then)" || bad "the manifest's outlined"
+expect_status 2 "gen --resume without --frames-outline on an outlined dataset" -- "$nudge" gen --scenario "$tpl" --episodes 5 --seconds 1.2 --frames 64x48 --frames-aa --seed 3 --out "$tmp/ol" --resume
+one_line_err "frames-outline: given there, not given here"
+expect_status 2 "--frames-outline without --frames" -- "$nudge" gen --scenario "$tpl" --episodes 2 --seconds 1 --frames-outline --seed 3 --out "$tmp/x/ol"
+one_line_err "needs --frames"
+[ ! -e "$tmp/x/ol" ] && ok "no dataset left behind" || bad "a dataset was written"
+expect_status 0 "train on outlined frames" -- "$nudge" train "${small[@]}" --data "$tmp/ol" --out "$tmp/olm/j.ckpt"
+expect_status 0 "eval of the outlined model on outlined frames" -- "$nudge" eval --model "$tmp/olm/j.ckpt" --data "$tmp/ol2" --stride 30 --report "$tmp/rol"
+expect_status 2 "eval of the outlined model on frames without outlines" -- "$nudge" eval --model "$tmp/olm/j.ckpt" --data "$tmp/aa" --stride 30 --report "$tmp/rol"
+one_line_err "trained on frames with outlined bodies, the dataset's have none"
+expect_status 2 "eval of a model without outlines on outlined frames" -- "$nudge" eval --model "$tmp/aam/j.ckpt" --data "$tmp/ol" --stride 30 --report "$tmp/rol"
+one_line_err "trained on frames without outlined bodies, the dataset's have them"
+
 # bad inputs: one line, exit 2, nothing written
 expect_status 2 "a dataset without frames" -- "$nudge" train --kind jepa --data "$tmp/nf" --out "$tmp/x/j.ckpt"
 one_line_err "no frames"

@@ -1742,6 +1742,17 @@ static void test_surprise_jepa_aa(void) {
     }
     printf("pixel surprise on antialiased frames: %d of %d scored ticks differ from the hard edges'\n", differ, scored);
     CHECK(scored >= T - 2 && differ > scored / 2);
+    /* and one trained on outlined frames (gen --frames-outline) is scored on outlined ones */
+    jepa_set_frames_outline(aa, true);
+    CHECK(jepa_frames_outline(aa) && !jepa_frames_outline(hard));
+    jepa_surprise_run(aa, T, s2);
+    differ = 0;
+    for (int t = 0; t < T; t++) {
+        CHECK(isnan(s1[t]) == isnan(s2[t]));
+        if (!isnan(s1[t]) && s1[t] != s2[t]) differ++;
+    }
+    printf("pixel surprise on outlined frames: %d of %d scored ticks differ from the unoutlined\n", differ, scored);
+    CHECK(differ > scored / 2);
     jepa_free(hard);
     jepa_free(aa);
 }

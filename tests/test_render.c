@@ -286,10 +286,10 @@ static void test_render_aa(void) {
     SimWorld* moved = box_world(0.1);
     render_world(w, rect, hard, W, H, 1);
     uint8_t same[W * H];
-    render_world_frame(w, rect, same, W, H, 1, false);
+    render_world_frame(w, rect, same, W, H, 1, false, false);
     CHECK(memcmp(hard, same, sizeof hard) == 0);  /* aa = false is render_world */
-    render_world_frame(w, rect, aa, W, H, 1, true);
-    render_world_frame(w, rect, aa2, W, H, 1, true);
+    render_world_frame(w, rect, aa, W, H, 1, true, false);
+    render_world_frame(w, rect, aa2, W, H, 1, true, false);
     CHECK(memcmp(aa, aa2, sizeof aa) == 0);
     /* the hard frame holds two grays (background and box), the antialiased one more along the edges */
     int hard_levels = 0, aa_levels = 0;
@@ -304,8 +304,8 @@ static void test_render_aa(void) {
     CHECK(aa[24 * W + 28] != hard[24 * W + 28] && aa[24 * W + 28] != hard[24 * W + 30]);
     CHECK(aa[24 * W + 32] == hard[24 * W + 32]);
     /* a tenth of a pixel to the right */
-    render_world_frame(moved, rect, hard_m, W, H, 1, false);
-    render_world_frame(moved, rect, aa_m, W, H, 1, true);
+    render_world_frame(moved, rect, hard_m, W, H, 1, false, false);
+    render_world_frame(moved, rect, aa_m, W, H, 1, true, false);
     CHECK(memcmp(hard, hard_m, sizeof hard) == 0);
     CHECK(memcmp(aa, aa_m, sizeof aa) != 0);
     /* the left edge's column grows lighter (less box), the right edge's darker */
@@ -315,6 +315,65 @@ static void test_render_aa(void) {
     CHECK(abs(l1 - bg) < abs(l0 - bg) && abs(r1 - bg) > abs(r0 - bg));
     sim_world_destroy(w);
     sim_world_destroy(moved);
+}
+
+/* outlined frames (gen --frames-outline): a pale dynamic body (ice, luma 228 on a background of 239)
+   gets a dark edge at a scale where none is drawn otherwise, with or without antialiasing; its inside,
+   the static body and the background keep their bytes; the same bytes twice */
+static void test_render_outline(void) {
+    enum { W = 64, H = 64 };
+    static uint8_t plain[W * H], lined[W * H], again[W * H];
+    double rect[4] = {-2, -2, 2, 2};   /* 16 px/m: under the 120 px/m where the window edges bodies */
+    SimWorldDef def = sim_world_def_default();
+    SimWorld*   w   = sim_world_create(&def);
+    char        err[256];
+    SimBodyDef  wall = sim_body_def_default();
+    wall.is_static = true, wall.w = 1.0, wall.h = 0.5, wall.x = -1.0, wall.y = -1.0;
+    CHECK(sim_world_add_body(w, &wall, err, sizeof err) >= 0);
+    SimBodyDef ice = sim_body_def_default();
+    ice.material = sim_material_find("ice");
+    CHECK(ice.material >= 0);
+    ice.w = ice.h = 0.5, ice.x = -0.25, ice.y = 0.25;   /* about pixels [24, 32) x [24, 32) */
+    CHECK(sim_world_add_body(w, &ice, err, sizeof err) >= 0);
+    for (int aa = 0; aa < 2; aa++) {
+        render_world_frame(w, rect, plain, W, H, 1, aa, false);
+        render_world_frame(w, rect, lined, W, H, 1, aa, true);
+        render_world_frame(w, rect, again, W, H, 1, aa, true);
+        CHECK(memcmp(lined, again, sizeof lined) == 0);
+        CHECK(memcmp(plain, lined, sizeof plain) != 0);
+        int bg = plain[2 * W + 2];
+        /* unoutlined, the ice box is barely there: every pixel of it within 16 levels of the background */
+        int plain_min = 255, lined_min = 255;
+        for (int y = 22; y < 34; y++)
+            for (int x = 22; x < 34; x++) {
+                if (plain[y * W + x] < plain_min) plain_min = plain[y * W + x];
+                if (lined[y * W + x] < lined_min) lined_min = lined[y * W + x];
+            }
+        CHECK(bg - plain_min < 16);
+        /* outlined, its edge is dark: over 40 levels under the background along every side (an
+           antialiased line centred on the edge covers half of the pixels each side of it) */
+        int side[4] = {255, 255, 255, 255};   /* the darkest pixel across each side, through the middle */
+        for (int k = 0; k < 4; k++) {
+            side[0] = lined[28 * W + 22 + k] < side[0] ? lined[28 * W + 22 + k] : side[0];
+            side[1] = lined[28 * W + 30 + k] < side[1] ? lined[28 * W + 30 + k] : side[1];
+            side[2] = lined[(22 + k) * W + 28] < side[2] ? lined[(22 + k) * W + 28] : side[2];
+            side[3] = lined[(30 + k) * W + 28] < side[3] ? lined[(30 + k) * W + 28] : side[3];
+        }
+        for (int k = 0; k < 4; k++) CHECK(bg - side[k] > 40);
+        CHECK(bg - lined_min > 40);
+        /* its inside, the static body (pixels [0, 32) x ...) and the far background keep their bytes */
+        CHECK(lined[28 * W + 28] == plain[28 * W + 28]);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                bool near_ice = x >= 22 && x < 34 && y >= 22 && y < 34;
+                if (!near_ice && lined[y * W + x] != plain[y * W + x]) {
+                    CHECK(!"an outline off the dynamic body");
+                    y = H;
+                    break;
+                }
+            }
+    }
+    sim_world_destroy(w);
 }
 
 /* contacts: dots where the resting box touches the floor, an impulse line up from them */
@@ -406,6 +465,7 @@ int main(void) {
     test_png();
     test_render();
     test_render_aa();
+    test_render_outline();
     test_contacts();
     test_frame_rect();
     return ensure_finish("test_render");

@@ -887,7 +887,7 @@ static void test_plot_symlog(void) {
 
 /* a small pixel model of 64x48 gray frames, of aliased or antialiased ones, saved in a new
    temporary file made from the template path */
-static void save_small_jepa(char* path, int aa) {
+static void save_small_jepa(char* path, int aa, int outline) {
     int fd = mkstemp(path);
     ENSURE(fd >= 0);
     close(fd);
@@ -896,24 +896,27 @@ static void save_small_jepa(char* path, int aa) {
     JepaModel* m = jepa_create(&a, 5);
     ENSURE(m);
     jepa_set_frames_aa(m, aa);
+    jepa_set_frames_outline(m, outline);
     char err[512];
     ENSURE(jepa_save(m, path, err, sizeof err));
     jepa_free(m);
 }
 
-/* --jepa FILE of a model trained on antialiased frames: the view's pixel thread is handed
-   antialiased frames (render_world_frame's, byte for byte), and a model of aliased ones aliased */
+/* --jepa FILE of a model trained on antialiased (or outlined) frames: the view's pixel thread is
+   handed such frames (render_world_frame's, byte for byte), and a model of aliased (unoutlined)
+   ones those, for each of the four kinds */
 static void test_pixel_frames_aa(void) {
     char err[512];
     Scenario* sc = scn_load(NUDGE_SOURCE_DIR "/scenarios/demo/glass_off_table.scn", err, sizeof err);
     ENSURE(sc);
-    static uint8_t want[64 * 48], other[64 * 48];
-    for (int aa = 0; aa < 2; aa++) {
+    static uint8_t want[64 * 48], other[64 * 48], unoutlined[64 * 48];
+    for (int style = 0; style < 4; style++) {
+        int aa = style & 1, outline = style >> 1;
         char path[] = "/tmp/nudge_view_aa_XXXXXX";
-        save_small_jepa(path, aa);
+        save_small_jepa(path, aa, outline);
         ViewPixel p;
         ENSURE(view_pixel_init(&p, path, 1, 32, false, err, sizeof err));
-        CHECK(jepa_frames_aa(p.start) == aa && p.W == 64 && p.H == 48);
+        CHECK(jepa_frames_aa(p.start) == aa && jepa_frames_outline(p.start) == outline && p.W == 64 && p.H == 48);
         ENSURE(view_pixel_set_on(&p, true, err, sizeof err));
         Episode e;
         ENSURE(episode_begin(&e, sc, 3, SCN_AGENT_NONE, 32, err, sizeof err));
@@ -922,9 +925,11 @@ static void test_pixel_frames_aa(void) {
             episode_tick(&e, NULL);
             view_pixel_tick(&p, &e, NULL, false, t);
         }
-        render_world_frame(e.world, p.rect, want, 64, 48, 1, aa);
-        render_world_frame(e.world, p.rect, other, 64, 48, 1, !aa);
-        CHECK(memcmp(p.frame, want, sizeof want) == 0 && memcmp(p.frame, other, sizeof other) != 0);
+        render_world_frame(e.world, p.rect, want, 64, 48, 1, aa, outline);
+        render_world_frame(e.world, p.rect, other, 64, 48, 1, !aa, outline);
+        render_world_frame(e.world, p.rect, unoutlined, 64, 48, 1, aa, !outline);
+        CHECK(memcmp(p.frame, want, sizeof want) == 0 && memcmp(p.frame, other, sizeof other) != 0 &&
+              memcmp(p.frame, unoutlined, sizeof unoutlined) != 0);
         episode_end(&e);
         view_pixel_free(&p);
         unlink(path);
@@ -950,7 +955,7 @@ static void test_pixel_thread_nice(void) {
         free(vs);
     }
     char path[] = "/tmp/nudge_view_nice_XXXXXX";
-    save_small_jepa(path, 0);
+    save_small_jepa(path, 0, 0);
     char err[512];
     errno = 0;
     int base = getpriority(PRIO_PROCESS, (id_t)gettid());

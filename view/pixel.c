@@ -89,8 +89,10 @@ void view_pixel_tick(ViewPixel* p, const Episode* e, const float* push_rows, boo
         jepa_frame_rect(p->start, &e->inst, p->rect);
         p->cam = render_camera_fit(p->rect, 0, 0, p->W, p->H);
     }
-    /* drawn as its frames were: antialiased for a model trained on gen --frames-aa */
-    render_world_frame(e->world, p->rect, p->frame, p->W, p->H, p->ch, jepa_frames_aa(p->start));
+    /* drawn as its frames were: antialiased for a model trained on gen --frames-aa, outlined for one
+       trained on gen --frames-outline */
+    render_world_frame(e->world, p->rect, p->frame, p->W, p->H, p->ch, jepa_frames_aa(p->start),
+                       jepa_frames_outline(p->start));
     /* the tick's pushes in the frame: at the pushed body's centre (at the tick's start) plus the offset */
     JepaPush push[JEPA_MAX_PUSHES];
     int n = 0;
