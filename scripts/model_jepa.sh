@@ -26,7 +26,8 @@
 # usage: scripts/model_jepa.sh [BUILD]   (environment: EPISODES, HELDOUT, SECONDS_PER_EPISODE,
 #        STEPS, PAIRS, FRAMES, SCALE_STRIDE, OUT (the model, default WORK/jepa.ckpt), WORK (default BUILD/model-jepa),
 #        TRAIN_ARGS: train's flags instead of the recipe's (e.g. "" for train's defaults);
-#        GEN_ARGS: gen's flags instead of --frames-aa (e.g. "" for render_world's hard edges))
+#        GEN_ARGS: gen's flags instead of --frames-aa (e.g. "" for render_world's hard edges, or
+#        "--frames-aa --frames-outline" for outlined dynamic bodies: measured, not the recipe))
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
