@@ -645,21 +645,29 @@ grep -q '"antialiased":[[:space:]]*true' "$tmp/recipe/train/manifest.json" && gr
 expect_status 0 "the recipe again" -- "${recipe[@]}" bash "$root/scripts/model_jepa.sh" "$(dirname "$nudge")"
 cat "$tmp/out" "$tmp/err" | grep -q "0 episodes in 0 shards written (1 already there)" && ok "a rerun reuses the datasets" || bad "the rerun: $(head -3 "$tmp/err")"
 
+# a kind of frames (gen FLAG): the same bytes at --jobs 1 and 2 (DIR and DIR2), other frames than BASE's
+# and the same states, the manifest's two keys (only then), gen --resume without FLAG refused, FLAG
+# without --frames refused, nothing left behind.
+# usage: frame_kind FLAG DIR BASE FRAMES_KEY INPUTS_KEY GEN_ARGS... (gen's arguments without FLAG)
+frame_kind() {
+  local flag=$1 dir=$2 base=$3 fkey=$4 ikey=$5
+  shift 5
+  expect_status 0 "gen $flag" -- "$nudge" "$@" "$flag" --out "$dir" --jobs 1
+  expect_status 0 "gen $flag --jobs 2" -- "$nudge" "$@" "$flag" --out "${dir}2" --jobs 2
+  diff -r "$dir" "${dir}2" >/dev/null && ok "$flag: the same bytes at --jobs 1 and 2" || bad "$flag: --jobs 1 and 2 differ"
+  ! cmp -s "$dir/shard-00000/frames.npy" "$base/shard-00000/frames.npy" && cmp -s "$dir/shard-00000/states.npy" "$base/shard-00000/states.npy" &&
+    ok "$flag: other frames, the same states" || bad "$flag's frames or states"
+  grep -q "\"$fkey\":[[:space:]]*true" "$dir/manifest.json" && grep -q "\"$ikey\":[[:space:]]*true" "$dir/manifest.json" &&
+    ! grep -q "$fkey\\|$ikey" "$base/manifest.json" && ok "the manifest says $fkey (only then)" || bad "the manifest's $fkey"
+  expect_status 2 "gen --resume without $flag on such a dataset" -- "$nudge" "$@" --out "$dir" --resume
+  one_line_err "${flag#--}: given there, not given here"
+  expect_status 2 "$flag without --frames" -- "$nudge" gen --scenario "$tpl" --episodes 2 --seconds 1 "$flag" --seed 3 --out "$tmp/x/kind"
+  one_line_err "needs --frames"
+  [ ! -e "$tmp/x/kind" ] && ok "no dataset left behind" || bad "a dataset was written"
+}
 # --frames-aa: antialiased frames, the same bytes at --jobs 1 and 2; the manifest and the checkpoint
 # say so; a model of one kind refuses a dataset of the other (eval, the cell probe, --resume), one line
-aa_gen=(gen --scenario "$tpl" --episodes 5 --seconds 1.2 --frames 64x48 --frames-aa --seed 3)
-expect_status 0 "gen --frames-aa" -- "$nudge" "${aa_gen[@]}" --out "$tmp/aa" --jobs 1
-expect_status 0 "gen --frames-aa --jobs 2" -- "$nudge" "${aa_gen[@]}" --out "$tmp/aa2" --jobs 2
-diff -r "$tmp/aa" "$tmp/aa2" >/dev/null && ok "--frames-aa: the same bytes at --jobs 1 and 2" || bad "--frames-aa: --jobs 1 and 2 differ"
-! cmp -s "$tmp/aa/shard-00000/frames.npy" "$tmp/d/shard-00000/frames.npy" && cmp -s "$tmp/aa/shard-00000/states.npy" "$tmp/d/shard-00000/states.npy" &&
-  ok "--frames-aa: other frames, the same states" || bad "--frames-aa's frames or states"
-grep -q '"antialiased":[[:space:]]*true' "$tmp/aa/manifest.json" && grep -q '"frames_aa":[[:space:]]*true' "$tmp/aa/manifest.json" &&
-  ! grep -q 'antialiased\|frames_aa' "$tmp/d/manifest.json" && ok "the manifest says antialiased (only then)" || bad "the manifest's antialiased"
-expect_status 2 "gen --resume without --frames-aa on an antialiased dataset" -- "$nudge" gen --scenario "$tpl" --episodes 5 --seconds 1.2 --frames 64x48 --seed 3 --out "$tmp/aa" --resume
-one_line_err "frames-aa: given there, not given here"
-expect_status 2 "--frames-aa without --frames" -- "$nudge" gen --scenario "$tpl" --episodes 2 --seconds 1 --frames-aa --seed 3 --out "$tmp/x/aa"
-one_line_err "needs --frames"
-[ ! -e "$tmp/x/aa" ] && ok "no dataset left behind" || bad "a dataset was written"
+frame_kind --frames-aa "$tmp/aa" "$tmp/d" antialiased frames_aa gen --scenario "$tpl" --episodes 5 --seconds 1.2 --frames 64x48 --seed 3
 expect_status 0 "train on antialiased frames" -- "$nudge" train "${small[@]}" --data "$tmp/aa" --out "$tmp/aam/j.ckpt"
 ! cmp -s "$tmp/aam/j.ckpt" "$tmp/a/j.ckpt" && ok "another model than the aliased frames'" || bad "the same model from other frames"
 expect_status 0 "eval of the antialiased model on antialiased frames" -- "$nudge" eval --model "$tmp/aam/j.ckpt" --data "$tmp/aa" --stride 30 --report "$tmp/raa"
@@ -680,19 +688,7 @@ grep -Eq "^teleport +1 +[01] " "$tmp/out" && ok "antialiased: voe's table" || ba
 # --frames-outline: dynamic bodies outlined, the same states, other frames than --frames-aa's alone, the
 # same bytes at --jobs 1 and 2; the manifest and the checkpoint say so; a model of one kind refuses a
 # dataset of the other, one line
-ol_gen=(gen --scenario "$tpl" --episodes 5 --seconds 1.2 --frames 64x48 --frames-aa --frames-outline --seed 3)
-expect_status 0 "gen --frames-outline" -- "$nudge" "${ol_gen[@]}" --out "$tmp/ol" --jobs 1
-expect_status 0 "gen --frames-outline --jobs 2" -- "$nudge" "${ol_gen[@]}" --out "$tmp/ol2" --jobs 2
-diff -r "$tmp/ol" "$tmp/ol2" >/dev/null && ok "--frames-outline: the same bytes at --jobs 1 and 2" || bad "--frames-outline: --jobs 1 and 2 differ"
-! cmp -s "$tmp/ol/shard-00000/frames.npy" "$tmp/aa/shard-00000/frames.npy" && cmp -s "$tmp/ol/shard-00000/states.npy" "$tmp/aa/shard-00000/states.npy" &&
-  ok "--frames-outline: other frames, the same states" || bad "--frames-outline's frames or states"
-grep -q '"outlined":[[:space:]]*true' "$tmp/ol/manifest.json" && grep -q '"frames_outline":[[:space:]]*true' "$tmp/ol/manifest.json" &&
-  ! grep -q 'outlined\|frames_outline' "$tmp/aa/manifest.json" && ok "the manifest says outlined (only then)" || bad "the manifest's outlined"
-expect_status 2 "gen --resume without --frames-outline on an outlined dataset" -- "$nudge" gen --scenario "$tpl" --episodes 5 --seconds 1.2 --frames 64x48 --frames-aa --seed 3 --out "$tmp/ol" --resume
-one_line_err "frames-outline: given there, not given here"
-expect_status 2 "--frames-outline without --frames" -- "$nudge" gen --scenario "$tpl" --episodes 2 --seconds 1 --frames-outline --seed 3 --out "$tmp/x/ol"
-one_line_err "needs --frames"
-[ ! -e "$tmp/x/ol" ] && ok "no dataset left behind" || bad "a dataset was written"
+frame_kind --frames-outline "$tmp/ol" "$tmp/aa" outlined frames_outline gen --scenario "$tpl" --episodes 5 --seconds 1.2 --frames 64x48 --frames-aa --seed 3
 expect_status 0 "train on outlined frames" -- "$nudge" train "${small[@]}" --data "$tmp/ol" --out "$tmp/olm/j.ckpt"
 expect_status 0 "eval of the outlined model on outlined frames" -- "$nudge" eval --model "$tmp/olm/j.ckpt" --data "$tmp/ol2" --stride 30 --report "$tmp/rol"
 expect_status 2 "eval of the outlined model on frames without outlines" -- "$nudge" eval --model "$tmp/olm/j.ckpt" --data "$tmp/aa" --stride 30 --report "$tmp/rol"

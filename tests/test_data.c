@@ -121,47 +121,75 @@ static void test_manifest_round_trip(void) {
     data_manifest_free(&m);
 }
 
-/* antialiased frames (gen --frames-aa): the manifest says so in "frames" and in its inputs, reads
-   back, and a resume with the other kind is refused by name; an aliased dataset's manifest says
-   nothing new (its bytes as before) and reads back aliased */
-static void test_manifest_frames_aa(void) {
-    char err[512], why[256];
-    for (int aa = 0; aa < 2; aa++) {
-        DataManifest m = small_meta(7, 2, 2);
-        m.dims.frame_w = m.inputs.frame_w = 16, m.dims.frame_h = m.inputs.frame_h = 8;
-        m.dims.channels = m.inputs.channels = 1;
-        m.dims.frames_aa = m.inputs.frames_aa = aa;
-        char* text = data_manifest_print(&m);
-        ENSURE(text);
-        CHECK((strstr(text, "\"antialiased\"") != NULL) == aa && (strstr(text, "\"frames_aa\"") != NULL) == aa);
-        DataManifest back;
-        ENSURE(data_manifest_parse(text, strlen(text), "m.json", &back, err, sizeof err));
-        CHECK(back.dims.frames_aa == aa && back.inputs.frames_aa == aa && back.dims.channels == 1);
-        CHECK(data_inputs_same(&back.inputs, &m.inputs, why, sizeof why));
-        back.inputs.frames_aa = !aa;
-        CHECK(!data_inputs_same(&back.inputs, &m.inputs, why, sizeof why) && strstr(why, "frames-aa"));
-        data_manifest_free(&back);
-        if (aa) {
-            /* a flag that is not a boolean: one line naming the field */
-            char* p = strstr(text, "\"antialiased\":");
-            ENSURE(p);
-            char* t = strstr(p, "true");
-            ENSURE(t);
-            memcpy(t, "1   ", 4);
-            CHECK(!data_manifest_parse(text, strlen(text), "m.json", &back, err, sizeof err) &&
-                  strstr(err, "m.json") && strstr(err, "frames.antialiased") && !strchr(err, '\n'));
-            char* q = strstr(text, "\"frames_aa\":");
-            ENSURE(q);
-            t = strstr(q, "true");
-            ENSURE(t);
-            memcpy(t, "\"x\" ", 4);
-            memcpy(strstr(p, "1   "), "true", 4);
-            CHECK(!data_manifest_parse(text, strlen(text), "m.json", &back, err, sizeof err) &&
-                  strstr(err, "inputs.frames_aa"));
+/* antialiased frames (gen --frames-aa) and outlined ones (gen --frames-outline): the manifest says so
+   in "frames" and in its inputs, reads back, and a resume with the other kind is refused by name; a
+   dataset without them says nothing new (its bytes as before) and reads back without them */
+typedef struct FrameKind {
+    const char* frames_key;   /* in "frames" */
+    const char* inputs_key;   /* in "inputs" */
+    const char* flag;         /* data_inputs_same's word */
+} FrameKind;
+
+static bool* kind_dims(DataManifest* m, int k) {
+    return k ? &m->dims.frames_outline : &m->dims.frames_aa;
+}
+
+static bool* kind_inputs(DataManifest* m, int k) {
+    return k ? &m->inputs.frames_outline : &m->inputs.frames_aa;
+}
+
+static void test_manifest_frame_kinds(void) {
+    static const FrameKind kinds[2] = {{"antialiased", "frames_aa", "frames-aa"},
+                                       {"outlined", "frames_outline", "frames-outline"}};
+    char err[512], why[256], key[64];
+    for (int k = 0; k < 2; k++)
+        for (int on = 0; on < 2; on++) {
+            const FrameKind* f = &kinds[k];
+            DataManifest m = small_meta(7, 2, 2);
+            m.dims.frame_w = m.inputs.frame_w = 16, m.dims.frame_h = m.inputs.frame_h = 8;
+            m.dims.channels = m.inputs.channels = 1;
+            *kind_dims(&m, k) = *kind_inputs(&m, k) = on;
+            char* text = data_manifest_print(&m);
+            ENSURE(text);
+            snprintf(key, sizeof key, "\"%s\"", f->frames_key);
+            CHECK((strstr(text, key) != NULL) == on);
+            snprintf(key, sizeof key, "\"%s\"", f->inputs_key);
+            CHECK((strstr(text, key) != NULL) == on);
+            /* the other kind's keys are not written */
+            snprintf(key, sizeof key, "\"%s\"", kinds[!k].frames_key);
+            CHECK(strstr(text, key) == NULL);
+            DataManifest back;
+            ENSURE(data_manifest_parse(text, strlen(text), "m.json", &back, err, sizeof err));
+            CHECK(*kind_dims(&back, k) == on && *kind_inputs(&back, k) == on && back.dims.channels == 1);
+            CHECK(!*kind_dims(&back, !k) && !*kind_inputs(&back, !k));
+            CHECK(data_inputs_same(&back.inputs, &m.inputs, why, sizeof why));
+            *kind_inputs(&back, k) = !on;
+            CHECK(!data_inputs_same(&back.inputs, &m.inputs, why, sizeof why) && strstr(why, f->flag));
+            data_manifest_free(&back);
+            if (on) {
+                /* a flag that is not a boolean: one line naming the field */
+                snprintf(key, sizeof key, "\"%s\":", f->frames_key);
+                char* p = strstr(text, key);
+                ENSURE(p);
+                char* t = strstr(p, "true");
+                ENSURE(t);
+                memcpy(t, "1   ", 4);
+                snprintf(key, sizeof key, "frames.%s", f->frames_key);
+                CHECK(!data_manifest_parse(text, strlen(text), "m.json", &back, err, sizeof err) &&
+                      strstr(err, "m.json") && strstr(err, key) && !strchr(err, '\n'));
+                snprintf(key, sizeof key, "\"%s\":", f->inputs_key);
+                char* q = strstr(text, key);
+                ENSURE(q);
+                t = strstr(q, "true");
+                ENSURE(t);
+                memcpy(t, "\"x\" ", 4);
+                memcpy(strstr(p, "1   "), "true", 4);
+                snprintf(key, sizeof key, "inputs.%s", f->inputs_key);
+                CHECK(!data_manifest_parse(text, strlen(text), "m.json", &back, err, sizeof err) && strstr(err, key));
+            }
+            free(text);
+            data_manifest_free(&m);
         }
-        free(text);
-        data_manifest_free(&m);
-    }
 }
 
 /* the full observation of record t of episode e as test_write_read records it: slot k live where
@@ -672,7 +700,7 @@ int main(void) {
     remove_tree(dir);
     ENSURE(make_dirs(dir, err, sizeof err));
     RUN(test_manifest_round_trip);
-    RUN(test_manifest_frames_aa);
+    RUN(test_manifest_frame_kinds);
     RUN(test_write_read);
     RUN(test_finish_manifest_fails);
     RUN(test_stream_order);
