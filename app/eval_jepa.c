@@ -118,9 +118,10 @@ static int body_cols(char* out, size_t size, const BodyStats* b) {
                     b->sizes, b->within);
 }
 
-/* a CSV row at h = 0 of b alone */
-static int body_row(char* out, size_t size, const char* subset, const char* method, const BodyStats* b) {
-    int len = snprintf(out, size, "%s,%s,0,%lld,%.6g,%.6g", subset, method, (long long)b->n, b->mean_px, b->mean_m);
+/* a CSV row at horizon h of b alone */
+static int body_row(char* out, size_t size, const char* subset, const char* method, int h, const BodyStats* b) {
+    int len = snprintf(out, size, "%s,%s,%d,%lld,%.6g,%.6g", subset, method, h, (long long)b->n, b->mean_px,
+                       b->mean_m);
     return len + body_cols(out + len, size - (size_t)len, b);
 }
 
@@ -146,7 +147,9 @@ static BodyStats body_stats(BodyErrs* b) {
 enum { CM_MODEL, CM_CV, CM_NO_PUSH, CMETHODS };
 static const char* cmethod_names[CMETHODS] = {"cell_probe", "const_vel_cell_probe", "cell_probe_no_push"};
 typedef struct CellAcc {
-    double px[SUBS][CMETHODS][HMAX + 1], m[SUBS][CMETHODS][HMAX + 1];
+    /* the rollout without the pushes (its mean only); the model's and constant velocity's are
+       body[...][DM_MODEL] and body[...][DM_CV] */
+    double no_push_px[SUBS][HMAX + 1], no_push_m[SUBS][HMAX + 1];
     int64_t n[SUBS][HMAX + 1];
     double rev_px[2][HMAX + 1];   /* the model's and constant velocity's detections */
     int64_t rev_n[2][HMAX + 1];
@@ -585,9 +588,7 @@ int cmd_eval_jepa(int argc, char** argv) {
                             if (isfinite(ep)) body_err_add(&cacc->body[sub][DM_PIXELS][h], ep, scale, big, side);
                             if (isfinite(eo)) body_err_add(&cacc->body[sub][DM_FLOOR][h], eo, scale, big, side);
                             cacc->n[sub][h]++;
-                            cacc->px[sub][CM_NO_PUSH][h] += en, cacc->m[sub][CM_NO_PUSH][h] += en / scale;
-                            cacc->px[sub][CM_MODEL][h] += em, cacc->m[sub][CM_MODEL][h] += em / scale;
-                            cacc->px[sub][CM_CV][h] += ec, cacc->m[sub][CM_CV][h] += ec / scale;
+                            cacc->no_push_px[sub][h] += en, cacc->no_push_m[sub][h] += en / scale;
                         }
                     }
                     /* each detection against the nearest body */
@@ -671,9 +672,9 @@ int cmd_eval_jepa(int argc, char** argv) {
             for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
                 int h = hs[i];
                 int64_t n = cacc->n[sub][h];
-                double mp = mean_of(cacc->px[sub][CM_MODEL][h], n), mm = mean_of(cacc->m[sub][CM_MODEL][h], n);
-                double cp = mean_of(cacc->px[sub][CM_CV][h], n), cm = mean_of(cacc->m[sub][CM_CV][h], n);
-                double np = mean_of(cacc->px[sub][CM_NO_PUSH][h], n);
+                const BodyStats *bm = &bst[sub][DM_MODEL][h], *bc = &bst[sub][DM_CV][h];
+                double mp = bm->mean_px, mm = bm->mean_m, cp = bc->mean_px, cm = bc->mean_m;
+                double np = mean_of(cacc->no_push_px[sub][h], n);
                 printf("%-14s %3d %8lld | %9.2f %9.4f | %9.2f %9.4f | %8.2f | %9.2f %6.2f", i ? "" : sub_names[sub], h,
                        (long long)n, mp, mm, cp, cm, h ? mp / cp : NAN, np, h ? mp / np : NAN);
                 if (sub == SUB_ALL)
@@ -755,22 +756,24 @@ int cmd_eval_jepa(int argc, char** argv) {
             for (int q = 0; q < CMETHODS; q++)
                 for (int h = 0; h <= HMAX; h++) {
                     int64_t n = cacc->n[sub][h];
-                    len = snprintf(line, sizeof line, "%s,%s,%d,%lld,%.6g,%.6g", sub_names[sub], cmethod_names[q], h,
-                                   (long long)n, mean_of(cacc->px[sub][q][h], n), mean_of(cacc->m[sub][q][h], n));
-                    len += q == CM_NO_PUSH ? snprintf(line + len, sizeof line - (size_t)len, "%s\n", NO_BODY_STATS)
-                                           : body_cols(line + len, sizeof line - (size_t)len,
-                                                       &bst[sub][q == CM_MODEL ? DM_MODEL : DM_CV][h]);
+                    if (q == CM_NO_PUSH)
+                        len = snprintf(line, sizeof line, "%s,%s,%d,%lld,%.6g,%.6g%s\n", sub_names[sub], cmethod_names[q],
+                                       h, (long long)n, mean_of(cacc->no_push_px[sub][h], n),
+                                       mean_of(cacc->no_push_m[sub][h], n), NO_BODY_STATS);
+                    else
+                        len = body_row(line, sizeof line, sub_names[sub], cmethod_names[q], h,
+                                       &bst[sub][q == CM_MODEL ? DM_MODEL : DM_CV][h]);
                     atomic_file_write(&af, line, (size_t)len);
                 }
         for (int sub = 0; has_cell && sub < SUBS; sub++)
             for (int q = DM_PIXELS; q <= DM_FLOOR; q++) {
-                len = body_row(line, sizeof line, sub_names[sub], dmethod_names[q], &bst[sub][q][0]);
+                len = body_row(line, sizeof line, sub_names[sub], dmethod_names[q], 0, &bst[sub][q][0]);
                 atomic_file_write(&af, line, (size_t)len);
             }
         for (int z = 0; has_cell && z < SIZES; z++)
             for (int q = 0; q < 3; q++) {
                 static const int dm[3] = {DM_MODEL, DM_PIXELS, DM_FLOOR};
-                len = body_row(line, sizeof line, size_names[z], dmethod_names[dm[q]], &sst[z][q]);
+                len = body_row(line, sizeof line, size_names[z], dmethod_names[dm[q]], 0, &sst[z][q]);
                 atomic_file_write(&af, line, (size_t)len);
             }
         len = snprintf(line, sizeof line, "latent,std_mean,0,%lld,%.6g,nan%s\nlatent,std_min,0,%lld,%.6g,nan%s\n"
